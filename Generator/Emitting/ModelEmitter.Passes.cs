@@ -1,0 +1,524 @@
+using System.Collections.Generic;
+using System.Linq;
+using Kiln.Generator.Planning;
+using Kiln.Generator.Spec;
+using static Kiln.Generator.Emitting.CodeWriter;
+
+namespace Kiln.Generator.Emitting;
+
+// The forward, loss, backward and inference passes. Each parallel stage is a generic method over
+// the ISA path; the sequential orchestration lives in ForwardTraining / Backward / ForwardInference.
+internal sealed partial class ModelEmitter
+{
+    private int AddStage(string name, string comment)
+    {
+        _stages.Add((name, comment));
+        return _stages.Count - 1;
+    }
+
+    private static string ActivationStruct(ChainStep chain) => chain.ActivationIsElementwise ? ActivationStruct(chain.ActivationKind, chain.Activation?.Alpha ?? 0) : ActivationStruct(ActivationKind.Identity, 0);
+
+    private static string ActivationType(ChainStep chain) => chain.ActivationIsElementwise ? ActivationType(chain.ActivationKind) : ActivationType(ActivationKind.Identity);
+
+    private static string ActivationType(ActivationKind kind) => K + kind switch
+    {
+        ActivationKind.Sigmoid => "Sigmoid",
+        ActivationKind.Tanh => "Tanh",
+        ActivationKind.ReLU => "Relu",
+        ActivationKind.LeakyReLU => "LeakyRelu",
+        ActivationKind.ELU => "Elu",
+        ActivationKind.SELU => "Selu",
+        ActivationKind.Swish => "Swish",
+        ActivationKind.GELU => "Gelu",
+        _ => "Identity",
+    };
+
+    private static string ActivationStruct(ActivationKind kind, double alpha) => kind switch
+    {
+        ActivationKind.LeakyReLU or ActivationKind.ELU or ActivationKind.Swish => $"new {ActivationType(kind)}({Float(alpha)})",
+        _ => $"new {ActivationType(kind)}()",
+    };
+
+    private static string Rows(string buffer, int width) => $"{buffer}.Slice(r0 * {width}, (r1 - r0) * {width})";
+
+    private static string All(string buffer, int width) => $"{buffer}.Slice(0, _batch * {width})";
+
+    private string States(TensorPlan t) => _plan.OptimizerStateCount switch
+    {
+        0 => "default, default",
+        1 => $"{t.Identifier}State1, default",
+        _ => $"{t.Identifier}State1, {t.Identifier}State2",
+    };
+
+    private void OpenStage(string name, string comment)
+    {
+        AddStage(name, comment);
+        _w.Line($"/// <summary>{comment}</summary>");
+        _w.Open($"private void {name}<TIsa>(int part, int parts) {IsaConstraint}");
+    }
+
+    private void RowRange(string align = "8")
+    {
+        _w.Line($"(int r0, int r1) = {K}Partition.Range(_batch, part, parts, {align});");
+        _w.Line("if (r0 >= r1) return;");
+    }
+
+    private int StageIndex(string name) => _stages.FindIndex(s => s.Name == name);
+
+    // ------------------------------------------------------------------ training forward
+
+    private void EmitTrainingForward()
+    {
+        var body = new List<string>();
+        foreach (StepPlan step in _plan.Steps)
+        {
+            if (step is DenseStep d)
+            {
+                string name = Naming.Pascal(d.Layer.Name) + "Forward";
+                string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
+                string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
+                OpenStage(name, $"{d.Layer.Name}: [rows×{d.InWidth}]·[{d.InWidth}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
+                RowRange();
+                _w.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.InputBuffer, d.InWidth)}, {d.Weight.Identifier}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth}, {epiValue});");
+                _w.Close();
+                _w.Line();
+                body.Add($"// {d.Layer.Name}");
+                body.Add($"Execute({StageIndex(name)}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+            }
+            else if (step is ChainStep c)
+            {
+                int width = c.OutWidth;
+                string mask = c.HasDropout ? All($"_mask{c.Index}", width) : "default";
+                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", width) : "default";
+                body.Add($"// {c.Describe()}");
+                if (c.HasDropout)
+                {
+                    double keep = 1 - c.Dropout!.Rate;
+                    double scale = c.Dropout.Scaling == DropoutScalingKind.Inverted ? 1 / keep : 1;
+                    body.Add($"{K}Dropout.FillMask({All($"_mask{c.Index}", width)}, {Float(keep)}, {Float(scale)}, ref _noise);");
+                }
+                string prefix = "Step" + c.Index;
+                if (c.BatchNorm is not null)
+                {
+                    LayerSpec bn = c.BatchNorm;
+                    string target = c.PreActivationBuffer ?? c.OutputBuffer;
+                    string bnMask = c.ActivationIsElementwise ? mask : "default";
+                    string name = prefix + "BatchNormForward";
+                    OpenStage(name, $"{c.Describe()}: batch statistics and {(c.ActivationIsElementwise ? "the fused activation/dropout" : "normalisation")}, columns split across threads.");
+                    _w.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
+                    _w.Line("if (c0 >= c1) return;");
+                    _w.Line($"{K}BatchNorm.ForwardTrain<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
+                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {bnMask}, {All(target, width)}, _batch, {width}, c0, c1, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics, {ActivationStruct(c)});");
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {width * 12L});");
+                }
+                if (c.BatchNorm is null || !c.ActivationIsElementwise)
+                {
+                    string source = c.PreActivationBuffer ?? c.InputBuffer;
+                    string name = prefix + "ActivationForward";
+                    OpenStage(name, $"{c.Describe()}: element-wise, rows split across threads.");
+                    RowRange();
+                    if (c.ActivationKind == ActivationKind.PReLU)
+                        _w.Line($"{K}PRelu.Forward<TIsa>({Rows(source, width)}, {c.PReluAlpha!.Identifier}, {maskRows}, {Rows(c.OutputBuffer, width)}, r1 - r0, {width});");
+                    else if (c.ActivationKind == ActivationKind.Softmax)
+                        _w.Line($"{K}Elementwise.SoftmaxForward({Rows(source, width)}, {Rows(c.OutputBuffer, width)}, r1 - r0, {width});");
+                    else
+                        _w.Line($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({Rows(source, width)}, {maskRows}, {Rows(c.OutputBuffer, width)}, {ActivationStruct(c)});");
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {width * 10L});");
+                }
+            }
+        }
+        _w.Line("/// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>");
+        _w.Open("private void ForwardTraining()");
+        foreach (string line in body) _w.Line(line);
+        _w.Close();
+        _w.Line();
+    }
+
+    // ------------------------------------------------------------------ loss
+
+    private void EmitLoss()
+    {
+        LossSpec loss = _spec.Loss!;
+        int o = _plan.OutputSize;
+        _w.Line("/// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>");
+        _w.Open("private float ComputeLoss(bool useLabels, bool withGradient)");
+        _w.Line("int batch = _batch;");
+        _w.Line($"{ROSpan} output = {_plan.OutputBuffer}.Slice(0, batch * {o});");
+        _w.Line($"{Span} gradient = withGradient ? _g0.Slice(0, batch * {o}) : default;");
+        _w.Line("float scale = 1f / batch;");
+        _w.Line("global::System.ReadOnlySpan<int> labels = new global::System.ReadOnlySpan<int>(_labels, 0, batch);");
+        _w.Line($"{ROSpan} targets = _targets.Slice(0, batch * {o});");
+        string labelsCall = loss.Kind switch
+        {
+            LossKind.SoftmaxCrossEntropy => $"{K}Losses.SoftmaxCrossEntropy(output, labels, gradient, batch, {o}, scale)",
+            LossKind.MulticlassHinge => $"{K}Losses.MulticlassHinge(output, labels, gradient, batch, {o}, {Float(loss.Margin)}, scale)",
+            LossKind.BinaryCrossEntropy => $"{K}Losses.BinaryCrossEntropy(output, labels, gradient, batch, scale)",
+            _ => "throw new global::System.NotSupportedException(\"MeanSquaredError needs float targets.\")",
+        };
+        string targetsCall = loss.Kind switch
+        {
+            LossKind.SoftmaxCrossEntropy => $"{K}Losses.SoftmaxCrossEntropy(output, targets, gradient, batch, {o}, scale)",
+            LossKind.BinaryCrossEntropy => $"{K}Losses.BinaryCrossEntropy(output, targets, gradient, batch, {o}, scale)",
+            LossKind.MeanSquaredError => $"{K}Losses.MeanSquaredError(output, targets, gradient, batch, {o}, scale)",
+            _ => "throw new global::System.NotSupportedException(\"MulticlassHinge needs integer labels.\")",
+        };
+        _w.Line($"float sum = useLabels ? {labelsCall} : {targetsCall};");
+        _w.Line("return sum / batch;");
+        _w.Close();
+        _w.Line();
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    private void EmitBackward()
+    {
+        var body = new List<string>();
+        string current = "_g0";
+        for (int s = _plan.Steps.Count - 1; s >= 0; s--)
+        {
+            StepPlan step = _plan.Steps[s];
+            if (step is ChainStep c)
+            {
+                bool hasParams = c.BatchNorm is not null || c.PReluAlpha is not null;
+                bool upstreamTrainable = _plan.Steps.Take(s).Any(p => p is DenseStep || p is ChainStep pc && (pc.BatchNorm is not null || pc.PReluAlpha is not null));
+                if (!hasParams && !upstreamTrainable) continue;
+                int width = c.OutWidth;
+                string mask = c.HasDropout ? All($"_mask{c.Index}", width) : "default";
+                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", width) : "default";
+                string prefix = "Step" + c.Index;
+                body.Add($"// {c.Describe()} (in place on {current})");
+                if (!c.ActivationIsElementwise || c.BatchNorm is null)
+                {
+                    string name = prefix + "ActivationBackward";
+                    string u = c.PreActivationBuffer ?? c.InputBuffer;
+                    if (c.ActivationKind == ActivationKind.PReLU)
+                    {
+                        // α's gradient sums over every row, so one thread does the whole batch.
+                        OpenStage(name, $"{c.Activation!.Name}: PReLU backward and α update (whole batch on one thread: dα sums over rows).");
+                        _w.Line("if (part != 0) return;");
+                        _w.Line($"{K}PRelu.Backward<TIsa>({All(u, width)}, {c.PReluAlpha!.Identifier}, {All(current, width)}, {mask}, {All(current, width)}, {c.PReluAlpha.Identifier}Gradient, _batch, {width});");
+                        _w.Line($"if (_applyUpdate) _optimizerStep.Apply<TIsa>({c.PReluAlpha.Identifier}, {c.PReluAlpha.Identifier}Gradient, {States(c.PReluAlpha)});");
+                        _w.Close();
+                        _w.Line();
+                        body.Add($"Execute({StageIndex(name)}, 0);");
+                    }
+                    else
+                    {
+                        OpenStage(name, $"{c.Describe()}: activation{(c.HasDropout ? " and dropout" : "")} backward, rows split across threads.");
+                        RowRange();
+                        if (c.ActivationKind == ActivationKind.Softmax)
+                            _w.Line($"{K}Elementwise.SoftmaxBackward({Rows(c.OutputBuffer, width)}, {Rows(current, width)}, {Rows(current, width)}, r1 - r0, {width});");
+                        else
+                            _w.Line($"{K}Elementwise.ActivationBackward<TIsa, {ActivationType(c)}>({Rows(u, width)}, {Rows(current, width)}, {maskRows}, {Rows(current, width)}, {ActivationStruct(c)});");
+                        _w.Close();
+                        _w.Line();
+                        body.Add($"Execute({StageIndex(name)}, (long)_batch * {width * 10L});");
+                    }
+                }
+                if (c.BatchNorm is not null)
+                {
+                    string name = prefix + "BatchNormBackward";
+                    bool fused = c.ActivationIsElementwise;
+                    OpenStage(name, $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}BatchNorm backward with the γ/β update, columns split across threads.");
+                    _w.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
+                    _w.Line("if (c0 >= c1) return;");
+                    _w.Line($"{K}BatchNorm.Backward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {All(current, width)}, {(fused ? mask : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
+                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, width)}, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient, _batch, {width}, c0, c1, {ActivationStruct(c)});");
+                    _w.Open("if (_applyUpdate)");
+                    _w.Line($"_optimizerStep.Apply<TIsa>({Cols(c.Gamma.Identifier)}, {Cols(c.Gamma.Identifier + "Gradient")}, {ColStates(c.Gamma)});");
+                    _w.Line($"_optimizerStep.Apply<TIsa>({Cols(c.Beta.Identifier)}, {Cols(c.Beta.Identifier + "Gradient")}, {ColStates(c.Beta)});");
+                    _w.Close();
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {width * 14L});");
+                }
+            }
+            else if (step is DenseStep d)
+            {
+                string layer = Naming.Pascal(d.Layer.Name);
+                string next = current == "_g0" ? "_g1" : "_g0";
+                body.Add($"// {d.Layer.Name} (dL/dy in {current})");
+                if (!d.SkipInputGradient)
+                {
+                    string name = layer + "BackwardInput";
+                    OpenStage(name, $"{d.Layer.Name}: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.");
+                    RowRange();
+                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {d.Weight.Identifier}, {Rows(next, d.InWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth});");
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                }
+                {
+                    string name = layer + "BackwardWeights";
+                    OpenStage(name, $"{d.Layer.Name}: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.");
+                    _w.Line($"(int k0, int k1) = {K}Partition.Range({d.InWidth}, part, parts, 4);");
+                    _w.Line($"{ROSpan} x = {All(d.InputBuffer, d.InWidth)};");
+                    _w.Line($"{ROSpan} dy = {All(current, d.OutWidth)};");
+                    _w.Open("if (k0 < k1)");
+                    _w.Open("if (_applyUpdate)");
+                    _w.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {States(d.Weight)}, {d.OutWidth}, _optimizerStep);");
+                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, _batch, {d.InWidth}, {d.OutWidth}, k0, k1, ref sink);");
+                    _w.Close();
+                    _w.Open("else");
+                    _w.Line($"var sink = new {K}NoPanelSink();");
+                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, _batch, {d.InWidth}, {d.OutWidth}, k0, k1, ref sink);");
+                    _w.Close();
+                    _w.Close();
+                    if (d.Bias is not null)
+                    {
+                        _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+                        _w.Line("if (c0 >= c1) return;");
+                        _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, _batch, {d.OutWidth}, c0, c1);");
+                        _w.Line($"if (_applyUpdate) _optimizerStep.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {ColStates(d.Bias)});");
+                    }
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                }
+                if (!d.SkipInputGradient) current = next;
+            }
+        }
+        _w.Line("/// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>");
+        _w.Open("private void Backward()");
+        foreach (string line in body) _w.Line(line);
+        _w.Close();
+        _w.Line();
+    }
+
+    private static string Cols(string identifier) => $"{identifier}.Slice(c0, c1 - c0)";
+
+    private string ColStates(TensorPlan t) => _plan.OptimizerStateCount switch
+    {
+        0 => "default, default",
+        1 => $"{Cols(t.Identifier + "State1")}, default",
+        _ => $"{Cols(t.Identifier + "State1")}, {Cols(t.Identifier + "State2")}",
+    };
+
+    // ------------------------------------------------------------------ inference
+
+    private void EmitInference()
+    {
+        bool anyFolded = _plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null);
+        var body = new List<string>();
+        var consumed = new HashSet<StepPlan>();
+        for (int s = 0; s < _plan.Steps.Count; s++)
+        {
+            StepPlan step = _plan.Steps[s];
+            if (consumed.Contains(step)) continue;
+            if (step is DenseStep d)
+            {
+                ChainStep? next = s + 1 < _plan.Steps.Count ? _plan.Steps[s + 1] as ChainStep : null;
+                bool folded = d.FoldedInto is not null;
+                string weights = folded ? $"_folded.Slice({d.FoldedWeightOffset}, {d.InWidth * d.OutWidth})" : d.Weight.Identifier;
+                string? bias = folded ? $"_folded.Slice({d.FoldedBiasOffset}, {d.OutWidth})" : d.Bias?.Identifier;
+                string output = d.OutputBuffer;
+                string epiType, epiValue, what;
+                ChainStep? tail = null;
+                if (next is not null && (next.BatchNorm is null || next.BatchNormFolded) && next.ActivationIsElementwise)
+                {
+                    // Bias, folded BatchNorm and the activation all happen on the GEMM's output tile.
+                    epiType = $"{K}BiasActivationEpilogue<{ActivationType(next)}>";
+                    epiValue = $"new {K}BiasActivationEpilogue<{ActivationType(next)}>({bias ?? "default"}, {ActivationStruct(next)})";
+                    output = next.OutputBuffer;
+                    consumed.Add(next);
+                    tail = next;
+                    what = (folded ? " with BatchNorm folded in" : "") + (next.Activation is not null ? $", {next.Activation.Name} fused" : "");
+                }
+                else
+                {
+                    epiType = bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
+                    epiValue = bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({bias})";
+                    if (next is not null && folded)
+                    {
+                        output = next.PreActivationBuffer!;
+                        what = " with BatchNorm folded in";
+                    }
+                    else what = "";
+                }
+                string name = Naming.Pascal(d.Layer.Name) + "Inference";
+                OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads.");
+                RowRange();
+                _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.InputBuffer, d.InWidth)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth}, {epiValue});");
+                _w.Close();
+                _w.Line();
+                body.Add($"// {d.Layer.Name}{what}");
+                body.Add($"Execute({StageIndex(name)}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                if (tail is not null) AddTestTimeScale(body, tail);
+                else if (next is not null && folded)
+                {
+                    consumed.Add(next);
+                    AddNonElementwiseEval(body, next, next.PreActivationBuffer!);
+                    AddTestTimeScale(body, next);
+                }
+            }
+            else if (step is ChainStep c)
+            {
+                int width = c.OutWidth;
+                body.Add($"// {c.Describe()} (eval)");
+                if (c.BatchNorm is not null)
+                {
+                    double outScale = c.ActivationIsElementwise ? TestTimeScale(c) : 1;
+                    string target = c.ActivationIsElementwise ? c.OutputBuffer : c.PreActivationBuffer!;
+                    body.Add($"{K}BatchNorm.ForwardEval<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {All(target, width)}, _batch, {width}, {Float(c.BatchNorm.Epsilon)}, {Float(outScale)}, {ActivationStruct(c)});");
+                    if (!c.ActivationIsElementwise)
+                    {
+                        AddNonElementwiseEval(body, c, c.PreActivationBuffer!);
+                        AddTestTimeScale(body, c);
+                    }
+                }
+                else
+                {
+                    if (c.ActivationIsElementwise)
+                        body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, default, {All(c.OutputBuffer, width)}, {ActivationStruct(c)});");
+                    else AddNonElementwiseEval(body, c, c.InputBuffer);
+                    AddTestTimeScale(body, c);
+                }
+            }
+        }
+        _w.Line("/// <summary>Eval-mode forward over _batch rows of _x.</summary>");
+        _w.Open("private void ForwardInference()");
+        if (anyFolded) _w.Line("if (_foldedStale) RefoldBatchNorm();");
+        _w.Open("switch (_isa)");
+        _w.Line($"case global::Kiln.IsaPath.Avx512: ForwardInference<{K}Avx512Path>(); break;");
+        _w.Line($"case global::Kiln.IsaPath.Avx2: ForwardInference<{K}Avx2Path>(); break;");
+        _w.Line($"default: ForwardInference<{K}PortablePath>(); break;");
+        _w.Close();
+        _w.Close();
+        _w.Line();
+        _w.Open($"private void ForwardInference<TIsa>() {IsaConstraint}");
+        foreach (string line in body) _w.Line(line);
+        _w.Close();
+        _w.Line();
+
+        if (anyFolded)
+        {
+            _w.Line("/// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>");
+            _w.Open("private void RefoldBatchNorm()");
+            foreach (DenseStep d in _plan.Steps.OfType<DenseStep>().Where(d => d.FoldedInto is not null))
+            {
+                ChainStep c = d.FoldedInto!;
+                _w.Line($"{K}BatchNorm.Fold({d.Weight.Identifier}, {(d.Bias is null ? "default" : d.Bias.Identifier)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {Float(c.BatchNorm!.Epsilon)},");
+                _w.Line($"    _folded.Slice({d.FoldedWeightOffset}, {d.InWidth * d.OutWidth}), _folded.Slice({d.FoldedBiasOffset}, {d.OutWidth}), {d.InWidth}, {d.OutWidth});");
+            }
+            _w.Line("_foldedStale = false;");
+            _w.Close();
+            _w.Line();
+        }
+    }
+
+    private static double TestTimeScale(ChainStep c) => c.Dropout is { Scaling: DropoutScalingKind.TestTime } dropout ? 1 - dropout.Rate : 1;
+
+    private void AddTestTimeScale(List<string> body, ChainStep c)
+    {
+        double scale = TestTimeScale(c);
+        if (scale != 1)
+            body.Add($"{K}Elementwise.Scale<TIsa>({All(c.OutputBuffer, c.OutWidth)}, {Float(scale)}, {All(c.OutputBuffer, c.OutWidth)}); // vanilla dropout: × keep probability at test");
+    }
+
+    private void AddNonElementwiseEval(List<string> body, ChainStep c, string source)
+    {
+        int width = c.OutWidth;
+        if (c.ActivationKind == ActivationKind.PReLU)
+            body.Add($"{K}PRelu.Forward<TIsa>({All(source, width)}, {c.PReluAlpha!.Identifier}, default, {All(c.OutputBuffer, width)}, _batch, {width});");
+        else if (c.ActivationKind == ActivationKind.Softmax)
+            body.Add($"{K}Elementwise.SoftmaxForward({All(source, width)}, {All(c.OutputBuffer, width)}, _batch, {width});");
+        else
+            body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(source, width)}, default, {All(c.OutputBuffer, width)}, {ActivationStruct(c)});");
+    }
+
+    // ------------------------------------------------------------------ dispatch and checks
+
+    private void EmitStageDispatch()
+    {
+        _w.Line($"/// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>");
+        _w.Open("private void Execute(int stage, long work)");
+        _w.Line($"if (work < {ParallelWorkThreshold} || _pool.Parallelism == 1) RunStage(stage, 0, 1);");
+        _w.Line("else _pool.Run(this, stage);");
+        _w.Close();
+        _w.Line();
+        _w.Line("void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);");
+        _w.Line();
+        _w.Open("private void RunStage(int stage, int part, int parts)");
+        _w.Open("switch (_isa)");
+        _w.Line($"case global::Kiln.IsaPath.Avx512: RunStage<{K}Avx512Path>(stage, part, parts); break;");
+        _w.Line($"case global::Kiln.IsaPath.Avx2: RunStage<{K}Avx2Path>(stage, part, parts); break;");
+        _w.Line($"default: RunStage<{K}PortablePath>(stage, part, parts); break;");
+        _w.Close();
+        _w.Close();
+        _w.Line();
+        _w.Open($"private void RunStage<TIsa>(int stage, int part, int parts) {IsaConstraint}");
+        _w.Open("switch (stage)");
+        for (int i = 0; i < _stages.Count; i++)
+            _w.Line($"case {i}: {_stages[i].Name}<TIsa>(part, parts); break;");
+        _w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(stage));");
+        _w.Close();
+        _w.Close();
+        _w.Line();
+    }
+
+    private void EmitChecks()
+    {
+        LossSpec loss = _spec.Loss!;
+        int classes = loss.Kind == LossKind.BinaryCrossEntropy ? 2 : _plan.OutputSize;
+        _w.Block($$"""
+            private void BeginBatch({{ROSpan}} inputs, int batch)
+            {
+                if ((uint)(batch - 1) >= MaxBatch)
+                    throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be between 1 and MaxBatch ({MaxBatch}) for {ModelName}.");
+                CheckLength(inputs.Length, batch * InputSize, nameof(inputs), batch, "InputSize", InputSize);
+                inputs.CopyTo(_x.Span);
+                _batch = batch;
+            }
+
+            private void CopyLabels(global::System.ReadOnlySpan<int> labels, int batch, int firstRow = 0)
+            {
+                if (labels.Length != batch)
+                    throw new global::System.ArgumentException($"labels has {labels.Length} entries; expected one per sample of the batch ({batch}).", nameof(labels));
+                for (int i = 0; i < batch; i++)
+                {
+                    if ((uint)labels[i] >= {{classes}}u)
+                        throw new global::System.ArgumentOutOfRangeException(nameof(labels), labels[i], $"labels[{firstRow + i}] = {labels[i]} is not a class of {ModelName}: expected 0 to {{classes - 1}}.");
+                }
+                labels.CopyTo(_labels);
+            }
+
+            private void CopyTargets({{ROSpan}} targets, int batch)
+            {
+                CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+                targets.CopyTo(_targets.Span);
+            }
+
+            private static void CheckLength(int actual, int expected, string argument, int batch, string widthName, int width)
+            {
+                if (actual != expected)
+                    throw new global::System.ArgumentException($"{argument} has {actual} floats; expected batch × {widthName} = {batch} × {width} = {expected}.", argument);
+            }
+
+            private static void CheckCount(int inputFloats, int labelCount, int count)
+            {
+                if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+                if (inputFloats < (long)count * InputSize)
+                    throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
+                if (labelCount < count)
+                    throw new global::System.ArgumentException($"{labelCount} labels or target rows were given for {count} samples.", "labels");
+            }
+
+            private static void CheckTensor(global::Kiln.TensorInfo tensor)
+            {
+                if (global::System.Array.IndexOf(s_tensors, tensor) < 0)
+                    throw new global::System.ArgumentException($"{tensor?.Name ?? "null"} is not a tensor of this model; use the instances from Tensors.", nameof(tensor));
+            }
+
+            private static int ArgMax({{ROSpan}} row)
+            {
+                int best = 0;
+                for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+                return best;
+            }
+            """);
+    }
+}

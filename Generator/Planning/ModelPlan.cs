@@ -1,0 +1,138 @@
+using System.Collections.Generic;
+using Kiln.Generator.Spec;
+
+namespace Kiln.Generator.Planning;
+
+// The plan is what the machine will do: resolved widths, arena offsets, fused steps, buffers. The
+// emitter only prints it. Built from a valid ModelSpec; never from symbols.
+
+/// <summary>Which arena a tensor lives in.</summary>
+public enum ArenaKind { Parameters, Buffers }
+
+/// <summary>A named tensor with its place in an arena (parameters, gradients and optimiser state share one layout).</summary>
+public sealed class TensorPlan
+{
+    public TensorPlan(string name, string layer, string role, int[] shape, int offset, ArenaKind arena)
+    {
+        Name = name; Layer = layer; Role = role; Shape = shape; Offset = offset; Arena = arena;
+        int length = 1;
+        foreach (int d in shape) length *= d;
+        Length = length;
+    }
+    public string Name { get; }
+    public string Layer { get; }
+    /// <summary>Kiln.TensorRole member name.</summary>
+    public string Role { get; }
+    public int[] Shape { get; }
+    public int Offset { get; }
+    public int Length { get; }
+    public ArenaKind Arena { get; }
+    /// <summary>C# identifier fragment, e.g. Dense0Weight.</summary>
+    public string Identifier => Naming.Pascal(Layer) + Role;
+}
+
+/// <summary>One step of the forward pass.</summary>
+public abstract class StepPlan
+{
+    /// <summary>Position in the step list (also used in member names).</summary>
+    public int Index { get; set; }
+    /// <summary>Width of the step's input and output per sample.</summary>
+    public int InWidth { get; set; }
+    public int OutWidth { get; set; }
+    /// <summary>Buffer (field name) holding the step's input; "_x" is the copied model input.</summary>
+    public string InputBuffer { get; set; } = "_x";
+    /// <summary>Buffer holding the step's output.</summary>
+    public string OutputBuffer { get; set; } = "";
+}
+
+/// <summary>y = x·W + b.</summary>
+public sealed class DenseStep : StepPlan
+{
+    public DenseStep(LayerSpec layer, TensorPlan weight, TensorPlan? bias) { Layer = layer; Weight = weight; Bias = bias; }
+    public LayerSpec Layer { get; }
+    public TensorPlan Weight { get; }
+    public TensorPlan? Bias { get; }
+    /// <summary>The initialisation after resolving Auto, and its scale (std for normal, bound for uniform, value for constant).</summary>
+    public InitKind ResolvedInit { get; set; }
+    public double InitScale { get; set; }
+    /// <summary>True when no earlier step needs dL/dx (the first Dense reading the model input).</summary>
+    public bool SkipInputGradient { get; set; }
+    /// <summary>The BatchNorm chain right after this layer, folded into the weights for inference.</summary>
+    public ChainStep? FoldedInto { get; set; }
+    /// <summary>Offsets of the folded weights and bias in the inference arena.</summary>
+    public int FoldedWeightOffset { get; set; }
+    public int FoldedBiasOffset { get; set; }
+}
+
+/// <summary>BatchNorm → activation → dropout, each optional, fused into one pass over the batch.</summary>
+public sealed class ChainStep : StepPlan
+{
+    public LayerSpec? BatchNorm { get; set; }
+    public TensorPlan? Gamma { get; set; }
+    public TensorPlan? Beta { get; set; }
+    public TensorPlan? RunningMean { get; set; }
+    public TensorPlan? RunningVariance { get; set; }
+    public LayerSpec? Activation { get; set; }
+    public TensorPlan? PReluAlpha { get; set; }
+    public LayerSpec? Dropout { get; set; }
+    /// <summary>Buffer of BN output when the activation cannot be fused into the BN kernel (PReLU, Softmax).</summary>
+    public string? PreActivationBuffer { get; set; }
+    public ActivationKind ActivationKind => Activation?.Activation ?? ActivationKind.Identity;
+    public bool HasDropout => Dropout is not null;
+    /// <summary>Element-wise activations fuse into the BN / epilogue kernels; PReLU and Softmax need their own pass.</summary>
+    public bool ActivationIsElementwise => ActivationKind is not (ActivationKind.PReLU or ActivationKind.Softmax);
+    /// <summary>True when the preceding Dense absorbs this chain's BatchNorm at inference.</summary>
+    public bool BatchNormFolded { get; set; }
+    public string Describe()
+    {
+        var parts = new List<string>();
+        if (BatchNorm is not null) parts.Add(BatchNorm.Name);
+        if (Activation is not null) parts.Add(Activation.Name);
+        if (Dropout is not null) parts.Add(Dropout.Name);
+        return string.Join(" → ", parts);
+    }
+}
+
+/// <summary>The whole plan of a model.</summary>
+public sealed class ModelPlan
+{
+    public ModelPlan(ModelSpec spec) => Spec = spec;
+    public ModelSpec Spec { get; }
+    public int InputSize { get; set; }
+    public int OutputSize { get; set; }
+    public int MaxBatch => Spec.MaxBatch;
+    public List<StepPlan> Steps { get; } = new();
+    public List<TensorPlan> Tensors { get; } = new();
+    public int ParameterArenaLength { get; set; }
+    public int BufferArenaLength { get; set; }
+    public int FoldedArenaLength { get; set; }
+    public int ParameterCount { get; set; }
+    /// <summary>Widest activation, for the two gradient ping-pong buffers.</summary>
+    public int MaxWidth { get; set; }
+    /// <summary>Buffer holding the network output (logits or scores) of the last forward.</summary>
+    public string OutputBuffer { get; set; } = "_x";
+    public LossSpec Loss => Spec.Loss!;
+    public OptimizerSpec Optimizer => Spec.Optimizer!;
+    /// <summary>Optimiser state tensors per parameter: 0 (SGD), 1 (Momentum), 2 (Adam).</summary>
+    public int OptimizerStateCount => Optimizer.Kind switch { OptimizerKind.Sgd => 0, OptimizerKind.Momentum => 1, _ => 2 };
+    /// <summary>Floating-point operations of one forward pass per sample (for parallel thresholds and docs).</summary>
+    public long ForwardFlopsPerSample { get; set; }
+}
+
+internal static class Naming
+{
+    /// <summary>dense0 → Dense0; my_layer → MyLayer.</summary>
+    public static string Pascal(string name)
+    {
+        var sb = new System.Text.StringBuilder(name.Length);
+        bool upper = true;
+        foreach (char c in name)
+        {
+            if (!char.IsLetterOrDigit(c)) { upper = true; continue; }
+            sb.Append(upper ? char.ToUpperInvariant(c) : c);
+            upper = false;
+        }
+        if (sb.Length == 0 || char.IsDigit(sb[0])) sb.Insert(0, 'L');
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,413 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Kiln.Generator.Spec;
+
+/// <summary>The spec of a model plus what was wrong with it; <see cref="Spec"/> is null when the model cannot be built.</summary>
+public sealed record ParseResult(ModelSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);
+
+/// <summary>
+/// The one parser of the DSL: attributes on a class symbol → <see cref="ModelSpec"/>, with every
+/// spec-validity error located on the offending attribute or argument. Shared by the generator and
+/// the analyzers. It never throws on incomplete code: unknown or erroneous attributes are skipped
+/// (the compiler reports those).
+/// </summary>
+public static class ModelSpecParser
+{
+    public const string Namespace = "Kiln";
+    public const string ModelAttributeName = "Kiln.ModelAttribute";
+
+    /// <summary>One attribute of the list, in source order, with its syntax for locations.</summary>
+    private sealed class Item
+    {
+        public Item(AttributeData data, AttributeSyntax? syntax, string name) { Data = data; Syntax = syntax; Name = name; }
+        public AttributeData Data { get; }
+        public AttributeSyntax? Syntax { get; }
+        /// <summary>Attribute class name without the "Attribute" suffix, e.g. "Dense".</summary>
+        public string Name { get; }
+        public LocationInfo? Location => LocationInfo.From(Syntax);
+    }
+
+    public static ParseResult Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        string className = type.Name;
+        LocationInfo? classLocation = LocationInfo.From(type.Locations.FirstOrDefault());
+
+        // --- The declaration itself ---
+        var declarations = type.DeclaringSyntaxReferences
+            .Select(r => r.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().ToList();
+        if (!declarations.Any(d => d.Modifiers.Any(SyntaxKind.PartialKeyword)))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ModelNotPartial, LocationInfo.From(declarations.FirstOrDefault()?.Identifier.GetLocation()) ?? classLocation, className));
+        if (type.IsGenericType)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedModelType, classLocation, className, "generic model classes are not supported"));
+        if (type.IsStatic || type.IsAbstract)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedModelType, classLocation, className, "a model class cannot be static or abstract"));
+
+        var containing = new List<ContainingType>();
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            bool outerPartial = outer.DeclaringSyntaxReferences.Select(r => r.GetSyntax(cancellationToken))
+                .OfType<TypeDeclarationSyntax>().Any(d => d.Modifiers.Any(SyntaxKind.PartialKeyword));
+            if (!outerPartial || outer.IsGenericType)
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedModelType, classLocation, className,
+                    $"the containing type '{outer.Name}' must be a non-generic partial type"));
+            string keyword = outer.IsRecord ? (outer.TypeKind == TypeKind.Struct ? "record struct" : "record")
+                : outer.TypeKind == TypeKind.Struct ? "struct" : outer.TypeKind == TypeKind.Interface ? "interface" : "class";
+            containing.Insert(0, new ContainingType(keyword, outer.Name));
+        }
+
+        // --- Attributes in source order ---
+        var items = new List<Item>();
+        AttributeData? modelData = null;
+        AttributeSyntax? modelSyntax = null;
+        foreach (AttributeData data in type.GetAttributes())
+        {
+            INamedTypeSymbol? attributeClass = data.AttributeClass;
+            if (attributeClass is null || attributeClass.TypeKind == TypeKind.Error) continue;
+            if (attributeClass.ContainingNamespace?.ToDisplayString() != Namespace) continue;
+            var syntax = data.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+            string name = attributeClass.Name.EndsWith("Attribute", StringComparison.Ordinal)
+                ? attributeClass.Name.Substring(0, attributeClass.Name.Length - "Attribute".Length) : attributeClass.Name;
+            if (name == "Model") { modelData = data; modelSyntax = syntax; continue; }
+            items.Add(new Item(data, syntax, name));
+        }
+        items.Sort((a, b) =>
+        {
+            int byFile = string.CompareOrdinal(a.Syntax?.SyntaxTree.FilePath, b.Syntax?.SyntaxTree.FilePath);
+            return byFile != 0 ? byFile : (a.Syntax?.SpanStart ?? 0).CompareTo(b.Syntax?.SpanStart ?? 0);
+        });
+
+        // Layer order is only defined within one declaration.
+        var owners = items.Select(i => i.Syntax?.FirstAncestorOrSelf<TypeDeclarationSyntax>()).Where(o => o is not null).Distinct().ToList();
+        if (owners.Count > 1)
+        {
+            var second = items.First(i => i.Syntax?.FirstAncestorOrSelf<TypeDeclarationSyntax>() == owners[1]);
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.LayersSplit, second.Location, className));
+        }
+
+        // --- [Model] ---
+        var modelItem = new Item(modelData!, modelSyntax, "Model");
+        int input = GetInt(modelData, "Input", 0);
+        int[] shape = GetIntArray(modelData, "InputShape");
+        int maxBatch = GetInt(modelData, "MaxBatch", 256);
+        int? seed = GetNullableInt(modelData, "Seed");
+        if (shape.Length > 0)
+        {
+            if (shape.Any(d => d <= 0))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
+                    $"every InputShape dimension must be positive, got [{string.Join(", ", shape)}]"));
+            else
+            {
+                long product = shape.Aggregate(1L, (p, d) => p * d);
+                if (input != 0 && input != product)
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "Input") ?? modelItem.Location, className,
+                        $"Input = {input} does not match InputShape [{string.Join(", ", shape)}] (product {product})"));
+                input = (int)Math.Min(product, int.MaxValue);
+            }
+        }
+        else if (input <= 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "Input") ?? modelItem.Location, className,
+                input == 0 ? "declare the input size with Input = N or InputShape = new[] { C, H, W }" : $"Input must be positive, got {input}"));
+        }
+        if (maxBatch <= 0 || maxBatch > 1 << 16)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(modelItem, "MaxBatch") ?? modelItem.Location,
+                className, "MaxBatch", maxBatch, "it must be between 1 and 65536"));
+
+        // --- Layers, loss, optimiser ---
+        var layers = new List<LayerSpec>();
+        var counters = new Dictionary<string, int>();
+        var usedNames = new HashSet<string>(StringComparer.Ordinal);
+        LossSpec? loss = null;
+        Item? lossItem = null;
+        OptimizerSpec? optimizer = null;
+        int optimizerCount = 0;
+        int width = input;
+        bool spatial = shape.Length > 1;
+        Item? lastLayerItem = null;
+
+        foreach (Item item in items)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            AttributeData d = item.Data;
+
+            if (IsLoss(item.Name))
+            {
+                if (loss is not null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.LayerAfterLoss, item.Location, item.Name, lossItem!.Name));
+                    continue;
+                }
+                loss = item.Name switch
+                {
+                    "SoftmaxCrossEntropy" => new LossSpec(LossKind.SoftmaxCrossEntropy),
+                    "MulticlassHinge" => new LossSpec(LossKind.MulticlassHinge, GetDouble(d, "Margin", 1.0)),
+                    "BinaryCrossEntropy" => new LossSpec(LossKind.BinaryCrossEntropy),
+                    _ => new LossSpec(LossKind.MeanSquaredError),
+                };
+                lossItem = item;
+                if (loss.Kind == LossKind.MulticlassHinge) CheckPositive(diagnostics, item, "Margin", loss.Margin, "the margin must be positive");
+                continue;
+            }
+
+            if (IsOptimizer(item.Name))
+            {
+                optimizerCount++;
+                if (optimizerCount > 1)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.OptimizerCount, item.Location, className, $"declares more than one optimiser ('{item.Name}' is the extra one)"));
+                    continue;
+                }
+                optimizer = ParseOptimizer(item, diagnostics);
+                continue;
+            }
+
+            if (!IsLayer(item.Name)) continue; // an attribute of Kiln that is not part of the layer list
+
+            if (loss is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.LayerAfterLoss, item.Location, item.Name, lossItem!.Name));
+                continue;
+            }
+
+            string? explicitName = GetString(d, "Name");
+            string prefix = item.Name switch
+            {
+                "Dense" => "dense",
+                "BatchNorm" => "bn",
+                "Dropout" => "dropout",
+                "Flatten" => "flatten",
+                _ => item.Name.ToLowerInvariant(),
+            };
+            counters.TryGetValue(prefix, out int ordinal);
+            counters[prefix] = ordinal + 1;
+            string layerName = explicitName ?? prefix + ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (explicitName is not null && (explicitName.Length == 0 || explicitName.Any(c => char.IsWhiteSpace(c))))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, item.Name,
+                    $"layer name '{explicitName}' must be non-empty and contain no white space"));
+            if (!usedNames.Add(layerName))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, layerName,
+                    "another layer already has this name; names must be unique (they key checkpoints)"));
+
+            int index = layers.Count;
+            LayerSpec? layer = null;
+            switch (item.Name)
+            {
+                case "Flatten":
+                    spatial = false;
+                    layer = new LayerSpec(LayerKind.Flatten, layerName, index);
+                    break;
+                case "Dense":
+                {
+                    int units = GetInt(d, "units", 0);
+                    if (units <= 0)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "units", 0) ?? item.Location,
+                            layerName, "units", units, "a Dense layer needs at least one unit"));
+                    if (spatial)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialInputWithoutFlatten, item.Location, layerName,
+                            "spatial [" + string.Join("×", shape) + "]"));
+                    var init = (InitKind)GetInt(d, "Init", 0);
+                    double scale = GetDouble(d, "InitScale", double.NaN);
+                    if (!double.IsNaN(scale) && (double.IsInfinity(scale) || (init is InitKind.Normal or InitKind.Uniform && scale <= 0)))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "InitScale") ?? item.Location,
+                            layerName, "InitScale", scale, "the standard deviation or bound must be a positive finite number"));
+                    double biasInit = GetDouble(d, "BiasInit", 0);
+                    if (double.IsNaN(biasInit) || double.IsInfinity(biasInit))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "BiasInit") ?? item.Location,
+                            layerName, "BiasInit", biasInit, "it must be finite"));
+                    layer = new LayerSpec(LayerKind.Dense, layerName, index, Units: units, Bias: GetBool(d, "Bias", true),
+                        Init: init, InitScale: scale, BiasInit: biasInit);
+                    if (units > 0) width = units;
+                    break;
+                }
+                case "BatchNorm":
+                {
+                    double momentum = GetDouble(d, "Momentum", 0.1);
+                    double eps = GetDouble(d, "Epsilon", 1e-5);
+                    if (!(momentum >= 0 && momentum <= 1))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Momentum") ?? item.Location,
+                            layerName, "Momentum", momentum, "the running-average momentum must be in [0, 1]"));
+                    CheckPositive(diagnostics, item, "Epsilon", eps, "ε must be positive", layerName);
+                    if (maxBatch == 1)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BatchNormBatchOne, item.Location, layerName));
+                    layer = new LayerSpec(LayerKind.BatchNorm, layerName, index, Momentum: momentum, Epsilon: eps);
+                    break;
+                }
+                case "Dropout":
+                {
+                    double rate = GetDouble(d, "rate", 0);
+                    if (!(rate >= 0 && rate < 1))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "rate", 0) ?? item.Location,
+                            layerName, "rate", rate, "the drop probability must be in [0, 1)"));
+                    layer = new LayerSpec(LayerKind.Dropout, layerName, index, Rate: rate, Scaling: (DropoutScalingKind)GetInt(d, "Scaling", 0));
+                    break;
+                }
+                default:
+                {
+                    ActivationKind kind = (ActivationKind)Enum.Parse(typeof(ActivationKind), item.Name);
+                    double alpha = kind switch
+                    {
+                        ActivationKind.LeakyReLU => GetDouble(d, "Alpha", GetDouble(d, "alpha", 0.01)),
+                        ActivationKind.ELU => GetDouble(d, "Alpha", GetDouble(d, "alpha", 1.0)),
+                        ActivationKind.Swish => GetDouble(d, "Beta", GetDouble(d, "beta", 1.0)),
+                        ActivationKind.PReLU => GetDouble(d, "Init", 0.25),
+                        _ => 0,
+                    };
+                    if (double.IsNaN(alpha) || double.IsInfinity(alpha) || (kind == ActivationKind.ELU && alpha <= 0))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain,
+                            ArgLocation(item, kind == ActivationKind.Swish ? "Beta" : kind == ActivationKind.PReLU ? "Init" : "Alpha", 0) ?? item.Location,
+                            layerName, kind == ActivationKind.Swish ? "β" : "α", alpha, kind == ActivationKind.ELU ? "ELU's α must be positive" : "it must be finite"));
+                    layer = new LayerSpec(LayerKind.Activation, layerName, index, Activation: kind, Alpha: alpha);
+                    break;
+                }
+            }
+            layers.Add(layer!);
+            lastLayerItem = item;
+        }
+
+        // Softmax only as the output activation.
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i].Kind == LayerKind.Activation && layers[i].Activation == ActivationKind.Softmax && i != layers.Count - 1)
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, LayerLocation(items, layers[i]), layers[i].Name,
+                    "Softmax is only supported as the last layer, right before the loss"));
+        }
+        if (!layers.Any(l => l.Kind == LayerKind.Dense))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, modelItem.Location ?? classLocation, className,
+                "a model needs at least one Dense layer"));
+
+        if (loss is null)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.MissingLoss, modelItem.Location ?? classLocation, className));
+        else
+        {
+            int outputs = width;
+            string? problem = loss.Kind switch
+            {
+                LossKind.SoftmaxCrossEntropy when outputs < 2 => "softmax cross-entropy needs at least two classes; use BinaryCrossEntropy for one output",
+                LossKind.MulticlassHinge when outputs < 2 => "the multiclass hinge needs at least two classes",
+                LossKind.BinaryCrossEntropy when outputs != 1 => "binary cross-entropy needs exactly one output; use SoftmaxCrossEntropy for several classes",
+                _ => null,
+            };
+            if (problem is not null)
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.LossIncompatible, lossItem!.Location, lossItem.Name, outputs, problem));
+        }
+        if (optimizerCount == 0)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.OptimizerCount, modelItem.Location ?? classLocation, className,
+                "declares no optimiser; add one of Sgd, Momentum or Adam"));
+
+        if (modelData is null) // only reachable when called on a type without [Model] (analyzers)
+            return new ParseResult(null, diagnostics.ToEquatableArray());
+
+        var spec = new ModelSpec(
+            type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "",
+            className,
+            containing.ToEquatableArray(),
+            input,
+            shape.ToEquatableArray(),
+            maxBatch,
+            seed ?? 0,
+            seed.HasValue,
+            layers.ToEquatableArray(),
+            loss,
+            optimizer);
+        bool hasErrors = diagnostics.Count > 0;
+        return new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray());
+    }
+
+    private static OptimizerSpec ParseOptimizer(Item item, List<DiagnosticInfo> diagnostics)
+    {
+        AttributeData d = item.Data;
+        OptimizerKind kind = item.Name switch { "Sgd" => OptimizerKind.Sgd, "Momentum" => OptimizerKind.Momentum, _ => OptimizerKind.Adam };
+        double defaultLr = kind == OptimizerKind.Adam ? 1e-3 : 0.01;
+        double lr = GetDouble(d, "LearningRate", GetDouble(d, "learningRate", defaultLr));
+        CheckPositive(diagnostics, item, "LearningRate", lr, "the learning rate must be positive", item.Name, positional: 0);
+        double beta1 = kind == OptimizerKind.Momentum ? GetDouble(d, "Rho", 0.9) : GetDouble(d, "Beta1", 0.9);
+        double beta2 = GetDouble(d, "Beta2", 0.999);
+        double eps = GetDouble(d, "Epsilon", 1e-8);
+        if (kind != OptimizerKind.Sgd && !(beta1 >= 0 && beta1 < 1))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, kind == OptimizerKind.Momentum ? "Rho" : "Beta1") ?? item.Location,
+                item.Name, kind == OptimizerKind.Momentum ? "Rho" : "Beta1", beta1, "it must be in [0, 1)"));
+        if (kind == OptimizerKind.Adam)
+        {
+            if (!(beta2 >= 0 && beta2 < 1))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Beta2") ?? item.Location, item.Name, "Beta2", beta2, "it must be in [0, 1)"));
+            CheckPositive(diagnostics, item, "Epsilon", eps, "ε must be positive", item.Name);
+        }
+        return new OptimizerSpec(kind, lr, beta1, beta2, eps);
+    }
+
+    private static void CheckPositive(List<DiagnosticInfo> diagnostics, Item item, string argument, double value, string rule, string? owner = null, int positional = -1)
+    {
+        if (!(value > 0) || double.IsInfinity(value))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, argument, positional) ?? item.Location,
+                owner ?? item.Name, argument, value, rule));
+    }
+
+    private static LocationInfo? LayerLocation(List<Item> items, LayerSpec layer)
+    {
+        int seen = 0;
+        foreach (Item item in items)
+        {
+            if (!IsLayer(item.Name)) continue;
+            if (seen++ == layer.Index) return item.Location;
+        }
+        return null;
+    }
+
+    public static bool IsLoss(string name) => name is "SoftmaxCrossEntropy" or "MulticlassHinge" or "BinaryCrossEntropy" or "MeanSquaredError";
+
+    public static bool IsOptimizer(string name) => name is "Sgd" or "Momentum" or "Adam";
+
+    public static bool IsLayer(string name) => name is "Dense" or "BatchNorm" or "Dropout" or "Flatten"
+        or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "PReLU" or "ELU" or "SELU" or "Swish" or "GELU" or "Softmax";
+
+    /// <summary>Location of a named argument (or the positional one), for diagnostics on the exact argument.</summary>
+    private static LocationInfo? ArgLocation(Item item, string name, int positional = -1)
+    {
+        if (item.Syntax?.ArgumentList is not { } list) return null;
+        for (int i = 0; i < list.Arguments.Count; i++)
+        {
+            AttributeArgumentSyntax arg = list.Arguments[i];
+            string? argName = arg.NameEquals?.Name.Identifier.ValueText ?? arg.NameColon?.Name.Identifier.ValueText;
+            if (argName is not null && string.Equals(argName, name, StringComparison.OrdinalIgnoreCase)) return LocationInfo.From(arg);
+            if (argName is null && i == positional) return LocationInfo.From(arg);
+        }
+        return null;
+    }
+
+    // --- Reading attribute arguments: constructor parameters by name, then named properties. ---
+
+    private static TypedConstant? Find(AttributeData? data, string name)
+    {
+        if (data is null) return null;
+        foreach (KeyValuePair<string, TypedConstant> pair in data.NamedArguments)
+            if (pair.Key == name) return pair.Value;
+        IMethodSymbol? ctor = data.AttributeConstructor;
+        if (ctor is not null)
+            for (int i = 0; i < ctor.Parameters.Length && i < data.ConstructorArguments.Length; i++)
+                if (string.Equals(ctor.Parameters[i].Name, name, StringComparison.OrdinalIgnoreCase)) return data.ConstructorArguments[i];
+        return null;
+    }
+
+    private static int GetInt(AttributeData? d, string name, int fallback) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: { } v } ? Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+    private static int? GetNullableInt(AttributeData? d, string name) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: { } v } ? Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture) : null;
+
+    private static double GetDouble(AttributeData? d, string name, double fallback) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: { } v } ? Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+    private static bool GetBool(AttributeData? d, string name, bool fallback) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: bool v } ? v : fallback;
+
+    private static string? GetString(AttributeData? d, string name) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: string v } ? v : null;
+
+    private static int[] GetIntArray(AttributeData? d, string name)
+    {
+        if (Find(d, name) is not { Kind: TypedConstantKind.Array } array || array.IsNull) return Array.Empty<int>();
+        return array.Values.Where(v => v.Value is int).Select(v => (int)v.Value!).ToArray();
+    }
+}

@@ -1,0 +1,57 @@
+using System;
+using System.Collections.Generic;
+
+namespace Kiln;
+
+/// <summary>What the runtime (trainer, checkpoints, doctor) sees of every generated model.</summary>
+public interface IKilnModel
+{
+    /// <summary>The model class name.</summary>
+    string ModelName { get; }
+    /// <summary>Features per sample.</summary>
+    int InputSize { get; }
+    /// <summary>Outputs per sample (classes for classifiers).</summary>
+    int OutputSize { get; }
+    /// <summary>Largest batch accepted.</summary>
+    int MaxBatch { get; }
+    /// <summary>The loss the model was declared with.</summary>
+    LossKind Loss { get; }
+    /// <summary>The ISA path the kernels run on; settable for tests and comparisons.</summary>
+    IsaPath Isa { get; set; }
+    /// <summary>Current learning rate (initialised from the optimiser attribute).</summary>
+    float LearningRate { get; set; }
+    /// <summary>Optimiser steps taken so far.</summary>
+    long Step { get; }
+    /// <summary>Every named tensor: trainable parameters and state buffers such as BatchNorm running statistics.</summary>
+    IReadOnlyList<TensorInfo> Tensors { get; }
+    /// <summary>Storage of a tensor from <see cref="Tensors"/>.</summary>
+    Span<float> TensorData(TensorInfo tensor);
+
+    /// <summary>One fused training step (forward, loss, backward, update) on integer class labels; returns the mean loss.</summary>
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch);
+    /// <summary>One fused training step on float targets (soft labels, binary targets or regression values).</summary>
+    float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch);
+    /// <summary>Eval-mode forward (running statistics, no dropout): probabilities for softmax/sigmoid losses, raw outputs otherwise.</summary>
+    void Predict(ReadOnlySpan<float> inputs, Span<float> outputs, int batch);
+    /// <summary>Eval-mode mean loss and accuracy over <paramref name="count"/> samples, in chunks of MaxBatch.</summary>
+    EvaluationResult Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int count);
+}
+
+/// <summary>The loss a model was declared with.</summary>
+public enum LossKind { SoftmaxCrossEntropy, MulticlassHinge, BinaryCrossEntropy, MeanSquaredError }
+
+/// <summary>Whether a tensor is trained or is state (running statistics).</summary>
+public enum TensorRole { Weight, Bias, Gamma, Beta, Alpha, RunningMean, RunningVariance }
+
+/// <summary>A named tensor of a model: layer, role, shape, and its place in the model's arenas.</summary>
+/// <param name="Name">Checkpoint name, such as <c>dense0.weight</c>.</param>
+/// <param name="Layer">Layer name, such as <c>dense0</c>.</param>
+/// <param name="Role">What the tensor is.</param>
+/// <param name="Shape">Shape; Dense weights are [in, out] (input-major).</param>
+/// <param name="Offset">Offset in its arena.</param>
+/// <param name="Length">Number of floats.</param>
+/// <param name="Trainable">True for parameters (in the parameter arena), false for state buffers.</param>
+public sealed record TensorInfo(string Name, string Layer, TensorRole Role, int[] Shape, int Offset, int Length, bool Trainable);
+
+/// <summary>Mean loss and accuracy over a data set.</summary>
+public readonly record struct EvaluationResult(double Loss, double Accuracy, int Count);

@@ -1,0 +1,45 @@
+namespace Kiln;
+
+/// <summary>
+/// xoshiro256** with SplitMix64 seeding: small, fast, and identical on every platform, so a seed
+/// reproduces initialisation, dropout masks and shuffles bit for bit.
+/// </summary>
+public struct KilnRandom
+{
+    private ulong _s0, _s1, _s2, _s3;
+
+    public KilnRandom(ulong seed)
+    {
+        ulong x = seed;
+        _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
+    }
+
+    private static ulong SplitMix(ref ulong x)
+    {
+        ulong z = x += 0x9E3779B97F4A7C15UL;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    private static ulong Rotl(ulong x, int k) => (x << k) | (x >> (64 - k));
+
+    public ulong NextUInt64()
+    {
+        ulong result = Rotl(_s1 * 5, 7) * 9;
+        ulong t = _s1 << 17;
+        _s2 ^= _s0; _s3 ^= _s1; _s1 ^= _s2; _s0 ^= _s3;
+        _s2 ^= t;
+        _s3 = Rotl(_s3, 45);
+        return result;
+    }
+
+    /// <summary>Uniform in [0, 1) with 24 random bits (exact in float).</summary>
+    public float NextFloat() => (NextUInt64() >> 40) * (1.0f / (1 << 24));
+
+    /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform integer in [0, bound) (Lemire's multiply-shift, unbiased enough for bound ≪ 2³²).</summary>
+    public int NextInt(int bound) => (int)(((NextUInt64() >> 32) * (ulong)(uint)bound) >> 32);
+}

@@ -1,0 +1,111 @@
+using System;
+
+namespace Kiln.Data;
+
+/// <summary>
+/// Mini-batch iterator over a <see cref="Dataset"/> with preallocated buffers: filling a batch copies rows
+/// into <see cref="Inputs"/>/<see cref="Labels"/> and allocates nothing.
+/// </summary>
+/// <remarks>
+/// The order of epoch e is a Fisher–Yates shuffle of the identity with a <see cref="KilnRandom"/> seeded
+/// from (seed, e), so it depends only on those two numbers: reproducible across runs and platforms, and a
+/// resumed run at epoch e sees the same order. The last batch of an epoch holds the remaining
+/// Count mod BatchSize samples unless <c>dropLast</c> is set.
+/// </remarks>
+public sealed class Batcher
+{
+    private readonly Dataset _data;
+    private readonly ulong _seed;
+    private readonly int[] _order;
+    private readonly float[] _inputs;
+    private readonly int[] _labels;
+    private int _position;
+
+    /// <param name="data">Samples to iterate.</param>
+    /// <param name="batchSize">Largest batch (&gt; 0).</param>
+    /// <param name="seed">Shuffle seed.</param>
+    /// <param name="shuffle">False iterates in data set order every epoch.</param>
+    /// <param name="dropLast">Skip the final partial batch (useful when a batch of one would break BatchNorm).</param>
+    public Batcher(Dataset data, int batchSize, ulong seed = 0, bool shuffle = true, bool dropLast = false)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        _data = data;
+        _seed = seed;
+        Shuffle = shuffle;
+        DropLast = dropLast;
+        BatchSize = batchSize;
+        _order = Dataset.Identity(data.Count);
+        _inputs = new float[batchSize * data.FeatureCount];
+        _labels = new int[batchSize];
+        BatchesPerEpoch = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
+        Epoch = -1;
+    }
+
+    public int BatchSize { get; }
+    public bool Shuffle { get; }
+    public bool DropLast { get; }
+    /// <summary>Batches per epoch, counting the partial last one unless dropped.</summary>
+    public int BatchesPerEpoch { get; }
+    /// <summary>Samples per epoch (Count, or fewer with <see cref="DropLast"/>).</summary>
+    public int SamplesPerEpoch => DropLast ? BatchesPerEpoch * BatchSize : _data.Count;
+    /// <summary>The current epoch (−1 before the first <see cref="BeginEpoch"/>).</summary>
+    public int Epoch { get; private set; }
+    /// <summary>Samples in the current batch.</summary>
+    public int Current { get; private set; }
+    /// <summary>0-based index of the current batch within the epoch (−1 before the first <see cref="NextBatch"/>).</summary>
+    public int BatchIndex { get; private set; } = -1;
+
+    /// <summary>Features of the current batch, row-major, <see cref="Current"/> rows.</summary>
+    public ReadOnlySpan<float> Inputs => _inputs.AsSpan(0, Current * _data.FeatureCount);
+    /// <summary>Labels of the current batch.</summary>
+    public ReadOnlySpan<int> Labels => _labels.AsSpan(0, Current);
+    /// <summary>Data set indices of the current batch's samples.</summary>
+    public ReadOnlySpan<int> Indices => _order.AsSpan(_position - Current, Current);
+    /// <summary>This epoch's sample order.</summary>
+    public ReadOnlySpan<int> Order => _order;
+
+    /// <summary>Starts epoch <paramref name="epoch"/>: computes its order and rewinds.</summary>
+    public void BeginEpoch(int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        Epoch = epoch;
+        for (int i = 0; i < _order.Length; i++) _order[i] = i;
+        if (Shuffle)
+        {
+            // Mix the epoch into the seed (golden-ratio step, as SplitMix does) so each epoch has its own stream.
+            var rng = new KilnRandom(_seed + 0x9E3779B97F4A7C15UL * (ulong)(epoch + 1));
+            Dataset.Shuffle(_order, ref rng);
+        }
+        _position = 0;
+        Current = 0;
+        BatchIndex = -1;
+    }
+
+    /// <summary>Fills the buffers with the next batch; false when the epoch is exhausted.</summary>
+    public bool NextBatch()
+    {
+        if (Epoch < 0) throw new InvalidOperationException("Call BeginEpoch before NextBatch.");
+        int remaining = _order.Length - _position;
+        int n = Math.Min(BatchSize, remaining);
+        if (n == 0 || (DropLast && n < BatchSize))
+        {
+            Current = 0;
+            return false;
+        }
+
+        int f = _data.FeatureCount;
+        float[] src = _data.Features;
+        int[] labels = _data.Labels;
+        for (int i = 0; i < n; i++)
+        {
+            int s = _order[_position + i];
+            Array.Copy(src, s * f, _inputs, i * f, f);
+            _labels[i] = labels[s];
+        }
+        _position += n;
+        Current = n;
+        BatchIndex++;
+        return true;
+    }
+}

@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+
+namespace Kiln.Data;
+
+/// <summary>
+/// Loads numeric CSV files (raw or gzip, detected from the content) into a <see cref="Dataset"/>: every
+/// column is a float feature except one integer label column. No quoting: fields are numbers.
+/// </summary>
+public static class Csv
+{
+    /// <summary>Loads a CSV file.</summary>
+    /// <param name="path">File path; gzip is detected by its magic bytes.</param>
+    /// <param name="labelColumn">0-based label column; negative counts from the end (-1, the default, is the last).</param>
+    /// <param name="hasHeader">True/false, or null to detect: the first line is a header when any of its fields is not a number.</param>
+    /// <param name="separator">Field separator.</param>
+    /// <param name="name">Data set name; defaults to the file name.</param>
+    /// <param name="shape">Optional image shape of the features.</param>
+    /// <exception cref="InvalidDataException">A bad value or row; the message names the file, 1-based row (line) and column.</exception>
+    public static Dataset Load(string path, int labelColumn = -1, bool? hasHeader = null, char separator = ',', string? name = null, ImageShape? shape = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using Stream s = StreamOpener.OpenFile(path);
+        return LoadDecompressed(s, Path.GetFileName(path), labelColumn, hasHeader, separator, name ?? Path.GetFileName(path), shape);
+    }
+
+    /// <summary>Loads CSV from a stream (raw or gzip), which is left open; <paramref name="sourceName"/> names it in errors.</summary>
+    public static Dataset Load(Stream stream, string sourceName, int labelColumn = -1, bool? hasHeader = null, char separator = ',', string? name = null, ImageShape? shape = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Stream s = StreamOpener.MaybeDecompress(stream, leaveOpen: true);
+        try
+        {
+            return LoadDecompressed(s, sourceName, labelColumn, hasHeader, separator, name ?? sourceName, shape);
+        }
+        finally
+        {
+            if (!ReferenceEquals(s, stream)) s.Dispose();
+        }
+    }
+
+    private static Dataset LoadDecompressed(Stream stream, string source, int labelColumn, bool? hasHeader, char separator, string name, ImageShape? shape)
+    {
+        using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
+        var features = new List<float>();
+        var labels = new List<int>();
+        int columns = -1, label = -1, row = 0;
+        bool first = true;
+
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            row++;
+            if (string.IsNullOrWhiteSpace(line)) continue;   // blank lines (trailing newline, spacing) carry no sample
+            ReadOnlySpan<char> text = line.AsSpan();
+
+            if (first)
+            {
+                first = false;
+                columns = CountFields(text, separator);
+                if (columns < 2)
+                    throw new InvalidDataException($"{source}: row {row} has {columns} column(s); need at least one feature and a label (separator '{separator}').");
+                label = labelColumn < 0 ? columns + labelColumn : labelColumn;
+                if (label < 0 || label >= columns)
+                    throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"{source}: label column {labelColumn} is outside the {columns} columns.");
+                if (hasHeader ?? LooksLikeHeader(text, separator)) continue;
+            }
+
+            int col = 0;
+            foreach (Range r in text.Split(separator))
+            {
+                col++;
+                if (col > columns)
+                    throw new InvalidDataException($"{source}: row {row} has {CountFields(text, separator)} columns, expected {columns}.");
+                ReadOnlySpan<char> field = text[r].Trim();
+                if (col - 1 == label)
+                {
+                    if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out double y) || y != Math.Floor(y) || y < 0 || y > int.MaxValue)
+                        throw new InvalidDataException($"{source}: row {row}, column {col}: label '{field}' is not a non-negative integer.");
+                    labels.Add((int)y);
+                }
+                else
+                {
+                    if (!float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out float v) || !float.IsFinite(v))
+                        throw new InvalidDataException($"{source}: row {row}, column {col}: '{field}' is not a finite number.");
+                    features.Add(v);
+                }
+            }
+            if (col < columns)
+                throw new InvalidDataException($"{source}: row {row} has {col} columns, expected {columns}.");
+        }
+
+        if (labels.Count == 0)
+            throw new InvalidDataException($"{source}: no data rows.");
+        return new Dataset(features.ToArray(), labels.ToArray(), columns - 1, 0, shape, name);
+    }
+
+    private static int CountFields(ReadOnlySpan<char> line, char separator) => line.Count(separator) + 1;
+
+    private static bool LooksLikeHeader(ReadOnlySpan<char> line, char separator)
+    {
+        foreach (Range r in line.Split(separator))
+            if (!double.TryParse(line[r].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+                return true;
+        return false;
+    }
+}

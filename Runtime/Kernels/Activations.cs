@@ -1,0 +1,310 @@
+// Each activation repeats one formula for the scalar and the three vector widths (written from one
+// template): change all four together so the ISA paths keep agreeing to float rounding.
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Kiln.Kernels;
+
+/// <summary>An element-wise activation f with its derivative, for every vector width.</summary>
+public interface IActivation
+{
+    float Forward(float u);
+    Vector128<float> Forward(Vector128<float> u);
+    Vector256<float> Forward(Vector256<float> u);
+    Vector512<float> Forward(Vector512<float> u);
+    /// <summary>f'(u), given u and a = f(u).</summary>
+    float Derivative(float u, float a);
+    Vector128<float> Derivative(Vector128<float> u, Vector128<float> a);
+    Vector256<float> Derivative(Vector256<float> u, Vector256<float> a);
+    Vector512<float> Derivative(Vector512<float> u, Vector512<float> a);
+}
+
+/// <summary>f(u) = u.</summary>
+public readonly struct Identity : IActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Forward(float u) => u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u, float a) => 1f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Forward(Vector128<float> u) => u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128<float>.One;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Forward(Vector256<float> u) => u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256<float>.One;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> u) => u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512<float>.One;
+}
+
+/// <summary>f(u) = max(0, u).</summary>
+public readonly struct Relu : IActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Forward(float u) => MathF.Max(u, 0f);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u, float a) => u > 0f ? 1f : 0f;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Forward(Vector128<float> u) => Vector128.MaxNative(u, Vector128<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128.GreaterThan(u, Vector128<float>.Zero) & Vector128<float>.One;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Forward(Vector256<float> u) => Vector256.MaxNative(u, Vector256<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256.GreaterThan(u, Vector256<float>.Zero) & Vector256<float>.One;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> u) => Vector512.MaxNative(u, Vector512<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512.GreaterThan(u, Vector512<float>.Zero) & Vector512<float>.One;
+}
+
+/// <summary>f(u) = u for u &gt; 0, αu otherwise.</summary>
+public readonly struct LeakyRelu : IActivation
+{
+    public LeakyRelu(float alpha) => Alpha = alpha;
+
+    public float Alpha { get; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Forward(float u) => u > 0f ? u : Alpha * u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u, float a) => u > 0f ? 1f : Alpha;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Forward(Vector128<float> u) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), u, u * Vector128.Create(Alpha));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), Vector128<float>.One, Vector128.Create(Alpha));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Forward(Vector256<float> u) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), u, u * Vector256.Create(Alpha));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), Vector256<float>.One, Vector256.Create(Alpha));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> u) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), u, u * Vector512.Create(Alpha));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), Vector512<float>.One, Vector512.Create(Alpha));
+}
+
+/// <summary>f(u) = u for u &gt; 0, α(eᵘ − 1) otherwise; f' = 1 or f + α.</summary>
+public readonly struct Elu : IActivation
+{
+    public Elu(float alpha) => Alpha = alpha;
+
+    public float Alpha { get; }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Forward(float u) => u > 0f ? u : Alpha * VectorMath.Expm1(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u, float a) => u > 0f ? 1f : a + Alpha;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Forward(Vector128<float> u) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), u, Vector128.Create(Alpha) * VectorMath.Expm1(Vector128.MinNative(u, Vector128<float>.Zero)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), Vector128<float>.One, a + Vector128.Create(Alpha));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Forward(Vector256<float> u) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), u, Vector256.Create(Alpha) * VectorMath.Expm1(Vector256.MinNative(u, Vector256<float>.Zero)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), Vector256<float>.One, a + Vector256.Create(Alpha));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> u) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), u, Vector512.Create(Alpha) * VectorMath.Expm1(Vector512.MinNative(u, Vector512<float>.Zero)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), Vector512<float>.One, a + Vector512.Create(Alpha));
+}
+
+/// <summary>f(u) = λu for u &gt; 0, λα(eᵘ − 1) otherwise (α = 1.6732632423543772, λ = 1.0507009873554805).</summary>
+public readonly struct Selu : IActivation
+{
+    /// <summary>SELU's α.</summary>
+    public const float Alpha = 1.6732632423543772f;
+    /// <summary>SELU's λ.</summary>
+    public const float Lambda = 1.0507009873554805f;
+    private const float LambdaAlpha = (float)(1.6732632423543772 * 1.0507009873554805);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Forward(float u) => u > 0f ? Lambda * u : LambdaAlpha * VectorMath.Expm1(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u, float a) => u > 0f ? Lambda : a + LambdaAlpha;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Forward(Vector128<float> u) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), Vector128.Create(Lambda) * u, Vector128.Create(LambdaAlpha) * VectorMath.Expm1(Vector128.MinNative(u, Vector128<float>.Zero)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), Vector128.Create(Lambda), a + Vector128.Create(LambdaAlpha));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Forward(Vector256<float> u) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), Vector256.Create(Lambda) * u, Vector256.Create(LambdaAlpha) * VectorMath.Expm1(Vector256.MinNative(u, Vector256<float>.Zero)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), Vector256.Create(Lambda), a + Vector256.Create(LambdaAlpha));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> u) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), Vector512.Create(Lambda) * u, Vector512.Create(LambdaAlpha) * VectorMath.Expm1(Vector512.MinNative(u, Vector512<float>.Zero)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), Vector512.Create(Lambda), a + Vector512.Create(LambdaAlpha));
+}
+
+/// <summary>f(u) = u·σ(βu); f' = s·(1 + βu·(1 − s)) with s = σ(βu).</summary>
+public readonly struct Swish : IActivation
+{
+    public Swish(float beta) => Beta = beta;
+
+    public float Beta { get; }
+
+    // s·(1 + βu(1 − s)): recomputing s = σ(βu) is cheaper and more accurate than a/u.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float SwishDerivative(float u) { float s = VectorMath.Sigmoid(Beta * u); return s * (1f + Beta * u * (1f - s)); }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Forward(float u) => u * VectorMath.Sigmoid(Beta * u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u, float a) => SwishDerivative(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Forward(Vector128<float> u) => u * VectorMath.Sigmoid(Vector128.Create(Beta) * u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a)
+    {
+        Vector128<float> bu = Vector128.Create(Beta) * u;
+        Vector128<float> s = VectorMath.Sigmoid(bu);
+        return s * (Vector128<float>.One + bu * (Vector128<float>.One - s));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Forward(Vector256<float> u) => u * VectorMath.Sigmoid(Vector256.Create(Beta) * u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a)
+    {
+        Vector256<float> bu = Vector256.Create(Beta) * u;
+        Vector256<float> s = VectorMath.Sigmoid(bu);
+        return s * (Vector256<float>.One + bu * (Vector256<float>.One - s));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> u) => u * VectorMath.Sigmoid(Vector512.Create(Beta) * u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a)
+    {
+        Vector512<float> bu = Vector512.Create(Beta) * u;
+        Vector512<float> s = VectorMath.Sigmoid(bu);
+        return s * (Vector512<float>.One + bu * (Vector512<float>.One - s));
+    }
+}
+
+/// <summary>Exact GELU f(u) = u·Φ(u); f' = Φ(u) + u·φ(u).</summary>
+public readonly struct Gelu : IActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Forward(float u) => u * VectorMath.NormCdf(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u, float a) => VectorMath.NormCdf(u) + u * VectorMath.NormPdf(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Forward(Vector128<float> u) => u * VectorMath.NormCdf(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => VectorMath.NormCdf(u) + u * VectorMath.NormPdf(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Forward(Vector256<float> u) => u * VectorMath.NormCdf(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => VectorMath.NormCdf(u) + u * VectorMath.NormPdf(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> u) => u * VectorMath.NormCdf(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => VectorMath.NormCdf(u) + u * VectorMath.NormPdf(u);
+}
+
+/// <summary>f(u) = 1/(1 + e^−u); f' = a(1 − a).</summary>
+public readonly struct Sigmoid : IActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Forward(float u) => VectorMath.Sigmoid(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u, float a) => a * (1f - a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Forward(Vector128<float> u) => VectorMath.Sigmoid(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => a * (Vector128<float>.One - a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Forward(Vector256<float> u) => VectorMath.Sigmoid(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => a * (Vector256<float>.One - a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> u) => VectorMath.Sigmoid(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => a * (Vector512<float>.One - a);
+}
+
+/// <summary>f(u) = tanh u; f' = 1 − a².</summary>
+public readonly struct Tanh : IActivation
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Forward(float u) => VectorMath.Tanh(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Derivative(float u, float a) => 1f - a * a;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Forward(Vector128<float> u) => VectorMath.Tanh(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128<float>.One - a * a;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Forward(Vector256<float> u) => VectorMath.Tanh(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256<float>.One - a * a;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Forward(Vector512<float> u) => VectorMath.Tanh(u);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512<float>.One - a * a;
+}

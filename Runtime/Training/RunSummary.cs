@@ -1,0 +1,114 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+
+namespace Kiln.Training;
+
+/// <summary>Metrics of one epoch.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Batches">Training steps taken.</param>
+/// <param name="Samples">Samples trained on.</param>
+/// <param name="TrainLoss">Sample-weighted mean of the losses returned by TrainStep (training mode: dropout on, batch statistics).</param>
+/// <param name="TrainAccuracy">Eval-mode accuracy on the training subset of <see cref="TrainerOptions.TrainAccuracySamples"/>; null when skipped.</param>
+/// <param name="TrainEvalLoss">Eval-mode loss on that subset; null when skipped.</param>
+/// <param name="ValidationLoss">Eval-mode validation loss; null when not evaluated this epoch.</param>
+/// <param name="ValidationAccuracy">Eval-mode validation accuracy in [0, 1]; null when not evaluated this epoch.</param>
+/// <param name="Seconds">Wall time of the whole epoch: batch filling, steps, evaluations, progress callbacks.</param>
+/// <param name="TrainSeconds">Time inside TrainStep calls only.</param>
+/// <param name="SamplesPerSecond">Samples / TrainSeconds.</param>
+/// <param name="LearningRate">The model's learning rate at the end of the epoch.</param>
+public sealed record EpochMetrics(
+    int Epoch,
+    int Batches,
+    int Samples,
+    double TrainLoss,
+    double? TrainAccuracy,
+    double? TrainEvalLoss,
+    double? ValidationLoss,
+    double? ValidationAccuracy,
+    double Seconds,
+    double TrainSeconds,
+    double SamplesPerSecond,
+    float LearningRate);
+
+/// <summary>
+/// The record of a training run. Throughput (<see cref="SamplesPerSecond"/>) is measured with
+/// <see cref="System.Diagnostics.Stopwatch"/> timestamps taken immediately before and after each
+/// <see cref="IKilnModel.TrainStep(ReadOnlySpan{float}, ReadOnlySpan{int}, int)"/> call and summed, so it
+/// excludes batch filling (shuffling and copying rows), evaluations and progress callbacks;
+/// <see cref="TotalSeconds"/> is the wall time of everything.
+/// </summary>
+public sealed record RunSummary
+{
+    public string ModelName { get; init; } = "";
+    /// <summary>ISA path the model ran on.</summary>
+    public string Isa { get; init; } = "";
+    public string TrainDataset { get; init; } = "";
+    public int TrainSamples { get; init; }
+    public string? ValidationDataset { get; init; }
+    public int ValidationSamples { get; init; }
+    public int BatchSize { get; init; }
+    public ulong Seed { get; init; }
+    public int EpochsRequested { get; init; }
+    public StopReason StopReason { get; init; }
+    /// <summary>Per-epoch metrics, in order.</summary>
+    public IReadOnlyList<EpochMetrics> History { get; init; } = [];
+    /// <summary>Wall time of the run.</summary>
+    public double TotalSeconds { get; init; }
+    /// <summary>Time inside TrainStep calls, summed over the run.</summary>
+    public double TrainSeconds { get; init; }
+    /// <summary>Samples trained on, summed over the run.</summary>
+    public long SamplesSeen { get; init; }
+    /// <summary>SamplesSeen / TrainSeconds: throughput of the training steps alone.</summary>
+    public double SamplesPerSecond { get; init; }
+    /// <summary>Learning rate at the end of the run.</summary>
+    public float LearningRate { get; init; }
+    /// <summary>Mean training loss of the last epoch (NaN when no epoch ran).</summary>
+    public double FinalTrainLoss { get; init; } = double.NaN;
+    /// <summary>Eval-mode validation loss after the last epoch; null without a validation set.</summary>
+    public double? FinalValidationLoss { get; init; }
+    /// <summary>Eval-mode validation accuracy after the last epoch; null without a validation set.</summary>
+    public double? FinalValidationAccuracy { get; init; }
+
+    /// <summary>JSON with snake_case names (System.Text.Json source-generated; NaN written as "NaN").</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, KilnJsonContext.Default.RunSummary);
+
+    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/>, creating its directory.</summary>
+    public void WriteJson(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        File.WriteAllText(path, ToJson() + Environment.NewLine);
+    }
+
+    public static RunSummary FromJson(string json) =>
+        JsonSerializer.Deserialize(json, KilnJsonContext.Default.RunSummary) ?? throw new JsonException("Run summary JSON is null.");
+
+    /// <summary>A fixed-width text table: one row per epoch, then the totals.</summary>
+    public string ToTable()
+    {
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.AppendLine(inv, $"{ModelName} on {TrainDataset} ({TrainSamples} samples), batch {BatchSize}, ISA {Isa}, {StopReason.ToString().ToLowerInvariant()}");
+        sb.AppendLine(inv, $"{"epoch",5} {"train loss",10} {"train acc",9} {"val loss",9} {"val acc",8} {"seconds",8} {"samples/s",10} {"lr",9}");
+        foreach (EpochMetrics e in History)
+        {
+            sb.AppendLine(inv,
+                $"{e.Epoch,5} {e.TrainLoss,10:F4} {Pct(e.TrainAccuracy),9} {Num(e.ValidationLoss),9} {Pct(e.ValidationAccuracy),8} {e.Seconds,8:F2} {e.SamplesPerSecond,10:F0} {e.LearningRate,9:G3}");
+        }
+        sb.Append(inv, $"total {TotalSeconds:F2} s (training steps {TrainSeconds:F2} s, {SamplesPerSecond:F0} samples/s)");
+        if (FinalValidationAccuracy is { } acc)
+            sb.Append(inv, $"; validation loss {FinalValidationLoss:F4}, accuracy {acc * 100:F2}%");
+        sb.AppendLine();
+        return sb.ToString();
+
+        static string Pct(double? v) => v is { } x ? (x * 100).ToString("F2", CultureInfo.InvariantCulture) + "%" : "-";
+        static string Num(double? v) => v is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
+    }
+
+    public override string ToString() => ToTable();
+}

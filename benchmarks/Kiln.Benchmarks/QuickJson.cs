@@ -1,0 +1,300 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text.Json;
+using Kiln;
+using Kiln.Data;
+
+namespace Kiln.Benchmarks;
+
+/// <summary>
+/// <c>--quick-json</c>: the Kiln side of peers/compare.sh. Measures with <see cref="Stopwatch"/>,
+/// outside BenchmarkDotNet, exactly what benchmarks/peers/torch_mlp.py measures and prints the same
+/// JSON keys:
+/// <list type="bullet">
+/// <item><c>train_b64_samples_per_s</c>, <c>train_b256_samples_per_s</c>: after warm-up (steps and
+/// at least <c>--warmup-seconds</c>, so the JIT has reached its final tier), <c>--rounds</c> rounds of
+/// TrainStep calls, each round timed as a whole; the median round's samples/s.</item>
+/// <item><c>infer_b1_median_us</c>, <c>infer_b256_median_us</c>: every Predict call timed on its own;
+/// the median (p10, p90 and min in details).</item>
+/// </list>
+/// Options: <c>--threads N</c> (sets KILN_THREADS before the first model exists), <c>--isa
+/// avx512|avx2|portable</c>, <c>--data [DIR]</c> (Fashion-MNIST instead of synthetic data),
+/// <c>--samples</c>, <c>--warmup-steps</c>, <c>--warmup-seconds</c>, <c>--rounds</c>,
+/// <c>--round-seconds</c>, <c>--min-round-steps</c>, <c>--infer-runs</c>, <c>--infer-runs-256</c>,
+/// <c>--quick</c>, <c>--pretty</c>.
+/// </summary>
+internal static class QuickJson
+{
+    private sealed class Options
+    {
+        public int? Threads;
+        public IsaPath? Isa;
+        public string? Data;
+        public int Samples = 16384;
+        public int WarmupSteps = 30;
+        public double WarmupSeconds = 1.0;
+        public int Rounds = 5;
+        public double RoundSeconds = 1.0;
+        public int MinRoundSteps = 16;
+        public int InferRuns = 2000;
+        public int InferRuns256 = 300;
+        public bool Pretty;
+    }
+
+    private static readonly Dictionary<int, float> LearningRates = new() { [64] = 1e-3f, [256] = 2e-3f };
+
+    public static int Run(string[] args)
+    {
+        Options o;
+        try { o = Parse(args); }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"--quick-json: {e.Message}");
+            return 2;
+        }
+
+        // Must happen before the first model (and with it the runtime's worker pool) exists.
+        if (o.Threads is int t)
+            Environment.SetEnvironmentVariable("KILN_THREADS", t.ToString(CultureInfo.InvariantCulture));
+
+        var clock = Stopwatch.StartNew();
+        (float[] x, int[] y) = o.Data is null
+            ? BenchData.Synthetic(o.Samples, BenchData.InputSize, BenchData.Classes, seed: 42)
+            : BenchData.FashionMnist(o.Data, o.Samples, seed: 42);
+        string dataName = o.Data is null
+            ? $"synthetic N(0,1) standardised, {y.Length} samples, uniform labels"
+            : $"fashion-mnist ({o.Data}, {y.Length} training images, standardised)";
+
+        var train64 = MeasureTraining(x, y, 64, o);
+        var train256 = MeasureTraining(x, y, 256, o);
+        var infer1 = MeasureInference(x, y, 1, o.InferRuns, Math.Max(50, o.InferRuns / 10), o);
+        var infer256 = MeasureInference(x, y, 256, o.InferRuns256, Math.Max(10, o.InferRuns256 / 10), o);
+
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = o.Pretty }))
+        {
+            w.WriteStartObject();
+            w.WriteString("framework", "kiln");
+            w.WriteString("model", "784-256(BN,ReLU,Dropout0.2)-128(BN,ReLU)-10, softmax CE, Adam");
+            w.WriteString("kiln_threads", Environment.GetEnvironmentVariable("KILN_THREADS") ?? "");
+            w.WriteNumber("threads", int.TryParse(Environment.GetEnvironmentVariable("KILN_THREADS"), out int kt) ? kt : Environment.ProcessorCount);
+            w.WriteString("isa", train64.Isa.ToString());
+            w.WriteString("data", dataName);
+            w.WriteNumber("train_b64_samples_per_s", Math.Round(train64.SamplesPerSecond, 1));
+            w.WriteNumber("train_b256_samples_per_s", Math.Round(train256.SamplesPerSecond, 1));
+            w.WriteNumber("infer_b1_median_us", Math.Round(infer1.MedianUs, 2));
+            w.WriteNumber("infer_b256_median_us", Math.Round(infer256.MedianUs, 2));
+            w.WriteStartObject("details");
+            train64.Write(w, "train_b64");
+            train256.Write(w, "train_b256");
+            infer1.Write(w, "infer_b1");
+            infer256.Write(w, "infer_b256");
+            w.WriteNumber("wall_s", Math.Round(clock.Elapsed.TotalSeconds, 1));
+            w.WriteEndObject();
+            w.WriteStartObject("machine");
+            w.WriteString("cpu", CpuModel());
+            w.WriteNumber("logical_cpus", Environment.ProcessorCount);
+            w.WriteString("runtime", RuntimeInformation.FrameworkDescription);
+            w.WriteString("os", RuntimeInformation.OSDescription);
+            w.WriteString("isa_best", KilnIsa.Best.ToString());
+            w.WriteBoolean("vector512_accelerated", Vector512.IsHardwareAccelerated);
+            w.WriteBoolean("server_gc", System.Runtime.GCSettings.IsServerGC);
+            w.WriteString("tiered_pgo", Environment.GetEnvironmentVariable("DOTNET_TieredPGO") ?? "default");
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        stdout.Write("\n"u8);
+        return 0;
+    }
+
+    private sealed record TrainResult(int Batch, IsaPath Isa, double SamplesPerSecond, double Best, double[] Rounds,
+        int WarmupSteps, float FirstLoss, float LastLoss, float LearningRate, double AllocatedBytesPerStep)
+    {
+        public void Write(Utf8JsonWriter w, string name)
+        {
+            w.WriteStartObject(name);
+            w.WriteNumber("samples_per_s", Math.Round(SamplesPerSecond, 1));
+            w.WriteStartArray("rounds_samples_per_s");
+            foreach (double r in Rounds) w.WriteNumberValue(Math.Round(r, 1));
+            w.WriteEndArray();
+            w.WriteNumber("best_samples_per_s", Math.Round(Best, 1));
+            w.WriteNumber("warmup_steps", WarmupSteps);
+            WriteFloat(w, "first_loss", FirstLoss);
+            WriteFloat(w, "last_loss", LastLoss);
+            w.WriteNumber("learning_rate", LearningRate);
+            w.WriteNumber("allocated_bytes_per_op", AllocatedBytesPerStep);
+            w.WriteString("isa", Isa.ToString());
+            w.WriteEndObject();
+        }
+    }
+
+    private sealed record InferResult(double MedianUs, double P10Us, double P90Us, double MinUs, int Runs, int Warmup,
+        double AllocatedBytesPerOp)
+    {
+        public void Write(Utf8JsonWriter w, string name)
+        {
+            w.WriteStartObject(name);
+            w.WriteNumber("median_us", Math.Round(MedianUs, 3));
+            w.WriteNumber("p10_us", Math.Round(P10Us, 3));
+            w.WriteNumber("p90_us", Math.Round(P90Us, 3));
+            w.WriteNumber("min_us", Math.Round(MinUs, 3));
+            w.WriteNumber("runs", Runs);
+            w.WriteNumber("warmup", Warmup);
+            w.WriteNumber("allocated_bytes_per_op", AllocatedBytesPerOp);
+            w.WriteEndObject();
+        }
+    }
+
+    private static TrainResult MeasureTraining(float[] x, int[] y, int batch, Options o)
+    {
+        var model = new BenchMlp();
+        if (o.Isa is IsaPath isa) model.Isa = isa;
+        model.LearningRate = LearningRates[batch];
+        int batches = y.Length / batch;
+        if (batches == 0) throw new ArgumentException($"--samples must be at least {batch}.");
+        int next = 0;
+
+        float Step()
+        {
+            int b = next++ % batches;
+            return model.TrainStep(x.AsSpan(b * batch * BenchData.InputSize, batch * BenchData.InputSize), y.AsSpan(b * batch, batch), batch);
+        }
+
+        float first = float.NaN, loss = float.NaN;
+        var warm = Stopwatch.StartNew();
+        int warmSteps = 0;
+        while (warmSteps < o.WarmupSteps || warm.Elapsed.TotalSeconds < o.WarmupSeconds)
+        {
+            loss = Step();
+            if (warmSteps++ == 0) first = loss;
+        }
+
+        var rounds = new double[o.Rounds];
+        long allocated = 0, totalSteps = 0;
+        for (int r = 0; r < o.Rounds; r++)
+        {
+            long steps = 0;
+            long a0 = GC.GetTotalAllocatedBytes(precise: false);
+            long t0 = Stopwatch.GetTimestamp();
+            long deadline = t0 + (long)(o.RoundSeconds * Stopwatch.Frequency);
+            long now;
+            while (true)
+            {
+                for (int i = 0; i < 8; i++) loss = Step(); // read the clock every few steps only
+                steps += 8;
+                now = Stopwatch.GetTimestamp();
+                if (now >= deadline && steps >= o.MinRoundSteps) break;
+            }
+            allocated += GC.GetTotalAllocatedBytes(precise: false) - a0;
+            totalSteps += steps;
+            rounds[r] = steps * batch / ((now - t0) / (double)Stopwatch.Frequency);
+        }
+        double[] sorted = (double[])rounds.Clone();
+        Array.Sort(sorted);
+        return new TrainResult(batch, model.Isa, Median(sorted), sorted[^1], rounds, warmSteps, first, loss,
+            LearningRates[batch], allocated / (double)totalSteps);
+    }
+
+    private static InferResult MeasureInference(float[] x, int[] y, int batch, int runs, int warmup, Options o)
+    {
+        var model = new BenchMlp();
+        if (o.Isa is IsaPath isa) model.Isa = isa;
+        // A few training steps so that BatchNorm running statistics are not the identity (the peer
+        // runs train-mode forward passes for the same reason).
+        for (int i = 0; i < 4; i++)
+            model.TrainStep(x.AsSpan(i * 256 * BenchData.InputSize, 256 * BenchData.InputSize), y.AsSpan(i * 256, 256), 256);
+
+        ReadOnlySpan<float> input = x.AsSpan(0, batch * BenchData.InputSize);
+        var outputs = new float[batch * BenchData.Classes];
+        var warm = Stopwatch.StartNew();
+        int warmed = 0;
+        while (warmed < warmup || warm.Elapsed.TotalSeconds < o.WarmupSeconds)
+        {
+            model.Predict(input, outputs, batch);
+            warmed++;
+        }
+
+        var ticks = new long[runs];
+        long a0 = GC.GetTotalAllocatedBytes(precise: false);
+        for (int i = 0; i < runs; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            model.Predict(input, outputs, batch);
+            ticks[i] = Stopwatch.GetTimestamp() - t0;
+        }
+        long allocated = GC.GetTotalAllocatedBytes(precise: false) - a0;
+        float sum = 0;
+        for (int i = 0; i < BenchData.Classes; i++) sum += outputs[i];
+        if (!(Math.Abs(sum - 1f) < 1e-3f))
+            Console.Error.WriteLine($"--quick-json: warning: Predict probabilities of sample 0 sum to {sum}, not 1.");
+
+        Array.Sort(ticks);
+        double toUs = 1e6 / Stopwatch.Frequency;
+        var us = new double[runs];
+        for (int i = 0; i < runs; i++) us[i] = ticks[i] * toUs;
+        return new InferResult(Median(us), us[runs / 10], us[runs * 9 / 10], us[0], runs, warmed, allocated / (double)runs);
+    }
+
+    private static double Median(double[] sorted) =>
+        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
+
+    private static void WriteFloat(Utf8JsonWriter w, string name, float value)
+    {
+        if (float.IsFinite(value)) w.WriteNumber(name, value);
+        else w.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static string CpuModel()
+    {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/cpuinfo"))
+                if (line.StartsWith("model name", StringComparison.Ordinal))
+                    return line[(line.IndexOf(':') + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+
+    private static Options Parse(string[] args)
+    {
+        var o = new Options();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{a} needs a value.");
+            int Int() => int.Parse(Value(), CultureInfo.InvariantCulture);
+            double Dbl() => double.Parse(Value(), CultureInfo.InvariantCulture);
+            switch (a)
+            {
+                case "--threads": o.Threads = Int(); if (o.Threads < 1) throw new ArgumentException("--threads must be ≥ 1."); break;
+                case "--isa": o.Isa = KilnIsa.Validate(KilnIsa.Parse(Value())); break;
+                case "--data":
+                    o.Data = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i] : Idx.DefaultFashionMnistDirectory;
+                    break;
+                case "--samples": o.Samples = Int(); break;
+                case "--warmup-steps": o.WarmupSteps = Int(); break;
+                case "--warmup-seconds": o.WarmupSeconds = Dbl(); break;
+                case "--rounds": o.Rounds = Int(); break;
+                case "--round-seconds": o.RoundSeconds = Dbl(); break;
+                case "--min-round-steps": o.MinRoundSteps = Int(); break;
+                case "--infer-runs": o.InferRuns = Int(); break;
+                case "--infer-runs-256": o.InferRuns256 = Int(); break;
+                case "--pretty": o.Pretty = true; break;
+                case "--quick":
+                    o.WarmupSteps = 5; o.WarmupSeconds = 0.3; o.Rounds = 2; o.RoundSeconds = 0.2;
+                    o.InferRuns = 100; o.InferRuns256 = 20;
+                    break;
+                default: throw new ArgumentException($"unknown option '{a}'.");
+            }
+        }
+        if (o.Rounds < 1 || o.InferRuns < 1 || o.InferRuns256 < 1) throw new ArgumentException("counts must be ≥ 1.");
+        return o;
+    }
+}

@@ -1,0 +1,299 @@
+#!/usr/bin/python3
+"""Kiln vs PyTorch on the benchmark MLP, in one run.
+
+Builds the Kiln benchmark project, runs its --quick-json mode and the PyTorch peer
+(peers/torch_mlp.py) with the same thread count (KILN_THREADS and torch.set_num_threads), and
+prints a table: metric, Kiln, PyTorch, ratio. Ratios are "how many times faster Kiln is":
+training = Kiln samples/s / PyTorch samples/s; inference = PyTorch latency / Kiln latency.
+
+Run it as benchmarks/peers/compare.sh [options] from anywhere; raw JSON of every run, the table
+(summary.md) and summary.json land in benchmarks/results/<UTC time>/ (git-ignored).
+
+PyTorch's BLAS (--peer-blas): python3-torch is built with BLAS_INFO=generic, so nn.Linear's sgemm
+comes from whatever libblas.so.3 the loader finds.
+  asis             the environment as it is (default; on a machine without libopenblas0 that is
+                   netlib's unoptimised reference BLAS, which the table then flags)
+  openblas         Debian's OpenBLAS 0.3.21 (OpenMP flavour), unpacked by fetch_openblas.sh into
+                   peers/.openblas and put first on LD_LIBRARY_PATH, environment otherwise as is
+                   (so OPENBLAS_CORETYPE, if set, still picks the kernel)
+  openblas-native  the same with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for the peer alone,
+                   so OpenBLAS picks its own kernel (AVX-512 on a Zen 4/5); the peer checks its sgemm
+                   against float64 dot products and the table flags a wrong result
+  all              the three above, one column each
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.dirname(HERE)
+REPO = os.path.dirname(BENCH)
+PROJECT = os.path.join(BENCH, "Kiln.Benchmarks", "Kiln.Benchmarks.csproj")
+DLL = os.path.join(BENCH, "Kiln.Benchmarks", "bin", "Release", "net10.0", "Kiln.Benchmarks.dll")
+PYTHON = "/usr/bin/python3"
+
+METRICS = [
+    # key, label, kind ("throughput": higher is better, "latency": lower is better), format
+    ("train_b64_samples_per_s", "train, batch 64 (samples/s)", "throughput"),
+    ("train_b256_samples_per_s", "train, batch 256 (samples/s)", "throughput"),
+    ("infer_b1_median_us", "inference, batch 1 (median µs)", "latency"),
+    ("infer_b256_median_us", "inference, batch 256 (median µs)", "latency"),
+]
+
+
+def sh(cmd, env=None, cwd=REPO, check=True):
+    r = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check and r.returncode != 0:
+        sys.stderr.write(f"\n$ {' '.join(cmd)}\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}\n")
+        raise SystemExit(f"compare: command failed with exit code {r.returncode}: {' '.join(cmd)}")
+    return r
+
+
+def lscpu():
+    info = {}
+    try:
+        out = subprocess.run(["lscpu"], stdout=subprocess.PIPE, text=True, check=True).stdout
+        for line in out.splitlines():
+            if ":" in line:
+                k, v = line.split(":", 1)
+                info[k.strip()] = v.strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return info
+
+
+def machine_info(threads):
+    cpu = lscpu()
+    try:
+        sockets = int(cpu.get("Socket(s)", "1"))
+        cores = int(cpu.get("Core(s) per socket", "0")) * sockets
+    except ValueError:
+        cores = None
+    flags = cpu.get("Flags", "").split()
+    isa = [f for f in ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16")
+           if f in flags]
+    torch_probe = sh([PYTHON, "-c",
+                      "import json, torch; print(json.dumps({'version': torch.__version__, "
+                      "'config': torch.__config__.show(), 'parallel': torch.__config__.parallel_info()}))"])
+    t = json.loads(torch_probe.stdout)
+    blas_info = next((f.split("=", 1)[1] for line in t["config"].splitlines()
+                      for f in line.replace(",", " ").split() if f.startswith("BLAS_INFO=")), "?")
+    capability = next((line.split(":", 1)[1].strip() for line in t["config"].splitlines()
+                       if "CPU capability usage" in line), "?")
+    dotnet = sh(["dotnet", "--version"], check=False).stdout.strip()
+    runtimes = sh(["dotnet", "--list-runtimes"], check=False).stdout
+    netcore = [l.split()[1] for l in runtimes.splitlines() if l.startswith("Microsoft.NETCore.App")]
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    return {
+        "cpu_model": cpu.get("Model name", platform.processor()),
+        "logical_cpus": os.cpu_count(),
+        "cores": cores,
+        "threads_per_core": cpu.get("Thread(s) per core"),
+        "isa_flags": isa,
+        "l2": cpu.get("L2 cache"), "l3": cpu.get("L3 cache"),
+        "kernel": platform.release(),
+        "threads_used": threads,
+        "loadavg_before": load,
+        "dotnet_sdk": dotnet,
+        "dotnet_runtime": netcore[-1] if netcore else "?",
+        "torch": t["version"],
+        "torch_blas_info": blas_info,
+        "torch_cpu_capability": capability,
+        "torch_config": t["config"],
+    }
+
+
+def build_kiln(fake, log_dir):
+    cmd = ["dotnet", "build", PROJECT, "-c", "Release", "-nologo", "-v", "q"]
+    if fake:
+        cmd.append("-p:KilnFakeModel=true")
+    r = sh(cmd, check=False)
+    with open(os.path.join(log_dir, "kiln-build.log"), "w") as f:
+        f.write(r.stdout + r.stderr)
+    if r.returncode != 0:
+        errors = [l for l in (r.stdout + r.stderr).splitlines() if "error" in l]
+        sys.stderr.write("\n".join(dict.fromkeys(errors[:20])) + "\n")
+        raise SystemExit("compare: the Kiln benchmark project did not build (see kiln-build.log). "
+                         "Until Kiln.Generator emits BenchMlp's members it cannot; "
+                         "--kiln-fake checks the harness with a stand-in model.")
+
+
+def run_kiln(args, quick_args):
+    env = dict(os.environ, KILN_THREADS=str(args.threads))
+    cmd = ["dotnet", DLL, "--quick-json", "--threads", str(args.threads)] + quick_args
+    if args.isa:
+        cmd += ["--isa", args.isa]
+    return json.loads(sh(cmd, env=env).stdout)
+
+
+def peer_env(config, openblas_dir):
+    env = dict(os.environ)
+    if config in ("openblas", "openblas-native"):
+        env["LD_LIBRARY_PATH"] = openblas_dir + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    if config == "openblas-native":
+        env.pop("OPENBLAS_CORETYPE", None)
+        env.pop("OPENBLAS_L2_SIZE", None)
+    return env
+
+
+def run_peer(args, config, openblas_dir, quick_args):
+    cmd = [PYTHON, os.path.join(HERE, "torch_mlp.py"), "--threads", str(args.threads)] + quick_args
+    if args.adam:
+        cmd += ["--adam", args.adam]
+    return json.loads(sh(cmd, env=peer_env(config, openblas_dir)).stdout)
+
+
+def median_of(runs, key):
+    values = [r[key] for r in runs]
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt(value, kind):
+    if kind == "throughput":
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if value >= 100 else f"{value:,.2f}"
+
+
+def blas_label(run):
+    b = run["machine"]["blas"]
+    if b.get("kind") == "OpenBLAS":
+        return f"OpenBLAS {b.get('openblas_config', '').split()[1] if b.get('openblas_config') else ''} " \
+               f"core {b.get('openblas_corename', '?')}".replace("  ", " ")
+    return b.get("kind", "?")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p.add_argument("--threads", type=int, default=os.cpu_count(),
+                   help="threads for both sides: KILN_THREADS and torch.set_num_threads (default: all CPUs)")
+    p.add_argument("--data", nargs="?", const="/usr/share/datasets/fashion-mnist", default=None,
+                   help="Fashion-MNIST IDX directory instead of synthetic data (both sides)")
+    p.add_argument("--peer-blas", choices=("asis", "openblas", "openblas-native", "all"), default="asis")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="run both sides this many times, alternating, and report medians (3 for final figures)")
+    p.add_argument("--isa", choices=("avx512", "avx2", "portable"), help="force Kiln's ISA path (default: best)")
+    p.add_argument("--adam", choices=("single", "foreach"), help="PyTorch Adam implementation (peer default: single)")
+    p.add_argument("--quick", action="store_true", help="short measurement on both sides (smoke test)")
+    p.add_argument("--kiln-fake", action="store_true",
+                   help="build Kiln.Benchmarks against its stand-in model (harness check; Kiln figures meaningless)")
+    p.add_argument("--no-build", action="store_true", help="reuse the existing Release build of Kiln.Benchmarks")
+    p.add_argument("--out", help="directory for raw results (default benchmarks/results/<UTC time>)")
+    args = p.parse_args()
+    if args.threads < 1 or args.repeat < 1:
+        p.error("--threads and --repeat must be >= 1")
+
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or os.path.join(BENCH, "results", stamp)
+    os.makedirs(out, exist_ok=True)
+    configs = ["asis", "openblas", "openblas-native"] if args.peer_blas == "all" else [args.peer_blas]
+    openblas_dir = None
+    if any(c != "asis" for c in configs):
+        openblas_dir = sh(["bash", os.path.join(HERE, "fetch_openblas.sh")]).stdout.strip().splitlines()[-1]
+
+    quick_args = []
+    if args.quick:
+        quick_args.append("--quick")
+    if args.data:
+        quick_args += ["--data", args.data]
+
+    log = sys.stderr
+    log.write(f"compare: results in {out}\n")
+    machine = machine_info(args.threads)
+    if not args.no_build:
+        log.write("compare: building Kiln.Benchmarks (Release)...\n")
+        build_kiln(args.kiln_fake, out)
+    elif not os.path.exists(DLL):
+        raise SystemExit(f"compare: --no-build but {DLL} does not exist")
+
+    kiln_runs, peer_runs = [], {c: [] for c in configs}
+    for rep in range(args.repeat):
+        order = ["kiln"] + configs if rep % 2 == 0 else configs + ["kiln"]
+        for side in order:
+            log.write(f"compare: run {rep + 1}/{args.repeat}: {side}...\n")
+            if side == "kiln":
+                r = run_kiln(args, quick_args)
+                kiln_runs.append(r)
+            else:
+                r = run_peer(args, side, openblas_dir, quick_args)
+                peer_runs[side].append(r)
+            with open(os.path.join(out, f"{side}-{rep + 1}.json"), "w") as f:
+                json.dump(r, f, indent=2)
+    with open("/proc/loadavg") as f:
+        machine["loadavg_after"] = f.read().split()[:3]
+
+    # ------------------------------------------------------------------------------ the table
+    header = ["metric", "Kiln"]
+    for c in configs:
+        header += [f"PyTorch [{c}]", f"ratio [{c}]"]
+    rows = []
+    summary = {"machine": machine, "threads": args.threads, "repeat": args.repeat, "quick": args.quick,
+               "data": kiln_runs[0]["data"], "kiln_isa": kiln_runs[0].get("isa"), "metrics": {}}
+    for key, label, kind in METRICS:
+        k_med, k_min, k_max = median_of(kiln_runs, key)
+        row = [label, fmt(k_med, kind)]
+        entry = {"kind": kind, "kiln": k_med, "kiln_range": [k_min, k_max], "pytorch": {}, "ratio": {}}
+        for c in configs:
+            p_med, p_min, p_max = median_of(peer_runs[c], key)
+            ratio = k_med / p_med if kind == "throughput" else p_med / k_med
+            row += [fmt(p_med, kind), f"{ratio:.2f}×"]
+            entry["pytorch"][c] = p_med
+            entry["pytorch_range"] = entry.get("pytorch_range", {})
+            entry["pytorch_range"][c] = [p_min, p_max]
+            entry["ratio"][c] = ratio
+        rows.append(row)
+        summary["metrics"][key] = entry
+
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["| " + " | ".join(h.ljust(widths[i]) for i, h in enumerate(header)) + " |",
+             "|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i])
+                                       for i, v in enumerate(r)) + " |")
+
+    notes = []
+    if args.kiln_fake:
+        notes.append("**Kiln figures come from the harness stand-in model (--kiln-fake): they mean nothing.**")
+    for c in configs:
+        first = peer_runs[c][0]
+        b = first["machine"]["blas"]
+        notes.append(f"PyTorch [{c}]: BLAS = {blas_label(first)}; loaded {', '.join(os.path.basename(x) for x in b['loaded'])}; "
+                     f"sgemm check max rel. error {first['machine']['gemm_check_max_rel_err']:.1e}"
+                     + (f"; env {b['env']}" if b.get("env") else ""))
+        if "reference" in b.get("kind", ""):
+            notes.append(f"WARNING [{c}]: PyTorch's GEMMs run on netlib's unoptimised reference BLAS, "
+                         "so the ratios against it overstate Kiln; compare with --peer-blas all.")
+        if first["machine"]["gemm_check_max_rel_err"] > 1e-5:
+            notes.append(f"WARNING [{c}]: the peer's sgemm gave wrong results; discard this column.")
+    m = machine
+    machine_lines = [
+        f"CPU: {m['cpu_model']}; {m['cores']} cores, {m['logical_cpus']} logical CPUs, "
+        f"{m['threads_per_core']} thread(s)/core; L2 {m['l2']}, L3 {m['l3']}; {' '.join(m['isa_flags'])}",
+        f"Threads: {args.threads} on both sides (KILN_THREADS, torch.set_num_threads); "
+        f"load average before {' '.join(m['loadavg_before'])}, after {' '.join(m['loadavg_after'])}",
+        f".NET SDK {m['dotnet_sdk']}, runtime {m['dotnet_runtime']}; Kiln ISA path {summary['kiln_isa']}",
+        f"PyTorch {m['torch']} (BLAS_INFO={m['torch_blas_info']}, CPU capability {m['torch_cpu_capability']}), "
+        f"Python {peer_runs[configs[0]][0]['machine']['python']}, kernel {m['kernel']}",
+        f"Data: {summary['data']}; {args.repeat} run(s) per side, medians"
+        + ("; --quick (short measurement)" if args.quick else ""),
+        "Ratio > 1: Kiln faster (training: Kiln/PyTorch samples/s; inference: PyTorch/Kiln latency).",
+    ]
+    text = "\n".join(lines + [""] + machine_lines + [""] + notes)
+    print(text)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
