@@ -31,10 +31,24 @@ public interface IKilnModel
     float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch);
     /// <summary>One fused training step on float targets (soft labels, binary targets or regression values).</summary>
     float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch);
+    /// <summary>Training-mode forward and backward without the update and without touching running statistics; returns the mean loss.</summary>
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch);
+    /// <summary>Training-mode forward and backward on float targets, without the update.</summary>
+    float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch);
+    /// <summary>Gradient of a trainable tensor from the last TrainStep or ComputeGradients.</summary>
+    Span<float> TensorGradient(TensorInfo tensor);
+    /// <summary>A layer's output from the last forward pass (batch × width); a dropout layer gives its mask (0 or the keep scale).</summary>
+    ReadOnlySpan<float> LayerOutput(string layer);
+    /// <summary>Restarts the dropout random stream.</summary>
+    void ResetNoise(ulong seed);
+    /// <summary>Re-initialises parameters, running statistics and optimiser state from the model's seed.</summary>
+    void InitializeParameters();
     /// <summary>Eval-mode forward (running statistics, no dropout): probabilities for softmax/sigmoid losses, raw outputs otherwise.</summary>
     void Predict(ReadOnlySpan<float> inputs, Span<float> outputs, int batch);
     /// <summary>Eval-mode mean loss and accuracy over <paramref name="count"/> samples, in chunks of MaxBatch.</summary>
     EvaluationResult Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int count);
+    /// <summary>Eval-mode mean loss over samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
+    EvaluationResult EvaluateTargets(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count);
 }
 
 /// <summary>The loss a model was declared with.</summary>

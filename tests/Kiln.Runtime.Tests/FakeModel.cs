@@ -12,7 +12,9 @@ internal sealed class FakeModel : IKilnModel
 {
     private readonly float[] _w;      // [in, out], input-major like generated Dense weights
     private readonly float[] _b;
-    private readonly float[] _logits; // MaxBatch × out scratch
+    private readonly float[] _dw, _db;
+    private readonly float[] _logits; // MaxBatch × out scratch: logits, then softmax − onehot
+    private readonly ulong _seed;
     private readonly TensorInfo[] _tensors;
 
     public FakeModel(int inputSize, int outputSize, int maxBatch = 256, float learningRate = 0.1f, ulong seed = 1)
@@ -23,9 +25,11 @@ internal sealed class FakeModel : IKilnModel
         LearningRate = learningRate;
         _w = new float[inputSize * outputSize];
         _b = new float[outputSize];
+        _dw = new float[_w.Length];
+        _db = new float[_b.Length];
         _logits = new float[maxBatch * outputSize];
-        var rng = new KilnRandom(seed);
-        for (int i = 0; i < _w.Length; i++) _w[i] = (rng.NextFloat() - 0.5f) * 0.02f;
+        _seed = seed;
+        InitializeParameters();
         _tensors =
         [
             new TensorInfo("dense0.weight", "dense0", TensorRole.Weight, [inputSize, outputSize], 0, _w.Length, true),
@@ -51,18 +55,45 @@ internal sealed class FakeModel : IKilnModel
 
     public Span<float> TensorData(TensorInfo tensor) => tensor.Role == TensorRole.Weight ? _w : _b;
 
+    public Span<float> TensorGradient(TensorInfo tensor) => tensor.Role == TensorRole.Weight ? _dw : _db;
+
+    public ReadOnlySpan<float> LayerOutput(string layer) => throw new NotSupportedException("The fake model keeps no layer outputs.");
+
+    public void ResetNoise(ulong seed) { }   // no dropout
+
+    public void InitializeParameters()
+    {
+        var rng = new KilnRandom(_seed);
+        for (int i = 0; i < _w.Length; i++) _w[i] = (rng.NextFloat() - 0.5f) * 0.02f;
+        Array.Clear(_b);
+        Step = 0;
+    }
+
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch)
+    {
+        BatchLog?.Add(batch);
+        float loss = ComputeGradients(inputs, labels, batch);
+        Step++;
+        if (NaNFromStep > 0 && Step >= NaNFromStep) return float.NaN;
+        for (int i = 0; i < _w.Length; i++) _w[i] -= LearningRate * _dw[i];
+        for (int j = 0; j < _b.Length; j++) _b[j] -= LearningRate * _db[j];
+        return loss;
+    }
+
+    public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch) =>
+        throw new NotSupportedException("The fake model trains on class labels only.");
+
+    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch)
     {
         if (batch < 1 || batch > MaxBatch) throw new ArgumentOutOfRangeException(nameof(batch));
         if (inputs.Length < batch * InputSize || labels.Length < batch) throw new ArgumentException("Buffers too small.");
-        BatchLog?.Add(batch);
-        Step++;
         float loss = Forward(inputs, labels, batch);
-        if (NaNFromStep > 0 && Step >= NaNFromStep) return float.NaN;
 
-        // _logits now holds softmax − onehot; SGD on the mean gradient.
+        // _logits now holds softmax − onehot; the gradient of the mean loss is its x-weighted mean.
         int d = InputSize, k = OutputSize;
-        float scale = LearningRate / batch;
+        float scale = 1f / batch;
+        Array.Clear(_dw);
+        Array.Clear(_db);
         for (int r = 0; r < batch; r++)
         {
             ReadOnlySpan<float> x = inputs.Slice(r * d, d);
@@ -71,16 +102,19 @@ internal sealed class FakeModel : IKilnModel
             {
                 float xi = x[i] * scale;
                 if (xi == 0) continue;
-                Span<float> wRow = _w.AsSpan(i * k, k);
-                for (int j = 0; j < k; j++) wRow[j] -= xi * g[j];
+                Span<float> dwRow = _dw.AsSpan(i * k, k);
+                for (int j = 0; j < k; j++) dwRow[j] += xi * g[j];
             }
-            for (int j = 0; j < k; j++) _b[j] -= scale * g[j];
+            for (int j = 0; j < k; j++) _db[j] += scale * g[j];
         }
         return loss;
     }
 
-    public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch) =>
+    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch) =>
         throw new NotSupportedException("The fake model trains on class labels only.");
+
+    public EvaluationResult EvaluateTargets(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count) =>
+        throw new NotSupportedException("The fake model evaluates class labels only.");
 
     public void Predict(ReadOnlySpan<float> inputs, Span<float> outputs, int batch)
     {

@@ -1,0 +1,287 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Kiln.Kernels;
+
+/// <summary>
+/// Dense-layer matrix products on row-major, contiguous matrices ("rows" is the batch). Every product
+/// runs on register-blocked micro-kernels (<see cref="GemmKernel512"/>, <see cref="GemmKernel256"/>,
+/// <see cref="GemmKernel128"/>) picked by the path marker; outputs must not overlap the inputs.
+/// </summary>
+public static unsafe partial class Gemm
+{
+    /// <summary>y[r,j] = epi(Σ_i x[r,i]·w[i,j], j); x: rows×k, w: k×n, y: rows×n.</summary>
+    public static void Forward<TIsa, TEpi>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, int rows, int k, int n, in TEpi epi)
+        where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
+    {
+        Checks.NonNegative(rows, nameof(rows));
+        Checks.NonNegative(k, nameof(k));
+        Checks.NonNegative(n, nameof(n));
+        Checks.Length(x.Length, (long)rows * k, nameof(x));
+        Checks.Length(w.Length, (long)k * n, nameof(w));
+        Checks.Length(y.Length, (long)rows * n, nameof(y));
+        if (rows == 0 || n == 0) return;
+        TEpi e = epi;
+        fixed (float* px = x, pw = w, py = y)
+        {
+            if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) GemmDriver<GemmKernel512>.Forward(px, pw, py, rows, k, n, ref e);
+            else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) GemmDriver<GemmKernel256>.Forward(px, pw, py, rows, k, n, ref e);
+            else GemmDriver<GemmKernel128>.Forward(px, pw, py, rows, k, n, ref e);
+        }
+    }
+
+    /// <summary>dx[r,i] = Σ_j dy[r,j]·w[i,j]; dy: rows×n, w: k×n, dx: rows×k (overwritten).</summary>
+    public static void BackwardInput<TIsa>(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int rows, int k, int n)
+        where TIsa : struct, ISimdPath
+    {
+        Checks.NonNegative(rows, nameof(rows));
+        Checks.NonNegative(k, nameof(k));
+        Checks.NonNegative(n, nameof(n));
+        Checks.Length(dy.Length, (long)rows * n, nameof(dy));
+        Checks.Length(w.Length, (long)k * n, nameof(w));
+        Checks.Length(dx.Length, (long)rows * k, nameof(dx));
+        if (rows == 0 || k == 0) return;
+        fixed (float* pdy = dy, pw = w, pdx = dx)
+        {
+            if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) GemmDriver<GemmKernel512>.BackwardInput(pdy, pw, pdx, rows, k, n);
+            else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) GemmDriver<GemmKernel256>.BackwardInput(pdy, pw, pdx, rows, k, n);
+            else GemmDriver<GemmKernel128>.BackwardInput(pdy, pw, pdx, rows, k, n);
+        }
+    }
+
+    /// <summary>
+    /// For i in [kStart, kEnd): dw[i,j] = Σ_r x[r,i]·dy[r,j] (dw is the whole k×n gradient; those rows are
+    /// overwritten). After each completed panel of rows calls sink.PanelDone(firstRow, rowCount).
+    /// </summary>
+    /// <remarks>Panels are consecutive, in increasing order, and cover [kStart, kEnd) exactly once.</remarks>
+    public static void BackwardWeights<TIsa, TSink>(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, int rows, int k, int n, int kStart, int kEnd, ref TSink sink)
+        where TIsa : struct, ISimdPath where TSink : IPanelSink, allows ref struct
+    {
+        Checks.NonNegative(rows, nameof(rows));
+        Checks.NonNegative(k, nameof(k));
+        Checks.NonNegative(n, nameof(n));
+        Checks.Range(kStart, kEnd, k, nameof(kStart), nameof(kEnd));
+        Checks.Length(x.Length, (long)rows * k, nameof(x));
+        Checks.Length(dy.Length, (long)rows * n, nameof(dy));
+        Checks.Length(dw.Length, (long)k * n, nameof(dw));
+        fixed (float* px = x, pdy = dy, pdw = dw)
+        {
+            if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) GemmDriver<GemmKernel512>.BackwardWeights(px, pdy, pdw, rows, k, n, kStart, kEnd, ref sink);
+            else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) GemmDriver<GemmKernel256>.BackwardWeights(px, pdy, pdw, rows, k, n, kStart, kEnd, ref sink);
+            else GemmDriver<GemmKernel128>.BackwardWeights(px, pdy, pdw, rows, k, n, kStart, kEnd, ref sink);
+        }
+    }
+
+    /// <summary>sums[j] = Σ_r m[r,j] for j in [c0, c1) (bias gradients); m: rows×cols.</summary>
+    public static void ColumnSums<TIsa>(ReadOnlySpan<float> m, Span<float> sums, int rows, int cols, int c0, int c1)
+        where TIsa : struct, ISimdPath
+    {
+        Checks.NonNegative(rows, nameof(rows));
+        Checks.NonNegative(cols, nameof(cols));
+        Checks.Range(c0, c1, cols, nameof(c0), nameof(c1));
+        Checks.Length(m.Length, (long)rows * cols, nameof(m));
+        Checks.Length(sums.Length, c1, nameof(sums));
+        ref float m0 = ref MemoryMarshal.GetReference(m);
+        ref float s0 = ref MemoryMarshal.GetReference(sums);
+        int j = c0;
+        // Columns are independent, so vectorise across columns; four vectors per pass give four
+        // independent add chains down the rows.
+        if (typeof(TIsa) == typeof(Avx512Path))
+        {
+            for (; j + 64 <= c1; j += 64)
+            {
+                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int r = 0; r < rows; r++)
+                {
+                    nuint o = (nuint)((long)r * cols + j);
+                    a0 += Vector512.LoadUnsafe(ref m0, o); a1 += Vector512.LoadUnsafe(ref m0, o + 16);
+                    a2 += Vector512.LoadUnsafe(ref m0, o + 32); a3 += Vector512.LoadUnsafe(ref m0, o + 48);
+                }
+                a0.StoreUnsafe(ref s0, (nuint)j); a1.StoreUnsafe(ref s0, (nuint)j + 16);
+                a2.StoreUnsafe(ref s0, (nuint)j + 32); a3.StoreUnsafe(ref s0, (nuint)j + 48);
+            }
+            for (; j + 16 <= c1; j += 16)
+            {
+                Vector512<float> a0 = default;
+                for (int r = 0; r < rows; r++) a0 += Vector512.LoadUnsafe(ref m0, (nuint)((long)r * cols + j));
+                a0.StoreUnsafe(ref s0, (nuint)j);
+            }
+        }
+        else if (typeof(TIsa) == typeof(Avx2Path))
+        {
+            for (; j + 32 <= c1; j += 32)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int r = 0; r < rows; r++)
+                {
+                    nuint o = (nuint)((long)r * cols + j);
+                    a0 += Vector256.LoadUnsafe(ref m0, o); a1 += Vector256.LoadUnsafe(ref m0, o + 8);
+                    a2 += Vector256.LoadUnsafe(ref m0, o + 16); a3 += Vector256.LoadUnsafe(ref m0, o + 24);
+                }
+                a0.StoreUnsafe(ref s0, (nuint)j); a1.StoreUnsafe(ref s0, (nuint)j + 8);
+                a2.StoreUnsafe(ref s0, (nuint)j + 16); a3.StoreUnsafe(ref s0, (nuint)j + 24);
+            }
+            for (; j + 8 <= c1; j += 8)
+            {
+                Vector256<float> a0 = default;
+                for (int r = 0; r < rows; r++) a0 += Vector256.LoadUnsafe(ref m0, (nuint)((long)r * cols + j));
+                a0.StoreUnsafe(ref s0, (nuint)j);
+            }
+        }
+        else
+        {
+            for (; j + 16 <= c1; j += 16)
+            {
+                Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                for (int r = 0; r < rows; r++)
+                {
+                    nuint o = (nuint)((long)r * cols + j);
+                    a0 += Vector128.LoadUnsafe(ref m0, o); a1 += Vector128.LoadUnsafe(ref m0, o + 4);
+                    a2 += Vector128.LoadUnsafe(ref m0, o + 8); a3 += Vector128.LoadUnsafe(ref m0, o + 12);
+                }
+                a0.StoreUnsafe(ref s0, (nuint)j); a1.StoreUnsafe(ref s0, (nuint)j + 4);
+                a2.StoreUnsafe(ref s0, (nuint)j + 8); a3.StoreUnsafe(ref s0, (nuint)j + 12);
+            }
+            for (; j + 4 <= c1; j += 4)
+            {
+                Vector128<float> a0 = default;
+                for (int r = 0; r < rows; r++) a0 += Vector128.LoadUnsafe(ref m0, (nuint)((long)r * cols + j));
+                a0.StoreUnsafe(ref s0, (nuint)j);
+            }
+        }
+        for (; j < c1; j++)
+        {
+            float s = 0;
+            for (int r = 0; r < rows; r++) s += Unsafe.Add(ref m0, (nint)((long)r * cols + j));
+            Unsafe.Add(ref s0, j) = s;
+        }
+    }
+}
+
+/// <summary>Blocks the three products over one ISA's micro-kernels.</summary>
+internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
+{
+    // Forward splits k into blocks of at most this many rows of w, so that a block of the current
+    // column strip (KBlock × strip floats; 128 × 64 × 4 B = 32 KiB with AVX-512) stays in L1 while
+    // every row tile of x streams past it. Partial sums go through y (accumulate), the epilogue is
+    // applied on the last block only.
+    private const int KBlock = 128;
+
+    // BackwardInput packs wᵀ for one strip of dx columns and up to this many of the n reduction
+    // columns into a stack panel (≤ 32 KiB), so the transposed product runs on the same micro-kernel.
+    private const int PackDepth = 128;
+
+    public static void Forward<TEpi>(float* x, float* w, float* y, int rows, int k, int n, ref TEpi epi)
+        where TEpi : IEpilogue, allows ref struct
+    {
+        bool hasEpi = typeof(TEpi) != typeof(NoEpilogue);
+        int lanes = TK.Lanes;
+        if (rows == 1)
+        {
+            // Batch-1 inference: a GEMV that streams w exactly once, 4 vectors wide.
+            int gstrip = 4 * lanes;
+            for (int j0 = 0; j0 < n; j0 += gstrip)
+            {
+                TileDispatch.Split(Math.Min(gstrip, n - j0), lanes, out int gnv, out int glast);
+                TK.Gemv(gnv, glast, x, w + j0, n, y + j0, k, j0, hasEpi, ref epi);
+            }
+            return;
+        }
+        int mr = TK.TileRows, strip = TK.TileVectors * lanes;
+        int kBlocks = Math.Max(1, (k + KBlock - 1) / KBlock);
+        for (int j0 = 0; j0 < n; j0 += strip)
+        {
+            TileDispatch.Split(Math.Min(strip, n - j0), lanes, out int nv, out int last);
+            for (int kb = 0; kb < kBlocks; kb++)
+            {
+                // Near-equal k blocks (784 → 7 × 112) rather than a short remainder block.
+                int p0 = (int)((long)k * kb / kBlocks), p1 = (int)((long)k * (kb + 1) / kBlocks);
+                bool lastBlock = kb == kBlocks - 1;
+                for (int r0 = 0; r0 < rows; r0 += mr)
+                {
+                    TK.Tile(Math.Min(mr, rows - r0), nv, last, x + (nint)r0 * k + p0, k, 1, w + (nint)p0 * n + j0, n,
+                        y + (nint)r0 * n + j0, n, p1 - p0, j0, kb > 0, hasEpi && lastBlock, ref epi);
+                }
+            }
+        }
+    }
+
+    [SkipLocalsInit]
+    public static void BackwardInput(float* dy, float* w, float* dx, int rows, int k, int n)
+    {
+        NoEpilogue none = default;
+        if (n == 0)
+        {
+            new Span<float>(dx, checked(rows * k)).Clear();
+            return;
+        }
+        if (rows == 1)
+        {
+            // Batch 1: dot products of dy with the contiguous rows of w, no packing.
+            TK.DotRows(dy, w, n, dx, k);
+            return;
+        }
+        int lanes = TK.Lanes, mr = TK.TileRows, strip = TK.TileVectors * lanes;
+        float* panel = stackalloc float[PackDepth * strip];
+        for (int i0 = 0; i0 < k; i0 += strip)
+        {
+            int iw = Math.Min(strip, k - i0);
+            TileDispatch.Split(iw, lanes, out int nv, out int last);
+            for (int j0 = 0; j0 < n; j0 += PackDepth)
+            {
+                int jc = Math.Min(PackDepth, n - j0);
+                PackTransposed(w + (nint)i0 * n + j0, n, iw, jc, panel, strip);
+                for (int r0 = 0; r0 < rows; r0 += mr)
+                {
+                    TK.Tile(Math.Min(mr, rows - r0), nv, last, dy + (nint)r0 * n + j0, n, 1, panel, strip,
+                        dx + (nint)r0 * k + i0, k, jc, i0, j0 > 0, false, ref none);
+                }
+            }
+        }
+    }
+
+    public static void BackwardWeights<TSink>(float* x, float* dy, float* dw, int rows, int k, int n, int kStart, int kEnd, ref TSink sink)
+        where TSink : IPanelSink, allows ref struct
+    {
+        NoEpilogue none = default;
+        int lanes = TK.Lanes, mr = TK.TileRows, strip = TK.TileVectors * lanes;
+        // A panel is one micro-tile height of dw rows: A(m, r) = x[r, i0 + m] (stride 1 down the tile,
+        // k along the reduction), B = dy. When the panel's last column strip is stored, its rows are
+        // final and still in L1 for the optimiser.
+        for (int i0 = kStart; i0 < kEnd; i0 += mr)
+        {
+            int pr = Math.Min(mr, kEnd - i0);
+            for (int j0 = 0; j0 < n; j0 += strip)
+            {
+                TileDispatch.Split(Math.Min(strip, n - j0), lanes, out int nv, out int last);
+                TK.Tile(pr, nv, last, x + i0, 1, k, dy + j0, n, dw + (nint)i0 * n + j0, n, rows, j0, false, false, ref none);
+            }
+            sink.PanelDone(i0, pr);
+        }
+    }
+
+    /// <summary>panel[jj·ld + ii] = src[ii·n + jj] for ii &lt; iw, jj &lt; jc.</summary>
+    private static void PackTransposed(float* src, int n, int iw, int jc, float* panel, int ld)
+    {
+        int ii = 0;
+        // Four source rows at a time: four sequential read streams, and each destination row gets
+        // four adjacent floats per visit.
+        for (; ii + 4 <= iw; ii += 4)
+        {
+            float* s0 = src + (nint)ii * n, s1 = s0 + n, s2 = s1 + n, s3 = s2 + n;
+            float* d = panel + ii;
+            for (int jj = 0; jj < jc; jj++, d += ld)
+            {
+                d[0] = s0[jj]; d[1] = s1[jj]; d[2] = s2[jj]; d[3] = s3[jj];
+            }
+        }
+        for (; ii < iw; ii++)
+        {
+            float* s0 = src + (nint)ii * n;
+            float* d = panel + ii;
+            for (int jj = 0; jj < jc; jj++, d += ld) *d = s0[jj];
+        }
+    }
+}

@@ -1,0 +1,233 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kiln.Kernels;
+
+// Expanded from the same template as the other GemmKernel*.cs files (only the vector type, the
+// FMA and the partial-vector load/store differ): keep the three in step.
+
+/// <summary>AVX2 + FMA micro-kernels: 6 rows × 2 ymm (6×16 floats) = 12 accumulators + 2 B vectors + 1 broadcast of 16 registers.</summary>
+internal readonly unsafe struct GemmKernel256 : IGemmKernel
+{
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+    public static int Lanes => 8;
+    public static int TileRows => 6;
+    public static int TileVectors => 2;
+
+    public static void Tile<TEpi>(int mr, int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
+        float* c, nint ldc, int kc, int col0, bool accumulate, bool applyEpi, ref TEpi epi)
+        where TEpi : IEpilogue, allows ref struct
+    {
+        switch (mr)
+        {
+            case 1: TileCols<R1, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
+            case 2: TileCols<R2, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
+            case 3: TileCols<R3, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
+            case 4: TileCols<R4, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
+            case 5: TileCols<R5, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
+            case 6: TileCols<R6, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
+            default: throw new ArgumentOutOfRangeException(nameof(mr));
+        }
+    }
+
+    private static void TileCols<TR, TEpi>(int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
+        float* c, nint ldc, int kc, int col0, bool accumulate, bool applyEpi, ref TEpi epi)
+        where TR : struct, ITileRows where TEpi : IEpilogue, allows ref struct
+    {
+        switch (last == 8 ? nv : -nv)
+        {
+            case 1: Kernel<TR, V1, TEpi>(a, ars, acs, b, ldb, c, ldc, kc, col0, last, accumulate, applyEpi, ref epi); break;
+            case -1: Kernel<TR, V1M, TEpi>(a, ars, acs, b, ldb, c, ldc, kc, col0, last, accumulate, applyEpi, ref epi); break;
+            case 2: Kernel<TR, V2, TEpi>(a, ars, acs, b, ldb, c, ldc, kc, col0, last, accumulate, applyEpi, ref epi); break;
+            case -2: Kernel<TR, V2M, TEpi>(a, ars, acs, b, ldb, c, ldc, kc, col0, last, accumulate, applyEpi, ref epi); break;
+            default: throw new ArgumentOutOfRangeException(nameof(nv));
+        }
+    }
+
+    /// <summary>The register-blocked micro-kernel: broadcast one A element per row, FMA it with the B vectors of row p.</summary>
+    [SkipLocalsInit]
+    private static void Kernel<TR, TC, TEpi>(float* a, nint ars, nint acs, float* b, nint ldb, float* c, nint ldc,
+        int kc, int col0, int last, bool accumulate, bool applyEpi, ref TEpi epi)
+        where TR : struct, ITileRows where TC : struct, ITileCols where TEpi : IEpilogue, allows ref struct
+    {
+        Vector256<float> mask = TC.Masked ? Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(last)).AsSingle() : default;
+        Vector256<float> c00 = default, c01 = default;
+        Vector256<float> c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default;
+        Vector256<float> c50 = default, c51 = default;
+        float* a0 = a, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars;
+        nint off = 0;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Load<TC>(b, 0, mask, last);
+            Vector256<float> b1 = TC.Vectors > 1 ? Load<TC>(b, 1, mask, last) : default;
+            Vector256<float> x;
+            x = Vector256.Create(a0[off]);
+            c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
+            if (TC.Vectors > 1) c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            if (TR.Value > 1)
+            {
+                x = Vector256.Create(a1[off]);
+                c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
+                if (TC.Vectors > 1) c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            }
+            if (TR.Value > 2)
+            {
+                x = Vector256.Create(a2[off]);
+                c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
+                if (TC.Vectors > 1) c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            }
+            if (TR.Value > 3)
+            {
+                x = Vector256.Create(a3[off]);
+                c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
+                if (TC.Vectors > 1) c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            }
+            if (TR.Value > 4)
+            {
+                x = Vector256.Create(a4[off]);
+                c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
+                if (TC.Vectors > 1) c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            }
+            if (TR.Value > 5)
+            {
+                x = Vector256.Create(a5[off]);
+                c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
+                if (TC.Vectors > 1) c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            }
+            off += acs;
+            b += ldb;
+        }
+        StoreRow<TC, TEpi>(c + 0 * ldc, c00, c01, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
+        if (TR.Value > 1) StoreRow<TC, TEpi>(c + 1 * ldc, c10, c11, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
+        if (TR.Value > 2) StoreRow<TC, TEpi>(c + 2 * ldc, c20, c21, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
+        if (TR.Value > 3) StoreRow<TC, TEpi>(c + 3 * ldc, c30, c31, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
+        if (TR.Value > 4) StoreRow<TC, TEpi>(c + 4 * ldc, c40, c41, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
+        if (TR.Value > 5) StoreRow<TC, TEpi>(c + 5 * ldc, c50, c51, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
+    }
+
+    public static void Gemv<TEpi>(int nv, int last, float* x, float* b, nint ldb, float* c, int k, int col0, bool applyEpi, ref TEpi epi)
+        where TEpi : IEpilogue, allows ref struct
+    {
+        switch (last == 8 ? nv : -nv)
+        {
+            case 1: GemvKernel<V1, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
+            case -1: GemvKernel<V1M, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
+            case 2: GemvKernel<V2, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
+            case -2: GemvKernel<V2M, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
+            case 3: GemvKernel<V3, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
+            case -3: GemvKernel<V3M, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
+            case 4: GemvKernel<V4, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
+            case -4: GemvKernel<V4M, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
+            default: throw new ArgumentOutOfRangeException(nameof(nv));
+        }
+    }
+
+    /// <summary>One output row: two k chains per column vector hide the FMA latency; the loop streams B once.</summary>
+    [SkipLocalsInit]
+    private static void GemvKernel<TC, TEpi>(float* x, float* b, nint ldb, float* c, int k, int col0, int last, bool applyEpi, ref TEpi epi)
+        where TC : struct, ITileCols where TEpi : IEpilogue, allows ref struct
+    {
+        Vector256<float> mask = TC.Masked ? Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(last)).AsSingle() : default;
+        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+        Vector256<float> t0 = default, t1 = default, t2 = default, t3 = default;
+        int p = 0;
+        for (; p + 2 <= k; p += 2)
+        {
+            Vector256<float> x0 = Vector256.Create(x[p]);
+            Vector256<float> x1 = Vector256.Create(x[p + 1]);
+            float* b1 = b + ldb;
+            { s0 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 0, mask, last), s0); t0 = Vector256.FusedMultiplyAdd(x1, Load<TC>(b1, 0, mask, last), t0); }
+            if (TC.Vectors > 1) { s1 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 1, mask, last), s1); t1 = Vector256.FusedMultiplyAdd(x1, Load<TC>(b1, 1, mask, last), t1); }
+            if (TC.Vectors > 2) { s2 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 2, mask, last), s2); t2 = Vector256.FusedMultiplyAdd(x1, Load<TC>(b1, 2, mask, last), t2); }
+            if (TC.Vectors > 3) { s3 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 3, mask, last), s3); t3 = Vector256.FusedMultiplyAdd(x1, Load<TC>(b1, 3, mask, last), t3); }
+            b += 2 * ldb;
+        }
+        if (p < k)
+        {
+            Vector256<float> x0 = Vector256.Create(x[p]);
+            s0 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 0, mask, last), s0);
+            if (TC.Vectors > 1) s1 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 1, mask, last), s1);
+            if (TC.Vectors > 2) s2 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 2, mask, last), s2);
+            if (TC.Vectors > 3) s3 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 3, mask, last), s3);
+        }
+        StoreRow<TC, TEpi>(c, s0 + t0, s1 + t1, s2 + t2, s3 + t3, col0, mask, last, false, applyEpi, ref epi);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<TC, TEpi>(float* c, Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, int col0, Vector256<float> mask, int last, bool accumulate, bool applyEpi, ref TEpi epi)
+        where TC : struct, ITileCols where TEpi : IEpilogue, allows ref struct
+    {
+        StoreVector<TC, TEpi>(c, 0, v0, col0, mask, last, accumulate, applyEpi, ref epi);
+        if (TC.Vectors > 1) StoreVector<TC, TEpi>(c, 1, v1, col0, mask, last, accumulate, applyEpi, ref epi);
+        if (TC.Vectors > 2) StoreVector<TC, TEpi>(c, 2, v2, col0, mask, last, accumulate, applyEpi, ref epi);
+        if (TC.Vectors > 3) StoreVector<TC, TEpi>(c, 3, v3, col0, mask, last, accumulate, applyEpi, ref epi);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreVector<TC, TEpi>(float* c, int v, Vector256<float> acc, int col0, Vector256<float> mask, int last, bool accumulate, bool applyEpi, ref TEpi epi)
+        where TC : struct, ITileCols where TEpi : IEpilogue, allows ref struct
+    {
+        float* p = c + v * 8;
+        int col = col0 + v * 8;
+        if (TC.Masked && v == TC.Vectors - 1)
+        {
+            if (accumulate) acc += Avx.MaskLoad(p, mask);
+            if (applyEpi)
+            {
+                // The scalar epilogue on the valid lanes only: a vector Apply would read per-column
+                // data (bias) past the end of the row.
+                for (int l = 0; l < last; l++) p[l] = epi.Apply(acc.GetElement(l), col + l);
+            }
+            else Avx.MaskStore(p, mask, acc);
+        }
+        else
+        {
+            if (accumulate) acc += Vector256.Load(p);
+            if (applyEpi) acc = epi.Apply(acc, col);
+            acc.Store(p);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Load<TC>(float* b, int v, Vector256<float> mask, int last) where TC : struct, ITileCols =>
+        TC.Masked && v == TC.Vectors - 1 ? Avx.MaskLoad(b + v * 8, mask) : Vector256.Load(b + v * 8);
+
+    public static void DotRows(float* v, float* m, int n, float* result, int count)
+    {
+        int full = n - n % 8;
+        int i = 0;
+        for (; i + 4 <= count; i += 4)
+        {
+            float* m0 = m + (nint)i * n, m1 = m0 + n, m2 = m1 + n, m3 = m2 + n;
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (int j = 0; j < full; j += 8)
+            {
+                Vector256<float> x = Vector256.Load(v + j);
+                s0 = Vector256.FusedMultiplyAdd(x, Vector256.Load(m0 + j), s0);
+                s1 = Vector256.FusedMultiplyAdd(x, Vector256.Load(m1 + j), s1);
+                s2 = Vector256.FusedMultiplyAdd(x, Vector256.Load(m2 + j), s2);
+                s3 = Vector256.FusedMultiplyAdd(x, Vector256.Load(m3 + j), s3);
+            }
+            float r0 = Vector256.Sum(s0), r1 = Vector256.Sum(s1), r2 = Vector256.Sum(s2), r3 = Vector256.Sum(s3);
+            for (int j = full; j < n; j++)
+            {
+                r0 += v[j] * m0[j]; r1 += v[j] * m1[j]; r2 += v[j] * m2[j]; r3 += v[j] * m3[j];
+            }
+            result[i] = r0; result[i + 1] = r1; result[i + 2] = r2; result[i + 3] = r3;
+        }
+        for (; i < count; i++)
+        {
+            float* m0 = m + (nint)i * n;
+            Vector256<float> s0 = default;
+            for (int j = 0; j < full; j += 8) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(v + j), Vector256.Load(m0 + j), s0);
+            float r0 = Vector256.Sum(s0);
+            for (int j = full; j < n; j++) r0 += v[j] * m0[j];
+            result[i] = r0;
+        }
+    }
+}

@@ -1,0 +1,198 @@
+using System;
+using System.CommandLine;
+using System.Globalization;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Kiln;
+using Kiln.Data;
+using Kiln.Training;
+using Spectre.Console;
+
+namespace Kiln.Samples.FashionMnist;
+
+/// <summary>Trains the benchmark MLP on Fashion-MNIST (or the embedded digits) and reports accuracy and throughput.</summary>
+public static class Program
+{
+    private const int FashionEpochs = 5;
+    private const int DigitsEpochs = 40;
+
+    public static Task<int> Main(string[] args)
+    {
+        var data = new Option<string?>("--data")
+        {
+            Description = $"Directory with MNIST-layout IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-*), " +
+                          $"or 'digits' for the embedded 8×8 digits set. Default: {Idx.DefaultFashionMnistDirectory} when its files exist " +
+                          "(Debian package dataset-fashion-mnist), otherwise the embedded digits.",
+            HelpName = "DIR|digits",
+        };
+        var epochs = new Option<int?>("--epochs")
+        {
+            Description = $"Epochs. Default: {FashionEpochs} for 784-pixel data (Fashion-MNIST), {DigitsEpochs} for the digits.",
+            HelpName = "N",
+        };
+        epochs.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--epochs must be positive."); });
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Mini-batch size: 64 or 256 (the benchmark settings; anything from 1 to the model's MaxBatch of 256 works).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 256,
+        };
+        batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 256) r.AddError("--batch must be between 1 and 256 (the models' MaxBatch)."); });
+        var lr = new Option<float?>("--lr")
+        {
+            Description = "Adam learning rate. Default: 1e-3·sqrt(batch/64), i.e. 1e-3 at batch 64 and 2e-3 at batch 256.",
+            HelpName = "RATE",
+        };
+        lr.Validators.Add(r => { if (r.GetValueOrDefault<float?>() is { } v && !(v > 0 && float.IsFinite(v))) r.AddError("--lr must be a positive number."); });
+        var seed = new Option<ulong>("--seed")
+        {
+            Description = "Seed of the per-epoch shuffles (weights and dropout use the model's own Seed = 42). Default: 0.",
+            HelpName = "N",
+        };
+        var isa = new Option<string?>("--isa")
+        {
+            Description = $"Force a kernel path: avx512, avx2 or portable. Default: the {KilnIsa.EnvironmentVariable} variable, else the best this CPU supports.",
+            HelpName = "PATH",
+        };
+        isa.AcceptOnlyFromAmong("avx512", "avx2", "portable");
+        var metricsOut = new Option<FileInfo?>("--metrics-out")
+        {
+            Description = "Write the run's metrics as JSON to FILE (dataset, epochs, batch, test_accuracy, test_loss, train_samples_per_second, seconds, isa, threads, per-epoch history).",
+            HelpName = "FILE",
+        };
+        var plain = new Option<bool>("--plain")
+        {
+            Description = "One line per epoch instead of progress bars (automatic when output is redirected, as in CI).",
+        };
+
+        var root = new RootCommand(
+            "Trains Kiln's FashionMlp (784-256-128-10, BatchNorm, ReLU, dropout, Adam) on Fashion-MNIST, or DigitsMlp on the " +
+            "embedded 8×8 digits, and reports test accuracy and training throughput. Inputs are standardised with statistics " +
+            "of the training split only; the test split is evaluated after every epoch (it is never used to choose anything).")
+        {
+            data, epochs, batch, lr, seed, isa, metricsOut, plain,
+        };
+        root.SetAction((parse, token) => Task.FromResult(Run(new RunRequest(
+            parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
+            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain)), token)));
+        return root.Parse(args).InvokeAsync();
+    }
+
+    private sealed record RunRequest(string? Data, int? Epochs, int Batch, float? LearningRate, ulong Seed, string? Isa, FileInfo? MetricsOut, bool Plain);
+
+    private static int Run(RunRequest request, CancellationToken token)
+    {
+        LoadedData loaded;
+        try
+        {
+            loaded = LoadData(request.Data);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        Console.WriteLine($"Data: {loaded.Name} ({loaded.Split.Train.Count} train, {loaded.Split.Test.Count} test, {loaded.Split.Train.FeatureCount} features) — {loaded.Reason}");
+
+        // Standardise with statistics of the training split only (CATALOGUE §2).
+        Standardizer standardizer = new Standardizer().Fit(loaded.Split.Train);
+        Dataset train = standardizer.Transform(loaded.Split.Train);
+        Dataset test = standardizer.Transform(loaded.Split.Test);
+
+        IKilnModel? model = train.FeatureCount switch
+        {
+            784 => new FashionMlp(),
+            64 => new DigitsMlp(),
+            _ => null,
+        };
+        if (model is null)
+        {
+            Console.Error.WriteLine($"error: {loaded.Name} has {train.FeatureCount} features per sample; the sample's models take 784 (28×28) or 64 (8×8).");
+            return 1;
+        }
+        if (request.Isa is { } isaName)
+        {
+            try
+            {
+                model.Isa = KilnIsa.Validate(KilnIsa.Parse(isaName));
+            }
+            catch (PlatformNotSupportedException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        }
+
+        int epochCount = request.Epochs ?? (train.FeatureCount == 784 ? FashionEpochs : DigitsEpochs);
+        float learningRate = request.LearningRate ?? DefaultLearningRate(request.Batch);
+        var options = new TrainerOptions
+        {
+            Epochs = epochCount,
+            BatchSize = request.Batch,
+            Seed = request.Seed,
+            LearningRate = learningRate,
+            ValidateEveryEpoch = true,
+            CancellationToken = token,
+        };
+        Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {request.Batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, shuffle seed {request.Seed}");
+
+        bool interactive = !request.Plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+        var cpu = CpuMeter.Start();
+        RunSummary summary;
+        int exitCode = 0;
+        try
+        {
+            summary = interactive ? ConsoleReporter.RunWithProgressBars(model, train, test, options) : ConsoleReporter.RunWithLines(model, train, test, options);
+        }
+        catch (TrainingCancelledException e)
+        {
+            Console.Error.WriteLine("Cancelled; summary of the completed epochs follows.");
+            summary = e.Partial;
+            exitCode = 130;
+        }
+        CpuUsage usage = cpu.Stop();
+
+        ConsoleReporter.PrintSummary(summary, loaded.Name);
+        if (summary.StopReason == StopReason.Diverged)
+        {
+            Console.Error.WriteLine($"error: the loss became non-finite; lower the learning rate (was {learningRate.ToString("G3", CultureInfo.InvariantCulture)}).");
+            exitCode = 1;
+        }
+
+        if (request.MetricsOut is { } file)
+        {
+            SampleMetrics metrics = SampleMetrics.From(summary, loaded.Name, learningRate, usage);
+            metrics.Write(file.FullName);
+            Console.WriteLine($"Metrics written to {file.FullName}");
+        }
+        return exitCode;
+    }
+
+    /// <summary>1e-3 at batch 64, 2e-3 at batch 256: square-root scaling with the batch size in between and beyond.</summary>
+    internal static float DefaultLearningRate(int batch) => (float)(1e-3 * Math.Sqrt(batch / 64.0));
+
+    private sealed record LoadedData(string Name, DataSplit Split, string Reason);
+
+    private static LoadedData LoadData(string? data)
+    {
+        if (data is null)
+        {
+            if (Idx.TryFindFiles(Idx.DefaultFashionMnistDirectory, out _))
+                return new LoadedData("fashion-mnist", Idx.LoadFashionMnist(),
+                    $"found in {Idx.DefaultFashionMnistDirectory} (Debian package dataset-fashion-mnist); no --data given.");
+            return Digits($"no --data given and {Idx.DefaultFashionMnistDirectory} has no Fashion-MNIST IDX files " +
+                          "(install the Debian package dataset-fashion-mnist), so using the set embedded in Kiln.Runtime.");
+        }
+        if (string.Equals(data, "digits", StringComparison.OrdinalIgnoreCase))
+            return Digits("--data digits: the set embedded in Kiln.Runtime.");
+
+        string full = Path.GetFullPath(data);
+        bool isFashion = full.Contains("fashion", StringComparison.OrdinalIgnoreCase);
+        string name = isFashion ? "fashion-mnist" : Path.GetFileName(Path.TrimEndingDirectorySeparator(full));
+        return new LoadedData(name, Idx.LoadDirectory(full, Idx.PixelScale, name), $"from --data {full}.");
+    }
+
+    private static LoadedData Digits(string reason) =>
+        new("digits", EmbeddedData.DigitsSplit(), "UCI 8×8 digits, stratified 80/20 split with seed 0; " + reason);
+}

@@ -1,0 +1,115 @@
+using System;
+using System.Collections.Generic;
+using Xunit;
+
+namespace Kiln.Models.Tests;
+
+/// <summary>A test model: how to build it on a path, and the independent reference of what it computes.</summary>
+public sealed record ModelCase(string Name, Func<IsaPath, IKilnModel> Create, LossKind Loss, RefOp[] Ops, bool FloatTargets = false)
+{
+    public override string ToString() => Name;
+}
+
+public static class ModelCases
+{
+    public static readonly ModelCase[] All =
+    {
+        new("BnReluDropout", p => new BnReluDropoutNet(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[] { new RefDense("dense0"), new RefBatchNorm("bn0"), new RefActivation("ReLU"), new RefDropout("dropout0", 0.3), new RefDense("dense1") }),
+        new("SoftTargets", p => new BnReluDropoutNet(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[] { new RefDense("dense0"), new RefBatchNorm("bn0"), new RefActivation("ReLU"), new RefDropout("dropout0", 0.3), new RefDense("dense1") }, FloatTargets: true),
+        new("Sigmoid", p => new SigmoidNet(p), LossKind.SoftmaxCrossEntropy, Simple("Sigmoid")),
+        new("Tanh", p => new TanhNet(p), LossKind.SoftmaxCrossEntropy, Simple("Tanh")),
+        new("ReLU", p => new ReluNet(p), LossKind.SoftmaxCrossEntropy, Simple("ReLU")),
+        new("LeakyReLU", p => new LeakyReluNet(p), LossKind.SoftmaxCrossEntropy, Simple("LeakyReLU", 0.1)),
+        new("PReLU", p => new PReluNet(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[] { new RefDense("dense0"), new RefActivation("PReLU", PReluName: "prelu0"), new RefDense("dense1") }),
+        new("ELU", p => new EluNet(p), LossKind.SoftmaxCrossEntropy, Simple("ELU", 0.7)),
+        new("SELU", p => new SeluNet(p), LossKind.SoftmaxCrossEntropy, Simple("SELU")),
+        new("Swish", p => new SwishNet(p), LossKind.SoftmaxCrossEntropy, Simple("Swish", 1.5)),
+        new("GELU", p => new GeluNet(p), LossKind.SoftmaxCrossEntropy, Simple("GELU")),
+        new("BnGeluBnPReluVanillaDropout", p => new BnGeluPReluNet(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefDense("dense0"), new RefBatchNorm("bn0", 1e-3), new RefActivation("GELU"),
+                new RefDense("dense1", Bias: false), new RefBatchNorm("bn1"), new RefActivation("PReLU", PReluName: "prelu0"),
+                new RefDropout("dropout0", 0.25, DropoutScaling.TestTime), new RefDense("dense2"),
+            }),
+        new("HingeNoBias", p => new HingeNet(p), LossKind.MulticlassHinge,
+            new RefOp[] { new RefDense("dense0", Bias: false), new RefActivation("Tanh"), new RefDense("dense1", Bias: false) }),
+        new("BinaryUnscaledDropout", p => new BinaryNet(p), LossKind.BinaryCrossEntropy,
+            new RefOp[] { new RefDense("dense0"), new RefActivation("ReLU"), new RefDropout("dropout0", 0.5, DropoutScaling.None), new RefDense("dense1") }),
+        new("RegressionInputBn", p => new RegressionNet(p), LossKind.MeanSquaredError,
+            new RefOp[] { new RefBatchNorm("bn0"), new RefDense("dense0"), new RefActivation("ELU", 1.0), new RefDense("dense1") }, FloatTargets: true),
+        new("SoftmaxLayerMse", p => new SoftmaxLayerNet(p), LossKind.MeanSquaredError,
+            new RefOp[] { new RefDense("dense0"), new RefActivation("Tanh"), new RefDense("dense1"), new RefSoftmax() }, FloatTargets: true),
+    };
+
+    private static RefOp[] Simple(string activation, double alpha = 0) =>
+        new RefOp[] { new RefDense("dense0"), new RefActivation(activation, alpha), new RefDense("dense1") };
+
+    public static readonly IsaPath[] Paths = { IsaPath.Avx512, IsaPath.Avx2, IsaPath.Portable };
+
+    /// <summary>Every case on every ISA path this machine runs (the test fails, rather than skips, if a path is missing).</summary>
+    public static TheoryData<string, IsaPath> CasesOnEveryPath()
+    {
+        var data = new TheoryData<string, IsaPath>();
+        foreach (ModelCase c in All)
+            foreach (IsaPath p in Paths) data.Add(c.Name, p);
+        return data;
+    }
+
+    public static ModelCase Get(string name) => Array.Find(All, c => c.Name == name) ?? throw new ArgumentException(name);
+
+    /// <summary>A seeded batch: inputs N(0,1), labels uniform, and float targets that suit the loss.</summary>
+    public static (float[] X, int[] Labels, float[] Targets) Batch(IKilnModel model, ModelCase c, int batch, ulong seed)
+    {
+        var rng = new KilnRandom(seed);
+        var x = new float[batch * model.InputSize];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)Gaussian(ref rng);
+        int classes = c.Loss == LossKind.BinaryCrossEntropy ? 2 : model.OutputSize;
+        var labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = rng.NextInt(classes);
+        var targets = new float[batch * model.OutputSize];
+        for (int r = 0; r < batch; r++)
+        {
+            if (c.Loss == LossKind.SoftmaxCrossEntropy)
+            {
+                // Soft labels (as mixup produces): a random distribution per row.
+                float sum = 0;
+                for (int j = 0; j < model.OutputSize; j++) sum += targets[r * model.OutputSize + j] = rng.NextFloat() + 0.05f;
+                for (int j = 0; j < model.OutputSize; j++) targets[r * model.OutputSize + j] /= sum;
+            }
+            else
+                for (int j = 0; j < model.OutputSize; j++) targets[r * model.OutputSize + j] = (float)Gaussian(ref rng);
+        }
+        return (x, labels, targets);
+    }
+
+    public static double Gaussian(ref KilnRandom rng)
+    {
+        double u1 = 1 - rng.NextDouble(), u2 = rng.NextDouble();
+        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+    }
+
+    public static double[] ToDouble(ReadOnlySpan<float> values)
+    {
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = values[i];
+        return result;
+    }
+
+    /// <summary>‖a − b‖ / (‖a‖ + ‖b‖): scale-free, and 0 only when the vectors agree.</summary>
+    public static double RelativeError(double[] a, double[] b)
+    {
+        double diff = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            diff += (a[i] - b[i]) * (a[i] - b[i]);
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        double denominator = Math.Sqrt(na) + Math.Sqrt(nb);
+        return denominator < 1e-12 ? Math.Sqrt(diff) : Math.Sqrt(diff) / denominator;
+    }
+}

@@ -1,0 +1,268 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace Kiln.Models.Tests;
+
+// An independent double-precision implementation of the layers and losses, written straight from
+// the formulas in CATALOGUE §1, §4, §8, §10. It shares no code with the kernels: it reads the
+// model's parameters by tensor name and the model's dropout masks (which units were kept), and
+// recomputes everything else in double.
+
+public abstract record RefOp;
+public sealed record RefDense(string Name, bool Bias = true) : RefOp;
+public sealed record RefBatchNorm(string Name, double Epsilon = 1e-5) : RefOp;
+public sealed record RefActivation(string Kind, double Alpha = 0, string? PReluName = null) : RefOp;
+public sealed record RefDropout(string Name, double Rate, DropoutScaling Scaling = DropoutScaling.Inverted) : RefOp;
+public sealed record RefSoftmax : RefOp;
+
+public sealed class ReferenceNet
+{
+    private readonly RefOp[] _ops;
+    private readonly int _input;
+    public Dictionary<string, double[]> Tensors { get; } = new();
+    public Dictionary<string, int[]> Shapes { get; } = new();
+    /// <summary>Keep pattern per dropout layer (true = kept), batch × width.</summary>
+    public Dictionary<string, bool[]> Kept { get; } = new();
+    public LossKind Loss { get; }
+    public double Margin { get; init; } = 1.0;
+
+    public ReferenceNet(IKilnModel model, LossKind loss, params RefOp[] ops)
+    {
+        _ops = ops;
+        _input = model.InputSize;
+        Loss = loss;
+        foreach (TensorInfo t in model.Tensors)
+        {
+            Tensors[t.Name] = model.TensorData(t).ToArray().Select(v => (double)v).ToArray();
+            Shapes[t.Name] = t.Shape;
+        }
+    }
+
+    /// <summary>Reads the keep pattern of every dropout layer from the model's last training forward.</summary>
+    public void CaptureMasks(IKilnModel model, Func<string, float[]> layerOutput)
+    {
+        foreach (RefDropout d in _ops.OfType<RefDropout>())
+            Kept[d.Name] = layerOutput(d.Name).Select(v => v != 0f).ToArray();
+    }
+
+    /// <summary>Network output (before the loss's own softmax/sigmoid) for a batch.</summary>
+    public double[] Forward(double[] x, int batch, bool training)
+    {
+        double[] a = (double[])x.Clone();
+        int width = _input;
+        foreach (RefOp op in _ops)
+        {
+            switch (op)
+            {
+                case RefDense d:
+                {
+                    double[] w = Tensors[d.Name + ".weight"];
+                    int outW = Shapes[d.Name + ".weight"][1];
+                    double[]? b = d.Bias ? Tensors[d.Name + ".bias"] : null;
+                    var y = new double[batch * outW];
+                    for (int r = 0; r < batch; r++)
+                        for (int j = 0; j < outW; j++)
+                        {
+                            double s = b?[j] ?? 0;
+                            for (int i = 0; i < width; i++) s += a[r * width + i] * w[i * outW + j];
+                            y[r * outW + j] = s;
+                        }
+                    a = y;
+                    width = outW;
+                    break;
+                }
+                case RefBatchNorm bn:
+                {
+                    double[] gamma = Tensors[bn.Name + ".gamma"], beta = Tensors[bn.Name + ".beta"];
+                    double[] rm = Tensors[bn.Name + ".running_mean"], rv = Tensors[bn.Name + ".running_var"];
+                    var y = new double[a.Length];
+                    for (int c = 0; c < width; c++)
+                    {
+                        double mean, variance;
+                        if (training)
+                        {
+                            mean = 0;
+                            for (int r = 0; r < batch; r++) mean += a[r * width + c];
+                            mean /= batch;
+                            variance = 0;
+                            for (int r = 0; r < batch; r++) variance += Math.Pow(a[r * width + c] - mean, 2);
+                            variance /= batch; // biased, as in the paper
+                        }
+                        else { mean = rm[c]; variance = rv[c]; }
+                        for (int r = 0; r < batch; r++)
+                            y[r * width + c] = gamma[c] * (a[r * width + c] - mean) / Math.Sqrt(variance + bn.Epsilon) + beta[c];
+                    }
+                    a = y;
+                    break;
+                }
+                case RefActivation act:
+                {
+                    double[]? alpha = act.PReluName is null ? null : Tensors[act.PReluName + ".alpha"];
+                    var y = new double[a.Length];
+                    for (int k = 0; k < a.Length; k++) y[k] = Activate(act, a[k], alpha?[k % width] ?? 0);
+                    a = y;
+                    break;
+                }
+                case RefDropout drop:
+                {
+                    double keep = 1 - drop.Rate;
+                    if (training)
+                    {
+                        bool[] kept = Kept[drop.Name];
+                        double scale = drop.Scaling == DropoutScaling.Inverted ? 1 / keep : 1;
+                        for (int k = 0; k < a.Length; k++) a[k] = kept[k] ? a[k] * scale : 0;
+                    }
+                    else if (drop.Scaling == DropoutScaling.TestTime)
+                        for (int k = 0; k < a.Length; k++) a[k] *= keep;
+                    break;
+                }
+                case RefSoftmax:
+                {
+                    for (int r = 0; r < batch; r++)
+                    {
+                        double max = double.NegativeInfinity;
+                        for (int j = 0; j < width; j++) max = Math.Max(max, a[r * width + j]);
+                        double sum = 0;
+                        for (int j = 0; j < width; j++) sum += Math.Exp(a[r * width + j] - max);
+                        for (int j = 0; j < width; j++) a[r * width + j] = Math.Exp(a[r * width + j] - max) / sum;
+                    }
+                    break;
+                }
+            }
+        }
+        return a;
+    }
+
+    public static double Activate(RefActivation act, double x, double preluAlpha) => act.Kind switch
+    {
+        "Sigmoid" => 1 / (1 + Math.Exp(-x)),
+        "Tanh" => Math.Tanh(x),
+        "ReLU" => Math.Max(0, x),
+        "LeakyReLU" => x > 0 ? x : act.Alpha * x,
+        "PReLU" => x > 0 ? x : preluAlpha * x,
+        "ELU" => x > 0 ? x : act.Alpha * (Math.Exp(x) - 1),
+        "SELU" => 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * (Math.Exp(x) - 1)),
+        "Swish" => x / (1 + Math.Exp(-act.Alpha * x)),
+        "GELU" => x * 0.5 * (1 + Erf(x / Math.Sqrt(2))),
+        "Identity" => x,
+        _ => throw new ArgumentException("Unknown activation " + act.Kind),
+    };
+
+    /// <summary>Mean loss over the batch, with integer labels.</summary>
+    public double LossWithLabels(double[] x, int[] labels, int batch, bool training)
+    {
+        double[] z = Forward(x, batch, training);
+        int o = z.Length / batch;
+        double total = 0;
+        for (int r = 0; r < batch; r++)
+        {
+            int y = labels[r];
+            switch (Loss)
+            {
+                case LossKind.SoftmaxCrossEntropy:
+                {
+                    double max = Enumerable.Range(0, o).Max(j => z[r * o + j]);
+                    double lse = max + Math.Log(Enumerable.Range(0, o).Sum(j => Math.Exp(z[r * o + j] - max)));
+                    total += lse - z[r * o + y];
+                    break;
+                }
+                case LossKind.MulticlassHinge:
+                    for (int j = 0; j < o; j++)
+                        if (j != y) total += Math.Max(0, z[r * o + j] - z[r * o + y] + Margin);
+                    break;
+                case LossKind.BinaryCrossEntropy:
+                {
+                    double v = z[r], t = y;
+                    total += Math.Max(v, 0) - v * t + Math.Log(1 + Math.Exp(-Math.Abs(v)));
+                    break;
+                }
+                default:
+                    throw new InvalidOperationException("MSE needs float targets.");
+            }
+        }
+        return total / batch;
+    }
+
+    /// <summary>Mean loss over the batch, with float targets (soft labels, binary targets, regression).</summary>
+    public double LossWithTargets(double[] x, double[] targets, int batch, bool training)
+    {
+        double[] z = Forward(x, batch, training);
+        int o = z.Length / batch;
+        double total = 0;
+        for (int r = 0; r < batch; r++)
+        {
+            switch (Loss)
+            {
+                case LossKind.SoftmaxCrossEntropy:
+                {
+                    double max = Enumerable.Range(0, o).Max(j => z[r * o + j]);
+                    double lse = max + Math.Log(Enumerable.Range(0, o).Sum(j => Math.Exp(z[r * o + j] - max)));
+                    for (int j = 0; j < o; j++) total -= targets[r * o + j] * (z[r * o + j] - lse);
+                    break;
+                }
+                case LossKind.BinaryCrossEntropy:
+                    for (int j = 0; j < o; j++)
+                    {
+                        double v = z[r * o + j], t = targets[r * o + j];
+                        total += Math.Max(v, 0) - v * t + Math.Log(1 + Math.Exp(-Math.Abs(v)));
+                    }
+                    break;
+                case LossKind.MeanSquaredError:
+                {
+                    double s = 0;
+                    for (int j = 0; j < o; j++) s += Math.Pow(z[r * o + j] - targets[r * o + j], 2);
+                    total += s / o;
+                    break;
+                }
+                default:
+                    throw new InvalidOperationException("Hinge needs labels.");
+            }
+        }
+        return total / batch;
+    }
+
+    /// <summary>Central finite differences in double of a loss with respect to every element of a tensor.</summary>
+    public double[] NumericGradient(string tensor, Func<double> loss, double h = 1e-6)
+    {
+        double[] values = Tensors[tensor];
+        var grad = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            double saved = values[i];
+            values[i] = saved + h;
+            double plus = loss();
+            values[i] = saved - h;
+            double minus = loss();
+            values[i] = saved;
+            grad[i] = (plus - minus) / (2 * h);
+        }
+        return grad;
+    }
+
+    /// <summary>erf in double: Maclaurin series for |x| &lt; 3, continued fraction for erfc beyond.</summary>
+    public static double Erf(double x)
+    {
+        double ax = Math.Abs(x);
+        double result;
+        if (ax < 3)
+        {
+            double sum = 0, term = ax;
+            for (int n = 0; n < 200; n++)
+            {
+                double add = term / (2 * n + 1);
+                sum += add;
+                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
+                term *= -ax * ax / (n + 1);
+            }
+            result = 2 / Math.Sqrt(Math.PI) * sum;
+        }
+        else
+        {
+            double k = ax;
+            for (int n = 80; n >= 1; n--) k = ax + n / 2.0 / k;
+            result = 1 - Math.Exp(-ax * ax) / (Math.Sqrt(Math.PI) * k);
+        }
+        return x < 0 ? -result : result;
+    }
+}
