@@ -10,7 +10,7 @@ namespace Kiln.Data;
 /// The order of epoch e is a Fisher–Yates shuffle of the identity with a <see cref="KilnRandom"/> seeded
 /// from (seed, e), so it depends only on those two numbers: reproducible across runs and platforms, and a
 /// resumed run at epoch e sees the same order. The last batch of an epoch holds the remaining
-/// Count mod BatchSize samples unless <c>dropLast</c> is set.
+/// Count mod BatchSize samples, unless <c>dropLast</c> is set or it is smaller than <c>minLastBatch</c>.
 /// </remarks>
 public sealed class Batcher
 {
@@ -25,11 +25,16 @@ public sealed class Batcher
     /// <param name="batchSize">Largest batch (&gt; 0).</param>
     /// <param name="seed">Shuffle seed.</param>
     /// <param name="shuffle">False iterates in data set order every epoch.</param>
-    /// <param name="dropLast">Skip the final partial batch (useful when a batch of one would break BatchNorm).</param>
-    public Batcher(Dataset data, int batchSize, ulong seed = 0, bool shuffle = true, bool dropLast = false)
+    /// <param name="dropLast">Skip the final partial batch of every epoch.</param>
+    /// <param name="minLastBatch">
+    /// Skip a final partial batch smaller than this (default 1: keep it). Trainer passes 2 by default because a
+    /// one-sample batch has no batch variance, which training-mode BatchNorm divides by.
+    /// </param>
+    public Batcher(Dataset data, int batchSize, ulong seed = 0, bool shuffle = true, bool dropLast = false, int minLastBatch = 1)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(minLastBatch);
         _data = data;
         _seed = seed;
         Shuffle = shuffle;
@@ -38,17 +43,22 @@ public sealed class Batcher
         _order = Dataset.Identity(data.Count);
         _inputs = new float[batchSize * data.FeatureCount];
         _labels = new int[batchSize];
-        BatchesPerEpoch = dropLast ? data.Count / batchSize : (data.Count + batchSize - 1) / batchSize;
+        MinLastBatch = dropLast ? batchSize : Math.Min(minLastBatch, batchSize);
+        int rest = data.Count % batchSize;
+        BatchesPerEpoch = data.Count / batchSize + (rest > 0 && rest >= MinLastBatch ? 1 : 0);
+        SamplesPerEpoch = data.Count - (rest > 0 && rest < MinLastBatch ? rest : 0);
         Epoch = -1;
     }
 
     public int BatchSize { get; }
     public bool Shuffle { get; }
     public bool DropLast { get; }
-    /// <summary>Batches per epoch, counting the partial last one unless dropped.</summary>
+    /// <summary>Smallest final partial batch that is kept (BatchSize when <see cref="DropLast"/>).</summary>
+    public int MinLastBatch { get; }
+    /// <summary>Batches per epoch, counting the partial last one unless it is skipped.</summary>
     public int BatchesPerEpoch { get; }
-    /// <summary>Samples per epoch (Count, or fewer with <see cref="DropLast"/>).</summary>
-    public int SamplesPerEpoch => DropLast ? BatchesPerEpoch * BatchSize : _data.Count;
+    /// <summary>Samples per epoch: Count less a skipped final partial batch.</summary>
+    public int SamplesPerEpoch { get; }
     /// <summary>The current epoch (−1 before the first <see cref="BeginEpoch"/>).</summary>
     public int Epoch { get; private set; }
     /// <summary>Samples in the current batch.</summary>
@@ -88,7 +98,7 @@ public sealed class Batcher
         if (Epoch < 0) throw new InvalidOperationException("Call BeginEpoch before NextBatch.");
         int remaining = _order.Length - _position;
         int n = Math.Min(BatchSize, remaining);
-        if (n == 0 || (DropLast && n < BatchSize))
+        if (n == 0 || n < MinLastBatch)
         {
             Current = 0;
             return false;

@@ -5,6 +5,10 @@ using System.Runtime.Intrinsics;
 
 namespace Kiln.Kernels;
 
+// Kernel methods with loops are marked AggressiveOptimization: they are always hot, and tier-0 code
+// (what a method gets for its first calls) runs them an order of magnitude slower, which a
+// batch-1 Predict called a few times would otherwise see.
+
 /// <summary>
 /// Dense-layer matrix products on row-major, contiguous matrices ("rows" is the batch). Every product
 /// runs on register-blocked micro-kernels (<see cref="GemmKernel512"/>, <see cref="GemmKernel256"/>,
@@ -75,6 +79,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>sums[j] = Σ_r m[r,j] for j in [c0, c1) (bias gradients); m: rows×cols.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnSums<TIsa>(ReadOnlySpan<float> m, Span<float> sums, int rows, int cols, int c0, int c1)
         where TIsa : struct, ISimdPath
     {
@@ -173,6 +178,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
     // columns into a stack panel (≤ 32 KiB), so the transposed product runs on the same micro-kernel.
     private const int PackDepth = 128;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<TEpi>(float* x, float* w, float* y, int rows, int k, int n, ref TEpi epi)
         where TEpi : IEpilogue, allows ref struct
     {
@@ -208,7 +214,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
         }
     }
 
-    [SkipLocalsInit]
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardInput(float* dy, float* w, float* dx, int rows, int k, int n)
     {
         NoEpilogue none = default;
@@ -242,6 +248,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardWeights<TSink>(float* x, float* dy, float* dw, int rows, int k, int n, int kStart, int kEnd, ref TSink sink)
         where TSink : IPanelSink, allows ref struct
     {
@@ -263,6 +270,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
     }
 
     /// <summary>panel[jj·ld + ii] = src[ii·n + jj] for ii &lt; iw, jj &lt; jc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackTransposed(float* src, int n, int iw, int jc, float* panel, int ld)
     {
         int ii = 0;

@@ -22,35 +22,40 @@ internal readonly unsafe struct GemmKernel256 : IGemmKernel
     {
         switch (mr)
         {
-            case 1: TileCols<R1, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
-            case 2: TileCols<R2, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
-            case 3: TileCols<R3, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
-            case 4: TileCols<R4, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
-            case 5: TileCols<R5, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
-            case 6: TileCols<R6, TEpi>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, col0, accumulate, applyEpi, ref epi); break;
+            case 1: TileCols<R1>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate); break;
+            case 2: TileCols<R2>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate); break;
+            case 3: TileCols<R3>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate); break;
+            case 4: TileCols<R4>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate); break;
+            case 5: TileCols<R5>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate); break;
+            case 6: TileCols<R6>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate); break;
             default: throw new ArgumentOutOfRangeException(nameof(mr));
         }
+        if (applyEpi) ApplyEpilogue(c, ldc, mr, (nv - 1) * 8 + last, col0, ref epi);
     }
 
-    private static void TileCols<TR, TEpi>(int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
-        float* c, nint ldc, int kc, int col0, bool accumulate, bool applyEpi, ref TEpi epi)
-        where TR : struct, ITileRows where TEpi : IEpilogue, allows ref struct
+    private static void TileCols<TR>(int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
+        float* c, nint ldc, int kc, bool accumulate)
+        where TR : struct, ITileRows
     {
         switch (last == 8 ? nv : -nv)
         {
-            case 1: Kernel<TR, V1, TEpi>(a, ars, acs, b, ldb, c, ldc, kc, col0, last, accumulate, applyEpi, ref epi); break;
-            case -1: Kernel<TR, V1M, TEpi>(a, ars, acs, b, ldb, c, ldc, kc, col0, last, accumulate, applyEpi, ref epi); break;
-            case 2: Kernel<TR, V2, TEpi>(a, ars, acs, b, ldb, c, ldc, kc, col0, last, accumulate, applyEpi, ref epi); break;
-            case -2: Kernel<TR, V2M, TEpi>(a, ars, acs, b, ldb, c, ldc, kc, col0, last, accumulate, applyEpi, ref epi); break;
+            case 1: Kernel<TR, V1>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate); break;
+            case -1: Kernel<TR, V1M>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate); break;
+            case 2: Kernel<TR, V2>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate); break;
+            case -2: Kernel<TR, V2M>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate); break;
             default: throw new ArgumentOutOfRangeException(nameof(nv));
         }
     }
 
-    /// <summary>The register-blocked micro-kernel: broadcast one A element per row, FMA it with the B vectors of row p.</summary>
-    [SkipLocalsInit]
-    private static void Kernel<TR, TC, TEpi>(float* a, nint ars, nint acs, float* b, nint ldb, float* c, nint ldc,
-        int kc, int col0, int last, bool accumulate, bool applyEpi, ref TEpi epi)
-        where TR : struct, ITileRows where TC : struct, ITileCols where TEpi : IEpilogue, allows ref struct
+    /// <summary>
+    /// The register-blocked micro-kernel: broadcast one A element per row, FMA it with the B vectors of row p.
+    /// It contains no calls, so the register allocator keeps every accumulator in a register across the loop
+    /// (a call anywhere in the method, even a throw helper after it, makes it spill them).
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel<TR, TC>(float* a, nint ars, nint acs, float* b, nint ldb, float* c, nint ldc,
+        int kc, int last, bool accumulate)
+        where TR : struct, ITileRows where TC : struct, ITileCols
     {
         Vector256<float> mask = TC.Masked ? Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(last)).AsSingle() : default;
         Vector256<float> c00 = default, c01 = default;
@@ -102,12 +107,12 @@ internal readonly unsafe struct GemmKernel256 : IGemmKernel
             off += acs;
             b += ldb;
         }
-        StoreRow<TC, TEpi>(c + 0 * ldc, c00, c01, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
-        if (TR.Value > 1) StoreRow<TC, TEpi>(c + 1 * ldc, c10, c11, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
-        if (TR.Value > 2) StoreRow<TC, TEpi>(c + 2 * ldc, c20, c21, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
-        if (TR.Value > 3) StoreRow<TC, TEpi>(c + 3 * ldc, c30, c31, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
-        if (TR.Value > 4) StoreRow<TC, TEpi>(c + 4 * ldc, c40, c41, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
-        if (TR.Value > 5) StoreRow<TC, TEpi>(c + 5 * ldc, c50, c51, default, default, col0, mask, last, accumulate, applyEpi, ref epi);
+        StoreRow<TC>(c + 0 * ldc, c00, c01, default, default, mask, last, accumulate);
+        if (TR.Value > 1) StoreRow<TC>(c + 1 * ldc, c10, c11, default, default, mask, last, accumulate);
+        if (TR.Value > 2) StoreRow<TC>(c + 2 * ldc, c20, c21, default, default, mask, last, accumulate);
+        if (TR.Value > 3) StoreRow<TC>(c + 3 * ldc, c30, c31, default, default, mask, last, accumulate);
+        if (TR.Value > 4) StoreRow<TC>(c + 4 * ldc, c40, c41, default, default, mask, last, accumulate);
+        if (TR.Value > 5) StoreRow<TC>(c + 5 * ldc, c50, c51, default, default, mask, last, accumulate);
     }
 
     public static void Gemv<TEpi>(int nv, int last, float* x, float* b, nint ldb, float* c, int k, int col0, bool applyEpi, ref TEpi epi)
@@ -115,22 +120,23 @@ internal readonly unsafe struct GemmKernel256 : IGemmKernel
     {
         switch (last == 8 ? nv : -nv)
         {
-            case 1: GemvKernel<V1, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
-            case -1: GemvKernel<V1M, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
-            case 2: GemvKernel<V2, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
-            case -2: GemvKernel<V2M, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
-            case 3: GemvKernel<V3, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
-            case -3: GemvKernel<V3M, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
-            case 4: GemvKernel<V4, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
-            case -4: GemvKernel<V4M, TEpi>(x, b, ldb, c, k, col0, last, applyEpi, ref epi); break;
+            case 1: GemvKernel<V1>(x, b, ldb, c, k, last); break;
+            case -1: GemvKernel<V1M>(x, b, ldb, c, k, last); break;
+            case 2: GemvKernel<V2>(x, b, ldb, c, k, last); break;
+            case -2: GemvKernel<V2M>(x, b, ldb, c, k, last); break;
+            case 3: GemvKernel<V3>(x, b, ldb, c, k, last); break;
+            case -3: GemvKernel<V3M>(x, b, ldb, c, k, last); break;
+            case 4: GemvKernel<V4>(x, b, ldb, c, k, last); break;
+            case -4: GemvKernel<V4M>(x, b, ldb, c, k, last); break;
             default: throw new ArgumentOutOfRangeException(nameof(nv));
         }
+        if (applyEpi) ApplyEpilogue(c, 0, 1, (nv - 1) * 8 + last, col0, ref epi);
     }
 
     /// <summary>One output row: two k chains per column vector hide the FMA latency; the loop streams B once.</summary>
-    [SkipLocalsInit]
-    private static void GemvKernel<TC, TEpi>(float* x, float* b, nint ldb, float* c, int k, int col0, int last, bool applyEpi, ref TEpi epi)
-        where TC : struct, ITileCols where TEpi : IEpilogue, allows ref struct
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemvKernel<TC>(float* x, float* b, nint ldb, float* c, int k, int last)
+        where TC : struct, ITileCols
     {
         Vector256<float> mask = TC.Masked ? Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(last)).AsSingle() : default;
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
@@ -155,41 +161,52 @@ internal readonly unsafe struct GemmKernel256 : IGemmKernel
             if (TC.Vectors > 2) s2 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 2, mask, last), s2);
             if (TC.Vectors > 3) s3 = Vector256.FusedMultiplyAdd(x0, Load<TC>(b, 3, mask, last), s3);
         }
-        StoreRow<TC, TEpi>(c, s0 + t0, s1 + t1, s2 + t2, s3 + t3, col0, mask, last, false, applyEpi, ref epi);
+        StoreRow<TC>(c, s0 + t0, s1 + t1, s2 + t2, s3 + t3, mask, last, false);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TC, TEpi>(float* c, Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, int col0, Vector256<float> mask, int last, bool accumulate, bool applyEpi, ref TEpi epi)
-        where TC : struct, ITileCols where TEpi : IEpilogue, allows ref struct
+    private static void StoreRow<TC>(float* c, Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3, Vector256<float> mask, int last, bool accumulate)
+        where TC : struct, ITileCols
     {
-        StoreVector<TC, TEpi>(c, 0, v0, col0, mask, last, accumulate, applyEpi, ref epi);
-        if (TC.Vectors > 1) StoreVector<TC, TEpi>(c, 1, v1, col0, mask, last, accumulate, applyEpi, ref epi);
-        if (TC.Vectors > 2) StoreVector<TC, TEpi>(c, 2, v2, col0, mask, last, accumulate, applyEpi, ref epi);
-        if (TC.Vectors > 3) StoreVector<TC, TEpi>(c, 3, v3, col0, mask, last, accumulate, applyEpi, ref epi);
+        StoreVector<TC>(c, 0, v0, mask, last, accumulate);
+        if (TC.Vectors > 1) StoreVector<TC>(c, 1, v1, mask, last, accumulate);
+        if (TC.Vectors > 2) StoreVector<TC>(c, 2, v2, mask, last, accumulate);
+        if (TC.Vectors > 3) StoreVector<TC>(c, 3, v3, mask, last, accumulate);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreVector<TC, TEpi>(float* c, int v, Vector256<float> acc, int col0, Vector256<float> mask, int last, bool accumulate, bool applyEpi, ref TEpi epi)
-        where TC : struct, ITileCols where TEpi : IEpilogue, allows ref struct
+    private static void StoreVector<TC>(float* c, int v, Vector256<float> acc, Vector256<float> mask, int last, bool accumulate)
+        where TC : struct, ITileCols
     {
         float* p = c + v * 8;
-        int col = col0 + v * 8;
         if (TC.Masked && v == TC.Vectors - 1)
         {
             if (accumulate) acc += Avx.MaskLoad(p, mask);
-            if (applyEpi)
-            {
-                // The scalar epilogue on the valid lanes only: a vector Apply would read per-column
-                // data (bias) past the end of the row.
-                for (int l = 0; l < last; l++) p[l] = epi.Apply(acc.GetElement(l), col + l);
-            }
-            else Avx.MaskStore(p, mask, acc);
+            Avx.MaskStore(p, mask, acc);
         }
         else
         {
             if (accumulate) acc += Vector256.Load(p);
-            if (applyEpi) acc = epi.Apply(acc, col);
             acc.Store(p);
+        }
+    }
+
+    /// <summary>
+    /// Applies the epilogue to a just-stored tile (still in L1). Kept out of the micro-kernels: the
+    /// epilogue may call (bounds-check throw helpers), which would make the kernels spill. Partial vectors
+    /// at the right edge use the scalar overload, so a vector Apply never reads per-column data past n.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ApplyEpilogue<TEpi>(float* c, nint ldc, int rows, int cols, int col0, ref TEpi epi)
+        where TEpi : IEpilogue, allows ref struct
+    {
+        // A local copy: through the ref, every store to c could alias the epilogue's fields, forcing reloads.
+        TEpi e = epi;
+        for (int r = 0; r < rows; r++, c += ldc)
+        {
+            int j = 0;
+            for (; j + 8 <= cols; j += 8) e.Apply(Vector256.Load(c + j), col0 + j).Store(c + j);
+            for (; j < cols; j++) c[j] = e.Apply(c[j], col0 + j);
         }
     }
 
@@ -197,6 +214,7 @@ internal readonly unsafe struct GemmKernel256 : IGemmKernel
     private static Vector256<float> Load<TC>(float* b, int v, Vector256<float> mask, int last) where TC : struct, ITileCols =>
         TC.Masked && v == TC.Vectors - 1 ? Avx.MaskLoad(b + v * 8, mask) : Vector256.Load(b + v * 8);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotRows(float* v, float* m, int n, float* result, int count)
     {
         int full = n - n % 8;

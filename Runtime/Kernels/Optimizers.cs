@@ -119,6 +119,7 @@ public readonly struct OptimizerStep
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Sgd<TIsa>(ref float w, ref float g, int n, float lr) where TIsa : struct, ISimdPath
     {
         int i = 0;
@@ -140,9 +141,10 @@ public readonly struct OptimizerStep
             for (; i + 4 <= n; i += 4)
                 Vector128.MultiplyAddEstimate(vlr, Vector128.LoadUnsafe(ref g, (nuint)i), Vector128.LoadUnsafe(ref w, (nuint)i)).StoreUnsafe(ref w, (nuint)i);
         }
-        for (; i < n; i++) Unsafe.Add(ref w, i) = MathF.FusedMultiplyAdd(-lr, Unsafe.Add(ref g, i), Unsafe.Add(ref w, i));
+        for (; i < n; i++) Unsafe.Add(ref w, i) = float.MultiplyAddEstimate(-lr, Unsafe.Add(ref g, i), Unsafe.Add(ref w, i));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Momentum<TIsa>(ref float w, ref float g, ref float s, int n, float lr, float rho) where TIsa : struct, ISimdPath
     {
         int i = 0;
@@ -178,12 +180,13 @@ public readonly struct OptimizerStep
         }
         for (; i < n; i++)
         {
-            float v = MathF.FusedMultiplyAdd(rho, Unsafe.Add(ref s, i), Unsafe.Add(ref g, i));
+            float v = float.MultiplyAddEstimate(rho, Unsafe.Add(ref s, i), Unsafe.Add(ref g, i));
             Unsafe.Add(ref s, i) = v;
-            Unsafe.Add(ref w, i) = MathF.FusedMultiplyAdd(-lr, v, Unsafe.Add(ref w, i));
+            Unsafe.Add(ref w, i) = float.MultiplyAddEstimate(-lr, v, Unsafe.Add(ref w, i));
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Adam<TIsa>(ref float w, ref float g, ref float m, ref float v, int n, float lr, float b1, float b2, float eps, float c1, float c2)
         where TIsa : struct, ISimdPath
     {
@@ -242,8 +245,8 @@ public readonly struct OptimizerStep
         for (; i < n; i++)
         {
             float gi = Unsafe.Add(ref g, i);
-            float mi = MathF.FusedMultiplyAdd(a1, gi - Unsafe.Add(ref m, i), Unsafe.Add(ref m, i));
-            float vi = MathF.FusedMultiplyAdd(a2, gi * gi - Unsafe.Add(ref v, i), Unsafe.Add(ref v, i));
+            float mi = float.MultiplyAddEstimate(a1, gi - Unsafe.Add(ref m, i), Unsafe.Add(ref m, i));
+            float vi = float.MultiplyAddEstimate(a2, gi * gi - Unsafe.Add(ref v, i), Unsafe.Add(ref v, i));
             Unsafe.Add(ref m, i) = mi;
             Unsafe.Add(ref v, i) = vi;
             Unsafe.Add(ref w, i) -= lc1 * mi / (MathF.Sqrt(vi * c2) + eps);

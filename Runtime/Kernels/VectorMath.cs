@@ -43,13 +43,13 @@ internal static class VectorMath
     {
         if (MathF.Abs(x) < 0.5f)
         {
-            float p = MathF.FusedMultiplyAdd(x, E8, E7);
-            p = MathF.FusedMultiplyAdd(x, p, E6);
-            p = MathF.FusedMultiplyAdd(x, p, E5);
-            p = MathF.FusedMultiplyAdd(x, p, E4);
-            p = MathF.FusedMultiplyAdd(x, p, E3);
-            p = MathF.FusedMultiplyAdd(x, p, E2);
-            return MathF.FusedMultiplyAdd(x * x, p, x);
+            float p = float.MultiplyAddEstimate(x, E8, E7);
+            p = float.MultiplyAddEstimate(x, p, E6);
+            p = float.MultiplyAddEstimate(x, p, E5);
+            p = float.MultiplyAddEstimate(x, p, E4);
+            p = float.MultiplyAddEstimate(x, p, E3);
+            p = float.MultiplyAddEstimate(x, p, E2);
+            return float.MultiplyAddEstimate(x * x, p, x);
         }
         return Exp(x) - 1f;
     }
@@ -65,17 +65,17 @@ internal static class VectorMath
     public static float NormCdf(float x)
     {
         float z = MathF.Abs(x) * InvSqrt2;
-        float t = 1f / MathF.FusedMultiplyAdd(0.5f, z, 1f);
-        float p = MathF.FusedMultiplyAdd(t, P9, P8);
-        p = MathF.FusedMultiplyAdd(t, p, P7);
-        p = MathF.FusedMultiplyAdd(t, p, P6);
-        p = MathF.FusedMultiplyAdd(t, p, P5);
-        p = MathF.FusedMultiplyAdd(t, p, P4);
-        p = MathF.FusedMultiplyAdd(t, p, P3);
-        p = MathF.FusedMultiplyAdd(t, p, P2);
-        p = MathF.FusedMultiplyAdd(t, p, P1);
-        p = MathF.FusedMultiplyAdd(t, p, P0);
-        float half = 0.5f * t * Exp(MathF.FusedMultiplyAdd(-z, z, p)); // ½·erfc(|x|/√2)
+        float t = 1f / float.MultiplyAddEstimate(0.5f, z, 1f);
+        float p = float.MultiplyAddEstimate(t, P9, P8);
+        p = float.MultiplyAddEstimate(t, p, P7);
+        p = float.MultiplyAddEstimate(t, p, P6);
+        p = float.MultiplyAddEstimate(t, p, P5);
+        p = float.MultiplyAddEstimate(t, p, P4);
+        p = float.MultiplyAddEstimate(t, p, P3);
+        p = float.MultiplyAddEstimate(t, p, P2);
+        p = float.MultiplyAddEstimate(t, p, P1);
+        p = float.MultiplyAddEstimate(t, p, P0);
+        float half = 0.5f * t * Exp(float.MultiplyAddEstimate(-z, z, p)); // ½·erfc(|x|/√2)
         return x < 0 ? half : 1f - half;
     }
 

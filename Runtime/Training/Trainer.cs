@@ -38,7 +38,7 @@ public static class Trainer
 
         if (options.LearningRate is float lr) model.LearningRate = lr;
 
-        var batcher = new Batcher(train, options.BatchSize, options.Seed, options.Shuffle, options.DropLast);
+        var batcher = new Batcher(train, options.BatchSize, options.Seed, options.Shuffle, options.DropLast, options.MinLastBatch);
         Dataset? trainEval = TrainEvalSubset(train, options);
         var history = new List<EpochMetrics>(options.Epochs);
         double freq = Stopwatch.Frequency;
@@ -135,8 +135,12 @@ public static class Trainer
             throw new ArgumentException($"TrainAccuracySamples must not be negative (got {o.TrainAccuracySamples}).", nameof(o.TrainAccuracySamples));
         if (train.Count == 0)
             throw new ArgumentException($"Training set '{train.Name}' is empty.", nameof(train));
-        if (o.DropLast && train.Count < o.BatchSize)
-            throw new ArgumentException($"With DropLast, training set '{train.Name}' of {train.Count} samples has no full batch of {o.BatchSize}.", nameof(train));
+        if (o.MinLastBatch <= 0)
+            throw new ArgumentException($"MinLastBatch must be positive (got {o.MinLastBatch}).", nameof(o.MinLastBatch));
+        int minBatch = o.DropLast ? o.BatchSize : Math.Min(o.MinLastBatch, o.BatchSize);
+        if (train.Count < minBatch)
+            throw new ArgumentException(
+                $"Training set '{train.Name}' of {train.Count} samples makes no batch: batches need at least {minBatch} samples ({(o.DropLast ? "DropLast" : "MinLastBatch")}).", nameof(train));
         CheckFits(model, train, nameof(train));
         if (validation is not null)
         {

@@ -21,6 +21,13 @@ public sealed record TrainerOptions
     public bool DropLast { get; init; }
 
     /// <summary>
+    /// Skip an epoch's final partial batch when it has fewer samples than this (default 2: a one-sample batch has
+    /// no batch variance, which training-mode BatchNorm divides by). The skipped sample differs every epoch when
+    /// shuffling. 1 keeps every batch.
+    /// </summary>
+    public int MinLastBatch { get; init; } = 2;
+
+    /// <summary>
     /// Evaluate the validation set after every epoch (default true). When false, it is evaluated once after
     /// the last epoch; the result is attached to that epoch and to the summary's final metrics.
     /// </summary>

@@ -11,9 +11,9 @@ namespace Kiln.Samples.FashionMnist;
 [Adam(LearningRate = 1e-3)]
 public partial class FashionMlp;
 
-// The fallback for the embedded 8×8 digits (64 inputs, 1438 training samples). 128 hidden units:
-// a PyTorch replica of this exact network on the same kind of 80/20 stratified split reaches at least
-// 97% test accuracy after 30-40 epochs at batch 256 with lr 2e-3 (64 units needs ~40 epochs for 96%).
+// The fallback for the embedded 8×8 digits (64 inputs, 1438 training samples). 128 hidden units: with the
+// sample's defaults (40 epochs, batch 256, lr 2e-3) it reaches 96.7% test accuracy on the standard split
+// (shuffle seeds 0-3, and at batch 64 too); 64 units needed ~40 epochs for 96% in a PyTorch replica.
 [Model(Input = 64, MaxBatch = 256, Seed = 42)]
 [Dense(128, Init = Init.HeNormal), BatchNorm, ReLU]
 [Dense(10), SoftmaxCrossEntropy]

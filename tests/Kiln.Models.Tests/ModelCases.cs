@@ -100,7 +100,7 @@ public static class ModelCases
     }
 
     /// <summary>‖a − b‖ / (‖a‖ + ‖b‖): scale-free, and 0 only when the vectors agree.</summary>
-    public static double RelativeError(double[] a, double[] b)
+    public static double RelativeError(double[] a, double[] b, double floor = 1e-12)
     {
         double diff = 0, na = 0, nb = 0;
         for (int i = 0; i < a.Length; i++)
@@ -110,6 +110,6 @@ public static class ModelCases
             nb += b[i] * b[i];
         }
         double denominator = Math.Sqrt(na) + Math.Sqrt(nb);
-        return denominator < 1e-12 ? Math.Sqrt(diff) : Math.Sqrt(diff) / denominator;
+        return Math.Sqrt(diff) / Math.Max(denominator, floor);
     }
 }

@@ -75,3 +75,10 @@ public partial class SoftmaxLayerNet;
 [Dense(10), SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-3)]
 public partial class BenchmarkMlp;
+
+/// <summary>The digits model of the end-to-end test (64 inputs, 10 classes).</summary>
+[Model(Input = 64, MaxBatch = 256, Seed = 7)]
+[Dense(128), BatchNorm, ReLU, Dropout(0.1)]
+[Dense(10), SoftmaxCrossEntropy]
+[Adam(LearningRate = 3e-3)]
+public partial class DigitsNet;

@@ -85,6 +85,22 @@ public class BatcherTests
     }
 
     [Fact]
+    public void Final_batch_smaller_than_the_minimum_is_skipped()
+    {
+        Dataset d = Numbered(21);
+        var b = new Batcher(d, 10, seed: 3, minLastBatch: 2);   // 10 + 10 + 1: the single sample is skipped
+        Assert.Equal(2, b.BatchesPerEpoch);
+        Assert.Equal(20, b.SamplesPerEpoch);
+        int[] e0 = EpochOrder(b, 0), e1 = EpochOrder(b, 1);
+        Assert.Equal(20, e0.Length);
+        Assert.NotEqual(Enumerable.Range(0, 21).Except(e0), Enumerable.Range(0, 21).Except(e1));   // a different one each epoch (for this seed)
+
+        var keep = new Batcher(Numbered(22), 10, minLastBatch: 2);   // 10 + 10 + 2: kept
+        Assert.Equal(3, keep.BatchesPerEpoch);
+        Assert.Equal(22, EpochOrder(keep, 0).Length);
+    }
+
+    [Fact]
     public void NextBatch_requires_an_epoch()
     {
         var b = new Batcher(Numbered(4), 2);

@@ -1,0 +1,184 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Kiln.Kernels;
+
+/// <summary>Element-wise kernels. The element count is the length of the first input span.</summary>
+public static partial class Elementwise
+{
+    /// <summary>y[i] = f(u[i])·mask[i] (mask empty = 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ActivationForward<TIsa, TAct>(ReadOnlySpan<float> u, ReadOnlySpan<float> mask, Span<float> y, TAct act)
+        where TIsa : struct, ISimdPath where TAct : struct, IActivation
+    {
+        int n = u.Length;
+        Checks.Optional(mask.Length, n, nameof(mask));
+        Checks.Length(y.Length, n, nameof(y));
+        ref float pu = ref MemoryMarshal.GetReference(u);
+        ref float pm = ref MemoryMarshal.GetReference(mask);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        bool masked = !mask.IsEmpty;
+        int i;
+        if (VectorPath.Is512<TIsa>()) i = ActivationForward<Ops512, Vector512<float>, TAct>(ref pu, ref pm, ref py, n, masked, act);
+        else if (VectorPath.Is256<TIsa>()) i = ActivationForward<Ops256, Vector256<float>, TAct>(ref pu, ref pm, ref py, n, masked, act);
+        else i = ActivationForward<Ops128, Vector128<float>, TAct>(ref pu, ref pm, ref py, n, masked, act);
+        for (; i < n; i++)
+        {
+            float a = act.Forward(Unsafe.Add(ref pu, i));
+            Unsafe.Add(ref py, i) = masked ? a * Unsafe.Add(ref pm, i) : a;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int ActivationForward<TO, TV, TAct>(ref float u, ref float m, ref float y, int n, bool masked, in TAct act)
+        where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
+    {
+        int w = TO.Count, i = 0;
+        if (masked)
+            for (; i + w <= n; i += w) TO.Store(TO.Mul(TO.Forward(act, TO.Load(ref u, i)), TO.Load(ref m, i)), ref y, i);
+        else
+            for (; i + w <= n; i += w) TO.Store(TO.Forward(act, TO.Load(ref u, i)), ref y, i);
+        return i;
+    }
+
+    /// <summary>du[i] = dy[i]·mask[i]·f'(u[i], f(u[i])) (mask empty = 1). du may alias dy.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ActivationBackward<TIsa, TAct>(ReadOnlySpan<float> u, ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> du, TAct act)
+        where TIsa : struct, ISimdPath where TAct : struct, IActivation
+    {
+        int n = u.Length;
+        Checks.Length(dy.Length, n, nameof(dy));
+        Checks.Optional(mask.Length, n, nameof(mask));
+        Checks.Length(du.Length, n, nameof(du));
+        ref float pu = ref MemoryMarshal.GetReference(u);
+        ref float pdy = ref MemoryMarshal.GetReference(dy);
+        ref float pm = ref MemoryMarshal.GetReference(mask);
+        ref float pdu = ref MemoryMarshal.GetReference(du);
+        bool masked = !mask.IsEmpty;
+        int i;
+        if (VectorPath.Is512<TIsa>()) i = ActivationBackward<Ops512, Vector512<float>, TAct>(ref pu, ref pdy, ref pm, ref pdu, n, masked, act);
+        else if (VectorPath.Is256<TIsa>()) i = ActivationBackward<Ops256, Vector256<float>, TAct>(ref pu, ref pdy, ref pm, ref pdu, n, masked, act);
+        else i = ActivationBackward<Ops128, Vector128<float>, TAct>(ref pu, ref pdy, ref pm, ref pdu, n, masked, act);
+        for (; i < n; i++)
+        {
+            float ui = Unsafe.Add(ref pu, i);
+            float g = Unsafe.Add(ref pdy, i) * act.Derivative(ui, act.Forward(ui));
+            Unsafe.Add(ref pdu, i) = masked ? g * Unsafe.Add(ref pm, i) : g;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int ActivationBackward<TO, TV, TAct>(ref float u, ref float dy, ref float m, ref float du, int n, bool masked, in TAct act)
+        where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
+    {
+        int w = TO.Count, i = 0;
+        for (; i + w <= n; i += w)
+        {
+            TV ui = TO.Load(ref u, i);
+            TV g = TO.Mul(TO.Load(ref dy, i), TO.Derivative(act, ui, TO.Forward(act, ui)));
+            if (masked) g = TO.Mul(g, TO.Load(ref m, i));
+            TO.Store(g, ref du, i);
+        }
+        return i;
+    }
+
+    /// <summary>y[i] = x[i]·s. y may alias x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scale<TIsa>(ReadOnlySpan<float> x, float s, Span<float> y) where TIsa : struct, ISimdPath
+    {
+        int n = x.Length;
+        Checks.Length(y.Length, n, nameof(y));
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        int i;
+        if (VectorPath.Is512<TIsa>()) i = Scale<Ops512, Vector512<float>>(ref px, s, ref py, n);
+        else if (VectorPath.Is256<TIsa>()) i = Scale<Ops256, Vector256<float>>(ref px, s, ref py, n);
+        else i = Scale<Ops128, Vector128<float>>(ref px, s, ref py, n);
+        for (; i < n; i++) Unsafe.Add(ref py, i) = Unsafe.Add(ref px, i) * s;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Scale<TO, TV>(ref float x, float s, ref float y, int n) where TO : struct, IVectorOps<TV> where TV : struct
+    {
+        int w = TO.Count, i = 0;
+        TV vs = TO.Splat(s);
+        for (; i + w <= n; i += w) TO.Store(TO.Mul(TO.Load(ref x, i), vs), ref y, i);
+        return i;
+    }
+
+    /// <summary>y[i] = x[i]·m[i]. y may alias x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply<TIsa>(ReadOnlySpan<float> x, ReadOnlySpan<float> m, Span<float> y) where TIsa : struct, ISimdPath
+    {
+        int n = x.Length;
+        Checks.Length(m.Length, n, nameof(m));
+        Checks.Length(y.Length, n, nameof(y));
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float pm = ref MemoryMarshal.GetReference(m);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        int i;
+        if (VectorPath.Is512<TIsa>()) i = Multiply<Ops512, Vector512<float>>(ref px, ref pm, ref py, n);
+        else if (VectorPath.Is256<TIsa>()) i = Multiply<Ops256, Vector256<float>>(ref px, ref pm, ref py, n);
+        else i = Multiply<Ops128, Vector128<float>>(ref px, ref pm, ref py, n);
+        for (; i < n; i++) Unsafe.Add(ref py, i) = Unsafe.Add(ref px, i) * Unsafe.Add(ref pm, i);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Multiply<TO, TV>(ref float x, ref float m, ref float y, int n) where TO : struct, IVectorOps<TV> where TV : struct
+    {
+        int w = TO.Count, i = 0;
+        for (; i + w <= n; i += w) TO.Store(TO.Mul(TO.Load(ref x, i), TO.Load(ref m, i)), ref y, i);
+        return i;
+    }
+
+    /// <summary>Row-wise softmax (max-subtracted); y may alias u.</summary>
+    public static void SoftmaxForward(ReadOnlySpan<float> u, Span<float> y, int rows, int cols)
+    {
+        Checks.NonNegative(rows, nameof(rows));
+        Checks.NonNegative(cols, nameof(cols));
+        Checks.Length(u.Length, (long)rows * cols, nameof(u));
+        Checks.Length(y.Length, (long)rows * cols, nameof(y));
+        for (int r = 0; r < rows; r++)
+        {
+            int o = r * cols;
+            RowSoftmax(u.Slice(o, cols), y.Slice(o, cols));
+        }
+    }
+
+    /// <summary>du[r,j] = y[r,j]·(dy[r,j] − Σ_c dy[r,c]·y[r,c]); du may alias dy.</summary>
+    public static void SoftmaxBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> du, int rows, int cols)
+    {
+        Checks.NonNegative(rows, nameof(rows));
+        Checks.NonNegative(cols, nameof(cols));
+        Checks.Length(y.Length, (long)rows * cols, nameof(y));
+        Checks.Length(dy.Length, (long)rows * cols, nameof(dy));
+        Checks.Length(du.Length, (long)rows * cols, nameof(du));
+        for (int r = 0; r < rows; r++)
+        {
+            int o = r * cols;
+            double dot = 0;
+            for (int j = 0; j < cols; j++) dot += (double)dy[o + j] * y[o + j];
+            float d = (float)dot;
+            for (int j = 0; j < cols; j++) du[o + j] = y[o + j] * (dy[o + j] - d);
+        }
+    }
+
+    /// <summary>One row of max-subtracted softmax; the exponent sum in double. y may alias u.</summary>
+    internal static void RowSoftmax(ReadOnlySpan<float> u, Span<float> y)
+    {
+        if (u.IsEmpty) return;
+        float max = u[0];
+        for (int j = 1; j < u.Length; j++) max = MathF.Max(max, u[j]);
+        double sum = 0;
+        for (int j = 0; j < u.Length; j++)
+        {
+            float e = MathF.Exp(u[j] - max);
+            y[j] = e;
+            sum += e;
+        }
+        float inv = (float)(1.0 / sum);
+        for (int j = 0; j < u.Length; j++) y[j] *= inv;
+    }
+}

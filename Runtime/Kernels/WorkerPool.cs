@@ -1,0 +1,224 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.ExceptionServices;
+using System.Threading;
+
+namespace Kiln.Kernels;
+
+/// <summary>Work split into parts that run on the pool's threads.</summary>
+public interface IParallelStages
+{
+    /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/> of stage <paramref name="stage"/>.</summary>
+    void RunStage(int stage, int part, int parts);
+}
+
+/// <summary>
+/// A fixed set of worker threads (ProcessorCount − 1, or KILN_THREADS − 1) that spin briefly then sleep.
+/// Run executes parts 0..Parallelism−1 of a stage (the caller runs part 0) and returns when all are done;
+/// it allocates nothing. When the pool is busy with another caller, Run executes every part inline.
+/// Exceptions in a part are rethrown on the caller.
+/// </summary>
+/// <remarks>
+/// A training step is a chain of short stages (tens of µs), so waking sleeping threads through the OS
+/// on every stage would cost as much as the work: workers and the caller first spin on a counter for
+/// <see cref="SpinTime"/> and only then block on a monitor. The hand-off is lock-free on the fast path
+/// (one interlocked increment to publish a stage, one decrement per finished part); the monitors are
+/// touched only when somebody actually sleeps.
+/// </remarks>
+public sealed class WorkerPool : IDisposable
+{
+    /// <summary>The environment variable that sets the shared pool's thread count (caller included).</summary>
+    public const string EnvironmentVariable = "KILN_THREADS";
+
+    /// <summary>Default time a waiting thread spins before it blocks.</summary>
+    public static readonly TimeSpan DefaultSpinTime = TimeSpan.FromMicroseconds(10);
+
+    private readonly Thread[] _threads;
+    private readonly Exception?[] _errors;
+    private readonly object _wakeGate = new();
+    private readonly object _doneGate = new();
+    private readonly long _spinTicks;
+    private readonly bool _isShared;
+
+    private IParallelStages? _body;
+    private int _stage;
+    private int _generation;     // bumped once per stage (and on dispose); workers wait for a change
+    private int _pending;        // worker parts of the current stage not yet finished
+    private int _sleepers;       // workers blocked on _wakeGate
+    private int _callerSleeping; // 1 while the caller is blocked on _doneGate
+    private int _busy;           // 1 while a caller owns the workers
+    private volatile bool _disposed;
+
+    /// <summary>The process-wide pool, sized by <see cref="DefaultParallelism"/>; disposing it does nothing.</summary>
+    public static WorkerPool Shared => SharedHolder.Pool;
+
+    // Created on first use (class-initialisation laziness, no Lazy<T> check on every access).
+    private static class SharedHolder
+    {
+        public static readonly WorkerPool Pool = new(DefaultParallelism, DefaultSpinTime, isShared: true);
+    }
+
+    /// <summary>KILN_THREADS when it is a positive integer, otherwise <see cref="Environment.ProcessorCount"/>.</summary>
+    public static int DefaultParallelism => ResolveParallelism(Environment.GetEnvironmentVariable(EnvironmentVariable), Environment.ProcessorCount);
+
+    internal static int ResolveParallelism(string? value, int processorCount) =>
+        int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 1
+            ? n
+            : Math.Max(1, processorCount);
+
+    public WorkerPool(int parallelism) : this(parallelism, DefaultSpinTime, isShared: false) { }
+
+    /// <summary>A pool whose waiting threads spin for <paramref name="spinTime"/> before blocking.</summary>
+    public WorkerPool(int parallelism, TimeSpan spinTime) : this(parallelism, spinTime, isShared: false) { }
+
+    private WorkerPool(int parallelism, TimeSpan spinTime, bool isShared)
+    {
+        if (parallelism < 1) throw new ArgumentOutOfRangeException(nameof(parallelism), parallelism, "A pool needs at least one thread (the caller).");
+        if (spinTime < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(spinTime), spinTime, "The spin time must not be negative.");
+        Parallelism = parallelism;
+        SpinTime = spinTime;
+        _spinTicks = (long)(spinTime.TotalSeconds * Stopwatch.Frequency);
+        _isShared = isShared;
+        _errors = new Exception?[parallelism];
+        _threads = new Thread[parallelism - 1];
+        for (int i = 0; i < _threads.Length; i++)
+        {
+            int part = i + 1;
+            _threads[i] = new Thread(() => WorkerLoop(part)) { IsBackground = true, Name = $"Kiln worker {part}" };
+            _threads[i].Start();
+        }
+    }
+
+    /// <summary>Parts per stage: the worker threads plus the caller.</summary>
+    public int Parallelism { get; }
+
+    /// <summary>How long a waiting thread spins before it blocks.</summary>
+    public TimeSpan SpinTime { get; }
+
+    public void Run(IParallelStages body, int stage)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int parts = Parallelism;
+        // One thread, a nested call from inside a part, or another caller already using the workers:
+        // run every part here. Never waits for the pool, so it cannot deadlock.
+        if (parts == 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            for (int part = 0; part < parts; part++) body.RunStage(stage, part, parts);
+            return;
+        }
+        try
+        {
+            _body = body;
+            _stage = stage;
+            _pending = parts - 1;
+            Interlocked.Increment(ref _generation); // publishes the fields above (full fence)
+            if (Volatile.Read(ref _sleepers) != 0)
+            {
+                lock (_wakeGate) Monitor.PulseAll(_wakeGate);
+            }
+            try
+            {
+                body.RunStage(stage, 0, parts);
+            }
+            catch (Exception e)
+            {
+                _errors[0] = e;
+            }
+            WaitForWorkers();
+            _body = null;
+            ThrowErrors();
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_isShared || _disposed) return;
+        _disposed = true;
+        Interlocked.Increment(ref _generation);
+        lock (_wakeGate) Monitor.PulseAll(_wakeGate);
+    }
+
+    private void WorkerLoop(int part)
+    {
+        int seen = 0;
+        while (true)
+        {
+            seen = WaitForStage(seen);
+            if (_disposed) return;
+            try
+            {
+                _body!.RunStage(_stage, part, Parallelism);
+            }
+            catch (Exception e)
+            {
+                _errors[part] = e;
+            }
+            if (Interlocked.Decrement(ref _pending) == 0 && Volatile.Read(ref _callerSleeping) != 0)
+            {
+                lock (_doneGate) Monitor.Pulse(_doneGate);
+            }
+        }
+    }
+
+    /// <summary>Spins, then sleeps, until the generation differs from <paramref name="seen"/>; returns the new one.</summary>
+    private int WaitForStage(int seen)
+    {
+        int g = Volatile.Read(ref _generation);
+        if (g != seen) return g;
+        long start = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetTimestamp() - start < _spinTicks)
+        {
+            Thread.SpinWait(4);
+            g = Volatile.Read(ref _generation);
+            if (g != seen) return g;
+        }
+        lock (_wakeGate)
+        {
+            // Announce the sleep before the last check; Run bumps the generation before it reads
+            // _sleepers, so one of the two always sees the other (both are full fences).
+            Interlocked.Increment(ref _sleepers);
+            while ((g = Volatile.Read(ref _generation)) == seen) Monitor.Wait(_wakeGate);
+            Interlocked.Decrement(ref _sleepers);
+        }
+        return g;
+    }
+
+    private void WaitForWorkers()
+    {
+        if (Volatile.Read(ref _pending) == 0) return;
+        long start = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetTimestamp() - start < _spinTicks)
+        {
+            Thread.SpinWait(4);
+            if (Volatile.Read(ref _pending) == 0) return;
+        }
+        lock (_doneGate)
+        {
+            Interlocked.Exchange(ref _callerSleeping, 1);
+            while (Volatile.Read(ref _pending) != 0) Monitor.Wait(_doneGate);
+            Volatile.Write(ref _callerSleeping, 0);
+        }
+    }
+
+    private void ThrowErrors()
+    {
+        Exception? first = null;
+        List<Exception>? all = null;
+        for (int i = 0; i < _errors.Length; i++)
+        {
+            Exception? e = _errors[i];
+            if (e is null) continue;
+            _errors[i] = null;
+            if (first is null) first = e;
+            else (all ??= new List<Exception> { first }).Add(e);
+        }
+        if (all is not null) throw new AggregateException(all);
+        if (first is not null) ExceptionDispatchInfo.Capture(first).Throw();
+    }
+}

@@ -1,0 +1,390 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Kiln.Generator.Spec;
+using Microsoft.CodeAnalysis;
+
+namespace Kiln.Generator.Tests;
+
+/// <summary>
+/// Every spec-validity diagnostic, on the offending attribute or argument. Each case is a model in
+/// markup: <c>{|KLN0008:1.5|}</c> marks where a diagnostic is expected; the generator must report
+/// exactly the marked diagnostics, as errors, generate nothing for the model and throw nothing.
+/// </summary>
+public class DiagnosticTests
+{
+    public static TheoryData<string, string> Cases() => new()
+    {
+        // KLN0001: the class must be partial (reported on its name: the declaration is what is wrong).
+        { "NotPartial", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public class {|KLN0001:NotPartial|};
+            """ },
+
+        // KLN0002: unsupported declarations.
+        { "Generic", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class {|KLN0002:Generic|}<T>;
+            """ },
+        { "Abstract", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public abstract partial class {|KLN0002:Abstract|};
+            """ },
+        { "ContainingTypeNotPartial", """
+            public class Outer
+            {
+                [Model(Input = 4)]
+                [Dense(2), SoftmaxCrossEntropy]
+                [Sgd]
+                public partial class {|KLN0002:Inner|};
+            }
+            """ },
+
+        // KLN0003: the input.
+        { "InputMissing", """
+            [{|KLN0003:Model(MaxBatch = 4)|}]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class InputMissing;
+            """ },
+        { "InputNegative", """
+            [Model({|KLN0003:Input = -3|})]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class InputNegative;
+            """ },
+        { "InputShapeMismatch", """
+            [Model({|KLN0003:Input = 10|}, InputShape = new[] { 1, 2, 2 })]
+            [Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class InputShapeMismatch;
+            """ },
+        { "InputShapeZeroDimension", """
+            [Model({|KLN0003:InputShape = new[] { 1, 0, 2 }|})]
+            [Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class InputShapeZeroDimension;
+            """ },
+
+        // KLN0004: layers on two partial declarations (reported on the first attribute of the second one).
+        { "LayersSplit", """
+            [Model(Input = 4)]
+            [Dense(3), ReLU]
+            public partial class LayersSplit;
+
+            [{|KLN0004:Dense(2)|}, SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class LayersSplit;
+            """ },
+
+        // KLN0005: no loss (reported on [Model]: nothing else is there to point at).
+        { "NoLoss", """
+            [{|KLN0005:Model(Input = 4)|}]
+            [Dense(2)]
+            [Sgd]
+            public partial class NoLoss;
+            """ },
+
+        // KLN0006: the loss is last, and there is one.
+        { "LayerAfterLoss", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy, {|KLN0006:ReLU|}]
+            [Sgd]
+            public partial class LayerAfterLoss;
+            """ },
+        { "TwoLosses", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy, {|KLN0006:MeanSquaredError|}]
+            [Sgd]
+            public partial class TwoLosses;
+            """ },
+
+        // KLN0007: the loss does not fit the output width.
+        { "SoftmaxCrossEntropyOneOutput", """
+            [Model(Input = 4)]
+            [Dense(1), {|KLN0007:SoftmaxCrossEntropy|}]
+            [Sgd]
+            public partial class SoftmaxCrossEntropyOneOutput;
+            """ },
+        { "BinaryCrossEntropyThreeOutputs", """
+            [Model(Input = 4)]
+            [Dense(3), {|KLN0007:BinaryCrossEntropy|}]
+            [Sgd]
+            public partial class BinaryCrossEntropyThreeOutputs;
+            """ },
+        { "HingeOneOutput", """
+            [Model(Input = 4)]
+            [Dense(1), {|KLN0007:MulticlassHinge|}]
+            [Sgd]
+            public partial class HingeOneOutput;
+            """ },
+
+        // KLN0008: hyper-parameters out of their domain, on the argument.
+        { "LearningRateZero", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd({|KLN0008:0|})]
+            public partial class LearningRateZero;
+            """ },
+        { "LearningRateNegative", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Adam({|KLN0008:LearningRate = -1e-3|})]
+            public partial class LearningRateNegative;
+            """ },
+        { "DropoutOne", """
+            [Model(Input = 4)]
+            [Dense(8), ReLU, Dropout({|KLN0008:1.0|}), Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class DropoutOne;
+            """ },
+        { "DropoutNegative", """
+            [Model(Input = 4)]
+            [Dense(8), ReLU, Dropout({|KLN0008:-0.1|}), Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class DropoutNegative;
+            """ },
+        { "AdamBeta1One", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Adam({|KLN0008:Beta1 = 1|})]
+            public partial class AdamBeta1One;
+            """ },
+        { "AdamBeta2AndEpsilon", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Adam(1e-3, {|KLN0008:Beta2 = 1.5|}, {|KLN0008:Epsilon = 0|})]
+            public partial class AdamBeta2AndEpsilon;
+            """ },
+        { "MomentumRhoOne", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Momentum(0.1, {|KLN0008:Rho = 1|})]
+            public partial class MomentumRhoOne;
+            """ },
+        { "BatchNormEpsilonZero", """
+            [Model(Input = 4)]
+            [Dense(8), BatchNorm({|KLN0008:Epsilon = 0|}), ReLU, Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class BatchNormEpsilonZero;
+            """ },
+        { "BatchNormMomentumAboveOne", """
+            [Model(Input = 4)]
+            [Dense(8), BatchNorm({|KLN0008:Momentum = 1.5|}), ReLU, Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class BatchNormMomentumAboveOne;
+            """ },
+        { "DenseZeroUnits", """
+            [Model(Input = 4)]
+            [Dense({|KLN0008:0|}), ReLU, Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class DenseZeroUnits;
+            """ },
+        { "MaxBatchZero", """
+            [Model(Input = 4, {|KLN0008:MaxBatch = 0|})]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class MaxBatchZero;
+            """ },
+        { "HingeMarginZero", """
+            [Model(Input = 4)]
+            [Dense(3), MulticlassHinge({|KLN0008:Margin = 0|})]
+            [Sgd]
+            public partial class HingeMarginZero;
+            """ },
+        { "EluAlphaNegative", """
+            [Model(Input = 4)]
+            [Dense(8), ELU({|KLN0008:-1|}), Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class EluAlphaNegative;
+            """ },
+        { "NormalInitNegativeScale", """
+            [Model(Input = 4)]
+            [Dense(2, Init = Init.Normal, {|KLN0008:InitScale = -0.5|}), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class NormalInitNegativeScale;
+            """ },
+        { "BiasInitNaN", """
+            [Model(Input = 4)]
+            [Dense(2, {|KLN0008:BiasInit = double.NaN|}), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class BiasInitNaN;
+            """ },
+
+        // KLN0009: BatchNorm can never see more than one sample.
+        { "BatchNormMaxBatchOne", """
+            [Model(Input = 4, MaxBatch = 1)]
+            [Dense(8), {|KLN0009:BatchNorm|}, ReLU, Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class BatchNormMaxBatchOne;
+            """ },
+
+        // KLN0010: exactly one optimiser.
+        { "NoOptimizer", """
+            [{|KLN0010:Model(Input = 4)|}]
+            [Dense(2), SoftmaxCrossEntropy]
+            public partial class NoOptimizer;
+            """ },
+        { "TwoOptimizers", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd, {|KLN0010:Adam|}]
+            public partial class TwoOptimizers;
+            """ },
+
+        // KLN0011: Dense straight on a spatial input.
+        { "SpatialInputWithoutFlatten", """
+            [Model(InputShape = new[] { 1, 28, 28 })]
+            [{|KLN0011:Dense(10)|}, SoftmaxCrossEntropy]
+            [Adam]
+            public partial class SpatialInputWithoutFlatten;
+            """ },
+
+        // KLN0012: arrangements that cannot be built.
+        { "SoftmaxNotLast", """
+            [Model(Input = 4)]
+            [Dense(4), {|KLN0012:Softmax|}, Dense(3), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class SoftmaxNotLast;
+            """ },
+        { "DuplicateLayerNames", """
+            [Model(Input = 4)]
+            [Dense(4, Name = "a"), ReLU, Dense(3, {|KLN0012:Name = "a"|}), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class DuplicateLayerNames;
+            """ },
+        { "ExplicitNameTakesADefaultName", """
+            [Model(Input = 4)]
+            [Dense(4, Name = "dense1"), ReLU, {|KLN0012:Dense(3)|}, SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class ExplicitNameTakesADefaultName;
+            """ },
+        { "LayerNameWithSpace", """
+            [Model(Input = 4)]
+            [Dense(3, {|KLN0012:Name = "my layer"|}), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class LayerNameWithSpace;
+            """ },
+        { "NoDenseLayer", """
+            [{|KLN0012:Model(Input = 4)|}]
+            [ReLU, MeanSquaredError]
+            [Sgd]
+            public partial class NoDenseLayer;
+            """ },
+
+        // Several problems at once are all reported, each at its own place.
+        { "SeveralProblems", """
+            [{|KLN0010:Model(Input = 4, {|KLN0008:MaxBatch = -1|})|}]
+            [Dense({|KLN0008:0|}), Dropout({|KLN0008:2|}), Dense(3), {|KLN0007:BinaryCrossEntropy|}, {|KLN0006:Tanh|}]
+            public partial class SeveralProblems;
+            """ },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Reports_the_marked_diagnostics_and_generates_nothing(string name, string markup)
+    {
+        (string source, IReadOnlyList<ExpectedDiagnostic> expected) = Markup.Parse("using Kiln;\n\n" + markup);
+        Assert.NotEmpty(expected);
+
+        GeneratorRun run = GeneratorHarness.Run(source);
+
+        // The case is valid C#: only the generator objects to it.
+        Assert.Empty(run.Input.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error));
+        Assert.Null(run.Result.Exception);
+        Assert.True(run.Sources.Count == 0, $"{name}: source was generated for an invalid model: {string.Join(", ", run.Sources.Keys)}");
+
+        var actual = run.GeneratorDiagnostics
+            .Select(d => new ExpectedDiagnostic(d.Id, d.Location.SourceSpan))
+            .OrderBy(d => d.Span.Start).ThenBy(d => d.Id, StringComparer.Ordinal).ToArray();
+        Assert.True(expected.SequenceEqual(actual),
+            $"{name}: expected\n{Describe(source, expected)}\nbut the generator reported\n{Describe(source, actual)}\n"
+            + string.Join("\n", run.GeneratorDiagnostics.Select(d => "  " + d)));
+
+        foreach (Diagnostic diagnostic in run.GeneratorDiagnostics)
+        {
+            DiagnosticDescriptor descriptor = Descriptors.ById(diagnostic.Id);
+            Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+            Assert.Equal(descriptor.DefaultSeverity, diagnostic.Severity);
+            Assert.Equal(GeneratorHarness.SourcePath(0), diagnostic.Location.SourceTree?.FilePath ?? diagnostic.Location.GetLineSpan().Path);
+            Assert.Equal($"https://kiln.dev/docs/rules/{diagnostic.Id}.md", descriptor.HelpLinkUri);
+            string message = diagnostic.GetMessage(CultureInfo.InvariantCulture);
+            Assert.False(message.Contains('{') || message.Length < 10, $"{diagnostic.Id}: badly formatted message '{message}'.");
+        }
+    }
+
+    [Fact]
+    public void Every_descriptor_is_covered_by_a_case()
+    {
+        var covered = new HashSet<string>(StringComparer.Ordinal);
+        foreach (object[] row in Cases())
+            foreach (ExpectedDiagnostic e in Markup.Parse((string)row[1]).Expected) covered.Add(e.Id);
+        covered.Add(Descriptors.InternalErrorId); // InternalErrorTests
+        string[] missing = Descriptors.All.Select(d => d.Id).Where(id => !covered.Contains(id)).OrderBy(id => id).ToArray();
+        Assert.True(missing.Length == 0, "Descriptors without a test case: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void Descriptors_follow_the_conventions()
+    {
+        var ids = Descriptors.All.Select(d => d.Id).ToArray();
+        Assert.Equal(ids.Length, ids.Distinct().Count());
+        foreach (DiagnosticDescriptor d in Descriptors.All)
+        {
+            Assert.Matches("^KLN[0-9]{4}$", d.Id);
+            Assert.Same(d, Descriptors.ById(d.Id));
+            Assert.Equal("Kiln.Spec", d.Category);
+            Assert.True(d.IsEnabledByDefault);
+            Assert.Equal($"https://kiln.dev/docs/rules/{d.Id}.md", d.HelpLinkUri);
+            Assert.False(string.IsNullOrWhiteSpace(d.Title.ToString(CultureInfo.InvariantCulture)));
+        }
+    }
+
+    [Fact]
+    public void An_invalid_model_does_not_stop_a_valid_one()
+    {
+        const string invalid = """
+            using Kiln;
+
+            [Model(Input = 4)]
+            [Dense(2), Dropout(1.5), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class Broken;
+            """;
+
+        GeneratorRun run = GeneratorHarness.Run(invalid, TestModels.DigitsMlp);
+
+        Assert.Null(run.Result.Exception);
+        Assert.Equal(new[] { "Samples.Digits.DigitsMlp.g.cs" }, run.Sources.Keys);
+        Assert.Equal(Descriptors.HyperParameterOutOfDomainId, Assert.Single(run.GeneratorDiagnostics).Id);
+    }
+
+    [Fact]
+    public void A_class_without_Model_is_ignored()
+    {
+        const string source = """
+            using Kiln;
+
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class NotAModel;
+            """;
+
+        GeneratorRun run = GeneratorHarness.Run(source);
+
+        Assert.Null(run.Result.Exception);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.Sources);
+    }
+
+    private static string Describe(string source, IEnumerable<ExpectedDiagnostic> diagnostics) =>
+        string.Join("\n", diagnostics.Select(d =>
+            $"  {d.Id} at {d.Span}: '{(d.Span.End <= source.Length ? source.Substring(d.Span.Start, d.Span.Length) : "?")}'"));
+}
