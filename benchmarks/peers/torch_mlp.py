@@ -106,6 +106,40 @@ def synthetic(count):
 
 # -------------------------------------------------------------------------------- measurements
 
+def runqueue_wait_ns():
+    """Time this process's threads spent runnable but waiting for a CPU (the second field of
+    /proc/<pid>/task/<tid>/schedstat): the direct measure of interference from other processes."""
+    total = 0
+    try:
+        tids = os.listdir("/proc/self/task")
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+class Contention:
+    """Run-queue wait and CPU use of this process over an interval, per thread used."""
+
+    def __init__(self, threads):
+        self.threads = threads
+
+    def __enter__(self):
+        self.t0, self.w0, self.c0 = time.perf_counter(), runqueue_wait_ns(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        wall = time.perf_counter() - self.t0
+        self.wait_fraction = (runqueue_wait_ns() - self.w0) / 1e9 / (wall * self.threads)
+        self.cpu_fraction = (time.process_time() - self.c0) / (wall * self.threads)
+        return False
+
+
 def measure_training(x, y, batch, args):
     torch.manual_seed(SEED)
     model = build_model()
@@ -131,23 +165,26 @@ def measure_training(x, y, batch, args):
         if first_loss is None:
             first_loss = loss.item()
 
-    rounds = []
+    rounds, waits = [], []
     for _ in range(args.rounds):
         steps = 0
-        t0 = time.perf_counter()
-        deadline = t0 + args.round_seconds
-        while True:
-            for _ in range(8):  # check the clock every few steps only
-                loss = step()
-            steps += 8
-            now = time.perf_counter()
-            if now >= deadline and steps >= args.min_round_steps:
-                break
+        with Contention(args.threads) as probe:
+            t0 = time.perf_counter()
+            deadline = t0 + args.round_seconds
+            while True:
+                for _ in range(8):  # check the clock every few steps only
+                    loss = step()
+                steps += 8
+                now = time.perf_counter()
+                if now >= deadline and steps >= args.min_round_steps:
+                    break
         rounds.append(steps * batch / (now - t0))
+        waits.append(probe.wait_fraction)
     return {
         "samples_per_s": round(statistics.median(rounds), 1),
         "rounds_samples_per_s": [round(r, 1) for r in rounds],
         "best_samples_per_s": round(max(rounds), 1),
+        "rounds_runqueue_wait_fraction": [round(w, 4) for w in waits],
         "warmup_steps": args.warmup_steps,
         "first_loss": first_loss,
         "last_loss": loss.item(),
@@ -155,7 +192,7 @@ def measure_training(x, y, batch, args):
     }
 
 
-def measure_inference(x, batch, runs, warmup):
+def measure_inference(x, batch, runs, warmup, threads):
     torch.manual_seed(SEED)
     model = build_model()
     # A few training steps so that BatchNorm running statistics are not the identity.
@@ -170,10 +207,11 @@ def measure_inference(x, batch, runs, warmup):
         for _ in range(warmup):
             probs = torch.softmax(model(xb), dim=1)
         clock = time.perf_counter_ns
-        for _ in range(runs):
-            t0 = clock()
-            probs = torch.softmax(model(xb), dim=1)
-            times.append(clock() - t0)
+        with Contention(threads) as probe:
+            for _ in range(runs):
+                t0 = clock()
+                probs = torch.softmax(model(xb), dim=1)
+                times.append(clock() - t0)
     assert probs.shape == (batch, CLASSES)
     times.sort()
     us = [t / 1000.0 for t in times]
@@ -184,6 +222,7 @@ def measure_inference(x, batch, runs, warmup):
         "min_us": round(us[0], 3),
         "runs": runs,
         "warmup": warmup,
+        "runqueue_wait_fraction": round(probe.wait_fraction, 4),
     }
 
 
@@ -292,8 +331,8 @@ def main():
         "data": data_name,
     }
     train = {b: measure_training(x, y, b, args) for b in (64, 256)}
-    infer1 = measure_inference(x, 1, args.infer_runs, max(50, args.infer_runs // 10))
-    infer256 = measure_inference(x, 256, args.infer_runs_256, max(10, args.infer_runs_256 // 10))
+    infer1 = measure_inference(x, 1, args.infer_runs, max(50, args.infer_runs // 10), args.threads)
+    infer256 = measure_inference(x, 256, args.infer_runs_256, max(10, args.infer_runs_256 // 10), args.threads)
     result.update({
         "train_b64_samples_per_s": round(train[64]["samples_per_s"], 1),
         "train_b256_samples_per_s": round(train[256]["samples_per_s"], 1),

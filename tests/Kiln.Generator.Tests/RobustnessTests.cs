@@ -14,37 +14,95 @@ namespace Kiln.Generator.Tests;
 /// </summary>
 public class RobustnessTests
 {
+    private static readonly SyntaxToken[] BenchmarkTokens = CSharpSyntaxTree.ParseText(TestModels.BenchmarkMlp, GeneratorHarness.ParseOptions)
+        .GetRoot().DescendantTokens().Where(t => !t.IsKind(SyntaxKind.EndOfFileToken)).ToArray();
+
+    private const string ClassDeclaration = "public partial class BenchmarkMlp;";
+
     [Fact]
     public void Every_prefix_of_the_benchmark_model_is_handled()
     {
+        // The source truncated after token i, for every i: what the generator sees while the file is typed top to bottom.
         string source = TestModels.BenchmarkMlp;
-        SyntaxToken[] tokens = CSharpSyntaxTree.ParseText(source, GeneratorHarness.ParseOptions)
-            .GetRoot().DescendantTokens().Where(t => !t.IsKind(SyntaxKind.EndOfFileToken)).ToArray();
-        Assert.True(tokens.Length > 50, $"Only {tokens.Length} tokens.");
+        Outcome outcome = RunAll(BenchmarkTokens.Select((t, i) => ($"cut after token {i} '{t.Text}'", source.Substring(0, t.Span.End))));
 
-        var failures = new List<string>();
-        int withSource = 0, withDiagnostics = 0;
-        for (int i = 0; i < tokens.Length; i++)
+        Assert.True(BenchmarkTokens.Length > 50, $"Only {BenchmarkTokens.Length} tokens.");
+        outcome.AssertClean();
+        Assert.True(outcome.WithSource >= 1, "No prefix generated a model, not even the complete one.");
+    }
+
+    [Fact]
+    public void Every_half_typed_attribute_list_above_the_class_is_handled()
+    {
+        // The attribute lists cut after token i, with the class declaration still below them: what the
+        // generator sees while the attributes of an existing model are edited.
+        string source = TestModels.BenchmarkMlp;
+        int classStart = source.IndexOf(ClassDeclaration, StringComparison.Ordinal);
+        int firstAttribute = source.IndexOf("[Model", StringComparison.Ordinal);
+        var cuts = BenchmarkTokens.Select((t, i) => (Token: t, Index: i))
+            .Where(x => x.Token.SpanStart >= firstAttribute && x.Token.Span.End <= classStart)
+            .Select(x => ($"attributes cut after token {x.Index} '{x.Token.Text}'", source.Substring(0, x.Token.Span.End) + "\n" + ClassDeclaration + "\n"));
+        Outcome outcome = RunAll(cuts);
+
+        outcome.AssertClean();
+        Assert.True(outcome.WithDiagnostics > 10, $"Only {outcome.WithDiagnostics} of {outcome.Runs} half-typed models were diagnosed.");
+    }
+
+    [Fact]
+    public void Every_single_token_deletion_is_handled()
+    {
+        // Token i removed: a typo or a half-done edit anywhere in the declaration.
+        string source = TestModels.BenchmarkMlp;
+        Outcome outcome = RunAll(BenchmarkTokens.Select((t, i) => ($"token {i} '{t.Text}' removed", source.Remove(t.SpanStart, t.Span.Length))));
+
+        outcome.AssertClean();
+        Assert.True(outcome.WithDiagnostics > 5, $"Only {outcome.WithDiagnostics} of {outcome.Runs} edited models were diagnosed.");
+    }
+
+    private sealed class Outcome
+    {
+        public List<string> Failures { get; } = new();
+        public int Runs { get; set; }
+        public int WithSource { get; set; }
+        public int WithDiagnostics { get; set; }
+
+        public void AssertClean() => Assert.True(Failures.Count == 0, $"{Failures.Count} of {Runs} runs failed:\n" + string.Join("\n", Failures.Take(30)));
+    }
+
+    /// <summary>Runs a fresh driver on each source (one file, the shared references) and collects what went wrong.</summary>
+    private static Outcome RunAll(IEnumerable<(string Name, string Source)> cases)
+    {
+        var outcome = new Outcome();
+        foreach ((string name, string source) in cases)
         {
-            string prefix = source.Substring(0, tokens[i].Span.End);
-            GeneratorRun run = GeneratorHarness.Run(GeneratorHarness.EmptyCompilation.AddSyntaxTrees(
-                GeneratorHarness.Parse(prefix, GeneratorHarness.SourcePath(0))));
-
+            outcome.Runs++;
+            GeneratorRun run;
+            try
+            {
+                run = GeneratorHarness.Run(GeneratorHarness.EmptyCompilation.AddSyntaxTrees(
+                    GeneratorHarness.Parse(source, GeneratorHarness.SourcePath(0))));
+            }
+            catch (Exception ex)
+            {
+                outcome.Failures.Add($"{name}: the driver threw {ex.GetType().Name}: {ex.Message}");
+                continue;
+            }
             if (run.Result.Exception is { } exception)
-                failures.Add($"cut after token {i} '{tokens[i].Text}': {exception.GetType().Name}: {exception.Message}");
+                outcome.Failures.Add($"{name}: the generator threw {exception.GetType().Name}: {exception.Message}");
             foreach (Diagnostic d in run.GeneratorDiagnostics)
             {
                 if (!d.Id.StartsWith("KLN", StringComparison.Ordinal) || d.Id == Descriptors.InternalErrorId)
-                    failures.Add($"cut after token {i} '{tokens[i].Text}': {d}");
+                    outcome.Failures.Add($"{name}: {d}");
+                else
+                {
+                    try { _ = d.GetMessage(System.Globalization.CultureInfo.InvariantCulture); }
+                    catch (FormatException ex) { outcome.Failures.Add($"{name}: {d.Id} message cannot be formatted: {ex.Message}"); }
+                }
             }
-            if (run.Sources.Count > 0) withSource++;
-            if (!run.GeneratorDiagnostics.IsEmpty) withDiagnostics++;
+            if (run.Sources.Count > 0) outcome.WithSource++;
+            if (!run.GeneratorDiagnostics.IsEmpty) outcome.WithDiagnostics++;
         }
-
-        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(30)));
-        // Sanity: the whole declaration generates, and many half-typed ones are diagnosed.
-        Assert.True(withSource >= 1, "No prefix generated a model, not even the complete one.");
-        Assert.True(withDiagnostics > 10, $"Only {withDiagnostics} prefixes were diagnosed.");
+        return outcome;
     }
 
     [Theory]
@@ -60,7 +118,6 @@ public class RobustnessTests
     [InlineData("[Model(Input = 4)] [Dense(2), SoftmaxCrossEntropy] [Sgd] public partial record ARecord;")]
     [InlineData("public partial class Outer<T> { [Model(Input = 4)] [Dense(2), SoftmaxCrossEntropy] [Sgd] public partial class Inner; }")]
     [InlineData("[Model(Input = 4)] [Dense(2), SoftmaxCrossEntropy] [Sgd] public static partial class Static;")]
-    [InlineData("[Model(Input = 4)] [Dense(2), SoftmaxCrossEntropy] [Sgd] public partial class Twice; [Model(Input = 4)] public partial class Twice;")]
     public void Malformed_declarations_never_crash(string declaration)
     {
         GeneratorRun run = GeneratorHarness.Run("using Kiln;\n\n" + declaration);
@@ -77,8 +134,9 @@ public class RobustnessTests
     public void An_internal_failure_becomes_KLN0000_and_generates_nothing()
     {
         // An out-of-range enum value passes the parser and makes the planner throw; the generator
-        // turns the exception into KLN0000 instead of failing the compilation. (The parser should
-        // catch this earlier as KLN0008 on the argument: see Unvalidated_values_are_diagnosed.)
+        // turns the exception into KLN0000 instead of failing the compilation. The parser should catch
+        // it earlier as KLN0008 on the argument (GeneratorIssueTests.Out_of_range_enum_values_are_diagnosed):
+        // when it does, this test needs another way to fail inside the generator, or goes.
         const string source = """
             using Kiln;
 

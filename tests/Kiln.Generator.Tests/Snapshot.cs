@@ -64,7 +64,7 @@ internal static class Snapshot
     /// <summary>A unified diff (three lines of context) of two texts, cut after <see cref="MaxChangedLines"/> changed lines.</summary>
     public static string UnifiedDiff(string oldText, string newText, string oldName, string newName)
     {
-        DiffResult diff = Differ.Instance.CreateLineDiffs(oldText, newText, ignoreWhiteSpace: false, ignoreCase: false);
+        DiffResult diff = Differ.Instance.CreateLineDiffs(oldText, newText, false);
         var output = new StringBuilder();
         output.Append("--- ").Append(oldName).Append('\n');
         output.Append("+++ ").Append(newName).Append('\n');

@@ -29,6 +29,31 @@ public class SnapshotTests
     }
 
     [Fact]
+    public void Generation_does_not_depend_on_the_current_culture()
+    {
+        // Literals must be printed with the invariant culture. (The tests run with InvariantGlobalization,
+        // so a hostile culture is made by hand: comma decimals, a different minus sign and grouping.)
+        string expected = GeneratorHarness.Run(TestModels.BenchmarkMlp, TestModels.PReluBinary).Sources
+            .OrderBy(s => s.Key, System.StringComparer.Ordinal).Select(s => s.Value).Aggregate("", string.Concat);
+        var hostile = (System.Globalization.CultureInfo)System.Globalization.CultureInfo.InvariantCulture.Clone();
+        hostile.NumberFormat.NumberDecimalSeparator = ",";
+        hostile.NumberFormat.NumberGroupSeparator = ".";
+        hostile.NumberFormat.NegativeSign = "~";
+        System.Globalization.CultureInfo saved = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = hostile;
+            string actual = GeneratorHarness.Run(TestModels.BenchmarkMlp, TestModels.PReluBinary).Sources
+                .OrderBy(s => s.Key, System.StringComparer.Ordinal).Select(s => s.Value).Aggregate("", string.Concat);
+            Assert.True(expected == actual, "The generated text depends on the culture:\n" + Snapshot.UnifiedDiff(expected, actual, "invariant", "hostile"));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Fact]
     public void Generation_is_deterministic()
     {
         string[] sources = TestModels.All.Values.ToArray();

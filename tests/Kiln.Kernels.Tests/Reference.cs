@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace Kiln.Kernels.Tests;
 
@@ -24,7 +25,7 @@ internal static class Reference
         new("Tanh", typeof(Tanh), new Tanh(), Math.Tanh, true),
     };
 
-    public static Activation Find(string name) => Activations is Activation[] a ? Array.Find(a, x => x.Name == name)! : throw new InvalidOperationException();
+    public static Activation Find(string name) => Activations.First(a => a.Name == name);
 
     public static TheoryData<IsaPath, string> PathsAndActivations()
     {
