@@ -59,12 +59,27 @@ public sealed class ModelGenerator : IIncrementalGenerator
         });
     }
 
+    /// <summary>[Model] on several partial declarations triggers once per declaration; only the first (by file, then position) generates.</summary>
+    private static bool IsFirstModelDeclaration(INamedTypeSymbol type, SyntaxNode node)
+    {
+        SyntaxReference? first = type.GetAttributes()
+            .Where(a => a.AttributeClass?.ToDisplayString() == ModelSpecParser.ModelAttributeName && a.ApplicationSyntaxReference is not null)
+            .Select(a => a.ApplicationSyntaxReference!)
+            .OrderBy(r => r.SyntaxTree.FilePath, StringComparer.Ordinal)
+            .ThenBy(r => r.Span.Start)
+            .FirstOrDefault();
+        return first is null || (first.SyntaxTree == node.SyntaxTree && node.Span.Contains(first.Span));
+    }
+
     /// <summary>Parsing never throws into the compiler: a failure becomes a KLN0000 diagnostic.</summary>
     private static ParseResult SafeParse(GeneratorAttributeSyntaxContext ctx, CancellationToken ct)
     {
         try
         {
-            return ModelSpecParser.Parse((INamedTypeSymbol)ctx.TargetSymbol, ct);
+            var type = (INamedTypeSymbol)ctx.TargetSymbol;
+            if (!IsFirstModelDeclaration(type, ctx.TargetNode))
+                return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty); // the compiler reports the duplicate [Model] (CS0579)
+            return ModelSpecParser.Parse(type, ct);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

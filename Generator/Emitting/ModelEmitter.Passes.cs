@@ -63,8 +63,6 @@ internal sealed partial class ModelEmitter
         _w.Line("if (r0 >= r1) return;");
     }
 
-    private int StageIndex(string name) => _stages.FindIndex(s => s.Name == name);
-
     // ------------------------------------------------------------------ training forward
 
     private void EmitTrainingForward()
@@ -74,7 +72,7 @@ internal sealed partial class ModelEmitter
         {
             if (step is DenseStep d)
             {
-                string name = Naming.Pascal(d.Layer.Name) + "Forward";
+                string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
                 string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
                 string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
                 OpenStage(name, $"{d.Layer.Name}: [rows×{d.InWidth}]·[{d.InWidth}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
@@ -83,7 +81,7 @@ internal sealed partial class ModelEmitter
                 _w.Close();
                 _w.Line();
                 body.Add($"// {d.Layer.Name}");
-                body.Add($"Execute({StageIndex(name)}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
             }
             else if (step is ChainStep c)
             {
@@ -97,13 +95,12 @@ internal sealed partial class ModelEmitter
                     double scale = c.Dropout.Scaling == DropoutScalingKind.Inverted ? 1 / keep : 1;
                     body.Add($"{K}Dropout.FillMask({All($"_mask{c.Index}", width)}, {Float(keep)}, {Float(scale)}, ref _noise);");
                 }
-                string prefix = "Step" + c.Index;
                 if (c.BatchNorm is not null)
                 {
                     LayerSpec bn = c.BatchNorm;
                     string target = c.PreActivationBuffer ?? c.OutputBuffer;
                     string bnMask = c.ActivationIsElementwise ? mask : "default";
-                    string name = prefix + "BatchNormForward";
+                    string name = SpecNaming.Pascal(bn.Name) + "Forward";
                     OpenStage(name, $"{c.Describe()}: batch statistics and {(c.ActivationIsElementwise ? "the fused activation/dropout" : "normalisation")}, columns split across threads.");
                     _w.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
                     _w.Line("if (c0 >= c1) return;");
@@ -111,12 +108,12 @@ internal sealed partial class ModelEmitter
                     _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {bnMask}, {All(target, width)}, _batch, {width}, c0, c1, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics, {ActivationStruct(c)});");
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {width * 12L});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {width * 12L});");
                 }
                 if (c.BatchNorm is null || !c.ActivationIsElementwise)
                 {
                     string source = c.PreActivationBuffer ?? c.InputBuffer;
-                    string name = prefix + "ActivationForward";
+                    string name = SpecNaming.Pascal((c.Activation ?? c.Dropout)!.Name) + "Forward";
                     OpenStage(name, $"{c.Describe()}: element-wise, rows split across threads.");
                     RowRange();
                     if (c.ActivationKind == ActivationKind.PReLU)
@@ -127,7 +124,7 @@ internal sealed partial class ModelEmitter
                         _w.Line($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({Rows(source, width)}, {maskRows}, {Rows(c.OutputBuffer, width)}, {ActivationStruct(c)});");
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {width * 10L});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {width * 10L});");
                 }
             }
         }
@@ -189,11 +186,10 @@ internal sealed partial class ModelEmitter
                 int width = c.OutWidth;
                 string mask = c.HasDropout ? All($"_mask{c.Index}", width) : "default";
                 string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", width) : "default";
-                string prefix = "Step" + c.Index;
                 body.Add($"// {c.Describe()} (in place on {current})");
                 if (!c.ActivationIsElementwise || c.BatchNorm is null)
                 {
-                    string name = prefix + "ActivationBackward";
+                    string name = SpecNaming.Pascal((c.Activation ?? c.Dropout)!.Name) + "Backward";
                     string u = c.PreActivationBuffer ?? c.InputBuffer;
                     if (c.ActivationKind == ActivationKind.PReLU)
                     {
@@ -204,7 +200,7 @@ internal sealed partial class ModelEmitter
                         _w.Line($"if (_applyUpdate) _optimizerStep.Apply<TIsa>({c.PReluAlpha.Identifier}, {c.PReluAlpha.Identifier}Gradient, {States(c.PReluAlpha)});");
                         _w.Close();
                         _w.Line();
-                        body.Add($"Execute({StageIndex(name)}, 0);");
+                        body.Add($"Execute(Stages.{name}, 0);");
                     }
                     else
                     {
@@ -216,12 +212,12 @@ internal sealed partial class ModelEmitter
                             _w.Line($"{K}Elementwise.ActivationBackward<TIsa, {ActivationType(c)}>({Rows(u, width)}, {Rows(current, width)}, {maskRows}, {Rows(current, width)}, {ActivationStruct(c)});");
                         _w.Close();
                         _w.Line();
-                        body.Add($"Execute({StageIndex(name)}, (long)_batch * {width * 10L});");
+                        body.Add($"Execute(Stages.{name}, (long)_batch * {width * 10L});");
                     }
                 }
                 if (c.BatchNorm is not null)
                 {
-                    string name = prefix + "BatchNormBackward";
+                    string name = SpecNaming.Pascal(c.BatchNorm.Name) + "Backward";
                     bool fused = c.ActivationIsElementwise;
                     OpenStage(name, $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}BatchNorm backward with the γ/β update, columns split across threads.");
                     _w.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
@@ -234,12 +230,12 @@ internal sealed partial class ModelEmitter
                     _w.Close();
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {width * 14L});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {width * 14L});");
                 }
             }
             else if (step is DenseStep d)
             {
-                string layer = Naming.Pascal(d.Layer.Name);
+                string layer = SpecNaming.Pascal(d.Layer.Name);
                 string next = current == "_g0" ? "_g1" : "_g0";
                 body.Add($"// {d.Layer.Name} (dL/dy in {current})");
                 if (!d.SkipInputGradient)
@@ -250,7 +246,7 @@ internal sealed partial class ModelEmitter
                     _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {d.Weight.Identifier}, {Rows(next, d.InWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth});");
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
                 }
                 {
                     string name = layer + "BackwardWeights";
@@ -277,7 +273,7 @@ internal sealed partial class ModelEmitter
                     }
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute({StageIndex(name)}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
                 }
                 if (!d.SkipInputGradient) current = next;
             }
@@ -339,14 +335,14 @@ internal sealed partial class ModelEmitter
                     }
                     else what = "";
                 }
-                string name = Naming.Pascal(d.Layer.Name) + "Inference";
+                string name = SpecNaming.Pascal(d.Layer.Name) + "Inference";
                 OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads.");
                 RowRange();
                 _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.InputBuffer, d.InWidth)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth}, {epiValue});");
                 _w.Close();
                 _w.Line();
                 body.Add($"// {d.Layer.Name}{what}");
-                body.Add($"Execute({StageIndex(name)}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
                 if (tail is not null) AddTestTimeScale(body, tail);
                 else if (next is not null && folded)
                 {
@@ -450,10 +446,16 @@ internal sealed partial class ModelEmitter
         _w.Close();
         _w.Close();
         _w.Line();
+        _w.Line("/// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>");
+        _w.Open("private static class Stages");
+        for (int i = 0; i < _stages.Count; i++)
+            _w.Line($"public const int {_stages[i].Name} = {i};");
+        _w.Close();
+        _w.Line();
         _w.Open($"private void RunStage<TIsa>(int stage, int part, int parts) {IsaConstraint}");
         _w.Open("switch (stage)");
         for (int i = 0; i < _stages.Count; i++)
-            _w.Line($"case {i}: {_stages[i].Name}<TIsa>(part, parts); break;");
+            _w.Line($"case Stages.{_stages[i].Name}: {_stages[i].Name}<TIsa>(part, parts); break;");
         _w.Line("default: throw new global::System.ArgumentOutOfRangeException(nameof(stage));");
         _w.Close();
         _w.Close();
@@ -498,13 +500,13 @@ internal sealed partial class ModelEmitter
                     throw new global::System.ArgumentException($"{argument} has {actual} floats; expected batch × {widthName} = {batch} × {width} = {expected}.", argument);
             }
 
-            private static void CheckCount(int inputFloats, int labelCount, int count)
+            private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
             {
                 if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
                 if (inputFloats < (long)count * InputSize)
                     throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
                 if (labelCount < count)
-                    throw new global::System.ArgumentException($"{labelCount} labels or target rows were given for {count} samples.", "labels");
+                    throw new global::System.ArgumentException($"{labelArgument} has {labelCount} rows for {count} samples.", labelArgument);
             }
 
             private static void CheckTensor(global::Kiln.TensorInfo tensor)

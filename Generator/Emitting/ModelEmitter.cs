@@ -162,7 +162,7 @@ internal sealed partial class ModelEmitter
 
         _w.Line($"/// <summary>Re-initialises every parameter, running statistic and optimiser state from the seed ({_spec.Seed}).</summary>");
         _w.Open("public void InitializeParameters()");
-        _w.Line($"var rng = new global::Kiln.KilnRandom({_spec.Seed}UL);");
+        _w.Line($"var rng = new global::Kiln.KilnRandom({SeedLiteral}UL);");
         foreach (StepPlan step in _plan.Steps)
         {
             if (step is DenseStep d)
@@ -195,7 +195,7 @@ internal sealed partial class ModelEmitter
         _w.Line("_gradients.Span.Clear();");
         for (int s = 1; s <= _plan.OptimizerStateCount; s++) _w.Line($"_state{s}.Span.Clear();");
         _w.Line("// Dropout draws from its own stream so that changing the architecture's dropout does not change initialisation.");
-        _w.Line($"_noise = new global::Kiln.KilnRandom({_spec.Seed}UL ^ 0x9E3779B97F4A7C15UL);");
+        _w.Line($"_noise = new global::Kiln.KilnRandom({SeedLiteral}UL ^ 0x9E3779B97F4A7C15UL);");
         _w.Line("_step = 0;");
         MarkFoldedStale();
         _w.Close();
@@ -204,6 +204,9 @@ internal sealed partial class ModelEmitter
         _w.Line("public void ResetNoise(ulong seed) => _noise = new global::Kiln.KilnRandom(seed);");
         _w.Line();
     }
+
+    /// <summary>The seed as an unsigned literal (a negative int seed keeps its bits).</summary>
+    private string SeedLiteral => unchecked((ulong)(long)_spec.Seed).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private void MarkFoldedStale()
     {
@@ -368,7 +371,7 @@ internal sealed partial class ModelEmitter
         _w.Open($"public global::Kiln.EvaluationResult Evaluate({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int count)");
         if (intLabels)
         {
-            _w.Line("CheckCount(inputs.Length, labels.Length, count);");
+            _w.Line("CheckCount(inputs.Length, labels.Length, count, nameof(labels));");
             _w.Line("double lossSum = 0;");
             _w.Line("int correct = 0;");
             _w.Open("for (int start = 0; start < count; start += MaxBatch)");
@@ -394,7 +397,7 @@ internal sealed partial class ModelEmitter
         _w.Open($"public global::Kiln.EvaluationResult EvaluateTargets({ROSpan} inputs, {ROSpan} targets, int count)");
         if (floatTargets)
         {
-            _w.Line("CheckCount(inputs.Length, targets.Length / OutputSize, count);");
+            _w.Line("CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));");
             _w.Line("CheckLength(targets.Length, count * OutputSize, nameof(targets), count, \"OutputSize\", OutputSize);");
             _w.Line("double lossSum = 0;");
             _w.Open("for (int start = 0; start < count; start += MaxBatch)");
@@ -410,7 +413,12 @@ internal sealed partial class ModelEmitter
         _w.Close();
         _w.Line();
 
-        _w.Line("/// <summary>The output of a layer (by name) from the last forward pass, batch × width; for a dropout layer, its mask (0 or the keep scale).</summary>");
+        _w.Line("/// <summary>");
+        _w.Line("/// A layer's output from the last training forward, batch × width. Layers fused into one pass share");
+        _w.Line("/// its output: BatchNorm, activation and dropout of a chain all return the chain's final output, except");
+        _w.Line("/// that a dropout layer returns its mask (0 or the keep scale). Predict and Evaluate reuse these buffers:");
+        _w.Line("/// read them right after TrainStep or ComputeGradients.");
+        _w.Line("/// </summary>");
         _w.Open($"public {ROSpan} LayerOutput(string layer)");
         _w.Open("switch (layer)");
         foreach (StepPlan step in _plan.Steps)

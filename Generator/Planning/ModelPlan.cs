@@ -28,7 +28,7 @@ public sealed class TensorPlan
     public int Length { get; }
     public ArenaKind Arena { get; }
     /// <summary>C# identifier fragment, e.g. Dense0Weight.</summary>
-    public string Identifier => Naming.Pascal(Layer) + Role;
+    public string Identifier => SpecNaming.Pascal(Layer) + Role;
 }
 
 /// <summary>One step of the forward pass.</summary>
@@ -117,22 +117,4 @@ public sealed class ModelPlan
     public int OptimizerStateCount => Optimizer.Kind switch { OptimizerKind.Sgd => 0, OptimizerKind.Momentum => 1, _ => 2 };
     /// <summary>Floating-point operations of one forward pass per sample (for parallel thresholds and docs).</summary>
     public long ForwardFlopsPerSample { get; set; }
-}
-
-internal static class Naming
-{
-    /// <summary>dense0 → Dense0; my_layer → MyLayer.</summary>
-    public static string Pascal(string name)
-    {
-        var sb = new System.Text.StringBuilder(name.Length);
-        bool upper = true;
-        foreach (char c in name)
-        {
-            if (!char.IsLetterOrDigit(c)) { upper = true; continue; }
-            sb.Append(upper ? char.ToUpperInvariant(c) : c);
-            upper = false;
-        }
-        if (sb.Length == 0 || char.IsDigit(sb[0])) sb.Insert(0, 'L');
-        return sb.ToString();
-    }
 }

@@ -47,7 +47,7 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor LayersSplit = Error(LayersSplitId,
         "Layers split across partial declarations",
-        "Model '{0}' declares layers on more than one partial declaration; the layer order would be undefined. Keep every layer attribute on one declaration.");
+        "Model '{0}' has Kiln attributes on more than one partial declaration; their order would be undefined. Keep every layer, loss and optimiser attribute on one declaration.");
 
     public static readonly DiagnosticDescriptor MissingLoss = Error(MissingLossId,
         "Model has no loss",

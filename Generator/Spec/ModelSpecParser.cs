@@ -116,6 +116,9 @@ public static class ModelSpecParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "Input") ?? modelItem.Location, className,
                 input == 0 ? "declare the input size with Input = N or InputShape = new[] { C, H, W }" : $"Input must be positive, got {input}"));
         }
+        if (input > MaxUnits || (long)input * Math.Max(maxBatch, 1) > MaxTensorLength)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "Input") ?? ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
+                $"Input = {input} with MaxBatch = {maxBatch} needs {(long)input * maxBatch:N0} floats per batch; Kiln keeps each buffer under {MaxTensorLength:N0}"));
         if (maxBatch <= 0 || maxBatch > 1 << 16)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(modelItem, "MaxBatch") ?? modelItem.Location,
                 className, "MaxBatch", maxBatch, "it must be between 1 and 65536"));
@@ -124,6 +127,7 @@ public static class ModelSpecParser
         var layers = new List<LayerSpec>();
         var counters = new Dictionary<string, int>();
         var usedNames = new HashSet<string>(StringComparer.Ordinal);
+        var usedIdentifiers = new HashSet<string>(StringComparer.Ordinal);
         LossSpec? loss = null;
         Item? lossItem = null;
         OptimizerSpec? optimizer = null;
@@ -188,12 +192,15 @@ public static class ModelSpecParser
             counters.TryGetValue(prefix, out int ordinal);
             counters[prefix] = ordinal + 1;
             string layerName = explicitName ?? prefix + ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (explicitName is not null && (explicitName.Length == 0 || explicitName.Any(c => char.IsWhiteSpace(c))))
+            if (explicitName is not null && !IsValidLayerName(explicitName))
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, item.Name,
-                    $"layer name '{explicitName}' must be non-empty and contain no white space"));
-            if (!usedNames.Add(layerName))
+                    $"layer name '{explicitName}' must start with a letter or '_' and contain only letters, digits, '_', '.' or '-'"));
+            else if (!usedNames.Add(layerName))
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, layerName,
                     "another layer already has this name; names must be unique (they key checkpoints)"));
+            else if (!usedIdentifiers.Add(SpecNaming.Pascal(layerName)))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, layerName,
+                    $"this name maps to the same generated member names ({SpecNaming.Pascal(layerName)}…) as another layer; choose a more distinct name"));
 
             int index = layers.Count;
             LayerSpec? layer = null;
@@ -212,15 +219,24 @@ public static class ModelSpecParser
                     if (spatial)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialInputWithoutFlatten, item.Location, layerName,
                             "spatial [" + string.Join("×", shape) + "]"));
-                    var init = (InitKind)GetInt(d, "Init", 0);
+                    if (units > MaxUnits || (long)width * Math.Max(units, 0) > MaxTensorLength || (long)maxBatch * Math.Max(units, 0) > MaxTensorLength)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "units", 0) ?? item.Location,
+                            layerName, "units", units, $"the layer would need {(long)width * units:N0} weights and {(long)maxBatch * units:N0} activations; Kiln keeps each under {MaxTensorLength:N0}"));
+                    int initValue = GetInt(d, "Init", 0);
+                    if (!Enum.IsDefined(typeof(InitKind), initValue))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Init") ?? item.Location,
+                            layerName, "Init", initValue, "it is not a member of Kiln.Init"));
+                        initValue = 0;
+                    }
+                    var init = (InitKind)initValue;
                     double scale = GetDouble(d, "InitScale", double.NaN);
+                    if (!double.IsNaN(scale)) CheckFloat(diagnostics, item, "InitScale", scale, layerName);
                     if (!double.IsNaN(scale) && (double.IsInfinity(scale) || (init is InitKind.Normal or InitKind.Uniform && scale <= 0)))
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "InitScale") ?? item.Location,
                             layerName, "InitScale", scale, "the standard deviation or bound must be a positive finite number"));
                     double biasInit = GetDouble(d, "BiasInit", 0);
-                    if (double.IsNaN(biasInit) || double.IsInfinity(biasInit))
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "BiasInit") ?? item.Location,
-                            layerName, "BiasInit", biasInit, "it must be finite"));
+                    CheckFloat(diagnostics, item, "BiasInit", biasInit, layerName);
                     layer = new LayerSpec(LayerKind.Dense, layerName, index, Units: units, Bias: GetBool(d, "Bias", true),
                         Init: init, InitScale: scale, BiasInit: biasInit);
                     if (units > 0) width = units;
@@ -245,7 +261,14 @@ public static class ModelSpecParser
                     if (!(rate >= 0 && rate < 1))
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "rate", 0) ?? item.Location,
                             layerName, "rate", rate, "the drop probability must be in [0, 1)"));
-                    layer = new LayerSpec(LayerKind.Dropout, layerName, index, Rate: rate, Scaling: (DropoutScalingKind)GetInt(d, "Scaling", 0));
+                    int scaling = GetInt(d, "Scaling", 0);
+                    if (!Enum.IsDefined(typeof(DropoutScalingKind), scaling))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Scaling") ?? item.Location,
+                            layerName, "Scaling", scaling, "it is not a member of Kiln.DropoutScaling"));
+                        scaling = 0;
+                    }
+                    layer = new LayerSpec(LayerKind.Dropout, layerName, index, Rate: rate, Scaling: (DropoutScalingKind)scaling);
                     break;
                 }
                 default:
@@ -259,7 +282,7 @@ public static class ModelSpecParser
                         ActivationKind.PReLU => GetDouble(d, "Init", 0.25),
                         _ => 0,
                     };
-                    if (double.IsNaN(alpha) || double.IsInfinity(alpha) || (kind == ActivationKind.ELU && alpha <= 0))
+                    if (!IsFloat(alpha) || (kind == ActivationKind.ELU && alpha <= 0))
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain,
                             ArgLocation(item, kind == ActivationKind.Swish ? "Beta" : kind == ActivationKind.PReLU ? "Init" : "Alpha", 0) ?? item.Location,
                             layerName, kind == ActivationKind.Swish ? "β" : "α", alpha, kind == ActivationKind.ELU ? "ELU's α must be positive" : "it must be finite"));
@@ -344,10 +367,35 @@ public static class ModelSpecParser
 
     private static void CheckPositive(List<DiagnosticInfo> diagnostics, Item item, string argument, double value, string rule, string? owner = null, int positional = -1)
     {
-        if (!(value > 0) || double.IsInfinity(value))
+        // The value is emitted as a float: it must stay positive and finite after rounding.
+        if (!((float)value > 0) || float.IsInfinity((float)value))
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, argument, positional) ?? item.Location,
-                owner ?? item.Name, argument, value, rule));
+                owner ?? item.Name, argument, value, rule + (value > 0 ? " and representable as a float" : "")));
     }
+
+    private static void CheckFloat(List<DiagnosticInfo> diagnostics, Item item, string argument, double value, string owner)
+    {
+        if (!IsFloat(value))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, argument) ?? item.Location,
+                owner, argument, value, "it must be a finite number within float range"));
+    }
+
+    private static bool IsFloat(double value) => !double.IsNaN(value) && Math.Abs(value) <= float.MaxValue;
+
+    /// <summary>Letters, digits, '_', '.', '-', starting with a letter or '_': safe in checkpoints and in generated literals.</summary>
+    public static bool IsValidLayerName(string name)
+    {
+        if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_')) return false;
+        foreach (char c in name)
+            if (!(c < 128 && (char.IsLetterOrDigit(c) || c is '_' or '.' or '-'))) return false;
+        return true;
+    }
+
+    /// <summary>Largest number of units of a layer.</summary>
+    public const int MaxUnits = 1 << 24;
+
+    /// <summary>Largest tensor or activation buffer, in floats (1 GiB).</summary>
+    public const long MaxTensorLength = 1L << 28;
 
     private static LocationInfo? LayerLocation(List<Item> items, LayerSpec layer)
     {

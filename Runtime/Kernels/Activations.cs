@@ -183,7 +183,16 @@ public readonly struct Swish : IActivation
 
     // s·(1 + βu(1 − s)): recomputing s = σ(βu) is cheaper and more accurate than a/u.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private float SwishDerivative(float u) { float s = VectorMath.Sigmoid(Beta * u); return s * (1f + Beta * u * (1f - s)); }
+    private float SwishDerivative(float u)
+    {
+        // βu is clamped: where σ has saturated, βu·(1 − s) would otherwise be ∞·0 for huge inputs.
+        float bu = Math.Clamp(Beta * u, -SwishClamp, SwishClamp);
+        float s = VectorMath.Sigmoid(bu);
+        return s * (1f + bu * (1f - s));
+    }
+
+    // |βu| beyond this: σ(βu) is 0 or 1 in float and the derivative is 0 or 1.
+    private const float SwishClamp = 200f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => u * VectorMath.Sigmoid(Beta * u);
@@ -197,7 +206,7 @@ public readonly struct Swish : IActivation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a)
     {
-        Vector128<float> bu = Vector128.Create(Beta) * u;
+        Vector128<float> bu = Vector128.ClampNative(Vector128.Create(Beta) * u, Vector128.Create(-SwishClamp), Vector128.Create(SwishClamp));
         Vector128<float> s = VectorMath.Sigmoid(bu);
         return s * (Vector128<float>.One + bu * (Vector128<float>.One - s));
     }
@@ -208,7 +217,7 @@ public readonly struct Swish : IActivation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a)
     {
-        Vector256<float> bu = Vector256.Create(Beta) * u;
+        Vector256<float> bu = Vector256.ClampNative(Vector256.Create(Beta) * u, Vector256.Create(-SwishClamp), Vector256.Create(SwishClamp));
         Vector256<float> s = VectorMath.Sigmoid(bu);
         return s * (Vector256<float>.One + bu * (Vector256<float>.One - s));
     }
@@ -219,7 +228,7 @@ public readonly struct Swish : IActivation
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a)
     {
-        Vector512<float> bu = Vector512.Create(Beta) * u;
+        Vector512<float> bu = Vector512.ClampNative(Vector512.Create(Beta) * u, Vector512.Create(-SwishClamp), Vector512.Create(SwishClamp));
         Vector512<float> s = VectorMath.Sigmoid(bu);
         return s * (Vector512<float>.One + bu * (Vector512<float>.One - s));
     }

@@ -14,6 +14,7 @@ internal readonly unsafe struct GemmKernel128 : IGemmKernel
     public static int Lanes => 4;
     public static int TileRows => 6;
     public static int TileVectors => 2;
+    public static int GemvWideVectors => 12;
 
     public static void Tile<TEpi>(int mr, int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
         float* c, nint ldc, int kc, int col0, bool accumulate, bool applyEpi, ref TEpi epi)
@@ -161,6 +162,54 @@ internal readonly unsafe struct GemmKernel128 : IGemmKernel
             if (TC.Vectors > 3) s3 = Vector128.MultiplyAddEstimate(x0, Load<TC>(b, 3, mask, last), s3);
         }
         StoreRow<TC>(c, s0 + t0, s1 + t1, s2 + t2, s3 + t3, mask, last, false);
+    }
+
+    public static void GemvWide(int nv, float* x, float* b, nint ldb, float* c, int k)
+    {
+        switch (nv)
+        {
+            case 8: GemvWideKernel<V8>(x, b, ldb, c, k); break;
+            case 12: GemvWideKernel<V12>(x, b, ldb, c, k); break;
+            default: throw new ArgumentOutOfRangeException(nameof(nv));
+        }
+    }
+
+    /// <summary>
+    /// One output row over up to a whole row of B: reads B strictly sequentially (row after row), which
+    /// the prefetchers stream at full L2/memory bandwidth; the many accumulators are the independent chains.
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemvWideKernel<TC>(float* x, float* b, nint ldb, float* c, int k) where TC : struct, ITileCols
+    {
+        Vector128<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default, s9 = default, s10 = default, s11 = default;
+        for (int p = 0; p < k; p++, b += ldb)
+        {
+            Vector128<float> xp = Vector128.Create(x[p]);
+            s0 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 0), s0);
+            s1 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 4), s1);
+            s2 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 8), s2);
+            s3 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 12), s3);
+            s4 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 16), s4);
+            s5 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 20), s5);
+            s6 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 24), s6);
+            s7 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 28), s7);
+            if (TC.Vectors > 8) s8 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 32), s8);
+            if (TC.Vectors > 9) s9 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 36), s9);
+            if (TC.Vectors > 10) s10 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 40), s10);
+            if (TC.Vectors > 11) s11 = Vector128.MultiplyAddEstimate(xp, Vector128.Load(b + 44), s11);
+        }
+        s0.Store(c + 0);
+        s1.Store(c + 4);
+        s2.Store(c + 8);
+        s3.Store(c + 12);
+        s4.Store(c + 16);
+        s5.Store(c + 20);
+        s6.Store(c + 24);
+        s7.Store(c + 28);
+        if (TC.Vectors > 8) s8.Store(c + 32);
+        if (TC.Vectors > 9) s9.Store(c + 36);
+        if (TC.Vectors > 10) s10.Store(c + 40);
+        if (TC.Vectors > 11) s11.Store(c + 44);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -15,6 +15,7 @@ internal readonly unsafe struct GemmKernel512 : IGemmKernel
     public static int Lanes => 16;
     public static int TileRows => 6;
     public static int TileVectors => 4;
+    public static int GemvWideVectors => 16;
 
     public static void Tile<TEpi>(int mr, int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
         float* c, nint ldc, int kc, int col0, bool accumulate, bool applyEpi, ref TEpi epi)
@@ -180,6 +181,63 @@ internal readonly unsafe struct GemmKernel512 : IGemmKernel
             if (TC.Vectors > 3) s3 = Vector512.FusedMultiplyAdd(x0, Load<TC>(b, 3, mask, last), s3);
         }
         StoreRow<TC>(c, s0 + t0, s1 + t1, s2 + t2, s3 + t3, mask, last, false);
+    }
+
+    public static void GemvWide(int nv, float* x, float* b, nint ldb, float* c, int k)
+    {
+        switch (nv)
+        {
+            case 8: GemvWideKernel<V8>(x, b, ldb, c, k); break;
+            case 12: GemvWideKernel<V12>(x, b, ldb, c, k); break;
+            case 16: GemvWideKernel<V16>(x, b, ldb, c, k); break;
+            default: throw new ArgumentOutOfRangeException(nameof(nv));
+        }
+    }
+
+    /// <summary>
+    /// One output row over up to a whole row of B: reads B strictly sequentially (row after row), which
+    /// the prefetchers stream at full L2/memory bandwidth; the many accumulators are the independent chains.
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GemvWideKernel<TC>(float* x, float* b, nint ldb, float* c, int k) where TC : struct, ITileCols
+    {
+        Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default, s8 = default, s9 = default, s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
+        for (int p = 0; p < k; p++, b += ldb)
+        {
+            Vector512<float> xp = Vector512.Create(x[p]);
+            s0 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 0), s0);
+            s1 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 16), s1);
+            s2 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 32), s2);
+            s3 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 48), s3);
+            s4 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 64), s4);
+            s5 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 80), s5);
+            s6 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 96), s6);
+            s7 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 112), s7);
+            if (TC.Vectors > 8) s8 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 128), s8);
+            if (TC.Vectors > 9) s9 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 144), s9);
+            if (TC.Vectors > 10) s10 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 160), s10);
+            if (TC.Vectors > 11) s11 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 176), s11);
+            if (TC.Vectors > 12) s12 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 192), s12);
+            if (TC.Vectors > 13) s13 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 208), s13);
+            if (TC.Vectors > 14) s14 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 224), s14);
+            if (TC.Vectors > 15) s15 = Vector512.FusedMultiplyAdd(xp, Vector512.Load(b + 240), s15);
+        }
+        s0.Store(c + 0);
+        s1.Store(c + 16);
+        s2.Store(c + 32);
+        s3.Store(c + 48);
+        s4.Store(c + 64);
+        s5.Store(c + 80);
+        s6.Store(c + 96);
+        s7.Store(c + 112);
+        if (TC.Vectors > 8) s8.Store(c + 128);
+        if (TC.Vectors > 9) s9.Store(c + 144);
+        if (TC.Vectors > 10) s10.Store(c + 160);
+        if (TC.Vectors > 11) s11.Store(c + 176);
+        if (TC.Vectors > 12) s12.Store(c + 192);
+        if (TC.Vectors > 13) s13.Store(c + 208);
+        if (TC.Vectors > 14) s14.Store(c + 224);
+        if (TC.Vectors > 15) s15.Store(c + 240);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -82,7 +82,7 @@ internal static class QuickJson
             w.WriteString("framework", "kiln");
             w.WriteString("model", "784-256(BN,ReLU,Dropout0.2)-128(BN,ReLU)-10, softmax CE, Adam");
             w.WriteString("kiln_threads", Environment.GetEnvironmentVariable("KILN_THREADS") ?? "");
-            w.WriteNumber("threads", int.TryParse(Environment.GetEnvironmentVariable("KILN_THREADS"), out int kt) ? kt : Environment.ProcessorCount);
+            w.WriteNumber("threads", Threads);
             w.WriteString("isa", train64.Isa.ToString());
             w.WriteString("data", dataName);
             w.WriteNumber("train_b64_samples_per_s", Math.Round(train64.SamplesPerSecond, 1));
@@ -113,7 +113,7 @@ internal static class QuickJson
     }
 
     private sealed record TrainResult(int Batch, IsaPath Isa, double SamplesPerSecond, double Best, double[] Rounds,
-        int WarmupSteps, float FirstLoss, float LastLoss, float LearningRate, double AllocatedBytesPerStep)
+        double[] RunQueueWaitFractions, int WarmupSteps, float FirstLoss, float LastLoss, float LearningRate, double AllocatedBytesPerStep)
     {
         public void Write(Utf8JsonWriter w, string name)
         {
@@ -123,6 +123,9 @@ internal static class QuickJson
             foreach (double r in Rounds) w.WriteNumberValue(Math.Round(r, 1));
             w.WriteEndArray();
             w.WriteNumber("best_samples_per_s", Math.Round(Best, 1));
+            w.WriteStartArray("rounds_runqueue_wait_fraction");
+            foreach (double f in RunQueueWaitFractions) w.WriteNumberValue(Math.Round(f, 4));
+            w.WriteEndArray();
             w.WriteNumber("warmup_steps", WarmupSteps);
             WriteFloat(w, "first_loss", FirstLoss);
             WriteFloat(w, "last_loss", LastLoss);
@@ -134,7 +137,7 @@ internal static class QuickJson
     }
 
     private sealed record InferResult(double MedianUs, double P10Us, double P90Us, double MinUs, int Runs, int Warmup,
-        double AllocatedBytesPerOp)
+        double AllocatedBytesPerOp, double RunQueueWaitFraction)
     {
         public void Write(Utf8JsonWriter w, string name)
         {
@@ -146,6 +149,8 @@ internal static class QuickJson
             w.WriteNumber("runs", Runs);
             w.WriteNumber("warmup", Warmup);
             w.WriteNumber("allocated_bytes_per_op", AllocatedBytesPerOp);
+            if (double.IsFinite(RunQueueWaitFraction)) w.WriteNumber("runqueue_wait_fraction", Math.Round(RunQueueWaitFraction, 4));
+            else w.WriteNull("runqueue_wait_fraction");
             w.WriteEndObject();
         }
     }
@@ -175,10 +180,12 @@ internal static class QuickJson
         }
 
         var rounds = new double[o.Rounds];
+        var waits = new double[o.Rounds];
         long allocated = 0, totalSteps = 0;
         for (int r = 0; r < o.Rounds; r++)
         {
             long steps = 0;
+            long w0 = RunQueueWaitNs();
             long a0 = GC.GetTotalAllocatedBytes(precise: false);
             long t0 = Stopwatch.GetTimestamp();
             long deadline = t0 + (long)(o.RoundSeconds * Stopwatch.Frequency);
@@ -192,11 +199,13 @@ internal static class QuickJson
             }
             allocated += GC.GetTotalAllocatedBytes(precise: false) - a0;
             totalSteps += steps;
-            rounds[r] = steps * batch / ((now - t0) / (double)Stopwatch.Frequency);
+            double seconds = (now - t0) / (double)Stopwatch.Frequency;
+            rounds[r] = steps * batch / seconds;
+            waits[r] = (RunQueueWaitNs() - w0) * 1e-9 / (seconds * Threads);
         }
         double[] sorted = (double[])rounds.Clone();
         Array.Sort(sorted);
-        return new TrainResult(batch, model.Isa, Median(sorted), sorted[^1], rounds, warmSteps, first, loss,
+        return new TrainResult(batch, model.Isa, Median(sorted), sorted[^1], rounds, waits, warmSteps, first, loss,
             LearningRates[batch], allocated / (double)totalSteps);
     }
 
@@ -220,6 +229,8 @@ internal static class QuickJson
         }
 
         var ticks = new long[runs];
+        long w0 = RunQueueWaitNs();
+        long start = Stopwatch.GetTimestamp();
         long a0 = GC.GetTotalAllocatedBytes(precise: false);
         for (int i = 0; i < runs; i++)
         {
@@ -228,6 +239,9 @@ internal static class QuickJson
             ticks[i] = Stopwatch.GetTimestamp() - t0;
         }
         long allocated = GC.GetTotalAllocatedBytes(precise: false) - a0;
+        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        // Too short an interval makes the fraction meaningless (the /proc reads themselves dominate).
+        double wait = wall >= 0.05 ? (RunQueueWaitNs() - w0) * 1e-9 / (wall * Threads) : double.NaN;
         float sum = 0;
         for (int i = 0; i < BenchData.Classes; i++) sum += outputs[i];
         if (!(Math.Abs(sum - 1f) < 1e-3f))
@@ -237,7 +251,36 @@ internal static class QuickJson
         double toUs = 1e6 / Stopwatch.Frequency;
         var us = new double[runs];
         for (int i = 0; i < runs; i++) us[i] = ticks[i] * toUs;
-        return new InferResult(Median(us), us[runs / 10], us[runs * 9 / 10], us[0], runs, warmed, allocated / (double)runs);
+        return new InferResult(Median(us), us[runs / 10], us[runs * 9 / 10], us[0], runs, warmed, allocated / (double)runs, wait);
+    }
+
+    /// <summary>Threads the runtime runs kernels on: KILN_THREADS, or every CPU.</summary>
+    private static int Threads =>
+        int.TryParse(Environment.GetEnvironmentVariable("KILN_THREADS"), out int t) && t > 0 ? t : Environment.ProcessorCount;
+
+    /// <summary>
+    /// Nanoseconds this process's threads spent runnable but waiting for a CPU (second field of
+    /// /proc/self/task/*/schedstat): interference from other processes. Read outside timed code only.
+    /// </summary>
+    private static long RunQueueWaitNs()
+    {
+        long total = 0;
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                try
+                {
+                    string[] fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                    if (fields.Length > 1 && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long ns))
+                        total += ns;
+                }
+                catch (IOException) { }
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return total;
     }
 
     private static double Median(double[] sorted) =>

@@ -31,6 +31,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -87,6 +88,12 @@ def machine_info(threads):
                       for f in line.replace(",", " ").split() if f.startswith("BLAS_INFO=")), "?")
     capability = next((line.split(":", 1)[1].strip() for line in t["config"].splitlines()
                        if "CPU capability usage" in line), "?")
+    mem_kib = None
+    try:
+        with open("/proc/meminfo") as f:
+            mem_kib = next(int(l.split()[1]) for l in f if l.startswith("MemTotal:"))
+    except (OSError, StopIteration, ValueError):
+        pass
     dotnet = sh(["dotnet", "--version"], check=False).stdout.strip()
     runtimes = sh(["dotnet", "--list-runtimes"], check=False).stdout
     netcore = [l.split()[1] for l in runtimes.splitlines() if l.startswith("Microsoft.NETCore.App")]
@@ -98,7 +105,8 @@ def machine_info(threads):
         "cores": cores,
         "threads_per_core": cpu.get("Thread(s) per core"),
         "isa_flags": isa,
-        "l2": cpu.get("L2 cache"), "l3": cpu.get("L3 cache"),
+        "caches": ", ".join(f"{k.split()[0]} {cpu[k]}" for k in ("L1d cache", "L2 cache", "L3 cache") if cpu.get(k)),
+        "memory_gib": round(mem_kib / 2**20, 1) if mem_kib else None,
         "kernel": platform.release(),
         "threads_used": threads,
         "loadavg_before": load,
@@ -151,6 +159,42 @@ def run_peer(args, config, openblas_dir, quick_args):
     return json.loads(sh(cmd, env=peer_env(config, openblas_dir)).stdout)
 
 
+def cpu_idle_fraction(seconds=1.0):
+    """Fraction of all CPUs idle over the next `seconds` (from /proc/stat)."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return v[3] + v[4], sum(v[:8])  # idle + iowait, total (without guest time, counted in user)
+    i0, t0 = sample()
+    time.sleep(seconds)
+    i1, t1 = sample()
+    return (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_for_idle(limit_s, log):
+    """Waits (up to limit_s) until at least 90 % of the CPUs have been idle for a second, so a run
+    does not start while a build or a test suite holds a core. Returns the idle fraction seen last."""
+    deadline = time.time() + limit_s
+    idle = cpu_idle_fraction()
+    if idle < 0.9 and limit_s > 0:
+        log.write(f"compare: machine busy ({100 * (1 - idle):.0f} % CPU in use), waiting up to {limit_s:.0f} s...\n")
+        while idle < 0.9 and time.time() < deadline:
+            idle = cpu_idle_fraction(2.0)
+    return idle
+
+
+def max_wait(run):
+    """Largest run-queue wait fraction (time runnable but without a CPU, per thread) of a run."""
+    d = run.get("details", {})
+    values = []
+    for k in ("train_b64", "train_b256"):
+        values += d.get(k, {}).get("rounds_runqueue_wait_fraction", [])
+    for k in ("infer_b1", "infer_b256"):
+        values.append(d.get(k, {}).get("runqueue_wait_fraction"))
+    values = [v for v in values if v is not None]
+    return max(values) if values else 0.0
+
+
 def median_of(runs, key):
     values = [r[key] for r in runs]
     return statistics.median(values), min(values), max(values)
@@ -187,6 +231,8 @@ def main():
     p.add_argument("--kiln-fake", action="store_true",
                    help="build Kiln.Benchmarks against its stand-in model (harness check; Kiln figures meaningless)")
     p.add_argument("--no-build", action="store_true", help="reuse the existing Release build of Kiln.Benchmarks")
+    p.add_argument("--wait-idle", type=float, default=120, metavar="SECONDS",
+                   help="before each run wait up to this long for the CPUs to be >= 90%% idle (default 120; 0: no wait)")
     p.add_argument("--out", help="directory for raw results (default benchmarks/results/<UTC time>)")
     args = p.parse_args()
     if args.threads < 1 or args.repeat < 1:
@@ -219,13 +265,15 @@ def main():
     for rep in range(args.repeat):
         order = ["kiln"] + configs if rep % 2 == 0 else configs + ["kiln"]
         for side in order:
-            log.write(f"compare: run {rep + 1}/{args.repeat}: {side}...\n")
+            idle = wait_for_idle(args.wait_idle, log)
+            log.write(f"compare: run {rep + 1}/{args.repeat}: {side} (CPUs {100 * idle:.0f} % idle at start)...\n")
             if side == "kiln":
                 r = run_kiln(args, quick_args)
                 kiln_runs.append(r)
             else:
                 r = run_peer(args, side, openblas_dir, quick_args)
                 peer_runs[side].append(r)
+            r["idle_at_start"] = round(idle, 3)
             with open(os.path.join(out, f"{side}-{rep + 1}.json"), "w") as f:
                 json.dump(r, f, indent=2)
     with open("/proc/loadavg") as f:
@@ -274,10 +322,19 @@ def main():
                          "so the ratios against it overstate Kiln; compare with --peer-blas all.")
         if first["machine"]["gemm_check_max_rel_err"] > 1e-5:
             notes.append(f"WARNING [{c}]: the peer's sgemm gave wrong results; discard this column.")
+    contention = [("Kiln", kiln_runs)] + [(f"PyTorch [{c}]", peer_runs[c]) for c in configs]
+    worst = {name: max(max_wait(r) for r in runs) for name, runs in contention}
+    notes.append("Largest run-queue wait (share of time a thread was runnable but had no CPU) in any timed "
+                 "round: " + ", ".join(f"{n} {100 * w:.1f} %" for n, w in worst.items()) + ".")
+    if any(w > 0.05 for w in worst.values()):
+        notes.append("WARNING: other processes took CPU time from a timed round (> 5 % run-queue wait): "
+                     "the figures are disturbed; rerun on a quiet machine (see the per-round figures in the JSON).")
+    summary["max_runqueue_wait_fraction"] = worst
     m = machine
     machine_lines = [
         f"CPU: {m['cpu_model']}; {m['cores']} cores, {m['logical_cpus']} logical CPUs, "
-        f"{m['threads_per_core']} thread(s)/core; L2 {m['l2']}, L3 {m['l3']}; {' '.join(m['isa_flags'])}",
+        f"{m['threads_per_core']} thread(s)/core; {m['caches'] + '; ' if m['caches'] else ''}"
+        f"{m['memory_gib']} GiB memory; {' '.join(m['isa_flags'])}",
         f"Threads: {args.threads} on both sides (KILN_THREADS, torch.set_num_threads); "
         f"load average before {' '.join(m['loadavg_before'])}, after {' '.join(m['loadavg_after'])}",
         f".NET SDK {m['dotnet_sdk']}, runtime {m['dotnet_runtime']}; Kiln ISA path {summary['kiln_isa']}",

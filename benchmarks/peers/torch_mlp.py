@@ -124,19 +124,20 @@ def runqueue_wait_ns():
 
 
 class Contention:
-    """Run-queue wait and CPU use of this process over an interval, per thread used."""
+    """Run-queue wait of this process over an interval, as a fraction of wall time x threads used."""
 
     def __init__(self, threads):
         self.threads = threads
 
     def __enter__(self):
-        self.t0, self.w0, self.c0 = time.perf_counter(), runqueue_wait_ns(), time.process_time()
+        self.t0, self.w0 = time.perf_counter(), runqueue_wait_ns()
         return self
 
     def __exit__(self, *exc):
         wall = time.perf_counter() - self.t0
-        self.wait_fraction = (runqueue_wait_ns() - self.w0) / 1e9 / (wall * self.threads)
-        self.cpu_fraction = (time.process_time() - self.c0) / (wall * self.threads)
+        # Too short an interval makes the fraction meaningless (the /proc reads themselves dominate).
+        self.wait_fraction = ((runqueue_wait_ns() - self.w0) / 1e9 / (wall * self.threads)
+                              if wall >= 0.05 else None)
         return False
 
 
@@ -184,7 +185,7 @@ def measure_training(x, y, batch, args):
         "samples_per_s": round(statistics.median(rounds), 1),
         "rounds_samples_per_s": [round(r, 1) for r in rounds],
         "best_samples_per_s": round(max(rounds), 1),
-        "rounds_runqueue_wait_fraction": [round(w, 4) for w in waits],
+        "rounds_runqueue_wait_fraction": [None if w is None else round(w, 4) for w in waits],
         "warmup_steps": args.warmup_steps,
         "first_loss": first_loss,
         "last_loss": loss.item(),
@@ -222,7 +223,7 @@ def measure_inference(x, batch, runs, warmup, threads):
         "min_us": round(us[0], 3),
         "runs": runs,
         "warmup": warmup,
-        "runqueue_wait_fraction": round(probe.wait_fraction, 4),
+        "runqueue_wait_fraction": None if probe.wait_fraction is None else round(probe.wait_fraction, 4),
     }
 
 

@@ -267,7 +267,7 @@ namespace Kiln.Benchmarks
         /// <summary>Eval-mode mean loss and accuracy (arg-max, or p ≥ 0.5 for one sigmoid output) over <paramref name="count"/> samples.</summary>
         public global::Kiln.EvaluationResult Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int count)
         {
-            CheckCount(inputs.Length, labels.Length, count);
+            CheckCount(inputs.Length, labels.Length, count, nameof(labels));
             double lossSum = 0;
             int correct = 0;
             for (int start = 0; start < count; start += MaxBatch)
@@ -289,7 +289,7 @@ namespace Kiln.Benchmarks
         /// <summary>Eval-mode mean loss over <paramref name="count"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
         public global::Kiln.EvaluationResult EvaluateTargets(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int count)
         {
-            CheckCount(inputs.Length, targets.Length / OutputSize, count);
+            CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));
             CheckLength(targets.Length, count * OutputSize, nameof(targets), count, "OutputSize", OutputSize);
             double lossSum = 0;
             for (int start = 0; start < count; start += MaxBatch)
@@ -303,7 +303,12 @@ namespace Kiln.Benchmarks
             return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
         }
 
-        /// <summary>The output of a layer (by name) from the last forward pass, batch × width; for a dropout layer, its mask (0 or the keep scale).</summary>
+        /// <summary>
+        /// A layer's output from the last training forward, batch × width. Layers fused into one pass share
+        /// its output: BatchNorm, activation and dropout of a chain all return the chain's final output, except
+        /// that a dropout layer returns its mask (0 or the keep scale). Predict and Evaluate reuse these buffers:
+        /// read them right after TrainStep or ComputeGradients.
+        /// </summary>
         public global::System.ReadOnlySpan<float> LayerOutput(string layer)
         {
             switch (layer)
@@ -329,7 +334,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>bn0 → relu0 → dropout0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
-        private void Step1BatchNormForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(256, part, parts, 16);
             if (c0 >= c1) return;
@@ -346,7 +351,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>bn1 → relu1: batch statistics and the fused activation/dropout, columns split across threads.</summary>
-        private void Step3BatchNormForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(128, part, parts, 16);
             if (c0 >= c1) return;
@@ -366,16 +371,16 @@ namespace Kiln.Benchmarks
         private void ForwardTraining()
         {
             // dense0
-            Execute(0, (long)_batch * 401408);
+            Execute(Stages.Dense0Forward, (long)_batch * 401408);
             // bn0 → relu0 → dropout0
             global::Kiln.Kernels.Dropout.FillMask(_mask1.Slice(0, _batch * 256), 0.8f, 1.25f, ref _noise);
-            Execute(1, (long)_batch * 3072);
+            Execute(Stages.Bn0Forward, (long)_batch * 3072);
             // dense1
-            Execute(2, (long)_batch * 65536);
+            Execute(Stages.Dense1Forward, (long)_batch * 65536);
             // bn1 → relu1
-            Execute(3, (long)_batch * 1536);
+            Execute(Stages.Bn1Forward, (long)_batch * 1536);
             // dense2
-            Execute(4, (long)_batch * 2560);
+            Execute(Stages.Dense2Forward, (long)_batch * 2560);
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
@@ -425,7 +430,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>bn1 → relu1: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
-        private void Step3BatchNormBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(128, part, parts, 16);
             if (c0 >= c1) return;
@@ -472,7 +477,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>bn0 → relu0 → dropout0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
-        private void Step1BatchNormBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(256, part, parts, 16);
             if (c0 >= c1) return;
@@ -514,17 +519,17 @@ namespace Kiln.Benchmarks
         private void Backward()
         {
             // dense2 (dL/dy in _g0)
-            Execute(5, (long)_batch * 2560);
-            Execute(6, (long)_batch * 2560);
+            Execute(Stages.Dense2BackwardInput, (long)_batch * 2560);
+            Execute(Stages.Dense2BackwardWeights, (long)_batch * 2560);
             // bn1 → relu1 (in place on _g1)
-            Execute(7, (long)_batch * 1792);
+            Execute(Stages.Bn1Backward, (long)_batch * 1792);
             // dense1 (dL/dy in _g1)
-            Execute(8, (long)_batch * 65536);
-            Execute(9, (long)_batch * 65536);
+            Execute(Stages.Dense1BackwardInput, (long)_batch * 65536);
+            Execute(Stages.Dense1BackwardWeights, (long)_batch * 65536);
             // bn0 → relu0 → dropout0 (in place on _g0)
-            Execute(10, (long)_batch * 3584);
+            Execute(Stages.Bn0Backward, (long)_batch * 3584);
             // dense0 (dL/dy in _g0)
-            Execute(11, (long)_batch * 401408);
+            Execute(Stages.Dense0BackwardWeights, (long)_batch * 401408);
         }
 
         /// <summary>dense0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads.</summary>
@@ -566,11 +571,11 @@ namespace Kiln.Benchmarks
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // dense0 with BatchNorm folded in, relu0 fused
-            Execute(12, (long)_batch * 401408);
+            Execute(Stages.Dense0Inference, (long)_batch * 401408);
             // dense1 with BatchNorm folded in, relu1 fused
-            Execute(13, (long)_batch * 65536);
+            Execute(Stages.Dense1Inference, (long)_batch * 65536);
             // dense2
-            Execute(14, (long)_batch * 2560);
+            Execute(Stages.Dense2Inference, (long)_batch * 2560);
         }
 
         /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
@@ -602,25 +607,45 @@ namespace Kiln.Benchmarks
             }
         }
 
+        /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
+        private static class Stages
+        {
+            public const int Dense0Forward = 0;
+            public const int Bn0Forward = 1;
+            public const int Dense1Forward = 2;
+            public const int Bn1Forward = 3;
+            public const int Dense2Forward = 4;
+            public const int Dense2BackwardInput = 5;
+            public const int Dense2BackwardWeights = 6;
+            public const int Bn1Backward = 7;
+            public const int Dense1BackwardInput = 8;
+            public const int Dense1BackwardWeights = 9;
+            public const int Bn0Backward = 10;
+            public const int Dense0BackwardWeights = 11;
+            public const int Dense0Inference = 12;
+            public const int Dense1Inference = 13;
+            public const int Dense2Inference = 14;
+        }
+
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             switch (stage)
             {
-                case 0: Dense0Forward<TIsa>(part, parts); break;
-                case 1: Step1BatchNormForward<TIsa>(part, parts); break;
-                case 2: Dense1Forward<TIsa>(part, parts); break;
-                case 3: Step3BatchNormForward<TIsa>(part, parts); break;
-                case 4: Dense2Forward<TIsa>(part, parts); break;
-                case 5: Dense2BackwardInput<TIsa>(part, parts); break;
-                case 6: Dense2BackwardWeights<TIsa>(part, parts); break;
-                case 7: Step3BatchNormBackward<TIsa>(part, parts); break;
-                case 8: Dense1BackwardInput<TIsa>(part, parts); break;
-                case 9: Dense1BackwardWeights<TIsa>(part, parts); break;
-                case 10: Step1BatchNormBackward<TIsa>(part, parts); break;
-                case 11: Dense0BackwardWeights<TIsa>(part, parts); break;
-                case 12: Dense0Inference<TIsa>(part, parts); break;
-                case 13: Dense1Inference<TIsa>(part, parts); break;
-                case 14: Dense2Inference<TIsa>(part, parts); break;
+                case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
+                case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
+                case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
+                case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
+                case Stages.Dense2Forward: Dense2Forward<TIsa>(part, parts); break;
+                case Stages.Dense2BackwardInput: Dense2BackwardInput<TIsa>(part, parts); break;
+                case Stages.Dense2BackwardWeights: Dense2BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
+                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
+                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;
+                case Stages.Dense1Inference: Dense1Inference<TIsa>(part, parts); break;
+                case Stages.Dense2Inference: Dense2Inference<TIsa>(part, parts); break;
                 default: throw new global::System.ArgumentOutOfRangeException(nameof(stage));
             }
         }
@@ -658,13 +683,13 @@ namespace Kiln.Benchmarks
                 throw new global::System.ArgumentException($"{argument} has {actual} floats; expected batch × {widthName} = {batch} × {width} = {expected}.", argument);
         }
 
-        private static void CheckCount(int inputFloats, int labelCount, int count)
+        private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
             if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)
-                throw new global::System.ArgumentException($"{labelCount} labels or target rows were given for {count} samples.", "labels");
+                throw new global::System.ArgumentException($"{labelArgument} has {labelCount} rows for {count} samples.", labelArgument);
         }
 
         private static void CheckTensor(global::Kiln.TensorInfo tensor)

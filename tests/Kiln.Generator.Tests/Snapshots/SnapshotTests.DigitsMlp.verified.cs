@@ -196,7 +196,7 @@ namespace Samples.Digits
         /// <summary>Eval-mode mean loss and accuracy (arg-max, or p ≥ 0.5 for one sigmoid output) over <paramref name="count"/> samples.</summary>
         public global::Kiln.EvaluationResult Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int count)
         {
-            CheckCount(inputs.Length, labels.Length, count);
+            CheckCount(inputs.Length, labels.Length, count, nameof(labels));
             double lossSum = 0;
             int correct = 0;
             for (int start = 0; start < count; start += MaxBatch)
@@ -218,7 +218,7 @@ namespace Samples.Digits
         /// <summary>Eval-mode mean loss over <paramref name="count"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
         public global::Kiln.EvaluationResult EvaluateTargets(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int count)
         {
-            CheckCount(inputs.Length, targets.Length / OutputSize, count);
+            CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));
             CheckLength(targets.Length, count * OutputSize, nameof(targets), count, "OutputSize", OutputSize);
             double lossSum = 0;
             for (int start = 0; start < count; start += MaxBatch)
@@ -232,7 +232,12 @@ namespace Samples.Digits
             return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
         }
 
-        /// <summary>The output of a layer (by name) from the last forward pass, batch × width; for a dropout layer, its mask (0 or the keep scale).</summary>
+        /// <summary>
+        /// A layer's output from the last training forward, batch × width. Layers fused into one pass share
+        /// its output: BatchNorm, activation and dropout of a chain all return the chain's final output, except
+        /// that a dropout layer returns its mask (0 or the keep scale). Predict and Evaluate reuse these buffers:
+        /// read them right after TrainStep or ComputeGradients.
+        /// </summary>
         public global::System.ReadOnlySpan<float> LayerOutput(string layer)
         {
             switch (layer)
@@ -253,7 +258,7 @@ namespace Samples.Digits
         }
 
         /// <summary>relu0: element-wise, rows split across threads.</summary>
-        private void Step1ActivationForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Relu0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -272,11 +277,11 @@ namespace Samples.Digits
         private void ForwardTraining()
         {
             // hidden
-            Execute(0, (long)_batch * 8192);
+            Execute(Stages.HiddenForward, (long)_batch * 8192);
             // relu0
-            Execute(1, (long)_batch * 640);
+            Execute(Stages.Relu0Forward, (long)_batch * 640);
             // logits
-            Execute(2, (long)_batch * 1280);
+            Execute(Stages.LogitsForward, (long)_batch * 1280);
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
@@ -326,7 +331,7 @@ namespace Samples.Digits
         }
 
         /// <summary>relu0: activation backward, rows split across threads.</summary>
-        private void Step1ActivationBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Relu0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -362,12 +367,12 @@ namespace Samples.Digits
         private void Backward()
         {
             // logits (dL/dy in _g0)
-            Execute(3, (long)_batch * 1280);
-            Execute(4, (long)_batch * 1280);
+            Execute(Stages.LogitsBackwardInput, (long)_batch * 1280);
+            Execute(Stages.LogitsBackwardWeights, (long)_batch * 1280);
             // relu0 (in place on _g1)
-            Execute(5, (long)_batch * 640);
+            Execute(Stages.Relu0Backward, (long)_batch * 640);
             // hidden (dL/dy in _g1)
-            Execute(6, (long)_batch * 8192);
+            Execute(Stages.HiddenBackwardWeights, (long)_batch * 8192);
         }
 
         /// <summary>hidden (eval), relu0 fused; rows split across threads.</summary>
@@ -400,9 +405,9 @@ namespace Samples.Digits
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // hidden, relu0 fused
-            Execute(7, (long)_batch * 8192);
+            Execute(Stages.HiddenInference, (long)_batch * 8192);
             // logits
-            Execute(8, (long)_batch * 1280);
+            Execute(Stages.LogitsInference, (long)_batch * 1280);
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>
@@ -424,19 +429,33 @@ namespace Samples.Digits
             }
         }
 
+        /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
+        private static class Stages
+        {
+            public const int HiddenForward = 0;
+            public const int Relu0Forward = 1;
+            public const int LogitsForward = 2;
+            public const int LogitsBackwardInput = 3;
+            public const int LogitsBackwardWeights = 4;
+            public const int Relu0Backward = 5;
+            public const int HiddenBackwardWeights = 6;
+            public const int HiddenInference = 7;
+            public const int LogitsInference = 8;
+        }
+
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             switch (stage)
             {
-                case 0: HiddenForward<TIsa>(part, parts); break;
-                case 1: Step1ActivationForward<TIsa>(part, parts); break;
-                case 2: LogitsForward<TIsa>(part, parts); break;
-                case 3: LogitsBackwardInput<TIsa>(part, parts); break;
-                case 4: LogitsBackwardWeights<TIsa>(part, parts); break;
-                case 5: Step1ActivationBackward<TIsa>(part, parts); break;
-                case 6: HiddenBackwardWeights<TIsa>(part, parts); break;
-                case 7: HiddenInference<TIsa>(part, parts); break;
-                case 8: LogitsInference<TIsa>(part, parts); break;
+                case Stages.HiddenForward: HiddenForward<TIsa>(part, parts); break;
+                case Stages.Relu0Forward: Relu0Forward<TIsa>(part, parts); break;
+                case Stages.LogitsForward: LogitsForward<TIsa>(part, parts); break;
+                case Stages.LogitsBackwardInput: LogitsBackwardInput<TIsa>(part, parts); break;
+                case Stages.LogitsBackwardWeights: LogitsBackwardWeights<TIsa>(part, parts); break;
+                case Stages.Relu0Backward: Relu0Backward<TIsa>(part, parts); break;
+                case Stages.HiddenBackwardWeights: HiddenBackwardWeights<TIsa>(part, parts); break;
+                case Stages.HiddenInference: HiddenInference<TIsa>(part, parts); break;
+                case Stages.LogitsInference: LogitsInference<TIsa>(part, parts); break;
                 default: throw new global::System.ArgumentOutOfRangeException(nameof(stage));
             }
         }
@@ -474,13 +493,13 @@ namespace Samples.Digits
                 throw new global::System.ArgumentException($"{argument} has {actual} floats; expected batch × {widthName} = {batch} × {width} = {expected}.", argument);
         }
 
-        private static void CheckCount(int inputFloats, int labelCount, int count)
+        private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
             if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)
-                throw new global::System.ArgumentException($"{labelCount} labels or target rows were given for {count} samples.", "labels");
+                throw new global::System.ArgumentException($"{labelArgument} has {labelCount} rows for {count} samples.", labelArgument);
         }
 
         private static void CheckTensor(global::Kiln.TensorInfo tensor)

@@ -207,7 +207,7 @@ namespace Samples.Svm
         /// <summary>Eval-mode mean loss and accuracy (arg-max, or p ≥ 0.5 for one sigmoid output) over <paramref name="count"/> samples.</summary>
         public global::Kiln.EvaluationResult Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int count)
         {
-            CheckCount(inputs.Length, labels.Length, count);
+            CheckCount(inputs.Length, labels.Length, count, nameof(labels));
             double lossSum = 0;
             int correct = 0;
             for (int start = 0; start < count; start += MaxBatch)
@@ -232,7 +232,12 @@ namespace Samples.Svm
             throw new global::System.NotSupportedException("HingeNoBias uses MulticlassHinge, which needs integer class labels.");
         }
 
-        /// <summary>The output of a layer (by name) from the last forward pass, batch × width; for a dropout layer, its mask (0 or the keep scale).</summary>
+        /// <summary>
+        /// A layer's output from the last training forward, batch × width. Layers fused into one pass share
+        /// its output: BatchNorm, activation and dropout of a chain all return the chain's final output, except
+        /// that a dropout layer returns its mask (0 or the keep scale). Predict and Evaluate reuse these buffers:
+        /// read them right after TrainStep or ComputeGradients.
+        /// </summary>
         public global::System.ReadOnlySpan<float> LayerOutput(string layer)
         {
             switch (layer)
@@ -254,7 +259,7 @@ namespace Samples.Svm
         }
 
         /// <summary>bn0 → leakyrelu0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
-        private void Step1BatchNormForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(24, part, parts, 16);
             if (c0 >= c1) return;
@@ -274,11 +279,11 @@ namespace Samples.Svm
         private void ForwardTraining()
         {
             // dense0
-            Execute(0, (long)_batch * 768);
+            Execute(Stages.Dense0Forward, (long)_batch * 768);
             // bn0 → leakyrelu0
-            Execute(1, (long)_batch * 288);
+            Execute(Stages.Bn0Forward, (long)_batch * 288);
             // dense1
-            Execute(2, (long)_batch * 192);
+            Execute(Stages.Dense1Forward, (long)_batch * 192);
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
@@ -324,7 +329,7 @@ namespace Samples.Svm
         }
 
         /// <summary>bn0 → leakyrelu0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
-        private void Step1BatchNormBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(24, part, parts, 16);
             if (c0 >= c1) return;
@@ -362,12 +367,12 @@ namespace Samples.Svm
         private void Backward()
         {
             // dense1 (dL/dy in _g0)
-            Execute(3, (long)_batch * 192);
-            Execute(4, (long)_batch * 192);
+            Execute(Stages.Dense1BackwardInput, (long)_batch * 192);
+            Execute(Stages.Dense1BackwardWeights, (long)_batch * 192);
             // bn0 → leakyrelu0 (in place on _g1)
-            Execute(5, (long)_batch * 336);
+            Execute(Stages.Bn0Backward, (long)_batch * 336);
             // dense0 (dL/dy in _g1)
-            Execute(6, (long)_batch * 768);
+            Execute(Stages.Dense0BackwardWeights, (long)_batch * 768);
         }
 
         /// <summary>dense0 (eval) with BatchNorm folded in, leakyrelu0 fused; rows split across threads.</summary>
@@ -401,9 +406,9 @@ namespace Samples.Svm
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // dense0 with BatchNorm folded in, leakyrelu0 fused
-            Execute(7, (long)_batch * 768);
+            Execute(Stages.Dense0Inference, (long)_batch * 768);
             // dense1
-            Execute(8, (long)_batch * 192);
+            Execute(Stages.Dense1Inference, (long)_batch * 192);
         }
 
         /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
@@ -433,19 +438,33 @@ namespace Samples.Svm
             }
         }
 
+        /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
+        private static class Stages
+        {
+            public const int Dense0Forward = 0;
+            public const int Bn0Forward = 1;
+            public const int Dense1Forward = 2;
+            public const int Dense1BackwardInput = 3;
+            public const int Dense1BackwardWeights = 4;
+            public const int Bn0Backward = 5;
+            public const int Dense0BackwardWeights = 6;
+            public const int Dense0Inference = 7;
+            public const int Dense1Inference = 8;
+        }
+
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             switch (stage)
             {
-                case 0: Dense0Forward<TIsa>(part, parts); break;
-                case 1: Step1BatchNormForward<TIsa>(part, parts); break;
-                case 2: Dense1Forward<TIsa>(part, parts); break;
-                case 3: Dense1BackwardInput<TIsa>(part, parts); break;
-                case 4: Dense1BackwardWeights<TIsa>(part, parts); break;
-                case 5: Step1BatchNormBackward<TIsa>(part, parts); break;
-                case 6: Dense0BackwardWeights<TIsa>(part, parts); break;
-                case 7: Dense0Inference<TIsa>(part, parts); break;
-                case 8: Dense1Inference<TIsa>(part, parts); break;
+                case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
+                case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
+                case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
+                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
+                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;
+                case Stages.Dense1Inference: Dense1Inference<TIsa>(part, parts); break;
                 default: throw new global::System.ArgumentOutOfRangeException(nameof(stage));
             }
         }
@@ -483,13 +502,13 @@ namespace Samples.Svm
                 throw new global::System.ArgumentException($"{argument} has {actual} floats; expected batch × {widthName} = {batch} × {width} = {expected}.", argument);
         }
 
-        private static void CheckCount(int inputFloats, int labelCount, int count)
+        private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
             if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)
-                throw new global::System.ArgumentException($"{labelCount} labels or target rows were given for {count} samples.", "labels");
+                throw new global::System.ArgumentException($"{labelArgument} has {labelCount} rows for {count} samples.", labelArgument);
         }
 
         private static void CheckTensor(global::Kiln.TensorInfo tensor)

@@ -192,7 +192,7 @@ namespace Samples.Nested
             /// <summary>Eval-mode mean loss and accuracy (arg-max, or p ≥ 0.5 for one sigmoid output) over <paramref name="count"/> samples.</summary>
             public global::Kiln.EvaluationResult Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int count)
             {
-                CheckCount(inputs.Length, labels.Length, count);
+                CheckCount(inputs.Length, labels.Length, count, nameof(labels));
                 double lossSum = 0;
                 int correct = 0;
                 for (int start = 0; start < count; start += MaxBatch)
@@ -214,7 +214,7 @@ namespace Samples.Nested
             /// <summary>Eval-mode mean loss over <paramref name="count"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
             public global::Kiln.EvaluationResult EvaluateTargets(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int count)
             {
-                CheckCount(inputs.Length, targets.Length / OutputSize, count);
+                CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));
                 CheckLength(targets.Length, count * OutputSize, nameof(targets), count, "OutputSize", OutputSize);
                 double lossSum = 0;
                 for (int start = 0; start < count; start += MaxBatch)
@@ -228,7 +228,12 @@ namespace Samples.Nested
                 return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
             }
 
-            /// <summary>The output of a layer (by name) from the last forward pass, batch × width; for a dropout layer, its mask (0 or the keep scale).</summary>
+            /// <summary>
+            /// A layer's output from the last training forward, batch × width. Layers fused into one pass share
+            /// its output: BatchNorm, activation and dropout of a chain all return the chain's final output, except
+            /// that a dropout layer returns its mask (0 or the keep scale). Predict and Evaluate reuse these buffers:
+            /// read them right after TrainStep or ComputeGradients.
+            /// </summary>
             public global::System.ReadOnlySpan<float> LayerOutput(string layer)
             {
                 switch (layer)
@@ -249,7 +254,7 @@ namespace Samples.Nested
             }
 
             /// <summary>swish0: element-wise, rows split across threads.</summary>
-            private void Step1ActivationForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+            private void Swish0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
                 if (r0 >= r1) return;
@@ -268,11 +273,11 @@ namespace Samples.Nested
             private void ForwardTraining()
             {
                 // dense0
-                Execute(0, (long)_batch * 60);
+                Execute(Stages.Dense0Forward, (long)_batch * 60);
                 // swish0
-                Execute(1, (long)_batch * 50);
+                Execute(Stages.Swish0Forward, (long)_batch * 50);
                 // dense1
-                Execute(2, (long)_batch * 20);
+                Execute(Stages.Dense1Forward, (long)_batch * 20);
             }
 
             /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
@@ -322,7 +327,7 @@ namespace Samples.Nested
             }
 
             /// <summary>swish0: activation backward, rows split across threads.</summary>
-            private void Step1ActivationBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+            private void Swish0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
                 if (r0 >= r1) return;
@@ -358,12 +363,12 @@ namespace Samples.Nested
             private void Backward()
             {
                 // dense1 (dL/dy in _g0)
-                Execute(3, (long)_batch * 20);
-                Execute(4, (long)_batch * 20);
+                Execute(Stages.Dense1BackwardInput, (long)_batch * 20);
+                Execute(Stages.Dense1BackwardWeights, (long)_batch * 20);
                 // swish0 (in place on _g1)
-                Execute(5, (long)_batch * 50);
+                Execute(Stages.Swish0Backward, (long)_batch * 50);
                 // dense0 (dL/dy in _g1)
-                Execute(6, (long)_batch * 60);
+                Execute(Stages.Dense0BackwardWeights, (long)_batch * 60);
             }
 
             /// <summary>dense0 (eval), swish0 fused; rows split across threads.</summary>
@@ -396,9 +401,9 @@ namespace Samples.Nested
             private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
             {
                 // dense0, swish0 fused
-                Execute(7, (long)_batch * 60);
+                Execute(Stages.Dense0Inference, (long)_batch * 60);
                 // dense1
-                Execute(8, (long)_batch * 20);
+                Execute(Stages.Dense1Inference, (long)_batch * 20);
             }
 
             /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>
@@ -420,19 +425,33 @@ namespace Samples.Nested
                 }
             }
 
+            /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
+            private static class Stages
+            {
+                public const int Dense0Forward = 0;
+                public const int Swish0Forward = 1;
+                public const int Dense1Forward = 2;
+                public const int Dense1BackwardInput = 3;
+                public const int Dense1BackwardWeights = 4;
+                public const int Swish0Backward = 5;
+                public const int Dense0BackwardWeights = 6;
+                public const int Dense0Inference = 7;
+                public const int Dense1Inference = 8;
+            }
+
             private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
             {
                 switch (stage)
                 {
-                    case 0: Dense0Forward<TIsa>(part, parts); break;
-                    case 1: Step1ActivationForward<TIsa>(part, parts); break;
-                    case 2: Dense1Forward<TIsa>(part, parts); break;
-                    case 3: Dense1BackwardInput<TIsa>(part, parts); break;
-                    case 4: Dense1BackwardWeights<TIsa>(part, parts); break;
-                    case 5: Step1ActivationBackward<TIsa>(part, parts); break;
-                    case 6: Dense0BackwardWeights<TIsa>(part, parts); break;
-                    case 7: Dense0Inference<TIsa>(part, parts); break;
-                    case 8: Dense1Inference<TIsa>(part, parts); break;
+                    case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
+                    case Stages.Swish0Forward: Swish0Forward<TIsa>(part, parts); break;
+                    case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
+                    case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
+                    case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                    case Stages.Swish0Backward: Swish0Backward<TIsa>(part, parts); break;
+                    case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
+                    case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;
+                    case Stages.Dense1Inference: Dense1Inference<TIsa>(part, parts); break;
                     default: throw new global::System.ArgumentOutOfRangeException(nameof(stage));
                 }
             }
@@ -470,13 +489,13 @@ namespace Samples.Nested
                     throw new global::System.ArgumentException($"{argument} has {actual} floats; expected batch × {widthName} = {batch} × {width} = {expected}.", argument);
             }
 
-            private static void CheckCount(int inputFloats, int labelCount, int count)
+            private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
             {
                 if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
                 if (inputFloats < (long)count * InputSize)
                     throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
                 if (labelCount < count)
-                    throw new global::System.ArgumentException($"{labelCount} labels or target rows were given for {count} samples.", "labels");
+                    throw new global::System.ArgumentException($"{labelArgument} has {labelCount} rows for {count} samples.", labelArgument);
             }
 
             private static void CheckTensor(global::Kiln.TensorInfo tensor)

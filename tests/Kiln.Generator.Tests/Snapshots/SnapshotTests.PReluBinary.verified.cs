@@ -278,7 +278,7 @@ namespace Samples.Odd
         /// <summary>Eval-mode mean loss and accuracy (arg-max, or p ≥ 0.5 for one sigmoid output) over <paramref name="count"/> samples.</summary>
         public global::Kiln.EvaluationResult Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int count)
         {
-            CheckCount(inputs.Length, labels.Length, count);
+            CheckCount(inputs.Length, labels.Length, count, nameof(labels));
             double lossSum = 0;
             int correct = 0;
             for (int start = 0; start < count; start += MaxBatch)
@@ -300,7 +300,7 @@ namespace Samples.Odd
         /// <summary>Eval-mode mean loss over <paramref name="count"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
         public global::Kiln.EvaluationResult EvaluateTargets(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int count)
         {
-            CheckCount(inputs.Length, targets.Length / OutputSize, count);
+            CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));
             CheckLength(targets.Length, count * OutputSize, nameof(targets), count, "OutputSize", OutputSize);
             double lossSum = 0;
             for (int start = 0; start < count; start += MaxBatch)
@@ -314,7 +314,12 @@ namespace Samples.Odd
             return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
         }
 
-        /// <summary>The output of a layer (by name) from the last forward pass, batch × width; for a dropout layer, its mask (0 or the keep scale).</summary>
+        /// <summary>
+        /// A layer's output from the last training forward, batch × width. Layers fused into one pass share
+        /// its output: BatchNorm, activation and dropout of a chain all return the chain's final output, except
+        /// that a dropout layer returns its mask (0 or the keep scale). Predict and Evaluate reuse these buffers:
+        /// read them right after TrainStep or ComputeGradients.
+        /// </summary>
         public global::System.ReadOnlySpan<float> LayerOutput(string layer)
         {
             switch (layer)
@@ -334,7 +339,7 @@ namespace Samples.Odd
         }
 
         /// <summary>bn0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
-        private void Step0BatchNormForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(20, part, parts, 16);
             if (c0 >= c1) return;
@@ -351,7 +356,7 @@ namespace Samples.Odd
         }
 
         /// <summary>prelu0 → dropout0: element-wise, rows split across threads.</summary>
-        private void Step2ActivationForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Prelu0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -367,7 +372,7 @@ namespace Samples.Odd
         }
 
         /// <summary>bn1 → prelu1: batch statistics and normalisation, columns split across threads.</summary>
-        private void Step4BatchNormForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
             if (c0 >= c1) return;
@@ -376,7 +381,7 @@ namespace Samples.Odd
         }
 
         /// <summary>bn1 → prelu1: element-wise, rows split across threads.</summary>
-        private void Step4ActivationForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Prelu1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -392,7 +397,7 @@ namespace Samples.Odd
         }
 
         /// <summary>tanh0: element-wise, rows split across threads.</summary>
-        private void Step6ActivationForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Tanh0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -411,23 +416,23 @@ namespace Samples.Odd
         private void ForwardTraining()
         {
             // bn0
-            Execute(0, (long)_batch * 240);
+            Execute(Stages.Bn0Forward, (long)_batch * 240);
             // dense0
-            Execute(1, (long)_batch * 640);
+            Execute(Stages.Dense0Forward, (long)_batch * 640);
             // prelu0 → dropout0
             global::Kiln.Kernels.Dropout.FillMask(_mask2.Slice(0, _batch * 16), 0.5f, 1f, ref _noise);
-            Execute(2, (long)_batch * 160);
+            Execute(Stages.Prelu0Forward, (long)_batch * 160);
             // dense1
-            Execute(3, (long)_batch * 256);
+            Execute(Stages.Dense1Forward, (long)_batch * 256);
             // bn1 → prelu1
-            Execute(4, (long)_batch * 96);
-            Execute(5, (long)_batch * 80);
+            Execute(Stages.Bn1Forward, (long)_batch * 96);
+            Execute(Stages.Prelu1Forward, (long)_batch * 80);
             // dense2
-            Execute(6, (long)_batch * 128);
+            Execute(Stages.Dense2Forward, (long)_batch * 128);
             // tanh0
-            Execute(7, (long)_batch * 80);
+            Execute(Stages.Tanh0Forward, (long)_batch * 80);
             // dense3
-            Execute(8, (long)_batch * 16);
+            Execute(Stages.Dense3Forward, (long)_batch * 16);
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
@@ -477,7 +482,7 @@ namespace Samples.Odd
         }
 
         /// <summary>tanh0: activation backward, rows split across threads.</summary>
-        private void Step6ActivationBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Tanh0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -514,7 +519,7 @@ namespace Samples.Odd
         }
 
         /// <summary>prelu1: PReLU backward and α update (whole batch on one thread: dα sums over rows).</summary>
-        private void Step4ActivationBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Prelu1Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (part != 0) return;
             global::Kiln.Kernels.PRelu.Backward<TIsa>(_u4.Slice(0, _batch * 8), Prelu1Alpha, _g0.Slice(0, _batch * 8), default, _g0.Slice(0, _batch * 8), Prelu1AlphaGradient, _batch, 8);
@@ -522,7 +527,7 @@ namespace Samples.Odd
         }
 
         /// <summary>bn1 → prelu1: BatchNorm backward with the γ/β update, columns split across threads.</summary>
-        private void Step4BatchNormBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
             if (c0 >= c1) return;
@@ -569,7 +574,7 @@ namespace Samples.Odd
         }
 
         /// <summary>prelu0: PReLU backward and α update (whole batch on one thread: dα sums over rows).</summary>
-        private void Step2ActivationBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Prelu0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (part != 0) return;
             global::Kiln.Kernels.PRelu.Backward<TIsa>(_y1.Slice(0, _batch * 16), Prelu0Alpha, _g1.Slice(0, _batch * 16), _mask2.Slice(0, _batch * 16), _g1.Slice(0, _batch * 16), Prelu0AlphaGradient, _batch, 16);
@@ -610,7 +615,7 @@ namespace Samples.Odd
         }
 
         /// <summary>bn0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
-        private void Step0BatchNormBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(20, part, parts, 16);
             if (c0 >= c1) return;
@@ -627,26 +632,26 @@ namespace Samples.Odd
         private void Backward()
         {
             // dense3 (dL/dy in _g0)
-            Execute(9, (long)_batch * 16);
-            Execute(10, (long)_batch * 16);
+            Execute(Stages.Dense3BackwardInput, (long)_batch * 16);
+            Execute(Stages.Dense3BackwardWeights, (long)_batch * 16);
             // tanh0 (in place on _g1)
-            Execute(11, (long)_batch * 80);
+            Execute(Stages.Tanh0Backward, (long)_batch * 80);
             // dense2 (dL/dy in _g1)
-            Execute(12, (long)_batch * 128);
-            Execute(13, (long)_batch * 128);
+            Execute(Stages.Dense2BackwardInput, (long)_batch * 128);
+            Execute(Stages.Dense2BackwardWeights, (long)_batch * 128);
             // bn1 → prelu1 (in place on _g0)
-            Execute(14, 0);
-            Execute(15, (long)_batch * 112);
+            Execute(Stages.Prelu1Backward, 0);
+            Execute(Stages.Bn1Backward, (long)_batch * 112);
             // dense1 (dL/dy in _g0)
-            Execute(16, (long)_batch * 256);
-            Execute(17, (long)_batch * 256);
+            Execute(Stages.Dense1BackwardInput, (long)_batch * 256);
+            Execute(Stages.Dense1BackwardWeights, (long)_batch * 256);
             // prelu0 → dropout0 (in place on _g1)
-            Execute(18, 0);
+            Execute(Stages.Prelu0Backward, 0);
             // dense0 (dL/dy in _g1)
-            Execute(19, (long)_batch * 640);
-            Execute(20, (long)_batch * 640);
+            Execute(Stages.Dense0BackwardInput, (long)_batch * 640);
+            Execute(Stages.Dense0BackwardWeights, (long)_batch * 640);
             // bn0 (in place on _g0)
-            Execute(21, (long)_batch * 280);
+            Execute(Stages.Bn0Backward, (long)_batch * 280);
         }
 
         /// <summary>dense0 (eval); rows split across threads.</summary>
@@ -698,17 +703,17 @@ namespace Samples.Odd
             // bn0 (eval)
             global::Kiln.Kernels.BatchNorm.ForwardEval<TIsa, global::Kiln.Kernels.Identity>(_x.Slice(0, _batch * 20), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, _y0.Slice(0, _batch * 20), _batch, 20, 1E-05f, 1f, new global::Kiln.Kernels.Identity());
             // dense0
-            Execute(22, (long)_batch * 640);
+            Execute(Stages.Dense0Inference, (long)_batch * 640);
             // prelu0 → dropout0 (eval)
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_y1.Slice(0, _batch * 16), Prelu0Alpha, default, _y2.Slice(0, _batch * 16), _batch, 16);
             global::Kiln.Kernels.Elementwise.Scale<TIsa>(_y2.Slice(0, _batch * 16), 0.5f, _y2.Slice(0, _batch * 16)); // vanilla dropout: × keep probability at test
             // dense1 with BatchNorm folded in
-            Execute(23, (long)_batch * 256);
+            Execute(Stages.Dense1Inference, (long)_batch * 256);
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_u4.Slice(0, _batch * 8), Prelu1Alpha, default, _y4.Slice(0, _batch * 8), _batch, 8);
             // dense2, tanh0 fused
-            Execute(24, (long)_batch * 128);
+            Execute(Stages.Dense2Inference, (long)_batch * 128);
             // dense3
-            Execute(25, (long)_batch * 16);
+            Execute(Stages.Dense3Inference, (long)_batch * 16);
         }
 
         /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
@@ -738,36 +743,67 @@ namespace Samples.Odd
             }
         }
 
+        /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
+        private static class Stages
+        {
+            public const int Bn0Forward = 0;
+            public const int Dense0Forward = 1;
+            public const int Prelu0Forward = 2;
+            public const int Dense1Forward = 3;
+            public const int Bn1Forward = 4;
+            public const int Prelu1Forward = 5;
+            public const int Dense2Forward = 6;
+            public const int Tanh0Forward = 7;
+            public const int Dense3Forward = 8;
+            public const int Dense3BackwardInput = 9;
+            public const int Dense3BackwardWeights = 10;
+            public const int Tanh0Backward = 11;
+            public const int Dense2BackwardInput = 12;
+            public const int Dense2BackwardWeights = 13;
+            public const int Prelu1Backward = 14;
+            public const int Bn1Backward = 15;
+            public const int Dense1BackwardInput = 16;
+            public const int Dense1BackwardWeights = 17;
+            public const int Prelu0Backward = 18;
+            public const int Dense0BackwardInput = 19;
+            public const int Dense0BackwardWeights = 20;
+            public const int Bn0Backward = 21;
+            public const int Dense0Inference = 22;
+            public const int Dense1Inference = 23;
+            public const int Dense2Inference = 24;
+            public const int Dense3Inference = 25;
+        }
+
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             switch (stage)
             {
-                case 0: Step0BatchNormForward<TIsa>(part, parts); break;
-                case 1: Dense0Forward<TIsa>(part, parts); break;
-                case 2: Step2ActivationForward<TIsa>(part, parts); break;
-                case 3: Dense1Forward<TIsa>(part, parts); break;
-                case 4: Step4BatchNormForward<TIsa>(part, parts); break;
-                case 5: Step4ActivationForward<TIsa>(part, parts); break;
-                case 6: Dense2Forward<TIsa>(part, parts); break;
-                case 7: Step6ActivationForward<TIsa>(part, parts); break;
-                case 8: Dense3Forward<TIsa>(part, parts); break;
-                case 9: Dense3BackwardInput<TIsa>(part, parts); break;
-                case 10: Dense3BackwardWeights<TIsa>(part, parts); break;
-                case 11: Step6ActivationBackward<TIsa>(part, parts); break;
-                case 12: Dense2BackwardInput<TIsa>(part, parts); break;
-                case 13: Dense2BackwardWeights<TIsa>(part, parts); break;
-                case 14: Step4ActivationBackward<TIsa>(part, parts); break;
-                case 15: Step4BatchNormBackward<TIsa>(part, parts); break;
-                case 16: Dense1BackwardInput<TIsa>(part, parts); break;
-                case 17: Dense1BackwardWeights<TIsa>(part, parts); break;
-                case 18: Step2ActivationBackward<TIsa>(part, parts); break;
-                case 19: Dense0BackwardInput<TIsa>(part, parts); break;
-                case 20: Dense0BackwardWeights<TIsa>(part, parts); break;
-                case 21: Step0BatchNormBackward<TIsa>(part, parts); break;
-                case 22: Dense0Inference<TIsa>(part, parts); break;
-                case 23: Dense1Inference<TIsa>(part, parts); break;
-                case 24: Dense2Inference<TIsa>(part, parts); break;
-                case 25: Dense3Inference<TIsa>(part, parts); break;
+                case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
+                case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
+                case Stages.Prelu0Forward: Prelu0Forward<TIsa>(part, parts); break;
+                case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
+                case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
+                case Stages.Prelu1Forward: Prelu1Forward<TIsa>(part, parts); break;
+                case Stages.Dense2Forward: Dense2Forward<TIsa>(part, parts); break;
+                case Stages.Tanh0Forward: Tanh0Forward<TIsa>(part, parts); break;
+                case Stages.Dense3Forward: Dense3Forward<TIsa>(part, parts); break;
+                case Stages.Dense3BackwardInput: Dense3BackwardInput<TIsa>(part, parts); break;
+                case Stages.Dense3BackwardWeights: Dense3BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Tanh0Backward: Tanh0Backward<TIsa>(part, parts); break;
+                case Stages.Dense2BackwardInput: Dense2BackwardInput<TIsa>(part, parts); break;
+                case Stages.Dense2BackwardWeights: Dense2BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Prelu1Backward: Prelu1Backward<TIsa>(part, parts); break;
+                case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
+                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
+                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Prelu0Backward: Prelu0Backward<TIsa>(part, parts); break;
+                case Stages.Dense0BackwardInput: Dense0BackwardInput<TIsa>(part, parts); break;
+                case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;
+                case Stages.Dense1Inference: Dense1Inference<TIsa>(part, parts); break;
+                case Stages.Dense2Inference: Dense2Inference<TIsa>(part, parts); break;
+                case Stages.Dense3Inference: Dense3Inference<TIsa>(part, parts); break;
                 default: throw new global::System.ArgumentOutOfRangeException(nameof(stage));
             }
         }
@@ -805,13 +841,13 @@ namespace Samples.Odd
                 throw new global::System.ArgumentException($"{argument} has {actual} floats; expected batch × {widthName} = {batch} × {width} = {expected}.", argument);
         }
 
-        private static void CheckCount(int inputFloats, int labelCount, int count)
+        private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
             if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)
-                throw new global::System.ArgumentException($"{labelCount} labels or target rows were given for {count} samples.", "labels");
+                throw new global::System.ArgumentException($"{labelArgument} has {labelCount} rows for {count} samples.", labelArgument);
         }
 
         private static void CheckTensor(global::Kiln.TensorInfo tensor)

@@ -199,7 +199,7 @@ namespace Samples.Regression
         /// <summary>Eval-mode mean loss over <paramref name="count"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
         public global::Kiln.EvaluationResult EvaluateTargets(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int count)
         {
-            CheckCount(inputs.Length, targets.Length / OutputSize, count);
+            CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));
             CheckLength(targets.Length, count * OutputSize, nameof(targets), count, "OutputSize", OutputSize);
             double lossSum = 0;
             for (int start = 0; start < count; start += MaxBatch)
@@ -213,7 +213,12 @@ namespace Samples.Regression
             return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
         }
 
-        /// <summary>The output of a layer (by name) from the last forward pass, batch × width; for a dropout layer, its mask (0 or the keep scale).</summary>
+        /// <summary>
+        /// A layer's output from the last training forward, batch × width. Layers fused into one pass share
+        /// its output: BatchNorm, activation and dropout of a chain all return the chain's final output, except
+        /// that a dropout layer returns its mask (0 or the keep scale). Predict and Evaluate reuse these buffers:
+        /// read them right after TrainStep or ComputeGradients.
+        /// </summary>
         public global::System.ReadOnlySpan<float> LayerOutput(string layer)
         {
             switch (layer)
@@ -236,7 +241,7 @@ namespace Samples.Regression
         }
 
         /// <summary>selu0: element-wise, rows split across threads.</summary>
-        private void Step1ActivationForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Selu0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -252,7 +257,7 @@ namespace Samples.Regression
         }
 
         /// <summary>selu1: element-wise, rows split across threads.</summary>
-        private void Step3ActivationForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Selu1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -271,15 +276,15 @@ namespace Samples.Regression
         private void ForwardTraining()
         {
             // dense0
-            Execute(0, (long)_batch * 768);
+            Execute(Stages.Dense0Forward, (long)_batch * 768);
             // selu0
-            Execute(1, (long)_batch * 320);
+            Execute(Stages.Selu0Forward, (long)_batch * 320);
             // dense1
-            Execute(2, (long)_batch * 2048);
+            Execute(Stages.Dense1Forward, (long)_batch * 2048);
             // selu1
-            Execute(3, (long)_batch * 320);
+            Execute(Stages.Selu1Forward, (long)_batch * 320);
             // dense2
-            Execute(4, (long)_batch * 192);
+            Execute(Stages.Dense2Forward, (long)_batch * 192);
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
@@ -329,7 +334,7 @@ namespace Samples.Regression
         }
 
         /// <summary>selu1: activation backward, rows split across threads.</summary>
-        private void Step3ActivationBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Selu1Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -370,7 +375,7 @@ namespace Samples.Regression
         }
 
         /// <summary>selu0: activation backward, rows split across threads.</summary>
-        private void Step1ActivationBackward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        private void Selu0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
@@ -406,17 +411,17 @@ namespace Samples.Regression
         private void Backward()
         {
             // dense2 (dL/dy in _g0)
-            Execute(5, (long)_batch * 192);
-            Execute(6, (long)_batch * 192);
+            Execute(Stages.Dense2BackwardInput, (long)_batch * 192);
+            Execute(Stages.Dense2BackwardWeights, (long)_batch * 192);
             // selu1 (in place on _g1)
-            Execute(7, (long)_batch * 320);
+            Execute(Stages.Selu1Backward, (long)_batch * 320);
             // dense1 (dL/dy in _g1)
-            Execute(8, (long)_batch * 2048);
-            Execute(9, (long)_batch * 2048);
+            Execute(Stages.Dense1BackwardInput, (long)_batch * 2048);
+            Execute(Stages.Dense1BackwardWeights, (long)_batch * 2048);
             // selu0 (in place on _g0)
-            Execute(10, (long)_batch * 320);
+            Execute(Stages.Selu0Backward, (long)_batch * 320);
             // dense0 (dL/dy in _g0)
-            Execute(11, (long)_batch * 768);
+            Execute(Stages.Dense0BackwardWeights, (long)_batch * 768);
         }
 
         /// <summary>dense0 (eval), selu0 fused; rows split across threads.</summary>
@@ -457,11 +462,11 @@ namespace Samples.Regression
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // dense0, selu0 fused
-            Execute(12, (long)_batch * 768);
+            Execute(Stages.Dense0Inference, (long)_batch * 768);
             // dense1, selu1 fused
-            Execute(13, (long)_batch * 2048);
+            Execute(Stages.Dense1Inference, (long)_batch * 2048);
             // dense2
-            Execute(14, (long)_batch * 192);
+            Execute(Stages.Dense2Inference, (long)_batch * 192);
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>
@@ -483,25 +488,45 @@ namespace Samples.Regression
             }
         }
 
+        /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
+        private static class Stages
+        {
+            public const int Dense0Forward = 0;
+            public const int Selu0Forward = 1;
+            public const int Dense1Forward = 2;
+            public const int Selu1Forward = 3;
+            public const int Dense2Forward = 4;
+            public const int Dense2BackwardInput = 5;
+            public const int Dense2BackwardWeights = 6;
+            public const int Selu1Backward = 7;
+            public const int Dense1BackwardInput = 8;
+            public const int Dense1BackwardWeights = 9;
+            public const int Selu0Backward = 10;
+            public const int Dense0BackwardWeights = 11;
+            public const int Dense0Inference = 12;
+            public const int Dense1Inference = 13;
+            public const int Dense2Inference = 14;
+        }
+
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             switch (stage)
             {
-                case 0: Dense0Forward<TIsa>(part, parts); break;
-                case 1: Step1ActivationForward<TIsa>(part, parts); break;
-                case 2: Dense1Forward<TIsa>(part, parts); break;
-                case 3: Step3ActivationForward<TIsa>(part, parts); break;
-                case 4: Dense2Forward<TIsa>(part, parts); break;
-                case 5: Dense2BackwardInput<TIsa>(part, parts); break;
-                case 6: Dense2BackwardWeights<TIsa>(part, parts); break;
-                case 7: Step3ActivationBackward<TIsa>(part, parts); break;
-                case 8: Dense1BackwardInput<TIsa>(part, parts); break;
-                case 9: Dense1BackwardWeights<TIsa>(part, parts); break;
-                case 10: Step1ActivationBackward<TIsa>(part, parts); break;
-                case 11: Dense0BackwardWeights<TIsa>(part, parts); break;
-                case 12: Dense0Inference<TIsa>(part, parts); break;
-                case 13: Dense1Inference<TIsa>(part, parts); break;
-                case 14: Dense2Inference<TIsa>(part, parts); break;
+                case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
+                case Stages.Selu0Forward: Selu0Forward<TIsa>(part, parts); break;
+                case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
+                case Stages.Selu1Forward: Selu1Forward<TIsa>(part, parts); break;
+                case Stages.Dense2Forward: Dense2Forward<TIsa>(part, parts); break;
+                case Stages.Dense2BackwardInput: Dense2BackwardInput<TIsa>(part, parts); break;
+                case Stages.Dense2BackwardWeights: Dense2BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Selu1Backward: Selu1Backward<TIsa>(part, parts); break;
+                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
+                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Selu0Backward: Selu0Backward<TIsa>(part, parts); break;
+                case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;
+                case Stages.Dense1Inference: Dense1Inference<TIsa>(part, parts); break;
+                case Stages.Dense2Inference: Dense2Inference<TIsa>(part, parts); break;
                 default: throw new global::System.ArgumentOutOfRangeException(nameof(stage));
             }
         }
@@ -539,13 +564,13 @@ namespace Samples.Regression
                 throw new global::System.ArgumentException($"{argument} has {actual} floats; expected batch × {widthName} = {batch} × {width} = {expected}.", argument);
         }
 
-        private static void CheckCount(int inputFloats, int labelCount, int count)
+        private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
             if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)
-                throw new global::System.ArgumentException($"{labelCount} labels or target rows were given for {count} samples.", "labels");
+                throw new global::System.ArgumentException($"{labelArgument} has {labelCount} rows for {count} samples.", labelArgument);
         }
 
         private static void CheckTensor(global::Kiln.TensorInfo tensor)
