@@ -197,7 +197,7 @@ internal sealed partial class ModelEmitter
                         OpenStage(name, $"{c.Activation!.Name}: PReLU backward and α update (whole batch on one thread: dα sums over rows).");
                         _w.Line("if (part != 0) return;");
                         _w.Line($"{K}PRelu.Backward<TIsa>({All(u, width)}, {c.PReluAlpha!.Identifier}, {All(current, width)}, {mask}, {All(current, width)}, {c.PReluAlpha.Identifier}Gradient, _batch, {width});");
-                        _w.Line($"if (_applyUpdate) _optimizerStep.Apply<TIsa>({c.PReluAlpha.Identifier}, {c.PReluAlpha.Identifier}Gradient, {States(c.PReluAlpha)});");
+                        _w.Line($"if (_applyUpdate) {StepFor(c.PReluAlpha)}.Apply<TIsa>({c.PReluAlpha.Identifier}, {c.PReluAlpha.Identifier}Gradient, {States(c.PReluAlpha)});");
                         _w.Close();
                         _w.Line();
                         body.Add($"Execute(Stages.{name}, 0);");
@@ -225,8 +225,8 @@ internal sealed partial class ModelEmitter
                     _w.Line($"{K}BatchNorm.Backward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {All(current, width)}, {(fused ? mask : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
                     _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, width)}, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient, _batch, {width}, c0, c1, {ActivationStruct(c)});");
                     _w.Open("if (_applyUpdate)");
-                    _w.Line($"_optimizerStep.Apply<TIsa>({Cols(c.Gamma.Identifier)}, {Cols(c.Gamma.Identifier + "Gradient")}, {ColStates(c.Gamma)});");
-                    _w.Line($"_optimizerStep.Apply<TIsa>({Cols(c.Beta.Identifier)}, {Cols(c.Beta.Identifier + "Gradient")}, {ColStates(c.Beta)});");
+                    _w.Line($"{StepFor(c.Gamma)}.Apply<TIsa>({Cols(c.Gamma.Identifier)}, {Cols(c.Gamma.Identifier + "Gradient")}, {ColStates(c.Gamma)});");
+                    _w.Line($"{StepFor(c.Beta)}.Apply<TIsa>({Cols(c.Beta.Identifier)}, {Cols(c.Beta.Identifier + "Gradient")}, {ColStates(c.Beta)});");
                     _w.Close();
                     _w.Close();
                     _w.Line();
@@ -256,7 +256,7 @@ internal sealed partial class ModelEmitter
                     _w.Line($"{ROSpan} dy = {All(current, d.OutWidth)};");
                     _w.Open("if (k0 < k1)");
                     _w.Open("if (_applyUpdate)");
-                    _w.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {States(d.Weight)}, {d.OutWidth}, _optimizerStep);");
+                    _w.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {States(d.Weight)}, {d.OutWidth}, {StepFor(d.Weight)});");
                     _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, _batch, {d.InWidth}, {d.OutWidth}, k0, k1, ref sink);");
                     _w.Close();
                     _w.Open("else");
@@ -269,7 +269,7 @@ internal sealed partial class ModelEmitter
                         _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
                         _w.Line("if (c0 >= c1) return;");
                         _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, _batch, {d.OutWidth}, c0, c1);");
-                        _w.Line($"if (_applyUpdate) _optimizerStep.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {ColStates(d.Bias)});");
+                        _w.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {ColStates(d.Bias)});");
                     }
                     _w.Close();
                     _w.Line();
@@ -284,6 +284,9 @@ internal sealed partial class ModelEmitter
         _w.Close();
         _w.Line();
     }
+
+    /// <summary>The step for one tensor: its learning-rate scale and penalties applied to this step's constants.</summary>
+    private static string StepFor(TensorPlan t) => $"StepFor({t.TrainableIndex})";
 
     private static string Cols(string identifier) => $"{identifier}.Slice(c0, c1 - c0)";
 

@@ -123,6 +123,9 @@ internal sealed partial class ModelEmitter
         _w.Line("private global::Kiln.KilnRandom _noise;");
         _w.Line("private global::Kiln.IsaPath _isa;");
         _w.Line("private float _learningRate;");
+        _w.Line("private float _gradientNorm = float.NaN;");
+        _w.Line("// Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).");
+        _w.Line($"private readonly float[] _learningRateScales = {{ {string.Join(", ", _plan.Trainable.Select(t => Float(t.LearningRateScale)))} }};");
         _w.Line("private long _step;");
         if (_plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null))
             _w.Line("private bool _foldedStale = true;");
@@ -335,21 +338,7 @@ internal sealed partial class ModelEmitter
         _w.Close();
         _w.Line();
 
-        _w.Open("private float TrainCore(bool useLabels, bool update)");
-        _w.Line("_applyUpdate = update;");
-        _w.Line("_updateRunningStatistics = update;");
-        _w.Open("if (update)");
-        _w.Line("_step++;");
-        OptimizerSpec opt = _spec.Optimizer!;
-        _w.Line($"_optimizerStep = new {K}OptimizerStep({K}OptimizerKind.{opt.Kind}, _learningRate, {Float(opt.Beta1)}, {Float(opt.Beta2)}, {Float(opt.Epsilon)}, _step);");
-        MarkFoldedStale();
-        _w.Close();
-        _w.Line("ForwardTraining();");
-        _w.Line("float loss = ComputeLoss(useLabels, withGradient: true);");
-        _w.Line("Backward();");
-        _w.Line("return loss;");
-        _w.Close();
-        _w.Line();
+        EmitTrainCore();
 
         // Inference.
         _w.Line($"/// <summary>Eval-mode forward: running statistics, no dropout{(_plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null) ? ", BatchNorm folded into the weights" : "")}. Writes {OutputDescription()}.</summary>");
@@ -437,6 +426,190 @@ internal sealed partial class ModelEmitter
         }
         _w.Line("default: throw new global::System.ArgumentException($\"{ModelName} has no layer named '{layer}'.\", nameof(layer));");
         _w.Close();
+        _w.Close();
+        _w.Line();
+    }
+
+    private void EmitTrainCore()
+    {
+        OptimizerSpec opt = _spec.Optimizer!;
+        _w.Open("private float TrainCore(bool useLabels, bool update)");
+        if (_plan.IsLbfgs)
+        {
+            _w.Line("if (update)");
+            _w.Line($"    throw new global::System.NotSupportedException(\"{_spec.ClassName} is declared with Lbfgs, a full-batch method: train it with Kiln.Training.Lbfgs.Minimize(model, data), not TrainStep.\");");
+        }
+        if (_plan.SeparateUpdatePass)
+        {
+            _w.Line("// Clipping by global norm needs every gradient first: the backward pass only computes them,");
+            _w.Line("// and one update pass afterwards applies clipping scale, penalty, optimiser state and new weight.");
+            _w.Line("_applyUpdate = false;");
+        }
+        else _w.Line("_applyUpdate = update;");
+        _w.Line("_updateRunningStatistics = update;");
+        if (!_plan.IsLbfgs)
+        {
+            _w.Open("if (update)");
+            _w.Line("_step++;");
+            string clip = _spec.ClipValue > 0 ? $".WithGradientTransform(1f, {Float(_spec.ClipValue)})" : "";
+            _w.Line($"_optimizerStep = new {K}OptimizerStep({K}OptimizerKind.{_plan.KernelOptimizer}, _learningRate, {Float(opt.Beta1)}, {Float(opt.Beta2)}, {Float(opt.Epsilon)}, _step){clip};");
+            MarkFoldedStale();
+            _w.Close();
+        }
+        _w.Line("ForwardTraining();");
+        _w.Line("float loss = ComputeLoss(useLabels, withGradient: true);");
+        if (_plan.HasLossPenalty) _w.Line("loss += PenaltyLoss(); // λ·R(W) at the weights the gradient is taken at");
+        _w.Line("Backward();");
+        if (_plan.SeparateUpdatePass)
+        {
+            _w.Line("_gradientNorm = (float)global::System.Math.Sqrt(global::Kiln.Kernels.Reductions.SumOfSquares(_gradients.Span));");
+            _w.Open("if (update)");
+            _w.Line($"float scale = _gradientNorm > {Float(_spec.ClipNorm)} ? {Float(_spec.ClipNorm)} / _gradientNorm : 1f;");
+            _w.Line($"_optimizerStep = _optimizerStep.WithGradientTransform(scale, {Float(_spec.ClipValue)});");
+            _w.Line($"Execute(Stages.UpdateAll, {Int(4L * _plan.ParameterCount)});");
+            _w.Close();
+        }
+        if (_plan.HasLossPenalty)
+        {
+            _w.Line(_plan.SeparateUpdatePass ? "if (!update) AddPenaltyGradients();" : "if (!update) AddPenaltyGradients(); // TrainStep adds them inside the fused update instead");
+        }
+        _w.Line("return loss;");
+        _w.Close();
+        _w.Line();
+
+        _w.Line("/// <summary>The global L2 norm of the last gradients (before clipping), when the model clips by norm; NaN otherwise.</summary>");
+        _w.Line("public float GradientNorm => _gradientNorm;");
+        _w.Line();
+        _w.Line($"/// <summary>The learning rate of the optimiser attribute ({opt.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}).</summary>");
+        _w.Line($"public float BaseLearningRate => {Float(opt.LearningRate)};");
+        _w.Line();
+        _w.Line("/// <summary>Multiplies the learning rate of every tensor of a layer (0 freezes it: used by fine-tuning).</summary>");
+        _w.Open("public void SetLearningRateScale(string layer, float scale)");
+        _w.Line("if (!(scale >= 0f) || !float.IsFinite(scale)) throw new global::System.ArgumentOutOfRangeException(nameof(scale), scale, \"A learning-rate scale must be a finite number ≥ 0.\");");
+        _w.Line("bool found = false;");
+        _w.Open("foreach (global::Kiln.TensorInfo t in s_tensors)");
+        _w.Line("if (!t.Trainable || t.Layer != layer) continue;");
+        _w.Line("_learningRateScales[TrainableIndex(t)] = scale;");
+        _w.Line("found = true;");
+        _w.Close();
+        _w.Line("if (!found) throw new global::System.ArgumentException($\"{ModelName} has no layer '{layer}' with trainable tensors.\", nameof(layer));");
+        _w.Close();
+        _w.Line();
+        _w.Line("/// <summary>The learning-rate multiplier of a layer's tensors.</summary>");
+        _w.Open("public float GetLearningRateScale(string layer)");
+        _w.Open("foreach (global::Kiln.TensorInfo t in s_tensors)");
+        _w.Line("if (t.Trainable && t.Layer == layer) return _learningRateScales[TrainableIndex(t)];");
+        _w.Close();
+        _w.Line("throw new global::System.ArgumentException($\"{ModelName} has no layer '{layer}' with trainable tensors.\", nameof(layer));");
+        _w.Close();
+        _w.Line();
+        _w.Open("private static int TrainableIndex(global::Kiln.TensorInfo tensor)");
+        _w.Line("int index = 0;");
+        _w.Open("foreach (global::Kiln.TensorInfo t in s_tensors)");
+        _w.Line("if (ReferenceEquals(t, tensor)) return index;");
+        _w.Line("if (t.Trainable) index++;");
+        _w.Close();
+        _w.Line("throw new global::System.ArgumentException($\"{tensor.Name} is not a tensor of this model.\", nameof(tensor));");
+        _w.Close();
+        _w.Line();
+
+        // Per-tensor step constants.
+        var trainable = _plan.Trainable.ToList();
+        _w.Line("// Penalties per trainable tensor (CATALOGUE §8): L2 coefficient of ΣW², L1 coefficient of Σ|W|, decoupled decay.");
+        _w.Line($"private static readonly float[] s_l2 = {{ {string.Join(", ", trainable.Select(t => Float(t.L2)))} }};");
+        _w.Line($"private static readonly float[] s_l1 = {{ {string.Join(", ", trainable.Select(t => Float(t.L1)))} }};");
+        _w.Line($"private static readonly float[] s_decay = {{ {string.Join(", ", trainable.Select(t => Float(t.Decay)))} }};");
+        _w.Line();
+        _w.Line($"private {K}OptimizerStep StepFor(int tensor) => _optimizerStep.ForTensor(_learningRateScales[tensor], s_l2[tensor], s_l1[tensor], s_decay[tensor]);");
+        _w.Line();
+
+        if (_plan.HasLossPenalty)
+        {
+            _w.Line("/// <summary>λ·R(W) of the declared penalties at the current weights.</summary>");
+            _w.Open("private float PenaltyLoss()");
+            _w.Line("double total = 0;");
+            foreach (TensorPlan t in trainable.Where(t => t.L2 != 0 || t.L1 != 0))
+            {
+                if (t.L2 != 0) _w.Line($"total += {Double(t.L2)} * global::Kiln.Kernels.Reductions.SumOfSquares({t.Identifier});");
+                if (t.L1 != 0) _w.Line($"total += {Double(t.L1)} * global::Kiln.Kernels.Reductions.SumOfAbsolute({t.Identifier});");
+            }
+            _w.Line("return (float)total;");
+            _w.Close();
+            _w.Line();
+            _w.Line("/// <summary>Adds the penalties' gradients (2·L2·W + L1·sign W) for ComputeGradients; decoupled decay is not a gradient.</summary>");
+            _w.Open("private void AddPenaltyGradients()");
+            foreach (TensorPlan t in trainable.Where(t => t.L2 != 0 || t.L1 != 0))
+                _w.Line($"global::Kiln.Kernels.Reductions.AddPenaltyGradient({t.Identifier}, {t.Identifier}Gradient, {Float(t.L2)}, {Float(t.L1)});");
+            _w.Close();
+            _w.Line();
+        }
+
+        if (_plan.SeparateUpdatePass)
+        {
+            OpenStage("UpdateAll", "The update pass after clipping by global norm: each thread updates its share of every tensor.");
+            foreach (TensorPlan t in trainable)
+            {
+                _w.Open("");
+                _w.Line($"(int s0, int s1) = {K}Partition.Range({t.Length}, part, parts, 16);");
+                _w.Line($"if (s1 > s0) StepFor({t.TrainableIndex}).Apply<TIsa>({t.Identifier}.Slice(s0, s1 - s0), {t.Identifier}Gradient.Slice(s0, s1 - s0), {RangeStates(t)});");
+                _w.Close();
+            }
+            _w.Close();
+            _w.Line();
+        }
+
+        EmitSchedule();
+    }
+
+    private string RangeStates(TensorPlan t) => _plan.OptimizerStateCount switch
+    {
+        0 => "default, default",
+        1 => $"{t.Identifier}State1.Slice(s0, s1 - s0), default",
+        _ => $"{t.Identifier}State1.Slice(s0, s1 - s0), {t.Identifier}State2.Slice(s0, s1 - s0)",
+    };
+
+    private void EmitSchedule()
+    {
+        const string S = "global::Kiln.Schedules.";
+        ScheduleSpec? decay = _spec.Schedules.FirstOrDefault(x => x.Kind is not (ScheduleKind.Warmup or ScheduleKind.ReduceOnPlateau));
+        ScheduleSpec? warmup = _spec.Schedules.FirstOrDefault(x => x.Kind == ScheduleKind.Warmup);
+        ScheduleSpec? plateau = _spec.Schedules.FirstOrDefault(x => x.Kind == ScheduleKind.ReduceOnPlateau);
+        string expression = decay?.Kind switch
+        {
+            null or ScheduleKind.Constant => $"new {S}ConstantSchedule()",
+            ScheduleKind.StepDecay when decay.Milestones.Count > 0 => $"new {S}StepDecay({Double(decay.Factor)}, new[] {{ {string.Join(", ", decay.Milestones)} }})",
+            ScheduleKind.StepDecay => $"new {S}StepDecay({Double(decay.Factor)}, {decay.Every})",
+            ScheduleKind.CosineDecay => $"new {S}CosineDecay(steps: {decay.Steps}, epochs: {decay.Epochs}, minFactor: {Double(decay.MinFactor)})",
+            ScheduleKind.LinearDecay => $"new {S}LinearDecay(steps: {decay.Steps}, epochs: {decay.Epochs}, minFactor: {Double(decay.MinFactor)})",
+            ScheduleKind.InverseSqrtDecay => $"new {S}InverseSqrtDecay()",
+            ScheduleKind.WarmRestarts => $"new {S}WarmRestarts({decay.Epochs}, {Double(decay.Multiplier)}, {Double(decay.MinFactor)})",
+            _ => throw new System.InvalidOperationException("Unknown schedule " + decay.Kind),
+        };
+        if (plateau is not null)
+            expression = $"new {S}ReduceOnPlateau({Double(plateau.Factor)}, {plateau.Patience}, {Double(plateau.Threshold)}, {Double(plateau.MinFactor)}, {expression})";
+        if (warmup is not null)
+            expression = $"new {S}Warmup({warmup.Steps}, {expression})";
+        _w.Line("/// <summary>A new instance of the declared learning-rate schedule (stateful for ReduceOnPlateau); the trainer sets LearningRate = BaseLearningRate × factor each step.</summary>");
+        _w.Line($"public {S}LearningRateSchedule CreateSchedule() => {expression};");
+        _w.Line();
+        _w.Line("/// <summary>Optimiser state tensors per parameter (0 for SGD and L-BFGS, 1 for momentum-like rules and AdaGrad/RMSProp, 2 for Adam/AdamW).</summary>");
+        _w.Line($"public int OptimizerStateCount => {_plan.OptimizerStateCount};");
+        _w.Line();
+        _w.Line("/// <summary>Optimiser state <paramref name=\"slot\"/> (0-based) of a trainable tensor, for checkpoints.</summary>");
+        _w.Open($"public {Span} TensorState(global::Kiln.TensorInfo tensor, int slot)");
+        _w.Line("CheckTensor(tensor);");
+        _w.Line("if (!tensor.Trainable) throw new global::System.ArgumentException($\"{tensor.Name} is a state buffer and has no optimiser state.\", nameof(tensor));");
+        _w.Open("switch (slot)");
+        for (int st = 1; st <= _plan.OptimizerStateCount; st++)
+            _w.Line($"case {st - 1}: return _state{st}.Slice(tensor.Offset, tensor.Length);");
+        _w.Line($"default: throw new global::System.ArgumentOutOfRangeException(nameof(slot), slot, $\"{{ModelName}} keeps {_plan.OptimizerStateCount} optimiser state tensor(s) per parameter.\");");
+        _w.Close();
+        _w.Close();
+        _w.Line();
+        _w.Line("/// <summary>Sets the optimiser step counter (Adam's t), for resuming from a checkpoint.</summary>");
+        _w.Open("public void RestoreStep(long step)");
+        _w.Line("if (step < 0) throw new global::System.ArgumentOutOfRangeException(nameof(step), step, \"The step counter cannot be negative.\");");
+        _w.Line("_step = step;");
         _w.Close();
         _w.Line();
     }

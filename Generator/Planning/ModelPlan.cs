@@ -29,6 +29,17 @@ public sealed class TensorPlan
     public ArenaKind Arena { get; }
     /// <summary>C# identifier fragment, e.g. Dense0Weight.</summary>
     public string Identifier => SpecNaming.Pascal(Layer) + Role;
+    /// <summary>Index among the trainable tensors (for per-tensor learning-rate scales), or -1.</summary>
+    public int TrainableIndex { get; set; } = -1;
+    /// <summary>The layer's learning-rate multiplier.</summary>
+    public double LearningRateScale { get; set; } = 1;
+    /// <summary>Coefficient of ΣW² in the loss (gradient 2·L2·W): L2 λ plus elastic net λβ.</summary>
+    public double L2 { get; set; }
+    /// <summary>Coefficient of Σ|W| in the loss (gradient L1·sign W): L1 λ plus elastic net λ.</summary>
+    public double L1 { get; set; }
+    /// <summary>Decoupled decay: w −= α·Decay·w after the optimiser's step (WeightDecay, AdamW).</summary>
+    public double Decay { get; set; }
+    public bool HasPenalty => L2 != 0 || L1 != 0 || Decay != 0;
 }
 
 /// <summary>One step of the forward pass.</summary>
@@ -113,8 +124,20 @@ public sealed class ModelPlan
     public string OutputBuffer { get; set; } = "_x";
     public LossSpec Loss => Spec.Loss!;
     public OptimizerSpec Optimizer => Spec.Optimizer!;
-    /// <summary>Optimiser state tensors per parameter: 0 (SGD), 1 (Momentum), 2 (Adam).</summary>
-    public int OptimizerStateCount => Optimizer.Kind switch { OptimizerKind.Sgd => 0, OptimizerKind.Momentum => 1, _ => 2 };
+    /// <summary>Optimiser state tensors per parameter: none for SGD and L-BFGS (its history lives in the runtime), one for momentum/AdaGrad/RMSProp, two for Adam(W).</summary>
+    public int OptimizerStateCount => Optimizer.Kind switch
+    {
+        OptimizerKind.Sgd or OptimizerKind.Lbfgs => 0,
+        OptimizerKind.Adam or OptimizerKind.AdamW => 2,
+        _ => 1,
+    };
+    /// <summary>The kernel's update rule (Kiln.Kernels.OptimizerKind member).</summary>
+    public string KernelOptimizer => Optimizer.Kind == OptimizerKind.Momentum && Optimizer.VelocityForm ? "MomentumVelocity" : Optimizer.Kind.ToString();
+    public bool IsLbfgs => Optimizer.Kind == OptimizerKind.Lbfgs;
+    /// <summary>Clipping by global norm needs every gradient before any update, so the update runs as its own pass.</summary>
+    public bool SeparateUpdatePass => Spec.ClipNorm > 0;
+    public IEnumerable<TensorPlan> Trainable => Tensors.FindAll(t => t.Arena == ArenaKind.Parameters);
+    public bool HasLossPenalty => Tensors.Exists(t => t.L2 != 0 || t.L1 != 0);
     /// <summary>Floating-point operations of one forward pass per sample (for parallel thresholds and docs).</summary>
     public long ForwardFlopsPerSample { get; set; }
 }

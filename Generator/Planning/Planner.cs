@@ -121,6 +121,7 @@ public static class Planner
             if (step is DenseStep { SkipInputGradient: false } d) gradientWidth = Math.Max(gradientWidth, d.InWidth);
         }
 
+        AssignUpdateRules(plan);
         plan.OutputBuffer = current;
         plan.OutputSize = width;
         plan.MaxWidth = gradientWidth;
@@ -130,6 +131,36 @@ public static class Planner
         plan.ParameterCount = parameterCount;
         plan.ForwardFlopsPerSample = flops;
         return plan;
+    }
+
+    /// <summary>Per-tensor learning-rate scale and penalties: by default penalties reach Dense weights only (CATALOGUE §12 rule 17).</summary>
+    private static void AssignUpdateRules(ModelPlan plan)
+    {
+        ModelSpec spec = plan.Spec;
+        var layers = new Dictionary<string, LayerSpec>();
+        foreach (LayerSpec layer in spec.Layers) layers[layer.Name] = layer;
+        int index = 0;
+        foreach (TensorPlan t in plan.Tensors)
+        {
+            if (t.Arena != ArenaKind.Parameters) continue;
+            t.TrainableIndex = index++;
+            LayerSpec layer = layers[t.Layer];
+            t.LearningRateScale = layer.LearningRateScale;
+            if (!layer.Regularize) continue;
+            bool weight = t.Role == "Weight";
+            foreach (PenaltySpec p in spec.Penalties)
+            {
+                if (!weight && !p.AllParameters) continue;
+                switch (p.Kind)
+                {
+                    case PenaltyKind.L2: t.L2 += p.Lambda; break;
+                    case PenaltyKind.L1: t.L1 += p.Lambda; break;
+                    case PenaltyKind.ElasticNet: t.L2 += p.Lambda * p.Beta; t.L1 += p.Lambda; break;
+                    case PenaltyKind.WeightDecay: t.Decay += p.Lambda; break;
+                }
+            }
+            if (weight && spec.Optimizer!.Kind == OptimizerKind.AdamW) t.Decay += spec.Optimizer.WeightDecay;
+        }
     }
 
     private static int Align(int length) => (length + Alignment - 1) / Alignment * Alignment;

@@ -18,8 +18,14 @@ public enum DropoutScalingKind { Inverted, TestTime, None }
 /// <summary>Losses of CATALOGUE §10 (names match Kiln.LossKind).</summary>
 public enum LossKind { SoftmaxCrossEntropy, MulticlassHinge, BinaryCrossEntropy, MeanSquaredError }
 
-/// <summary>Optimisers (names match Kiln.Kernels.OptimizerKind).</summary>
-public enum OptimizerKind { Sgd, Momentum, Adam }
+/// <summary>Optimisers of CATALOGUE §6.</summary>
+public enum OptimizerKind { Sgd, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, Lbfgs }
+
+/// <summary>Penalties of CATALOGUE §8.</summary>
+public enum PenaltyKind { L2, L1, ElasticNet, WeightDecay }
+
+/// <summary>Learning-rate schedules of CATALOGUE §7.</summary>
+public enum ScheduleKind { Constant, StepDecay, CosineDecay, LinearDecay, InverseSqrtDecay, WarmRestarts, Warmup, ReduceOnPlateau }
 
 /// <summary>
 /// One layer attribute. A flat record with kind-specific fields keeps equality trivial; fields that
@@ -39,13 +45,23 @@ public sealed record LayerSpec(
     double Momentum = 0.1,
     double Epsilon = 1e-5,
     double Rate = 0,
-    DropoutScalingKind Scaling = DropoutScalingKind.Inverted);
+    DropoutScalingKind Scaling = DropoutScalingKind.Inverted,
+    double LearningRateScale = 1.0,
+    bool Regularize = true);
 
 /// <summary>The loss attribute.</summary>
 public sealed record LossSpec(LossKind Kind, double Margin = 1.0);
 
-/// <summary>The optimiser attribute.</summary>
-public sealed record OptimizerSpec(OptimizerKind Kind, double LearningRate, double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8);
+/// <summary>The optimiser attribute. Beta1 is Momentum/Nesterov's ρ, RMSProp's decay d, Adam's β1.</summary>
+public sealed record OptimizerSpec(OptimizerKind Kind, double LearningRate, double Beta1 = 0.9, double Beta2 = 0.999, double Epsilon = 1e-8,
+    bool VelocityForm = false, double WeightDecay = 0, int History = 10);
+
+/// <summary>A penalty attribute; AllParameters extends it from Dense weights to every trainable tensor.</summary>
+public sealed record PenaltySpec(PenaltyKind Kind, double Lambda, double Beta = 0.5, bool AllParameters = false);
+
+/// <summary>A schedule attribute (fields that do not apply keep their defaults).</summary>
+public sealed record ScheduleSpec(ScheduleKind Kind, double Factor = 0.1, int Every = 0, EquatableArray<int> Milestones = default,
+    int Steps = 0, int Epochs = 0, double MinFactor = 0, double Multiplier = 2, int Patience = 10, double Threshold = 1e-4);
 
 /// <summary>A containing type the generated partial must repeat ("partial class Outer").</summary>
 public sealed record ContainingType(string Keyword, string Name);
@@ -62,7 +78,11 @@ public sealed record ModelSpec(
     bool SeedSpecified,
     EquatableArray<LayerSpec> Layers,
     LossSpec? Loss,
-    OptimizerSpec? Optimizer)
+    OptimizerSpec? Optimizer,
+    EquatableArray<PenaltySpec> Penalties = default,
+    double ClipNorm = 0,
+    double ClipValue = 0,
+    EquatableArray<ScheduleSpec> Schedules = default)
 {
     /// <summary>File name of the generated source: namespace-qualified to stay unique.</summary>
     public string HintName

@@ -33,7 +33,16 @@ public static class ModelSpecParser
         public LocationInfo? Location => LocationInfo.From(Syntax);
     }
 
-    public static ParseResult Parse(INamedTypeSymbol type, CancellationToken cancellationToken)
+    /// <summary>The generator's entry point: the spec (null when invalid) and the spec-validity diagnostics.</summary>
+    public static ParseResult Parse(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+        ParseDetailed(type, cancellationToken).Result;
+
+    /// <summary>
+    /// The analyzers' entry point: the same parse, plus the best-effort spec (built even when the model
+    /// has spec-validity errors) and the syntax of every attribute. The extra parts hold syntax, so
+    /// they never enter the generator's incremental pipeline (which carries <see cref="ParseResult"/> only).
+    /// </summary>
+    public static ParsedModel ParseDetailed(INamedTypeSymbol type, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
         string className = type.Name;
@@ -131,10 +140,17 @@ public static class ModelSpecParser
         LossSpec? loss = null;
         Item? lossItem = null;
         OptimizerSpec? optimizer = null;
+        var penalties = new List<PenaltySpec>();
+        var schedules = new List<ScheduleSpec>();
+        double clipNorm = 0, clipValue = 0;
         int optimizerCount = 0;
         int width = input;
         bool spatial = shape.Length > 1;
         Item? lastLayerItem = null;
+        var layerSyntax = new List<AttributeSyntax?>();
+        AttributeSyntax? lossSyntax = null, optimizerSyntax = null;
+        var penaltySyntax = new List<AttributeSyntax?>();
+        var scheduleSyntax = new List<AttributeSyntax?>();
 
         foreach (Item item in items)
         {
@@ -156,6 +172,7 @@ public static class ModelSpecParser
                     _ => new LossSpec(LossKind.MeanSquaredError),
                 };
                 lossItem = item;
+                lossSyntax = item.Syntax;
                 if (loss.Kind == LossKind.MulticlassHinge) CheckPositive(diagnostics, item, "Margin", loss.Margin, "the margin must be positive");
                 continue;
             }
@@ -169,6 +186,46 @@ public static class ModelSpecParser
                     continue;
                 }
                 optimizer = ParseOptimizer(item, diagnostics);
+                optimizerSyntax = item.Syntax;
+                continue;
+            }
+
+            if (IsPenalty(item.Name))
+            {
+                if (ParsePenalty(item, diagnostics) is { } penalty)
+                {
+                    if (penalties.Any(p => p.Kind == penalty.Kind))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, item.Name, "this penalty is declared twice"));
+                    else
+                    {
+                        penalties.Add(penalty);
+                        penaltySyntax.Add(item.Syntax);
+                    }
+                }
+                continue;
+            }
+
+            if (item.Name is "ClipGradientNorm" or "ClipGradientValue")
+            {
+                string argument = item.Name == "ClipGradientNorm" ? "maxNorm" : "limit";
+                double value = GetDouble(d, argument, 0);
+                CheckPositive(diagnostics, item, argument, value, "a clipping threshold must be positive", item.Name, positional: 0);
+                if (item.Name == "ClipGradientNorm") clipNorm = value; else clipValue = value;
+                continue;
+            }
+
+            if (IsSchedule(item.Name))
+            {
+                ScheduleSpec schedule = ParseSchedule(item, diagnostics);
+                bool decay = schedule.Kind is not (ScheduleKind.Warmup or ScheduleKind.ReduceOnPlateau);
+                if (schedules.Any(x => x.Kind == schedule.Kind) || (decay && schedules.Any(x => x.Kind is not (ScheduleKind.Warmup or ScheduleKind.ReduceOnPlateau))))
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, item.Name,
+                        "a model takes one decay schedule, optionally with one Warmup and one ReduceOnPlateau"));
+                else
+                {
+                    schedules.Add(schedule);
+                    scheduleSyntax.Add(item.Syntax);
+                }
                 continue;
             }
 
@@ -238,7 +295,8 @@ public static class ModelSpecParser
                     double biasInit = GetDouble(d, "BiasInit", 0);
                     CheckFloat(diagnostics, item, "BiasInit", biasInit, layerName);
                     layer = new LayerSpec(LayerKind.Dense, layerName, index, Units: units, Bias: GetBool(d, "Bias", true),
-                        Init: init, InitScale: scale, BiasInit: biasInit);
+                        Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
+                        Regularize: GetBool(d, "Regularize", true));
                     if (units > 0) width = units;
                     break;
                 }
@@ -252,7 +310,8 @@ public static class ModelSpecParser
                     CheckPositive(diagnostics, item, "Epsilon", eps, "ε must be positive", layerName);
                     if (maxBatch == 1)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.BatchNormBatchOne, item.Location, layerName));
-                    layer = new LayerSpec(LayerKind.BatchNorm, layerName, index, Momentum: momentum, Epsilon: eps);
+                    layer = new LayerSpec(LayerKind.BatchNorm, layerName, index, Momentum: momentum, Epsilon: eps,
+                        LearningRateScale: LearningRateScale(item, diagnostics, layerName));
                     break;
                 }
                 case "Dropout":
@@ -286,11 +345,13 @@ public static class ModelSpecParser
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain,
                             ArgLocation(item, kind == ActivationKind.Swish ? "Beta" : kind == ActivationKind.PReLU ? "Init" : "Alpha", 0) ?? item.Location,
                             layerName, kind == ActivationKind.Swish ? "β" : "α", alpha, kind == ActivationKind.ELU ? "ELU's α must be positive" : "it must be finite"));
-                    layer = new LayerSpec(LayerKind.Activation, layerName, index, Activation: kind, Alpha: alpha);
+                    layer = new LayerSpec(LayerKind.Activation, layerName, index, Activation: kind, Alpha: alpha,
+                        LearningRateScale: kind == ActivationKind.PReLU ? LearningRateScale(item, diagnostics, layerName) : 1.0);
                     break;
                 }
             }
             layers.Add(layer!);
+            layerSyntax.Add(item.Syntax);
             lastLayerItem = item;
         }
 
@@ -322,10 +383,11 @@ public static class ModelSpecParser
         }
         if (optimizerCount == 0)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.OptimizerCount, modelItem.Location ?? classLocation, className,
-                "declares no optimiser; add one of Sgd, Momentum or Adam"));
+                "declares no optimiser; add one of Sgd, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW or Lbfgs"));
 
+        var declared = new ModelSyntax(modelSyntax, layerSyntax, lossSyntax, optimizerSyntax, penaltySyntax, scheduleSyntax);
         if (modelData is null) // only reachable when called on a type without [Model] (analyzers)
-            return new ParseResult(null, diagnostics.ToEquatableArray());
+            return new ParsedModel(new ParseResult(null, diagnostics.ToEquatableArray()), null, declared);
 
         var spec = new ModelSpec(
             type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "",
@@ -338,31 +400,139 @@ public static class ModelSpecParser
             seed.HasValue,
             layers.ToEquatableArray(),
             loss,
-            optimizer);
+            optimizer,
+            penalties.ToEquatableArray(),
+            clipNorm,
+            clipValue,
+            schedules.ToEquatableArray());
         bool hasErrors = diagnostics.Count > 0;
-        return new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray());
+        return new ParsedModel(new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray()), spec, declared);
     }
 
     private static OptimizerSpec ParseOptimizer(Item item, List<DiagnosticInfo> diagnostics)
     {
         AttributeData d = item.Data;
-        OptimizerKind kind = item.Name switch { "Sgd" => OptimizerKind.Sgd, "Momentum" => OptimizerKind.Momentum, _ => OptimizerKind.Adam };
-        double defaultLr = kind == OptimizerKind.Adam ? 1e-3 : 0.01;
+        OptimizerKind kind = (OptimizerKind)Enum.Parse(typeof(OptimizerKind), item.Name);
+        double defaultLr = kind switch
+        {
+            OptimizerKind.Adam or OptimizerKind.AdamW or OptimizerKind.RMSProp => 1e-3,
+            OptimizerKind.Lbfgs => 1.0,
+            _ => 0.01,
+        };
         double lr = GetDouble(d, "LearningRate", GetDouble(d, "learningRate", defaultLr));
         CheckPositive(diagnostics, item, "LearningRate", lr, "the learning rate must be positive", item.Name, positional: 0);
-        double beta1 = kind == OptimizerKind.Momentum ? GetDouble(d, "Rho", 0.9) : GetDouble(d, "Beta1", 0.9);
-        double beta2 = GetDouble(d, "Beta2", 0.999);
-        double eps = GetDouble(d, "Epsilon", 1e-8);
-        if (kind != OptimizerKind.Sgd && !(beta1 >= 0 && beta1 < 1))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, kind == OptimizerKind.Momentum ? "Rho" : "Beta1") ?? item.Location,
-                item.Name, kind == OptimizerKind.Momentum ? "Rho" : "Beta1", beta1, "it must be in [0, 1)"));
-        if (kind == OptimizerKind.Adam)
+        string beta1Name = kind switch
         {
-            if (!(beta2 >= 0 && beta2 < 1))
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Beta2") ?? item.Location, item.Name, "Beta2", beta2, "it must be in [0, 1)"));
+            OptimizerKind.Momentum or OptimizerKind.Nesterov => "Rho",
+            OptimizerKind.RMSProp => "Decay",
+            _ => "Beta1",
+        };
+        double beta1 = GetDouble(d, beta1Name, kind == OptimizerKind.RMSProp ? 0.99 : 0.9);
+        double beta2 = GetDouble(d, "Beta2", 0.999);
+        double eps = GetDouble(d, "Epsilon", kind is OptimizerKind.AdaGrad or OptimizerKind.RMSProp ? 1e-7 : 1e-8);
+        bool usesBeta1 = kind is OptimizerKind.Momentum or OptimizerKind.Nesterov or OptimizerKind.RMSProp or OptimizerKind.Adam or OptimizerKind.AdamW;
+        if (usesBeta1 && !(beta1 >= 0 && beta1 < 1))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, beta1Name) ?? item.Location,
+                item.Name, beta1Name, beta1, "it must be in [0, 1)"));
+        if (kind is OptimizerKind.Adam or OptimizerKind.AdamW && !(beta2 >= 0 && beta2 < 1))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Beta2") ?? item.Location, item.Name, "Beta2", beta2, "it must be in [0, 1)"));
+        if (kind is OptimizerKind.Adam or OptimizerKind.AdamW or OptimizerKind.AdaGrad or OptimizerKind.RMSProp)
             CheckPositive(diagnostics, item, "Epsilon", eps, "ε must be positive", item.Name);
+        double decay = kind == OptimizerKind.AdamW ? GetDouble(d, "WeightDecay", 0.01) : 0;
+        if (!(decay >= 0) || !IsFloat(decay))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "WeightDecay") ?? item.Location, item.Name, "WeightDecay", decay, "it must be a non-negative number"));
+        int history = GetInt(d, "History", 10);
+        if (kind == OptimizerKind.Lbfgs && (history < 1 || history > 1000))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "History") ?? item.Location, item.Name, "History", history, "keep between 1 and 1000 correction pairs"));
+        bool velocity = kind == OptimizerKind.Momentum && GetInt(d, "Form", 0) == 1;
+        return new OptimizerSpec(kind, lr, beta1, beta2, eps, velocity, decay, history);
+    }
+
+    private static PenaltySpec? ParsePenalty(Item item, List<DiagnosticInfo> diagnostics)
+    {
+        AttributeData d = item.Data;
+        PenaltyKind kind = (PenaltyKind)Enum.Parse(typeof(PenaltyKind), item.Name);
+        double lambda = GetDouble(d, "lambda", 0);
+        if (!(lambda >= 0) || !IsFloat(lambda))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "lambda", 0) ?? item.Location, item.Name, "λ", lambda, "a penalty strength must be a non-negative number"));
+            return null;
         }
-        return new OptimizerSpec(kind, lr, beta1, beta2, eps);
+        double beta = GetDouble(d, "Beta", 0.5);
+        if (kind == PenaltyKind.ElasticNet && (!(beta >= 0) || !IsFloat(beta)))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Beta") ?? item.Location, item.Name, "Beta", beta, "it must be a non-negative number"));
+        int target = GetInt(d, "ApplyTo", 0);
+        if (target is not (0 or 1))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "ApplyTo") ?? item.Location, item.Name, "ApplyTo", target, "it is not a member of Kiln.PenaltyTarget"));
+        return new PenaltySpec(kind, lambda, beta, target == 1);
+    }
+
+    private static ScheduleSpec ParseSchedule(Item item, List<DiagnosticInfo> diagnostics)
+    {
+        AttributeData d = item.Data;
+        ScheduleKind kind = item.Name == "ConstantSchedule" ? ScheduleKind.Constant : (ScheduleKind)Enum.Parse(typeof(ScheduleKind), item.Name);
+        void Positive(string name, double value, string rule)
+        {
+            if (!(value > 0) || !IsFloat(value))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, name) ?? item.Location, item.Name, name, value, rule));
+        }
+        void Fraction(string name, double value)
+        {
+            if (!(value >= 0 && value <= 1))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, name) ?? item.Location, item.Name, name, value, "it must be in [0, 1]"));
+        }
+        double factor = GetDouble(d, "Factor", 0.1);
+        int every = GetInt(d, "Every", 0);
+        int[] milestones = GetIntArray(d, "Milestones");
+        int steps = GetInt(d, "Steps", kind == ScheduleKind.Warmup ? 500 : 0);
+        int epochs = GetInt(d, "Epochs", kind == ScheduleKind.WarmRestarts ? 10 : 0);
+        double minFactor = GetDouble(d, "MinFactor", 0);
+        double multiplier = GetDouble(d, "Multiplier", 2);
+        int patience = GetInt(d, "Patience", 10);
+        double threshold = GetDouble(d, "Threshold", 1e-4);
+        switch (kind)
+        {
+            case ScheduleKind.StepDecay:
+                if (!(factor > 0 && factor < 1))
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Factor") ?? item.Location, item.Name, "Factor", factor, "a decay factor must be in (0, 1)"));
+                if ((every > 0) == (milestones.Length > 0) || every < 0)
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, item.Location, item.Name, "Every/Milestones", every,
+                        "give either Every = N epochs (step decay) or Milestones = new[] { … } (multi-step), not both"));
+                for (int m = 0; m < milestones.Length; m++)
+                    if (milestones[m] <= 0 || (m > 0 && milestones[m] <= milestones[m - 1]))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Milestones") ?? item.Location, item.Name, "Milestones", milestones[m],
+                            "milestones must be positive epochs in increasing order"));
+                        break;
+                    }
+                break;
+            case ScheduleKind.CosineDecay:
+            case ScheduleKind.LinearDecay:
+                if ((steps > 0) == (epochs > 0) || steps < 0 || epochs < 0)
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, item.Location, item.Name, "Steps/Epochs", steps,
+                        "give the length T either in Steps or in Epochs (one positive value)"));
+                Fraction("MinFactor", minFactor);
+                break;
+            case ScheduleKind.WarmRestarts:
+                Positive("Epochs", epochs, "the first period must be at least one epoch");
+                if (!(multiplier >= 1) || !IsFloat(multiplier))
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Multiplier") ?? item.Location, item.Name, "Multiplier", multiplier, "periods cannot shrink: use a multiplier ≥ 1"));
+                Fraction("MinFactor", minFactor);
+                break;
+            case ScheduleKind.Warmup:
+                Positive("Steps", steps, "warm-up needs at least one step");
+                break;
+            case ScheduleKind.ReduceOnPlateau:
+                if (!(factor > 0 && factor < 1))
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Factor") ?? item.Location, item.Name, "Factor", factor, "a decay factor must be in (0, 1)"));
+                if (patience < 0)
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Patience") ?? item.Location, item.Name, "Patience", patience, "it must not be negative"));
+                if (!(threshold >= 0) || !IsFloat(threshold))
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Threshold") ?? item.Location, item.Name, "Threshold", threshold, "it must not be negative"));
+                Fraction("MinFactor", minFactor);
+                break;
+        }
+        return new ScheduleSpec(kind, factor, every, milestones.ToEquatableArray(), steps, epochs, minFactor, multiplier, patience, threshold);
     }
 
     private static void CheckPositive(List<DiagnosticInfo> diagnostics, Item item, string argument, double value, string rule, string? owner = null, int positional = -1)
@@ -371,6 +541,15 @@ public static class ModelSpecParser
         if (!((float)value > 0) || float.IsInfinity((float)value))
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, argument, positional) ?? item.Location,
                 owner ?? item.Name, argument, value, rule + (value > 0 ? " and representable as a float" : "")));
+    }
+
+    private static double LearningRateScale(Item item, List<DiagnosticInfo> diagnostics, string layerName)
+    {
+        double scale = GetDouble(item.Data, "LearningRateScale", 1.0);
+        if (!(scale >= 0) || !IsFloat(scale))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "LearningRateScale") ?? item.Location,
+                layerName, "LearningRateScale", scale, "it must be a non-negative number (0 freezes the layer)"));
+        return scale;
     }
 
     private static void CheckFloat(List<DiagnosticInfo> diagnostics, Item item, string argument, double value, string owner)
@@ -410,7 +589,12 @@ public static class ModelSpecParser
 
     public static bool IsLoss(string name) => name is "SoftmaxCrossEntropy" or "MulticlassHinge" or "BinaryCrossEntropy" or "MeanSquaredError";
 
-    public static bool IsOptimizer(string name) => name is "Sgd" or "Momentum" or "Adam";
+    public static bool IsOptimizer(string name) => name is "Sgd" or "Momentum" or "Nesterov" or "AdaGrad" or "RMSProp" or "Adam" or "AdamW" or "Lbfgs";
+
+    public static bool IsPenalty(string name) => name is "L2" or "L1" or "ElasticNet" or "WeightDecay";
+
+    public static bool IsSchedule(string name) => name is "ConstantSchedule" or "StepDecay" or "CosineDecay" or "LinearDecay" or "InverseSqrtDecay"
+        or "WarmRestarts" or "Warmup" or "ReduceOnPlateau";
 
     public static bool IsLayer(string name) => name is "Dense" or "BatchNorm" or "Dropout" or "Flatten"
         or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "PReLU" or "ELU" or "SELU" or "Swish" or "GELU" or "Softmax";

@@ -22,6 +22,22 @@ public interface IKilnModel
     float LearningRate { get; set; }
     /// <summary>Optimiser steps taken so far.</summary>
     long Step { get; }
+    /// <summary>Sets the step counter (Adam's t) when resuming from a checkpoint.</summary>
+    void RestoreStep(long step);
+    /// <summary>The optimiser attribute's learning rate; schedules multiply it.</summary>
+    float BaseLearningRate { get; }
+    /// <summary>A new instance of the declared schedule (ConstantSchedule when none is declared).</summary>
+    Kiln.Schedules.LearningRateSchedule CreateSchedule();
+    /// <summary>Multiplies the learning rate of a layer's tensors (0 freezes the layer).</summary>
+    void SetLearningRateScale(string layer, float scale);
+    /// <summary>The learning-rate multiplier of a layer.</summary>
+    float GetLearningRateScale(string layer);
+    /// <summary>Optimiser state tensors kept per parameter.</summary>
+    int OptimizerStateCount { get; }
+    /// <summary>Optimiser state <paramref name="slot"/> of a trainable tensor (for checkpoints).</summary>
+    Span<float> TensorState(TensorInfo tensor, int slot);
+    /// <summary>Global gradient norm of the last step when clipping by norm, else NaN.</summary>
+    float GradientNorm { get; }
     /// <summary>Every named tensor: trainable parameters and state buffers such as BatchNorm running statistics.</summary>
     IReadOnlyList<TensorInfo> Tensors { get; }
     /// <summary>Storage of a tensor from <see cref="Tensors"/>.</summary>

@@ -37,6 +37,8 @@ public sealed class LeakyReLUAttribute : ActivationAttribute
 public sealed class PReLUAttribute : ActivationAttribute
 {
     public double Init { get; set; } = 0.25;
+    /// <summary>Multiplies the learning rate for α.</summary>
+    public double LearningRateScale { get; set; } = 1.0;
 }
 
 /// <summary>x for x &gt; 0, α(eˣ − 1) otherwise (default α = 1).</summary>

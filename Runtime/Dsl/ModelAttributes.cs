@@ -74,6 +74,10 @@ public sealed class DenseAttribute : Attribute
     public double BiasInit { get; set; }
     /// <summary>Layer name for checkpoints and transfer learning; default dense0, dense1, ...</summary>
     public string? Name { get; set; }
+    /// <summary>Multiplies the learning rate for this layer's tensors (e.g. 0.1 when fine-tuning, 0 to freeze).</summary>
+    public double LearningRateScale { get; set; } = 1.0;
+    /// <summary>Whether declared penalties (L2, L1, elastic net, weight decay) apply to this layer at all.</summary>
+    public bool Regularize { get; set; } = true;
 }
 
 /// <summary>1-D batch normalisation (Ioffe &amp; Szegedy 2015): batch statistics in training, running averages at test.</summary>
@@ -84,6 +88,8 @@ public sealed class BatchNormAttribute : Attribute
     public double Momentum { get; set; } = 0.1;
     public double Epsilon { get; set; } = 1e-5;
     public string? Name { get; set; }
+    /// <summary>Multiplies the learning rate for γ and β.</summary>
+    public double LearningRateScale { get; set; } = 1.0;
 }
 
 /// <summary>Dropout with drop probability <c>rate</c> (keep probability p = 1 − rate).</summary>

@@ -20,7 +20,16 @@ public sealed class SgdAttribute : OptimizerAttribute
     public SgdAttribute(double learningRate) => LearningRate = learningRate;
 }
 
-/// <summary>SGD with momentum: v = ρv + g; x −= α·v (equivalent to v = ρv − αg; x += v at constant α).</summary>
+/// <summary>The two ways of writing momentum SGD (CATALOGUE §6). They give the same trajectory while α is constant, and differ once a schedule changes α.</summary>
+public enum MomentumForm
+{
+    /// <summary>v = ρv + g; x −= α·v (the learning rate scales the whole accumulated velocity).</summary>
+    Accumulate = 0,
+    /// <summary>v = ρv − α·g; x += v (the velocity remembers the learning rate of each step).</summary>
+    Velocity,
+}
+
+/// <summary>SGD with momentum: v = ρv + g; x −= α·v, or the equivalent v = ρv − αg; x += v (see <see cref="MomentumForm"/>).</summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class MomentumAttribute : OptimizerAttribute
 {
@@ -28,6 +37,40 @@ public sealed class MomentumAttribute : OptimizerAttribute
     public MomentumAttribute(double learningRate) => LearningRate = learningRate;
     /// <summary>ρ in [0, 1), typically 0.9 or 0.99.</summary>
     public double Rho { get; set; } = 0.9;
+    public MomentumForm Form { get; set; } = MomentumForm.Accumulate;
+}
+
+/// <summary>
+/// Nesterov momentum in the change-of-variables form: v' = ρv − α∇f(x̃); x̃ += −ρv + (1 + ρ)v',
+/// where x̃ = x + ρv are the parameters the model holds.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class NesterovAttribute : OptimizerAttribute
+{
+    public NesterovAttribute() { }
+    public NesterovAttribute(double learningRate) => LearningRate = learningRate;
+    /// <summary>ρ in [0, 1).</summary>
+    public double Rho { get; set; } = 0.9;
+}
+
+/// <summary>AdaGrad: s += g²; x −= α·g/(sqrt(s) + ε). Steps shrink toward zero over a long run.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AdaGradAttribute : OptimizerAttribute
+{
+    public AdaGradAttribute() { }
+    public AdaGradAttribute(double learningRate) => LearningRate = learningRate;
+    public double Epsilon { get; set; } = 1e-7;
+}
+
+/// <summary>RMSProp ("leaky AdaGrad"): s = d·s + (1 − d)·g²; x −= α·g/(sqrt(s) + ε).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class RMSPropAttribute : OptimizerAttribute
+{
+    public RMSPropAttribute() => LearningRate = 1e-3;
+    public RMSPropAttribute(double learningRate) => LearningRate = learningRate;
+    /// <summary>Decay d in [0, 1).</summary>
+    public double Decay { get; set; } = 0.99;
+    public double Epsilon { get; set; } = 1e-7;
 }
 
 /// <summary>Adam with bias correction: m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ), x −= α·m̂/(sqrt(v̂)+ε).</summary>
@@ -39,4 +82,32 @@ public sealed class AdamAttribute : OptimizerAttribute
     public double Beta1 { get; set; } = 0.9;
     public double Beta2 { get; set; } = 0.999;
     public double Epsilon { get; set; } = 1e-8;
+}
+
+/// <summary>
+/// AdamW (Loshchilov &amp; Hutter): Adam with decoupled weight decay,
+/// x −= α·(m̂/(sqrt(v̂) + ε) + λ·x), applied to weights only unless a penalty rule says otherwise.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AdamWAttribute : OptimizerAttribute
+{
+    public AdamWAttribute() => LearningRate = 1e-3;
+    public AdamWAttribute(double learningRate) => LearningRate = learningRate;
+    public double Beta1 { get; set; } = 0.9;
+    public double Beta2 { get; set; } = 0.999;
+    public double Epsilon { get; set; } = 1e-8;
+    /// <summary>Decoupled decay λ.</summary>
+    public double WeightDecay { get; set; } = 0.01;
+}
+
+/// <summary>
+/// L-BFGS for full-batch, deterministic training (CATALOGUE §6): trained with
+/// <c>Kiln.Training.Lbfgs.Minimize</c>, not TrainStep. Turn off every source of noise (dropout, augmentation).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class LbfgsAttribute : OptimizerAttribute
+{
+    public LbfgsAttribute() => LearningRate = 1.0;
+    /// <summary>Number of (s, y) correction pairs kept.</summary>
+    public int History { get; set; } = 10;
 }

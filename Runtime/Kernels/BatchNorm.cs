@@ -327,6 +327,7 @@ public static partial class BatchNorm
     /// bf[j] = (b[j] − runMean[j])·s[j] + beta[j] (b empty = 0). w, wf: k×n.
     /// </summary>
     /// <remarks>wf may alias w, and bf may alias b. s is computed in double.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fold(ReadOnlySpan<float> w, ReadOnlySpan<float> b, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
         ReadOnlySpan<float> runMean, ReadOnlySpan<float> runVar, float eps, Span<float> wf, Span<float> bf, int k, int n)
     {

@@ -186,11 +186,20 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
         int lanes = TK.Lanes;
         if (rows == 1)
         {
-            // Batch-1 inference: a GEMV that streams w exactly once, 4 vectors wide.
-            int gstrip = 4 * lanes;
-            for (int j0 = 0; j0 < n; j0 += gstrip)
+            // Batch-1 inference is a GEMV, bound by reading w. Wide strips (up to 256 columns with
+            // AVX-512) read whole rows of w one after another, a single sequential stream; the
+            // remaining < 8 vectors of columns go through the 4-vector kernel with two k chains.
+            int j0 = 0;
+            while (n - j0 >= 8 * lanes)
             {
-                TileDispatch.Split(Math.Min(gstrip, n - j0), lanes, out int gnv, out int glast);
+                int wnv = Math.Min(TK.GemvWideVectors, (n - j0) / lanes / 4 * 4);
+                TK.GemvWide(wnv, x, w + j0, n, y + j0, k);
+                if (hasEpi) ApplyEpilogueRow(y + j0, wnv * lanes, j0, ref epi);
+                j0 += wnv * lanes;
+            }
+            for (; j0 < n; j0 += 4 * lanes)
+            {
+                TileDispatch.Split(Math.Min(4 * lanes, n - j0), lanes, out int gnv, out int glast);
                 TK.Gemv(gnv, glast, x, w + j0, n, y + j0, k, j0, hasEpi, ref epi);
             }
             return;
@@ -212,6 +221,18 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
                 }
             }
         }
+    }
+
+    /// <summary>y[j] = epi(y[j], col0 + j) for j &lt; cols (a whole number of vectors is not required).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ApplyEpilogueRow<TEpi>(float* y, int cols, int col0, ref TEpi epi) where TEpi : IEpilogue, allows ref struct
+    {
+        TEpi e = epi;
+        int j = 0;
+        if (TK.Lanes == 16) for (; j + 16 <= cols; j += 16) e.Apply(Vector512.Load(y + j), col0 + j).Store(y + j);
+        else if (TK.Lanes == 8) for (; j + 8 <= cols; j += 8) e.Apply(Vector256.Load(y + j), col0 + j).Store(y + j);
+        else for (; j + 4 <= cols; j += 4) e.Apply(Vector128.Load(y + j), col0 + j).Store(y + j);
+        for (; j < cols; j++) y[j] = e.Apply(y[j], col0 + j);
     }
 
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -254,6 +275,18 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
     {
         NoEpilogue none = default;
         int lanes = TK.Lanes, mr = TK.TileRows, strip = TK.TileVectors * lanes;
+        if (rows == 1)
+        {
+            // Batch 1: dw is the outer product x ⊗ dy, one scaled copy of dy per row (a micro-tile with
+            // a reduction of length 1 would be all overhead).
+            for (int i0 = kStart; i0 < kEnd; i0 += mr)
+            {
+                int pr = Math.Min(mr, kEnd - i0);
+                for (int i = i0; i < i0 + pr; i++) ScaleRow(dw + (nint)i * n, dy, x[i], n);
+                sink.PanelDone(i0, pr);
+            }
+            return;
+        }
         // A panel is one micro-tile height of dw rows: A(m, r) = x[r, i0 + m] (stride 1 down the tile,
         // k along the reduction), B = dy. When the panel's last column strip is stored, its rows are
         // final and still in L1 for the optimiser.
@@ -267,6 +300,29 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
             }
             sink.PanelDone(i0, pr);
         }
+    }
+
+    /// <summary>dst[j] = src[j]·s for j &lt; n, at this kernel's vector width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScaleRow(float* dst, float* src, float s, int n)
+    {
+        int j = 0;
+        if (TK.Lanes == 16)
+        {
+            Vector512<float> vs = Vector512.Create(s);
+            for (; j + 16 <= n; j += 16) (Vector512.Load(src + j) * vs).Store(dst + j);
+        }
+        else if (TK.Lanes == 8)
+        {
+            Vector256<float> vs = Vector256.Create(s);
+            for (; j + 8 <= n; j += 8) (Vector256.Load(src + j) * vs).Store(dst + j);
+        }
+        else
+        {
+            Vector128<float> vs = Vector128.Create(s);
+            for (; j + 4 <= n; j += 4) (Vector128.Load(src + j) * vs).Store(dst + j);
+        }
+        for (; j < n; j++) dst[j] = src[j] * s;
     }
 
     /// <summary>panel[jj·ld + ii] = src[ii·n + jj] for ii &lt; iw, jj &lt; jc.</summary>

@@ -28,6 +28,10 @@ internal readonly struct V1 : ITileCols { public static int Vectors => 1; public
 internal readonly struct V2 : ITileCols { public static int Vectors => 2; public static bool Masked => false; }
 internal readonly struct V3 : ITileCols { public static int Vectors => 3; public static bool Masked => false; }
 internal readonly struct V4 : ITileCols { public static int Vectors => 4; public static bool Masked => false; }
+// Wide single-row (GEMV) strips: whole multiples of four vectors, never partial.
+internal readonly struct V8 : ITileCols { public static int Vectors => 8; public static bool Masked => false; }
+internal readonly struct V12 : ITileCols { public static int Vectors => 12; public static bool Masked => false; }
+internal readonly struct V16 : ITileCols { public static int Vectors => 16; public static bool Masked => false; }
 internal readonly struct V1M : ITileCols { public static int Vectors => 1; public static bool Masked => true; }
 internal readonly struct V2M : ITileCols { public static int Vectors => 2; public static bool Masked => true; }
 internal readonly struct V3M : ITileCols { public static int Vectors => 3; public static bool Masked => true; }
@@ -54,6 +58,12 @@ internal unsafe interface IGemmKernel
     static abstract void Tile<TEpi>(int mr, int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
         float* c, nint ldc, int kc, int col0, bool accumulate, bool applyEpi, ref TEpi epi)
         where TEpi : IEpilogue, allows ref struct;
+
+    /// <summary>Most vectors a wide single-row strip may have (a multiple of 4, at least 8).</summary>
+    static abstract int GemvWideVectors { get; }
+
+    /// <summary>Single-row product c[0..nv·Lanes) = Σ_p x[p]·B[p, ·] for nv ∈ {8, 12, 16} (up to GemvWideVectors); no epilogue.</summary>
+    static abstract void GemvWide(int nv, float* x, float* b, nint ldb, float* c, int k);
 
     /// <summary>Single-row product c[0..cols) = epi(Σ_p x[p]·B[p, 0..cols)) with two interleaved k chains.</summary>
     static abstract void Gemv<TEpi>(int nv, int last, float* x, float* b, nint ldb, float* c, int k, int col0, bool applyEpi, ref TEpi epi)

@@ -13,11 +13,13 @@ namespace Kiln.Kernels;
 public static partial class Losses
 {
     /// <summary>Per sample −log softmax(z)_y via log-sum-exp; grad = (softmax − onehot)·gradScale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> grad, int rows, int classes, float gradScale)
     {
         CheckShape(logits.Length, grad.Length, rows, classes, nameof(logits), nameof(classes));
         Checks.Length(labels.Length, rows, nameof(labels));
         bool wantGrad = !grad.IsEmpty;
+        Span<float> scratch = wantGrad || classes > ScratchLength ? default : stackalloc float[classes];
         double total = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -26,24 +28,19 @@ public static partial class Losses
             int o = r * classes;
             ReadOnlySpan<float> z = logits.Slice(o, classes);
             float zy = z[label];
-            float max = Max(z);
-            double sum = 0;
+            float max = Elementwise.RowMax(z);
+            double sum;
             if (wantGrad)
             {
                 Span<float> g = grad.Slice(o, classes);
-                for (int j = 0; j < classes; j++)
-                {
-                    float e = MathF.Exp(z[j] - max);
-                    g[j] = e;
-                    sum += e;
-                }
-                float inv = (float)(1.0 / sum);
-                for (int j = 0; j < classes; j++) g[j] = g[j] * inv * gradScale;
+                sum = Elementwise.ExpShifted(z, max, g);
+                float k = (float)(gradScale / sum);
+                for (int j = 0; j < classes; j++) g[j] *= k;
                 g[label] -= gradScale;
             }
             else
             {
-                for (int j = 0; j < classes; j++) sum += MathF.Exp(z[j] - max);
+                sum = ExpSum(z, max, scratch);
             }
             total += Math.Log(sum) + ((double)max - zy);
         }
@@ -51,20 +48,22 @@ public static partial class Losses
     }
 
     /// <summary>Soft targets t (rows×classes, each row sums to 1): −Σ t·log softmax(z); grad = (softmax − t)·gradScale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> grad, int rows, int classes, float gradScale)
     {
         CheckShape(logits.Length, grad.Length, rows, classes, nameof(logits), nameof(classes));
         Checks.Length(targets.Length, (long)rows * classes, nameof(targets));
         bool wantGrad = !grad.IsEmpty;
+        Span<float> scratch = wantGrad || classes > ScratchLength ? default : stackalloc float[classes];
         double total = 0;
         for (int r = 0; r < rows; r++)
         {
             int o = r * classes;
             ReadOnlySpan<float> z = logits.Slice(o, classes);
             ReadOnlySpan<float> t = targets.Slice(o, classes);
-            float max = Max(z);
+            float max = Elementwise.RowMax(z);
             // −Σ t_j (z_j − lse) = Σt·lse − Σ t_j z_j, with z_j − max kept small.
-            double st = 0, stz = 0, sum = 0;
+            double st = 0, stz = 0, sum;
             for (int j = 0; j < classes; j++)
             {
                 st += t[j];
@@ -73,18 +72,13 @@ public static partial class Losses
             if (wantGrad)
             {
                 Span<float> g = grad.Slice(o, classes);
-                for (int j = 0; j < classes; j++)
-                {
-                    float e = MathF.Exp(z[j] - max);
-                    g[j] = e;
-                    sum += e;
-                }
+                sum = Elementwise.ExpShifted(z, max, g);
                 float inv = (float)(1.0 / sum);
                 for (int j = 0; j < classes; j++) g[j] = (g[j] * inv - t[j]) * gradScale;
             }
             else
             {
-                for (int j = 0; j < classes; j++) sum += MathF.Exp(z[j] - max);
+                sum = ExpSum(z, max, scratch);
             }
             total += st * Math.Log(sum) - stz;
         }
@@ -92,6 +86,7 @@ public static partial class Losses
     }
 
     /// <summary>Σ_{j≠y} max(0, s_j − s_y + margin); subgradient (0 at the hinge point).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float MulticlassHinge(ReadOnlySpan<float> scores, ReadOnlySpan<int> labels, Span<float> grad, int rows, int classes, float margin, float gradScale)
     {
         CheckShape(scores.Length, grad.Length, rows, classes, nameof(scores), nameof(classes));
@@ -124,6 +119,7 @@ public static partial class Losses
     }
 
     /// <summary>Σ_j [max(z,0) − z·t + log(1+e^−|z|)] per sample; grad = (σ(z) − t)·gradScale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float BinaryCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<float> targets, Span<float> grad, int rows, int outputs, float gradScale)
     {
         CheckShape(logits.Length, grad.Length, rows, outputs, nameof(logits), nameof(outputs));
@@ -141,6 +137,7 @@ public static partial class Losses
     }
 
     /// <summary>Same with integer labels 0/1 (outputs must be 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float BinaryCrossEntropy(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, Span<float> grad, int rows, float gradScale)
     {
         CheckShape(logits.Length, grad.Length, rows, 1, nameof(logits), "outputs");
@@ -159,6 +156,7 @@ public static partial class Losses
     }
 
     /// <summary>(1/outputs)·Σ_j (y − t)² per sample; grad = 2(y − t)/outputs·gradScale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float MeanSquaredError(ReadOnlySpan<float> outputs, ReadOnlySpan<float> targets, Span<float> grad, int rows, int width, float gradScale)
     {
         CheckShape(outputs.Length, grad.Length, rows, width, nameof(outputs), nameof(width));
@@ -186,6 +184,7 @@ public static partial class Losses
         Elementwise.SoftmaxForward(logits, probs, rows, classes);
 
     /// <summary>Element-wise logistic sigmoid.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sigmoid(ReadOnlySpan<float> logits, Span<float> probs)
     {
         Checks.Length(probs.Length, logits.Length, nameof(probs));
@@ -202,11 +201,16 @@ public static partial class Losses
         return Math.Max(zd, 0) - zd * t + log1p;
     }
 
-    private static float Max(ReadOnlySpan<float> z)
+    private const int ScratchLength = 512;
+
+    /// <summary>Σ exp(z − shift) in double, through a stack scratch row when it fits (the exps are not kept).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double ExpSum(ReadOnlySpan<float> z, float shift, Span<float> scratch)
     {
-        float m = z[0];
-        for (int j = 1; j < z.Length; j++) m = MathF.Max(m, z[j]);
-        return m;
+        if (!scratch.IsEmpty) return Elementwise.ExpShifted(z, shift, scratch);
+        double sum = 0;
+        for (int j = 0; j < z.Length; j++) sum += MathF.Exp(z[j] - shift);
+        return sum;
     }
 
     private static void CheckShape(int inputLength, int gradLength, int rows, int width, string inputName, string widthName)

@@ -55,12 +55,32 @@ public ref struct UpdatePanelSink<TIsa> : IPanelSink where TIsa : struct, ISimdP
     }
 }
 
-/// <summary>Which update rule an <see cref="OptimizerStep"/> applies.</summary>
-public enum OptimizerKind { Sgd, Momentum, Adam }
+/// <summary>Which update rule an <see cref="OptimizerStep"/> applies (CATALOGUE §6).</summary>
+public enum OptimizerKind
+{
+    /// <summary>w −= α·g.</summary>
+    Sgd,
+    /// <summary>v = ρv + g; w −= α·v.</summary>
+    Momentum,
+    /// <summary>v = ρv − α·g; w += v (the same trajectory as Momentum while α is constant).</summary>
+    MomentumVelocity,
+    /// <summary>Change-of-variables Nesterov: v' = ρv − α·g(w̃); w̃ += −ρv + (1 + ρ)v'.</summary>
+    Nesterov,
+    /// <summary>s += g²; w −= α·g/(sqrt(s) + ε).</summary>
+    AdaGrad,
+    /// <summary>s = d·s + (1 − d)·g²; w −= α·g/(sqrt(s) + ε), d = Beta1.</summary>
+    RMSProp,
+    /// <summary>Bias-corrected Adam.</summary>
+    Adam,
+    /// <summary>Adam with decoupled weight decay (the decay itself comes from ForTensor).</summary>
+    AdamW,
+}
 
 /// <summary>
-/// One step's optimiser constants (learning rate, decay factors, Adam's bias corrections for this t).
-/// Apply updates a contiguous range of parameters with their gradient and state (s1, s2 as needed).
+/// One step's optimiser constants plus, per tensor, its learning-rate scale and penalties, and the
+/// gradient transform (global-norm clipping scale, clipping by value). <see cref="Apply{TIsa}"/>
+/// makes one pass over a parameter range: g' = clamp(scale·g, ±clip) + 2·L2·w + L1·sign(w); the rule's
+/// state update and step with α' = α·lrScale; then decoupled decay w −= α'·decay·w_old.
 /// </summary>
 public readonly struct OptimizerStep
 {
@@ -70,186 +90,216 @@ public readonly struct OptimizerStep
     public OptimizerStep(OptimizerKind kind, float learningRate, float beta1, float beta2, float epsilon, long t)
     {
         if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser kind.");
-        if (kind == OptimizerKind.Adam)
+        if (!(learningRate >= 0f) || !float.IsFinite(learningRate))
+            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, "The learning rate must be a finite number ≥ 0.");
+        if (kind is OptimizerKind.Adam or OptimizerKind.AdamW)
         {
             if (t < 1) throw new ArgumentOutOfRangeException(nameof(t), t, "Adam's step counter starts at 1 (bias correction divides by 1 − βᵗ).");
-            if (!(beta1 >= 0f && beta1 < 1f)) throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "Adam's beta1 must be in [0, 1).");
             if (!(beta2 >= 0f && beta2 < 1f)) throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "Adam's beta2 must be in [0, 1).");
             _c1 = (float)(1.0 / (1.0 - Math.Pow(beta1, t)));
             _c2 = (float)(1.0 / (1.0 - Math.Pow(beta2, t)));
         }
+        if (kind is not OptimizerKind.Sgd and not OptimizerKind.AdaGrad && !(beta1 >= 0f && beta1 < 1f))
+            throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "ρ, the decay rate and β1 must be in [0, 1).");
         Kind = kind;
         LearningRate = learningRate;
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;
         T = t;
+        LearningRateScale = 1f;
+        GradientScale = 1f;
     }
 
     public OptimizerKind Kind { get; }
     public float LearningRate { get; }
-    /// <summary>Momentum's ρ, or Adam's β1.</summary>
+    /// <summary>Momentum/Nesterov's ρ, RMSProp's decay, Adam's β1.</summary>
     public float Beta1 { get; }
     /// <summary>Adam's β2.</summary>
     public float Beta2 { get; }
     public float Epsilon { get; }
     /// <summary>The 1-based step number (Adam's t).</summary>
     public long T { get; }
+    /// <summary>Per-tensor multiplier of the learning rate.</summary>
+    public float LearningRateScale { get; private init; }
+    /// <summary>Coefficient of ΣW² in the loss: adds 2·L2·w to the gradient.</summary>
+    public float L2 { get; private init; }
+    /// <summary>Coefficient of Σ|W| in the loss: adds L1·sign(w) to the gradient.</summary>
+    public float L1 { get; private init; }
+    /// <summary>Decoupled decay: w −= α·scale·Decay·w after the step.</summary>
+    public float Decay { get; private init; }
+    /// <summary>Multiplies the raw gradient (global-norm clipping).</summary>
+    public float GradientScale { get; private init; }
+    /// <summary>Clamps the scaled raw gradient to ±ClipValue; 0 = no clamping.</summary>
+    public float ClipValue { get; private init; }
 
-    /// <summary>SGD: w −= lr·g. Momentum: s1 = beta1·s1 + g; w −= lr·s1. Adam: s1 = b1·s1 + (1−b1)g; s2 = b2·s2 + (1−b2)g²; w −= lr·(s1/(1−b1ᵗ))/(sqrt(s2/(1−b2ᵗ)) + eps).</summary>
+    /// <summary>This step for one tensor: its learning-rate multiplier and penalties.</summary>
+    public OptimizerStep ForTensor(float learningRateScale, float l2, float l1, float decay) =>
+        this with { LearningRateScale = learningRateScale, L2 = l2, L1 = l1, Decay = decay };
+
+    /// <summary>This step with the raw gradient multiplied by <paramref name="gradientScale"/> and clamped to ±<paramref name="clipValue"/> (0: no clamp).</summary>
+    public OptimizerStep WithGradientTransform(float gradientScale, float clipValue) =>
+        this with { GradientScale = gradientScale, ClipValue = clipValue };
+
+    /// <summary>Updates w (and the state s1, s2 the rule keeps) from g, in one pass.</summary>
     public void Apply<TIsa>(Span<float> w, ReadOnlySpan<float> g, Span<float> s1, Span<float> s2) where TIsa : struct, ISimdPath
     {
         int n = w.Length;
         Checks.Length(g.Length, n, nameof(g));
+        int states = Kind switch
+        {
+            OptimizerKind.Sgd => 0,
+            OptimizerKind.Adam or OptimizerKind.AdamW => 2,
+            _ => 1,
+        };
+        if (states >= 1) Checks.Length(s1.Length, n, nameof(s1));
+        if (states >= 2) Checks.Length(s2.Length, n, nameof(s2));
+        if (n == 0 || (LearningRateScale == 0f)) return; // a frozen tensor keeps its weights and state
+        ref float pw = ref MemoryMarshal.GetReference(w);
+        ref float pg = ref MemoryMarshal.GetReference(g);
+        ref float p1 = ref states >= 1 ? ref MemoryMarshal.GetReference(s1) : ref pw;
+        ref float p2 = ref states >= 2 ? ref MemoryMarshal.GetReference(s2) : ref pw;
         switch (Kind)
         {
-            case OptimizerKind.Sgd:
-                Sgd<TIsa>(ref MemoryMarshal.GetReference(w), ref MemoryMarshal.GetReference(g), n, LearningRate);
-                break;
-            case OptimizerKind.Momentum:
-                Checks.Length(s1.Length, n, nameof(s1));
-                Momentum<TIsa>(ref MemoryMarshal.GetReference(w), ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(s1), n, LearningRate, Beta1);
-                break;
-            default:
-                Checks.Length(s1.Length, n, nameof(s1));
-                Checks.Length(s2.Length, n, nameof(s2));
-                Adam<TIsa>(ref MemoryMarshal.GetReference(w), ref MemoryMarshal.GetReference(g), ref MemoryMarshal.GetReference(s1),
-                    ref MemoryMarshal.GetReference(s2), n, LearningRate, Beta1, Beta2, Epsilon, _c1, _c2);
-                break;
+            case OptimizerKind.Sgd: Run<TIsa, SgdRule>(ref pw, ref pg, ref p1, ref p2, n); break;
+            case OptimizerKind.Momentum: Run<TIsa, MomentumRule>(ref pw, ref pg, ref p1, ref p2, n); break;
+            case OptimizerKind.MomentumVelocity: Run<TIsa, VelocityRule>(ref pw, ref pg, ref p1, ref p2, n); break;
+            case OptimizerKind.Nesterov: Run<TIsa, NesterovRule>(ref pw, ref pg, ref p1, ref p2, n); break;
+            case OptimizerKind.AdaGrad: Run<TIsa, AdaGradRule>(ref pw, ref pg, ref p1, ref p2, n); break;
+            case OptimizerKind.RMSProp: Run<TIsa, RmsPropRule>(ref pw, ref pg, ref p1, ref p2, n); break;
+            default: Run<TIsa, AdamRule>(ref pw, ref pg, ref p1, ref p2, n); break;
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Sgd<TIsa>(ref float w, ref float g, int n, float lr) where TIsa : struct, ISimdPath
+    private void Run<TIsa, TRule>(ref float w, ref float g, ref float s1, ref float s2, int n)
+        where TIsa : struct, ISimdPath where TRule : struct, IUpdateRule
     {
-        int i = 0;
-        if (typeof(TIsa) == typeof(Avx512Path))
-        {
-            Vector512<float> vlr = Vector512.Create(-lr);
-            for (; i + 16 <= n; i += 16)
-                Vector512.FusedMultiplyAdd(vlr, Vector512.LoadUnsafe(ref g, (nuint)i), Vector512.LoadUnsafe(ref w, (nuint)i)).StoreUnsafe(ref w, (nuint)i);
-        }
-        else if (typeof(TIsa) == typeof(Avx2Path))
-        {
-            Vector256<float> vlr = Vector256.Create(-lr);
-            for (; i + 8 <= n; i += 8)
-                Vector256.FusedMultiplyAdd(vlr, Vector256.LoadUnsafe(ref g, (nuint)i), Vector256.LoadUnsafe(ref w, (nuint)i)).StoreUnsafe(ref w, (nuint)i);
-        }
-        else
-        {
-            Vector128<float> vlr = Vector128.Create(-lr);
-            for (; i + 4 <= n; i += 4)
-                Vector128.MultiplyAddEstimate(vlr, Vector128.LoadUnsafe(ref g, (nuint)i), Vector128.LoadUnsafe(ref w, (nuint)i)).StoreUnsafe(ref w, (nuint)i);
-        }
-        for (; i < n; i++) Unsafe.Add(ref w, i) = float.MultiplyAddEstimate(-lr, Unsafe.Add(ref g, i), Unsafe.Add(ref w, i));
+        var k = new Constants(this);
+        int i;
+        if (VectorPath.Is512<TIsa>()) i = Run<Ops512, Vector512<float>, TRule>(in k, ref w, ref g, ref s1, ref s2, 0, n);
+        else if (VectorPath.Is256<TIsa>()) i = Run<Ops256, Vector256<float>, TRule>(in k, ref w, ref g, ref s1, ref s2, 0, n);
+        else i = Run<Ops128, Vector128<float>, TRule>(in k, ref w, ref g, ref s1, ref s2, 0, n);
+        Run<OpsScalar, float, TRule>(in k, ref w, ref g, ref s1, ref s2, i, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Momentum<TIsa>(ref float w, ref float g, ref float s, int n, float lr, float rho) where TIsa : struct, ISimdPath
+    private static int Run<TO, TV, TRule>(in Constants k, ref float w, ref float g, ref float s1, ref float s2, int start, int n)
+        where TO : struct, IVectorOps<TV> where TV : struct where TRule : struct, IUpdateRule
     {
-        int i = 0;
-        if (typeof(TIsa) == typeof(Avx512Path))
+        int width = TO.Count, i = start;
+        TV scale = TO.Splat(k.GradientScale), clip = TO.Splat(k.ClipValue), negClip = TO.Splat(-k.ClipValue);
+        TV twoL2 = TO.Splat(2f * k.L2), l1 = TO.Splat(k.L1), negL1 = TO.Splat(-k.L1), decay = TO.Splat(-k.Alpha * k.Decay);
+        bool clipping = k.ClipValue > 0f, hasL2 = k.L2 != 0f, hasL1 = k.L1 != 0f, hasDecay = k.Decay != 0f;
+        for (; i + width <= n; i += width)
         {
-            Vector512<float> vlr = Vector512.Create(-lr), vrho = Vector512.Create(rho);
-            for (; i + 16 <= n; i += 16)
-            {
-                Vector512<float> v = Vector512.FusedMultiplyAdd(vrho, Vector512.LoadUnsafe(ref s, (nuint)i), Vector512.LoadUnsafe(ref g, (nuint)i));
-                v.StoreUnsafe(ref s, (nuint)i);
-                Vector512.FusedMultiplyAdd(vlr, v, Vector512.LoadUnsafe(ref w, (nuint)i)).StoreUnsafe(ref w, (nuint)i);
-            }
+            TV wv = TO.Load(ref w, i);
+            TV gv = TO.Mul(TO.Load(ref g, i), scale);
+            if (clipping) gv = TO.IfPositive(TO.Sub(gv, clip), clip, TO.IfPositive(TO.Sub(negClip, gv), negClip, gv));
+            if (hasL2) gv = TO.Fma(twoL2, wv, gv);
+            if (hasL1) gv = TO.Add(gv, TO.IfPositive(wv, l1, TO.IfPositive(TO.Sub(TO.Zero, wv), negL1, TO.Zero)));
+            TV next = TRule.Step<TO, TV>(in k, wv, gv, ref s1, ref s2, i);
+            if (hasDecay) next = TO.Fma(decay, wv, next);
+            TO.Store(next, ref w, i);
         }
-        else if (typeof(TIsa) == typeof(Avx2Path))
+        return i;
+    }
+
+    /// <summary>The per-call constants the rules read, with α' = α·lrScale folded in.</summary>
+    private readonly struct Constants
+    {
+        public Constants(in OptimizerStep step)
         {
-            Vector256<float> vlr = Vector256.Create(-lr), vrho = Vector256.Create(rho);
-            for (; i + 8 <= n; i += 8)
-            {
-                Vector256<float> v = Vector256.FusedMultiplyAdd(vrho, Vector256.LoadUnsafe(ref s, (nuint)i), Vector256.LoadUnsafe(ref g, (nuint)i));
-                v.StoreUnsafe(ref s, (nuint)i);
-                Vector256.FusedMultiplyAdd(vlr, v, Vector256.LoadUnsafe(ref w, (nuint)i)).StoreUnsafe(ref w, (nuint)i);
-            }
+            Alpha = step.LearningRate * step.LearningRateScale;
+            Beta1 = step.Beta1; Beta2 = step.Beta2; Epsilon = step.Epsilon;
+            C1 = step._c1; C2 = step._c2;
+            L2 = step.L2; L1 = step.L1; Decay = step.Decay;
+            GradientScale = step.GradientScale; ClipValue = step.ClipValue;
         }
-        else
+        public readonly float Alpha, Beta1, Beta2, Epsilon, C1, C2, L2, L1, Decay, GradientScale, ClipValue;
+    }
+
+    /// <summary>One update rule: returns the new weight from w and the transformed gradient, updating its state at i.</summary>
+    private interface IUpdateRule
+    {
+        static abstract TV Step<TO, TV>(in Constants k, TV w, TV g, ref float s1, ref float s2, int i) where TO : struct, IVectorOps<TV> where TV : struct;
+    }
+
+    private readonly struct SgdRule : IUpdateRule
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Step<TO, TV>(in Constants k, TV w, TV g, ref float s1, ref float s2, int i) where TO : struct, IVectorOps<TV> where TV : struct
+            => TO.Fma(TO.Splat(-k.Alpha), g, w);
+    }
+
+    private readonly struct MomentumRule : IUpdateRule
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Step<TO, TV>(in Constants k, TV w, TV g, ref float s1, ref float s2, int i) where TO : struct, IVectorOps<TV> where TV : struct
         {
-            Vector128<float> vlr = Vector128.Create(-lr), vrho = Vector128.Create(rho);
-            for (; i + 4 <= n; i += 4)
-            {
-                Vector128<float> v = Vector128.MultiplyAddEstimate(vrho, Vector128.LoadUnsafe(ref s, (nuint)i), Vector128.LoadUnsafe(ref g, (nuint)i));
-                v.StoreUnsafe(ref s, (nuint)i);
-                Vector128.MultiplyAddEstimate(vlr, v, Vector128.LoadUnsafe(ref w, (nuint)i)).StoreUnsafe(ref w, (nuint)i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            float v = float.MultiplyAddEstimate(rho, Unsafe.Add(ref s, i), Unsafe.Add(ref g, i));
-            Unsafe.Add(ref s, i) = v;
-            Unsafe.Add(ref w, i) = float.MultiplyAddEstimate(-lr, v, Unsafe.Add(ref w, i));
+            TV v = TO.Fma(TO.Splat(k.Beta1), TO.Load(ref s1, i), g);
+            TO.Store(v, ref s1, i);
+            return TO.Fma(TO.Splat(-k.Alpha), v, w);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Adam<TIsa>(ref float w, ref float g, ref float m, ref float v, int n, float lr, float b1, float b2, float eps, float c1, float c2)
-        where TIsa : struct, ISimdPath
+    private readonly struct VelocityRule : IUpdateRule
     {
-        // m = b1·m + (1−b1)·g is written m + (1−b1)(g − m): one FMA, and exact when b1 = 0.
-        float a1 = 1f - b1, a2 = 1f - b2;
-        int i = 0;
-        if (typeof(TIsa) == typeof(Avx512Path))
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Step<TO, TV>(in Constants k, TV w, TV g, ref float s1, ref float s2, int i) where TO : struct, IVectorOps<TV> where TV : struct
         {
-            Vector512<float> va1 = Vector512.Create(a1), va2 = Vector512.Create(a2), vc1 = Vector512.Create(c1 * lr), vc2 = Vector512.Create(c2), veps = Vector512.Create(eps);
-            for (; i + 16 <= n; i += 16)
-            {
-                Vector512<float> gi = Vector512.LoadUnsafe(ref g, (nuint)i);
-                Vector512<float> mi = Vector512.LoadUnsafe(ref m, (nuint)i);
-                Vector512<float> vi = Vector512.LoadUnsafe(ref v, (nuint)i);
-                mi = Vector512.FusedMultiplyAdd(va1, gi - mi, mi);
-                vi = Vector512.FusedMultiplyAdd(va2, gi * gi - vi, vi);
-                mi.StoreUnsafe(ref m, (nuint)i);
-                vi.StoreUnsafe(ref v, (nuint)i);
-                Vector512<float> step = vc1 * mi / (Vector512.Sqrt(vi * vc2) + veps);
-                (Vector512.LoadUnsafe(ref w, (nuint)i) - step).StoreUnsafe(ref w, (nuint)i);
-            }
+            TV v = TO.Fma(TO.Splat(-k.Alpha), g, TO.Mul(TO.Splat(k.Beta1), TO.Load(ref s1, i)));
+            TO.Store(v, ref s1, i);
+            return TO.Add(w, v);
         }
-        else if (typeof(TIsa) == typeof(Avx2Path))
+    }
+
+    private readonly struct NesterovRule : IUpdateRule
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Step<TO, TV>(in Constants k, TV w, TV g, ref float s1, ref float s2, int i) where TO : struct, IVectorOps<TV> where TV : struct
         {
-            Vector256<float> va1 = Vector256.Create(a1), va2 = Vector256.Create(a2), vc1 = Vector256.Create(c1 * lr), vc2 = Vector256.Create(c2), veps = Vector256.Create(eps);
-            for (; i + 8 <= n; i += 8)
-            {
-                Vector256<float> gi = Vector256.LoadUnsafe(ref g, (nuint)i);
-                Vector256<float> mi = Vector256.LoadUnsafe(ref m, (nuint)i);
-                Vector256<float> vi = Vector256.LoadUnsafe(ref v, (nuint)i);
-                mi = Vector256.FusedMultiplyAdd(va1, gi - mi, mi);
-                vi = Vector256.FusedMultiplyAdd(va2, gi * gi - vi, vi);
-                mi.StoreUnsafe(ref m, (nuint)i);
-                vi.StoreUnsafe(ref v, (nuint)i);
-                Vector256<float> step = vc1 * mi / (Vector256.Sqrt(vi * vc2) + veps);
-                (Vector256.LoadUnsafe(ref w, (nuint)i) - step).StoreUnsafe(ref w, (nuint)i);
-            }
+            TV old = TO.Load(ref s1, i);
+            TV v = TO.Fma(TO.Splat(-k.Alpha), g, TO.Mul(TO.Splat(k.Beta1), old));
+            TO.Store(v, ref s1, i);
+            // w̃ += −ρ·v_old + (1 + ρ)·v
+            return TO.Fma(TO.Splat(1f + k.Beta1), v, TO.Fma(TO.Splat(-k.Beta1), old, w));
         }
-        else
+    }
+
+    private readonly struct AdaGradRule : IUpdateRule
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Step<TO, TV>(in Constants k, TV w, TV g, ref float s1, ref float s2, int i) where TO : struct, IVectorOps<TV> where TV : struct
         {
-            Vector128<float> va1 = Vector128.Create(a1), va2 = Vector128.Create(a2), vc1 = Vector128.Create(c1 * lr), vc2 = Vector128.Create(c2), veps = Vector128.Create(eps);
-            for (; i + 4 <= n; i += 4)
-            {
-                Vector128<float> gi = Vector128.LoadUnsafe(ref g, (nuint)i);
-                Vector128<float> mi = Vector128.LoadUnsafe(ref m, (nuint)i);
-                Vector128<float> vi = Vector128.LoadUnsafe(ref v, (nuint)i);
-                mi = Vector128.MultiplyAddEstimate(va1, gi - mi, mi);
-                vi = Vector128.MultiplyAddEstimate(va2, gi * gi - vi, vi);
-                mi.StoreUnsafe(ref m, (nuint)i);
-                vi.StoreUnsafe(ref v, (nuint)i);
-                Vector128<float> step = vc1 * mi / (Vector128.Sqrt(vi * vc2) + veps);
-                (Vector128.LoadUnsafe(ref w, (nuint)i) - step).StoreUnsafe(ref w, (nuint)i);
-            }
+            TV s = TO.Fma(g, g, TO.Load(ref s1, i));
+            TO.Store(s, ref s1, i);
+            return TO.Sub(w, TO.Div(TO.Mul(TO.Splat(k.Alpha), g), TO.Add(TO.Sqrt(s), TO.Splat(k.Epsilon))));
         }
-        float lc1 = c1 * lr;
-        for (; i < n; i++)
+    }
+
+    private readonly struct RmsPropRule : IUpdateRule
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Step<TO, TV>(in Constants k, TV w, TV g, ref float s1, ref float s2, int i) where TO : struct, IVectorOps<TV> where TV : struct
         {
-            float gi = Unsafe.Add(ref g, i);
-            float mi = float.MultiplyAddEstimate(a1, gi - Unsafe.Add(ref m, i), Unsafe.Add(ref m, i));
-            float vi = float.MultiplyAddEstimate(a2, gi * gi - Unsafe.Add(ref v, i), Unsafe.Add(ref v, i));
-            Unsafe.Add(ref m, i) = mi;
-            Unsafe.Add(ref v, i) = vi;
-            Unsafe.Add(ref w, i) -= lc1 * mi / (MathF.Sqrt(vi * c2) + eps);
+            TV s = TO.Fma(TO.Splat(1f - k.Beta1), TO.Mul(g, g), TO.Mul(TO.Splat(k.Beta1), TO.Load(ref s1, i)));
+            TO.Store(s, ref s1, i);
+            return TO.Sub(w, TO.Div(TO.Mul(TO.Splat(k.Alpha), g), TO.Add(TO.Sqrt(s), TO.Splat(k.Epsilon))));
+        }
+    }
+
+    private readonly struct AdamRule : IUpdateRule
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Step<TO, TV>(in Constants k, TV w, TV g, ref float s1, ref float s2, int i) where TO : struct, IVectorOps<TV> where TV : struct
+        {
+            TV m = TO.Fma(TO.Splat(1f - k.Beta1), g, TO.Mul(TO.Splat(k.Beta1), TO.Load(ref s1, i)));
+            TV v = TO.Fma(TO.Splat(1f - k.Beta2), TO.Mul(g, g), TO.Mul(TO.Splat(k.Beta2), TO.Load(ref s2, i)));
+            TO.Store(m, ref s1, i);
+            TO.Store(v, ref s2, i);
+            TV mHat = TO.Mul(m, TO.Splat(k.C1));
+            TV denominator = TO.Add(TO.Sqrt(TO.Mul(v, TO.Splat(k.C2))), TO.Splat(k.Epsilon));
+            return TO.Sub(w, TO.Div(TO.Mul(TO.Splat(k.Alpha), mHat), denominator));
         }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Kiln.Kernels;
 
@@ -9,6 +10,7 @@ public static partial class ParameterInit
 
     /// <summary>N(0, std²), Box–Muller in double from rng.</summary>
     /// <remarks>Each pair of uniforms gives two normals (cos and sin branches), used in order.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Normal(Span<float> w, double std, ref KilnRandom rng)
     {
         if (!(std >= 0)) throw new ArgumentOutOfRangeException(nameof(std), std, "The standard deviation must be non-negative.");
@@ -25,6 +27,7 @@ public static partial class ParameterInit
     }
 
     /// <summary>U(−bound, bound).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Uniform(Span<float> w, double bound, ref KilnRandom rng)
     {
         if (!(bound >= 0)) throw new ArgumentOutOfRangeException(nameof(bound), bound, "The bound must be non-negative.");

@@ -136,9 +136,14 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>Stops the workers once the stage in progress (if any) has finished. Disposing <see cref="Shared"/> does nothing.</summary>
     public void Dispose()
     {
         if (_isShared || _disposed) return;
+        // Take the pool as a caller would, so that workers never quit in the middle of a stage (the
+        // caller would wait for them forever). It is never released: later Runs throw or run inline.
+        var spin = new SpinWait();
+        while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0) spin.SpinOnce();
         _disposed = true;
         Interlocked.Increment(ref _generation);
         lock (_wakeGate) Monitor.PulseAll(_wakeGate);

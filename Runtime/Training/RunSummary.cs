@@ -19,7 +19,7 @@ namespace Kiln.Training;
 /// <param name="Seconds">Wall time of the whole epoch: batch filling, steps, evaluations, progress callbacks.</param>
 /// <param name="TrainSeconds">Time inside TrainStep calls only.</param>
 /// <param name="SamplesPerSecond">Samples / TrainSeconds.</param>
-/// <param name="LearningRate">The model's learning rate at the end of the epoch.</param>
+/// <param name="LearningRate">The learning rate of the epoch's last step (base × schedule factor); a schedule may change it every step.</param>
 public sealed record EpochMetrics(
     int Epoch,
     int Batches,
@@ -33,6 +33,13 @@ public sealed record EpochMetrics(
     double TrainSeconds,
     double SamplesPerSecond,
     float LearningRate);
+
+/// <summary>One training step, recorded when <see cref="TrainerOptions.RecordSteps"/> is set.</summary>
+/// <param name="Step">0-based step number within the run.</param>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Loss">The mean loss TrainStep returned (training mode).</param>
+/// <param name="LearningRate">The learning rate the step ran with.</param>
+public readonly record struct StepRecord(long Step, int Epoch, float Loss, float LearningRate);
 
 /// <summary>
 /// The record of a training run. Throughput (<see cref="SamplesPerSecond"/>) is measured with
@@ -64,8 +71,14 @@ public sealed record RunSummary
     public long SamplesSeen { get; init; }
     /// <summary>SamplesSeen / TrainSeconds: throughput of the training steps alone.</summary>
     public double SamplesPerSecond { get; init; }
-    /// <summary>Learning rate at the end of the run.</summary>
+    /// <summary>Learning rate of the run's last step.</summary>
     public float LearningRate { get; init; }
+    /// <summary>The base learning rate the schedule multiplied.</summary>
+    public float BaseLearningRate { get; init; }
+    /// <summary>The schedule, as text (for example <c>Warmup(500 steps) → Cosine(T = 30 epochs, min 0)</c>).</summary>
+    public string Schedule { get; init; } = "";
+    /// <summary>Every step's loss and learning rate when <see cref="TrainerOptions.RecordSteps"/> was set; null otherwise.</summary>
+    public IReadOnlyList<StepRecord>? Steps { get; init; }
     /// <summary>Mean training loss of the last epoch (NaN when no epoch ran).</summary>
     public double FinalTrainLoss { get; init; } = double.NaN;
     /// <summary>Eval-mode validation loss after the last epoch; null without a validation set.</summary>

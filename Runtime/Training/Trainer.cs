@@ -2,13 +2,22 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using Kiln.Data;
+using Kiln.Schedules;
 
 namespace Kiln.Training;
 
 /// <summary>
 /// The training loop: shuffled mini-batches through <see cref="IKilnModel.TrainStep(ReadOnlySpan{float}, ReadOnlySpan{int}, int)"/>,
-/// eval-mode validation, timing and progress. The loop itself allocates nothing per step.
+/// a learning-rate schedule, eval-mode validation, timing and progress. The loop itself allocates nothing per step.
 /// </summary>
+/// <remarks>
+/// Learning rate: before every step the trainer sets <c>model.LearningRate = (float)(base × schedule.Factor(clock))</c>
+/// with base = <see cref="TrainerOptions.LearningRate"/> ?? <see cref="IKilnModel.BaseLearningRate"/>, schedule =
+/// <see cref="TrainerOptions.Schedule"/> ?? <see cref="IKilnModel.CreateSchedule"/>() and clock = (steps taken so far in
+/// this run, 0-based epoch, batches per epoch). After each epoch the schedule is told the epoch's loss through
+/// <see cref="LearningRateSchedule.ObserveValidation"/>: the eval-mode validation loss when a validation set is
+/// evaluated every epoch, otherwise the epoch's mean training loss (so a plateau is always judged on one kind of loss).
+/// </remarks>
 public static class Trainer
 {
     /// <summary>Trains with default options except epochs and batch size.</summary>
@@ -36,7 +45,13 @@ public static class Trainer
         options ??= new TrainerOptions();
         Validate(model, train, validation, options);
 
-        if (options.LearningRate is float lr) model.LearningRate = lr;
+        double baseRate = options.LearningRate ?? model.BaseLearningRate;
+        if (!(baseRate > 0 && double.IsFinite(baseRate)))
+            throw new ArgumentException(
+                $"{model.ModelName}'s base learning rate must be positive and finite (got {baseRate}); set TrainerOptions.LearningRate.", nameof(options));
+        LearningRateSchedule schedule = options.Schedule ?? model.CreateSchedule()
+            ?? throw new InvalidOperationException($"{model.ModelName}.CreateSchedule() returned null.");
+        bool observeValidation = validation is not null && options.ValidateEveryEpoch;
 
         var batcher = new Batcher(train, options.BatchSize, options.Seed, options.Shuffle, options.DropLast, options.MinLastBatch);
         Dataset? trainEval = TrainEvalSubset(train, options);
@@ -46,6 +61,10 @@ public static class Trainer
         long runTrainTicks = 0, runSamples = 0;
         StopReason stop = StopReason.Completed;
         EvaluationResult? lastValidation = null;
+        long step = 0;
+        // One buffer for the whole run, so recording allocates nothing per step.
+        StepRecord[]? steps = options.RecordSteps ? new StepRecord[(long)options.Epochs * batcher.BatchesPerEpoch] : null;
+        var run = new RunState(model, train, validation, options, history, runStart, baseRate, schedule);
 
         for (int epoch = 0; epoch < options.Epochs && stop == StopReason.Completed; epoch++)
         {
@@ -59,11 +78,16 @@ public static class Trainer
             {
                 if (options.CancellationToken.IsCancellationRequested)
                     throw new TrainingCancelledException(
-                        Summarise(model, train, validation, options, history, StopReason.Cancelled, runStart, runTrainTicks, runSamples, lastValidation),
+                        Summarise(run, StopReason.Cancelled, runTrainTicks, runSamples, lastValidation, steps, step),
                         options.CancellationToken);
                 if (!batcher.NextBatch()) break;
 
                 int n = batcher.Current;
+                float rate = (float)(baseRate * schedule.Factor(new ScheduleClock(step, epoch, batcher.BatchesPerEpoch)));
+                if (!(rate >= 0 && float.IsFinite(rate)))
+                    throw new InvalidOperationException(
+                        $"The schedule {schedule} gave the learning rate {rate} at step {step} (epoch {epoch}); rates must be finite and non-negative.");
+                model.LearningRate = rate;
                 // Only the step is timed: batch filling above and the bookkeeping below are excluded.
                 long t0 = Stopwatch.GetTimestamp();
                 float loss = model.TrainStep(batcher.Inputs, batcher.Labels, n);
@@ -71,13 +95,15 @@ public static class Trainer
 
                 lossSum += (double)loss * n;
                 samples += n;
+                if (steps is not null && step < steps.Length) steps[step] = new StepRecord(step, epoch + 1, loss, rate);
+                step++;
                 if (!float.IsFinite(loss) && options.StopOnNonFiniteLoss)
                 {
                     stop = StopReason.Diverged;
                     break;
                 }
                 progress?.Report(new TrainingProgress(ProgressKind.Batch, epoch + 1, options.Epochs, batcher.BatchIndex + 1,
-                    batcher.BatchesPerEpoch, samples, lossSum / samples, samples / (trainTicks / freq), model.LearningRate, null));
+                    batcher.BatchesPerEpoch, samples, lossSum / samples, samples / (trainTicks / freq), rate, null));
             }
 
             runTrainTicks += trainTicks;
@@ -103,12 +129,21 @@ public static class Trainer
                 SamplesPerSecond: trainSeconds > 0 ? samples / trainSeconds : 0,
                 LearningRate: model.LearningRate);
             history.Add(metrics);
+            if (stop == StopReason.Completed)
+            {
+                double observed = observeValidation && valResult is { } v ? v.Loss : metrics.TrainLoss;
+                schedule.ObserveValidation(observed);
+            }
             progress?.Report(new TrainingProgress(ProgressKind.EpochEnd, epoch + 1, options.Epochs, metrics.Batches,
                 batcher.BatchesPerEpoch, samples, metrics.TrainLoss, metrics.SamplesPerSecond, metrics.LearningRate, metrics));
         }
 
-        return Summarise(model, train, validation, options, history, stop, runStart, runTrainTicks, runSamples, lastValidation);
+        return Summarise(run, stop, runTrainTicks, runSamples, lastValidation, steps, step);
     }
+
+    /// <summary>What the summary needs from the run that does not change per step.</summary>
+    private sealed record RunState(IKilnModel Model, Dataset Train, Dataset? Validation, TrainerOptions Options, List<EpochMetrics> History,
+        long RunStart, double BaseRate, LearningRateSchedule Schedule);
 
     /// <summary>Eval-mode loss and accuracy of <paramref name="model"/> on <paramref name="data"/>.</summary>
     public static EvaluationResult Evaluate(IKilnModel model, Dataset data)
@@ -172,9 +207,10 @@ public static class Trainer
         return train.Subset(order.AsSpan(0, o.TrainAccuracySamples), train.Name + "/accuracy-subset");
     }
 
-    private static RunSummary Summarise(IKilnModel model, Dataset train, Dataset? validation, TrainerOptions o, List<EpochMetrics> history,
-        StopReason stop, long runStart, long trainTicks, long samples, EvaluationResult? lastValidation)
+    private static RunSummary Summarise(RunState run, StopReason stop, long trainTicks, long samples, EvaluationResult? lastValidation,
+        StepRecord[]? steps, long stepCount)
     {
+        (IKilnModel model, Dataset train, Dataset? validation, TrainerOptions o, List<EpochMetrics> history, long runStart, _, _) = run;
         double trainSeconds = trainTicks / (double)Stopwatch.Frequency;
         return new RunSummary
         {
@@ -194,6 +230,9 @@ public static class Trainer
             SamplesSeen = samples,
             SamplesPerSecond = trainSeconds > 0 ? samples / trainSeconds : 0,
             LearningRate = model.LearningRate,
+            BaseLearningRate = (float)run.BaseRate,
+            Schedule = run.Schedule.ToString() ?? "",
+            Steps = steps is null ? null : steps.AsSpan(0, (int)Math.Min(stepCount, steps.Length)).ToArray(),
             FinalTrainLoss = history.Count > 0 ? history[^1].TrainLoss : double.NaN,
             FinalValidationLoss = lastValidation?.Loss,
             FinalValidationAccuracy = lastValidation?.Accuracy,

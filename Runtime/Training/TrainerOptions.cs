@@ -1,4 +1,5 @@
 using System.Threading;
+using Kiln.Schedules;
 
 namespace Kiln.Training;
 
@@ -33,8 +34,26 @@ public sealed record TrainerOptions
     /// </summary>
     public bool ValidateEveryEpoch { get; init; } = true;
 
-    /// <summary>Overrides the model's learning rate (from its optimiser attribute) before training; null keeps it.</summary>
+    /// <summary>
+    /// The base learning rate; null uses the model's <see cref="IKilnModel.BaseLearningRate"/> (its optimiser
+    /// attribute's rate). Before every step the trainer sets <c>model.LearningRate = base × schedule factor</c>,
+    /// so a value assigned to <c>model.LearningRate</c> before <c>Fit</c> is overwritten.
+    /// </summary>
     public float? LearningRate { get; init; }
+
+    /// <summary>
+    /// The learning-rate schedule; null uses a new instance from the model's <see cref="IKilnModel.CreateSchedule"/>
+    /// (its schedule attributes, <see cref="ConstantSchedule"/> when none). Its clock counts from the start of
+    /// this run: step 0 is the first step of this <c>Fit</c> call, epoch 0 its first epoch. A schedule instance
+    /// keeps state (ReduceOnPlateau), so pass a fresh one to each run.
+    /// </summary>
+    public LearningRateSchedule? Schedule { get; init; }
+
+    /// <summary>
+    /// Record every step's (step, epoch, loss, learning rate) in <see cref="RunSummary.Steps"/> (default false).
+    /// The record buffer is allocated once before the first step, so recording allocates nothing per step.
+    /// </summary>
+    public bool RecordSteps { get; init; }
 
     /// <summary>
     /// Training accuracy is not free (the fused train step returns only the loss), so it is measured by an

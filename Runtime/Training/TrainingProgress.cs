@@ -24,7 +24,7 @@ public enum ProgressKind
 /// <param name="Samples">Samples trained on in this epoch so far.</param>
 /// <param name="RunningLoss">Sample-weighted mean training loss of this epoch so far.</param>
 /// <param name="SamplesPerSecond">This epoch's samples divided by the time spent inside TrainStep so far.</param>
-/// <param name="LearningRate">The model's current learning rate.</param>
+/// <param name="LearningRate">The learning rate the step just taken ran with (base × schedule factor for that step); at an epoch end, that of the epoch's last step.</param>
 /// <param name="Metrics">The finished epoch's metrics (epoch-end reports only).</param>
 public readonly record struct TrainingProgress(
     ProgressKind Kind,

@@ -195,9 +195,27 @@ def max_wait(run):
     return max(values) if values else 0.0
 
 
-def median_of(runs, key):
-    values = [r[key] for r in runs]
-    return statistics.median(values), min(values), max(values)
+DETAIL = {"train_b64_samples_per_s": "train_b64", "train_b256_samples_per_s": "train_b256",
+          "infer_b1_median_us": "infer_b1", "infer_b256_median_us": "infer_b256"}
+
+
+def figure(runs, key, quiet):
+    """One figure over all runs of a side, preferring undisturbed measurements.
+
+    Training: the median over every timed round of every run whose run-queue wait was at most
+    `quiet` (a round where another process held a core can be several times slower with 2 threads);
+    inference: the median of the per-run medians over runs at most `quiet` disturbed. Falls back to
+    all rounds / runs when none is quiet. Returns (value, used, total, all_quiet_missing, range)."""
+    d = DETAIL[key]
+    if key.startswith("train"):
+        pairs = [(r, w) for run in runs
+                 for r, w in zip(run["details"][d]["rounds_samples_per_s"],
+                                 run["details"][d].get("rounds_runqueue_wait_fraction") or [None] * 99)]
+    else:
+        pairs = [(run["details"][d]["median_us"], run["details"][d].get("runqueue_wait_fraction")) for run in runs]
+    good = [v for v, w in pairs if w is None or w <= quiet]
+    values = good or [v for v, _ in pairs]
+    return statistics.median(values), len(good), len(pairs), not good, [min(values), max(values)]
 
 
 def fmt(value, kind):
@@ -233,6 +251,8 @@ def main():
     p.add_argument("--no-build", action="store_true", help="reuse the existing Release build of Kiln.Benchmarks")
     p.add_argument("--wait-idle", type=float, default=120, metavar="SECONDS",
                    help="before each run wait up to this long for the CPUs to be >= 90%% idle (default 120; 0: no wait)")
+    p.add_argument("--quiet", type=float, default=0.02, metavar="FRACTION",
+                   help="largest run-queue wait fraction of a measurement used for the figures (default 0.02)")
     p.add_argument("--out", help="directory for raw results (default benchmarks/results/<UTC time>)")
     args = p.parse_args()
     if args.threads < 1 or args.repeat < 1:
@@ -286,18 +306,26 @@ def main():
     rows = []
     summary = {"machine": machine, "threads": args.threads, "repeat": args.repeat, "quick": args.quick,
                "data": kiln_runs[0]["data"], "kiln_isa": kiln_runs[0].get("isa"), "metrics": {}}
+    disturbed = False
+    used_counts = []
     for key, label, kind in METRICS:
-        k_med, k_min, k_max = median_of(kiln_runs, key)
-        row = [label, fmt(k_med, kind)]
-        entry = {"kind": kind, "kiln": k_med, "kiln_range": [k_min, k_max], "pytorch": {}, "ratio": {}}
+        k_med, k_used, k_total, k_fallback, k_range = figure(kiln_runs, key, args.quiet)
+        disturbed |= k_fallback
+        row = [label, fmt(k_med, kind) + ("†" if k_fallback else "")]
+        entry = {"kind": kind, "kiln": k_med, "kiln_range": k_range, "kiln_quiet_used": [k_used, k_total],
+                 "pytorch": {}, "pytorch_range": {}, "pytorch_quiet_used": {}, "ratio": {}}
+        counts = [f"Kiln {k_used}/{k_total}"]
         for c in configs:
-            p_med, p_min, p_max = median_of(peer_runs[c], key)
+            p_med, p_used, p_total, p_fallback, p_range = figure(peer_runs[c], key, args.quiet)
+            disturbed |= p_fallback
             ratio = k_med / p_med if kind == "throughput" else p_med / k_med
-            row += [fmt(p_med, kind), f"{ratio:.2f}×"]
+            row += [fmt(p_med, kind) + ("†" if p_fallback else ""), f"{ratio:.2f}×"]
             entry["pytorch"][c] = p_med
-            entry["pytorch_range"] = entry.get("pytorch_range", {})
-            entry["pytorch_range"][c] = [p_min, p_max]
+            entry["pytorch_range"][c] = p_range
+            entry["pytorch_quiet_used"][c] = [p_used, p_total]
             entry["ratio"][c] = ratio
+            counts.append(f"[{c}] {p_used}/{p_total}")
+        used_counts.append(f"{label.split(' (')[0]}: " + ", ".join(counts))
         rows.append(row)
         summary["metrics"][key] = entry
 
@@ -326,9 +354,11 @@ def main():
     worst = {name: max(max_wait(r) for r in runs) for name, runs in contention}
     notes.append("Largest run-queue wait (share of time a thread was runnable but had no CPU) in any timed "
                  "round: " + ", ".join(f"{n} {100 * w:.1f} %" for n, w in worst.items()) + ".")
-    if any(w > 0.05 for w in worst.values()):
-        notes.append("WARNING: other processes took CPU time from a timed round (> 5 % run-queue wait): "
-                     "the figures are disturbed; rerun on a quiet machine (see the per-round figures in the JSON).")
+    notes.append(f"Figures use only measurements with at most {100 * args.quiet:.0f} % run-queue wait "
+                 "(training: timed rounds; inference: runs). Used/total: " + "; ".join(used_counts) + ".")
+    if disturbed:
+        notes.append("WARNING (†): no undisturbed measurement for that figure, so it comes from disturbed ones; "
+                     "rerun on a quiet machine or with more --repeat.")
     summary["max_runqueue_wait_fraction"] = worst
     m = machine
     machine_lines = [
@@ -340,7 +370,7 @@ def main():
         f".NET SDK {m['dotnet_sdk']}, runtime {m['dotnet_runtime']}; Kiln ISA path {summary['kiln_isa']}",
         f"PyTorch {m['torch']} (BLAS_INFO={m['torch_blas_info']}, CPU capability {m['torch_cpu_capability']}), "
         f"Python {peer_runs[configs[0]][0]['machine']['python']}, kernel {m['kernel']}",
-        f"Data: {summary['data']}; {args.repeat} run(s) per side, medians"
+        f"Data: {summary['data']}; {args.repeat} run(s) per side, medians of undisturbed measurements"
         + ("; --quick (short measurement)" if args.quick else ""),
         "Ratio > 1: Kiln faster (training: Kiln/PyTorch samples/s; inference: PyTorch/Kiln latency).",
     ]

@@ -149,7 +149,7 @@ def measure_training(x, y, batch, args):
                            eps=1e-8, foreach=(args.adam == "foreach"))
     nb = x.shape[0] // batch
     batches = [(x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]) for i in range(nb)]
-    state = {"i": 0, "loss": float("nan")}
+    state = {"i": 0}
 
     def step():
         xb, yb = batches[state["i"] % nb]
@@ -196,7 +196,7 @@ def measure_training(x, y, batch, args):
 def measure_inference(x, batch, runs, warmup, threads):
     torch.manual_seed(SEED)
     model = build_model()
-    # A few training steps so that BatchNorm running statistics are not the identity.
+    # A few train-mode forward passes so that BatchNorm running statistics are not the identity.
     model.train()
     with torch.no_grad():
         for i in range(4):

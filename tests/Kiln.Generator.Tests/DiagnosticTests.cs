@@ -321,7 +321,7 @@ public class DiagnosticTests
             Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
             Assert.Equal(descriptor.DefaultSeverity, diagnostic.Severity);
             Assert.Equal(GeneratorHarness.SourcePath(0), diagnostic.Location.SourceTree?.FilePath ?? diagnostic.Location.GetLineSpan().Path);
-            Assert.Equal($"https://kiln.dev/docs/rules/{diagnostic.Id}.md", descriptor.HelpLinkUri);
+            Assert.Equal(Descriptors.HelpLinkBase + diagnostic.Id + ".md", descriptor.HelpLinkUri);
             string message = diagnostic.GetMessage(CultureInfo.InvariantCulture);
             Assert.False(System.Text.RegularExpressions.Regex.IsMatch(message, @"\{[0-9]+\}") || message.Length < 10,
                 $"{diagnostic.Id}: badly formatted message '{message}'.");
@@ -350,7 +350,7 @@ public class DiagnosticTests
             Assert.Same(d, Descriptors.ById(d.Id));
             Assert.Equal("Kiln.Spec", d.Category);
             Assert.True(d.IsEnabledByDefault);
-            Assert.Equal($"https://kiln.dev/docs/rules/{d.Id}.md", d.HelpLinkUri);
+            Assert.Equal(Descriptors.HelpLinkBase + d.Id + ".md", d.HelpLinkUri);
             Assert.False(string.IsNullOrWhiteSpace(d.Title.ToString(CultureInfo.InvariantCulture)));
         }
     }

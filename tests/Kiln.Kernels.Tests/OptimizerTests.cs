@@ -116,7 +116,7 @@ public sealed class OptimizerTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new OptimizerStep(OptimizerKind.Adam, 0.1f, 0.9f, 0.999f, 1e-8f, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new OptimizerStep(OptimizerKind.Adam, 0.1f, 1f, 0.999f, 1e-8f, 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new OptimizerStep((OptimizerKind)7, 0.1f, 0.9f, 0.999f, 1e-8f, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new OptimizerStep((OptimizerKind)42, 0.1f, 0.9f, 0.999f, 1e-8f, 1));
         var step = new OptimizerStep(OptimizerKind.Momentum, 0.1f, 0.9f, 0, 0, 1);
         var e = Assert.Throws<ArgumentException>(() => step.Apply<Avx2Path>(new float[4], new float[4], new float[3], default));
         Assert.Equal("s1", e.ParamName);

@@ -36,8 +36,8 @@ public sealed class EndToEndTests
         DataSplit split = Idx.LoadFashionMnist();
         var standardizer = new Standardizer().Fit(split.Train);
         Dataset train = standardizer.Transform(split.Train), test = standardizer.Transform(split.Test);
-        var model = new BenchmarkMlp { LearningRate = 2e-3f };
-        RunSummary run = Trainer.Fit(model, train, test, new TrainerOptions { Epochs = 3, BatchSize = 256, Seed = 1 });
+        var model = new BenchmarkMlp();
+        RunSummary run = Trainer.Fit(model, train, test, new TrainerOptions { Epochs = 3, BatchSize = 256, Seed = 1, LearningRate = 2e-3f });
         EvaluationResult result = model.Evaluate(test.Features, test.Labels, test.Count);
         _output.WriteLine($"fashion-mnist: test accuracy {result.Accuracy:P2}, loss {result.Loss:F4}, {run.SamplesPerSecond:F0} samples/s on {model.Isa}");
         Assert.True(result.Accuracy >= 0.88, $"test accuracy {result.Accuracy:P2} < 88%");

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using Kiln.Schedules;
 
 namespace Kiln.Runtime.Tests;
 
@@ -23,6 +24,7 @@ internal sealed class FakeModel : IKilnModel
         OutputSize = outputSize;
         MaxBatch = maxBatch;
         LearningRate = learningRate;
+        BaseLearningRate = learningRate;
         _w = new float[inputSize * outputSize];
         _b = new float[outputSize];
         _dw = new float[_w.Length];
@@ -45,7 +47,48 @@ internal sealed class FakeModel : IKilnModel
     public IsaPath Isa { get; set; } = IsaPath.Portable;
     public float LearningRate { get; set; }
     public long Step { get; private set; }
+    public float BaseLearningRate { get; }
     public IReadOnlyList<TensorInfo> Tensors => _tensors;
+    public int OptimizerStateCount => 0;
+    public float GradientNorm => float.NaN;
+
+    /// <summary>Multiplier of the single layer's learning rate ("dense0").</summary>
+    private float _layerScale = 1f;
+
+    /// <summary>What <see cref="CreateSchedule"/> returns; null gives a constant schedule (as a model without schedule attributes).</summary>
+    public Func<LearningRateSchedule>? ScheduleFactory { get; set; }
+
+    /// <summary>The LearningRate seen by every TrainStep call, in order (grows only when enabled).</summary>
+    public List<float>? LearningRateLog { get; set; }
+
+    public LearningRateSchedule CreateSchedule() => ScheduleFactory?.Invoke() ?? new ConstantSchedule();
+
+    public void RestoreStep(long step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        Step = step;
+    }
+
+    public void SetLearningRateScale(string layer, float scale)
+    {
+        CheckLayer(layer);
+        if (!(scale >= 0 && float.IsFinite(scale))) throw new ArgumentOutOfRangeException(nameof(scale));
+        _layerScale = scale;
+    }
+
+    public float GetLearningRateScale(string layer)
+    {
+        CheckLayer(layer);
+        return _layerScale;
+    }
+
+    public Span<float> TensorState(TensorInfo tensor, int slot) =>
+        throw new ArgumentOutOfRangeException(nameof(slot), slot, "The fake model trains with plain SGD and keeps no optimiser state.");
+
+    private static void CheckLayer(string layer)
+    {
+        if (layer != "dense0") throw new ArgumentException($"The fake model has no layer '{layer}'.", nameof(layer));
+    }
 
     /// <summary>Batch size of every TrainStep call, in order (for the trainer tests; grows only when enabled).</summary>
     public List<int>? BatchLog { get; set; }
@@ -72,11 +115,13 @@ internal sealed class FakeModel : IKilnModel
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch)
     {
         BatchLog?.Add(batch);
+        LearningRateLog?.Add(LearningRate);
         float loss = ComputeGradients(inputs, labels, batch);
         Step++;
         if (NaNFromStep > 0 && Step >= NaNFromStep) return float.NaN;
-        for (int i = 0; i < _w.Length; i++) _w[i] -= LearningRate * _dw[i];
-        for (int j = 0; j < _b.Length; j++) _b[j] -= LearningRate * _db[j];
+        float rate = LearningRate * _layerScale;
+        for (int i = 0; i < _w.Length; i++) _w[i] -= rate * _dw[i];
+        for (int j = 0; j < _b.Length; j++) _b[j] -= rate * _db[j];
         return loss;
     }
 

@@ -48,6 +48,9 @@ namespace Kiln.Benchmarks
         private global::Kiln.KilnRandom _noise;
         private global::Kiln.IsaPath _isa;
         private float _learningRate;
+        private float _gradientNorm = float.NaN;
+        // Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).
+        private readonly float[] _learningRateScales = { 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f };
         private long _step;
         private bool _foldedStale = true;
         // Per-call state the parallel stages read.
@@ -254,6 +257,80 @@ namespace Kiln.Benchmarks
             return loss;
         }
 
+        /// <summary>The global L2 norm of the last gradients (before clipping), when the model clips by norm; NaN otherwise.</summary>
+        public float GradientNorm => _gradientNorm;
+
+        /// <summary>The learning rate of the optimiser attribute (0.001).</summary>
+        public float BaseLearningRate => 0.001f;
+
+        /// <summary>Multiplies the learning rate of every tensor of a layer (0 freezes it: used by fine-tuning).</summary>
+        public void SetLearningRateScale(string layer, float scale)
+        {
+            if (!(scale >= 0f) || !float.IsFinite(scale)) throw new global::System.ArgumentOutOfRangeException(nameof(scale), scale, "A learning-rate scale must be a finite number ≥ 0.");
+            bool found = false;
+            foreach (global::Kiln.TensorInfo t in s_tensors)
+            {
+                if (!t.Trainable || t.Layer != layer) continue;
+                _learningRateScales[TrainableIndex(t)] = scale;
+                found = true;
+            }
+            if (!found) throw new global::System.ArgumentException($"{ModelName} has no layer '{layer}' with trainable tensors.", nameof(layer));
+        }
+
+        /// <summary>The learning-rate multiplier of a layer's tensors.</summary>
+        public float GetLearningRateScale(string layer)
+        {
+            foreach (global::Kiln.TensorInfo t in s_tensors)
+            {
+                if (t.Trainable && t.Layer == layer) return _learningRateScales[TrainableIndex(t)];
+            }
+            throw new global::System.ArgumentException($"{ModelName} has no layer '{layer}' with trainable tensors.", nameof(layer));
+        }
+
+        private static int TrainableIndex(global::Kiln.TensorInfo tensor)
+        {
+            int index = 0;
+            foreach (global::Kiln.TensorInfo t in s_tensors)
+            {
+                if (ReferenceEquals(t, tensor)) return index;
+                if (t.Trainable) index++;
+            }
+            throw new global::System.ArgumentException($"{tensor.Name} is not a tensor of this model.", nameof(tensor));
+        }
+
+        // Penalties per trainable tensor (CATALOGUE §8): L2 coefficient of ΣW², L1 coefficient of Σ|W|, decoupled decay.
+        private static readonly float[] s_l2 = { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
+        private static readonly float[] s_l1 = { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
+        private static readonly float[] s_decay = { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
+
+        private global::Kiln.Kernels.OptimizerStep StepFor(int tensor) => _optimizerStep.ForTensor(_learningRateScales[tensor], s_l2[tensor], s_l1[tensor], s_decay[tensor]);
+
+        /// <summary>A new instance of the declared learning-rate schedule (stateful for ReduceOnPlateau); the trainer sets LearningRate = BaseLearningRate × factor each step.</summary>
+        public global::Kiln.Schedules.LearningRateSchedule CreateSchedule() => new global::Kiln.Schedules.ConstantSchedule();
+
+        /// <summary>Optimiser state tensors per parameter (0 for SGD and L-BFGS, 1 for momentum-like rules and AdaGrad/RMSProp, 2 for Adam/AdamW).</summary>
+        public int OptimizerStateCount => 2;
+
+        /// <summary>Optimiser state <paramref name="slot"/> (0-based) of a trainable tensor, for checkpoints.</summary>
+        public global::System.Span<float> TensorState(global::Kiln.TensorInfo tensor, int slot)
+        {
+            CheckTensor(tensor);
+            if (!tensor.Trainable) throw new global::System.ArgumentException($"{tensor.Name} is a state buffer and has no optimiser state.", nameof(tensor));
+            switch (slot)
+            {
+                case 0: return _state1.Slice(tensor.Offset, tensor.Length);
+                case 1: return _state2.Slice(tensor.Offset, tensor.Length);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(slot), slot, $"{ModelName} keeps 2 optimiser state tensor(s) per parameter.");
+            }
+        }
+
+        /// <summary>Sets the optimiser step counter (Adam's t), for resuming from a checkpoint.</summary>
+        public void RestoreStep(long step)
+        {
+            if (step < 0) throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "The step counter cannot be negative.");
+            _step = step;
+        }
+
         /// <summary>Eval-mode forward: running statistics, no dropout, BatchNorm folded into the weights. Writes class probabilities (softmax).</summary>
         public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batch)
         {
@@ -414,7 +491,7 @@ namespace Kiln.Benchmarks
             {
                 if (_applyUpdate)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense2Weight, Dense2WeightGradient, Dense2WeightState1, Dense2WeightState2, 10, _optimizerStep);
+                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense2Weight, Dense2WeightGradient, Dense2WeightState1, Dense2WeightState2, 10, StepFor(8));
                     global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense2WeightGradient, _batch, 128, 10, k0, k1, ref sink);
                 }
                 else
@@ -426,7 +503,7 @@ namespace Kiln.Benchmarks
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(10, part, parts, 16);
             if (c0 >= c1) return;
             global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense2BiasGradient, _batch, 10, c0, c1);
-            if (_applyUpdate) _optimizerStep.Apply<TIsa>(Dense2Bias.Slice(c0, c1 - c0), Dense2BiasGradient.Slice(c0, c1 - c0), Dense2BiasState1.Slice(c0, c1 - c0), Dense2BiasState2.Slice(c0, c1 - c0));
+            if (_applyUpdate) StepFor(9).Apply<TIsa>(Dense2Bias.Slice(c0, c1 - c0), Dense2BiasGradient.Slice(c0, c1 - c0), Dense2BiasState1.Slice(c0, c1 - c0), Dense2BiasState2.Slice(c0, c1 - c0));
         }
 
         /// <summary>bn1 → relu1: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
@@ -438,8 +515,8 @@ namespace Kiln.Benchmarks
                 _mean3.Span, _invStd3.Span, _g1.Slice(0, _batch * 128), Bn1GammaGradient, Bn1BetaGradient, _batch, 128, c0, c1, new global::Kiln.Kernels.Relu());
             if (_applyUpdate)
             {
-                _optimizerStep.Apply<TIsa>(Bn1Gamma.Slice(c0, c1 - c0), Bn1GammaGradient.Slice(c0, c1 - c0), Bn1GammaState1.Slice(c0, c1 - c0), Bn1GammaState2.Slice(c0, c1 - c0));
-                _optimizerStep.Apply<TIsa>(Bn1Beta.Slice(c0, c1 - c0), Bn1BetaGradient.Slice(c0, c1 - c0), Bn1BetaState1.Slice(c0, c1 - c0), Bn1BetaState2.Slice(c0, c1 - c0));
+                StepFor(6).Apply<TIsa>(Bn1Gamma.Slice(c0, c1 - c0), Bn1GammaGradient.Slice(c0, c1 - c0), Bn1GammaState1.Slice(c0, c1 - c0), Bn1GammaState2.Slice(c0, c1 - c0));
+                StepFor(7).Apply<TIsa>(Bn1Beta.Slice(c0, c1 - c0), Bn1BetaGradient.Slice(c0, c1 - c0), Bn1BetaState1.Slice(c0, c1 - c0), Bn1BetaState2.Slice(c0, c1 - c0));
             }
         }
 
@@ -461,7 +538,7 @@ namespace Kiln.Benchmarks
             {
                 if (_applyUpdate)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, Dense1WeightState1, Dense1WeightState2, 128, _optimizerStep);
+                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, Dense1WeightState1, Dense1WeightState2, 128, StepFor(4));
                     global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense1WeightGradient, _batch, 256, 128, k0, k1, ref sink);
                 }
                 else
@@ -473,7 +550,7 @@ namespace Kiln.Benchmarks
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(128, part, parts, 16);
             if (c0 >= c1) return;
             global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense1BiasGradient, _batch, 128, c0, c1);
-            if (_applyUpdate) _optimizerStep.Apply<TIsa>(Dense1Bias.Slice(c0, c1 - c0), Dense1BiasGradient.Slice(c0, c1 - c0), Dense1BiasState1.Slice(c0, c1 - c0), Dense1BiasState2.Slice(c0, c1 - c0));
+            if (_applyUpdate) StepFor(5).Apply<TIsa>(Dense1Bias.Slice(c0, c1 - c0), Dense1BiasGradient.Slice(c0, c1 - c0), Dense1BiasState1.Slice(c0, c1 - c0), Dense1BiasState2.Slice(c0, c1 - c0));
         }
 
         /// <summary>bn0 → relu0 → dropout0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
@@ -485,8 +562,8 @@ namespace Kiln.Benchmarks
                 _mean1.Span, _invStd1.Span, _g0.Slice(0, _batch * 256), Bn0GammaGradient, Bn0BetaGradient, _batch, 256, c0, c1, new global::Kiln.Kernels.Relu());
             if (_applyUpdate)
             {
-                _optimizerStep.Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), Bn0GammaState2.Slice(c0, c1 - c0));
-                _optimizerStep.Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), Bn0BetaState2.Slice(c0, c1 - c0));
+                StepFor(2).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), Bn0GammaState2.Slice(c0, c1 - c0));
+                StepFor(3).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), Bn0BetaState2.Slice(c0, c1 - c0));
             }
         }
 
@@ -500,7 +577,7 @@ namespace Kiln.Benchmarks
             {
                 if (_applyUpdate)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, Dense0WeightState1, Dense0WeightState2, 256, _optimizerStep);
+                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, Dense0WeightState1, Dense0WeightState2, 256, StepFor(0));
                     global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense0WeightGradient, _batch, 784, 256, k0, k1, ref sink);
                 }
                 else
@@ -512,7 +589,7 @@ namespace Kiln.Benchmarks
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(256, part, parts, 16);
             if (c0 >= c1) return;
             global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense0BiasGradient, _batch, 256, c0, c1);
-            if (_applyUpdate) _optimizerStep.Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), Dense0BiasState1.Slice(c0, c1 - c0), Dense0BiasState2.Slice(c0, c1 - c0));
+            if (_applyUpdate) StepFor(1).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), Dense0BiasState1.Slice(c0, c1 - c0), Dense0BiasState2.Slice(c0, c1 - c0));
         }
 
         /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>

@@ -36,6 +36,9 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
     private global::Kiln.KilnRandom _noise;
     private global::Kiln.IsaPath _isa;
     private float _learningRate;
+    private float _gradientNorm = float.NaN;
+    // Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).
+    private readonly float[] _learningRateScales = { 1f, 1f, 1f, 1f };
     private long _step;
     // Per-call state the parallel stages read.
     private int _batch;
@@ -167,6 +170,78 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         float loss = ComputeLoss(useLabels, withGradient: true);
         Backward();
         return loss;
+    }
+
+    /// <summary>The global L2 norm of the last gradients (before clipping), when the model clips by norm; NaN otherwise.</summary>
+    public float GradientNorm => _gradientNorm;
+
+    /// <summary>The learning rate of the optimiser attribute (0.5).</summary>
+    public float BaseLearningRate => 0.5f;
+
+    /// <summary>Multiplies the learning rate of every tensor of a layer (0 freezes it: used by fine-tuning).</summary>
+    public void SetLearningRateScale(string layer, float scale)
+    {
+        if (!(scale >= 0f) || !float.IsFinite(scale)) throw new global::System.ArgumentOutOfRangeException(nameof(scale), scale, "A learning-rate scale must be a finite number ≥ 0.");
+        bool found = false;
+        foreach (global::Kiln.TensorInfo t in s_tensors)
+        {
+            if (!t.Trainable || t.Layer != layer) continue;
+            _learningRateScales[TrainableIndex(t)] = scale;
+            found = true;
+        }
+        if (!found) throw new global::System.ArgumentException($"{ModelName} has no layer '{layer}' with trainable tensors.", nameof(layer));
+    }
+
+    /// <summary>The learning-rate multiplier of a layer's tensors.</summary>
+    public float GetLearningRateScale(string layer)
+    {
+        foreach (global::Kiln.TensorInfo t in s_tensors)
+        {
+            if (t.Trainable && t.Layer == layer) return _learningRateScales[TrainableIndex(t)];
+        }
+        throw new global::System.ArgumentException($"{ModelName} has no layer '{layer}' with trainable tensors.", nameof(layer));
+    }
+
+    private static int TrainableIndex(global::Kiln.TensorInfo tensor)
+    {
+        int index = 0;
+        foreach (global::Kiln.TensorInfo t in s_tensors)
+        {
+            if (ReferenceEquals(t, tensor)) return index;
+            if (t.Trainable) index++;
+        }
+        throw new global::System.ArgumentException($"{tensor.Name} is not a tensor of this model.", nameof(tensor));
+    }
+
+    // Penalties per trainable tensor (CATALOGUE §8): L2 coefficient of ΣW², L1 coefficient of Σ|W|, decoupled decay.
+    private static readonly float[] s_l2 = { 0f, 0f, 0f, 0f };
+    private static readonly float[] s_l1 = { 0f, 0f, 0f, 0f };
+    private static readonly float[] s_decay = { 0f, 0f, 0f, 0f };
+
+    private global::Kiln.Kernels.OptimizerStep StepFor(int tensor) => _optimizerStep.ForTensor(_learningRateScales[tensor], s_l2[tensor], s_l1[tensor], s_decay[tensor]);
+
+    /// <summary>A new instance of the declared learning-rate schedule (stateful for ReduceOnPlateau); the trainer sets LearningRate = BaseLearningRate × factor each step.</summary>
+    public global::Kiln.Schedules.LearningRateSchedule CreateSchedule() => new global::Kiln.Schedules.ConstantSchedule();
+
+    /// <summary>Optimiser state tensors per parameter (0 for SGD and L-BFGS, 1 for momentum-like rules and AdaGrad/RMSProp, 2 for Adam/AdamW).</summary>
+    public int OptimizerStateCount => 0;
+
+    /// <summary>Optimiser state <paramref name="slot"/> (0-based) of a trainable tensor, for checkpoints.</summary>
+    public global::System.Span<float> TensorState(global::Kiln.TensorInfo tensor, int slot)
+    {
+        CheckTensor(tensor);
+        if (!tensor.Trainable) throw new global::System.ArgumentException($"{tensor.Name} is a state buffer and has no optimiser state.", nameof(tensor));
+        switch (slot)
+        {
+            default: throw new global::System.ArgumentOutOfRangeException(nameof(slot), slot, $"{ModelName} keeps 0 optimiser state tensor(s) per parameter.");
+        }
+    }
+
+    /// <summary>Sets the optimiser step counter (Adam's t), for resuming from a checkpoint.</summary>
+    public void RestoreStep(long step)
+    {
+        if (step < 0) throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "The step counter cannot be negative.");
+        _step = step;
     }
 
     /// <summary>Eval-mode forward: running statistics, no dropout. Writes class probabilities (softmax).</summary>
@@ -301,7 +376,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         {
             if (_applyUpdate)
             {
-                var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, default, default, 3, _optimizerStep);
+                var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, default, default, 3, StepFor(2));
                 global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense1WeightGradient, _batch, 8, 3, k0, k1, ref sink);
             }
             else
@@ -313,7 +388,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         (int c0, int c1) = global::Kiln.Kernels.Partition.Range(3, part, parts, 16);
         if (c0 >= c1) return;
         global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense1BiasGradient, _batch, 3, c0, c1);
-        if (_applyUpdate) _optimizerStep.Apply<TIsa>(Dense1Bias.Slice(c0, c1 - c0), Dense1BiasGradient.Slice(c0, c1 - c0), default, default);
+        if (_applyUpdate) StepFor(3).Apply<TIsa>(Dense1Bias.Slice(c0, c1 - c0), Dense1BiasGradient.Slice(c0, c1 - c0), default, default);
     }
 
     /// <summary>sigmoid0: activation backward, rows split across threads.</summary>
@@ -334,7 +409,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         {
             if (_applyUpdate)
             {
-                var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, default, default, 8, _optimizerStep);
+                var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, default, default, 8, StepFor(0));
                 global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense0WeightGradient, _batch, 4, 8, k0, k1, ref sink);
             }
             else
@@ -346,7 +421,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
         if (c0 >= c1) return;
         global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense0BiasGradient, _batch, 8, c0, c1);
-        if (_applyUpdate) _optimizerStep.Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), default, default);
+        if (_applyUpdate) StepFor(1).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), default, default);
     }
 
     /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>

@@ -51,6 +51,9 @@ namespace Samples.Odd
         private global::Kiln.KilnRandom _noise;
         private global::Kiln.IsaPath _isa;
         private float _learningRate;
+        private float _gradientNorm = float.NaN;
+        // Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).
+        private readonly float[] _learningRateScales = { 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f };
         private long _step;
         private bool _foldedStale = true;
         // Per-call state the parallel stages read.
@@ -265,6 +268,79 @@ namespace Samples.Odd
             return loss;
         }
 
+        /// <summary>The global L2 norm of the last gradients (before clipping), when the model clips by norm; NaN otherwise.</summary>
+        public float GradientNorm => _gradientNorm;
+
+        /// <summary>The learning rate of the optimiser attribute (0.1).</summary>
+        public float BaseLearningRate => 0.1f;
+
+        /// <summary>Multiplies the learning rate of every tensor of a layer (0 freezes it: used by fine-tuning).</summary>
+        public void SetLearningRateScale(string layer, float scale)
+        {
+            if (!(scale >= 0f) || !float.IsFinite(scale)) throw new global::System.ArgumentOutOfRangeException(nameof(scale), scale, "A learning-rate scale must be a finite number ≥ 0.");
+            bool found = false;
+            foreach (global::Kiln.TensorInfo t in s_tensors)
+            {
+                if (!t.Trainable || t.Layer != layer) continue;
+                _learningRateScales[TrainableIndex(t)] = scale;
+                found = true;
+            }
+            if (!found) throw new global::System.ArgumentException($"{ModelName} has no layer '{layer}' with trainable tensors.", nameof(layer));
+        }
+
+        /// <summary>The learning-rate multiplier of a layer's tensors.</summary>
+        public float GetLearningRateScale(string layer)
+        {
+            foreach (global::Kiln.TensorInfo t in s_tensors)
+            {
+                if (t.Trainable && t.Layer == layer) return _learningRateScales[TrainableIndex(t)];
+            }
+            throw new global::System.ArgumentException($"{ModelName} has no layer '{layer}' with trainable tensors.", nameof(layer));
+        }
+
+        private static int TrainableIndex(global::Kiln.TensorInfo tensor)
+        {
+            int index = 0;
+            foreach (global::Kiln.TensorInfo t in s_tensors)
+            {
+                if (ReferenceEquals(t, tensor)) return index;
+                if (t.Trainable) index++;
+            }
+            throw new global::System.ArgumentException($"{tensor.Name} is not a tensor of this model.", nameof(tensor));
+        }
+
+        // Penalties per trainable tensor (CATALOGUE §8): L2 coefficient of ΣW², L1 coefficient of Σ|W|, decoupled decay.
+        private static readonly float[] s_l2 = { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
+        private static readonly float[] s_l1 = { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
+        private static readonly float[] s_decay = { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
+
+        private global::Kiln.Kernels.OptimizerStep StepFor(int tensor) => _optimizerStep.ForTensor(_learningRateScales[tensor], s_l2[tensor], s_l1[tensor], s_decay[tensor]);
+
+        /// <summary>A new instance of the declared learning-rate schedule (stateful for ReduceOnPlateau); the trainer sets LearningRate = BaseLearningRate × factor each step.</summary>
+        public global::Kiln.Schedules.LearningRateSchedule CreateSchedule() => new global::Kiln.Schedules.ConstantSchedule();
+
+        /// <summary>Optimiser state tensors per parameter (0 for SGD and L-BFGS, 1 for momentum-like rules and AdaGrad/RMSProp, 2 for Adam/AdamW).</summary>
+        public int OptimizerStateCount => 1;
+
+        /// <summary>Optimiser state <paramref name="slot"/> (0-based) of a trainable tensor, for checkpoints.</summary>
+        public global::System.Span<float> TensorState(global::Kiln.TensorInfo tensor, int slot)
+        {
+            CheckTensor(tensor);
+            if (!tensor.Trainable) throw new global::System.ArgumentException($"{tensor.Name} is a state buffer and has no optimiser state.", nameof(tensor));
+            switch (slot)
+            {
+                case 0: return _state1.Slice(tensor.Offset, tensor.Length);
+                default: throw new global::System.ArgumentOutOfRangeException(nameof(slot), slot, $"{ModelName} keeps 1 optimiser state tensor(s) per parameter.");
+            }
+        }
+
+        /// <summary>Sets the optimiser step counter (Adam's t), for resuming from a checkpoint.</summary>
+        public void RestoreStep(long step)
+        {
+            if (step < 0) throw new global::System.ArgumentOutOfRangeException(nameof(step), step, "The step counter cannot be negative.");
+            _step = step;
+        }
+
         /// <summary>Eval-mode forward: running statistics, no dropout, BatchNorm folded into the weights. Writes probabilities (sigmoid).</summary>
         public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batch)
         {
@@ -466,7 +542,7 @@ namespace Samples.Odd
             {
                 if (_applyUpdate)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense3Weight, Dense3WeightGradient, Dense3WeightState1, default, 1, _optimizerStep);
+                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense3Weight, Dense3WeightGradient, Dense3WeightState1, default, 1, StepFor(11));
                     global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense3WeightGradient, _batch, 8, 1, k0, k1, ref sink);
                 }
                 else
@@ -478,7 +554,7 @@ namespace Samples.Odd
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(1, part, parts, 16);
             if (c0 >= c1) return;
             global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense3BiasGradient, _batch, 1, c0, c1);
-            if (_applyUpdate) _optimizerStep.Apply<TIsa>(Dense3Bias.Slice(c0, c1 - c0), Dense3BiasGradient.Slice(c0, c1 - c0), Dense3BiasState1.Slice(c0, c1 - c0), default);
+            if (_applyUpdate) StepFor(12).Apply<TIsa>(Dense3Bias.Slice(c0, c1 - c0), Dense3BiasGradient.Slice(c0, c1 - c0), Dense3BiasState1.Slice(c0, c1 - c0), default);
         }
 
         /// <summary>tanh0: activation backward, rows split across threads.</summary>
@@ -507,7 +583,7 @@ namespace Samples.Odd
             {
                 if (_applyUpdate)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense2Weight, Dense2WeightGradient, Dense2WeightState1, default, 8, _optimizerStep);
+                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense2Weight, Dense2WeightGradient, Dense2WeightState1, default, 8, StepFor(10));
                     global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense2WeightGradient, _batch, 8, 8, k0, k1, ref sink);
                 }
                 else
@@ -523,7 +599,7 @@ namespace Samples.Odd
         {
             if (part != 0) return;
             global::Kiln.Kernels.PRelu.Backward<TIsa>(_u4.Slice(0, _batch * 8), Prelu1Alpha, _g0.Slice(0, _batch * 8), default, _g0.Slice(0, _batch * 8), Prelu1AlphaGradient, _batch, 8);
-            if (_applyUpdate) _optimizerStep.Apply<TIsa>(Prelu1Alpha, Prelu1AlphaGradient, Prelu1AlphaState1, default);
+            if (_applyUpdate) StepFor(9).Apply<TIsa>(Prelu1Alpha, Prelu1AlphaGradient, Prelu1AlphaState1, default);
         }
 
         /// <summary>bn1 → prelu1: BatchNorm backward with the γ/β update, columns split across threads.</summary>
@@ -535,8 +611,8 @@ namespace Samples.Odd
                 _mean4.Span, _invStd4.Span, _g0.Slice(0, _batch * 8), Bn1GammaGradient, Bn1BetaGradient, _batch, 8, c0, c1, new global::Kiln.Kernels.Identity());
             if (_applyUpdate)
             {
-                _optimizerStep.Apply<TIsa>(Bn1Gamma.Slice(c0, c1 - c0), Bn1GammaGradient.Slice(c0, c1 - c0), Bn1GammaState1.Slice(c0, c1 - c0), default);
-                _optimizerStep.Apply<TIsa>(Bn1Beta.Slice(c0, c1 - c0), Bn1BetaGradient.Slice(c0, c1 - c0), Bn1BetaState1.Slice(c0, c1 - c0), default);
+                StepFor(7).Apply<TIsa>(Bn1Gamma.Slice(c0, c1 - c0), Bn1GammaGradient.Slice(c0, c1 - c0), Bn1GammaState1.Slice(c0, c1 - c0), default);
+                StepFor(8).Apply<TIsa>(Bn1Beta.Slice(c0, c1 - c0), Bn1BetaGradient.Slice(c0, c1 - c0), Bn1BetaState1.Slice(c0, c1 - c0), default);
             }
         }
 
@@ -558,7 +634,7 @@ namespace Samples.Odd
             {
                 if (_applyUpdate)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, Dense1WeightState1, default, 8, _optimizerStep);
+                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, Dense1WeightState1, default, 8, StepFor(5));
                     global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense1WeightGradient, _batch, 16, 8, k0, k1, ref sink);
                 }
                 else
@@ -570,7 +646,7 @@ namespace Samples.Odd
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
             if (c0 >= c1) return;
             global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense1BiasGradient, _batch, 8, c0, c1);
-            if (_applyUpdate) _optimizerStep.Apply<TIsa>(Dense1Bias.Slice(c0, c1 - c0), Dense1BiasGradient.Slice(c0, c1 - c0), Dense1BiasState1.Slice(c0, c1 - c0), default);
+            if (_applyUpdate) StepFor(6).Apply<TIsa>(Dense1Bias.Slice(c0, c1 - c0), Dense1BiasGradient.Slice(c0, c1 - c0), Dense1BiasState1.Slice(c0, c1 - c0), default);
         }
 
         /// <summary>prelu0: PReLU backward and α update (whole batch on one thread: dα sums over rows).</summary>
@@ -578,7 +654,7 @@ namespace Samples.Odd
         {
             if (part != 0) return;
             global::Kiln.Kernels.PRelu.Backward<TIsa>(_y1.Slice(0, _batch * 16), Prelu0Alpha, _g1.Slice(0, _batch * 16), _mask2.Slice(0, _batch * 16), _g1.Slice(0, _batch * 16), Prelu0AlphaGradient, _batch, 16);
-            if (_applyUpdate) _optimizerStep.Apply<TIsa>(Prelu0Alpha, Prelu0AlphaGradient, Prelu0AlphaState1, default);
+            if (_applyUpdate) StepFor(4).Apply<TIsa>(Prelu0Alpha, Prelu0AlphaGradient, Prelu0AlphaState1, default);
         }
 
         /// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
@@ -599,7 +675,7 @@ namespace Samples.Odd
             {
                 if (_applyUpdate)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, Dense0WeightState1, default, 16, _optimizerStep);
+                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, Dense0WeightState1, default, 16, StepFor(2));
                     global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense0WeightGradient, _batch, 20, 16, k0, k1, ref sink);
                 }
                 else
@@ -611,7 +687,7 @@ namespace Samples.Odd
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(16, part, parts, 16);
             if (c0 >= c1) return;
             global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense0BiasGradient, _batch, 16, c0, c1);
-            if (_applyUpdate) _optimizerStep.Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), Dense0BiasState1.Slice(c0, c1 - c0), default);
+            if (_applyUpdate) StepFor(3).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), Dense0BiasState1.Slice(c0, c1 - c0), default);
         }
 
         /// <summary>bn0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
@@ -623,8 +699,8 @@ namespace Samples.Odd
                 _mean0.Span, _invStd0.Span, _g0.Slice(0, _batch * 20), Bn0GammaGradient, Bn0BetaGradient, _batch, 20, c0, c1, new global::Kiln.Kernels.Identity());
             if (_applyUpdate)
             {
-                _optimizerStep.Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), default);
-                _optimizerStep.Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), default);
+                StepFor(0).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), default);
+                StepFor(1).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), default);
             }
         }
 

@@ -1,0 +1,46 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Kiln.Analyzers;
+
+/// <summary>Reading calls of Kiln.Tuning.SearchSpace for the KLN0x20 rules.</summary>
+public static class SearchCalls
+{
+    private static readonly string[] BetaWords = { "momentum", "beta", "beta1", "beta2", "b1", "b2", "rho", "ema", "β", "β1", "β2" };
+    private static readonly string[] ScaleWords = { "lr", "eta", "wd", "l1", "l2", "lambda", "reg", "regularization", "regularisation", "penalty" };
+
+    /// <summary>A dimension-adding method of SearchSpace.</summary>
+    public static bool IsDimension(IMethodSymbol method) => method.Name is "LogUniform" or "Uniform" or "OneMinusLogUniform" or "Choice" or "IntRange";
+
+    public static bool IsSearchSpaceMethod(IMethodSymbol method, KilnTypes types, string name) =>
+        method.Name == name && types.SearchSpace is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, types.SearchSpace);
+
+    /// <summary>The constant name, low and high of a Uniform(name, low, high) call; false when low or high is not constant.</summary>
+    public static bool TryReadRange(IInvocationOperation invocation, out string name, out double low, out double high)
+    {
+        name = "";
+        low = high = 0;
+        IArgumentOperation? nameArgument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "name");
+        IArgumentOperation? lowArgument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "low");
+        IArgumentOperation? highArgument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "high");
+        if (lowArgument is null || highArgument is null) return false;
+        name = Operations.ConstantString(nameArgument?.Value) ?? (nameArgument is null ? "" : Operations.Text(nameArgument.Value));
+        return Operations.TryGetNumber(Operations.Unwrap(lowArgument.Value), out low) && Operations.TryGetNumber(Operations.Unwrap(highArgument.Value), out high)
+            && low < high;
+    }
+
+    /// <summary>A momentum or β name (β1, beta2, rho, momentum, ema…).</summary>
+    public static bool IsBetaName(string name) => Words.ContainsAny(name, BetaWords);
+
+    /// <summary>A learning-rate or weight-decay name (lr, learning_rate, eta, wd, weight_decay, l2, lambda, reg…).</summary>
+    public static bool IsScaleName(string name)
+    {
+        string squashed = Words.Squashed(name);
+        return Words.ContainsAny(name, ScaleWords) || squashed.Contains("learningrate") || squashed.Contains("weightdecay");
+    }
+
+    /// <summary>A β-like range: named like a β and reaching above 0.9, or nameless but inside [0.9, 1) and reaching 0.99.</summary>
+    public static bool IsBetaRange(string name, double low, double high) =>
+        low >= 0 && high < 1 && ((IsBetaName(name) && high > 0.9) || (low >= 0.9 && high >= 0.99));
+}

@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using Kiln.Generator.Spec;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Kiln.Analyzers;
+
+/// <summary>
+/// A rule that reads a model's spec: the shared parser (<see cref="ModelSpecParser.ParseDetailed"/>) runs
+/// once per [Model] class and compilation, and the rule inspects the best-effort <see cref="ModelSpec"/>.
+/// </summary>
+public abstract class SpecRuleAnalyzer : KilnAnalyzer
+{
+    protected sealed override void Register(CompilationStartAnalysisContext context, KilnTypes types)
+    {
+        if (types.ModelAttribute is null) return;
+        context.RegisterSymbolAction(symbolContext =>
+        {
+            if (symbolContext.Symbol is not INamedTypeSymbol { TypeKind: TypeKind.Class } type || !types.HasModelAttribute(type)) return;
+            Location? where = type.Locations.Length > 0 ? type.Locations[0] : null;
+            Guard(symbolContext.ReportDiagnostic, where, symbolContext.CancellationToken, () =>
+            {
+                ParsedModel parsed = ModelCache.Get(symbolContext.Compilation, type, symbolContext.CancellationToken);
+                if (parsed.Spec is null) return;
+                Analyze(new SpecRuleContext(parsed, parsed.Spec, symbolContext));
+            });
+        }, SymbolKind.NamedType);
+    }
+
+    /// <summary>Inspects one model. Report through <see cref="SpecRuleContext.Report"/>.</summary>
+    protected abstract void Analyze(SpecRuleContext context);
+}
+
+/// <summary>What a spec rule sees of one model, and where it reports.</summary>
+public sealed class SpecRuleContext
+{
+    private readonly SymbolAnalysisContext _context;
+
+    internal SpecRuleContext(ParsedModel parsed, ModelSpec spec, SymbolAnalysisContext context)
+    {
+        Parsed = parsed;
+        Spec = spec;
+        _context = context;
+    }
+
+    public ParsedModel Parsed { get; }
+
+    /// <summary>The best-effort spec (also when the generator reports spec errors for it).</summary>
+    public ModelSpec Spec { get; }
+
+    public ModelSyntax Syntax => Parsed.Syntax;
+
+    /// <summary>The attribute of layer <paramref name="index"/>.</summary>
+    public AttributeSyntax? Layer(int index) => Parsed.Syntax.Layer(index);
+
+    /// <summary>
+    /// Reports <paramref name="descriptor"/> at <paramref name="location"/> unless the location is unknown or
+    /// overlaps a spec-validity error of the same model (the generator already flags that attribute or argument).
+    /// </summary>
+    public void Report(DiagnosticDescriptor descriptor, Location? location, ImmutableDictionary<string, string?>? properties, params object?[] arguments)
+    {
+        if (location is null || !location.IsInSource) return;
+        foreach (DiagnosticInfo error in Parsed.Result.Diagnostics)
+        {
+            if (error.Location is not { } at || at.FilePath != location.SourceTree!.FilePath) continue;
+            if (at.Span.OverlapsWith(location.SourceSpan) || at.Span == location.SourceSpan || (at.Span.IsEmpty && location.SourceSpan.Contains(at.Span.Start))) return;
+        }
+        _context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, arguments));
+    }
+
+    /// <summary>Reports without properties.</summary>
+    public void Report(DiagnosticDescriptor descriptor, Location? location, params object?[] arguments) => Report(descriptor, location, null, arguments);
+}

@@ -1,0 +1,21 @@
+using Kiln.Generator.Spec;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace Kiln.Analyzers.Rules;
+
+/// <summary>
+/// KLN0122 (pitfall 22): [Model] without Seed. (The pitfall's other half, "no input normalisation
+/// declared", has no DSL construct to look for: normalisation happens in user code at run time.)
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class NoSeedAnalyzer : SpecRuleAnalyzer
+{
+    public override DiagnosticDescriptor Rule => Descriptors.NoSeed;
+
+    protected override void Analyze(SpecRuleContext context)
+    {
+        if (context.Spec.SeedSpecified) return;
+        context.Report(Rule, context.Syntax.Model?.GetLocation(), context.Spec.ClassName);
+    }
+}

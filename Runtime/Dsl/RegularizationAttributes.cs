@@ -1,0 +1,71 @@
+using System;
+
+namespace Kiln;
+
+// Penalties and gradient clipping (CATALOGUE §8). They are applied inside the fused update: one pass
+// over each parameter panel adds the penalty gradient, applies the clipping scale, updates the
+// optimiser state and writes the new weight.
+
+/// <summary>Which parameters a penalty applies to.</summary>
+public enum PenaltyTarget
+{
+    /// <summary>Dense weights only: no decay on biases, BatchNorm γ/β or PReLU α (the usual rule).</summary>
+    Weights = 0,
+    /// <summary>Every trainable tensor.</summary>
+    All,
+}
+
+/// <summary>Base of the penalty attributes.</summary>
+public abstract class PenaltyAttribute : Attribute
+{
+    public PenaltyTarget ApplyTo { get; set; } = PenaltyTarget.Weights;
+}
+
+/// <summary>L2: the loss adds λ·ΣW², the gradient 2λW (update p −= η(∂L/∂p + 2λp)). Try 1e-4 or 1e-3.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class L2Attribute : PenaltyAttribute
+{
+    public L2Attribute(double lambda) => Lambda = lambda;
+    public double Lambda { get; }
+}
+
+/// <summary>L1: the loss adds λ·Σ|W|, the gradient λ·sign(W).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class L1Attribute : PenaltyAttribute
+{
+    public L1Attribute(double lambda) => Lambda = lambda;
+    public double Lambda { get; }
+}
+
+/// <summary>Elastic net: the loss adds λ·Σ(βW² + |W|), the gradient λ(2βW + sign W).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ElasticNetAttribute : PenaltyAttribute
+{
+    public ElasticNetAttribute(double lambda) => Lambda = lambda;
+    public double Lambda { get; }
+    public double Beta { get; set; } = 0.5;
+}
+
+/// <summary>Decoupled weight decay with any optimiser: after the optimiser's step, w −= α·λ·w.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class WeightDecayAttribute : PenaltyAttribute
+{
+    public WeightDecayAttribute(double lambda) => Lambda = lambda;
+    public double Lambda { get; }
+}
+
+/// <summary>Scales all gradients by min(1, MaxNorm/‖g‖) with ‖g‖ the global L2 norm over every trainable tensor.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ClipGradientNormAttribute : Attribute
+{
+    public ClipGradientNormAttribute(double maxNorm) => MaxNorm = maxNorm;
+    public double MaxNorm { get; }
+}
+
+/// <summary>Clamps every gradient element to [−Limit, Limit].</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
+public sealed class ClipGradientValueAttribute : Attribute
+{
+    public ClipGradientValueAttribute(double limit) => Limit = limit;
+    public double Limit { get; }
+}
