@@ -29,6 +29,7 @@ public sealed class GradientCheckTests
         float loss = c.FloatTargets ? model.ComputeGradients(x, targets, Batch) : model.ComputeGradients(x, labels, Batch);
 
         var reference = new ReferenceNet(model, c.Loss, c.Ops);
+        foreach (var (tensor, l2, l1) in c.Penalties ?? Array.Empty<(string, double, double)>()) reference.Penalties[tensor] = (l2, l1);
         reference.CaptureMasks(model, layer => model.LayerOutput(layer).ToArray());
         double[] xd = x.Select(v => (double)v).ToArray();
         double[] td = targets.Select(v => (double)v).ToArray();

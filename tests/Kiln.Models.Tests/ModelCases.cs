@@ -5,7 +5,8 @@ using Xunit;
 namespace Kiln.Models.Tests;
 
 /// <summary>A test model: how to build it on a path, and the independent reference of what it computes.</summary>
-public sealed record ModelCase(string Name, Func<IsaPath, IKilnModel> Create, LossKind Loss, RefOp[] Ops, bool FloatTargets = false)
+public sealed record ModelCase(string Name, Func<IsaPath, IKilnModel> Create, LossKind Loss, RefOp[] Ops, bool FloatTargets = false,
+    (string Tensor, double L2, double L1)[]? Penalties = null)
 {
     public override string ToString() => Name;
 }
@@ -43,6 +44,13 @@ public static class ModelCases
             new RefOp[] { new RefBatchNorm("bn0"), new RefDense("dense0"), new RefActivation("ELU", 1.0), new RefDense("dense1") }, FloatTargets: true),
         new("SoftmaxLayerMse", p => new SoftmaxLayerNet(p), LossKind.MeanSquaredError,
             new RefOp[] { new RefDense("dense0"), new RefActivation("Tanh"), new RefDense("dense1"), new RefSoftmax() }, FloatTargets: true),
+        // Penalties (CATALOGUE §8): L2 + L1 on dense0's weights only (dense1 has Regularize = false).
+        new("L2L1Penalty", p => new NesterovPenaltyNet(p), LossKind.SoftmaxCrossEntropy, Simple("ReLU"),
+            Penalties: new[] { ("dense0.weight", 1e-2, 1e-3) }),
+        // Elastic net on every tensor, BatchNorm's γ and β included (ApplyTo = All): L2 = λβ, L1 = λ.
+        new("ElasticNetAll", p => new AdaGradElasticNet(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[] { new RefDense("dense0"), new RefBatchNorm("bn0"), new RefActivation("Tanh"), new RefDense("dense1") },
+            Penalties: new[] { ("dense0.weight", 3e-3, 1e-2), ("dense0.bias", 3e-3, 1e-2), ("bn0.gamma", 3e-3, 1e-2), ("bn0.beta", 3e-3, 1e-2), ("dense1.weight", 3e-3, 1e-2), ("dense1.bias", 3e-3, 1e-2) }),
     };
 
     private static RefOp[] Simple(string activation, double alpha = 0) =>

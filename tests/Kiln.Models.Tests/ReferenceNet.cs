@@ -26,6 +26,16 @@ public sealed class ReferenceNet
     public Dictionary<string, bool[]> Kept { get; } = new();
     public LossKind Loss { get; }
     public double Margin { get; init; } = 1.0;
+    /// <summary>λ·R(W) terms per tensor: the loss adds L2·ΣW² + L1·Σ|W|.</summary>
+    public Dictionary<string, (double L2, double L1)> Penalties { get; } = new();
+
+    private double PenaltyLoss()
+    {
+        double total = 0;
+        foreach (var (name, (l2, l1)) in Penalties)
+            foreach (double w in Tensors[name]) total += l2 * w * w + l1 * Math.Abs(w);
+        return total;
+    }
 
     public ReferenceNet(IKilnModel model, LossKind loss, params RefOp[] ops)
     {
@@ -181,7 +191,7 @@ public sealed class ReferenceNet
                     throw new InvalidOperationException("MSE needs float targets.");
             }
         }
-        return total / batch;
+        return total / batch + PenaltyLoss();
     }
 
     /// <summary>Mean loss over the batch, with float targets (soft labels, binary targets, regression).</summary>
@@ -219,7 +229,7 @@ public sealed class ReferenceNet
                     throw new InvalidOperationException("Hinge needs labels.");
             }
         }
-        return total / batch;
+        return total / batch + PenaltyLoss();
     }
 
     /// <summary>Central finite differences in double of a loss with respect to every element of a tensor.</summary>

@@ -82,3 +82,28 @@ public partial class BenchmarkMlp;
 [Dense(10), SoftmaxCrossEntropy]
 [Adam(LearningRate = 3e-3)]
 public partial class DigitsNet;
+
+// Models for the optimiser / penalty / clipping tests (issue: optimisers, schedules, regularisation).
+
+[Model(Input = 19, MaxBatch = 16, Seed = 20)]
+[Dense(37, LearningRateScale = 0.5), ReLU, Dense(5, Regularize = false), SoftmaxCrossEntropy]
+[Nesterov(0.05, Rho = 0.9), L2(1e-2), L1(1e-3)]
+public partial class NesterovPenaltyNet;
+
+[Model(Input = 19, MaxBatch = 16, Seed = 21)]
+[Dense(37), BatchNorm(LearningRateScale = 2), Tanh, Dense(5), SoftmaxCrossEntropy]
+[AdaGrad(0.05), ElasticNet(1e-2, Beta = 0.3, ApplyTo = PenaltyTarget.All), ClipGradientValue(0.05)]
+public partial class AdaGradElasticNet;
+
+[Model(Input = 19, MaxBatch = 16, Seed = 22)]
+[Dense(37), ReLU, Dense(5), SoftmaxCrossEntropy]
+[RMSProp(1e-3), WeightDecay(1e-2), ClipGradientNorm(0.5)]
+public partial class RmsPropClipNet;
+
+[Model(Input = 19, MaxBatch = 16, Seed = 23)]
+[Dense(37), ReLU, Dense(5), SoftmaxCrossEntropy, AdamW(1e-3, WeightDecay = 0.05)]
+public partial class AdamWNet;
+
+[Model(Input = 19, MaxBatch = 16, Seed = 24)]
+[Dense(37), ReLU, Dense(5), SoftmaxCrossEntropy, Momentum(0.05, Form = MomentumForm.Velocity)]
+public partial class VelocityNet;
