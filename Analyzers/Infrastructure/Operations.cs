@@ -81,6 +81,18 @@ public static class Operations
     public static string? ConstantString(IOperation? operation) =>
         operation is not null && operation.ConstantValue.HasValue ? operation.ConstantValue.Value as string : null;
 
+    /// <summary>
+    /// Where a diagnostic on a call goes: from the method name to the end of the arguments (<c>Uniform("lr", 1e-4, 0.1)</c>
+    /// in <c>space.LogUniform(…).Uniform("lr", 1e-4, 0.1)</c>), so calls in a fluent chain get distinct locations.
+    /// </summary>
+    public static Location CallLocation(IInvocationOperation invocation)
+    {
+        SyntaxNode syntax = invocation.Syntax;
+        if (syntax is Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax { Expression: Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax access } call)
+            return Location.Create(syntax.SyntaxTree, Microsoft.CodeAnalysis.Text.TextSpan.FromBounds(access.Name.SpanStart, call.Span.End));
+        return syntax.GetLocation();
+    }
+
     /// <summary>The source text of an operation, shortened for messages.</summary>
     public static string Text(IOperation operation, int max = 60)
     {

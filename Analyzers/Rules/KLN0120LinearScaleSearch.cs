@@ -36,7 +36,7 @@ public sealed class LinearScaleSearchAnalyzer : KilnAnalyzer
         if (!SearchCalls.IsScaleName(name) && !(low > 0 && high >= 1000 * low)) return;
         double topDecade = (high - high / 10) / (high - low);
         var properties = low > 0 ? ImmutableDictionary<string, string?>.Empty.Add("Method", "LogUniform") : ImmutableDictionary<string, string?>.Empty;
-        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), properties,
+        context.ReportDiagnostic(Diagnostic.Create(Rule, Operations.CallLocation(invocation), properties,
             name, SpecQueries.Number(low), SpecQueries.Number(high), topDecade.ToString("P0", CultureInfo.InvariantCulture)));
     }
 }

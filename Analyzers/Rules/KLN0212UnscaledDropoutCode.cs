@@ -148,7 +148,7 @@ public sealed class UnscaledDropoutCodeAnalyzer : KilnAnalyzer
         bool constant = Operations.TryGetNumber(Operations.Unwrap(probability), out double p);
         if (names.Count == 0 && !constant) return false;
         SyntaxNode scope = (SyntaxNode?)conditional.Syntax.FirstAncestorOrSelf<TypeDeclarationSyntax>() ?? conditional.Syntax.SyntaxTree.GetRoot();
-        Microsoft.CodeAnalysis.Text.TextSpan draw = conditional.Condition.Syntax.Span;
+        Microsoft.CodeAnalysis.Text.TextSpan draw = conditional.Syntax.Span; // the mask itself does not count as scaling
         foreach (SyntaxNode node in scope.DescendantNodes())
         {
             ExpressionSyntax? left, right;
@@ -160,11 +160,10 @@ public sealed class UnscaledDropoutCodeAnalyzer : KilnAnalyzer
                     left = assignment.Left; right = assignment.Right; break;
                 default: continue;
             }
-            if (draw.Contains(node.Span)) continue;
             foreach (ExpressionSyntax operand in new[] { left, right })
             {
-                if (operand.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Any(n => names.Contains(n.Identifier.ValueText))) return true;
-                if (constant && operand.DescendantNodesAndSelf().OfType<LiteralExpressionSyntax>().Any(l => Matches(l, p))) return true;
+                if (operand.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>().Any(n => !draw.Contains(n.Span) && names.Contains(n.Identifier.ValueText))) return true;
+                if (constant && operand.DescendantNodesAndSelf().OfType<LiteralExpressionSyntax>().Any(l => !draw.Contains(l.Span) && Matches(l, p))) return true;
             }
         }
         return false;

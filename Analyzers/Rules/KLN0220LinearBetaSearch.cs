@@ -30,7 +30,7 @@ public sealed class LinearBetaSearchAnalyzer : KilnAnalyzer
         if (!SearchCalls.IsSearchSpaceMethod(invocation.TargetMethod, types, "Uniform")) return;
         if (!SearchCalls.TryReadRange(invocation, out string name, out double low, out double high)) return;
         if (!SearchCalls.IsBetaRange(name, low, high)) return;
-        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(),
+        context.ReportDiagnostic(Diagnostic.Create(Rule, Operations.CallLocation(invocation),
             ImmutableDictionary<string, string?>.Empty.Add("Method", "OneMinusLogUniform"),
             name, SpecQueries.Number(low), SpecQueries.Number(high), SpecQueries.Short(1 / (1 - low)), SpecQueries.Short(1 / (1 - high))));
     }

@@ -32,7 +32,7 @@ public sealed class GridSearchAnalyzer : KilnAnalyzer
         if (!SearchCalls.IsSearchSpaceMethod(invocation.TargetMethod, types, "Grid")) return;
         int? dimensions = CountDimensions(invocation.Instance, types, 0);
         if (dimensions is not { } count || count <= MaxGridDimensions) return;
-        context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), count));
+        context.ReportDiagnostic(Diagnostic.Create(Rule, Operations.CallLocation(invocation), count));
     }
 
     private static int? CountDimensions(IOperation? space, KilnTypes types, int depth)

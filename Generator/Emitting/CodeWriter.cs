@@ -24,7 +24,7 @@ internal sealed class CodeWriter
 
     public void Open(string header)
     {
-        Line(header);
+        if (header.Length > 0) Line(header);
         Line("{");
         _indent++;
     }

@@ -133,7 +133,9 @@ internal sealed partial class ModelEmitter
         _w.Line("private int _batch;");
         _w.Line("private bool _updateRunningStatistics;");
         _w.Line("private bool _applyUpdate;");
-        _w.Line($"private {K}OptimizerStep _optimizerStep;");
+        _w.Line(_plan.IsLbfgs
+            ? $"private {K}OptimizerStep _optimizerStep = default; // unused: L-BFGS updates through Kiln.Training.Lbfgs"
+            : $"private {K}OptimizerStep _optimizerStep;");
         _w.Line();
     }
 
@@ -272,7 +274,7 @@ internal sealed partial class ModelEmitter
         _w.Line("public float LearningRate");
         _w.Line("{");
         _w.Line("    get => _learningRate;");
-        _w.Line("    set => _learningRate = value > 0f && float.IsFinite(value) ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"The learning rate must be a positive finite number.\");");
+        _w.Line("    set => _learningRate = value >= 0f && float.IsFinite(value) ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, \"The learning rate must be a finite number ≥ 0 (schedules may reach 0).\");");
         _w.Line("}");
         _w.Line("public long Step => _step;");
         _w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;");

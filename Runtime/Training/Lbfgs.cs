@@ -25,8 +25,8 @@ public sealed record LbfgsOptions
     /// </summary>
     public double LossTolerance { get; init; } = 1e-9;
 
-    /// <summary>Most loss-and-gradient evaluations in one line search (&gt; 0; default 25).</summary>
-    public int MaxLineSearchEvaluations { get; init; } = 25;
+    /// <summary>Most loss-and-gradient evaluations in one line search (&gt; 0; default 20).</summary>
+    public int MaxLineSearchEvaluations { get; init; } = 20;
 
     /// <summary>Sufficient-decrease constant c₁ of the Wolfe conditions (0 &lt; c₁ &lt; c₂; default 1e-4).</summary>
     public double C1 { get; init; } = 1e-4;
@@ -56,7 +56,12 @@ public enum LbfgsStopReason
     LossTolerance,
     /// <summary><see cref="LbfgsOptions.MaxIterations"/> iterations ran.</summary>
     MaxIterations,
-    /// <summary>No step along the search direction, nor along the steepest descent, lowered the loss (often: the loss is at float resolution).</summary>
+    /// <summary>
+    /// Converged to float precision: no step lowered the loss, and the decrease the quasi-Newton model predicts,
+    /// −gᵀd, is below the resolution of the float loss (1e-6 × max(|f|, 1)), so no further progress can be measured.
+    /// </summary>
+    Resolution,
+    /// <summary>No step along the search direction, nor along the steepest descent, lowered the loss, although a decrease was predicted.</summary>
     LineSearchFailed,
     /// <summary>The loss or gradient at the starting point is NaN or infinite.</summary>
     NonFinite,
@@ -74,7 +79,7 @@ public readonly record struct LbfgsIteration(int Iteration, double Loss, double 
 /// <param name="Iterations">Iterations run (accepted steps).</param>
 /// <param name="FinalLoss">Full-batch loss at the final parameters.</param>
 /// <param name="GradientNorm">2-norm of the full-batch gradient at the final parameters.</param>
-/// <param name="Converged">True when a tolerance was met (<see cref="LbfgsStopReason.GradientTolerance"/> or <see cref="LbfgsStopReason.LossTolerance"/>).</param>
+/// <param name="Converged">True when a tolerance was met: <see cref="LbfgsStopReason.GradientTolerance"/>, <see cref="LbfgsStopReason.LossTolerance"/> or <see cref="LbfgsStopReason.Resolution"/>.</param>
 /// <param name="StopReason">Why it stopped.</param>
 /// <param name="LossHistory">Full-batch loss at the start (index 0) and after every iteration.</param>
 /// <param name="Evaluations">Loss-and-gradient evaluations (passes over the data).</param>
@@ -121,6 +126,9 @@ public sealed record LbfgsResult(
 /// </remarks>
 public static class Lbfgs
 {
+    /// <summary>Relative resolution of the float loss below which a predicted decrease counts as unmeasurable (see <see cref="LbfgsStopReason.Resolution"/>).</summary>
+    public const double ResolutionTolerance = 1e-6;
+
     /// <summary>Minimises the full-batch loss of <paramref name="model"/> on <paramref name="data"/>, starting from its current parameters.</summary>
     /// <exception cref="ArgumentException">Bad options, or data that does not fit the model.</exception>
     public static LbfgsResult Minimize(IKilnModel model, Dataset data, LbfgsOptions? options = null)
@@ -233,16 +241,22 @@ public static class Lbfgs
                         dg = Direction();
                     }
                     double alpha0 = steepest ? Math.Min(1.0, 1.0 / gnorm) : 1.0;
+                    double predicted = -dg;   // first-order decrease of a unit step along d: ≈ twice what the quadratic model expects
+                    double resolution = ResolutionTolerance * Math.Max(Math.Abs(f), 1.0);
                     (bool ok, double alpha, double fNew) = LineSearch(f, dg, alpha0);
-                    if (!ok && !steepest)
+                    if (!ok && !steepest && predicted > resolution)
                     {
+                        // A measurable decrease was predicted but not found: the memory may be stale, so try steepest descent.
                         ClearMemory();
                         dg = Direction();
                         (ok, alpha, fNew) = LineSearch(f, dg, Math.Min(1.0, 1.0 / gnorm));
                     }
                     if (!ok)
                     {
-                        reason = LbfgsStopReason.LineSearchFailed;
+                        // The loss is a sum of floats: a decrease below its resolution cannot be seen by any line search.
+                        reason = predicted <= resolution
+                            ? LbfgsStopReason.Resolution
+                            : LbfgsStopReason.LineSearchFailed;
                         break;
                     }
 
@@ -286,7 +300,7 @@ public static class Lbfgs
 
             // The model may hold a rejected trial point: leave it at the accepted one.
             WriteParameters(_x);
-            bool converged = reason is LbfgsStopReason.GradientTolerance or LbfgsStopReason.LossTolerance;
+            bool converged = reason is LbfgsStopReason.GradientTolerance or LbfgsStopReason.LossTolerance or LbfgsStopReason.Resolution;
             return new LbfgsResult(iterations, f, gnorm, converged, reason, losses.ToArray(), _evaluations,
                 (Stopwatch.GetTimestamp() - start) / (double)Stopwatch.Frequency);
         }
@@ -335,6 +349,12 @@ public static class Lbfgs
             double c1 = _o.C1, c2 = _o.C2;
             double bestLoss = double.PositiveInfinity, bestAlpha = 0;
             int budget = _o.MaxLineSearchEvaluations;
+            double stepScale = 0, paramScale = 1e-6;
+            for (int i = 0; i < _n; i++)
+            {
+                stepScale = Math.Max(stepScale, Math.Abs(_d[i]));
+                paramScale = Math.Max(paramScale, Math.Abs(_x[i]));
+            }
 
             double prevAlpha = 0, prevLoss = f0, prevSlope = dg0;
             for (int i = 0; ; i++)
@@ -371,7 +391,8 @@ public static class Lbfgs
                         }
                         lo = a; fLo = fa; dLo = da;
                     }
-                    if (Math.Abs(hi - lo) <= 1e-12 * Math.Max(Math.Abs(lo), Math.Abs(hi))) return Fallback();
+                    // A bracket this narrow moves no parameter by more than float rounding: nothing left to find.
+                    if (Math.Abs(hi - lo) * stepScale <= 1e-7 * paramScale) return Fallback();
                 }
             }
 

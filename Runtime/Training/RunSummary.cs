@@ -19,7 +19,7 @@ namespace Kiln.Training;
 /// <param name="Seconds">Wall time of the whole epoch: batch filling, steps, evaluations, progress callbacks.</param>
 /// <param name="TrainSeconds">Time inside TrainStep calls only.</param>
 /// <param name="SamplesPerSecond">Samples / TrainSeconds.</param>
-/// <param name="LearningRate">The learning rate of the epoch's last step (base × schedule factor); a schedule may change it every step.</param>
+/// <param name="LearningRate">The learning rate of the epoch's last step (base × schedule factor; a schedule may change it every step, see <see cref="RunSummary.Steps"/>).</param>
 public sealed record EpochMetrics(
     int Epoch,
     int Batches,
@@ -106,7 +106,9 @@ public sealed record RunSummary
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.AppendLine(inv, $"{ModelName} on {TrainDataset} ({TrainSamples} samples), batch {BatchSize}, ISA {Isa}, {StopReason.ToString().ToLowerInvariant()}");
+        sb.Append(inv, $"{ModelName} on {TrainDataset} ({TrainSamples} samples), batch {BatchSize}, ISA {Isa}, {StopReason.ToString().ToLowerInvariant()}");
+        if (Schedule.Length > 0) sb.Append(inv, $", learning rate {BaseLearningRate:G3} × {Schedule}");
+        sb.AppendLine();
         sb.AppendLine(inv, $"{"epoch",5} {"train loss",10} {"train acc",9} {"val loss",9} {"val acc",8} {"seconds",8} {"samples/s",10} {"lr",9}");
         foreach (EpochMetrics e in History)
         {

@@ -84,6 +84,8 @@ public sealed class SearchDimension
         var result = new object[points];
         for (int i = 0; i < points; i++)
         {
+            // The ends are exact (exp(log(x)) need not round-trip).
+            if (points > 1 && (i == 0 || i == points - 1)) { result[i] = i == 0 ? Low : High; continue; }
             result[i] = Scale switch
             {
                 SearchScale.Linear => Position(i, points, Low, High),

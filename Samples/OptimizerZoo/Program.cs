@@ -24,7 +24,7 @@ public static class Program
 
     /// <summary>A finished run: what the figure and the table need.</summary>
     internal sealed record Run(string Name, string Rule, double LearningRate, IReadOnlyList<(double X, double Y)> Curve,
-        int Updates, double TrainLoss, double TestAccuracy, double Seconds, string Color);
+        int Updates, double Passes, double TrainLoss, double TestAccuracy, double Seconds, string Color);
 
     public static int Main(string[] args)
     {
@@ -108,7 +108,7 @@ public static class Program
         }
         EvaluationResult trainEval = model.Evaluate(train.Features, train.Labels, train.Count);
         EvaluationResult testEval = model.Evaluate(test.Features, test.Labels, test.Count);
-        return new Run(name, rule, model.LearningRate, curve, s.Steps, trainEval.Loss, testEval.Accuracy, seconds, color);
+        return new Run(name, rule, model.LearningRate, curve, s.Steps, (double)s.Steps * s.Batch / train.Count, trainEval.Loss, testEval.Accuracy, seconds, color);
     }
 
     private static (Run, LbfgsResult) TrainLbfgs(IKilnModel model, Dataset train, Dataset test, Settings s, string color)
@@ -120,7 +120,7 @@ public static class Program
         for (int i = 0; i < result.LossHistory.Count; i++) curve.Add((i, result.LossHistory[i]));
         EvaluationResult trainEval = model.Evaluate(train.Features, train.Labels, train.Count);
         EvaluationResult testEval = model.Evaluate(test.Features, test.Labels, test.Count);
-        return (new Run("L-BFGS", "m = 10, strong Wolfe", double.NaN, curve, result.Iterations, trainEval.Loss, testEval.Accuracy, seconds, color), result);
+        return (new Run("L-BFGS", "m = 10, strong Wolfe", double.NaN, curve, result.Iterations, result.Evaluations, trainEval.Loss, testEval.Accuracy, seconds, color), result);
     }
 
     private static void WriteFigure(Settings s, List<Run> runs, Run lbfgs, LbfgsResult result, int trainCount)
@@ -128,7 +128,7 @@ public static class Program
         var miniSeries = new List<ChartSeries>();
         foreach (Run r in runs)
             if (!ReferenceEquals(r, lbfgs))
-                miniSeries.Add(new ChartSeries(string.Create(Inv, $"{r.Name} (α = {r.LearningRate:G3})"), r.Curve, r.Color));
+                miniSeries.Add(new ChartSeries(string.Create(Inv, $"{r.Name} (α = {r.LearningRate:G3})"), r.Curve, r.Color, Dashed: r.Name == "Nesterov"));
         var panels = new[]
         {
             new ChartPanel(string.Create(Inv, $"Mini-batch optimisers, batch {s.Batch}"), "step",
@@ -143,14 +143,15 @@ public static class Program
     private static void PrintTable(List<Run> runs, LbfgsResult lbfgs)
     {
         Console.WriteLine();
-        Out($"{"optimiser",-10} {"settings",-20} {"lr",8} {"updates",8} {"train loss",11} {"test acc",9} {"seconds",8}");
+        Out($"{"optimiser",-10} {"settings",-20} {"lr",8} {"updates",8} {"passes",7} {"train loss",11} {"test acc",9} {"seconds",8}");
         foreach (Run r in runs)
         {
             string lr = double.IsNaN(r.LearningRate) ? "-" : r.LearningRate.ToString("G3", Inv);
-            Out($"{r.Name,-10} {r.Rule,-20} {lr,8} {r.Updates,8} {r.TrainLoss,11:F4} {r.TestAccuracy * 100,8:F2}% {r.Seconds,8:F2}");
+            Out($"{r.Name,-10} {r.Rule,-20} {lr,8} {r.Updates,8} {r.Passes,7:F1} {r.TrainLoss,11:G5} {r.TestAccuracy * 100,8:F2}% {r.Seconds,8:F2}");
         }
         Out(
-            $"train loss: eval-mode loss over the whole training set after training. L-BFGS: {lbfgs.StopReason}, {lbfgs.Evaluations} full-batch evaluations, final gradient norm {lbfgs.GradientNorm:G3}.");
+            $"updates: optimiser steps (L-BFGS: iterations); passes: forward-backward passes over the training set; train loss: eval-mode loss over the whole training set after training.");
+        Out($"L-BFGS stopped on {lbfgs.StopReason} with gradient norm {lbfgs.GradientNorm:G3}.");
     }
 
     private static bool SameParameters(IKilnModel a, IKilnModel b)
@@ -173,7 +174,7 @@ public static class Program
 
     private const string Usage =
         "usage: OptimizerZoo [--steps N] [--out FILE.svg] [--batch N] [--lbfgs-iterations N] [--seed N] [--smooth N]\n" +
-        "  --steps             mini-batch steps per optimiser (default 600)\n" +
+        "  --steps             mini-batch steps per optimiser (default 2000)\n" +
         "  --out               SVG to write (default docs/images/optimizer-zoo.svg in the repository)\n" +
         "  --batch             mini-batch size, 1..256 (default 32)\n" +
         "  --lbfgs-iterations  most full-batch L-BFGS iterations (default 150)\n" +
@@ -183,7 +184,7 @@ public static class Program
     /// <summary>Parses the flags; null for --help.</summary>
     internal static Settings? Parse(string[] args)
     {
-        int steps = 600, batch = 32, lbfgs = 150, smooth = 20;
+        int steps = 2000, batch = 32, lbfgs = 150, smooth = 20;
         ulong seed = 0;
         string? output = null;
         for (int i = 0; i < args.Length; i++)

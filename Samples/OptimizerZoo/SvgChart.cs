@@ -6,8 +6,8 @@ using System.Text;
 
 namespace Kiln.Samples.OptimizerZoo;
 
-/// <summary>One curve: a name for the legend, its points and a CSS colour.</summary>
-public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, string Color);
+/// <summary>One curve: a name for the legend, its points, a CSS colour and whether to draw it dashed (to tell apart curves that overlap).</summary>
+public sealed record ChartSeries(string Name, IReadOnlyList<(double X, double Y)> Points, string Color, bool Dashed = false);
 
 /// <summary>One plot: axes, optional log-scale y axis, curves and a legend.</summary>
 public sealed record ChartPanel(string Title, string XLabel, string YLabel, IReadOnlyList<ChartSeries> Series, bool LogY = true);
@@ -126,33 +126,53 @@ public static class SvgChart
         sb.Append(Inv, $"<clipPath id=\"{clip}\"><rect x=\"{left:0.#}\" y=\"{top:0.#}\" width=\"{right - left:0.#}\" height=\"{bottom - top:0.#}\"/></clipPath>\n");
         foreach (ChartSeries s in panel.Series)
         {
-            sb.Append(Inv, $"<polyline clip-path=\"url(#{clip})\" fill=\"none\" stroke=\"{Escape(s.Color)}\" stroke-width=\"1.8\" stroke-linejoin=\"round\" stroke-linecap=\"round\" points=\"");
+            sb.Append(Inv, $"<polyline clip-path=\"url(#{clip})\" fill=\"none\" stroke=\"{Escape(s.Color)}\" stroke-width=\"1.8\" stroke-linejoin=\"round\"{Dash(s)} points=\"");
             bool first = true;
             foreach ((double x, double y) in s.Points)
             {
                 if (!Usable(x, y, panel.LogY)) continue;
                 if (!first) sb.Append(' ');
-                sb.Append(Inv, $"{Px(x):0.##},{Py(ty(y)):0.##}");
+                sb.Append(Inv, $"{Px(x):0.#},{Py(ty(y)):0.#}");
                 first = false;
             }
             sb.Append("\"><title>").Append(Escape(s.Name)).Append("</title></polyline>\n");
         }
 
-        // Legend in the top-right corner.
+        // Legend in the corner that covers the fewest points.
         double rowHeight = 18, legendWidth = 12;
         foreach (ChartSeries s in panel.Series) legendWidth = Math.Max(legendWidth, 7.0 * s.Name.Length);
         legendWidth += 40;
-        double lx = right - legendWidth - 8, ly = top + 8;
-        sb.Append(Inv, $"<rect x=\"{lx:0.#}\" y=\"{ly:0.#}\" width=\"{legendWidth:0.#}\" height=\"{rowHeight * panel.Series.Count + 8:0.#}\" fill=\"#ffffff\" fill-opacity=\"0.9\" stroke=\"#bbb\"/>\n");
+        double legendHeight = rowHeight * panel.Series.Count + 8;
+        (double lx, double ly) = (right - legendWidth - 8, top + 8);
+        int fewest = int.MaxValue;
+        foreach ((double cx, double cy) in new[]
+        {
+            (right - legendWidth - 8, top + 8), (left + 8, bottom - legendHeight - 8),
+            (right - legendWidth - 8, bottom - legendHeight - 8), (left + 8, top + 8),
+        })
+        {
+            int covered = 0;
+            foreach (ChartSeries s in panel.Series)
+                foreach ((double x, double y) in s.Points)
+                {
+                    if (!Usable(x, y, panel.LogY)) continue;
+                    double px = Px(x), py = Py(ty(y));
+                    if (px >= cx - 4 && px <= cx + legendWidth + 4 && py >= cy - 4 && py <= cy + legendHeight + 4) covered++;
+                }
+            if (covered < fewest) { fewest = covered; (lx, ly) = (cx, cy); }
+        }
+        sb.Append(Inv, $"<rect x=\"{lx:0.#}\" y=\"{ly:0.#}\" width=\"{legendWidth:0.#}\" height=\"{legendHeight:0.#}\" fill=\"#ffffff\" fill-opacity=\"0.9\" stroke=\"#bbb\"/>\n");
         for (int i = 0; i < panel.Series.Count; i++)
         {
             ChartSeries s = panel.Series[i];
             double ry = ly + 4 + rowHeight * i + rowHeight / 2;
-            sb.Append(Inv, $"<line x1=\"{lx + 8:0.#}\" y1=\"{ry:0.#}\" x2=\"{lx + 30:0.#}\" y2=\"{ry:0.#}\" stroke=\"{Escape(s.Color)}\" stroke-width=\"3\"/>\n");
+            sb.Append(Inv, $"<line x1=\"{lx + 8:0.#}\" y1=\"{ry:0.#}\" x2=\"{lx + 30:0.#}\" y2=\"{ry:0.#}\" stroke=\"{Escape(s.Color)}\" stroke-width=\"3\"{Dash(s)}/>\n");
             sb.Append(Inv, $"<text x=\"{lx + 36:0.#}\" y=\"{ry + 4:0.#}\" font-size=\"12\" fill=\"#222\">{Escape(s.Name)}</text>\n");
         }
         sb.Append("</g>\n");
     }
+
+    private static string Dash(ChartSeries s) => s.Dashed ? " stroke-dasharray=\"6 4\"" : "";
 
     private static bool Usable(double x, double y, bool logY) => double.IsFinite(x) && double.IsFinite(y) && (!logY || y > 0);
 
@@ -178,8 +198,8 @@ public static class SvgChart
                 double v = m * decade;
                 double t = Math.Log10(v);
                 if (t < lo || t > hi) continue;
-                bool major = wide ? m == 1 : m is 1 or 2 or 5;
-                ticks.Add((v, major));
+                if (wide && m != 1) continue;   // wide ranges: decades only, the minor lines would crowd the plot
+                ticks.Add((v, m is 1 or 2 or 5));
             }
         }
         return ticks;
@@ -189,7 +209,7 @@ public static class SvgChart
     {
         if (v == 0) return "0";
         double a = Math.Abs(v);
-        if (a >= 1e5 || a < 1e-3) return v.ToString("0.#E+0", Inv);
+        if (a >= 1e5 || a < 1e-3) return v.ToString("0.#e+0", Inv);
         return Math.Round(v, 10).ToString("G6", Inv);
     }
 

@@ -13,10 +13,11 @@ internal static class BenchData
     /// <paramref name="count"/> samples of N(0,1) features (Box-Muller), then standardised per feature
     /// to mean 0 and unit variance; labels uniform in [0, classes).
     /// </summary>
-    public static (float[] Inputs, int[] Labels) Synthetic(int count, int features, int classes, int seed)
+    public static (AlignedFloats Inputs, int[] Labels) Synthetic(int count, int features, int classes, int seed, int misalignFloats = 0)
     {
         var rng = new Random(seed);
-        var x = new float[count * features];
+        var buffer = new AlignedFloats(count * features, misalignFloats);
+        Span<float> x = buffer.Span;
         for (int i = 0; i < x.Length; i += 2)
         {
             double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
@@ -45,11 +46,11 @@ internal static class BenchData
 
         var y = new int[count];
         for (int i = 0; i < count; i++) y[i] = rng.Next(classes);
-        return (x, y);
+        return (buffer, y);
     }
 
     /// <summary>Fashion-MNIST training images from IDX files, standardised with the global mean and deviation (as the peer does), first <paramref name="count"/> of a seeded shuffle.</summary>
-    public static (float[] Inputs, int[] Labels) FashionMnist(string directory, int count, int seed)
+    public static (AlignedFloats Inputs, int[] Labels) FashionMnist(string directory, int count, int seed, int misalignFloats = 0)
     {
         Dataset train = Idx.LoadFashionMnist(directory).Train;
         if (train.FeatureCount != InputSize)
@@ -64,7 +65,8 @@ internal static class BenchData
         double mean = sum / train.Features.Length;
         double inv = 1.0 / Math.Sqrt(sumSq / train.Features.Length - mean * mean);
 
-        var x = new float[count * InputSize];
+        var buffer = new AlignedFloats(count * InputSize, misalignFloats);
+        Span<float> x = buffer.Span;
         var y = new int[count];
         for (int i = 0; i < count; i++)
         {
@@ -73,6 +75,6 @@ internal static class BenchData
                 x[i * InputSize + f] = (float)((row[f] - mean) * inv);
             y[i] = train.Labels[order[i]];
         }
-        return (x, y);
+        return (buffer, y);
     }
 }

@@ -26,7 +26,8 @@ namespace Kiln.Benchmarks;
 /// avx512|avx2|portable</c>, <c>--data [DIR]</c> (Fashion-MNIST instead of synthetic data),
 /// <c>--samples</c>, <c>--warmup-steps</c>, <c>--warmup-seconds</c>, <c>--rounds</c>,
 /// <c>--round-seconds</c>, <c>--min-round-steps</c>, <c>--infer-runs</c>, <c>--infer-runs-256</c>,
-/// <c>--quick</c>, <c>--pretty</c>.
+/// <c>--quick</c>, <c>--pretty</c>, <c>--misalign F</c> (start the inputs F floats past a 64-byte
+/// boundary, 0..15; default 0, aligned as a PyTorch tensor is).
 /// </summary>
 internal static class QuickJson
 {
@@ -44,6 +45,7 @@ internal static class QuickJson
         public int InferRuns = 2000;
         public int InferRuns256 = 300;
         public bool Pretty;
+        public int MisalignFloats;
     }
 
     private static readonly Dictionary<int, float> LearningRates = new() { [64] = 1e-3f, [256] = 2e-3f };
@@ -63,9 +65,9 @@ internal static class QuickJson
             Environment.SetEnvironmentVariable("KILN_THREADS", t.ToString(CultureInfo.InvariantCulture));
 
         var clock = Stopwatch.StartNew();
-        (float[] x, int[] y) = o.Data is null
-            ? BenchData.Synthetic(o.Samples, BenchData.InputSize, BenchData.Classes, seed: 42)
-            : BenchData.FashionMnist(o.Data, o.Samples, seed: 42);
+        (AlignedFloats x, int[] y) = o.Data is null
+            ? BenchData.Synthetic(o.Samples, BenchData.InputSize, BenchData.Classes, seed: 42, o.MisalignFloats)
+            : BenchData.FashionMnist(o.Data, o.Samples, seed: 42, o.MisalignFloats);
         string dataName = o.Data is null
             ? $"synthetic N(0,1) standardised, {y.Length} samples, uniform labels"
             : $"fashion-mnist ({o.Data}, {y.Length} training images, standardised)";
@@ -85,6 +87,7 @@ internal static class QuickJson
             w.WriteNumber("threads", Threads);
             w.WriteString("isa", train64.Isa.ToString());
             w.WriteString("data", dataName);
+            w.WriteNumber("input_address_mod_64", x.AddressMod64);
             w.WriteNumber("train_b64_samples_per_s", Math.Round(train64.SamplesPerSecond, 1));
             w.WriteNumber("train_b256_samples_per_s", Math.Round(train256.SamplesPerSecond, 1));
             w.WriteNumber("infer_b1_median_us", Math.Round(infer1.MedianUs, 2));
@@ -155,7 +158,7 @@ internal static class QuickJson
         }
     }
 
-    private static TrainResult MeasureTraining(float[] x, int[] y, int batch, Options o)
+    private static TrainResult MeasureTraining(AlignedFloats x, int[] y, int batch, Options o)
     {
         var model = new BenchMlp();
         if (o.Isa is IsaPath isa) model.Isa = isa;
@@ -167,7 +170,7 @@ internal static class QuickJson
         float Step()
         {
             int b = next++ % batches;
-            return model.TrainStep(x.AsSpan(b * batch * BenchData.InputSize, batch * BenchData.InputSize), y.AsSpan(b * batch, batch), batch);
+            return model.TrainStep(x.Slice(b * batch * BenchData.InputSize, batch * BenchData.InputSize), y.AsSpan(b * batch, batch), batch);
         }
 
         float first = float.NaN, loss = float.NaN;
@@ -209,17 +212,17 @@ internal static class QuickJson
             LearningRates[batch], allocated / (double)totalSteps);
     }
 
-    private static InferResult MeasureInference(float[] x, int[] y, int batch, int runs, int warmup, Options o)
+    private static InferResult MeasureInference(AlignedFloats x, int[] y, int batch, int runs, int warmup, Options o)
     {
         var model = new BenchMlp();
         if (o.Isa is IsaPath isa) model.Isa = isa;
         // A few training steps so that BatchNorm running statistics are not the identity (the peer
         // runs train-mode forward passes for the same reason).
         for (int i = 0; i < 4; i++)
-            model.TrainStep(x.AsSpan(i * 256 * BenchData.InputSize, 256 * BenchData.InputSize), y.AsSpan(i * 256, 256), 256);
+            model.TrainStep(x.Slice(i * 256 * BenchData.InputSize, 256 * BenchData.InputSize), y.AsSpan(i * 256, 256), 256);
 
-        ReadOnlySpan<float> input = x.AsSpan(0, batch * BenchData.InputSize);
-        var outputs = new float[batch * BenchData.Classes];
+        ReadOnlySpan<float> input = x.Slice(0, batch * BenchData.InputSize);
+        Span<float> outputs = new AlignedFloats(batch * BenchData.Classes).Span;
         var warm = Stopwatch.StartNew();
         int warmed = 0;
         while (warmed < warmup || warm.Elapsed.TotalSeconds < o.WarmupSeconds)
@@ -330,6 +333,7 @@ internal static class QuickJson
                 case "--infer-runs": o.InferRuns = Int(); break;
                 case "--infer-runs-256": o.InferRuns256 = Int(); break;
                 case "--pretty": o.Pretty = true; break;
+                case "--misalign": o.MisalignFloats = Int(); break;
                 case "--quick":
                     o.WarmupSteps = 5; o.WarmupSeconds = 0.3; o.Rounds = 2; o.RoundSeconds = 0.2;
                     o.InferRuns = 100; o.InferRuns256 = 20;

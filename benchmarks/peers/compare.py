@@ -251,8 +251,8 @@ def main():
     p.add_argument("--no-build", action="store_true", help="reuse the existing Release build of Kiln.Benchmarks")
     p.add_argument("--wait-idle", type=float, default=120, metavar="SECONDS",
                    help="before each run wait up to this long for the CPUs to be >= 90%% idle (default 120; 0: no wait)")
-    p.add_argument("--quiet", type=float, default=0.02, metavar="FRACTION",
-                   help="largest run-queue wait fraction of a measurement used for the figures (default 0.02)")
+    p.add_argument("--quiet", type=float, default=0.05, metavar="FRACTION",
+                   help="largest run-queue wait fraction of a measurement used for the figures (default 0.05)")
     p.add_argument("--out", help="directory for raw results (default benchmarks/results/<UTC time>)")
     args = p.parse_args()
     if args.threads < 1 or args.repeat < 1:

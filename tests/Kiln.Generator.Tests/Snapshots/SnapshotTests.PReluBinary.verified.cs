@@ -201,7 +201,7 @@ namespace Samples.Odd
         public float LearningRate
         {
             get => _learningRate;
-            set => _learningRate = value > 0f && float.IsFinite(value) ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be a positive finite number.");
+            set => _learningRate = value >= 0f && float.IsFinite(value) ? value : throw new global::System.ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be a finite number ≥ 0 (schedules may reach 0).");
         }
         public long Step => _step;
         public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;

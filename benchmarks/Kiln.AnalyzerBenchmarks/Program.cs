@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Linq;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Running;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace Kiln.AnalyzerBenchmarks;
+
+/// <summary>Compiling the 50-model project with and without the Kiln analyzers (the ratio is BenchmarkDotNet's Ratio column).</summary>
+[MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 12)]
+public class AnalyzerOverhead
+{
+    private Compilation _compilation = null!;
+    private ImmutableArray<DiagnosticAnalyzer> _analyzers;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _compilation = SyntheticProject.Create();
+        _analyzers = SyntheticProject.Analyzers();
+    }
+
+    [Benchmark(Baseline = true, Description = "compile (GetDiagnostics)")]
+    public int Compile() => SyntheticProject.CompileOnly(_compilation);
+
+    [Benchmark(Description = "compile + Kiln analyzers")]
+    public int CompileWithAnalyzers() => SyntheticProject.CompileWithAnalyzers(_compilation, _analyzers);
+}
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        SyntheticProject.Concurrent = !args.Contains("serial");
+        args = args.Where(a => a != "serial").ToArray();
+        if (args.Length > 0 && args[0] == "profile") return Profile.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+        if (args.Length > 0 && args[0] == "quick") return Quick(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+
+    /// <summary>
+    /// Interleaved timing without BenchmarkDotNet (a minute instead of several): warm up, then alternate the two
+    /// measurements <paramref name="rounds"/> times and compare medians, so drift on a shared machine hits both.
+    /// </summary>
+    private static int Quick(int rounds)
+    {
+        Compilation compilation = SyntheticProject.Create();
+        ImmutableArray<DiagnosticAnalyzer> analyzers = SyntheticProject.Analyzers();
+        int userTrees = compilation.SyntaxTrees.Count(t => t.FilePath.StartsWith("/synthetic/", StringComparison.Ordinal));
+        int lines = compilation.SyntaxTrees.Sum(t => t.GetText().Lines.Count);
+        Console.WriteLine($"{SyntheticProject.Models} models: {userTrees} user files + {compilation.SyntaxTrees.Count() - userTrees} generated, {lines:N0} lines; {analyzers.Length} analyzers");
+
+        // What the analyzers report on the project (it is meant to contain some pitfalls).
+        var withAnalyzers = compilation.Clone().WithAnalyzers(analyzers);
+        var found = withAnalyzers.GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+        Console.WriteLine("Kiln diagnostics: " + string.Join(", ", found.GroupBy(d => d.Id).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}")));
+
+        for (int i = 0; i < 3; i++) { SyntheticProject.CompileOnly(compilation); SyntheticProject.CompileWithAnalyzers(compilation, analyzers); }
+        var baseline = new double[rounds];
+        var analysed = new double[rounds];
+        for (int i = 0; i < rounds; i++)
+        {
+            GC.Collect();
+            long t0 = Stopwatch.GetTimestamp();
+            SyntheticProject.CompileOnly(compilation);
+            baseline[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            GC.Collect();
+            t0 = Stopwatch.GetTimestamp();
+            SyntheticProject.CompileWithAnalyzers(compilation, analyzers);
+            analysed[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        double b = Median(baseline), a = Median(analysed);
+        Console.WriteLine($"compile (GetDiagnostics):            median {b,8:F1} ms  (min {baseline.Min():F1})");
+        Console.WriteLine($"compile + Kiln analyzers:            median {a,8:F1} ms  (min {analysed.Min():F1})");
+        Console.WriteLine($"analyzer overhead:                   {(a - b) / b:P1} of compile time (target ≤ 10%)");
+        return 0;
+    }
+
+    private static double Median(double[] values)
+    {
+        double[] sorted = values.OrderBy(v => v).ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+}

@@ -1,0 +1,238 @@
+using System.Threading.Tasks;
+using Kiln.Analyzers.Rules;
+using Kiln.Analyzers.Tests.Harness;
+
+namespace Kiln.Analyzers.Tests.Rules;
+
+/// <summary>
+/// The code rules on calls into the runtime: KLN0113, KLN0213, KLN0121, KLN0119. Each has positive cases and
+/// near misses (names that almost match, the same calls on training data, legitimate patterns).
+/// </summary>
+public class CodeRuleTests
+{
+    /// <summary>A small generated model used by the cases (the generator adds TrainStep, Predict, ...).</summary>
+    private const string Net = """
+        [Model(Input = 4, Seed = 1, MaxBatch = 8)]
+        [Dense(8, Bias = false), BatchNorm, ReLU, Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Net;
+
+        """;
+
+    // ---------------------------------------------------------------- KLN0113
+
+    [Fact]
+    public Task KLN0113_training_calls_on_held_out_data() => Verify.AnalyzerAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
+        public static class Training
+        {
+            public static void Run(Net model, DataSplit split, Dataset validation, float[] xTest, int[] yTest, System.Collections.Generic.List<float[]> testBatches, int[] labels)
+            {
+                [|model.TrainStep(xTest, yTest, 8)|];
+                [|Trainer.Fit(model, split.Test, null, 1, 8)|];
+                var valX = validation.Features;
+                [|model.ComputeGradients(valX, labels, 8)|];
+                foreach (float[] batch in testBatches)
+                    [|model.TrainStep(batch, labels, 8)|];
+                IKilnModel any = model;
+                [|any.TrainStep(validation.Features.AsSpan(0, 32), validation.Labels.AsSpan(0, 8), 8)|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0113_training_inside_an_evaluation_method() => Verify.AnalyzerAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
+        public sealed class Harness
+        {
+            private readonly Net _model = new();
+
+            public static double Evaluate(Net model, Dataset data)
+            {
+                [|model.TrainStep(data.Features, data.Labels, 8)|];
+                return model.Evaluate(data.Features, data.Labels, data.Count).Accuracy;
+            }
+
+            public double ValidationScore(Dataset data)
+            {
+                [|Trainer.Fit(_model, data, null, 1, 8)|];
+                return Trainer.Evaluate(_model, data).Accuracy;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0113_near_misses() => Verify.NoDiagnosticsAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
+        public sealed class FactAttribute : Attribute { }
+
+        public static class Training
+        {
+            public static void Run(Net model, DataSplit split, float[] xTrain, int[] yTrain, float[] latest, float[] contest, int[] labels, float[] trainVal, float[] outputs, float[] xTest)
+            {
+                model.TrainStep(xTrain, yTrain, 8);
+                Trainer.Fit(model, split.Train, split.Test, 1, 8);     // test data as the validation set: eval mode
+                model.TrainStep(latest, labels, 8);                    // "latest" is not "test"
+                model.TrainStep(contest, labels, 8);
+                model.TrainStep(trainVal, labels, 8);                  // train+val after model selection
+                model.Predict(xTest, outputs, 8);                      // inference on test data is what it is for
+                var validationSplit = split.Train.Split(0.8, 1);
+                model.TrainStep(validationSplit.Train.Features, labels, 8); // the nearest name decides: Train
+            }
+
+            public static double EvaluateTrial(Dataset train, Dataset val)
+            {
+                var trial = new Net();                                 // created here: a hyper-parameter trial
+                Trainer.Fit(trial, train, val, 1, 8);
+                return Trainer.Evaluate(trial, val).Accuracy;
+            }
+
+            public static void ValidateGradients(Net model, float[] x, int[] y) => model.ComputeGradients(x, y, 8); // a gradient check
+
+            [Fact]
+            public static void TestTrainStepLowersTheLoss(Net model, float[] x, int[] y) => model.TrainStep(x, y, 8);
+        }
+        """);
+
+    // ---------------------------------------------------------------- KLN0213
+
+    [Fact]
+    public Task KLN0213_inference_on_a_fresh_model() => Verify.AnalyzerAsync<InferenceWithoutTrainingAnalyzer>(Net + """
+        public static class Inference
+        {
+            public static float[] Run(float[] x)
+            {
+                var model = new Net();
+                var outputs = new float[16];
+                model.LearningRate = 0.1f;
+                [|model.Predict(x, outputs, 8)|];
+                model.Predict(x, outputs, 8);   // reported once, on the first call
+                return outputs;
+            }
+
+            public static double Score(Dataset test)
+            {
+                Net fresh = new Net();
+                return [|Trainer.Evaluate(fresh, test)|].Accuracy;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0213_near_misses() => Verify.NoDiagnosticsAsync<InferenceWithoutTrainingAnalyzer>(Net + """
+        public static class Inference
+        {
+            public static void Trained(Dataset train, float[] x, float[] outputs)
+            {
+                var model = new Net();
+                Trainer.Fit(model, train, null, 1, 8);
+                model.Predict(x, outputs, 8);
+            }
+
+            public static void InitialLossCheck(Dataset train)
+            {
+                var model = new Net();
+                var before = model.Evaluate(train.Features, train.Labels, train.Count); // ln C check, then training
+                model.TrainStep(train.Features.AsSpan(0, 32), train.Labels.AsSpan(0, 8), 8);
+            }
+
+            public static void Loaded(float[] x, float[] outputs)
+            {
+                var model = new Net();
+                Load(model);
+                model.Predict(x, outputs, 8);
+            }
+
+            public static void WeightsWritten(float[] x, float[] outputs)
+            {
+                var model = new Net();
+                model.TensorData(model.Tensors[0]).Fill(0.5f);
+                model.Predict(x, outputs, 8);
+            }
+
+            public static void Given(Net model, float[] x, float[] outputs) => model.Predict(x, outputs, 8);
+
+            private static void Load(IKilnModel model) { }
+        }
+        """);
+
+    // ---------------------------------------------------------------- KLN0121
+
+    [Fact]
+    public Task KLN0121_preprocessing_fitted_on_held_out_data() => Verify.AnalyzerAsync<PreprocessingLeakageAnalyzer>("""
+        public sealed class MinMaxScaler
+        {
+            public MinMaxScaler Fit(float[] values) => this;
+        }
+
+        public static class Prep
+        {
+            public static void Run(DataSplit split, Dataset validation, float[] xTest)
+            {
+                var standardizer = [|new Standardizer().Fit(split.Test)|];
+                Standardizer other = new();
+                [|other.Fit(validation)|];
+                [|new MinMaxScaler().Fit(xTest)|];
+            }
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0121_near_misses() => Verify.NoDiagnosticsAsync<PreprocessingLeakageAnalyzer>("""
+        public sealed class Summary
+        {
+            public Summary Fit(float[] values) => this;
+        }
+
+        public static class Prep
+        {
+            public static void Run(DataSplit split, float[] xTest)
+            {
+                var standardizer = new Standardizer().Fit(split.Train);
+                var test = standardizer.Transform(split.Test);        // transforming held-out data is right
+                new Summary().Fit(xTest);                              // not a preprocessing type
+            }
+        }
+        """, generate: false);
+
+    // ---------------------------------------------------------------- KLN0119
+
+    private const string Scheduled = """
+        [Model(Input = 4, Seed = 1, MaxBatch = 8)]
+        [Dense(8), ReLU, Dense(2), SoftmaxCrossEntropy]
+        [Momentum(0.1), StepDecay(Milestones = new[] { 30, 60, 90 })]
+        public partial class Stepped;
+
+        [Model(Input = 4, Seed = 1, MaxBatch = 8)]
+        [Dense(8), ReLU, Dense(2), SoftmaxCrossEntropy]
+        [Adam, CosineDecay(Epochs = 100)]
+        public partial class Cosine;
+
+        """;
+
+    [Fact]
+    public Task KLN0119_schedule_and_run_length_disagree() => Verify.AnalyzerAsync<ScheduleLengthMismatchAnalyzer>(Scheduled + """
+        public static class Runs
+        {
+            public static void Run(Dataset train)
+            {
+                [|Trainer.Fit(new Stepped(), train, null, 50, 8)|];
+                [|Trainer.Fit(new Cosine(), train, null, new TrainerOptions { Epochs = 10, BatchSize = 8 })|];
+                [|Trainer.Fit(new Cosine(), train, null)|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0119_near_misses() => Verify.NoDiagnosticsAsync<ScheduleLengthMismatchAnalyzer>(Scheduled + """
+        public static class Runs
+        {
+            public static void Run(Dataset train, int epochs, Kiln.Schedules.LearningRateSchedule custom)
+            {
+                Trainer.Fit(new Stepped(), train, null, 100, 8);
+                Trainer.Fit(new Cosine(), train, null, 100, 8);
+                Trainer.Fit(new Cosine(), train, null, epochs, 8);                       // not a constant
+                IKilnModel any = new Cosine();
+                Trainer.Fit(any, train, null, 10, 8);                                    // schedule unknown from the type
+                Trainer.Fit(new Cosine(), train, null, new TrainerOptions { Epochs = 10, Schedule = custom });
+            }
+        }
+        """);
+}

@@ -1,0 +1,137 @@
+using System.Threading.Tasks;
+using Kiln.Analyzers.Rules;
+using Kiln.Analyzers.Tests.Harness;
+using Kiln.CodeFixes;
+
+namespace Kiln.Analyzers.Tests.Rules;
+
+/// <summary>KLN0120, KLN0220, KLN0320: hyper-parameter search spaces (Kiln.Tuning.SearchSpace).</summary>
+public class SearchRuleTests
+{
+    [Fact]
+    public Task KLN0120_learning_rate_and_weight_decay_on_a_linear_scale() => Verify.AnalyzerAsync<LinearScaleSearchAnalyzer>("""
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace()
+                .[|Uniform("lr", 1e-4, 1e-1)|]
+                .[|Uniform("weight_decay", 0, 1e-3)|]
+                .[|Uniform(name: "scale", low: 1e-6, high: 1e-2)|]
+                .Uniform("dropout", 0.1, 0.5);
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0120_near_misses() => Verify.NoDiagnosticsAsync<LinearScaleSearchAnalyzer>("""
+        public static class Search
+        {
+            public static SearchSpace Space(double high) => new SearchSpace()
+                .LogUniform("lr", 1e-4, 1e-1)
+                .Uniform("learning_rate_fine", 1e-3, 5e-3)   // within one decade
+                .Uniform("units", 32, 512)                   // not a scale parameter
+                .Uniform("momentum", 0.5, 0.99)              // a β: KLN0220's business
+                .Uniform("wd", 0, high);                     // bound unknown
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0120_fix_samples_log_uniformly() => VerifyFix.FixAsync<LinearScaleSearchAnalyzer, LogScaleSearchCodeFix>("""
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace().[|Uniform("lr", 1e-4, 1e-1)|].Choice("units", 64, 128);
+        }
+        """, """
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace().LogUniform("lr", 1e-4, 1e-1).Choice("units", 64, 128);
+        }
+        """);
+
+    [Fact]
+    public Task KLN0120_fix_all_in_document() => VerifyFix.FixAllAsync<LinearScaleSearchAnalyzer, LogScaleSearchCodeFix>(new[] { """
+        public static class Search
+        {
+            public static SearchSpace A() => new SearchSpace().[|Uniform("lr", 1e-4, 1e-1)|];
+            public static SearchSpace B() => new SearchSpace().[|Uniform("l2", 1e-5, 1e-2)|];
+        }
+        """ }, new[] { """
+        public static class Search
+        {
+            public static SearchSpace A() => new SearchSpace().LogUniform("lr", 1e-4, 1e-1);
+            public static SearchSpace B() => new SearchSpace().LogUniform("l2", 1e-5, 1e-2);
+        }
+        """ }, Microsoft.CodeAnalysis.CodeFixes.FixAllScope.Document);
+
+    [Fact]
+    public Task KLN0220_beta_near_one_on_a_linear_scale() => Verify.AnalyzerAsync<LinearBetaSearchAnalyzer>("""
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace()
+                .[|Uniform("momentum", 0.8, 0.99)|]
+                .[|Uniform("beta2", 0.99, 0.9999)|]
+                .[|Uniform("smoothing", 0.9, 0.999)|];
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0220_near_misses() => Verify.NoDiagnosticsAsync<LinearBetaSearchAnalyzer>("""
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace()
+                .OneMinusLogUniform("momentum", 0.9, 0.999)
+                .Uniform("momentum_low", 0.5, 0.9)
+                .Uniform("dropout", 0.1, 0.5)
+                .Uniform("keep", 0.5, 0.95);
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0220_fix_samples_one_minus_beta_log_uniformly() => VerifyFix.FixAsync<LinearBetaSearchAnalyzer, LogScaleSearchCodeFix>("""
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace().[|Uniform("beta1", 0.8, 0.99)|];
+        }
+        """, """
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace().OneMinusLogUniform("beta1", 0.8, 0.99);
+        }
+        """);
+
+    [Fact]
+    public Task KLN0320_grid_over_three_parameters() => Verify.AnalyzerAsync<GridSearchAnalyzer>("""
+        using System.Linq;
+
+        public static class Search
+        {
+            public static int Count()
+            {
+                int n = new SearchSpace().LogUniform("lr", 1e-4, 1e-1).Choice("units", 64, 128).Uniform("dropout", 0, 0.5).[|Grid(3)|].Count();
+                var space = new SearchSpace().LogUniform("lr", 1e-4, 1e-1).IntRange("layers", 1, 4);
+                var bigger = space.OneMinusLogUniform("momentum", 0.9, 0.99);
+                foreach (HyperParameters point in bigger.[|Grid(4)|]) n++;
+                return n;
+            }
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0320_near_misses() => Verify.NoDiagnosticsAsync<GridSearchAnalyzer>("""
+        using System.Linq;
+
+        public static class Search
+        {
+            public static int Count(SearchSpace given)
+            {
+                int n = new SearchSpace().LogUniform("lr", 1e-4, 1e-1).Choice("units", 64, 128).Grid(5).Count(); // two parameters
+                var random = new KilnRandom(1);
+                var three = new SearchSpace().LogUniform("lr", 1e-4, 1e-1).Choice("units", 64, 128).Uniform("dropout", 0, 0.5);
+                HyperParameters sample = three.Sample(ref random);                                                // random search
+                n += given.Grid(3).Count();                                                                       // unknown size
+                var changed = new SearchSpace().LogUniform("lr", 1e-4, 1e-1);
+                changed = three;
+                n += changed.Grid(3).Count();                                                                     // reassigned: unknown
+                return n;
+            }
+        }
+        """, generate: false);
+}
