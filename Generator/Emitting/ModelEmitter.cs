@@ -208,6 +208,12 @@ internal sealed partial class ModelEmitter
         _w.Line("/// <summary>Restarts the dropout stream, so the next training forward draws the same masks as after any other reset with this seed.</summary>");
         _w.Line("public void ResetNoise(ulong seed) => _noise = new global::Kiln.KilnRandom(seed);");
         _w.Line();
+        _w.Line("/// <summary>The dropout stream's state, for checkpoints.</summary>");
+        _w.Line("public void GetNoiseState(global::System.Span<ulong> state) => _noise.GetState(state);");
+        _w.Line();
+        _w.Line("/// <summary>Continues the dropout stream from a saved state.</summary>");
+        _w.Line("public void SetNoiseState(global::System.ReadOnlySpan<ulong> state) => _noise = global::Kiln.KilnRandom.FromState(state);");
+        _w.Line();
     }
 
     /// <summary>The seed as an unsigned literal (a negative int seed keeps its bits).</summary>

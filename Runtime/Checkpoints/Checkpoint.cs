@@ -41,12 +41,13 @@ public static class Checkpoint
         public const string Isa = "isa";
         public const string Seed = "seed";
         public const string NoiseSeed = "noise_seed";
+        public const string NoiseState = "noise_state";
         public const string Standardizer = "standardizer";
 
         private static readonly HashSet<string> s_reserved = new(StringComparer.Ordinal)
         {
             Model, FormatVersion, Step, LearningRate, LearningRateScales, OptimizerStateCount, Loss, InputSize, OutputSize,
-            Isa, Seed, NoiseSeed, Standardizer,
+            Isa, Seed, NoiseSeed, NoiseState, Standardizer,
         };
 
         public static bool IsReserved(string key) => s_reserved.Contains(key);
@@ -127,6 +128,15 @@ public static class Checkpoint
         return entries;
     }
 
+    /// <summary>The dropout stream's four xoshiro256** words as hex, so a resume continues the same masks.</summary>
+    private static string NoiseStateText(IKilnModel model)
+    {
+        Span<ulong> state = stackalloc ulong[4];
+        model.GetNoiseState(state);
+        return string.Join(",", state[0].ToString("x16", CultureInfo.InvariantCulture), state[1].ToString("x16", CultureInfo.InvariantCulture),
+            state[2].ToString("x16", CultureInfo.InvariantCulture), state[3].ToString("x16", CultureInfo.InvariantCulture));
+    }
+
     private static byte[] BuildHeader(IKilnModel model, List<Entry> entries, CheckpointMetadata? extra)
     {
         var metadata = new List<KeyValuePair<string, string>>
@@ -141,6 +151,7 @@ public static class Checkpoint
             new(Keys.InputSize, model.InputSize.ToString(CultureInfo.InvariantCulture)),
             new(Keys.OutputSize, model.OutputSize.ToString(CultureInfo.InvariantCulture)),
             new(Keys.Isa, model.Isa.ToString()),
+            new(Keys.NoiseState, NoiseStateText(model)),
         };
         if (extra is not null)
         {
@@ -434,8 +445,8 @@ public static class Checkpoint
         {
             step = file.Step ?? 0;
             learningRate = file.LearningRate;
-            if (learningRate is float lr && !(lr > 0f && float.IsFinite(lr)))
-                throw new CheckpointException(f, null, $"metadata '{Keys.LearningRate}' should be a positive finite number, found {lr.ToString(CultureInfo.InvariantCulture)}.");
+            if (learningRate is float lr && !(lr >= 0f && float.IsFinite(lr)))
+                throw new CheckpointException(f, null, $"metadata '{Keys.LearningRate}' should be a finite number ≥ 0, found {lr.ToString(CultureInfo.InvariantCulture)}.");
             scales = file.LearningRateScales;
             if (scales is not null)
             {
@@ -451,6 +462,7 @@ public static class Checkpoint
             }
         }
         ulong? noiseSeed = file.NoiseSeed;
+        ulong[]? noiseState = file.NoiseState;
         _ = file.Standardizer; // validates the JSON now, so a bad entry fails before the model changes
         _ = file.Seed;
 
@@ -464,7 +476,9 @@ public static class Checkpoint
             if (scales is not null)
                 foreach (KeyValuePair<string, float> kv in scales) model.SetLearningRateScale(kv.Key, kv.Value);
         }
+        // An explicit noise_seed (the caller's resume convention) wins over the recorded stream position.
         if (noiseSeed is ulong seed) model.ResetNoise(seed);
+        else if (noiseState is not null) model.SetNoiseState(noiseState);
         return file;
     }
 

@@ -102,6 +102,23 @@ public sealed class CheckpointFile
     /// <summary>The run seed recorded by the caller, or null.</summary>
     public ulong? Seed => ParseOptional(Checkpoint.Keys.Seed, s => ulong.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture));
     /// <summary>The dropout seed that <see cref="Checkpoint.Load"/> restarts the stream from, or null.</summary>
+    /// <summary>The dropout stream's state recorded at save time (four words), or null in files without it.</summary>
+    public ulong[]? NoiseState
+    {
+        get
+        {
+            if (!Metadata.TryGetValue(Checkpoint.Keys.NoiseState, out string? text)) return null;
+            string[] words = text.Split(',');
+            var state = new ulong[4];
+            bool ok = words.Length == 4;
+            for (int i = 0; ok && i < 4; i++)
+                ok = ulong.TryParse(words[i], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out state[i]);
+            if (!ok || (state[0] | state[1] | state[2] | state[3]) == 0)
+                throw new CheckpointException(Path, null, $"metadata '{Checkpoint.Keys.NoiseState}' should be four non-zero-in-total hexadecimal words separated by commas, found \"{text}\".");
+            return state;
+        }
+    }
+
     public ulong? NoiseSeed => ParseOptional(Checkpoint.Keys.NoiseSeed, s => ulong.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture));
     /// <summary>The ISA path the model ran on when saved (informational; bit-for-bit resumes need the same path).</summary>
     public string? Isa => Metadata.GetValueOrDefault(Checkpoint.Keys.Isa);

@@ -57,6 +57,10 @@ public interface IKilnModel
     ReadOnlySpan<float> LayerOutput(string layer);
     /// <summary>Restarts the dropout random stream.</summary>
     void ResetNoise(ulong seed);
+    /// <summary>The dropout stream's xoshiro256** state (four words), so a checkpoint can resume it exactly.</summary>
+    void GetNoiseState(Span<ulong> state);
+    /// <summary>Continues the dropout stream from a state saved by <see cref="GetNoiseState"/>.</summary>
+    void SetNoiseState(ReadOnlySpan<ulong> state);
     /// <summary>Re-initialises parameters, running statistics and optimiser state from the model's seed.</summary>
     void InitializeParameters();
     /// <summary>Eval-mode forward (running statistics, no dropout): probabilities for softmax/sigmoid losses, raw outputs otherwise.</summary>

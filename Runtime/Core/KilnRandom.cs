@@ -14,6 +14,24 @@ public struct KilnRandom
         _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
     }
 
+    /// <summary>Writes the four state words (for checkpoints).</summary>
+    public readonly void GetState(System.Span<ulong> state)
+    {
+        if (state.Length < 4) throw new System.ArgumentException("The state has four 64-bit words.", nameof(state));
+        state[0] = _s0; state[1] = _s1; state[2] = _s2; state[3] = _s3;
+    }
+
+    /// <summary>A generator continuing exactly from a saved state.</summary>
+    public static KilnRandom FromState(System.ReadOnlySpan<ulong> state)
+    {
+        if (state.Length != 4) throw new System.ArgumentException($"The state has four 64-bit words, not {state.Length}.", nameof(state));
+        if ((state[0] | state[1] | state[2] | state[3]) == 0)
+            throw new System.ArgumentException("An all-zero state is not a valid xoshiro256** state.", nameof(state));
+        var random = default(KilnRandom);
+        random._s0 = state[0]; random._s1 = state[1]; random._s2 = state[2]; random._s3 = state[3];
+        return random;
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

@@ -138,7 +138,7 @@ public static class SyntheticProject
     public static int CompileOnly(Compilation compilation) => Prepare(compilation).GetDiagnostics().Length;
 
     private static Compilation Prepare(Compilation compilation) =>
-        compilation.WithOptions(compilation.Options.WithConcurrentBuild(Concurrent)); // a fresh copy: nothing bound yet
+        compilation.Clone().WithOptions(compilation.Options.WithConcurrentBuild(Concurrent)); // a fresh copy: nothing bound yet
 
     /// <summary>The same, plus every Kiln analyzer (CompilationWithAnalyzers.GetAllDiagnosticsAsync).</summary>
     public static int CompileWithAnalyzers(Compilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers) =>
@@ -146,4 +146,11 @@ public static class SyntheticProject
             new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), onAnalyzerException: null,
             concurrentAnalysis: Concurrent, logAnalyzerExecutionTime: false))
             .GetAllDiagnosticsAsync().GetAwaiter().GetResult().Length;
+
+    /// <summary>Only the analyzers' diagnostics (CompilationWithAnalyzers.GetAnalyzerDiagnosticsAsync) on a fresh copy.</summary>
+    public static int AnalyzeOnly(Compilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers) =>
+        Prepare(compilation).WithAnalyzers(analyzers, new CompilationWithAnalyzersOptions(
+            new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty), onAnalyzerException: null,
+            concurrentAnalysis: Concurrent, logAnalyzerExecutionTime: false))
+            .GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult().Length;
 }

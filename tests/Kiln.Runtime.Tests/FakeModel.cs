@@ -103,6 +103,8 @@ internal sealed class FakeModel : IKilnModel
     public ReadOnlySpan<float> LayerOutput(string layer) => throw new NotSupportedException("The fake model keeps no layer outputs.");
 
     public void ResetNoise(ulong seed) { }   // no dropout
+    public void GetNoiseState(Span<ulong> state) => state.Slice(0, 4).Fill(1);
+    public void SetNoiseState(ReadOnlySpan<ulong> state) { }
 
     public void InitializeParameters()
     {

@@ -76,6 +76,12 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
     /// <summary>Restarts the dropout stream, so the next training forward draws the same masks as after any other reset with this seed.</summary>
     public void ResetNoise(ulong seed) => _noise = new global::Kiln.KilnRandom(seed);
 
+    /// <summary>The dropout stream's state, for checkpoints.</summary>
+    public void GetNoiseState(global::System.Span<ulong> state) => _noise.GetState(state);
+
+    /// <summary>Continues the dropout stream from a saved state.</summary>
+    public void SetNoiseState(global::System.ReadOnlySpan<ulong> state) => _noise = global::Kiln.KilnRandom.FromState(state);
+
     // Named views of every tensor (Dense weights are [in, out], input-major).
     /// <summary>dense0.weight [4, 8]</summary>
     public global::System.Span<float> Dense0Weight => _parameters.Slice(0, 32);
