@@ -37,6 +37,7 @@ public static class Program
     {
         SyntheticProject.Concurrent = !args.Contains("serial");
         args = args.Where(a => a != "serial").ToArray();
+        if (args.Length > 1 && args[0] == "write") return Write(args[1]);
         if (args.Length > 0 && args[0] == "profile") return Profile.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
         if (args.Length > 0 && args[0] == "quick") return Quick(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
@@ -78,6 +79,36 @@ public static class Program
         Console.WriteLine($"compile (GetDiagnostics):            median {b,8:F1} ms  (min {baseline.Min():F1})");
         Console.WriteLine($"compile + Kiln analyzers:            median {a,8:F1} ms  (min {analysed.Min():F1})");
         Console.WriteLine($"analyzer overhead:                   {(a - b) / b:P1} of compile time (target ≤ 10%)");
+        return 0;
+    }
+
+    /// <summary>
+    /// Writes the synthetic project as a real one (50 files and a csproj referencing the runtime, the generator and the
+    /// analyzers from this repository), to measure a real build with <c>-p:ReportAnalyzer=true</c>.
+    /// </summary>
+    private static int Write(string directory)
+    {
+        string repository = System.IO.Path.GetFullPath(System.IO.Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+        System.IO.Directory.CreateDirectory(directory);
+        var sources = SyntheticProject.Sources();
+        for (int i = 0; i < sources.Count; i++) System.IO.File.WriteAllText(System.IO.Path.Combine(directory, $"Model{i}.cs"), sources[i]);
+        System.IO.File.WriteAllText(System.IO.Path.Combine(directory, "Synthetic.csproj"), $$"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <AllowUnsafeBlocks>true</AllowUnsafeBlocks>
+                <NoWarn>$(NoWarn);CS0649</NoWarn>
+                <KilnAnalyzers Condition="'$(KilnAnalyzers)' == ''">true</KilnAnalyzers>
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="{{repository}}/Runtime/Kiln.Runtime.csproj" />
+                <ProjectReference Include="{{repository}}/Generator/Kiln.Generator.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+                <ProjectReference Condition="'$(KilnAnalyzers)' == 'true'" Include="{{repository}}/Analyzers/Kiln.Analyzers.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+              </ItemGroup>
+            </Project>
+            """);
+        Console.WriteLine($"Wrote {sources.Count} models and Synthetic.csproj to {directory}");
         return 0;
     }
 

@@ -73,7 +73,7 @@ public static class SyntheticProject
                         var before = model.Evaluate(train.Features, train.Labels, train.Count);
                         Trainer.Fit(model, train, test, new TrainerOptions { Epochs = 20, BatchSize = 128 });
                         var outputs = new float[10];
-                        model.Predict(test.Features.AsSpan(0, model.InputSize), outputs, 1);
+                        model.Predict(test.Features.AsSpan(0, Model{{m}}.InputSize), outputs, 1);
                         return Trainer.Evaluate(model, test).Accuracy - before.Accuracy;
                     }
 
