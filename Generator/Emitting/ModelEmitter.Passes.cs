@@ -339,7 +339,12 @@ internal sealed partial class ModelEmitter
                     else what = "";
                 }
                 string name = SpecNaming.Pascal(d.Layer.Name) + "Inference";
-                OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads.");
+                OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
+                _w.Open($"if (_batch < {SmallBatch})");
+                _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+                _w.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.InputBuffer, d.InWidth)}, {weights}, {All(output, d.OutWidth)}, _batch, {d.InWidth}, {d.OutWidth}, c0, c1, {epiValue});");
+                _w.Line("return;");
+                _w.Close();
                 RowRange();
                 _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.InputBuffer, d.InWidth)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth}, {epiValue});");
                 _w.Close();

@@ -22,6 +22,9 @@ internal sealed partial class ModelEmitter
     /// <summary>Below this many floating-point operations a stage runs on the calling thread (waking a worker costs more).</summary>
     private const long ParallelWorkThreshold = 1 << 20;
 
+    /// <summary>Below this batch, inference GEMMs split output columns instead of rows (a row split of a few rows leaves a core idle).</summary>
+    private const int SmallBatch = 16;
+
     private readonly ModelPlan _plan;
     private readonly ModelSpec _spec;
     private readonly CodeWriter _w = new();

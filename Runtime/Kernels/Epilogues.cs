@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics;
 
 namespace Kiln.Kernels;
 
-/// <summary>Applied to each output tile of <see cref="Gemm.Forward"/> before it is stored.</summary>
+/// <summary>Applied to each output tile of Gemm.Forward before it is stored.</summary>
 /// <remarks>
 /// The GEMM calls the vector overloads only for lanes that are all inside the output row
 /// (col + width ≤ n); partial vectors at the right edge go through the scalar overload lane by lane,

@@ -36,6 +36,31 @@ public static unsafe partial class Gemm
         }
     }
 
+    /// <summary>
+    /// As the Forward overload without a column range, for output columns [colStart, colEnd) only (y keeps its row stride n).
+    /// Small batches split columns across threads, so each core streams only its share of w.
+    /// </summary>
+    public static void Forward<TIsa, TEpi>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, int rows, int k, int n, int colStart, int colEnd, in TEpi epi)
+        where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
+    {
+        Checks.NonNegative(rows, nameof(rows));
+        Checks.NonNegative(k, nameof(k));
+        Checks.NonNegative(n, nameof(n));
+        if (colStart < 0 || colEnd > n || colStart > colEnd)
+            throw new ArgumentOutOfRangeException(nameof(colStart), $"Columns [{colStart}, {colEnd}) are not within [0, {n}).");
+        Checks.Length(x.Length, (long)rows * k, nameof(x));
+        Checks.Length(w.Length, (long)k * n, nameof(w));
+        Checks.Length(y.Length, (long)rows * n, nameof(y));
+        if (rows == 0 || colStart == colEnd) return;
+        TEpi e = epi;
+        fixed (float* px = x, pw = w, py = y)
+        {
+            if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) GemmDriver<GemmKernel512>.Forward(px, pw, py, rows, k, n, colStart, colEnd, ref e);
+            else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) GemmDriver<GemmKernel256>.Forward(px, pw, py, rows, k, n, colStart, colEnd, ref e);
+            else GemmDriver<GemmKernel128>.Forward(px, pw, py, rows, k, n, colStart, colEnd, ref e);
+        }
+    }
+
     /// <summary>dx[r,i] = Σ_j dy[r,j]·w[i,j]; dy: rows×n, w: k×n, dx: rows×k (overwritten).</summary>
     public static void BackwardInput<TIsa>(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int rows, int k, int n)
         where TIsa : struct, ISimdPath
@@ -180,6 +205,11 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<TEpi>(float* x, float* w, float* y, int rows, int k, int n, ref TEpi epi)
+        where TEpi : IEpilogue, allows ref struct => Forward(x, w, y, rows, k, n, 0, n, ref epi);
+
+    /// <summary>Output columns [c0, c1) of x·w; w and y keep their row stride n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Forward<TEpi>(float* x, float* w, float* y, int rows, int k, int n, int c0, int c1, ref TEpi epi)
         where TEpi : IEpilogue, allows ref struct
     {
         bool hasEpi = typeof(TEpi) != typeof(NoEpilogue);
@@ -189,26 +219,26 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
             // Batch-1 inference is a GEMV, bound by reading w. Wide strips (up to 256 columns with
             // AVX-512) read whole rows of w one after another, a single sequential stream; the
             // remaining < 8 vectors of columns go through the 4-vector kernel with two k chains.
-            int j0 = 0;
-            while (n - j0 >= 8 * lanes)
+            int j0 = c0;
+            while (c1 - j0 >= 8 * lanes)
             {
-                int wnv = Math.Min(TK.GemvWideVectors, (n - j0) / lanes / 4 * 4);
+                int wnv = Math.Min(TK.GemvWideVectors, (c1 - j0) / lanes / 4 * 4);
                 TK.GemvWide(wnv, x, w + j0, n, y + j0, k);
                 if (hasEpi) ApplyEpilogueRow(y + j0, wnv * lanes, j0, ref epi);
                 j0 += wnv * lanes;
             }
-            for (; j0 < n; j0 += 4 * lanes)
+            for (; j0 < c1; j0 += 4 * lanes)
             {
-                TileDispatch.Split(Math.Min(4 * lanes, n - j0), lanes, out int gnv, out int glast);
+                TileDispatch.Split(Math.Min(4 * lanes, c1 - j0), lanes, out int gnv, out int glast);
                 TK.Gemv(gnv, glast, x, w + j0, n, y + j0, k, j0, hasEpi, ref epi);
             }
             return;
         }
         int mr = TK.TileRows, strip = TK.TileVectors * lanes;
         int kBlocks = Math.Max(1, (k + KBlock - 1) / KBlock);
-        for (int j0 = 0; j0 < n; j0 += strip)
+        for (int j0 = c0; j0 < c1; j0 += strip)
         {
-            TileDispatch.Split(Math.Min(strip, n - j0), lanes, out int nv, out int last);
+            TileDispatch.Split(Math.Min(strip, c1 - j0), lanes, out int nv, out int last);
             for (int kb = 0; kb < kBlocks; kb++)
             {
                 // Near-equal k blocks (784 → 7 × 112) rather than a short remainder block.

@@ -615,25 +615,43 @@ namespace Kiln.Benchmarks
             Execute(Stages.Dense0BackwardWeights, (long)_batch * 401408);
         }
 
-        /// <summary>dense0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads.</summary>
+        /// <summary>dense0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(256, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_x.Slice(0, _batch * 784), _folded.Slice(0, 200704), _y1.Slice(0, _batch * 256), _batch, 784, 256, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(200704, 256), new global::Kiln.Kernels.Relu()));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_x.Slice(r0 * 784, (r1 - r0) * 784), _folded.Slice(0, 200704), _y1.Slice(r0 * 256, (r1 - r0) * 256), r1 - r0, 784, 256, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(200704, 256), new global::Kiln.Kernels.Relu()));
         }
 
-        /// <summary>dense1 (eval) with BatchNorm folded in, relu1 fused; rows split across threads.</summary>
+        /// <summary>dense1 (eval) with BatchNorm folded in, relu1 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(128, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_y1.Slice(0, _batch * 256), _folded.Slice(200960, 32768), _y3.Slice(0, _batch * 128), _batch, 256, 128, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(233728, 128), new global::Kiln.Kernels.Relu()));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_y1.Slice(r0 * 256, (r1 - r0) * 256), _folded.Slice(200960, 32768), _y3.Slice(r0 * 128, (r1 - r0) * 128), r1 - r0, 256, 128, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(233728, 128), new global::Kiln.Kernels.Relu()));
         }
 
-        /// <summary>dense2 (eval); rows split across threads.</summary>
+        /// <summary>dense2 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense2Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(10, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y3.Slice(0, _batch * 128), Dense2Weight, _y4.Slice(0, _batch * 10), _batch, 128, 10, c0, c1, new global::Kiln.Kernels.BiasEpilogue(Dense2Bias));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y3.Slice(r0 * 128, (r1 - r0) * 128), Dense2Weight, _y4.Slice(r0 * 10, (r1 - r0) * 10), r1 - r0, 128, 10, new global::Kiln.Kernels.BiasEpilogue(Dense2Bias));

@@ -458,17 +458,29 @@ namespace Samples.Digits
             Execute(Stages.HiddenBackwardWeights, (long)_batch * 8192);
         }
 
-        /// <summary>hidden (eval), relu0 fused; rows split across threads.</summary>
+        /// <summary>hidden (eval), relu0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void HiddenInference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(64, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_x.Slice(0, _batch * 64), HiddenWeight, _y1.Slice(0, _batch * 64), _batch, 64, 64, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(HiddenBias, new global::Kiln.Kernels.Relu()));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_x.Slice(r0 * 64, (r1 - r0) * 64), HiddenWeight, _y1.Slice(r0 * 64, (r1 - r0) * 64), r1 - r0, 64, 64, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(HiddenBias, new global::Kiln.Kernels.Relu()));
         }
 
-        /// <summary>logits (eval); rows split across threads.</summary>
+        /// <summary>logits (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void LogitsInference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(10, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y1.Slice(0, _batch * 64), LogitsWeight, _y2.Slice(0, _batch * 10), _batch, 64, 10, c0, c1, new global::Kiln.Kernels.BiasEpilogue(LogitsBias));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y1.Slice(r0 * 64, (r1 - r0) * 64), LogitsWeight, _y2.Slice(r0 * 10, (r1 - r0) * 10), r1 - r0, 64, 10, new global::Kiln.Kernels.BiasEpilogue(LogitsBias));

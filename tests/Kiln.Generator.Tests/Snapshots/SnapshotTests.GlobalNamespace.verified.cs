@@ -442,17 +442,29 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         Execute(Stages.Dense0BackwardWeights, (long)_batch * 64);
     }
 
-    /// <summary>dense0 (eval), sigmoid0 fused; rows split across threads.</summary>
+    /// <summary>dense0 (eval), sigmoid0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
     private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
     {
+        if (_batch < 16)
+        {
+            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
+            if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Sigmoid>>(_x.Slice(0, _batch * 4), Dense0Weight, _y1.Slice(0, _batch * 8), _batch, 4, 8, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Sigmoid>(Dense0Bias, new global::Kiln.Kernels.Sigmoid()));
+            return;
+        }
         (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
         if (r0 >= r1) return;
         global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Sigmoid>>(_x.Slice(r0 * 4, (r1 - r0) * 4), Dense0Weight, _y1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 4, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Sigmoid>(Dense0Bias, new global::Kiln.Kernels.Sigmoid()));
     }
 
-    /// <summary>dense1 (eval); rows split across threads.</summary>
+    /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
     private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
     {
+        if (_batch < 16)
+        {
+            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(3, part, parts, 16);
+            if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y1.Slice(0, _batch * 8), Dense1Weight, _y2.Slice(0, _batch * 3), _batch, 8, 3, c0, c1, new global::Kiln.Kernels.BiasEpilogue(Dense1Bias));
+            return;
+        }
         (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
         if (r0 >= r1) return;
         global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y1.Slice(r0 * 8, (r1 - r0) * 8), Dense1Weight, _y2.Slice(r0 * 3, (r1 - r0) * 3), r1 - r0, 8, 3, new global::Kiln.Kernels.BiasEpilogue(Dense1Bias));

@@ -458,17 +458,29 @@ namespace Samples.Svm
             Execute(Stages.Dense0BackwardWeights, (long)_batch * 768);
         }
 
-        /// <summary>dense0 (eval) with BatchNorm folded in, leakyrelu0 fused; rows split across threads.</summary>
+        /// <summary>dense0 (eval) with BatchNorm folded in, leakyrelu0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(24, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.LeakyRelu>>(_x.Slice(0, _batch * 16), _folded.Slice(0, 384), _y1.Slice(0, _batch * 24), _batch, 16, 24, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.LeakyRelu>(_folded.Slice(384, 24), new global::Kiln.Kernels.LeakyRelu(0.1f)));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.LeakyRelu>>(_x.Slice(r0 * 16, (r1 - r0) * 16), _folded.Slice(0, 384), _y1.Slice(r0 * 24, (r1 - r0) * 24), r1 - r0, 16, 24, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.LeakyRelu>(_folded.Slice(384, 24), new global::Kiln.Kernels.LeakyRelu(0.1f)));
         }
 
-        /// <summary>dense1 (eval); rows split across threads.</summary>
+        /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(4, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_y1.Slice(0, _batch * 24), Dense1Weight, _y2.Slice(0, _batch * 4), _batch, 24, 4, c0, c1, new global::Kiln.Kernels.NoEpilogue());
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_y1.Slice(r0 * 24, (r1 - r0) * 24), Dense1Weight, _y2.Slice(r0 * 4, (r1 - r0) * 4), r1 - r0, 24, 4, new global::Kiln.Kernels.NoEpilogue());

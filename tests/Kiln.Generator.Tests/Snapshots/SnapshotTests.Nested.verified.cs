@@ -453,17 +453,29 @@ namespace Samples.Nested
                 Execute(Stages.Dense0BackwardWeights, (long)_batch * 60);
             }
 
-            /// <summary>dense0 (eval), swish0 fused; rows split across threads.</summary>
+            /// <summary>dense0 (eval), swish0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
             private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
             {
+                if (_batch < 16)
+                {
+                    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(5, part, parts, 16);
+                    if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Swish>>(_x.Slice(0, _batch * 6), Dense0Weight, _y1.Slice(0, _batch * 5), _batch, 6, 5, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Swish>(Dense0Bias, new global::Kiln.Kernels.Swish(1.5f)));
+                    return;
+                }
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Swish>>(_x.Slice(r0 * 6, (r1 - r0) * 6), Dense0Weight, _y1.Slice(r0 * 5, (r1 - r0) * 5), r1 - r0, 6, 5, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Swish>(Dense0Bias, new global::Kiln.Kernels.Swish(1.5f)));
             }
 
-            /// <summary>dense1 (eval); rows split across threads.</summary>
+            /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
             private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
             {
+                if (_batch < 16)
+                {
+                    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(2, part, parts, 16);
+                    if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y1.Slice(0, _batch * 5), Dense1Weight, _y2.Slice(0, _batch * 2), _batch, 5, 2, c0, c1, new global::Kiln.Kernels.BiasEpilogue(Dense1Bias));
+                    return;
+                }
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y1.Slice(r0 * 5, (r1 - r0) * 5), Dense1Weight, _y2.Slice(r0 * 2, (r1 - r0) * 2), r1 - r0, 5, 2, new global::Kiln.Kernels.BiasEpilogue(Dense1Bias));

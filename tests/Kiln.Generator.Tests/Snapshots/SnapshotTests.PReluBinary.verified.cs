@@ -736,33 +736,57 @@ namespace Samples.Odd
             Execute(Stages.Bn0Backward, (long)_batch * 280);
         }
 
-        /// <summary>dense0 (eval); rows split across threads.</summary>
+        /// <summary>dense0 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(16, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y0.Slice(0, _batch * 20), Dense0Weight, _y1.Slice(0, _batch * 16), _batch, 20, 16, c0, c1, new global::Kiln.Kernels.BiasEpilogue(Dense0Bias));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y0.Slice(r0 * 20, (r1 - r0) * 20), Dense0Weight, _y1.Slice(r0 * 16, (r1 - r0) * 16), r1 - r0, 20, 16, new global::Kiln.Kernels.BiasEpilogue(Dense0Bias));
         }
 
-        /// <summary>dense1 (eval) with BatchNorm folded in; rows split across threads.</summary>
+        /// <summary>dense1 (eval) with BatchNorm folded in; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y2.Slice(0, _batch * 16), _folded.Slice(0, 128), _u4.Slice(0, _batch * 8), _batch, 16, 8, c0, c1, new global::Kiln.Kernels.BiasEpilogue(_folded.Slice(128, 8)));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y2.Slice(r0 * 16, (r1 - r0) * 16), _folded.Slice(0, 128), _u4.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 16, 8, new global::Kiln.Kernels.BiasEpilogue(_folded.Slice(128, 8)));
         }
 
-        /// <summary>dense2 (eval), tanh0 fused; rows split across threads.</summary>
+        /// <summary>dense2 (eval), tanh0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense2Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_y4.Slice(0, _batch * 8), Dense2Weight, _y6.Slice(0, _batch * 8), _batch, 8, 8, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(default, new global::Kiln.Kernels.Tanh()));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_y4.Slice(r0 * 8, (r1 - r0) * 8), Dense2Weight, _y6.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(default, new global::Kiln.Kernels.Tanh()));
         }
 
-        /// <summary>dense3 (eval); rows split across threads.</summary>
+        /// <summary>dense3 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense3Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(1, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y6.Slice(0, _batch * 8), Dense3Weight, _y7.Slice(0, _batch * 1), _batch, 8, 1, c0, c1, new global::Kiln.Kernels.BiasEpilogue(Dense3Bias));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y6.Slice(r0 * 8, (r1 - r0) * 8), Dense3Weight, _y7.Slice(r0 * 1, (r1 - r0) * 1), r1 - r0, 8, 1, new global::Kiln.Kernels.BiasEpilogue(Dense3Bias));

@@ -505,25 +505,43 @@ namespace Samples.Regression
             Execute(Stages.Dense0BackwardWeights, (long)_batch * 768);
         }
 
-        /// <summary>dense0 (eval), selu0 fused; rows split across threads.</summary>
+        /// <summary>dense0 (eval), selu0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(32, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Selu>>(_x.Slice(0, _batch * 12), Dense0Weight, _y1.Slice(0, _batch * 32), _batch, 12, 32, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Selu>(Dense0Bias, new global::Kiln.Kernels.Selu()));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Selu>>(_x.Slice(r0 * 12, (r1 - r0) * 12), Dense0Weight, _y1.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 12, 32, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Selu>(Dense0Bias, new global::Kiln.Kernels.Selu()));
         }
 
-        /// <summary>dense1 (eval), selu1 fused; rows split across threads.</summary>
+        /// <summary>dense1 (eval), selu1 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(32, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Selu>>(_y1.Slice(0, _batch * 32), Dense1Weight, _y3.Slice(0, _batch * 32), _batch, 32, 32, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Selu>(Dense1Bias, new global::Kiln.Kernels.Selu()));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Selu>>(_y1.Slice(r0 * 32, (r1 - r0) * 32), Dense1Weight, _y3.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 32, 32, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Selu>(Dense1Bias, new global::Kiln.Kernels.Selu()));
         }
 
-        /// <summary>dense2 (eval); rows split across threads.</summary>
+        /// <summary>dense2 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
         private void Dense2Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
+            if (_batch < 16)
+            {
+                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(3, part, parts, 16);
+                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y3.Slice(0, _batch * 32), Dense2Weight, _y4.Slice(0, _batch * 3), _batch, 32, 3, c0, c1, new global::Kiln.Kernels.BiasEpilogue(Dense2Bias));
+                return;
+            }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y3.Slice(r0 * 32, (r1 - r0) * 32), Dense2Weight, _y4.Slice(r0 * 3, (r1 - r0) * 3), r1 - r0, 32, 3, new global::Kiln.Kernels.BiasEpilogue(Dense2Bias));
