@@ -4,6 +4,7 @@ using System.Threading;
 using Kiln.Generator.Spec;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace Kiln.Analyzers;
 
@@ -36,6 +37,11 @@ public abstract class KilnAnalyzer : DiagnosticAnalyzer
 
     /// <summary>Registers the rule's actions for a compilation that references Kiln.</summary>
     protected abstract void Register(CompilationStartAnalysisContext context, KilnTypes types);
+
+    /// <summary>Registers <paramref name="analyze"/> for every method call, guarded as every rule action is.</summary>
+    protected void RegisterInvocations(CompilationStartAnalysisContext context, Action<OperationAnalysisContext, IInvocationOperation> analyze) =>
+        context.RegisterOperationAction(c => Guard(c.ReportDiagnostic, c.Operation.Syntax.GetLocation(), c.CancellationToken,
+            () => analyze(c, (IInvocationOperation)c.Operation)), OperationKind.Invocation);
 
     /// <summary>
     /// Runs <paramref name="body"/>; an exception other than cancellation is reported as KLN0100 at

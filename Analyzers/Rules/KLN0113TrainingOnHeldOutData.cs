@@ -27,14 +27,11 @@ public sealed class TrainingOnHeldOutDataAnalyzer : KilnAnalyzer
 
     protected override void Register(CompilationStartAnalysisContext context, KilnTypes types)
     {
-        context.RegisterOperationAction(operationContext =>
-            Guard(operationContext.ReportDiagnostic, operationContext.Operation.Syntax.GetLocation(), operationContext.CancellationToken,
-                () => Analyze(operationContext, types)), OperationKind.Invocation);
+        RegisterInvocations(context, (c, invocation) => Analyze(c, invocation, types));
     }
 
-    private void Analyze(OperationAnalysisContext context, KilnTypes types)
+    private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         IMethodSymbol method = invocation.TargetMethod;
         bool step = method.Name is "TrainStep" or "ComputeGradients" && types.IsModelType(method.ContainingType);
         bool fit = !step && types.IsTrainerMethod(method, "Fit");

@@ -26,14 +26,11 @@ public sealed class ScheduleLengthMismatchAnalyzer : KilnAnalyzer
     protected override void Register(CompilationStartAnalysisContext context, KilnTypes types)
     {
         if (types.Trainer is null || types.ModelAttribute is null) return;
-        context.RegisterOperationAction(operationContext =>
-            Guard(operationContext.ReportDiagnostic, operationContext.Operation.Syntax.GetLocation(), operationContext.CancellationToken,
-                () => Analyze(operationContext, types)), OperationKind.Invocation);
+        RegisterInvocations(context, (c, invocation) => Analyze(c, invocation, types));
     }
 
-    private void Analyze(OperationAnalysisContext context, KilnTypes types)
+    private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         if (!types.IsTrainerMethod(invocation.TargetMethod, "Fit")) return;
         IOperation? modelArgument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value;
         if (Operations.Unwrap(modelArgument)?.Type is not INamedTypeSymbol modelType || !types.HasModelAttribute(modelType)) return;

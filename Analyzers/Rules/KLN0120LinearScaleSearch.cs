@@ -21,14 +21,11 @@ public sealed class LinearScaleSearchAnalyzer : KilnAnalyzer
     protected override void Register(CompilationStartAnalysisContext context, KilnTypes types)
     {
         if (types.SearchSpace is null) return;
-        context.RegisterOperationAction(operationContext =>
-            Guard(operationContext.ReportDiagnostic, operationContext.Operation.Syntax.GetLocation(), operationContext.CancellationToken,
-                () => Analyze(operationContext, types)), OperationKind.Invocation);
+        RegisterInvocations(context, (c, invocation) => Analyze(c, invocation, types));
     }
 
-    private void Analyze(OperationAnalysisContext context, KilnTypes types)
+    private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         if (!SearchCalls.IsSearchSpaceMethod(invocation.TargetMethod, types, "Uniform")) return;
         if (!SearchCalls.TryReadRange(invocation, out string name, out double low, out double high)) return;
         if (SearchCalls.IsBetaRange(name, low, high)) return;

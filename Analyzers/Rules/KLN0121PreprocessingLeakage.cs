@@ -22,14 +22,11 @@ public sealed class PreprocessingLeakageAnalyzer : KilnAnalyzer
 
     protected override void Register(CompilationStartAnalysisContext context, KilnTypes types)
     {
-        context.RegisterOperationAction(operationContext =>
-            Guard(operationContext.ReportDiagnostic, operationContext.Operation.Syntax.GetLocation(), operationContext.CancellationToken,
-                () => Analyze(operationContext, types)), OperationKind.Invocation);
+        RegisterInvocations(context, (c, invocation) => Analyze(c, invocation, types));
     }
 
-    private void Analyze(OperationAnalysisContext context, KilnTypes types)
+    private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         IMethodSymbol method = invocation.TargetMethod;
         if (method.Name is not ("Fit" or "FitTransform" or "PartialFit")) return;
         INamedTypeSymbol type = method.ContainingType;

@@ -21,14 +21,11 @@ public sealed class GridSearchAnalyzer : KilnAnalyzer
     protected override void Register(CompilationStartAnalysisContext context, KilnTypes types)
     {
         if (types.SearchSpace is null) return;
-        context.RegisterOperationAction(operationContext =>
-            Guard(operationContext.ReportDiagnostic, operationContext.Operation.Syntax.GetLocation(), operationContext.CancellationToken,
-                () => Analyze(operationContext, types)), OperationKind.Invocation);
+        RegisterInvocations(context, (c, invocation) => Analyze(c, invocation, types));
     }
 
-    private void Analyze(OperationAnalysisContext context, KilnTypes types)
+    private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
     {
-        var invocation = (IInvocationOperation)context.Operation;
         if (!SearchCalls.IsSearchSpaceMethod(invocation.TargetMethod, types, "Grid")) return;
         int? dimensions = CountDimensions(invocation.Instance, types, 0);
         if (dimensions is not { } count || count <= MaxGridDimensions) return;

@@ -43,12 +43,12 @@ internal sealed partial class ModelEmitter
 
     private static string All(string buffer, int width) => $"{buffer}.Slice(0, _batch * {width})";
 
-    private string States(TensorPlan t) => _plan.OptimizerStateCount switch
+    /// <summary>The two optimiser-state arguments of Apply for a tensor ("default" where the rule keeps none), each passed through <paramref name="slice"/>.</summary>
+    private string States(TensorPlan t, System.Func<string, string>? slice = null)
     {
-        0 => "default, default",
-        1 => $"{t.Identifier}State1, default",
-        _ => $"{t.Identifier}State1, {t.Identifier}State2",
-    };
+        string State(int s) => s <= _plan.OptimizerStateCount ? (slice ?? (x => x))($"{t.Identifier}State{s}") : "default";
+        return $"{State(1)}, {State(2)}";
+    }
 
     private void OpenStage(string name, string comment)
     {
@@ -225,8 +225,8 @@ internal sealed partial class ModelEmitter
                     _w.Line($"{K}BatchNorm.Backward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {All(current, width)}, {(fused ? mask : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
                     _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, width)}, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient, _batch, {width}, c0, c1, {ActivationStruct(c)});");
                     _w.Open("if (_applyUpdate)");
-                    _w.Line($"{StepFor(c.Gamma)}.Apply<TIsa>({Cols(c.Gamma.Identifier)}, {Cols(c.Gamma.Identifier + "Gradient")}, {ColStates(c.Gamma)});");
-                    _w.Line($"{StepFor(c.Beta)}.Apply<TIsa>({Cols(c.Beta.Identifier)}, {Cols(c.Beta.Identifier + "Gradient")}, {ColStates(c.Beta)});");
+                    _w.Line($"{StepFor(c.Gamma)}.Apply<TIsa>({Cols(c.Gamma.Identifier)}, {Cols(c.Gamma.Identifier + "Gradient")}, {States(c.Gamma, Cols)});");
+                    _w.Line($"{StepFor(c.Beta)}.Apply<TIsa>({Cols(c.Beta.Identifier)}, {Cols(c.Beta.Identifier + "Gradient")}, {States(c.Beta, Cols)});");
                     _w.Close();
                     _w.Close();
                     _w.Line();
@@ -269,7 +269,7 @@ internal sealed partial class ModelEmitter
                         _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
                         _w.Line("if (c0 >= c1) return;");
                         _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, _batch, {d.OutWidth}, c0, c1);");
-                        _w.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {ColStates(d.Bias)});");
+                        _w.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {States(d.Bias, Cols)});");
                     }
                     _w.Close();
                     _w.Line();
@@ -290,12 +290,6 @@ internal sealed partial class ModelEmitter
 
     private static string Cols(string identifier) => $"{identifier}.Slice(c0, c1 - c0)";
 
-    private string ColStates(TensorPlan t) => _plan.OptimizerStateCount switch
-    {
-        0 => "default, default",
-        1 => $"{Cols(t.Identifier + "State1")}, default",
-        _ => $"{Cols(t.Identifier + "State1")}, {Cols(t.Identifier + "State2")}",
-    };
 
     // ------------------------------------------------------------------ inference
 

@@ -562,7 +562,7 @@ internal sealed partial class ModelEmitter
             {
                 _w.Open("");
                 _w.Line($"(int s0, int s1) = {K}Partition.Range({t.Length}, part, parts, 16);");
-                _w.Line($"if (s1 > s0) StepFor({t.TrainableIndex}).Apply<TIsa>({t.Identifier}.Slice(s0, s1 - s0), {t.Identifier}Gradient.Slice(s0, s1 - s0), {RangeStates(t)});");
+                _w.Line($"if (s1 > s0) StepFor({t.TrainableIndex}).Apply<TIsa>({t.Identifier}.Slice(s0, s1 - s0), {t.Identifier}Gradient.Slice(s0, s1 - s0), {States(t, x => x + ".Slice(s0, s1 - s0)")});");
                 _w.Close();
             }
             _w.Close();
@@ -572,12 +572,6 @@ internal sealed partial class ModelEmitter
         EmitSchedule();
     }
 
-    private string RangeStates(TensorPlan t) => _plan.OptimizerStateCount switch
-    {
-        0 => "default, default",
-        1 => $"{t.Identifier}State1.Slice(s0, s1 - s0), default",
-        _ => $"{t.Identifier}State1.Slice(s0, s1 - s0), {t.Identifier}State2.Slice(s0, s1 - s0)",
-    };
 
     private void EmitSchedule()
     {
