@@ -266,6 +266,25 @@ internal sealed partial class ModelEmitter
             _w.Line($"    new(\"{t.Name}\", \"{t.Layer}\", global::Kiln.TensorRole.{t.Role}, new[] {{ {string.Join(", ", t.Shape)} }}, {t.Offset}, {t.Length}, {(t.Arena == ArenaKind.Parameters ? "true" : "false")}),");
         _w.Line("};");
         _w.Line();
+        _w.Line("// Every layer LayerOutput accepts, in forward order, with its output shape per sample.");
+        _w.Line("private static readonly global::Kiln.LayerInfo[] s_layers =");
+        _w.Line("{");
+        foreach (StepPlan step in _plan.Steps)
+        {
+            if (step is DenseStep d)
+                _w.Line(LayerInfoLine(d.Layer, d.OutWidth));
+            else if (step is ChainStep c)
+                foreach (LayerSpec? layer in new[] { c.BatchNorm, c.Activation, c.Dropout })
+                    if (layer is not null) _w.Line(LayerInfoLine(layer, c.OutWidth));
+        }
+        _w.Line("};");
+        _w.Line();
+    }
+
+    private static string LayerInfoLine(LayerSpec layer, int width)
+    {
+        string kind = layer.Kind == LayerKind.Activation ? layer.Activation.ToString() : layer.Kind.ToString();
+        return $"    new(\"{layer.Name}\", \"{kind.ToLowerInvariant()}\", new[] {{ {width} }}),";
     }
 
     // ------------------------------------------------------------------ public API
@@ -287,6 +306,7 @@ internal sealed partial class ModelEmitter
         _w.Line("}");
         _w.Line("public long Step => _step;");
         _w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;");
+        _w.Line("public global::System.Collections.Generic.IReadOnlyList<global::Kiln.LayerInfo> Layers => s_layers;");
         _w.Line();
         _w.Open($"public {Span} TensorData(global::Kiln.TensorInfo tensor)");
         _w.Line("CheckTensor(tensor);");

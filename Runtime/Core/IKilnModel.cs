@@ -53,6 +53,8 @@ public interface IKilnModel
     float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch);
     /// <summary>Gradient of a trainable tensor from the last TrainStep or ComputeGradients.</summary>
     Span<float> TensorGradient(TensorInfo tensor);
+    /// <summary>Every layer in forward order: name (as accepted by <see cref="LayerOutput"/>), kind and output shape per sample.</summary>
+    IReadOnlyList<LayerInfo> Layers => [];
     /// <summary>A layer's output from the last forward pass (batch × width); a dropout layer gives its mask (0 or the keep scale).</summary>
     ReadOnlySpan<float> LayerOutput(string layer);
     /// <summary>Restarts the dropout random stream.</summary>
@@ -86,6 +88,16 @@ public enum TensorRole { Weight, Bias, Gamma, Beta, Alpha, RunningMean, RunningV
 /// <param name="Length">Number of floats.</param>
 /// <param name="Trainable">True for parameters (in the parameter arena), false for state buffers.</param>
 public sealed record TensorInfo(string Name, string Layer, TensorRole Role, int[] Shape, int Offset, int Length, bool Trainable);
+
+/// <summary>A layer of a model, in forward order.</summary>
+/// <param name="Name">Layer name, such as <c>dense0</c> or <c>relu1</c>; <see cref="IKilnModel.LayerOutput"/> accepts it.</param>
+/// <param name="Kind">
+/// The attribute that declared it, in lower case without "Attribute": <c>dense</c>, <c>batchnorm</c>, <c>dropout</c>,
+/// <c>flatten</c>, or the activation (<c>relu</c>, <c>sigmoid</c>, <c>tanh</c>, <c>leakyrelu</c>, <c>prelu</c>, <c>elu</c>,
+/// <c>selu</c>, <c>swish</c>, <c>gelu</c>, <c>softmax</c>, <c>identity</c>); later layer kinds follow the same rule.
+/// </param>
+/// <param name="OutputShape">Output shape per sample ([width] for flat layers; [C, H, W] for spatial ones).</param>
+public sealed record LayerInfo(string Name, string Kind, int[] OutputShape);
 
 /// <summary>Mean loss and accuracy over a data set.</summary>
 public readonly record struct EvaluationResult(double Loss, double Accuracy, int Count);

@@ -114,4 +114,18 @@ public sealed class ModelBehaviourTests
         Assert.Equal(BnGeluPReluNet.ParameterCount, model.Tensors.Where(t => t.Trainable).Sum(t => t.Length));
         Assert.Throws<ArgumentException>(() => model.LayerOutput("nope"));
     }
+
+    [Fact]
+    public void Layers_list_every_layer_in_forward_order_and_LayerOutput_accepts_each()
+    {
+        var model = new BnGeluPReluNet(IsaPath.Portable);
+        var random = new Random(3);
+        float[] x = Enumerable.Range(0, 4 * BnGeluPReluNet.InputSize).Select(_ => (float)random.NextDouble()).ToArray();
+        model.ComputeGradients(x, new[] { 0, 1, 2, 0 }, 4);
+        Assert.Equal(new[] { "dense0", "bn0", "gelu0", "dense1", "bn1", "prelu0", "dropout0", "dense2" }, model.Layers.Select(l => l.Name));
+        Assert.Equal(new[] { "dense", "batchnorm", "gelu", "dense", "batchnorm", "prelu", "dropout", "dense" }, model.Layers.Select(l => l.Kind));
+        foreach (LayerInfo layer in model.Layers)
+            Assert.Equal(4 * layer.OutputShape[0], model.LayerOutput(layer.Name).Length);
+        Assert.Equal(BnGeluPReluNet.OutputSize, model.Layers[^1].OutputShape[0]);
+    }
 }

@@ -187,6 +187,19 @@ namespace Kiln.Benchmarks
             new("dense2.bias", "dense2", global::Kiln.TensorRole.Bias, new[] { 10 }, 235904, 10, true),
         };
 
+        // Every layer LayerOutput accepts, in forward order, with its output shape per sample.
+        private static readonly global::Kiln.LayerInfo[] s_layers =
+        {
+            new("dense0", "dense", new[] { 256 }),
+            new("bn0", "batchnorm", new[] { 256 }),
+            new("relu0", "relu", new[] { 256 }),
+            new("dropout0", "dropout", new[] { 256 }),
+            new("dense1", "dense", new[] { 128 }),
+            new("bn1", "batchnorm", new[] { 128 }),
+            new("relu1", "relu", new[] { 128 }),
+            new("dense2", "dense", new[] { 10 }),
+        };
+
         public string ModelName => "BenchmarkMlp";
         int global::Kiln.IKilnModel.InputSize => InputSize;
         int global::Kiln.IKilnModel.OutputSize => OutputSize;
@@ -200,6 +213,7 @@ namespace Kiln.Benchmarks
         }
         public long Step => _step;
         public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;
+        public global::System.Collections.Generic.IReadOnlyList<global::Kiln.LayerInfo> Layers => s_layers;
 
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {

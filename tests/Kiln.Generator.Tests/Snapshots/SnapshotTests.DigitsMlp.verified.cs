@@ -118,6 +118,14 @@ namespace Samples.Digits
             new("logits.bias", "logits", global::Kiln.TensorRole.Bias, new[] { 10 }, 4800, 10, true),
         };
 
+        // Every layer LayerOutput accepts, in forward order, with its output shape per sample.
+        private static readonly global::Kiln.LayerInfo[] s_layers =
+        {
+            new("hidden", "dense", new[] { 64 }),
+            new("relu0", "relu", new[] { 64 }),
+            new("logits", "dense", new[] { 10 }),
+        };
+
         public string ModelName => "DigitsMlp";
         int global::Kiln.IKilnModel.InputSize => InputSize;
         int global::Kiln.IKilnModel.OutputSize => OutputSize;
@@ -131,6 +139,7 @@ namespace Samples.Digits
         }
         public long Step => _step;
         public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;
+        public global::System.Collections.Generic.IReadOnlyList<global::Kiln.LayerInfo> Layers => s_layers;
 
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {

@@ -104,6 +104,14 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         new("dense1.bias", "dense1", global::Kiln.TensorRole.Bias, new[] { 3 }, 80, 3, true),
     };
 
+    // Every layer LayerOutput accepts, in forward order, with its output shape per sample.
+    private static readonly global::Kiln.LayerInfo[] s_layers =
+    {
+        new("dense0", "dense", new[] { 8 }),
+        new("sigmoid0", "sigmoid", new[] { 8 }),
+        new("dense1", "dense", new[] { 3 }),
+    };
+
     public string ModelName => "GlobalModel";
     int global::Kiln.IKilnModel.InputSize => InputSize;
     int global::Kiln.IKilnModel.OutputSize => OutputSize;
@@ -117,6 +125,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
     }
     public long Step => _step;
     public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;
+    public global::System.Collections.Generic.IReadOnlyList<global::Kiln.LayerInfo> Layers => s_layers;
 
     public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
     {

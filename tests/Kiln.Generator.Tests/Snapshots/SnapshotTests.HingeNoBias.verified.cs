@@ -131,6 +131,15 @@ namespace Samples.Svm
             new("dense1.weight", "dense1", global::Kiln.TensorRole.Weight, new[] { 24, 4 }, 448, 96, true),
         };
 
+        // Every layer LayerOutput accepts, in forward order, with its output shape per sample.
+        private static readonly global::Kiln.LayerInfo[] s_layers =
+        {
+            new("dense0", "dense", new[] { 24 }),
+            new("bn0", "batchnorm", new[] { 24 }),
+            new("leakyrelu0", "leakyrelu", new[] { 24 }),
+            new("dense1", "dense", new[] { 4 }),
+        };
+
         public string ModelName => "HingeNoBias";
         int global::Kiln.IKilnModel.InputSize => InputSize;
         int global::Kiln.IKilnModel.OutputSize => OutputSize;
@@ -144,6 +153,7 @@ namespace Samples.Svm
         }
         public long Step => _step;
         public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;
+        public global::System.Collections.Generic.IReadOnlyList<global::Kiln.LayerInfo> Layers => s_layers;
 
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {

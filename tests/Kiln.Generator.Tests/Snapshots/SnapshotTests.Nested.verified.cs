@@ -114,6 +114,14 @@ namespace Samples.Nested
                 new("dense1.bias", "dense1", global::Kiln.TensorRole.Bias, new[] { 2 }, 64, 2, true),
             };
 
+            // Every layer LayerOutput accepts, in forward order, with its output shape per sample.
+            private static readonly global::Kiln.LayerInfo[] s_layers =
+            {
+                new("dense0", "dense", new[] { 5 }),
+                new("swish0", "swish", new[] { 5 }),
+                new("dense1", "dense", new[] { 2 }),
+            };
+
             public string ModelName => "Inner";
             int global::Kiln.IKilnModel.InputSize => InputSize;
             int global::Kiln.IKilnModel.OutputSize => OutputSize;
@@ -127,6 +135,7 @@ namespace Samples.Nested
             }
             public long Step => _step;
             public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;
+            public global::System.Collections.Generic.IReadOnlyList<global::Kiln.LayerInfo> Layers => s_layers;
 
             public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
             {

@@ -198,6 +198,21 @@ namespace Samples.Odd
             new("dense3.bias", "dense3", global::Kiln.TensorRole.Bias, new[] { 1 }, 688, 1, true),
         };
 
+        // Every layer LayerOutput accepts, in forward order, with its output shape per sample.
+        private static readonly global::Kiln.LayerInfo[] s_layers =
+        {
+            new("bn0", "batchnorm", new[] { 20 }),
+            new("dense0", "dense", new[] { 16 }),
+            new("prelu0", "prelu", new[] { 16 }),
+            new("dropout0", "dropout", new[] { 16 }),
+            new("dense1", "dense", new[] { 8 }),
+            new("bn1", "batchnorm", new[] { 8 }),
+            new("prelu1", "prelu", new[] { 8 }),
+            new("dense2", "dense", new[] { 8 }),
+            new("tanh0", "tanh", new[] { 8 }),
+            new("dense3", "dense", new[] { 1 }),
+        };
+
         public string ModelName => "PReluBinary";
         int global::Kiln.IKilnModel.InputSize => InputSize;
         int global::Kiln.IKilnModel.OutputSize => OutputSize;
@@ -211,6 +226,7 @@ namespace Samples.Odd
         }
         public long Step => _step;
         public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;
+        public global::System.Collections.Generic.IReadOnlyList<global::Kiln.LayerInfo> Layers => s_layers;
 
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {

@@ -119,6 +119,16 @@ namespace Samples.Regression
             new("dense2.bias", "dense2", global::Kiln.TensorRole.Bias, new[] { 3 }, 1568, 3, true),
         };
 
+        // Every layer LayerOutput accepts, in forward order, with its output shape per sample.
+        private static readonly global::Kiln.LayerInfo[] s_layers =
+        {
+            new("dense0", "dense", new[] { 32 }),
+            new("selu0", "selu", new[] { 32 }),
+            new("dense1", "dense", new[] { 32 }),
+            new("selu1", "selu", new[] { 32 }),
+            new("dense2", "dense", new[] { 3 }),
+        };
+
         public string ModelName => "SeluRegression";
         int global::Kiln.IKilnModel.InputSize => InputSize;
         int global::Kiln.IKilnModel.OutputSize => OutputSize;
@@ -132,6 +142,7 @@ namespace Samples.Regression
         }
         public long Step => _step;
         public global::System.Collections.Generic.IReadOnlyList<global::Kiln.TensorInfo> Tensors => s_tensors;
+        public global::System.Collections.Generic.IReadOnlyList<global::Kiln.LayerInfo> Layers => s_layers;
 
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {
