@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -28,6 +29,7 @@ public static class Im2Col
         ref float px = ref MemoryMarshal.GetReference(x);
         ref float pc = ref MemoryMarshal.GetReference(col);
         if (channelsFirst && g.Channels > 1) ForwardChannelsFirst(ref px, ref pc, g, s0, s1);
+        else if (g.DilationW == 1 && g.KernelW * g.Channels <= NarrowRun) ForwardNarrow<TIsa>(x, col, g, s0, s1);
         else if (VectorPath.Is512<TIsa>()) ForwardNhwc<Ops512, Vector512<float>>(ref px, ref pc, g, s0, s1);
         else if (VectorPath.Is256<TIsa>()) ForwardNhwc<Ops256, Vector256<float>>(ref px, ref pc, g, s0, s1);
         else ForwardNhwc<Ops128, Vector128<float>>(ref px, ref pc, g, s0, s1);
@@ -59,6 +61,66 @@ public static class Im2Col
         Checks.Length(colLength, (long)s1 * g.OutPixels * g.PatchSize, colName);
     }
 
+    /// <summary>Kernel rows of at most this many floats (KernelW·Channels) take <see cref="ForwardNarrow{TIsa}"/>.</summary>
+    private const int NarrowRun = 8;
+
+    /// <summary>Padded images up to this many floats live on the stack.</summary>
+    private const int StackImage = 4096;
+
+    // Narrow kernel rows (the single-channel first layer: 5 floats) would spend their time on
+    // per-run border logic and short tails. Instead each sample is copied once into a zero-bordered
+    // image, so every kernel row is an in-bounds read, and is moved as one 8-float vector: the
+    // floats past the run land on patch entries that are written later (the next ky, or the next
+    // pixel's first row), so they need no mask. Only writes that would run past the sample's own
+    // im2col block (another worker's samples) are done exactly.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardNarrow<TIsa>(ReadOnlySpan<float> x, Span<float> col, in ConvGeometry g, int s0, int s1)
+        where TIsa : struct, ISimdPath
+    {
+        int c = g.Channels, h = g.Height, w = g.Width, kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
+        int sh = g.StrideH, sw = g.StrideW, ph = g.PadH, pw = g.PadW, dh = g.DilationH;
+        int patch = g.PatchSize, kernelRow = kw * c, paddedRow = (w + 2 * pw) * c, rowFloats = w * c;
+        int imageFloats = (h + 2 * ph) * paddedRow + NarrowRun;   // slack for the last 8-float read
+        nint inSize = g.InputSize, colSize = (nint)oh * ow * patch;
+        float[]? rented = null;
+        Span<float> image = imageFloats <= StackImage ? stackalloc float[StackImage] : (rented = ArrayPool<float>.Shared.Rent(imageFloats));
+        image.Slice(0, imageFloats).Clear();   // the borders stay zero; each sample rewrites the interior
+        ref float img = ref MemoryMarshal.GetReference(image);
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float pc = ref MemoryMarshal.GetReference(col);
+        for (int s = s0; s < s1; s++)
+        {
+            ref float xs = ref Unsafe.Add(ref px, s * inSize);
+            for (int iy = 0; iy < h; iy++)
+                Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref img, (nint)(iy + ph) * paddedRow + pw * c)),
+                    ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)iy * rowFloats)), (uint)rowFloats * sizeof(float));
+            ref float cs = ref Unsafe.Add(ref pc, s * colSize);
+            nint o = 0;   // offset of the current kernel row within the sample's block
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    nint src = (nint)oy * sh * paddedRow + (nint)ox * sw * c;
+                    for (int ky = 0; ky < kh; ky++, o += kernelRow, src += (nint)dh * paddedRow)
+                    {
+                        if (o + NarrowRun <= colSize) Copy8<TIsa>(ref Unsafe.Add(ref img, src), ref Unsafe.Add(ref cs, o));
+                        else for (int i = 0; i < kernelRow; i++) Unsafe.Add(ref cs, o + i) = Unsafe.Add(ref img, src + i);
+                    }
+                }
+        }
+        if (rented is not null) ArrayPool<float>.Shared.Return(rented);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy8<TIsa>(ref float src, ref float dst) where TIsa : struct, ISimdPath
+    {
+        if (VectorPath.Is512<TIsa>() || VectorPath.Is256<TIsa>()) Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+        else
+        {
+            Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+            Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+        }
+    }
+
     /// <summary>The kx range [lo, hi) whose input column ixBase + kx·dilation lies in [0, width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (int Lo, int Hi) InsideKx(int ixBase, int kernel, int dilation, int width)
@@ -69,6 +131,7 @@ public static class Im2Col
         return (lo, Math.Max(lo, hi));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardNhwc<TO, TV>(ref float x, ref float col, in ConvGeometry g, int s0, int s1)
         where TO : struct, IVectorOps<TV> where TV : struct
     {
@@ -111,6 +174,7 @@ public static class Im2Col
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardNhwc<TO, TV>(ref float dcol, ref float dx, in ConvGeometry g, int s0, int s1)
         where TO : struct, IVectorOps<TV> where TV : struct
     {
@@ -149,6 +213,7 @@ public static class Im2Col
 
     // NCHW with several channels (an RGB model input): the patch interleaves channels while the input
     // keeps them in separate planes, so there is no contiguous run to move; this is the first layer only.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardChannelsFirst(ref float x, ref float col, in ConvGeometry g, int s0, int s1)
     {
         int c = g.Channels, h = g.Height, w = g.Width, kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
@@ -180,6 +245,7 @@ public static class Im2Col
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardChannelsFirst(ref float dcol, ref float dx, in ConvGeometry g, int s0, int s1)
     {
         int c = g.Channels, h = g.Height, w = g.Width, kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
