@@ -60,10 +60,7 @@ public sealed class Standardizer : Preprocessor
         int f = train.FeatureCount, n = train.Count;
         float[] x = train.Features;
         // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − mean².
-        var sum = new double[f];
-        for (int o = 0; o < x.Length; o += f)
-            for (int j = 0; j < f; j++) sum[j] += x[o + j];
-        for (int j = 0; j < f; j++) sum[j] /= n;
+        double[] sum = FeatureMeans(train);
         var sq = new double[f];
         for (int o = 0; o < x.Length; o += f)
             for (int j = 0; j < f; j++)

@@ -191,6 +191,18 @@ public abstract class Preprocessor
         return s < 1e-6 * Math.Max(1, Math.Abs(mean)) ? 1f : (float)s;
     }
 
+    /// <summary>Per-feature mean of <paramref name="data"/> in double.</summary>
+    internal static double[] FeatureMeans(Dataset data)
+    {
+        int f = data.FeatureCount;
+        float[] x = data.Features;
+        var mean = new double[f];
+        for (int o = 0; o < x.Length; o += f)
+            for (int j = 0; j < f; j++) mean[j] += x[o + j];
+        for (int j = 0; j < f; j++) mean[j] /= data.Count;
+        return mean;
+    }
+
     internal static void WriteArray(Utf8JsonWriter json, string name, ReadOnlySpan<float> values)
     {
         json.WriteStartArray(name);

@@ -74,10 +74,7 @@ public abstract class Whitener : Preprocessor
     {
         int f = train.FeatureCount, n = train.Count;
         float[] x = train.Features;
-        var mean = new double[f];
-        for (int o = 0; o < x.Length; o += f)
-            for (int j = 0; j < f; j++) mean[j] += x[o + j];
-        for (int j = 0; j < f; j++) mean[j] /= n;
+        double[] mean = FeatureMeans(train);
 
         // Upper triangle of Σ_n d dᵀ, one row of d at a time, then mirrored and divided by N.
         var cov = new double[f * f];
