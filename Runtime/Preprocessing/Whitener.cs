@@ -76,17 +76,24 @@ public abstract class Whitener : Preprocessor
         float[] x = train.Features;
         double[] mean = FeatureMeans(train);
 
-        // Upper triangle of Σ_n d dᵀ, one row of d at a time, then mirrored and divided by N.
+        // Upper triangle of Σ_n d dᵀ (d = x − μ in double), then mirrored and divided by N. Samples go in blocks so that
+        // each covariance row stays in cache while the block's rows are added to it.
+        const int Block = 32;
         var cov = new double[f * f];
-        var d = new double[f];
-        for (int o = 0; o < x.Length; o += f)
+        var d = new double[Block * f];
+        for (int r0 = 0; r0 < n; r0 += Block)
         {
-            for (int j = 0; j < f; j++) d[j] = x[o + j] - mean[j];
+            int m = Math.Min(Block, n - r0);
+            for (int b = 0; b < m; b++)
+                for (int j = 0; j < f; j++) d[b * f + j] = x[(r0 + b) * f + j] - mean[j];
             for (int i = 0; i < f; i++)
             {
-                if (d[i] == 0) continue;
                 Span<double> row = cov.AsSpan(i * f + i, f - i);
-                TensorPrimitives.MultiplyAdd(d.AsSpan(i), d[i], row, row);
+                for (int b = 0; b < m; b++)
+                {
+                    double di = d[b * f + i];
+                    if (di != 0) TensorPrimitives.MultiplyAdd(d.AsSpan(b * f + i, f - i), di, row, row);
+                }
             }
         }
         for (int i = 0; i < f; i++)
