@@ -7,6 +7,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Kiln.Preprocessing;
 
 namespace Kiln.Checkpoints;
 
@@ -43,11 +44,12 @@ public static class Checkpoint
         public const string NoiseSeed = "noise_seed";
         public const string NoiseState = "noise_state";
         public const string Standardizer = "standardizer";
+        public const string Preprocessing = "preprocessing";
 
         private static readonly HashSet<string> s_reserved = new(StringComparer.Ordinal)
         {
             Model, FormatVersion, Step, LearningRate, LearningRateScales, OptimizerStateCount, Loss, InputSize, OutputSize,
-            Isa, Seed, NoiseSeed, NoiseState, Standardizer,
+            Isa, Seed, NoiseSeed, NoiseState, Standardizer, Preprocessing,
         };
 
         public static bool IsReserved(string key) => s_reserved.Contains(key);
@@ -157,10 +159,19 @@ public static class Checkpoint
         {
             if (extra.Seed is ulong seed) metadata.Add(new(Keys.Seed, seed.ToString(CultureInfo.InvariantCulture)));
             if (extra.NoiseSeed is ulong noise) metadata.Add(new(Keys.NoiseSeed, noise.ToString(CultureInfo.InvariantCulture)));
+            if (extra.Standardizer is not null && extra.Preprocessing is not null)
+                throw new ArgumentException("Give the preprocessing once: set Preprocessing (a Standardizer is one) or the older Standardizer, not both.", nameof(extra));
             if (extra.Standardizer is { } standardizer)
             {
                 if (!standardizer.IsFitted) throw new ArgumentException("The standardizer is not fitted.", nameof(extra));
+                CheckPreprocessingFits(standardizer, model, nameof(extra));
                 metadata.Add(new(Keys.Standardizer, standardizer.ToJson()));
+            }
+            if (extra.Preprocessing is { } preprocessing)
+            {
+                if (!preprocessing.IsFitted) throw new ArgumentException($"The preprocessing ({preprocessing.GetType().Name}) is not fitted.", nameof(extra));
+                CheckPreprocessingFits(preprocessing, model, nameof(extra));
+                metadata.Add(new(Keys.Preprocessing, preprocessing.ToJson()));
             }
             foreach (KeyValuePair<string, string> kv in extra.Entries)
             {
@@ -198,6 +209,13 @@ public static class Checkpoint
         // Pad with spaces so the data section starts 8-byte aligned (as the reference implementation does).
         while (buffer.Length % 8 != 0) buffer.WriteByte((byte)' ');
         return buffer.ToArray();
+    }
+
+    private static void CheckPreprocessingFits(Preprocessor preprocessing, IKilnModel model, string parameter)
+    {
+        if (preprocessing.OutputFeatureCount != model.InputSize)
+            throw new ArgumentException(
+                $"The preprocessing ({preprocessing.GetType().Name}) produces {preprocessing.OutputFeatureCount} features; {model.ModelName} takes {model.InputSize}.", parameter);
     }
 
     private static string ScalesJson(IKilnModel model)
@@ -395,7 +413,7 @@ public static class Checkpoint
     /// learning-rate scales, and (when recorded) restarts the dropout stream from <c>noise_seed</c>. The file is parsed and
     /// checked completely first — model type, every tensor present with dtype F32 and the model's shape, no unexpected
     /// tensors, well-formed metadata — and only then written into the model, so on any
-    /// <see cref="CheckpointException"/> the model is unchanged. Returns the parsed file (standardizer, user entries...).
+    /// <see cref="CheckpointException"/> the model is unchanged. Returns the parsed file (<see cref="CheckpointFile.Preprocessing"/>, user entries...).
     /// </summary>
     public static CheckpointFile Load(IKilnModel model, string path, CheckpointLoadOptions? options = null)
     {
@@ -463,7 +481,10 @@ public static class Checkpoint
         }
         ulong? noiseSeed = file.NoiseSeed;
         ulong[]? noiseState = file.NoiseState;
-        _ = file.Standardizer; // validates the JSON now, so a bad entry fails before the model changes
+        // Parse the preprocessing now, so a bad entry fails before the model changes.
+        if (file.Preprocessing is { } preprocessing && preprocessing.OutputFeatureCount != model.InputSize)
+            throw new CheckpointException(f, null,
+                $"the stored preprocessing ({preprocessing.GetType().Name}) produces {preprocessing.OutputFeatureCount} features; {model.ModelName} takes {model.InputSize}.");
         _ = file.Seed;
 
         // Everything checked: write into the model (copies of validated sizes cannot fail).

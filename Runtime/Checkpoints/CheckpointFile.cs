@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Kiln.Data;
+using Kiln.Preprocessing;
 
 namespace Kiln.Checkpoints;
 
@@ -123,14 +124,41 @@ public sealed class CheckpointFile
     /// <summary>The ISA path the model ran on when saved (informational; bit-for-bit resumes need the same path).</summary>
     public string? Isa => Metadata.GetValueOrDefault(Checkpoint.Keys.Isa);
 
-    /// <summary>The stored preprocessing, or null.</summary>
-    public Standardizer? Standardizer
+    /// <summary>
+    /// The standardizer stored under <c>standardizer</c> (older files), or the <c>preprocessing</c> entry when that is a
+    /// standardizer; null otherwise.
+    /// </summary>
+    public Standardizer? Standardizer => Preprocessing as Standardizer;
+
+    private Preprocessor? _preprocessing;
+    private bool _preprocessingRead;
+
+    /// <summary>
+    /// The stored preprocessing (<c>preprocessing</c>, or an older file's <c>standardizer</c>), restored exactly, or null.
+    /// Parsed once; the instance is shared by later calls.
+    /// </summary>
+    /// <exception cref="CheckpointException">The entry is malformed or inconsistent; the message names the key and the field.</exception>
+    public Preprocessor? Preprocessing
     {
         get
         {
-            if (!Metadata.TryGetValue(Checkpoint.Keys.Standardizer, out string? json)) return null;
-            try { return Standardizer.FromJson(json); }
-            catch (JsonException e) { throw new CheckpointException(Path, null, $"metadata '{Checkpoint.Keys.Standardizer}' is not a valid standardizer: {e.Message}", e); }
+            if (_preprocessingRead) return _preprocessing;
+            Preprocessor? result = null;
+            if (Metadata.TryGetValue(Checkpoint.Keys.Preprocessing, out string? json))
+            {
+                if (Metadata.ContainsKey(Checkpoint.Keys.Standardizer))
+                    throw new CheckpointException(Path, null, $"metadata has both '{Checkpoint.Keys.Preprocessing}' and '{Checkpoint.Keys.Standardizer}'; a checkpoint stores one preprocessing.");
+                try { result = Preprocessor.FromJson(json); }
+                catch (JsonException e) { throw new CheckpointException(Path, null, $"metadata '{Checkpoint.Keys.Preprocessing}' is not valid preprocessing: {e.Message}", e); }
+            }
+            else if (Metadata.TryGetValue(Checkpoint.Keys.Standardizer, out string? legacy))
+            {
+                try { result = Kiln.Data.Standardizer.FromJson(legacy); }
+                catch (JsonException e) { throw new CheckpointException(Path, null, $"metadata '{Checkpoint.Keys.Standardizer}' is not a valid standardizer: {e.Message}", e); }
+            }
+            _preprocessing = result;
+            _preprocessingRead = true;
+            return result;
         }
     }
 

@@ -1,13 +1,21 @@
 using System;
 using System.Collections.Generic;
 using Kiln.Data;
+using Kiln.Preprocessing;
 
 namespace Kiln.Checkpoints;
 
 /// <summary>What a caller adds to a checkpoint beyond the model's own state.</summary>
 public sealed class CheckpointMetadata
 {
-    /// <summary>The fitted preprocessing, stored as JSON under <c>standardizer</c>.</summary>
+    /// <summary>
+    /// The fitted preprocessing (any <see cref="Preprocessor"/>: standardizer, channel normaliser, whitener or a chain),
+    /// stored as JSON under <c>preprocessing</c>; <see cref="CheckpointFile.Preprocessing"/> restores it exactly. Its output
+    /// feature count must be the model's input size.
+    /// </summary>
+    public Preprocessor? Preprocessing { get; set; }
+
+    /// <summary>The older way to store a standardizer, under <c>standardizer</c>; prefer <see cref="Preprocessing"/> (set only one).</summary>
     public Standardizer? Standardizer { get; set; }
 
     /// <summary>The run's seed (shuffling, splits), stored under <c>seed</c> for the record.</summary>

@@ -24,7 +24,33 @@ public static class Csv
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using Stream s = StreamOpener.OpenFile(path);
-        return LoadDecompressed(s, Path.GetFileName(path), labelColumn, hasHeader, separator, name ?? Path.GetFileName(path), shape);
+        return LoadDecompressed(s, Path.GetFileName(path), labelColumn, null, hasHeader, separator, name ?? Path.GetFileName(path), shape);
+    }
+
+    /// <summary>Loads a CSV file whose first line is a header, taking the labels from the column named <paramref name="labelColumn"/>.</summary>
+    /// <exception cref="InvalidDataException">No such column (the message lists the header), a bad value or row.</exception>
+    public static Dataset Load(string path, string labelColumn, char separator = ',', string? name = null, ImageShape? shape = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentException.ThrowIfNullOrEmpty(labelColumn);
+        using Stream s = StreamOpener.OpenFile(path);
+        return LoadDecompressed(s, Path.GetFileName(path), -1, labelColumn, true, separator, name ?? Path.GetFileName(path), shape);
+    }
+
+    /// <summary>Loads CSV with a header from a stream (raw or gzip), labels from the column named <paramref name="labelColumn"/>.</summary>
+    public static Dataset Load(Stream stream, string sourceName, string labelColumn, char separator = ',', string? name = null, ImageShape? shape = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentException.ThrowIfNullOrEmpty(labelColumn);
+        Stream s = StreamOpener.MaybeDecompress(stream, leaveOpen: true);
+        try
+        {
+            return LoadDecompressed(s, sourceName, -1, labelColumn, true, separator, name ?? sourceName, shape);
+        }
+        finally
+        {
+            if (!ReferenceEquals(s, stream)) s.Dispose();
+        }
     }
 
     /// <summary>Loads CSV from a stream (raw or gzip), which is left open; <paramref name="sourceName"/> names it in errors.</summary>
@@ -34,7 +60,7 @@ public static class Csv
         Stream s = StreamOpener.MaybeDecompress(stream, leaveOpen: true);
         try
         {
-            return LoadDecompressed(s, sourceName, labelColumn, hasHeader, separator, name ?? sourceName, shape);
+            return LoadDecompressed(s, sourceName, labelColumn, null, hasHeader, separator, name ?? sourceName, shape);
         }
         finally
         {
@@ -42,7 +68,7 @@ public static class Csv
         }
     }
 
-    private static Dataset LoadDecompressed(Stream stream, string source, int labelColumn, bool? hasHeader, char separator, string name, ImageShape? shape)
+    private static Dataset LoadDecompressed(Stream stream, string source, int labelColumn, string? labelName, bool? hasHeader, char separator, string name, ImageShape? shape)
     {
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
         var features = new List<float>();
@@ -63,6 +89,13 @@ public static class Csv
                 columns = CountFields(text, separator);
                 if (columns < 2)
                     throw new InvalidDataException($"{source}: row {row} has {columns} column(s); need at least one feature and a label (separator '{separator}').");
+                if (labelName is not null)
+                {
+                    label = FindColumn(text, separator, labelName);
+                    if (label < 0)
+                        throw new InvalidDataException($"{source}: row {row} (the header) has no column named '{labelName}'; its columns are {string.Join(", ", HeaderNames(text, separator))}.");
+                    continue;
+                }
                 label = labelColumn < 0 ? columns + labelColumn : labelColumn;
                 if (label < 0 || label >= columns)
                     throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"{source}: label column {labelColumn} is outside the {columns} columns.");
@@ -97,6 +130,28 @@ public static class Csv
             throw new InvalidDataException($"{source}: no data rows.");
         return new Dataset(features.ToArray(), labels.ToArray(), columns - 1, 0, shape, name);
     }
+
+    private static int FindColumn(ReadOnlySpan<char> header, char separator, string name)
+    {
+        int i = 0;
+        foreach (Range r in header.Split(separator))
+        {
+            if (Unquote(header[r].Trim()).SequenceEqual(name)) return i;
+            i++;
+        }
+        return -1;
+    }
+
+    private static List<string> HeaderNames(ReadOnlySpan<char> header, char separator)
+    {
+        var names = new List<string>();
+        foreach (Range r in header.Split(separator)) names.Add("'" + Unquote(header[r].Trim()).ToString() + "'");
+        return names;
+    }
+
+    /// <summary>Header names may be quoted ("label"); values are never quoted.</summary>
+    private static ReadOnlySpan<char> Unquote(ReadOnlySpan<char> field) =>
+        field.Length >= 2 && field[0] == '"' && field[^1] == '"' ? field[1..^1] : field;
 
     private static int CountFields(ReadOnlySpan<char> line, char separator) => line.Count(separator) + 1;
 

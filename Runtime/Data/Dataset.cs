@@ -21,7 +21,7 @@ public sealed record DataSplit(Dataset Train, Dataset Test);
 /// <remarks>
 /// The arrays are exposed directly (no copies) so that loaders, standardisation and batch filling work
 /// on them without overhead. <see cref="Subset(ReadOnlySpan{int}, string?)"/>, <see cref="Split"/> and
-/// <see cref="Standardizer.Transform(Dataset)"/> always copy, so their results never alias the source.
+/// <see cref="Kiln.Preprocessing.Preprocessor.Transform(Dataset)"/> always copy, so their results never alias the source.
 /// </remarks>
 public sealed class Dataset
 {
@@ -95,6 +95,47 @@ public sealed class Dataset
         return counts;
     }
 
+    /// <summary>
+    /// A data set from one array per sample (copied): every row must have the same length. Errors name the row.
+    /// </summary>
+    public static Dataset FromRows(IReadOnlyList<float[]> rows, int[] labels, int classCount = 0, ImageShape? shape = null, string name = "")
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (rows.Count != labels.Length)
+            throw new ArgumentException($"Data set '{name}': {rows.Count} rows but {labels.Length} labels.", nameof(labels));
+        if (rows.Count == 0) throw new ArgumentException($"Data set '{name}': no rows.", nameof(rows));
+        int f = rows[0]?.Length ?? 0;
+        if (f == 0) throw new ArgumentException($"Data set '{name}': row 0 is null or empty.", nameof(rows));
+        var features = new float[(long)rows.Count * f];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            float[]? row = rows[i];
+            if (row is null || row.Length != f)
+                throw new ArgumentException($"Data set '{name}': row {i} has {row?.Length.ToString() ?? "no"} values; row 0 has {f}.", nameof(rows));
+            row.CopyTo(features, (long)i * f);
+        }
+        return new Dataset(features, (int[])labels.Clone(), f, classCount, shape, name);
+    }
+
+    /// <summary>A data set from a samples × features matrix (copied).</summary>
+    public static Dataset FromMatrix(float[,] features, int[] labels, int classCount = 0, ImageShape? shape = null, string name = "")
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        int n = features.GetLength(0), f = features.GetLength(1);
+        if (n != labels.Length)
+            throw new ArgumentException($"Data set '{name}': the matrix has {n} rows but there are {labels.Length} labels.", nameof(labels));
+        if (f == 0) throw new ArgumentException($"Data set '{name}': the matrix has no columns.", nameof(features));
+        var flat = new float[(long)n * f];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < f; j++) flat[(long)i * f + j] = features[i, j];
+        return new Dataset(flat, (int[])labels.Clone(), f, classCount, shape, name);
+    }
+
+    /// <summary>The same samples (arrays shared, not copied) viewed as images of <paramref name="shape"/>, or as plain vectors when null.</summary>
+    public Dataset WithShape(ImageShape? shape) => new(Features, Labels, FeatureCount, ClassCount, shape, Name);
+
     /// <summary>Same samples with other features (same count per sample); used by transforms.</summary>
     public Dataset WithFeatures(float[] features, string? name = null) =>
         new(features, Labels, FeatureCount, ClassCount, Shape, name ?? Name);
@@ -139,7 +180,21 @@ public sealed class Dataset
     /// Keep each class's proportion in both parts (per-class shuffles; the per-class shares are rounded
     /// with largest remainders, so the first part has exactly round(Count·fraction) samples either way).
     /// </param>
-    public DataSplit Split(double trainFraction, ulong seed, bool stratified = true)
+    public DataSplit Split(double trainFraction, ulong seed, bool stratified = true) =>
+        SplitCore(trainFraction, seed, stratified, "/train", "/test");
+
+    /// <summary>
+    /// Holds out a <paramref name="validationFraction"/> share of these (training) samples for validation: <c>Train</c>
+    /// is named <c>…/train</c>, <c>Test</c> (the validation part) <c>…/validation</c>. Same rules as <see cref="Split(double, ulong, bool)"/>.
+    /// </summary>
+    public DataSplit ValidationSplit(double validationFraction, ulong seed, bool stratified = true)
+    {
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must lie strictly between 0 and 1.");
+        return SplitCore(1 - validationFraction, seed, stratified, "/train", "/validation");
+    }
+
+    private DataSplit SplitCore(double trainFraction, ulong seed, bool stratified, string firstSuffix, string secondSuffix)
     {
         if (!(trainFraction > 0 && trainFraction < 1))
             throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "The train fraction must lie strictly between 0 and 1.");
@@ -193,8 +248,8 @@ public sealed class Dataset
         var second = new List<int>(Count - total);
         for (int i = 0; i < Count; i++) (inFirst[i] ? first : second).Add(i);
         return new DataSplit(
-            Subset(first.ToArray(), Name + "/train"),
-            Subset(second.ToArray(), Name + "/test"));
+            Subset(first.ToArray(), Name + firstSuffix),
+            Subset(second.ToArray(), Name + secondSuffix));
     }
 
     public override string ToString() =>

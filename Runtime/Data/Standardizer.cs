@@ -1,42 +1,66 @@
 using System;
+using System.Numerics.Tensors;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Kiln.Preprocessing;
 
 namespace Kiln.Data;
 
 /// <summary>
-/// Per-feature standardisation x' = (x − mean) / std (CATALOGUE §2). Fit on the training split only, then
-/// transform every split with those statistics, so no test information leaks into training.
+/// Per-feature standardisation x' = (x − mean) / std (CATALOGUE §2), or with <see cref="DivideByStd"/> false the
+/// zero-centring x' = x − mean, which for images is mean-image subtraction (AlexNet). Fit on the training split only,
+/// then apply those statistics to every split, so no test information leaks into training.
 /// </summary>
 /// <remarks>
 /// Statistics are accumulated in double in two passes; std is the population value (divide by N, as numpy's default).
-/// A feature whose std is zero or negligible (below 1e-6 · max(1, |mean|), e.g. an always-black border
-/// pixel) gets std = 1, so it becomes a constant 0 instead of a division by zero.
-/// <see cref="Mean"/> and <see cref="Std"/> are plain public arrays so a fitted standardizer round-trips
-/// through JSON (<see cref="ToJson"/>, <see cref="FromJson"/>) next to a checkpoint.
+/// A feature whose std is zero or negligible (below 1e-6 · max(1, |mean|), e.g. an always-black border pixel) gets
+/// std = 1, so it becomes a constant 0 instead of a division by zero. It lives in <c>Kiln.Data</c> (where it started)
+/// and is one of the <see cref="Preprocessor"/> kinds.
 /// </remarks>
-public sealed class Standardizer
+public sealed class Standardizer : Preprocessor
 {
-    /// <summary>Per-feature mean of the training split (empty until fitted).</summary>
-    public float[] Mean { get; set; } = [];
-    /// <summary>Per-feature standard deviation, with zero replaced by 1 (empty until fitted).</summary>
-    public float[] Std { get; set; } = [];
+    internal const string KindName = "standardize";
 
-    [JsonIgnore]
-    public bool IsFitted => Mean.Length > 0 && Mean.Length == Std.Length;
+    private float[] _mean = [];
+    private float[] _std = [];
+    private float[] _inverseStd = [];
+
+    /// <summary>Per-feature mean of the training split (empty until fitted); the mean image for image data.</summary>
+    public float[] Mean
+    {
+        get => _mean;
+        set => _mean = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>Per-feature standard deviation, with zero replaced by 1 (all ones when <see cref="DivideByStd"/> is false).</summary>
+    public float[] Std
+    {
+        get => _std;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            _std = value;
+            // One reciprocal per feature, computed once: Apply multiplies instead of dividing and allocates nothing.
+            _inverseStd = new float[value.Length];
+            for (int j = 0; j < value.Length; j++) _inverseStd[j] = 1f / value[j];
+        }
+    }
+
+    /// <summary>True (default): divide by the std after centring. False: only subtract the mean (mean image).</summary>
+    public bool DivideByStd { get; set; } = true;
+
+    public override string Kind => KindName;
+    public override bool IsFitted => _mean.Length > 0 && _mean.Length == _std.Length;
+    public override int FeatureCount => IsFitted ? _mean.Length : 0;
 
     /// <summary>Computes the statistics from <paramref name="train"/>; returns this for chaining.</summary>
-    public Standardizer Fit(Dataset train)
+    public new Standardizer Fit(Dataset train) => (Standardizer)base.Fit(train);
+
+    private protected override void FitCore(Dataset train)
     {
-        ArgumentNullException.ThrowIfNull(train);
-        if (train.Count == 0) throw new ArgumentException($"Cannot fit a standardizer on the empty data set '{train.Name}'.", nameof(train));
         int f = train.FeatureCount, n = train.Count;
         float[] x = train.Features;
         // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − mean².
-        var sum = new double[f];
-        for (int o = 0; o < x.Length; o += f)
-            for (int j = 0; j < f; j++) sum[j] += x[o + j];
-        for (int j = 0; j < f; j++) sum[j] /= n;
+        double[] sum = FeatureMeans(train);
         var sq = new double[f];
         for (int o = 0; o < x.Length; o += f)
             for (int j = 0; j < f; j++)
@@ -48,70 +72,69 @@ public sealed class Standardizer
         var std = new float[f];
         for (int j = 0; j < f; j++)
         {
-            double m = sum[j], s = Math.Sqrt(sq[j] / n);
-            mean[j] = (float)m;
-            std[j] = s < 1e-6 * Math.Max(1, Math.Abs(m)) ? 1f : (float)s;
+            mean[j] = (float)sum[j];
+            std[j] = DivideByStd ? SafeStd(sum[j], sq[j] / n) : 1f;
         }
         Mean = mean;
         Std = std;
-        return this;
     }
 
-    /// <summary>A standardised copy of <paramref name="data"/> (the source is untouched).</summary>
-    public Dataset Transform(Dataset data)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        EnsureFitted();
-        if (data.FeatureCount != Mean.Length)
-            throw new ArgumentException($"Data set '{data.Name}' has {data.FeatureCount} features; the standardizer was fitted on {Mean.Length}.", nameof(data));
-        var copy = (float[])data.Features.Clone();
-        TransformInPlace(copy);
-        return data.WithFeatures(copy);
-    }
-
-    /// <summary>Standardises row-major samples in place (any number of rows).</summary>
-    public void TransformInPlace(Span<float> features)
-    {
-        EnsureFitted();
-        int f = Mean.Length;
-        if (features.Length % f != 0)
-            throw new ArgumentException($"{features.Length} values are not whole samples of {f} features.", nameof(features));
-        // Multiply by the reciprocal: one division per feature instead of per value.
-        Span<float> inv = f <= 4096 ? stackalloc float[f] : new float[f];
-        for (int j = 0; j < f; j++) inv[j] = 1f / Std[j];
-        for (int o = 0; o < features.Length; o += f)
-        {
-            Span<float> row = features.Slice(o, f);
-            for (int j = 0; j < f; j++) row[j] = (row[j] - Mean[j]) * inv[j];
-        }
-    }
+    /// <summary>Standardises row-major samples in place (any number of rows); the same as <see cref="Preprocessor.Apply(Span{float})"/>.</summary>
+    public void TransformInPlace(Span<float> features) => Apply(features);
 
     /// <summary>Undoes <see cref="TransformInPlace"/>.</summary>
     public void InverseTransformInPlace(Span<float> features)
     {
         EnsureFitted();
-        int f = Mean.Length;
+        int f = _mean.Length;
         if (features.Length % f != 0)
             throw new ArgumentException($"{features.Length} values are not whole samples of {f} features.", nameof(features));
         for (int o = 0; o < features.Length; o += f)
         {
             Span<float> row = features.Slice(o, f);
-            for (int j = 0; j < f; j++) row[j] = row[j] * Std[j] + Mean[j];
+            if (DivideByStd) TensorPrimitives.Multiply(row, _std, row);
+            TensorPrimitives.Add(row, _mean, row);
         }
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, KilnJsonContext.Default.Standardizer);
-
-    public static Standardizer FromJson(string json)
+    private protected override void ApplyRows(ReadOnlySpan<float> source, Span<float> destination, int rows)
     {
-        Standardizer s = JsonSerializer.Deserialize(json, KilnJsonContext.Default.Standardizer)
-            ?? throw new JsonException("Standardizer JSON is null.");
-        if (!s.IsFitted) throw new JsonException("Standardizer JSON lacks matching 'mean' and 'std' arrays.");
-        return s;
+        int f = _mean.Length;
+        for (int o = 0; o < rows * f; o += f)
+        {
+            Span<float> row = destination.Slice(o, f);
+            TensorPrimitives.Subtract(source.Slice(o, f), _mean, row);
+            if (DivideByStd) TensorPrimitives.Multiply(row, _inverseStd, row);
+        }
     }
 
-    private void EnsureFitted()
+    private protected override void WriteProperties(Utf8JsonWriter json)
     {
-        if (!IsFitted) throw new InvalidOperationException("The standardizer is not fitted: call Fit(train) first.");
+        json.WriteBoolean("divide_by_std", DivideByStd);
+        WriteArray(json, "mean", _mean);
+        WriteArray(json, "std", _std);
+    }
+
+    internal static Standardizer ReadProperties(JsonElement e, string where)
+    {
+        float[] mean = ReadFloats(e, "mean", -1, where);
+        if (mean.Length == 0) throw new JsonException($"{where}: 'mean' is empty.");
+        float[] std = ReadFloats(e, "std", mean.Length, where);
+        CheckPositive(std, "std", where);
+        return new Standardizer { DivideByStd = ReadBool(e, "divide_by_std", true, where), Mean = mean, Std = std };
+    }
+
+    /// <summary>Reads <see cref="Preprocessor.ToJson"/> output of a standardizer, or the older form with only <c>mean</c> and <c>std</c>.</summary>
+    /// <exception cref="JsonException">Missing, mismatched or invalid arrays, or JSON of another kind.</exception>
+    public static new Standardizer FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        using JsonDocument doc = ParseDocument(json);
+        JsonElement root = doc.RootElement;
+        const string where = "standardizer";
+        if (root.ValueKind != JsonValueKind.Object) throw new JsonException($"{where}: expected a JSON object, found {root.ValueKind}.");
+        if (root.TryGetProperty("kind", out JsonElement kind) && kind.ValueKind == JsonValueKind.String && kind.GetString() != KindName)
+            throw new JsonException($"{where}: the JSON is preprocessing of kind '{kind.GetString()}', not '{KindName}'.");
+        return ReadProperties(root, where);
     }
 }

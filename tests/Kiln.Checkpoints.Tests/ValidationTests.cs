@@ -196,6 +196,25 @@ public class ValidationTests : IDisposable
         AssertRejected(Target(), path, null, "standardizer");
     }
 
+    [Theory]
+    [InlineData("{\"kind\":\"zca_whiten\",\"epsilon\":0,\"mean\":[0,0],\"eigenvalues\":[1,1],\"matrix\":[1,0,0]}", "'matrix' has 3 values, expected 4")]
+    [InlineData("{\"kind\":\"standardize\",\"mean\":[1],\"std\":[-1]}", "'std'[0]")]
+    [InlineData("{\"kind\":\"blur\"}", "unknown kind 'blur'")]
+    [InlineData("not json", "not valid JSON")]
+    public void MalformedPreprocessing(string json, string fragment)
+    {
+        string path = Variant("pre.safetensors", metadata: m => m["preprocessing"] = json);
+        AssertRejected(Target(), path, null, "'preprocessing'", fragment);
+    }
+
+    [Fact]
+    public void PreprocessingOfTheWrongWidth()
+    {
+        // Valid JSON, but it produces 2 features and Net takes 19.
+        string path = Variant("prewidth.safetensors", metadata: m => m["preprocessing"] = "{\"kind\":\"standardize\",\"mean\":[1,2],\"std\":[1,1]}");
+        AssertRejected(Target(), path, null, "produces 2 features", "takes 19");
+    }
+
     [Fact]
     public void LearningRateScaleForAnUnknownLayer()
     {
