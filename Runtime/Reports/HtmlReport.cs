@@ -17,6 +17,7 @@ namespace Kiln.Reports;
 public static class HtmlReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private const int WideChart = 1090;
 
     /// <summary>The page's title for a model.</summary>
     public static string Title(string modelName) => "Training report: " + modelName;
@@ -164,13 +165,14 @@ public static class HtmlReport
         var lossLines = new List<ChartLine> { new("train (training mode, mean of steps)", epochX, trainLoss, SvgChart.Palette[0]) { Markers = true } };
         if (anyTrainEval) lossLines.Add(new ChartLine("train (eval mode, subset)", epochX, trainEval, SvgChart.Palette[0]) { Markers = true, Dashed = true });
         if (anyValLoss) lossLines.Add(new ChartLine("validation", epochX, valLoss, SvgChart.Palette[1]) { Markers = true });
-        Figure(sb, new LineChart("Loss per epoch", "epoch", "loss", lossLines));
+        ChartMarker[] best = s.BestEpoch is int b ? [new ChartMarker(b, "best")] : [];
+        Figure(sb, new LineChart("Loss per epoch", "epoch", "loss", lossLines) { IntegerX = true, Markers = best });
 
         var accLines = new List<ChartLine>();
         if (anyTrainAcc) accLines.Add(new ChartLine("train", epochX, Percent(trainAcc), SvgChart.Palette[0]) { Markers = true });
         if (anyValAcc) accLines.Add(new ChartLine("validation", epochX, Percent(valAcc), SvgChart.Palette[1]) { Markers = true });
         string? accNote = anyTrainAcc ? null : "Training accuracy was not measured (set TrainerOptions.TrainAccuracySamples).";
-        Figure(sb, new LineChart("Accuracy per epoch", "epoch", "accuracy (%)", accLines), accNote);
+        Figure(sb, new LineChart("Accuracy per epoch", "epoch", "accuracy (%)", accLines) { IntegerX = true, Markers = best }, accNote);
 
         Figure(sb, new LineChart("Learning rate", "step", "learning rate", [new ChartLine("learning rate", stepX, rate, SvgChart.Palette[4])]));
         sb.Append("</div>\n</section>\n");
@@ -190,7 +192,7 @@ public static class HtmlReport
         Figure(sb, new LineChart("Update/weight ratio per tensor", "step", "‖Δw‖ / ‖w‖", lines)
         {
             LogY = true,
-            Width = 1140,
+            Width = WideChart,
             Height = 360,
             Bands = [new ChartBand(1e-4, 1e-2, "#59a14f", "healthy range 1e-4 … 1e-2")],
         });
@@ -207,6 +209,10 @@ public static class HtmlReport
         }
         sb.Append(Inv, $"<p class=\"muted\">Outputs of every layer for a fixed batch of training samples (training mode), at the start and the end of the run, as in the initialisation experiments of CATALOGUE §11: a standard deviation shrinking towards 0 layer after layer means collapsing activations, a pile-up at the ends of the range means saturation. Bar heights are square-root scaled.</p>\n");
 
+        if (probes[0].OverwrittenInPlace.Count > 0)
+            sb.Append("<p class=\"muted\">Not shown, because the next layer computes in place in their output buffer so their own output is not kept: ")
+              .Append(Html.Escape(string.Join(", ", probes[0].OverwrittenInPlace))).Append(".</p>\n");
+
         // Mean and standard deviation per layer, one line per probe.
         var lines = new List<ChartLine>();
         for (int p = 0; p < probes.Count; p++)
@@ -220,7 +226,7 @@ public static class HtmlReport
             lines.Add(new ChartLine($"std ({probes[p].Label}, step {probes[p].Step})", x, std, color) { Markers = true });
             lines.Add(new ChartLine($"mean ({probes[p].Label})", x, mean, color) { Markers = true, Dashed = true });
         }
-        Figure(sb, new LineChart("Layer output mean and standard deviation", "layer (forward order, see the table)", "value", lines) { Width = 1140 });
+        Figure(sb, new LineChart("Layer output mean and standard deviation", "layer (forward order, see the table)", "value", lines) { Width = WideChart, IntegerX = true });
 
         sb.Append("<table class=\"layers\">\n<thead><tr><th>#</th><th>layer</th>");
         foreach (ActivationProbe p in probes) sb.Append("<th>").Append(Html.Escape(p.Label)).Append(Inv, $" (step {p.Step})</th>");

@@ -44,7 +44,11 @@ public sealed record LayerActivationStats(
 /// <param name="Label">When: "start" or "end".</param>
 /// <param name="Step">The model's optimiser step count at the probe.</param>
 /// <param name="Layers">In forward order.</param>
-public sealed record ActivationProbe(string Label, long Step, IReadOnlyList<LayerActivationStats> Layers);
+public sealed record ActivationProbe(string Label, long Step, IReadOnlyList<LayerActivationStats> Layers)
+{
+    /// <summary>Layers left out because a later layer computes in place in their output buffer (their own output is gone).</summary>
+    public IReadOnlyList<string> OverwrittenInPlace { get; init; } = [];
+}
 
 /// <summary>Update/weight ratios ‖Δw‖/‖w‖ of one trainable tensor over the run.</summary>
 /// <param name="Tensor">Tensor name, such as <c>dense0.weight</c>.</param>

@@ -25,17 +25,24 @@ public sealed record ChartLine(string Name, IReadOnlyList<double> X, IReadOnlyLi
 /// <summary>A shaded horizontal band, such as a healthy range.</summary>
 public sealed record ChartBand(double From, double To, string Color, string Label);
 
+/// <summary>A labelled vertical line, such as the best epoch.</summary>
+public sealed record ChartMarker(double X, string Label);
+
 /// <summary>A line chart: title, axis labels, curves, optional log-scale y axis and horizontal bands.</summary>
 public sealed record LineChart(string Title, string XLabel, string YLabel, IReadOnlyList<ChartLine> Lines)
 {
     /// <summary>Logarithmic y axis (base 10).</summary>
     public bool LogY { get; init; }
-    /// <summary>Width in pixels.</summary>
-    public int Width { get; init; } = 560;
+    /// <summary>Width in pixels (two default-width charts fit side by side in the report).</summary>
+    public int Width { get; init; } = 540;
     /// <summary>Height in pixels.</summary>
     public int Height { get; init; } = 320;
     /// <summary>Shaded horizontal bands, drawn under the curves.</summary>
     public IReadOnlyList<ChartBand> Bands { get; init; } = [];
+    /// <summary>Labelled vertical lines, drawn under the curves (outside the x range: left out).</summary>
+    public IReadOnlyList<ChartMarker> Markers { get; init; } = [];
+    /// <summary>X ticks only at whole numbers (epochs, layer indices).</summary>
+    public bool IntegerX { get; init; }
 }
 
 /// <summary>
@@ -53,7 +60,7 @@ public static class SvgChart
     public const int MaxPointsPerLine = 2000;
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
-    private const double MarginLeft = 62, MarginRight = 14, MarginBottom = 44, TitleHeight = 26, LegendRow = 18;
+    private const double MarginLeft = 72, MarginRight = 14, MarginBottom = 44, TitleHeight = 26, LegendRow = 18;
 
     /// <summary>Renders <paramref name="chart"/> as an <c>&lt;svg&gt;</c> element.</summary>
     public static string Render(LineChart chart)
@@ -79,12 +86,12 @@ public static class SvgChart
         double top = TitleHeight + legendRows * LegendRow + 8;
         double left = MarginLeft, right = chart.Width - MarginRight, bottom = chart.Height - MarginBottom;
 
-        Axis xAxis = Axis.Linear(Range(chart.Lines, x: true, log: false), pad: false);
+        Axis xAxis = Axis.Linear(Range(chart.Lines, x: true, log: false), pad: false, minStep: chart.IntegerX ? 1 : 0);
         (double Lo, double Hi)? yRange = Range(chart.Lines, x: false, chart.LogY);
         foreach (ChartBand b in chart.Bands)
             if (double.IsFinite(b.From) && double.IsFinite(b.To) && yRange is { } r && !chart.LogY)
                 yRange = (Math.Min(r.Lo, b.From), Math.Max(r.Hi, b.To));
-        Axis yAxis = chart.LogY ? Axis.Log(yRange) : Axis.Linear(yRange, pad: true);
+        Axis yAxis = chart.LogY ? Axis.Log(yRange) : Axis.Linear(yRange, pad: true, minStep: 0);
 
         double Px(double x) => left + (xAxis.Map(x) * (right - left));
         double Py(double y) => bottom - (yAxis.Map(y) * (bottom - top));
@@ -119,6 +126,14 @@ public static class SvgChart
         sb.Append(Inv, $"<text x=\"{(left + right) / 2:0.##}\" y=\"{chart.Height - 8}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#333\">{Html.Escape(chart.XLabel)}</text>");
         string yLabel = chart.LogY ? chart.YLabel + " (log scale)" : chart.YLabel;
         sb.Append(Inv, $"<text x=\"14\" y=\"{(top + bottom) / 2:0.##}\" text-anchor=\"middle\" font-size=\"12\" fill=\"#333\" transform=\"rotate(-90 14 {(top + bottom) / 2:0.##})\">{Html.Escape(yLabel)}</text>");
+
+        foreach (ChartMarker m in chart.Markers)
+        {
+            if (!double.IsFinite(m.X) || m.X < xAxis.Lo || m.X > xAxis.Hi) continue;
+            double x = Px(m.X);
+            sb.Append(Inv, $"<line class=\"marker\" x1=\"{x:0.##}\" y1=\"{top:0.##}\" x2=\"{x:0.##}\" y2=\"{bottom:0.##}\" stroke=\"#59a14f\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>");
+            sb.Append(Inv, $"<text x=\"{x + 4:0.##}\" y=\"{top + 12:0.##}\" font-size=\"10.5\" fill=\"#3a7a33\">{Html.Escape(m.Label)}</text>");
+        }
 
         // Curves.
         foreach (ChartLine line in chart.Lines) AppendLine(sb, line, chart.LogY, Px, Py);
@@ -239,10 +254,15 @@ public static class SvgChart
     {
         private readonly bool _log;
         private readonly double _step;
+        private readonly bool _scientific;
 
         private Axis(double lo, double hi, bool log, List<double> ticks, double step)
         {
             Lo = lo; Hi = hi; _log = log; Ticks = ticks; _step = step;
+            // One notation for every label of an axis: scientific when the largest label is tiny or huge.
+            double largest = 0;
+            foreach (double t in ticks) largest = Math.Max(largest, Math.Abs(t));
+            _scientific = !log && largest > 0 && (largest < 1e-3 || largest >= 1e5);
         }
 
         public double Lo { get; }
@@ -251,7 +271,7 @@ public static class SvgChart
 
         public double Map(double v) => _log ? (Math.Log10(v) - Math.Log10(Lo)) / (Math.Log10(Hi) - Math.Log10(Lo)) : (v - Lo) / (Hi - Lo);
 
-        public static Axis Linear((double Lo, double Hi)? range, bool pad)
+        public static Axis Linear((double Lo, double Hi)? range, bool pad, double minStep)
         {
             (double lo, double hi) = range ?? (0, 1);
             if (hi - lo <= 1e-12 * Math.Max(Math.Abs(lo), Math.Abs(hi)) || hi == lo)
@@ -265,7 +285,7 @@ public static class SvgChart
                 double p = 0.05 * (hi - lo);
                 lo -= p; hi += p;
             }
-            double step = NiceStep((hi - lo) / 5);
+            double step = Math.Max(NiceStep((hi - lo) / 5), minStep);
             var ticks = new List<double>();
             for (double t = Math.Ceiling(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.Add(Math.Abs(t) < step * 1e-9 ? 0 : t);
             return new Axis(lo, hi, false, ticks, step);
@@ -292,9 +312,8 @@ public static class SvgChart
                 double k = Math.Log10(v);
                 return k >= -2 && k <= 4 ? v.ToString("0.##", Inv) : v.ToString("0e0", Inv);
             }
-            double a = Math.Abs(v);
             if (v == 0) return "0";
-            if (a >= 1e5 || a < 1e-3) return v.ToString("0.##e0", Inv);
+            if (_scientific) return v.ToString("0.##e0", Inv);
             int decimals = Math.Max(0, (int)-Math.Floor(Math.Log10(_step) + 1e-9));
             return v.ToString("F" + Math.Min(decimals, 6).ToString(Inv), Inv);
         }

@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Kiln.Training;
 
 namespace Kiln.Reports;
@@ -165,8 +167,10 @@ public static class ActivationProbes
     /// <summary>
     /// Runs <see cref="IKilnModel.ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int}, int)"/> on the batch (training
     /// mode; no update; running statistics untouched; the dropout stream is put back afterwards) and measures
-    /// <see cref="IKilnModel.LayerOutput"/> of every layer except dropout masks and flatten copies. It overwrites the
-    /// model's gradients and layer outputs.
+    /// <see cref="IKilnModel.LayerOutput"/> of every layer except dropout masks and flatten copies. A layer whose output
+    /// buffer is the same memory as a later layer's (computed in place, such as BatchNorm fused with the following ReLU)
+    /// no longer holds its own output; it is listed in <see cref="ActivationProbe.OverwrittenInPlace"/> instead. The probe
+    /// overwrites the model's gradients and layer outputs.
     /// </summary>
     public static ActivationProbe Measure(IKilnModel model, ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int count, string label)
     {
@@ -181,15 +185,31 @@ public static class ActivationProbes
         model.SetNoiseState(noise);
 
         var layers = new List<LayerActivationStats>();
-        foreach (LayerInfo layer in model.Layers)
+        var overwritten = new List<string>();
+        IReadOnlyList<LayerInfo> all = model.Layers;
+        for (int i = 0; i < all.Count; i++)
         {
-            if (layer.Kind is "dropout" or "flatten") continue;
+            LayerInfo layer = all[i];
+            if (!Measured(layer)) continue;
+            // A layer computed in place by a later one (BatchNorm fused with its ReLU) no longer holds its own output:
+            // its buffer shows the later layer's, so it is listed instead of drawn twice.
+            ref readonly float start = ref MemoryMarshal.GetReference(model.LayerOutput(layer.Name));
+            bool shared = false;
+            for (int j = i + 1; j < all.Count && !shared; j++)
+                shared = Measured(all[j]) && Unsafe.AreSame(in start, in MemoryMarshal.GetReference(model.LayerOutput(all[j].Name)));
+            if (shared)
+            {
+                overwritten.Add(layer.Name);
+                continue;
+            }
             int width = 1;
             foreach (int d in layer.OutputShape) width *= d;
             ReadOnlySpan<float> output = model.LayerOutput(layer.Name);
             layers.Add(Describe(layer.Name, layer.Kind, output.Slice(0, Math.Min(output.Length, count * width))));
         }
-        return new ActivationProbe(label, model.Step, layers);
+        return new ActivationProbe(label, model.Step, layers) { OverwrittenInPlace = overwritten };
+
+        static bool Measured(LayerInfo layer) => layer.Kind is not ("dropout" or "flatten");
     }
 
     /// <summary>Mean, standard deviation, range, zero fraction and a <see cref="TrainingReportRecorder.HistogramBins"/>-bin histogram of <paramref name="values"/>.</summary>
