@@ -132,7 +132,8 @@ public static class SvgChart
             if (!double.IsFinite(m.X) || m.X < xAxis.Lo || m.X > xAxis.Hi) continue;
             double x = Px(m.X);
             sb.Append(Inv, $"<line class=\"marker\" x1=\"{x:0.##}\" y1=\"{top:0.##}\" x2=\"{x:0.##}\" y2=\"{bottom:0.##}\" stroke=\"#59a14f\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>");
-            sb.Append(Inv, $"<text x=\"{x + 4:0.##}\" y=\"{top + 12:0.##}\" font-size=\"10.5\" fill=\"#3a7a33\">{Html.Escape(m.Label)}</text>");
+            bool nearRight = x > right - 50;   // near the right edge the label goes on the line's left, inside the frame
+            sb.Append(Inv, $"<text x=\"{(nearRight ? x - 4 : x + 4):0.##}\" y=\"{top + 12:0.##}\" text-anchor=\"{(nearRight ? "end" : "start")}\" font-size=\"10.5\" fill=\"#3a7a33\">{Html.Escape(m.Label)}</text>");
         }
 
         // Curves.

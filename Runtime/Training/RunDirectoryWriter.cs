@@ -99,7 +99,7 @@ internal sealed class RunDirectoryWriter : ITrainingObserver, IDisposable
             $"\"epoch\":{m.Epoch.ToString(inv)}", $"\"steps\":{m.Batches.ToString(inv)}", $"\"samples\":{m.Samples.ToString(inv)}",
             $"\"train_loss\":{Json(m.TrainLoss)}", $"\"train_accuracy\":{Json(m.TrainAccuracy)}", $"\"train_eval_loss\":{Json(m.TrainEvalLoss)}",
             $"\"validation_loss\":{Json(m.ValidationLoss)}", $"\"validation_accuracy\":{Json(m.ValidationAccuracy)}",
-            $"\"learning_rate\":{Json(m.LearningRate)}", $"\"seconds\":{Json(m.Seconds)}", $"\"train_seconds\":{Json(m.TrainSeconds)}",
+            $"\"learning_rate\":{m.LearningRate.ToString("R", inv)}", $"\"seconds\":{Json(m.Seconds)}", $"\"train_seconds\":{Json(m.TrainSeconds)}",
             $"\"samples_per_second\":{Json(m.SamplesPerSecond)}", $"\"best\":{(improved ? "true" : "false")}") + "}\n";
         _jsonRows.WriteTo(_json!);
         _json!.Write(Encoding.UTF8.GetBytes(json));
