@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Text;
 
 namespace Kiln.Reports;
@@ -332,25 +333,12 @@ public static class SvgChart
 /// <summary>HTML/XML text escaping.</summary>
 internal static class Html
 {
+    /// <summary>Escapes markup characters and quotes; control characters (not allowed in XML 1.0) are dropped so the page always parses.</summary>
     public static string Escape(string? text)
     {
         if (string.IsNullOrEmpty(text)) return "";
-        var sb = new StringBuilder(text.Length + 8);
-        foreach (char c in text)
-        {
-            switch (c)
-            {
-                case '&': sb.Append("&amp;"); break;
-                case '<': sb.Append("&lt;"); break;
-                case '>': sb.Append("&gt;"); break;
-                case '"': sb.Append("&quot;"); break;
-                case '\'': sb.Append("&#39;"); break;
-                default:
-                    // Control characters are not allowed in XML 1.0; drop them so the page always parses.
-                    if (c >= 0x20 || c == '\n' || c == '\t') sb.Append(c);
-                    break;
-            }
-        }
-        return sb.ToString();
+        if (text.AsSpan().IndexOfAnyInRange('\0', '\u001f') >= 0)
+            text = string.Concat(text.Where(c => c >= ' ' || c is '\n' or '\t'));
+        return System.Net.WebUtility.HtmlEncode(text);
     }
 }

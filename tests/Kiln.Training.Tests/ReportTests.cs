@@ -72,6 +72,15 @@ public class ReportTests
     }
 
     [Fact]
+    public void Control_characters_and_markup_in_names_keep_the_svg_well_formed()
+    {
+        string svg = SvgChart.Render(new LineChart("bell\u0007 & <tag> 'q'", "x\u0001", "y", [new ChartLine("a\u001fb", [1.0, 2.0], [1.0, 2.0], "#000")]));
+        XElement root = XElement.Parse(svg);
+        Assert.Equal("bell & <tag> 'q'", root.Element(Svg + "title")!.Value);
+        Assert.Contains(root.Descendants(Svg + "text"), t => t.Value == "ab");
+    }
+
+    [Fact]
     public void Non_finite_values_break_the_line_and_lone_points_become_dots()
     {
         double[] y = [1, 2, double.NaN, 3, 4, 5, double.PositiveInfinity, 6, double.NegativeInfinity, 7, 8];
