@@ -127,14 +127,14 @@ public static class Trainer
                     if (steps is not null && step < steps.Length) steps[step] = record;
                     step++;
                     bool finite = float.IsFinite(loss);
+                    // Divergence is decided first, so an observer that also stops on it (the doctor) does not hide it
+                    // and the last good state is restored either way.
+                    bool diverged = !finite && options.StopOnNonFiniteLoss;
+                    if (diverged) stop.Set(StopReason.Diverged, NonFiniteLoss, $"the loss was {loss} at step {record.Step} (epoch {epoch + 1})");
                     // Observers see every step, the diverging one included (the doctor reports it).
                     for (int i = 0; i < observers.Length; i++)
                         if (observers[i].OnStep(model, record) == ObserverVerdict.Stop) stop.ObserverStop(observers[i], $"stopped at step {record.Step}");
-                    if (!finite && options.StopOnNonFiniteLoss)
-                    {
-                        stop.Set(StopReason.Diverged, NonFiniteLoss, $"the loss was {loss} at step {record.Step} (epoch {epoch + 1})");
-                        break;
-                    }
+                    if (diverged) break;
                     if (finite && goodState is not null && options.GoodStateEverySteps > 0 && step % options.GoodStateEverySteps == 0) goodState.Offer();
                     if (stop.Reason != StopReason.Completed) break;
                     progress?.Report(new TrainingProgress(ProgressKind.Batch, epoch + 1, options.Epochs, batcher.BatchIndex + 1,

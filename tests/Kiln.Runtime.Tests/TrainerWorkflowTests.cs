@@ -346,6 +346,31 @@ public class TrainerWorkflowTests
     }
 
     [Fact]
+    public void Divergence_wins_over_an_observer_stopping_on_the_same_step()
+    {
+        DataSplit data = StandardisedDigits();
+        var model = new FakeModel(64, 10) { NaNFromStep = 20 };
+        var doctor = new LambdaStopper("doctor", s => !float.IsFinite(s.Loss));
+        RunSummary run = Trainer.Fit(model, data.Train, null, new TrainerOptions { Epochs = 3, BatchSize = 100, Observers = [doctor] });
+        Assert.Equal(StopReason.Diverged, run.StopReason);
+        Assert.Equal(Trainer.NonFiniteLoss, run.StoppedBy);
+        Assert.Equal(1, doctor.Stops);                       // it saw the NaN step
+        Assert.Equal("last good state after step 15", run.RestoredState);
+    }
+
+    private sealed class LambdaStopper(string name, Func<StepRecord, bool> stopWhen) : ITrainingObserver
+    {
+        public int Stops;
+        public string Name => name;
+        public ObserverVerdict OnStep(IKilnModel model, in StepRecord step)
+        {
+            if (!stopWhen(step)) return ObserverVerdict.Continue;
+            Stops++;
+            return ObserverVerdict.Stop;
+        }
+    }
+
+    [Fact]
     public void A_snapshot_with_non_finite_values_is_never_the_last_good_one()
     {
         DataSplit data = StandardisedDigits();
