@@ -107,7 +107,8 @@ public sealed class TrainingReportRecorder : ITrainingObserver
     public void OnRunEnd(IKilnModel model, RunSummary summary)
     {
         Summary = summary;
-        Probe(model, "end");
+        // After early stopping or a divergence the model no longer holds the last step's state: say which one is probed.
+        Probe(model, summary.RestoredState is { } restored ? "end, " + restored : "end");
     }
 
     /// <summary>The update/weight ratio series, one per trainable tensor.</summary>
@@ -157,7 +158,14 @@ public sealed class TrainingReportRecorder : ITrainingObserver
     private void Probe(IKilnModel model, string label)
     {
         if (_probeCount == 0 || model.Layers.Count == 0) return;
-        _activations.Add(ActivationProbes.Measure(model, _probeInputs, _probeLabels, _probeCount, label));
+        try
+        {
+            _activations.Add(ActivationProbes.Measure(model, _probeInputs, _probeLabels, _probeCount, label));
+        }
+        catch (NotSupportedException)
+        {
+            // A model that lists layers but keeps no outputs (a hand-written one): the report goes without probes.
+        }
     }
 }
 

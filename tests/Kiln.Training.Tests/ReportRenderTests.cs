@@ -78,6 +78,7 @@ public class ReportRenderTests
         foreach (string title in new[] { "Training loss per step", "Loss per epoch", "Accuracy per epoch", "Learning rate", "Update/weight ratio per tensor", "Layer output mean and standard deviation" })
             Assert.Contains($">{title}</text>", dom);
         Assert.Contains("Dead ReLU units", dom);
+        Assert.Contains($"(end, best epoch {run.BestEpoch})", dom);   // the end probe says the best epoch was restored
         int steps = run.History.Sum(h => h.Batches);
         int longest = Regex.Matches(dom, "<polyline[^>]*points=\"([^\"]*)\"").Max(m => m.Groups[1].Value.Split(' ').Length);
         Assert.Equal(steps, longest);                              // the raw loss curve: a point per step

@@ -240,7 +240,7 @@ public class ReportTests
         TrainingReport report = recorder.BuildReport();
         Assert.Same(run, report.Summary);
         Assert.Equal(24, report.Steps.Count);
-        Assert.Equal(new[] { "start", "end" }, report.Activations.Select(a => a.Label).ToArray());
+        Assert.Equal(new[] { "start", "end" }, report.Activations.Select(a => a.Label).ToArray());   // nothing restored: the last step's state
         Assert.Equal(0, report.Activations[0].Step);
         Assert.Equal(24, report.Activations[1].Step);
     }
