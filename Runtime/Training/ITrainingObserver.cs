@@ -25,9 +25,13 @@ public interface ITrainingObserver
     /// <summary>After every training step; the model still holds that step's forward pass (LayerOutput) and gradients (TensorGradient).</summary>
     ObserverVerdict OnStep(IKilnModel model, in StepRecord step) => ObserverVerdict.Continue;
 
-    /// <summary>After each epoch, including its evaluations.</summary>
+    /// <summary>After each epoch, including its evaluations and early stopping's judgement (before any restore).</summary>
     ObserverVerdict OnEpochEnd(IKilnModel model, EpochMetrics metrics) => ObserverVerdict.Continue;
 
-    /// <summary>After the run ended for any reason (completed, stopped, diverged).</summary>
+    /// <summary>
+    /// After the run ended for any reason (completed, stopped, diverged, and cancelled: then before
+    /// <see cref="TrainingCancelledException"/> is thrown), with the summary <c>Fit</c> returns and the model as it is
+    /// returned (after any restore of the best epoch or the last good state).
+    /// </summary>
     void OnRunEnd(IKilnModel model, RunSummary summary) { }
 }

@@ -85,6 +85,24 @@ public sealed record RunSummary
     public double? FinalValidationLoss { get; init; }
     /// <summary>Eval-mode validation accuracy after the last epoch; null without a validation set.</summary>
     public double? FinalValidationAccuracy { get; init; }
+    /// <summary>
+    /// Who ended the run early: the stopping observer's <see cref="ITrainingObserver.Name"/>, <c>early stopping</c>, or
+    /// <c>non-finite loss</c>; null when the run completed or was cancelled.
+    /// </summary>
+    public string? StoppedBy { get; init; }
+    /// <summary>Why, in a sentence (for example "no improvement of validation_loss for 3 epochs"); null when the run completed.</summary>
+    public string? StopMessage { get; init; }
+    /// <summary>The metric early stopping judged by; null without early stopping.</summary>
+    public TrainingMetric? BestMetric { get; init; }
+    /// <summary>1-based epoch with the best <see cref="BestMetric"/>; null without early stopping or when no epoch had a usable value.</summary>
+    public int? BestEpoch { get; init; }
+    /// <summary>The metric's value at <see cref="BestEpoch"/>.</summary>
+    public double? BestValue { get; init; }
+    /// <summary>
+    /// What the model holds after the run when it is not the state after the last step: "best epoch N" (early
+    /// stopping restored it) or "last good state after step N" (a non-finite loss stopped the run); null otherwise.
+    /// </summary>
+    public string? RestoredState { get; init; }
 
     /// <summary>JSON with snake_case names (System.Text.Json source-generated; NaN written as "NaN").</summary>
     public string ToJson() => JsonSerializer.Serialize(this, KilnJsonContext.Default.RunSummary);

@@ -59,86 +59,257 @@ public static class Trainer
         double freq = Stopwatch.Frequency;
         long runStart = Stopwatch.GetTimestamp();
         long runTrainTicks = 0, runSamples = 0;
-        StopReason stop = StopReason.Completed;
+        var stop = new StopState();
         EvaluationResult? lastValidation = null;
         long step = 0;
+        long stepCapacity = (long)options.Epochs * batcher.BatchesPerEpoch;
         // One buffer for the whole run, so recording allocates nothing per step.
-        StepRecord[]? steps = options.RecordSteps ? new StepRecord[(long)options.Epochs * batcher.BatchesPerEpoch] : null;
+        StepRecord[]? steps = options.RecordSteps ? new StepRecord[stepCapacity] : null;
         var run = new RunState(model, train, validation, options, history, runStart, baseRate, schedule);
 
-        for (int epoch = 0; epoch < options.Epochs && stop == StopReason.Completed; epoch++)
+        // Everything the loop needs is allocated here, before the first step.
+        RunDirectoryWriter? writer = options.RunDirectory is { } dir ? new RunDirectoryWriter(dir, model, train, observeValidation, options, stepCapacity) : null;
+        ITrainingObserver[] observers = [.. options.Observers, .. writer is null ? Array.Empty<ITrainingObserver>() : [writer]];
+        AugmentationBuffers? augmentation = options.Augmentation is { } aug ? new AugmentationBuffers(aug, model, options) : null;
+        EarlyStoppingState? early = options.EarlyStopping is { } es ? new EarlyStoppingState(es, model) : null;
+        GoodStateKeeper? goodState = options.StopOnNonFiniteLoss && options.RestoreLastGoodState ? new GoodStateKeeper(model) : null;
+        goodState?.Offer();
+
+        foreach (ITrainingObserver o in observers) o.OnRunStart(model, options);
+
+        float rate = 0;
+        try
         {
-            long epochStart = Stopwatch.GetTimestamp();
-            long trainTicks = 0;
-            int samples = 0;
-            double lossSum = 0;
-            batcher.BeginEpoch(epoch);
-
-            while (true)
+            for (int epoch = 0; epoch < options.Epochs && stop.Reason == StopReason.Completed; epoch++)
             {
-                if (options.CancellationToken.IsCancellationRequested)
-                    throw new TrainingCancelledException(
-                        Summarise(run, StopReason.Cancelled, runTrainTicks, runSamples, lastValidation, steps, step),
-                        options.CancellationToken);
-                if (!batcher.NextBatch()) break;
+                long epochStart = Stopwatch.GetTimestamp();
+                long trainTicks = 0;
+                int samples = 0;
+                double lossSum = 0;
+                batcher.BeginEpoch(epoch);
 
-                int n = batcher.Current;
-                float rate = (float)(baseRate * schedule.Factor(new ScheduleClock(step, epoch, batcher.BatchesPerEpoch)));
-                if (!(rate >= 0 && float.IsFinite(rate)))
-                    throw new InvalidOperationException(
-                        $"The schedule {schedule} gave the learning rate {rate} at step {step} (epoch {epoch}); rates must be finite and non-negative.");
-                model.LearningRate = rate;
-                // Only the step is timed: batch filling above and the bookkeeping below are excluded.
-                long t0 = Stopwatch.GetTimestamp();
-                float loss = model.TrainStep(batcher.Inputs, batcher.Labels, n);
-                trainTicks += Stopwatch.GetTimestamp() - t0;
-
-                lossSum += (double)loss * n;
-                samples += n;
-                if (steps is not null && step < steps.Length) steps[step] = new StepRecord(step, epoch + 1, loss, rate);
-                step++;
-                if (!float.IsFinite(loss) && options.StopOnNonFiniteLoss)
+                while (true)
                 {
-                    stop = StopReason.Diverged;
-                    break;
+                    if (options.CancellationToken.IsCancellationRequested)
+                    {
+                        RunSummary partial = Summarise(run, stop with { Reason = StopReason.Cancelled }, runTrainTicks, runSamples, lastValidation, steps, step, early, null);
+                        foreach (ITrainingObserver o in observers) o.OnRunEnd(model, partial);
+                        throw new TrainingCancelledException(partial, options.CancellationToken);
+                    }
+                    if (!batcher.NextBatch()) break;
+
+                    int n = batcher.Current;
+                    if (options.ScheduleStepping == ScheduleStepping.PerStep || batcher.BatchIndex == 0)
+                        rate = Rate(schedule, baseRate, step, epoch, batcher.BatchesPerEpoch);
+                    model.LearningRate = rate;
+
+                    float loss;
+                    if (augmentation is null)
+                    {
+                        // Only the step is timed: batch filling above and the bookkeeping below are excluded.
+                        long t0 = Stopwatch.GetTimestamp();
+                        loss = model.TrainStep(batcher.Inputs, batcher.Labels, n);
+                        trainTicks += Stopwatch.GetTimestamp() - t0;
+                    }
+                    else
+                    {
+                        augmentation.Apply(batcher.Inputs, batcher.Labels, n);
+                        long t0 = Stopwatch.GetTimestamp();
+                        loss = augmentation.Augmentation.ProducesSoftTargets
+                            ? model.TrainStep(augmentation.Inputs(n), augmentation.SoftTargets(n), n)
+                            : model.TrainStep(augmentation.Inputs(n), batcher.Labels, n);
+                        trainTicks += Stopwatch.GetTimestamp() - t0;
+                    }
+
+                    lossSum += (double)loss * n;
+                    samples += n;
+                    var record = new StepRecord(step, epoch + 1, loss, rate);
+                    if (steps is not null && step < steps.Length) steps[step] = record;
+                    step++;
+                    bool finite = float.IsFinite(loss);
+                    // Divergence is decided first, so an observer that also stops on it (the doctor) does not hide it
+                    // and the last good state is restored either way.
+                    bool diverged = !finite && options.StopOnNonFiniteLoss;
+                    if (diverged) stop.Set(StopReason.Diverged, NonFiniteLoss, $"the loss was {loss} at step {record.Step} (epoch {epoch + 1})");
+                    // Observers see every step, the diverging one included (the doctor reports it).
+                    for (int i = 0; i < observers.Length; i++)
+                        if (observers[i].OnStep(model, record) == ObserverVerdict.Stop) stop.ObserverStop(observers[i], $"stopped at step {record.Step}");
+                    if (diverged) break;
+                    if (finite && goodState is not null && options.GoodStateEverySteps > 0 && step % options.GoodStateEverySteps == 0) goodState.Offer();
+                    if (stop.Reason != StopReason.Completed) break;
+                    progress?.Report(new TrainingProgress(ProgressKind.Batch, epoch + 1, options.Epochs, batcher.BatchIndex + 1,
+                        batcher.BatchesPerEpoch, samples, lossSum / samples, samples / (trainTicks / freq), rate, null));
                 }
-                progress?.Report(new TrainingProgress(ProgressKind.Batch, epoch + 1, options.Epochs, batcher.BatchIndex + 1,
-                    batcher.BatchesPerEpoch, samples, lossSum / samples, samples / (trainTicks / freq), rate, null));
+
+                runTrainTicks += trainTicks;
+                runSamples += samples;
+
+                EvaluationResult? trainResult = trainEval is null ? null : Evaluate(model, trainEval);
+                bool lastEpoch = epoch == options.Epochs - 1 || stop.Reason != StopReason.Completed;
+                EvaluationResult? valResult = validation is not null && (options.ValidateEveryEpoch || lastEpoch) ? Evaluate(model, validation) : null;
+                if (valResult is not null) lastValidation = valResult;
+
+                double trainSeconds = trainTicks / freq;
+                var metrics = new EpochMetrics(
+                    Epoch: epoch + 1,
+                    Batches: batcher.BatchIndex + 1,
+                    Samples: samples,
+                    TrainLoss: samples > 0 ? lossSum / samples : double.NaN,
+                    TrainAccuracy: trainResult?.Accuracy,
+                    TrainEvalLoss: trainResult?.Loss,
+                    ValidationLoss: valResult?.Loss,
+                    ValidationAccuracy: valResult?.Accuracy,
+                    Seconds: (Stopwatch.GetTimestamp() - epochStart) / freq,
+                    TrainSeconds: trainSeconds,
+                    SamplesPerSecond: trainSeconds > 0 ? samples / trainSeconds : 0,
+                    LearningRate: model.LearningRate);
+                history.Add(metrics);
+                if (stop.Reason == StopReason.Completed)
+                {
+                    double observed = observeValidation && valResult is { } v ? v.Loss : metrics.TrainLoss;
+                    schedule.ObserveValidation(observed);
+                }
+                if (stop.Reason != StopReason.Diverged)
+                {
+                    goodState?.Offer();
+                    // Patience used up in the last epoch ends nothing early: the run completed.
+                    if (early is not null && early.Observe(metrics) && stop.Reason == StopReason.Completed && epoch < options.Epochs - 1)
+                        stop.Set(StopReason.EarlyStopped, EarlyStoppingName, early.StopMessage());
+                }
+                for (int i = 0; i < observers.Length; i++)
+                    if (observers[i].OnEpochEnd(model, metrics) == ObserverVerdict.Stop) stop.ObserverStop(observers[i], $"stopped after epoch {epoch + 1}");
+                progress?.Report(new TrainingProgress(ProgressKind.EpochEnd, epoch + 1, options.Epochs, metrics.Batches,
+                    batcher.BatchesPerEpoch, samples, metrics.TrainLoss, metrics.SamplesPerSecond, metrics.LearningRate, metrics));
             }
-
-            runTrainTicks += trainTicks;
-            runSamples += samples;
-
-            EvaluationResult? trainResult = trainEval is null ? null : Evaluate(model, trainEval);
-            bool lastEpoch = epoch == options.Epochs - 1 || stop != StopReason.Completed;
-            EvaluationResult? valResult = validation is not null && (options.ValidateEveryEpoch || lastEpoch) ? Evaluate(model, validation) : null;
-            if (valResult is not null) lastValidation = valResult;
-
-            double trainSeconds = trainTicks / freq;
-            var metrics = new EpochMetrics(
-                Epoch: epoch + 1,
-                Batches: batcher.BatchIndex + 1,
-                Samples: samples,
-                TrainLoss: samples > 0 ? lossSum / samples : double.NaN,
-                TrainAccuracy: trainResult?.Accuracy,
-                TrainEvalLoss: trainResult?.Loss,
-                ValidationLoss: valResult?.Loss,
-                ValidationAccuracy: valResult?.Accuracy,
-                Seconds: (Stopwatch.GetTimestamp() - epochStart) / freq,
-                TrainSeconds: trainSeconds,
-                SamplesPerSecond: trainSeconds > 0 ? samples / trainSeconds : 0,
-                LearningRate: model.LearningRate);
-            history.Add(metrics);
-            if (stop == StopReason.Completed)
-            {
-                double observed = observeValidation && valResult is { } v ? v.Loss : metrics.TrainLoss;
-                schedule.ObserveValidation(observed);
-            }
-            progress?.Report(new TrainingProgress(ProgressKind.EpochEnd, epoch + 1, options.Epochs, metrics.Batches,
-                batcher.BatchesPerEpoch, samples, metrics.TrainLoss, metrics.SamplesPerSecond, metrics.LearningRate, metrics));
+        }
+        catch (Exception e) when (e is not TrainingCancelledException)
+        {
+            // A failing step, observer or evaluation still closes the run directory's files.
+            writer?.Dispose();
+            throw;
         }
 
-        return Summarise(run, stop, runTrainTicks, runSamples, lastValidation, steps, step);
+        // What the model holds at the end: the last finite state after a divergence, then the best epoch's tensors.
+        string? restored = null;
+        if (stop.Reason == StopReason.Diverged && goodState?.Restore() is long goodStep)
+            restored = $"last good state after step {goodStep}";
+        if (early is not null && early.RestoreBest()) restored = $"best epoch {early.BestEpoch}";
+
+        RunSummary summary = Summarise(run, stop, runTrainTicks, runSamples, lastValidation, steps, step, early, restored);
+        foreach (ITrainingObserver o in observers) o.OnRunEnd(model, summary);
+        return summary;
+    }
+
+    /// <summary>The <see cref="RunSummary.StoppedBy"/> of a run ended by early stopping.</summary>
+    public const string EarlyStoppingName = "early stopping";
+
+    /// <summary>The <see cref="RunSummary.StoppedBy"/> of a run ended by a non-finite loss.</summary>
+    public const string NonFiniteLoss = "non-finite loss";
+
+    private static float Rate(LearningRateSchedule schedule, double baseRate, long step, int epoch, int batchesPerEpoch)
+    {
+        float rate = (float)(baseRate * schedule.Factor(new ScheduleClock(step, epoch, batchesPerEpoch)));
+        if (!(rate >= 0 && float.IsFinite(rate)))
+            throw new InvalidOperationException(
+                $"The schedule {schedule} gave the learning rate {rate} at step {step} (epoch {epoch}); rates must be finite and non-negative.");
+        return rate;
+    }
+
+    /// <summary>Why the run is ending, set by the first of: divergence, early stopping, an observer.</summary>
+    private sealed record StopState
+    {
+        public StopReason Reason { get; set; } = StopReason.Completed;
+        public string? By { get; set; }
+        public string? Message { get; set; }
+
+        public void Set(StopReason reason, string by, string message)
+        {
+            if (Reason != StopReason.Completed) return;
+            Reason = reason;
+            By = by;
+            Message = message;
+        }
+
+        public void ObserverStop(ITrainingObserver observer, string when) =>
+            Set(StopReason.ObserverStopped, observer.Name, $"observer '{observer.Name}' {when}");
+    }
+
+    /// <summary>The trainer's own copy of each batch for the augmentation, and its soft targets; sized once for the batch size.</summary>
+    private sealed class AugmentationBuffers(Kiln.Augmentation.IBatchAugmentation augmentation, IKilnModel model, TrainerOptions o)
+    {
+        private readonly float[] _inputs = new float[o.BatchSize * model.InputSize];
+        private readonly float[] _soft = augmentation.ProducesSoftTargets ? new float[o.BatchSize * model.OutputSize] : [];
+        private readonly int _features = model.InputSize, _classes = model.OutputSize;
+        private KilnRandom _rng = new(o.AugmentationSeed);
+
+        public Kiln.Augmentation.IBatchAugmentation Augmentation => augmentation;
+
+        public ReadOnlySpan<float> Inputs(int n) => _inputs.AsSpan(0, n * _features);
+
+        public ReadOnlySpan<float> SoftTargets(int n) => _soft.AsSpan(0, n * _classes);
+
+        public void Apply(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int n)
+        {
+            inputs.CopyTo(_inputs);
+            Span<float> soft = _soft.AsSpan(0, augmentation.ProducesSoftTargets ? n * _classes : 0);
+            augmentation.Apply(_inputs.AsSpan(0, n * _features), labels, soft, n, _classes, ref _rng);
+        }
+    }
+
+    /// <summary>Two snapshots used in turn: a capture goes to the spare one and replaces the current one only if every value is finite.</summary>
+    private sealed class GoodStateKeeper(IKilnModel model)
+    {
+        private ModelSnapshot _current = new(model, includeOptimizerState: true);
+        private ModelSnapshot _spare = new(model, includeOptimizerState: true);
+
+        public void Offer()
+        {
+            if (!_spare.Capture()) return;
+            (_current, _spare) = (_spare, _current);
+        }
+
+        /// <summary>Restores the last finite snapshot; returns its step, or null when there is none.</summary>
+        public long? Restore()
+        {
+            if (!_current.HasValue) return null;
+            _current.Restore();
+            return _current.Step;
+        }
+    }
+
+    /// <summary>Early stopping's best value, patience count and best-epoch snapshot.</summary>
+    private sealed class EarlyStoppingState(EarlyStopping settings, IKilnModel model)
+    {
+        private readonly ModelSnapshot _best = new(model, includeOptimizerState: false);
+        private readonly MetricTracker _tracker = new(settings.Metric, settings.EffectiveMode, settings.MinDelta);
+        private int _badEpochs;
+
+        public EarlyStopping Settings => settings;
+        public int? BestEpoch => _tracker.BestEpoch;
+        public double? BestValue => _tracker.BestValue;
+
+        /// <summary>Judges an epoch; returns true when the patience is used up.</summary>
+        public bool Observe(EpochMetrics metrics)
+        {
+            if (_tracker.Observe(metrics))
+            {
+                _best.Capture();
+                _badEpochs = 0;
+                return false;
+            }
+            _badEpochs++;
+            return _badEpochs >= settings.Patience;
+        }
+
+        public string StopMessage() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"no improvement of {MetricTracker.Name(settings.Metric)} by more than {settings.MinDelta:G4} for {settings.Patience} epoch(s); best {BestValue:G6} at epoch {BestEpoch}");
+
+        public bool RestoreBest()
+        {
+            if (!settings.RestoreBest || !_best.HasValue) return false;
+            _best.Restore();
+            return true;
+        }
     }
 
     /// <summary>What the summary needs from the run that does not change per step.</summary>
@@ -177,6 +348,31 @@ public static class Trainer
             throw new ArgumentException(
                 $"Training set '{train.Name}' of {train.Count} samples makes no batch: batches need at least {minBatch} samples ({(o.DropLast ? "DropLast" : "MinLastBatch")}).", nameof(train));
         CheckFits(model, train, nameof(train));
+        if (o.GoodStateEverySteps < 0)
+            throw new ArgumentException($"GoodStateEverySteps must not be negative (got {o.GoodStateEverySteps}).", nameof(o.GoodStateEverySteps));
+        if (o.CheckpointEveryEpochs < 0)
+            throw new ArgumentException($"CheckpointEveryEpochs must not be negative (got {o.CheckpointEveryEpochs}).", nameof(o.CheckpointEveryEpochs));
+        if (o.UpdateRatioEverySteps < 0)
+            throw new ArgumentException($"UpdateRatioEverySteps must not be negative (got {o.UpdateRatioEverySteps}).", nameof(o.UpdateRatioEverySteps));
+        if (o.ProbeSamples < 0)
+            throw new ArgumentException($"ProbeSamples must not be negative (got {o.ProbeSamples}).", nameof(o.ProbeSamples));
+        if (o.RunDirectory is { Length: 0 })
+            throw new ArgumentException("RunDirectory is empty; give a folder path or null.", nameof(o.RunDirectory));
+        if (o.Observers is null)
+            throw new ArgumentException("Observers is null; give an empty list for none.", nameof(o.Observers));
+        for (int i = 0; i < o.Observers.Count; i++)
+            if (o.Observers[i] is null) throw new ArgumentException($"Observers[{i}] is null.", nameof(o.Observers));
+        if (o.EarlyStopping is { } es)
+        {
+            if (es.Patience <= 0)
+                throw new ArgumentException($"EarlyStopping.Patience must be positive (got {es.Patience}).", nameof(o.EarlyStopping));
+            if (!(es.MinDelta >= 0 && double.IsFinite(es.MinDelta)))
+                throw new ArgumentException($"EarlyStopping.MinDelta must be finite and not negative (got {es.MinDelta}).", nameof(o.EarlyStopping));
+            if (es.Metric != TrainingMetric.TrainLoss && (validation is null || !o.ValidateEveryEpoch))
+                throw new ArgumentException(
+                    $"EarlyStopping on {es.Metric} needs a validation set evaluated every epoch ({(validation is null ? "no validation set was given" : "ValidateEveryEpoch is false")}); " +
+                    "pass one, or judge by TrainingMetric.TrainLoss.", nameof(o.EarlyStopping));
+        }
         if (validation is not null)
         {
             if (validation.Count == 0)
@@ -207,8 +403,8 @@ public static class Trainer
         return train.Subset(order.AsSpan(0, o.TrainAccuracySamples), train.Name + "/accuracy-subset");
     }
 
-    private static RunSummary Summarise(RunState run, StopReason stop, long trainTicks, long samples, EvaluationResult? lastValidation,
-        StepRecord[]? steps, long stepCount)
+    private static RunSummary Summarise(RunState run, StopState stop, long trainTicks, long samples, EvaluationResult? lastValidation,
+        StepRecord[]? steps, long stepCount, EarlyStoppingState? early, string? restored)
     {
         (IKilnModel model, Dataset train, Dataset? validation, TrainerOptions o, List<EpochMetrics> history, long runStart, _, _) = run;
         double trainSeconds = trainTicks / (double)Stopwatch.Frequency;
@@ -223,7 +419,9 @@ public static class Trainer
             BatchSize = o.BatchSize,
             Seed = o.Seed,
             EpochsRequested = o.Epochs,
-            StopReason = stop,
+            StopReason = stop.Reason,
+            StoppedBy = stop.By,
+            StopMessage = stop.Message,
             History = history.ToArray(),
             TotalSeconds = (Stopwatch.GetTimestamp() - runStart) / (double)Stopwatch.Frequency,
             TrainSeconds = trainSeconds,
@@ -236,6 +434,10 @@ public static class Trainer
             FinalTrainLoss = history.Count > 0 ? history[^1].TrainLoss : double.NaN,
             FinalValidationLoss = lastValidation?.Loss,
             FinalValidationAccuracy = lastValidation?.Accuracy,
+            BestMetric = early?.Settings.Metric,
+            BestEpoch = early?.BestEpoch,
+            BestValue = early?.BestValue,
+            RestoredState = restored,
         };
     }
 }

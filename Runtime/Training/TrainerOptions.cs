@@ -1,4 +1,7 @@
+using System.Collections.Generic;
 using System.Threading;
+using Kiln.Augmentation;
+using Kiln.Reports;
 using Kiln.Schedules;
 
 namespace Kiln.Training;
@@ -65,6 +68,127 @@ public sealed record TrainerOptions
     /// <summary>Stop (with <see cref="StopReason.Diverged"/>) as soon as a step returns NaN or ±∞ (default true).</summary>
     public bool StopOnNonFiniteLoss { get; init; } = true;
 
+    /// <summary>
+    /// When the schedule is consulted: before every step (default), or once at the start of each epoch with the
+    /// rate held for all its steps (the clock then reads the step count at the epoch's start).
+    /// </summary>
+    public ScheduleStepping ScheduleStepping { get; init; } = ScheduleStepping.PerStep;
+
+    /// <summary>
+    /// After a non-finite loss stops the run (<see cref="StopOnNonFiniteLoss"/>), put back the last snapshot whose
+    /// tensors were all finite (parameters, running statistics, optimiser state and step counter) so the model is
+    /// usable (default true). Snapshots are taken at the start of the run, at every epoch end and, when
+    /// <see cref="GoodStateEverySteps"/> is positive, every that many steps; each is a copy into buffers allocated
+    /// once before the first step.
+    /// </summary>
+    public bool RestoreLastGoodState { get; init; } = true;
+
+    /// <summary>Also snapshot the last good state every this many steps (0, the default: only at epoch ends). Each snapshot copies every tensor once.</summary>
+    public int GoodStateEverySteps { get; init; }
+
+    /// <summary>Early stopping on a chosen metric, restoring the best epoch's tensors at the end; null (default) trains all epochs.</summary>
+    public EarlyStopping? EarlyStopping { get; init; }
+
+    /// <summary>
+    /// Watchers called from inside the loop (training doctor monitors, metric writers...); any may stop the run
+    /// with <see cref="ObserverVerdict.Stop"/>. Called in list order on the training thread.
+    /// </summary>
+    public IReadOnlyList<ITrainingObserver> Observers { get; init; } = [];
+
+    /// <summary>
+    /// An on-the-fly augmentation of each training batch: the trainer copies the batch into its own buffer
+    /// (allocated once), calls <see cref="IBatchAugmentation.Apply"/> exactly once per step and trains on the result,
+    /// on soft targets when <see cref="IBatchAugmentation.ProducesSoftTargets"/>. Null (default): no augmentation.
+    /// </summary>
+    public IBatchAugmentation? Augmentation { get; init; }
+
+    /// <summary>Seed of the augmentation's random stream (one stream for the whole run, so runs repeat exactly).</summary>
+    public ulong AugmentationSeed { get; init; }
+
+    /// <summary>
+    /// A folder for the run's record (docs/training.md): <c>metrics.csv</c> (a row per step), <c>epochs.csv</c>,
+    /// <c>metrics.jsonl</c> (a JSON object per step and per epoch), <c>best.safetensors</c>, <c>last.safetensors</c>,
+    /// optional <c>epoch-NNNN.safetensors</c>, <c>summary.json</c> and <c>report.html</c>. Created if missing; files
+    /// of an earlier run there are replaced. Null (default): nothing is written.
+    /// </summary>
+    public string? RunDirectory { get; init; }
+
+    /// <summary>With a run directory, also keep <c>epoch-NNNN.safetensors</c> every this many epochs (0, the default: none).</summary>
+    public int CheckpointEveryEpochs { get; init; }
+
+    /// <summary>
+    /// With a run directory, sample the update/weight ratio ‖Δw‖/‖w‖ of every trainable tensor every this many steps
+    /// for the report (default 10; 0 turns it off). Each sample copies the trainable tensors once.
+    /// </summary>
+    public int UpdateRatioEverySteps { get; init; } = 10;
+
+    /// <summary>With a run directory, the fixed training samples (the first ones) whose layer outputs the report shows at the start and the end (default 64).</summary>
+    public int ProbeSamples { get; init; } = 64;
+
+    /// <summary>
+    /// With a run directory, called once when <c>report.html</c> is written (after the run ends) for the findings to
+    /// list (for example the training doctor's, mapped onto <see cref="ReportFinding"/>). Null: no findings section entries.
+    /// </summary>
+    public System.Func<IReadOnlyList<ReportFinding>>? ReportFindings { get; init; }
+
     /// <summary>Checked before every step; cancellation throws <see cref="TrainingCancelledException"/> carrying the partial summary.</summary>
     public CancellationToken CancellationToken { get; init; }
+}
+
+/// <summary>When the trainer consults the learning-rate schedule.</summary>
+public enum ScheduleStepping
+{
+    /// <summary>Before every step, with the clock at that step.</summary>
+    PerStep,
+    /// <summary>Once at the start of each epoch; every step of the epoch runs with that rate.</summary>
+    PerEpoch,
+}
+
+/// <summary>A metric an epoch is judged by.</summary>
+public enum TrainingMetric
+{
+    /// <summary>Eval-mode validation loss (needs a validation set evaluated every epoch).</summary>
+    ValidationLoss,
+    /// <summary>Eval-mode validation accuracy (needs a validation set evaluated every epoch).</summary>
+    ValidationAccuracy,
+    /// <summary>The epoch's sample-weighted mean training loss (training mode).</summary>
+    TrainLoss,
+}
+
+/// <summary>Whether lower or higher values of a metric are better.</summary>
+public enum MetricMode
+{
+    /// <summary>Lower is better (losses).</summary>
+    Min,
+    /// <summary>Higher is better (accuracy).</summary>
+    Max,
+}
+
+/// <summary>
+/// Early stopping (CATALOGUE §8): after each epoch the metric is compared with the best so far; it improves when it
+/// is below best − <see cref="MinDelta"/> (mode Min) or above best + <see cref="MinDelta"/> (mode Max); NaN never
+/// improves. An improving epoch becomes the best and an in-memory copy of every tensor (parameters and running
+/// statistics) is taken; after <see cref="Patience"/> epochs in a row without improvement the run stops with
+/// <see cref="StopReason.EarlyStopped"/>. At the end of the run (however it ended, except cancellation) the best
+/// epoch's tensors are copied back when <see cref="RestoreBest"/> is set.
+/// </summary>
+public sealed record EarlyStopping
+{
+    /// <summary>The metric judged (default validation loss).</summary>
+    public TrainingMetric Metric { get; init; } = TrainingMetric.ValidationLoss;
+
+    /// <summary>Min or max; null (default) uses Min for losses and Max for accuracy.</summary>
+    public MetricMode? Mode { get; init; }
+
+    /// <summary>Epochs without improvement after which the run stops (&gt; 0; default 5).</summary>
+    public int Patience { get; init; } = 5;
+
+    /// <summary>The least change that counts as an improvement (≥ 0; default 0).</summary>
+    public double MinDelta { get; init; }
+
+    /// <summary>Copy the best epoch's tensors back at the end (default true).</summary>
+    public bool RestoreBest { get; init; } = true;
+
+    /// <summary>The mode in effect: <see cref="Mode"/>, or the metric's natural direction.</summary>
+    public MetricMode EffectiveMode => Mode ?? (Metric == TrainingMetric.ValidationAccuracy ? MetricMode.Max : MetricMode.Min);
 }

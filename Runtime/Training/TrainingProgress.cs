@@ -47,6 +47,10 @@ public enum StopReason
     Diverged,
     /// <summary>The cancellation token fired (only in the partial summary of <see cref="TrainingCancelledException"/>).</summary>
     Cancelled,
+    /// <summary><see cref="TrainerOptions.EarlyStopping"/> saw no improvement for its patience.</summary>
+    EarlyStopped,
+    /// <summary>An observer returned <see cref="ObserverVerdict.Stop"/>; <see cref="RunSummary.StoppedBy"/> names it.</summary>
+    ObserverStopped,
 }
 
 /// <summary>Thrown when the run's cancellation token fires; <see cref="Partial"/> holds the epochs completed so far.</summary>

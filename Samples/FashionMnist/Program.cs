@@ -61,6 +61,19 @@ public static class Program
             Description = "Write the run's metrics as JSON to FILE (dataset, epochs, batch, test_accuracy, test_loss, train_samples_per_second, seconds, isa, threads, per-epoch history).",
             HelpName = "FILE",
         };
+        var runDir = new Option<DirectoryInfo?>("--run-dir")
+        {
+            Description = "Write the run directory to DIR: metrics.csv (a row per step), epochs.csv, metrics.jsonl, best/last.safetensors, " +
+                          "summary.json and report.html (curves, update/weight ratios, layer-output histograms). See docs/training.md.",
+            HelpName = "DIR",
+        };
+        var patience = new Option<int?>("--patience")
+        {
+            Description = "Early stopping: hold out 10% of the training split (stratified, --seed) as a validation set, stop after N epochs " +
+                          "without a better validation accuracy, and restore the best epoch before the test split is evaluated once.",
+            HelpName = "N",
+        };
+        patience.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--patience must be positive."); });
         var plain = new Option<bool>("--plain")
         {
             Description = "One line per epoch instead of progress bars (automatic when output is redirected, as in CI).",
@@ -71,13 +84,13 @@ public static class Program
             "embedded 8×8 digits, and reports test accuracy and training throughput. Inputs are standardised with statistics " +
             "of the training split only; the test split is evaluated after every epoch (it is never used to choose anything).")
         {
-            data, epochs, batch, lr, seed, isa, metricsOut, plain,
+            data, epochs, batch, lr, seed, isa, metricsOut, runDir, patience, plain,
         };
         // A synchronous action: System.CommandLine's own Ctrl+C handling (async actions only) ends the process
         // after a grace period, whereas this sample wants to stop between steps and still print what it has.
         root.SetAction(parse => WithCancellation(token => Run(new RunRequest(
             parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
-            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain)), token)));
+            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(patience)), token)));
         return root.Parse(args).Invoke();
     }
 
@@ -106,7 +119,15 @@ public static class Program
         }
     }
 
-    private sealed record RunRequest(string? Data, int? Epochs, int Batch, float? LearningRate, ulong Seed, string? Isa, FileInfo? MetricsOut, bool Plain);
+    private sealed record RunRequest(string? Data, int? Epochs, int Batch, float? LearningRate, ulong Seed, string? Isa, FileInfo? MetricsOut, bool Plain,
+        DirectoryInfo? RunDirectory = null, int? Patience = null)
+    {
+        /// <summary>
+        /// A batch augmentation for the trainer (<see cref="TrainerOptions.Augmentation"/>); the sample builds none itself, so a
+        /// caller that has one (Kiln.Augmentation's flips, crops, mixup...) sets it here.
+        /// </summary>
+        public Kiln.Augmentation.IBatchAugmentation? Augmentation { get; init; }
+    }
 
     private static int Run(RunRequest request, CancellationToken token)
     {
@@ -122,11 +143,23 @@ public static class Program
         }
         Console.WriteLine($"Data: {loaded.Name} ({loaded.Split.Train.Count} train, {loaded.Split.Test.Count} test, {loaded.Split.Train.FeatureCount} features) — {loaded.Reason}");
 
-        // Standardise with statistics of the training split only (CATALOGUE §2). In place: the loaded
-        // arrays are this run's own, and Fashion-MNIST's 188 MB of training floats need not exist twice.
+        // With early stopping, a validation set held out of the training split chooses the epoch; the test split is
+        // then evaluated once, so it never influences a choice. Without it, the test split is evaluated every epoch.
         Dataset train = loaded.Split.Train, test = loaded.Split.Test;
+        Dataset? validation = null;
+        if (request.Patience is not null)
+        {
+            DataSplit held = train.Split(0.9, request.Seed);
+            train = held.Train;
+            validation = held.Test.WithFeatures(held.Test.Features, "validation");
+            Console.WriteLine($"Early stopping: {train.Count} training and {validation.Count} validation samples (10% held out, seed {request.Seed}), patience {request.Patience} epochs on validation accuracy.");
+        }
+
+        // Standardise with statistics of the training samples only (CATALOGUE §2). In place: the loaded
+        // arrays are this run's own, and Fashion-MNIST's 188 MB of training floats need not exist twice.
         Standardizer standardizer = new Standardizer().Fit(train);
         standardizer.TransformInPlace(train.Features);
+        if (validation is not null) standardizer.TransformInPlace(validation.Features);
         standardizer.TransformInPlace(test.Features);
 
         IKilnModel? model = train.FeatureCount switch
@@ -163,6 +196,11 @@ public static class Program
             LearningRate = learningRate,
             ValidateEveryEpoch = true,
             CancellationToken = token,
+            RunDirectory = request.RunDirectory?.FullName,
+            // The report compares train and validation accuracy per epoch; an eval pass over 5000 training samples is cheap.
+            TrainAccuracySamples = request.RunDirectory is null ? 0 : 5000,
+            EarlyStopping = request.Patience is int p ? new EarlyStopping { Metric = TrainingMetric.ValidationAccuracy, Patience = p } : null,
+            Augmentation = request.Augmentation,
         };
         Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {request.Batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, shuffle seed {request.Seed}");
 
@@ -172,7 +210,8 @@ public static class Program
         int exitCode = 0;
         try
         {
-            summary = interactive ? ConsoleReporter.RunWithProgressBars(model, train, test, options) : ConsoleReporter.RunWithLines(model, train, test, options);
+            Dataset monitored = validation ?? test;
+            summary = interactive ? ConsoleReporter.RunWithProgressBars(model, train, monitored, options) : ConsoleReporter.RunWithLines(model, train, monitored, options, validation is null ? "test" : "val");
         }
         catch (TrainingCancelledException e)
         {
@@ -182,7 +221,10 @@ public static class Program
         }
         CpuUsage usage = cpu.Stop();
 
-        ConsoleReporter.PrintSummary(summary, loaded.Name);
+        // With early stopping the model now holds the best epoch; the test split is evaluated once, here.
+        EvaluationResult? testResult = validation is not null ? Trainer.Evaluate(model, test) : null;
+        ConsoleReporter.PrintSummary(summary, loaded.Name, validation is null ? "test" : "val", testResult);
+        if (request.RunDirectory is { } dir) Console.WriteLine($"Run directory: {dir.FullName} (open report.html)");
         if (summary.StopReason == StopReason.Diverged)
         {
             Console.Error.WriteLine($"error: the loss became non-finite; lower the learning rate (was {learningRate.ToString("G3", CultureInfo.InvariantCulture)}).");
@@ -191,7 +233,7 @@ public static class Program
 
         if (request.MetricsOut is { } file)
         {
-            SampleMetrics metrics = SampleMetrics.From(summary, loaded.Name, learningRate, usage);
+            SampleMetrics metrics = SampleMetrics.From(summary, loaded.Name, learningRate, usage, testResult);
             metrics.Write(file.FullName);
             Console.WriteLine($"Metrics written to {file.FullName}");
         }

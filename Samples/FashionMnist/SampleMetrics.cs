@@ -37,10 +37,13 @@ internal sealed record SampleMetrics
     public required double CpuSeconds { get; init; }
     public required int ProcessorCount { get; init; }
     public required string StopReason { get; init; }
+    /// <summary>With early stopping: the epoch whose parameters were restored (the test metrics are measured on it).</summary>
+    public int? BestEpoch { get; init; }
     public required string Runtime { get; init; }
     public required IReadOnlyList<EpochMetrics> History { get; init; }
 
-    public static SampleMetrics From(RunSummary s, string dataset, float learningRate, CpuUsage usage) => new()
+    /// <param name="test">The test split's evaluation when it was not the run's validation set (early stopping); null uses the summary's final validation metrics.</param>
+    public static SampleMetrics From(RunSummary s, string dataset, float learningRate, CpuUsage usage, Kiln.EvaluationResult? test = null) => new()
     {
         Dataset = dataset,
         Model = s.ModelName,
@@ -49,9 +52,9 @@ internal sealed record SampleMetrics
         LearningRate = learningRate,
         Seed = s.Seed,
         TrainSamples = s.TrainSamples,
-        TestSamples = s.ValidationSamples,
-        TestAccuracy = s.FinalValidationAccuracy,
-        TestLoss = s.FinalValidationLoss,
+        TestSamples = test?.Count ?? s.ValidationSamples,
+        TestAccuracy = test?.Accuracy ?? s.FinalValidationAccuracy,
+        TestLoss = test?.Loss ?? s.FinalValidationLoss,
         TrainLoss = s.FinalTrainLoss,
         TrainSamplesPerSecond = s.SamplesPerSecond,
         TrainSeconds = s.TrainSeconds,
@@ -61,6 +64,7 @@ internal sealed record SampleMetrics
         CpuSeconds = usage.CpuSeconds,
         ProcessorCount = Environment.ProcessorCount,
         StopReason = s.StopReason.ToString().ToLowerInvariant(),
+        BestEpoch = s.BestEpoch,
         Runtime = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
         History = s.History,
     };

@@ -168,9 +168,15 @@ public class TrainerTests
     {
         DataSplit data = StandardisedDigits();
         var model = new FakeModel(64, 10) { NaNFromStep = 10 };
+        float[] initial = model.TensorData(model.Tensors[0]).ToArray();
         RunSummary run = Trainer.Fit(model, data.Train, data.Test, new TrainerOptions { Epochs = 4, BatchSize = 100 });
         Assert.Equal(StopReason.Diverged, run.StopReason);
-        Assert.Equal(10, model.Step);
+        Assert.Equal(Trainer.NonFiniteLoss, run.StoppedBy);
+        Assert.Contains("step 9", run.StopMessage);
+        // The 9 updates before the NaN step are undone: the last finite snapshot is the one taken before the first step.
+        Assert.Equal("last good state after step 0", run.RestoredState);
+        Assert.Equal(0, model.Step);
+        Assert.Equal(initial, model.TensorData(model.Tensors[0]).ToArray());
         Assert.Single(run.History);
         Assert.Equal(10, run.History[0].Batches);
         Assert.True(double.IsNaN(run.FinalTrainLoss));

@@ -29,3 +29,10 @@ public partial class DigitsCosine;
 [Model(Input = 64, MaxBatch = 256, Seed = 3)]
 [Dense(10), SoftmaxCrossEntropy, Adam(1e-2), Warmup(Steps = 4), ReduceOnPlateau(Factor = 0.5, Patience = 0, Threshold = 0.5), CosineDecay(Epochs = 3, MinFactor = 0.1)]
 public partial class DigitsWarmupPlateauCosine;
+
+// A small MLP with BatchNorm, ReLU and dropout for the run report: layer outputs to probe, several tensors to watch.
+[Model(Input = 64, MaxBatch = 256, Seed = 5)]
+[Dense(32, Init = Init.HeNormal), BatchNorm, ReLU, Dropout(0.2)]
+[Dense(16, Init = Init.HeNormal), ReLU]
+[Dense(10), SoftmaxCrossEntropy, Adam(1e-2)]
+public partial class DigitsReportMlp;
