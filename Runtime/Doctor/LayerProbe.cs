@@ -130,6 +130,32 @@ internal static class LayerProbe
         return null;
     }
 
+    /// <summary>The layers whose output has a kink at 0 (ReLU, LeakyReLU, PReLU), for the gradient check (allocates; call once).</summary>
+    public static string[] KinkedLayers(IKilnModel model)
+    {
+        var names = new List<string>();
+        foreach (LayerInfo layer in model.Layers)
+            if (layer.Kind is "relu" or "leakyrelu" or "prelu") names.Add(layer.Name);
+        return [.. names];
+    }
+
+    /// <summary>
+    /// A fingerprint of which side of the kink every unit of <paramref name="layers"/> is on in the last forward pass:
+    /// two passes with different fingerprints crossed a kink, where a finite difference is not a derivative.
+    /// </summary>
+    public static ulong SignPattern(IKilnModel model, string[] layers)
+    {
+        ulong hash = 14695981039346656037UL;
+        foreach (string name in layers)
+        {
+            ReadOnlySpan<float> y = model.LayerOutput(name);
+            for (int i = 0; i < y.Length; i++)
+                if (y[i] > 0) hash = (hash ^ (ulong)i) * 1099511628211UL;
+            hash = (hash ^ 0xFFUL) * 1099511628211UL;
+        }
+        return hash;
+    }
+
     /// <summary>Name of the model's output layer (the last of <see cref="IKilnModel.Layers"/>), or null when the model lists none.</summary>
     public static string? OutputLayer(IKilnModel model) => model.Layers.Count > 0 ? model.Layers[^1].Name : null;
 }

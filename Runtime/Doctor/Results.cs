@@ -33,17 +33,19 @@ public sealed record LearningRateRangeResult(double[] LearningRates, double[] Lo
 /// <summary>The gradient check of one trainable tensor.</summary>
 /// <param name="Tensor">Tensor name.</param>
 /// <param name="Layer">Its layer.</param>
-/// <param name="Coordinates">Coordinates checked.</param>
+/// <param name="Coordinates">Coordinates checked (kinked ones left out).</param>
 /// <param name="RelativeError">max(0, ‖g − g_fd‖ − noise) / (‖g‖ + ‖g_fd‖) over the checked coordinates.</param>
+/// <param name="RawRelativeError">‖g − g_fd‖ / (‖g‖ + ‖g_fd‖), float noise included.</param>
 /// <param name="AnalyticNorm">‖g‖ over the checked coordinates.</param>
 /// <param name="NumericNorm">‖g_fd‖ over the checked coordinates.</param>
-public sealed record TensorGradientCheck(string Tensor, string Layer, int Coordinates, double RelativeError, double AnalyticNorm, double NumericNorm);
+public sealed record TensorGradientCheck(string Tensor, string Layer, int Coordinates, double RelativeError, double RawRelativeError, double AnalyticNorm, double NumericNorm);
 
 /// <summary>The gradient check (CATALOGUE §11): analytic gradients against central finite differences.</summary>
 /// <param name="Tensors">One entry per trainable tensor.</param>
 /// <param name="MaxRelativeError">The largest per-tensor error.</param>
+/// <param name="KinkedCoordinates">Coordinates left out because every step tried crossed a ReLU kink.</param>
 /// <param name="Findings">KLN-D004 for each tensor above the thresholds.</param>
-public sealed record GradientCheckResult(IReadOnlyList<TensorGradientCheck> Tensors, double MaxRelativeError, IReadOnlyList<Finding> Findings);
+public sealed record GradientCheckResult(IReadOnlyList<TensorGradientCheck> Tensors, double MaxRelativeError, int KinkedCoordinates, IReadOnlyList<Finding> Findings);
 
 /// <summary>Train/eval consistency on one batch.</summary>
 /// <param name="RelativeDifference">‖mean training-mode logits − eval-mode logits‖ / ‖eval-mode logits‖ (NaN when not comparable).</param>
