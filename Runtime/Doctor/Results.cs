@@ -48,7 +48,7 @@ public sealed record TensorGradientCheck(string Tensor, string Layer, int Coordi
 public sealed record GradientCheckResult(IReadOnlyList<TensorGradientCheck> Tensors, double MaxRelativeError, int KinkedCoordinates, IReadOnlyList<Finding> Findings);
 
 /// <summary>Train/eval consistency on one batch.</summary>
-/// <param name="RelativeDifference">‖mean training-mode logits − eval-mode logits‖ / ‖eval-mode logits‖ (NaN when not comparable).</param>
+/// <param name="RelativeDifference">√max(0, ‖mean training-mode logits − eval-mode logits‖² − the dropout noise of that mean) / ‖eval-mode logits‖ (NaN when not comparable).</param>
 /// <param name="Findings">KLN-D015 above the threshold.</param>
 public sealed record ConsistencyResult(double RelativeDifference, IReadOnlyList<Finding> Findings);
 
@@ -59,3 +59,12 @@ public sealed record DoctorReport(InitialLossResult InitialLoss, GradientCheckRe
     /// <summary>All findings, one per line, most severe first.</summary>
     public override string ToString() => Finding.Format(Findings);
 }
+
+/// <summary>One layer's output statistics on a probe batch (CATALOGUE §11: per-layer activation statistics show collapse or saturation).</summary>
+/// <param name="Layer">Layer name.</param>
+/// <param name="Kind">Layer kind (dense, relu, sigmoid, …).</param>
+/// <param name="Mean">Mean of the layer's outputs over the batch.</param>
+/// <param name="Std">Standard deviation of the outputs.</param>
+/// <param name="DeadFraction">ReLU layers: fraction of units at 0 for the whole batch; NaN for other kinds.</param>
+/// <param name="SaturatedFraction">Sigmoid/tanh layers: fraction of inputs with |x| ≥ the saturation input; NaN for other kinds.</param>
+public sealed record LayerStatistics(string Layer, string Kind, double Mean, double Std, double DeadFraction, double SaturatedFraction);

@@ -17,7 +17,7 @@ internal sealed class TrainEvalProbe
     private readonly int[] _labels;
     private readonly int _count, _width, _draws;
     private readonly float[] _evalOutput;
-    private readonly double[] _evalLogits, _trainMean;
+    private readonly double[] _evalLogits, _trainMean, _trainSquares;
     private readonly ulong[] _noise = new ulong[4];
 
     public TrainEvalProbe(IKilnModel model, Dataset data, int samples, int draws, ulong seed)
@@ -27,13 +27,17 @@ internal sealed class TrainEvalProbe
         _labels = probe.Labels;
         _count = probe.Count;
         _width = model.OutputSize;
-        _draws = Math.Max(1, draws);
+        _draws = Math.Max(2, draws);
         _evalOutput = new float[_count * _width];
         _evalLogits = new double[_count * _width];
         _trainMean = new double[_count * _width];
+        _trainSquares = new double[_count * _width];
     }
 
-    /// <summary>The relative distance ‖mean training-mode logits − eval-mode logits‖ / ‖eval-mode logits‖; NaN when the model's outputs cannot be compared.</summary>
+    /// <summary>
+    /// The relative systematic distance √max(0, ‖mean training-mode logits − eval-mode logits‖² − dropout noise of the mean) /
+    /// ‖eval-mode logits‖; NaN when the model's outputs cannot be compared.
+    /// </summary>
     public double Measure(IKilnModel model)
     {
         string? output = LayerProbe.OutputLayer(model);
@@ -56,23 +60,43 @@ internal sealed class TrainEvalProbe
         // Training-mode draws must not change the run's dropout stream: save and restore it.
         model.GetNoiseState(_noise);
         Array.Clear(_trainMean);
+        Array.Clear(_trainSquares);
         for (int d = 0; d < _draws; d++)
         {
             model.ComputeGradients(_inputs, _labels, _count);
             ReadOnlySpan<float> z = model.LayerOutput(output);
-            for (int i = 0; i < _trainMean.Length; i++) _trainMean[i] += z[i] / (double)_draws;
+            for (int r = 0; r < _count; r++)
+            {
+                ReadOnlySpan<float> row = z.Slice(r * _width, _width);
+                double centre = 0;
+                if (softmax)
+                {
+                    foreach (float v in row) centre += v;
+                    centre /= _width;
+                }
+                for (int j = 0; j < _width; j++)
+                {
+                    double v = row[j] - centre;
+                    _trainMean[r * _width + j] += v;
+                    _trainSquares[r * _width + j] += v * v;
+                }
+            }
         }
         model.SetNoiseState(_noise);
-        if (softmax) CentreRows(_trainMean);
 
-        double diff = 0, norm = 0;
+        // E‖mean − eval‖² = ‖bias‖² + Σ var/draws: the dropout noise of the mean is estimated from the draws and
+        // taken out, so only a systematic difference between the modes remains.
+        double diff = 0, noise = 0, norm = 0;
         for (int i = 0; i < _trainMean.Length; i++)
         {
+            double mean = _trainMean[i] / _draws;
+            double variance = Math.Max(0, (_trainSquares[i] - _draws * mean * mean) / (_draws - 1));
             double e = _evalLogits[i];
-            diff += (_trainMean[i] - e) * (_trainMean[i] - e);
+            diff += (mean - e) * (mean - e);
+            noise += variance / _draws;
             norm += e * e;
         }
-        return Math.Sqrt(diff) / Math.Max(Math.Sqrt(norm), 1e-6 * Math.Sqrt(_trainMean.Length));
+        return Math.Sqrt(Math.Max(0, diff - noise)) / Math.Max(Math.Sqrt(norm), 1e-6 * Math.Sqrt(_trainMean.Length));
     }
 
     private void CentreRows(double[] values)

@@ -448,6 +448,42 @@ public static class TrainingDoctor
     }
 
     /// <summary>
+    /// Per-layer output statistics (§11) on one training-mode forward pass over a probe batch: mean and standard
+    /// deviation of every layer's output (dropout layers, whose output is their mask, are left out), the dead fraction
+    /// of ReLU layers and the saturated fraction of sigmoid/tanh layers. The dropout stream is restored.
+    /// </summary>
+    public static IReadOnlyList<LayerStatistics> MeasureLayers(IKilnModel model, Dataset data, int samples = 256, ulong seed = 0, DoctorThresholds? thresholds = null)
+    {
+        CheckFits(model, data, nameof(data));
+        DoctorThresholds t = thresholds ?? DoctorThresholds.Default;
+        Dataset batch = Sample(data, Math.Max(2, Math.Min(samples, model.MaxBatch)), seed);
+        var noise = new ulong[4];
+        model.GetNoiseState(noise);
+        model.ComputeGradients(batch.Features, batch.Labels, batch.Count);
+        model.SetNoiseState(noise);
+        WatchedActivation[] watched = LayerProbe.Activations(model);
+        var stats = new List<LayerStatistics>();
+        foreach (LayerInfo layer in model.Layers)
+        {
+            if (layer.Kind == "dropout") continue;
+            ReadOnlySpan<float> y = model.LayerOutput(layer.Name);
+            double sum = 0, sum2 = 0;
+            foreach (float v in y) { sum += v; sum2 += (double)v * v; }
+            double mean = y.Length == 0 ? double.NaN : sum / y.Length;
+            double std = y.Length == 0 ? double.NaN : Math.Sqrt(Math.Max(0, sum2 / y.Length - mean * mean));
+            double dead = double.NaN, saturated = double.NaN;
+            foreach (WatchedActivation w in watched)
+            {
+                if (w.Layer != layer.Name) continue;
+                if (w.Kind == "relu") dead = LayerProbe.DeadFraction(model, w);
+                else saturated = LayerProbe.SaturatedFraction(model, w, t.SaturationInput);
+            }
+            stats.Add(new LayerStatistics(layer.Name, layer.Kind, mean, std, dead, saturated));
+        }
+        return stats;
+    }
+
+    /// <summary>
     /// Train/eval consistency (§12, TheDeepChecker): the mean of <paramref name="draws"/> training-mode outputs on a
     /// probe batch against the eval-mode output on the same batch. Meaningful once BatchNorm's running statistics
     /// have followed some training; no parameter, running statistic or the dropout stream is changed.
