@@ -122,8 +122,11 @@ internal static class LayerProbe
     /// <summary>The first trainable tensor of <paramref name="model"/> holding a non-finite parameter (or gradient when <paramref name="gradients"/>).</summary>
     public static TensorInfo? FirstNonFinite(IKilnModel model, bool gradients)
     {
-        foreach (TensorInfo t in model.Tensors)
+        // An index loop: foreach over the IReadOnlyList would allocate an enumerator on every sampled step.
+        IReadOnlyList<TensorInfo> tensors = model.Tensors;
+        for (int i = 0; i < tensors.Count; i++)
         {
+            TensorInfo t = tensors[i];
             if (!t.Trainable) continue;
             if (!AllFinite(gradients ? model.TensorGradient(t) : model.TensorData(t))) return t;
         }

@@ -28,7 +28,7 @@ internal static class Digits
 internal static class Drive
 {
     public static RunSummary Run(IKilnModel model, ITrainingObserver observer, int epochs, int batchSize = 64, float? learningRate = null,
-        Dataset? train = null, Dataset? validation = null)
+        Dataset? train = null, Dataset? validation = null, Func<int, float>? learningRateForEpoch = null)
     {
         train ??= Digits.Train;
         validation ??= Digits.Test;
@@ -40,6 +40,7 @@ internal static class Drive
         bool stop = false;
         for (int epoch = 1; epoch <= epochs && !stop; epoch++)
         {
+            if (learningRateForEpoch is not null) model.LearningRate = learningRateForEpoch(epoch);
             double lossSum = 0;
             int samples = 0, batches = 0;
             for (int start = 0; start + batchSize <= train.Count && !stop; start += batchSize)

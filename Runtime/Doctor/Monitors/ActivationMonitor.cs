@@ -26,7 +26,9 @@ public sealed class ActivationMonitor : DoctorMonitor
     {
         foreach (WatchedActivation layer in _layers)
         {
-            Report(layer.Kind == "relu"
+            bool relu = layer.Kind == "relu";
+            if (Reported(relu ? FindingCodes.DeadRelu : FindingCodes.Saturation, layer.Layer)) continue;
+            Report(relu
                 ? Diagnoses.DeadRelu(layer, LayerProbe.DeadFraction(model, layer), Thresholds, index)
                 : Diagnoses.Saturation(layer, LayerProbe.SaturatedFraction(model, layer, Thresholds.SaturationInput), Thresholds, index));
         }

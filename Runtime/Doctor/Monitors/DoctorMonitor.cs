@@ -40,6 +40,9 @@ public abstract class DoctorMonitor : ITrainingObserver
     /// <summary>Steps seen in the current run.</summary>
     protected long StepsSeen { get; private set; }
 
+    /// <summary>True when <paramref name="code"/> was already reported for <paramref name="layer"/> in this run (check before building a finding, so a persisting problem allocates nothing).</summary>
+    protected bool Reported(string code, string? layer) => _reported.Contains((code, layer));
+
     /// <summary>Records a finding unless the same code was already reported for the same layer in this run.</summary>
     protected bool Report(Finding? finding)
     {

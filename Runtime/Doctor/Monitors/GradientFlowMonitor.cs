@@ -35,7 +35,8 @@ public sealed class GradientFlowMonitor : DoctorMonitor
         if (_first is null || _last is null || !float.IsFinite(step.Loss)) return ObserverVerdict.Continue;
         double first = LayerProbe.Rms(model.TensorGradient(_first)), last = LayerProbe.Rms(model.TensorGradient(_last));
         LastRatio = first / last;
-        Report(Diagnoses.GradientRatio(_first, _last, first, last, Thresholds, index));
+        string code = LastRatio < Thresholds.VanishingGradientRatio ? FindingCodes.VanishingGradient : FindingCodes.ExplodingGradient;
+        if (!Reported(code, _first.Layer)) Report(Diagnoses.GradientRatio(_first, _last, first, last, Thresholds, index));
         return ObserverVerdict.Continue;
     }
 }

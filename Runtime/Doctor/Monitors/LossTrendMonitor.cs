@@ -44,7 +44,7 @@ public sealed class LossTrendMonitor : DoctorMonitor
         {
             double decrease = (_previous - mean) / System.Math.Abs(_previous);
             _flat = decrease < Thresholds.MinimumLossDecrease ? _flat + 1 : 0;
-            if (_flat >= Thresholds.LossPatience)
+            if (_flat >= Thresholds.LossPatience && !Reported(FindingCodes.LossNotDecreasing, null))
             {
                 bool plateau = mean < 0.5 * _first;
                 string n(double v) => v.ToString("G4", CultureInfo.InvariantCulture);

@@ -96,5 +96,10 @@ public sealed class UpdateRatioMonitor : DoctorMonitor
             if (_samples[i] > 0 && _samples[i] < MinimumSamples) Judge(i, StepsSeen - 1);
     }
 
-    private void Judge(int i, long index) => Report(Diagnoses.UpdateRatio(_weights[i], Math.Exp(_logSum[i] / _samples[i]), Thresholds, index));
+    private void Judge(int i, long index)
+    {
+        double ratio = Math.Exp(_logSum[i] / _samples[i]);
+        string code = ratio > Thresholds.MaximumUpdateRatio ? FindingCodes.UpdateRatioHigh : FindingCodes.UpdateRatioLow;
+        if (!Reported(code, _weights[i].Layer)) Report(Diagnoses.UpdateRatio(_weights[i], ratio, Thresholds, index));
+    }
 }
