@@ -62,6 +62,22 @@ public sealed class MonitorTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData(10f)]
+    [InlineData(100f)]
+    public void A_learning_rate_of_10_or_more_is_caught_as_exploding_steps_and_non_finite_values(float rate)
+    {
+        var model = new SgdNet();
+        var doctor = new DoctorObserver(every: 5);
+        RunSummary run = Drive.Run(model, doctor, epochs: 3, learningRate: rate);
+        output.WriteLine($"lr {rate}: {run.StopReason}\n{doctor}");
+        Assert.Equal(StopReason.Diverged, run.StopReason);
+        Assert.Equal(Severity.Error, Expect.One(doctor.Findings, FindingCodes.NonFinite).Severity);
+        Assert.True(Expect.One(doctor.Findings, FindingCodes.UpdateRatioHigh, "dense0").Measured > 1);
+        // A diverged run is not diagnosed as underfitting: the non-finite finding explains it.
+        Expect.None(doctor.Findings, FindingCodes.Underfitting);
+    }
+
     [Fact]
     public void A_tiny_learning_rate_gives_a_flat_loss_and_tiny_update_ratios()
     {

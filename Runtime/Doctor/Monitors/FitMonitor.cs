@@ -5,7 +5,7 @@ namespace Kiln.Doctor;
 
 /// <summary>
 /// Over- and underfitting (§9, §11): after each epoch, a training − validation accuracy gap above 10% or a validation
-/// loss rising for 3 epochs while the training loss falls (KLN-D013); at the end of the run, training accuracy below
+/// loss rising for 3 epochs while the training loss falls (KLN-D013); at the end of a run that did not diverge, training accuracy below
 /// 90% with no gap (KLN-D014) and validation accuracy still rising (KLN-D016, info). Needs a validation set, and for
 /// the accuracies <see cref="TrainerOptions.TrainAccuracySamples"/> &gt; 0.
 /// </summary>
@@ -36,6 +36,8 @@ public sealed class FitMonitor : DoctorMonitor
     public override void OnRunEnd(IKilnModel model, RunSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
+        // A diverged run's accuracies say nothing about capacity: the non-finite finding explains it.
+        if (summary.StopReason == StopReason.Diverged) return;
         var history = summary.History.Count > 0 ? summary.History : _history;
         foreach (Finding f in Diagnoses.Fit(history, Thresholds)) Report(f with { Step = StepsSeen - 1 });
     }
