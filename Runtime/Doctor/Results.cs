@@ -5,7 +5,11 @@ namespace Kiln.Doctor;
 /// <summary>Recipe step 1 (CATALOGUE §9): the loss of the untrained model against the value it should have.</summary>
 /// <param name="Loss">Mean data loss over the sample, training mode, without the penalty terms (weight decay off).</param>
 /// <param name="Expected">ln C for softmax cross-entropy, C − 1 for the multiclass hinge, ln 2 for binary cross-entropy; NaN when there is no expectation (mean squared error).</param>
-/// <param name="PenaltyLoss">What the declared penalties (L2, L1, elastic net) add to the training loss at these weights.</param>
+/// <param name="PenaltyLoss">
+/// What the declared penalties (L2, L1, elastic net) add to the training loss at these weights. 0 when the output layer
+/// gives no logits to recompute the data loss from (a final dropout or softmax layer): then <paramref name="Loss"/> is the
+/// training loss as the model returns it, penalties included.
+/// </param>
 /// <param name="Samples">Samples the loss was averaged over.</param>
 /// <param name="Findings">KLN-D001 when the loss is far from <paramref name="Expected"/>.</param>
 public sealed record InitialLossResult(double Loss, double Expected, double PenaltyLoss, int Samples, IReadOnlyList<Finding> Findings);

@@ -144,8 +144,9 @@ public static class TrainingDoctor
     /// <param name="maxSteps">Step budget.</param>
     /// <param name="restore">Put the model back as it was afterwards (default).</param>
     /// <param name="seed">Seed of the sample.</param>
+    /// <param name="thresholds">Thresholds (the minimum loss decrease that counts as learning); null for the defaults.</param>
     public static OverfitResult OverfitSmallSample(IKilnModel model, Dataset data, int batches = 5, int batchSize = 16, int maxSteps = 2000,
-        bool restore = true, ulong seed = 0)
+        bool restore = true, ulong seed = 0, DoctorThresholds? thresholds = null)
     {
         CheckFits(model, data, nameof(data));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batches);
@@ -187,7 +188,7 @@ public static class TrainingDoctor
                     $"Training on a small sample ({size}) at learning rate {lr} gave a loss of {N(lastLoss)} at step {steps}: Inf/NaN.",
                     "The learning rate is too high or the initialisation is bad: lower the learning rate by 10× and check the initialisation scale.",
                     lastLoss, double.NaN));
-            else if (!reached && !(lastLoss < (1 - DoctorThresholds.Default.MinimumLossDecrease) * firstLoss))
+            else if (!reached && !(lastLoss < (1 - (thresholds ?? DoctorThresholds.Default).MinimumLossDecrease) * firstLoss))
                 findings.Add(new Finding(FindingCodes.CannotOverfit, Severity.Error, null,
                     $"Training on a small sample ({size}) at learning rate {lr} for {steps} steps did not lower the loss ({N(firstLoss)} → {N(lastLoss)}); accuracy {N(accuracy * 100)}%, not 100%.",
                     "The learning rate is too low or the initialisation is bad: raise the learning rate (run the range test), check for zero/constant initialisation and dead units.",
@@ -528,7 +529,7 @@ public static class TrainingDoctor
         GradientCheckResult gradients = GradientCheck(model, train, seed: seed, thresholds: thresholds);
         IReadOnlyList<Finding> probe = ProbeBatch(model, train, seed: seed, thresholds: thresholds);
         int batchSize = Math.Min(16, Math.Max(2, Math.Min(model.MaxBatch, train.Count / 5)));
-        OverfitResult overfit = OverfitSmallSample(model, train, batches: Math.Min(5, train.Count / batchSize), batchSize: batchSize, seed: seed);
+        OverfitResult overfit = OverfitSmallSample(model, train, batches: Math.Min(5, train.Count / batchSize), batchSize: batchSize, seed: seed, thresholds: thresholds);
         LearningRateRangeResult range = LearningRateRangeTest(model, train, batchSize: Math.Min(32, Math.Min(model.MaxBatch, train.Count)), seed: seed);
         var all = new List<Finding>();
         all.AddRange(initial.Findings);
