@@ -36,9 +36,11 @@ public sealed class FitMonitor : DoctorMonitor
     public override void OnRunEnd(IKilnModel model, RunSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        // A diverged run's accuracies say nothing about capacity: the non-finite finding explains it.
-        if (summary.StopReason == StopReason.Diverged) return;
         var history = summary.History.Count > 0 ? summary.History : _history;
+        // A diverged run's accuracies say nothing about capacity: the non-finite finding explains it.
+        if (summary.StopReason == StopReason.Diverged || history.Count > 0 && !double.IsFinite(history[^1].TrainLoss) ||
+            LayerProbe.FirstNonFinite(model, gradients: false) is not null)
+            return;
         foreach (Finding f in Diagnoses.Fit(history, Thresholds)) Report(f with { Step = StepsSeen - 1 });
     }
 }
