@@ -23,6 +23,25 @@ public sealed class RecipeTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Hinge_and_binary_losses_are_checked_against_C_minus_1_and_ln_2()
+    {
+        // PenaltyLoss = returned loss − loss recomputed from the logits: ≈ 0 for penalty-free models proves the recomputation.
+        InitialLossResult hinge = TrainingDoctor.CheckInitialLoss(new HingeNet(), Digits.Train);
+        output.WriteLine($"hinge {hinge.Loss} vs {hinge.Expected}");
+        Assert.Equal(9, hinge.Expected);
+        Assert.Equal(0, hinge.PenaltyLoss, 4);
+        Assert.Empty(hinge.Findings);
+
+        var d = Digits.Train;
+        var binary = new Kiln.Data.Dataset(d.Features, d.Labels.Select(y => y >= 5 ? 1 : 0).ToArray(), d.FeatureCount, name: "digits ≥ 5");
+        InitialLossResult bce = TrainingDoctor.CheckInitialLoss(new BinaryNet(), binary);
+        output.WriteLine($"binary {bce.Loss} vs {bce.Expected}");
+        Assert.Equal(Math.Log(2), bce.Expected, 12);
+        Assert.Equal(0, bce.PenaltyLoss, 5);
+        Assert.Empty(bce.Findings);
+    }
+
+    [Fact]
     public void Huge_initialisation_gives_an_initial_loss_far_above_ln_C_on_the_output_layer()
     {
         var model = new HugeInitNet();

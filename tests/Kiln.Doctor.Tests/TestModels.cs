@@ -77,3 +77,13 @@ public partial class PenalisedNet;
 [Model(Input = 64, MaxBatch = 128, Seed = 9)]
 [Dense(32), ReLU, Dense(10), SoftmaxCrossEntropy, Sgd(0.05)]
 public partial class SgdNet;
+
+/// <summary>Multiclass hinge (expected initial loss C − 1 with small scores).</summary>
+[Model(Input = 64, MaxBatch = 128, Seed = 10)]
+[Dense(32), ReLU, Dense(10, Init = Init.Normal, InitScale = 0.001), MulticlassHinge, Sgd(0.01)]
+public partial class HingeNet;
+
+/// <summary>One sigmoid output with binary cross-entropy (expected initial loss ln 2).</summary>
+[Model(Input = 64, MaxBatch = 128, Seed = 11)]
+[Dense(32), ReLU, Dense(1), BinaryCrossEntropy, Adam(0.01)]
+public partial class BinaryNet;
