@@ -9,7 +9,7 @@ namespace Kiln.Tuning;
 /// <summary>
 /// Early abort of hopeless trials (CATALOGUE §9): a trial whose loss exceeds <see cref="Factor"/> × its initial loss, or
 /// becomes NaN or infinite, will not recover in a short search run; stopping it frees the core for the next trial.
-/// Feed it losses in order with <see cref="Observe"/>; the first one is the initial loss.
+/// Feed it one loss per step, in order, with <see cref="Observe"/>; the first one is the initial loss.
 /// </summary>
 public sealed class HopelessTrialGuard
 {
@@ -38,7 +38,7 @@ public sealed class HopelessTrialGuard
         long index = Observed++;
         if (!double.IsFinite(loss))
         {
-            Reason = string.Create(CultureInfo.InvariantCulture, $"loss became {loss} at observation {index}");
+            Reason = string.Create(CultureInfo.InvariantCulture, $"loss became {loss} at step {index}");
             return true;
         }
         if (index == 0)
@@ -48,7 +48,7 @@ public sealed class HopelessTrialGuard
         }
         if (loss > Factor * InitialLoss && InitialLoss > 0)
         {
-            Reason = string.Create(CultureInfo.InvariantCulture, $"loss {loss:G4} exceeded {Factor:G3} × the initial {InitialLoss:G4} at observation {index}");
+            Reason = string.Create(CultureInfo.InvariantCulture, $"loss {loss:G4} exceeded {Factor:G3} × the initial {InitialLoss:G4} at step {index}");
             return true;
         }
         return false;
