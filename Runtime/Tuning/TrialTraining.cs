@@ -60,9 +60,10 @@ public sealed class HopelessTrialGuard
 /// BatchNorm scales or shifts) is multiplied by 1 − η·s·λ, with η the step's learning rate and s the layer's learning-rate
 /// scale (so a frozen layer does not decay). Generated models take their penalties from attributes, fixed at compile time;
 /// this lets a search vary λ per trial. With plain SGD it equals an L2 penalty of λ/2·ΣW² up to a term of order η²λ.
-/// Allocates nothing per call.
+/// Allocates nothing per call. It is also an <see cref="IProgress{T}"/>: pass it as the trainer's progress argument and it
+/// decays after every step with that step's learning rate.
 /// </summary>
-public sealed class DecoupledWeightDecay
+public sealed class DecoupledWeightDecay : IProgress<TrainingProgress>
 {
     private readonly IKilnModel _model;
     private readonly TensorInfo[] _weights;
@@ -84,6 +85,12 @@ public sealed class DecoupledWeightDecay
 
     /// <summary>The tensors decayed.</summary>
     public IReadOnlyList<TensorInfo> Weights => _weights;
+
+    /// <summary>After a training step (batch report): decays with the step's learning rate. Epoch-end reports are ignored.</summary>
+    public void Report(TrainingProgress value)
+    {
+        if (value.Kind == ProgressKind.Batch) Apply(value.LearningRate);
+    }
 
     /// <summary>Decays the weights for a step taken with <paramref name="learningRate"/>.</summary>
     public void Apply(float learningRate)
@@ -204,7 +211,7 @@ public sealed class ModelTrialRunner : ITrialRunner
         public void Report(TrainingProgress value)
         {
             if (value.Kind != ProgressKind.Batch) return;
-            decay.Apply(value.LearningRate);
+            decay.Report(value);
             if (guard.Observe(value.RunningLoss) && !abort.IsCancellationRequested) abort.Cancel();
         }
     }
