@@ -9,9 +9,10 @@ namespace Kiln.Tuning;
 /// <summary>
 /// Early abort of hopeless trials (CATALOGUE §9): a trial whose loss exceeds <see cref="Factor"/> × its initial loss, or
 /// becomes NaN or infinite, will not recover in a short search run; stopping it frees the core for the next trial.
-/// Feed it one loss per step, in order, with <see cref="Observe"/>; the first one is the initial loss.
+/// Feed it one loss per step, in order, with <see cref="Observe"/>; the first one is the initial loss. As an
+/// <see cref="ITrainingObserver"/> it stops a run from a trainer that calls observers (on each step's own loss).
 /// </summary>
-public sealed class HopelessTrialGuard
+public sealed class HopelessTrialGuard : ITrainingObserver
 {
     /// <param name="factor">Abort when a loss exceeds factor × the initial loss (&gt; 1; default 3). +∞ checks only for NaN/∞.</param>
     public HopelessTrialGuard(double factor = 3)
@@ -30,6 +31,18 @@ public sealed class HopelessTrialGuard
 
     /// <summary>Why the trial is hopeless, or null while it is not.</summary>
     public string? Reason { get; private set; }
+
+    public string Name => "hopeless-trial";
+
+    /// <summary>Starts over: the run's first step gives the new initial loss.</summary>
+    public void OnRunStart(IKilnModel model, TrainerOptions options)
+    {
+        InitialLoss = double.NaN;
+        Observed = 0;
+        Reason = null;
+    }
+
+    public ObserverVerdict OnStep(IKilnModel model, in StepRecord step) => Observe(step.Loss) ? ObserverVerdict.Stop : ObserverVerdict.Continue;
 
     /// <summary>Records a loss; returns true (and sets <see cref="Reason"/>) once the trial is hopeless.</summary>
     public bool Observe(double loss)

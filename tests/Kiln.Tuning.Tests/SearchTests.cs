@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using Kiln;
+using Kiln.Training;
 using Kiln.Tuning;
 
 namespace Kiln.Tuning.Tests;
@@ -189,5 +190,13 @@ public class SearchTests
         nan.Observe(2.3);
         Assert.True(nan.Observe(double.NaN));
         Assert.Throws<ArgumentOutOfRangeException>(() => new HopelessTrialGuard(1));
+
+        // As an observer: per step, and reset by a new run.
+        ITrainingObserver observer = guard;
+        observer.OnRunStart(null!, new TrainerOptions());
+        Assert.Null(guard.Reason);
+        Assert.Equal(ObserverVerdict.Continue, observer.OnStep(null!, new StepRecord(0, 1, 2f, 0.1f)));
+        Assert.Equal(ObserverVerdict.Continue, observer.OnStep(null!, new StepRecord(1, 1, 5.9f, 0.1f)));
+        Assert.Equal(ObserverVerdict.Stop, observer.OnStep(null!, new StepRecord(2, 1, 6.1f, 0.1f)));
     }
 }
