@@ -27,7 +27,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        Settings settings;
+        Settings? settings;
         try
         {
             settings = Parse(args);
@@ -38,6 +38,7 @@ public static class Program
             Console.Error.WriteLine(Usage);
             return 2;
         }
+        if (settings is null) { Console.WriteLine(Usage); return 0; }
         var clock = Stopwatch.StartNew();
         // Tables are wide: when the output goes to a file or pipe, do not wrap them at 80 columns.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
@@ -213,7 +214,8 @@ public static class Program
         "  --seed           search seed (default 1)\n" +
         "  --out            also write every trial as CSV and JSON (FILE.csv, FILE.json)";
 
-    private static Settings Parse(string[] args)
+    /// <summary>Parses the flags; null for --help.</summary>
+    private static Settings? Parse(string[] args)
     {
         int coarse = 32, coarseEpochs = 3, fine = 16, fineEpochs = 10, finalEpochs = 30, threads = Kiln.Kernels.WorkerPool.DefaultParallelism;
         ulong seed = 1;
@@ -221,7 +223,7 @@ public static class Program
         for (int i = 0; i < args.Length; i++)
         {
             string flag = args[i];
-            if (flag is "-h" or "--help") throw new ArgumentException("");
+            if (flag is "-h" or "--help") return null;
             if (i + 1 >= args.Length) throw new ArgumentException($"{flag} needs a value.");
             string value = args[++i];
             switch (flag)

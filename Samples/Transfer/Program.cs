@@ -32,7 +32,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        Settings settings;
+        Settings? settings;
         try
         {
             settings = Parse(args);
@@ -43,6 +43,7 @@ public static class Program
             Console.Error.WriteLine(Usage);
             return 2;
         }
+        if (settings is null) { Console.WriteLine(Usage); return 0; }
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
         var clock = Stopwatch.StartNew();
 
@@ -172,7 +173,8 @@ public static class Program
         "  --finetune-epochs  epochs on the few target images (default 40)\n" +
         "  --seed             seed of the draws and shuffles (default 1)";
 
-    private static Settings Parse(string[] args)
+    /// <summary>Parses the flags; null for --help.</summary>
+    private static Settings? Parse(string[] args)
     {
         string data = "fashion";
         int perClass = 50, draws = 3, pretrainEpochs = 4, finetuneEpochs = 40;
@@ -180,7 +182,7 @@ public static class Program
         for (int i = 0; i < args.Length; i++)
         {
             string flag = args[i];
-            if (flag is "-h" or "--help") throw new ArgumentException("Transfer learning sample.");
+            if (flag is "-h" or "--help") return null;
             if (i + 1 >= args.Length) throw new ArgumentException($"{flag} needs a value.");
             string value = args[++i];
             switch (flag)
