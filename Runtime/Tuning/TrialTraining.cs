@@ -197,6 +197,9 @@ public sealed class ModelTrialRunner : ITrialRunner
         {
             return TrialResult.Aborted(trial, monitor.Guard.Reason, double.NaN, Metrics(e.Partial, null));
         }
+        // The guard may trip on the very last step, after which the trainer no longer checks the token.
+        if (monitor.Guard.Reason is { } reason)
+            return TrialResult.Aborted(trial, reason, double.NaN, Metrics(summary, null));
         if (summary.StopReason == StopReason.Diverged)
             return TrialResult.Aborted(trial, $"the loss became NaN or infinite in epoch {summary.History.Count}", double.NaN, Metrics(summary, null));
 

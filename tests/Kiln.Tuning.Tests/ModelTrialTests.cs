@@ -61,6 +61,31 @@ public class ModelTrialTests
     }
 
     [Fact]
+    public void The_guard_aborts_on_the_running_loss_mid_run_and_on_the_last_step()
+    {
+        (Dataset train, Dataset test) = ModelTrialTests.Digits.Value;
+        Dataset small = train.Subset(0, 256);
+        var options = new TrainerOptions { Epochs = 3, BatchSize = 64 }; // 4 steps per epoch, 12 in all
+
+        // Step 5 (epoch 2, its second step) reports 20 after an initial 2: the epoch's running mean (2 + 20)/2 = 11 > 6.
+        var midRun = new ModelTrialRunner(_ => new ScriptedLossModel(new TrialNet(), i => i == 5 ? 20f : 2f), small, test, options);
+        TrialResult aborted = midRun.Run(TrialWith(0.01), CancellationToken.None);
+        Assert.Equal(TrialStatus.Aborted, aborted.Status);
+        Assert.Contains("at step 5", aborted.Note);
+        Assert.Equal(1, aborted.Metric("epochs")); // epoch 2 never completed
+
+        // The very last step explodes: the trainer has finished, the runner still reports the abort.
+        var lastStep = new ModelTrialRunner(_ => new ScriptedLossModel(new TrialNet(), i => i == 11 ? 100f : 2f), small, test, options);
+        TrialResult late = lastStep.Run(TrialWith(0.01), CancellationToken.None);
+        Assert.Equal(TrialStatus.Aborted, late.Status);
+        Assert.Contains("at step 11", late.Note);
+
+        // Just under the factor: completes.
+        var fine = new ModelTrialRunner(_ => new ScriptedLossModel(new TrialNet(), i => i == 5 ? 9.9f : 2f), small, test, options);
+        Assert.Equal(TrialStatus.Completed, fine.Run(TrialWith(0.01), CancellationToken.None).Status);
+    }
+
+    [Fact]
     public void Decoupled_weight_decay_shrinks_weights_by_one_minus_lr_lambda_and_leaves_biases()
     {
         (Dataset train, _) = Digits.Value;
