@@ -23,7 +23,7 @@ public enum SearchScale
 }
 
 /// <summary>One named axis of a <see cref="SearchSpace"/>.</summary>
-public sealed class SearchDimension
+public sealed partial class SearchDimension
 {
     private readonly object[] _values;
 
@@ -122,7 +122,7 @@ public sealed class SearchDimension
 /// }
 /// </code>
 /// </example>
-public sealed class SearchSpace
+public sealed partial class SearchSpace
 {
     private readonly SearchDimension[] _dimensions;
 

@@ -1,0 +1,208 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Kiln;
+using Kiln.Checkpoints;
+using Kiln.Data;
+using Kiln.Training;
+using Kiln.Transfer;
+using Spectre.Console;
+
+namespace Kiln.Samples.Transfer;
+
+/// <summary>
+/// Transfer learning (CATALOGUE §5): pre-train on Fashion-MNIST classes 0–4, then learn classes 5–9 from a few images per
+/// class three ways — a new head on frozen pre-trained features, fine-tuning with a smaller learning rate on the body, and
+/// from scratch — and compare their test accuracy. The pre-trained checkpoint belongs to another model class with another
+/// head; the shared body is loaded by tensor name and shape.
+/// </summary>
+public static class Program
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+    private static readonly int[] SourceClasses = [0, 1, 2, 3, 4];
+    private static readonly int[] TargetClasses = [5, 6, 7, 8, 9];
+
+    private sealed record Settings(string Data, int PerClass, int Draws, int PretrainEpochs, int FinetuneEpochs, ulong Seed);
+
+    /// <summary>One way of starting and training the target model.</summary>
+    private sealed record Method(string Name, string Trains, float LearningRate, Action<IKilnModel, string> Prepare);
+
+    public static int Main(string[] args)
+    {
+        Settings? settings;
+        try
+        {
+            settings = Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        if (settings is null) { Console.WriteLine(Usage); return 0; }
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
+        var clock = Stopwatch.StartNew();
+
+        // Data: Fashion-MNIST from Debian's dataset-fashion-mnist, else the embedded digits.
+        DataSplit split;
+        Func<IKilnModel> createSource, createTarget;
+        string classNames;
+        bool fashion = settings.Data == "fashion" && Idx.TryFindFiles(Idx.DefaultFashionMnistDirectory, out _);
+        if (settings.Data == "fashion" && !fashion)
+            AnsiConsole.MarkupLineInterpolated(
+                $"[yellow]Fashion-MNIST is not installed in {Idx.DefaultFashionMnistDirectory} (apt-get install dataset-fashion-mnist); falling back to the embedded 8×8 digits (source digits 0–4, target digits 5–9).[/]");
+        if (fashion)
+        {
+            split = Idx.LoadFashionMnist();
+            createSource = () => new FashionPretrainNet();
+            createTarget = () => new FashionTransferNet();
+            classNames = "source: T-shirt, trouser, pullover, dress, coat; target: sandal, shirt, sneaker, bag, ankle boot";
+        }
+        else
+        {
+            split = EmbeddedData.DigitsSplit(0.8, seed: 0);
+            createSource = () => new DigitsPretrainNet();
+            createTarget = () => new DigitsTransferNet();
+            classNames = "source: digits 0–4; target: digits 5–9";
+        }
+
+        // The body was trained on standardised source images, so everything goes through the source's standardiser.
+        Dataset sourceTrainRaw = ClassSubsets.Select(split.Train, SourceClasses, "source train");
+        var standardizer = new Standardizer().Fit(sourceTrainRaw);
+        Dataset sourceTrain = standardizer.Transform(sourceTrainRaw);
+        Dataset sourceTest = standardizer.Transform(ClassSubsets.Select(split.Test, SourceClasses, "source test"));
+        Dataset targetPool = standardizer.Transform(ClassSubsets.Select(split.Train, TargetClasses, "target train"));
+        Dataset targetTest = standardizer.Transform(ClassSubsets.Select(split.Test, TargetClasses, "target test"));
+        AnsiConsole.MarkupLineInterpolated($"[bold]Transfer learning[/] on {(fashion ? "Fashion-MNIST" : "the 8×8 digits")}: {classNames}");
+        Line($"pre-training on {sourceTrain.Count} source images; learning the target from {settings.PerClass} images per class ({settings.PerClass * 5} in all), tested on {targetTest.Count} target images; {settings.Draws} random draws of the few images");
+
+        // 1. Pre-train the source model and save it.
+        IKilnModel source = createSource();
+        RunSummary pretrain = Trainer.Fit(source, sourceTrain, sourceTest, new TrainerOptions { Epochs = settings.PretrainEpochs, BatchSize = 128, Seed = settings.Seed });
+        string dir = Path.Combine(Path.GetTempPath(), "kiln-transfer-" + Environment.ProcessId.ToString(Inv));
+        Directory.CreateDirectory(dir);
+        string checkpoint = Path.Combine(dir, "pretrained.safetensors");
+        Checkpoint.Save(source, checkpoint);
+        Line($"pre-trained {source.ModelName}: {settings.PretrainEpochs} epochs, source test accuracy {pretrain.FinalValidationAccuracy * 100:F2}% ({pretrain.TotalSeconds:F1} s), saved to {checkpoint}");
+
+        PretrainedLoad report = TransferLearning.LoadPretrained(createTarget(), checkpoint, reinitialize: ["head"]);
+        Line($"loading it into another class: loaded {string.Join(", ", report.Loaded)}; fresh {string.Join(", ", report.Reinitialized)}; skipped {string.Join(", ", report.Matching.Skipped.Where(s => !s.Name.Contains("optimizer_state", StringComparison.Ordinal)).Select(s => s.Name))} (and the optimiser state)");
+
+        // 2. Three ways to learn the target from few images (plus fine-tuning at the full rate for reference).
+        var methods = new[]
+        {
+            // A linear classifier on the frozen body has few parameters and a convex problem: it takes a larger rate.
+            new Method("frozen body, new head", "head", 1e-2f, (m, ckpt) =>
+            {
+                TransferLearning.LoadPretrained(m, ckpt, reinitialize: ["head"]);
+                TransferLearning.FreezeAllExcept(m, "head");
+            }),
+            // "Different data, little data: try classifiers at different stages": keep only the first layer frozen.
+            new Method("frozen first layer", "hidden, head", 1e-3f, (m, ckpt) =>
+            {
+                TransferLearning.LoadPretrained(m, ckpt, reinitialize: ["head"]);
+                TransferLearning.FreezeAllExcept(m, "hidden", "head");
+            }),
+            new Method("fine-tune, body lr × 0.1", "all (body × 0.1)", 1e-3f, (m, ckpt) =>
+            {
+                TransferLearning.LoadPretrained(m, ckpt, reinitialize: ["head"]);
+                TransferLearning.ScaleLearningRates(m, body: 0.1f, head: 1f, "head");
+            }),
+            new Method("fine-tune, body lr × 1", "all", 1e-3f, (m, ckpt) => TransferLearning.LoadPretrained(m, ckpt, reinitialize: ["head"])),
+            new Method("from scratch", "all", 1e-3f, (_, _) => { }),
+        };
+
+        var accuracy = methods.ToDictionary(m => m.Name, _ => new List<double>());
+        var trainAccuracy = methods.ToDictionary(m => m.Name, _ => new List<double>());
+        var seconds = methods.ToDictionary(m => m.Name, _ => 0.0);
+        bool frozenBodyUnchanged = true;
+        for (int draw = 0; draw < settings.Draws; draw++)
+        {
+            Dataset few = ClassSubsets.TakePerClass(targetPool, settings.PerClass, settings.Seed + (ulong)draw);
+            foreach (Method method in methods)
+            {
+                IKilnModel model = createTarget();
+                method.Prepare(model, checkpoint);
+                float[][] body = model.Tensors.Where(t => t.Layer != "head").Select(t => model.TensorData(t).ToArray()).ToArray();
+                var options = new TrainerOptions { Epochs = settings.FinetuneEpochs, BatchSize = Math.Min(25, few.Count), Seed = settings.Seed + (ulong)draw, LearningRate = method.LearningRate };
+                RunSummary run = Trainer.Fit(model, few, null, options);
+                seconds[method.Name] += run.TotalSeconds;
+                accuracy[method.Name].Add(model.Evaluate(targetTest.Features, targetTest.Labels, targetTest.Count).Accuracy);
+                trainAccuracy[method.Name].Add(model.Evaluate(few.Features, few.Labels, few.Count).Accuracy);
+                // Every layer with learning-rate scale 0 must come out exactly as it went in.
+                TensorInfo[] bodyTensors = model.Tensors.Where(t => t.Layer != "head").ToArray();
+                for (int t = 0; t < bodyTensors.Length; t++)
+                    if (model.GetLearningRateScale(bodyTensors[t].Layer) == 0)
+                        frozenBodyUnchanged &= body[t].AsSpan().SequenceEqual(model.TensorData(bodyTensors[t]));
+            }
+        }
+
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"{settings.PerClass} images per target class, {settings.FinetuneEpochs} epochs, {settings.Draws} draws");
+        table.AddColumn("method");
+        table.AddColumn("trains");
+        table.AddColumn(new TableColumn("lr").RightAligned());
+        foreach (string c in new[] { "test acc (mean)", "min", "max", "train acc", "seconds" }) table.AddColumn(new TableColumn(c).RightAligned());
+        foreach (Method m in methods.OrderByDescending(m => accuracy[m.Name].Average()))
+        {
+            List<double> a = accuracy[m.Name];
+            table.AddRow(new Text(m.Name), new Text(m.Trains), new Text(m.LearningRate.ToString("G3", Inv)), new Text(P(a.Average())), new Text(P(a.Min())), new Text(P(a.Max())),
+                new Text(P(trainAccuracy[m.Name].Average())), new Text(seconds[m.Name].ToString("F2", Inv)));
+        }
+        AnsiConsole.Write(table);
+        Line($"frozen layers bit-identical after training: {(frozenBodyUnchanged ? "yes" : "NO")}");
+        Line($"total {clock.Elapsed.TotalSeconds:F1} s");
+        Directory.Delete(dir, recursive: true);
+        return frozenBodyUnchanged ? 0 : 1;
+    }
+
+    private static string P(double v) => (v * 100).ToString("F2", Inv) + "%";
+
+    private static void Line(FormattableString text) => AnsiConsole.WriteLine(text.ToString(Inv));
+
+    private const string Usage =
+        "usage: Transfer [--data fashion|digits] [--per-class N] [--draws N] [--pretrain-epochs N] [--finetune-epochs N] [--seed N]\n" +
+        "  --data             fashion (default; falls back to digits when Fashion-MNIST is not installed) or digits\n" +
+        "  --per-class        target images per class (default 50)\n" +
+        "  --draws            random draws of those images, results averaged (default 3)\n" +
+        "  --pretrain-epochs  epochs on the source classes (default 4)\n" +
+        "  --finetune-epochs  epochs on the few target images (default 40)\n" +
+        "  --seed             seed of the draws and shuffles (default 1)";
+
+    /// <summary>Parses the flags; null for --help.</summary>
+    private static Settings? Parse(string[] args)
+    {
+        string data = "fashion";
+        int perClass = 50, draws = 3, pretrainEpochs = 4, finetuneEpochs = 40;
+        ulong seed = 1;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string flag = args[i];
+            if (flag is "-h" or "--help") return null;
+            if (i + 1 >= args.Length) throw new ArgumentException($"{flag} needs a value.");
+            string value = args[++i];
+            switch (flag)
+            {
+                case "--data":
+                    data = value is "fashion" or "digits" ? value : throw new ArgumentException($"--data is fashion or digits (got '{value}').");
+                    break;
+                case "--per-class": perClass = Positive(flag, value); break;
+                case "--draws": draws = Positive(flag, value); break;
+                case "--pretrain-epochs": pretrainEpochs = Positive(flag, value); break;
+                case "--finetune-epochs": finetuneEpochs = Positive(flag, value); break;
+                case "--seed":
+                    if (!ulong.TryParse(value, NumberStyles.None, Inv, out seed)) throw new ArgumentException($"--seed needs a non-negative integer (got '{value}').");
+                    break;
+                default: throw new ArgumentException($"Unknown option '{flag}'.");
+            }
+        }
+        return new Settings(data, perClass, draws, pretrainEpochs, finetuneEpochs, seed);
+
+        static int Positive(string flag, string value) =>
+            int.TryParse(value, NumberStyles.None, Inv, out int n) && n > 0 ? n : throw new ArgumentException($"{flag} needs a positive integer (got '{value}').");
+    }
+}
