@@ -19,6 +19,7 @@ internal sealed class RunDirectoryWriter : ITrainingObserver, IDisposable
     public const string StepsCsv = "metrics.csv";
     public const string EpochsCsv = "epochs.csv";
     public const string MetricsJsonLines = "metrics.jsonl";
+    public const string MetricsJson = "metrics.json";
     public const string BestCheckpoint = "best.safetensors";
     public const string LastCheckpoint = "last.safetensors";
     public const string SummaryJson = "summary.json";
@@ -62,7 +63,7 @@ internal sealed class RunDirectoryWriter : ITrainingObserver, IDisposable
     {
         Directory.CreateDirectory(_dir);
         foreach (string stale in Directory.GetFiles(_dir, "epoch-*.safetensors")) File.Delete(stale);
-        foreach (string name in new[] { BestCheckpoint, LastCheckpoint, SummaryJson, ReportHtml })
+        foreach (string name in new[] { BestCheckpoint, LastCheckpoint, SummaryJson, ReportHtml, MetricsJson })
             if (File.Exists(Path.Combine(_dir, name))) File.Delete(Path.Combine(_dir, name));
         _csv = Create(StepsCsv, StepsHeader + "\n");
         _epochs = Create(EpochsCsv, EpochsHeader + "\n");
@@ -125,6 +126,7 @@ internal sealed class RunDirectoryWriter : ITrainingObserver, IDisposable
             Save(model, LastCheckpoint, summary.History.Count);
         Dispose();
         summary.WriteJson(Path.Combine(_dir, SummaryJson));
+        WriteMetricsJson(summary);
         _recorder.OnRunEnd(model, summary);
         TrainingReport report = _recorder.BuildReport(_options.ReportFindings?.Invoke(), note: _dir);
         HtmlReport.Write(Path.Combine(_dir, ReportHtml), report);
@@ -137,6 +139,54 @@ internal sealed class RunDirectoryWriter : ITrainingObserver, IDisposable
         if (_json is not null) { _jsonRows.WriteTo(_json); _json.Dispose(); _json = null; }
         _epochs?.Dispose();
         _epochs = null;
+    }
+
+    /// <summary>metrics.json: the steps and epochs of metrics.jsonl as one document, written once at the end.</summary>
+    private void WriteMetricsJson(RunSummary summary)
+    {
+        using var stream = new FileStream(Path.Combine(_dir, MetricsJson), FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        using var json = new System.Text.Json.Utf8JsonWriter(stream, new System.Text.Json.JsonWriterOptions { Indented = false });
+        json.WriteStartObject();
+        json.WriteString("model_name", summary.ModelName);
+        json.WriteString("stop_reason", summary.StopReason.ToString());
+        json.WriteStartArray("steps");
+        foreach (StepRecord step in _recorder.Steps)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("step", step.Step);
+            json.WriteNumber("epoch", step.Epoch);
+            Number(json, "loss", step.Loss);
+            json.WriteNumber("learning_rate", step.LearningRate);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("epochs");
+        foreach (EpochMetrics m in summary.History)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("epoch", m.Epoch);
+            json.WriteNumber("steps", m.Batches);
+            json.WriteNumber("samples", m.Samples);
+            Number(json, "train_loss", m.TrainLoss);
+            Number(json, "train_accuracy", m.TrainAccuracy);
+            Number(json, "train_eval_loss", m.TrainEvalLoss);
+            Number(json, "validation_loss", m.ValidationLoss);
+            Number(json, "validation_accuracy", m.ValidationAccuracy);
+            json.WriteNumber("learning_rate", m.LearningRate);
+            Number(json, "seconds", m.Seconds);
+            Number(json, "train_seconds", m.TrainSeconds);
+            Number(json, "samples_per_second", m.SamplesPerSecond);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+
+        static void Number(System.Text.Json.Utf8JsonWriter json, string name, double? value)
+        {
+            if (value is not double v) json.WriteNull(name);
+            else if (double.IsFinite(v)) json.WriteNumber(name, v);
+            else json.WriteString(name, v.ToString(CultureInfo.InvariantCulture));   // "NaN", "Infinity", as in summary.json
+        }
     }
 
     private FileStream Create(string name, string header)

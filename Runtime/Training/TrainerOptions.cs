@@ -107,7 +107,8 @@ public sealed record TrainerOptions
 
     /// <summary>
     /// A folder for the run's record (docs/training.md): <c>metrics.csv</c> (a row per step), <c>epochs.csv</c>,
-    /// <c>metrics.jsonl</c> (a JSON object per step and per epoch), <c>best.safetensors</c>, <c>last.safetensors</c>,
+    /// <c>metrics.jsonl</c> (a JSON object per step and per epoch, written as the run goes), <c>metrics.json</c> (the same
+    /// as one document, at the end), <c>best.safetensors</c>, <c>last.safetensors</c>,
     /// optional <c>epoch-NNNN.safetensors</c>, <c>summary.json</c> and <c>report.html</c>. Created if missing; files
     /// of an earlier run there are replaced. Null (default): nothing is written.
     /// </summary>

@@ -479,6 +479,15 @@ public class TrainerWorkflowTests
             Assert.Equal(run.History[0].ValidationAccuracy, e.RootElement.GetProperty("validation_accuracy").GetDouble());
         }
 
+        using (JsonDocument whole = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json"))))
+        {
+            JsonElement stepsArray = whole.RootElement.GetProperty("steps");
+            Assert.Equal(steps, stepsArray.GetArrayLength());
+            Assert.Equal(float.Parse(csv[7].Split(',')[2], System.Globalization.CultureInfo.InvariantCulture), stepsArray[6].GetProperty("loss").GetSingle());
+            Assert.Equal(4, whole.RootElement.GetProperty("epochs").GetArrayLength());
+            Assert.Equal(run.History[3].TrainLoss, whole.RootElement.GetProperty("epochs")[3].GetProperty("train_loss").GetDouble());
+        }
+
         RunSummary back = RunSummary.FromJson(File.ReadAllText(Path.Combine(dir, "summary.json")));
         Assert.Equal(run.History, back.History);
 
@@ -521,6 +530,8 @@ public class TrainerWorkflowTests
         Assert.EndsWith("NaN", csv[^1].Split(',')[2]);
         using JsonDocument last = JsonDocument.Parse(File.ReadAllLines(tmp.File("metrics.jsonl")).Last(l => l.Contains("\"step\"")));
         Assert.Equal("NaN", last.RootElement.GetProperty("loss").GetString());
+        using JsonDocument whole = JsonDocument.Parse(File.ReadAllText(tmp.File("metrics.json")));
+        Assert.Equal("NaN", whole.RootElement.GetProperty("steps")[19].GetProperty("loss").GetString());
         Assert.Contains("Diverged", File.ReadAllText(tmp.File("report.html")));
     }
 
