@@ -39,9 +39,11 @@ public sealed class SequentialTrialScheduler : ITrialScheduler
 /// trial computes bit for bit what it computes alone (the tests compare parallel and sequential searches).
 /// </para>
 /// <para>
-/// If another thread owns the shared pool when the search starts (a search started from inside a model's pass), the stage
-/// runs inline too and the trials still run correctly, but that owner may release the pool meanwhile and a trial could then
-/// use its workers; results are unchanged, only the one-core-per-trial guarantee is lost.
+/// Ownership is checked, not assumed: while another caller owns the pool, <see cref="WorkerPool.Run"/> runs the batch's
+/// stage inline, part 0 sees no worker start its part and returns, and the scheduler tries again (up to 10 tries of
+/// 100 ms). Only if the pool stays taken — a search started from inside a model's pass or from another search's trial —
+/// do the trials run without owning it: still correct and bit-identical, but a trial could then get the workers when
+/// their owner releases them.
 /// </para>
 /// </remarks>
 public sealed class LocalParallelTrialScheduler : ITrialScheduler
@@ -61,9 +63,23 @@ public sealed class LocalParallelTrialScheduler : ITrialScheduler
     {
         TrialExecution.Check(trials, runner);
         var batch = new ParallelBatch(trials, runner, finished, cancellation, Math.Min(Concurrency, Math.Max(1, trials.Count)));
-        WorkerPool.Shared.Run(batch, stage: 0);
+        // Take the shared pool. While another caller owns it, Run executes our stage inline and part 0 sees no worker
+        // start: it returns without running, and we try again; after MaxAttempts the trials run anyway (still correct).
+        for (int attempt = 1; !batch.Ran; attempt++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            batch.BeginAttempt(attempt, force: attempt > MaxAttempts);
+            WorkerPool.Shared.Run(batch, stage: 0);
+            if (!batch.Ran) Thread.Sleep(1);
+        }
         return batch.Finish();
     }
+
+    /// <summary>Tries to own the shared pool before running without it (each try waits up to <see cref="OwnershipWait"/>).</summary>
+    private const int MaxAttempts = 10;
+
+    /// <summary>How long part 0 waits for a worker to start its part, the sign that this batch owns the pool.</summary>
+    private static readonly TimeSpan OwnershipWait = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The whole batch as a pool stage: part 0 runs the trial threads while the pool is held; other parts do nothing.</summary>
     private sealed class ParallelBatch : IParallelStages
@@ -89,9 +105,29 @@ public sealed class LocalParallelTrialScheduler : ITrialScheduler
             _results = new TrialResult[trials.Count];
         }
 
+        private int _attempt;
+        private int _workerSawAttempt;
+        private bool _force;
+
+        /// <summary>True once the trials have run (inside a stage this batch owned, or forced).</summary>
+        public bool Ran { get; private set; }
+
+        public void BeginAttempt(int attempt, bool force)
+        {
+            Volatile.Write(ref _attempt, attempt);
+            _force = force;
+        }
+
         public void RunStage(int stage, int part, int parts)
         {
-            if (part != 0) return;
+            if (part != 0)
+            {
+                // A worker running its part while part 0 still runs proves the pool is ours (inline parts run after part 0).
+                Volatile.Write(ref _workerSawAttempt, Volatile.Read(ref _attempt));
+                return;
+            }
+            if (parts > 1 && !_force && !WaitForWorker()) return;
+            Ran = true;
             var extra = new Thread[_threads - 1];
             for (int i = 0; i < extra.Length; i++)
             {
@@ -100,6 +136,19 @@ public sealed class LocalParallelTrialScheduler : ITrialScheduler
             }
             Work();
             foreach (Thread t in extra) t.Join();
+        }
+
+        private bool WaitForWorker()
+        {
+            int attempt = Volatile.Read(ref _attempt);
+            long start = Stopwatch.GetTimestamp();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _workerSawAttempt) != attempt)
+            {
+                if (Stopwatch.GetElapsedTime(start) > OwnershipWait) return false;
+                spin.SpinOnce();
+            }
+            return true;
         }
 
         private void Work()

@@ -160,6 +160,42 @@ public class ModelTrialTests
         }
     }
 
+    [Fact]
+    public void A_search_started_while_another_caller_owns_the_pool_waits_for_it()
+    {
+        if (WorkerPool.Shared.Parallelism == 1) return; // no workers: every stage is single-threaded anyway
+        using var owned = new ManualResetEventSlim();
+        var holder = new Thread(() => WorkerPool.Shared.Run(new HoldFor(TimeSpan.FromMilliseconds(250), owned), 0)) { IsBackground = true };
+        holder.Start();
+        Assert.True(owned.Wait(TimeSpan.FromSeconds(10)), "the holder never got the pool");
+
+        var threadsPerTrial = new ConcurrentDictionary<int, (int Trial, int[] Parts)>();
+        var runner = new DelegateTrialRunner((trial, _) =>
+        {
+            // Long enough to outlive the holder: a trial that started inline would get the workers once they are free.
+            var recorder = new PartRecorder();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (clock.ElapsedMilliseconds < 300) WorkerPool.Shared.Run(recorder, 0);
+            threadsPerTrial[trial.Id] = (Environment.CurrentManagedThreadId, recorder.Threads.Distinct().ToArray());
+            return TrialResult.Completed(trial, 0);
+        });
+        new HyperparameterSearch(new SearchSpace().LogUniform("lr", 1e-4, 1e-1), runner, new LocalParallelTrialScheduler(2)).Random(4);
+        holder.Join();
+        foreach ((int trial, int[] parts) in threadsPerTrial.Values)
+            Assert.Equal([trial], parts);
+    }
+
+    /// <summary>Owns the pool for a while (part 0 sleeps), and says when it has it.</summary>
+    private sealed class HoldFor(TimeSpan time, ManualResetEventSlim owned) : IParallelStages
+    {
+        public void RunStage(int stage, int part, int parts)
+        {
+            if (part != 0) return;
+            owned.Set();
+            Thread.Sleep(time);
+        }
+    }
+
     /// <summary>Records the thread of every part it runs.</summary>
     private sealed class PartRecorder : IParallelStages
     {
