@@ -157,7 +157,7 @@ public static class TrainingDoctor
             throw new ArgumentException($"{batches} batches of {batchSize} need {batches * batchSize} samples; data set '{data.Name}' has {data.Count}.", nameof(data));
 
         Dataset small = Sample(data, batches * batchSize, seed);
-        ModelSnapshot? snapshot = restore ? new ModelSnapshot(model) : null;
+        ModelSnapshot? snapshot = restore ? new ModelSnapshot(model, includeOptimizerState: true, includeRunState: true) : null;
         snapshot?.Capture();
         try
         {
@@ -224,7 +224,7 @@ public static class TrainingDoctor
         if (batchSize < 2 || batchSize > model.MaxBatch || batchSize > data.Count)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"The batch size must be in [2, min({model.MaxBatch}, {data.Count})].");
 
-        var snapshot = new ModelSnapshot(model);
+        var snapshot = new ModelSnapshot(model, includeOptimizerState: true, includeRunState: true);
         snapshot.Capture();
         var rates = new List<double>(steps);
         var losses = new List<double>(steps);
@@ -320,7 +320,7 @@ public static class TrainingDoctor
         Dataset batch = Sample(data, Math.Min(samples, model.MaxBatch), seed);
         int n = batch.Count;
 
-        var snapshot = new ModelSnapshot(model);
+        var snapshot = new ModelSnapshot(model, includeOptimizerState: true, includeRunState: true);
         snapshot.Capture();
         var noise = new ulong[4];
         model.GetNoiseState(noise);

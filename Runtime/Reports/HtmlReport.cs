@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
+using Kiln.Doctor;
 using Kiln.Training;
 
 namespace Kiln.Reports;
@@ -97,7 +98,7 @@ public static class HtmlReport
         sb.Append("</table>\n</section>\n");
     }
 
-    private static void AppendFindings(StringBuilder sb, IReadOnlyList<ReportFinding> findings)
+    private static void AppendFindings(StringBuilder sb, IReadOnlyList<Finding> findings)
     {
         sb.Append("<section id=\"findings\">\n<h2>Findings</h2>\n");
         if (findings.Count == 0)
@@ -107,13 +108,13 @@ public static class HtmlReport
         }
         sb.Append("<ul class=\"findings\">\n");
         // Most serious first, keeping the given order within a severity.
-        for (int level = (int)ReportSeverity.Error; level >= (int)ReportSeverity.Info; level--)
-            foreach (ReportFinding f in findings)
+        for (int level = (int)Severity.Error; level >= (int)Severity.Info; level--)
+            foreach (Finding f in findings)
             {
                 if ((int)f.Severity != level) continue;
                 string cls = f.Severity.ToString().ToLowerInvariant();
                 sb.Append("<li class=\"finding ").Append(cls).Append("\"><span class=\"badge\">").Append(cls).Append("</span> <strong>")
-                  .Append(Html.Escape(f.Title)).Append("</strong>");
+                  .Append(Html.Escape(f.Code)).Append("</strong>");
                 if (!string.IsNullOrEmpty(f.Layer)) sb.Append(" <code>").Append(Html.Escape(f.Layer)).Append("</code>");
                 sb.Append("<p>").Append(Html.Escape(f.Message)).Append("</p>");
                 if (!string.IsNullOrEmpty(f.Fix)) sb.Append("<p class=\"fix\">Fix: ").Append(Html.Escape(f.Fix)).Append("</p>");

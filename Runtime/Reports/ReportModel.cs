@@ -1,27 +1,9 @@
 using System;
 using System.Collections.Generic;
+using Kiln.Doctor;
 using Kiln.Training;
 
 namespace Kiln.Reports;
-
-/// <summary>How serious a report finding is.</summary>
-public enum ReportSeverity
-{
-    /// <summary>Worth knowing; nothing is wrong.</summary>
-    Info,
-    /// <summary>Probably hurts training; the fix is suggested.</summary>
-    Warning,
-    /// <summary>Training is broken (for example the loss became NaN).</summary>
-    Error,
-}
-
-/// <summary>One entry of the report's findings section (the training doctor's findings are mapped onto it).</summary>
-/// <param name="Severity">How serious it is.</param>
-/// <param name="Layer">The layer concerned, or null for the whole run.</param>
-/// <param name="Title">A short headline, such as "Dead ReLU units".</param>
-/// <param name="Message">What was measured, with the numbers.</param>
-/// <param name="Fix">The suggested fix, or null.</param>
-public sealed record ReportFinding(ReportSeverity Severity, string? Layer, string Title, string Message, string? Fix);
 
 /// <summary>Statistics of one layer's outputs over the probe batch.</summary>
 /// <param name="Layer">Layer name.</param>
@@ -68,7 +50,7 @@ public sealed record TrainingReport
     /// <summary>Sampled update/weight ratios per trainable tensor.</summary>
     public IReadOnlyList<UpdateRatioSeries> UpdateRatios { get; init; } = [];
     /// <summary>Findings to list (the training doctor's, for example).</summary>
-    public IReadOnlyList<ReportFinding> Findings { get; init; } = [];
+    public IReadOnlyList<Finding> Findings { get; init; } = [];
     /// <summary>A note shown under the title (for example the command line); null for none.</summary>
     public string? Note { get; init; }
 }

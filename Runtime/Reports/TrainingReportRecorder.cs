@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Kiln.Doctor;
 using Kiln.Training;
 
 namespace Kiln.Reports;
@@ -126,7 +127,7 @@ public sealed class TrainingReportRecorder : ITrainingObserver
 
     /// <summary>Everything recorded, as a report (call after the run).</summary>
     /// <exception cref="InvalidOperationException">The run has not ended yet.</exception>
-    public TrainingReport BuildReport(IReadOnlyList<ReportFinding>? findings = null, string? note = null) => new()
+    public TrainingReport BuildReport(IReadOnlyList<Finding>? findings = null, string? note = null) => new()
     {
         Summary = Summary ?? throw new InvalidOperationException("The run has not ended: the report needs its summary."),
         Steps = Steps.ToArray(),

@@ -12,5 +12,4 @@ namespace Kiln;
     UseStringEnumConverter = true,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RunSummary))]
-[JsonSerializable(typeof(Standardizer))]
 internal sealed partial class KilnJsonContext : JsonSerializerContext;

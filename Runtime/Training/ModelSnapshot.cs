@@ -8,7 +8,8 @@ namespace Kiln.Training;
 /// buffers such as BatchNorm running statistics) and, optionally, the optimiser state and step counter. The buffers
 /// are allocated once in the constructor; <see cref="Capture"/> and <see cref="Restore"/> only copy, so a snapshot
 /// can be refreshed inside the training loop without allocating. Early stopping keeps the best epoch in one; the
-/// trainer keeps the last finite state in two.
+/// trainer keeps the last finite state in two; the doctor puts a model back exactly after a probe (with the run
+/// state: learning rate and dropout stream too).
 /// </summary>
 public sealed class ModelSnapshot
 {
@@ -16,10 +17,13 @@ public sealed class ModelSnapshot
     private readonly TensorInfo[] _tensors;
     private readonly float[][] _data;
     private readonly float[][]? _state; // [tensor × slot] for trainable tensors, in (tensor, slot) order
+    private readonly ulong[]? _noise;    // dropout stream, when the run state is included
+    private float _learningRate;
 
     /// <param name="model">The model whose tensors are copied; the snapshot only works with this model.</param>
     /// <param name="includeOptimizerState">Also copy every optimiser state slot and the step counter.</param>
-    public ModelSnapshot(IKilnModel model, bool includeOptimizerState)
+    /// <param name="includeRunState">Also copy the learning rate and the dropout stream, so a restore gives the model back bit for bit.</param>
+    public ModelSnapshot(IKilnModel model, bool includeOptimizerState, bool includeRunState = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         _model = model;
@@ -37,6 +41,7 @@ public sealed class ModelSnapshot
             }
             _state = state.ToArray();
         }
+        if (includeRunState) _noise = new ulong[4];
     }
 
     /// <summary>True once <see cref="Capture"/> has run.</summary>
@@ -47,6 +52,9 @@ public sealed class ModelSnapshot
 
     /// <summary>Whether optimiser state and the step counter are part of the snapshot.</summary>
     public bool IncludesOptimizerState => _state is not null;
+
+    /// <summary>Whether the learning rate and the dropout stream are part of the snapshot.</summary>
+    public bool IncludesRunState => _noise is not null;
 
     /// <summary>Copies the model's tensors into the snapshot; returns true when every copied value is finite.</summary>
     public bool Capture()
@@ -73,6 +81,11 @@ public sealed class ModelSnapshot
             }
         }
         Step = _model.Step;
+        if (_noise is not null)
+        {
+            _learningRate = _model.LearningRate;
+            _model.GetNoiseState(_noise);
+        }
         HasValue = true;
         return finite;
     }
@@ -83,6 +96,11 @@ public sealed class ModelSnapshot
     {
         if (!HasValue) throw new InvalidOperationException($"The snapshot of {_model.ModelName} holds nothing yet: call Capture first.");
         for (int i = 0; i < _tensors.Length; i++) _data[i].CopyTo(_model.TensorData(_tensors[i]));
+        if (_noise is not null)
+        {
+            _model.LearningRate = _learningRate;
+            _model.SetNoiseState(_noise);
+        }
         if (_state is null) return;
         int k = 0;
         foreach (TensorInfo t in _tensors)

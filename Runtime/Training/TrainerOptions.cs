@@ -128,9 +128,9 @@ public sealed record TrainerOptions
 
     /// <summary>
     /// With a run directory, called once when <c>report.html</c> is written (after the run ends) for the findings to
-    /// list (for example the training doctor's, mapped onto <see cref="ReportFinding"/>). Null: no findings section entries.
+    /// list (for example <c>() => doctorObserver.Findings</c>). Null: no findings section entries.
     /// </summary>
-    public System.Func<IReadOnlyList<ReportFinding>>? ReportFindings { get; init; }
+    public System.Func<IReadOnlyList<Kiln.Doctor.Finding>>? ReportFindings { get; init; }
 
     /// <summary>Checked before every step; cancellation throws <see cref="TrainingCancelledException"/> carrying the partial summary.</summary>
     public CancellationToken CancellationToken { get; init; }

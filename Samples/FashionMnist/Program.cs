@@ -1,11 +1,14 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
 using System.Threading;
 using System.Runtime.InteropServices;
 using Kiln;
+using Kiln.Augmentation;
 using Kiln.Data;
+using Kiln.Doctor;
 using Kiln.Training;
 using Spectre.Console;
 
@@ -74,6 +77,17 @@ public static class Program
             HelpName = "N",
         };
         patience.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--patience must be positive."); });
+        var augment = new Option<bool>("--augment")
+        {
+            Description = "Augment every training batch on the fly (CATALOGUE §8): random horizontal flip and a random crop from the image " +
+                          "padded by 2 pixels (1 for 8×8 digits), seeded by --seed.",
+        };
+        var doctor = new Option<bool>("--doctor")
+        {
+            Description = "Run the training doctor (docs/doctor.md): before training, the §9 checks (initial loss vs ln C, gradient check, " +
+                          "overfit a small sample, learning-rate range test) on a copy-free restore of the model; during training, its " +
+                          "monitors. Findings are printed and, with --run-dir, shown in report.html.",
+        };
         var plain = new Option<bool>("--plain")
         {
             Description = "One line per epoch instead of progress bars (automatic when output is redirected, as in CI).",
@@ -84,13 +98,13 @@ public static class Program
             "embedded 8×8 digits, and reports test accuracy and training throughput. Inputs are standardised with statistics " +
             "of the training split only; the test split is evaluated after every epoch (it is never used to choose anything).")
         {
-            data, epochs, batch, lr, seed, isa, metricsOut, runDir, patience, plain,
+            data, epochs, batch, lr, seed, isa, metricsOut, runDir, patience, augment, doctor, plain,
         };
         // A synchronous action: System.CommandLine's own Ctrl+C handling (async actions only) ends the process
         // after a grace period, whereas this sample wants to stop between steps and still print what it has.
         root.SetAction(parse => WithCancellation(token => Run(new RunRequest(
             parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
-            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(patience)), token)));
+            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(patience), parse.GetValue(augment), parse.GetValue(doctor)), token)));
         return root.Parse(args).Invoke();
     }
 
@@ -120,14 +134,7 @@ public static class Program
     }
 
     private sealed record RunRequest(string? Data, int? Epochs, int Batch, float? LearningRate, ulong Seed, string? Isa, FileInfo? MetricsOut, bool Plain,
-        DirectoryInfo? RunDirectory = null, int? Patience = null)
-    {
-        /// <summary>
-        /// A batch augmentation for the trainer (<see cref="TrainerOptions.Augmentation"/>); the sample builds none itself, so a
-        /// caller that has one (Kiln.Augmentation's flips, crops, mixup...) sets it here.
-        /// </summary>
-        public Kiln.Augmentation.IBatchAugmentation? Augmentation { get; init; }
-    }
+        DirectoryInfo? RunDirectory = null, int? Patience = null, bool Augment = false, bool Doctor = false);
 
     private static int Run(RunRequest request, CancellationToken token)
     {
@@ -186,6 +193,19 @@ public static class Program
             }
         }
 
+        // The doctor's checks before training restore the model bit for bit, so the run that follows is unchanged.
+        IReadOnlyList<Finding> preTrainingFindings = [];
+        DoctorObserver? doctorObserver = null;
+        if (request.Doctor)
+        {
+            DoctorReport examination = TrainingDoctor.Examine(model, train, seed: request.Seed);
+            preTrainingFindings = examination.Findings;
+            Console.WriteLine($"Doctor before training: initial loss {examination.InitialLoss.Loss:F3} (ln C = {examination.InitialLoss.Expected:F3}); " +
+                              $"suggested learning rate {examination.LearningRateRange.SuggestedLearningRate:G3}");
+            Console.WriteLine(Finding.Format(preTrainingFindings));
+            doctorObserver = new DoctorObserver(validation ?? test);
+        }
+
         int epochCount = request.Epochs ?? (train.FeatureCount == 784 ? FashionEpochs : DigitsEpochs);
         float learningRate = request.LearningRate ?? DefaultLearningRate(request.Batch);
         var options = new TrainerOptions
@@ -200,7 +220,10 @@ public static class Program
             // The report compares train and validation accuracy per epoch; an eval pass over 5000 training samples is cheap.
             TrainAccuracySamples = request.RunDirectory is null ? 0 : 5000,
             EarlyStopping = request.Patience is int p ? new EarlyStopping { Metric = TrainingMetric.ValidationAccuracy, Patience = p } : null,
-            Augmentation = request.Augmentation,
+            Augmentation = request.Augment ? Augmentations(train) : null,
+            AugmentationSeed = request.Seed,
+            Observers = doctorObserver is null ? [] : [doctorObserver],
+            ReportFindings = doctorObserver is null ? null : () => [.. preTrainingFindings, .. doctorObserver.Findings],
         };
         Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {request.Batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, shuffle seed {request.Seed}");
 
@@ -224,6 +247,7 @@ public static class Program
         // With early stopping the model now holds the best epoch; the test split is evaluated once, here.
         EvaluationResult? testResult = validation is not null ? Trainer.Evaluate(model, test) : null;
         ConsoleReporter.PrintSummary(summary, loaded.Name, validation is null ? "test" : "val", testResult);
+        if (doctorObserver is not null) Console.WriteLine("Doctor during training:" + Environment.NewLine + Finding.Format(doctorObserver.Findings));
         if (request.RunDirectory is { } dir) Console.WriteLine($"Run directory: {dir.FullName} (open report.html)");
         if (summary.StopReason == StopReason.Diverged)
         {
@@ -242,6 +266,14 @@ public static class Program
 
     /// <summary>1e-3 at batch 64, 2e-3 at batch 256: square-root scaling with the batch size in between and beyond.</summary>
     internal static float DefaultLearningRate(int batch) => (float)(1e-3 * Math.Sqrt(batch / 64.0));
+
+    /// <summary>Flip and pad-and-crop (CATALOGUE §8) for the square grey images of both data sets.</summary>
+    private static IBatchAugmentation Augmentations(Dataset train)
+    {
+        int side = (int)Math.Round(Math.Sqrt(train.FeatureCount));
+        ImageShape shape = train.Shape ?? new ImageShape(1, side, side);
+        return new Compose(new HorizontalFlip(shape), new RandomCrop(shape, padding: side >= 28 ? 2 : 1));
+    }
 
     private sealed record LoadedData(string Name, DataSplit Split, string Reason);
 

@@ -447,7 +447,7 @@ public class TrainerWorkflowTests
         RunSummary run = Trainer.Fit(model, data.Train, data.Test, new TrainerOptions
         {
             Epochs = 4, BatchSize = 100, RunDirectory = dir, CheckpointEveryEpochs = 2, TrainAccuracySamples = 300,
-            ReportFindings = () => [new Kiln.Reports.ReportFinding(Kiln.Reports.ReportSeverity.Warning, "dense0", "A finding", "measured <1e-4>", "do this")],
+            ReportFindings = () => [new Kiln.Doctor.Finding("KLN-D012", Kiln.Doctor.Severity.Warning, "dense0", "measured <1e-4>", "do this", 1e-5, 1e-4)],
         });
         int steps = 4 * 15;
 

@@ -62,7 +62,7 @@ public class ReportRenderTests
         {
             Epochs = 4, BatchSize = 32, TrainAccuracySamples = 500, RunDirectory = dir, UpdateRatioEverySteps = 5,
             EarlyStopping = new EarlyStopping { Metric = TrainingMetric.ValidationAccuracy, Patience = 3 },
-            ReportFindings = () => [new ReportFinding(ReportSeverity.Warning, "relu0", "Dead ReLU units", "72% of relu0's units never fire.", "Lower the learning rate.")],
+            ReportFindings = () => [new Kiln.Doctor.Finding("KLN-D009", Kiln.Doctor.Severity.Warning, "relu0", "72% of relu0's units never fire.", "Lower the learning rate.", 0.72, 0.7)],
         });
         string report = Path.Combine(dir, "report.html");
         string url = new Uri(report).AbsoluteUri;
@@ -77,7 +77,7 @@ public class ReportRenderTests
         Assert.True(histograms >= 4 && histograms % 2 == 0, $"{histograms} histograms");
         foreach (string title in new[] { "Training loss per step", "Loss per epoch", "Accuracy per epoch", "Learning rate", "Update/weight ratio per tensor", "Layer output mean and standard deviation" })
             Assert.Contains($">{title}</text>", dom);
-        Assert.Contains("Dead ReLU units", dom);
+        Assert.Contains("KLN-D009", dom);
         Assert.Contains($"(end, best epoch {run.BestEpoch})", dom);   // the end probe says the best epoch was restored
         int steps = run.History.Sum(h => h.Batches);
         int longest = Regex.Matches(dom, "<polyline[^>]*points=\"([^\"]*)\"").Max(m => m.Groups[1].Value.Split(' ').Length);

@@ -38,7 +38,7 @@ public sealed class NonFiniteMonitor : DoctorMonitor
     /// <summary>Puts the model back to the last good state; false when there is none.</summary>
     public bool RestoreLastGood()
     {
-        if (_lastGood is not { IsCaptured: true }) return false;
+        if (_lastGood is not { HasValue: true }) return false;
         _lastGood.Restore();
         return true;
     }
@@ -47,7 +47,7 @@ public sealed class NonFiniteMonitor : DoctorMonitor
     protected override void Start(IKilnModel model)
     {
         Diverged = false;
-        _lastGood = new ModelSnapshot(model);
+        _lastGood = new ModelSnapshot(model, includeOptimizerState: true, includeRunState: true);
         KeepGood(model, 0);
     }
 
