@@ -155,8 +155,9 @@ public static class Program
         var options = new TrainerOptions
         {
             Epochs = epochs, BatchSize = 32, ValidateEveryEpoch = false, Seed = best.Seed, LearningRate = (float)best.Parameters.GetDouble("lr"),
+            Observers = [snapshots],
         };
-        SnapshotTrainer.Fit(model, train, validation, options, new DecoupledWeightDecay(model, best.Parameters.GetDouble("weight_decay")), snapshots);
+        Trainer.Fit(model, train, validation, options, new DecoupledWeightDecay(model, best.Parameters.GetDouble("weight_decay")));
         Ensemble ensemble = snapshots.LoadEnsemble(() => new RecipeNet());
         EvaluationResult ev = ensemble.Evaluate(validation), et = ensemble.Evaluate(test);
         summary.AddRow(Cells($"snapshots {string.Join("/", at)} of trial {best.Id}", "", "", F(ev.Loss), P(ev.Accuracy), F(et.Loss), P(et.Accuracy)));

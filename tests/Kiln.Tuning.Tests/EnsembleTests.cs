@@ -142,7 +142,7 @@ public class EnsembleTests
     }
 
     [Fact]
-    public void Snapshot_training_is_one_run_and_saves_the_chosen_epochs()
+    public void Checkpoint_snapshots_save_the_chosen_epochs_of_one_run_without_changing_it()
     {
         (Dataset train, Dataset test) = ModelTrialTests.Digits.Value;
         string dir = Path.Combine(Path.GetTempPath(), "kiln-snapshots-" + Guid.NewGuid().ToString("N"));
@@ -155,9 +155,9 @@ public class EnsembleTests
 
             var snapshots = new CheckpointSnapshots(dir, [1, 3]);
             var stepped = new SnapshotNet();
-            RunSummary actual = SnapshotTrainer.Fit(stepped, train, test, options, snapshots);
+            RunSummary actual = Trainer.Fit(stepped, train, test, options with { Observers = [snapshots] });
 
-            // Same batches, same schedule (warm-up then cosine across epochs), same dropout stream: identical weights.
+            // Saving checkpoints does not disturb the run: identical steps, schedule and dropout stream, identical weights.
             foreach (TensorInfo t in single.Tensors)
                 Assert.True(single.TensorData(t).SequenceEqual(stepped.TensorData(t)), t.Name);
             Assert.Equal(expected.Steps!.Select(s => (s.Step, s.Epoch, s.Loss, s.LearningRate)), actual.Steps!.Select(s => (s.Step, s.Epoch, s.Loss, s.LearningRate)));
@@ -186,17 +186,6 @@ public class EnsembleTests
         }
     }
 
-    [Fact]
-    public void An_observer_can_stop_snapshot_training()
-    {
-        (Dataset train, _) = ModelTrialTests.Digits.Value;
-        var stopper = new StopAfter(2);
-        RunSummary summary = SnapshotTrainer.Fit(new SnapshotNet(), train, null, new TrainerOptions { Epochs = 5, BatchSize = 64 }, stopper);
-        Assert.Equal(2, summary.History.Count);
-        Assert.Equal(1, stopper.Starts);
-        Assert.Equal(1, stopper.Ends);
-    }
-
     /// <summary>Copies every tensor of a model at the end of one epoch (progress reports are synchronous).</summary>
     private sealed class ParametersAt(int epoch, IKilnModel model, Action<float[][]> keep) : IProgress<TrainingProgress>
     {
@@ -205,14 +194,5 @@ public class EnsembleTests
             if (value.Kind == ProgressKind.EpochEnd && value.Epoch == epoch)
                 keep(model.Tensors.Select(t => model.TensorData(t).ToArray()).ToArray());
         }
-    }
-
-    private sealed class StopAfter(int epochs) : ITrainingObserver
-    {
-        public int Starts, Ends;
-        public string Name => "stop-after";
-        public void OnRunStart(IKilnModel model, TrainerOptions options) => Starts++;
-        public ObserverVerdict OnEpochEnd(IKilnModel model, EpochMetrics metrics) => metrics.Epoch >= epochs ? ObserverVerdict.Stop : ObserverVerdict.Continue;
-        public void OnRunEnd(IKilnModel model, RunSummary summary) => Ends++;
     }
 }
