@@ -5,8 +5,8 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0122 (pitfall 22): [Model] without Seed. (The pitfall's other half, "no input normalisation
-/// declared", has no DSL construct to look for: normalisation happens in user code at run time.)
+/// KLN0122 (pitfall 22, second half): [Model] without Seed. The first half, no input normalisation
+/// declared, is KLN0222.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class NoSeedAnalyzer : SpecRuleAnalyzer

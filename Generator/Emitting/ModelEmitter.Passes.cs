@@ -474,7 +474,7 @@ internal sealed partial class ModelEmitter
                 if ((uint)(batch - 1) >= MaxBatch)
                     throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be between 1 and MaxBatch ({MaxBatch}) for {ModelName}.");
                 CheckLength(inputs.Length, batch * InputSize, nameof(inputs), batch, "InputSize", InputSize);
-                inputs.CopyTo(_x.Span);
+                {{CopyInputsStatement()}}
                 _batch = batch;
             }
 

@@ -55,6 +55,7 @@ internal sealed partial class ModelEmitter
         EmitConstruction();
         EmitTensorViews();
         EmitPublicApi();
+        EmitInputNormalization();
         EmitTrainingForward();
         EmitLoss();
         EmitBackward();
@@ -164,6 +165,7 @@ internal sealed partial class ModelEmitter
         _w.Open($"public {_spec.ClassName}(global::Kiln.IsaPath isa)");
         _w.Line("_isa = global::Kiln.KilnIsa.Validate(isa);");
         _w.Line($"_learningRate = {Float(opt.LearningRate)};");
+        EmitInputNormalizationIdentity();
         _w.Line("InitializeParameters();");
         _w.Close();
         _w.Line();

@@ -120,6 +120,11 @@ public sealed class ModelPlan
     public int ParameterCount { get; set; }
     /// <summary>Widest activation, for the two gradient ping-pong buffers.</summary>
     public int MaxWidth { get; set; }
+    /// <summary>Statistics of the declared input normalisation (null when the model declares none).</summary>
+    public TensorPlan? InputMean { get; set; }
+    public TensorPlan? InputStd { get; set; }
+    /// <summary>Groups with their own statistics: the input size per feature, C per channel.</summary>
+    public int InputNormalizationGroups { get; set; }
     /// <summary>Buffer holding the network output (logits or scores) of the last forward.</summary>
     public string OutputBuffer { get; set; } = "_x";
     public LossSpec Loss => Spec.Loss!;

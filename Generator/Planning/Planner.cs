@@ -33,6 +33,15 @@ public static class Planner
             return t;
         }
 
+        if (spec.NormalizesInputs)
+        {
+            // Data statistics, not parameters: state tensors like BatchNorm's running averages, so checkpoints carry them.
+            int groups = spec.Normalization == InputNormalizationKind.PerChannel ? spec.InputShape[0] : spec.InputSize;
+            plan.InputNormalizationGroups = groups;
+            plan.InputMean = AddBuffer("input", "mean", "Mean", groups);
+            plan.InputStd = AddBuffer("input", "std", "StandardDeviation", groups);
+        }
+
         var layers = spec.Layers;
         int i = 0;
         while (i < layers.Count)

@@ -116,6 +116,7 @@ public static class Descriptors
     public const string GridSearchId = "KLN0320";
     public const string PreprocessingLeakageId = "KLN0121";
     public const string NoSeedId = "KLN0122";
+    public const string NoInputNormalizationId = "KLN0222";
     public const string SeluCombinationId = "KLN0123";
 
     /// <summary>Category of the rules that read a model's spec (its attributes).</summary>
@@ -271,6 +272,11 @@ public static class Descriptors
         "Model '{0}' declares no Seed, so initialisation and dropout silently use seed 0; state the seed (Seed = …) so runs are reproducible on purpose and easy to vary",
         "Initialisation, dropout masks and shuffles come from the seed; an explicit seed documents the run and makes it reproducible (CATALOGUE §12 pitfall 22).");
 
+    public static readonly DiagnosticDescriptor NoInputNormalization = Rule(NoInputNormalizationId, PitfallCategory, DiagnosticSeverity.Info,
+        "No input normalisation declared",
+        "Model '{0}' declares no input normalisation: unnormalised inputs (all-positive pixels, features on different scales) make updates zig-zag and the loss sensitive to small weight changes; declare Normalize = InputNormalization.PerFeature (or PerChannel) and fit it on the training split, or Normalize = InputNormalization.None when the data arrive normalised",
+        "Zero-centred, unit-scale inputs keep a neuron's weight gradients from sharing one sign and condition the loss; the model can own the statistics so that training and inference apply the same ones (CATALOGUE §2, §12 pitfall 22).");
+
     public static readonly DiagnosticDescriptor SeluCombination = Rule(SeluCombinationId, PitfallCategory, DiagnosticSeverity.Info,
         "SELU combined with BatchNorm or plain dropout",
         "'{0}' is combined with the SELU activation '{1}': {2}",
@@ -307,6 +313,7 @@ public static class Descriptors
         [GridSearchId] = GridSearch,
         [PreprocessingLeakageId] = PreprocessingLeakage,
         [NoSeedId] = NoSeed,
+        [NoInputNormalizationId] = NoInputNormalization,
         [SeluCombinationId] = SeluCombination,
     };
 

@@ -12,6 +12,9 @@ public enum ActivationKind { Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, EL
 /// <summary>Mirror of Kiln.Init (the generator cannot reference the runtime assembly).</summary>
 public enum InitKind { Auto, Zeros, Constant, Normal, Uniform, XavierNormal, XavierUniform, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LeCunNormal }
 
+/// <summary>Mirror of Kiln.InputNormalization.</summary>
+public enum InputNormalizationKind { Unspecified, None, PerFeature, PerChannel }
+
 /// <summary>Mirror of Kiln.DropoutScaling.</summary>
 public enum DropoutScalingKind { Inverted, TestTime, None }
 
@@ -82,8 +85,12 @@ public sealed record ModelSpec(
     EquatableArray<PenaltySpec> Penalties = default,
     double ClipNorm = 0,
     double ClipValue = 0,
-    EquatableArray<ScheduleSpec> Schedules = default)
+    EquatableArray<ScheduleSpec> Schedules = default,
+    InputNormalizationKind Normalization = InputNormalizationKind.Unspecified)
 {
+    /// <summary>True when the model fits and applies its own input statistics.</summary>
+    public bool NormalizesInputs => Normalization is InputNormalizationKind.PerFeature or InputNormalizationKind.PerChannel;
+
     /// <summary>File name of the generated source: namespace-qualified to stay unique.</summary>
     public string HintName
     {

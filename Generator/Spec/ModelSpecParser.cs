@@ -106,6 +106,16 @@ public static class ModelSpecParser
         int[] shape = GetIntArray(modelData, "InputShape");
         int maxBatch = GetInt(modelData, "MaxBatch", 256);
         int? seed = GetNullableInt(modelData, "Seed");
+        var normalization = (InputNormalizationKind)GetInt(modelData, "Normalize", 0);
+        if (normalization < InputNormalizationKind.Unspecified || normalization > InputNormalizationKind.PerChannel)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(modelItem, "Normalize") ?? modelItem.Location,
+                className, "Normalize", (int)normalization, "it must be a member of InputNormalization"));
+            normalization = InputNormalizationKind.Unspecified;
+        }
+        if (normalization == InputNormalizationKind.PerChannel && shape.Length < 2)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "Normalize") ?? modelItem.Location, className,
+                "Normalize = InputNormalization.PerChannel needs channels: declare InputShape = new[] { C, H, W }"));
         if (shape.Length > 0)
         {
             if (shape.Any(d => d <= 0))
@@ -404,7 +414,8 @@ public static class ModelSpecParser
             penalties.ToEquatableArray(),
             clipNorm,
             clipValue,
-            schedules.ToEquatableArray());
+            schedules.ToEquatableArray(),
+            normalization);
         bool hasErrors = diagnostics.Count > 0;
         return new ParsedModel(new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray()), spec, declared);
     }

@@ -53,6 +53,15 @@ public interface IKilnModel
     float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch);
     /// <summary>Gradient of a trainable tensor from the last TrainStep or ComputeGradients.</summary>
     Span<float> TensorGradient(TensorInfo tensor);
+    /// <summary>The input normalisation declared on <c>[Model(Normalize = …)]</c>.</summary>
+    InputNormalization InputNormalization => InputNormalization.Unspecified;
+    /// <summary>
+    /// Fits the declared input normalisation on <paramref name="count"/> training samples (never on validation or test
+    /// data); its statistics are the tensors <c>input.mean</c> and <c>input.std</c>, saved in checkpoints.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The model declares no per-feature or per-channel normalisation.</exception>
+    void FitInputNormalization(ReadOnlySpan<float> inputs, int count) =>
+        throw new NotSupportedException($"{ModelName} declares no input normalisation: add Normalize = InputNormalization.PerFeature (or PerChannel) to its [Model] attribute.");
     /// <summary>Every layer in forward order: name (as accepted by <see cref="LayerOutput"/>), kind and output shape per sample.</summary>
     IReadOnlyList<LayerInfo> Layers => [];
     /// <summary>A layer's output from the last forward pass (batch × width); a dropout layer gives its mask (0 or the keep scale).</summary>
@@ -77,7 +86,7 @@ public interface IKilnModel
 public enum LossKind { SoftmaxCrossEntropy, MulticlassHinge, BinaryCrossEntropy, MeanSquaredError }
 
 /// <summary>Whether a tensor is trained or is state (running statistics).</summary>
-public enum TensorRole { Weight, Bias, Gamma, Beta, Alpha, RunningMean, RunningVariance }
+public enum TensorRole { Weight, Bias, Gamma, Beta, Alpha, RunningMean, RunningVariance, Mean, StandardDeviation }
 
 /// <summary>A named tensor of a model: layer, role, shape, and its place in the model's arenas.</summary>
 /// <param name="Name">Checkpoint name, such as <c>dense0.weight</c>.</param>

@@ -17,6 +17,25 @@ public sealed class ModelAttribute : Attribute
     public int MaxBatch { get; set; } = 256;
     /// <summary>Seed for parameter initialisation and dropout masks. Unset means 0 (and an analyzer hint).</summary>
     public int Seed { get; set; }
+    /// <summary>
+    /// Input normalisation owned by the model (CATALOGUE §2): statistics fitted on training inputs with
+    /// <c>FitInputNormalization</c>, applied to every batch in training and inference, saved in checkpoints.
+    /// Unset draws an analyzer hint (KLN0222); <see cref="InputNormalization.None"/> states that inputs arrive normalised.
+    /// </summary>
+    public InputNormalization Normalize { get; set; }
+}
+
+/// <summary>How a model normalises its inputs (CATALOGUE §2).</summary>
+public enum InputNormalization
+{
+    /// <summary>Not declared (the default): the model copies inputs as they are, and an analyzer hint asks for a declaration.</summary>
+    Unspecified = 0,
+    /// <summary>Inputs arrive already normalised (for example by Kiln.Preprocessing); the model copies them as they are.</summary>
+    None,
+    /// <summary>Per-feature standardisation: x = (x − μ_f) / σ_f with one mean and std per input feature.</summary>
+    PerFeature,
+    /// <summary>Per-channel standardisation (ResNet style): one mean and std per channel of InputShape's C×H×W.</summary>
+    PerChannel,
 }
 
 /// <summary>Weight initialisation schemes (CATALOGUE §3). Din = fan-in, Dout = fan-out.</summary>

@@ -19,7 +19,7 @@ public static class Program
         ("KLN0114", nameof(HighAdamRate)), ("KLN0115", nameof(AdaGradModel)), ("KLN0116", nameof(NoisyLbfgs)),
         ("KLN0117", nameof(DecayEverything)), ("KLN0217", nameof(StrongL2)), ("KLN0118", nameof(LargeBatchNoWarmup)),
         ("KLN0119", nameof(Snippets.ShortCosineRun)), ("KLN0120", nameof(Snippets.LinearSearch)), ("KLN0220", nameof(Snippets.LinearSearch)),
-        ("KLN0320", nameof(Snippets.GridOverThree)), ("KLN0121", nameof(Snippets.LeakyStandardizer)), ("KLN0122", nameof(NoSeed)),
+        ("KLN0320", nameof(Snippets.GridOverThree)), ("KLN0121", nameof(Snippets.LeakyStandardizer)), ("KLN0122", nameof(NoSeed)), ("KLN0222", nameof(NoNormalization)),
         ("KLN0123", nameof(SeluWithBatchNorm)), ("KLN0212", nameof(HandWrittenDropout)),
     };
 

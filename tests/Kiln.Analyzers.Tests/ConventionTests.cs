@@ -121,7 +121,7 @@ public class ConventionTests
     public async Task Analyzers_never_report_on_generated_sources_of_valid_models()
     {
         const string model = """
-            [Model(Input = 4, Seed = 1)]
+            [Model(Input = 4, Seed = 1, Normalize = InputNormalization.PerFeature)]
             [Dense(8, Bias = false), BatchNorm, ReLU, Dropout(0.2), Dense(2), SoftmaxCrossEntropy]
             [Adam]
             public partial class Good;
@@ -196,7 +196,7 @@ public class ConventionTests
     public async Task A_clean_model_and_workflow_raise_nothing()
     {
         const string clean = """
-            [Model(Input = 64, MaxBatch = 64, Seed = 42)]
+            [Model(Input = 64, MaxBatch = 64, Seed = 42, Normalize = InputNormalization.None)]
             [Dense(128, Bias = false, Init = Init.HeNormal), BatchNorm, ReLU, Dropout(0.2)]
             [Dense(64, Bias = false), BatchNorm, ReLU]
             [Dense(10), SoftmaxCrossEntropy]

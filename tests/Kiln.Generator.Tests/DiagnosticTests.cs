@@ -54,6 +54,18 @@ public class DiagnosticTests
             [Sgd]
             public partial class InputMissing;
             """ },
+        { "PerChannelWithoutShape", """
+            [Model(Input = 12, {|KLN0003:Normalize = InputNormalization.PerChannel|})]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class PerChannelWithoutShape;
+            """ },
+        { "NormalizeOutOfDomain", """
+            [Model(Input = 12, {|KLN0008:Normalize = (InputNormalization)7|})]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class NormalizeOutOfDomain;
+            """ },
         { "InputNegative", """
             [Model({|KLN0003:Input = -3|})]
             [Dense(2), SoftmaxCrossEntropy]

@@ -175,6 +175,24 @@ public class CodeRuleTests
         """, generate: false);
 
     [Fact]
+    public Task KLN0121_model_input_statistics_fitted_on_held_out_data() => Verify.AnalyzerAsync<PreprocessingLeakageAnalyzer>("""
+        [Model(Input = 4, Seed = 1, MaxBatch = 8, Normalize = InputNormalization.PerFeature)]
+        [Dense(8), ReLU, Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Net;
+
+        public static class Prep
+        {
+            public static void Run(Net model, IKilnModel any, DataSplit split, Dataset train)
+            {
+                [|model.FitInputNormalization(split.Test.Features, split.Test.Count)|];
+                model.FitInputNormalization(train.Features, train.Count);  // the training split: right
+                [|any.FitInputNormalization(split.Test.Features, 10)|];
+            }
+        }
+        """);
+
+    [Fact]
     public Task KLN0121_near_misses() => Verify.NoDiagnosticsAsync<PreprocessingLeakageAnalyzer>("""
         public sealed class Summary
         {

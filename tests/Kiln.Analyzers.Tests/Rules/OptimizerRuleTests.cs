@@ -5,7 +5,7 @@ using Kiln.CodeFixes;
 
 namespace Kiln.Analyzers.Tests.Rules;
 
-/// <summary>KLN0114–KLN0118, KLN0217, KLN0122: optimiser, penalties, batch size and seed.</summary>
+/// <summary>KLN0114–KLN0118, KLN0217, KLN0122, KLN0222: optimiser, penalties, batch size, seed and input normalisation.</summary>
 public class OptimizerRuleTests
 {
     private const string Layers = "[Dense(8), ReLU, Dense(2), SoftmaxCrossEntropy]";
@@ -179,6 +179,37 @@ public class OptimizerRuleTests
         [Adam]
         public partial class M;
         """, generate: false);
+
+    [Fact]
+    public Task KLN0222_no_input_normalisation() => Verify.AnalyzerAsync<NoInputNormalizationAnalyzer>($$"""
+        [[|Model(Input = 4, Seed = 1)|]]
+        {{Layers}}
+        [Adam]
+        public partial class M;
+        """, generate: false);
+
+    [Theory]
+    [InlineData("InputNormalization.None")]
+    [InlineData("InputNormalization.PerFeature")]
+    public Task KLN0222_any_declaration_is_fine(string normalization) => Verify.NoDiagnosticsAsync<NoInputNormalizationAnalyzer>($$"""
+        [Model(Input = 4, Seed = 1, Normalize = {{normalization}})]
+        {{Layers}}
+        [Adam]
+        public partial class M;
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0222_fix_declares_per_feature_normalisation() => VerifyFix.FixAsync<NoInputNormalizationAnalyzer, DeclareNormalizationCodeFix>($$"""
+        [[|Model(Input = 4, Seed = 1)|]]
+        {{Layers}}
+        [Adam]
+        public partial class M;
+        """, $$"""
+        [Model(Input = 4, Seed = 1, Normalize = InputNormalization.PerFeature)]
+        {{Layers}}
+        [Adam]
+        public partial class M;
+        """);
 
     [Fact]
     public Task KLN0122_explicit_seed_even_zero_is_fine() => Verify.NoDiagnosticsAsync<NoSeedAnalyzer>($$"""

@@ -422,6 +422,8 @@ namespace Kiln.Benchmarks
             }
         }
 
+        public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
+
         /// <summary>dense0: [rows×784]·[784×256] + b, rows split across threads.</summary>
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {

@@ -341,6 +341,8 @@ namespace Samples.Digits
             }
         }
 
+        public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
+
         /// <summary>hidden: [rows×64]·[64×64] + b, rows split across threads.</summary>
         private void HiddenForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {

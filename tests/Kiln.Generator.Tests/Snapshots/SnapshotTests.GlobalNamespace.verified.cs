@@ -325,6 +325,8 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         }
     }
 
+    public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
+
     /// <summary>dense0: [rows×4]·[4×8] + b, rows split across threads.</summary>
     private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
     {

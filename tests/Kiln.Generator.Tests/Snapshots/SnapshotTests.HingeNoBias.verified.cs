@@ -343,6 +343,8 @@ namespace Samples.Svm
             }
         }
 
+        public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
+
         /// <summary>dense0: [rows×16]·[16×24], rows split across threads.</summary>
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {

@@ -336,6 +336,8 @@ namespace Samples.Nested
                 }
             }
 
+            public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
+
             /// <summary>dense0: [rows×6]·[6×5] + b, rows split across threads.</summary>
             private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
             {

@@ -436,6 +436,8 @@ namespace Samples.Odd
             }
         }
 
+        public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
+
         /// <summary>bn0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {

@@ -324,6 +324,8 @@ namespace Samples.Regression
             }
         }
 
+        public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
+
         /// <summary>dense0: [rows×12]·[12×32] + b, rows split across threads.</summary>
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
