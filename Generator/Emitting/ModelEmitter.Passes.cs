@@ -57,9 +57,9 @@ internal sealed partial class ModelEmitter
         _w.Open($"private void {name}<TIsa>(int part, int parts) {IsaConstraint}");
     }
 
-    private void RowRange(string align = "8")
+    private void RowRange(string total = "_batch", string align = "8")
     {
-        _w.Line($"(int r0, int r1) = {K}Partition.Range(_batch, part, parts, {align});");
+        _w.Line($"(int r0, int r1) = {K}Partition.Range({total}, part, parts, {align});");
         _w.Line("if (r0 >= r1) return;");
     }
 
@@ -72,28 +72,41 @@ internal sealed partial class ModelEmitter
         {
             if (step is DenseStep d)
             {
+                body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
+                if (d.Conv?.ColumnBuffer is not null)
+                {
+                    EmitIm2ColStage(d);
+                    body.Add($"Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Im2Col, (long)_batch * {(long)d.OutPixels * d.GemmK});");
+                }
                 string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
                 string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
                 string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
-                OpenStage(name, $"{d.Layer.Name}: [rows×{d.InWidth}]·[{d.InWidth}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
-                RowRange();
-                _w.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.InputBuffer, d.InWidth)}, {d.Weight.Identifier}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth}, {epiValue});");
+                string rowsText = d.Conv is null ? "rows" : $"rows = samples·{d.OutPixels} pixels";
+                OpenStage(name, $"{d.Layer.Name}: [{rowsText}×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
+                RowRange(BatchRows(d.OutPixels));
+                _w.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.GemmInput, d.GemmK)}, {d.Weight.Identifier}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
                 _w.Close();
                 _w.Line();
-                body.Add($"// {d.Layer.Name}");
-                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+            }
+            else if (step is PoolStep p)
+            {
+                EmitPoolForwardStage(p);
+                body.Add($"// {p.Layer.Name}");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(p.Layer.Name)}Forward, (long)_batch * {PoolWork(p)});");
             }
             else if (step is ChainStep c)
             {
                 int width = c.OutWidth;
-                string mask = c.HasDropout ? All($"_mask{c.Index}", width) : "default";
-                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", width) : "default";
-                body.Add($"// {c.Describe()}");
+                int floats = c.OutFloats;
+                string mask = c.HasDropout ? All($"_mask{c.Index}", floats) : "default";
+                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", floats) : "default";
+                body.Add($"// {c.Describe()}{(c.IsSpatial ? $" (per channel over samples·{c.OutPixels} pixels)" : "")}");
                 if (c.HasDropout)
                 {
                     double keep = 1 - c.Dropout!.Rate;
                     double scale = c.Dropout.Scaling == DropoutScalingKind.Inverted ? 1 / keep : 1;
-                    body.Add($"{K}Dropout.FillMask({All($"_mask{c.Index}", width)}, {Float(keep)}, {Float(scale)}, ref _noise);");
+                    body.Add($"{K}Dropout.FillMask({All($"_mask{c.Index}", floats)}, {Float(keep)}, {Float(scale)}, ref _noise);");
                 }
                 if (c.BatchNorm is not null)
                 {
@@ -104,11 +117,13 @@ internal sealed partial class ModelEmitter
                     OpenStage(name, $"{c.Describe()}: batch statistics and {(c.ActivationIsElementwise ? "the fused activation/dropout" : "normalisation")}, columns split across threads.");
                     _w.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
                     _w.Line("if (c0 >= c1) return;");
-                    _w.Line($"{K}BatchNorm.ForwardTrain<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
-                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {bnMask}, {All(target, width)}, _batch, {width}, c0, c1, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics, {ActivationStruct(c)});");
+                    _w.Line("// A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).");
+                    _w.Line($"bool updateRunning = _updateRunningStatistics && _learningRateScales[{c.Gamma!.TrainableIndex}] != 0f;");
+                    _w.Line($"{K}BatchNorm.ForwardTrain<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
+                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {bnMask}, {All(target, floats)}, {BatchRows(c.OutPixels)}, {width}, c0, c1, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, updateRunning, {ActivationStruct(c)});");
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {width * 12L});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 12L});");
                 }
                 if (c.BatchNorm is null || !c.ActivationIsElementwise)
                 {
@@ -117,14 +132,14 @@ internal sealed partial class ModelEmitter
                     OpenStage(name, $"{c.Describe()}: element-wise, rows split across threads.");
                     RowRange();
                     if (c.ActivationKind == ActivationKind.PReLU)
-                        _w.Line($"{K}PRelu.Forward<TIsa>({Rows(source, width)}, {c.PReluAlpha!.Identifier}, {maskRows}, {Rows(c.OutputBuffer, width)}, r1 - r0, {width});");
+                        _w.Line($"{K}PRelu.Forward<TIsa>({Rows(source, floats)}, {c.PReluAlpha!.Identifier}, {maskRows}, {Rows(c.OutputBuffer, floats)}, {SampleRows(c.OutPixels)}, {width});");
                     else if (c.ActivationKind == ActivationKind.Softmax)
-                        _w.Line($"{K}Elementwise.SoftmaxForward({Rows(source, width)}, {Rows(c.OutputBuffer, width)}, r1 - r0, {width});");
+                        _w.Line($"{K}Elementwise.SoftmaxForward({Rows(source, floats)}, {Rows(c.OutputBuffer, floats)}, r1 - r0, {floats});");
                     else
-                        _w.Line($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({Rows(source, width)}, {maskRows}, {Rows(c.OutputBuffer, width)}, {ActivationStruct(c)});");
+                        _w.Line($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({Rows(source, floats)}, {maskRows}, {Rows(c.OutputBuffer, floats)}, {ActivationStruct(c)});");
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {width * 10L});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 10L});");
                 }
             }
         }
@@ -133,6 +148,52 @@ internal sealed partial class ModelEmitter
         foreach (string line in body) _w.Line(line);
         _w.Close();
         _w.Line();
+    }
+
+    /// <summary>The im2col stage of a convolution (shared by training and inference), samples split across threads.</summary>
+    private void EmitIm2ColStage(DenseStep d)
+    {
+        ConvPlan conv = d.Conv!;
+        OpenStage(SpecNaming.Pascal(d.Layer.Name) + "Im2Col", $"{d.Layer.Name}: gathers each output pixel's {conv.KernelH}×{conv.KernelW}×{conv.Channels} patch (zeros outside the input) into a row of {conv.ColumnBuffer}; samples split across threads.");
+        SampleRange();
+        _w.Line($"{K}Im2Col.Forward<TIsa>({All(d.InputBuffer, d.InFloats)}, {All(conv.ColumnBuffer!, d.OutPixels * d.GemmK)}, in {conv.GeometryField}, channelsFirst: false, s0, s1);");
+        _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>A pooling layer's forward stage (shared by training and inference; a max pool records its argmax for backward).</summary>
+    private void EmitPoolForwardStage(PoolStep p)
+    {
+        string input = All(p.InputBuffer, p.InFloats), output = All(p.OutputBuffer, p.OutFloats);
+        OpenStage(SpecNaming.Pascal(p.Layer.Name) + "Forward", p.Layer.Kind switch
+        {
+            LayerKind.MaxPool => $"{p.Layer.Name}: maximum of each {p.Layer.KernelH}×{p.Layer.KernelW} window (stride {p.Layer.Stride}) per channel, argmax kept for backward; samples split across threads.",
+            LayerKind.AvgPool => $"{p.Layer.Name}: mean of each {p.Layer.KernelH}×{p.Layer.KernelW} window (stride {p.Layer.Stride}) per channel; samples split across threads.",
+            _ => $"{p.Layer.Name}: mean of each channel over {p.InPixels} pixels; samples split across threads.",
+        });
+        SampleRange();
+        _w.Line(p.Layer.Kind switch
+        {
+            LayerKind.MaxPool => $"{K}Pooling.MaxForward<TIsa>({input}, {output}, new global::System.Span<int>({p.ArgmaxBuffer}, 0, _batch * {p.OutFloats}), in {p.GeometryField}, s0, s1);",
+            LayerKind.AvgPool => $"{K}Pooling.AvgForward<TIsa>({input}, {output}, in {p.GeometryField}, s0, s1);",
+            _ => $"{K}Pooling.GlobalAvgForward<TIsa>({input}, {output}, {p.InWidth}, {p.InPixels}, s0, s1);",
+        });
+        _w.Close();
+        _w.Line();
+    }
+
+    private static long PoolWork(PoolStep p) => p.Layer.Kind == LayerKind.GlobalAvgPool ? (long)p.InFloats : (long)p.OutFloats * p.Layer.KernelH * p.Layer.KernelW;
+
+    /// <summary>Rows of a whole batch when each sample has <paramref name="pixels"/> rows.</summary>
+    private static string BatchRows(int pixels) => pixels == 1 ? "_batch" : $"_batch * {pixels}";
+
+    /// <summary>Rows of the samples [r0, r1) when each sample has <paramref name="pixels"/> rows.</summary>
+    private static string SampleRows(int pixels) => pixels == 1 ? "r1 - r0" : $"(r1 - r0) * {pixels}";
+
+    private void SampleRange()
+    {
+        _w.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
+        _w.Line("if (s0 >= s1) return;");
     }
 
     // ------------------------------------------------------------------ loss
@@ -184,8 +245,9 @@ internal sealed partial class ModelEmitter
                 bool upstreamTrainable = _plan.Steps.Take(s).Any(p => p is DenseStep || p is ChainStep pc && (pc.BatchNorm is not null || pc.PReluAlpha is not null));
                 if (!hasParams && !upstreamTrainable) continue;
                 int width = c.OutWidth;
-                string mask = c.HasDropout ? All($"_mask{c.Index}", width) : "default";
-                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", width) : "default";
+                int floats = c.OutFloats;
+                string mask = c.HasDropout ? All($"_mask{c.Index}", floats) : "default";
+                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", floats) : "default";
                 body.Add($"// {c.Describe()} (in place on {current})");
                 if (!c.ActivationIsElementwise || c.BatchNorm is null)
                 {
@@ -196,7 +258,7 @@ internal sealed partial class ModelEmitter
                         // α's gradient sums over every row, so one thread does the whole batch.
                         OpenStage(name, $"{c.Activation!.Name}: PReLU backward and α update (whole batch on one thread: dα sums over rows).");
                         _w.Line("if (part != 0) return;");
-                        _w.Line($"{K}PRelu.Backward<TIsa>({All(u, width)}, {c.PReluAlpha!.Identifier}, {All(current, width)}, {mask}, {All(current, width)}, {c.PReluAlpha.Identifier}Gradient, _batch, {width});");
+                        _w.Line($"{K}PRelu.Backward<TIsa>({All(u, floats)}, {c.PReluAlpha!.Identifier}, {All(current, floats)}, {mask}, {All(current, floats)}, {c.PReluAlpha.Identifier}Gradient, {BatchRows(c.OutPixels)}, {width});");
                         _w.Line($"if (_applyUpdate) {StepFor(c.PReluAlpha)}.Apply<TIsa>({c.PReluAlpha.Identifier}, {c.PReluAlpha.Identifier}Gradient, {States(c.PReluAlpha)});");
                         _w.Close();
                         _w.Line();
@@ -207,12 +269,12 @@ internal sealed partial class ModelEmitter
                         OpenStage(name, $"{c.Describe()}: activation{(c.HasDropout ? " and dropout" : "")} backward, rows split across threads.");
                         RowRange();
                         if (c.ActivationKind == ActivationKind.Softmax)
-                            _w.Line($"{K}Elementwise.SoftmaxBackward({Rows(c.OutputBuffer, width)}, {Rows(current, width)}, {Rows(current, width)}, r1 - r0, {width});");
+                            _w.Line($"{K}Elementwise.SoftmaxBackward({Rows(c.OutputBuffer, floats)}, {Rows(current, floats)}, {Rows(current, floats)}, r1 - r0, {floats});");
                         else
-                            _w.Line($"{K}Elementwise.ActivationBackward<TIsa, {ActivationType(c)}>({Rows(u, width)}, {Rows(current, width)}, {maskRows}, {Rows(current, width)}, {ActivationStruct(c)});");
+                            _w.Line($"{K}Elementwise.ActivationBackward<TIsa, {ActivationType(c)}>({Rows(u, floats)}, {Rows(current, floats)}, {maskRows}, {Rows(current, floats)}, {ActivationStruct(c)});");
                         _w.Close();
                         _w.Line();
-                        body.Add($"Execute(Stages.{name}, (long)_batch * {width * 10L});");
+                        body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 10L});");
                     }
                 }
                 if (c.BatchNorm is not null)
@@ -222,58 +284,96 @@ internal sealed partial class ModelEmitter
                     OpenStage(name, $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}BatchNorm backward with the γ/β update, columns split across threads.");
                     _w.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
                     _w.Line("if (c0 >= c1) return;");
-                    _w.Line($"{K}BatchNorm.Backward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {All(current, width)}, {(fused ? mask : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
-                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, width)}, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient, _batch, {width}, c0, c1, {ActivationStruct(c)});");
+                    _w.Line($"{K}BatchNorm.Backward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {All(current, floats)}, {(fused ? mask : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
+                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, floats)}, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient, {BatchRows(c.OutPixels)}, {width}, c0, c1, {ActivationStruct(c)});");
                     _w.Open("if (_applyUpdate)");
                     _w.Line($"{StepFor(c.Gamma)}.Apply<TIsa>({Cols(c.Gamma.Identifier)}, {Cols(c.Gamma.Identifier + "Gradient")}, {States(c.Gamma, Cols)});");
                     _w.Line($"{StepFor(c.Beta)}.Apply<TIsa>({Cols(c.Beta.Identifier)}, {Cols(c.Beta.Identifier + "Gradient")}, {States(c.Beta, Cols)});");
                     _w.Close();
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {width * 14L});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 14L});");
                 }
+            }
+            else if (step is PoolStep p)
+            {
+                if (!p.NeedsInputGradient) continue;
+                string next = current == "_g0" ? "_g1" : "_g0";
+                string name = SpecNaming.Pascal(p.Layer.Name) + "Backward";
+                string dy = All(current, p.OutFloats), dx = All(next, p.InFloats);
+                OpenStage(name, p.Layer.Kind switch
+                {
+                    LayerKind.MaxPool => $"{p.Layer.Name}: dL/dx gets each window's dL/dy at its argmax (zero elsewhere); samples split across threads.",
+                    LayerKind.AvgPool => $"{p.Layer.Name}: dL/dx spreads each window's dL/dy evenly over its in-bounds cells; samples split across threads.",
+                    _ => $"{p.Layer.Name}: dL/dx = dL/dy / {p.InPixels} on every pixel; samples split across threads.",
+                });
+                SampleRange();
+                _w.Line(p.Layer.Kind switch
+                {
+                    LayerKind.MaxPool => $"{K}Pooling.MaxBackward<TIsa>({dy}, new global::System.ReadOnlySpan<int>({p.ArgmaxBuffer}, 0, _batch * {p.OutFloats}), {dx}, in {p.GeometryField}, s0, s1);",
+                    LayerKind.AvgPool => $"{K}Pooling.AvgBackward<TIsa>({dy}, {dx}, in {p.GeometryField}, s0, s1);",
+                    _ => $"{K}Pooling.GlobalAvgBackward<TIsa>({dy}, {dx}, {p.InWidth}, {p.InPixels}, s0, s1);",
+                });
+                _w.Close();
+                _w.Line();
+                body.Add($"// {p.Layer.Name} (dL/dy in {current})");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {PoolWork(p)});");
+                current = next;
             }
             else if (step is DenseStep d)
             {
                 string layer = SpecNaming.Pascal(d.Layer.Name);
                 string next = current == "_g0" ? "_g1" : "_g0";
+                string? column = d.Conv?.ColumnBuffer;
                 body.Add($"// {d.Layer.Name} (dL/dy in {current})");
                 if (!d.SkipInputGradient)
                 {
                     string name = layer + "BackwardInput";
-                    OpenStage(name, $"{d.Layer.Name}: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.");
-                    RowRange();
-                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {d.Weight.Identifier}, {Rows(next, d.InWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth});");
+                    string target = column is null ? next : "_dcol";
+                    OpenStage(name, $"{d.Layer.Name}: dL/d{(column is null ? "x" : "(patches)")} = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.");
+                    RowRange(BatchRows(d.OutPixels));
+                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {d.Weight.Identifier}, {Rows(target, d.GemmK)}, r1 - r0, {d.GemmK}, {d.OutWidth});");
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+                    if (column is not null)
+                    {
+                        string col2im = layer + "Col2Im";
+                        OpenStage(col2im, $"{d.Layer.Name}: dL/dx = the sum of the patch gradients that read each input cell (col2im); samples split across threads.");
+                        SampleRange();
+                        _w.Line($"{K}Im2Col.Backward<TIsa>({All("_dcol", d.OutPixels * d.GemmK)}, {All(next, d.InFloats)}, in {d.Conv!.GeometryField}, channelsFirst: false, s0, s1);");
+                        _w.Close();
+                        _w.Line();
+                        body.Add($"Execute(Stages.{col2im}, (long)_batch * {(long)d.OutPixels * d.GemmK});");
+                    }
                 }
                 {
                     string name = layer + "BackwardWeights";
-                    OpenStage(name, $"{d.Layer.Name}: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.");
-                    _w.Line($"(int k0, int k1) = {K}Partition.Range({d.InWidth}, part, parts, 4);");
-                    _w.Line($"{ROSpan} x = {All(d.InputBuffer, d.InWidth)};");
-                    _w.Line($"{ROSpan} dy = {All(current, d.OutWidth)};");
+                    string rows = BatchRows(d.OutPixels);
+                    OpenStage(name, $"{d.Layer.Name}: dW = {(column is null ? "x" : "patches")}ᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.");
+                    _w.Line($"(int k0, int k1) = {K}Partition.Range({d.GemmK}, part, parts, 4);");
+                    _w.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * d.GemmK)};");
+                    _w.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
                     _w.Open("if (k0 < k1)");
                     _w.Open("if (_applyUpdate)");
                     _w.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {States(d.Weight)}, {d.OutWidth}, {StepFor(d.Weight)});");
-                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, _batch, {d.InWidth}, {d.OutWidth}, k0, k1, ref sink);");
+                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
                     _w.Close();
                     _w.Open("else");
                     _w.Line($"var sink = new {K}NoPanelSink();");
-                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, _batch, {d.InWidth}, {d.OutWidth}, k0, k1, ref sink);");
+                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
                     _w.Close();
                     _w.Close();
                     if (d.Bias is not null)
                     {
                         _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
                         _w.Line("if (c0 >= c1) return;");
-                        _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, _batch, {d.OutWidth}, c0, c1);");
+                        _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, {rows}, {d.OutWidth}, c0, c1);");
                         _w.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {States(d.Bias, Cols)});");
                     }
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
                 }
                 if (!d.SkipInputGradient) current = next;
             }
@@ -306,7 +406,7 @@ internal sealed partial class ModelEmitter
             {
                 ChainStep? next = s + 1 < _plan.Steps.Count ? _plan.Steps[s + 1] as ChainStep : null;
                 bool folded = d.FoldedInto is not null;
-                string weights = folded ? $"_folded.Slice({d.FoldedWeightOffset}, {d.InWidth * d.OutWidth})" : d.Weight.Identifier;
+                string weights = folded ? $"_folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth})" : d.Weight.Identifier;
                 string? bias = folded ? $"_folded.Slice({d.FoldedBiasOffset}, {d.OutWidth})" : d.Bias?.Identifier;
                 string output = d.OutputBuffer;
                 string epiType, epiValue, what;
@@ -333,18 +433,21 @@ internal sealed partial class ModelEmitter
                     else what = "";
                 }
                 string name = SpecNaming.Pascal(d.Layer.Name) + "Inference";
+                string rows = BatchRows(d.OutPixels);
+                body.Add($"// {d.Layer.Name}{what}");
+                if (d.Conv?.ColumnBuffer is not null)
+                    body.Add($"Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Im2Col, (long)_batch * {(long)d.OutPixels * d.GemmK});");
                 OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
-                _w.Open($"if (_batch < {SmallBatch})");
+                _w.Open($"if ({rows} < {SmallBatch})");
                 _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
-                _w.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.InputBuffer, d.InWidth)}, {weights}, {All(output, d.OutWidth)}, _batch, {d.InWidth}, {d.OutWidth}, c0, c1, {epiValue});");
+                _w.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
                 _w.Line("return;");
                 _w.Close();
-                RowRange();
-                _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.InputBuffer, d.InWidth)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth}, {epiValue});");
+                RowRange(rows);
+                _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
                 _w.Close();
                 _w.Line();
-                body.Add($"// {d.Layer.Name}{what}");
-                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
                 if (tail is not null) AddTestTimeScale(body, tail);
                 else if (next is not null && folded)
                 {
@@ -353,15 +456,21 @@ internal sealed partial class ModelEmitter
                     AddTestTimeScale(body, next);
                 }
             }
+            else if (step is PoolStep p)
+            {
+                body.Add($"// {p.Layer.Name} (eval)");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(p.Layer.Name)}Forward, (long)_batch * {PoolWork(p)});");
+            }
             else if (step is ChainStep c)
             {
                 int width = c.OutWidth;
+                int floats = c.OutFloats;
                 body.Add($"// {c.Describe()} (eval)");
                 if (c.BatchNorm is not null)
                 {
                     double outScale = c.ActivationIsElementwise ? TestTimeScale(c) : 1;
                     string target = c.ActivationIsElementwise ? c.OutputBuffer : c.PreActivationBuffer!;
-                    body.Add($"{K}BatchNorm.ForwardEval<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {All(target, width)}, _batch, {width}, {Float(c.BatchNorm.Epsilon)}, {Float(outScale)}, {ActivationStruct(c)});");
+                    body.Add($"{K}BatchNorm.ForwardEval<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {All(target, floats)}, {BatchRows(c.OutPixels)}, {width}, {Float(c.BatchNorm.Epsilon)}, {Float(outScale)}, {ActivationStruct(c)});");
                     if (!c.ActivationIsElementwise)
                     {
                         AddNonElementwiseEval(body, c, c.PreActivationBuffer!);
@@ -371,7 +480,7 @@ internal sealed partial class ModelEmitter
                 else
                 {
                     if (c.ActivationIsElementwise)
-                        body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, default, {All(c.OutputBuffer, width)}, {ActivationStruct(c)});");
+                        body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, default, {All(c.OutputBuffer, floats)}, {ActivationStruct(c)});");
                     else AddNonElementwiseEval(body, c, c.InputBuffer);
                     AddTestTimeScale(body, c);
                 }
@@ -400,7 +509,7 @@ internal sealed partial class ModelEmitter
             {
                 ChainStep c = d.FoldedInto!;
                 _w.Line($"{K}BatchNorm.Fold({d.Weight.Identifier}, {(d.Bias is null ? "default" : d.Bias.Identifier)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {Float(c.BatchNorm!.Epsilon)},");
-                _w.Line($"    _folded.Slice({d.FoldedWeightOffset}, {d.InWidth * d.OutWidth}), _folded.Slice({d.FoldedBiasOffset}, {d.OutWidth}), {d.InWidth}, {d.OutWidth});");
+                _w.Line($"    _folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth}), _folded.Slice({d.FoldedBiasOffset}, {d.OutWidth}), {d.GemmK}, {d.OutWidth});");
             }
             _w.Line("_foldedStale = false;");
             _w.Close();
@@ -414,18 +523,18 @@ internal sealed partial class ModelEmitter
     {
         double scale = TestTimeScale(c);
         if (scale != 1)
-            body.Add($"{K}Elementwise.Scale<TIsa>({All(c.OutputBuffer, c.OutWidth)}, {Float(scale)}, {All(c.OutputBuffer, c.OutWidth)}); // vanilla dropout: × keep probability at test");
+            body.Add($"{K}Elementwise.Scale<TIsa>({All(c.OutputBuffer, c.OutFloats)}, {Float(scale)}, {All(c.OutputBuffer, c.OutFloats)}); // vanilla dropout: × keep probability at test");
     }
 
     private void AddNonElementwiseEval(List<string> body, ChainStep c, string source)
     {
-        int width = c.OutWidth;
+        int width = c.OutWidth, floats = c.OutFloats;
         if (c.ActivationKind == ActivationKind.PReLU)
-            body.Add($"{K}PRelu.Forward<TIsa>({All(source, width)}, {c.PReluAlpha!.Identifier}, default, {All(c.OutputBuffer, width)}, _batch, {width});");
+            body.Add($"{K}PRelu.Forward<TIsa>({All(source, floats)}, {c.PReluAlpha!.Identifier}, default, {All(c.OutputBuffer, floats)}, {BatchRows(c.OutPixels)}, {width});");
         else if (c.ActivationKind == ActivationKind.Softmax)
-            body.Add($"{K}Elementwise.SoftmaxForward({All(source, width)}, {All(c.OutputBuffer, width)}, _batch, {width});");
+            body.Add($"{K}Elementwise.SoftmaxForward({All(source, floats)}, {All(c.OutputBuffer, floats)}, _batch, {floats});");
         else
-            body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(source, width)}, default, {All(c.OutputBuffer, width)}, {ActivationStruct(c)});");
+            body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(source, floats)}, default, {All(c.OutputBuffer, floats)}, {ActivationStruct(c)});");
     }
 
     // ------------------------------------------------------------------ dispatch and checks
@@ -468,13 +577,14 @@ internal sealed partial class ModelEmitter
     {
         LossSpec loss = _spec.Loss!;
         int classes = loss.Kind == LossKind.BinaryCrossEntropy ? 2 : _plan.OutputSize;
+        string copyInput = _plan.TransposeInput ? "CopyChannelsLast(inputs, batch);" : "inputs.CopyTo(_x.Span);";
         _w.Block($$"""
             private void BeginBatch({{ROSpan}} inputs, int batch)
             {
                 if ((uint)(batch - 1) >= MaxBatch)
                     throw new global::System.ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be between 1 and MaxBatch ({MaxBatch}) for {ModelName}.");
                 CheckLength(inputs.Length, batch * InputSize, nameof(inputs), batch, "InputSize", InputSize);
-                inputs.CopyTo(_x.Span);
+                {{copyInput}}
                 _batch = batch;
             }
 
@@ -524,5 +634,24 @@ internal sealed partial class ModelEmitter
                 return best;
             }
             """);
+        if (_plan.TransposeInput)
+        {
+            _w.Line();
+            _w.Block($$"""
+                /// <summary>Copies NCHW inputs into _x as NHWC (channels-last), the layout every spatial layer works in.</summary>
+                private void CopyChannelsLast({{ROSpan}} inputs, int batch)
+                {
+                    const int channels = {{_plan.InputShape[0]}}, pixels = {{_plan.InputShape[1] * _plan.InputShape[2]}};
+                    {{Span}} x = _x.Span;
+                    for (int s = 0; s < batch; s++)
+                    {
+                        int offset = s * InputSize;
+                        for (int c = 0; c < channels; c++)
+                            for (int p = 0; p < pixels; p++)
+                                x[offset + p * channels + c] = inputs[offset + c * pixels + p];
+                    }
+                }
+                """);
+        }
     }
 }

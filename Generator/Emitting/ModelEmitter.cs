@@ -72,9 +72,17 @@ internal sealed partial class ModelEmitter
     {
         var parts = new List<string> { Int(_plan.InputSize) };
         foreach (StepPlan step in _plan.Steps)
-            parts.Add(step is DenseStep d ? $"{d.Layer.Name}({d.OutWidth})" : ((ChainStep)step).Describe().Replace(" → ", "+"));
+            parts.Add(step switch
+            {
+                DenseStep { Conv: { } conv } d => $"{d.Layer.Name}({d.OutWidth}@{conv.Describe()} → {Shape(d)})",
+                DenseStep d => $"{d.Layer.Name}({d.OutWidth})",
+                PoolStep p => $"{p.Layer.Name}({Shape(p)})",
+                _ => ((ChainStep)step).Describe().Replace(" → ", "+"),
+            });
         return string.Join(" → ", parts) + $" → {_spec.Loss!.Kind}; {_spec.Optimizer!.Kind}";
     }
+
+    private static string Shape(StepPlan step) => string.Join("×", step.OutputShape);
 
     // ------------------------------------------------------------------ fields
 
@@ -102,19 +110,32 @@ internal sealed partial class ModelEmitter
         _w.Line($"private readonly {K}Arena _x = new(MaxBatch * InputSize);");
         foreach (StepPlan step in _plan.Steps)
         {
-            _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutWidth}); // output of {StepName(step)}");
+            if (step is DenseStep { Conv.ColumnBuffer: { } column } conv)
+                _w.Line($"private readonly {K}Arena {column} = new(MaxBatch * {conv.OutPixels * conv.GemmK}); // {conv.Layer.Name} im2col patches: {conv.OutPixels} pixels × {conv.GemmK}, kept for dW");
+            _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutFloats}); // output of {StepName(step)}{(step.IsSpatial ? $" ({Shape(step)}, channels-last)" : "")}");
+            if (step is PoolStep { ArgmaxBuffer: { } argmax } pool)
+                _w.Line($"private readonly int[] {argmax} = new int[MaxBatch * {pool.OutFloats}]; // {pool.Layer.Name}: index of each window's maximum");
             if (step is ChainStep chain)
             {
                 if (chain.PreActivationBuffer is not null)
-                    _w.Line($"private readonly {K}Arena {chain.PreActivationBuffer} = new(MaxBatch * {chain.OutWidth}); // {chain.BatchNorm!.Name} output before {chain.Activation!.Name}");
+                    _w.Line($"private readonly {K}Arena {chain.PreActivationBuffer} = new(MaxBatch * {chain.OutFloats}); // {chain.BatchNorm!.Name} output before {chain.Activation!.Name}");
                 if (chain.HasDropout)
-                    _w.Line($"private readonly {K}Arena _mask{chain.Index} = new(MaxBatch * {chain.OutWidth}); // {chain.Dropout!.Name}: 0 or the keep scale");
+                    _w.Line($"private readonly {K}Arena _mask{chain.Index} = new(MaxBatch * {chain.OutFloats}); // {chain.Dropout!.Name}: 0 or the keep scale");
                 if (chain.BatchNorm is not null)
                 {
                     _w.Line($"private readonly {K}Arena _mean{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} batch mean");
                     _w.Line($"private readonly {K}Arena _invStd{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} 1/sqrt(var + ε)");
                 }
             }
+        }
+        if (_plan.ColumnGradientFloats > 0)
+            _w.Line($"private readonly {K}Arena _dcol = new(MaxBatch * {_plan.ColumnGradientFloats}); // dL/d(patches) of a convolution, scattered back to dL/dx");
+        foreach (StepPlan step in _plan.Steps)
+        {
+            if (step is DenseStep { Conv: { } c })
+                _w.Line($"private static readonly {K}ConvGeometry {c.GeometryField} = new({c.Channels}, {c.Height}, {c.Width}, {c.KernelH}, {c.KernelW}, {c.Stride}, {c.Stride}, {c.Padding}, {c.Padding}, {c.Dilation}, {c.Dilation}); // {StepName(step)}");
+            else if (step is PoolStep { GeometryField.Length: > 0 } p)
+                _w.Line($"private static readonly {K}PoolGeometry {p.GeometryField} = new({p.InWidth}, {p.Height}, {p.Width}, {p.Layer.KernelH}, {p.Layer.KernelW}, {p.Layer.Stride}, {p.Layer.Stride}, {p.Layer.Padding}, {p.Layer.Padding}); // {p.Layer.Name}");
         }
         _w.Line("// dL/d(activation) ping-pongs between two buffers on the way back.");
         _w.Line($"private readonly {K}Arena _g0 = new(MaxBatch * {_plan.MaxWidth});");
@@ -150,7 +171,12 @@ internal sealed partial class ModelEmitter
         _ => "optimiser state",
     };
 
-    private static string StepName(StepPlan step) => step is DenseStep d ? d.Layer.Name : ((ChainStep)step).Describe();
+    private static string StepName(StepPlan step) => step switch
+    {
+        DenseStep d => d.Layer.Name,
+        PoolStep p => p.Layer.Name,
+        _ => ((ChainStep)step).Describe(),
+    };
 
     // ------------------------------------------------------------------ construction
 
@@ -175,7 +201,7 @@ internal sealed partial class ModelEmitter
         {
             if (step is DenseStep d)
             {
-                _w.Line($"// {d.Weight.Name} [{d.InWidth}×{d.OutWidth}]: {InitComment(d)}");
+                _w.Line($"// {d.Weight.Name} [{string.Join("×", d.Weight.Shape)}]: {InitComment(d)}");
                 _w.Line(d.ResolvedInit switch
                 {
                     InitKind.Zeros => $"{K}ParameterInit.Constant({d.Weight.Identifier}, 0f);",
@@ -229,18 +255,18 @@ internal sealed partial class ModelEmitter
 
     private static string InitComment(DenseStep d) => d.ResolvedInit switch
     {
-        InitKind.HeNormal => $"He normal, std = sqrt(2/{d.InWidth})",
-        InitKind.HeUniform => $"He uniform, ±sqrt(6/{d.InWidth})",
-        InitKind.XavierNormal => $"Xavier normal, std = 1/sqrt({d.InWidth})",
-        InitKind.XavierUniform => $"Xavier uniform, ±sqrt(3/{d.InWidth})",
-        InitKind.GlorotNormal => $"Glorot normal, std = sqrt(2/({d.InWidth}+{d.OutWidth}))",
-        InitKind.GlorotUniform => $"Glorot uniform, ±sqrt(6/({d.InWidth}+{d.OutWidth}))",
-        InitKind.LeCunNormal => $"LeCun normal, std = sqrt(1/{d.InWidth})",
+        InitKind.HeNormal => $"He normal, std = sqrt(2/{d.FanIn})",
+        InitKind.HeUniform => $"He uniform, ±sqrt(6/{d.FanIn})",
+        InitKind.XavierNormal => $"Xavier normal, std = 1/sqrt({d.FanIn})",
+        InitKind.XavierUniform => $"Xavier uniform, ±sqrt(3/{d.FanIn})",
+        InitKind.GlorotNormal => $"Glorot normal, std = sqrt(2/({d.FanIn}+{d.FanOut}))",
+        InitKind.GlorotUniform => $"Glorot uniform, ±sqrt(6/({d.FanIn}+{d.FanOut}))",
+        InitKind.LeCunNormal => $"LeCun normal, std = sqrt(1/{d.FanIn})",
         InitKind.Normal => "N(0, std²)",
         InitKind.Uniform => "U(−a, a)",
         InitKind.Constant => "constant",
         _ => "zeros",
-    } + (d.Layer.Init == InitKind.Auto ? " (Init.Auto, chosen by the activation that follows)" : "");
+    } + (d.Conv is null ? "" : " (fan-in = kernel_h·kernel_w·in_channels)") + (d.Layer.Init == InitKind.Auto ? " (Init.Auto, chosen by the activation that follows)" : "");
 
     // ------------------------------------------------------------------ tensors
 
@@ -272,19 +298,22 @@ internal sealed partial class ModelEmitter
         foreach (StepPlan step in _plan.Steps)
         {
             if (step is DenseStep d)
-                _w.Line(LayerInfoLine(d.Layer, d.OutWidth));
+                _w.Line(LayerInfoLine(d.Layer, d));
+            else if (step is PoolStep p)
+                _w.Line(LayerInfoLine(p.Layer, p));
             else if (step is ChainStep c)
                 foreach (LayerSpec? layer in new[] { c.BatchNorm, c.Activation, c.Dropout })
-                    if (layer is not null) _w.Line(LayerInfoLine(layer, c.OutWidth));
+                    if (layer is not null) _w.Line(LayerInfoLine(layer, c));
         }
         _w.Line("};");
         _w.Line();
     }
 
-    private static string LayerInfoLine(LayerSpec layer, int width)
+    private static string LayerInfoLine(LayerSpec layer, StepPlan step)
     {
         string kind = layer.Kind == LayerKind.Activation ? layer.Activation.ToString() : layer.Kind.ToString();
-        return $"    new(\"{layer.Name}\", \"{kind.ToLowerInvariant()}\", new[] {{ {width} }}),";
+        if (layer.Kind == LayerKind.BatchNorm && step.IsSpatial) kind = "BatchNorm2D";
+        return $"    new(\"{layer.Name}\", \"{kind.ToLowerInvariant()}\", new[] {{ {string.Join(", ", step.OutputShape)} }}),";
     }
 
     // ------------------------------------------------------------------ public API
@@ -444,15 +473,17 @@ internal sealed partial class ModelEmitter
         foreach (StepPlan step in _plan.Steps)
         {
             if (step is DenseStep d)
-                _w.Line($"case \"{d.Layer.Name}\": return {d.OutputBuffer}.Slice(0, _batch * {d.OutWidth});");
+                _w.Line($"case \"{d.Layer.Name}\": return {d.OutputBuffer}.Slice(0, _batch * {d.OutFloats});");
+            else if (step is PoolStep p)
+                _w.Line($"case \"{p.Layer.Name}\": return {p.OutputBuffer}.Slice(0, _batch * {p.OutFloats});");
             else if (step is ChainStep c)
             {
                 if (c.BatchNorm is not null)
-                    _w.Line($"case \"{c.BatchNorm.Name}\": return {(c.PreActivationBuffer ?? c.OutputBuffer)}.Slice(0, _batch * {c.OutWidth});");
+                    _w.Line($"case \"{c.BatchNorm.Name}\": return {(c.PreActivationBuffer ?? c.OutputBuffer)}.Slice(0, _batch * {c.OutFloats});");
                 if (c.Activation is not null)
-                    _w.Line($"case \"{c.Activation.Name}\": return {c.OutputBuffer}.Slice(0, _batch * {c.OutWidth});");
+                    _w.Line($"case \"{c.Activation.Name}\": return {c.OutputBuffer}.Slice(0, _batch * {c.OutFloats});");
                 if (c.Dropout is not null)
-                    _w.Line($"case \"{c.Dropout.Name}\": return _mask{c.Index}.Slice(0, _batch * {c.OutWidth});");
+                    _w.Line($"case \"{c.Dropout.Name}\": return _mask{c.Index}.Slice(0, _batch * {c.OutFloats});");
             }
         }
         _w.Line("default: throw new global::System.ArgumentException($\"{ModelName} has no layer named '{layer}'.\", nameof(layer));");

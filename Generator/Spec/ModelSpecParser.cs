@@ -146,6 +146,14 @@ public static class ModelSpecParser
         int optimizerCount = 0;
         int width = input;
         bool spatial = shape.Length > 1;
+        // The (C, H, W) shape while the activations are spatial; an [H, W] input has one channel.
+        int channels = shape.Length == 3 ? shape[0] : 1;
+        int height = shape.Length >= 2 ? shape[shape.Length - 2] : 0;
+        int widthPx = shape.Length >= 2 ? shape[shape.Length - 1] : 0;
+        bool shapeValid = shape.Length is 2 or 3 && shape.All(v => v > 0);
+        if (shape.Length > 3)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
+                $"InputShape has {shape.Length} dimensions; Kiln reads {{ H, W }} or {{ C, H, W }}"));
         Item? lastLayerItem = null;
         var layerSyntax = new List<AttributeSyntax?>();
         AttributeSyntax? lossSyntax = null, optimizerSyntax = null;
@@ -241,6 +249,7 @@ public static class ModelSpecParser
             string prefix = item.Name switch
             {
                 "Dense" => "dense",
+                "Conv2D" => "conv",
                 "BatchNorm" => "bn",
                 "Dropout" => "dropout",
                 "Flatten" => "flatten",
@@ -266,6 +275,17 @@ public static class ModelSpecParser
                 case "Flatten":
                     spatial = false;
                     layer = new LayerSpec(LayerKind.Flatten, layerName, index);
+                    break;
+                case "Conv2D":
+                case "MaxPool":
+                case "AvgPool":
+                case "GlobalAvgPool":
+                    if (!spatial)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialLayerOnFlatInput, item.Location, layerName,
+                            shape.Length > 1 ? "a flat input (it comes after Flatten, GlobalAvgPool or Dense)" : $"a flat input of {width} features"));
+                    layer = ParseSpatial(item, diagnostics, layerName, index, maxBatch, spatial && shapeValid, ref channels, ref height, ref widthPx);
+                    if (item.Name == "GlobalAvgPool") spatial = false;
+                    width = item.Name == "GlobalAvgPool" ? channels : channels * height * widthPx;
                     break;
                 case "Dense":
                 {
@@ -298,6 +318,7 @@ public static class ModelSpecParser
                         Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
                         Regularize: GetBool(d, "Regularize", true));
                     if (units > 0) width = units;
+                    spatial = false;
                     break;
                 }
                 case "BatchNorm":
@@ -407,6 +428,108 @@ public static class ModelSpecParser
             schedules.ToEquatableArray());
         bool hasErrors = diagnostics.Count > 0;
         return new ParsedModel(new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray()), spec, declared);
+    }
+
+    /// <summary>
+    /// Conv2D, MaxPool, AvgPool and GlobalAvgPool: their arguments, and (when the input shape is known)
+    /// the output shape, with the window-fit (KLN0013) and integer-output (KLN0014) checks on the
+    /// offending argument.
+    /// </summary>
+    private static LayerSpec ParseSpatial(Item item, List<DiagnosticInfo> diagnostics, string layerName, int index, int maxBatch, bool checkShapes,
+        ref int channels, ref int height, ref int width)
+    {
+        AttributeData d = item.Data;
+        void OutOfDomain(string argument, int positional, double value, string rule) =>
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, argument, positional) ?? item.Location,
+                layerName, argument, value, rule));
+
+        if (item.Name == "GlobalAvgPool")
+        {
+            if (checkShapes) height = width = 1;
+            return new LayerSpec(LayerKind.GlobalAvgPool, layerName, index);
+        }
+
+        bool conv = item.Name == "Conv2D";
+        string sizeArgument = conv ? "kernel" : "size";
+        int size = GetInt(d, sizeArgument, 0);
+        int kernelH = conv && GetInt(d, "KernelHeight", 0) is > 0 and var kh ? kh : size;
+        int kernelW = conv && GetInt(d, "KernelWidth", 0) is > 0 and var kw ? kw : size;
+        int stride = GetInt(d, "Stride", conv ? 1 : 0);
+        if (!conv && stride == 0) stride = size;
+        int padding = GetInt(d, "Padding", 0);
+        int dilation = conv ? GetInt(d, "Dilation", 1) : 1;
+        int filters = conv ? GetInt(d, "filters", 0) : 0;
+        bool valid = true;
+        if (conv && filters <= 0) { OutOfDomain("filters", 0, filters, "a convolution needs at least one filter"); valid = false; }
+        if (conv && filters > MaxUnits) { OutOfDomain("filters", 0, filters, $"keep at most {MaxUnits:N0} filters"); valid = false; }
+        if (size <= 0 && !(conv && GetInt(d, "KernelHeight", 0) > 0 && GetInt(d, "KernelWidth", 0) > 0))
+        { OutOfDomain(sizeArgument, conv ? 1 : 0, size, "the window needs at least one cell"); valid = false; }
+        if (conv && GetInt(d, "KernelHeight", 0) < 0) { OutOfDomain("KernelHeight", -1, GetInt(d, "KernelHeight", 0), "it must be positive (0 = Kernel)"); valid = false; }
+        if (conv && GetInt(d, "KernelWidth", 0) < 0) { OutOfDomain("KernelWidth", -1, GetInt(d, "KernelWidth", 0), "it must be positive (0 = Kernel)"); valid = false; }
+        if (stride <= 0) { OutOfDomain("Stride", -1, stride, conv ? "the stride must be at least 1" : "the stride must be at least 1 (0 means the window size)"); valid = false; }
+        if (padding < 0) { OutOfDomain("Padding", -1, padding, "padding cannot be negative"); valid = false; }
+        if (!conv && padding > 0 && padding >= Math.Min(kernelH, kernelW))
+        { OutOfDomain("Padding", -1, padding, "pooling padding must be smaller than the window, or a window could hold padding only"); valid = false; }
+        if (dilation <= 0) { OutOfDomain("Dilation", -1, dilation, "the dilation must be at least 1"); valid = false; }
+
+        if (checkShapes && valid)
+        {
+            int outH = OutputExtent(item, diagnostics, layerName, "height", height, kernelH, stride, padding, dilation, conv ? (GetInt(d, "KernelHeight", 0) > 0 ? "KernelHeight" : sizeArgument) : sizeArgument, conv ? 1 : 0);
+            int outW = OutputExtent(item, diagnostics, layerName, "width", width, kernelW, stride, padding, dilation, conv ? (GetInt(d, "KernelWidth", 0) > 0 ? "KernelWidth" : sizeArgument) : sizeArgument, conv ? 1 : 0);
+            if (outH > 0 && outW > 0)
+            {
+                long patch = (long)kernelH * kernelW * channels;
+                if (conv && ((long)maxBatch * outH * outW * patch > MaxTensorLength || (long)maxBatch * outH * outW * filters > MaxTensorLength))
+                    OutOfDomain("filters", 0, filters, $"the layer would need {(long)maxBatch * outH * outW * Math.Max(patch, filters):N0} floats per batch buffer; Kiln keeps each under {MaxTensorLength:N0}");
+                height = outH;
+                width = outW;
+                if (conv) channels = filters;
+            }
+        }
+
+        if (!conv)
+            return new LayerSpec(item.Name == "MaxPool" ? LayerKind.MaxPool : LayerKind.AvgPool, layerName, index,
+                KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding);
+
+        int initValue = GetInt(d, "Init", 0);
+        if (!Enum.IsDefined(typeof(InitKind), initValue))
+        {
+            OutOfDomain("Init", -1, initValue, "it is not a member of Kiln.Init");
+            initValue = 0;
+        }
+        var init = (InitKind)initValue;
+        double scale = GetDouble(d, "InitScale", double.NaN);
+        if (!double.IsNaN(scale)) CheckFloat(diagnostics, item, "InitScale", scale, layerName);
+        if (!double.IsNaN(scale) && (double.IsInfinity(scale) || (init is InitKind.Normal or InitKind.Uniform && scale <= 0)))
+            OutOfDomain("InitScale", -1, scale, "the standard deviation or bound must be a positive finite number");
+        double biasInit = GetDouble(d, "BiasInit", 0);
+        CheckFloat(diagnostics, item, "BiasInit", biasInit, layerName);
+        return new LayerSpec(LayerKind.Conv2D, layerName, index, Units: filters, Bias: GetBool(d, "Bias", true),
+            Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
+            Regularize: GetBool(d, "Regularize", true), KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding, Dilation: dilation);
+    }
+
+    /// <summary>(extent + 2·padding − dilation·(kernel − 1) − 1)/stride + 1, or 0 after reporting why it does not exist.</summary>
+    private static int OutputExtent(Item item, List<DiagnosticInfo> diagnostics, string layerName, string axis, int extent, int kernel, int stride,
+        int padding, int dilation, string kernelArgument, int kernelPositional)
+    {
+        long span = (long)dilation * (kernel - 1) + 1;
+        long padded = extent + 2L * padding;
+        if (span > padded)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.WindowLargerThanInput, ArgLocation(item, kernelArgument, kernelPositional) ?? item.Location,
+                layerName, axis, span, padded, $"input {axis} {extent} + 2×padding {padding}; use a smaller window or more padding"));
+            return 0;
+        }
+        long room = padded - span;
+        if (room % stride != 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.FractionalOutputSize, ArgLocation(item, "Stride") ?? ArgLocation(item, kernelArgument, kernelPositional) ?? item.Location,
+                layerName, axis, $"{extent} + 2×{padding} − {span}", stride,
+                $"the last {room % stride} row(s)/column(s) would be ignored: choose a stride that divides {room}, or change the padding"));
+            return 0;
+        }
+        return (int)(room / stride + 1);
     }
 
     private static OptimizerSpec ParseOptimizer(Item item, List<DiagnosticInfo> diagnostics)
@@ -597,6 +720,7 @@ public static class ModelSpecParser
         or "WarmRestarts" or "Warmup" or "ReduceOnPlateau";
 
     public static bool IsLayer(string name) => name is "Dense" or "BatchNorm" or "Dropout" or "Flatten"
+        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool"
         or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "PReLU" or "ELU" or "SELU" or "Swish" or "GELU" or "Softmax";
 
     /// <summary>Location of a named argument (or the positional one), for diagnostics on the exact argument.</summary>
