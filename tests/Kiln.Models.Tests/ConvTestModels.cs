@@ -1,0 +1,31 @@
+using Kiln;
+
+namespace Kiln.Models.Tests;
+
+// Small spatial models for gradient checks. Channel counts (3, 5, 6, 17) leave SIMD remainders, odd
+// spatial sizes leave partial windows, and every conv variant appears: padding, stride, dilation,
+// non-square kernels, no bias, 1×1 (no im2col) and a multi-channel NCHW input (transposed on copy).
+
+/// <summary>The benchmark CNN's layer sequence at a small size: Conv → BN2D → ReLU → MaxPool, twice, then Dense.</summary>
+[Model(InputShape = new[] { 2, 9, 9 }, MaxBatch = 8, Seed = 11)]
+[Conv2D(5, 3, Padding = 1), BatchNorm, ReLU, MaxPool(2, Stride = 1)]
+[Conv2D(6, 4, Stride = 2, Bias = false), BatchNorm, ReLU, Dropout(0.25)]
+[Flatten, Dense(7), ReLU, Dense(4), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class SmallCnn;
+
+/// <summary>Dilation, a non-square kernel, average pooling with padding, per-channel PReLU, a 1×1 conv and global average pooling.</summary>
+[Model(InputShape = new[] { 3, 10, 8 }, MaxBatch = 8, Seed = 12)]
+[Conv2D(4, 3, Dilation = 2, Padding = 1), PReLU(Init = 0.2)]
+[Conv2D(17, 1, KernelHeight = 3, Padding = 1), Tanh, AvgPool(2, Padding = 1)]
+[Conv2D(5, 1), BatchNorm, ELU, GlobalAvgPool]
+[Dense(3), SoftmaxCrossEntropy]
+[Sgd(0.05)]
+public partial class DilatedCnn;
+
+/// <summary>A single-channel input (no transpose) straight into a max pool, then a strided 5×5 conv with padding 2.</summary>
+[Model(InputShape = new[] { 1, 12, 12 }, MaxBatch = 8, Seed = 13)]
+[MaxPool(3), Conv2D(6, 5, Padding = 2, Stride = 3, Init = Init.HeUniform), BatchNorm, PReLU, Flatten]
+[Dense(3), MeanSquaredError]
+[Momentum(0.01)]
+public partial class PoolFirstCnn;
