@@ -87,11 +87,11 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor WindowLargerThanInput = Error(WindowLargerThanInputId,
         "Kernel or pooling window larger than the padded input",
-        "'{0}': the {1} window spans {2} but the padded input is only {3} ({4})");
+        "'{0}': along the {1} the window spans {2} but the padded input is only {3} ({4})");
 
     public static readonly DiagnosticDescriptor FractionalOutputSize = Error(FractionalOutputSizeId,
         "Output size is not an integer",
-        "'{0}': the output {1} would be ({2})/{3} + 1, not an integer; {4}");
+        "'{0}': the output {1} would be ({2})/{3} + 1, which is not an integer; {4}");
 
     public static readonly DiagnosticDescriptor SpatialLayerOnFlatInput = Error(SpatialLayerOnFlatInputId,
         "Spatial layer on a flat input",

@@ -295,7 +295,7 @@ public static class ModelSpecParser
                             layerName, "units", units, "a Dense layer needs at least one unit"));
                     if (spatial)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialInputWithoutFlatten, item.Location, layerName,
-                            "spatial [" + string.Join("×", shape) + "]"));
+                            $"spatial [{channels}×{height}×{widthPx}]"));
                     if (units > MaxUnits || (long)width * Math.Max(units, 0) > MaxTensorLength || (long)maxBatch * Math.Max(units, 0) > MaxTensorLength)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "units", 0) ?? item.Location,
                             layerName, "units", units, $"the layer would need {(long)width * units:N0} weights and {(long)maxBatch * units:N0} activations; Kiln keeps each under {MaxTensorLength:N0}"));
@@ -474,8 +474,14 @@ public static class ModelSpecParser
 
         if (checkShapes && valid)
         {
-            int outH = OutputExtent(item, diagnostics, layerName, "height", height, kernelH, stride, padding, dilation, conv ? (GetInt(d, "KernelHeight", 0) > 0 ? "KernelHeight" : sizeArgument) : sizeArgument, conv ? 1 : 0);
-            int outW = OutputExtent(item, diagnostics, layerName, "width", width, kernelW, stride, padding, dilation, conv ? (GetInt(d, "KernelWidth", 0) > 0 ? "KernelWidth" : sizeArgument) : sizeArgument, conv ? 1 : 0);
+            // A square window on a square input fails on both axes alike: one diagnostic says so.
+            bool square = height == width && kernelH == kernelW;
+            bool tall = conv && GetInt(d, "KernelHeight", 0) > 0, wide = conv && GetInt(d, "KernelWidth", 0) > 0;
+            int sizePosition = conv ? 1 : 0;
+            int outH = OutputExtent(item, diagnostics, layerName, square ? "height and width" : "height", height, kernelH, stride, padding, dilation,
+                tall ? "KernelHeight" : sizeArgument, tall ? -1 : sizePosition);
+            int outW = square ? outH : OutputExtent(item, diagnostics, layerName, "width", width, kernelW, stride, padding, dilation,
+                wide ? "KernelWidth" : sizeArgument, wide ? -1 : sizePosition);
             if (outH > 0 && outW > 0)
             {
                 long patch = (long)kernelH * kernelW * channels;
