@@ -73,14 +73,19 @@ internal sealed partial class ModelEmitter
             if (step is DenseStep d)
             {
                 body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
-                if (d.Conv?.ColumnBuffer is not null)
-                {
-                    EmitIm2ColStage(d);
-                    body.Add($"Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Im2Col, (long)_batch * {(long)d.OutPixels * d.GemmK});");
-                }
                 string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
                 string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
                 string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
+                if (d.Conv?.ColumnBuffer is not null)
+                {
+                    EmitIm2ColStage(d); // used by small-batch inference
+                    OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
+                    EmitConvForwardChunks(d, d.Weight.Identifier, d.OutputBuffer, epi, epiValue);
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+                    continue;
+                }
                 string rowsText = d.Conv is null ? "rows" : $"rows = samples·{d.OutPixels} pixels";
                 OpenStage(name, $"{d.Layer.Name}: [{rowsText}×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
                 RowRange(BatchRows(d.OutPixels));
@@ -159,6 +164,23 @@ internal sealed partial class ModelEmitter
         _w.Line($"{K}Im2Col.Forward<TIsa>({All(d.InputBuffer, d.InFloats)}, {All(conv.ColumnBuffer!, d.OutPixels * d.GemmK)}, in {conv.GeometryField}, channelsFirst: false, s0, s1);");
         _w.Close();
         _w.Line();
+    }
+
+    /// <summary>Samples of one im2col chunk: about 64K floats of patches, so the GEMM reads them from cache right after they are written.</summary>
+    private static int ConvChunk(DenseStep d) => System.Math.Max(1, (1 << 16) / (d.OutPixels * d.GemmK));
+
+    /// <summary>Body of a convolution forward stage over samples [s0, s1): im2col then GEMM, one cache-sized chunk at a time.</summary>
+    private void EmitConvForwardChunks(DenseStep d, string weights, string output, string epiType, string epiValue)
+    {
+        ConvPlan conv = d.Conv!;
+        int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
+        SampleRange();
+        _w.Line($"// {chunk} sample(s) per chunk: the GEMM reads the patches while they are still in cache.");
+        _w.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
+        _w.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
+        _w.Line($"{K}Im2Col.Forward<TIsa>({All(d.InputBuffer, d.InFloats)}, {All(conv.ColumnBuffer!, patches)}, in {conv.GeometryField}, channelsFirst: false, c0, c1);");
+        _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({conv.ColumnBuffer}.Slice(c0 * {patches}, (c1 - c0) * {patches}), {weights}, {output}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth}, {epiValue});");
+        _w.Close();
     }
 
     /// <summary>A pooling layer's forward stage (shared by training and inference; a max pool records its argmax for backward).</summary>
@@ -326,7 +348,22 @@ internal sealed partial class ModelEmitter
                 string next = current == "_g0" ? "_g1" : "_g0";
                 string? column = d.Conv?.ColumnBuffer;
                 body.Add($"// {d.Layer.Name} (dL/dy in {current})");
-                if (!d.SkipInputGradient)
+                if (!d.SkipInputGradient && column is not null)
+                {
+                    string name = layer + "BackwardInput";
+                    int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
+                    OpenStage(name, $"{d.Layer.Name}: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.");
+                    SampleRange();
+                    _w.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
+                    _w.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
+                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({current}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), {d.Weight.Identifier}, _dcol.Slice(c0 * {patches}, (c1 - c0) * {patches}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth});");
+                    _w.Line($"{K}Im2Col.Backward<TIsa>({All("_dcol", patches)}, {All(next, d.InFloats)}, in {d.Conv!.GeometryField}, channelsFirst: false, c0, c1);");
+                    _w.Close();
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+                }
+                else if (!d.SkipInputGradient)
                 {
                     string name = layer + "BackwardInput";
                     string target = column is null ? next : "_dcol";
@@ -336,17 +373,10 @@ internal sealed partial class ModelEmitter
                     _w.Close();
                     _w.Line();
                     body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
-                    if (column is not null)
-                    {
-                        string col2im = layer + "Col2Im";
-                        OpenStage(col2im, $"{d.Layer.Name}: dL/dx = the sum of the patch gradients that read each input cell (col2im); samples split across threads.");
-                        SampleRange();
-                        _w.Line($"{K}Im2Col.Backward<TIsa>({All("_dcol", d.OutPixels * d.GemmK)}, {All(next, d.InFloats)}, in {d.Conv!.GeometryField}, channelsFirst: false, s0, s1);");
-                        _w.Close();
-                        _w.Line();
-                        body.Add($"Execute(Stages.{col2im}, (long)_batch * {(long)d.OutPixels * d.GemmK});");
-                    }
                 }
+                if (d.Conv is not null)
+                    EmitConvBackwardWeights(d, current, body);
+                else
                 {
                     string name = layer + "BackwardWeights";
                     string rows = BatchRows(d.OutPixels);
@@ -383,6 +413,47 @@ internal sealed partial class ModelEmitter
         foreach (string line in body) _w.Line(line);
         _w.Close();
         _w.Line();
+    }
+
+    /// <summary>Rows of one block of a convolution's weight-gradient reduction: its patches (≤ 400 KB for k ≤ 400) stay in L2 across the panels.</summary>
+    private const int ConvGradientBlockRows = 256;
+
+    /// <summary>
+    /// dW = patchesᵀ·dL/dy for a convolution. The reduction runs over samples·pixels rows (thousands), so it
+    /// is cut into blocks of rows whose patches stay in cache; each block's partial dW is added to the
+    /// gradient, and the optimiser updates the thread's weight rows once all blocks are summed.
+    /// </summary>
+    private void EmitConvBackwardWeights(DenseStep d, string current, List<string> body)
+    {
+        string name = SpecNaming.Pascal(d.Layer.Name) + "BackwardWeights";
+        int k = d.GemmK, n = d.OutWidth;
+        string w = d.Weight.Identifier, g = w + "Gradient";
+        string Mine(string x) => $"{x}.Slice(k0 * {n}, (k1 - k0) * {n})";
+        OpenStage(name, $"{d.Layer.Name}: dW = patchesᵀ·dL/dy in blocks of {ConvGradientBlockRows} rows, then the optimiser update of the thread's weight rows; weight rows split across threads.");
+        _w.Line($"(int k0, int k1) = {K}Partition.Range({k}, part, parts, 4);");
+        _w.Line($"int rows = {BatchRows(d.OutPixels)};");
+        _w.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * k)};");
+        _w.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
+        _w.Open("if (k0 < k1)");
+        _w.Line($"var sink = new {K}NoPanelSink();");
+        _w.Open($"for (int b0 = 0; b0 < rows; b0 += {ConvGradientBlockRows})");
+        _w.Line($"int count = global::System.Math.Min({ConvGradientBlockRows}, rows - b0);");
+        _w.Line($"{Span} target = b0 == 0 ? {g} : _dwScratch.Slice(0, {k * n});");
+        _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x.Slice(b0 * {k}, count * {k}), dy.Slice(b0 * {n}, count * {n}), target, count, {k}, {n}, k0, k1, ref sink);");
+        _w.Line($"if (b0 > 0) Accumulate({Mine("_dwScratch")}, {Mine(g)});");
+        _w.Close();
+        _w.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {States(d.Weight, Mine)});");
+        _w.Close();
+        if (d.Bias is not null)
+        {
+            _w.Line($"(int c0, int c1) = {K}Partition.Range({n}, part, parts, 16);");
+            _w.Line("if (c0 >= c1) return;");
+            _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, rows, {n}, c0, c1);");
+            _w.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {States(d.Bias, Cols)});");
+        }
+        _w.Close();
+        _w.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * k * n});");
     }
 
     /// <summary>The step for one tensor: its learning-rate scale and penalties applied to this step's constants.</summary>
@@ -436,17 +507,33 @@ internal sealed partial class ModelEmitter
                 string rows = BatchRows(d.OutPixels);
                 body.Add($"// {d.Layer.Name}{what}");
                 if (d.Conv?.ColumnBuffer is not null)
-                    body.Add($"Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Im2Col, (long)_batch * {(long)d.OutPixels * d.GemmK});");
-                OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
-                _w.Open($"if ({rows} < {SmallBatch})");
-                _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
-                _w.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
-                _w.Line("return;");
-                _w.Close();
-                RowRange(rows);
-                _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
-                _w.Close();
-                _w.Line();
+                {
+                    // Small batches: im2col on the caller, then the GEMM's rows (pixels) split across threads;
+                    // larger batches: im2col and GEMM chunk by chunk, samples split across threads.
+                    body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Im2Col, 0);");
+                    OpenStage(name, $"{d.Layer.Name} (eval){what}: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.");
+                    _w.Open($"if (_batch < {SmallBatch})");
+                    RowRange(rows);
+                    _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+                    _w.Line("return;");
+                    _w.Close();
+                    EmitConvForwardChunks(d, weights, output, epiType, epiValue);
+                    _w.Close();
+                    _w.Line();
+                }
+                else
+                {
+                    OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
+                    _w.Open($"if ({rows} < {SmallBatch})");
+                    _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+                    _w.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
+                    _w.Line("return;");
+                    _w.Close();
+                    RowRange(rows);
+                    _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+                    _w.Close();
+                    _w.Line();
+                }
                 body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
                 if (tail is not null) AddTestTimeScale(body, tail);
                 else if (next is not null && folded)
@@ -634,6 +721,21 @@ internal sealed partial class ModelEmitter
                 return best;
             }
             """);
+        if (_plan.Steps.OfType<DenseStep>().Any(d => d.Conv is not null))
+        {
+            _w.Line();
+            _w.Block($$"""
+                /// <summary>dst += src: adds one block's partial weight gradient.</summary>
+                private static void Accumulate({{ROSpan}} src, {{Span}} dst)
+                {
+                    int i = 0;
+                    int width = global::System.Numerics.Vector<float>.Count;
+                    for (; i + width <= dst.Length; i += width)
+                        (new global::System.Numerics.Vector<float>(dst.Slice(i)) + new global::System.Numerics.Vector<float>(src.Slice(i))).CopyTo(dst.Slice(i));
+                    for (; i < dst.Length; i++) dst[i] += src[i];
+                }
+                """);
+        }
         if (_plan.TransposeInput)
         {
             _w.Line();

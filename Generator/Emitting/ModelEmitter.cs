@@ -128,6 +128,8 @@ internal sealed partial class ModelEmitter
                 }
             }
         }
+        if (_plan.Steps.OfType<DenseStep>().Where(d => d.Conv is not null).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
+            _w.Line($"private readonly {K}Arena _dwScratch = new({scratch}); // a convolution's partial dW of one block of rows");
         if (_plan.ColumnGradientFloats > 0)
             _w.Line($"private readonly {K}Arena _dcol = new(MaxBatch * {_plan.ColumnGradientFloats}); // dL/d(patches) of a convolution, scattered back to dL/dx");
         foreach (StepPlan step in _plan.Steps)

@@ -29,3 +29,10 @@ public partial class DilatedCnn;
 [Dense(3), MeanSquaredError]
 [Momentum(0.01)]
 public partial class PoolFirstCnn;
+
+/// <summary>Patches big enough (256 pixels × 75) that a batch of 7 runs in several im2col chunks and several weight-gradient row blocks.</summary>
+[Model(InputShape = new[] { 3, 16, 16 }, MaxBatch = 8, Seed = 14)]
+[Conv2D(4, 5, Padding = 2), ReLU, MaxPool(2), Conv2D(3, 3, Padding = 1), BatchNorm, ReLU, Flatten]
+[Dense(3), SoftmaxCrossEntropy]
+[AdamW(LearningRate = 1e-3)]
+public partial class WideCnn;

@@ -77,6 +77,12 @@ public static class ModelCases
                 new RefImage(1, 12, 12), new RefMaxPool(3, 3), new RefConv("conv0", 5, 5, Stride: 3, Padding: 2), new RefBatchNorm("bn0"),
                 new RefActivation("PReLU", PReluName: "prelu0"), new RefFlatten(), new RefDense("dense0"),
             }, FloatTargets: true),
+        new("WideCnn", p => new WideCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(3, 16, 16), new RefConv("conv0", 5, 5, Padding: 2), new RefActivation("ReLU"), new RefMaxPool(2, 2),
+                new RefConv("conv1", 3, 3, Padding: 1), new RefBatchNorm("bn0"), new RefActivation("ReLU"), new RefFlatten(), new RefDense("dense0"),
+            }),
     };
 
     private static RefOp[] Simple(string activation, double alpha = 0) =>

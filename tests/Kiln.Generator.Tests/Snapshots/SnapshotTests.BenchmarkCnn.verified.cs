@@ -46,6 +46,7 @@ namespace Kiln.Benchmarks
         private readonly global::Kiln.Kernels.Arena _y7 = new(MaxBatch * 128); // output of relu2 → dropout0
         private readonly global::Kiln.Kernels.Arena _mask7 = new(MaxBatch * 128); // dropout0: 0 or the keep scale
         private readonly global::Kiln.Kernels.Arena _y8 = new(MaxBatch * 10); // output of dense1
+        private readonly global::Kiln.Kernels.Arena _dwScratch = new(12800); // a convolution's partial dW of one block of rows
         private readonly global::Kiln.Kernels.Arena _dcol = new(MaxBatch * 78400); // dL/d(patches) of a convolution, scattered back to dL/dx
         private static readonly global::Kiln.Kernels.ConvGeometry s_geometry0 = new(1, 28, 28, 5, 5, 1, 1, 2, 2, 1, 1); // conv0
         private static readonly global::Kiln.Kernels.PoolGeometry s_geometry2 = new(16, 28, 28, 2, 2, 2, 2, 0, 0); // maxpool0
@@ -466,12 +467,18 @@ namespace Kiln.Benchmarks
             global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 784), _col0.Slice(0, _batch * 19600), in s_geometry0, channelsFirst: false, s0, s1);
         }
 
-        /// <summary>conv0: [rows = samples·784 pixels×25]·[25×16] + b, rows split across threads.</summary>
+        /// <summary>conv0: im2col and [rows = samples·784 pixels×25]·[25×16] + b, chunk by chunk; samples split across threads.</summary>
         private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 784, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(r0 * 25, (r1 - r0) * 25), Conv0Weight, _y0.Slice(r0 * 16, (r1 - r0) * 16), r1 - r0, 25, 16, new global::Kiln.Kernels.BiasEpilogue(Conv0Bias));
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            // 3 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
+            for (int c0 = s0; c0 < s1; c0 += 3)
+            {
+                int c1 = global::System.Math.Min(c0 + 3, s1);
+                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 784), _col0.Slice(0, _batch * 19600), in s_geometry0, channelsFirst: false, c0, c1);
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(c0 * 19600, (c1 - c0) * 19600), Conv0Weight, _y0.Slice(c0 * 12544, (c1 - c0) * 12544), (c1 - c0) * 784, 25, 16, new global::Kiln.Kernels.BiasEpilogue(Conv0Bias));
+            }
         }
 
         /// <summary>bn0 → relu0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
@@ -501,12 +508,18 @@ namespace Kiln.Benchmarks
             global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 3136), _col3.Slice(0, _batch * 78400), in s_geometry3, channelsFirst: false, s0, s1);
         }
 
-        /// <summary>conv1: [rows = samples·196 pixels×400]·[400×32] + b, rows split across threads.</summary>
+        /// <summary>conv1: im2col and [rows = samples·196 pixels×400]·[400×32] + b, chunk by chunk; samples split across threads.</summary>
         private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 196, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col3.Slice(r0 * 400, (r1 - r0) * 400), Conv1Weight, _y3.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 400, 32, new global::Kiln.Kernels.BiasEpilogue(Conv1Bias));
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            // 1 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
+            for (int c0 = s0; c0 < s1; c0 += 1)
+            {
+                int c1 = global::System.Math.Min(c0 + 1, s1);
+                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 3136), _col3.Slice(0, _batch * 78400), in s_geometry3, channelsFirst: false, c0, c1);
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col3.Slice(c0 * 78400, (c1 - c0) * 78400), Conv1Weight, _y3.Slice(c0 * 6272, (c1 - c0) * 6272), (c1 - c0) * 196, 400, 32, new global::Kiln.Kernels.BiasEpilogue(Conv1Bias));
+            }
         }
 
         /// <summary>bn1 → relu1: batch statistics and the fused activation/dropout, columns split across threads.</summary>
@@ -556,14 +569,12 @@ namespace Kiln.Benchmarks
         private void ForwardTraining()
         {
             // conv0: 5×5 pad 2 convolution as im2col + GEMM
-            Execute(Stages.Conv0Im2Col, (long)_batch * 19600);
             Execute(Stages.Conv0Forward, (long)_batch * 627200);
             // bn0 → relu0 (per channel over samples·784 pixels)
             Execute(Stages.Bn0Forward, (long)_batch * 150528);
             // maxpool0
             Execute(Stages.Maxpool0Forward, (long)_batch * 12544);
             // conv1: 5×5 pad 2 convolution as im2col + GEMM
-            Execute(Stages.Conv1Im2Col, (long)_batch * 78400);
             Execute(Stages.Conv1Forward, (long)_batch * 5017600);
             // bn1 → relu1 (per channel over samples·196 pixels)
             Execute(Stages.Bn1Forward, (long)_batch * 75264);
@@ -687,44 +698,41 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
         private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 196, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 32, (r1 - r0) * 32), Conv1Weight, _dcol.Slice(r0 * 400, (r1 - r0) * 400), r1 - r0, 400, 32);
-        }
-
-        /// <summary>conv1: dL/dx = the sum of the patch gradients that read each input cell (col2im); samples split across threads.</summary>
-        private void Conv1Col2Im<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Backward<TIsa>(_dcol.Slice(0, _batch * 78400), _g0.Slice(0, _batch * 3136), in s_geometry3, channelsFirst: false, s0, s1);
+            for (int c0 = s0; c0 < s1; c0 += 1)
+            {
+                int c1 = global::System.Math.Min(c0 + 1, s1);
+                global::Kiln.Kernels.Gemm.BackwardInput<TIsa>(_g1.Slice(c0 * 6272, (c1 - c0) * 6272), Conv1Weight, _dcol.Slice(c0 * 78400, (c1 - c0) * 78400), (c1 - c0) * 196, 400, 32);
+                global::Kiln.Kernels.Im2Col.Backward<TIsa>(_dcol.Slice(0, _batch * 78400), _g0.Slice(0, _batch * 3136), in s_geometry3, channelsFirst: false, c0, c1);
+            }
         }
 
-        /// <summary>conv1: dW = patchesᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
         private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int k0, int k1) = global::Kiln.Kernels.Partition.Range(400, part, parts, 4);
+            int rows = _batch * 196;
             global::System.ReadOnlySpan<float> x = _col3.Slice(0, _batch * 78400);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 6272);
             if (k0 < k1)
             {
-                if (_applyUpdate)
+                var sink = new global::Kiln.Kernels.NoPanelSink();
+                for (int b0 = 0; b0 < rows; b0 += 256)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Conv1Weight, Conv1WeightGradient, Conv1WeightState1, Conv1WeightState2, 32, StepFor(4));
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Conv1WeightGradient, _batch * 196, 400, 32, k0, k1, ref sink);
+                    int count = global::System.Math.Min(256, rows - b0);
+                    global::System.Span<float> target = b0 == 0 ? Conv1WeightGradient : _dwScratch.Slice(0, 12800);
+                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 400, count * 400), dy.Slice(b0 * 32, count * 32), target, count, 400, 32, k0, k1, ref sink);
+                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 32, (k1 - k0) * 32), Conv1WeightGradient.Slice(k0 * 32, (k1 - k0) * 32));
                 }
-                else
-                {
-                    var sink = new global::Kiln.Kernels.NoPanelSink();
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x, dy, Conv1WeightGradient, _batch * 196, 400, 32, k0, k1, ref sink);
-                }
+                if (_applyUpdate) StepFor(4).Apply<TIsa>(Conv1Weight.Slice(k0 * 32, (k1 - k0) * 32), Conv1WeightGradient.Slice(k0 * 32, (k1 - k0) * 32), Conv1WeightState1.Slice(k0 * 32, (k1 - k0) * 32), Conv1WeightState2.Slice(k0 * 32, (k1 - k0) * 32));
             }
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(32, part, parts, 16);
             if (c0 >= c1) return;
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv1BiasGradient, _batch * 196, 32, c0, c1);
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv1BiasGradient, rows, 32, c0, c1);
             if (_applyUpdate) StepFor(5).Apply<TIsa>(Conv1Bias.Slice(c0, c1 - c0), Conv1BiasGradient.Slice(c0, c1 - c0), Conv1BiasState1.Slice(c0, c1 - c0), Conv1BiasState2.Slice(c0, c1 - c0));
         }
 
@@ -750,28 +758,28 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>conv0: dW = patchesᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
         private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int k0, int k1) = global::Kiln.Kernels.Partition.Range(25, part, parts, 4);
+            int rows = _batch * 784;
             global::System.ReadOnlySpan<float> x = _col0.Slice(0, _batch * 19600);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 12544);
             if (k0 < k1)
             {
-                if (_applyUpdate)
+                var sink = new global::Kiln.Kernels.NoPanelSink();
+                for (int b0 = 0; b0 < rows; b0 += 256)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Conv0Weight, Conv0WeightGradient, Conv0WeightState1, Conv0WeightState2, 16, StepFor(0));
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Conv0WeightGradient, _batch * 784, 25, 16, k0, k1, ref sink);
+                    int count = global::System.Math.Min(256, rows - b0);
+                    global::System.Span<float> target = b0 == 0 ? Conv0WeightGradient : _dwScratch.Slice(0, 400);
+                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 25, count * 25), dy.Slice(b0 * 16, count * 16), target, count, 25, 16, k0, k1, ref sink);
+                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightGradient.Slice(k0 * 16, (k1 - k0) * 16));
                 }
-                else
-                {
-                    var sink = new global::Kiln.Kernels.NoPanelSink();
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x, dy, Conv0WeightGradient, _batch * 784, 25, 16, k0, k1, ref sink);
-                }
+                if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightGradient.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightState1.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightState2.Slice(k0 * 16, (k1 - k0) * 16));
             }
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(16, part, parts, 16);
             if (c0 >= c1) return;
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, _batch * 784, 16, c0, c1);
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, rows, 16, c0, c1);
             if (_applyUpdate) StepFor(1).Apply<TIsa>(Conv0Bias.Slice(c0, c1 - c0), Conv0BiasGradient.Slice(c0, c1 - c0), Conv0BiasState1.Slice(c0, c1 - c0), Conv0BiasState2.Slice(c0, c1 - c0));
         }
 
@@ -792,7 +800,6 @@ namespace Kiln.Benchmarks
             Execute(Stages.Bn1Backward, (long)_batch * 87808);
             // conv1 (dL/dy in _g1)
             Execute(Stages.Conv1BackwardInput, (long)_batch * 5017600);
-            Execute(Stages.Conv1Col2Im, (long)_batch * 78400);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 5017600);
             // maxpool0 (dL/dy in _g0)
             Execute(Stages.Maxpool0Backward, (long)_batch * 12544);
@@ -802,32 +809,46 @@ namespace Kiln.Benchmarks
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 627200);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            if (_batch * 784 < 16)
+            if (_batch < 16)
             {
-                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(16, part, parts, 16);
-                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(0, _batch * 19600), _folded.Slice(0, 400), _y1.Slice(0, _batch * 12544), _batch * 784, 25, 16, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
+                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 784, part, parts, 8);
+                if (r0 >= r1) return;
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(r0 * 25, (r1 - r0) * 25), _folded.Slice(0, 400), _y1.Slice(r0 * 16, (r1 - r0) * 16), r1 - r0, 25, 16, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
                 return;
             }
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 784, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(r0 * 25, (r1 - r0) * 25), _folded.Slice(0, 400), _y1.Slice(r0 * 16, (r1 - r0) * 16), r1 - r0, 25, 16, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            // 3 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
+            for (int c0 = s0; c0 < s1; c0 += 3)
+            {
+                int c1 = global::System.Math.Min(c0 + 3, s1);
+                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 784), _col0.Slice(0, _batch * 19600), in s_geometry0, channelsFirst: false, c0, c1);
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(c0 * 19600, (c1 - c0) * 19600), _folded.Slice(0, 400), _y1.Slice(c0 * 12544, (c1 - c0) * 12544), (c1 - c0) * 784, 25, 16, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
+            }
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            if (_batch * 196 < 16)
+            if (_batch < 16)
             {
-                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(32, part, parts, 16);
-                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(0, _batch * 78400), _folded.Slice(416, 12800), _y4.Slice(0, _batch * 6272), _batch * 196, 400, 32, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
+                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 196, part, parts, 8);
+                if (r0 >= r1) return;
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(r0 * 400, (r1 - r0) * 400), _folded.Slice(416, 12800), _y4.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 400, 32, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
                 return;
             }
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 196, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(r0 * 400, (r1 - r0) * 400), _folded.Slice(416, 12800), _y4.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 400, 32, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            // 1 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
+            for (int c0 = s0; c0 < s1; c0 += 1)
+            {
+                int c1 = global::System.Math.Min(c0 + 1, s1);
+                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 3136), _col3.Slice(0, _batch * 78400), in s_geometry3, channelsFirst: false, c0, c1);
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(c0 * 78400, (c1 - c0) * 78400), _folded.Slice(416, 12800), _y4.Slice(c0 * 6272, (c1 - c0) * 6272), (c1 - c0) * 196, 400, 32, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
+            }
         }
 
         /// <summary>dense0 (eval), relu2 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
@@ -873,12 +894,12 @@ namespace Kiln.Benchmarks
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // conv0 with BatchNorm folded in, relu0 fused
-            Execute(Stages.Conv0Im2Col, (long)_batch * 19600);
+            if (_batch < 16) Execute(Stages.Conv0Im2Col, 0);
             Execute(Stages.Conv0Inference, (long)_batch * 627200);
             // maxpool0 (eval)
             Execute(Stages.Maxpool0Forward, (long)_batch * 12544);
             // conv1 with BatchNorm folded in, relu1 fused
-            Execute(Stages.Conv1Im2Col, (long)_batch * 78400);
+            if (_batch < 16) Execute(Stages.Conv1Im2Col, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 5017600);
             // maxpool1 (eval)
             Execute(Stages.Maxpool1Forward, (long)_batch * 6272);
@@ -939,15 +960,14 @@ namespace Kiln.Benchmarks
             public const int Maxpool1Backward = 16;
             public const int Bn1Backward = 17;
             public const int Conv1BackwardInput = 18;
-            public const int Conv1Col2Im = 19;
-            public const int Conv1BackwardWeights = 20;
-            public const int Maxpool0Backward = 21;
-            public const int Bn0Backward = 22;
-            public const int Conv0BackwardWeights = 23;
-            public const int Conv0Inference = 24;
-            public const int Conv1Inference = 25;
-            public const int Dense0Inference = 26;
-            public const int Dense1Inference = 27;
+            public const int Conv1BackwardWeights = 19;
+            public const int Maxpool0Backward = 20;
+            public const int Bn0Backward = 21;
+            public const int Conv0BackwardWeights = 22;
+            public const int Conv0Inference = 23;
+            public const int Conv1Inference = 24;
+            public const int Dense0Inference = 25;
+            public const int Dense1Inference = 26;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
@@ -973,7 +993,6 @@ namespace Kiln.Benchmarks
                 case Stages.Maxpool1Backward: Maxpool1Backward<TIsa>(part, parts); break;
                 case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardInput: Conv1BackwardInput<TIsa>(part, parts); break;
-                case Stages.Conv1Col2Im: Conv1Col2Im<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Maxpool0Backward: Maxpool0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
@@ -1039,6 +1058,16 @@ namespace Kiln.Benchmarks
             int best = 0;
             for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
             return best;
+        }
+
+        /// <summary>dst += src: adds one block's partial weight gradient.</summary>
+        private static void Accumulate(global::System.ReadOnlySpan<float> src, global::System.Span<float> dst)
+        {
+            int i = 0;
+            int width = global::System.Numerics.Vector<float>.Count;
+            for (; i + width <= dst.Length; i += width)
+                (new global::System.Numerics.Vector<float>(dst.Slice(i)) + new global::System.Numerics.Vector<float>(src.Slice(i))).CopyTo(dst.Slice(i));
+            for (; i < dst.Length; i++) dst[i] += src[i];
         }
     }
 }

@@ -40,6 +40,7 @@ namespace Samples.Spatial
         private readonly global::Kiln.Kernels.Arena _y7 = new(MaxBatch * 336); // output of elu0 (6×8×7, channels-last)
         private readonly global::Kiln.Kernels.Arena _y8 = new(MaxBatch * 6); // output of globalavgpool0
         private readonly global::Kiln.Kernels.Arena _y9 = new(MaxBatch * 4); // output of dense0
+        private readonly global::Kiln.Kernels.Arena _dwScratch = new(288); // a convolution's partial dW of one block of rows
         private readonly global::Kiln.Kernels.Arena _dcol = new(MaxBatch * 5376); // dL/d(patches) of a convolution, scattered back to dL/dx
         private static readonly global::Kiln.Kernels.ConvGeometry s_geometry0 = new(3, 16, 12, 3, 3, 1, 1, 2, 2, 2, 2); // stem
         private static readonly global::Kiln.Kernels.ConvGeometry s_geometry2 = new(8, 16, 12, 3, 1, 1, 1, 1, 1, 1, 1); // conv1
@@ -410,12 +411,18 @@ namespace Samples.Spatial
             global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 576), _col0.Slice(0, _batch * 5184), in s_geometry0, channelsFirst: false, s0, s1);
         }
 
-        /// <summary>stem: [rows = samples·192 pixels×27]·[27×8] + b, rows split across threads.</summary>
+        /// <summary>stem: im2col and [rows = samples·192 pixels×27]·[27×8] + b, chunk by chunk; samples split across threads.</summary>
         private void StemForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 192, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(r0 * 27, (r1 - r0) * 27), StemWeight, _y0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 27, 8, new global::Kiln.Kernels.BiasEpilogue(StemBias));
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            // 12 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
+            for (int c0 = s0; c0 < s1; c0 += 12)
+            {
+                int c1 = global::System.Math.Min(c0 + 12, s1);
+                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 576), _col0.Slice(0, _batch * 5184), in s_geometry0, channelsFirst: false, c0, c1);
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(c0 * 5184, (c1 - c0) * 5184), StemWeight, _y0.Slice(c0 * 1536, (c1 - c0) * 1536), (c1 - c0) * 192, 27, 8, new global::Kiln.Kernels.BiasEpilogue(StemBias));
+            }
         }
 
         /// <summary>prelu0: element-wise, rows split across threads.</summary>
@@ -434,12 +441,18 @@ namespace Samples.Spatial
             global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 1536), _col2.Slice(0, _batch * 5376), in s_geometry2, channelsFirst: false, s0, s1);
         }
 
-        /// <summary>conv1: [rows = samples·224 pixels×24]·[24×12], rows split across threads.</summary>
+        /// <summary>conv1: im2col and [rows = samples·224 pixels×24]·[24×12], chunk by chunk; samples split across threads.</summary>
         private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 224, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_col2.Slice(r0 * 24, (r1 - r0) * 24), Conv1Weight, _y2.Slice(r0 * 12, (r1 - r0) * 12), r1 - r0, 24, 12, new global::Kiln.Kernels.NoEpilogue());
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            // 12 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
+            for (int c0 = s0; c0 < s1; c0 += 12)
+            {
+                int c1 = global::System.Math.Min(c0 + 12, s1);
+                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 1536), _col2.Slice(0, _batch * 5376), in s_geometry2, channelsFirst: false, c0, c1);
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_col2.Slice(c0 * 5376, (c1 - c0) * 5376), Conv1Weight, _y2.Slice(c0 * 2688, (c1 - c0) * 2688), (c1 - c0) * 224, 24, 12, new global::Kiln.Kernels.NoEpilogue());
+            }
         }
 
         /// <summary>tanh0 → dropout0: element-wise, rows split across threads.</summary>
@@ -505,12 +518,10 @@ namespace Samples.Spatial
         private void ForwardTraining()
         {
             // stem: 3×3 pad 2 dilation 2 convolution as im2col + GEMM
-            Execute(Stages.StemIm2Col, (long)_batch * 5184);
             Execute(Stages.StemForward, (long)_batch * 82944);
             // prelu0 (per channel over samples·192 pixels)
             Execute(Stages.Prelu0Forward, (long)_batch * 15360);
             // conv1: 3×1 pad 1 convolution as im2col + GEMM
-            Execute(Stages.Conv1Im2Col, (long)_batch * 5376);
             Execute(Stages.Conv1Forward, (long)_batch * 129024);
             // tanh0 → dropout0 (per channel over samples·224 pixels)
             global::Kiln.Kernels.Dropout.FillMask(_mask3.Slice(0, _batch * 2688), 0.9f, 1.1111112f, ref _noise);
@@ -599,28 +610,28 @@ namespace Samples.Spatial
             global::Kiln.Kernels.Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 6, (r1 - r0) * 6), Conv2Weight, _g1.Slice(r0 * 12, (r1 - r0) * 12), r1 - r0, 12, 6);
         }
 
-        /// <summary>conv2: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        /// <summary>conv2: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
         private void Conv2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int k0, int k1) = global::Kiln.Kernels.Partition.Range(12, part, parts, 4);
+            int rows = _batch * 56;
             global::System.ReadOnlySpan<float> x = _y5.Slice(0, _batch * 672);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 336);
             if (k0 < k1)
             {
-                if (_applyUpdate)
+                var sink = new global::Kiln.Kernels.NoPanelSink();
+                for (int b0 = 0; b0 < rows; b0 += 256)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Conv2Weight, Conv2WeightGradient, default, default, 6, StepFor(6));
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Conv2WeightGradient, _batch * 56, 12, 6, k0, k1, ref sink);
+                    int count = global::System.Math.Min(256, rows - b0);
+                    global::System.Span<float> target = b0 == 0 ? Conv2WeightGradient : _dwScratch.Slice(0, 72);
+                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 12, count * 12), dy.Slice(b0 * 6, count * 6), target, count, 12, 6, k0, k1, ref sink);
+                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 6, (k1 - k0) * 6), Conv2WeightGradient.Slice(k0 * 6, (k1 - k0) * 6));
                 }
-                else
-                {
-                    var sink = new global::Kiln.Kernels.NoPanelSink();
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x, dy, Conv2WeightGradient, _batch * 56, 12, 6, k0, k1, ref sink);
-                }
+                if (_applyUpdate) StepFor(6).Apply<TIsa>(Conv2Weight.Slice(k0 * 6, (k1 - k0) * 6), Conv2WeightGradient.Slice(k0 * 6, (k1 - k0) * 6), default, default);
             }
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(6, part, parts, 16);
             if (c0 >= c1) return;
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv2BiasGradient, _batch * 56, 6, c0, c1);
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv2BiasGradient, rows, 6, c0, c1);
             if (_applyUpdate) StepFor(7).Apply<TIsa>(Conv2Bias.Slice(c0, c1 - c0), Conv2BiasGradient.Slice(c0, c1 - c0), default, default);
         }
 
@@ -654,40 +665,37 @@ namespace Samples.Spatial
             global::Kiln.Kernels.Elementwise.ActivationBackward<TIsa, global::Kiln.Kernels.Tanh>(_y2.Slice(r0 * 2688, (r1 - r0) * 2688), _g0.Slice(r0 * 2688, (r1 - r0) * 2688), _mask3.Slice(r0 * 2688, (r1 - r0) * 2688), _g0.Slice(r0 * 2688, (r1 - r0) * 2688), new global::Kiln.Kernels.Tanh());
         }
 
-        /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
         private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 224, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 12, (r1 - r0) * 12), Conv1Weight, _dcol.Slice(r0 * 24, (r1 - r0) * 24), r1 - r0, 24, 12);
-        }
-
-        /// <summary>conv1: dL/dx = the sum of the patch gradients that read each input cell (col2im); samples split across threads.</summary>
-        private void Conv1Col2Im<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Backward<TIsa>(_dcol.Slice(0, _batch * 5376), _g1.Slice(0, _batch * 1536), in s_geometry2, channelsFirst: false, s0, s1);
+            for (int c0 = s0; c0 < s1; c0 += 12)
+            {
+                int c1 = global::System.Math.Min(c0 + 12, s1);
+                global::Kiln.Kernels.Gemm.BackwardInput<TIsa>(_g0.Slice(c0 * 2688, (c1 - c0) * 2688), Conv1Weight, _dcol.Slice(c0 * 5376, (c1 - c0) * 5376), (c1 - c0) * 224, 24, 12);
+                global::Kiln.Kernels.Im2Col.Backward<TIsa>(_dcol.Slice(0, _batch * 5376), _g1.Slice(0, _batch * 1536), in s_geometry2, channelsFirst: false, c0, c1);
+            }
         }
 
-        /// <summary>conv1: dW = patchesᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
         private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int k0, int k1) = global::Kiln.Kernels.Partition.Range(24, part, parts, 4);
+            int rows = _batch * 224;
             global::System.ReadOnlySpan<float> x = _col2.Slice(0, _batch * 5376);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 2688);
             if (k0 < k1)
             {
-                if (_applyUpdate)
+                var sink = new global::Kiln.Kernels.NoPanelSink();
+                for (int b0 = 0; b0 < rows; b0 += 256)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Conv1Weight, Conv1WeightGradient, default, default, 12, StepFor(3));
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Conv1WeightGradient, _batch * 224, 24, 12, k0, k1, ref sink);
+                    int count = global::System.Math.Min(256, rows - b0);
+                    global::System.Span<float> target = b0 == 0 ? Conv1WeightGradient : _dwScratch.Slice(0, 288);
+                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 24, count * 24), dy.Slice(b0 * 12, count * 12), target, count, 24, 12, k0, k1, ref sink);
+                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 12, (k1 - k0) * 12), Conv1WeightGradient.Slice(k0 * 12, (k1 - k0) * 12));
                 }
-                else
-                {
-                    var sink = new global::Kiln.Kernels.NoPanelSink();
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x, dy, Conv1WeightGradient, _batch * 224, 24, 12, k0, k1, ref sink);
-                }
+                if (_applyUpdate) StepFor(3).Apply<TIsa>(Conv1Weight.Slice(k0 * 12, (k1 - k0) * 12), Conv1WeightGradient.Slice(k0 * 12, (k1 - k0) * 12), default, default);
             }
         }
 
@@ -699,28 +707,28 @@ namespace Samples.Spatial
             if (_applyUpdate) StepFor(2).Apply<TIsa>(Prelu0Alpha, Prelu0AlphaGradient, default, default);
         }
 
-        /// <summary>stem: dW = patchesᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        /// <summary>stem: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
         private void StemBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int k0, int k1) = global::Kiln.Kernels.Partition.Range(27, part, parts, 4);
+            int rows = _batch * 192;
             global::System.ReadOnlySpan<float> x = _col0.Slice(0, _batch * 5184);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 1536);
             if (k0 < k1)
             {
-                if (_applyUpdate)
+                var sink = new global::Kiln.Kernels.NoPanelSink();
+                for (int b0 = 0; b0 < rows; b0 += 256)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(StemWeight, StemWeightGradient, default, default, 8, StepFor(0));
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, StemWeightGradient, _batch * 192, 27, 8, k0, k1, ref sink);
+                    int count = global::System.Math.Min(256, rows - b0);
+                    global::System.Span<float> target = b0 == 0 ? StemWeightGradient : _dwScratch.Slice(0, 216);
+                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 27, count * 27), dy.Slice(b0 * 8, count * 8), target, count, 27, 8, k0, k1, ref sink);
+                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 8, (k1 - k0) * 8), StemWeightGradient.Slice(k0 * 8, (k1 - k0) * 8));
                 }
-                else
-                {
-                    var sink = new global::Kiln.Kernels.NoPanelSink();
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x, dy, StemWeightGradient, _batch * 192, 27, 8, k0, k1, ref sink);
-                }
+                if (_applyUpdate) StepFor(0).Apply<TIsa>(StemWeight.Slice(k0 * 8, (k1 - k0) * 8), StemWeightGradient.Slice(k0 * 8, (k1 - k0) * 8), default, default);
             }
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
             if (c0 >= c1) return;
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, StemBiasGradient, _batch * 192, 8, c0, c1);
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, StemBiasGradient, rows, 8, c0, c1);
             if (_applyUpdate) StepFor(1).Apply<TIsa>(StemBias.Slice(c0, c1 - c0), StemBiasGradient.Slice(c0, c1 - c0), default, default);
         }
 
@@ -745,7 +753,6 @@ namespace Samples.Spatial
             Execute(Stages.Tanh0Backward, (long)_batch * 26880);
             // conv1 (dL/dy in _g0)
             Execute(Stages.Conv1BackwardInput, (long)_batch * 129024);
-            Execute(Stages.Conv1Col2Im, (long)_batch * 5376);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 129024);
             // prelu0 (in place on _g1)
             Execute(Stages.Prelu0Backward, 0);
@@ -753,32 +760,46 @@ namespace Samples.Spatial
             Execute(Stages.StemBackwardWeights, (long)_batch * 82944);
         }
 
-        /// <summary>stem (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        /// <summary>stem (eval): for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void StemInference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            if (_batch * 192 < 16)
+            if (_batch < 16)
             {
-                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(0, _batch * 5184), StemWeight, _y0.Slice(0, _batch * 1536), _batch * 192, 27, 8, c0, c1, new global::Kiln.Kernels.BiasEpilogue(StemBias));
+                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 192, part, parts, 8);
+                if (r0 >= r1) return;
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(r0 * 27, (r1 - r0) * 27), StemWeight, _y0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 27, 8, new global::Kiln.Kernels.BiasEpilogue(StemBias));
                 return;
             }
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 192, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(r0 * 27, (r1 - r0) * 27), StemWeight, _y0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 27, 8, new global::Kiln.Kernels.BiasEpilogue(StemBias));
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            // 12 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
+            for (int c0 = s0; c0 < s1; c0 += 12)
+            {
+                int c1 = global::System.Math.Min(c0 + 12, s1);
+                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 576), _col0.Slice(0, _batch * 5184), in s_geometry0, channelsFirst: false, c0, c1);
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(c0 * 5184, (c1 - c0) * 5184), StemWeight, _y0.Slice(c0 * 1536, (c1 - c0) * 1536), (c1 - c0) * 192, 27, 8, new global::Kiln.Kernels.BiasEpilogue(StemBias));
+            }
         }
 
-        /// <summary>conv1 (eval), tanh0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        /// <summary>conv1 (eval), tanh0 fused: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            if (_batch * 224 < 16)
+            if (_batch < 16)
             {
-                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(12, part, parts, 16);
-                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_col2.Slice(0, _batch * 5376), Conv1Weight, _y3.Slice(0, _batch * 2688), _batch * 224, 24, 12, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(default, new global::Kiln.Kernels.Tanh()));
+                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 224, part, parts, 8);
+                if (r0 >= r1) return;
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_col2.Slice(r0 * 24, (r1 - r0) * 24), Conv1Weight, _y3.Slice(r0 * 12, (r1 - r0) * 12), r1 - r0, 24, 12, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(default, new global::Kiln.Kernels.Tanh()));
                 return;
             }
-            (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 224, part, parts, 8);
-            if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_col2.Slice(r0 * 24, (r1 - r0) * 24), Conv1Weight, _y3.Slice(r0 * 12, (r1 - r0) * 12), r1 - r0, 24, 12, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(default, new global::Kiln.Kernels.Tanh()));
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            // 12 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
+            for (int c0 = s0; c0 < s1; c0 += 12)
+            {
+                int c1 = global::System.Math.Min(c0 + 12, s1);
+                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 1536), _col2.Slice(0, _batch * 5376), in s_geometry2, channelsFirst: false, c0, c1);
+                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_col2.Slice(c0 * 5376, (c1 - c0) * 5376), Conv1Weight, _y3.Slice(c0 * 2688, (c1 - c0) * 2688), (c1 - c0) * 224, 24, 12, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(default, new global::Kiln.Kernels.Tanh()));
+            }
         }
 
         /// <summary>conv2 (eval), elu0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
@@ -823,12 +844,12 @@ namespace Samples.Spatial
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // stem
-            Execute(Stages.StemIm2Col, (long)_batch * 5184);
+            if (_batch < 16) Execute(Stages.StemIm2Col, 0);
             Execute(Stages.StemInference, (long)_batch * 82944);
             // prelu0 (eval)
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_y0.Slice(0, _batch * 1536), Prelu0Alpha, default, _y1.Slice(0, _batch * 1536), _batch * 192, 8);
             // conv1, tanh0 fused
-            Execute(Stages.Conv1Im2Col, (long)_batch * 5376);
+            if (_batch < 16) Execute(Stages.Conv1Im2Col, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 129024);
             // avgpool0 (eval)
             Execute(Stages.Avgpool0Forward, (long)_batch * 2688);
@@ -886,14 +907,13 @@ namespace Samples.Spatial
             public const int Avgpool0Backward = 19;
             public const int Tanh0Backward = 20;
             public const int Conv1BackwardInput = 21;
-            public const int Conv1Col2Im = 22;
-            public const int Conv1BackwardWeights = 23;
-            public const int Prelu0Backward = 24;
-            public const int StemBackwardWeights = 25;
-            public const int StemInference = 26;
-            public const int Conv1Inference = 27;
-            public const int Conv2Inference = 28;
-            public const int Dense0Inference = 29;
+            public const int Conv1BackwardWeights = 22;
+            public const int Prelu0Backward = 23;
+            public const int StemBackwardWeights = 24;
+            public const int StemInference = 25;
+            public const int Conv1Inference = 26;
+            public const int Conv2Inference = 27;
+            public const int Dense0Inference = 28;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
@@ -922,7 +942,6 @@ namespace Samples.Spatial
                 case Stages.Avgpool0Backward: Avgpool0Backward<TIsa>(part, parts); break;
                 case Stages.Tanh0Backward: Tanh0Backward<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardInput: Conv1BackwardInput<TIsa>(part, parts); break;
-                case Stages.Conv1Col2Im: Conv1Col2Im<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Prelu0Backward: Prelu0Backward<TIsa>(part, parts); break;
                 case Stages.StemBackwardWeights: StemBackwardWeights<TIsa>(part, parts); break;
@@ -987,6 +1006,16 @@ namespace Samples.Spatial
             int best = 0;
             for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
             return best;
+        }
+
+        /// <summary>dst += src: adds one block's partial weight gradient.</summary>
+        private static void Accumulate(global::System.ReadOnlySpan<float> src, global::System.Span<float> dst)
+        {
+            int i = 0;
+            int width = global::System.Numerics.Vector<float>.Count;
+            for (; i + width <= dst.Length; i += width)
+                (new global::System.Numerics.Vector<float>(dst.Slice(i)) + new global::System.Numerics.Vector<float>(src.Slice(i))).CopyTo(dst.Slice(i));
+            for (; i < dst.Length; i++) dst[i] += src[i];
         }
 
         /// <summary>Copies NCHW inputs into _x as NHWC (channels-last), the layout every spatial layer works in.</summary>
