@@ -36,3 +36,12 @@ public partial class PoolFirstCnn;
 [Dense(3), SoftmaxCrossEntropy]
 [AdamW(LearningRate = 1e-3)]
 public partial class WideCnn;
+
+/// <summary>The benchmark CNN of issue 3, exactly (Samples/FashionCnn and benchmarks use the same layers).</summary>
+[Model(InputShape = new[] { 1, 28, 28 }, MaxBatch = 64, Seed = 42)]
+[Conv2D(16, 5, Padding = 2), BatchNorm, ReLU, MaxPool(2)]
+[Conv2D(32, 5, Padding = 2), BatchNorm, ReLU, MaxPool(2)]
+[Flatten, Dense(128), ReLU, Dropout(0.3)]
+[Dense(10), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class BenchmarkCnn;
