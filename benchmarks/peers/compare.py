@@ -1,10 +1,14 @@
 #!/usr/bin/python3
-"""Kiln vs PyTorch on the benchmark MLP, in one run.
+"""Kiln vs PyTorch on the benchmark MLP (or, with --model cnn, the benchmark CNN), in one run.
 
 Builds the Kiln benchmark project, runs its --quick-json mode and the PyTorch peer
-(peers/torch_mlp.py) with the same thread count (KILN_THREADS and torch.set_num_threads), and
-prints a table: metric, Kiln, PyTorch, ratio. Ratios are "how many times faster Kiln is":
-training = Kiln samples/s / PyTorch samples/s; inference = PyTorch latency / Kiln latency.
+(peers/torch_mlp.py; its --model cnn is the model of peers/torch_cnn.py) with the same thread
+count (KILN_THREADS and torch.set_num_threads), and prints a table: metric, Kiln, PyTorch, ratio.
+Ratios are "how many times faster Kiln is": training = Kiln samples/s / PyTorch samples/s;
+inference = PyTorch latency / Kiln latency.
+
+--model cnn is passed on to both sides (Kiln.Benchmarks --quick-json --model cnn, torch_mlp.py
+--model cnn); the default, mlp, is what both sides measure without the option.
 
 Run it as benchmarks/peers/compare.sh [options] from anywhere; raw JSON of every run, the table
 (summary.md) and summary.json land in benchmarks/results/<UTC time>/ (git-ignored).
@@ -130,13 +134,15 @@ def build_kiln(fake, log_dir):
         errors = [l for l in (r.stdout + r.stderr).splitlines() if "error" in l]
         sys.stderr.write("\n".join(dict.fromkeys(errors[:20])) + "\n")
         raise SystemExit("compare: the Kiln benchmark project did not build (see kiln-build.log). "
-                         "Until Kiln.Generator emits BenchMlp's members it cannot; "
+                         "Until Kiln.Generator emits the benchmark models' members it cannot; "
                          "--kiln-fake checks the harness with a stand-in model.")
 
 
 def run_kiln(args, quick_args):
     env = dict(os.environ, KILN_THREADS=str(args.threads))
     cmd = ["dotnet", DLL, "--quick-json", "--threads", str(args.threads)] + quick_args
+    if args.model != "mlp":  # the MLP is the Kiln side's default, and older builds know no --model
+        cmd += ["--model", args.model]
     if args.isa:
         cmd += ["--isa", args.isa]
     return json.loads(sh(cmd, env=env).stdout)
@@ -153,7 +159,7 @@ def peer_env(config, openblas_dir):
 
 
 def run_peer(args, config, openblas_dir, quick_args):
-    cmd = [PYTHON, os.path.join(HERE, "torch_mlp.py"), "--threads", str(args.threads)] + quick_args
+    cmd = [PYTHON, os.path.join(HERE, "torch_mlp.py"), "--threads", str(args.threads), "--model", args.model] + quick_args
     if args.adam:
         cmd += ["--adam", args.adam]
     return json.loads(sh(cmd, env=peer_env(config, openblas_dir)).stdout)
@@ -238,6 +244,8 @@ def main():
                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     p.add_argument("--threads", type=int, default=os.cpu_count(),
                    help="threads for both sides: KILN_THREADS and torch.set_num_threads (default: all CPUs)")
+    p.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
+                   help="benchmark model, passed on to both sides (default mlp)")
     p.add_argument("--data", nargs="?", const="/usr/share/datasets/fashion-mnist", default=None,
                    help="Fashion-MNIST IDX directory instead of synthetic data (both sides)")
     p.add_argument("--peer-blas", choices=("asis", "openblas", "openblas-native", "all"), default="asis")
@@ -304,7 +312,8 @@ def main():
     for c in configs:
         header += [f"PyTorch [{c}]", f"ratio [{c}]"]
     rows = []
-    summary = {"machine": machine, "threads": args.threads, "repeat": args.repeat, "quick": args.quick,
+    summary = {"machine": machine, "model": args.model, "model_description": peer_runs[configs[0]][0].get("model"),
+               "threads": args.threads, "repeat": args.repeat, "quick": args.quick,
                "data": kiln_runs[0]["data"], "kiln_isa": kiln_runs[0].get("isa"), "metrics": {}}
     disturbed = False
     used_counts = []
@@ -370,6 +379,7 @@ def main():
         f".NET SDK {m['dotnet_sdk']}, runtime {m['dotnet_runtime']}; Kiln ISA path {summary['kiln_isa']}",
         f"PyTorch {m['torch']} (BLAS_INFO={m['torch_blas_info']}, CPU capability {m['torch_cpu_capability']}), "
         f"Python {peer_runs[configs[0]][0]['machine']['python']}, kernel {m['kernel']}",
+        f"Model ({args.model}): {summary['model_description']}",
         f"Data: {summary['data']}; {args.repeat} run(s) per side, medians of undisturbed measurements"
         + ("; --quick (short measurement)" if args.quick else ""),
         "Ratio > 1: Kiln faster (training: Kiln/PyTorch samples/s; inference: PyTorch/Kiln latency).",

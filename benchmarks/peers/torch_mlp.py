@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer for the Kiln MLP benchmark.
+"""PyTorch peer for the Kiln MLP benchmark (and, with --model cnn, the CNN one: see torch_cnn.py).
 
 Trains exactly the model declared as ``BenchMlp`` in benchmarks/Kiln.Benchmarks:
 
@@ -24,6 +24,10 @@ one tensor, no copies), so only forward + loss + backward + optimizer step are t
 Latency: model.eval(), torch.no_grad(); after warm-up, every call is timed on its own with
 perf_counter_ns and the median (and p10/p90) is reported.
 
+``--model cnn`` measures the benchmark CNN of torch_cnn.py with the same harness and keys;
+``--profile`` adds a per-operator time split (torch.autograd.profiler) of a few training steps
+and inference calls to the JSON (details.profile) and prints the profiler tables on stderr.
+
 Run with Debian's interpreter: /usr/bin/python3 (python3-torch 1.13, python3-numpy).
 The GEMM behind torch.nn.Linear on CPU is whatever libblas.so.3 the loader finds (this build has
 BLAS_INFO=generic): the script reports the shared object actually loaded, and OpenBLAS' core type
@@ -31,6 +35,7 @@ when it is OpenBLAS, so that the comparison records what it compared against.
 """
 
 import argparse
+import collections
 import ctypes
 import gzip
 import json
@@ -71,6 +76,21 @@ def build_model():
     for i in (0, 4, 7):
         nn.init.zeros_(model[i].bias)
     return model
+
+
+# One benchmark model: how to build it, the per-sample input shape the flat 784-feature data are
+# viewed as, and the learning rate per batch size (the same on the Kiln side).
+ModelSpec = collections.namedtuple("ModelSpec", "key description build input_shape classes learning_rates")
+
+MLP = ModelSpec("mlp", "784-256(BN,ReLU,Dropout0.2)-128(BN,ReLU)-10, softmax CE, Adam",
+                build_model, (INPUT,), CLASSES, LEARNING_RATES)
+
+
+def model_spec(key):
+    if key == "mlp":
+        return MLP
+    import torch_cnn  # the CNN's declaration lives beside this script
+    return torch_cnn.CNN
 
 
 # ----------------------------------------------------------------------------------------- data
@@ -141,11 +161,12 @@ class Contention:
         return False
 
 
-def measure_training(x, y, batch, args):
+def training_step(x, y, batch, args, spec):
+    """A fresh model in train mode and a closure doing one optimiser step on the next batch."""
     torch.manual_seed(SEED)
-    model = build_model()
+    model = spec.build()
     model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATES[batch], betas=(0.9, 0.999),
+    opt = torch.optim.Adam(model.parameters(), lr=spec.learning_rates[batch], betas=(0.9, 0.999),
                            eps=1e-8, foreach=(args.adam == "foreach"))
     nb = x.shape[0] // batch
     batches = [(x[i * batch:(i + 1) * batch], y[i * batch:(i + 1) * batch]) for i in range(nb)]
@@ -159,6 +180,12 @@ def measure_training(x, y, batch, args):
         loss.backward()
         opt.step()
         return loss
+
+    return step
+
+
+def measure_training(x, y, batch, args, spec):
+    step = training_step(x, y, batch, args, spec)
 
     first_loss = None
     for _ in range(args.warmup_steps):
@@ -189,19 +216,24 @@ def measure_training(x, y, batch, args):
         "warmup_steps": args.warmup_steps,
         "first_loss": first_loss,
         "last_loss": loss.item(),
-        "learning_rate": LEARNING_RATES[batch],
+        "learning_rate": spec.learning_rates[batch],
     }
 
 
-def measure_inference(x, batch, runs, warmup, threads):
+def inference_model(x, spec):
+    """A fresh model in eval mode whose BatchNorm running statistics are not the identity."""
     torch.manual_seed(SEED)
-    model = build_model()
-    # A few train-mode forward passes so that BatchNorm running statistics are not the identity.
+    model = spec.build()
     model.train()
     with torch.no_grad():
         for i in range(4):
             model(x[i * 256:(i + 1) * 256])
     model.eval()
+    return model
+
+
+def measure_inference(x, batch, runs, warmup, threads, spec):
+    model = inference_model(x, spec)
     xb = x[:batch].contiguous()
     times = []
     with torch.no_grad():
@@ -213,7 +245,7 @@ def measure_inference(x, batch, runs, warmup, threads):
                 t0 = clock()
                 probs = torch.softmax(model(xb), dim=1)
                 times.append(clock() - t0)
-    assert probs.shape == (batch, CLASSES)
+    assert probs.shape == (batch, spec.classes)
     times.sort()
     us = [t / 1000.0 for t in times]
     return {
@@ -290,8 +322,49 @@ def cpu_model():
     return platform.processor()
 
 
-def main():
+def profile_split(x, y, args, spec, steps=20):
+    """Per-operator self CPU time of `steps` training steps (batch 64 and 256) and of `steps`
+    inference calls (batch 1 and 256), after warm-up: where the peer spends its time."""
+    from torch.autograd import profiler
+
+    def table(prof, count):
+        events = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)
+        total = sum(e.self_cpu_time_total for e in events) or 1
+        return {"us_per_call": round(total / count, 1),
+                "ops": [{"op": e.key, "self_us_per_call": round(e.self_cpu_time_total / count, 1),
+                         "share": round(e.self_cpu_time_total / total, 4), "count_per_call": e.count / count}
+                        for e in events if e.self_cpu_time_total / total >= 0.005]}
+
+    out = {}
+    for batch in (64, 256):
+        step = training_step(x, y, batch, args, spec)
+        for _ in range(10):
+            step()
+        with profiler.profile() as prof:
+            for _ in range(steps):
+                step()
+        sys.stderr.write(f"--- training step, batch {batch} ({steps} steps)\n"
+                         + prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25) + "\n")
+        out[f"train_b{batch}"] = table(prof, steps)
+    for batch in (1, 256):
+        model = inference_model(x, spec)
+        xb = x[:batch].contiguous()
+        with torch.no_grad():
+            for _ in range(10):
+                torch.softmax(model(xb), dim=1)
+            with profiler.profile() as prof:
+                for _ in range(steps):
+                    torch.softmax(model(xb), dim=1)
+        sys.stderr.write(f"--- inference, batch {batch} ({steps} calls)\n"
+                         + prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=25) + "\n")
+        out[f"infer_b{batch}"] = table(prof, steps)
+    return out
+
+
+def main(default_model="mlp"):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", choices=("mlp", "cnn"), default=default_model,
+                   help=f"benchmark model (default {default_model})")
     p.add_argument("--threads", type=int, default=os.cpu_count(),
                    help="torch.set_num_threads (default: os.cpu_count())")
     p.add_argument("--data", nargs="?", const=FASHION_DIR, default=None,
@@ -307,6 +380,8 @@ def main():
     p.add_argument("--adam", choices=("single", "foreach"), default="single",
                    help="Adam implementation (1.13's default on CPU is single-tensor)")
     p.add_argument("--quick", action="store_true", help="short run for smoke tests")
+    p.add_argument("--profile", action="store_true",
+                   help="also record a per-operator time split (details.profile; tables on stderr)")
     p.add_argument("--pretty", action="store_true")
     args = p.parse_args()
     if args.quick:
@@ -323,17 +398,21 @@ def main():
     else:
         x, y = synthetic(args.samples)
         data_name = f"synthetic N(0,1) standardised, {x.shape[0]} samples, uniform labels"
+    spec = model_spec(args.model)
+    # The 784 features per sample as the model's input (1×28×28 for the CNN): a view, no copy.
+    x = x.view(x.shape[0], *spec.input_shape)
 
     t_start = time.perf_counter()
     result = {
         "framework": "pytorch",
-        "model": "784-256(BN,ReLU,Dropout0.2)-128(BN,ReLU)-10, softmax CE, Adam",
+        "model": spec.description,
+        "model_key": spec.key,
         "threads": torch.get_num_threads(),
         "data": data_name,
     }
-    train = {b: measure_training(x, y, b, args) for b in (64, 256)}
-    infer1 = measure_inference(x, 1, args.infer_runs, max(50, args.infer_runs // 10), args.threads)
-    infer256 = measure_inference(x, 256, args.infer_runs_256, max(10, args.infer_runs_256 // 10), args.threads)
+    train = {b: measure_training(x, y, b, args, spec) for b in (64, 256)}
+    infer1 = measure_inference(x, 1, args.infer_runs, max(50, args.infer_runs // 10), args.threads, spec)
+    infer256 = measure_inference(x, 256, args.infer_runs_256, max(10, args.infer_runs_256 // 10), args.threads, spec)
     result.update({
         "train_b64_samples_per_s": round(train[64]["samples_per_s"], 1),
         "train_b256_samples_per_s": round(train[256]["samples_per_s"], 1),
@@ -365,8 +444,13 @@ def main():
                                      if f.startswith("BLAS_INFO=")), "?"),
             "blas": blas_info(),
             "gemm_check_max_rel_err": gemm_check(),
+            # oneDNN runs fp32 convolutions (its own JIT kernels, not the BLAS) when available.
+            "mkldnn_available": torch.backends.mkldnn.is_available(),
+            "mkldnn_enabled": bool(torch.backends.mkldnn.enabled),
         },
     })
+    if args.profile:
+        result["details"]["profile"] = profile_split(x, y, args, spec)
     print(json.dumps(result, indent=2 if args.pretty else None))
 
 

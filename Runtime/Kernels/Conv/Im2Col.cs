@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -27,10 +28,11 @@ public static class Im2Col
         Validate(x.Length, nameof(x), col.Length, nameof(col), g, s0, s1);
         ref float px = ref MemoryMarshal.GetReference(x);
         ref float pc = ref MemoryMarshal.GetReference(col);
-        if (channelsFirst && g.Channels > 1) ForwardChannelsFirst(ref px, ref pc, g, s0, s1);
-        else if (VectorPath.Is512<TIsa>()) ForwardNhwc<Ops512, Vector512<float>>(ref px, ref pc, g, s0, s1);
-        else if (VectorPath.Is256<TIsa>()) ForwardNhwc<Ops256, Vector256<float>>(ref px, ref pc, g, s0, s1);
-        else ForwardNhwc<Ops128, Vector128<float>>(ref px, ref pc, g, s0, s1);
+        if (channelsFirst && g.Channels > 1) ChannelsFirst<Gather>(ref px, ref pc, g, s0, s1);
+        else if (g.DilationW == 1 && g.KernelW * g.Channels <= NarrowRun) ForwardNarrow<TIsa>(x, col, g, s0, s1);
+        else if (VectorPath.Is512<TIsa>()) Nhwc<Gather, Ops512, Vector512<float>>(ref px, ref pc, g, s0, s1);
+        else if (VectorPath.Is256<TIsa>()) Nhwc<Gather, Ops256, Vector256<float>>(ref px, ref pc, g, s0, s1);
+        else Nhwc<Gather, Ops128, Vector128<float>>(ref px, ref pc, g, s0, s1);
     }
 
     /// <summary>
@@ -45,10 +47,10 @@ public static class Im2Col
         ChannelRuns.ClearSamples(dx, g.InputSize, s0, s1);
         ref float pc = ref MemoryMarshal.GetReference(dcol);
         ref float px = ref MemoryMarshal.GetReference(dx);
-        if (channelsFirst && g.Channels > 1) BackwardChannelsFirst(ref pc, ref px, g, s0, s1);
-        else if (VectorPath.Is512<TIsa>()) BackwardNhwc<Ops512, Vector512<float>>(ref pc, ref px, g, s0, s1);
-        else if (VectorPath.Is256<TIsa>()) BackwardNhwc<Ops256, Vector256<float>>(ref pc, ref px, g, s0, s1);
-        else BackwardNhwc<Ops128, Vector128<float>>(ref pc, ref px, g, s0, s1);
+        if (channelsFirst && g.Channels > 1) ChannelsFirst<Scatter>(ref px, ref pc, g, s0, s1);
+        else if (VectorPath.Is512<TIsa>()) Nhwc<Scatter, Ops512, Vector512<float>>(ref px, ref pc, g, s0, s1);
+        else if (VectorPath.Is256<TIsa>()) Nhwc<Scatter, Ops256, Vector256<float>>(ref px, ref pc, g, s0, s1);
+        else Nhwc<Scatter, Ops128, Vector128<float>>(ref px, ref pc, g, s0, s1);
     }
 
     private static void Validate(int imageLength, string imageName, int colLength, string colName, in ConvGeometry g, int s0, int s1)
@@ -57,6 +59,66 @@ public static class Im2Col
         Checks.Range(s0, s1, int.MaxValue, nameof(s0), nameof(s1));
         Checks.Length(imageLength, (long)s1 * g.InputSize, imageName);
         Checks.Length(colLength, (long)s1 * g.OutPixels * g.PatchSize, colName);
+    }
+
+    /// <summary>Kernel rows of at most this many floats (KernelW·Channels) take <see cref="ForwardNarrow{TIsa}"/>.</summary>
+    private const int NarrowRun = 8;
+
+    /// <summary>Padded images up to this many floats live on the stack.</summary>
+    private const int StackImage = 4096;
+
+    // Narrow kernel rows (the single-channel first layer: 5 floats) would spend their time on
+    // per-run border logic and short tails. Instead each sample is copied once into a zero-bordered
+    // image, so every kernel row is an in-bounds read, and is moved as one 8-float vector: the
+    // floats past the run land on patch entries that are written later (the next ky, or the next
+    // pixel's first row), so they need no mask. Only writes that would run past the sample's own
+    // im2col block (another worker's samples) are done exactly.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardNarrow<TIsa>(ReadOnlySpan<float> x, Span<float> col, in ConvGeometry g, int s0, int s1)
+        where TIsa : struct, ISimdPath
+    {
+        int c = g.Channels, h = g.Height, w = g.Width, kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
+        int sh = g.StrideH, sw = g.StrideW, ph = g.PadH, pw = g.PadW, dh = g.DilationH;
+        int patch = g.PatchSize, kernelRow = kw * c, paddedRow = (w + 2 * pw) * c, rowFloats = w * c;
+        int imageFloats = (h + 2 * ph) * paddedRow + NarrowRun;   // slack for the last 8-float read
+        nint inSize = g.InputSize, colSize = (nint)oh * ow * patch;
+        float[]? rented = null;
+        Span<float> image = imageFloats <= StackImage ? stackalloc float[StackImage] : (rented = ArrayPool<float>.Shared.Rent(imageFloats));
+        image.Slice(0, imageFloats).Clear();   // the borders stay zero; each sample rewrites the interior
+        ref float img = ref MemoryMarshal.GetReference(image);
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float pc = ref MemoryMarshal.GetReference(col);
+        for (int s = s0; s < s1; s++)
+        {
+            ref float xs = ref Unsafe.Add(ref px, s * inSize);
+            for (int iy = 0; iy < h; iy++)
+                Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref Unsafe.Add(ref img, (nint)(iy + ph) * paddedRow + pw * c)),
+                    ref Unsafe.As<float, byte>(ref Unsafe.Add(ref xs, (nint)iy * rowFloats)), (uint)rowFloats * sizeof(float));
+            ref float cs = ref Unsafe.Add(ref pc, s * colSize);
+            nint o = 0;   // offset of the current kernel row within the sample's block
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    nint src = (nint)oy * sh * paddedRow + (nint)ox * sw * c;
+                    for (int ky = 0; ky < kh; ky++, o += kernelRow, src += (nint)dh * paddedRow)
+                    {
+                        if (o + NarrowRun <= colSize) Copy8<TIsa>(ref Unsafe.Add(ref img, src), ref Unsafe.Add(ref cs, o));
+                        else for (int i = 0; i < kernelRow; i++) Unsafe.Add(ref cs, o + i) = Unsafe.Add(ref img, src + i);
+                    }
+                }
+        }
+        if (rented is not null) ArrayPool<float>.Shared.Return(rented);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy8<TIsa>(ref float src, ref float dst) where TIsa : struct, ISimdPath
+    {
+        if (VectorPath.Is512<TIsa>() || VectorPath.Is256<TIsa>()) Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+        else
+        {
+            Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+            Vector128.LoadUnsafe(ref src, 4).StoreUnsafe(ref dst, 4);
+        }
     }
 
     /// <summary>The kx range [lo, hi) whose input column ixBase + kx·dilation lies in [0, width).</summary>
@@ -69,50 +131,52 @@ public static class Im2Col
         return (lo, Math.Max(lo, hi));
     }
 
-    private static void ForwardNhwc<TO, TV>(ref float x, ref float col, in ConvGeometry g, int s0, int s1)
-        where TO : struct, IVectorOps<TV> where TV : struct
+    /// <summary>
+    /// How a patch entry meets the input element it covers: im2col copies the input into the patch
+    /// (zeros where the patch leaves the input); its transpose adds the patch into the input
+    /// (nothing where it leaves). One traversal serves both, so they cannot disagree on an index.
+    /// </summary>
+    private interface IPatchMove
     {
-        int c = g.Channels, h = g.Height, w = g.Width, kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
-        int sh = g.StrideH, sw = g.StrideW, ph = g.PadH, pw = g.PadW, dh = g.DilationH, dw = g.DilationW;
-        int patch = g.PatchSize, kernelRow = kw * c;
-        nint inSize = g.InputSize, colSize = (nint)oh * ow * patch;
-        for (int s = s0; s < s1; s++)
+        /// <summary>n contiguous floats of patch and image.</summary>
+        static abstract void Run<TO, TV>(ref float patch, ref float image, int n) where TO : struct, IVectorOps<TV> where TV : struct;
+        /// <summary>n patch floats outside the input.</summary>
+        static abstract void Outside(ref float patch, int n);
+        /// <summary>n contiguous patch floats against image floats <paramref name="stride"/> apart (channels-first).</summary>
+        static abstract void Strided(ref float patch, ref float image, int n, nint stride);
+    }
+
+    private readonly struct Gather : IPatchMove
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run<TO, TV>(ref float patch, ref float image, int n) where TO : struct, IVectorOps<TV> where TV : struct =>
+            ChannelRuns.Copy<TO, TV>(ref image, ref patch, n);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Outside(ref float patch, int n) => ChannelRuns.Clear(ref patch, n);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Strided(ref float patch, ref float image, int n, nint stride)
         {
-            ref float xs = ref Unsafe.Add(ref x, s * inSize);
-            ref float dst = ref Unsafe.Add(ref col, s * colSize);
-            for (int oy = 0; oy < oh; oy++)
-            {
-                int iyBase = oy * sh - ph;
-                for (int ox = 0; ox < ow; ox++, dst = ref Unsafe.Add(ref dst, patch))
-                {
-                    int ixBase = ox * sw - pw;
-                    (int lo, int hi) = InsideKx(ixBase, kw, dw, w);
-                    for (int ky = 0; ky < kh; ky++)
-                    {
-                        ref float d = ref Unsafe.Add(ref dst, ky * kernelRow);
-                        int iy = iyBase + ky * dh;
-                        if ((uint)iy >= (uint)h || lo == hi)
-                        {
-                            ChannelRuns.Clear(ref d, kernelRow);
-                            continue;
-                        }
-                        // The first input pixel the row reads (never a ref before the buffer: lo skips the padding).
-                        ref float xr = ref Unsafe.Add(ref xs, ((nint)iy * w + ixBase + lo * dw) * c);
-                        if (lo > 0) ChannelRuns.Clear(ref d, lo * c);
-                        if (dw == 1)
-                            ChannelRuns.Copy<TO, TV>(ref xr, ref Unsafe.Add(ref d, lo * c), (hi - lo) * c);
-                        else
-                            for (int kx = lo; kx < hi; kx++)
-                                ChannelRuns.Copy<TO, TV>(ref Unsafe.Add(ref xr, (kx - lo) * dw * c), ref Unsafe.Add(ref d, kx * c), c);
-                        if (hi < kw) ChannelRuns.Clear(ref Unsafe.Add(ref d, hi * c), (kw - hi) * c);
-                    }
-                }
-            }
+            for (int i = 0; i < n; i++) Unsafe.Add(ref patch, i) = Unsafe.Add(ref image, i * stride);
         }
     }
 
-    private static void BackwardNhwc<TO, TV>(ref float dcol, ref float dx, in ConvGeometry g, int s0, int s1)
-        where TO : struct, IVectorOps<TV> where TV : struct
+    private readonly struct Scatter : IPatchMove
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run<TO, TV>(ref float patch, ref float image, int n) where TO : struct, IVectorOps<TV> where TV : struct =>
+            ChannelRuns.AddInto<TO, TV>(ref patch, ref image, n);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Outside(ref float patch, int n) { }
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Strided(ref float patch, ref float image, int n, nint stride)
+        {
+            for (int i = 0; i < n; i++) Unsafe.Add(ref image, i * stride) += Unsafe.Add(ref patch, i);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Nhwc<TMove, TO, TV>(ref float image, ref float col, in ConvGeometry g, int s0, int s1)
+        where TMove : struct, IPatchMove where TO : struct, IVectorOps<TV> where TV : struct
     {
         int c = g.Channels, h = g.Height, w = g.Width, kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
         int sh = g.StrideH, sw = g.StrideW, ph = g.PadH, pw = g.PadW, dh = g.DilationH, dw = g.DilationW;
@@ -120,27 +184,33 @@ public static class Im2Col
         nint inSize = g.InputSize, colSize = (nint)oh * ow * patch;
         for (int s = s0; s < s1; s++)
         {
-            ref float xs = ref Unsafe.Add(ref dx, s * inSize);
-            ref float src = ref Unsafe.Add(ref dcol, s * colSize);
+            ref float xs = ref Unsafe.Add(ref image, s * inSize);
+            ref float p = ref Unsafe.Add(ref col, s * colSize);
             for (int oy = 0; oy < oh; oy++)
             {
                 int iyBase = oy * sh - ph;
-                for (int ox = 0; ox < ow; ox++, src = ref Unsafe.Add(ref src, patch))
+                for (int ox = 0; ox < ow; ox++, p = ref Unsafe.Add(ref p, patch))
                 {
                     int ixBase = ox * sw - pw;
                     (int lo, int hi) = InsideKx(ixBase, kw, dw, w);
-                    if (lo == hi) continue;
                     for (int ky = 0; ky < kh; ky++)
                     {
+                        ref float d = ref Unsafe.Add(ref p, ky * kernelRow);
                         int iy = iyBase + ky * dh;
-                        if ((uint)iy >= (uint)h) continue;
-                        ref float d = ref Unsafe.Add(ref src, ky * kernelRow);
+                        if ((uint)iy >= (uint)h || lo == hi)
+                        {
+                            TMove.Outside(ref d, kernelRow);
+                            continue;
+                        }
+                        // The first input pixel the row reaches (never a ref before the buffer: lo skips the padding).
                         ref float xr = ref Unsafe.Add(ref xs, ((nint)iy * w + ixBase + lo * dw) * c);
+                        if (lo > 0) TMove.Outside(ref d, lo * c);
                         if (dw == 1)
-                            ChannelRuns.AddInto<TO, TV>(ref Unsafe.Add(ref d, lo * c), ref xr, (hi - lo) * c);
+                            TMove.Run<TO, TV>(ref Unsafe.Add(ref d, lo * c), ref xr, (hi - lo) * c);
                         else
                             for (int kx = lo; kx < hi; kx++)
-                                ChannelRuns.AddInto<TO, TV>(ref Unsafe.Add(ref d, kx * c), ref Unsafe.Add(ref xr, (kx - lo) * dw * c), c);
+                                TMove.Run<TO, TV>(ref Unsafe.Add(ref d, kx * c), ref Unsafe.Add(ref xr, (kx - lo) * dw * c), c);
+                        if (hi < kw) TMove.Outside(ref Unsafe.Add(ref d, hi * c), (kw - hi) * c);
                     }
                 }
             }
@@ -149,7 +219,8 @@ public static class Im2Col
 
     // NCHW with several channels (an RGB model input): the patch interleaves channels while the input
     // keeps them in separate planes, so there is no contiguous run to move; this is the first layer only.
-    private static void ForwardChannelsFirst(ref float x, ref float col, in ConvGeometry g, int s0, int s1)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ChannelsFirst<TMove>(ref float image, ref float col, in ConvGeometry g, int s0, int s1) where TMove : struct, IPatchMove
     {
         int c = g.Channels, h = g.Height, w = g.Width, kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
         int sh = g.StrideH, sw = g.StrideW, ph = g.PadH, pw = g.PadW, dh = g.DilationH, dw = g.DilationW;
@@ -157,52 +228,19 @@ public static class Im2Col
         nint inSize = g.InputSize, plane = (nint)h * w, colSize = (nint)oh * ow * patch;
         for (int s = s0; s < s1; s++)
         {
-            ref float xs = ref Unsafe.Add(ref x, s * inSize);
-            ref float dst = ref Unsafe.Add(ref col, s * colSize);
+            ref float xs = ref Unsafe.Add(ref image, s * inSize);
+            ref float p = ref Unsafe.Add(ref col, s * colSize);
             for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++, dst = ref Unsafe.Add(ref dst, patch))
+                for (int ox = 0; ox < ow; ox++, p = ref Unsafe.Add(ref p, patch))
                     for (int ky = 0; ky < kh; ky++)
                     {
                         int iy = oy * sh - ph + ky * dh;
                         for (int kx = 0; kx < kw; kx++)
                         {
                             int ix = ox * sw - pw + kx * dw;
-                            ref float d = ref Unsafe.Add(ref dst, (ky * kw + kx) * c);
-                            if ((uint)iy >= (uint)h || (uint)ix >= (uint)w)
-                            {
-                                ChannelRuns.Clear(ref d, c);
-                                continue;
-                            }
-                            ref float xp = ref Unsafe.Add(ref xs, (nint)iy * w + ix);
-                            for (int ch = 0; ch < c; ch++) Unsafe.Add(ref d, ch) = Unsafe.Add(ref xp, ch * plane);
-                        }
-                    }
-        }
-    }
-
-    private static void BackwardChannelsFirst(ref float dcol, ref float dx, in ConvGeometry g, int s0, int s1)
-    {
-        int c = g.Channels, h = g.Height, w = g.Width, kh = g.KernelH, kw = g.KernelW, oh = g.OutHeight, ow = g.OutWidth;
-        int sh = g.StrideH, sw = g.StrideW, ph = g.PadH, pw = g.PadW, dh = g.DilationH, dw = g.DilationW;
-        int patch = g.PatchSize;
-        nint inSize = g.InputSize, plane = (nint)h * w, colSize = (nint)oh * ow * patch;
-        for (int s = s0; s < s1; s++)
-        {
-            ref float xs = ref Unsafe.Add(ref dx, s * inSize);
-            ref float src = ref Unsafe.Add(ref dcol, s * colSize);
-            for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++, src = ref Unsafe.Add(ref src, patch))
-                    for (int ky = 0; ky < kh; ky++)
-                    {
-                        int iy = oy * sh - ph + ky * dh;
-                        if ((uint)iy >= (uint)h) continue;
-                        for (int kx = 0; kx < kw; kx++)
-                        {
-                            int ix = ox * sw - pw + kx * dw;
-                            if ((uint)ix >= (uint)w) continue;
-                            ref float d = ref Unsafe.Add(ref src, (ky * kw + kx) * c);
-                            ref float xp = ref Unsafe.Add(ref xs, (nint)iy * w + ix);
-                            for (int ch = 0; ch < c; ch++) Unsafe.Add(ref xp, ch * plane) += Unsafe.Add(ref d, ch);
+                            ref float d = ref Unsafe.Add(ref p, (ky * kw + kx) * c);
+                            if ((uint)iy >= (uint)h || (uint)ix >= (uint)w) TMove.Outside(ref d, c);
+                            else TMove.Strided(ref d, ref Unsafe.Add(ref xs, (nint)iy * w + ix), c, plane);
                         }
                     }
         }

@@ -200,6 +200,7 @@ public static class Pooling
         int c = 0;
         if (VectorPath.Is512<TIsa>()) c = MaxChunks<Ops512, Vector512<float>, ArgMax512, Vector512<int>>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
         else if (VectorPath.Is256<TIsa>()) c = MaxChunks<Ops256, Vector256<float>, ArgMax256, Vector256<int>>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
+        if (c == channels) return;   // no channel tail (16, 32, ... channels)
         c = MaxChunks<Ops128, Vector128<float>, ArgMax128, Vector128<int>>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
         MaxChunks<OpsScalar, float, ArgMaxScalar, int>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
     }
@@ -243,6 +244,7 @@ public static class Pooling
         int c = 0;
         if (VectorPath.Is512<TIsa>()) c = SumChunks<Ops512, Vector512<float>>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
         else if (VectorPath.Is256<TIsa>()) c = SumChunks<Ops256, Vector256<float>>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
+        if (c == channels) return;
         c = SumChunks<Ops128, Vector128<float>>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
         SumChunks<OpsScalar, float>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
     }

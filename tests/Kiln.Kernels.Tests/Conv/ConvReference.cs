@@ -5,22 +5,19 @@ namespace Kiln.Kernels.Tests.Conv;
 /// <summary>Straightforward double-precision references for the convolution kernels, written from the formulas.</summary>
 internal static class ConvReference
 {
-    /// <summary>Reads x(s, c, h, w) from an NHWC or (channelsFirst) NCHW batch.</summary>
-    public static double At(float[] x, int s, int c, int h, int w, int channels, int height, int width, bool channelsFirst) =>
-        channelsFirst
-            ? x[((s * channels + c) * height + h) * width + w]
-            : x[((s * height + h) * width + w) * channels + c];
-
+    /// <summary>The position of x(s, c, h, w) in an NHWC or (channelsFirst) NCHW batch.</summary>
     public static int Index(int s, int c, int h, int w, int channels, int height, int width, bool channelsFirst) =>
         channelsFirst ? ((s * channels + c) * height + h) * width + w : ((s * height + h) * width + w) * channels + c;
 
-    /// <summary>col[(s·OP + oy·OW + ox)·PS + (ky·KW + kx)·C + c] = x(s, c, iy, ix) or 0 outside.</summary>
-    public static double[] Im2Col(float[] x, ConvGeometry g, bool channelsFirst, int samples)
+    /// <summary>
+    /// Calls visit(col index, x index or −1 outside the input) for every im2col entry of every sample,
+    /// straight from the definition col[(s·OP + oy·OW + ox)·PS + (ky·KW + kx)·C + c] = x(s, c, iy, ix).
+    /// </summary>
+    private static void ForEachPatchEntry(ConvGeometry g, bool channelsFirst, int samples, Action<int, int> visit)
     {
         int oh = (g.Height + 2 * g.PadH - g.DilationH * (g.KernelH - 1) - 1) / g.StrideH + 1;
         int ow = (g.Width + 2 * g.PadW - g.DilationW * (g.KernelW - 1) - 1) / g.StrideW + 1;
         int patch = g.KernelH * g.KernelW * g.Channels;
-        var col = new double[samples * oh * ow * patch];
         for (int s = 0; s < samples; s++)
             for (int oy = 0; oy < oh; oy++)
                 for (int ox = 0; ox < ow; ox++)
@@ -30,29 +27,24 @@ internal static class ConvReference
                             {
                                 int iy = oy * g.StrideH - g.PadH + ky * g.DilationH, ix = ox * g.StrideW - g.PadW + kx * g.DilationW;
                                 bool inside = iy >= 0 && iy < g.Height && ix >= 0 && ix < g.Width;
-                                col[(s * oh * ow + oy * ow + ox) * patch + (ky * g.KernelW + kx) * g.Channels + c] =
-                                    inside ? At(x, s, c, iy, ix, g.Channels, g.Height, g.Width, channelsFirst) : 0;
+                                visit((s * oh * ow + oy * ow + ox) * patch + (ky * g.KernelW + kx) * g.Channels + c,
+                                    inside ? Index(s, c, iy, ix, g.Channels, g.Height, g.Width, channelsFirst) : -1);
                             }
+    }
+
+    /// <summary>The im2col matrix of x (zeros outside the input).</summary>
+    public static double[] Im2Col(float[] x, ConvGeometry g, bool channelsFirst, int samples)
+    {
+        var col = new double[samples * g.OutPixels * g.PatchSize];
+        ForEachPatchEntry(g, channelsFirst, samples, (ci, xi) => col[ci] = xi >= 0 ? x[xi] : 0);
         return col;
     }
 
-    /// <summary>dx(s, c, iy, ix) = Σ of the dcol entries that read it: the adjoint, scattered entry by entry.</summary>
+    /// <summary>The adjoint: dx(s, c, iy, ix) = Σ of the dcol entries that read it, scattered entry by entry.</summary>
     public static double[] Col2Im(float[] dcol, ConvGeometry g, bool channelsFirst, int samples)
     {
-        int oh = g.OutHeight, ow = g.OutWidth, patch = g.PatchSize;
         var dx = new double[samples * g.InputSize];
-        for (int s = 0; s < samples; s++)
-            for (int oy = 0; oy < oh; oy++)
-                for (int ox = 0; ox < ow; ox++)
-                    for (int ky = 0; ky < g.KernelH; ky++)
-                        for (int kx = 0; kx < g.KernelW; kx++)
-                            for (int c = 0; c < g.Channels; c++)
-                            {
-                                int iy = oy * g.StrideH - g.PadH + ky * g.DilationH, ix = ox * g.StrideW - g.PadW + kx * g.DilationW;
-                                if (iy < 0 || iy >= g.Height || ix < 0 || ix >= g.Width) continue;
-                                dx[Index(s, c, iy, ix, g.Channels, g.Height, g.Width, channelsFirst)] +=
-                                    dcol[(s * oh * ow + oy * ow + ox) * patch + (ky * g.KernelW + kx) * g.Channels + c];
-                            }
+        ForEachPatchEntry(g, channelsFirst, samples, (ci, xi) => { if (xi >= 0) dx[xi] += dcol[ci]; });
         return dx;
     }
 

@@ -18,6 +18,9 @@ public sealed class Im2ColTests
         new(3, 6, 6, 2, 3, 1, 2, 0, 1, 1, 2),
         new(2, 3, 3, 3, 3, 1, 1, 3, 3, 1, 1),      // padding so wide some windows miss the input
         new(5, 4, 11, 1, 4, 3, 2, 0, 2, 1, 3),
+        new(1, 6, 7, 1, 1, 2, 2, 0, 0, 1, 1),      // 1-float patches: the narrow path's 8-float writes span several pixels
+        new(2, 9, 8, 2, 3, 2, 3, 1, 2, 3, 1),      // narrow rows with strides and row dilation
+        new(1, 70, 66, 3, 3, 1, 1, 1, 1, 1, 1),    // a padded image too large for the stack
     };
 
     public static TheoryData<IsaPath, int, bool> Cases()
