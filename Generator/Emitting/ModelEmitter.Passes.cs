@@ -94,6 +94,12 @@ internal sealed partial class ModelEmitter
                 _w.Line();
                 body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
             }
+            else if (step is NormStep norm)
+            {
+                EmitNormForwardStage(norm);
+                body.Add($"// {norm.Layer.Name}");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(norm.Layer.Name)}Forward, (long)_batch * {8L * norm.OutFloats});");
+            }
             else if (step is PoolStep p)
             {
                 EmitPoolForwardStage(p);
@@ -204,6 +210,23 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
+    /// <summary>A per-sample normalisation's forward stage (the same in training and inference), samples split across threads.</summary>
+    private void EmitNormForwardStage(NormStep n)
+    {
+        string what = n.Layer.Kind switch
+        {
+            LayerKind.LayerNorm => $"over all {n.OutFloats} values of each sample",
+            LayerKind.InstanceNorm => $"per sample and channel over {n.OutPixels} pixels",
+            _ => $"per sample over each group of {n.OutWidth / n.Groups} channels × {n.OutPixels} pixels",
+        };
+        OpenStage(SpecNaming.Pascal(n.Layer.Name) + "Forward", $"{n.Layer.Name}: y = γ·(x − μ)/sqrt(σ² + ε) + β with μ, σ² {what}; samples split across threads.");
+        SampleRange();
+        _w.Line($"{K}GroupNorm.Forward<TIsa>({All(n.InputBuffer, n.InFloats)}, {n.Gamma.Identifier}, {n.Beta.Identifier}, {All(n.OutputBuffer, n.OutFloats)},");
+        _w.Line($"    _mean{n.Index}.Slice(0, _batch * {n.Groups}), _invStd{n.Index}.Slice(0, _batch * {n.Groups}), {n.OutPixels}, {n.OutWidth}, {n.Groups}, {Float(n.Layer.Epsilon)}, s0, s1);");
+        _w.Close();
+        _w.Line();
+    }
+
     private static long PoolWork(PoolStep p) => p.Layer.Kind == LayerKind.GlobalAvgPool ? (long)p.InFloats : (long)p.OutFloats * p.Layer.KernelH * p.Layer.KernelW;
 
     /// <summary>Rows of a whole batch when each sample has <paramref name="pixels"/> rows.</summary>
@@ -264,7 +287,7 @@ internal sealed partial class ModelEmitter
             if (step is ChainStep c)
             {
                 bool hasParams = c.BatchNorm is not null || c.PReluAlpha is not null;
-                bool upstreamTrainable = _plan.Steps.Take(s).Any(p => p is DenseStep || p is ChainStep pc && (pc.BatchNorm is not null || pc.PReluAlpha is not null));
+                bool upstreamTrainable = _plan.Steps.Take(s).Any(p => p is DenseStep or NormStep || p is ChainStep pc && (pc.BatchNorm is not null || pc.PReluAlpha is not null));
                 if (!hasParams && !upstreamTrainable) continue;
                 int width = c.OutWidth;
                 int floats = c.OutFloats;
@@ -316,6 +339,26 @@ internal sealed partial class ModelEmitter
                     _w.Line();
                     body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 14L});");
                 }
+            }
+            else if (step is NormStep norm)
+            {
+                string next = current == "_g0" ? "_g1" : "_g0";
+                string name = SpecNaming.Pascal(norm.Layer.Name) + "Backward";
+                OpenStage(name, $"{norm.Layer.Name}: dL/dx and dγ, dβ (summed over every sample, so one thread does the whole batch), then the γ/β update.");
+                _w.Line("if (part != 0) return;");
+                _w.Line($"{norm.Gamma.Identifier}Gradient.Clear();");
+                _w.Line($"{norm.Beta.Identifier}Gradient.Clear();");
+                _w.Line($"{K}GroupNorm.Backward<TIsa>({All(norm.InputBuffer, norm.InFloats)}, {All(current, norm.OutFloats)}, {norm.Gamma.Identifier}, _mean{norm.Index}.Slice(0, _batch * {norm.Groups}), _invStd{norm.Index}.Slice(0, _batch * {norm.Groups}),");
+                _w.Line($"    {All(next, norm.InFloats)}, {norm.Gamma.Identifier}Gradient, {norm.Beta.Identifier}Gradient, {norm.OutPixels}, {norm.OutWidth}, {norm.Groups}, 0, _batch);");
+                _w.Open("if (_applyUpdate)");
+                _w.Line($"{StepFor(norm.Gamma)}.Apply<TIsa>({norm.Gamma.Identifier}, {norm.Gamma.Identifier}Gradient, {States(norm.Gamma)});");
+                _w.Line($"{StepFor(norm.Beta)}.Apply<TIsa>({norm.Beta.Identifier}, {norm.Beta.Identifier}Gradient, {States(norm.Beta)});");
+                _w.Close();
+                _w.Close();
+                _w.Line();
+                body.Add($"// {norm.Layer.Name} (dL/dy in {current})");
+                body.Add($"Execute(Stages.{name}, 0);");
+                if (norm.NeedsInputGradient) current = next;
             }
             else if (step is PoolStep p)
             {
@@ -542,6 +585,11 @@ internal sealed partial class ModelEmitter
                     AddNonElementwiseEval(body, next, next.PreActivationBuffer!);
                     AddTestTimeScale(body, next);
                 }
+            }
+            else if (step is NormStep norm)
+            {
+                body.Add($"// {norm.Layer.Name} (eval: the same per-sample statistics as in training)");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(norm.Layer.Name)}Forward, (long)_batch * {8L * norm.OutFloats});");
             }
             else if (step is PoolStep p)
             {

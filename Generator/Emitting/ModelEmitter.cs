@@ -77,6 +77,7 @@ internal sealed partial class ModelEmitter
                 DenseStep { Conv: { } conv } d => $"{d.Layer.Name}({d.OutWidth}@{conv.Describe()} → {Shape(d)})",
                 DenseStep d => $"{d.Layer.Name}({d.OutWidth})",
                 PoolStep p => $"{p.Layer.Name}({Shape(p)})",
+                NormStep n => n.Layer.Name,
                 _ => ((ChainStep)step).Describe().Replace(" → ", "+"),
             });
         return string.Join(" → ", parts) + $" → {_spec.Loss!.Kind}; {_spec.Optimizer!.Kind}";
@@ -113,6 +114,11 @@ internal sealed partial class ModelEmitter
             if (step is DenseStep { Conv.ColumnBuffer: { } column } conv)
                 _w.Line($"private readonly {K}Arena {column} = new(MaxBatch * {conv.OutPixels * conv.GemmK}); // {conv.Layer.Name} im2col patches: {conv.OutPixels} pixels × {conv.GemmK}, kept for dW");
             _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutFloats}); // output of {StepName(step)}{(step.IsSpatial ? $" ({Shape(step)}, channels-last)" : "")}");
+            if (step is NormStep norm)
+            {
+                _w.Line($"private readonly {K}Arena _mean{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} mean per sample and group");
+                _w.Line($"private readonly {K}Arena _invStd{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} 1/sqrt(var + ε) per sample and group");
+            }
             if (step is PoolStep { ArgmaxBuffer: { } argmax } pool)
                 _w.Line($"private readonly int[] {argmax} = new int[MaxBatch * {pool.OutFloats}]; // {pool.Layer.Name}: index of each window's maximum");
             if (step is ChainStep chain)
@@ -177,6 +183,7 @@ internal sealed partial class ModelEmitter
     {
         DenseStep d => d.Layer.Name,
         PoolStep p => p.Layer.Name,
+        NormStep n => n.Layer.Name,
         _ => ((ChainStep)step).Describe(),
     };
 
@@ -214,6 +221,11 @@ internal sealed partial class ModelEmitter
                 });
                 if (d.Bias is not null)
                     _w.Line($"{K}ParameterInit.Constant({d.Bias.Identifier}, {Float(d.Layer.BiasInit)});");
+            }
+            else if (step is NormStep n)
+            {
+                _w.Line($"{K}ParameterInit.Constant({n.Gamma.Identifier}, 1f);");
+                _w.Line($"{K}ParameterInit.Constant({n.Beta.Identifier}, 0f);");
             }
             else if (step is ChainStep c)
             {
@@ -303,6 +315,8 @@ internal sealed partial class ModelEmitter
                 _w.Line(LayerInfoLine(d.Layer, d));
             else if (step is PoolStep p)
                 _w.Line(LayerInfoLine(p.Layer, p));
+            else if (step is NormStep n)
+                _w.Line(LayerInfoLine(n.Layer, n));
             else if (step is ChainStep c)
                 foreach (LayerSpec? layer in new[] { c.BatchNorm, c.Activation, c.Dropout })
                     if (layer is not null) _w.Line(LayerInfoLine(layer, c));
@@ -478,6 +492,8 @@ internal sealed partial class ModelEmitter
                 _w.Line($"case \"{d.Layer.Name}\": return {d.OutputBuffer}.Slice(0, _batch * {d.OutFloats});");
             else if (step is PoolStep p)
                 _w.Line($"case \"{p.Layer.Name}\": return {p.OutputBuffer}.Slice(0, _batch * {p.OutFloats});");
+            else if (step is NormStep n)
+                _w.Line($"case \"{n.Layer.Name}\": return {n.OutputBuffer}.Slice(0, _batch * {n.OutFloats});");
             else if (step is ChainStep c)
             {
                 if (c.BatchNorm is not null)

@@ -163,6 +163,18 @@ public sealed class ChainStep : StepPlan
     }
 }
 
+/// <summary>LayerNorm, InstanceNorm or GroupNorm: per-sample statistics over groups of channels (and all pixels), γ/β per channel.</summary>
+public sealed class NormStep : StepPlan
+{
+    public NormStep(LayerSpec layer, TensorPlan gamma, TensorPlan beta) { Layer = layer; Gamma = gamma; Beta = beta; }
+    public LayerSpec Layer { get; }
+    public TensorPlan Gamma { get; }
+    public TensorPlan Beta { get; }
+    public int Groups => Layer.Groups;
+    /// <summary>False when nothing trainable sits upstream (dL/dx is not needed).</summary>
+    public bool NeedsInputGradient { get; set; }
+}
+
 /// <summary>The whole plan of a model.</summary>
 public sealed class ModelPlan
 {

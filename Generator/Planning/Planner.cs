@@ -101,6 +101,17 @@ public static class Planner
                 i++;
                 continue;
             }
+            if (layer.IsSampleNorm)
+            {
+                var norm = new NormStep(layer, AddParam(layer.Name, "gamma", "Gamma", width), AddParam(layer.Name, "beta", "Beta", width))
+                {
+                    InWidth = width, OutWidth = width, InPixels = pixels, OutPixels = pixels, OutputShape = Shape(),
+                };
+                flops += 8L * width * pixels;
+                plan.Steps.Add(norm);
+                i++;
+                continue;
+            }
             if (layer.Kind is LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool)
             {
                 var pool = new PoolStep(layer) { InWidth = width, OutWidth = width, InPixels = pixels, Height = height, Width = widthPx };
@@ -197,6 +208,11 @@ public static class Planner
                 trainableUpstream = true;
             }
             else if (step is PoolStep pool) pool.NeedsInputGradient = trainableUpstream;
+            else if (step is NormStep norm)
+            {
+                norm.NeedsInputGradient = trainableUpstream;
+                trainableUpstream = true;
+            }
             else if (step is ChainStep chain && (chain.BatchNorm is not null || chain.PReluAlpha is not null))
                 trainableUpstream = true;
         }
@@ -212,6 +228,7 @@ public static class Planner
                 if (d.Conv?.ColumnBuffer is not null) plan.ColumnGradientFloats = Math.Max(plan.ColumnGradientFloats, d.OutPixels * d.GemmK);
             }
             if (step is PoolStep { NeedsInputGradient: true } p) gradientWidth = Math.Max(gradientWidth, p.InFloats);
+            if (step is NormStep { NeedsInputGradient: true } n) gradientWidth = Math.Max(gradientWidth, n.InFloats);
         }
 
         AssignUpdateRules(plan);
@@ -265,6 +282,7 @@ public static class Planner
         {
             if (layers[i].Kind == LayerKind.Activation) return layers[i].Activation;
             if (layers[i].Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool) break;
+            if (layers[i].IsSampleNorm) continue;
         }
         return ActivationKind.Identity;
     }

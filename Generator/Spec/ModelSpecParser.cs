@@ -276,6 +276,25 @@ public static class ModelSpecParser
                     spatial = false;
                     layer = new LayerSpec(LayerKind.Flatten, layerName, index);
                     break;
+                case "LayerNorm":
+                case "InstanceNorm":
+                case "GroupNorm":
+                {
+                    double eps = GetDouble(d, "Epsilon", 1e-5);
+                    CheckPositive(diagnostics, item, "Epsilon", eps, "ε must be positive", layerName);
+                    int channelCount = spatial ? channels : width;
+                    int groups = item.Name switch { "LayerNorm" => 1, "InstanceNorm" => channelCount, _ => GetInt(d, "groups", 0) };
+                    if (item.Name == "InstanceNorm" && !spatial)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialLayerOnFlatInput, item.Location, layerName,
+                            $"a flat input of {width} features (instance normalisation normalises each channel over its pixels)"));
+                    if (item.Name == "GroupNorm" && (groups < 1 || channelCount % groups != 0))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "groups", 0) ?? item.Location,
+                            layerName, "groups", groups, $"it must divide the {channelCount} {(spatial ? "channels" : "features")} of its input"));
+                    LayerKind kind = (LayerKind)Enum.Parse(typeof(LayerKind), item.Name);
+                    layer = new LayerSpec(kind, layerName, index, Epsilon: eps, Groups: Math.Max(groups, 1),
+                        LearningRateScale: LearningRateScale(item, diagnostics, layerName));
+                    break;
+                }
                 case "Conv2D":
                 case "MaxPool":
                 case "AvgPool":
@@ -726,7 +745,7 @@ public static class ModelSpecParser
         or "WarmRestarts" or "Warmup" or "ReduceOnPlateau";
 
     public static bool IsLayer(string name) => name is "Dense" or "BatchNorm" or "Dropout" or "Flatten"
-        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool"
+        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool" or "LayerNorm" or "InstanceNorm" or "GroupNorm"
         or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "PReLU" or "ELU" or "SELU" or "Swish" or "GELU" or "Softmax";
 
     /// <summary>Location of a named argument (or the positional one), for diagnostics on the exact argument.</summary>

@@ -334,6 +334,19 @@ public class DiagnosticTests
             public partial class PoolPaddingAsLargeAsTheWindow;
             """ },
 
+        { "GroupsDoNotDivideChannels", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D(6, 3), GroupNorm({|KLN0008:4|}), ReLU, Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class GroupsDoNotDivideChannels;
+            """ },
+        { "InstanceNormOnFlatInput", """
+            [Model(Input = 12)]
+            [Dense(6), {|KLN0015:InstanceNorm|}, ReLU, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class InstanceNormOnFlatInput;
+            """ },
+
         // KLN0012: arrangements that cannot be built.
         { "SoftmaxNotLast", """
             [Model(Input = 4)]

@@ -45,3 +45,10 @@ public partial class WideCnn;
 [Dense(10), SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-3)]
 public partial class BenchmarkCnn;
+
+/// <summary>GroupNorm (2 groups of 3 channels), InstanceNorm and LayerNorm on spatial activations, LayerNorm on a flat one.</summary>
+[Model(InputShape = new[] { 2, 7, 7 }, MaxBatch = 8, Seed = 15)]
+[Conv2D(6, 3, Padding = 1), GroupNorm(2), ReLU, Conv2D(5, 3), InstanceNorm(Epsilon = 1e-3), Tanh]
+[LayerNorm, MaxPool(5), Flatten, Dense(9), LayerNorm, ELU, Dense(3), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class NormCnn;

@@ -83,6 +83,14 @@ public static class ModelCases
                 new RefImage(3, 16, 16), new RefConv("conv0", 5, 5, Padding: 2), new RefActivation("ReLU"), new RefMaxPool(2, 2),
                 new RefConv("conv1", 3, 3, Padding: 1), new RefBatchNorm("bn0"), new RefActivation("ReLU"), new RefFlatten(), new RefDense("dense0"),
             }),
+        new("NormCnn", p => new NormCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(2, 7, 7), new RefConv("conv0", 3, 3, Padding: 1), new RefGroupNorm("groupnorm0", 2), new RefActivation("ReLU"),
+                new RefConv("conv1", 3, 3), new RefGroupNorm("instancenorm0", 5, 1e-3), new RefActivation("Tanh"),
+                new RefGroupNorm("layernorm0", 1), new RefMaxPool(5, 5), new RefFlatten(), new RefDense("dense0"), new RefGroupNorm("layernorm1", 1),
+                new RefActivation("ELU", 1.0), new RefDense("dense1"),
+            }),
     };
 
     private static RefOp[] Simple(string activation, double alpha = 0) =>

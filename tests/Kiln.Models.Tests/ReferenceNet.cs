@@ -23,6 +23,8 @@ public sealed record RefMaxPool(int Size, int Stride, int Padding = 0) : RefOp;
 /// <summary>Average over the in-bounds cells of each window (padding not counted).</summary>
 public sealed record RefAvgPool(int Size, int Stride, int Padding = 0) : RefOp;
 public sealed record RefGlobalAvgPool : RefOp;
+/// <summary>LayerNorm (groups 1), InstanceNorm (groups = channels) or GroupNorm: per sample over each group of channels and all pixels.</summary>
+public sealed record RefGroupNorm(string Name, int Groups, double Epsilon = 1e-5) : RefOp;
 /// <summary>Channels-last activations read as one vector per sample (H, W, C order).</summary>
 public sealed record RefFlatten : RefOp;
 
@@ -158,6 +160,32 @@ public sealed class ReferenceNet
                                 y[n * width + c] += a[(n * pixels + q) * width + c] / pixels;
                     a = y;
                     pixels = 1;
+                    break;
+                }
+                case RefGroupNorm gn:
+                {
+                    double[] gamma = Tensors[gn.Name + ".gamma"], beta = Tensors[gn.Name + ".beta"];
+                    int per = width / gn.Groups;
+                    var y = new double[a.Length];
+                    for (int n = 0; n < batch; n++)
+                        for (int g = 0; g < gn.Groups; g++)
+                        {
+                            double mean = 0, variance = 0;
+                            int count = pixels * per;
+                            for (int q = 0; q < pixels; q++)
+                                for (int c = g * per; c < (g + 1) * per; c++) mean += a[(n * pixels + q) * width + c];
+                            mean /= count;
+                            for (int q = 0; q < pixels; q++)
+                                for (int c = g * per; c < (g + 1) * per; c++) variance += Math.Pow(a[(n * pixels + q) * width + c] - mean, 2);
+                            variance /= count;
+                            for (int q = 0; q < pixels; q++)
+                                for (int c = g * per; c < (g + 1) * per; c++)
+                                {
+                                    int k = (n * pixels + q) * width + c;
+                                    y[k] = gamma[c] * (a[k] - mean) / Math.Sqrt(variance + gn.Epsilon) + beta[c];
+                                }
+                        }
+                    a = y;
                     break;
                 }
                 case RefFlatten:
