@@ -94,6 +94,17 @@ internal sealed partial class ModelEmitter
                 _w.Line();
                 body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
             }
+            else if (step is MaxoutStep maxout)
+            {
+                string name = SpecNaming.Pascal(maxout.Layer.Name) + "Forward";
+                OpenStage(name, $"{maxout.Layer.Name}: the maximum of each unit's {maxout.Pieces} pieces, the winner kept for backward; samples split across threads.");
+                RowRange();
+                _w.Line($"{K}Maxout.Forward<TIsa>({Rows(maxout.InputBuffer, maxout.InFloats)}, {Rows(maxout.OutputBuffer, maxout.OutFloats)}, new global::System.Span<byte>({maxout.ArgmaxBuffer}, r0 * {maxout.OutFloats}, (r1 - r0) * {maxout.OutFloats}), {SampleRows(maxout.OutPixels)}, {maxout.OutWidth}, {maxout.Pieces});");
+                _w.Close();
+                _w.Line();
+                body.Add($"// {maxout.Layer.Name}");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {(long)maxout.InFloats * 2});");
+            }
             else if (step is NormStep norm)
             {
                 EmitNormForwardStage(norm);
@@ -340,6 +351,19 @@ internal sealed partial class ModelEmitter
                     body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 14L});");
                 }
             }
+            else if (step is MaxoutStep maxout)
+            {
+                string next = current == "_g0" ? "_g1" : "_g0";
+                string name = SpecNaming.Pascal(maxout.Layer.Name) + "Backward";
+                OpenStage(name, $"{maxout.Layer.Name}: dL/dy goes to each unit's winning piece, zero to the others; samples split across threads.");
+                RowRange();
+                _w.Line($"{K}Maxout.Backward<TIsa>({Rows(current, maxout.OutFloats)}, new global::System.ReadOnlySpan<byte>({maxout.ArgmaxBuffer}, r0 * {maxout.OutFloats}, (r1 - r0) * {maxout.OutFloats}), {Rows(next, maxout.InFloats)}, {SampleRows(maxout.OutPixels)}, {maxout.OutWidth}, {maxout.Pieces});");
+                _w.Close();
+                _w.Line();
+                body.Add($"// {maxout.Layer.Name} (dL/dy in {current})");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {(long)maxout.InFloats * 2});");
+                current = next;
+            }
             else if (step is NormStep norm)
             {
                 string next = current == "_g0" ? "_g1" : "_g0";
@@ -585,6 +609,11 @@ internal sealed partial class ModelEmitter
                     AddNonElementwiseEval(body, next, next.PreActivationBuffer!);
                     AddTestTimeScale(body, next);
                 }
+            }
+            else if (step is MaxoutStep maxout)
+            {
+                body.Add($"// {maxout.Layer.Name} (eval)");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(maxout.Layer.Name)}Forward, (long)_batch * {(long)maxout.InFloats * 2});");
             }
             else if (step is NormStep norm)
             {

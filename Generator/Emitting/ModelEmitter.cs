@@ -78,6 +78,7 @@ internal sealed partial class ModelEmitter
                 DenseStep d => $"{d.Layer.Name}({d.OutWidth})",
                 PoolStep p => $"{p.Layer.Name}({Shape(p)})",
                 NormStep n => n.Layer.Name,
+                MaxoutStep m => $"{m.Layer.Name}({m.Pieces} pieces)",
                 _ => ((ChainStep)step).Describe().Replace(" → ", "+"),
             });
         return string.Join(" → ", parts) + $" → {_spec.Loss!.Kind}; {_spec.Optimizer!.Kind}";
@@ -119,6 +120,8 @@ internal sealed partial class ModelEmitter
                 _w.Line($"private readonly {K}Arena _mean{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} mean per sample and group");
                 _w.Line($"private readonly {K}Arena _invStd{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} 1/sqrt(var + ε) per sample and group");
             }
+            if (step is MaxoutStep maxout)
+                _w.Line($"private readonly byte[] {maxout.ArgmaxBuffer} = new byte[MaxBatch * {maxout.OutFloats}]; // {maxout.Layer.Name}: the winning piece of each unit");
             if (step is PoolStep { ArgmaxBuffer: { } argmax } pool)
                 _w.Line($"private readonly int[] {argmax} = new int[MaxBatch * {pool.OutFloats}]; // {pool.Layer.Name}: index of each window's maximum");
             if (step is ChainStep chain)
@@ -184,6 +187,7 @@ internal sealed partial class ModelEmitter
         DenseStep d => d.Layer.Name,
         PoolStep p => p.Layer.Name,
         NormStep n => n.Layer.Name,
+        MaxoutStep m => m.Layer.Name,
         _ => ((ChainStep)step).Describe(),
     };
 
@@ -317,6 +321,8 @@ internal sealed partial class ModelEmitter
                 _w.Line(LayerInfoLine(p.Layer, p));
             else if (step is NormStep n)
                 _w.Line(LayerInfoLine(n.Layer, n));
+            else if (step is MaxoutStep m)
+                _w.Line(LayerInfoLine(m.Layer, m));
             else if (step is ChainStep c)
                 foreach (LayerSpec? layer in new[] { c.BatchNorm, c.Activation, c.Dropout })
                     if (layer is not null) _w.Line(LayerInfoLine(layer, c));
@@ -494,6 +500,8 @@ internal sealed partial class ModelEmitter
                 _w.Line($"case \"{p.Layer.Name}\": return {p.OutputBuffer}.Slice(0, _batch * {p.OutFloats});");
             else if (step is NormStep n)
                 _w.Line($"case \"{n.Layer.Name}\": return {n.OutputBuffer}.Slice(0, _batch * {n.OutFloats});");
+            else if (step is MaxoutStep m)
+                _w.Line($"case \"{m.Layer.Name}\": return {m.OutputBuffer}.Slice(0, _batch * {m.OutFloats});");
             else if (step is ChainStep c)
             {
                 if (c.BatchNorm is not null)

@@ -175,6 +175,16 @@ public sealed class NormStep : StepPlan
     public bool NeedsInputGradient { get; set; }
 }
 
+/// <summary>Maxout: the maximum over each unit's pieces of the Dense or Conv2D before it (which computes units·pieces outputs).</summary>
+public sealed class MaxoutStep : StepPlan
+{
+    public MaxoutStep(LayerSpec layer) => Layer = layer;
+    public LayerSpec Layer { get; }
+    public int Pieces => Layer.Units;
+    /// <summary>Which piece won, per output, kept for backward.</summary>
+    public string ArgmaxBuffer { get; set; } = "";
+}
+
 /// <summary>The whole plan of a model.</summary>
 public sealed class ModelPlan
 {

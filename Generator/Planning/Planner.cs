@@ -62,15 +62,30 @@ public static class Planner
                 i++;
                 continue;
             }
+            // A Maxout right after a Dense or Conv2D multiplies that layer's outputs by its pieces.
+            int pieces = i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.Maxout ? layers[i + 1].Units : 1;
             if (layer.Kind == LayerKind.Dense)
             {
-                TensorPlan w = AddParam(layer.Name, "weight", "Weight", width, layer.Units);
-                TensorPlan? b = layer.Bias ? AddParam(layer.Name, "bias", "Bias", layer.Units) : null;
-                var dense = new DenseStep(layer, w, b) { InWidth = width, OutWidth = layer.Units, OutputShape = new[] { layer.Units } };
+                int outputs = layer.Units * pieces;
+                TensorPlan w = AddParam(layer.Name, "weight", "Weight", width, outputs);
+                TensorPlan? b = layer.Bias ? AddParam(layer.Name, "bias", "Bias", outputs) : null;
+                var dense = new DenseStep(layer, w, b) { InWidth = width, OutWidth = outputs, OutputShape = new[] { outputs } };
                 (dense.ResolvedInit, dense.InitScale) = ResolveInit(layer, dense.FanIn, dense.FanOut, NextActivation(layers, i + 1));
-                flops += 2L * width * layer.Units;
+                flops += 2L * width * outputs;
                 plan.Steps.Add(dense);
-                width = layer.Units;
+                width = outputs;
+                i++;
+                continue;
+            }
+            if (layer.Kind == LayerKind.Maxout)
+            {
+                int units = width / layer.Units;
+                plan.Steps.Add(new MaxoutStep(layer)
+                {
+                    InWidth = width, OutWidth = units, InPixels = pixels, OutPixels = pixels,
+                    OutputShape = spatial ? new[] { units, height, widthPx } : new[] { units * pixels },
+                });
+                width = units;
                 i++;
                 continue;
             }
@@ -83,18 +98,19 @@ public static class Planner
                     OutHeight = (height + 2 * layer.Padding - layer.Dilation * (layer.KernelH - 1) - 1) / layer.Stride + 1,
                     OutWidth = (widthPx + 2 * layer.Padding - layer.Dilation * (layer.KernelW - 1) - 1) / layer.Stride + 1,
                 };
-                TensorPlan w = AddParam(layer.Name, "weight", "Weight", layer.KernelH, layer.KernelW, width, layer.Units);
-                TensorPlan? b = layer.Bias ? AddParam(layer.Name, "bias", "Bias", layer.Units) : null;
+                int filters = layer.Units * pieces;
+                TensorPlan w = AddParam(layer.Name, "weight", "Weight", layer.KernelH, layer.KernelW, width, filters);
+                TensorPlan? b = layer.Bias ? AddParam(layer.Name, "bias", "Bias", filters) : null;
                 var conv = new DenseStep(layer, w, b)
                 {
-                    Conv = geometry, InWidth = width, InPixels = pixels, OutWidth = layer.Units,
+                    Conv = geometry, InWidth = width, InPixels = pixels, OutWidth = filters,
                     OutPixels = geometry.OutHeight * geometry.OutWidth,
-                    OutputShape = new[] { layer.Units, geometry.OutHeight, geometry.OutWidth },
+                    OutputShape = new[] { filters, geometry.OutHeight, geometry.OutWidth },
                 };
                 (conv.ResolvedInit, conv.InitScale) = ResolveInit(layer, conv.FanIn, conv.FanOut, NextActivation(layers, i + 1));
-                flops += 2L * conv.OutPixels * geometry.PatchSize * layer.Units;
+                flops += 2L * conv.OutPixels * geometry.PatchSize * filters;
                 plan.Steps.Add(conv);
-                width = layer.Units;
+                width = filters;
                 height = geometry.OutHeight;
                 widthPx = geometry.OutWidth;
                 pixels = conv.OutPixels;
@@ -178,6 +194,7 @@ public static class Planner
                 bool direct = conv.KernelH == 1 && conv.KernelW == 1 && conv.Stride == 1 && conv.Padding == 0;
                 conv.ColumnBuffer = direct ? null : "_col" + index;
             }
+            if (step is MaxoutStep maxout) maxout.ArgmaxBuffer = "_piece" + index;
             if (step is PoolStep pool)
             {
                 if (pool.Layer.Kind != LayerKind.GlobalAvgPool) pool.GeometryField = "s_geometry" + index;
@@ -229,6 +246,7 @@ public static class Planner
             }
             if (step is PoolStep { NeedsInputGradient: true } p) gradientWidth = Math.Max(gradientWidth, p.InFloats);
             if (step is NormStep { NeedsInputGradient: true } n) gradientWidth = Math.Max(gradientWidth, n.InFloats);
+            if (step is MaxoutStep m) gradientWidth = Math.Max(gradientWidth, m.InFloats);
         }
 
         AssignUpdateRules(plan);
@@ -283,6 +301,7 @@ public static class Planner
             if (layers[i].Kind == LayerKind.Activation) return layers[i].Activation;
             if (layers[i].Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool) break;
             if (layers[i].IsSampleNorm) continue;
+            if (layers[i].Kind == LayerKind.Maxout) break;
         }
         return ActivationKind.Identity;
     }

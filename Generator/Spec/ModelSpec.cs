@@ -4,7 +4,7 @@ namespace Kiln.Generator.Spec;
 // incremental pipeline caches emission across edits that do not change the model.
 
 /// <summary>The kind of a layer in the attribute list.</summary>
-public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm }
+public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm, Maxout }
 
 /// <summary>Element-wise (and softmax) activations of CATALOGUE §1.</summary>
 public enum ActivationKind { Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, Swish, GELU, Softmax }

@@ -276,6 +276,18 @@ public static class ModelSpecParser
                     spatial = false;
                     layer = new LayerSpec(LayerKind.Flatten, layerName, index);
                     break;
+                case "Maxout":
+                {
+                    int pieces = GetInt(d, "pieces", 2);
+                    if (pieces < 2 || pieces > 255)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "pieces", 0) ?? item.Location,
+                            layerName, "pieces", pieces, "Maxout needs between 2 and 255 linear pieces per unit"));
+                    if (layers.Count == 0 || layers[layers.Count - 1].Kind is not (LayerKind.Dense or LayerKind.Conv2D))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName,
+                            "Maxout must come right after the Dense or Conv2D whose outputs it takes the maximum of"));
+                    layer = new LayerSpec(LayerKind.Maxout, layerName, index, Units: pieces);
+                    break;
+                }
                 case "LayerNorm":
                 case "InstanceNorm":
                 case "GroupNorm":
@@ -745,7 +757,7 @@ public static class ModelSpecParser
         or "WarmRestarts" or "Warmup" or "ReduceOnPlateau";
 
     public static bool IsLayer(string name) => name is "Dense" or "BatchNorm" or "Dropout" or "Flatten"
-        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool" or "LayerNorm" or "InstanceNorm" or "GroupNorm"
+        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool" or "LayerNorm" or "InstanceNorm" or "GroupNorm" or "Maxout"
         or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "PReLU" or "ELU" or "SELU" or "Swish" or "GELU" or "Softmax";
 
     /// <summary>Location of a named argument (or the positional one), for diagnostics on the exact argument.</summary>

@@ -347,6 +347,19 @@ public class DiagnosticTests
             public partial class InstanceNormOnFlatInput;
             """ },
 
+        { "MaxoutWithOnePiece", """
+            [Model(Input = 12)]
+            [Dense(6), Maxout({|KLN0008:1|}), Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class MaxoutWithOnePiece;
+            """ },
+        { "MaxoutAfterAnActivation", """
+            [Model(Input = 12)]
+            [Dense(6), ReLU, {|KLN0012:Maxout(2)|}, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class MaxoutAfterAnActivation;
+            """ },
+
         // KLN0012: arrangements that cannot be built.
         { "SoftmaxNotLast", """
             [Model(Input = 4)]

@@ -52,3 +52,10 @@ public partial class BenchmarkCnn;
 [LayerNorm, MaxPool(5), Flatten, Dense(9), LayerNorm, ELU, Dense(3), SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-3)]
 public partial class NormCnn;
+
+/// <summary>Maxout after a convolution (3 pieces per filter) and after a Dense (2 pieces).</summary>
+[Model(InputShape = new[] { 2, 6, 6 }, MaxBatch = 8, Seed = 16)]
+[Conv2D(5, 3, Padding = 1), Maxout(3), MaxPool(2), Flatten]
+[Dense(11), Maxout, Dense(3), SoftmaxCrossEntropy]
+[Sgd(0.05)]
+public partial class MaxoutCnn;

@@ -91,6 +91,12 @@ public static class ModelCases
                 new RefGroupNorm("layernorm0", 1), new RefMaxPool(5, 5), new RefFlatten(), new RefDense("dense0"), new RefGroupNorm("layernorm1", 1),
                 new RefActivation("ELU", 1.0), new RefDense("dense1"),
             }),
+        new("MaxoutCnn", p => new MaxoutCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(2, 6, 6), new RefConv("conv0", 3, 3, Padding: 1), new RefMaxout(3), new RefMaxPool(2, 2), new RefFlatten(),
+                new RefDense("dense0"), new RefMaxout(2), new RefDense("dense1"),
+            }),
     };
 
     private static RefOp[] Simple(string activation, double alpha = 0) =>

@@ -25,6 +25,8 @@ public sealed record RefAvgPool(int Size, int Stride, int Padding = 0) : RefOp;
 public sealed record RefGlobalAvgPool : RefOp;
 /// <summary>LayerNorm (groups 1), InstanceNorm (groups = channels) or GroupNorm: per sample over each group of channels and all pixels.</summary>
 public sealed record RefGroupNorm(string Name, int Groups, double Epsilon = 1e-5) : RefOp;
+/// <summary>Maxout over the pieces of each unit (pieces of unit u adjacent: columns u·k … u·k + k − 1).</summary>
+public sealed record RefMaxout(int Pieces) : RefOp;
 /// <summary>Channels-last activations read as one vector per sample (H, W, C order).</summary>
 public sealed record RefFlatten : RefOp;
 
@@ -186,6 +188,21 @@ public sealed class ReferenceNet
                                 }
                         }
                     a = y;
+                    break;
+                }
+                case RefMaxout mo:
+                {
+                    int units = width / mo.Pieces;
+                    var y = new double[rows * units];
+                    for (int r = 0; r < rows; r++)
+                        for (int u = 0; u < units; u++)
+                        {
+                            double best = double.NegativeInfinity;
+                            for (int j = 0; j < mo.Pieces; j++) best = Math.Max(best, a[r * width + u * mo.Pieces + j]);
+                            y[r * units + u] = best;
+                        }
+                    a = y;
+                    width = units;
                     break;
                 }
                 case RefFlatten:
