@@ -73,6 +73,18 @@ internal sealed partial class ModelEmitter
             if (step is DenseStep d)
             {
                 body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
+                if (d.HasDropConnect)
+                {
+                    double keep = 1 - d.Layer.DropConnect;
+                    string apply = SpecNaming.Pascal(d.Layer.Name) + "DropConnect";
+                    OpenStage(apply, $"{d.Layer.Name}: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.");
+                    _w.Line($"(int e0, int e1) = {K}Partition.Range({d.Weight.Length}, part, parts, 16);");
+                    _w.Line($"if (e0 < e1) {K}DropConnect.Apply<TIsa>({d.Weight.Identifier}, _connectMask{d.Index}.Slice(0, {d.Weight.Length}), _connectWeight{d.Index}.Slice(0, {d.Weight.Length}), e0, e1);");
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"{K}Dropout.FillMask(_connectMask{d.Index}.Slice(0, {d.Weight.Length}), {Float(keep)}, {Float(1 / keep)}, ref _noise); // DropConnect: keep each weight with p = {keep.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+                    body.Add($"Execute(Stages.{apply}, {d.Weight.Length * 2L});");
+                }
                 string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
                 string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
                 string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
@@ -80,7 +92,7 @@ internal sealed partial class ModelEmitter
                 {
                     EmitIm2ColStage(d); // used by small-batch inference
                     OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
-                    EmitConvForwardChunks(d, d.Weight.Identifier, d.OutputBuffer, epi, epiValue);
+                    EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
                     _w.Close();
                     _w.Line();
                     body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
@@ -89,7 +101,7 @@ internal sealed partial class ModelEmitter
                 string rowsText = d.Conv is null ? "rows" : $"rows = samples·{d.OutPixels} pixels";
                 OpenStage(name, $"{d.Layer.Name}: [{rowsText}×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
                 RowRange(BatchRows(d.OutPixels));
-                _w.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.GemmInput, d.GemmK)}, {d.Weight.Identifier}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+                _w.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.GemmInput, d.GemmK)}, {TrainingWeights(d)}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
                 _w.Close();
                 _w.Line();
                 body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
@@ -182,6 +194,9 @@ internal sealed partial class ModelEmitter
         _w.Close();
         _w.Line();
     }
+
+    /// <summary>The weights the training forward and dL/dx use: the DropConnect-masked copy when the layer has DropConnect.</summary>
+    private static string TrainingWeights(DenseStep d) => d.HasDropConnect ? $"_connectWeight{d.Index}.Slice(0, {d.Weight.Length})" : d.Weight.Identifier;
 
     /// <summary>Samples of one im2col chunk: about 64K floats of patches, so the GEMM reads them from cache right after they are written.</summary>
     private static int ConvChunk(DenseStep d) => System.Math.Max(1, (1 << 16) / (d.OutPixels * d.GemmK));
@@ -423,7 +438,7 @@ internal sealed partial class ModelEmitter
                     SampleRange();
                     _w.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
                     _w.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
-                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({current}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), {d.Weight.Identifier}, _dcol.Slice(c0 * {patches}, (c1 - c0) * {patches}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth});");
+                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({current}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), {TrainingWeights(d)}, _dcol.Slice(c0 * {patches}, (c1 - c0) * {patches}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth});");
                     _w.Line($"{K}Im2Col.Backward<TIsa>({All("_dcol", patches)}, {All(next, d.InFloats)}, in {d.Conv!.GeometryField}, channelsFirst: false, c0, c1);");
                     _w.Close();
                     _w.Close();
@@ -436,13 +451,13 @@ internal sealed partial class ModelEmitter
                     string target = column is null ? next : "_dcol";
                     OpenStage(name, $"{d.Layer.Name}: dL/d{(column is null ? "x" : "(patches)")} = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.");
                     RowRange(BatchRows(d.OutPixels));
-                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {d.Weight.Identifier}, {Rows(target, d.GemmK)}, r1 - r0, {d.GemmK}, {d.OutWidth});");
+                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {TrainingWeights(d)}, {Rows(target, d.GemmK)}, r1 - r0, {d.GemmK}, {d.OutWidth});");
                     _w.Close();
                     _w.Line();
                     body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
                 }
-                if (d.Conv is not null)
-                    EmitConvBackwardWeights(d, current, body);
+                if (d.Conv is not null || d.HasDropConnect)
+                    EmitBlockedBackwardWeights(d, current, body);
                 else
                 {
                     string name = layer + "BackwardWeights";
@@ -490,13 +505,13 @@ internal sealed partial class ModelEmitter
     /// is cut into blocks of rows whose patches stay in cache; each block's partial dW is added to the
     /// gradient, and the optimiser updates the thread's weight rows once all blocks are summed.
     /// </summary>
-    private void EmitConvBackwardWeights(DenseStep d, string current, List<string> body)
+    private void EmitBlockedBackwardWeights(DenseStep d, string current, List<string> body)
     {
         string name = SpecNaming.Pascal(d.Layer.Name) + "BackwardWeights";
         int k = d.GemmK, n = d.OutWidth;
         string w = d.Weight.Identifier, g = w + "Gradient";
         string Mine(string x) => $"{x}.Slice(k0 * {n}, (k1 - k0) * {n})";
-        OpenStage(name, $"{d.Layer.Name}: dW = patchesᵀ·dL/dy in blocks of {ConvGradientBlockRows} rows, then the optimiser update of the thread's weight rows; weight rows split across threads.");
+        OpenStage(name, $"{d.Layer.Name}: dW = {(d.Conv is null ? "x" : "patches")}ᵀ·dL/dy in blocks of {ConvGradientBlockRows} rows{(d.HasDropConnect ? ", masked by DropConnect" : "")}, then the optimiser update of the thread's weight rows; weight rows split across threads.");
         _w.Line($"(int k0, int k1) = {K}Partition.Range({k}, part, parts, 4);");
         _w.Line($"int rows = {BatchRows(d.OutPixels)};");
         _w.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * k)};");
@@ -509,6 +524,8 @@ internal sealed partial class ModelEmitter
         _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x.Slice(b0 * {k}, count * {k}), dy.Slice(b0 * {n}, count * {n}), target, count, {k}, {n}, k0, k1, ref sink);");
         _w.Line($"if (b0 > 0) Accumulate({Mine("_dwScratch")}, {Mine(g)});");
         _w.Close();
+        if (d.HasDropConnect)
+            _w.Line($"{K}DropConnect.MaskGradient<TIsa>({g}, _connectMask{d.Index}.Slice(0, {k * n}), k0 * {n}, k1 * {n}); // dropped weights get no gradient");
         _w.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {States(d.Weight, Mine)});");
         _w.Close();
         if (d.Bias is not null)
@@ -798,7 +815,7 @@ internal sealed partial class ModelEmitter
                 return best;
             }
             """);
-        if (_plan.Steps.OfType<DenseStep>().Any(d => d.Conv is not null))
+        if (_plan.Steps.OfType<DenseStep>().Any(d => d.Conv is not null || d.HasDropConnect))
         {
             _w.Line();
             _w.Block($$"""

@@ -120,6 +120,11 @@ internal sealed partial class ModelEmitter
                 _w.Line($"private readonly {K}Arena _mean{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} mean per sample and group");
                 _w.Line($"private readonly {K}Arena _invStd{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} 1/sqrt(var + ε) per sample and group");
             }
+            if (step is DenseStep { HasDropConnect: true } connect)
+            {
+                _w.Line($"private readonly {K}Arena _connectMask{connect.Index} = new({connect.Weight.Length}); // {connect.Layer.Name} DropConnect: 0 or 1/keep per weight, one mask per mini-batch");
+                _w.Line($"private readonly {K}Arena _connectWeight{connect.Index} = new({connect.Weight.Length}); // {connect.Layer.Name} weights ∘ mask, used by the training forward and dL/dx");
+            }
             if (step is MaxoutStep maxout)
                 _w.Line($"private readonly byte[] {maxout.ArgmaxBuffer} = new byte[MaxBatch * {maxout.OutFloats}]; // {maxout.Layer.Name}: the winning piece of each unit");
             if (step is PoolStep { ArgmaxBuffer: { } argmax } pool)
@@ -137,8 +142,8 @@ internal sealed partial class ModelEmitter
                 }
             }
         }
-        if (_plan.Steps.OfType<DenseStep>().Where(d => d.Conv is not null).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
-            _w.Line($"private readonly {K}Arena _dwScratch = new({scratch}); // a convolution's partial dW of one block of rows");
+        if (_plan.Steps.OfType<DenseStep>().Where(d => d.Conv is not null || d.HasDropConnect).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
+            _w.Line($"private readonly {K}Arena _dwScratch = new({scratch}); // partial dW of one block of rows (convolutions, DropConnect layers)");
         if (_plan.ColumnGradientFloats > 0)
             _w.Line($"private readonly {K}Arena _dcol = new(MaxBatch * {_plan.ColumnGradientFloats}); // dL/d(patches) of a convolution, scattered back to dL/dx");
         foreach (StepPlan step in _plan.Steps)
@@ -302,6 +307,11 @@ internal sealed partial class ModelEmitter
                 for (int s = 1; s <= _plan.OptimizerStateCount; s++)
                     _w.Line($"private {Span} {t.Identifier}State{s} => _state{s}.Slice({t.Offset}, {t.Length});");
             }
+        }
+        foreach (DenseStep d in _plan.Steps.OfType<DenseStep>().Where(d => d.HasDropConnect))
+        {
+            _w.Line($"/// <summary>{d.Layer.Name}'s DropConnect mask of the last training step (0 or 1/keep per weight, laid out as the weight).</summary>");
+            _w.Line($"public {ROSpan} {SpecNaming.Pascal(d.Layer.Name)}DropConnectMask => _connectMask{d.Index}.Slice(0, {d.Weight.Length});");
         }
         _w.Line();
         _w.Line("private static readonly global::Kiln.TensorInfo[] s_tensors =");

@@ -106,6 +106,8 @@ public sealed class DenseStep : StepPlan
     /// <summary>Offsets of the folded weights and bias in the inference arena.</summary>
     public int FoldedWeightOffset { get; set; }
     public int FoldedBiasOffset { get; set; }
+    /// <summary>DropConnect in training: weights masked per mini-batch (mask in _connectMaskN, masked weights in _connectWeightN).</summary>
+    public bool HasDropConnect => Layer.DropConnect > 0;
     /// <summary>Set for a Conv2D.</summary>
     public ConvPlan? Conv { get; set; }
     /// <summary>The GEMM's inner dimension: input width, or the patch size of a convolution.</summary>

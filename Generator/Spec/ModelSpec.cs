@@ -53,7 +53,8 @@ public sealed record LayerSpec(
     int Stride = 1,
     int Padding = 0,
     int Dilation = 1,
-    int Groups = 0)
+    int Groups = 0,
+    double DropConnect = 0)
 {
     /// <summary>Conv2D and the pooling layers work on (C, H, W) inputs.</summary>
     public bool IsSpatial => Kind is LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool;

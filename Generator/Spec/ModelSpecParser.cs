@@ -347,7 +347,7 @@ public static class ModelSpecParser
                     CheckFloat(diagnostics, item, "BiasInit", biasInit, layerName);
                     layer = new LayerSpec(LayerKind.Dense, layerName, index, Units: units, Bias: GetBool(d, "Bias", true),
                         Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
-                        Regularize: GetBool(d, "Regularize", true));
+                        Regularize: GetBool(d, "Regularize", true), DropConnect: DropConnectRate(item, diagnostics, layerName));
                     if (units > 0) width = units;
                     spatial = false;
                     break;
@@ -543,7 +543,8 @@ public static class ModelSpecParser
         CheckFloat(diagnostics, item, "BiasInit", biasInit, layerName);
         return new LayerSpec(LayerKind.Conv2D, layerName, index, Units: filters, Bias: GetBool(d, "Bias", true),
             Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
-            Regularize: GetBool(d, "Regularize", true), KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding, Dilation: dilation);
+            Regularize: GetBool(d, "Regularize", true), KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding, Dilation: dilation,
+            DropConnect: DropConnectRate(item, diagnostics, layerName));
     }
 
     /// <summary>(extent + 2·padding − dilation·(kernel − 1) − 1)/stride + 1, or 0 after reporting why it does not exist.</summary>
@@ -710,6 +711,15 @@ public static class ModelSpecParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "LearningRateScale") ?? item.Location,
                 layerName, "LearningRateScale", scale, "it must be a non-negative number (0 freezes the layer)"));
         return scale;
+    }
+
+    private static double DropConnectRate(Item item, List<DiagnosticInfo> diagnostics, string layerName)
+    {
+        double rate = GetDouble(item.Data, "DropConnect", 0);
+        if (!(rate >= 0 && rate < 1))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "DropConnect") ?? item.Location,
+                layerName, "DropConnect", rate, "the probability of dropping a weight must be in [0, 1)"));
+        return rate;
     }
 
     private static void CheckFloat(List<DiagnosticInfo> diagnostics, Item item, string argument, double value, string owner)

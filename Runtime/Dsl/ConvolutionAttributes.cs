@@ -48,6 +48,11 @@ public sealed class Conv2DAttribute : Attribute
     public double LearningRateScale { get; set; } = 1.0;
     /// <summary>Whether declared penalties apply to this layer.</summary>
     public bool Regularize { get; set; } = true;
+    /// <summary>
+    /// DropConnect (Wan et al. 2013, CATALOGUE §8): in training each weight is zeroed with this probability
+    /// (one mask per mini-batch, kept weights scaled by 1/(1 − rate)); at test every weight is used. 0 = off.
+    /// </summary>
+    public double DropConnect { get; set; }
 }
 
 /// <summary>Max pooling over <c>size</c>×<c>size</c> windows, per channel; the gradient goes to the maximum of each window.</summary>

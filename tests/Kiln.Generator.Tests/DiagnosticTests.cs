@@ -360,6 +360,13 @@ public class DiagnosticTests
             public partial class MaxoutAfterAnActivation;
             """ },
 
+        { "DropConnectRateOne", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D(4, 3, {|KLN0008:DropConnect = 1.0|}), Flatten, Dense(2, {|KLN0008:DropConnect = -0.1|}), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class DropConnectRateOne;
+            """ },
+
         // KLN0012: arrangements that cannot be built.
         { "SoftmaxNotLast", """
             [Model(Input = 4)]

@@ -144,7 +144,7 @@ internal static class TestModels
     /// Spatial variety: a multi-channel NCHW input (transposed on copy), dilation, a non-square
     /// kernel without bias, a 1×1 convolution (no im2col), per-channel PReLU, BatchNorm after a pool
     /// (not folded), average and global average pooling, dropout after a convolution, InstanceNorm,
-    /// GroupNorm, Maxout and LayerNorm (flat).
+    /// GroupNorm, DropConnect, Maxout and LayerNorm (flat).
     /// </summary>
     public const string SpatialZoo = """
         using Kiln;
@@ -155,7 +155,7 @@ internal static class TestModels
         [Conv2D(8, 3, Padding = 2, Dilation = 2, Name = "stem"), PReLU]
         [Conv2D(12, 3, KernelWidth = 1, Padding = 1, Bias = false), InstanceNorm, Tanh, Dropout(0.1)]
         [AvgPool(2), BatchNorm, ReLU, Conv2D(6, 1), GroupNorm(3), ELU, GlobalAvgPool]
-        [Dense(8), Maxout(3), LayerNorm, ReLU, Dense(4), SoftmaxCrossEntropy]
+        [Dense(8, DropConnect = 0.2), Maxout(3), LayerNorm, ReLU, Dense(4), SoftmaxCrossEntropy]
         [Sgd(0.05)]
         public partial class SpatialZoo;
         """;

@@ -59,3 +59,10 @@ public partial class NormCnn;
 [Dense(11), Maxout, Dense(3), SoftmaxCrossEntropy]
 [Sgd(0.05)]
 public partial class MaxoutCnn;
+
+/// <summary>DropConnect on a convolution and on a Dense layer.</summary>
+[Model(InputShape = new[] { 1, 6, 6 }, MaxBatch = 8, Seed = 17)]
+[Conv2D(4, 3, Padding = 1, DropConnect = 0.3), ReLU, MaxPool(2), Flatten]
+[Dense(9, DropConnect = 0.5), Tanh, Dense(3), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class DropConnectCnn;

@@ -36,6 +36,8 @@ public sealed class ReferenceNet
     private readonly int _input;
     public Dictionary<string, double[]> Tensors { get; } = new();
     public Dictionary<string, int[]> Shapes { get; } = new();
+    /// <summary>DropConnect masks (0 or 1/keep per weight) by layer name, applied to the weights in training.</summary>
+    public Dictionary<string, double[]> WeightMasks { get; } = new();
     /// <summary>Keep pattern per dropout layer (true = kept), batch × width.</summary>
     public Dictionary<string, bool[]> Kept { get; } = new();
     public LossKind Loss { get; }
@@ -96,7 +98,7 @@ public sealed class ReferenceNet
                 }
                 case RefConv conv:
                 {
-                    double[] w = Tensors[conv.Name + ".weight"];
+                    double[] w = Masked(conv.Name, training);
                     int outC = Shapes[conv.Name + ".weight"][3];
                     double[]? b = conv.Bias ? Tensors[conv.Name + ".bias"] : null;
                     int oh = (height + 2 * conv.Padding - conv.Dilation * (conv.KernelH - 1) - 1) / conv.Stride + 1;
@@ -211,7 +213,7 @@ public sealed class ReferenceNet
                     break;
                 case RefDense d:
                 {
-                    double[] w = Tensors[d.Name + ".weight"];
+                    double[] w = Masked(d.Name, training);
                     int outW = Shapes[d.Name + ".weight"][1];
                     double[]? b = d.Bias ? Tensors[d.Name + ".bias"] : null;
                     var y = new double[batch * outW];
@@ -286,6 +288,13 @@ public sealed class ReferenceNet
             }
         }
         return a;
+    }
+
+    private double[] Masked(string layer, bool training)
+    {
+        double[] w = Tensors[layer + ".weight"];
+        if (!training || !WeightMasks.TryGetValue(layer, out double[]? mask)) return w;
+        return w.Select((v, i) => v * mask[i]).ToArray();
     }
 
     public static double Activate(RefActivation act, double x, double preluAlpha) => act.Kind switch

@@ -46,7 +46,7 @@ namespace Kiln.Benchmarks
         private readonly global::Kiln.Kernels.Arena _y7 = new(MaxBatch * 128); // output of relu2 → dropout0
         private readonly global::Kiln.Kernels.Arena _mask7 = new(MaxBatch * 128); // dropout0: 0 or the keep scale
         private readonly global::Kiln.Kernels.Arena _y8 = new(MaxBatch * 10); // output of dense1
-        private readonly global::Kiln.Kernels.Arena _dwScratch = new(12800); // a convolution's partial dW of one block of rows
+        private readonly global::Kiln.Kernels.Arena _dwScratch = new(12800); // partial dW of one block of rows (convolutions, DropConnect layers)
         private readonly global::Kiln.Kernels.Arena _dcol = new(MaxBatch * 78400); // dL/d(patches) of a convolution, scattered back to dL/dx
         private static readonly global::Kiln.Kernels.ConvGeometry s_geometry0 = new(1, 28, 28, 5, 5, 1, 1, 2, 2, 1, 1); // conv0
         private static readonly global::Kiln.Kernels.PoolGeometry s_geometry2 = new(16, 28, 28, 2, 2, 2, 2, 0, 0); // maxpool0

@@ -46,6 +46,8 @@ namespace Samples.Spatial
         private readonly global::Kiln.Kernels.Arena _y9 = new(MaxBatch * 336); // output of elu0 (6×8×7, channels-last)
         private readonly global::Kiln.Kernels.Arena _y10 = new(MaxBatch * 6); // output of globalavgpool0
         private readonly global::Kiln.Kernels.Arena _y11 = new(MaxBatch * 24); // output of dense0
+        private readonly global::Kiln.Kernels.Arena _connectMask11 = new(144); // dense0 DropConnect: 0 or 1/keep per weight, one mask per mini-batch
+        private readonly global::Kiln.Kernels.Arena _connectWeight11 = new(144); // dense0 weights ∘ mask, used by the training forward and dL/dx
         private readonly global::Kiln.Kernels.Arena _y12 = new(MaxBatch * 8); // output of maxout0
         private readonly byte[] _piece12 = new byte[MaxBatch * 8]; // maxout0: the winning piece of each unit
         private readonly global::Kiln.Kernels.Arena _y13 = new(MaxBatch * 8); // output of layernorm0
@@ -53,7 +55,7 @@ namespace Samples.Spatial
         private readonly global::Kiln.Kernels.Arena _invStd13 = new(MaxBatch * 1); // layernorm0 1/sqrt(var + ε) per sample and group
         private readonly global::Kiln.Kernels.Arena _y14 = new(MaxBatch * 8); // output of relu1
         private readonly global::Kiln.Kernels.Arena _y15 = new(MaxBatch * 4); // output of dense1
-        private readonly global::Kiln.Kernels.Arena _dwScratch = new(288); // a convolution's partial dW of one block of rows
+        private readonly global::Kiln.Kernels.Arena _dwScratch = new(288); // partial dW of one block of rows (convolutions, DropConnect layers)
         private readonly global::Kiln.Kernels.Arena _dcol = new(MaxBatch * 5376); // dL/d(patches) of a convolution, scattered back to dL/dx
         private static readonly global::Kiln.Kernels.ConvGeometry s_geometry0 = new(3, 16, 12, 3, 3, 1, 1, 2, 2, 2, 2); // stem
         private static readonly global::Kiln.Kernels.ConvGeometry s_geometry2 = new(8, 16, 12, 3, 1, 1, 1, 1, 1, 1, 1); // conv1
@@ -193,6 +195,8 @@ namespace Samples.Spatial
         /// <summary>dense1.bias [4]</summary>
         public global::System.Span<float> Dense1Bias => _parameters.Slice(976, 4);
         private global::System.Span<float> Dense1BiasGradient => _gradients.Slice(976, 4);
+        /// <summary>dense0's DropConnect mask of the last training step (0 or 1/keep per weight, laid out as the weight).</summary>
+        public global::System.ReadOnlySpan<float> Dense0DropConnectMask => _connectMask11.Slice(0, 144);
 
         private static readonly global::Kiln.TensorInfo[] s_tensors =
         {
@@ -590,12 +594,19 @@ namespace Samples.Spatial
             global::Kiln.Kernels.Pooling.GlobalAvgForward<TIsa>(_y9.Slice(0, _batch * 336), _y10.Slice(0, _batch * 6), 6, 56, s0, s1);
         }
 
+        /// <summary>dense0: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.</summary>
+        private void Dense0DropConnect<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int e0, int e1) = global::Kiln.Kernels.Partition.Range(144, part, parts, 16);
+            if (e0 < e1) global::Kiln.Kernels.DropConnect.Apply<TIsa>(Dense0Weight, _connectMask11.Slice(0, 144), _connectWeight11.Slice(0, 144), e0, e1);
+        }
+
         /// <summary>dense0: [rows×6]·[6×24] + b, rows split across threads.</summary>
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y10.Slice(r0 * 6, (r1 - r0) * 6), Dense0Weight, _y11.Slice(r0 * 24, (r1 - r0) * 24), r1 - r0, 6, 24, new global::Kiln.Kernels.BiasEpilogue(Dense0Bias));
+            global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y10.Slice(r0 * 6, (r1 - r0) * 6), _connectWeight11.Slice(0, 144), _y11.Slice(r0 * 24, (r1 - r0) * 24), r1 - r0, 6, 24, new global::Kiln.Kernels.BiasEpilogue(Dense0Bias));
         }
 
         /// <summary>maxout0: the maximum of each unit's 3 pieces, the winner kept for backward; samples split across threads.</summary>
@@ -658,6 +669,8 @@ namespace Samples.Spatial
             // globalavgpool0
             Execute(Stages.Globalavgpool0Forward, (long)_batch * 336);
             // dense0
+            global::Kiln.Kernels.Dropout.FillMask(_connectMask11.Slice(0, 144), 0.8f, 1.25f, ref _noise); // DropConnect: keep each weight with p = 0.8
+            Execute(Stages.Dense0DropConnect, 288);
             Execute(Stages.Dense0Forward, (long)_batch * 288);
             // maxout0
             Execute(Stages.Maxout0Forward, (long)_batch * 48);
@@ -751,31 +764,32 @@ namespace Samples.Spatial
         {
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            global::Kiln.Kernels.Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 24, (r1 - r0) * 24), Dense0Weight, _g0.Slice(r0 * 6, (r1 - r0) * 6), r1 - r0, 6, 24);
+            global::Kiln.Kernels.Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 24, (r1 - r0) * 24), _connectWeight11.Slice(0, 144), _g0.Slice(r0 * 6, (r1 - r0) * 6), r1 - r0, 6, 24);
         }
 
-        /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        /// <summary>dense0: dW = xᵀ·dL/dy in blocks of 256 rows, masked by DropConnect, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
         private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int k0, int k1) = global::Kiln.Kernels.Partition.Range(6, part, parts, 4);
+            int rows = _batch;
             global::System.ReadOnlySpan<float> x = _y10.Slice(0, _batch * 6);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 24);
             if (k0 < k1)
             {
-                if (_applyUpdate)
+                var sink = new global::Kiln.Kernels.NoPanelSink();
+                for (int b0 = 0; b0 < rows; b0 += 256)
                 {
-                    var sink = new global::Kiln.Kernels.UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, default, default, 24, StepFor(12));
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.UpdatePanelSink<TIsa>>(x, dy, Dense0WeightGradient, _batch, 6, 24, k0, k1, ref sink);
+                    int count = global::System.Math.Min(256, rows - b0);
+                    global::System.Span<float> target = b0 == 0 ? Dense0WeightGradient : _dwScratch.Slice(0, 144);
+                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 6, count * 6), dy.Slice(b0 * 24, count * 24), target, count, 6, 24, k0, k1, ref sink);
+                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 24, (k1 - k0) * 24), Dense0WeightGradient.Slice(k0 * 24, (k1 - k0) * 24));
                 }
-                else
-                {
-                    var sink = new global::Kiln.Kernels.NoPanelSink();
-                    global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x, dy, Dense0WeightGradient, _batch, 6, 24, k0, k1, ref sink);
-                }
+                global::Kiln.Kernels.DropConnect.MaskGradient<TIsa>(Dense0WeightGradient, _connectMask11.Slice(0, 144), k0 * 24, k1 * 24); // dropped weights get no gradient
+                if (_applyUpdate) StepFor(12).Apply<TIsa>(Dense0Weight.Slice(k0 * 24, (k1 - k0) * 24), Dense0WeightGradient.Slice(k0 * 24, (k1 - k0) * 24), default, default);
             }
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(24, part, parts, 16);
             if (c0 >= c1) return;
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense0BiasGradient, _batch, 24, c0, c1);
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense0BiasGradient, rows, 24, c0, c1);
             if (_applyUpdate) StepFor(13).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), default, default);
         }
 
@@ -1164,36 +1178,37 @@ namespace Samples.Spatial
             public const int Groupnorm0Forward = 10;
             public const int Elu0Forward = 11;
             public const int Globalavgpool0Forward = 12;
-            public const int Dense0Forward = 13;
-            public const int Maxout0Forward = 14;
-            public const int Layernorm0Forward = 15;
-            public const int Relu1Forward = 16;
-            public const int Dense1Forward = 17;
-            public const int Dense1BackwardInput = 18;
-            public const int Dense1BackwardWeights = 19;
-            public const int Relu1Backward = 20;
-            public const int Layernorm0Backward = 21;
-            public const int Maxout0Backward = 22;
-            public const int Dense0BackwardInput = 23;
-            public const int Dense0BackwardWeights = 24;
-            public const int Globalavgpool0Backward = 25;
-            public const int Elu0Backward = 26;
-            public const int Groupnorm0Backward = 27;
-            public const int Conv2BackwardInput = 28;
-            public const int Conv2BackwardWeights = 29;
-            public const int Bn0Backward = 30;
-            public const int Avgpool0Backward = 31;
-            public const int Tanh0Backward = 32;
-            public const int Instancenorm0Backward = 33;
-            public const int Conv1BackwardInput = 34;
-            public const int Conv1BackwardWeights = 35;
-            public const int Prelu0Backward = 36;
-            public const int StemBackwardWeights = 37;
-            public const int StemInference = 38;
-            public const int Conv1Inference = 39;
-            public const int Conv2Inference = 40;
-            public const int Dense0Inference = 41;
-            public const int Dense1Inference = 42;
+            public const int Dense0DropConnect = 13;
+            public const int Dense0Forward = 14;
+            public const int Maxout0Forward = 15;
+            public const int Layernorm0Forward = 16;
+            public const int Relu1Forward = 17;
+            public const int Dense1Forward = 18;
+            public const int Dense1BackwardInput = 19;
+            public const int Dense1BackwardWeights = 20;
+            public const int Relu1Backward = 21;
+            public const int Layernorm0Backward = 22;
+            public const int Maxout0Backward = 23;
+            public const int Dense0BackwardInput = 24;
+            public const int Dense0BackwardWeights = 25;
+            public const int Globalavgpool0Backward = 26;
+            public const int Elu0Backward = 27;
+            public const int Groupnorm0Backward = 28;
+            public const int Conv2BackwardInput = 29;
+            public const int Conv2BackwardWeights = 30;
+            public const int Bn0Backward = 31;
+            public const int Avgpool0Backward = 32;
+            public const int Tanh0Backward = 33;
+            public const int Instancenorm0Backward = 34;
+            public const int Conv1BackwardInput = 35;
+            public const int Conv1BackwardWeights = 36;
+            public const int Prelu0Backward = 37;
+            public const int StemBackwardWeights = 38;
+            public const int StemInference = 39;
+            public const int Conv1Inference = 40;
+            public const int Conv2Inference = 41;
+            public const int Dense0Inference = 42;
+            public const int Dense1Inference = 43;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
@@ -1213,6 +1228,7 @@ namespace Samples.Spatial
                 case Stages.Groupnorm0Forward: Groupnorm0Forward<TIsa>(part, parts); break;
                 case Stages.Elu0Forward: Elu0Forward<TIsa>(part, parts); break;
                 case Stages.Globalavgpool0Forward: Globalavgpool0Forward<TIsa>(part, parts); break;
+                case Stages.Dense0DropConnect: Dense0DropConnect<TIsa>(part, parts); break;
                 case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
                 case Stages.Maxout0Forward: Maxout0Forward<TIsa>(part, parts); break;
                 case Stages.Layernorm0Forward: Layernorm0Forward<TIsa>(part, parts); break;
