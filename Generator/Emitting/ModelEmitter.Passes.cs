@@ -106,6 +106,17 @@ internal sealed partial class ModelEmitter
                 _w.Line();
                 body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
             }
+            else if (step is ResidualStartStep start)
+                body.Add($"// {start.Layer.Name} starts: its input {start.InputBuffer} is the shortcut");
+            else if (step is ResidualEndStep end)
+            {
+                string name = SpecNaming.Pascal(end.Layer.Name) + "Forward";
+                body.Add($"// {end.Layer.Name}: y = shortcut + gate·branch");
+                if (end.Survival < 1)
+                    body.Add($"_gate{end.Index} = _noise.NextDouble() < {Double(end.Survival)} ? 1f : 0f; // stochastic depth: keep the branch with p = {end.Survival.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, once per mini-batch");
+                EmitResidualAddStage(end, name, $"_gate{end.Index}", "training: the gate of this mini-batch");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {end.OutFloats * 2L});");
+            }
             else if (step is MaxoutStep maxout)
             {
                 string name = SpecNaming.Pascal(maxout.Layer.Name) + "Forward";
@@ -232,6 +243,16 @@ internal sealed partial class ModelEmitter
             LayerKind.AvgPool => $"{K}Pooling.AvgForward<TIsa>({input}, {output}, in {p.GeometryField}, s0, s1);",
             _ => $"{K}Pooling.GlobalAvgForward<TIsa>({input}, {output}, {p.InWidth}, {p.InPixels}, s0, s1);",
         });
+        _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>y = shortcut + scale·branch over the whole batch, element ranges split across threads.</summary>
+    private void EmitResidualAddStage(ResidualEndStep end, string name, string scale, string what)
+    {
+        OpenStage(name, $"{end.Layer.Name}: y = {end.Start.InputBuffer} (shortcut) + g·{end.InputBuffer} (branch), {what}; element ranges split across threads.");
+        _w.Line($"(int e0, int e1) = {K}Partition.Range(_batch * {end.OutFloats}, part, parts, 16);");
+        _w.Line($"if (e0 < e1) {K}Residual.Add<TIsa>({All(end.Start.InputBuffer, end.OutFloats)}, {All(end.InputBuffer, end.OutFloats)}, {scale}, {All(end.OutputBuffer, end.OutFloats)}, e0, e1);");
         _w.Close();
         _w.Line();
     }
@@ -365,6 +386,34 @@ internal sealed partial class ModelEmitter
                     _w.Line();
                     body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 14L});");
                 }
+            }
+            else if (step is ResidualEndStep end)
+            {
+                body.Add($"// {end.Layer.Name}: dL/d(shortcut) = dL/dy, dL/d(branch) = gate·dL/dy (dL/dy in {current})");
+                if (end.AddShortcutGradient) body.Add($"{All(current, end.OutFloats)}.CopyTo(_skip{end.Index}.Span);");
+                if (end.Survival < 1)
+                {
+                    string name = SpecNaming.Pascal(end.Layer.Name) + "Backward";
+                    OpenStage(name, $"{end.Layer.Name}: the branch's dL/dy = gate·dL/dy in place; element ranges split across threads.");
+                    _w.Line($"(int e0, int e1) = {K}Partition.Range(_batch * {end.OutFloats}, part, parts, 16);");
+                    _w.Line($"if (e0 < e1) {K}Residual.ScaleGradient<TIsa>({All(current, end.OutFloats)}, _gate{end.Index}, {All(current, end.OutFloats)}, e0, e1);");
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {end.OutFloats});");
+                }
+            }
+            else if (step is ResidualStartStep start)
+            {
+                ResidualEndStep closing = _plan.Steps.OfType<ResidualEndStep>().Single(e => e.Start == start);
+                if (!closing.AddShortcutGradient) continue;
+                string name = SpecNaming.Pascal(start.Layer.Name) + "Shortcut";
+                OpenStage(name, $"{start.Layer.Name}: dL/dx = the branch's dL/dx + the shortcut's dL/dy; element ranges split across threads.");
+                _w.Line($"(int e0, int e1) = {K}Partition.Range(_batch * {start.OutFloats}, part, parts, 16);");
+                _w.Line($"if (e0 < e1) {K}Residual.Add<TIsa>(_skip{closing.Index}.Slice(0, _batch * {start.OutFloats}), {All(current, start.OutFloats)}, 1f, {All(current, start.OutFloats)}, e0, e1);");
+                _w.Close();
+                _w.Line();
+                body.Add($"// {start.Layer.Name} starts: add the shortcut's gradient (dL/dx in {current})");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {start.OutFloats});");
             }
             else if (step is MaxoutStep maxout)
             {
@@ -626,6 +675,13 @@ internal sealed partial class ModelEmitter
                     AddNonElementwiseEval(body, next, next.PreActivationBuffer!);
                     AddTestTimeScale(body, next);
                 }
+            }
+            else if (step is ResidualEndStep end)
+            {
+                string name = SpecNaming.Pascal(end.Layer.Name) + "Inference";
+                EmitResidualAddStage(end, name, Float(end.Survival), $"test: every block is used, the branch scaled by its survival probability {end.Survival.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+                body.Add($"// {end.Layer.Name} (eval)");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {end.OutFloats * 2L});");
             }
             else if (step is MaxoutStep maxout)
             {

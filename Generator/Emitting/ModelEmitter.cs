@@ -79,6 +79,8 @@ internal sealed partial class ModelEmitter
                 PoolStep p => $"{p.Layer.Name}({Shape(p)})",
                 NormStep n => n.Layer.Name,
                 MaxoutStep m => $"{m.Layer.Name}({m.Pieces} pieces)",
+                ResidualStartStep r => $"[{r.Layer.Name}",
+                ResidualEndStep r => $"{r.Layer.Name}: + shortcut]",
                 _ => ((ChainStep)step).Describe().Replace(" → ", "+"),
             });
         return string.Join(" → ", parts) + $" → {_spec.Loss!.Kind}; {_spec.Optimizer!.Kind}";
@@ -114,7 +116,14 @@ internal sealed partial class ModelEmitter
         {
             if (step is DenseStep { Conv.ColumnBuffer: { } column } conv)
                 _w.Line($"private readonly {K}Arena {column} = new(MaxBatch * {conv.OutPixels * conv.GemmK}); // {conv.Layer.Name} im2col patches: {conv.OutPixels} pixels × {conv.GemmK}, kept for dW");
-            _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutFloats}); // output of {StepName(step)}{(step.IsSpatial ? $" ({Shape(step)}, channels-last)" : "")}");
+            if (step is ResidualEndStep end)
+            {
+                _w.Line($"private float _gate{end.Index} = 1f; // {end.Layer.Name}: stochastic-depth gate of the last training step (1 = branch kept)");
+                if (end.AddShortcutGradient)
+                    _w.Line($"private readonly {K}Arena _skip{end.Index} = new(MaxBatch * {end.OutFloats}); // {end.Layer.Name}: dL/dy kept for the shortcut while the branch runs backward");
+            }
+            if (step is not ResidualStartStep)
+                _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutFloats}); // output of {StepName(step)}{(step.IsSpatial ? $" ({Shape(step)}, channels-last)" : "")}");
             if (step is NormStep norm)
             {
                 _w.Line($"private readonly {K}Arena _mean{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} mean per sample and group");
@@ -193,6 +202,8 @@ internal sealed partial class ModelEmitter
         PoolStep p => p.Layer.Name,
         NormStep n => n.Layer.Name,
         MaxoutStep m => m.Layer.Name,
+        ResidualStartStep r => r.Layer.Name + " (start)",
+        ResidualEndStep r => r.Layer.Name,
         _ => ((ChainStep)step).Describe(),
     };
 
@@ -308,6 +319,11 @@ internal sealed partial class ModelEmitter
                     _w.Line($"private {Span} {t.Identifier}State{s} => _state{s}.Slice({t.Offset}, {t.Length});");
             }
         }
+        foreach (ResidualEndStep r in _plan.Steps.OfType<ResidualEndStep>())
+        {
+            _w.Line($"/// <summary>{r.Layer.Name}'s stochastic-depth gate in the last training step: 1 when the branch was kept, 0 when the block was skipped.</summary>");
+            _w.Line($"public float {SpecNaming.Pascal(r.Layer.Name)}Gate => _gate{r.Index};");
+        }
         foreach (DenseStep d in _plan.Steps.OfType<DenseStep>().Where(d => d.HasDropConnect))
         {
             _w.Line($"/// <summary>{d.Layer.Name}'s DropConnect mask of the last training step (0 or 1/keep per weight, laid out as the weight).</summary>");
@@ -333,6 +349,8 @@ internal sealed partial class ModelEmitter
                 _w.Line(LayerInfoLine(n.Layer, n));
             else if (step is MaxoutStep m)
                 _w.Line(LayerInfoLine(m.Layer, m));
+            else if (step is ResidualEndStep r)
+                _w.Line(LayerInfoLine(r.Layer, r));
             else if (step is ChainStep c)
                 foreach (LayerSpec? layer in new[] { c.BatchNorm, c.Activation, c.Dropout })
                     if (layer is not null) _w.Line(LayerInfoLine(layer, c));
@@ -512,6 +530,8 @@ internal sealed partial class ModelEmitter
                 _w.Line($"case \"{n.Layer.Name}\": return {n.OutputBuffer}.Slice(0, _batch * {n.OutFloats});");
             else if (step is MaxoutStep m)
                 _w.Line($"case \"{m.Layer.Name}\": return {m.OutputBuffer}.Slice(0, _batch * {m.OutFloats});");
+            else if (step is ResidualEndStep r)
+                _w.Line($"case \"{r.Layer.Name}\": return {r.OutputBuffer}.Slice(0, _batch * {r.OutFloats});");
             else if (step is ChainStep c)
             {
                 if (c.BatchNorm is not null)

@@ -187,6 +187,25 @@ public sealed class MaxoutStep : StepPlan
     public string ArgmaxBuffer { get; set; } = "";
 }
 
+/// <summary>Where a residual block starts: no computation; its input is the block's shortcut.</summary>
+public sealed class ResidualStartStep : StepPlan
+{
+    public ResidualStartStep(LayerSpec layer) => Layer = layer;
+    /// <summary>The [Residual] attribute (name, survival, zero-init).</summary>
+    public LayerSpec Layer { get; }
+}
+
+/// <summary>Where a residual block ends: y = shortcut + g·branch (g = the stochastic-depth gate in training, Survival at test).</summary>
+public sealed class ResidualEndStep : StepPlan
+{
+    public ResidualEndStep(ResidualStartStep start) => Start = start;
+    public ResidualStartStep Start { get; }
+    public LayerSpec Layer => Start.Layer;
+    public double Survival => Layer.Survival;
+    /// <summary>True when something trainable sits before the block, so dL/dx gets the shortcut's dL/dy added.</summary>
+    public bool AddShortcutGradient { get; set; }
+}
+
 /// <summary>The whole plan of a model.</summary>
 public sealed class ModelPlan
 {

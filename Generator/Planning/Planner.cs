@@ -48,6 +48,7 @@ public static class Planner
             plan.InputShape = new[] { c, height, widthPx };
             plan.TransposeInput = c > 1; // NCHW in, NHWC inside
         }
+        var openBlocks = new Stack<ResidualStartStep>();
         int[] Shape() => spatial ? new[] { width, height, widthPx } : new[] { width * pixels };
         int i = 0;
         while (i < layers.Count)
@@ -114,6 +115,28 @@ public static class Planner
                 height = geometry.OutHeight;
                 widthPx = geometry.OutWidth;
                 pixels = conv.OutPixels;
+                i++;
+                continue;
+            }
+            if (layer.Kind == LayerKind.Residual)
+            {
+                var start = new ResidualStartStep(layer) { InWidth = width, OutWidth = width, InPixels = pixels, OutPixels = pixels, OutputShape = Shape() };
+                openBlocks.Push(start);
+                plan.Steps.Add(start);
+                i++;
+                continue;
+            }
+            if (layer.Kind == LayerKind.EndResidual)
+            {
+                ResidualStartStep start = openBlocks.Pop();
+                var end = new ResidualEndStep(start) { InWidth = width, OutWidth = width, InPixels = pixels, OutPixels = pixels, OutputShape = Shape() };
+                if (start.Layer.ZeroInitLast)
+                {
+                    // CATALOGUE §3: the branch's last weight layer starts at zero, so the block starts as the identity.
+                    DenseStep last = (DenseStep)plan.Steps[plan.Steps.FindLastIndex(x => x is DenseStep)];
+                    (last.ResolvedInit, last.InitScale) = (InitKind.Zeros, 0);
+                }
+                plan.Steps.Add(end);
                 i++;
                 continue;
             }
@@ -186,7 +209,7 @@ public static class Planner
             string index = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
             step.Index = s;
             step.InputBuffer = current;
-            step.OutputBuffer = "_y" + index;
+            step.OutputBuffer = step is ResidualStartStep ? current : "_y" + index; // a block start computes nothing
             current = step.OutputBuffer;
             if (step is DenseStep { Conv: { } conv })
             {
@@ -217,6 +240,7 @@ public static class Planner
         }
         // dL/dx is only needed where something trainable sits upstream.
         bool trainableUpstream = false;
+        var trainableBefore = new Dictionary<ResidualStartStep, bool>();
         foreach (StepPlan step in plan.Steps)
         {
             if (step is DenseStep dense)
@@ -225,6 +249,8 @@ public static class Planner
                 trainableUpstream = true;
             }
             else if (step is PoolStep pool) pool.NeedsInputGradient = trainableUpstream;
+            else if (step is ResidualEndStep end) end.AddShortcutGradient = trainableBefore[end.Start];
+            else if (step is ResidualStartStep start) trainableBefore[start] = trainableUpstream;
             else if (step is NormStep norm)
             {
                 norm.NeedsInputGradient = trainableUpstream;

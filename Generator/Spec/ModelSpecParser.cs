@@ -155,6 +155,7 @@ public static class ModelSpecParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
                 $"InputShape has {shape.Length} dimensions; Kiln reads {{ H, W }} or {{ C, H, W }}"));
         Item? lastLayerItem = null;
+        (string Name, Item Item, int Width, bool Spatial, int Channels, int Height, int WidthPx)? openBlock = null;
         var layerSyntax = new List<AttributeSyntax?>();
         AttributeSyntax? lossSyntax = null, optimizerSyntax = null;
         var penaltySyntax = new List<AttributeSyntax?>();
@@ -276,6 +277,35 @@ public static class ModelSpecParser
                     spatial = false;
                     layer = new LayerSpec(LayerKind.Flatten, layerName, index);
                     break;
+                case "Residual":
+                {
+                    double survival = GetDouble(d, "Survival", 1.0);
+                    if (!(survival > 0 && survival <= 1))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Survival") ?? item.Location,
+                            layerName, "Survival", survival, "the survival probability must be in (0, 1]"));
+                    if (openBlock is not null)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName,
+                            $"residual blocks cannot be nested; close '{openBlock.Value.Name}' with [EndResidual] first"));
+                    else openBlock = (layerName, item, width, spatial, channels, height, widthPx);
+                    layer = new LayerSpec(LayerKind.Residual, layerName, index, Survival: survival, ZeroInitLast: GetBool(d, "ZeroInitLast", false));
+                    break;
+                }
+                case "EndResidual":
+                {
+                    if (openBlock is not { } block)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName, "[EndResidual] without an open [Residual] block"));
+                    else
+                    {
+                        if (block.Width != width || block.Spatial != spatial || (spatial && (block.Channels != channels || block.Height != height || block.WidthPx != widthPx)))
+                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name,
+                                $"the branch turns {Describe(block.Spatial, block.Channels, block.Height, block.WidthPx, block.Width)} into {Describe(spatial, channels, height, widthPx, width)}; an identity shortcut needs the same shape (keep the channels, use stride 1 and 'same' padding)"));
+                        if (!layers.Skip(layers.FindIndex(l => l.Name == block.Name) + 1).Any(l => l.Kind is LayerKind.Dense or LayerKind.Conv2D))
+                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name, "the residual branch has no Dense or Conv2D layer"));
+                        openBlock = null;
+                    }
+                    layer = new LayerSpec(LayerKind.EndResidual, layerName, index);
+                    break;
+                }
                 case "Maxout":
                 {
                     int pieces = GetInt(d, "pieces", 2);
@@ -407,6 +437,9 @@ public static class ModelSpecParser
             lastLayerItem = item;
         }
 
+        if (openBlock is { } unclosed)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, unclosed.Item.Location, unclosed.Name, "this residual block is never closed with [EndResidual]"));
+
         // Softmax only as the output activation.
         for (int i = 0; i < layers.Count; i++)
         {
@@ -460,6 +493,9 @@ public static class ModelSpecParser
         bool hasErrors = diagnostics.Count > 0;
         return new ParsedModel(new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray()), spec, declared);
     }
+
+    private static string Describe(bool spatial, int channels, int height, int width, int flat) =>
+        spatial ? $"{channels}×{height}×{width}" : $"{flat} features";
 
     /// <summary>
     /// Conv2D, MaxPool, AvgPool and GlobalAvgPool: their arguments, and (when the input shape is known)
@@ -767,7 +803,7 @@ public static class ModelSpecParser
         or "WarmRestarts" or "Warmup" or "ReduceOnPlateau";
 
     public static bool IsLayer(string name) => name is "Dense" or "BatchNorm" or "Dropout" or "Flatten"
-        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool" or "LayerNorm" or "InstanceNorm" or "GroupNorm" or "Maxout"
+        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool" or "LayerNorm" or "InstanceNorm" or "GroupNorm" or "Maxout" or "Residual" or "EndResidual"
         or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "PReLU" or "ELU" or "SELU" or "Swish" or "GELU" or "Softmax";
 
     /// <summary>Location of a named argument (or the positional one), for diagnostics on the exact argument.</summary>

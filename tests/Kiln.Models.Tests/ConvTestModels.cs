@@ -66,3 +66,19 @@ public partial class MaxoutCnn;
 [Dense(9, DropConnect = 0.5), Tanh, Dense(3), SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-3)]
 public partial class DropConnectCnn;
+
+/// <summary>Two identity residual blocks (conv–BN–ReLU–conv–BN, and a flat Dense block) without stochastic depth.</summary>
+[Model(InputShape = new[] { 3, 6, 6 }, MaxBatch = 8, Seed = 18)]
+[Conv2D(4, 3, Padding = 1), BatchNorm, ReLU]
+[Residual, Conv2D(4, 3, Padding = 1), BatchNorm, ReLU, Conv2D(4, 3, Padding = 1), BatchNorm, EndResidual, ReLU]
+[GlobalAvgPool, Dense(6), Tanh, Residual, Dense(6), ELU, EndResidual, Dense(3), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class ResidualCnn;
+
+/// <summary>Stochastic depth (survival 0.5) and a zero-initialised last layer.</summary>
+[Model(InputShape = new[] { 2, 5, 5 }, MaxBatch = 8, Seed = 19)]
+[Conv2D(3, 3, Padding = 1), ReLU]
+[Residual(Survival = 0.5, ZeroInitLast = true), Conv2D(3, 3, Padding = 1), ReLU, Conv2D(3, 3, Padding = 1), EndResidual]
+[Flatten, Dense(3), SoftmaxCrossEntropy]
+[Sgd(0.1)]
+public partial class StochasticDepthCnn;

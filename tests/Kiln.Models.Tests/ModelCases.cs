@@ -97,6 +97,15 @@ public static class ModelCases
                 new RefImage(2, 6, 6), new RefConv("conv0", 3, 3, Padding: 1), new RefMaxout(3), new RefMaxPool(2, 2), new RefFlatten(),
                 new RefDense("dense0"), new RefMaxout(2), new RefDense("dense1"),
             }),
+        new("ResidualCnn", p => new ResidualCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(3, 6, 6), new RefConv("conv0", 3, 3, Padding: 1), new RefBatchNorm("bn0"), new RefActivation("ReLU"),
+                new RefResidualStart(), new RefConv("conv1", 3, 3, Padding: 1), new RefBatchNorm("bn1"), new RefActivation("ReLU"),
+                new RefConv("conv2", 3, 3, Padding: 1), new RefBatchNorm("bn2"), new RefResidualEnd("residual0"), new RefActivation("ReLU"),
+                new RefGlobalAvgPool(), new RefDense("dense0"), new RefActivation("Tanh"),
+                new RefResidualStart(), new RefDense("dense1"), new RefActivation("ELU", 1.0), new RefResidualEnd("residual1"), new RefDense("dense2"),
+            }),
     };
 
     private static RefOp[] Simple(string activation, double alpha = 0) =>

@@ -27,6 +27,10 @@ public sealed record RefGlobalAvgPool : RefOp;
 public sealed record RefGroupNorm(string Name, int Groups, double Epsilon = 1e-5) : RefOp;
 /// <summary>Maxout over the pieces of each unit (pieces of unit u adjacent: columns u·k … u·k + k − 1).</summary>
 public sealed record RefMaxout(int Pieces) : RefOp;
+/// <summary>Start of a residual block: the current activations become the shortcut.</summary>
+public sealed record RefResidualStart : RefOp;
+/// <summary>End of a residual block: shortcut + gate·branch; the gate is <see cref="ReferenceNet.Gates"/>[Name] in training, Survival at test.</summary>
+public sealed record RefResidualEnd(string Name, double Survival = 1) : RefOp;
 /// <summary>Channels-last activations read as one vector per sample (H, W, C order).</summary>
 public sealed record RefFlatten : RefOp;
 
@@ -36,6 +40,8 @@ public sealed class ReferenceNet
     private readonly int _input;
     public Dictionary<string, double[]> Tensors { get; } = new();
     public Dictionary<string, int[]> Shapes { get; } = new();
+    /// <summary>Stochastic-depth gates (0 or 1) of residual blocks in training, by block name (absent = 1).</summary>
+    public Dictionary<string, double> Gates { get; } = new();
     /// <summary>DropConnect masks (0 or 1/keep per weight) by layer name, applied to the weights in training.</summary>
     public Dictionary<string, double[]> WeightMasks { get; } = new();
     /// <summary>Keep pattern per dropout layer (true = kept), batch × width.</summary>
@@ -79,6 +85,7 @@ public sealed class ReferenceNet
         int width = _input;
         // Spatial activations are channels-last: `rows` = batch·pixels rows of `width` = C values.
         int pixels = 1, height = 0, imageWidth = 0;
+        var shortcuts = new Stack<double[]>();
         foreach (RefOp op in _ops)
         {
             int rows = batch * pixels;
@@ -205,6 +212,16 @@ public sealed class ReferenceNet
                         }
                     a = y;
                     width = units;
+                    break;
+                }
+                case RefResidualStart:
+                    shortcuts.Push(a);
+                    break;
+                case RefResidualEnd end:
+                {
+                    double gate = training ? (Gates.TryGetValue(end.Name, out double g) ? g : 1) : end.Survival;
+                    double[] shortcut = shortcuts.Pop();
+                    a = a.Select((v, i) => shortcut[i] + gate * v).ToArray();
                     break;
                 }
                 case RefFlatten:
