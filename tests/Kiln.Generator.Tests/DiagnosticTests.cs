@@ -367,6 +367,31 @@ public class DiagnosticTests
             public partial class DropConnectRateOne;
             """ },
 
+        { "ResidualShapeChanges", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D(4, 3, Padding = 1), {|KLN0012:Residual|}, Conv2D(8, 3, Padding = 1), ReLU, {|KLN0012:EndResidual|}, Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ResidualShapeChanges;
+            """.Replace("{|KLN0012:Residual|}", "Residual") },
+        { "ResidualNestedUnclosedAndSurvival", """
+            [Model(Input = 8)]
+            [Dense(8), Residual({|KLN0008:Survival = 0|}), Dense(8), {|KLN0012:Residual|}, Dense(8), EndResidual, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ResidualNestedUnclosedAndSurvival;
+            """ },
+        { "ResidualNeverClosed", """
+            [Model(Input = 8)]
+            [Dense(8), {|KLN0012:Residual|}, Dense(8), Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ResidualNeverClosed;
+            """ },
+        { "EndResidualWithoutBlock", """
+            [Model(Input = 8)]
+            [Dense(8), {|KLN0012:EndResidual|}, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class EndResidualWithoutBlock;
+            """ },
+
         // KLN0012: arrangements that cannot be built.
         { "SoftmaxNotLast", """
             [Model(Input = 4)]

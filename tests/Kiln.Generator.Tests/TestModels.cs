@@ -160,6 +160,21 @@ internal static class TestModels
         public partial class SpatialZoo;
         """;
 
+    /// <summary>A small residual network: BatchNorm2D, two identity blocks, stochastic depth, a zero-initialised last conv.</summary>
+    public const string ResidualNet = """
+        using Kiln;
+
+        namespace Samples.Residual;
+
+        [Model(InputShape = new[] { 1, 8, 8 }, MaxBatch = 64, Seed = 5)]
+        [Conv2D(8, 3, Padding = 1, Bias = false), BatchNorm, ReLU]
+        [Residual(Survival = 0.8), Conv2D(8, 3, Padding = 1, Bias = false), BatchNorm, ReLU, Conv2D(8, 3, Padding = 1, Bias = false), BatchNorm, EndResidual, ReLU]
+        [Residual(Survival = 0.8, ZeroInitLast = true), Conv2D(8, 3, Padding = 1), ReLU, Conv2D(8, 3, Padding = 1), EndResidual, ReLU]
+        [GlobalAvgPool, Dense(10), SoftmaxCrossEntropy]
+        [Adam(LearningRate = 2e-3)]
+        public partial class ResidualNet;
+        """;
+
     /// <summary>The snapshotted models: snapshot name → source.</summary>
     public static IEnumerable<object[]> Snapshotted() => new[]
     {
@@ -172,6 +187,7 @@ internal static class TestModels
         new object[] { nameof(Nested) },
         new object[] { nameof(BenchmarkCnn) },
         new object[] { nameof(SpatialZoo) },
+        new object[] { nameof(ResidualNet) },
     };
 
     /// <summary>Every valid model by name.</summary>
@@ -187,5 +203,6 @@ internal static class TestModels
         [nameof(ActivationZoo)] = ActivationZoo,
         [nameof(BenchmarkCnn)] = BenchmarkCnn,
         [nameof(SpatialZoo)] = SpatialZoo,
+        [nameof(ResidualNet)] = ResidualNet,
     };
 }
