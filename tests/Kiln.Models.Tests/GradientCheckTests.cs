@@ -108,7 +108,8 @@ public sealed class GradientCheckTests
         }
     }
 
-    private static double[] Softmax(double[] z, int width)
+    /// <summary>Row-wise softmax in double (the reference of Predict for softmax cross-entropy models).</summary>
+    internal static double[] Softmax(double[] z, int width)
     {
         var p = new double[z.Length];
         for (int r = 0; r < z.Length / width; r++)
