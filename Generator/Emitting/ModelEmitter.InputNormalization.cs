@@ -7,9 +7,23 @@ namespace Kiln.Generator.Emitting;
 // test never disagree), and stored as the state tensors input.mean / input.std, so checkpoints carry them.
 internal sealed partial class ModelEmitter
 {
-    /// <summary>The statement that copies a batch into the model's input buffer.</summary>
+    /// <summary>The statement that copies a batch into the model's input buffer (transposed to NHWC for a multi-channel spatial input).</summary>
     private string CopyInputsStatement() =>
-        _spec.NormalizesInputs ? "NormalizeInputs(inputs, batch);" : "inputs.CopyTo(_x.Span);";
+        _plan.TransposeInput ? "CopyChannelsLast(inputs, batch);" : _spec.NormalizesInputs ? "NormalizeInputs(inputs, batch);" : "inputs.CopyTo(_x.Span);";
+
+    /// <summary>The value CopyChannelsLast stores for input element <c>inputs[offset + c * pixels + p]</c>.</summary>
+    private string ChannelsLastValue()
+    {
+        const string raw = "inputs[offset + c * pixels + p]";
+        if (!_spec.NormalizesInputs) return raw;
+        string group = _spec.Normalization == InputNormalizationKind.PerChannel ? "c" : "c * pixels + p";
+        return $"({raw} - mean[{group}]) / std[{group}]";
+    }
+
+    /// <summary>Locals for the statistics, declared before CopyChannelsLast's loops (empty without normalisation).</summary>
+    private string ChannelsLastStatistics() => _spec.NormalizesInputs
+        ? $" {ROSpan} mean = {_plan.InputMean!.Identifier}, std = {_plan.InputStd!.Identifier}; // normalise while transposing"
+        : "";
 
     private void EmitInputNormalization()
     {
@@ -25,6 +39,7 @@ internal sealed partial class ModelEmitter
         _w.Line($"{K}InputStandardization.Fit(inputs, count, InputSize, {count}, {mean}, {std});");
         _w.Close();
         _w.Line();
+        if (_plan.TransposeInput) return; // CopyChannelsLast normalises while it transposes
         _w.Line("// (x − mean) / std into the input buffer; an unfitted model has mean 0 and std 1 and copies inputs unchanged.");
         _w.Open($"private void NormalizeInputs({ROSpan} inputs, int batch)");
         _w.Open("switch (_isa)");

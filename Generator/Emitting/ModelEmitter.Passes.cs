@@ -57,9 +57,9 @@ internal sealed partial class ModelEmitter
         _w.Open($"private void {name}<TIsa>(int part, int parts) {IsaConstraint}");
     }
 
-    private void RowRange(string align = "8")
+    private void RowRange(string total = "_batch", string align = "8")
     {
-        _w.Line($"(int r0, int r1) = {K}Partition.Range(_batch, part, parts, {align});");
+        _w.Line($"(int r0, int r1) = {K}Partition.Range({total}, part, parts, {align});");
         _w.Line("if (r0 >= r1) return;");
     }
 
@@ -72,28 +72,86 @@ internal sealed partial class ModelEmitter
         {
             if (step is DenseStep d)
             {
+                body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
+                if (d.HasDropConnect)
+                {
+                    double keep = 1 - d.Layer.DropConnect;
+                    string apply = SpecNaming.Pascal(d.Layer.Name) + "DropConnect";
+                    OpenStage(apply, $"{d.Layer.Name}: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.");
+                    _w.Line($"(int e0, int e1) = {K}Partition.Range({d.Weight.Length}, part, parts, 16);");
+                    _w.Line($"if (e0 < e1) {K}DropConnect.Apply<TIsa>({d.Weight.Identifier}, _connectMask{d.Index}.Slice(0, {d.Weight.Length}), _connectWeight{d.Index}.Slice(0, {d.Weight.Length}), e0, e1);");
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"{K}Dropout.FillMask(_connectMask{d.Index}.Slice(0, {d.Weight.Length}), {Float(keep)}, {Float(1 / keep)}, ref _noise); // DropConnect: keep each weight with p = {keep.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+                    body.Add($"Execute(Stages.{apply}, {d.Weight.Length * 2L});");
+                }
                 string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
                 string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
                 string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
-                OpenStage(name, $"{d.Layer.Name}: [rows×{d.InWidth}]·[{d.InWidth}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
-                RowRange();
-                _w.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.InputBuffer, d.InWidth)}, {d.Weight.Identifier}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth}, {epiValue});");
+                if (d.Conv?.ColumnBuffer is not null)
+                {
+                    EmitIm2ColStage(d); // used by small-batch inference
+                    OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
+                    EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+                    continue;
+                }
+                string rowsText = d.Conv is null ? "rows" : $"rows = samples·{d.OutPixels} pixels";
+                OpenStage(name, $"{d.Layer.Name}: [{rowsText}×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
+                RowRange(BatchRows(d.OutPixels));
+                _w.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.GemmInput, d.GemmK)}, {TrainingWeights(d)}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
                 _w.Close();
                 _w.Line();
-                body.Add($"// {d.Layer.Name}");
-                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+            }
+            else if (step is ResidualStartStep start)
+                body.Add($"// {start.Layer.Name} starts: its input {start.InputBuffer} is the shortcut");
+            else if (step is ResidualEndStep end)
+            {
+                string name = SpecNaming.Pascal(end.Layer.Name) + "Forward";
+                body.Add($"// {end.Layer.Name}: y = shortcut + gate·branch");
+                if (end.Survival < 1)
+                    body.Add($"_gate{end.Index} = _noise.NextDouble() < {Double(end.Survival)} ? 1f : 0f; // stochastic depth: keep the branch with p = {end.Survival.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, once per mini-batch");
+                EmitResidualAddStage(end, name, $"_gate{end.Index}", "training: the gate of this mini-batch");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {end.OutFloats * 2L});");
+            }
+            else if (step is MaxoutStep maxout)
+            {
+                string name = SpecNaming.Pascal(maxout.Layer.Name) + "Forward";
+                OpenStage(name, $"{maxout.Layer.Name}: the maximum of each unit's {maxout.Pieces} pieces, the winner kept for backward; samples split across threads.");
+                RowRange();
+                _w.Line($"{K}Maxout.Forward<TIsa>({Rows(maxout.InputBuffer, maxout.InFloats)}, {Rows(maxout.OutputBuffer, maxout.OutFloats)}, new global::System.Span<byte>({maxout.ArgmaxBuffer}, r0 * {maxout.OutFloats}, (r1 - r0) * {maxout.OutFloats}), {SampleRows(maxout.OutPixels)}, {maxout.OutWidth}, {maxout.Pieces});");
+                _w.Close();
+                _w.Line();
+                body.Add($"// {maxout.Layer.Name}");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {(long)maxout.InFloats * 2});");
+            }
+            else if (step is NormStep norm)
+            {
+                EmitNormForwardStage(norm);
+                body.Add($"// {norm.Layer.Name}");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(norm.Layer.Name)}Forward, (long)_batch * {8L * norm.OutFloats});");
+            }
+            else if (step is PoolStep p)
+            {
+                EmitPoolForwardStage(p);
+                body.Add($"// {p.Layer.Name}");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(p.Layer.Name)}Forward, (long)_batch * {PoolWork(p)});");
             }
             else if (step is ChainStep c)
             {
                 int width = c.OutWidth;
-                string mask = c.HasDropout ? All($"_mask{c.Index}", width) : "default";
-                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", width) : "default";
-                body.Add($"// {c.Describe()}");
+                int floats = c.OutFloats;
+                string mask = c.HasDropout ? All($"_mask{c.Index}", floats) : "default";
+                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", floats) : "default";
+                body.Add($"// {c.Describe()}{(c.IsSpatial ? $" (per channel over samples·{c.OutPixels} pixels)" : "")}");
                 if (c.HasDropout)
                 {
                     double keep = 1 - c.Dropout!.Rate;
                     double scale = c.Dropout.Scaling == DropoutScalingKind.Inverted ? 1 / keep : 1;
-                    body.Add($"{K}Dropout.FillMask({All($"_mask{c.Index}", width)}, {Float(keep)}, {Float(scale)}, ref _noise);");
+                    body.Add($"{K}Dropout.FillMask({All($"_mask{c.Index}", floats)}, {Float(keep)}, {Float(scale)}, ref _noise);");
                 }
                 if (c.BatchNorm is not null)
                 {
@@ -104,11 +162,13 @@ internal sealed partial class ModelEmitter
                     OpenStage(name, $"{c.Describe()}: batch statistics and {(c.ActivationIsElementwise ? "the fused activation/dropout" : "normalisation")}, columns split across threads.");
                     _w.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
                     _w.Line("if (c0 >= c1) return;");
-                    _w.Line($"{K}BatchNorm.ForwardTrain<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
-                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {bnMask}, {All(target, width)}, _batch, {width}, c0, c1, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics, {ActivationStruct(c)});");
+                    _w.Line("// A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).");
+                    _w.Line($"bool updateRunning = _updateRunningStatistics && _learningRateScales[{c.Gamma!.TrainableIndex}] != 0f;");
+                    _w.Line($"{K}BatchNorm.ForwardTrain<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
+                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {bnMask}, {All(target, floats)}, {BatchRows(c.OutPixels)}, {width}, c0, c1, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, updateRunning, {ActivationStruct(c)});");
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {width * 12L});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 12L});");
                 }
                 if (c.BatchNorm is null || !c.ActivationIsElementwise)
                 {
@@ -117,14 +177,14 @@ internal sealed partial class ModelEmitter
                     OpenStage(name, $"{c.Describe()}: element-wise, rows split across threads.");
                     RowRange();
                     if (c.ActivationKind == ActivationKind.PReLU)
-                        _w.Line($"{K}PRelu.Forward<TIsa>({Rows(source, width)}, {c.PReluAlpha!.Identifier}, {maskRows}, {Rows(c.OutputBuffer, width)}, r1 - r0, {width});");
+                        _w.Line($"{K}PRelu.Forward<TIsa>({Rows(source, floats)}, {c.PReluAlpha!.Identifier}, {maskRows}, {Rows(c.OutputBuffer, floats)}, {SampleRows(c.OutPixels)}, {width});");
                     else if (c.ActivationKind == ActivationKind.Softmax)
-                        _w.Line($"{K}Elementwise.SoftmaxForward({Rows(source, width)}, {Rows(c.OutputBuffer, width)}, r1 - r0, {width});");
+                        _w.Line($"{K}Elementwise.SoftmaxForward({Rows(source, floats)}, {Rows(c.OutputBuffer, floats)}, r1 - r0, {floats});");
                     else
-                        _w.Line($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({Rows(source, width)}, {maskRows}, {Rows(c.OutputBuffer, width)}, {ActivationStruct(c)});");
+                        _w.Line($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({Rows(source, floats)}, {maskRows}, {Rows(c.OutputBuffer, floats)}, {ActivationStruct(c)});");
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {width * 10L});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 10L});");
                 }
             }
         }
@@ -133,6 +193,99 @@ internal sealed partial class ModelEmitter
         foreach (string line in body) _w.Line(line);
         _w.Close();
         _w.Line();
+    }
+
+    /// <summary>The im2col stage of a convolution (shared by training and inference), samples split across threads.</summary>
+    private void EmitIm2ColStage(DenseStep d)
+    {
+        ConvPlan conv = d.Conv!;
+        OpenStage(SpecNaming.Pascal(d.Layer.Name) + "Im2Col", $"{d.Layer.Name}: gathers each output pixel's {conv.KernelH}×{conv.KernelW}×{conv.Channels} patch (zeros outside the input) into a row of {conv.ColumnBuffer}; samples split across threads.");
+        SampleRange();
+        _w.Line($"{K}Im2Col.Forward<TIsa>({All(d.InputBuffer, d.InFloats)}, {All(conv.ColumnBuffer!, d.OutPixels * d.GemmK)}, in {conv.GeometryField}, channelsFirst: false, s0, s1);");
+        _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>The weights the training forward and dL/dx use: the DropConnect-masked copy when the layer has DropConnect.</summary>
+    private static string TrainingWeights(DenseStep d) => d.HasDropConnect ? $"_connectWeight{d.Index}.Slice(0, {d.Weight.Length})" : d.Weight.Identifier;
+
+    /// <summary>Samples of one im2col chunk: about 64K floats of patches, so the GEMM reads them from cache right after they are written.</summary>
+    private static int ConvChunk(DenseStep d) => System.Math.Max(1, (1 << 16) / (d.OutPixels * d.GemmK));
+
+    /// <summary>Body of a convolution forward stage over samples [s0, s1): im2col then GEMM, one cache-sized chunk at a time.</summary>
+    private void EmitConvForwardChunks(DenseStep d, string weights, string output, string epiType, string epiValue)
+    {
+        ConvPlan conv = d.Conv!;
+        int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
+        SampleRange();
+        _w.Line($"// {chunk} sample(s) per chunk: the GEMM reads the patches while they are still in cache.");
+        _w.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
+        _w.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
+        _w.Line($"{K}Im2Col.Forward<TIsa>({All(d.InputBuffer, d.InFloats)}, {All(conv.ColumnBuffer!, patches)}, in {conv.GeometryField}, channelsFirst: false, c0, c1);");
+        _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({conv.ColumnBuffer}.Slice(c0 * {patches}, (c1 - c0) * {patches}), {weights}, {output}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth}, {epiValue});");
+        _w.Close();
+    }
+
+    /// <summary>A pooling layer's forward stage (shared by training and inference; a max pool records its argmax for backward).</summary>
+    private void EmitPoolForwardStage(PoolStep p)
+    {
+        string input = All(p.InputBuffer, p.InFloats), output = All(p.OutputBuffer, p.OutFloats);
+        OpenStage(SpecNaming.Pascal(p.Layer.Name) + "Forward", p.Layer.Kind switch
+        {
+            LayerKind.MaxPool => $"{p.Layer.Name}: maximum of each {p.Layer.KernelH}×{p.Layer.KernelW} window (stride {p.Layer.Stride}) per channel, argmax kept for backward; samples split across threads.",
+            LayerKind.AvgPool => $"{p.Layer.Name}: mean of each {p.Layer.KernelH}×{p.Layer.KernelW} window (stride {p.Layer.Stride}) per channel; samples split across threads.",
+            _ => $"{p.Layer.Name}: mean of each channel over {p.InPixels} pixels; samples split across threads.",
+        });
+        SampleRange();
+        _w.Line(p.Layer.Kind switch
+        {
+            LayerKind.MaxPool => $"{K}Pooling.MaxForward<TIsa>({input}, {output}, new global::System.Span<int>({p.ArgmaxBuffer}, 0, _batch * {p.OutFloats}), in {p.GeometryField}, s0, s1);",
+            LayerKind.AvgPool => $"{K}Pooling.AvgForward<TIsa>({input}, {output}, in {p.GeometryField}, s0, s1);",
+            _ => $"{K}Pooling.GlobalAvgForward<TIsa>({input}, {output}, {p.InWidth}, {p.InPixels}, s0, s1);",
+        });
+        _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>y = shortcut + scale·branch over the whole batch, element ranges split across threads.</summary>
+    private void EmitResidualAddStage(ResidualEndStep end, string name, string scale, string what)
+    {
+        OpenStage(name, $"{end.Layer.Name}: y = {end.Start.InputBuffer} (shortcut) + g·{end.InputBuffer} (branch), {what}; element ranges split across threads.");
+        _w.Line($"(int e0, int e1) = {K}Partition.Range(_batch * {end.OutFloats}, part, parts, 16);");
+        _w.Line($"if (e0 < e1) {K}Residual.Add<TIsa>({All(end.Start.InputBuffer, end.OutFloats)}, {All(end.InputBuffer, end.OutFloats)}, {scale}, {All(end.OutputBuffer, end.OutFloats)}, e0, e1);");
+        _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>A per-sample normalisation's forward stage (the same in training and inference), samples split across threads.</summary>
+    private void EmitNormForwardStage(NormStep n)
+    {
+        string what = n.Layer.Kind switch
+        {
+            LayerKind.LayerNorm => $"over all {n.OutFloats} values of each sample",
+            LayerKind.InstanceNorm => $"per sample and channel over {n.OutPixels} pixels",
+            _ => $"per sample over each group of {n.OutWidth / n.Groups} channels × {n.OutPixels} pixels",
+        };
+        OpenStage(SpecNaming.Pascal(n.Layer.Name) + "Forward", $"{n.Layer.Name}: y = γ·(x − μ)/sqrt(σ² + ε) + β with μ, σ² {what}; samples split across threads.");
+        SampleRange();
+        _w.Line($"{K}GroupNorm.Forward<TIsa>({All(n.InputBuffer, n.InFloats)}, {n.Gamma.Identifier}, {n.Beta.Identifier}, {All(n.OutputBuffer, n.OutFloats)},");
+        _w.Line($"    _mean{n.Index}.Slice(0, _batch * {n.Groups}), _invStd{n.Index}.Slice(0, _batch * {n.Groups}), {n.OutPixels}, {n.OutWidth}, {n.Groups}, {Float(n.Layer.Epsilon)}, s0, s1);");
+        _w.Close();
+        _w.Line();
+    }
+
+    private static long PoolWork(PoolStep p) => p.Layer.Kind == LayerKind.GlobalAvgPool ? (long)p.InFloats : (long)p.OutFloats * p.Layer.KernelH * p.Layer.KernelW;
+
+    /// <summary>Rows of a whole batch when each sample has <paramref name="pixels"/> rows.</summary>
+    private static string BatchRows(int pixels) => pixels == 1 ? "_batch" : $"_batch * {pixels}";
+
+    /// <summary>Rows of the samples [r0, r1) when each sample has <paramref name="pixels"/> rows.</summary>
+    private static string SampleRows(int pixels) => pixels == 1 ? "r1 - r0" : $"(r1 - r0) * {pixels}";
+
+    private void SampleRange()
+    {
+        _w.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
+        _w.Line("if (s0 >= s1) return;");
     }
 
     // ------------------------------------------------------------------ loss
@@ -181,11 +334,12 @@ internal sealed partial class ModelEmitter
             if (step is ChainStep c)
             {
                 bool hasParams = c.BatchNorm is not null || c.PReluAlpha is not null;
-                bool upstreamTrainable = _plan.Steps.Take(s).Any(p => p is DenseStep || p is ChainStep pc && (pc.BatchNorm is not null || pc.PReluAlpha is not null));
+                bool upstreamTrainable = _plan.Steps.Take(s).Any(p => p is DenseStep or NormStep || p is ChainStep pc && (pc.BatchNorm is not null || pc.PReluAlpha is not null));
                 if (!hasParams && !upstreamTrainable) continue;
                 int width = c.OutWidth;
-                string mask = c.HasDropout ? All($"_mask{c.Index}", width) : "default";
-                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", width) : "default";
+                int floats = c.OutFloats;
+                string mask = c.HasDropout ? All($"_mask{c.Index}", floats) : "default";
+                string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", floats) : "default";
                 body.Add($"// {c.Describe()} (in place on {current})");
                 if (!c.ActivationIsElementwise || c.BatchNorm is null)
                 {
@@ -196,7 +350,7 @@ internal sealed partial class ModelEmitter
                         // α's gradient sums over every row, so one thread does the whole batch.
                         OpenStage(name, $"{c.Activation!.Name}: PReLU backward and α update (whole batch on one thread: dα sums over rows).");
                         _w.Line("if (part != 0) return;");
-                        _w.Line($"{K}PRelu.Backward<TIsa>({All(u, width)}, {c.PReluAlpha!.Identifier}, {All(current, width)}, {mask}, {All(current, width)}, {c.PReluAlpha.Identifier}Gradient, _batch, {width});");
+                        _w.Line($"{K}PRelu.Backward<TIsa>({All(u, floats)}, {c.PReluAlpha!.Identifier}, {All(current, floats)}, {mask}, {All(current, floats)}, {c.PReluAlpha.Identifier}Gradient, {BatchRows(c.OutPixels)}, {width});");
                         _w.Line($"if (_applyUpdate) {StepFor(c.PReluAlpha)}.Apply<TIsa>({c.PReluAlpha.Identifier}, {c.PReluAlpha.Identifier}Gradient, {States(c.PReluAlpha)});");
                         _w.Close();
                         _w.Line();
@@ -207,12 +361,12 @@ internal sealed partial class ModelEmitter
                         OpenStage(name, $"{c.Describe()}: activation{(c.HasDropout ? " and dropout" : "")} backward, rows split across threads.");
                         RowRange();
                         if (c.ActivationKind == ActivationKind.Softmax)
-                            _w.Line($"{K}Elementwise.SoftmaxBackward({Rows(c.OutputBuffer, width)}, {Rows(current, width)}, {Rows(current, width)}, r1 - r0, {width});");
+                            _w.Line($"{K}Elementwise.SoftmaxBackward({Rows(c.OutputBuffer, floats)}, {Rows(current, floats)}, {Rows(current, floats)}, r1 - r0, {floats});");
                         else
-                            _w.Line($"{K}Elementwise.ActivationBackward<TIsa, {ActivationType(c)}>({Rows(u, width)}, {Rows(current, width)}, {maskRows}, {Rows(current, width)}, {ActivationStruct(c)});");
+                            _w.Line($"{K}Elementwise.ActivationBackward<TIsa, {ActivationType(c)}>({Rows(u, floats)}, {Rows(current, floats)}, {maskRows}, {Rows(current, floats)}, {ActivationStruct(c)});");
                         _w.Close();
                         _w.Line();
-                        body.Add($"Execute(Stages.{name}, (long)_batch * {width * 10L});");
+                        body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 10L});");
                     }
                 }
                 if (c.BatchNorm is not null)
@@ -222,58 +376,165 @@ internal sealed partial class ModelEmitter
                     OpenStage(name, $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}BatchNorm backward with the γ/β update, columns split across threads.");
                     _w.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
                     _w.Line("if (c0 >= c1) return;");
-                    _w.Line($"{K}BatchNorm.Backward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {All(current, width)}, {(fused ? mask : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
-                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, width)}, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient, _batch, {width}, c0, c1, {ActivationStruct(c)});");
+                    _w.Line($"{K}BatchNorm.Backward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {All(current, floats)}, {(fused ? mask : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
+                    _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, floats)}, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient, {BatchRows(c.OutPixels)}, {width}, c0, c1, {ActivationStruct(c)});");
                     _w.Open("if (_applyUpdate)");
                     _w.Line($"{StepFor(c.Gamma)}.Apply<TIsa>({Cols(c.Gamma.Identifier)}, {Cols(c.Gamma.Identifier + "Gradient")}, {States(c.Gamma, Cols)});");
                     _w.Line($"{StepFor(c.Beta)}.Apply<TIsa>({Cols(c.Beta.Identifier)}, {Cols(c.Beta.Identifier + "Gradient")}, {States(c.Beta, Cols)});");
                     _w.Close();
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {width * 14L});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 14L});");
                 }
+            }
+            else if (step is ResidualEndStep end)
+            {
+                body.Add($"// {end.Layer.Name}: dL/d(shortcut) = dL/dy, dL/d(branch) = gate·dL/dy (dL/dy in {current})");
+                if (end.AddShortcutGradient) body.Add($"{All(current, end.OutFloats)}.CopyTo(_skip{end.Index}.Span);");
+                if (end.Survival < 1)
+                {
+                    string name = SpecNaming.Pascal(end.Layer.Name) + "Backward";
+                    OpenStage(name, $"{end.Layer.Name}: the branch's dL/dy = gate·dL/dy in place; element ranges split across threads.");
+                    _w.Line($"(int e0, int e1) = {K}Partition.Range(_batch * {end.OutFloats}, part, parts, 16);");
+                    _w.Line($"if (e0 < e1) {K}Residual.ScaleGradient<TIsa>({All(current, end.OutFloats)}, _gate{end.Index}, {All(current, end.OutFloats)}, e0, e1);");
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {end.OutFloats});");
+                }
+            }
+            else if (step is ResidualStartStep start)
+            {
+                ResidualEndStep closing = _plan.Steps.OfType<ResidualEndStep>().Single(e => e.Start == start);
+                if (!closing.AddShortcutGradient) continue;
+                string name = SpecNaming.Pascal(start.Layer.Name) + "Shortcut";
+                OpenStage(name, $"{start.Layer.Name}: dL/dx = the branch's dL/dx + the shortcut's dL/dy; element ranges split across threads.");
+                _w.Line($"(int e0, int e1) = {K}Partition.Range(_batch * {start.OutFloats}, part, parts, 16);");
+                _w.Line($"if (e0 < e1) {K}Residual.Add<TIsa>(_skip{closing.Index}.Slice(0, _batch * {start.OutFloats}), {All(current, start.OutFloats)}, 1f, {All(current, start.OutFloats)}, e0, e1);");
+                _w.Close();
+                _w.Line();
+                body.Add($"// {start.Layer.Name} starts: add the shortcut's gradient (dL/dx in {current})");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {start.OutFloats});");
+            }
+            else if (step is MaxoutStep maxout)
+            {
+                string next = current == "_g0" ? "_g1" : "_g0";
+                string name = SpecNaming.Pascal(maxout.Layer.Name) + "Backward";
+                OpenStage(name, $"{maxout.Layer.Name}: dL/dy goes to each unit's winning piece, zero to the others; samples split across threads.");
+                RowRange();
+                _w.Line($"{K}Maxout.Backward<TIsa>({Rows(current, maxout.OutFloats)}, new global::System.ReadOnlySpan<byte>({maxout.ArgmaxBuffer}, r0 * {maxout.OutFloats}, (r1 - r0) * {maxout.OutFloats}), {Rows(next, maxout.InFloats)}, {SampleRows(maxout.OutPixels)}, {maxout.OutWidth}, {maxout.Pieces});");
+                _w.Close();
+                _w.Line();
+                body.Add($"// {maxout.Layer.Name} (dL/dy in {current})");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {(long)maxout.InFloats * 2});");
+                current = next;
+            }
+            else if (step is NormStep norm)
+            {
+                string next = current == "_g0" ? "_g1" : "_g0";
+                string name = SpecNaming.Pascal(norm.Layer.Name) + "Backward";
+                OpenStage(name, $"{norm.Layer.Name}: dL/dx and dγ, dβ (summed over every sample, so one thread does the whole batch), then the γ/β update.");
+                _w.Line("if (part != 0) return;");
+                _w.Line($"{norm.Gamma.Identifier}Gradient.Clear();");
+                _w.Line($"{norm.Beta.Identifier}Gradient.Clear();");
+                _w.Line($"{K}GroupNorm.Backward<TIsa>({All(norm.InputBuffer, norm.InFloats)}, {All(current, norm.OutFloats)}, {norm.Gamma.Identifier}, _mean{norm.Index}.Slice(0, _batch * {norm.Groups}), _invStd{norm.Index}.Slice(0, _batch * {norm.Groups}),");
+                _w.Line($"    {All(next, norm.InFloats)}, {norm.Gamma.Identifier}Gradient, {norm.Beta.Identifier}Gradient, {norm.OutPixels}, {norm.OutWidth}, {norm.Groups}, 0, _batch);");
+                _w.Open("if (_applyUpdate)");
+                _w.Line($"{StepFor(norm.Gamma)}.Apply<TIsa>({norm.Gamma.Identifier}, {norm.Gamma.Identifier}Gradient, {States(norm.Gamma)});");
+                _w.Line($"{StepFor(norm.Beta)}.Apply<TIsa>({norm.Beta.Identifier}, {norm.Beta.Identifier}Gradient, {States(norm.Beta)});");
+                _w.Close();
+                _w.Close();
+                _w.Line();
+                body.Add($"// {norm.Layer.Name} (dL/dy in {current})");
+                body.Add($"Execute(Stages.{name}, 0);");
+                if (norm.NeedsInputGradient) current = next;
+            }
+            else if (step is PoolStep p)
+            {
+                if (!p.NeedsInputGradient) continue;
+                string next = current == "_g0" ? "_g1" : "_g0";
+                string name = SpecNaming.Pascal(p.Layer.Name) + "Backward";
+                string dy = All(current, p.OutFloats), dx = All(next, p.InFloats);
+                OpenStage(name, p.Layer.Kind switch
+                {
+                    LayerKind.MaxPool => $"{p.Layer.Name}: dL/dx gets each window's dL/dy at its argmax (zero elsewhere); samples split across threads.",
+                    LayerKind.AvgPool => $"{p.Layer.Name}: dL/dx spreads each window's dL/dy evenly over its in-bounds cells; samples split across threads.",
+                    _ => $"{p.Layer.Name}: dL/dx = dL/dy / {p.InPixels} on every pixel; samples split across threads.",
+                });
+                SampleRange();
+                _w.Line(p.Layer.Kind switch
+                {
+                    LayerKind.MaxPool => $"{K}Pooling.MaxBackward<TIsa>({dy}, new global::System.ReadOnlySpan<int>({p.ArgmaxBuffer}, 0, _batch * {p.OutFloats}), {dx}, in {p.GeometryField}, s0, s1);",
+                    LayerKind.AvgPool => $"{K}Pooling.AvgBackward<TIsa>({dy}, {dx}, in {p.GeometryField}, s0, s1);",
+                    _ => $"{K}Pooling.GlobalAvgBackward<TIsa>({dy}, {dx}, {p.InWidth}, {p.InPixels}, s0, s1);",
+                });
+                _w.Close();
+                _w.Line();
+                body.Add($"// {p.Layer.Name} (dL/dy in {current})");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {PoolWork(p)});");
+                current = next;
             }
             else if (step is DenseStep d)
             {
                 string layer = SpecNaming.Pascal(d.Layer.Name);
                 string next = current == "_g0" ? "_g1" : "_g0";
+                string? column = d.Conv?.ColumnBuffer;
                 body.Add($"// {d.Layer.Name} (dL/dy in {current})");
-                if (!d.SkipInputGradient)
+                if (!d.SkipInputGradient && column is not null)
                 {
                     string name = layer + "BackwardInput";
-                    OpenStage(name, $"{d.Layer.Name}: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.");
-                    RowRange();
-                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {d.Weight.Identifier}, {Rows(next, d.InWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth});");
+                    int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
+                    OpenStage(name, $"{d.Layer.Name}: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.");
+                    SampleRange();
+                    _w.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
+                    _w.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
+                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({current}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), {TrainingWeights(d)}, _dcol.Slice(c0 * {patches}, (c1 - c0) * {patches}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth});");
+                    _w.Line($"{K}Im2Col.Backward<TIsa>({All("_dcol", patches)}, {All(next, d.InFloats)}, in {d.Conv!.GeometryField}, channelsFirst: false, c0, c1);");
+                    _w.Close();
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
                 }
+                else if (!d.SkipInputGradient)
+                {
+                    string name = layer + "BackwardInput";
+                    string target = column is null ? next : "_dcol";
+                    OpenStage(name, $"{d.Layer.Name}: dL/d{(column is null ? "x" : "(patches)")} = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.");
+                    RowRange(BatchRows(d.OutPixels));
+                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {TrainingWeights(d)}, {Rows(target, d.GemmK)}, r1 - r0, {d.GemmK}, {d.OutWidth});");
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+                }
+                if (d.Conv is not null || d.HasDropConnect)
+                    EmitBlockedBackwardWeights(d, current, body);
+                else
                 {
                     string name = layer + "BackwardWeights";
-                    OpenStage(name, $"{d.Layer.Name}: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.");
-                    _w.Line($"(int k0, int k1) = {K}Partition.Range({d.InWidth}, part, parts, 4);");
-                    _w.Line($"{ROSpan} x = {All(d.InputBuffer, d.InWidth)};");
-                    _w.Line($"{ROSpan} dy = {All(current, d.OutWidth)};");
+                    string rows = BatchRows(d.OutPixels);
+                    OpenStage(name, $"{d.Layer.Name}: dW = {(column is null ? "x" : "patches")}ᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.");
+                    _w.Line($"(int k0, int k1) = {K}Partition.Range({d.GemmK}, part, parts, 4);");
+                    _w.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * d.GemmK)};");
+                    _w.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
                     _w.Open("if (k0 < k1)");
                     _w.Open("if (_applyUpdate)");
                     _w.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {States(d.Weight)}, {d.OutWidth}, {StepFor(d.Weight)});");
-                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, _batch, {d.InWidth}, {d.OutWidth}, k0, k1, ref sink);");
+                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
                     _w.Close();
                     _w.Open("else");
                     _w.Line($"var sink = new {K}NoPanelSink();");
-                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, _batch, {d.InWidth}, {d.OutWidth}, k0, k1, ref sink);");
+                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
                     _w.Close();
                     _w.Close();
                     if (d.Bias is not null)
                     {
                         _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
                         _w.Line("if (c0 >= c1) return;");
-                        _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, _batch, {d.OutWidth}, c0, c1);");
+                        _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, {rows}, {d.OutWidth}, c0, c1);");
                         _w.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {States(d.Bias, Cols)});");
                     }
                     _w.Close();
                     _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
                 }
                 if (!d.SkipInputGradient) current = next;
             }
@@ -283,6 +544,49 @@ internal sealed partial class ModelEmitter
         foreach (string line in body) _w.Line(line);
         _w.Close();
         _w.Line();
+    }
+
+    /// <summary>Rows of one block of a convolution's weight-gradient reduction: its patches (≤ 400 KB for k ≤ 400) stay in L2 across the panels.</summary>
+    private const int ConvGradientBlockRows = 256;
+
+    /// <summary>
+    /// dW = patchesᵀ·dL/dy for a convolution. The reduction runs over samples·pixels rows (thousands), so it
+    /// is cut into blocks of rows whose patches stay in cache; each block's partial dW is added to the
+    /// gradient, and the optimiser updates the thread's weight rows once all blocks are summed.
+    /// </summary>
+    private void EmitBlockedBackwardWeights(DenseStep d, string current, List<string> body)
+    {
+        string name = SpecNaming.Pascal(d.Layer.Name) + "BackwardWeights";
+        int k = d.GemmK, n = d.OutWidth;
+        string w = d.Weight.Identifier, g = w + "Gradient";
+        string Mine(string x) => $"{x}.Slice(k0 * {n}, (k1 - k0) * {n})";
+        OpenStage(name, $"{d.Layer.Name}: dW = {(d.Conv is null ? "x" : "patches")}ᵀ·dL/dy in blocks of {ConvGradientBlockRows} rows{(d.HasDropConnect ? ", masked by DropConnect" : "")}, then the optimiser update of the thread's weight rows; weight rows split across threads.");
+        _w.Line($"(int k0, int k1) = {K}Partition.Range({k}, part, parts, 4);");
+        _w.Line($"int rows = {BatchRows(d.OutPixels)};");
+        _w.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * k)};");
+        _w.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
+        _w.Open("if (k0 < k1)");
+        _w.Line($"var sink = new {K}NoPanelSink();");
+        _w.Open($"for (int b0 = 0; b0 < rows; b0 += {ConvGradientBlockRows})");
+        _w.Line($"int count = global::System.Math.Min({ConvGradientBlockRows}, rows - b0);");
+        _w.Line($"{Span} target = b0 == 0 ? {g} : _dwScratch.Slice(0, {k * n});");
+        _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x.Slice(b0 * {k}, count * {k}), dy.Slice(b0 * {n}, count * {n}), target, count, {k}, {n}, k0, k1, ref sink);");
+        _w.Line($"if (b0 > 0) Accumulate({Mine("_dwScratch")}, {Mine(g)});");
+        _w.Close();
+        if (d.HasDropConnect)
+            _w.Line($"{K}DropConnect.MaskGradient<TIsa>({g}, _connectMask{d.Index}.Slice(0, {k * n}), k0 * {n}, k1 * {n}); // dropped weights get no gradient");
+        _w.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {States(d.Weight, Mine)});");
+        _w.Close();
+        if (d.Bias is not null)
+        {
+            _w.Line($"(int c0, int c1) = {K}Partition.Range({n}, part, parts, 16);");
+            _w.Line("if (c0 >= c1) return;");
+            _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, rows, {n}, c0, c1);");
+            _w.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {States(d.Bias, Cols)});");
+        }
+        _w.Close();
+        _w.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * k * n});");
     }
 
     /// <summary>The step for one tensor: its learning-rate scale and penalties applied to this step's constants.</summary>
@@ -306,7 +610,7 @@ internal sealed partial class ModelEmitter
             {
                 ChainStep? next = s + 1 < _plan.Steps.Count ? _plan.Steps[s + 1] as ChainStep : null;
                 bool folded = d.FoldedInto is not null;
-                string weights = folded ? $"_folded.Slice({d.FoldedWeightOffset}, {d.InWidth * d.OutWidth})" : d.Weight.Identifier;
+                string weights = folded ? $"_folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth})" : d.Weight.Identifier;
                 string? bias = folded ? $"_folded.Slice({d.FoldedBiasOffset}, {d.OutWidth})" : d.Bias?.Identifier;
                 string output = d.OutputBuffer;
                 string epiType, epiValue, what;
@@ -333,18 +637,37 @@ internal sealed partial class ModelEmitter
                     else what = "";
                 }
                 string name = SpecNaming.Pascal(d.Layer.Name) + "Inference";
-                OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
-                _w.Open($"if (_batch < {SmallBatch})");
-                _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
-                _w.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.InputBuffer, d.InWidth)}, {weights}, {All(output, d.OutWidth)}, _batch, {d.InWidth}, {d.OutWidth}, c0, c1, {epiValue});");
-                _w.Line("return;");
-                _w.Close();
-                RowRange();
-                _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.InputBuffer, d.InWidth)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.InWidth}, {d.OutWidth}, {epiValue});");
-                _w.Close();
-                _w.Line();
+                string rows = BatchRows(d.OutPixels);
                 body.Add($"// {d.Layer.Name}{what}");
-                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.InWidth * d.OutWidth});");
+                if (d.Conv?.ColumnBuffer is not null)
+                {
+                    // Small batches: im2col on the caller, then the GEMM's rows (pixels) split across threads;
+                    // larger batches: im2col and GEMM chunk by chunk, samples split across threads.
+                    body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Im2Col, 0);");
+                    OpenStage(name, $"{d.Layer.Name} (eval){what}: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.");
+                    _w.Open($"if (_batch < {SmallBatch})");
+                    RowRange(rows);
+                    _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+                    _w.Line("return;");
+                    _w.Close();
+                    EmitConvForwardChunks(d, weights, output, epiType, epiValue);
+                    _w.Close();
+                    _w.Line();
+                }
+                else
+                {
+                    OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
+                    _w.Open($"if ({rows} < {SmallBatch})");
+                    _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+                    _w.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
+                    _w.Line("return;");
+                    _w.Close();
+                    RowRange(rows);
+                    _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+                    _w.Close();
+                    _w.Line();
+                }
+                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
                 if (tail is not null) AddTestTimeScale(body, tail);
                 else if (next is not null && folded)
                 {
@@ -353,15 +676,38 @@ internal sealed partial class ModelEmitter
                     AddTestTimeScale(body, next);
                 }
             }
+            else if (step is ResidualEndStep end)
+            {
+                string name = SpecNaming.Pascal(end.Layer.Name) + "Inference";
+                EmitResidualAddStage(end, name, Float(end.Survival), $"test: every block is used, the branch scaled by its survival probability {end.Survival.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+                body.Add($"// {end.Layer.Name} (eval)");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {end.OutFloats * 2L});");
+            }
+            else if (step is MaxoutStep maxout)
+            {
+                body.Add($"// {maxout.Layer.Name} (eval)");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(maxout.Layer.Name)}Forward, (long)_batch * {(long)maxout.InFloats * 2});");
+            }
+            else if (step is NormStep norm)
+            {
+                body.Add($"// {norm.Layer.Name} (eval: the same per-sample statistics as in training)");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(norm.Layer.Name)}Forward, (long)_batch * {8L * norm.OutFloats});");
+            }
+            else if (step is PoolStep p)
+            {
+                body.Add($"// {p.Layer.Name} (eval)");
+                body.Add($"Execute(Stages.{SpecNaming.Pascal(p.Layer.Name)}Forward, (long)_batch * {PoolWork(p)});");
+            }
             else if (step is ChainStep c)
             {
                 int width = c.OutWidth;
+                int floats = c.OutFloats;
                 body.Add($"// {c.Describe()} (eval)");
                 if (c.BatchNorm is not null)
                 {
                     double outScale = c.ActivationIsElementwise ? TestTimeScale(c) : 1;
                     string target = c.ActivationIsElementwise ? c.OutputBuffer : c.PreActivationBuffer!;
-                    body.Add($"{K}BatchNorm.ForwardEval<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {All(target, width)}, _batch, {width}, {Float(c.BatchNorm.Epsilon)}, {Float(outScale)}, {ActivationStruct(c)});");
+                    body.Add($"{K}BatchNorm.ForwardEval<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {All(target, floats)}, {BatchRows(c.OutPixels)}, {width}, {Float(c.BatchNorm.Epsilon)}, {Float(outScale)}, {ActivationStruct(c)});");
                     if (!c.ActivationIsElementwise)
                     {
                         AddNonElementwiseEval(body, c, c.PreActivationBuffer!);
@@ -371,7 +717,7 @@ internal sealed partial class ModelEmitter
                 else
                 {
                     if (c.ActivationIsElementwise)
-                        body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, width)}, default, {All(c.OutputBuffer, width)}, {ActivationStruct(c)});");
+                        body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, default, {All(c.OutputBuffer, floats)}, {ActivationStruct(c)});");
                     else AddNonElementwiseEval(body, c, c.InputBuffer);
                     AddTestTimeScale(body, c);
                 }
@@ -400,7 +746,7 @@ internal sealed partial class ModelEmitter
             {
                 ChainStep c = d.FoldedInto!;
                 _w.Line($"{K}BatchNorm.Fold({d.Weight.Identifier}, {(d.Bias is null ? "default" : d.Bias.Identifier)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {Float(c.BatchNorm!.Epsilon)},");
-                _w.Line($"    _folded.Slice({d.FoldedWeightOffset}, {d.InWidth * d.OutWidth}), _folded.Slice({d.FoldedBiasOffset}, {d.OutWidth}), {d.InWidth}, {d.OutWidth});");
+                _w.Line($"    _folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth}), _folded.Slice({d.FoldedBiasOffset}, {d.OutWidth}), {d.GemmK}, {d.OutWidth});");
             }
             _w.Line("_foldedStale = false;");
             _w.Close();
@@ -414,18 +760,18 @@ internal sealed partial class ModelEmitter
     {
         double scale = TestTimeScale(c);
         if (scale != 1)
-            body.Add($"{K}Elementwise.Scale<TIsa>({All(c.OutputBuffer, c.OutWidth)}, {Float(scale)}, {All(c.OutputBuffer, c.OutWidth)}); // vanilla dropout: × keep probability at test");
+            body.Add($"{K}Elementwise.Scale<TIsa>({All(c.OutputBuffer, c.OutFloats)}, {Float(scale)}, {All(c.OutputBuffer, c.OutFloats)}); // vanilla dropout: × keep probability at test");
     }
 
     private void AddNonElementwiseEval(List<string> body, ChainStep c, string source)
     {
-        int width = c.OutWidth;
+        int width = c.OutWidth, floats = c.OutFloats;
         if (c.ActivationKind == ActivationKind.PReLU)
-            body.Add($"{K}PRelu.Forward<TIsa>({All(source, width)}, {c.PReluAlpha!.Identifier}, default, {All(c.OutputBuffer, width)}, _batch, {width});");
+            body.Add($"{K}PRelu.Forward<TIsa>({All(source, floats)}, {c.PReluAlpha!.Identifier}, default, {All(c.OutputBuffer, floats)}, {BatchRows(c.OutPixels)}, {width});");
         else if (c.ActivationKind == ActivationKind.Softmax)
-            body.Add($"{K}Elementwise.SoftmaxForward({All(source, width)}, {All(c.OutputBuffer, width)}, _batch, {width});");
+            body.Add($"{K}Elementwise.SoftmaxForward({All(source, floats)}, {All(c.OutputBuffer, floats)}, _batch, {floats});");
         else
-            body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(source, width)}, default, {All(c.OutputBuffer, width)}, {ActivationStruct(c)});");
+            body.Add($"{K}Elementwise.ActivationForward<TIsa, {ActivationType(c)}>({All(source, floats)}, default, {All(c.OutputBuffer, floats)}, {ActivationStruct(c)});");
     }
 
     // ------------------------------------------------------------------ dispatch and checks
@@ -524,5 +870,39 @@ internal sealed partial class ModelEmitter
                 return best;
             }
             """);
+        if (_plan.Steps.OfType<DenseStep>().Any(d => d.Conv is not null || d.HasDropConnect))
+        {
+            _w.Line();
+            _w.Block($$"""
+                /// <summary>dst += src: adds one block's partial weight gradient.</summary>
+                private static void Accumulate({{ROSpan}} src, {{Span}} dst)
+                {
+                    int i = 0;
+                    int width = global::System.Numerics.Vector<float>.Count;
+                    for (; i + width <= dst.Length; i += width)
+                        (new global::System.Numerics.Vector<float>(dst.Slice(i)) + new global::System.Numerics.Vector<float>(src.Slice(i))).CopyTo(dst.Slice(i));
+                    for (; i < dst.Length; i++) dst[i] += src[i];
+                }
+                """);
+        }
+        if (_plan.TransposeInput)
+        {
+            _w.Line();
+            _w.Block($$"""
+                /// <summary>Copies NCHW inputs into _x as NHWC (channels-last), the layout every spatial layer works in.</summary>
+                private void CopyChannelsLast({{ROSpan}} inputs, int batch)
+                {
+                    const int channels = {{_plan.InputShape[0]}}, pixels = {{_plan.InputShape[1] * _plan.InputShape[2]}};
+                    {{Span}} x = _x.Span;{{ChannelsLastStatistics()}}
+                    for (int s = 0; s < batch; s++)
+                    {
+                        int offset = s * InputSize;
+                        for (int c = 0; c < channels; c++)
+                            for (int p = 0; p < pixels; p++)
+                                x[offset + p * channels + c] = {{ChannelsLastValue()}};
+                    }
+                }
+                """);
+        }
     }
 }

@@ -73,9 +73,21 @@ internal sealed partial class ModelEmitter
     {
         var parts = new List<string> { Int(_plan.InputSize) };
         foreach (StepPlan step in _plan.Steps)
-            parts.Add(step is DenseStep d ? $"{d.Layer.Name}({d.OutWidth})" : ((ChainStep)step).Describe().Replace(" → ", "+"));
+            parts.Add(step switch
+            {
+                DenseStep { Conv: { } conv } d => $"{d.Layer.Name}({d.OutWidth}@{conv.Describe()} → {Shape(d)})",
+                DenseStep d => $"{d.Layer.Name}({d.OutWidth})",
+                PoolStep p => $"{p.Layer.Name}({Shape(p)})",
+                NormStep n => n.Layer.Name,
+                MaxoutStep m => $"{m.Layer.Name}({m.Pieces} pieces)",
+                ResidualStartStep r => $"[{r.Layer.Name}",
+                ResidualEndStep r => $"{r.Layer.Name}: + shortcut]",
+                _ => ((ChainStep)step).Describe().Replace(" → ", "+"),
+            });
         return string.Join(" → ", parts) + $" → {_spec.Loss!.Kind}; {_spec.Optimizer!.Kind}";
     }
+
+    private static string Shape(StepPlan step) => string.Join("×", step.OutputShape);
 
     // ------------------------------------------------------------------ fields
 
@@ -103,19 +115,53 @@ internal sealed partial class ModelEmitter
         _w.Line($"private readonly {K}Arena _x = new(MaxBatch * InputSize);");
         foreach (StepPlan step in _plan.Steps)
         {
-            _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutWidth}); // output of {StepName(step)}");
+            if (step is DenseStep { Conv.ColumnBuffer: { } column } conv)
+                _w.Line($"private readonly {K}Arena {column} = new(MaxBatch * {conv.OutPixels * conv.GemmK}); // {conv.Layer.Name} im2col patches: {conv.OutPixels} pixels × {conv.GemmK}, kept for dW");
+            if (step is ResidualEndStep end)
+            {
+                _w.Line($"private float _gate{end.Index} = 1f; // {end.Layer.Name}: stochastic-depth gate of the last training step (1 = branch kept)");
+                if (end.AddShortcutGradient)
+                    _w.Line($"private readonly {K}Arena _skip{end.Index} = new(MaxBatch * {end.OutFloats}); // {end.Layer.Name}: dL/dy kept for the shortcut while the branch runs backward");
+            }
+            if (step is not ResidualStartStep)
+                _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutFloats}); // output of {StepName(step)}{(step.IsSpatial ? $" ({Shape(step)}, channels-last)" : "")}");
+            if (step is NormStep norm)
+            {
+                _w.Line($"private readonly {K}Arena _mean{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} mean per sample and group");
+                _w.Line($"private readonly {K}Arena _invStd{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} 1/sqrt(var + ε) per sample and group");
+            }
+            if (step is DenseStep { HasDropConnect: true } connect)
+            {
+                _w.Line($"private readonly {K}Arena _connectMask{connect.Index} = new({connect.Weight.Length}); // {connect.Layer.Name} DropConnect: 0 or 1/keep per weight, one mask per mini-batch");
+                _w.Line($"private readonly {K}Arena _connectWeight{connect.Index} = new({connect.Weight.Length}); // {connect.Layer.Name} weights ∘ mask, used by the training forward and dL/dx");
+            }
+            if (step is MaxoutStep maxout)
+                _w.Line($"private readonly byte[] {maxout.ArgmaxBuffer} = new byte[MaxBatch * {maxout.OutFloats}]; // {maxout.Layer.Name}: the winning piece of each unit");
+            if (step is PoolStep { ArgmaxBuffer: { } argmax } pool)
+                _w.Line($"private readonly int[] {argmax} = new int[MaxBatch * {pool.OutFloats}]; // {pool.Layer.Name}: index of each window's maximum");
             if (step is ChainStep chain)
             {
                 if (chain.PreActivationBuffer is not null)
-                    _w.Line($"private readonly {K}Arena {chain.PreActivationBuffer} = new(MaxBatch * {chain.OutWidth}); // {chain.BatchNorm!.Name} output before {chain.Activation!.Name}");
+                    _w.Line($"private readonly {K}Arena {chain.PreActivationBuffer} = new(MaxBatch * {chain.OutFloats}); // {chain.BatchNorm!.Name} output before {chain.Activation!.Name}");
                 if (chain.HasDropout)
-                    _w.Line($"private readonly {K}Arena _mask{chain.Index} = new(MaxBatch * {chain.OutWidth}); // {chain.Dropout!.Name}: 0 or the keep scale");
+                    _w.Line($"private readonly {K}Arena _mask{chain.Index} = new(MaxBatch * {chain.OutFloats}); // {chain.Dropout!.Name}: 0 or the keep scale");
                 if (chain.BatchNorm is not null)
                 {
                     _w.Line($"private readonly {K}Arena _mean{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} batch mean");
                     _w.Line($"private readonly {K}Arena _invStd{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} 1/sqrt(var + ε)");
                 }
             }
+        }
+        if (_plan.Steps.OfType<DenseStep>().Where(d => d.Conv is not null || d.HasDropConnect).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
+            _w.Line($"private readonly {K}Arena _dwScratch = new({scratch}); // partial dW of one block of rows (convolutions, DropConnect layers)");
+        if (_plan.ColumnGradientFloats > 0)
+            _w.Line($"private readonly {K}Arena _dcol = new(MaxBatch * {_plan.ColumnGradientFloats}); // dL/d(patches) of a convolution, scattered back to dL/dx");
+        foreach (StepPlan step in _plan.Steps)
+        {
+            if (step is DenseStep { Conv: { } c })
+                _w.Line($"private static readonly {K}ConvGeometry {c.GeometryField} = new({c.Channels}, {c.Height}, {c.Width}, {c.KernelH}, {c.KernelW}, {c.Stride}, {c.Stride}, {c.Padding}, {c.Padding}, {c.Dilation}, {c.Dilation}); // {StepName(step)}");
+            else if (step is PoolStep { GeometryField.Length: > 0 } p)
+                _w.Line($"private static readonly {K}PoolGeometry {p.GeometryField} = new({p.InWidth}, {p.Height}, {p.Width}, {p.Layer.KernelH}, {p.Layer.KernelW}, {p.Layer.Stride}, {p.Layer.Stride}, {p.Layer.Padding}, {p.Layer.Padding}); // {p.Layer.Name}");
         }
         _w.Line("// dL/d(activation) ping-pongs between two buffers on the way back.");
         _w.Line($"private readonly {K}Arena _g0 = new(MaxBatch * {_plan.MaxWidth});");
@@ -151,7 +197,16 @@ internal sealed partial class ModelEmitter
         _ => "optimiser state",
     };
 
-    private static string StepName(StepPlan step) => step is DenseStep d ? d.Layer.Name : ((ChainStep)step).Describe();
+    private static string StepName(StepPlan step) => step switch
+    {
+        DenseStep d => d.Layer.Name,
+        PoolStep p => p.Layer.Name,
+        NormStep n => n.Layer.Name,
+        MaxoutStep m => m.Layer.Name,
+        ResidualStartStep r => r.Layer.Name + " (start)",
+        ResidualEndStep r => r.Layer.Name,
+        _ => ((ChainStep)step).Describe(),
+    };
 
     // ------------------------------------------------------------------ construction
 
@@ -177,7 +232,7 @@ internal sealed partial class ModelEmitter
         {
             if (step is DenseStep d)
             {
-                _w.Line($"// {d.Weight.Name} [{d.InWidth}×{d.OutWidth}]: {InitComment(d)}");
+                _w.Line($"// {d.Weight.Name} [{string.Join("×", d.Weight.Shape)}]: {InitComment(d)}");
                 _w.Line(d.ResolvedInit switch
                 {
                     InitKind.Zeros => $"{K}ParameterInit.Constant({d.Weight.Identifier}, 0f);",
@@ -188,6 +243,11 @@ internal sealed partial class ModelEmitter
                 });
                 if (d.Bias is not null)
                     _w.Line($"{K}ParameterInit.Constant({d.Bias.Identifier}, {Float(d.Layer.BiasInit)});");
+            }
+            else if (step is NormStep n)
+            {
+                _w.Line($"{K}ParameterInit.Constant({n.Gamma.Identifier}, 1f);");
+                _w.Line($"{K}ParameterInit.Constant({n.Beta.Identifier}, 0f);");
             }
             else if (step is ChainStep c)
             {
@@ -231,18 +291,18 @@ internal sealed partial class ModelEmitter
 
     private static string InitComment(DenseStep d) => d.ResolvedInit switch
     {
-        InitKind.HeNormal => $"He normal, std = sqrt(2/{d.InWidth})",
-        InitKind.HeUniform => $"He uniform, ±sqrt(6/{d.InWidth})",
-        InitKind.XavierNormal => $"Xavier normal, std = 1/sqrt({d.InWidth})",
-        InitKind.XavierUniform => $"Xavier uniform, ±sqrt(3/{d.InWidth})",
-        InitKind.GlorotNormal => $"Glorot normal, std = sqrt(2/({d.InWidth}+{d.OutWidth}))",
-        InitKind.GlorotUniform => $"Glorot uniform, ±sqrt(6/({d.InWidth}+{d.OutWidth}))",
-        InitKind.LeCunNormal => $"LeCun normal, std = sqrt(1/{d.InWidth})",
+        InitKind.HeNormal => $"He normal, std = sqrt(2/{d.FanIn})",
+        InitKind.HeUniform => $"He uniform, ±sqrt(6/{d.FanIn})",
+        InitKind.XavierNormal => $"Xavier normal, std = 1/sqrt({d.FanIn})",
+        InitKind.XavierUniform => $"Xavier uniform, ±sqrt(3/{d.FanIn})",
+        InitKind.GlorotNormal => $"Glorot normal, std = sqrt(2/({d.FanIn}+{d.FanOut}))",
+        InitKind.GlorotUniform => $"Glorot uniform, ±sqrt(6/({d.FanIn}+{d.FanOut}))",
+        InitKind.LeCunNormal => $"LeCun normal, std = sqrt(1/{d.FanIn})",
         InitKind.Normal => "N(0, std²)",
         InitKind.Uniform => "U(−a, a)",
         InitKind.Constant => "constant",
         _ => "zeros",
-    } + (d.Layer.Init == InitKind.Auto ? " (Init.Auto, chosen by the activation that follows)" : "");
+    } + (d.Conv is null ? "" : " (fan-in = kernel_h·kernel_w·in_channels)") + (d.Layer.Init == InitKind.Auto ? " (Init.Auto, chosen by the activation that follows)" : "");
 
     // ------------------------------------------------------------------ tensors
 
@@ -261,6 +321,16 @@ internal sealed partial class ModelEmitter
                     _w.Line($"private {Span} {t.Identifier}State{s} => _state{s}.Slice({t.Offset}, {t.Length});");
             }
         }
+        foreach (ResidualEndStep r in _plan.Steps.OfType<ResidualEndStep>())
+        {
+            _w.Line($"/// <summary>{r.Layer.Name}'s stochastic-depth gate in the last training step: 1 when the branch was kept, 0 when the block was skipped.</summary>");
+            _w.Line($"public float {SpecNaming.Pascal(r.Layer.Name)}Gate => _gate{r.Index};");
+        }
+        foreach (DenseStep d in _plan.Steps.OfType<DenseStep>().Where(d => d.HasDropConnect))
+        {
+            _w.Line($"/// <summary>{d.Layer.Name}'s DropConnect mask of the last training step (0 or 1/keep per weight, laid out as the weight).</summary>");
+            _w.Line($"public {ROSpan} {SpecNaming.Pascal(d.Layer.Name)}DropConnectMask => _connectMask{d.Index}.Slice(0, {d.Weight.Length});");
+        }
         _w.Line();
         _w.Line("private static readonly global::Kiln.TensorInfo[] s_tensors =");
         _w.Line("{");
@@ -274,19 +344,28 @@ internal sealed partial class ModelEmitter
         foreach (StepPlan step in _plan.Steps)
         {
             if (step is DenseStep d)
-                _w.Line(LayerInfoLine(d.Layer, d.OutWidth));
+                _w.Line(LayerInfoLine(d.Layer, d));
+            else if (step is PoolStep p)
+                _w.Line(LayerInfoLine(p.Layer, p));
+            else if (step is NormStep n)
+                _w.Line(LayerInfoLine(n.Layer, n));
+            else if (step is MaxoutStep m)
+                _w.Line(LayerInfoLine(m.Layer, m));
+            else if (step is ResidualEndStep r)
+                _w.Line(LayerInfoLine(r.Layer, r));
             else if (step is ChainStep c)
                 foreach (LayerSpec? layer in new[] { c.BatchNorm, c.Activation, c.Dropout })
-                    if (layer is not null) _w.Line(LayerInfoLine(layer, c.OutWidth));
+                    if (layer is not null) _w.Line(LayerInfoLine(layer, c));
         }
         _w.Line("};");
         _w.Line();
     }
 
-    private static string LayerInfoLine(LayerSpec layer, int width)
+    private static string LayerInfoLine(LayerSpec layer, StepPlan step)
     {
         string kind = layer.Kind == LayerKind.Activation ? layer.Activation.ToString() : layer.Kind.ToString();
-        return $"    new(\"{layer.Name}\", \"{kind.ToLowerInvariant()}\", new[] {{ {width} }}),";
+        if (layer.Kind == LayerKind.BatchNorm && step.IsSpatial) kind = "BatchNorm2D";
+        return $"    new(\"{layer.Name}\", \"{kind.ToLowerInvariant()}\", new[] {{ {string.Join(", ", step.OutputShape)} }}),";
     }
 
     // ------------------------------------------------------------------ public API
@@ -446,15 +525,23 @@ internal sealed partial class ModelEmitter
         foreach (StepPlan step in _plan.Steps)
         {
             if (step is DenseStep d)
-                _w.Line($"case \"{d.Layer.Name}\": return {d.OutputBuffer}.Slice(0, _batch * {d.OutWidth});");
+                _w.Line($"case \"{d.Layer.Name}\": return {d.OutputBuffer}.Slice(0, _batch * {d.OutFloats});");
+            else if (step is PoolStep p)
+                _w.Line($"case \"{p.Layer.Name}\": return {p.OutputBuffer}.Slice(0, _batch * {p.OutFloats});");
+            else if (step is NormStep n)
+                _w.Line($"case \"{n.Layer.Name}\": return {n.OutputBuffer}.Slice(0, _batch * {n.OutFloats});");
+            else if (step is MaxoutStep m)
+                _w.Line($"case \"{m.Layer.Name}\": return {m.OutputBuffer}.Slice(0, _batch * {m.OutFloats});");
+            else if (step is ResidualEndStep r)
+                _w.Line($"case \"{r.Layer.Name}\": return {r.OutputBuffer}.Slice(0, _batch * {r.OutFloats});");
             else if (step is ChainStep c)
             {
                 if (c.BatchNorm is not null)
-                    _w.Line($"case \"{c.BatchNorm.Name}\": return {(c.PreActivationBuffer ?? c.OutputBuffer)}.Slice(0, _batch * {c.OutWidth});");
+                    _w.Line($"case \"{c.BatchNorm.Name}\": return {(c.PreActivationBuffer ?? c.OutputBuffer)}.Slice(0, _batch * {c.OutFloats});");
                 if (c.Activation is not null)
-                    _w.Line($"case \"{c.Activation.Name}\": return {c.OutputBuffer}.Slice(0, _batch * {c.OutWidth});");
+                    _w.Line($"case \"{c.Activation.Name}\": return {c.OutputBuffer}.Slice(0, _batch * {c.OutFloats});");
                 if (c.Dropout is not null)
-                    _w.Line($"case \"{c.Dropout.Name}\": return _mask{c.Index}.Slice(0, _batch * {c.OutWidth});");
+                    _w.Line($"case \"{c.Dropout.Name}\": return _mask{c.Index}.Slice(0, _batch * {c.OutFloats});");
             }
         }
         _w.Line("default: throw new global::System.ArgumentException($\"{ModelName} has no layer named '{layer}'.\", nameof(layer));");

@@ -47,16 +47,49 @@ public abstract class StepPlan
 {
     /// <summary>Position in the step list (also used in member names).</summary>
     public int Index { get; set; }
-    /// <summary>Width of the step's input and output per sample.</summary>
+    /// <summary>
+    /// Row width of the step's input and output: features for flat activations, channels for spatial
+    /// ones (which are channels-last, NHWC: one row of C values per pixel).
+    /// </summary>
     public int InWidth { get; set; }
     public int OutWidth { get; set; }
+    /// <summary>Rows per sample: H·W for spatial activations, 1 for flat ones.</summary>
+    public int InPixels { get; set; } = 1;
+    public int OutPixels { get; set; } = 1;
+    /// <summary>Floats per sample.</summary>
+    public int InFloats => InPixels * InWidth;
+    public int OutFloats => OutPixels * OutWidth;
+    /// <summary>Output shape per sample as reported by IKilnModel.Layers: [C, H, W] when spatial, [width] when flat.</summary>
+    public int[] OutputShape { get; set; } = System.Array.Empty<int>();
+    public bool IsSpatial => OutputShape.Length == 3;
     /// <summary>Buffer (field name) holding the step's input; "_x" is the copied model input.</summary>
     public string InputBuffer { get; set; } = "_x";
     /// <summary>Buffer holding the step's output.</summary>
     public string OutputBuffer { get; set; } = "";
 }
 
-/// <summary>y = x·W + b.</summary>
+/// <summary>The geometry of a Conv2D (NHWC input, weights [KernelH·KernelW·Channels, Filters]).</summary>
+public sealed class ConvPlan
+{
+    public int Channels { get; set; }
+    public int Height { get; set; }
+    public int Width { get; set; }
+    public int KernelH { get; set; }
+    public int KernelW { get; set; }
+    public int Stride { get; set; }
+    public int Padding { get; set; }
+    public int Dilation { get; set; }
+    public int OutHeight { get; set; }
+    public int OutWidth { get; set; }
+    public int PatchSize => KernelH * KernelW * Channels;
+    /// <summary>The im2col buffer (kept for dW), or null for a 1×1, stride-1, unpadded convolution, which is a plain GEMM on the input.</summary>
+    public string? ColumnBuffer { get; set; }
+    /// <summary>Name of the generated static Kiln.Kernels.ConvGeometry field.</summary>
+    public string GeometryField { get; set; } = "";
+    public string Describe() => $"{KernelH}×{KernelW}" + (Stride != 1 ? $" stride {Stride}" : "") + (Padding != 0 ? $" pad {Padding}" : "") + (Dilation != 1 ? $" dilation {Dilation}" : "");
+}
+
+/// <summary>y = x·W + b for a Dense layer, or the same GEMM over im2col patches for a Conv2D (rows = samples·output pixels).</summary>
 public sealed class DenseStep : StepPlan
 {
     public DenseStep(LayerSpec layer, TensorPlan weight, TensorPlan? bias) { Layer = layer; Weight = weight; Bias = bias; }
@@ -73,6 +106,34 @@ public sealed class DenseStep : StepPlan
     /// <summary>Offsets of the folded weights and bias in the inference arena.</summary>
     public int FoldedWeightOffset { get; set; }
     public int FoldedBiasOffset { get; set; }
+    /// <summary>DropConnect in training: weights masked per mini-batch (mask in _connectMaskN, masked weights in _connectWeightN).</summary>
+    public bool HasDropConnect => Layer.DropConnect > 0;
+    /// <summary>Set for a Conv2D.</summary>
+    public ConvPlan? Conv { get; set; }
+    /// <summary>The GEMM's inner dimension: input width, or the patch size of a convolution.</summary>
+    public int GemmK => Conv?.PatchSize ?? InWidth;
+    /// <summary>Buffer the GEMM reads: the im2col patches, or the input itself.</summary>
+    public string GemmInput => Conv?.ColumnBuffer ?? InputBuffer;
+    /// <summary>Fan-in and fan-out for initialisation (CATALOGUE §3: a convolution's Din = KH·KW·Cin).</summary>
+    public int FanIn => GemmK;
+    public int FanOut => Conv is null ? OutWidth : Conv.KernelH * Conv.KernelW * OutWidth;
+}
+
+/// <summary>MaxPool, AvgPool or GlobalAvgPool over NHWC activations, samples split across threads.</summary>
+public sealed class PoolStep : StepPlan
+{
+    public PoolStep(LayerSpec layer) => Layer = layer;
+    public LayerSpec Layer { get; }
+    public int Height { get; set; }
+    public int Width { get; set; }
+    public int OutHeight { get; set; }
+    public int OutWidthPx { get; set; }
+    /// <summary>Argmax indices of a max pool, kept for the backward pass.</summary>
+    public string? ArgmaxBuffer { get; set; }
+    /// <summary>Name of the generated static Kiln.Kernels.PoolGeometry field (not for GlobalAvgPool).</summary>
+    public string GeometryField { get; set; } = "";
+    /// <summary>False when nothing trainable sits upstream (no dL/dx needed).</summary>
+    public bool NeedsInputGradient { get; set; }
 }
 
 /// <summary>BatchNorm → activation → dropout, each optional, fused into one pass over the batch.</summary>
@@ -104,6 +165,47 @@ public sealed class ChainStep : StepPlan
     }
 }
 
+/// <summary>LayerNorm, InstanceNorm or GroupNorm: per-sample statistics over groups of channels (and all pixels), γ/β per channel.</summary>
+public sealed class NormStep : StepPlan
+{
+    public NormStep(LayerSpec layer, TensorPlan gamma, TensorPlan beta) { Layer = layer; Gamma = gamma; Beta = beta; }
+    public LayerSpec Layer { get; }
+    public TensorPlan Gamma { get; }
+    public TensorPlan Beta { get; }
+    public int Groups => Layer.Groups;
+    /// <summary>False when nothing trainable sits upstream (dL/dx is not needed).</summary>
+    public bool NeedsInputGradient { get; set; }
+}
+
+/// <summary>Maxout: the maximum over each unit's pieces of the Dense or Conv2D before it (which computes units·pieces outputs).</summary>
+public sealed class MaxoutStep : StepPlan
+{
+    public MaxoutStep(LayerSpec layer) => Layer = layer;
+    public LayerSpec Layer { get; }
+    public int Pieces => Layer.Units;
+    /// <summary>Which piece won, per output, kept for backward.</summary>
+    public string ArgmaxBuffer { get; set; } = "";
+}
+
+/// <summary>Where a residual block starts: no computation; its input is the block's shortcut.</summary>
+public sealed class ResidualStartStep : StepPlan
+{
+    public ResidualStartStep(LayerSpec layer) => Layer = layer;
+    /// <summary>The [Residual] attribute (name, survival, zero-init).</summary>
+    public LayerSpec Layer { get; }
+}
+
+/// <summary>Where a residual block ends: y = shortcut + g·branch (g = the stochastic-depth gate in training, Survival at test).</summary>
+public sealed class ResidualEndStep : StepPlan
+{
+    public ResidualEndStep(ResidualStartStep start) => Start = start;
+    public ResidualStartStep Start { get; }
+    public LayerSpec Layer => Start.Layer;
+    public double Survival => Layer.Survival;
+    /// <summary>True when something trainable sits before the block, so dL/dx gets the shortcut's dL/dy added.</summary>
+    public bool AddShortcutGradient { get; set; }
+}
+
 /// <summary>The whole plan of a model.</summary>
 public sealed class ModelPlan
 {
@@ -118,13 +220,19 @@ public sealed class ModelPlan
     public int BufferArenaLength { get; set; }
     public int FoldedArenaLength { get; set; }
     public int ParameterCount { get; set; }
-    /// <summary>Widest activation, for the two gradient ping-pong buffers.</summary>
+    /// <summary>Widest activation (floats per sample), for the two gradient ping-pong buffers.</summary>
     public int MaxWidth { get; set; }
     /// <summary>Statistics of the declared input normalisation (null when the model declares none).</summary>
     public TensorPlan? InputMean { get; set; }
     public TensorPlan? InputStd { get; set; }
     /// <summary>Groups with their own statistics: the input size per feature, C per channel.</summary>
     public int InputNormalizationGroups { get; set; }
+    /// <summary>Floats per sample of the shared dL/d(patches) scratch of the convolutions (0 when none needs it).</summary>
+    public int ColumnGradientFloats { get; set; }
+    /// <summary>The model input is NCHW with several channels and a spatial layer reads it: the input copy transposes it to NHWC.</summary>
+    public bool TransposeInput { get; set; }
+    /// <summary>(C, H, W) of the input when it is spatial.</summary>
+    public int[] InputShape { get; set; } = System.Array.Empty<int>();
     /// <summary>Buffer holding the network output (logits or scores) of the last forward.</summary>
     public string OutputBuffer { get; set; } = "_x";
     public LossSpec Loss => Spec.Loss!;

@@ -43,26 +43,151 @@ public static class Planner
         }
 
         var layers = spec.Layers;
+        // The activation shape: rows per sample (pixels) × row width (features, or channels when spatial).
+        int pixels = 1, height = 0, widthPx = 0;
+        bool spatial = false;
+        if (spec.InputShape.Count is 2 or 3 && layers.Count > 0 && layers[0].Kind != LayerKind.Flatten)
+        {
+            int c = spec.InputShape.Count == 3 ? spec.InputShape[0] : 1;
+            height = spec.InputShape[spec.InputShape.Count - 2];
+            widthPx = spec.InputShape[spec.InputShape.Count - 1];
+            spatial = true;
+            pixels = height * widthPx;
+            width = c;
+            plan.InputShape = new[] { c, height, widthPx };
+            plan.TransposeInput = c > 1; // NCHW in, NHWC inside
+        }
+        var openBlocks = new Stack<ResidualStartStep>();
+        int[] Shape() => spatial ? new[] { width, height, widthPx } : new[] { width * pixels };
         int i = 0;
         while (i < layers.Count)
         {
             LayerSpec layer = layers[i];
-            if (layer.Kind == LayerKind.Flatten) { i++; continue; } // buffers are flat already
+            if (layer.Kind == LayerKind.Flatten)
+            {
+                // NHWC buffers are flat already: Flatten only changes how the next layer reads them (HWC order).
+                width *= pixels;
+                pixels = 1;
+                spatial = false;
+                i++;
+                continue;
+            }
+            // A Maxout right after a Dense or Conv2D multiplies that layer's outputs by its pieces.
+            int pieces = i + 1 < layers.Count && layers[i + 1].Kind == LayerKind.Maxout ? layers[i + 1].Units : 1;
             if (layer.Kind == LayerKind.Dense)
             {
-                TensorPlan w = AddParam(layer.Name, "weight", "Weight", width, layer.Units);
-                TensorPlan? b = layer.Bias ? AddParam(layer.Name, "bias", "Bias", layer.Units) : null;
-                var dense = new DenseStep(layer, w, b) { InWidth = width, OutWidth = layer.Units };
-                (dense.ResolvedInit, dense.InitScale) = ResolveInit(layer, width, layer.Units, NextActivation(layers, i + 1));
-                flops += 2L * width * layer.Units;
+                int outputs = layer.Units * pieces;
+                TensorPlan w = AddParam(layer.Name, "weight", "Weight", width, outputs);
+                TensorPlan? b = layer.Bias ? AddParam(layer.Name, "bias", "Bias", outputs) : null;
+                var dense = new DenseStep(layer, w, b) { InWidth = width, OutWidth = outputs, OutputShape = new[] { outputs } };
+                (dense.ResolvedInit, dense.InitScale) = ResolveInit(layer, dense.FanIn, dense.FanOut, NextActivation(layers, i + 1));
+                flops += 2L * width * outputs;
                 plan.Steps.Add(dense);
-                width = layer.Units;
+                width = outputs;
+                i++;
+                continue;
+            }
+            if (layer.Kind == LayerKind.Maxout)
+            {
+                int units = width / layer.Units;
+                plan.Steps.Add(new MaxoutStep(layer)
+                {
+                    InWidth = width, OutWidth = units, InPixels = pixels, OutPixels = pixels,
+                    OutputShape = spatial ? new[] { units, height, widthPx } : new[] { units * pixels },
+                });
+                width = units;
+                i++;
+                continue;
+            }
+            if (layer.Kind == LayerKind.Conv2D)
+            {
+                var geometry = new ConvPlan
+                {
+                    Channels = width, Height = height, Width = widthPx, KernelH = layer.KernelH, KernelW = layer.KernelW,
+                    Stride = layer.Stride, Padding = layer.Padding, Dilation = layer.Dilation,
+                    OutHeight = (height + 2 * layer.Padding - layer.Dilation * (layer.KernelH - 1) - 1) / layer.Stride + 1,
+                    OutWidth = (widthPx + 2 * layer.Padding - layer.Dilation * (layer.KernelW - 1) - 1) / layer.Stride + 1,
+                };
+                int filters = layer.Units * pieces;
+                TensorPlan w = AddParam(layer.Name, "weight", "Weight", layer.KernelH, layer.KernelW, width, filters);
+                TensorPlan? b = layer.Bias ? AddParam(layer.Name, "bias", "Bias", filters) : null;
+                var conv = new DenseStep(layer, w, b)
+                {
+                    Conv = geometry, InWidth = width, InPixels = pixels, OutWidth = filters,
+                    OutPixels = geometry.OutHeight * geometry.OutWidth,
+                    OutputShape = new[] { filters, geometry.OutHeight, geometry.OutWidth },
+                };
+                (conv.ResolvedInit, conv.InitScale) = ResolveInit(layer, conv.FanIn, conv.FanOut, NextActivation(layers, i + 1));
+                flops += 2L * conv.OutPixels * geometry.PatchSize * filters;
+                plan.Steps.Add(conv);
+                width = filters;
+                height = geometry.OutHeight;
+                widthPx = geometry.OutWidth;
+                pixels = conv.OutPixels;
+                i++;
+                continue;
+            }
+            if (layer.Kind == LayerKind.Residual)
+            {
+                var start = new ResidualStartStep(layer) { InWidth = width, OutWidth = width, InPixels = pixels, OutPixels = pixels, OutputShape = Shape() };
+                openBlocks.Push(start);
+                plan.Steps.Add(start);
+                i++;
+                continue;
+            }
+            if (layer.Kind == LayerKind.EndResidual)
+            {
+                ResidualStartStep start = openBlocks.Pop();
+                var end = new ResidualEndStep(start) { InWidth = width, OutWidth = width, InPixels = pixels, OutPixels = pixels, OutputShape = Shape() };
+                if (start.Layer.ZeroInitLast)
+                {
+                    // CATALOGUE §3: the branch's last weight layer starts at zero, so the block starts as the identity.
+                    DenseStep last = (DenseStep)plan.Steps[plan.Steps.FindLastIndex(x => x is DenseStep)];
+                    (last.ResolvedInit, last.InitScale) = (InitKind.Zeros, 0);
+                }
+                plan.Steps.Add(end);
+                i++;
+                continue;
+            }
+            if (layer.IsSampleNorm)
+            {
+                var norm = new NormStep(layer, AddParam(layer.Name, "gamma", "Gamma", width), AddParam(layer.Name, "beta", "Beta", width))
+                {
+                    InWidth = width, OutWidth = width, InPixels = pixels, OutPixels = pixels, OutputShape = Shape(),
+                };
+                flops += 8L * width * pixels;
+                plan.Steps.Add(norm);
+                i++;
+                continue;
+            }
+            if (layer.Kind is LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool)
+            {
+                var pool = new PoolStep(layer) { InWidth = width, OutWidth = width, InPixels = pixels, Height = height, Width = widthPx };
+                if (layer.Kind == LayerKind.GlobalAvgPool)
+                {
+                    pool.OutHeight = pool.OutWidthPx = 1;
+                    spatial = false;
+                }
+                else
+                {
+                    pool.OutHeight = (height + 2 * layer.Padding - layer.KernelH) / layer.Stride + 1;
+                    pool.OutWidthPx = (widthPx + 2 * layer.Padding - layer.KernelW) / layer.Stride + 1;
+                }
+                pool.OutPixels = pool.OutHeight * pool.OutWidthPx;
+                flops += (long)pool.OutPixels * width * (layer.Kind == LayerKind.GlobalAvgPool ? pixels / Math.Max(pool.OutPixels, 1) : layer.KernelH * layer.KernelW);
+                height = pool.OutHeight;
+                widthPx = pool.OutWidthPx;
+                pixels = pool.OutPixels;
+                pool.OutputShape = Shape();
+                plan.Steps.Add(pool);
                 i++;
                 continue;
             }
 
-            // A chain: [BatchNorm] [Activation] [Dropout], in this order, each at most once.
-            var chain = new ChainStep { InWidth = width, OutWidth = width };
+            // A chain: [BatchNorm] [Activation] [Dropout], in this order, each at most once. On spatial
+            // activations the same kernels run with rows = samples·pixels and columns = channels, so
+            // BatchNorm is BatchNorm2D (statistics per channel over N, H, W) and PReLU is per channel.
+            var chain = new ChainStep { InWidth = width, OutWidth = width, InPixels = pixels, OutPixels = pixels, OutputShape = Shape() };
             if (i < layers.Count && layers[i].Kind == LayerKind.BatchNorm)
             {
                 LayerSpec bn = layers[i++];
@@ -85,25 +210,38 @@ public static class Planner
             plan.Steps.Add(chain);
         }
 
-        // Buffers: each step writes its own output; BN folds into a Dense directly before it.
+        // Buffers: each step writes its own output; BN folds into a Dense or Conv2D directly before it.
         string current = "_x";
         for (int s = 0; s < plan.Steps.Count; s++)
         {
             StepPlan step = plan.Steps[s];
+            string index = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
             step.Index = s;
             step.InputBuffer = current;
-            step.OutputBuffer = "_y" + s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            step.OutputBuffer = step is ResidualStartStep ? current : "_y" + index; // a block start computes nothing
             current = step.OutputBuffer;
+            if (step is DenseStep { Conv: { } conv })
+            {
+                conv.GeometryField = "s_geometry" + index;
+                bool direct = conv.KernelH == 1 && conv.KernelW == 1 && conv.Stride == 1 && conv.Padding == 0;
+                conv.ColumnBuffer = direct ? null : "_col" + index;
+            }
+            if (step is MaxoutStep maxout) maxout.ArgmaxBuffer = "_piece" + index;
+            if (step is PoolStep pool)
+            {
+                if (pool.Layer.Kind != LayerKind.GlobalAvgPool) pool.GeometryField = "s_geometry" + index;
+                if (pool.Layer.Kind == LayerKind.MaxPool) pool.ArgmaxBuffer = "_argmax" + index;
+            }
             if (step is ChainStep chain)
             {
                 if (chain.BatchNorm is not null && !chain.ActivationIsElementwise)
-                    chain.PreActivationBuffer = "_u" + s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    chain.PreActivationBuffer = "_u" + index;
                 if (chain.BatchNorm is not null && s > 0 && plan.Steps[s - 1] is DenseStep previous)
                 {
                     previous.FoldedInto = chain;
                     chain.BatchNormFolded = true;
                     previous.FoldedWeightOffset = foldedOffset;
-                    foldedOffset += Align(previous.InWidth * previous.OutWidth);
+                    foldedOffset += Align(previous.GemmK * previous.OutWidth);
                     previous.FoldedBiasOffset = foldedOffset;
                     foldedOffset += Align(previous.OutWidth);
                 }
@@ -111,6 +249,7 @@ public static class Planner
         }
         // dL/dx is only needed where something trainable sits upstream.
         bool trainableUpstream = false;
+        var trainableBefore = new Dictionary<ResidualStartStep, bool>();
         foreach (StepPlan step in plan.Steps)
         {
             if (step is DenseStep dense)
@@ -118,21 +257,36 @@ public static class Planner
                 dense.SkipInputGradient = !trainableUpstream;
                 trainableUpstream = true;
             }
+            else if (step is PoolStep pool) pool.NeedsInputGradient = trainableUpstream;
+            else if (step is ResidualEndStep end) end.AddShortcutGradient = trainableBefore[end.Start];
+            else if (step is ResidualStartStep start) trainableBefore[start] = trainableUpstream;
+            else if (step is NormStep norm)
+            {
+                norm.NeedsInputGradient = trainableUpstream;
+                trainableUpstream = true;
+            }
             else if (step is ChainStep chain && (chain.BatchNorm is not null || chain.PReluAlpha is not null))
                 trainableUpstream = true;
         }
 
         // The gradient buffers hold dL/d(output) of every step, and dL/dx only where it is computed.
-        int gradientWidth = width;
+        int gradientWidth = width * pixels;
         foreach (StepPlan step in plan.Steps)
         {
-            gradientWidth = Math.Max(gradientWidth, step.OutWidth);
-            if (step is DenseStep { SkipInputGradient: false } d) gradientWidth = Math.Max(gradientWidth, d.InWidth);
+            gradientWidth = Math.Max(gradientWidth, step.OutFloats);
+            if (step is DenseStep { SkipInputGradient: false } d)
+            {
+                gradientWidth = Math.Max(gradientWidth, d.InFloats);
+                if (d.Conv?.ColumnBuffer is not null) plan.ColumnGradientFloats = Math.Max(plan.ColumnGradientFloats, d.OutPixels * d.GemmK);
+            }
+            if (step is PoolStep { NeedsInputGradient: true } p) gradientWidth = Math.Max(gradientWidth, p.InFloats);
+            if (step is NormStep { NeedsInputGradient: true } n) gradientWidth = Math.Max(gradientWidth, n.InFloats);
+            if (step is MaxoutStep m) gradientWidth = Math.Max(gradientWidth, m.InFloats);
         }
 
         AssignUpdateRules(plan);
         plan.OutputBuffer = current;
-        plan.OutputSize = width;
+        plan.OutputSize = width * pixels;
         plan.MaxWidth = gradientWidth;
         plan.ParameterArenaLength = Math.Max(paramOffset, Alignment);
         plan.BufferArenaLength = Math.Max(bufferOffset, Alignment);
@@ -174,13 +328,15 @@ public static class Planner
 
     private static int Align(int length) => (length + Alignment - 1) / Alignment * Alignment;
 
-    /// <summary>The activation that follows a Dense (looking past BatchNorm and Dropout), or Identity.</summary>
+    /// <summary>The activation that follows a Dense or Conv2D (looking past BatchNorm and Dropout), or Identity.</summary>
     private static ActivationKind NextActivation(EquatableArray<LayerSpec> layers, int start)
     {
         for (int i = start; i < layers.Count; i++)
         {
             if (layers[i].Kind == LayerKind.Activation) return layers[i].Activation;
-            if (layers[i].Kind == LayerKind.Dense) break;
+            if (layers[i].Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool) break;
+            if (layers[i].IsSampleNorm) continue;
+            if (layers[i].Kind == LayerKind.Maxout) break;
         }
         return ActivationKind.Identity;
     }

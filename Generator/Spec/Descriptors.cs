@@ -22,6 +22,9 @@ public static class Descriptors
     public const string OptimizerCountId = "KLN0010";
     public const string SpatialInputWithoutFlattenId = "KLN0011";
     public const string InvalidArrangementId = "KLN0012";
+    public const string WindowLargerThanInputId = "KLN0013";
+    public const string FractionalOutputSizeId = "KLN0014";
+    public const string SpatialLayerOnFlatInputId = "KLN0015";
 
     private const string SpecCategory = "Kiln.Spec";
     /// <summary>Rule pages live in the repository under docs/rules/ (no public site yet).</summary>
@@ -81,6 +84,18 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor InvalidArrangement = Error(InvalidArrangementId,
         "Invalid layer arrangement",
         "'{0}': {1}");
+
+    public static readonly DiagnosticDescriptor WindowLargerThanInput = Error(WindowLargerThanInputId,
+        "Kernel or pooling window larger than the padded input",
+        "'{0}': along the {1} the window spans {2} but the padded input is only {3} ({4})");
+
+    public static readonly DiagnosticDescriptor FractionalOutputSize = Error(FractionalOutputSizeId,
+        "Output size is not an integer",
+        "'{0}': the output {1} would be ({2})/{3} + 1, which is not an integer; {4}");
+
+    public static readonly DiagnosticDescriptor SpatialLayerOnFlatInput = Error(SpatialLayerOnFlatInputId,
+        "Spatial layer on a flat input",
+        "'{0}' needs a (C, H, W) input but receives {1}; declare InputShape = new[] {{ C, H, W }} and keep spatial layers before Flatten, GlobalAvgPool and Dense");
 
     // ------------------------------------------------------------------ pitfalls (analyzers)
     // KLN01nn is the main check of CATALOGUE §12 pitfall nn; KLN02nn and KLN03nn are further checks of the
@@ -335,9 +350,12 @@ public static class Descriptors
         [OptimizerCountId] = OptimizerCount,
         [SpatialInputWithoutFlattenId] = SpatialInputWithoutFlatten,
         [InvalidArrangementId] = InvalidArrangement,
+        [WindowLargerThanInputId] = WindowLargerThanInput,
+        [FractionalOutputSizeId] = FractionalOutputSize,
+        [SpatialLayerOnFlatInputId] = SpatialLayerOnFlatInput,
     };
 
-    /// <summary>Every spec-validity descriptor (KLN0000–KLN0012), reported by the generator.</summary>
+    /// <summary>Every spec-validity descriptor (KLN0000–KLN0015), reported by the generator.</summary>
     public static IEnumerable<DiagnosticDescriptor> All => ByIdTable.Values;
 
     /// <summary>A descriptor of either table by id.</summary>

@@ -4,7 +4,7 @@ namespace Kiln.Generator.Spec;
 // incremental pipeline caches emission across edits that do not change the model.
 
 /// <summary>The kind of a layer in the attribute list.</summary>
-public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten }
+public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm, Maxout, Residual, EndResidual }
 
 /// <summary>Element-wise (and softmax) activations of CATALOGUE §1.</summary>
 public enum ActivationKind { Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, Swish, GELU, Softmax }
@@ -50,7 +50,22 @@ public sealed record LayerSpec(
     double Rate = 0,
     DropoutScalingKind Scaling = DropoutScalingKind.Inverted,
     double LearningRateScale = 1.0,
-    bool Regularize = true);
+    bool Regularize = true,
+    int KernelH = 0,
+    int KernelW = 0,
+    int Stride = 1,
+    int Padding = 0,
+    int Dilation = 1,
+    int Groups = 0,
+    double DropConnect = 0,
+    double Survival = 1,
+    bool ZeroInitLast = false)
+{
+    /// <summary>Conv2D and the pooling layers work on (C, H, W) inputs.</summary>
+    public bool IsSpatial => Kind is LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool;
+    /// <summary>LayerNorm, InstanceNorm and GroupNorm: per-sample statistics, one kernel.</summary>
+    public bool IsSampleNorm => Kind is LayerKind.LayerNorm or LayerKind.InstanceNorm or LayerKind.GroupNorm;
+}
 
 /// <summary>The loss attribute.</summary>
 public sealed record LossSpec(LossKind Kind, double Margin = 1.0);

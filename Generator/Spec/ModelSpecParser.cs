@@ -156,7 +156,16 @@ public static class ModelSpecParser
         int optimizerCount = 0;
         int width = input;
         bool spatial = shape.Length > 1;
+        // The (C, H, W) shape while the activations are spatial; an [H, W] input has one channel.
+        int channels = shape.Length == 3 ? shape[0] : 1;
+        int height = shape.Length >= 2 ? shape[shape.Length - 2] : 0;
+        int widthPx = shape.Length >= 2 ? shape[shape.Length - 1] : 0;
+        bool shapeValid = shape.Length is 2 or 3 && shape.All(v => v > 0);
+        if (shape.Length > 3)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
+                $"InputShape has {shape.Length} dimensions; Kiln reads {{ H, W }} or {{ C, H, W }}"));
         Item? lastLayerItem = null;
+        (string Name, Item Item, int Width, bool Spatial, int Channels, int Height, int WidthPx)? openBlock = null;
         var layerSyntax = new List<AttributeSyntax?>();
         AttributeSyntax? lossSyntax = null, optimizerSyntax = null;
         var penaltySyntax = new List<AttributeSyntax?>();
@@ -251,6 +260,7 @@ public static class ModelSpecParser
             string prefix = item.Name switch
             {
                 "Dense" => "dense",
+                "Conv2D" => "conv",
                 "BatchNorm" => "bn",
                 "Dropout" => "dropout",
                 "Flatten" => "flatten",
@@ -277,6 +287,77 @@ public static class ModelSpecParser
                     spatial = false;
                     layer = new LayerSpec(LayerKind.Flatten, layerName, index);
                     break;
+                case "Residual":
+                {
+                    double survival = GetDouble(d, "Survival", 1.0);
+                    if (!(survival > 0 && survival <= 1))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Survival") ?? item.Location,
+                            layerName, "Survival", survival, "the survival probability must be in (0, 1]"));
+                    if (openBlock is not null)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName,
+                            $"residual blocks cannot be nested; close '{openBlock.Value.Name}' with [EndResidual] first"));
+                    else openBlock = (layerName, item, width, spatial, channels, height, widthPx);
+                    layer = new LayerSpec(LayerKind.Residual, layerName, index, Survival: survival, ZeroInitLast: GetBool(d, "ZeroInitLast", false));
+                    break;
+                }
+                case "EndResidual":
+                {
+                    if (openBlock is not { } block)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName, "[EndResidual] without an open [Residual] block"));
+                    else
+                    {
+                        if (block.Width != width || block.Spatial != spatial || (spatial && (block.Channels != channels || block.Height != height || block.WidthPx != widthPx)))
+                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name,
+                                $"the branch turns {Describe(block.Spatial, block.Channels, block.Height, block.WidthPx, block.Width)} into {Describe(spatial, channels, height, widthPx, width)}; an identity shortcut needs the same shape (keep the channels, use stride 1 and 'same' padding)"));
+                        if (!layers.Skip(layers.FindIndex(l => l.Name == block.Name) + 1).Any(l => l.Kind is LayerKind.Dense or LayerKind.Conv2D))
+                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name, "the residual branch has no Dense or Conv2D layer"));
+                        openBlock = null;
+                    }
+                    layer = new LayerSpec(LayerKind.EndResidual, layerName, index);
+                    break;
+                }
+                case "Maxout":
+                {
+                    int pieces = GetInt(d, "pieces", 2);
+                    if (pieces < 2 || pieces > 255)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "pieces", 0) ?? item.Location,
+                            layerName, "pieces", pieces, "Maxout needs between 2 and 255 linear pieces per unit"));
+                    if (layers.Count == 0 || layers[layers.Count - 1].Kind is not (LayerKind.Dense or LayerKind.Conv2D))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName,
+                            "Maxout must come right after the Dense or Conv2D whose outputs it takes the maximum of"));
+                    layer = new LayerSpec(LayerKind.Maxout, layerName, index, Units: pieces);
+                    break;
+                }
+                case "LayerNorm":
+                case "InstanceNorm":
+                case "GroupNorm":
+                {
+                    double eps = GetDouble(d, "Epsilon", 1e-5);
+                    CheckPositive(diagnostics, item, "Epsilon", eps, "ε must be positive", layerName);
+                    int channelCount = spatial ? channels : width;
+                    int groups = item.Name switch { "LayerNorm" => 1, "InstanceNorm" => channelCount, _ => GetInt(d, "groups", 0) };
+                    if (item.Name == "InstanceNorm" && !spatial)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialLayerOnFlatInput, item.Location, layerName,
+                            $"a flat input of {width} features (instance normalisation normalises each channel over its pixels)"));
+                    if (item.Name == "GroupNorm" && (groups < 1 || channelCount % groups != 0))
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "groups", 0) ?? item.Location,
+                            layerName, "groups", groups, $"it must divide the {channelCount} {(spatial ? "channels" : "features")} of its input"));
+                    LayerKind kind = (LayerKind)Enum.Parse(typeof(LayerKind), item.Name);
+                    layer = new LayerSpec(kind, layerName, index, Epsilon: eps, Groups: Math.Max(groups, 1),
+                        LearningRateScale: LearningRateScale(item, diagnostics, layerName));
+                    break;
+                }
+                case "Conv2D":
+                case "MaxPool":
+                case "AvgPool":
+                case "GlobalAvgPool":
+                    if (!spatial)
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialLayerOnFlatInput, item.Location, layerName,
+                            shape.Length > 1 ? "a flat input (it comes after Flatten, GlobalAvgPool or Dense)" : $"a flat input of {width} features"));
+                    layer = ParseSpatial(item, diagnostics, layerName, index, maxBatch, spatial && shapeValid, ref channels, ref height, ref widthPx);
+                    if (item.Name == "GlobalAvgPool") spatial = false;
+                    width = item.Name == "GlobalAvgPool" ? channels : channels * height * widthPx;
+                    break;
                 case "Dense":
                 {
                     int units = GetInt(d, "units", 0);
@@ -285,7 +366,7 @@ public static class ModelSpecParser
                             layerName, "units", units, "a Dense layer needs at least one unit"));
                     if (spatial)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialInputWithoutFlatten, item.Location, layerName,
-                            "spatial [" + string.Join("×", shape) + "]"));
+                            $"spatial [{channels}×{height}×{widthPx}]"));
                     if (units > MaxUnits || (long)width * Math.Max(units, 0) > MaxTensorLength || (long)maxBatch * Math.Max(units, 0) > MaxTensorLength)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "units", 0) ?? item.Location,
                             layerName, "units", units, $"the layer would need {(long)width * units:N0} weights and {(long)maxBatch * units:N0} activations; Kiln keeps each under {MaxTensorLength:N0}"));
@@ -306,8 +387,9 @@ public static class ModelSpecParser
                     CheckFloat(diagnostics, item, "BiasInit", biasInit, layerName);
                     layer = new LayerSpec(LayerKind.Dense, layerName, index, Units: units, Bias: GetBool(d, "Bias", true),
                         Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
-                        Regularize: GetBool(d, "Regularize", true));
+                        Regularize: GetBool(d, "Regularize", true), DropConnect: DropConnectRate(item, diagnostics, layerName));
                     if (units > 0) width = units;
+                    spatial = false;
                     break;
                 }
                 case "BatchNorm":
@@ -365,6 +447,9 @@ public static class ModelSpecParser
             lastLayerItem = item;
         }
 
+        if (openBlock is { } unclosed)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, unclosed.Item.Location, unclosed.Name, "this residual block is never closed with [EndResidual]"));
+
         // Softmax only as the output activation.
         for (int i = 0; i < layers.Count; i++)
         {
@@ -418,6 +503,118 @@ public static class ModelSpecParser
             normalization);
         bool hasErrors = diagnostics.Count > 0;
         return new ParsedModel(new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray()), spec, declared);
+    }
+
+    private static string Describe(bool spatial, int channels, int height, int width, int flat) =>
+        spatial ? $"{channels}×{height}×{width}" : $"{flat} features";
+
+    /// <summary>
+    /// Conv2D, MaxPool, AvgPool and GlobalAvgPool: their arguments, and (when the input shape is known)
+    /// the output shape, with the window-fit (KLN0013) and integer-output (KLN0014) checks on the
+    /// offending argument.
+    /// </summary>
+    private static LayerSpec ParseSpatial(Item item, List<DiagnosticInfo> diagnostics, string layerName, int index, int maxBatch, bool checkShapes,
+        ref int channels, ref int height, ref int width)
+    {
+        AttributeData d = item.Data;
+        void OutOfDomain(string argument, int positional, double value, string rule) =>
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, argument, positional) ?? item.Location,
+                layerName, argument, value, rule));
+
+        if (item.Name == "GlobalAvgPool")
+        {
+            if (checkShapes) height = width = 1;
+            return new LayerSpec(LayerKind.GlobalAvgPool, layerName, index);
+        }
+
+        bool conv = item.Name == "Conv2D";
+        string sizeArgument = conv ? "kernel" : "size";
+        int size = GetInt(d, sizeArgument, 0);
+        int kernelH = conv && GetInt(d, "KernelHeight", 0) is > 0 and var kh ? kh : size;
+        int kernelW = conv && GetInt(d, "KernelWidth", 0) is > 0 and var kw ? kw : size;
+        int stride = GetInt(d, "Stride", conv ? 1 : 0);
+        if (!conv && stride == 0) stride = size;
+        int padding = GetInt(d, "Padding", 0);
+        int dilation = conv ? GetInt(d, "Dilation", 1) : 1;
+        int filters = conv ? GetInt(d, "filters", 0) : 0;
+        bool valid = true;
+        if (conv && filters <= 0) { OutOfDomain("filters", 0, filters, "a convolution needs at least one filter"); valid = false; }
+        if (conv && filters > MaxUnits) { OutOfDomain("filters", 0, filters, $"keep at most {MaxUnits:N0} filters"); valid = false; }
+        if (size <= 0 && !(conv && GetInt(d, "KernelHeight", 0) > 0 && GetInt(d, "KernelWidth", 0) > 0))
+        { OutOfDomain(sizeArgument, conv ? 1 : 0, size, "the window needs at least one cell"); valid = false; }
+        if (conv && GetInt(d, "KernelHeight", 0) < 0) { OutOfDomain("KernelHeight", -1, GetInt(d, "KernelHeight", 0), "it must be positive (0 = Kernel)"); valid = false; }
+        if (conv && GetInt(d, "KernelWidth", 0) < 0) { OutOfDomain("KernelWidth", -1, GetInt(d, "KernelWidth", 0), "it must be positive (0 = Kernel)"); valid = false; }
+        if (stride <= 0) { OutOfDomain("Stride", -1, stride, conv ? "the stride must be at least 1" : "the stride must be at least 1 (0 means the window size)"); valid = false; }
+        if (padding < 0) { OutOfDomain("Padding", -1, padding, "padding cannot be negative"); valid = false; }
+        if (!conv && padding > 0 && padding >= Math.Min(kernelH, kernelW))
+        { OutOfDomain("Padding", -1, padding, "pooling padding must be smaller than the window, or a window could hold padding only"); valid = false; }
+        if (dilation <= 0) { OutOfDomain("Dilation", -1, dilation, "the dilation must be at least 1"); valid = false; }
+
+        if (checkShapes && valid)
+        {
+            // A square window on a square input fails on both axes alike: one diagnostic says so.
+            bool square = height == width && kernelH == kernelW;
+            bool tall = conv && GetInt(d, "KernelHeight", 0) > 0, wide = conv && GetInt(d, "KernelWidth", 0) > 0;
+            int sizePosition = conv ? 1 : 0;
+            int outH = OutputExtent(item, diagnostics, layerName, square ? "height and width" : "height", height, kernelH, stride, padding, dilation,
+                tall ? "KernelHeight" : sizeArgument, tall ? -1 : sizePosition);
+            int outW = square ? outH : OutputExtent(item, diagnostics, layerName, "width", width, kernelW, stride, padding, dilation,
+                wide ? "KernelWidth" : sizeArgument, wide ? -1 : sizePosition);
+            if (outH > 0 && outW > 0)
+            {
+                long patch = (long)kernelH * kernelW * channels;
+                if (conv && ((long)maxBatch * outH * outW * patch > MaxTensorLength || (long)maxBatch * outH * outW * filters > MaxTensorLength))
+                    OutOfDomain("filters", 0, filters, $"the layer would need {(long)maxBatch * outH * outW * Math.Max(patch, filters):N0} floats per batch buffer; Kiln keeps each under {MaxTensorLength:N0}");
+                height = outH;
+                width = outW;
+                if (conv) channels = filters;
+            }
+        }
+
+        if (!conv)
+            return new LayerSpec(item.Name == "MaxPool" ? LayerKind.MaxPool : LayerKind.AvgPool, layerName, index,
+                KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding);
+
+        int initValue = GetInt(d, "Init", 0);
+        if (!Enum.IsDefined(typeof(InitKind), initValue))
+        {
+            OutOfDomain("Init", -1, initValue, "it is not a member of Kiln.Init");
+            initValue = 0;
+        }
+        var init = (InitKind)initValue;
+        double scale = GetDouble(d, "InitScale", double.NaN);
+        if (!double.IsNaN(scale)) CheckFloat(diagnostics, item, "InitScale", scale, layerName);
+        if (!double.IsNaN(scale) && (double.IsInfinity(scale) || (init is InitKind.Normal or InitKind.Uniform && scale <= 0)))
+            OutOfDomain("InitScale", -1, scale, "the standard deviation or bound must be a positive finite number");
+        double biasInit = GetDouble(d, "BiasInit", 0);
+        CheckFloat(diagnostics, item, "BiasInit", biasInit, layerName);
+        return new LayerSpec(LayerKind.Conv2D, layerName, index, Units: filters, Bias: GetBool(d, "Bias", true),
+            Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
+            Regularize: GetBool(d, "Regularize", true), KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding, Dilation: dilation,
+            DropConnect: DropConnectRate(item, diagnostics, layerName));
+    }
+
+    /// <summary>(extent + 2·padding − dilation·(kernel − 1) − 1)/stride + 1, or 0 after reporting why it does not exist.</summary>
+    private static int OutputExtent(Item item, List<DiagnosticInfo> diagnostics, string layerName, string axis, int extent, int kernel, int stride,
+        int padding, int dilation, string kernelArgument, int kernelPositional)
+    {
+        long span = (long)dilation * (kernel - 1) + 1;
+        long padded = extent + 2L * padding;
+        if (span > padded)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.WindowLargerThanInput, ArgLocation(item, kernelArgument, kernelPositional) ?? item.Location,
+                layerName, axis, span, padded, $"input {axis} {extent} + 2×padding {padding}; use a smaller window or more padding"));
+            return 0;
+        }
+        long room = padded - span;
+        if (room % stride != 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.FractionalOutputSize, ArgLocation(item, "Stride") ?? ArgLocation(item, kernelArgument, kernelPositional) ?? item.Location,
+                layerName, axis, $"{extent} + 2×{padding} − {span}", stride,
+                $"the last {room % stride} row(s)/column(s) would be ignored: choose a stride that divides {room}, or change the padding"));
+            return 0;
+        }
+        return (int)(room / stride + 1);
     }
 
     private static OptimizerSpec ParseOptimizer(Item item, List<DiagnosticInfo> diagnostics)
@@ -563,6 +760,15 @@ public static class ModelSpecParser
         return scale;
     }
 
+    private static double DropConnectRate(Item item, List<DiagnosticInfo> diagnostics, string layerName)
+    {
+        double rate = GetDouble(item.Data, "DropConnect", 0);
+        if (!(rate >= 0 && rate < 1))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "DropConnect") ?? item.Location,
+                layerName, "DropConnect", rate, "the probability of dropping a weight must be in [0, 1)"));
+        return rate;
+    }
+
     private static void CheckFloat(List<DiagnosticInfo> diagnostics, Item item, string argument, double value, string owner)
     {
         if (!IsFloat(value))
@@ -608,6 +814,7 @@ public static class ModelSpecParser
         or "WarmRestarts" or "Warmup" or "ReduceOnPlateau";
 
     public static bool IsLayer(string name) => name is "Dense" or "BatchNorm" or "Dropout" or "Flatten"
+        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool" or "LayerNorm" or "InstanceNorm" or "GroupNorm" or "Maxout" or "Residual" or "EndResidual"
         or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "PReLU" or "ELU" or "SELU" or "Swish" or "GELU" or "Softmax";
 
     /// <summary>Location of a named argument (or the positional one), for diagnostics on the exact argument.</summary>

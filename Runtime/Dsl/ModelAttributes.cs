@@ -97,6 +97,11 @@ public sealed class DenseAttribute : Attribute
     public double LearningRateScale { get; set; } = 1.0;
     /// <summary>Whether declared penalties (L2, L1, elastic net, weight decay) apply to this layer at all.</summary>
     public bool Regularize { get; set; } = true;
+    /// <summary>
+    /// DropConnect (Wan et al. 2013, CATALOGUE §8): in training each weight is zeroed with this probability
+    /// (one mask per mini-batch, kept weights scaled by 1/(1 − rate)); at test every weight is used. 0 = off.
+    /// </summary>
+    public double DropConnect { get; set; }
 }
 
 /// <summary>1-D batch normalisation (Ioffe &amp; Szegedy 2015): batch statistics in training, running averages at test.</summary>

@@ -27,7 +27,8 @@ namespace Kiln.Benchmarks;
 /// <c>--samples</c>, <c>--warmup-steps</c>, <c>--warmup-seconds</c>, <c>--rounds</c>,
 /// <c>--round-seconds</c>, <c>--min-round-steps</c>, <c>--infer-runs</c>, <c>--infer-runs-256</c>,
 /// <c>--quick</c>, <c>--pretty</c>, <c>--misalign F</c> (start the inputs F floats past a 64-byte
-/// boundary, 0..15; default 0, aligned as a PyTorch tensor is).
+/// boundary, 0..15; default 0, aligned as a PyTorch tensor is), <c>--model mlp|cnn</c> (BenchMlp, the
+/// default, or the benchmark CNN BenchCnn; same keys, same data: 784 = 1×28×28 pixels).
 /// </summary>
 internal static class QuickJson
 {
@@ -46,7 +47,24 @@ internal static class QuickJson
         public int InferRuns256 = 300;
         public bool Pretty;
         public int MisalignFloats;
+        /// <summary>"mlp" (BenchMlp) or "cnn" (BenchCnn).</summary>
+        public string Model = "mlp";
     }
+
+    /// <summary>The measured model: a fresh instance per measurement.</summary>
+    private static IKilnModel CreateModel(Options o)
+    {
+#if KILN_FAKE_MODEL
+        if (o.Model != "mlp") throw new ArgumentException("the fake-model build has only the MLP.");
+        return new BenchMlp();
+#else
+        return o.Model == "cnn" ? new BenchCnn() : new BenchMlp();
+#endif
+    }
+
+    private static string ModelDescription(Options o) => o.Model == "cnn"
+        ? "1x28x28-Conv16@5x5p2(BN,ReLU,MaxPool2)-Conv32@5x5p2(BN,ReLU,MaxPool2)-Flatten-128(ReLU,Dropout0.3)-10, softmax CE, Adam"
+        : "784-256(BN,ReLU,Dropout0.2)-128(BN,ReLU)-10, softmax CE, Adam";
 
     private static readonly Dictionary<int, float> LearningRates = new() { [64] = 1e-3f, [256] = 2e-3f };
 
@@ -82,7 +100,7 @@ internal static class QuickJson
         {
             w.WriteStartObject();
             w.WriteString("framework", "kiln");
-            w.WriteString("model", "784-256(BN,ReLU,Dropout0.2)-128(BN,ReLU)-10, softmax CE, Adam");
+            w.WriteString("model", ModelDescription(o));
             w.WriteString("kiln_threads", Environment.GetEnvironmentVariable("KILN_THREADS") ?? "");
             w.WriteNumber("threads", Threads);
             w.WriteString("isa", train64.Isa.ToString());
@@ -160,7 +178,7 @@ internal static class QuickJson
 
     private static TrainResult MeasureTraining(AlignedFloats x, int[] y, int batch, Options o)
     {
-        var model = new BenchMlp();
+        IKilnModel model = CreateModel(o);
         if (o.Isa is IsaPath isa) model.Isa = isa;
         model.LearningRate = LearningRates[batch];
         int batches = y.Length / batch;
@@ -214,7 +232,7 @@ internal static class QuickJson
 
     private static InferResult MeasureInference(AlignedFloats x, int[] y, int batch, int runs, int warmup, Options o)
     {
-        var model = new BenchMlp();
+        IKilnModel model = CreateModel(o);
         if (o.Isa is IsaPath isa) model.Isa = isa;
         // A few training steps so that BatchNorm running statistics are not the identity (the peer
         // runs train-mode forward passes for the same reason).
@@ -334,6 +352,10 @@ internal static class QuickJson
                 case "--infer-runs-256": o.InferRuns256 = Int(); break;
                 case "--pretty": o.Pretty = true; break;
                 case "--misalign": o.MisalignFloats = Int(); break;
+                case "--model":
+                    o.Model = Value();
+                    if (o.Model is not ("mlp" or "cnn")) throw new ArgumentException("--model must be mlp or cnn.");
+                    break;
                 case "--quick":
                     o.WarmupSteps = 5; o.WarmupSeconds = 0.3; o.Rounds = 2; o.RoundSeconds = 0.2;
                     o.InferRuns = 100; o.InferRuns256 = 20;

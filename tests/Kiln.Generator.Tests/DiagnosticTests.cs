@@ -259,6 +259,151 @@ public class DiagnosticTests
             public partial class SpatialInputWithoutFlatten;
             """ },
 
+        { "DenseOnConvOutputWithoutFlatten", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D(4, 3), ReLU, {|KLN0011:Dense(10)|}, SoftmaxCrossEntropy]
+            [Adam]
+            public partial class DenseOnConvOutputWithoutFlatten;
+            """ },
+
+        // KLN0013: a kernel or pooling window larger than the padded input, on the size argument.
+        { "KernelLargerThanInput", """
+            [Model(InputShape = new[] { 1, 4, 4 })]
+            [Conv2D(2, {|KLN0013:5|}), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class KernelLargerThanInput;
+            """ },
+        { "DilatedKernelLargerThanInput", """
+            [Model(InputShape = new[] { 1, 6, 9 })]
+            [Conv2D(2, 3, Dilation = 3), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class DilatedKernelLargerThanInput;
+            """.Replace("Conv2D(2, 3, Dilation = 3)", "Conv2D(2, {|KLN0013:3|}, Dilation = 3)") },
+        { "NonSquareKernelTooTall", """
+            [Model(InputShape = new[] { 2, 3, 8 })]
+            [Conv2D(2, 3, {|KLN0013:KernelHeight = 4|}), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class NonSquareKernelTooTall;
+            """ },
+        { "PoolLargerThanConvOutput", """
+            [Model(InputShape = new[] { 1, 6, 6 })]
+            [Conv2D(2, 5), MaxPool({|KLN0013:3|}), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class PoolLargerThanConvOutput;
+            """ },
+
+        // KLN0014: a non-integer output size, on Stride (or on the window when the stride is implied).
+        { "StrideDoesNotDivide", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D(4, 3, {|KLN0014:Stride = 2|}), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class StrideDoesNotDivide;
+            """ },
+        { "PoolDoesNotDivide", """
+            [Model(InputShape = new[] { 3, 5, 5 })]
+            [MaxPool({|KLN0014:2|}), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class PoolDoesNotDivide;
+            """ },
+        { "OnlyTheWidthDoesNotDivide", """
+            [Model(InputShape = new[] { 1, 9, 10 })]
+            [AvgPool(3, {|KLN0014:Stride = 3|}), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class OnlyTheWidthDoesNotDivide;
+            """ },
+
+        // KLN0015: spatial layers need a (C, H, W) input.
+        { "ConvOnFlatInput", """
+            [Model(Input = 16)]
+            [{|KLN0015:Conv2D(4, 3)|}, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ConvOnFlatInput;
+            """ },
+        { "PoolAfterFlatten", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D(4, 3), Flatten, {|KLN0015:MaxPool(2)|}, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class PoolAfterFlatten;
+            """ },
+        { "GlobalPoolAfterDense", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Flatten, Dense(4), {|KLN0015:GlobalAvgPool|}, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class GlobalPoolAfterDense;
+            """ },
+
+        // KLN0008 on the convolution and pooling arguments.
+        { "ConvArgumentsOutOfDomain", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D({|KLN0008:0|}, 3, {|KLN0008:Stride = 0|}, {|KLN0008:Padding = -1|}, {|KLN0008:Dilation = 0|}), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ConvArgumentsOutOfDomain;
+            """ },
+        { "PoolPaddingAsLargeAsTheWindow", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [AvgPool(2, {|KLN0008:Padding = 2|}), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class PoolPaddingAsLargeAsTheWindow;
+            """ },
+
+        { "GroupsDoNotDivideChannels", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D(6, 3), GroupNorm({|KLN0008:4|}), ReLU, Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class GroupsDoNotDivideChannels;
+            """ },
+        { "InstanceNormOnFlatInput", """
+            [Model(Input = 12)]
+            [Dense(6), {|KLN0015:InstanceNorm|}, ReLU, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class InstanceNormOnFlatInput;
+            """ },
+
+        { "MaxoutWithOnePiece", """
+            [Model(Input = 12)]
+            [Dense(6), Maxout({|KLN0008:1|}), Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class MaxoutWithOnePiece;
+            """ },
+        { "MaxoutAfterAnActivation", """
+            [Model(Input = 12)]
+            [Dense(6), ReLU, {|KLN0012:Maxout(2)|}, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class MaxoutAfterAnActivation;
+            """ },
+
+        { "DropConnectRateOne", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D(4, 3, {|KLN0008:DropConnect = 1.0|}), Flatten, Dense(2, {|KLN0008:DropConnect = -0.1|}), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class DropConnectRateOne;
+            """ },
+
+        { "ResidualShapeChanges", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [Conv2D(4, 3, Padding = 1), {|KLN0012:Residual|}, Conv2D(8, 3, Padding = 1), ReLU, {|KLN0012:EndResidual|}, Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ResidualShapeChanges;
+            """.Replace("{|KLN0012:Residual|}", "Residual") },
+        { "ResidualNestedUnclosedAndSurvival", """
+            [Model(Input = 8)]
+            [Dense(8), Residual({|KLN0008:Survival = 0|}), Dense(8), {|KLN0012:Residual|}, Dense(8), EndResidual, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ResidualNestedUnclosedAndSurvival;
+            """ },
+        { "ResidualNeverClosed", """
+            [Model(Input = 8)]
+            [Dense(8), {|KLN0012:Residual|}, Dense(8), Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ResidualNeverClosed;
+            """ },
+        { "EndResidualWithoutBlock", """
+            [Model(Input = 8)]
+            [Dense(8), {|KLN0012:EndResidual|}, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class EndResidualWithoutBlock;
+            """ },
+
         // KLN0012: arrangements that cannot be built.
         { "SoftmaxNotLast", """
             [Model(Input = 4)]

@@ -125,6 +125,56 @@ internal static class TestModels
         public partial class ActivationZoo;
         """;
 
+    /// <summary>The benchmark CNN of issue 3 (kept exactly): two Conv → BatchNorm2D → ReLU → MaxPool blocks, then Dense.</summary>
+    public const string BenchmarkCnn = """
+        using Kiln;
+
+        namespace Kiln.Benchmarks;
+
+        [Model(InputShape = new[] { 1, 28, 28 }, MaxBatch = 64, Seed = 42)]
+        [Conv2D(16, 5, Padding = 2), BatchNorm, ReLU, MaxPool(2)]
+        [Conv2D(32, 5, Padding = 2), BatchNorm, ReLU, MaxPool(2)]
+        [Flatten, Dense(128), ReLU, Dropout(0.3)]
+        [Dense(10), SoftmaxCrossEntropy]
+        [Adam(LearningRate = 1e-3)]
+        public partial class BenchmarkCnn;
+        """;
+
+    /// <summary>
+    /// Spatial variety: a multi-channel NCHW input (transposed on copy), dilation, a non-square
+    /// kernel without bias, a 1×1 convolution (no im2col), per-channel PReLU, BatchNorm after a pool
+    /// (not folded), average and global average pooling, dropout after a convolution, InstanceNorm,
+    /// GroupNorm, DropConnect, Maxout and LayerNorm (flat).
+    /// </summary>
+    public const string SpatialZoo = """
+        using Kiln;
+
+        namespace Samples.Spatial;
+
+        [Model(InputShape = new[] { 3, 16, 12 }, MaxBatch = 32, Seed = 4)]
+        [Conv2D(8, 3, Padding = 2, Dilation = 2, Name = "stem"), PReLU]
+        [Conv2D(12, 3, KernelWidth = 1, Padding = 1, Bias = false), InstanceNorm, Tanh, Dropout(0.1)]
+        [AvgPool(2), BatchNorm, ReLU, Conv2D(6, 1), GroupNorm(3), ELU, GlobalAvgPool]
+        [Dense(8, DropConnect = 0.2), Maxout(3), LayerNorm, ReLU, Dense(4), SoftmaxCrossEntropy]
+        [Sgd(0.05)]
+        public partial class SpatialZoo;
+        """;
+
+    /// <summary>A small residual network: BatchNorm2D, two identity blocks, stochastic depth, a zero-initialised last conv.</summary>
+    public const string ResidualNet = """
+        using Kiln;
+
+        namespace Samples.Residual;
+
+        [Model(InputShape = new[] { 1, 8, 8 }, MaxBatch = 64, Seed = 5)]
+        [Conv2D(8, 3, Padding = 1, Bias = false), BatchNorm, ReLU]
+        [Residual(Survival = 0.8), Conv2D(8, 3, Padding = 1, Bias = false), BatchNorm, ReLU, Conv2D(8, 3, Padding = 1, Bias = false), BatchNorm, EndResidual, ReLU]
+        [Residual(Survival = 0.8, ZeroInitLast = true), Conv2D(8, 3, Padding = 1), ReLU, Conv2D(8, 3, Padding = 1), EndResidual, ReLU]
+        [GlobalAvgPool, Dense(10), SoftmaxCrossEntropy]
+        [Adam(LearningRate = 2e-3)]
+        public partial class ResidualNet;
+        """;
+
     /// <summary>The snapshotted models: snapshot name → source.</summary>
     public static IEnumerable<object[]> Snapshotted() => new[]
     {
@@ -135,6 +185,9 @@ internal static class TestModels
         new object[] { nameof(HingeNoBias) },
         new object[] { nameof(GlobalNamespace) },
         new object[] { nameof(Nested) },
+        new object[] { nameof(BenchmarkCnn) },
+        new object[] { nameof(SpatialZoo) },
+        new object[] { nameof(ResidualNet) },
     };
 
     /// <summary>Every valid model by name.</summary>
@@ -148,5 +201,8 @@ internal static class TestModels
         [nameof(GlobalNamespace)] = GlobalNamespace,
         [nameof(Nested)] = Nested,
         [nameof(ActivationZoo)] = ActivationZoo,
+        [nameof(BenchmarkCnn)] = BenchmarkCnn,
+        [nameof(SpatialZoo)] = SpatialZoo,
+        [nameof(ResidualNet)] = ResidualNet,
     };
 }

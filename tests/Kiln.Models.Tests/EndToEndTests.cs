@@ -31,15 +31,37 @@ public sealed class EndToEndTests
     [Fact]
     public void Benchmark_model_reaches_88_percent_on_Fashion_MNIST_in_3_epochs()
     {
-        Assert.True(Idx.TryFindFiles(Idx.DefaultFashionMnistDirectory, out _),
-            $"Fashion-MNIST not found in {Idx.DefaultFashionMnistDirectory}: install the Debian package dataset-fashion-mnist (.ci/run does).");
-        DataSplit split = Idx.LoadFashionMnist();
-        var standardizer = new Standardizer().Fit(split.Train);
-        Dataset train = standardizer.Transform(split.Train), test = standardizer.Transform(split.Test);
+        (Dataset train, Dataset test) = StandardisedFashionMnist();
         var model = new BenchmarkMlp();
         RunSummary run = Trainer.Fit(model, train, test, new TrainerOptions { Epochs = 3, BatchSize = 256, Seed = 1, LearningRate = 2e-3f });
         EvaluationResult result = model.Evaluate(test.Features, test.Labels, test.Count);
         _output.WriteLine($"fashion-mnist: test accuracy {result.Accuracy:P2}, loss {result.Loss:F4}, {run.SamplesPerSecond:F0} samples/s on {model.Isa}");
         Assert.True(result.Accuracy >= 0.88, $"test accuracy {result.Accuracy:P2} < 88%");
+    }
+
+    /// <summary>
+    /// The benchmark CNN on Fashion-MNIST: ≥ 87% test accuracy after 1 epoch at batch 64 (Adam 1e-3), a budget
+    /// that keeps the test near a minute. The figure, ≥ 91% in 5 epochs, is measured with the
+    /// sample (Samples/FashionCnn/README.md), not here.
+    /// </summary>
+    [Fact]
+    public void Benchmark_CNN_reaches_87_percent_on_Fashion_MNIST_in_1_epoch()
+    {
+        (Dataset train, Dataset test) = StandardisedFashionMnist();
+        var model = new BenchmarkCnn();
+        RunSummary run = Trainer.Fit(model, train, test, new TrainerOptions { Epochs = 1, BatchSize = 64, Seed = 1, LearningRate = 1e-3f });
+        EvaluationResult result = model.Evaluate(test.Features, test.Labels, test.Count);
+        _output.WriteLine($"fashion-mnist CNN: test accuracy {result.Accuracy:P2}, loss {result.Loss:F4}, {run.SamplesPerSecond:F0} samples/s on {model.Isa}");
+        Assert.True(result.Accuracy >= 0.87, $"test accuracy {result.Accuracy:P2} < 87%");
+    }
+
+    /// <summary>Fashion-MNIST standardised per pixel with training-split statistics (the test fails, rather than skips, without the data).</summary>
+    private static (Dataset Train, Dataset Test) StandardisedFashionMnist()
+    {
+        Assert.True(Idx.TryFindFiles(Idx.DefaultFashionMnistDirectory, out _),
+            $"Fashion-MNIST not found in {Idx.DefaultFashionMnistDirectory}: install the Debian package dataset-fashion-mnist (.ci/run does).");
+        DataSplit split = Idx.LoadFashionMnist();
+        var standardizer = new Standardizer().Fit(split.Train);
+        return (standardizer.Transform(split.Train), standardizer.Transform(split.Test));
     }
 }

@@ -53,6 +53,61 @@ public static class ModelCases
             Penalties: new[] { ("dense0.weight", 3e-3, 1e-2), ("dense0.bias", 3e-3, 1e-2), ("bn0.gamma", 3e-3, 1e-2), ("bn0.beta", 3e-3, 1e-2), ("dense1.weight", 3e-3, 1e-2), ("dense1.bias", 3e-3, 1e-2) }),
     };
 
+    /// <summary>Spatial models (Conv2D, pools, BatchNorm2D, per-channel PReLU, dropout after conv); see ConvTestModels.cs.</summary>
+    public static readonly ModelCase[] Spatial =
+    {
+        new("SmallCnn", p => new SmallCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(2, 9, 9), new RefConv("conv0", 3, 3, Padding: 1), new RefBatchNorm("bn0"), new RefActivation("ReLU"), new RefMaxPool(2, 1),
+                new RefConv("conv1", 4, 4, Stride: 2, Bias: false), new RefBatchNorm("bn1"), new RefActivation("ReLU"), new RefDropout("dropout0", 0.25),
+                new RefFlatten(), new RefDense("dense0"), new RefActivation("ReLU"), new RefDense("dense1"),
+            }),
+        new("DilatedCnn", p => new DilatedCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(3, 10, 8), new RefConv("conv0", 3, 3, Padding: 1, Dilation: 2), new RefActivation("PReLU", PReluName: "prelu0"),
+                new RefConv("conv1", 3, 1, Padding: 1), new RefActivation("Tanh"), new RefAvgPool(2, 2, 1),
+                new RefConv("conv2", 1, 1), new RefBatchNorm("bn0"), new RefActivation("ELU", 1.0), new RefGlobalAvgPool(),
+                new RefDense("dense0"),
+            }),
+        new("PoolFirstCnn", p => new PoolFirstCnn(p), LossKind.MeanSquaredError,
+            new RefOp[]
+            {
+                new RefImage(1, 12, 12), new RefMaxPool(3, 3), new RefConv("conv0", 5, 5, Stride: 3, Padding: 2), new RefBatchNorm("bn0"),
+                new RefActivation("PReLU", PReluName: "prelu0"), new RefFlatten(), new RefDense("dense0"),
+            }, FloatTargets: true),
+        new("WideCnn", p => new WideCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(3, 16, 16), new RefConv("conv0", 5, 5, Padding: 2), new RefActivation("ReLU"), new RefMaxPool(2, 2),
+                new RefConv("conv1", 3, 3, Padding: 1), new RefBatchNorm("bn0"), new RefActivation("ReLU"), new RefFlatten(), new RefDense("dense0"),
+            }),
+        new("NormCnn", p => new NormCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(2, 7, 7), new RefConv("conv0", 3, 3, Padding: 1), new RefGroupNorm("groupnorm0", 2), new RefActivation("ReLU"),
+                new RefConv("conv1", 3, 3), new RefGroupNorm("instancenorm0", 5, 1e-3), new RefActivation("Tanh"),
+                new RefGroupNorm("layernorm0", 1), new RefMaxPool(5, 5), new RefFlatten(), new RefDense("dense0"), new RefGroupNorm("layernorm1", 1),
+                new RefActivation("ELU", 1.0), new RefDense("dense1"),
+            }),
+        new("MaxoutCnn", p => new MaxoutCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(2, 6, 6), new RefConv("conv0", 3, 3, Padding: 1), new RefMaxout(3), new RefMaxPool(2, 2), new RefFlatten(),
+                new RefDense("dense0"), new RefMaxout(2), new RefDense("dense1"),
+            }),
+        new("ResidualCnn", p => new ResidualCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(3, 6, 6), new RefConv("conv0", 3, 3, Padding: 1), new RefBatchNorm("bn0"), new RefActivation("ReLU"),
+                new RefResidualStart(), new RefConv("conv1", 3, 3, Padding: 1), new RefBatchNorm("bn1"), new RefActivation("ReLU"),
+                new RefConv("conv2", 3, 3, Padding: 1), new RefBatchNorm("bn2"), new RefResidualEnd("residual0"), new RefActivation("ReLU"),
+                new RefGlobalAvgPool(), new RefDense("dense0"), new RefActivation("Tanh"),
+                new RefResidualStart(), new RefDense("dense1"), new RefActivation("ELU", 1.0), new RefResidualEnd("residual1"), new RefDense("dense2"),
+            }),
+    };
+
     private static RefOp[] Simple(string activation, double alpha = 0) =>
         new RefOp[] { new RefDense("dense0"), new RefActivation(activation, alpha), new RefDense("dense1") };
 
@@ -67,7 +122,16 @@ public static class ModelCases
         return data;
     }
 
-    public static ModelCase Get(string name) => Array.Find(All, c => c.Name == name) ?? throw new ArgumentException(name);
+    public static ModelCase Get(string name) => Array.Find(All, c => c.Name == name) ?? Array.Find(Spatial, c => c.Name == name) ?? throw new ArgumentException(name);
+
+    /// <summary>Every spatial case on every ISA path.</summary>
+    public static TheoryData<string, IsaPath> SpatialCasesOnEveryPath()
+    {
+        var data = new TheoryData<string, IsaPath>();
+        foreach (ModelCase c in Spatial)
+            foreach (IsaPath p in Paths) data.Add(c.Name, p);
+        return data;
+    }
 
     /// <summary>A seeded batch: inputs N(0,1), labels uniform, and float targets that suit the loss.</summary>
     public static (float[] X, int[] Labels, float[] Targets) Batch(IKilnModel model, ModelCase c, int batch, ulong seed)

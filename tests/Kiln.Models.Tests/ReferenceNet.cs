@@ -15,6 +15,24 @@ public sealed record RefBatchNorm(string Name, double Epsilon = 1e-5) : RefOp;
 public sealed record RefActivation(string Kind, double Alpha = 0, string? PReluName = null) : RefOp;
 public sealed record RefDropout(string Name, double Rate, DropoutScaling Scaling = DropoutScaling.Inverted) : RefOp;
 public sealed record RefSoftmax : RefOp;
+/// <summary>A spatial NCHW model input: the reference transposes it to channels-last (N, H, W, C) and tracks (C, H, W).</summary>
+public sealed record RefImage(int Channels, int Height, int Width) : RefOp;
+/// <summary>2-D convolution with weights [KH, KW, Cin, Cout], zero padding.</summary>
+public sealed record RefConv(string Name, int KernelH, int KernelW, int Stride = 1, int Padding = 0, int Dilation = 1, bool Bias = true) : RefOp;
+public sealed record RefMaxPool(int Size, int Stride, int Padding = 0) : RefOp;
+/// <summary>Average over the in-bounds cells of each window (padding not counted).</summary>
+public sealed record RefAvgPool(int Size, int Stride, int Padding = 0) : RefOp;
+public sealed record RefGlobalAvgPool : RefOp;
+/// <summary>LayerNorm (groups 1), InstanceNorm (groups = channels) or GroupNorm: per sample over each group of channels and all pixels.</summary>
+public sealed record RefGroupNorm(string Name, int Groups, double Epsilon = 1e-5) : RefOp;
+/// <summary>Maxout over the pieces of each unit (pieces of unit u adjacent: columns u·k … u·k + k − 1).</summary>
+public sealed record RefMaxout(int Pieces) : RefOp;
+/// <summary>Start of a residual block: the current activations become the shortcut.</summary>
+public sealed record RefResidualStart : RefOp;
+/// <summary>End of a residual block: shortcut + gate·branch; the gate is <see cref="ReferenceNet.Gates"/>[Name] in training, Survival at test.</summary>
+public sealed record RefResidualEnd(string Name, double Survival = 1) : RefOp;
+/// <summary>Channels-last activations read as one vector per sample (H, W, C order).</summary>
+public sealed record RefFlatten : RefOp;
 
 public sealed class ReferenceNet
 {
@@ -22,6 +40,10 @@ public sealed class ReferenceNet
     private readonly int _input;
     public Dictionary<string, double[]> Tensors { get; } = new();
     public Dictionary<string, int[]> Shapes { get; } = new();
+    /// <summary>Stochastic-depth gates (0 or 1) of residual blocks in training, by block name (absent = 1).</summary>
+    public Dictionary<string, double> Gates { get; } = new();
+    /// <summary>DropConnect masks (0 or 1/keep per weight) by layer name, applied to the weights in training.</summary>
+    public Dictionary<string, double[]> WeightMasks { get; } = new();
     /// <summary>Keep pattern per dropout layer (true = kept), batch × width.</summary>
     public Dictionary<string, bool[]> Kept { get; } = new();
     public LossKind Loss { get; }
@@ -61,13 +83,154 @@ public sealed class ReferenceNet
     {
         double[] a = (double[])x.Clone();
         int width = _input;
+        // Spatial activations are channels-last: `rows` = batch·pixels rows of `width` = C values.
+        int pixels = 1, height = 0, imageWidth = 0;
+        var shortcuts = new Stack<double[]>();
         foreach (RefOp op in _ops)
         {
+            int rows = batch * pixels;
             switch (op)
             {
+                case RefImage image:
+                {
+                    int p = image.Height * image.Width;
+                    var y = new double[a.Length];
+                    for (int n = 0; n < batch; n++)
+                        for (int c = 0; c < image.Channels; c++)
+                            for (int q = 0; q < p; q++)
+                                y[(n * p + q) * image.Channels + c] = a[(n * image.Channels + c) * p + q];
+                    a = y;
+                    (width, height, imageWidth, pixels) = (image.Channels, image.Height, image.Width, p);
+                    break;
+                }
+                case RefConv conv:
+                {
+                    double[] w = Masked(conv.Name, training);
+                    int outC = Shapes[conv.Name + ".weight"][3];
+                    double[]? b = conv.Bias ? Tensors[conv.Name + ".bias"] : null;
+                    int oh = (height + 2 * conv.Padding - conv.Dilation * (conv.KernelH - 1) - 1) / conv.Stride + 1;
+                    int ow = (imageWidth + 2 * conv.Padding - conv.Dilation * (conv.KernelW - 1) - 1) / conv.Stride + 1;
+                    var y = new double[batch * oh * ow * outC];
+                    for (int n = 0; n < batch; n++)
+                        for (int oy = 0; oy < oh; oy++)
+                            for (int ox = 0; ox < ow; ox++)
+                                for (int o = 0; o < outC; o++)
+                                {
+                                    double sum = b?[o] ?? 0;
+                                    for (int ky = 0; ky < conv.KernelH; ky++)
+                                        for (int kx = 0; kx < conv.KernelW; kx++)
+                                        {
+                                            int iy = oy * conv.Stride - conv.Padding + ky * conv.Dilation;
+                                            int ix = ox * conv.Stride - conv.Padding + kx * conv.Dilation;
+                                            if (iy < 0 || iy >= height || ix < 0 || ix >= imageWidth) continue;
+                                            for (int c = 0; c < width; c++)
+                                                sum += a[((n * height + iy) * imageWidth + ix) * width + c] * w[((ky * conv.KernelW + kx) * width + c) * outC + o];
+                                        }
+                                    y[((n * oh + oy) * ow + ox) * outC + o] = sum;
+                                }
+                    a = y;
+                    (width, height, imageWidth, pixels) = (outC, oh, ow, oh * ow);
+                    break;
+                }
+                case RefMaxPool or RefAvgPool:
+                {
+                    bool max = op is RefMaxPool;
+                    (int size, int stride, int padding) = op is RefMaxPool mp ? (mp.Size, mp.Stride, mp.Padding)
+                        : (((RefAvgPool)op).Size, ((RefAvgPool)op).Stride, ((RefAvgPool)op).Padding);
+                    int oh = (height + 2 * padding - size) / stride + 1, ow = (imageWidth + 2 * padding - size) / stride + 1;
+                    var y = new double[batch * oh * ow * width];
+                    for (int n = 0; n < batch; n++)
+                        for (int oy = 0; oy < oh; oy++)
+                            for (int ox = 0; ox < ow; ox++)
+                                for (int c = 0; c < width; c++)
+                                {
+                                    double best = double.NegativeInfinity, sum = 0;
+                                    int count = 0;
+                                    for (int ky = 0; ky < size; ky++)
+                                        for (int kx = 0; kx < size; kx++)
+                                        {
+                                            int iy = oy * stride - padding + ky, ix = ox * stride - padding + kx;
+                                            if (iy < 0 || iy >= height || ix < 0 || ix >= imageWidth) continue;
+                                            double v = a[((n * height + iy) * imageWidth + ix) * width + c];
+                                            best = Math.Max(best, v);
+                                            sum += v;
+                                            count++;
+                                        }
+                                    y[((n * oh + oy) * ow + ox) * width + c] = max ? best : sum / count;
+                                }
+                    a = y;
+                    (height, imageWidth, pixels) = (oh, ow, oh * ow);
+                    break;
+                }
+                case RefGlobalAvgPool:
+                {
+                    var y = new double[batch * width];
+                    for (int n = 0; n < batch; n++)
+                        for (int q = 0; q < pixels; q++)
+                            for (int c = 0; c < width; c++)
+                                y[n * width + c] += a[(n * pixels + q) * width + c] / pixels;
+                    a = y;
+                    pixels = 1;
+                    break;
+                }
+                case RefGroupNorm gn:
+                {
+                    double[] gamma = Tensors[gn.Name + ".gamma"], beta = Tensors[gn.Name + ".beta"];
+                    int per = width / gn.Groups;
+                    var y = new double[a.Length];
+                    for (int n = 0; n < batch; n++)
+                        for (int g = 0; g < gn.Groups; g++)
+                        {
+                            double mean = 0, variance = 0;
+                            int count = pixels * per;
+                            for (int q = 0; q < pixels; q++)
+                                for (int c = g * per; c < (g + 1) * per; c++) mean += a[(n * pixels + q) * width + c];
+                            mean /= count;
+                            for (int q = 0; q < pixels; q++)
+                                for (int c = g * per; c < (g + 1) * per; c++) variance += Math.Pow(a[(n * pixels + q) * width + c] - mean, 2);
+                            variance /= count;
+                            for (int q = 0; q < pixels; q++)
+                                for (int c = g * per; c < (g + 1) * per; c++)
+                                {
+                                    int k = (n * pixels + q) * width + c;
+                                    y[k] = gamma[c] * (a[k] - mean) / Math.Sqrt(variance + gn.Epsilon) + beta[c];
+                                }
+                        }
+                    a = y;
+                    break;
+                }
+                case RefMaxout mo:
+                {
+                    int units = width / mo.Pieces;
+                    var y = new double[rows * units];
+                    for (int r = 0; r < rows; r++)
+                        for (int u = 0; u < units; u++)
+                        {
+                            double best = double.NegativeInfinity;
+                            for (int j = 0; j < mo.Pieces; j++) best = Math.Max(best, a[r * width + u * mo.Pieces + j]);
+                            y[r * units + u] = best;
+                        }
+                    a = y;
+                    width = units;
+                    break;
+                }
+                case RefResidualStart:
+                    shortcuts.Push(a);
+                    break;
+                case RefResidualEnd end:
+                {
+                    double gate = training ? (Gates.TryGetValue(end.Name, out double g) ? g : 1) : end.Survival;
+                    double[] shortcut = shortcuts.Pop();
+                    a = a.Select((v, i) => shortcut[i] + gate * v).ToArray();
+                    break;
+                }
+                case RefFlatten:
+                    width *= pixels;
+                    pixels = 1;
+                    break;
                 case RefDense d:
                 {
-                    double[] w = Tensors[d.Name + ".weight"];
+                    double[] w = Masked(d.Name, training);
                     int outW = Shapes[d.Name + ".weight"][1];
                     double[]? b = d.Bias ? Tensors[d.Name + ".bias"] : null;
                     var y = new double[batch * outW];
@@ -93,14 +256,14 @@ public sealed class ReferenceNet
                         if (training)
                         {
                             mean = 0;
-                            for (int r = 0; r < batch; r++) mean += a[r * width + c];
-                            mean /= batch;
+                            for (int r = 0; r < rows; r++) mean += a[r * width + c];
+                            mean /= rows;
                             variance = 0;
-                            for (int r = 0; r < batch; r++) variance += Math.Pow(a[r * width + c] - mean, 2);
-                            variance /= batch; // biased, as in the paper
+                            for (int r = 0; r < rows; r++) variance += Math.Pow(a[r * width + c] - mean, 2);
+                            variance /= rows; // biased, as in the paper (per channel over N, H, W when spatial)
                         }
                         else { mean = rm[c]; variance = rv[c]; }
-                        for (int r = 0; r < batch; r++)
+                        for (int r = 0; r < rows; r++)
                             y[r * width + c] = gamma[c] * (a[r * width + c] - mean) / Math.Sqrt(variance + bn.Epsilon) + beta[c];
                     }
                     a = y;
@@ -142,6 +305,13 @@ public sealed class ReferenceNet
             }
         }
         return a;
+    }
+
+    private double[] Masked(string layer, bool training)
+    {
+        double[] w = Tensors[layer + ".weight"];
+        if (!training || !WeightMasks.TryGetValue(layer, out double[]? mask)) return w;
+        return w.Select((v, i) => v * mask[i]).ToArray();
     }
 
     public static double Activate(RefActivation act, double x, double preluAlpha) => act.Kind switch

@@ -437,8 +437,10 @@ namespace Kiln.Benchmarks
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(256, part, parts, 16);
             if (c0 >= c1) return;
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            bool updateRunning = _updateRunningStatistics && _learningRateScales[2] != 0f;
             global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 256), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
-                _mean1.Span, _invStd1.Span, _mask1.Slice(0, _batch * 256), _y1.Slice(0, _batch * 256), _batch, 256, c0, c1, 1E-05f, 0.1f, _updateRunningStatistics, new global::Kiln.Kernels.Relu());
+                _mean1.Span, _invStd1.Span, _mask1.Slice(0, _batch * 256), _y1.Slice(0, _batch * 256), _batch, 256, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>dense1: [rows×256]·[256×128] + b, rows split across threads.</summary>
@@ -454,8 +456,10 @@ namespace Kiln.Benchmarks
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(128, part, parts, 16);
             if (c0 >= c1) return;
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            bool updateRunning = _updateRunningStatistics && _learningRateScales[6] != 0f;
             global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Relu>(_y2.Slice(0, _batch * 128), Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance,
-                _mean3.Span, _invStd3.Span, default, _y3.Slice(0, _batch * 128), _batch, 128, c0, c1, 1E-05f, 0.1f, _updateRunningStatistics, new global::Kiln.Kernels.Relu());
+                _mean3.Span, _invStd3.Span, default, _y3.Slice(0, _batch * 128), _batch, 128, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>dense2: [rows×128]·[128×10] + b, rows split across threads.</summary>

@@ -358,8 +358,10 @@ namespace Samples.Svm
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(24, part, parts, 16);
             if (c0 >= c1) return;
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            bool updateRunning = _updateRunningStatistics && _learningRateScales[1] != 0f;
             global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.LeakyRelu>(_y0.Slice(0, _batch * 24), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
-                _mean1.Span, _invStd1.Span, default, _y1.Slice(0, _batch * 24), _batch, 24, c0, c1, 1E-05f, 0.1f, _updateRunningStatistics, new global::Kiln.Kernels.LeakyRelu(0.1f));
+                _mean1.Span, _invStd1.Span, default, _y1.Slice(0, _batch * 24), _batch, 24, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.LeakyRelu(0.1f));
         }
 
         /// <summary>dense1: [rows×24]·[24×4], rows split across threads.</summary>

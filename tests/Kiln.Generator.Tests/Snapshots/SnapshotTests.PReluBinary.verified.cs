@@ -443,8 +443,10 @@ namespace Samples.Odd
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(20, part, parts, 16);
             if (c0 >= c1) return;
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            bool updateRunning = _updateRunningStatistics && _learningRateScales[0] != 0f;
             global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Identity>(_x.Slice(0, _batch * 20), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
-                _mean0.Span, _invStd0.Span, default, _y0.Slice(0, _batch * 20), _batch, 20, c0, c1, 1E-05f, 0.1f, _updateRunningStatistics, new global::Kiln.Kernels.Identity());
+                _mean0.Span, _invStd0.Span, default, _y0.Slice(0, _batch * 20), _batch, 20, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Identity());
         }
 
         /// <summary>dense0: [rows×20]·[20×16] + b, rows split across threads.</summary>
@@ -476,8 +478,10 @@ namespace Samples.Odd
         {
             (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
             if (c0 >= c1) return;
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            bool updateRunning = _updateRunningStatistics && _learningRateScales[7] != 0f;
             global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Identity>(_y3.Slice(0, _batch * 8), Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance,
-                _mean4.Span, _invStd4.Span, default, _u4.Slice(0, _batch * 8), _batch, 8, c0, c1, 1E-05f, 0.1f, _updateRunningStatistics, new global::Kiln.Kernels.Identity());
+                _mean4.Span, _invStd4.Span, default, _u4.Slice(0, _batch * 8), _batch, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Identity());
         }
 
         /// <summary>bn1 → prelu1: element-wise, rows split across threads.</summary>

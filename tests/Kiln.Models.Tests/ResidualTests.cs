@@ -1,0 +1,83 @@
+using System;
+using System.Linq;
+using Xunit;
+
+namespace Kiln.Models.Tests;
+
+/// <summary>Stochastic depth and zero-initialised residual branches against the double reference.</summary>
+public sealed class ResidualTests
+{
+    private static readonly RefOp[] Ops =
+    {
+        new RefImage(2, 5, 5), new RefConv("conv0", 3, 3, Padding: 1), new RefActivation("ReLU"),
+        new RefResidualStart(), new RefConv("conv1", 3, 3, Padding: 1), new RefActivation("ReLU"), new RefConv("conv2", 3, 3, Padding: 1),
+        new RefResidualEnd("residual0", Survival: 0.5), new RefFlatten(), new RefDense("dense0"),
+    };
+
+    private static (float[] X, int[] Labels) Batch(int seed)
+    {
+        var rng = new KilnRandom((ulong)seed);
+        var x = new float[7 * StochasticDepthCnn.InputSize];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)ModelCases.Gaussian(ref rng);
+        return (x, Enumerable.Range(0, 7).Select(i => i % 3).ToArray());
+    }
+
+    [Fact]
+    public void Zero_initialised_last_layer_makes_the_block_start_as_the_identity()
+    {
+        var model = new StochasticDepthCnn(IsaPath.Avx512);
+        Assert.All(model.TensorData(model.Tensors.Single(t => t.Name == "conv2.weight")).ToArray(), w => Assert.Equal(0f, w));
+        Assert.Contains(model.TensorData(model.Tensors.Single(t => t.Name == "conv1.weight")).ToArray(), w => w != 0f);
+        (float[] x, int[] labels) = Batch(1);
+        model.ComputeGradients(x, labels, 7);
+        Assert.Equal(model.LayerOutput("relu0").ToArray(), model.LayerOutput("residual0").ToArray());
+        Assert.Contains("residual", model.Layers.Select(l => l.Kind));
+    }
+
+    [Theory]
+    [InlineData(IsaPath.Avx512)]
+    [InlineData(IsaPath.Avx2)]
+    [InlineData(IsaPath.Portable)]
+    public void Both_gates_are_drawn_and_each_matches_the_reference(IsaPath path)
+    {
+        var model = new StochasticDepthCnn(path);
+        // Move the zero-initialised weights so the branch matters.
+        var rng = new KilnRandom(3);
+        Span<float> w2 = model.TensorData(model.Tensors.Single(t => t.Name == "conv2.weight"));
+        for (int i = 0; i < w2.Length; i++) w2[i] = (float)(0.3 * ModelCases.Gaussian(ref rng));
+        (float[] x, int[] labels) = Batch(2);
+        double[] xd = x.Select(v => (double)v).ToArray();
+        bool[] seen = new bool[2];
+        int kept = 0, draws = 0;
+        for (ulong seed = 0; seed < 40; seed++)
+        {
+            model.ResetNoise(seed);
+            float loss = model.ComputeGradients(x, labels, 7);
+            float gate = model.Residual0Gate;
+            Assert.True(gate is 0f or 1f, $"gate {gate}");
+            seen[(int)gate] = true;
+            kept += (int)gate;
+            draws++;
+            var reference = new ReferenceNet(model, LossKind.SoftmaxCrossEntropy, Ops);
+            reference.Gates["residual0"] = gate;
+            Func<double> referenceLoss = () => reference.LossWithLabels(xd, labels, 7, training: true);
+            Assert.True(Math.Abs(loss - referenceLoss()) <= 1e-4 * Math.Max(1, Math.Abs(loss)), $"gate {gate}: loss {loss} vs {referenceLoss()}");
+            if (seed > 3) continue; // finite differences for the first few draws only
+            foreach (TensorInfo tensor in model.Tensors.Where(t => t.Trainable))
+            {
+                double[] analytic = ModelCases.ToDouble(model.TensorGradient(tensor));
+                double[] numeric = reference.NumericGradient(tensor.Name, referenceLoss);
+                Assert.True(ModelCases.RelativeError(analytic, numeric, floor: 1e-4) < 1e-3, $"gate {gate}: {tensor.Name}");
+            }
+        }
+        Assert.True(seen[0] && seen[1], "40 draws with survival 0.5 should keep and skip the block");
+        Assert.InRange(kept / (double)draws, 0.25, 0.75);
+
+        // Test time: every block, the branch scaled by its survival probability.
+        var output = new float[7 * 3];
+        model.Predict(x, output, 7);
+        double[] z = new ReferenceNet(model, LossKind.SoftmaxCrossEntropy, Ops).Forward(xd, 7, training: false);
+        double[] expected = GradientCheckTests.Softmax(z, 3);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], output[i], 4);
+    }
+}
