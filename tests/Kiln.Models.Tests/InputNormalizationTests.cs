@@ -24,6 +24,19 @@ public partial class PerChannelNormalizedNet;
 [Flatten, Dense(9), Tanh, Dense(3), SoftmaxCrossEntropy, Sgd(0.1)]
 public partial class PerChannelTwinNet;
 
+// A multi-channel image input is transposed to NHWC on the way in; the statistics still follow the NCHW input.
+[Model(InputShape = new[] { 3, 5, 5 }, MaxBatch = 8, Seed = 23, Normalize = InputNormalization.PerChannel)]
+[Conv2D(4, 3), ReLU, Flatten, Dense(3), SoftmaxCrossEntropy, Sgd(0.1)]
+public partial class ConvPerChannelNet;
+
+[Model(InputShape = new[] { 3, 5, 5 }, MaxBatch = 8, Seed = 23, Normalize = InputNormalization.PerFeature)]
+[Conv2D(4, 3), ReLU, Flatten, Dense(3), SoftmaxCrossEntropy, Sgd(0.1)]
+public partial class ConvPerFeatureNet;
+
+[Model(InputShape = new[] { 3, 5, 5 }, MaxBatch = 8, Seed = 23, Normalize = InputNormalization.None)]
+[Conv2D(4, 3), ReLU, Flatten, Dense(3), SoftmaxCrossEntropy, Sgd(0.1)]
+public partial class ConvTwinNet;
+
 public class InputNormalizationTests
 {
     public static TheoryData<IsaPath> Paths => new() { IsaPath.Avx512, IsaPath.Avx2, IsaPath.Portable };
@@ -115,6 +128,25 @@ public class InputNormalizationTests
         twin.Predict(Standardise(raw, features, 3, mean, std), expected, batch);
         model.Predict(raw, actual, batch);
         AssertClose(expected, actual, 1e-4);
+    }
+
+    [Theory, MemberData(nameof(Paths))]
+    public void Conv_models_normalise_while_transposing_the_input(IsaPath path)
+    {
+        const int count = 12, batch = 5, features = 75;
+        float[] train = RawInputs(count, features, seed: 8);
+        float[] raw = RawInputs(batch, features, seed: 9);
+        var twin = new ConvTwinNet(path);
+        foreach ((IKilnModel model, int groups) in new (IKilnModel, int)[] { (new ConvPerChannelNet(path), 3), (new ConvPerFeatureNet(path), features) })
+        {
+            model.FitInputNormalization(train, count);
+            (double[] mean, double[] std) = Statistics(train, count, features, groups);
+            var expected = new float[batch * 3];
+            var actual = new float[batch * 3];
+            twin.Predict(Standardise(raw, features, groups, mean, std), expected, batch);
+            model.Predict(raw, actual, batch);
+            AssertClose(expected, actual, 1e-4);
+        }
     }
 
     [Fact]

@@ -459,6 +459,8 @@ namespace Kiln.Benchmarks
             }
         }
 
+        public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
+
         /// <summary>conv0: gathers each output pixel's 5×5×1 patch (zeros outside the input) into a row of _col0; samples split across threads.</summary>
         private void Conv0Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {

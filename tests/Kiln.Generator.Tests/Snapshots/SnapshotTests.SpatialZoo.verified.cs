@@ -473,6 +473,8 @@ namespace Samples.Spatial
             }
         }
 
+        public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
+
         /// <summary>stem: gathers each output pixel's 3×3×3 patch (zeros outside the input) into a row of _col0; samples split across threads.</summary>
         private void StemIm2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
