@@ -114,6 +114,7 @@ public static class Descriptors
     public const string BatchNormAfterActivationId = "KLN0109";
     public const string DropoutBeforeBatchNormId = "KLN0110";
     public const string HighDropoutRateId = "KLN0111";
+    public const string DropoutInConvStackId = "KLN0211";
     public const string UnscaledDropoutId = "KLN0112";
     public const string UnscaledDropoutCodeId = "KLN0212";
     public const string TestTimeDropoutId = "KLN0312";
@@ -133,6 +134,7 @@ public static class Descriptors
     public const string NoSeedId = "KLN0122";
     public const string NoInputNormalizationId = "KLN0222";
     public const string SeluCombinationId = "KLN0123";
+    public const string MaxoutParametersId = "KLN0124";
 
     /// <summary>Category of the rules that read a model's spec (its attributes).</summary>
     public const string PitfallCategory = "Kiln.Pitfall";
@@ -196,6 +198,11 @@ public static class Descriptors
         "Dropout before BatchNorm",
         "'{0}' comes before the BatchNorm '{1}': dropout changes the variance that BatchNorm measures in training, so its running statistics do not match test time (variance shift); put the dropout after the BatchNorm",
         "Dropout scales the variance of its output by 1/p in training but not at test; a BatchNorm after it learns running statistics from the training variance and mis-normalises at test (Li et al. 2019; NeuraLint f006; CATALOGUE §12 pitfall 10).");
+
+    public static readonly DiagnosticDescriptor DropoutInConvStack = Rule(DropoutInConvStackId, PitfallCategory, DiagnosticSeverity.Info,
+        "Dropout inside a convolutional stack",
+        "'{0}' drops single activations between convolutions (before '{1}'): neighbouring pixels are strongly correlated, so the next convolution sees almost the same information and the regularisation is weak, while the noise still disturbs BatchNorm's statistics; use dropout after the last convolution, before the Dense head",
+        "Convolutional feature maps are spatially correlated: element-wise dropout inside a conv stack regularises little and adds noise; dropout is applied in the fully connected head (CATALOGUE §8, §12 pitfall 11).");
 
     public static readonly DiagnosticDescriptor HighDropoutRate = Rule(HighDropoutRateId, PitfallCategory, DiagnosticSeverity.Warning,
         "Dropout rate above 0.5",
@@ -292,6 +299,11 @@ public static class Descriptors
         "Model '{0}' declares no input normalisation: unnormalised inputs (all-positive pixels, features on different scales) make updates zig-zag and the loss sensitive to small weight changes; declare Normalize = InputNormalization.PerFeature (or PerChannel) and fit it on the training split, or Normalize = InputNormalization.None when the data arrive normalised",
         "Zero-centred, unit-scale inputs keep a neuron's weight gradients from sharing one sign and condition the loss; the model can own the statistics so that training and inference apply the same ones (CATALOGUE §2, §12 pitfall 22).");
 
+    public static readonly DiagnosticDescriptor MaxoutParameters = Rule(MaxoutParametersId, PitfallCategory, DiagnosticSeverity.Info,
+        "Maxout multiplies the parameter count",
+        "'{0}' takes the maximum of {1} linear pieces, so '{2}' computes {1}× its outputs: {1}× its weights and {1}× its compute for the same number of units; check that the extra capacity pays off (or use ReLU)",
+        "Maxout generalises ReLU and never saturates, but every unit needs k sets of weights: the layer before it has k times the parameters and FLOPs (CATALOGUE §1, §12 pitfall 24).");
+
     public static readonly DiagnosticDescriptor SeluCombination = Rule(SeluCombinationId, PitfallCategory, DiagnosticSeverity.Info,
         "SELU combined with BatchNorm or plain dropout",
         "'{0}' is combined with the SELU activation '{1}': {2}",
@@ -329,6 +341,8 @@ public static class Descriptors
         [PreprocessingLeakageId] = PreprocessingLeakage,
         [NoSeedId] = NoSeed,
         [NoInputNormalizationId] = NoInputNormalization,
+        [DropoutInConvStackId] = DropoutInConvStack,
+        [MaxoutParametersId] = MaxoutParameters,
         [SeluCombinationId] = SeluCombination,
     };
 
