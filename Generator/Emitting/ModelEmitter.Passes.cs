@@ -138,6 +138,11 @@ internal sealed partial class ModelEmitter
             {
                 EmitPoolForwardStage(p);
                 body.Add($"// {p.Layer.Name}");
+                if (p.Layer.Kind == LayerKind.FractionalMaxPool)
+                {
+                    body.Add($"{K}FractionalMaxPool.Regions({p.Height}, {p.OutHeight}, _noise.NextDouble(), _regionRows{p.Index}); // fresh pseudo-random regions for this mini-batch");
+                    body.Add($"{K}FractionalMaxPool.Regions({p.Width}, {p.OutWidthPx}, _noise.NextDouble(), _regionCols{p.Index});");
+                }
                 body.Add($"Execute(Stages.{SpecNaming.Pascal(p.Layer.Name)}Forward, (long)_batch * {PoolWork(p)});");
             }
             else if (step is ChainStep c)
@@ -234,6 +239,7 @@ internal sealed partial class ModelEmitter
         {
             LayerKind.MaxPool => $"{p.Layer.Name}: maximum of each {p.Layer.KernelH}×{p.Layer.KernelW} window (stride {p.Layer.Stride}) per channel, argmax kept for backward; samples split across threads.",
             LayerKind.AvgPool => $"{p.Layer.Name}: mean of each {p.Layer.KernelH}×{p.Layer.KernelW} window (stride {p.Layer.Stride}) per channel; samples split across threads.",
+            LayerKind.FractionalMaxPool => $"{p.Layer.Name}: maximum over this mini-batch's pseudo-random regions ({p.Height}×{p.Width} → {p.OutHeight}×{p.OutWidthPx}), argmax kept for backward; samples split across threads.",
             _ => $"{p.Layer.Name}: mean of each channel over {p.InPixels} pixels; samples split across threads.",
         });
         SampleRange();
@@ -241,6 +247,7 @@ internal sealed partial class ModelEmitter
         {
             LayerKind.MaxPool => $"{K}Pooling.MaxForward<TIsa>({input}, {output}, new global::System.Span<int>({p.ArgmaxBuffer}, 0, _batch * {p.OutFloats}), in {p.GeometryField}, s0, s1);",
             LayerKind.AvgPool => $"{K}Pooling.AvgForward<TIsa>({input}, {output}, in {p.GeometryField}, s0, s1);",
+            LayerKind.FractionalMaxPool => $"{K}FractionalMaxPool.Forward<TIsa>({input}, {output}, new global::System.Span<int>({p.ArgmaxBuffer}, 0, _batch * {p.OutFloats}), _regionRows{p.Index}, _regionCols{p.Index}, {p.InWidth}, {p.Height}, {p.Width}, {p.OutHeight}, {p.OutWidthPx}, s0, s1);",
             _ => $"{K}Pooling.GlobalAvgForward<TIsa>({input}, {output}, {p.InWidth}, {p.InPixels}, s0, s1);",
         });
         _w.Close();
@@ -274,7 +281,12 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
-    private static long PoolWork(PoolStep p) => p.Layer.Kind == LayerKind.GlobalAvgPool ? (long)p.InFloats : (long)p.OutFloats * p.Layer.KernelH * p.Layer.KernelW;
+    private static long PoolWork(PoolStep p) => p.Layer.Kind switch
+    {
+        LayerKind.GlobalAvgPool => p.InFloats,
+        LayerKind.FractionalMaxPool => (long)p.InFloats * 2,
+        _ => (long)p.OutFloats * p.Layer.KernelH * p.Layer.KernelW,
+    };
 
     /// <summary>Rows of a whole batch when each sample has <paramref name="pixels"/> rows.</summary>
     private static string BatchRows(int pixels) => pixels == 1 ? "_batch" : $"_batch * {pixels}";
@@ -458,6 +470,7 @@ internal sealed partial class ModelEmitter
                 {
                     LayerKind.MaxPool => $"{p.Layer.Name}: dL/dx gets each window's dL/dy at its argmax (zero elsewhere); samples split across threads.",
                     LayerKind.AvgPool => $"{p.Layer.Name}: dL/dx spreads each window's dL/dy evenly over its in-bounds cells; samples split across threads.",
+                    LayerKind.FractionalMaxPool => $"{p.Layer.Name}: dL/dx gets each region's dL/dy at its argmax (zero elsewhere); samples split across threads.",
                     _ => $"{p.Layer.Name}: dL/dx = dL/dy / {p.InPixels} on every pixel; samples split across threads.",
                 });
                 SampleRange();
@@ -465,6 +478,7 @@ internal sealed partial class ModelEmitter
                 {
                     LayerKind.MaxPool => $"{K}Pooling.MaxBackward<TIsa>({dy}, new global::System.ReadOnlySpan<int>({p.ArgmaxBuffer}, 0, _batch * {p.OutFloats}), {dx}, in {p.GeometryField}, s0, s1);",
                     LayerKind.AvgPool => $"{K}Pooling.AvgBackward<TIsa>({dy}, {dx}, in {p.GeometryField}, s0, s1);",
+                    LayerKind.FractionalMaxPool => $"{K}FractionalMaxPool.Backward<TIsa>({dy}, new global::System.ReadOnlySpan<int>({p.ArgmaxBuffer}, 0, _batch * {p.OutFloats}), {dx}, {p.InWidth}, {p.Height}, {p.Width}, {p.OutHeight}, {p.OutWidthPx}, s0, s1);",
                     _ => $"{K}Pooling.GlobalAvgBackward<TIsa>({dy}, {dx}, {p.InWidth}, {p.InPixels}, s0, s1);",
                 });
                 _w.Close();
@@ -693,6 +707,19 @@ internal sealed partial class ModelEmitter
                 body.Add($"// {norm.Layer.Name} (eval: the same per-sample statistics as in training)");
                 body.Add($"Execute(Stages.{SpecNaming.Pascal(norm.Layer.Name)}Forward, (long)_batch * {8L * norm.OutFloats});");
             }
+            else if (step is PoolStep { Layer.Kind: LayerKind.FractionalMaxPool } fractional)
+            {
+                string name = SpecNaming.Pascal(fractional.Layer.Name) + "Inference";
+                int draws = fractional.Layer.Units;
+                OpenStage(name, $"{fractional.Layer.Name} (eval): the mean of the maxima over {draws} fixed region layouts; samples split across threads.");
+                SampleRange();
+                _w.Line($"{K}FractionalMaxPool.ForwardAverage<TIsa>({All(fractional.InputBuffer, fractional.InFloats)}, {All(fractional.OutputBuffer, fractional.OutFloats)}, s_testRows{fractional.Index}, s_testCols{fractional.Index}, {draws},");
+                _w.Line($"    {fractional.InWidth}, {fractional.Height}, {fractional.Width}, {fractional.OutHeight}, {fractional.OutWidthPx}, s0, s1);");
+                _w.Close();
+                _w.Line();
+                body.Add($"// {fractional.Layer.Name} (eval)");
+                body.Add($"Execute(Stages.{name}, (long)_batch * {PoolWork(fractional) * draws});");
+            }
             else if (step is PoolStep p)
             {
                 body.Add($"// {p.Layer.Name} (eval)");
@@ -882,6 +909,20 @@ internal sealed partial class ModelEmitter
                     for (; i + width <= dst.Length; i += width)
                         (new global::System.Numerics.Vector<float>(dst.Slice(i)) + new global::System.Numerics.Vector<float>(src.Slice(i))).CopyTo(dst.Slice(i));
                     for (; i < dst.Length; i++) dst[i] += src[i];
+                }
+                """);
+        }
+        if (_plan.Steps.OfType<PoolStep>().Any(p => p.Layer.Kind == LayerKind.FractionalMaxPool))
+        {
+            _w.Line();
+            _w.Block($$"""
+                /// <summary>Fixed test-time layouts of fractional max pooling: offsets u = (d + 0.5)/draws, one set of outSize + 1 starts after another.</summary>
+                private static int[] FractionalRegions(int inSize, int outSize, int draws)
+                {
+                    var starts = new int[draws * (outSize + 1)];
+                    for (int d = 0; d < draws; d++)
+                        global::Kiln.Kernels.FractionalMaxPool.Regions(inSize, outSize, (d + 0.5) / draws, global::System.MemoryExtensions.AsSpan(starts, d * (outSize + 1), outSize + 1));
+                    return starts;
                 }
                 """);
         }

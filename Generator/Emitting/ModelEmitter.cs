@@ -139,6 +139,14 @@ internal sealed partial class ModelEmitter
                 _w.Line($"private readonly byte[] {maxout.ArgmaxBuffer} = new byte[MaxBatch * {maxout.OutFloats}]; // {maxout.Layer.Name}: the winning piece of each unit");
             if (step is PoolStep { ArgmaxBuffer: { } argmax } pool)
                 _w.Line($"private readonly int[] {argmax} = new int[MaxBatch * {pool.OutFloats}]; // {pool.Layer.Name}: index of each window's maximum");
+            if (step is PoolStep { Layer.Kind: LayerKind.FractionalMaxPool } fractional)
+            {
+                int i = fractional.Index, draws = fractional.Layer.Units;
+                _w.Line($"private readonly int[] _regionRows{i} = new int[{fractional.OutHeight + 1}]; // {fractional.Layer.Name}: region starts of this mini-batch (rows)");
+                _w.Line($"private readonly int[] _regionCols{i} = new int[{fractional.OutWidthPx + 1}]; // {fractional.Layer.Name}: region starts of this mini-batch (columns)");
+                _w.Line($"private static readonly int[] s_testRows{i} = FractionalRegions({fractional.Height}, {fractional.OutHeight}, {draws}); // {draws} fixed layouts averaged at test");
+                _w.Line($"private static readonly int[] s_testCols{i} = FractionalRegions({fractional.Width}, {fractional.OutWidthPx}, {draws});");
+            }
             if (step is ChainStep chain)
             {
                 if (chain.PreActivationBuffer is not null)
@@ -320,6 +328,13 @@ internal sealed partial class ModelEmitter
                 for (int s = 1; s <= _plan.OptimizerStateCount; s++)
                     _w.Line($"private {Span} {t.Identifier}State{s} => _state{s}.Slice({t.Offset}, {t.Length});");
             }
+        }
+        foreach (PoolStep p in _plan.Steps.OfType<PoolStep>().Where(p => p.Layer.Kind == LayerKind.FractionalMaxPool))
+        {
+            _w.Line($"/// <summary>{p.Layer.Name}'s row region starts of the last training step ({p.OutHeight} regions over {p.Height} rows, then {p.Height}).</summary>");
+            _w.Line($"public global::System.ReadOnlySpan<int> {SpecNaming.Pascal(p.Layer.Name)}RowStarts => _regionRows{p.Index};");
+            _w.Line($"/// <summary>{p.Layer.Name}'s column region starts of the last training step.</summary>");
+            _w.Line($"public global::System.ReadOnlySpan<int> {SpecNaming.Pascal(p.Layer.Name)}ColumnStarts => _regionCols{p.Index};");
         }
         foreach (ResidualEndStep r in _plan.Steps.OfType<ResidualEndStep>())
         {

@@ -160,7 +160,7 @@ public static class Planner
                 i++;
                 continue;
             }
-            if (layer.Kind is LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool)
+            if (layer.Kind is LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.FractionalMaxPool)
             {
                 var pool = new PoolStep(layer) { InWidth = width, OutWidth = width, InPixels = pixels, Height = height, Width = widthPx };
                 if (layer.Kind == LayerKind.GlobalAvgPool)
@@ -168,13 +168,18 @@ public static class Planner
                     pool.OutHeight = pool.OutWidthPx = 1;
                     spatial = false;
                 }
+                else if (layer.Kind == LayerKind.FractionalMaxPool)
+                {
+                    pool.OutHeight = ModelSpecParser.FractionalOutput(height, layer.Rate);
+                    pool.OutWidthPx = ModelSpecParser.FractionalOutput(widthPx, layer.Rate);
+                }
                 else
                 {
                     pool.OutHeight = (height + 2 * layer.Padding - layer.KernelH) / layer.Stride + 1;
                     pool.OutWidthPx = (widthPx + 2 * layer.Padding - layer.KernelW) / layer.Stride + 1;
                 }
                 pool.OutPixels = pool.OutHeight * pool.OutWidthPx;
-                flops += (long)pool.OutPixels * width * (layer.Kind == LayerKind.GlobalAvgPool ? pixels / Math.Max(pool.OutPixels, 1) : layer.KernelH * layer.KernelW);
+                flops += (long)pool.OutPixels * width * (layer.Kind switch { LayerKind.GlobalAvgPool => pixels, LayerKind.FractionalMaxPool => 4, _ => layer.KernelH * layer.KernelW });
                 height = pool.OutHeight;
                 widthPx = pool.OutWidthPx;
                 pixels = pool.OutPixels;
@@ -229,8 +234,8 @@ public static class Planner
             if (step is MaxoutStep maxout) maxout.ArgmaxBuffer = "_piece" + index;
             if (step is PoolStep pool)
             {
-                if (pool.Layer.Kind != LayerKind.GlobalAvgPool) pool.GeometryField = "s_geometry" + index;
-                if (pool.Layer.Kind == LayerKind.MaxPool) pool.ArgmaxBuffer = "_argmax" + index;
+                if (pool.Layer.Kind is LayerKind.MaxPool or LayerKind.AvgPool) pool.GeometryField = "s_geometry" + index;
+                if (pool.Layer.Kind is LayerKind.MaxPool or LayerKind.FractionalMaxPool) pool.ArgmaxBuffer = "_argmax" + index;
             }
             if (step is ChainStep chain)
             {
@@ -334,7 +339,7 @@ public static class Planner
         for (int i = start; i < layers.Count; i++)
         {
             if (layers[i].Kind == LayerKind.Activation) return layers[i].Activation;
-            if (layers[i].Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool) break;
+            if (layers[i].Kind is LayerKind.Dense or LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.FractionalMaxPool) break;
             if (layers[i].IsSampleNorm) continue;
             if (layers[i].Kind == LayerKind.Maxout) break;
         }

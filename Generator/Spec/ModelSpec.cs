@@ -4,7 +4,7 @@ namespace Kiln.Generator.Spec;
 // incremental pipeline caches emission across edits that do not change the model.
 
 /// <summary>The kind of a layer in the attribute list.</summary>
-public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm, Maxout, Residual, EndResidual }
+public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm, Maxout, Residual, EndResidual, FractionalMaxPool }
 
 /// <summary>Element-wise (and softmax) activations of CATALOGUE §1.</summary>
 public enum ActivationKind { Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, Swish, GELU, Softmax }
@@ -62,7 +62,7 @@ public sealed record LayerSpec(
     bool ZeroInitLast = false)
 {
     /// <summary>Conv2D and the pooling layers work on (C, H, W) inputs.</summary>
-    public bool IsSpatial => Kind is LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool;
+    public bool IsSpatial => Kind is LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.FractionalMaxPool;
     /// <summary>LayerNorm, InstanceNorm and GroupNorm: per-sample statistics, one kernel.</summary>
     public bool IsSampleNorm => Kind is LayerKind.LayerNorm or LayerKind.InstanceNorm or LayerKind.GroupNorm;
 }

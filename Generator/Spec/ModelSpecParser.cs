@@ -351,6 +351,7 @@ public static class ModelSpecParser
                 case "MaxPool":
                 case "AvgPool":
                 case "GlobalAvgPool":
+                case "FractionalMaxPool":
                     if (!spatial)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialLayerOnFlatInput, item.Location, layerName,
                             shape.Length > 1 ? "a flat input (it comes after Flatten, GlobalAvgPool or Dense)" : $"a flat input of {width} features"));
@@ -526,6 +527,23 @@ public static class ModelSpecParser
             if (checkShapes) height = width = 1;
             return new LayerSpec(LayerKind.GlobalAvgPool, layerName, index);
         }
+        if (item.Name == "FractionalMaxPool")
+        {
+            double ratio = GetDouble(d, "ratio", 0);
+            int draws = GetInt(d, "TestDraws", 4);
+            if (!(ratio > 1 && ratio < 2))
+                OutOfDomain("ratio", 0, ratio, "fractional max pooling shrinks each axis by a ratio in (1, 2)");
+            else if (checkShapes)
+            {
+                int outH = FractionalOutput(height, ratio), outW = FractionalOutput(width, ratio);
+                if (!(outH < height && height <= 2 * outH) || !(outW < width && width <= 2 * outW))
+                    OutOfDomain("ratio", 0, ratio, $"on a {height}×{width} input it gives {outH}×{outW}; each axis must shrink, by at most 2 (use a larger input or another ratio)");
+                height = outH;
+                width = outW;
+            }
+            if (draws < 1 || draws > 64) OutOfDomain("TestDraws", -1, draws, "average between 1 and 64 region layouts at test");
+            return new LayerSpec(LayerKind.FractionalMaxPool, layerName, index, Rate: ratio, Units: Math.Max(draws, 1));
+        }
 
         bool conv = item.Name == "Conv2D";
         string sizeArgument = conv ? "kernel" : "size";
@@ -593,6 +611,9 @@ public static class ModelSpecParser
             Regularize: GetBool(d, "Regularize", true), KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding, Dilation: dilation,
             DropConnect: DropConnectRate(item, diagnostics, layerName));
     }
+
+    /// <summary>Output size of fractional max pooling along an axis: round(extent / ratio), at least 1.</summary>
+    public static int FractionalOutput(int extent, double ratio) => Math.Max(1, (int)Math.Round(extent / ratio, MidpointRounding.AwayFromZero));
 
     /// <summary>(extent + 2·padding − dilation·(kernel − 1) − 1)/stride + 1, or 0 after reporting why it does not exist.</summary>
     private static int OutputExtent(Item item, List<DiagnosticInfo> diagnostics, string layerName, string axis, int extent, int kernel, int stride,
@@ -814,7 +835,7 @@ public static class ModelSpecParser
         or "WarmRestarts" or "Warmup" or "ReduceOnPlateau";
 
     public static bool IsLayer(string name) => name is "Dense" or "BatchNorm" or "Dropout" or "Flatten"
-        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool" or "LayerNorm" or "InstanceNorm" or "GroupNorm" or "Maxout" or "Residual" or "EndResidual"
+        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool" or "LayerNorm" or "InstanceNorm" or "GroupNorm" or "Maxout" or "Residual" or "EndResidual" or "FractionalMaxPool"
         or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "PReLU" or "ELU" or "SELU" or "Swish" or "GELU" or "Softmax";
 
     /// <summary>Location of a named argument (or the positional one), for diagnostics on the exact argument.</summary>

@@ -92,3 +92,20 @@ public sealed class GlobalAvgPoolAttribute : Attribute
     /// <summary>Layer name; default globalavgpool0, ...</summary>
     public string? Name { get; set; }
 }
+
+/// <summary>
+/// Fractional max pooling (Graham 2014, CATALOGUE §8): each spatial size shrinks by <c>ratio</c> (1 &lt; ratio &lt; 2;
+/// output = round(H / ratio)) with pseudo-random disjoint pooling regions, drawn afresh for every training
+/// mini-batch; at test the output is the average over <see cref="TestDraws"/> fixed region layouts.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class FractionalMaxPoolAttribute : Attribute
+{
+    public FractionalMaxPoolAttribute(double ratio) => Ratio = ratio;
+    /// <summary>Input size / output size per axis, in (1, 2); √2 in the paper.</summary>
+    public double Ratio { get; }
+    /// <summary>Region layouts averaged at test (default 4).</summary>
+    public int TestDraws { get; set; } = 4;
+    /// <summary>Layer name; default fractionalmaxpool0, ...</summary>
+    public string? Name { get; set; }
+}

@@ -404,6 +404,13 @@ public class DiagnosticTests
             public partial class EndResidualWithoutBlock;
             """ },
 
+        { "FractionalRatioOutsideOneToTwo", """
+            [Model(InputShape = new[] { 1, 8, 8 })]
+            [FractionalMaxPool({|KLN0008:2.5|}), Conv2D(2, 3, Padding = 1), FractionalMaxPool({|KLN0008:1.0|}), Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class FractionalRatioOutsideOneToTwo;
+            """ },
+
         // KLN0012: arrangements that cannot be built.
         { "SoftmaxNotLast", """
             [Model(Input = 4)]

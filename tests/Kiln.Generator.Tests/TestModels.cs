@@ -160,7 +160,7 @@ internal static class TestModels
         public partial class SpatialZoo;
         """;
 
-    /// <summary>A small residual network: BatchNorm2D, two identity blocks, stochastic depth, a zero-initialised last conv.</summary>
+    /// <summary>A small residual network: BatchNorm2D, two identity blocks, stochastic depth, a zero-initialised last conv, fractional max pooling.</summary>
     public const string ResidualNet = """
         using Kiln;
 
@@ -170,7 +170,7 @@ internal static class TestModels
         [Conv2D(8, 3, Padding = 1, Bias = false), BatchNorm, ReLU]
         [Residual(Survival = 0.8), Conv2D(8, 3, Padding = 1, Bias = false), BatchNorm, ReLU, Conv2D(8, 3, Padding = 1, Bias = false), BatchNorm, EndResidual, ReLU]
         [Residual(Survival = 0.8, ZeroInitLast = true), Conv2D(8, 3, Padding = 1), ReLU, Conv2D(8, 3, Padding = 1), EndResidual, ReLU]
-        [GlobalAvgPool, Dense(10), SoftmaxCrossEntropy]
+        [FractionalMaxPool(1.6), GlobalAvgPool, Dense(10), SoftmaxCrossEntropy]
         [Adam(LearningRate = 2e-3)]
         public partial class ResidualNet;
         """;

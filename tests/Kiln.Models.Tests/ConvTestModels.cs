@@ -82,3 +82,10 @@ public partial class ResidualCnn;
 [Flatten, Dense(3), SoftmaxCrossEntropy]
 [Sgd(0.1)]
 public partial class StochasticDepthCnn;
+
+/// <summary>Fractional max pooling 9×9 → 6×6 (ratio 1.4, α = 1.5) after a convolution.</summary>
+[Model(InputShape = new[] { 2, 9, 9 }, MaxBatch = 8, Seed = 20)]
+[Conv2D(4, 3, Padding = 1), ReLU, FractionalMaxPool(1.4, TestDraws = 3), Flatten]
+[Dense(3), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class FractionalPoolCnn;

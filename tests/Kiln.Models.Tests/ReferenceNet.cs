@@ -27,6 +27,12 @@ public sealed record RefGlobalAvgPool : RefOp;
 public sealed record RefGroupNorm(string Name, int Groups, double Epsilon = 1e-5) : RefOp;
 /// <summary>Maxout over the pieces of each unit (pieces of unit u adjacent: columns u·k … u·k + k − 1).</summary>
 public sealed record RefMaxout(int Pieces) : RefOp;
+/// <summary>
+/// Fractional max pooling to OutH×OutW: training uses <see cref="ReferenceNet.Regions"/>[Name] (row and column
+/// starts, each out + 1 entries); test averages the maxima over Draws layouts with offsets u = (d + 0.5)/Draws,
+/// starts[i] = ceil(α(i + u)) − ceil(α·u), starts[out] = in (Graham 2014), computed here independently.
+/// </summary>
+public sealed record RefFractionalMaxPool(string Name, int OutH, int OutW, int Draws) : RefOp;
 /// <summary>Start of a residual block: the current activations become the shortcut.</summary>
 public sealed record RefResidualStart : RefOp;
 /// <summary>End of a residual block: shortcut + gate·branch; the gate is <see cref="ReferenceNet.Gates"/>[Name] in training, Survival at test.</summary>
@@ -40,6 +46,8 @@ public sealed class ReferenceNet
     private readonly int _input;
     public Dictionary<string, double[]> Tensors { get; } = new();
     public Dictionary<string, int[]> Shapes { get; } = new();
+    /// <summary>Fractional max-pooling regions of the training step, by layer name.</summary>
+    public Dictionary<string, (int[] Rows, int[] Cols)> Regions { get; } = new();
     /// <summary>Stochastic-depth gates (0 or 1) of residual blocks in training, by block name (absent = 1).</summary>
     public Dictionary<string, double> Gates { get; } = new();
     /// <summary>DropConnect masks (0 or 1/keep per weight) by layer name, applied to the weights in training.</summary>
@@ -212,6 +220,36 @@ public sealed class ReferenceNet
                         }
                     a = y;
                     width = units;
+                    break;
+                }
+                case RefFractionalMaxPool fp:
+                {
+                    static int[] Layout(int inSize, int outSize, double u)
+                    {
+                        double alpha = (double)inSize / outSize;
+                        var starts = new int[outSize + 1];
+                        for (int i = 0; i < outSize; i++) starts[i] = (int)(Math.Ceiling(alpha * (i + u)) - Math.Ceiling(alpha * u));
+                        starts[outSize] = inSize;
+                        return starts;
+                    }
+                    var layouts = training
+                        ? new[] { Regions[fp.Name] }
+                        : Enumerable.Range(0, fp.Draws).Select(d => (Layout(height, fp.OutH, (d + 0.5) / fp.Draws), Layout(imageWidth, fp.OutW, (d + 0.5) / fp.Draws))).ToArray();
+                    var y = new double[batch * fp.OutH * fp.OutW * width];
+                    foreach ((int[] rs, int[] cs) in layouts)
+                        for (int n = 0; n < batch; n++)
+                            for (int oy = 0; oy < fp.OutH; oy++)
+                                for (int ox = 0; ox < fp.OutW; ox++)
+                                    for (int c = 0; c < width; c++)
+                                    {
+                                        double best = double.NegativeInfinity;
+                                        for (int iy = rs[oy]; iy < rs[oy + 1]; iy++)
+                                            for (int ix = cs[ox]; ix < cs[ox + 1]; ix++)
+                                                best = Math.Max(best, a[((n * height + iy) * imageWidth + ix) * width + c]);
+                                        y[((n * fp.OutH + oy) * fp.OutW + ox) * width + c] += best / layouts.Length;
+                                    }
+                    a = y;
+                    (height, imageWidth, pixels) = (fp.OutH, fp.OutW, fp.OutH * fp.OutW);
                     break;
                 }
                 case RefResidualStart:
