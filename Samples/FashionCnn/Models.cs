@@ -5,8 +5,9 @@ namespace Kiln.Samples.FashionCnn;
 // The benchmark CNN of issue 3 (kept exactly; benchmarks/Kiln.Benchmarks/BenchCnn.cs is the same
 // network): two Conv → BatchNorm2D → ReLU → MaxPool blocks, then Dense 128 → ReLU → Dropout 0.3 →
 // Dense 10. BatchNorm after a convolution normalises each channel over batch, height and width, and is
-// folded into the convolution for Predict. Init.Auto gives He normal with fan-in 5·5·C_in.
-[Model(InputShape = new[] { 1, 28, 28 }, MaxBatch = 256, Seed = 42, Normalize = InputNormalization.None)]
+// folded into the convolution for Predict. Init.Auto gives He normal with fan-in 5·5·C_in. The model owns its
+// per-channel input standardisation (per-pixel statistics would blow up the near-constant border pixels).
+[Model(InputShape = new[] { 1, 28, 28 }, MaxBatch = 256, Seed = 42, Normalize = InputNormalization.PerChannel)]
 [Conv2D(16, 5, Padding = 2), BatchNorm, ReLU, MaxPool(2)]
 [Conv2D(32, 5, Padding = 2), BatchNorm, ReLU, MaxPool(2)]
 [Flatten, Dense(128), ReLU, Dropout(0.3)]
@@ -15,7 +16,7 @@ namespace Kiln.Samples.FashionCnn;
 public partial class FashionCnn;
 
 // The fallback for the embedded 8×8 digits: the same two blocks with 3×3 kernels (8×8 → 4×4 → 2×2).
-[Model(InputShape = new[] { 1, 8, 8 }, MaxBatch = 256, Seed = 42, Normalize = InputNormalization.None)]
+[Model(InputShape = new[] { 1, 8, 8 }, MaxBatch = 256, Seed = 42, Normalize = InputNormalization.PerChannel)]
 [Conv2D(16, 3, Padding = 1), BatchNorm, ReLU, MaxPool(2)]
 [Conv2D(32, 3, Padding = 1), BatchNorm, ReLU, MaxPool(2)]
 [Flatten, Dense(64), ReLU, Dropout(0.3)]

@@ -69,17 +69,15 @@ public static class Program
         }
         Dataset train = split.Train, test = split.Test;
         Console.WriteLine($"Data: {name} ({train.Count} train, {test.Count} test, {train.FeatureCount} pixels) — {reason}");
-        // One mean and standard deviation per channel, from the training split only (CATALOGUE §2).
-        Standardizer standardizer = ChannelStandardization.Fit(train, channels: 1);
-        standardizer.TransformInPlace(train.Features);
-        standardizer.TransformInPlace(test.Features);
-
         IKilnModel? model = train.FeatureCount switch { 784 => new FashionCnn(), 64 => new DigitsCnn(), _ => null };
         if (model is null)
         {
             Console.Error.WriteLine($"error: {name} has {train.FeatureCount} pixels per sample; the sample's models take 28×28 or 8×8 images.");
             return 1;
         }
+        // The models declare Normalize = PerChannel: one mean and standard deviation per channel, fitted here on the
+        // training split only (CATALOGUE §2) and applied by the model to every batch it sees, test batches included.
+        model.FitInputNormalization(train.Features, train.Count);
         if (isaName is not null)
         {
             try { model.Isa = KilnIsa.Validate(KilnIsa.Parse(isaName)); }

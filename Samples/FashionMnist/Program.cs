@@ -88,6 +88,14 @@ public static class Program
                           "overfit a small sample, learning-rate range test) on a copy-free restore of the model; during training, its " +
                           "monitors. Findings are printed and, with --run-dir, shown in report.html.",
         };
+        var ensemble = new Option<int>("--ensemble")
+        {
+            Description = "After the run, train N−1 more models of the same class (other shuffle seeds and dropout streams, same epochs) " +
+                          "and report each member's and the ensemble's test accuracy (mean of probabilities, CATALOGUE §8).",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+        };
+        ensemble.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > 16) r.AddError("--ensemble must be between 1 and 16."); });
         var plain = new Option<bool>("--plain")
         {
             Description = "One line per epoch instead of progress bars (automatic when output is redirected, as in CI).",
@@ -98,13 +106,13 @@ public static class Program
             "embedded 8×8 digits, and reports test accuracy and training throughput. Inputs are standardised with statistics " +
             "of the training split only; the test split is evaluated after every epoch (it is never used to choose anything).")
         {
-            data, epochs, batch, lr, seed, isa, metricsOut, runDir, patience, augment, doctor, plain,
+            data, epochs, batch, lr, seed, isa, metricsOut, runDir, patience, augment, doctor, ensemble, plain,
         };
         // A synchronous action: System.CommandLine's own Ctrl+C handling (async actions only) ends the process
         // after a grace period, whereas this sample wants to stop between steps and still print what it has.
         root.SetAction(parse => WithCancellation(token => Run(new RunRequest(
             parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
-            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(patience), parse.GetValue(augment), parse.GetValue(doctor)), token)));
+            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(patience), parse.GetValue(augment), parse.GetValue(doctor), parse.GetValue(ensemble)), token)));
         return root.Parse(args).Invoke();
     }
 
@@ -134,7 +142,7 @@ public static class Program
     }
 
     private sealed record RunRequest(string? Data, int? Epochs, int Batch, float? LearningRate, ulong Seed, string? Isa, FileInfo? MetricsOut, bool Plain,
-        DirectoryInfo? RunDirectory = null, int? Patience = null, bool Augment = false, bool Doctor = false);
+        DirectoryInfo? RunDirectory = null, int? Patience = null, bool Augment = false, bool Doctor = false, int Ensemble = 1);
 
     private static int Run(RunRequest request, CancellationToken token)
     {
@@ -255,6 +263,9 @@ public static class Program
             exitCode = 1;
         }
 
+        if (request.Ensemble > 1 && exitCode == 0)
+            ReportEnsemble(model, request.Ensemble, train, test, options, request.Seed);
+
         if (request.MetricsOut is { } file)
         {
             SampleMetrics metrics = SampleMetrics.From(summary, loaded.Name, learningRate, usage, testResult);
@@ -266,6 +277,34 @@ public static class Program
 
     /// <summary>1e-3 at batch 64, 2e-3 at batch 256: square-root scaling with the batch size in between and beyond.</summary>
     internal static float DefaultLearningRate(int batch) => (float)(1e-3 * Math.Sqrt(batch / 64.0));
+
+    /// <summary>
+    /// Trains <paramref name="members"/> − 1 more models like <paramref name="first"/> (same class, initialisation and epochs;
+    /// other shuffles and dropout masks) and prints each member's test accuracy next to the ensemble's.
+    /// </summary>
+    private static void ReportEnsemble(IKilnModel first, int members, Dataset train, Dataset test, TrainerOptions options, ulong seed)
+    {
+        var models = new List<IKilnModel> { first };
+        var table = new Table().AddColumns("model", "test loss", "test accuracy");
+        for (int k = 1; k < members; k++)
+        {
+            var member = (IKilnModel)Activator.CreateInstance(first.GetType(), first.Isa)!;
+            member.ResetNoise(seed + 1000UL * (ulong)k);
+            Trainer.Fit(member, train, null, options with
+            {
+                Seed = seed + (ulong)k, RunDirectory = null, EarlyStopping = null, Observers = [], ReportFindings = null,
+            });
+            models.Add(member);
+        }
+        for (int k = 0; k < models.Count; k++)
+        {
+            EvaluationResult r = Trainer.Evaluate(models[k], test);
+            table.AddRow($"member {k + 1} (shuffle seed {seed + (ulong)k})", r.Loss.ToString("F4", CultureInfo.InvariantCulture), $"{r.Accuracy:P2}");
+        }
+        EvaluationResult mean = new Kiln.Ensembles.Ensemble(models).Evaluate(test);
+        table.AddRow($"ensemble of {models.Count} (mean probabilities)", mean.Loss.ToString("F4", CultureInfo.InvariantCulture), $"{mean.Accuracy:P2}");
+        AnsiConsole.Write(table);
+    }
 
     /// <summary>Flip and pad-and-crop (CATALOGUE §8) for the square grey images of both data sets.</summary>
     private static IBatchAugmentation Augmentations(Dataset train)
