@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -28,19 +29,30 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        Settings? settings;
-        try
+        Option<int> Count(string name, int fallback, string description)
         {
-            settings = Parse(args);
+            var option = new Option<int>(name) { Description = description, HelpName = "N", DefaultValueFactory = _ => fallback };
+            option.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError($"{name} must be positive."); });
+            return option;
         }
-        catch (ArgumentException e)
+        Option<int> steps = Count("--steps", 2000, "Mini-batch steps per optimiser.");
+        Option<int> batch = Count("--batch", 32, "Mini-batch size, 1..256 (the models' MaxBatch).");
+        batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() > 256) r.AddError("--batch must be at most 256, the models' MaxBatch."); });
+        Option<int> lbfgs = Count("--lbfgs-iterations", 150, "Most full-batch L-BFGS iterations.");
+        Option<int> smooth = Count("--smooth", 20, "Moving-average window of the plotted mini-batch loss.");
+        var seed = new Option<ulong>("--seed") { Description = "Shuffle seed of the mini-batches.", HelpName = "N", DefaultValueFactory = _ => 0 };
+        var output = new Option<string?>("--out") { Description = "SVG to write (default docs/images/optimizer-zoo.svg in the repository).", HelpName = "FILE.svg" };
+        var root = new RootCommand("Every optimiser of CATALOGUE §6 on the same digits network, identical batches; draws the comparison figure.")
         {
-            Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-        if (settings is null) { Console.WriteLine(Usage); return 0; }
+            steps, output, batch, lbfgs, seed, smooth,
+        };
+        root.SetAction(parse => Execute(new Settings(parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(lbfgs), parse.GetValue(seed),
+            parse.GetValue(smooth), parse.GetValue(output) ?? DefaultOutput())));
+        return root.Parse(args).Invoke();
+    }
 
+    private static int Execute(Settings settings)
+    {
         DataSplit raw = EmbeddedData.DigitsSplit();
         var standardizer = new Standardizer().Fit(raw.Train);
         Dataset train = standardizer.Transform(raw.Train), test = standardizer.Transform(raw.Test);
@@ -170,48 +182,6 @@ public static class Program
         int n = 0;
         foreach (TensorInfo t in model.Tensors) if (t.Trainable) n += t.Length;
         return n;
-    }
-
-    private const string Usage =
-        "usage: OptimizerZoo [--steps N] [--out FILE.svg] [--batch N] [--lbfgs-iterations N] [--seed N] [--smooth N]\n" +
-        "  --steps             mini-batch steps per optimiser (default 2000)\n" +
-        "  --out               SVG to write (default docs/images/optimizer-zoo.svg in the repository)\n" +
-        "  --batch             mini-batch size, 1..256 (default 32)\n" +
-        "  --lbfgs-iterations  most full-batch L-BFGS iterations (default 150)\n" +
-        "  --seed              shuffle seed of the mini-batches (default 0)\n" +
-        "  --smooth            moving-average window of the plotted mini-batch loss (default 20)";
-
-    /// <summary>Parses the flags; null for --help.</summary>
-    internal static Settings? Parse(string[] args)
-    {
-        int steps = 2000, batch = 32, lbfgs = 150, smooth = 20;
-        ulong seed = 0;
-        string? output = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string flag = args[i];
-            if (flag is "-h" or "--help") return null;
-            if (i + 1 >= args.Length) throw new ArgumentException($"{flag} needs a value.");
-            string value = args[++i];
-            switch (flag)
-            {
-                case "--steps": steps = Positive(flag, value); break;
-                case "--batch": batch = Positive(flag, value); break;
-                case "--lbfgs-iterations": lbfgs = Positive(flag, value); break;
-                case "--smooth": smooth = Positive(flag, value); break;
-                case "--seed":
-                    if (!ulong.TryParse(value, NumberStyles.None, Inv, out seed)) throw new ArgumentException($"--seed needs a non-negative integer (got '{value}').");
-                    break;
-                case "--out": output = value; break;
-                default: throw new ArgumentException($"Unknown option '{flag}'.");
-            }
-        }
-        if (batch > 256) throw new ArgumentException($"--batch must be at most 256, the models' MaxBatch (got {batch}).");
-        output ??= DefaultOutput();
-        return new Settings(steps, batch, lbfgs, seed, smooth, output);
-
-        static int Positive(string flag, string value) =>
-            int.TryParse(value, NumberStyles.None, Inv, out int n) && n > 0 ? n : throw new ArgumentException($"{flag} needs a positive integer (got '{value}').");
     }
 
     /// <summary>docs/images/optimizer-zoo.svg under the repository root (found from the working directory), else in the working directory.</summary>

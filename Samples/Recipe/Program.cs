@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
@@ -27,18 +28,30 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        Settings? settings;
-        try
+        Option<int> Count(string name, int fallback, string description)
         {
-            settings = Parse(args);
+            var option = new Option<int>(name) { Description = description, HelpName = "N", DefaultValueFactory = _ => fallback };
+            option.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError($"{name} must be positive."); });
+            return option;
         }
-        catch (ArgumentException e)
+        Option<int> coarse = Count("--coarse", 32, "Coarse random-search trials."), coarseEpochs = Count("--coarse-epochs", 3, "Epochs per coarse trial.");
+        Option<int> fine = Count("--fine", 16, "Fine random-search trials."), fineEpochs = Count("--fine-epochs", 10, "Epochs per fine trial.");
+        Option<int> finalEpochs = Count("--final-epochs", 30, "Epochs for the three best configurations.");
+        Option<int> threads = Count("--threads", Kiln.Kernels.WorkerPool.DefaultParallelism, "Trials at a time (default: cores, or KILN_THREADS).");
+        var seed = new Option<ulong>("--seed") { Description = "Search seed.", HelpName = "N", DefaultValueFactory = _ => 1 };
+        var output = new Option<string?>("--out") { Description = "Also write every trial as CSV and JSON (FILE.csv, FILE.json).", HelpName = "FILE" };
+        var root = new RootCommand("The hyper-parameter recipe of CATALOGUE §9 end to end on the embedded digits: sanity checks, coarse and fine " +
+                                   "random search in parallel, the best configurations trained longer, ensembles.")
         {
-            Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-        if (settings is null) { Console.WriteLine(Usage); return 0; }
+            coarse, coarseEpochs, fine, fineEpochs, finalEpochs, threads, seed, output,
+        };
+        root.SetAction(parse => Run(new Settings(parse.GetValue(coarse), parse.GetValue(coarseEpochs), parse.GetValue(fine), parse.GetValue(fineEpochs),
+            parse.GetValue(finalEpochs), parse.GetValue(threads), parse.GetValue(seed), parse.GetValue(output))));
+        return root.Parse(args).Invoke();
+    }
+
+    private static int Run(Settings settings)
+    {
         var clock = Stopwatch.StartNew();
         // Tables are wide: when the output goes to a file or pipe, do not wrap them at 80 columns.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
@@ -203,48 +216,4 @@ public static class Program
     }
 
     private static void Line(FormattableString text) => AnsiConsole.WriteLine(text.ToString(Inv));
-
-    private const string Usage =
-        "usage: Recipe [--coarse N] [--coarse-epochs N] [--fine N] [--fine-epochs N] [--final-epochs N] [--threads N] [--seed N] [--out FILE]\n" +
-        "  --coarse         coarse random-search trials (default 32)\n" +
-        "  --coarse-epochs  epochs per coarse trial (default 3)\n" +
-        "  --fine           fine random-search trials (default 16)\n" +
-        "  --fine-epochs    epochs per fine trial (default 10)\n" +
-        "  --final-epochs   epochs for the three best configurations (default 30)\n" +
-        "  --threads        trials at a time (default: cores, or KILN_THREADS)\n" +
-        "  --seed           search seed (default 1)\n" +
-        "  --out            also write every trial as CSV and JSON (FILE.csv, FILE.json)";
-
-    /// <summary>Parses the flags; null for --help.</summary>
-    private static Settings? Parse(string[] args)
-    {
-        int coarse = 32, coarseEpochs = 3, fine = 16, fineEpochs = 10, finalEpochs = 30, threads = Kiln.Kernels.WorkerPool.DefaultParallelism;
-        ulong seed = 1;
-        string? output = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string flag = args[i];
-            if (flag is "-h" or "--help") return null;
-            if (i + 1 >= args.Length) throw new ArgumentException($"{flag} needs a value.");
-            string value = args[++i];
-            switch (flag)
-            {
-                case "--coarse": coarse = Positive(flag, value); break;
-                case "--coarse-epochs": coarseEpochs = Positive(flag, value); break;
-                case "--fine": fine = Positive(flag, value); break;
-                case "--fine-epochs": fineEpochs = Positive(flag, value); break;
-                case "--final-epochs": finalEpochs = Positive(flag, value); break;
-                case "--threads": threads = Positive(flag, value); break;
-                case "--seed":
-                    if (!ulong.TryParse(value, NumberStyles.None, Inv, out seed)) throw new ArgumentException($"--seed needs a non-negative integer (got '{value}').");
-                    break;
-                case "--out": output = value; break;
-                default: throw new ArgumentException($"Unknown option '{flag}'.");
-            }
-        }
-        return new Settings(coarse, coarseEpochs, fine, fineEpochs, finalEpochs, threads, seed, output);
-
-        static int Positive(string flag, string value) =>
-            int.TryParse(value, NumberStyles.None, Inv, out int n) && n > 0 ? n : throw new ArgumentException($"{flag} needs a positive integer (got '{value}').");
-    }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
@@ -32,18 +33,33 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        Settings? settings;
-        try
+        Option<int> Count(string name, int fallback, string description)
         {
-            settings = Parse(args);
+            var option = new Option<int>(name) { Description = description, HelpName = "N", DefaultValueFactory = _ => fallback };
+            option.Validators.Add(r => { if (r.GetValueOrDefault<int>() <= 0) r.AddError($"{name} must be positive."); });
+            return option;
         }
-        catch (ArgumentException e)
+        var data = new Option<string>("--data")
         {
-            Console.Error.WriteLine(e.Message);
-            Console.Error.WriteLine(Usage);
-            return 2;
-        }
-        if (settings is null) { Console.WriteLine(Usage); return 0; }
+            Description = "fashion (falls back to digits when Fashion-MNIST is not installed) or digits.", DefaultValueFactory = _ => "fashion",
+        };
+        data.AcceptOnlyFromAmong("fashion", "digits");
+        Option<int> perClass = Count("--per-class", 50, "Target images per class."), draws = Count("--draws", 3, "Random draws of those images, results averaged.");
+        Option<int> pretrainEpochs = Count("--pretrain-epochs", 4, "Epochs on the source classes.");
+        Option<int> finetuneEpochs = Count("--finetune-epochs", 40, "Epochs on the few target images.");
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the draws and shuffles.", HelpName = "N", DefaultValueFactory = _ => 1 };
+        var root = new RootCommand("Transfer learning (CATALOGUE §5): pre-train on Fashion-MNIST classes 0–4, then learn classes 5–9 from a few " +
+                                   "images each, comparing frozen features, fine-tuning and training from scratch.")
+        {
+            data, perClass, draws, pretrainEpochs, finetuneEpochs, seed,
+        };
+        root.SetAction(parse => Run(new Settings(parse.GetValue(data)!, parse.GetValue(perClass), parse.GetValue(draws), parse.GetValue(pretrainEpochs),
+            parse.GetValue(finetuneEpochs), parse.GetValue(seed))));
+        return root.Parse(args).Invoke();
+    }
+
+    private static int Run(Settings settings)
+    {
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
         var clock = Stopwatch.StartNew();
 
@@ -163,46 +179,4 @@ public static class Program
     private static string P(double v) => (v * 100).ToString("F2", Inv) + "%";
 
     private static void Line(FormattableString text) => AnsiConsole.WriteLine(text.ToString(Inv));
-
-    private const string Usage =
-        "usage: Transfer [--data fashion|digits] [--per-class N] [--draws N] [--pretrain-epochs N] [--finetune-epochs N] [--seed N]\n" +
-        "  --data             fashion (default; falls back to digits when Fashion-MNIST is not installed) or digits\n" +
-        "  --per-class        target images per class (default 50)\n" +
-        "  --draws            random draws of those images, results averaged (default 3)\n" +
-        "  --pretrain-epochs  epochs on the source classes (default 4)\n" +
-        "  --finetune-epochs  epochs on the few target images (default 40)\n" +
-        "  --seed             seed of the draws and shuffles (default 1)";
-
-    /// <summary>Parses the flags; null for --help.</summary>
-    private static Settings? Parse(string[] args)
-    {
-        string data = "fashion";
-        int perClass = 50, draws = 3, pretrainEpochs = 4, finetuneEpochs = 40;
-        ulong seed = 1;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string flag = args[i];
-            if (flag is "-h" or "--help") return null;
-            if (i + 1 >= args.Length) throw new ArgumentException($"{flag} needs a value.");
-            string value = args[++i];
-            switch (flag)
-            {
-                case "--data":
-                    data = value is "fashion" or "digits" ? value : throw new ArgumentException($"--data is fashion or digits (got '{value}').");
-                    break;
-                case "--per-class": perClass = Positive(flag, value); break;
-                case "--draws": draws = Positive(flag, value); break;
-                case "--pretrain-epochs": pretrainEpochs = Positive(flag, value); break;
-                case "--finetune-epochs": finetuneEpochs = Positive(flag, value); break;
-                case "--seed":
-                    if (!ulong.TryParse(value, NumberStyles.None, Inv, out seed)) throw new ArgumentException($"--seed needs a non-negative integer (got '{value}').");
-                    break;
-                default: throw new ArgumentException($"Unknown option '{flag}'.");
-            }
-        }
-        return new Settings(data, perClass, draws, pretrainEpochs, finetuneEpochs, seed);
-
-        static int Positive(string flag, string value) =>
-            int.TryParse(value, NumberStyles.None, Inv, out int n) && n > 0 ? n : throw new ArgumentException($"{flag} needs a positive integer (got '{value}').");
-    }
 }
