@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using Kiln;
 using Kiln.Data;
+using Kiln.Doctor;
 using Kiln.Samples.FashionMnist;
 using Kiln.Training;
 using Spectre.Console;
@@ -41,20 +42,23 @@ public static class Program
         isa.AcceptOnlyFromAmong("avx512", "avx2", "portable");
         var metricsOut = new Option<FileInfo?>("--metrics-out") { Description = "Write the run's metrics as JSON to FILE (the MLP sample's format).", HelpName = "FILE" };
         var plain = new Option<bool>("--plain") { Description = "One line per epoch instead of progress bars (automatic when output is redirected)." };
+        var runDir = new Option<DirectoryInfo?>("--run-dir") { Description = "Write the run directory (metrics CSV/JSON, checkpoints, report.html) to DIR; see docs/training.md.", HelpName = "DIR" };
+        var doctor = new Option<bool>("--doctor") { Description = "Watch the run with the training doctor's monitors (docs/doctor.md) and print their findings (also in report.html)." };
 
         var root = new RootCommand(
             "Trains Kiln's FashionCnn (Conv 16@5×5 → BN → ReLU → MaxPool 2 → Conv 32@5×5 → BN → ReLU → MaxPool 2 → Dense 128 → ReLU → " +
             "Dropout 0.3 → Dense 10, Adam) on Fashion-MNIST, or DigitsCnn on the embedded 8×8 digits, and reports test accuracy and " +
             "training throughput. Inputs are standardised per channel with statistics of the training split only.")
         {
-            data, epochs, batch, lr, seed, isa, metricsOut, plain,
+            data, epochs, batch, lr, seed, isa, metricsOut, runDir, doctor, plain,
         };
         root.SetAction(parse => Run(parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
-            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain)));
+            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(doctor)));
         return root.Parse(args).Invoke();
     }
 
-    private static int Run(string? dataArgument, int? epochArgument, int batch, float? lrArgument, ulong seed, string? isaName, FileInfo? metricsOut, bool plain)
+    private static int Run(string? dataArgument, int? epochArgument, int batch, float? lrArgument, ulong seed, string? isaName, FileInfo? metricsOut, bool plain,
+        DirectoryInfo? runDirectory, bool doctor)
     {
         string name, reason;
         DataSplit split;
@@ -97,7 +101,10 @@ public static class Program
         var options = new TrainerOptions
         {
             Epochs = epochCount, BatchSize = batch, Seed = seed, LearningRate = learningRate, ValidateEveryEpoch = true, CancellationToken = cts.Token,
+            RunDirectory = runDirectory?.FullName, TrainAccuracySamples = runDirectory is null ? 0 : 5000,
         };
+        DoctorObserver? monitors = doctor ? new DoctorObserver(test) : null;
+        if (monitors is not null) options = options with { Observers = [monitors], ReportFindings = () => monitors.Findings };
         Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, shuffle seed {seed}");
 
         bool interactive = !plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
@@ -120,6 +127,8 @@ public static class Program
         }
         CpuUsage usage = cpu.Stop();
         ConsoleReporter.PrintSummary(summary, name);
+        if (monitors is not null) Console.WriteLine("Doctor during training:" + Environment.NewLine + Finding.Format(monitors.Findings));
+        if (runDirectory is not null) Console.WriteLine($"Run directory: {runDirectory.FullName} (open report.html)");
         if (summary.StopReason == StopReason.Diverged)
         {
             Console.Error.WriteLine($"error: the loss became non-finite; lower the learning rate (was {learningRate.ToString("G3", CultureInfo.InvariantCulture)}).");
