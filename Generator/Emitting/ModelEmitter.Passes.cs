@@ -192,7 +192,7 @@ internal sealed partial class ModelEmitter
         string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
         if (d.Conv?.ColumnBuffer is not null)
         {
-            EmitIm2ColStage(d); // used by small-batch inference
+            if (!d.IsProjection) EmitIm2ColStage(d); // used by small-batch inference (a projection's inference reuses this forward stage)
             OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
             EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
             _w.Close();

@@ -110,6 +110,8 @@ public sealed class DenseStep : StepPlan
     public bool HasDropConnect => Layer.DropConnect > 0;
     /// <summary>Set for a Conv2D.</summary>
     public ConvPlan? Conv { get; set; }
+    /// <summary>A residual block's projection shortcut (see <see cref="ResidualEndStep.Projection"/>).</summary>
+    public bool IsProjection { get; set; }
     /// <summary>The GEMM's inner dimension: input width, or the patch size of a convolution.</summary>
     public int GemmK => Conv?.PatchSize ?? InWidth;
     /// <summary>Buffer the GEMM reads: the im2col patches, or the input itself.</summary>

@@ -162,6 +162,7 @@ public static class Planner
                         TensorPlan w = AddParam(start.Layer.Name, "projection", "Weight", start.OutFloats, width);
                         end.Projection = new DenseStep(projection, w, null) { InWidth = start.OutFloats, InPixels = 1, OutWidth = width, OutPixels = 1, OutputShape = Shape() };
                     }
+                    end.Projection.IsProjection = true;
                     end.Projection.ResolvedInit = InitKind.HeNormal;
                     end.Projection.InitScale = Math.Sqrt(2.0 / end.Projection.InWidth);
                     flops += 2L * end.Projection.OutPixels * end.Projection.GemmK * width;

@@ -684,14 +684,6 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>residual0.projection: gathers each output pixel's 1×1×4 patch (zeros outside the input) into a row of _col6; samples split across threads.</summary>
-        private void Residual0ProjectionIm2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 256), _col6.Slice(0, _batch * 64), in s_geometry6, channelsFirst: false, s0, s1);
-        }
-
         /// <summary>residual0.projection: im2col and [rows = samples·16 pixels×4]·[4×8], chunk by chunk; samples split across threads.</summary>
         private void Residual0ProjectionForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -1531,57 +1523,56 @@ namespace Samples.Residual
             public const int Bn1Forward = 6;
             public const int Conv2Im2Col = 7;
             public const int Conv2Forward = 8;
-            public const int Residual0ProjectionIm2Col = 9;
-            public const int Residual0ProjectionForward = 10;
-            public const int Residual0Forward = 11;
-            public const int Relu2Forward = 12;
-            public const int Conv3Im2Col = 13;
-            public const int Conv3Forward = 14;
-            public const int Residual1ProjectionForward = 15;
-            public const int Residual1Forward = 16;
-            public const int Relu3Forward = 17;
-            public const int Globalavgpool0Forward = 18;
-            public const int Dense0Forward = 19;
-            public const int Tanh0Forward = 20;
-            public const int Residual2ProjectionForward = 21;
-            public const int Residual2Forward = 22;
-            public const int Dense1Forward = 23;
-            public const int Dense1BackwardInput = 24;
-            public const int Dense1BackwardWeights = 25;
-            public const int Tanh0Backward = 26;
-            public const int Dense0BackwardInput = 27;
-            public const int Dense0BackwardWeights = 28;
-            public const int Residual2ProjectionBackwardInput = 29;
-            public const int Residual2ProjectionBackwardWeights = 30;
-            public const int Residual2Shortcut = 31;
-            public const int Globalavgpool0Backward = 32;
-            public const int Relu3Backward = 33;
-            public const int Residual1Backward = 34;
-            public const int Conv3BackwardInput = 35;
-            public const int Conv3BackwardWeights = 36;
-            public const int Residual1ProjectionBackwardInput = 37;
-            public const int Residual1ProjectionBackwardWeights = 38;
-            public const int Residual1Shortcut = 39;
-            public const int Relu2Backward = 40;
-            public const int Conv2BackwardInput = 41;
-            public const int Conv2BackwardWeights = 42;
-            public const int Bn1Backward = 43;
-            public const int Conv1BackwardInput = 44;
-            public const int Conv1BackwardWeights = 45;
-            public const int Residual0ProjectionBackwardInput = 46;
-            public const int Residual0ProjectionBackwardWeights = 47;
-            public const int Residual0Shortcut = 48;
-            public const int Bn0Backward = 49;
-            public const int Conv0BackwardWeights = 50;
-            public const int Conv0Inference = 51;
-            public const int Conv1Inference = 52;
-            public const int Conv2Inference = 53;
-            public const int Residual0Inference = 54;
-            public const int Conv3Inference = 55;
-            public const int Residual1Inference = 56;
-            public const int Dense0Inference = 57;
-            public const int Residual2Inference = 58;
-            public const int Dense1Inference = 59;
+            public const int Residual0ProjectionForward = 9;
+            public const int Residual0Forward = 10;
+            public const int Relu2Forward = 11;
+            public const int Conv3Im2Col = 12;
+            public const int Conv3Forward = 13;
+            public const int Residual1ProjectionForward = 14;
+            public const int Residual1Forward = 15;
+            public const int Relu3Forward = 16;
+            public const int Globalavgpool0Forward = 17;
+            public const int Dense0Forward = 18;
+            public const int Tanh0Forward = 19;
+            public const int Residual2ProjectionForward = 20;
+            public const int Residual2Forward = 21;
+            public const int Dense1Forward = 22;
+            public const int Dense1BackwardInput = 23;
+            public const int Dense1BackwardWeights = 24;
+            public const int Tanh0Backward = 25;
+            public const int Dense0BackwardInput = 26;
+            public const int Dense0BackwardWeights = 27;
+            public const int Residual2ProjectionBackwardInput = 28;
+            public const int Residual2ProjectionBackwardWeights = 29;
+            public const int Residual2Shortcut = 30;
+            public const int Globalavgpool0Backward = 31;
+            public const int Relu3Backward = 32;
+            public const int Residual1Backward = 33;
+            public const int Conv3BackwardInput = 34;
+            public const int Conv3BackwardWeights = 35;
+            public const int Residual1ProjectionBackwardInput = 36;
+            public const int Residual1ProjectionBackwardWeights = 37;
+            public const int Residual1Shortcut = 38;
+            public const int Relu2Backward = 39;
+            public const int Conv2BackwardInput = 40;
+            public const int Conv2BackwardWeights = 41;
+            public const int Bn1Backward = 42;
+            public const int Conv1BackwardInput = 43;
+            public const int Conv1BackwardWeights = 44;
+            public const int Residual0ProjectionBackwardInput = 45;
+            public const int Residual0ProjectionBackwardWeights = 46;
+            public const int Residual0Shortcut = 47;
+            public const int Bn0Backward = 48;
+            public const int Conv0BackwardWeights = 49;
+            public const int Conv0Inference = 50;
+            public const int Conv1Inference = 51;
+            public const int Conv2Inference = 52;
+            public const int Residual0Inference = 53;
+            public const int Conv3Inference = 54;
+            public const int Residual1Inference = 55;
+            public const int Dense0Inference = 56;
+            public const int Residual2Inference = 57;
+            public const int Dense1Inference = 58;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
@@ -1597,7 +1588,6 @@ namespace Samples.Residual
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
                 case Stages.Conv2Im2Col: Conv2Im2Col<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
-                case Stages.Residual0ProjectionIm2Col: Residual0ProjectionIm2Col<TIsa>(part, parts); break;
                 case Stages.Residual0ProjectionForward: Residual0ProjectionForward<TIsa>(part, parts); break;
                 case Stages.Residual0Forward: Residual0Forward<TIsa>(part, parts); break;
                 case Stages.Relu2Forward: Relu2Forward<TIsa>(part, parts); break;
