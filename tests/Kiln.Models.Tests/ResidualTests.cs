@@ -184,4 +184,17 @@ public sealed class ResidualTests
         double[] expected = GradientCheckTests.Softmax(new ReferenceNet(model, LossKind.SoftmaxCrossEntropy, MixedProjectionOps).Forward(xd, 7, training: false), 3);
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], output[i], 4);
     }
+
+    [Fact]
+    public void Projection_network_fits_a_fixed_batch()
+    {
+        var model = new ProjectionCnn(IsaPath.Avx2);
+        var rng = new KilnRandom(9);
+        var x = new float[8 * ProjectionCnn.InputSize];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)ModelCases.Gaussian(ref rng);
+        int[] labels = Enumerable.Range(0, 8).Select(i => i % 3).ToArray();
+        float first = model.TrainStep(x, labels, 8), last = first;
+        for (int step = 0; step < 40; step++) last = model.TrainStep(x, labels, 8);
+        Assert.True(last < 0.5f * first, $"loss {first} → {last}");
+    }
 }
