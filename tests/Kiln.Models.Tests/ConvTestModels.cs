@@ -105,3 +105,11 @@ public partial class ProjectionCnn;
 [Flatten, Dense(5), Tanh, Residual(Projection = true), Dense(4), Tanh, EndResidual, Dense(3), SoftmaxCrossEntropy]
 [Sgd(0.1)]
 public partial class ProjectionMixedCnn;
+
+/// <summary>A projection block large enough that its stages split across threads at batch 64 (no BatchNorm, so sub-batch gradients average to the batch gradient).</summary>
+[Model(InputShape = new[] { 4, 12, 12 }, MaxBatch = 64, Seed = 23)]
+[Conv2D(16, 3, Padding = 1), ReLU]
+[Residual(Projection = true), Conv2D(32, 2, Stride = 2), ReLU, Conv2D(32, 3, Padding = 1), EndResidual]
+[ReLU, GlobalAvgPool, Dense(3), SoftmaxCrossEntropy]
+[Sgd(0.1)]
+public partial class WideProjectionCnn;

@@ -197,4 +197,31 @@ public sealed class ResidualTests
         for (int step = 0; step < 40; step++) last = model.TrainStep(x, labels, 8);
         Assert.True(last < 0.5f * first, $"loss {first} → {last}");
     }
+
+    [Theory]
+    [InlineData(IsaPath.Avx512)]
+    [InlineData(IsaPath.Portable)]
+    public void Parallel_projection_stages_give_the_mean_of_sub_batch_gradients(IsaPath path)
+    {
+        var model = new WideProjectionCnn(path);
+        var rng = new KilnRandom(11);
+        var x = new float[64 * WideProjectionCnn.InputSize];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)ModelCases.Gaussian(ref rng);
+        int[] labels = Enumerable.Range(0, 64).Select(i => i % 3).ToArray();
+        TensorInfo[] trainable = model.Tensors.Where(t => t.Trainable).ToArray();
+        model.ComputeGradients(x, labels, 64);
+        double[][] whole = trainable.Select(t => ModelCases.ToDouble(model.TensorGradient(t))).ToArray();
+        var mean = trainable.Select(t => new double[t.Length]).ToArray();
+        for (int b = 0; b < 8; b++)
+        {
+            model.ComputeGradients(x.AsSpan(b * 8 * WideProjectionCnn.InputSize, 8 * WideProjectionCnn.InputSize), labels.AsSpan(b * 8, 8), 8);
+            for (int t = 0; t < trainable.Length; t++)
+            {
+                double[] g = ModelCases.ToDouble(model.TensorGradient(trainable[t]));
+                for (int i = 0; i < g.Length; i++) mean[t][i] += g[i] / 8;
+            }
+        }
+        for (int t = 0; t < trainable.Length; t++)
+            Assert.True(ModelCases.RelativeError(whole[t], mean[t], floor: 1e-5) < 1e-4, trainable[t].Name);
+    }
 }
