@@ -71,47 +71,18 @@ internal sealed partial class ModelEmitter
         foreach (StepPlan step in _plan.Steps)
         {
             if (step is DenseStep d)
-            {
-                body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
-                if (d.HasDropConnect)
-                {
-                    double keep = 1 - d.Layer.DropConnect;
-                    string apply = SpecNaming.Pascal(d.Layer.Name) + "DropConnect";
-                    OpenStage(apply, $"{d.Layer.Name}: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.");
-                    _w.Line($"(int e0, int e1) = {K}Partition.Range({d.Weight.Length}, part, parts, 16);");
-                    _w.Line($"if (e0 < e1) {K}DropConnect.Apply<TIsa>({d.Weight.Identifier}, _connectMask{d.Index}.Slice(0, {d.Weight.Length}), _connectWeight{d.Index}.Slice(0, {d.Weight.Length}), e0, e1);");
-                    _w.Close();
-                    _w.Line();
-                    body.Add($"{K}Dropout.FillMask(_connectMask{d.Index}.Slice(0, {d.Weight.Length}), {Float(keep)}, {Float(1 / keep)}, ref _noise); // DropConnect: keep each weight with p = {keep.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
-                    body.Add($"Execute(Stages.{apply}, {d.Weight.Length * 2L});");
-                }
-                string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
-                string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
-                string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
-                if (d.Conv?.ColumnBuffer is not null)
-                {
-                    EmitIm2ColStage(d); // used by small-batch inference
-                    OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
-                    EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
-                    _w.Close();
-                    _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
-                    continue;
-                }
-                string rowsText = d.Conv is null ? "rows" : $"rows = samples·{d.OutPixels} pixels";
-                OpenStage(name, $"{d.Layer.Name}: [{rowsText}×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
-                RowRange(BatchRows(d.OutPixels));
-                _w.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.GemmInput, d.GemmK)}, {TrainingWeights(d)}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
-                _w.Close();
-                _w.Line();
-                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
-            }
+                EmitDenseForward(d, body);
             else if (step is ResidualStartStep start)
                 body.Add($"// {start.Layer.Name} starts: its input {start.InputBuffer} is the shortcut");
             else if (step is ResidualEndStep end)
             {
                 string name = SpecNaming.Pascal(end.Layer.Name) + "Forward";
-                body.Add($"// {end.Layer.Name}: y = shortcut + gate·branch");
+                if (end.Projection is not null)
+                {
+                    body.Add($"// {end.Layer.Name}: projection shortcut P(x) of the block input {end.Start.InputBuffer}");
+                    EmitDenseForward(end.Projection, body);
+                }
+                body.Add($"// {end.Layer.Name}: y = {(end.Projection is null ? "shortcut" : "P(x)")} + gate·branch");
                 if (end.Survival < 1)
                     body.Add($"_gate{end.Index} = _noise.NextDouble() < {Double(end.Survival)} ? 1f : 0f; // stochastic depth: keep the branch with p = {end.Survival.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, once per mini-batch");
                 EmitResidualAddStage(end, name, $"_gate{end.Index}", "training: the gate of this mini-batch");
@@ -200,6 +171,44 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
+    /// <summary>A Dense or Conv2D's training forward stage(s) (also a projection shortcut's, which inference reuses).</summary>
+    private void EmitDenseForward(DenseStep d, List<string> body)
+    {
+        body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
+        if (d.HasDropConnect)
+        {
+            double keep = 1 - d.Layer.DropConnect;
+            string apply = SpecNaming.Pascal(d.Layer.Name) + "DropConnect";
+            OpenStage(apply, $"{d.Layer.Name}: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.");
+            _w.Line($"(int e0, int e1) = {K}Partition.Range({d.Weight.Length}, part, parts, 16);");
+            _w.Line($"if (e0 < e1) {K}DropConnect.Apply<TIsa>({d.Weight.Identifier}, _connectMask{d.Index}.Slice(0, {d.Weight.Length}), _connectWeight{d.Index}.Slice(0, {d.Weight.Length}), e0, e1);");
+            _w.Close();
+            _w.Line();
+            body.Add($"{K}Dropout.FillMask(_connectMask{d.Index}.Slice(0, {d.Weight.Length}), {Float(keep)}, {Float(1 / keep)}, ref _noise); // DropConnect: keep each weight with p = {keep.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+            body.Add($"Execute(Stages.{apply}, {d.Weight.Length * 2L});");
+        }
+        string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
+        string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
+        string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
+        if (d.Conv?.ColumnBuffer is not null)
+        {
+            if (!d.IsProjection) EmitIm2ColStage(d); // used by small-batch inference (a projection's inference reuses this forward stage)
+            OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
+            EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
+            _w.Close();
+            _w.Line();
+            body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+            return;
+        }
+        string rowsText = d.Conv is null ? "rows" : $"rows = samples·{d.OutPixels} pixels";
+        OpenStage(name, $"{d.Layer.Name}: [{rowsText}×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
+        RowRange(BatchRows(d.OutPixels));
+        _w.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.GemmInput, d.GemmK)}, {TrainingWeights(d)}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+        _w.Close();
+        _w.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+    }
+
     /// <summary>The im2col stage of a convolution (shared by training and inference), samples split across threads.</summary>
     private void EmitIm2ColStage(DenseStep d)
     {
@@ -257,9 +266,9 @@ internal sealed partial class ModelEmitter
     /// <summary>y = shortcut + scale·branch over the whole batch, element ranges split across threads.</summary>
     private void EmitResidualAddStage(ResidualEndStep end, string name, string scale, string what)
     {
-        OpenStage(name, $"{end.Layer.Name}: y = {end.Start.InputBuffer} (shortcut) + g·{end.InputBuffer} (branch), {what}; element ranges split across threads.");
+        OpenStage(name, $"{end.Layer.Name}: y = {end.ShortcutBuffer} ({(end.Projection is null ? "shortcut" : "projection shortcut")}) + g·{end.InputBuffer} (branch), {what}; element ranges split across threads.");
         _w.Line($"(int e0, int e1) = {K}Partition.Range(_batch * {end.OutFloats}, part, parts, 16);");
-        _w.Line($"if (e0 < e1) {K}Residual.Add<TIsa>({All(end.Start.InputBuffer, end.OutFloats)}, {All(end.InputBuffer, end.OutFloats)}, {scale}, {All(end.OutputBuffer, end.OutFloats)}, e0, e1);");
+        _w.Line($"if (e0 < e1) {K}Residual.Add<TIsa>({All(end.ShortcutBuffer, end.OutFloats)}, {All(end.InputBuffer, end.OutFloats)}, {scale}, {All(end.OutputBuffer, end.OutFloats)}, e0, e1);");
         _w.Close();
         _w.Line();
     }
@@ -402,7 +411,7 @@ internal sealed partial class ModelEmitter
             else if (step is ResidualEndStep end)
             {
                 body.Add($"// {end.Layer.Name}: dL/d(shortcut) = dL/dy, dL/d(branch) = gate·dL/dy (dL/dy in {current})");
-                if (end.AddShortcutGradient) body.Add($"{All(current, end.OutFloats)}.CopyTo(_skip{end.Index}.Span);");
+                if (end.KeepsOutputGradient) body.Add($"{All(current, end.OutFloats)}.CopyTo(_skip{end.Index}.Span);");
                 if (end.Survival < 1)
                 {
                     string name = SpecNaming.Pascal(end.Layer.Name) + "Backward";
@@ -417,6 +426,22 @@ internal sealed partial class ModelEmitter
             else if (step is ResidualStartStep start)
             {
                 ResidualEndStep closing = _plan.Steps.OfType<ResidualEndStep>().Single(e => e.Start == start);
+                if (closing.Projection is { } projection)
+                {
+                    // dL/dx gets Pᵀ·dL/dy (into the free ping-pong buffer, then added); dP = xᵀ·dL/dy with the fused update.
+                    string free = current == "_g0" ? "_g1" : "_g0";
+                    body.Add($"// {start.Layer.Name} starts: the projection shortcut's backward from the kept dL/dy (_skip{closing.Index})");
+                    EmitDenseBackward(projection, $"_skip{closing.Index}", free, body);
+                    if (!closing.AddShortcutGradient) continue;
+                    string addName = SpecNaming.Pascal(start.Layer.Name) + "Shortcut";
+                    OpenStage(addName, $"{start.Layer.Name}: dL/dx = the branch's dL/dx + Pᵀ·dL/dy of the projection shortcut; element ranges split across threads.");
+                    _w.Line($"(int e0, int e1) = {K}Partition.Range(_batch * {start.OutFloats}, part, parts, 16);");
+                    _w.Line($"if (e0 < e1) {K}Residual.Add<TIsa>({All(free, start.OutFloats)}, {All(current, start.OutFloats)}, 1f, {All(current, start.OutFloats)}, e0, e1);");
+                    _w.Close();
+                    _w.Line();
+                    body.Add($"Execute(Stages.{addName}, (long)_batch * {start.OutFloats});");
+                    continue;
+                }
                 if (!closing.AddShortcutGradient) continue;
                 string name = SpecNaming.Pascal(start.Layer.Name) + "Shortcut";
                 OpenStage(name, $"{start.Layer.Name}: dL/dx = the branch's dL/dx + the shortcut's dL/dy; element ranges split across threads.");
@@ -489,67 +514,8 @@ internal sealed partial class ModelEmitter
             }
             else if (step is DenseStep d)
             {
-                string layer = SpecNaming.Pascal(d.Layer.Name);
                 string next = current == "_g0" ? "_g1" : "_g0";
-                string? column = d.Conv?.ColumnBuffer;
-                body.Add($"// {d.Layer.Name} (dL/dy in {current})");
-                if (!d.SkipInputGradient && column is not null)
-                {
-                    string name = layer + "BackwardInput";
-                    int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
-                    OpenStage(name, $"{d.Layer.Name}: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.");
-                    SampleRange();
-                    _w.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
-                    _w.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
-                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({current}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), {TrainingWeights(d)}, _dcol.Slice(c0 * {patches}, (c1 - c0) * {patches}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth});");
-                    _w.Line($"{K}Im2Col.Backward<TIsa>({All("_dcol", patches)}, {All(next, d.InFloats)}, in {d.Conv!.GeometryField}, channelsFirst: false, c0, c1);");
-                    _w.Close();
-                    _w.Close();
-                    _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
-                }
-                else if (!d.SkipInputGradient)
-                {
-                    string name = layer + "BackwardInput";
-                    string target = column is null ? next : "_dcol";
-                    OpenStage(name, $"{d.Layer.Name}: dL/d{(column is null ? "x" : "(patches)")} = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.");
-                    RowRange(BatchRows(d.OutPixels));
-                    _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {TrainingWeights(d)}, {Rows(target, d.GemmK)}, r1 - r0, {d.GemmK}, {d.OutWidth});");
-                    _w.Close();
-                    _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
-                }
-                if (d.Conv is not null || d.HasDropConnect)
-                    EmitBlockedBackwardWeights(d, current, body);
-                else
-                {
-                    string name = layer + "BackwardWeights";
-                    string rows = BatchRows(d.OutPixels);
-                    OpenStage(name, $"{d.Layer.Name}: dW = {(column is null ? "x" : "patches")}ᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.");
-                    _w.Line($"(int k0, int k1) = {K}Partition.Range({d.GemmK}, part, parts, 4);");
-                    _w.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * d.GemmK)};");
-                    _w.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
-                    _w.Open("if (k0 < k1)");
-                    _w.Open("if (_applyUpdate)");
-                    _w.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {States(d.Weight)}, {d.OutWidth}, {StepFor(d.Weight)});");
-                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
-                    _w.Close();
-                    _w.Open("else");
-                    _w.Line($"var sink = new {K}NoPanelSink();");
-                    _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
-                    _w.Close();
-                    _w.Close();
-                    if (d.Bias is not null)
-                    {
-                        _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
-                        _w.Line("if (c0 >= c1) return;");
-                        _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, {rows}, {d.OutWidth}, c0, c1);");
-                        _w.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {States(d.Bias, Cols)});");
-                    }
-                    _w.Close();
-                    _w.Line();
-                    body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
-                }
+                EmitDenseBackward(d, current, next, body);
                 if (!d.SkipInputGradient) current = next;
             }
         }
@@ -558,6 +524,74 @@ internal sealed partial class ModelEmitter
         foreach (string line in body) _w.Line(line);
         _w.Close();
         _w.Line();
+    }
+
+    /// <summary>
+    /// A Dense or Conv2D's backward stages with dL/dy in <paramref name="current"/>: dL/dx into <paramref name="next"/>
+    /// (unless SkipInputGradient), then dW with the fused update.
+    /// </summary>
+    private void EmitDenseBackward(DenseStep d, string current, string next, List<string> body)
+    {
+        string layer = SpecNaming.Pascal(d.Layer.Name);
+        string? column = d.Conv?.ColumnBuffer;
+        body.Add($"// {d.Layer.Name} (dL/dy in {current})");
+        if (!d.SkipInputGradient && column is not null)
+        {
+            string name = layer + "BackwardInput";
+            int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
+            OpenStage(name, $"{d.Layer.Name}: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.");
+            SampleRange();
+            _w.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
+            _w.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
+            _w.Line($"{K}Gemm.BackwardInput<TIsa>({current}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), {TrainingWeights(d)}, _dcol.Slice(c0 * {patches}, (c1 - c0) * {patches}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth});");
+            _w.Line($"{K}Im2Col.Backward<TIsa>({All("_dcol", patches)}, {All(next, d.InFloats)}, in {d.Conv!.GeometryField}, channelsFirst: false, c0, c1);");
+            _w.Close();
+            _w.Close();
+            _w.Line();
+            body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+        }
+        else if (!d.SkipInputGradient)
+        {
+            string name = layer + "BackwardInput";
+            string target = column is null ? next : "_dcol";
+            OpenStage(name, $"{d.Layer.Name}: dL/d{(column is null ? "x" : "(patches)")} = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.");
+            RowRange(BatchRows(d.OutPixels));
+            _w.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {TrainingWeights(d)}, {Rows(target, d.GemmK)}, r1 - r0, {d.GemmK}, {d.OutWidth});");
+            _w.Close();
+            _w.Line();
+            body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+        }
+        if (d.Conv is not null || d.HasDropConnect)
+            EmitBlockedBackwardWeights(d, current, body);
+        else
+        {
+            string name = layer + "BackwardWeights";
+            string rows = BatchRows(d.OutPixels);
+            OpenStage(name, $"{d.Layer.Name}: dW = {(column is null ? "x" : "patches")}ᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.");
+            _w.Line($"(int k0, int k1) = {K}Partition.Range({d.GemmK}, part, parts, 4);");
+            _w.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * d.GemmK)};");
+            _w.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
+            _w.Open("if (k0 < k1)");
+            _w.Open("if (_applyUpdate)");
+            _w.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {States(d.Weight)}, {d.OutWidth}, {StepFor(d.Weight)});");
+            _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
+            _w.Close();
+            _w.Open("else");
+            _w.Line($"var sink = new {K}NoPanelSink();");
+            _w.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
+            _w.Close();
+            _w.Close();
+            if (d.Bias is not null)
+            {
+                _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+                _w.Line("if (c0 >= c1) return;");
+                _w.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, {rows}, {d.OutWidth}, c0, c1);");
+                _w.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {States(d.Bias, Cols)});");
+            }
+            _w.Close();
+            _w.Line();
+            body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+        }
     }
 
     /// <summary>Rows of one block of a convolution's weight-gradient reduction: its patches (≤ 400 KB for k ≤ 400) stay in L2 across the panels.</summary>
@@ -693,6 +727,11 @@ internal sealed partial class ModelEmitter
             else if (step is ResidualEndStep end)
             {
                 string name = SpecNaming.Pascal(end.Layer.Name) + "Inference";
+                if (end.Projection is { } projection)
+                {
+                    body.Add($"// {end.Layer.Name}: projection shortcut P(x) (the training forward's stage; nothing in it depends on the mode)");
+                    body.Add($"Execute(Stages.{SpecNaming.Pascal(projection.Layer.Name)}Forward, (long)_batch * {2L * projection.OutPixels * projection.GemmK * projection.OutWidth});");
+                }
                 EmitResidualAddStage(end, name, Float(end.Survival), $"test: every block is used, the branch scaled by its survival probability {end.Survival.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
                 body.Add($"// {end.Layer.Name} (eval)");
                 body.Add($"Execute(Stages.{name}, (long)_batch * {end.OutFloats * 2L});");
@@ -897,7 +936,7 @@ internal sealed partial class ModelEmitter
                 return best;
             }
             """);
-        if (_plan.Steps.OfType<DenseStep>().Any(d => d.Conv is not null || d.HasDropConnect))
+        if (_plan.DenseSteps.Any(d => d.Conv is not null || d.HasDropConnect))
         {
             _w.Line();
             _w.Block($$"""

@@ -81,6 +81,7 @@ internal sealed partial class ModelEmitter
                 NormStep n => n.Layer.Name,
                 MaxoutStep m => $"{m.Layer.Name}({m.Pieces} pieces)",
                 ResidualStartStep r => $"[{r.Layer.Name}",
+                ResidualEndStep { Projection: { } p } r => $"{r.Layer.Name}: + projection shortcut {p.Weight.Name} ({(p.Conv is null ? $"{p.InWidth}→{p.OutWidth}" : $"1×1{(p.Conv.Stride != 1 ? $" stride {p.Conv.Stride}" : "")}, {p.InWidth}→{p.OutWidth} channels")})]",
                 ResidualEndStep r => $"{r.Layer.Name}: + shortcut]",
                 _ => ((ChainStep)step).Describe().Replace(" → ", "+"),
             });
@@ -120,8 +121,14 @@ internal sealed partial class ModelEmitter
             if (step is ResidualEndStep end)
             {
                 _w.Line($"private float _gate{end.Index} = 1f; // {end.Layer.Name}: stochastic-depth gate of the last training step (1 = branch kept)");
-                if (end.AddShortcutGradient)
+                if (end.KeepsOutputGradient)
                     _w.Line($"private readonly {K}Arena _skip{end.Index} = new(MaxBatch * {end.OutFloats}); // {end.Layer.Name}: dL/dy kept for the shortcut while the branch runs backward");
+                if (end.Projection is { } projection)
+                {
+                    if (projection.Conv?.ColumnBuffer is { } projectionColumn)
+                        _w.Line($"private readonly {K}Arena {projectionColumn} = new(MaxBatch * {projection.OutPixels * projection.GemmK}); // {projection.Layer.Name} im2col (1×1, stride {projection.Conv.Stride}): {projection.OutPixels} pixels × {projection.GemmK}, kept for dW");
+                    _w.Line($"private readonly {K}Arena {projection.OutputBuffer} = new(MaxBatch * {projection.OutFloats}); // output of {projection.Layer.Name}, P(x) of the block input");
+                }
             }
             if (step is not ResidualStartStep)
                 _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutFloats}); // output of {StepName(step)}{(step.IsSpatial ? $" ({Shape(step)}, channels-last)" : "")}");
@@ -160,14 +167,14 @@ internal sealed partial class ModelEmitter
                 }
             }
         }
-        if (_plan.Steps.OfType<DenseStep>().Where(d => d.Conv is not null || d.HasDropConnect).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
+        if (_plan.DenseSteps.Where(d => d.Conv is not null || d.HasDropConnect).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
             _w.Line($"private readonly {K}Arena _dwScratch = new({scratch}); // partial dW of one block of rows (convolutions, DropConnect layers)");
         if (_plan.ColumnGradientFloats > 0)
             _w.Line($"private readonly {K}Arena _dcol = new(MaxBatch * {_plan.ColumnGradientFloats}); // dL/d(patches) of a convolution, scattered back to dL/dx");
         foreach (StepPlan step in _plan.Steps)
         {
-            if (step is DenseStep { Conv: { } c })
-                _w.Line($"private static readonly {K}ConvGeometry {c.GeometryField} = new({c.Channels}, {c.Height}, {c.Width}, {c.KernelH}, {c.KernelW}, {c.Stride}, {c.Stride}, {c.Padding}, {c.Padding}, {c.Dilation}, {c.Dilation}); // {StepName(step)}");
+            if ((step as DenseStep ?? (step as ResidualEndStep)?.Projection) is { Conv: { } c } convStep)
+                _w.Line($"private static readonly {K}ConvGeometry {c.GeometryField} = new({c.Channels}, {c.Height}, {c.Width}, {c.KernelH}, {c.KernelW}, {c.Stride}, {c.Stride}, {c.Padding}, {c.Padding}, {c.Dilation}, {c.Dilation}); // {StepName(convStep)}");
             else if (step is PoolStep { GeometryField.Length: > 0 } p)
                 _w.Line($"private static readonly {K}PoolGeometry {p.GeometryField} = new({p.InWidth}, {p.Height}, {p.Width}, {p.Layer.KernelH}, {p.Layer.KernelW}, {p.Layer.Stride}, {p.Layer.Stride}, {p.Layer.Padding}, {p.Layer.Padding}); // {p.Layer.Name}");
         }
@@ -238,7 +245,7 @@ internal sealed partial class ModelEmitter
         _w.Line($"var rng = new global::Kiln.KilnRandom({SeedLiteral}UL);");
         foreach (StepPlan step in _plan.Steps)
         {
-            if (step is DenseStep d)
+            if ((step as DenseStep ?? (step as ResidualEndStep)?.Projection) is { } d)
             {
                 _w.Line($"// {d.Weight.Name} [{string.Join("×", d.Weight.Shape)}]: {InitComment(d)}");
                 _w.Line(d.ResolvedInit switch

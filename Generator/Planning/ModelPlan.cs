@@ -110,6 +110,8 @@ public sealed class DenseStep : StepPlan
     public bool HasDropConnect => Layer.DropConnect > 0;
     /// <summary>Set for a Conv2D.</summary>
     public ConvPlan? Conv { get; set; }
+    /// <summary>A residual block's projection shortcut (see <see cref="ResidualEndStep.Projection"/>).</summary>
+    public bool IsProjection { get; set; }
     /// <summary>The GEMM's inner dimension: input width, or the patch size of a convolution.</summary>
     public int GemmK => Conv?.PatchSize ?? InWidth;
     /// <summary>Buffer the GEMM reads: the im2col patches, or the input itself.</summary>
@@ -202,8 +204,18 @@ public sealed class ResidualEndStep : StepPlan
     public ResidualStartStep Start { get; }
     public LayerSpec Layer => Start.Layer;
     public double Survival => Layer.Survival;
-    /// <summary>True when something trainable sits before the block, so dL/dx gets the shortcut's dL/dy added.</summary>
+    /// <summary>True when something trainable sits before the block, so dL/dx gets the shortcut's dL/dy added (through Pᵀ with a projection).</summary>
     public bool AddShortcutGradient { get; set; }
+    /// <summary>
+    /// The projection shortcut P (He et al. 2016, option B), or null for the identity: a 1×1 convolution without bias
+    /// (stride H/H') for spatial blocks, a Dense without bias for flat ones. It reads the block's input and writes
+    /// its own output buffer; it is not in the step list (the emitter runs it at this step).
+    /// </summary>
+    public DenseStep? Projection { get; set; }
+    /// <summary>The buffer added to the branch: the block's input, or the projection's output.</summary>
+    public string ShortcutBuffer => Projection?.OutputBuffer ?? Start.InputBuffer;
+    /// <summary>dL/dy of the block is kept while the branch runs backward (for dL/dx or for the projection's dW).</summary>
+    public bool KeepsOutputGradient => AddShortcutGradient || Projection is not null;
 }
 
 /// <summary>The whole plan of a model.</summary>
@@ -249,6 +261,18 @@ public sealed class ModelPlan
     public bool IsLbfgs => Optimizer.Kind == OptimizerKind.Lbfgs;
     /// <summary>Clipping by global norm needs every gradient before any update, so the update runs as its own pass.</summary>
     public bool SeparateUpdatePass => Spec.ClipNorm > 0;
+    /// <summary>Every Dense and Conv2D, the projection shortcuts included (each right after the block end that runs it).</summary>
+    public IEnumerable<DenseStep> DenseSteps
+    {
+        get
+        {
+            foreach (StepPlan step in Steps)
+            {
+                if (step is DenseStep d) yield return d;
+                else if (step is ResidualEndStep { Projection: { } p }) yield return p;
+            }
+        }
+    }
     public IEnumerable<TensorPlan> Trainable => Tensors.FindAll(t => t.Arena == ArenaKind.Parameters);
     public bool HasLossPenalty => Tensors.Exists(t => t.L2 != 0 || t.L1 != 0);
     /// <summary>Floating-point operations of one forward pass per sample (for parallel thresholds and docs).</summary>

@@ -139,6 +139,34 @@ public static class Planner
             {
                 ResidualStartStep start = openBlocks.Pop();
                 var end = new ResidualEndStep(start) { InWidth = width, OutWidth = width, InPixels = pixels, OutPixels = pixels, OutputShape = Shape() };
+                if (start.Layer.Projection)
+                {
+                    // He et al. 2016 option B: a learned shortcut without bias, He-initialised with fan-in C_in.
+                    LayerSpec projection = start.Layer with { Kind = start.IsSpatial ? LayerKind.Conv2D : LayerKind.Dense, Name = start.Layer.Name + ".projection", Units = width, Bias = false, Init = InitKind.HeNormal };
+                    if (start.IsSpatial)
+                    {
+                        int stride = Math.Max(1, ModelSpecParser.ProjectionStride(start.OutputShape[1], start.OutputShape[2], height, widthPx));
+                        var geometry = new ConvPlan
+                        {
+                            Channels = start.OutWidth, Height = start.OutputShape[1], Width = start.OutputShape[2], KernelH = 1, KernelW = 1,
+                            Stride = stride, Padding = 0, Dilation = 1, OutHeight = height, OutWidth = widthPx,
+                        };
+                        TensorPlan w = AddParam(start.Layer.Name, "projection", "Weight", 1, 1, start.OutWidth, width);
+                        end.Projection = new DenseStep(projection with { KernelH = 1, KernelW = 1, Stride = stride }, w, null)
+                        {
+                            Conv = geometry, InWidth = start.OutWidth, InPixels = start.OutPixels, OutWidth = width, OutPixels = pixels, OutputShape = Shape(),
+                        };
+                    }
+                    else
+                    {
+                        TensorPlan w = AddParam(start.Layer.Name, "projection", "Weight", start.OutFloats, width);
+                        end.Projection = new DenseStep(projection, w, null) { InWidth = start.OutFloats, InPixels = 1, OutWidth = width, OutPixels = 1, OutputShape = Shape() };
+                    }
+                    end.Projection.IsProjection = true;
+                    end.Projection.ResolvedInit = InitKind.HeNormal;
+                    end.Projection.InitScale = Math.Sqrt(2.0 / end.Projection.InWidth);
+                    flops += 2L * end.Projection.OutPixels * end.Projection.GemmK * width;
+                }
                 if (start.Layer.ZeroInitLast)
                 {
                     // CATALOGUE §3: the branch's last weight layer starts at zero, so the block starts as the identity.
@@ -231,6 +259,18 @@ public static class Planner
                 bool direct = conv.KernelH == 1 && conv.KernelW == 1 && conv.Stride == 1 && conv.Padding == 0;
                 conv.ColumnBuffer = direct ? null : "_col" + index;
             }
+            if (step is ResidualEndStep { Projection: { } projection })
+            {
+                // Not in the step list: it reads the block's input and writes its own buffer (member names use this step's index).
+                projection.Index = s;
+                projection.InputBuffer = ((ResidualEndStep)step).Start.InputBuffer;
+                projection.OutputBuffer = "_shortcut" + index;
+                if (projection.Conv is { } pc)
+                {
+                    pc.GeometryField = "s_geometry" + index;
+                    pc.ColumnBuffer = pc.Stride == 1 ? null : "_col" + index;
+                }
+            }
             if (step is MaxoutStep maxout) maxout.ArgmaxBuffer = "_piece" + index;
             if (step is PoolStep pool)
             {
@@ -263,7 +303,11 @@ public static class Planner
                 trainableUpstream = true;
             }
             else if (step is PoolStep pool) pool.NeedsInputGradient = trainableUpstream;
-            else if (step is ResidualEndStep end) end.AddShortcutGradient = trainableBefore[end.Start];
+            else if (step is ResidualEndStep end)
+            {
+                end.AddShortcutGradient = trainableBefore[end.Start];
+                if (end.Projection is not null) end.Projection.SkipInputGradient = !end.AddShortcutGradient;
+            }
             else if (step is ResidualStartStep start) trainableBefore[start] = trainableUpstream;
             else if (step is NormStep norm)
             {
@@ -287,6 +331,11 @@ public static class Planner
             if (step is PoolStep { NeedsInputGradient: true } p) gradientWidth = Math.Max(gradientWidth, p.InFloats);
             if (step is NormStep { NeedsInputGradient: true } n) gradientWidth = Math.Max(gradientWidth, n.InFloats);
             if (step is MaxoutStep m) gradientWidth = Math.Max(gradientWidth, m.InFloats);
+            if (step is ResidualEndStep { Projection: { SkipInputGradient: false } pr })
+            {
+                gradientWidth = Math.Max(gradientWidth, pr.InFloats);
+                if (pr.Conv?.ColumnBuffer is not null) plan.ColumnGradientFloats = Math.Max(plan.ColumnGradientFloats, pr.OutPixels * pr.GemmK);
+            }
         }
 
         AssignUpdateRules(plan);

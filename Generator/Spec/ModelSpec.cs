@@ -59,7 +59,8 @@ public sealed record LayerSpec(
     int Groups = 0,
     double DropConnect = 0,
     double Survival = 1,
-    bool ZeroInitLast = false)
+    bool ZeroInitLast = false,
+    bool Projection = false)
 {
     /// <summary>Conv2D and the pooling layers work on (C, H, W) inputs.</summary>
     public bool IsSpatial => Kind is LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool or LayerKind.GlobalAvgPool or LayerKind.FractionalMaxPool;

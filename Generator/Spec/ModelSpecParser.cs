@@ -165,7 +165,7 @@ public static class ModelSpecParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
                 $"InputShape has {shape.Length} dimensions; Kiln reads {{ H, W }} or {{ C, H, W }}"));
         Item? lastLayerItem = null;
-        (string Name, Item Item, int Width, bool Spatial, int Channels, int Height, int WidthPx)? openBlock = null;
+        (string Name, Item Item, int Width, bool Spatial, int Channels, int Height, int WidthPx, bool Projection)? openBlock = null;
         var layerSyntax = new List<AttributeSyntax?>();
         AttributeSyntax? lossSyntax = null, optimizerSyntax = null;
         var penaltySyntax = new List<AttributeSyntax?>();
@@ -296,8 +296,9 @@ public static class ModelSpecParser
                     if (openBlock is not null)
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName,
                             $"residual blocks cannot be nested; close '{openBlock.Value.Name}' with [EndResidual] first"));
-                    else openBlock = (layerName, item, width, spatial, channels, height, widthPx);
-                    layer = new LayerSpec(LayerKind.Residual, layerName, index, Survival: survival, ZeroInitLast: GetBool(d, "ZeroInitLast", false));
+                    bool projection = GetBool(d, "Projection", false);
+                    if (openBlock is null) openBlock = (layerName, item, width, spatial, channels, height, widthPx, projection);
+                    layer = new LayerSpec(LayerKind.Residual, layerName, index, Survival: survival, ZeroInitLast: GetBool(d, "ZeroInitLast", false), Projection: projection);
                     break;
                 }
                 case "EndResidual":
@@ -306,9 +307,21 @@ public static class ModelSpecParser
                         diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName, "[EndResidual] without an open [Residual] block"));
                     else
                     {
-                        if (block.Width != width || block.Spatial != spatial || (spatial && (block.Channels != channels || block.Height != height || block.WidthPx != widthPx)))
+                        string from = Describe(block.Spatial, block.Channels, block.Height, block.WidthPx, block.Width), to = Describe(spatial, channels, height, widthPx, width);
+                        bool shapeChanges = block.Width != width || block.Spatial != spatial || (spatial && (block.Channels != channels || block.Height != height || block.WidthPx != widthPx));
+                        if (block.Projection)
+                        {
+                            if (block.Spatial != spatial)
+                                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name,
+                                    $"the branch turns {from} into {to}; a projection shortcut maps spatial to spatial (a 1×1 convolution) or flat to flat (a Dense without bias), so keep Flatten outside the block"));
+                            else if (spatial && height > 0 && widthPx > 0 && block.Height > 0 && block.WidthPx > 0
+                                && ProjectionStride(block.Height, block.WidthPx, height, widthPx) == 0)
+                                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name,
+                                    $"the branch turns {from} into {to}; the projection shortcut is a 1×1 convolution with one integer stride s for both axes (⌈H/s⌉ = H' and ⌈W/s⌉ = W', e.g. s = H/H'), and no such stride exists here"));
+                        }
+                        else if (shapeChanges)
                             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name,
-                                $"the branch turns {Describe(block.Spatial, block.Channels, block.Height, block.WidthPx, block.Width)} into {Describe(spatial, channels, height, widthPx, width)}; an identity shortcut needs the same shape (keep the channels, use stride 1 and 'same' padding)"));
+                                $"the branch turns {from} into {to}; an identity shortcut needs the same shape (keep the channels, use stride 1 and 'same' padding), or set [Residual(Projection = true)] for a learned projection shortcut"));
                         if (!layers.Skip(layers.FindIndex(l => l.Name == block.Name) + 1).Any(l => l.Kind is LayerKind.Dense or LayerKind.Conv2D))
                             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name, "the residual branch has no Dense or Conv2D layer"));
                         openBlock = null;
@@ -610,6 +623,19 @@ public static class ModelSpecParser
             Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
             Regularize: GetBool(d, "Regularize", true), KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding, Dilation: dilation,
             DropConnect: DropConnectRate(item, diagnostics, layerName));
+    }
+
+    /// <summary>
+    /// The stride of a projection shortcut (a 1×1 convolution, no padding) that maps an H×W image to H'×W': the smallest
+    /// s with ⌈H/s⌉ = H' and ⌈W/s⌉ = W' (s = H/H' when that divides, e.g. 8×8 → 4×4; also 7×7 → 4×4 with s = 2,
+    /// the shape a 3×3, padding 1, stride 2 branch gives), or 0 when no single integer stride does it.
+    /// </summary>
+    public static int ProjectionStride(int height, int width, int outHeight, int outWidth)
+    {
+        if (height <= 0 || width <= 0 || outHeight <= 0 || outWidth <= 0) return 0;
+        for (int s = 1; s <= Math.Max(height, width); s++)
+            if ((height + s - 1) / s == outHeight && (width + s - 1) / s == outWidth) return s;
+        return 0;
     }
 
     /// <summary>Output size of fractional max pooling along an axis: round(extent / ratio), at least 1.</summary>

@@ -385,6 +385,18 @@ public class DiagnosticTests
             [Adam]
             public partial class ResidualShapeChanges;
             """.Replace("{|KLN0012:Residual|}", "Residual") },
+        { "ResidualProjectionWithoutIntegerStride", """
+            [Model(InputShape = new[] { 1, 6, 6 })]
+            [Conv2D(4, 3, Padding = 1), Residual(Projection = true), Conv2D(8, 3), ReLU, {|KLN0012:EndResidual|}, Flatten, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ResidualProjectionWithoutIntegerStride;
+            """ },
+        { "ResidualProjectionAcrossFlatten", """
+            [Model(InputShape = new[] { 1, 4, 4 })]
+            [Conv2D(4, 3, Padding = 1), Residual(Projection = true), Conv2D(4, 3, Padding = 1), Flatten, Dense(8), {|KLN0012:EndResidual|}, Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class ResidualProjectionAcrossFlatten;
+            """ },
         { "ResidualNestedUnclosedAndSurvival", """
             [Model(Input = 8)]
             [Dense(8), Residual({|KLN0008:Survival = 0|}), Dense(8), {|KLN0012:Residual|}, Dense(8), EndResidual, Dense(2), SoftmaxCrossEntropy]
@@ -490,6 +502,17 @@ public class DiagnosticTests
             Assert.False(System.Text.RegularExpressions.Regex.IsMatch(message, @"\{[0-9]+\}") || message.Length < 10,
                 $"{diagnostic.Id}: badly formatted message '{message}'.");
         }
+    }
+
+    [Theory]
+    [InlineData("[Conv2D(4, 3, Padding = 1), Residual, Conv2D(8, 3, Padding = 1), ReLU, EndResidual, Flatten, Dense(2), SoftmaxCrossEntropy]", "set [Residual(Projection = true)]")]
+    [InlineData("[Conv2D(4, 3, Padding = 1), Residual(Projection = true), Conv2D(8, 3), ReLU, EndResidual, Flatten, Dense(2), SoftmaxCrossEntropy]", "one integer stride")]
+    public void Residual_shape_messages_explain_the_projection_shortcut(string layers, string expected)
+    {
+        GeneratorRun run = GeneratorHarness.Run("using Kiln;\n\n[Model(InputShape = new[] { 1, 6, 6 })]\n" + layers + "\n[Adam]\npublic partial class Block;\n");
+        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal("KLN0012", diagnostic.Id);
+        Assert.Contains(expected, diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -175,6 +175,21 @@ internal static class TestModels
         public partial class ResidualNet;
         """;
 
+    /// <summary>Projection shortcuts: a 1×1 stride-2 convolution (8×8×4 → 4×4×8), a stride-1 one (im2col skipped) and a flat Dense one.</summary>
+    public const string ProjectionNet = """
+        using Kiln;
+
+        namespace Samples.Residual;
+
+        [Model(InputShape = new[] { 3, 8, 8 }, MaxBatch = 32, Seed = 6)]
+        [Conv2D(4, 3, Padding = 1, Bias = false), BatchNorm, ReLU]
+        [Residual(Projection = true), Conv2D(8, 2, Stride = 2, Bias = false), BatchNorm, ReLU, Conv2D(8, 3, Padding = 1), EndResidual, ReLU]
+        [Residual(Projection = true, Survival = 0.9), Conv2D(12, 3, Padding = 1), EndResidual, ReLU]
+        [GlobalAvgPool, Residual(Projection = true), Dense(6), Tanh, EndResidual, Dense(3), SoftmaxCrossEntropy]
+        [Momentum(0.01), ClipGradientNorm(1.0)]
+        public partial class ProjectionNet;
+        """;
+
     /// <summary>The snapshotted models: snapshot name → source.</summary>
     public static IEnumerable<object[]> Snapshotted() => new[]
     {
@@ -188,6 +203,7 @@ internal static class TestModels
         new object[] { nameof(BenchmarkCnn) },
         new object[] { nameof(SpatialZoo) },
         new object[] { nameof(ResidualNet) },
+        new object[] { nameof(ProjectionNet) },
     };
 
     /// <summary>Every valid model by name.</summary>
@@ -204,5 +220,6 @@ internal static class TestModels
         [nameof(BenchmarkCnn)] = BenchmarkCnn,
         [nameof(SpatialZoo)] = SpatialZoo,
         [nameof(ResidualNet)] = ResidualNet,
+        [nameof(ProjectionNet)] = ProjectionNet,
     };
 }

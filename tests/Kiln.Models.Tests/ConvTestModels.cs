@@ -89,3 +89,27 @@ public partial class StochasticDepthCnn;
 [Dense(3), SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-3)]
 public partial class FractionalPoolCnn;
+
+/// <summary>A projection shortcut: the branch takes 7×7 to 4×4 (stride 2) and doubles the channels, the shortcut is a learned 1×1 stride-2 convolution.</summary>
+[Model(InputShape = new[] { 2, 7, 7 }, MaxBatch = 8, Seed = 21)]
+[Conv2D(4, 3, Padding = 1), ReLU]
+[Residual(Projection = true), Conv2D(8, 3, Padding = 1, Stride = 2), BatchNorm, ReLU, Conv2D(8, 3, Padding = 1), EndResidual]
+[ReLU, Flatten, Dense(3), SoftmaxCrossEntropy]
+[Sgd(0.1)]
+public partial class ProjectionCnn;
+
+/// <summary>Projection shortcuts without a stride (4 → 6 channels, a 1×1 convolution that reads the input directly) and on a flat block (Dense 5 → 4).</summary>
+[Model(InputShape = new[] { 2, 4, 4 }, MaxBatch = 8, Seed = 22)]
+[Conv2D(4, 3, Padding = 1), ReLU]
+[Residual(Projection = true, Survival = 0.5), Conv2D(6, 3, Padding = 1), EndResidual, ReLU]
+[Flatten, Dense(5), Tanh, Residual(Projection = true), Dense(4), Tanh, EndResidual, Dense(3), SoftmaxCrossEntropy]
+[Sgd(0.1)]
+public partial class ProjectionMixedCnn;
+
+/// <summary>A projection block large enough that its stages split across threads at batch 64 (no BatchNorm, so sub-batch gradients average to the batch gradient).</summary>
+[Model(InputShape = new[] { 4, 12, 12 }, MaxBatch = 64, Seed = 23)]
+[Conv2D(16, 3, Padding = 1), ReLU]
+[Residual(Projection = true), Conv2D(32, 2, Stride = 2), ReLU, Conv2D(32, 3, Padding = 1), EndResidual]
+[ReLU, GlobalAvgPool, Dense(3), SoftmaxCrossEntropy]
+[Sgd(0.1)]
+public partial class WideProjectionCnn;

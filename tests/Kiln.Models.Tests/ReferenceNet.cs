@@ -35,8 +35,12 @@ public sealed record RefMaxout(int Pieces) : RefOp;
 public sealed record RefFractionalMaxPool(string Name, int OutH, int OutW, int Draws) : RefOp;
 /// <summary>Start of a residual block: the current activations become the shortcut.</summary>
 public sealed record RefResidualStart : RefOp;
-/// <summary>End of a residual block: shortcut + gate·branch; the gate is <see cref="ReferenceNet.Gates"/>[Name] in training, Survival at test.</summary>
-public sealed record RefResidualEnd(string Name, double Survival = 1) : RefOp;
+/// <summary>
+/// End of a residual block: shortcut + gate·branch; the gate is <see cref="ReferenceNet.Gates"/>[Name] in training, Survival at test.
+/// With Projection the shortcut is P(x): a 1×1 convolution without bias, the smallest stride s with ⌈H/s⌉ = H' (and W), weights Name.projection [1, 1, C_in, C_out]
+/// (spatial), or x·W with W = Name.projection [in, out] (flat).
+/// </summary>
+public sealed record RefResidualEnd(string Name, double Survival = 1, bool Projection = false) : RefOp;
 /// <summary>Channels-last activations read as one vector per sample (H, W, C order).</summary>
 public sealed record RefFlatten : RefOp;
 
@@ -93,7 +97,7 @@ public sealed class ReferenceNet
         int width = _input;
         // Spatial activations are channels-last: `rows` = batch·pixels rows of `width` = C values.
         int pixels = 1, height = 0, imageWidth = 0;
-        var shortcuts = new Stack<double[]>();
+        var shortcuts = new Stack<(double[] A, int Width, int Height, int ImageWidth, int Pixels)>();
         foreach (RefOp op in _ops)
         {
             int rows = batch * pixels;
@@ -253,12 +257,42 @@ public sealed class ReferenceNet
                     break;
                 }
                 case RefResidualStart:
-                    shortcuts.Push(a);
+                    shortcuts.Push((a, width, height, imageWidth, pixels));
                     break;
                 case RefResidualEnd end:
                 {
                     double gate = training ? (Gates.TryGetValue(end.Name, out double g) ? g : 1) : end.Survival;
-                    double[] shortcut = shortcuts.Pop();
+                    (double[] shortcut, int inC, int inH, int inW, int inPixels) = shortcuts.Pop();
+                    if (end.Projection)
+                    {
+                        double[] p = Tensors[end.Name + ".projection"];
+                        var projected = new double[a.Length];
+                        if (inPixels == 1 && pixels == 1)
+                        {
+                            for (int n = 0; n < batch; n++)
+                                for (int j = 0; j < width; j++)
+                                {
+                                    double sum = 0;
+                                    for (int i = 0; i < inC; i++) sum += shortcut[n * inC + i] * p[i * width + j];
+                                    projected[n * width + j] = sum;
+                                }
+                        }
+                        else
+                        {
+                            int stride = Enumerable.Range(1, Math.Max(inH, inW)).First(t => (inH + t - 1) / t == height && (inW + t - 1) / t == imageWidth);
+                            for (int n = 0; n < batch; n++)
+                                for (int oy = 0; oy < height; oy++)
+                                    for (int ox = 0; ox < imageWidth; ox++)
+                                        for (int o = 0; o < width; o++)
+                                        {
+                                            double sum = 0;
+                                            int q = (n * inH + oy * stride) * inW + ox * stride;
+                                            for (int c = 0; c < inC; c++) sum += shortcut[q * inC + c] * p[c * width + o];
+                                            projected[((n * height + oy) * imageWidth + ox) * width + o] = sum;
+                                        }
+                        }
+                        shortcut = projected;
+                    }
                     a = a.Select((v, i) => shortcut[i] + gate * v).ToArray();
                     break;
                 }
