@@ -1,6 +1,6 @@
 using System;
 using System.Collections.Generic;
-using Kiln.Schedules;
+using Kiln.Tests.Shared;
 
 namespace Kiln.Runtime.Tests;
 
@@ -9,9 +9,9 @@ namespace Kiln.Runtime.Tests;
 /// TrainStep overload ran and the soft targets it got. It can also script evaluation losses and accuracies (to drive
 /// early stopping exactly) and poison its weights with NaN at a chosen step.
 /// </summary>
-internal sealed class RecordingModel(FakeModel inner) : IKilnModel
+internal sealed class RecordingModel(FakeModel inner) : DelegatingModel(inner)
 {
-    public FakeModel Inner => inner;
+    public new FakeModel Inner => (FakeModel)base.Inner;
 
     /// <summary>Record per step (off by default so allocation tests can use the wrapper).</summary>
     public bool Record { get; set; }
@@ -26,36 +26,7 @@ internal sealed class RecordingModel(FakeModel inner) : IKilnModel
     /// <summary>After this 1-based step's update, write NaN into the weights (the step itself still returns a finite loss); 0 never.</summary>
     public long PoisonAfterStep { get; set; }
 
-    public string ModelName => inner.ModelName;
-    public int InputSize => inner.InputSize;
-    public int OutputSize => inner.OutputSize;
-    public int MaxBatch => inner.MaxBatch;
-    public LossKind Loss => inner.Loss;
-    public IsaPath Isa { get => inner.Isa; set => inner.Isa = value; }
-    public float LearningRate { get => inner.LearningRate; set => inner.LearningRate = value; }
-    public long Step => inner.Step;
-    public void RestoreStep(long step) => inner.RestoreStep(step);
-    public float BaseLearningRate => inner.BaseLearningRate;
-    public LearningRateSchedule CreateSchedule() => inner.CreateSchedule();
-    public void SetLearningRateScale(string layer, float scale) => inner.SetLearningRateScale(layer, scale);
-    public float GetLearningRateScale(string layer) => inner.GetLearningRateScale(layer);
-    public int OptimizerStateCount => inner.OptimizerStateCount;
-    public Span<float> TensorState(TensorInfo tensor, int slot) => inner.TensorState(tensor, slot);
-    public float GradientNorm => inner.GradientNorm;
-    public IReadOnlyList<TensorInfo> Tensors => inner.Tensors;
-    public Span<float> TensorData(TensorInfo tensor) => inner.TensorData(tensor);
-    public Span<float> TensorGradient(TensorInfo tensor) => inner.TensorGradient(tensor);
-    public ReadOnlySpan<float> LayerOutput(string layer) => inner.LayerOutput(layer);
-    public void ResetNoise(ulong seed) => inner.ResetNoise(seed);
-    public void GetNoiseState(Span<ulong> state) => inner.GetNoiseState(state);
-    public void SetNoiseState(ReadOnlySpan<ulong> state) => inner.SetNoiseState(state);
-    public void InitializeParameters() => inner.InitializeParameters();
-    public void Predict(ReadOnlySpan<float> inputs, Span<float> outputs, int batch) => inner.Predict(inputs, outputs, batch);
-    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch) => inner.ComputeGradients(inputs, labels, batch);
-    public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch) => inner.ComputeGradients(inputs, targets, batch);
-    public EvaluationResult EvaluateTargets(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count) => inner.EvaluateTargets(inputs, targets, count);
-
-    public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch)
+    public override float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch)
     {
         if (Record)
         {
@@ -63,13 +34,13 @@ internal sealed class RecordingModel(FakeModel inner) : IKilnModel
             SoftTargetSteps.Add(false);
             Labels.Add(labels.Slice(0, batch).ToArray());
         }
-        float loss = inner.TrainStep(inputs, labels, batch);
-        if (PoisonAfterStep > 0 && inner.Step == PoisonAfterStep) inner.TensorData(inner.Tensors[0]).Fill(float.NaN);
+        float loss = Inner.TrainStep(inputs, labels, batch);
+        if (PoisonAfterStep > 0 && Inner.Step == PoisonAfterStep) Inner.TensorData(Inner.Tensors[0]).Fill(float.NaN);
         return loss;
     }
 
     /// <summary>Soft targets: recorded, then a plain SGD step on their argmax labels (so training still moves).</summary>
-    public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch)
+    public override float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch)
     {
         if (targets.Length != batch * OutputSize) throw new ArgumentException($"Expected {batch * OutputSize} targets, got {targets.Length}.");
         if (Record)
@@ -86,16 +57,16 @@ internal sealed class RecordingModel(FakeModel inner) : IKilnModel
             for (int j = 1; j < row.Length; j++) if (row[j] > row[arg]) arg = j;
             labels[r] = arg;
         }
-        return inner.TrainStep(inputs, labels, batch);
+        return Inner.TrainStep(inputs, labels, batch);
     }
 
-    public EvaluationResult Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int count)
+    public override EvaluationResult Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int count)
     {
         if (ScriptedEvaluations is { Count: > 0 } script)
         {
             (double loss, double accuracy) = script.Dequeue();
             return new EvaluationResult(loss, accuracy, count);
         }
-        return inner.Evaluate(inputs, labels, count);
+        return Inner.Evaluate(inputs, labels, count);
     }
 }
