@@ -1,6 +1,7 @@
 using System;
 using System.Numerics.Tensors;
 using System.Text.Json;
+using Kiln.Kernels;
 using Kiln.Preprocessing;
 
 namespace Kiln.Data;
@@ -57,23 +58,16 @@ public sealed class Standardizer : Preprocessor
 
     private protected override void FitCore(Dataset train)
     {
-        int f = train.FeatureCount, n = train.Count;
-        float[] x = train.Features;
-        // Two passes (mean, then squared deviations) avoid the cancellation of E[x²] − mean².
-        double[] sum = FeatureMeans(train);
-        var sq = new double[f];
-        for (int o = 0; o < x.Length; o += f)
-            for (int j = 0; j < f; j++)
-            {
-                double d = x[o + j] - sum[j];
-                sq[j] += d * d;
-            }
+        int f = train.FeatureCount;
+        var sum = new double[f];
+        var variance = new double[f];
+        InputStandardization.Moments(train.Features, train.Count, f, f, sum, variance);
         var mean = new float[f];
         var std = new float[f];
         for (int j = 0; j < f; j++)
         {
             mean[j] = (float)sum[j];
-            std[j] = DivideByStd ? SafeStd(sum[j], sq[j] / n) : 1f;
+            std[j] = DivideByStd ? InputStandardization.SafeStd(sum[j], variance[j]) : 1f;
         }
         Mean = mean;
         Std = std;

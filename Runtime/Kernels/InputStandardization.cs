@@ -12,49 +12,82 @@ namespace Kiln.Kernels;
 /// </summary>
 public static class InputStandardization
 {
-    /// <summary>A standard deviation below this is treated as 1: a (near-)constant input is only centred, never blown up.</summary>
-    public const float MinStd = 1e-6f;
-
     /// <summary>
     /// Fits mean and standard deviation (population, in double) of each of <paramref name="channels"/> groups over
     /// <paramref name="count"/> samples of <paramref name="features"/> floats; channels = features gives per-feature statistics.
+    /// A (near-)constant group gets std 1 (<see cref="SafeStd"/>): it is only centred, never blown up.
     /// </summary>
     public static void Fit(ReadOnlySpan<float> inputs, int count, int features, int channels, Span<float> mean, Span<float> std)
     {
         if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "Fitting the input normalisation needs at least one sample.");
-        if (channels <= 0 || features % channels != 0)
-            throw new ArgumentException($"{channels} channels do not divide {features} features.", nameof(channels));
-        Checks.Length(inputs.Length, count * features, nameof(inputs));
         Checks.Length(mean.Length, channels, nameof(mean));
         Checks.Length(std.Length, channels, nameof(std));
-        int pixels = features / channels;
-        var sum = new double[channels];
-        var squares = new double[channels];
-        // Two passes (mean, then squared deviations): the one-pass Σx² − n·μ² loses digits on unnormalised pixel values.
-        for (int s = 0; s < count; s++)
-        {
-            ReadOnlySpan<float> row = inputs.Slice(s * features, features);
-            for (int f = 0; f < features; f++) sum[f / pixels] += row[f];
-        }
-        double n = (double)count * pixels;
-        for (int c = 0; c < channels; c++) sum[c] /= n;
-        for (int s = 0; s < count; s++)
-        {
-            ReadOnlySpan<float> row = inputs.Slice(s * features, features);
-            for (int f = 0; f < features; f++)
-            {
-                double d = row[f] - sum[f / pixels];
-                squares[f / pixels] += d * d;
-            }
-        }
+        var mu = new double[channels];
+        var variance = new double[channels];
+        Moments(inputs, count, features, channels, mu, variance);
         for (int c = 0; c < channels; c++)
         {
-            double sd = Math.Sqrt(squares[c] / n);
-            if (!double.IsFinite(sum[c]) || !double.IsFinite(sd))
+            if (!double.IsFinite(mu[c]) || !double.IsFinite(variance[c]))
                 throw new ArgumentException($"The inputs contain NaN or ±∞ (statistic {c} is not finite).", nameof(inputs));
-            mean[c] = (float)sum[c];
-            std[c] = sd < MinStd ? 1f : (float)sd;
+            mean[c] = (float)mu[c];
+            std[c] = SafeStd(mu[c], variance[c]);
         }
+    }
+
+    /// <summary>
+    /// Mean and population variance, in double, of each of <paramref name="groups"/> channels-first groups (group g is
+    /// features [g·P, (g+1)·P) of every sample, P = features / groups) over <paramref name="count"/> samples. Two passes
+    /// (mean, then squared deviations) avoid the cancellation of E[x²] − μ². Every fitted standardisation uses it: the
+    /// model's own (<see cref="Fit"/>) and Kiln.Preprocessing's per-feature and per-channel ones.
+    /// </summary>
+    internal static void Moments(ReadOnlySpan<float> samples, int count, int features, int groups, Span<double> mean, Span<double> variance)
+    {
+        if (groups <= 0 || features % groups != 0)
+            throw new ArgumentException($"{groups} groups do not divide {features} features.", nameof(groups));
+        Checks.Length(samples.Length, (long)count * features, nameof(samples));
+        int pixels = features / groups;
+        mean.Clear();
+        variance.Clear();
+        for (int s = 0; s < count; s++)
+        {
+            ReadOnlySpan<float> row = samples.Slice(s * features, features);
+            if (pixels == 1) for (int f = 0; f < features; f++) mean[f] += row[f];
+            else for (int g = 0; g < groups; g++) mean[g] += Sum(row.Slice(g * pixels, pixels));
+        }
+        double n = (double)count * pixels;
+        for (int g = 0; g < groups; g++) mean[g] /= n;
+        for (int s = 0; s < count; s++)
+        {
+            ReadOnlySpan<float> row = samples.Slice(s * features, features);
+            if (pixels == 1)
+                for (int f = 0; f < features; f++)
+                {
+                    double d = row[f] - mean[f];
+                    variance[f] += d * d;
+                }
+            else for (int g = 0; g < groups; g++) variance[g] += SquaredDeviations(row.Slice(g * pixels, pixels), mean[g]);
+        }
+        for (int g = 0; g < groups; g++) variance[g] /= n;
+
+        static double Sum(ReadOnlySpan<float> plane)
+        {
+            double total = 0;
+            foreach (float v in plane) total += v;
+            return total;
+        }
+        static double SquaredDeviations(ReadOnlySpan<float> plane, double centre)
+        {
+            double total = 0;
+            foreach (float v in plane) total += (v - centre) * (v - centre);
+            return total;
+        }
+    }
+
+    /// <summary>Standard deviation with a floor: below 10⁻⁶·max(1, |mean|) (float rounding noise) a group counts as constant and gets 1.</summary>
+    internal static float SafeStd(double mean, double variance)
+    {
+        double s = Math.Sqrt(variance);
+        return s < 1e-6 * Math.Max(1, Math.Abs(mean)) ? 1f : (float)s;
     }
 
     /// <summary>x = (inputs − mean[c]) / std[c] for <paramref name="batch"/> samples (channels = features: per feature).</summary>

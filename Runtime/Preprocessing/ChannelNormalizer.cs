@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Text.Json;
 using Kiln.Data;
+using Kiln.Kernels;
 
 namespace Kiln.Preprocessing;
 
@@ -41,34 +42,16 @@ public sealed class ChannelNormalizer : Preprocessor
     {
         ImageShape shape = train.Shape
             ?? throw new ArgumentException($"ChannelNormalizer needs images: data set '{train.Name}' has no image shape (C, H, W); give it one with WithShape.", nameof(train));
-        int c = shape.Channels, plane = shape.Height * shape.Width;
-        float[] x = train.Features;
+        int c = shape.Channels;
         var sum = new double[c];
-        var sq = new double[c];
-        for (int o = 0; o < x.Length; o += shape.Size)
-            for (int ch = 0; ch < c; ch++)
-            {
-                ReadOnlySpan<float> p = x.AsSpan(o + ch * plane, plane);
-                double s = 0;
-                foreach (float v in p) s += v;
-                sum[ch] += s;
-            }
-        double count = (double)train.Count * plane;
-        for (int ch = 0; ch < c; ch++) sum[ch] /= count;
-        for (int o = 0; o < x.Length; o += shape.Size)
-            for (int ch = 0; ch < c; ch++)
-            {
-                ReadOnlySpan<float> p = x.AsSpan(o + ch * plane, plane);
-                double m = sum[ch], s = 0;
-                foreach (float v in p) s += (v - m) * (v - m);
-                sq[ch] += s;
-            }
+        var variance = new double[c];
+        InputStandardization.Moments(train.Features, train.Count, shape.Size, c, sum, variance);
         var mean = new float[c];
         var std = new float[c];
         for (int ch = 0; ch < c; ch++)
         {
             mean[ch] = (float)sum[ch];
-            std[ch] = DivideByStd ? SafeStd(sum[ch], sq[ch] / count) : 1f;
+            std[ch] = DivideByStd ? InputStandardization.SafeStd(sum[ch], variance[ch]) : 1f;
         }
         Set(shape, mean, std);
     }

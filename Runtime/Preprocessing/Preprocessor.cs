@@ -184,13 +184,6 @@ public abstract class Preprocessor
 
     // ------------------------------------------------------------ shared statistics and JSON helpers
 
-    /// <summary>Population standard deviation floor: a (near-)constant feature or channel gets std 1 instead of a division by ~0.</summary>
-    internal static float SafeStd(double mean, double variance)
-    {
-        double s = Math.Sqrt(variance);
-        return s < 1e-6 * Math.Max(1, Math.Abs(mean)) ? 1f : (float)s;
-    }
-
     /// <summary>Per-feature mean of <paramref name="data"/> in double.</summary>
     internal static double[] FeatureMeans(Dataset data)
     {
