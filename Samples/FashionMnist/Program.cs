@@ -177,12 +177,13 @@ public static class Program
         if (validation is not null) standardizer.TransformInPlace(validation.Features);
         standardizer.TransformInPlace(test.Features);
 
-        IKilnModel? model = train.FeatureCount switch
+        Func<IKilnModel>? createModel = train.FeatureCount switch
         {
-            784 => new FashionMlp(),
-            64 => new DigitsMlp(),
+            784 => () => new FashionMlp(),
+            64 => () => new DigitsMlp(),
             _ => null,
         };
+        IKilnModel? model = createModel?.Invoke();
         if (model is null)
         {
             Console.Error.WriteLine($"error: {loaded.Name} has {train.FeatureCount} features per sample; the sample's models take 784 (28×28) or 64 (8×8).");
@@ -264,7 +265,7 @@ public static class Program
         }
 
         if (request.Ensemble > 1 && exitCode == 0)
-            ReportEnsemble(model, request.Ensemble, train, test, options, request.Seed);
+            ReportEnsemble(model, createModel!, request.Ensemble, train, test, options, request.Seed);
 
         if (request.MetricsOut is { } file)
         {
@@ -282,13 +283,14 @@ public static class Program
     /// Trains <paramref name="members"/> − 1 more models like <paramref name="first"/> (same class, initialisation and epochs;
     /// other shuffles and dropout masks) and prints each member's test accuracy next to the ensemble's.
     /// </summary>
-    private static void ReportEnsemble(IKilnModel first, int members, Dataset train, Dataset test, TrainerOptions options, ulong seed)
+    private static void ReportEnsemble(IKilnModel first, Func<IKilnModel> create, int members, Dataset train, Dataset test, TrainerOptions options, ulong seed)
     {
         var models = new List<IKilnModel> { first };
         var table = new Table().AddColumns("model", "test loss", "test accuracy");
         for (int k = 1; k < members; k++)
         {
-            var member = (IKilnModel)Activator.CreateInstance(first.GetType(), first.Isa)!;
+            IKilnModel member = create();
+            member.Isa = first.Isa;
             member.ResetNoise(seed + 1000UL * (ulong)k);
             Trainer.Fit(member, train, null, options with
             {
