@@ -192,7 +192,12 @@ internal sealed partial class ModelEmitter
         string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
         if (d.Conv?.ColumnBuffer is not null)
         {
-            if (!d.IsProjection) EmitIm2ColStage(d); // used by small-batch inference (a projection's inference reuses this forward stage)
+            // Used by small-batch inference (a projection's inference reuses this forward stage).
+            if (!d.IsProjection)
+            {
+                if (d.Conv.PaddedBuffer is null) EmitIm2ColStage(d);
+                else EmitPadStage(d);
+            }
             OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
             EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
             _w.Close();
@@ -216,6 +221,17 @@ internal sealed partial class ModelEmitter
         OpenStage(SpecNaming.Pascal(d.Layer.Name) + "Im2Col", $"{d.Layer.Name}: gathers each output pixel's {conv.KernelH}×{conv.KernelW}×{conv.Channels} patch (zeros outside the input) into a row of {conv.ColumnBuffer}; samples split across threads.");
         SampleRange();
         _w.Line($"{K}Im2Col.Forward<TIsa>({All(d.InputBuffer, d.InFloats)}, {All(conv.ColumnBuffer!, d.OutPixels * d.GemmK)}, in {conv.GeometryField}, channelsFirst: false, s0, s1);");
+        _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>The zero-bordered input copy of a convolution whose small-batch inference is an implicit GEMM, samples split across threads.</summary>
+    private void EmitPadStage(DenseStep d)
+    {
+        ConvPlan conv = d.Conv!;
+        OpenStage(SpecNaming.Pascal(d.Layer.Name) + "Pad", $"{d.Layer.Name}: copies each sample into a zero-bordered {conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels} image in {conv.PaddedBuffer} (small-batch inference reads its patches there, no im2col); samples split across threads.");
+        SampleRange();
+        _w.Line($"{K}DirectConv.Pad({All(d.InputBuffer, d.InFloats)}, {All(conv.PaddedBuffer!, conv.PaddedSize)}, in {conv.GeometryField}, s0, s1);");
         _w.Close();
         _w.Line();
     }
@@ -691,11 +707,17 @@ internal sealed partial class ModelEmitter
                 {
                     // Small batches: im2col on the caller, then the GEMM's rows (pixels) split across threads;
                     // larger batches: im2col and GEMM chunk by chunk, samples split across threads.
-                    body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Im2Col, 0);");
-                    OpenStage(name, $"{d.Layer.Name} (eval){what}: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.");
+                    string? padded = d.Conv.PaddedBuffer;
+                    body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}{(padded is null ? "Im2Col" : "Pad")}, 0);");
+                    OpenStage(name, padded is null
+                        ? $"{d.Layer.Name} (eval){what}: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk."
+                        : $"{d.Layer.Name} (eval){what}: for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.");
                     _w.Open($"if (_batch < {SmallBatch})");
                     RowRange(rows);
-                    _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+                    if (padded is null)
+                        _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+                    else
+                        _w.Line($"{K}DirectConv.Forward<TIsa, {epiType}>({All(padded, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, r0, r1, {epiValue});");
                     _w.Line("return;");
                     _w.Close();
                     EmitConvForwardChunks(d, weights, output, epiType, epiValue);
@@ -715,7 +737,14 @@ internal sealed partial class ModelEmitter
                     _w.Close();
                     _w.Line();
                 }
-                body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+                long flops = 2L * d.OutPixels * d.GemmK * d.OutWidth;
+                if (d.Conv is null)
+                {
+                    // A small batch is bound by streaming W, not by its FLOPs: count each weight as WeightReadWork
+                    // FLOPs of time, so that a large layer splits its columns across cores even at batch 1.
+                    body.Add($"Execute(Stages.{name}, global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // at least the time to stream W");
+                }
+                else body.Add($"Execute(Stages.{name}, (long)_batch * {flops});");
                 if (tail is not null) AddTestTimeScale(body, tail);
                 else if (next is not null && folded)
                 {

@@ -25,6 +25,12 @@ internal sealed partial class ModelEmitter
     /// <summary>Below this batch, inference GEMMs split output columns instead of rows (a row split of a few rows leaves a core idle).</summary>
     private const int SmallBatch = 16;
 
+    /// <summary>
+    /// Work units (FLOPs of time) one weight costs an inference GEMV that streams W from L2/L3: a core does ~64 FLOPs
+    /// a cycle but reads ~32 bytes (8 floats) a cycle from L2, so one float read costs about 8 FLOPs of time.
+    /// </summary>
+    private const long WeightReadWork = 8;
+
     private readonly ModelPlan _plan;
     private readonly ModelSpec _spec;
     private readonly CodeWriter _w = new();
@@ -118,6 +124,8 @@ internal sealed partial class ModelEmitter
         {
             if (step is DenseStep { Conv.ColumnBuffer: { } column } conv)
                 _w.Line($"private readonly {K}Arena {column} = new(MaxBatch * {conv.OutPixels * conv.GemmK}); // {conv.Layer.Name} im2col patches: {conv.OutPixels} pixels × {conv.GemmK}, kept for dW");
+            if (step is DenseStep { Conv: { PaddedBuffer: { } padded } paddedConv } padStep)
+                _w.Line($"private readonly {K}Arena {padded} = new({System.Math.Min(_plan.MaxBatch, SmallBatch - 1) * paddedConv.PaddedSize}); // {padStep.Layer.Name} zero-bordered input copies ({paddedConv.Height + 2 * paddedConv.Padding}×{paddedConv.Width + 2 * paddedConv.Padding}×{paddedConv.Channels}) for small-batch inference");
             if (step is ResidualEndStep end)
             {
                 _w.Line($"private float _gate{end.Index} = 1f; // {end.Layer.Name}: stochastic-depth gate of the last training step (1 = branch kept)");

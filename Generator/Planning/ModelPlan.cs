@@ -86,6 +86,13 @@ public sealed class ConvPlan
     public string? ColumnBuffer { get; set; }
     /// <summary>Name of the generated static Kiln.Kernels.ConvGeometry field.</summary>
     public string GeometryField { get; set; } = "";
+    /// <summary>
+    /// Small-batch inference runs as an implicit GEMM over a zero-bordered copy of the input (Kiln.Kernels.DirectConv)
+    /// in this buffer; null: im2col + GEMM. Chosen when a kernel row is deep enough for the micro-kernel (see the planner).
+    /// </summary>
+    public string? PaddedBuffer { get; set; }
+    /// <summary>Floats of one sample's zero-bordered copy (DirectConv.PaddedSize).</summary>
+    public int PaddedSize => (Height + 2 * Padding) * (Width + 2 * Padding) * Channels;
     public string Describe() => $"{KernelH}×{KernelW}" + (Stride != 1 ? $" stride {Stride}" : "") + (Padding != 0 ? $" pad {Padding}" : "") + (Dilation != 1 ? $" dilation {Dilation}" : "");
 }
 

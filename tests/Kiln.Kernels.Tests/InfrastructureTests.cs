@@ -243,4 +243,28 @@ public sealed class WorkerPoolTests
         Assert.Equal(2, WorkerPool.ResolveParallelism("many", 2));
         Assert.True(WorkerPool.Shared.Parallelism >= 1);
     }
+
+    [Fact]
+    public void SpinTimeComesFromKilnSpinUs()
+    {
+        Assert.Equal("KILN_SPIN_US", WorkerPool.SpinEnvironmentVariable);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), WorkerPool.DefaultSpinTime);
+        Assert.Equal(TimeSpan.FromMicroseconds(250), WorkerPool.ResolveSpinTime("250"));
+        Assert.Equal(TimeSpan.Zero, WorkerPool.ResolveSpinTime("0"));
+        Assert.Equal(WorkerPool.DefaultSpinTime, WorkerPool.ResolveSpinTime(null));
+        Assert.Equal(WorkerPool.DefaultSpinTime, WorkerPool.ResolveSpinTime("-5"));
+        Assert.Equal(WorkerPool.DefaultSpinTime, WorkerPool.ResolveSpinTime("soon"));
+        // A pool that blocks at once (spin 0) still completes every stage.
+        using var pool = new WorkerPool(2, TimeSpan.Zero);
+        var counter = new CountingStages();
+        for (int i = 0; i < 200; i++) pool.Run(counter, 0);
+        Assert.Equal(400, counter.Parts);
+    }
+
+    private sealed class CountingStages : IParallelStages
+    {
+        private int _parts;
+        public int Parts => Volatile.Read(ref _parts);
+        public void RunStage(int stage, int part, int parts) => Interlocked.Increment(ref _parts);
+    }
 }

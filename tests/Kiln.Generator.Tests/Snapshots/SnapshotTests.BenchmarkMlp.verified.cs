@@ -692,11 +692,11 @@ namespace Kiln.Benchmarks
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // dense0 with BatchNorm folded in, relu0 fused
-            Execute(Stages.Dense0Inference, (long)_batch * 401408);
+            Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 401408, 1605632L)); // at least the time to stream W
             // dense1 with BatchNorm folded in, relu1 fused
-            Execute(Stages.Dense1Inference, (long)_batch * 65536);
+            Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 65536, 262144L)); // at least the time to stream W
             // dense2
-            Execute(Stages.Dense2Inference, (long)_batch * 2560);
+            Execute(Stages.Dense2Inference, global::System.Math.Max((long)_batch * 2560, 10240L)); // at least the time to stream W
         }
 
         /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>

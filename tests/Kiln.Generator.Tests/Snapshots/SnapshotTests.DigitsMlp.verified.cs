@@ -511,9 +511,9 @@ namespace Samples.Digits
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // hidden, relu0 fused
-            Execute(Stages.HiddenInference, (long)_batch * 8192);
+            Execute(Stages.HiddenInference, global::System.Math.Max((long)_batch * 8192, 32768L)); // at least the time to stream W
             // logits
-            Execute(Stages.LogitsInference, (long)_batch * 1280);
+            Execute(Stages.LogitsInference, global::System.Math.Max((long)_batch * 1280, 5120L)); // at least the time to stream W
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>

@@ -495,9 +495,9 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
     private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
     {
         // dense0, sigmoid0 fused
-        Execute(Stages.Dense0Inference, (long)_batch * 64);
+        Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 64, 256L)); // at least the time to stream W
         // dense1
-        Execute(Stages.Dense1Inference, (long)_batch * 48);
+        Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 48, 192L)); // at least the time to stream W
     }
 
     /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>

@@ -515,9 +515,9 @@ namespace Samples.Svm
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // dense0 with BatchNorm folded in, leakyrelu0 fused
-            Execute(Stages.Dense0Inference, (long)_batch * 768);
+            Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 768, 3072L)); // at least the time to stream W
             // dense1
-            Execute(Stages.Dense1Inference, (long)_batch * 192);
+            Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 192, 768L)); // at least the time to stream W
         }
 
         /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>

@@ -506,9 +506,9 @@ namespace Samples.Nested
             private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
             {
                 // dense0, swish0 fused
-                Execute(Stages.Dense0Inference, (long)_batch * 60);
+                Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 60, 240L)); // at least the time to stream W
                 // dense1
-                Execute(Stages.Dense1Inference, (long)_batch * 20);
+                Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 20, 80L)); // at least the time to stream W
             }
 
             /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>

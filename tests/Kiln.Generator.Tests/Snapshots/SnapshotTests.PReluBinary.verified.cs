@@ -831,17 +831,17 @@ namespace Samples.Odd
             // bn0 (eval)
             global::Kiln.Kernels.BatchNorm.ForwardEval<TIsa, global::Kiln.Kernels.Identity>(_x.Slice(0, _batch * 20), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, _y0.Slice(0, _batch * 20), _batch, 20, 1E-05f, 1f, new global::Kiln.Kernels.Identity());
             // dense0
-            Execute(Stages.Dense0Inference, (long)_batch * 640);
+            Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 640, 2560L)); // at least the time to stream W
             // prelu0 → dropout0 (eval)
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_y1.Slice(0, _batch * 16), Prelu0Alpha, default, _y2.Slice(0, _batch * 16), _batch, 16);
             global::Kiln.Kernels.Elementwise.Scale<TIsa>(_y2.Slice(0, _batch * 16), 0.5f, _y2.Slice(0, _batch * 16)); // vanilla dropout: × keep probability at test
             // dense1 with BatchNorm folded in
-            Execute(Stages.Dense1Inference, (long)_batch * 256);
+            Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 256, 1024L)); // at least the time to stream W
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_u4.Slice(0, _batch * 8), Prelu1Alpha, default, _y4.Slice(0, _batch * 8), _batch, 8);
             // dense2, tanh0 fused
-            Execute(Stages.Dense2Inference, (long)_batch * 128);
+            Execute(Stages.Dense2Inference, global::System.Math.Max((long)_batch * 128, 512L)); // at least the time to stream W
             // dense3
-            Execute(Stages.Dense3Inference, (long)_batch * 16);
+            Execute(Stages.Dense3Inference, global::System.Math.Max((long)_batch * 16, 64L)); // at least the time to stream W
         }
 
         /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>

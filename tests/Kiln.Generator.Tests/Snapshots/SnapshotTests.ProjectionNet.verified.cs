@@ -38,6 +38,7 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _mean4 = new(8); // bn1 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd4 = new(8); // bn1 1/sqrt(var + ε)
         private readonly global::Kiln.Kernels.Arena _col5 = new(MaxBatch * 1152); // conv2 im2col patches: 16 pixels × 72, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded5 = new(4320); // conv2 zero-bordered input copies (6×6×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y5 = new(MaxBatch * 128); // output of conv2 (8×4×4, channels-last)
         private float _gate6 = 1f; // residual0: stochastic-depth gate of the last training step (1 = branch kept)
         private readonly global::Kiln.Kernels.Arena _skip6 = new(MaxBatch * 128); // residual0: dL/dy kept for the shortcut while the branch runs backward
@@ -46,6 +47,7 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _y6 = new(MaxBatch * 128); // output of residual0 (8×4×4, channels-last)
         private readonly global::Kiln.Kernels.Arena _y7 = new(MaxBatch * 128); // output of relu2 (8×4×4, channels-last)
         private readonly global::Kiln.Kernels.Arena _col9 = new(MaxBatch * 1152); // conv3 im2col patches: 16 pixels × 72, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded9 = new(4320); // conv3 zero-bordered input copies (6×6×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y9 = new(MaxBatch * 192); // output of conv3 (12×4×4, channels-last)
         private float _gate10 = 1f; // residual1: stochastic-depth gate of the last training step (1 = branch kept)
         private readonly global::Kiln.Kernels.Arena _skip10 = new(MaxBatch * 192); // residual1: dL/dy kept for the shortcut while the branch runs backward
@@ -662,12 +664,12 @@ namespace Samples.Residual
                 _mean4.Span, _invStd4.Span, default, _y4.Slice(0, _batch * 128), _batch * 16, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
         }
 
-        /// <summary>conv2: gathers each output pixel's 3×3×8 patch (zeros outside the input) into a row of _col5; samples split across threads.</summary>
-        private void Conv2Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv2: copies each sample into a zero-bordered 6×6×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv2Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y4.Slice(0, _batch * 128), _col5.Slice(0, _batch * 1152), in s_geometry5, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_y4.Slice(0, _batch * 128), _padded5.Slice(0, _batch * 288), in s_geometry5, s0, s1);
         }
 
         /// <summary>conv2: im2col and [rows = samples·16 pixels×72]·[72×8] + b, chunk by chunk; samples split across threads.</summary>
@@ -713,12 +715,12 @@ namespace Samples.Residual
             global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Relu>(_y6.Slice(r0 * 128, (r1 - r0) * 128), default, _y7.Slice(r0 * 128, (r1 - r0) * 128), new global::Kiln.Kernels.Relu());
         }
 
-        /// <summary>conv3: gathers each output pixel's 3×3×8 patch (zeros outside the input) into a row of _col9; samples split across threads.</summary>
-        private void Conv3Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv3: copies each sample into a zero-bordered 6×6×8 image in _padded9 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv3Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y7.Slice(0, _batch * 128), _col9.Slice(0, _batch * 1152), in s_geometry9, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_y7.Slice(0, _batch * 128), _padded9.Slice(0, _batch * 288), in s_geometry9, s0, s1);
         }
 
         /// <summary>conv3: im2col and [rows = samples·16 pixels×72]·[72×12] + b, chunk by chunk; samples split across threads.</summary>
@@ -1341,14 +1343,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv2 (eval): for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv2 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv2Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 16, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col5.Slice(r0 * 72, (r1 - r0) * 72), Conv2Weight, _y5.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 72, 8, new global::Kiln.Kernels.BiasEpilogue(Conv2Bias));
+                global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded5.Slice(0, _batch * 288), Conv2Weight, _y5.Slice(0, _batch * 128), in s_geometry5, 8, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv2Bias));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1369,14 +1371,14 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_shortcut6.Slice(0, _batch * 128), _y5.Slice(0, _batch * 128), 1f, _y6.Slice(0, _batch * 128), e0, e1);
         }
 
-        /// <summary>conv3 (eval): for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv3 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv3Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 16, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col9.Slice(r0 * 72, (r1 - r0) * 72), Conv3Weight, _y9.Slice(r0 * 12, (r1 - r0) * 12), r1 - r0, 72, 12, new global::Kiln.Kernels.BiasEpilogue(Conv3Bias));
+                global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded9.Slice(0, _batch * 288), Conv3Weight, _y9.Slice(0, _batch * 192), in s_geometry9, 12, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv3Bias));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1453,7 +1455,7 @@ namespace Samples.Residual
             if (_batch < 16) Execute(Stages.Conv1Im2Col, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 4096);
             // conv2
-            if (_batch < 16) Execute(Stages.Conv2Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv2Pad, 0);
             Execute(Stages.Conv2Inference, (long)_batch * 18432);
             // residual0: projection shortcut P(x) (the training forward's stage; nothing in it depends on the mode)
             Execute(Stages.Residual0ProjectionForward, (long)_batch * 1024);
@@ -1462,7 +1464,7 @@ namespace Samples.Residual
             // relu2 (eval)
             global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Relu>(_y6.Slice(0, _batch * 128), default, _y7.Slice(0, _batch * 128), new global::Kiln.Kernels.Relu());
             // conv3
-            if (_batch < 16) Execute(Stages.Conv3Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv3Pad, 0);
             Execute(Stages.Conv3Inference, (long)_batch * 27648);
             // residual1: projection shortcut P(x) (the training forward's stage; nothing in it depends on the mode)
             Execute(Stages.Residual1ProjectionForward, (long)_batch * 3072);
@@ -1473,13 +1475,13 @@ namespace Samples.Residual
             // globalavgpool0 (eval)
             Execute(Stages.Globalavgpool0Forward, (long)_batch * 192);
             // dense0, tanh0 fused
-            Execute(Stages.Dense0Inference, (long)_batch * 144);
+            Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 144, 576L)); // at least the time to stream W
             // residual2: projection shortcut P(x) (the training forward's stage; nothing in it depends on the mode)
             Execute(Stages.Residual2ProjectionForward, (long)_batch * 144);
             // residual2 (eval)
             Execute(Stages.Residual2Inference, (long)_batch * 12);
             // dense1
-            Execute(Stages.Dense1Inference, (long)_batch * 36);
+            Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 36, 144L)); // at least the time to stream W
         }
 
         /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
@@ -1521,12 +1523,12 @@ namespace Samples.Residual
             public const int Conv1Im2Col = 4;
             public const int Conv1Forward = 5;
             public const int Bn1Forward = 6;
-            public const int Conv2Im2Col = 7;
+            public const int Conv2Pad = 7;
             public const int Conv2Forward = 8;
             public const int Residual0ProjectionForward = 9;
             public const int Residual0Forward = 10;
             public const int Relu2Forward = 11;
-            public const int Conv3Im2Col = 12;
+            public const int Conv3Pad = 12;
             public const int Conv3Forward = 13;
             public const int Residual1ProjectionForward = 14;
             public const int Residual1Forward = 15;
@@ -1586,12 +1588,12 @@ namespace Samples.Residual
                 case Stages.Conv1Im2Col: Conv1Im2Col<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
-                case Stages.Conv2Im2Col: Conv2Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv2Pad: Conv2Pad<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
                 case Stages.Residual0ProjectionForward: Residual0ProjectionForward<TIsa>(part, parts); break;
                 case Stages.Residual0Forward: Residual0Forward<TIsa>(part, parts); break;
                 case Stages.Relu2Forward: Relu2Forward<TIsa>(part, parts); break;
-                case Stages.Conv3Im2Col: Conv3Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv3Pad: Conv3Pad<TIsa>(part, parts); break;
                 case Stages.Conv3Forward: Conv3Forward<TIsa>(part, parts); break;
                 case Stages.Residual1ProjectionForward: Residual1ProjectionForward<TIsa>(part, parts); break;
                 case Stages.Residual1Forward: Residual1Forward<TIsa>(part, parts); break;

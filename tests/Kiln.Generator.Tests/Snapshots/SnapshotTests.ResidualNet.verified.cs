@@ -34,11 +34,13 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _mean1 = new(8); // bn0 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd1 = new(8); // bn0 1/sqrt(var + ε)
         private readonly global::Kiln.Kernels.Arena _col3 = new(MaxBatch * 4608); // conv1 im2col patches: 64 pixels × 72, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded3 = new(12000); // conv1 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 512); // output of conv1 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y4 = new(MaxBatch * 512); // output of bn1 → relu1 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean4 = new(8); // bn1 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd4 = new(8); // bn1 1/sqrt(var + ε)
         private readonly global::Kiln.Kernels.Arena _col5 = new(MaxBatch * 4608); // conv2 im2col patches: 64 pixels × 72, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded5 = new(12000); // conv2 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y5 = new(MaxBatch * 512); // output of conv2 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y6 = new(MaxBatch * 512); // output of bn2 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean6 = new(8); // bn2 batch mean
@@ -48,9 +50,11 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _y7 = new(MaxBatch * 512); // output of residual0 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y8 = new(MaxBatch * 512); // output of relu2 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _col10 = new(MaxBatch * 4608); // conv3 im2col patches: 64 pixels × 72, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded10 = new(12000); // conv3 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y10 = new(MaxBatch * 512); // output of conv3 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y11 = new(MaxBatch * 512); // output of relu3 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _col12 = new(MaxBatch * 4608); // conv4 im2col patches: 64 pixels × 72, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded12 = new(12000); // conv4 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y12 = new(MaxBatch * 512); // output of conv4 (8×8×8, channels-last)
         private float _gate13 = 1f; // residual1: stochastic-depth gate of the last training step (1 = branch kept)
         private readonly global::Kiln.Kernels.Arena _skip13 = new(MaxBatch * 512); // residual1: dL/dy kept for the shortcut while the branch runs backward
@@ -564,12 +568,12 @@ namespace Samples.Residual
                 _mean1.Span, _invStd1.Span, default, _y1.Slice(0, _batch * 512), _batch * 64, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
         }
 
-        /// <summary>conv1: gathers each output pixel's 3×3×8 patch (zeros outside the input) into a row of _col3; samples split across threads.</summary>
-        private void Conv1Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv1: copies each sample into a zero-bordered 10×10×8 image in _padded3 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv1Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 512), _col3.Slice(0, _batch * 4608), in s_geometry3, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_y1.Slice(0, _batch * 512), _padded3.Slice(0, _batch * 800), in s_geometry3, s0, s1);
         }
 
         /// <summary>conv1: im2col and [rows = samples·64 pixels×72]·[72×8], chunk by chunk; samples split across threads.</summary>
@@ -597,12 +601,12 @@ namespace Samples.Residual
                 _mean4.Span, _invStd4.Span, default, _y4.Slice(0, _batch * 512), _batch * 64, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
         }
 
-        /// <summary>conv2: gathers each output pixel's 3×3×8 patch (zeros outside the input) into a row of _col5; samples split across threads.</summary>
-        private void Conv2Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv2: copies each sample into a zero-bordered 10×10×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv2Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y4.Slice(0, _batch * 512), _col5.Slice(0, _batch * 4608), in s_geometry5, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_y4.Slice(0, _batch * 512), _padded5.Slice(0, _batch * 800), in s_geometry5, s0, s1);
         }
 
         /// <summary>conv2: im2col and [rows = samples·64 pixels×72]·[72×8], chunk by chunk; samples split across threads.</summary>
@@ -645,12 +649,12 @@ namespace Samples.Residual
             global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Relu>(_y7.Slice(r0 * 512, (r1 - r0) * 512), default, _y8.Slice(r0 * 512, (r1 - r0) * 512), new global::Kiln.Kernels.Relu());
         }
 
-        /// <summary>conv3: gathers each output pixel's 3×3×8 patch (zeros outside the input) into a row of _col10; samples split across threads.</summary>
-        private void Conv3Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv3: copies each sample into a zero-bordered 10×10×8 image in _padded10 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv3Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y8.Slice(0, _batch * 512), _col10.Slice(0, _batch * 4608), in s_geometry10, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_y8.Slice(0, _batch * 512), _padded10.Slice(0, _batch * 800), in s_geometry10, s0, s1);
         }
 
         /// <summary>conv3: im2col and [rows = samples·64 pixels×72]·[72×8] + b, chunk by chunk; samples split across threads.</summary>
@@ -675,12 +679,12 @@ namespace Samples.Residual
             global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Relu>(_y10.Slice(r0 * 512, (r1 - r0) * 512), default, _y11.Slice(r0 * 512, (r1 - r0) * 512), new global::Kiln.Kernels.Relu());
         }
 
-        /// <summary>conv4: gathers each output pixel's 3×3×8 patch (zeros outside the input) into a row of _col12; samples split across threads.</summary>
-        private void Conv4Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv4: copies each sample into a zero-bordered 10×10×8 image in _padded12 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv4Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y11.Slice(0, _batch * 512), _col12.Slice(0, _batch * 4608), in s_geometry12, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_y11.Slice(0, _batch * 512), _padded12.Slice(0, _batch * 800), in s_geometry12, s0, s1);
         }
 
         /// <summary>conv4: im2col and [rows = samples·64 pixels×72]·[72×8] + b, chunk by chunk; samples split across threads.</summary>
@@ -1169,14 +1173,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(r0 * 72, (r1 - r0) * 72), _folded.Slice(96, 576), _y4.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 72, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(672, 8), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 800), _folded.Slice(96, 576), _y4.Slice(0, _batch * 512), in s_geometry3, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(672, 8), new global::Kiln.Kernels.Relu()));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1190,14 +1194,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv2 (eval) with BatchNorm folded in: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv2 (eval) with BatchNorm folded in: for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv2Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Identity>>(_col5.Slice(r0 * 72, (r1 - r0) * 72), _folded.Slice(688, 576), _y6.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 72, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Identity>(_folded.Slice(1264, 8), new global::Kiln.Kernels.Identity()));
+                global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Identity>>(_padded5.Slice(0, _batch * 800), _folded.Slice(688, 576), _y6.Slice(0, _batch * 512), in s_geometry5, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Identity>(_folded.Slice(1264, 8), new global::Kiln.Kernels.Identity()));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1218,14 +1222,14 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_y1.Slice(0, _batch * 512), _y6.Slice(0, _batch * 512), 0.8f, _y7.Slice(0, _batch * 512), e0, e1);
         }
 
-        /// <summary>conv3 (eval), relu3 fused: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv3 (eval), relu3 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv3Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col10.Slice(r0 * 72, (r1 - r0) * 72), Conv3Weight, _y11.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 72, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Conv3Bias, new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded10.Slice(0, _batch * 800), Conv3Weight, _y11.Slice(0, _batch * 512), in s_geometry10, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Conv3Bias, new global::Kiln.Kernels.Relu()));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1239,14 +1243,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv4 (eval): for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv4 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv4Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col12.Slice(r0 * 72, (r1 - r0) * 72), Conv4Weight, _y12.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 72, 8, new global::Kiln.Kernels.BiasEpilogue(Conv4Bias));
+                global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded12.Slice(0, _batch * 800), Conv4Weight, _y12.Slice(0, _batch * 512), in s_geometry12, 8, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv4Bias));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1308,20 +1312,20 @@ namespace Samples.Residual
             if (_batch < 16) Execute(Stages.Conv0Im2Col, 0);
             Execute(Stages.Conv0Inference, (long)_batch * 9216);
             // conv1 with BatchNorm folded in, relu1 fused
-            if (_batch < 16) Execute(Stages.Conv1Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv1Pad, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 73728);
             // conv2 with BatchNorm folded in
-            if (_batch < 16) Execute(Stages.Conv2Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv2Pad, 0);
             Execute(Stages.Conv2Inference, (long)_batch * 73728);
             // residual0 (eval)
             Execute(Stages.Residual0Inference, (long)_batch * 1024);
             // relu2 (eval)
             global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Relu>(_y7.Slice(0, _batch * 512), default, _y8.Slice(0, _batch * 512), new global::Kiln.Kernels.Relu());
             // conv3, relu3 fused
-            if (_batch < 16) Execute(Stages.Conv3Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv3Pad, 0);
             Execute(Stages.Conv3Inference, (long)_batch * 73728);
             // conv4
-            if (_batch < 16) Execute(Stages.Conv4Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv4Pad, 0);
             Execute(Stages.Conv4Inference, (long)_batch * 73728);
             // residual1 (eval)
             Execute(Stages.Residual1Inference, (long)_batch * 1024);
@@ -1332,7 +1336,7 @@ namespace Samples.Residual
             // globalavgpool0 (eval)
             Execute(Stages.Globalavgpool0Forward, (long)_batch * 200);
             // dense0
-            Execute(Stages.Dense0Inference, (long)_batch * 160);
+            Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 160, 640L)); // at least the time to stream W
         }
 
         /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
@@ -1372,18 +1376,18 @@ namespace Samples.Residual
             public const int Conv0Im2Col = 0;
             public const int Conv0Forward = 1;
             public const int Bn0Forward = 2;
-            public const int Conv1Im2Col = 3;
+            public const int Conv1Pad = 3;
             public const int Conv1Forward = 4;
             public const int Bn1Forward = 5;
-            public const int Conv2Im2Col = 6;
+            public const int Conv2Pad = 6;
             public const int Conv2Forward = 7;
             public const int Bn2Forward = 8;
             public const int Residual0Forward = 9;
             public const int Relu2Forward = 10;
-            public const int Conv3Im2Col = 11;
+            public const int Conv3Pad = 11;
             public const int Conv3Forward = 12;
             public const int Relu3Forward = 13;
-            public const int Conv4Im2Col = 14;
+            public const int Conv4Pad = 14;
             public const int Conv4Forward = 15;
             public const int Residual1Forward = 16;
             public const int Relu4Forward = 17;
@@ -1431,18 +1435,18 @@ namespace Samples.Residual
                 case Stages.Conv0Im2Col: Conv0Im2Col<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
-                case Stages.Conv1Im2Col: Conv1Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
-                case Stages.Conv2Im2Col: Conv2Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv2Pad: Conv2Pad<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
                 case Stages.Bn2Forward: Bn2Forward<TIsa>(part, parts); break;
                 case Stages.Residual0Forward: Residual0Forward<TIsa>(part, parts); break;
                 case Stages.Relu2Forward: Relu2Forward<TIsa>(part, parts); break;
-                case Stages.Conv3Im2Col: Conv3Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv3Pad: Conv3Pad<TIsa>(part, parts); break;
                 case Stages.Conv3Forward: Conv3Forward<TIsa>(part, parts); break;
                 case Stages.Relu3Forward: Relu3Forward<TIsa>(part, parts); break;
-                case Stages.Conv4Im2Col: Conv4Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv4Pad: Conv4Pad<TIsa>(part, parts); break;
                 case Stages.Conv4Forward: Conv4Forward<TIsa>(part, parts); break;
                 case Stages.Residual1Forward: Residual1Forward<TIsa>(part, parts); break;
                 case Stages.Relu4Forward: Relu4Forward<TIsa>(part, parts); break;

@@ -574,11 +574,11 @@ namespace Samples.Regression
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // dense0, selu0 fused
-            Execute(Stages.Dense0Inference, (long)_batch * 768);
+            Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 768, 3072L)); // at least the time to stream W
             // dense1, selu1 fused
-            Execute(Stages.Dense1Inference, (long)_batch * 2048);
+            Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 2048, 8192L)); // at least the time to stream W
             // dense2
-            Execute(Stages.Dense2Inference, (long)_batch * 192);
+            Execute(Stages.Dense2Inference, global::System.Math.Max((long)_batch * 192, 768L)); // at least the time to stream W
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>

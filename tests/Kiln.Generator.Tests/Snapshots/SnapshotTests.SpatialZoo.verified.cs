@@ -1134,7 +1134,7 @@ namespace Samples.Spatial
             // globalavgpool0 (eval)
             Execute(Stages.Globalavgpool0Forward, (long)_batch * 336);
             // dense0
-            Execute(Stages.Dense0Inference, (long)_batch * 288);
+            Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 288, 1152L)); // at least the time to stream W
             // maxout0 (eval)
             Execute(Stages.Maxout0Forward, (long)_batch * 48);
             // layernorm0 (eval: the same per-sample statistics as in training)
@@ -1142,7 +1142,7 @@ namespace Samples.Spatial
             // relu1 (eval)
             global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Relu>(_y13.Slice(0, _batch * 8), default, _y14.Slice(0, _batch * 8), new global::Kiln.Kernels.Relu());
             // dense1
-            Execute(Stages.Dense1Inference, (long)_batch * 64);
+            Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 64, 256L)); // at least the time to stream W
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>
