@@ -16,16 +16,17 @@ public interface IParallelStages
 /// <summary>
 /// A fixed set of worker threads (ProcessorCount − 1, or KILN_THREADS − 1) that spin for a while (1 ms, or
 /// KILN_SPIN_US) then sleep.
-/// Run executes parts 0..Parallelism−1 of a stage (the caller runs part 0) and returns when all are done;
-/// it allocates nothing. When the pool is busy with another caller, Run executes every part inline.
-/// Exceptions in a part are rethrown on the caller.
+/// Run executes parts 0..Parallelism−1 of a stage and returns when all are done; the caller runs part 0 and
+/// worker k part k, and a thread that finishes early runs any part nobody has started (a worker the OS has
+/// not scheduled). It allocates nothing. When the pool is busy with another caller, Run executes every part
+/// inline. Exceptions in a part are rethrown on the caller.
 /// </summary>
 /// <remarks>
 /// A training step is a chain of short stages (tens of µs), so waking sleeping threads through the OS
 /// on every stage would cost as much as the work: workers and the caller first spin on a counter for
 /// <see cref="SpinTime"/> and only then block on a monitor. The hand-off is lock-free on the fast path
-/// (one interlocked increment to publish a stage, one decrement per finished part); the monitors are
-/// touched only when somebody actually sleeps.
+/// (one interlocked increment to publish a stage, one compare-exchange to claim and one increment to finish
+/// each part); the monitors are touched only when somebody actually sleeps.
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
@@ -63,7 +64,8 @@ public sealed class WorkerPool : IDisposable
     private IParallelStages? _body;
     private int _stage;
     private int _generation;     // bumped once per stage (and on dispose); workers wait for a change
-    private int _pending;        // worker parts of the current stage not yet finished
+    private readonly int[] _claims; // per part: the generation of the stage that last claimed it
+    private int _finished;       // parts of the current stage finished (by anyone)
     private int _sleepers;       // workers blocked on _wakeGate
     private int _callerSleeping; // 1 while the caller is blocked on _doneGate
     private int _busy;           // 1 while a caller owns the workers
@@ -100,6 +102,7 @@ public sealed class WorkerPool : IDisposable
         _spinTicks = (long)(spinTime.TotalSeconds * Stopwatch.Frequency);
         _isShared = isShared;
         _errors = new Exception?[parallelism];
+        _claims = new int[parallelism];
         _threads = new Thread[parallelism - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
@@ -131,20 +134,13 @@ public sealed class WorkerPool : IDisposable
         {
             _body = body;
             _stage = stage;
-            _pending = parts - 1;
-            Interlocked.Increment(ref _generation); // publishes the fields above (full fence)
+            _finished = 0;
+            int generation = Interlocked.Increment(ref _generation); // publishes the fields above (full fence)
             if (Volatile.Read(ref _sleepers) != 0)
             {
                 lock (_wakeGate) Monitor.PulseAll(_wakeGate);
             }
-            try
-            {
-                body.RunStage(stage, 0, parts);
-            }
-            catch (Exception e)
-            {
-                _errors[0] = e;
-            }
+            RunParts(generation, 0);
             WaitForWorkers();
             _body = null;
             ThrowErrors();
@@ -152,6 +148,35 @@ public sealed class WorkerPool : IDisposable
         finally
         {
             Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// Claims and runs parts of stage <paramref name="generation"/>: <paramref name="own"/> first (each thread has its
+    /// part, so a sample range stays on the core that holds its data from stage to stage), then any part nobody has
+    /// claimed yet. A worker that the OS has not scheduled yet (another process on the core) thus never holds the
+    /// caller up: the caller runs that worker's part itself, and the worker finds nothing left when it wakes.
+    /// </summary>
+    private void RunParts(int generation, int own)
+    {
+        int parts = Parallelism;
+        for (int i = 0; i < parts; i++)
+        {
+            int part = own + i < parts ? own + i : own + i - parts;
+            // Every part is claimed exactly once per stage: from the previous generation to this one.
+            if (Interlocked.CompareExchange(ref _claims[part], generation, generation - 1) != generation - 1) continue;
+            try
+            {
+                _body!.RunStage(_stage, part, parts);
+            }
+            catch (Exception e)
+            {
+                _errors[part] = e;
+            }
+            if (Interlocked.Increment(ref _finished) == parts && Volatile.Read(ref _callerSleeping) != 0)
+            {
+                lock (_doneGate) Monitor.Pulse(_doneGate);
+            }
         }
     }
 
@@ -175,18 +200,7 @@ public sealed class WorkerPool : IDisposable
         {
             seen = WaitForStage(seen);
             if (_disposed) return;
-            try
-            {
-                _body!.RunStage(_stage, part, Parallelism);
-            }
-            catch (Exception e)
-            {
-                _errors[part] = e;
-            }
-            if (Interlocked.Decrement(ref _pending) == 0 && Volatile.Read(ref _callerSleeping) != 0)
-            {
-                lock (_doneGate) Monitor.Pulse(_doneGate);
-            }
+            RunParts(seen, part);
         }
     }
 
@@ -213,19 +227,21 @@ public sealed class WorkerPool : IDisposable
         return g;
     }
 
+    /// <summary>Spins, then sleeps, until every part of the stage has finished (parts claimed by workers included).</summary>
     private void WaitForWorkers()
     {
-        if (Volatile.Read(ref _pending) == 0) return;
+        int parts = Parallelism;
+        if (Volatile.Read(ref _finished) == parts) return;
         long start = Stopwatch.GetTimestamp();
         while (Stopwatch.GetTimestamp() - start < _spinTicks)
         {
             Thread.SpinWait(4);
-            if (Volatile.Read(ref _pending) == 0) return;
+            if (Volatile.Read(ref _finished) == parts) return;
         }
         lock (_doneGate)
         {
             Interlocked.Exchange(ref _callerSleeping, 1);
-            while (Volatile.Read(ref _pending) != 0) Monitor.Wait(_doneGate);
+            while (Volatile.Read(ref _finished) != parts) Monitor.Wait(_doneGate);
             Volatile.Write(ref _callerSleeping, 0);
         }
     }
