@@ -64,15 +64,20 @@ public static class Program
             foreach (string list in r.GetValueOrDefault<string[]>() ?? [])
                 if (ParseEpochs(list) is null) r.AddError($"--snapshot-ensemble '{list}': give positive epoch numbers separated by commas, e.g. 3,4,5.");
         });
-        var tta = new Option<string?>("--tta")
+        var tta = new Option<string[]>("--tta")
         {
-            Description = "After training, also report test accuracy with test-time augmentation (CATALOGUE §8) of the final model and of each " +
-                          "snapshot ensemble: 'flip' (default when no value is given) averages the image and its mirror; 'flip-shift' the ten " +
-                          "views of the image and its four 2-pixel corner shifts, each also mirrored.",
-            HelpName = "flip|flip-shift",
-            Arity = ArgumentArity.ZeroOrOne,
+            Description = "After training, also report test accuracy with test-time augmentation (CATALOGUE §8) of the final model, each " +
+                          "snapshot and each snapshot ensemble; repeat for several. 'flip' (the default when no value is given): the image " +
+                          "and its mirror; 'shiftN': the image and its four (±N, ±N)-pixel corner shifts; 'flip-shiftN': those five, each also " +
+                          "mirrored ('shift' and 'flip-shift' mean N = 2).",
+            HelpName = "flip|shiftN|flip-shiftN",
+            Arity = ArgumentArity.ZeroOrMore,
         };
-        tta.AcceptOnlyFromAmong("flip", "flip-shift");
+        tta.Validators.Add(r =>
+        {
+            foreach (string mode in r.GetValueOrDefault<string[]>() ?? [])
+                if (TtaMode.Parse(mode) is not { Shift: < 8 }) r.AddError($"--tta '{mode}': use flip, shiftN or flip-shiftN with N from 1 to 7.");
+        });
         var augment = new Option<string?>("--augment")
         {
             Description = "Training-time augmentation (CATALOGUE §8), seeded by --seed: 'flip' mirrors each training image with probability ½.",
@@ -91,13 +96,13 @@ public static class Program
             parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(doctor),
             new Extras(
                 (parse.GetValue(snapshotEnsemble) ?? []).Select(list => ParseEpochs(list)!).ToArray(),
-                parse.GetResult(tta) is null ? TtaMode.None : parse.GetValue(tta) == "flip-shift" ? TtaMode.FlipShift : TtaMode.Flip,
+                parse.GetResult(tta) is null ? [] : parse.GetValue(tta) is { Length: > 0 } modes ? modes.Select(m => TtaMode.Parse(m)!).Distinct().ToArray() : [TtaMode.Parse("flip")!],
                 parse.GetValue(augment))));
         return root.Parse(args).Invoke();
     }
 
     /// <summary>The checkpoint-ensemble, test-time and training augmentation flags.</summary>
-    private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, TtaMode Tta, string? Augment);
+    private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, IReadOnlyList<TtaMode> Tta, string? Augment);
 
     /// <summary>"3,4,5" → [3, 4, 5] (sorted, distinct); null when an entry is not a positive integer.</summary>
     private static int[]? ParseEpochs(string list)
@@ -213,7 +218,7 @@ public static class Program
         Scored? final = null;
         IReadOnlyList<(int Epoch, Scored Score)> alone = [];
         IReadOnlyList<(int[] Epochs, Scored Score)> averaged = [];
-        if (exitCode == 0 && (snapshots is not null || extras.Tta != TtaMode.None))
+        if (exitCode == 0 && (snapshots is not null || extras.Tta.Count > 0))
         {
             var loaded = new Dictionary<int, IKilnModel>();
             foreach (Snapshot s in snapshots?.Saved ?? [])
