@@ -1,12 +1,19 @@
 using System;
+using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Threading;
 using Kiln;
+using Kiln.Augmentation;
+using Kiln.Checkpoints;
 using Kiln.Data;
 using Kiln.Doctor;
+using Kiln.Ensembles;
 using Kiln.Samples.FashionMnist;
 using Kiln.Training;
 using Spectre.Console;
@@ -44,21 +51,73 @@ public static class Program
         var plain = new Option<bool>("--plain") { Description = "One line per epoch instead of progress bars (automatic when output is redirected)." };
         var runDir = new Option<DirectoryInfo?>("--run-dir") { Description = "Write the run directory (metrics CSV/JSON, checkpoints, report.html) to DIR; see docs/training.md.", HelpName = "DIR" };
         var doctor = new Option<bool>("--doctor") { Description = "Watch the run with the training doctor's monitors (docs/doctor.md) and print their findings (also in report.html)." };
+        var snapshotEnsemble = new Option<string[]>("--snapshot-ensemble")
+        {
+            Description = "Checkpoint ensemble (CATALOGUE §8): save the model after the listed epochs of this run and, after training, report each " +
+                          "snapshot's test accuracy and that of their mean probabilities. Repeat the flag for several ensembles of one run " +
+                          "(--snapshot-ensemble 3,4,5 --snapshot-ensemble 4,5). Snapshots go to DIR/snapshots with --run-dir, else to a temporary directory.",
+            HelpName = "E1,E2,...",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        snapshotEnsemble.Validators.Add(r =>
+        {
+            foreach (string list in r.GetValueOrDefault<string[]>() ?? [])
+                if (ParseEpochs(list) is null) r.AddError($"--snapshot-ensemble '{list}': give positive epoch numbers separated by commas, e.g. 3,4,5.");
+        });
+        var tta = new Option<string[]>("--tta")
+        {
+            Description = "After training, also report test accuracy with test-time augmentation (CATALOGUE §8) of the final model, each " +
+                          "snapshot and each snapshot ensemble; repeat for several. 'flip' (the default when no value is given): the image " +
+                          "and its mirror; 'shiftN': the image and its four (±N, ±N)-pixel corner shifts; 'flip-shiftN': those five, each also " +
+                          "mirrored ('shift' and 'flip-shift' mean N = 2).",
+            HelpName = "flip|shiftN|flip-shiftN",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        tta.Validators.Add(r =>
+        {
+            foreach (string mode in r.GetValueOrDefault<string[]>() ?? [])
+                if (TtaMode.Parse(mode) is not { Shift: < 8 }) r.AddError($"--tta '{mode}': use flip, shiftN or flip-shiftN with N from 1 to 7.");
+        });
+        var augment = new Option<string?>("--augment")
+        {
+            Description = "Training-time augmentation (CATALOGUE §8), seeded by --seed: 'flip' mirrors each training image with probability ½.",
+            HelpName = "flip",
+        };
+        augment.AcceptOnlyFromAmong("flip");
 
         var root = new RootCommand(
             "Trains Kiln's FashionCnn (Conv 16@5×5 → BN → ReLU → MaxPool 2 → Conv 32@5×5 → BN → ReLU → MaxPool 2 → Dense 128 → ReLU → " +
             "Dropout 0.3 → Dense 10, Adam) on Fashion-MNIST, or DigitsCnn on the embedded 8×8 digits, and reports test accuracy and " +
             "training throughput. Inputs are standardised per channel with statistics of the training split only.")
         {
-            data, epochs, batch, lr, seed, isa, metricsOut, runDir, doctor, plain,
+            data, epochs, batch, lr, seed, isa, metricsOut, runDir, doctor, snapshotEnsemble, tta, augment, plain,
         };
         root.SetAction(parse => Run(parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
-            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(doctor)));
+            parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(doctor),
+            new Extras(
+                (parse.GetValue(snapshotEnsemble) ?? []).Select(list => ParseEpochs(list)!).ToArray(),
+                parse.GetResult(tta) is null ? [] : parse.GetValue(tta) is { Length: > 0 } modes ? modes.Select(m => TtaMode.Parse(m)!).Distinct().ToArray() : [TtaMode.Parse("flip")!],
+                parse.GetValue(augment))));
         return root.Parse(args).Invoke();
     }
 
+    /// <summary>The checkpoint-ensemble, test-time and training augmentation flags.</summary>
+    private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, IReadOnlyList<TtaMode> Tta, string? Augment);
+
+    /// <summary>"3,4,5" → [3, 4, 5] (sorted, distinct); null when an entry is not a positive integer.</summary>
+    private static int[]? ParseEpochs(string list)
+    {
+        var epochs = new SortedSet<int>();
+        foreach (string part in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int e) || e < 1) return null;
+            epochs.Add(e);
+        }
+        return epochs.Count == 0 ? null : epochs.ToArray();
+    }
+
     private static int Run(string? dataArgument, int? epochArgument, int batch, float? lrArgument, ulong seed, string? isaName, FileInfo? metricsOut, bool plain,
-        DirectoryInfo? runDirectory, bool doctor)
+        DirectoryInfo? runDirectory, bool doctor, Extras extras)
     {
         string name, reason;
         DataSplit split;
@@ -73,7 +132,8 @@ public static class Program
         }
         Dataset train = split.Train, test = split.Test;
         Console.WriteLine($"Data: {name} ({train.Count} train, {test.Count} test, {train.FeatureCount} pixels) — {reason}");
-        IKilnModel? model = train.FeatureCount switch { 784 => new FashionCnn(), 64 => new DigitsCnn(), _ => null };
+        Func<IKilnModel>? createModel = train.FeatureCount switch { 784 => () => new FashionCnn(), 64 => () => new DigitsCnn(), _ => null };
+        IKilnModel? model = createModel?.Invoke();
         if (model is null)
         {
             Console.Error.WriteLine($"error: {name} has {train.FeatureCount} pixels per sample; the sample's models take 28×28 or 8×8 images.");
@@ -93,6 +153,19 @@ public static class Program
         }
 
         int epochCount = epochArgument ?? (train.FeatureCount == 784 ? FashionEpochs : DigitsEpochs);
+        int[] snapshotEpochs = extras.SnapshotEnsembles.SelectMany(e => e).Distinct().Order().ToArray();
+        if (snapshotEpochs.Length > 0 && snapshotEpochs[^1] > epochCount)
+        {
+            Console.Error.WriteLine($"error: --snapshot-ensemble names epoch {snapshotEpochs[^1]}, but the run has {epochCount} epochs.");
+            return 1;
+        }
+        int side = (int)Math.Round(Math.Sqrt(train.FeatureCount));
+        ImageShape shape = train.Shape ?? new ImageShape(1, side, side);
+        // Without --run-dir the snapshots live in a temporary directory that is deleted after the evaluation.
+        string? temporarySnapshots = snapshotEpochs.Length > 0 && runDirectory is null
+            ? Path.Combine(Path.GetTempPath(), "kiln-fashioncnn-snapshots-" + Guid.NewGuid().ToString("N")) : null;
+        CheckpointSnapshots? snapshots = snapshotEpochs.Length > 0
+            ? new CheckpointSnapshots(temporarySnapshots ?? Path.Combine(runDirectory!.FullName, "snapshots"), snapshotEpochs, model.ModelName) : null;
         float learningRate = lrArgument ?? (float)(1e-3 * Math.Sqrt(batch / 64.0));
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = !cts.IsCancellationRequested; cts.Cancel(); };
@@ -104,8 +177,14 @@ public static class Program
             RunDirectory = runDirectory?.FullName, TrainAccuracySamples = runDirectory is null ? 0 : 5000,
         };
         DoctorObserver? monitors = doctor ? new DoctorObserver(test) : null;
-        if (monitors is not null) options = options with { Observers = [monitors], ReportFindings = () => monitors.Findings };
-        Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, shuffle seed {seed}");
+        if (monitors is not null) options = options with { ReportFindings = () => monitors.Findings };
+        var observers = new List<ITrainingObserver>();
+        if (monitors is not null) observers.Add(monitors);
+        if (snapshots is not null) observers.Add(snapshots);
+        options = options with { Observers = observers };
+        if (extras.Augment == "flip") options = options with { Augmentation = new HorizontalFlip(shape), AugmentationSeed = seed };
+        Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, shuffle seed {seed}" +
+                          (extras.Augment is null ? "" : $", training augmentation {extras.Augment}"));
 
         bool interactive = !plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
         var cpu = CpuMeter.Start();
@@ -134,9 +213,43 @@ public static class Program
             Console.Error.WriteLine($"error: the loss became non-finite; lower the learning rate (was {learningRate.ToString("G3", CultureInfo.InvariantCulture)}).");
             exitCode = 1;
         }
+
+        // After training: snapshots alone and averaged, and test-time augmentation (the plain accuracy above is unchanged).
+        Scored? final = null;
+        IReadOnlyList<(int Epoch, Scored Score)> alone = [];
+        IReadOnlyList<(int[] Epochs, Scored Score)> averaged = [];
+        if (exitCode == 0 && (snapshots is not null || extras.Tta.Count > 0))
+        {
+            var loaded = new Dictionary<int, IKilnModel>();
+            foreach (Snapshot s in snapshots?.Saved ?? [])
+            {
+                IKilnModel m = createModel!();
+                Checkpoint.Load(m, s.Path);
+                m.Isa = model.Isa;
+                loaded[s.Epoch] = m;
+            }
+            (final, alone, averaged) = TestTimeEvaluation.Evaluate(model, loaded, extras.SnapshotEnsembles, test, shape, extras.Tta);
+            TestTimeEvaluation.Print(final, alone, averaged, extras.Tta);
+        }
+        if (temporarySnapshots is not null)
+        {
+            try { Directory.Delete(temporarySnapshots, recursive: true); }
+            catch (IOException) { }
+        }
+
         if (metricsOut is not null)
         {
-            SampleMetrics.From(summary, name, learningRate, usage).Write(metricsOut.FullName);
+            SampleMetrics metrics = SampleMetrics.From(summary, name, learningRate, usage);
+            if (final is null) metrics.Write(metricsOut.FullName);
+            else
+            {
+                // The MLP sample's keys, unchanged, plus this sample's extra figures.
+                var json = (JsonObject)JsonSerializer.SerializeToNode(metrics, SampleJsonContext.Default.SampleMetrics)!;
+                TestTimeEvaluation.AddTo(json, extras.Augment, final, alone, averaged, extras.Tta);
+                string? dir = Path.GetDirectoryName(metricsOut.FullName);
+                if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+                File.WriteAllText(metricsOut.FullName, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
+            }
             Console.WriteLine($"Metrics written to {metricsOut.FullName}");
         }
         return exitCode;
