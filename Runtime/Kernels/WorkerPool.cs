@@ -17,8 +17,8 @@ public interface IParallelStages
 /// A fixed set of worker threads (ProcessorCount − 1, or KILN_THREADS − 1) that spin for a while (1 ms, or
 /// KILN_SPIN_US) then sleep.
 /// Run executes parts 0..Parallelism−1 of a stage and returns when all are done; the caller runs part 0 and
-/// worker k part k, and a thread that finishes early runs any part nobody has started (a worker the OS has
-/// not scheduled). It allocates nothing. When the pool is busy with another caller, Run executes every part
+/// worker k part k, and a thread that finishes early runs any part nobody has started within 50 µs (a worker
+/// the OS has not scheduled). It allocates nothing. When the pool is busy with another caller, Run executes every part
 /// inline. Exceptions in a part are rethrown on the caller.
 /// </summary>
 /// <remarks>
@@ -32,6 +32,9 @@ public sealed class WorkerPool : IDisposable
 {
     /// <summary>The environment variable that sets the shared pool's thread count (caller included).</summary>
     public const string EnvironmentVariable = "KILN_THREADS";
+
+    /// <summary>How long a thread that has finished its own part waits for another thread to claim its part before running it.</summary>
+    public static readonly TimeSpan DefaultStealDelay = TimeSpan.FromMicroseconds(50);
 
     /// <summary>The environment variable that sets the shared pool's spin time in microseconds (0 = block at once).</summary>
     public const string SpinEnvironmentVariable = "KILN_SPIN_US";
@@ -59,6 +62,7 @@ public sealed class WorkerPool : IDisposable
     private readonly object _wakeGate = new();
     private readonly object _doneGate = new();
     private readonly long _spinTicks;
+    private readonly long _stealDelayTicks;
     private readonly bool _isShared;
 
     private IParallelStages? _body;
@@ -93,8 +97,12 @@ public sealed class WorkerPool : IDisposable
     /// <summary>A pool whose waiting threads spin for <paramref name="spinTime"/> before blocking.</summary>
     public WorkerPool(int parallelism, TimeSpan spinTime) : this(parallelism, spinTime, isShared: false) { }
 
-    private WorkerPool(int parallelism, TimeSpan spinTime, bool isShared)
+    private WorkerPool(int parallelism, TimeSpan spinTime, bool isShared) : this(parallelism, spinTime, DefaultStealDelay, isShared) { }
+
+    /// <summary>A pool with a chosen steal delay (tests: 0 makes a finished thread take an unclaimed part at once).</summary>
+    internal WorkerPool(int parallelism, TimeSpan spinTime, TimeSpan stealDelay, bool isShared = false)
     {
+        _stealDelayTicks = (long)(stealDelay.TotalSeconds * Stopwatch.Frequency);
         if (parallelism < 1) throw new ArgumentOutOfRangeException(nameof(parallelism), parallelism, "A pool needs at least one thread (the caller).");
         if (spinTime < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(spinTime), spinTime, "The spin time must not be negative.");
         Parallelism = parallelism;
@@ -153,16 +161,25 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// Claims and runs parts of stage <paramref name="generation"/>: <paramref name="own"/> first (each thread has its
-    /// part, so a sample range stays on the core that holds its data from stage to stage), then any part nobody has
-    /// claimed yet. A worker that the OS has not scheduled yet (another process on the core) thus never holds the
-    /// caller up: the caller runs that worker's part itself, and the worker finds nothing left when it wakes.
+    /// part, so a sample range — or a slice of W — stays on the core that holds its data from stage to stage), then
+    /// any part nobody has claimed within <see cref="DefaultStealDelay"/> after this thread's own part is done. A worker that
+    /// the OS has not scheduled (another process on the core) thus holds the caller up for at most that long: the
+    /// caller runs the worker's part itself, and the worker finds nothing left when it wakes.
     /// </summary>
     private void RunParts(int generation, int own)
     {
         int parts = Parallelism;
+        long deadline = 0;
         for (int i = 0; i < parts; i++)
         {
             int part = own + i < parts ? own + i : own + i - parts;
+            if (i > 0)
+            {
+                // Give the owner a moment first: a part run on the wrong core drags its data across (on this VM
+                // at 5–18 GB/s), and taking a slice of W every other call would move it back and forth.
+                if (deadline == 0) deadline = Stopwatch.GetTimestamp() + _stealDelayTicks;
+                while (Volatile.Read(ref _claims[part]) == generation - 1 && Stopwatch.GetTimestamp() < deadline) Thread.SpinWait(4);
+            }
             // Every part is claimed exactly once per stage: from the previous generation to this one.
             if (Interlocked.CompareExchange(ref _claims[part], generation, generation - 1) != generation - 1) continue;
             try

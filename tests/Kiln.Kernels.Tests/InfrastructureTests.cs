@@ -112,9 +112,9 @@ public sealed class WorkerPoolTests
     public void CallerRunsThePartsOfAWorkerThatHasNotStarted()
     {
         // Workers that block at once need an OS wake-up (µs) for every stage, while the caller's part is empty:
-        // the caller claims the worker's part before the worker gets to it, so a late (or descheduled) worker
-        // never holds Run up. Each part still runs exactly once.
-        using var pool = new WorkerPool(2, TimeSpan.Zero);
+        // with no steal delay the caller claims the worker's part before the worker gets to it, so a late (or
+        // descheduled) worker never holds Run up. Each part still runs exactly once.
+        using var pool = new WorkerPool(2, TimeSpan.Zero, stealDelay: TimeSpan.Zero);
         const int stages = 500;
         var c = new Counter(stages, 2) { Caller = Thread.CurrentThread };
         for (int s = 0; s < stages; s++) pool.Run(c, s);
