@@ -1,4 +1,3 @@
-#if !KILN_FAKE_MODEL
 using Kiln;
 
 namespace Kiln.Benchmarks;
@@ -14,4 +13,3 @@ namespace Kiln.Benchmarks;
 [Dense(10), SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-3)]
 public partial class BenchCnn;
-#endif

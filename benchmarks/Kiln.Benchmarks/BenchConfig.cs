@@ -27,10 +27,6 @@ public sealed class BenchConfig : ManualConfig
         string? threads = Environment.GetEnvironmentVariable("KILN_THREADS");
         if (!string.IsNullOrEmpty(threads))
             job = job.WithEnvironmentVariable("KILN_THREADS", threads);
-#if KILN_FAKE_MODEL
-        // The per-benchmark project BenchmarkDotNet generates must build in the same mode.
-        job = job.WithArguments(new[] { new MsBuildArgument("/p:KilnFakeModel=true") });
-#endif
         AddJob(job);
         AddColumn(new SamplesPerSecondColumn());
         AddColumn(CategoriesColumn.Default);

@@ -1,4 +1,3 @@
-#if !KILN_FAKE_MODEL
 using System;
 using BenchmarkDotNet.Attributes;
 using Kiln;
@@ -24,4 +23,3 @@ public class CnnBenchmarks : ModelBenchmark
     [Benchmark, Arguments(1), Arguments(64), BenchmarkCategory("Predict")]
     public float Predict(int batch) => Infer(batch);
 }
-#endif

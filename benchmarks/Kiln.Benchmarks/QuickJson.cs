@@ -52,15 +52,7 @@ internal static class QuickJson
     }
 
     /// <summary>The measured model: a fresh instance per measurement.</summary>
-    private static IKilnModel CreateModel(Options o)
-    {
-#if KILN_FAKE_MODEL
-        if (o.Model != "mlp") throw new ArgumentException("the fake-model build has only the MLP.");
-        return new BenchMlp();
-#else
-        return o.Model == "cnn" ? new BenchCnn() : new BenchMlp();
-#endif
-    }
+    private static IKilnModel CreateModel(Options o) => o.Model == "cnn" ? new BenchCnn() : new BenchMlp();
 
     private static string ModelDescription(Options o) => o.Model == "cnn"
         ? "1x28x28-Conv16@5x5p2(BN,ReLU,MaxPool2)-Conv32@5x5p2(BN,ReLU,MaxPool2)-Flatten-128(ReLU,Dropout0.3)-10, softmax CE, Adam"

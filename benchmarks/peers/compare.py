@@ -123,19 +123,15 @@ def machine_info(threads):
     }
 
 
-def build_kiln(fake, log_dir):
+def build_kiln(log_dir):
     cmd = ["dotnet", "build", PROJECT, "-c", "Release", "-nologo", "-v", "q"]
-    if fake:
-        cmd.append("-p:KilnFakeModel=true")
     r = sh(cmd, check=False)
     with open(os.path.join(log_dir, "kiln-build.log"), "w") as f:
         f.write(r.stdout + r.stderr)
     if r.returncode != 0:
         errors = [l for l in (r.stdout + r.stderr).splitlines() if "error" in l]
         sys.stderr.write("\n".join(dict.fromkeys(errors[:20])) + "\n")
-        raise SystemExit("compare: the Kiln benchmark project did not build (see kiln-build.log). "
-                         "Until Kiln.Generator emits the benchmark models' members it cannot; "
-                         "--kiln-fake checks the harness with a stand-in model.")
+        raise SystemExit("compare: the Kiln benchmark project did not build (see kiln-build.log).")
 
 
 def run_kiln(args, quick_args):
@@ -254,8 +250,6 @@ def main():
     p.add_argument("--isa", choices=("avx512", "avx2", "portable"), help="force Kiln's ISA path (default: best)")
     p.add_argument("--adam", choices=("single", "foreach"), help="PyTorch Adam implementation (peer default: single)")
     p.add_argument("--quick", action="store_true", help="short measurement on both sides (smoke test)")
-    p.add_argument("--kiln-fake", action="store_true",
-                   help="build Kiln.Benchmarks against its stand-in model (harness check; Kiln figures meaningless)")
     p.add_argument("--no-build", action="store_true", help="reuse the existing Release build of Kiln.Benchmarks")
     p.add_argument("--wait-idle", type=float, default=120, metavar="SECONDS",
                    help="before each run wait up to this long for the CPUs to be >= 90%% idle (default 120; 0: no wait)")
@@ -285,7 +279,7 @@ def main():
     machine = machine_info(args.threads)
     if not args.no_build:
         log.write("compare: building Kiln.Benchmarks (Release)...\n")
-        build_kiln(args.kiln_fake, out)
+        build_kiln(out)
     elif not os.path.exists(DLL):
         raise SystemExit(f"compare: --no-build but {DLL} does not exist")
 
@@ -346,8 +340,6 @@ def main():
                                        for i, v in enumerate(r)) + " |")
 
     notes = []
-    if args.kiln_fake:
-        notes.append("**Kiln figures come from the harness stand-in model (--kiln-fake): they mean nothing.**")
     for c in configs:
         first = peer_runs[c][0]
         b = first["machine"]["blas"]
