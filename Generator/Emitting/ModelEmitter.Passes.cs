@@ -195,8 +195,8 @@ internal sealed partial class ModelEmitter
             // Used by small-batch inference (a projection's inference reuses this forward stage).
             if (!d.IsProjection)
             {
-                if (d.Conv.PaddedBuffer is null) EmitIm2ColStage(d);
-                else EmitPadStage(d);
+                if (!d.Conv.DirectSmallBatch) EmitIm2ColStage(d);
+                else if (d.Conv.PaddedBuffer is not null) EmitPadStage(d);
             }
             OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
             EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
@@ -705,19 +705,22 @@ internal sealed partial class ModelEmitter
                 body.Add($"// {d.Layer.Name}{what}");
                 if (d.Conv?.ColumnBuffer is not null)
                 {
-                    // Small batches: im2col on the caller, then the GEMM's rows (pixels) split across threads;
-                    // larger batches: im2col and GEMM chunk by chunk, samples split across threads.
-                    string? padded = d.Conv.PaddedBuffer;
-                    body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}{(padded is null ? "Im2Col" : "Pad")}, 0);");
-                    OpenStage(name, padded is null
+                    // Small batches: an implicit GEMM (or, for shallow kernel rows, im2col on the caller), the output
+                    // pixels split across threads; larger batches: im2col and GEMM chunk by chunk, samples split across threads.
+                    bool direct = d.Conv.DirectSmallBatch;
+                    // The implicit GEMM reads the zero-bordered copy, or the input itself when there is no padding.
+                    string image = d.Conv.PaddedBuffer ?? d.InputBuffer;
+                    if (!direct) body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Im2Col, 0);");
+                    else if (d.Conv.PaddedBuffer is not null) body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Pad, 0);");
+                    OpenStage(name, !direct
                         ? $"{d.Layer.Name} (eval){what}: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk."
-                        : $"{d.Layer.Name} (eval){what}: for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.");
+                        : $"{d.Layer.Name} (eval){what}: for small batches an implicit GEMM over the {(d.Conv.PaddedBuffer is null ? "input" : "zero-bordered input")} (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.");
                     _w.Open($"if (_batch < {SmallBatch})");
                     RowRange(rows);
-                    if (padded is null)
+                    if (!direct)
                         _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
                     else
-                        _w.Line($"{K}DirectConv.Forward<TIsa, {epiType}>({All(padded, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, r0, r1, {epiValue});");
+                        _w.Line($"{K}DirectConv.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, r0, r1, {epiValue});");
                     _w.Line("return;");
                     _w.Close();
                     EmitConvForwardChunks(d, weights, output, epiType, epiValue);

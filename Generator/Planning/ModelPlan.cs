@@ -87,9 +87,11 @@ public sealed class ConvPlan
     /// <summary>Name of the generated static Kiln.Kernels.ConvGeometry field.</summary>
     public string GeometryField { get; set; } = "";
     /// <summary>
-    /// Small-batch inference runs as an implicit GEMM over a zero-bordered copy of the input (Kiln.Kernels.DirectConv)
-    /// in this buffer; null: im2col + GEMM. Chosen when a kernel row is deep enough for the micro-kernel (see the planner).
+    /// Whether small-batch inference runs as an implicit GEMM (Kiln.Kernels.DirectConv) instead of im2col + GEMM.
+    /// Chosen when a kernel row is deep enough for the micro-kernel (see the planner).
     /// </summary>
+    public bool DirectSmallBatch { get; set; }
+    /// <summary>The zero-bordered copy of the input the implicit GEMM reads; null without padding (it reads the input itself).</summary>
     public string? PaddedBuffer { get; set; }
     /// <summary>Floats of one sample's zero-bordered copy (DirectConv.PaddedSize).</summary>
     public int PaddedSize => (Height + 2 * Padding) * (Width + 2 * Padding) * Channels;

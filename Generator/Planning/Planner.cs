@@ -266,7 +266,8 @@ public static class Planner
                 // From 16 floats deep that beats writing and re-reading the im2col matrix (5×5×16: 28.3 vs 30.8 µs
                 // at batch 1); a single-channel 5×5 (depth 5) is faster as im2col + GEMM (11.2 vs 15.8 µs).
                 int depth = conv.Dilation == 1 ? conv.KernelW * conv.Channels : conv.Channels;
-                conv.PaddedBuffer = !direct && depth >= DirectConvMinDepth ? "_padded" + index : null;
+                conv.DirectSmallBatch = !direct && depth >= DirectConvMinDepth;
+                conv.PaddedBuffer = conv.DirectSmallBatch && conv.Padding > 0 ? "_padded" + index : null;
             }
             if (step is ResidualEndStep { Projection: { } projection })
             {
