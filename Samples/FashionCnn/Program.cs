@@ -84,25 +84,34 @@ public static class Program
             HelpName = "flip",
         };
         augment.AcceptOnlyFromAmong("flip");
+        var init = new Option<string>("--init")
+        {
+            Description = "Weight initialisation of the 28×28 model: 'auto' (FashionCnn, Init.Auto: He normal before ReLU) or 'torch' " +
+                          "(FashionCnnTorchInit: PyTorch's default U(±1/sqrt(fan_in)) weights, biases 0). The digits model is unaffected. Default: auto.",
+            HelpName = "auto|torch",
+            DefaultValueFactory = _ => "auto",
+        };
+        init.AcceptOnlyFromAmong("auto", "torch");
 
         var root = new RootCommand(
             "Trains Kiln's FashionCnn (Conv 16@5×5 → BN → ReLU → MaxPool 2 → Conv 32@5×5 → BN → ReLU → MaxPool 2 → Dense 128 → ReLU → " +
             "Dropout 0.3 → Dense 10, Adam) on Fashion-MNIST, or DigitsCnn on the embedded 8×8 digits, and reports test accuracy and " +
             "training throughput. Inputs are standardised per channel with statistics of the training split only.")
         {
-            data, epochs, batch, lr, seed, isa, metricsOut, runDir, doctor, snapshotEnsemble, tta, augment, plain,
+            data, epochs, batch, lr, seed, isa, metricsOut, runDir, doctor, snapshotEnsemble, tta, augment, init, plain,
         };
         root.SetAction(parse => Run(parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
             parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(doctor),
             new Extras(
                 (parse.GetValue(snapshotEnsemble) ?? []).Select(list => ParseEpochs(list)!).ToArray(),
                 parse.GetResult(tta) is null ? [] : parse.GetValue(tta) is { Length: > 0 } modes ? modes.Select(m => TtaMode.Parse(m)!).Distinct().ToArray() : [TtaMode.Parse("flip")!],
-                parse.GetValue(augment))));
+                parse.GetValue(augment),
+                parse.GetValue(init) == "torch")));
         return root.Parse(args).Invoke();
     }
 
-    /// <summary>The checkpoint-ensemble, test-time and training augmentation flags.</summary>
-    private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, IReadOnlyList<TtaMode> Tta, string? Augment);
+    /// <summary>The checkpoint-ensemble, test-time and training augmentation flags, and --init torch.</summary>
+    private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, IReadOnlyList<TtaMode> Tta, string? Augment, bool TorchInit = false);
 
     /// <summary>"3,4,5" → [3, 4, 5] (sorted, distinct); null when an entry is not a positive integer.</summary>
     private static int[]? ParseEpochs(string list)
@@ -132,7 +141,13 @@ public static class Program
         }
         Dataset train = split.Train, test = split.Test;
         Console.WriteLine($"Data: {name} ({train.Count} train, {test.Count} test, {train.FeatureCount} pixels) — {reason}");
-        Func<IKilnModel>? createModel = train.FeatureCount switch { 784 => () => new FashionCnn(), 64 => () => new DigitsCnn(), _ => null };
+        Func<IKilnModel>? createModel = train.FeatureCount switch
+        {
+            784 when extras.TorchInit => () => new FashionCnnTorchInit(),
+            784 => () => new FashionCnn(),
+            64 => () => new DigitsCnn(),
+            _ => null,
+        };
         IKilnModel? model = createModel?.Invoke();
         if (model is null)
         {
