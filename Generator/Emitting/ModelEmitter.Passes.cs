@@ -129,7 +129,8 @@ internal sealed partial class ModelEmitter
                     double scale = c.Dropout.Scaling == DropoutScalingKind.Inverted ? 1 / keep : 1;
                     body.Add($"{K}Dropout.FillMask({All($"_mask{c.Index}", floats)}, {Float(keep)}, {Float(scale)}, ref _noise);");
                 }
-                if (c.BatchNorm is not null)
+                if (c.BatchNorm is not null && c.IsSpatial) EmitSplitBatchNormForward(c, mask, body);
+                else if (c.BatchNorm is not null)
                 {
                     LayerSpec bn = c.BatchNorm;
                     string target = c.PreActivationBuffer ?? c.OutputBuffer;
@@ -359,6 +360,94 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
+    /// <summary>
+    /// BatchNorm2D's training forward split by samples (Kiln.Kernels.BatchNorm's row-split pipeline): every thread
+    /// keeps the samples the convolution before it wrote; only per-channel partial sums cross threads. Three parallel
+    /// stages (sums, squared deviations, normalisation) with the combinations on the caller between them.
+    /// </summary>
+    private void EmitSplitBatchNormForward(ChainStep c, string mask, List<string> body)
+    {
+        LayerSpec bn = c.BatchNorm!;
+        string target = c.PreActivationBuffer ?? c.OutputBuffer;
+        string bnMask = c.ActivationIsElementwise ? mask : "default";
+        int width = c.OutWidth, floats = c.OutFloats, pixels = c.OutPixels;
+        string pascal = SpecNaming.Pascal(bn.Name), partial = $"_bnPartial{c.Index}";
+        string work = $"(long)_batch * {floats * 4L}";
+        string ownRows(string buffer) => $"{buffer}.Slice(s0 * {floats}, (s1 - s0) * {floats})";
+
+        OpenStage(pascal + "Sums", $"{bn.Name}: per-channel sums of the thread's samples (its slot of {partial}).");
+        _w.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
+        _w.Line($"global::System.Span<float> slot = new global::System.Span<float>({partial}, part * {width}, {width});");
+        _w.Line("if (s0 >= s1) { slot.Clear(); return; }");
+        _w.Line($"{K}Gemm.ColumnSums<TIsa>({ownRows(c.InputBuffer)}, slot, (s1 - s0) * {pixels}, {width}, 0, {width});");
+        _w.Close();
+        _w.Line();
+        OpenStage(pascal + "Squares", $"{bn.Name}: per-channel Σ(z − mean)² of the thread's samples (its slot of {partial}).");
+        _w.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
+        _w.Line($"global::System.Span<float> slot = new global::System.Span<float>({partial}, part * {width}, {width});");
+        _w.Line("if (s0 >= s1) { slot.Clear(); return; }");
+        _w.Line($"{K}BatchNorm.PartialSquaredDeviations<TIsa>({ownRows(c.InputBuffer)}, _mean{c.Index}.Span, slot, (s1 - s0) * {pixels}, {width});");
+        _w.Close();
+        _w.Line();
+        OpenStage(pascal + "Forward", $"{c.Describe()}: normalisation{(c.ActivationIsElementwise ? " with the fused activation/dropout" : "")} of the thread's samples.");
+        SampleRange();
+        _w.Line($"{K}BatchNorm.NormalizeRows<TIsa, {ActivationType(c)}>({ownRows(c.InputBuffer)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, _mean{c.Index}.Span, _invStd{c.Index}.Span,");
+        _w.Line($"    {(bnMask == "default" ? "default" : ownRows($"_mask{c.Index}"))}, {ownRows(target)}, (s1 - s0) * {pixels}, {width}, {ActivationStruct(c)});");
+        _w.Close();
+        _w.Line();
+
+        body.Add($"int {pascal.ToLowerInvariant()}Parts = PartsFor({work});");
+        body.Add($"Execute(Stages.{pascal}Sums, {work});");
+        body.Add($"{K}BatchNorm.CombineMean(new global::System.Span<float>({partial}, 0, {pascal.ToLowerInvariant()}Parts * {width}), _mean{c.Index}.Span, _batch * {pixels}, {width}, {pascal.ToLowerInvariant()}Parts);");
+        body.Add($"Execute(Stages.{pascal}Squares, {work});");
+        body.Add($"// A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).");
+        body.Add($"{K}BatchNorm.CombineVariance(new global::System.Span<float>({partial}, 0, {pascal.ToLowerInvariant()}Parts * {width}), _mean{c.Index}.Span, _invStd{c.Index}.Span, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
+        body.Add($"    _batch * {pixels}, {width}, {pascal.ToLowerInvariant()}Parts, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics && _learningRateScales[{c.Gamma.TrainableIndex}] != 0f);");
+        body.Add($"Execute(Stages.{pascal}Forward, {work});");
+    }
+
+    /// <summary>
+    /// BatchNorm2D's backward split by samples: the thread's part of dγ/dβ (g stored in place), the sums combined on
+    /// the caller, then dz for the thread's samples, then the γ/β update (after every thread has read γ).
+    /// </summary>
+    private void EmitSplitBatchNormBackward(ChainStep c, string mask, string current, List<string> body)
+    {
+        LayerSpec bn = c.BatchNorm!;
+        bool fused = c.ActivationIsElementwise;
+        int width = c.OutWidth, floats = c.OutFloats, pixels = c.OutPixels;
+        string pascal = SpecNaming.Pascal(bn.Name), partial = $"_bnPartial{c.Index}";
+        string work = $"(long)_batch * {floats * 4L}";
+        string ownRows(string buffer) => $"{buffer}.Slice(s0 * {floats}, (s1 - s0) * {floats})";
+
+        OpenStage(pascal + "BackwardSums", $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in {current}).");
+        _w.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
+        _w.Line($"global::System.Span<float> slot = new global::System.Span<float>({partial}, part * {2 * width}, {2 * width});");
+        _w.Line("if (s0 >= s1) { slot.Clear(); return; }");
+        _w.Line($"{K}BatchNorm.PartialBackwardSums<TIsa, {ActivationType(c)}>({ownRows(c.InputBuffer)}, {ownRows(current)}, {(fused && mask != "default" ? ownRows($"_mask{c.Index}") : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
+        _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {ownRows(current)}, slot, (s1 - s0) * {pixels}, {width}, {ActivationStruct(c)});");
+        _w.Close();
+        _w.Line();
+        OpenStage(pascal + "Backward", $"{bn.Name}: dL/dz of the thread's samples from the whole batch's dγ and dβ.");
+        SampleRange();
+        _w.Line($"{K}BatchNorm.BackwardRows<TIsa>({ownRows(c.InputBuffer)}, {c.Gamma.Identifier}, _mean{c.Index}.Span, _invStd{c.Index}.Span, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient,");
+        _w.Line($"    {ownRows(current)}, (s1 - s0) * {pixels}, {width}, _batch * {pixels});");
+        _w.Close();
+        _w.Line();
+        OpenStage(pascal + "Update", $"{bn.Name}: the γ/β update (after every thread has read γ for dL/dz).");
+        _w.Line("if (part != 0) return;");
+        _w.Line($"{StepFor(c.Gamma)}.Apply<TIsa>({c.Gamma.Identifier}, {c.Gamma.Identifier}Gradient, {States(c.Gamma)});");
+        _w.Line($"{StepFor(c.Beta)}.Apply<TIsa>({c.Beta.Identifier}, {c.Beta.Identifier}Gradient, {States(c.Beta)});");
+        _w.Close();
+        _w.Line();
+
+        string parts = pascal.ToLowerInvariant() + "BackwardParts";
+        body.Add($"int {parts} = PartsFor({work});");
+        body.Add($"Execute(Stages.{pascal}BackwardSums, {work});");
+        body.Add($"{K}BatchNorm.CombineBackwardSums(new global::System.Span<float>({partial}, 0, 2 * {parts} * {width}), {c.Gamma.Identifier}Gradient, {c.Beta.Identifier}Gradient, {width}, {parts});");
+        body.Add($"Execute(Stages.{pascal}Backward, {work});");
+        body.Add($"if (_applyUpdate) Execute(Stages.{pascal}Update, 0);");
+    }
+
     // ------------------------------------------------------------------ backward
 
     private void EmitBackward()
@@ -406,7 +495,8 @@ internal sealed partial class ModelEmitter
                         body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 10L});");
                     }
                 }
-                if (c.BatchNorm is not null)
+                if (c.BatchNorm is not null && c.IsSpatial) EmitSplitBatchNormBackward(c, mask, current, body);
+                else if (c.BatchNorm is not null)
                 {
                     string name = SpecNaming.Pascal(c.BatchNorm.Name) + "Backward";
                     bool fused = c.ActivationIsElementwise;
@@ -881,6 +971,9 @@ internal sealed partial class ModelEmitter
         _w.Line($"if (work < {ParallelWorkThreshold} || _pool.Parallelism == 1) RunStage(stage, 0, 1);");
         _w.Line("else _pool.Run(this, stage);");
         _w.Close();
+        _w.Line();
+        _w.Line("/// <summary>How many parts Execute splits a stage of this much work into (1 on the calling thread).</summary>");
+        _w.Line($"private int PartsFor(long work) => work < {ParallelWorkThreshold} || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;");
         _w.Line();
         _w.Line("void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);");
         _w.Line();

@@ -176,6 +176,8 @@ internal sealed partial class ModelEmitter
                 {
                     _w.Line($"private readonly {K}Arena _mean{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} batch mean");
                     _w.Line($"private readonly {K}Arena _invStd{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} 1/sqrt(var + ε)");
+                    if (chain.IsSpatial)
+                        _w.Line($"private readonly float[] _bnPartial{chain.Index} = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * {chain.OutWidth}]; // {chain.BatchNorm.Name} per-thread partial sums (samples split)");
                 }
             }
         }

@@ -113,3 +113,13 @@ public partial class ProjectionMixedCnn;
 [ReLU, GlobalAvgPool, Dense(3), SoftmaxCrossEntropy]
 [Sgd(0.1)]
 public partial class WideProjectionCnn;
+
+/// <summary>
+/// Big enough per batch (128 × 12×12×16 floats after the convolution) that BatchNorm2D's row-split stages run on the worker pool's threads,
+/// not inline: BatchNormSplitModelTests checks that path against the double reference.
+/// </summary>
+[Model(InputShape = new[] { 1, 12, 12 }, MaxBatch = 128, Seed = 23)]
+[Conv2D(16, 3, Padding = 1), BatchNorm, ReLU, Dropout(0.2)]
+[GlobalAvgPool, Dense(3), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class WideBatchCnn;

@@ -33,6 +33,7 @@ namespace Kiln.Benchmarks
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 12544); // output of bn0 → relu0 (16×28×28, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(16); // bn0 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd1 = new(16); // bn0 1/sqrt(var + ε)
+        private readonly float[] _bnPartial1 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 16]; // bn0 per-thread partial sums (samples split)
         private readonly global::Kiln.Kernels.Arena _y2 = new(MaxBatch * 3136); // output of maxpool0 (16×14×14, channels-last)
         private readonly int[] _argmax2 = new int[MaxBatch * 3136]; // maxpool0: index of each window's maximum
         private readonly global::Kiln.Kernels.Arena _col3 = new(MaxBatch * 78400); // conv1 im2col patches: 196 pixels × 400, kept for dW
@@ -41,6 +42,7 @@ namespace Kiln.Benchmarks
         private readonly global::Kiln.Kernels.Arena _y4 = new(MaxBatch * 6272); // output of bn1 → relu1 (32×14×14, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean4 = new(32); // bn1 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd4 = new(32); // bn1 1/sqrt(var + ε)
+        private readonly float[] _bnPartial4 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 32]; // bn1 per-thread partial sums (samples split)
         private readonly global::Kiln.Kernels.Arena _y5 = new(MaxBatch * 1568); // output of maxpool1 (32×7×7, channels-last)
         private readonly int[] _argmax5 = new int[MaxBatch * 1568]; // maxpool1: index of each window's maximum
         private readonly global::Kiln.Kernels.Arena _y6 = new(MaxBatch * 128); // output of dense0
@@ -484,15 +486,31 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>bn0 → relu0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        /// <summary>bn0: per-channel sums of the thread's samples (its slot of _bnPartial1).</summary>
+        private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 16, 16);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), slot, (s1 - s0) * 784, 16, 0, 16);
+        }
+
+        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial1).</summary>
+        private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 16, 16);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), _mean1.Span, slot, (s1 - s0) * 784, 16);
+        }
+
+        /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(16, part, parts, 16);
-            if (c0 >= c1) return;
-            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            bool updateRunning = _updateRunningStatistics && _learningRateScales[2] != 0f;
-            global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 12544), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
-                _mean1.Span, _invStd1.Span, default, _y1.Slice(0, _batch * 12544), _batch * 784, 16, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span,
+                default, _y1.Slice(s0 * 12544, (s1 - s0) * 12544), (s1 - s0) * 784, 16, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>maxpool0: maximum of each 2×2 window (stride 2) per channel, argmax kept for backward; samples split across threads.</summary>
@@ -525,15 +543,31 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>bn1 → relu1: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        /// <summary>bn1: per-channel sums of the thread's samples (its slot of _bnPartial4).</summary>
+        private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 32, 32);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), slot, (s1 - s0) * 196, 32, 0, 32);
+        }
+
+        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial4).</summary>
+        private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 32, 32);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), _mean4.Span, slot, (s1 - s0) * 196, 32);
+        }
+
+        /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
         private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(32, part, parts, 16);
-            if (c0 >= c1) return;
-            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            bool updateRunning = _updateRunningStatistics && _learningRateScales[6] != 0f;
-            global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(0, _batch * 6272), Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance,
-                _mean4.Span, _invStd4.Span, default, _y4.Slice(0, _batch * 6272), _batch * 196, 32, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span,
+                default, _y4.Slice(s0 * 6272, (s1 - s0) * 6272), (s1 - s0) * 196, 32, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>maxpool1: maximum of each 2×2 window (stride 2) per channel, argmax kept for backward; samples split across threads.</summary>
@@ -574,13 +608,27 @@ namespace Kiln.Benchmarks
             // conv0: 5×5 pad 2 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 627200);
             // bn0 → relu0 (per channel over samples·784 pixels)
-            Execute(Stages.Bn0Forward, (long)_batch * 150528);
+            int bn0Parts = PartsFor((long)_batch * 50176);
+            Execute(Stages.Bn0Sums, (long)_batch * 50176);
+            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 16), _mean1.Span, _batch * 784, 16, bn0Parts);
+            Execute(Stages.Bn0Squares, (long)_batch * 50176);
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 16), _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 784, 16, bn0Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
+            Execute(Stages.Bn0Forward, (long)_batch * 50176);
             // maxpool0
             Execute(Stages.Maxpool0Forward, (long)_batch * 12544);
             // conv1: 5×5 pad 2 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 5017600);
             // bn1 → relu1 (per channel over samples·196 pixels)
-            Execute(Stages.Bn1Forward, (long)_batch * 75264);
+            int bn1Parts = PartsFor((long)_batch * 25088);
+            Execute(Stages.Bn1Sums, (long)_batch * 25088);
+            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 32), _mean4.Span, _batch * 196, 32, bn1Parts);
+            Execute(Stages.Bn1Squares, (long)_batch * 25088);
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 32), _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 196, 32, bn1Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
+            Execute(Stages.Bn1Forward, (long)_batch * 25088);
             // maxpool1
             Execute(Stages.Maxpool1Forward, (long)_batch * 6272);
             // dense0
@@ -687,18 +735,31 @@ namespace Kiln.Benchmarks
             global::Kiln.Kernels.Pooling.MaxBackward<TIsa>(_g0.Slice(0, _batch * 1568), new global::System.ReadOnlySpan<int>(_argmax5, 0, _batch * 1568), _g1.Slice(0, _batch * 6272), in s_geometry5, s0, s1);
         }
 
-        /// <summary>bn1 → relu1: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        /// <summary>bn1 → relu1: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 64, 64);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), _g1.Slice(s0 * 6272, (s1 - s0) * 6272), default, Bn1Gamma, Bn1Beta,
+                _mean4.Span, _invStd4.Span, _g1.Slice(s0 * 6272, (s1 - s0) * 6272), slot, (s1 - s0) * 196, 32, new global::Kiln.Kernels.Relu());
+        }
+
+        /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
         private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(32, part, parts, 16);
-            if (c0 >= c1) return;
-            global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(0, _batch * 6272), _g1.Slice(0, _batch * 6272), default, Bn1Gamma, Bn1Beta,
-                _mean4.Span, _invStd4.Span, _g1.Slice(0, _batch * 6272), Bn1GammaGradient, Bn1BetaGradient, _batch * 196, 32, c0, c1, new global::Kiln.Kernels.Relu());
-            if (_applyUpdate)
-            {
-                StepFor(6).Apply<TIsa>(Bn1Gamma.Slice(c0, c1 - c0), Bn1GammaGradient.Slice(c0, c1 - c0), Bn1GammaState1.Slice(c0, c1 - c0), Bn1GammaState2.Slice(c0, c1 - c0));
-                StepFor(7).Apply<TIsa>(Bn1Beta.Slice(c0, c1 - c0), Bn1BetaGradient.Slice(c0, c1 - c0), Bn1BetaState1.Slice(c0, c1 - c0), Bn1BetaState2.Slice(c0, c1 - c0));
-            }
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.BackwardRows<TIsa>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), Bn1Gamma, _mean4.Span, _invStd4.Span, Bn1GammaGradient, Bn1BetaGradient,
+                _g1.Slice(s0 * 6272, (s1 - s0) * 6272), (s1 - s0) * 196, 32, _batch * 196);
+        }
+
+        /// <summary>bn1: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        private void Bn1Update<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            if (part != 0) return;
+            StepFor(6).Apply<TIsa>(Bn1Gamma, Bn1GammaGradient, Bn1GammaState1, Bn1GammaState2);
+            StepFor(7).Apply<TIsa>(Bn1Beta, Bn1BetaGradient, Bn1BetaState1, Bn1BetaState2);
         }
 
         /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
@@ -747,18 +808,31 @@ namespace Kiln.Benchmarks
             global::Kiln.Kernels.Pooling.MaxBackward<TIsa>(_g0.Slice(0, _batch * 3136), new global::System.ReadOnlySpan<int>(_argmax2, 0, _batch * 3136), _g1.Slice(0, _batch * 12544), in s_geometry2, s0, s1);
         }
 
-        /// <summary>bn0 → relu0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        /// <summary>bn0 → relu0: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 32, 32);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), _g1.Slice(s0 * 12544, (s1 - s0) * 12544), default, Bn0Gamma, Bn0Beta,
+                _mean1.Span, _invStd1.Span, _g1.Slice(s0 * 12544, (s1 - s0) * 12544), slot, (s1 - s0) * 784, 16, new global::Kiln.Kernels.Relu());
+        }
+
+        /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
         private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(16, part, parts, 16);
-            if (c0 >= c1) return;
-            global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 12544), _g1.Slice(0, _batch * 12544), default, Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 12544), Bn0GammaGradient, Bn0BetaGradient, _batch * 784, 16, c0, c1, new global::Kiln.Kernels.Relu());
-            if (_applyUpdate)
-            {
-                StepFor(2).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), Bn0GammaState2.Slice(c0, c1 - c0));
-                StepFor(3).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), Bn0BetaState2.Slice(c0, c1 - c0));
-            }
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.BackwardRows<TIsa>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), Bn0Gamma, _mean1.Span, _invStd1.Span, Bn0GammaGradient, Bn0BetaGradient,
+                _g1.Slice(s0 * 12544, (s1 - s0) * 12544), (s1 - s0) * 784, 16, _batch * 784);
+        }
+
+        /// <summary>bn0: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        private void Bn0Update<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            if (part != 0) return;
+            StepFor(2).Apply<TIsa>(Bn0Gamma, Bn0GammaGradient, Bn0GammaState1, Bn0GammaState2);
+            StepFor(3).Apply<TIsa>(Bn0Beta, Bn0BetaGradient, Bn0BetaState1, Bn0BetaState2);
         }
 
         /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
@@ -800,14 +874,22 @@ namespace Kiln.Benchmarks
             // maxpool1 (dL/dy in _g0)
             Execute(Stages.Maxpool1Backward, (long)_batch * 6272);
             // bn1 → relu1 (in place on _g1)
-            Execute(Stages.Bn1Backward, (long)_batch * 87808);
+            int bn1BackwardParts = PartsFor((long)_batch * 25088);
+            Execute(Stages.Bn1BackwardSums, (long)_batch * 25088);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial4, 0, 2 * bn1BackwardParts * 32), Bn1GammaGradient, Bn1BetaGradient, 32, bn1BackwardParts);
+            Execute(Stages.Bn1Backward, (long)_batch * 25088);
+            if (_applyUpdate) Execute(Stages.Bn1Update, 0);
             // conv1 (dL/dy in _g1)
             Execute(Stages.Conv1BackwardInput, (long)_batch * 5017600);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 5017600);
             // maxpool0 (dL/dy in _g0)
             Execute(Stages.Maxpool0Backward, (long)_batch * 12544);
             // bn0 → relu0 (in place on _g1)
-            Execute(Stages.Bn0Backward, (long)_batch * 175616);
+            int bn0BackwardParts = PartsFor((long)_batch * 50176);
+            Execute(Stages.Bn0BackwardSums, (long)_batch * 50176);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial1, 0, 2 * bn0BackwardParts * 16), Bn0GammaGradient, Bn0BetaGradient, 16, bn0BackwardParts);
+            Execute(Stages.Bn0Backward, (long)_batch * 50176);
+            if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g1)
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 627200);
         }
@@ -929,6 +1011,9 @@ namespace Kiln.Benchmarks
             else _pool.Run(this, stage);
         }
 
+        /// <summary>How many parts Execute splits a stage of this much work into (1 on the calling thread).</summary>
+        private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
+
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);
 
         private void RunStage(int stage, int part, int parts)
@@ -946,31 +1031,39 @@ namespace Kiln.Benchmarks
         {
             public const int Conv0Im2Col = 0;
             public const int Conv0Forward = 1;
-            public const int Bn0Forward = 2;
-            public const int Maxpool0Forward = 3;
-            public const int Conv1Pad = 4;
-            public const int Conv1Forward = 5;
-            public const int Bn1Forward = 6;
-            public const int Maxpool1Forward = 7;
-            public const int Dense0Forward = 8;
-            public const int Relu2Forward = 9;
-            public const int Dense1Forward = 10;
-            public const int Dense1BackwardInput = 11;
-            public const int Dense1BackwardWeights = 12;
-            public const int Relu2Backward = 13;
-            public const int Dense0BackwardInput = 14;
-            public const int Dense0BackwardWeights = 15;
-            public const int Maxpool1Backward = 16;
-            public const int Bn1Backward = 17;
-            public const int Conv1BackwardInput = 18;
-            public const int Conv1BackwardWeights = 19;
-            public const int Maxpool0Backward = 20;
-            public const int Bn0Backward = 21;
-            public const int Conv0BackwardWeights = 22;
-            public const int Conv0Inference = 23;
-            public const int Conv1Inference = 24;
-            public const int Dense0Inference = 25;
-            public const int Dense1Inference = 26;
+            public const int Bn0Sums = 2;
+            public const int Bn0Squares = 3;
+            public const int Bn0Forward = 4;
+            public const int Maxpool0Forward = 5;
+            public const int Conv1Pad = 6;
+            public const int Conv1Forward = 7;
+            public const int Bn1Sums = 8;
+            public const int Bn1Squares = 9;
+            public const int Bn1Forward = 10;
+            public const int Maxpool1Forward = 11;
+            public const int Dense0Forward = 12;
+            public const int Relu2Forward = 13;
+            public const int Dense1Forward = 14;
+            public const int Dense1BackwardInput = 15;
+            public const int Dense1BackwardWeights = 16;
+            public const int Relu2Backward = 17;
+            public const int Dense0BackwardInput = 18;
+            public const int Dense0BackwardWeights = 19;
+            public const int Maxpool1Backward = 20;
+            public const int Bn1BackwardSums = 21;
+            public const int Bn1Backward = 22;
+            public const int Bn1Update = 23;
+            public const int Conv1BackwardInput = 24;
+            public const int Conv1BackwardWeights = 25;
+            public const int Maxpool0Backward = 26;
+            public const int Bn0BackwardSums = 27;
+            public const int Bn0Backward = 28;
+            public const int Bn0Update = 29;
+            public const int Conv0BackwardWeights = 30;
+            public const int Conv0Inference = 31;
+            public const int Conv1Inference = 32;
+            public const int Dense0Inference = 33;
+            public const int Dense1Inference = 34;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
@@ -979,10 +1072,14 @@ namespace Kiln.Benchmarks
             {
                 case Stages.Conv0Im2Col: Conv0Im2Col<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
+                case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
+                case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Maxpool0Forward: Maxpool0Forward<TIsa>(part, parts); break;
                 case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
+                case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
+                case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
                 case Stages.Maxpool1Forward: Maxpool1Forward<TIsa>(part, parts); break;
                 case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
@@ -994,11 +1091,15 @@ namespace Kiln.Benchmarks
                 case Stages.Dense0BackwardInput: Dense0BackwardInput<TIsa>(part, parts); break;
                 case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Maxpool1Backward: Maxpool1Backward<TIsa>(part, parts); break;
+                case Stages.Bn1BackwardSums: Bn1BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
+                case Stages.Bn1Update: Bn1Update<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardInput: Conv1BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Maxpool0Backward: Maxpool0Backward<TIsa>(part, parts); break;
+                case Stages.Bn0BackwardSums: Bn0BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Conv0BackwardWeights: Conv0BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Conv0Inference: Conv0Inference<TIsa>(part, parts); break;
                 case Stages.Conv1Inference: Conv1Inference<TIsa>(part, parts); break;

@@ -507,6 +507,9 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         else _pool.Run(this, stage);
     }
 
+    /// <summary>How many parts Execute splits a stage of this much work into (1 on the calling thread).</summary>
+    private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
+
     void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);
 
     private void RunStage(int stage, int part, int parts)

@@ -32,11 +32,13 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 256); // output of bn0 → relu0 (4×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(4); // bn0 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd1 = new(4); // bn0 1/sqrt(var + ε)
+        private readonly float[] _bnPartial1 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 4]; // bn0 per-thread partial sums (samples split)
         private readonly global::Kiln.Kernels.Arena _col3 = new(MaxBatch * 256); // conv1 im2col patches: 16 pixels × 16, kept for dW
         private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 128); // output of conv1 (8×4×4, channels-last)
         private readonly global::Kiln.Kernels.Arena _y4 = new(MaxBatch * 128); // output of bn1 → relu1 (8×4×4, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean4 = new(8); // bn1 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd4 = new(8); // bn1 1/sqrt(var + ε)
+        private readonly float[] _bnPartial4 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 8]; // bn1 per-thread partial sums (samples split)
         private readonly global::Kiln.Kernels.Arena _col5 = new(MaxBatch * 1152); // conv2 im2col patches: 16 pixels × 72, kept for dW
         private readonly global::Kiln.Kernels.Arena _padded5 = new(4320); // conv2 zero-bordered input copies (6×6×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y5 = new(MaxBatch * 128); // output of conv2 (8×4×4, channels-last)
@@ -620,15 +622,31 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn0 → relu0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        /// <summary>bn0: per-channel sums of the thread's samples (its slot of _bnPartial1).</summary>
+        private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 4, 4);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y0.Slice(s0 * 256, (s1 - s0) * 256), slot, (s1 - s0) * 64, 4, 0, 4);
+        }
+
+        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial1).</summary>
+        private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 4, 4);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y0.Slice(s0 * 256, (s1 - s0) * 256), _mean1.Span, slot, (s1 - s0) * 64, 4);
+        }
+
+        /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(4, part, parts, 16);
-            if (c0 >= c1) return;
-            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            bool updateRunning = _updateRunningStatistics && _learningRateScales[1] != 0f;
-            global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 256), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
-                _mean1.Span, _invStd1.Span, default, _y1.Slice(0, _batch * 256), _batch * 64, 4, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 256, (s1 - s0) * 256), Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span,
+                default, _y1.Slice(s0 * 256, (s1 - s0) * 256), (s1 - s0) * 64, 4, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>conv1: gathers each output pixel's 2×2×4 patch (zeros outside the input) into a row of _col3; samples split across threads.</summary>
@@ -653,15 +671,31 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn1 → relu1: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        /// <summary>bn1: per-channel sums of the thread's samples (its slot of _bnPartial4).</summary>
+        private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 8, 8);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y3.Slice(s0 * 128, (s1 - s0) * 128), slot, (s1 - s0) * 16, 8, 0, 8);
+        }
+
+        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial4).</summary>
+        private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 8, 8);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y3.Slice(s0 * 128, (s1 - s0) * 128), _mean4.Span, slot, (s1 - s0) * 16, 8);
+        }
+
+        /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
         private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-            if (c0 >= c1) return;
-            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            bool updateRunning = _updateRunningStatistics && _learningRateScales[4] != 0f;
-            global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(0, _batch * 128), Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance,
-                _mean4.Span, _invStd4.Span, default, _y4.Slice(0, _batch * 128), _batch * 16, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 128, (s1 - s0) * 128), Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span,
+                default, _y4.Slice(s0 * 128, (s1 - s0) * 128), (s1 - s0) * 16, 8, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>conv2: copies each sample into a zero-bordered 6×6×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
@@ -813,12 +847,26 @@ namespace Samples.Residual
             // conv0: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 13824);
             // bn0 → relu0 (per channel over samples·64 pixels)
-            Execute(Stages.Bn0Forward, (long)_batch * 3072);
+            int bn0Parts = PartsFor((long)_batch * 1024);
+            Execute(Stages.Bn0Sums, (long)_batch * 1024);
+            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 4), _mean1.Span, _batch * 64, 4, bn0Parts);
+            Execute(Stages.Bn0Squares, (long)_batch * 1024);
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 4), _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 64, 4, bn0Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
+            Execute(Stages.Bn0Forward, (long)_batch * 1024);
             // residual0 starts: its input _y1 is the shortcut
             // conv1: 2×2 stride 2 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 4096);
             // bn1 → relu1 (per channel over samples·16 pixels)
-            Execute(Stages.Bn1Forward, (long)_batch * 1536);
+            int bn1Parts = PartsFor((long)_batch * 512);
+            Execute(Stages.Bn1Sums, (long)_batch * 512);
+            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 8), _mean4.Span, _batch * 16, 8, bn1Parts);
+            Execute(Stages.Bn1Squares, (long)_batch * 512);
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 8), _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 16, 8, bn1Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
+            Execute(Stages.Bn1Forward, (long)_batch * 512);
             // conv2: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv2Forward, (long)_batch * 18432);
             // residual0: projection shortcut P(x) of the block input _y1
@@ -1121,18 +1169,31 @@ namespace Samples.Residual
             if (_applyUpdate) StepFor(7).Apply<TIsa>(Conv2Bias.Slice(c0, c1 - c0), Conv2BiasGradient.Slice(c0, c1 - c0), Conv2BiasState1.Slice(c0, c1 - c0), default);
         }
 
-        /// <summary>bn1 → relu1: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        /// <summary>bn1 → relu1: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 16, 16);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 128, (s1 - s0) * 128), _g1.Slice(s0 * 128, (s1 - s0) * 128), default, Bn1Gamma, Bn1Beta,
+                _mean4.Span, _invStd4.Span, _g1.Slice(s0 * 128, (s1 - s0) * 128), slot, (s1 - s0) * 16, 8, new global::Kiln.Kernels.Relu());
+        }
+
+        /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
         private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-            if (c0 >= c1) return;
-            global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(0, _batch * 128), _g1.Slice(0, _batch * 128), default, Bn1Gamma, Bn1Beta,
-                _mean4.Span, _invStd4.Span, _g1.Slice(0, _batch * 128), Bn1GammaGradient, Bn1BetaGradient, _batch * 16, 8, c0, c1, new global::Kiln.Kernels.Relu());
-            if (_applyUpdate)
-            {
-                StepFor(4).Apply<TIsa>(Bn1Gamma.Slice(c0, c1 - c0), Bn1GammaGradient.Slice(c0, c1 - c0), Bn1GammaState1.Slice(c0, c1 - c0), default);
-                StepFor(5).Apply<TIsa>(Bn1Beta.Slice(c0, c1 - c0), Bn1BetaGradient.Slice(c0, c1 - c0), Bn1BetaState1.Slice(c0, c1 - c0), default);
-            }
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.BackwardRows<TIsa>(_y3.Slice(s0 * 128, (s1 - s0) * 128), Bn1Gamma, _mean4.Span, _invStd4.Span, Bn1GammaGradient, Bn1BetaGradient,
+                _g1.Slice(s0 * 128, (s1 - s0) * 128), (s1 - s0) * 16, 8, _batch * 16);
+        }
+
+        /// <summary>bn1: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        private void Bn1Update<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            if (part != 0) return;
+            StepFor(4).Apply<TIsa>(Bn1Gamma, Bn1GammaGradient, Bn1GammaState1, default);
+            StepFor(5).Apply<TIsa>(Bn1Beta, Bn1BetaGradient, Bn1BetaState1, default);
         }
 
         /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
@@ -1210,18 +1271,31 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_g1.Slice(0, _batch * 256), _g0.Slice(0, _batch * 256), 1f, _g0.Slice(0, _batch * 256), e0, e1);
         }
 
-        /// <summary>bn0 → relu0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        /// <summary>bn0 → relu0: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g0).</summary>
+        private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 8, 8);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 256, (s1 - s0) * 256), _g0.Slice(s0 * 256, (s1 - s0) * 256), default, Bn0Gamma, Bn0Beta,
+                _mean1.Span, _invStd1.Span, _g0.Slice(s0 * 256, (s1 - s0) * 256), slot, (s1 - s0) * 64, 4, new global::Kiln.Kernels.Relu());
+        }
+
+        /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
         private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(4, part, parts, 16);
-            if (c0 >= c1) return;
-            global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 256), _g0.Slice(0, _batch * 256), default, Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g0.Slice(0, _batch * 256), Bn0GammaGradient, Bn0BetaGradient, _batch * 64, 4, c0, c1, new global::Kiln.Kernels.Relu());
-            if (_applyUpdate)
-            {
-                StepFor(1).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), default);
-                StepFor(2).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), default);
-            }
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.BackwardRows<TIsa>(_y0.Slice(s0 * 256, (s1 - s0) * 256), Bn0Gamma, _mean1.Span, _invStd1.Span, Bn0GammaGradient, Bn0BetaGradient,
+                _g0.Slice(s0 * 256, (s1 - s0) * 256), (s1 - s0) * 64, 4, _batch * 64);
+        }
+
+        /// <summary>bn0: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        private void Bn0Update<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            if (part != 0) return;
+            StepFor(1).Apply<TIsa>(Bn0Gamma, Bn0GammaGradient, Bn0GammaState1, default);
+            StepFor(2).Apply<TIsa>(Bn0Beta, Bn0BetaGradient, Bn0BetaState1, default);
         }
 
         /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
@@ -1286,7 +1360,11 @@ namespace Samples.Residual
             Execute(Stages.Conv2BackwardInput, (long)_batch * 18432);
             Execute(Stages.Conv2BackwardWeights, (long)_batch * 18432);
             // bn1 → relu1 (in place on _g1)
-            Execute(Stages.Bn1Backward, (long)_batch * 1792);
+            int bn1BackwardParts = PartsFor((long)_batch * 512);
+            Execute(Stages.Bn1BackwardSums, (long)_batch * 512);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial4, 0, 2 * bn1BackwardParts * 8), Bn1GammaGradient, Bn1BetaGradient, 8, bn1BackwardParts);
+            Execute(Stages.Bn1Backward, (long)_batch * 512);
+            if (_applyUpdate) Execute(Stages.Bn1Update, 0);
             // conv1 (dL/dy in _g1)
             Execute(Stages.Conv1BackwardInput, (long)_batch * 4096);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 4096);
@@ -1296,7 +1374,11 @@ namespace Samples.Residual
             Execute(Stages.Residual0ProjectionBackwardWeights, (long)_batch * 1024);
             Execute(Stages.Residual0Shortcut, (long)_batch * 256);
             // bn0 → relu0 (in place on _g0)
-            Execute(Stages.Bn0Backward, (long)_batch * 3584);
+            int bn0BackwardParts = PartsFor((long)_batch * 1024);
+            Execute(Stages.Bn0BackwardSums, (long)_batch * 1024);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial1, 0, 2 * bn0BackwardParts * 4), Bn0GammaGradient, Bn0BetaGradient, 4, bn0BackwardParts);
+            Execute(Stages.Bn0Backward, (long)_batch * 1024);
+            if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g0)
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 13824);
         }
@@ -1501,6 +1583,9 @@ namespace Samples.Residual
             else _pool.Run(this, stage);
         }
 
+        /// <summary>How many parts Execute splits a stage of this much work into (1 on the calling thread).</summary>
+        private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
+
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);
 
         private void RunStage(int stage, int part, int parts)
@@ -1519,62 +1604,70 @@ namespace Samples.Residual
             public const int UpdateAll = 0;
             public const int Conv0Im2Col = 1;
             public const int Conv0Forward = 2;
-            public const int Bn0Forward = 3;
-            public const int Conv1Im2Col = 4;
-            public const int Conv1Forward = 5;
-            public const int Bn1Forward = 6;
-            public const int Conv2Pad = 7;
-            public const int Conv2Forward = 8;
-            public const int Residual0ProjectionForward = 9;
-            public const int Residual0Forward = 10;
-            public const int Relu2Forward = 11;
-            public const int Conv3Pad = 12;
-            public const int Conv3Forward = 13;
-            public const int Residual1ProjectionForward = 14;
-            public const int Residual1Forward = 15;
-            public const int Relu3Forward = 16;
-            public const int Globalavgpool0Forward = 17;
-            public const int Dense0Forward = 18;
-            public const int Tanh0Forward = 19;
-            public const int Residual2ProjectionForward = 20;
-            public const int Residual2Forward = 21;
-            public const int Dense1Forward = 22;
-            public const int Dense1BackwardInput = 23;
-            public const int Dense1BackwardWeights = 24;
-            public const int Tanh0Backward = 25;
-            public const int Dense0BackwardInput = 26;
-            public const int Dense0BackwardWeights = 27;
-            public const int Residual2ProjectionBackwardInput = 28;
-            public const int Residual2ProjectionBackwardWeights = 29;
-            public const int Residual2Shortcut = 30;
-            public const int Globalavgpool0Backward = 31;
-            public const int Relu3Backward = 32;
-            public const int Residual1Backward = 33;
-            public const int Conv3BackwardInput = 34;
-            public const int Conv3BackwardWeights = 35;
-            public const int Residual1ProjectionBackwardInput = 36;
-            public const int Residual1ProjectionBackwardWeights = 37;
-            public const int Residual1Shortcut = 38;
-            public const int Relu2Backward = 39;
-            public const int Conv2BackwardInput = 40;
-            public const int Conv2BackwardWeights = 41;
-            public const int Bn1Backward = 42;
-            public const int Conv1BackwardInput = 43;
-            public const int Conv1BackwardWeights = 44;
-            public const int Residual0ProjectionBackwardInput = 45;
-            public const int Residual0ProjectionBackwardWeights = 46;
-            public const int Residual0Shortcut = 47;
-            public const int Bn0Backward = 48;
-            public const int Conv0BackwardWeights = 49;
-            public const int Conv0Inference = 50;
-            public const int Conv1Inference = 51;
-            public const int Conv2Inference = 52;
-            public const int Residual0Inference = 53;
-            public const int Conv3Inference = 54;
-            public const int Residual1Inference = 55;
-            public const int Dense0Inference = 56;
-            public const int Residual2Inference = 57;
-            public const int Dense1Inference = 58;
+            public const int Bn0Sums = 3;
+            public const int Bn0Squares = 4;
+            public const int Bn0Forward = 5;
+            public const int Conv1Im2Col = 6;
+            public const int Conv1Forward = 7;
+            public const int Bn1Sums = 8;
+            public const int Bn1Squares = 9;
+            public const int Bn1Forward = 10;
+            public const int Conv2Pad = 11;
+            public const int Conv2Forward = 12;
+            public const int Residual0ProjectionForward = 13;
+            public const int Residual0Forward = 14;
+            public const int Relu2Forward = 15;
+            public const int Conv3Pad = 16;
+            public const int Conv3Forward = 17;
+            public const int Residual1ProjectionForward = 18;
+            public const int Residual1Forward = 19;
+            public const int Relu3Forward = 20;
+            public const int Globalavgpool0Forward = 21;
+            public const int Dense0Forward = 22;
+            public const int Tanh0Forward = 23;
+            public const int Residual2ProjectionForward = 24;
+            public const int Residual2Forward = 25;
+            public const int Dense1Forward = 26;
+            public const int Dense1BackwardInput = 27;
+            public const int Dense1BackwardWeights = 28;
+            public const int Tanh0Backward = 29;
+            public const int Dense0BackwardInput = 30;
+            public const int Dense0BackwardWeights = 31;
+            public const int Residual2ProjectionBackwardInput = 32;
+            public const int Residual2ProjectionBackwardWeights = 33;
+            public const int Residual2Shortcut = 34;
+            public const int Globalavgpool0Backward = 35;
+            public const int Relu3Backward = 36;
+            public const int Residual1Backward = 37;
+            public const int Conv3BackwardInput = 38;
+            public const int Conv3BackwardWeights = 39;
+            public const int Residual1ProjectionBackwardInput = 40;
+            public const int Residual1ProjectionBackwardWeights = 41;
+            public const int Residual1Shortcut = 42;
+            public const int Relu2Backward = 43;
+            public const int Conv2BackwardInput = 44;
+            public const int Conv2BackwardWeights = 45;
+            public const int Bn1BackwardSums = 46;
+            public const int Bn1Backward = 47;
+            public const int Bn1Update = 48;
+            public const int Conv1BackwardInput = 49;
+            public const int Conv1BackwardWeights = 50;
+            public const int Residual0ProjectionBackwardInput = 51;
+            public const int Residual0ProjectionBackwardWeights = 52;
+            public const int Residual0Shortcut = 53;
+            public const int Bn0BackwardSums = 54;
+            public const int Bn0Backward = 55;
+            public const int Bn0Update = 56;
+            public const int Conv0BackwardWeights = 57;
+            public const int Conv0Inference = 58;
+            public const int Conv1Inference = 59;
+            public const int Conv2Inference = 60;
+            public const int Residual0Inference = 61;
+            public const int Conv3Inference = 62;
+            public const int Residual1Inference = 63;
+            public const int Dense0Inference = 64;
+            public const int Residual2Inference = 65;
+            public const int Dense1Inference = 66;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
@@ -1584,9 +1677,13 @@ namespace Samples.Residual
                 case Stages.UpdateAll: UpdateAll<TIsa>(part, parts); break;
                 case Stages.Conv0Im2Col: Conv0Im2Col<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
+                case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
+                case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Conv1Im2Col: Conv1Im2Col<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
+                case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
+                case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
                 case Stages.Conv2Pad: Conv2Pad<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
@@ -1623,13 +1720,17 @@ namespace Samples.Residual
                 case Stages.Relu2Backward: Relu2Backward<TIsa>(part, parts); break;
                 case Stages.Conv2BackwardInput: Conv2BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv2BackwardWeights: Conv2BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Bn1BackwardSums: Bn1BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
+                case Stages.Bn1Update: Bn1Update<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardInput: Conv1BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Residual0ProjectionBackwardInput: Residual0ProjectionBackwardInput<TIsa>(part, parts); break;
                 case Stages.Residual0ProjectionBackwardWeights: Residual0ProjectionBackwardWeights<TIsa>(part, parts); break;
                 case Stages.Residual0Shortcut: Residual0Shortcut<TIsa>(part, parts); break;
+                case Stages.Bn0BackwardSums: Bn0BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Conv0BackwardWeights: Conv0BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Conv0Inference: Conv0Inference<TIsa>(part, parts); break;
                 case Stages.Conv1Inference: Conv1Inference<TIsa>(part, parts); break;

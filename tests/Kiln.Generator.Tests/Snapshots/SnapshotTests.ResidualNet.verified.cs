@@ -33,18 +33,21 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 512); // output of bn0 → relu0 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(8); // bn0 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd1 = new(8); // bn0 1/sqrt(var + ε)
+        private readonly float[] _bnPartial1 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 8]; // bn0 per-thread partial sums (samples split)
         private readonly global::Kiln.Kernels.Arena _col3 = new(MaxBatch * 4608); // conv1 im2col patches: 64 pixels × 72, kept for dW
         private readonly global::Kiln.Kernels.Arena _padded3 = new(12000); // conv1 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 512); // output of conv1 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y4 = new(MaxBatch * 512); // output of bn1 → relu1 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean4 = new(8); // bn1 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd4 = new(8); // bn1 1/sqrt(var + ε)
+        private readonly float[] _bnPartial4 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 8]; // bn1 per-thread partial sums (samples split)
         private readonly global::Kiln.Kernels.Arena _col5 = new(MaxBatch * 4608); // conv2 im2col patches: 64 pixels × 72, kept for dW
         private readonly global::Kiln.Kernels.Arena _padded5 = new(12000); // conv2 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y5 = new(MaxBatch * 512); // output of conv2 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y6 = new(MaxBatch * 512); // output of bn2 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean6 = new(8); // bn2 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd6 = new(8); // bn2 1/sqrt(var + ε)
+        private readonly float[] _bnPartial6 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 8]; // bn2 per-thread partial sums (samples split)
         private float _gate7 = 1f; // residual0: stochastic-depth gate of the last training step (1 = branch kept)
         private readonly global::Kiln.Kernels.Arena _skip7 = new(MaxBatch * 512); // residual0: dL/dy kept for the shortcut while the branch runs backward
         private readonly global::Kiln.Kernels.Arena _y7 = new(MaxBatch * 512); // output of residual0 (8×8×8, channels-last)
@@ -557,15 +560,31 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn0 → relu0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        /// <summary>bn0: per-channel sums of the thread's samples (its slot of _bnPartial1).</summary>
+        private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 8, 8);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y0.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, 0, 8);
+        }
+
+        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial1).</summary>
+        private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 8, 8);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y0.Slice(s0 * 512, (s1 - s0) * 512), _mean1.Span, slot, (s1 - s0) * 64, 8);
+        }
+
+        /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-            if (c0 >= c1) return;
-            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            bool updateRunning = _updateRunningStatistics && _learningRateScales[1] != 0f;
-            global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 512), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
-                _mean1.Span, _invStd1.Span, default, _y1.Slice(0, _batch * 512), _batch * 64, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 512, (s1 - s0) * 512), Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span,
+                default, _y1.Slice(s0 * 512, (s1 - s0) * 512), (s1 - s0) * 64, 8, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>conv1: copies each sample into a zero-bordered 10×10×8 image in _padded3 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
@@ -590,15 +609,31 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn1 → relu1: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        /// <summary>bn1: per-channel sums of the thread's samples (its slot of _bnPartial4).</summary>
+        private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 8, 8);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y3.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, 0, 8);
+        }
+
+        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial4).</summary>
+        private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 8, 8);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y3.Slice(s0 * 512, (s1 - s0) * 512), _mean4.Span, slot, (s1 - s0) * 64, 8);
+        }
+
+        /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
         private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-            if (c0 >= c1) return;
-            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            bool updateRunning = _updateRunningStatistics && _learningRateScales[4] != 0f;
-            global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(0, _batch * 512), Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance,
-                _mean4.Span, _invStd4.Span, default, _y4.Slice(0, _batch * 512), _batch * 64, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 512, (s1 - s0) * 512), Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span,
+                default, _y4.Slice(s0 * 512, (s1 - s0) * 512), (s1 - s0) * 64, 8, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>conv2: copies each sample into a zero-bordered 10×10×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
@@ -623,15 +658,31 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn2: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        /// <summary>bn2: per-channel sums of the thread's samples (its slot of _bnPartial6).</summary>
+        private void Bn2Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 8, 8);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y5.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, 0, 8);
+        }
+
+        /// <summary>bn2: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial6).</summary>
+        private void Bn2Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 8, 8);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y5.Slice(s0 * 512, (s1 - s0) * 512), _mean6.Span, slot, (s1 - s0) * 64, 8);
+        }
+
+        /// <summary>bn2: normalisation with the fused activation/dropout of the thread's samples.</summary>
         private void Bn2Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-            if (c0 >= c1) return;
-            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            bool updateRunning = _updateRunningStatistics && _learningRateScales[7] != 0f;
-            global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Identity>(_y5.Slice(0, _batch * 512), Bn2Gamma, Bn2Beta, Bn2RunningMean, Bn2RunningVariance,
-                _mean6.Span, _invStd6.Span, default, _y6.Slice(0, _batch * 512), _batch * 64, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Identity());
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Identity>(_y5.Slice(s0 * 512, (s1 - s0) * 512), Bn2Gamma, Bn2Beta, _mean6.Span, _invStd6.Span,
+                default, _y6.Slice(s0 * 512, (s1 - s0) * 512), (s1 - s0) * 64, 8, new global::Kiln.Kernels.Identity());
         }
 
         /// <summary>residual0: y = _y1 (shortcut) + g·_y6 (branch), training: the gate of this mini-batch; element ranges split across threads.</summary>
@@ -746,16 +797,37 @@ namespace Samples.Residual
             // conv0: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 9216);
             // bn0 → relu0 (per channel over samples·64 pixels)
-            Execute(Stages.Bn0Forward, (long)_batch * 6144);
+            int bn0Parts = PartsFor((long)_batch * 2048);
+            Execute(Stages.Bn0Sums, (long)_batch * 2048);
+            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 8), _mean1.Span, _batch * 64, 8, bn0Parts);
+            Execute(Stages.Bn0Squares, (long)_batch * 2048);
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 8), _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 64, 8, bn0Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
+            Execute(Stages.Bn0Forward, (long)_batch * 2048);
             // residual0 starts: its input _y1 is the shortcut
             // conv1: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 73728);
             // bn1 → relu1 (per channel over samples·64 pixels)
-            Execute(Stages.Bn1Forward, (long)_batch * 6144);
+            int bn1Parts = PartsFor((long)_batch * 2048);
+            Execute(Stages.Bn1Sums, (long)_batch * 2048);
+            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 8), _mean4.Span, _batch * 64, 8, bn1Parts);
+            Execute(Stages.Bn1Squares, (long)_batch * 2048);
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 8), _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 64, 8, bn1Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
+            Execute(Stages.Bn1Forward, (long)_batch * 2048);
             // conv2: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv2Forward, (long)_batch * 73728);
             // bn2 (per channel over samples·64 pixels)
-            Execute(Stages.Bn2Forward, (long)_batch * 6144);
+            int bn2Parts = PartsFor((long)_batch * 2048);
+            Execute(Stages.Bn2Sums, (long)_batch * 2048);
+            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial6, 0, bn2Parts * 8), _mean6.Span, _batch * 64, 8, bn2Parts);
+            Execute(Stages.Bn2Squares, (long)_batch * 2048);
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial6, 0, bn2Parts * 8), _mean6.Span, _invStd6.Span, Bn2RunningMean, Bn2RunningVariance,
+                _batch * 64, 8, bn2Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[7] != 0f);
+            Execute(Stages.Bn2Forward, (long)_batch * 2048);
             // residual0: y = shortcut + gate·branch
             _gate7 = _noise.NextDouble() < 0.8d ? 1f : 0f; // stochastic depth: keep the branch with p = 0.8, once per mini-batch
             Execute(Stages.Residual0Forward, (long)_batch * 1024);
@@ -966,18 +1038,31 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.ScaleGradient<TIsa>(_g1.Slice(0, _batch * 512), _gate7, _g1.Slice(0, _batch * 512), e0, e1);
         }
 
-        /// <summary>bn2: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        /// <summary>bn2: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        private void Bn2BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 16, 16);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Identity>(_y5.Slice(s0 * 512, (s1 - s0) * 512), _g1.Slice(s0 * 512, (s1 - s0) * 512), default, Bn2Gamma, Bn2Beta,
+                _mean6.Span, _invStd6.Span, _g1.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, new global::Kiln.Kernels.Identity());
+        }
+
+        /// <summary>bn2: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
         private void Bn2Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-            if (c0 >= c1) return;
-            global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Identity>(_y5.Slice(0, _batch * 512), _g1.Slice(0, _batch * 512), default, Bn2Gamma, Bn2Beta,
-                _mean6.Span, _invStd6.Span, _g1.Slice(0, _batch * 512), Bn2GammaGradient, Bn2BetaGradient, _batch * 64, 8, c0, c1, new global::Kiln.Kernels.Identity());
-            if (_applyUpdate)
-            {
-                StepFor(7).Apply<TIsa>(Bn2Gamma.Slice(c0, c1 - c0), Bn2GammaGradient.Slice(c0, c1 - c0), Bn2GammaState1.Slice(c0, c1 - c0), Bn2GammaState2.Slice(c0, c1 - c0));
-                StepFor(8).Apply<TIsa>(Bn2Beta.Slice(c0, c1 - c0), Bn2BetaGradient.Slice(c0, c1 - c0), Bn2BetaState1.Slice(c0, c1 - c0), Bn2BetaState2.Slice(c0, c1 - c0));
-            }
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.BackwardRows<TIsa>(_y5.Slice(s0 * 512, (s1 - s0) * 512), Bn2Gamma, _mean6.Span, _invStd6.Span, Bn2GammaGradient, Bn2BetaGradient,
+                _g1.Slice(s0 * 512, (s1 - s0) * 512), (s1 - s0) * 64, 8, _batch * 64);
+        }
+
+        /// <summary>bn2: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        private void Bn2Update<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            if (part != 0) return;
+            StepFor(7).Apply<TIsa>(Bn2Gamma, Bn2GammaGradient, Bn2GammaState1, Bn2GammaState2);
+            StepFor(8).Apply<TIsa>(Bn2Beta, Bn2BetaGradient, Bn2BetaState1, Bn2BetaState2);
         }
 
         /// <summary>conv2: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
@@ -1014,18 +1099,31 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn1 → relu1: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        /// <summary>bn1 → relu1: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g0).</summary>
+        private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 16, 16);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 512, (s1 - s0) * 512), _g0.Slice(s0 * 512, (s1 - s0) * 512), default, Bn1Gamma, Bn1Beta,
+                _mean4.Span, _invStd4.Span, _g0.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, new global::Kiln.Kernels.Relu());
+        }
+
+        /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
         private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-            if (c0 >= c1) return;
-            global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(0, _batch * 512), _g0.Slice(0, _batch * 512), default, Bn1Gamma, Bn1Beta,
-                _mean4.Span, _invStd4.Span, _g0.Slice(0, _batch * 512), Bn1GammaGradient, Bn1BetaGradient, _batch * 64, 8, c0, c1, new global::Kiln.Kernels.Relu());
-            if (_applyUpdate)
-            {
-                StepFor(4).Apply<TIsa>(Bn1Gamma.Slice(c0, c1 - c0), Bn1GammaGradient.Slice(c0, c1 - c0), Bn1GammaState1.Slice(c0, c1 - c0), Bn1GammaState2.Slice(c0, c1 - c0));
-                StepFor(5).Apply<TIsa>(Bn1Beta.Slice(c0, c1 - c0), Bn1BetaGradient.Slice(c0, c1 - c0), Bn1BetaState1.Slice(c0, c1 - c0), Bn1BetaState2.Slice(c0, c1 - c0));
-            }
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.BackwardRows<TIsa>(_y3.Slice(s0 * 512, (s1 - s0) * 512), Bn1Gamma, _mean4.Span, _invStd4.Span, Bn1GammaGradient, Bn1BetaGradient,
+                _g0.Slice(s0 * 512, (s1 - s0) * 512), (s1 - s0) * 64, 8, _batch * 64);
+        }
+
+        /// <summary>bn1: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        private void Bn1Update<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            if (part != 0) return;
+            StepFor(4).Apply<TIsa>(Bn1Gamma, Bn1GammaGradient, Bn1GammaState1, Bn1GammaState2);
+            StepFor(5).Apply<TIsa>(Bn1Beta, Bn1BetaGradient, Bn1BetaState1, Bn1BetaState2);
         }
 
         /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
@@ -1069,18 +1167,31 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_skip7.Slice(0, _batch * 512), _g1.Slice(0, _batch * 512), 1f, _g1.Slice(0, _batch * 512), e0, e1);
         }
 
-        /// <summary>bn0 → relu0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        /// <summary>bn0 → relu0: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 16, 16);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 512, (s1 - s0) * 512), _g1.Slice(s0 * 512, (s1 - s0) * 512), default, Bn0Gamma, Bn0Beta,
+                _mean1.Span, _invStd1.Span, _g1.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, new global::Kiln.Kernels.Relu());
+        }
+
+        /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
         private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-            if (c0 >= c1) return;
-            global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 512), _g1.Slice(0, _batch * 512), default, Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 512), Bn0GammaGradient, Bn0BetaGradient, _batch * 64, 8, c0, c1, new global::Kiln.Kernels.Relu());
-            if (_applyUpdate)
-            {
-                StepFor(1).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), Bn0GammaState2.Slice(c0, c1 - c0));
-                StepFor(2).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), Bn0BetaState2.Slice(c0, c1 - c0));
-            }
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.BackwardRows<TIsa>(_y0.Slice(s0 * 512, (s1 - s0) * 512), Bn0Gamma, _mean1.Span, _invStd1.Span, Bn0GammaGradient, Bn0BetaGradient,
+                _g1.Slice(s0 * 512, (s1 - s0) * 512), (s1 - s0) * 64, 8, _batch * 64);
+        }
+
+        /// <summary>bn0: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        private void Bn0Update<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            if (part != 0) return;
+            StepFor(1).Apply<TIsa>(Bn0Gamma, Bn0GammaGradient, Bn0GammaState1, Bn0GammaState2);
+            StepFor(2).Apply<TIsa>(Bn0Beta, Bn0BetaGradient, Bn0BetaState1, Bn0BetaState2);
         }
 
         /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
@@ -1135,19 +1246,31 @@ namespace Samples.Residual
             _g1.Slice(0, _batch * 512).CopyTo(_skip7.Span);
             Execute(Stages.Residual0Backward, (long)_batch * 512);
             // bn2 (in place on _g1)
-            Execute(Stages.Bn2Backward, (long)_batch * 7168);
+            int bn2BackwardParts = PartsFor((long)_batch * 2048);
+            Execute(Stages.Bn2BackwardSums, (long)_batch * 2048);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial6, 0, 2 * bn2BackwardParts * 8), Bn2GammaGradient, Bn2BetaGradient, 8, bn2BackwardParts);
+            Execute(Stages.Bn2Backward, (long)_batch * 2048);
+            if (_applyUpdate) Execute(Stages.Bn2Update, 0);
             // conv2 (dL/dy in _g1)
             Execute(Stages.Conv2BackwardInput, (long)_batch * 73728);
             Execute(Stages.Conv2BackwardWeights, (long)_batch * 73728);
             // bn1 → relu1 (in place on _g0)
-            Execute(Stages.Bn1Backward, (long)_batch * 7168);
+            int bn1BackwardParts = PartsFor((long)_batch * 2048);
+            Execute(Stages.Bn1BackwardSums, (long)_batch * 2048);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial4, 0, 2 * bn1BackwardParts * 8), Bn1GammaGradient, Bn1BetaGradient, 8, bn1BackwardParts);
+            Execute(Stages.Bn1Backward, (long)_batch * 2048);
+            if (_applyUpdate) Execute(Stages.Bn1Update, 0);
             // conv1 (dL/dy in _g0)
             Execute(Stages.Conv1BackwardInput, (long)_batch * 73728);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 73728);
             // residual0 starts: add the shortcut's gradient (dL/dx in _g1)
             Execute(Stages.Residual0Shortcut, (long)_batch * 512);
             // bn0 → relu0 (in place on _g1)
-            Execute(Stages.Bn0Backward, (long)_batch * 7168);
+            int bn0BackwardParts = PartsFor((long)_batch * 2048);
+            Execute(Stages.Bn0BackwardSums, (long)_batch * 2048);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial1, 0, 2 * bn0BackwardParts * 8), Bn0GammaGradient, Bn0BetaGradient, 8, bn0BackwardParts);
+            Execute(Stages.Bn0Backward, (long)_batch * 2048);
+            if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g1)
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 9216);
         }
@@ -1358,6 +1481,9 @@ namespace Samples.Residual
             else _pool.Run(this, stage);
         }
 
+        /// <summary>How many parts Execute splits a stage of this much work into (1 on the calling thread).</summary>
+        private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
+
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);
 
         private void RunStage(int stage, int part, int parts)
@@ -1375,57 +1501,69 @@ namespace Samples.Residual
         {
             public const int Conv0Im2Col = 0;
             public const int Conv0Forward = 1;
-            public const int Bn0Forward = 2;
-            public const int Conv1Pad = 3;
-            public const int Conv1Forward = 4;
-            public const int Bn1Forward = 5;
-            public const int Conv2Pad = 6;
-            public const int Conv2Forward = 7;
-            public const int Bn2Forward = 8;
-            public const int Residual0Forward = 9;
-            public const int Relu2Forward = 10;
-            public const int Conv3Pad = 11;
-            public const int Conv3Forward = 12;
-            public const int Relu3Forward = 13;
-            public const int Conv4Pad = 14;
-            public const int Conv4Forward = 15;
-            public const int Residual1Forward = 16;
-            public const int Relu4Forward = 17;
-            public const int Fractionalmaxpool0Forward = 18;
-            public const int Globalavgpool0Forward = 19;
-            public const int Dense0Forward = 20;
-            public const int Dense0BackwardInput = 21;
-            public const int Dense0BackwardWeights = 22;
-            public const int Globalavgpool0Backward = 23;
-            public const int Fractionalmaxpool0Backward = 24;
-            public const int Relu4Backward = 25;
-            public const int Residual1Backward = 26;
-            public const int Conv4BackwardInput = 27;
-            public const int Conv4BackwardWeights = 28;
-            public const int Relu3Backward = 29;
-            public const int Conv3BackwardInput = 30;
-            public const int Conv3BackwardWeights = 31;
-            public const int Residual1Shortcut = 32;
-            public const int Relu2Backward = 33;
-            public const int Residual0Backward = 34;
-            public const int Bn2Backward = 35;
-            public const int Conv2BackwardInput = 36;
-            public const int Conv2BackwardWeights = 37;
-            public const int Bn1Backward = 38;
-            public const int Conv1BackwardInput = 39;
-            public const int Conv1BackwardWeights = 40;
-            public const int Residual0Shortcut = 41;
-            public const int Bn0Backward = 42;
-            public const int Conv0BackwardWeights = 43;
-            public const int Conv0Inference = 44;
-            public const int Conv1Inference = 45;
-            public const int Conv2Inference = 46;
-            public const int Residual0Inference = 47;
-            public const int Conv3Inference = 48;
-            public const int Conv4Inference = 49;
-            public const int Residual1Inference = 50;
-            public const int Fractionalmaxpool0Inference = 51;
-            public const int Dense0Inference = 52;
+            public const int Bn0Sums = 2;
+            public const int Bn0Squares = 3;
+            public const int Bn0Forward = 4;
+            public const int Conv1Pad = 5;
+            public const int Conv1Forward = 6;
+            public const int Bn1Sums = 7;
+            public const int Bn1Squares = 8;
+            public const int Bn1Forward = 9;
+            public const int Conv2Pad = 10;
+            public const int Conv2Forward = 11;
+            public const int Bn2Sums = 12;
+            public const int Bn2Squares = 13;
+            public const int Bn2Forward = 14;
+            public const int Residual0Forward = 15;
+            public const int Relu2Forward = 16;
+            public const int Conv3Pad = 17;
+            public const int Conv3Forward = 18;
+            public const int Relu3Forward = 19;
+            public const int Conv4Pad = 20;
+            public const int Conv4Forward = 21;
+            public const int Residual1Forward = 22;
+            public const int Relu4Forward = 23;
+            public const int Fractionalmaxpool0Forward = 24;
+            public const int Globalavgpool0Forward = 25;
+            public const int Dense0Forward = 26;
+            public const int Dense0BackwardInput = 27;
+            public const int Dense0BackwardWeights = 28;
+            public const int Globalavgpool0Backward = 29;
+            public const int Fractionalmaxpool0Backward = 30;
+            public const int Relu4Backward = 31;
+            public const int Residual1Backward = 32;
+            public const int Conv4BackwardInput = 33;
+            public const int Conv4BackwardWeights = 34;
+            public const int Relu3Backward = 35;
+            public const int Conv3BackwardInput = 36;
+            public const int Conv3BackwardWeights = 37;
+            public const int Residual1Shortcut = 38;
+            public const int Relu2Backward = 39;
+            public const int Residual0Backward = 40;
+            public const int Bn2BackwardSums = 41;
+            public const int Bn2Backward = 42;
+            public const int Bn2Update = 43;
+            public const int Conv2BackwardInput = 44;
+            public const int Conv2BackwardWeights = 45;
+            public const int Bn1BackwardSums = 46;
+            public const int Bn1Backward = 47;
+            public const int Bn1Update = 48;
+            public const int Conv1BackwardInput = 49;
+            public const int Conv1BackwardWeights = 50;
+            public const int Residual0Shortcut = 51;
+            public const int Bn0BackwardSums = 52;
+            public const int Bn0Backward = 53;
+            public const int Bn0Update = 54;
+            public const int Conv0BackwardWeights = 55;
+            public const int Conv0Inference = 56;
+            public const int Conv1Inference = 57;
+            public const int Conv2Inference = 58;
+            public const int Residual0Inference = 59;
+            public const int Conv3Inference = 60;
+            public const int Conv4Inference = 61;
+            public const int Residual1Inference = 62;
+            public const int Fractionalmaxpool0Inference = 63;
+            public const int Dense0Inference = 64;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
@@ -1434,12 +1572,18 @@ namespace Samples.Residual
             {
                 case Stages.Conv0Im2Col: Conv0Im2Col<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
+                case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
+                case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
+                case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
+                case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
                 case Stages.Conv2Pad: Conv2Pad<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
+                case Stages.Bn2Sums: Bn2Sums<TIsa>(part, parts); break;
+                case Stages.Bn2Squares: Bn2Squares<TIsa>(part, parts); break;
                 case Stages.Bn2Forward: Bn2Forward<TIsa>(part, parts); break;
                 case Stages.Residual0Forward: Residual0Forward<TIsa>(part, parts); break;
                 case Stages.Relu2Forward: Relu2Forward<TIsa>(part, parts); break;
@@ -1467,14 +1611,20 @@ namespace Samples.Residual
                 case Stages.Residual1Shortcut: Residual1Shortcut<TIsa>(part, parts); break;
                 case Stages.Relu2Backward: Relu2Backward<TIsa>(part, parts); break;
                 case Stages.Residual0Backward: Residual0Backward<TIsa>(part, parts); break;
+                case Stages.Bn2BackwardSums: Bn2BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn2Backward: Bn2Backward<TIsa>(part, parts); break;
+                case Stages.Bn2Update: Bn2Update<TIsa>(part, parts); break;
                 case Stages.Conv2BackwardInput: Conv2BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv2BackwardWeights: Conv2BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Bn1BackwardSums: Bn1BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
+                case Stages.Bn1Update: Bn1Update<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardInput: Conv1BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Residual0Shortcut: Residual0Shortcut<TIsa>(part, parts); break;
+                case Stages.Bn0BackwardSums: Bn0BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Conv0BackwardWeights: Conv0BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Conv0Inference: Conv0Inference<TIsa>(part, parts); break;
                 case Stages.Conv1Inference: Conv1Inference<TIsa>(part, parts); break;

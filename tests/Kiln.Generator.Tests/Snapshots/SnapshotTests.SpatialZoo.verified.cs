@@ -39,6 +39,7 @@ namespace Samples.Spatial
         private readonly global::Kiln.Kernels.Arena _y6 = new(MaxBatch * 672); // output of bn0 → relu0 (12×8×7, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean6 = new(12); // bn0 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd6 = new(12); // bn0 1/sqrt(var + ε)
+        private readonly float[] _bnPartial6 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 12]; // bn0 per-thread partial sums (samples split)
         private readonly global::Kiln.Kernels.Arena _y7 = new(MaxBatch * 336); // output of conv2 (6×8×7, channels-last)
         private readonly global::Kiln.Kernels.Arena _y8 = new(MaxBatch * 336); // output of groupnorm0 (6×8×7, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean8 = new(MaxBatch * 3); // groupnorm0 mean per sample and group
@@ -552,15 +553,31 @@ namespace Samples.Spatial
             global::Kiln.Kernels.Pooling.AvgForward<TIsa>(_y4.Slice(0, _batch * 2688), _y5.Slice(0, _batch * 672), in s_geometry5, s0, s1);
         }
 
-        /// <summary>bn0 → relu0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        /// <summary>bn0: per-channel sums of the thread's samples (its slot of _bnPartial6).</summary>
+        private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 12, 12);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y5.Slice(s0 * 672, (s1 - s0) * 672), slot, (s1 - s0) * 56, 12, 0, 12);
+        }
+
+        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial6).</summary>
+        private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 12, 12);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y5.Slice(s0 * 672, (s1 - s0) * 672), _mean6.Span, slot, (s1 - s0) * 56, 12);
+        }
+
+        /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(12, part, parts, 16);
-            if (c0 >= c1) return;
-            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            bool updateRunning = _updateRunningStatistics && _learningRateScales[6] != 0f;
-            global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Relu>(_y5.Slice(0, _batch * 672), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
-                _mean6.Span, _invStd6.Span, default, _y6.Slice(0, _batch * 672), _batch * 56, 12, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Relu());
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Relu>(_y5.Slice(s0 * 672, (s1 - s0) * 672), Bn0Gamma, Bn0Beta, _mean6.Span, _invStd6.Span,
+                default, _y6.Slice(s0 * 672, (s1 - s0) * 672), (s1 - s0) * 56, 12, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>conv2: [rows = samples·56 pixels×12]·[12×6] + b, rows split across threads.</summary>
@@ -661,7 +678,14 @@ namespace Samples.Spatial
             // avgpool0
             Execute(Stages.Avgpool0Forward, (long)_batch * 2688);
             // bn0 → relu0 (per channel over samples·56 pixels)
-            Execute(Stages.Bn0Forward, (long)_batch * 8064);
+            int bn0Parts = PartsFor((long)_batch * 2688);
+            Execute(Stages.Bn0Sums, (long)_batch * 2688);
+            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial6, 0, bn0Parts * 12), _mean6.Span, _batch * 56, 12, bn0Parts);
+            Execute(Stages.Bn0Squares, (long)_batch * 2688);
+            // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial6, 0, bn0Parts * 12), _mean6.Span, _invStd6.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 56, 12, bn0Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
+            Execute(Stages.Bn0Forward, (long)_batch * 2688);
             // conv2: 1×1 convolution as im2col + GEMM
             Execute(Stages.Conv2Forward, (long)_batch * 8064);
             // groupnorm0
@@ -859,18 +883,31 @@ namespace Samples.Spatial
             if (_applyUpdate) StepFor(9).Apply<TIsa>(Conv2Bias.Slice(c0, c1 - c0), Conv2BiasGradient.Slice(c0, c1 - c0), default, default);
         }
 
-        /// <summary>bn0 → relu0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        /// <summary>bn0 → relu0: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 24, 24);
+            if (s0 >= s1) { slot.Clear(); return; }
+            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y5.Slice(s0 * 672, (s1 - s0) * 672), _g1.Slice(s0 * 672, (s1 - s0) * 672), default, Bn0Gamma, Bn0Beta,
+                _mean6.Span, _invStd6.Span, _g1.Slice(s0 * 672, (s1 - s0) * 672), slot, (s1 - s0) * 56, 12, new global::Kiln.Kernels.Relu());
+        }
+
+        /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
         private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int c0, int c1) = global::Kiln.Kernels.Partition.Range(12, part, parts, 16);
-            if (c0 >= c1) return;
-            global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Relu>(_y5.Slice(0, _batch * 672), _g1.Slice(0, _batch * 672), default, Bn0Gamma, Bn0Beta,
-                _mean6.Span, _invStd6.Span, _g1.Slice(0, _batch * 672), Bn0GammaGradient, Bn0BetaGradient, _batch * 56, 12, c0, c1, new global::Kiln.Kernels.Relu());
-            if (_applyUpdate)
-            {
-                StepFor(6).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), default, default);
-                StepFor(7).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), default, default);
-            }
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.BatchNorm.BackwardRows<TIsa>(_y5.Slice(s0 * 672, (s1 - s0) * 672), Bn0Gamma, _mean6.Span, _invStd6.Span, Bn0GammaGradient, Bn0BetaGradient,
+                _g1.Slice(s0 * 672, (s1 - s0) * 672), (s1 - s0) * 56, 12, _batch * 56);
+        }
+
+        /// <summary>bn0: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        private void Bn0Update<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            if (part != 0) return;
+            StepFor(6).Apply<TIsa>(Bn0Gamma, Bn0GammaGradient, default, default);
+            StepFor(7).Apply<TIsa>(Bn0Beta, Bn0BetaGradient, default, default);
         }
 
         /// <summary>avgpool0: dL/dx spreads each window's dL/dy evenly over its in-bounds cells; samples split across threads.</summary>
@@ -996,7 +1033,11 @@ namespace Samples.Spatial
             Execute(Stages.Conv2BackwardInput, (long)_batch * 8064);
             Execute(Stages.Conv2BackwardWeights, (long)_batch * 8064);
             // bn0 → relu0 (in place on _g1)
-            Execute(Stages.Bn0Backward, (long)_batch * 9408);
+            int bn0BackwardParts = PartsFor((long)_batch * 2688);
+            Execute(Stages.Bn0BackwardSums, (long)_batch * 2688);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial6, 0, 2 * bn0BackwardParts * 12), Bn0GammaGradient, Bn0BetaGradient, 12, bn0BackwardParts);
+            Execute(Stages.Bn0Backward, (long)_batch * 2688);
+            if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // avgpool0 (dL/dy in _g1)
             Execute(Stages.Avgpool0Backward, (long)_batch * 2688);
             // tanh0 → dropout0 (in place on _g0)
@@ -1152,6 +1193,9 @@ namespace Samples.Spatial
             else _pool.Run(this, stage);
         }
 
+        /// <summary>How many parts Execute splits a stage of this much work into (1 on the calling thread).</summary>
+        private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
+
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);
 
         private void RunStage(int stage, int part, int parts)
@@ -1175,42 +1219,46 @@ namespace Samples.Spatial
             public const int Instancenorm0Forward = 5;
             public const int Tanh0Forward = 6;
             public const int Avgpool0Forward = 7;
-            public const int Bn0Forward = 8;
-            public const int Conv2Forward = 9;
-            public const int Groupnorm0Forward = 10;
-            public const int Elu0Forward = 11;
-            public const int Globalavgpool0Forward = 12;
-            public const int Dense0DropConnect = 13;
-            public const int Dense0Forward = 14;
-            public const int Maxout0Forward = 15;
-            public const int Layernorm0Forward = 16;
-            public const int Relu1Forward = 17;
-            public const int Dense1Forward = 18;
-            public const int Dense1BackwardInput = 19;
-            public const int Dense1BackwardWeights = 20;
-            public const int Relu1Backward = 21;
-            public const int Layernorm0Backward = 22;
-            public const int Maxout0Backward = 23;
-            public const int Dense0BackwardInput = 24;
-            public const int Dense0BackwardWeights = 25;
-            public const int Globalavgpool0Backward = 26;
-            public const int Elu0Backward = 27;
-            public const int Groupnorm0Backward = 28;
-            public const int Conv2BackwardInput = 29;
-            public const int Conv2BackwardWeights = 30;
-            public const int Bn0Backward = 31;
-            public const int Avgpool0Backward = 32;
-            public const int Tanh0Backward = 33;
-            public const int Instancenorm0Backward = 34;
-            public const int Conv1BackwardInput = 35;
-            public const int Conv1BackwardWeights = 36;
-            public const int Prelu0Backward = 37;
-            public const int StemBackwardWeights = 38;
-            public const int StemInference = 39;
-            public const int Conv1Inference = 40;
-            public const int Conv2Inference = 41;
-            public const int Dense0Inference = 42;
-            public const int Dense1Inference = 43;
+            public const int Bn0Sums = 8;
+            public const int Bn0Squares = 9;
+            public const int Bn0Forward = 10;
+            public const int Conv2Forward = 11;
+            public const int Groupnorm0Forward = 12;
+            public const int Elu0Forward = 13;
+            public const int Globalavgpool0Forward = 14;
+            public const int Dense0DropConnect = 15;
+            public const int Dense0Forward = 16;
+            public const int Maxout0Forward = 17;
+            public const int Layernorm0Forward = 18;
+            public const int Relu1Forward = 19;
+            public const int Dense1Forward = 20;
+            public const int Dense1BackwardInput = 21;
+            public const int Dense1BackwardWeights = 22;
+            public const int Relu1Backward = 23;
+            public const int Layernorm0Backward = 24;
+            public const int Maxout0Backward = 25;
+            public const int Dense0BackwardInput = 26;
+            public const int Dense0BackwardWeights = 27;
+            public const int Globalavgpool0Backward = 28;
+            public const int Elu0Backward = 29;
+            public const int Groupnorm0Backward = 30;
+            public const int Conv2BackwardInput = 31;
+            public const int Conv2BackwardWeights = 32;
+            public const int Bn0BackwardSums = 33;
+            public const int Bn0Backward = 34;
+            public const int Bn0Update = 35;
+            public const int Avgpool0Backward = 36;
+            public const int Tanh0Backward = 37;
+            public const int Instancenorm0Backward = 38;
+            public const int Conv1BackwardInput = 39;
+            public const int Conv1BackwardWeights = 40;
+            public const int Prelu0Backward = 41;
+            public const int StemBackwardWeights = 42;
+            public const int StemInference = 43;
+            public const int Conv1Inference = 44;
+            public const int Conv2Inference = 45;
+            public const int Dense0Inference = 46;
+            public const int Dense1Inference = 47;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
@@ -1225,6 +1273,8 @@ namespace Samples.Spatial
                 case Stages.Instancenorm0Forward: Instancenorm0Forward<TIsa>(part, parts); break;
                 case Stages.Tanh0Forward: Tanh0Forward<TIsa>(part, parts); break;
                 case Stages.Avgpool0Forward: Avgpool0Forward<TIsa>(part, parts); break;
+                case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
+                case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
                 case Stages.Groupnorm0Forward: Groupnorm0Forward<TIsa>(part, parts); break;
@@ -1248,7 +1298,9 @@ namespace Samples.Spatial
                 case Stages.Groupnorm0Backward: Groupnorm0Backward<TIsa>(part, parts); break;
                 case Stages.Conv2BackwardInput: Conv2BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv2BackwardWeights: Conv2BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Bn0BackwardSums: Bn0BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Avgpool0Backward: Avgpool0Backward<TIsa>(part, parts); break;
                 case Stages.Tanh0Backward: Tanh0Backward<TIsa>(part, parts); break;
                 case Stages.Instancenorm0Backward: Instancenorm0Backward<TIsa>(part, parts); break;
