@@ -99,17 +99,9 @@ public static partial class BatchNorm
                 TV unbiased = TO.Mul(variance, TO.Splat((float)rows / (rows - 1)));
                 TO.Store(TO.Fma(keep, TO.Load(ref a.RunVar, c), TO.Mul(m, unbiased)), ref a.RunVar, c);
             }
-            TV scale = TO.Mul(TO.Load(ref a.Gamma, c), invStd);
-            TV shift = TO.Load(ref a.Beta, c);
-            for (int r = 0; r < rows; r++)
-            {
-                nint o = r * cols + c;
-                TV v = TO.Forward(act, TO.Fma(TO.Sub(TO.Load(ref a.Z, o), mean), scale, shift));
-                if (a.Masked) v = TO.Mul(v, TO.Load(ref a.Mask, o));
-                TO.Store(v, ref a.Y, o);
-            }
         }
-        return c;
+        // The statistics of every whole vector of columns are stored; normalise them as the row-split pipeline does.
+        return NormalizeColumns<TO, TV, TAct>(ref a, c0, c, act);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -201,36 +193,9 @@ public static partial class BatchNorm
     private static int BackwardColumns<TO, TV, TAct>(ref BackArgs a, int c0, int c1, in TAct act)
         where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
     {
-        int w = TO.Count, c = c0, rows = a.Rows;
-        nint cols = a.Cols;
-        for (; c + w <= c1; c += w)
-        {
-            TV mean = TO.Load(ref a.SaveMean, c), invStd = TO.Load(ref a.SaveInvStd, c);
-            TV gamma = TO.Load(ref a.Gamma, c), beta = TO.Load(ref a.Beta, c);
-            TV sg = TO.Zero, sgx = TO.Zero;
-            for (int r = 0; r < rows; r++)
-            {
-                nint o = r * cols + c;
-                TV xh = TO.Mul(TO.Sub(TO.Load(ref a.Z, o), mean), invStd);
-                TV u = TO.Fma(gamma, xh, beta);
-                TV g = TO.Mul(TO.Load(ref a.Dy, o), TO.Derivative(act, u, TO.Forward(act, u)));
-                if (a.Masked) g = TO.Mul(g, TO.Load(ref a.Mask, o));
-                TO.Store(g, ref a.Dz, o);
-                sg = TO.Add(sg, g);
-                sgx = TO.Fma(g, xh, sgx);
-            }
-            TO.Store(sgx, ref a.Dgamma, c);
-            TO.Store(sg, ref a.Dbeta, c);
-            TV k = TO.Div(TO.Mul(gamma, invStd), TO.Splat(rows));
-            TV vrows = TO.Splat(rows);
-            for (int r = 0; r < rows; r++)
-            {
-                nint o = r * cols + c;
-                TV xh = TO.Mul(TO.Sub(TO.Load(ref a.Z, o), mean), invStd);
-                TV inner = TO.Sub(TO.Sub(TO.Mul(vrows, TO.Load(ref a.Dz, o)), sg), TO.Mul(xh, sgx));
-                TO.Store(TO.Mul(k, inner), ref a.Dz, o);
-            }
-        }
+        // The two passes of the row-split pipeline over the whole batch: g and the sums, then dz.
+        int c = BackwardSumColumns<TO, TV, TAct>(ref a, c0, c1, act);
+        BackwardRowColumns<TO, TV>(ref a.Z, ref a.Gamma, ref a.SaveMean, ref a.SaveInvStd, ref a.Dgamma, ref a.Dbeta, ref a.Dz, a.Rows, a.Cols, a.Rows, c0, c);
         return c;
     }
 

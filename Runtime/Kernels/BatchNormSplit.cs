@@ -123,9 +123,9 @@ public static partial class BatchNorm
             ref MemoryMarshal.GetReference(invStd), ref MemoryMarshal.GetReference(mask), ref MemoryMarshal.GetReference(y),
             rows, cols, 0, 0, false, !mask.IsEmpty);
         int c;
-        if (VectorPath.Is512<TIsa>()) c = NormalizeColumns<Ops512, Vector512<float>, TAct>(ref a, act);
-        else if (VectorPath.Is256<TIsa>()) c = NormalizeColumns<Ops256, Vector256<float>, TAct>(ref a, act);
-        else c = NormalizeColumns<Ops128, Vector128<float>, TAct>(ref a, act);
+        if (VectorPath.Is512<TIsa>()) c = NormalizeColumns<Ops512, Vector512<float>, TAct>(ref a, 0, cols, act);
+        else if (VectorPath.Is256<TIsa>()) c = NormalizeColumns<Ops256, Vector256<float>, TAct>(ref a, 0, cols, act);
+        else c = NormalizeColumns<Ops128, Vector128<float>, TAct>(ref a, 0, cols, act);
         for (; c < cols; c++)
         {
             float mu = Unsafe.Add(ref a.SaveMean, c), scale = Unsafe.Add(ref a.Gamma, c) * Unsafe.Add(ref a.SaveInvStd, c), shift = Unsafe.Add(ref a.Beta, c);
@@ -138,12 +138,13 @@ public static partial class BatchNorm
         }
     }
 
-    private static int NormalizeColumns<TO, TV, TAct>(ref TrainArgs a, in TAct act)
+    /// <summary>The normalisation pass over whole vectors of columns in [c0, c1), from SaveMean/SaveInvStd; returns the first column left.</summary>
+    private static int NormalizeColumns<TO, TV, TAct>(ref TrainArgs a, int c0, int c1, in TAct act)
         where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
     {
-        int w = TO.Count, c = 0, rows = a.Rows;
+        int w = TO.Count, c = c0, rows = a.Rows;
         nint cols = a.Cols;
-        for (; c + w <= cols; c += w)
+        for (; c + w <= c1; c += w)
         {
             TV mean = TO.Load(ref a.SaveMean, c);
             TV scale = TO.Mul(TO.Load(ref a.Gamma, c), TO.Load(ref a.SaveInvStd, c));
@@ -185,9 +186,9 @@ public static partial class BatchNorm
             ref MemoryMarshal.GetReference(saveInvStd), ref MemoryMarshal.GetReference(dz), ref MemoryMarshal.GetReference(sums.Slice(cols)),
             ref MemoryMarshal.GetReference(sums), rows, cols, !mask.IsEmpty);
         int c;
-        if (VectorPath.Is512<TIsa>()) c = BackwardSumColumns<Ops512, Vector512<float>, TAct>(ref a, act);
-        else if (VectorPath.Is256<TIsa>()) c = BackwardSumColumns<Ops256, Vector256<float>, TAct>(ref a, act);
-        else c = BackwardSumColumns<Ops128, Vector128<float>, TAct>(ref a, act);
+        if (VectorPath.Is512<TIsa>()) c = BackwardSumColumns<Ops512, Vector512<float>, TAct>(ref a, 0, cols, act);
+        else if (VectorPath.Is256<TIsa>()) c = BackwardSumColumns<Ops256, Vector256<float>, TAct>(ref a, 0, cols, act);
+        else c = BackwardSumColumns<Ops128, Vector128<float>, TAct>(ref a, 0, cols, act);
         for (; c < cols; c++)
         {
             float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
@@ -208,12 +209,13 @@ public static partial class BatchNorm
         }
     }
 
-    private static int BackwardSumColumns<TO, TV, TAct>(ref BackArgs a, in TAct act)
+    /// <summary>Backward's first pass over whole vectors of columns in [c0, c1): g into Dz, Σg·x̂ into Dgamma, Σg into Dbeta; returns the first column left.</summary>
+    private static int BackwardSumColumns<TO, TV, TAct>(ref BackArgs a, int c0, int c1, in TAct act)
         where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
     {
-        int w = TO.Count, c = 0, rows = a.Rows;
+        int w = TO.Count, c = c0, rows = a.Rows;
         nint cols = a.Cols;
-        for (; c + w <= cols; c += w)
+        for (; c + w <= c1; c += w)
         {
             TV mean = TO.Load(ref a.SaveMean, c), invStd = TO.Load(ref a.SaveInvStd, c);
             TV gamma = TO.Load(ref a.Gamma, c), beta = TO.Load(ref a.Beta, c);
@@ -277,9 +279,9 @@ public static partial class BatchNorm
         ref float pm = ref MemoryMarshal.GetReference(saveMean), ps = ref MemoryMarshal.GetReference(saveInvStd);
         ref float pdg = ref MemoryMarshal.GetReference(dgamma), pdb = ref MemoryMarshal.GetReference(dbeta), pdz = ref MemoryMarshal.GetReference(dz);
         int c;
-        if (VectorPath.Is512<TIsa>()) c = BackwardRowColumns<Ops512, Vector512<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows);
-        else if (VectorPath.Is256<TIsa>()) c = BackwardRowColumns<Ops256, Vector256<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows);
-        else c = BackwardRowColumns<Ops128, Vector128<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows);
+        if (VectorPath.Is512<TIsa>()) c = BackwardRowColumns<Ops512, Vector512<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, 0, cols);
+        else if (VectorPath.Is256<TIsa>()) c = BackwardRowColumns<Ops256, Vector256<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, 0, cols);
+        else c = BackwardRowColumns<Ops128, Vector128<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, 0, cols);
         for (; c < cols; c++)
         {
             float mean = Unsafe.Add(ref pm, c), invStd = Unsafe.Add(ref ps, c), sg = Unsafe.Add(ref pdb, c), sgx = Unsafe.Add(ref pdg, c);
@@ -293,13 +295,14 @@ public static partial class BatchNorm
         }
     }
 
+    /// <summary>Backward's second pass over whole vectors of columns in [c0, c1): dz from g (in dz) and the batch's sums; returns the first column left.</summary>
     private static int BackwardRowColumns<TO, TV>(ref float z, ref float gamma, ref float saveMean, ref float saveInvStd, ref float dgamma, ref float dbeta,
-        ref float dz, int rows, int cols, int batchRows)
+        ref float dz, int rows, int cols, int batchRows, int c0, int c1)
         where TO : struct, IVectorOps<TV> where TV : struct
     {
-        int w = TO.Count, c = 0;
+        int w = TO.Count, c = c0;
         TV n = TO.Splat(batchRows);
-        for (; c + w <= cols; c += w)
+        for (; c + w <= c1; c += w)
         {
             TV mean = TO.Load(ref saveMean, c), invStd = TO.Load(ref saveInvStd, c);
             TV sg = TO.Load(ref dbeta, c), sgx = TO.Load(ref dgamma, c);
