@@ -202,25 +202,12 @@ public static partial class BatchNorm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardScalar<TAct>(ref BackArgs a, int c, in TAct act) where TAct : struct, IActivation
     {
+        BackwardSumScalar(ref a, c, act);
         int rows = a.Rows;
         nint cols = a.Cols;
         float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
-        float gamma = Unsafe.Add(ref a.Gamma, c), beta = Unsafe.Add(ref a.Beta, c);
-        float sg = 0, sgx = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            nint o = r * cols + c;
-            float xh = (Unsafe.Add(ref a.Z, o) - mean) * invStd;
-            float u = float.MultiplyAddEstimate(gamma, xh, beta);
-            float g = Unsafe.Add(ref a.Dy, o) * act.Derivative(u, act.Forward(u));
-            if (a.Masked) g *= Unsafe.Add(ref a.Mask, o);
-            Unsafe.Add(ref a.Dz, o) = g;
-            sg += g;
-            sgx = float.MultiplyAddEstimate(g, xh, sgx);
-        }
-        Unsafe.Add(ref a.Dgamma, c) = sgx;
-        Unsafe.Add(ref a.Dbeta, c) = sg;
-        float k = gamma * invStd / rows;
+        float sg = Unsafe.Add(ref a.Dbeta, c), sgx = Unsafe.Add(ref a.Dgamma, c);
+        float k = Unsafe.Add(ref a.Gamma, c) * invStd / rows;
         for (int r = 0; r < rows; r++)
         {
             nint o = r * cols + c;

@@ -189,24 +189,29 @@ public static partial class BatchNorm
         if (VectorPath.Is512<TIsa>()) c = BackwardSumColumns<Ops512, Vector512<float>, TAct>(ref a, 0, cols, act);
         else if (VectorPath.Is256<TIsa>()) c = BackwardSumColumns<Ops256, Vector256<float>, TAct>(ref a, 0, cols, act);
         else c = BackwardSumColumns<Ops128, Vector128<float>, TAct>(ref a, 0, cols, act);
-        for (; c < cols; c++)
+        for (; c < cols; c++) BackwardSumScalar(ref a, c, act);
+    }
+
+    /// <summary>Backward's first pass for one column: g into Dz, Σg·x̂ into Dgamma[c], Σg into Dbeta[c].</summary>
+    private static void BackwardSumScalar<TAct>(ref BackArgs a, int c, in TAct act) where TAct : struct, IActivation
+    {
+        int rows = a.Rows;
+        nint cols = a.Cols;
+        float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
+        float gamma = Unsafe.Add(ref a.Gamma, c), beta = Unsafe.Add(ref a.Beta, c), sg = 0, sgx = 0;
+        for (int r = 0; r < rows; r++)
         {
-            float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
-            float g0 = Unsafe.Add(ref a.Gamma, c), b0 = Unsafe.Add(ref a.Beta, c), sg = 0, sgx = 0;
-            for (int r = 0; r < rows; r++)
-            {
-                nint o = (nint)r * cols + c;
-                float xh = (Unsafe.Add(ref a.Z, o) - mean) * invStd;
-                float u = float.MultiplyAddEstimate(g0, xh, b0);
-                float g = Unsafe.Add(ref a.Dy, o) * act.Derivative(u, act.Forward(u));
-                if (a.Masked) g *= Unsafe.Add(ref a.Mask, o);
-                Unsafe.Add(ref a.Dz, o) = g;
-                sg += g;
-                sgx = float.MultiplyAddEstimate(g, xh, sgx);
-            }
-            Unsafe.Add(ref a.Dgamma, c) = sgx;
-            Unsafe.Add(ref a.Dbeta, c) = sg;
+            nint o = r * cols + c;
+            float xh = (Unsafe.Add(ref a.Z, o) - mean) * invStd;
+            float u = float.MultiplyAddEstimate(gamma, xh, beta);
+            float g = Unsafe.Add(ref a.Dy, o) * act.Derivative(u, act.Forward(u));
+            if (a.Masked) g *= Unsafe.Add(ref a.Mask, o);
+            Unsafe.Add(ref a.Dz, o) = g;
+            sg += g;
+            sgx = float.MultiplyAddEstimate(g, xh, sgx);
         }
+        Unsafe.Add(ref a.Dgamma, c) = sgx;
+        Unsafe.Add(ref a.Dbeta, c) = sg;
     }
 
     /// <summary>Backward's first pass over whole vectors of columns in [c0, c1): g into Dz, Σg·x̂ into Dgamma, Σg into Dbeta; returns the first column left.</summary>
