@@ -968,11 +968,11 @@ internal sealed partial class ModelEmitter
     {
         _w.Line($"/// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>");
         _w.Open("private void Execute(int stage, long work)");
-        _w.Line($"if (work < {ParallelWorkThreshold} || _pool.Parallelism == 1) RunStage(stage, 0, 1);");
+        _w.Line("if (PartsFor(work) == 1) RunStage(stage, 0, 1);");
         _w.Line("else _pool.Run(this, stage);");
         _w.Close();
         _w.Line();
-        _w.Line("/// <summary>How many parts Execute splits a stage of this much work into (1 on the calling thread).</summary>");
+        _w.Line("/// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread). BatchNorm2D combines that many partial sums.</summary>");
         _w.Line($"private int PartsFor(long work) => work < {ParallelWorkThreshold} || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;");
         _w.Line();
         _w.Line("void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);");

@@ -855,11 +855,11 @@ namespace Samples.Odd
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>
         private void Execute(int stage, long work)
         {
-            if (work < 1048576 || _pool.Parallelism == 1) RunStage(stage, 0, 1);
+            if (PartsFor(work) == 1) RunStage(stage, 0, 1);
             else _pool.Run(this, stage);
         }
 
-        /// <summary>How many parts Execute splits a stage of this much work into (1 on the calling thread).</summary>
+        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread). BatchNorm2D combines that many partial sums.</summary>
         private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
 
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);
