@@ -194,11 +194,7 @@ internal sealed partial class ModelEmitter
         if (d.Conv?.ColumnBuffer is not null)
         {
             // Used by small-batch inference (a projection's inference reuses this forward stage).
-            if (!d.IsProjection)
-            {
-                if (!d.Conv.DirectSmallBatch) EmitIm2ColStage(d);
-                else if (d.Conv.PaddedBuffer is not null) EmitPadStage(d);
-            }
+            if (!d.IsProjection && d.Conv.PaddedBuffer is not null) EmitPadStage(d);
             OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
             EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
             _w.Close();
@@ -215,18 +211,7 @@ internal sealed partial class ModelEmitter
         body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
     }
 
-    /// <summary>The im2col stage of a convolution (shared by training and inference), samples split across threads.</summary>
-    private void EmitIm2ColStage(DenseStep d)
-    {
-        ConvPlan conv = d.Conv!;
-        OpenStage(SpecNaming.Pascal(d.Layer.Name) + "Im2Col", $"{d.Layer.Name}: gathers each output pixel's {conv.KernelH}×{conv.KernelW}×{conv.Channels} patch (zeros outside the input) into a row of {conv.ColumnBuffer}; samples split across threads.");
-        SampleRange();
-        _w.Line($"{K}Im2Col.Forward<TIsa>({All(d.InputBuffer, d.InFloats)}, {All(conv.ColumnBuffer!, d.OutPixels * d.GemmK)}, in {conv.GeometryField}, channelsFirst: false, s0, s1);");
-        _w.Close();
-        _w.Line();
-    }
-
-    /// <summary>The zero-bordered input copy of a convolution whose small-batch inference is an implicit GEMM, samples split across threads.</summary>
+    /// <summary>The zero-bordered input copy that a convolution's small-batch inference reads, samples split across threads.</summary>
     private void EmitPadStage(DenseStep d)
     {
         ConvPlan conv = d.Conv!;
@@ -795,22 +780,19 @@ internal sealed partial class ModelEmitter
                 body.Add($"// {d.Layer.Name}{what}");
                 if (d.Conv?.ColumnBuffer is not null)
                 {
-                    // Small batches: an implicit GEMM (or, for shallow kernel rows, im2col on the caller), the output
-                    // pixels split across threads; larger batches: im2col and GEMM chunk by chunk, samples split across threads.
-                    bool direct = d.Conv.DirectSmallBatch;
-                    // The implicit GEMM reads the zero-bordered copy, or the input itself when there is no padding.
+                    // Small batches: no im2col, the output pixels split across threads (an implicit GEMM, or every tap in
+                    // registers for shallow kernel rows); larger batches: im2col and GEMM chunk by chunk, samples split.
+                    // The small-batch kernels read the zero-bordered copy, or the input itself when there is no padding.
                     string image = d.Conv.PaddedBuffer ?? d.InputBuffer;
-                    if (!direct) body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Im2Col, 0);");
-                    else if (d.Conv.PaddedBuffer is not null) body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Pad, 0);");
-                    OpenStage(name, !direct
-                        ? $"{d.Layer.Name} (eval){what}: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk."
-                        : $"{d.Layer.Name} (eval){what}: for small batches an implicit GEMM over the {(d.Conv.PaddedBuffer is null ? "input" : "zero-bordered input")} (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.");
+                    bool shallow = d.Conv.SmallBatchKernel == SmallBatchConv.Shallow;
+                    if (d.Conv.PaddedBuffer is not null) body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Pad, 0);");
+                    string input = d.Conv.PaddedBuffer is null ? "input" : "zero-bordered input";
+                    OpenStage(name, shallow
+                        ? $"{d.Layer.Name} (eval){what}: for small batches each tile of output pixels accumulates all {d.GemmK} taps in registers, reading the {input} (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk."
+                        : $"{d.Layer.Name} (eval){what}: for small batches an implicit GEMM over the {input} (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.");
                     _w.Open($"if (_batch < {SmallBatch})");
                     RowRange(rows);
-                    if (!direct)
-                        _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
-                    else
-                        _w.Line($"{K}DirectConv.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, r0, r1, {epiValue});");
+                    _w.Line($"{K}{(shallow ? "ShallowConv" : "DirectConv")}.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, r0, r1, {epiValue});");
                     _w.Line("return;");
                     _w.Close();
                     EmitConvForwardChunks(d, weights, output, epiType, epiValue);

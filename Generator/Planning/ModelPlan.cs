@@ -86,16 +86,22 @@ public sealed class ConvPlan
     public string? ColumnBuffer { get; set; }
     /// <summary>Name of the generated static Kiln.Kernels.ConvGeometry field.</summary>
     public string GeometryField { get; set; } = "";
-    /// <summary>
-    /// Whether small-batch inference runs as an implicit GEMM (Kiln.Kernels.DirectConv) instead of im2col + GEMM.
-    /// Chosen when a kernel row is deep enough for the micro-kernel (see the planner).
-    /// </summary>
-    public bool DirectSmallBatch { get; set; }
-    /// <summary>The zero-bordered copy of the input the implicit GEMM reads; null without padding (it reads the input itself).</summary>
+    /// <summary>The kernel of small-batch inference (no im2col either way); chosen by the depth of a kernel row (see the planner).</summary>
+    public SmallBatchConv SmallBatchKernel { get; set; }
+    /// <summary>The zero-bordered copy of the input the small-batch kernel reads; null without padding (it reads the input itself).</summary>
     public string? PaddedBuffer { get; set; }
     /// <summary>Floats of one sample's zero-bordered copy (DirectConv.PaddedSize).</summary>
     public int PaddedSize => (Height + 2 * Padding) * (Width + 2 * Padding) * Channels;
     public string Describe() => $"{KernelH}×{KernelW}" + (Stride != 1 ? $" stride {Stride}" : "") + (Padding != 0 ? $" pad {Padding}" : "") + (Dilation != 1 ? $" dilation {Dilation}" : "");
+}
+
+/// <summary>How a convolution computes small-batch inference (batch below the generated SmallBatch), reading its zero-bordered input.</summary>
+public enum SmallBatchConv
+{
+    /// <summary>Kiln.Kernels.DirectConv: an implicit GEMM, one micro-kernel call per kernel row of Kw·C floats.</summary>
+    ImplicitGemm,
+    /// <summary>Kiln.Kernels.ShallowConv: every tap accumulated in registers, for kernel rows too shallow for a micro-kernel call.</summary>
+    Shallow,
 }
 
 /// <summary>y = x·W + b for a Dense layer, or the same GEMM over im2col patches for a Conv2D (rows = samples·output pixels).</summary>

@@ -23,6 +23,17 @@ internal readonly struct R3 : ITileRows { public static int Value => 3; }
 internal readonly struct R4 : ITileRows { public static int Value => 4; }
 internal readonly struct R5 : ITileRows { public static int Value => 5; }
 internal readonly struct R6 : ITileRows { public static int Value => 6; }
+// Taller tiles for kernels with one vector per row (ShallowConv: up to 16 pixels × one vector of output channels).
+internal readonly struct R7 : ITileRows { public static int Value => 7; }
+internal readonly struct R8 : ITileRows { public static int Value => 8; }
+internal readonly struct R9 : ITileRows { public static int Value => 9; }
+internal readonly struct R10 : ITileRows { public static int Value => 10; }
+internal readonly struct R11 : ITileRows { public static int Value => 11; }
+internal readonly struct R12 : ITileRows { public static int Value => 12; }
+internal readonly struct R13 : ITileRows { public static int Value => 13; }
+internal readonly struct R14 : ITileRows { public static int Value => 14; }
+internal readonly struct R15 : ITileRows { public static int Value => 15; }
+internal readonly struct R16 : ITileRows { public static int Value => 16; }
 
 internal readonly struct V1 : ITileCols { public static int Vectors => 1; public static bool Masked => false; }
 internal readonly struct V2 : ITileCols { public static int Vectors => 2; public static bool Masked => false; }

@@ -29,6 +29,7 @@ namespace Kiln.Benchmarks
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly global::Kiln.Kernels.Arena _x = new(MaxBatch * InputSize);
         private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 19600); // conv0 im2col patches: 784 pixels × 25, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded0 = new(15360); // conv0 zero-bordered input copies (32×32×1) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 12544); // output of conv0 (16×28×28, channels-last)
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 12544); // output of bn0 → relu0 (16×28×28, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(16); // bn0 batch mean
@@ -464,12 +465,12 @@ namespace Kiln.Benchmarks
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>conv0: gathers each output pixel's 5×5×1 patch (zeros outside the input) into a row of _col0; samples split across threads.</summary>
-        private void Conv0Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv0: copies each sample into a zero-bordered 32×32×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 784), _col0.Slice(0, _batch * 19600), in s_geometry0, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 784), _padded0.Slice(0, _batch * 1024), in s_geometry0, s0, s1);
         }
 
         /// <summary>conv0: im2col and [rows = samples·784 pixels×25]·[25×16] + b, chunk by chunk; samples split across threads.</summary>
@@ -894,14 +895,14 @@ namespace Kiln.Benchmarks
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 627200);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 25 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 784, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(r0 * 25, (r1 - r0) * 25), _folded.Slice(0, 400), _y1.Slice(r0 * 16, (r1 - r0) * 16), r1 - r0, 25, 16, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 1024), _folded.Slice(0, 400), _y1.Slice(0, _batch * 12544), in s_geometry0, 16, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -979,7 +980,7 @@ namespace Kiln.Benchmarks
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // conv0 with BatchNorm folded in, relu0 fused
-            if (_batch < 16) Execute(Stages.Conv0Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv0Pad, 0);
             Execute(Stages.Conv0Inference, (long)_batch * 627200);
             // maxpool0 (eval)
             Execute(Stages.Maxpool0Forward, (long)_batch * 12544);
@@ -1029,7 +1030,7 @@ namespace Kiln.Benchmarks
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
         private static class Stages
         {
-            public const int Conv0Im2Col = 0;
+            public const int Conv0Pad = 0;
             public const int Conv0Forward = 1;
             public const int Bn0Sums = 2;
             public const int Bn0Squares = 3;
@@ -1070,7 +1071,7 @@ namespace Kiln.Benchmarks
         {
             switch (stage)
             {
-                case Stages.Conv0Im2Col: Conv0Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
                 case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
                 case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;

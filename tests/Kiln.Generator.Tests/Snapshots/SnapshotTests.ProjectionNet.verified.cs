@@ -28,6 +28,7 @@ namespace Samples.Residual
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly global::Kiln.Kernels.Arena _x = new(MaxBatch * InputSize);
         private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 1728); // conv0 im2col patches: 64 pixels × 27, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded0 = new(4500); // conv0 zero-bordered input copies (10×10×3) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 256); // output of conv0 (4×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 256); // output of bn0 → relu0 (4×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(4); // bn0 batch mean
@@ -600,12 +601,12 @@ namespace Samples.Residual
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>conv0: gathers each output pixel's 3×3×3 patch (zeros outside the input) into a row of _col0; samples split across threads.</summary>
-        private void Conv0Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv0: copies each sample into a zero-bordered 10×10×3 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 192), _col0.Slice(0, _batch * 1728), in s_geometry0, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 192), _padded0.Slice(0, _batch * 300), in s_geometry0, s0, s1);
         }
 
         /// <summary>conv0: im2col and [rows = samples·64 pixels×27]·[27×4], chunk by chunk; samples split across threads.</summary>
@@ -647,14 +648,6 @@ namespace Samples.Residual
             if (s0 >= s1) return;
             global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 256, (s1 - s0) * 256), Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span,
                 default, _y1.Slice(s0 * 256, (s1 - s0) * 256), (s1 - s0) * 64, 4, new global::Kiln.Kernels.Relu());
-        }
-
-        /// <summary>conv1: gathers each output pixel's 2×2×4 patch (zeros outside the input) into a row of _col3; samples split across threads.</summary>
-        private void Conv1Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 256), _col3.Slice(0, _batch * 256), in s_geometry3, channelsFirst: false, s0, s1);
         }
 
         /// <summary>conv1: im2col and [rows = samples·16 pixels×16]·[16×8], chunk by chunk; samples split across threads.</summary>
@@ -1383,14 +1376,14 @@ namespace Samples.Residual
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 13824);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(r0 * 27, (r1 - r0) * 27), _folded.Slice(0, 108), _y1.Slice(r0 * 4, (r1 - r0) * 4), r1 - r0, 27, 4, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(112, 4), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 300), _folded.Slice(0, 108), _y1.Slice(0, _batch * 256), in s_geometry0, 4, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(112, 4), new global::Kiln.Kernels.Relu()));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1404,14 +1397,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches each tile of output pixels accumulates all 16 taps in registers, reading the input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 16, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(r0 * 16, (r1 - r0) * 16), _folded.Slice(128, 128), _y4.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 16, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(256, 8), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_y1.Slice(0, _batch * 256), _folded.Slice(128, 128), _y4.Slice(0, _batch * 128), in s_geometry3, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(256, 8), new global::Kiln.Kernels.Relu()));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1531,10 +1524,9 @@ namespace Samples.Residual
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // conv0 with BatchNorm folded in, relu0 fused
-            if (_batch < 16) Execute(Stages.Conv0Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv0Pad, 0);
             Execute(Stages.Conv0Inference, (long)_batch * 13824);
             // conv1 with BatchNorm folded in, relu1 fused
-            if (_batch < 16) Execute(Stages.Conv1Im2Col, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 4096);
             // conv2
             if (_batch < 16) Execute(Stages.Conv2Pad, 0);
@@ -1602,72 +1594,71 @@ namespace Samples.Residual
         private static class Stages
         {
             public const int UpdateAll = 0;
-            public const int Conv0Im2Col = 1;
+            public const int Conv0Pad = 1;
             public const int Conv0Forward = 2;
             public const int Bn0Sums = 3;
             public const int Bn0Squares = 4;
             public const int Bn0Forward = 5;
-            public const int Conv1Im2Col = 6;
-            public const int Conv1Forward = 7;
-            public const int Bn1Sums = 8;
-            public const int Bn1Squares = 9;
-            public const int Bn1Forward = 10;
-            public const int Conv2Pad = 11;
-            public const int Conv2Forward = 12;
-            public const int Residual0ProjectionForward = 13;
-            public const int Residual0Forward = 14;
-            public const int Relu2Forward = 15;
-            public const int Conv3Pad = 16;
-            public const int Conv3Forward = 17;
-            public const int Residual1ProjectionForward = 18;
-            public const int Residual1Forward = 19;
-            public const int Relu3Forward = 20;
-            public const int Globalavgpool0Forward = 21;
-            public const int Dense0Forward = 22;
-            public const int Tanh0Forward = 23;
-            public const int Residual2ProjectionForward = 24;
-            public const int Residual2Forward = 25;
-            public const int Dense1Forward = 26;
-            public const int Dense1BackwardInput = 27;
-            public const int Dense1BackwardWeights = 28;
-            public const int Tanh0Backward = 29;
-            public const int Dense0BackwardInput = 30;
-            public const int Dense0BackwardWeights = 31;
-            public const int Residual2ProjectionBackwardInput = 32;
-            public const int Residual2ProjectionBackwardWeights = 33;
-            public const int Residual2Shortcut = 34;
-            public const int Globalavgpool0Backward = 35;
-            public const int Relu3Backward = 36;
-            public const int Residual1Backward = 37;
-            public const int Conv3BackwardInput = 38;
-            public const int Conv3BackwardWeights = 39;
-            public const int Residual1ProjectionBackwardInput = 40;
-            public const int Residual1ProjectionBackwardWeights = 41;
-            public const int Residual1Shortcut = 42;
-            public const int Relu2Backward = 43;
-            public const int Conv2BackwardInput = 44;
-            public const int Conv2BackwardWeights = 45;
-            public const int Bn1BackwardSums = 46;
-            public const int Bn1Backward = 47;
-            public const int Bn1Update = 48;
-            public const int Conv1BackwardInput = 49;
-            public const int Conv1BackwardWeights = 50;
-            public const int Residual0ProjectionBackwardInput = 51;
-            public const int Residual0ProjectionBackwardWeights = 52;
-            public const int Residual0Shortcut = 53;
-            public const int Bn0BackwardSums = 54;
-            public const int Bn0Backward = 55;
-            public const int Bn0Update = 56;
-            public const int Conv0BackwardWeights = 57;
-            public const int Conv0Inference = 58;
-            public const int Conv1Inference = 59;
-            public const int Conv2Inference = 60;
-            public const int Residual0Inference = 61;
-            public const int Conv3Inference = 62;
-            public const int Residual1Inference = 63;
-            public const int Dense0Inference = 64;
-            public const int Residual2Inference = 65;
-            public const int Dense1Inference = 66;
+            public const int Conv1Forward = 6;
+            public const int Bn1Sums = 7;
+            public const int Bn1Squares = 8;
+            public const int Bn1Forward = 9;
+            public const int Conv2Pad = 10;
+            public const int Conv2Forward = 11;
+            public const int Residual0ProjectionForward = 12;
+            public const int Residual0Forward = 13;
+            public const int Relu2Forward = 14;
+            public const int Conv3Pad = 15;
+            public const int Conv3Forward = 16;
+            public const int Residual1ProjectionForward = 17;
+            public const int Residual1Forward = 18;
+            public const int Relu3Forward = 19;
+            public const int Globalavgpool0Forward = 20;
+            public const int Dense0Forward = 21;
+            public const int Tanh0Forward = 22;
+            public const int Residual2ProjectionForward = 23;
+            public const int Residual2Forward = 24;
+            public const int Dense1Forward = 25;
+            public const int Dense1BackwardInput = 26;
+            public const int Dense1BackwardWeights = 27;
+            public const int Tanh0Backward = 28;
+            public const int Dense0BackwardInput = 29;
+            public const int Dense0BackwardWeights = 30;
+            public const int Residual2ProjectionBackwardInput = 31;
+            public const int Residual2ProjectionBackwardWeights = 32;
+            public const int Residual2Shortcut = 33;
+            public const int Globalavgpool0Backward = 34;
+            public const int Relu3Backward = 35;
+            public const int Residual1Backward = 36;
+            public const int Conv3BackwardInput = 37;
+            public const int Conv3BackwardWeights = 38;
+            public const int Residual1ProjectionBackwardInput = 39;
+            public const int Residual1ProjectionBackwardWeights = 40;
+            public const int Residual1Shortcut = 41;
+            public const int Relu2Backward = 42;
+            public const int Conv2BackwardInput = 43;
+            public const int Conv2BackwardWeights = 44;
+            public const int Bn1BackwardSums = 45;
+            public const int Bn1Backward = 46;
+            public const int Bn1Update = 47;
+            public const int Conv1BackwardInput = 48;
+            public const int Conv1BackwardWeights = 49;
+            public const int Residual0ProjectionBackwardInput = 50;
+            public const int Residual0ProjectionBackwardWeights = 51;
+            public const int Residual0Shortcut = 52;
+            public const int Bn0BackwardSums = 53;
+            public const int Bn0Backward = 54;
+            public const int Bn0Update = 55;
+            public const int Conv0BackwardWeights = 56;
+            public const int Conv0Inference = 57;
+            public const int Conv1Inference = 58;
+            public const int Conv2Inference = 59;
+            public const int Residual0Inference = 60;
+            public const int Conv3Inference = 61;
+            public const int Residual1Inference = 62;
+            public const int Dense0Inference = 63;
+            public const int Residual2Inference = 64;
+            public const int Dense1Inference = 65;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
@@ -1675,12 +1666,11 @@ namespace Samples.Residual
             switch (stage)
             {
                 case Stages.UpdateAll: UpdateAll<TIsa>(part, parts); break;
-                case Stages.Conv0Im2Col: Conv0Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
                 case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
                 case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
-                case Stages.Conv1Im2Col: Conv1Im2Col<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
                 case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
                 case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;

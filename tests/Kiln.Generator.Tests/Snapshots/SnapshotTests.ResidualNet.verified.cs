@@ -29,6 +29,7 @@ namespace Samples.Residual
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly global::Kiln.Kernels.Arena _x = new(MaxBatch * InputSize);
         private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 576); // conv0 im2col patches: 64 pixels × 9, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded0 = new(1500); // conv0 zero-bordered input copies (10×10×1) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 512); // output of conv0 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 512); // output of bn0 → relu0 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(8); // bn0 batch mean
@@ -538,12 +539,12 @@ namespace Samples.Residual
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>conv0: gathers each output pixel's 3×3×1 patch (zeros outside the input) into a row of _col0; samples split across threads.</summary>
-        private void Conv0Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv0: copies each sample into a zero-bordered 10×10×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 64), _col0.Slice(0, _batch * 576), in s_geometry0, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 64), _padded0.Slice(0, _batch * 100), in s_geometry0, s0, s1);
         }
 
         /// <summary>conv0: im2col and [rows = samples·64 pixels×9]·[9×8], chunk by chunk; samples split across threads.</summary>
@@ -1275,14 +1276,14 @@ namespace Samples.Residual
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 9216);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 9 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(r0 * 9, (r1 - r0) * 9), _folded.Slice(0, 72), _y1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 9, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(80, 8), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 100), _folded.Slice(0, 72), _y1.Slice(0, _batch * 512), in s_geometry0, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(80, 8), new global::Kiln.Kernels.Relu()));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1432,7 +1433,7 @@ namespace Samples.Residual
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // conv0 with BatchNorm folded in, relu0 fused
-            if (_batch < 16) Execute(Stages.Conv0Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv0Pad, 0);
             Execute(Stages.Conv0Inference, (long)_batch * 9216);
             // conv1 with BatchNorm folded in, relu1 fused
             if (_batch < 16) Execute(Stages.Conv1Pad, 0);
@@ -1499,7 +1500,7 @@ namespace Samples.Residual
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
         private static class Stages
         {
-            public const int Conv0Im2Col = 0;
+            public const int Conv0Pad = 0;
             public const int Conv0Forward = 1;
             public const int Bn0Sums = 2;
             public const int Bn0Squares = 3;
@@ -1570,7 +1571,7 @@ namespace Samples.Residual
         {
             switch (stage)
             {
-                case Stages.Conv0Im2Col: Conv0Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
                 case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
                 case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;

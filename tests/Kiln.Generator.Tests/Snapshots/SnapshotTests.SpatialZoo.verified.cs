@@ -26,9 +26,11 @@ namespace Samples.Spatial
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly global::Kiln.Kernels.Arena _x = new(MaxBatch * InputSize);
         private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 5184); // stem im2col patches: 192 pixels × 27, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded0 = new(14400); // stem zero-bordered input copies (20×16×3) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 1536); // output of stem (8×16×12, channels-last)
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 1536); // output of prelu0 (8×16×12, channels-last)
         private readonly global::Kiln.Kernels.Arena _col2 = new(MaxBatch * 5376); // conv1 im2col patches: 224 pixels × 24, kept for dW
+        private readonly global::Kiln.Kernels.Arena _padded2 = new(30240); // conv1 zero-bordered input copies (18×14×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y2 = new(MaxBatch * 2688); // output of conv1 (12×16×14, channels-last)
         private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 2688); // output of instancenorm0 (12×16×14, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean3 = new(MaxBatch * 12); // instancenorm0 mean per sample and group
@@ -476,12 +478,12 @@ namespace Samples.Spatial
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>stem: gathers each output pixel's 3×3×3 patch (zeros outside the input) into a row of _col0; samples split across threads.</summary>
-        private void StemIm2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>stem: copies each sample into a zero-bordered 20×16×3 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void StemPad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 576), _col0.Slice(0, _batch * 5184), in s_geometry0, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 576), _padded0.Slice(0, _batch * 960), in s_geometry0, s0, s1);
         }
 
         /// <summary>stem: im2col and [rows = samples·192 pixels×27]·[27×8] + b, chunk by chunk; samples split across threads.</summary>
@@ -506,12 +508,12 @@ namespace Samples.Spatial
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_y0.Slice(r0 * 1536, (r1 - r0) * 1536), Prelu0Alpha, default, _y1.Slice(r0 * 1536, (r1 - r0) * 1536), (r1 - r0) * 192, 8);
         }
 
-        /// <summary>conv1: gathers each output pixel's 3×1×8 patch (zeros outside the input) into a row of _col2; samples split across threads.</summary>
-        private void Conv1Im2Col<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        /// <summary>conv1: copies each sample into a zero-bordered 18×14×8 image in _padded2 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv1Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 1536), _col2.Slice(0, _batch * 5376), in s_geometry2, channelsFirst: false, s0, s1);
+            global::Kiln.Kernels.DirectConv.Pad(_y1.Slice(0, _batch * 1536), _padded2.Slice(0, _batch * 2016), in s_geometry2, s0, s1);
         }
 
         /// <summary>conv1: im2col and [rows = samples·224 pixels×24]·[24×12], chunk by chunk; samples split across threads.</summary>
@@ -1053,14 +1055,14 @@ namespace Samples.Spatial
             Execute(Stages.StemBackwardWeights, (long)_batch * 82944);
         }
 
-        /// <summary>stem (eval): for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>stem (eval): for small batches each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void StemInference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 192, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(r0 * 27, (r1 - r0) * 27), StemWeight, _y0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 27, 8, new global::Kiln.Kernels.BiasEpilogue(StemBias));
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded0.Slice(0, _batch * 960), StemWeight, _y0.Slice(0, _batch * 1536), in s_geometry0, 8, r0, r1, new global::Kiln.Kernels.BiasEpilogue(StemBias));
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1074,14 +1076,14 @@ namespace Samples.Spatial
             }
         }
 
-        /// <summary>conv1 (eval): for small batches the GEMM's pixel rows split across threads after im2col; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval): for small batches each tile of output pixels accumulates all 24 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 224, part, parts, 8);
                 if (r0 >= r1) return;
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_col2.Slice(r0 * 24, (r1 - r0) * 24), Conv1Weight, _y2.Slice(r0 * 12, (r1 - r0) * 12), r1 - r0, 24, 12, new global::Kiln.Kernels.NoEpilogue());
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_padded2.Slice(0, _batch * 2016), Conv1Weight, _y2.Slice(0, _batch * 2688), in s_geometry2, 12, r0, r1, new global::Kiln.Kernels.NoEpilogue());
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1151,12 +1153,12 @@ namespace Samples.Spatial
         private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             // stem
-            if (_batch < 16) Execute(Stages.StemIm2Col, 0);
+            if (_batch < 16) Execute(Stages.StemPad, 0);
             Execute(Stages.StemInference, (long)_batch * 82944);
             // prelu0 (eval)
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_y0.Slice(0, _batch * 1536), Prelu0Alpha, default, _y1.Slice(0, _batch * 1536), _batch * 192, 8);
             // conv1
-            if (_batch < 16) Execute(Stages.Conv1Im2Col, 0);
+            if (_batch < 16) Execute(Stages.Conv1Pad, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 129024);
             // instancenorm0 (eval: the same per-sample statistics as in training)
             Execute(Stages.Instancenorm0Forward, (long)_batch * 21504);
@@ -1211,10 +1213,10 @@ namespace Samples.Spatial
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
         private static class Stages
         {
-            public const int StemIm2Col = 0;
+            public const int StemPad = 0;
             public const int StemForward = 1;
             public const int Prelu0Forward = 2;
-            public const int Conv1Im2Col = 3;
+            public const int Conv1Pad = 3;
             public const int Conv1Forward = 4;
             public const int Instancenorm0Forward = 5;
             public const int Tanh0Forward = 6;
@@ -1265,10 +1267,10 @@ namespace Samples.Spatial
         {
             switch (stage)
             {
-                case Stages.StemIm2Col: StemIm2Col<TIsa>(part, parts); break;
+                case Stages.StemPad: StemPad<TIsa>(part, parts); break;
                 case Stages.StemForward: StemForward<TIsa>(part, parts); break;
                 case Stages.Prelu0Forward: Prelu0Forward<TIsa>(part, parts); break;
-                case Stages.Conv1Im2Col: Conv1Im2Col<TIsa>(part, parts); break;
+                case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
                 case Stages.Instancenorm0Forward: Instancenorm0Forward<TIsa>(part, parts); break;
                 case Stages.Tanh0Forward: Tanh0Forward<TIsa>(part, parts); break;

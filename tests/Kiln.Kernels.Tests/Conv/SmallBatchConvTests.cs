@@ -3,29 +3,41 @@ using System;
 namespace Kiln.Kernels.Tests.Conv;
 
 /// <summary>
-/// The implicit-GEMM convolution (small-batch inference) against the convolution written out as nested loops in
-/// double from its definition, on every ISA path, for every geometry of the im2col tests.
+/// The two small-batch inference convolutions, <see cref="DirectConv"/> (implicit GEMM) and <see cref="ShallowConv"/>
+/// (taps in registers), against the convolution written out as nested loops in double from its definition, on every
+/// ISA path, for every geometry of the im2col tests (output rows from 1 to 66 pixels, so every tile height occurs).
 /// </summary>
-public sealed class DirectConvTests
+public sealed class SmallBatchConvTests
 {
-    // Output channel counts: one masked vector, exactly one AVX-512 vector, two, and a partial second strip.
-    private static readonly int[] Widths = { 10, 16, 32, 70 };
+    // Output channel counts: fewer than a Vector128 (scalar only), a masked / mixed-width strip, exactly one AVX-512
+    // vector, one zmm + one ymm, two zmm, and a partial last strip.
+    private static readonly int[] Widths = { 3, 10, 16, 24, 32, 70 };
 
-    public static TheoryData<IsaPath, int, int> Cases()
+    public enum Kernel { DirectConv, ShallowConv }
+
+    public static TheoryData<Kernel, IsaPath, int, int> Cases()
     {
-        var d = new TheoryData<IsaPath, int, int>();
-        foreach (IsaPath p in new[] { IsaPath.Avx512, IsaPath.Avx2, IsaPath.Portable })
-            for (int i = 0; i < Im2ColTests.Geometries.Length; i++)
-                foreach (int n in Widths)
-                    d.Add(p, i, n);
+        var d = new TheoryData<Kernel, IsaPath, int, int>();
+        foreach (Kernel k in new[] { Kernel.DirectConv, Kernel.ShallowConv })
+            foreach (IsaPath p in new[] { IsaPath.Avx512, IsaPath.Avx2, IsaPath.Portable })
+                for (int i = 0; i < Im2ColTests.Geometries.Length; i++)
+                    foreach (int n in Widths)
+                        d.Add(k, p, i, n);
         return d;
     }
 
     [Theory, MemberData(nameof(Cases))]
-    public void ForwardMatchesNestedLoops(IsaPath path, int geometry, int n) =>
-        Isa.Invoke(this, nameof(ForwardCore), path, Im2ColTests.Geometries[geometry], n);
+    public void ForwardMatchesNestedLoops(Kernel kernel, IsaPath path, int geometry, int n) =>
+        Isa.Invoke(this, nameof(ForwardCore), path, kernel, Im2ColTests.Geometries[geometry], n);
 
-    private void ForwardCore<TIsa>(ConvGeometry g, int n) where TIsa : struct, ISimdPath
+    private static void Forward<TIsa, TEpi>(Kernel kernel, float[] padded, float[] w, float[] y, in ConvGeometry g, int n, int r0, int r1, in TEpi epi)
+        where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
+    {
+        if (kernel == Kernel.ShallowConv) ShallowConv.Forward<TIsa, TEpi>(padded, w, y, g, n, r0, r1, epi);
+        else DirectConv.Forward<TIsa, TEpi>(padded, w, y, g, n, r0, r1, epi);
+    }
+
+    private void ForwardCore<TIsa>(Kernel kernel, ConvGeometry g, int n) where TIsa : struct, ISimdPath
     {
         const int samples = 3;
         var rnd = new Random(11 + g.Channels + n);
@@ -34,7 +46,7 @@ public sealed class DirectConvTests
         float[] bias = Data.Uniform(rnd, n, -0.2, 0.2);
         double[] expected = Convolve(x, w, bias, g, n, samples);
         int rows = samples * g.OutPixels;
-        string ctx = $"{typeof(TIsa).Name} {g} n={n}";
+        string ctx = $"{kernel} {typeof(TIsa).Name} {g} n={n}";
         double atol = 1e-5 * Math.Sqrt(g.PatchSize);
 
         // Stale padding contents must not leak: the copy writes every float, borders included.
@@ -43,7 +55,7 @@ public sealed class DirectConvTests
 
         // Bias epilogue over the whole range.
         float[] y = Data.Filled(rows * n, float.NaN);
-        DirectConv.Forward<TIsa, BiasEpilogue>(padded, w, y, g, n, 0, rows, new BiasEpilogue(bias));
+        Forward<TIsa, BiasEpilogue>(kernel, padded, w, y, g, n, 0, rows, new BiasEpilogue(bias));
         Near.All(y, expected, atol, 1e-5, ctx);
 
         // Bias + ReLU, with the rows split at arbitrary points (mid-row and mid-sample), as two workers would.
@@ -51,13 +63,13 @@ public sealed class DirectConvTests
         float[] split = Data.Filled(rows * n, float.NaN);
         int cut1 = rows / 3 + 1, cut2 = 2 * rows / 3 - 1;
         foreach ((int r0, int r1) in new[] { (0, cut1), (cut1, cut2), (cut2, rows) })
-            DirectConv.Forward<TIsa, BiasActivationEpilogue<Relu>>(padded, w, split, g, n, r0, r1, new BiasActivationEpilogue<Relu>(bias, new Relu()));
+            Forward<TIsa, BiasActivationEpilogue<Relu>>(kernel, padded, w, split, g, n, r0, r1, new BiasActivationEpilogue<Relu>(bias, new Relu()));
         Near.All(split, relu, atol, 1e-5, ctx + " split+relu");
 
         // No epilogue: the plain sum (bias not added).
         double[] noBias = Convolve(x, w, new float[n], g, n, samples);
         float[] plain = Data.Filled(rows * n, float.NaN);
-        DirectConv.Forward<TIsa, NoEpilogue>(padded, w, plain, g, n, 0, rows, new NoEpilogue());
+        Forward<TIsa, NoEpilogue>(kernel, padded, w, plain, g, n, 0, rows, new NoEpilogue());
         Near.All(plain, noBias, atol, 1e-5, ctx + " no epilogue");
     }
 
@@ -76,6 +88,19 @@ public sealed class DirectConvTests
         for (int i = size; i < 2 * size; i++) if (padded[i] != 0) nonZero++;
         Assert.Equal(g.InputSize, nonZero);
         Assert.Equal(x[g.InputSize], padded[size + (1 * 8 + 2) * 2]);   // (iy 0, ix 0, c 0) sits at padded row 1, column 2
+    }
+
+    [Fact]
+    public void ShallowRejectsShortBuffers()
+    {
+        var g = new ConvGeometry(1, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1);
+        int size = DirectConv.PaddedSize(g);
+        var e = Assert.Throws<ArgumentException>(() => ShallowConv.Forward<Avx512Path, NoEpilogue>(new float[size], new float[9 * 4], new float[25 * 4 * 2], g, 4, 0, 26, new NoEpilogue()));
+        Assert.Contains("padded", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ShallowConv.Forward<Avx512Path, NoEpilogue>(new float[size], new float[9 * 4 - 1], new float[25 * 4], g, 4, 0, 25, new NoEpilogue()));
+        Assert.Contains("w", e.Message);
+        e = Assert.Throws<ArgumentException>(() => ShallowConv.Forward<Avx512Path, NoEpilogue>(new float[size], new float[9 * 4], new float[25 * 4 - 1], g, 4, 0, 25, new NoEpilogue()));
+        Assert.Contains("y", e.Message);
     }
 
     [Fact]

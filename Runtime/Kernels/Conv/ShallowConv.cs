@@ -1,0 +1,257 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Kiln.Kernels;
+
+/// <summary>
+/// Convolution for shallow kernels at small batches (a one-channel image's first layer): a tile of output pixels
+/// keeps its output channels in registers through every tap (ky, kx, c) of the kernel, each tap one broadcast of
+/// the input and one FMA per pixel. Reads the same zero-bordered NHWC image as <see cref="DirectConv"/> and writes
+/// the same NHWC output.
+/// </summary>
+/// <remarks>
+/// <para>The implicit GEMM of <see cref="DirectConv"/> makes one micro-kernel call per kernel row, Kw·C floats deep;
+/// for C = 1 that is 5 multiply-adds per call, and the calls' set-up and partial-sum traffic dominate. im2col + GEMM
+/// writes and re-reads a patch matrix Kh·Kw times the image. Here up to 16 pixels (12 with 16 vector registers) × one
+/// vector of output channels stay in registers for all Kh·Kw·C taps: per tap one load of the weight vector and one
+/// broadcast FMA per pixel. Tiles that tall keep enough independent FMA chains in flight to hide the FMA latency
+/// (25 taps of 8 pixels would be latency-bound).</para>
+/// <para>Each output row segment is cut into near-equal tiles (28 pixels: 14 + 14 on AVX-512), so no pixel is
+/// computed twice. The output channels go in the widest vectors that fit, then narrower ones (24 on AVX-512: 16 + 8);
+/// fewer than 4 left over are summed one float at a time.</para>
+/// </remarks>
+public static unsafe class ShallowConv
+{
+    /// <summary>
+    /// Output rows [r0, r1) of the convolution, a row being one (sample, pixel) pair (row = sample·OutPixels +
+    /// oy·OutWidth + ox): y[row, j] = epi(Σ_(ky,kx,c) image(row)·w[(ky·Kw + kx)·C + c, j], j) for j &lt; n, reading
+    /// <paramref name="padded"/> in <see cref="DirectConv.Pad"/>'s layout (the input itself when the geometry has no
+    /// padding). w: PatchSize × n, the im2col GEMM's weights.
+    /// </summary>
+    public static void Forward<TIsa, TEpi>(ReadOnlySpan<float> padded, ReadOnlySpan<float> w, Span<float> y, in ConvGeometry g, int n,
+        int r0, int r1, in TEpi epi)
+        where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
+    {
+        g.Validate(nameof(g));
+        Checks.NonNegative(n, nameof(n));
+        Checks.Range(r0, r1, int.MaxValue, nameof(r0), nameof(r1));
+        int samples = (r1 + g.OutPixels - 1) / g.OutPixels;
+        Checks.Length(padded.Length, (long)samples * DirectConv.PaddedSize(g), nameof(padded));
+        Checks.Length(w.Length, (long)g.PatchSize * n, nameof(w));
+        Checks.Length(y.Length, (long)r1 * n, nameof(y));
+        if (r0 == r1 || n == 0) return;
+        TEpi e = epi;
+        var shape = new Shape(g, n);
+        // The widest vector first, then narrower ones for the output channels left over (n = 24 on AVX-512: one zmm and
+        // one ymm strip), the last few channels one float at a time.
+        int widest = typeof(TIsa) == typeof(Avx512Path) && Avx512F.IsSupported ? 16 : typeof(TIsa) == typeof(Avx2Path) && Fma.IsSupported ? 8 : 4;
+        fixed (float* pp = padded, pw = w, py = y)
+        {
+            int r = r0;
+            while (r < r1)
+            {
+                int sample = r / shape.Pixels, pixel = r - sample * shape.Pixels, oy = pixel / shape.OutWidth, ox = pixel - oy * shape.OutWidth;
+                int count = Math.Min(r1 - r, shape.OutWidth - ox);   // the rest of this output row (within the range)
+                float* image = pp + sample * shape.ImageSize + oy * shape.RowStep + ox * shape.PixelStep;
+                float* output = py + (nint)r * n;
+                int j = 0;
+                if (widest == 16)
+                    for (; j + 16 <= n; j += 16) Strip<Vector512<float>, Lanes512, TEpi>(image, pw + j, output + j, count, shape, j, ref e);
+                if (widest >= 8)
+                    for (; j + 8 <= n; j += 8) Strip<Vector256<float>, Lanes256, TEpi>(image, pw + j, output + j, count, shape, j, ref e);
+                for (; j + 4 <= n; j += 4) Strip<Vector128<float>, Lanes128, TEpi>(image, pw + j, output + j, count, shape, j, ref e);
+                for (; j < n; j++)
+                    for (int m = 0; m < count; m++)
+                        output[(nint)m * n + j] = e.Apply(Dot(image + m * shape.PixelStep, pw + j, shape), j);
+                r += count;
+            }
+        }
+    }
+
+    /// <summary>The strides of one convolution in floats.</summary>
+    private readonly struct Shape
+    {
+        public Shape(in ConvGeometry g, int n)
+        {
+            Channels = g.Channels;
+            KernelH = g.KernelH;
+            KernelW = g.KernelW;
+            Pixels = g.OutPixels;
+            OutWidth = g.OutWidth;
+            N = n;
+            nint paddedRow = (nint)(g.Width + 2 * g.PadW) * g.Channels;
+            ImageSize = DirectConv.PaddedSize(g);
+            PixelStep = (nint)g.StrideW * g.Channels;
+            RowStep = g.StrideH * paddedRow;
+            KyStep = g.DilationH * paddedRow;
+            KxStep = (nint)g.DilationW * g.Channels;
+        }
+
+        public readonly int Channels, KernelH, KernelW, Pixels, OutWidth;
+        /// <summary>Output channels: the row length of w and of y.</summary>
+        public readonly int N;
+        public readonly nint ImageSize, PixelStep, RowStep, KyStep, KxStep;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> consecutive output pixels of one row × one vector of output channels (starting at
+    /// <paramref name="col"/>), in near-equal tiles of at most MaxTile pixels: 28 → 14 + 14 (16 accumulators), 10 + 9 + 9 (12).
+    /// </summary>
+    private static void Strip<TV, TOps, TEpi>(float* image, float* w, float* y, int count, in Shape s, int col, ref TEpi e)
+        where TV : struct where TOps : struct, ILanes<TV> where TEpi : IEpilogue, allows ref struct
+    {
+        int tiles = (count + TOps.MaxTile - 1) / TOps.MaxTile, size = count / tiles, taller = count - size * tiles;
+        for (int t = 0, m = 0; t < tiles; t++)
+        {
+            int rows = t < taller ? size + 1 : size;
+            Tile<TV, TOps, TEpi>(rows, image + m * s.PixelStep, w, y + (nint)m * s.N, s, col, ref e);
+            m += rows;
+        }
+    }
+
+    private static void Tile<TV, TOps, TEpi>(int rows, float* a, float* w, float* y, in Shape s, int col, ref TEpi e)
+        where TV : struct where TOps : struct, ILanes<TV> where TEpi : IEpilogue, allows ref struct
+    {
+        switch (rows)
+        {
+            case 1: Tile<TV, TOps, R1>(a, w, y, s); break;
+            case 2: Tile<TV, TOps, R2>(a, w, y, s); break;
+            case 3: Tile<TV, TOps, R3>(a, w, y, s); break;
+            case 4: Tile<TV, TOps, R4>(a, w, y, s); break;
+            case 5: Tile<TV, TOps, R5>(a, w, y, s); break;
+            case 6: Tile<TV, TOps, R6>(a, w, y, s); break;
+            case 7: Tile<TV, TOps, R7>(a, w, y, s); break;
+            case 8: Tile<TV, TOps, R8>(a, w, y, s); break;
+            case 9: Tile<TV, TOps, R9>(a, w, y, s); break;
+            case 10: Tile<TV, TOps, R10>(a, w, y, s); break;
+            case 11: Tile<TV, TOps, R11>(a, w, y, s); break;
+            case 12: Tile<TV, TOps, R12>(a, w, y, s); break;
+            case 13: Tile<TV, TOps, R13>(a, w, y, s); break;
+            case 14: Tile<TV, TOps, R14>(a, w, y, s); break;
+            case 15: Tile<TV, TOps, R15>(a, w, y, s); break;
+            case 16: Tile<TV, TOps, R16>(a, w, y, s); break;
+            default: throw new ArgumentOutOfRangeException(nameof(rows));
+        }
+        // The epilogue runs on the just-stored tile (still in L1), outside the register-blocked loop: it may call
+        // (bounds-check throw helpers), which would make the tile spill its accumulators.
+        if (typeof(TEpi) != typeof(NoEpilogue))
+            for (int m = 0; m < rows; m++, y += s.N) TOps.Store(TOps.Apply(ref e, TOps.Load(y), col), y);
+    }
+
+    /// <summary>
+    /// TR pixels (consecutive in one output row) × one vector of output channels, all taps accumulated in registers.
+    /// It contains no calls, so the register allocator keeps every accumulator in a register across the loops.
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TV, TOps, TR>(float* a, float* w, float* y, in Shape s)
+        where TV : struct where TOps : struct, ILanes<TV> where TR : struct, ITileRows
+    {
+        TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        TV c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
+        nint ps = s.PixelStep, ldw = s.N;
+        float* wt = w;
+        for (int ky = 0; ky < s.KernelH; ky++)
+            for (int kx = 0; kx < s.KernelW; kx++)
+            {
+                float* x = a + ky * s.KyStep + kx * s.KxStep;
+                for (int c = 0; c < s.Channels; c++, wt += ldw, x++)
+                {
+                    TV b = TOps.Load(wt);
+                    c0 = TOps.MultiplyAdd(x[0], b, c0);
+                    if (TR.Value > 1) c1 = TOps.MultiplyAdd(x[ps], b, c1);
+                    if (TR.Value > 2) c2 = TOps.MultiplyAdd(x[2 * ps], b, c2);
+                    if (TR.Value > 3) c3 = TOps.MultiplyAdd(x[3 * ps], b, c3);
+                    if (TR.Value > 4) c4 = TOps.MultiplyAdd(x[4 * ps], b, c4);
+                    if (TR.Value > 5) c5 = TOps.MultiplyAdd(x[5 * ps], b, c5);
+                    if (TR.Value > 6) c6 = TOps.MultiplyAdd(x[6 * ps], b, c6);
+                    if (TR.Value > 7) c7 = TOps.MultiplyAdd(x[7 * ps], b, c7);
+                    if (TR.Value > 8) c8 = TOps.MultiplyAdd(x[8 * ps], b, c8);
+                    if (TR.Value > 9) c9 = TOps.MultiplyAdd(x[9 * ps], b, c9);
+                    if (TR.Value > 10) c10 = TOps.MultiplyAdd(x[10 * ps], b, c10);
+                    if (TR.Value > 11) c11 = TOps.MultiplyAdd(x[11 * ps], b, c11);
+                    if (TR.Value > 12) c12 = TOps.MultiplyAdd(x[12 * ps], b, c12);
+                    if (TR.Value > 13) c13 = TOps.MultiplyAdd(x[13 * ps], b, c13);
+                    if (TR.Value > 14) c14 = TOps.MultiplyAdd(x[14 * ps], b, c14);
+                    if (TR.Value > 15) c15 = TOps.MultiplyAdd(x[15 * ps], b, c15);
+                }
+            }
+        nint ldy = s.N;
+        TOps.Store(c0, y);
+        if (TR.Value > 1) TOps.Store(c1, y + ldy);
+        if (TR.Value > 2) TOps.Store(c2, y + 2 * ldy);
+        if (TR.Value > 3) TOps.Store(c3, y + 3 * ldy);
+        if (TR.Value > 4) TOps.Store(c4, y + 4 * ldy);
+        if (TR.Value > 5) TOps.Store(c5, y + 5 * ldy);
+        if (TR.Value > 6) TOps.Store(c6, y + 6 * ldy);
+        if (TR.Value > 7) TOps.Store(c7, y + 7 * ldy);
+        if (TR.Value > 8) TOps.Store(c8, y + 8 * ldy);
+        if (TR.Value > 9) TOps.Store(c9, y + 9 * ldy);
+        if (TR.Value > 10) TOps.Store(c10, y + 10 * ldy);
+        if (TR.Value > 11) TOps.Store(c11, y + 11 * ldy);
+        if (TR.Value > 12) TOps.Store(c12, y + 12 * ldy);
+        if (TR.Value > 13) TOps.Store(c13, y + 13 * ldy);
+        if (TR.Value > 14) TOps.Store(c14, y + 14 * ldy);
+        if (TR.Value > 15) TOps.Store(c15, y + 15 * ldy);
+    }
+
+    /// <summary>Σ over the taps for one pixel and one output channel (the last channels when fewer than 4 are left).</summary>
+    private static float Dot(float* a, float* w, in Shape s)
+    {
+        float sum = 0;
+        for (int ky = 0; ky < s.KernelH; ky++)
+            for (int kx = 0; kx < s.KernelW; kx++)
+            {
+                float* x = a + ky * s.KyStep + kx * s.KxStep;
+                float* wr = w + (nint)(ky * s.KernelW + kx) * s.Channels * s.N;
+                for (int c = 0; c < s.Channels; c++) sum += x[c] * wr[(nint)c * s.N];
+            }
+        return sum;
+    }
+
+    /// <summary>One vector width's operations; the JIT specialises and inlines them for each struct.</summary>
+    private interface ILanes<TV> where TV : struct
+    {
+        /// <summary>Most pixels per tile: accumulators that fit the register file with the weight vector.</summary>
+        static abstract int MaxTile { get; }
+        static abstract TV Load(float* p);
+        static abstract void Store(TV v, float* p);
+        /// <summary>acc + x·w, x broadcast to every lane.</summary>
+        static abstract TV MultiplyAdd(float x, TV w, TV acc);
+        static abstract TV Apply<TEpi>(ref TEpi e, TV acc, int col) where TEpi : IEpilogue, allows ref struct;
+    }
+
+    private readonly struct Lanes512 : ILanes<Vector512<float>>
+    {
+        public static int MaxTile => 16;   // 16 accumulators + the weight vector of 32 zmm registers
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> v, float* p) => v.Store(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> MultiplyAdd(float x, Vector512<float> w, Vector512<float> acc) => Avx512F.FusedMultiplyAdd(Vector512.Create(x), w, acc);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Apply<TEpi>(ref TEpi e, Vector512<float> acc, int col) where TEpi : IEpilogue, allows ref struct => e.Apply(acc, col);
+    }
+
+    private readonly struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static int MaxTile => 12;   // 12 accumulators + weight + broadcast of 16 ymm registers
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Vector256.Load(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> v, float* p) => v.Store(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> MultiplyAdd(float x, Vector256<float> w, Vector256<float> acc) => Fma.MultiplyAdd(Vector256.Create(x), w, acc);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Apply<TEpi>(ref TEpi e, Vector256<float> acc, int col) where TEpi : IEpilogue, allows ref struct => e.Apply(acc, col);
+    }
+
+    private readonly struct Lanes128 : ILanes<Vector128<float>>
+    {
+        public static int MaxTile => 12;   // fits SSE's 16 registers
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> v, float* p) => v.Store(p);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> MultiplyAdd(float x, Vector128<float> w, Vector128<float> acc) => Vector128.MultiplyAddEstimate(Vector128.Create(x), w, acc);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Apply<TEpi>(ref TEpi e, Vector128<float> acc, int col) where TEpi : IEpilogue, allows ref struct => e.Apply(acc, col);
+    }
+}
