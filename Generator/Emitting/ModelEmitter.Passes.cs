@@ -778,6 +778,7 @@ internal sealed partial class ModelEmitter
                 string name = SpecNaming.Pascal(d.Layer.Name) + "Inference";
                 string rows = BatchRows(d.OutPixels);
                 body.Add($"// {d.Layer.Name}{what}");
+                PoolStep? pool = null;
                 if (d.Conv?.ColumnBuffer is not null)
                 {
                     // Small batches: no im2col, the output pixels split across threads (an implicit GEMM, or every tap in
@@ -785,17 +786,39 @@ internal sealed partial class ModelEmitter
                     // The small-batch kernels read the zero-bordered copy, or the input itself when there is no padding.
                     string image = d.Conv.PaddedBuffer ?? d.InputBuffer;
                     bool shallow = d.Conv.SmallBatchKernel == SmallBatchConv.Shallow;
+                    pool = FusablePool(s, tail, output);
+                    if (pool is not null) consumed.Add(pool);
                     if (d.Conv.PaddedBuffer is not null) body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Pad, 0);");
                     string input = d.Conv.PaddedBuffer is null ? "input" : "zero-bordered input";
+                    string poolWhat = pool is null ? "" : $", then {pool.Layer.Name} on the rows each thread computed";
                     OpenStage(name, shallow
-                        ? $"{d.Layer.Name} (eval){what}: for small batches each tile of output pixels accumulates all {d.GemmK} taps in registers, reading the {input} (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk."
-                        : $"{d.Layer.Name} (eval){what}: for small batches an implicit GEMM over the {input} (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.");
+                        ? $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches each tile of output pixels accumulates all {d.GemmK} taps in registers, reading the {input} (no im2col); otherwise samples split, im2col and GEMM chunk by chunk."
+                        : $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches an implicit GEMM over the {input} (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.");
                     _w.Open($"if (_batch < {SmallBatch})");
-                    RowRange(rows);
+                    if (pool is null)
+                    {
+                        _w.Line("// Output pixels split across threads.");
+                        RowRange(rows);
+                    }
+                    else
+                    {
+                        // Split by the pool's output rows: each thread convolves exactly the rows its windows read (the
+                        // rows below the last window go with the sample's end) and pools them while they are in its cache.
+                        _w.Line($"// {pool.Layer.Name}'s output rows split across threads; each thread convolves the rows its windows read, then pools them.");
+                        _w.Line($"(int q0, int q1) = {K}Partition.Range(_batch * {pool.OutHeight}, part, parts, 1);");
+                        _w.Line("if (q0 >= q1) return;");
+                        _w.Line($"(int r0, int r1) = {K}Pooling.InputPixelRows(in {pool.GeometryField}, q0, q1);");
+                    }
                     _w.Line($"{K}{(shallow ? "ShallowConv" : "DirectConv")}.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, r0, r1, {epiValue});");
+                    if (pool is not null)
+                        _w.Line($"{K}Pooling.{(pool.Layer.Kind == LayerKind.MaxPool ? "Max" : "Avg")}ForwardRows<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, q0, q1);");
                     _w.Line("return;");
                     _w.Close();
                     EmitConvForwardChunks(d, weights, output, epiType, epiValue);
+                    if (pool is not null)
+                        _w.Line(pool.Layer.Kind == LayerKind.MaxPool
+                            ? $"{K}Pooling.MaxForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, default, in {pool.GeometryField}, s0, s1); // {pool.Layer.Name}, this thread's samples (no argmax at inference)"
+                            : $"{K}Pooling.AvgForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, s0, s1); // {pool.Layer.Name}, this thread's samples");
                     _w.Close();
                     _w.Line();
                 }
@@ -819,7 +842,13 @@ internal sealed partial class ModelEmitter
                     // FLOPs of time, so that a large layer splits its columns across cores even at batch 1.
                     body.Add($"Execute(Stages.{name}, global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // at least the time to stream W");
                 }
-                else body.Add($"Execute(Stages.{name}, (long)_batch * {flops});");
+                else
+                {
+                    // The register-tile kernel spends a broadcast on every FMA: about half the GEMM's rate, so twice the work.
+                    long work = (d.Conv.SmallBatchKernel == SmallBatchConv.Shallow ? 2 : 1) * flops + (pool is null ? 0 : PoolWork(pool));
+                    if (pool is not null) body.Add($"// {pool.Layer.Name} (eval) runs in {name}");
+                    body.Add($"Execute(Stages.{name}, (long)_batch * {work});");
+                }
                 if (tail is not null) AddTestTimeScale(body, tail);
                 else if (next is not null && folded)
                 {
@@ -925,6 +954,23 @@ internal sealed partial class ModelEmitter
     }
 
     private static double TestTimeScale(ChainStep c) => c.Dropout is { Scaling: DropoutScalingKind.TestTime } dropout ? 1 - dropout.Rate : 1;
+
+    /// <summary>
+    /// The max or average pool that reads a convolution's inference output right after it (and after the BatchNorm and
+    /// activation fused into it) when its windows tile that output without overlap or padding: the convolution's
+    /// inference stage then pools each thread's own rows, with no hand-off between the two. Null otherwise.
+    /// </summary>
+    private PoolStep? FusablePool(int convIndex, ChainStep? tail, string output)
+    {
+        if (tail is not null && TestTimeScale(tail) != 1) return null;   // the output is rescaled after the convolution
+        int after = convIndex + (tail is null ? 1 : 2);
+        if (after >= _plan.Steps.Count || _plan.Steps[after] is not PoolStep { Layer.Kind: LayerKind.MaxPool or LayerKind.AvgPool } pool) return null;
+        LayerSpec l = pool.Layer;
+        if (pool.InputBuffer != output || l.Padding != 0 || l.KernelH != l.Stride || l.KernelW != l.Stride) return null;
+        // The fused stage splits whole pooled rows, so a single sample splits well only over an even count of them (or
+        // many): 7 rows over two threads would convolve 8 and 6 rows, and the larger half sets the stage's time.
+        return pool.OutHeight % 2 == 0 || pool.OutHeight >= 16 ? pool : null;
+    }
 
     private void AddTestTimeScale(List<string> body, ChainStep c)
     {

@@ -23,24 +23,58 @@ public static class Pooling
     {
         Validate(x.Length, nameof(x), y.Length, nameof(y), g, s0, s1);
         Checks.Optional(argmax.Length, (long)s1 * g.OutputSize, nameof(argmax));
+        MaxRows<TIsa>(x, y, argmax, g, s0 * g.OutHeight, s1 * g.OutHeight);
+    }
+
+    /// <summary>
+    /// y = max over each window for the output rows [q0, q1) only, a row being one (sample, output row) pair
+    /// (q = sample·OutHeight + oy); no argmax (inference). With windows that do not overlap, a thread that computed
+    /// the input rows of its output rows can pool them itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MaxForwardRows<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int q0, int q1)
+        where TIsa : struct, ISimdPath
+    {
+        ValidateRows(x.Length, y.Length, g, q0, q1);
+        MaxRows<TIsa>(x, y, default, g, q0, q1);
+    }
+
+    /// <summary>
+    /// The input pixel rows [Start, End) (pixel row = sample·Height·Width + iy·Width + ix) that the output rows [q0, q1)
+    /// of non-overlapping, unpadded windows (Size = Stride) read. Input rows below a sample's last window, which no
+    /// window reads, go to the range that ends that sample, so consecutive output ranges give input ranges that tile
+    /// the whole input: a fused convolution + pooling stage computes every convolution output exactly once.
+    /// </summary>
+    public static (int Start, int End) InputPixelRows(in PoolGeometry g, int q0, int q1)
+    {
+        g.Validate(nameof(g));
+        if (g.SizeH != g.StrideH || g.SizeW != g.StrideW || g.PadH != 0 || g.PadW != 0)
+            throw new ArgumentException($"{nameof(g)}: input rows belong to one output row only for unpadded windows with size = stride (got {g}).", nameof(g));
+        Checks.Range(q0, q1, int.MaxValue, nameof(q0), nameof(q1));
+        int oh = g.OutHeight, h = g.Height, w = g.Width, stride = g.StrideH;
+        int Row(int q) => q % oh == 0 ? q / oh * h * w : (q / oh * h + q % oh * stride) * w;
+        return (Row(q0), Row(q1));
+    }
+
+    private static void MaxRows<TIsa>(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in PoolGeometry g, int q0, int q1)
+        where TIsa : struct, ISimdPath
+    {
         ref float xs0 = ref MemoryMarshal.GetReference(x);
         ref float py = ref MemoryMarshal.GetReference(y);
         ref int pa = ref MemoryMarshal.GetReference(argmax);
         bool withArg = !argmax.IsEmpty;
         int c = g.Channels, h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
         nint inSize = g.InputSize;
-        for (int s = s0; s < s1; s++)
+        for (int q = q0; q < q1; q++)
         {
+            int s = q / oh, oy = q - s * oh;
             ref float xs = ref Unsafe.Add(ref xs0, s * inSize);
-            for (int oy = 0; oy < oh; oy++)
+            (int iy0, int iy1) = Window(oy, g.StrideH, g.PadH, g.SizeH, h);
+            for (int ox = 0; ox < ow; ox++)
             {
-                (int iy0, int iy1) = Window(oy, g.StrideH, g.PadH, g.SizeH, h);
-                for (int ox = 0; ox < ow; ox++)
-                {
-                    (int ix0, int ix1) = Window(ox, g.StrideW, g.PadW, g.SizeW, w);
-                    nint o = (((nint)s * oh + oy) * ow + ox) * c;
-                    MaxRun<TIsa>(ref xs, ref Unsafe.Add(ref py, o), ref withArg ? ref Unsafe.Add(ref pa, o) : ref pa, withArg, c, w, iy0, iy1, ix0, ix1);
-                }
+                (int ix0, int ix1) = Window(ox, g.StrideW, g.PadW, g.SizeW, w);
+                nint o = ((nint)q * ow + ox) * c;
+                MaxRun<TIsa>(ref xs, ref Unsafe.Add(ref py, o), ref withArg ? ref Unsafe.Add(ref pa, o) : ref pa, withArg, c, w, iy0, iy1, ix0, ix1);
             }
         }
     }
@@ -61,22 +95,38 @@ public static class Pooling
         where TIsa : struct, ISimdPath
     {
         Validate(x.Length, nameof(x), y.Length, nameof(y), g, s0, s1);
+        AvgRows<TIsa>(x, y, g, s0 * g.OutHeight, s1 * g.OutHeight);
+    }
+
+    /// <summary>
+    /// <see cref="AvgForward{TIsa}"/> for the output rows [q0, q1) only, a row being one (sample, output row) pair
+    /// (q = sample·OutHeight + oy).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void AvgForwardRows<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int q0, int q1)
+        where TIsa : struct, ISimdPath
+    {
+        ValidateRows(x.Length, y.Length, g, q0, q1);
+        AvgRows<TIsa>(x, y, g, q0, q1);
+    }
+
+    private static void AvgRows<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int q0, int q1)
+        where TIsa : struct, ISimdPath
+    {
         ref float xs0 = ref MemoryMarshal.GetReference(x);
         ref float py = ref MemoryMarshal.GetReference(y);
         int c = g.Channels, h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
         nint inSize = g.InputSize;
-        for (int s = s0; s < s1; s++)
+        for (int q = q0; q < q1; q++)
         {
+            int s = q / oh, oy = q - s * oh;
             ref float xs = ref Unsafe.Add(ref xs0, s * inSize);
-            for (int oy = 0; oy < oh; oy++)
+            (int iy0, int iy1) = Window(oy, g.StrideH, g.PadH, g.SizeH, h);
+            for (int ox = 0; ox < ow; ox++)
             {
-                (int iy0, int iy1) = Window(oy, g.StrideH, g.PadH, g.SizeH, h);
-                for (int ox = 0; ox < ow; ox++)
-                {
-                    (int ix0, int ix1) = Window(ox, g.StrideW, g.PadW, g.SizeW, w);
-                    float inv = 1f / ((iy1 - iy0) * (ix1 - ix0));
-                    SumRun<TIsa>(ref xs, ref Unsafe.Add(ref py, (((nint)s * oh + oy) * ow + ox) * c), inv, c, w, iy0, iy1, ix0, ix1);
-                }
+                (int ix0, int ix1) = Window(ox, g.StrideW, g.PadW, g.SizeW, w);
+                float inv = 1f / ((iy1 - iy0) * (ix1 - ix0));
+                SumRun<TIsa>(ref xs, ref Unsafe.Add(ref py, ((nint)q * ow + ox) * c), inv, c, w, iy0, iy1, ix0, ix1);
             }
         }
     }
@@ -271,6 +321,15 @@ public static class Pooling
         Checks.Range(s0, s1, int.MaxValue, nameof(s0), nameof(s1));
         Checks.Length(inputLength, (long)s1 * g.InputSize, inputName);
         Checks.Length(outputLength, (long)s1 * g.OutputSize, outputName);
+    }
+
+    private static void ValidateRows(int inputLength, int outputLength, in PoolGeometry g, int q0, int q1)
+    {
+        g.Validate(nameof(g));
+        Checks.Range(q0, q1, int.MaxValue, nameof(q0), nameof(q1));
+        long samples = ((long)q1 + g.OutHeight - 1) / g.OutHeight;
+        Checks.Length(inputLength, samples * g.InputSize, "x");
+        Checks.Length(outputLength, (long)q1 * g.OutWidth * g.Channels, "y");
     }
 
     private static void ValidateGlobal(int inputLength, string inputName, int outputLength, string outputName, int channels, int pixels, int s0, int s1)

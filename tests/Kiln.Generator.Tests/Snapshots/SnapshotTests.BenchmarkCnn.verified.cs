@@ -895,14 +895,17 @@ namespace Kiln.Benchmarks
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 627200);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 25 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused, then maxpool0 on the rows each thread computed: for small batches each tile of output pixels accumulates all 25 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 784, part, parts, 8);
-                if (r0 >= r1) return;
+                // maxpool0's output rows split across threads; each thread convolves the rows its windows read, then pools them.
+                (int q0, int q1) = global::Kiln.Kernels.Partition.Range(_batch * 14, part, parts, 1);
+                if (q0 >= q1) return;
+                (int r0, int r1) = global::Kiln.Kernels.Pooling.InputPixelRows(in s_geometry2, q0, q1);
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 1024), _folded.Slice(0, 400), _y1.Slice(0, _batch * 12544), in s_geometry0, 16, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.Pooling.MaxForwardRows<TIsa>(_y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), in s_geometry2, q0, q1);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -914,13 +917,15 @@ namespace Kiln.Benchmarks
                 global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 784), _col0.Slice(0, _batch * 19600), in s_geometry0, channelsFirst: false, c0, c1);
                 global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(c0 * 19600, (c1 - c0) * 19600), _folded.Slice(0, 400), _y1.Slice(c0 * 12544, (c1 - c0) * 12544), (c1 - c0) * 784, 25, 16, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
             }
+            global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), default, in s_geometry2, s0, s1); // maxpool0, this thread's samples (no argmax at inference)
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 196, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 5184), _folded.Slice(416, 12800), _y4.Slice(0, _batch * 6272), in s_geometry3, 32, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
@@ -981,9 +986,8 @@ namespace Kiln.Benchmarks
         {
             // conv0 with BatchNorm folded in, relu0 fused
             if (_batch < 16) Execute(Stages.Conv0Pad, 0);
-            Execute(Stages.Conv0Inference, (long)_batch * 627200);
-            // maxpool0 (eval)
-            Execute(Stages.Maxpool0Forward, (long)_batch * 12544);
+            // maxpool0 (eval) runs in Conv0Inference
+            Execute(Stages.Conv0Inference, (long)_batch * 1266944);
             // conv1 with BatchNorm folded in, relu1 fused
             if (_batch < 16) Execute(Stages.Conv1Pad, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 5017600);

@@ -1376,11 +1376,12 @@ namespace Samples.Residual
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 13824);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 300), _folded.Slice(0, 108), _y1.Slice(0, _batch * 256), in s_geometry0, 4, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(112, 4), new global::Kiln.Kernels.Relu()));
@@ -1397,11 +1398,12 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches each tile of output pixels accumulates all 16 taps in registers, reading the input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches each tile of output pixels accumulates all 16 taps in registers, reading the input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 16, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_y1.Slice(0, _batch * 256), _folded.Slice(128, 128), _y4.Slice(0, _batch * 128), in s_geometry3, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(256, 8), new global::Kiln.Kernels.Relu()));
@@ -1418,11 +1420,12 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv2 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv2 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv2Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 16, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded5.Slice(0, _batch * 288), Conv2Weight, _y5.Slice(0, _batch * 128), in s_geometry5, 8, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv2Bias));
@@ -1446,11 +1449,12 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_shortcut6.Slice(0, _batch * 128), _y5.Slice(0, _batch * 128), 1f, _y6.Slice(0, _batch * 128), e0, e1);
         }
 
-        /// <summary>conv3 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv3 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv3Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 16, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded9.Slice(0, _batch * 288), Conv3Weight, _y9.Slice(0, _batch * 192), in s_geometry9, 12, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv3Bias));
@@ -1525,9 +1529,9 @@ namespace Samples.Residual
         {
             // conv0 with BatchNorm folded in, relu0 fused
             if (_batch < 16) Execute(Stages.Conv0Pad, 0);
-            Execute(Stages.Conv0Inference, (long)_batch * 13824);
+            Execute(Stages.Conv0Inference, (long)_batch * 27648);
             // conv1 with BatchNorm folded in, relu1 fused
-            Execute(Stages.Conv1Inference, (long)_batch * 4096);
+            Execute(Stages.Conv1Inference, (long)_batch * 8192);
             // conv2
             if (_batch < 16) Execute(Stages.Conv2Pad, 0);
             Execute(Stages.Conv2Inference, (long)_batch * 18432);

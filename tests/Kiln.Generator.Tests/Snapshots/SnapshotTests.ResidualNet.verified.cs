@@ -1276,11 +1276,12 @@ namespace Samples.Residual
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 9216);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 9 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 9 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 100), _folded.Slice(0, 72), _y1.Slice(0, _batch * 512), in s_geometry0, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(80, 8), new global::Kiln.Kernels.Relu()));
@@ -1297,11 +1298,12 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 800), _folded.Slice(96, 576), _y4.Slice(0, _batch * 512), in s_geometry3, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(672, 8), new global::Kiln.Kernels.Relu()));
@@ -1318,11 +1320,12 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv2 (eval) with BatchNorm folded in: for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv2 (eval) with BatchNorm folded in: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv2Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Identity>>(_padded5.Slice(0, _batch * 800), _folded.Slice(688, 576), _y6.Slice(0, _batch * 512), in s_geometry5, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Identity>(_folded.Slice(1264, 8), new global::Kiln.Kernels.Identity()));
@@ -1346,11 +1349,12 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_y1.Slice(0, _batch * 512), _y6.Slice(0, _batch * 512), 0.8f, _y7.Slice(0, _batch * 512), e0, e1);
         }
 
-        /// <summary>conv3 (eval), relu3 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv3 (eval), relu3 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv3Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded10.Slice(0, _batch * 800), Conv3Weight, _y11.Slice(0, _batch * 512), in s_geometry10, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Conv3Bias, new global::Kiln.Kernels.Relu()));
@@ -1367,11 +1371,12 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv4 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv4 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv4Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded12.Slice(0, _batch * 800), Conv4Weight, _y12.Slice(0, _batch * 512), in s_geometry12, 8, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv4Bias));
@@ -1434,7 +1439,7 @@ namespace Samples.Residual
         {
             // conv0 with BatchNorm folded in, relu0 fused
             if (_batch < 16) Execute(Stages.Conv0Pad, 0);
-            Execute(Stages.Conv0Inference, (long)_batch * 9216);
+            Execute(Stages.Conv0Inference, (long)_batch * 18432);
             // conv1 with BatchNorm folded in, relu1 fused
             if (_batch < 16) Execute(Stages.Conv1Pad, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 73728);

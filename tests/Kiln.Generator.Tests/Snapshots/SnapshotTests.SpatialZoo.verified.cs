@@ -1055,11 +1055,12 @@ namespace Samples.Spatial
             Execute(Stages.StemBackwardWeights, (long)_batch * 82944);
         }
 
-        /// <summary>stem (eval): for small batches each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>stem (eval): for small batches each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void StemInference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 192, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded0.Slice(0, _batch * 960), StemWeight, _y0.Slice(0, _batch * 1536), in s_geometry0, 8, r0, r1, new global::Kiln.Kernels.BiasEpilogue(StemBias));
@@ -1076,11 +1077,12 @@ namespace Samples.Spatial
             }
         }
 
-        /// <summary>conv1 (eval): for small batches each tile of output pixels accumulates all 24 taps in registers, reading the zero-bordered input (no im2col), output pixels split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval): for small batches each tile of output pixels accumulates all 24 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
+                // Output pixels split across threads.
                 (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 224, part, parts, 8);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_padded2.Slice(0, _batch * 2016), Conv1Weight, _y2.Slice(0, _batch * 2688), in s_geometry2, 12, r0, r1, new global::Kiln.Kernels.NoEpilogue());
@@ -1154,12 +1156,12 @@ namespace Samples.Spatial
         {
             // stem
             if (_batch < 16) Execute(Stages.StemPad, 0);
-            Execute(Stages.StemInference, (long)_batch * 82944);
+            Execute(Stages.StemInference, (long)_batch * 165888);
             // prelu0 (eval)
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_y0.Slice(0, _batch * 1536), Prelu0Alpha, default, _y1.Slice(0, _batch * 1536), _batch * 192, 8);
             // conv1
             if (_batch < 16) Execute(Stages.Conv1Pad, 0);
-            Execute(Stages.Conv1Inference, (long)_batch * 129024);
+            Execute(Stages.Conv1Inference, (long)_batch * 258048);
             // instancenorm0 (eval: the same per-sample statistics as in training)
             Execute(Stages.Instancenorm0Forward, (long)_batch * 21504);
             // tanh0 → dropout0 (eval)
@@ -1169,7 +1171,7 @@ namespace Samples.Spatial
             // bn0 → relu0 (eval)
             global::Kiln.Kernels.BatchNorm.ForwardEval<TIsa, global::Kiln.Kernels.Relu>(_y5.Slice(0, _batch * 672), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, _y6.Slice(0, _batch * 672), _batch * 56, 12, 1E-05f, 1f, new global::Kiln.Kernels.Relu());
             // conv2
-            Execute(Stages.Conv2Inference, (long)_batch * 8064);
+            Execute(Stages.Conv2Inference, (long)_batch * 16128);
             // groupnorm0 (eval: the same per-sample statistics as in training)
             Execute(Stages.Groupnorm0Forward, (long)_batch * 2688);
             // elu0 (eval)

@@ -52,6 +52,13 @@ public sealed class PoolingTests
             for (int i = 0; i < g.OutputSize; i++) Assert.True(float.IsNaN(yi[i]), $"{ctx}: sample 0 written by range [1,3)");
             Pooling.MaxForward<TIsa>(x, yi, Span<int>.Empty, g, 0, 1);
             Assert.Equal(y, yi);
+            // By output rows, split mid-sample as a fused conv + pool stage does; each range writes only its rows.
+            float[] yr = Data.Filled(ey.Length, float.NaN);
+            int rows = samples * g.OutHeight, cut = g.OutHeight / 2 + 1;
+            Pooling.MaxForwardRows<TIsa>(x, yr, g, cut, rows);
+            for (int i = 0; i < cut * g.OutWidth * g.Channels; i++) Assert.True(float.IsNaN(yr[i]), $"{ctx}: row range [{cut},{rows}) wrote before its rows");
+            Pooling.MaxForwardRows<TIsa>(x, yr, g, 0, cut);
+            Assert.Equal(y, yr);
 
             // Backward: dy scattered to the argmax, overlapping windows adding up.
             float[] dy = Data.Uniform(rnd, ey.Length, -1, 1);
@@ -79,6 +86,12 @@ public sealed class PoolingTests
         for (int i = 0; i < g.OutputSize; i++) Assert.True(float.IsNaN(y[i]), $"{ctx}: sample 0 written by range [1,3)");
         Pooling.AvgForward<TIsa>(x, y, g, 0, 1);
         Near.All(y, ey, 1e-6, 1e-6, ctx);
+        float[] yr = Data.Filled(ey.Length, float.NaN);
+        int rows = samples * g.OutHeight, cut = g.OutHeight + 1;
+        Pooling.AvgForwardRows<TIsa>(x, yr, g, cut, rows);
+        for (int i = 0; i < cut * g.OutWidth * g.Channels; i++) Assert.True(float.IsNaN(yr[i]), $"{ctx}: row range [{cut},{rows}) wrote before its rows");
+        Pooling.AvgForwardRows<TIsa>(x, yr, g, 0, cut);
+        Assert.Equal(y, yr);
 
         float[] dy = Data.Uniform(rnd, ey.Length, -1, 1);
         double[] edx = ConvReference.AvgPoolBackward(dy, g, samples);
@@ -129,6 +142,34 @@ public sealed class PoolingTests
         var edx = new double[x.Length];
         for (int i = 0; i < x.Length; i++) edx[i] = dy[i / (channels * pixels) * channels + i % channels] / (double)pixels;
         Near.All(dx, edx, 1e-7, 1e-6, ctx + " dx");
+    }
+
+    [Fact]
+    public void InputPixelRowsTileTheInputAndCoverEachWindow()
+    {
+        foreach (PoolGeometry g in new PoolGeometry[] { new(16, 28, 28, 2, 2, 2, 2, 0, 0), new(1, 9, 9, 2, 2, 2, 2, 0, 0), new(4, 7, 10, 3, 3, 3, 3, 0, 0) })
+        {
+            const int samples = 3;
+            int rows = samples * g.OutHeight, pixels = g.Height * g.Width;
+            for (int cut1 = 0; cut1 <= rows; cut1++)
+                for (int cut2 = cut1; cut2 <= rows; cut2++)
+                {
+                    var ranges = new[] { Pooling.InputPixelRows(g, 0, cut1), Pooling.InputPixelRows(g, cut1, cut2), Pooling.InputPixelRows(g, cut2, rows) };
+                    Assert.Equal(0, ranges[0].Start);
+                    Assert.Equal(ranges[0].End, ranges[1].Start);
+                    Assert.Equal(ranges[1].End, ranges[2].Start);
+                    Assert.Equal(samples * pixels, ranges[2].End);
+                }
+            // Every window of output row q lies inside q's own range.
+            for (int q = 0; q < rows; q++)
+            {
+                (int start, int end) = Pooling.InputPixelRows(g, q, q + 1);
+                int s = q / g.OutHeight, oy = q % g.OutHeight;
+                int first = (s * g.Height + oy * g.StrideH) * g.Width, last = (s * g.Height + oy * g.StrideH + g.SizeH) * g.Width;
+                Assert.True(start <= first && last <= end, $"{g} row {q}: [{start},{end}) misses [{first},{last})");
+            }
+        }
+        Assert.Throws<ArgumentException>(() => Pooling.InputPixelRows(new PoolGeometry(2, 5, 5, 3, 3, 2, 2, 0, 0), 0, 1));
     }
 
     [Fact]
