@@ -242,6 +242,28 @@ internal sealed partial class ModelEmitter
         _w.Close();
     }
 
+    /// <summary>
+    /// Large-batch inference of a shallow-kernel convolution over samples [s0, s1): per chunk, the zero-bordered copy,
+    /// the register-tile convolution and the fused pool (if any), so that each step reads the last one's output from cache.
+    /// </summary>
+    private void EmitShallowConvChunks(DenseStep d, string image, string weights, string output, string epiType, string epiValue, PoolStep? pool)
+    {
+        ConvPlan conv = d.Conv!;
+        int chunk = System.Math.Max(1, (1 << 16) / d.OutFloats);
+        SampleRange();
+        _w.Line($"// {chunk} sample(s) per chunk: {(conv.PaddedBuffer is null ? "" : "padded, ")}convolved{(pool is null ? "" : " and pooled")} while they are in cache.");
+        _w.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
+        _w.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
+        if (conv.PaddedBuffer is not null)
+            _w.Line($"{K}DirectConv.Pad({All(d.InputBuffer, d.InFloats)}, {All(conv.PaddedBuffer, conv.PaddedSize)}, in {conv.GeometryField}, c0, c1);");
+        _w.Line($"{K}ShallowConv.Forward<TIsa, {epiType}>({All(image, conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {conv.GeometryField}, {d.OutWidth}, c0 * {d.OutPixels}, c1 * {d.OutPixels}, {epiValue});");
+        if (pool is not null)
+            _w.Line(pool.Layer.Kind == LayerKind.MaxPool
+                ? $"{K}Pooling.MaxForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, default, in {pool.GeometryField}, c0, c1); // {pool.Layer.Name} (no argmax at inference)"
+                : $"{K}Pooling.AvgForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, c0, c1); // {pool.Layer.Name}");
+        _w.Close();
+    }
+
     /// <summary>A pooling layer's forward stage (shared by training and inference; a max pool records its argmax for backward).</summary>
     private void EmitPoolForwardStage(PoolStep p)
     {
@@ -792,7 +814,7 @@ internal sealed partial class ModelEmitter
                     string input = d.Conv.PaddedBuffer is null ? "input" : "zero-bordered input";
                     string poolWhat = pool is null ? "" : $", then {pool.Layer.Name} on the rows each thread computed";
                     OpenStage(name, shallow
-                        ? $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches each tile of output pixels accumulates all {d.GemmK} taps in registers, reading the {input} (no im2col); otherwise samples split, im2col and GEMM chunk by chunk."
+                        ? $"{d.Layer.Name} (eval){what}{poolWhat}: each tile of output pixels accumulates all {d.GemmK} taps in registers, reading the {input} (no im2col); small batches split output pixels across threads, larger ones samples."
                         : $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches an implicit GEMM over the {input} (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.");
                     _w.Open($"if (_batch < {SmallBatch})");
                     if (pool is null)
@@ -814,8 +836,9 @@ internal sealed partial class ModelEmitter
                         _w.Line($"{K}Pooling.{(pool.Layer.Kind == LayerKind.MaxPool ? "Max" : "Avg")}ForwardRows<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, q0, q1);");
                     _w.Line("return;");
                     _w.Close();
-                    EmitConvForwardChunks(d, weights, output, epiType, epiValue);
-                    if (pool is not null)
+                    if (shallow) EmitShallowConvChunks(d, image, weights, output, epiType, epiValue, pool);
+                    else EmitConvForwardChunks(d, weights, output, epiType, epiValue);
+                    if (pool is not null && !shallow)
                         _w.Line(pool.Layer.Kind == LayerKind.MaxPool
                             ? $"{K}Pooling.MaxForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, default, in {pool.GeometryField}, s0, s1); // {pool.Layer.Name}, this thread's samples (no argmax at inference)"
                             : $"{K}Pooling.AvgForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, s0, s1); // {pool.Layer.Name}, this thread's samples");

@@ -129,7 +129,12 @@ internal sealed partial class ModelEmitter
             if (step is DenseStep { Conv.ColumnBuffer: { } column } conv)
                 _w.Line($"private readonly {K}Arena {column} = new(MaxBatch * {conv.OutPixels * conv.GemmK}); // {conv.Layer.Name} im2col patches: {conv.OutPixels} pixels × {conv.GemmK}, kept for dW");
             if (step is DenseStep { Conv: { PaddedBuffer: { } padded } paddedConv } padStep)
-                _w.Line($"private readonly {K}Arena {padded} = new({System.Math.Min(_plan.MaxBatch, SmallBatch - 1) * paddedConv.PaddedSize}); // {padStep.Layer.Name} zero-bordered input copies ({paddedConv.Height + 2 * paddedConv.Padding}×{paddedConv.Width + 2 * paddedConv.Padding}×{paddedConv.Channels}) for small-batch inference");
+            {
+                // The shallow-kernel convolution reads its zero-bordered copy at every batch size, the implicit GEMM below SmallBatch only.
+                bool everyBatch = paddedConv.SmallBatchKernel == SmallBatchConv.Shallow;
+                int samples = everyBatch ? _plan.MaxBatch : System.Math.Min(_plan.MaxBatch, SmallBatch - 1);
+                _w.Line($"private readonly {K}Arena {padded} = new({samples * paddedConv.PaddedSize}); // {padStep.Layer.Name} zero-bordered input copies ({paddedConv.Height + 2 * paddedConv.Padding}×{paddedConv.Width + 2 * paddedConv.Padding}×{paddedConv.Channels}) for {(everyBatch ? "" : "small-batch ")}inference");
+            }
             if (step is ResidualEndStep end)
             {
                 _w.Line($"private float _gate{end.Index} = 1f; // {end.Layer.Name}: stochastic-depth gate of the last training step (1 = branch kept)");

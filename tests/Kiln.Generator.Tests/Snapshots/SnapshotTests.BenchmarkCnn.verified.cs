@@ -29,7 +29,7 @@ namespace Kiln.Benchmarks
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly global::Kiln.Kernels.Arena _x = new(MaxBatch * InputSize);
         private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 19600); // conv0 im2col patches: 784 pixels × 25, kept for dW
-        private readonly global::Kiln.Kernels.Arena _padded0 = new(15360); // conv0 zero-bordered input copies (32×32×1) for small-batch inference
+        private readonly global::Kiln.Kernels.Arena _padded0 = new(65536); // conv0 zero-bordered input copies (32×32×1) for inference
         private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 12544); // output of conv0 (16×28×28, channels-last)
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 12544); // output of bn0 → relu0 (16×28×28, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(16); // bn0 batch mean
@@ -895,7 +895,7 @@ namespace Kiln.Benchmarks
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 627200);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused, then maxpool0 on the rows each thread computed: for small batches each tile of output pixels accumulates all 25 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused, then maxpool0 on the rows each thread computed: each tile of output pixels accumulates all 25 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
@@ -910,14 +910,14 @@ namespace Kiln.Benchmarks
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 3 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 3)
+            // 5 sample(s) per chunk: padded, convolved and pooled while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 5)
             {
-                int c1 = global::System.Math.Min(c0 + 3, s1);
-                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 784), _col0.Slice(0, _batch * 19600), in s_geometry0, channelsFirst: false, c0, c1);
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(c0 * 19600, (c1 - c0) * 19600), _folded.Slice(0, 400), _y1.Slice(c0 * 12544, (c1 - c0) * 12544), (c1 - c0) * 784, 25, 16, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
+                int c1 = global::System.Math.Min(c0 + 5, s1);
+                global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 784), _padded0.Slice(0, _batch * 1024), in s_geometry0, c0, c1);
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 1024), _folded.Slice(0, 400), _y1.Slice(0, _batch * 12544), in s_geometry0, 16, c0 * 784, c1 * 784, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), default, in s_geometry2, c0, c1); // maxpool0 (no argmax at inference)
             }
-            global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), default, in s_geometry2, s0, s1); // maxpool0, this thread's samples (no argmax at inference)
         }
 
         /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>

@@ -28,7 +28,7 @@ namespace Samples.Residual
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly global::Kiln.Kernels.Arena _x = new(MaxBatch * InputSize);
         private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 1728); // conv0 im2col patches: 64 pixels × 27, kept for dW
-        private readonly global::Kiln.Kernels.Arena _padded0 = new(4500); // conv0 zero-bordered input copies (10×10×3) for small-batch inference
+        private readonly global::Kiln.Kernels.Arena _padded0 = new(9600); // conv0 zero-bordered input copies (10×10×3) for inference
         private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 256); // output of conv0 (4×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 256); // output of bn0 → relu0 (4×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(4); // bn0 batch mean
@@ -1376,7 +1376,7 @@ namespace Samples.Residual
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 13824);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
@@ -1389,16 +1389,16 @@ namespace Samples.Residual
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 37 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 37)
+            // 256 sample(s) per chunk: padded, convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 256)
             {
-                int c1 = global::System.Math.Min(c0 + 37, s1);
-                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 192), _col0.Slice(0, _batch * 1728), in s_geometry0, channelsFirst: false, c0, c1);
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(c0 * 1728, (c1 - c0) * 1728), _folded.Slice(0, 108), _y1.Slice(c0 * 256, (c1 - c0) * 256), (c1 - c0) * 64, 27, 4, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(112, 4), new global::Kiln.Kernels.Relu()));
+                int c1 = global::System.Math.Min(c0 + 256, s1);
+                global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 192), _padded0.Slice(0, _batch * 300), in s_geometry0, c0, c1);
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 300), _folded.Slice(0, 108), _y1.Slice(0, _batch * 256), in s_geometry0, 4, c0 * 64, c1 * 64, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(112, 4), new global::Kiln.Kernels.Relu()));
             }
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches each tile of output pixels accumulates all 16 taps in registers, reading the input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: each tile of output pixels accumulates all 16 taps in registers, reading the input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
@@ -1411,12 +1411,11 @@ namespace Samples.Residual
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 256 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 256)
+            // 512 sample(s) per chunk: convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 512)
             {
-                int c1 = global::System.Math.Min(c0 + 256, s1);
-                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 256), _col3.Slice(0, _batch * 256), in s_geometry3, channelsFirst: false, c0, c1);
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(c0 * 256, (c1 - c0) * 256), _folded.Slice(128, 128), _y4.Slice(c0 * 128, (c1 - c0) * 128), (c1 - c0) * 16, 16, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(256, 8), new global::Kiln.Kernels.Relu()));
+                int c1 = global::System.Math.Min(c0 + 512, s1);
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_y1.Slice(0, _batch * 256), _folded.Slice(128, 128), _y4.Slice(0, _batch * 128), in s_geometry3, 8, c0 * 16, c1 * 16, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(256, 8), new global::Kiln.Kernels.Relu()));
             }
         }
 

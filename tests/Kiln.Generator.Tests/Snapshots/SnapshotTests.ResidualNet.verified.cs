@@ -29,7 +29,7 @@ namespace Samples.Residual
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly global::Kiln.Kernels.Arena _x = new(MaxBatch * InputSize);
         private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 576); // conv0 im2col patches: 64 pixels × 9, kept for dW
-        private readonly global::Kiln.Kernels.Arena _padded0 = new(1500); // conv0 zero-bordered input copies (10×10×1) for small-batch inference
+        private readonly global::Kiln.Kernels.Arena _padded0 = new(6400); // conv0 zero-bordered input copies (10×10×1) for inference
         private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 512); // output of conv0 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 512); // output of bn0 → relu0 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(8); // bn0 batch mean
@@ -1276,7 +1276,7 @@ namespace Samples.Residual
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 9216);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: for small batches each tile of output pixels accumulates all 9 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: each tile of output pixels accumulates all 9 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
@@ -1289,12 +1289,12 @@ namespace Samples.Residual
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 113 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 113)
+            // 128 sample(s) per chunk: padded, convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 128)
             {
-                int c1 = global::System.Math.Min(c0 + 113, s1);
-                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 64), _col0.Slice(0, _batch * 576), in s_geometry0, channelsFirst: false, c0, c1);
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(c0 * 576, (c1 - c0) * 576), _folded.Slice(0, 72), _y1.Slice(c0 * 512, (c1 - c0) * 512), (c1 - c0) * 64, 9, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(80, 8), new global::Kiln.Kernels.Relu()));
+                int c1 = global::System.Math.Min(c0 + 128, s1);
+                global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 64), _padded0.Slice(0, _batch * 100), in s_geometry0, c0, c1);
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 100), _folded.Slice(0, 72), _y1.Slice(0, _batch * 512), in s_geometry0, 8, c0 * 64, c1 * 64, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(80, 8), new global::Kiln.Kernels.Relu()));
             }
         }
 

@@ -26,11 +26,11 @@ namespace Samples.Spatial
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly global::Kiln.Kernels.Arena _x = new(MaxBatch * InputSize);
         private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 5184); // stem im2col patches: 192 pixels × 27, kept for dW
-        private readonly global::Kiln.Kernels.Arena _padded0 = new(14400); // stem zero-bordered input copies (20×16×3) for small-batch inference
+        private readonly global::Kiln.Kernels.Arena _padded0 = new(30720); // stem zero-bordered input copies (20×16×3) for inference
         private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 1536); // output of stem (8×16×12, channels-last)
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 1536); // output of prelu0 (8×16×12, channels-last)
         private readonly global::Kiln.Kernels.Arena _col2 = new(MaxBatch * 5376); // conv1 im2col patches: 224 pixels × 24, kept for dW
-        private readonly global::Kiln.Kernels.Arena _padded2 = new(30240); // conv1 zero-bordered input copies (18×14×8) for small-batch inference
+        private readonly global::Kiln.Kernels.Arena _padded2 = new(64512); // conv1 zero-bordered input copies (18×14×8) for inference
         private readonly global::Kiln.Kernels.Arena _y2 = new(MaxBatch * 2688); // output of conv1 (12×16×14, channels-last)
         private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 2688); // output of instancenorm0 (12×16×14, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean3 = new(MaxBatch * 12); // instancenorm0 mean per sample and group
@@ -1055,7 +1055,7 @@ namespace Samples.Spatial
             Execute(Stages.StemBackwardWeights, (long)_batch * 82944);
         }
 
-        /// <summary>stem (eval): for small batches each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>stem (eval): each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void StemInference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
@@ -1068,16 +1068,16 @@ namespace Samples.Spatial
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 12 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 12)
+            // 42 sample(s) per chunk: padded, convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 42)
             {
-                int c1 = global::System.Math.Min(c0 + 12, s1);
-                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 576), _col0.Slice(0, _batch * 5184), in s_geometry0, channelsFirst: false, c0, c1);
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(c0 * 5184, (c1 - c0) * 5184), StemWeight, _y0.Slice(c0 * 1536, (c1 - c0) * 1536), (c1 - c0) * 192, 27, 8, new global::Kiln.Kernels.BiasEpilogue(StemBias));
+                int c1 = global::System.Math.Min(c0 + 42, s1);
+                global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 576), _padded0.Slice(0, _batch * 960), in s_geometry0, c0, c1);
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded0.Slice(0, _batch * 960), StemWeight, _y0.Slice(0, _batch * 1536), in s_geometry0, 8, c0 * 192, c1 * 192, new global::Kiln.Kernels.BiasEpilogue(StemBias));
             }
         }
 
-        /// <summary>conv1 (eval): for small batches each tile of output pixels accumulates all 24 taps in registers, reading the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval): each tile of output pixels accumulates all 24 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
@@ -1090,12 +1090,12 @@ namespace Samples.Spatial
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 12 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 12)
+            // 24 sample(s) per chunk: padded, convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 24)
             {
-                int c1 = global::System.Math.Min(c0 + 12, s1);
-                global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 1536), _col2.Slice(0, _batch * 5376), in s_geometry2, channelsFirst: false, c0, c1);
-                global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_col2.Slice(c0 * 5376, (c1 - c0) * 5376), Conv1Weight, _y2.Slice(c0 * 2688, (c1 - c0) * 2688), (c1 - c0) * 224, 24, 12, new global::Kiln.Kernels.NoEpilogue());
+                int c1 = global::System.Math.Min(c0 + 24, s1);
+                global::Kiln.Kernels.DirectConv.Pad(_y1.Slice(0, _batch * 1536), _padded2.Slice(0, _batch * 2016), in s_geometry2, c0, c1);
+                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_padded2.Slice(0, _batch * 2016), Conv1Weight, _y2.Slice(0, _batch * 2688), in s_geometry2, 12, c0 * 224, c1 * 224, new global::Kiln.Kernels.NoEpilogue());
             }
         }
 
