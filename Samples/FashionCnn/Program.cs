@@ -107,13 +107,20 @@ public static class Program
             HelpName = string.Join('|', Schedules),
         };
         schedule.AcceptOnlyFromAmong(Schedules);
+        var warmupSteps = new Option<int>("--warmup-steps")
+        {
+            Description = "Linear warm-up in front of --schedule (Kiln.Schedules.Warmup): step k (0-based) of the first N runs at (k+1)/N of the " +
+                          "schedule's rate; the schedule's own clock is not shifted. Default: 0 (none).",
+            HelpName = "N",
+        };
+        warmupSteps.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--warmup-steps must not be negative."); });
 
         var root = new RootCommand(
             "Trains Kiln's FashionCnn (Conv 16@5×5 → BN → ReLU → MaxPool 2 → Conv 32@5×5 → BN → ReLU → MaxPool 2 → Dense 128 → ReLU → " +
             "Dropout 0.3 → Dense 10, Adam) on Fashion-MNIST, or DigitsCnn on the embedded 8×8 digits, and reports test accuracy and " +
             "training throughput. Inputs are standardised per channel with statistics of the training split only.")
         {
-            data, epochs, batch, lr, schedule, seed, isa, metricsOut, runDir, doctor, snapshotEnsemble, tta, augment, init, plain,
+            data, epochs, batch, lr, schedule, warmupSteps, seed, isa, metricsOut, runDir, doctor, snapshotEnsemble, tta, augment, init, plain,
         };
         root.SetAction(parse => Run(parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
             parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(doctor),
@@ -122,24 +129,31 @@ public static class Program
                 parse.GetResult(tta) is null ? [] : parse.GetValue(tta) is { Length: > 0 } modes ? modes.Select(m => TtaMode.Parse(m)!).Distinct().ToArray() : [TtaMode.Parse("flip")!],
                 parse.GetValue(augment),
                 parse.GetValue(init) == "torch",
-                parse.GetValue(schedule))));
+                parse.GetValue(schedule),
+                parse.GetValue(warmupSteps))));
         return root.Parse(args).Invoke();
     }
 
-    /// <summary>The checkpoint-ensemble, test-time and training augmentation flags, --init torch and --schedule (null: the data's default).</summary>
-    private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, IReadOnlyList<TtaMode> Tta, string? Augment, bool TorchInit = false, string? Schedule = null);
+    /// <summary>The checkpoint-ensemble, test-time and training augmentation flags, --init torch, --schedule (null: the data's default) and --warmup-steps.</summary>
+    private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, IReadOnlyList<TtaMode> Tta, string? Augment, bool TorchInit = false, string? Schedule = null,
+        int WarmupSteps = 0);
 
     /// <summary>
-    /// The trainer's schedule for --schedule: null for constant (the models declare no schedule, so the trainer's
-    /// default is the constant base rate), else a decay to <see cref="FinalFactor"/> over <paramref name="epochs"/>
-    /// epochs, i.e. epochs × batches per epoch steps with the trainer's per-step clock.
+    /// The trainer's schedule for --schedule and --warmup-steps: null for constant without warm-up (the models declare no
+    /// schedule, so the trainer's default is the constant base rate), else a decay to <see cref="FinalFactor"/> over
+    /// <paramref name="epochs"/> epochs (epochs × batches per epoch steps with the trainer's per-step clock), behind a
+    /// linear warm-up when <paramref name="warmupSteps"/> is positive.
     /// </summary>
-    private static LearningRateSchedule? CreateSchedule(string name, int epochs) => name switch
+    private static LearningRateSchedule? CreateSchedule(string name, int epochs, int warmupSteps)
     {
-        "cosine" => new CosineDecay(steps: 0, epochs, FinalFactor),
-        "linear" => new LinearDecay(steps: 0, epochs, FinalFactor),
-        _ => null,
-    };
+        LearningRateSchedule? decay = name switch
+        {
+            "cosine" => new CosineDecay(steps: 0, epochs, FinalFactor),
+            "linear" => new LinearDecay(steps: 0, epochs, FinalFactor),
+            _ => null,
+        };
+        return warmupSteps > 0 ? new Warmup(warmupSteps, decay ?? new ConstantSchedule()) : decay;
+    }
 
     /// <summary>"3,4,5" → [3, 4, 5] (sorted, distinct); null when an entry is not a positive integer.</summary>
     private static int[]? ParseEpochs(string list)
@@ -211,7 +225,7 @@ public static class Program
             ? new CheckpointSnapshots(temporarySnapshots ?? Path.Combine(runDirectory!.FullName, "snapshots"), snapshotEpochs, model.ModelName) : null;
         float learningRate = lrArgument ?? (float)(1e-3 * Math.Sqrt(batch / 64.0));
         string scheduleName = extras.Schedule ?? (train.FeatureCount == 784 ? FashionSchedule : DigitsSchedule);
-        LearningRateSchedule? schedule = CreateSchedule(scheduleName, epochCount);
+        LearningRateSchedule? schedule = CreateSchedule(scheduleName, epochCount, extras.WarmupSteps);
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = !cts.IsCancellationRequested; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
@@ -290,6 +304,7 @@ public static class Program
             // plus this sample's schedule and extra figures.
             var json = (JsonObject)JsonSerializer.SerializeToNode(SampleMetrics.From(summary, name, learningRate, usage), SampleJsonContext.Default.SampleMetrics)!;
             json["schedule"] = scheduleName;
+            json["warmup_steps"] = extras.WarmupSteps;
             if (final is not null) TestTimeEvaluation.AddTo(json, extras.Augment, final, alone, averaged, extras.Tta);
             string? dir = Path.GetDirectoryName(metricsOut.FullName);
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
