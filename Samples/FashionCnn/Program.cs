@@ -34,8 +34,12 @@ public static class Program
     private const double FinalFactor = 0;
     /// <summary>The --schedule values.</summary>
     private static readonly string[] Schedules = ["constant", "cosine", "linear"];
-    /// <summary>The schedule without --schedule, on 28×28 images and on the digits.</summary>
-    private const string FashionSchedule = "constant", DigitsSchedule = "constant";
+    /// <summary>
+    /// The schedule without --schedule, on 28×28 images and on the digits. Linear decay on Fashion-MNIST: in the 5-epoch
+    /// benchmark runs (README) it beat the constant rate in accuracy and test loss for every shuffle seed and
+    /// initialisation measured. The digits (30 epochs, no measurement with a schedule) keep the constant rate.
+    /// </summary>
+    private const string FashionSchedule = "linear", DigitsSchedule = "constant";
 
     public static int Main(string[] args)
     {
@@ -103,7 +107,8 @@ public static class Program
         {
             Description = "Learning-rate schedule, consulted before every step: 'constant' keeps the base rate (--lr) throughout; 'cosine' " +
                           "decays it from the base rate to 0 along a half cosine and 'linear' along a straight line, both over exactly the run's " +
-                          $"epochs (Kiln.Schedules.CosineDecay / LinearDecay). Default: {FashionSchedule} on 28×28 images, {DigitsSchedule} on the digits.",
+                          $"epochs (Kiln.Schedules.CosineDecay / LinearDecay). Default: {FashionSchedule} on 28×28 images (measured ahead of constant on " +
+                          $"Fashion-MNIST for every seed; see the sample's README), {DigitsSchedule} on the digits.",
             HelpName = string.Join('|', Schedules),
         };
         schedule.AcceptOnlyFromAmong(Schedules);
