@@ -15,6 +15,7 @@ using Kiln.Data;
 using Kiln.Doctor;
 using Kiln.Ensembles;
 using Kiln.Samples.FashionMnist;
+using Kiln.Schedules;
 using Kiln.Training;
 using Spectre.Console;
 
@@ -29,6 +30,16 @@ public static class Program
     private const int FashionEpochs = 5;
     private const int DigitsEpochs = 30;
     private const int DefaultBatch = 64;
+    /// <summary>The factor a decaying schedule ends at: the learning rate decays to 0 over the run.</summary>
+    private const double FinalFactor = 0;
+    /// <summary>The --schedule values.</summary>
+    private static readonly string[] Schedules = ["constant", "cosine", "linear"];
+    /// <summary>
+    /// The schedule without --schedule, on 28×28 images and on the digits. Linear decay on Fashion-MNIST: in the 5-epoch
+    /// benchmark runs (README) it beat the constant rate in accuracy and test loss for every shuffle seed and
+    /// initialisation measured. The digits (30 epochs, no measurement with a schedule) keep the constant rate.
+    /// </summary>
+    private const string FashionSchedule = "linear", DigitsSchedule = "constant";
 
     public static int Main(string[] args)
     {
@@ -92,13 +103,29 @@ public static class Program
             DefaultValueFactory = _ => "auto",
         };
         init.AcceptOnlyFromAmong("auto", "torch");
+        var schedule = new Option<string?>("--schedule")
+        {
+            Description = "Learning-rate schedule, consulted before every step: 'constant' keeps the base rate (--lr) throughout; 'cosine' " +
+                          "decays it from the base rate to 0 along a half cosine and 'linear' along a straight line, both over exactly the run's " +
+                          $"epochs (Kiln.Schedules.CosineDecay / LinearDecay). Default: {FashionSchedule} on 28×28 images (measured ahead of constant on " +
+                          $"Fashion-MNIST for every seed; see the sample's README), {DigitsSchedule} on the digits.",
+            HelpName = string.Join('|', Schedules),
+        };
+        schedule.AcceptOnlyFromAmong(Schedules);
+        var warmupSteps = new Option<int>("--warmup-steps")
+        {
+            Description = "Linear warm-up in front of --schedule (Kiln.Schedules.Warmup): step k (0-based) of the first N runs at (k+1)/N of the " +
+                          "schedule's rate; the schedule's own clock is not shifted. Default: 0 (none).",
+            HelpName = "N",
+        };
+        warmupSteps.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--warmup-steps must not be negative."); });
 
         var root = new RootCommand(
             "Trains Kiln's FashionCnn (Conv 16@5×5 → BN → ReLU → MaxPool 2 → Conv 32@5×5 → BN → ReLU → MaxPool 2 → Dense 128 → ReLU → " +
             "Dropout 0.3 → Dense 10, Adam) on Fashion-MNIST, or DigitsCnn on the embedded 8×8 digits, and reports test accuracy and " +
             "training throughput. Inputs are standardised per channel with statistics of the training split only.")
         {
-            data, epochs, batch, lr, seed, isa, metricsOut, runDir, doctor, snapshotEnsemble, tta, augment, init, plain,
+            data, epochs, batch, lr, schedule, warmupSteps, seed, isa, metricsOut, runDir, doctor, snapshotEnsemble, tta, augment, init, plain,
         };
         root.SetAction(parse => Run(parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
             parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(doctor),
@@ -106,12 +133,32 @@ public static class Program
                 (parse.GetValue(snapshotEnsemble) ?? []).Select(list => ParseEpochs(list)!).ToArray(),
                 parse.GetResult(tta) is null ? [] : parse.GetValue(tta) is { Length: > 0 } modes ? modes.Select(m => TtaMode.Parse(m)!).Distinct().ToArray() : [TtaMode.Parse("flip")!],
                 parse.GetValue(augment),
-                parse.GetValue(init) == "torch")));
+                parse.GetValue(init) == "torch",
+                parse.GetValue(schedule),
+                parse.GetValue(warmupSteps))));
         return root.Parse(args).Invoke();
     }
 
-    /// <summary>The checkpoint-ensemble, test-time and training augmentation flags, and --init torch.</summary>
-    private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, IReadOnlyList<TtaMode> Tta, string? Augment, bool TorchInit = false);
+    /// <summary>The checkpoint-ensemble, test-time and training augmentation flags, --init torch, --schedule (null: the data's default) and --warmup-steps.</summary>
+    private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, IReadOnlyList<TtaMode> Tta, string? Augment, bool TorchInit = false, string? Schedule = null,
+        int WarmupSteps = 0);
+
+    /// <summary>
+    /// The trainer's schedule for --schedule and --warmup-steps: null for constant without warm-up (the models declare no
+    /// schedule, so the trainer's default is the constant base rate), else a decay to <see cref="FinalFactor"/> over
+    /// <paramref name="epochs"/> epochs (epochs × batches per epoch steps with the trainer's per-step clock), behind a
+    /// linear warm-up when <paramref name="warmupSteps"/> is positive.
+    /// </summary>
+    private static LearningRateSchedule? CreateSchedule(string name, int epochs, int warmupSteps)
+    {
+        LearningRateSchedule? decay = name switch
+        {
+            "cosine" => new CosineDecay(steps: 0, epochs, FinalFactor),
+            "linear" => new LinearDecay(steps: 0, epochs, FinalFactor),
+            _ => null,
+        };
+        return warmupSteps > 0 ? new Warmup(warmupSteps, decay ?? new ConstantSchedule()) : decay;
+    }
 
     /// <summary>"3,4,5" → [3, 4, 5] (sorted, distinct); null when an entry is not a positive integer.</summary>
     private static int[]? ParseEpochs(string list)
@@ -182,6 +229,8 @@ public static class Program
         CheckpointSnapshots? snapshots = snapshotEpochs.Length > 0
             ? new CheckpointSnapshots(temporarySnapshots ?? Path.Combine(runDirectory!.FullName, "snapshots"), snapshotEpochs, model.ModelName) : null;
         float learningRate = lrArgument ?? (float)(1e-3 * Math.Sqrt(batch / 64.0));
+        string scheduleName = extras.Schedule ?? (train.FeatureCount == 784 ? FashionSchedule : DigitsSchedule);
+        LearningRateSchedule? schedule = CreateSchedule(scheduleName, epochCount, extras.WarmupSteps);
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = !cts.IsCancellationRequested; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
@@ -189,6 +238,7 @@ public static class Program
         var options = new TrainerOptions
         {
             Epochs = epochCount, BatchSize = batch, Seed = seed, LearningRate = learningRate, ValidateEveryEpoch = true, CancellationToken = cts.Token,
+            Schedule = schedule, ScheduleStepping = ScheduleStepping.PerStep,
             RunDirectory = runDirectory?.FullName, TrainAccuracySamples = runDirectory is null ? 0 : 5000,
         };
         DoctorObserver? monitors = doctor ? new DoctorObserver(test) : null;
@@ -198,7 +248,8 @@ public static class Program
         if (snapshots is not null) observers.Add(snapshots);
         options = options with { Observers = observers };
         if (extras.Augment == "flip") options = options with { Augmentation = new HorizontalFlip(shape), AugmentationSeed = seed };
-        Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, shuffle seed {seed}" +
+        Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, " +
+                          $"schedule {scheduleName}{(schedule is null ? "" : $" ({schedule}, per step)")}, shuffle seed {seed}" +
                           (extras.Augment is null ? "" : $", training augmentation {extras.Augment}"));
 
         bool interactive = !plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
@@ -254,17 +305,15 @@ public static class Program
 
         if (metricsOut is not null)
         {
-            SampleMetrics metrics = SampleMetrics.From(summary, name, learningRate, usage);
-            if (final is null) metrics.Write(metricsOut.FullName);
-            else
-            {
-                // The MLP sample's keys, unchanged, plus this sample's extra figures.
-                var json = (JsonObject)JsonSerializer.SerializeToNode(metrics, SampleJsonContext.Default.SampleMetrics)!;
-                TestTimeEvaluation.AddTo(json, extras.Augment, final, alone, averaged, extras.Tta);
-                string? dir = Path.GetDirectoryName(metricsOut.FullName);
-                if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-                File.WriteAllText(metricsOut.FullName, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
-            }
+            // The MLP sample's keys, unchanged (learning_rate is the base rate; history holds each epoch's last-step rate),
+            // plus this sample's schedule and extra figures.
+            var json = (JsonObject)JsonSerializer.SerializeToNode(SampleMetrics.From(summary, name, learningRate, usage), SampleJsonContext.Default.SampleMetrics)!;
+            json["schedule"] = scheduleName;
+            json["warmup_steps"] = extras.WarmupSteps;
+            if (final is not null) TestTimeEvaluation.AddTo(json, extras.Augment, final, alone, averaged, extras.Tta);
+            string? dir = Path.GetDirectoryName(metricsOut.FullName);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            File.WriteAllText(metricsOut.FullName, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + Environment.NewLine);
             Console.WriteLine($"Metrics written to {metricsOut.FullName}");
         }
         return exitCode;
