@@ -97,10 +97,11 @@ public static class Program
         augment.AcceptOnlyFromAmong("flip");
         var init = new Option<string>("--init")
         {
-            Description = "Weight initialisation of the 28×28 model: 'auto' (FashionCnn, Init.Auto: He normal before ReLU) or 'torch' " +
-                          "(FashionCnnTorchInit: PyTorch's default U(±1/sqrt(fan_in)) weights, biases 0). The digits model is unaffected. Default: auto.",
-            HelpName = "auto|torch",
-            DefaultValueFactory = _ => "auto",
+            Description = "Weight initialisation of the 28×28 model: 'torch' (FashionCnnTorchInit: PyTorch's default U(±1/sqrt(fan_in)) weights, " +
+                          "biases 0) or 'auto' (FashionCnn, Init.Auto: He normal before ReLU). The digits model is unaffected. Default: torch " +
+                          "(with a decaying rate it reached 91% on every seed measured, Init.Auto on none; see the sample's README).",
+            HelpName = "torch|auto",
+            DefaultValueFactory = _ => "torch",
         };
         init.AcceptOnlyFromAmong("auto", "torch");
         var schedule = new Option<string?>("--schedule")

@@ -105,13 +105,14 @@ public sealed class FashionCnnSampleTests
     }
 
     /// <summary>
-    /// On 28×28 images the sample decays the rate linearly unless told otherwise (tiny random IDX files stand in for
-    /// Fashion-MNIST: FashionCnn, one epoch of two steps).
+    /// On 28×28 images the sample trains FashionCnnTorchInit with the rate decayed linearly unless told otherwise (tiny
+    /// random IDX files stand in for Fashion-MNIST: one epoch of two steps).
     /// </summary>
     [Theory]
-    [InlineData(null, "linear")]
-    [InlineData("constant", "constant")]
-    public void Schedule_default_on_28x28_images_is_linear(string? flag, string expected)
+    [InlineData(null, null, "linear", "FashionCnnTorchInit")]
+    [InlineData("constant", null, "constant", "FashionCnnTorchInit")]
+    [InlineData(null, "auto", "linear", "FashionCnn")]
+    public void Defaults_on_28x28_images_are_torch_init_and_linear_decay(string? flag, string? init, string expected, string expectedModel)
     {
         using var dir = new TempDirectory();
         var random = new Random(1);
@@ -124,11 +125,13 @@ public sealed class FashionCnnSampleTests
         }
         string metrics = dir.File("metrics.json");
         string[] args = ["--data", dir.Path, "--epochs", "1", "--plain", "--metrics-out", metrics];
-        Assert.Equal(0, Kiln.Samples.FashionCnn.Program.Main(flag is null ? args : [.. args, "--schedule", flag]));
+        if (flag is not null) args = [.. args, "--schedule", flag];
+        if (init is not null) args = [.. args, "--init", init];
+        Assert.Equal(0, Kiln.Samples.FashionCnn.Program.Main(args));
 
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(metrics));
         JsonElement root = doc.RootElement;
-        Assert.Equal("FashionCnn", root.GetProperty("model").GetString());
+        Assert.Equal(expectedModel, root.GetProperty("model").GetString());
         Assert.Equal(expected, root.GetProperty("schedule").GetString());
         JsonElement epoch = root.GetProperty("history").EnumerateArray().Single();
         Assert.Equal(2, epoch.GetProperty("batches").GetInt32());
