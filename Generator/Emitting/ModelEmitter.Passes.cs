@@ -822,18 +822,20 @@ internal sealed partial class ModelEmitter
                         _w.Line("// Output pixels split across threads.");
                         RowRange(rows);
                     }
+                    string kernel = $"{K}{(shallow ? "ShallowConv" : "DirectConv")}.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}";
+                    if (pool is null) _w.Line($"{kernel}, r0, r1, {epiValue});");
                     else
                     {
-                        // Split by the pool's output rows: each thread convolves exactly the rows its windows read (the
-                        // rows below the last window go with the sample's end) and pools them while they are in its cache.
-                        _w.Line($"// {pool.Layer.Name}'s output rows split across threads; each thread convolves the rows its windows read, then pools them.");
-                        _w.Line($"(int q0, int q1) = {K}Partition.Range(_batch * {pool.OutHeight}, part, parts, 1);");
-                        _w.Line("if (q0 >= q1) return;");
-                        _w.Line($"(int r0, int r1) = {K}Pooling.InputPixelRows(in {pool.GeometryField}, q0, q1);");
+                        // Split by the pool's output pixels: each thread convolves exactly the pixels its windows read (rows
+                        // and columns past the last window go with the row's or sample's end) and pools them from its cache.
+                        _w.Line($"// {pool.Layer.Name}'s output pixels split across threads; each thread convolves the pixels its windows read, then pools them.");
+                        _w.Line($"(int p0, int p1) = {K}Partition.Range(_batch * {pool.OutHeight * pool.OutWidthPx}, part, parts, 1);");
+                        _w.Line("if (p0 >= p1) return;");
+                        _w.Line($"global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[{K}Pooling.MaxInputSegments(in {pool.GeometryField})];");
+                        _w.Line($"int count = {K}Pooling.InputSegments(in {pool.GeometryField}, p0, p1, segments);");
+                        _w.Line($"for (int i = 0; i < count; i++) {kernel}, segments[i].Start, segments[i].End, {epiValue});");
+                        _w.Line($"{K}Pooling.{(pool.Layer.Kind == LayerKind.MaxPool ? "Max" : "Avg")}ForwardPixels<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, p0, p1);");
                     }
-                    _w.Line($"{K}{(shallow ? "ShallowConv" : "DirectConv")}.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, r0, r1, {epiValue});");
-                    if (pool is not null)
-                        _w.Line($"{K}Pooling.{(pool.Layer.Kind == LayerKind.MaxPool ? "Max" : "Avg")}ForwardRows<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, q0, q1);");
                     _w.Line("return;");
                     _w.Close();
                     if (shallow) EmitShallowConvChunks(d, image, weights, output, epiType, epiValue, pool);
@@ -989,10 +991,7 @@ internal sealed partial class ModelEmitter
         int after = convIndex + (tail is null ? 1 : 2);
         if (after >= _plan.Steps.Count || _plan.Steps[after] is not PoolStep { Layer.Kind: LayerKind.MaxPool or LayerKind.AvgPool } pool) return null;
         LayerSpec l = pool.Layer;
-        if (pool.InputBuffer != output || l.Padding != 0 || l.KernelH != l.Stride || l.KernelW != l.Stride) return null;
-        // The fused stage splits whole pooled rows, so a single sample splits well only over an even count of them (or
-        // many): 7 rows over two threads would convolve 8 and 6 rows, and the larger half sets the stage's time.
-        return pool.OutHeight % 2 == 0 || pool.OutHeight >= 16 ? pool : null;
+        return pool.InputBuffer == output && l.Padding == 0 && l.KernelH == l.Stride && l.KernelW == l.Stride ? pool : null;
     }
 
     private void AddTestTimeScale(List<string> body, ChainStep c)

@@ -23,40 +23,70 @@ public static class Pooling
     {
         Validate(x.Length, nameof(x), y.Length, nameof(y), g, s0, s1);
         Checks.Optional(argmax.Length, (long)s1 * g.OutputSize, nameof(argmax));
-        MaxRows<TIsa>(x, y, argmax, g, s0 * g.OutHeight, s1 * g.OutHeight);
+        MaxPixels<TIsa>(x, y, argmax, g, s0 * g.OutHeight * g.OutWidth, s1 * g.OutHeight * g.OutWidth);
     }
 
     /// <summary>
-    /// y = max over each window for the output rows [q0, q1) only, a row being one (sample, output row) pair
-    /// (q = sample·OutHeight + oy); no argmax (inference). With windows that do not overlap, a thread that computed
-    /// the input rows of its output rows can pool them itself.
+    /// y = max over each window for the output pixels [p0, p1) only, p = (sample·OutHeight + oy)·OutWidth + ox; no argmax
+    /// (inference). With windows that do not overlap, a thread that computed the inputs of its output pixels
+    /// (<see cref="InputSegments"/>) can pool them itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxForwardRows<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int q0, int q1)
+    public static void MaxForwardPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int p0, int p1)
         where TIsa : struct, ISimdPath
     {
-        ValidateRows(x.Length, y.Length, g, q0, q1);
-        MaxRows<TIsa>(x, y, default, g, q0, q1);
+        ValidatePixels(x.Length, y.Length, g, p0, p1);
+        MaxPixels<TIsa>(x, y, default, g, p0, p1);
     }
 
     /// <summary>
-    /// The input pixel rows [Start, End) (pixel row = sample·Height·Width + iy·Width + ix) that the output rows [q0, q1)
-    /// of non-overlapping, unpadded windows (Size = Stride) read. Input rows below a sample's last window, which no
-    /// window reads, go to the range that ends that sample, so consecutive output ranges give input ranges that tile
-    /// the whole input: a fused convolution + pooling stage computes every convolution output exactly once.
+    /// The input pixel segments [Start, End) (pixel = sample·Height·Width + iy·Width + ix) that the output pixels [p0, p1)
+    /// of non-overlapping, unpadded windows (Size = Stride) read, in order, adjacent segments merged; returns how many
+    /// were written to <paramref name="segments"/> (at most <see cref="MaxInputSegments"/>). Input rows below the last
+    /// window row go with the sample's last output row, and columns right of the last window with each row's last
+    /// output pixel, so consecutive output ranges give segments that tile the whole input exactly once: a fused
+    /// convolution + pooling stage computes every convolution output exactly once.
     /// </summary>
-    public static (int Start, int End) InputPixelRows(in PoolGeometry g, int q0, int q1)
+    public static int InputSegments(in PoolGeometry g, int p0, int p1, Span<(int Start, int End)> segments)
     {
         g.Validate(nameof(g));
         if (g.SizeH != g.StrideH || g.SizeW != g.StrideW || g.PadH != 0 || g.PadW != 0)
-            throw new ArgumentException($"{nameof(g)}: input rows belong to one output row only for unpadded windows with size = stride (got {g}).", nameof(g));
-        Checks.Range(q0, q1, int.MaxValue, nameof(q0), nameof(q1));
-        int oh = g.OutHeight, h = g.Height, w = g.Width, stride = g.StrideH;
-        int Row(int q) => q % oh == 0 ? q / oh * h * w : (q / oh * h + q % oh * stride) * w;
-        return (Row(q0), Row(q1));
+            throw new ArgumentException($"{nameof(g)}: input pixels belong to one output pixel only for unpadded windows with size = stride (got {g}).", nameof(g));
+        Checks.Range(p0, p1, int.MaxValue, nameof(p0), nameof(p1));
+        if (segments.Length < MaxInputSegments(g))
+            throw new ArgumentException($"{nameof(segments)}: room for {segments.Length} segments; the range may need {MaxInputSegments(g)}.", nameof(segments));
+        int count = 0;
+        if (p0 == p1) return 0;
+        int oh = g.OutHeight, ow = g.OutWidth, h = g.Height, w = g.Width, sh = g.StrideH, sw = g.StrideW;
+        int qFirst = p0 / ow, qLast = (p1 - 1) / ow;
+        for (int q = qFirst; q <= qLast; q++)
+        {
+            int sample = q / oh, oy = q - sample * oh;
+            int a = q == qFirst ? p0 - q * ow : 0, b = q == qLast ? p1 - q * ow : ow;
+            int x0 = a * sw, x1 = b == ow ? w : b * sw;
+            int y0 = oy * sh, y1 = oy == oh - 1 ? h : y0 + sh;
+            int rowBase = sample * h;
+            if (x0 == 0 && x1 == w) Add(segments, ref count, (rowBase + y0) * w, (rowBase + y1) * w);
+            else
+                for (int iy = y0; iy < y1; iy++) Add(segments, ref count, (rowBase + iy) * w + x0, (rowBase + iy) * w + x1);
+        }
+        return count;
+
+        static void Add(Span<(int Start, int End)> segments, ref int count, int start, int end)
+        {
+            if (count > 0 && segments[count - 1].End == start) segments[count - 1].End = end;
+            else segments[count++] = (start, end);
+        }
     }
 
-    private static void MaxRows<TIsa>(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in PoolGeometry g, int q0, int q1)
+    /// <summary>
+    /// Most segments <see cref="InputSegments"/> writes for one range: one per input row of a partial first and a partial
+    /// last output row (each up to 2·SizeH − 1 rows, the last one taking the rows below the windows) and one for the
+    /// whole rows between.
+    /// </summary>
+    public static int MaxInputSegments(in PoolGeometry g) => 2 * (2 * g.SizeH - 1) + 1;
+
+    private static void MaxPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in PoolGeometry g, int p0, int p1)
         where TIsa : struct, ISimdPath
     {
         ref float xs0 = ref MemoryMarshal.GetReference(x);
@@ -65,15 +95,15 @@ public static class Pooling
         bool withArg = !argmax.IsEmpty;
         int c = g.Channels, h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
         nint inSize = g.InputSize;
-        for (int q = q0; q < q1; q++)
+        for (int p = p0; p < p1;)
         {
-            int s = q / oh, oy = q - s * oh;
+            int q = p / ow, s = q / oh, oy = q - s * oh, end = Math.Min(p1, (q + 1) * ow);
             ref float xs = ref Unsafe.Add(ref xs0, s * inSize);
             (int iy0, int iy1) = Window(oy, g.StrideH, g.PadH, g.SizeH, h);
-            for (int ox = 0; ox < ow; ox++)
+            for (int ox = p - q * ow; p < end; p++, ox++)
             {
                 (int ix0, int ix1) = Window(ox, g.StrideW, g.PadW, g.SizeW, w);
-                nint o = ((nint)q * ow + ox) * c;
+                nint o = (nint)p * c;
                 MaxRun<TIsa>(ref xs, ref Unsafe.Add(ref py, o), ref withArg ? ref Unsafe.Add(ref pa, o) : ref pa, withArg, c, w, iy0, iy1, ix0, ix1);
             }
         }
@@ -95,38 +125,37 @@ public static class Pooling
         where TIsa : struct, ISimdPath
     {
         Validate(x.Length, nameof(x), y.Length, nameof(y), g, s0, s1);
-        AvgRows<TIsa>(x, y, g, s0 * g.OutHeight, s1 * g.OutHeight);
+        AvgPixels<TIsa>(x, y, g, s0 * g.OutHeight * g.OutWidth, s1 * g.OutHeight * g.OutWidth);
     }
 
     /// <summary>
-    /// <see cref="AvgForward{TIsa}"/> for the output rows [q0, q1) only, a row being one (sample, output row) pair
-    /// (q = sample·OutHeight + oy).
+    /// <see cref="AvgForward{TIsa}"/> for the output pixels [p0, p1) only, p = (sample·OutHeight + oy)·OutWidth + ox.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AvgForwardRows<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int q0, int q1)
+    public static void AvgForwardPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int p0, int p1)
         where TIsa : struct, ISimdPath
     {
-        ValidateRows(x.Length, y.Length, g, q0, q1);
-        AvgRows<TIsa>(x, y, g, q0, q1);
+        ValidatePixels(x.Length, y.Length, g, p0, p1);
+        AvgPixels<TIsa>(x, y, g, p0, p1);
     }
 
-    private static void AvgRows<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int q0, int q1)
+    private static void AvgPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int p0, int p1)
         where TIsa : struct, ISimdPath
     {
         ref float xs0 = ref MemoryMarshal.GetReference(x);
         ref float py = ref MemoryMarshal.GetReference(y);
         int c = g.Channels, h = g.Height, w = g.Width, oh = g.OutHeight, ow = g.OutWidth;
         nint inSize = g.InputSize;
-        for (int q = q0; q < q1; q++)
+        for (int p = p0; p < p1;)
         {
-            int s = q / oh, oy = q - s * oh;
+            int q = p / ow, s = q / oh, oy = q - s * oh, end = Math.Min(p1, (q + 1) * ow);
             ref float xs = ref Unsafe.Add(ref xs0, s * inSize);
             (int iy0, int iy1) = Window(oy, g.StrideH, g.PadH, g.SizeH, h);
-            for (int ox = 0; ox < ow; ox++)
+            for (int ox = p - q * ow; p < end; p++, ox++)
             {
                 (int ix0, int ix1) = Window(ox, g.StrideW, g.PadW, g.SizeW, w);
                 float inv = 1f / ((iy1 - iy0) * (ix1 - ix0));
-                SumRun<TIsa>(ref xs, ref Unsafe.Add(ref py, ((nint)q * ow + ox) * c), inv, c, w, iy0, iy1, ix0, ix1);
+                SumRun<TIsa>(ref xs, ref Unsafe.Add(ref py, (nint)p * c), inv, c, w, iy0, iy1, ix0, ix1);
             }
         }
     }
@@ -323,13 +352,13 @@ public static class Pooling
         Checks.Length(outputLength, (long)s1 * g.OutputSize, outputName);
     }
 
-    private static void ValidateRows(int inputLength, int outputLength, in PoolGeometry g, int q0, int q1)
+    private static void ValidatePixels(int inputLength, int outputLength, in PoolGeometry g, int p0, int p1)
     {
         g.Validate(nameof(g));
-        Checks.Range(q0, q1, int.MaxValue, nameof(q0), nameof(q1));
-        long samples = ((long)q1 + g.OutHeight - 1) / g.OutHeight;
+        Checks.Range(p0, p1, int.MaxValue, nameof(p0), nameof(p1));
+        long perSample = (long)g.OutHeight * g.OutWidth, samples = (p1 + perSample - 1) / perSample;
         Checks.Length(inputLength, samples * g.InputSize, "x");
-        Checks.Length(outputLength, (long)q1 * g.OutWidth * g.Channels, "y");
+        Checks.Length(outputLength, (long)p1 * g.Channels, "y");
     }
 
     private static void ValidateGlobal(int inputLength, string inputName, int outputLength, string outputName, int channels, int pixels, int s0, int s1)

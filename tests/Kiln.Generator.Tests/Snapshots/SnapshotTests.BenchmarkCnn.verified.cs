@@ -900,12 +900,13 @@ namespace Kiln.Benchmarks
         {
             if (_batch < 16)
             {
-                // maxpool0's output rows split across threads; each thread convolves the rows its windows read, then pools them.
-                (int q0, int q1) = global::Kiln.Kernels.Partition.Range(_batch * 14, part, parts, 1);
-                if (q0 >= q1) return;
-                (int r0, int r1) = global::Kiln.Kernels.Pooling.InputPixelRows(in s_geometry2, q0, q1);
-                global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 1024), _folded.Slice(0, 400), _y1.Slice(0, _batch * 12544), in s_geometry0, 16, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
-                global::Kiln.Kernels.Pooling.MaxForwardRows<TIsa>(_y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), in s_geometry2, q0, q1);
+                // maxpool0's output pixels split across threads; each thread convolves the pixels its windows read, then pools them.
+                (int p0, int p1) = global::Kiln.Kernels.Partition.Range(_batch * 196, part, parts, 1);
+                if (p0 >= p1) return;
+                global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[global::Kiln.Kernels.Pooling.MaxInputSegments(in s_geometry2)];
+                int count = global::Kiln.Kernels.Pooling.InputSegments(in s_geometry2, p0, p1, segments);
+                for (int i = 0; i < count; i++) global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 1024), _folded.Slice(0, 400), _y1.Slice(0, _batch * 12544), in s_geometry0, 16, segments[i].Start, segments[i].End, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.Pooling.MaxForwardPixels<TIsa>(_y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), in s_geometry2, p0, p1);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -920,15 +921,18 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused, then maxpool1 on the rows each thread computed: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
-                // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 196, part, parts, 8);
-                if (r0 >= r1) return;
-                global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 5184), _folded.Slice(416, 12800), _y4.Slice(0, _batch * 6272), in s_geometry3, 32, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
+                // maxpool1's output pixels split across threads; each thread convolves the pixels its windows read, then pools them.
+                (int p0, int p1) = global::Kiln.Kernels.Partition.Range(_batch * 49, part, parts, 1);
+                if (p0 >= p1) return;
+                global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[global::Kiln.Kernels.Pooling.MaxInputSegments(in s_geometry5)];
+                int count = global::Kiln.Kernels.Pooling.InputSegments(in s_geometry5, p0, p1, segments);
+                for (int i = 0; i < count; i++) global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 5184), _folded.Slice(416, 12800), _y4.Slice(0, _batch * 6272), in s_geometry3, 32, segments[i].Start, segments[i].End, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.Pooling.MaxForwardPixels<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), in s_geometry5, p0, p1);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -940,6 +944,7 @@ namespace Kiln.Benchmarks
                 global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 3136), _col3.Slice(0, _batch * 78400), in s_geometry3, channelsFirst: false, c0, c1);
                 global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(c0 * 78400, (c1 - c0) * 78400), _folded.Slice(416, 12800), _y4.Slice(c0 * 6272, (c1 - c0) * 6272), (c1 - c0) * 196, 400, 32, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
             }
+            global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), default, in s_geometry5, s0, s1); // maxpool1, this thread's samples (no argmax at inference)
         }
 
         /// <summary>dense0 (eval), relu2 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
@@ -990,9 +995,8 @@ namespace Kiln.Benchmarks
             Execute(Stages.Conv0Inference, (long)_batch * 1266944);
             // conv1 with BatchNorm folded in, relu1 fused
             if (_batch < 16) Execute(Stages.Conv1Pad, 0);
-            Execute(Stages.Conv1Inference, (long)_batch * 5017600);
-            // maxpool1 (eval)
-            Execute(Stages.Maxpool1Forward, (long)_batch * 6272);
+            // maxpool1 (eval) runs in Conv1Inference
+            Execute(Stages.Conv1Inference, (long)_batch * 5023872);
             // dense0, relu2 fused
             Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 401408, 1605632L)); // at least the time to stream W
             // dense1

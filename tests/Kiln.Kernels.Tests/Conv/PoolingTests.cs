@@ -52,12 +52,12 @@ public sealed class PoolingTests
             for (int i = 0; i < g.OutputSize; i++) Assert.True(float.IsNaN(yi[i]), $"{ctx}: sample 0 written by range [1,3)");
             Pooling.MaxForward<TIsa>(x, yi, Span<int>.Empty, g, 0, 1);
             Assert.Equal(y, yi);
-            // By output rows, split mid-sample as a fused conv + pool stage does; each range writes only its rows.
+            // By output pixels, split mid-row and mid-sample as a fused conv + pool stage does; each range writes only its pixels.
             float[] yr = Data.Filled(ey.Length, float.NaN);
-            int rows = samples * g.OutHeight, cut = g.OutHeight / 2 + 1;
-            Pooling.MaxForwardRows<TIsa>(x, yr, g, cut, rows);
-            for (int i = 0; i < cut * g.OutWidth * g.Channels; i++) Assert.True(float.IsNaN(yr[i]), $"{ctx}: row range [{cut},{rows}) wrote before its rows");
-            Pooling.MaxForwardRows<TIsa>(x, yr, g, 0, cut);
+            int pixels = samples * g.OutHeight * g.OutWidth, cut = g.OutHeight * g.OutWidth / 2 + 1;
+            Pooling.MaxForwardPixels<TIsa>(x, yr, g, cut, pixels);
+            for (int i = 0; i < cut * g.Channels; i++) Assert.True(float.IsNaN(yr[i]), $"{ctx}: pixel range [{cut},{pixels}) wrote before its pixels");
+            Pooling.MaxForwardPixels<TIsa>(x, yr, g, 0, cut);
             Assert.Equal(y, yr);
 
             // Backward: dy scattered to the argmax, overlapping windows adding up.
@@ -87,10 +87,10 @@ public sealed class PoolingTests
         Pooling.AvgForward<TIsa>(x, y, g, 0, 1);
         Near.All(y, ey, 1e-6, 1e-6, ctx);
         float[] yr = Data.Filled(ey.Length, float.NaN);
-        int rows = samples * g.OutHeight, cut = g.OutHeight + 1;
-        Pooling.AvgForwardRows<TIsa>(x, yr, g, cut, rows);
-        for (int i = 0; i < cut * g.OutWidth * g.Channels; i++) Assert.True(float.IsNaN(yr[i]), $"{ctx}: row range [{cut},{rows}) wrote before its rows");
-        Pooling.AvgForwardRows<TIsa>(x, yr, g, 0, cut);
+        int pixels = samples * g.OutHeight * g.OutWidth, cut = g.OutHeight * g.OutWidth + 2;
+        Pooling.AvgForwardPixels<TIsa>(x, yr, g, cut, pixels);
+        for (int i = 0; i < cut * g.Channels; i++) Assert.True(float.IsNaN(yr[i]), $"{ctx}: pixel range [{cut},{pixels}) wrote before its pixels");
+        Pooling.AvgForwardPixels<TIsa>(x, yr, g, 0, cut);
         Assert.Equal(y, yr);
 
         float[] dy = Data.Uniform(rnd, ey.Length, -1, 1);
@@ -145,31 +145,44 @@ public sealed class PoolingTests
     }
 
     [Fact]
-    public void InputPixelRowsTileTheInputAndCoverEachWindow()
+    public void InputSegmentsTileTheInputAndCoverEachWindow()
     {
-        foreach (PoolGeometry g in new PoolGeometry[] { new(16, 28, 28, 2, 2, 2, 2, 0, 0), new(1, 9, 9, 2, 2, 2, 2, 0, 0), new(4, 7, 10, 3, 3, 3, 3, 0, 0) })
+        foreach (PoolGeometry g in new PoolGeometry[] { new(16, 28, 28, 2, 2, 2, 2, 0, 0), new(32, 14, 14, 2, 2, 2, 2, 0, 0), new(1, 9, 9, 2, 2, 2, 2, 0, 0), new(4, 8, 11, 3, 3, 3, 3, 0, 0) })
         {
-            const int samples = 3;
-            int rows = samples * g.OutHeight, pixels = g.Height * g.Width;
-            for (int cut1 = 0; cut1 <= rows; cut1++)
-                for (int cut2 = cut1; cut2 <= rows; cut2++)
+            const int samples = 2;
+            int outputs = samples * g.OutHeight * g.OutWidth, inputs = samples * g.Height * g.Width;
+            var segments = new (int Start, int End)[Pooling.MaxInputSegments(g)];
+            // Any three consecutive ranges: every input pixel exactly once, in order.
+            for (int cut1 = 0; cut1 <= outputs; cut1++)
+                for (int cut2 = cut1; cut2 <= outputs; cut2 += 3)
                 {
-                    var ranges = new[] { Pooling.InputPixelRows(g, 0, cut1), Pooling.InputPixelRows(g, cut1, cut2), Pooling.InputPixelRows(g, cut2, rows) };
-                    Assert.Equal(0, ranges[0].Start);
-                    Assert.Equal(ranges[0].End, ranges[1].Start);
-                    Assert.Equal(ranges[1].End, ranges[2].Start);
-                    Assert.Equal(samples * pixels, ranges[2].End);
+                    var owner = new int[inputs];
+                    foreach ((int p0, int p1) in new[] { (0, cut1), (cut1, cut2), (cut2, outputs) })
+                    {
+                        int count = Pooling.InputSegments(g, p0, p1, segments);
+                        for (int k = 0; k < count; k++)
+                        {
+                            Assert.True(segments[k].Start < segments[k].End, $"{g} [{p0},{p1}): empty segment");
+                            Assert.True(k == 0 || segments[k - 1].End < segments[k].Start, $"{g} [{p0},{p1}): segments out of order or not merged");
+                            for (int i = segments[k].Start; i < segments[k].End; i++) owner[i]++;
+                        }
+                    }
+                    Assert.All(owner, n => Assert.Equal(1, n));
                 }
-            // Every window of output row q lies inside q's own range.
-            for (int q = 0; q < rows; q++)
+            // Every window of output pixel p lies inside p's own segments.
+            for (int p = 0; p < outputs; p++)
             {
-                (int start, int end) = Pooling.InputPixelRows(g, q, q + 1);
-                int s = q / g.OutHeight, oy = q % g.OutHeight;
-                int first = (s * g.Height + oy * g.StrideH) * g.Width, last = (s * g.Height + oy * g.StrideH + g.SizeH) * g.Width;
-                Assert.True(start <= first && last <= end, $"{g} row {q}: [{start},{end}) misses [{first},{last})");
+                var mine = new bool[inputs];
+                int count = Pooling.InputSegments(g, p, p + 1, segments);
+                for (int k = 0; k < count; k++) for (int i = segments[k].Start; i < segments[k].End; i++) mine[i] = true;
+                int s = p / (g.OutHeight * g.OutWidth), oy = p / g.OutWidth % g.OutHeight, ox = p % g.OutWidth;
+                for (int dy = 0; dy < g.SizeH; dy++)
+                    for (int dx = 0; dx < g.SizeW; dx++)
+                        Assert.True(mine[(s * g.Height + oy * g.StrideH + dy) * g.Width + ox * g.StrideW + dx], $"{g} pixel {p}: window input ({dy},{dx}) not in its segments");
             }
         }
-        Assert.Throws<ArgumentException>(() => Pooling.InputPixelRows(new PoolGeometry(2, 5, 5, 3, 3, 2, 2, 0, 0), 0, 1));
+        Assert.Throws<ArgumentException>(() => Pooling.InputSegments(new PoolGeometry(2, 5, 5, 3, 3, 2, 2, 0, 0), 0, 1, new (int, int)[9]));
+        Assert.Throws<ArgumentException>(() => Pooling.InputSegments(new PoolGeometry(2, 4, 4, 2, 2, 2, 2, 0, 0), 0, 1, new (int, int)[2]));
     }
 
     [Fact]
