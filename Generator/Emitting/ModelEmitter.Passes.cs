@@ -194,7 +194,6 @@ internal sealed partial class ModelEmitter
         if (d.Conv?.ColumnBuffer is not null)
         {
             // Used by small-batch inference (a projection's inference reuses this forward stage).
-            if (!d.IsProjection && d.Conv.PaddedBuffer is not null) EmitPadStage(d);
             OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
             EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
             _w.Close();
@@ -763,6 +762,7 @@ internal sealed partial class ModelEmitter
         bool anyFolded = _plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null);
         var body = new List<string>();
         var consumed = new HashSet<StepPlan>();
+        var prePadded = new HashSet<StepPlan>();   // convolutions whose zero-bordered input a fused pool writes at small batches
         for (int s = 0; s < _plan.Steps.Count; s++)
         {
             StepPlan step = _plan.Steps[s];
@@ -810,7 +810,14 @@ internal sealed partial class ModelEmitter
                     bool shallow = d.Conv.SmallBatchKernel == SmallBatchConv.Shallow;
                     pool = FusablePool(s, tail, output);
                     if (pool is not null) consumed.Add(pool);
-                    if (d.Conv.PaddedBuffer is not null) body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Pad, 0);");
+                    if (prePadded.Contains(d)) body.Add($"// {d.Layer.Name}: below {SmallBatch} samples the fused pool before it has written its zero-bordered input");
+                    else if (d.Conv.PaddedBuffer is not null)
+                    {
+                        EmitPadStage(d);
+                        body.Add($"if (_batch < {SmallBatch}) Execute(Stages.{SpecNaming.Pascal(d.Layer.Name)}Pad, 0);");
+                    }
+                    DenseStep? padTarget = pool is null ? null : PaddedConsumer(pool);
+                    if (padTarget is not null) prePadded.Add(padTarget);
                     string input = d.Conv.PaddedBuffer is null ? "input" : "zero-bordered input";
                     string poolWhat = pool is null ? "" : $", then {pool.Layer.Name} on the rows each thread computed";
                     OpenStage(name, shallow
@@ -834,7 +841,12 @@ internal sealed partial class ModelEmitter
                         _w.Line($"global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[{K}Pooling.MaxInputSegments(in {pool.GeometryField})];");
                         _w.Line($"int count = {K}Pooling.InputSegments(in {pool.GeometryField}, p0, p1, segments);");
                         _w.Line($"for (int i = 0; i < count; i++) {kernel}, segments[i].Start, segments[i].End, {epiValue});");
-                        _w.Line($"{K}Pooling.{(pool.Layer.Kind == LayerKind.MaxPool ? "Max" : "Avg")}ForwardPixels<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, p0, p1);");
+                        string pooled = padTarget is null
+                            ? $"{All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, p0, p1"
+                            : $"{All(padTarget.Conv!.PaddedBuffer!, padTarget.Conv.PaddedSize)}, in {pool.GeometryField}, p0, p1, border: {padTarget.Conv.Padding}";
+                        if (padTarget is not null)
+                            _w.Line($"// Straight into {padTarget.Layer.Name}'s zero-bordered input (its border stays 0: nothing else writes it), so {padTarget.Layer.Name} needs no copy.");
+                        _w.Line($"{K}Pooling.{(pool.Layer.Kind == LayerKind.MaxPool ? "Max" : "Avg")}ForwardPixels<TIsa>({All(output, d.OutFloats)}, {pooled});");
                     }
                     _w.Line("return;");
                     _w.Close();
@@ -992,6 +1004,23 @@ internal sealed partial class ModelEmitter
         if (after >= _plan.Steps.Count || _plan.Steps[after] is not PoolStep { Layer.Kind: LayerKind.MaxPool or LayerKind.AvgPool } pool) return null;
         LayerSpec l = pool.Layer;
         return pool.InputBuffer == output && l.Padding == 0 && l.KernelH == l.Stride && l.KernelW == l.Stride ? pool : null;
+    }
+
+    /// <summary>
+    /// The convolution right after a fused pool that reads the pool's output, and nothing else does, through a
+    /// zero-bordered copy at small batches: the fused stage can then pool straight into that copy. Null otherwise.
+    /// </summary>
+    private DenseStep? PaddedConsumer(PoolStep pool)
+    {
+        int index = _plan.Steps.IndexOf(pool);
+        if (index + 1 >= _plan.Steps.Count || _plan.Steps[index + 1] is not DenseStep { Conv: { ColumnBuffer: not null, PaddedBuffer: not null } } next) return null;
+        if (next.InputBuffer != pool.OutputBuffer) return null;
+        foreach (StepPlan step in _plan.Steps)
+        {
+            if (step != next && step.InputBuffer == pool.OutputBuffer) return null;
+            if (step is ResidualEndStep end && (end.ShortcutBuffer == pool.OutputBuffer || end.Start.InputBuffer == pool.OutputBuffer)) return null;
+        }
+        return next;
     }
 
     private void AddTestTimeScale(List<string> body, ChainStep c)

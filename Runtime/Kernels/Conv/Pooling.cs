@@ -29,14 +29,16 @@ public static class Pooling
     /// <summary>
     /// y = max over each window for the output pixels [p0, p1) only, p = (sample·OutHeight + oy)·OutWidth + ox; no argmax
     /// (inference). With windows that do not overlap, a thread that computed the inputs of its output pixels
-    /// (<see cref="InputSegments"/>) can pool them itself.
+    /// (<see cref="InputSegments"/>) can pool them itself. With a positive <c>border</c>, y holds each sample's output
+    /// inside a zero border that many pixels wide — the zero-bordered input of a following padded convolution
+    /// (<see cref="DirectConv.Pad"/>'s layout), which then needs no copy of its own; the border itself is not written.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxForwardPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int p0, int p1)
+    public static void MaxForwardPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int p0, int p1, int border = 0)
         where TIsa : struct, ISimdPath
     {
-        ValidatePixels(x.Length, y.Length, g, p0, p1);
-        MaxPixels<TIsa>(x, y, default, g, p0, p1);
+        ValidatePixels(x.Length, y.Length, g, p0, p1, border);
+        MaxPixels<TIsa>(x, y, default, g, p0, p1, border);
     }
 
     /// <summary>
@@ -86,7 +88,7 @@ public static class Pooling
     /// </summary>
     public static int MaxInputSegments(in PoolGeometry g) => 2 * (2 * g.SizeH - 1) + 1;
 
-    private static void MaxPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in PoolGeometry g, int p0, int p1)
+    private static void MaxPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, in PoolGeometry g, int p0, int p1, int border = 0)
         where TIsa : struct, ISimdPath
     {
         ref float xs0 = ref MemoryMarshal.GetReference(x);
@@ -100,11 +102,13 @@ public static class Pooling
             int q = p / ow, s = q / oh, oy = q - s * oh, end = Math.Min(p1, (q + 1) * ow);
             ref float xs = ref Unsafe.Add(ref xs0, s * inSize);
             (int iy0, int iy1) = Window(oy, g.StrideH, g.PadH, g.SizeH, h);
+            // With a border the output row sits inside a wider, taller zero-bordered image (argmax keeps p·c).
+            nint row = border == 0 ? (nint)q * ow * c : (((nint)s * (oh + 2 * border) + oy + border) * (ow + 2 * border) + border) * c;
             for (int ox = p - q * ow; p < end; p++, ox++)
             {
                 (int ix0, int ix1) = Window(ox, g.StrideW, g.PadW, g.SizeW, w);
                 nint o = (nint)p * c;
-                MaxRun<TIsa>(ref xs, ref Unsafe.Add(ref py, o), ref withArg ? ref Unsafe.Add(ref pa, o) : ref pa, withArg, c, w, iy0, iy1, ix0, ix1);
+                MaxRun<TIsa>(ref xs, ref Unsafe.Add(ref py, row + (nint)ox * c), ref withArg ? ref Unsafe.Add(ref pa, o) : ref pa, withArg, c, w, iy0, iy1, ix0, ix1);
             }
         }
     }
@@ -125,21 +129,22 @@ public static class Pooling
         where TIsa : struct, ISimdPath
     {
         Validate(x.Length, nameof(x), y.Length, nameof(y), g, s0, s1);
-        AvgPixels<TIsa>(x, y, g, s0 * g.OutHeight * g.OutWidth, s1 * g.OutHeight * g.OutWidth);
+        AvgPixels<TIsa>(x, y, g, s0 * g.OutHeight * g.OutWidth, s1 * g.OutHeight * g.OutWidth, 0);
     }
 
     /// <summary>
-    /// <see cref="AvgForward{TIsa}"/> for the output pixels [p0, p1) only, p = (sample·OutHeight + oy)·OutWidth + ox.
+    /// <see cref="AvgForward{TIsa}"/> for the output pixels [p0, p1) only, p = (sample·OutHeight + oy)·OutWidth + ox;
+    /// <c>border</c> as for <see cref="MaxForwardPixels{TIsa}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AvgForwardPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int p0, int p1)
+    public static void AvgForwardPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int p0, int p1, int border = 0)
         where TIsa : struct, ISimdPath
     {
-        ValidatePixels(x.Length, y.Length, g, p0, p1);
-        AvgPixels<TIsa>(x, y, g, p0, p1);
+        ValidatePixels(x.Length, y.Length, g, p0, p1, border);
+        AvgPixels<TIsa>(x, y, g, p0, p1, border);
     }
 
-    private static void AvgPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int p0, int p1)
+    private static void AvgPixels<TIsa>(ReadOnlySpan<float> x, Span<float> y, in PoolGeometry g, int p0, int p1, int border)
         where TIsa : struct, ISimdPath
     {
         ref float xs0 = ref MemoryMarshal.GetReference(x);
@@ -151,11 +156,12 @@ public static class Pooling
             int q = p / ow, s = q / oh, oy = q - s * oh, end = Math.Min(p1, (q + 1) * ow);
             ref float xs = ref Unsafe.Add(ref xs0, s * inSize);
             (int iy0, int iy1) = Window(oy, g.StrideH, g.PadH, g.SizeH, h);
+            nint row = border == 0 ? (nint)q * ow * c : (((nint)s * (oh + 2 * border) + oy + border) * (ow + 2 * border) + border) * c;
             for (int ox = p - q * ow; p < end; p++, ox++)
             {
                 (int ix0, int ix1) = Window(ox, g.StrideW, g.PadW, g.SizeW, w);
                 float inv = 1f / ((iy1 - iy0) * (ix1 - ix0));
-                SumRun<TIsa>(ref xs, ref Unsafe.Add(ref py, (nint)p * c), inv, c, w, iy0, iy1, ix0, ix1);
+                SumRun<TIsa>(ref xs, ref Unsafe.Add(ref py, row + (nint)ox * c), inv, c, w, iy0, iy1, ix0, ix1);
             }
         }
     }
@@ -352,13 +358,15 @@ public static class Pooling
         Checks.Length(outputLength, (long)s1 * g.OutputSize, outputName);
     }
 
-    private static void ValidatePixels(int inputLength, int outputLength, in PoolGeometry g, int p0, int p1)
+    private static void ValidatePixels(int inputLength, int outputLength, in PoolGeometry g, int p0, int p1, int border)
     {
         g.Validate(nameof(g));
         Checks.Range(p0, p1, int.MaxValue, nameof(p0), nameof(p1));
+        Checks.NonNegative(border, nameof(border));
         long perSample = (long)g.OutHeight * g.OutWidth, samples = (p1 + perSample - 1) / perSample;
         Checks.Length(inputLength, samples * g.InputSize, "x");
-        Checks.Length(outputLength, (long)p1 * g.Channels, "y");
+        long bordered = (long)(g.OutHeight + 2 * border) * (g.OutWidth + 2 * border) * g.Channels;
+        Checks.Length(outputLength, border == 0 ? (long)p1 * g.Channels : samples * bordered, "y");
     }
 
     private static void ValidateGlobal(int inputLength, string inputName, int outputLength, string outputName, int channels, int pixels, int s0, int s1)

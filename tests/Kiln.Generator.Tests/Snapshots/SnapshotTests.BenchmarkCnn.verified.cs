@@ -465,14 +465,6 @@ namespace Kiln.Benchmarks
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>conv0: copies each sample into a zero-bordered 32×32×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 784), _padded0.Slice(0, _batch * 1024), in s_geometry0, s0, s1);
-        }
-
         /// <summary>conv0: im2col and [rows = samples·784 pixels×25]·[25×16] + b, chunk by chunk; samples split across threads.</summary>
         private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -520,14 +512,6 @@ namespace Kiln.Benchmarks
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
             global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), new global::System.Span<int>(_argmax2, 0, _batch * 3136), in s_geometry2, s0, s1);
-        }
-
-        /// <summary>conv1: copies each sample into a zero-bordered 18×18×16 image in _padded3 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv1Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_y2.Slice(0, _batch * 3136), _padded3.Slice(0, _batch * 5184), in s_geometry3, s0, s1);
         }
 
         /// <summary>conv1: im2col and [rows = samples·196 pixels×400]·[400×32] + b, chunk by chunk; samples split across threads.</summary>
@@ -895,6 +879,14 @@ namespace Kiln.Benchmarks
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 627200);
         }
 
+        /// <summary>conv0: copies each sample into a zero-bordered 32×32×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 784), _padded0.Slice(0, _batch * 1024), in s_geometry0, s0, s1);
+        }
+
         /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused, then maxpool0 on the rows each thread computed: each tile of output pixels accumulates all 25 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -906,7 +898,8 @@ namespace Kiln.Benchmarks
                 global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[global::Kiln.Kernels.Pooling.MaxInputSegments(in s_geometry2)];
                 int count = global::Kiln.Kernels.Pooling.InputSegments(in s_geometry2, p0, p1, segments);
                 for (int i = 0; i < count; i++) global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 1024), _folded.Slice(0, 400), _y1.Slice(0, _batch * 12544), in s_geometry0, 16, segments[i].Start, segments[i].End, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
-                global::Kiln.Kernels.Pooling.MaxForwardPixels<TIsa>(_y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), in s_geometry2, p0, p1);
+                // Straight into conv1's zero-bordered input (its border stays 0: nothing else writes it), so conv1 needs no copy.
+                global::Kiln.Kernels.Pooling.MaxForwardPixels<TIsa>(_y1.Slice(0, _batch * 12544), _padded3.Slice(0, _batch * 5184), in s_geometry2, p0, p1, border: 2);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -994,7 +987,7 @@ namespace Kiln.Benchmarks
             // maxpool0 (eval) runs in Conv0Inference
             Execute(Stages.Conv0Inference, (long)_batch * 1266944);
             // conv1 with BatchNorm folded in, relu1 fused
-            if (_batch < 16) Execute(Stages.Conv1Pad, 0);
+            // conv1: below 16 samples the fused pool before it has written its zero-bordered input
             // maxpool1 (eval) runs in Conv1Inference
             Execute(Stages.Conv1Inference, (long)_batch * 5023872);
             // dense0, relu2 fused
@@ -1038,54 +1031,51 @@ namespace Kiln.Benchmarks
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
         private static class Stages
         {
-            public const int Conv0Pad = 0;
-            public const int Conv0Forward = 1;
-            public const int Bn0Sums = 2;
-            public const int Bn0Squares = 3;
-            public const int Bn0Forward = 4;
-            public const int Maxpool0Forward = 5;
-            public const int Conv1Pad = 6;
-            public const int Conv1Forward = 7;
-            public const int Bn1Sums = 8;
-            public const int Bn1Squares = 9;
-            public const int Bn1Forward = 10;
-            public const int Maxpool1Forward = 11;
-            public const int Dense0Forward = 12;
-            public const int Relu2Forward = 13;
-            public const int Dense1Forward = 14;
-            public const int Dense1BackwardInput = 15;
-            public const int Dense1BackwardWeights = 16;
-            public const int Relu2Backward = 17;
-            public const int Dense0BackwardInput = 18;
-            public const int Dense0BackwardWeights = 19;
-            public const int Maxpool1Backward = 20;
-            public const int Bn1BackwardSums = 21;
-            public const int Bn1Backward = 22;
-            public const int Bn1Update = 23;
-            public const int Conv1BackwardInput = 24;
-            public const int Conv1BackwardWeights = 25;
-            public const int Maxpool0Backward = 26;
-            public const int Bn0BackwardSums = 27;
-            public const int Bn0Backward = 28;
-            public const int Bn0Update = 29;
-            public const int Conv0BackwardWeights = 30;
-            public const int Conv0Inference = 31;
-            public const int Conv1Inference = 32;
-            public const int Dense0Inference = 33;
-            public const int Dense1Inference = 34;
+            public const int Conv0Forward = 0;
+            public const int Bn0Sums = 1;
+            public const int Bn0Squares = 2;
+            public const int Bn0Forward = 3;
+            public const int Maxpool0Forward = 4;
+            public const int Conv1Forward = 5;
+            public const int Bn1Sums = 6;
+            public const int Bn1Squares = 7;
+            public const int Bn1Forward = 8;
+            public const int Maxpool1Forward = 9;
+            public const int Dense0Forward = 10;
+            public const int Relu2Forward = 11;
+            public const int Dense1Forward = 12;
+            public const int Dense1BackwardInput = 13;
+            public const int Dense1BackwardWeights = 14;
+            public const int Relu2Backward = 15;
+            public const int Dense0BackwardInput = 16;
+            public const int Dense0BackwardWeights = 17;
+            public const int Maxpool1Backward = 18;
+            public const int Bn1BackwardSums = 19;
+            public const int Bn1Backward = 20;
+            public const int Bn1Update = 21;
+            public const int Conv1BackwardInput = 22;
+            public const int Conv1BackwardWeights = 23;
+            public const int Maxpool0Backward = 24;
+            public const int Bn0BackwardSums = 25;
+            public const int Bn0Backward = 26;
+            public const int Bn0Update = 27;
+            public const int Conv0BackwardWeights = 28;
+            public const int Conv0Pad = 29;
+            public const int Conv0Inference = 30;
+            public const int Conv1Inference = 31;
+            public const int Dense0Inference = 32;
+            public const int Dense1Inference = 33;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             switch (stage)
             {
-                case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
                 case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
                 case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Maxpool0Forward: Maxpool0Forward<TIsa>(part, parts); break;
-                case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
                 case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
                 case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
@@ -1110,6 +1100,7 @@ namespace Kiln.Benchmarks
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Conv0BackwardWeights: Conv0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Inference: Conv0Inference<TIsa>(part, parts); break;
                 case Stages.Conv1Inference: Conv1Inference<TIsa>(part, parts); break;
                 case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;

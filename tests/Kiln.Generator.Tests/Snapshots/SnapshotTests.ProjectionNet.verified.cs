@@ -601,14 +601,6 @@ namespace Samples.Residual
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>conv0: copies each sample into a zero-bordered 10×10×3 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 192), _padded0.Slice(0, _batch * 300), in s_geometry0, s0, s1);
-        }
-
         /// <summary>conv0: im2col and [rows = samples·64 pixels×27]·[27×4], chunk by chunk; samples split across threads.</summary>
         private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -691,14 +683,6 @@ namespace Samples.Residual
                 default, _y4.Slice(s0 * 128, (s1 - s0) * 128), (s1 - s0) * 16, 8, new global::Kiln.Kernels.Relu());
         }
 
-        /// <summary>conv2: copies each sample into a zero-bordered 6×6×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv2Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_y4.Slice(0, _batch * 128), _padded5.Slice(0, _batch * 288), in s_geometry5, s0, s1);
-        }
-
         /// <summary>conv2: im2col and [rows = samples·16 pixels×72]·[72×8] + b, chunk by chunk; samples split across threads.</summary>
         private void Conv2Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -740,14 +724,6 @@ namespace Samples.Residual
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Relu>(_y6.Slice(r0 * 128, (r1 - r0) * 128), default, _y7.Slice(r0 * 128, (r1 - r0) * 128), new global::Kiln.Kernels.Relu());
-        }
-
-        /// <summary>conv3: copies each sample into a zero-bordered 6×6×8 image in _padded9 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv3Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_y7.Slice(0, _batch * 128), _padded9.Slice(0, _batch * 288), in s_geometry9, s0, s1);
         }
 
         /// <summary>conv3: im2col and [rows = samples·16 pixels×72]·[72×12] + b, chunk by chunk; samples split across threads.</summary>
@@ -1376,6 +1352,14 @@ namespace Samples.Residual
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 13824);
         }
 
+        /// <summary>conv0: copies each sample into a zero-bordered 10×10×3 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 192), _padded0.Slice(0, _batch * 300), in s_geometry0, s0, s1);
+        }
+
         /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -1419,6 +1403,14 @@ namespace Samples.Residual
             }
         }
 
+        /// <summary>conv2: copies each sample into a zero-bordered 6×6×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv2Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_y4.Slice(0, _batch * 128), _padded5.Slice(0, _batch * 288), in s_geometry5, s0, s1);
+        }
+
         /// <summary>conv2 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv2Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -1446,6 +1438,14 @@ namespace Samples.Residual
         {
             (int e0, int e1) = global::Kiln.Kernels.Partition.Range(_batch * 128, part, parts, 16);
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_shortcut6.Slice(0, _batch * 128), _y5.Slice(0, _batch * 128), 1f, _y6.Slice(0, _batch * 128), e0, e1);
+        }
+
+        /// <summary>conv3: copies each sample into a zero-bordered 6×6×8 image in _padded9 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv3Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_y7.Slice(0, _batch * 128), _padded9.Slice(0, _batch * 288), in s_geometry9, s0, s1);
         }
 
         /// <summary>conv3 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
@@ -1597,66 +1597,66 @@ namespace Samples.Residual
         private static class Stages
         {
             public const int UpdateAll = 0;
-            public const int Conv0Pad = 1;
-            public const int Conv0Forward = 2;
-            public const int Bn0Sums = 3;
-            public const int Bn0Squares = 4;
-            public const int Bn0Forward = 5;
-            public const int Conv1Forward = 6;
-            public const int Bn1Sums = 7;
-            public const int Bn1Squares = 8;
-            public const int Bn1Forward = 9;
-            public const int Conv2Pad = 10;
-            public const int Conv2Forward = 11;
-            public const int Residual0ProjectionForward = 12;
-            public const int Residual0Forward = 13;
-            public const int Relu2Forward = 14;
-            public const int Conv3Pad = 15;
-            public const int Conv3Forward = 16;
-            public const int Residual1ProjectionForward = 17;
-            public const int Residual1Forward = 18;
-            public const int Relu3Forward = 19;
-            public const int Globalavgpool0Forward = 20;
-            public const int Dense0Forward = 21;
-            public const int Tanh0Forward = 22;
-            public const int Residual2ProjectionForward = 23;
-            public const int Residual2Forward = 24;
-            public const int Dense1Forward = 25;
-            public const int Dense1BackwardInput = 26;
-            public const int Dense1BackwardWeights = 27;
-            public const int Tanh0Backward = 28;
-            public const int Dense0BackwardInput = 29;
-            public const int Dense0BackwardWeights = 30;
-            public const int Residual2ProjectionBackwardInput = 31;
-            public const int Residual2ProjectionBackwardWeights = 32;
-            public const int Residual2Shortcut = 33;
-            public const int Globalavgpool0Backward = 34;
-            public const int Relu3Backward = 35;
-            public const int Residual1Backward = 36;
-            public const int Conv3BackwardInput = 37;
-            public const int Conv3BackwardWeights = 38;
-            public const int Residual1ProjectionBackwardInput = 39;
-            public const int Residual1ProjectionBackwardWeights = 40;
-            public const int Residual1Shortcut = 41;
-            public const int Relu2Backward = 42;
-            public const int Conv2BackwardInput = 43;
-            public const int Conv2BackwardWeights = 44;
-            public const int Bn1BackwardSums = 45;
-            public const int Bn1Backward = 46;
-            public const int Bn1Update = 47;
-            public const int Conv1BackwardInput = 48;
-            public const int Conv1BackwardWeights = 49;
-            public const int Residual0ProjectionBackwardInput = 50;
-            public const int Residual0ProjectionBackwardWeights = 51;
-            public const int Residual0Shortcut = 52;
-            public const int Bn0BackwardSums = 53;
-            public const int Bn0Backward = 54;
-            public const int Bn0Update = 55;
-            public const int Conv0BackwardWeights = 56;
-            public const int Conv0Inference = 57;
-            public const int Conv1Inference = 58;
-            public const int Conv2Inference = 59;
-            public const int Residual0Inference = 60;
+            public const int Conv0Forward = 1;
+            public const int Bn0Sums = 2;
+            public const int Bn0Squares = 3;
+            public const int Bn0Forward = 4;
+            public const int Conv1Forward = 5;
+            public const int Bn1Sums = 6;
+            public const int Bn1Squares = 7;
+            public const int Bn1Forward = 8;
+            public const int Conv2Forward = 9;
+            public const int Residual0ProjectionForward = 10;
+            public const int Residual0Forward = 11;
+            public const int Relu2Forward = 12;
+            public const int Conv3Forward = 13;
+            public const int Residual1ProjectionForward = 14;
+            public const int Residual1Forward = 15;
+            public const int Relu3Forward = 16;
+            public const int Globalavgpool0Forward = 17;
+            public const int Dense0Forward = 18;
+            public const int Tanh0Forward = 19;
+            public const int Residual2ProjectionForward = 20;
+            public const int Residual2Forward = 21;
+            public const int Dense1Forward = 22;
+            public const int Dense1BackwardInput = 23;
+            public const int Dense1BackwardWeights = 24;
+            public const int Tanh0Backward = 25;
+            public const int Dense0BackwardInput = 26;
+            public const int Dense0BackwardWeights = 27;
+            public const int Residual2ProjectionBackwardInput = 28;
+            public const int Residual2ProjectionBackwardWeights = 29;
+            public const int Residual2Shortcut = 30;
+            public const int Globalavgpool0Backward = 31;
+            public const int Relu3Backward = 32;
+            public const int Residual1Backward = 33;
+            public const int Conv3BackwardInput = 34;
+            public const int Conv3BackwardWeights = 35;
+            public const int Residual1ProjectionBackwardInput = 36;
+            public const int Residual1ProjectionBackwardWeights = 37;
+            public const int Residual1Shortcut = 38;
+            public const int Relu2Backward = 39;
+            public const int Conv2BackwardInput = 40;
+            public const int Conv2BackwardWeights = 41;
+            public const int Bn1BackwardSums = 42;
+            public const int Bn1Backward = 43;
+            public const int Bn1Update = 44;
+            public const int Conv1BackwardInput = 45;
+            public const int Conv1BackwardWeights = 46;
+            public const int Residual0ProjectionBackwardInput = 47;
+            public const int Residual0ProjectionBackwardWeights = 48;
+            public const int Residual0Shortcut = 49;
+            public const int Bn0BackwardSums = 50;
+            public const int Bn0Backward = 51;
+            public const int Bn0Update = 52;
+            public const int Conv0BackwardWeights = 53;
+            public const int Conv0Pad = 54;
+            public const int Conv0Inference = 55;
+            public const int Conv1Inference = 56;
+            public const int Conv2Pad = 57;
+            public const int Conv2Inference = 58;
+            public const int Residual0Inference = 59;
+            public const int Conv3Pad = 60;
             public const int Conv3Inference = 61;
             public const int Residual1Inference = 62;
             public const int Dense0Inference = 63;
@@ -1669,7 +1669,6 @@ namespace Samples.Residual
             switch (stage)
             {
                 case Stages.UpdateAll: UpdateAll<TIsa>(part, parts); break;
-                case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
                 case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
                 case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
@@ -1678,12 +1677,10 @@ namespace Samples.Residual
                 case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
                 case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
-                case Stages.Conv2Pad: Conv2Pad<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
                 case Stages.Residual0ProjectionForward: Residual0ProjectionForward<TIsa>(part, parts); break;
                 case Stages.Residual0Forward: Residual0Forward<TIsa>(part, parts); break;
                 case Stages.Relu2Forward: Relu2Forward<TIsa>(part, parts); break;
-                case Stages.Conv3Pad: Conv3Pad<TIsa>(part, parts); break;
                 case Stages.Conv3Forward: Conv3Forward<TIsa>(part, parts); break;
                 case Stages.Residual1ProjectionForward: Residual1ProjectionForward<TIsa>(part, parts); break;
                 case Stages.Residual1Forward: Residual1Forward<TIsa>(part, parts); break;
@@ -1725,10 +1722,13 @@ namespace Samples.Residual
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Conv0BackwardWeights: Conv0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Inference: Conv0Inference<TIsa>(part, parts); break;
                 case Stages.Conv1Inference: Conv1Inference<TIsa>(part, parts); break;
+                case Stages.Conv2Pad: Conv2Pad<TIsa>(part, parts); break;
                 case Stages.Conv2Inference: Conv2Inference<TIsa>(part, parts); break;
                 case Stages.Residual0Inference: Residual0Inference<TIsa>(part, parts); break;
+                case Stages.Conv3Pad: Conv3Pad<TIsa>(part, parts); break;
                 case Stages.Conv3Inference: Conv3Inference<TIsa>(part, parts); break;
                 case Stages.Residual1Inference: Residual1Inference<TIsa>(part, parts); break;
                 case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;

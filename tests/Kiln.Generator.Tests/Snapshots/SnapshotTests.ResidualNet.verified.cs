@@ -539,14 +539,6 @@ namespace Samples.Residual
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>conv0: copies each sample into a zero-bordered 10×10×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 64), _padded0.Slice(0, _batch * 100), in s_geometry0, s0, s1);
-        }
-
         /// <summary>conv0: im2col and [rows = samples·64 pixels×9]·[9×8], chunk by chunk; samples split across threads.</summary>
         private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -588,14 +580,6 @@ namespace Samples.Residual
                 default, _y1.Slice(s0 * 512, (s1 - s0) * 512), (s1 - s0) * 64, 8, new global::Kiln.Kernels.Relu());
         }
 
-        /// <summary>conv1: copies each sample into a zero-bordered 10×10×8 image in _padded3 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv1Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_y1.Slice(0, _batch * 512), _padded3.Slice(0, _batch * 800), in s_geometry3, s0, s1);
-        }
-
         /// <summary>conv1: im2col and [rows = samples·64 pixels×72]·[72×8], chunk by chunk; samples split across threads.</summary>
         private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -635,14 +619,6 @@ namespace Samples.Residual
             if (s0 >= s1) return;
             global::Kiln.Kernels.BatchNorm.NormalizeRows<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 512, (s1 - s0) * 512), Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span,
                 default, _y4.Slice(s0 * 512, (s1 - s0) * 512), (s1 - s0) * 64, 8, new global::Kiln.Kernels.Relu());
-        }
-
-        /// <summary>conv2: copies each sample into a zero-bordered 10×10×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv2Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_y4.Slice(0, _batch * 512), _padded5.Slice(0, _batch * 800), in s_geometry5, s0, s1);
         }
 
         /// <summary>conv2: im2col and [rows = samples·64 pixels×72]·[72×8], chunk by chunk; samples split across threads.</summary>
@@ -701,14 +677,6 @@ namespace Samples.Residual
             global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Relu>(_y7.Slice(r0 * 512, (r1 - r0) * 512), default, _y8.Slice(r0 * 512, (r1 - r0) * 512), new global::Kiln.Kernels.Relu());
         }
 
-        /// <summary>conv3: copies each sample into a zero-bordered 10×10×8 image in _padded10 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv3Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_y8.Slice(0, _batch * 512), _padded10.Slice(0, _batch * 800), in s_geometry10, s0, s1);
-        }
-
         /// <summary>conv3: im2col and [rows = samples·64 pixels×72]·[72×8] + b, chunk by chunk; samples split across threads.</summary>
         private void Conv3Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -729,14 +697,6 @@ namespace Samples.Residual
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Relu>(_y10.Slice(r0 * 512, (r1 - r0) * 512), default, _y11.Slice(r0 * 512, (r1 - r0) * 512), new global::Kiln.Kernels.Relu());
-        }
-
-        /// <summary>conv4: copies each sample into a zero-bordered 10×10×8 image in _padded12 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv4Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_y11.Slice(0, _batch * 512), _padded12.Slice(0, _batch * 800), in s_geometry12, s0, s1);
         }
 
         /// <summary>conv4: im2col and [rows = samples·64 pixels×72]·[72×8] + b, chunk by chunk; samples split across threads.</summary>
@@ -1276,6 +1236,14 @@ namespace Samples.Residual
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 9216);
         }
 
+        /// <summary>conv0: copies each sample into a zero-bordered 10×10×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 64), _padded0.Slice(0, _batch * 100), in s_geometry0, s0, s1);
+        }
+
         /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: each tile of output pixels accumulates all 9 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -1298,6 +1266,14 @@ namespace Samples.Residual
             }
         }
 
+        /// <summary>conv1: copies each sample into a zero-bordered 10×10×8 image in _padded3 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv1Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_y1.Slice(0, _batch * 512), _padded3.Slice(0, _batch * 800), in s_geometry3, s0, s1);
+        }
+
         /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -1318,6 +1294,14 @@ namespace Samples.Residual
                 global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 512), _col3.Slice(0, _batch * 4608), in s_geometry3, channelsFirst: false, c0, c1);
                 global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(c0 * 4608, (c1 - c0) * 4608), _folded.Slice(96, 576), _y4.Slice(c0 * 512, (c1 - c0) * 512), (c1 - c0) * 64, 72, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(672, 8), new global::Kiln.Kernels.Relu()));
             }
+        }
+
+        /// <summary>conv2: copies each sample into a zero-bordered 10×10×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv2Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_y4.Slice(0, _batch * 512), _padded5.Slice(0, _batch * 800), in s_geometry5, s0, s1);
         }
 
         /// <summary>conv2 (eval) with BatchNorm folded in: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
@@ -1349,6 +1333,14 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_y1.Slice(0, _batch * 512), _y6.Slice(0, _batch * 512), 0.8f, _y7.Slice(0, _batch * 512), e0, e1);
         }
 
+        /// <summary>conv3: copies each sample into a zero-bordered 10×10×8 image in _padded10 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv3Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_y8.Slice(0, _batch * 512), _padded10.Slice(0, _batch * 800), in s_geometry10, s0, s1);
+        }
+
         /// <summary>conv3 (eval), relu3 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv3Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -1369,6 +1361,14 @@ namespace Samples.Residual
                 global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y8.Slice(0, _batch * 512), _col10.Slice(0, _batch * 4608), in s_geometry10, channelsFirst: false, c0, c1);
                 global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col10.Slice(c0 * 4608, (c1 - c0) * 4608), Conv3Weight, _y11.Slice(c0 * 512, (c1 - c0) * 512), (c1 - c0) * 64, 72, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Conv3Bias, new global::Kiln.Kernels.Relu()));
             }
+        }
+
+        /// <summary>conv4: copies each sample into a zero-bordered 10×10×8 image in _padded12 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv4Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_y11.Slice(0, _batch * 512), _padded12.Slice(0, _batch * 800), in s_geometry12, s0, s1);
         }
 
         /// <summary>conv4 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
@@ -1505,67 +1505,67 @@ namespace Samples.Residual
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
         private static class Stages
         {
-            public const int Conv0Pad = 0;
-            public const int Conv0Forward = 1;
-            public const int Bn0Sums = 2;
-            public const int Bn0Squares = 3;
-            public const int Bn0Forward = 4;
-            public const int Conv1Pad = 5;
-            public const int Conv1Forward = 6;
-            public const int Bn1Sums = 7;
-            public const int Bn1Squares = 8;
-            public const int Bn1Forward = 9;
-            public const int Conv2Pad = 10;
-            public const int Conv2Forward = 11;
-            public const int Bn2Sums = 12;
-            public const int Bn2Squares = 13;
-            public const int Bn2Forward = 14;
-            public const int Residual0Forward = 15;
-            public const int Relu2Forward = 16;
-            public const int Conv3Pad = 17;
-            public const int Conv3Forward = 18;
-            public const int Relu3Forward = 19;
-            public const int Conv4Pad = 20;
-            public const int Conv4Forward = 21;
-            public const int Residual1Forward = 22;
-            public const int Relu4Forward = 23;
-            public const int Fractionalmaxpool0Forward = 24;
-            public const int Globalavgpool0Forward = 25;
-            public const int Dense0Forward = 26;
-            public const int Dense0BackwardInput = 27;
-            public const int Dense0BackwardWeights = 28;
-            public const int Globalavgpool0Backward = 29;
-            public const int Fractionalmaxpool0Backward = 30;
-            public const int Relu4Backward = 31;
-            public const int Residual1Backward = 32;
-            public const int Conv4BackwardInput = 33;
-            public const int Conv4BackwardWeights = 34;
-            public const int Relu3Backward = 35;
-            public const int Conv3BackwardInput = 36;
-            public const int Conv3BackwardWeights = 37;
-            public const int Residual1Shortcut = 38;
-            public const int Relu2Backward = 39;
-            public const int Residual0Backward = 40;
-            public const int Bn2BackwardSums = 41;
-            public const int Bn2Backward = 42;
-            public const int Bn2Update = 43;
-            public const int Conv2BackwardInput = 44;
-            public const int Conv2BackwardWeights = 45;
-            public const int Bn1BackwardSums = 46;
-            public const int Bn1Backward = 47;
-            public const int Bn1Update = 48;
-            public const int Conv1BackwardInput = 49;
-            public const int Conv1BackwardWeights = 50;
-            public const int Residual0Shortcut = 51;
-            public const int Bn0BackwardSums = 52;
-            public const int Bn0Backward = 53;
-            public const int Bn0Update = 54;
-            public const int Conv0BackwardWeights = 55;
-            public const int Conv0Inference = 56;
-            public const int Conv1Inference = 57;
-            public const int Conv2Inference = 58;
-            public const int Residual0Inference = 59;
-            public const int Conv3Inference = 60;
+            public const int Conv0Forward = 0;
+            public const int Bn0Sums = 1;
+            public const int Bn0Squares = 2;
+            public const int Bn0Forward = 3;
+            public const int Conv1Forward = 4;
+            public const int Bn1Sums = 5;
+            public const int Bn1Squares = 6;
+            public const int Bn1Forward = 7;
+            public const int Conv2Forward = 8;
+            public const int Bn2Sums = 9;
+            public const int Bn2Squares = 10;
+            public const int Bn2Forward = 11;
+            public const int Residual0Forward = 12;
+            public const int Relu2Forward = 13;
+            public const int Conv3Forward = 14;
+            public const int Relu3Forward = 15;
+            public const int Conv4Forward = 16;
+            public const int Residual1Forward = 17;
+            public const int Relu4Forward = 18;
+            public const int Fractionalmaxpool0Forward = 19;
+            public const int Globalavgpool0Forward = 20;
+            public const int Dense0Forward = 21;
+            public const int Dense0BackwardInput = 22;
+            public const int Dense0BackwardWeights = 23;
+            public const int Globalavgpool0Backward = 24;
+            public const int Fractionalmaxpool0Backward = 25;
+            public const int Relu4Backward = 26;
+            public const int Residual1Backward = 27;
+            public const int Conv4BackwardInput = 28;
+            public const int Conv4BackwardWeights = 29;
+            public const int Relu3Backward = 30;
+            public const int Conv3BackwardInput = 31;
+            public const int Conv3BackwardWeights = 32;
+            public const int Residual1Shortcut = 33;
+            public const int Relu2Backward = 34;
+            public const int Residual0Backward = 35;
+            public const int Bn2BackwardSums = 36;
+            public const int Bn2Backward = 37;
+            public const int Bn2Update = 38;
+            public const int Conv2BackwardInput = 39;
+            public const int Conv2BackwardWeights = 40;
+            public const int Bn1BackwardSums = 41;
+            public const int Bn1Backward = 42;
+            public const int Bn1Update = 43;
+            public const int Conv1BackwardInput = 44;
+            public const int Conv1BackwardWeights = 45;
+            public const int Residual0Shortcut = 46;
+            public const int Bn0BackwardSums = 47;
+            public const int Bn0Backward = 48;
+            public const int Bn0Update = 49;
+            public const int Conv0BackwardWeights = 50;
+            public const int Conv0Pad = 51;
+            public const int Conv0Inference = 52;
+            public const int Conv1Pad = 53;
+            public const int Conv1Inference = 54;
+            public const int Conv2Pad = 55;
+            public const int Conv2Inference = 56;
+            public const int Residual0Inference = 57;
+            public const int Conv3Pad = 58;
+            public const int Conv3Inference = 59;
+            public const int Conv4Pad = 60;
             public const int Conv4Inference = 61;
             public const int Residual1Inference = 62;
             public const int Fractionalmaxpool0Inference = 63;
@@ -1576,27 +1576,22 @@ namespace Samples.Residual
         {
             switch (stage)
             {
-                case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
                 case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
                 case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
-                case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
                 case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
                 case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
-                case Stages.Conv2Pad: Conv2Pad<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
                 case Stages.Bn2Sums: Bn2Sums<TIsa>(part, parts); break;
                 case Stages.Bn2Squares: Bn2Squares<TIsa>(part, parts); break;
                 case Stages.Bn2Forward: Bn2Forward<TIsa>(part, parts); break;
                 case Stages.Residual0Forward: Residual0Forward<TIsa>(part, parts); break;
                 case Stages.Relu2Forward: Relu2Forward<TIsa>(part, parts); break;
-                case Stages.Conv3Pad: Conv3Pad<TIsa>(part, parts); break;
                 case Stages.Conv3Forward: Conv3Forward<TIsa>(part, parts); break;
                 case Stages.Relu3Forward: Relu3Forward<TIsa>(part, parts); break;
-                case Stages.Conv4Pad: Conv4Pad<TIsa>(part, parts); break;
                 case Stages.Conv4Forward: Conv4Forward<TIsa>(part, parts); break;
                 case Stages.Residual1Forward: Residual1Forward<TIsa>(part, parts); break;
                 case Stages.Relu4Forward: Relu4Forward<TIsa>(part, parts); break;
@@ -1632,11 +1627,16 @@ namespace Samples.Residual
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Conv0BackwardWeights: Conv0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Inference: Conv0Inference<TIsa>(part, parts); break;
+                case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;
                 case Stages.Conv1Inference: Conv1Inference<TIsa>(part, parts); break;
+                case Stages.Conv2Pad: Conv2Pad<TIsa>(part, parts); break;
                 case Stages.Conv2Inference: Conv2Inference<TIsa>(part, parts); break;
                 case Stages.Residual0Inference: Residual0Inference<TIsa>(part, parts); break;
+                case Stages.Conv3Pad: Conv3Pad<TIsa>(part, parts); break;
                 case Stages.Conv3Inference: Conv3Inference<TIsa>(part, parts); break;
+                case Stages.Conv4Pad: Conv4Pad<TIsa>(part, parts); break;
                 case Stages.Conv4Inference: Conv4Inference<TIsa>(part, parts); break;
                 case Stages.Residual1Inference: Residual1Inference<TIsa>(part, parts); break;
                 case Stages.Fractionalmaxpool0Inference: Fractionalmaxpool0Inference<TIsa>(part, parts); break;

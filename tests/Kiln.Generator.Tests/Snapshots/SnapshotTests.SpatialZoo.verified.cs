@@ -478,14 +478,6 @@ namespace Samples.Spatial
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>stem: copies each sample into a zero-bordered 20×16×3 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void StemPad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 576), _padded0.Slice(0, _batch * 960), in s_geometry0, s0, s1);
-        }
-
         /// <summary>stem: im2col and [rows = samples·192 pixels×27]·[27×8] + b, chunk by chunk; samples split across threads.</summary>
         private void StemForward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -506,14 +498,6 @@ namespace Samples.Spatial
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_y0.Slice(r0 * 1536, (r1 - r0) * 1536), Prelu0Alpha, default, _y1.Slice(r0 * 1536, (r1 - r0) * 1536), (r1 - r0) * 192, 8);
-        }
-
-        /// <summary>conv1: copies each sample into a zero-bordered 18×14×8 image in _padded2 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-        private void Conv1Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
-        {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            global::Kiln.Kernels.DirectConv.Pad(_y1.Slice(0, _batch * 1536), _padded2.Slice(0, _batch * 2016), in s_geometry2, s0, s1);
         }
 
         /// <summary>conv1: im2col and [rows = samples·224 pixels×24]·[24×12], chunk by chunk; samples split across threads.</summary>
@@ -1055,6 +1039,14 @@ namespace Samples.Spatial
             Execute(Stages.StemBackwardWeights, (long)_batch * 82944);
         }
 
+        /// <summary>stem: copies each sample into a zero-bordered 20×16×3 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void StemPad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 576), _padded0.Slice(0, _batch * 960), in s_geometry0, s0, s1);
+        }
+
         /// <summary>stem (eval): each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void StemInference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
@@ -1075,6 +1067,14 @@ namespace Samples.Spatial
                 global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 576), _padded0.Slice(0, _batch * 960), in s_geometry0, c0, c1);
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded0.Slice(0, _batch * 960), StemWeight, _y0.Slice(0, _batch * 1536), in s_geometry0, 8, c0 * 192, c1 * 192, new global::Kiln.Kernels.BiasEpilogue(StemBias));
             }
+        }
+
+        /// <summary>conv1: copies each sample into a zero-bordered 18×14×8 image in _padded2 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        private void Conv1Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+        {
+            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            global::Kiln.Kernels.DirectConv.Pad(_y1.Slice(0, _batch * 1536), _padded2.Slice(0, _batch * 2016), in s_geometry2, s0, s1);
         }
 
         /// <summary>conv1 (eval): each tile of output pixels accumulates all 24 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
@@ -1215,50 +1215,50 @@ namespace Samples.Spatial
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
         private static class Stages
         {
-            public const int StemPad = 0;
-            public const int StemForward = 1;
-            public const int Prelu0Forward = 2;
-            public const int Conv1Pad = 3;
-            public const int Conv1Forward = 4;
-            public const int Instancenorm0Forward = 5;
-            public const int Tanh0Forward = 6;
-            public const int Avgpool0Forward = 7;
-            public const int Bn0Sums = 8;
-            public const int Bn0Squares = 9;
-            public const int Bn0Forward = 10;
-            public const int Conv2Forward = 11;
-            public const int Groupnorm0Forward = 12;
-            public const int Elu0Forward = 13;
-            public const int Globalavgpool0Forward = 14;
-            public const int Dense0DropConnect = 15;
-            public const int Dense0Forward = 16;
-            public const int Maxout0Forward = 17;
-            public const int Layernorm0Forward = 18;
-            public const int Relu1Forward = 19;
-            public const int Dense1Forward = 20;
-            public const int Dense1BackwardInput = 21;
-            public const int Dense1BackwardWeights = 22;
-            public const int Relu1Backward = 23;
-            public const int Layernorm0Backward = 24;
-            public const int Maxout0Backward = 25;
-            public const int Dense0BackwardInput = 26;
-            public const int Dense0BackwardWeights = 27;
-            public const int Globalavgpool0Backward = 28;
-            public const int Elu0Backward = 29;
-            public const int Groupnorm0Backward = 30;
-            public const int Conv2BackwardInput = 31;
-            public const int Conv2BackwardWeights = 32;
-            public const int Bn0BackwardSums = 33;
-            public const int Bn0Backward = 34;
-            public const int Bn0Update = 35;
-            public const int Avgpool0Backward = 36;
-            public const int Tanh0Backward = 37;
-            public const int Instancenorm0Backward = 38;
-            public const int Conv1BackwardInput = 39;
-            public const int Conv1BackwardWeights = 40;
-            public const int Prelu0Backward = 41;
-            public const int StemBackwardWeights = 42;
-            public const int StemInference = 43;
+            public const int StemForward = 0;
+            public const int Prelu0Forward = 1;
+            public const int Conv1Forward = 2;
+            public const int Instancenorm0Forward = 3;
+            public const int Tanh0Forward = 4;
+            public const int Avgpool0Forward = 5;
+            public const int Bn0Sums = 6;
+            public const int Bn0Squares = 7;
+            public const int Bn0Forward = 8;
+            public const int Conv2Forward = 9;
+            public const int Groupnorm0Forward = 10;
+            public const int Elu0Forward = 11;
+            public const int Globalavgpool0Forward = 12;
+            public const int Dense0DropConnect = 13;
+            public const int Dense0Forward = 14;
+            public const int Maxout0Forward = 15;
+            public const int Layernorm0Forward = 16;
+            public const int Relu1Forward = 17;
+            public const int Dense1Forward = 18;
+            public const int Dense1BackwardInput = 19;
+            public const int Dense1BackwardWeights = 20;
+            public const int Relu1Backward = 21;
+            public const int Layernorm0Backward = 22;
+            public const int Maxout0Backward = 23;
+            public const int Dense0BackwardInput = 24;
+            public const int Dense0BackwardWeights = 25;
+            public const int Globalavgpool0Backward = 26;
+            public const int Elu0Backward = 27;
+            public const int Groupnorm0Backward = 28;
+            public const int Conv2BackwardInput = 29;
+            public const int Conv2BackwardWeights = 30;
+            public const int Bn0BackwardSums = 31;
+            public const int Bn0Backward = 32;
+            public const int Bn0Update = 33;
+            public const int Avgpool0Backward = 34;
+            public const int Tanh0Backward = 35;
+            public const int Instancenorm0Backward = 36;
+            public const int Conv1BackwardInput = 37;
+            public const int Conv1BackwardWeights = 38;
+            public const int Prelu0Backward = 39;
+            public const int StemBackwardWeights = 40;
+            public const int StemPad = 41;
+            public const int StemInference = 42;
+            public const int Conv1Pad = 43;
             public const int Conv1Inference = 44;
             public const int Conv2Inference = 45;
             public const int Dense0Inference = 46;
@@ -1269,10 +1269,8 @@ namespace Samples.Spatial
         {
             switch (stage)
             {
-                case Stages.StemPad: StemPad<TIsa>(part, parts); break;
                 case Stages.StemForward: StemForward<TIsa>(part, parts); break;
                 case Stages.Prelu0Forward: Prelu0Forward<TIsa>(part, parts); break;
-                case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
                 case Stages.Instancenorm0Forward: Instancenorm0Forward<TIsa>(part, parts); break;
                 case Stages.Tanh0Forward: Tanh0Forward<TIsa>(part, parts); break;
@@ -1312,7 +1310,9 @@ namespace Samples.Spatial
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Prelu0Backward: Prelu0Backward<TIsa>(part, parts); break;
                 case Stages.StemBackwardWeights: StemBackwardWeights<TIsa>(part, parts); break;
+                case Stages.StemPad: StemPad<TIsa>(part, parts); break;
                 case Stages.StemInference: StemInference<TIsa>(part, parts); break;
+                case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;
                 case Stages.Conv1Inference: Conv1Inference<TIsa>(part, parts); break;
                 case Stages.Conv2Inference: Conv2Inference<TIsa>(part, parts); break;
                 case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;

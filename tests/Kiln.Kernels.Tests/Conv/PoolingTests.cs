@@ -59,6 +59,7 @@ public sealed class PoolingTests
             for (int i = 0; i < cut * g.Channels; i++) Assert.True(float.IsNaN(yr[i]), $"{ctx}: pixel range [{cut},{pixels}) wrote before its pixels");
             Pooling.MaxForwardPixels<TIsa>(x, yr, g, 0, cut);
             Assert.Equal(y, yr);
+            BorderedMatches(g, y, 2, (yb, p0, p1, b) => Pooling.MaxForwardPixels<TIsa>(x, yb, g, p0, p1, b), ctx);
 
             // Backward: dy scattered to the argmax, overlapping windows adding up.
             float[] dy = Data.Uniform(rnd, ey.Length, -1, 1);
@@ -92,6 +93,7 @@ public sealed class PoolingTests
         for (int i = 0; i < cut * g.Channels; i++) Assert.True(float.IsNaN(yr[i]), $"{ctx}: pixel range [{cut},{pixels}) wrote before its pixels");
         Pooling.AvgForwardPixels<TIsa>(x, yr, g, 0, cut);
         Assert.Equal(y, yr);
+        BorderedMatches(g, y, 1, (yb, p0, p1, b) => Pooling.AvgForwardPixels<TIsa>(x, yb, g, p0, p1, b), ctx);
 
         float[] dy = Data.Uniform(rnd, ey.Length, -1, 1);
         double[] edx = ConvReference.AvgPoolBackward(dy, g, samples);
@@ -142,6 +144,34 @@ public sealed class PoolingTests
         var edx = new double[x.Length];
         for (int i = 0; i < x.Length; i++) edx[i] = dy[i / (channels * pixels) * channels + i % channels] / (double)pixels;
         Near.All(dx, edx, 1e-7, 1e-6, ctx + " dx");
+    }
+
+    private delegate void BorderedPool(float[] y, int p0, int p1, int border);
+
+    /// <summary>
+    /// Pooling into a zero-bordered image (the next convolution's padded input), in two ranges split mid-row: the
+    /// interior equals the plain output and the border is never written.
+    /// </summary>
+    private static void BorderedMatches(PoolGeometry g, float[] plain, int border, BorderedPool pool, string ctx)
+    {
+        const int samples = 3;
+        int pixels = samples * g.OutHeight * g.OutWidth, cut = g.OutWidth + 1;
+        int bh = g.OutHeight + 2 * border, bw = g.OutWidth + 2 * border;
+        float[] yb = Data.Filled(samples * bh * bw * g.Channels, float.NaN);
+        pool(yb, cut, pixels, border);
+        pool(yb, 0, cut, border);
+        for (int s = 0; s < samples; s++)
+            for (int by = 0; by < bh; by++)
+                for (int bx = 0; bx < bw; bx++)
+                    for (int c = 0; c < g.Channels; c++)
+                    {
+                        float v = yb[((s * bh + by) * bw + bx) * g.Channels + c];
+                        int oy = by - border, ox = bx - border;
+                        if (oy < 0 || oy >= g.OutHeight || ox < 0 || ox >= g.OutWidth)
+                            Assert.True(float.IsNaN(v), $"{ctx}: border {border} written at ({s}, {by}, {bx}, {c})");
+                        else
+                            Assert.Equal(plain[((s * g.OutHeight + oy) * g.OutWidth + ox) * g.Channels + c], v);
+                    }
     }
 
     [Fact]
