@@ -68,13 +68,7 @@ public static unsafe class DirectConv
         int r0, int r1, in TEpi epi)
         where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
     {
-        g.Validate(nameof(g));
-        Checks.NonNegative(n, nameof(n));
-        Checks.Range(r0, r1, int.MaxValue, nameof(r0), nameof(r1));
-        int samples = (r1 + g.OutPixels - 1) / g.OutPixels;
-        Checks.Length(padded.Length, (long)samples * PaddedSize(g), nameof(padded));
-        Checks.Length(w.Length, (long)g.PatchSize * n, nameof(w));
-        Checks.Length(y.Length, (long)r1 * n, nameof(y));
+        ValidateForward(padded.Length, w.Length, y.Length, g, n, r0, r1);
         if (r0 == r1 || n == 0) return;
         TEpi e = epi;
         fixed (float* pp = padded, pw = w, py = y)
@@ -83,6 +77,18 @@ public static unsafe class DirectConv
             else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) Driver<GemmKernel256>.Forward(pp, pw, py, g, n, r0, r1, ref e);
             else Driver<GemmKernel128>.Forward(pp, pw, py, g, n, r0, r1, ref e);
         }
+    }
+
+    /// <summary>The argument checks of a small-batch convolution's Forward (this one and <see cref="ShallowConv"/>'s).</summary>
+    internal static void ValidateForward(int paddedLength, int wLength, int yLength, in ConvGeometry g, int n, int r0, int r1)
+    {
+        g.Validate(nameof(g));
+        Checks.NonNegative(n, nameof(n));
+        Checks.Range(r0, r1, int.MaxValue, nameof(r0), nameof(r1));
+        int samples = (r1 + g.OutPixels - 1) / g.OutPixels;
+        Checks.Length(paddedLength, (long)samples * PaddedSize(g), "padded");
+        Checks.Length(wLength, (long)g.PatchSize * n, "w");
+        Checks.Length(yLength, (long)r1 * n, "y");
     }
 
     private static class Driver<TK> where TK : struct, IGemmKernel

@@ -34,13 +34,7 @@ public static unsafe class ShallowConv
         int r0, int r1, in TEpi epi)
         where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
     {
-        g.Validate(nameof(g));
-        Checks.NonNegative(n, nameof(n));
-        Checks.Range(r0, r1, int.MaxValue, nameof(r0), nameof(r1));
-        int samples = (r1 + g.OutPixels - 1) / g.OutPixels;
-        Checks.Length(padded.Length, (long)samples * DirectConv.PaddedSize(g), nameof(padded));
-        Checks.Length(w.Length, (long)g.PatchSize * n, nameof(w));
-        Checks.Length(y.Length, (long)r1 * n, nameof(y));
+        DirectConv.ValidateForward(padded.Length, w.Length, y.Length, g, n, r0, r1);
         if (r0 == r1 || n == 0) return;
         TEpi e = epi;
         var shape = new Shape(g, n);
