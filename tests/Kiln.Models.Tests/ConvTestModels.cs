@@ -46,18 +46,6 @@ public partial class WideCnn;
 [Adam(LearningRate = 1e-3)]
 public partial class BenchmarkCnn;
 
-/// <summary>
-/// The benchmark CNN as Samples/FashionCnn trains it by default (its FashionCnnTorchInit): the same layers with PyTorch's
-/// default weights U(±1/√fan_in) (conv0 fan-in 25, conv1 400, dense0 1568, dense1 128) and per-channel input standardisation.
-/// </summary>
-[Model(InputShape = new[] { 1, 28, 28 }, MaxBatch = 64, Seed = 42, Normalize = InputNormalization.PerChannel)]
-[Conv2D(16, 5, Padding = 2, Init = Init.Uniform, InitScale = 0.2), BatchNorm, ReLU, MaxPool(2)]
-[Conv2D(32, 5, Padding = 2, Init = Init.Uniform, InitScale = 0.05), BatchNorm, ReLU, MaxPool(2)]
-[Flatten, Dense(128, Init = Init.Uniform, InitScale = 0.025253813613805), ReLU, Dropout(0.3)]
-[Dense(10, Init = Init.Uniform, InitScale = 0.088388347648318), SoftmaxCrossEntropy]
-[Adam(LearningRate = 1e-3)]
-public partial class BenchmarkCnnTorchInit;
-
 /// <summary>GroupNorm (2 groups of 3 channels), InstanceNorm and LayerNorm on spatial activations, LayerNorm on a flat one.</summary>
 [Model(InputShape = new[] { 2, 7, 7 }, MaxBatch = 8, Seed = 15)]
 [Conv2D(6, 3, Padding = 1), GroupNorm(2), ReLU, Conv2D(5, 3), InstanceNorm(Epsilon = 1e-3), Tanh]
