@@ -193,7 +193,7 @@ internal sealed partial class ModelEmitter
         string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
         if (d.Conv?.ColumnBuffer is not null)
         {
-            // Used by small-batch inference (a projection's inference reuses this forward stage).
+            // A projection's inference reuses this forward stage.
             OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
             EmitConvForwardChunks(d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
             _w.Close();
