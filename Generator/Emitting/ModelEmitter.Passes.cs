@@ -256,12 +256,15 @@ internal sealed partial class ModelEmitter
         if (conv.PaddedBuffer is not null)
             _w.Line($"{K}DirectConv.Pad({All(d.InputBuffer, d.InFloats)}, {All(conv.PaddedBuffer, conv.PaddedSize)}, in {conv.GeometryField}, c0, c1);");
         _w.Line($"{K}ShallowConv.Forward<TIsa, {epiType}>({All(image, conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {conv.GeometryField}, {d.OutWidth}, c0 * {d.OutPixels}, c1 * {d.OutPixels}, {epiValue});");
-        if (pool is not null)
-            _w.Line(pool.Layer.Kind == LayerKind.MaxPool
-                ? $"{K}Pooling.MaxForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, default, in {pool.GeometryField}, c0, c1); // {pool.Layer.Name} (no argmax at inference)"
-                : $"{K}Pooling.AvgForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, c0, c1); // {pool.Layer.Name}");
+        if (pool is not null) EmitPoolSamples(pool, All(output, d.OutFloats), "c0", "c1");
         _w.Close();
     }
+
+    /// <summary>A fused pool over whole samples [from, to) of the convolution's output, no argmax (inference).</summary>
+    private void EmitPoolSamples(PoolStep pool, string input, string from, string to) =>
+        _w.Line(pool.Layer.Kind == LayerKind.MaxPool
+            ? $"{K}Pooling.MaxForward<TIsa>({input}, {All(pool.OutputBuffer, pool.OutFloats)}, default, in {pool.GeometryField}, {from}, {to}); // {pool.Layer.Name} (no argmax at inference)"
+            : $"{K}Pooling.AvgForward<TIsa>({input}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, {from}, {to}); // {pool.Layer.Name}");
 
     /// <summary>A pooling layer's forward stage (shared by training and inference; a max pool records its argmax for backward).</summary>
     private void EmitPoolForwardStage(PoolStep p)
@@ -819,7 +822,7 @@ internal sealed partial class ModelEmitter
                     DenseStep? padTarget = pool is null ? null : PaddedConsumer(pool);
                     if (padTarget is not null) prePadded.Add(padTarget);
                     string input = d.Conv.PaddedBuffer is null ? "input" : "zero-bordered input";
-                    string poolWhat = pool is null ? "" : $", then {pool.Layer.Name} on the rows each thread computed";
+                    string poolWhat = pool is null ? "" : $", then {pool.Layer.Name} on what each thread computed";
                     OpenStage(name, shallow
                         ? $"{d.Layer.Name} (eval){what}{poolWhat}: each tile of output pixels accumulates all {d.GemmK} taps in registers, reading the {input} (no im2col); small batches split output pixels across threads, larger ones samples."
                         : $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches an implicit GEMM over the {input} (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.");
@@ -852,10 +855,7 @@ internal sealed partial class ModelEmitter
                     _w.Close();
                     if (shallow) EmitShallowConvChunks(d, image, weights, output, epiType, epiValue, pool);
                     else EmitConvForwardChunks(d, weights, output, epiType, epiValue);
-                    if (pool is not null && !shallow)
-                        _w.Line(pool.Layer.Kind == LayerKind.MaxPool
-                            ? $"{K}Pooling.MaxForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, default, in {pool.GeometryField}, s0, s1); // {pool.Layer.Name}, this thread's samples (no argmax at inference)"
-                            : $"{K}Pooling.AvgForward<TIsa>({All(output, d.OutFloats)}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, s0, s1); // {pool.Layer.Name}, this thread's samples");
+                    if (pool is not null && !shallow) EmitPoolSamples(pool, All(output, d.OutFloats), "s0", "s1");
                     _w.Close();
                     _w.Line();
                 }

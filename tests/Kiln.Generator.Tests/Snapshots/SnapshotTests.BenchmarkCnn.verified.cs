@@ -887,7 +887,7 @@ namespace Kiln.Benchmarks
             global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 784), _padded0.Slice(0, _batch * 1024), in s_geometry0, s0, s1);
         }
 
-        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused, then maxpool0 on the rows each thread computed: each tile of output pixels accumulates all 25 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
+        /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused, then maxpool0 on what each thread computed: each tile of output pixels accumulates all 25 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
@@ -914,7 +914,7 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused, then maxpool1 on the rows each thread computed: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused, then maxpool1 on what each thread computed: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
@@ -937,7 +937,7 @@ namespace Kiln.Benchmarks
                 global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 3136), _col3.Slice(0, _batch * 78400), in s_geometry3, channelsFirst: false, c0, c1);
                 global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col3.Slice(c0 * 78400, (c1 - c0) * 78400), _folded.Slice(416, 12800), _y4.Slice(c0 * 6272, (c1 - c0) * 6272), (c1 - c0) * 196, 400, 32, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
             }
-            global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), default, in s_geometry5, s0, s1); // maxpool1, this thread's samples (no argmax at inference)
+            global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), default, in s_geometry5, s0, s1); // maxpool1 (no argmax at inference)
         }
 
         /// <summary>dense0 (eval), relu2 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
