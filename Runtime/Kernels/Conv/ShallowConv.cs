@@ -52,10 +52,10 @@ public static unsafe class ShallowConv
                 float* output = py + (nint)r * n;
                 int j = 0;
                 if (widest == 16)
-                    for (; j + 16 <= n; j += 16) Strip<Vector512<float>, Lanes512, TEpi>(image, pw + j, output + j, count, shape, j, ref e);
+                    for (; j + 16 <= n; j += 16) Strip<Vector512<float>, Ops512, TEpi>(image, pw + j, output + j, count, shape, j, ref e);
                 if (widest >= 8)
-                    for (; j + 8 <= n; j += 8) Strip<Vector256<float>, Lanes256, TEpi>(image, pw + j, output + j, count, shape, j, ref e);
-                for (; j + 4 <= n; j += 4) Strip<Vector128<float>, Lanes128, TEpi>(image, pw + j, output + j, count, shape, j, ref e);
+                    for (; j + 8 <= n; j += 8) Strip<Vector256<float>, Ops256, TEpi>(image, pw + j, output + j, count, shape, j, ref e);
+                for (; j + 4 <= n; j += 4) Strip<Vector128<float>, Ops128, TEpi>(image, pw + j, output + j, count, shape, j, ref e);
                 for (; j < n; j++)
                     for (int m = 0; m < count; m++)
                         output[(nint)m * n + j] = e.Apply(Dot(image + m * shape.PixelStep, pw + j, shape), j);
@@ -94,9 +94,10 @@ public static unsafe class ShallowConv
     /// <paramref name="col"/>), in near-equal tiles of at most MaxTile pixels: 28 → 14 + 14 (16 accumulators), 10 + 9 + 9 (12).
     /// </summary>
     private static void Strip<TV, TOps, TEpi>(float* image, float* w, float* y, int count, in Shape s, int col, ref TEpi e)
-        where TV : struct where TOps : struct, ILanes<TV> where TEpi : IEpilogue, allows ref struct
+        where TV : struct where TOps : struct, IVectorOps<TV> where TEpi : IEpilogue, allows ref struct
     {
-        int tiles = (count + TOps.MaxTile - 1) / TOps.MaxTile, size = count / tiles, taller = count - size * tiles;
+        int maxTile = MaxTile(TOps.Count);
+        int tiles = (count + maxTile - 1) / maxTile, size = count / tiles, taller = count - size * tiles;
         for (int t = 0, m = 0; t < tiles; t++)
         {
             int rows = t < taller ? size + 1 : size;
@@ -106,7 +107,7 @@ public static unsafe class ShallowConv
     }
 
     private static void Tile<TV, TOps, TEpi>(int rows, float* a, float* w, float* y, in Shape s, int col, ref TEpi e)
-        where TV : struct where TOps : struct, ILanes<TV> where TEpi : IEpilogue, allows ref struct
+        where TV : struct where TOps : struct, IVectorOps<TV> where TEpi : IEpilogue, allows ref struct
     {
         switch (rows)
         {
@@ -131,7 +132,7 @@ public static unsafe class ShallowConv
         // The epilogue runs on the just-stored tile (still in L1), outside the register-blocked loop: it may call
         // (bounds-check throw helpers), which would make the tile spill its accumulators.
         if (typeof(TEpi) != typeof(NoEpilogue))
-            for (int m = 0; m < rows; m++, y += s.N) TOps.Store(TOps.Apply(ref e, TOps.Load(y), col), y);
+            for (int m = 0; m < rows; m++, y += s.N) TOps.Store(Apply(ref e, TOps.Load(ref *y, 0), col), ref *y, 0);
     }
 
     /// <summary>
@@ -140,7 +141,7 @@ public static unsafe class ShallowConv
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TV, TOps, TR>(float* a, float* w, float* y, in Shape s)
-        where TV : struct where TOps : struct, ILanes<TV> where TR : struct, ITileRows
+        where TV : struct where TOps : struct, IVectorOps<TV> where TR : struct, ITileRows
     {
         TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         TV c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
@@ -152,42 +153,42 @@ public static unsafe class ShallowConv
                 float* x = a + ky * s.KyStep + kx * s.KxStep;
                 for (int c = 0; c < s.Channels; c++, wt += ldw, x++)
                 {
-                    TV b = TOps.Load(wt);
-                    c0 = TOps.MultiplyAdd(x[0], b, c0);
-                    if (TR.Value > 1) c1 = TOps.MultiplyAdd(x[ps], b, c1);
-                    if (TR.Value > 2) c2 = TOps.MultiplyAdd(x[2 * ps], b, c2);
-                    if (TR.Value > 3) c3 = TOps.MultiplyAdd(x[3 * ps], b, c3);
-                    if (TR.Value > 4) c4 = TOps.MultiplyAdd(x[4 * ps], b, c4);
-                    if (TR.Value > 5) c5 = TOps.MultiplyAdd(x[5 * ps], b, c5);
-                    if (TR.Value > 6) c6 = TOps.MultiplyAdd(x[6 * ps], b, c6);
-                    if (TR.Value > 7) c7 = TOps.MultiplyAdd(x[7 * ps], b, c7);
-                    if (TR.Value > 8) c8 = TOps.MultiplyAdd(x[8 * ps], b, c8);
-                    if (TR.Value > 9) c9 = TOps.MultiplyAdd(x[9 * ps], b, c9);
-                    if (TR.Value > 10) c10 = TOps.MultiplyAdd(x[10 * ps], b, c10);
-                    if (TR.Value > 11) c11 = TOps.MultiplyAdd(x[11 * ps], b, c11);
-                    if (TR.Value > 12) c12 = TOps.MultiplyAdd(x[12 * ps], b, c12);
-                    if (TR.Value > 13) c13 = TOps.MultiplyAdd(x[13 * ps], b, c13);
-                    if (TR.Value > 14) c14 = TOps.MultiplyAdd(x[14 * ps], b, c14);
-                    if (TR.Value > 15) c15 = TOps.MultiplyAdd(x[15 * ps], b, c15);
+                    TV b = TOps.Load(ref *wt, 0);
+                    c0 = TOps.Fma(TOps.Splat(x[0]), b, c0);
+                    if (TR.Value > 1) c1 = TOps.Fma(TOps.Splat(x[ps]), b, c1);
+                    if (TR.Value > 2) c2 = TOps.Fma(TOps.Splat(x[2 * ps]), b, c2);
+                    if (TR.Value > 3) c3 = TOps.Fma(TOps.Splat(x[3 * ps]), b, c3);
+                    if (TR.Value > 4) c4 = TOps.Fma(TOps.Splat(x[4 * ps]), b, c4);
+                    if (TR.Value > 5) c5 = TOps.Fma(TOps.Splat(x[5 * ps]), b, c5);
+                    if (TR.Value > 6) c6 = TOps.Fma(TOps.Splat(x[6 * ps]), b, c6);
+                    if (TR.Value > 7) c7 = TOps.Fma(TOps.Splat(x[7 * ps]), b, c7);
+                    if (TR.Value > 8) c8 = TOps.Fma(TOps.Splat(x[8 * ps]), b, c8);
+                    if (TR.Value > 9) c9 = TOps.Fma(TOps.Splat(x[9 * ps]), b, c9);
+                    if (TR.Value > 10) c10 = TOps.Fma(TOps.Splat(x[10 * ps]), b, c10);
+                    if (TR.Value > 11) c11 = TOps.Fma(TOps.Splat(x[11 * ps]), b, c11);
+                    if (TR.Value > 12) c12 = TOps.Fma(TOps.Splat(x[12 * ps]), b, c12);
+                    if (TR.Value > 13) c13 = TOps.Fma(TOps.Splat(x[13 * ps]), b, c13);
+                    if (TR.Value > 14) c14 = TOps.Fma(TOps.Splat(x[14 * ps]), b, c14);
+                    if (TR.Value > 15) c15 = TOps.Fma(TOps.Splat(x[15 * ps]), b, c15);
                 }
             }
         nint ldy = s.N;
-        TOps.Store(c0, y);
-        if (TR.Value > 1) TOps.Store(c1, y + ldy);
-        if (TR.Value > 2) TOps.Store(c2, y + 2 * ldy);
-        if (TR.Value > 3) TOps.Store(c3, y + 3 * ldy);
-        if (TR.Value > 4) TOps.Store(c4, y + 4 * ldy);
-        if (TR.Value > 5) TOps.Store(c5, y + 5 * ldy);
-        if (TR.Value > 6) TOps.Store(c6, y + 6 * ldy);
-        if (TR.Value > 7) TOps.Store(c7, y + 7 * ldy);
-        if (TR.Value > 8) TOps.Store(c8, y + 8 * ldy);
-        if (TR.Value > 9) TOps.Store(c9, y + 9 * ldy);
-        if (TR.Value > 10) TOps.Store(c10, y + 10 * ldy);
-        if (TR.Value > 11) TOps.Store(c11, y + 11 * ldy);
-        if (TR.Value > 12) TOps.Store(c12, y + 12 * ldy);
-        if (TR.Value > 13) TOps.Store(c13, y + 13 * ldy);
-        if (TR.Value > 14) TOps.Store(c14, y + 14 * ldy);
-        if (TR.Value > 15) TOps.Store(c15, y + 15 * ldy);
+        TOps.Store(c0, ref *y, 0);
+        if (TR.Value > 1) TOps.Store(c1, ref *y, ldy);
+        if (TR.Value > 2) TOps.Store(c2, ref *y, 2 * ldy);
+        if (TR.Value > 3) TOps.Store(c3, ref *y, 3 * ldy);
+        if (TR.Value > 4) TOps.Store(c4, ref *y, 4 * ldy);
+        if (TR.Value > 5) TOps.Store(c5, ref *y, 5 * ldy);
+        if (TR.Value > 6) TOps.Store(c6, ref *y, 6 * ldy);
+        if (TR.Value > 7) TOps.Store(c7, ref *y, 7 * ldy);
+        if (TR.Value > 8) TOps.Store(c8, ref *y, 8 * ldy);
+        if (TR.Value > 9) TOps.Store(c9, ref *y, 9 * ldy);
+        if (TR.Value > 10) TOps.Store(c10, ref *y, 10 * ldy);
+        if (TR.Value > 11) TOps.Store(c11, ref *y, 11 * ldy);
+        if (TR.Value > 12) TOps.Store(c12, ref *y, 12 * ldy);
+        if (TR.Value > 13) TOps.Store(c13, ref *y, 13 * ldy);
+        if (TR.Value > 14) TOps.Store(c14, ref *y, 14 * ldy);
+        if (TR.Value > 15) TOps.Store(c15, ref *y, 15 * ldy);
     }
 
     /// <summary>Σ over the taps for one pixel and one output channel (the last channels when fewer than 4 are left).</summary>
@@ -204,48 +205,17 @@ public static unsafe class ShallowConv
         return sum;
     }
 
-    /// <summary>One vector width's operations; the JIT specialises and inlines them for each struct.</summary>
-    private interface ILanes<TV> where TV : struct
-    {
-        /// <summary>Most pixels per tile: accumulators that fit the register file with the weight vector.</summary>
-        static abstract int MaxTile { get; }
-        static abstract TV Load(float* p);
-        static abstract void Store(TV v, float* p);
-        /// <summary>acc + x·w, x broadcast to every lane.</summary>
-        static abstract TV MultiplyAdd(float x, TV w, TV acc);
-        static abstract TV Apply<TEpi>(ref TEpi e, TV acc, int col) where TEpi : IEpilogue, allows ref struct;
-    }
+    /// <summary>Most pixels per tile for a vector of <paramref name="lanes"/> floats: accumulators that fit the register file
+    /// beside the weight vector (16 of AVX-512's 32 zmm; 12 of the 16 ymm/xmm registers, leaving room for the broadcast).</summary>
+    private static int MaxTile(int lanes) => lanes == 16 ? 16 : 12;
 
-    private readonly struct Lanes512 : ILanes<Vector512<float>>
+    /// <summary>The epilogue's overload for the vector type TV (the JIT keeps only the matching branch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Apply<TV, TEpi>(ref TEpi e, TV acc, int col) where TV : struct where TEpi : IEpilogue, allows ref struct
     {
-        public static int MaxTile => 16;   // 16 accumulators + the weight vector of 32 zmm registers
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> v, float* p) => v.Store(p);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> MultiplyAdd(float x, Vector512<float> w, Vector512<float> acc) => Avx512F.FusedMultiplyAdd(Vector512.Create(x), w, acc);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Apply<TEpi>(ref TEpi e, Vector512<float> acc, int col) where TEpi : IEpilogue, allows ref struct => e.Apply(acc, col);
-    }
-
-    private readonly struct Lanes256 : ILanes<Vector256<float>>
-    {
-        public static int MaxTile => 12;   // 12 accumulators + weight + broadcast of 16 ymm registers
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Vector256.Load(p);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> v, float* p) => v.Store(p);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> MultiplyAdd(float x, Vector256<float> w, Vector256<float> acc) => Fma.MultiplyAdd(Vector256.Create(x), w, acc);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Apply<TEpi>(ref TEpi e, Vector256<float> acc, int col) where TEpi : IEpilogue, allows ref struct => e.Apply(acc, col);
-    }
-
-    private readonly struct Lanes128 : ILanes<Vector128<float>>
-    {
-        public static int MaxTile => 12;   // fits SSE's 16 registers
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> v, float* p) => v.Store(p);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> MultiplyAdd(float x, Vector128<float> w, Vector128<float> acc) => Vector128.MultiplyAddEstimate(Vector128.Create(x), w, acc);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> Apply<TEpi>(ref TEpi e, Vector128<float> acc, int col) where TEpi : IEpilogue, allows ref struct => e.Apply(acc, col);
+        if (typeof(TV) == typeof(Vector512<float>)) { Vector512<float> r = e.Apply(Unsafe.As<TV, Vector512<float>>(ref acc), col); return Unsafe.As<Vector512<float>, TV>(ref r); }
+        if (typeof(TV) == typeof(Vector256<float>)) { Vector256<float> r = e.Apply(Unsafe.As<TV, Vector256<float>>(ref acc), col); return Unsafe.As<Vector256<float>, TV>(ref r); }
+        Vector128<float> q = e.Apply(Unsafe.As<TV, Vector128<float>>(ref acc), col);
+        return Unsafe.As<Vector128<float>, TV>(ref q);
     }
 }
