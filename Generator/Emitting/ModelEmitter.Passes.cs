@@ -763,6 +763,7 @@ internal sealed partial class ModelEmitter
     private void EmitInference()
     {
         bool anyFolded = _plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null);
+        bool anyPrepared = HasInferenceWeights;
         var body = new List<string>();
         var consumed = new HashSet<StepPlan>();
         var prePadded = new HashSet<StepPlan>();   // convolutions whose zero-bordered input a fused pool writes at small batches
@@ -811,7 +812,10 @@ internal sealed partial class ModelEmitter
                     // The small-batch kernels read the zero-bordered copy, or the input itself when there is no padding.
                     string image = d.Conv.PaddedBuffer ?? d.InputBuffer;
                     bool shallow = d.Conv.SmallBatchKernel == SmallBatchConv.Shallow;
+                    bool winograd = d.Conv.SmallBatchKernel == SmallBatchConv.Winograd;
                     pool = FusablePool(s, tail, output);
+                    // Winograd splits 2×2 output tiles, so it fuses only a pool whose windows are exactly those tiles.
+                    if (winograd && pool is not null && !IsWinogradTilePool(pool, d.Conv)) pool = null;
                     if (pool is not null) consumed.Add(pool);
                     if (prePadded.Contains(d)) body.Add($"// {d.Layer.Name}: below {SmallBatch} samples the fused pool before it has written its zero-bordered input");
                     else if (d.Conv.PaddedBuffer is not null)
@@ -825,31 +829,43 @@ internal sealed partial class ModelEmitter
                     string poolWhat = pool is null ? "" : $", then {pool.Layer.Name} on what each thread computed";
                     OpenStage(name, shallow
                         ? $"{d.Layer.Name} (eval){what}{poolWhat}: each tile of output pixels accumulates all {d.GemmK} taps in registers, reading the {input} (no im2col); small batches split output pixels across threads, larger ones samples."
+                        : winograd
+                        ? $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches Winograd F(2×2, {d.Conv.KernelH}×{d.Conv.KernelW}) over the {input}, 2×2 output tiles split across threads; otherwise samples split, im2col and GEMM chunk by chunk."
                         : $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches an implicit GEMM over the {input} (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.");
                     _w.Open($"if (_batch < {SmallBatch})");
-                    if (pool is null)
+                    if (winograd)
                     {
-                        _w.Line("// Output pixels split across threads.");
-                        RowRange(rows);
+                        // Tiles split across threads; with a fused pool, tile t is exactly the pool's output pixel t, so each
+                        // thread pools what it computed.
+                        _w.Line(pool is null
+                            ? "// 2×2 output tiles split across threads."
+                            : $"// {pool.Layer.Name}'s windows are the 2×2 Winograd tiles: its output pixels split across threads, each thread computes and pools its own tiles.");
+                        _w.Line($"(int p0, int p1) = {K}Partition.Range(_batch * {d.Conv.WinogradTiles}, part, parts, 1);");
+                        _w.Line("if (p0 >= p1) return;");
+                        _w.Line($"{K}WinogradConv.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, _winograd.Slice({d.Conv.WinogradOffset}, {d.Conv.WinogradLength}), {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, p0, p1, {epiValue});");
+                        if (pool is not null) EmitPoolPixels(pool, padTarget, output, d);
                     }
-                    string kernel = $"{K}{(shallow ? "ShallowConv" : "DirectConv")}.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}";
-                    if (pool is null) _w.Line($"{kernel}, r0, r1, {epiValue});");
                     else
                     {
-                        // Split by the pool's output pixels: each thread convolves exactly the pixels its windows read (rows
-                        // and columns past the last window go with the row's or sample's end) and pools them from its cache.
-                        _w.Line($"// {pool.Layer.Name}'s output pixels split across threads; each thread convolves the pixels its windows read, then pools them.");
-                        _w.Line($"(int p0, int p1) = {K}Partition.Range(_batch * {pool.OutHeight * pool.OutWidthPx}, part, parts, 1);");
-                        _w.Line("if (p0 >= p1) return;");
-                        _w.Line($"global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[{K}Pooling.MaxInputSegments(in {pool.GeometryField})];");
-                        _w.Line($"int count = {K}Pooling.InputSegments(in {pool.GeometryField}, p0, p1, segments);");
-                        _w.Line($"for (int i = 0; i < count; i++) {kernel}, segments[i].Start, segments[i].End, {epiValue});");
-                        string pooled = padTarget is null
-                            ? $"{All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, p0, p1"
-                            : $"{All(padTarget.Conv!.PaddedBuffer!, padTarget.Conv.PaddedSize)}, in {pool.GeometryField}, p0, p1, border: {padTarget.Conv.Padding}";
-                        if (padTarget is not null)
-                            _w.Line($"// Straight into {padTarget.Layer.Name}'s zero-bordered input (its border stays 0: nothing else writes it), so {padTarget.Layer.Name} needs no copy.");
-                        _w.Line($"{K}Pooling.{(pool.Layer.Kind == LayerKind.MaxPool ? "Max" : "Avg")}ForwardPixels<TIsa>({All(output, d.OutFloats)}, {pooled});");
+                        string kernel = $"{K}{(shallow ? "ShallowConv" : "DirectConv")}.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, {weights}, {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}";
+                        if (pool is null)
+                        {
+                            _w.Line("// Output pixels split across threads.");
+                            RowRange(rows);
+                            _w.Line($"{kernel}, r0, r1, {epiValue});");
+                        }
+                        else
+                        {
+                            // Split by the pool's output pixels: each thread convolves exactly the pixels its windows read (rows
+                            // and columns past the last window go with the row's or sample's end) and pools them from its cache.
+                            _w.Line($"// {pool.Layer.Name}'s output pixels split across threads; each thread convolves the pixels its windows read, then pools them.");
+                            _w.Line($"(int p0, int p1) = {K}Partition.Range(_batch * {pool.OutHeight * pool.OutWidthPx}, part, parts, 1);");
+                            _w.Line("if (p0 >= p1) return;");
+                            _w.Line($"global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[{K}Pooling.MaxInputSegments(in {pool.GeometryField})];");
+                            _w.Line($"int count = {K}Pooling.InputSegments(in {pool.GeometryField}, p0, p1, segments);");
+                            _w.Line($"for (int i = 0; i < count; i++) {kernel}, segments[i].Start, segments[i].End, {epiValue});");
+                            EmitPoolPixels(pool, padTarget, output, d);
+                        }
                     }
                     _w.Line("return;");
                     _w.Close();
@@ -882,7 +898,14 @@ internal sealed partial class ModelEmitter
                 else
                 {
                     // The register-tile kernel spends a broadcast on every FMA: about half the GEMM's rate, so twice the work.
-                    long work = (d.Conv.SmallBatchKernel == SmallBatchConv.Shallow ? 2 : 1) * flops + (pool is null ? 0 : PoolWork(pool));
+                    // Winograd's work is its products, (r+1)² per tile, input and output channel (transforms not counted).
+                    long convWork = d.Conv.SmallBatchKernel switch
+                    {
+                        SmallBatchConv.Shallow => 2 * flops,
+                        SmallBatchConv.Winograd => 2L * d.Conv.WinogradTiles * (d.Conv.KernelH + 1) * (d.Conv.KernelH + 1) * d.Conv.Channels * d.OutWidth,
+                        _ => flops,
+                    };
+                    long work = convWork + (pool is null ? 0 : PoolWork(pool));
                     if (pool is not null) body.Add($"// {pool.Layer.Name} (eval) runs in {name}");
                     body.Add($"Execute(Stages.{name}, (long)_batch * {work});");
                 }
@@ -961,7 +984,7 @@ internal sealed partial class ModelEmitter
         }
         _w.Line("/// <summary>Eval-mode forward over _batch rows of _x.</summary>");
         _w.Open("private void ForwardInference()");
-        if (anyFolded) _w.Line("if (_foldedStale) RefoldBatchNorm();");
+        if (anyPrepared) _w.Line("if (_inferenceWeightsStale) PrepareInferenceWeights();");
         _w.Open("switch (_isa)");
         _w.Line($"case global::Kiln.IsaPath.Avx512: ForwardInference<{K}Avx512Path>(); break;");
         _w.Line($"case global::Kiln.IsaPath.Avx2: ForwardInference<{K}Avx2Path>(); break;");
@@ -974,17 +997,26 @@ internal sealed partial class ModelEmitter
         _w.Close();
         _w.Line();
 
-        if (anyFolded)
+        if (anyPrepared)
         {
-            _w.Line("/// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>");
-            _w.Open("private void RefoldBatchNorm()");
+            var winogradConvs = _plan.Steps.OfType<DenseStep>().Where(d => d.Conv is { SmallBatchKernel: SmallBatchConv.Winograd }).ToList();
+            _w.Line("/// <summary>");
+            if (anyFolded) _w.Line("/// Folds each BatchNorm's running statistics into the Dense or Conv2D before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.");
+            if (winogradConvs.Count > 0) _w.Line($"/// Transforms the{(anyFolded ? " (folded)" : "")} weights of each Winograd convolution for small-batch inference: U = G·g·Gᵀ.");
+            _w.Line("/// </summary>");
+            _w.Open("private void PrepareInferenceWeights()");
             foreach (DenseStep d in _plan.Steps.OfType<DenseStep>().Where(d => d.FoldedInto is not null))
             {
                 ChainStep c = d.FoldedInto!;
                 _w.Line($"{K}BatchNorm.Fold({d.Weight.Identifier}, {(d.Bias is null ? "default" : d.Bias.Identifier)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {Float(c.BatchNorm!.Epsilon)},");
                 _w.Line($"    _folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth}), _folded.Slice({d.FoldedBiasOffset}, {d.OutWidth}), {d.GemmK}, {d.OutWidth});");
             }
-            _w.Line("_foldedStale = false;");
+            foreach (DenseStep d in winogradConvs)
+            {
+                string weights = d.FoldedInto is not null ? $"_folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth})" : d.Weight.Identifier;
+                _w.Line($"{K}WinogradConv.TransformWeights({weights}, _winograd.Slice({d.Conv!.WinogradOffset}, {d.Conv.WinogradLength}), in {d.Conv.GeometryField}, {d.OutWidth}); // {d.Layer.Name}");
+            }
+            _w.Line("_inferenceWeightsStale = false;");
             _w.Close();
             _w.Line();
         }
@@ -1004,6 +1036,22 @@ internal sealed partial class ModelEmitter
         if (after >= _plan.Steps.Count || _plan.Steps[after] is not PoolStep { Layer.Kind: LayerKind.MaxPool or LayerKind.AvgPool } pool) return null;
         LayerSpec l = pool.Layer;
         return pool.InputBuffer == output && l.Padding == 0 && l.KernelH == l.Stride && l.KernelW == l.Stride ? pool : null;
+    }
+
+    /// <summary>True when the pool's windows are the Winograd kernel's 2×2 output tiles: 2×2, stride 2, over even output sides.</summary>
+    private static bool IsWinogradTilePool(PoolStep pool, ConvPlan conv) =>
+        pool.Layer.KernelH == 2 && pool.Layer.KernelW == 2 && pool.Layer.Stride == 2 && pool.Layer.Padding == 0
+        && conv.OutHeight % 2 == 0 && conv.OutWidth % 2 == 0;
+
+    /// <summary>A fused small-batch pool over its output pixels [p0, p1), into the next convolution's zero-bordered input when it has one.</summary>
+    private void EmitPoolPixels(PoolStep pool, DenseStep? padTarget, string output, DenseStep d)
+    {
+        string pooled = padTarget is null
+            ? $"{All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, p0, p1"
+            : $"{All(padTarget.Conv!.PaddedBuffer!, padTarget.Conv.PaddedSize)}, in {pool.GeometryField}, p0, p1, border: {padTarget.Conv.Padding}";
+        if (padTarget is not null)
+            _w.Line($"// Straight into {padTarget.Layer.Name}'s zero-bordered input (its border stays 0: nothing else writes it), so {padTarget.Layer.Name} needs no copy.");
+        _w.Line($"{K}Pooling.{(pool.Layer.Kind == LayerKind.MaxPool ? "Max" : "Avg")}ForwardPixels<TIsa>({All(output, d.OutFloats)}, {pooled});");
     }
 
     /// <summary>

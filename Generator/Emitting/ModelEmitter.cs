@@ -121,6 +121,8 @@ internal sealed partial class ModelEmitter
         _w.Line($"private readonly {K}Arena _buffers = new({_plan.BufferArenaLength}); // running statistics");
         if (_plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null))
             _w.Line($"private readonly {K}Arena _folded = new({_plan.FoldedArenaLength}); // BatchNorm folded into the Dense before it, for inference");
+        if (_plan.WinogradArenaLength > 0)
+            _w.Line($"private readonly {K}Arena _winograd = new({_plan.WinogradArenaLength}); // Winograd-transformed convolution weights (U = G·g·Gᵀ), for small-batch inference");
         _w.Line();
         _w.Line("// Activations, MaxBatch rows each, kept for the backward pass.");
         _w.Line($"private readonly {K}Arena _x = new(MaxBatch * InputSize);");
@@ -211,8 +213,8 @@ internal sealed partial class ModelEmitter
         _w.Line("// Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).");
         _w.Line($"private readonly float[] _learningRateScales = {{ {string.Join(", ", _plan.Trainable.Select(t => Float(t.LearningRateScale)))} }};");
         _w.Line("private long _step;");
-        if (_plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null))
-            _w.Line("private bool _foldedStale = true;");
+        if (HasInferenceWeights)
+            _w.Line("private bool _inferenceWeightsStale = true;");
         _w.Line("// Per-call state the parallel stages read.");
         _w.Line("private int _batch;");
         _w.Line("private bool _updateRunningStatistics;");
@@ -301,7 +303,7 @@ internal sealed partial class ModelEmitter
         _w.Line("// Dropout draws from its own stream so that changing the architecture's dropout does not change initialisation.");
         _w.Line($"_noise = new global::Kiln.KilnRandom({SeedLiteral}UL ^ 0x9E3779B97F4A7C15UL);");
         _w.Line("_step = 0;");
-        MarkFoldedStale();
+        MarkInferenceWeightsStale();
         _w.Close();
         _w.Line();
         _w.Line("/// <summary>Restarts the dropout stream, so the next training forward draws the same masks as after any other reset with this seed.</summary>");
@@ -318,9 +320,13 @@ internal sealed partial class ModelEmitter
     /// <summary>The seed as an unsigned literal (a negative int seed keeps its bits).</summary>
     private string SeedLiteral => unchecked((ulong)(long)_spec.Seed).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private void MarkFoldedStale()
+    /// <summary>True when Predict reads weights derived from the parameters (folded BatchNorm, Winograd transforms), refreshed when stale.</summary>
+    private bool HasInferenceWeights =>
+        _plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null || d.Conv is { SmallBatchKernel: SmallBatchConv.Winograd });
+
+    private void MarkInferenceWeightsStale()
     {
-        if (_plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null)) _w.Line("_foldedStale = true;");
+        if (HasInferenceWeights) _w.Line("_inferenceWeightsStale = true;");
     }
 
     private static string InitComment(DenseStep d) => d.ResolvedInit switch
@@ -432,7 +438,7 @@ internal sealed partial class ModelEmitter
         _w.Line();
         _w.Open($"public {Span} TensorData(global::Kiln.TensorInfo tensor)");
         _w.Line("CheckTensor(tensor);");
-        MarkFoldedStale();
+        MarkInferenceWeightsStale();
         _w.Line("return tensor.Trainable ? _parameters.Slice(tensor.Offset, tensor.Length) : _buffers.Slice(tensor.Offset, tensor.Length);");
         _w.Close();
         _w.Line();
@@ -614,7 +620,7 @@ internal sealed partial class ModelEmitter
             _w.Line("_step++;");
             string clip = _spec.ClipValue > 0 ? $".WithGradientTransform(1f, {Float(_spec.ClipValue)})" : "";
             _w.Line($"_optimizerStep = new {K}OptimizerStep({K}OptimizerKind.{_plan.KernelOptimizer}, _learningRate, {Float(opt.Beta1)}, {Float(opt.Beta2)}, {Float(opt.Epsilon)}, _step){clip};");
-            MarkFoldedStale();
+            MarkInferenceWeightsStale();
             _w.Close();
         }
         _w.Line("ForwardTraining();");

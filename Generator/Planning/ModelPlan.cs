@@ -88,6 +88,12 @@ public sealed class ConvPlan
     public string GeometryField { get; set; } = "";
     /// <summary>The kernel of small-batch inference (no im2col either way); chosen by the depth of a kernel row (see the planner).</summary>
     public SmallBatchConv SmallBatchKernel { get; set; }
+    /// <summary>Offset of the Winograd-transformed weights ((r+1)²·Channels·Filters floats) in the _winograd arena; with <see cref="SmallBatchConv.Winograd"/> only.</summary>
+    public int WinogradOffset { get; set; }
+    /// <summary>Floats of the Winograd-transformed weights.</summary>
+    public int WinogradLength { get; set; }
+    /// <summary>2×2 output tiles per sample of the Winograd kernel: ⌈OutHeight/2⌉·⌈OutWidth/2⌉.</summary>
+    public int WinogradTiles => (OutHeight + 1) / 2 * ((OutWidth + 1) / 2);
     /// <summary>The zero-bordered copy of the input the small-batch kernel reads; null without padding (it reads the input itself).</summary>
     public string? PaddedBuffer { get; set; }
     /// <summary>Floats of one sample's zero-bordered copy (DirectConv.PaddedSize).</summary>
@@ -102,6 +108,8 @@ public enum SmallBatchConv
     ImplicitGemm,
     /// <summary>Kiln.Kernels.ShallowConv: every tap accumulated in registers, for kernel rows too shallow for a micro-kernel call.</summary>
     Shallow,
+    /// <summary>Kiln.Kernels.WinogradConv: F(2×2, r×r) on 2×2 output tiles, for 3×3 and 5×5 stride-1 kernels with enough channels.</summary>
+    Winograd,
 }
 
 /// <summary>y = x·W + b for a Dense layer, or the same GEMM over im2col patches for a Conv2D (rows = samples·output pixels).</summary>
@@ -246,6 +254,8 @@ public sealed class ModelPlan
     public int ParameterArenaLength { get; set; }
     public int BufferArenaLength { get; set; }
     public int FoldedArenaLength { get; set; }
+    /// <summary>Floats of the Winograd-transformed convolution weights (0 when no convolution uses Winograd).</summary>
+    public int WinogradArenaLength { get; set; }
     public int ParameterCount { get; set; }
     /// <summary>Widest activation (floats per sample), for the two gradient ping-pong buffers.</summary>
     public int MaxWidth { get; set; }

@@ -112,3 +112,18 @@ internal static class EpilogueLoad
     private static void ThrowShort(int length, int col, int width) =>
         throw new ArgumentException($"Epilogue bias has length {length}; columns {col}..{col + width - 1} are out of range (the bias needs one value per output column).", "bias");
 }
+
+/// <summary>Calls an epilogue from kernels written once over <see cref="IVectorOps{TV}"/>.</summary>
+internal static class EpilogueOps
+{
+    /// <summary>The epilogue's overload for the vector type TV, float included (the JIT keeps only the matching branch).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Apply<TV, TEpi>(ref TEpi e, TV acc, int col) where TV : struct where TEpi : IEpilogue, allows ref struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>)) { Vector512<float> r = e.Apply(Unsafe.As<TV, Vector512<float>>(ref acc), col); return Unsafe.As<Vector512<float>, TV>(ref r); }
+        if (typeof(TV) == typeof(Vector256<float>)) { Vector256<float> r = e.Apply(Unsafe.As<TV, Vector256<float>>(ref acc), col); return Unsafe.As<Vector256<float>, TV>(ref r); }
+        if (typeof(TV) == typeof(Vector128<float>)) { Vector128<float> q = e.Apply(Unsafe.As<TV, Vector128<float>>(ref acc), col); return Unsafe.As<Vector128<float>, TV>(ref q); }
+        float f = e.Apply(Unsafe.As<TV, float>(ref acc), col);
+        return Unsafe.As<float, TV>(ref f);
+    }
+}

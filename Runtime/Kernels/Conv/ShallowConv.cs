@@ -132,7 +132,7 @@ public static unsafe class ShallowConv
         // The epilogue runs on the just-stored tile (still in L1), outside the register-blocked loop: it may call
         // (bounds-check throw helpers), which would make the tile spill its accumulators.
         if (typeof(TEpi) != typeof(NoEpilogue))
-            for (int m = 0; m < rows; m++, y += s.N) TOps.Store(Apply(ref e, TOps.Load(ref *y, 0), col), ref *y, 0);
+            for (int m = 0; m < rows; m++, y += s.N) TOps.Store(EpilogueOps.Apply(ref e, TOps.Load(ref *y, 0), col), ref *y, 0);
     }
 
     /// <summary>
@@ -208,14 +208,4 @@ public static unsafe class ShallowConv
     /// <summary>Most pixels per tile for a vector of <paramref name="lanes"/> floats: accumulators that fit the register file
     /// beside the weight vector (16 of AVX-512's 32 zmm; 12 of the 16 ymm/xmm registers, leaving room for the broadcast).</summary>
     private static int MaxTile(int lanes) => lanes == 16 ? 16 : 12;
-
-    /// <summary>The epilogue's overload for the vector type TV (the JIT keeps only the matching branch).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Apply<TV, TEpi>(ref TEpi e, TV acc, int col) where TV : struct where TEpi : IEpilogue, allows ref struct
-    {
-        if (typeof(TV) == typeof(Vector512<float>)) { Vector512<float> r = e.Apply(Unsafe.As<TV, Vector512<float>>(ref acc), col); return Unsafe.As<Vector512<float>, TV>(ref r); }
-        if (typeof(TV) == typeof(Vector256<float>)) { Vector256<float> r = e.Apply(Unsafe.As<TV, Vector256<float>>(ref acc), col); return Unsafe.As<Vector256<float>, TV>(ref r); }
-        Vector128<float> q = e.Apply(Unsafe.As<TV, Vector128<float>>(ref acc), col);
-        return Unsafe.As<Vector128<float>, TV>(ref q);
-    }
 }

@@ -25,6 +25,7 @@ namespace Kiln.Benchmarks
         private readonly global::Kiln.Kernels.Arena _state2 = new(215472); // Adam second moment v
         private readonly global::Kiln.Kernels.Arena _buffers = new(96); // running statistics
         private readonly global::Kiln.Kernels.Arena _folded = new(13248); // BatchNorm folded into the Dense before it, for inference
+        private readonly global::Kiln.Kernels.Arena _winograd = new(18432); // Winograd-transformed convolution weights (U = G·g·Gᵀ), for small-batch inference
 
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly global::Kiln.Kernels.Arena _x = new(MaxBatch * InputSize);
@@ -70,7 +71,7 @@ namespace Kiln.Benchmarks
         // Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).
         private readonly float[] _learningRateScales = { 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f };
         private long _step;
-        private bool _foldedStale = true;
+        private bool _inferenceWeightsStale = true;
         // Per-call state the parallel stages read.
         private int _batch;
         private bool _updateRunningStatistics;
@@ -118,7 +119,7 @@ namespace Kiln.Benchmarks
             // Dropout draws from its own stream so that changing the architecture's dropout does not change initialisation.
             _noise = new global::Kiln.KilnRandom(42UL ^ 0x9E3779B97F4A7C15UL);
             _step = 0;
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
         }
 
         /// <summary>Restarts the dropout stream, so the next training forward draws the same masks as after any other reset with this seed.</summary>
@@ -255,7 +256,7 @@ namespace Kiln.Benchmarks
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {
             CheckTensor(tensor);
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
             return tensor.Trainable ? _parameters.Slice(tensor.Offset, tensor.Length) : _buffers.Slice(tensor.Offset, tensor.Length);
         }
 
@@ -306,7 +307,7 @@ namespace Kiln.Benchmarks
             {
                 _step++;
                 _optimizerStep = new global::Kiln.Kernels.OptimizerStep(global::Kiln.Kernels.OptimizerKind.Adam, _learningRate, 0.9f, 0.999f, 1E-08f, _step);
-                _foldedStale = true;
+                _inferenceWeightsStale = true;
             }
             ForwardTraining();
             float loss = ComputeLoss(useLabels, withGradient: true);
@@ -914,17 +915,15 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused, then maxpool1 on what each thread computed: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused, then maxpool1 on what each thread computed: for small batches Winograd F(2×2, 5×5) over the zero-bordered input, 2×2 output tiles split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
-                // maxpool1's output pixels split across threads; each thread convolves the pixels its windows read, then pools them.
+                // maxpool1's windows are the 2×2 Winograd tiles: its output pixels split across threads, each thread computes and pools its own tiles.
                 (int p0, int p1) = global::Kiln.Kernels.Partition.Range(_batch * 49, part, parts, 1);
                 if (p0 >= p1) return;
-                global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[global::Kiln.Kernels.Pooling.MaxInputSegments(in s_geometry5)];
-                int count = global::Kiln.Kernels.Pooling.InputSegments(in s_geometry5, p0, p1, segments);
-                for (int i = 0; i < count; i++) global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 5184), _folded.Slice(416, 12800), _y4.Slice(0, _batch * 6272), in s_geometry3, 32, segments[i].Start, segments[i].End, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
+                global::Kiln.Kernels.WinogradConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 5184), _winograd.Slice(0, 18432), _y4.Slice(0, _batch * 6272), in s_geometry3, 32, p0, p1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
                 global::Kiln.Kernels.Pooling.MaxForwardPixels<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), in s_geometry5, p0, p1);
                 return;
             }
@@ -971,7 +970,7 @@ namespace Kiln.Benchmarks
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
         {
-            if (_foldedStale) RefoldBatchNorm();
+            if (_inferenceWeightsStale) PrepareInferenceWeights();
             switch (_isa)
             {
                 case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
@@ -989,21 +988,25 @@ namespace Kiln.Benchmarks
             // conv1 with BatchNorm folded in, relu1 fused
             // conv1: below 16 samples the fused pool before it has written its zero-bordered input
             // maxpool1 (eval) runs in Conv1Inference
-            Execute(Stages.Conv1Inference, (long)_batch * 5023872);
+            Execute(Stages.Conv1Inference, (long)_batch * 1812608);
             // dense0, relu2 fused
             Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 401408, 1605632L)); // at least the time to stream W
             // dense1
             Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 2560, 10240L)); // at least the time to stream W
         }
 
-        /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
-        private void RefoldBatchNorm()
+        /// <summary>
+        /// Folds each BatchNorm's running statistics into the Dense or Conv2D before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.
+        /// Transforms the (folded) weights of each Winograd convolution for small-batch inference: U = G·g·Gᵀ.
+        /// </summary>
+        private void PrepareInferenceWeights()
         {
             global::Kiln.Kernels.BatchNorm.Fold(Conv0Weight, Conv0Bias, Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, 1E-05f,
                 _folded.Slice(0, 400), _folded.Slice(400, 16), 25, 16);
             global::Kiln.Kernels.BatchNorm.Fold(Conv1Weight, Conv1Bias, Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance, 1E-05f,
                 _folded.Slice(416, 12800), _folded.Slice(13216, 32), 400, 32);
-            _foldedStale = false;
+            global::Kiln.Kernels.WinogradConv.TransformWeights(_folded.Slice(416, 12800), _winograd.Slice(0, 18432), in s_geometry3, 32); // conv1
+            _inferenceWeightsStale = false;
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>

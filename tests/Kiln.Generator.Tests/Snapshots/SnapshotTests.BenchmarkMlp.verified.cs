@@ -52,7 +52,7 @@ namespace Kiln.Benchmarks
         // Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).
         private readonly float[] _learningRateScales = { 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f };
         private long _step;
-        private bool _foldedStale = true;
+        private bool _inferenceWeightsStale = true;
         // Per-call state the parallel stages read.
         private int _batch;
         private bool _updateRunningStatistics;
@@ -97,7 +97,7 @@ namespace Kiln.Benchmarks
             // Dropout draws from its own stream so that changing the architecture's dropout does not change initialisation.
             _noise = new global::Kiln.KilnRandom(42UL ^ 0x9E3779B97F4A7C15UL);
             _step = 0;
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
         }
 
         /// <summary>Restarts the dropout stream, so the next training forward draws the same masks as after any other reset with this seed.</summary>
@@ -218,7 +218,7 @@ namespace Kiln.Benchmarks
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {
             CheckTensor(tensor);
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
             return tensor.Trainable ? _parameters.Slice(tensor.Offset, tensor.Length) : _buffers.Slice(tensor.Offset, tensor.Length);
         }
 
@@ -269,7 +269,7 @@ namespace Kiln.Benchmarks
             {
                 _step++;
                 _optimizerStep = new global::Kiln.Kernels.OptimizerStep(global::Kiln.Kernels.OptimizerKind.Adam, _learningRate, 0.9f, 0.999f, 1E-08f, _step);
-                _foldedStale = true;
+                _inferenceWeightsStale = true;
             }
             ForwardTraining();
             float loss = ComputeLoss(useLabels, withGradient: true);
@@ -680,7 +680,7 @@ namespace Kiln.Benchmarks
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
         {
-            if (_foldedStale) RefoldBatchNorm();
+            if (_inferenceWeightsStale) PrepareInferenceWeights();
             switch (_isa)
             {
                 case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
@@ -699,14 +699,16 @@ namespace Kiln.Benchmarks
             Execute(Stages.Dense2Inference, global::System.Math.Max((long)_batch * 2560, 10240L)); // at least the time to stream W
         }
 
-        /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
-        private void RefoldBatchNorm()
+        /// <summary>
+        /// Folds each BatchNorm's running statistics into the Dense or Conv2D before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.
+        /// </summary>
+        private void PrepareInferenceWeights()
         {
             global::Kiln.Kernels.BatchNorm.Fold(Dense0Weight, Dense0Bias, Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, 1E-05f,
                 _folded.Slice(0, 200704), _folded.Slice(200704, 256), 784, 256);
             global::Kiln.Kernels.BatchNorm.Fold(Dense1Weight, Dense1Bias, Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance, 1E-05f,
                 _folded.Slice(200960, 32768), _folded.Slice(233728, 128), 256, 128);
-            _foldedStale = false;
+            _inferenceWeightsStale = false;
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>

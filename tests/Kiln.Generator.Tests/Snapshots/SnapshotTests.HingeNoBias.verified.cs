@@ -47,7 +47,7 @@ namespace Samples.Svm
         // Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).
         private readonly float[] _learningRateScales = { 1f, 1f, 1f, 1f };
         private long _step;
-        private bool _foldedStale = true;
+        private bool _inferenceWeightsStale = true;
         // Per-call state the parallel stages read.
         private int _batch;
         private bool _updateRunningStatistics;
@@ -83,7 +83,7 @@ namespace Samples.Svm
             // Dropout draws from its own stream so that changing the architecture's dropout does not change initialisation.
             _noise = new global::Kiln.KilnRandom(11UL ^ 0x9E3779B97F4A7C15UL);
             _step = 0;
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
         }
 
         /// <summary>Restarts the dropout stream, so the next training forward draws the same masks as after any other reset with this seed.</summary>
@@ -158,7 +158,7 @@ namespace Samples.Svm
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {
             CheckTensor(tensor);
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
             return tensor.Trainable ? _parameters.Slice(tensor.Offset, tensor.Length) : _buffers.Slice(tensor.Offset, tensor.Length);
         }
 
@@ -205,7 +205,7 @@ namespace Samples.Svm
             {
                 _step++;
                 _optimizerStep = new global::Kiln.Kernels.OptimizerStep(global::Kiln.Kernels.OptimizerKind.Adam, _learningRate, 0.8f, 0.999f, 1E-08f, _step);
-                _foldedStale = true;
+                _inferenceWeightsStale = true;
             }
             ForwardTraining();
             float loss = ComputeLoss(useLabels, withGradient: true);
@@ -503,7 +503,7 @@ namespace Samples.Svm
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
         {
-            if (_foldedStale) RefoldBatchNorm();
+            if (_inferenceWeightsStale) PrepareInferenceWeights();
             switch (_isa)
             {
                 case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
@@ -520,12 +520,14 @@ namespace Samples.Svm
             Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 192, 768L)); // at least the time to stream W
         }
 
-        /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
-        private void RefoldBatchNorm()
+        /// <summary>
+        /// Folds each BatchNorm's running statistics into the Dense or Conv2D before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.
+        /// </summary>
+        private void PrepareInferenceWeights()
         {
             global::Kiln.Kernels.BatchNorm.Fold(Dense0Weight, default, Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, 1E-05f,
                 _folded.Slice(0, 384), _folded.Slice(384, 24), 16, 24);
-            _foldedStale = false;
+            _inferenceWeightsStale = false;
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>

@@ -55,7 +55,7 @@ namespace Samples.Odd
         // Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).
         private readonly float[] _learningRateScales = { 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f };
         private long _step;
-        private bool _foldedStale = true;
+        private bool _inferenceWeightsStale = true;
         // Per-call state the parallel stages read.
         private int _batch;
         private bool _updateRunningStatistics;
@@ -103,7 +103,7 @@ namespace Samples.Odd
             // Dropout draws from its own stream so that changing the architecture's dropout does not change initialisation.
             _noise = new global::Kiln.KilnRandom(1UL ^ 0x9E3779B97F4A7C15UL);
             _step = 0;
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
         }
 
         /// <summary>Restarts the dropout stream, so the next training forward draws the same masks as after any other reset with this seed.</summary>
@@ -231,7 +231,7 @@ namespace Samples.Odd
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {
             CheckTensor(tensor);
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
             return tensor.Trainable ? _parameters.Slice(tensor.Offset, tensor.Length) : _buffers.Slice(tensor.Offset, tensor.Length);
         }
 
@@ -282,7 +282,7 @@ namespace Samples.Odd
             {
                 _step++;
                 _optimizerStep = new global::Kiln.Kernels.OptimizerStep(global::Kiln.Kernels.OptimizerKind.Momentum, _learningRate, 0.9f, 0.999f, 1E-08f, _step);
-                _foldedStale = true;
+                _inferenceWeightsStale = true;
             }
             ForwardTraining();
             float loss = ComputeLoss(useLabels, withGradient: true);
@@ -817,7 +817,7 @@ namespace Samples.Odd
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
         {
-            if (_foldedStale) RefoldBatchNorm();
+            if (_inferenceWeightsStale) PrepareInferenceWeights();
             switch (_isa)
             {
                 case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
@@ -844,12 +844,14 @@ namespace Samples.Odd
             Execute(Stages.Dense3Inference, global::System.Math.Max((long)_batch * 16, 64L)); // at least the time to stream W
         }
 
-        /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
-        private void RefoldBatchNorm()
+        /// <summary>
+        /// Folds each BatchNorm's running statistics into the Dense or Conv2D before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.
+        /// </summary>
+        private void PrepareInferenceWeights()
         {
             global::Kiln.Kernels.BatchNorm.Fold(Dense1Weight, Dense1Bias, Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance, 1E-05f,
                 _folded.Slice(0, 128), _folded.Slice(128, 8), 16, 8);
-            _foldedStale = false;
+            _inferenceWeightsStale = false;
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>

@@ -87,7 +87,7 @@ namespace Samples.Residual
         // Learning-rate multiplier per trainable tensor (from LearningRateScale; SetLearningRateScale changes it, 0 freezes).
         private readonly float[] _learningRateScales = { 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f };
         private long _step;
-        private bool _foldedStale = true;
+        private bool _inferenceWeightsStale = true;
         // Per-call state the parallel stages read.
         private int _batch;
         private bool _updateRunningStatistics;
@@ -144,7 +144,7 @@ namespace Samples.Residual
             // Dropout draws from its own stream so that changing the architecture's dropout does not change initialisation.
             _noise = new global::Kiln.KilnRandom(6UL ^ 0x9E3779B97F4A7C15UL);
             _step = 0;
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
         }
 
         /// <summary>Restarts the dropout stream, so the next training forward draws the same masks as after any other reset with this seed.</summary>
@@ -305,7 +305,7 @@ namespace Samples.Residual
         public global::System.Span<float> TensorData(global::Kiln.TensorInfo tensor)
         {
             CheckTensor(tensor);
-            _foldedStale = true;
+            _inferenceWeightsStale = true;
             return tensor.Trainable ? _parameters.Slice(tensor.Offset, tensor.Length) : _buffers.Slice(tensor.Offset, tensor.Length);
         }
 
@@ -358,7 +358,7 @@ namespace Samples.Residual
             {
                 _step++;
                 _optimizerStep = new global::Kiln.Kernels.OptimizerStep(global::Kiln.Kernels.OptimizerKind.Momentum, _learningRate, 0.9f, 0.999f, 1E-08f, _step);
-                _foldedStale = true;
+                _inferenceWeightsStale = true;
             }
             ForwardTraining();
             float loss = ComputeLoss(useLabels, withGradient: true);
@@ -1515,7 +1515,7 @@ namespace Samples.Residual
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
         {
-            if (_foldedStale) RefoldBatchNorm();
+            if (_inferenceWeightsStale) PrepareInferenceWeights();
             switch (_isa)
             {
                 case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
@@ -1561,14 +1561,16 @@ namespace Samples.Residual
             Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 36, 144L)); // at least the time to stream W
         }
 
-        /// <summary>Folds each BatchNorm's running statistics into the Dense before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.</summary>
-        private void RefoldBatchNorm()
+        /// <summary>
+        /// Folds each BatchNorm's running statistics into the Dense or Conv2D before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.
+        /// </summary>
+        private void PrepareInferenceWeights()
         {
             global::Kiln.Kernels.BatchNorm.Fold(Conv0Weight, default, Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, 1E-05f,
                 _folded.Slice(0, 108), _folded.Slice(112, 4), 27, 4);
             global::Kiln.Kernels.BatchNorm.Fold(Conv1Weight, default, Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance, 1E-05f,
                 _folded.Slice(128, 128), _folded.Slice(256, 8), 16, 8);
-            _foldedStale = false;
+            _inferenceWeightsStale = false;
         }
 
         /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>

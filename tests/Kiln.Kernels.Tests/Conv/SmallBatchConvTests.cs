@@ -117,7 +117,7 @@ public sealed class SmallBatchConvTests
     }
 
     /// <summary>y[s, oy, ox, j] = b[j] + Σ_(ky,kx,c) x(s, c, iy, ix)·w[(ky·Kw + kx)·C + c, j], zero outside the input.</summary>
-    private static double[] Convolve(float[] x, float[] w, float[] bias, ConvGeometry g, int n, int samples)
+    internal static double[] Convolve(float[] x, float[] w, float[] bias, ConvGeometry g, int n, int samples)
     {
         var y = new double[samples * g.OutPixels * n];
         for (int s = 0; s < samples; s++)
