@@ -102,4 +102,38 @@ public sealed class ConvBehaviourTests
             for (int j = 0; j < 10; j++) Assert.Equal(all[s * 10 + j], one[j], 5);
         }
     }
+
+    [Theory]
+    [InlineData(IsaPath.Avx512)]
+    [InlineData(IsaPath.Avx2)]
+    [InlineData(IsaPath.Portable)]
+    public void Winograd_weights_follow_training_steps_and_tensor_writes(IsaPath path)
+    {
+        // WinogradCnn's convolutions have no BatchNorm: Predict reads weights transformed from the parameters, which
+        // must be redone after each training step and after any write through TensorData, not only before the first Predict.
+        ModelCase c = ModelCases.Get("WinogradCnn");
+        var model = new WinogradCnn(path);
+        (float[] x, int[] labels, _) = ModelCases.Batch(model, c, 5, seed: 3);
+        var output = new float[5 * WinogradCnn.OutputSize];
+        model.Predict(x, output, 5);
+        AssertMatchesReference(model, c, x, output, "before training");
+
+        model.TrainStep(x, labels, 5);
+        model.Predict(x, output, 5);
+        AssertMatchesReference(model, c, x, output, "after a training step");
+
+        Span<float> w = model.TensorData(model.Tensors.Single(t => t.Name == "conv1.weight"));
+        for (int i = 0; i < w.Length; i += 3) w[i] = -w[i];
+        model.Predict(x, output, 5);
+        AssertMatchesReference(model, c, x, output, "after a TensorData write");
+    }
+
+    private static void AssertMatchesReference(IKilnModel model, ModelCase c, float[] x, float[] output, string when)
+    {
+        int batch = x.Length / model.InputSize;
+        double[] z = new ReferenceNet(model, c.Loss, c.Ops).Forward(x.Select(v => (double)v).ToArray(), batch, training: false);
+        double[] p = GradientCheckTests.Softmax(z, model.OutputSize);
+        for (int i = 0; i < p.Length; i++)
+            Assert.True(Math.Abs(output[i] - p[i]) <= 2e-5 + 2e-4 * Math.Abs(p[i]), $"{when}: output[{i}] = {output[i]}, reference {p[i]}");
+    }
 }

@@ -37,6 +37,18 @@ public partial class PoolFirstCnn;
 [AdamW(LearningRate = 1e-3)]
 public partial class WideCnn;
 
+/// <summary>
+/// Small-batch inference by Winograd without BatchNorm (the transformed weights follow every training step): F(2×2, 3×3)
+/// on 8 channels with the 2×2 max pool over its tiles writing the next convolution's zero-bordered input, then
+/// F(2×2, 5×5) on a 3×3 image (odd output sides: edge tiles).
+/// </summary>
+[Model(InputShape = new[] { 8, 6, 6 }, MaxBatch = 8, Seed = 19)]
+[Conv2D(16, 3, Padding = 1), ReLU, MaxPool(2)]
+[Conv2D(16, 5, Padding = 2), Tanh, Flatten]
+[Dense(3), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class WinogradCnn;
+
 /// <summary>The benchmark CNN of issue 3, exactly (Samples/FashionCnn and benchmarks use the same layers).</summary>
 [Model(InputShape = new[] { 1, 28, 28 }, MaxBatch = 64, Seed = 42)]
 [Conv2D(16, 5, Padding = 2), BatchNorm, ReLU, MaxPool(2)]
