@@ -767,6 +767,7 @@ internal sealed partial class ModelEmitter
         var body = new List<string>();
         var consumed = new HashSet<StepPlan>();
         var prePadded = new HashSet<StepPlan>();   // convolutions whose zero-bordered input a fused pool writes at small batches
+        var splitInput = new Dictionary<StepPlan, string>();   // Dense layers whose small-batch product a fused conv+pool stage started (→ that stage)
         for (int s = 0; s < _plan.Steps.Count; s++)
         {
             StepPlan step = _plan.Steps[s];
@@ -775,7 +776,7 @@ internal sealed partial class ModelEmitter
             {
                 ChainStep? next = s + 1 < _plan.Steps.Count ? _plan.Steps[s + 1] as ChainStep : null;
                 bool folded = d.FoldedInto is not null;
-                string weights = folded ? $"_folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth})" : d.Weight.Identifier;
+                string weights = InferenceWeights(d);
                 string? bias = folded ? $"_folded.Slice({d.FoldedBiasOffset}, {d.OutWidth})" : d.Bias?.Identifier;
                 string output = d.OutputBuffer;
                 string epiType, epiValue, what;
@@ -805,6 +806,7 @@ internal sealed partial class ModelEmitter
                 string rows = BatchRows(d.OutPixels);
                 body.Add($"// {d.Layer.Name}{what}");
                 PoolStep? pool = null;
+                DenseStep? splitDense = null;
                 if (d.Conv?.ColumnBuffer is not null)
                 {
                     // Small batches: no im2col, the output pixels split across threads (an implicit GEMM, or every tap in
@@ -825,6 +827,8 @@ internal sealed partial class ModelEmitter
                     }
                     DenseStep? padTarget = pool is null ? null : PaddedConsumer(pool);
                     if (padTarget is not null) prePadded.Add(padTarget);
+                    splitDense = pool is null || padTarget is not null ? null : SplitInputConsumer(pool);
+                    if (splitDense is not null) splitInput.Add(splitDense, name);
                     string input = d.Conv.PaddedBuffer is null ? "input" : "zero-bordered input";
                     string poolWhat = pool is null ? "" : $", then {pool.Layer.Name} on what each thread computed";
                     OpenStage(name, shallow
@@ -841,9 +845,10 @@ internal sealed partial class ModelEmitter
                             ? "// 2×2 output tiles split across threads."
                             : $"// {pool.Layer.Name}'s windows are the 2×2 Winograd tiles: its output pixels split across threads, each thread computes and pools its own tiles.");
                         _w.Line($"(int p0, int p1) = {K}Partition.Range(_batch * {d.Conv.WinogradTiles}, part, parts, 1);");
-                        _w.Line("if (p0 >= p1) return;");
+                        EmitEmptyPartReturn(splitDense);
                         _w.Line($"{K}WinogradConv.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, _winograd.Slice({d.Conv.WinogradOffset}, {d.Conv.WinogradLength}), {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, p0, p1, {epiValue});");
                         if (pool is not null) EmitPoolPixels(pool, padTarget, output, d);
+                        if (splitDense is not null) EmitPartialProduct(splitDense, pool!);
                     }
                     else
                     {
@@ -860,11 +865,12 @@ internal sealed partial class ModelEmitter
                             // and columns past the last window go with the row's or sample's end) and pools them from its cache.
                             _w.Line($"// {pool.Layer.Name}'s output pixels split across threads; each thread convolves the pixels its windows read, then pools them.");
                             _w.Line($"(int p0, int p1) = {K}Partition.Range(_batch * {pool.OutHeight * pool.OutWidthPx}, part, parts, 1);");
-                            _w.Line("if (p0 >= p1) return;");
+                            EmitEmptyPartReturn(splitDense);
                             _w.Line($"global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[{K}Pooling.MaxInputSegments(in {pool.GeometryField})];");
                             _w.Line($"int count = {K}Pooling.InputSegments(in {pool.GeometryField}, p0, p1, segments);");
                             _w.Line($"for (int i = 0; i < count; i++) {kernel}, segments[i].Start, segments[i].End, {epiValue});");
                             EmitPoolPixels(pool, padTarget, output, d);
+                            if (splitDense is not null) EmitPartialProduct(splitDense, pool);
                         }
                     }
                     _w.Line("return;");
@@ -872,6 +878,19 @@ internal sealed partial class ModelEmitter
                     if (shallow) EmitShallowConvChunks(d, image, weights, output, epiType, epiValue, pool);
                     else EmitConvForwardChunks(d, weights, output, epiType, epiValue);
                     if (pool is not null && !shallow) EmitPoolSamples(pool, All(output, d.OutFloats), "s0", "s1");
+                    _w.Close();
+                    _w.Line();
+                }
+                else if (splitInput.TryGetValue(d, out string? producer))
+                {
+                    OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or for small batches the sum of the partial products {producer}'s threads left (on the calling thread).");
+                    _w.Open($"if ({rows} < {SmallBatch})");
+                    _w.Line($"// Each part of {producer} multiplied the inputs it computed by its rows of W; the parts add up to x·W.");
+                    _w.Line($"{K}Gemm.SumParts<TIsa, {epiType}>(_splitPartial{d.Index}.Span, _splitParts{d.Index}, {SplitSlot(d)}, {All(output, d.OutFloats)}, {rows}, {d.OutWidth}, {epiValue});");
+                    _w.Line("return;");
+                    _w.Close();
+                    RowRange(rows);
+                    _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
                     _w.Close();
                     _w.Line();
                 }
@@ -893,7 +912,10 @@ internal sealed partial class ModelEmitter
                 {
                     // A small batch is bound by streaming W, not by its FLOPs: count each weight as WeightReadWork
                     // FLOPs of time, so that a large layer splits its columns across cores even at batch 1.
-                    body.Add($"Execute(Stages.{name}, global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // at least the time to stream W");
+                    if (splitInput.ContainsKey(d))
+                        body.Add($"Execute(Stages.{name}, _batch < {SmallBatch} ? 0 : global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // small batches: the sum of the parts, on this thread");
+                    else
+                        body.Add($"Execute(Stages.{name}, global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // at least the time to stream W");
                 }
                 else
                 {
@@ -907,6 +929,8 @@ internal sealed partial class ModelEmitter
                     };
                     long work = convWork + (pool is null ? 0 : PoolWork(pool));
                     if (pool is not null) body.Add($"// {pool.Layer.Name} (eval) runs in {name}");
+                    if (splitDense is not null)
+                        body.Add($"if (_batch < {SmallBatch}) _splitParts{splitDense.Index} = PartsFor((long)_batch * {work}); // {splitDense.Layer.Name}'s partial products: one per part of {name}");
                     body.Add($"Execute(Stages.{name}, (long)_batch * {work});");
                 }
                 if (tail is not null) AddTestTimeScale(body, tail);
@@ -982,6 +1006,14 @@ internal sealed partial class ModelEmitter
                 }
             }
         }
+        foreach (KeyValuePair<StepPlan, string> split in splitInput)
+        {
+            var dense = (DenseStep)split.Key;
+            _w.Line($"// {dense.Layer.Name} at small batches: one partial product x·W per part of {split.Value} (each over the features that part pooled), added by {SpecNaming.Pascal(dense.Layer.Name)}Inference.");
+            _w.Line($"private readonly {K}Arena _splitPartial{dense.Index} = new({K}WorkerPool.Shared.Parallelism * {SplitSlot(dense)});");
+            _w.Line($"private int _splitParts{dense.Index} = 1;");
+            _w.Line();
+        }
         _w.Line("/// <summary>Eval-mode forward over _batch rows of _x.</summary>");
         _w.Open("private void ForwardInference()");
         if (anyPrepared) _w.Line("if (_inferenceWeightsStale) PrepareInferenceWeights();");
@@ -1036,6 +1068,45 @@ internal sealed partial class ModelEmitter
         if (after >= _plan.Steps.Count || _plan.Steps[after] is not PoolStep { Layer.Kind: LayerKind.MaxPool or LayerKind.AvgPool } pool) return null;
         LayerSpec l = pool.Layer;
         return pool.InputBuffer == output && l.Padding == 0 && l.KernelH == l.Stride && l.KernelW == l.Stride ? pool : null;
+    }
+
+    /// <summary>The weights Predict multiplies by: BatchNorm folded in when one follows, the parameters otherwise.</summary>
+    private static string InferenceWeights(DenseStep d) =>
+        d.FoldedInto is not null ? $"_folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth})" : d.Weight.Identifier;
+
+    /// <summary>
+    /// The Dense layer right after a fused small-batch pool that alone reads the pool's output: the fused stage then starts
+    /// its product, each thread multiplying the features it pooled by its rows of W (<see cref="EmitPartialProduct"/>),
+    /// so the features never cross cores and the Dense needs no parallel stage. Null otherwise.
+    /// </summary>
+    private DenseStep? SplitInputConsumer(PoolStep pool)
+    {
+        int index = _plan.Steps.IndexOf(pool);
+        if (index + 1 >= _plan.Steps.Count || _plan.Steps[index + 1] is not DenseStep { Conv: null, IsProjection: false } next) return null;
+        if (next.InputBuffer != pool.OutputBuffer || next.GemmInput != pool.OutputBuffer || next.GemmK != pool.OutFloats) return null;
+        foreach (StepPlan step in _plan.Steps)
+        {
+            if (step != next && step.InputBuffer == pool.OutputBuffer) return null;
+            if (step is ResidualEndStep end && (end.ShortcutBuffer == pool.OutputBuffer || end.Start.InputBuffer == pool.OutputBuffer)) return null;
+        }
+        return next;
+    }
+
+    /// <summary>Floats between two parts' partial products of a split-input Dense: a small batch of outputs, rounded up to whole cache lines.</summary>
+    private int SplitSlot(DenseStep d) => (System.Math.Min(_plan.MaxBatch, SmallBatch - 1) * d.OutWidth + 15) / 16 * 16;
+
+    /// <summary>A part with no pixels returns at once; with a split-input Dense after it, its partial product is then zero.</summary>
+    private void EmitEmptyPartReturn(DenseStep? splitDense)
+    {
+        if (splitDense is null) _w.Line("if (p0 >= p1) return;");
+        else _w.Line($"if (p0 >= p1) {{ _splitPartial{splitDense.Index}.Slice(part * {SplitSlot(splitDense)}, _batch * {splitDense.OutWidth}).Clear(); return; }} // more parts than pixels: this part adds nothing");
+    }
+
+    /// <summary>In a fused conv+pool stage: this thread's partial product of the next Dense over the pooled pixels [p0, p1).</summary>
+    private void EmitPartialProduct(DenseStep dense, PoolStep pool)
+    {
+        _w.Line($"// {dense.Layer.Name}'s inputs split the same way: this thread multiplies the features it pooled by their rows of W ({dense.Layer.Name}'s stage adds the parts).");
+        _w.Line($"{K}Gemm.PartialForward<TIsa>({All(pool.OutputBuffer, pool.OutFloats)}, {InferenceWeights(dense)}, _splitPartial{dense.Index}.Slice(part * {SplitSlot(dense)}, _batch * {dense.OutWidth}), _batch, {dense.GemmK}, {dense.OutWidth}, (long)p0 * {pool.OutWidth}, (long)p1 * {pool.OutWidth});");
     }
 
     /// <summary>True when the pool's windows are the Winograd kernel's 2×2 output tiles: 2×2, stride 2, over even output sides.</summary>

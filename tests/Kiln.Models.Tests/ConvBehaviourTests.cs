@@ -128,6 +128,27 @@ public sealed class ConvBehaviourTests
         AssertMatchesReference(model, c, x, output, "after a TensorData write");
     }
 
+    [Theory]
+    [InlineData(IsaPath.Avx512)]
+    [InlineData(IsaPath.Portable)]
+    public void Split_input_dense_ignores_what_an_idle_part_left_from_a_larger_batch(IsaPath path)
+    {
+        var c = new ModelCase("OnePixelCnn", p => new OnePixelCnn(p), LossKind.SoftmaxCrossEntropy, new RefOp[]
+        {
+            new RefImage(128, 2, 2), new RefConv("conv0", 3, 3, Padding: 1), new RefActivation("ReLU"), new RefMaxPool(2, 2),
+            new RefFlatten(), new RefDense("dense0"),
+        });
+        var model = new OnePixelCnn(path);
+        (float[] x, _, _) = ModelCases.Batch(model, c, 3, seed: 6);
+        var three = new float[3 * OnePixelCnn.OutputSize];
+        model.Predict(x, three, 3);                       // every part has a pixel and writes its partial product
+        AssertMatchesReference(model, c, x, three, "batch 3");
+        var one = new float[OnePixelCnn.OutputSize];
+        float[] first = x.AsSpan(0, OnePixelCnn.InputSize).ToArray();
+        model.Predict(first, one, 1);                     // one pixel: with two threads, part 1 has none
+        AssertMatchesReference(model, c, first, one, "batch 1 after batch 3");
+    }
+
     private static void AssertMatchesReference(IKilnModel model, ModelCase c, float[] x, float[] output, string when)
     {
         int batch = x.Length / model.InputSize;

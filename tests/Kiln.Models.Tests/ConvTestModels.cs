@@ -49,6 +49,16 @@ public partial class WideCnn;
 [Adam(LearningRate = 1e-3)]
 public partial class WinogradCnn;
 
+/// <summary>
+/// One pooled pixel per sample, but enough work per pixel (128 → 256 channels) that small-batch inference splits it across
+/// threads: at batch 1 a part has no pixels, and its share of the split-input Dense must count as zero.
+/// </summary>
+[Model(InputShape = new[] { 128, 2, 2 }, MaxBatch = 8, Seed = 20)]
+[Conv2D(256, 3, Padding = 1), ReLU, MaxPool(2), Flatten]
+[Dense(5), SoftmaxCrossEntropy]
+[Sgd(0.01)]
+public partial class OnePixelCnn;
+
 /// <summary>The benchmark CNN of issue 3, exactly (Samples/FashionCnn and benchmarks use the same layers).</summary>
 [Model(InputShape = new[] { 1, 28, 28 }, MaxBatch = 64, Seed = 42)]
 [Conv2D(16, 5, Padding = 2), BatchNorm, ReLU, MaxPool(2)]

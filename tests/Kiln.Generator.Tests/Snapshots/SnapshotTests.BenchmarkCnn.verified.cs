@@ -922,9 +922,11 @@ namespace Kiln.Benchmarks
             {
                 // maxpool1's windows are the 2×2 Winograd tiles: its output pixels split across threads, each thread computes and pools its own tiles.
                 (int p0, int p1) = global::Kiln.Kernels.Partition.Range(_batch * 49, part, parts, 1);
-                if (p0 >= p1) return;
+                if (p0 >= p1) { _splitPartial6.Slice(part * 1920, _batch * 128).Clear(); return; } // more parts than pixels: this part adds nothing
                 global::Kiln.Kernels.WinogradConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 5184), _winograd.Slice(0, 18432), _y4.Slice(0, _batch * 6272), in s_geometry3, 32, p0, p1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
                 global::Kiln.Kernels.Pooling.MaxForwardPixels<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), in s_geometry5, p0, p1);
+                // dense0's inputs split the same way: this thread multiplies the features it pooled by their rows of W (dense0's stage adds the parts).
+                global::Kiln.Kernels.Gemm.PartialForward<TIsa>(_y5.Slice(0, _batch * 1568), Dense0Weight, _splitPartial6.Slice(part * 1920, _batch * 128), _batch, 1568, 128, (long)p0 * 32, (long)p1 * 32);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -939,13 +941,13 @@ namespace Kiln.Benchmarks
             global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), default, in s_geometry5, s0, s1); // maxpool1 (no argmax at inference)
         }
 
-        /// <summary>dense0 (eval), relu2 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        /// <summary>dense0 (eval), relu2 fused; rows split across threads, or for small batches the sum of the partial products Conv1Inference's threads left (on the calling thread).</summary>
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
             if (_batch < 16)
             {
-                (int c0, int c1) = global::Kiln.Kernels.Partition.Range(128, part, parts, 16);
-                if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_y5.Slice(0, _batch * 1568), Dense0Weight, _y7.Slice(0, _batch * 128), _batch, 1568, 128, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Dense0Bias, new global::Kiln.Kernels.Relu()));
+                // Each part of Conv1Inference multiplied the inputs it computed by its rows of W; the parts add up to x·W.
+                global::Kiln.Kernels.Gemm.SumParts<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_splitPartial6.Span, _splitParts6, 1920, _y7.Slice(0, _batch * 128), _batch, 128, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Dense0Bias, new global::Kiln.Kernels.Relu()));
                 return;
             }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
@@ -966,6 +968,10 @@ namespace Kiln.Benchmarks
             if (r0 >= r1) return;
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y7.Slice(r0 * 128, (r1 - r0) * 128), Dense1Weight, _y8.Slice(r0 * 10, (r1 - r0) * 10), r1 - r0, 128, 10, new global::Kiln.Kernels.BiasEpilogue(Dense1Bias));
         }
+
+        // dense0 at small batches: one partial product x·W per part of Conv1Inference (each over the features that part pooled), added by Dense0Inference.
+        private readonly global::Kiln.Kernels.Arena _splitPartial6 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 1920);
+        private int _splitParts6 = 1;
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
@@ -988,9 +994,10 @@ namespace Kiln.Benchmarks
             // conv1 with BatchNorm folded in, relu1 fused
             // conv1: below 16 samples the fused pool before it has written its zero-bordered input
             // maxpool1 (eval) runs in Conv1Inference
+            if (_batch < 16) _splitParts6 = PartsFor((long)_batch * 1812608); // dense0's partial products: one per part of Conv1Inference
             Execute(Stages.Conv1Inference, (long)_batch * 1812608);
             // dense0, relu2 fused
-            Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 401408, 1605632L)); // at least the time to stream W
+            Execute(Stages.Dense0Inference, _batch < 16 ? 0 : global::System.Math.Max((long)_batch * 401408, 1605632L)); // small batches: the sum of the parts, on this thread
             // dense1
             Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 2560, 10240L)); // at least the time to stream W
         }
