@@ -768,6 +768,7 @@ internal sealed partial class ModelEmitter
         var consumed = new HashSet<StepPlan>();
         var prePadded = new HashSet<StepPlan>();   // convolutions whose zero-bordered input a fused pool writes at small batches
         var splitInput = new Dictionary<StepPlan, string>();   // Dense layers whose small-batch product a fused conv+pool stage started (→ that stage)
+        var adaptive = new List<DenseStep>();   // convolutions whose small-batch units split by measured thread speed (AdaptiveSplit)
         for (int s = 0; s < _plan.Steps.Count; s++)
         {
             StepPlan step = _plan.Steps[s];
@@ -844,8 +845,8 @@ internal sealed partial class ModelEmitter
                         _w.Line(pool is null
                             ? "// 2×2 output tiles split across threads."
                             : $"// {pool.Layer.Name}'s windows are the 2×2 Winograd tiles: its output pixels split across threads, each thread computes and pools its own tiles.");
-                        _w.Line($"(int p0, int p1) = {K}Partition.Range(_batch * {d.Conv.WinogradTiles}, part, parts, 1);");
-                        EmitEmptyPartReturn(splitDense);
+                        _w.Line($"(int p0, int p1) = _split{d.Index}.Range(_batch * {d.Conv.WinogradTiles}, part, parts{Granule(splitDense, pool)});");
+                        _w.Line("if (p0 >= p1) return;");
                         _w.Line($"{K}WinogradConv.Forward<TIsa, {epiType}>({All(image, d.Conv.PaddedSize)}, _winograd.Slice({d.Conv.WinogradOffset}, {d.Conv.WinogradLength}), {All(output, d.OutFloats)}, in {d.Conv.GeometryField}, {d.OutWidth}, p0, p1, {epiValue});");
                         if (pool is not null) EmitPoolPixels(pool, padTarget, output, d);
                         if (splitDense is not null) EmitPartialProduct(splitDense, pool!);
@@ -856,7 +857,8 @@ internal sealed partial class ModelEmitter
                         if (pool is null)
                         {
                             _w.Line("// Output pixels split across threads.");
-                            RowRange(rows);
+                            _w.Line($"(int r0, int r1) = _split{d.Index}.Range({rows}, part, parts);");
+                            _w.Line("if (r0 >= r1) return;");
                             _w.Line($"{kernel}, r0, r1, {epiValue});");
                         }
                         else
@@ -864,8 +866,8 @@ internal sealed partial class ModelEmitter
                             // Split by the pool's output pixels: each thread convolves exactly the pixels its windows read (rows
                             // and columns past the last window go with the row's or sample's end) and pools them from its cache.
                             _w.Line($"// {pool.Layer.Name}'s output pixels split across threads; each thread convolves the pixels its windows read, then pools them.");
-                            _w.Line($"(int p0, int p1) = {K}Partition.Range(_batch * {pool.OutHeight * pool.OutWidthPx}, part, parts, 1);");
-                            EmitEmptyPartReturn(splitDense);
+                            _w.Line($"(int p0, int p1) = _split{d.Index}.Range(_batch * {pool.OutHeight * pool.OutWidthPx}, part, parts{Granule(splitDense, pool)});");
+                            _w.Line("if (p0 >= p1) return;");
                             _w.Line($"global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[{K}Pooling.MaxInputSegments(in {pool.GeometryField})];");
                             _w.Line($"int count = {K}Pooling.InputSegments(in {pool.GeometryField}, p0, p1, segments);");
                             _w.Line($"for (int i = 0; i < count; i++) {kernel}, segments[i].Start, segments[i].End, {epiValue});");
@@ -873,8 +875,10 @@ internal sealed partial class ModelEmitter
                             if (splitDense is not null) EmitPartialProduct(splitDense, pool);
                         }
                     }
+                    _w.Line($"_split{d.Index}.Finish(part);");
                     _w.Line("return;");
                     _w.Close();
+                    adaptive.Add(d);
                     if (shallow) EmitShallowConvChunks(d, image, weights, output, epiType, epiValue, pool);
                     else EmitConvForwardChunks(d, weights, output, epiType, epiValue);
                     if (pool is not null && !shallow) EmitPoolSamples(pool, All(output, d.OutFloats), "s0", "s1");
@@ -885,8 +889,8 @@ internal sealed partial class ModelEmitter
                 {
                     OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or for small batches the sum of the partial products {producer}'s threads left (on the calling thread).");
                     _w.Open($"if ({rows} < {SmallBatch})");
-                    _w.Line($"// Each part of {producer} multiplied the inputs it computed by its rows of W; the parts add up to x·W.");
-                    _w.Line($"{K}Gemm.SumParts<TIsa, {epiType}>(_splitPartial{d.Index}.Span, _splitParts{d.Index}, {SplitSlot(d)}, {All(output, d.OutFloats)}, {rows}, {d.OutWidth}, {epiValue});");
+                    _w.Line($"// {producer} left one partial product per pool row of each sample; the rows of a sample add up to its x·W.");
+                    _w.Line($"{K}Gemm.SumParts<TIsa, {epiType}>(_splitPartial{d.Index}.Span, {SplitBlocks(d)}, {SplitSlot(d)}, {All(output, d.OutFloats)}, {rows}, {d.OutWidth}, {epiValue});");
                     _w.Line("return;");
                     _w.Close();
                     RowRange(rows);
@@ -929,9 +933,8 @@ internal sealed partial class ModelEmitter
                     };
                     long work = convWork + (pool is null ? 0 : PoolWork(pool));
                     if (pool is not null) body.Add($"// {pool.Layer.Name} (eval) runs in {name}");
-                    if (splitDense is not null)
-                        body.Add($"if (_batch < {SmallBatch}) _splitParts{splitDense.Index} = PartsFor((long)_batch * {work}); // {splitDense.Layer.Name}'s partial products: one per part of {name}");
                     body.Add($"Execute(Stages.{name}, (long)_batch * {work});");
+                    if (adaptive.Contains(d)) body.Add($"if (_batch < {SmallBatch}) _split{d.Index}.Learn(); // next call's split follows this call's thread speeds");
                 }
                 if (tail is not null) AddTestTimeScale(body, tail);
                 else if (next is not null && folded)
@@ -1006,12 +1009,17 @@ internal sealed partial class ModelEmitter
                 }
             }
         }
+        foreach (DenseStep conv in adaptive)
+        {
+            _w.Line($"// {conv.Layer.Name} at small batches: its units split across threads in proportion to each thread's measured speed.");
+            _w.Line($"private readonly {K}AdaptiveSplit _split{conv.Index} = new({K}WorkerPool.Shared.Parallelism);");
+        }
+        if (adaptive.Count > 0) _w.Line();
         foreach (KeyValuePair<StepPlan, string> split in splitInput)
         {
             var dense = (DenseStep)split.Key;
-            _w.Line($"// {dense.Layer.Name} at small batches: one partial product x·W per part of {split.Value} (each over the features that part pooled), added by {SpecNaming.Pascal(dense.Layer.Name)}Inference.");
-            _w.Line($"private readonly {K}Arena _splitPartial{dense.Index} = new({K}WorkerPool.Shared.Parallelism * {SplitSlot(dense)});");
-            _w.Line($"private int _splitParts{dense.Index} = 1;");
+            _w.Line($"// {dense.Layer.Name} at small batches: one partial product x·W per pool row of each sample, computed in {split.Value}, added by {SpecNaming.Pascal(dense.Layer.Name)}Inference.");
+            _w.Line($"private readonly {K}Arena _splitPartial{dense.Index} = new({System.Math.Min(_plan.MaxBatch, SmallBatch - 1) * SplitBlocks(dense) * SplitSlot(dense)});");
             _w.Line();
         }
         _w.Line("/// <summary>Eval-mode forward over _batch rows of _x.</summary>");
@@ -1092,21 +1100,22 @@ internal sealed partial class ModelEmitter
         return next;
     }
 
-    /// <summary>Floats between two parts' partial products of a split-input Dense: a small batch of outputs, rounded up to whole cache lines.</summary>
-    private int SplitSlot(DenseStep d) => (System.Math.Min(_plan.MaxBatch, SmallBatch - 1) * d.OutWidth + 15) / 16 * 16;
+    /// <summary>Floats between two blocks' partial products of a split-input Dense: its outputs rounded up to whole cache lines.</summary>
+    private static int SplitSlot(DenseStep d) => (d.OutWidth + 15) / 16 * 16;
 
-    /// <summary>A part with no pixels returns at once; with a split-input Dense after it, its partial product is then zero.</summary>
-    private void EmitEmptyPartReturn(DenseStep? splitDense)
-    {
-        if (splitDense is null) _w.Line("if (p0 >= p1) return;");
-        else _w.Line($"if (p0 >= p1) {{ _splitPartial{splitDense.Index}.Slice(part * {SplitSlot(splitDense)}, _batch * {splitDense.OutWidth}).Clear(); return; }} // more parts than pixels: this part adds nothing");
-    }
+    /// <summary>", granule: W" (a pool row of W pixels) when a split-input Dense's blocks must not be cut; empty otherwise.</summary>
+    private static string Granule(DenseStep? splitDense, PoolStep? pool) =>
+        splitDense is null || pool is null ? "" : $", granule: {pool.OutWidthPx}";
 
-    /// <summary>In a fused conv+pool stage: this thread's partial product of the next Dense over the pooled pixels [p0, p1).</summary>
+    /// <summary>Partial products per sample of a split-input Dense: one per row of the pool before it.</summary>
+    private int SplitBlocks(DenseStep d) => ((PoolStep)_plan.Steps[_plan.Steps.IndexOf(d) - 1]).OutHeight;
+
+    /// <summary>In a fused conv+pool stage: the partial products of the next Dense over this thread's pool rows [p0, p1) / width.</summary>
     private void EmitPartialProduct(DenseStep dense, PoolStep pool)
     {
-        _w.Line($"// {dense.Layer.Name}'s inputs split the same way: this thread multiplies the features it pooled by their rows of W ({dense.Layer.Name}'s stage adds the parts).");
-        _w.Line($"{K}Gemm.PartialForward<TIsa>({All(pool.OutputBuffer, pool.OutFloats)}, {InferenceWeights(dense)}, _splitPartial{dense.Index}.Slice(part * {SplitSlot(dense)}, _batch * {dense.OutWidth}), _batch, {dense.GemmK}, {dense.OutWidth}, (long)p0 * {pool.OutWidth}, (long)p1 * {pool.OutWidth});");
+        int rowFeatures = pool.OutWidthPx * pool.OutWidth;
+        _w.Line($"// {dense.Layer.Name}'s inputs split the same way: one partial product per pool row this thread pooled, by that row's rows of W ({dense.Layer.Name}'s stage adds them).");
+        _w.Line($"{K}Gemm.PartialForward<TIsa>({All(pool.OutputBuffer, pool.OutFloats)}, {InferenceWeights(dense)}, _splitPartial{dense.Index}.Span, _batch, {dense.GemmK}, {dense.OutWidth}, {rowFeatures}, p0 / {pool.OutWidthPx}, p1 / {pool.OutWidthPx}, {SplitSlot(dense)});");
     }
 
     /// <summary>True when the pool's windows are the Winograd kernel's 2×2 output tiles: 2×2, stride 2, over even output sides.</summary>

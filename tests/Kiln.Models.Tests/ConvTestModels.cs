@@ -51,7 +51,7 @@ public partial class WinogradCnn;
 
 /// <summary>
 /// One pooled pixel per sample, but enough work per pixel (128 → 256 channels) that small-batch inference splits it across
-/// threads: at batch 1 a part has no pixels, and its share of the split-input Dense must count as zero.
+/// threads: at batch 1 a part has no pixels, and the split-input Dense must still sum exactly the blocks of this call.
 /// </summary>
 [Model(InputShape = new[] { 128, 2, 2 }, MaxBatch = 8, Seed = 20)]
 [Conv2D(256, 3, Padding = 1), ReLU, MaxPool(2), Flatten]

@@ -894,13 +894,14 @@ namespace Kiln.Benchmarks
             if (_batch < 16)
             {
                 // maxpool0's output pixels split across threads; each thread convolves the pixels its windows read, then pools them.
-                (int p0, int p1) = global::Kiln.Kernels.Partition.Range(_batch * 196, part, parts, 1);
+                (int p0, int p1) = _split0.Range(_batch * 196, part, parts);
                 if (p0 >= p1) return;
                 global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[global::Kiln.Kernels.Pooling.MaxInputSegments(in s_geometry2)];
                 int count = global::Kiln.Kernels.Pooling.InputSegments(in s_geometry2, p0, p1, segments);
                 for (int i = 0; i < count; i++) global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 1024), _folded.Slice(0, 400), _y1.Slice(0, _batch * 12544), in s_geometry0, 16, segments[i].Start, segments[i].End, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(400, 16), new global::Kiln.Kernels.Relu()));
                 // Straight into conv1's zero-bordered input (its border stays 0: nothing else writes it), so conv1 needs no copy.
                 global::Kiln.Kernels.Pooling.MaxForwardPixels<TIsa>(_y1.Slice(0, _batch * 12544), _padded3.Slice(0, _batch * 5184), in s_geometry2, p0, p1, border: 2);
+                _split0.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -921,12 +922,13 @@ namespace Kiln.Benchmarks
             if (_batch < 16)
             {
                 // maxpool1's windows are the 2×2 Winograd tiles: its output pixels split across threads, each thread computes and pools its own tiles.
-                (int p0, int p1) = global::Kiln.Kernels.Partition.Range(_batch * 49, part, parts, 1);
-                if (p0 >= p1) { _splitPartial6.Slice(part * 1920, _batch * 128).Clear(); return; } // more parts than pixels: this part adds nothing
+                (int p0, int p1) = _split3.Range(_batch * 49, part, parts, granule: 7);
+                if (p0 >= p1) return;
                 global::Kiln.Kernels.WinogradConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 5184), _winograd.Slice(0, 18432), _y4.Slice(0, _batch * 6272), in s_geometry3, 32, p0, p1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(13216, 32), new global::Kiln.Kernels.Relu()));
                 global::Kiln.Kernels.Pooling.MaxForwardPixels<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), in s_geometry5, p0, p1);
-                // dense0's inputs split the same way: this thread multiplies the features it pooled by their rows of W (dense0's stage adds the parts).
-                global::Kiln.Kernels.Gemm.PartialForward<TIsa>(_y5.Slice(0, _batch * 1568), Dense0Weight, _splitPartial6.Slice(part * 1920, _batch * 128), _batch, 1568, 128, (long)p0 * 32, (long)p1 * 32);
+                // dense0's inputs split the same way: one partial product per pool row this thread pooled, by that row's rows of W (dense0's stage adds them).
+                global::Kiln.Kernels.Gemm.PartialForward<TIsa>(_y5.Slice(0, _batch * 1568), Dense0Weight, _splitPartial6.Span, _batch, 1568, 128, 224, p0 / 7, p1 / 7, 128);
+                _split3.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -946,8 +948,8 @@ namespace Kiln.Benchmarks
         {
             if (_batch < 16)
             {
-                // Each part of Conv1Inference multiplied the inputs it computed by its rows of W; the parts add up to x·W.
-                global::Kiln.Kernels.Gemm.SumParts<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_splitPartial6.Span, _splitParts6, 1920, _y7.Slice(0, _batch * 128), _batch, 128, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Dense0Bias, new global::Kiln.Kernels.Relu()));
+                // Conv1Inference left one partial product per pool row of each sample; the rows of a sample add up to its x·W.
+                global::Kiln.Kernels.Gemm.SumParts<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_splitPartial6.Span, 7, 128, _y7.Slice(0, _batch * 128), _batch, 128, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Dense0Bias, new global::Kiln.Kernels.Relu()));
                 return;
             }
             (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
@@ -969,9 +971,13 @@ namespace Kiln.Benchmarks
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y7.Slice(r0 * 128, (r1 - r0) * 128), Dense1Weight, _y8.Slice(r0 * 10, (r1 - r0) * 10), r1 - r0, 128, 10, new global::Kiln.Kernels.BiasEpilogue(Dense1Bias));
         }
 
-        // dense0 at small batches: one partial product x·W per part of Conv1Inference (each over the features that part pooled), added by Dense0Inference.
-        private readonly global::Kiln.Kernels.Arena _splitPartial6 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 1920);
-        private int _splitParts6 = 1;
+        // conv0 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        // conv1 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+
+        // dense0 at small batches: one partial product x·W per pool row of each sample, computed in Conv1Inference, added by Dense0Inference.
+        private readonly global::Kiln.Kernels.Arena _splitPartial6 = new(13440);
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
@@ -991,11 +997,12 @@ namespace Kiln.Benchmarks
             if (_batch < 16) Execute(Stages.Conv0Pad, 0);
             // maxpool0 (eval) runs in Conv0Inference
             Execute(Stages.Conv0Inference, (long)_batch * 1266944);
+            if (_batch < 16) _split0.Learn(); // next call's split follows this call's thread speeds
             // conv1 with BatchNorm folded in, relu1 fused
             // conv1: below 16 samples the fused pool before it has written its zero-bordered input
             // maxpool1 (eval) runs in Conv1Inference
-            if (_batch < 16) _splitParts6 = PartsFor((long)_batch * 1812608); // dense0's partial products: one per part of Conv1Inference
             Execute(Stages.Conv1Inference, (long)_batch * 1812608);
+            if (_batch < 16) _split3.Learn(); // next call's split follows this call's thread speeds
             // dense0, relu2 fused
             Execute(Stages.Dense0Inference, _batch < 16 ? 0 : global::System.Math.Max((long)_batch * 401408, 1605632L)); // small batches: the sum of the parts, on this thread
             // dense1

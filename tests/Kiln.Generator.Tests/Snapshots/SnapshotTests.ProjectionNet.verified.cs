@@ -1366,9 +1366,10 @@ namespace Samples.Residual
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
+                (int r0, int r1) = _split0.Range(_batch * 64, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 300), _folded.Slice(0, 108), _y1.Slice(0, _batch * 256), in s_geometry0, 4, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(112, 4), new global::Kiln.Kernels.Relu()));
+                _split0.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1388,9 +1389,10 @@ namespace Samples.Residual
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 16, part, parts, 8);
+                (int r0, int r1) = _split3.Range(_batch * 16, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_y1.Slice(0, _batch * 256), _folded.Slice(128, 128), _y4.Slice(0, _batch * 128), in s_geometry3, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(256, 8), new global::Kiln.Kernels.Relu()));
+                _split3.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1417,9 +1419,10 @@ namespace Samples.Residual
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 16, part, parts, 8);
+                (int r0, int r1) = _split5.Range(_batch * 16, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded5.Slice(0, _batch * 288), Conv2Weight, _y5.Slice(0, _batch * 128), in s_geometry5, 8, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv2Bias));
+                _split5.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1454,9 +1457,10 @@ namespace Samples.Residual
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 16, part, parts, 8);
+                (int r0, int r1) = _split9.Range(_batch * 16, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded9.Slice(0, _batch * 288), Conv3Weight, _y9.Slice(0, _batch * 192), in s_geometry9, 12, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv3Bias));
+                _split9.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1512,6 +1516,15 @@ namespace Samples.Residual
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y16.Slice(r0 * 6, (r1 - r0) * 6), Dense1Weight, _y17.Slice(r0 * 3, (r1 - r0) * 3), r1 - r0, 6, 3, new global::Kiln.Kernels.BiasEpilogue(Dense1Bias));
         }
 
+        // conv0 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        // conv1 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        // conv2 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split5 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        // conv3 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split9 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
         {
@@ -1529,11 +1542,14 @@ namespace Samples.Residual
             // conv0 with BatchNorm folded in, relu0 fused
             if (_batch < 16) Execute(Stages.Conv0Pad, 0);
             Execute(Stages.Conv0Inference, (long)_batch * 27648);
+            if (_batch < 16) _split0.Learn(); // next call's split follows this call's thread speeds
             // conv1 with BatchNorm folded in, relu1 fused
             Execute(Stages.Conv1Inference, (long)_batch * 8192);
+            if (_batch < 16) _split3.Learn(); // next call's split follows this call's thread speeds
             // conv2
             if (_batch < 16) Execute(Stages.Conv2Pad, 0);
             Execute(Stages.Conv2Inference, (long)_batch * 18432);
+            if (_batch < 16) _split5.Learn(); // next call's split follows this call's thread speeds
             // residual0: projection shortcut P(x) (the training forward's stage; nothing in it depends on the mode)
             Execute(Stages.Residual0ProjectionForward, (long)_batch * 1024);
             // residual0 (eval)
@@ -1543,6 +1559,7 @@ namespace Samples.Residual
             // conv3
             if (_batch < 16) Execute(Stages.Conv3Pad, 0);
             Execute(Stages.Conv3Inference, (long)_batch * 27648);
+            if (_batch < 16) _split9.Learn(); // next call's split follows this call's thread speeds
             // residual1: projection shortcut P(x) (the training forward's stage; nothing in it depends on the mode)
             Execute(Stages.Residual1ProjectionForward, (long)_batch * 3072);
             // residual1 (eval)

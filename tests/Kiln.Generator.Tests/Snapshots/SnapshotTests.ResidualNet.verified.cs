@@ -1250,9 +1250,10 @@ namespace Samples.Residual
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
+                (int r0, int r1) = _split0.Range(_batch * 64, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 100), _folded.Slice(0, 72), _y1.Slice(0, _batch * 512), in s_geometry0, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(80, 8), new global::Kiln.Kernels.Relu()));
+                _split0.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1280,9 +1281,10 @@ namespace Samples.Residual
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
+                (int r0, int r1) = _split3.Range(_batch * 64, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded3.Slice(0, _batch * 800), _folded.Slice(96, 576), _y4.Slice(0, _batch * 512), in s_geometry3, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(_folded.Slice(672, 8), new global::Kiln.Kernels.Relu()));
+                _split3.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1310,9 +1312,10 @@ namespace Samples.Residual
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
+                (int r0, int r1) = _split5.Range(_batch * 64, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Identity>>(_padded5.Slice(0, _batch * 800), _folded.Slice(688, 576), _y6.Slice(0, _batch * 512), in s_geometry5, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Identity>(_folded.Slice(1264, 8), new global::Kiln.Kernels.Identity()));
+                _split5.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1347,9 +1350,10 @@ namespace Samples.Residual
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
+                (int r0, int r1) = _split10.Range(_batch * 64, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded10.Slice(0, _batch * 800), Conv3Weight, _y11.Slice(0, _batch * 512), in s_geometry10, 8, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Conv3Bias, new global::Kiln.Kernels.Relu()));
+                _split10.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1377,9 +1381,10 @@ namespace Samples.Residual
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 64, part, parts, 8);
+                (int r0, int r1) = _split12.Range(_batch * 64, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded12.Slice(0, _batch * 800), Conv4Weight, _y12.Slice(0, _batch * 512), in s_geometry12, 8, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv4Bias));
+                _split12.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1423,6 +1428,17 @@ namespace Samples.Residual
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y16.Slice(r0 * 8, (r1 - r0) * 8), Dense0Weight, _y17.Slice(r0 * 10, (r1 - r0) * 10), r1 - r0, 8, 10, new global::Kiln.Kernels.BiasEpilogue(Dense0Bias));
         }
 
+        // conv0 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        // conv1 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        // conv2 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split5 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        // conv3 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split10 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        // conv4 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split12 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
         {
@@ -1440,12 +1456,15 @@ namespace Samples.Residual
             // conv0 with BatchNorm folded in, relu0 fused
             if (_batch < 16) Execute(Stages.Conv0Pad, 0);
             Execute(Stages.Conv0Inference, (long)_batch * 18432);
+            if (_batch < 16) _split0.Learn(); // next call's split follows this call's thread speeds
             // conv1 with BatchNorm folded in, relu1 fused
             if (_batch < 16) Execute(Stages.Conv1Pad, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 73728);
+            if (_batch < 16) _split3.Learn(); // next call's split follows this call's thread speeds
             // conv2 with BatchNorm folded in
             if (_batch < 16) Execute(Stages.Conv2Pad, 0);
             Execute(Stages.Conv2Inference, (long)_batch * 73728);
+            if (_batch < 16) _split5.Learn(); // next call's split follows this call's thread speeds
             // residual0 (eval)
             Execute(Stages.Residual0Inference, (long)_batch * 1024);
             // relu2 (eval)
@@ -1453,9 +1472,11 @@ namespace Samples.Residual
             // conv3, relu3 fused
             if (_batch < 16) Execute(Stages.Conv3Pad, 0);
             Execute(Stages.Conv3Inference, (long)_batch * 73728);
+            if (_batch < 16) _split10.Learn(); // next call's split follows this call's thread speeds
             // conv4
             if (_batch < 16) Execute(Stages.Conv4Pad, 0);
             Execute(Stages.Conv4Inference, (long)_batch * 73728);
+            if (_batch < 16) _split12.Learn(); // next call's split follows this call's thread speeds
             // residual1 (eval)
             Execute(Stages.Residual1Inference, (long)_batch * 1024);
             // relu4 (eval)

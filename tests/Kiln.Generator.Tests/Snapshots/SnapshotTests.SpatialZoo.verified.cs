@@ -1053,9 +1053,10 @@ namespace Samples.Spatial
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 192, part, parts, 8);
+                (int r0, int r1) = _split0.Range(_batch * 192, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded0.Slice(0, _batch * 960), StemWeight, _y0.Slice(0, _batch * 1536), in s_geometry0, 8, r0, r1, new global::Kiln.Kernels.BiasEpilogue(StemBias));
+                _split0.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1083,9 +1084,10 @@ namespace Samples.Spatial
             if (_batch < 16)
             {
                 // Output pixels split across threads.
-                (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch * 224, part, parts, 8);
+                (int r0, int r1) = _split2.Range(_batch * 224, part, parts);
                 if (r0 >= r1) return;
                 global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.NoEpilogue>(_padded2.Slice(0, _batch * 2016), Conv1Weight, _y2.Slice(0, _batch * 2688), in s_geometry2, 12, r0, r1, new global::Kiln.Kernels.NoEpilogue());
+                _split2.Finish(part);
                 return;
             }
             (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
@@ -1141,6 +1143,11 @@ namespace Samples.Spatial
             global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_y14.Slice(r0 * 8, (r1 - r0) * 8), Dense1Weight, _y15.Slice(r0 * 4, (r1 - r0) * 4), r1 - r0, 8, 4, new global::Kiln.Kernels.BiasEpilogue(Dense1Bias));
         }
 
+        // stem at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        // conv1 at small batches: its units split across threads in proportion to each thread's measured speed.
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split2 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
         {
@@ -1157,11 +1164,13 @@ namespace Samples.Spatial
             // stem
             if (_batch < 16) Execute(Stages.StemPad, 0);
             Execute(Stages.StemInference, (long)_batch * 165888);
+            if (_batch < 16) _split0.Learn(); // next call's split follows this call's thread speeds
             // prelu0 (eval)
             global::Kiln.Kernels.PRelu.Forward<TIsa>(_y0.Slice(0, _batch * 1536), Prelu0Alpha, default, _y1.Slice(0, _batch * 1536), _batch * 192, 8);
             // conv1
             if (_batch < 16) Execute(Stages.Conv1Pad, 0);
             Execute(Stages.Conv1Inference, (long)_batch * 258048);
+            if (_batch < 16) _split2.Learn(); // next call's split follows this call's thread speeds
             // instancenorm0 (eval: the same per-sample statistics as in training)
             Execute(Stages.Instancenorm0Forward, (long)_batch * 21504);
             // tanh0 → dropout0 (eval)
