@@ -273,7 +273,7 @@ public static class Planner
                 conv.SmallBatchKernel = depth >= DirectConvMinDepth ? SmallBatchConv.ImplicitGemm : SmallBatchConv.Shallow;
                 // A 3×3 or 5×5 stride-1 kernel with enough channels takes Winograd F(2×2, r×r) instead: 36 multiplies per
                 // tile of 4 pixels against 100 for 5×5 (16 against 36 for 3×3). Below 8 channels the input transform's narrow
-                // vectors cost more than the multiplies saved (one core, AVX-512, batch 1: 5×5 16→32 on 14×14 18.6 µs
+                // vectors cost more than the multiplies saved (one core, AVX-512, batch 1: 5×5 16→32 on 14×14 16.5 µs
                 // against 27.9 µs as the implicit GEMM, 3×3 64→64 on 8×8 13.5 against 24.9, but 5×5 4→16 8.2 against 6.8).
                 if (conv.KernelH == conv.KernelW && conv.KernelH is 3 or 5 && conv.Stride == 1 && conv.Dilation == 1
                     && conv.Channels >= WinogradMinChannels && step.OutWidth >= WinogradMinFilters)

@@ -68,7 +68,11 @@ public sealed class WorkerPool : IDisposable
     private IParallelStages? _body;
     private int _stage;
     private int _generation;     // bumped once per stage (and on dispose); workers wait for a change
-    private readonly int[] _claims; // per part: the generation of the stage that last claimed it
+    // Per part: the generation of the stage that last claimed it, at _claims[(part + 1)·ClaimStride]. Each part's claim sits on
+    // its own cache line: the caller and the workers claim their own parts at the start of every stage, and on one
+    // shared line each claim would first pull the line from the core that made the last one.
+    private readonly int[] _claims;
+    private const int ClaimStride = 16;
     private int _finished;       // parts of the current stage finished (by anyone)
     private int _sleepers;       // workers blocked on _wakeGate
     private int _callerSleeping; // 1 while the caller is blocked on _doneGate
@@ -110,7 +114,7 @@ public sealed class WorkerPool : IDisposable
         _spinTicks = (long)(spinTime.TotalSeconds * Stopwatch.Frequency);
         _isShared = isShared;
         _errors = new Exception?[parallelism];
-        _claims = new int[parallelism];
+        _claims = new int[(parallelism + 1) * ClaimStride];
         _threads = new Thread[parallelism - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
@@ -178,10 +182,10 @@ public sealed class WorkerPool : IDisposable
                 // Give the owner a moment first: a part run on the wrong core drags its data across (on this VM
                 // at 5–18 GB/s), and taking a slice of W every other call would move it back and forth.
                 if (deadline == 0) deadline = Stopwatch.GetTimestamp() + _stealDelayTicks;
-                while (Volatile.Read(ref _claims[part]) == generation - 1 && Stopwatch.GetTimestamp() < deadline) Thread.SpinWait(4);
+                while (Volatile.Read(ref _claims[(part + 1) * ClaimStride]) == generation - 1 && Stopwatch.GetTimestamp() < deadline) Thread.SpinWait(4);
             }
             // Every part is claimed exactly once per stage: from the previous generation to this one.
-            if (Interlocked.CompareExchange(ref _claims[part], generation, generation - 1) != generation - 1) continue;
+            if (Interlocked.CompareExchange(ref _claims[(part + 1) * ClaimStride], generation, generation - 1) != generation - 1) continue;
             try
             {
                 _body!.RunStage(_stage, part, parts);
