@@ -885,25 +885,25 @@ internal sealed partial class ModelEmitter
                     _w.Close();
                     _w.Line();
                 }
-                else if (splitInput.TryGetValue(d, out string? producer))
-                {
-                    OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or for small batches the sum of the partial products {producer}'s threads left (on the calling thread).");
-                    _w.Open($"if ({rows} < {SmallBatch})");
-                    _w.Line($"// {producer} left one partial product per pool row of each sample; the rows of a sample add up to its x·W.");
-                    _w.Line($"{K}Gemm.SumParts<TIsa, {epiType}>(_splitPartial{d.Index}.Span, {SplitBlocks(d)}, {SplitSlot(d)}, {All(output, d.OutFloats)}, {rows}, {d.OutWidth}, {epiValue});");
-                    _w.Line("return;");
-                    _w.Close();
-                    RowRange(rows);
-                    _w.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
-                    _w.Close();
-                    _w.Line();
-                }
                 else
                 {
-                    OpenStage(name, $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
+                    // Small batches: the sum of the row products a fused conv+pool stage left (split-input Dense, on the
+                    // calling thread), or output columns split so each core streams its share of W.
+                    bool summed = splitInput.TryGetValue(d, out string? producer);
+                    OpenStage(name, summed
+                        ? $"{d.Layer.Name} (eval){what}; rows split across threads, or for small batches the sum of the partial products {producer}'s threads left (on the calling thread)."
+                        : $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
                     _w.Open($"if ({rows} < {SmallBatch})");
-                    _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
-                    _w.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
+                    if (summed)
+                    {
+                        _w.Line($"// {producer} left one partial product per pool row of each sample; the rows of a sample add up to its x·W.");
+                        _w.Line($"{K}Gemm.SumParts<TIsa, {epiType}>(_splitPartial{d.Index}.Span, {SplitBlocks(d)}, {SplitSlot(d)}, {All(output, d.OutFloats)}, {rows}, {d.OutWidth}, {epiValue});");
+                    }
+                    else
+                    {
+                        _w.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+                        _w.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
+                    }
                     _w.Line("return;");
                     _w.Close();
                     RowRange(rows);
