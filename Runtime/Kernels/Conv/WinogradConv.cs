@@ -46,27 +46,12 @@ public static unsafe class WinogradConv
     public static int TransformedWeightsSize(in ConvGeometry g, int n) => (g.KernelH + 1) * (g.KernelH + 1) * g.Channels * n;
 
     /// <summary>
-    /// Floating-point operations of tiles [t0, t1): the T² products (2·C·n per tile and plane) plus the input and output
-    /// transforms, counted as the vector operations they take (for the plan's split decision and the docs).
-    /// </summary>
-    public static long Flops(in ConvGeometry g, int n, long tiles)
-    {
-        int t = g.KernelH + 1;
-        long products = 2L * t * t * g.Channels * n;
-        long input = 2L * t * t * t * g.Channels / 2;      // two passes of a T-point transform, about half the taps non-zero
-        long output = 2L * (OutputTile * t + OutputTile * OutputTile) * t * n / 2;
-        return tiles * (products + input + output);
-    }
-
-    /// <summary>
     /// U[(ξ1·T + ξ2)·C·n + c·n + j] = Σ_(ky,kx) G[ξ1, ky]·G[ξ2, kx]·w[(ky·r + kx)·C + c, j], computed in double: the weights of
     /// <see cref="Forward{TIsa, TEpi}"/>. w: PatchSize × n (the im2col GEMM's weights, patch order ky, kx, c).
     /// </summary>
     public static void TransformWeights(ReadOnlySpan<float> w, Span<float> u, in ConvGeometry g, int n)
     {
-        g.Validate(nameof(g));
-        if (!Supports(g))
-            throw new ArgumentException($"{nameof(g)}: Winograd F(2×2, r×r) needs a square 3×3 or 5×5 kernel with stride 1 and no dilation (got {g.KernelH}×{g.KernelW}, stride {g.StrideH}×{g.StrideW}, dilation {g.DilationH}×{g.DilationW}).", nameof(g));
+        RequireSupported(g);
         Checks.NonNegative(n, nameof(n));
         Checks.Length(w.Length, (long)g.PatchSize * n, nameof(w));
         Checks.Length(u.Length, TransformedWeightsSize(g, n), nameof(u));
@@ -93,6 +78,14 @@ public static unsafe class WinogradConv
             }
     }
 
+    /// <summary>Throws unless the geometry is valid and has a Winograd form here (<see cref="Supports"/>).</summary>
+    private static void RequireSupported(in ConvGeometry g)
+    {
+        g.Validate(nameof(g));
+        if (!Supports(g))
+            throw new ArgumentException($"{nameof(g)}: Winograd F(2×2, r×r) needs a square 3×3 or 5×5 kernel with stride 1 and no dilation (got {g.KernelH}×{g.KernelW}, stride {g.StrideH}×{g.StrideW}, dilation {g.DilationH}×{g.DilationW}).", nameof(g));
+    }
+
     /// <summary>
     /// Tiles [t0, t1) of the convolution (see <see cref="TilesPerSample"/>): for every output pixel (oy, ox) of those tiles
     /// inside the output, y[(sample·OutPixels + oy·OutWidth + ox)·n + j] = epi(conv, j) for j &lt; n, reading
@@ -102,9 +95,7 @@ public static unsafe class WinogradConv
         int t0, int t1, in TEpi epi)
         where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
     {
-        g.Validate(nameof(g));
-        if (!Supports(g))
-            throw new ArgumentException($"{nameof(g)}: Winograd F(2×2, r×r) needs a square 3×3 or 5×5 kernel with stride 1 and no dilation (got {g.KernelH}×{g.KernelW}, stride {g.StrideH}×{g.StrideW}, dilation {g.DilationH}×{g.DilationW}).", nameof(g));
+        RequireSupported(g);
         Checks.NonNegative(n, nameof(n));
         Checks.Range(t0, t1, int.MaxValue, nameof(t0), nameof(t1));
         int perSample = TilesPerSample(g), samples = (int)(((long)t1 + perSample - 1) / perSample);
