@@ -28,8 +28,7 @@ public sealed class AdaptiveSplit
     // Per part: [0] round of the last Range, [1] units, [2] start ticks, [3] elapsed ticks; 16 longs (128 bytes) apart.
     private const int Stride = 16;
     private readonly long[] _slots;
-    private readonly double[] _shares;
-    // The shares without their floor: shares = MinShare + (1 − Parts·MinShare)·weights, the weights adding up to 1.
+    // The shares without their floor: share = MinShare + (1 − Parts·MinShare)·weight, the weights adding up to 1.
     private readonly double[] _weights;
     private long _round = 1;
 
@@ -39,9 +38,7 @@ public sealed class AdaptiveSplit
         if (parts < 1) throw new ArgumentOutOfRangeException(nameof(parts), parts, "A split needs at least one part.");
         Parts = parts;
         MinShare = 0.2 / parts;
-        _shares = new double[parts];
         _weights = new double[parts];
-        Array.Fill(_shares, 1.0 / parts);
         Array.Fill(_weights, 1.0 / parts);
         _slots = new long[(parts + 1) * Stride];
     }
@@ -53,7 +50,7 @@ public sealed class AdaptiveSplit
     public double MinShare { get; }
 
     /// <summary>The current share of part <paramref name="part"/> (they add up to 1).</summary>
-    public double Share(int part) => _shares[part];
+    public double Share(int part) => MinShare + (1 - Parts * MinShare) * _weights[part];
 
     /// <summary>
     /// Units [Start, End) of <paramref name="total"/> for part <paramref name="part"/> of <paramref name="parts"/>, by the
@@ -133,10 +130,7 @@ public sealed class AdaptiveSplit
             total += target[p];
         }
         for (int p = 0; p < Parts; p++)
-        {
             _weights[p] = (1 - Rate) * _weights[p] + Rate * (total > 0 ? target[p] / total : 1.0 / Parts);
-            _shares[p] = MinShare + room * _weights[p];
-        }
     }
 
     /// <summary>The first unit of part <paramref name="part"/>: total times the shares of the parts before it, rounded.</summary>
@@ -145,7 +139,7 @@ public sealed class AdaptiveSplit
         if (part <= 0) return 0;
         if (part >= Parts) return total;
         double before = 0;
-        for (int p = 0; p < part; p++) before += _shares[p];
+        for (int p = 0; p < part; p++) before += Share(p);
         return Math.Clamp((int)Math.Round(total * before, MidpointRounding.AwayFromZero), 0, total);
     }
 }

@@ -139,6 +139,15 @@ public static unsafe class WinogradConv
         }
 
         public readonly int Channels, N, OutHeight, OutWidth, TilesWide, PerSample, PaddedHeight, PaddedWidth, Pixels;
+
+        /// <summary>The sample of tile <paramref name="tile"/>, and its first output pixel (also its first padded input pixel, stride 1).</summary>
+        public int Locate(int tile, out int oy, out int ox)
+        {
+            int sample = tile / PerSample, rest = tile - sample * PerSample, ty = rest / TilesWide;
+            oy = OutputTile * ty;
+            ox = OutputTile * (rest - ty * TilesWide);
+            return sample;
+        }
         public readonly nint RowStride, ImageSize;
     }
 
@@ -154,7 +163,8 @@ public static unsafe class WinogradConv
 
     private static class Driver<TK, TF> where TK : struct, IGemmKernel where TF : struct, ITransform
     {
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        // SkipLocalsInit: the two stack buffers are written before they are read, so zeroing them each call is wasted.
+        [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Forward<TEpi>(float* padded, float* u, float* y, in Shape s, int t0, int t1, ref TEpi e, int widest)
             where TEpi : IEpilogue, allows ref struct
         {
@@ -174,15 +184,14 @@ public static unsafe class WinogradConv
                     int count = k < larger ? size + 1 : size;
                     for (int b = 0; b < count; b++)
                     {
-                        int at = tile + b, sample = at / s.PerSample, rest = at - sample * s.PerSample, ty = rest / s.TilesWide, tx = rest - ty * s.TilesWide;
-                        TransformInput(padded + sample * s.ImageSize + (nint)(OutputTile * ty) * s.RowStride, OutputTile * ty, OutputTile * tx,
-                            v + b * c, count * c, s, between, edge, widest);
+                        int sample = s.Locate(tile + b, out int oy, out int ox);
+                        TransformInput(padded + sample * s.ImageSize + (nint)oy * s.RowStride, oy, ox, v + b * c, count * c, s, between, edge, widest);
                     }
                     Multiply(v, u, m, count, c, n, planes);
                     for (int b = 0; b < count; b++)
                     {
-                        int at = tile + b, sample = at / s.PerSample, rest = at - sample * s.PerSample, ty = rest / s.TilesWide, tx = rest - ty * s.TilesWide;
-                        TransformOutput(m + b * n, count * n, y + ((nint)sample * s.Pixels) * n, OutputTile * ty, OutputTile * tx, s, between, ref e, widest);
+                        int sample = s.Locate(tile + b, out int oy, out int ox);
+                        TransformOutput(m + b * n, count * n, y + ((nint)sample * s.Pixels) * n, oy, ox, s, between, ref e, widest);
                     }
                     tile += count;
                 }
