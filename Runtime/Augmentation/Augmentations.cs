@@ -18,9 +18,12 @@ public sealed class HorizontalFlip : IBatchAugmentation
         Probability = probability;
     }
 
+    /// <summary>Probability of flipping each image, in [0, 1].</summary>
     public double Probability { get; }
+    /// <inheritdoc/>
     public bool ProducesSoftTargets => false;
 
+    /// <inheritdoc/>
     public void Apply(Span<float> inputs, ReadOnlySpan<int> labels, Span<float> softTargets, int batch, int classes, ref KilnRandom rng)
     {
         RandomDraws.CheckBatch(inputs, batch, _shape.Size, nameof(HorizontalFlip));
@@ -38,6 +41,7 @@ public sealed class RandomCrop : IBatchAugmentation
     private readonly ImageShape _shape;
     private readonly float[] _scratch;
 
+    /// <summary>Random crops of <paramref name="shape"/> images: each image is padded by <paramref name="padding"/> pixels on every side (filled with <paramref name="fill"/>) and a window of the original size is cut at a random offset.</summary>
     public RandomCrop(ImageShape shape, int padding, float fill = 0)
     {
         RandomDraws.CheckShape(shape, nameof(RandomCrop));
@@ -48,10 +52,14 @@ public sealed class RandomCrop : IBatchAugmentation
         _scratch = new float[shape.Size];
     }
 
+    /// <summary>Pixels of padding on each side; the crop moves by at most this many pixels.</summary>
     public int Padding { get; }
+    /// <summary>Value of the padding pixels (in the units of the batch, i.e. after any standardisation).</summary>
     public float Fill { get; }
+    /// <inheritdoc/>
     public bool ProducesSoftTargets => false;
 
+    /// <inheritdoc/>
     public void Apply(Span<float> inputs, ReadOnlySpan<int> labels, Span<float> softTargets, int batch, int classes, ref KilnRandom rng)
     {
         RandomDraws.CheckBatch(inputs, batch, _shape.Size, nameof(RandomCrop));
@@ -77,6 +85,7 @@ public sealed class RandomResizedCrop : IBatchAugmentation
     private readonly ImageShape _shape;
     private readonly float[] _scratch;
 
+    /// <summary>Random resized crops of <paramref name="shape"/> images: a window covering a uniform share in [<paramref name="minScale"/>, <paramref name="maxScale"/>] of the area, with a log-uniform aspect ratio in [<paramref name="minAspect"/>, <paramref name="maxAspect"/>], resized bilinearly back to the full image.</summary>
     public RandomResizedCrop(ImageShape shape, double minScale = 0.5, double maxScale = 1, double minAspect = 3.0 / 4, double maxAspect = 4.0 / 3)
     {
         RandomDraws.CheckShape(shape, nameof(RandomResizedCrop));
@@ -89,12 +98,18 @@ public sealed class RandomResizedCrop : IBatchAugmentation
         _scratch = new float[shape.Size];
     }
 
+    /// <summary>Smallest fraction of the image area a crop covers.</summary>
     public double MinScale { get; }
+    /// <summary>Largest fraction of the image area a crop covers.</summary>
     public double MaxScale { get; }
+    /// <summary>Smallest width/height ratio of a crop.</summary>
     public double MinAspect { get; }
+    /// <summary>Largest width/height ratio of a crop.</summary>
     public double MaxAspect { get; }
+    /// <inheritdoc/>
     public bool ProducesSoftTargets => false;
 
+    /// <inheritdoc/>
     public void Apply(Span<float> inputs, ReadOnlySpan<int> labels, Span<float> softTargets, int batch, int classes, ref KilnRandom rng)
     {
         RandomDraws.CheckBatch(inputs, batch, _shape.Size, nameof(RandomResizedCrop));
@@ -130,6 +145,7 @@ public sealed class BrightnessContrastJitter : IBatchAugmentation
 {
     private readonly ImageShape _shape;
 
+    /// <summary>Brightness and contrast jitter for <paramref name="shape"/> images: each image's values are shifted by up to ±<paramref name="brightness"/> and scaled around its channel means by a factor in [1 − <paramref name="contrast"/>, 1 + <paramref name="contrast"/>].</summary>
     public BrightnessContrastJitter(ImageShape shape, float brightness, float contrast)
     {
         RandomDraws.CheckShape(shape, nameof(BrightnessContrastJitter));
@@ -140,10 +156,14 @@ public sealed class BrightnessContrastJitter : IBatchAugmentation
         Contrast = contrast;
     }
 
+    /// <summary>Largest additive brightness shift.</summary>
     public float Brightness { get; }
+    /// <summary>Largest relative change of contrast (0.2 scales by a factor in [0.8, 1.2]).</summary>
     public float Contrast { get; }
+    /// <inheritdoc/>
     public bool ProducesSoftTargets => false;
 
+    /// <inheritdoc/>
     public void Apply(Span<float> inputs, ReadOnlySpan<int> labels, Span<float> softTargets, int batch, int classes, ref KilnRandom rng)
     {
         RandomDraws.CheckBatch(inputs, batch, _shape.Size, nameof(BrightnessContrastJitter));
@@ -173,6 +193,7 @@ public sealed class RandomRotation : IBatchAugmentation
     private readonly ImageShape _shape;
     private readonly float[] _scratch;
 
+    /// <summary>Random rotations of <paramref name="shape"/> images by an angle drawn uniformly in ±<paramref name="maxDegrees"/>, bilinear, with pixels from outside the image set to <paramref name="fill"/>.</summary>
     public RandomRotation(ImageShape shape, float maxDegrees, float fill = 0)
     {
         RandomDraws.CheckShape(shape, nameof(RandomRotation));
@@ -183,10 +204,14 @@ public sealed class RandomRotation : IBatchAugmentation
         _scratch = new float[shape.Size];
     }
 
+    /// <summary>Largest rotation angle, in degrees.</summary>
     public float MaxDegrees { get; }
+    /// <summary>Value of pixels rotated in from outside the image.</summary>
     public float Fill { get; }
+    /// <inheritdoc/>
     public bool ProducesSoftTargets => false;
 
+    /// <inheritdoc/>
     public void Apply(Span<float> inputs, ReadOnlySpan<int> labels, Span<float> softTargets, int batch, int classes, ref KilnRandom rng)
     {
         RandomDraws.CheckBatch(inputs, batch, _shape.Size, nameof(RandomRotation));
@@ -211,6 +236,7 @@ public sealed class Cutout : IBatchAugmentation
     private readonly ImageShape _shape;
     private readonly float[] _fill;
 
+    /// <summary>Cutout for <paramref name="shape"/> images: one <paramref name="size"/>×<paramref name="size"/> square per image, centred at a random pixel, is set to zero (or to the image's channel means when <paramref name="fillWithMean"/> is true).</summary>
     public Cutout(ImageShape shape, int size, bool fillWithMean = false)
     {
         RandomDraws.CheckShape(shape, nameof(Cutout));
@@ -221,10 +247,14 @@ public sealed class Cutout : IBatchAugmentation
         _fill = new float[shape.Channels];
     }
 
+    /// <summary>Side of the square cut out, in pixels.</summary>
     public int Size { get; }
+    /// <summary>Whether the square is filled with the image's channel means instead of zero.</summary>
     public bool FillWithMean { get; }
+    /// <inheritdoc/>
     public bool ProducesSoftTargets => false;
 
+    /// <inheritdoc/>
     public void Apply(Span<float> inputs, ReadOnlySpan<int> labels, Span<float> softTargets, int batch, int classes, ref KilnRandom rng)
     {
         RandomDraws.CheckBatch(inputs, batch, _shape.Size, nameof(Cutout));

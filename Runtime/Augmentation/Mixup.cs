@@ -28,11 +28,16 @@ public sealed class Mixup : IBatchAugmentation
         _pair = new int[maxBatch];
     }
 
+    /// <summary>Features per sample.</summary>
     public int Features { get; }
+    /// <summary>Largest batch it can mix (its scratch buffers are sized for it).</summary>
     public int MaxBatch { get; }
+    /// <summary>The Beta(α, α) parameter of the mixing weight; small values keep most samples close to one of the pair.</summary>
     public double Alpha { get; }
+    /// <inheritdoc/>
     public bool ProducesSoftTargets => true;
 
+    /// <inheritdoc/>
     public void Apply(Span<float> inputs, ReadOnlySpan<int> labels, Span<float> softTargets, int batch, int classes, ref KilnRandom rng)
     {
         int n = RandomDraws.CheckBatch(inputs, batch, Features, nameof(Mixup));
@@ -79,6 +84,7 @@ public sealed class Compose : IBatchAugmentation
 {
     private readonly IBatchAugmentation[] _steps;
 
+    /// <summary>Applies <paramref name="steps"/> in order to every batch.</summary>
     public Compose(params IBatchAugmentation[] steps)
     {
         ArgumentNullException.ThrowIfNull(steps);
@@ -95,8 +101,10 @@ public sealed class Compose : IBatchAugmentation
 
     /// <summary>The steps, in order.</summary>
     public ReadOnlySpan<IBatchAugmentation> Steps => _steps;
+    /// <summary>True when any step produces soft targets (for example <see cref="Mixup"/>).</summary>
     public bool ProducesSoftTargets { get; }
 
+    /// <inheritdoc/>
     public void Apply(Span<float> inputs, ReadOnlySpan<int> labels, Span<float> softTargets, int batch, int classes, ref KilnRandom rng)
     {
         foreach (IBatchAugmentation step in _steps) step.Apply(inputs, labels, softTargets, batch, classes, ref rng);

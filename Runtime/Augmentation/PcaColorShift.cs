@@ -65,11 +65,14 @@ public sealed class PcaColorShift : IBatchAugmentation
         _shift = new float[c];
     }
 
+    /// <summary>Standard deviation of the random coefficient drawn per principal component and image.</summary>
     public double Sigma { get; }
     /// <summary>Eigenvalues of the training channel covariance, descending.</summary>
     public IReadOnlyList<double> Eigenvalues => Array.AsReadOnly(_eigenvalues);
+    /// <inheritdoc/>
     public bool ProducesSoftTargets => false;
 
+    /// <inheritdoc/>
     public void Apply(Span<float> inputs, ReadOnlySpan<int> labels, Span<float> softTargets, int batch, int classes, ref KilnRandom rng)
     {
         RandomDraws.CheckBatch(inputs, batch, _shape.Size, nameof(PcaColorShift));

@@ -14,6 +14,7 @@ public sealed class CheckpointException : IOException
     /// <summary>The tensor the problem concerns, or null for header/metadata problems.</summary>
     public string? TensorName { get; }
 
+    /// <summary>Creates the exception for <paramref name="filePath"/>, naming the offending tensor (<paramref name="tensorName"/>, or null when the problem is not about one tensor) and what is wrong with it (<paramref name="detail"/>).</summary>
     public CheckpointException(string filePath, string? tensorName, string detail, Exception? inner = null)
         : base(Format(filePath, tensorName, detail), inner)
     {

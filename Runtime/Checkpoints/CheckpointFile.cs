@@ -120,6 +120,7 @@ public sealed class CheckpointFile
         }
     }
 
+    /// <summary>The seed of the dropout/augmentation noise stream saved with the checkpoint, or null when the file has none.</summary>
     public ulong? NoiseSeed => ParseOptional(Checkpoint.Keys.NoiseSeed, s => ulong.Parse(s, NumberStyles.None, CultureInfo.InvariantCulture));
     /// <summary>The ISA path the model ran on when saved (informational; bit-for-bit resumes need the same path).</summary>
     public string? Isa => Metadata.GetValueOrDefault(Checkpoint.Keys.Isa);

@@ -83,10 +83,40 @@ public interface IKilnModel
 }
 
 /// <summary>The loss a model was declared with.</summary>
-public enum LossKind { SoftmaxCrossEntropy, MulticlassHinge, BinaryCrossEntropy, MeanSquaredError }
+public enum LossKind
+{
+    /// <summary>Softmax over the outputs with cross-entropy against an integer label ([SoftmaxCrossEntropy]).</summary>
+    SoftmaxCrossEntropy,
+    /// <summary>Multiclass SVM hinge loss on the raw scores ([MulticlassHinge]).</summary>
+    MulticlassHinge,
+    /// <summary>Per-output sigmoid with binary cross-entropy against 0/1 targets ([BinaryCrossEntropy]).</summary>
+    BinaryCrossEntropy,
+    /// <summary>Mean squared error against float targets ([MeanSquaredError]).</summary>
+    MeanSquaredError,
+}
 
 /// <summary>Whether a tensor is trained or is state (running statistics).</summary>
-public enum TensorRole { Weight, Bias, Gamma, Beta, Alpha, RunningMean, RunningVariance, Mean, StandardDeviation }
+public enum TensorRole
+{
+    /// <summary>A weight matrix or convolution kernel (trained).</summary>
+    Weight,
+    /// <summary>A bias vector (trained).</summary>
+    Bias,
+    /// <summary>A normalisation layer's scale γ (trained).</summary>
+    Gamma,
+    /// <summary>A normalisation layer's shift β (trained).</summary>
+    Beta,
+    /// <summary>PReLU's learned slopes α (trained).</summary>
+    Alpha,
+    /// <summary>BatchNorm's running mean (state, used at inference).</summary>
+    RunningMean,
+    /// <summary>BatchNorm's running variance (state, used at inference).</summary>
+    RunningVariance,
+    /// <summary>The input normalisation's per-feature mean (state, fitted on the training data).</summary>
+    Mean,
+    /// <summary>The input normalisation's per-feature standard deviation (state, fitted on the training data).</summary>
+    StandardDeviation,
+}
 
 /// <summary>A named tensor of a model: layer, role, shape, and its place in the model's arenas.</summary>
 /// <param name="Name">Checkpoint name, such as <c>dense0.weight</c>.</param>

@@ -8,6 +8,7 @@ public struct KilnRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 
+    /// <summary>A generator whose whole sequence is determined by <paramref name="seed"/>.</summary>
     public KilnRandom(ulong seed)
     {
         ulong x = seed;
@@ -42,6 +43,7 @@ public struct KilnRandom
 
     private static ulong Rotl(ulong x, int k) => (x << k) | (x >> (64 - k));
 
+    /// <summary>The next 64 uniformly distributed random bits.</summary>
     public ulong NextUInt64()
     {
         ulong result = Rotl(_s1 * 5, 7) * 9;

@@ -50,8 +50,11 @@ public sealed class Batcher
         Epoch = -1;
     }
 
+    /// <summary>Samples per batch (the last batch of an epoch may be smaller unless <see cref="DropLast"/> is set).</summary>
     public int BatchSize { get; }
+    /// <summary>Whether the sample order is reshuffled every epoch.</summary>
     public bool Shuffle { get; }
+    /// <summary>Whether a final batch smaller than <see cref="BatchSize"/> is skipped.</summary>
     public bool DropLast { get; }
     /// <summary>Smallest final partial batch that is kept (BatchSize when <see cref="DropLast"/>).</summary>
     public int MinLastBatch { get; }

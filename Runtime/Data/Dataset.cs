@@ -6,8 +6,10 @@ namespace Kiln.Data;
 /// <summary>Channels × height × width of image samples; <see cref="Size"/> is the flat feature count.</summary>
 public readonly record struct ImageShape(int Channels, int Height, int Width)
 {
+    /// <summary>Features per image: Channels × Height × Width.</summary>
     public int Size => Channels * Height * Width;
 
+    /// <inheritdoc/>
     public override string ToString() => $"{Channels}×{Height}×{Width}";
 }
 
@@ -252,6 +254,7 @@ public sealed class Dataset
             Subset(second.ToArray(), Name + secondSuffix));
     }
 
+    /// <inheritdoc/>
     public override string ToString() =>
         $"{(Name.Length > 0 ? Name : "data set")}: {Count} samples × {FeatureCount} features{(Shape is { } s ? $" ({s})" : "")}, {ClassCount} classes";
 

@@ -8,11 +8,17 @@ namespace Kiln.Data;
 /// <summary>Element types of the IDX format (the third byte of the magic number).</summary>
 public enum IdxDataType : byte
 {
+    /// <summary>Unsigned byte (images and labels of MNIST-style files).</summary>
     UInt8 = 0x08,
+    /// <summary>Signed byte.</summary>
     Int8 = 0x09,
+    /// <summary>Big-endian 16-bit integer.</summary>
     Int16 = 0x0B,
+    /// <summary>Big-endian 32-bit integer.</summary>
     Int32 = 0x0C,
+    /// <summary>Big-endian 32-bit float.</summary>
     Single = 0x0D,
+    /// <summary>Big-endian 64-bit float.</summary>
     Double = 0x0E,
 }
 
@@ -32,6 +38,7 @@ public sealed class IdxArray
 
     /// <summary>The file (or stream name) it was read from.</summary>
     public string Source { get; }
+    /// <summary>Element type of the payload.</summary>
     public IdxDataType DataType { get; }
     /// <summary>Dimensions, outermost first (for images: count, rows, columns).</summary>
     public int[] Dimensions { get; }

@@ -49,8 +49,11 @@ public sealed class Standardizer : Preprocessor
     /// <summary>True (default): divide by the std after centring. False: only subtract the mean (mean image).</summary>
     public bool DivideByStd { get; set; } = true;
 
+    /// <inheritdoc/>
     public override string Kind => KindName;
+    /// <inheritdoc/>
     public override bool IsFitted => _mean.Length > 0 && _mean.Length == _std.Length;
+    /// <inheritdoc/>
     public override int FeatureCount => IsFitted ? _mean.Length : 0;
 
     /// <summary>Computes the statistics from <paramref name="train"/>; returns this for chaining.</summary>

@@ -8,6 +8,7 @@ namespace Kiln;
 /// <summary>Base of every activation attribute.</summary>
 public abstract class ActivationAttribute : Attribute
 {
+    /// <summary>Layer name used for the activation's tensors and in diagnostics; by default the kind and its position (for example <c>prelu0</c>).</summary>
     public string? Name { get; set; }
 }
 
@@ -27,8 +28,11 @@ public sealed class ReLUAttribute : ActivationAttribute { }
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LeakyReLUAttribute : ActivationAttribute
 {
+    /// <summary>Leaky ReLU with the default slope α = 0.01.</summary>
     public LeakyReLUAttribute() { }
+    /// <summary>Leaky ReLU with slope <paramref name="alpha"/> for negative inputs.</summary>
     public LeakyReLUAttribute(double alpha) => Alpha = alpha;
+    /// <summary>Slope α for negative inputs (default 0.01).</summary>
     public double Alpha { get; set; } = 0.01;
 }
 
@@ -36,6 +40,7 @@ public sealed class LeakyReLUAttribute : ActivationAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class PReLUAttribute : ActivationAttribute
 {
+    /// <summary>Initial value of α for every unit (default 0.25).</summary>
     public double Init { get; set; } = 0.25;
     /// <summary>Multiplies the learning rate for α.</summary>
     public double LearningRateScale { get; set; } = 1.0;
@@ -45,8 +50,11 @@ public sealed class PReLUAttribute : ActivationAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class ELUAttribute : ActivationAttribute
 {
+    /// <summary>ELU with α = 1.</summary>
     public ELUAttribute() { }
+    /// <summary>ELU with saturation value −<paramref name="alpha"/> for large negative inputs.</summary>
     public ELUAttribute(double alpha) => Alpha = alpha;
+    /// <summary>α: the output tends to −α for large negative inputs (default 1).</summary>
     public double Alpha { get; set; } = 1.0;
 }
 
@@ -58,8 +66,11 @@ public sealed class SELUAttribute : ActivationAttribute { }
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SwishAttribute : ActivationAttribute
 {
+    /// <summary>Swish with β = 1 (SiLU).</summary>
     public SwishAttribute() { }
+    /// <summary>Swish x·σ(<paramref name="beta"/>·x).</summary>
     public SwishAttribute(double beta) => Beta = beta;
+    /// <summary>β in x·σ(βx) (default 1, which is SiLU).</summary>
     public double Beta { get; set; } = 1.0;
 }
 

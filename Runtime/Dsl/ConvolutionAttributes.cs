@@ -37,6 +37,7 @@ public sealed class Conv2DAttribute : Attribute
     public int Dilation { get; set; } = 1;
     /// <summary>Whether the layer has a bias per filter (default true; redundant before BatchNorm).</summary>
     public bool Bias { get; set; } = true;
+    /// <summary>Weight initialisation; <see cref="Kiln.Init.Auto"/> picks He for ReLU-like activations and Glorot otherwise (see docs/dsl.md).</summary>
     public Init Init { get; set; } = Init.Auto;
     /// <summary>Scale for <see cref="Kiln.Init.Normal"/> (std), <see cref="Kiln.Init.Uniform"/> (bound) and <see cref="Kiln.Init.Constant"/> (value).</summary>
     public double InitScale { get; set; } = double.NaN;
@@ -59,6 +60,7 @@ public sealed class Conv2DAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class MaxPoolAttribute : Attribute
 {
+    /// <summary>Max pooling over <paramref name="size"/>×<paramref name="size"/> windows (stride defaults to the size).</summary>
     public MaxPoolAttribute(int size) => Size = size;
     /// <summary>Window height and width.</summary>
     public int Size { get; }
@@ -74,6 +76,7 @@ public sealed class MaxPoolAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class AvgPoolAttribute : Attribute
 {
+    /// <summary>Average pooling over <paramref name="size"/>×<paramref name="size"/> windows (stride defaults to the size).</summary>
     public AvgPoolAttribute(int size) => Size = size;
     /// <summary>Window height and width.</summary>
     public int Size { get; }
@@ -101,6 +104,7 @@ public sealed class GlobalAvgPoolAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class FractionalMaxPoolAttribute : Attribute
 {
+    /// <summary>Fractional max pooling that shrinks each spatial axis by <paramref name="ratio"/>.</summary>
     public FractionalMaxPoolAttribute(double ratio) => Ratio = ratio;
     /// <summary>Input size / output size per axis, in (1, 2); √2 in the paper.</summary>
     public double Ratio { get; }

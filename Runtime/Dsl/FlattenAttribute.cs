@@ -6,5 +6,6 @@ namespace Kiln;
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class FlattenAttribute : Attribute
 {
+    /// <summary>Layer name used in diagnostics; default <c>flatten0</c>, ...</summary>
     public string? Name { get; set; }
 }

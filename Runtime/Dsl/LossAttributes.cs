@@ -16,6 +16,7 @@ public sealed class SoftmaxCrossEntropyAttribute : LossAttribute { }
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class MulticlassHingeAttribute : LossAttribute
 {
+    /// <summary>The margin Δ by which the true class's score must beat every other score (default 1).</summary>
     public double Margin { get; set; } = 1.0;
 }
 

@@ -11,6 +11,7 @@ namespace Kiln;
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class MaxoutAttribute : Attribute
 {
+    /// <summary>Maxout over <paramref name="pieces"/> linear pieces per unit (default 2).</summary>
     public MaxoutAttribute(int pieces = 2) => Pieces = pieces;
     /// <summary>Linear pieces per unit (at least 2).</summary>
     public int Pieces { get; }

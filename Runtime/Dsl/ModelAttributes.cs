@@ -82,10 +82,13 @@ public enum DropoutScaling
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class DenseAttribute : Attribute
 {
+    /// <summary>A fully connected layer with <paramref name="units"/> outputs.</summary>
     public DenseAttribute(int units) => Units = units;
+    /// <summary>Number of outputs.</summary>
     public int Units { get; }
     /// <summary>Whether the layer has a bias vector (default true).</summary>
     public bool Bias { get; set; } = true;
+    /// <summary>Weight initialisation; <see cref="Kiln.Init.Auto"/> picks He for ReLU-like activations and Glorot otherwise (see docs/dsl.md).</summary>
     public Init Init { get; set; } = Init.Auto;
     /// <summary>Scale for <see cref="Kiln.Init.Normal"/> (std), <see cref="Kiln.Init.Uniform"/> (bound) and <see cref="Kiln.Init.Constant"/> (value).</summary>
     public double InitScale { get; set; } = double.NaN;
@@ -110,7 +113,9 @@ public sealed class BatchNormAttribute : Attribute
 {
     /// <summary>Running average update: running = (1 − Momentum)·running + Momentum·batch.</summary>
     public double Momentum { get; set; } = 0.1;
+    /// <summary>ε added to the variance before the square root (default 1e-5).</summary>
     public double Epsilon { get; set; } = 1e-5;
+    /// <summary>Layer name used for its tensors (checkpoints, transfer learning) and diagnostics; default <c>batchnorm0</c>, ...</summary>
     public string? Name { get; set; }
     /// <summary>Multiplies the learning rate for γ and β.</summary>
     public double LearningRateScale { get; set; } = 1.0;
@@ -120,9 +125,12 @@ public sealed class BatchNormAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class DropoutAttribute : Attribute
 {
+    /// <summary>Dropout that zeroes each activation with probability <paramref name="rate"/> during training.</summary>
     public DropoutAttribute(double rate) => Rate = rate;
     /// <summary>Probability of zeroing an activation, in [0, 1).</summary>
     public double Rate { get; }
+    /// <summary>How the kept activations are scaled: <see cref="DropoutScaling.Inverted"/> (default) divides by p during training so inference needs no change.</summary>
     public DropoutScaling Scaling { get; set; } = DropoutScaling.Inverted;
+    /// <summary>Layer name used in diagnostics; default <c>dropout0</c>, ...</summary>
     public string? Name { get; set; }
 }

@@ -10,6 +10,7 @@ namespace Kiln;
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LayerNormAttribute : Attribute
 {
+    /// <summary>ε added to the variance before the square root (default 1e-5).</summary>
     public double Epsilon { get; set; } = 1e-5;
     /// <summary>Layer name; default layernorm0, ...</summary>
     public string? Name { get; set; }
@@ -21,6 +22,7 @@ public sealed class LayerNormAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class InstanceNormAttribute : Attribute
 {
+    /// <summary>ε added to the variance before the square root (default 1e-5).</summary>
     public double Epsilon { get; set; } = 1e-5;
     /// <summary>Layer name; default instancenorm0, ...</summary>
     public string? Name { get; set; }
@@ -32,9 +34,11 @@ public sealed class InstanceNormAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class GroupNormAttribute : Attribute
 {
+    /// <summary>Group normalisation with <paramref name="groups"/> groups of channels.</summary>
     public GroupNormAttribute(int groups) => Groups = groups;
     /// <summary>Number of groups; must divide the channel count.</summary>
     public int Groups { get; }
+    /// <summary>ε added to the variance before the square root (default 1e-5).</summary>
     public double Epsilon { get; set; } = 1e-5;
     /// <summary>Layer name; default groupnorm0, ...</summary>
     public string? Name { get; set; }

@@ -16,7 +16,9 @@ public abstract class OptimizerAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class SgdAttribute : OptimizerAttribute
 {
+    /// <summary>Plain SGD with the default learning rate.</summary>
     public SgdAttribute() { }
+    /// <summary>Plain SGD with learning rate <paramref name="learningRate"/>.</summary>
     public SgdAttribute(double learningRate) => LearningRate = learningRate;
 }
 
@@ -33,10 +35,13 @@ public enum MomentumForm
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class MomentumAttribute : OptimizerAttribute
 {
+    /// <summary>Momentum with the default learning rate.</summary>
     public MomentumAttribute() { }
+    /// <summary>Momentum with learning rate <paramref name="learningRate"/>.</summary>
     public MomentumAttribute(double learningRate) => LearningRate = learningRate;
     /// <summary>ρ in [0, 1), typically 0.9 or 0.99.</summary>
     public double Rho { get; set; } = 0.9;
+    /// <summary>Which of the two equivalent update forms is used (default <see cref="MomentumForm.Accumulate"/>).</summary>
     public MomentumForm Form { get; set; } = MomentumForm.Accumulate;
 }
 
@@ -47,7 +52,9 @@ public sealed class MomentumAttribute : OptimizerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class NesterovAttribute : OptimizerAttribute
 {
+    /// <summary>Nesterov momentum with the default learning rate.</summary>
     public NesterovAttribute() { }
+    /// <summary>Nesterov momentum with learning rate <paramref name="learningRate"/>.</summary>
     public NesterovAttribute(double learningRate) => LearningRate = learningRate;
     /// <summary>ρ in [0, 1).</summary>
     public double Rho { get; set; } = 0.9;
@@ -57,8 +64,11 @@ public sealed class NesterovAttribute : OptimizerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class AdaGradAttribute : OptimizerAttribute
 {
+    /// <summary>AdaGrad with the default learning rate.</summary>
     public AdaGradAttribute() { }
+    /// <summary>AdaGrad with learning rate <paramref name="learningRate"/>.</summary>
     public AdaGradAttribute(double learningRate) => LearningRate = learningRate;
+    /// <summary>ε added to the root of the accumulated squared gradients (default 1e-7).</summary>
     public double Epsilon { get; set; } = 1e-7;
 }
 
@@ -66,10 +76,13 @@ public sealed class AdaGradAttribute : OptimizerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class RMSPropAttribute : OptimizerAttribute
 {
+    /// <summary>RMSProp with learning rate 1e-3.</summary>
     public RMSPropAttribute() => LearningRate = 1e-3;
+    /// <summary>RMSProp with learning rate <paramref name="learningRate"/>.</summary>
     public RMSPropAttribute(double learningRate) => LearningRate = learningRate;
     /// <summary>Decay d in [0, 1).</summary>
     public double Decay { get; set; } = 0.99;
+    /// <summary>ε added to the root of the running mean square (default 1e-7).</summary>
     public double Epsilon { get; set; } = 1e-7;
 }
 
@@ -77,10 +90,15 @@ public sealed class RMSPropAttribute : OptimizerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class AdamAttribute : OptimizerAttribute
 {
+    /// <summary>Adam with learning rate 1e-3.</summary>
     public AdamAttribute() => LearningRate = 1e-3;
+    /// <summary>Adam with learning rate <paramref name="learningRate"/>.</summary>
     public AdamAttribute(double learningRate) => LearningRate = learningRate;
+    /// <summary>β1, the decay of the first-moment (mean) estimate (default 0.9).</summary>
     public double Beta1 { get; set; } = 0.9;
+    /// <summary>β2, the decay of the second-moment estimate (default 0.999).</summary>
     public double Beta2 { get; set; } = 0.999;
+    /// <summary>ε added to the root of the second moment (default 1e-8).</summary>
     public double Epsilon { get; set; } = 1e-8;
 }
 
@@ -91,10 +109,15 @@ public sealed class AdamAttribute : OptimizerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class AdamWAttribute : OptimizerAttribute
 {
+    /// <summary>AdamW with learning rate 1e-3.</summary>
     public AdamWAttribute() => LearningRate = 1e-3;
+    /// <summary>AdamW with learning rate <paramref name="learningRate"/>.</summary>
     public AdamWAttribute(double learningRate) => LearningRate = learningRate;
+    /// <summary>β1, the decay of the first-moment (mean) estimate (default 0.9).</summary>
     public double Beta1 { get; set; } = 0.9;
+    /// <summary>β2, the decay of the second-moment estimate (default 0.999).</summary>
     public double Beta2 { get; set; } = 0.999;
+    /// <summary>ε added to the root of the second moment (default 1e-8).</summary>
     public double Epsilon { get; set; } = 1e-8;
     /// <summary>Decoupled decay λ.</summary>
     public double WeightDecay { get; set; } = 0.01;
@@ -107,6 +130,7 @@ public sealed class AdamWAttribute : OptimizerAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LbfgsAttribute : OptimizerAttribute
 {
+    /// <summary>L-BFGS with an initial step length of 1 (the line search adapts it).</summary>
     public LbfgsAttribute() => LearningRate = 1.0;
     /// <summary>Number of (s, y) correction pairs kept.</summary>
     public int History { get; set; } = 10;

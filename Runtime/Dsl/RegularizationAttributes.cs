@@ -18,6 +18,7 @@ public enum PenaltyTarget
 /// <summary>Base of the penalty attributes.</summary>
 public abstract class PenaltyAttribute : Attribute
 {
+    /// <summary>Which tensors the penalty applies to (default: weights only, not biases or normalisation parameters).</summary>
     public PenaltyTarget ApplyTo { get; set; } = PenaltyTarget.Weights;
 }
 
@@ -25,7 +26,9 @@ public abstract class PenaltyAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class L2Attribute : PenaltyAttribute
 {
+    /// <summary>An L2 penalty of strength <paramref name="lambda"/>.</summary>
     public L2Attribute(double lambda) => Lambda = lambda;
+    /// <summary>The strength λ.</summary>
     public double Lambda { get; }
 }
 
@@ -33,7 +36,9 @@ public sealed class L2Attribute : PenaltyAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class L1Attribute : PenaltyAttribute
 {
+    /// <summary>An L1 penalty of strength <paramref name="lambda"/>.</summary>
     public L1Attribute(double lambda) => Lambda = lambda;
+    /// <summary>The strength λ.</summary>
     public double Lambda { get; }
 }
 
@@ -41,8 +46,11 @@ public sealed class L1Attribute : PenaltyAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class ElasticNetAttribute : PenaltyAttribute
 {
+    /// <summary>An elastic-net penalty of total strength <paramref name="lambda"/>.</summary>
     public ElasticNetAttribute(double lambda) => Lambda = lambda;
+    /// <summary>The total strength λ.</summary>
     public double Lambda { get; }
+    /// <summary>Share of the L1 part, in [0, 1] (default 0.5; the L2 part gets 1 − Beta).</summary>
     public double Beta { get; set; } = 0.5;
 }
 
@@ -50,7 +58,9 @@ public sealed class ElasticNetAttribute : PenaltyAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class WeightDecayAttribute : PenaltyAttribute
 {
+    /// <summary>Decoupled weight decay with coefficient <paramref name="lambda"/>.</summary>
     public WeightDecayAttribute(double lambda) => Lambda = lambda;
+    /// <summary>The decay coefficient λ (each step shrinks w by α·λ·w).</summary>
     public double Lambda { get; }
 }
 
@@ -58,7 +68,9 @@ public sealed class WeightDecayAttribute : PenaltyAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class ClipGradientNormAttribute : Attribute
 {
+    /// <summary>Clips the gradient so its global L2 norm is at most <paramref name="maxNorm"/>.</summary>
     public ClipGradientNormAttribute(double maxNorm) => MaxNorm = maxNorm;
+    /// <summary>Largest allowed global L2 norm of the gradient.</summary>
     public double MaxNorm { get; }
 }
 
@@ -66,6 +78,8 @@ public sealed class ClipGradientNormAttribute : Attribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
 public sealed class ClipGradientValueAttribute : Attribute
 {
+    /// <summary>Clips every gradient component to [−<paramref name="limit"/>, <paramref name="limit"/>].</summary>
     public ClipGradientValueAttribute(double limit) => Limit = limit;
+    /// <summary>Largest allowed absolute value of a gradient component.</summary>
     public double Limit { get; }
 }

@@ -20,8 +20,11 @@ public sealed class ConstantScheduleAttribute : ScheduleAttribute { }
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class StepDecayAttribute : ScheduleAttribute
 {
+    /// <summary>Multiplier applied at each decay point (default 0.1).</summary>
     public double Factor { get; set; } = 0.1;
+    /// <summary>Decay every this many epochs (0: use <see cref="Milestones"/> instead).</summary>
     public int Every { get; set; }
+    /// <summary>Epochs at which to decay (multi-step decay), instead of <see cref="Every"/>.</summary>
     public int[]? Milestones { get; set; }
 }
 
@@ -29,8 +32,11 @@ public sealed class StepDecayAttribute : ScheduleAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class CosineDecayAttribute : ScheduleAttribute
 {
+    /// <summary>Length T of the decay in steps (set this or <see cref="Epochs"/>).</summary>
     public int Steps { get; set; }
+    /// <summary>Length T of the decay in epochs (set this or <see cref="Steps"/>).</summary>
     public int Epochs { get; set; }
+    /// <summary>Floor m of the factor, as a fraction of the base rate (default 0).</summary>
     public double MinFactor { get; set; }
 }
 
@@ -38,8 +44,11 @@ public sealed class CosineDecayAttribute : ScheduleAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class LinearDecayAttribute : ScheduleAttribute
 {
+    /// <summary>Length T of the decay in steps (set this or <see cref="Epochs"/>).</summary>
     public int Steps { get; set; }
+    /// <summary>Length T of the decay in epochs (set this or <see cref="Steps"/>).</summary>
     public int Epochs { get; set; }
+    /// <summary>Floor of the factor, as a fraction of the base rate (default 0).</summary>
     public double MinFactor { get; set; }
 }
 
@@ -51,8 +60,11 @@ public sealed class InverseSqrtDecayAttribute : ScheduleAttribute { }
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class WarmRestartsAttribute : ScheduleAttribute
 {
+    /// <summary>Length of the first period in epochs (default 10).</summary>
     public int Epochs { get; set; } = 10;
+    /// <summary>Each period is this many times longer than the one before (default 2).</summary>
     public double Multiplier { get; set; } = 2;
+    /// <summary>Floor of the factor at the end of each period (default 0).</summary>
     public double MinFactor { get; set; }
 }
 
@@ -60,6 +72,7 @@ public sealed class WarmRestartsAttribute : ScheduleAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class WarmupAttribute : ScheduleAttribute
 {
+    /// <summary>Number of warm-up steps (default 500).</summary>
     public int Steps { get; set; } = 500;
 }
 
@@ -67,8 +80,12 @@ public sealed class WarmupAttribute : ScheduleAttribute
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class ReduceOnPlateauAttribute : ScheduleAttribute
 {
+    /// <summary>Multiplier applied on each plateau (default 0.1).</summary>
     public double Factor { get; set; } = 0.1;
+    /// <summary>Epochs without improvement before the rate is reduced (default 10).</summary>
     public int Patience { get; set; } = 10;
+    /// <summary>Relative improvement of the validation loss that counts as progress (default 1e-4).</summary>
     public double Threshold { get; set; } = 1e-4;
+    /// <summary>The factor never falls below this (default 0).</summary>
     public double MinFactor { get; set; }
 }

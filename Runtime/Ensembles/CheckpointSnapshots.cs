@@ -43,9 +43,12 @@ public sealed class CheckpointSnapshots : ITrainingObserver
         Prefix = prefix;
     }
 
+    /// <inheritdoc/>
     public string Name => "checkpoint-snapshots";
 
+    /// <summary>Folder the snapshots are written to.</summary>
     public string Directory { get; }
+    /// <summary>File name prefix of each snapshot (<c>{Prefix}-epoch007.safetensors</c>).</summary>
     public string Prefix { get; }
 
     /// <summary>The epochs to snapshot, ascending.</summary>
@@ -58,8 +61,10 @@ public sealed class CheckpointSnapshots : ITrainingObserver
     public string PathFor(int epoch) =>
         System.IO.Path.Combine(Directory, string.Create(CultureInfo.InvariantCulture, $"{Prefix}-epoch{epoch:000}.safetensors"));
 
+    /// <inheritdoc/>
     public void OnRunStart(IKilnModel model, TrainerOptions options) => _saved.Clear();
 
+    /// <inheritdoc/>
     public ObserverVerdict OnEpochEnd(IKilnModel model, EpochMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -43,9 +43,13 @@ public sealed class Ensemble
     /// <param name="members">One or more models with the same input size, output size and loss.</param>
     public Ensemble(params IKilnModel[] members) : this((IEnumerable<IKilnModel>)members) { }
 
+    /// <summary>The averaged models, in the order given.</summary>
     public IReadOnlyList<IKilnModel> Members => _members;
+    /// <inheritdoc/>
     public int InputSize => _members[0].InputSize;
+    /// <inheritdoc/>
     public int OutputSize => _members[0].OutputSize;
+    /// <inheritdoc/>
     public LossKind Loss => _members[0].Loss;
 
     /// <summary>The smallest MaxBatch of the members: the largest batch <c>Predict</c> accepts.</summary>

@@ -9,41 +9,56 @@ namespace Kiln.Kernels;
 /// <summary>An element-wise activation f with its derivative, for every vector width.</summary>
 public interface IActivation
 {
+    /// <summary>f(u).</summary>
     float Forward(float u);
+    /// <summary>f(u) for each lane.</summary>
     Vector128<float> Forward(Vector128<float> u);
+    /// <summary>f(u) for each lane.</summary>
     Vector256<float> Forward(Vector256<float> u);
+    /// <summary>f(u) for each lane.</summary>
     Vector512<float> Forward(Vector512<float> u);
     /// <summary>f'(u), given u and a = f(u).</summary>
     float Derivative(float u, float a);
+    /// <summary>f'(u) for each lane, given u and a = f(u).</summary>
     Vector128<float> Derivative(Vector128<float> u, Vector128<float> a);
+    /// <summary>f'(u) for each lane, given u and a = f(u).</summary>
     Vector256<float> Derivative(Vector256<float> u, Vector256<float> a);
+    /// <summary>f'(u) for each lane, given u and a = f(u).</summary>
     Vector512<float> Derivative(Vector512<float> u, Vector512<float> a);
 }
 
 /// <summary>f(u) = u.</summary>
 public readonly struct Identity : IActivation
 {
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => u;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float u, float a) => 1f;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Forward(Vector128<float> u) => u;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128<float>.One;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Forward(Vector256<float> u) => u;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256<float>.One;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Forward(Vector512<float> u) => u;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512<float>.One;
 }
@@ -51,27 +66,35 @@ public readonly struct Identity : IActivation
 /// <summary>f(u) = max(0, u).</summary>
 public readonly struct Relu : IActivation
 {
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => MathF.Max(u, 0f);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float u, float a) => u > 0f ? 1f : 0f;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Forward(Vector128<float> u) => Vector128.MaxNative(u, Vector128<float>.Zero);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128.GreaterThan(u, Vector128<float>.Zero) & Vector128<float>.One;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Forward(Vector256<float> u) => Vector256.MaxNative(u, Vector256<float>.Zero);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256.GreaterThan(u, Vector256<float>.Zero) & Vector256<float>.One;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Forward(Vector512<float> u) => Vector512.MaxNative(u, Vector512<float>.Zero);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512.GreaterThan(u, Vector512<float>.Zero) & Vector512<float>.One;
 }
@@ -79,31 +102,41 @@ public readonly struct Relu : IActivation
 /// <summary>f(u) = u for u &gt; 0, αu otherwise.</summary>
 public readonly struct LeakyRelu : IActivation
 {
+    /// <summary>Leaky ReLU with slope <paramref name="alpha"/> for negative inputs.</summary>
     public LeakyRelu(float alpha) => Alpha = alpha;
 
+    /// <summary>Slope for negative inputs.</summary>
     public float Alpha { get; }
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => u > 0f ? u : Alpha * u;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float u, float a) => u > 0f ? 1f : Alpha;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Forward(Vector128<float> u) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), u, u * Vector128.Create(Alpha));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), Vector128<float>.One, Vector128.Create(Alpha));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Forward(Vector256<float> u) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), u, u * Vector256.Create(Alpha));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), Vector256<float>.One, Vector256.Create(Alpha));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Forward(Vector512<float> u) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), u, u * Vector512.Create(Alpha));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), Vector512<float>.One, Vector512.Create(Alpha));
 }
@@ -111,31 +144,41 @@ public readonly struct LeakyRelu : IActivation
 /// <summary>f(u) = u for u &gt; 0, α(eᵘ − 1) otherwise; f' = 1 or f + α.</summary>
 public readonly struct Elu : IActivation
 {
+    /// <summary>ELU whose output tends to −<paramref name="alpha"/> for large negative inputs.</summary>
     public Elu(float alpha) => Alpha = alpha;
 
+    /// <summary>α: the limit of −f(u) as u → −∞.</summary>
     public float Alpha { get; }
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => u > 0f ? u : Alpha * VectorMath.Expm1(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float u, float a) => u > 0f ? 1f : a + Alpha;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Forward(Vector128<float> u) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), u, Vector128.Create(Alpha) * VectorMath.Expm1(Vector128.MinNative(u, Vector128<float>.Zero)));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), Vector128<float>.One, a + Vector128.Create(Alpha));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Forward(Vector256<float> u) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), u, Vector256.Create(Alpha) * VectorMath.Expm1(Vector256.MinNative(u, Vector256<float>.Zero)));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), Vector256<float>.One, a + Vector256.Create(Alpha));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Forward(Vector512<float> u) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), u, Vector512.Create(Alpha) * VectorMath.Expm1(Vector512.MinNative(u, Vector512<float>.Zero)));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), Vector512<float>.One, a + Vector512.Create(Alpha));
 }
@@ -149,27 +192,35 @@ public readonly struct Selu : IActivation
     public const float Lambda = 1.0507009873554805f;
     private const float LambdaAlpha = (float)(1.6732632423543772 * 1.0507009873554805);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => u > 0f ? Lambda * u : LambdaAlpha * VectorMath.Expm1(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float u, float a) => u > 0f ? Lambda : a + LambdaAlpha;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Forward(Vector128<float> u) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), Vector128.Create(Lambda) * u, Vector128.Create(LambdaAlpha) * VectorMath.Expm1(Vector128.MinNative(u, Vector128<float>.Zero)));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128.ConditionalSelect(Vector128.GreaterThan(u, Vector128<float>.Zero), Vector128.Create(Lambda), a + Vector128.Create(LambdaAlpha));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Forward(Vector256<float> u) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), Vector256.Create(Lambda) * u, Vector256.Create(LambdaAlpha) * VectorMath.Expm1(Vector256.MinNative(u, Vector256<float>.Zero)));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256.ConditionalSelect(Vector256.GreaterThan(u, Vector256<float>.Zero), Vector256.Create(Lambda), a + Vector256.Create(LambdaAlpha));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Forward(Vector512<float> u) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), Vector512.Create(Lambda) * u, Vector512.Create(LambdaAlpha) * VectorMath.Expm1(Vector512.MinNative(u, Vector512<float>.Zero)));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512.ConditionalSelect(Vector512.GreaterThan(u, Vector512<float>.Zero), Vector512.Create(Lambda), a + Vector512.Create(LambdaAlpha));
 }
@@ -177,8 +228,10 @@ public readonly struct Selu : IActivation
 /// <summary>f(u) = u·σ(βu); f' = s·(1 + βu·(1 − s)) with s = σ(βu).</summary>
 public readonly struct Swish : IActivation
 {
+    /// <summary>Swish u·σ(<paramref name="beta"/>·u).</summary>
     public Swish(float beta) => Beta = beta;
 
+    /// <summary>β in u·σ(βu).</summary>
     public float Beta { get; }
 
     // s·(1 + βu(1 − s)): recomputing s = σ(βu) is cheaper and more accurate than a/u.
@@ -194,15 +247,19 @@ public readonly struct Swish : IActivation
     // |βu| beyond this: σ(βu) is 0 or 1 in float and the derivative is 0 or 1.
     private const float SwishClamp = 200f;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => u * VectorMath.Sigmoid(Beta * u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float u, float a) => SwishDerivative(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Forward(Vector128<float> u) => u * VectorMath.Sigmoid(Vector128.Create(Beta) * u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a)
     {
@@ -211,9 +268,11 @@ public readonly struct Swish : IActivation
         return s * (Vector128<float>.One + bu * (Vector128<float>.One - s));
     }
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Forward(Vector256<float> u) => u * VectorMath.Sigmoid(Vector256.Create(Beta) * u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a)
     {
@@ -222,9 +281,11 @@ public readonly struct Swish : IActivation
         return s * (Vector256<float>.One + bu * (Vector256<float>.One - s));
     }
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Forward(Vector512<float> u) => u * VectorMath.Sigmoid(Vector512.Create(Beta) * u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a)
     {
@@ -237,27 +298,35 @@ public readonly struct Swish : IActivation
 /// <summary>Exact GELU f(u) = u·Φ(u); f' = Φ(u) + u·φ(u).</summary>
 public readonly struct Gelu : IActivation
 {
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => u * VectorMath.NormCdf(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float u, float a) => VectorMath.NormCdf(u) + u * VectorMath.NormPdf(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Forward(Vector128<float> u) => u * VectorMath.NormCdf(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => VectorMath.NormCdf(u) + u * VectorMath.NormPdf(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Forward(Vector256<float> u) => u * VectorMath.NormCdf(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => VectorMath.NormCdf(u) + u * VectorMath.NormPdf(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Forward(Vector512<float> u) => u * VectorMath.NormCdf(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => VectorMath.NormCdf(u) + u * VectorMath.NormPdf(u);
 }
@@ -265,27 +334,35 @@ public readonly struct Gelu : IActivation
 /// <summary>f(u) = 1/(1 + e^−u); f' = a(1 − a).</summary>
 public readonly struct Sigmoid : IActivation
 {
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => VectorMath.Sigmoid(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float u, float a) => a * (1f - a);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Forward(Vector128<float> u) => VectorMath.Sigmoid(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => a * (Vector128<float>.One - a);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Forward(Vector256<float> u) => VectorMath.Sigmoid(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => a * (Vector256<float>.One - a);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Forward(Vector512<float> u) => VectorMath.Sigmoid(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => a * (Vector512<float>.One - a);
 }
@@ -293,27 +370,35 @@ public readonly struct Sigmoid : IActivation
 /// <summary>f(u) = tanh u; f' = 1 − a².</summary>
 public readonly struct Tanh : IActivation
 {
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Forward(float u) => VectorMath.Tanh(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Derivative(float u, float a) => 1f - a * a;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Forward(Vector128<float> u) => VectorMath.Tanh(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => Vector128<float>.One - a * a;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Forward(Vector256<float> u) => VectorMath.Tanh(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => Vector256<float>.One - a * a;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Forward(Vector512<float> u) => VectorMath.Tanh(u);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => Vector512<float>.One - a * a;
 }

@@ -16,6 +16,7 @@ public sealed class Arena
     private readonly float[] _array;
     private readonly int _offset;
 
+    /// <summary>Allocates <paramref name="length"/> zeroed floats, pinned, the first one aligned to <see cref="Alignment"/> bytes.</summary>
     public Arena(int length)
     {
         Checks.NonNegative(length, nameof(length));
@@ -25,10 +26,13 @@ public sealed class Arena
         Length = length;
     }
 
+    /// <summary>Number of floats.</summary>
     public int Length { get; }
 
+    /// <summary>All the floats of the arena.</summary>
     public Span<float> Span => new(_array, _offset, Length);
 
+    /// <summary>The <paramref name="length"/> floats starting at <paramref name="offset"/>.</summary>
     public Span<float> Slice(int offset, int length) => Span.Slice(offset, length);
 
     private static unsafe int AlignedOffset(float[] array)

@@ -16,17 +16,24 @@ public interface IEpilogue
 {
     /// <summary><paramref name="col"/> is the output column of the first lane.</summary>
     float Apply(float acc, int col);
+    /// <summary>The same for each lane; <paramref name="col"/> is the output column of lane 0.</summary>
     Vector128<float> Apply(Vector128<float> acc, int col);
+    /// <summary>The same for each lane; <paramref name="col"/> is the output column of lane 0.</summary>
     Vector256<float> Apply(Vector256<float> acc, int col);
+    /// <summary>The same for each lane; <paramref name="col"/> is the output column of lane 0.</summary>
     Vector512<float> Apply(Vector512<float> acc, int col);
 }
 
 /// <summary>Stores the accumulators unchanged.</summary>
 public readonly struct NoEpilogue : IEpilogue
 {
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public float Apply(float acc, int col) => acc;
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector128<float> Apply(Vector128<float> acc, int col) => acc;
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector256<float> Apply(Vector256<float> acc, int col) => acc;
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public Vector512<float> Apply(Vector512<float> acc, int col) => acc;
 }
 
@@ -35,20 +42,25 @@ public readonly ref struct BiasEpilogue : IEpilogue
 {
     private readonly ReadOnlySpan<float> _bias;
 
+    /// <summary>Adds <paramref name="bias"/>[col] to each accumulator.</summary>
     public BiasEpilogue(ReadOnlySpan<float> bias) => _bias = bias;
 
     /// <summary>The bias, one value per output column.</summary>
     public ReadOnlySpan<float> Bias => _bias;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Apply(float acc, int col) => acc + _bias[col];
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Apply(Vector128<float> acc, int col) => acc + EpilogueLoad.V128(_bias, col);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Apply(Vector256<float> acc, int col) => acc + EpilogueLoad.V256(_bias, col);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Apply(Vector512<float> acc, int col) => acc + EpilogueLoad.V512(_bias, col);
 }
@@ -59,6 +71,7 @@ public readonly ref struct BiasActivationEpilogue<TAct> : IEpilogue where TAct :
     private readonly ReadOnlySpan<float> _bias;
     private readonly TAct _act;
 
+    /// <summary>Adds <paramref name="bias"/>[col] (none when empty), then applies <paramref name="act"/>.</summary>
     public BiasActivationEpilogue(ReadOnlySpan<float> bias, TAct act)
     {
         _bias = bias;
@@ -71,15 +84,19 @@ public readonly ref struct BiasActivationEpilogue<TAct> : IEpilogue where TAct :
     /// <summary>The activation applied after the bias.</summary>
     public TAct Activation => _act;
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float Apply(float acc, int col) => _act.Forward(_bias.IsEmpty ? acc : acc + _bias[col]);
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector128<float> Apply(Vector128<float> acc, int col) => _act.Forward(_bias.IsEmpty ? acc : acc + EpilogueLoad.V128(_bias, col));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Apply(Vector256<float> acc, int col) => _act.Forward(_bias.IsEmpty ? acc : acc + EpilogueLoad.V256(_bias, col));
 
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Apply(Vector512<float> acc, int col) => _act.Forward(_bias.IsEmpty ? acc : acc + EpilogueLoad.V512(_bias, col));
 }

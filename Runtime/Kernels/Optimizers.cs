@@ -8,12 +8,14 @@ namespace Kiln.Kernels;
 /// <summary>Told when a panel of weight-gradient rows is complete, so the optimiser can update those rows while hot.</summary>
 public interface IPanelSink
 {
+    /// <summary>Called once rows [<paramref name="rowStart"/>, <paramref name="rowStart"/> + <paramref name="rowCount"/>) of the weight gradient are final.</summary>
     void PanelDone(int rowStart, int rowCount);
 }
 
 /// <summary>Ignores panels (gradient only, or the update runs later).</summary>
 public readonly struct NoPanelSink : IPanelSink
 {
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PanelDone(int rowStart, int rowCount) { }
 }
@@ -32,6 +34,7 @@ public ref struct UpdatePanelSink<TIsa> : IPanelSink where TIsa : struct, ISimdP
     private readonly int _rowWidth;
     private readonly OptimizerStep _step;
 
+    /// <summary>A sink updating <paramref name="w"/> from <paramref name="g"/> (state <paramref name="s1"/>, <paramref name="s2"/>; rows of <paramref name="rowWidth"/> floats) with <paramref name="step"/>.</summary>
     public UpdatePanelSink(Span<float> w, ReadOnlySpan<float> g, Span<float> s1, Span<float> s2, int rowWidth, in OptimizerStep step)
     {
         Checks.NonNegative(rowWidth, nameof(rowWidth));
@@ -46,6 +49,7 @@ public ref struct UpdatePanelSink<TIsa> : IPanelSink where TIsa : struct, ISimdP
         _step = step;
     }
 
+    /// <inheritdoc/>
     public void PanelDone(int rowStart, int rowCount)
     {
         int start = rowStart * _rowWidth, length = rowCount * _rowWidth;
@@ -87,6 +91,7 @@ public readonly struct OptimizerStep
     // Adam's bias corrections 1/(1 − βᵗ), computed once per step in double (βᵗ underflows harmlessly).
     private readonly float _c1, _c2;
 
+    /// <summary>The constants of step <paramref name="t"/> (1-based) of the <paramref name="kind"/> rule; throws <see cref="ArgumentOutOfRangeException"/> for a negative or non-finite learning rate or β outside [0, 1).</summary>
     public OptimizerStep(OptimizerKind kind, float learningRate, float beta1, float beta2, float epsilon, long t)
     {
         if (!Enum.IsDefined(kind)) throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown optimiser kind.");
@@ -111,12 +116,15 @@ public readonly struct OptimizerStep
         GradientScale = 1f;
     }
 
+    /// <summary>The update rule.</summary>
     public OptimizerKind Kind { get; }
+    /// <summary>The base learning rate α of this step (before <see cref="LearningRateScale"/>).</summary>
     public float LearningRate { get; }
     /// <summary>Momentum/Nesterov's ρ, RMSProp's decay, Adam's β1.</summary>
     public float Beta1 { get; }
     /// <summary>Adam's β2.</summary>
     public float Beta2 { get; }
+    /// <summary>ε of AdaGrad, RMSProp and Adam (keeps the division finite).</summary>
     public float Epsilon { get; }
     /// <summary>The 1-based step number (Adam's t).</summary>
     public long T { get; }

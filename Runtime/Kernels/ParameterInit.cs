@@ -6,6 +6,7 @@ namespace Kiln.Kernels;
 /// <summary>Parameter initialisers drawing from <see cref="KilnRandom"/> (reproducible from a seed).</summary>
 public static partial class ParameterInit
 {
+    /// <summary>Sets every element of <paramref name="w"/> to <paramref name="value"/>.</summary>
     public static void Constant(Span<float> w, float value) => w.Fill(value);
 
     /// <summary>N(0, std²), Box–Muller in double from rng.</summary>

@@ -2,6 +2,7 @@ using System;
 
 namespace Kiln.Kernels;
 
+/// <summary>Splits index ranges between the threads of a parallel stage.</summary>
 public static class Partition
 {
     /// <summary>Splits [0, total) into <paramref name="parts"/> near-equal ranges whose starts are multiples of <paramref name="align"/>.</summary>

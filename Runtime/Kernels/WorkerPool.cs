@@ -96,6 +96,7 @@ public sealed class WorkerPool : IDisposable
             ? n
             : Math.Max(1, processorCount);
 
+    /// <summary>A pool of <paramref name="parallelism"/> parts (the caller and parallelism − 1 worker threads) with the default spin time.</summary>
     public WorkerPool(int parallelism) : this(parallelism, DefaultSpinTime, isShared: false) { }
 
     /// <summary>A pool whose waiting threads spin for <paramref name="spinTime"/> before blocking.</summary>
@@ -130,6 +131,7 @@ public sealed class WorkerPool : IDisposable
     /// <summary>How long a waiting thread spins before it blocks.</summary>
     public TimeSpan SpinTime { get; }
 
+    /// <summary>Runs <paramref name="body"/>'s stage <paramref name="stage"/> on every part of the pool, the caller included, and returns when every part has finished.</summary>
     public void Run(IParallelStages body, int stage)
     {
         ArgumentNullException.ThrowIfNull(body);

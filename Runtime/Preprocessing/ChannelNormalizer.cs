@@ -31,8 +31,11 @@ public sealed class ChannelNormalizer : Preprocessor
     /// <summary>Standard deviation per channel (ones when <see cref="DivideByStd"/> is false).</summary>
     public IReadOnlyList<float> Std => ReadOnly(_std);
 
+    /// <inheritdoc/>
     public override string Kind => KindName;
+    /// <inheritdoc/>
     public override bool IsFitted => _mean.Length > 0;
+    /// <inheritdoc/>
     public override int FeatureCount => IsFitted ? Shape.Size : 0;
 
     /// <summary>Computes the channel statistics from <paramref name="train"/>, whose <see cref="Dataset.Shape"/> must be set.</summary>

@@ -57,8 +57,11 @@ public abstract class Whitener : Preprocessor
     /// <summary>The whitening matrix, FeatureCount × OutputFeatureCount row-major (input-major): y = (x − μ) · Matrix.</summary>
     public IReadOnlyList<float> Matrix => ReadOnly(_matrix);
 
+    /// <inheritdoc/>
     public override bool IsFitted => _mean.Length > 0;
+    /// <inheritdoc/>
     public override int FeatureCount => _mean.Length;
+    /// <inheritdoc/>
     public override int OutputFeatureCount => _outputs;
 
     /// <summary>Output features for <paramref name="features"/> inputs.</summary>
@@ -208,6 +211,7 @@ public sealed class PcaWhitener : Whitener
     /// <summary>Principal directions kept; 0 keeps all.</summary>
     public int Components { get; }
 
+    /// <inheritdoc/>
     public override string Kind => KindName;
 
     /// <summary>Fits mean, covariance and its eigen-decomposition on <paramref name="train"/>.</summary>
@@ -247,6 +251,7 @@ public sealed class ZcaWhitener : Whitener
     /// <param name="epsilon">Added to every eigenvalue before the inverse square root.</param>
     public ZcaWhitener(double epsilon = 1e-5) : base(epsilon) { }
 
+    /// <inheritdoc/>
     public override string Kind => KindName;
 
     /// <summary>Fits mean, covariance and its eigen-decomposition on <paramref name="train"/>.</summary>

@@ -50,16 +50,25 @@ public readonly record struct StepRecord(long Step, int Epoch, float Loss, float
 /// </summary>
 public sealed record RunSummary
 {
+    /// <summary>The model's class name.</summary>
     public string ModelName { get; init; } = "";
     /// <summary>ISA path the model ran on.</summary>
     public string Isa { get; init; } = "";
+    /// <summary>Name of the training set.</summary>
     public string TrainDataset { get; init; } = "";
+    /// <summary>Number of training samples.</summary>
     public int TrainSamples { get; init; }
+    /// <summary>Name of the validation set, or null when the run had none.</summary>
     public string? ValidationDataset { get; init; }
+    /// <summary>Number of validation samples (0 without a validation set).</summary>
     public int ValidationSamples { get; init; }
+    /// <summary>Samples per training step.</summary>
     public int BatchSize { get; init; }
+    /// <summary>Seed of the shuffling and noise streams.</summary>
     public ulong Seed { get; init; }
+    /// <summary>Epochs asked for (the run may have stopped earlier; see <see cref="StopReason"/>).</summary>
     public int EpochsRequested { get; init; }
+    /// <summary>Why the run ended.</summary>
     public StopReason StopReason { get; init; }
     /// <summary>Per-epoch metrics, in order.</summary>
     public IReadOnlyList<EpochMetrics> History { get; init; } = [];
@@ -116,6 +125,7 @@ public sealed record RunSummary
         File.WriteAllText(path, ToJson() + Environment.NewLine);
     }
 
+    /// <summary>Reads a summary written by <see cref="ToJson"/>; throws <see cref="System.Text.Json.JsonException"/> when the text is not one.</summary>
     public static RunSummary FromJson(string json) =>
         JsonSerializer.Deserialize(json, KilnJsonContext.Default.RunSummary) ?? throw new JsonException("Run summary JSON is null.");
 
@@ -143,5 +153,6 @@ public sealed record RunSummary
         static string Num(double? v) => v is { } x ? x.ToString("F4", CultureInfo.InvariantCulture) : "-";
     }
 
+    /// <inheritdoc/>
     public override string ToString() => ToTable();
 }

@@ -56,6 +56,7 @@ public enum StopReason
 /// <summary>Thrown when the run's cancellation token fires; <see cref="Partial"/> holds the epochs completed so far.</summary>
 public sealed class TrainingCancelledException : OperationCanceledException
 {
+    /// <summary>Creates the exception with the epochs completed before <paramref name="token"/> fired.</summary>
     public TrainingCancelledException(RunSummary partial, System.Threading.CancellationToken token)
         : base($"Training of {partial.ModelName} was cancelled after {partial.History.Count} complete epoch(s).", token)
     {

@@ -43,9 +43,13 @@ public sealed class HyperparameterSearch
 
     /// <summary>The declared space (refined spaces are carried by each stage's <see cref="SearchResults.Space"/>).</summary>
     public SearchSpace Space { get; }
+    /// <summary>Trains and scores one trial.</summary>
     public ITrialRunner Runner { get; }
+    /// <summary>Decides how many trials run at once.</summary>
     public ITrialScheduler Scheduler { get; }
+    /// <summary>Seed of the sampled configurations (the same seed gives the same trials).</summary>
     public ulong Seed { get; }
+    /// <summary>Whether the objective is minimised (a loss) or maximised (an accuracy).</summary>
     public SearchGoal Goal { get; }
 
     /// <summary>Told every trial result as it finishes (from the scheduler's threads).</summary>

@@ -17,6 +17,7 @@ public sealed class SearchResults
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>Results of <paramref name="trials"/> drawn from <paramref name="space"/>, ranked by <paramref name="goal"/>.</summary>
     public SearchResults(SearchSpace space, SearchGoal goal, IEnumerable<TrialResult> trials)
     {
         Space = space ?? throw new ArgumentNullException(nameof(space));
@@ -29,6 +30,7 @@ public sealed class SearchResults
     /// <summary>The space the trials were drawn from (for a refined stage, the narrowed space).</summary>
     public SearchSpace Space { get; }
 
+    /// <summary>What the ranking optimises.</summary>
     public SearchGoal Goal { get; }
 
     /// <summary>Every trial, by id.</summary>
@@ -292,6 +294,7 @@ public sealed class SearchResults
 
     private static string Exact(object v) => v is double d ? d.ToString("R", Inv) : Convert.ToString(v, Inv) ?? "";
 
+    /// <inheritdoc/>
     public override string ToString() => ToTable();
 
     /// <summary>Completed (finite score, by score in the goal's direction, then id), then completed without a finite score, aborted, failed.</summary>

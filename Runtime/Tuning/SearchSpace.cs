@@ -39,6 +39,7 @@ public sealed partial class SearchDimension
     /// <summary>The parameter name (a key of <see cref="HyperParameters"/>).</summary>
     public string Name { get; }
 
+    /// <summary>How values are drawn (linear, log-uniform, log-uniform in 1 − x, integer, or a choice).</summary>
     public SearchScale Scale { get; }
 
     /// <summary>Lower end (for <see cref="SearchScale.OneMinusLog"/> the smaller β); NaN for a choice.</summary>
@@ -99,6 +100,7 @@ public sealed partial class SearchDimension
     /// <summary>Point <paramref name="i"/> of <paramref name="n"/> evenly spaced on [a, b]; the midpoint when n is 1.</summary>
     private static double Position(int i, int n, double a, double b) => n == 1 ? (a + b) / 2 : i == n - 1 ? b : a + (b - a) * i / (n - 1);
 
+    /// <inheritdoc/>
     public override string ToString() => Scale == SearchScale.Choice
         ? $"{Name}: choice of {string.Join(", ", _values.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)))}"
         : string.Create(CultureInfo.InvariantCulture, $"{Name}: {Scale} [{Low}, {High}]");
@@ -222,6 +224,7 @@ public sealed partial class SearchSpace
         }
     }
 
+    /// <inheritdoc/>
     public override string ToString() => "SearchSpace { " + string.Join("; ", _dimensions.Select(d => d.ToString())) + " }";
 
     private SearchSpace With(SearchDimension dimension)
@@ -264,16 +267,22 @@ public sealed record HyperParameters : IReadOnlyDictionary<string, object>
         _items = items;
     }
 
+    /// <summary>The value of hyper-parameter <paramref name="key"/>; throws <see cref="KeyNotFoundException"/> when there is none.</summary>
     public object this[string key] => TryGetValue(key, out object? value) ? value : throw new KeyNotFoundException($"No hyper-parameter named '{key}'.");
 
+    /// <inheritdoc/>
     public int Count => _items.Length;
 
+    /// <inheritdoc/>
     public IEnumerable<string> Keys => _items.Select(p => p.Key);
 
+    /// <inheritdoc/>
     public IEnumerable<object> Values => _items.Select(p => p.Value);
 
+    /// <inheritdoc/>
     public bool ContainsKey(string key) => TryGetValue(key, out _);
 
+    /// <inheritdoc/>
     public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out object value)
     {
         foreach (KeyValuePair<string, object> pair in _items)
@@ -295,10 +304,12 @@ public sealed record HyperParameters : IReadOnlyDictionary<string, object>
     /// <summary>A value of a known type (the type passed to Choice, double or int).</summary>
     public T Get<T>(string key) => (T)this[key];
 
+    /// <inheritdoc/>
     public IEnumerator<KeyValuePair<string, object>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, object>>)_items).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <inheritdoc/>
     public bool Equals(HyperParameters? other)
     {
         if (other is null || other._items.Length != _items.Length) return false;
@@ -307,6 +318,7 @@ public sealed record HyperParameters : IReadOnlyDictionary<string, object>
         return true;
     }
 
+    /// <inheritdoc/>
     public override int GetHashCode()
     {
         var hash = new HashCode();

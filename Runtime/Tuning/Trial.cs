@@ -14,6 +14,7 @@ namespace Kiln.Tuning;
 /// <param name="Seed">A seed for the trial's own randomness (data order, dropout), derived from the search seed and <paramref name="Id"/>.</param>
 public sealed record Trial(int Id, string Stage, HyperParameters Parameters, ulong Seed)
 {
+    /// <inheritdoc/>
     public override string ToString() => $"trial {Id} ({Stage}): {Parameters}";
 }
 
@@ -43,6 +44,7 @@ public sealed record TrialResult
     /// <summary>The trial that ran.</summary>
     public required Trial Trial { get; init; }
 
+    /// <summary>Whether the trial completed, was aborted as hopeless, or failed.</summary>
     public TrialStatus Status { get; init; }
 
     /// <summary>The objective value the search ranks by (NaN when the trial produced none).</summary>
@@ -122,6 +124,7 @@ public sealed class DelegateTrialRunner : ITrialRunner
 {
     private readonly Func<Trial, CancellationToken, TrialResult> _run;
 
+    /// <summary>A runner that calls <paramref name="run"/> for each trial.</summary>
     public DelegateTrialRunner(Func<Trial, CancellationToken, TrialResult> run) => _run = run ?? throw new ArgumentNullException(nameof(run));
 
     /// <summary>A runner for a plain objective: the function's value is the score of a completed trial.</summary>
@@ -131,5 +134,6 @@ public sealed class DelegateTrialRunner : ITrialRunner
         return new DelegateTrialRunner((trial, _) => TrialResult.Completed(trial, objective(trial.Parameters)));
     }
 
+    /// <inheritdoc/>
     public TrialResult Run(Trial trial, CancellationToken cancellation) => _run(trial, cancellation);
 }

@@ -10,6 +10,7 @@ namespace Kiln.Tuning;
 /// <summary>Runs the trials one after another on the calling thread; each model may use the whole worker pool ("panda").</summary>
 public sealed class SequentialTrialScheduler : ITrialScheduler
 {
+    /// <inheritdoc/>
     public IReadOnlyList<TrialResult> Run(IReadOnlyList<Trial> trials, ITrialRunner runner, IProgress<TrialResult>? finished = null, CancellationToken cancellation = default)
     {
         TrialExecution.Check(trials, runner);
@@ -59,6 +60,7 @@ public sealed class LocalParallelTrialScheduler : ITrialScheduler
     /// <summary>Trials running at once.</summary>
     public int Concurrency { get; }
 
+    /// <inheritdoc/>
     public IReadOnlyList<TrialResult> Run(IReadOnlyList<Trial> trials, ITrialRunner runner, IProgress<TrialResult>? finished = null, CancellationToken cancellation = default)
     {
         TrialExecution.Check(trials, runner);

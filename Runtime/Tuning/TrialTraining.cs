@@ -21,6 +21,7 @@ public sealed class HopelessTrialGuard : ITrainingObserver
         Factor = factor;
     }
 
+    /// <summary>The trial is abandoned when the loss exceeds this many times the first loss.</summary>
     public double Factor { get; }
 
     /// <summary>The first loss observed (NaN before any).</summary>
@@ -32,6 +33,7 @@ public sealed class HopelessTrialGuard : ITrainingObserver
     /// <summary>Why the trial is hopeless, or null while it is not.</summary>
     public string? Reason { get; private set; }
 
+    /// <inheritdoc/>
     public string Name => "hopeless-trial";
 
     /// <summary>Starts over: the run's first step gives the new initial loss.</summary>
@@ -42,6 +44,7 @@ public sealed class HopelessTrialGuard : ITrainingObserver
         Reason = null;
     }
 
+    /// <inheritdoc/>
     public ObserverVerdict OnStep(IKilnModel model, in StepRecord step) => Observe(step.Loss) ? ObserverVerdict.Stop : ObserverVerdict.Continue;
 
     /// <summary>Records a loss; returns true (and sets <see cref="Reason"/>) once the trial is hopeless.</summary>
@@ -81,6 +84,7 @@ public sealed class DecoupledWeightDecay : IProgress<TrainingProgress>
     private readonly IKilnModel _model;
     private readonly TensorInfo[] _weights;
 
+    /// <summary>Decays <paramref name="model"/>'s weight matrices with coefficient λ = <paramref name="coefficient"/>.</summary>
     public DecoupledWeightDecay(IKilnModel model, double coefficient)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
@@ -171,6 +175,7 @@ public sealed class ModelTrialRunner : ITrialRunner
     /// <summary>Called with the trained model of every completed trial (to keep or save it); may run on several threads at once.</summary>
     public Action<Trial, IKilnModel, RunSummary>? Trained { get; init; }
 
+    /// <inheritdoc/>
     public TrialResult Run(Trial trial, System.Threading.CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(trial);
