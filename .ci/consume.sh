@@ -8,15 +8,14 @@
 #      older than Roslyn 4.14 stops the build with KLNSDK01;
 #   4. the templates install (into a private template cache) and kiln-mlp / kiln-cnn build warning-free and train
 #      to >= 95% test accuracy on the embedded digits with their defaults.
-# Each check prints PASS/FAIL; the last line is "consume: N passed, M failed". NuGet's package and HTTP caches are
-# private to the run, so a re-pack of the same version is never shadowed by a stale cached copy.
+# Each check prints PASS/FAIL; the last line is "consume: N passed, M failed". The consumer's NuGet package and HTTP
+# caches are private to the run, so a re-pack of the same version is never shadowed by a stale cached copy.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-consume.XXXXXX")
 case "$work" in "$repo"/*) echo "consume: the work folder must be outside the repository"; exit 1 ;; esac
 trap '[ "${KEEP_CONSUME:-0}" = 1 ] || rm -rf "$work"' EXIT
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
-export NUGET_PACKAGES="$work/nuget-packages" NUGET_HTTP_CACHE_PATH="$work/nuget-http-cache"
 feed="$work/feed" hive="$work/template-hive" log="$work/log"
 mkdir -p "$feed" "$log"
 
@@ -49,6 +48,8 @@ done
                   || fail "Kiln package layout: missing$missing"
 
 # --- 2. a fresh project that adds the package -------------------------------------------------------------------
+# From here on NuGet's caches are private to this run (packing above used the normal ones for the repo's own builds).
+export NUGET_PACKAGES="$work/nuget-packages" NUGET_HTTP_CACHE_PATH="$work/nuget-http-cache"
 cat >"$work/nuget.config" <<EOF
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>

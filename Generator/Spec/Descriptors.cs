@@ -27,8 +27,11 @@ public static class Descriptors
     public const string SpatialLayerOnFlatInputId = "KLN0015";
 
     private const string SpecCategory = "Kiln.Spec";
-    /// <summary>Rule pages live in the repository under docs/rules/ (no public site yet).</summary>
-    public const string HelpLinkBase = "docs/rules/";
+    /// <summary>
+    /// Absolute base of the rule pages (docs/rules/KLNxxxx.md in the repository), so the IDE's help link works in any
+    /// project. Starts with the repository URL of Directory.Build.props (KilnRepositoryUrl); a docs test checks they agree.
+    /// </summary>
+    public const string HelpLinkBase = "https://github.com/kiln-ml/kiln/blob/main/docs/rules/";
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
         new(id, title, message, SpecCategory, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");

@@ -44,6 +44,7 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(train);
         options ??= new TrainerOptions();
         Validate(model, train, validation, options);
+        DebugBuildNotice.WarnOnce(model);
 
         double baseRate = options.LearningRate ?? model.BaseLearningRate;
         if (!(baseRate > 0 && double.IsFinite(baseRate)))
