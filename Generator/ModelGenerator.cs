@@ -79,7 +79,13 @@ public sealed class ModelGenerator : IIncrementalGenerator
             var type = (INamedTypeSymbol)ctx.TargetSymbol;
             if (!IsFirstModelDeclaration(type, ctx.TargetNode))
                 return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty); // the compiler reports the duplicate [Model] (CS0579)
-            return ModelSpecParser.Parse(type, ct);
+            ParseResult result = ModelSpecParser.Parse(type, ct);
+            DiagnosticInfo[] unknown = ctx.TargetNode is ClassDeclarationSyntax declaration
+                ? UnknownNames.Find(ctx.SemanticModel, declaration, ct).ToArray()
+                : Array.Empty<DiagnosticInfo>();
+            return unknown.Length == 0
+                ? result
+                : result with { Diagnostics = new EquatableArray<DiagnosticInfo>(result.Diagnostics.Concat(unknown).ToArray()) };
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

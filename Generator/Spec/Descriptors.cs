@@ -25,6 +25,7 @@ public static class Descriptors
     public const string WindowLargerThanInputId = "KLN0013";
     public const string FractionalOutputSizeId = "KLN0014";
     public const string SpatialLayerOnFlatInputId = "KLN0015";
+    public const string UnknownNameId = "KLN0020";
 
     private const string SpecCategory = "Kiln.Spec";
     /// <summary>
@@ -95,6 +96,11 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor FractionalOutputSize = Error(FractionalOutputSizeId,
         "Output size is not an integer",
         "'{0}': the output {1} would be ({2})/{3} + 1, which is not an integer; {4}");
+
+    /// <summary>An attribute or a named argument on a model class that does not exist (a misspelling): reported by the generator.</summary>
+    public static readonly DiagnosticDescriptor UnknownName = Error(UnknownNameId,
+        "Unknown attribute or argument on a model",
+        "'{0}' is not {1}{2}");
 
     public static readonly DiagnosticDescriptor SpatialLayerOnFlatInput = Error(SpatialLayerOnFlatInputId,
         "Spatial layer on a flat input",
@@ -370,9 +376,10 @@ public static class Descriptors
         [WindowLargerThanInputId] = WindowLargerThanInput,
         [FractionalOutputSizeId] = FractionalOutputSize,
         [SpatialLayerOnFlatInputId] = SpatialLayerOnFlatInput,
+        [UnknownNameId] = UnknownName,
     };
 
-    /// <summary>Every spec-validity descriptor (KLN0000–KLN0015), reported by the generator.</summary>
+    /// <summary>Every spec-validity descriptor (KLN0000–KLN0015, KLN0020), reported by the generator.</summary>
     public static IEnumerable<DiagnosticDescriptor> All => ByIdTable.Values;
 
     /// <summary>A descriptor of either table by id.</summary>

@@ -12,7 +12,8 @@ namespace Kiln.Docs.Tests;
 /// <param name="Line">1-based line of the opening fence.</param>
 /// <param name="Code">The block's text.</param>
 /// <param name="Fragment">True when the fence says <c>```csharp fragment</c>: shown for reading, not compiled.</param>
-public sealed record DocBlock(string File, int Line, string Code, bool Fragment)
+/// <param name="Expected">Diagnostic ids the fence declares as the point of the example (<c>```csharp expect=CS0246</c>).</param>
+public sealed record DocBlock(string File, int Line, string Code, bool Fragment, string Expected = "")
 {
     /// <summary>Shown by the test runner for each case: the place to fix.</summary>
     public override string ToString() => $"{File}:{Line}";
@@ -47,7 +48,8 @@ public static class DocBlocks
             string[] words = info.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (words.Length > 0 && words[0] is "csharp" or "cs" or "c#")
                 yield return new DocBlock(relative, start + 1, string.Join("\n", lines[(start + 1)..Math.Min(end, lines.Length)]),
-                    words.Skip(1).Contains("fragment"));
+                    words.Skip(1).Contains("fragment"),
+                    string.Join(",", words.Skip(1).Where(w => w.StartsWith("expect=", StringComparison.Ordinal)).Select(w => w["expect=".Length..])));
             i = end;
         }
     }
