@@ -95,6 +95,10 @@ if (cd "$app" && dotnet run -c Release --no-build >"$log/run.txt" 2>&1) && grep 
    && grep -q "^prediction: [0-9] label [0-9] sum 1.000" "$log/run.txt"; then pass "it trains and predicts"; cat "$log/run.txt"
 else fail "it trains and predicts" "$log/run.txt"; fi
 
+(cd "$app" && dotnet build -c Debug >"$log/debug-build.txt" 2>&1 && dotnet run -c Debug --no-build >"$log/debug-run.txt" 2>"$log/debug-stderr.txt")
+if [ "$(grep -c "compiled without optimisations (a Debug build)" "$log/debug-stderr.txt")" = 1 ]; then pass "a Debug build warns once on standard error"
+else fail "a Debug build warns once on standard error" "$log/debug-stderr.txt"; fi
+
 # --- 3. diagnostics in the user's build ---------------------------------------------------------------------------
 cat >"$app/Pitfall.cs" <<'EOF'
 using Kiln;
@@ -127,6 +131,22 @@ if grep -q "Broken.cs([0-9,]*): error KLN0001" "$log/broken.txt" && ! grep -q "e
   pass "a non-partial model class gives KLN0001 and no CS errors"
 else fail "a non-partial model class gives KLN0001 and no CS errors" "$log/broken.txt"; fi
 rm -f "$app/Broken.cs"
+
+cat >"$app/Misspelt.cs" <<'EOF'
+using Kiln;
+
+[Model(Input = 64, MaxBatch = 32, Seed = 1)]
+[Dense(16, Initt = Init.HeNormal), ReLU]
+[Dense(10), SoftmaxCrossEntropy]
+[Adam]
+public partial class MisspeltNet;
+EOF
+(cd "$app" && dotnet build -c Release --no-incremental >"$log/misspelt.txt" 2>&1)
+if grep -q "Misspelt.cs(4,[0-9]*): error KLN0020: 'Initt' is not an argument of \\[Dense\\]; did you mean 'Init'?" "$log/misspelt.txt" \
+   && ! grep "error CS" "$log/misspelt.txt" | grep -qv "Misspelt.cs"; then
+  pass "a misspelt attribute argument gives KLN0020 on the attribute and no errors from generated code"
+else fail "a misspelt attribute argument gives KLN0020 on the attribute and no errors from generated code" "$log/misspelt.txt"; fi
+rm -f "$app/Misspelt.cs"
 
 (cd "$app" && dotnet build -c Release --no-incremental -p:CompilerApiVersion=roslyn4.8 >"$log/oldcompiler.txt" 2>&1)
 grep -q "error KLNSDK01" "$log/oldcompiler.txt" && pass "a compiler older than Roslyn 4.14 stops the build with KLNSDK01" \

@@ -8,8 +8,7 @@ namespace Kiln.Training;
 
 /// <summary>
 /// Warns once per process, on standard error, when a model is trained from an assembly compiled without
-/// optimisations (a Debug build): the generated training code then runs many times slower (docs/training.md,
-/// "Debug builds"). The C# compiler marks such an assembly with <see cref="DebuggableAttribute"/> and
+/// optimisations (a Debug build), or with a Debug build of Kiln.Runtime itself (docs/training.md, "Debug builds"). The C# compiler marks such an assembly with <see cref="DebuggableAttribute"/> and
 /// <see cref="DebuggableAttribute.IsJITOptimizerDisabled"/>; that is what is read here, so the check matches the
 /// build's <c>Optimize</c> setting whatever the configuration is called. <c>KILN_NO_DEBUG_WARNING=1</c> silences it.
 /// </summary>
@@ -24,15 +23,29 @@ internal static class DebugBuildNotice
     public static bool IsUnoptimized(Assembly assembly) =>
         assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled == true;
 
-    /// <summary>The warning for <paramref name="model"/>, or null when its assembly is optimised or the variable silences it.</summary>
-    public static string? Message(IKilnModel model, string? environmentValue)
+    /// <summary>
+    /// The warning for <paramref name="model"/>, or null when its assembly and Kiln.Runtime are both optimised or the
+    /// variable silences it. An unoptimised Kiln.Runtime (Kiln built from source in Debug) costs far more than an
+    /// unoptimised model assembly (only the generated code), and the message says which it is.
+    /// </summary>
+    public static string? Message(IKilnModel model, string? environmentValue) =>
+        Message(model, environmentValue, IsUnoptimized(typeof(DebugBuildNotice).Assembly));
+
+    /// <summary><see cref="Message(IKilnModel, string?)"/> with the runtime's own optimisation state given (tests).</summary>
+    internal static string? Message(IKilnModel model, string? environmentValue, bool runtimeUnoptimized)
     {
         if (environmentValue is "1" or "true" or "True" or "TRUE") return null;
         Assembly assembly = model.GetType().Assembly;
-        if (!IsUnoptimized(assembly)) return null;
-        return $"warning: Kiln is training {model.ModelName} from {assembly.GetName().Name}, which was compiled without optimisations " +
-               "(a Debug build): its generated training code runs several times slower. Build with -c Release " +
-               $"(dotnet run -c Release) for real training runs; set {EnvironmentVariable}=1 to hide this message.";
+        bool modelUnoptimized = IsUnoptimized(assembly);
+        if (!modelUnoptimized && !runtimeUnoptimized) return null;
+        string what = (modelUnoptimized, runtimeUnoptimized) switch
+        {
+            (true, true) => $"{assembly.GetName().Name} and Kiln.Runtime were compiled without optimisations (a Debug build): training runs many times slower",
+            (false, true) => "Kiln.Runtime was compiled without optimisations (a Debug build): training runs many times slower",
+            _ => $"{assembly.GetName().Name} was compiled without optimisations (a Debug build): its generated model code runs unoptimised and training can be slower",
+        };
+        return $"warning: Kiln is training {model.ModelName}; {what}. Build with -c Release (dotnet run -c Release) for real " +
+               $"training runs; set {EnvironmentVariable}=1 to hide this message.";
     }
 
     /// <summary>Writes <see cref="Message"/> to <paramref name="error"/> (default: standard error) the first time it applies in this process.</summary>

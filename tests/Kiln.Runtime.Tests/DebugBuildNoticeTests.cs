@@ -34,6 +34,17 @@ public class DebugBuildNoticeTests
     }
 
     [Fact]
+    public void An_unoptimised_runtime_is_reported_as_many_times_slower()
+    {
+        var model = new FakeModel(4, 2);
+        string? message = DebugBuildNotice.Message(model, environmentValue: null, runtimeUnoptimized: true);
+        Assert.NotNull(message);
+        Assert.Contains("Kiln.Runtime", message);
+        Assert.Contains("many times slower", message);
+        Assert.Null(DebugBuildNotice.Message(model, environmentValue: "true", runtimeUnoptimized: true));
+    }
+
+    [Fact]
     public void Writes_nothing_for_an_optimised_model()
     {
         var error = new StringWriter();

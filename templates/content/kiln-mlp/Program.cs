@@ -4,7 +4,7 @@ using Kiln.Data;
 using Kiln.Training;
 using KilnMlp;
 
-// Usage: dotnet run -c Release [-- --epochs N]   (a Debug build trains several times slower and says so)
+// Usage: dotnet run -c Release [-- --epochs N]   (a Debug build runs unoptimised code and says so)
 int epochs = args.Length >= 2 && args[0] == "--epochs" ? int.Parse(args[1]) : 30;
 
 // 1. Data. The 1,797 8×8 digits ship inside Kiln; keep a test split that training never sees, and hold out part of
