@@ -48,7 +48,7 @@ internal static class DebugBuildNotice
                $"training runs; set {EnvironmentVariable}=1 to hide this message.";
     }
 
-    /// <summary>Writes <see cref="Message"/> to <paramref name="error"/> (default: standard error) the first time it applies in this process.</summary>
+    /// <summary>Writes <see cref="Message(IKilnModel, string?)"/> to <paramref name="error"/> (default: standard error) the first time it applies in this process.</summary>
     public static void WarnOnce(IKilnModel model, TextWriter? error = null)
     {
         if (Volatile.Read(ref s_warned) != 0) return;
