@@ -8,15 +8,22 @@ namespace Kiln.Generator.Tests;
 /// <summary>KLN0020: misspelt attributes and named arguments on a model are a KLN error on the attribute, with a suggestion.</summary>
 public class UnknownNameTests
 {
-    [Fact]
-    public void A_misspelt_named_argument_names_the_attribute_and_suggests_the_argument()
+    /// <summary>Runs the generator on a model with <paramref name="layers"/> as its first layer line; its one diagnostic and the text it covers.</summary>
+    private static (Diagnostic Diagnostic, string Covered, GeneratorRun Run) Single(string layers)
     {
-        const string source = "using Kiln;\n\n[Model(Input = 8, Seed = 1)]\n[Dense(4, Initt = Init.HeNormal), ReLU]\n[Dense(2), SoftmaxCrossEntropy]\n[Adam]\npublic partial class Net;\n";
+        string source = "using Kiln;\n\n[Model(Input = 8, Seed = 1)]\n" + layers + "\n[Dense(2), SoftmaxCrossEntropy]\n[Adam]\npublic partial class Net;\n";
         GeneratorRun run = GeneratorHarness.Run(source);
         Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
         Assert.Equal(Descriptors.UnknownNameId, d.Id);
         Assert.Equal(DiagnosticSeverity.Error, d.Severity);
-        Assert.Equal("Initt", source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+        return (d, source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length), run);
+    }
+
+    [Fact]
+    public void A_misspelt_named_argument_names_the_attribute_and_suggests_the_argument()
+    {
+        (Diagnostic d, string covered, GeneratorRun run) = Single("[Dense(4, Initt = Init.HeNormal), ReLU]");
+        Assert.Equal("Initt", covered);
         string message = d.GetMessage(CultureInfo.InvariantCulture);
         Assert.StartsWith("'Initt' is not an argument of [Dense]; did you mean 'Init'? ([Dense] takes ", message);
         Assert.Contains("InitScale", message);
@@ -27,19 +34,15 @@ public class UnknownNameTests
     [Fact]
     public void An_unknown_attribute_suggests_the_closest_Kiln_attribute()
     {
-        const string source = "using Kiln;\n\n[Model(Input = 8, Seed = 1)]\n[Dnse(4), ReLU]\n[Dense(2), SoftmaxCrossEntropy]\n[Adam]\npublic partial class Net;\n";
-        GeneratorRun run = GeneratorHarness.Run(source);
-        Diagnostic d = Assert.Single(run.GeneratorDiagnostics);
-        Assert.Equal(Descriptors.UnknownNameId, d.Id);
-        Assert.Equal("Dnse", source.Substring(d.Location.SourceSpan.Start, d.Location.SourceSpan.Length));
+        (Diagnostic d, string covered, _) = Single("[Dnse(4), ReLU]");
+        Assert.Equal("Dnse", covered);
         Assert.Equal("'Dnse' is not a Kiln attribute; did you mean [Dense]?", d.GetMessage(CultureInfo.InvariantCulture));
     }
 
     [Fact]
     public void A_name_far_from_every_Kiln_name_gets_no_guess_and_valid_models_get_no_diagnostic()
     {
-        GeneratorRun far = GeneratorHarness.Run("using Kiln;\n\n[Model(Input = 8, Seed = 1)]\n[Quaternion(4)]\n[Dense(2), SoftmaxCrossEntropy]\n[Adam]\npublic partial class Net;\n");
-        Assert.Equal("'Quaternion' is not a Kiln attribute", Assert.Single(far.GeneratorDiagnostics).GetMessage(CultureInfo.InvariantCulture));
+        Assert.Equal("'Quaternion' is not a Kiln attribute", Single("[Quaternion(4)]").Diagnostic.GetMessage(CultureInfo.InvariantCulture));
 
         GeneratorRun valid = GeneratorHarness.Run("using Kiln;\n\n[Model(Input = 8, Seed = 1)]\n[Dense(4, Init = Init.HeNormal), ReLU]\n[Dense(2), SoftmaxCrossEntropy]\n[Adam(LearningRate = 1e-3)]\npublic partial class Net;\n");
         Assert.DoesNotContain(valid.GeneratorDiagnostics, d => d.Id == Descriptors.UnknownNameId);
