@@ -39,6 +39,7 @@ internal sealed partial class ModelEmitter
     private readonly ModelSpec _spec;
     private readonly CodeWriter _w = new();
     private readonly List<(string Name, string Comment)> _stages = new();
+    private readonly Stack<bool> _guarded = new();
 
     private ModelEmitter(ModelPlan plan)
     {
@@ -454,7 +455,7 @@ internal sealed partial class ModelEmitter
         bool intLabels = loss.Kind != LossKind.MeanSquaredError;
         bool floatTargets = loss.Kind != LossKind.MulticlassHinge;
         _w.Line("/// <summary>One fused training step: forward (batch statistics, dropout), loss, backward and the optimiser update. Returns the mean loss.</summary>");
-        _w.Open($"public float TrainStep({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int batch)");
+        OpenGuarded($"public float TrainStep({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int batch)", intLabels);
         if (intLabels)
         {
             _w.Line("BeginBatch(inputs, batch);");
@@ -462,10 +463,10 @@ internal sealed partial class ModelEmitter
             _w.Line("return TrainCore(useLabels: true, update: true);");
         }
         else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses {loss.Kind}: train it on float targets with TrainStep(inputs, ReadOnlySpan<float> targets, batch).\");");
-        _w.Close();
+        CloseGuarded();
         _w.Line();
         _w.Line("/// <summary>One fused training step on float targets (soft labels, binary targets or regression values). Returns the mean loss.</summary>");
-        _w.Open($"public float TrainStep({ROSpan} inputs, {ROSpan} targets, int batch)");
+        OpenGuarded($"public float TrainStep({ROSpan} inputs, {ROSpan} targets, int batch)", floatTargets);
         if (floatTargets)
         {
             _w.Line("BeginBatch(inputs, batch);");
@@ -473,10 +474,10 @@ internal sealed partial class ModelEmitter
             _w.Line("return TrainCore(useLabels: false, update: true);");
         }
         else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses MulticlassHinge, which needs integer class labels: use TrainStep(inputs, ReadOnlySpan<int> labels, batch).\");");
-        _w.Close();
+        CloseGuarded();
         _w.Line();
         _w.Line("/// <summary>Training-mode forward and backward without the update (and without touching running statistics); gradients are left in TensorGradient. Returns the mean loss.</summary>");
-        _w.Open($"public float ComputeGradients({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int batch)");
+        OpenGuarded($"public float ComputeGradients({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int batch)", intLabels);
         if (intLabels)
         {
             _w.Line("BeginBatch(inputs, batch);");
@@ -484,9 +485,9 @@ internal sealed partial class ModelEmitter
             _w.Line("return TrainCore(useLabels: true, update: false);");
         }
         else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses {loss.Kind}: use float targets.\");");
-        _w.Close();
+        CloseGuarded();
         _w.Line();
-        _w.Open($"public float ComputeGradients({ROSpan} inputs, {ROSpan} targets, int batch)");
+        OpenGuarded($"public float ComputeGradients({ROSpan} inputs, {ROSpan} targets, int batch)", floatTargets);
         if (floatTargets)
         {
             _w.Line("BeginBatch(inputs, batch);");
@@ -494,14 +495,15 @@ internal sealed partial class ModelEmitter
             _w.Line("return TrainCore(useLabels: false, update: false);");
         }
         else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses MulticlassHinge, which needs integer class labels.\");");
-        _w.Close();
+        CloseGuarded();
         _w.Line();
 
         EmitTrainCore();
+        EmitBatchOperationGuard();
 
         // Inference.
         _w.Line($"/// <summary>Eval-mode forward: running statistics, no dropout{(_plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null) ? ", BatchNorm folded into the weights" : "")}. Writes {OutputDescription()}.</summary>");
-        _w.Open($"public void Predict({ROSpan} inputs, {Span} outputs, int batch)");
+        OpenGuarded($"public void Predict({ROSpan} inputs, {Span} outputs, int batch)");
         _w.Line("BeginBatch(inputs, batch);");
         _w.Line("CheckLength(outputs.Length, batch * OutputSize, nameof(outputs), batch, \"OutputSize\", OutputSize);");
         _w.Line("ForwardInference();");
@@ -512,11 +514,11 @@ internal sealed partial class ModelEmitter
             LossKind.BinaryCrossEntropy => $"{K}Losses.Sigmoid(raw, outputs.Slice(0, batch * OutputSize));",
             _ => "raw.CopyTo(outputs);",
         });
-        _w.Close();
+        CloseGuarded();
         _w.Line();
 
         _w.Line("/// <summary>Eval-mode mean loss and accuracy (arg-max, or p ≥ 0.5 for one sigmoid output) over <paramref name=\"count\"/> samples.</summary>");
-        _w.Open($"public global::Kiln.EvaluationResult Evaluate({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int count)");
+        OpenGuarded($"public global::Kiln.EvaluationResult Evaluate({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int count)", intLabels);
         if (intLabels)
         {
             _w.Line("CheckCount(inputs.Length, labels.Length, count, nameof(labels));");
@@ -539,10 +541,10 @@ internal sealed partial class ModelEmitter
             _w.Line("return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);");
         }
         else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses MeanSquaredError: evaluate it on float targets with EvaluateTargets.\");");
-        _w.Close();
+        CloseGuarded();
         _w.Line();
         _w.Line("/// <summary>Eval-mode mean loss over <paramref name=\"count\"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>");
-        _w.Open($"public global::Kiln.EvaluationResult EvaluateTargets({ROSpan} inputs, {ROSpan} targets, int count)");
+        OpenGuarded($"public global::Kiln.EvaluationResult EvaluateTargets({ROSpan} inputs, {ROSpan} targets, int count)", floatTargets);
         if (floatTargets)
         {
             _w.Line("CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));");
@@ -558,7 +560,7 @@ internal sealed partial class ModelEmitter
             _w.Line("return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);");
         }
         else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses MulticlassHinge, which needs integer class labels.\");");
-        _w.Close();
+        CloseGuarded();
         _w.Line();
 
         _w.Line("/// <summary>");
@@ -594,6 +596,49 @@ internal sealed partial class ModelEmitter
         _w.Line("default: throw new global::System.ArgumentException($\"{ModelName} has no layer named '{layer}'.\", nameof(layer));");
         _w.Close();
         _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>
+    /// Opens a public batch entry point (Predict, TrainStep, ComputeGradients, Evaluate…) whose body runs inside the
+    /// same-instance guard: EnterBatchOperation() before the try, ExitBatchOperation() in its finally. One instance
+    /// runs one such call at a time; a second thread gets an InvalidOperationException instead of corrupted buffers.
+    /// A body that only throws NotSupportedException (<paramref name="guarded"/> false) needs no guard.
+    /// </summary>
+    private void OpenGuarded(string signature, bool guarded = true)
+    {
+        _w.Open(signature);
+        _guarded.Push(guarded);
+        if (!guarded) return;
+        _w.Line("EnterBatchOperation();");
+        _w.Open("try");
+    }
+
+    /// <summary>Closes what <see cref="OpenGuarded"/> opened.</summary>
+    private void CloseGuarded()
+    {
+        if (_guarded.Pop())
+        {
+            _w.Close();
+            _w.Line("finally { ExitBatchOperation(); }");
+        }
+        _w.Close();
+    }
+
+    /// <summary>The guard's flag and the two helpers the guarded entry points call.</summary>
+    private void EmitBatchOperationGuard()
+    {
+        _w.Line("/// <summary>1 while a batch operation runs on this instance (Predict, TrainStep, ComputeGradients, Evaluate, EvaluateTargets).</summary>");
+        _w.Line("private int _batchOperationActive;");
+        _w.Line();
+        _w.Open("private void EnterBatchOperation()");
+        _w.Line("if (global::System.Threading.Interlocked.Exchange(ref _batchOperationActive, 1) != 0) ThrowInUse();");
+        _w.Close();
+        _w.Line();
+        _w.Line("private void ExitBatchOperation() => global::System.Threading.Volatile.Write(ref _batchOperationActive, 0);");
+        _w.Line();
+        _w.Line("private void ThrowInUse() => throw new global::System.InvalidOperationException(");
+        _w.Line("    $\"{ModelName} is in use on another thread: an instance runs one Predict, TrainStep, ComputeGradients or Evaluate at a time (they share its buffers). Use one instance per thread, or synchronise the calls.\");");
         _w.Line();
     }
 

@@ -477,7 +477,7 @@ public class DiagnosticTests
             """ },
         { "NonFiniteArguments", """
             [Model(Input = 4)]
-            [Dense(3, BiasInit = {|KLN0008:double.NaN|}), Swish({|KLN0008:double.PositiveInfinity|}), PReLU({|KLN0008:Init = double.NaN|})]
+            [Dense(3, {|KLN0008:BiasInit = double.NaN|}), Swish({|KLN0008:double.PositiveInfinity|}), PReLU({|KLN0008:Init = double.NaN|})]
             [Dense(2), SoftmaxCrossEntropy]
             [Sgd, ClipGradientNorm({|KLN0008:double.NaN|})]
             public partial class NonFiniteArguments;
