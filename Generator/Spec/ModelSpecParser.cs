@@ -543,6 +543,9 @@ public static class ModelSpecParser
         if (type.IsFileLocal) return "a file-local type cannot be a model (its generated part lives in another file); remove the 'file' modifier";
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
             if (outer.IsFileLocal) return $"the containing type '{outer.Name}' is file-local (the generated part lives in another file)";
+        for (INamedTypeSymbol? b = type.BaseType; b is not null; b = b.BaseType)
+            if (b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelAttributeName))
+                return $"it derives from the model '{b.Name}', whose generated members it would hide; derive both from a common base class, or use composition";
         return null;
     }
 

@@ -94,6 +94,17 @@ public class DeclarationTests
     }
 
     [Fact]
+    public void A_model_derived_from_a_model_gets_KLN0002_and_the_base_still_generates()
+    {
+        GeneratorRun run = GeneratorHarness.Run("using Kiln;\n" + Spec + "public partial class BaseModel;\n" + Spec + "public partial class DerivedModel : BaseModel;");
+        Assert.Equal("BaseModel.g.cs", Assert.Single(run.Sources).Key);
+        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(Descriptors.UnsupportedModelTypeId, diagnostic.Id);
+        Assert.Contains("derives from the model 'BaseModel'", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        run.AssertOutputCompilesCleanly();
+    }
+
+    [Fact]
     public void An_invalid_declaration_does_not_stop_the_other_models()
     {
         GeneratorRun run = GeneratorHarness.Run("using Kiln;\n" + Spec + "public partial class Bad { public int MaxBatch => 1; }\n" + Spec + "public partial class Good;");
