@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
 using System.Threading;
@@ -19,12 +20,14 @@ namespace Kiln.Generator;
 [Generator(LanguageNames.CSharp)]
 public sealed class ModelGenerator : IIncrementalGenerator
 {
+    /// <summary>Builds the pipeline: parse each [Model] type, report its diagnostics, emit the valid ones under unique hint names.</summary>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         IncrementalValuesProvider<ParseResult> parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 ModelSpecParser.ModelAttributeName,
-                static (node, _) => node is ClassDeclarationSyntax,
+                // Records and structs too, so that they get a diagnostic instead of silence (DeclarationChecks).
+                static (node, _) => node is TypeDeclarationSyntax,
                 static (ctx, ct) => SafeParse(ctx, ct))
             .WithTrackingName(TrackingNames.Parse);
 
@@ -43,21 +46,31 @@ public sealed class ModelGenerator : IIncrementalGenerator
             foreach (DiagnosticInfo info in list) spc.ReportDiagnostic(info.ToDiagnostic());
         });
 
-        context.RegisterSourceOutput(specs, static (spc, spec) =>
+        // Hint names must be unique, also ignoring case (Net and NET), so they are assigned over all models at once;
+        // each model's output then depends only on its own spec and name, and stays cached when another model changes.
+        IncrementalValueProvider<EquatableArray<HintNames.Entry>> names = specs.Collect()
+            .Select(static (all, _) => HintNames.Assign(all));
+        IncrementalValuesProvider<ModelOutput> outputs = specs.Combine(names)
+            .Select(static (pair, _) => new ModelOutput(pair.Left, HintNames.Lookup(pair.Right, pair.Left)))
+            .WithTrackingName(TrackingNames.Outputs);
+
+        context.RegisterSourceOutput(outputs, static (spc, output) =>
         {
-            string source;
+            // Whatever goes wrong for one model becomes a diagnostic on that model; the other models still generate.
             try
             {
-                source = ModelEmitter.Emit(Planner.Build(spec));
+                string source = ModelEmitter.Emit(Planner.Build(output.Spec));
+                spc.AddSource(output.HintName, SourceText.From(source, Encoding.UTF8));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                spc.ReportDiagnostic(Diagnostic.Create(Descriptors.InternalError, Location.None, spec.ClassName, ex.GetType().Name + ": " + ex.Message));
-                return;
+                spc.ReportDiagnostic(Diagnostic.Create(Descriptors.InternalError, Location.None, HintNames.FullName(output.Spec), ex.GetType().Name + ": " + ex.Message));
             }
-            spc.AddSource(spec.HintName, SourceText.From(source, Encoding.UTF8));
         });
     }
+
+    /// <summary>A model and the unique hint name of its generated file.</summary>
+    private sealed record ModelOutput(ModelSpec Spec, string HintName);
 
     /// <summary>[Model] on several partial declarations triggers once per declaration; only the first (by file, then position) generates.</summary>
     private static bool IsFirstModelDeclaration(INamedTypeSymbol type, SyntaxNode node)
@@ -76,10 +89,11 @@ public sealed class ModelGenerator : IIncrementalGenerator
     {
         try
         {
-            var type = (INamedTypeSymbol)ctx.TargetSymbol;
-            if (!IsFirstModelDeclaration(type, ctx.TargetNode))
+            if (ctx.TargetSymbol is not INamedTypeSymbol type || !IsFirstModelDeclaration(type, ctx.TargetNode))
                 return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty); // the compiler reports the duplicate [Model] (CS0579)
-            ParseResult result = ModelSpecParser.Parse(type, ct);
+            if (DeclarationChecks.IsIncomplete(type, ct))
+                return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty); // half-typed: the compiler reports the missing name
+            ParseResult result = DeclarationChecks.Check(type, ctx.SemanticModel.Compilation, ModelSpecParser.Parse(type, ct), ct);
             DiagnosticInfo[] unknown = ctx.TargetNode is ClassDeclarationSyntax declaration
                 ? UnknownNames.Find(ctx.SemanticModel, declaration, ct).ToArray()
                 : Array.Empty<DiagnosticInfo>();

@@ -16,7 +16,7 @@ public sealed class TensorPlan
     {
         Name = name; Layer = layer; Role = role; Shape = shape; Offset = offset; Arena = arena;
         int length = 1;
-        foreach (int d in shape) length *= d;
+        foreach (int d in shape) length = checked(length * d);
         Length = length;
     }
     public string Name { get; }

@@ -26,15 +26,16 @@ public static class Planner
         TensorPlan AddParam(string layer, string suffix, string role, params int[] shape)
         {
             var t = new TensorPlan(layer + "." + suffix, layer, role, shape, paramOffset, ArenaKind.Parameters);
-            paramOffset += Align(t.Length);
-            parameterCount += t.Length;
+            // checked: a model too large for int offsets fails loudly (the parser reports KLN0018 before that).
+            paramOffset = checked(paramOffset + Align(t.Length));
+            parameterCount = checked(parameterCount + t.Length);
             plan.Tensors.Add(t);
             return t;
         }
         TensorPlan AddBuffer(string layer, string suffix, string role, params int[] shape)
         {
             var t = new TensorPlan(layer + "." + suffix, layer, role, shape, bufferOffset, ArenaKind.Buffers);
-            bufferOffset += Align(t.Length);
+            bufferOffset = checked(bufferOffset + Align(t.Length));
             plan.Tensors.Add(t);
             return t;
         }
@@ -407,7 +408,7 @@ public static class Planner
         }
     }
 
-    private static int Align(int length) => (length + Alignment - 1) / Alignment * Alignment;
+    private static int Align(int length) => checked(length + Alignment - 1) / Alignment * Alignment;
 
     /// <summary>The activation that follows a Dense or Conv2D (looking past BatchNorm and Dropout), or Identity.</summary>
     private static ActivationKind NextActivation(EquatableArray<LayerSpec> layers, int start)

@@ -25,6 +25,9 @@ public static class Descriptors
     public const string WindowLargerThanInputId = "KLN0013";
     public const string FractionalOutputSizeId = "KLN0014";
     public const string SpatialLayerOnFlatInputId = "KLN0015";
+    public const string GeneratedMemberConflictId = "KLN0016";
+    public const string ConstructorConflictId = "KLN0017";
+    public const string ModelTooLargeId = "KLN0018";
     public const string UnknownNameId = "KLN0020";
 
     private const string SpecCategory = "Kiln.Spec";
@@ -105,6 +108,18 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor SpatialLayerOnFlatInput = Error(SpatialLayerOnFlatInputId,
         "Spatial layer on a flat input",
         "'{0}' needs a (C, H, W) input but receives {1}; declare InputShape = new[] {{ C, H, W }} and keep spatial layers before Flatten, GlobalAvgPool and Dense");
+
+    public static readonly DiagnosticDescriptor GeneratedMemberConflict = Error(GeneratedMemberConflictId,
+        "Declaration conflicts with a generated member",
+        "Model '{0}': {1}");
+
+    public static readonly DiagnosticDescriptor ConstructorConflict = Error(ConstructorConflictId,
+        "Constructor conflicts with the generated constructors",
+        "Model '{0}': {1}");
+
+    public static readonly DiagnosticDescriptor ModelTooLarge = Error(ModelTooLargeId,
+        "Model too large",
+        "'{0}' brings the model to {1:N0} parameters; Kiln keeps the parameters of a model under {2:N0} (each of the parameter, gradient and optimiser-state arenas is one array)");
 
     // ------------------------------------------------------------------ pitfalls (analyzers)
     // KLN01nn is the main check of CATALOGUE §12 pitfall nn; KLN02nn and KLN03nn are further checks of the
@@ -376,10 +391,13 @@ public static class Descriptors
         [WindowLargerThanInputId] = WindowLargerThanInput,
         [FractionalOutputSizeId] = FractionalOutputSize,
         [SpatialLayerOnFlatInputId] = SpatialLayerOnFlatInput,
+        [GeneratedMemberConflictId] = GeneratedMemberConflict,
+        [ConstructorConflictId] = ConstructorConflict,
+        [ModelTooLargeId] = ModelTooLarge,
         [UnknownNameId] = UnknownName,
     };
 
-    /// <summary>Every spec-validity descriptor (KLN0000–KLN0015, KLN0020), reported by the generator.</summary>
+    /// <summary>Every spec-validity descriptor (KLN0000–KLN0018, KLN0020), reported by the generator.</summary>
     public static IEnumerable<DiagnosticDescriptor> All => ByIdTable.Values;
 
     /// <summary>A descriptor of either table by id.</summary>

@@ -106,15 +106,4 @@ public sealed record ModelSpec(
 {
     /// <summary>True when the model fits and applies its own input statistics.</summary>
     public bool NormalizesInputs => Normalization is InputNormalizationKind.PerFeature or InputNormalizationKind.PerChannel;
-
-    /// <summary>File name of the generated source: namespace-qualified to stay unique.</summary>
-    public string HintName
-    {
-        get
-        {
-            string prefix = Namespace.Length == 0 ? "" : Namespace + ".";
-            foreach (ContainingType t in ContainingTypes) prefix += t.Name + ".";
-            return prefix + ClassName + ".g.cs";
-        }
-    }
 }

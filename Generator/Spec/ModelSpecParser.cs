@@ -57,6 +57,8 @@ public static class ModelSpecParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedModelType, classLocation, className, "generic model classes are not supported"));
         if (type.IsStatic || type.IsAbstract)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedModelType, classLocation, className, "a model class cannot be static or abstract"));
+        if (UnsupportedKind(type) is { } kindProblem)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedModelType, classLocation, className, kindProblem));
 
         var containing = new List<ContainingType>();
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
@@ -165,6 +167,7 @@ public static class ModelSpecParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
                 $"InputShape has {shape.Length} dimensions; Kiln reads {{ H, W }} or {{ C, H, W }}"));
         Item? lastLayerItem = null;
+        long parameterCount = 0, lastLinearParameters = 0;
         (string Name, Item Item, int Width, bool Spatial, int Channels, int Height, int WidthPx, bool Projection)? openBlock = null;
         var layerSyntax = new List<AttributeSyntax?>();
         AttributeSyntax? lossSyntax = null, optimizerSyntax = null;
@@ -281,6 +284,7 @@ public static class ModelSpecParser
 
             int index = layers.Count;
             LayerSpec? layer = null;
+            int channelsBefore = channels, widthBefore = width, diagnosticsBefore = diagnostics.Count;
             switch (item.Name)
             {
                 case "Flatten":
@@ -459,7 +463,15 @@ public static class ModelSpecParser
             layers.Add(layer!);
             layerSyntax.Add(item.Syntax);
             lastLayerItem = item;
+            long layerParameters = LayerParameters(layer!, spatial ? channels : width, channelsBefore, widthBefore, ref lastLinearParameters);
+            // A layer already out of its own limits is not counted again (its diagnostic says enough).
+            if (diagnostics.Count == diagnosticsBefore && parameterCount <= MaxParameters && (parameterCount += layerParameters) > MaxParameters)
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.ModelTooLarge, item.Location, layerName, parameterCount, MaxParameters));
         }
+
+        // Every argument against its domain (ArgumentDomains.Table): what the checks above left alone.
+        if (modelData is not null) ArgumentDomains.Check(modelData, modelSyntax, "Model", className, diagnostics);
+        foreach (Item item in items) ArgumentDomains.Check(item.Data, item.Syntax, item.Name, item.Name, diagnostics);
 
         if (openBlock is { } unclosed)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, unclosed.Item.Location, unclosed.Name, "this residual block is never closed with [EndResidual]"));
@@ -499,7 +511,7 @@ public static class ModelSpecParser
             return new ParsedModel(new ParseResult(null, diagnostics.ToEquatableArray()), null, declared);
 
         var spec = new ModelSpec(
-            type.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : "",
+            NamespaceName(type),
             className,
             containing.ToEquatableArray(),
             input,
@@ -517,6 +529,32 @@ public static class ModelSpecParser
             normalization);
         bool hasErrors = diagnostics.Count > 0;
         return new ParsedModel(new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray()), spec, declared);
+    }
+
+    /// <summary>
+    /// Why a type that is not a plain class cannot be a model, or null. A record would copy models with
+    /// <c>with</c> (sharing the weight arrays) and compare them by value; a struct would copy them on every
+    /// assignment; a file-local type cannot have its generated part in another file.
+    /// </summary>
+    private static string? UnsupportedKind(INamedTypeSymbol type)
+    {
+        if (type.IsRecord) return "a record cannot be a model (records copy with 'with' and compare by value, which would share or compare the weight arrays); declare a 'partial class'";
+        if (type.TypeKind != TypeKind.Class) return $"a {type.TypeKind.ToString().ToLowerInvariant()} cannot be a model; declare a 'partial class'";
+        if (type.IsFileLocal) return "a file-local type cannot be a model (its generated part lives in another file); remove the 'file' modifier";
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+            if (outer.IsFileLocal) return $"the containing type '{outer.Name}' is file-local (the generated part lives in another file)";
+        for (INamedTypeSymbol? b = type.BaseType; b is not null; b = b.BaseType)
+            if (b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelAttributeName))
+                return $"it derives from the model '{b.Name}', whose generated members it would hide; derive both from a common base class, or use composition";
+        return null;
+    }
+
+    /// <summary>The namespace of <paramref name="type"/> as plain dotted names (no '@'), "" for the global namespace.</summary>
+    private static string NamespaceName(INamedTypeSymbol type)
+    {
+        var parts = new List<string>();
+        for (INamespaceSymbol? ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace) parts.Insert(0, ns.Name);
+        return string.Join(".", parts);
     }
 
     private static string Describe(bool spatial, int channels, int height, int width, int flat) =>
@@ -832,6 +870,41 @@ public static class ModelSpecParser
         foreach (char c in name)
             if (!(c < 128 && (char.IsLetterOrDigit(c) || c is '_' or '.' or '-'))) return false;
         return true;
+    }
+
+    /// <summary>
+    /// Largest number of parameters of a model. Each of the parameter, gradient and optimiser-state arenas is one
+    /// float array, and the generated offsets are ints; 2³⁰ keeps them well inside both (4 GiB per arena).
+    /// </summary>
+    public const long MaxParameters = 1L << 30;
+
+    /// <summary>
+    /// The parameters a layer adds (weights with their 16-float alignment, biases, scales), from the widths the
+    /// parser tracks; a Maxout multiplies the linear layer before it. Projection shortcuts are left out (the planner's
+    /// checked arithmetic still stops an overflow there).
+    /// </summary>
+    private static long LayerParameters(LayerSpec layer, int outputChannels, int channelsBefore, int widthBefore, ref long lastLinear)
+    {
+        const long alignment = 16;
+        long count;
+        switch (layer.Kind)
+        {
+            case LayerKind.Dense:
+                count = (long)widthBefore * Math.Max(layer.Units, 0) + Math.Max(layer.Units, 0) + 2 * alignment;
+                lastLinear = count;
+                return count;
+            case LayerKind.Conv2D:
+                count = (long)Math.Max(layer.KernelH, 0) * Math.Max(layer.KernelW, 0) * channelsBefore * Math.Max(layer.Units, 0) + Math.Max(layer.Units, 0) + 2 * alignment;
+                lastLinear = count;
+                return count;
+            case LayerKind.Maxout:
+                return lastLinear * Math.Max(layer.Units - 1, 0);
+            case LayerKind.BatchNorm or LayerKind.LayerNorm or LayerKind.InstanceNorm or LayerKind.GroupNorm:
+            case LayerKind.Activation when layer.Activation == ActivationKind.PReLU:
+                return 2L * Math.Max(outputChannels, 1) + 2 * alignment;
+            default:
+                return 0;
+        }
     }
 
     /// <summary>Largest number of units of a layer.</summary>

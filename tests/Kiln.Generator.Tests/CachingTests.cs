@@ -189,10 +189,10 @@ public class CachingTests
             $"{stepName}: expected only {string.Join("/", allowed)}, got {string.Join(", ", reasons)}.");
     }
 
-    /// <summary>Reasons of the source-output step fed by the specs (the one that emits code; the other reports diagnostics).</summary>
+    /// <summary>Reasons of the source-output step fed by the specs with their hint names (the one that emits code; the other reports diagnostics).</summary>
     private static IncrementalStepRunReason[] SourceOutputReasons(GeneratorRun run) =>
         run.Result.TrackedOutputSteps.TryGetValue(WellKnownGeneratorOutputs.SourceOutput, out ImmutableArray<IncrementalGeneratorRunStep> steps)
-            ? steps.Where(s => s.Inputs.Any(i => i.Source.Name == TrackingNames.Specs)).SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray()
+            ? steps.Where(s => s.Inputs.Any(i => i.Source.Name == TrackingNames.Outputs)).SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray()
             : Array.Empty<IncrementalStepRunReason>();
 
     /// <summary>Every code-emitting source output was cached (or recomputed to an equal value): no model was emitted again.</summary>

@@ -461,6 +461,104 @@ public class DiagnosticTests
             [Dense({|KLN0008:0|}), Dropout({|KLN0008:2|}), Dense(3), {|KLN0007:BinaryCrossEntropy|}, {|KLN0006:Tanh|}]
             public partial class SeveralProblems;
             """ },
+
+        // Issue 14 item 5: declarations and arguments that used to be accepted silently.
+        { "Record", """
+            [Model(Input = 4)]
+            [Dense(3), LeakyReLU({|KLN0008:double.NaN|}), Dense(2), SoftmaxCrossEntropy]
+            [Sgd({|KLN0008:-1|})]
+            public partial record {|KLN0002:Record|};
+            """ },
+        { "UndefinedEnumMember", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Momentum(0.1, {|KLN0008:Form = (MomentumForm)5|})]
+            public partial class UndefinedEnumMember;
+            """ },
+        { "NonFiniteArguments", """
+            [Model(Input = 4)]
+            [Dense(3, {|KLN0008:BiasInit = double.NaN|}), Swish({|KLN0008:double.PositiveInfinity|}), PReLU({|KLN0008:Init = double.NaN|})]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd, ClipGradientNorm({|KLN0008:double.NaN|})]
+            public partial class NonFiniteArguments;
+            """ },
+        // KLN0018: the parameters must fit the arenas (16384 → 8 × Dense(16384) overflowed int before).
+        { "TooManyParameters", """
+            [Model(Input = 16384)]
+            [Dense(16384), Dense(16384), Dense(16384), {|KLN0018:Dense(16384)|}, Dense(16384), Dense(16384), Dense(16384), Dense(16384)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class TooManyParameters;
+            """ },
+
+        // KLN0016: user members (and inherited ones) named like generated members (issue 14 item 4).
+        { "MembersNamedLikeGeneratedOnes", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class MembersNamedLikeGeneratedOnes
+            {
+                public int {|KLN0016:MaxBatch|} => 1;
+                private int {|KLN0016:_batch|} = 0;
+                public void {|KLN0016:Predict|}() { }
+                public float {|KLN0016:TrainStep|}(int x) => x + _batch;
+                public int Helper() => 1;
+            }
+            """ },
+        { "ClassNamedLikeAGeneratedMember", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class {|KLN0016:InputSize|};
+            """ },
+        { "InheritedMembersNamedLikeGeneratedOnes", """
+            public class Base { public void TrainStep() { } public int Extra => 1; }
+
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class InheritedMembersNamedLikeGeneratedOnes : {|KLN0016:Base|};
+            """ },
+
+        // KLN0017: constructors the generated ones conflict with.
+        { "ParameterlessConstructor", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class ParameterlessConstructor
+            {
+                public {|KLN0017:ParameterlessConstructor|}() { }
+            }
+            """ },
+        { "IsaConstructor", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class IsaConstructor
+            {
+                public {|KLN0017:IsaConstructor|}(IsaPath isa) { }
+            }
+            """ },
+        { "PrimaryConstructor", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class PrimaryConstructor{|KLN0017:(int size)|}
+            {
+                public int Size => size;
+            }
+            """ },
+        { "BaseWithoutParameterlessConstructor", """
+            public class NeedsArgument { public NeedsArgument(int x) { } }
+
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class BaseWithoutParameterlessConstructor : {|KLN0017:NeedsArgument|}
+            {
+                public BaseWithoutParameterlessConstructor(int x) : base(x) { }
+            }
+            """ },
     };
 
     [Theory]

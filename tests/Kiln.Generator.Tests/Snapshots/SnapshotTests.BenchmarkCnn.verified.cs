@@ -271,32 +271,52 @@ namespace Kiln.Benchmarks
         /// <summary>One fused training step: forward (batch statistics, dropout), loss, backward and the optimiser update. Returns the mean loss.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch)
         {
-            BeginBatch(inputs, batch);
-            CopyLabels(labels, batch);
-            return TrainCore(useLabels: true, update: true);
+            EnterBatchOperation();
+            try
+            {
+                BeginBatch(inputs, batch);
+                CopyLabels(labels, batch);
+                return TrainCore(useLabels: true, update: true);
+            }
+            finally { ExitBatchOperation(); }
         }
 
         /// <summary>One fused training step on float targets (soft labels, binary targets or regression values). Returns the mean loss.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch)
         {
-            BeginBatch(inputs, batch);
-            CopyTargets(targets, batch);
-            return TrainCore(useLabels: false, update: true);
+            EnterBatchOperation();
+            try
+            {
+                BeginBatch(inputs, batch);
+                CopyTargets(targets, batch);
+                return TrainCore(useLabels: false, update: true);
+            }
+            finally { ExitBatchOperation(); }
         }
 
         /// <summary>Training-mode forward and backward without the update (and without touching running statistics); gradients are left in TensorGradient. Returns the mean loss.</summary>
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch)
         {
-            BeginBatch(inputs, batch);
-            CopyLabels(labels, batch);
-            return TrainCore(useLabels: true, update: false);
+            EnterBatchOperation();
+            try
+            {
+                BeginBatch(inputs, batch);
+                CopyLabels(labels, batch);
+                return TrainCore(useLabels: true, update: false);
+            }
+            finally { ExitBatchOperation(); }
         }
 
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch)
         {
-            BeginBatch(inputs, batch);
-            CopyTargets(targets, batch);
-            return TrainCore(useLabels: false, update: false);
+            EnterBatchOperation();
+            try
+            {
+                BeginBatch(inputs, batch);
+                CopyTargets(targets, batch);
+                return TrainCore(useLabels: false, update: false);
+            }
+            finally { ExitBatchOperation(); }
         }
 
         private float TrainCore(bool useLabels, bool update)
@@ -389,53 +409,81 @@ namespace Kiln.Benchmarks
             _step = step;
         }
 
+        /// <summary>1 while a batch operation runs on this instance (Predict, TrainStep, ComputeGradients, Evaluate, EvaluateTargets).</summary>
+        private int _batchOperationActive;
+
+        private void EnterBatchOperation()
+        {
+            if (global::System.Threading.Interlocked.Exchange(ref _batchOperationActive, 1) != 0) ThrowInUse();
+        }
+
+        private void ExitBatchOperation() => global::System.Threading.Volatile.Write(ref _batchOperationActive, 0);
+
+        private void ThrowInUse() => throw new global::System.InvalidOperationException(
+            $"{ModelName} is in use on another thread: an instance runs one Predict, TrainStep, ComputeGradients or Evaluate at a time (they share its buffers). Use one instance per thread, or synchronise the calls.");
+
         /// <summary>Eval-mode forward: running statistics, no dropout, BatchNorm folded into the weights. Writes class probabilities (softmax).</summary>
         public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batch)
         {
-            BeginBatch(inputs, batch);
-            CheckLength(outputs.Length, batch * OutputSize, nameof(outputs), batch, "OutputSize", OutputSize);
-            ForwardInference();
-            global::System.ReadOnlySpan<float> raw = _y8.Slice(0, batch * OutputSize);
-            global::Kiln.Kernels.Losses.Softmax(raw, outputs, batch, OutputSize);
+            EnterBatchOperation();
+            try
+            {
+                BeginBatch(inputs, batch);
+                CheckLength(outputs.Length, batch * OutputSize, nameof(outputs), batch, "OutputSize", OutputSize);
+                ForwardInference();
+                global::System.ReadOnlySpan<float> raw = _y8.Slice(0, batch * OutputSize);
+                global::Kiln.Kernels.Losses.Softmax(raw, outputs, batch, OutputSize);
+            }
+            finally { ExitBatchOperation(); }
         }
 
         /// <summary>Eval-mode mean loss and accuracy (arg-max, or p ≥ 0.5 for one sigmoid output) over <paramref name="count"/> samples.</summary>
         public global::Kiln.EvaluationResult Evaluate(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int count)
         {
-            CheckCount(inputs.Length, labels.Length, count, nameof(labels));
-            double lossSum = 0;
-            int correct = 0;
-            for (int start = 0; start < count; start += MaxBatch)
+            EnterBatchOperation();
+            try
             {
-                int batch = global::System.Math.Min(MaxBatch, count - start);
-                BeginBatch(inputs.Slice(start * InputSize, batch * InputSize), batch);
-                CopyLabels(labels.Slice(start, batch), batch, start);
-                ForwardInference();
-                lossSum += ComputeLoss(useLabels: true, withGradient: false) * batch;
-                global::System.ReadOnlySpan<float> raw = _y8.Slice(0, batch * OutputSize);
-                for (int r = 0; r < batch; r++)
+                CheckCount(inputs.Length, labels.Length, count, nameof(labels));
+                double lossSum = 0;
+                int correct = 0;
+                for (int start = 0; start < count; start += MaxBatch)
                 {
-                    if (ArgMax(raw.Slice(r * OutputSize, OutputSize)) == _labels[r]) correct++;
+                    int batch = global::System.Math.Min(MaxBatch, count - start);
+                    BeginBatch(inputs.Slice(start * InputSize, batch * InputSize), batch);
+                    CopyLabels(labels.Slice(start, batch), batch, start);
+                    ForwardInference();
+                    lossSum += ComputeLoss(useLabels: true, withGradient: false) * batch;
+                    global::System.ReadOnlySpan<float> raw = _y8.Slice(0, batch * OutputSize);
+                    for (int r = 0; r < batch; r++)
+                    {
+                        if (ArgMax(raw.Slice(r * OutputSize, OutputSize)) == _labels[r]) correct++;
+                    }
                 }
+                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);
             }
-            return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);
+            finally { ExitBatchOperation(); }
         }
 
         /// <summary>Eval-mode mean loss over <paramref name="count"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
         public global::Kiln.EvaluationResult EvaluateTargets(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int count)
         {
-            CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));
-            CheckLength(targets.Length, count * OutputSize, nameof(targets), count, "OutputSize", OutputSize);
-            double lossSum = 0;
-            for (int start = 0; start < count; start += MaxBatch)
+            EnterBatchOperation();
+            try
             {
-                int batch = global::System.Math.Min(MaxBatch, count - start);
-                BeginBatch(inputs.Slice(start * InputSize, batch * InputSize), batch);
-                CopyTargets(targets.Slice(start * OutputSize, batch * OutputSize), batch);
-                ForwardInference();
-                lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
+                CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));
+                CheckLength(targets.Length, count * OutputSize, nameof(targets), count, "OutputSize", OutputSize);
+                double lossSum = 0;
+                for (int start = 0; start < count; start += MaxBatch)
+                {
+                    int batch = global::System.Math.Min(MaxBatch, count - start);
+                    BeginBatch(inputs.Slice(start * InputSize, batch * InputSize), batch);
+                    CopyTargets(targets.Slice(start * OutputSize, batch * OutputSize), batch);
+                    ForwardInference();
+                    lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
+                }
+                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
             }
-            return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+            finally { ExitBatchOperation(); }
         }
 
         /// <summary>

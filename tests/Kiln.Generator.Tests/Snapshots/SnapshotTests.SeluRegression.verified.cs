@@ -167,9 +167,14 @@ namespace Samples.Regression
         /// <summary>One fused training step on float targets (soft labels, binary targets or regression values). Returns the mean loss.</summary>
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch)
         {
-            BeginBatch(inputs, batch);
-            CopyTargets(targets, batch);
-            return TrainCore(useLabels: false, update: true);
+            EnterBatchOperation();
+            try
+            {
+                BeginBatch(inputs, batch);
+                CopyTargets(targets, batch);
+                return TrainCore(useLabels: false, update: true);
+            }
+            finally { ExitBatchOperation(); }
         }
 
         /// <summary>Training-mode forward and backward without the update (and without touching running statistics); gradients are left in TensorGradient. Returns the mean loss.</summary>
@@ -180,9 +185,14 @@ namespace Samples.Regression
 
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch)
         {
-            BeginBatch(inputs, batch);
-            CopyTargets(targets, batch);
-            return TrainCore(useLabels: false, update: false);
+            EnterBatchOperation();
+            try
+            {
+                BeginBatch(inputs, batch);
+                CopyTargets(targets, batch);
+                return TrainCore(useLabels: false, update: false);
+            }
+            finally { ExitBatchOperation(); }
         }
 
         private float TrainCore(bool useLabels, bool update)
@@ -272,14 +282,32 @@ namespace Samples.Regression
             _step = step;
         }
 
+        /// <summary>1 while a batch operation runs on this instance (Predict, TrainStep, ComputeGradients, Evaluate, EvaluateTargets).</summary>
+        private int _batchOperationActive;
+
+        private void EnterBatchOperation()
+        {
+            if (global::System.Threading.Interlocked.Exchange(ref _batchOperationActive, 1) != 0) ThrowInUse();
+        }
+
+        private void ExitBatchOperation() => global::System.Threading.Volatile.Write(ref _batchOperationActive, 0);
+
+        private void ThrowInUse() => throw new global::System.InvalidOperationException(
+            $"{ModelName} is in use on another thread: an instance runs one Predict, TrainStep, ComputeGradients or Evaluate at a time (they share its buffers). Use one instance per thread, or synchronise the calls.");
+
         /// <summary>Eval-mode forward: running statistics, no dropout. Writes the raw outputs.</summary>
         public void Predict(global::System.ReadOnlySpan<float> inputs, global::System.Span<float> outputs, int batch)
         {
-            BeginBatch(inputs, batch);
-            CheckLength(outputs.Length, batch * OutputSize, nameof(outputs), batch, "OutputSize", OutputSize);
-            ForwardInference();
-            global::System.ReadOnlySpan<float> raw = _y4.Slice(0, batch * OutputSize);
-            raw.CopyTo(outputs);
+            EnterBatchOperation();
+            try
+            {
+                BeginBatch(inputs, batch);
+                CheckLength(outputs.Length, batch * OutputSize, nameof(outputs), batch, "OutputSize", OutputSize);
+                ForwardInference();
+                global::System.ReadOnlySpan<float> raw = _y4.Slice(0, batch * OutputSize);
+                raw.CopyTo(outputs);
+            }
+            finally { ExitBatchOperation(); }
         }
 
         /// <summary>Eval-mode mean loss and accuracy (arg-max, or p ≥ 0.5 for one sigmoid output) over <paramref name="count"/> samples.</summary>
@@ -291,18 +319,23 @@ namespace Samples.Regression
         /// <summary>Eval-mode mean loss over <paramref name="count"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
         public global::Kiln.EvaluationResult EvaluateTargets(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int count)
         {
-            CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));
-            CheckLength(targets.Length, count * OutputSize, nameof(targets), count, "OutputSize", OutputSize);
-            double lossSum = 0;
-            for (int start = 0; start < count; start += MaxBatch)
+            EnterBatchOperation();
+            try
             {
-                int batch = global::System.Math.Min(MaxBatch, count - start);
-                BeginBatch(inputs.Slice(start * InputSize, batch * InputSize), batch);
-                CopyTargets(targets.Slice(start * OutputSize, batch * OutputSize), batch);
-                ForwardInference();
-                lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
+                CheckCount(inputs.Length, targets.Length / OutputSize, count, nameof(targets));
+                CheckLength(targets.Length, count * OutputSize, nameof(targets), count, "OutputSize", OutputSize);
+                double lossSum = 0;
+                for (int start = 0; start < count; start += MaxBatch)
+                {
+                    int batch = global::System.Math.Min(MaxBatch, count - start);
+                    BeginBatch(inputs.Slice(start * InputSize, batch * InputSize), batch);
+                    CopyTargets(targets.Slice(start * OutputSize, batch * OutputSize), batch);
+                    ForwardInference();
+                    lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
+                }
+                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
             }
-            return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+            finally { ExitBatchOperation(); }
         }
 
         /// <summary>

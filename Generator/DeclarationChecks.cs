@@ -1,0 +1,168 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Kiln.Generator.Emitting;
+using Kiln.Generator.Planning;
+using Kiln.Generator.Spec;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Kiln.Generator;
+
+/// <summary>
+/// Checks of the user's declaration against what the generated part adds, so that a conflict is a KLN
+/// error on the user's code (docs/rules/KLN0016.md, KLN0017.md) instead of compiler errors inside the .g.cs:
+/// members named like generated ones (also inherited ones), constructors with the generated signatures,
+/// primary constructors, and base classes without an accessible parameterless constructor. The generated
+/// member names are read from the generated source itself, so the check cannot fall behind the emitter.
+/// </summary>
+internal static class DeclarationChecks
+{
+    private const string IsaPathType = "Kiln.IsaPath";
+
+    /// <summary>True while the declaration is half-typed (a missing class, containing type or namespace name): nothing to generate yet.</summary>
+    public static bool IsIncomplete(INamedTypeSymbol type, CancellationToken ct)
+    {
+        for (INamedTypeSymbol? t = type; t is not null; t = t.ContainingType)
+        {
+            if (t.Name.Length == 0) return true;
+            foreach (SyntaxReference reference in t.DeclaringSyntaxReferences)
+                if (reference.GetSyntax(ct) is BaseTypeDeclarationSyntax { Identifier.IsMissing: true }) return true;
+        }
+        for (INamespaceSymbol? ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+            if (ns.Name.Length == 0) return true;
+        return false;
+    }
+
+    /// <summary>The parse result with the declaration conflicts added (and the spec dropped when there are any).</summary>
+    public static ParseResult Check(INamedTypeSymbol type, Compilation compilation, ParseResult parsed, CancellationToken ct)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        CheckConstructors(type, compilation, diagnostics, ct);
+        if (parsed.Spec is { } spec)
+            CheckMembers(type, spec, diagnostics, ct);
+        if (diagnostics.Count == 0) return parsed;
+        return new ParseResult(null, parsed.Diagnostics.Concat(diagnostics).ToEquatableArray());
+    }
+
+    private static void CheckConstructors(INamedTypeSymbol type, Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    {
+        string name = type.Name;
+        foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
+            if (reference.GetSyntax(ct) is TypeDeclarationSyntax { ParameterList: { } parameters })
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConstructorConflict, LocationInfo.From(parameters), name,
+                    "a model cannot have a primary constructor: the generated constructors would have to call it; declare the parameters as an ordinary constructor that calls this()"));
+
+        foreach (IMethodSymbol ctor in type.InstanceConstructors)
+        {
+            if (ctor.IsImplicitlyDeclared || !IsUserSource(ctor)) continue;
+            bool parameterless = ctor.Parameters.Length == 0;
+            bool isaOnly = ctor.Parameters.Length == 1 && ctor.Parameters[0].Type.ToDisplayString() == IsaPathType;
+            if (parameterless || isaOnly)
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConstructorConflict, LocationInfo.From(ctor.Locations.FirstOrDefault()), name,
+                    $"Kiln generates the constructor {name}({(parameterless ? "" : "IsaPath isa")}) (it initialises the parameters); remove this one, or give yours other parameters and call this() from it"));
+        }
+
+        INamedTypeSymbol? baseType = type.BaseType;
+        if (baseType is null || baseType.SpecialType == SpecialType.System_Object || baseType.TypeKind == TypeKind.Error) return;
+        bool callable = baseType.InstanceConstructors.Any(c =>
+            c.Parameters.All(p => p.IsOptional || p.IsParams) && compilation.IsSymbolAccessibleWithin(c, type, throughType: type));
+        if (!callable)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConstructorConflict, BaseTypeLocation(type, ct), name,
+                $"the generated constructors call the base constructor without arguments, but '{baseType.Name}' has no accessible constructor without parameters; add one (it may be protected)"));
+    }
+
+    private static void CheckMembers(INamedTypeSymbol type, ModelSpec spec, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    {
+        HashSet<string> generated = GeneratedMemberNames(spec);
+        string name = type.Name;
+
+        if (generated.Contains(name))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.GeneratedMemberConflict, LocationInfo.From(type.Locations.FirstOrDefault()), name,
+                $"Kiln generates a member named '{name}' in the model, and a member cannot have the name of its class; rename the class"));
+
+        foreach (ISymbol member in type.GetMembers().Concat(type.GetTypeMembers()).Distinct(SymbolEqualityComparer.Default))
+        {
+            ct.ThrowIfCancellationRequested();
+            if (member.IsImplicitlyDeclared || !IsUserSource(member) || !IsNamedMember(member) || !generated.Contains(member.Name)) continue;
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.GeneratedMemberConflict, LocationInfo.From(member.Locations.FirstOrDefault()), name,
+                $"'{member.Name}' is a member Kiln generates for the model; rename yours"));
+        }
+
+        var inherited = new SortedSet<string>(StringComparer.Ordinal);
+        string? from = null;
+        for (INamedTypeSymbol? b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+            foreach (ISymbol member in b.GetMembers())
+                if (member.DeclaredAccessibility != Accessibility.Private && IsNamedMember(member) && !member.IsImplicitlyDeclared && generated.Contains(member.Name) && inherited.Add(member.Name))
+                    from ??= b.Name;
+        if (inherited.Count > 0)
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.GeneratedMemberConflict, BaseTypeLocation(type, ct), name,
+                $"the base class '{from}' has members that the generated ones would hide ({string.Join(", ", inherited.Take(5))}{(inherited.Count > 5 ? ", …" : "")}); rename them or derive from another class"));
+    }
+
+    /// <summary>Members that claim a name in the class: not constructors, accessors, operators or explicit interface implementations.</summary>
+    private static bool IsNamedMember(ISymbol member) => member switch
+    {
+        IMethodSymbol m => m.MethodKind == MethodKind.Ordinary,
+        IPropertySymbol p => p.ExplicitInterfaceImplementations.IsEmpty,
+        IEventSymbol e => e.ExplicitInterfaceImplementations.IsEmpty,
+        IFieldSymbol or INamedTypeSymbol => true,
+        _ => false,
+    };
+
+    /// <summary>Declared in the user's sources (not in metadata, not in a file Kiln generated).</summary>
+    private static bool IsUserSource(ISymbol symbol) =>
+        symbol.DeclaringSyntaxReferences.Any(r => !r.SyntaxTree.FilePath.Replace('\\', '/').Contains("Kiln.Generator/"));
+
+    private static LocationInfo? BaseTypeLocation(INamedTypeSymbol type, CancellationToken ct)
+    {
+        foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
+            if (reference.GetSyntax(ct) is TypeDeclarationSyntax { BaseList.Types.Count: > 0 } declaration)
+                return LocationInfo.From(declaration.BaseList.Types[0]);
+        return LocationInfo.From(type.Locations.FirstOrDefault());
+    }
+
+    // --- The names the generated part declares, read from the generated source (memoised per spec). ---
+
+    private static readonly ConcurrentDictionary<ModelSpec, HashSet<string>> s_names = new();
+    private const int MaxMemoised = 64;
+
+    /// <summary>Every member name the generated class declares (fields, properties, methods, events, nested types).</summary>
+    public static HashSet<string> GeneratedMemberNames(ModelSpec spec)
+    {
+        if (s_names.TryGetValue(spec, out HashSet<string>? known)) return known;
+        string source = ModelEmitter.Emit(Planner.Build(spec));
+        HashSet<string> names = DeclaredMemberNames(CSharpSyntaxTree.ParseText(source), spec.ClassName);
+        if (s_names.Count >= MaxMemoised) s_names.Clear();
+        s_names[spec] = names;
+        return names;
+    }
+
+    /// <summary>The member names declared by the class <paramref name="className"/> of a generated tree.</summary>
+    public static HashSet<string> DeclaredMemberNames(SyntaxTree tree, string className)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        ClassDeclarationSyntax? model = tree.GetRoot().DescendantNodes().OfType<ClassDeclarationSyntax>()
+            .LastOrDefault(c => c.Identifier.ValueText == className);
+        if (model is null) return names;
+        foreach (MemberDeclarationSyntax member in model.Members)
+        {
+            switch (member)
+            {
+                case BaseFieldDeclarationSyntax field:
+                    foreach (VariableDeclaratorSyntax v in field.Declaration.Variables) names.Add(v.Identifier.ValueText);
+                    break;
+                case PropertyDeclarationSyntax { ExplicitInterfaceSpecifier: null } p: names.Add(p.Identifier.ValueText); break;
+                case MethodDeclarationSyntax { ExplicitInterfaceSpecifier: null } m: names.Add(m.Identifier.ValueText); break;
+                case EventDeclarationSyntax { ExplicitInterfaceSpecifier: null } e: names.Add(e.Identifier.ValueText); break;
+                case IndexerDeclarationSyntax { ExplicitInterfaceSpecifier: null }: names.Add("Item"); break;
+                case BaseTypeDeclarationSyntax t: names.Add(t.Identifier.ValueText); break;
+                case DelegateDeclarationSyntax d: names.Add(d.Identifier.ValueText); break;
+            }
+        }
+        return names;
+    }
+}
