@@ -73,14 +73,22 @@ public sealed class CheckpointFile
 {
     private readonly Dictionary<string, CheckpointTensor> _byName;
 
-    internal CheckpointFile(string path, List<CheckpointTensor> tensors, Dictionary<string, string> metadata)
+    internal CheckpointFile(string path, List<CheckpointTensor> tensors, Dictionary<string, string> metadata, bool checksumsVerified)
     {
         Path = path;
+        ChecksumsVerified = checksumsVerified;
         Tensors = tensors;
         Metadata = metadata;
         _byName = new Dictionary<string, CheckpointTensor>(StringComparer.Ordinal);
         foreach (CheckpointTensor t in tensors) _byName.Add(t.Name, t);
     }
+
+    /// <summary>
+    /// True when the file records a checksum for every tensor (<c>kiln_checksums</c>) and every one matched its bytes;
+    /// false for files written without checksums (older Kiln versions, other tools), whose data bytes could not be verified.
+    /// A file whose checksums do not match never gets this far: reading it throws <see cref="CheckpointException"/>.
+    /// </summary>
+    public bool ChecksumsVerified { get; }
 
     /// <summary>The file the checkpoint was read from.</summary>
     public string Path { get; }
