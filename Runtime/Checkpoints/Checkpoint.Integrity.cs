@@ -49,12 +49,12 @@ public static partial class Checkpoint
     }
 
     /// <summary>
-    /// Checks every tensor's bytes against <c>kiln_checksums</c>; returns false when the file has no checksums (it is then
-    /// unverified), true when all match; throws naming the first tensor that does not.
+    /// Checks the bytes of <paramref name="tensors"/> against the file's <c>kiln_checksums</c>; returns true when each had a
+    /// checksum and it matched, false when the file (or one of them) has none; throws naming the first that does not match.
     /// </summary>
-    private static bool VerifyChecksums(string file, List<CheckpointTensor> tensors, Dictionary<string, string> metadata)
+    internal static bool VerifyChecksums(CheckpointFile file, IReadOnlyList<CheckpointTensor> tensors)
     {
-        if (!metadata.TryGetValue(Keys.Checksums, out string? text)) return false;
+        if (!file.Metadata.TryGetValue(Keys.Checksums, out string? text)) return false;
         var expected = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
@@ -68,21 +68,19 @@ public static partial class Checkpoint
         }
         catch (JsonException e)
         {
-            throw new CheckpointException(file, null, $"metadata '{Keys.Checksums}' is malformed: {e.Message}", e);
+            throw new CheckpointException(file.Path, null, $"metadata '{Keys.Checksums}' is malformed: {e.Message}", e);
         }
+        bool all = true;
         foreach (CheckpointTensor t in tensors)
         {
-            if (!expected.Remove(t.Name, out string? stored))
-                throw new CheckpointException(file, t.Name, $"the file records checksums ('{Keys.Checksums}') but none for this tensor.");
+            if (!expected.TryGetValue(t.Name, out string? stored)) { all = false; continue; }
             if (!stored.StartsWith(ChecksumPrefix, StringComparison.Ordinal))
-                throw new CheckpointException(file, t.Name, $"unknown checksum '{stored}' (this Kiln reads '{ChecksumPrefix}…').");
+                throw new CheckpointException(file.Path, t.Name, $"unknown checksum '{stored}' (this Kiln reads '{ChecksumPrefix}…').");
             string actual = ChecksumPrefix + XxHash3.HashToUInt64(t.Data.Span).ToString("x16", CultureInfo.InvariantCulture);
             if (!string.Equals(stored, actual, StringComparison.OrdinalIgnoreCase))
-                throw new CheckpointException(file, t.Name, $"checksum mismatch: the header records {stored}, the data bytes hash to {actual}. The file is damaged (a flipped bit, a truncated or zeroed region); restore it from a copy.");
+                throw new CheckpointException(file.Path, t.Name, $"checksum mismatch: the header records {stored}, the data bytes hash to {actual}. The file is damaged (a flipped bit, a truncated or zeroed region); restore it from a copy.");
         }
-        foreach (string name in expected.Keys)
-            throw new CheckpointException(file, name, $"'{Keys.Checksums}' names this tensor, but the file does not hold it.");
-        return true;
+        return all;
     }
 
     /// <summary>Refuses a file tensor holding NaN or ±∞, naming the element.</summary>

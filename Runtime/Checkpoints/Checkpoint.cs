@@ -342,8 +342,7 @@ public static partial class Checkpoint
                 tensors.Add(ParseEntry(name, p, bytes, 8L + n, dataLength));
             }
             CheckTiling(name, tensors, dataLength);
-            bool verified = VerifyChecksums(name, tensors, metadata);
-            return new CheckpointFile(name, tensors, metadata, verified);
+            return new CheckpointFile(name, tensors, metadata);
         }
     }
 
@@ -492,8 +491,12 @@ public static partial class Checkpoint
             throw new CheckpointException(f, null,
                 $"the stored preprocessing ({preprocessing.GetType().Name}) produces {preprocessing.OutputFeatureCount} features; {model.ModelName} takes {model.InputSize}.");
         _ = file.Seed;
+        // The data bytes: checksums (where the file has them), then finiteness.
+        var sources = new List<CheckpointTensor>(plan.Count);
+        foreach ((CheckpointTensor source, _, _) in plan) sources.Add(source);
+        file.Verify(sources);
         if (!options.AllowNonFinite)
-            foreach ((CheckpointTensor source, _, _) in plan) CheckFinite(source, f);
+            foreach (CheckpointTensor source in sources) CheckFinite(source, f);
 
         // Everything checked: write into the model (copies of validated sizes cannot fail).
         foreach ((CheckpointTensor source, TensorInfo target, int slot) in plan)
@@ -559,8 +562,11 @@ public static partial class Checkpoint
         }
         var notInFile = new List<string>();
         foreach (TensorInfo t in model.Tensors) if (file.Find(t.Name) is null) notInFile.Add(t.Name);
+        var sources = new List<CheckpointTensor>(plan.Count);
+        foreach ((CheckpointTensor c, _) in plan) sources.Add(c);
+        file.Verify(sources);
         if (!allowNonFinite)
-            foreach ((CheckpointTensor c, _) in plan) CheckFinite(c, file.Path);
+            foreach (CheckpointTensor c in sources) CheckFinite(c, file.Path);
         foreach ((CheckpointTensor c, TensorInfo t) in plan) c.CopyTo(model.TensorData(t));
         return new TransferReport(loaded, skipped, notInFile);
     }

@@ -73,10 +73,9 @@ public sealed class CheckpointFile
 {
     private readonly Dictionary<string, CheckpointTensor> _byName;
 
-    internal CheckpointFile(string path, List<CheckpointTensor> tensors, Dictionary<string, string> metadata, bool checksumsVerified)
+    internal CheckpointFile(string path, List<CheckpointTensor> tensors, Dictionary<string, string> metadata)
     {
         Path = path;
-        ChecksumsVerified = checksumsVerified;
         Tensors = tensors;
         Metadata = metadata;
         _byName = new Dictionary<string, CheckpointTensor>(StringComparer.Ordinal);
@@ -84,11 +83,21 @@ public sealed class CheckpointFile
     }
 
     /// <summary>
-    /// True when the file records a checksum for every tensor (<c>kiln_checksums</c>) and every one matched its bytes;
-    /// false for files written without checksums (older Kiln versions, other tools), whose data bytes could not be verified.
-    /// A file whose checksums do not match never gets this far: reading it throws <see cref="CheckpointException"/>.
+    /// True once the data bytes of every tensor that was checked matched its recorded checksum (<c>kiln_checksums</c>):
+    /// after <see cref="Checkpoint.Load"/> and <see cref="Checkpoint.LoadMatching"/> (the loaded tensors) or
+    /// <see cref="VerifyChecksums"/> (all tensors). False for files written without checksums (older Kiln versions, other
+    /// tools) or with a tensor lacking one, whose bytes could not be verified, and for a file only parsed by
+    /// <see cref="Checkpoint.Read"/>. A mismatch never leaves it false: it throws <see cref="CheckpointException"/>.
     /// </summary>
-    public bool ChecksumsVerified { get; }
+    public bool ChecksumsVerified { get; private set; }
+
+    /// <summary>
+    /// Checks every tensor's data bytes against its recorded XxHash3 checksum; returns <see cref="ChecksumsVerified"/>.
+    /// </summary>
+    /// <exception cref="CheckpointException">A tensor's bytes do not match its checksum (the message names it), or the checksum entry is malformed.</exception>
+    public bool VerifyChecksums() => Verify(Tensors);
+
+    internal bool Verify(IReadOnlyList<CheckpointTensor> tensors) => ChecksumsVerified = Checkpoint.VerifyChecksums(this, tensors);
 
     /// <summary>The file the checkpoint was read from.</summary>
     public string Path { get; }

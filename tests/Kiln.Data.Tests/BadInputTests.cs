@@ -60,12 +60,12 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public void A_twelve_byte_header_declaring_two_gigabytes_fails_without_allocating_them()
     {
-        // Magic for 2-D uint8, dimensions 46341 × 46341 (≈ 2.1 GB of payload), and no data at all.
+        // Magic for 2-D uint8, dimensions 46340 × 46340 (≈ 2.1 GB of payload), and no data at all.
         var header = new byte[12];
         header[2] = 0x08;
         header[3] = 2;
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), 46341);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), 46341);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), 46340);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), 46340);
         string path = Write("huge-idx2", header);
         long before = GC.GetAllocatedBytesForCurrentThread();
         InvalidDataException e = Assert.Throws<InvalidDataException>(() => Idx.Read(path));
@@ -127,5 +127,44 @@ public sealed class BadInputTests : IDisposable
         InvalidDataException e = Assert.Throws<InvalidDataException>(() => Csv.Load(Text("0,1,2,3,4\n0.1,0.2,0.3,0.4,1\n0.5,0.6,0.7,0.8,0\n"), "mem.csv"));
         Assert.Contains("row 1", e.Message);
         Assert.Contains("header", e.Message);
+    }
+
+    [Fact]
+    public void An_explicit_header_argument_reads_both_files_as_meant()
+    {
+        Dataset numericHeader = Csv.Load(Text("0,1,2,3,4\n0.1,0.2,0.3,0.4,1\n0.5,0.6,0.7,0.8,0\n"), "mem.csv", header: CsvHeader.Present);
+        Assert.Equal(2, numericHeader.Count);
+        Assert.Equal([1, 0], numericHeader.Labels);
+        Dataset sequenceData = Csv.Load(Text("0,1,2,3,4\n0.1,0.2,0.3,0.4,1\n"), "mem.csv", header: CsvHeader.Absent);
+        Assert.Equal(2, sequenceData.Count);
+        Assert.Equal([4, 1], sequenceData.Labels);
+
+        // Declared headerless, the x1 row is a bad value (named), never a header.
+        InvalidDataException bad = Assert.Throws<InvalidDataException>(() => Csv.Load(Text("0.5,x1,1\n0.25,0.75,0\n"), "mem.csv", header: CsvHeader.Absent));
+        Assert.Contains("row 1, column 2", bad.Message);
+        Assert.Contains("'x1'", bad.Message);
+        // Declared with a header, the same row is one (text mixed with numbers is a legal header).
+        Dataset mixed = Csv.Load(Text("0.5,x1,1\n0.25,0.75,0\n"), "mem.csv", header: CsvHeader.Present);
+        Assert.Equal(1, mixed.Count);
+    }
+
+    [Fact]
+    public void A_declared_header_that_is_data_or_a_header_declared_absent_is_a_reported_mismatch()
+    {
+        InvalidDataException present = Assert.Throws<InvalidDataException>(() => Csv.Load(Text("0.1,0.2,1\n0.3,0.4,0\n"), "mem.csv", header: CsvHeader.Present));
+        Assert.Contains("row 1", present.Message);
+        Assert.Contains("CsvHeader.Present", present.Message);
+        Assert.Contains("looks like data", present.Message);
+        InvalidDataException absent = Assert.Throws<InvalidDataException>(() => Csv.Load(Text("a,b,label\n0.3,0.4,0\n"), "mem.csv", header: CsvHeader.Absent));
+        Assert.Contains("row 1", absent.Message);
+        Assert.Contains("looks like a header", absent.Message);
+    }
+
+    [Fact]
+    public void Auto_decides_the_unambiguous_cases()
+    {
+        Assert.Equal(2, Csv.Load(Text("a,b,label\n0.3,0.4,0\n1,2,1\n"), "mem.csv").Count);   // all text: a header
+        Assert.Equal(3, Csv.Load(Text("0.5,0.2,1\n0.3,0.4,0\n1,2,1\n"), "mem.csv").Count);   // all numbers, not a sequence: data
+        Assert.Equal(1797, EmbeddedData.Digits().Count);                                          // the shipped set, declared headerless
     }
 }
