@@ -159,6 +159,7 @@ namespace Samples.Digits
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch)
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyLabels(labels, batch);
             return TrainCore(useLabels: true, update: true);
         }
@@ -167,6 +168,7 @@ namespace Samples.Digits
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch)
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyTargets(targets, batch);
             return TrainCore(useLabels: false, update: true);
         }
@@ -175,6 +177,7 @@ namespace Samples.Digits
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch)
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyLabels(labels, batch);
             return TrainCore(useLabels: true, update: false);
         }
@@ -182,6 +185,7 @@ namespace Samples.Digits
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch)
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyTargets(targets, batch);
             return TrainCore(useLabels: false, update: false);
         }
@@ -304,7 +308,7 @@ namespace Samples.Digits
                     if (ArgMax(raw.Slice(r * OutputSize, OutputSize)) == _labels[r]) correct++;
                 }
             }
-            return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);
+            return new global::Kiln.EvaluationResult(lossSum / count, (double)correct / count, count);
         }
 
         /// <summary>Eval-mode mean loss over <paramref name="count"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
@@ -321,7 +325,7 @@ namespace Samples.Digits
                 ForwardInference();
                 lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
             }
-            return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+            return new global::Kiln.EvaluationResult(lossSum / count, double.NaN, count);
         }
 
         /// <summary>
@@ -593,6 +597,7 @@ namespace Samples.Digits
         private void CopyTargets(global::System.ReadOnlySpan<float> targets, int batch)
         {
             CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+            global::Kiln.DataGuard.CheckTargets(targets, batch, OutputSize, Loss, ModelName);
             targets.CopyTo(_targets.Span);
         }
 
@@ -604,7 +609,7 @@ namespace Samples.Digits
 
         private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
-            if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+            if (count <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must be positive: the loss and accuracy of no samples are undefined.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)

@@ -281,6 +281,7 @@ namespace Samples.Spatial
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch)
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyLabels(labels, batch);
             return TrainCore(useLabels: true, update: true);
         }
@@ -289,6 +290,7 @@ namespace Samples.Spatial
         public float TrainStep(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch)
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyTargets(targets, batch);
             return TrainCore(useLabels: false, update: true);
         }
@@ -297,6 +299,7 @@ namespace Samples.Spatial
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<int> labels, int batch)
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyLabels(labels, batch);
             return TrainCore(useLabels: true, update: false);
         }
@@ -304,6 +307,7 @@ namespace Samples.Spatial
         public float ComputeGradients(global::System.ReadOnlySpan<float> inputs, global::System.ReadOnlySpan<float> targets, int batch)
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyTargets(targets, batch);
             return TrainCore(useLabels: false, update: false);
         }
@@ -424,7 +428,7 @@ namespace Samples.Spatial
                     if (ArgMax(raw.Slice(r * OutputSize, OutputSize)) == _labels[r]) correct++;
                 }
             }
-            return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);
+            return new global::Kiln.EvaluationResult(lossSum / count, (double)correct / count, count);
         }
 
         /// <summary>Eval-mode mean loss over <paramref name="count"/> samples with float targets (OutputSize per sample); accuracy is NaN.</summary>
@@ -441,7 +445,7 @@ namespace Samples.Spatial
                 ForwardInference();
                 lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
             }
-            return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+            return new global::Kiln.EvaluationResult(lossSum / count, double.NaN, count);
         }
 
         /// <summary>
@@ -1354,6 +1358,7 @@ namespace Samples.Spatial
         private void CopyTargets(global::System.ReadOnlySpan<float> targets, int batch)
         {
             CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+            global::Kiln.DataGuard.CheckTargets(targets, batch, OutputSize, Loss, ModelName);
             targets.CopyTo(_targets.Span);
         }
 
@@ -1365,7 +1370,7 @@ namespace Samples.Spatial
 
         private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
-            if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+            if (count <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must be positive: the loss and accuracy of no samples are undefined.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)
