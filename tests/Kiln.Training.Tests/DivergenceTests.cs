@@ -8,15 +8,8 @@ using Kiln.Runtime.Tests;
 namespace Kiln.Training.Tests;
 
 /// <summary>Item 2 of docs/reliability.md: a run whose loss explodes (but stays finite) stops and restores the last good state.</summary>
-public class DivergenceTests
+public class DivergenceTests(Xunit.Abstractions.ITestOutputHelper output)
 {
-    private static readonly System.Lazy<DataSplit> s_digits = new(() =>
-    {
-        DataSplit s = EmbeddedData.DigitsSplit();
-        var st = new Standardizer().Fit(s.Train);
-        return new DataSplit(st.Transform(s.Train), st.Transform(s.Test));
-    });
-
     private static bool AllFinite(IKilnModel model) =>
         model.Tensors.All(t => model.TensorData(t).ToArray().All(float.IsFinite));
 
@@ -34,14 +27,15 @@ public class DivergenceTests
     {
         IKilnModel model = Create(name);
         using var dir = new TempDirectory();
-        RunSummary run = Trainer.Fit(model, s_digits.Value.Train, s_digits.Value.Test,
+        RunSummary run = Trainer.Fit(model, StandardDigits.Split.Train, StandardDigits.Split.Test,
             new TrainerOptions { Epochs = 5, BatchSize = 64, RunDirectory = dir.Path, RecordSteps = true });
+        output.WriteLine($"{name}: {run.StoppedBy}: {run.StopMessage}; restored {run.RestoredState}");
         Assert.Equal(StopReason.Diverged, run.StopReason);
         Assert.NotNull(run.RestoredState);
         Assert.NotNull(run.StopMessage);
         Assert.True(AllFinite(model), "restored weights must be finite");
         // The restored state is as good as the start: its validation loss is near chance, not in the hundreds.
-        double loss = Trainer.Evaluate(model, s_digits.Value.Test).Loss;
+        double loss = Trainer.Evaluate(model, StandardDigits.Split.Test).Loss;
         Assert.True(loss < 5, $"validation loss after restore {loss}");
         // The run directory says so too, and its last checkpoint is the restored, finite state.
         using JsonDocument summary = JsonDocument.Parse(File.ReadAllText(dir.File("summary.json")));
@@ -54,7 +48,7 @@ public class DivergenceTests
     public void A_normal_run_is_not_called_diverged()
     {
         var model = new GuardedMlp();
-        RunSummary run = Trainer.Fit(model, s_digits.Value.Train, s_digits.Value.Test, new TrainerOptions { Epochs = 8, BatchSize = 32 });
+        RunSummary run = Trainer.Fit(model, StandardDigits.Split.Train, StandardDigits.Split.Test, new TrainerOptions { Epochs = 8, BatchSize = 32 });
         Assert.Equal(StopReason.Completed, run.StopReason);
         Assert.Null(run.RestoredState);
         Assert.True(run.FinalValidationAccuracy > 0.9, $"accuracy {run.FinalValidationAccuracy}");

@@ -10,20 +10,13 @@ namespace Kiln.Training.Tests;
 /// <summary>Item 1 of docs/reliability.md: one NaN feature must never reach the weights or a checkpoint.</summary>
 public class NonFiniteGuardTests
 {
-    private static DataSplit StandardisedDigits()
-    {
-        DataSplit s = EmbeddedData.DigitsSplit();
-        var st = new Standardizer().Fit(s.Train);
-        return new DataSplit(st.Transform(s.Train), st.Transform(s.Test));
-    }
-
     private static bool AllFinite(IKilnModel model) =>
         model.Tensors.All(t => model.TensorData(t).ToArray().All(float.IsFinite));
 
     [Fact]
     public void TrainStep_rejects_a_batch_with_a_nan_feature_and_leaves_the_weights_untouched()
     {
-        DataSplit data = StandardisedDigits();
+        DataSplit data = StandardDigits.Split;
         var model = new GuardedMlp();
         var x = data.Train.Features.AsSpan(0, 32 * 64).ToArray();
         x[5 * 64 + 17] = float.NaN;
@@ -40,7 +33,7 @@ public class NonFiniteGuardTests
     [Fact]
     public void Fit_stops_on_a_nan_feature_naming_the_sample_and_writes_no_checkpoint()
     {
-        DataSplit data = StandardisedDigits();
+        DataSplit data = StandardDigits.Split;
         float[] features = (float[])data.Train.Features.Clone();
         features[700 * 64 + 3] = float.NaN;
         var train = new Dataset(features, data.Train.Labels, 64, 10, name: "digits-with-nan");
@@ -59,7 +52,7 @@ public class NonFiniteGuardTests
     [Fact]
     public void Fit_rejects_a_validation_set_with_an_infinite_feature_before_training()
     {
-        DataSplit data = StandardisedDigits();
+        DataSplit data = StandardDigits.Split;
         float[] features = (float[])data.Test.Features.Clone();
         features[10 * 64 + 60] = float.NegativeInfinity;
         var validation = new Dataset(features, data.Test.Labels, 64, 10, name: "bad-validation");

@@ -1,4 +1,6 @@
+using System;
 using Kiln;
+using Kiln.Data;
 
 namespace Kiln.Training.Tests;
 
@@ -21,3 +23,16 @@ public partial class Adam1000Mlp;
 [Model(Input = 64, MaxBatch = 256, Seed = 24)]
 [Dense(32), BatchNorm, ReLU, Dense(10), SoftmaxCrossEntropy, Sgd(1000)]
 public partial class BatchNorm1000Mlp;
+
+/// <summary>The standardised digits split, loaded once for the reliability tests.</summary>
+internal static class StandardDigits
+{
+    private static readonly Lazy<DataSplit> s_split = new(() =>
+    {
+        DataSplit s = EmbeddedData.DigitsSplit();
+        var st = new Standardizer().Fit(s.Train);
+        return new DataSplit(st.Transform(s.Train), st.Transform(s.Test));
+    });
+
+    public static DataSplit Split => s_split.Value;
+}

@@ -8,34 +8,12 @@ using Xunit;
 namespace Kiln.Checkpoints.Tests;
 
 /// <summary>
-/// Item 6 of docs/reliability.md: damaged data bytes (a flipped bit, NaN or +Inf, a zeroed tail) are rejected with the
+/// Integrity (docs/reliability.md): damaged data bytes (a flipped bit, NaN or +Inf, a zeroed tail) are rejected with the
 /// tensor's name and the model left unchanged; non-finite parameters are refused on save and load unless allowed;
 /// temporary files left by a killed save are cleaned by the next save to the same path.
 /// </summary>
-public class IntegrityTests : IDisposable
+public partial class ValidationTests
 {
-    private readonly TempDirectory _dir = new();
-    private readonly string _good;
-    private readonly RawSafetensors.RawFile _raw;
-
-    public IntegrityTests()
-    {
-        var source = new Net();
-        Support.Train(source, 0, 5);
-        _good = _dir.File("good.safetensors");
-        Checkpoint.Save(source, _good);
-        _raw = RawSafetensors.Read(_good);
-    }
-
-    public void Dispose() => _dir.Dispose();
-
-    private static Net Target()
-    {
-        var net = new Net();
-        Support.Train(net, 100, 102);
-        return net;
-    }
-
     /// <summary>A copy of the good file with <paramref name="edit"/> applied to the bytes of <paramref name="tensor"/>.</summary>
     private string Damaged(string name, string tensor, Action<byte[], int, int> edit)
     {
@@ -48,14 +26,10 @@ public class IntegrityTests : IDisposable
         return path;
     }
 
-    private static CheckpointException AssertRejected(string path, string tensor, params string[] fragments)
+    private static CheckpointException AssertDamaged(string path, string tensor, params string[] fragments)
     {
-        Net model = Target();
-        Dictionary<string, int[]> before = Support.Snapshot(model);
-        CheckpointException e = Assert.Throws<CheckpointException>(() => Checkpoint.Load(model, path));
+        CheckpointException e = AssertRejected(Target(), path, null, fragments);
         Assert.Equal(tensor, e.TensorName);
-        foreach (string f in fragments) Assert.Contains(f, e.Message, StringComparison.Ordinal);
-        Support.AssertSame(before, Support.Snapshot(model));
         return e;
     }
 
@@ -63,16 +37,16 @@ public class IntegrityTests : IDisposable
     public void A_flipped_mantissa_bit_is_rejected_with_the_tensor_name()
     {
         string path = Damaged("flip.safetensors", "dense0.weight", (b, start, _) => b[start + 4 * 100] ^= 0x01);
-        AssertRejected(path, "dense0.weight", "checksum");
+        AssertDamaged(path, "dense0.weight", "checksum");
     }
 
     [Fact]
     public void Nan_and_infinity_bytes_are_rejected()
     {
         string nan = Damaged("nan.safetensors", "bn0.gamma", (b, start, _) => BinaryPrimitives.WriteSingleLittleEndian(b.AsSpan(start + 8), float.NaN));
-        AssertRejected(nan, "bn0.gamma");
+        AssertDamaged(nan, "bn0.gamma");
         string inf = Damaged("inf.safetensors", "dense1.bias", (b, start, _) => BinaryPrimitives.WriteSingleLittleEndian(b.AsSpan(start), float.PositiveInfinity));
-        AssertRejected(inf, "dense1.bias");
+        AssertDamaged(inf, "dense1.bias");
     }
 
     [Fact]
@@ -84,7 +58,7 @@ public class IntegrityTests : IDisposable
         Array.Clear(bytes, bytes.Length - 16, 16);   // inside the last tensor, so it is the one named
         string path = _dir.File("tail.safetensors");
         File.WriteAllBytes(path, bytes);
-        AssertRejected(path, last.Name, "checksum");
+        AssertDamaged(path, last.Name, "checksum");
         Assert.Throws<CheckpointException>(() => Checkpoint.Read(path).VerifyChecksums());   // inspection can verify too
     }
 
@@ -131,7 +105,7 @@ public class IntegrityTests : IDisposable
         }).ToList();
         string path = _dir.File("inf-unverified.safetensors");
         RawSafetensors.Write(path, meta, tensors, null, null);
-        CheckpointException e = AssertRejected(path, "dense0.bias", "element 3", "AllowNonFinite");
+        CheckpointException e = AssertDamaged(path, "dense0.bias", "element 3", "AllowNonFinite");
         var model = Target();
         Checkpoint.Load(model, path, new CheckpointLoadOptions { AllowNonFinite = true });
         Assert.True(float.IsPositiveInfinity(model.TensorData(model.Tensors.Single(t => t.Name == "dense0.bias"))[3]));
