@@ -81,12 +81,14 @@ public static partial class Checkpoint
             "." + System.IO.Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            // Shared only for the rename: no one else can open it, so another save's clean-up (an exclusive open) never
+            // takes it for a stale file, and it is renamed while still open for the same reason.
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Delete, 1 << 16))
             {
                 WriteBody(stream, model, entries, header, options?.Progress);
                 stream.Flush(flushToDisk: true);
+                File.Move(temp, full, overwrite: true);
             }
-            File.Move(temp, full, overwrite: true);
         }
         catch
         {

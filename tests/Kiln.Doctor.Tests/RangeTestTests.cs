@@ -59,4 +59,18 @@ public sealed class RangeTestTests(ITestOutputHelper output)
         output.WriteLine($"suggested {r.SuggestedLearningRate}");
         Assert.True(double.IsNaN(r.SuggestedLearningRate) || r.SuggestedLearningRate > r.LearningRates[5]);
     }
+
+    [Fact]
+    public void The_advice_places_the_model_rate_against_the_sweep()
+    {
+        var slow = new HealthyNet { LearningRate = 1e-5f };
+        Finding low = Expect.One(TrainingDoctor.LearningRateRangeTest(slow, Digits.Train, 1e-5, 1, steps: 100).Findings, FindingCodes.LearningRateRange);
+        output.WriteLine(low.Message);
+        Assert.Contains("too low", low.Message);
+        Assert.Contains("Train with a learning rate between", low.Fix);
+        var fine = new HealthyNet();   // Adam(0.01), known to train well
+        Finding ok = Expect.One(TrainingDoctor.LearningRateRangeTest(fine, Digits.Train, 1e-5, 1, steps: 100).Findings, FindingCodes.LearningRateRange);
+        output.WriteLine(ok.Message);
+        Assert.Contains("in the good range", ok.Message);
+    }
 }
