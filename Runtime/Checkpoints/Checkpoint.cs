@@ -14,7 +14,8 @@ namespace Kiln.Checkpoints;
 /// <summary>
 /// Checkpoints in the safetensors format (docs/checkpoints.md): an 8-byte little-endian header length, a UTF-8 JSON
 /// header naming every tensor (dtype, shape, data offsets) plus string metadata, then the little-endian data.
-/// Saves are atomic (temporary file, flush to disk, rename); loads validate everything before touching the model.
+/// Saves are atomic (temporary file, flush to disk, rename), refuse NaN/±∞ and record an XxHash3 checksum per tensor;
+/// loads validate everything, checksums included, before touching the model.
 /// </summary>
 public static partial class Checkpoint
 {
@@ -419,7 +420,9 @@ public static partial class Checkpoint
     /// Loads a checkpoint into <paramref name="model"/>: every tensor, optimiser state, step, learning rate, per-layer
     /// learning-rate scales, and (when recorded) restarts the dropout stream from <c>noise_seed</c>. The file is parsed and
     /// checked completely first — model type, every tensor present with dtype F32 and the model's shape, no unexpected
-    /// tensors, well-formed metadata — and only then written into the model, so on any
+    /// tensors, well-formed metadata, the loaded tensors' checksums (when the file has them, see
+    /// <see cref="CheckpointFile.ChecksumsVerified"/>) and their finiteness (unless <see cref="CheckpointLoadOptions.AllowNonFinite"/>)
+    /// — and only then written into the model, so on any
     /// <see cref="CheckpointException"/> the model is unchanged. Returns the parsed file (<see cref="CheckpointFile.Preprocessing"/>, user entries...).
     /// </summary>
     public static CheckpointFile Load(IKilnModel model, string path, CheckpointLoadOptions? options = null)
