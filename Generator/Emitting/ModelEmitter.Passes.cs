@@ -1237,6 +1237,7 @@ internal sealed partial class ModelEmitter
             private void CopyTargets({{ROSpan}} targets, int batch)
             {
                 CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+                global::Kiln.DataGuard.CheckTargets(targets, batch, OutputSize, Loss, ModelName);
                 targets.CopyTo(_targets.Span);
             }
 
@@ -1248,7 +1249,7 @@ internal sealed partial class ModelEmitter
 
             private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
             {
-                if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+                if (count <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must be positive: the loss and accuracy of no samples are undefined.");
                 if (inputFloats < (long)count * InputSize)
                     throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
                 if (labelCount < count)

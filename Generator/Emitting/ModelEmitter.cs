@@ -418,6 +418,9 @@ internal sealed partial class ModelEmitter
 
     // ------------------------------------------------------------------ public API
 
+    /// <summary>Training entry points refuse NaN/∞ inputs before anything changes (docs/reliability.md).</summary>
+    private const string CheckTrainingInputs = "global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);";
+
     private void EmitPublicApi()
     {
         LossSpec loss = _spec.Loss!;
@@ -459,6 +462,7 @@ internal sealed partial class ModelEmitter
         if (intLabels)
         {
             _w.Line("BeginBatch(inputs, batch);");
+            _w.Line(CheckTrainingInputs);
             _w.Line("CopyLabels(labels, batch);");
             _w.Line("return TrainCore(useLabels: true, update: true);");
         }
@@ -470,6 +474,7 @@ internal sealed partial class ModelEmitter
         if (floatTargets)
         {
             _w.Line("BeginBatch(inputs, batch);");
+            _w.Line(CheckTrainingInputs);
             _w.Line("CopyTargets(targets, batch);");
             _w.Line("return TrainCore(useLabels: false, update: true);");
         }
@@ -481,6 +486,7 @@ internal sealed partial class ModelEmitter
         if (intLabels)
         {
             _w.Line("BeginBatch(inputs, batch);");
+            _w.Line(CheckTrainingInputs);
             _w.Line("CopyLabels(labels, batch);");
             _w.Line("return TrainCore(useLabels: true, update: false);");
         }
@@ -491,6 +497,7 @@ internal sealed partial class ModelEmitter
         if (floatTargets)
         {
             _w.Line("BeginBatch(inputs, batch);");
+            _w.Line(CheckTrainingInputs);
             _w.Line("CopyTargets(targets, batch);");
             _w.Line("return TrainCore(useLabels: false, update: false);");
         }
@@ -538,7 +545,7 @@ internal sealed partial class ModelEmitter
                 _w.Line("if (ArgMax(raw.Slice(r * OutputSize, OutputSize)) == _labels[r]) correct++;");
             _w.Close();
             _w.Close();
-            _w.Line("return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);");
+            _w.Line("return new global::Kiln.EvaluationResult(lossSum / count, (double)correct / count, count);");
         }
         else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses MeanSquaredError: evaluate it on float targets with EvaluateTargets.\");");
         CloseGuarded();
@@ -557,7 +564,7 @@ internal sealed partial class ModelEmitter
             _w.Line("ForwardInference();");
             _w.Line("lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;");
             _w.Close();
-            _w.Line("return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);");
+            _w.Line("return new global::Kiln.EvaluationResult(lossSum / count, double.NaN, count);");
         }
         else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses MulticlassHinge, which needs integer class labels.\");");
         CloseGuarded();

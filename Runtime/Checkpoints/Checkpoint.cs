@@ -14,9 +14,10 @@ namespace Kiln.Checkpoints;
 /// <summary>
 /// Checkpoints in the safetensors format (docs/checkpoints.md): an 8-byte little-endian header length, a UTF-8 JSON
 /// header naming every tensor (dtype, shape, data offsets) plus string metadata, then the little-endian data.
-/// Saves are atomic (temporary file, flush to disk, rename); loads validate everything before touching the model.
+/// Saves are atomic (temporary file, flush to disk, rename), refuse NaN/±∞ and record an XxHash3 checksum per tensor;
+/// loads validate everything, checksums included, before touching the model.
 /// </summary>
-public static class Checkpoint
+public static partial class Checkpoint
 {
     /// <summary>The format version this code writes (metadata <c>kiln_format_version</c>).</summary>
     public const int FormatVersion = 1;
@@ -45,11 +46,12 @@ public static class Checkpoint
         public const string NoiseState = "noise_state";
         public const string Standardizer = "standardizer";
         public const string Preprocessing = "preprocessing";
+        public const string Checksums = "kiln_checksums";
 
         private static readonly HashSet<string> s_reserved = new(StringComparer.Ordinal)
         {
             Model, FormatVersion, Step, LearningRate, LearningRateScales, OptimizerStateCount, Loss, InputSize, OutputSize,
-            Isa, Seed, NoiseSeed, NoiseState, Standardizer, Preprocessing,
+            Isa, Seed, NoiseSeed, NoiseState, Standardizer, Preprocessing, Checksums,
         };
 
         public static bool IsReserved(string key) => s_reserved.Contains(key);
@@ -73,18 +75,21 @@ public static class Checkpoint
         string full = System.IO.Path.GetFullPath(path);
         string directory = System.IO.Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no directory.", nameof(path));
         List<Entry> entries = Plan(model);
-        byte[] header = BuildHeader(model, entries, extra); // validates extra before any file is created
+        string checksums = ChecksumsAndFiniteness(model, entries, full, options); // refuses NaN/∞ before any file is created
+        byte[] header = BuildHeader(model, entries, extra, checksums); // validates extra before any file is created
 
         string temp = System.IO.Path.Combine(directory,
             "." + System.IO.Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            // Shared only for the rename: no one else can open it, so another save's clean-up (an exclusive open) never
+            // takes it for a stale file, and it is renamed while still open for the same reason.
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Delete, 1 << 16))
             {
                 WriteBody(stream, model, entries, header, options?.Progress);
                 stream.Flush(flushToDisk: true);
+                File.Move(temp, full, overwrite: true);
             }
-            File.Move(temp, full, overwrite: true);
         }
         catch
         {
@@ -93,6 +98,7 @@ public static class Checkpoint
             catch (UnauthorizedAccessException) { }
             throw;
         }
+        RemoveStaleTemporaryFiles(directory, System.IO.Path.GetFileName(full));
     }
 
     /// <summary>Writes the checkpoint to a stream (not atomic: prefer <see cref="Save"/> for files).</summary>
@@ -101,7 +107,8 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(stream);
         List<Entry> entries = Plan(model);
-        byte[] header = BuildHeader(model, entries, extra);
+        string checksums = ChecksumsAndFiniteness(model, entries, "(stream)", options);
+        byte[] header = BuildHeader(model, entries, extra, checksums);
         WriteBody(stream, model, entries, header, options?.Progress);
         stream.Flush();
     }
@@ -139,7 +146,7 @@ public static class Checkpoint
             state[2].ToString("x16", CultureInfo.InvariantCulture), state[3].ToString("x16", CultureInfo.InvariantCulture));
     }
 
-    private static byte[] BuildHeader(IKilnModel model, List<Entry> entries, CheckpointMetadata? extra)
+    private static byte[] BuildHeader(IKilnModel model, List<Entry> entries, CheckpointMetadata? extra, string checksums)
     {
         var metadata = new List<KeyValuePair<string, string>>
         {
@@ -154,6 +161,7 @@ public static class Checkpoint
             new(Keys.OutputSize, model.OutputSize.ToString(CultureInfo.InvariantCulture)),
             new(Keys.Isa, model.Isa.ToString()),
             new(Keys.NoiseState, NoiseStateText(model)),
+            new(Keys.Checksums, checksums),
         };
         if (extra is not null)
         {
@@ -412,7 +420,9 @@ public static class Checkpoint
     /// Loads a checkpoint into <paramref name="model"/>: every tensor, optimiser state, step, learning rate, per-layer
     /// learning-rate scales, and (when recorded) restarts the dropout stream from <c>noise_seed</c>. The file is parsed and
     /// checked completely first — model type, every tensor present with dtype F32 and the model's shape, no unexpected
-    /// tensors, well-formed metadata — and only then written into the model, so on any
+    /// tensors, well-formed metadata, the loaded tensors' checksums (when the file has them, see
+    /// <see cref="CheckpointFile.ChecksumsVerified"/>) and their finiteness (unless <see cref="CheckpointLoadOptions.AllowNonFinite"/>)
+    /// — and only then written into the model, so on any
     /// <see cref="CheckpointException"/> the model is unchanged. Returns the parsed file (<see cref="CheckpointFile.Preprocessing"/>, user entries...).
     /// </summary>
     public static CheckpointFile Load(IKilnModel model, string path, CheckpointLoadOptions? options = null)
@@ -486,6 +496,12 @@ public static class Checkpoint
             throw new CheckpointException(f, null,
                 $"the stored preprocessing ({preprocessing.GetType().Name}) produces {preprocessing.OutputFeatureCount} features; {model.ModelName} takes {model.InputSize}.");
         _ = file.Seed;
+        // The data bytes: checksums (where the file has them), then finiteness.
+        var sources = new List<CheckpointTensor>(plan.Count);
+        foreach ((CheckpointTensor source, _, _) in plan) sources.Add(source);
+        file.Verify(sources);
+        if (!options.AllowNonFinite)
+            foreach (CheckpointTensor source in sources) CheckFinite(source, f);
 
         // Everything checked: write into the model (copies of validated sizes cannot fail).
         foreach ((CheckpointTensor source, TensorInfo target, int slot) in plan)
@@ -519,7 +535,10 @@ public static class Checkpoint
     /// <paramref name="model"/>, ignoring the model type, optimiser state, step and learning rate. Other model tensors
     /// keep their values. The file is fully parsed before anything is written.
     /// </summary>
-    public static TransferReport LoadMatching(IKilnModel model, string path)
+    /// <param name="model">The model to load into.</param>
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="allowNonFinite">Load tensors holding NaN or ±∞ (by default such a tensor fails the load before anything changes).</param>
+    public static TransferReport LoadMatching(IKilnModel model, string path, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         CheckpointFile file = Read(path);
@@ -548,6 +567,11 @@ public static class Checkpoint
         }
         var notInFile = new List<string>();
         foreach (TensorInfo t in model.Tensors) if (file.Find(t.Name) is null) notInFile.Add(t.Name);
+        var sources = new List<CheckpointTensor>(plan.Count);
+        foreach ((CheckpointTensor c, _) in plan) sources.Add(c);
+        file.Verify(sources);
+        if (!allowNonFinite)
+            foreach (CheckpointTensor c in sources) CheckFinite(c, file.Path);
         foreach ((CheckpointTensor c, TensorInfo t) in plan) c.CopyTo(model.TensorData(t));
         return new TransferReport(loaded, skipped, notInFile);
     }

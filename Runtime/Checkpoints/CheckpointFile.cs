@@ -82,6 +82,23 @@ public sealed class CheckpointFile
         foreach (CheckpointTensor t in tensors) _byName.Add(t.Name, t);
     }
 
+    /// <summary>
+    /// True once the data bytes of every tensor that was checked matched its recorded checksum (<c>kiln_checksums</c>):
+    /// after <see cref="Checkpoint.Load"/> and <see cref="Checkpoint.LoadMatching"/> (the loaded tensors) or
+    /// <see cref="VerifyChecksums"/> (all tensors). False for files written without checksums (older Kiln versions, other
+    /// tools) or with a tensor lacking one, whose bytes could not be verified, and for a file only parsed by
+    /// <see cref="Checkpoint.Read"/>. A mismatch never leaves it false: it throws <see cref="CheckpointException"/>.
+    /// </summary>
+    public bool ChecksumsVerified { get; private set; }
+
+    /// <summary>
+    /// Checks every tensor's data bytes against its recorded XxHash3 checksum; returns <see cref="ChecksumsVerified"/>.
+    /// </summary>
+    /// <exception cref="CheckpointException">A tensor's bytes do not match its checksum (the message names it), or the checksum entry is malformed.</exception>
+    public bool VerifyChecksums() => Verify(Tensors);
+
+    internal bool Verify(IReadOnlyList<CheckpointTensor> tensors) => ChecksumsVerified = Checkpoint.VerifyChecksums(this, tensors);
+
     /// <summary>The file the checkpoint was read from.</summary>
     public string Path { get; }
     /// <summary>Every tensor, in header order.</summary>

@@ -42,6 +42,11 @@ public sealed class CheckpointLoadOptions
     public bool AllowUnexpectedTensors { get; set; }
     /// <summary>Restore optimiser state, the step counter, the learning rate and per-layer scales (default true). When false, optimiser state in the file is ignored and not required.</summary>
     public bool RestoreOptimizerState { get; set; } = true;
+    /// <summary>
+    /// Load tensors (and optimiser state) holding NaN or ±∞. By default such a file fails the load with the tensor's name
+    /// before the model changes: a model with one NaN parameter predicts NaN (or silently wrong values through ReLU).
+    /// </summary>
+    public bool AllowNonFinite { get; set; }
 }
 
 /// <summary>Save options.</summary>
@@ -52,6 +57,12 @@ public sealed class CheckpointSaveOptions
     /// abandons the save: the temporary file is deleted and any existing checkpoint at the path stays as it was.
     /// </summary>
     public Action<long, long>? Progress { get; set; }
+
+    /// <summary>
+    /// Save tensors holding NaN or ±∞ (for post-mortems of a diverged run). By default the save refuses them with the
+    /// tensor's name before any file is created, so a diverged state never overwrites a good checkpoint.
+    /// </summary>
+    public bool AllowNonFinite { get; set; }
 }
 
 /// <summary>What <see cref="Checkpoint.LoadMatching"/> did.</summary>

@@ -6,6 +6,21 @@ using System.Text;
 
 namespace Kiln.Data;
 
+/// <summary>Whether the first row of a CSV file is a header (docs/data.md).</summary>
+public enum CsvHeader
+{
+    /// <summary>
+    /// Decide from the first row, only when that is unambiguous: every field text → a header; every field a number → data.
+    /// A row that mixes numbers and text (a header with numeric names, or data with a bad value) and a row of strictly
+    /// increasing integers such as <c>0,1,2,3,4</c> (unnamed columns, or data?) are reported as ambiguous: say which.
+    /// </summary>
+    Auto,
+    /// <summary>The first row is a header. Reported as a mismatch when it holds only numbers, unless they are strictly increasing integers (column numbers).</summary>
+    Present,
+    /// <summary>Every row is data. Reported as a mismatch (besides the bad value) when the first row holds no number at all.</summary>
+    Absent,
+}
+
 /// <summary>
 /// Loads numeric CSV files (raw or gzip, detected from the content) into a <see cref="Dataset"/>: every
 /// column is a float feature except one integer label column. No quoting: fields are numbers.
@@ -15,16 +30,16 @@ public static class Csv
     /// <summary>Loads a CSV file.</summary>
     /// <param name="path">File path; gzip is detected by its magic bytes.</param>
     /// <param name="labelColumn">0-based label column; negative counts from the end (-1, the default, is the last).</param>
-    /// <param name="hasHeader">True/false, or null to detect: the first line is a header when any of its fields is not a number.</param>
+    /// <param name="header">Whether the first row is a header (default <see cref="CsvHeader.Auto"/>: decided only when unambiguous, see <see cref="CsvHeader"/>).</param>
     /// <param name="separator">Field separator.</param>
     /// <param name="name">Data set name; defaults to the file name.</param>
     /// <param name="shape">Optional image shape of the features.</param>
     /// <exception cref="InvalidDataException">A bad value or row; the message names the file, 1-based row (line) and column.</exception>
-    public static Dataset Load(string path, int labelColumn = -1, bool? hasHeader = null, char separator = ',', string? name = null, ImageShape? shape = null)
+    public static Dataset Load(string path, int labelColumn = -1, CsvHeader header = CsvHeader.Auto, char separator = ',', string? name = null, ImageShape? shape = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using Stream s = StreamOpener.OpenFile(path);
-        return LoadDecompressed(s, Path.GetFileName(path), labelColumn, null, hasHeader, separator, name ?? Path.GetFileName(path), shape);
+        using Stream s = StreamOpener.OpenFile(path, Path.GetFileName(path));
+        return LoadDecompressed(s, Path.GetFileName(path), labelColumn, null, header, separator, name ?? Path.GetFileName(path), shape);
     }
 
     /// <summary>Loads a CSV file whose first line is a header, taking the labels from the column named <paramref name="labelColumn"/>.</summary>
@@ -33,8 +48,8 @@ public static class Csv
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(labelColumn);
-        using Stream s = StreamOpener.OpenFile(path);
-        return LoadDecompressed(s, Path.GetFileName(path), -1, labelColumn, true, separator, name ?? Path.GetFileName(path), shape);
+        using Stream s = StreamOpener.OpenFile(path, Path.GetFileName(path));
+        return LoadDecompressed(s, Path.GetFileName(path), -1, labelColumn, CsvHeader.Present, separator, name ?? Path.GetFileName(path), shape);
     }
 
     /// <summary>Loads CSV with a header from a stream (raw or gzip), labels from the column named <paramref name="labelColumn"/>.</summary>
@@ -42,10 +57,10 @@ public static class Csv
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentException.ThrowIfNullOrEmpty(labelColumn);
-        Stream s = StreamOpener.MaybeDecompress(stream, leaveOpen: true);
+        Stream s = StreamOpener.MaybeDecompress(stream, leaveOpen: true, sourceName);
         try
         {
-            return LoadDecompressed(s, sourceName, -1, labelColumn, true, separator, name ?? sourceName, shape);
+            return LoadDecompressed(s, sourceName, -1, labelColumn, CsvHeader.Present, separator, name ?? sourceName, shape);
         }
         finally
         {
@@ -54,13 +69,13 @@ public static class Csv
     }
 
     /// <summary>Loads CSV from a stream (raw or gzip), which is left open; <paramref name="sourceName"/> names it in errors.</summary>
-    public static Dataset Load(Stream stream, string sourceName, int labelColumn = -1, bool? hasHeader = null, char separator = ',', string? name = null, ImageShape? shape = null)
+    public static Dataset Load(Stream stream, string sourceName, int labelColumn = -1, CsvHeader header = CsvHeader.Auto, char separator = ',', string? name = null, ImageShape? shape = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        Stream s = StreamOpener.MaybeDecompress(stream, leaveOpen: true);
+        Stream s = StreamOpener.MaybeDecompress(stream, leaveOpen: true, sourceName);
         try
         {
-            return LoadDecompressed(s, sourceName, labelColumn, null, hasHeader, separator, name ?? sourceName, shape);
+            return LoadDecompressed(s, sourceName, labelColumn, null, header, separator, name ?? sourceName, shape);
         }
         finally
         {
@@ -68,7 +83,7 @@ public static class Csv
         }
     }
 
-    private static Dataset LoadDecompressed(Stream stream, string source, int labelColumn, string? labelName, bool? hasHeader, char separator, string name, ImageShape? shape)
+    private static Dataset LoadDecompressed(Stream stream, string source, int labelColumn, string? labelName, CsvHeader header, char separator, string name, ImageShape? shape)
     {
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16, leaveOpen: true);
         var features = new List<float>();
@@ -99,7 +114,7 @@ public static class Csv
                 label = labelColumn < 0 ? columns + labelColumn : labelColumn;
                 if (label < 0 || label >= columns)
                     throw new ArgumentOutOfRangeException(nameof(labelColumn), labelColumn, $"{source}: label column {labelColumn} is outside the {columns} columns.");
-                if (hasHeader ?? LooksLikeHeader(text, separator)) continue;
+                if (IsHeader(text, separator, header, source, row)) continue;
             }
 
             int col = 0;
@@ -155,11 +170,47 @@ public static class Csv
 
     private static int CountFields(ReadOnlySpan<char> line, char separator) => line.Count(separator) + 1;
 
-    private static bool LooksLikeHeader(ReadOnlySpan<char> line, char separator)
+    /// <summary>Decides whether the first row is a header (<see cref="CsvHeader"/>), reporting a mismatch or an ambiguous row.</summary>
+    private static bool IsHeader(ReadOnlySpan<char> line, char separator, CsvHeader header, string source, int row)
     {
+        int fields = 0, numbers = 0;
+        string? firstText = null;
+        bool increasingIntegers = true;
+        double previous = double.NegativeInfinity;
         foreach (Range r in line.Split(separator))
-            if (!double.TryParse(line[r].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+        {
+            fields++;
+            ReadOnlySpan<char> field = line[r].Trim();
+            if (double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+            {
+                numbers++;
+                increasingIntegers &= v == Math.Floor(v) && v > previous;
+                previous = v;
+            }
+            else
+            {
+                firstText ??= $"'{field}' in column {fields}";
+                increasingIntegers = false;
+            }
+        }
+        string where = $"{source}: row {row}";
+        switch (header)
+        {
+            case CsvHeader.Present:
+                if (numbers == fields && !increasingIntegers)
+                    throw new InvalidDataException($"{where} was declared a header (CsvHeader.Present) but holds only numbers: it looks like data. Pass CsvHeader.Absent, or CsvHeader.Auto to decide from the row.");
                 return true;
-        return false;
+            case CsvHeader.Absent:
+                if (numbers == 0)
+                    throw new InvalidDataException($"{where}, column 1: the file was declared headerless (CsvHeader.Absent) but no field of its first row is a number ({firstText}): it looks like a header. Pass CsvHeader.Present.");
+                return false;
+            default:
+                if (numbers == 0) return true;
+                if (numbers < fields)
+                    throw new InvalidDataException($"{where} mixes numbers and text ({firstText}): it is either a header with numeric names or a data row with a bad value. Say which with header: CsvHeader.Present or CsvHeader.Absent.");
+                if (increasingIntegers && fields > 2)
+                    throw new InvalidDataException($"{where} ({line.ToString()}) is a run of increasing integers: a header of column numbers, or a data row? Say which with header: CsvHeader.Present or CsvHeader.Absent.");
+                return false;
+        }
     }
 }

@@ -16,7 +16,7 @@ public static class EmbeddedData
     {
         using Stream stream = typeof(EmbeddedData).Assembly.GetManifestResourceStream(DigitsResourceName)
             ?? throw new InvalidDataException($"Embedded resource '{DigitsResourceName}' is missing from {typeof(EmbeddedData).Assembly.GetName().Name}.");
-        return Csv.Load(stream, DigitsResourceName, labelColumn: -1, hasHeader: false, name: "digits", shape: new ImageShape(1, 8, 8));
+        return Csv.Load(stream, DigitsResourceName, labelColumn: -1, header: CsvHeader.Absent, name: "digits", shape: new ImageShape(1, 8, 8));
     }
 
     /// <summary>

@@ -122,25 +122,28 @@ public static class Idx
     private const long MaxElements = int.MaxValue;
 
     /// <summary>Reads one IDX file (raw or gzip).</summary>
-    /// <exception cref="InvalidDataException">Bad magic, dimensions or length; the message names the file.</exception>
-    public static IdxArray Read(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="allowNonFinite">Accept NaN and ±∞ in float and double files (by default the first one fails the read, naming its element).</param>
+    /// <exception cref="InvalidDataException">Bad magic, dimensions or length, corrupt gzip data, or a non-finite value; the message names the file.</exception>
+    /// <exception cref="IOException">The path is a directory.</exception>
+    public static IdxArray Read(string path, bool allowNonFinite = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using Stream s = StreamOpener.OpenFile(path);
-        return ReadDecompressed(s, path);
+        using Stream s = StreamOpener.OpenFile(path, path);
+        return ReadDecompressed(s, path, allowNonFinite);
     }
 
     /// <summary>
     /// Reads one IDX array from a stream (raw or gzip) to its end; <paramref name="sourceName"/> names it in
     /// errors. The stream is left open.
     /// </summary>
-    public static IdxArray Read(Stream stream, string sourceName)
+    public static IdxArray Read(Stream stream, string sourceName, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        Stream s = StreamOpener.MaybeDecompress(stream, leaveOpen: true);
+        Stream s = StreamOpener.MaybeDecompress(stream, leaveOpen: true, sourceName);
         try
         {
-            return ReadDecompressed(s, sourceName);
+            return ReadDecompressed(s, sourceName, allowNonFinite);
         }
         finally
         {
@@ -148,9 +151,8 @@ public static class Idx
         }
     }
 
-    private static IdxArray ReadDecompressed(Stream s, string sourceName)
+    private static IdxArray ReadDecompressed(Stream s, string sourceName, bool allowNonFinite)
     {
-
         Span<byte> magic = stackalloc byte[4];
         if (!TryReadExactly(s, magic))
             throw new InvalidDataException($"{sourceName}: not an IDX file: shorter than the 4-byte magic number.");
@@ -180,15 +182,50 @@ public static class Idx
         long bytes = elements * ElementSize(type);
         if (bytes > Array.MaxLength)
             throw new InvalidDataException($"{sourceName}: IDX payload of {bytes} bytes is too large to load.");
-        var data = new byte[bytes];
-        int read = s.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
-        if (read < data.Length)
+        // A header can declare gigabytes that the file does not hold: compare with what is there before allocating.
+        long available = s.CanSeek ? s.Length - s.Position : long.MaxValue;
+        byte[] data = available < bytes ? [] : ReadPayload(s, (int)bytes);
+        if (data.Length < bytes)
             throw new InvalidDataException(
-                $"{sourceName}: truncated IDX payload: dimensions {string.Join('×', dims)} of {type} need {bytes} bytes, found {read}.");
+                $"{sourceName}: truncated IDX payload: dimensions {string.Join('×', dims)} of {type} need {bytes} bytes, found {(s.CanSeek ? available : data.Length)}.");
         if (s.ReadByte() >= 0)
             throw new InvalidDataException($"{sourceName}: unexpected data after the IDX payload of {bytes} bytes (dimensions {string.Join('×', dims)}).");
+        if (!allowNonFinite) CheckFinite(sourceName, type, data);
 
         return new IdxArray(sourceName, type, dims, data);
+    }
+
+    /// <summary>
+    /// Reads up to <paramref name="bytes"/> bytes; the buffer grows with the data actually read (doubling from 1 MiB), so a
+    /// stream without a length (gzip) that ends early never costs the declared size. Returns fewer bytes at the end of the stream.
+    /// </summary>
+    private static byte[] ReadPayload(Stream s, int bytes)
+    {
+        var data = new byte[Math.Min(bytes, 1 << 20)];
+        int read = 0;
+        while (true)
+        {
+            read += s.ReadAtLeast(data.AsSpan(read), data.Length - read, throwOnEndOfStream: false);
+            if (read < data.Length) return data.AsSpan(0, read).ToArray();
+            if (read == bytes) return data;
+            Array.Resize(ref data, (int)Math.Min(bytes, 2L * data.Length));
+        }
+    }
+
+    /// <summary>Rejects NaN and ±∞ in float and double payloads, naming the element (0-based, in file order).</summary>
+    private static void CheckFinite(string sourceName, IdxDataType type, byte[] data)
+    {
+        if (type is not (IdxDataType.Single or IdxDataType.Double)) return;
+        int size = ElementSize(type);
+        for (int i = 0; i < data.Length / size; i++)
+        {
+            double v = type == IdxDataType.Single
+                ? BinaryPrimitives.ReadSingleBigEndian(data.AsSpan(i * size))
+                : BinaryPrimitives.ReadDoubleBigEndian(data.AsSpan(i * size));
+            if (!double.IsFinite(v))
+                throw new InvalidDataException(
+                    $"{sourceName}: element {i} is {v.ToString(System.Globalization.CultureInfo.InvariantCulture)}; IDX data must be finite (pass allowNonFinite: true to read it anyway).");
+        }
     }
 
     /// <summary>

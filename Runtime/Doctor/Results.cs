@@ -27,8 +27,11 @@ public sealed record OverfitResult(bool Reached, int Steps, double TrainAccuracy
 /// <param name="LearningRates">The rate of each step taken.</param>
 /// <param name="Losses">The training loss each step returned.</param>
 /// <param name="SmoothedLosses">Bias-corrected exponential moving average of the losses (β = 0.9).</param>
-/// <param name="SuggestedLearningRate">Where the smoothed loss falls fastest per decade of learning rate, before its minimum; NaN when the loss never fell.</param>
-/// <param name="MinimumLossLearningRate">Where the smoothed loss was lowest.</param>
+/// <param name="SuggestedLearningRate">
+/// Where the loss falls fastest in a sustained way (the centred moving average of the raw losses, slope taken across the
+/// window, first tenth of the sweep ignored), before its minimum; NaN when the loss never fell by 10%.
+/// </param>
+/// <param name="MinimumLossLearningRate">Where the centred moving average of the loss was lowest; NaN when the sweep was too short.</param>
 /// <param name="DivergedAt">The rate at which the sweep stopped because the loss exploded (4× its best, or NaN); null when it did not.</param>
 /// <param name="Findings">KLN-D003: the suggestion (info) or no rate that lowers the loss (warning).</param>
 public sealed record LearningRateRangeResult(double[] LearningRates, double[] Losses, double[] SmoothedLosses, double SuggestedLearningRate,

@@ -211,8 +211,11 @@ public static class TrainingDoctor
     /// <summary>
     /// Recipe step 3 (§9): one training step at each of <paramref name="steps"/> learning rates spaced exponentially from
     /// <paramref name="minLearningRate"/> to <paramref name="maxLearningRate"/> (the notes try 1e-1 … 1e-4 for ~100
-    /// iterations), on shuffled mini-batches of the data; stops early once the loss explodes. Suggests the rate where
-    /// the smoothed loss falls fastest. The model is restored bit for bit afterwards.
+    /// iterations), on shuffled mini-batches of the data; stops once the loss explodes (4× its best smoothed value, or
+    /// NaN). The suggestion is the rate of the steepest <em>sustained</em> descent: the raw losses are averaged over a
+    /// centred window (no lag), the slope per unit of ln(rate) is taken across the window, the first tenth of the sweep is
+    /// ignored (a few steps at tiny rates only show batch noise), and only rates below the lowest averaged loss count.
+    /// The model is restored bit for bit afterwards.
     /// </summary>
     public static LearningRateRangeResult LearningRateRangeTest(IKilnModel model, Dataset data, double minLearningRate = 1e-5, double maxLearningRate = 1,
         int steps = 100, int batchSize = 32, ulong seed = 0)
@@ -224,6 +227,7 @@ public static class TrainingDoctor
         if (batchSize < 2 || batchSize > model.MaxBatch || batchSize > data.Count)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"The batch size must be in [2, min({model.MaxBatch}, {data.Count})].");
 
+        float currentRate = model.LearningRate;
         var snapshot = new ModelSnapshot(model, includeOptimizerState: true, includeRunState: true);
         snapshot.Capture();
         var rates = new List<double>(steps);
@@ -268,32 +272,63 @@ public static class TrainingDoctor
             snapshot.Restore();
         }
 
-        // The minimum of the smoothed loss, and the steepest fall per unit of ln(rate) before it.
-        int minIndex = 0;
-        for (int i = 1; i < smoothed.Count; i++)
-            if (double.IsFinite(smoothed[i]) && smoothed[i] < smoothed[minIndex]) minIndex = i;
-        double suggested = double.NaN, steepest = 0;
-        for (int i = 1; i < minIndex; i++)
-        {
-            double slope = (smoothed[i + 1] - smoothed[i - 1]) / Math.Log(rates[i + 1] / rates[i - 1]);
-            if (slope < steepest) { steepest = slope; suggested = rates[i]; }
-        }
-        double first = smoothed.Count > 0 ? smoothed[0] : double.NaN;
-        double drop = (first - smoothed[minIndex]) / Math.Abs(first);
+        (double suggested, int minIndex, double drop) = SteepestSustainedDescent(rates, losses, steps);
         var findings = new List<Finding>();
         string range = $"{N(minLearningRate)} … {N(maxLearningRate)}";
         string diverged = divergedAt is double d ? $"; the loss exploded at {N(d)}" : "";
+        double minimumRate = minIndex >= 0 ? rates[minIndex] : double.NaN;
         if (!(drop >= 0.1) || double.IsNaN(suggested))
             findings.Add(new Finding(FindingCodes.LearningRateRange, Severity.Warning, null,
-                $"No learning rate in {range} lowered the smoothed loss by 10% within {rates.Count} steps (best drop {N(drop * 100)}%{diverged}).",
+                $"No learning rate in {range} lowered the averaged loss by 10% in a sustained way within {rates.Count} steps (best drop {N(drop * 100)}%{diverged}).",
                 "Widen the range, check the initialisation and the data (labels, standardisation), and run the overfitting test first.",
                 drop, 0.1));
         else
             findings.Add(new Finding(FindingCodes.LearningRateRange, Severity.Info, null,
-                $"The loss falls fastest at learning rate {N(suggested)} and is lowest at {N(rates[minIndex])} (sweep {range}, {rates.Count} steps{diverged}).",
-                $"Start from a learning rate near {N(suggested)} (and below {N(rates[minIndex])}); refine with a log-uniform search (§9).",
+                $"The loss falls fastest (sustained) at learning rate {N(suggested)} and is lowest at {N(minimumRate)} (sweep {range}, {rates.Count} steps{diverged}); " +
+                $"the model's rate {N(currentRate)} is {RateVerdict(currentRate, suggested, minimumRate)}.",
+                $"Train with a learning rate between {N(suggested)} and {N(minimumRate / 3)} (below the minimum, where the loss starts to rise); refine with a log-uniform search (§9).",
                 suggested, double.NaN));
-        return new LearningRateRangeResult([.. rates], [.. losses], [.. smoothed], suggested, rates.Count > 0 ? rates[minIndex] : double.NaN, divergedAt, findings);
+        return new LearningRateRangeResult([.. rates], [.. losses], [.. smoothed], suggested, minimumRate, divergedAt, findings);
+    }
+
+    /// <summary>Where the model's own rate stands against the sweep's advice, so the report's advice agrees with itself.</summary>
+    private static string RateVerdict(double current, double suggested, double minimum)
+    {
+        if (current < suggested / 3) return $"{N(suggested / current)}× below the suggestion: too low (expect slow progress, underfitting)";
+        if (current > minimum) return "above the rate of the lowest loss: too high (expect an unstable or diverging run)";
+        return "in the good range";
+    }
+
+    /// <summary>
+    /// The range test's reading of the sweep: a centred moving average of the raw losses (half-width max(2, n/25)),
+    /// its lowest point, and the steepest fall per unit of ln(rate) across the window, ignoring the first tenth of the
+    /// sweep and everything from the lowest point on. Returns (suggestion or NaN, index of the lowest point or −1,
+    /// relative drop from the first averaged loss to the lowest).
+    /// </summary>
+    internal static (double Suggested, int MinIndex, double Drop) SteepestSustainedDescent(List<double> rates, List<double> losses, int plannedSteps)
+    {
+        int n = losses.Count;
+        while (n > 0 && !double.IsFinite(losses[n - 1])) n--;   // the diverging step
+        int h = Math.Max(2, plannedSteps / 25);
+        if (n < 2 * h + 1) return (double.NaN, -1, double.NaN);
+        var mean = new double[n];
+        for (int i = h; i < n - h; i++)
+        {
+            double sum = 0;
+            for (int k = i - h; k <= i + h; k++) sum += losses[k];
+            mean[i] = sum / (2 * h + 1);
+        }
+        int minIndex = h;
+        for (int i = h; i < n - h; i++) if (mean[i] < mean[minIndex]) minIndex = i;
+        double drop = (mean[h] - mean[minIndex]) / Math.Abs(mean[h]);
+        int skip = Math.Max(2 * h, plannedSteps / 10);
+        double suggested = double.NaN, steepest = 0;
+        for (int i = Math.Max(skip, 2 * h); i + h < minIndex + 1 && i + h < n - h; i++)
+        {
+            double slope = (mean[i + h] - mean[i - h]) / Math.Log(rates[i + h] / rates[i - h]);
+            if (slope < steepest) { steepest = slope; suggested = rates[i]; }
+        }
+        return (suggested, minIndex, drop);
     }
 
     // ---------------------------------------------------------------- gradient check (§11)

@@ -108,7 +108,9 @@ internal sealed class RunDirectoryWriter : ITrainingObserver, IDisposable
         _epochs.Flush();
         _json.Flush();
 
-        // A diverged epoch's mean loss is NaN: its state is not saved, so last.safetensors stays the last good one.
+        // A diverged epoch's mean loss is NaN, or its tensors are: its state is never saved (Checkpoint.Save would refuse it),
+        // so last.safetensors stays the last good one.
+        if (DataGuard.FindNonFinite(model) is not null) return ObserverVerdict.Continue;
         if (double.IsFinite(m.TrainLoss))
         {
             Save(model, LastCheckpoint, m.Epoch);
@@ -122,7 +124,7 @@ internal sealed class RunDirectoryWriter : ITrainingObserver, IDisposable
     public void OnRunEnd(IKilnModel model, RunSummary summary)
     {
         // After a divergence the trainer has put back the last finite state: keep it as the last checkpoint.
-        if (summary.StopReason == StopReason.Diverged && summary.RestoredState is not null)
+        if (summary.StopReason == StopReason.Diverged && summary.RestoredState is not null && DataGuard.FindNonFinite(model) is null)
             Save(model, LastCheckpoint, summary.History.Count);
         Dispose();
         summary.WriteJson(Path.Combine(_dir, SummaryJson));

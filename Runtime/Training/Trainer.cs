@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
+using System.IO;
 using Kiln.Data;
 using Kiln.Schedules;
 
@@ -37,6 +39,10 @@ public static class Trainer
     /// posts every report to the thread pool or a synchronisation context.
     /// </param>
     /// <exception cref="ArgumentException">Bad options, a batch size above the model's MaxBatch, or data that does not fit the model.</exception>
+    /// <exception cref="InvalidDataException">
+    /// A training or validation sample holds NaN or ±∞ (checked before the first step), or an augmented batch does; the
+    /// message names the data set, the sample and the feature.
+    /// </exception>
     /// <exception cref="TrainingCancelledException">The options' cancellation token fired; carries the partial summary.</exception>
     public static RunSummary Fit(IKilnModel model, Dataset train, Dataset? validation, TrainerOptions? options = null, IProgress<TrainingProgress>? progress = null)
     {
@@ -73,8 +79,11 @@ public static class Trainer
         ITrainingObserver[] observers = [.. options.Observers, .. writer is null ? Array.Empty<ITrainingObserver>() : [writer]];
         AugmentationBuffers? augmentation = options.Augmentation is { } aug ? new AugmentationBuffers(aug, model, options) : null;
         EarlyStoppingState? early = options.EarlyStopping is { } es ? new EarlyStoppingState(es, model) : null;
-        GoodStateKeeper? goodState = options.StopOnNonFiniteLoss && options.RestoreLastGoodState ? new GoodStateKeeper(model) : null;
-        goodState?.Offer();
+        GoodStateKeeper? goodState = options.RestoreLastGoodState && (options.StopOnNonFiniteLoss || options.Divergence is not null) ? new GoodStateKeeper(model) : null;
+        if (goodState is not null && !goodState.Offer())
+            throw new ArgumentException($"{model.ModelName} holds {DataGuard.FindNonFinite(model)} before training; load or initialise finite parameters.", nameof(model));
+        DivergenceMonitor? divergence = options.Divergence is { } rule ? new DivergenceMonitor(rule) : null;
+        string? restored = null;
 
         foreach (ITrainingObserver o in observers) o.OnRunStart(model, options);
 
@@ -105,21 +114,28 @@ public static class Trainer
                     model.LearningRate = rate;
 
                     float loss;
-                    if (augmentation is null)
+                    try
                     {
-                        // Only the step is timed: batch filling above and the bookkeeping below are excluded.
-                        long t0 = Stopwatch.GetTimestamp();
-                        loss = model.TrainStep(batcher.Inputs, batcher.Labels, n);
-                        trainTicks += Stopwatch.GetTimestamp() - t0;
+                        if (augmentation is null)
+                        {
+                            // Only the step is timed: batch filling above and the bookkeeping below are excluded.
+                            long t0 = Stopwatch.GetTimestamp();
+                            loss = model.TrainStep(batcher.Inputs, batcher.Labels, n);
+                            trainTicks += Stopwatch.GetTimestamp() - t0;
+                        }
+                        else
+                        {
+                            augmentation.Apply(batcher.Inputs, batcher.Labels, n);
+                            long t0 = Stopwatch.GetTimestamp();
+                            loss = augmentation.Augmentation.ProducesSoftTargets
+                                ? model.TrainStep(augmentation.Inputs(n), augmentation.SoftTargets(n), n)
+                                : model.TrainStep(augmentation.Inputs(n), batcher.Labels, n);
+                            trainTicks += Stopwatch.GetTimestamp() - t0;
+                        }
                     }
-                    else
+                    catch (NonFiniteInputException e)
                     {
-                        augmentation.Apply(batcher.Inputs, batcher.Labels, n);
-                        long t0 = Stopwatch.GetTimestamp();
-                        loss = augmentation.Augmentation.ProducesSoftTargets
-                            ? model.TrainStep(augmentation.Inputs(n), augmentation.SoftTargets(n), n)
-                            : model.TrainStep(augmentation.Inputs(n), batcher.Labels, n);
-                        trainTicks += Stopwatch.GetTimestamp() - t0;
+                        throw BadBatch(e, train, batcher, epoch);
                     }
 
                     lossSum += (double)loss * n;
@@ -132,11 +148,23 @@ public static class Trainer
                     // and the last good state is restored either way.
                     bool diverged = !finite && options.StopOnNonFiniteLoss;
                     if (diverged) stop.Set(StopReason.Diverged, NonFiniteLoss, $"the loss was {loss} at step {record.Step} (epoch {epoch + 1})");
+                    else if (finite && divergence is not null && divergence.Observe(loss))
+                    {
+                        diverged = true;
+                        stop.Set(StopReason.Diverged, LossDivergence, divergence.Message(record.Step, epoch + 1));
+                    }
                     // Observers see every step, the diverging one included (the doctor reports it).
                     for (int i = 0; i < observers.Length; i++)
                         if (observers[i].OnStep(model, record) == ObserverVerdict.Stop) stop.ObserverStop(observers[i], $"stopped at step {record.Step}");
-                    if (diverged) break;
-                    if (finite && goodState is not null && options.GoodStateEverySteps > 0 && step % options.GoodStateEverySteps == 0) goodState.Offer();
+                    if (diverged)
+                    {
+                        // Put the last good state back now, so the epoch's evaluation and the run directory see it.
+                        restored = RestoreGoodState(goodState);
+                        break;
+                    }
+                    if (finite && goodState is not null && options.GoodStateEverySteps > 0 && step % options.GoodStateEverySteps == 0
+                        && !OfferGoodState(model, goodState, divergence, stop, step, epoch, ref restored))
+                        break;
                     if (stop.Reason != StopReason.Completed) break;
                     progress?.Report(new TrainingProgress(ProgressKind.Batch, epoch + 1, options.Epochs, batcher.BatchIndex + 1,
                         batcher.BatchesPerEpoch, samples, lossSum / samples, samples / (trainTicks / freq), rate, null));
@@ -144,6 +172,9 @@ public static class Trainer
 
                 runTrainTicks += trainTicks;
                 runSamples += samples;
+                // The epoch-end snapshot doubles as the check that every parameter is still finite (before anything is evaluated or saved).
+                if (stop.Reason != StopReason.Diverged && goodState is not null)
+                    OfferGoodState(model, goodState, divergence, stop, step, epoch, ref restored);
 
                 EvaluationResult? trainResult = trainEval is null ? null : Evaluate(model, trainEval);
                 bool lastEpoch = epoch == options.Epochs - 1 || stop.Reason != StopReason.Completed;
@@ -172,7 +203,6 @@ public static class Trainer
                 }
                 if (stop.Reason != StopReason.Diverged)
                 {
-                    goodState?.Offer();
                     // Patience used up in the last epoch ends nothing early: the run completed.
                     if (early is not null && early.Observe(metrics) && stop.Reason == StopReason.Completed && epoch < options.Epochs - 1)
                         stop.Set(StopReason.EarlyStopped, EarlyStoppingName, early.StopMessage());
@@ -190,10 +220,7 @@ public static class Trainer
             throw;
         }
 
-        // What the model holds at the end: the last finite state after a divergence, then the best epoch's tensors.
-        string? restored = null;
-        if (stop.Reason == StopReason.Diverged && goodState?.Restore() is long goodStep)
-            restored = $"last good state after step {goodStep}";
+        // What the model holds at the end: the last good state after a divergence (put back when it was seen), then the best epoch's tensors.
         if (early is not null && early.RestoreBest()) restored = $"best epoch {early.BestEpoch}";
 
         RunSummary summary = Summarise(run, stop, runTrainTicks, runSamples, lastValidation, steps, step, early, restored);
@@ -206,6 +233,72 @@ public static class Trainer
 
     /// <summary>The <see cref="RunSummary.StoppedBy"/> of a run ended by a non-finite loss.</summary>
     public const string NonFiniteLoss = "non-finite loss";
+
+    /// <summary>The <see cref="RunSummary.StoppedBy"/> of a run whose parameters held NaN or ±∞ at a good-state check.</summary>
+    public const string NonFiniteParameters = "non-finite parameters";
+
+    /// <summary>The <see cref="RunSummary.StoppedBy"/> of a run stopped by <see cref="TrainerOptions.Divergence"/>.</summary>
+    public const string LossDivergence = "loss divergence";
+
+    private static string? RestoreGoodState(GoodStateKeeper? goodState) =>
+        goodState?.Restore() is long goodStep ? $"last good state after step {goodStep}" : null;
+
+    /// <summary>
+    /// Takes a good-state snapshot while the loss is below the divergence threshold; a snapshot with NaN or ±∞ stops the
+    /// run and puts the previous one back. Returns false when the run stopped.
+    /// </summary>
+    private static bool OfferGoodState(IKilnModel model, GoodStateKeeper goodState, DivergenceMonitor? divergence, StopState stop, long step, int epoch, ref string? restored)
+    {
+        if (divergence is { Healthy: false }) return true;
+        if (goodState.Offer()) return true;
+        string where = DataGuard.FindNonFinite(model)?.ToString() ?? "NaN or ±∞";
+        stop.Set(StopReason.Diverged, NonFiniteParameters, $"the model held {where} after step {step - 1} (epoch {epoch + 1})");
+        restored = RestoreGoodState(goodState);
+        return false;
+    }
+
+    /// <summary>The trainer's message for a batch that the model refused as non-finite: the data set's sample, not the batch row.</summary>
+    private static InvalidDataException BadBatch(NonFiniteInputException e, Dataset train, Batcher batcher, int epoch)
+    {
+        int sample = batcher.Indices[e.Row];
+        bool sampleFinite = float.IsFinite(train.Features[(long)sample * train.FeatureCount + e.Feature]);
+        return new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+            $"Training set '{train.Name}', sample {sample}, feature {e.Feature} is {e.Value}{(sampleFinite ? " after the augmentation (the sample itself is finite)" : "")} in batch {batcher.BatchIndex + 1} of epoch {epoch + 1}; the step was not taken."), e);
+    }
+
+    /// <summary>Rejects NaN and ±∞ features before the first step, naming the sample (one vectorised pass over the data).</summary>
+    private static void CheckFinite(Dataset data, string what)
+    {
+        int i = DataGuard.IndexOfNonFinite(data.Features);
+        if (i < 0) return;
+        throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+            $"{what} '{data.Name}': sample {i / data.FeatureCount}, feature {i % data.FeatureCount} is {data.Features[i]}. Kiln trains only on finite values (one NaN turns weights into NaN): fix or drop the sample, or check the preprocessing."));
+    }
+
+    /// <summary>The divergence rule of <see cref="DivergenceDetection"/>: a bias-corrected moving average of the loss against the first loss.</summary>
+    private sealed class DivergenceMonitor(DivergenceDetection rule)
+    {
+        private double _reference = double.NaN, _average, _decay = 1, _smoothed;
+        private int _above;
+
+        /// <summary>The smoothed loss is not above the threshold (good-state snapshots are taken only then).</summary>
+        public bool Healthy => _above == 0;
+
+        /// <summary>Takes a finite step loss; returns true when the rule fires.</summary>
+        public bool Observe(float loss)
+        {
+            if (double.IsNaN(_reference)) _reference = loss;
+            _average = rule.Smoothing * _average + (1 - rule.Smoothing) * loss;
+            _decay *= rule.Smoothing;
+            _smoothed = _average / (1 - _decay);
+            bool above = _reference > 0 && double.IsFinite(_reference) && _smoothed > rule.Factor * _reference;
+            _above = above ? _above + 1 : 0;
+            return _above >= rule.Patience;
+        }
+
+        public string Message(long step, int epoch) => string.Create(CultureInfo.InvariantCulture,
+            $"the smoothed training loss stayed above {rule.Factor:G4} × the first loss ({_reference:G4}) for {rule.Patience} steps: {_smoothed:G4} at step {step} (epoch {epoch})");
+    }
 
     private static float Rate(LearningRateSchedule schedule, double baseRate, long step, int epoch, int batchesPerEpoch)
     {
@@ -263,10 +356,12 @@ public static class Trainer
         private ModelSnapshot _current = new(model, includeOptimizerState: true);
         private ModelSnapshot _spare = new(model, includeOptimizerState: true);
 
-        public void Offer()
+        /// <summary>Captures the model; keeps the capture only when every value is finite, and says whether it was.</summary>
+        public bool Offer()
         {
-            if (!_spare.Capture()) return;
+            if (!_spare.Capture()) return false;
             (_current, _spare) = (_spare, _current);
+            return true;
         }
 
         /// <summary>Restores the last finite snapshot; returns its step, or null when there is none.</summary>
@@ -323,6 +418,7 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         CheckFits(model, data, nameof(data));
+        if (data.Count == 0) throw new ArgumentException($"Data set '{data.Name}' is empty: there is no loss or accuracy to report.", nameof(data));
         return model.Evaluate(data.Features, data.Labels, data.Count);
     }
 
@@ -349,6 +445,7 @@ public static class Trainer
             throw new ArgumentException(
                 $"Training set '{train.Name}' of {train.Count} samples makes no batch: batches need at least {minBatch} samples ({(o.DropLast ? "DropLast" : "MinLastBatch")}).", nameof(train));
         CheckFits(model, train, nameof(train));
+        CheckFinite(train, "Training set");
         if (o.GoodStateEverySteps < 0)
             throw new ArgumentException($"GoodStateEverySteps must not be negative (got {o.GoodStateEverySteps}).", nameof(o.GoodStateEverySteps));
         if (o.CheckpointEveryEpochs < 0)
@@ -363,6 +460,15 @@ public static class Trainer
             throw new ArgumentException("Observers is null; give an empty list for none.", nameof(o.Observers));
         for (int i = 0; i < o.Observers.Count; i++)
             if (o.Observers[i] is null) throw new ArgumentException($"Observers[{i}] is null.", nameof(o.Observers));
+        if (o.Divergence is { } d)
+        {
+            if (!(d.Factor > 1 && double.IsFinite(d.Factor)))
+                throw new ArgumentException($"Divergence.Factor must be a finite number above 1 (got {d.Factor}).", nameof(o.Divergence));
+            if (d.Patience <= 0)
+                throw new ArgumentException($"Divergence.Patience must be positive (got {d.Patience}).", nameof(o.Divergence));
+            if (!(d.Smoothing >= 0 && d.Smoothing < 1))
+                throw new ArgumentException($"Divergence.Smoothing must be in [0, 1) (got {d.Smoothing}).", nameof(o.Divergence));
+        }
         if (o.EarlyStopping is { } es)
         {
             if (es.Patience <= 0)
@@ -379,6 +485,7 @@ public static class Trainer
             if (validation.Count == 0)
                 throw new ArgumentException($"Validation set '{validation.Name}' is empty.", nameof(validation));
             CheckFits(model, validation, nameof(validation));
+            CheckFinite(validation, "Validation set");
         }
     }
 

@@ -75,16 +75,28 @@ public sealed record TrainerOptions
     public ScheduleStepping ScheduleStepping { get; init; } = ScheduleStepping.PerStep;
 
     /// <summary>
-    /// After a non-finite loss stops the run (<see cref="StopOnNonFiniteLoss"/>), put back the last snapshot whose
-    /// tensors were all finite (parameters, running statistics, optimiser state and step counter) so the model is
-    /// usable (default true). Snapshots are taken at the start of the run, at every epoch end and, when
-    /// <see cref="GoodStateEverySteps"/> is positive, every that many steps; each is a copy into buffers allocated
-    /// once before the first step.
+    /// When the run diverges (a non-finite loss with <see cref="StopOnNonFiniteLoss"/>, non-finite parameters, or a
+    /// <see cref="Divergence"/> stop), put back the last snapshot whose tensors were all finite (parameters, running
+    /// statistics, optimiser state and step counter) so the model is usable (default true). The state is put back as soon
+    /// as the divergence is seen, so the epoch's evaluation, the run directory's checkpoints and the summary all see it.
+    /// Snapshots are taken at the start of the run, at every epoch end and, when <see cref="GoodStateEverySteps"/> is
+    /// positive, every that many steps, but only while the loss is not above the divergence threshold; each is a copy
+    /// into buffers allocated once before the first step and doubles as the check that every parameter is finite: a
+    /// snapshot holding NaN or ±∞ stops the run (<see cref="Trainer.NonFiniteParameters"/>).
     /// </summary>
     public bool RestoreLastGoodState { get; init; } = true;
 
     /// <summary>Also snapshot the last good state every this many steps (0, the default: only at epoch ends). Each snapshot copies every tensor once.</summary>
     public int GoodStateEverySteps { get; init; }
+
+    /// <summary>
+    /// Stop a run whose loss explodes while staying finite (learning rate far too high): when the smoothed training loss
+    /// stays above <see cref="DivergenceDetection.Factor"/> × the run's first loss for <see cref="DivergenceDetection.Patience"/>
+    /// steps in a row, the run stops with <see cref="StopReason.Diverged"/> and, with <see cref="RestoreLastGoodState"/>, the
+    /// last good state is put back. Default: a <see cref="DivergenceDetection"/> with its documented defaults; null turns it off.
+    /// It costs a few arithmetic operations per step.
+    /// </summary>
+    public DivergenceDetection? Divergence { get; init; } = new();
 
     /// <summary>Early stopping on a chosen metric, restoring the best epoch's tensors at the end; null (default) trains all epochs.</summary>
     public EarlyStopping? EarlyStopping { get; init; }
@@ -134,6 +146,24 @@ public sealed record TrainerOptions
 
     /// <summary>Checked before every step; cancellation throws <see cref="TrainingCancelledException"/> carrying the partial summary.</summary>
     public CancellationToken CancellationToken { get; init; }
+}
+
+/// <summary>
+/// The trainer's divergence rule (docs/training.md): the reference is the loss of the run's first step (computed on the
+/// weights the run started from, before any update); the training loss is smoothed with a bias-corrected exponential
+/// moving average; the run has diverged when the smoothed loss exceeds <see cref="Factor"/> × the reference for
+/// <see cref="Patience"/> consecutive steps. A run whose first loss is 0 (or not finite) is never judged by it.
+/// </summary>
+public sealed record DivergenceDetection
+{
+    /// <summary>How many times the first loss the smoothed loss must exceed (&gt; 1; default 10: softmax over 10 classes starts near 2.3, so 23).</summary>
+    public double Factor { get; init; } = 10;
+
+    /// <summary>Consecutive steps the smoothed loss must stay above the threshold (&gt; 0; default 20).</summary>
+    public int Patience { get; init; } = 20;
+
+    /// <summary>β of the moving average, in [0, 1) (default 0.9: about the last 10 steps); 0 judges every raw loss.</summary>
+    public double Smoothing { get; init; } = 0.9;
 }
 
 /// <summary>When the trainer consults the learning-rate schedule.</summary>

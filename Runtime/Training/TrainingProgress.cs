@@ -43,7 +43,11 @@ public enum StopReason
 {
     /// <summary>All requested epochs ran.</summary>
     Completed,
-    /// <summary>A step returned a non-finite loss and <see cref="TrainerOptions.StopOnNonFiniteLoss"/> was set.</summary>
+    /// <summary>
+    /// The run went bad: a step returned a non-finite loss (<see cref="TrainerOptions.StopOnNonFiniteLoss"/>), the parameters
+    /// held NaN or ±∞ at a good-state check, or the loss exploded (<see cref="TrainerOptions.Divergence"/>);
+    /// <see cref="RunSummary.StoppedBy"/> says which.
+    /// </summary>
     Diverged,
     /// <summary>The cancellation token fired (only in the partial summary of <see cref="TrainingCancelledException"/>).</summary>
     Cancelled,

@@ -87,3 +87,38 @@ public class AtomicSaveTests
         Assert.Throws<DirectoryNotFoundException>(() => Checkpoint.Save(new Net(), Path.Combine(dir.Path, "missing", "net.safetensors")));
     }
 }
+
+/// <summary>Temporary files a killed save (kill -9 between create and rename) leaves behind are removed by the next save to the same path.</summary>
+public class StaleTemporaryFileTests
+{
+    [Fact]
+    public void A_later_save_to_the_same_path_removes_stale_temporary_files_and_nothing_else()
+    {
+        using var dir = new TempDirectory();
+        var net = new Net();
+        string path = dir.File("net.safetensors");
+        // What a save killed with SIGKILL leaves: its temporary file, fully or partly written.
+        string stale1 = dir.File(".net.safetensors.0123456789ab.tmp");
+        string stale2 = dir.File(".net.safetensors.fedcba987654.tmp");
+        File.WriteAllBytes(stale1, new byte[4096]);
+        File.WriteAllBytes(stale2, Array.Empty<byte>());
+        // Not this save's pattern: another checkpoint's leftovers, a user's file, a name that only looks similar.
+        string other = dir.File(".other.safetensors.0123456789ab.tmp");
+        string user = dir.File("net.safetensors.backup.tmp");
+        string similar = dir.File(".net.safetensors.not-a-save.tmp");
+        foreach (string p in new[] { other, user, similar }) File.WriteAllText(p, "keep");
+        // A save in progress elsewhere holds its temporary file open: it must survive.
+        string busy = dir.File(".net.safetensors.00000000beef.tmp");
+        using (var inUse = new FileStream(busy, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            inUse.WriteByte(1);
+            Checkpoint.Save(net, path);
+            Assert.True(File.Exists(busy), "a temporary file still open by a running save must not be deleted");
+        }
+        Assert.False(File.Exists(stale1));
+        Assert.False(File.Exists(stale2));
+        foreach (string p in new[] { other, user, similar }) Assert.Equal("keep", File.ReadAllText(p));
+        var loaded = new Net();
+        Checkpoint.Load(loaded, path);
+    }
+}

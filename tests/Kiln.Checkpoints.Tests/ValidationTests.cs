@@ -8,7 +8,7 @@ using Xunit;
 namespace Kiln.Checkpoints.Tests;
 
 /// <summary>Broken or mismatched files throw a clear CheckpointException and leave the model bit for bit unchanged.</summary>
-public class ValidationTests : IDisposable
+public partial class ValidationTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
     private readonly string _good;

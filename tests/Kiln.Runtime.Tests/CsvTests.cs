@@ -35,8 +35,8 @@ public class CsvTests
         Assert.Equal(2, d.Count);
         Assert.Equal([10f, 20f, 30f, 40f], d.Features);
         Assert.Equal([1, 0], d.Labels);
-        // An explicit hasHeader: false makes the header a bad row.
-        var ex = Assert.Throws<InvalidDataException>(() => Csv.Load(p, labelColumn: 0, hasHeader: false));
+        // An explicit CsvHeader.Absent makes the header a bad row, reported as a mismatch.
+        var ex = Assert.Throws<InvalidDataException>(() => Csv.Load(p, labelColumn: 0, header: CsvHeader.Absent));
         Assert.Contains("row 1, column 1", ex.Message);
     }
 
