@@ -162,6 +162,9 @@ public sealed class WorkerPool : IDisposable
     /// <summary>How long a waiting thread spins before it blocks.</summary>
     public TimeSpan SpinTime { get; }
 
+    /// <summary>Stages this pool has split across its threads (tests: a thread-count comparison must really share work).</summary>
+    internal long ParallelStages { get; private set; }
+
     public void Run(IParallelStages body, int stage)
     {
         ArgumentNullException.ThrowIfNull(body);
@@ -176,6 +179,7 @@ public sealed class WorkerPool : IDisposable
         }
         try
         {
+            ParallelStages++;
             _body = body;
             _stage = stage;
             _finished = 0;
