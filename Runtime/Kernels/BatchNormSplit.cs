@@ -48,36 +48,47 @@ public static partial class BatchNorm
         CheckBlocks(rows, blockRows, b0, b1);
         Checks.Length(z.Length, (long)rows * cols, nameof(z));
         Checks.Length(sums.Length, (long)BlockCount(rows, blockRows) * cols, nameof(sums));
-        ref float pz = ref MemoryMarshal.GetReference(z);
         for (int b = b0; b < b1; b++)
         {
-            int r0 = b * blockRows, r1 = Math.Min(rows, r0 + blockRows);
-            ref double ps = ref sums[b * cols];
-            int c;
-            if (VectorPath.Is512<TIsa>()) c = SumColumns<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref pz, ref ps, cols, r0, r1);
-            else if (VectorPath.Is256<TIsa>()) c = SumColumns<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref pz, ref ps, cols, r0, r1);
-            else c = SumColumns<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref pz, ref ps, cols, r0, r1);
-            for (; c < cols; c++)
-            {
-                double s0 = 0, s1 = 0;
-                int r = r0;
-                for (; r + 1 < r1; r += 2)
-                {
-                    s0 += Unsafe.Add(ref pz, (nint)r * cols + c);
-                    s1 += Unsafe.Add(ref pz, (nint)(r + 1) * cols + c);
-                }
-                if (r < r1) s0 += Unsafe.Add(ref pz, (nint)r * cols + c);
-                Unsafe.Add(ref ps, c) = s0 + s1;
-            }
+            int r0 = b * blockRows;
+            SumColumns<TIsa>(z, sums.Slice(b * cols, cols), r0, Math.Min(rows, r0 + blockRows), cols, 0, cols);
         }
     }
 
-    /// <summary>Column sums of rows [r0, r1) over whole vectors of columns, in double (even and odd rows in two chains); returns the first column left.</summary>
-    private static int SumColumns<TO, TV, TW, TD>(ref float z, ref double sums, int cols, int r0, int r1)
+    /// <summary>
+    /// sums[j − c0] = Σ z[r,j] over rows [r0, r1), for j in [c0, c1), in double, rows in order with even and odd rows in two
+    /// chains. Every column gets the same operations whether it falls in a vector or in the scalar tail, so its sum does
+    /// not depend on the column range.
+    /// </summary>
+    internal static void SumColumns<TIsa>(ReadOnlySpan<float> z, Span<double> sums, int r0, int r1, int cols, int c0, int c1)
+        where TIsa : struct, ISimdPath
+    {
+        ref float pz = ref MemoryMarshal.GetReference(z);
+        ref double ps = ref MemoryMarshal.GetReference(sums);
+        int c;
+        if (VectorPath.Is512<TIsa>()) c = SumColumns<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref pz, ref ps, cols, r0, r1, c0, c1);
+        else if (VectorPath.Is256<TIsa>()) c = SumColumns<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref pz, ref ps, cols, r0, r1, c0, c1);
+        else c = SumColumns<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref pz, ref ps, cols, r0, r1, c0, c1);
+        for (; c < c1; c++)
+        {
+            double s0 = 0, s1 = 0;
+            int r = r0;
+            for (; r + 1 < r1; r += 2)
+            {
+                s0 += Unsafe.Add(ref pz, (nint)r * cols + c);
+                s1 += Unsafe.Add(ref pz, (nint)(r + 1) * cols + c);
+            }
+            if (r < r1) s0 += Unsafe.Add(ref pz, (nint)r * cols + c);
+            Unsafe.Add(ref ps, c - c0) = s0 + s1;
+        }
+    }
+
+    /// <summary>Column sums of rows [r0, r1) over whole vectors of columns in [c0, c1), in double (even and odd rows in two chains) into sums[c − c0]; returns the first column left.</summary>
+    private static int SumColumns<TO, TV, TW, TD>(ref float z, ref double sums, int cols, int r0, int r1, int c0, int c1)
         where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct
     {
-        int w = TO.Count, c = 0;
-        for (; c + w <= cols; c += w)
+        int w = TO.Count, c = c0;
+        for (; c + w <= c1; c += w)
         {
             TD lo0 = TW.Zero, hi0 = TW.Zero, lo1 = TW.Zero, hi1 = TW.Zero;
             int r = r0;
@@ -95,8 +106,8 @@ public static partial class BatchNorm
                 lo0 = TW.Add(lo0, TW.Lower(v0));
                 hi0 = TW.Add(hi0, TW.Upper(v0));
             }
-            TW.Store(TW.Add(lo0, lo1), ref sums, c);
-            TW.Store(TW.Add(hi0, hi1), ref sums, c + w / 2);
+            TW.Store(TW.Add(lo0, lo1), ref sums, c - c0);
+            TW.Store(TW.Add(hi0, hi1), ref sums, c - c0 + w / 2);
         }
         return c;
     }
