@@ -18,6 +18,7 @@ internal interface IWideOps<TV, TD> where TV : struct where TD : struct
     static abstract TD Sub(TD a, TD b);
     /// <summary>a·b + c (fused where the path has FMA).</summary>
     static abstract TD Fma(TD a, TD b, TD c);
+    static abstract TD Load(ref double p, nint i);
     static abstract void Store(TD v, ref double p, nint i);
 }
 
@@ -30,6 +31,7 @@ internal readonly struct Wide512 : IWideOps<Vector512<float>, Vector512<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Add(Vector512<double> a, Vector512<double> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Sub(Vector512<double> a, Vector512<double> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Fma(Vector512<double> a, Vector512<double> b, Vector512<double> c) => Vector512.FusedMultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Load(ref double p, nint i) => Vector512.LoadUnsafe(ref p, (nuint)i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<double> v, ref double p, nint i) => v.StoreUnsafe(ref p, (nuint)i);
 }
 
@@ -42,6 +44,7 @@ internal readonly struct Wide256 : IWideOps<Vector256<float>, Vector256<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Add(Vector256<double> a, Vector256<double> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Sub(Vector256<double> a, Vector256<double> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Fma(Vector256<double> a, Vector256<double> b, Vector256<double> c) => Vector256.FusedMultiplyAdd(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Load(ref double p, nint i) => Vector256.LoadUnsafe(ref p, (nuint)i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<double> v, ref double p, nint i) => v.StoreUnsafe(ref p, (nuint)i);
 }
 
@@ -54,5 +57,6 @@ internal readonly struct Wide128 : IWideOps<Vector128<float>, Vector128<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Add(Vector128<double> a, Vector128<double> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Sub(Vector128<double> a, Vector128<double> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Fma(Vector128<double> a, Vector128<double> b, Vector128<double> c) => Vector128.MultiplyAddEstimate(a, b, c);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Load(ref double p, nint i) => Vector128.LoadUnsafe(ref p, (nuint)i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<double> v, ref double p, nint i) => v.StoreUnsafe(ref p, (nuint)i);
 }
