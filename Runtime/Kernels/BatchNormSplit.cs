@@ -143,42 +143,49 @@ public static partial class BatchNorm
         Checks.Length(z.Length, (long)rows * cols, nameof(z));
         Checks.Length(mean.Length, cols, nameof(mean));
         Checks.Length(squares.Length, (long)BlockCount(rows, blockRows) * cols, nameof(squares));
-        ref float pz = ref MemoryMarshal.GetReference(z);
-        ref float pm = ref MemoryMarshal.GetReference(mean);
         for (int b = b0; b < b1; b++)
         {
-            int r0 = b * blockRows, r1 = Math.Min(rows, r0 + blockRows);
-            ref double ps = ref squares[b * cols];
-            int c;
-            if (VectorPath.Is512<TIsa>()) c = SquaredDeviationColumns<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref pz, ref pm, ref ps, cols, r0, r1);
-            else if (VectorPath.Is256<TIsa>()) c = SquaredDeviationColumns<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref pz, ref pm, ref ps, cols, r0, r1);
-            else c = SquaredDeviationColumns<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref pz, ref pm, ref ps, cols, r0, r1);
-            for (; c < cols; c++)
-            {
-                double mu = Unsafe.Add(ref pm, c), s0 = 0, s1 = 0;
-                int r = r0;
-                for (; r + 1 < r1; r += 2)
-                {
-                    double d0 = Unsafe.Add(ref pz, (nint)r * cols + c) - mu, d1 = Unsafe.Add(ref pz, (nint)(r + 1) * cols + c) - mu;
-                    s0 = double.MultiplyAddEstimate(d0, d0, s0);
-                    s1 = double.MultiplyAddEstimate(d1, d1, s1);
-                }
-                if (r < r1)
-                {
-                    double d0 = Unsafe.Add(ref pz, (nint)r * cols + c) - mu;
-                    s0 = double.MultiplyAddEstimate(d0, d0, s0);
-                }
-                Unsafe.Add(ref ps, c) = s0 + s1;
-            }
+            int r0 = b * blockRows;
+            SquaredDeviations<TIsa>(z, mean, squares.Slice(b * cols, cols), r0, Math.Min(rows, r0 + blockRows), cols, 0, cols);
         }
     }
 
-    /// <summary>Σ (z − mean)² of rows [r0, r1) over whole vectors of columns, in double; returns the first column left.</summary>
-    private static int SquaredDeviationColumns<TO, TV, TW, TD>(ref float z, ref float mean, ref double squares, int cols, int r0, int r1)
+    /// <summary>squares[j − c0] = Σ (z[r,j] − mean[j])² over rows [r0, r1), for j in [c0, c1), in double (as <see cref="SumColumns{TIsa}"/>).</summary>
+    internal static void SquaredDeviations<TIsa>(ReadOnlySpan<float> z, ReadOnlySpan<float> mean, Span<double> squares, int r0, int r1, int cols, int c0, int c1)
+        where TIsa : struct, ISimdPath
+    {
+        ref float pz = ref MemoryMarshal.GetReference(z);
+        ref float pm = ref MemoryMarshal.GetReference(mean);
+        ref double ps = ref MemoryMarshal.GetReference(squares);
+        int c;
+        if (VectorPath.Is512<TIsa>()) c = SquaredDeviationColumns<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref pz, ref pm, ref ps, cols, r0, r1, c0, c1);
+        else if (VectorPath.Is256<TIsa>()) c = SquaredDeviationColumns<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref pz, ref pm, ref ps, cols, r0, r1, c0, c1);
+        else c = SquaredDeviationColumns<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref pz, ref pm, ref ps, cols, r0, r1, c0, c1);
+        for (; c < c1; c++)
+        {
+            double mu = Unsafe.Add(ref pm, c), s0 = 0, s1 = 0;
+            int r = r0;
+            for (; r + 1 < r1; r += 2)
+            {
+                double d0 = Unsafe.Add(ref pz, (nint)r * cols + c) - mu, d1 = Unsafe.Add(ref pz, (nint)(r + 1) * cols + c) - mu;
+                s0 = double.MultiplyAddEstimate(d0, d0, s0);
+                s1 = double.MultiplyAddEstimate(d1, d1, s1);
+            }
+            if (r < r1)
+            {
+                double d0 = Unsafe.Add(ref pz, (nint)r * cols + c) - mu;
+                s0 = double.MultiplyAddEstimate(d0, d0, s0);
+            }
+            Unsafe.Add(ref ps, c - c0) = s0 + s1;
+        }
+    }
+
+    /// <summary>Σ (z − mean)² of rows [r0, r1) over whole vectors of columns in [c0, c1), in double, into squares[c − c0]; returns the first column left.</summary>
+    private static int SquaredDeviationColumns<TO, TV, TW, TD>(ref float z, ref float mean, ref double squares, int cols, int r0, int r1, int c0, int c1)
         where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct
     {
-        int w = TO.Count, c = 0;
-        for (; c + w <= cols; c += w)
+        int w = TO.Count, c = c0;
+        for (; c + w <= c1; c += w)
         {
             // The deviation in double: z and the float mean are exact there, so only the squares' sum rounds.
             TV mu = TO.Load(ref mean, c);
@@ -202,8 +209,8 @@ public static partial class BatchNorm
                 lo0 = TW.Fma(a, a, lo0);
                 hi0 = TW.Fma(b, b, hi0);
             }
-            TW.Store(TW.Add(lo0, lo1), ref squares, c);
-            TW.Store(TW.Add(hi0, hi1), ref squares, c + w / 2);
+            TW.Store(TW.Add(lo0, lo1), ref squares, c - c0);
+            TW.Store(TW.Add(hi0, hi1), ref squares, c - c0 + w / 2);
         }
         return c;
     }
@@ -229,14 +236,18 @@ public static partial class BatchNorm
             Checks.Length(runVar.Length, cols, nameof(runVar));
         }
         for (int c = 0; c < cols; c++)
-        {
-            double variance = AddBlocks(squares, c, cols, blocks) / rows;
-            invStd[c] = (float)(1 / Math.Sqrt(variance + eps));
-            if (!updateRunning) continue;
-            double keep = 1.0 - momentum;
-            runMean[c] = (float)(keep * runMean[c] + momentum * (double)mean[c]);
-            runVar[c] = (float)(keep * runVar[c] + momentum * (variance * rows / (rows - 1)));
-        }
+            SetStatistics(AddBlocks(squares, c, cols, blocks) / rows, mean, invStd, runMean, runVar, c, rows, eps, momentum, updateRunning);
+    }
+
+    /// <summary>invStd[c] from the biased variance, and the running averages (runVar unbiased) when <paramref name="updateRunning"/>.</summary>
+    private static void SetStatistics(double variance, ReadOnlySpan<float> mean, Span<float> invStd, Span<float> runMean, Span<float> runVar,
+        int c, int rows, float eps, float momentum, bool updateRunning)
+    {
+        invStd[c] = (float)(1 / Math.Sqrt(variance + eps));
+        if (!updateRunning) return;
+        double keep = 1.0 - momentum;
+        runMean[c] = (float)(keep * runMean[c] + momentum * (double)mean[c]);
+        runVar[c] = (float)(keep * runVar[c] + momentum * (variance * rows / (rows - 1)));
     }
 
     /// <summary>y[r,c] = f(gamma[c]·(z[r,c] − mean[c])·invStd[c] + beta[c])·mask[r,c] over the given rows (mask empty = 1).</summary>
@@ -258,16 +269,24 @@ public static partial class BatchNorm
             ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref MemoryMarshal.GetReference(mean),
             ref MemoryMarshal.GetReference(invStd), ref MemoryMarshal.GetReference(mask), ref MemoryMarshal.GetReference(y),
             rows, cols, 0, 0, false, !mask.IsEmpty);
-        int c;
-        if (VectorPath.Is512<TIsa>()) c = NormalizeColumns<Ops512, Vector512<float>, TAct>(ref a, 0, cols, act);
-        else if (VectorPath.Is256<TIsa>()) c = NormalizeColumns<Ops256, Vector256<float>, TAct>(ref a, 0, cols, act);
-        else c = NormalizeColumns<Ops128, Vector128<float>, TAct>(ref a, 0, cols, act);
-        for (; c < cols; c++)
+        Normalize<TIsa, TAct>(ref a, 0, cols, act);
+    }
+
+    /// <summary>The normalisation pass over columns [c0, c1), from SaveMean/SaveInvStd.</summary>
+    private static void Normalize<TIsa, TAct>(ref TrainArgs a, int c0, int c1, in TAct act)
+        where TIsa : struct, ISimdPath where TAct : struct, IActivation
+    {
+        int c, rows = a.Rows;
+        nint cols = a.Cols;
+        if (VectorPath.Is512<TIsa>()) c = NormalizeColumns<Ops512, Vector512<float>, TAct>(ref a, c0, c1, act);
+        else if (VectorPath.Is256<TIsa>()) c = NormalizeColumns<Ops256, Vector256<float>, TAct>(ref a, c0, c1, act);
+        else c = NormalizeColumns<Ops128, Vector128<float>, TAct>(ref a, c0, c1, act);
+        for (; c < c1; c++)
         {
             float mu = Unsafe.Add(ref a.SaveMean, c), scale = Unsafe.Add(ref a.Gamma, c) * Unsafe.Add(ref a.SaveInvStd, c), shift = Unsafe.Add(ref a.Beta, c);
             for (int r = 0; r < rows; r++)
             {
-                nint o = (nint)r * cols + c;
+                nint o = r * cols + c;
                 float v = act.Forward(float.MultiplyAddEstimate(Unsafe.Add(ref a.Z, o) - mu, scale, shift));
                 Unsafe.Add(ref a.Y, o) = a.Masked ? v * Unsafe.Add(ref a.Mask, o) : v;
             }
@@ -325,41 +344,51 @@ public static partial class BatchNorm
             rows, cols, !mask.IsEmpty);
         for (int b = b0; b < b1; b++)
         {
-            int r0 = b * blockRows, r1 = Math.Min(rows, r0 + blockRows);
-            ref double sg = ref sums[2 * b * cols];
-            ref double sgx = ref Unsafe.Add(ref sg, cols);
-            int c;
-            if (VectorPath.Is512<TIsa>()) c = BlockBackwardColumns<Ops512, Vector512<float>, Wide512, Vector512<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, act);
-            else if (VectorPath.Is256<TIsa>()) c = BlockBackwardColumns<Ops256, Vector256<float>, Wide256, Vector256<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, act);
-            else c = BlockBackwardColumns<Ops128, Vector128<float>, Wide128, Vector128<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, act);
-            for (; c < cols; c++)
-            {
-                float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
-                float gamma1 = Unsafe.Add(ref a.Gamma, c), beta1 = Unsafe.Add(ref a.Beta, c);
-                double s = 0, sx = 0;
-                for (int r = r0; r < r1; r++)
-                {
-                    nint o = (nint)r * cols + c;
-                    float xh = (Unsafe.Add(ref a.Z, o) - mean) * invStd;
-                    float u = float.MultiplyAddEstimate(gamma1, xh, beta1);
-                    float g = Unsafe.Add(ref a.Dy, o) * act.Derivative(u, act.Forward(u));
-                    if (a.Masked) g *= Unsafe.Add(ref a.Mask, o);
-                    Unsafe.Add(ref a.Dz, o) = g;
-                    s += g;
-                    sx = double.MultiplyAddEstimate(g, xh, sx);
-                }
-                Unsafe.Add(ref sg, c) = s;
-                Unsafe.Add(ref sgx, c) = sx;
-            }
+            int r0 = b * blockRows;
+            BackwardSums<TIsa, TAct>(ref a, sums.Slice(2 * b * cols, cols), sums.Slice((2 * b + 1) * cols, cols), r0, Math.Min(rows, r0 + blockRows), 0, cols, act);
         }
     }
 
-    /// <summary>Backward's first pass for rows [r0, r1) over whole vectors of columns: g into Dz, Σg and Σg·x̂ in double; returns the first column left.</summary>
-    private static int BlockBackwardColumns<TO, TV, TW, TD, TAct>(ref BackArgs a, ref double sumG, ref double sumGx, int r0, int r1, in TAct act)
+    /// <summary>
+    /// Backward's first pass over rows [r0, r1) and columns [c0, c1): g = dy·mask·f'(u) into Dz, sumG[c − c0] = Σg and
+    /// sumGx[c − c0] = Σg·x̂ in double, rows in order.
+    /// </summary>
+    private static void BackwardSums<TIsa, TAct>(ref BackArgs a, scoped Span<double> sumG, scoped Span<double> sumGx, int r0, int r1, int c0, int c1, in TAct act)
+        where TIsa : struct, ISimdPath where TAct : struct, IActivation
+    {
+        ref double sg = ref MemoryMarshal.GetReference(sumG);
+        ref double sgx = ref MemoryMarshal.GetReference(sumGx);
+        int c, cols = a.Cols;
+        if (VectorPath.Is512<TIsa>()) c = BlockBackwardColumns<Ops512, Vector512<float>, Wide512, Vector512<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, c0, c1, act);
+        else if (VectorPath.Is256<TIsa>()) c = BlockBackwardColumns<Ops256, Vector256<float>, Wide256, Vector256<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, c0, c1, act);
+        else c = BlockBackwardColumns<Ops128, Vector128<float>, Wide128, Vector128<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, c0, c1, act);
+        for (; c < c1; c++)
+        {
+            float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
+            float gamma = Unsafe.Add(ref a.Gamma, c), beta = Unsafe.Add(ref a.Beta, c);
+            double s = 0, sx = 0;
+            for (int r = r0; r < r1; r++)
+            {
+                nint o = (nint)r * cols + c;
+                float xh = (Unsafe.Add(ref a.Z, o) - mean) * invStd;
+                float u = float.MultiplyAddEstimate(gamma, xh, beta);
+                float g = Unsafe.Add(ref a.Dy, o) * act.Derivative(u, act.Forward(u));
+                if (a.Masked) g *= Unsafe.Add(ref a.Mask, o);
+                Unsafe.Add(ref a.Dz, o) = g;
+                s += g;
+                sx = double.MultiplyAddEstimate(g, xh, sx);
+            }
+            Unsafe.Add(ref sg, c - c0) = s;
+            Unsafe.Add(ref sgx, c - c0) = sx;
+        }
+    }
+
+    /// <summary>Backward's first pass for rows [r0, r1) over whole vectors of columns in [c0, c1): g into Dz, Σg and Σg·x̂ in double at c − c0; returns the first column left.</summary>
+    private static int BlockBackwardColumns<TO, TV, TW, TD, TAct>(ref BackArgs a, ref double sumG, ref double sumGx, int r0, int r1, int c0, int c1, in TAct act)
         where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct where TAct : struct, IActivation
     {
-        int w = TO.Count, c = 0, cols = a.Cols;
-        for (; c + w <= cols; c += w)
+        int w = TO.Count, c = c0, cols = a.Cols;
+        for (; c + w <= c1; c += w)
         {
             TV mean = TO.Load(ref a.SaveMean, c), invStd = TO.Load(ref a.SaveInvStd, c);
             TV gamma = TO.Load(ref a.Gamma, c), beta = TO.Load(ref a.Beta, c);
@@ -378,60 +407,10 @@ public static partial class BatchNorm
                 sxLo = TW.Fma(gLo, TW.Lower(xh), sxLo);
                 sxHi = TW.Fma(gHi, TW.Upper(xh), sxHi);
             }
-            TW.Store(sgLo, ref sumG, c);
-            TW.Store(sgHi, ref sumG, c + w / 2);
-            TW.Store(sxLo, ref sumGx, c);
-            TW.Store(sxHi, ref sumGx, c + w / 2);
-        }
-        return c;
-    }
-
-    /// <summary>Backward's first pass for one column: g into Dz, Σg·x̂ into Dgamma[c], Σg into Dbeta[c].</summary>
-    private static void BackwardSumScalar<TAct>(ref BackArgs a, int c, in TAct act) where TAct : struct, IActivation
-    {
-        int rows = a.Rows;
-        nint cols = a.Cols;
-        float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
-        float gamma = Unsafe.Add(ref a.Gamma, c), beta = Unsafe.Add(ref a.Beta, c), sg = 0, sgx = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            nint o = r * cols + c;
-            float xh = (Unsafe.Add(ref a.Z, o) - mean) * invStd;
-            float u = float.MultiplyAddEstimate(gamma, xh, beta);
-            float g = Unsafe.Add(ref a.Dy, o) * act.Derivative(u, act.Forward(u));
-            if (a.Masked) g *= Unsafe.Add(ref a.Mask, o);
-            Unsafe.Add(ref a.Dz, o) = g;
-            sg += g;
-            sgx = float.MultiplyAddEstimate(g, xh, sgx);
-        }
-        Unsafe.Add(ref a.Dgamma, c) = sgx;
-        Unsafe.Add(ref a.Dbeta, c) = sg;
-    }
-
-    /// <summary>Backward's first pass over whole vectors of columns in [c0, c1): g into Dz, Σg·x̂ into Dgamma, Σg into Dbeta; returns the first column left.</summary>
-    private static int BackwardSumColumns<TO, TV, TAct>(ref BackArgs a, int c0, int c1, in TAct act)
-        where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
-    {
-        int w = TO.Count, c = c0, rows = a.Rows;
-        nint cols = a.Cols;
-        for (; c + w <= c1; c += w)
-        {
-            TV mean = TO.Load(ref a.SaveMean, c), invStd = TO.Load(ref a.SaveInvStd, c);
-            TV gamma = TO.Load(ref a.Gamma, c), beta = TO.Load(ref a.Beta, c);
-            TV sg = TO.Zero, sgx = TO.Zero;
-            for (int r = 0; r < rows; r++)
-            {
-                nint o = r * cols + c;
-                TV xh = TO.Mul(TO.Sub(TO.Load(ref a.Z, o), mean), invStd);
-                TV u = TO.Fma(gamma, xh, beta);
-                TV g = TO.Mul(TO.Load(ref a.Dy, o), TO.Derivative(act, u, TO.Forward(act, u)));
-                if (a.Masked) g = TO.Mul(g, TO.Load(ref a.Mask, o));
-                TO.Store(g, ref a.Dz, o);
-                sg = TO.Add(sg, g);
-                sgx = TO.Fma(g, xh, sgx);
-            }
-            TO.Store(sgx, ref a.Dgamma, c);
-            TO.Store(sg, ref a.Dbeta, c);
+            TW.Store(sgLo, ref sumG, c - c0);
+            TW.Store(sgHi, ref sumG, c - c0 + w / 2);
+            TW.Store(sxLo, ref sumGx, c - c0);
+            TW.Store(sxHi, ref sumGx, c - c0 + w / 2);
         }
         return c;
     }
@@ -469,14 +448,21 @@ public static partial class BatchNorm
         Checks.Length(dgamma.Length, cols, nameof(dgamma));
         Checks.Length(dbeta.Length, cols, nameof(dbeta));
         Checks.Length(dz.Length, size, nameof(dz));
-        ref float pz = ref MemoryMarshal.GetReference(z), pg = ref MemoryMarshal.GetReference(gamma);
-        ref float pm = ref MemoryMarshal.GetReference(saveMean), ps = ref MemoryMarshal.GetReference(saveInvStd);
-        ref float pdg = ref MemoryMarshal.GetReference(dgamma), pdb = ref MemoryMarshal.GetReference(dbeta), pdz = ref MemoryMarshal.GetReference(dz);
+        BackwardRowRange<TIsa>(ref MemoryMarshal.GetReference(z), ref MemoryMarshal.GetReference(gamma), ref MemoryMarshal.GetReference(saveMean),
+            ref MemoryMarshal.GetReference(saveInvStd), ref MemoryMarshal.GetReference(dgamma), ref MemoryMarshal.GetReference(dbeta),
+            ref MemoryMarshal.GetReference(dz), rows, cols, batchRows, 0, cols);
+    }
+
+    /// <summary>Backward's second pass over columns [c0, c1): dz from g (in dz) and the batch's sums.</summary>
+    private static void BackwardRowRange<TIsa>(ref float pz, ref float pg, ref float pm, ref float ps, ref float pdg, ref float pdb, ref float pdz,
+        int rows, int cols, int batchRows, int c0, int c1)
+        where TIsa : struct, ISimdPath
+    {
         int c;
-        if (VectorPath.Is512<TIsa>()) c = BackwardRowColumns<Ops512, Vector512<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, 0, cols);
-        else if (VectorPath.Is256<TIsa>()) c = BackwardRowColumns<Ops256, Vector256<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, 0, cols);
-        else c = BackwardRowColumns<Ops128, Vector128<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, 0, cols);
-        for (; c < cols; c++)
+        if (VectorPath.Is512<TIsa>()) c = BackwardRowColumns<Ops512, Vector512<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, c0, c1);
+        else if (VectorPath.Is256<TIsa>()) c = BackwardRowColumns<Ops256, Vector256<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, c0, c1);
+        else c = BackwardRowColumns<Ops128, Vector128<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, c0, c1);
+        for (; c < c1; c++)
         {
             float mean = Unsafe.Add(ref pm, c), invStd = Unsafe.Add(ref ps, c), sg = Unsafe.Add(ref pdb, c), sgx = Unsafe.Add(ref pdg, c);
             float k = Unsafe.Add(ref pg, c) * invStd / batchRows;
