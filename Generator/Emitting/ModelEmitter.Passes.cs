@@ -369,7 +369,7 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
-    /// <summary>Rows a block of BatchNorm2D's statistics covers at least: whole samples, about this many rows (see <see cref="StatisticsBlockSamples"/>).</summary>
+    /// <summary>BatchNorm2D's statistics blocks hold as many whole samples as fit in this many rows, at least one (see <see cref="StatisticsBlockSamples"/>).</summary>
     private const int StatisticsBlockRows = 256;
 
     /// <summary>
