@@ -369,33 +369,50 @@ internal sealed partial class ModelEmitter
         _w.Line();
     }
 
+    /// <summary>BatchNorm2D's statistics blocks hold as many whole samples as fit in this many rows, at least one (see <see cref="StatisticsBlockSamples"/>).</summary>
+    private const int StatisticsBlockRows = 256;
+
+    /// <summary>
+    /// Samples per block of BatchNorm2D's reductions: fixed by the layer's shape alone, never by the thread count, so the
+    /// blocks' sums — and, added in block order, the statistics — are the same bits however many threads share the stage.
+    /// Whole samples, so that each thread reduces the samples the convolution before it wrote.
+    /// </summary>
+    private static int StatisticsBlockSamples(ChainStep c) => System.Math.Max(1, StatisticsBlockRows / c.OutPixels);
+
+    /// <summary>The block range of one part in a BatchNorm2D reduction stage (whole blocks per thread).</summary>
+    private void BlockRange(ChainStep c)
+    {
+        int blockRows = StatisticsBlockSamples(c) * c.OutPixels;
+        _w.Line($"int blocks = {K}BatchNorm.BlockCount(_batch * {c.OutPixels}, {blockRows});");
+        _w.Line($"(int b0, int b1) = {K}Partition.Range(blocks, part, parts, 1);");
+        _w.Line("if (b0 >= b1) return;");
+    }
+
     /// <summary>
     /// BatchNorm2D's training forward split by samples (Kiln.Kernels.BatchNorm's row-split pipeline): every thread
-    /// keeps the samples the convolution before it wrote; only per-channel partial sums cross threads. Three parallel
-    /// stages (sums, squared deviations, normalisation) with the combinations on the caller between them.
+    /// keeps the samples the convolution before it wrote; only per-channel sums of fixed blocks cross threads, added in
+    /// block order. Three parallel stages (sums, squared deviations, normalisation) with the combinations on the caller
+    /// between them.
     /// </summary>
     private void EmitSplitBatchNormForward(ChainStep c, string mask, List<string> body)
     {
         LayerSpec bn = c.BatchNorm!;
         string target = c.PreActivationBuffer ?? c.OutputBuffer;
         string bnMask = c.ActivationIsElementwise ? mask : "default";
-        int width = c.OutWidth, floats = c.OutFloats, pixels = c.OutPixels;
+        int width = c.OutWidth, floats = c.OutFloats, pixels = c.OutPixels, blockRows = StatisticsBlockSamples(c) * pixels;
         string pascal = SpecNaming.Pascal(bn.Name), partial = $"_bnPartial{c.Index}";
         string work = $"(long)_batch * {floats * 4L}";
+        string blocks = $"{K}BatchNorm.BlockCount(_batch * {pixels}, {blockRows})";
         string ownRows(string buffer) => $"{buffer}.Slice(s0 * {floats}, (s1 - s0) * {floats})";
 
-        OpenStage(pascal + "Sums", $"{bn.Name}: per-channel sums of the thread's samples (its slot of {partial}).");
-        _w.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
-        _w.Line($"global::System.Span<float> slot = new global::System.Span<float>({partial}, part * {width}, {width});");
-        _w.Line("if (s0 >= s1) { slot.Clear(); return; }");
-        _w.Line($"{K}Gemm.ColumnSums<TIsa>({ownRows(c.InputBuffer)}, slot, (s1 - s0) * {pixels}, {width}, 0, {width});");
+        OpenStage(pascal + "Sums", $"{bn.Name}: per-channel sums of the thread's blocks of {blockRows} rows (their slots of {partial}).");
+        BlockRange(c);
+        _w.Line($"{K}BatchNorm.BlockSums<TIsa>({All(c.InputBuffer, floats)}, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1);");
         _w.Close();
         _w.Line();
-        OpenStage(pascal + "Squares", $"{bn.Name}: per-channel Σ(z − mean)² of the thread's samples (its slot of {partial}).");
-        _w.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
-        _w.Line($"global::System.Span<float> slot = new global::System.Span<float>({partial}, part * {width}, {width});");
-        _w.Line("if (s0 >= s1) { slot.Clear(); return; }");
-        _w.Line($"{K}BatchNorm.PartialSquaredDeviations<TIsa>({ownRows(c.InputBuffer)}, _mean{c.Index}.Span, slot, (s1 - s0) * {pixels}, {width});");
+        OpenStage(pascal + "Squares", $"{bn.Name}: per-channel Σ(z − mean)² of the thread's blocks of {blockRows} rows (their slots of {partial}).");
+        BlockRange(c);
+        _w.Line($"{K}BatchNorm.BlockSquaredDeviations<TIsa>({All(c.InputBuffer, floats)}, _mean{c.Index}.Span, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1);");
         _w.Close();
         _w.Line();
         OpenStage(pascal + "Forward", $"{c.Describe()}: normalisation{(c.ActivationIsElementwise ? " with the fused activation/dropout" : "")} of the thread's samples.");
@@ -405,35 +422,32 @@ internal sealed partial class ModelEmitter
         _w.Close();
         _w.Line();
 
-        body.Add($"int {pascal.ToLowerInvariant()}Parts = PartsFor({work});");
         body.Add($"Execute(Stages.{pascal}Sums, {work});");
-        body.Add($"{K}BatchNorm.CombineMean(new global::System.Span<float>({partial}, 0, {pascal.ToLowerInvariant()}Parts * {width}), _mean{c.Index}.Span, _batch * {pixels}, {width}, {pascal.ToLowerInvariant()}Parts);");
+        body.Add($"{K}BatchNorm.CombineMean({partial}, _mean{c.Index}.Span, _batch * {pixels}, {width}, {blocks});");
         body.Add($"Execute(Stages.{pascal}Squares, {work});");
         body.Add($"// A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).");
-        body.Add($"{K}BatchNorm.CombineVariance(new global::System.Span<float>({partial}, 0, {pascal.ToLowerInvariant()}Parts * {width}), _mean{c.Index}.Span, _invStd{c.Index}.Span, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
-        body.Add($"    _batch * {pixels}, {width}, {pascal.ToLowerInvariant()}Parts, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics && _learningRateScales[{c.Gamma.TrainableIndex}] != 0f);");
+        body.Add($"{K}BatchNorm.CombineVariance({partial}, _mean{c.Index}.Span, _invStd{c.Index}.Span, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
+        body.Add($"    _batch * {pixels}, {width}, {blocks}, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics && _learningRateScales[{c.Gamma.TrainableIndex}] != 0f);");
         body.Add($"Execute(Stages.{pascal}Forward, {work});");
     }
 
     /// <summary>
-    /// BatchNorm2D's backward split by samples: the thread's part of dγ/dβ (g stored in place), the sums combined on
-    /// the caller, then dz for the thread's samples, then the γ/β update (after every thread has read γ).
+    /// BatchNorm2D's backward split by samples: the thread's blocks' parts of dγ/dβ (g stored in place), the sums combined
+    /// on the caller in block order, then dz for the thread's samples, then the γ/β update (after every thread has read γ).
     /// </summary>
     private void EmitSplitBatchNormBackward(ChainStep c, string mask, string current, List<string> body)
     {
         LayerSpec bn = c.BatchNorm!;
         bool fused = c.ActivationIsElementwise;
-        int width = c.OutWidth, floats = c.OutFloats, pixels = c.OutPixels;
+        int width = c.OutWidth, floats = c.OutFloats, pixels = c.OutPixels, blockRows = StatisticsBlockSamples(c) * pixels;
         string pascal = SpecNaming.Pascal(bn.Name), partial = $"_bnPartial{c.Index}";
         string work = $"(long)_batch * {floats * 4L}";
         string ownRows(string buffer) => $"{buffer}.Slice(s0 * {floats}, (s1 - s0) * {floats})";
 
-        OpenStage(pascal + "BackwardSums", $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in {current}).");
-        _w.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
-        _w.Line($"global::System.Span<float> slot = new global::System.Span<float>({partial}, part * {2 * width}, {2 * width});");
-        _w.Line("if (s0 >= s1) { slot.Clear(); return; }");
-        _w.Line($"{K}BatchNorm.PartialBackwardSums<TIsa, {ActivationType(c)}>({ownRows(c.InputBuffer)}, {ownRows(current)}, {(fused && mask != "default" ? ownRows($"_mask{c.Index}") : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
-        _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {ownRows(current)}, slot, (s1 - s0) * {pixels}, {width}, {ActivationStruct(c)});");
+        OpenStage(pascal + "BackwardSums", $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in {current}).");
+        BlockRange(c);
+        _w.Line($"{K}BatchNorm.BlockBackwardSums<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {All(current, floats)}, {(fused && mask != "default" ? All($"_mask{c.Index}", floats) : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
+        _w.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, floats)}, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1, {ActivationStruct(c)});");
         _w.Close();
         _w.Line();
         OpenStage(pascal + "Backward", $"{bn.Name}: dL/dz of the thread's samples from the whole batch's dγ and dβ.");
@@ -449,10 +463,8 @@ internal sealed partial class ModelEmitter
         _w.Close();
         _w.Line();
 
-        string parts = pascal.ToLowerInvariant() + "BackwardParts";
-        body.Add($"int {parts} = PartsFor({work});");
         body.Add($"Execute(Stages.{pascal}BackwardSums, {work});");
-        body.Add($"{K}BatchNorm.CombineBackwardSums(new global::System.Span<float>({partial}, 0, 2 * {parts} * {width}), {c.Gamma.Identifier}Gradient, {c.Beta.Identifier}Gradient, {width}, {parts});");
+        body.Add($"{K}BatchNorm.CombineBackwardSums({partial}, {c.Gamma.Identifier}Gradient, {c.Beta.Identifier}Gradient, {width}, {K}BatchNorm.BlockCount(_batch * {pixels}, {blockRows}));");
         body.Add($"Execute(Stages.{pascal}Backward, {work});");
         body.Add($"if (_applyUpdate) Execute(Stages.{pascal}Update, 0);");
     }
@@ -1012,7 +1024,7 @@ internal sealed partial class ModelEmitter
         foreach (DenseStep conv in adaptive)
         {
             _w.Line($"// {conv.Layer.Name} at small batches: its units split across threads in proportion to each thread's measured speed.");
-            _w.Line($"private readonly {K}AdaptiveSplit _split{conv.Index} = new({K}WorkerPool.Shared.Parallelism);");
+            _w.Line($"private readonly {K}AdaptiveSplit _split{conv.Index} = new({K}WorkerPool.Current.Parallelism);");
         }
         if (adaptive.Count > 0) _w.Line();
         foreach (KeyValuePair<StepPlan, string> split in splitInput)
@@ -1179,7 +1191,7 @@ internal sealed partial class ModelEmitter
         _w.Line("else _pool.Run(this, stage);");
         _w.Close();
         _w.Line();
-        _w.Line("/// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread). BatchNorm2D combines that many partial sums.</summary>");
+        _w.Line("/// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread).</summary>");
         _w.Line($"private int PartsFor(long work) => work < {ParallelWorkThreshold} || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;");
         _w.Line();
         _w.Line("void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);");

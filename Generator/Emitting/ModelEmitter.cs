@@ -185,7 +185,10 @@ internal sealed partial class ModelEmitter
                     _w.Line($"private readonly {K}Arena _mean{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} batch mean");
                     _w.Line($"private readonly {K}Arena _invStd{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} 1/sqrt(var + ε)");
                     if (chain.IsSpatial)
-                        _w.Line($"private readonly float[] _bnPartial{chain.Index} = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * {chain.OutWidth}]; // {chain.BatchNorm.Name} per-thread partial sums (samples split)");
+                    {
+                        int blockSamples = StatisticsBlockSamples(chain), blocks = (_plan.MaxBatch + blockSamples - 1) / blockSamples;
+                        _w.Line($"private readonly double[] _bnPartial{chain.Index} = new double[{2L * blocks * chain.OutWidth}]; // {chain.BatchNorm.Name} per-channel sums of each block of {blockSamples * chain.OutPixels} rows (Σ and Σ·x̂ backward)");
+                    }
                 }
             }
         }
@@ -205,7 +208,7 @@ internal sealed partial class ModelEmitter
         _w.Line($"private readonly {K}Arena _g1 = new(MaxBatch * {_plan.MaxWidth});");
         _w.Line("private readonly int[] _labels = new int[MaxBatch];");
         _w.Line($"private readonly {K}Arena _targets = new(MaxBatch * OutputSize);");
-        _w.Line($"private readonly {K}WorkerPool _pool = {K}WorkerPool.Shared;");
+        _w.Line($"private readonly {K}WorkerPool _pool = {K}WorkerPool.Current;");
         _w.Line();
         _w.Line("private global::Kiln.KilnRandom _noise;");
         _w.Line("private global::Kiln.IsaPath _isa;");

@@ -18,7 +18,10 @@ public static partial class BatchNorm
     /// runMean = (1−m)·runMean + m·mean, runVar = (1−m)·runVar + m·var·rows/(rows−1) (unbiased; rows &gt; 1).
     /// y[r,c] = f(gamma[c]·(z − mean)·invStd + beta[c])·mask[r,c] (mask empty = 1).
     /// </summary>
-    /// <remarks>The variance is two-pass (Σ(z − mean)²), which stays accurate when |mean| ≫ std.</remarks>
+    /// <remarks>
+    /// The variance is two-pass (Σ(z − mean)²), which stays accurate when |mean| ≫ std; both sums accumulate in double,
+    /// rows in order, the same way whichever column range a thread was given.
+    /// </remarks>
     public static void ForwardTrain<TIsa, TAct>(ReadOnlySpan<float> z, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
         Span<float> runMean, Span<float> runVar, Span<float> saveMean, Span<float> saveInvStd, ReadOnlySpan<float> mask, Span<float> y,
         int rows, int cols, int c0, int c1, float eps, float momentum, bool updateRunning, TAct act)
@@ -46,12 +49,21 @@ public static partial class BatchNorm
             ref MemoryMarshal.GetReference(runMean), ref MemoryMarshal.GetReference(runVar), ref MemoryMarshal.GetReference(saveMean),
             ref MemoryMarshal.GetReference(saveInvStd), ref MemoryMarshal.GetReference(mask), ref MemoryMarshal.GetReference(y),
             rows, cols, eps, momentum, updateRunning, !mask.IsEmpty);
-        int c;
-        if (VectorPath.Is512<TIsa>()) c = ForwardTrainColumns<Ops512, Vector512<float>, TAct>(ref a, c0, c1, act);
-        else if (VectorPath.Is256<TIsa>()) c = ForwardTrainColumns<Ops256, Vector256<float>, TAct>(ref a, c0, c1, act);
-        else c = ForwardTrainColumns<Ops128, Vector128<float>, TAct>(ref a, c0, c1, act);
-        for (; c < c1; c++) ForwardTrainScalar(ref a, c, act);
+        // Statistics a chunk of columns at a time, summed in double (the whole batch is one block of the row-split pipeline).
+        Span<double> wide = stackalloc double[StatisticsChunk];
+        for (int j0 = c0; j0 < c1; j0 += StatisticsChunk)
+        {
+            int j1 = Math.Min(c1, j0 + StatisticsChunk);
+            SumColumns<TIsa>(z, wide, 0, rows, cols, j0, j1);
+            for (int j = j0; j < j1; j++) saveMean[j] = (float)(wide[j - j0] / rows);
+            SquaredDeviations<TIsa>(z, saveMean, wide, 0, rows, cols, j0, j1);
+            for (int j = j0; j < j1; j++) SetStatistics(wide[j - j0] / rows, saveMean, saveInvStd, runMean, runVar, j, rows, eps, momentum, updateRunning);
+        }
+        Normalize<TIsa, TAct>(ref a, c0, c1, act);
     }
+
+    /// <summary>Columns whose double sums <see cref="ForwardTrain{TIsa, TAct}"/> and <see cref="Backward{TIsa, TAct}"/> keep on the stack at a time.</summary>
+    private const int StatisticsChunk = 64;
 
     /// <summary>The shared arguments of the training forward, so the per-width bodies take one parameter.</summary>
     private ref struct TrainArgs
@@ -70,78 +82,11 @@ public static partial class BatchNorm
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int ForwardTrainColumns<TO, TV, TAct>(ref TrainArgs a, int c0, int c1, in TAct act)
-        where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
-    {
-        int w = TO.Count, c = c0, rows = a.Rows;
-        nint cols = a.Cols;
-        TV invRows = TO.Splat(1f / rows);
-        for (; c + w <= c1; c += w)
-        {
-            TV sum = TO.Zero;
-            for (int r = 0; r < rows; r++) sum = TO.Add(sum, TO.Load(ref a.Z, r * cols + c));
-            TV mean = TO.Mul(sum, invRows);
-            TV sq = TO.Zero;
-            for (int r = 0; r < rows; r++)
-            {
-                TV d = TO.Sub(TO.Load(ref a.Z, r * cols + c), mean);
-                sq = TO.Fma(d, d, sq);
-            }
-            TV variance = TO.Mul(sq, invRows);
-            TV invStd = TO.Div(TO.Splat(1f), TO.Sqrt(TO.Add(variance, TO.Splat(a.Eps))));
-            TO.Store(mean, ref a.SaveMean, c);
-            TO.Store(invStd, ref a.SaveInvStd, c);
-            if (a.UpdateRunning)
-            {
-                TV m = TO.Splat(a.Momentum), keep = TO.Splat(1f - a.Momentum);
-                TO.Store(TO.Fma(keep, TO.Load(ref a.RunMean, c), TO.Mul(m, mean)), ref a.RunMean, c);
-                TV unbiased = TO.Mul(variance, TO.Splat((float)rows / (rows - 1)));
-                TO.Store(TO.Fma(keep, TO.Load(ref a.RunVar, c), TO.Mul(m, unbiased)), ref a.RunVar, c);
-            }
-        }
-        // The statistics of every whole vector of columns are stored; normalise them as the row-split pipeline does.
-        return NormalizeColumns<TO, TV, TAct>(ref a, c0, c, act);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardTrainScalar<TAct>(ref TrainArgs a, int c, in TAct act) where TAct : struct, IActivation
-    {
-        int rows = a.Rows;
-        nint cols = a.Cols;
-        float sum = 0;
-        for (int r = 0; r < rows; r++) sum += Unsafe.Add(ref a.Z, r * cols + c);
-        float mean = sum * (1f / rows);
-        float sq = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            float d = Unsafe.Add(ref a.Z, r * cols + c) - mean;
-            sq = float.MultiplyAddEstimate(d, d, sq);
-        }
-        float variance = sq * (1f / rows);
-        float invStd = 1f / MathF.Sqrt(variance + a.Eps);
-        Unsafe.Add(ref a.SaveMean, c) = mean;
-        Unsafe.Add(ref a.SaveInvStd, c) = invStd;
-        if (a.UpdateRunning)
-        {
-            float keep = 1f - a.Momentum;
-            Unsafe.Add(ref a.RunMean, c) = float.MultiplyAddEstimate(keep, Unsafe.Add(ref a.RunMean, c), a.Momentum * mean);
-            Unsafe.Add(ref a.RunVar, c) = float.MultiplyAddEstimate(keep, Unsafe.Add(ref a.RunVar, c), a.Momentum * (variance * ((float)rows / (rows - 1))));
-        }
-        float scale = Unsafe.Add(ref a.Gamma, c) * invStd, shift = Unsafe.Add(ref a.Beta, c);
-        for (int r = 0; r < rows; r++)
-        {
-            nint o = r * cols + c;
-            float v = act.Forward(float.MultiplyAddEstimate(Unsafe.Add(ref a.Z, o) - mean, scale, shift));
-            Unsafe.Add(ref a.Y, o) = a.Masked ? v * Unsafe.Add(ref a.Mask, o) : v;
-        }
-    }
-
     /// <summary>
     /// Backward for columns [c0, c1), fused with the activation and dropout after BN:
     /// x̂ = (z − mean)·invStd, u = gamma·x̂ + beta, g = dy·mask·f'(u, f(u));
     /// dgamma[c] = Σ_r g·x̂, dbeta[c] = Σ_r g (overwritten);
-    /// dz = gamma·invStd/rows·(rows·g − Σ_r g − x̂·Σ_r g·x̂). dz may alias dy.
+    /// dz = gamma·invStd/rows·(rows·g − Σ_r g − x̂·Σ_r g·x̂). dz may alias dy. The sums accumulate in double, rows in order.
     /// </summary>
     /// <remarks>The first pass stores g into dz (dy[r,c] is read before dz[r,c] is written), the second turns g into dz.</remarks>
     public static void Backward<TIsa, TAct>(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, ReadOnlySpan<float> mask,
@@ -167,11 +112,19 @@ public static partial class BatchNorm
             ref MemoryMarshal.GetReference(gamma), ref MemoryMarshal.GetReference(beta), ref MemoryMarshal.GetReference(saveMean),
             ref MemoryMarshal.GetReference(saveInvStd), ref MemoryMarshal.GetReference(dz), ref MemoryMarshal.GetReference(dgamma),
             ref MemoryMarshal.GetReference(dbeta), rows, cols, !mask.IsEmpty);
-        int c;
-        if (VectorPath.Is512<TIsa>()) c = BackwardColumns<Ops512, Vector512<float>, TAct>(ref a, c0, c1, act);
-        else if (VectorPath.Is256<TIsa>()) c = BackwardColumns<Ops256, Vector256<float>, TAct>(ref a, c0, c1, act);
-        else c = BackwardColumns<Ops128, Vector128<float>, TAct>(ref a, c0, c1, act);
-        for (; c < c1; c++) BackwardScalar(ref a, c, act);
+        // g and the column sums (in double) a chunk of columns at a time, then dz from the sums.
+        Span<double> sums = stackalloc double[2 * StatisticsChunk];
+        for (int j0 = c0; j0 < c1; j0 += StatisticsChunk)
+        {
+            int j1 = Math.Min(c1, j0 + StatisticsChunk);
+            BackwardSums<TIsa, TAct>(ref a, sums.Slice(0, StatisticsChunk), sums.Slice(StatisticsChunk), 0, rows, j0, j1, act);
+            for (int j = j0; j < j1; j++)
+            {
+                dbeta[j] = (float)sums[j - j0];
+                dgamma[j] = (float)sums[StatisticsChunk + j - j0];
+            }
+        }
+        BackwardRowRange<TIsa>(ref a.Z, ref a.Gamma, ref a.SaveMean, ref a.SaveInvStd, ref a.Dgamma, ref a.Dbeta, ref a.Dz, rows, cols, rows, c0, c1);
     }
 
     private ref struct BackArgs
@@ -186,33 +139,6 @@ public static partial class BatchNorm
             Z = ref z; Dy = ref dy; Mask = ref mask; Gamma = ref gamma; Beta = ref beta; SaveMean = ref saveMean;
             SaveInvStd = ref saveInvStd; Dz = ref dz; Dgamma = ref dgamma; Dbeta = ref dbeta;
             Rows = rows; Cols = cols; Masked = masked;
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int BackwardColumns<TO, TV, TAct>(ref BackArgs a, int c0, int c1, in TAct act)
-        where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
-    {
-        // The two passes of the row-split pipeline over the whole batch: g and the sums, then dz.
-        int c = BackwardSumColumns<TO, TV, TAct>(ref a, c0, c1, act);
-        BackwardRowColumns<TO, TV>(ref a.Z, ref a.Gamma, ref a.SaveMean, ref a.SaveInvStd, ref a.Dgamma, ref a.Dbeta, ref a.Dz, a.Rows, a.Cols, a.Rows, c0, c);
-        return c;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardScalar<TAct>(ref BackArgs a, int c, in TAct act) where TAct : struct, IActivation
-    {
-        BackwardSumScalar(ref a, c, act);
-        int rows = a.Rows;
-        nint cols = a.Cols;
-        float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
-        float sg = Unsafe.Add(ref a.Dbeta, c), sgx = Unsafe.Add(ref a.Dgamma, c);
-        float k = Unsafe.Add(ref a.Gamma, c) * invStd / rows;
-        for (int r = 0; r < rows; r++)
-        {
-            nint o = r * cols + c;
-            float xh = (Unsafe.Add(ref a.Z, o) - mean) * invStd;
-            Unsafe.Add(ref a.Dz, o) = k * (rows * Unsafe.Add(ref a.Dz, o) - sg - xh * sgx);
         }
     }
 

@@ -10,97 +10,244 @@ namespace Kiln.Kernels;
 // every activation change cores between the convolution (samples split) and the BatchNorm (channels split). Split
 // by rows, each thread keeps its own samples and the threads only exchange per-channel partial sums:
 //
-//   forward:  PartialSums (= Gemm.ColumnSums of the thread's rows) → CombineMean → PartialSquaredDeviations →
-//             CombineVariance → NormalizeRows
-//   backward: PartialBackwardSums → CombineBackwardSums (dγ, dβ) → BackwardRows, then the γ/β update
+//   forward:  BlockSums → CombineMean → BlockSquaredDeviations → CombineVariance → NormalizeRows
+//   backward: BlockBackwardSums → CombineBackwardSums (dγ, dβ) → BackwardRows, then the γ/β update
 //
-// The Combine steps are tiny (parts × columns adds) and run on one thread between the parallel steps. The
-// arithmetic is that of ForwardTrain/Backward (two-pass variance); only the order of the row sums differs.
+// The sums are taken over fixed blocks of rows (block b: rows [b·blockRows, (b+1)·blockRows)), whose boundaries do
+// not depend on how many threads share the stage: each thread sums whole blocks, every block the same way (in
+// double, rows in order), and the Combine steps add the blocks' sums in block order, in double, on one thread. The
+// statistics, and so everything downstream, are therefore the same bits whatever the thread count (docs/architecture.md,
+// "Reductions"). The Combine steps are tiny (blocks × columns adds) and run between the parallel steps.
 public static partial class BatchNorm
 {
-    /// <summary>mean[c] = Σ_p sums[p·cols + c] / rows for the <paramref name="parts"/> partial column sums.</summary>
-    public static void CombineMean(ReadOnlySpan<float> sums, Span<float> mean, int rows, int cols, int parts)
-    {
-        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "BatchNorm training needs at least one row.");
-        Checks.Length(sums.Length, (long)parts * cols, nameof(sums));
-        Checks.Length(mean.Length, cols, nameof(mean));
-        for (int c = 0; c < cols; c++)
-        {
-            float s = 0;
-            for (int p = 0; p < parts; p++) s += sums[p * cols + c];
-            mean[c] = s * (1f / rows);
-        }
-    }
-
-    /// <summary>squares[c] = Σ_r (z[r,c] − mean[c])² over the rows of <paramref name="z"/> (one thread's rows).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PartialSquaredDeviations<TIsa>(ReadOnlySpan<float> z, ReadOnlySpan<float> mean, Span<float> squares, int rows, int cols)
-        where TIsa : struct, ISimdPath
+    /// <summary>How many blocks of <paramref name="blockRows"/> rows cover <paramref name="rows"/> rows (the last may be short).</summary>
+    public static int BlockCount(int rows, int blockRows)
     {
         Checks.NonNegative(rows, nameof(rows));
+        if (blockRows < 1) throw new ArgumentOutOfRangeException(nameof(blockRows), blockRows, "A block needs at least one row.");
+        return (int)(((long)rows + blockRows - 1) / blockRows);
+    }
+
+    /// <summary>Throws unless blocks [b0, b1) are among the blocks of <paramref name="blockRows"/> rows that cover <paramref name="rows"/> rows.</summary>
+    private static void CheckBlocks(int rows, int blockRows, int b0, int b1)
+    {
+        int blocks = BlockCount(rows, blockRows);
+        if (b0 < 0 || b1 > blocks || b0 > b1)
+            throw new ArgumentOutOfRangeException(nameof(b0), $"Blocks [{b0}, {b1}) are not within the {blocks} blocks of {blockRows} rows that cover {rows} rows.");
+    }
+
+    /// <summary>
+    /// For each block b in [b0, b1): sums[b·cols + c] = Σ z[r,c] over the block's rows, accumulated in double in row order
+    /// (z: the whole rows×cols batch). A block's sums do not depend on which call computed it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BlockSums<TIsa>(ReadOnlySpan<float> z, Span<double> sums, int rows, int cols, int blockRows, int b0, int b1)
+        where TIsa : struct, ISimdPath
+    {
+        Checks.NonNegative(cols, nameof(cols));
+        CheckBlocks(rows, blockRows, b0, b1);
         Checks.Length(z.Length, (long)rows * cols, nameof(z));
-        Checks.Length(mean.Length, cols, nameof(mean));
-        Checks.Length(squares.Length, cols, nameof(squares));
-        ref float pz = ref MemoryMarshal.GetReference(z);
-        ref float pm = ref MemoryMarshal.GetReference(mean);
-        ref float ps = ref MemoryMarshal.GetReference(squares);
-        int c;
-        if (VectorPath.Is512<TIsa>()) c = SquaredDeviationColumns<Ops512, Vector512<float>>(ref pz, ref pm, ref ps, rows, cols);
-        else if (VectorPath.Is256<TIsa>()) c = SquaredDeviationColumns<Ops256, Vector256<float>>(ref pz, ref pm, ref ps, rows, cols);
-        else c = SquaredDeviationColumns<Ops128, Vector128<float>>(ref pz, ref pm, ref ps, rows, cols);
-        for (; c < cols; c++)
+        Checks.Length(sums.Length, (long)BlockCount(rows, blockRows) * cols, nameof(sums));
+        for (int b = b0; b < b1; b++)
         {
-            float mu = Unsafe.Add(ref pm, c), sq = 0;
-            for (int r = 0; r < rows; r++)
-            {
-                float d = Unsafe.Add(ref pz, (nint)r * cols + c) - mu;
-                sq = float.MultiplyAddEstimate(d, d, sq);
-            }
-            Unsafe.Add(ref ps, c) = sq;
+            int r0 = b * blockRows;
+            SumColumns<TIsa>(z, sums.Slice(b * cols, cols), r0, Math.Min(rows, r0 + blockRows), cols, 0, cols);
         }
     }
 
-    private static int SquaredDeviationColumns<TO, TV>(ref float z, ref float mean, ref float squares, int rows, int cols)
-        where TO : struct, IVectorOps<TV> where TV : struct
+    /// <summary>
+    /// sums[j − c0] = Σ z[r,j] over rows [r0, r1), for j in [c0, c1), in double, rows in order with even and odd rows in two
+    /// chains. Every column gets the same operations whether it falls in a vector or in the scalar tail, so its sum does
+    /// not depend on the column range.
+    /// </summary>
+    internal static void SumColumns<TIsa>(ReadOnlySpan<float> z, Span<double> sums, int r0, int r1, int cols, int c0, int c1)
+        where TIsa : struct, ISimdPath
     {
-        int w = TO.Count, c = 0;
-        for (; c + w <= cols; c += w)
+        ref float pz = ref MemoryMarshal.GetReference(z);
+        ref double ps = ref MemoryMarshal.GetReference(sums);
+        int c;
+        if (VectorPath.Is512<TIsa>()) c = SumColumns<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref pz, ref ps, cols, r0, r1, c0, c1);
+        else if (VectorPath.Is256<TIsa>()) c = SumColumns<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref pz, ref ps, cols, r0, r1, c0, c1);
+        else c = SumColumns<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref pz, ref ps, cols, r0, r1, c0, c1);
+        for (; c < c1; c++)
         {
-            TV mu = TO.Load(ref mean, c), sq = TO.Zero;
-            for (int r = 0; r < rows; r++)
+            double s0 = 0, s1 = 0;
+            int r = r0;
+            for (; r + 1 < r1; r += 2)
             {
-                TV d = TO.Sub(TO.Load(ref z, (nint)r * cols + c), mu);
-                sq = TO.Fma(d, d, sq);
+                s0 += Unsafe.Add(ref pz, (nint)r * cols + c);
+                s1 += Unsafe.Add(ref pz, (nint)(r + 1) * cols + c);
             }
-            TO.Store(sq, ref squares, c);
+            if (r < r1) s0 += Unsafe.Add(ref pz, (nint)r * cols + c);
+            Unsafe.Add(ref ps, c - c0) = s0 + s1;
+        }
+    }
+
+    /// <summary>Column sums of rows [r0, r1) over whole vectors of columns in [c0, c1), in double (even and odd rows in two chains) into sums[c − c0]; returns the first column left.</summary>
+    private static int SumColumns<TO, TV, TW, TD>(ref float z, ref double sums, int cols, int r0, int r1, int c0, int c1)
+        where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct
+    {
+        int w = TO.Count, c = c0;
+        for (; c + w <= c1; c += w)
+        {
+            TD lo0 = TW.Zero, hi0 = TW.Zero, lo1 = TW.Zero, hi1 = TW.Zero;
+            int r = r0;
+            for (; r + 1 < r1; r += 2)
+            {
+                TV v0 = TO.Load(ref z, (nint)r * cols + c), v1 = TO.Load(ref z, (nint)(r + 1) * cols + c);
+                lo0 = TW.Add(lo0, TW.Lower(v0));
+                hi0 = TW.Add(hi0, TW.Upper(v0));
+                lo1 = TW.Add(lo1, TW.Lower(v1));
+                hi1 = TW.Add(hi1, TW.Upper(v1));
+            }
+            if (r < r1)
+            {
+                TV v0 = TO.Load(ref z, (nint)r * cols + c);
+                lo0 = TW.Add(lo0, TW.Lower(v0));
+                hi0 = TW.Add(hi0, TW.Upper(v0));
+            }
+            TW.Store(TW.Add(lo0, lo1), ref sums, c - c0);
+            TW.Store(TW.Add(hi0, hi1), ref sums, c - c0 + w / 2);
+        }
+        return c;
+    }
+
+    /// <summary>mean[c] = Σ_b sums[b·cols + c] / rows: the blocks' <see cref="BlockSums{TIsa}"/> added in block order, in double.</summary>
+    public static void CombineMean(ReadOnlySpan<double> sums, Span<float> mean, int rows, int cols, int blocks)
+    {
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "BatchNorm training needs at least one row.");
+        Checks.NonNegative(blocks, nameof(blocks));
+        Checks.Length(sums.Length, (long)blocks * cols, nameof(sums));
+        Checks.Length(mean.Length, cols, nameof(mean));
+        for (int c = 0; c < cols; c++) mean[c] = (float)(AddBlocks(sums, c, cols, blocks) / rows);
+    }
+
+    /// <summary>Σ_b values[b·stride + offset] in block order, in double.</summary>
+    private static double AddBlocks(ReadOnlySpan<double> values, int offset, int stride, int blocks)
+    {
+        double total = 0;
+        for (int b = 0; b < blocks; b++) total += values[b * stride + offset];
+        return total;
+    }
+
+    /// <summary>
+    /// For each block b in [b0, b1): squares[b·cols + c] = Σ (z[r,c] − mean[c])² over the block's rows, in double in row
+    /// order (z: the whole rows×cols batch).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BlockSquaredDeviations<TIsa>(ReadOnlySpan<float> z, ReadOnlySpan<float> mean, Span<double> squares, int rows, int cols, int blockRows, int b0, int b1)
+        where TIsa : struct, ISimdPath
+    {
+        Checks.NonNegative(cols, nameof(cols));
+        CheckBlocks(rows, blockRows, b0, b1);
+        Checks.Length(z.Length, (long)rows * cols, nameof(z));
+        Checks.Length(mean.Length, cols, nameof(mean));
+        Checks.Length(squares.Length, (long)BlockCount(rows, blockRows) * cols, nameof(squares));
+        for (int b = b0; b < b1; b++)
+        {
+            int r0 = b * blockRows;
+            SquaredDeviations<TIsa>(z, mean, squares.Slice(b * cols, cols), r0, Math.Min(rows, r0 + blockRows), cols, 0, cols);
+        }
+    }
+
+    /// <summary>squares[j − c0] = Σ (z[r,j] − mean[j])² over rows [r0, r1), for j in [c0, c1), in double (as <see cref="SumColumns{TIsa}"/>).</summary>
+    internal static void SquaredDeviations<TIsa>(ReadOnlySpan<float> z, ReadOnlySpan<float> mean, Span<double> squares, int r0, int r1, int cols, int c0, int c1)
+        where TIsa : struct, ISimdPath
+    {
+        ref float pz = ref MemoryMarshal.GetReference(z);
+        ref float pm = ref MemoryMarshal.GetReference(mean);
+        ref double ps = ref MemoryMarshal.GetReference(squares);
+        int c;
+        if (VectorPath.Is512<TIsa>()) c = SquaredDeviationColumns<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref pz, ref pm, ref ps, cols, r0, r1, c0, c1);
+        else if (VectorPath.Is256<TIsa>()) c = SquaredDeviationColumns<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref pz, ref pm, ref ps, cols, r0, r1, c0, c1);
+        else c = SquaredDeviationColumns<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref pz, ref pm, ref ps, cols, r0, r1, c0, c1);
+        for (; c < c1; c++)
+        {
+            double mu = Unsafe.Add(ref pm, c), s0 = 0, s1 = 0;
+            int r = r0;
+            for (; r + 1 < r1; r += 2)
+            {
+                double d0 = Unsafe.Add(ref pz, (nint)r * cols + c) - mu, d1 = Unsafe.Add(ref pz, (nint)(r + 1) * cols + c) - mu;
+                s0 = double.MultiplyAddEstimate(d0, d0, s0);
+                s1 = double.MultiplyAddEstimate(d1, d1, s1);
+            }
+            if (r < r1)
+            {
+                double d0 = Unsafe.Add(ref pz, (nint)r * cols + c) - mu;
+                s0 = double.MultiplyAddEstimate(d0, d0, s0);
+            }
+            Unsafe.Add(ref ps, c - c0) = s0 + s1;
+        }
+    }
+
+    /// <summary>Σ (z − mean)² of rows [r0, r1) over whole vectors of columns in [c0, c1), in double, into squares[c − c0]; returns the first column left.</summary>
+    private static int SquaredDeviationColumns<TO, TV, TW, TD>(ref float z, ref float mean, ref double squares, int cols, int r0, int r1, int c0, int c1)
+        where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct
+    {
+        int w = TO.Count, c = c0;
+        for (; c + w <= c1; c += w)
+        {
+            // The deviation in double: z and the float mean are exact there, so only the squares' sum rounds.
+            TV mu = TO.Load(ref mean, c);
+            TD muLo = TW.Lower(mu), muHi = TW.Upper(mu);
+            TD lo0 = TW.Zero, hi0 = TW.Zero, lo1 = TW.Zero, hi1 = TW.Zero;
+            int r = r0;
+            for (; r + 1 < r1; r += 2)
+            {
+                TV v0 = TO.Load(ref z, (nint)r * cols + c), v1 = TO.Load(ref z, (nint)(r + 1) * cols + c);
+                TD a = TW.Sub(TW.Lower(v0), muLo), b = TW.Sub(TW.Upper(v0), muHi);
+                TD d = TW.Sub(TW.Lower(v1), muLo), e = TW.Sub(TW.Upper(v1), muHi);
+                lo0 = TW.Fma(a, a, lo0);
+                hi0 = TW.Fma(b, b, hi0);
+                lo1 = TW.Fma(d, d, lo1);
+                hi1 = TW.Fma(e, e, hi1);
+            }
+            if (r < r1)
+            {
+                TV v0 = TO.Load(ref z, (nint)r * cols + c);
+                TD a = TW.Sub(TW.Lower(v0), muLo), b = TW.Sub(TW.Upper(v0), muHi);
+                lo0 = TW.Fma(a, a, lo0);
+                hi0 = TW.Fma(b, b, hi0);
+            }
+            TW.Store(TW.Add(lo0, lo1), ref squares, c - c0);
+            TW.Store(TW.Add(hi0, hi1), ref squares, c - c0 + w / 2);
         }
         return c;
     }
 
     /// <summary>
-    /// From the partial squared deviations: invStd[c] = 1/sqrt(var + eps) with var = Σ_p squares / rows (biased), and,
-    /// when <paramref name="updateRunning"/>, the running averages as in <see cref="ForwardTrain{TIsa, TAct}"/>
-    /// (runVar takes the unbiased var·rows/(rows − 1)).
+    /// From the blocks' squared deviations (<see cref="BlockSquaredDeviations{TIsa}"/>, added in block order, in double):
+    /// invStd[c] = 1/sqrt(var + eps) with var = Σ_b squares / rows (biased), and, when <paramref name="updateRunning"/>,
+    /// the running averages as in <see cref="ForwardTrain{TIsa, TAct}"/> (runVar takes the unbiased var·rows/(rows − 1)).
     /// </summary>
-    public static void CombineVariance(ReadOnlySpan<float> squares, ReadOnlySpan<float> mean, Span<float> invStd, Span<float> runMean, Span<float> runVar,
-        int rows, int cols, int parts, float eps, float momentum, bool updateRunning)
+    public static void CombineVariance(ReadOnlySpan<double> squares, ReadOnlySpan<float> mean, Span<float> invStd, Span<float> runMean, Span<float> runVar,
+        int rows, int cols, int blocks, float eps, float momentum, bool updateRunning)
     {
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "BatchNorm training needs at least one row.");
         if (updateRunning && rows < 2)
             throw new ArgumentOutOfRangeException(nameof(rows), rows, "BatchNorm cannot update its running variance from a batch of one row (the unbiased estimate divides by rows − 1).");
-        Checks.Length(squares.Length, (long)parts * cols, nameof(squares));
+        Checks.NonNegative(blocks, nameof(blocks));
+        Checks.Length(squares.Length, (long)blocks * cols, nameof(squares));
         Checks.Length(mean.Length, cols, nameof(mean));
         Checks.Length(invStd.Length, cols, nameof(invStd));
-        for (int c = 0; c < cols; c++)
+        if (updateRunning)
         {
-            float sq = 0;
-            for (int p = 0; p < parts; p++) sq += squares[p * cols + c];
-            float variance = sq * (1f / rows);
-            invStd[c] = 1f / MathF.Sqrt(variance + eps);
-            if (!updateRunning) continue;
-            float keep = 1f - momentum;
-            runMean[c] = float.MultiplyAddEstimate(keep, runMean[c], momentum * mean[c]);
-            runVar[c] = float.MultiplyAddEstimate(keep, runVar[c], momentum * (variance * ((float)rows / (rows - 1))));
+            Checks.Length(runMean.Length, cols, nameof(runMean));
+            Checks.Length(runVar.Length, cols, nameof(runVar));
         }
+        for (int c = 0; c < cols; c++)
+            SetStatistics(AddBlocks(squares, c, cols, blocks) / rows, mean, invStd, runMean, runVar, c, rows, eps, momentum, updateRunning);
+    }
+
+    /// <summary>invStd[c] from the biased variance, and the running averages (runVar unbiased) when <paramref name="updateRunning"/>.</summary>
+    private static void SetStatistics(double variance, ReadOnlySpan<float> mean, Span<float> invStd, Span<float> runMean, Span<float> runVar,
+        int c, int rows, float eps, float momentum, bool updateRunning)
+    {
+        invStd[c] = (float)(1 / Math.Sqrt(variance + eps));
+        if (!updateRunning) return;
+        double keep = 1.0 - momentum;
+        runMean[c] = (float)(keep * runMean[c] + momentum * (double)mean[c]);
+        runVar[c] = (float)(keep * runVar[c] + momentum * (variance * rows / (rows - 1)));
     }
 
     /// <summary>y[r,c] = f(gamma[c]·(z[r,c] − mean[c])·invStd[c] + beta[c])·mask[r,c] over the given rows (mask empty = 1).</summary>
@@ -122,16 +269,24 @@ public static partial class BatchNorm
             ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(), ref MemoryMarshal.GetReference(mean),
             ref MemoryMarshal.GetReference(invStd), ref MemoryMarshal.GetReference(mask), ref MemoryMarshal.GetReference(y),
             rows, cols, 0, 0, false, !mask.IsEmpty);
-        int c;
-        if (VectorPath.Is512<TIsa>()) c = NormalizeColumns<Ops512, Vector512<float>, TAct>(ref a, 0, cols, act);
-        else if (VectorPath.Is256<TIsa>()) c = NormalizeColumns<Ops256, Vector256<float>, TAct>(ref a, 0, cols, act);
-        else c = NormalizeColumns<Ops128, Vector128<float>, TAct>(ref a, 0, cols, act);
-        for (; c < cols; c++)
+        Normalize<TIsa, TAct>(ref a, 0, cols, act);
+    }
+
+    /// <summary>The normalisation pass over columns [c0, c1), from SaveMean/SaveInvStd.</summary>
+    private static void Normalize<TIsa, TAct>(ref TrainArgs a, int c0, int c1, in TAct act)
+        where TIsa : struct, ISimdPath where TAct : struct, IActivation
+    {
+        int c, rows = a.Rows;
+        nint cols = a.Cols;
+        if (VectorPath.Is512<TIsa>()) c = NormalizeColumns<Ops512, Vector512<float>, TAct>(ref a, c0, c1, act);
+        else if (VectorPath.Is256<TIsa>()) c = NormalizeColumns<Ops256, Vector256<float>, TAct>(ref a, c0, c1, act);
+        else c = NormalizeColumns<Ops128, Vector128<float>, TAct>(ref a, c0, c1, act);
+        for (; c < c1; c++)
         {
             float mu = Unsafe.Add(ref a.SaveMean, c), scale = Unsafe.Add(ref a.Gamma, c) * Unsafe.Add(ref a.SaveInvStd, c), shift = Unsafe.Add(ref a.Beta, c);
             for (int r = 0; r < rows; r++)
             {
-                nint o = (nint)r * cols + c;
+                nint o = r * cols + c;
                 float v = act.Forward(float.MultiplyAddEstimate(Unsafe.Add(ref a.Z, o) - mu, scale, shift));
                 Unsafe.Add(ref a.Y, o) = a.Masked ? v * Unsafe.Add(ref a.Mask, o) : v;
             }
@@ -161,16 +316,18 @@ public static partial class BatchNorm
     }
 
     /// <summary>
-    /// The first half of <see cref="Backward{TIsa, TAct}"/> over the given rows: g = dy·mask·f'(u) is stored into dz
-    /// (dz may alias dy), and sums[c] = Σ_r g, sums[cols + c] = Σ_r g·x̂ (this thread's partial dβ and dγ).
+    /// The first half of <see cref="Backward{TIsa, TAct}"/> for each block b in [b0, b1) (z, dy, mask, dz: the whole
+    /// rows×cols batch): g = dy·mask·f'(u) is stored into dz (dz may alias dy), and sums[b·2·cols + c] = Σ g,
+    /// sums[b·2·cols + cols + c] = Σ g·x̂ over the block's rows (its parts of dβ and dγ), in double in row order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void PartialBackwardSums<TIsa, TAct>(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, ReadOnlySpan<float> mask,
+    public static void BlockBackwardSums<TIsa, TAct>(ReadOnlySpan<float> z, ReadOnlySpan<float> dy, ReadOnlySpan<float> mask,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, ReadOnlySpan<float> saveMean, ReadOnlySpan<float> saveInvStd,
-        Span<float> dz, Span<float> sums, int rows, int cols, TAct act)
+        Span<float> dz, Span<double> sums, int rows, int cols, int blockRows, int b0, int b1, TAct act)
         where TIsa : struct, ISimdPath where TAct : struct, IActivation
     {
-        Checks.NonNegative(rows, nameof(rows));
+        Checks.NonNegative(cols, nameof(cols));
+        CheckBlocks(rows, blockRows, b0, b1);
         long size = (long)rows * cols;
         Checks.Length(z.Length, size, nameof(z));
         Checks.Length(dy.Length, size, nameof(dy));
@@ -180,84 +337,95 @@ public static partial class BatchNorm
         Checks.Length(saveMean.Length, cols, nameof(saveMean));
         Checks.Length(saveInvStd.Length, cols, nameof(saveInvStd));
         Checks.Length(dz.Length, size, nameof(dz));
-        Checks.Length(sums.Length, 2L * cols, nameof(sums));
+        Checks.Length(sums.Length, 2L * BlockCount(rows, blockRows) * cols, nameof(sums));
         var a = new BackArgs(ref MemoryMarshal.GetReference(z), ref MemoryMarshal.GetReference(dy), ref MemoryMarshal.GetReference(mask),
             ref MemoryMarshal.GetReference(gamma), ref MemoryMarshal.GetReference(beta), ref MemoryMarshal.GetReference(saveMean),
-            ref MemoryMarshal.GetReference(saveInvStd), ref MemoryMarshal.GetReference(dz), ref MemoryMarshal.GetReference(sums.Slice(cols)),
-            ref MemoryMarshal.GetReference(sums), rows, cols, !mask.IsEmpty);
-        int c;
-        if (VectorPath.Is512<TIsa>()) c = BackwardSumColumns<Ops512, Vector512<float>, TAct>(ref a, 0, cols, act);
-        else if (VectorPath.Is256<TIsa>()) c = BackwardSumColumns<Ops256, Vector256<float>, TAct>(ref a, 0, cols, act);
-        else c = BackwardSumColumns<Ops128, Vector128<float>, TAct>(ref a, 0, cols, act);
-        for (; c < cols; c++) BackwardSumScalar(ref a, c, act);
-    }
-
-    /// <summary>Backward's first pass for one column: g into Dz, Σg·x̂ into Dgamma[c], Σg into Dbeta[c].</summary>
-    private static void BackwardSumScalar<TAct>(ref BackArgs a, int c, in TAct act) where TAct : struct, IActivation
-    {
-        int rows = a.Rows;
-        nint cols = a.Cols;
-        float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
-        float gamma = Unsafe.Add(ref a.Gamma, c), beta = Unsafe.Add(ref a.Beta, c), sg = 0, sgx = 0;
-        for (int r = 0; r < rows; r++)
+            ref MemoryMarshal.GetReference(saveInvStd), ref MemoryMarshal.GetReference(dz), ref Unsafe.NullRef<float>(), ref Unsafe.NullRef<float>(),
+            rows, cols, !mask.IsEmpty);
+        for (int b = b0; b < b1; b++)
         {
-            nint o = r * cols + c;
-            float xh = (Unsafe.Add(ref a.Z, o) - mean) * invStd;
-            float u = float.MultiplyAddEstimate(gamma, xh, beta);
-            float g = Unsafe.Add(ref a.Dy, o) * act.Derivative(u, act.Forward(u));
-            if (a.Masked) g *= Unsafe.Add(ref a.Mask, o);
-            Unsafe.Add(ref a.Dz, o) = g;
-            sg += g;
-            sgx = float.MultiplyAddEstimate(g, xh, sgx);
+            int r0 = b * blockRows;
+            BackwardSums<TIsa, TAct>(ref a, sums.Slice(2 * b * cols, cols), sums.Slice((2 * b + 1) * cols, cols), r0, Math.Min(rows, r0 + blockRows), 0, cols, act);
         }
-        Unsafe.Add(ref a.Dgamma, c) = sgx;
-        Unsafe.Add(ref a.Dbeta, c) = sg;
     }
 
-    /// <summary>Backward's first pass over whole vectors of columns in [c0, c1): g into Dz, Σg·x̂ into Dgamma, Σg into Dbeta; returns the first column left.</summary>
-    private static int BackwardSumColumns<TO, TV, TAct>(ref BackArgs a, int c0, int c1, in TAct act)
-        where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
+    /// <summary>
+    /// Backward's first pass over rows [r0, r1) and columns [c0, c1): g = dy·mask·f'(u) into Dz, sumG[c − c0] = Σg and
+    /// sumGx[c − c0] = Σg·x̂ in double, rows in order.
+    /// </summary>
+    private static void BackwardSums<TIsa, TAct>(ref BackArgs a, scoped Span<double> sumG, scoped Span<double> sumGx, int r0, int r1, int c0, int c1, in TAct act)
+        where TIsa : struct, ISimdPath where TAct : struct, IActivation
     {
-        int w = TO.Count, c = c0, rows = a.Rows;
-        nint cols = a.Cols;
+        ref double sg = ref MemoryMarshal.GetReference(sumG);
+        ref double sgx = ref MemoryMarshal.GetReference(sumGx);
+        int c, cols = a.Cols;
+        if (VectorPath.Is512<TIsa>()) c = BlockBackwardColumns<Ops512, Vector512<float>, Wide512, Vector512<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, c0, c1, act);
+        else if (VectorPath.Is256<TIsa>()) c = BlockBackwardColumns<Ops256, Vector256<float>, Wide256, Vector256<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, c0, c1, act);
+        else c = BlockBackwardColumns<Ops128, Vector128<float>, Wide128, Vector128<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, c0, c1, act);
+        for (; c < c1; c++)
+        {
+            float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
+            float gamma = Unsafe.Add(ref a.Gamma, c), beta = Unsafe.Add(ref a.Beta, c);
+            double s = 0, sx = 0;
+            for (int r = r0; r < r1; r++)
+            {
+                nint o = (nint)r * cols + c;
+                float xh = (Unsafe.Add(ref a.Z, o) - mean) * invStd;
+                float u = float.MultiplyAddEstimate(gamma, xh, beta);
+                float g = Unsafe.Add(ref a.Dy, o) * act.Derivative(u, act.Forward(u));
+                if (a.Masked) g *= Unsafe.Add(ref a.Mask, o);
+                Unsafe.Add(ref a.Dz, o) = g;
+                s += g;
+                sx = double.MultiplyAddEstimate(g, xh, sx);
+            }
+            Unsafe.Add(ref sg, c - c0) = s;
+            Unsafe.Add(ref sgx, c - c0) = sx;
+        }
+    }
+
+    /// <summary>Backward's first pass for rows [r0, r1) over whole vectors of columns in [c0, c1): g into Dz, Σg and Σg·x̂ in double at c − c0; returns the first column left.</summary>
+    private static int BlockBackwardColumns<TO, TV, TW, TD, TAct>(ref BackArgs a, ref double sumG, ref double sumGx, int r0, int r1, int c0, int c1, in TAct act)
+        where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct where TAct : struct, IActivation
+    {
+        int w = TO.Count, c = c0, cols = a.Cols;
         for (; c + w <= c1; c += w)
         {
             TV mean = TO.Load(ref a.SaveMean, c), invStd = TO.Load(ref a.SaveInvStd, c);
             TV gamma = TO.Load(ref a.Gamma, c), beta = TO.Load(ref a.Beta, c);
-            TV sg = TO.Zero, sgx = TO.Zero;
-            for (int r = 0; r < rows; r++)
+            TD sgLo = TW.Zero, sgHi = TW.Zero, sxLo = TW.Zero, sxHi = TW.Zero;
+            for (int r = r0; r < r1; r++)
             {
-                nint o = r * cols + c;
+                nint o = (nint)r * cols + c;
                 TV xh = TO.Mul(TO.Sub(TO.Load(ref a.Z, o), mean), invStd);
                 TV u = TO.Fma(gamma, xh, beta);
                 TV g = TO.Mul(TO.Load(ref a.Dy, o), TO.Derivative(act, u, TO.Forward(act, u)));
                 if (a.Masked) g = TO.Mul(g, TO.Load(ref a.Mask, o));
                 TO.Store(g, ref a.Dz, o);
-                sg = TO.Add(sg, g);
-                sgx = TO.Fma(g, xh, sgx);
+                TD gLo = TW.Lower(g), gHi = TW.Upper(g);
+                sgLo = TW.Add(sgLo, gLo);
+                sgHi = TW.Add(sgHi, gHi);
+                sxLo = TW.Fma(gLo, TW.Lower(xh), sxLo);
+                sxHi = TW.Fma(gHi, TW.Upper(xh), sxHi);
             }
-            TO.Store(sgx, ref a.Dgamma, c);
-            TO.Store(sg, ref a.Dbeta, c);
+            TW.Store(sgLo, ref sumG, c - c0);
+            TW.Store(sgHi, ref sumG, c - c0 + w / 2);
+            TW.Store(sxLo, ref sumGx, c - c0);
+            TW.Store(sxHi, ref sumGx, c - c0 + w / 2);
         }
         return c;
     }
 
-    /// <summary>dβ[c] = Σ_p sums[p·2·cols + c], dγ[c] = Σ_p sums[p·2·cols + cols + c] over the parts' <see cref="PartialBackwardSums{TIsa, TAct}"/>.</summary>
-    public static void CombineBackwardSums(ReadOnlySpan<float> sums, Span<float> dgamma, Span<float> dbeta, int cols, int parts)
+    /// <summary>dβ[c] = Σ_b sums[b·2·cols + c], dγ[c] = Σ_b sums[b·2·cols + cols + c] over the blocks' <see cref="BlockBackwardSums{TIsa, TAct}"/>, in block order, in double.</summary>
+    public static void CombineBackwardSums(ReadOnlySpan<double> sums, Span<float> dgamma, Span<float> dbeta, int cols, int blocks)
     {
-        Checks.Length(sums.Length, 2L * parts * cols, nameof(sums));
+        Checks.NonNegative(blocks, nameof(blocks));
+        Checks.Length(sums.Length, 2L * blocks * cols, nameof(sums));
         Checks.Length(dgamma.Length, cols, nameof(dgamma));
         Checks.Length(dbeta.Length, cols, nameof(dbeta));
         for (int c = 0; c < cols; c++)
         {
-            float sg = 0, sgx = 0;
-            for (int p = 0; p < parts; p++)
-            {
-                sg += sums[2 * p * cols + c];
-                sgx += sums[2 * p * cols + cols + c];
-            }
-            dbeta[c] = sg;
-            dgamma[c] = sgx;
+            dbeta[c] = (float)AddBlocks(sums, c, 2 * cols, blocks);
+            dgamma[c] = (float)AddBlocks(sums, cols + c, 2 * cols, blocks);
         }
     }
 
@@ -280,14 +448,21 @@ public static partial class BatchNorm
         Checks.Length(dgamma.Length, cols, nameof(dgamma));
         Checks.Length(dbeta.Length, cols, nameof(dbeta));
         Checks.Length(dz.Length, size, nameof(dz));
-        ref float pz = ref MemoryMarshal.GetReference(z), pg = ref MemoryMarshal.GetReference(gamma);
-        ref float pm = ref MemoryMarshal.GetReference(saveMean), ps = ref MemoryMarshal.GetReference(saveInvStd);
-        ref float pdg = ref MemoryMarshal.GetReference(dgamma), pdb = ref MemoryMarshal.GetReference(dbeta), pdz = ref MemoryMarshal.GetReference(dz);
+        BackwardRowRange<TIsa>(ref MemoryMarshal.GetReference(z), ref MemoryMarshal.GetReference(gamma), ref MemoryMarshal.GetReference(saveMean),
+            ref MemoryMarshal.GetReference(saveInvStd), ref MemoryMarshal.GetReference(dgamma), ref MemoryMarshal.GetReference(dbeta),
+            ref MemoryMarshal.GetReference(dz), rows, cols, batchRows, 0, cols);
+    }
+
+    /// <summary>Backward's second pass over columns [c0, c1): dz from g (in dz) and the batch's sums.</summary>
+    private static void BackwardRowRange<TIsa>(ref float pz, ref float pg, ref float pm, ref float ps, ref float pdg, ref float pdb, ref float pdz,
+        int rows, int cols, int batchRows, int c0, int c1)
+        where TIsa : struct, ISimdPath
+    {
         int c;
-        if (VectorPath.Is512<TIsa>()) c = BackwardRowColumns<Ops512, Vector512<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, 0, cols);
-        else if (VectorPath.Is256<TIsa>()) c = BackwardRowColumns<Ops256, Vector256<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, 0, cols);
-        else c = BackwardRowColumns<Ops128, Vector128<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, 0, cols);
-        for (; c < cols; c++)
+        if (VectorPath.Is512<TIsa>()) c = BackwardRowColumns<Ops512, Vector512<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, c0, c1);
+        else if (VectorPath.Is256<TIsa>()) c = BackwardRowColumns<Ops256, Vector256<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, c0, c1);
+        else c = BackwardRowColumns<Ops128, Vector128<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, c0, c1);
+        for (; c < c1; c++)
         {
             float mean = Unsafe.Add(ref pm, c), invStd = Unsafe.Add(ref ps, c), sg = Unsafe.Add(ref pdb, c), sgx = Unsafe.Add(ref pdg, c);
             float k = Unsafe.Add(ref pg, c) * invStd / batchRows;

@@ -103,8 +103,12 @@ public static unsafe partial class Gemm
         }
     }
 
-    /// <summary>sums[j] = Σ_r m[r,j] for j in [c0, c1) (bias gradients); m: rows×cols.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// sums[j] = Σ_r m[r,j] for j in [c0, c1) (bias gradients); m: rows×cols. Accumulated in double, rows in order (even
+    /// and odd rows in two chains), so a column's sum keeps float precision over a convolution's samples·pixels rows and
+    /// is the same bits whatever column range it was computed in (the column sums of BatchNorm2D's blocks).
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ColumnSums<TIsa>(ReadOnlySpan<float> m, Span<float> sums, int rows, int cols, int c0, int c1)
         where TIsa : struct, ISimdPath
     {
@@ -113,79 +117,13 @@ public static unsafe partial class Gemm
         Checks.Range(c0, c1, cols, nameof(c0), nameof(c1));
         Checks.Length(m.Length, (long)rows * cols, nameof(m));
         Checks.Length(sums.Length, c1, nameof(sums));
-        ref float m0 = ref MemoryMarshal.GetReference(m);
-        ref float s0 = ref MemoryMarshal.GetReference(sums);
-        int j = c0;
-        // Columns are independent, so vectorise across columns; four vectors per pass give four
-        // independent add chains down the rows.
-        if (typeof(TIsa) == typeof(Avx512Path))
+        const int Chunk = 64;
+        Span<double> wide = stackalloc double[Chunk];
+        for (int j0 = c0; j0 < c1; j0 += Chunk)
         {
-            for (; j + 64 <= c1; j += 64)
-            {
-                Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int r = 0; r < rows; r++)
-                {
-                    nuint o = (nuint)((long)r * cols + j);
-                    a0 += Vector512.LoadUnsafe(ref m0, o); a1 += Vector512.LoadUnsafe(ref m0, o + 16);
-                    a2 += Vector512.LoadUnsafe(ref m0, o + 32); a3 += Vector512.LoadUnsafe(ref m0, o + 48);
-                }
-                a0.StoreUnsafe(ref s0, (nuint)j); a1.StoreUnsafe(ref s0, (nuint)j + 16);
-                a2.StoreUnsafe(ref s0, (nuint)j + 32); a3.StoreUnsafe(ref s0, (nuint)j + 48);
-            }
-            for (; j + 16 <= c1; j += 16)
-            {
-                Vector512<float> a0 = default;
-                for (int r = 0; r < rows; r++) a0 += Vector512.LoadUnsafe(ref m0, (nuint)((long)r * cols + j));
-                a0.StoreUnsafe(ref s0, (nuint)j);
-            }
-        }
-        else if (typeof(TIsa) == typeof(Avx2Path))
-        {
-            for (; j + 32 <= c1; j += 32)
-            {
-                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int r = 0; r < rows; r++)
-                {
-                    nuint o = (nuint)((long)r * cols + j);
-                    a0 += Vector256.LoadUnsafe(ref m0, o); a1 += Vector256.LoadUnsafe(ref m0, o + 8);
-                    a2 += Vector256.LoadUnsafe(ref m0, o + 16); a3 += Vector256.LoadUnsafe(ref m0, o + 24);
-                }
-                a0.StoreUnsafe(ref s0, (nuint)j); a1.StoreUnsafe(ref s0, (nuint)j + 8);
-                a2.StoreUnsafe(ref s0, (nuint)j + 16); a3.StoreUnsafe(ref s0, (nuint)j + 24);
-            }
-            for (; j + 8 <= c1; j += 8)
-            {
-                Vector256<float> a0 = default;
-                for (int r = 0; r < rows; r++) a0 += Vector256.LoadUnsafe(ref m0, (nuint)((long)r * cols + j));
-                a0.StoreUnsafe(ref s0, (nuint)j);
-            }
-        }
-        else
-        {
-            for (; j + 16 <= c1; j += 16)
-            {
-                Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                for (int r = 0; r < rows; r++)
-                {
-                    nuint o = (nuint)((long)r * cols + j);
-                    a0 += Vector128.LoadUnsafe(ref m0, o); a1 += Vector128.LoadUnsafe(ref m0, o + 4);
-                    a2 += Vector128.LoadUnsafe(ref m0, o + 8); a3 += Vector128.LoadUnsafe(ref m0, o + 12);
-                }
-                a0.StoreUnsafe(ref s0, (nuint)j); a1.StoreUnsafe(ref s0, (nuint)j + 4);
-                a2.StoreUnsafe(ref s0, (nuint)j + 8); a3.StoreUnsafe(ref s0, (nuint)j + 12);
-            }
-            for (; j + 4 <= c1; j += 4)
-            {
-                Vector128<float> a0 = default;
-                for (int r = 0; r < rows; r++) a0 += Vector128.LoadUnsafe(ref m0, (nuint)((long)r * cols + j));
-                a0.StoreUnsafe(ref s0, (nuint)j);
-            }
-        }
-        for (; j < c1; j++)
-        {
-            float s = 0;
-            for (int r = 0; r < rows; r++) s += Unsafe.Add(ref m0, (nint)((long)r * cols + j));
-            Unsafe.Add(ref s0, j) = s;
+            int width = Math.Min(Chunk, c1 - j0);
+            BatchNorm.SumColumns<TIsa>(m, wide, 0, rows, cols, j0, j0 + width);
+            for (int j = 0; j < width; j++) sums[j0 + j] = (float)wide[j];
         }
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -59,8 +60,11 @@ public static partial class PRelu
         return c;
     }
 
-    /// <summary>g = dy·mask; du = g·(u &gt; 0 ? 1 : alpha[c]); dalpha[c] = Σ_r g·min(u, 0) (overwritten). du may alias dy.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>
+    /// g = dy·mask; du = g·(u &gt; 0 ? 1 : alpha[c]); dalpha[c] = Σ_r g·min(u, 0) (overwritten), accumulated in double in row
+    /// order (a per-channel slope sums a convolution's samples·pixels rows). du may alias dy.
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward<TIsa>(ReadOnlySpan<float> u, ReadOnlySpan<float> alpha, ReadOnlySpan<float> dy, ReadOnlySpan<float> mask, Span<float> du, Span<float> dalpha, int rows, int cols)
         where TIsa : struct, ISimdPath
     {
@@ -73,40 +77,54 @@ public static partial class PRelu
         Checks.Optional(mask.Length, size, nameof(mask));
         Checks.Length(du.Length, size, nameof(du));
         Checks.Length(dalpha.Length, cols, nameof(dalpha));
-        ref float pu = ref MemoryMarshal.GetReference(u);
-        ref float pa = ref MemoryMarshal.GetReference(alpha);
-        ref float pdy = ref MemoryMarshal.GetReference(dy);
-        ref float pm = ref MemoryMarshal.GetReference(mask);
-        ref float pdu = ref MemoryMarshal.GetReference(du);
-        ref float pda = ref MemoryMarshal.GetReference(dalpha);
-        bool masked = !mask.IsEmpty;
-        dalpha.Slice(0, cols).Clear();
-        // Row by row, accumulating dalpha in place: every pass is a contiguous sweep.
-        for (int r = 0; r < rows; r++)
+        // The double sums: on the stack for typical widths, pooled beyond (nothing allocates per call).
+        double[]? rented = cols > StackColumns ? ArrayPool<double>.Shared.Rent(cols) : null;
+        Span<double> sums = rented is null ? stackalloc double[StackColumns] : rented.AsSpan();
+        try
         {
-            nint o = (nint)r * cols;
-            ref float ur = ref Unsafe.Add(ref pu, o);
-            ref float dyr = ref Unsafe.Add(ref pdy, o);
-            ref float mr = ref masked ? ref Unsafe.Add(ref pm, o) : ref pm;
-            ref float dur = ref Unsafe.Add(ref pdu, o);
-            int c;
-            if (VectorPath.Is512<TIsa>()) c = BackwardRow<Ops512, Vector512<float>>(ref ur, ref pa, ref dyr, ref mr, ref dur, ref pda, cols, masked);
-            else if (VectorPath.Is256<TIsa>()) c = BackwardRow<Ops256, Vector256<float>>(ref ur, ref pa, ref dyr, ref mr, ref dur, ref pda, cols, masked);
-            else c = BackwardRow<Ops128, Vector128<float>>(ref ur, ref pa, ref dyr, ref mr, ref dur, ref pda, cols, masked);
-            for (; c < cols; c++)
+            sums.Slice(0, cols).Clear();
+            ref float pu = ref MemoryMarshal.GetReference(u);
+            ref float pa = ref MemoryMarshal.GetReference(alpha);
+            ref float pdy = ref MemoryMarshal.GetReference(dy);
+            ref float pm = ref MemoryMarshal.GetReference(mask);
+            ref float pdu = ref MemoryMarshal.GetReference(du);
+            ref double ps = ref MemoryMarshal.GetReference(sums);
+            bool masked = !mask.IsEmpty;
+            // Row by row, accumulating the sums in place: every pass is a contiguous sweep.
+            for (int r = 0; r < rows; r++)
             {
-                float v = Unsafe.Add(ref ur, c);
-                float g = Unsafe.Add(ref dyr, c);
-                if (masked) g *= Unsafe.Add(ref mr, c);
-                Unsafe.Add(ref pda, c) += g * MathF.Min(v, 0f);
-                Unsafe.Add(ref dur, c) = v > 0f ? g : g * Unsafe.Add(ref pa, c);
+                nint o = (nint)r * cols;
+                ref float ur = ref Unsafe.Add(ref pu, o);
+                ref float dyr = ref Unsafe.Add(ref pdy, o);
+                ref float mr = ref masked ? ref Unsafe.Add(ref pm, o) : ref pm;
+                ref float dur = ref Unsafe.Add(ref pdu, o);
+                int c;
+                if (VectorPath.Is512<TIsa>()) c = BackwardRow<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref ur, ref pa, ref dyr, ref mr, ref dur, ref ps, cols, masked);
+                else if (VectorPath.Is256<TIsa>()) c = BackwardRow<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref ur, ref pa, ref dyr, ref mr, ref dur, ref ps, cols, masked);
+                else c = BackwardRow<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref ur, ref pa, ref dyr, ref mr, ref dur, ref ps, cols, masked);
+                for (; c < cols; c++)
+                {
+                    float v = Unsafe.Add(ref ur, c);
+                    float g = Unsafe.Add(ref dyr, c);
+                    if (masked) g *= Unsafe.Add(ref mr, c);
+                    Unsafe.Add(ref ps, c) = double.MultiplyAddEstimate(g, MathF.Min(v, 0f), Unsafe.Add(ref ps, c));
+                    Unsafe.Add(ref dur, c) = v > 0f ? g : g * Unsafe.Add(ref pa, c);
+                }
             }
+            for (int c = 0; c < cols; c++) dalpha[c] = (float)sums[c];
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<double>.Shared.Return(rented);
         }
     }
 
+    /// <summary>Column counts up to this keep PReLU's double slope sums on the stack.</summary>
+    private const int StackColumns = 1024;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int BackwardRow<TO, TV>(ref float u, ref float alpha, ref float dy, ref float m, ref float du, ref float dalpha, int cols, bool masked)
-        where TO : struct, IVectorOps<TV> where TV : struct
+    private static int BackwardRow<TO, TV, TW, TD>(ref float u, ref float alpha, ref float dy, ref float m, ref float du, ref double sums, int cols, bool masked)
+        where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct
     {
         int w = TO.Count, c = 0;
         for (; c + w <= cols; c += w)
@@ -114,7 +132,9 @@ public static partial class PRelu
             TV v = TO.Load(ref u, c);
             TV g = TO.Load(ref dy, c);
             if (masked) g = TO.Mul(g, TO.Load(ref m, c));
-            TO.Store(TO.Fma(g, TO.MinZero(v), TO.Load(ref dalpha, c)), ref dalpha, c);
+            TV neg = TO.MinZero(v);
+            TW.Store(TW.Fma(TW.Lower(g), TW.Lower(neg), TW.Load(ref sums, c)), ref sums, c);
+            TW.Store(TW.Fma(TW.Upper(g), TW.Upper(neg), TW.Load(ref sums, c + w / 2)), ref sums, c + w / 2);
             TO.Store(TO.IfPositive(v, g, TO.Mul(g, TO.Load(ref alpha, c))), ref du, c);
         }
         return c;

@@ -88,6 +88,38 @@ public sealed class WorkerPool : IDisposable
         public static readonly WorkerPool Pool = new(DefaultParallelism, SharedSpinTime, isShared: true);
     }
 
+    [ThreadStatic] private static WorkerPool? t_current;
+
+    /// <summary>
+    /// The pool a model constructed on this thread runs its stages on: the one of the innermost open
+    /// <see cref="UseOnThisThread"/> scope, otherwise <see cref="Shared"/>. A model keeps the pool it was constructed with.
+    /// </summary>
+    public static WorkerPool Current => t_current ?? Shared;
+
+    /// <summary>
+    /// Makes <paramref name="pool"/> the <see cref="Current"/> pool of this thread until the returned scope is disposed, so
+    /// that models constructed meanwhile run on it (a given thread count in one process, e.g. to check that training
+    /// gives the same bits on 1 and 2 threads). The caller keeps ownership of the pool.
+    /// </summary>
+    public static Scope UseOnThisThread(WorkerPool pool)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        var scope = new Scope(t_current);
+        t_current = pool;
+        return scope;
+    }
+
+    /// <summary>Restores the previous <see cref="Current"/> pool of the thread when disposed (see <see cref="UseOnThisThread"/>).</summary>
+    public readonly struct Scope : IDisposable
+    {
+        private readonly WorkerPool? _previous;
+
+        internal Scope(WorkerPool? previous) => _previous = previous;
+
+        /// <summary>Makes the pool that was current before the scope current again.</summary>
+        public void Dispose() => t_current = _previous;
+    }
+
     /// <summary>KILN_THREADS when it is a positive integer, otherwise <see cref="Environment.ProcessorCount"/>.</summary>
     public static int DefaultParallelism => ResolveParallelism(Environment.GetEnvironmentVariable(EnvironmentVariable), Environment.ProcessorCount);
 
@@ -131,6 +163,9 @@ public sealed class WorkerPool : IDisposable
     /// <summary>How long a waiting thread spins before it blocks.</summary>
     public TimeSpan SpinTime { get; }
 
+    /// <summary>Stages this pool has split across its threads (tests: a thread-count comparison must really share work).</summary>
+    internal long ParallelStages { get; private set; }
+
     /// <summary>Runs <paramref name="body"/>'s stage <paramref name="stage"/> on every part of the pool, the caller included, and returns when every part has finished.</summary>
     public void Run(IParallelStages body, int stage)
     {
@@ -146,6 +181,7 @@ public sealed class WorkerPool : IDisposable
         }
         try
         {
+            ParallelStages++;
             _body = body;
             _stage = stage;
             _finished = 0;

@@ -73,6 +73,28 @@ public sealed class ElementwiseTests
             }
     }
 
+    /// <summary>
+    /// A per-channel PReLU after a convolution sums its slope gradient over samples·pixels rows (50,176 for a 28×28 layer at
+    /// batch 64): accumulated in double it keeps float precision where a float chain lost about 1e-5.
+    /// </summary>
+    [Theory, MemberData(nameof(Paths))]
+    public void PReluSlopeGradientKeepsPrecisionOverLongReductions(IsaPath path) => Isa.Invoke(this, nameof(PReluLongCore), path);
+
+    private void PReluLongCore<TIsa>() where TIsa : struct, ISimdPath
+    {
+        const int rows = 64 * 784, cols = 19;
+        var rnd = new Random(41);
+        float[] u = Data.Uniform(rnd, rows * cols, -2, -1), dy = Data.Uniform(rnd, rows * cols, 0.5, 1.5);
+        float[] alpha = Data.Filled(cols, 0.25f), du = new float[rows * cols], dalpha = Data.Filled(cols, float.NaN);
+        PRelu.Backward<TIsa>(u, alpha, dy, default, du, dalpha, rows, cols);
+        for (int c = 0; c < cols; c++)
+        {
+            double s = 0;
+            for (int r = 0; r < rows; r++) s += (double)dy[r * cols + c] * u[r * cols + c];
+            Near.Check(dalpha[c], s, 0, 1e-7, $"{typeof(TIsa).Name} dα[{c}] over {rows} rows");
+        }
+    }
+
     [Theory, MemberData(nameof(Paths))]
     public void PReluForwardAndBackward(IsaPath path) => Isa.Invoke(this, nameof(PReluCore), path);
 

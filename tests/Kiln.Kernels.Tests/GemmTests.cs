@@ -223,6 +223,41 @@ public sealed class GemmTests
                 }
     }
 
+    /// <summary>
+    /// Bias gradients of a convolution sum samples·pixels rows (50,176 for the benchmark CNN's first layer at batch 64):
+    /// summed in double they keep float precision even where |mean| ≫ deviation, and a column's sum is the same bits
+    /// whichever column range (thread's share) it was computed in.
+    /// </summary>
+    [Theory, MemberData(nameof(Paths))]
+    public void ColumnSumsKeepPrecisionAndIgnoreTheColumnSplit(IsaPath path) => Isa.Invoke(this, nameof(LongColumnSumsCore), path);
+
+    private void LongColumnSumsCore<TIsa>() where TIsa : struct, ISimdPath
+    {
+        const int rows = 64 * 784, cols = 37;
+        var rnd = new Random(26);
+        float[] m = Data.Uniform(rnd, rows * cols, 4.5, 5.5);
+        float[] whole = new float[cols];
+        Gemm.ColumnSums<TIsa>(m, whole, rows, cols, 0, cols);
+        for (int j = 0; j < cols; j++)
+        {
+            double s = 0;
+            for (int r = 0; r < rows; r++) s += m[r * cols + j];
+            Near.Check(whole[j], s, 0, 1e-7, $"{typeof(TIsa).Name} column {j} of {rows} rows");
+        }
+        foreach (int parts in new[] { 2, 3, 7 })
+        {
+            float[] split = Data.Filled(cols, float.NaN);
+            for (int p = parts - 1; p >= 0; p--)
+            {
+                (int c0, int c1) = Partition.Range(cols, p, parts, 1);
+                Gemm.ColumnSums<TIsa>(m, split, rows, cols, c0, c1);
+            }
+            for (int j = 0; j < cols; j++)
+                Assert.True(BitConverter.SingleToInt32Bits(whole[j]) == BitConverter.SingleToInt32Bits(split[j]),
+                    $"{typeof(TIsa).Name} {parts} parts: column {j} is {split[j]:R}, {whole[j]:R} in one range");
+        }
+    }
+
     [Theory, MemberData(nameof(Paths))]
     public void ZeroDepthGivesEpilogueOfZero(IsaPath path) => Isa.Invoke(this, nameof(ZeroDepthCore), path);
 

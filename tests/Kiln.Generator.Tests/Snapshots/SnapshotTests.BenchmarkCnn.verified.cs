@@ -35,7 +35,7 @@ namespace Kiln.Benchmarks
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 12544); // output of bn0 → relu0 (16×28×28, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(16); // bn0 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd1 = new(16); // bn0 1/sqrt(var + ε)
-        private readonly float[] _bnPartial1 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 16]; // bn0 per-thread partial sums (samples split)
+        private readonly double[] _bnPartial1 = new double[2048]; // bn0 per-channel sums of each block of 784 rows (Σ and Σ·x̂ backward)
         private readonly global::Kiln.Kernels.Arena _y2 = new(MaxBatch * 3136); // output of maxpool0 (16×14×14, channels-last)
         private readonly int[] _argmax2 = new int[MaxBatch * 3136]; // maxpool0: index of each window's maximum
         private readonly global::Kiln.Kernels.Arena _col3 = new(MaxBatch * 78400); // conv1 im2col patches: 196 pixels × 400, kept for dW
@@ -44,7 +44,7 @@ namespace Kiln.Benchmarks
         private readonly global::Kiln.Kernels.Arena _y4 = new(MaxBatch * 6272); // output of bn1 → relu1 (32×14×14, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean4 = new(32); // bn1 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd4 = new(32); // bn1 1/sqrt(var + ε)
-        private readonly float[] _bnPartial4 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 32]; // bn1 per-thread partial sums (samples split)
+        private readonly double[] _bnPartial4 = new double[4096]; // bn1 per-channel sums of each block of 196 rows (Σ and Σ·x̂ backward)
         private readonly global::Kiln.Kernels.Arena _y5 = new(MaxBatch * 1568); // output of maxpool1 (32×7×7, channels-last)
         private readonly int[] _argmax5 = new int[MaxBatch * 1568]; // maxpool1: index of each window's maximum
         private readonly global::Kiln.Kernels.Arena _y6 = new(MaxBatch * 128); // output of dense0
@@ -62,7 +62,7 @@ namespace Kiln.Benchmarks
         private readonly global::Kiln.Kernels.Arena _g1 = new(MaxBatch * 12544);
         private readonly int[] _labels = new int[MaxBatch];
         private readonly global::Kiln.Kernels.Arena _targets = new(MaxBatch * OutputSize);
-        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Shared;
+        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Current;
 
         private global::Kiln.KilnRandom _noise;
         private global::Kiln.IsaPath _isa;
@@ -528,22 +528,22 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>bn0: per-channel sums of the thread's samples (its slot of _bnPartial1).</summary>
+        /// <summary>bn0: per-channel sums of the thread's blocks of 784 rows (their slots of _bnPartial1).</summary>
         private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 16, 16);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), slot, (s1 - s0) * 784, 16, 0, 16);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 784, 784);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSums<TIsa>(_y0.Slice(0, _batch * 12544), _bnPartial1, _batch * 784, 16, 784, b0, b1);
         }
 
-        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial1).</summary>
+        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 784 rows (their slots of _bnPartial1).</summary>
         private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 16, 16);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), _mean1.Span, slot, (s1 - s0) * 784, 16);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 784, 784);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSquaredDeviations<TIsa>(_y0.Slice(0, _batch * 12544), _mean1.Span, _bnPartial1, _batch * 784, 16, 784, b0, b1);
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -577,22 +577,22 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>bn1: per-channel sums of the thread's samples (its slot of _bnPartial4).</summary>
+        /// <summary>bn1: per-channel sums of the thread's blocks of 196 rows (their slots of _bnPartial4).</summary>
         private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 32, 32);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), slot, (s1 - s0) * 196, 32, 0, 32);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 196, 196);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSums<TIsa>(_y3.Slice(0, _batch * 6272), _bnPartial4, _batch * 196, 32, 196, b0, b1);
         }
 
-        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial4).</summary>
+        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's blocks of 196 rows (their slots of _bnPartial4).</summary>
         private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 32, 32);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), _mean4.Span, slot, (s1 - s0) * 196, 32);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 196, 196);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSquaredDeviations<TIsa>(_y3.Slice(0, _batch * 6272), _mean4.Span, _bnPartial4, _batch * 196, 32, 196, b0, b1);
         }
 
         /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -642,26 +642,24 @@ namespace Kiln.Benchmarks
             // conv0: 5×5 pad 2 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 627200);
             // bn0 → relu0 (per channel over samples·784 pixels)
-            int bn0Parts = PartsFor((long)_batch * 50176);
             Execute(Stages.Bn0Sums, (long)_batch * 50176);
-            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 16), _mean1.Span, _batch * 784, 16, bn0Parts);
+            global::Kiln.Kernels.BatchNorm.CombineMean(_bnPartial1, _mean1.Span, _batch * 784, 16, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 784, 784));
             Execute(Stages.Bn0Squares, (long)_batch * 50176);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 16), _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
-                _batch * 784, 16, bn0Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
+            global::Kiln.Kernels.BatchNorm.CombineVariance(_bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 784, 16, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 784, 784), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 50176);
             // maxpool0
             Execute(Stages.Maxpool0Forward, (long)_batch * 12544);
             // conv1: 5×5 pad 2 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 5017600);
             // bn1 → relu1 (per channel over samples·196 pixels)
-            int bn1Parts = PartsFor((long)_batch * 25088);
             Execute(Stages.Bn1Sums, (long)_batch * 25088);
-            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 32), _mean4.Span, _batch * 196, 32, bn1Parts);
+            global::Kiln.Kernels.BatchNorm.CombineMean(_bnPartial4, _mean4.Span, _batch * 196, 32, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 196, 196));
             Execute(Stages.Bn1Squares, (long)_batch * 25088);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 32), _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
-                _batch * 196, 32, bn1Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
+            global::Kiln.Kernels.BatchNorm.CombineVariance(_bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 196, 32, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 196, 196), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
             Execute(Stages.Bn1Forward, (long)_batch * 25088);
             // maxpool1
             Execute(Stages.Maxpool1Forward, (long)_batch * 6272);
@@ -769,14 +767,14 @@ namespace Kiln.Benchmarks
             global::Kiln.Kernels.Pooling.MaxBackward<TIsa>(_g0.Slice(0, _batch * 1568), new global::System.ReadOnlySpan<int>(_argmax5, 0, _batch * 1568), _g1.Slice(0, _batch * 6272), in s_geometry5, s0, s1);
         }
 
-        /// <summary>bn1 → relu1: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>bn1 → relu1: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
         private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 64, 64);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), _g1.Slice(s0 * 6272, (s1 - s0) * 6272), default, Bn1Gamma, Bn1Beta,
-                _mean4.Span, _invStd4.Span, _g1.Slice(s0 * 6272, (s1 - s0) * 6272), slot, (s1 - s0) * 196, 32, new global::Kiln.Kernels.Relu());
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 196, 196);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(0, _batch * 6272), _g1.Slice(0, _batch * 6272), default, Bn1Gamma, Bn1Beta,
+                _mean4.Span, _invStd4.Span, _g1.Slice(0, _batch * 6272), _bnPartial4, _batch * 196, 32, 196, b0, b1, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -842,14 +840,14 @@ namespace Kiln.Benchmarks
             global::Kiln.Kernels.Pooling.MaxBackward<TIsa>(_g0.Slice(0, _batch * 3136), new global::System.ReadOnlySpan<int>(_argmax2, 0, _batch * 3136), _g1.Slice(0, _batch * 12544), in s_geometry2, s0, s1);
         }
 
-        /// <summary>bn0 → relu0: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>bn0 → relu0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 32, 32);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), _g1.Slice(s0 * 12544, (s1 - s0) * 12544), default, Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g1.Slice(s0 * 12544, (s1 - s0) * 12544), slot, (s1 - s0) * 784, 16, new global::Kiln.Kernels.Relu());
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 784, 784);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 12544), _g1.Slice(0, _batch * 12544), default, Bn0Gamma, Bn0Beta,
+                _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 12544), _bnPartial1, _batch * 784, 16, 784, b0, b1, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -908,9 +906,8 @@ namespace Kiln.Benchmarks
             // maxpool1 (dL/dy in _g0)
             Execute(Stages.Maxpool1Backward, (long)_batch * 6272);
             // bn1 → relu1 (in place on _g1)
-            int bn1BackwardParts = PartsFor((long)_batch * 25088);
             Execute(Stages.Bn1BackwardSums, (long)_batch * 25088);
-            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial4, 0, 2 * bn1BackwardParts * 32), Bn1GammaGradient, Bn1BetaGradient, 32, bn1BackwardParts);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(_bnPartial4, Bn1GammaGradient, Bn1BetaGradient, 32, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 196, 196));
             Execute(Stages.Bn1Backward, (long)_batch * 25088);
             if (_applyUpdate) Execute(Stages.Bn1Update, 0);
             // conv1 (dL/dy in _g1)
@@ -919,9 +916,8 @@ namespace Kiln.Benchmarks
             // maxpool0 (dL/dy in _g0)
             Execute(Stages.Maxpool0Backward, (long)_batch * 12544);
             // bn0 → relu0 (in place on _g1)
-            int bn0BackwardParts = PartsFor((long)_batch * 50176);
             Execute(Stages.Bn0BackwardSums, (long)_batch * 50176);
-            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial1, 0, 2 * bn0BackwardParts * 16), Bn0GammaGradient, Bn0BetaGradient, 16, bn0BackwardParts);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(_bnPartial1, Bn0GammaGradient, Bn0BetaGradient, 16, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 784, 784));
             Execute(Stages.Bn0Backward, (long)_batch * 50176);
             if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g1)
@@ -1020,9 +1016,9 @@ namespace Kiln.Benchmarks
         }
 
         // conv0 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
         // conv1 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
 
         // dense0 at small batches: one partial product x·W per pool row of each sample, computed in Conv1Inference, added by Dense0Inference.
         private readonly global::Kiln.Kernels.Arena _splitPartial6 = new(13440);
@@ -1078,7 +1074,7 @@ namespace Kiln.Benchmarks
             else _pool.Run(this, stage);
         }
 
-        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread). BatchNorm2D combines that many partial sums.</summary>
+        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread).</summary>
         private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
 
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);

@@ -46,7 +46,7 @@ namespace Samples.Odd
         private readonly global::Kiln.Kernels.Arena _g1 = new(MaxBatch * 20);
         private readonly int[] _labels = new int[MaxBatch];
         private readonly global::Kiln.Kernels.Arena _targets = new(MaxBatch * OutputSize);
-        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Shared;
+        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Current;
 
         private global::Kiln.KilnRandom _noise;
         private global::Kiln.IsaPath _isa;
@@ -909,7 +909,7 @@ namespace Samples.Odd
             else _pool.Run(this, stage);
         }
 
-        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread). BatchNorm2D combines that many partial sums.</summary>
+        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread).</summary>
         private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
 
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);

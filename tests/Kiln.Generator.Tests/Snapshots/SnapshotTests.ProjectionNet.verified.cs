@@ -33,13 +33,13 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 256); // output of bn0 → relu0 (4×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(4); // bn0 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd1 = new(4); // bn0 1/sqrt(var + ε)
-        private readonly float[] _bnPartial1 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 4]; // bn0 per-thread partial sums (samples split)
+        private readonly double[] _bnPartial1 = new double[64]; // bn0 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
         private readonly global::Kiln.Kernels.Arena _col3 = new(MaxBatch * 256); // conv1 im2col patches: 16 pixels × 16, kept for dW
         private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 128); // output of conv1 (8×4×4, channels-last)
         private readonly global::Kiln.Kernels.Arena _y4 = new(MaxBatch * 128); // output of bn1 → relu1 (8×4×4, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean4 = new(8); // bn1 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd4 = new(8); // bn1 1/sqrt(var + ε)
-        private readonly float[] _bnPartial4 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 8]; // bn1 per-thread partial sums (samples split)
+        private readonly double[] _bnPartial4 = new double[32]; // bn1 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
         private readonly global::Kiln.Kernels.Arena _col5 = new(MaxBatch * 1152); // conv2 im2col patches: 16 pixels × 72, kept for dW
         private readonly global::Kiln.Kernels.Arena _padded5 = new(4320); // conv2 zero-bordered input copies (6×6×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y5 = new(MaxBatch * 128); // output of conv2 (8×4×4, channels-last)
@@ -78,7 +78,7 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _g1 = new(MaxBatch * 256);
         private readonly int[] _labels = new int[MaxBatch];
         private readonly global::Kiln.Kernels.Arena _targets = new(MaxBatch * OutputSize);
-        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Shared;
+        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Current;
 
         private global::Kiln.KilnRandom _noise;
         private global::Kiln.IsaPath _isa;
@@ -663,22 +663,22 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn0: per-channel sums of the thread's samples (its slot of _bnPartial1).</summary>
+        /// <summary>bn0: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
         private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 4, 4);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y0.Slice(s0 * 256, (s1 - s0) * 256), slot, (s1 - s0) * 64, 4, 0, 4);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSums<TIsa>(_y0.Slice(0, _batch * 256), _bnPartial1, _batch * 64, 4, 256, b0, b1);
         }
 
-        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial1).</summary>
+        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
         private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 4, 4);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y0.Slice(s0 * 256, (s1 - s0) * 256), _mean1.Span, slot, (s1 - s0) * 64, 4);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSquaredDeviations<TIsa>(_y0.Slice(0, _batch * 256), _mean1.Span, _bnPartial1, _batch * 64, 4, 256, b0, b1);
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -704,22 +704,22 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn1: per-channel sums of the thread's samples (its slot of _bnPartial4).</summary>
+        /// <summary>bn1: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
         private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 8, 8);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y3.Slice(s0 * 128, (s1 - s0) * 128), slot, (s1 - s0) * 16, 8, 0, 8);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 16, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSums<TIsa>(_y3.Slice(0, _batch * 128), _bnPartial4, _batch * 16, 8, 256, b0, b1);
         }
 
-        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial4).</summary>
+        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
         private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 8, 8);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y3.Slice(s0 * 128, (s1 - s0) * 128), _mean4.Span, slot, (s1 - s0) * 16, 8);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 16, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSquaredDeviations<TIsa>(_y3.Slice(0, _batch * 128), _mean4.Span, _bnPartial4, _batch * 16, 8, 256, b0, b1);
         }
 
         /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -864,25 +864,23 @@ namespace Samples.Residual
             // conv0: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 13824);
             // bn0 → relu0 (per channel over samples·64 pixels)
-            int bn0Parts = PartsFor((long)_batch * 1024);
             Execute(Stages.Bn0Sums, (long)_batch * 1024);
-            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 4), _mean1.Span, _batch * 64, 4, bn0Parts);
+            global::Kiln.Kernels.BatchNorm.CombineMean(_bnPartial1, _mean1.Span, _batch * 64, 4, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256));
             Execute(Stages.Bn0Squares, (long)_batch * 1024);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 4), _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
-                _batch * 64, 4, bn0Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
+            global::Kiln.Kernels.BatchNorm.CombineVariance(_bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 64, 4, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 1024);
             // residual0 starts: its input _y1 is the shortcut
             // conv1: 2×2 stride 2 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 4096);
             // bn1 → relu1 (per channel over samples·16 pixels)
-            int bn1Parts = PartsFor((long)_batch * 512);
             Execute(Stages.Bn1Sums, (long)_batch * 512);
-            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 8), _mean4.Span, _batch * 16, 8, bn1Parts);
+            global::Kiln.Kernels.BatchNorm.CombineMean(_bnPartial4, _mean4.Span, _batch * 16, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 16, 256));
             Execute(Stages.Bn1Squares, (long)_batch * 512);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 8), _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
-                _batch * 16, 8, bn1Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
+            global::Kiln.Kernels.BatchNorm.CombineVariance(_bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 16, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 16, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
             Execute(Stages.Bn1Forward, (long)_batch * 512);
             // conv2: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv2Forward, (long)_batch * 18432);
@@ -1186,14 +1184,14 @@ namespace Samples.Residual
             if (_applyUpdate) StepFor(7).Apply<TIsa>(Conv2Bias.Slice(c0, c1 - c0), Conv2BiasGradient.Slice(c0, c1 - c0), Conv2BiasState1.Slice(c0, c1 - c0), default);
         }
 
-        /// <summary>bn1 → relu1: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>bn1 → relu1: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
         private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 16, 16);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 128, (s1 - s0) * 128), _g1.Slice(s0 * 128, (s1 - s0) * 128), default, Bn1Gamma, Bn1Beta,
-                _mean4.Span, _invStd4.Span, _g1.Slice(s0 * 128, (s1 - s0) * 128), slot, (s1 - s0) * 16, 8, new global::Kiln.Kernels.Relu());
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 16, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(0, _batch * 128), _g1.Slice(0, _batch * 128), default, Bn1Gamma, Bn1Beta,
+                _mean4.Span, _invStd4.Span, _g1.Slice(0, _batch * 128), _bnPartial4, _batch * 16, 8, 256, b0, b1, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -1288,14 +1286,14 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_g1.Slice(0, _batch * 256), _g0.Slice(0, _batch * 256), 1f, _g0.Slice(0, _batch * 256), e0, e1);
         }
 
-        /// <summary>bn0 → relu0: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g0).</summary>
+        /// <summary>bn0 → relu0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g0).</summary>
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 8, 8);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 256, (s1 - s0) * 256), _g0.Slice(s0 * 256, (s1 - s0) * 256), default, Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g0.Slice(s0 * 256, (s1 - s0) * 256), slot, (s1 - s0) * 64, 4, new global::Kiln.Kernels.Relu());
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 256), _g0.Slice(0, _batch * 256), default, Bn0Gamma, Bn0Beta,
+                _mean1.Span, _invStd1.Span, _g0.Slice(0, _batch * 256), _bnPartial1, _batch * 64, 4, 256, b0, b1, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -1377,9 +1375,8 @@ namespace Samples.Residual
             Execute(Stages.Conv2BackwardInput, (long)_batch * 18432);
             Execute(Stages.Conv2BackwardWeights, (long)_batch * 18432);
             // bn1 → relu1 (in place on _g1)
-            int bn1BackwardParts = PartsFor((long)_batch * 512);
             Execute(Stages.Bn1BackwardSums, (long)_batch * 512);
-            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial4, 0, 2 * bn1BackwardParts * 8), Bn1GammaGradient, Bn1BetaGradient, 8, bn1BackwardParts);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(_bnPartial4, Bn1GammaGradient, Bn1BetaGradient, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 16, 256));
             Execute(Stages.Bn1Backward, (long)_batch * 512);
             if (_applyUpdate) Execute(Stages.Bn1Update, 0);
             // conv1 (dL/dy in _g1)
@@ -1391,9 +1388,8 @@ namespace Samples.Residual
             Execute(Stages.Residual0ProjectionBackwardWeights, (long)_batch * 1024);
             Execute(Stages.Residual0Shortcut, (long)_batch * 256);
             // bn0 → relu0 (in place on _g0)
-            int bn0BackwardParts = PartsFor((long)_batch * 1024);
             Execute(Stages.Bn0BackwardSums, (long)_batch * 1024);
-            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial1, 0, 2 * bn0BackwardParts * 4), Bn0GammaGradient, Bn0BetaGradient, 4, bn0BackwardParts);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(_bnPartial1, Bn0GammaGradient, Bn0BetaGradient, 4, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256));
             Execute(Stages.Bn0Backward, (long)_batch * 1024);
             if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g0)
@@ -1565,13 +1561,13 @@ namespace Samples.Residual
         }
 
         // conv0 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
         // conv1 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
         // conv2 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split5 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split5 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
         // conv3 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split9 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split9 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
@@ -1645,7 +1641,7 @@ namespace Samples.Residual
             else _pool.Run(this, stage);
         }
 
-        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread). BatchNorm2D combines that many partial sums.</summary>
+        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread).</summary>
         private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
 
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);

@@ -34,21 +34,21 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 512); // output of bn0 → relu0 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean1 = new(8); // bn0 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd1 = new(8); // bn0 1/sqrt(var + ε)
-        private readonly float[] _bnPartial1 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 8]; // bn0 per-thread partial sums (samples split)
+        private readonly double[] _bnPartial1 = new double[256]; // bn0 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
         private readonly global::Kiln.Kernels.Arena _col3 = new(MaxBatch * 4608); // conv1 im2col patches: 64 pixels × 72, kept for dW
         private readonly global::Kiln.Kernels.Arena _padded3 = new(12000); // conv1 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 512); // output of conv1 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y4 = new(MaxBatch * 512); // output of bn1 → relu1 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean4 = new(8); // bn1 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd4 = new(8); // bn1 1/sqrt(var + ε)
-        private readonly float[] _bnPartial4 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 8]; // bn1 per-thread partial sums (samples split)
+        private readonly double[] _bnPartial4 = new double[256]; // bn1 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
         private readonly global::Kiln.Kernels.Arena _col5 = new(MaxBatch * 4608); // conv2 im2col patches: 64 pixels × 72, kept for dW
         private readonly global::Kiln.Kernels.Arena _padded5 = new(12000); // conv2 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly global::Kiln.Kernels.Arena _y5 = new(MaxBatch * 512); // output of conv2 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _y6 = new(MaxBatch * 512); // output of bn2 (8×8×8, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean6 = new(8); // bn2 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd6 = new(8); // bn2 1/sqrt(var + ε)
-        private readonly float[] _bnPartial6 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 8]; // bn2 per-thread partial sums (samples split)
+        private readonly double[] _bnPartial6 = new double[256]; // bn2 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
         private float _gate7 = 1f; // residual0: stochastic-depth gate of the last training step (1 = branch kept)
         private readonly global::Kiln.Kernels.Arena _skip7 = new(MaxBatch * 512); // residual0: dL/dy kept for the shortcut while the branch runs backward
         private readonly global::Kiln.Kernels.Arena _y7 = new(MaxBatch * 512); // output of residual0 (8×8×8, channels-last)
@@ -84,7 +84,7 @@ namespace Samples.Residual
         private readonly global::Kiln.Kernels.Arena _g1 = new(MaxBatch * 512);
         private readonly int[] _labels = new int[MaxBatch];
         private readonly global::Kiln.Kernels.Arena _targets = new(MaxBatch * OutputSize);
-        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Shared;
+        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Current;
 
         private global::Kiln.KilnRandom _noise;
         private global::Kiln.IsaPath _isa;
@@ -601,22 +601,22 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn0: per-channel sums of the thread's samples (its slot of _bnPartial1).</summary>
+        /// <summary>bn0: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
         private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 8, 8);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y0.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, 0, 8);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSums<TIsa>(_y0.Slice(0, _batch * 512), _bnPartial1, _batch * 64, 8, 256, b0, b1);
         }
 
-        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial1).</summary>
+        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
         private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 8, 8);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y0.Slice(s0 * 512, (s1 - s0) * 512), _mean1.Span, slot, (s1 - s0) * 64, 8);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSquaredDeviations<TIsa>(_y0.Slice(0, _batch * 512), _mean1.Span, _bnPartial1, _batch * 64, 8, 256, b0, b1);
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -642,22 +642,22 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn1: per-channel sums of the thread's samples (its slot of _bnPartial4).</summary>
+        /// <summary>bn1: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
         private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 8, 8);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y3.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, 0, 8);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSums<TIsa>(_y3.Slice(0, _batch * 512), _bnPartial4, _batch * 64, 8, 256, b0, b1);
         }
 
-        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial4).</summary>
+        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
         private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 8, 8);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y3.Slice(s0 * 512, (s1 - s0) * 512), _mean4.Span, slot, (s1 - s0) * 64, 8);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSquaredDeviations<TIsa>(_y3.Slice(0, _batch * 512), _mean4.Span, _bnPartial4, _batch * 64, 8, 256, b0, b1);
         }
 
         /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -683,22 +683,22 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn2: per-channel sums of the thread's samples (its slot of _bnPartial6).</summary>
+        /// <summary>bn2: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial6).</summary>
         private void Bn2Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 8, 8);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y5.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, 0, 8);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSums<TIsa>(_y5.Slice(0, _batch * 512), _bnPartial6, _batch * 64, 8, 256, b0, b1);
         }
 
-        /// <summary>bn2: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial6).</summary>
+        /// <summary>bn2: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial6).</summary>
         private void Bn2Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 8, 8);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y5.Slice(s0 * 512, (s1 - s0) * 512), _mean6.Span, slot, (s1 - s0) * 64, 8);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSquaredDeviations<TIsa>(_y5.Slice(0, _batch * 512), _mean6.Span, _bnPartial6, _batch * 64, 8, 256, b0, b1);
         }
 
         /// <summary>bn2: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -806,36 +806,33 @@ namespace Samples.Residual
             // conv0: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 9216);
             // bn0 → relu0 (per channel over samples·64 pixels)
-            int bn0Parts = PartsFor((long)_batch * 2048);
             Execute(Stages.Bn0Sums, (long)_batch * 2048);
-            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 8), _mean1.Span, _batch * 64, 8, bn0Parts);
+            global::Kiln.Kernels.BatchNorm.CombineMean(_bnPartial1, _mean1.Span, _batch * 64, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256));
             Execute(Stages.Bn0Squares, (long)_batch * 2048);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial1, 0, bn0Parts * 8), _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
-                _batch * 64, 8, bn0Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
+            global::Kiln.Kernels.BatchNorm.CombineVariance(_bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 64, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 2048);
             // residual0 starts: its input _y1 is the shortcut
             // conv1: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 73728);
             // bn1 → relu1 (per channel over samples·64 pixels)
-            int bn1Parts = PartsFor((long)_batch * 2048);
             Execute(Stages.Bn1Sums, (long)_batch * 2048);
-            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 8), _mean4.Span, _batch * 64, 8, bn1Parts);
+            global::Kiln.Kernels.BatchNorm.CombineMean(_bnPartial4, _mean4.Span, _batch * 64, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256));
             Execute(Stages.Bn1Squares, (long)_batch * 2048);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial4, 0, bn1Parts * 8), _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
-                _batch * 64, 8, bn1Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
+            global::Kiln.Kernels.BatchNorm.CombineVariance(_bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 64, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
             Execute(Stages.Bn1Forward, (long)_batch * 2048);
             // conv2: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv2Forward, (long)_batch * 73728);
             // bn2 (per channel over samples·64 pixels)
-            int bn2Parts = PartsFor((long)_batch * 2048);
             Execute(Stages.Bn2Sums, (long)_batch * 2048);
-            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial6, 0, bn2Parts * 8), _mean6.Span, _batch * 64, 8, bn2Parts);
+            global::Kiln.Kernels.BatchNorm.CombineMean(_bnPartial6, _mean6.Span, _batch * 64, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256));
             Execute(Stages.Bn2Squares, (long)_batch * 2048);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial6, 0, bn2Parts * 8), _mean6.Span, _invStd6.Span, Bn2RunningMean, Bn2RunningVariance,
-                _batch * 64, 8, bn2Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[7] != 0f);
+            global::Kiln.Kernels.BatchNorm.CombineVariance(_bnPartial6, _mean6.Span, _invStd6.Span, Bn2RunningMean, Bn2RunningVariance,
+                _batch * 64, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[7] != 0f);
             Execute(Stages.Bn2Forward, (long)_batch * 2048);
             // residual0: y = shortcut + gate·branch
             _gate7 = _noise.NextDouble() < 0.8d ? 1f : 0f; // stochastic depth: keep the branch with p = 0.8, once per mini-batch
@@ -1047,14 +1044,14 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.ScaleGradient<TIsa>(_g1.Slice(0, _batch * 512), _gate7, _g1.Slice(0, _batch * 512), e0, e1);
         }
 
-        /// <summary>bn2: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>bn2: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
         private void Bn2BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 16, 16);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Identity>(_y5.Slice(s0 * 512, (s1 - s0) * 512), _g1.Slice(s0 * 512, (s1 - s0) * 512), default, Bn2Gamma, Bn2Beta,
-                _mean6.Span, _invStd6.Span, _g1.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, new global::Kiln.Kernels.Identity());
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockBackwardSums<TIsa, global::Kiln.Kernels.Identity>(_y5.Slice(0, _batch * 512), _g1.Slice(0, _batch * 512), default, Bn2Gamma, Bn2Beta,
+                _mean6.Span, _invStd6.Span, _g1.Slice(0, _batch * 512), _bnPartial6, _batch * 64, 8, 256, b0, b1, new global::Kiln.Kernels.Identity());
         }
 
         /// <summary>bn2: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -1108,14 +1105,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn1 → relu1: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g0).</summary>
+        /// <summary>bn1 → relu1: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g0).</summary>
         private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial4, part * 16, 16);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(s0 * 512, (s1 - s0) * 512), _g0.Slice(s0 * 512, (s1 - s0) * 512), default, Bn1Gamma, Bn1Beta,
-                _mean4.Span, _invStd4.Span, _g0.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, new global::Kiln.Kernels.Relu());
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y3.Slice(0, _batch * 512), _g0.Slice(0, _batch * 512), default, Bn1Gamma, Bn1Beta,
+                _mean4.Span, _invStd4.Span, _g0.Slice(0, _batch * 512), _bnPartial4, _batch * 64, 8, 256, b0, b1, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -1176,14 +1173,14 @@ namespace Samples.Residual
             if (e0 < e1) global::Kiln.Kernels.Residual.Add<TIsa>(_skip7.Slice(0, _batch * 512), _g1.Slice(0, _batch * 512), 1f, _g1.Slice(0, _batch * 512), e0, e1);
         }
 
-        /// <summary>bn0 → relu0: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>bn0 → relu0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial1, part * 16, 16);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(s0 * 512, (s1 - s0) * 512), _g1.Slice(s0 * 512, (s1 - s0) * 512), default, Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g1.Slice(s0 * 512, (s1 - s0) * 512), slot, (s1 - s0) * 64, 8, new global::Kiln.Kernels.Relu());
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y0.Slice(0, _batch * 512), _g1.Slice(0, _batch * 512), default, Bn0Gamma, Bn0Beta,
+                _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 512), _bnPartial1, _batch * 64, 8, 256, b0, b1, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -1255,18 +1252,16 @@ namespace Samples.Residual
             _g1.Slice(0, _batch * 512).CopyTo(_skip7.Span);
             Execute(Stages.Residual0Backward, (long)_batch * 512);
             // bn2 (in place on _g1)
-            int bn2BackwardParts = PartsFor((long)_batch * 2048);
             Execute(Stages.Bn2BackwardSums, (long)_batch * 2048);
-            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial6, 0, 2 * bn2BackwardParts * 8), Bn2GammaGradient, Bn2BetaGradient, 8, bn2BackwardParts);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(_bnPartial6, Bn2GammaGradient, Bn2BetaGradient, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256));
             Execute(Stages.Bn2Backward, (long)_batch * 2048);
             if (_applyUpdate) Execute(Stages.Bn2Update, 0);
             // conv2 (dL/dy in _g1)
             Execute(Stages.Conv2BackwardInput, (long)_batch * 73728);
             Execute(Stages.Conv2BackwardWeights, (long)_batch * 73728);
             // bn1 → relu1 (in place on _g0)
-            int bn1BackwardParts = PartsFor((long)_batch * 2048);
             Execute(Stages.Bn1BackwardSums, (long)_batch * 2048);
-            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial4, 0, 2 * bn1BackwardParts * 8), Bn1GammaGradient, Bn1BetaGradient, 8, bn1BackwardParts);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(_bnPartial4, Bn1GammaGradient, Bn1BetaGradient, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256));
             Execute(Stages.Bn1Backward, (long)_batch * 2048);
             if (_applyUpdate) Execute(Stages.Bn1Update, 0);
             // conv1 (dL/dy in _g0)
@@ -1275,9 +1270,8 @@ namespace Samples.Residual
             // residual0 starts: add the shortcut's gradient (dL/dx in _g1)
             Execute(Stages.Residual0Shortcut, (long)_batch * 512);
             // bn0 → relu0 (in place on _g1)
-            int bn0BackwardParts = PartsFor((long)_batch * 2048);
             Execute(Stages.Bn0BackwardSums, (long)_batch * 2048);
-            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial1, 0, 2 * bn0BackwardParts * 8), Bn0GammaGradient, Bn0BetaGradient, 8, bn0BackwardParts);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(_bnPartial1, Bn0GammaGradient, Bn0BetaGradient, 8, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 64, 256));
             Execute(Stages.Bn0Backward, (long)_batch * 2048);
             if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g1)
@@ -1477,15 +1471,15 @@ namespace Samples.Residual
         }
 
         // conv0 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
         // conv1 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
         // conv2 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split5 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split5 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
         // conv3 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split10 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split10 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
         // conv4 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split12 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split12 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
@@ -1558,7 +1552,7 @@ namespace Samples.Residual
             else _pool.Run(this, stage);
         }
 
-        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread). BatchNorm2D combines that many partial sums.</summary>
+        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread).</summary>
         private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
 
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);

@@ -41,7 +41,7 @@ namespace Samples.Spatial
         private readonly global::Kiln.Kernels.Arena _y6 = new(MaxBatch * 672); // output of bn0 → relu0 (12×8×7, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean6 = new(12); // bn0 batch mean
         private readonly global::Kiln.Kernels.Arena _invStd6 = new(12); // bn0 1/sqrt(var + ε)
-        private readonly float[] _bnPartial6 = new float[2 * global::Kiln.Kernels.WorkerPool.Shared.Parallelism * 12]; // bn0 per-thread partial sums (samples split)
+        private readonly double[] _bnPartial6 = new double[192]; // bn0 per-channel sums of each block of 224 rows (Σ and Σ·x̂ backward)
         private readonly global::Kiln.Kernels.Arena _y7 = new(MaxBatch * 336); // output of conv2 (6×8×7, channels-last)
         private readonly global::Kiln.Kernels.Arena _y8 = new(MaxBatch * 336); // output of groupnorm0 (6×8×7, channels-last)
         private readonly global::Kiln.Kernels.Arena _mean8 = new(MaxBatch * 3); // groupnorm0 mean per sample and group
@@ -69,7 +69,7 @@ namespace Samples.Spatial
         private readonly global::Kiln.Kernels.Arena _g1 = new(MaxBatch * 2688);
         private readonly int[] _labels = new int[MaxBatch];
         private readonly global::Kiln.Kernels.Arena _targets = new(MaxBatch * OutputSize);
-        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Shared;
+        private readonly global::Kiln.Kernels.WorkerPool _pool = global::Kiln.Kernels.WorkerPool.Current;
 
         private global::Kiln.KilnRandom _noise;
         private global::Kiln.IsaPath _isa;
@@ -587,22 +587,22 @@ namespace Samples.Spatial
             global::Kiln.Kernels.Pooling.AvgForward<TIsa>(_y4.Slice(0, _batch * 2688), _y5.Slice(0, _batch * 672), in s_geometry5, s0, s1);
         }
 
-        /// <summary>bn0: per-channel sums of the thread's samples (its slot of _bnPartial6).</summary>
+        /// <summary>bn0: per-channel sums of the thread's blocks of 224 rows (their slots of _bnPartial6).</summary>
         private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 12, 12);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(_y5.Slice(s0 * 672, (s1 - s0) * 672), slot, (s1 - s0) * 56, 12, 0, 12);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 56, 224);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSums<TIsa>(_y5.Slice(0, _batch * 672), _bnPartial6, _batch * 56, 12, 224, b0, b1);
         }
 
-        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's samples (its slot of _bnPartial6).</summary>
+        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 224 rows (their slots of _bnPartial6).</summary>
         private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 12, 12);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialSquaredDeviations<TIsa>(_y5.Slice(s0 * 672, (s1 - s0) * 672), _mean6.Span, slot, (s1 - s0) * 56, 12);
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 56, 224);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockSquaredDeviations<TIsa>(_y5.Slice(0, _batch * 672), _mean6.Span, _bnPartial6, _batch * 56, 12, 224, b0, b1);
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -712,13 +712,12 @@ namespace Samples.Spatial
             // avgpool0
             Execute(Stages.Avgpool0Forward, (long)_batch * 2688);
             // bn0 → relu0 (per channel over samples·56 pixels)
-            int bn0Parts = PartsFor((long)_batch * 2688);
             Execute(Stages.Bn0Sums, (long)_batch * 2688);
-            global::Kiln.Kernels.BatchNorm.CombineMean(new global::System.Span<float>(_bnPartial6, 0, bn0Parts * 12), _mean6.Span, _batch * 56, 12, bn0Parts);
+            global::Kiln.Kernels.BatchNorm.CombineMean(_bnPartial6, _mean6.Span, _batch * 56, 12, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 56, 224));
             Execute(Stages.Bn0Squares, (long)_batch * 2688);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            global::Kiln.Kernels.BatchNorm.CombineVariance(new global::System.Span<float>(_bnPartial6, 0, bn0Parts * 12), _mean6.Span, _invStd6.Span, Bn0RunningMean, Bn0RunningVariance,
-                _batch * 56, 12, bn0Parts, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
+            global::Kiln.Kernels.BatchNorm.CombineVariance(_bnPartial6, _mean6.Span, _invStd6.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 56, 12, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 56, 224), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 2688);
             // conv2: 1×1 convolution as im2col + GEMM
             Execute(Stages.Conv2Forward, (long)_batch * 8064);
@@ -917,14 +916,14 @@ namespace Samples.Spatial
             if (_applyUpdate) StepFor(9).Apply<TIsa>(Conv2Bias.Slice(c0, c1 - c0), Conv2BiasGradient.Slice(c0, c1 - c0), default, default);
         }
 
-        /// <summary>bn0 → relu0: dropout, activation and the thread's part of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>bn0 → relu0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
         {
-            (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
-            global::System.Span<float> slot = new global::System.Span<float>(_bnPartial6, part * 24, 24);
-            if (s0 >= s1) { slot.Clear(); return; }
-            global::Kiln.Kernels.BatchNorm.PartialBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y5.Slice(s0 * 672, (s1 - s0) * 672), _g1.Slice(s0 * 672, (s1 - s0) * 672), default, Bn0Gamma, Bn0Beta,
-                _mean6.Span, _invStd6.Span, _g1.Slice(s0 * 672, (s1 - s0) * 672), slot, (s1 - s0) * 56, 12, new global::Kiln.Kernels.Relu());
+            int blocks = global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 56, 224);
+            (int b0, int b1) = global::Kiln.Kernels.Partition.Range(blocks, part, parts, 1);
+            if (b0 >= b1) return;
+            global::Kiln.Kernels.BatchNorm.BlockBackwardSums<TIsa, global::Kiln.Kernels.Relu>(_y5.Slice(0, _batch * 672), _g1.Slice(0, _batch * 672), default, Bn0Gamma, Bn0Beta,
+                _mean6.Span, _invStd6.Span, _g1.Slice(0, _batch * 672), _bnPartial6, _batch * 56, 12, 224, b0, b1, new global::Kiln.Kernels.Relu());
         }
 
         /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -1067,9 +1066,8 @@ namespace Samples.Spatial
             Execute(Stages.Conv2BackwardInput, (long)_batch * 8064);
             Execute(Stages.Conv2BackwardWeights, (long)_batch * 8064);
             // bn0 → relu0 (in place on _g1)
-            int bn0BackwardParts = PartsFor((long)_batch * 2688);
             Execute(Stages.Bn0BackwardSums, (long)_batch * 2688);
-            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(new global::System.Span<float>(_bnPartial6, 0, 2 * bn0BackwardParts * 12), Bn0GammaGradient, Bn0BetaGradient, 12, bn0BackwardParts);
+            global::Kiln.Kernels.BatchNorm.CombineBackwardSums(_bnPartial6, Bn0GammaGradient, Bn0BetaGradient, 12, global::Kiln.Kernels.BatchNorm.BlockCount(_batch * 56, 224));
             Execute(Stages.Bn0Backward, (long)_batch * 2688);
             if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // avgpool0 (dL/dy in _g1)
@@ -1192,9 +1190,9 @@ namespace Samples.Spatial
         }
 
         // stem at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
         // conv1 at small batches: its units split across threads in proportion to each thread's measured speed.
-        private readonly global::Kiln.Kernels.AdaptiveSplit _split2 = new(global::Kiln.Kernels.WorkerPool.Shared.Parallelism);
+        private readonly global::Kiln.Kernels.AdaptiveSplit _split2 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         private void ForwardInference()
@@ -1254,7 +1252,7 @@ namespace Samples.Spatial
             else _pool.Run(this, stage);
         }
 
-        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread). BatchNorm2D combines that many partial sums.</summary>
+        /// <summary>How many parts Execute splits a stage of this much work into (1: on the calling thread).</summary>
         private int PartsFor(long work) => work < 1048576 || _pool.Parallelism == 1 ? 1 : _pool.Parallelism;
 
         void global::Kiln.Kernels.IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);
