@@ -65,6 +65,7 @@ internal sealed partial class ModelEmitter
         EmitConstruction();
         EmitTensorViews();
         EmitPublicApi();
+        EmitArchitecture();
         EmitInputNormalization();
         EmitTrainingForward();
         EmitLoss();
