@@ -101,7 +101,12 @@ class ResNet(nn.Module):
 RESNET_MAP = {"conv0": "stem", "bn0": "stem_bn", "conv1": "down", "bn1": "down_bn", "conv2": "down2",
               "residual0": "shortcut", "conv3": "body1", "conv4": "body2", "dense0": "fc"}
 
-MODELS = {"mlp": (mlp, (12,)), "cnn": (cnn, (2, 8, 8)), "resnet": (ResNet, (3, 8, 8))}
+def small_conv():
+    """docs/interop.md's SmallConv: Conv2D(4, 3, Padding = 1), BatchNorm, ReLU, MaxPool(2), Flatten, Dense(10)."""
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 10))
+
+
+MODELS = {"mlp": (mlp, (12,)), "cnn": (cnn, (2, 8, 8)), "resnet": (ResNet, (3, 8, 8)), "smallconv": (small_conv, (1, 8, 8))}
 
 
 def train(model, shape, steps=30, batch=16, seed=0):
@@ -111,7 +116,7 @@ def train(model, shape, steps=30, batch=16, seed=0):
     model.train()
     for _ in range(steps):
         x = torch.randn((batch,) + shape, generator=g)
-        y = torch.randint(0, 3, (batch,), generator=g)
+        y = torch.randint(0, 3, (batch,), generator=g)  # the first 3 classes (the models have 3 or more outputs)
         opt.zero_grad()
         nn.functional.cross_entropy(model(x), y).backward()
         opt.step()
