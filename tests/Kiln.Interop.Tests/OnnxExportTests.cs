@@ -127,6 +127,16 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AModelWithoutAnArchitectureIsRefusedByName()
+    {
+        var wrapped = new ArchitectureOverride(new ReluNet(), null);
+        var error = Assert.Throws<OnnxExportException>(() => OnnxExport.ToBytes(wrapped));
+        Assert.Contains("ReluNet has no architecture description", error.Message);
+        Assert.Null(error.Layer);
+        Assert.Throws<NotSupportedException>(() => TorchWeights.Save(wrapped, Path.Combine(Path.GetTempPath(), "unused.safetensors")));
+    }
+
+    [Fact]
     public void ALayerThatCannotBeExpressedIsNamed()
     {
         // A Softmax in the middle of a network has no single ONNX form in this exporter: the error names the layer.

@@ -82,7 +82,7 @@ internal static class TestSupport
 }
 
 /// <summary>A model seen through another architecture description (for the exporter's error paths); everything else is the model's.</summary>
-internal sealed class ArchitectureOverride(IKilnModel inner, ModelArchitecture architecture) : IKilnModel
+internal sealed class ArchitectureOverride(IKilnModel inner, ModelArchitecture? architecture) : IKilnModel
 {
     public ModelArchitecture? Architecture => architecture;
     public string ModelName => inner.ModelName;
