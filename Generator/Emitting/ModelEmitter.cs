@@ -66,6 +66,7 @@ internal sealed partial class ModelEmitter
         EmitConstruction();
         EmitTensorViews();
         EmitPublicApi();
+        EmitArchitecture();
         EmitInputNormalization();
         EmitTrainingForward();
         EmitLoss();

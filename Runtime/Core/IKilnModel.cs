@@ -64,6 +64,8 @@ public interface IKilnModel
         throw new NotSupportedException($"{ModelName} declares no input normalisation: add Normalize = InputNormalization.PerFeature (or PerChannel) to its [Model] attribute.");
     /// <summary>Every layer in forward order: name (as accepted by <see cref="LayerOutput"/>), kind and output shape per sample.</summary>
     IReadOnlyList<LayerInfo> Layers => [];
+    /// <summary>The declared architecture (layer kinds and arguments), for exporters such as <c>Kiln.Interop.OnnxExport</c>; null for models generated before it existed.</summary>
+    Kiln.Interop.ModelArchitecture? Architecture => null;
     /// <summary>A layer's output from the last forward pass (batch × width); a dropout layer gives its mask (0 or the keep scale).</summary>
     ReadOnlySpan<float> LayerOutput(string layer);
     /// <summary>Restarts the dropout random stream.</summary>

@@ -13,6 +13,7 @@ using Kiln.Augmentation;
 using Kiln.Checkpoints;
 using Kiln.Data;
 using Kiln.Doctor;
+using Kiln.Interop;
 using Kiln.Ensembles;
 using Kiln.Samples.FashionMnist;
 using Kiln.Schedules;
@@ -121,12 +122,19 @@ public static class Program
         };
         warmupSteps.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--warmup-steps must not be negative."); });
 
+        var exportOnnx = new Option<FileInfo?>("--export-onnx")
+        {
+            Description = "After training, write the model's inference graph (its input normalisation, BatchNorm folded, softmax output) " +
+                          "as ONNX to FILE, for ONNX Runtime and other ONNX tools (docs/interop.md).",
+            HelpName = "FILE",
+        };
+
         var root = new RootCommand(
             "Trains Kiln's FashionCnn (Conv 16@5×5 → BN → ReLU → MaxPool 2 → Conv 32@5×5 → BN → ReLU → MaxPool 2 → Dense 128 → ReLU → " +
             "Dropout 0.3 → Dense 10, Adam) on Fashion-MNIST, or DigitsCnn on the embedded 8×8 digits, and reports test accuracy and " +
             "training throughput. Inputs are standardised per channel with statistics of the training split only.")
         {
-            data, epochs, batch, lr, schedule, warmupSteps, seed, isa, metricsOut, runDir, doctor, snapshotEnsemble, tta, augment, init, plain,
+            data, epochs, batch, lr, schedule, warmupSteps, seed, isa, metricsOut, runDir, doctor, snapshotEnsemble, tta, augment, init, plain, exportOnnx,
         };
         root.SetAction(parse => Run(parse.GetValue(data), parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(seed),
             parse.GetValue(isa), parse.GetValue(metricsOut), parse.GetValue(plain), parse.GetValue(runDir), parse.GetValue(doctor),
@@ -136,13 +144,14 @@ public static class Program
                 parse.GetValue(augment),
                 parse.GetValue(init) == "torch",
                 parse.GetValue(schedule),
-                parse.GetValue(warmupSteps))));
+                parse.GetValue(warmupSteps),
+                parse.GetValue(exportOnnx))));
         return root.Parse(args).Invoke();
     }
 
-    /// <summary>The checkpoint-ensemble, test-time and training augmentation flags, --init torch, --schedule (null: the data's default) and --warmup-steps.</summary>
+    /// <summary>The checkpoint-ensemble, test-time and training augmentation flags, --init torch, --schedule (null: the data's default), --warmup-steps and --export-onnx.</summary>
     private sealed record Extras(IReadOnlyList<int[]> SnapshotEnsembles, IReadOnlyList<TtaMode> Tta, string? Augment, bool TorchInit = false, string? Schedule = null,
-        int WarmupSteps = 0);
+        int WarmupSteps = 0, FileInfo? ExportOnnx = null);
 
     /// <summary>
     /// The trainer's schedule for --schedule and --warmup-steps: null for constant without warm-up (the models declare no
@@ -302,6 +311,16 @@ public static class Program
         {
             try { Directory.Delete(temporarySnapshots, recursive: true); }
             catch (IOException) { }
+        }
+
+        if (exitCode == 0 && extras.ExportOnnx is not null)
+        {
+            // The graph Predict runs, with a dynamic batch: input "input" [batch, C·H·W] (NCHW rows, raw pixels: the model's own
+            // per-channel normalisation is in the graph), output "output" [batch, 10] probabilities.
+            string? dir = Path.GetDirectoryName(extras.ExportOnnx.FullName);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            OnnxExport.Save(model, extras.ExportOnnx.FullName);
+            Console.WriteLine($"ONNX model written to {extras.ExportOnnx.FullName} ({new FileInfo(extras.ExportOnnx.FullName).Length:N0} bytes; input 'input' [batch, {model.InputSize}], output 'output' [batch, {model.OutputSize}] probabilities)");
         }
 
         if (metricsOut is not null)

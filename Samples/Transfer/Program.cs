@@ -8,6 +8,7 @@ using System.Linq;
 using Kiln;
 using Kiln.Checkpoints;
 using Kiln.Data;
+using Kiln.Interop;
 using Kiln.Training;
 using Kiln.Transfer;
 using Spectre.Console;
@@ -26,7 +27,10 @@ public static class Program
     private static readonly int[] SourceClasses = [0, 1, 2, 3, 4];
     private static readonly int[] TargetClasses = [5, 6, 7, 8, 9];
 
-    private sealed record Settings(string Data, int PerClass, int Draws, int PretrainEpochs, int FinetuneEpochs, ulong Seed);
+    private sealed record Settings(string Data, int PerClass, int Draws, int PretrainEpochs, int FinetuneEpochs, ulong Seed, bool FromPyTorch = false);
+
+    /// <summary>The digits body pre-trained in PyTorch (tests/Kiln.Interop.Tests/Fixtures/make_fixtures.py), copied next to the sample.</summary>
+    private static string PyTorchFixture => Path.Combine(AppContext.BaseDirectory, "pytorch", "digits_pretrain.safetensors");
 
     /// <summary>One way of starting and training the target model.</summary>
     private sealed record Method(string Name, string Trains, float LearningRate, Action<IKilnModel, string> Prepare);
@@ -48,13 +52,18 @@ public static class Program
         Option<int> pretrainEpochs = Count("--pretrain-epochs", 4, "Epochs on the source classes.");
         Option<int> finetuneEpochs = Count("--finetune-epochs", 40, "Epochs on the few target images.");
         var seed = new Option<ulong>("--seed") { Description = "Seed of the draws and shuffles.", HelpName = "N", DefaultValueFactory = _ => 1 };
+        var fromPyTorch = new Option<bool>("--from-pytorch")
+        {
+            Description = "Start from weights pre-trained in PyTorch (nn.Sequential on digits 0–4, the committed fixture) instead of pre-training with " +
+                          "Kiln; loaded with TorchWeights (docs/interop.md). Uses the 8×8 digits.",
+        };
         var root = new RootCommand("Transfer learning (CATALOGUE §5): pre-train on Fashion-MNIST classes 0–4, then learn classes 5–9 from a few " +
                                    "images each, comparing frozen features, fine-tuning and training from scratch.")
         {
-            data, perClass, draws, pretrainEpochs, finetuneEpochs, seed,
+            data, perClass, draws, pretrainEpochs, finetuneEpochs, seed, fromPyTorch,
         };
         root.SetAction(parse => Run(new Settings(parse.GetValue(data)!, parse.GetValue(perClass), parse.GetValue(draws), parse.GetValue(pretrainEpochs),
-            parse.GetValue(finetuneEpochs), parse.GetValue(seed))));
+            parse.GetValue(finetuneEpochs), parse.GetValue(seed), parse.GetValue(fromPyTorch))));
         return root.Parse(args).Invoke();
     }
 
@@ -67,8 +76,10 @@ public static class Program
         DataSplit split;
         Func<IKilnModel> createSource, createTarget;
         string classNames;
-        bool fashion = settings.Data == "fashion" && Idx.TryFindFiles(Idx.DefaultFashionMnistDirectory, out _);
-        if (settings.Data == "fashion" && !fashion)
+        bool fashion = settings.Data == "fashion" && !settings.FromPyTorch && Idx.TryFindFiles(Idx.DefaultFashionMnistDirectory, out _);
+        if (settings.FromPyTorch && settings.Data == "fashion")
+            AnsiConsole.MarkupLine("[yellow]--from-pytorch: the PyTorch-trained body is for the 8×8 digits, so the digits are used.[/]");
+        else if (settings.Data == "fashion" && !fashion)
             AnsiConsole.MarkupLineInterpolated(
                 $"[yellow]Fashion-MNIST is not installed in {Idx.DefaultFashionMnistDirectory} (apt-get install dataset-fashion-mnist); falling back to the embedded 8×8 digits (source digits 0–4, target digits 5–9).[/]");
         if (fashion)
@@ -96,14 +107,27 @@ public static class Program
         AnsiConsole.MarkupLineInterpolated($"[bold]Transfer learning[/] on {(fashion ? "Fashion-MNIST" : "the 8×8 digits")}: {classNames}");
         Line($"pre-training on {sourceTrain.Count} source images; learning the target from {settings.PerClass} images per class ({settings.PerClass * 5} in all), tested on {targetTest.Count} target images; {settings.Draws} random draws of the few images");
 
-        // 1. Pre-train the source model and save it.
+        // 1. Pre-train the source model (or take PyTorch's) and save it.
         IKilnModel source = createSource();
-        RunSummary pretrain = Trainer.Fit(source, sourceTrain, sourceTest, new TrainerOptions { Epochs = settings.PretrainEpochs, BatchSize = 128, Seed = settings.Seed });
         string dir = Path.Combine(Path.GetTempPath(), "kiln-transfer-" + Environment.ProcessId.ToString(Inv));
         Directory.CreateDirectory(dir);
         string checkpoint = Path.Combine(dir, "pretrained.safetensors");
+        if (settings.FromPyTorch)
+        {
+            // PyTorch's nn.Sequential(Linear(64, 64), ReLU(), Linear(64, 32), ReLU(), Linear(32, 5)) mirrors DigitsPretrainNet layer for layer,
+            // so the inferred map applies (features ← "0", hidden ← "2", pretrain_head ← "4"); Linear [out, in] becomes Kiln's [in, out].
+            // It was trained on all digits 0–4 standardised with their own statistics, close to this split's standardiser.
+            TorchLoadReport loaded = TorchWeights.Load(source, PyTorchFixture);
+            Line($"loaded PyTorch weights from {PyTorchFixture}: {string.Join(", ", loaded.Loaded.Select(l => $"{l.Kiln} ← {l.Torch}"))}");
+            Line($"PyTorch-trained {source.ModelName}: source test accuracy {source.Evaluate(sourceTest.Features, sourceTest.Labels, sourceTest.Count).Accuracy * 100:F2}% (PyTorch saw these images in training)");
+        }
+        else
+        {
+            RunSummary pretrain = Trainer.Fit(source, sourceTrain, sourceTest, new TrainerOptions { Epochs = settings.PretrainEpochs, BatchSize = 128, Seed = settings.Seed });
+            Line($"pre-trained {source.ModelName}: {settings.PretrainEpochs} epochs, source test accuracy {pretrain.FinalValidationAccuracy * 100:F2}% ({pretrain.TotalSeconds:F1} s)");
+        }
         Checkpoint.Save(source, checkpoint);
-        Line($"pre-trained {source.ModelName}: {settings.PretrainEpochs} epochs, source test accuracy {pretrain.FinalValidationAccuracy * 100:F2}% ({pretrain.TotalSeconds:F1} s), saved to {checkpoint}");
+        Line($"saved to {checkpoint}");
 
         PretrainedLoad report = TransferLearning.LoadPretrained(createTarget(), checkpoint, reinitialize: ["head"]);
         Line($"loading it into another class: loaded {string.Join(", ", report.Loaded)}; fresh {string.Join(", ", report.Reinitialized)}; skipped {string.Join(", ", report.Matching.Skipped.Where(s => !s.Name.Contains("optimizer_state", StringComparison.Ordinal)).Select(s => s.Name))} (and the optimiser state)");

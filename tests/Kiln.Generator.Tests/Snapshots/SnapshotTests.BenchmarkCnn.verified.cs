@@ -512,6 +512,25 @@ namespace Kiln.Benchmarks
             }
         }
 
+        public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+        private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("BenchmarkCnn", 784, new[] { 1, 28, 28 },
+            global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.SoftmaxCrossEntropy, new global::Kiln.Interop.ArchitectureLayer[]
+        {
+            new("conv0", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 16, KernelHeight = 5, KernelWidth = 5, Padding = 2 },
+            new("bn0", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("relu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("maxpool0", global::Kiln.Interop.ArchitectureLayerKind.MaxPool) { KernelHeight = 2, KernelWidth = 2, Stride = 2 },
+            new("conv1", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 32, KernelHeight = 5, KernelWidth = 5, Padding = 2 },
+            new("bn1", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("relu1", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("maxpool1", global::Kiln.Interop.ArchitectureLayerKind.MaxPool) { KernelHeight = 2, KernelWidth = 2, Stride = 2 },
+            new("flatten0", global::Kiln.Interop.ArchitectureLayerKind.Flatten),
+            new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 128 },
+            new("relu2", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("dropout0", global::Kiln.Interop.ArchitectureLayerKind.Dropout) { Rate = 0.3d },
+            new("dense1", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 10 },
+        });
+
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>conv0: im2col and [rows = samples·784 pixels×25]·[25×16] + b, chunk by chunk; samples split across threads.</summary>

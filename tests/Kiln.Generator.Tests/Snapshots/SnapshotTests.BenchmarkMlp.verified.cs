@@ -470,6 +470,20 @@ namespace Kiln.Benchmarks
             }
         }
 
+        public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+        private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("BenchmarkMlp", 784, global::System.Array.Empty<int>(),
+            global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.SoftmaxCrossEntropy, new global::Kiln.Interop.ArchitectureLayer[]
+        {
+            new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 256 },
+            new("bn0", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("relu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("dropout0", global::Kiln.Interop.ArchitectureLayerKind.Dropout) { Rate = 0.2d },
+            new("dense1", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 128 },
+            new("bn1", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("relu1", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("dense2", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 10 },
+        });
+
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>dense0: [rows×784]·[784×256] + b, rows split across threads.</summary>

@@ -389,6 +389,15 @@ namespace Samples.Digits
             }
         }
 
+        public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+        private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("DigitsMlp", 64, global::System.Array.Empty<int>(),
+            global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.SoftmaxCrossEntropy, new global::Kiln.Interop.ArchitectureLayer[]
+        {
+            new("hidden", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 64 },
+            new("relu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("logits", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 10 },
+        });
+
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>hidden: [rows×64]·[64×64] + b, rows split across threads.</summary>

@@ -373,6 +373,15 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         }
     }
 
+    public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+    private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("GlobalModel", 4, global::System.Array.Empty<int>(),
+        global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.SoftmaxCrossEntropy, new global::Kiln.Interop.ArchitectureLayer[]
+    {
+        new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 8 },
+        new("sigmoid0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.Sigmoid },
+        new("dense1", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 3 },
+    });
+
     public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
     /// <summary>dense0: [rows×4]·[4×8] + b, rows split across threads.</summary>

@@ -376,6 +376,16 @@ namespace Samples.Svm
             }
         }
 
+        public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+        private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("HingeNoBias", 16, global::System.Array.Empty<int>(),
+            global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.MulticlassHinge, new global::Kiln.Interop.ArchitectureLayer[]
+        {
+            new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 24, Bias = false },
+            new("bn0", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("leakyrelu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.LeakyReLU, Alpha = 0.1d },
+            new("dense1", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 4, Bias = false },
+        });
+
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>dense0: [rows×16]·[16×24], rows split across threads.</summary>

@@ -384,6 +384,15 @@ namespace Samples.Nested
                 }
             }
 
+            public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+            private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("Inner", 6, global::System.Array.Empty<int>(),
+                global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.SoftmaxCrossEntropy, new global::Kiln.Interop.ArchitectureLayer[]
+            {
+                new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 5 },
+                new("swish0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.Swish, Alpha = 1.5d },
+                new("dense1", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 2 },
+            });
+
             public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
             /// <summary>dense0: [rows×6]·[6×5] + b, rows split across threads.</summary>

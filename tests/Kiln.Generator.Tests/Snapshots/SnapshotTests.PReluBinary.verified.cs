@@ -484,6 +484,22 @@ namespace Samples.Odd
             }
         }
 
+        public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+        private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("PReluBinary", 20, global::System.Array.Empty<int>(),
+            global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.BinaryCrossEntropy, new global::Kiln.Interop.ArchitectureLayer[]
+        {
+            new("bn0", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 16 },
+            new("prelu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.PReLU, Alpha = 0.25d },
+            new("dropout0", global::Kiln.Interop.ArchitectureLayerKind.Dropout) { Rate = 0.5d, Scaling = global::Kiln.DropoutScaling.TestTime },
+            new("dense1", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 8 },
+            new("bn1", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("prelu1", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.PReLU, Alpha = 0.1d },
+            new("dense2", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 8, Bias = false },
+            new("tanh0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.Tanh },
+            new("dense3", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 1 },
+        });
+
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>bn0: batch statistics and the fused activation/dropout, columns split across threads.</summary>

@@ -647,6 +647,32 @@ namespace Samples.Residual
             }
         }
 
+        public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+        private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("ProjectionNet", 192, new[] { 3, 8, 8 },
+            global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.SoftmaxCrossEntropy, new global::Kiln.Interop.ArchitectureLayer[]
+        {
+            new("conv0", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 4, Bias = false, KernelHeight = 3, KernelWidth = 3, Padding = 1 },
+            new("bn0", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("relu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("residual0", global::Kiln.Interop.ArchitectureLayerKind.Residual) { Projection = true },
+            new("conv1", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 8, Bias = false, KernelHeight = 2, KernelWidth = 2, Stride = 2 },
+            new("bn1", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("relu1", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("conv2", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 8, KernelHeight = 3, KernelWidth = 3, Padding = 1 },
+            new("endresidual0", global::Kiln.Interop.ArchitectureLayerKind.EndResidual),
+            new("relu2", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("residual1", global::Kiln.Interop.ArchitectureLayerKind.Residual) { Survival = 0.9d, Projection = true },
+            new("conv3", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 12, KernelHeight = 3, KernelWidth = 3, Padding = 1 },
+            new("endresidual1", global::Kiln.Interop.ArchitectureLayerKind.EndResidual),
+            new("relu3", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("globalavgpool0", global::Kiln.Interop.ArchitectureLayerKind.GlobalAvgPool),
+            new("residual2", global::Kiln.Interop.ArchitectureLayerKind.Residual) { Projection = true },
+            new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 6 },
+            new("tanh0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.Tanh },
+            new("endresidual2", global::Kiln.Interop.ArchitectureLayerKind.EndResidual),
+            new("dense1", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 3 },
+        });
+
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>conv0: im2col and [rows = samples·64 pixels×27]·[27×4], chunk by chunk; samples split across threads.</summary>

@@ -585,6 +585,32 @@ namespace Samples.Residual
             }
         }
 
+        public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+        private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("ResidualNet", 64, new[] { 1, 8, 8 },
+            global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.SoftmaxCrossEntropy, new global::Kiln.Interop.ArchitectureLayer[]
+        {
+            new("conv0", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 8, Bias = false, KernelHeight = 3, KernelWidth = 3, Padding = 1 },
+            new("bn0", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("relu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("residual0", global::Kiln.Interop.ArchitectureLayerKind.Residual) { Survival = 0.8d },
+            new("conv1", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 8, Bias = false, KernelHeight = 3, KernelWidth = 3, Padding = 1 },
+            new("bn1", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("relu1", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("conv2", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 8, Bias = false, KernelHeight = 3, KernelWidth = 3, Padding = 1 },
+            new("bn2", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("endresidual0", global::Kiln.Interop.ArchitectureLayerKind.EndResidual),
+            new("relu2", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("residual1", global::Kiln.Interop.ArchitectureLayerKind.Residual) { Survival = 0.8d },
+            new("conv3", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 8, KernelHeight = 3, KernelWidth = 3, Padding = 1 },
+            new("relu3", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("conv4", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 8, KernelHeight = 3, KernelWidth = 3, Padding = 1 },
+            new("endresidual1", global::Kiln.Interop.ArchitectureLayerKind.EndResidual),
+            new("relu4", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("fractionalmaxpool0", global::Kiln.Interop.ArchitectureLayerKind.FractionalMaxPool) { Units = 4, Rate = 1.6d },
+            new("globalavgpool0", global::Kiln.Interop.ArchitectureLayerKind.GlobalAvgPool),
+            new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 10 },
+        });
+
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>conv0: im2col and [rows = samples·64 pixels×9]·[9×8], chunk by chunk; samples split across threads.</summary>

@@ -357,6 +357,17 @@ namespace Samples.Regression
             }
         }
 
+        public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+        private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("SeluRegression", 12, global::System.Array.Empty<int>(),
+            global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.MeanSquaredError, new global::Kiln.Interop.ArchitectureLayer[]
+        {
+            new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 32 },
+            new("selu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.SELU },
+            new("dense1", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 32 },
+            new("selu1", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.SELU },
+            new("dense2", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 3 },
+        });
+
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>dense0: [rows×12]·[12×32] + b, rows split across threads.</summary>

@@ -524,6 +524,30 @@ namespace Samples.Spatial
             }
         }
 
+        public global::Kiln.Interop.ModelArchitecture Architecture => s_architecture;
+        private static readonly global::Kiln.Interop.ModelArchitecture s_architecture = new("SpatialZoo", 576, new[] { 3, 16, 12 },
+            global::Kiln.InputNormalization.Unspecified, global::Kiln.LossKind.SoftmaxCrossEntropy, new global::Kiln.Interop.ArchitectureLayer[]
+        {
+            new("stem", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 8, KernelHeight = 3, KernelWidth = 3, Padding = 2, Dilation = 2 },
+            new("prelu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.PReLU, Alpha = 0.25d },
+            new("conv1", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 12, Bias = false, KernelHeight = 3, KernelWidth = 1, Padding = 1 },
+            new("instancenorm0", global::Kiln.Interop.ArchitectureLayerKind.InstanceNorm) { Groups = 12 },
+            new("tanh0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.Tanh },
+            new("dropout0", global::Kiln.Interop.ArchitectureLayerKind.Dropout) { Rate = 0.1d },
+            new("avgpool0", global::Kiln.Interop.ArchitectureLayerKind.AvgPool) { KernelHeight = 2, KernelWidth = 2, Stride = 2 },
+            new("bn0", global::Kiln.Interop.ArchitectureLayerKind.BatchNorm),
+            new("relu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("conv2", global::Kiln.Interop.ArchitectureLayerKind.Conv2D) { Units = 6, KernelHeight = 1, KernelWidth = 1 },
+            new("groupnorm0", global::Kiln.Interop.ArchitectureLayerKind.GroupNorm) { Groups = 3 },
+            new("elu0", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ELU, Alpha = 1d },
+            new("globalavgpool0", global::Kiln.Interop.ArchitectureLayerKind.GlobalAvgPool),
+            new("dense0", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 8, DropConnect = 0.2d },
+            new("maxout0", global::Kiln.Interop.ArchitectureLayerKind.Maxout) { Units = 3 },
+            new("layernorm0", global::Kiln.Interop.ArchitectureLayerKind.LayerNorm) { Groups = 1 },
+            new("relu1", global::Kiln.Interop.ArchitectureLayerKind.Activation) { Activation = global::Kiln.Interop.ActivationFunction.ReLU },
+            new("dense1", global::Kiln.Interop.ArchitectureLayerKind.Dense) { Units = 4 },
+        });
+
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>stem: im2col and [rows = samples·192 pixels×27]·[27×8] + b, chunk by chunk; samples split across threads.</summary>
