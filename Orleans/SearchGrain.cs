@@ -39,6 +39,8 @@ internal sealed class TrialState
     [Id(5)] public string? SiloName { get; set; }
     [Id(6)] public int Attempts { get; set; }
     [Id(7)] public int ResumedFromSave { get; set; }
+    /// <summary>When the lease now out was handed out (UTC ticks).</summary>
+    [Id(8)] public long LeasedAt { get; set; }
 
     public bool Recorded => ResultJson is not null;
     public bool Waiting => ResultJson is null && LeaseId == 0;
@@ -55,13 +57,19 @@ internal sealed class SearchGrain(
     [PersistentState("search", KilnOrleans.StorageName)] IPersistentState<SearchState> state,
     IClusterMembershipService membership) : Grain, ISearchGrain
 {
+    /// <summary>How long a lease held by a silo this silo's membership view does not list is trusted (a silo that just joined).</summary>
+    private static readonly TimeSpan UnknownSiloGrace = TimeSpan.FromSeconds(5);
+
     private DateTime _announced = DateTime.MinValue;
 
     private SearchState S => state.State;
 
     public override async Task OnActivateAsync(System.Threading.CancellationToken cancellationToken)
     {
-        // After a re-activation (the silo that held this grain died), the directory may have lost the search: list it again.
+        // A re-activation follows the death of the silo that held this grain, a restart of the cluster, or an idle
+        // deactivation: leases held by silos that are not active members now will never be completed.
+        await TakeBackDeadLeases(onActivation: true);
+        // The directory may have lost the search (its silo died too): list it again.
         if (S.Trials.Values.Any(t => !t.Recorded)) await Announce(force: true);
     }
 
@@ -106,6 +114,7 @@ internal sealed class SearchGrain(
         next.LeaseSiloAddress = siloAddress;
         next.SiloName = siloName;
         next.Attempts++;
+        next.LeasedAt = DateTime.UtcNow.Ticks;
         await state.WriteStateAsync();
         return new TrialLease(this.GetPrimaryKeyString(), nextId, next.TrialJson, next.Runner, next.LeaseId, next.Attempts);
     }
@@ -181,22 +190,31 @@ internal sealed class SearchGrain(
 
     private static TrialOutcome Outcome(int id, TrialState t) => new(id, t.ResultJson!, t.SiloName ?? "", t.Attempts, t.ResumedFromSave);
 
-    /// <summary>Re-queues the trials leased to silos the cluster has declared dead.</summary>
-    private async Task TakeBackDeadLeases()
+    /// <summary>
+    /// Re-queues the trials leased to silos the cluster has declared dead, and to silos it does not list (a silo of an earlier
+    /// run of the cluster) once the lease is older than <see cref="UnknownSiloGrace"/>. On activation, every lease whose silo
+    /// is not an active member is taken back.
+    /// </summary>
+    private async Task TakeBackDeadLeases(bool onActivation = false)
     {
         ClusterMembershipSnapshot snapshot = membership.CurrentSnapshot;
+        long now = DateTime.UtcNow.Ticks;
         bool changed = false;
         foreach (TrialState t in S.Trials.Values)
         {
-            if (!t.Leased || t.LeaseSiloAddress is null) continue;
-            if (snapshot.GetSiloStatus(SiloAddress.FromParsableString(t.LeaseSiloAddress)) != SiloStatus.Dead) continue;
+            if (!t.Leased) continue;
+            SiloStatus status = t.LeaseSiloAddress is null ? SiloStatus.None : snapshot.GetSiloStatus(SiloAddress.FromParsableString(t.LeaseSiloAddress));
+            bool dead = status == SiloStatus.Dead
+                || (onActivation && status != SiloStatus.Active)
+                || (status == SiloStatus.None && now - t.LeasedAt > UnknownSiloGrace.Ticks);
+            if (!dead) continue;
             Requeue(t);
             changed = true;
         }
         if (changed)
         {
             await state.WriteStateAsync();
-            await Announce(force: true);
+            if (!onActivation) await Announce(force: true);
         }
     }
 
