@@ -4,9 +4,10 @@ using Orleans;
 namespace Kiln.Orleans;
 
 /// <summary>
-/// One search's state, kept in grain storage under the search's name: its trials (as <see cref="Kiln.Tuning.SearchResults.TrialToJson"/>
-/// text), which are waiting, which silo runs which, and every recorded result. Workers lease trials from it and report results
-/// to it; the client (<see cref="OrleansTrialScheduler"/>) submits stages and collects results from it.
+/// One search, keyed by its name: its trials (as <see cref="Kiln.Tuning.SearchResults.TrialToJson"/> text, in grain storage),
+/// the queue of trials waiting, which silo runs which, and the results (each stored in its <see cref="ITrialGrain"/>).
+/// Workers lease trials from it and report results to it; the client (<see cref="OrleansTrialScheduler"/>) submits stages
+/// and collects results from it.
 /// </summary>
 public interface ISearchGrain : IGrainWithStringKey
 {
@@ -26,10 +27,11 @@ public interface ISearchGrain : IGrainWithStringKey
     Task<TrialLease?> Lease(string siloAddress, string siloName);
 
     /// <summary>
-    /// Records a trial's result unless one is recorded already (a trial is recorded exactly once; later results of the same
-    /// trial, from a re-run after a silo was wrongly thought dead, are counted and dropped). Returns whether it was recorded.
+    /// Records a trial's result in its <see cref="ITrialGrain"/> unless one is recorded already (a trial is recorded exactly
+    /// once; later results of the same trial, from a re-run after its silo was taken for dead, are counted and dropped).
+    /// Returns whether it was recorded.
     /// </summary>
-    Task<bool> Complete(long leaseId, int trialId, string siloName, string resultJson, int resumedFromSave);
+    Task<bool> Complete(long leaseId, int trialId, string siloName, string resultJson, int attempt, int resumedFromSave);
 
     /// <summary>Puts a leased trial back in the queue (its worker is shutting down).</summary>
     Task Abandon(long leaseId, int trialId);
@@ -63,17 +65,29 @@ public interface ISearchDirectoryGrain : IGrainWithIntegerKey
     Task<string[]> Searches();
 }
 
-/// <summary>The last checkpoint a trial saved, kept in grain storage so that a re-run on another silo resumes from it. Key "search/trial".</summary>
-public interface ITrialCheckpointGrain : IGrainWithStringKey
+/// <summary>
+/// One trial of a search, key "search/trial": its recorded result (written once, the first to arrive) and its last
+/// checkpoint, each in grain storage, so a result is never recorded twice and a re-run on another silo resumes.
+/// </summary>
+public interface ITrialGrain : IGrainWithStringKey
 {
-    /// <summary>Replaces the checkpoint with <paramref name="state"/>.</summary>
-    Task Save(byte[] state);
+    /// <summary>
+    /// A worker starts the trial under lease <paramref name="leaseId"/>: counts the attempt and records where it runs (so a
+    /// re-activated search knows the trial is running), and returns the checkpoint to resume from.
+    /// </summary>
+    Task<TrialStart> Begin(long leaseId, string siloAddress, string siloName);
 
-    /// <summary>The last checkpoint and how many saves the trial had made, or null.</summary>
-    Task<StoredCheckpoint?> Load();
+    /// <summary>Records <paramref name="outcome"/> unless a result is recorded already; returns whether it was recorded. Drops the checkpoint.</summary>
+    Task<bool> Record(TrialOutcome outcome);
 
-    /// <summary>Deletes the checkpoint (the trial's result is recorded).</summary>
-    Task Clear();
+    /// <summary>The recorded result, or where the trial runs now, and how many times it was started.</summary>
+    Task<TrialStatusReport> Status();
+
+    /// <summary>Replaces the trial's checkpoint with <paramref name="state"/> (ignored once a result is recorded).</summary>
+    Task SaveCheckpoint(byte[] state);
+
+    /// <summary>Deletes the trial's stored state (its stage was withdrawn before it finished).</summary>
+    Task Forget();
 }
 
 /// <summary>A trial handed to a worker.</summary>
@@ -82,21 +96,39 @@ public interface ITrialCheckpointGrain : IGrainWithStringKey
 /// <param name="TrialJson">The trial as <see cref="Kiln.Tuning.SearchResults.TrialToJson"/> text.</param>
 /// <param name="Runner">The registered runner's name.</param>
 /// <param name="LeaseId">Identifies this hand-out (a re-queued trial gets a new one).</param>
-/// <param name="Attempt">1 for the first hand-out, 2 after a re-queue, and so on.</param>
 [GenerateSerializer, Immutable]
 public sealed record TrialLease(
     [property: Id(0)] string Search,
     [property: Id(1)] int TrialId,
     [property: Id(2)] string TrialJson,
     [property: Id(3)] string Runner,
-    [property: Id(4)] long LeaseId,
-    [property: Id(5)] int Attempt);
+    [property: Id(4)] long LeaseId);
+
+/// <summary>What <see cref="ITrialGrain.Begin"/> answers.</summary>
+/// <param name="Attempt">1 for the trial's first start, 2 after its first run was lost, and so on.</param>
+/// <param name="Checkpoint">The checkpoint to resume from, or null.</param>
+[GenerateSerializer, Immutable]
+public sealed record TrialStart([property: Id(0)] int Attempt, [property: Id(1)] StoredCheckpoint? Checkpoint);
+
+/// <summary>What <see cref="ITrialGrain.Status"/> answers.</summary>
+/// <param name="Outcome">The recorded result, or null.</param>
+/// <param name="Attempts">How many times the trial was started.</param>
+/// <param name="LeaseId">The lease of the last start (0: never started).</param>
+/// <param name="SiloAddress">The silo of the last start, or null.</param>
+/// <param name="SiloName">Its name, or null.</param>
+[GenerateSerializer, Immutable]
+public sealed record TrialStatusReport(
+    [property: Id(0)] TrialOutcome? Outcome,
+    [property: Id(1)] int Attempts,
+    [property: Id(2)] long LeaseId,
+    [property: Id(3)] string? SiloAddress,
+    [property: Id(4)] string? SiloName);
 
 /// <summary>A recorded result and where it ran.</summary>
 /// <param name="TrialId">The trial's id.</param>
 /// <param name="ResultJson">The result (without its trial) as written by the worker.</param>
 /// <param name="Silo">The name of the silo whose result was recorded.</param>
-/// <param name="Attempts">How many times the trial was handed out.</param>
+/// <param name="Attempts">How many times the trial was started (more than 1 when a run was lost with its silo).</param>
 /// <param name="ResumedFromSave">The number of checkpoint saves the recorded run started from (0: from the start; -1: the runner does not checkpoint).</param>
 [GenerateSerializer, Immutable]
 public sealed record TrialOutcome(
@@ -130,7 +162,7 @@ public sealed record RunningTrial([property: Id(0)] int TrialId, [property: Id(1
 /// <param name="Recorded">Trials with a recorded result.</param>
 /// <param name="Waiting">Trials waiting for a worker.</param>
 /// <param name="Running">Trials leased to a worker.</param>
-/// <param name="Requeued">Leases taken back because their silo was declared dead or their worker stopped.</param>
+/// <param name="Requeued">Trials queued again because their run was lost: their silo was declared dead, their worker stopped, or they were running when the search's own grain was re-activated elsewhere.</param>
 /// <param name="DuplicatesDropped">Results that arrived for a trial already recorded, and were dropped.</param>
 [GenerateSerializer, Immutable]
 public sealed record SearchCounters(

@@ -62,8 +62,8 @@ public static class KilnOrleans
     public static ISiloBuilder AddKilnTrialRunner(this ISiloBuilder silo, Func<IServiceProvider, ITrialRunner> create, Action<KilnWorkerOptions>? configure = null) =>
         AddKilnTrialRunner(silo, DefaultRunner, create, configure);
 
-    /// <summary>The key of a trial's checkpoint grain: "search/trial".</summary>
-    internal static string CheckpointKey(string search, int trialId) => search + "/" + trialId.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The key of a trial grain: "search/trial".</summary>
+    internal static string TrialKey(string search, int trialId) => search + "/" + trialId.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>How a silo runs trials.</summary>
@@ -93,6 +93,12 @@ internal sealed class TrialRunners
             _runners[r.Name] = new Lazy<ITrialRunner>(() => r.Create(services)
                 ?? throw new InvalidOperationException($"The factory of the Kiln trial runner '{r.Name}' returned null."));
         }
+    }
+
+    /// <summary>Builds every runner that is not built yet.</summary>
+    public void CreateAll()
+    {
+        foreach (Lazy<ITrialRunner> r in _runners.Values) _ = r.Value;
     }
 
     public ITrialRunner Get(string name, string silo) => _runners.TryGetValue(name, out Lazy<ITrialRunner>? r)

@@ -1,13 +1,14 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Orleans;
 using Orleans.Runtime;
 
 namespace Kiln.Orleans;
 
-/// <summary>The stored state of a search (see <see cref="ISearchGrain"/>).</summary>
+/// <summary>The stored part of a search: what it is and its trials. Written when stages are submitted, not per trial.</summary>
 [GenerateSerializer]
 internal sealed class SearchState
 {
@@ -15,43 +16,30 @@ internal sealed class SearchState
     [Id(0)] public string Description { get; set; } = "";
 
     /// <summary>Every trial, by id.</summary>
-    [Id(1)] public Dictionary<int, TrialState> Trials { get; set; } = new();
+    [Id(1)] public Dictionary<int, TrialDefinition> Trials { get; set; } = new();
 
-    /// <summary>The last lease id handed out.</summary>
-    [Id(2)] public long LastLease { get; set; }
+    /// <summary>Leases taken back (written when it happens, which is rare).</summary>
+    [Id(2)] public int Requeued { get; set; }
 
-    [Id(3)] public int Requeued { get; set; }
-
-    [Id(4)] public int DuplicatesDropped { get; set; }
+    /// <summary>Results dropped because their trial was recorded already.</summary>
+    [Id(3)] public int DuplicatesDropped { get; set; }
 }
 
-/// <summary>One trial of a stored search.</summary>
+/// <summary>A trial as submitted.</summary>
 [GenerateSerializer]
-internal sealed class TrialState
+internal sealed class TrialDefinition
 {
     [Id(0)] public string TrialJson { get; set; } = "";
     [Id(1)] public string Runner { get; set; } = "";
-    /// <summary>The recorded result, or null.</summary>
-    [Id(2)] public string? ResultJson { get; set; }
-    /// <summary>The lease now out (0: none).</summary>
-    [Id(3)] public long LeaseId { get; set; }
-    [Id(4)] public string? LeaseSiloAddress { get; set; }
-    [Id(5)] public string? SiloName { get; set; }
-    [Id(6)] public int Attempts { get; set; }
-    [Id(7)] public int ResumedFromSave { get; set; }
-    /// <summary>When the lease now out was handed out (UTC ticks).</summary>
-    [Id(8)] public long LeasedAt { get; set; }
-
-    public bool Recorded => ResultJson is not null;
-    public bool Waiting => ResultJson is null && LeaseId == 0;
-    public bool Leased => ResultJson is null && LeaseId != 0;
 }
 
 /// <summary>
-/// A search's queue and results. Every change is written to grain storage before the call returns, so the grain can be
-/// re-activated on any silo (after its own silo died) and a client can resume the search after a restart. Leases held by
-/// a silo the cluster has declared dead are taken back whenever a worker or the client calls, and the trial goes to the
-/// next worker that asks.
+/// A search's queue. The trials are stored when a stage is submitted and each result in its own <see cref="ITrialGrain"/>
+/// when it arrives, so a write costs the same whatever the search's size. The queue and the leases live in memory: on
+/// activation (after the silo that held this grain died, or after the cluster restarted) the grain reads which trials have
+/// results and queues the others — a trial that was running elsewhere at that moment may run twice, and its first result
+/// is the one recorded. Leases held by a silo the cluster has declared dead are taken back whenever a worker or the client
+/// calls, and the trial goes to the next worker that asks.
 /// </summary>
 internal sealed class SearchGrain(
     [PersistentState("search", KilnOrleans.StorageName)] IPersistentState<SearchState> state,
@@ -60,17 +48,39 @@ internal sealed class SearchGrain(
     /// <summary>How long a lease held by a silo this silo's membership view does not list is trusted (a silo that just joined).</summary>
     private static readonly TimeSpan UnknownSiloGrace = TimeSpan.FromSeconds(5);
 
+    private readonly SortedSet<int> _waiting = new();
+    private readonly Dictionary<int, LeaseRecord> _leases = new();
+    private readonly Dictionary<int, TrialOutcome> _recorded = new();
+    private long _lastLease = DateTime.UtcNow.Ticks; // unique across activations
     private DateTime _announced = DateTime.MinValue;
 
     private SearchState S => state.State;
 
-    public override async Task OnActivateAsync(System.Threading.CancellationToken cancellationToken)
+    private string Name => this.GetPrimaryKeyString();
+
+    private ITrialGrain TrialGrain(int id) => GrainFactory.GetGrain<ITrialGrain>(KilnOrleans.TrialKey(Name, id));
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // A re-activation follows the death of the silo that held this grain, a restart of the cluster, or an idle
-        // deactivation: leases held by silos that are not active members now will never be completed.
-        await TakeBackDeadLeases(onActivation: true);
-        // The directory may have lost the search (its silo died too): list it again.
-        if (S.Trials.Values.Any(t => !t.Recorded)) await Announce(force: true);
+        // Rebuild the queue from the trial grains: recorded, running on a live silo (kept as leased), or waiting.
+        int[] ids = S.Trials.Keys.ToArray();
+        TrialStatusReport[] reports = await Task.WhenAll(ids.Select(id => TrialGrain(id).Status()));
+        ClusterMembershipSnapshot snapshot = membership.CurrentSnapshot;
+        bool lost = false;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            TrialStatusReport r = reports[i];
+            if (r.Outcome is { } o) _recorded[ids[i]] = o;
+            else if (r.SiloAddress is { } silo && snapshot.GetSiloStatus(SiloAddress.FromParsableString(silo)) == SiloStatus.Active)
+                _leases[ids[i]] = new LeaseRecord(r.LeaseId, silo, r.SiloName ?? "", DateTime.UtcNow);
+            else
+            {
+                _waiting.Add(ids[i]);
+                if (r.Attempts > 0) { S.Requeued++; lost = true; }
+            }
+        }
+        if (lost) await state.WriteStateAsync();
+        if (_waiting.Count > 0) await Announce(force: true);
     }
 
     public async Task Submit(string description, string runner, string[] trials)
@@ -80,74 +90,70 @@ internal sealed class SearchGrain(
         description ??= "";
         if (S.Description.Length > 0 && description.Length > 0 && S.Description != description)
             throw new ArgumentException(
-                $"The search '{this.GetPrimaryKeyString()}' is stored as \"{S.Description}\" but this client describes it as \"{description}\": " +
-                "give a changed search a new name.", nameof(description));
+                $"The search '{Name}' is stored as \"{S.Description}\" but this client describes it as \"{description}\": give a changed search a new name.",
+                nameof(description));
         var added = new List<(int Id, string Json)>();
         foreach (string json in trials)
         {
             int id = Kiln.Tuning.SearchResults.TrialFromJson(json).Id;
-            if (S.Trials.TryGetValue(id, out TrialState? known))
+            if (S.Trials.TryGetValue(id, out TrialDefinition? known))
             {
                 if (known.TrialJson != json)
                     throw new ArgumentException(
-                        $"The search '{this.GetPrimaryKeyString()}' already holds trial {id} as {known.TrialJson}, not {json}: " +
-                        "the same name must be used for the same search (space, seed and stages), or the stored search cleared.", nameof(trials));
+                        $"The search '{Name}' already holds trial {id} as {known.TrialJson}, not {json}: " +
+                        "the same name must be used for the same search (space, seed and stages), or another name chosen.", nameof(trials));
                 continue;
             }
             added.Add((id, json));
         }
-        if (S.Description.Length == 0 && description.Length > 0) S.Description = description;
-        foreach ((int id, string json) in added) S.Trials[id] = new TrialState { TrialJson = json, Runner = runner };
+        bool describe = S.Description.Length == 0 && description.Length > 0;
+        if (added.Count == 0 && !describe) return;
+        if (describe) S.Description = description;
+        foreach ((int id, string json) in added) S.Trials[id] = new TrialDefinition { TrialJson = json, Runner = runner };
         await state.WriteStateAsync();
-        if (S.Trials.Values.Any(t => !t.Recorded)) await Announce(force: true);
+        foreach ((int id, _) in added) _waiting.Add(id);
+        if (_waiting.Count > 0) await Announce(force: true);
     }
 
     public async Task<TrialLease?> Lease(string siloAddress, string siloName)
     {
         await TakeBackDeadLeases();
-        TrialState? next = null;
-        int nextId = int.MaxValue;
-        foreach ((int id, TrialState t) in S.Trials)
-            if (t.Waiting && id < nextId) (next, nextId) = (t, id);
-        if (next is null) return null;
-        next.LeaseId = ++S.LastLease;
-        next.LeaseSiloAddress = siloAddress;
-        next.SiloName = siloName;
-        next.Attempts++;
-        next.LeasedAt = DateTime.UtcNow.Ticks;
-        await state.WriteStateAsync();
-        return new TrialLease(this.GetPrimaryKeyString(), nextId, next.TrialJson, next.Runner, next.LeaseId, next.Attempts);
+        if (_waiting.Count == 0) return null;
+        int id = _waiting.Min;
+        _waiting.Remove(id);
+        var lease = new LeaseRecord(++_lastLease, siloAddress, siloName, DateTime.UtcNow);
+        _leases[id] = lease;
+        TrialDefinition t = S.Trials[id];
+        return new TrialLease(Name, id, t.TrialJson, t.Runner, lease.Id);
     }
 
-    public async Task<bool> Complete(long leaseId, int trialId, string siloName, string resultJson, int resumedFromSave)
+    public async Task<bool> Complete(long leaseId, int trialId, string siloName, string resultJson, int attempt, int resumedFromSave)
     {
         ArgumentNullException.ThrowIfNull(resultJson);
-        if (!S.Trials.TryGetValue(trialId, out TrialState? t)) return false; // withdrawn
-        if (t.Recorded)
+        if (!S.Trials.ContainsKey(trialId)) return false; // withdrawn
+        // The first result wins, whichever lease produced it: a trial's result depends on the trial alone. The trial grain
+        // decides, so a result is recorded once even across activations of this grain.
+        var outcome = new TrialOutcome(trialId, resultJson, siloName, attempt, resumedFromSave);
+        // The same report again (the worker retried a call whose answer was lost) is not a duplicate.
+        if (_recorded.TryGetValue(trialId, out TrialOutcome? known) && known == outcome) return true;
+        bool recorded = !_recorded.ContainsKey(trialId) && await TrialGrain(trialId).Record(outcome);
+        if (!recorded)
         {
             S.DuplicatesDropped++;
             await state.WriteStateAsync();
             return false;
         }
-        // The first result wins, whichever lease produced it: a trial's result depends on the trial alone.
-        t.ResultJson = resultJson;
-        t.SiloName = siloName;
-        t.ResumedFromSave = resumedFromSave;
-        t.LeaseId = 0;
-        t.LeaseSiloAddress = null;
-        await state.WriteStateAsync();
-        await GrainFactory.GetGrain<ITrialCheckpointGrain>(KilnOrleans.CheckpointKey(this.GetPrimaryKeyString(), trialId)).Clear();
-        if (S.Trials.Values.All(x => x.Recorded)) await GrainFactory.GetGrain<ISearchDirectoryGrain>(0).Close(this.GetPrimaryKeyString());
+        _recorded[trialId] = outcome;
+        _leases.Remove(trialId);
+        _waiting.Remove(trialId);
+        if (_recorded.Count == S.Trials.Count) await GrainFactory.GetGrain<ISearchDirectoryGrain>(0).Close(Name);
         return true;
     }
 
-    public async Task Abandon(long leaseId, int trialId)
+    public Task Abandon(long leaseId, int trialId)
     {
-        if (S.Trials.TryGetValue(trialId, out TrialState? t) && t.Leased && t.LeaseId == leaseId)
-        {
-            Requeue(t);
-            await state.WriteStateAsync();
-        }
+        if (_leases.TryGetValue(trialId, out LeaseRecord? lease) && lease.Id == leaseId) Requeue(trialId);
+        return Task.CompletedTask;
     }
 
     public async Task<SearchProgress> Progress(int[] trialIds)
@@ -158,70 +164,62 @@ internal sealed class SearchGrain(
         var unknown = new List<int>();
         foreach (int id in trialIds)
         {
-            if (!S.Trials.TryGetValue(id, out TrialState? t)) unknown.Add(id);
-            else if (t.Recorded) completed.Add(Outcome(id, t));
+            if (!S.Trials.ContainsKey(id)) unknown.Add(id);
+            else if (_recorded.TryGetValue(id, out TrialOutcome? o)) completed.Add(o);
         }
-        int waiting = S.Trials.Values.Count(t => t.Waiting), running = S.Trials.Values.Count(t => t.Leased);
-        if (waiting > 0) await Announce(force: false);
-        return new SearchProgress(completed.ToArray(), unknown.ToArray(), waiting, running);
+        if (_waiting.Count > 0) await Announce(force: false);
+        return new SearchProgress(completed.ToArray(), unknown.ToArray(), _waiting.Count, _leases.Count);
     }
 
     public async Task Withdraw(int[] trialIds)
     {
         ArgumentNullException.ThrowIfNull(trialIds);
-        bool changed = false;
-        foreach (int id in trialIds)
-            if (S.Trials.TryGetValue(id, out TrialState? t) && !t.Recorded) changed |= S.Trials.Remove(id);
-        if (!changed) return;
+        int[] gone = trialIds.Where(id => S.Trials.ContainsKey(id) && !_recorded.ContainsKey(id)).ToArray();
+        if (gone.Length == 0) return;
+        foreach (int id in gone)
+        {
+            S.Trials.Remove(id);
+            _waiting.Remove(id);
+            _leases.Remove(id);
+        }
         await state.WriteStateAsync();
-        if (S.Trials.Values.All(x => x.Recorded)) await GrainFactory.GetGrain<ISearchDirectoryGrain>(0).Close(this.GetPrimaryKeyString());
+        await Task.WhenAll(gone.Select(id => TrialGrain(id).Forget()));
+        if (_recorded.Count == S.Trials.Count) await GrainFactory.GetGrain<ISearchDirectoryGrain>(0).Close(Name);
     }
 
-    public Task<TrialOutcome[]> Outcomes() =>
-        Task.FromResult(S.Trials.Where(p => p.Value.Recorded).OrderBy(p => p.Key).Select(p => Outcome(p.Key, p.Value)).ToArray());
+    public Task<TrialOutcome[]> Outcomes() => Task.FromResult(_recorded.OrderBy(p => p.Key).Select(p => p.Value).ToArray());
 
     public Task<RunningTrial[]> Running() =>
-        Task.FromResult(S.Trials.Where(p => p.Value.Leased).OrderBy(p => p.Key)
-            .Select(p => new RunningTrial(p.Key, p.Value.LeaseSiloAddress ?? "", p.Value.SiloName ?? "")).ToArray());
+        Task.FromResult(_leases.OrderBy(p => p.Key).Select(p => new RunningTrial(p.Key, p.Value.SiloAddress, p.Value.SiloName)).ToArray());
 
-    public Task<SearchCounters> Counters() => Task.FromResult(new SearchCounters(
-        S.Trials.Count, S.Trials.Values.Count(t => t.Recorded), S.Trials.Values.Count(t => t.Waiting),
-        S.Trials.Values.Count(t => t.Leased), S.Requeued, S.DuplicatesDropped));
-
-    private static TrialOutcome Outcome(int id, TrialState t) => new(id, t.ResultJson!, t.SiloName ?? "", t.Attempts, t.ResumedFromSave);
+    public Task<SearchCounters> Counters() =>
+        Task.FromResult(new SearchCounters(S.Trials.Count, _recorded.Count, _waiting.Count, _leases.Count, S.Requeued, S.DuplicatesDropped));
 
     /// <summary>
-    /// Re-queues the trials leased to silos the cluster has declared dead, and to silos it does not list (a silo of an earlier
-    /// run of the cluster) once the lease is older than <see cref="UnknownSiloGrace"/>. On activation, every lease whose silo
-    /// is not an active member is taken back.
+    /// Re-queues the trials leased to silos the cluster has declared dead, and to silos it does not list once the lease is
+    /// older than <see cref="UnknownSiloGrace"/>.
     /// </summary>
-    private async Task TakeBackDeadLeases(bool onActivation = false)
+    private async Task TakeBackDeadLeases()
     {
+        if (_leases.Count == 0) return;
         ClusterMembershipSnapshot snapshot = membership.CurrentSnapshot;
-        long now = DateTime.UtcNow.Ticks;
-        bool changed = false;
-        foreach (TrialState t in S.Trials.Values)
+        DateTime now = DateTime.UtcNow;
+        var dead = new List<int>();
+        foreach ((int id, LeaseRecord lease) in _leases)
         {
-            if (!t.Leased) continue;
-            SiloStatus status = t.LeaseSiloAddress is null ? SiloStatus.None : snapshot.GetSiloStatus(SiloAddress.FromParsableString(t.LeaseSiloAddress));
-            bool dead = status == SiloStatus.Dead
-                || (onActivation && status != SiloStatus.Active)
-                || (status == SiloStatus.None && now - t.LeasedAt > UnknownSiloGrace.Ticks);
-            if (!dead) continue;
-            Requeue(t);
-            changed = true;
+            SiloStatus status = snapshot.GetSiloStatus(SiloAddress.FromParsableString(lease.SiloAddress));
+            if (status == SiloStatus.Dead || (status == SiloStatus.None && now - lease.At > UnknownSiloGrace)) dead.Add(id);
         }
-        if (changed)
-        {
-            await state.WriteStateAsync();
-            if (!onActivation) await Announce(force: true);
-        }
+        if (dead.Count == 0) return;
+        foreach (int id in dead) Requeue(id);
+        await state.WriteStateAsync();
+        await Announce(force: true);
     }
 
-    private void Requeue(TrialState t)
+    private void Requeue(int id)
     {
-        t.LeaseId = 0;
-        t.LeaseSiloAddress = null;
+        _leases.Remove(id);
+        _waiting.Add(id);
         S.Requeued++;
     }
 
@@ -229,9 +227,12 @@ internal sealed class SearchGrain(
     private async Task Announce(bool force)
     {
         if (!force && DateTime.UtcNow - _announced < TimeSpan.FromSeconds(2)) return;
-        await GrainFactory.GetGrain<ISearchDirectoryGrain>(0).Open(this.GetPrimaryKeyString());
+        await GrainFactory.GetGrain<ISearchDirectoryGrain>(0).Open(Name);
         _announced = DateTime.UtcNow;
     }
+
+    /// <summary>A trial handed to a worker.</summary>
+    private sealed record LeaseRecord(long Id, string SiloAddress, string SiloName, DateTime At);
 }
 
 /// <summary>The stored list of searches with work.</summary>
@@ -261,32 +262,59 @@ internal sealed class SearchDirectoryGrain(
     public Task<string[]> Searches() => Task.FromResult(state.State.Searches.ToArray());
 }
 
-/// <summary>The stored checkpoint of a trial.</summary>
+/// <summary>The stored state of one trial.</summary>
 [GenerateSerializer]
-internal sealed class CheckpointState
+internal sealed class TrialGrainState
 {
-    [Id(0)] public byte[]? State { get; set; }
-    [Id(1)] public int Saves { get; set; }
+    [Id(0)] public TrialOutcome? Outcome { get; set; }
+    [Id(1)] public byte[]? Checkpoint { get; set; }
+    [Id(2)] public int Saves { get; set; }
+    [Id(3)] public int Attempts { get; set; }
+    [Id(4)] public long LeaseId { get; set; }
+    [Id(5)] public string? SiloAddress { get; set; }
+    [Id(6)] public string? SiloName { get; set; }
 }
 
-/// <summary>See <see cref="ITrialCheckpointGrain"/>.</summary>
-internal sealed class TrialCheckpointGrain(
-    [PersistentState("checkpoint", KilnOrleans.StorageName)] IPersistentState<CheckpointState> state) : Grain, ITrialCheckpointGrain
+/// <summary>See <see cref="ITrialGrain"/>.</summary>
+internal sealed class TrialGrain(
+    [PersistentState("trial", KilnOrleans.StorageName)] IPersistentState<TrialGrainState> state) : Grain, ITrialGrain
 {
-    public async Task Save(byte[] data)
+    private TrialGrainState T => state.State;
+
+    public async Task<TrialStart> Begin(long leaseId, string siloAddress, string siloName)
+    {
+        T.Attempts++;
+        T.LeaseId = leaseId;
+        T.SiloAddress = siloAddress;
+        T.SiloName = siloName;
+        await state.WriteStateAsync();
+        return new TrialStart(T.Attempts, T.Outcome is null && T.Checkpoint is { } data ? new StoredCheckpoint(data, T.Saves) : null);
+    }
+
+    public async Task<bool> Record(TrialOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (T.Outcome is not null) return T.Outcome == outcome; // the same report again is no duplicate
+        T.Outcome = outcome;
+        T.Checkpoint = null;
+        T.SiloAddress = null;
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public Task<TrialStatusReport> Status() => Task.FromResult(new TrialStatusReport(T.Outcome, T.Attempts, T.LeaseId, T.SiloAddress, T.SiloName));
+
+    public async Task SaveCheckpoint(byte[] data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        state.State.State = data;
-        state.State.Saves++;
+        if (T.Outcome is not null) return;
+        T.Checkpoint = data;
+        T.Saves++;
         await state.WriteStateAsync();
     }
 
-    public Task<StoredCheckpoint?> Load() =>
-        Task.FromResult(state.State.State is { } data ? new StoredCheckpoint(data, state.State.Saves) : null);
-
-    public async Task Clear()
+    public async Task Forget()
     {
-        if (state.State.State is null && state.State.Saves == 0) return;
         await state.ClearStateAsync();
         DeactivateOnIdle();
     }

@@ -35,6 +35,9 @@ internal sealed class TrialWorker(
     {
         if (_options.Slots < 1) throw new InvalidOperationException($"KilnWorkerOptions.Slots is {_options.Slots}: a silo needs at least one trial slot.");
         await Task.Yield();
+        // Build the runners now (data loading, model factories), not inside the first trials.
+        try { runners.CreateAll(); }
+        catch (Exception e) { log.LogError(e, "A Kiln trial runner could not be built on {Silo}; its trials will fail: {Message}", SiloName, e.Message); }
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -61,12 +64,19 @@ internal sealed class TrialWorker(
         }
     }
 
-    /// <summary>A trial from the first search in the directory that has one waiting, or null.</summary>
-    private async Task<TrialLease?> LeaseAnyAsync(CancellationToken stopping)
+    /// <summary>
+    /// A trial from <paramref name="preferred"/> (the search of the slot's last trial: one call while a search has work), else
+    /// from the first search in the directory that has one waiting, or null.
+    /// </summary>
+    private async Task<TrialLease?> LeaseAnyAsync(CancellationToken stopping, string? preferred = null)
     {
+        if (preferred is not null
+            && await Retry.CallAsync(() => grains.GetGrain<ISearchGrain>(preferred).Lease(SiloAddress, SiloName), stopping) is { } next)
+            return next;
         string[] searches = await Retry.CallAsync(() => grains.GetGrain<ISearchDirectoryGrain>(0).Searches(), stopping);
         foreach (string name in searches)
         {
+            if (name == preferred) continue;
             TrialLease? lease = await Retry.CallAsync(() => grains.GetGrain<ISearchGrain>(name).Lease(SiloAddress, SiloName), stopping);
             if (lease is not null) return lease;
         }
@@ -81,11 +91,13 @@ internal sealed class TrialWorker(
         Trial[] slots = Enumerable.Range(0, _options.Slots).Select(i => new Trial(i, "slot", new HyperParameters([]), 0)).ToArray();
         var slotRunner = new DelegateTrialRunner((slot, cancellation) =>
         {
+            string? last = null;
             while (!cancellation.IsCancellationRequested)
             {
-                TrialLease? lease = handed.TryDequeue(out TrialLease? l) ? l : LeaseAnyAsync(cancellation).GetAwaiter().GetResult();
+                TrialLease? lease = handed.TryDequeue(out TrialLease? l) ? l : LeaseAnyAsync(cancellation, last).GetAwaiter().GetResult();
                 if (lease is null) break;
                 RunLease(lease, cancellation);
+                last = lease.Search;
             }
             return TrialResult.Completed(slot, 0);
         });
@@ -103,18 +115,19 @@ internal sealed class TrialWorker(
     {
         ISearchGrain search = grains.GetGrain<ISearchGrain>(lease.Search);
         Trial trial = SearchResults.TrialFromJson(lease.TrialJson);
-        int resumedFrom = -1;
+        int resumedFrom = -1, attempt = 1;
         long start = Stopwatch.GetTimestamp();
         TrialResult result;
         try
         {
             ITrialRunner runner = runners.Get(lease.Runner, SiloName);
+            ITrialGrain store = grains.GetGrain<ITrialGrain>(KilnOrleans.TrialKey(lease.Search, trial.Id));
+            TrialStart begun = Retry.Call(() => store.Begin(lease.LeaseId, SiloAddress, SiloName), stopping);
+            attempt = begun.Attempt;
             if (runner is ICheckpointingTrialRunner checkpointing)
             {
-                ITrialCheckpointGrain store = grains.GetGrain<ITrialCheckpointGrain>(KilnOrleans.CheckpointKey(lease.Search, trial.Id));
-                StoredCheckpoint? latest = Retry.Call(() => store.Load(), stopping);
-                resumedFrom = latest?.Saves ?? 0;
-                var checkpoints = new TrialCheckpoints(latest?.State, resumedFrom, state => Retry.Call(() => store.Save(state), stopping));
+                resumedFrom = begun.Checkpoint?.Saves ?? 0;
+                var checkpoints = new TrialCheckpoints(begun.Checkpoint?.State, resumedFrom, state => Retry.Call(() => store.SaveCheckpoint(state), stopping));
                 result = checkpointing.Run(trial, checkpoints, stopping);
             }
             else
@@ -138,6 +151,6 @@ internal sealed class TrialWorker(
         }
         if (!(result.Seconds > 0)) result = result with { Seconds = Stopwatch.GetElapsedTime(start).TotalSeconds };
         string json = TrialResultJson.Write(result);
-        Retry.Call(() => search.Complete(lease.LeaseId, trial.Id, SiloName, json, resumedFrom), CancellationToken.None);
+        Retry.Call(() => search.Complete(lease.LeaseId, trial.Id, SiloName, json, attempt, resumedFrom), CancellationToken.None);
     }
 }
