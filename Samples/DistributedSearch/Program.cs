@@ -124,16 +124,15 @@ public static class Program
         {
             Description = $"{space} seed {settings.Seed} coarse {settings.CoarseTrials}×{settings.CoarseEpochs} fine {settings.FineTrials}×{settings.FineEpochs}",
         };
-        Line($"search '{searchName}' (run again with --search {searchName} to resume it){(settings.KillOne ? "; one silo will be killed during the coarse stage" : "")}");
+        Line($"search '{searchName}' (run again with --search {searchName} to resume it)");
 
-        int finished = 0;
-        bool killed = !settings.KillOne;
+        var sinceStart = Stopwatch.StartNew();
         var progress = new Progress(result =>
         {
-            finished++;
             TrialOutcome? where = scheduler.Outcomes.GetValueOrDefault(result.Trial.Id);
-            AnsiConsole.MarkupLineInterpolated($"[grey]  trial {result.Trial.Id,3} {result.Trial.Stage,-6} {result.Status.ToString().ToLowerInvariant(),-9} score {result.Score.ToString("G4", Inv),-8} on {where?.Silo ?? "?"}{(where?.Attempts > 1 ? $" (hand-out {where.Attempts})" : "")}[/]");
-            if (!killed && finished >= settings.CoarseTrials / 3) killed = KillOne(scheduler, silos);
+            if (where?.Attempts > 1 && KilledAt is { } killedAt)
+                AnsiConsole.MarkupLineInterpolated($"[green]trial {result.Trial.Id}, lost with the killed silo, recorded {(sinceStart.Elapsed - killedAt).TotalSeconds:F1} s after the kill[/]");
+            AnsiConsole.MarkupLineInterpolated($"[grey]  trial {result.Trial.Id,3} {result.Trial.Stage,-6} {result.Status.ToString().ToLowerInvariant(),-9} score {result.Score.ToString("G4", Inv),-8} on {where?.Silo ?? "?"}{(where?.Attempts > 1 ? $" (run {where.Attempts}: the first was lost)" : "")}[/]");
         });
         // The trials run on the silos' registered runner; this client never runs one.
         var notHere = new DelegateTrialRunner((t, _) => throw new InvalidOperationException($"{t} should run on a silo."));
@@ -145,35 +144,56 @@ public static class Program
         double coarseSeconds = clock.Elapsed.TotalSeconds;
         Report(coarse, scheduler, coarseSeconds, settings.Silos * slots);
 
-        Step($"fine: {settings.FineTrials} trials × {settings.FineEpochs} epochs around the best 4");
+        Step($"fine: {settings.FineTrials} trials × {settings.FineEpochs} epochs around the best 4{(settings.KillOne ? "; a silo will be killed while it runs a trial" : "")}");
         clock.Restart();
+        using var stageDone = new CancellationTokenSource();
+        Task killer = settings.KillOne ? Task.Run(() => KilledAt = KillOne(scheduler, silos, stageDone.Token) ? sinceStart.Elapsed : null) : Task.CompletedTask;
         SearchResults fine = search.Refine(coarse, settings.FineTrials, topK: 4, stage: "fine");
         double fineSeconds = clock.Elapsed.TotalSeconds;
+        stageDone.Cancel();
+        killer.Wait();
+        if (KilledAt is { } kill)
+            Line($"the stage finished {(sinceStart.Elapsed - kill).TotalSeconds:F1} s after the kill, with every trial recorded once");
         Line($"{fine.Space}");
         Report(fine, scheduler, fineSeconds, settings.Silos * slots);
 
         SearchCounters counters = scheduler.Search.Counters().GetAwaiter().GetResult();
         Step("search");
-        Line($"{counters.Recorded} trials recorded once each; {counters.Requeued} hand-out(s) taken back from dead silos, {counters.DuplicatesDropped} duplicate result(s) dropped");
+        Line($"{counters.Recorded} trials recorded once each; {counters.Requeued} trial(s) queued again after their run was lost with a silo, {counters.DuplicatesDropped} duplicate result(s) dropped");
         Line($"best: {SearchResults.Describe(search.Results.Best!)}");
         Line($"total {coarseSeconds + fineSeconds:F2} s of search on {settings.Silos} silo(s) × {slots} slot(s)");
         return 0;
     }
 
-    /// <summary>Kills a silo (not silo-0, which holds the membership table in localhost clustering) while it runs a trial.</summary>
-    private static bool KillOne(OrleansTrialScheduler scheduler, List<SiloProcess> silos)
+    /// <summary>
+    /// Kills the first silo (not silo-0, which holds the membership table in localhost clustering) seen running a trial
+    /// (the fine stage's trials are the longest, so the kill lands mid-trial).
+    /// </summary>
+    private static bool KillOne(OrleansTrialScheduler scheduler, List<SiloProcess> silos, CancellationToken stageDone)
     {
-        RunningTrial[] running = scheduler.Search.Running().GetAwaiter().GetResult();
-        foreach (SiloProcess s in silos.Skip(1).Where(s => !s.Process.HasExited))
+        // A trial seen running for a while is mid-run (most fine trials take 50–300 ms here): kill its silo then.
+        var firstSeen = new Dictionary<(string Silo, int Trial), Stopwatch>();
+        while (!stageDone.IsCancellationRequested)
         {
-            int[] trials = running.Where(r => r.SiloName == s.Name).Select(r => r.TrialId).ToArray();
-            if (trials.Length == 0) continue;
-            s.Process.Kill(entireProcessTree: true);
-            AnsiConsole.MarkupLineInterpolated($"[red]killed {s.Name} (pid {s.Process.Id}) while it ran trial(s) {string.Join(", ", trials)}[/]");
-            return true;
+            RunningTrial[] running = scheduler.Search.Running().GetAwaiter().GetResult();
+            foreach (SiloProcess s in silos.Skip(1).Where(s => !s.Process.HasExited))
+            {
+                foreach (RunningTrial r in running.Where(r => r.SiloName == s.Name))
+                {
+                    Stopwatch seen = firstSeen.TryGetValue((s.Name, r.TrialId), out Stopwatch? w) ? w : firstSeen[(s.Name, r.TrialId)] = Stopwatch.StartNew();
+                    if (seen.ElapsedMilliseconds < 20) continue;
+                    s.Process.Kill(entireProcessTree: true);
+                    AnsiConsole.MarkupLineInterpolated($"[red]killed {s.Name} (pid {s.Process.Id}) while it ran trial {r.TrialId}: once the cluster declares it dead, the trial runs elsewhere[/]");
+                    return true;
+                }
+            }
+            Thread.Sleep(5);
         }
-        return false; // no secondary silo busy right now: try after the next result
+        return false;
     }
+
+    /// <summary>When the silo was killed (search clock), or null.</summary>
+    private static TimeSpan? KilledAt;
 
     /// <summary>Trials that do nothing: the wall time per trial is the scheduler's cost alone.</summary>
     private static int RunNoop(IClusterClient grains, Settings settings, int slots)
@@ -197,7 +217,7 @@ public static class Program
         for (int i = 0; i < rows.Count; i++)
         {
             TrialOutcome? where = scheduler.Outcomes.GetValueOrDefault(results.Ranked[i].Trial.Id);
-            string silo = where is null ? "" : where.Silo + (where.Attempts > 1 ? $" (hand-out {where.Attempts}{(where.ResumedFromSave > 0 ? $", from checkpoint {where.ResumedFromSave}" : "")})" : "");
+            string silo = where is null ? "" : where.Silo + (where.Attempts > 1 ? $" (run {where.Attempts}{(where.ResumedFromSave > 0 ? $", from checkpoint {where.ResumedFromSave}" : "")})" : "");
             table.AddRow(rows[i].Append(silo).Select(c => new Text(c)).ToArray());
         }
         AnsiConsole.Write(table);

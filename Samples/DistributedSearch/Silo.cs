@@ -45,6 +45,8 @@ internal sealed record ClusterSettings(string? Redis, string ClusterId)
         silo.Configure<ClusterMembershipOptions>(o =>
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.MinProbeTimeout = TimeSpan.FromMilliseconds(500);
+            o.ExtendProbeTimeoutDuringDegradation = false;
             o.NumMissedProbesLimit = 2;
             o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
         });
@@ -53,6 +55,9 @@ internal sealed record ClusterSettings(string? Redis, string ClusterId)
     public void ConfigureClient(IClientBuilder client, int silos)
     {
         client.Configure<ClusterOptions>(o => { o.ClusterId = ClusterId; o.ServiceId = ServiceId; });
+        // A call sent through a silo that dies waits this long before it is retried (the default is 30 s); every call
+        // the scheduler makes is cheap and safe to repeat.
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
         if (Redis is { } redis) client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
         else
         {
