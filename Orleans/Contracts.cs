@@ -27,14 +27,20 @@ public interface ISearchGrain : IGrainWithStringKey
     Task<TrialLease?> Lease(string siloAddress, string siloName);
 
     /// <summary>
-    /// Records a trial's result in its <see cref="ITrialGrain"/> unless one is recorded already (a trial is recorded exactly
-    /// once; later results of the same trial, from a re-run after its silo was taken for dead, are counted and dropped).
-    /// Returns whether it was recorded.
+    /// A worker reports a trial's result, after recording it in the trial's <see cref="ITrialGrain"/> (which keeps the first
+    /// result to arrive). <paramref name="recorded"/> false: another run's result was recorded first; <paramref name="outcome"/>
+    /// is then that recorded result, and the report counts as a dropped duplicate.
     /// </summary>
-    Task<bool> Complete(long leaseId, int trialId, string siloName, string resultJson, int attempt, int resumedFromSave);
+    Task Complete(long leaseId, TrialOutcome outcome, bool recorded);
 
     /// <summary>Puts a leased trial back in the queue (its worker is shutting down).</summary>
     Task Abandon(long leaseId, int trialId);
+
+    /// <summary>
+    /// The trial leased under <paramref name="leaseId"/> is already running on another live silo (leased before this grain
+    /// was re-activated): the search records that run's lease instead, and nothing runs twice.
+    /// </summary>
+    Task RunningElsewhere(long leaseId, int trialId, long runningLeaseId, string siloAddress, string siloName);
 
     /// <summary>The recorded results among <paramref name="trialIds"/>, the ids the search does not know, and the queue's size.</summary>
     Task<SearchProgress> Progress(int[] trialIds);
@@ -67,13 +73,15 @@ public interface ISearchDirectoryGrain : IGrainWithIntegerKey
 
 /// <summary>
 /// One trial of a search, key "search/trial": its recorded result (written once, the first to arrive) and its last
-/// checkpoint, each in grain storage, so a result is never recorded twice and a re-run on another silo resumes.
+/// checkpoint, in grain storage, so a result is never recorded twice and a re-run on another silo resumes. Placed on the
+/// silo of the worker that starts it, so the worker's calls stay local.
 /// </summary>
 public interface ITrialGrain : IGrainWithStringKey
 {
     /// <summary>
     /// A worker starts the trial under lease <paramref name="leaseId"/>: counts the attempt and records where it runs (so a
-    /// re-activated search knows the trial is running), and returns the checkpoint to resume from.
+    /// re-activated search knows the trial is running), and returns the checkpoint to resume from — unless the trial has a
+    /// result already, or runs under another lease on a silo the cluster lists as active, which the answer says instead.
     /// </summary>
     Task<TrialStart> Begin(long leaseId, string siloAddress, string siloName);
 
@@ -107,8 +115,14 @@ public sealed record TrialLease(
 /// <summary>What <see cref="ITrialGrain.Begin"/> answers.</summary>
 /// <param name="Attempt">1 for the trial's first start, 2 after its first run was lost, and so on.</param>
 /// <param name="Checkpoint">The checkpoint to resume from, or null.</param>
+/// <param name="Outcome">The trial's recorded result when it has one already (its worker died after recording it): nothing to run.</param>
+/// <param name="RunningElsewhere">The trial's current run on another live silo, when there is one: nothing to run.</param>
 [GenerateSerializer, Immutable]
-public sealed record TrialStart([property: Id(0)] int Attempt, [property: Id(1)] StoredCheckpoint? Checkpoint);
+public sealed record TrialStart(
+    [property: Id(0)] int Attempt,
+    [property: Id(1)] StoredCheckpoint? Checkpoint,
+    [property: Id(2)] TrialOutcome? Outcome,
+    [property: Id(3)] TrialStatusReport? RunningElsewhere);
 
 /// <summary>What <see cref="ITrialGrain.Status"/> answers.</summary>
 /// <param name="Outcome">The recorded result, or null.</param>

@@ -127,32 +127,33 @@ internal sealed class SearchGrain(
         return new TrialLease(Name, id, t.TrialJson, t.Runner, lease.Id);
     }
 
-    public async Task<bool> Complete(long leaseId, int trialId, string siloName, string resultJson, int attempt, int resumedFromSave)
+    public async Task Complete(long leaseId, TrialOutcome outcome, bool recorded)
     {
-        ArgumentNullException.ThrowIfNull(resultJson);
-        if (!S.Trials.ContainsKey(trialId)) return false; // withdrawn
-        // The first result wins, whichever lease produced it: a trial's result depends on the trial alone. The trial grain
-        // decides, so a result is recorded once even across activations of this grain.
-        var outcome = new TrialOutcome(trialId, resultJson, siloName, attempt, resumedFromSave);
-        // The same report again (the worker retried a call whose answer was lost) is not a duplicate.
-        if (_recorded.TryGetValue(trialId, out TrialOutcome? known) && known == outcome) return true;
-        bool recorded = !_recorded.ContainsKey(trialId) && await TrialGrain(trialId).Record(outcome);
+        ArgumentNullException.ThrowIfNull(outcome);
+        int trialId = outcome.TrialId;
+        if (!S.Trials.ContainsKey(trialId)) return; // withdrawn
         if (!recorded)
         {
             S.DuplicatesDropped++;
             await state.WriteStateAsync();
-            return false;
         }
-        _recorded[trialId] = outcome;
+        // The trial grain decided which result is the recorded one; this is a cache of it (rebuilt on activation).
+        _recorded.TryAdd(trialId, outcome);
         _leases.Remove(trialId);
         _waiting.Remove(trialId);
         if (_recorded.Count == S.Trials.Count) await GrainFactory.GetGrain<ISearchDirectoryGrain>(0).Close(Name);
-        return true;
     }
 
     public Task Abandon(long leaseId, int trialId)
     {
         if (_leases.TryGetValue(trialId, out LeaseRecord? lease) && lease.Id == leaseId) Requeue(trialId);
+        return Task.CompletedTask;
+    }
+
+    public Task RunningElsewhere(long leaseId, int trialId, long runningLeaseId, string siloAddress, string siloName)
+    {
+        if (_leases.TryGetValue(trialId, out LeaseRecord? lease) && lease.Id == leaseId)
+            _leases[trialId] = new LeaseRecord(runningLeaseId, siloAddress, siloName, DateTime.UtcNow);
         return Task.CompletedTask;
     }
 
@@ -276,19 +277,25 @@ internal sealed class TrialGrainState
 }
 
 /// <summary>See <see cref="ITrialGrain"/>.</summary>
+[global::Orleans.Placement.PreferLocalPlacement]
 internal sealed class TrialGrain(
-    [PersistentState("trial", KilnOrleans.StorageName)] IPersistentState<TrialGrainState> state) : Grain, ITrialGrain
+    [PersistentState("trial", KilnOrleans.StorageName)] IPersistentState<TrialGrainState> state,
+    IClusterMembershipService membership) : Grain, ITrialGrain
 {
     private TrialGrainState T => state.State;
 
     public async Task<TrialStart> Begin(long leaseId, string siloAddress, string siloName)
     {
+        if (T.Outcome is { } recorded) return new TrialStart(T.Attempts, null, recorded, null);
+        if (T.SiloAddress is { } running && T.LeaseId != leaseId && running != siloAddress
+            && membership.CurrentSnapshot.GetSiloStatus(SiloAddress.FromParsableString(running)) == SiloStatus.Active)
+            return new TrialStart(T.Attempts, null, null, new TrialStatusReport(null, T.Attempts, T.LeaseId, running, T.SiloName));
         T.Attempts++;
         T.LeaseId = leaseId;
         T.SiloAddress = siloAddress;
         T.SiloName = siloName;
         await state.WriteStateAsync();
-        return new TrialStart(T.Attempts, T.Outcome is null && T.Checkpoint is { } data ? new StoredCheckpoint(data, T.Saves) : null);
+        return new TrialStart(T.Attempts, T.Checkpoint is { } data ? new StoredCheckpoint(data, T.Saves) : null, null, null);
     }
 
     public async Task<bool> Record(TrialOutcome outcome)

@@ -117,12 +117,24 @@ internal sealed class TrialWorker(
         Trial trial = SearchResults.TrialFromJson(lease.TrialJson);
         int resumedFrom = -1, attempt = 1;
         long start = Stopwatch.GetTimestamp();
+        ITrialGrain store = grains.GetGrain<ITrialGrain>(KilnOrleans.TrialKey(lease.Search, trial.Id));
         TrialResult result;
         try
         {
             ITrialRunner runner = runners.Get(lease.Runner, SiloName);
-            ITrialGrain store = grains.GetGrain<ITrialGrain>(KilnOrleans.TrialKey(lease.Search, trial.Id));
             TrialStart begun = Retry.Call(() => store.Begin(lease.LeaseId, SiloAddress, SiloName), stopping);
+            if (begun.Outcome is { } done)
+            {
+                // Recorded by an earlier run whose worker died before telling the search: pass it on, run nothing.
+                Retry.Call(() => search.Complete(lease.LeaseId, done, recorded: true), CancellationToken.None);
+                return;
+            }
+            if (begun.RunningElsewhere is { } other)
+            {
+                // Leased twice across a re-activation of the search: the first run goes on, this lease yields to it.
+                Retry.Call(() => search.RunningElsewhere(lease.LeaseId, trial.Id, other.LeaseId, other.SiloAddress!, other.SiloName ?? ""), CancellationToken.None);
+                return;
+            }
             attempt = begun.Attempt;
             if (runner is ICheckpointingTrialRunner checkpointing)
             {
@@ -150,7 +162,10 @@ internal sealed class TrialWorker(
             result = TrialResult.Failed(trial, e);
         }
         if (!(result.Seconds > 0)) result = result with { Seconds = Stopwatch.GetElapsedTime(start).TotalSeconds };
-        string json = TrialResultJson.Write(result);
-        Retry.Call(() => search.Complete(lease.LeaseId, trial.Id, SiloName, json, attempt, resumedFrom), CancellationToken.None);
+        var outcome = new TrialOutcome(trial.Id, TrialResultJson.Write(result), SiloName, attempt, resumedFrom);
+        // The trial grain keeps the first result; the search is told which one that is.
+        bool recorded = Retry.Call(() => store.Record(outcome), CancellationToken.None);
+        TrialOutcome kept = recorded ? outcome : Retry.Call(() => store.Status(), CancellationToken.None).Outcome ?? outcome;
+        Retry.Call(() => search.Complete(lease.LeaseId, kept, recorded), CancellationToken.None);
     }
 }
