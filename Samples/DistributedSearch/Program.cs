@@ -160,6 +160,8 @@ public static class Program
         SearchCounters counters = scheduler.Search.Counters().GetAwaiter().GetResult();
         Step("search");
         Line($"{counters.Recorded} trials recorded once each; {counters.Requeued} trial(s) queued again after their run was lost with a silo, {counters.DuplicatesDropped} duplicate result(s) dropped");
+        if (counters.Recorded < search.Results.Trials.Count)
+            AnsiConsole.MarkupLineInterpolated($"[yellow]the storage holds {counters.Recorded} of the {search.Results.Trials.Count} results: memory storage lost what the killed silo held (the client re-submitted what the search forgot and has every result)[/]");
         Line($"best: {SearchResults.Describe(search.Results.Best!)}");
         Line($"total {coarseSeconds + fineSeconds:F2} s of search on {settings.Silos} silo(s) × {slots} slot(s)");
         return 0;

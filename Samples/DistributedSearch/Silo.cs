@@ -32,7 +32,7 @@ internal sealed record ClusterSettings(string? Redis, string ClusterId)
         if (Redis is { } redis)
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            silo.AddRedisGrainStorage(KilnOrleans.StorageName, (Action<global::Orleans.Persistence.RedisStorageOptions>)(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis)));
+            silo.AddRedisGrainStorage(KilnOrleans.StorageName, (global::Orleans.Persistence.RedisStorageOptions o) => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
             silo.ConfigureEndpoints(IPAddress.Loopback, SiloPort + index, GatewayPort + index);
         }
         else
