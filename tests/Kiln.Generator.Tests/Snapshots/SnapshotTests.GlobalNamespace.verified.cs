@@ -148,6 +148,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         try
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyLabels(labels, batch);
             return TrainCore(useLabels: true, update: true);
         }
@@ -161,6 +162,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         try
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyTargets(targets, batch);
             return TrainCore(useLabels: false, update: true);
         }
@@ -174,6 +176,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         try
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyLabels(labels, batch);
             return TrainCore(useLabels: true, update: false);
         }
@@ -186,6 +189,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
         try
         {
             BeginBatch(inputs, batch);
+            global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
             CopyTargets(targets, batch);
             return TrainCore(useLabels: false, update: false);
         }
@@ -329,7 +333,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
                     if (ArgMax(raw.Slice(r * OutputSize, OutputSize)) == _labels[r]) correct++;
                 }
             }
-            return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);
+            return new global::Kiln.EvaluationResult(lossSum / count, (double)correct / count, count);
         }
         finally { ExitBatchOperation(); }
     }
@@ -351,7 +355,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
                 ForwardInference();
                 lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
             }
-            return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+            return new global::Kiln.EvaluationResult(lossSum / count, double.NaN, count);
         }
         finally { ExitBatchOperation(); }
     }
@@ -634,6 +638,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
     private void CopyTargets(global::System.ReadOnlySpan<float> targets, int batch)
     {
         CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+        global::Kiln.DataGuard.CheckTargets(targets, batch, OutputSize, Loss, ModelName);
         targets.CopyTo(_targets.Span);
     }
 
@@ -645,7 +650,7 @@ partial class GlobalModel : global::Kiln.IKilnModel, global::Kiln.Kernels.IParal
 
     private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
     {
-        if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+        if (count <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must be positive: the loss and accuracy of no samples are undefined.");
         if (inputFloats < (long)count * InputSize)
             throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
         if (labelCount < count)

@@ -250,6 +250,7 @@ namespace Samples.Odd
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyLabels(labels, batch);
                 return TrainCore(useLabels: true, update: true);
             }
@@ -263,6 +264,7 @@ namespace Samples.Odd
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: true);
             }
@@ -276,6 +278,7 @@ namespace Samples.Odd
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyLabels(labels, batch);
                 return TrainCore(useLabels: true, update: false);
             }
@@ -288,6 +291,7 @@ namespace Samples.Odd
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: false);
             }
@@ -433,7 +437,7 @@ namespace Samples.Odd
                         if ((raw[r] >= 0f ? 1 : 0) == _labels[r]) correct++;
                     }
                 }
-                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);
+                return new global::Kiln.EvaluationResult(lossSum / count, (double)correct / count, count);
             }
             finally { ExitBatchOperation(); }
         }
@@ -455,7 +459,7 @@ namespace Samples.Odd
                     ForwardInference();
                     lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
                 }
-                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+                return new global::Kiln.EvaluationResult(lossSum / count, double.NaN, count);
             }
             finally { ExitBatchOperation(); }
         }
@@ -1029,6 +1033,7 @@ namespace Samples.Odd
         private void CopyTargets(global::System.ReadOnlySpan<float> targets, int batch)
         {
             CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+            global::Kiln.DataGuard.CheckTargets(targets, batch, OutputSize, Loss, ModelName);
             targets.CopyTo(_targets.Span);
         }
 
@@ -1040,7 +1045,7 @@ namespace Samples.Odd
 
         private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
-            if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+            if (count <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must be positive: the loss and accuracy of no samples are undefined.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)

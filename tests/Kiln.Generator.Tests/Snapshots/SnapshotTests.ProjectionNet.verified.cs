@@ -324,6 +324,7 @@ namespace Samples.Residual
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyLabels(labels, batch);
                 return TrainCore(useLabels: true, update: true);
             }
@@ -337,6 +338,7 @@ namespace Samples.Residual
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: true);
             }
@@ -350,6 +352,7 @@ namespace Samples.Residual
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyLabels(labels, batch);
                 return TrainCore(useLabels: true, update: false);
             }
@@ -362,6 +365,7 @@ namespace Samples.Residual
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: false);
             }
@@ -589,7 +593,7 @@ namespace Samples.Residual
                         if (ArgMax(raw.Slice(r * OutputSize, OutputSize)) == _labels[r]) correct++;
                     }
                 }
-                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);
+                return new global::Kiln.EvaluationResult(lossSum / count, (double)correct / count, count);
             }
             finally { ExitBatchOperation(); }
         }
@@ -611,7 +615,7 @@ namespace Samples.Residual
                     ForwardInference();
                     lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
                 }
-                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+                return new global::Kiln.EvaluationResult(lossSum / count, double.NaN, count);
             }
             finally { ExitBatchOperation(); }
         }
@@ -1851,6 +1855,7 @@ namespace Samples.Residual
         private void CopyTargets(global::System.ReadOnlySpan<float> targets, int batch)
         {
             CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+            global::Kiln.DataGuard.CheckTargets(targets, batch, OutputSize, Loss, ModelName);
             targets.CopyTo(_targets.Span);
         }
 
@@ -1862,7 +1867,7 @@ namespace Samples.Residual
 
         private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
-            if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+            if (count <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must be positive: the loss and accuracy of no samples are undefined.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)

@@ -342,6 +342,7 @@ namespace Samples.Residual
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyLabels(labels, batch);
                 return TrainCore(useLabels: true, update: true);
             }
@@ -355,6 +356,7 @@ namespace Samples.Residual
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: true);
             }
@@ -368,6 +370,7 @@ namespace Samples.Residual
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyLabels(labels, batch);
                 return TrainCore(useLabels: true, update: false);
             }
@@ -380,6 +383,7 @@ namespace Samples.Residual
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: false);
             }
@@ -526,7 +530,7 @@ namespace Samples.Residual
                         if (ArgMax(raw.Slice(r * OutputSize, OutputSize)) == _labels[r]) correct++;
                     }
                 }
-                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);
+                return new global::Kiln.EvaluationResult(lossSum / count, (double)correct / count, count);
             }
             finally { ExitBatchOperation(); }
         }
@@ -548,7 +552,7 @@ namespace Samples.Residual
                     ForwardInference();
                     lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
                 }
-                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+                return new global::Kiln.EvaluationResult(lossSum / count, double.NaN, count);
             }
             finally { ExitBatchOperation(); }
         }
@@ -1760,6 +1764,7 @@ namespace Samples.Residual
         private void CopyTargets(global::System.ReadOnlySpan<float> targets, int batch)
         {
             CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+            global::Kiln.DataGuard.CheckTargets(targets, batch, OutputSize, Loss, ModelName);
             targets.CopyTo(_targets.Span);
         }
 
@@ -1771,7 +1776,7 @@ namespace Samples.Residual
 
         private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
-            if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+            if (count <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must be positive: the loss and accuracy of no samples are undefined.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)

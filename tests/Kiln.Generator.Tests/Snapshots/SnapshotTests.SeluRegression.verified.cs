@@ -171,6 +171,7 @@ namespace Samples.Regression
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: true);
             }
@@ -189,6 +190,7 @@ namespace Samples.Regression
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: false);
             }
@@ -333,7 +335,7 @@ namespace Samples.Regression
                     ForwardInference();
                     lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
                 }
-                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+                return new global::Kiln.EvaluationResult(lossSum / count, double.NaN, count);
             }
             finally { ExitBatchOperation(); }
         }
@@ -714,6 +716,7 @@ namespace Samples.Regression
         private void CopyTargets(global::System.ReadOnlySpan<float> targets, int batch)
         {
             CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+            global::Kiln.DataGuard.CheckTargets(targets, batch, OutputSize, Loss, ModelName);
             targets.CopyTo(_targets.Span);
         }
 
@@ -725,7 +728,7 @@ namespace Samples.Regression
 
         private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
-            if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+            if (count <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must be positive: the loss and accuracy of no samples are undefined.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)

@@ -284,6 +284,7 @@ namespace Samples.Spatial
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyLabels(labels, batch);
                 return TrainCore(useLabels: true, update: true);
             }
@@ -297,6 +298,7 @@ namespace Samples.Spatial
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: true);
             }
@@ -310,6 +312,7 @@ namespace Samples.Spatial
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyLabels(labels, batch);
                 return TrainCore(useLabels: true, update: false);
             }
@@ -322,6 +325,7 @@ namespace Samples.Spatial
             try
             {
                 BeginBatch(inputs, batch);
+                global::Kiln.DataGuard.CheckTrainingInputs(inputs, InputSize, ModelName);
                 CopyTargets(targets, batch);
                 return TrainCore(useLabels: false, update: false);
             }
@@ -465,7 +469,7 @@ namespace Samples.Spatial
                         if (ArgMax(raw.Slice(r * OutputSize, OutputSize)) == _labels[r]) correct++;
                     }
                 }
-                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, count == 0 ? 0 : (double)correct / count, count);
+                return new global::Kiln.EvaluationResult(lossSum / count, (double)correct / count, count);
             }
             finally { ExitBatchOperation(); }
         }
@@ -487,7 +491,7 @@ namespace Samples.Spatial
                     ForwardInference();
                     lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
                 }
-                return new global::Kiln.EvaluationResult(count == 0 ? 0 : lossSum / count, double.NaN, count);
+                return new global::Kiln.EvaluationResult(lossSum / count, double.NaN, count);
             }
             finally { ExitBatchOperation(); }
         }
@@ -1424,6 +1428,7 @@ namespace Samples.Spatial
         private void CopyTargets(global::System.ReadOnlySpan<float> targets, int batch)
         {
             CheckLength(targets.Length, batch * OutputSize, nameof(targets), batch, "OutputSize", OutputSize);
+            global::Kiln.DataGuard.CheckTargets(targets, batch, OutputSize, Loss, ModelName);
             targets.CopyTo(_targets.Span);
         }
 
@@ -1435,7 +1440,7 @@ namespace Samples.Spatial
 
         private static void CheckCount(int inputFloats, int labelCount, int count, string labelArgument)
         {
-            if (count < 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must not be negative.");
+            if (count <= 0) throw new global::System.ArgumentOutOfRangeException(nameof(count), count, "count must be positive: the loss and accuracy of no samples are undefined.");
             if (inputFloats < (long)count * InputSize)
                 throw new global::System.ArgumentException($"inputs has {inputFloats} floats; {count} samples need count × InputSize = {(long)count * InputSize}.", "inputs");
             if (labelCount < count)
