@@ -14,7 +14,7 @@ namespace Kiln.Docs.Tests;
 
 /// <summary>
 /// Compiles one documentation block the way a user's console project would build it: the SDK's implicit usings of
-/// a console app (System, System.IO, System.Linq, ...), a reference to Kiln.Runtime, the Kiln generator and every
+/// a console app (System, System.IO, System.Linq, ...), a reference to Kiln.Runtime (and, for the pages about them, Kiln.Orleans and ONNX Runtime), the Kiln generator and every
 /// Kiln analyzer. Kiln's own namespaces are not implied: a block says <c>using Kiln;</c> like user code does.
 /// </summary>
 public static class BlockCompiler
@@ -28,6 +28,8 @@ public static class BlockCompiler
         ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
         .Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "mscorlib.dll" or "netstandard.dll")
         .Append(typeof(Kiln.ModelAttribute).Assembly.Location)
+        .Append(AssemblyMetadata("KilnOrleansAssembly"))                             // docs/distributed.md
+        .Append(typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.Location) // docs/interop.md
         .Distinct()
         .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))
         .ToImmutableArray();
@@ -37,6 +39,9 @@ public static class BlockCompiler
             .Where(t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t) && t.GetCustomAttribute<DiagnosticAnalyzerAttribute>() is not null)
             .Select(t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!)
             .ToImmutableArray();
+
+    private static string AssemblyMetadata(string key) =>
+        typeof(BlockCompiler).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     /// <summary>Compiler, generator and analyzer diagnostics of <paramref name="code"/> (warnings and errors).</summary>
     public static IReadOnlyList<Diagnostic> Compile(string code)
