@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Consumption test: uses Kiln the way the README tells a user to, from packages, in a folder outside the repository.
-#   1. `dotnet pack Dsl.sln` into a local folder feed (exactly the Kiln and Kiln.Templates packages);
+#   1. `dotnet pack Dsl.sln` into a local folder feed (exactly the Kiln, Kiln.Orleans and Kiln.Templates packages);
 #   2. a fresh console project with its own nuget.config (the local feed plus nuget.org) adds Kiln, writes a model,
 #      builds warning-free, trains a few epochs and predicts;
 #   3. the planted pitfall (sigmoid in a hidden layer) shows KLN0101 in `dotnet build`; .editorconfig can raise it to
@@ -32,9 +32,10 @@ else fail "dotnet pack Dsl.sln exits 0" "$log/pack.txt"; finish; fi
 ls "$feed"
 kiln=$(ls "$feed"/Kiln.[0-9]*.nupkg 2>/dev/null | head -1)
 templates=$(ls "$feed"/Kiln.Templates.[0-9]*.nupkg 2>/dev/null | head -1)
-others=$(ls "$feed" | grep -v -E '^Kiln\.([0-9]|Templates\.[0-9])' || true)
-if [ -n "$kiln" ] && [ -n "$templates" ] && [ -z "$others" ]; then pass "the feed holds exactly Kiln and Kiln.Templates"
-else fail "the feed holds exactly Kiln and Kiln.Templates (others: ${others:-none})"; finish; fi
+orleans=$(ls "$feed"/Kiln.Orleans.[0-9]*.nupkg 2>/dev/null | head -1)
+others=$(ls "$feed" | grep -v -E '^Kiln\.([0-9]|Templates\.[0-9]|Orleans\.[0-9])' || true)
+if [ -n "$kiln" ] && [ -n "$templates" ] && [ -n "$orleans" ] && [ -z "$others" ]; then pass "the feed holds exactly Kiln, Kiln.Orleans and Kiln.Templates"
+else fail "the feed holds exactly Kiln, Kiln.Orleans and Kiln.Templates (others: ${others:-none})"; finish; fi
 version=$(basename "$kiln" .nupkg); version=${version#Kiln.}
 echo "Kiln version $version"
 contents=$(unzip -Z1 "$kiln")
