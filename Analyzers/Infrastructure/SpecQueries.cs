@@ -6,7 +6,7 @@ namespace Kiln.Analyzers;
 /// <summary>Questions the spec rules ask about a layer list.</summary>
 public static class SpecQueries
 {
-    /// <summary>ReLU and its relatives: He initialisation keeps their variance (CATALOGUE §3).</summary>
+    /// <summary>ReLU and its relatives: He initialisation keeps their variance (docs/techniques.md#initialisation).</summary>
     public static bool IsReLUFamily(ActivationKind kind) => kind is ActivationKind.ReLU or ActivationKind.LeakyReLU
         or ActivationKind.PReLU or ActivationKind.ELU or ActivationKind.GELU or ActivationKind.Swish;
 

@@ -11,7 +11,7 @@ namespace Kiln.Analyzers.Rules;
 /// bound 0.05 = std 0.029) on hidden Dense layers of a deep network (at least <see cref="DeepDenseCount"/>
 /// Dense layers). Each hidden layer multiplies the activation variance by g = Din·Var(w)·c, c = ½ before
 /// the ReLU family and 1 otherwise; layers with a scaled scheme count as g = 1, and a BatchNorm discards
-/// the product so far (it renormalises, CATALOGUE §4). When the product over the fixed-scale layers after
+/// the product so far (it renormalises, docs/techniques.md#normalisation). When the product over the fixed-scale layers after
 /// the last BatchNorm leaves [1e-2, 1e2] (activation std shrinks or grows more than 10×), each of them is reported.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]

@@ -2,7 +2,7 @@ using Kiln.Generator.Spec;
 
 namespace Kiln.Generator.Emitting;
 
-// [Model(Normalize = PerFeature | PerChannel)]: the model owns its input statistics (CATALOGUE §2). They are fitted
+// [Model(Normalize = PerFeature | PerChannel)]: the model owns its input statistics (docs/techniques.md#preprocessing). They are fitted
 // once on training inputs, applied while each batch is copied in (training, Predict and Evaluate alike, so train and
 // test never disagree), and stored as the state tensors input.mean / input.std, so checkpoints carry them.
 internal sealed partial class ModelEmitter

@@ -738,7 +738,7 @@ internal sealed partial class ModelEmitter
 
         // Per-tensor step constants.
         var trainable = _plan.Trainable.ToList();
-        _w.Line("// Penalties per trainable tensor (CATALOGUE §8): L2 coefficient of ΣW², L1 coefficient of Σ|W|, decoupled decay.");
+        _w.Line("// Penalties per trainable tensor (docs/techniques.md#regularisation): L2 coefficient of ΣW², L1 coefficient of Σ|W|, decoupled decay.");
         _w.Line($"private static readonly float[] s_l2 = {{ {string.Join(", ", trainable.Select(t => Float(t.L2)))} }};");
         _w.Line($"private static readonly float[] s_l1 = {{ {string.Join(", ", trainable.Select(t => Float(t.L1)))} }};");
         _w.Line($"private static readonly float[] s_decay = {{ {string.Join(", ", trainable.Select(t => Float(t.Decay)))} }};");

@@ -139,7 +139,7 @@ public sealed class DenseStep : StepPlan
     public int GemmK => Conv?.PatchSize ?? InWidth;
     /// <summary>Buffer the GEMM reads: the im2col patches, or the input itself.</summary>
     public string GemmInput => Conv?.ColumnBuffer ?? InputBuffer;
-    /// <summary>Fan-in and fan-out for initialisation (CATALOGUE §3: a convolution's Din = KH·KW·Cin).</summary>
+    /// <summary>Fan-in and fan-out for initialisation (docs/techniques.md#initialisation: a convolution's Din = KH·KW·Cin).</summary>
     public int FanIn => GemmK;
     public int FanOut => Conv is null ? OutWidth : Conv.KernelH * Conv.KernelW * OutWidth;
 }

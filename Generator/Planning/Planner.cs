@@ -176,7 +176,7 @@ public static class Planner
                 }
                 if (start.Layer.ZeroInitLast)
                 {
-                    // CATALOGUE §3: the branch's last weight layer starts at zero, so the block starts as the identity.
+                    // docs/techniques.md#initialisation: the branch's last weight layer starts at zero, so the block starts as the identity.
                     DenseStep last = (DenseStep)plan.Steps[plan.Steps.FindLastIndex(x => x is DenseStep)];
                     (last.ResolvedInit, last.InitScale) = (InitKind.Zeros, 0);
                 }
@@ -378,7 +378,7 @@ public static class Planner
         return plan;
     }
 
-    /// <summary>Per-tensor learning-rate scale and penalties: by default penalties reach Dense weights only (CATALOGUE §12 rule 17).</summary>
+    /// <summary>Per-tensor learning-rate scale and penalties: by default penalties reach Dense weights only (docs/techniques.md#regularisation).</summary>
     private static void AssignUpdateRules(ModelPlan plan)
     {
         ModelSpec spec = plan.Spec;
@@ -423,7 +423,7 @@ public static class Planner
         return ActivationKind.Identity;
     }
 
-    /// <summary>Resolves Init.Auto by the activation and computes the scale from fan-in/fan-out (CATALOGUE §3).</summary>
+    /// <summary>Resolves Init.Auto by the activation and computes the scale from fan-in/fan-out (docs/techniques.md#initialisation).</summary>
     public static (InitKind Kind, double Scale) ResolveInit(LayerSpec dense, int fanIn, int fanOut, ActivationKind next)
     {
         InitKind kind = dense.Init;

@@ -122,7 +122,7 @@ public static class Descriptors
         "'{0}' brings the model to {1:N0} parameters; Kiln keeps the parameters of a model under {2:N0} (each of the parameter, gradient and optimiser-state arenas is one array)");
 
     // ------------------------------------------------------------------ pitfalls (analyzers)
-    // KLN01nn is the main check of CATALOGUE §12 pitfall nn; KLN02nn and KLN03nn are further checks of the
+    // KLN01nn is the main check of compile-time pitfall nn (docs/techniques.md#pitfalls); KLN02nn and KLN03nn are further checks of the
     // same pitfall (another severity, or user code instead of the spec). KLN0100 is the analyzers' own failure.
     // Pitfall 24 (Maxout) has no DSL construct yet; its number is left unused.
 
@@ -176,162 +176,162 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor SaturatingHiddenActivation = Rule(SaturatingHiddenActivationId, PitfallCategory, DiagnosticSeverity.Warning,
         "Sigmoid or tanh in a hidden layer",
         "'{0}' uses {1} in a hidden layer: it saturates ({2}), so gradients vanish in deeper layers; use ReLU",
-        "Sigmoid and tanh saturate: for |x| around 5 or more their derivative is almost 0 and backpropagated gradients vanish; sigmoid is also not zero-centred. ReLU does not saturate for x > 0 and converges about 6x faster (CATALOGUE §1, pitfall 1).");
+        "Sigmoid and tanh saturate: for |x| around 5 or more their derivative is almost 0 and backpropagated gradients vanish; sigmoid is also not zero-centred. ReLU does not saturate for x > 0 and converges about 6x faster (docs/techniques.md#activations).");
 
     public static readonly DiagnosticDescriptor RedundantLayerSequence = Rule(RedundantLayerSequenceId, PitfallCategory, DiagnosticSeverity.Warning,
         "Two activations in a row, or linear layers with no non-linearity between",
         "'{0}' {1}",
-        "Two activations in a row compose into one non-linearity that was probably not intended; two learned linear layers with no non-linearity between them collapse into one linear map (W1·W2) with extra cost (NeuraLint; CATALOGUE §12 pitfall 2).");
+        "Two activations in a row compose into one non-linearity that was probably not intended; two learned linear layers with no non-linearity between them collapse into one linear map (W1·W2) with extra cost (NeuraLint; docs/techniques.md#pitfalls).");
 
     public static readonly DiagnosticDescriptor DoubleSquashing = Rule(DoubleSquashingId, PitfallCategory, DiagnosticSeverity.Warning,
         "Softmax (or sigmoid) applied twice",
         "'{0}' applies {1} before the loss '{2}', which applies {1} itself: the loss sees {1}({1}(z)), whose outputs are squeezed together, so gradients shrink and training stalls; remove the '{0}' layer",
-        "SoftmaxCrossEntropy fuses the softmax into the loss (log-sum-exp) and BinaryCrossEntropy fuses the sigmoid; an explicit Softmax/Sigmoid layer before them applies it twice (CATALOGUE §10, pitfall 3).");
+        "SoftmaxCrossEntropy fuses the softmax into the loss (log-sum-exp) and BinaryCrossEntropy fuses the sigmoid; an explicit Softmax/Sigmoid layer before them applies it twice (docs/techniques.md#losses).");
 
     public static readonly DiagnosticDescriptor OutputActivationBeforeLoss = Rule(OutputActivationBeforeLossId, PitfallCategory, DiagnosticSeverity.Warning,
         "Activation between the output layer and the loss",
         "'{0}' ({1}) sits between the output layer and the loss '{2}': {3}",
-        "A classification loss expects raw scores (logits) from the last Dense layer; a hidden-style activation there limits their range, so the loss cannot reach its minimum and some outputs get no gradient (UMLAUT; CATALOGUE §12 pitfall 4).");
+        "A classification loss expects raw scores (logits) from the last Dense layer; a hidden-style activation there limits their range, so the loss cannot reach its minimum and some outputs get no gradient (UMLAUT; docs/techniques.md#pitfalls).");
 
     public static readonly DiagnosticDescriptor InitMismatch = Rule(InitMismatchId, PitfallCategory, DiagnosticSeverity.Warning,
         "Initialisation does not match the activation",
         "'{0}' uses {1} before {2}: {3}; use {4}",
-        "Var(y) = Din·Var(x)·Var(w): Xavier/LeCun (Var(w) = 1/Din) keep the variance for tanh, ReLU halves it so it needs He (2/Din), and SELU's self-normalisation assumes LeCun normal (CATALOGUE §3, pitfall 5).");
+        "Var(y) = Din·Var(x)·Var(w): Xavier/LeCun (Var(w) = 1/Din) keep the variance for tanh, ReLU halves it so it needs He (2/Din), and SELU's self-normalisation assumes LeCun normal (docs/techniques.md#initialisation).");
 
     public static readonly DiagnosticDescriptor SymmetricInit = Rule(SymmetricInitId, PitfallCategory, DiagnosticSeverity.Warning,
         "Constant or zero weight initialisation",
         "'{0}' starts every weight at {1}: all its units compute the same output and receive the same gradient, so the symmetry is never broken; use a random initialisation (Init.Auto)",
-        "With constant weights every unit of a layer computes the same function and gets the same update, so the layer behaves like a single unit forever (CATALOGUE §3, pitfall 6).");
+        "With constant weights every unit of a layer computes the same function and gets the same update, so the layer behaves like a single unit forever (docs/techniques.md#initialisation).");
 
     public static readonly DiagnosticDescriptor SmallFixedInit = Rule(SmallFixedInitId, PitfallCategory, DiagnosticSeverity.Warning,
         "Fixed-scale initialisation in a deep network",
         "'{0}' uses {1} with std {2} in a network of {3} Dense layers: its hidden layers multiply the activation variance by about {4} (Din·Var(w) per layer, halved by ReLU), so activations {5}; use Init.Auto (He or Xavier, scaled by fan-in)",
-        "A fixed standard deviation such as 0.01 ignores the fan-in: each layer multiplies the activation variance by Din·Var(w), so over several layers activations collapse to zero (small std) or saturate (large std) and gradients vanish (CATALOGUE §3, pitfall 7).");
+        "A fixed standard deviation such as 0.01 ignores the fan-in: each layer multiplies the activation variance by Din·Var(w), so over several layers activations collapse to zero (small std) or saturate (large std) and gradients vanish (docs/techniques.md#initialisation).");
 
     public static readonly DiagnosticDescriptor BiasBeforeBatchNorm = Rule(BiasBeforeBatchNormId, PitfallCategory, DiagnosticSeverity.Info,
         "Bias before BatchNorm is redundant",
         "'{0}' has a bias, but the BatchNorm '{1}' right after it subtracts the batch mean, which removes any bias (its β takes that role); set Bias = false",
-        "BatchNorm computes (x − μ)/σ: a constant added by the preceding layer cancels out, so the bias only costs parameters and updates (CATALOGUE §4, pitfall 8).");
+        "BatchNorm computes (x − μ)/σ: a constant added by the preceding layer cancels out, so the bias only costs parameters and updates (docs/techniques.md#normalisation).");
 
     public static readonly DiagnosticDescriptor BatchNormAfterActivation = Rule(BatchNormAfterActivationId, PitfallCategory, DiagnosticSeverity.Info,
         "BatchNorm after the activation",
         "'{0}' normalises the output of the activation '{1}'; BatchNorm is meant to sit after the Dense layer and before its non-linearity (and then folds into it at inference)",
-        "Ioffe & Szegedy place BatchNorm between the linear layer and the non-linearity, so the activation sees unit-Gaussian inputs; Kiln then folds it into the Dense layer for inference (CATALOGUE §4, pitfall 9).");
+        "Ioffe & Szegedy place BatchNorm between the linear layer and the non-linearity, so the activation sees unit-Gaussian inputs; Kiln then folds it into the Dense layer for inference (docs/techniques.md#normalisation).");
 
     public static readonly DiagnosticDescriptor DropoutBeforeBatchNorm = Rule(DropoutBeforeBatchNormId, PitfallCategory, DiagnosticSeverity.Warning,
         "Dropout before BatchNorm",
         "'{0}' comes before the BatchNorm '{1}': dropout changes the variance that BatchNorm measures in training, so its running statistics do not match test time (variance shift); put the dropout after the BatchNorm",
-        "Dropout scales the variance of its output by 1/p in training but not at test; a BatchNorm after it learns running statistics from the training variance and mis-normalises at test (Li et al. 2019; NeuraLint f006; CATALOGUE §12 pitfall 10).");
+        "Dropout scales the variance of its output by 1/p in training but not at test; a BatchNorm after it learns running statistics from the training variance and mis-normalises at test (Li et al. 2019; NeuraLint f006; docs/techniques.md#pitfalls).");
 
     public static readonly DiagnosticDescriptor DropoutInConvStack = Rule(DropoutInConvStackId, PitfallCategory, DiagnosticSeverity.Info,
         "Dropout inside a convolutional stack",
         "'{0}' drops single activations between convolutions (before '{1}'): neighbouring pixels are strongly correlated, so the next convolution sees almost the same information and the regularisation is weak, while the noise still disturbs BatchNorm's statistics; use dropout after the last convolution, before the Dense head",
-        "Convolutional feature maps are spatially correlated: element-wise dropout inside a conv stack regularises little and adds noise; dropout is applied in the fully connected head (CATALOGUE §8, §12 pitfall 11).");
+        "Convolutional feature maps are spatially correlated: element-wise dropout inside a conv stack regularises little and adds noise; dropout is applied in the fully connected head (docs/techniques.md#regularisation, docs/techniques.md#pitfalls).");
 
     public static readonly DiagnosticDescriptor HighDropoutRate = Rule(HighDropoutRateId, PitfallCategory, DiagnosticSeverity.Warning,
         "Dropout rate above 0.5",
         "'{0}' drops a fraction {1} of its activations (rate > 0.5): more units are dropped than kept, which usually underfits; use a rate of at most 0.5",
-        "Dropout's rate is the probability of zeroing an activation; above 0.5 most of the layer is silenced at every step and the network underfits (UMLAUT; CATALOGUE §8, pitfall 11).");
+        "Dropout's rate is the probability of zeroing an activation; above 0.5 most of the layer is silenced at every step and the network underfits (UMLAUT; docs/techniques.md#regularisation).");
 
     public static readonly DiagnosticDescriptor UnscaledDropout = Rule(UnscaledDropoutId, PitfallCategory, DiagnosticSeverity.Warning,
         "Dropout without scaling",
         "'{0}' uses Scaling = None: kept activations are not rescaled, so their expected value is p·x in training but x at test; use DropoutScaling.Inverted",
-        "Test time must match the training expectation E[mask·x] = p·x: divide by p in training (inverted) or multiply by p at test (vanilla); without either, every layer after the dropout sees inputs 1/p times larger at test (CATALOGUE §8, pitfall 12).");
+        "Test time must match the training expectation E[mask·x] = p·x: divide by p in training (inverted) or multiply by p at test (vanilla); without either, every layer after the dropout sees inputs 1/p times larger at test (docs/techniques.md#regularisation).");
 
     public static readonly DiagnosticDescriptor UnscaledDropoutCode = Rule(UnscaledDropoutCodeId, UsageCategory, DiagnosticSeverity.Warning,
         "Hand-written dropout mask without 1/p scaling",
         "This random mask keeps values unscaled and nothing in '{0}' divides by the keep probability ({1}) or multiplies by it at test: the expected activation is p·x in training but x at test; divide kept values by p (inverted dropout)",
-        "A Bernoulli mask that keeps x with probability p has expectation p·x; unless kept values are divided by p (inverted dropout) or test-time activations multiplied by p, training and test see different scales (CATALOGUE §8, pitfall 12).");
+        "A Bernoulli mask that keeps x with probability p has expectation p·x; unless kept values are divided by p (inverted dropout) or test-time activations multiplied by p, training and test see different scales (docs/techniques.md#regularisation).");
 
     public static readonly DiagnosticDescriptor TestTimeDropout = Rule(TestTimeDropoutId, PitfallCategory, DiagnosticSeverity.Info,
         "Vanilla dropout: prefer inverted dropout",
         "'{0}' uses vanilla dropout (×p at test): correct, but inverted dropout (÷p in training) leaves inference untouched; prefer DropoutScaling.Inverted",
-        "Vanilla dropout must remember to scale by p in every inference path; inverted dropout moves the scale into training so test code is unchanged (CATALOGUE §8, pitfall 12).");
+        "Vanilla dropout must remember to scale by p in every inference path; inverted dropout moves the scale into training so test code is unchanged (docs/techniques.md#regularisation).");
 
     public static readonly DiagnosticDescriptor TrainingOnHeldOutData = Rule(TrainingOnHeldOutDataId, UsageCategory, DiagnosticSeverity.Warning,
         "Training-mode call on validation/test data or in an evaluation method",
         "'{0}' runs in training mode {1}: it uses batch statistics and dropout and {2}; evaluate with Predict/Evaluate (eval mode) instead",
-        "TrainStep and Trainer.Fit update the weights and BatchNorm's running statistics, and ComputeGradients runs the training-mode forward pass (batch statistics, dropout); on held-out data this leaks it into the model or measures the wrong thing (CATALOGUE §4, pitfall 13).");
+        "TrainStep and Trainer.Fit update the weights and BatchNorm's running statistics, and ComputeGradients runs the training-mode forward pass (batch statistics, dropout); on held-out data this leaks it into the model or measures the wrong thing (docs/techniques.md#normalisation).");
 
     public static readonly DiagnosticDescriptor InferenceWithoutTraining = Rule(InferenceWithoutTrainingId, UsageCategory, DiagnosticSeverity.Warning,
         "Inference on a model that is never trained",
         "'{0}' runs inference on '{1}', which is created in this method and never trained, loaded or passed on: its weights are the random initial ones and BatchNorm still has its initial running statistics (mean 0, variance 1)",
-        "Eval mode uses the running statistics that training accumulates; a fresh model that is only ever used for inference predicts from random weights and uninitialised statistics (CATALOGUE §4, pitfall 13).");
+        "Eval mode uses the running statistics that training accumulates; a fresh model that is only ever used for inference predicts from random weights and uninitialised statistics (docs/techniques.md#normalisation).");
 
     public static readonly DiagnosticDescriptor LearningRateRange = Rule(LearningRateRangeId, PitfallCategory, DiagnosticSeverity.Warning,
         "Learning rate out of the usual range for the optimiser",
         "{0}'s learning rate {1} is outside {2}: {3}",
-        "Adam's steps are normalised, so its useful learning rates lie in about [1e-5, 1e-2]; plain SGD and momentum with a learning rate above 1 overshoot on normalised inputs (thresholds from published checkers; CATALOGUE §6, pitfall 14).");
+        "Adam's steps are normalised, so its useful learning rates lie in about [1e-5, 1e-2]; plain SGD and momentum with a learning rate above 1 overshoot on normalised inputs (thresholds from published checkers; docs/techniques.md#optimisers).");
 
     public static readonly DiagnosticDescriptor AdaGradLongRun = Rule(AdaGradLongRunId, PitfallCategory, DiagnosticSeverity.Warning,
         "AdaGrad for a long run",
         "'{0}' uses AdaGrad: its step α·g/sqrt(Σg²) shrinks as squared gradients accumulate and decays towards zero over a long run, so training stalls; use RMSProp (leaky AdaGrad) or Adam",
-        "AdaGrad divides by the square root of the sum of all past squared gradients, which only grows: steps shrink to zero over long runs. RMSProp's leaky average and Adam do not (CATALOGUE §6, pitfall 15).");
+        "AdaGrad divides by the square root of the sum of all past squared gradients, which only grows: steps shrink to zero over long runs. RMSProp's leaky average and Adam do not (docs/techniques.md#optimisers).");
 
     public static readonly DiagnosticDescriptor LbfgsWithNoise = Rule(LbfgsWithNoiseId, PitfallCategory, DiagnosticSeverity.Warning,
         "L-BFGS with a noise source",
         "'{0}' adds noise to a model trained with L-BFGS: the line search and curvature pairs assume a deterministic loss, and dropout changes the loss between evaluations; remove the dropout (or use a first-order optimiser)",
-        "L-BFGS works well full-batch and deterministic but transfers badly to noisy objectives: 'turn off all sources of noise' (dropout, augmentation, mini-batches) (CATALOGUE §6, pitfall 16).");
+        "L-BFGS works well full-batch and deterministic but transfers badly to noisy objectives: 'turn off all sources of noise' (dropout, augmentation, mini-batches) (docs/techniques.md#optimisers).");
 
     public static readonly DiagnosticDescriptor DecayOnAllParameters = Rule(DecayOnAllParametersId, PitfallCategory, DiagnosticSeverity.Info,
         "Weight decay on biases and normalisation parameters",
         "'{0}' applies to every trainable tensor (ApplyTo = PenaltyTarget.All): decaying biases, BatchNorm's γ/β and PReLU's α pulls them towards 0 without reducing overfitting; apply it to weights only",
-        "Weight decay regularises by shrinking weights; biases and normalisation parameters have few degrees of freedom and shrinking γ or β only fights the normalisation (CATALOGUE §8, pitfall 17).");
+        "Weight decay regularises by shrinking weights; biases and normalisation parameters have few degrees of freedom and shrinking γ or β only fights the normalisation (docs/techniques.md#regularisation).");
 
     public static readonly DiagnosticDescriptor StrongWeightDecay = Rule(StrongWeightDecayId, PitfallCategory, DiagnosticSeverity.Warning,
         "Weight decay above 1e-2",
         "'{0}' has λ = {1}, above 1e-2: a penalty this strong dominates the loss gradient and the model underfits; try 1e-4 or 1e-3",
-        "Typical L2/weight-decay strengths are 1e-4 to 1e-3; too large underfits, too small does nothing (CATALOGUE §8, pitfall 17).");
+        "Typical L2/weight-decay strengths are 1e-4 to 1e-3; too large underfits, too small does nothing (docs/techniques.md#regularisation).");
 
     public static readonly DiagnosticDescriptor LargeBatchWithoutWarmup = Rule(LargeBatchWithoutWarmupId, PitfallCategory, DiagnosticSeverity.Info,
         "Large batch with a high learning rate and no warm-up",
         "Model '{0}' trains batches of up to {1} at learning rate {2}, at or above the batch-scaled value {3} ({4} × {1}/256), without a warm-up: large-batch training at such rates tends to explode early; add [Warmup] or lower the learning rate",
-        "Scaling the learning rate with the batch size (N× batch → N× lr) works for large batches only with a linear warm-up from 0 over the first iterations (Goyal et al. 2017; CATALOGUE §7, pitfall 18).");
+        "Scaling the learning rate with the batch size (N× batch → N× lr) works for large batches only with a linear warm-up from 0 over the first iterations (Goyal et al. 2017; docs/techniques.md#schedules).");
 
     public static readonly DiagnosticDescriptor ScheduleLengthMismatch = Rule(ScheduleLengthMismatchId, UsageCategory, DiagnosticSeverity.Warning,
         "Schedule inconsistent with the training length",
         "'{0}' trains '{1}' for {2} epochs, but its schedule {3}",
-        "A step-decay boundary after the last epoch never takes effect, and a cosine or linear decay whose period T differs from the run never reaches (or overshoots) its end value (CATALOGUE §7, pitfall 19).");
+        "A step-decay boundary after the last epoch never takes effect, and a cosine or linear decay whose period T differs from the run never reaches (or overshoots) its end value (docs/techniques.md#schedules).");
 
     public static readonly DiagnosticDescriptor LinearScaleSearch = Rule(LinearScaleSearchId, UsageCategory, DiagnosticSeverity.Warning,
         "Learning rate or weight decay searched on a linear scale",
         "'{0}' is sampled uniformly on [{1}, {2}]: {3} of the samples land in the top decade, so small values are barely tried; sample it log-uniformly (LogUniform)",
-        "Learning rate and weight decay act multiplicatively: 1e-4 and 1e-3 differ as much as 1e-2 and 1e-1. Sampling them uniformly spends almost every trial on the largest decade (CATALOGUE §9, pitfall 20).");
+        "Learning rate and weight decay act multiplicatively: 1e-4 and 1e-3 differ as much as 1e-2 and 1e-1. Sampling them uniformly spends almost every trial on the largest decade (docs/techniques.md#hyper-parameters).");
 
     public static readonly DiagnosticDescriptor LinearBetaSearch = Rule(LinearBetaSearchId, UsageCategory, DiagnosticSeverity.Warning,
         "Momentum/β near 1 searched on a linear scale",
         "'{0}' is sampled uniformly on [{1}, {2}]: near 1 the averaging window 1/(1−β) grows from {3} to {4} steps, but linear samples rarely get close to 1; sample 1−β log-uniformly (OneMinusLogUniform)",
-        "What matters for a momentum or β is the averaging window 1/(1−β): 0.999 → 0.9995 doubles it while 0.9 → 0.9005 changes nothing, so sample 1−β on a log scale (CATALOGUE §9, pitfall 20).");
+        "What matters for a momentum or β is the averaging window 1/(1−β): 0.999 → 0.9995 doubles it while 0.9 → 0.9005 changes nothing, so sample 1−β on a log scale (docs/techniques.md#hyper-parameters).");
 
     public static readonly DiagnosticDescriptor GridSearch = Rule(GridSearchId, UsageCategory, DiagnosticSeverity.Info,
         "Grid search over three or more hyper-parameters",
         "Grid search over {0} hyper-parameters: k points per axis cost k^{0} runs yet try only k values of each parameter; random search (Sample) tries a new value of every parameter in each run",
-        "When only a few hyper-parameters matter, random search explores each of them far better than a grid of the same cost (Bergstra & Bengio 2012; CATALOGUE §9, pitfall 20).");
+        "When only a few hyper-parameters matter, random search explores each of them far better than a grid of the same cost (Bergstra & Bengio 2012; docs/techniques.md#hyper-parameters).");
 
     public static readonly DiagnosticDescriptor PreprocessingLeakage = Rule(PreprocessingLeakageId, UsageCategory, DiagnosticSeverity.Warning,
         "Preprocessing fitted on validation or test data",
         "'{0}' fits preprocessing statistics on {1}, which looks like validation/test data: the held-out data leak into training and the evaluation is optimistic; fit on the training split and only transform the others",
-        "Mean, std, PCA and other preprocessing statistics must come from the training split only and then be applied to every split (CATALOGUE §2, pitfall 21).");
+        "Mean, std, PCA and other preprocessing statistics must come from the training split only and then be applied to every split (docs/techniques.md#preprocessing).");
 
     public static readonly DiagnosticDescriptor NoSeed = Rule(NoSeedId, PitfallCategory, DiagnosticSeverity.Info,
         "No random seed declared",
         "Model '{0}' declares no Seed, so initialisation and dropout silently use seed 0; state the seed (Seed = …) so runs are reproducible on purpose and easy to vary",
-        "Initialisation, dropout masks and shuffles come from the seed; an explicit seed documents the run and makes it reproducible (CATALOGUE §12 pitfall 22).");
+        "Initialisation, dropout masks and shuffles come from the seed; an explicit seed documents the run and makes it reproducible (docs/techniques.md#pitfalls).");
 
     public static readonly DiagnosticDescriptor NoInputNormalization = Rule(NoInputNormalizationId, PitfallCategory, DiagnosticSeverity.Info,
         "No input normalisation declared",
         "Model '{0}' declares no input normalisation: unnormalised inputs (all-positive pixels, features on different scales) make updates zig-zag and the loss sensitive to small weight changes; declare Normalize = InputNormalization.PerFeature (or PerChannel) and fit it on the training split, or Normalize = InputNormalization.None when the data arrive normalised",
-        "Zero-centred, unit-scale inputs keep a neuron's weight gradients from sharing one sign and condition the loss; the model can own the statistics so that training and inference apply the same ones (CATALOGUE §2, §12 pitfall 22).");
+        "Zero-centred, unit-scale inputs keep a neuron's weight gradients from sharing one sign and condition the loss; the model can own the statistics so that training and inference apply the same ones (docs/techniques.md#preprocessing, docs/techniques.md#pitfalls).");
 
     public static readonly DiagnosticDescriptor MaxoutParameters = Rule(MaxoutParametersId, PitfallCategory, DiagnosticSeverity.Info,
         "Maxout multiplies the parameter count",
         "'{0}' takes the maximum of {1} linear pieces, so '{2}' computes {1}× its outputs: {1}× its weights and {1}× its compute for the same number of units; check that the extra capacity pays off (or use ReLU)",
-        "Maxout generalises ReLU and never saturates, but every unit needs k sets of weights: the layer before it has k times the parameters and FLOPs (CATALOGUE §1, §12 pitfall 24).");
+        "Maxout generalises ReLU and never saturates, but every unit needs k sets of weights: the layer before it has k times the parameters and FLOPs (docs/techniques.md#activations, docs/techniques.md#pitfalls).");
 
     public static readonly DiagnosticDescriptor SeluCombination = Rule(SeluCombinationId, PitfallCategory, DiagnosticSeverity.Info,
         "SELU combined with BatchNorm or plain dropout",
         "'{0}' is combined with the SELU activation '{1}': {2}",
-        "SELU networks normalise themselves towards mean 0 and variance 1 (with LeCun-normal weights); BatchNorm is redundant there, and plain dropout breaks the fixed point (use alpha dropout) (CATALOGUE §1, pitfall 23).");
+        "SELU networks normalise themselves towards mean 0 and variance 1 (with LeCun-normal weights); BatchNorm is redundant there, and plain dropout breaks the fixed point (use alpha dropout) (docs/techniques.md#activations).");
 
     private static readonly Dictionary<string, DiagnosticDescriptor> PitfallTable = new()
     {

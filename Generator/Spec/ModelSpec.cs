@@ -6,7 +6,7 @@ namespace Kiln.Generator.Spec;
 /// <summary>The kind of a layer in the attribute list.</summary>
 public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm, Maxout, Residual, EndResidual, FractionalMaxPool }
 
-/// <summary>Element-wise (and softmax) activations of CATALOGUE §1.</summary>
+/// <summary>Element-wise (and softmax) activations (docs/techniques.md#activations).</summary>
 public enum ActivationKind { Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, Swish, GELU, Softmax }
 
 /// <summary>Mirror of Kiln.Init (the generator cannot reference the runtime assembly).</summary>
@@ -18,16 +18,16 @@ public enum InputNormalizationKind { Unspecified, None, PerFeature, PerChannel }
 /// <summary>Mirror of Kiln.DropoutScaling.</summary>
 public enum DropoutScalingKind { Inverted, TestTime, None }
 
-/// <summary>Losses of CATALOGUE §10 (names match Kiln.LossKind).</summary>
+/// <summary>Losses (docs/techniques.md#losses) (names match Kiln.LossKind).</summary>
 public enum LossKind { SoftmaxCrossEntropy, MulticlassHinge, BinaryCrossEntropy, MeanSquaredError }
 
-/// <summary>Optimisers of CATALOGUE §6.</summary>
+/// <summary>Optimisers (docs/techniques.md#optimisers).</summary>
 public enum OptimizerKind { Sgd, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW, Lbfgs }
 
-/// <summary>Penalties of CATALOGUE §8.</summary>
+/// <summary>Penalties (docs/techniques.md#regularisation).</summary>
 public enum PenaltyKind { L2, L1, ElasticNet, WeightDecay }
 
-/// <summary>Learning-rate schedules of CATALOGUE §7.</summary>
+/// <summary>Learning-rate schedules (docs/techniques.md#schedules).</summary>
 public enum ScheduleKind { Constant, StepDecay, CosineDecay, LinearDecay, InverseSqrtDecay, WarmRestarts, Warmup, ReduceOnPlateau }
 
 /// <summary>

@@ -3,7 +3,7 @@ using System;
 namespace Kiln.Augmentation;
 
 /// <summary>
-/// An on-the-fly augmentation of one training mini-batch (CATALOGUE §8), applied by the trainer between the
+/// An on-the-fly augmentation of one training mini-batch (docs/techniques.md#augmentation), applied by the trainer between the
 /// batcher and <c>TrainStep</c>. It works in place on the trainer's copy of the batch and must not allocate:
 /// buffers it needs are sized at construction for the largest batch.
 /// </summary>

@@ -6,7 +6,7 @@ using Kiln.Data;
 namespace Kiln.Augmentation;
 
 /// <summary>
-/// Test-time augmentation (CATALOGUE §8: add randomness in training, average it out at test): predicts every sample under
+/// Test-time augmentation (docs/techniques.md#augmentation: add randomness in training, average it out at test): predicts every sample under
 /// several fixed views and averages the model's outputs (probabilities for softmax and sigmoid models).
 /// </summary>
 /// <remarks>

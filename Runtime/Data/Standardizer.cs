@@ -7,7 +7,7 @@ using Kiln.Preprocessing;
 namespace Kiln.Data;
 
 /// <summary>
-/// Per-feature standardisation x' = (x − mean) / std (CATALOGUE §2), or with <see cref="DivideByStd"/> false the
+/// Per-feature standardisation x' = (x − mean) / std (docs/techniques.md#preprocessing), or with <see cref="DivideByStd"/> false the
 /// zero-centring x' = x − mean, which for images is mean-image subtraction (AlexNet). Fit on the training split only,
 /// then apply those statistics to every split, so no test information leaks into training.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace Kiln.Doctor;
 
 /// <summary>
-/// The doctor's thresholds. Defaults are CATALOGUE §12's (marked † there: from AUTOTRAINER, DeepDiagnosis,
+/// The doctor's thresholds. Defaults are those of docs/techniques.md#pitfalls (from AUTOTRAINER, DeepDiagnosis,
 /// TheDeepChecker, UMLAUT; tunable) where it gives a number, otherwise Kiln's choice, documented in docs/doctor.md.
 /// </summary>
 public sealed record DoctorThresholds
@@ -9,10 +9,10 @@ public sealed record DoctorThresholds
     /// <summary>The defaults.</summary>
     public static DoctorThresholds Default { get; } = new();
 
-    /// <summary>Initial loss is "far" from the expected value when |L₀ − E| &gt; this × E (Kiln's choice; §9 step 1 gives no number).</summary>
+    /// <summary>Initial loss is "far" from the expected value when |L₀ − E| &gt; this × E (Kiln's choice; docs/techniques.md#hyper-parameters step 1 gives no number).</summary>
     public double InitialLossRelativeTolerance { get; init; } = 0.5;
 
-    /// <summary>A window's mean loss must fall at least this fraction below the previous window's (§12†: 5%).</summary>
+    /// <summary>A window's mean loss must fall at least this fraction below the previous window's (docs/techniques.md#pitfalls: 5%).</summary>
     public double MinimumLossDecrease { get; init; } = 0.05;
 
     /// <summary>Steps per loss window.</summary>
@@ -21,28 +21,28 @@ public sealed record DoctorThresholds
     /// <summary>Consecutive windows without the minimum decrease before the loss is reported as not decreasing.</summary>
     public int LossPatience { get; init; } = 3;
 
-    /// <summary>First/last layer gradient RMS ratio below this: vanishing gradients (§12†: 1e-3).</summary>
+    /// <summary>First/last layer gradient RMS ratio below this: vanishing gradients (docs/techniques.md#pitfalls: 1e-3).</summary>
     public double VanishingGradientRatio { get; init; } = 1e-3;
 
-    /// <summary>First/last layer gradient RMS ratio above this: exploding gradients (§12†: 70).</summary>
+    /// <summary>First/last layer gradient RMS ratio above this: exploding gradients (docs/techniques.md#pitfalls: 70).</summary>
     public double ExplodingGradientRatio { get; init; } = 70;
 
-    /// <summary>A ReLU layer is dead when at least this fraction of its units is zero for every sample of the batch (§12†: 70%).</summary>
+    /// <summary>A ReLU layer is dead when at least this fraction of its units is zero for every sample of the batch (docs/techniques.md#pitfalls: 70%).</summary>
     public double DeadReluFraction { get; init; } = 0.70;
 
-    /// <summary>A sigmoid/tanh layer saturates when more than this fraction of its inputs has |x| ≥ <see cref="SaturationInput"/> (§12†: 50%).</summary>
+    /// <summary>A sigmoid/tanh layer saturates when more than this fraction of its inputs has |x| ≥ <see cref="SaturationInput"/> (docs/techniques.md#pitfalls: 50%).</summary>
     public double SaturatedFraction { get; init; } = 0.50;
 
-    /// <summary>|x| at which a sigmoid/tanh input counts as saturated (§12†: 5).</summary>
+    /// <summary>|x| at which a sigmoid/tanh input counts as saturated (docs/techniques.md#pitfalls: 5).</summary>
     public double SaturationInput { get; init; } = 5;
 
-    /// <summary>Update/weight ratio ‖ΔW‖/‖W‖ below this is too small (§12: [1e-4, 1e-2], healthy ≈ 1e-3).</summary>
+    /// <summary>Update/weight ratio ‖ΔW‖/‖W‖ below this is too small (docs/techniques.md#pitfalls: [1e-4, 1e-2], healthy ≈ 1e-3).</summary>
     public double MinimumUpdateRatio { get; init; } = 1e-4;
 
     /// <summary>Update/weight ratio above this is too large.</summary>
     public double MaximumUpdateRatio { get; init; } = 1e-2;
 
-    /// <summary>Training minus validation accuracy above this: overfitting (Kiln's choice; §9 says "large").</summary>
+    /// <summary>Training minus validation accuracy above this: overfitting (Kiln's choice; docs/techniques.md#hyper-parameters says "large").</summary>
     public double OverfittingGap { get; init; } = 0.10;
 
     /// <summary>Validation loss rising this many epochs in a row while the training loss falls: overfitting.</summary>
@@ -54,7 +54,7 @@ public sealed record DoctorThresholds
     /// <summary>"No gap" for underfitting: |train − validation accuracy| below this.</summary>
     public double UnderfittingGap { get; init; } = 0.03;
 
-    /// <summary>Validation accuracy gain over the last epoch above this: still improving, train longer (§9).</summary>
+    /// <summary>Validation accuracy gain over the last epoch above this: still improving, train longer (docs/techniques.md#hyper-parameters).</summary>
     public double StillImprovingGain { get; init; } = 0.005;
 
     /// <summary>

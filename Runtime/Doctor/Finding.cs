@@ -59,36 +59,36 @@ public sealed record Finding(string Code, Severity Severity, string? Layer, stri
 /// <summary>The codes of the doctor's findings; docs/doctor.md lists each with its threshold and source.</summary>
 public static class FindingCodes
 {
-    /// <summary>Initial loss far from its expected value (ln C for softmax cross-entropy). CATALOGUE §9 step 1.</summary>
+    /// <summary>Initial loss far from its expected value (ln C for softmax cross-entropy). docs/techniques.md#hyper-parameters step 1.</summary>
     public const string InitialLoss = "KLN-D001";
-    /// <summary>A small sample could not be overfitted to 100% training accuracy. §9 step 2.</summary>
+    /// <summary>A small sample could not be overfitted to 100% training accuracy. docs/techniques.md#hyper-parameters step 2.</summary>
     public const string CannotOverfit = "KLN-D002";
-    /// <summary>Learning-rate range test result (suggestion, or no rate that lowers the loss). §9 step 3.</summary>
+    /// <summary>Learning-rate range test result (suggestion, or no rate that lowers the loss). docs/techniques.md#hyper-parameters step 3.</summary>
     public const string LearningRateRange = "KLN-D003";
-    /// <summary>Analytic gradient disagrees with central finite differences. §11, §12.</summary>
+    /// <summary>Analytic gradient disagrees with central finite differences. docs/techniques.md#gradient-checking, docs/techniques.md#pitfalls.</summary>
     public const string GradientCheck = "KLN-D004";
-    /// <summary>NaN or ±∞ in the loss, parameters or gradients. §9 step 2, §12.</summary>
+    /// <summary>NaN or ±∞ in the loss, parameters or gradients. docs/techniques.md#hyper-parameters step 2, docs/techniques.md#pitfalls.</summary>
     public const string NonFinite = "KLN-D005";
-    /// <summary>Loss not decreasing by 5% per window. §12†.</summary>
+    /// <summary>Loss not decreasing by 5% per window. docs/techniques.md#pitfalls.</summary>
     public const string LossNotDecreasing = "KLN-D006";
-    /// <summary>First/last layer gradient ratio below 1e-3. §12†.</summary>
+    /// <summary>First/last layer gradient ratio below 1e-3. docs/techniques.md#pitfalls.</summary>
     public const string VanishingGradient = "KLN-D007";
-    /// <summary>First/last layer gradient ratio above 70. §12†.</summary>
+    /// <summary>First/last layer gradient ratio above 70. docs/techniques.md#pitfalls.</summary>
     public const string ExplodingGradient = "KLN-D008";
-    /// <summary>At least 70% of a ReLU layer's units inactive for the whole batch. §12†.</summary>
+    /// <summary>At least 70% of a ReLU layer's units inactive for the whole batch. docs/techniques.md#pitfalls.</summary>
     public const string DeadRelu = "KLN-D009";
-    /// <summary>More than 50% of a sigmoid/tanh layer's inputs with |x| ≥ 5. §12†.</summary>
+    /// <summary>More than 50% of a sigmoid/tanh layer's inputs with |x| ≥ 5. docs/techniques.md#pitfalls.</summary>
     public const string Saturation = "KLN-D010";
-    /// <summary>Update/weight ratio above 1e-2. §9, §12.</summary>
+    /// <summary>Update/weight ratio above 1e-2. docs/techniques.md#hyper-parameters, docs/techniques.md#pitfalls.</summary>
     public const string UpdateRatioHigh = "KLN-D011";
-    /// <summary>Update/weight ratio below 1e-4. §9, §12.</summary>
+    /// <summary>Update/weight ratio below 1e-4. docs/techniques.md#hyper-parameters, docs/techniques.md#pitfalls.</summary>
     public const string UpdateRatioLow = "KLN-D012";
-    /// <summary>Large train/validation gap. §9, §11.</summary>
+    /// <summary>Large train/validation gap. docs/techniques.md#hyper-parameters, docs/techniques.md#gradient-checking.</summary>
     public const string Overfitting = "KLN-D013";
-    /// <summary>No train/validation gap with low accuracy. §9, §11.</summary>
+    /// <summary>No train/validation gap with low accuracy. docs/techniques.md#hyper-parameters, docs/techniques.md#gradient-checking.</summary>
     public const string Underfitting = "KLN-D014";
-    /// <summary>Training-mode and eval-mode outputs disagree on the same batch. §12 (TheDeepChecker).</summary>
+    /// <summary>Training-mode and eval-mode outputs disagree on the same batch. docs/techniques.md#pitfalls (TheDeepChecker).</summary>
     public const string TrainEvalInconsistent = "KLN-D015";
-    /// <summary>Validation accuracy still rising at the end of the run. §9.</summary>
+    /// <summary>Validation accuracy still rising at the end of the run. docs/techniques.md#hyper-parameters.</summary>
     public const string StillImproving = "KLN-D016";
 }

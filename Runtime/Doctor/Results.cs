@@ -2,7 +2,7 @@ using System.Collections.Generic;
 
 namespace Kiln.Doctor;
 
-/// <summary>Recipe step 1 (CATALOGUE §9): the loss of the untrained model against the value it should have.</summary>
+/// <summary>Recipe step 1 (docs/techniques.md#hyper-parameters): the loss of the untrained model against the value it should have.</summary>
 /// <param name="Loss">Mean data loss over the sample, training mode, without the penalty terms (weight decay off).</param>
 /// <param name="Expected">ln C for softmax cross-entropy, C − 1 for the multiclass hinge, ln 2 for binary cross-entropy; NaN when there is no expectation (mean squared error).</param>
 /// <param name="PenaltyLoss">
@@ -47,7 +47,7 @@ public sealed record LearningRateRangeResult(double[] LearningRates, double[] Lo
 /// <param name="NumericNorm">‖g_fd‖ over the checked coordinates.</param>
 public sealed record TensorGradientCheck(string Tensor, string Layer, int Coordinates, double RelativeError, double RawRelativeError, double AnalyticNorm, double NumericNorm);
 
-/// <summary>The gradient check (CATALOGUE §11): analytic gradients against central finite differences.</summary>
+/// <summary>The gradient check (docs/techniques.md#gradient-checking): analytic gradients against central finite differences.</summary>
 /// <param name="Tensors">One entry per trainable tensor.</param>
 /// <param name="MaxRelativeError">The largest per-tensor error.</param>
 /// <param name="KinkedCoordinates">Coordinates left out because every step tried crossed a ReLU kink.</param>
@@ -67,7 +67,7 @@ public sealed record DoctorReport(InitialLossResult InitialLoss, GradientCheckRe
     public override string ToString() => Finding.Format(Findings);
 }
 
-/// <summary>One layer's output statistics on a probe batch (CATALOGUE §11: per-layer activation statistics show collapse or saturation).</summary>
+/// <summary>One layer's output statistics on a probe batch (docs/techniques.md#gradient-checking: per-layer activation statistics show collapse or saturation).</summary>
 /// <param name="Layer">Layer name.</param>
 /// <param name="Kind">Layer kind (dense, relu, sigmoid, …).</param>
 /// <param name="Mean">Mean of the layer's outputs over the batch.</param>

@@ -7,8 +7,8 @@ using Kiln.Training;
 namespace Kiln.Doctor;
 
 /// <summary>
-/// The training doctor's one-off checks: CATALOGUE §9's recipe (initial loss, overfitting a small sample, the
-/// learning-rate range test), the gradient check of §11, and single-batch probes of §12's run-time rules. Every
+/// The training doctor's one-off checks: the docs/techniques.md#hyper-parameters recipe (initial loss, overfitting a small sample, the
+/// learning-rate range test), the gradient check of docs/techniques.md#gradient-checking, and single-batch probes of the docs/techniques.md#pitfalls run-time rules. Every
 /// check that trains or perturbs the model restores it afterwards (parameters, running statistics, optimiser
 /// state, step, learning rate and dropout stream, bit for bit) unless told otherwise. The monitors that watch a
 /// run are in <see cref="DoctorObserver"/> and its parts.
@@ -20,7 +20,7 @@ public static class TrainingDoctor
     // ---------------------------------------------------------------- recipe step 1: the initial loss
 
     /// <summary>
-    /// Recipe step 1 (§9): the loss of the model as it is (normally untrained) against ln C. The loss is computed
+    /// Recipe step 1 (docs/techniques.md#hyper-parameters): the loss of the model as it is (normally untrained) against ln C. The loss is computed
     /// in training mode (batch statistics, as the first step sees them) from the output layer's logits, so it is
     /// the data loss alone: the declared penalties are left out ("weight decay off") and reported separately.
     /// Evaluate would also leave them out, but runs BatchNorm on its initial running statistics, which the first
@@ -131,7 +131,7 @@ public static class TrainingDoctor
     // ---------------------------------------------------------------- recipe step 2: overfit a small sample
 
     /// <summary>
-    /// Recipe step 2 (§9): trains on <paramref name="batches"/> fixed mini-batches (5–10 in the notes), cycling through
+    /// Recipe step 2 (docs/techniques.md#hyper-parameters): trains on <paramref name="batches"/> fixed mini-batches (5–10 in the notes), cycling through
     /// them, until eval-mode accuracy on them reaches 100% or <paramref name="maxSteps"/> steps are spent. At the
     /// model's current learning rate and with its declared regularisation (a model with strong dropout or weight decay
     /// may need them lowered for this test). No decrease: learning rate too low or bad initialisation; NaN/Inf:
@@ -209,7 +209,7 @@ public static class TrainingDoctor
     // ---------------------------------------------------------------- recipe step 3: learning-rate range test
 
     /// <summary>
-    /// Recipe step 3 (§9): one training step at each of <paramref name="steps"/> learning rates spaced exponentially from
+    /// Recipe step 3 (docs/techniques.md#hyper-parameters): one training step at each of <paramref name="steps"/> learning rates spaced exponentially from
     /// <paramref name="minLearningRate"/> to <paramref name="maxLearningRate"/> (the notes try 1e-1 … 1e-4 for ~100
     /// iterations), on shuffled mini-batches of the data; stops once the loss explodes (4× its best smoothed value, or
     /// NaN). The suggestion is the rate of the steepest <em>sustained</em> descent: the raw losses are averaged over a
@@ -286,7 +286,7 @@ public static class TrainingDoctor
             findings.Add(new Finding(FindingCodes.LearningRateRange, Severity.Info, null,
                 $"The loss falls fastest (sustained) at learning rate {N(suggested)} and is lowest at {N(minimumRate)} (sweep {range}, {rates.Count} steps{diverged}); " +
                 $"the model's rate {N(currentRate)} is {RateVerdict(currentRate, suggested, minimumRate)}.",
-                $"Train with a learning rate between {N(suggested)} and {N(minimumRate / 3)} (below the minimum, where the loss starts to rise); refine with a log-uniform search (§9).",
+                $"Train with a learning rate between {N(suggested)} and {N(minimumRate / 3)} (below the minimum, where the loss starts to rise); refine with a log-uniform search (docs/techniques.md#hyper-parameters).",
                 suggested, double.NaN));
         return new LearningRateRangeResult([.. rates], [.. losses], [.. smoothed], suggested, minimumRate, divergedAt, findings);
     }
@@ -331,13 +331,13 @@ public static class TrainingDoctor
         return (suggested, minIndex, drop);
     }
 
-    // ---------------------------------------------------------------- gradient check (§11)
+    // ---------------------------------------------------------------- gradient check (docs/techniques.md#gradient-checking)
 
     /// <summary>Float32 rounding of the loss assumed by the gradient check, in units of the last place of |L| (per evaluation).</summary>
     internal const double NoiseUlps = 4;
 
     /// <summary>
-    /// The gradient check (§11): for <paramref name="coordinatesPerTensor"/> random coordinates of every trainable
+    /// The gradient check (docs/techniques.md#gradient-checking): for <paramref name="coordinatesPerTensor"/> random coordinates of every trainable
     /// tensor, the central finite difference (L(w + h) − L(w − h)) / 2h of the training-mode loss (the same batch and
     /// the same dropout masks each time; penalties included on both sides) against
     /// <see cref="IKilnModel.TensorGradient"/>. The model computes in float32, so differences below the float noise of
@@ -451,7 +451,7 @@ public static class TrainingDoctor
         return patternPlus != patternMinus ? double.NaN : (lossPlus - lossMinus) / ((double)plus - minus);
     }
 
-    // ---------------------------------------------------------------- single-batch probes of §12's run-time rules
+    // ---------------------------------------------------------------- single-batch probes of the docs/techniques.md#pitfalls run-time rules
 
     /// <summary>
     /// Dead ReLU, saturated sigmoid/tanh layers, vanishing/exploding gradients and non-finite gradients on one
@@ -484,7 +484,7 @@ public static class TrainingDoctor
     }
 
     /// <summary>
-    /// Per-layer output statistics (§11) on one training-mode forward pass over a probe batch: mean and standard
+    /// Per-layer output statistics (docs/techniques.md#gradient-checking) on one training-mode forward pass over a probe batch: mean and standard
     /// deviation of every layer's output (dropout layers, whose output is their mask, are left out), the dead fraction
     /// of ReLU layers and the saturated fraction of sigmoid/tanh layers. The dropout stream is restored.
     /// </summary>
@@ -520,7 +520,7 @@ public static class TrainingDoctor
     }
 
     /// <summary>
-    /// Train/eval consistency (§12, TheDeepChecker): the mean of <paramref name="draws"/> training-mode outputs on a
+    /// Train/eval consistency (docs/techniques.md#pitfalls, TheDeepChecker): the mean of <paramref name="draws"/> training-mode outputs on a
     /// probe batch against the eval-mode output on the same batch. Meaningful once BatchNorm's running statistics
     /// have followed some training; no parameter, running statistic or the dropout stream is changed.
     /// </summary>

@@ -2,7 +2,7 @@ using System;
 
 namespace Kiln;
 
-// Activations of CATALOGUE §1. Each is a layer of its own in the attribute list; the planner fuses
+// Activations (docs/techniques.md#activations). Each is a layer of its own in the attribute list; the planner fuses
 // it with the Dense/BatchNorm before it and the Dropout after it.
 
 /// <summary>Base of every activation attribute.</summary>

@@ -2,7 +2,7 @@ using System;
 
 namespace Kiln;
 
-// Spatial layers (CATALOGUE §1, §3, §4). Activations are kept channels-last (NHWC) inside the model;
+// Spatial layers (docs/techniques.md#activations, docs/techniques.md#initialisation, docs/techniques.md#normalisation). Activations are kept channels-last (NHWC) inside the model;
 // the model input arrives as NCHW (InputShape = { C, H, W }) and is transposed once when it is copied
 // in. Output size per axis: (H + 2·Padding − Dilation·(Kernel − 1) − 1) / Stride + 1, which must be an
 // integer (KLN0014) and at least 1 (KLN0013).
@@ -50,7 +50,7 @@ public sealed class Conv2DAttribute : Attribute
     /// <summary>Whether declared penalties apply to this layer.</summary>
     public bool Regularize { get; set; } = true;
     /// <summary>
-    /// DropConnect (Wan et al. 2013, CATALOGUE §8): in training each weight is zeroed with this probability
+    /// DropConnect (Wan et al. 2013, docs/techniques.md#regularisation): in training each weight is zeroed with this probability
     /// (one mask per mini-batch, kept weights scaled by 1/(1 − rate)); at test every weight is used. 0 = off.
     /// </summary>
     public double DropConnect { get; set; }
@@ -97,7 +97,7 @@ public sealed class GlobalAvgPoolAttribute : Attribute
 }
 
 /// <summary>
-/// Fractional max pooling (Graham 2014, CATALOGUE §8): each spatial size shrinks by <c>ratio</c> (1 &lt; ratio &lt; 2;
+/// Fractional max pooling (Graham 2014, docs/techniques.md#regularisation): each spatial size shrinks by <c>ratio</c> (1 &lt; ratio &lt; 2;
 /// output = round(H / ratio)) with pseudo-random disjoint pooling regions, drawn afresh for every training
 /// mini-batch; at test the output is the average over <see cref="TestDraws"/> fixed region layouts.
 /// </summary>

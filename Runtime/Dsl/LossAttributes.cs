@@ -2,7 +2,7 @@ using System;
 
 namespace Kiln;
 
-// Losses of CATALOGUE §10. Exactly one per model, after the last layer. The reported loss is the
+// Losses (docs/techniques.md#losses). Exactly one per model, after the last layer. The reported loss is the
 // mean over the samples of a batch.
 
 /// <summary>Base of every loss attribute.</summary>

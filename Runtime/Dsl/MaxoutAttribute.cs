@@ -3,7 +3,7 @@ using System;
 namespace Kiln;
 
 /// <summary>
-/// Maxout (Goodfellow et al. 2013, CATALOGUE §1): y_u = max_j z_{u,j} over <c>pieces</c> linear pieces. Put it
+/// Maxout (Goodfellow et al. 2013, docs/techniques.md#activations): y_u = max_j z_{u,j} over <c>pieces</c> linear pieces. Put it
 /// right after a <see cref="DenseAttribute"/> or <see cref="Conv2DAttribute"/>: that layer then computes
 /// units·pieces (filters·pieces) outputs, so its parameters grow ×pieces, and Maxout reduces them back to
 /// the declared units. Never saturates or dies; generalises ReLU and LeakyReLU.

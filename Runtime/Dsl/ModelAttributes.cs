@@ -18,14 +18,14 @@ public sealed class ModelAttribute : Attribute
     /// <summary>Seed for parameter initialisation and dropout masks. Unset means 0 (and an analyzer hint).</summary>
     public int Seed { get; set; }
     /// <summary>
-    /// Input normalisation owned by the model (CATALOGUE §2): statistics fitted on training inputs with
+    /// Input normalisation owned by the model (docs/techniques.md#preprocessing): statistics fitted on training inputs with
     /// <c>FitInputNormalization</c>, applied to every batch in training and inference, saved in checkpoints.
     /// Unset draws an analyzer hint (KLN0222); <see cref="InputNormalization.None"/> states that inputs arrive normalised.
     /// </summary>
     public InputNormalization Normalize { get; set; }
 }
 
-/// <summary>How a model normalises its inputs (CATALOGUE §2).</summary>
+/// <summary>How a model normalises its inputs (docs/techniques.md#preprocessing).</summary>
 public enum InputNormalization
 {
     /// <summary>Not declared (the default): the model copies inputs as they are, and an analyzer hint asks for a declaration.</summary>
@@ -38,7 +38,7 @@ public enum InputNormalization
     PerChannel,
 }
 
-/// <summary>Weight initialisation schemes (CATALOGUE §3). Din = fan-in, Dout = fan-out.</summary>
+/// <summary>Weight initialisation schemes (docs/techniques.md#initialisation). Din = fan-in, Dout = fan-out.</summary>
 public enum Init
 {
     /// <summary>Chosen from the activation that follows: He normal for the ReLU family, LeCun normal for SELU, Glorot uniform otherwise.</summary>
@@ -67,7 +67,7 @@ public enum Init
     LeCunNormal,
 }
 
-/// <summary>How dropout keeps the expected activation equal in training and test (CATALOGUE §8).</summary>
+/// <summary>How dropout keeps the expected activation equal in training and test (docs/techniques.md#regularisation).</summary>
 public enum DropoutScaling
 {
     /// <summary>Divide kept activations by the keep probability in training; test code unchanged (preferred).</summary>
@@ -101,7 +101,7 @@ public sealed class DenseAttribute : Attribute
     /// <summary>Whether declared penalties (L2, L1, elastic net, weight decay) apply to this layer at all.</summary>
     public bool Regularize { get; set; } = true;
     /// <summary>
-    /// DropConnect (Wan et al. 2013, CATALOGUE §8): in training each weight is zeroed with this probability
+    /// DropConnect (Wan et al. 2013, docs/techniques.md#regularisation): in training each weight is zeroed with this probability
     /// (one mask per mini-batch, kept weights scaled by 1/(1 − rate)); at test every weight is used. 0 = off.
     /// </summary>
     public double DropConnect { get; set; }

@@ -2,7 +2,7 @@ using System;
 
 namespace Kiln;
 
-// Per-sample normalisations (CATALOGUE §4): the same computation in training and test, with learned
+// Per-sample normalisations (docs/techniques.md#normalisation): the same computation in training and test, with learned
 // γ and β per channel (per feature on a flat input). All three share one kernel: GroupNorm with 1 group
 // is LayerNorm, with one group per channel it is InstanceNorm.
 

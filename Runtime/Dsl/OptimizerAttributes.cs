@@ -2,7 +2,7 @@ using System;
 
 namespace Kiln;
 
-// Optimisers of CATALOGUE §6. The update is fused into the generated backward pass: a weight panel
+// Optimisers (docs/techniques.md#optimisers). The update is fused into the generated backward pass: a weight panel
 // is updated as soon as its gradient is complete.
 
 /// <summary>Base of every optimiser attribute.</summary>
@@ -22,7 +22,7 @@ public sealed class SgdAttribute : OptimizerAttribute
     public SgdAttribute(double learningRate) => LearningRate = learningRate;
 }
 
-/// <summary>The two ways of writing momentum SGD (CATALOGUE §6). They give the same trajectory while α is constant, and differ once a schedule changes α.</summary>
+/// <summary>The two ways of writing momentum SGD (docs/techniques.md#optimisers). They give the same trajectory while α is constant, and differ once a schedule changes α.</summary>
 public enum MomentumForm
 {
     /// <summary>v = ρv + g; x −= α·v (the learning rate scales the whole accumulated velocity).</summary>
@@ -124,7 +124,7 @@ public sealed class AdamWAttribute : OptimizerAttribute
 }
 
 /// <summary>
-/// L-BFGS for full-batch, deterministic training (CATALOGUE §6): trained with
+/// L-BFGS for full-batch, deterministic training (docs/techniques.md#optimisers): trained with
 /// <c>Kiln.Training.Lbfgs.Minimize</c>, not TrainStep. Turn off every source of noise (dropout, augmentation).
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]

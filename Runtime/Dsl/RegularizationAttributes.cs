@@ -2,7 +2,7 @@ using System;
 
 namespace Kiln;
 
-// Penalties and gradient clipping (CATALOGUE §8). They are applied inside the fused update: one pass
+// Penalties and gradient clipping (docs/techniques.md#regularisation). They are applied inside the fused update: one pass
 // over each parameter panel adds the penalty gradient, applies the clipping scale, updates the
 // optimiser state and writes the new weight.
 

@@ -5,7 +5,7 @@ namespace Kiln;
 /// <summary>
 /// Opens a residual block (He et al. 2016): the layers up to the matching <see cref="EndResidualAttribute"/>
 /// form the branch F, and the block outputs y = x + g·F(x) with an identity shortcut (the branch must keep
-/// the shape), or y = P(x) + g·F(x) with a learned projection P when <see cref="Projection"/> is set. Stochastic depth (Huang et al. 2016, CATALOGUE §8): in training g is drawn once per
+/// the shape), or y = P(x) + g·F(x) with a learned projection P when <see cref="Projection"/> is set. Stochastic depth (Huang et al. 2016, docs/techniques.md#regularisation): in training g is drawn once per
 /// mini-batch, 1 with probability <see cref="Survival"/> and 0 otherwise (the whole block is skipped); at
 /// test g = Survival, the branch's expected contribution.
 /// </summary>
@@ -14,7 +14,7 @@ public sealed class ResidualAttribute : Attribute
 {
     /// <summary>Probability that the branch is kept in a training step (1 = no stochastic depth).</summary>
     public double Survival { get; set; } = 1.0;
-    /// <summary>Initialise the branch's last Dense or Conv2D to zero so the block starts as the identity (CATALOGUE §3).</summary>
+    /// <summary>Initialise the branch's last Dense or Conv2D to zero so the block starts as the identity (docs/techniques.md#initialisation).</summary>
     public bool ZeroInitLast { get; set; }
     /// <summary>
     /// Projection shortcut (He et al. 2016, option B): y = P(x) + g·F(x), where P is a learned 1×1 convolution

@@ -2,7 +2,7 @@ using System;
 
 namespace Kiln;
 
-// Learning-rate schedules (CATALOGUE §7). A model declares at most one decay schedule, optionally
+// Learning-rate schedules (docs/techniques.md#schedules). A model declares at most one decay schedule, optionally
 // combined with [Warmup] and/or [ReduceOnPlateau]; the factors multiply. The trainer sets
 // model.LearningRate = base × factor before every step and logs it.
 

@@ -5,7 +5,7 @@ using System.Numerics.Tensors;
 namespace Kiln.Ensembles;
 
 /// <summary>
-/// Model ensembles (CATALOGUE §8): the average of the members' <see cref="IKilnModel.Predict"/> outputs — class probabilities
+/// Model ensembles (docs/techniques.md#regularisation): the average of the members' <see cref="IKilnModel.Predict"/> outputs — class probabilities
 /// for softmax and sigmoid models — and its arg-max. Independent models (or snapshots of one run at different epochs,
 /// see <see cref="CheckpointSnapshots"/>) make different mistakes, so the average is usually a point or two more accurate
 /// than any member. Every buffer is allocated at construction; <c>Predict</c> and <c>Evaluate</c> on an instance allocate nothing.

@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics;
 namespace Kiln.Kernels;
 
 /// <summary>
-/// The model-owned input normalisation of <c>[Model(Normalize = …)]</c> (CATALOGUE §2): statistics fitted on training
+/// The model-owned input normalisation of <c>[Model(Normalize = …)]</c> (docs/techniques.md#preprocessing): statistics fitted on training
 /// inputs, applied while a batch is copied into the model, saved with the model as tensors. Samples are sample-major;
 /// per-channel statistics read each sample as channels-first (C planes of H·W values), the layout of <c>InputShape</c>.
 /// </summary>

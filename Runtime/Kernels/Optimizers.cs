@@ -59,7 +59,7 @@ public ref struct UpdatePanelSink<TIsa> : IPanelSink where TIsa : struct, ISimdP
     }
 }
 
-/// <summary>Which update rule an <see cref="OptimizerStep"/> applies (CATALOGUE §6).</summary>
+/// <summary>Which update rule an <see cref="OptimizerStep"/> applies (docs/techniques.md#optimisers).</summary>
 public enum OptimizerKind
 {
     /// <summary>w −= α·g.</summary>

@@ -23,7 +23,7 @@ internal static class VectorMath
     private const float E2 = 1f / 2, E3 = 1f / 6, E4 = 1f / 24, E5 = 1f / 120, E6 = 1f / 720, E7 = 1f / 5040, E8 = 1f / 40320;
 
     // erfc(z) ≈ t·exp(−z² + P(t)), t = 1/(1 + z/2): Chebyshev fit with fractional error < 1.2e-7
-    // for every z ≥ 0 (Press et al., Numerical Recipes §6.2). Relative accuracy in the tail keeps
+    // for every z ≥ 0 (Press et al., Numerical Recipes, section 6.2). Relative accuracy in the tail keeps
     // GELU accurate for very negative inputs, where 1 + erf(x) would cancel.
     private const float P0 = -1.26551223f, P1 = 1.00002368f, P2 = 0.37409196f, P3 = 0.09678418f, P4 = -0.18628806f,
         P5 = 0.27886807f, P6 = -1.13520398f, P7 = 1.48851587f, P8 = -0.82215223f, P9 = 0.17087277f;

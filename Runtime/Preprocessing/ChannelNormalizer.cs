@@ -7,7 +7,7 @@ using Kiln.Kernels;
 namespace Kiln.Preprocessing;
 
 /// <summary>
-/// Per-channel normalisation of C×H×W images (CATALOGUE §2): x'[c,h,w] = (x[c,h,w] − mean_c) / std_c, with one mean
+/// Per-channel normalisation of C×H×W images (docs/techniques.md#preprocessing): x'[c,h,w] = (x[c,h,w] − mean_c) / std_c, with one mean
 /// and one std per channel over every pixel of every training image (ResNet), or with <see cref="DivideByStd"/> false
 /// only x − mean_c (VGG).
 /// </summary>

@@ -8,7 +8,7 @@ using Kiln.Data;
 namespace Kiln.Preprocessing;
 
 /// <summary>
-/// A data preprocessing step (CATALOGUE §2): its statistics are fitted on the training split only, then applied
+/// A data preprocessing step (docs/techniques.md#preprocessing): its statistics are fitted on the training split only, then applied
 /// unchanged to every split and to every sample the model sees later; it is saved with the model in the checkpoint
 /// (<c>CheckpointMetadata.Preprocessing</c>), so inference applies exactly what training did.
 /// </summary>

@@ -6,7 +6,7 @@ namespace Kiln.Preprocessing;
 /// <summary>
 /// Eigen-decomposition of a real symmetric matrix in double precision, A = Σ_j λ_j u_j u_jᵀ: Householder reduction to
 /// tridiagonal form, then implicit symmetric QR steps with Wilkinson shifts on the tridiagonal (Golub and Van Loan,
-/// §8.3), both O(n³) with every inner loop over contiguous rows.
+/// section 8.3), both O(n³) with every inner loop over contiguous rows.
 /// </summary>
 internal static class SymmetricEigen
 {

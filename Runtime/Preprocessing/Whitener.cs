@@ -9,7 +9,7 @@ namespace Kiln.Preprocessing;
 
 /// <summary>
 /// Whitening from the eigen-decomposition of the training covariance Σ = (1/N) Σ_n (x_n − μ)(x_n − μ)ᵀ = U Λ Uᵀ
-/// (CATALOGUE §2): y = (x − μ) · <see cref="Matrix"/>. <see cref="PcaWhitener"/> keeps the top-k principal directions,
+/// (docs/techniques.md#preprocessing): y = (x − μ) · <see cref="Matrix"/>. <see cref="PcaWhitener"/> keeps the top-k principal directions,
 /// y_j = u_jᵀ(x − μ) / √(λ_j + ε); <see cref="ZcaWhitener"/> rotates back, y = U diag(1/√(λ + ε)) Uᵀ (x − μ).
 /// </summary>
 /// <remarks>

@@ -208,7 +208,7 @@ public static class HtmlReport
             sb.Append("<p class=\"muted\">No layer outputs were probed (the model lists no layers, or the probe was turned off).</p>\n</section>\n");
             return;
         }
-        sb.Append(Inv, $"<p class=\"muted\">Outputs of every layer for a fixed batch of training samples (training mode), at the start and the end of the run, as in the initialisation experiments of CATALOGUE §11: a standard deviation shrinking towards 0 layer after layer means collapsing activations, a pile-up at the ends of the range means saturation. Bar heights are square-root scaled.</p>\n");
+        sb.Append(Inv, $"<p class=\"muted\">Outputs of every layer for a fixed batch of training samples (training mode), at the start and the end of the run, as in the initialisation experiments (docs/techniques.md#gradient-checking): a standard deviation shrinking towards 0 layer after layer means collapsing activations, a pile-up at the ends of the range means saturation. Bar heights are square-root scaled.</p>\n");
 
         if (probes[0].OverwrittenInPlace.Count > 0)
             sb.Append("<p class=\"muted\">Not shown, because the next layer computes in place in their output buffer so their own output is not kept: ")

@@ -16,7 +16,7 @@ namespace Kiln.Reports;
 /// <remarks>
 /// The ratio sampled at step s is ‖w_s − w_{s−1}‖/‖w_s‖ over one tensor (w_s after step s), for every s that is a
 /// positive multiple of K: after step s−1 the trainable tensors are copied (one copy every K steps), after step s
-/// the norms are taken. CATALOGUE §9: about 1e-3 is healthy. The probes run the model's training-mode
+/// the norms are taken. docs/techniques.md#hyper-parameters: about 1e-3 is healthy. The probes run the model's training-mode
 /// <see cref="IKilnModel.ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int}, int)"/> (no update, running
 /// statistics untouched) and put the dropout stream back, so recording does not change the run.
 /// </remarks>
@@ -170,7 +170,7 @@ public sealed class TrainingReportRecorder : ITrainingObserver
     }
 }
 
-/// <summary>Per-layer output statistics of a batch (CATALOGUE §11: collapse or saturation shows in them).</summary>
+/// <summary>Per-layer output statistics of a batch (docs/techniques.md#gradient-checking: collapse or saturation shows in them).</summary>
 public static class ActivationProbes
 {
     /// <summary>

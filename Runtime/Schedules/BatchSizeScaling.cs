@@ -3,7 +3,7 @@ using System;
 namespace Kiln.Schedules;
 
 /// <summary>
-/// The batch-size rule of thumb (CATALOGUE §7): scale the initial learning rate with the batch size,
+/// The batch-size rule of thumb (docs/techniques.md#schedules): scale the initial learning rate with the batch size,
 /// N× batch → N× learning rate (linear scaling). Large scaled rates are usually combined with a
 /// linear <see cref="Warmup"/>.
 /// </summary>

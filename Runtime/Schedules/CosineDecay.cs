@@ -3,7 +3,7 @@ using System;
 namespace Kiln.Schedules;
 
 /// <summary>
-/// Cosine decay (CATALOGUE §7): factor = m + (1 − m)·½(1 + cos(π·min(t, T)/T)), where t is the step
+/// Cosine decay (docs/techniques.md#schedules): factor = m + (1 − m)·½(1 + cos(π·min(t, T)/T)), where t is the step
 /// number (0 for the first step), m = <see cref="DecayOverLength.MinFactor"/> and T is given in steps or in
 /// epochs (T = epochs × steps per epoch). The factor is 1 at t = 0, m at t ≥ T, and stays at m afterwards.
 /// </summary>

@@ -3,7 +3,7 @@ using System;
 namespace Kiln.Schedules;
 
 /// <summary>
-/// Inverse square root (CATALOGUE §7): factor = 1/sqrt(max(t, 1)), t the step number, so steps 0 and 1
+/// Inverse square root (docs/techniques.md#schedules): factor = 1/sqrt(max(t, 1)), t the step number, so steps 0 and 1
 /// run at the base rate, step 4 at half of it, step 100 at a tenth. Usually combined with
 /// <see cref="Warmup"/> (the Transformer schedule).
 /// </summary>

@@ -8,7 +8,7 @@ public readonly record struct ScheduleClock(long Step, int Epoch, int StepsPerEp
 
 /// <summary>
 /// A learning-rate schedule: the factor the base learning rate is multiplied by at a given step
-/// (CATALOGUE §7). Implementations: ConstantSchedule, StepDecay, CosineDecay, LinearDecay,
+/// (docs/techniques.md#schedules). Implementations: ConstantSchedule, StepDecay, CosineDecay, LinearDecay,
 /// InverseSqrtDecay, WarmRestarts, Warmup (wraps another), ReduceOnPlateau (wraps another, driven by
 /// the validation loss the trainer reports after each epoch).
 /// </summary>

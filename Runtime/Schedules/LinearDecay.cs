@@ -3,7 +3,7 @@ using System;
 namespace Kiln.Schedules;
 
 /// <summary>
-/// Linear decay (CATALOGUE §7): factor = max(m, 1 − t/T), t the step number (0 for the first step),
+/// Linear decay (docs/techniques.md#schedules): factor = max(m, 1 − t/T), t the step number (0 for the first step),
 /// m = <see cref="DecayOverLength.MinFactor"/>, T in steps or in epochs (T = epochs × steps per epoch).
 /// </summary>
 public sealed class LinearDecay : DecayOverLength

@@ -5,7 +5,7 @@ using System.Linq;
 namespace Kiln.Schedules;
 
 /// <summary>
-/// Step decay, measured in epochs (CATALOGUE §7): factor^⌊epoch / every⌋ with <c>every</c>, or
+/// Step decay, measured in epochs (docs/techniques.md#schedules): factor^⌊epoch / every⌋ with <c>every</c>, or
 /// factor^(number of milestones ≤ epoch) with milestones (multi-step; ResNet: 0.1 at 30, 60, 90).
 /// The epoch is 0-based, so with milestones { 30 } epochs 0..29 run at the base rate and epoch 30 (the
 /// 31st) is the first at factor × base. The rate is constant within an epoch.

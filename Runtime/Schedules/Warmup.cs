@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Kiln.Schedules;
 
 /// <summary>
-/// Linear warm-up in front of another schedule (CATALOGUE §7: prevents early loss explosions).
+/// Linear warm-up in front of another schedule (docs/techniques.md#schedules: prevents early loss explosions).
 /// factor(t) = inner(t) × min(1, (t + 1)/<see cref="Steps"/>), t the 0-based step number: the first
 /// step runs at 1/Steps of the inner rate, step Steps − 1 (the last warm-up step) at the full inner rate,
 /// and every later step exactly at the inner rate. The inner schedule sees the same clock (it is not

@@ -95,7 +95,7 @@ public sealed record LbfgsResult(
     double Seconds);
 
 /// <summary>
-/// Full-batch L-BFGS (CATALOGUE §6) for any <see cref="IKilnModel"/>, including models declared with
+/// Full-batch L-BFGS (docs/techniques.md#optimisers) for any <see cref="IKilnModel"/>, including models declared with
 /// <c>[Lbfgs]</c> (whose TrainStep throws).
 /// </summary>
 /// <remarks>
@@ -116,7 +116,7 @@ public sealed record LbfgsResult(
 /// is cleared and steepest descent is tried once before giving up.
 /// </para>
 /// <para>
-/// L-BFGS needs a deterministic objective (CATALOGUE §6: "turn off all sources of noise"). Dropout makes the
+/// L-BFGS needs a deterministic objective (docs/techniques.md#optimisers: "turn off all sources of noise"). Dropout makes the
 /// training-mode loss random (each evaluation resets the noise stream to <see cref="LbfgsOptions.NoiseSeed"/>, so it
 /// is at least the same random function at every point), and BatchNorm normalises with the statistics of each chunk,
 /// so the objective depends on how the data is chunked. Declare such models without dropout and preferably without

@@ -50,7 +50,7 @@ internal sealed class RunDirectoryWriter : ITrainingObserver, IDisposable
         int probe = Math.Min(Math.Min(options.ProbeSamples, model.MaxBatch), train.Count);
         _recorder = new TrainingReportRecorder(train.Features.AsSpan(0, probe * train.FeatureCount), train.Labels.AsSpan(0, probe),
             stepCapacity, options.UpdateRatioEverySteps);
-        // best.safetensors follows early stopping's metric; without it, validation accuracy (CATALOGUE §8) or the training loss.
+        // best.safetensors follows early stopping's metric; without it, validation accuracy (docs/techniques.md#regularisation) or the training loss.
         TrainingMetric metric = options.EarlyStopping?.Metric
             ?? (validatedEveryEpoch ? TrainingMetric.ValidationAccuracy : TrainingMetric.TrainLoss);
         MetricMode mode = options.EarlyStopping?.EffectiveMode ?? (metric == TrainingMetric.ValidationAccuracy ? MetricMode.Max : MetricMode.Min);

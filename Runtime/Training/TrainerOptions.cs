@@ -196,7 +196,7 @@ public enum MetricMode
 }
 
 /// <summary>
-/// Early stopping (CATALOGUE §8): after each epoch the metric is compared with the best so far; it improves when it
+/// Early stopping (docs/techniques.md#regularisation): after each epoch the metric is compared with the best so far; it improves when it
 /// is below best − <see cref="MinDelta"/> (mode Min) or above best + <see cref="MinDelta"/> (mode Max); NaN never
 /// improves. An improving epoch becomes the best and an in-memory copy of every tensor (parameters and running
 /// statistics) is taken; after <see cref="Patience"/> epochs in a row without improvement the run stops with

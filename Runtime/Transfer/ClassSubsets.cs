@@ -37,7 +37,7 @@ public static class ClassSubsets
 
     /// <summary>
     /// At most <paramref name="perClass"/> samples of every class, drawn at random with <paramref name="seed"/> (without
-    /// replacement), then shuffled together: the "little data" of CATALOGUE §5.
+    /// replacement), then shuffled together: the "little data" (docs/techniques.md#transfer-learning).
     /// </summary>
     public static Dataset TakePerClass(Dataset data, int perClass, ulong seed, string? name = null)
     {

@@ -12,7 +12,7 @@ namespace Kiln.Transfer;
 public sealed record PretrainedLoad(IReadOnlyList<string> Loaded, IReadOnlyList<string> Reinitialized, TransferReport Matching);
 
 /// <summary>
-/// Transfer learning (CATALOGUE §5): start a model from another model's checkpoint — typically a different class with the same
+/// Transfer learning (docs/techniques.md#transfer-learning): start a model from another model's checkpoint — typically a different class with the same
 /// body and another head — then either freeze the body and train a new head (little data, similar task) or fine-tune
 /// everything with a smaller learning rate on the body.
 /// </summary>

@@ -6,7 +6,7 @@ using System.Threading;
 namespace Kiln.Tuning;
 
 /// <summary>
-/// Hyper-parameter search (CATALOGUE §9): random search over a <see cref="SearchSpace"/>, grid search, and coarse-to-fine
+/// Hyper-parameter search (docs/techniques.md#hyper-parameters): random search over a <see cref="SearchSpace"/>, grid search, and coarse-to-fine
 /// refinement around the best trials, with the trials run by an <see cref="ITrialScheduler"/> (in parallel on all cores by
 /// default). Every trial's parameters and seed are fixed from the search seed before anything runs, so a search is
 /// reproducible and its results do not depend on the scheduler.

@@ -101,7 +101,7 @@ public sealed partial class SearchDimension
 public sealed partial class SearchSpace
 {
     /// <summary>
-    /// Coarse to fine (CATALOGUE §9): a new space in which every numeric dimension is narrowed around <paramref name="best"/>
+    /// Coarse to fine (docs/techniques.md#hyper-parameters): a new space in which every numeric dimension is narrowed around <paramref name="best"/>
     /// (typically the top-k trials of a coarse search), in that dimension's search coordinate — ln x for log-uniform
     /// dimensions, ln(1 − β) for one-minus-log ones. The new range spans the best points' spread widened by
     /// <paramref name="margin"/> × spread on each side, is at least <paramref name="minimumFraction"/> of the old range wide,

@@ -7,7 +7,7 @@ using System.Text;
 
 namespace Kiln.Tuning;
 
-/// <summary>How a search dimension is sampled (CATALOGUE §9).</summary>
+/// <summary>How a search dimension is sampled (docs/techniques.md#hyper-parameters).</summary>
 public enum SearchScale
 {
     /// <summary>Uniform on [low, high]: for parameters whose effect is additive (dropout rate, units).</summary>
@@ -107,7 +107,7 @@ public sealed partial class SearchDimension
 }
 
 /// <summary>
-/// A hyper-parameter search space (CATALOGUE §9): named dimensions, each with the scale it should be
+/// A hyper-parameter search space (docs/techniques.md#hyper-parameters): named dimensions, each with the scale it should be
 /// searched on. Immutable: every method returns a new space, so a space can be shared and extended.
 /// </summary>
 /// <example>

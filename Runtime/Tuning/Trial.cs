@@ -23,7 +23,7 @@ public enum TrialStatus
 {
     /// <summary>Ran to the end; <see cref="TrialResult.Score"/> is its objective value.</summary>
     Completed,
-    /// <summary>Stopped early as hopeless (loss exploded or became NaN, CATALOGUE §9); ranked after every completed trial.</summary>
+    /// <summary>Stopped early as hopeless (loss exploded or became NaN, docs/techniques.md#hyper-parameters); ranked after every completed trial.</summary>
     Aborted,
     /// <summary>The runner threw; <see cref="TrialResult.Note"/> holds the message. Ranked last.</summary>
     Failed,

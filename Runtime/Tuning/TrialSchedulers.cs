@@ -26,7 +26,7 @@ public sealed class SequentialTrialScheduler : ITrialScheduler
 }
 
 /// <summary>
-/// "Caviar" (CATALOGUE §9): <see cref="Concurrency"/> trials at once on dedicated threads, each model single-threaded, so a
+/// "Caviar" (docs/techniques.md#hyper-parameters): <see cref="Concurrency"/> trials at once on dedicated threads, each model single-threaded, so a
 /// search keeps every core busy with independent trials instead of splitting each small step across cores.
 /// </summary>
 /// <remarks>

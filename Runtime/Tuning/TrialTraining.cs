@@ -7,7 +7,7 @@ using Kiln.Training;
 namespace Kiln.Tuning;
 
 /// <summary>
-/// Early abort of hopeless trials (CATALOGUE §9): a trial whose loss exceeds <see cref="Factor"/> × its initial loss, or
+/// Early abort of hopeless trials (docs/techniques.md#hyper-parameters): a trial whose loss exceeds <see cref="Factor"/> × its initial loss, or
 /// becomes NaN or infinite, will not recover in a short search run; stopping it frees the core for the next trial.
 /// Feed it one loss per step, in order, with <see cref="Observe"/>; the first one is the initial loss. As an
 /// <see cref="ITrainingObserver"/> it stops a run from a trainer that calls observers (on each step's own loss).

@@ -65,7 +65,7 @@ public static class Program
         var doctor = new Option<bool>("--doctor") { Description = "Watch the run with the training doctor's monitors (docs/doctor.md) and print their findings (also in report.html)." };
         var snapshotEnsemble = new Option<string[]>("--snapshot-ensemble")
         {
-            Description = "Checkpoint ensemble (CATALOGUE §8): save the model after the listed epochs of this run and, after training, report each " +
+            Description = "Checkpoint ensemble (docs/techniques.md#regularisation): save the model after the listed epochs of this run and, after training, report each " +
                           "snapshot's test accuracy and that of their mean probabilities. Repeat the flag for several ensembles of one run " +
                           "(--snapshot-ensemble 3,4,5 --snapshot-ensemble 4,5). Snapshots go to DIR/snapshots with --run-dir, else to a temporary directory.",
             HelpName = "E1,E2,...",
@@ -78,7 +78,7 @@ public static class Program
         });
         var tta = new Option<string[]>("--tta")
         {
-            Description = "After training, also report test accuracy with test-time augmentation (CATALOGUE §8) of the final model, each " +
+            Description = "After training, also report test accuracy with test-time augmentation (docs/techniques.md#augmentation) of the final model, each " +
                           "snapshot and each snapshot ensemble; repeat for several. 'flip' (the default when no value is given): the image " +
                           "and its mirror; 'shiftN': the image and its four (±N, ±N)-pixel corner shifts; 'flip-shiftN': those five, each also " +
                           "mirrored ('shift' and 'flip-shift' mean N = 2).",
@@ -92,7 +92,7 @@ public static class Program
         });
         var augment = new Option<string?>("--augment")
         {
-            Description = "Training-time augmentation (CATALOGUE §8), seeded by --seed: 'flip' mirrors each training image with probability ½.",
+            Description = "Training-time augmentation (docs/techniques.md#augmentation), seeded by --seed: 'flip' mirrors each training image with probability ½.",
             HelpName = "flip",
         };
         augment.AcceptOnlyFromAmong("flip");
@@ -212,7 +212,7 @@ public static class Program
             return 1;
         }
         // The models declare Normalize = PerChannel: one mean and standard deviation per channel, fitted here on the
-        // training split only (CATALOGUE §2) and applied by the model to every batch it sees, test batches included.
+        // training split only (docs/techniques.md#preprocessing) and applied by the model to every batch it sees, test batches included.
         model.FitInputNormalization(train.Features, train.Count);
         if (isaName is not null)
         {

@@ -12,7 +12,7 @@ using Spectre.Console;
 namespace Kiln.Samples.FashionCnn;
 
 /// <summary>
-/// One test-time augmentation (CATALOGUE §8) that <c>--tta</c> selects: the identity view, plus its mirror when
+/// One test-time augmentation (docs/techniques.md#augmentation) that <c>--tta</c> selects: the identity view, plus its mirror when
 /// <paramref name="Flip"/>, plus the four (±Shift, ±Shift) corner shifts (each mirrored too when flipping) when Shift &gt; 0.
 /// </summary>
 internal sealed record TtaMode(bool Flip, int Shift)

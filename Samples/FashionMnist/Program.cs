@@ -79,19 +79,19 @@ public static class Program
         patience.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is <= 0) r.AddError("--patience must be positive."); });
         var augment = new Option<bool>("--augment")
         {
-            Description = "Augment every training batch on the fly (CATALOGUE §8): random horizontal flip and a random crop from the image " +
+            Description = "Augment every training batch on the fly (docs/techniques.md#augmentation): random horizontal flip and a random crop from the image " +
                           "padded by 2 pixels (1 for 8×8 digits), seeded by --seed.",
         };
         var doctor = new Option<bool>("--doctor")
         {
-            Description = "Run the training doctor (docs/doctor.md): before training, the §9 checks (initial loss vs ln C, gradient check, " +
+            Description = "Run the training doctor (docs/doctor.md): before training, the recipe checks of docs/techniques.md#hyper-parameters (initial loss vs ln C, gradient check, " +
                           "overfit a small sample, learning-rate range test) on a copy-free restore of the model; during training, its " +
                           "monitors. Findings are printed and, with --run-dir, shown in report.html.",
         };
         var ensemble = new Option<int>("--ensemble")
         {
             Description = "After the run, train N−1 more models of the same class (other shuffle seeds and dropout streams, same epochs) " +
-                          "and report each member's and the ensemble's test accuracy (mean of probabilities, CATALOGUE §8).",
+                          "and report each member's and the ensemble's test accuracy (mean of probabilities, docs/techniques.md#regularisation).",
             HelpName = "N",
             DefaultValueFactory = _ => 1,
         };
@@ -170,7 +170,7 @@ public static class Program
             Console.WriteLine($"Early stopping: {train.Count} training and {validation.Count} validation samples (10% held out, seed {request.Seed}), patience {request.Patience} epochs on validation accuracy.");
         }
 
-        // Standardise with statistics of the training samples only (CATALOGUE §2). In place: the loaded
+        // Standardise with statistics of the training samples only (docs/techniques.md#preprocessing). In place: the loaded
         // arrays are this run's own, and Fashion-MNIST's 188 MB of training floats need not exist twice.
         Standardizer standardizer = new Standardizer().Fit(train);
         standardizer.TransformInPlace(train.Features);
@@ -308,7 +308,7 @@ public static class Program
         AnsiConsole.Write(table);
     }
 
-    /// <summary>Flip and pad-and-crop (CATALOGUE §8) for the square grey images of both data sets.</summary>
+    /// <summary>Flip and pad-and-crop (docs/techniques.md#augmentation) for the square grey images of both data sets.</summary>
     private static IBatchAugmentation Augmentations(Dataset train)
     {
         int side = (int)Math.Round(Math.Sqrt(train.FeatureCount));

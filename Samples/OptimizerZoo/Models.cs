@@ -5,7 +5,7 @@ namespace Kiln.Samples.OptimizerZoo;
 // One network, seven optimisers. The optimiser is an attribute, so each is its own partial class; the
 // architecture and Seed are identical, so every model starts from the same weights (Program checks it).
 // 64 pixels → Dense 64 → ReLU → Dense 10 → softmax cross-entropy. The learning rates are chosen to show
-// the behaviour of the course notes (CATALOGUE §6) on this problem at batch 32: plain SGD slow, momentum
+// the textbook behaviour (docs/techniques.md#optimisers) on this problem at batch 32: plain SGD slow, momentum
 // and Nesterov much faster at the same α, AdaGrad fast at first and then stalling as its squared-gradient
 // sum grows, RMSProp and Adam fast.
 

@@ -42,7 +42,7 @@ public static class Program
         Option<int> smooth = Count("--smooth", 20, "Moving-average window of the plotted mini-batch loss.");
         var seed = new Option<ulong>("--seed") { Description = "Shuffle seed of the mini-batches.", HelpName = "N", DefaultValueFactory = _ => 0 };
         var output = new Option<string?>("--out") { Description = "SVG to write (default docs/images/optimizer-zoo.svg in the repository).", HelpName = "FILE.svg" };
-        var root = new RootCommand("Every optimiser of CATALOGUE §6 on the same digits network, identical batches; draws the comparison figure.")
+        var root = new RootCommand("Every optimiser (docs/techniques.md#optimisers) on the same digits network, identical batches; draws the comparison figure.")
         {
             steps, output, batch, lbfgs, seed, smooth,
         };
@@ -109,7 +109,7 @@ public static class Program
             losses[step] = model.TrainStep(batcher.Inputs, batcher.Labels, batcher.Current);
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        // The mini-batch loss is noisy: plot a trailing moving average (CATALOGUE §9).
+        // The mini-batch loss is noisy: plot a trailing moving average (docs/techniques.md#hyper-parameters).
         var curve = new List<(double, double)>(s.Steps);
         double sum = 0;
         for (int i = 0; i < losses.Length; i++)

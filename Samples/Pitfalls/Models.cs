@@ -1,6 +1,6 @@
 namespace Kiln.Samples.Pitfalls;
 
-// One model per spec rule of CATALOGUE §12. Each is a valid model (the generator builds it); the comment on the
+// One model per spec rule (docs/techniques.md#pitfalls). Each is a valid model (the generator builds it); the comment on the
 // offending line names the rule the analyzers raise there. Everything else in each model is clean.
 
 [Model(Input = 64, Seed = 1, Normalize = InputNormalization.None)]

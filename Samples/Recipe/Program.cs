@@ -14,7 +14,7 @@ using Spectre.Console;
 namespace Kiln.Samples.Recipe;
 
 /// <summary>
-/// The hyper-parameter recipe of CATALOGUE §9, end to end on the embedded 8×8 digits: (1) check the initial loss against
+/// The hyper-parameter recipe (docs/techniques.md#hyper-parameters), end to end on the embedded 8×8 digits: (1) check the initial loss against
 /// ln C, (2) overfit a tiny subset, (3–4) a coarse random search of the learning rate and weight decay on a log scale, a few
 /// epochs per trial, trials in parallel on every core, (5) a finer search around the best trials, then train the best
 /// configuration longer, evaluate it on the test set, and ensemble the three best.
@@ -40,7 +40,7 @@ public static class Program
         Option<int> threads = Count("--threads", Kiln.Kernels.WorkerPool.DefaultParallelism, "Trials at a time (default: cores, or KILN_THREADS).");
         var seed = new Option<ulong>("--seed") { Description = "Search seed.", HelpName = "N", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "Also write every trial as CSV and JSON (FILE.csv, FILE.json).", HelpName = "FILE" };
-        var root = new RootCommand("The hyper-parameter recipe of CATALOGUE §9 end to end on the embedded digits: sanity checks, coarse and fine " +
+        var root = new RootCommand("The hyper-parameter recipe (docs/techniques.md#hyper-parameters) end to end on the embedded digits: sanity checks, coarse and fine " +
                                    "random search in parallel, the best configurations trained longer, ensembles.")
         {
             coarse, coarseEpochs, fine, fineEpochs, finalEpochs, threads, seed, output,
@@ -62,7 +62,7 @@ public static class Program
         DataSplit fit = raw.Train.Split(0.8, seed: 1);
         var standardizer = new Standardizer().Fit(fit.Train);
         Dataset train = standardizer.Transform(fit.Train), validation = standardizer.Transform(fit.Test), test = standardizer.Transform(raw.Test);
-        AnsiConsole.MarkupLine($"[bold]Hyper-parameter recipe[/] (CATALOGUE §9) on the 8×8 digits: {train.Count} training, {validation.Count} validation, {test.Count} test samples");
+        AnsiConsole.MarkupLine($"[bold]Hyper-parameter recipe[/] (docs/techniques.md#hyper-parameters) on the 8×8 digits: {train.Count} training, {validation.Count} validation, {test.Count} test samples");
         AnsiConsole.MarkupLine($"network 64 → Dense 128 → ReLU → Dense 10 → softmax cross-entropy, Adam; {settings.Threads} trials at a time, each single-threaded");
 
         // (1) Initial loss: small random weights give near-uniform probabilities, so the loss should be close to ln C.
@@ -154,7 +154,7 @@ public static class Program
     }
 
     /// <summary>
-    /// A checkpoint ensemble (CATALOGUE §8): the best configuration trained once more, saved after a third, two thirds and all
+    /// A checkpoint ensemble (docs/techniques.md#regularisation): the best configuration trained once more, saved after a third, two thirds and all
     /// of its epochs, and those three snapshots averaged. The run is the finalist's run (same seed and decay), so its last
     /// snapshot is that model.
     /// </summary>

@@ -2,7 +2,7 @@ using Kiln;
 
 namespace Kiln.Samples.ResidualDigits;
 
-// A small residual network for the embedded 8×8 digits (CATALOGUE §3, §4, §8): a stem convolution with
+// A small residual network for the embedded 8×8 digits (docs/techniques.md#initialisation, docs/techniques.md#normalisation, docs/techniques.md#regularisation): a stem convolution with
 // BatchNorm2D, then two identity residual blocks with stochastic depth (each block is skipped in a
 // training step with probability 0.2, and used with its branch × 0.8 at test); the second block's last
 // convolution starts at zero, so the block starts as the identity. Global average pooling feeds the classifier.

@@ -28,7 +28,7 @@ public static class Program
     private static int Run(int epochs, int batch, ulong seed, FileInfo? metricsOut)
     {
         DataSplit split = EmbeddedData.DigitsSplit(0.8, seed: 0);
-        Standardizer standardizer = new Standardizer().Fit(split.Train); // training split only (CATALOGUE §2)
+        Standardizer standardizer = new Standardizer().Fit(split.Train); // training split only (docs/techniques.md#preprocessing)
         Dataset train = standardizer.Transform(split.Train), test = standardizer.Transform(split.Test);
         var model = new ResidualDigitsNet();
         Console.WriteLine($"Data: digits ({train.Count} train, {test.Count} test); model {model.ModelName} ({ResidualDigitsNet.ParameterCount:N0} parameters), ISA {model.Isa}");

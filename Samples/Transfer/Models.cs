@@ -2,7 +2,7 @@ using Kiln;
 
 namespace Kiln.Samples.Transfer;
 
-// Transfer learning (CATALOGUE §5) needs two model classes that share a body: the same layer names and shapes
+// Transfer learning (docs/techniques.md#transfer-learning) needs two model classes that share a body: the same layer names and shapes
 // ("features", "hidden"), so Checkpoint.LoadMatching can copy it, and different heads. No BatchNorm in the body: freezing
 // through learning-rate scale 0 stops parameter updates, and the body then has no running statistics that could still move.
 

@@ -16,7 +16,7 @@ using Spectre.Console;
 namespace Kiln.Samples.Transfer;
 
 /// <summary>
-/// Transfer learning (CATALOGUE §5): pre-train on Fashion-MNIST classes 0–4, then learn classes 5–9 from a few images per
+/// Transfer learning (docs/techniques.md#transfer-learning): pre-train on Fashion-MNIST classes 0–4, then learn classes 5–9 from a few images per
 /// class three ways — a new head on frozen pre-trained features, fine-tuning with a smaller learning rate on the body, and
 /// from scratch — and compare their test accuracy. The pre-trained checkpoint belongs to another model class with another
 /// head; the shared body is loaded by tensor name and shape.
@@ -57,7 +57,7 @@ public static class Program
             Description = "Start from weights pre-trained in PyTorch (nn.Sequential on digits 0–4, the committed fixture) instead of pre-training with " +
                           "Kiln; loaded with TorchWeights (docs/interop.md). Uses the 8×8 digits.",
         };
-        var root = new RootCommand("Transfer learning (CATALOGUE §5): pre-train on Fashion-MNIST classes 0–4, then learn classes 5–9 from a few " +
+        var root = new RootCommand("Transfer learning (docs/techniques.md#transfer-learning): pre-train on Fashion-MNIST classes 0–4, then learn classes 5–9 from a few " +
                                    "images each, comparing frozen features, fine-tuning and training from scratch.")
         {
             data, perClass, draws, pretrainEpochs, finetuneEpochs, seed, fromPyTorch,

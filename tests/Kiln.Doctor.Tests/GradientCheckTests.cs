@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace Kiln.Doctor.Tests;
 
-/// <summary>The gradient check (§11) on real generated models on every ISA path, and on a planted wrong gradient.</summary>
+/// <summary>The gradient check (docs/techniques.md#gradient-checking) on real generated models on every ISA path, and on a planted wrong gradient.</summary>
 public sealed class GradientCheckTests(ITestOutputHelper output)
 {
     public static TheoryData<string, IsaPath> HealthyCases()

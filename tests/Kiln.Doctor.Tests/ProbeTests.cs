@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace Kiln.Doctor.Tests;
 
-/// <summary>§12's activation and gradient-flow rules on one probe batch, each planted in a generated model.</summary>
+/// <summary>the docs/techniques.md#pitfalls activation and gradient-flow rules on one probe batch, each planted in a generated model.</summary>
 public sealed class ProbeTests(ITestOutputHelper output)
 {
     [Theory]

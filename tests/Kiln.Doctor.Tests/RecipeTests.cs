@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace Kiln.Doctor.Tests;
 
-/// <summary>CATALOGUE §9's recipe steps 1–3: initial loss, overfitting a small sample, the learning-rate range test.</summary>
+/// <summary>the docs/techniques.md#hyper-parameters recipe steps 1–3: initial loss, overfitting a small sample, the learning-rate range test.</summary>
 public sealed class RecipeTests(ITestOutputHelper output)
 {
     [Fact]

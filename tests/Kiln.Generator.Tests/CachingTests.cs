@@ -74,7 +74,7 @@ public class CachingTests
         GeneratorRun first = start.Run();
 
         GeneratorRun second = GeneratorHarness.Run(first.Driver, start.Edit(0, text => text.Replace(
-            "[Model(", "// The benchmark of DESIGN §1,\n// written over three lines\n// to move every location.\n[Model(", StringComparison.Ordinal)));
+            "[Model(", "// The benchmark of (docs/architecture.md),\n// written over three lines\n// to move every location.\n[Model(", StringComparison.Ordinal)));
 
         // The attribute syntax moved, so the parse ran again, and produced an equal result.
         AssertReasons(second, TrackingNames.Parse, IncrementalStepRunReason.Unchanged);

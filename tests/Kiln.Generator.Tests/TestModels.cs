@@ -5,7 +5,7 @@ namespace Kiln.Generator.Tests;
 /// <summary>Valid model declarations shared by the snapshot, caching and compilation tests.</summary>
 internal static class TestModels
 {
-    /// <summary>The benchmark MLP of DESIGN §1 (Fashion-MNIST sized).</summary>
+    /// <summary>The benchmark MLP of (docs/architecture.md) (Fashion-MNIST sized).</summary>
     public const string BenchmarkMlp = """
         using Kiln;
 

@@ -2,7 +2,7 @@ using System;
 
 namespace Kiln.Kernels.Tests;
 
-/// <summary>Optimiser trajectories against the CATALOGUE §6 formulas in double, directly and through the GEMM panel sink.</summary>
+/// <summary>Optimiser trajectories against the docs/techniques.md#optimisers formulas in double, directly and through the GEMM panel sink.</summary>
 public sealed class OptimizerTests
 {
     private const float Lr = 0.01f, B1 = 0.9f, B2 = 0.999f, AdamEps = 1e-8f;

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 namespace Kiln.Kernels.Tests;
 
 /// <summary>
-/// Every update rule of CATALOGUE §6, run for 150 steps by the float kernel on every ISA path, against an
+/// Every update rule (docs/techniques.md#optimisers), run for 150 steps by the float kernel on every ISA path, against an
 /// independent double-precision implementation of the formula fed with its own iterate (two independent
 /// trajectories). Problems: a quadratic ½xᵀAx with eigenvalues log-spaced from 1 to 100 (condition number
 /// 100) and the Rosenbrock function on 17 independent pairs. Bound: |x_float − x_double| ≤ 2e-3·(1 + |x_double|)
@@ -86,7 +86,7 @@ public sealed class OptimizerTrajectoryTests
         Assert.True(Distance(xd, problem) < start, $"{kind} on {problem} did not approach the optimum");
     }
 
-    /// <summary>The formulas of CATALOGUE §6 in double, one step.</summary>
+    /// <summary>The formulas (docs/techniques.md#optimisers) in double, one step.</summary>
     private static void ReferenceStep(Rule r, double decay, long t, double[] x, double[] g, double[] s1, double[] s2)
     {
         for (int i = 0; i < x.Length; i++)

@@ -44,7 +44,7 @@ public static class ModelCases
             new RefOp[] { new RefBatchNorm("bn0"), new RefDense("dense0"), new RefActivation("ELU", 1.0), new RefDense("dense1") }, FloatTargets: true),
         new("SoftmaxLayerMse", p => new SoftmaxLayerNet(p), LossKind.MeanSquaredError,
             new RefOp[] { new RefDense("dense0"), new RefActivation("Tanh"), new RefDense("dense1"), new RefSoftmax() }, FloatTargets: true),
-        // Penalties (CATALOGUE §8): L2 + L1 on dense0's weights only (dense1 has Regularize = false).
+        // Penalties (docs/techniques.md#regularisation): L2 + L1 on dense0's weights only (dense1 has Regularize = false).
         new("L2L1Penalty", p => new NesterovPenaltyNet(p), LossKind.SoftmaxCrossEntropy, Simple("ReLU"),
             Penalties: new[] { ("dense0.weight", 1e-2, 1e-3) }),
         // Elastic net on every tensor, BatchNorm's γ and β included (ApplyTo = All): L2 = λβ, L1 = λ.

@@ -6,7 +6,7 @@ using Xunit;
 namespace Kiln.Models.Tests;
 
 /// <summary>
-/// The update fused into the generated backward pass equals CATALOGUE §6's formulas computed
+/// The update fused into the generated backward pass equals the docs/techniques.md#optimisers formulas computed
 /// independently in double from the same gradients, over several steps (so momentum and Adam's
 /// bias correction 1/(1−βᵗ) are exercised), on every ISA path. Bound: |w − w_ref| ≤ 1e-5·(1 + |w_ref|).
 /// </summary>

@@ -5,7 +5,7 @@ using System.Linq;
 namespace Kiln.Models.Tests;
 
 // An independent double-precision implementation of the layers and losses, written straight from
-// the formulas in CATALOGUE §1, §4, §8, §10. It shares no code with the kernels: it reads the
+// the formulas in docs/techniques.md#activations, docs/techniques.md#normalisation, docs/techniques.md#regularisation, docs/techniques.md#losses. It shares no code with the kernels: it reads the
 // model's parameters by tensor name and the model's dropout masks (which units were kept), and
 // recomputes everything else in double.
 

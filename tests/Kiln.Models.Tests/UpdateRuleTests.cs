@@ -6,7 +6,7 @@ using Xunit;
 namespace Kiln.Models.Tests;
 
 /// <summary>
-/// The generated, fused update for every rule of CATALOGUE §6 with the penalties of §8, the
+/// The generated, fused update for every rule (docs/techniques.md#optimisers) with the penalties of docs/techniques.md#regularisation, the
 /// default "weights only" rule and its override, per-layer learning-rate scales, and clipping by
 /// value and by global norm — each step compared with the formulas computed independently in
 /// double from the gradient the model computes at the same point. Bound: 2e-5·(1 + |w|).

@@ -4,7 +4,7 @@ using Kiln.Schedules;
 namespace Kiln.Training.Tests;
 
 /// <summary>
-/// Every schedule against its formula, written out here in double (CATALOGUE §7). Expected values are
+/// Every schedule against its formula, written out here in double (docs/techniques.md#schedules). Expected values are
 /// computed independently of the implementation: closed forms, or the period bookkeeping done by hand.
 /// </summary>
 public class ScheduleTests

@@ -3,7 +3,7 @@ using Kiln.Training;
 namespace Kiln.Doctor;
 
 /// <summary>
-/// Dead ReLU and saturation (§12†), every <see cref="DoctorMonitor.Every"/> steps from the training batch's forward pass
+/// Dead ReLU and saturation (docs/techniques.md#pitfalls), every <see cref="DoctorMonitor.Every"/> steps from the training batch's forward pass
 /// (LayerOutput, no extra work for the model): a ReLU layer with ≥ 70% of its units at 0 for the whole batch
 /// (KLN-D009), a sigmoid/tanh layer with more than 50% of its inputs at |x| ≥ 5 (KLN-D010).
 /// </summary>

@@ -4,7 +4,7 @@ using Kiln.Training;
 namespace Kiln.Doctor;
 
 /// <summary>
-/// Over- and underfitting (§9, §11): after each epoch, a training − validation accuracy gap above 10% or a validation
+/// Over- and underfitting (docs/techniques.md#hyper-parameters, docs/techniques.md#gradient-checking): after each epoch, a training − validation accuracy gap above 10% or a validation
 /// loss rising for 3 epochs while the training loss falls (KLN-D013); at the end of a run that did not diverge, training accuracy below
 /// 90% with no gap (KLN-D014) and validation accuracy still rising (KLN-D016, info). Needs a validation set, and for
 /// the accuracies <see cref="TrainerOptions.TrainAccuracySamples"/> &gt; 0.

@@ -3,7 +3,7 @@ using Kiln.Training;
 namespace Kiln.Doctor;
 
 /// <summary>
-/// Vanishing and exploding gradients (§12†): every <see cref="DoctorMonitor.Every"/> steps, the ratio of the gradient
+/// Vanishing and exploding gradients (docs/techniques.md#pitfalls): every <see cref="DoctorMonitor.Every"/> steps, the ratio of the gradient
 /// RMS (‖∂W‖/√n) of the first Dense weight tensor to that of the last one; below 1e-3 the first layers barely learn
 /// (KLN-D007), above 70 gradients grow toward the input (KLN-D008). The RMS rather than the norm keeps the ratio
 /// independent of the layers' sizes.

@@ -4,8 +4,8 @@ using Kiln.Training;
 namespace Kiln.Doctor;
 
 /// <summary>
-/// Loss not decreasing (§12†): the training loss is averaged over windows of <see cref="DoctorThresholds.LossWindow"/>
-/// steps (mini-batch losses are noisy, §9); when <see cref="DoctorThresholds.LossPatience"/> windows in a row each fall
+/// Loss not decreasing (docs/techniques.md#pitfalls): the training loss is averaged over windows of <see cref="DoctorThresholds.LossWindow"/>
+/// steps (mini-batch losses are noisy, docs/techniques.md#hyper-parameters); when <see cref="DoctorThresholds.LossPatience"/> windows in a row each fall
 /// less than <see cref="DoctorThresholds.MinimumLossDecrease"/> (5%) below the previous one, it reports KLN-D006: a
 /// warning while the loss is still above half of the first window's, an info (a plateau, perhaps convergence) after.
 /// </summary>

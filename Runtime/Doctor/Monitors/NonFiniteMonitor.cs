@@ -6,7 +6,7 @@ namespace Kiln.Doctor;
 
 /// <summary>
 /// Stops the run at the first NaN or ±∞ loss (every step) or parameter/gradient (every <see cref="DoctorMonitor.Every"/>
-/// steps) and keeps the last good state (§9 step 2, §12): at the run's start and after every epoch whose parameters are
+/// steps) and keeps the last good state (docs/techniques.md#hyper-parameters step 2, docs/techniques.md#pitfalls): at the run's start and after every epoch whose parameters are
 /// all finite it takes an in-memory <see cref="ModelSnapshot"/> and, when <see cref="CheckpointPath"/> is set, saves a
 /// checkpoint there (atomically, so a good checkpoint is never overwritten by a broken one). After a stop,
 /// <see cref="RestoreLastGood"/> puts the model back to that state.

@@ -5,7 +5,7 @@ using Kiln.Training;
 namespace Kiln.Doctor;
 
 /// <summary>
-/// Train/eval consistency (§12, TheDeepChecker): after every epoch, the mean of several training-mode outputs on a
+/// Train/eval consistency (docs/techniques.md#pitfalls, TheDeepChecker): after every epoch, the mean of several training-mode outputs on a
 /// fixed probe batch against the eval-mode output on it (KLN-D015). Catches dropout without scaling and BatchNorm
 /// running statistics that do not match the batch statistics. Runs only at epoch ends (one forward per draw plus one
 /// eval-mode forward); it saves and restores the dropout stream so the run is not changed.

@@ -5,7 +5,7 @@ using Kiln.Training;
 namespace Kiln.Doctor;
 
 /// <summary>
-/// The update/weight ratio (§9, §12): ‖W_after − W_before‖ / ‖W_before‖ of one step for every Dense weight tensor,
+/// The update/weight ratio (docs/techniques.md#hyper-parameters, docs/techniques.md#pitfalls): ‖W_after − W_before‖ / ‖W_before‖ of one step for every Dense weight tensor,
 /// measured exactly (the weights are copied, into buffers allocated at the run's start, the step before each sample),
 /// so it holds for any optimiser. Healthy is about 1e-3; the geometric mean over the samples so far (at least
 /// <see cref="MinimumSamples"/>, or all at the run's end) outside [1e-4, 1e-2] is reported per layer (KLN-D011 too
