@@ -342,7 +342,7 @@ namespace Kiln.Benchmarks
             throw new global::System.ArgumentException($"{tensor.Name} is not a tensor of this model.", nameof(tensor));
         }
 
-        // Penalties per trainable tensor (CATALOGUE §8): L2 coefficient of ΣW², L1 coefficient of Σ|W|, decoupled decay.
+        // Penalties per trainable tensor (docs/techniques.md#regularisation): L2 coefficient of ΣW², L1 coefficient of Σ|W|, decoupled decay.
         private static readonly float[] s_l2 = { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
         private static readonly float[] s_l1 = { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
         private static readonly float[] s_decay = { 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f };
