@@ -131,7 +131,7 @@ public static class TrainingDoctor
     // ---------------------------------------------------------------- recipe step 2: overfit a small sample
 
     /// <summary>
-    /// Recipe step 2 (docs/techniques.md#hyper-parameters): trains on <paramref name="batches"/> fixed mini-batches (5–10 in the notes), cycling through
+    /// Recipe step 2 (docs/techniques.md#hyper-parameters): trains on <paramref name="batches"/> fixed mini-batches (5–10 is usual), cycling through
     /// them, until eval-mode accuracy on them reaches 100% or <paramref name="maxSteps"/> steps are spent. At the
     /// model's current learning rate and with its declared regularisation (a model with strong dropout or weight decay
     /// may need them lowered for this test). No decrease: learning rate too low or bad initialisation; NaN/Inf:
@@ -210,7 +210,7 @@ public static class TrainingDoctor
 
     /// <summary>
     /// Recipe step 3 (docs/techniques.md#hyper-parameters): one training step at each of <paramref name="steps"/> learning rates spaced exponentially from
-    /// <paramref name="minLearningRate"/> to <paramref name="maxLearningRate"/> (the notes try 1e-1 … 1e-4 for ~100
+    /// <paramref name="minLearningRate"/> to <paramref name="maxLearningRate"/> (docs/techniques.md#hyper-parameters suggests trying 1e-1 … 1e-4 for ~100
     /// iterations), on shuffled mini-batches of the data; stops once the loss explodes (4× its best smoothed value, or
     /// NaN). The suggestion is the rate of the steepest <em>sustained</em> descent: the raw losses are averaged over a
     /// centred window (no lag), the slope per unit of ln(rate) is taken across the window, the first tenth of the sweep is

@@ -16,7 +16,7 @@ namespace Kiln.Ensembles;
 public sealed record Snapshot(int Epoch, string Path, double? ValidationAccuracy, double? ValidationLoss);
 
 /// <summary>
-/// Checkpoint ensembles (CATALOGUE §8): an <see cref="ITrainingObserver"/> that saves the model after chosen epochs of one
+/// Checkpoint ensembles (docs/techniques.md#regularisation): an <see cref="ITrainingObserver"/> that saves the model after chosen epochs of one
 /// run; <see cref="LoadEnsemble"/> turns the snapshots into an <see cref="Ensemble"/>. Pass it in
 /// <see cref="TrainerOptions.Observers"/>.
 /// </summary>

@@ -82,7 +82,7 @@ public sealed class OptimizerTrajectoryTests
                 Assert.True(Math.Abs(xf[i] - xd[i]) <= 2e-3 * (1 + Math.Abs(xd[i])),
                     $"{kind} on {problem}, step {t}: x[{i}] = {xf[i]} but the double formula gives {xd[i]}");
         }
-        // The settings make progress: every optimiser moves toward the optimum (AdaGrad slowly, as the notes say).
+        // The settings make progress: every optimiser moves toward the optimum (AdaGrad slowly, as docs/techniques.md#optimisers says).
         Assert.True(Distance(xd, problem) < start, $"{kind} on {problem} did not approach the optimum");
     }
 
