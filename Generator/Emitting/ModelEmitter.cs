@@ -461,53 +461,18 @@ internal sealed partial class ModelEmitter
         // Training entry points.
         bool intLabels = loss.Kind != LossKind.MeanSquaredError;
         bool floatTargets = loss.Kind != LossKind.MulticlassHinge;
-        _w.Line("/// <summary>One fused training step: forward (batch statistics, dropout), loss, backward and the optimiser update. Returns the mean loss.</summary>");
-        OpenGuarded($"public float TrainStep({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int batch)", intLabels);
-        if (intLabels)
-        {
-            _w.Line("BeginBatch(inputs, batch);");
-            _w.Line(CheckTrainingInputs);
-            _w.Line("CopyLabels(labels, batch);");
-            _w.Line("return TrainCore(useLabels: true, update: true);");
-        }
-        else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses {loss.Kind}: train it on float targets with TrainStep(inputs, ReadOnlySpan<float> targets, batch).\");");
-        CloseGuarded();
-        _w.Line();
-        _w.Line("/// <summary>One fused training step on float targets (soft labels, binary targets or regression values). Returns the mean loss.</summary>");
-        OpenGuarded($"public float TrainStep({ROSpan} inputs, {ROSpan} targets, int batch)", floatTargets);
-        if (floatTargets)
-        {
-            _w.Line("BeginBatch(inputs, batch);");
-            _w.Line(CheckTrainingInputs);
-            _w.Line("CopyTargets(targets, batch);");
-            _w.Line("return TrainCore(useLabels: false, update: true);");
-        }
-        else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses MulticlassHinge, which needs integer class labels: use TrainStep(inputs, ReadOnlySpan<int> labels, batch).\");");
-        CloseGuarded();
-        _w.Line();
-        _w.Line("/// <summary>Training-mode forward and backward without the update (and without touching running statistics); gradients are left in TensorGradient. Returns the mean loss.</summary>");
-        OpenGuarded($"public float ComputeGradients({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int batch)", intLabels);
-        if (intLabels)
-        {
-            _w.Line("BeginBatch(inputs, batch);");
-            _w.Line(CheckTrainingInputs);
-            _w.Line("CopyLabels(labels, batch);");
-            _w.Line("return TrainCore(useLabels: true, update: false);");
-        }
-        else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses {loss.Kind}: use float targets.\");");
-        CloseGuarded();
-        _w.Line();
-        OpenGuarded($"public float ComputeGradients({ROSpan} inputs, {ROSpan} targets, int batch)", floatTargets);
-        if (floatTargets)
-        {
-            _w.Line("BeginBatch(inputs, batch);");
-            _w.Line(CheckTrainingInputs);
-            _w.Line("CopyTargets(targets, batch);");
-            _w.Line("return TrainCore(useLabels: false, update: false);");
-        }
-        else _w.Line($"throw new global::System.NotSupportedException(\"{_spec.ClassName} uses MulticlassHinge, which needs integer class labels.\");");
-        CloseGuarded();
-        _w.Line();
+        string name = _spec.ClassName;
+        EmitTrainEntry("/// <summary>One fused training step: forward (batch statistics, dropout), loss, backward and the optimiser update. Returns the mean loss.</summary>",
+            $"public float TrainStep({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int batch)", labels: true, update: true, intLabels,
+            $"{name} uses {loss.Kind}: train it on float targets with TrainStep(inputs, ReadOnlySpan<float> targets, batch).");
+        EmitTrainEntry("/// <summary>One fused training step on float targets (soft labels, binary targets or regression values). Returns the mean loss.</summary>",
+            $"public float TrainStep({ROSpan} inputs, {ROSpan} targets, int batch)", labels: false, update: true, floatTargets,
+            $"{name} uses MulticlassHinge, which needs integer class labels: use TrainStep(inputs, ReadOnlySpan<int> labels, batch).");
+        EmitTrainEntry("/// <summary>Training-mode forward and backward without the update (and without touching running statistics); gradients are left in TensorGradient. Returns the mean loss.</summary>",
+            $"public float ComputeGradients({ROSpan} inputs, global::System.ReadOnlySpan<int> labels, int batch)", labels: true, update: false, intLabels,
+            $"{name} uses {loss.Kind}: use float targets.");
+        EmitTrainEntry(null, $"public float ComputeGradients({ROSpan} inputs, {ROSpan} targets, int batch)", labels: false, update: false, floatTargets,
+            $"{name} uses MulticlassHinge, which needs integer class labels.");
 
         EmitTrainCore();
         EmitBatchOperationGuard();
@@ -607,6 +572,27 @@ internal sealed partial class ModelEmitter
         _w.Line("default: throw new global::System.ArgumentException($\"{ModelName} has no layer named '{layer}'.\", nameof(layer));");
         _w.Close();
         _w.Close();
+        _w.Line();
+    }
+
+    /// <summary>
+    /// One training entry point (TrainStep / ComputeGradients on labels or float targets): inside the same-instance guard,
+    /// begin the batch, refuse NaN/∞ inputs, copy the targets and run <c>TrainCore</c>. A loss that cannot take this
+    /// kind of target (<paramref name="supported"/> false) gets a body that throws <paramref name="notSupported"/>.
+    /// </summary>
+    private void EmitTrainEntry(string? doc, string signature, bool labels, bool update, bool supported, string notSupported)
+    {
+        if (doc is not null) _w.Line(doc);
+        OpenGuarded(signature, supported);
+        if (supported)
+        {
+            _w.Line("BeginBatch(inputs, batch);");
+            _w.Line(CheckTrainingInputs);
+            _w.Line(labels ? "CopyLabels(labels, batch);" : "CopyTargets(targets, batch);");
+            _w.Line($"return TrainCore(useLabels: {(labels ? "true" : "false")}, update: {(update ? "true" : "false")});");
+        }
+        else _w.Line($"throw new global::System.NotSupportedException(\"{notSupported}\");");
+        CloseGuarded();
         _w.Line();
     }
 
