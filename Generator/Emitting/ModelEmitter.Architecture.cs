@@ -28,12 +28,14 @@ internal sealed partial class ModelEmitter
     {
         var args = new List<string>();
         if (l.Kind == LayerKind.Activation) args.Add($"Activation = {Interop}ActivationFunction.{l.Activation}");
-        if (l.Units != 0) args.Add($"Units = {Int(l.Units)}");
+        // Kiln.Interop.ArchitectureLayer keeps one Units field (units, filters, pieces or test draws) and one Rate (dropout rate or pool ratio).
+        int units = l.Units + l.Filters + l.Pieces + l.TestDraws;
+        if (units != 0) args.Add($"Units = {Int(units)}");
         if (!l.Bias && l.Kind is LayerKind.Dense or LayerKind.Conv2D) args.Add("Bias = false");
         if (l.Alpha != 0) args.Add($"Alpha = {Double(l.Alpha)}");
         bool normalizes = l.Kind is LayerKind.BatchNorm || l.IsSampleNorm;
         if (normalizes && l.Epsilon != 1e-5) args.Add($"Epsilon = {Double(l.Epsilon)}");
-        if (l.Rate != 0) args.Add($"Rate = {Double(l.Rate)}");
+        if (l.Rate + l.PoolRatio != 0) args.Add($"Rate = {Double(l.Rate + l.PoolRatio)}");
         if (l.Kind == LayerKind.Dropout && l.Scaling != DropoutScalingKind.Inverted) args.Add($"Scaling = global::Kiln.DropoutScaling.{l.Scaling}");
         if (l.KernelH != 0) args.Add($"KernelHeight = {Int(l.KernelH)}");
         if (l.KernelW != 0) args.Add($"KernelWidth = {Int(l.KernelW)}");

@@ -165,13 +165,13 @@ internal sealed partial class ModelEmitter
         var body = new List<string>();
         foreach (StepPlan step in _plan.Steps)
             if (!step.FusedAtInference) step.Owner.EmitInference(this, step, body);
-        foreach (DenseStep conv in _plan.Steps.OfType<DenseStep>().Where(d => d.Conv?.ColumnBuffer is not null))
+        foreach (LinearStep conv in _plan.Steps.OfType<LinearStep>().Where(d => d.Conv?.ColumnBuffer is not null))
         {
             _w.Line($"// {conv.Layer.Name} at small batches: its units split across threads in proportion to each thread's measured speed.");
             _w.Line($"private readonly {K}AdaptiveSplit _split{conv.Index} = new({K}WorkerPool.Current.Parallelism);");
         }
-        if (_plan.Steps.Any(s => s is DenseStep { Conv.ColumnBuffer: not null })) _w.Line();
-        foreach (DenseStep dense in _plan.Steps.OfType<DenseStep>().Where(d => d.PartialProductsFrom is not null))
+        if (_plan.Steps.Any(s => s is LinearStep { Conv.ColumnBuffer: not null })) _w.Line();
+        foreach (LinearStep dense in _plan.Steps.OfType<LinearStep>().Where(d => d.PartialProductsFrom is not null))
         {
             _w.Line($"// {dense.Layer.Name} at small batches: one partial product x·W per pool row of each sample, computed in {SpecNaming.Pascal(dense.PartialProductsFrom!.Layer.Name)}Inference, added by {SpecNaming.Pascal(dense.Layer.Name)}Inference.");
             _w.Line($"private readonly {K}Arena _splitPartial{dense.Index} = new({System.Math.Min(_plan.MaxBatch, SmallBatch - 1) * Layers.Conv2D.SplitBlocks(dense) * Layers.Conv2D.SplitSlot(dense)});");
@@ -197,20 +197,20 @@ internal sealed partial class ModelEmitter
     /// <summary>PrepareInferenceWeights: BatchNorm folded into the layer before it, Winograd-transformed weights.</summary>
     private void EmitPrepareInferenceWeights()
     {
-        bool anyFolded = _plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null);
-        var winogradConvs = _plan.Steps.OfType<DenseStep>().Where(d => d.Conv is { SmallBatchKernel: SmallBatchConv.Winograd }).ToList();
+        bool anyFolded = _plan.Steps.OfType<LinearStep>().Any(d => d.FoldedInto is not null);
+        var winogradConvs = _plan.Steps.OfType<LinearStep>().Where(d => d.Conv is { SmallBatchKernel: SmallBatchConv.Winograd }).ToList();
         _w.Line("/// <summary>");
         if (anyFolded) _w.Line("/// Folds each BatchNorm's running statistics into the Dense or Conv2D before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.");
         if (winogradConvs.Count > 0) _w.Line($"/// Transforms the{(anyFolded ? " (folded)" : "")} weights of each Winograd convolution for small-batch inference: U = G·g·Gᵀ.");
         _w.Line("/// </summary>");
         _w.Open("private void PrepareInferenceWeights()");
-        foreach (DenseStep d in _plan.Steps.OfType<DenseStep>().Where(d => d.FoldedInto is not null))
+        foreach (LinearStep d in _plan.Steps.OfType<LinearStep>().Where(d => d.FoldedInto is not null))
         {
             ChainStep c = d.FoldedInto!;
             _w.Line($"{K}BatchNorm.Fold({d.Weight.Identifier}, {(d.Bias is null ? "default" : d.Bias.Identifier)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {Float(c.BatchNorm!.Epsilon)},");
             _w.Line($"    _folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth}), _folded.Slice({d.FoldedBiasOffset}, {d.OutWidth}), {d.GemmK}, {d.OutWidth});");
         }
-        foreach (DenseStep d in winogradConvs)
+        foreach (LinearStep d in winogradConvs)
             _w.Line($"{K}WinogradConv.TransformWeights({Layers.LinearLayer.InferenceWeights(d)}, _winograd.Slice({d.Conv!.WinogradOffset}, {d.Conv.WinogradLength}), in {d.Conv.GeometryField}, {d.OutWidth}); // {d.Layer.Name}");
         _w.Line("_inferenceWeightsStale = false;");
         _w.Close();

@@ -87,8 +87,8 @@ internal sealed partial class ModelEmitter
         foreach (StepPlan step in _plan.Steps)
             parts.Add(step switch
             {
-                DenseStep { Conv: { } conv } d => $"{d.Layer.Name}({d.OutWidth}@{conv.Describe()} → {Shape(d)})",
-                DenseStep d => $"{d.Layer.Name}({d.OutWidth})",
+                LinearStep { Conv: { } conv } d => $"{d.Layer.Name}({d.OutWidth}@{conv.Describe()} → {Shape(d)})",
+                LinearStep d => $"{d.Layer.Name}({d.OutWidth})",
                 PoolStep p => $"{p.Layer.Name}({Shape(p)})",
                 NormStep n => n.Layer.Name,
                 MaxoutStep m => $"{m.Layer.Name}({m.Pieces} pieces)",
@@ -121,7 +121,7 @@ internal sealed partial class ModelEmitter
         for (int s = 1; s <= _plan.OptimizerStateCount; s++)
             _w.Line($"private readonly {K}Arena _state{s} = new({_plan.ParameterArenaLength}); // {StateName(s)}");
         _w.Line($"private readonly {K}Arena _buffers = new({_plan.BufferArenaLength}); // running statistics");
-        if (_plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null))
+        if (_plan.Steps.OfType<LinearStep>().Any(d => d.FoldedInto is not null))
             _w.Line($"private readonly {K}Arena _folded = new({_plan.FoldedArenaLength}); // BatchNorm folded into the Dense before it, for inference");
         if (_plan.WinogradArenaLength > 0)
             _w.Line($"private readonly {K}Arena _winograd = new({_plan.WinogradArenaLength}); // Winograd-transformed convolution weights (U = G·g·Gᵀ), for small-batch inference");
@@ -129,7 +129,7 @@ internal sealed partial class ModelEmitter
         _w.Line("// Activations, MaxBatch rows each, kept for the backward pass.");
         _w.Line($"private readonly {K}Arena _x = new(MaxBatch * InputSize);");
         foreach (StepPlan step in _plan.Steps) step.Owner.EmitFields(this, step);
-        if (_plan.DenseSteps.Where(d => d.Conv is not null || d.HasDropConnect).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
+        if (_plan.LinearSteps.Where(d => d.Conv is not null || d.HasDropConnect).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
             _w.Line($"private readonly {K}Arena _dwScratch = new({scratch}); // partial dW of one block of rows (convolutions, DropConnect layers)");
         if (_plan.ColumnGradientFloats > 0)
             _w.Line($"private readonly {K}Arena _dcol = new(MaxBatch * {_plan.ColumnGradientFloats}); // dL/d(patches) of a convolution, scattered back to dL/dx");
@@ -170,7 +170,7 @@ internal sealed partial class ModelEmitter
 
     private static string StepName(StepPlan step) => step switch
     {
-        DenseStep d => d.Layer.Name,
+        LinearStep d => d.Layer.Name,
         PoolStep p => p.Layer.Name,
         NormStep n => n.Layer.Name,
         MaxoutStep m => m.Layer.Name,
@@ -224,7 +224,7 @@ internal sealed partial class ModelEmitter
 
     /// <summary>True when Predict reads weights derived from the parameters (folded BatchNorm, Winograd transforms), refreshed when stale.</summary>
     private bool HasInferenceWeights =>
-        _plan.Steps.OfType<DenseStep>().Any(d => d.FoldedInto is not null || d.Conv is { SmallBatchKernel: SmallBatchConv.Winograd });
+        _plan.Steps.OfType<LinearStep>().Any(d => d.FoldedInto is not null || d.Conv is { SmallBatchKernel: SmallBatchConv.Winograd });
 
     private void MarkInferenceWeightsStale()
     {

@@ -107,7 +107,7 @@ internal sealed class Chain : StepPrinter
         var c = (ChainStep)step;
         bool hasParams = c.BatchNorm is not null || c.PReluAlpha is not null;
         int s = e.Plan.Steps.IndexOf(c);
-        bool upstreamTrainable = e.Plan.Steps.Take(s).Any(p => p is DenseStep or NormStep || p is ChainStep pc && (pc.BatchNorm is not null || pc.PReluAlpha is not null));
+        bool upstreamTrainable = e.Plan.Steps.Take(s).Any(p => p is LinearStep or NormStep || p is ChainStep pc && (pc.BatchNorm is not null || pc.PReluAlpha is not null));
         if (!hasParams && !upstreamTrainable) return current;
         int floats = c.OutFloats;
         string mask = c.HasDropout ? All($"_mask{c.Index}", floats) : "default";

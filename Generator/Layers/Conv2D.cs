@@ -31,14 +31,14 @@ internal sealed class Conv2D : LinearLayer
         int filters = r.Int("filters", 0);
         Window window = Windows.Parse(r, conv: true, filters);
         (InitKind init, double scale, double biasInit) = ParseInit(r);
-        return new LayerSpec(LayerKind.Conv2D, r.LayerName, r.Index, Units: filters, Bias: r.Bool("Bias", true),
+        return new LayerSpec(LayerKind.Conv2D, r.LayerName, r.Index, Filters: filters, Bias: r.Bool("Bias", true),
             Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: r.LearningRateScale(),
             Regularize: r.Bool("Regularize", true), KernelH: window.KernelH, KernelW: window.KernelW, Stride: window.Stride, Padding: window.Padding,
             Dilation: window.Dilation, DropConnect: ParseDropConnect(r));
     }
 
     public override long ParameterCount(LayerSpec layer, ActivationShape before, ActivationShape after, ref long lastLinear) =>
-        lastLinear = (long)Math.Max(layer.KernelH, 0) * Math.Max(layer.KernelW, 0) * before.Channels * Math.Max(layer.Units, 0) + Math.Max(layer.Units, 0) + 2 * PlanBuilder.Alignment;
+        lastLinear = (long)Math.Max(layer.KernelH, 0) * Math.Max(layer.KernelW, 0) * before.Channels * Math.Max(layer.Filters, 0) + Math.Max(layer.Filters, 0) + 2 * PlanBuilder.Alignment;
 
     public override void Plan(PlanBuilder b)
     {
@@ -50,10 +50,10 @@ internal sealed class Conv2D : LinearLayer
             OutHeight = Windows.Extent(b.Height, layer.KernelH, layer.Stride, layer.Padding, layer.Dilation),
             OutWidth = Windows.Extent(b.WidthPx, layer.KernelW, layer.Stride, layer.Padding, layer.Dilation),
         };
-        int filters = layer.Units * b.MaxoutPieces();
+        int filters = layer.Filters * b.MaxoutPieces();
         TensorPlan w = b.AddParam(layer.Name, "weight", "Weight", layer.KernelH, layer.KernelW, b.Width, filters);
         TensorPlan? bias = layer.Bias ? b.AddParam(layer.Name, "bias", "Bias", filters) : null;
-        var conv = new DenseStep(layer, w, bias)
+        var conv = new LinearStep(layer, w, bias)
         {
             Conv = geometry, InWidth = b.Width, InPixels = b.Pixels, OutWidth = filters,
             OutPixels = geometry.OutHeight * geometry.OutWidth,
@@ -73,7 +73,7 @@ internal sealed class Conv2D : LinearLayer
     /// every FMA (about half the GEMM's rate, so twice the work); Winograd's work is its products, (r+1)² per tile, input
     /// and output channel (transforms not counted); a fused pool adds its own.
     /// </summary>
-    internal static long InferenceWork(DenseStep d)
+    internal static long InferenceWork(LinearStep d)
     {
         ConvPlan conv = d.Conv!;
         long flops = 2L * d.OutPixels * d.GemmK * d.OutWidth;
@@ -86,7 +86,7 @@ internal sealed class Conv2D : LinearLayer
         return work + (conv.FusedPool is { } pool ? Pooling.Work(pool) : 0);
     }
 
-    protected override void EmitInferenceStage(ModelEmitter e, DenseStep d, string epiType, string epiValue, string what, List<string> body)
+    protected override void EmitInferenceStage(ModelEmitter e, LinearStep d, string epiType, string epiValue, string what, List<string> body)
     {
         if (d.Conv?.ColumnBuffer is null)
         {
@@ -103,7 +103,7 @@ internal sealed class Conv2D : LinearLayer
         bool shallow = conv.SmallBatchKernel == SmallBatchConv.Shallow;
         bool winograd = conv.SmallBatchKernel == SmallBatchConv.Winograd;
         PoolStep? pool = conv.FusedPool;
-        DenseStep? padTarget = conv.PoolWritesPaddedInputOf, splitDense = conv.PartialProductsFor;
+        LinearStep? padTarget = conv.PoolWritesPaddedInputOf, splitDense = conv.PartialProductsFor;
         if (conv.InputPaddedByPool) body.Add($"// {d.Layer.Name}: below {SmallBatch} samples the fused pool before it has written its zero-bordered input");
         else if (conv.PaddedBuffer is not null)
         {
@@ -169,7 +169,7 @@ internal sealed class Conv2D : LinearLayer
     }
 
     /// <summary>The zero-bordered input copy that a convolution's small-batch inference reads, samples split across threads.</summary>
-    private static void EmitPadStage(ModelEmitter e, DenseStep d)
+    private static void EmitPadStage(ModelEmitter e, LinearStep d)
     {
         ConvPlan conv = d.Conv!;
         e.OpenStage(SpecNaming.Pascal(d.Layer.Name) + "Pad", $"{d.Layer.Name}: copies each sample into a zero-bordered {conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels} image in {conv.PaddedBuffer} (small-batch inference reads its patches there, no im2col); samples split across threads.");
@@ -183,7 +183,7 @@ internal sealed class Conv2D : LinearLayer
     /// Large-batch inference of a shallow-kernel convolution over samples [s0, s1): per chunk, the zero-bordered copy,
     /// the register-tile convolution and the fused pool (if any), so that each step reads the last one's output from cache.
     /// </summary>
-    private static void EmitShallowConvChunks(ModelEmitter e, DenseStep d, string image, string weights, string output, string epiType, string epiValue, PoolStep? pool)
+    private static void EmitShallowConvChunks(ModelEmitter e, LinearStep d, string image, string weights, string output, string epiType, string epiValue, PoolStep? pool)
     {
         ConvPlan conv = d.Conv!;
         int chunk = System.Math.Max(1, (1 << 16) / d.OutFloats);
@@ -205,17 +205,17 @@ internal sealed class Conv2D : LinearLayer
             : $"{K}Pooling.AvgForward<TIsa>({input}, {All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, {from}, {to}); // {pool.Layer.Name}");
 
     /// <summary>Floats between two blocks' partial products of a split-input Dense: its outputs rounded up to whole cache lines.</summary>
-    internal static int SplitSlot(DenseStep d) => (d.OutWidth + 15) / 16 * 16;
+    internal static int SplitSlot(LinearStep d) => (d.OutWidth + 15) / 16 * 16;
 
     /// <summary>", granule: W" (a pool row of W pixels) when a split-input Dense's blocks must not be cut; empty otherwise.</summary>
-    private static string Granule(DenseStep? splitDense, PoolStep? pool) =>
+    private static string Granule(LinearStep? splitDense, PoolStep? pool) =>
         splitDense is null || pool is null ? "" : $", granule: {pool.OutWidthPx}";
 
     /// <summary>Partial products per sample of a split-input Dense: one per row of the pool before it.</summary>
-    internal static int SplitBlocks(DenseStep d) => d.PartialProductsFrom!.Conv!.FusedPool!.OutHeight;
+    internal static int SplitBlocks(LinearStep d) => d.PartialProductsFrom!.Conv!.FusedPool!.OutHeight;
 
     /// <summary>In a fused conv+pool stage: the partial products of the next Dense over this thread's pool rows [p0, p1) / width.</summary>
-    private static void EmitPartialProduct(ModelEmitter e, DenseStep dense, PoolStep pool)
+    private static void EmitPartialProduct(ModelEmitter e, LinearStep dense, PoolStep pool)
     {
         int rowFeatures = pool.OutWidthPx * pool.OutWidth;
         e.W.Line($"// {dense.Layer.Name}'s inputs split the same way: one partial product per pool row this thread pooled, by that row's rows of W ({dense.Layer.Name}'s stage adds them).");
@@ -223,7 +223,7 @@ internal sealed class Conv2D : LinearLayer
     }
 
     /// <summary>A fused small-batch pool over its output pixels [p0, p1), into the next convolution's zero-bordered input when it has one.</summary>
-    private static void EmitPoolPixels(ModelEmitter e, PoolStep pool, DenseStep? padTarget, string output, DenseStep d)
+    private static void EmitPoolPixels(ModelEmitter e, PoolStep pool, LinearStep? padTarget, string output, LinearStep d)
     {
         string pooled = padTarget is null
             ? $"{All(pool.OutputBuffer, pool.OutFloats)}, in {pool.GeometryField}, p0, p1"

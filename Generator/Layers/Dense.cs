@@ -45,7 +45,7 @@ internal sealed class Dense : LinearLayer
         int outputs = layer.Units * b.MaxoutPieces();
         TensorPlan w = b.AddParam(layer.Name, "weight", "Weight", b.Width, outputs);
         TensorPlan? bias = layer.Bias ? b.AddParam(layer.Name, "bias", "Bias", outputs) : null;
-        var dense = new DenseStep(layer, w, bias) { InWidth = b.Width, OutWidth = outputs, OutputShape = new[] { outputs } };
+        var dense = new LinearStep(layer, w, bias) { InWidth = b.Width, OutWidth = outputs, OutputShape = new[] { outputs } };
         Finish(b, dense);
         b.Add(dense, this);
         b.Width = outputs;

@@ -12,7 +12,7 @@ namespace Kiln.Generator.Layers;
 /// <summary>
 /// [EndResidual] closes a block: y = shortcut + g·branch, g the stochastic-depth gate in training (Survival at test). With
 /// [Residual(Projection = true)] the shortcut is a learned, bias-free 1×1 convolution or Dense (He et al. 2016, option B),
-/// planned here as a <see cref="DenseStep"/> kept on the end step; its backward runs at the block's start (Residual.cs).
+/// planned here as a <see cref="LinearStep"/> kept on the end step; its backward runs at the block's start (Residual.cs).
 /// </summary>
 internal sealed class EndResidual : LayerDefinition
 {
@@ -71,7 +71,7 @@ internal sealed class EndResidual : LayerDefinition
         if (start.Layer.ZeroInitLast)
         {
             // docs/techniques.md#initialisation: the branch's last weight layer starts at zero, so the block starts as the identity.
-            DenseStep last = (DenseStep)b.Plan.Steps[b.Plan.Steps.FindLastIndex(x => x is DenseStep)];
+            LinearStep last = (LinearStep)b.Plan.Steps[b.Plan.Steps.FindLastIndex(x => x is LinearStep)];
             (last.ResolvedInit, last.InitScale) = (InitKind.Zeros, 0);
         }
         b.Add(end, this);
@@ -79,11 +79,15 @@ internal sealed class EndResidual : LayerDefinition
     }
 
     /// <summary>He et al. 2016 option B: a learned shortcut without bias, He-initialised with fan-in C_in.</summary>
-    private DenseStep PlanProjection(PlanBuilder b, ResidualStartStep start)
+    private LinearStep PlanProjection(PlanBuilder b, ResidualStartStep start)
     {
         int width = b.Width;
-        LayerSpec projection = start.Layer with { Kind = start.IsSpatial ? LayerKind.Conv2D : LayerKind.Dense, Name = start.Layer.Name + ".projection", Units = width, Bias = false, Init = InitKind.HeNormal };
-        DenseStep step;
+        LayerSpec projection = start.Layer with
+        {
+            Kind = start.IsSpatial ? LayerKind.Conv2D : LayerKind.Dense, Name = start.Layer.Name + ".projection",
+            Units = start.IsSpatial ? 0 : width, Filters = start.IsSpatial ? width : 0, Bias = false, Init = InitKind.HeNormal,
+        };
+        LinearStep step;
         if (start.IsSpatial)
         {
             int stride = Math.Max(1, ProjectionStride(start.OutputShape[1], start.OutputShape[2], b.Height, b.WidthPx));
@@ -93,7 +97,7 @@ internal sealed class EndResidual : LayerDefinition
                 Stride = stride, Padding = 0, Dilation = 1, OutHeight = b.Height, OutWidth = b.WidthPx,
             };
             TensorPlan w = b.AddParam(start.Layer.Name, "projection", "Weight", 1, 1, start.OutWidth, width);
-            step = new DenseStep(projection with { KernelH = 1, KernelW = 1, Stride = stride }, w, null)
+            step = new LinearStep(projection with { KernelH = 1, KernelW = 1, Stride = stride }, w, null)
             {
                 Conv = geometry, InWidth = start.OutWidth, InPixels = start.OutPixels, OutWidth = width, OutPixels = b.Pixels, OutputShape = b.Shape(),
             };
@@ -101,7 +105,7 @@ internal sealed class EndResidual : LayerDefinition
         else
         {
             TensorPlan w = b.AddParam(start.Layer.Name, "projection", "Weight", start.OutFloats, width);
-            step = new DenseStep(projection, w, null) { InWidth = start.OutFloats, InPixels = 1, OutWidth = width, OutPixels = 1, OutputShape = b.Shape() };
+            step = new LinearStep(projection, w, null) { InWidth = start.OutFloats, InPixels = 1, OutWidth = width, OutPixels = 1, OutputShape = b.Shape() };
         }
         step.Owner = LayerRegistry.Of(step.Layer);
         step.IsProjection = true;

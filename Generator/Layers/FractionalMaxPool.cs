@@ -38,10 +38,10 @@ internal sealed class FractionalMaxPool : Pooling
         }
         if (draws < 1 || draws > 64) r.OutOfDomain("TestDraws", -1, draws, "average between 1 and 64 region layouts at test");
         shape.Flat = shape.Channels * shape.Height * shape.Width;
-        return new LayerSpec(LayerKind.FractionalMaxPool, r.LayerName, r.Index, Rate: ratio, Units: Math.Max(draws, 1));
+        return new LayerSpec(LayerKind.FractionalMaxPool, r.LayerName, r.Index, PoolRatio: ratio, TestDraws: Math.Max(draws, 1));
     }
 
-    public override (int Height, int Width) OutputSize(LayerSpec layer, int height, int width) => (Output(height, layer.Rate), Output(width, layer.Rate));
+    public override (int Height, int Width) OutputSize(LayerSpec layer, int height, int width) => (Output(height, layer.PoolRatio), Output(width, layer.PoolRatio));
 
     protected override long FlopsPerOutput(LayerSpec layer, int inputPixels) => 4;
 
@@ -51,7 +51,7 @@ internal sealed class FractionalMaxPool : Pooling
     {
         base.EmitFields(e, step);
         var p = (PoolStep)step;
-        int i = p.Index, draws = p.Layer.Units;
+        int i = p.Index, draws = p.Layer.TestDraws;
         e.W.Line($"private readonly int[] _regionRows{i} = new int[{p.OutHeight + 1}]; // {p.Layer.Name}: region starts of this mini-batch (rows)");
         e.W.Line($"private readonly int[] _regionCols{i} = new int[{p.OutWidthPx + 1}]; // {p.Layer.Name}: region starts of this mini-batch (columns)");
         e.W.Line($"private static readonly int[] s_testRows{i} = FractionalRegions({p.Height}, {p.OutHeight}, {draws}); // {draws} fixed layouts averaged at test");
@@ -89,7 +89,7 @@ internal sealed class FractionalMaxPool : Pooling
     {
         var p = (PoolStep)step;
         string name = SpecNaming.Pascal(p.Layer.Name) + "Inference";
-        int draws = p.Layer.Units;
+        int draws = p.Layer.TestDraws;
         e.OpenStage(name, $"{p.Layer.Name} (eval): the mean of the maxima over {draws} fixed region layouts; samples split across threads.");
         e.SampleRange();
         e.W.Line($"{K}FractionalMaxPool.ForwardAverage<TIsa>({All(p.InputBuffer, p.InFloats)}, {All(p.OutputBuffer, p.OutFloats)}, s_testRows{p.Index}, s_testCols{p.Index}, {draws},");

@@ -41,7 +41,7 @@ internal abstract class LinearLayer : LayerDefinition
     // ------------------------------------------------------------------ plan
 
     /// <summary>Init.Auto resolved by the activation that follows, and the layer's FLOPs counted.</summary>
-    protected static void Finish(PlanBuilder b, DenseStep step)
+    protected static void Finish(PlanBuilder b, LinearStep step)
     {
         (step.ResolvedInit, step.InitScale) = Initialization.Resolve(step.Layer, step.FanIn, step.FanOut, b.NextActivation());
         b.Flops += 2L * step.OutPixels * step.GemmK * step.OutWidth;
@@ -51,7 +51,7 @@ internal abstract class LinearLayer : LayerDefinition
 
     public override void EmitFields(ModelEmitter e, StepPlan step)
     {
-        var d = (DenseStep)step;
+        var d = (LinearStep)step;
         if (d.Conv?.ColumnBuffer is { } column)
             e.W.Line($"private readonly {K}Arena {column} = new(MaxBatch * {d.OutPixels * d.GemmK}); // {d.Layer.Name} im2col patches: {d.OutPixels} pixels × {d.GemmK}, kept for dW");
         if (d.Conv is { PaddedBuffer: { } padded } conv)
@@ -69,19 +69,19 @@ internal abstract class LinearLayer : LayerDefinition
         }
     }
 
-    public override void EmitGeometry(ModelEmitter e, StepPlan step) => EmitConvGeometry(e, (DenseStep)step);
+    public override void EmitGeometry(ModelEmitter e, StepPlan step) => EmitConvGeometry(e, (LinearStep)step);
 
     /// <summary>The static Kiln.Kernels.ConvGeometry of a convolution (nothing for a Dense).</summary>
-    internal static void EmitConvGeometry(ModelEmitter e, DenseStep d)
+    internal static void EmitConvGeometry(ModelEmitter e, LinearStep d)
     {
         if (d.Conv is { } c)
             e.W.Line($"private static readonly {K}ConvGeometry {c.GeometryField} = new({c.Channels}, {c.Height}, {c.Width}, {c.KernelH}, {c.KernelW}, {c.Stride}, {c.Stride}, {c.Padding}, {c.Padding}, {c.Dilation}, {c.Dilation}); // {d.Layer.Name}");
     }
 
-    public override void EmitInitialization(ModelEmitter e, StepPlan step) => EmitWeightInitialization(e, (DenseStep)step);
+    public override void EmitInitialization(ModelEmitter e, StepPlan step) => EmitWeightInitialization(e, (LinearStep)step);
 
     /// <summary>The weight (and bias) initialisation lines of a Dense, Conv2D or projection shortcut.</summary>
-    internal static void EmitWeightInitialization(ModelEmitter e, DenseStep d)
+    internal static void EmitWeightInitialization(ModelEmitter e, LinearStep d)
     {
         e.W.Line($"// {d.Weight.Name} [{string.Join("×", d.Weight.Shape)}]: {InitComment(d)}");
         e.W.Line(d.ResolvedInit switch
@@ -96,7 +96,7 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Line($"{K}ParameterInit.Constant({d.Bias.Identifier}, {Float(d.Layer.BiasInit)});");
     }
 
-    private static string InitComment(DenseStep d) => d.ResolvedInit switch
+    private static string InitComment(LinearStep d) => d.ResolvedInit switch
     {
         InitKind.HeNormal => $"He normal, std = sqrt(2/{d.FanIn})",
         InitKind.HeUniform => $"He uniform, ±sqrt(6/{d.FanIn})",
@@ -113,21 +113,21 @@ internal abstract class LinearLayer : LayerDefinition
 
     public override void EmitViews(ModelEmitter e, StepPlan step)
     {
-        var d = (DenseStep)step;
+        var d = (LinearStep)step;
         if (!d.HasDropConnect) return;
         e.W.Line($"/// <summary>{d.Layer.Name}'s DropConnect mask of the last training step (0 or 1/keep per weight, laid out as the weight).</summary>");
         e.W.Line($"public {ROSpan} {SpecNaming.Pascal(d.Layer.Name)}DropConnectMask => _connectMask{d.Index}.Slice(0, {d.Weight.Length});");
     }
 
-    public override IEnumerable<LayerSpec> DescribedLayers(StepPlan step) { yield return ((DenseStep)step).Layer; }
+    public override IEnumerable<LayerSpec> DescribedLayers(StepPlan step) { yield return ((LinearStep)step).Layer; }
 
     // ------------------------------------------------------------------ training
 
-    public override void EmitTrainingForward(ModelEmitter e, StepPlan step, List<string> body) => EmitGemmForward(e, (DenseStep)step, body);
+    public override void EmitTrainingForward(ModelEmitter e, StepPlan step, List<string> body) => EmitGemmForward(e, (LinearStep)step, body);
 
     public override string EmitBackward(ModelEmitter e, StepPlan step, string current, List<string> body)
     {
-        var d = (DenseStep)step;
+        var d = (LinearStep)step;
         string next = Other(current);
         EmitGemmBackward(e, d, current, next, body);
         return d.SkipInputGradient ? current : next;
@@ -137,7 +137,7 @@ internal abstract class LinearLayer : LayerDefinition
 
     public override void EmitInference(ModelEmitter e, StepPlan step, List<string> body)
     {
-        var d = (DenseStep)step;
+        var d = (LinearStep)step;
         bool folded = d.FoldedInto is not null;
         string? bias = folded ? $"_folded.Slice({d.FoldedBiasOffset}, {d.OutWidth})" : d.Bias?.Identifier;
         string epiType, epiValue, what;
@@ -164,7 +164,7 @@ internal abstract class LinearLayer : LayerDefinition
     }
 
     /// <summary>The inference stage proper (the GEMM; Conv2D overrides it for convolutions that need patches).</summary>
-    protected virtual void EmitInferenceStage(ModelEmitter e, DenseStep d, string epiType, string epiValue, string what, List<string> body)
+    protected virtual void EmitInferenceStage(ModelEmitter e, LinearStep d, string epiType, string epiValue, string what, List<string> body)
     {
         // Small batches: the sum of the row products a fused conv+pool stage left (split-input Dense, on the
         // calling thread), or output columns split so each core streams its share of W.
@@ -208,7 +208,7 @@ internal abstract class LinearLayer : LayerDefinition
     // ------------------------------------------------------------------ stage bodies
 
     /// <summary>A Dense or Conv2D's training forward stage(s) (also a projection shortcut's, which inference reuses).</summary>
-    internal static void EmitGemmForward(ModelEmitter e, DenseStep d, List<string> body)
+    internal static void EmitGemmForward(ModelEmitter e, LinearStep d, List<string> body)
     {
         body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
         if (d.HasDropConnect)
@@ -246,13 +246,13 @@ internal abstract class LinearLayer : LayerDefinition
     }
 
     /// <summary>The weights the training forward and dL/dx use: the DropConnect-masked copy when the layer has DropConnect.</summary>
-    internal static string TrainingWeights(DenseStep d) => d.HasDropConnect ? $"_connectWeight{d.Index}.Slice(0, {d.Weight.Length})" : d.Weight.Identifier;
+    internal static string TrainingWeights(LinearStep d) => d.HasDropConnect ? $"_connectWeight{d.Index}.Slice(0, {d.Weight.Length})" : d.Weight.Identifier;
 
     /// <summary>Samples of one im2col chunk: about 64K floats of patches, so the GEMM reads them from cache right after they are written.</summary>
-    internal static int ConvChunk(DenseStep d) => System.Math.Max(1, (1 << 16) / (d.OutPixels * d.GemmK));
+    internal static int ConvChunk(LinearStep d) => System.Math.Max(1, (1 << 16) / (d.OutPixels * d.GemmK));
 
     /// <summary>Body of a convolution forward stage over samples [s0, s1): im2col then GEMM, one cache-sized chunk at a time.</summary>
-    internal static void EmitConvForwardChunks(ModelEmitter e, DenseStep d, string weights, string output, string epiType, string epiValue)
+    internal static void EmitConvForwardChunks(ModelEmitter e, LinearStep d, string weights, string output, string epiType, string epiValue)
     {
         ConvPlan conv = d.Conv!;
         int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
@@ -269,7 +269,7 @@ internal abstract class LinearLayer : LayerDefinition
     /// A Dense or Conv2D's backward stages with dL/dy in <paramref name="current"/>: dL/dx into <paramref name="next"/>
     /// (unless SkipInputGradient), then dW with the fused update.
     /// </summary>
-    internal static void EmitGemmBackward(ModelEmitter e, DenseStep d, string current, string next, List<string> body)
+    internal static void EmitGemmBackward(ModelEmitter e, LinearStep d, string current, string next, List<string> body)
     {
         string layer = SpecNaming.Pascal(d.Layer.Name);
         string? column = d.Conv?.ColumnBuffer;
@@ -341,7 +341,7 @@ internal abstract class LinearLayer : LayerDefinition
     /// is cut into blocks of rows whose patches stay in cache; each block's partial dW is added to the
     /// gradient, and the optimiser updates the thread's weight rows once all blocks are summed.
     /// </summary>
-    private static void EmitBlockedBackwardWeights(ModelEmitter e, DenseStep d, string current, List<string> body)
+    private static void EmitBlockedBackwardWeights(ModelEmitter e, LinearStep d, string current, List<string> body)
     {
         string name = SpecNaming.Pascal(d.Layer.Name) + "BackwardWeights";
         int k = d.GemmK, n = d.OutWidth;
@@ -377,6 +377,6 @@ internal abstract class LinearLayer : LayerDefinition
     }
 
     /// <summary>The weights Predict multiplies by: BatchNorm folded in when one follows, the parameters otherwise.</summary>
-    internal static string InferenceWeights(DenseStep d) =>
+    internal static string InferenceWeights(LinearStep d) =>
         d.FoldedInto is not null ? $"_folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth})" : d.Weight.Identifier;
 }

@@ -23,16 +23,16 @@ internal sealed class Maxout : LayerDefinition
         if (pieces < 2 || pieces > 255) r.OutOfDomain("pieces", 0, pieces, "Maxout needs between 2 and 255 linear pieces per unit");
         if (r.Previous.Count == 0 || r.Previous[r.Previous.Count - 1].Kind is not (LayerKind.Dense or LayerKind.Conv2D))
             r.ReportAt(Descriptors.InvalidArrangement, r.Location, r.LayerName, "Maxout must come right after the Dense or Conv2D whose outputs it takes the maximum of");
-        return new LayerSpec(LayerKind.Maxout, r.LayerName, r.Index, Units: pieces);
+        return new LayerSpec(LayerKind.Maxout, r.LayerName, r.Index, Pieces: pieces);
     }
 
     public override long ParameterCount(LayerSpec layer, ActivationShape before, ActivationShape after, ref long lastLinear) =>
-        lastLinear * Math.Max(layer.Units - 1, 0);
+        lastLinear * Math.Max(layer.Pieces - 1, 0);
 
     public override void Plan(PlanBuilder b)
     {
         LayerSpec layer = b.Current;
-        int units = b.Width / layer.Units;
+        int units = b.Width / layer.Pieces;
         var step = new MaxoutStep(layer) { InWidth = b.Width, OutWidth = units, InPixels = b.Pixels, OutPixels = b.Pixels };
         b.Width = units;
         step.OutputShape = b.Shape();

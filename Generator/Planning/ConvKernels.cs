@@ -18,7 +18,7 @@ public static class ConvKernels
         int winogradOffset = 0;
         foreach (StepPlan step in plan.Steps)
         {
-            if (step is not DenseStep { Conv: { } conv } d) continue;
+            if (step is not LinearStep { Conv: { } conv } d) continue;
             // Small-batch inference skips im2col. The implicit GEMM makes one micro-kernel call per kernel row of
             // depth KernelW·Channels (Channels with dilation), accumulating through the output tile between calls:
             // from 16 floats deep that beats im2col + GEMM (5×5×16: 28.3 vs 30.8 µs at batch 1). Shallower rows

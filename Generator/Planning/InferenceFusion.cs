@@ -16,7 +16,7 @@ public static class InferenceFusion
         List<StepPlan> steps = plan.Steps;
         for (int s = 0; s < steps.Count; s++)
         {
-            if (steps[s] is not DenseStep d || d.FusedAtInference) continue;
+            if (steps[s] is not LinearStep d || d.FusedAtInference) continue;
             ChainStep? next = s + 1 < steps.Count ? steps[s + 1] as ChainStep : null;
             if (next is not null && (next.BatchNorm is null || next.BatchNormFolded) && next.ActivationIsElementwise)
             {
@@ -38,13 +38,13 @@ public static class InferenceFusion
             if (pool is null) continue;
             conv.FusedPool = pool;
             pool.FusedAtInference = true;
-            DenseStep? padTarget = SoleConsumer(plan, pool) is DenseStep { Conv: { ColumnBuffer: not null, PaddedBuffer: not null } } c ? c : null;
+            LinearStep? padTarget = SoleConsumer(plan, pool) is LinearStep { Conv: { ColumnBuffer: not null, PaddedBuffer: not null } } c ? c : null;
             if (padTarget is not null)
             {
                 conv.PoolWritesPaddedInputOf = padTarget;
                 padTarget.Conv!.InputPaddedByPool = true;
             }
-            else if (SoleConsumer(plan, pool) is DenseStep { Conv: null, IsProjection: false } dense
+            else if (SoleConsumer(plan, pool) is LinearStep { Conv: null, IsProjection: false } dense
                 && dense.GemmInput == pool.OutputBuffer && dense.GemmK == pool.OutFloats)
             {
                 conv.PartialProductsFor = dense;

@@ -106,11 +106,11 @@ public sealed class ConvPlan
     /// <summary>Inference: the max or average pool run inside this convolution's stage (<see cref="InferenceFusion"/>), or null.</summary>
     public PoolStep? FusedPool { get; set; }
     /// <summary>Inference at small batches: the next convolution whose zero-bordered input the fused pool writes directly, or null.</summary>
-    public DenseStep? PoolWritesPaddedInputOf { get; set; }
+    public LinearStep? PoolWritesPaddedInputOf { get; set; }
     /// <summary>Inference at small batches: the fused pool before this convolution writes its zero-bordered input (no copy stage).</summary>
     public bool InputPaddedByPool { get; set; }
     /// <summary>Inference at small batches: the Dense whose partial products the fused conv+pool stage computes, or null.</summary>
-    public DenseStep? PartialProductsFor { get; set; }
+    public LinearStep? PartialProductsFor { get; set; }
     public string Describe() => $"{KernelH}×{KernelW}" + (Stride != 1 ? $" stride {Stride}" : "") + (Padding != 0 ? $" pad {Padding}" : "") + (Dilation != 1 ? $" dilation {Dilation}" : "");
 }
 
@@ -126,9 +126,9 @@ public enum SmallBatchConv
 }
 
 /// <summary>y = x·W + b for a Dense layer, or the same GEMM over im2col patches for a Conv2D (rows = samples·output pixels).</summary>
-public sealed class DenseStep : StepPlan
+public sealed class LinearStep : StepPlan
 {
-    public DenseStep(LayerSpec layer, TensorPlan weight, TensorPlan? bias) { Layer = layer; Weight = weight; Bias = bias; }
+    public LinearStep(LayerSpec layer, TensorPlan weight, TensorPlan? bias) { Layer = layer; Weight = weight; Bias = bias; }
     public LayerSpec Layer { get; }
     public TensorPlan Weight { get; }
     public TensorPlan? Bias { get; }
@@ -156,7 +156,7 @@ public sealed class DenseStep : StepPlan
     /// </summary>
     public bool ChainInEpilogue { get; set; }
     /// <summary>Inference at small batches: the convolution whose fused pool stage computed this Dense's partial products, or null.</summary>
-    public DenseStep? PartialProductsFrom { get; set; }
+    public LinearStep? PartialProductsFrom { get; set; }
     /// <summary>The buffer the inference stage writes: the chain's output or pre-activation buffer when it absorbs one.</summary>
     public string InferenceOutput => InferenceChain is null ? OutputBuffer : ChainInEpilogue ? InferenceChain.OutputBuffer : InferenceChain.PreActivationBuffer!;
     /// <summary>The GEMM's inner dimension: input width, or the patch size of a convolution.</summary>
@@ -233,7 +233,7 @@ public sealed class MaxoutStep : StepPlan
 {
     public MaxoutStep(LayerSpec layer) => Layer = layer;
     public LayerSpec Layer { get; }
-    public int Pieces => Layer.Units;
+    public int Pieces => Layer.Pieces;
     /// <summary>Which piece won, per output, kept for backward.</summary>
     public string ArgmaxBuffer { get; set; } = "";
 }
@@ -260,7 +260,7 @@ public sealed class ResidualEndStep : StepPlan
     /// (stride H/H') for spatial blocks, a Dense without bias for flat ones. It reads the block's input and writes
     /// its own output buffer; it is not in the step list (the emitter runs it at this step).
     /// </summary>
-    public DenseStep? Projection { get; set; }
+    public LinearStep? Projection { get; set; }
     /// <summary>The buffer added to the branch: the block's input, or the projection's output.</summary>
     public string ShortcutBuffer => Projection?.OutputBuffer ?? Start.InputBuffer;
     /// <summary>dL/dy of the block is kept while the branch runs backward (for dL/dx or for the projection's dW).</summary>
@@ -313,17 +313,19 @@ public sealed class ModelPlan
     /// <summary>Clipping by global norm needs every gradient before any update, so the update runs as its own pass.</summary>
     public bool SeparateUpdatePass => Spec.ClipNorm > 0;
     /// <summary>Every Dense and Conv2D, the projection shortcuts included (each right after the block end that runs it).</summary>
-    public IEnumerable<DenseStep> DenseSteps
+    public IEnumerable<LinearStep> LinearSteps
     {
         get
         {
             foreach (StepPlan step in Steps)
             {
-                if (step is DenseStep d) yield return d;
+                if (step is LinearStep d) yield return d;
                 else if (step is ResidualEndStep { Projection: { } p }) yield return p;
             }
         }
     }
+    /// <summary>The old name of <see cref="LinearSteps"/>, for code not yet renamed (see Emitting/PendingRenames.cs).</summary>
+    public IEnumerable<LinearStep> DenseSteps => LinearSteps;
     public IEnumerable<TensorPlan> Trainable => Tensors.FindAll(t => t.Arena == ArenaKind.Parameters);
     public bool HasLossPenalty => Tensors.Exists(t => t.L2 != 0 || t.L1 != 0);
     /// <summary>Floating-point operations of one forward pass per sample (for parallel thresholds and docs).</summary>

@@ -99,5 +99,5 @@ public sealed class PlanBuilder
     }
 
     /// <summary>The pieces of a Maxout right after the current layer (1 when none): the layer computes units·pieces outputs.</summary>
-    public int MaxoutPieces() => Next is { Kind: LayerKind.Maxout } maxout ? maxout.Units : 1;
+    public int MaxoutPieces() => Next is { Kind: LayerKind.Maxout } maxout ? maxout.Pieces : 1;
 }

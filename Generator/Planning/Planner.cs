@@ -72,7 +72,7 @@ public static class Planner
             step.InputBuffer = current;
             step.OutputBuffer = step is ResidualStartStep ? current : "_y" + index;
             current = step.OutputBuffer;
-            if (step is DenseStep { Conv: { } conv })
+            if (step is LinearStep { Conv: { } conv })
             {
                 conv.GeometryField = "s_geometry" + index;
                 bool direct = conv.KernelH == 1 && conv.KernelW == 1 && conv.Stride == 1 && conv.Padding == 0;
@@ -101,7 +101,7 @@ public static class Planner
             {
                 if (chain.BatchNorm is not null && !chain.ActivationIsElementwise)
                     chain.PreActivationBuffer = "_u" + index;
-                if (chain.BatchNorm is not null && s > 0 && plan.Steps[s - 1] is DenseStep previous)
+                if (chain.BatchNorm is not null && s > 0 && plan.Steps[s - 1] is LinearStep previous)
                 {
                     previous.FoldedInto = chain;
                     chain.BatchNormFolded = true;
@@ -122,7 +122,7 @@ public static class Planner
         var trainableBefore = new Dictionary<ResidualStartStep, bool>();
         foreach (StepPlan step in plan.Steps)
         {
-            if (step is DenseStep dense)
+            if (step is LinearStep dense)
             {
                 dense.SkipInputGradient = !trainableUpstream;
                 trainableUpstream = true;
@@ -151,7 +151,7 @@ public static class Planner
         foreach (StepPlan step in plan.Steps)
         {
             gradientWidth = Math.Max(gradientWidth, step.OutFloats);
-            if (step is DenseStep { SkipInputGradient: false } d)
+            if (step is LinearStep { SkipInputGradient: false } d)
             {
                 gradientWidth = Math.Max(gradientWidth, d.InFloats);
                 if (d.Conv?.ColumnBuffer is not null) plan.ColumnGradientFloats = Math.Max(plan.ColumnGradientFloats, d.OutPixels * d.GemmK);

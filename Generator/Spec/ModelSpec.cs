@@ -32,7 +32,9 @@ public enum ScheduleKind { Constant, StepDecay, CosineDecay, LinearDecay, Invers
 
 /// <summary>
 /// One layer attribute. A flat record with kind-specific fields keeps equality trivial; fields that
-/// do not apply to a kind keep their defaults.
+/// do not apply to a kind keep their defaults. Each field means one thing: <see cref="Units"/> (Dense),
+/// <see cref="Filters"/> (Conv2D), <see cref="Pieces"/> (Maxout), <see cref="TestDraws"/> and
+/// <see cref="PoolRatio"/> (FractionalMaxPool), <see cref="Rate"/> (Dropout's drop probability).
 /// </summary>
 public sealed record LayerSpec(
     LayerKind Kind,
@@ -40,6 +42,10 @@ public sealed record LayerSpec(
     int Index,
     ActivationKind Activation = ActivationKind.Identity,
     int Units = 0,
+    int Filters = 0,
+    int Pieces = 0,
+    int TestDraws = 0,
+    double PoolRatio = 0,
     bool Bias = true,
     InitKind Init = InitKind.Auto,
     double InitScale = double.NaN,
