@@ -11,8 +11,62 @@ namespace Kiln.Generator.Emitting;
 // ISA path; the sequential orchestration lives in ForwardTraining / Backward / ForwardInference.
 internal sealed partial class ModelEmitter
 {
-    /// <summary>The writer of the generated file (for the layer definitions' stage bodies).</summary>
-    internal CodeWriter W => _w;
+    /// <summary>
+    /// The writer of the generated file (for the layer definitions' stage bodies); while a feature view is printed
+    /// (<see cref="EmitFeature"/>), a scratch writer for the steps outside it.
+    /// </summary>
+    internal CodeWriter W => InFocus(_current) ? _w : _discard;
+
+    private HashSet<StepPlan>? _focus;
+    private StepPlan? _current;
+    private readonly CodeWriter _discard = new();
+
+    private bool InFocus(StepPlan? step) => _focus is null || step is null || _focus.Contains(step);
+
+    /// <summary>Calls <paramref name="print"/> for every step (in order, or reversed), with <see cref="W"/> set for it.</summary>
+    private void ForEachStep(System.Action<StepPlan> print, bool reversed = false)
+    {
+        for (int i = 0; i < _plan.Steps.Count; i++)
+        {
+            _current = _plan.Steps[reversed ? _plan.Steps.Count - 1 - i : i];
+            print(_current);
+        }
+        _current = null;
+    }
+
+    /// <summary>Calls <paramref name="print"/> for every step and keeps the lines it adds to <paramref name="body"/> for steps in focus.</summary>
+    private void CollectLines(List<string> body, System.Action<StepPlan, List<string>> print, bool reversed = false) =>
+        ForEachStep(step =>
+        {
+            var lines = new List<string>();
+            print(step, lines);
+            if (InFocus(step)) body.AddRange(lines);
+        }, reversed);
+
+    /// <summary>
+    /// A feature view for the feature snapshots (tests/Kiln.Generator.Tests/FeatureSnapshotTests.cs): everything the
+    /// steps in <paramref name="focus"/> print (fields, initialisation, views, training forward, backward, inference),
+    /// with the other steps' output left out.
+    /// </summary>
+    internal static string EmitFeature(ModelPlan plan, System.Func<StepPlan, bool> focus)
+    {
+        var e = new ModelEmitter(plan) { _focus = new HashSet<StepPlan>(plan.Steps.Where(focus)) };
+        e._w.Line("// Plan: " + e.DescribePlan());
+        e._w.Line("// ---- fields");
+        e.ForEachStep(step => step.Owner.EmitFields(e, step));
+        e.ForEachStep(step => step.Owner.EmitGeometry(e, step));
+        e._w.Line("// ---- InitializeParameters");
+        e.ForEachStep(step => step.Owner.EmitInitialization(e, step));
+        e._w.Line("// ---- views");
+        e.ForEachStep(step => step.Owner.EmitViews(e, step));
+        e._w.Line("// ---- training forward");
+        e.EmitTrainingForward();
+        e._w.Line("// ---- backward");
+        e.EmitBackward();
+        e._w.Line("// ---- inference");
+        e.EmitInference();
+        return e._w.ToString();
+    }
 
     /// <summary>The plan being printed.</summary>
     internal ModelPlan Plan => _plan;
@@ -22,7 +76,7 @@ internal sealed partial class ModelEmitter
 
     /// <summary>The field of a step's output buffer (MaxBatch rows).</summary>
     internal void OutputField(StepPlan step) =>
-        _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutFloats}); // output of {StepName(step)}{(step.IsSpatial ? $" ({Shape(step)}, channels-last)" : "")}");
+        W.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutFloats}); // output of {StepName(step)}{(step.IsSpatial ? $" ({Shape(step)}, channels-last)" : "")}");
 
     private int AddStage(string name, string comment)
     {
@@ -67,14 +121,14 @@ internal sealed partial class ModelEmitter
     internal void OpenStage(string name, string comment)
     {
         AddStage(name, comment);
-        _w.Line($"/// <summary>{comment}</summary>");
-        _w.Open($"private void {name}<TIsa>(int part, int parts) {IsaConstraint}");
+        W.Line($"/// <summary>{comment}</summary>");
+        W.Open($"private void {name}<TIsa>(int part, int parts) {IsaConstraint}");
     }
 
     internal void RowRange(string total = "_batch", string align = "8")
     {
-        _w.Line($"(int r0, int r1) = {K}Partition.Range({total}, part, parts, {align});");
-        _w.Line("if (r0 >= r1) return;");
+        W.Line($"(int r0, int r1) = {K}Partition.Range({total}, part, parts, {align});");
+        W.Line("if (r0 >= r1) return;");
     }
 
     // ------------------------------------------------------------------ training forward
@@ -87,8 +141,8 @@ internal sealed partial class ModelEmitter
 
     internal void SampleRange()
     {
-        _w.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
-        _w.Line("if (s0 >= s1) return;");
+        W.Line($"(int s0, int s1) = {K}Partition.Range(_batch, part, parts, 1);");
+        W.Line("if (s0 >= s1) return;");
     }
 
     /// <summary>The step for one tensor: its learning-rate scale and penalties applied to this step's constants.</summary>
@@ -101,7 +155,7 @@ internal sealed partial class ModelEmitter
     private void EmitTrainingForward()
     {
         var body = new List<string>();
-        foreach (StepPlan step in _plan.Steps) step.Owner.EmitTrainingForward(this, step, body);
+        CollectLines(body, (step, lines) => step.Owner.EmitTrainingForward(this, step, lines));
         _w.Line("/// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>");
         _w.Open("private void ForwardTraining()");
         foreach (string line in body) _w.Line(line);
@@ -149,8 +203,7 @@ internal sealed partial class ModelEmitter
     {
         var body = new List<string>();
         string current = "_g0";
-        for (int s = _plan.Steps.Count - 1; s >= 0; s--)
-            current = _plan.Steps[s].Owner.EmitBackward(this, _plan.Steps[s], current, body);
+        CollectLines(body, (step, lines) => current = step.Owner.EmitBackward(this, step, current, lines), reversed: true);
         _w.Line("/// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>");
         _w.Open("private void Backward()");
         foreach (string line in body) _w.Line(line);
@@ -163,15 +216,14 @@ internal sealed partial class ModelEmitter
     private void EmitInference()
     {
         var body = new List<string>();
-        foreach (StepPlan step in _plan.Steps)
-            if (!step.FusedAtInference) step.Owner.EmitInference(this, step, body);
-        foreach (LinearStep conv in _plan.Steps.OfType<LinearStep>().Where(d => d.Conv?.ColumnBuffer is not null))
+        CollectLines(body, (step, lines) => { if (!step.FusedAtInference) step.Owner.EmitInference(this, step, lines); });
+        foreach (LinearStep conv in _plan.Steps.OfType<LinearStep>().Where(d => d.Conv?.ColumnBuffer is not null && InFocus(d)))
         {
             _w.Line($"// {conv.Layer.Name} at small batches: its units split across threads in proportion to each thread's measured speed.");
             _w.Line($"private readonly {K}AdaptiveSplit _split{conv.Index} = new({K}WorkerPool.Current.Parallelism);");
         }
-        if (_plan.Steps.Any(s => s is LinearStep { Conv.ColumnBuffer: not null })) _w.Line();
-        foreach (LinearStep dense in _plan.Steps.OfType<LinearStep>().Where(d => d.PartialProductsFrom is not null))
+        if (_plan.Steps.Any(s => s is LinearStep { Conv.ColumnBuffer: not null } && InFocus(s))) _w.Line();
+        foreach (LinearStep dense in _plan.Steps.OfType<LinearStep>().Where(d => d.PartialProductsFrom is not null && InFocus(d)))
         {
             _w.Line($"// {dense.Layer.Name} at small batches: one partial product x·W per pool row of each sample, computed in {SpecNaming.Pascal(dense.PartialProductsFrom!.Layer.Name)}Inference, added by {SpecNaming.Pascal(dense.Layer.Name)}Inference.");
             _w.Line($"private readonly {K}Arena _splitPartial{dense.Index} = new({System.Math.Min(_plan.MaxBatch, SmallBatch - 1) * Layers.Conv2D.SplitBlocks(dense) * Layers.Conv2D.SplitSlot(dense)});");

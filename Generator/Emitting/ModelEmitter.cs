@@ -128,12 +128,12 @@ internal sealed partial class ModelEmitter
         _w.Line();
         _w.Line("// Activations, MaxBatch rows each, kept for the backward pass.");
         _w.Line($"private readonly {K}Arena _x = new(MaxBatch * InputSize);");
-        foreach (StepPlan step in _plan.Steps) step.Owner.EmitFields(this, step);
+        ForEachStep(step => step.Owner.EmitFields(this, step));
         if (_plan.LinearSteps.Where(d => d.Conv is not null || d.HasDropConnect).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
             _w.Line($"private readonly {K}Arena _dwScratch = new({scratch}); // partial dW of one block of rows (convolutions, DropConnect layers)");
         if (_plan.ColumnGradientFloats > 0)
             _w.Line($"private readonly {K}Arena _dcol = new(MaxBatch * {_plan.ColumnGradientFloats}); // dL/d(patches) of a convolution, scattered back to dL/dx");
-        foreach (StepPlan step in _plan.Steps) step.Owner.EmitGeometry(this, step);
+        ForEachStep(step => step.Owner.EmitGeometry(this, step));
         _w.Line("// dL/d(activation) ping-pongs between two buffers on the way back.");
         _w.Line($"private readonly {K}Arena _g0 = new(MaxBatch * {_plan.MaxWidth});");
         _w.Line($"private readonly {K}Arena _g1 = new(MaxBatch * {_plan.MaxWidth});");
@@ -199,7 +199,7 @@ internal sealed partial class ModelEmitter
         _w.Line($"/// <summary>Re-initialises every parameter, running statistic and optimiser state from the seed ({_spec.Seed}).</summary>");
         _w.Open("public void InitializeParameters()");
         _w.Line($"var rng = new global::Kiln.KilnRandom({SeedLiteral}UL);");
-        foreach (StepPlan step in _plan.Steps) step.Owner.EmitInitialization(this, step);
+        ForEachStep(step => step.Owner.EmitInitialization(this, step));
         _w.Line("_gradients.Span.Clear();");
         for (int s = 1; s <= _plan.OptimizerStateCount; s++) _w.Line($"_state{s}.Span.Clear();");
         _w.Line("// Dropout draws from its own stream so that changing the architecture's dropout does not change initialisation.");
@@ -248,7 +248,7 @@ internal sealed partial class ModelEmitter
                     _w.Line($"private {Span} {t.Identifier}State{s} => _state{s}.Slice({t.Offset}, {t.Length});");
             }
         }
-        foreach (StepPlan step in _plan.Steps) step.Owner.EmitViews(this, step);
+        ForEachStep(step => step.Owner.EmitViews(this, step));
         _w.Line();
         _w.Line("private static readonly global::Kiln.TensorInfo[] s_tensors =");
         _w.Line("{");

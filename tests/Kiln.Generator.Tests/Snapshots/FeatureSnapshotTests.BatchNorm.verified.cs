@@ -1,0 +1,70 @@
+// Plan: 6 → dense0(8) → tanh0 → bn0 → dense1(3) → SoftmaxCrossEntropy; Sgd
+// ---- fields
+private readonly global::Kiln.Kernels.Arena _y2 = new(MaxBatch * 8); // output of bn0
+private readonly global::Kiln.Kernels.Arena _mean2 = new(8); // bn0 batch mean
+private readonly global::Kiln.Kernels.Arena _invStd2 = new(8); // bn0 1/sqrt(var + ε)
+// ---- InitializeParameters
+global::Kiln.Kernels.ParameterInit.Constant(Bn0Gamma, 1f);
+global::Kiln.Kernels.ParameterInit.Constant(Bn0Beta, 0f);
+global::Kiln.Kernels.ParameterInit.Constant(Bn0RunningMean, 0f);
+global::Kiln.Kernels.ParameterInit.Constant(Bn0RunningVariance, 1f);
+// ---- views
+// ---- training forward
+/// <summary>bn0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+{
+    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
+    if (c0 >= c1) return;
+    // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+    bool updateRunning = _updateRunningStatistics && _learningRateScales[2] != 0f;
+    global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Identity>(_y1.Slice(0, _batch * 8), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
+        _mean2.Span, _invStd2.Span, default, _y2.Slice(0, _batch * 8), _batch, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Identity());
+}
+
+/// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+private void ForwardTraining()
+{
+    // bn0
+    Execute(Stages.Bn0Forward, (long)_batch * 96);
+}
+
+// ---- backward
+/// <summary>bn0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+{
+    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
+    if (c0 >= c1) return;
+    global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Identity>(_y1.Slice(0, _batch * 8), _g1.Slice(0, _batch * 8), default, Bn0Gamma, Bn0Beta,
+        _mean2.Span, _invStd2.Span, _g1.Slice(0, _batch * 8), Bn0GammaGradient, Bn0BetaGradient, _batch, 8, c0, c1, new global::Kiln.Kernels.Identity());
+    if (_applyUpdate)
+    {
+        StepFor(2).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), default, default);
+        StepFor(3).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), default, default);
+    }
+}
+
+/// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+private void Backward()
+{
+    // bn0 (in place on _g1)
+    Execute(Stages.Bn0Backward, (long)_batch * 112);
+}
+
+// ---- inference
+/// <summary>Eval-mode forward over _batch rows of _x.</summary>
+private void ForwardInference()
+{
+    switch (_isa)
+    {
+        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
+        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+    }
+}
+
+private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+{
+    // bn0 (eval)
+    global::Kiln.Kernels.BatchNorm.ForwardEval<TIsa, global::Kiln.Kernels.Identity>(_y1.Slice(0, _batch * 8), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, _y2.Slice(0, _batch * 8), _batch, 8, 1E-05f, 1f, new global::Kiln.Kernels.Identity());
+}
+

@@ -1,0 +1,55 @@
+// Plan: 6 → dense0(8) → tanh0 → dense1(3) → softmax0 → SoftmaxCrossEntropy; Sgd
+// ---- fields
+private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 3); // output of softmax0
+// ---- InitializeParameters
+// ---- views
+// ---- training forward
+/// <summary>softmax0: element-wise, rows split across threads.</summary>
+private void Softmax0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+{
+    (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
+    if (r0 >= r1) return;
+    global::Kiln.Kernels.Elementwise.SoftmaxForward(_y2.Slice(r0 * 3, (r1 - r0) * 3), _y3.Slice(r0 * 3, (r1 - r0) * 3), r1 - r0, 3);
+}
+
+/// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+private void ForwardTraining()
+{
+    // softmax0
+    Execute(Stages.Softmax0Forward, (long)_batch * 30);
+}
+
+// ---- backward
+/// <summary>softmax0: activation backward, rows split across threads.</summary>
+private void Softmax0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+{
+    (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
+    if (r0 >= r1) return;
+    global::Kiln.Kernels.Elementwise.SoftmaxBackward(_y3.Slice(r0 * 3, (r1 - r0) * 3), _g0.Slice(r0 * 3, (r1 - r0) * 3), _g0.Slice(r0 * 3, (r1 - r0) * 3), r1 - r0, 3);
+}
+
+/// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+private void Backward()
+{
+    // softmax0 (in place on _g0)
+    Execute(Stages.Softmax0Backward, (long)_batch * 30);
+}
+
+// ---- inference
+/// <summary>Eval-mode forward over _batch rows of _x.</summary>
+private void ForwardInference()
+{
+    switch (_isa)
+    {
+        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
+        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+    }
+}
+
+private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+{
+    // softmax0 (eval)
+    global::Kiln.Kernels.Elementwise.SoftmaxForward(_y2.Slice(0, _batch * 3), _y3.Slice(0, _batch * 3), _batch, 3);
+}
+
