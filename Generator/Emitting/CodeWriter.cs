@@ -37,6 +37,16 @@ internal sealed class CodeWriter
 
     public override string ToString() => _text.ToString();
 
+    /// <summary>
+    /// The file-local alias every generated file declares for the kernels' namespace, so that kernel calls read
+    /// <c>K::Gemm.Forward&lt;TIsa, K::BiasEpilogue&gt;(…)</c>. The <c>::</c> form looks the name up among aliases only:
+    /// a type or member named K in the user's code cannot capture it.
+    /// </summary>
+    public const string KernelsAlias = "using K = global::Kiln.Kernels;";
+
+    /// <summary>The prefix of a kernels type in generated code (through <see cref="KernelsAlias"/>).</summary>
+    public const string K = "K::";
+
     /// <summary>A float literal in the invariant culture that round-trips (1E-05f, 0.001f, 2f).</summary>
     public static string Float(double value)
     {
