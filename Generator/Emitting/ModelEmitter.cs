@@ -197,13 +197,7 @@ internal sealed partial class ModelEmitter
         _w.Line($"private readonly {K}Arena _g0 = new(MaxBatch * {_plan.MaxWidth});");
         _w.Line($"private readonly {K}Arena _g1 = new(MaxBatch * {_plan.MaxWidth});");
         _w.Line();
-        _w.Line("// Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).");
-        _w.Line("private bool _updateRunningStatistics;");
-        _w.Line("private bool _applyUpdate;");
-        _w.Line(_plan.IsLbfgs
-            ? $"private {K}OptimizerStep _optimizerStep = default; // unused: L-BFGS updates through Kiln.Training.Lbfgs"
-            : $"private {K}OptimizerStep _optimizerStep;");
-        _w.Line();
+        // The per-call state the stages read (_batch, _applyUpdate, _optimizerStep, _noise …) is KilnModel's.
     }
 
     private static string StepName(StepPlan step) => step switch
@@ -225,10 +219,15 @@ internal sealed partial class ModelEmitter
         _w.Line($"public {SpecNaming.Identifier(_spec.ClassName)}() : this(global::Kiln.KilnIsa.Default) {{ }}");
         _w.Line();
         _w.Line("/// <summary>Creates the model on a chosen ISA path.</summary>");
-        _w.Open($"public {SpecNaming.Identifier(_spec.ClassName)}(global::Kiln.IsaPath isa) : base(s_info, isa)");
-        EmitInputNormalizationIdentity();
-        _w.Line("InitializeParameters();");
-        _w.Close();
+        string constructor = $"public {SpecNaming.Identifier(_spec.ClassName)}(global::Kiln.IsaPath isa) : base(s_info, isa)";
+        if (_spec.NormalizesInputs)
+        {
+            _w.Open(constructor);
+            EmitInputNormalizationIdentity();
+            _w.Line("InitializeParameters();");
+            _w.Close();
+        }
+        else _w.Line(constructor + " => InitializeParameters();");
         _w.Line();
 
         _w.Line($"/// <summary>Initialises every parameter and running statistic from the seed ({_spec.Seed}); KilnModel then clears the optimiser state.</summary>");
@@ -380,12 +379,16 @@ internal sealed partial class ModelEmitter
     {
         var scales = _plan.Trainable.Select(t => t.LearningRateScale).ToList();
         _w.Line($"private static readonly global::Kiln.KilnModelInfo s_info = new(\"{_spec.ClassName}\", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.{_spec.Loss!.Kind}, s_tensors, s_layers)");
-        _w.Line("{");
-        _w.Line($"    Seed = {SeedLiteral}UL, BaseLearningRate = {Float(_spec.Optimizer!.LearningRate)}, OptimizerStateCount = {_plan.OptimizerStateCount},");
-        _w.Line($"    ParameterFloats = {_plan.ParameterArenaLength}, BufferFloats = {_plan.BufferArenaLength},");
-        if (scales.Any(x => x != 1))
+        string facts = $"Seed = {SeedLiteral}UL, BaseLearningRate = {Float(_spec.Optimizer!.LearningRate)}, OptimizerStateCount = {_plan.OptimizerStateCount}, "
+            + $"ParameterFloats = {_plan.ParameterArenaLength}, BufferFloats = {_plan.BufferArenaLength}";
+        if (scales.All(x => x == 1)) _w.Line($"    {{ {facts} }};");
+        else
+        {
+            _w.Line("{");
+            _w.Line($"    {facts},");
             _w.Line($"    LearningRateScales = new[] {{ {string.Join(", ", scales.Select(x => Float(x)))} }}, // LearningRateScale attributes");
-        _w.Line("};");
+            _w.Line("};");
+        }
         _w.Line();
         _w.Line($"protected override {K}Arena OutputBuffer => {_plan.OutputBuffer};");
         if (CopyInputsStatement() is var copy && copy != DefaultCopyInputs)

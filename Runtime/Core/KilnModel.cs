@@ -61,6 +61,12 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     protected float _gradientNorm = float.NaN;
     /// <summary>Rows in the current batch; the parallel stages read it.</summary>
     protected int _batch;
+    /// <summary>True while a training step updates running statistics (TrainStep; not ComputeGradients).</summary>
+    protected bool _updateRunningStatistics;
+    /// <summary>True while the backward pass applies the optimiser update as each gradient is complete.</summary>
+    protected bool _applyUpdate;
+    /// <summary>The optimiser step of the current update (learning rate, hyper-parameters, step count); unused by L-BFGS.</summary>
+    protected OptimizerStep _optimizerStep;
     /// <summary>True when weights derived for inference (folded BatchNorm, Winograd transforms) must be recomputed before the next Predict.</summary>
     protected bool _inferenceWeightsStale = true;
 

@@ -54,19 +54,11 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _g0 = new(MaxBatch * 12544);
         private readonly K::Arena _g1 = new(MaxBatch * 12544);
 
-        // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-        private bool _updateRunningStatistics;
-        private bool _applyUpdate;
-        private K::OptimizerStep _optimizerStep;
-
         /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
         public BenchmarkCnn() : this(global::Kiln.KilnIsa.Default) { }
 
         /// <summary>Creates the model on a chosen ISA path.</summary>
-        public BenchmarkCnn(global::Kiln.IsaPath isa) : base(s_info, isa)
-        {
-            InitializeParameters();
-        }
+        public BenchmarkCnn(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
         /// <summary>Initialises every parameter and running statistic from the seed (42); KilnModel then clears the optimiser state.</summary>
         protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -201,10 +193,7 @@ namespace Kiln.Benchmarks
         };
 
         private static readonly global::Kiln.KilnModelInfo s_info = new("BenchmarkCnn", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.SoftmaxCrossEntropy, s_tensors, s_layers)
-        {
-            Seed = 42UL, BaseLearningRate = 0.001f, OptimizerStateCount = 2,
-            ParameterFloats = 215472, BufferFloats = 96,
-        };
+            { Seed = 42UL, BaseLearningRate = 0.001f, OptimizerStateCount = 2, ParameterFloats = 215472, BufferFloats = 96 };
 
         protected override K::Arena OutputBuffer => _y8;
 

@@ -35,19 +35,11 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _g0 = new(MaxBatch * 256);
         private readonly K::Arena _g1 = new(MaxBatch * 256);
 
-        // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-        private bool _updateRunningStatistics;
-        private bool _applyUpdate;
-        private K::OptimizerStep _optimizerStep;
-
         /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
         public BenchmarkMlp() : this(global::Kiln.KilnIsa.Default) { }
 
         /// <summary>Creates the model on a chosen ISA path.</summary>
-        public BenchmarkMlp(global::Kiln.IsaPath isa) : base(s_info, isa)
-        {
-            InitializeParameters();
-        }
+        public BenchmarkMlp(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
         /// <summary>Initialises every parameter and running statistic from the seed (42); KilnModel then clears the optimiser state.</summary>
         protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -163,10 +155,7 @@ namespace Kiln.Benchmarks
         };
 
         private static readonly global::Kiln.KilnModelInfo s_info = new("BenchmarkMlp", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.SoftmaxCrossEntropy, s_tensors, s_layers)
-        {
-            Seed = 42UL, BaseLearningRate = 0.001f, OptimizerStateCount = 2,
-            ParameterFloats = 235920, BufferFloats = 768,
-        };
+            { Seed = 42UL, BaseLearningRate = 0.001f, OptimizerStateCount = 2, ParameterFloats = 235920, BufferFloats = 768 };
 
         protected override K::Arena OutputBuffer => _y4;
 

@@ -27,19 +27,11 @@ namespace Samples.Digits
         private readonly K::Arena _g0 = new(MaxBatch * 64);
         private readonly K::Arena _g1 = new(MaxBatch * 64);
 
-        // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-        private bool _updateRunningStatistics;
-        private bool _applyUpdate;
-        private K::OptimizerStep _optimizerStep;
-
         /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
         public DigitsMlp() : this(global::Kiln.KilnIsa.Default) { }
 
         /// <summary>Creates the model on a chosen ISA path.</summary>
-        public DigitsMlp(global::Kiln.IsaPath isa) : base(s_info, isa)
-        {
-            InitializeParameters();
-        }
+        public DigitsMlp(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
         /// <summary>Initialises every parameter and running statistic from the seed (7); KilnModel then clears the optimiser state.</summary>
         protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -91,10 +83,7 @@ namespace Samples.Digits
         };
 
         private static readonly global::Kiln.KilnModelInfo s_info = new("DigitsMlp", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.SoftmaxCrossEntropy, s_tensors, s_layers)
-        {
-            Seed = 7UL, BaseLearningRate = 0.003f, OptimizerStateCount = 2,
-            ParameterFloats = 4816, BufferFloats = 16,
-        };
+            { Seed = 7UL, BaseLearningRate = 0.003f, OptimizerStateCount = 2, ParameterFloats = 4816, BufferFloats = 16 };
 
         protected override K::Arena OutputBuffer => _y2;
 

@@ -25,19 +25,11 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     private readonly K::Arena _g0 = new(MaxBatch * 8);
     private readonly K::Arena _g1 = new(MaxBatch * 8);
 
-    // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-    private bool _updateRunningStatistics;
-    private bool _applyUpdate;
-    private K::OptimizerStep _optimizerStep;
-
     /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
     public GlobalModel() : this(global::Kiln.KilnIsa.Default) { }
 
     /// <summary>Creates the model on a chosen ISA path.</summary>
-    public GlobalModel(global::Kiln.IsaPath isa) : base(s_info, isa)
-    {
-        InitializeParameters();
-    }
+    public GlobalModel(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
     /// <summary>Initialises every parameter and running statistic from the seed (0); KilnModel then clears the optimiser state.</summary>
     protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -81,10 +73,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     };
 
     private static readonly global::Kiln.KilnModelInfo s_info = new("GlobalModel", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.SoftmaxCrossEntropy, s_tensors, s_layers)
-    {
-        Seed = 0UL, BaseLearningRate = 0.5f, OptimizerStateCount = 0,
-        ParameterFloats = 96, BufferFloats = 16,
-    };
+        { Seed = 0UL, BaseLearningRate = 0.5f, OptimizerStateCount = 0, ParameterFloats = 96, BufferFloats = 16 };
 
     protected override K::Arena OutputBuffer => _y2;
 

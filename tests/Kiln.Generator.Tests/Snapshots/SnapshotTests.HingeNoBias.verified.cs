@@ -30,19 +30,11 @@ namespace Samples.Svm
         private readonly K::Arena _g0 = new(MaxBatch * 24);
         private readonly K::Arena _g1 = new(MaxBatch * 24);
 
-        // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-        private bool _updateRunningStatistics;
-        private bool _applyUpdate;
-        private K::OptimizerStep _optimizerStep;
-
         /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
         public HingeNoBias() : this(global::Kiln.KilnIsa.Default) { }
 
         /// <summary>Creates the model on a chosen ISA path.</summary>
-        public HingeNoBias(global::Kiln.IsaPath isa) : base(s_info, isa)
-        {
-            InitializeParameters();
-        }
+        public HingeNoBias(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
         /// <summary>Initialises every parameter and running statistic from the seed (11); KilnModel then clears the optimiser state.</summary>
         protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -103,10 +95,7 @@ namespace Samples.Svm
         };
 
         private static readonly global::Kiln.KilnModelInfo s_info = new("HingeNoBias", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.MulticlassHinge, s_tensors, s_layers)
-        {
-            Seed = 11UL, BaseLearningRate = 0.002f, OptimizerStateCount = 2,
-            ParameterFloats = 544, BufferFloats = 64,
-        };
+            { Seed = 11UL, BaseLearningRate = 0.002f, OptimizerStateCount = 2, ParameterFloats = 544, BufferFloats = 64 };
 
         protected override K::Arena OutputBuffer => _y2;
 

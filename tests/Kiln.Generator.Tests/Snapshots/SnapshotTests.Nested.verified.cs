@@ -29,19 +29,11 @@ namespace Samples.Nested
             private readonly K::Arena _g0 = new(MaxBatch * 5);
             private readonly K::Arena _g1 = new(MaxBatch * 5);
 
-            // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-            private bool _updateRunningStatistics;
-            private bool _applyUpdate;
-            private K::OptimizerStep _optimizerStep;
-
             /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
             public Inner() : this(global::Kiln.KilnIsa.Default) { }
 
             /// <summary>Creates the model on a chosen ISA path.</summary>
-            public Inner(global::Kiln.IsaPath isa) : base(s_info, isa)
-            {
-                InitializeParameters();
-            }
+            public Inner(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
             /// <summary>Initialises every parameter and running statistic from the seed (5); KilnModel then clears the optimiser state.</summary>
             protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -89,10 +81,7 @@ namespace Samples.Nested
             };
 
             private static readonly global::Kiln.KilnModelInfo s_info = new("Inner", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.SoftmaxCrossEntropy, s_tensors, s_layers)
-            {
-                Seed = 5UL, BaseLearningRate = 0.02f, OptimizerStateCount = 1,
-                ParameterFloats = 80, BufferFloats = 16,
-            };
+                { Seed = 5UL, BaseLearningRate = 0.02f, OptimizerStateCount = 1, ParameterFloats = 80, BufferFloats = 16 };
 
             protected override K::Arena OutputBuffer => _y2;
 

@@ -39,19 +39,11 @@ namespace Samples.Odd
         private readonly K::Arena _g0 = new(MaxBatch * 20);
         private readonly K::Arena _g1 = new(MaxBatch * 20);
 
-        // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-        private bool _updateRunningStatistics;
-        private bool _applyUpdate;
-        private K::OptimizerStep _optimizerStep;
-
         /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
         public PReluBinary() : this(global::Kiln.KilnIsa.Default) { }
 
         /// <summary>Creates the model on a chosen ISA path.</summary>
-        public PReluBinary(global::Kiln.IsaPath isa) : base(s_info, isa)
-        {
-            InitializeParameters();
-        }
+        public PReluBinary(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
         /// <summary>Initialises every parameter and running statistic from the seed (1); KilnModel then clears the optimiser state.</summary>
         protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -178,10 +170,7 @@ namespace Samples.Odd
         };
 
         private static readonly global::Kiln.KilnModelInfo s_info = new("PReluBinary", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.BinaryCrossEntropy, s_tensors, s_layers)
-        {
-            Seed = 1UL, BaseLearningRate = 0.1f, OptimizerStateCount = 1,
-            ParameterFloats = 704, BufferFloats = 96,
-        };
+            { Seed = 1UL, BaseLearningRate = 0.1f, OptimizerStateCount = 1, ParameterFloats = 704, BufferFloats = 96 };
 
         protected override K::Arena OutputBuffer => _y7;
 

@@ -71,19 +71,11 @@ namespace Samples.Residual
         private readonly K::Arena _g0 = new(MaxBatch * 256);
         private readonly K::Arena _g1 = new(MaxBatch * 256);
 
-        // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-        private bool _updateRunningStatistics;
-        private bool _applyUpdate;
-        private K::OptimizerStep _optimizerStep;
-
         /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
         public ProjectionNet() : this(global::Kiln.KilnIsa.Default) { }
 
         /// <summary>Creates the model on a chosen ISA path.</summary>
-        public ProjectionNet(global::Kiln.IsaPath isa) : base(s_info, isa)
-        {
-            InitializeParameters();
-        }
+        public ProjectionNet(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
         /// <summary>Initialises every parameter and running statistic from the seed (6); KilnModel then clears the optimiser state.</summary>
         protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -252,10 +244,7 @@ namespace Samples.Residual
         };
 
         private static readonly global::Kiln.KilnModelInfo s_info = new("ProjectionNet", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.SoftmaxCrossEntropy, s_tensors, s_layers)
-        {
-            Seed = 6UL, BaseLearningRate = 0.01f, OptimizerStateCount = 1,
-            ParameterFloats = 2128, BufferFloats = 64,
-        };
+            { Seed = 6UL, BaseLearningRate = 0.01f, OptimizerStateCount = 1, ParameterFloats = 2128, BufferFloats = 64 };
 
         protected override K::Arena OutputBuffer => _y17;
         protected override void CopyInputs(global::System.ReadOnlySpan<float> inputs, int batch) => CopyChannelsLast(inputs, batch);

@@ -76,19 +76,11 @@ namespace Samples.Residual
         private readonly K::Arena _g0 = new(MaxBatch * 512);
         private readonly K::Arena _g1 = new(MaxBatch * 512);
 
-        // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-        private bool _updateRunningStatistics;
-        private bool _applyUpdate;
-        private K::OptimizerStep _optimizerStep;
-
         /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
         public ResidualNet() : this(global::Kiln.KilnIsa.Default) { }
 
         /// <summary>Creates the model on a chosen ISA path.</summary>
-        public ResidualNet(global::Kiln.IsaPath isa) : base(s_info, isa)
-        {
-            InitializeParameters();
-        }
+        public ResidualNet(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
         /// <summary>Initialises every parameter and running statistic from the seed (5); KilnModel then clears the optimiser state.</summary>
         protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -268,10 +260,7 @@ namespace Samples.Residual
         };
 
         private static readonly global::Kiln.KilnModelInfo s_info = new("ResidualNet", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.SoftmaxCrossEntropy, s_tensors, s_layers)
-        {
-            Seed = 5UL, BaseLearningRate = 0.002f, OptimizerStateCount = 2,
-            ParameterFloats = 2608, BufferFloats = 96,
-        };
+            { Seed = 5UL, BaseLearningRate = 0.002f, OptimizerStateCount = 2, ParameterFloats = 2608, BufferFloats = 96 };
 
         protected override K::Arena OutputBuffer => _y17;
 

@@ -29,19 +29,11 @@ namespace Samples.Regression
         private readonly K::Arena _g0 = new(MaxBatch * 32);
         private readonly K::Arena _g1 = new(MaxBatch * 32);
 
-        // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-        private bool _updateRunningStatistics;
-        private bool _applyUpdate;
-        private K::OptimizerStep _optimizerStep;
-
         /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
         public SeluRegression() : this(global::Kiln.KilnIsa.Default) { }
 
         /// <summary>Creates the model on a chosen ISA path.</summary>
-        public SeluRegression(global::Kiln.IsaPath isa) : base(s_info, isa)
-        {
-            InitializeParameters();
-        }
+        public SeluRegression(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
         /// <summary>Initialises every parameter and running statistic from the seed (3); KilnModel then clears the optimiser state.</summary>
         protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -98,10 +90,7 @@ namespace Samples.Regression
         };
 
         private static readonly global::Kiln.KilnModelInfo s_info = new("SeluRegression", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.MeanSquaredError, s_tensors, s_layers)
-        {
-            Seed = 3UL, BaseLearningRate = 0.05f, OptimizerStateCount = 0,
-            ParameterFloats = 1584, BufferFloats = 16,
-        };
+            { Seed = 3UL, BaseLearningRate = 0.05f, OptimizerStateCount = 0, ParameterFloats = 1584, BufferFloats = 16 };
 
         protected override K::Arena OutputBuffer => _y4;
 

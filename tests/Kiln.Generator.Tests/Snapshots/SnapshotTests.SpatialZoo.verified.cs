@@ -63,19 +63,11 @@ namespace Samples.Spatial
         private readonly K::Arena _g0 = new(MaxBatch * 2688);
         private readonly K::Arena _g1 = new(MaxBatch * 2688);
 
-        // Per-call state the parallel stages read (KilnModel holds _batch, _noise, _isa and the learning-rate scales).
-        private bool _updateRunningStatistics;
-        private bool _applyUpdate;
-        private K::OptimizerStep _optimizerStep;
-
         /// <summary>Creates the model with parameters initialised from the seed, on the default ISA path (KILN_ISA or the best available).</summary>
         public SpatialZoo() : this(global::Kiln.KilnIsa.Default) { }
 
         /// <summary>Creates the model on a chosen ISA path.</summary>
-        public SpatialZoo(global::Kiln.IsaPath isa) : base(s_info, isa)
-        {
-            InitializeParameters();
-        }
+        public SpatialZoo(global::Kiln.IsaPath isa) : base(s_info, isa) => InitializeParameters();
 
         /// <summary>Initialises every parameter and running statistic from the seed (4); KilnModel then clears the optimiser state.</summary>
         protected override void InitializeParameters(ref global::Kiln.KilnRandom rng)
@@ -217,10 +209,7 @@ namespace Samples.Spatial
         };
 
         private static readonly global::Kiln.KilnModelInfo s_info = new("SpatialZoo", InputSize, OutputSize, MaxBatch, global::Kiln.LossKind.SoftmaxCrossEntropy, s_tensors, s_layers)
-        {
-            Seed = 4UL, BaseLearningRate = 0.05f, OptimizerStateCount = 0,
-            ParameterFloats = 992, BufferFloats = 32,
-        };
+            { Seed = 4UL, BaseLearningRate = 0.05f, OptimizerStateCount = 0, ParameterFloats = 992, BufferFloats = 32 };
 
         protected override K::Arena OutputBuffer => _y15;
         protected override void CopyInputs(global::System.ReadOnlySpan<float> inputs, int batch) => CopyChannelsLast(inputs, batch);
