@@ -427,12 +427,14 @@ namespace Kiln.Benchmarks
             if (_batch < 16)
             {
                 (int c0, int c1) = K::Partition.Range(256, part, parts, 16);
-                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(0, _batch * 784), _folded.Slice(0, 200704), _y1.Slice(0, _batch * 256), _batch, 784, 256, c0, c1, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
+                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(0, _batch * 784), _folded.Slice(0, 200704), _y1.Slice(0, _batch * 256), _batch, 784, 256, c0, c1,
+                    new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
                 return;
             }
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(r0 * 784, (r1 - r0) * 784), _folded.Slice(0, 200704), _y1.Slice(r0 * 256, (r1 - r0) * 256), r1 - r0, 784, 256, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
+            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(r0 * 784, (r1 - r0) * 784), _folded.Slice(0, 200704), _y1.Slice(r0 * 256, (r1 - r0) * 256), r1 - r0, 784, 256,
+                new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
         }
 
         /// <summary>dense1 (eval) with BatchNorm folded in, relu1 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
@@ -441,12 +443,14 @@ namespace Kiln.Benchmarks
             if (_batch < 16)
             {
                 (int c0, int c1) = K::Partition.Range(128, part, parts, 16);
-                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_y1.Slice(0, _batch * 256), _folded.Slice(200960, 32768), _y3.Slice(0, _batch * 128), _batch, 256, 128, c0, c1, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(233728, 128), new K::Relu()));
+                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_y1.Slice(0, _batch * 256), _folded.Slice(200960, 32768), _y3.Slice(0, _batch * 128), _batch, 256, 128, c0, c1,
+                    new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(233728, 128), new K::Relu()));
                 return;
             }
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_y1.Slice(r0 * 256, (r1 - r0) * 256), _folded.Slice(200960, 32768), _y3.Slice(r0 * 128, (r1 - r0) * 128), r1 - r0, 256, 128, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(233728, 128), new K::Relu()));
+            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_y1.Slice(r0 * 256, (r1 - r0) * 256), _folded.Slice(200960, 32768), _y3.Slice(r0 * 128, (r1 - r0) * 128), r1 - r0, 256, 128,
+                new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(233728, 128), new K::Relu()));
         }
 
         /// <summary>dense2 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>

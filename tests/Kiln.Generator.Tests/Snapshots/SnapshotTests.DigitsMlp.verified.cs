@@ -259,12 +259,14 @@ namespace Samples.Digits
             if (_batch < 16)
             {
                 (int c0, int c1) = K::Partition.Range(64, part, parts, 16);
-                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(0, _batch * 64), HiddenWeight, _y1.Slice(0, _batch * 64), _batch, 64, 64, c0, c1, new K::BiasActivationEpilogue<K::Relu>(HiddenBias, new K::Relu()));
+                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(0, _batch * 64), HiddenWeight, _y1.Slice(0, _batch * 64), _batch, 64, 64, c0, c1,
+                    new K::BiasActivationEpilogue<K::Relu>(HiddenBias, new K::Relu()));
                 return;
             }
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(r0 * 64, (r1 - r0) * 64), HiddenWeight, _y1.Slice(r0 * 64, (r1 - r0) * 64), r1 - r0, 64, 64, new K::BiasActivationEpilogue<K::Relu>(HiddenBias, new K::Relu()));
+            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(r0 * 64, (r1 - r0) * 64), HiddenWeight, _y1.Slice(r0 * 64, (r1 - r0) * 64), r1 - r0, 64, 64,
+                new K::BiasActivationEpilogue<K::Relu>(HiddenBias, new K::Relu()));
         }
 
         /// <summary>logits (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>

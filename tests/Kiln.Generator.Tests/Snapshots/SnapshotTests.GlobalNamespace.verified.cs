@@ -249,12 +249,14 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
         if (_batch < 16)
         {
             (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
-            if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Sigmoid>>(_x.Slice(0, _batch * 4), Dense0Weight, _y1.Slice(0, _batch * 8), _batch, 4, 8, c0, c1, new K::BiasActivationEpilogue<K::Sigmoid>(Dense0Bias, new K::Sigmoid()));
+            if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Sigmoid>>(_x.Slice(0, _batch * 4), Dense0Weight, _y1.Slice(0, _batch * 8), _batch, 4, 8, c0, c1,
+                new K::BiasActivationEpilogue<K::Sigmoid>(Dense0Bias, new K::Sigmoid()));
             return;
         }
         (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
         if (r0 >= r1) return;
-        K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Sigmoid>>(_x.Slice(r0 * 4, (r1 - r0) * 4), Dense0Weight, _y1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 4, 8, new K::BiasActivationEpilogue<K::Sigmoid>(Dense0Bias, new K::Sigmoid()));
+        K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Sigmoid>>(_x.Slice(r0 * 4, (r1 - r0) * 4), Dense0Weight, _y1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 4, 8,
+            new K::BiasActivationEpilogue<K::Sigmoid>(Dense0Bias, new K::Sigmoid()));
     }
 
     /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>

@@ -189,7 +189,8 @@ namespace Samples.Svm
             float scale = 1f / batch;
             global::System.ReadOnlySpan<int> labels = new global::System.ReadOnlySpan<int>(_labels, 0, batch);
             global::System.ReadOnlySpan<float> targets = _targets.Slice(0, batch * 4);
-            float sum = useLabels ? K::Losses.MulticlassHinge(output, labels, gradient, batch, 4, 0.5f, scale) : throw new global::System.NotSupportedException("MulticlassHinge needs integer labels.");
+            float sum = useLabels ? K::Losses.MulticlassHinge(output, labels, gradient, batch, 4, 0.5f,
+                scale) : throw new global::System.NotSupportedException("MulticlassHinge needs integer labels.");
             return sum / batch;
         }
 
@@ -275,12 +276,14 @@ namespace Samples.Svm
             if (_batch < 16)
             {
                 (int c0, int c1) = K::Partition.Range(24, part, parts, 16);
-                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::LeakyRelu>>(_x.Slice(0, _batch * 16), _folded.Slice(0, 384), _y1.Slice(0, _batch * 24), _batch, 16, 24, c0, c1, new K::BiasActivationEpilogue<K::LeakyRelu>(_folded.Slice(384, 24), new K::LeakyRelu(0.1f)));
+                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::LeakyRelu>>(_x.Slice(0, _batch * 16), _folded.Slice(0, 384), _y1.Slice(0, _batch * 24), _batch, 16, 24, c0, c1,
+                    new K::BiasActivationEpilogue<K::LeakyRelu>(_folded.Slice(384, 24), new K::LeakyRelu(0.1f)));
                 return;
             }
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::LeakyRelu>>(_x.Slice(r0 * 16, (r1 - r0) * 16), _folded.Slice(0, 384), _y1.Slice(r0 * 24, (r1 - r0) * 24), r1 - r0, 16, 24, new K::BiasActivationEpilogue<K::LeakyRelu>(_folded.Slice(384, 24), new K::LeakyRelu(0.1f)));
+            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::LeakyRelu>>(_x.Slice(r0 * 16, (r1 - r0) * 16), _folded.Slice(0, 384), _y1.Slice(r0 * 24, (r1 - r0) * 24), r1 - r0, 16, 24,
+                new K::BiasActivationEpilogue<K::LeakyRelu>(_folded.Slice(384, 24), new K::LeakyRelu(0.1f)));
         }
 
         /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>

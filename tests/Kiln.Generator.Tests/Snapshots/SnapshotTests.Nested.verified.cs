@@ -257,12 +257,14 @@ namespace Samples.Nested
                 if (_batch < 16)
                 {
                     (int c0, int c1) = K::Partition.Range(5, part, parts, 16);
-                    if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Swish>>(_x.Slice(0, _batch * 6), Dense0Weight, _y1.Slice(0, _batch * 5), _batch, 6, 5, c0, c1, new K::BiasActivationEpilogue<K::Swish>(Dense0Bias, new K::Swish(1.5f)));
+                    if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Swish>>(_x.Slice(0, _batch * 6), Dense0Weight, _y1.Slice(0, _batch * 5), _batch, 6, 5, c0, c1,
+                        new K::BiasActivationEpilogue<K::Swish>(Dense0Bias, new K::Swish(1.5f)));
                     return;
                 }
                 (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
                 if (r0 >= r1) return;
-                K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Swish>>(_x.Slice(r0 * 6, (r1 - r0) * 6), Dense0Weight, _y1.Slice(r0 * 5, (r1 - r0) * 5), r1 - r0, 6, 5, new K::BiasActivationEpilogue<K::Swish>(Dense0Bias, new K::Swish(1.5f)));
+                K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Swish>>(_x.Slice(r0 * 6, (r1 - r0) * 6), Dense0Weight, _y1.Slice(r0 * 5, (r1 - r0) * 5), r1 - r0, 6, 5,
+                    new K::BiasActivationEpilogue<K::Swish>(Dense0Bias, new K::Swish(1.5f)));
             }
 
             /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>

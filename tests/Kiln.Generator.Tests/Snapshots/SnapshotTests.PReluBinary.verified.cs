@@ -569,12 +569,14 @@ namespace Samples.Odd
             if (_batch < 16)
             {
                 (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
-                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasEpilogue>(_y2.Slice(0, _batch * 16), _folded.Slice(0, 128), _u4.Slice(0, _batch * 8), _batch, 16, 8, c0, c1, new K::BiasEpilogue(_folded.Slice(128, 8)));
+                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasEpilogue>(_y2.Slice(0, _batch * 16), _folded.Slice(0, 128), _u4.Slice(0, _batch * 8), _batch, 16, 8, c0, c1,
+                    new K::BiasEpilogue(_folded.Slice(128, 8)));
                 return;
             }
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasEpilogue>(_y2.Slice(r0 * 16, (r1 - r0) * 16), _folded.Slice(0, 128), _u4.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 16, 8, new K::BiasEpilogue(_folded.Slice(128, 8)));
+            K::Gemm.Forward<TIsa, K::BiasEpilogue>(_y2.Slice(r0 * 16, (r1 - r0) * 16), _folded.Slice(0, 128), _u4.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 16, 8,
+                new K::BiasEpilogue(_folded.Slice(128, 8)));
         }
 
         /// <summary>dense2 (eval), tanh0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
@@ -583,12 +585,14 @@ namespace Samples.Odd
             if (_batch < 16)
             {
                 (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
-                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_y4.Slice(0, _batch * 8), Dense2Weight, _y6.Slice(0, _batch * 8), _batch, 8, 8, c0, c1, new K::BiasActivationEpilogue<K::Tanh>(default, new K::Tanh()));
+                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_y4.Slice(0, _batch * 8), Dense2Weight, _y6.Slice(0, _batch * 8), _batch, 8, 8, c0, c1,
+                    new K::BiasActivationEpilogue<K::Tanh>(default, new K::Tanh()));
                 return;
             }
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_y4.Slice(r0 * 8, (r1 - r0) * 8), Dense2Weight, _y6.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 8, new K::BiasActivationEpilogue<K::Tanh>(default, new K::Tanh()));
+            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_y4.Slice(r0 * 8, (r1 - r0) * 8), Dense2Weight, _y6.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 8,
+                new K::BiasActivationEpilogue<K::Tanh>(default, new K::Tanh()));
         }
 
         /// <summary>dense3 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
@@ -620,7 +624,8 @@ namespace Samples.Odd
         private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
         {
             // bn0 (eval)
-            K::BatchNorm.ForwardEval<TIsa, K::Identity>(_x.Slice(0, _batch * 20), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, _y0.Slice(0, _batch * 20), _batch, 20, 1E-05f, 1f, new K::Identity());
+            K::BatchNorm.ForwardEval<TIsa, K::Identity>(_x.Slice(0, _batch * 20), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, _y0.Slice(0, _batch * 20), _batch, 20, 1E-05f, 1f,
+                new K::Identity());
             // dense0
             Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 640, 2560L)); // at least the time to stream W
             // prelu0 → dropout0 (eval)

@@ -336,12 +336,14 @@ namespace Samples.Regression
             if (_batch < 16)
             {
                 (int c0, int c1) = K::Partition.Range(32, part, parts, 16);
-                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Selu>>(_x.Slice(0, _batch * 12), Dense0Weight, _y1.Slice(0, _batch * 32), _batch, 12, 32, c0, c1, new K::BiasActivationEpilogue<K::Selu>(Dense0Bias, new K::Selu()));
+                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Selu>>(_x.Slice(0, _batch * 12), Dense0Weight, _y1.Slice(0, _batch * 32), _batch, 12, 32, c0, c1,
+                    new K::BiasActivationEpilogue<K::Selu>(Dense0Bias, new K::Selu()));
                 return;
             }
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Selu>>(_x.Slice(r0 * 12, (r1 - r0) * 12), Dense0Weight, _y1.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 12, 32, new K::BiasActivationEpilogue<K::Selu>(Dense0Bias, new K::Selu()));
+            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Selu>>(_x.Slice(r0 * 12, (r1 - r0) * 12), Dense0Weight, _y1.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 12, 32,
+                new K::BiasActivationEpilogue<K::Selu>(Dense0Bias, new K::Selu()));
         }
 
         /// <summary>dense1 (eval), selu1 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
@@ -350,12 +352,14 @@ namespace Samples.Regression
             if (_batch < 16)
             {
                 (int c0, int c1) = K::Partition.Range(32, part, parts, 16);
-                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Selu>>(_y1.Slice(0, _batch * 32), Dense1Weight, _y3.Slice(0, _batch * 32), _batch, 32, 32, c0, c1, new K::BiasActivationEpilogue<K::Selu>(Dense1Bias, new K::Selu()));
+                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Selu>>(_y1.Slice(0, _batch * 32), Dense1Weight, _y3.Slice(0, _batch * 32), _batch, 32, 32, c0, c1,
+                    new K::BiasActivationEpilogue<K::Selu>(Dense1Bias, new K::Selu()));
                 return;
             }
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Selu>>(_y1.Slice(r0 * 32, (r1 - r0) * 32), Dense1Weight, _y3.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 32, 32, new K::BiasActivationEpilogue<K::Selu>(Dense1Bias, new K::Selu()));
+            K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Selu>>(_y1.Slice(r0 * 32, (r1 - r0) * 32), Dense1Weight, _y3.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 32, 32,
+                new K::BiasActivationEpilogue<K::Selu>(Dense1Bias, new K::Selu()));
         }
 
         /// <summary>dense2 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
