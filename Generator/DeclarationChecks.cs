@@ -14,14 +14,17 @@ namespace Kiln.Generator;
 
 /// <summary>
 /// Checks of the user's declaration against what the generated part adds, so that a conflict is a KLN
-/// error on the user's code (docs/rules/KLN0016.md, KLN0017.md) instead of compiler errors inside the .g.cs:
-/// members named like generated ones (also inherited ones), constructors with the generated signatures,
-/// primary constructors, and base classes without an accessible parameterless constructor. The generated
-/// member names are read from the generated source itself, so the check cannot fall behind the emitter.
+/// error on the user's code (docs/rules/KLN0002.md, KLN0016.md, KLN0017.md) instead of compiler errors inside
+/// the .g.cs: members named like generated ones or like the members of <c>Kiln.KilnModel</c>, constructors
+/// with the generated signatures, primary constructors, and base classes (the generated part derives from
+/// <c>Kiln.KilnModel</c>). The names are read from the generated source and from the KilnModel symbol, so the
+/// check cannot fall behind the emitter or the runtime.
 /// </summary>
 internal static class DeclarationChecks
 {
     private const string IsaPathType = "Kiln.IsaPath";
+    /// <summary>The runtime base class of every generated model.</summary>
+    internal const string ModelBaseType = "Kiln.KilnModel";
 
     /// <summary>True while the declaration is half-typed (a missing class, containing type or namespace name): nothing to generate yet.</summary>
     public static bool IsIncomplete(INamedTypeSymbol type, CancellationToken ct)
@@ -41,14 +44,15 @@ internal static class DeclarationChecks
     public static ParseResult Check(INamedTypeSymbol type, Compilation compilation, ParseResult parsed, CancellationToken ct)
     {
         var diagnostics = new List<DiagnosticInfo>();
-        CheckConstructors(type, compilation, diagnostics, ct);
+        CheckConstructors(type, diagnostics, ct);
+        CheckBaseClass(type, diagnostics, ct);
         if (parsed.Spec is { } spec)
-            CheckMembers(type, spec, diagnostics, ct);
+            CheckMembers(type, spec, compilation, diagnostics, ct);
         if (diagnostics.Count == 0) return parsed;
         return new ParseResult(null, parsed.Diagnostics.Concat(diagnostics).ToEquatableArray());
     }
 
-    private static void CheckConstructors(INamedTypeSymbol type, Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    private static void CheckConstructors(INamedTypeSymbol type, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
         string name = type.Name;
         foreach (SyntaxReference reference in type.DeclaringSyntaxReferences)
@@ -65,42 +69,62 @@ internal static class DeclarationChecks
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConstructorConflict, LocationInfo.From(ctor.Locations.FirstOrDefault()), name,
                     $"Kiln generates the constructor {name}({(parameterless ? "" : "IsaPath isa")}) (it initialises the parameters); remove this one, or give yours other parameters and call this() from it"));
         }
-
-        INamedTypeSymbol? baseType = type.BaseType;
-        if (baseType is null || baseType.SpecialType == SpecialType.System_Object || baseType.TypeKind == TypeKind.Error) return;
-        bool callable = baseType.InstanceConstructors.Any(c =>
-            c.Parameters.All(p => p.IsOptional || p.IsParams) && compilation.IsSymbolAccessibleWithin(c, type, throughType: type));
-        if (!callable)
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ConstructorConflict, BaseTypeLocation(type, ct), name,
-                $"the generated constructors call the base constructor without arguments, but '{baseType.Name}' has no accessible constructor without parameters; add one (it may be protected)"));
     }
 
-    private static void CheckMembers(INamedTypeSymbol type, ModelSpec spec, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    /// <summary>
+    /// The generated part derives from Kiln.KilnModel, so the user's part cannot name another base class (a class
+    /// has one). Deriving from another model is reported by the parser (KLN0002 too); naming KilnModel itself is
+    /// allowed, it says what the generated part says.
+    /// </summary>
+    private static void CheckBaseClass(INamedTypeSymbol type, List<DiagnosticInfo> diagnostics, CancellationToken ct)
+    {
+        INamedTypeSymbol? baseType = type.BaseType;
+        if (baseType is null || baseType.SpecialType == SpecialType.System_Object || baseType.TypeKind == TypeKind.Error) return;
+        if (baseType.ToDisplayString() == ModelBaseType || IsModel(baseType)) return;
+        diagnostics.Add(DiagnosticInfo.Create(Descriptors.UnsupportedModelType, BaseTypeLocation(type, ct), type.Name,
+            $"a model cannot derive from '{baseType.Name}': its generated part derives from Kiln.KilnModel, which holds the API every model shares; "
+            + $"keep a '{baseType.Name}' in a field (composition) or implement an interface instead"));
+    }
+
+    private static bool IsModel(INamedTypeSymbol type)
+    {
+        for (INamedTypeSymbol? b = type; b is not null; b = b.BaseType)
+            if (b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelSpecParser.ModelAttributeName)) return true;
+        return false;
+    }
+
+    private static void CheckMembers(INamedTypeSymbol type, ModelSpec spec, Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
         HashSet<string> generated = GeneratedMemberNames(spec);
+        HashSet<string> inherited = BaseMemberNames(compilation);
         string name = type.Name;
 
-        if (generated.Contains(name))
+        if (generated.Contains(name) || inherited.Contains(name))
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.GeneratedMemberConflict, LocationInfo.From(type.Locations.FirstOrDefault()), name,
                 $"Kiln generates a member named '{name}' in the model, and a member cannot have the name of its class; rename the class"));
 
         foreach (ISymbol member in type.GetMembers().Concat(type.GetTypeMembers()).Distinct(SymbolEqualityComparer.Default))
         {
             ct.ThrowIfCancellationRequested();
-            if (member.IsImplicitlyDeclared || !IsUserSource(member) || !IsNamedMember(member) || !generated.Contains(member.Name)) continue;
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.GeneratedMemberConflict, LocationInfo.From(member.Locations.FirstOrDefault()), name,
-                $"'{member.Name}' is a member Kiln generates for the model; rename yours"));
+            if (member.IsImplicitlyDeclared || !IsUserSource(member) || !IsNamedMember(member)) continue;
+            if (generated.Contains(member.Name))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.GeneratedMemberConflict, LocationInfo.From(member.Locations.FirstOrDefault()), name,
+                    $"'{member.Name}' is a member Kiln generates for the model; rename yours"));
+            else if (inherited.Contains(member.Name))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.GeneratedMemberConflict, LocationInfo.From(member.Locations.FirstOrDefault()), name,
+                    $"'{member.Name}' is a member every model inherits from Kiln.KilnModel (the generated code uses it); rename yours"));
         }
+    }
 
-        var inherited = new SortedSet<string>(StringComparer.Ordinal);
-        string? from = null;
-        for (INamedTypeSymbol? b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+    /// <summary>The names of Kiln.KilnModel's members a model sees (public and protected), read from the referenced runtime.</summary>
+    private static HashSet<string> BaseMemberNames(Compilation compilation)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (INamedTypeSymbol? b = compilation.GetTypeByMetadataName(ModelBaseType); b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
             foreach (ISymbol member in b.GetMembers())
-                if (member.DeclaredAccessibility != Accessibility.Private && IsNamedMember(member) && !member.IsImplicitlyDeclared && generated.Contains(member.Name) && inherited.Add(member.Name))
-                    from ??= b.Name;
-        if (inherited.Count > 0)
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.GeneratedMemberConflict, BaseTypeLocation(type, ct), name,
-                $"the base class '{from}' has members that the generated ones would hide ({string.Join(", ", inherited.Take(5))}{(inherited.Count > 5 ? ", …" : "")}); rename them or derive from another class"));
+                if (member.DeclaredAccessibility is Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal && IsNamedMember(member) && !member.IsImplicitlyDeclared)
+                    names.Add(member.Name);
+        return names;
     }
 
     /// <summary>Members that claim a name in the class: not constructors, accessors, operators or explicit interface implementations.</summary>

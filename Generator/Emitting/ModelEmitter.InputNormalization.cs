@@ -1,4 +1,5 @@
 using Kiln.Generator.Spec;
+using static Kiln.Generator.Emitting.CodeWriter;
 
 namespace Kiln.Generator.Emitting;
 

@@ -170,7 +170,7 @@ internal sealed partial class ModelEmitter
         LossSpec loss = _spec.Loss!;
         int o = _plan.OutputSize;
         _w.Line("/// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>");
-        _w.Open("private float ComputeLoss(bool useLabels, bool withGradient)");
+        _w.Open("protected override float ComputeLoss(bool useLabels, bool withGradient)");
         _w.Line("int batch = _batch;");
         _w.Line($"{ROSpan} output = {_plan.OutputBuffer}.Slice(0, batch * {o});");
         _w.Line($"{Span} gradient = withGradient ? _g0.Slice(0, batch * {o}) : default;");
@@ -230,7 +230,7 @@ internal sealed partial class ModelEmitter
             _w.Line();
         }
         _w.Line("/// <summary>Eval-mode forward over _batch rows of _x.</summary>");
-        _w.Open("private void ForwardInference()");
+        _w.Open("protected override void ForwardInference()");
         if (HasInferenceWeights) _w.Line("if (_inferenceWeightsStale) PrepareInferenceWeights();");
         _w.Open("switch (_isa)");
         _w.Line($"case global::Kiln.IsaPath.Avx512: ForwardInference<{K}Avx512Path>(); break;");

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using Kiln.Generator.Planning;
 using Kiln.Generator.Spec;
 using static Kiln.Generator.Emitting.ModelEmitter;
+using static Kiln.Generator.Emitting.CodeWriter;
 
 namespace Kiln.Generator.Layers;
 

@@ -1,6 +1,7 @@
 using Kiln.Generator.Planning;
 using Kiln.Generator.Spec;
 using static Kiln.Generator.Emitting.ModelEmitter;
+using static Kiln.Generator.Emitting.CodeWriter;
 
 namespace Kiln.Generator.Layers;
 

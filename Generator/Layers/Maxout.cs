@@ -4,6 +4,7 @@ using Kiln.Generator.Emitting;
 using Kiln.Generator.Planning;
 using Kiln.Generator.Spec;
 using static Kiln.Generator.Emitting.ModelEmitter;
+using static Kiln.Generator.Emitting.CodeWriter;
 
 namespace Kiln.Generator.Layers;
 

@@ -88,9 +88,21 @@ public class DeclarationTests
     }
 
     [Fact]
-    public void A_base_class_with_a_protected_parameterless_constructor_is_fine()
+    public void A_base_class_gets_KLN0002_that_names_it_and_KilnModel()
     {
-        RunClean("using Kiln;\npublic abstract class Base { protected Base() { } protected Base(int x) { } public int Extra => 1; }\n" + Spec + "public partial class Net : Base;");
+        GeneratorRun run = GeneratorHarness.Run("using Kiln;\npublic abstract class Base { protected Base() { } public int Extra => 1; }\n" + Spec + "public partial class Net : Base;");
+        Assert.Empty(run.Sources);
+        Diagnostic diagnostic = Assert.Single(run.GeneratorDiagnostics);
+        Assert.Equal(Descriptors.UnsupportedModelTypeId, diagnostic.Id);
+        string message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("cannot derive from 'Base'", message, StringComparison.Ordinal);
+        Assert.Contains("Kiln.KilnModel", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Naming_KilnModel_as_the_base_class_is_fine()
+    {
+        RunClean("using Kiln;\n" + Spec + "public partial class Net : KilnModel;");
     }
 
     [Fact]

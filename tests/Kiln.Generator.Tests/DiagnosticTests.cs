@@ -517,7 +517,27 @@ public class DiagnosticTests
             [Model(Input = 4)]
             [Dense(2), SoftmaxCrossEntropy]
             [Sgd]
-            public partial class InheritedMembersNamedLikeGeneratedOnes : {|KLN0016:Base|};
+            public partial class InheritedMembersNamedLikeGeneratedOnes : {|KLN0002:Base|};
+            """ },
+
+        { "MembersNamedLikeKilnModelOnes", """
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class MembersNamedLikeKilnModelOnes
+            {
+                private float {|KLN0016:_learningRate|} = 0f;
+                public void {|KLN0016:Execute|}(int stage) { }
+                public int {|KLN0016:Evaluate|} => (int)_learningRate;
+            }
+            """ },
+        { "BaseClassWithProtectedConstructor", """
+            public abstract class Base { protected Base() { } public int Extra => 1; }
+
+            [Model(Input = 4)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class BaseClassWithProtectedConstructor : {|KLN0002:Base|};
             """ },
 
         // KLN0017: constructors the generated ones conflict with.
@@ -554,7 +574,7 @@ public class DiagnosticTests
             [Model(Input = 4)]
             [Dense(2), SoftmaxCrossEntropy]
             [Sgd]
-            public partial class BaseWithoutParameterlessConstructor : {|KLN0017:NeedsArgument|}
+            public partial class BaseWithoutParameterlessConstructor : {|KLN0002:NeedsArgument|}
             {
                 public BaseWithoutParameterlessConstructor(int x) : base(x) { }
             }

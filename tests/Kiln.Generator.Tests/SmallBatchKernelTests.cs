@@ -38,7 +38,7 @@ public class SmallBatchKernelTests
         string[] kernels = { "WinogradConv", "DirectConv", "ShallowConv" };
         foreach (string k in kernels)
         {
-            bool used = stage.Value.Contains($"global::Kiln.Kernels.{k}.Forward<");
+            bool used = stage.Value.Contains($"K::{k}.Forward<");
             Assert.True(used == (k == kernel), $"{conv} on {channels} channels: {k}.Forward {(used ? "used" : "not used")}");
         }
         // Winograd's transformed weights exist exactly when a convolution uses it, and are refreshed with the other inference weights.

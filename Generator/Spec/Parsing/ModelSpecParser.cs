@@ -61,7 +61,7 @@ public static partial class ModelSpecParser
             if (outer.IsFileLocal) return $"the containing type '{outer.Name}' is file-local (the generated part lives in another file)";
         for (INamedTypeSymbol? b = type.BaseType; b is not null; b = b.BaseType)
             if (b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelAttributeName))
-                return $"it derives from the model '{b.Name}', whose generated members it would hide; derive both from a common base class, or use composition";
+                return $"it derives from the model '{b.Name}', whose generated members it would hide; use composition (a field of that model) instead";
         return null;
     }
 

@@ -1,24 +1,24 @@
 // Plan: 6 → dense0(8) → tanh0 → bn0 → dense1(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly global::Kiln.Kernels.Arena _y2 = new(MaxBatch * 8); // output of bn0
-private readonly global::Kiln.Kernels.Arena _mean2 = new(8); // bn0 batch mean
-private readonly global::Kiln.Kernels.Arena _invStd2 = new(8); // bn0 1/sqrt(var + ε)
+private readonly K::Arena _y2 = new(MaxBatch * 8); // output of bn0
+private readonly K::Arena _mean2 = new(8); // bn0 batch mean
+private readonly K::Arena _invStd2 = new(8); // bn0 1/sqrt(var + ε)
 // ---- InitializeParameters
-global::Kiln.Kernels.ParameterInit.Constant(Bn0Gamma, 1f);
-global::Kiln.Kernels.ParameterInit.Constant(Bn0Beta, 0f);
-global::Kiln.Kernels.ParameterInit.Constant(Bn0RunningMean, 0f);
-global::Kiln.Kernels.ParameterInit.Constant(Bn0RunningVariance, 1f);
+K::ParameterInit.Constant(Bn0Gamma, 1f);
+K::ParameterInit.Constant(Bn0Beta, 0f);
+K::ParameterInit.Constant(Bn0RunningMean, 0f);
+K::ParameterInit.Constant(Bn0RunningVariance, 1f);
 // ---- views
 // ---- training forward
 /// <summary>bn0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
-private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
+    (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
     if (c0 >= c1) return;
     // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
     bool updateRunning = _updateRunningStatistics && _learningRateScales[2] != 0f;
-    global::Kiln.Kernels.BatchNorm.ForwardTrain<TIsa, global::Kiln.Kernels.Identity>(_y1.Slice(0, _batch * 8), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
-        _mean2.Span, _invStd2.Span, default, _y2.Slice(0, _batch * 8), _batch, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new global::Kiln.Kernels.Identity());
+    K::BatchNorm.ForwardTrain<TIsa, K::Identity>(_y1.Slice(0, _batch * 8), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
+        _mean2.Span, _invStd2.Span, default, _y2.Slice(0, _batch * 8), _batch, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new K::Identity());
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
@@ -30,12 +30,12 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>bn0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
-private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
+    (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
     if (c0 >= c1) return;
-    global::Kiln.Kernels.BatchNorm.Backward<TIsa, global::Kiln.Kernels.Identity>(_y1.Slice(0, _batch * 8), _g1.Slice(0, _batch * 8), default, Bn0Gamma, Bn0Beta,
-        _mean2.Span, _invStd2.Span, _g1.Slice(0, _batch * 8), Bn0GammaGradient, Bn0BetaGradient, _batch, 8, c0, c1, new global::Kiln.Kernels.Identity());
+    K::BatchNorm.Backward<TIsa, K::Identity>(_y1.Slice(0, _batch * 8), _g1.Slice(0, _batch * 8), default, Bn0Gamma, Bn0Beta,
+        _mean2.Span, _invStd2.Span, _g1.Slice(0, _batch * 8), Bn0GammaGradient, Bn0BetaGradient, _batch, 8, c0, c1, new K::Identity());
     if (_applyUpdate)
     {
         StepFor(2).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), default, default);
@@ -52,19 +52,19 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
-private void ForwardInference()
+protected override void ForwardInference()
 {
     switch (_isa)
     {
-        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
-        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
-        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+        case global::Kiln.IsaPath.Avx512: ForwardInference<K::Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<K::Avx2Path>(); break;
+        default: ForwardInference<K::PortablePath>(); break;
     }
 }
 
-private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // bn0 (eval)
-    global::Kiln.Kernels.BatchNorm.ForwardEval<TIsa, global::Kiln.Kernels.Identity>(_y1.Slice(0, _batch * 8), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, _y2.Slice(0, _batch * 8), _batch, 8, 1E-05f, 1f, new global::Kiln.Kernels.Identity());
+    K::BatchNorm.ForwardEval<TIsa, K::Identity>(_y1.Slice(0, _batch * 8), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance, _y2.Slice(0, _batch * 8), _batch, 8, 1E-05f, 1f, new K::Identity());
 }
 

@@ -1,26 +1,26 @@
 // Plan: 72 → conv0(4@3×3 pad 1 → 4×6×6) → tanh0 → dense0(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 648); // conv0 im2col patches: 36 pixels × 18, kept for dW
-private readonly global::Kiln.Kernels.Arena _padded0 = new(4096); // conv0 zero-bordered input copies (8×8×2) for inference
-private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 144); // output of conv0 (4×6×6, channels-last)
-private static readonly global::Kiln.Kernels.ConvGeometry s_geometry0 = new(2, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
+private readonly K::Arena _col0 = new(MaxBatch * 648); // conv0 im2col patches: 36 pixels × 18, kept for dW
+private readonly K::Arena _padded0 = new(4096); // conv0 zero-bordered input copies (8×8×2) for inference
+private readonly K::Arena _y0 = new(MaxBatch * 144); // output of conv0 (4×6×6, channels-last)
+private static readonly K::ConvGeometry s_geometry0 = new(2, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
 // ---- InitializeParameters
 // conv0.weight [3×3×2×4]: Glorot uniform, ±sqrt(6/(18+36)) (fan-in = kernel_h·kernel_w·in_channels) (Init.Auto, chosen by the activation that follows)
-global::Kiln.Kernels.ParameterInit.Uniform(Conv0Weight, 0.3333333333333333d, ref rng);
-global::Kiln.Kernels.ParameterInit.Constant(Conv0Bias, 0f);
+K::ParameterInit.Uniform(Conv0Weight, 0.3333333333333333d, ref rng);
+K::ParameterInit.Constant(Conv0Bias, 0f);
 // ---- views
 // ---- training forward
 /// <summary>conv0: im2col and [rows = samples·36 pixels×18]·[18×4] + b, chunk by chunk; samples split across threads.</summary>
-private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
     // 101 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
     for (int c0 = s0; c0 < s1; c0 += 101)
     {
         int c1 = global::System.Math.Min(c0 + 101, s1);
-        global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 72), _col0.Slice(0, _batch * 648), in s_geometry0, channelsFirst: false, c0, c1);
-        global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(c0 * 648, (c1 - c0) * 648), Conv0Weight, _y0.Slice(c0 * 144, (c1 - c0) * 144), (c1 - c0) * 36, 18, 4, new global::Kiln.Kernels.BiasEpilogue(Conv0Bias));
+        K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 72), _col0.Slice(0, _batch * 648), in s_geometry0, channelsFirst: false, c0, c1);
+        K::Gemm.Forward<TIsa, K::BiasEpilogue>(_col0.Slice(c0 * 648, (c1 - c0) * 648), Conv0Weight, _y0.Slice(c0 * 144, (c1 - c0) * 144), (c1 - c0) * 36, 18, 4, new K::BiasEpilogue(Conv0Bias));
     }
 }
 
@@ -33,27 +33,27 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
-private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int k0, int k1) = global::Kiln.Kernels.Partition.Range(18, part, parts, 4);
+    (int k0, int k1) = K::Partition.Range(18, part, parts, 4);
     int rows = _batch * 36;
     global::System.ReadOnlySpan<float> x = _col0.Slice(0, _batch * 648);
     global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 144);
     if (k0 < k1)
     {
-        var sink = new global::Kiln.Kernels.NoPanelSink();
+        var sink = new K::NoPanelSink();
         for (int b0 = 0; b0 < rows; b0 += 256)
         {
             int count = global::System.Math.Min(256, rows - b0);
             global::System.Span<float> target = b0 == 0 ? Conv0WeightGradient : _dwScratch.Slice(0, 72);
-            global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 18, count * 18), dy.Slice(b0 * 4, count * 4), target, count, 18, 4, k0, k1, ref sink);
+            K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 18, count * 18), dy.Slice(b0 * 4, count * 4), target, count, 18, 4, k0, k1, ref sink);
             if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4));
         }
         if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), default, default);
     }
-    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(4, part, parts, 16);
+    (int c0, int c1) = K::Partition.Range(4, part, parts, 16);
     if (c0 >= c1) return;
-    global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, rows, 4, c0, c1);
+    K::Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, rows, 4, c0, c1);
     if (_applyUpdate) StepFor(1).Apply<TIsa>(Conv0Bias.Slice(c0, c1 - c0), Conv0BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
@@ -66,51 +66,54 @@ private void Backward()
 
 // ---- inference
 /// <summary>conv0: copies each sample into a zero-bordered 8×8×2 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 72), _padded0.Slice(0, _batch * 128), in s_geometry0, s0, s1);
+    K::DirectConv.Pad(_x.Slice(0, _batch * 72), _padded0.Slice(0, _batch * 128), in s_geometry0, s0, s1);
 }
 
-/// <summary>conv0 (eval), tanh0 fused: each tile of output pixels accumulates all 18 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
-private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+/// <summary>conv0 (eval), tanh0 fused: each tile of output pixels accumulates all 18 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads,
+/// larger ones samples.</summary>
+private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
     {
         // Output pixels split across threads.
         (int r0, int r1) = _split0.Range(_batch * 36, part, parts);
         if (r0 >= r1) return;
-        global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_padded0.Slice(0, _batch * 128), Conv0Weight, _y1.Slice(0, _batch * 144), in s_geometry0, 4, r0, r1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(Conv0Bias, new global::Kiln.Kernels.Tanh()));
+        K::ShallowConv.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_padded0.Slice(0, _batch * 128), Conv0Weight, _y1.Slice(0, _batch * 144), in s_geometry0, 4, r0, r1,
+            new K::BiasActivationEpilogue<K::Tanh>(Conv0Bias, new K::Tanh()));
         _split0.Finish(part);
         return;
     }
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
     // 455 sample(s) per chunk: padded, convolved while they are in cache.
     for (int c0 = s0; c0 < s1; c0 += 455)
     {
         int c1 = global::System.Math.Min(c0 + 455, s1);
-        global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 72), _padded0.Slice(0, _batch * 128), in s_geometry0, c0, c1);
-        global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_padded0.Slice(0, _batch * 128), Conv0Weight, _y1.Slice(0, _batch * 144), in s_geometry0, 4, c0 * 36, c1 * 36, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(Conv0Bias, new global::Kiln.Kernels.Tanh()));
+        K::DirectConv.Pad(_x.Slice(0, _batch * 72), _padded0.Slice(0, _batch * 128), in s_geometry0, c0, c1);
+        K::ShallowConv.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_padded0.Slice(0, _batch * 128), Conv0Weight, _y1.Slice(0, _batch * 144), in s_geometry0, 4, c0 * 36, c1 * 36,
+            new K::BiasActivationEpilogue<K::Tanh>(Conv0Bias, new K::Tanh()));
     }
 }
 
 // conv0 at small batches: its units split across threads in proportion to each thread's measured speed.
-private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
+private readonly K::AdaptiveSplit _split0 = new(K::WorkerPool.Current.Parallelism);
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
-private void ForwardInference()
+protected override void ForwardInference()
 {
     switch (_isa)
     {
-        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
-        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
-        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+        case global::Kiln.IsaPath.Avx512: ForwardInference<K::Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<K::Avx2Path>(); break;
+        default: ForwardInference<K::PortablePath>(); break;
     }
 }
 
-private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // conv0, tanh0 fused
     if (_batch < 16) Execute(Stages.Conv0Pad, 0);

@@ -1,26 +1,26 @@
 // Plan: 288 → conv0(16@3×3 pad 1 → 16×6×6) → tanh0 → dense0(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 2592); // conv0 im2col patches: 36 pixels × 72, kept for dW
-private readonly global::Kiln.Kernels.Arena _padded0 = new(7680); // conv0 zero-bordered input copies (8×8×8) for small-batch inference
-private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 576); // output of conv0 (16×6×6, channels-last)
-private static readonly global::Kiln.Kernels.ConvGeometry s_geometry0 = new(8, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
+private readonly K::Arena _col0 = new(MaxBatch * 2592); // conv0 im2col patches: 36 pixels × 72, kept for dW
+private readonly K::Arena _padded0 = new(7680); // conv0 zero-bordered input copies (8×8×8) for small-batch inference
+private readonly K::Arena _y0 = new(MaxBatch * 576); // output of conv0 (16×6×6, channels-last)
+private static readonly K::ConvGeometry s_geometry0 = new(8, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
 // ---- InitializeParameters
 // conv0.weight [3×3×8×16]: Glorot uniform, ±sqrt(6/(72+144)) (fan-in = kernel_h·kernel_w·in_channels) (Init.Auto, chosen by the activation that follows)
-global::Kiln.Kernels.ParameterInit.Uniform(Conv0Weight, 0.16666666666666666d, ref rng);
-global::Kiln.Kernels.ParameterInit.Constant(Conv0Bias, 0f);
+K::ParameterInit.Uniform(Conv0Weight, 0.16666666666666666d, ref rng);
+K::ParameterInit.Constant(Conv0Bias, 0f);
 // ---- views
 // ---- training forward
 /// <summary>conv0: im2col and [rows = samples·36 pixels×72]·[72×16] + b, chunk by chunk; samples split across threads.</summary>
-private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
     // 25 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
     for (int c0 = s0; c0 < s1; c0 += 25)
     {
         int c1 = global::System.Math.Min(c0 + 25, s1);
-        global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 288), _col0.Slice(0, _batch * 2592), in s_geometry0, channelsFirst: false, c0, c1);
-        global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(c0 * 2592, (c1 - c0) * 2592), Conv0Weight, _y0.Slice(c0 * 576, (c1 - c0) * 576), (c1 - c0) * 36, 72, 16, new global::Kiln.Kernels.BiasEpilogue(Conv0Bias));
+        K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 288), _col0.Slice(0, _batch * 2592), in s_geometry0, channelsFirst: false, c0, c1);
+        K::Gemm.Forward<TIsa, K::BiasEpilogue>(_col0.Slice(c0 * 2592, (c1 - c0) * 2592), Conv0Weight, _y0.Slice(c0 * 576, (c1 - c0) * 576), (c1 - c0) * 36, 72, 16, new K::BiasEpilogue(Conv0Bias));
     }
 }
 
@@ -33,27 +33,27 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
-private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int k0, int k1) = global::Kiln.Kernels.Partition.Range(72, part, parts, 4);
+    (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
     int rows = _batch * 36;
     global::System.ReadOnlySpan<float> x = _col0.Slice(0, _batch * 2592);
     global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 576);
     if (k0 < k1)
     {
-        var sink = new global::Kiln.Kernels.NoPanelSink();
+        var sink = new K::NoPanelSink();
         for (int b0 = 0; b0 < rows; b0 += 256)
         {
             int count = global::System.Math.Min(256, rows - b0);
             global::System.Span<float> target = b0 == 0 ? Conv0WeightGradient : _dwScratch.Slice(0, 1152);
-            global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 72, count * 72), dy.Slice(b0 * 16, count * 16), target, count, 72, 16, k0, k1, ref sink);
+            K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 72, count * 72), dy.Slice(b0 * 16, count * 16), target, count, 72, 16, k0, k1, ref sink);
             if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightGradient.Slice(k0 * 16, (k1 - k0) * 16));
         }
         if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightGradient.Slice(k0 * 16, (k1 - k0) * 16), default, default);
     }
-    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(16, part, parts, 16);
+    (int c0, int c1) = K::Partition.Range(16, part, parts, 16);
     if (c0 >= c1) return;
-    global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, rows, 16, c0, c1);
+    K::Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, rows, 16, c0, c1);
     if (_applyUpdate) StepFor(1).Apply<TIsa>(Conv0Bias.Slice(c0, c1 - c0), Conv0BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
@@ -66,52 +66,55 @@ private void Backward()
 
 // ---- inference
 /// <summary>conv0: copies each sample into a zero-bordered 8×8×8 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 288), _padded0.Slice(0, _batch * 512), in s_geometry0, s0, s1);
+    K::DirectConv.Pad(_x.Slice(0, _batch * 288), _padded0.Slice(0, _batch * 512), in s_geometry0, s0, s1);
 }
 
-/// <summary>conv0 (eval), tanh0 fused: for small batches Winograd F(2×2, 3×3) over the zero-bordered input, 2×2 output tiles split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
-private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+/// <summary>conv0 (eval), tanh0 fused: for small batches Winograd F(2×2, 3×3) over the zero-bordered input, 2×2 output tiles split across threads; otherwise samples split, im2col and GEMM chunk by
+/// chunk.</summary>
+private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
     {
         // 2×2 output tiles split across threads.
         (int p0, int p1) = _split0.Range(_batch * 9, part, parts);
         if (p0 >= p1) return;
-        global::Kiln.Kernels.WinogradConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_padded0.Slice(0, _batch * 512), _winograd.Slice(0, 2048), _y1.Slice(0, _batch * 576), in s_geometry0, 16, p0, p1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(Conv0Bias, new global::Kiln.Kernels.Tanh()));
+        K::WinogradConv.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_padded0.Slice(0, _batch * 512), _winograd.Slice(0, 2048), _y1.Slice(0, _batch * 576), in s_geometry0, 16, p0, p1,
+            new K::BiasActivationEpilogue<K::Tanh>(Conv0Bias, new K::Tanh()));
         _split0.Finish(part);
         return;
     }
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
     // 25 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
     for (int c0 = s0; c0 < s1; c0 += 25)
     {
         int c1 = global::System.Math.Min(c0 + 25, s1);
-        global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 288), _col0.Slice(0, _batch * 2592), in s_geometry0, channelsFirst: false, c0, c1);
-        global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_col0.Slice(c0 * 2592, (c1 - c0) * 2592), Conv0Weight, _y1.Slice(c0 * 576, (c1 - c0) * 576), (c1 - c0) * 36, 72, 16, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(Conv0Bias, new global::Kiln.Kernels.Tanh()));
+        K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 288), _col0.Slice(0, _batch * 2592), in s_geometry0, channelsFirst: false, c0, c1);
+        K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_col0.Slice(c0 * 2592, (c1 - c0) * 2592), Conv0Weight, _y1.Slice(c0 * 576, (c1 - c0) * 576), (c1 - c0) * 36, 72, 16,
+            new K::BiasActivationEpilogue<K::Tanh>(Conv0Bias, new K::Tanh()));
     }
 }
 
 // conv0 at small batches: its units split across threads in proportion to each thread's measured speed.
-private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
+private readonly K::AdaptiveSplit _split0 = new(K::WorkerPool.Current.Parallelism);
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
-private void ForwardInference()
+protected override void ForwardInference()
 {
     if (_inferenceWeightsStale) PrepareInferenceWeights();
     switch (_isa)
     {
-        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
-        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
-        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+        case global::Kiln.IsaPath.Avx512: ForwardInference<K::Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<K::Avx2Path>(); break;
+        default: ForwardInference<K::PortablePath>(); break;
     }
 }
 
-private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // conv0, tanh0 fused
     if (_batch < 16) Execute(Stages.Conv0Pad, 0);
@@ -124,7 +127,7 @@ private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.
 /// </summary>
 private void PrepareInferenceWeights()
 {
-    global::Kiln.Kernels.WinogradConv.TransformWeights(Conv0Weight, _winograd.Slice(0, 2048), in s_geometry0, 16); // conv0
+    K::WinogradConv.TransformWeights(Conv0Weight, _winograd.Slice(0, 2048), in s_geometry0, 16); // conv0
     _inferenceWeightsStale = false;
 }
 

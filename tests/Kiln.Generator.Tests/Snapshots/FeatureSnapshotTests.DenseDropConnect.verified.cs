@@ -1,64 +1,64 @@
 // Plan: 6 → dense0(8) → tanh0 → dense1(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 8); // output of dense0
-private readonly global::Kiln.Kernels.Arena _connectMask0 = new(48); // dense0 DropConnect: 0 or 1/keep per weight, one mask per mini-batch
-private readonly global::Kiln.Kernels.Arena _connectWeight0 = new(48); // dense0 weights ∘ mask, used by the training forward and dL/dx
+private readonly K::Arena _y0 = new(MaxBatch * 8); // output of dense0
+private readonly K::Arena _connectMask0 = new(48); // dense0 DropConnect: 0 or 1/keep per weight, one mask per mini-batch
+private readonly K::Arena _connectWeight0 = new(48); // dense0 weights ∘ mask, used by the training forward and dL/dx
 // ---- InitializeParameters
 // dense0.weight [6×8]: Glorot uniform, ±sqrt(6/(6+8)) (Init.Auto, chosen by the activation that follows)
-global::Kiln.Kernels.ParameterInit.Uniform(Dense0Weight, 0.6546536707079771d, ref rng);
-global::Kiln.Kernels.ParameterInit.Constant(Dense0Bias, 0f);
+K::ParameterInit.Uniform(Dense0Weight, 0.6546536707079771d, ref rng);
+K::ParameterInit.Constant(Dense0Bias, 0f);
 // ---- views
 /// <summary>dense0's DropConnect mask of the last training step (0 or 1/keep per weight, laid out as the weight).</summary>
 public global::System.ReadOnlySpan<float> Dense0DropConnectMask => _connectMask0.Slice(0, 48);
 // ---- training forward
 /// <summary>dense0: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.</summary>
-private void Dense0DropConnect<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Dense0DropConnect<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int e0, int e1) = global::Kiln.Kernels.Partition.Range(48, part, parts, 16);
-    if (e0 < e1) global::Kiln.Kernels.DropConnect.Apply<TIsa>(Dense0Weight, _connectMask0.Slice(0, 48), _connectWeight0.Slice(0, 48), e0, e1);
+    (int e0, int e1) = K::Partition.Range(48, part, parts, 16);
+    if (e0 < e1) K::DropConnect.Apply<TIsa>(Dense0Weight, _connectMask0.Slice(0, 48), _connectWeight0.Slice(0, 48), e0, e1);
 }
 
 /// <summary>dense0: [rows×6]·[6×8] + b, rows split across threads.</summary>
-private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
+    (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
     if (r0 >= r1) return;
-    global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_x.Slice(r0 * 6, (r1 - r0) * 6), _connectWeight0.Slice(0, 48), _y0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 6, 8, new global::Kiln.Kernels.BiasEpilogue(Dense0Bias));
+    K::Gemm.Forward<TIsa, K::BiasEpilogue>(_x.Slice(r0 * 6, (r1 - r0) * 6), _connectWeight0.Slice(0, 48), _y0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 6, 8, new K::BiasEpilogue(Dense0Bias));
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
 private void ForwardTraining()
 {
     // dense0
-    global::Kiln.Kernels.Dropout.FillMask(_connectMask0.Slice(0, 48), 0.75f, 1.3333334f, ref _noise); // DropConnect: keep each weight with p = 0.75
+    K::Dropout.FillMask(_connectMask0.Slice(0, 48), 0.75f, 1.3333334f, ref _noise); // DropConnect: keep each weight with p = 0.75
     Execute(Stages.Dense0DropConnect, 96);
     Execute(Stages.Dense0Forward, (long)_batch * 96);
 }
 
 // ---- backward
 /// <summary>dense0: dW = xᵀ·dL/dy in blocks of 256 rows, masked by DropConnect, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
-private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int k0, int k1) = global::Kiln.Kernels.Partition.Range(6, part, parts, 4);
+    (int k0, int k1) = K::Partition.Range(6, part, parts, 4);
     int rows = _batch;
     global::System.ReadOnlySpan<float> x = _x.Slice(0, _batch * 6);
     global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 8);
     if (k0 < k1)
     {
-        var sink = new global::Kiln.Kernels.NoPanelSink();
+        var sink = new K::NoPanelSink();
         for (int b0 = 0; b0 < rows; b0 += 256)
         {
             int count = global::System.Math.Min(256, rows - b0);
             global::System.Span<float> target = b0 == 0 ? Dense0WeightGradient : _dwScratch.Slice(0, 48);
-            global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 6, count * 6), dy.Slice(b0 * 8, count * 8), target, count, 6, 8, k0, k1, ref sink);
+            K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 6, count * 6), dy.Slice(b0 * 8, count * 8), target, count, 6, 8, k0, k1, ref sink);
             if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 8, (k1 - k0) * 8), Dense0WeightGradient.Slice(k0 * 8, (k1 - k0) * 8));
         }
-        global::Kiln.Kernels.DropConnect.MaskGradient<TIsa>(Dense0WeightGradient, _connectMask0.Slice(0, 48), k0 * 8, k1 * 8); // dropped weights get no gradient
+        K::DropConnect.MaskGradient<TIsa>(Dense0WeightGradient, _connectMask0.Slice(0, 48), k0 * 8, k1 * 8); // dropped weights get no gradient
         if (_applyUpdate) StepFor(0).Apply<TIsa>(Dense0Weight.Slice(k0 * 8, (k1 - k0) * 8), Dense0WeightGradient.Slice(k0 * 8, (k1 - k0) * 8), default, default);
     }
-    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
+    (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
     if (c0 >= c1) return;
-    global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Dense0BiasGradient, rows, 8, c0, c1);
+    K::Gemm.ColumnSums<TIsa>(dy, Dense0BiasGradient, rows, 8, c0, c1);
     if (_applyUpdate) StepFor(1).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
@@ -71,31 +71,33 @@ private void Backward()
 
 // ---- inference
 /// <summary>dense0 (eval), tanh0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
-private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
     {
-        (int c0, int c1) = global::Kiln.Kernels.Partition.Range(8, part, parts, 16);
-        if (c0 < c1) global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_x.Slice(0, _batch * 6), Dense0Weight, _y1.Slice(0, _batch * 8), _batch, 6, 8, c0, c1, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(Dense0Bias, new global::Kiln.Kernels.Tanh()));
+        (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
+        if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_x.Slice(0, _batch * 6), Dense0Weight, _y1.Slice(0, _batch * 8), _batch, 6, 8, c0, c1,
+            new K::BiasActivationEpilogue<K::Tanh>(Dense0Bias, new K::Tanh()));
         return;
     }
-    (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
+    (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
     if (r0 >= r1) return;
-    global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>>(_x.Slice(r0 * 6, (r1 - r0) * 6), Dense0Weight, _y1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 6, 8, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Tanh>(Dense0Bias, new global::Kiln.Kernels.Tanh()));
+    K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_x.Slice(r0 * 6, (r1 - r0) * 6), Dense0Weight, _y1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 6, 8,
+        new K::BiasActivationEpilogue<K::Tanh>(Dense0Bias, new K::Tanh()));
 }
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
-private void ForwardInference()
+protected override void ForwardInference()
 {
     switch (_isa)
     {
-        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
-        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
-        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+        case global::Kiln.IsaPath.Avx512: ForwardInference<K::Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<K::Avx2Path>(); break;
+        default: ForwardInference<K::PortablePath>(); break;
     }
 }
 
-private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // dense0, tanh0 fused
     Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 96, 384L)); // at least the time to stream W

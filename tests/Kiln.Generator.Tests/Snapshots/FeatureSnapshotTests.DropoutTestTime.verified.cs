@@ -1,33 +1,34 @@
 // Plan: 6 → dense0(8) → tanh0 → dense1(8) → dropout0 → dense2(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 8); // output of dropout0
-private readonly global::Kiln.Kernels.Arena _mask3 = new(MaxBatch * 8); // dropout0: 0 or the keep scale
+private readonly K::Arena _y3 = new(MaxBatch * 8); // output of dropout0
+private readonly K::Arena _mask3 = new(MaxBatch * 8); // dropout0: 0 or the keep scale
 // ---- InitializeParameters
 // ---- views
 // ---- training forward
 /// <summary>dropout0: element-wise, rows split across threads.</summary>
-private void Dropout0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Dropout0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
+    (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
     if (r0 >= r1) return;
-    global::Kiln.Kernels.Elementwise.ActivationForward<TIsa, global::Kiln.Kernels.Identity>(_y2.Slice(r0 * 8, (r1 - r0) * 8), _mask3.Slice(r0 * 8, (r1 - r0) * 8), _y3.Slice(r0 * 8, (r1 - r0) * 8), new global::Kiln.Kernels.Identity());
+    K::Elementwise.ActivationForward<TIsa, K::Identity>(_y2.Slice(r0 * 8, (r1 - r0) * 8), _mask3.Slice(r0 * 8, (r1 - r0) * 8), _y3.Slice(r0 * 8, (r1 - r0) * 8), new K::Identity());
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
 private void ForwardTraining()
 {
     // dropout0
-    global::Kiln.Kernels.Dropout.FillMask(_mask3.Slice(0, _batch * 8), 0.7f, 1f, ref _noise);
+    K::Dropout.FillMask(_mask3.Slice(0, _batch * 8), 0.7f, 1f, ref _noise);
     Execute(Stages.Dropout0Forward, (long)_batch * 80);
 }
 
 // ---- backward
 /// <summary>dropout0: activation and dropout backward, rows split across threads.</summary>
-private void Dropout0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Dropout0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int r0, int r1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 8);
+    (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
     if (r0 >= r1) return;
-    global::Kiln.Kernels.Elementwise.ActivationBackward<TIsa, global::Kiln.Kernels.Identity>(_y2.Slice(r0 * 8, (r1 - r0) * 8), _g1.Slice(r0 * 8, (r1 - r0) * 8), _mask3.Slice(r0 * 8, (r1 - r0) * 8), _g1.Slice(r0 * 8, (r1 - r0) * 8), new global::Kiln.Kernels.Identity());
+    K::Elementwise.ActivationBackward<TIsa, K::Identity>(_y2.Slice(r0 * 8, (r1 - r0) * 8), _g1.Slice(r0 * 8, (r1 - r0) * 8), _mask3.Slice(r0 * 8, (r1 - r0) * 8), _g1.Slice(r0 * 8, (r1 - r0) * 8),
+        new K::Identity());
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
@@ -39,17 +40,17 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
-private void ForwardInference()
+protected override void ForwardInference()
 {
     switch (_isa)
     {
-        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
-        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
-        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+        case global::Kiln.IsaPath.Avx512: ForwardInference<K::Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<K::Avx2Path>(); break;
+        default: ForwardInference<K::PortablePath>(); break;
     }
 }
 
-private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
 }
 

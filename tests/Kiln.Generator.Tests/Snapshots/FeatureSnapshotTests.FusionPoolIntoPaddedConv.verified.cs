@@ -1,47 +1,47 @@
 // Plan: 512 → conv0(4@3×3 pad 1 → 4×8×8) → relu0 → maxpool0(4×4×4) → conv1(4@3×3 pad 1 → 4×4×4) → dense0(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly global::Kiln.Kernels.Arena _col0 = new(MaxBatch * 4608); // conv0 im2col patches: 64 pixels × 72, kept for dW
-private readonly global::Kiln.Kernels.Arena _padded0 = new(12000); // conv0 zero-bordered input copies (10×10×8) for small-batch inference
-private readonly global::Kiln.Kernels.Arena _y0 = new(MaxBatch * 256); // output of conv0 (4×8×8, channels-last)
-private readonly global::Kiln.Kernels.Arena _col3 = new(MaxBatch * 576); // conv1 im2col patches: 16 pixels × 36, kept for dW
-private readonly global::Kiln.Kernels.Arena _padded3 = new(4608); // conv1 zero-bordered input copies (6×6×4) for inference
-private readonly global::Kiln.Kernels.Arena _y3 = new(MaxBatch * 64); // output of conv1 (4×4×4, channels-last)
-private static readonly global::Kiln.Kernels.ConvGeometry s_geometry0 = new(8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
-private static readonly global::Kiln.Kernels.ConvGeometry s_geometry3 = new(4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1); // conv1
+private readonly K::Arena _col0 = new(MaxBatch * 4608); // conv0 im2col patches: 64 pixels × 72, kept for dW
+private readonly K::Arena _padded0 = new(12000); // conv0 zero-bordered input copies (10×10×8) for small-batch inference
+private readonly K::Arena _y0 = new(MaxBatch * 256); // output of conv0 (4×8×8, channels-last)
+private readonly K::Arena _col3 = new(MaxBatch * 576); // conv1 im2col patches: 16 pixels × 36, kept for dW
+private readonly K::Arena _padded3 = new(4608); // conv1 zero-bordered input copies (6×6×4) for inference
+private readonly K::Arena _y3 = new(MaxBatch * 64); // output of conv1 (4×4×4, channels-last)
+private static readonly K::ConvGeometry s_geometry0 = new(8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
+private static readonly K::ConvGeometry s_geometry3 = new(4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1); // conv1
 // ---- InitializeParameters
 // conv0.weight [3×3×8×4]: He normal, std = sqrt(2/72) (fan-in = kernel_h·kernel_w·in_channels) (Init.Auto, chosen by the activation that follows)
-global::Kiln.Kernels.ParameterInit.Normal(Conv0Weight, 0.16666666666666666d, ref rng);
-global::Kiln.Kernels.ParameterInit.Constant(Conv0Bias, 0f);
+K::ParameterInit.Normal(Conv0Weight, 0.16666666666666666d, ref rng);
+K::ParameterInit.Constant(Conv0Bias, 0f);
 // conv1.weight [3×3×4×4]: Glorot uniform, ±sqrt(6/(36+36)) (fan-in = kernel_h·kernel_w·in_channels) (Init.Auto, chosen by the activation that follows)
-global::Kiln.Kernels.ParameterInit.Uniform(Conv1Weight, 0.28867513459481287d, ref rng);
-global::Kiln.Kernels.ParameterInit.Constant(Conv1Bias, 0f);
+K::ParameterInit.Uniform(Conv1Weight, 0.28867513459481287d, ref rng);
+K::ParameterInit.Constant(Conv1Bias, 0f);
 // ---- views
 // ---- training forward
 /// <summary>conv0: im2col and [rows = samples·64 pixels×72]·[72×4] + b, chunk by chunk; samples split across threads.</summary>
-private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
     // 14 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
     for (int c0 = s0; c0 < s1; c0 += 14)
     {
         int c1 = global::System.Math.Min(c0 + 14, s1);
-        global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 512), _col0.Slice(0, _batch * 4608), in s_geometry0, channelsFirst: false, c0, c1);
-        global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col0.Slice(c0 * 4608, (c1 - c0) * 4608), Conv0Weight, _y0.Slice(c0 * 256, (c1 - c0) * 256), (c1 - c0) * 64, 72, 4, new global::Kiln.Kernels.BiasEpilogue(Conv0Bias));
+        K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 512), _col0.Slice(0, _batch * 4608), in s_geometry0, channelsFirst: false, c0, c1);
+        K::Gemm.Forward<TIsa, K::BiasEpilogue>(_col0.Slice(c0 * 4608, (c1 - c0) * 4608), Conv0Weight, _y0.Slice(c0 * 256, (c1 - c0) * 256), (c1 - c0) * 64, 72, 4, new K::BiasEpilogue(Conv0Bias));
     }
 }
 
 /// <summary>conv1: im2col and [rows = samples·16 pixels×36]·[36×4] + b, chunk by chunk; samples split across threads.</summary>
-private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
     // 113 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
     for (int c0 = s0; c0 < s1; c0 += 113)
     {
         int c1 = global::System.Math.Min(c0 + 113, s1);
-        global::Kiln.Kernels.Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 64), _col3.Slice(0, _batch * 576), in s_geometry3, channelsFirst: false, c0, c1);
-        global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_col3.Slice(c0 * 576, (c1 - c0) * 576), Conv1Weight, _y3.Slice(c0 * 64, (c1 - c0) * 64), (c1 - c0) * 16, 36, 4, new global::Kiln.Kernels.BiasEpilogue(Conv1Bias));
+        K::Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 64), _col3.Slice(0, _batch * 576), in s_geometry3, channelsFirst: false, c0, c1);
+        K::Gemm.Forward<TIsa, K::BiasEpilogue>(_col3.Slice(c0 * 576, (c1 - c0) * 576), Conv1Weight, _y3.Slice(c0 * 64, (c1 - c0) * 64), (c1 - c0) * 16, 36, 4, new K::BiasEpilogue(Conv1Bias));
     }
 }
 
@@ -56,65 +56,65 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
-private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
     for (int c0 = s0; c0 < s1; c0 += 113)
     {
         int c1 = global::System.Math.Min(c0 + 113, s1);
-        global::Kiln.Kernels.Gemm.BackwardInput<TIsa>(_g1.Slice(c0 * 64, (c1 - c0) * 64), Conv1Weight, _dcol.Slice(c0 * 576, (c1 - c0) * 576), (c1 - c0) * 16, 36, 4);
-        global::Kiln.Kernels.Im2Col.Backward<TIsa>(_dcol.Slice(0, _batch * 576), _g0.Slice(0, _batch * 64), in s_geometry3, channelsFirst: false, c0, c1);
+        K::Gemm.BackwardInput<TIsa>(_g1.Slice(c0 * 64, (c1 - c0) * 64), Conv1Weight, _dcol.Slice(c0 * 576, (c1 - c0) * 576), (c1 - c0) * 16, 36, 4);
+        K::Im2Col.Backward<TIsa>(_dcol.Slice(0, _batch * 576), _g0.Slice(0, _batch * 64), in s_geometry3, channelsFirst: false, c0, c1);
     }
 }
 
 /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
-private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int k0, int k1) = global::Kiln.Kernels.Partition.Range(36, part, parts, 4);
+    (int k0, int k1) = K::Partition.Range(36, part, parts, 4);
     int rows = _batch * 16;
     global::System.ReadOnlySpan<float> x = _col3.Slice(0, _batch * 576);
     global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 64);
     if (k0 < k1)
     {
-        var sink = new global::Kiln.Kernels.NoPanelSink();
+        var sink = new K::NoPanelSink();
         for (int b0 = 0; b0 < rows; b0 += 256)
         {
             int count = global::System.Math.Min(256, rows - b0);
             global::System.Span<float> target = b0 == 0 ? Conv1WeightGradient : _dwScratch.Slice(0, 144);
-            global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 36, count * 36), dy.Slice(b0 * 4, count * 4), target, count, 36, 4, k0, k1, ref sink);
+            K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 36, count * 36), dy.Slice(b0 * 4, count * 4), target, count, 36, 4, k0, k1, ref sink);
             if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 4, (k1 - k0) * 4), Conv1WeightGradient.Slice(k0 * 4, (k1 - k0) * 4));
         }
         if (_applyUpdate) StepFor(2).Apply<TIsa>(Conv1Weight.Slice(k0 * 4, (k1 - k0) * 4), Conv1WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), default, default);
     }
-    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(4, part, parts, 16);
+    (int c0, int c1) = K::Partition.Range(4, part, parts, 16);
     if (c0 >= c1) return;
-    global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv1BiasGradient, rows, 4, c0, c1);
+    K::Gemm.ColumnSums<TIsa>(dy, Conv1BiasGradient, rows, 4, c0, c1);
     if (_applyUpdate) StepFor(3).Apply<TIsa>(Conv1Bias.Slice(c0, c1 - c0), Conv1BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
 /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
-private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int k0, int k1) = global::Kiln.Kernels.Partition.Range(72, part, parts, 4);
+    (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
     int rows = _batch * 64;
     global::System.ReadOnlySpan<float> x = _col0.Slice(0, _batch * 4608);
     global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 256);
     if (k0 < k1)
     {
-        var sink = new global::Kiln.Kernels.NoPanelSink();
+        var sink = new K::NoPanelSink();
         for (int b0 = 0; b0 < rows; b0 += 256)
         {
             int count = global::System.Math.Min(256, rows - b0);
             global::System.Span<float> target = b0 == 0 ? Conv0WeightGradient : _dwScratch.Slice(0, 288);
-            global::Kiln.Kernels.Gemm.BackwardWeights<TIsa, global::Kiln.Kernels.NoPanelSink>(x.Slice(b0 * 72, count * 72), dy.Slice(b0 * 4, count * 4), target, count, 72, 4, k0, k1, ref sink);
+            K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 72, count * 72), dy.Slice(b0 * 4, count * 4), target, count, 72, 4, k0, k1, ref sink);
             if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4));
         }
         if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), default, default);
     }
-    (int c0, int c1) = global::Kiln.Kernels.Partition.Range(4, part, parts, 16);
+    (int c0, int c1) = K::Partition.Range(4, part, parts, 16);
     if (c0 >= c1) return;
-    global::Kiln.Kernels.Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, rows, 4, c0, c1);
+    K::Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, rows, 4, c0, c1);
     if (_applyUpdate) StepFor(1).Apply<TIsa>(Conv0Bias.Slice(c0, c1 - c0), Conv0BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
@@ -130,81 +130,85 @@ private void Backward()
 
 // ---- inference
 /// <summary>conv0: copies each sample into a zero-bordered 10×10×8 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
-private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    global::Kiln.Kernels.DirectConv.Pad(_x.Slice(0, _batch * 512), _padded0.Slice(0, _batch * 800), in s_geometry0, s0, s1);
+    K::DirectConv.Pad(_x.Slice(0, _batch * 512), _padded0.Slice(0, _batch * 800), in s_geometry0, s0, s1);
 }
 
-/// <summary>conv0 (eval), relu0 fused, then maxpool0 on what each thread computed: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
-private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+/// <summary>conv0 (eval), relu0 fused, then maxpool0 on what each thread computed: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and
+/// GEMM chunk by chunk.</summary>
+private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
     {
         // maxpool0's output pixels split across threads; each thread convolves the pixels its windows read, then pools them.
         (int p0, int p1) = _split0.Range(_batch * 16, part, parts);
         if (p0 >= p1) return;
-        global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[global::Kiln.Kernels.Pooling.MaxInputSegments(in s_geometry2)];
-        int count = global::Kiln.Kernels.Pooling.InputSegments(in s_geometry2, p0, p1, segments);
-        for (int i = 0; i < count; i++) global::Kiln.Kernels.DirectConv.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_padded0.Slice(0, _batch * 800), Conv0Weight, _y1.Slice(0, _batch * 256), in s_geometry0, 4, segments[i].Start, segments[i].End, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Conv0Bias, new global::Kiln.Kernels.Relu()));
+        global::System.Span<(int Start, int End)> segments = stackalloc (int, int)[K::Pooling.MaxInputSegments(in s_geometry2)];
+        int count = K::Pooling.InputSegments(in s_geometry2, p0, p1, segments);
+        for (int i = 0; i < count; i++) K::DirectConv.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_padded0.Slice(0, _batch * 800), Conv0Weight, _y1.Slice(0, _batch * 256), in s_geometry0, 4,
+            segments[i].Start, segments[i].End, new K::BiasActivationEpilogue<K::Relu>(Conv0Bias, new K::Relu()));
         // Straight into conv1's zero-bordered input (its border stays 0: nothing else writes it), so conv1 needs no copy.
-        global::Kiln.Kernels.Pooling.MaxForwardPixels<TIsa>(_y1.Slice(0, _batch * 256), _padded3.Slice(0, _batch * 144), in s_geometry2, p0, p1, border: 1);
+        K::Pooling.MaxForwardPixels<TIsa>(_y1.Slice(0, _batch * 256), _padded3.Slice(0, _batch * 144), in s_geometry2, p0, p1, border: 1);
         _split0.Finish(part);
         return;
     }
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
     // 14 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
     for (int c0 = s0; c0 < s1; c0 += 14)
     {
         int c1 = global::System.Math.Min(c0 + 14, s1);
-        global::Kiln.Kernels.Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 512), _col0.Slice(0, _batch * 4608), in s_geometry0, channelsFirst: false, c0, c1);
-        global::Kiln.Kernels.Gemm.Forward<TIsa, global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>>(_col0.Slice(c0 * 4608, (c1 - c0) * 4608), Conv0Weight, _y1.Slice(c0 * 256, (c1 - c0) * 256), (c1 - c0) * 64, 72, 4, new global::Kiln.Kernels.BiasActivationEpilogue<global::Kiln.Kernels.Relu>(Conv0Bias, new global::Kiln.Kernels.Relu()));
+        K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 512), _col0.Slice(0, _batch * 4608), in s_geometry0, channelsFirst: false, c0, c1);
+        K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_col0.Slice(c0 * 4608, (c1 - c0) * 4608), Conv0Weight, _y1.Slice(c0 * 256, (c1 - c0) * 256), (c1 - c0) * 64, 72, 4,
+            new K::BiasActivationEpilogue<K::Relu>(Conv0Bias, new K::Relu()));
     }
-    global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y1.Slice(0, _batch * 256), _y2.Slice(0, _batch * 64), default, in s_geometry2, s0, s1); // maxpool0 (no argmax at inference)
+    K::Pooling.MaxForward<TIsa>(_y1.Slice(0, _batch * 256), _y2.Slice(0, _batch * 64), default, in s_geometry2, s0, s1); // maxpool0 (no argmax at inference)
 }
 
-/// <summary>conv1 (eval): each tile of output pixels accumulates all 36 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones samples.</summary>
-private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+/// <summary>conv1 (eval): each tile of output pixels accumulates all 36 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones
+/// samples.</summary>
+private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
     {
         // Output pixels split across threads.
         (int r0, int r1) = _split3.Range(_batch * 16, part, parts);
         if (r0 >= r1) return;
-        global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded3.Slice(0, _batch * 144), Conv1Weight, _y3.Slice(0, _batch * 64), in s_geometry3, 4, r0, r1, new global::Kiln.Kernels.BiasEpilogue(Conv1Bias));
+        K::ShallowConv.Forward<TIsa, K::BiasEpilogue>(_padded3.Slice(0, _batch * 144), Conv1Weight, _y3.Slice(0, _batch * 64), in s_geometry3, 4, r0, r1, new K::BiasEpilogue(Conv1Bias));
         _split3.Finish(part);
         return;
     }
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
     // 1024 sample(s) per chunk: padded, convolved while they are in cache.
     for (int c0 = s0; c0 < s1; c0 += 1024)
     {
         int c1 = global::System.Math.Min(c0 + 1024, s1);
-        global::Kiln.Kernels.DirectConv.Pad(_y2.Slice(0, _batch * 64), _padded3.Slice(0, _batch * 144), in s_geometry3, c0, c1);
-        global::Kiln.Kernels.ShallowConv.Forward<TIsa, global::Kiln.Kernels.BiasEpilogue>(_padded3.Slice(0, _batch * 144), Conv1Weight, _y3.Slice(0, _batch * 64), in s_geometry3, 4, c0 * 16, c1 * 16, new global::Kiln.Kernels.BiasEpilogue(Conv1Bias));
+        K::DirectConv.Pad(_y2.Slice(0, _batch * 64), _padded3.Slice(0, _batch * 144), in s_geometry3, c0, c1);
+        K::ShallowConv.Forward<TIsa, K::BiasEpilogue>(_padded3.Slice(0, _batch * 144), Conv1Weight, _y3.Slice(0, _batch * 64), in s_geometry3, 4, c0 * 16, c1 * 16, new K::BiasEpilogue(Conv1Bias));
     }
 }
 
 // conv0 at small batches: its units split across threads in proportion to each thread's measured speed.
-private readonly global::Kiln.Kernels.AdaptiveSplit _split0 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
+private readonly K::AdaptiveSplit _split0 = new(K::WorkerPool.Current.Parallelism);
 // conv1 at small batches: its units split across threads in proportion to each thread's measured speed.
-private readonly global::Kiln.Kernels.AdaptiveSplit _split3 = new(global::Kiln.Kernels.WorkerPool.Current.Parallelism);
+private readonly K::AdaptiveSplit _split3 = new(K::WorkerPool.Current.Parallelism);
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
-private void ForwardInference()
+protected override void ForwardInference()
 {
     switch (_isa)
     {
-        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
-        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
-        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+        case global::Kiln.IsaPath.Avx512: ForwardInference<K::Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<K::Avx2Path>(); break;
+        default: ForwardInference<K::PortablePath>(); break;
     }
 }
 
-private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // conv0, relu0 fused
     if (_batch < 16) Execute(Stages.Conv0Pad, 0);

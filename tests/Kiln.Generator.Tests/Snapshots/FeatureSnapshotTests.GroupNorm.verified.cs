@@ -1,19 +1,19 @@
 // Plan: 32 → conv0(4@1×1 → 4×4×4) → groupnorm0 → dense0(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 64); // output of groupnorm0 (4×4×4, channels-last)
-private readonly global::Kiln.Kernels.Arena _mean1 = new(MaxBatch * 2); // groupnorm0 mean per sample and group
-private readonly global::Kiln.Kernels.Arena _invStd1 = new(MaxBatch * 2); // groupnorm0 1/sqrt(var + ε) per sample and group
+private readonly K::Arena _y1 = new(MaxBatch * 64); // output of groupnorm0 (4×4×4, channels-last)
+private readonly K::Arena _mean1 = new(MaxBatch * 2); // groupnorm0 mean per sample and group
+private readonly K::Arena _invStd1 = new(MaxBatch * 2); // groupnorm0 1/sqrt(var + ε) per sample and group
 // ---- InitializeParameters
-global::Kiln.Kernels.ParameterInit.Constant(Groupnorm0Gamma, 1f);
-global::Kiln.Kernels.ParameterInit.Constant(Groupnorm0Beta, 0f);
+K::ParameterInit.Constant(Groupnorm0Gamma, 1f);
+K::ParameterInit.Constant(Groupnorm0Beta, 0f);
 // ---- views
 // ---- training forward
 /// <summary>groupnorm0: y = γ·(x − μ)/sqrt(σ² + ε) + β with μ, σ² per sample over each group of 2 channels × 16 pixels; samples split across threads.</summary>
-private void Groupnorm0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Groupnorm0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    global::Kiln.Kernels.GroupNorm.Forward<TIsa>(_y0.Slice(0, _batch * 64), Groupnorm0Gamma, Groupnorm0Beta, _y1.Slice(0, _batch * 64),
+    K::GroupNorm.Forward<TIsa>(_y0.Slice(0, _batch * 64), Groupnorm0Gamma, Groupnorm0Beta, _y1.Slice(0, _batch * 64),
         _mean1.Slice(0, _batch * 2), _invStd1.Slice(0, _batch * 2), 16, 4, 2, 1E-05f, s0, s1);
 }
 
@@ -26,12 +26,12 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>groupnorm0: dL/dx and dγ, dβ (summed over every sample, so one thread does the whole batch), then the γ/β update.</summary>
-private void Groupnorm0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Groupnorm0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (part != 0) return;
     Groupnorm0GammaGradient.Clear();
     Groupnorm0BetaGradient.Clear();
-    global::Kiln.Kernels.GroupNorm.Backward<TIsa>(_y0.Slice(0, _batch * 64), _g1.Slice(0, _batch * 64), Groupnorm0Gamma, _mean1.Slice(0, _batch * 2), _invStd1.Slice(0, _batch * 2),
+    K::GroupNorm.Backward<TIsa>(_y0.Slice(0, _batch * 64), _g1.Slice(0, _batch * 64), Groupnorm0Gamma, _mean1.Slice(0, _batch * 2), _invStd1.Slice(0, _batch * 2),
         _g0.Slice(0, _batch * 64), Groupnorm0GammaGradient, Groupnorm0BetaGradient, 16, 4, 2, 0, _batch);
     if (_applyUpdate)
     {
@@ -49,17 +49,17 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
-private void ForwardInference()
+protected override void ForwardInference()
 {
     switch (_isa)
     {
-        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
-        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
-        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+        case global::Kiln.IsaPath.Avx512: ForwardInference<K::Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<K::Avx2Path>(); break;
+        default: ForwardInference<K::PortablePath>(); break;
     }
 }
 
-private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // groupnorm0 (eval: the same per-sample statistics as in training)
     Execute(Stages.Groupnorm0Forward, (long)_batch * 512);

@@ -1,17 +1,17 @@
 // Plan: 72 → conv0(2@1×1 → 2×6×6) → maxpool0(2×5×5) → dense0(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly global::Kiln.Kernels.Arena _y1 = new(MaxBatch * 50); // output of maxpool0 (2×5×5, channels-last)
+private readonly K::Arena _y1 = new(MaxBatch * 50); // output of maxpool0 (2×5×5, channels-last)
 private readonly int[] _argmax1 = new int[MaxBatch * 50]; // maxpool0: index of each window's maximum
-private static readonly global::Kiln.Kernels.PoolGeometry s_geometry1 = new(2, 6, 6, 2, 2, 1, 1, 0, 0); // maxpool0
+private static readonly K::PoolGeometry s_geometry1 = new(2, 6, 6, 2, 2, 1, 1, 0, 0); // maxpool0
 // ---- InitializeParameters
 // ---- views
 // ---- training forward
 /// <summary>maxpool0: maximum of each 2×2 window (stride 1) per channel, argmax kept for backward; samples split across threads.</summary>
-private void Maxpool0Forward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Maxpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    global::Kiln.Kernels.Pooling.MaxForward<TIsa>(_y0.Slice(0, _batch * 72), _y1.Slice(0, _batch * 50), new global::System.Span<int>(_argmax1, 0, _batch * 50), in s_geometry1, s0, s1);
+    K::Pooling.MaxForward<TIsa>(_y0.Slice(0, _batch * 72), _y1.Slice(0, _batch * 50), new global::System.Span<int>(_argmax1, 0, _batch * 50), in s_geometry1, s0, s1);
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
@@ -23,11 +23,11 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>maxpool0: dL/dx gets each window's dL/dy at its argmax (zero elsewhere); samples split across threads.</summary>
-private void Maxpool0Backward<TIsa>(int part, int parts) where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void Maxpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int s0, int s1) = global::Kiln.Kernels.Partition.Range(_batch, part, parts, 1);
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    global::Kiln.Kernels.Pooling.MaxBackward<TIsa>(_g1.Slice(0, _batch * 50), new global::System.ReadOnlySpan<int>(_argmax1, 0, _batch * 50), _g0.Slice(0, _batch * 72), in s_geometry1, s0, s1);
+    K::Pooling.MaxBackward<TIsa>(_g1.Slice(0, _batch * 50), new global::System.ReadOnlySpan<int>(_argmax1, 0, _batch * 50), _g0.Slice(0, _batch * 72), in s_geometry1, s0, s1);
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
@@ -39,17 +39,17 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
-private void ForwardInference()
+protected override void ForwardInference()
 {
     switch (_isa)
     {
-        case global::Kiln.IsaPath.Avx512: ForwardInference<global::Kiln.Kernels.Avx512Path>(); break;
-        case global::Kiln.IsaPath.Avx2: ForwardInference<global::Kiln.Kernels.Avx2Path>(); break;
-        default: ForwardInference<global::Kiln.Kernels.PortablePath>(); break;
+        case global::Kiln.IsaPath.Avx512: ForwardInference<K::Avx512Path>(); break;
+        case global::Kiln.IsaPath.Avx2: ForwardInference<K::Avx2Path>(); break;
+        default: ForwardInference<K::PortablePath>(); break;
     }
 }
 
-private void ForwardInference<TIsa>() where TIsa : struct, global::Kiln.Kernels.ISimdPath
+private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // maxpool0 (eval)
     Execute(Stages.Maxpool0Forward, (long)_batch * 200);
