@@ -25,6 +25,6 @@ public sealed class SoftmaxWithMeanSquaredErrorAnalyzer : SpecRuleAnalyzer
         if (last.Kind != LayerKind.Activation || last.Activation != ActivationKind.Softmax) return;
         if (SpecQueries.InputShapes(spec)[index].Flat < 2) return; // one output: softmax is constant, a different mistake
         context.Report(Rule, context.Layer(index)?.GetLocation(), ImmutableDictionary<string, string?>.Empty.Add("Fix", "SoftmaxCrossEntropy"),
-            last.Name, "MeanSquaredError");
+            last.Name);
     }
 }

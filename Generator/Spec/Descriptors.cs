@@ -340,7 +340,7 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor SoftmaxWithMeanSquaredError = Rule(SoftmaxWithMeanSquaredErrorId, PitfallCategory, DiagnosticSeverity.Warning,
         "Softmax output trained with mean squared error",
-        "'{0}' turns the outputs into class probabilities, but the loss '{1}' is mean squared error: its gradient passes through the softmax Jacobian, which vanishes as the softmax saturates, so a confidently wrong class gets almost no gradient and training stalls; use SoftmaxCrossEntropy (same one-hot or soft targets, softmax fused, gradient p − t) and remove the '{0}' layer",
+        "'{0}' turns the outputs into class probabilities, but the model is trained with MeanSquaredError: its gradient passes through the softmax Jacobian, which vanishes as the softmax saturates, so a confidently wrong class gets almost no gradient and training stalls; use SoftmaxCrossEntropy (same one-hot or soft targets, softmax fused, gradient p − t) and remove the '{0}' layer",
         "Softmax cross-entropy has the gradient p − t with respect to the scores, large exactly when a prediction is confidently wrong; the squared error of softmax probabilities multiplies its gradient by p_j(δ_jk − p_k), which is near zero for saturated outputs (docs/techniques.md#losses).");
 
     public static readonly DiagnosticDescriptor DeepPlainStack = Rule(DeepPlainStackId, PitfallCategory, DiagnosticSeverity.Warning,
