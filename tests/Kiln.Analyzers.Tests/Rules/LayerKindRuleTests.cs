@@ -81,6 +81,35 @@ public class LayerKindRuleTests
         public partial class M;
         """);
 
+    // ---------------------------------------------------------------- KLN0103 softmax / sigmoid applied twice
+
+    [Fact]
+    public Task KLN0103_spelt_differently_and_on_conv_nets() => ValidModel.Fires<DoubleSquashingAnalyzer>("""
+        [Model(Input = 4, Seed = 1)]
+        [Dense(units: 3, Name = "scores")]
+        [[|Kiln.SoftmaxAttribute(Name = "p")|]]
+        [SoftmaxCrossEntropyAttribute, Sgd(0.1)]
+        public partial class Spelt;
+
+        [Model(InputShape = new[] { 1, 8, 8 }, Seed = 1)]
+        [Conv2D(4, 3, Padding = 1), ReLU, GlobalAvgPool, Dense(10), [|Softmax|], SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Conv;
+
+        [Model(InputShape = new[] { 1, 8, 8 }, Seed = 1)]
+        [Conv2D(4, 3, Padding = 1), PReLU, Flatten, Dense(1), [|Sigmoid|], BinaryCrossEntropy]
+        [Adam]
+        public partial class Binary;
+        """);
+
+    [Fact]
+    public Task KLN0103_a_conv_net_with_raw_scores_is_fine() => ValidModel.Clean<DoubleSquashingAnalyzer>("""
+        [Model(InputShape = new[] { 1, 8, 8 }, Seed = 1)]
+        [Conv2D(4, 3, Padding = 1), Sigmoid, GlobalAvgPool, Dense(10), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class M;
+        """);
+
     // ---------------------------------------------------------------- KLN0104 activation before the loss
 
     [Fact]
