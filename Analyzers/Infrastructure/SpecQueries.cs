@@ -192,7 +192,7 @@ public static class SpecQueries
                     height = width = 1;
                     flat = channels;
                     break;
-                case LayerKind.FractionalMaxPool when layer.Rate > 1:
+                case LayerKind.FractionalMaxPool when layer.Rate > 1 && height > 0 && width > 0:
                     height = ModelSpecParser.FractionalOutput(height, layer.Rate);
                     width = ModelSpecParser.FractionalOutput(width, layer.Rate);
                     flat = channels * height * width;
@@ -201,7 +201,7 @@ public static class SpecQueries
                     height = Extent(height, layer.KernelH, layer);
                     width = Extent(width, layer.KernelW, layer);
                     if (layer.Kind == LayerKind.Conv2D) channels = layer.Units;
-                    flat = height > 0 && width > 0 ? channels * height * width : 0;
+                    flat = height > 0 && width > 0 && channels > 0 && (long)channels * height * width <= int.MaxValue ? channels * height * width : 0;
                     break;
             }
         }
@@ -210,14 +210,14 @@ public static class SpecQueries
     }
 
     /// <summary>A window's span along one axis: dilation·(kernel − 1) + 1.</summary>
-    public static int Span(LayerSpec layer, int kernel) => Math.Max(layer.Dilation, 1) * (kernel - 1) + 1;
+    public static long Span(LayerSpec layer, int kernel) => (long)Math.Max(layer.Dilation, 1) * (kernel - 1) + 1;
 
     /// <summary>(extent + 2·padding − span)/stride + 1, or 0 when it does not exist (a spec error).</summary>
     private static int Extent(int extent, int kernel, LayerSpec layer)
     {
         if (extent <= 0 || kernel <= 0 || layer.Stride <= 0) return 0;
         long room = extent + 2L * layer.Padding - Span(layer, kernel);
-        return room < 0 || room % layer.Stride != 0 ? 0 : (int)(room / layer.Stride + 1);
+        return room < 0 || room % layer.Stride != 0 || room / layer.Stride >= int.MaxValue ? 0 : (int)(room / layer.Stride + 1);
     }
 
     /// <summary>
@@ -226,13 +226,23 @@ public static class SpecQueries
     /// </summary>
     public static int RowsRead(LayerSpec layer, int extent, int kernel)
     {
-        if (Extent(extent, kernel, layer) <= 0 || extent > 1 << 16) return extent; // unknown, or too large to walk: counted as read
+        if (!Walkable(layer, extent, kernel)) return extent; // unknown, or too large to walk: counted as read
         var read = new bool[extent];
         int count = 0;
         foreach (long at in Taps(layer, extent, kernel))
             if (at >= 0 && at < extent && !read[at]) { read[at] = true; count++; }
         return count;
     }
+
+    /// <summary>True when the windows along an axis exist and are few enough to walk one by one (real models always are).</summary>
+    private static bool Walkable(LayerSpec layer, int extent, int kernel)
+    {
+        int outputs = Extent(extent, kernel, layer);
+        return outputs > 0 && extent <= MaxWalk && (long)outputs * kernel <= MaxWalk;
+    }
+
+    /// <summary>Largest extent, and number of taps, that the window walks visit (a guard for specs with absurd values).</summary>
+    private const int MaxWalk = 1 << 20;
 
     /// <summary>The input position of every tap of every output position along one axis (outside [0, extent): padding).</summary>
     private static IEnumerable<long> Taps(LayerSpec layer, int extent, int kernel)
@@ -256,6 +266,7 @@ public static class SpecQueries
     /// <summary>Along one axis: taps that land inside the input, over all taps of all output positions.</summary>
     private static double InsideShare(LayerSpec layer, int extent, int kernel)
     {
+        if (!Walkable(layer, extent, kernel)) return 1;
         long inside = 0, all = 0;
         foreach (long at in Taps(layer, extent, kernel))
         {

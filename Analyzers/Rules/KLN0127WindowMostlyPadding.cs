@@ -30,7 +30,7 @@ public sealed class WindowMostlyPaddingAnalyzer : SpecRuleAnalyzer
             if (!layer.IsSpatial || !input.Known || !input.Spatial) continue;
             if (layer.Kind is LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool)
             {
-                int spanH = SpecQueries.Span(layer, layer.KernelH), spanW = SpecQueries.Span(layer, layer.KernelW);
+                long spanH = SpecQueries.Span(layer, layer.KernelH), spanW = SpecQueries.Span(layer, layer.KernelW);
                 if ((spanH > input.Height || spanW > input.Width) && output.Known)
                 {
                     string window = spanH + "×" + spanW + (layer.Dilation > 1 ? " (dilated)" : "");

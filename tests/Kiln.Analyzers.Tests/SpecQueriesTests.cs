@@ -1,4 +1,5 @@
 using System.Linq;
+using System.Threading.Tasks;
 using Kiln.Analyzers.Tests.Harness;
 using Kiln.Generator.Spec;
 using Microsoft.CodeAnalysis;
@@ -79,5 +80,22 @@ public class SpecQueriesTests
         Assert.Equal(8.0 / 9, SpecQueries.PaddingShare(spec.Layers[4], shapes[4]), 12);
         // A 3×3 window with padding 1 on 9×9 (first conv's input): per axis 25 of 27 taps inside.
         Assert.Equal(1 - (25.0 / 27) * (25.0 / 27), SpecQueries.PaddingShare(spec.Layers[4], shapes[0]), 12);
+    }
+
+    [Fact]
+    public async Task Absurd_window_arguments_neither_throw_nor_hang()
+    {
+        // Spec errors (the generator's) with values that overflow int arithmetic or would mean billions of taps.
+        const string model = """
+            [Model(InputShape = new[] { 1, 3000001, 3000001 }, Seed = 1, MaxBatch = 1)]
+            [Conv2D(2, 1, Stride = 2), Conv2D(2, 2147483647, Dilation = 2147483647, Padding = 2147483647), MaxPool(1000000, Stride = 1, Padding = 999999)]
+            [FractionalMaxPool(1.5), Conv2D(2, 3, Padding = 1, Stride = 2), Flatten, Dense(2), Softmax, MeanSquaredError]
+            [Adam]
+            public partial class M;
+            """;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        AnalysisRun run = await AnalyzerHarness.AnalyzeAsync(new[] { AnalyzerHarness.Prelude + model }, generate: false);
+        run.AssertNoFailures();
+        Assert.True(watch.Elapsed < System.TimeSpan.FromSeconds(60), $"took {watch.Elapsed}");
     }
 }
