@@ -21,7 +21,7 @@ public sealed class MaxoutParametersAnalyzer : SpecRuleAnalyzer
             LayerSpec layer = spec.Layers[i];
             if (layer.Kind != LayerKind.Maxout) continue;
             LayerSpec linear = spec.Layers[i - 1]; // the parser requires Maxout right after its Dense or Conv2D
-            context.Report(Rule, ModelSyntax.ArgumentOrAttribute(context.Layer(i), "pieces", 0), layer.Name, layer.Units, linear.Name);
+            context.Report(Rule, ModelSyntax.ArgumentOrAttribute(context.Layer(i), "pieces", 0), layer.Name, SpecQueries.Pieces(layer), linear.Name);
         }
     }
 }
