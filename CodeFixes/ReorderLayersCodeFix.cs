@@ -15,7 +15,8 @@ namespace Kiln.CodeFixes;
 
 /// <summary>
 /// KLN0110: move the Dropout after the BatchNorm it feeds (and after the activation right after that BatchNorm).
-/// KLN0109: move the BatchNorm before the activation it follows. The layer attributes are permuted in place.
+/// KLN0109: move the normalisation (BatchNorm, GroupNorm, InstanceNorm) before the activation it follows. The layer
+/// attributes are permuted in place.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ReorderLayersCodeFix)), Shared]
 public sealed class ReorderLayersCodeFix : KilnCodeFix
@@ -28,7 +29,7 @@ public sealed class ReorderLayersCodeFix : KilnCodeFix
         foreach (Diagnostic diagnostic in context.Diagnostics)
         {
             bool dropout = diagnostic.Id == Descriptors.DropoutBeforeBatchNormId;
-            Register(context, diagnostic, dropout ? "Move the dropout after the BatchNorm" : "Move the BatchNorm before the activation",
+            Register(context, diagnostic, dropout ? "Move the dropout after the BatchNorm" : "Move the normalisation before the activation",
                 "Kiln.Reorder." + diagnostic.Id, (document, root, cancellationToken) => ReorderAsync(document, root, diagnostic, dropout, cancellationToken));
         }
         return Task.CompletedTask;

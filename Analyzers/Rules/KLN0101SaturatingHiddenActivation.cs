@@ -5,8 +5,10 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0101 (pitfall 1): a Sigmoid or Tanh layer with a Dense layer after it is a hidden activation.
-/// Sigmoid/Tanh after the last Dense (an output activation) are left to KLN0103/KLN0104.
+/// KLN0101 (pitfall 1): a Sigmoid or Tanh layer with a weighted layer (Dense or Conv2D) after it is a hidden activation,
+/// whether it follows a Dense layer, a convolution or sits inside a residual branch: its derivative still multiplies
+/// every gradient that flows back to the layers before it. Sigmoid/Tanh after the last weighted layer (an output
+/// activation) are left to KLN0103/KLN0104.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SaturatingHiddenActivationAnalyzer : SpecRuleAnalyzer
@@ -19,7 +21,7 @@ public sealed class SaturatingHiddenActivationAnalyzer : SpecRuleAnalyzer
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             LayerSpec layer = spec.Layers[i];
-            if (layer.Kind != LayerKind.Activation || !SpecQueries.IsSaturating(layer.Activation) || !SpecQueries.HasDenseAfter(spec, i)) continue;
+            if (layer.Kind != LayerKind.Activation || !SpecQueries.IsSaturating(layer.Activation) || !SpecQueries.HasWeightedAfter(spec, i)) continue;
             string why = layer.Activation == ActivationKind.Sigmoid
                 ? "σ′ ≤ 0.25 and ≈ 0 for |x| > 5, and its output is not zero-centred"
                 : "tanh′ ≈ 0 for |x| > 3";

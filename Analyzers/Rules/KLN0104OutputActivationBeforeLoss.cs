@@ -6,7 +6,8 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0104 (pitfall 4): an activation after the last Dense layer. For the classification losses
+/// KLN0104 (pitfall 4): an activation after the output layer (the last weighted layer; a Dense layer, as the parser
+/// requires one and nothing spatial can follow it). For the classification losses
 /// (SoftmaxCrossEntropy, MulticlassHinge, BinaryCrossEntropy) every activation there is flagged except the
 /// doubled softmax/sigmoid that KLN0103 reports; for MeanSquaredError only ReLU (outputs stuck at 0 get no
 /// gradient; bounded activations can be intended for bounded targets).
@@ -20,10 +21,10 @@ public sealed class OutputActivationBeforeLossAnalyzer : SpecRuleAnalyzer
     {
         ModelSpec spec = context.Spec;
         if (spec.Loss is null) return;
-        int lastDense = SpecQueries.LastDense(spec);
-        if (lastDense < 0) return;
+        int output = SpecQueries.LastWeighted(spec);
+        if (output < 0) return;
         bool doubled = DoubleSquashingAnalyzer.IsDoubled(spec);
-        for (int i = lastDense + 1; i < spec.Layers.Count; i++)
+        for (int i = output + 1; i < spec.Layers.Count; i++)
         {
             LayerSpec layer = spec.Layers[i];
             if (!SpecQueries.IsActivation(layer)) continue;

@@ -6,8 +6,9 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0105 (pitfall 5): an explicit Init on a Dense layer that does not match the activation after it
-/// (looking past BatchNorm/Dropout/Flatten, as Init.Auto does):
+/// KLN0105 (pitfall 5): an explicit Init on a weighted layer (Dense or Conv2D, whose fan-in is KH·KW·C_in) that does not
+/// match the activation after it (looking past the normalisations, Dropout, Flatten and residual markers, as Init.Auto
+/// does; PReLU counts with the ReLU family, Maxout and pooling end the search):
 /// Xavier/Glorot/LeCun before the ReLU family → He; He before sigmoid/tanh → Xavier; He or Glorot before
 /// SELU → LeCun normal (Xavier's 1/Din variance equals LeCun's, so it is accepted). Init.Auto, the
 /// fixed-scale schemes (KLN0107) and constants (KLN0106) are not this rule's business.
@@ -23,16 +24,16 @@ public sealed class InitMismatchAnalyzer : SpecRuleAnalyzer
         ModelSpec spec = context.Spec;
         for (int i = 0; i < spec.Layers.Count; i++)
         {
-            LayerSpec dense = spec.Layers[i];
-            if (dense.Kind != LayerKind.Dense || dense.Init == InitKind.Auto) continue;
+            LayerSpec layer = spec.Layers[i];
+            if (!SpecQueries.IsWeighted(layer) || layer.Init == InitKind.Auto) continue;
             int next = SpecQueries.NextActivation(spec, i);
             if (next < 0) continue;
             ActivationKind activation = spec.Layers[next].Activation;
-            (InitKind replacement, string why)? fix = Suggest(dense.Init, activation);
+            (InitKind replacement, string why)? fix = Suggest(layer.Init, activation);
             if (fix is not { } f) continue;
             context.Report(Rule, ModelSyntax.ArgumentOrAttribute(context.Layer(i), "Init"),
                 ImmutableDictionary<string, string?>.Empty.Add("Init", f.replacement.ToString()),
-                dense.Name, "Init." + dense.Init, SpecQueries.Name(activation) + " ('" + spec.Layers[next].Name + "')", f.why, "Init." + f.replacement);
+                layer.Name, "Init." + layer.Init, SpecQueries.Name(activation) + " ('" + spec.Layers[next].Name + "')", f.why, "Init." + f.replacement);
         }
     }
 

@@ -5,9 +5,10 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0106 (pitfall 6): Init.Zeros or Init.Constant on a hidden Dense layer (one with another Dense after it).
-/// The output layer is exempt: its units already differ through their targets, and zero-initialising
-/// the last layer is a known-good practice (Fixup).
+/// KLN0106 (pitfall 6): Init.Zeros or Init.Constant on a hidden weighted layer (a Dense layer or convolution with another
+/// weighted layer after it): every unit (filter) computes the same output. Exempt: the output layer (its units already
+/// differ through their targets), and Init.Zeros on the last weighted layer of a residual branch, whose output is added
+/// to the shortcut, so the block starts as the identity (docs/techniques.md#initialisation; Fixup).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SymmetricInitAnalyzer : SpecRuleAnalyzer
@@ -19,10 +20,11 @@ public sealed class SymmetricInitAnalyzer : SpecRuleAnalyzer
         ModelSpec spec = context.Spec;
         for (int i = 0; i < spec.Layers.Count; i++)
         {
-            LayerSpec dense = spec.Layers[i];
-            if (dense.Kind != LayerKind.Dense || dense.Init is not (InitKind.Zeros or InitKind.Constant) || !SpecQueries.HasDenseAfter(spec, i)) continue;
-            string value = dense.Init == InitKind.Zeros || double.IsNaN(dense.InitScale) ? "0" : SpecQueries.Number(dense.InitScale);
-            context.Report(Rule, ModelSyntax.ArgumentOrAttribute(context.Layer(i), "Init"), dense.Name, "the same value (" + value + ")");
+            LayerSpec layer = spec.Layers[i];
+            if (!SpecQueries.IsWeighted(layer) || layer.Init is not (InitKind.Zeros or InitKind.Constant) || !SpecQueries.HasWeightedAfter(spec, i)) continue;
+            if (layer.Init == InitKind.Zeros && SpecQueries.EndsResidualBranch(spec, i)) continue;
+            string value = layer.Init == InitKind.Zeros || double.IsNaN(layer.InitScale) ? "0" : SpecQueries.Number(layer.InitScale);
+            context.Report(Rule, ModelSyntax.ArgumentOrAttribute(context.Layer(i), "Init"), layer.Name, "the same value (" + value + ")");
         }
     }
 }

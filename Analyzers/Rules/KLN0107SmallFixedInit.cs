@@ -7,59 +7,88 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0107 (pitfall 7): fixed-scale initialisation (Init.Normal, default std 0.01, or Init.Uniform, default
-/// bound 0.05 = std 0.029) on hidden Dense layers of a deep network (at least <see cref="DeepDenseCount"/>
-/// Dense layers). Each hidden layer multiplies the activation variance by g = Din·Var(w)·c, c = ½ before
-/// the ReLU family and 1 otherwise; layers with a scaled scheme count as g = 1, and a BatchNorm discards
-/// the product so far (it renormalises, docs/techniques.md#normalisation). When the product over the fixed-scale layers after
-/// the last BatchNorm leaves [1e-2, 1e2] (activation std shrinks or grows more than 10×), each of them is reported.
+/// KLN0107 (pitfall 7): fixed-scale initialisation (Init.Normal, default std 0.01, or Init.Uniform, default bound 0.05 =
+/// std 0.029) on hidden weighted layers of a deep network (at least <see cref="DeepWeightedCount"/> Dense and Conv2D
+/// layers). Each hidden layer multiplies the activation variance by g = Din·Var(w)·c, with Din its fan-in (KH·KW·C_in for
+/// a convolution) and c = ½ before the ReLU family, 1 otherwise; layers with a scaled scheme count as g = 1. A
+/// normalisation (BatchNorm, LayerNorm, InstanceNorm, GroupNorm) discards the product so far (it renormalises,
+/// docs/techniques.md#normalisation). A residual block adds its branch to the shortcut: after it the product is
+/// p·(1 + g_branch) (p + g_branch when the branch renormalises), so a collapsing branch leaves the signal alone while an
+/// exploding one does not. When the product over the fixed-scale layers leaves [1e-2, 1e2] (activation std shrinks or
+/// grows more than 10×), each of them is reported.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SmallFixedInitAnalyzer : SpecRuleAnalyzer
 {
-    /// <summary>"Deep": this many Dense layers or more (three hidden ones and the output).</summary>
-    public const int DeepDenseCount = 4;
+    /// <summary>"Deep": this many weighted layers or more (three hidden ones and the output).</summary>
+    public const int DeepWeightedCount = 4;
 
     public override DiagnosticDescriptor Rule => Descriptors.SmallFixedInit;
 
     protected override void Analyze(SpecRuleContext context)
     {
         ModelSpec spec = context.Spec;
-        int denseCount = SpecQueries.DenseCount(spec);
-        if (denseCount < DeepDenseCount) return;
-        int[] widths = SpecQueries.InputWidths(spec);
-        int lastDense = SpecQueries.LastDense(spec);
+        int weighted = SpecQueries.WeightedCount(spec);
+        if (weighted < DeepWeightedCount) return;
+        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(spec);
+        int output = SpecQueries.LastWeighted(spec);
 
         var run = new List<int>();
         double product = 1;
-        void Flush()
-        {
-            if (run.Count > 0 && (product < 1e-2 || product > 1e2))
-                foreach (int index in run)
-                {
-                    LayerSpec layer = spec.Layers[index];
-                    context.Report(Rule, ModelSyntax.ArgumentOrAttribute(context.Layer(index), "Init"),
-                        layer.Name, "Init." + layer.Init, SpecQueries.Short(Std(layer)), denseCount,
-                        SpecQueries.Short(product), product < 1 ? "collapse towards zero" : "explode or saturate");
-                }
-            run.Clear();
-            product = 1;
-        }
+        // The open residual block: the product on the shortcut, where the branch's layers start in the run, and whether
+        // the branch renormalised.
+        double shortcut = 1;
+        int branchStart = -1;
+        bool branchNormalised = false;
 
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             LayerSpec layer = spec.Layers[i];
-            if (layer.Kind == LayerKind.BatchNorm) { run.Clear(); product = 1; continue; } // renormalised: the scale does not carry on
-            if (layer.Kind != LayerKind.Dense || i == lastDense) continue;
-            if (layer.Init is not (InitKind.Normal or InitKind.Uniform) || widths[i] <= 0) continue;
+            if (layer.Kind == LayerKind.Residual)
+            {
+                shortcut = product;
+                product = 1;
+                branchStart = run.Count;
+                branchNormalised = false;
+                continue;
+            }
+            if (layer.Kind == LayerKind.EndResidual)
+            {
+                product = branchNormalised ? shortcut + product : shortcut * (1 + product);
+                branchStart = -1;
+                continue;
+            }
+            if (SpecQueries.IsNormalization(layer))
+            {
+                // Renormalised: the scale does not carry on (inside a branch, only the branch's part is discarded).
+                if (branchStart >= 0)
+                {
+                    run.RemoveRange(branchStart, run.Count - branchStart);
+                    branchNormalised = true;
+                }
+                else run.Clear();
+                product = 1;
+                continue;
+            }
+            if (!SpecQueries.IsWeighted(layer) || i == output) continue;
+            if (layer.Init is not (InitKind.Normal or InitKind.Uniform)) continue;
+            int fanIn = SpecQueries.FanIn(layer, shapes[i]);
             double std = Std(layer);
-            if (!(std > 0) || double.IsInfinity(std)) continue;
+            if (fanIn <= 0 || !(std > 0) || double.IsInfinity(std)) continue;
             int next = SpecQueries.NextActivation(spec, i);
             double c = next >= 0 && SpecQueries.IsReLUFamily(spec.Layers[next].Activation) ? 0.5 : 1.0;
-            product *= widths[i] * std * std * c;
+            product *= fanIn * std * std * c;
             run.Add(i);
         }
-        Flush();
+
+        if (run.Count == 0 || (product >= 1e-2 && product <= 1e2)) return;
+        foreach (int index in run)
+        {
+            LayerSpec layer = spec.Layers[index];
+            context.Report(Rule, ModelSyntax.ArgumentOrAttribute(context.Layer(index), "Init"),
+                layer.Name, "Init." + layer.Init, SpecQueries.Short(Std(layer)), weighted,
+                SpecQueries.Short(product), product < 1 ? "collapse towards zero" : "explode or saturate");
+        }
     }
 
     /// <summary>Standard deviation of a fixed-scale initialisation (the planner's defaults when InitScale is unset).</summary>

@@ -5,10 +5,14 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0110 (pitfall 10): a Dropout followed by a BatchNorm with only activations or other dropouts between
-/// them. A Dense (or Flatten) in between ends the search: the cross-layer variance shift is real but
-/// small for usual rates, and flagging it would flag the canonical Dense-BN-ReLU-Dropout stack.
-/// The code fix moves the dropout after the BatchNorm (and after the activation right after it).
+/// KLN0110 (pitfall 10): a Dropout whose output reaches a BatchNorm through layers that keep its variance shift:
+/// activations, other dropouts, Flatten and pooling (in a dense head or a conv block alike). A weighted layer (Dense or
+/// Conv2D) in between ends the search: the cross-layer variance shift is real but small for usual rates, and flagging
+/// it would flag the canonical Dense/Conv-BN-ReLU-Dropout stack. A per-sample normalisation (LayerNorm, InstanceNorm,
+/// GroupNorm) also ends it: it renormalises every sample the same way in training and at test, so the shift is gone;
+/// and so do residual markers (the BatchNorm after a block sees the sum with the shortcut, and moving the dropout
+/// across the marker would change the block). The per-sample normalisations themselves are never reported: they keep
+/// no running statistics. The code fix moves the dropout after the BatchNorm (and after the activation right after it).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class DropoutBeforeBatchNormAnalyzer : SpecRuleAnalyzer
@@ -22,7 +26,7 @@ public sealed class DropoutBeforeBatchNormAnalyzer : SpecRuleAnalyzer
         {
             LayerSpec layer = spec.Layers[i];
             if (layer.Kind == LayerKind.BatchNorm) return i;
-            if (layer.Kind is LayerKind.Dense or LayerKind.Flatten) return -1;
+            if (SpecQueries.IsWeighted(layer) || layer.IsSampleNorm || layer.Kind is LayerKind.Residual or LayerKind.EndResidual) return -1;
         }
         return -1;
     }

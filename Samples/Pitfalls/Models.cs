@@ -135,6 +135,32 @@ public partial class NoNormalization;
 [Adam]
 public partial class SeluWithBatchNorm;
 
+[Model(Input = 64, Seed = 1, Normalize = InputNormalization.None)]
+[Dense(32), ReLU]
+[Dense(10), Softmax, MeanSquaredError]                  // KLN0125: softmax output trained with MSE
+[Adam]
+public partial class SoftmaxWithMse;
+
+[Model(Input = 64, Seed = 1, Normalize = InputNormalization.None)] // KLN0126: 10 weighted layers, no normalisation, no shortcuts
+[Dense(32), ReLU, Dense(32), ReLU, Dense(32), ReLU, Dense(32), ReLU, Dense(32), ReLU]
+[Dense(32), ReLU, Dense(32), ReLU, Dense(32), ReLU, Dense(32), ReLU]
+[Dense(10), SoftmaxCrossEntropy]
+[Adam]
+public partial class DeepPlainStack;
+
+[Model(InputShape = new[] { 1, 8, 8 }, Seed = 1, Normalize = InputNormalization.None)]
+[Conv2D(8, 3, Padding = 1), ReLU, MaxPool(2), MaxPool(2), MaxPool(2)]
+[Conv2D(8, 3, Padding = 1), ReLU]                       // KLN0127: a 3×3 window on a 1×1 map (89% padding)
+[Flatten, Dense(10), SoftmaxCrossEntropy]
+[Adam]
+public partial class ShrunkToNothing;
+
+[Model(InputShape = new[] { 1, 9, 9 }, Seed = 1, Normalize = InputNormalization.None)]
+[Conv2D(8, 1, Stride = 2), ReLU]                        // KLN0128: a 1×1 window with stride 2 skips 69% of the input
+[Flatten, Dense(10), SoftmaxCrossEntropy]
+[Adam]
+public partial class StrideSkipsInput;
+
 /// <summary>A clean model (no diagnostic) for the code snippets.</summary>
 [Model(Input = 64, MaxBatch = 64, Seed = 42, Normalize = InputNormalization.None)]
 [Dense(32, Bias = false), BatchNorm, ReLU, Dropout(0.2)]

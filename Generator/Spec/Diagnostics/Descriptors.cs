@@ -124,7 +124,8 @@ public static class Descriptors
     // ------------------------------------------------------------------ pitfalls (analyzers)
     // KLN01nn is the main check of compile-time pitfall nn (docs/techniques.md#pitfalls); KLN02nn and KLN03nn are further checks of the
     // same pitfall (another severity, or user code instead of the spec). KLN0100 is the analyzers' own failure.
-    // Pitfall 24 (Maxout) has no DSL construct yet; its number is left unused.
+    // Pitfalls 25–28 are checks a demanding practitioner expects beyond the original list (loss, depth and image-shape
+    // mistakes); KLN0129 is free.
 
     public const string AnalyzerFailedId = "KLN0100";
     public const string SaturatingHiddenActivationId = "KLN0101";
@@ -159,6 +160,10 @@ public static class Descriptors
     public const string NoInputNormalizationId = "KLN0222";
     public const string SeluCombinationId = "KLN0123";
     public const string MaxoutParametersId = "KLN0124";
+    public const string SoftmaxWithMeanSquaredErrorId = "KLN0125";
+    public const string DeepPlainStackId = "KLN0126";
+    public const string WindowMostlyPaddingId = "KLN0127";
+    public const string StrideSkipsInputId = "KLN0128";
 
     /// <summary>Category of the rules that read a model's spec (its attributes).</summary>
     public const string PitfallCategory = "Kiln.Pitfall";
@@ -205,18 +210,18 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor SmallFixedInit = Rule(SmallFixedInitId, PitfallCategory, DiagnosticSeverity.Warning,
         "Fixed-scale initialisation in a deep network",
-        "'{0}' uses {1} with std {2} in a network of {3} Dense layers: its hidden layers multiply the activation variance by about {4} (Din·Var(w) per layer, halved by ReLU), so activations {5}; use Init.Auto (He or Xavier, scaled by fan-in)",
+        "'{0}' uses {1} with std {2} in a network of {3} weighted layers: its hidden layers multiply the activation variance by about {4} (Din·Var(w) per layer, Din = KH·KW·C_in for a convolution, halved by ReLU), so activations {5}; use Init.Auto (He or Xavier, scaled by fan-in)",
         "A fixed standard deviation such as 0.01 ignores the fan-in: each layer multiplies the activation variance by Din·Var(w), so over several layers activations collapse to zero (small std) or saturate (large std) and gradients vanish (docs/techniques.md#initialisation).");
 
     public static readonly DiagnosticDescriptor BiasBeforeBatchNorm = Rule(BiasBeforeBatchNormId, PitfallCategory, DiagnosticSeverity.Info,
         "Bias before BatchNorm is redundant",
-        "'{0}' has a bias, but the BatchNorm '{1}' right after it subtracts the batch mean, which removes any bias (its β takes that role); set Bias = false",
-        "BatchNorm computes (x − μ)/σ: a constant added by the preceding layer cancels out, so the bias only costs parameters and updates (docs/techniques.md#normalisation).");
+        "'{0}' has a bias, but the {1} '{2}' after it subtracts {3}, which removes any constant added per channel (its β takes that role); set Bias = false",
+        "BatchNorm computes (x − μ)/σ per channel, and so do InstanceNorm and GroupNorm with one channel per group: a constant added per channel by the preceding Dense or convolution cancels out, so the bias only costs parameters and updates (docs/techniques.md#normalisation).");
 
     public static readonly DiagnosticDescriptor BatchNormAfterActivation = Rule(BatchNormAfterActivationId, PitfallCategory, DiagnosticSeverity.Info,
         "BatchNorm after the activation",
-        "'{0}' normalises the output of the activation '{1}'; BatchNorm is meant to sit after the Dense layer and before its non-linearity (and then folds into it at inference)",
-        "Ioffe & Szegedy place BatchNorm between the linear layer and the non-linearity, so the activation sees unit-Gaussian inputs; Kiln then folds it into the Dense layer for inference (docs/techniques.md#normalisation).");
+        "'{0}' normalises the output of the activation '{1}'; {2} is meant to sit after the {3} and before its non-linearity{4}",
+        "Ioffe & Szegedy place BatchNorm between the linear layer and the non-linearity, so the activation sees unit-Gaussian inputs; Kiln then folds it into the Dense layer or convolution for inference. GroupNorm and InstanceNorm take the same place in a conv block (docs/techniques.md#normalisation).");
 
     public static readonly DiagnosticDescriptor DropoutBeforeBatchNorm = Rule(DropoutBeforeBatchNormId, PitfallCategory, DiagnosticSeverity.Warning,
         "Dropout before BatchNorm",
@@ -333,6 +338,26 @@ public static class Descriptors
         "'{0}' is combined with the SELU activation '{1}': {2}",
         "SELU networks normalise themselves towards mean 0 and variance 1 (with LeCun-normal weights); BatchNorm is redundant there, and plain dropout breaks the fixed point (use alpha dropout) (docs/techniques.md#activations).");
 
+    public static readonly DiagnosticDescriptor SoftmaxWithMeanSquaredError = Rule(SoftmaxWithMeanSquaredErrorId, PitfallCategory, DiagnosticSeverity.Warning,
+        "Softmax output trained with mean squared error",
+        "'{0}' turns the outputs into class probabilities, but the model is trained with MeanSquaredError: its gradient passes through the softmax Jacobian, which vanishes as the softmax saturates, so a confidently wrong class gets almost no gradient and training stalls; use SoftmaxCrossEntropy (same one-hot or soft targets, softmax fused, gradient p − t) and remove the '{0}' layer",
+        "Softmax cross-entropy has the gradient p − t with respect to the scores, large exactly when a prediction is confidently wrong; the squared error of softmax probabilities multiplies its gradient by p_j(δ_jk − p_k), which is near zero for saturated outputs (docs/techniques.md#losses).");
+
+    public static readonly DiagnosticDescriptor DeepPlainStack = Rule(DeepPlainStackId, PitfallCategory, DiagnosticSeverity.Warning,
+        "Deep plain stack without normalisation or residual connections",
+        "Model '{0}' stacks {1} weighted layers with neither normalisation nor residual connections: the gradient of the first layers is a product of {1} layer Jacobians, so it vanishes or explodes, and a deeper plain network trains worse than a shallower one; add a normalisation (BatchNorm, GroupNorm, LayerNorm) after the weighted layers or wrap pairs of them in [Residual] … [EndResidual]",
+        "Past about ten weighted layers, plain networks are hard to optimise even with a good initialisation: normalisation keeps each layer's inputs at unit scale, and residual connections give the gradient an identity path (He et al. 2016; docs/techniques.md#normalisation). Self-normalising SELU networks are exempt.");
+
+    public static readonly DiagnosticDescriptor WindowMostlyPadding = Rule(WindowMostlyPaddingId, PitfallCategory, DiagnosticSeverity.Warning,
+        "Feature map smaller than the window that reads it",
+        "'{0}' slides a {1} window over a {2} feature map ({3}): the map is smaller than the window, so {4} of the values its windows read are zero padding; downsample less before it, use a smaller window, or end the convolutional stack earlier (GlobalAvgPool or Flatten)",
+        "Each stride and pooling divides the image; once a map is smaller than the kernel, every window of a padded convolution or pooling reads mostly padding, so the layer learns from zeros and its extra taps cost compute for nothing (docs/techniques.md#pitfalls).");
+
+    public static readonly DiagnosticDescriptor StrideSkipsInput = Rule(StrideSkipsInputId, PitfallCategory, DiagnosticSeverity.Warning,
+        "Stride larger than the window: part of the input is never read",
+        "'{0}' moves its {1} window by {2}: the rows or columns between windows are never read, so {3} of its {4} input is ignored; use a stride no larger than the window, or a larger window",
+        "A window of span k moved by a stride s > k skips s − k rows and columns at every step: those values reach no output and get no gradient (docs/techniques.md#pitfalls).");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> PitfallTable = new()
     {
         [AnalyzerFailedId] = AnalyzerFailed,
@@ -368,6 +393,10 @@ public static class Descriptors
         [DropoutInConvStackId] = DropoutInConvStack,
         [MaxoutParametersId] = MaxoutParameters,
         [SeluCombinationId] = SeluCombination,
+        [SoftmaxWithMeanSquaredErrorId] = SoftmaxWithMeanSquaredError,
+        [DeepPlainStackId] = DeepPlainStack,
+        [WindowMostlyPaddingId] = WindowMostlyPadding,
+        [StrideSkipsInputId] = StrideSkipsInput,
     };
 
     /// <summary>The analyzers' descriptors (pitfalls KLN01xx–KLN03xx and KLN0100), reported by Kiln.Analyzers.</summary>
