@@ -157,6 +157,7 @@ public static class DataRoles
         {
             IOperation operation = leaf.Operation;
             KilnTypes types = _context.Types;
+            if (leaf.Position == -2) return Value(new FlowValue(operation, leaf.Bindings), depth); // an element of a foreach collection
             if (leaf.Position >= 0)
                 return KilnTypes.Is(operation.Type, types.DataSplit) ? (leaf.Position == 0 ? DataRole.Train : SplitKind(leaf, depth)) : DataRole.Unknown;
             switch (operation)

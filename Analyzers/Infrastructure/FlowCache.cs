@@ -127,7 +127,8 @@ public sealed class FlowCache
                     Add(target.Local, new Definition(null)); // out var x
                     break;
                 case IForEachLoopOperation loop:
-                    foreach (ILocalSymbol local in loop.Locals) Add(local, new Definition(loop.Collection, -2));
+                    if (loop.LoopControlVariable is IVariableDeclaratorOperation control) Add(control.Symbol, new Definition(loop.Collection, -2));
+                    else if (loop.LoopControlVariable is ILocalReferenceOperation existing) Add(existing.Local, new Definition(loop.Collection, -2));
                     break;
                 case IDeconstructionAssignmentOperation deconstruction:
                 {

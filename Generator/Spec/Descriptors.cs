@@ -265,7 +265,7 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor AdaGradLongRun = Rule(AdaGradLongRunId, PitfallCategory, DiagnosticSeverity.Warning,
         "AdaGrad for a long run",
-        "'{0}' uses AdaGrad: its step α·g/sqrt(Σg²) shrinks as squared gradients accumulate and decays towards zero over a long run, so training stalls; use RMSProp (leaky AdaGrad) or Adam",
+        "'{0}' uses AdaGrad {1}: its step α·g/sqrt(Σg²) shrinks as squared gradients accumulate and decays towards zero over a long run, so training stalls; use RMSProp (leaky AdaGrad) or Adam",
         "AdaGrad divides by the square root of the sum of all past squared gradients, which only grows: steps shrink to zero over long runs. RMSProp's leaky average and Adam do not (docs/techniques.md#optimisers).");
 
     public static readonly DiagnosticDescriptor LbfgsWithNoise = Rule(LbfgsWithNoiseId, PitfallCategory, DiagnosticSeverity.Warning,
@@ -283,10 +283,10 @@ public static class Descriptors
         "'{0}' has λ = {1}, above 1e-2: a penalty this strong dominates the loss gradient and the model underfits; try 1e-4 or 1e-3",
         "Typical L2/weight-decay strengths are 1e-4 to 1e-3; too large underfits, too small does nothing (docs/techniques.md#regularisation).");
 
-    public static readonly DiagnosticDescriptor LargeBatchWithoutWarmup = Rule(LargeBatchWithoutWarmupId, PitfallCategory, DiagnosticSeverity.Info,
+    public static readonly DiagnosticDescriptor LargeBatchWithoutWarmup = Rule(LargeBatchWithoutWarmupId, PitfallCategory, DiagnosticSeverity.Warning,
         "Large batch with a high learning rate and no warm-up",
-        "Model '{0}' trains batches of up to {1} at learning rate {2}, at or above the batch-scaled value {3} ({4} × {1}/256), without a warm-up: large-batch training at such rates tends to explode early; add [Warmup] or lower the learning rate",
-        "Scaling the learning rate with the batch size (N× batch → N× lr) works for large batches only with a linear warm-up from 0 over the first iterations (Goyal et al. 2017; docs/techniques.md#schedules).");
+        "{0} {1} at learning rate {2}, above {3} ({4} × √({1}/256)), the rate such a batch tolerates from the first step, without a warm-up: large-batch training at such rates tends to explode early; add a warm-up ([Warmup] or a Warmup schedule) or lower the learning rate",
+        "Scaling the learning rate with the batch size (N× batch → N× lr) works for large batches only with a linear warm-up from 0 over the first iterations (Goyal et al. 2017); rates above the square-root-scaled one already lean that way (docs/techniques.md#schedules).");
 
     public static readonly DiagnosticDescriptor ScheduleLengthMismatch = Rule(ScheduleLengthMismatchId, UsageCategory, DiagnosticSeverity.Warning,
         "Schedule inconsistent with the training length",
