@@ -53,7 +53,7 @@ public sealed class UnscaledDropoutCodeAnalyzer : KilnAnalyzer
     }
 
     /// <summary>A comparison of a uniform random draw with a probability; <paramref name="probability"/> is the other side.</summary>
-    private static bool TryBernoulli(IOperation condition, out IOperation? probability)
+    internal static bool TryBernoulli(IOperation condition, out IOperation? probability)
     {
         probability = null;
         if (Operations.Unwrap(condition) is not IBinaryOperation binary
@@ -137,7 +137,7 @@ public sealed class UnscaledDropoutCodeAnalyzer : KilnAnalyzer
     }
 
     /// <summary>The assignment of 0 that a branch consists of (a statement, or a block of one), if any.</summary>
-    private static ISimpleAssignmentOperation? ZeroAssignment(IOperation? branch)
+    internal static ISimpleAssignmentOperation? ZeroAssignment(IOperation? branch)
     {
         while (branch is IBlockOperation { Operations.Length: 1 } block) branch = block.Operations[0];
         if (branch is IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment } && Operations.IsConstant(assignment.Value, 0))

@@ -159,6 +159,10 @@ public static class Descriptors
     public const string NoInputNormalizationId = "KLN0222";
     public const string SeluCombinationId = "KLN0123";
     public const string MaxoutParametersId = "KLN0124";
+    public const string ModelSelectionOnTestDataId = "KLN0130";
+    public const string TrainingNoiseAtEvaluationId = "KLN0131";
+    public const string UnshuffledTrainingDataId = "KLN0132";
+    public const string BatchNormBatchOneTrainingId = "KLN0133";
 
     /// <summary>Category of the rules that read a model's spec (its attributes).</summary>
     public const string PitfallCategory = "Kiln.Pitfall";
@@ -270,7 +274,7 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor LbfgsWithNoise = Rule(LbfgsWithNoiseId, PitfallCategory, DiagnosticSeverity.Warning,
         "L-BFGS with a noise source",
-        "'{0}' adds noise to a model trained with L-BFGS: the line search and curvature pairs assume a deterministic loss, and dropout changes the loss between evaluations; remove the dropout (or use a first-order optimiser)",
+        "'{0}' {1}: the line search and curvature pairs assume a deterministic loss, and {2}",
         "L-BFGS works well full-batch and deterministic but transfers badly to noisy objectives: 'turn off all sources of noise' (dropout, augmentation, mini-batches) (docs/techniques.md#optimisers).");
 
     public static readonly DiagnosticDescriptor DecayOnAllParameters = Rule(DecayOnAllParametersId, PitfallCategory, DiagnosticSeverity.Info,
@@ -333,6 +337,26 @@ public static class Descriptors
         "'{0}' is combined with the SELU activation '{1}': {2}",
         "SELU networks normalise themselves towards mean 0 and variance 1 (with LeCun-normal weights); BatchNorm is redundant there, and plain dropout breaks the fixed point (use alpha dropout) (docs/techniques.md#activations).");
 
+    public static readonly DiagnosticDescriptor ModelSelectionOnTestData = Rule(ModelSelectionOnTestDataId, UsageCategory, DiagnosticSeverity.Warning,
+        "Model selection driven by the test split",
+        "{0} selects on '{1}', which is test data ({2}): the test set then chooses the model and no longer estimates its error; select on a validation split (data.ValidationSplit) and keep the test split for the final evaluation",
+        "Early stopping, best-epoch checkpoints, ReduceOnPlateau and any 'keep the best' loop choose among models by a held-out score; driven by the test split, the test error becomes an optimistic, selected quantity (docs/techniques.md#regularisation).");
+
+    public static readonly DiagnosticDescriptor TrainingNoiseAtEvaluation = Rule(TrainingNoiseAtEvaluationId, UsageCategory, DiagnosticSeverity.Warning,
+        "Augmentation or dropout applied to evaluation data",
+        "{0} applies {1} to '{2}', which is {3}: evaluation then measures a randomly perturbed input instead of the data, and the score varies from run to run; apply augmentation and dropout only in training",
+        "Augmentation and dropout are training-time noise: evaluated data should pass through the network unperturbed (eval mode), or through deliberate, averaged test-time augmentation (docs/techniques.md#regularisation).");
+
+    public static readonly DiagnosticDescriptor UnshuffledTrainingData = Rule(UnshuffledTrainingDataId, UsageCategory, DiagnosticSeverity.Warning,
+        "Training data never shuffled",
+        "{0}: the batches come in the same order every epoch, so data stored by class or by time give batches of one kind and gradients that swing from batch to batch; shuffle the training set every epoch",
+        "Mini-batch SGD assumes each batch is a random sample of the training set; a fixed order (often sorted by class or source) biases every step and the epoch's end (docs/training.md).");
+
+    public static readonly DiagnosticDescriptor BatchNormBatchOneTraining = Rule(BatchNormBatchOneTrainingId, UsageCategory, DiagnosticSeverity.Warning,
+        "BatchNorm model trained one sample at a time",
+        "{0} trains '{1}', which has the BatchNorm '{2}', with batches of 1: the batch variance of a single sample is 0, so BatchNorm outputs its β whatever the input and its running statistics are meaningless; train with batches of at least 2 (16 or more is usual) or use LayerNorm/GroupNorm",
+        "BatchNorm normalises with the mean and variance of the batch; one sample has zero variance, so the normalised value is 0 and no gradient reaches the layers before it (docs/techniques.md#normalisation).");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> PitfallTable = new()
     {
         [AnalyzerFailedId] = AnalyzerFailed,
@@ -368,6 +392,10 @@ public static class Descriptors
         [DropoutInConvStackId] = DropoutInConvStack,
         [MaxoutParametersId] = MaxoutParameters,
         [SeluCombinationId] = SeluCombination,
+        [ModelSelectionOnTestDataId] = ModelSelectionOnTestData,
+        [TrainingNoiseAtEvaluationId] = TrainingNoiseAtEvaluation,
+        [UnshuffledTrainingDataId] = UnshuffledTrainingData,
+        [BatchNormBatchOneTrainingId] = BatchNormBatchOneTraining,
     };
 
     /// <summary>The analyzers' descriptors (pitfalls KLN01xx–KLN03xx and KLN0100), reported by Kiln.Analyzers.</summary>
