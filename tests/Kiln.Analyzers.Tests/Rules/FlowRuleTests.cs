@@ -449,3 +449,22 @@ public class FlowRuleTests
         }
         """);
 }
+
+/// <summary>The KLN0132 fix.</summary>
+public class UnshuffledFixTests
+{
+    [Fact]
+    public Task KLN0132_fix_removes_Shuffle_false() => VerifyFix.FixAsync<UnshuffledTrainingDataAnalyzer, Kiln.CodeFixes.RemoveShuffleFalseCodeFix>("""
+        public static class Runs
+        {
+            public static void Run(IKilnModel model, Dataset train) =>
+                Trainer.Fit(model, train, null, new TrainerOptions { Epochs = 3, [|Shuffle = false|], BatchSize = 8 });
+        }
+        """, """
+        public static class Runs
+        {
+            public static void Run(IKilnModel model, Dataset train) =>
+                Trainer.Fit(model, train, null, new TrainerOptions { Epochs = 3, BatchSize = 8 });
+        }
+        """);
+}
