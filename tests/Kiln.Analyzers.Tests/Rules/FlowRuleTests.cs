@@ -468,3 +468,38 @@ public class UnshuffledFixTests
         }
         """);
 }
+
+/// <summary>KLN0120/KLN0220 read bounds through locals, fields and helper methods.</summary>
+public class SearchFlowTests
+{
+    [Fact]
+    public Task KLN0120_bounds_through_locals_fields_and_helpers() => Verify.AnalyzerAsync<LinearScaleSearchAnalyzer>("""
+        public static class Search
+        {
+            private static readonly double Lowest = 1e-5;
+            private static double Highest() => 1e-1;
+
+            public static SearchSpace Space()
+            {
+                double low = 1e-4, high = 1e-1;
+                return new SearchSpace()
+                    .[|Uniform("lr", low, high)|]
+                    .[|Uniform("wd", Lowest, 1e-2)|]
+                    .[|Uniform("eta", 1e-3, Highest())|];
+            }
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0220_bounds_through_a_local() => Verify.AnalyzerAsync<LinearBetaSearchAnalyzer>("""
+        public static class Search
+        {
+            public static SearchSpace Space(bool wide)
+            {
+                double top = 0.999;
+                double unknown = wide ? 0.999 : 0.95;
+                return new SearchSpace().[|Uniform("beta2", 0.9, top)|].Uniform("momentum", 0.5, unknown);
+            }
+        }
+        """, generate: false);
+}
