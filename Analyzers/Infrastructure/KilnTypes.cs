@@ -13,6 +13,11 @@ public sealed class KilnTypes
         Trainer = compilation.GetTypeByMetadataName("Kiln.Training.Trainer");
         Standardizer = compilation.GetTypeByMetadataName("Kiln.Data.Standardizer");
         SearchSpace = compilation.GetTypeByMetadataName("Kiln.Tuning.SearchSpace");
+        Dataset = compilation.GetTypeByMetadataName("Kiln.Data.Dataset");
+        DataSplit = compilation.GetTypeByMetadataName("Kiln.Data.DataSplit");
+        TrainerOptions = compilation.GetTypeByMetadataName("Kiln.Training.TrainerOptions");
+        Lbfgs = compilation.GetTypeByMetadataName("Kiln.Training.Lbfgs");
+        BatchAugmentation = compilation.GetTypeByMetadataName("Kiln.Augmentation.IBatchAugmentation");
     }
 
     public INamedTypeSymbol? ModelAttribute { get; }
@@ -20,6 +25,19 @@ public sealed class KilnTypes
     public INamedTypeSymbol? Trainer { get; }
     public INamedTypeSymbol? Standardizer { get; }
     public INamedTypeSymbol? SearchSpace { get; }
+    public INamedTypeSymbol? Dataset { get; }
+    public INamedTypeSymbol? DataSplit { get; }
+    public INamedTypeSymbol? TrainerOptions { get; }
+    public INamedTypeSymbol? Lbfgs { get; }
+    public INamedTypeSymbol? BatchAugmentation { get; }
+
+    /// <summary>True when <paramref name="type"/> is <paramref name="kilnType"/> (both known).</summary>
+    public static bool Is(ITypeSymbol? type, INamedTypeSymbol? kilnType) =>
+        type is not null && kilnType is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, kilnType);
+
+    /// <summary>An implementation of Kiln's IBatchAugmentation (or the interface itself).</summary>
+    public bool IsAugmentation(ITypeSymbol? type) => BatchAugmentation is not null && type is not null
+        && (Is(type, BatchAugmentation) || type.AllInterfaces.Any(i => Is(i, BatchAugmentation)));
 
     /// <summary>The types, or null when the compilation does not reference Kiln (then no rule registers anything).</summary>
     public static KilnTypes? Resolve(Compilation compilation)

@@ -16,8 +16,11 @@ public static class SearchCalls
     public static bool IsSearchSpaceMethod(IMethodSymbol method, KilnTypes types, string name) =>
         method.Name == name && types.SearchSpace is not null && SymbolEqualityComparer.Default.Equals(method.ContainingType, types.SearchSpace);
 
-    /// <summary>The constant name, low and high of a Uniform(name, low, high) call; false when low or high is not constant.</summary>
-    public static bool TryReadRange(IInvocationOperation invocation, out string name, out double low, out double high)
+    /// <summary>
+    /// The constant name, low and high of a Uniform(name, low, high) call, following locals, fields and helpers with
+    /// <paramref name="cache"/> when given; false when low or high is not constant.
+    /// </summary>
+    public static bool TryReadRange(IInvocationOperation invocation, out string name, out double low, out double high, FlowCache? cache = null, System.Threading.CancellationToken cancellationToken = default)
     {
         name = "";
         low = high = 0;
@@ -26,8 +29,13 @@ public static class SearchCalls
         IArgumentOperation? highArgument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "high");
         if (lowArgument is null || highArgument is null) return false;
         name = Operations.ConstantString(nameArgument?.Value) ?? (nameArgument is null ? "" : Operations.Text(nameArgument.Value));
-        return Operations.TryGetNumber(Operations.Unwrap(lowArgument.Value), out low) && Operations.TryGetNumber(Operations.Unwrap(highArgument.Value), out high)
-            && low < high;
+        if (cache is null)
+            return Operations.TryGetNumber(Operations.Unwrap(lowArgument.Value), out low) && Operations.TryGetNumber(Operations.Unwrap(highArgument.Value), out high)
+                && low < high;
+        if (ValueFlow.Number(lowArgument.Value, cache, cancellationToken) is not { } l || ValueFlow.Number(highArgument.Value, cache, cancellationToken) is not { } h) return false;
+        low = l;
+        high = h;
+        return low < high;
     }
 
     /// <summary>A momentum or β name (β1, beta2, rho, momentum, ema…).</summary>

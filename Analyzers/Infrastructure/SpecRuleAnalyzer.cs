@@ -16,6 +16,7 @@ public abstract class SpecRuleAnalyzer : KilnAnalyzer
     protected sealed override void Register(CompilationStartAnalysisContext context, KilnTypes types)
     {
         if (types.ModelAttribute is null) return;
+        RegisterCode(context, types);
         context.RegisterSymbolAction(symbolContext =>
         {
             if (symbolContext.Symbol is not INamedTypeSymbol { TypeKind: TypeKind.Class } type || !types.HasModelAttribute(type)) return;
@@ -27,6 +28,25 @@ public abstract class SpecRuleAnalyzer : KilnAnalyzer
                 Analyze(new SpecRuleContext(parsed, parsed.Spec, symbolContext));
             });
         }, SymbolKind.NamedType);
+    }
+
+    /// <summary>Registers the code side of a rule that also reads the calls that train a model (Trainer.Fit): nothing by default.</summary>
+#pragma warning disable RS1012 // the default registers nothing; overrides register operation actions
+    protected virtual void RegisterCode(CompilationStartAnalysisContext context, KilnTypes types)
+    {
+    }
+#pragma warning restore RS1012
+
+    /// <summary>Registers <paramref name="analyze"/> for every Trainer.Fit call whose model's [Model] class the flow finds.</summary>
+    protected void RegisterFitCalls(CompilationStartAnalysisContext context, KilnTypes types, System.Action<OperationAnalysisContext, FitCall, CodeContext> analyze)
+    {
+        if (types.Trainer is null) return;
+        RegisterInvocations(context, (c, invocation) =>
+        {
+            if (!types.IsTrainerMethod(invocation.TargetMethod, "Fit")) return;
+            var code = new CodeContext(c.Compilation, types, c.CancellationToken);
+            if (FitCall.Read(invocation, code, c.Compilation) is { Spec: not null } fit) analyze(c, fit, code);
+        });
     }
 
     /// <summary>Inspects one model. Report through <see cref="SpecRuleContext.Report"/>.</summary>
@@ -61,13 +81,25 @@ public sealed class SpecRuleContext
     /// </summary>
     public void Report(DiagnosticDescriptor descriptor, Location? location, ImmutableDictionary<string, string?>? properties, params object?[] arguments)
     {
-        if (location is null || !location.IsInSource) return;
+        if (location is null || !location.IsInSource || Overlaps(location)) return;
+        _context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, arguments));
+    }
+
+    /// <summary>Reports with a severity other than the rule's default (a rule whose weight depends on what it found, KLN0115 and KLN0118).</summary>
+    public void Report(DiagnosticDescriptor descriptor, Location? location, DiagnosticSeverity severity, params object?[] arguments)
+    {
+        if (location is null || !location.IsInSource || Overlaps(location)) return;
+        _context.ReportDiagnostic(Diagnostic.Create(descriptor, location, severity, null, null, arguments));
+    }
+
+    private bool Overlaps(Location location)
+    {
         foreach (DiagnosticInfo error in Parsed.Result.Diagnostics)
         {
             if (error.Location is not { } at || at.FilePath != location.SourceTree!.FilePath) continue;
-            if (at.Span.OverlapsWith(location.SourceSpan) || at.Span == location.SourceSpan || (at.Span.IsEmpty && location.SourceSpan.Contains(at.Span.Start))) return;
+            if (at.Span.OverlapsWith(location.SourceSpan) || at.Span == location.SourceSpan || (at.Span.IsEmpty && location.SourceSpan.Contains(at.Span.Start))) return true;
         }
-        _context.ReportDiagnostic(Diagnostic.Create(descriptor, location, properties, arguments));
+        return false;
     }
 
     /// <summary>Reports without properties.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Kiln.Generator.Spec;
 using Microsoft.CodeAnalysis;
@@ -7,14 +8,15 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0113 (pitfall 13), on calls of a model's <c>TrainStep</c>/<c>ComputeGradients</c> and of <c>Trainer.Fit</c>:
+/// KLN0113 (pitfall 13): training on held-out data, decided by where the data comes from (<see cref="DataRoles"/>):
 /// <list type="number">
-/// <item>held-out data: a data argument (any non-int argument of TrainStep/ComputeGradients, the <c>train</c>
-/// argument of Trainer.Fit) whose nearest telling name is a test/validation name (<see cref="DataRoles"/>);</item>
-/// <item>evaluation method: TrainStep or Trainer.Fit (not ComputeGradients, which gradient checks use) inside a
-/// method whose first word is evaluate/eval/validate/validation/test/testing/score/assess — but only on a model
-/// that comes from outside the method (parameter, field, property, this): a method that creates a model, trains and
-/// scores it is a hyper-parameter trial, not an evaluation. Methods with test-framework attributes are skipped.</item>
+/// <item>a training-mode call — a model's <c>TrainStep</c>/<c>ComputeGradients</c> (every non-int argument),
+/// <c>Trainer.Fit</c> (its <c>train</c> argument), <c>Lbfgs.Minimize</c> (its data) — on validation or test data;</item>
+/// <item>a call of a source method whose parameter reaches such a call inside it (directly or through further helpers,
+/// <see cref="ParameterSinks"/>) with validation or test data: reported at the call that passes the data;</item>
+/// <item>an evaluation method: TrainStep or Trainer.Fit on a model that comes from outside the method (parameter, field,
+/// property, this) inside a method that also evaluates that model (Predict, Evaluate, Trainer.Evaluate) and whose first
+/// name word is evaluate/eval/validate/validation/test/testing/score/assess. Test-framework methods are skipped.</item>
 /// </list>
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -27,37 +29,88 @@ public sealed class TrainingOnHeldOutDataAnalyzer : KilnAnalyzer
 
     protected override void Register(CompilationStartAnalysisContext context, KilnTypes types)
     {
-        RegisterInvocations(context, (c, invocation) => Analyze(c, invocation, types));
+        RegisterInvocations(context, (c, invocation) => Analyze(c, invocation, new CodeContext(c.Compilation, types, c.CancellationToken)));
     }
 
-    private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
+    /// <summary>The data arguments of a training-mode call (the sinks of <see cref="SinkKind.TrainingData"/>).</summary>
+    public static IEnumerable<IOperation> TrainingData(IOperation operation, CodeContext context)
+    {
+        if (operation is not IInvocationOperation call) yield break;
+        IMethodSymbol method = call.TargetMethod;
+        KilnTypes types = context.Types;
+        if (method.Name is "TrainStep" or "ComputeGradients" && types.IsModelType(method.ContainingType))
+        {
+            foreach (IArgumentOperation argument in call.Arguments)
+                if (argument.Value.Type?.SpecialType != SpecialType.System_Int32) yield return argument.Value;
+        }
+        else if (types.IsTrainerMethod(method, "Fit") || (method.Name == "Minimize" && KilnTypes.Is(method.ContainingType, types.Lbfgs)))
+        {
+            foreach (IArgumentOperation argument in call.Arguments)
+                if (argument.Parameter?.Name is "train" or "data") yield return argument.Value;
+        }
+    }
+
+    private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, CodeContext code)
     {
         IMethodSymbol method = invocation.TargetMethod;
+        KilnTypes types = code.Types;
         bool step = method.Name is "TrainStep" or "ComputeGradients" && types.IsModelType(method.ContainingType);
         bool fit = !step && types.IsTrainerMethod(method, "Fit");
-        if (!step && !fit) return;
-        string display = fit ? "Trainer.Fit" : method.Name;
+        bool lbfgs = !step && !fit && method.Name == "Minimize" && KilnTypes.Is(method.ContainingType, types.Lbfgs);
+        if (!step && !fit && !lbfgs)
+        {
+            AnalyzeHelperCall(context, invocation, code);
+            return;
+        }
+        string display = fit ? "Trainer.Fit" : lbfgs ? "Lbfgs.Minimize" : method.Name;
         string effect = method.Name == "ComputeGradients"
             ? "its loss and gradients describe the training-mode network, not the one Predict uses"
             : "updates the weights and BatchNorm's running statistics with this data";
 
-        foreach (IArgumentOperation argument in invocation.Arguments)
+        foreach (IOperation data in TrainingData(invocation, code))
         {
-            bool isData = step ? argument.Value.Type?.SpecialType != SpecialType.System_Int32 : argument.Parameter?.Name == "train";
-            if (!isData || DataRoles.Classify(argument.Value) != DataRole.HeldOut) continue;
+            DataRole role = DataRoles.Classify(data, code);
+            if (!role.IsHeldOut()) continue;
             context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), display,
-                $"on '{Operations.Text(argument.Value)}', which looks like validation/test data", effect));
+                $"on '{Operations.Text(data)}', which is {Describe(role)}", effect));
             return;
         }
 
-        if (method.Name == "ComputeGradients") return;
+        if (method.Name == "ComputeGradients" || lbfgs) return;
         IMethodSymbol? owner = Operations.EnclosingMethod(invocation, context.ContainingSymbol);
         if (owner is null || !IsEvaluationMethod(owner)) return;
         IOperation? model = step ? invocation.Instance : invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value;
-        if (!ComesFromOutside(model)) return;
+        if (!ComesFromOutside(model) || !EvaluatesModel(invocation, model!, types)) return;
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), display,
             $"inside the evaluation method '{owner.Name}'", "updates the weights and BatchNorm's running statistics while evaluating"));
     }
+
+    /// <summary>A call of a source method that passes held-out data to a parameter that reaches a training-mode call inside it.</summary>
+    private void AnalyzeHelperCall(OperationAnalysisContext context, IInvocationOperation invocation, CodeContext code)
+    {
+        if (code.Types.IsModelType(invocation.TargetMethod.ContainingType)) return;
+        if (!invocation.Arguments.Any(a => DataRoles.IsDataType(a.Value.Type, code.Types))) return;
+        var heldOut = new List<(IArgumentOperation Argument, DataRole Role)>();
+        foreach (IArgumentOperation argument in invocation.Arguments)
+        {
+            if (!DataRoles.IsDataType(argument.Value.Type, code.Types)) continue;
+            DataRole role = DataRoles.Classify(argument.Value, code);
+            if (role.IsHeldOut()) heldOut.Add((argument, role));
+        }
+        if (heldOut.Count == 0) return;
+        var reaching = new HashSet<IArgumentOperation>(ParameterSinks.Reaching(invocation, SinkKind.TrainingData, TrainingData, code));
+        foreach ((IArgumentOperation argument, DataRole role) in heldOut)
+        {
+            if (!reaching.Contains(argument)) continue;
+            context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), invocation.TargetMethod.Name,
+                $"on '{Operations.Text(argument.Value)}', which is {Describe(role)} (its parameter '{argument.Parameter!.Name}' reaches TrainStep/Trainer.Fit inside it)",
+                "updates the weights and BatchNorm's running statistics with this data"));
+            return;
+        }
+    }
+
+    /// <summary>How a message names a role.</summary>
+    public static string Describe(DataRole role) => role == DataRole.Test ? "test data" : "validation data";
 
     /// <summary>First word of the name is an evaluation word, and no test-framework attribute marks it as a test.</summary>
     public static bool IsEvaluationMethod(IMethodSymbol method)
@@ -80,4 +133,29 @@ public sealed class TrainingOnHeldOutDataAnalyzer : KilnAnalyzer
             model = Operations.Unwrap(DataRoles.Origin(local.Local, model.SemanticModel));
         return model is IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation;
     }
+
+    /// <summary>The method also runs inference on the same model (Predict, Evaluate, EvaluateTargets, Trainer.Evaluate): the code evaluates.</summary>
+    private static bool EvaluatesModel(IInvocationOperation training, IOperation model, KilnTypes types)
+    {
+        ISymbol? target = Symbol(model);
+        if (target is null) return false;
+        foreach (IInvocationOperation call in Operations.Root(training).Descendants().OfType<IInvocationOperation>())
+        {
+            IOperation? evaluated = call.TargetMethod.Name is "Predict" or "Evaluate" or "EvaluateTargets" && types.IsModelType(call.TargetMethod.ContainingType)
+                ? call.Instance
+                : types.IsTrainerMethod(call.TargetMethod, "Evaluate") ? call.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value : null;
+            if (evaluated is not null && SymbolEqualityComparer.Default.Equals(Symbol(evaluated), target)) return true;
+        }
+        return false;
+    }
+
+    private static ISymbol? Symbol(IOperation operation) => Operations.Unwrap(operation) switch
+    {
+        ILocalReferenceOperation l => l.Local,
+        IParameterReferenceOperation p => p.Parameter,
+        IFieldReferenceOperation f => f.Field,
+        IPropertyReferenceOperation p => p.Property,
+        IInstanceReferenceOperation i => i.Type,
+        _ => null,
+    };
 }

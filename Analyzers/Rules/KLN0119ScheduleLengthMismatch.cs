@@ -9,10 +9,11 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0119 (pitfall 19), on <c>Trainer.Fit</c> calls whose model argument has a [Model] class as its static type and whose
-/// run length N is a constant: the <c>epochs</c> argument, or <c>Epochs = N</c> in a <c>new TrainerOptions { … }</c>
-/// written in the call (10, the default, when the options are omitted, null, or do not set Epochs). Options that set
-/// their own <c>Schedule</c> are skipped. The model's declared schedule is then checked: a [StepDecay] milestone ≥ N or
+/// KLN0119 (pitfall 19), on <c>Trainer.Fit</c> calls whose model's [Model] class the flow finds (an <c>IKilnModel</c> local
+/// created with <c>new Net()</c> counts) and whose run length N is a constant: the <c>epochs</c> argument or the options'
+/// <c>Epochs</c> (10, the default, when not set), the options followed through locals, <c>with</c> and helpers
+/// (<see cref="FitCall"/>). The schedule is the options' own when they set one that is created with constant arguments
+/// (CosineDecay, LinearDecay, StepDecay), else the model's declared one; an options schedule the flow cannot read is skipped: a [StepDecay] milestone ≥ N or
 /// <c>Every</c> ≥ N never takes effect (epochs are 0-based), and a [CosineDecay]/[LinearDecay] period in epochs must equal N.
 /// Periods in steps are not checked (steps per epoch depend on the data).
 /// </summary>
@@ -32,43 +33,57 @@ public sealed class ScheduleLengthMismatchAnalyzer : KilnAnalyzer
     private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
     {
         if (!types.IsTrainerMethod(invocation.TargetMethod, "Fit")) return;
-        IOperation? modelArgument = invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value;
-        if (Operations.Unwrap(modelArgument)?.Type is not INamedTypeSymbol modelType || !types.HasModelAttribute(modelType)) return;
-        if (Epochs(invocation) is not { } epochs || epochs <= 0) return;
-        ModelSpec? spec = ModelCache.Get(context.Compilation, modelType, context.CancellationToken).Spec;
-        if (spec is null) return;
-        foreach (ScheduleSpec schedule in spec.Schedules)
+        var code = new CodeContext(context.Compilation, types, context.CancellationToken);
+        if (FitCall.Read(invocation, code, context.Compilation) is not { Spec: { } spec } fit) return;
+        if (fit.Number("Epochs", DefaultEpochs) is not { } e || e <= 0) return;
+        int epochs = (int)e;
+        IEnumerable<ScheduleSpec> schedules;
+        bool? custom = fit.IsSet("Schedule");
+        if (custom is null) return;
+        if (custom == true)
+        {
+            // A schedule written in the options: read it when it is created right there (or in a local) with constant arguments.
+            if (fit.Object("Schedule") is not { Operation: IObjectCreationOperation creation } created || Read(creation, code, created.Bindings) is not { } read) return;
+            schedules = new[] { read };
+        }
+        else schedules = spec.Schedules;
+        foreach (ScheduleSpec schedule in schedules)
         {
             string? problem = Problem(schedule, epochs);
             if (problem is null) continue;
-            context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), "Trainer.Fit", modelType.Name, epochs, problem));
+            context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), "Trainer.Fit", fit.ModelType!.Name, epochs, problem));
             return;
         }
     }
 
-    /// <summary>The constant number of epochs of the call, or null when it is not known.</summary>
-    private static int? Epochs(IInvocationOperation invocation)
+    /// <summary>A runtime schedule created with constant arguments, as the spec would declare it; null for other schedules.</summary>
+    private static ScheduleSpec? Read(IObjectCreationOperation creation, CodeContext code, Bindings? bindings)
     {
-        foreach (IArgumentOperation argument in invocation.Arguments)
+        double? Argument(string name)
         {
-            if (argument.Parameter?.Name == "epochs")
-                return Operations.TryGetNumber(Operations.Unwrap(argument.Value), out double n) ? (int)n : null;
-            if (argument.Parameter?.Name != "options") continue;
-            if (argument.ArgumentKind == ArgumentKind.DefaultValue) return DefaultEpochs;
-            IOperation? value = Operations.Unwrap(argument.Value);
-            if (value is ILiteralOperation { ConstantValue: { HasValue: true, Value: null } }) return DefaultEpochs;
-            if (value is not IObjectCreationOperation creation || creation.Arguments.Length > 0) return null;
-            int? epochs = DefaultEpochs;
-            foreach (IOperation initializer in creation.Initializer?.Initializers ?? Enumerable.Empty<IOperation>())
-            {
-                if (initializer is not ISimpleAssignmentOperation { Target: IPropertyReferenceOperation property } assignment) return null;
-                if (property.Property.Name == "Schedule") return null;
-                if (property.Property.Name == "Epochs")
-                    epochs = Operations.TryGetNumber(Operations.Unwrap(assignment.Value), out double n) ? (int)n : null;
-            }
-            return epochs;
+            IArgumentOperation? argument = creation.Arguments.FirstOrDefault(a => a.Parameter?.Name == name);
+            return argument is null ? null : ValueFlow.Number(argument.Value, code.Cache, code.CancellationToken, bindings);
         }
-        return null;
+        switch (creation.Type?.Name)
+        {
+            case "CosineDecay" or "LinearDecay":
+                if (Argument("steps") is not { } steps || Argument("epochs") is not { } epochs) return null;
+                return new ScheduleSpec(creation.Type.Name == "CosineDecay" ? ScheduleKind.CosineDecay : ScheduleKind.LinearDecay, Steps: (int)steps, Epochs: (int)epochs);
+            case "StepDecay":
+                if (Argument("every") is { } every) return new ScheduleSpec(ScheduleKind.StepDecay, Every: (int)every);
+                IArgumentOperation? milestones = creation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "milestones");
+                FlowValue? array = milestones is null ? null : ValueFlow.Single(milestones.Value, code.Cache, code.CancellationToken, bindings);
+                if (array?.Operation is not IArrayCreationOperation { Initializer: { } initializer }) return null;
+                var values = new List<int>();
+                foreach (IOperation element in initializer.ElementValues)
+                {
+                    if (ValueFlow.Number(element, code.Cache, code.CancellationToken, array.Bindings) is not { } m) return null;
+                    values.Add((int)m);
+                }
+                return new ScheduleSpec(ScheduleKind.StepDecay, Milestones: new EquatableArray<int>(values.ToArray()));
+            default:
+                return null;
+        }
     }
 
     private static string? Problem(ScheduleSpec schedule, int epochs)

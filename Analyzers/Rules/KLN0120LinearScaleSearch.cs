@@ -27,7 +27,7 @@ public sealed class LinearScaleSearchAnalyzer : KilnAnalyzer
     private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
     {
         if (!SearchCalls.IsSearchSpaceMethod(invocation.TargetMethod, types, "Uniform")) return;
-        if (!SearchCalls.TryReadRange(invocation, out string name, out double low, out double high)) return;
+        if (!SearchCalls.TryReadRange(invocation, out string name, out double low, out double high, FlowCache.For(context.Compilation), context.CancellationToken)) return;
         if (SearchCalls.IsBetaRange(name, low, high)) return;
         if (!(low >= 0 && high > 10 * low)) return;
         if (!SearchCalls.IsScaleName(name) && !(low > 0 && high >= 1000 * low)) return;

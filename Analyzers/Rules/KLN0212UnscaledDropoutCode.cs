@@ -17,7 +17,9 @@ namespace Kiln.Analyzers.Rules;
 /// <item>a mask <c>draw ? 1 : 0</c> (either order) that is multiplied into something, or whose target, method, type or
 /// probability name says dropout (drop, dropout, mask, keep);</item>
 /// <item>an in-place drop <c>x = draw ? x : 0</c>;</item>
-/// <item>an <c>if (draw) x = 0;</c> whose other branch does not multiply or divide, when a name says dropout;</item>
+/// <item>an <c>if (draw) x = 0;</c> whose other branch does not multiply or divide, when the zeroed value is an element indexed by
+/// the variable of a loop around the draw (a fresh draw per element: what a mask does), or, as a tie-breaker, a name says dropout;</item>
+/// <item>an element copy <c>y[i] = draw ? x[i] : 0</c> inside a loop over i;</item>
 /// </list>
 /// unless the kept value is itself scaled (<c>draw ? 1 / p : 0</c>, <c>draw ? x / p : 0</c>, a constant other than 1) or
 /// the enclosing type multiplies or divides anything by an expression naming p (or by the constant p, 1/p, 1 − p or
@@ -51,7 +53,7 @@ public sealed class UnscaledDropoutCodeAnalyzer : KilnAnalyzer
     }
 
     /// <summary>A comparison of a uniform random draw with a probability; <paramref name="probability"/> is the other side.</summary>
-    private static bool TryBernoulli(IOperation condition, out IOperation? probability)
+    internal static bool TryBernoulli(IOperation condition, out IOperation? probability)
     {
         probability = null;
         if (Operations.Unwrap(condition) is not IBinaryOperation binary
@@ -84,14 +86,15 @@ public sealed class UnscaledDropoutCodeAnalyzer : KilnAnalyzer
             return multiplied || NamesSayDropout(parent, conditional, probability, containingSymbol);
         }
         if (kept is IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply or BinaryOperatorKind.Divide }) return false;
-        // x = draw ? x : 0 — the value is dropped in place and kept unscaled.
-        return parent is ISimpleAssignmentOperation assignment && assignment.Value == child
-            && SyntaxFactory.AreEquivalent(assignment.Target.Syntax, kept.Syntax);
+        // x = draw ? x : 0 — the value is dropped in place and kept unscaled; y[i] = draw ? x[i] : 0 — copied element by element.
+        if (parent is not ISimpleAssignmentOperation assignment || assignment.Value != child) return false;
+        return SyntaxFactory.AreEquivalent(assignment.Target.Syntax, kept.Syntax) || (PerElement(assignment.Target, conditional) && SameIndex(assignment.Target, kept));
     }
 
     private static bool UnscaledIf(IConditionalOperation conditional, IOperation probability, ISymbol containingSymbol)
     {
-        IOperation? zeroing = null, other = null;
+        ISimpleAssignmentOperation? zeroing = null;
+        IOperation? other = null;
         if (ZeroAssignment(conditional.WhenTrue) is { } a) { zeroing = a; other = conditional.WhenFalse; }
         else if (ZeroAssignment(conditional.WhenFalse) is { } b) { zeroing = b; other = conditional.WhenTrue; }
         if (zeroing is null) return false;
@@ -99,11 +102,42 @@ public sealed class UnscaledDropoutCodeAnalyzer : KilnAnalyzer
                 o is IBinaryOperation { OperatorKind: BinaryOperatorKind.Multiply or BinaryOperatorKind.Divide }
                 or ICompoundAssignmentOperation { OperatorKind: BinaryOperatorKind.Multiply or BinaryOperatorKind.Divide }))
             return false;
-        return NamesSayDropout(zeroing, conditional, probability, containingSymbol);
+        return PerElement(zeroing.Target, conditional) || NamesSayDropout(zeroing, conditional, probability, containingSymbol);
+    }
+
+    /// <summary>
+    /// What the code does rather than what it is called: the zeroed value is an element indexed by the variable of a loop
+    /// around the draw (a fresh draw per element of an array or span), which is a Bernoulli mask over the activations.
+    /// </summary>
+    private static bool PerElement(IOperation target, IConditionalOperation conditional)
+    {
+        IEnumerable<IOperation> indices = Operations.Unwrap(target) switch
+        {
+            IArrayElementReferenceOperation element => element.Indices,
+            IPropertyReferenceOperation { Property.IsIndexer: true } indexer => indexer.Arguments.Select(a => a.Value),
+            _ => Enumerable.Empty<IOperation>(),
+        };
+        var loopLocals = new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default);
+        for (IOperation? current = conditional.Parent; current is not null; current = current.Parent)
+            if (current is ILoopOperation loop) foreach (ILocalSymbol local in loop.Locals) loopLocals.Add(local);
+        return indices.Any(index => index.DescendantsAndSelf().OfType<ILocalReferenceOperation>().Any(r => loopLocals.Contains(r.Local)));
+    }
+
+    /// <summary>Two element accesses with the same index expressions (y[i] and x[i]).</summary>
+    private static bool SameIndex(IOperation a, IOperation b)
+    {
+        static IOperation[]? Indices(IOperation o) => Operations.Unwrap(o) switch
+        {
+            IArrayElementReferenceOperation element => element.Indices.ToArray(),
+            IPropertyReferenceOperation { Property.IsIndexer: true } indexer => indexer.Arguments.Select(x => x.Value).ToArray(),
+            _ => null,
+        };
+        IOperation[]? x = Indices(a), y = Indices(b);
+        return x is not null && y is not null && x.Length == y.Length && x.Zip(y, (i, j) => SyntaxFactory.AreEquivalent(i.Syntax, j.Syntax)).All(e => e);
     }
 
     /// <summary>The assignment of 0 that a branch consists of (a statement, or a block of one), if any.</summary>
-    private static ISimpleAssignmentOperation? ZeroAssignment(IOperation? branch)
+    internal static ISimpleAssignmentOperation? ZeroAssignment(IOperation? branch)
     {
         while (branch is IBlockOperation { Operations.Length: 1 } block) branch = block.Operations[0];
         if (branch is IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment } && Operations.IsConstant(assignment.Value, 0))

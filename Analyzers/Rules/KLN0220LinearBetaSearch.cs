@@ -25,7 +25,7 @@ public sealed class LinearBetaSearchAnalyzer : KilnAnalyzer
     private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
     {
         if (!SearchCalls.IsSearchSpaceMethod(invocation.TargetMethod, types, "Uniform")) return;
-        if (!SearchCalls.TryReadRange(invocation, out string name, out double low, out double high)) return;
+        if (!SearchCalls.TryReadRange(invocation, out string name, out double low, out double high, FlowCache.For(context.Compilation), context.CancellationToken)) return;
         if (!SearchCalls.IsBetaRange(name, low, high)) return;
         context.ReportDiagnostic(Diagnostic.Create(Rule, Operations.CallLocation(invocation),
             ImmutableDictionary<string, string?>.Empty.Add("Method", "OneMinusLogUniform"),

@@ -164,6 +164,10 @@ public static class Descriptors
     public const string DeepPlainStackId = "KLN0126";
     public const string WindowMostlyPaddingId = "KLN0127";
     public const string StrideSkipsInputId = "KLN0128";
+    public const string ModelSelectionOnTestDataId = "KLN0130";
+    public const string TrainingNoiseAtEvaluationId = "KLN0131";
+    public const string UnshuffledTrainingDataId = "KLN0132";
+    public const string BatchNormBatchOneTrainingId = "KLN0133";
 
     /// <summary>Category of the rules that read a model's spec (its attributes).</summary>
     public const string PitfallCategory = "Kiln.Pitfall";
@@ -270,12 +274,12 @@ public static class Descriptors
 
     public static readonly DiagnosticDescriptor AdaGradLongRun = Rule(AdaGradLongRunId, PitfallCategory, DiagnosticSeverity.Warning,
         "AdaGrad for a long run",
-        "'{0}' uses AdaGrad: its step α·g/sqrt(Σg²) shrinks as squared gradients accumulate and decays towards zero over a long run, so training stalls; use RMSProp (leaky AdaGrad) or Adam",
+        "'{0}' uses AdaGrad {1}: its step α·g/sqrt(Σg²) shrinks as squared gradients accumulate and decays towards zero over a long run, so training stalls; use RMSProp (leaky AdaGrad) or Adam",
         "AdaGrad divides by the square root of the sum of all past squared gradients, which only grows: steps shrink to zero over long runs. RMSProp's leaky average and Adam do not (docs/techniques.md#optimisers).");
 
     public static readonly DiagnosticDescriptor LbfgsWithNoise = Rule(LbfgsWithNoiseId, PitfallCategory, DiagnosticSeverity.Warning,
         "L-BFGS with a noise source",
-        "'{0}' adds noise to a model trained with L-BFGS: the line search and curvature pairs assume a deterministic loss, and dropout changes the loss between evaluations; remove the dropout (or use a first-order optimiser)",
+        "'{0}' {1}: the line search and curvature pairs assume a deterministic loss, and {2}",
         "L-BFGS works well full-batch and deterministic but transfers badly to noisy objectives: 'turn off all sources of noise' (dropout, augmentation, mini-batches) (docs/techniques.md#optimisers).");
 
     public static readonly DiagnosticDescriptor DecayOnAllParameters = Rule(DecayOnAllParametersId, PitfallCategory, DiagnosticSeverity.Info,
@@ -288,10 +292,10 @@ public static class Descriptors
         "'{0}' has λ = {1}, above 1e-2: a penalty this strong dominates the loss gradient and the model underfits; try 1e-4 or 1e-3",
         "Typical L2/weight-decay strengths are 1e-4 to 1e-3; too large underfits, too small does nothing (docs/techniques.md#regularisation).");
 
-    public static readonly DiagnosticDescriptor LargeBatchWithoutWarmup = Rule(LargeBatchWithoutWarmupId, PitfallCategory, DiagnosticSeverity.Info,
+    public static readonly DiagnosticDescriptor LargeBatchWithoutWarmup = Rule(LargeBatchWithoutWarmupId, PitfallCategory, DiagnosticSeverity.Warning,
         "Large batch with a high learning rate and no warm-up",
-        "Model '{0}' trains batches of up to {1} at learning rate {2}, at or above the batch-scaled value {3} ({4} × {1}/256), without a warm-up: large-batch training at such rates tends to explode early; add [Warmup] or lower the learning rate",
-        "Scaling the learning rate with the batch size (N× batch → N× lr) works for large batches only with a linear warm-up from 0 over the first iterations (Goyal et al. 2017; docs/techniques.md#schedules).");
+        "{0} {1} at learning rate {2}, above {3} ({4} × √({1}/256)), the rate such a batch tolerates from the first step, without a warm-up: large-batch training at such rates tends to explode early; add a warm-up ([Warmup] or a Warmup schedule) or lower the learning rate",
+        "Scaling the learning rate with the batch size (N× batch → N× lr) works for large batches only with a linear warm-up from 0 over the first iterations (Goyal et al. 2017); rates above the square-root-scaled one already lean that way (docs/techniques.md#schedules).");
 
     public static readonly DiagnosticDescriptor ScheduleLengthMismatch = Rule(ScheduleLengthMismatchId, UsageCategory, DiagnosticSeverity.Warning,
         "Schedule inconsistent with the training length",
@@ -358,6 +362,26 @@ public static class Descriptors
         "'{0}' moves its {1} window by {2}: the rows or columns between windows are never read, so {3} of its {4} input is ignored; use a stride no larger than the window, or a larger window",
         "A window of span k moved by a stride s > k skips s − k rows and columns at every step: those values reach no output and get no gradient (docs/techniques.md#pitfalls).");
 
+    public static readonly DiagnosticDescriptor ModelSelectionOnTestData = Rule(ModelSelectionOnTestDataId, UsageCategory, DiagnosticSeverity.Warning,
+        "Model selection driven by the test split",
+        "{0} selects on '{1}', which is test data ({2}): the test set then chooses the model and no longer estimates its error; select on a validation split (data.ValidationSplit) and keep the test split for the final evaluation",
+        "Early stopping, best-epoch checkpoints, ReduceOnPlateau and any 'keep the best' loop choose among models by a held-out score; driven by the test split, the test error becomes an optimistic, selected quantity (docs/techniques.md#regularisation).");
+
+    public static readonly DiagnosticDescriptor TrainingNoiseAtEvaluation = Rule(TrainingNoiseAtEvaluationId, UsageCategory, DiagnosticSeverity.Warning,
+        "Augmentation or dropout applied to evaluation data",
+        "{0} applies {1} to '{2}', which is {3}: evaluation then measures a randomly perturbed input instead of the data, and the score varies from run to run; apply augmentation and dropout only in training",
+        "Augmentation and dropout are training-time noise: evaluated data should pass through the network unperturbed (eval mode), or through deliberate, averaged test-time augmentation (docs/techniques.md#regularisation).");
+
+    public static readonly DiagnosticDescriptor UnshuffledTrainingData = Rule(UnshuffledTrainingDataId, UsageCategory, DiagnosticSeverity.Warning,
+        "Training data never shuffled",
+        "{0}: the batches come in the same order every epoch, so data stored by class or by time give batches of one kind and gradients that swing from batch to batch; shuffle the training set every epoch",
+        "Mini-batch SGD assumes each batch is a random sample of the training set; a fixed order (often sorted by class or source) biases every step and the epoch's end (docs/training.md).");
+
+    public static readonly DiagnosticDescriptor BatchNormBatchOneTraining = Rule(BatchNormBatchOneTrainingId, UsageCategory, DiagnosticSeverity.Warning,
+        "BatchNorm model trained one sample at a time",
+        "{0} trains '{1}', which has the BatchNorm '{2}', with batches of 1: the batch variance of a single sample is 0, so BatchNorm outputs its β whatever the input and its running statistics are meaningless; train with batches of at least 2 (16 or more is usual) or use LayerNorm/GroupNorm",
+        "BatchNorm normalises with the mean and variance of the batch; one sample has zero variance, so the normalised value is 0 and no gradient reaches the layers before it (docs/techniques.md#normalisation).");
+
     private static readonly Dictionary<string, DiagnosticDescriptor> PitfallTable = new()
     {
         [AnalyzerFailedId] = AnalyzerFailed,
@@ -397,6 +421,10 @@ public static class Descriptors
         [DeepPlainStackId] = DeepPlainStack,
         [WindowMostlyPaddingId] = WindowMostlyPadding,
         [StrideSkipsInputId] = StrideSkipsInput,
+        [ModelSelectionOnTestDataId] = ModelSelectionOnTestData,
+        [TrainingNoiseAtEvaluationId] = TrainingNoiseAtEvaluation,
+        [UnshuffledTrainingDataId] = UnshuffledTrainingData,
+        [BatchNormBatchOneTrainingId] = BatchNormBatchOneTraining,
     };
 
     /// <summary>The analyzers' descriptors (pitfalls KLN01xx–KLN03xx and KLN0100), reported by Kiln.Analyzers.</summary>

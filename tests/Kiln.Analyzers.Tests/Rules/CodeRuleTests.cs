@@ -234,6 +234,10 @@ public class CodeRuleTests
                 [|Trainer.Fit(new Stepped(), train, null, 50, 8)|];
                 [|Trainer.Fit(new Cosine(), train, null, new TrainerOptions { Epochs = 10, BatchSize = 8 })|];
                 [|Trainer.Fit(new Cosine(), train, null)|];
+                IKilnModel any = new Cosine();                                           // followed to its creation
+                [|Trainer.Fit(any, train, null, 10, 8)|];
+                var options = new TrainerOptions { Epochs = 10 };
+                [|Trainer.Fit(new Stepped(), train, null, options with { Schedule = new Kiln.Schedules.StepDecay(0.1, new[] { 5, 20 }) })|];
             }
         }
         """);
@@ -242,13 +246,14 @@ public class CodeRuleTests
     public Task KLN0119_near_misses() => Verify.NoDiagnosticsAsync<ScheduleLengthMismatchAnalyzer>(Scheduled + """
         public static class Runs
         {
+            private static IKilnModel Some() => Environment.TickCount > 0 ? new Cosine() : new Stepped();
+
             public static void Run(Dataset train, int epochs, Kiln.Schedules.LearningRateSchedule custom)
             {
                 Trainer.Fit(new Stepped(), train, null, 100, 8);
                 Trainer.Fit(new Cosine(), train, null, 100, 8);
                 Trainer.Fit(new Cosine(), train, null, epochs, 8);                       // not a constant
-                IKilnModel any = new Cosine();
-                Trainer.Fit(any, train, null, 10, 8);                                    // schedule unknown from the type
+                Trainer.Fit(Some(), train, null, 10, 8);                                 // which model is unknown
                 Trainer.Fit(new Cosine(), train, null, new TrainerOptions { Epochs = 10, Schedule = custom });
             }
         }
