@@ -5,7 +5,7 @@ using Kiln.Kernels;
 
 namespace Kiln.Training;
 
-/// <summary>Settings of <see cref="Lsuv.Initialize"/>.</summary>
+/// <summary>Settings of <see cref="Lsuv"/>.</summary>
 public sealed record LsuvOptions
 {
     /// <summary>A layer is done when the variance of its output is within this distance of 1 (default 0.1, as in the paper).</summary>
@@ -21,7 +21,7 @@ public sealed record LsuvOptions
     public ulong Seed { get; init; } = 1;
 }
 
-/// <summary>What <see cref="Lsuv.Initialize"/> did to one weighted layer.</summary>
+/// <summary>What <see cref="Lsuv"/> did to one weighted layer.</summary>
 /// <param name="Layer">The Dense or Conv2D layer.</param>
 /// <param name="InitialVariance">Variance of the layer's output on the batch before the first rescaling.</param>
 /// <param name="FinalVariance">Variance after the last rescaling.</param>
@@ -46,6 +46,29 @@ public sealed record LsuvLayerResult(string Layer, double InitialVariance, doubl
 /// </remarks>
 public static class Lsuv
 {
+    /// <summary>
+    /// Runs LSUV on min(MaxBatch, Count) rows of <paramref name="train"/> drawn without replacement with
+    /// <see cref="LsuvOptions.Seed"/> (what <see cref="TrainerOptions.Lsuv"/> does before training).
+    /// </summary>
+    /// <returns>One entry per Dense/Conv2D layer, in forward order.</returns>
+    public static IReadOnlyList<LsuvLayerResult> Initialize(IKilnModel model, Kiln.Data.Dataset train, LsuvOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        options ??= new LsuvOptions();
+        int batch = Math.Min(model.MaxBatch, train.Count);
+        // A partial Fisher–Yates shuffle picks the rows, so a class-sorted data set still gives a mixed batch.
+        int[] order = new int[train.Count];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        var rng = new KilnRandom(options.Seed ^ 0x4C535556UL);
+        for (int i = 0; i < batch; i++)
+        {
+            int j = i + rng.NextInt(order.Length - i);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return Initialize(model, train.Subset(order.AsSpan(0, batch)).Features, batch, options);
+    }
+
     /// <summary>Runs LSUV on <paramref name="batch"/> rows of <paramref name="inputs"/> (a training batch, 2..MaxBatch rows).</summary>
     /// <returns>One entry per Dense/Conv2D layer, in forward order.</returns>
     /// <exception cref="ArgumentException">The batch is too small or does not fit the inputs or the model.</exception>
