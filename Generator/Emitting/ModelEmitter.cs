@@ -14,10 +14,10 @@ namespace Kiln.Generator.Emitting;
 /// </summary>
 internal sealed partial class ModelEmitter
 {
-    private const string K = "global::Kiln.Kernels.";
-    private const string Span = "global::System.Span<float>";
-    private const string ROSpan = "global::System.ReadOnlySpan<float>";
-    private const string IsaConstraint = "where TIsa : struct, global::Kiln.Kernels.ISimdPath";
+    internal const string K = "global::Kiln.Kernels.";
+    internal const string Span = "global::System.Span<float>";
+    internal const string ROSpan = "global::System.ReadOnlySpan<float>";
+    internal const string IsaConstraint = "where TIsa : struct, global::Kiln.Kernels.ISimdPath";
 
     /// <summary>
     /// Below this many floating-point operations a stage runs on the calling thread: handing a part to a spinning
@@ -27,13 +27,13 @@ internal sealed partial class ModelEmitter
     private const long ParallelWorkThreshold = 1 << 20;
 
     /// <summary>Below this batch, inference GEMMs split output columns instead of rows (a row split of a few rows leaves a core idle).</summary>
-    private const int SmallBatch = 16;
+    internal const int SmallBatch = 16;
 
     /// <summary>
     /// Work units (FLOPs of time) one weight costs an inference GEMV that streams W from L2/L3: a core does ~64 FLOPs
     /// a cycle but reads ~32 bytes (8 floats) a cycle from L2, so one float read costs about 8 FLOPs of time.
     /// </summary>
-    private const long WeightReadWork = 8;
+    internal const long WeightReadWork = 8;
 
     private readonly ModelPlan _plan;
     private readonly ModelSpec _spec;
@@ -100,7 +100,7 @@ internal sealed partial class ModelEmitter
         return string.Join(" → ", parts) + $" → {_spec.Loss!.Kind}; {_spec.Optimizer!.Kind}";
     }
 
-    private static string Shape(StepPlan step) => string.Join("×", step.OutputShape);
+    internal static string Shape(StepPlan step) => string.Join("×", step.OutputShape);
 
     // ------------------------------------------------------------------ fields
 
@@ -128,82 +128,12 @@ internal sealed partial class ModelEmitter
         _w.Line();
         _w.Line("// Activations, MaxBatch rows each, kept for the backward pass.");
         _w.Line($"private readonly {K}Arena _x = new(MaxBatch * InputSize);");
-        foreach (StepPlan step in _plan.Steps)
-        {
-            if (step is DenseStep { Conv.ColumnBuffer: { } column } conv)
-                _w.Line($"private readonly {K}Arena {column} = new(MaxBatch * {conv.OutPixels * conv.GemmK}); // {conv.Layer.Name} im2col patches: {conv.OutPixels} pixels × {conv.GemmK}, kept for dW");
-            if (step is DenseStep { Conv: { PaddedBuffer: { } padded } paddedConv } padStep)
-            {
-                // The shallow-kernel convolution reads its zero-bordered copy at every batch size, the implicit GEMM below SmallBatch only.
-                bool everyBatch = paddedConv.SmallBatchKernel == SmallBatchConv.Shallow;
-                int samples = everyBatch ? _plan.MaxBatch : System.Math.Min(_plan.MaxBatch, SmallBatch - 1);
-                _w.Line($"private readonly {K}Arena {padded} = new({samples * paddedConv.PaddedSize}); // {padStep.Layer.Name} zero-bordered input copies ({paddedConv.Height + 2 * paddedConv.Padding}×{paddedConv.Width + 2 * paddedConv.Padding}×{paddedConv.Channels}) for {(everyBatch ? "" : "small-batch ")}inference");
-            }
-            if (step is ResidualEndStep end)
-            {
-                _w.Line($"private float _gate{end.Index} = 1f; // {end.Layer.Name}: stochastic-depth gate of the last training step (1 = branch kept)");
-                if (end.KeepsOutputGradient)
-                    _w.Line($"private readonly {K}Arena _skip{end.Index} = new(MaxBatch * {end.OutFloats}); // {end.Layer.Name}: dL/dy kept for the shortcut while the branch runs backward");
-                if (end.Projection is { } projection)
-                {
-                    if (projection.Conv?.ColumnBuffer is { } projectionColumn)
-                        _w.Line($"private readonly {K}Arena {projectionColumn} = new(MaxBatch * {projection.OutPixels * projection.GemmK}); // {projection.Layer.Name} im2col (1×1, stride {projection.Conv.Stride}): {projection.OutPixels} pixels × {projection.GemmK}, kept for dW");
-                    _w.Line($"private readonly {K}Arena {projection.OutputBuffer} = new(MaxBatch * {projection.OutFloats}); // output of {projection.Layer.Name}, P(x) of the block input");
-                }
-            }
-            if (step is not ResidualStartStep)
-                _w.Line($"private readonly {K}Arena {step.OutputBuffer} = new(MaxBatch * {step.OutFloats}); // output of {StepName(step)}{(step.IsSpatial ? $" ({Shape(step)}, channels-last)" : "")}");
-            if (step is NormStep norm)
-            {
-                _w.Line($"private readonly {K}Arena _mean{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} mean per sample and group");
-                _w.Line($"private readonly {K}Arena _invStd{norm.Index} = new(MaxBatch * {norm.Groups}); // {norm.Layer.Name} 1/sqrt(var + ε) per sample and group");
-            }
-            if (step is DenseStep { HasDropConnect: true } connect)
-            {
-                _w.Line($"private readonly {K}Arena _connectMask{connect.Index} = new({connect.Weight.Length}); // {connect.Layer.Name} DropConnect: 0 or 1/keep per weight, one mask per mini-batch");
-                _w.Line($"private readonly {K}Arena _connectWeight{connect.Index} = new({connect.Weight.Length}); // {connect.Layer.Name} weights ∘ mask, used by the training forward and dL/dx");
-            }
-            if (step is MaxoutStep maxout)
-                _w.Line($"private readonly byte[] {maxout.ArgmaxBuffer} = new byte[MaxBatch * {maxout.OutFloats}]; // {maxout.Layer.Name}: the winning piece of each unit");
-            if (step is PoolStep { ArgmaxBuffer: { } argmax } pool)
-                _w.Line($"private readonly int[] {argmax} = new int[MaxBatch * {pool.OutFloats}]; // {pool.Layer.Name}: index of each window's maximum");
-            if (step is PoolStep { Layer.Kind: LayerKind.FractionalMaxPool } fractional)
-            {
-                int i = fractional.Index, draws = fractional.Layer.Units;
-                _w.Line($"private readonly int[] _regionRows{i} = new int[{fractional.OutHeight + 1}]; // {fractional.Layer.Name}: region starts of this mini-batch (rows)");
-                _w.Line($"private readonly int[] _regionCols{i} = new int[{fractional.OutWidthPx + 1}]; // {fractional.Layer.Name}: region starts of this mini-batch (columns)");
-                _w.Line($"private static readonly int[] s_testRows{i} = FractionalRegions({fractional.Height}, {fractional.OutHeight}, {draws}); // {draws} fixed layouts averaged at test");
-                _w.Line($"private static readonly int[] s_testCols{i} = FractionalRegions({fractional.Width}, {fractional.OutWidthPx}, {draws});");
-            }
-            if (step is ChainStep chain)
-            {
-                if (chain.PreActivationBuffer is not null)
-                    _w.Line($"private readonly {K}Arena {chain.PreActivationBuffer} = new(MaxBatch * {chain.OutFloats}); // {chain.BatchNorm!.Name} output before {chain.Activation!.Name}");
-                if (chain.HasDropout)
-                    _w.Line($"private readonly {K}Arena _mask{chain.Index} = new(MaxBatch * {chain.OutFloats}); // {chain.Dropout!.Name}: 0 or the keep scale");
-                if (chain.BatchNorm is not null)
-                {
-                    _w.Line($"private readonly {K}Arena _mean{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} batch mean");
-                    _w.Line($"private readonly {K}Arena _invStd{chain.Index} = new({chain.OutWidth}); // {chain.BatchNorm.Name} 1/sqrt(var + ε)");
-                    if (chain.IsSpatial)
-                    {
-                        int blockSamples = StatisticsBlockSamples(chain), blocks = (_plan.MaxBatch + blockSamples - 1) / blockSamples;
-                        _w.Line($"private readonly double[] _bnPartial{chain.Index} = new double[{2L * blocks * chain.OutWidth}]; // {chain.BatchNorm.Name} per-channel sums of each block of {blockSamples * chain.OutPixels} rows (Σ and Σ·x̂ backward)");
-                    }
-                }
-            }
-        }
+        foreach (StepPlan step in _plan.Steps) step.Owner.EmitFields(this, step);
         if (_plan.DenseSteps.Where(d => d.Conv is not null || d.HasDropConnect).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)
             _w.Line($"private readonly {K}Arena _dwScratch = new({scratch}); // partial dW of one block of rows (convolutions, DropConnect layers)");
         if (_plan.ColumnGradientFloats > 0)
             _w.Line($"private readonly {K}Arena _dcol = new(MaxBatch * {_plan.ColumnGradientFloats}); // dL/d(patches) of a convolution, scattered back to dL/dx");
-        foreach (StepPlan step in _plan.Steps)
-        {
-            if ((step as DenseStep ?? (step as ResidualEndStep)?.Projection) is { Conv: { } c } convStep)
-                _w.Line($"private static readonly {K}ConvGeometry {c.GeometryField} = new({c.Channels}, {c.Height}, {c.Width}, {c.KernelH}, {c.KernelW}, {c.Stride}, {c.Stride}, {c.Padding}, {c.Padding}, {c.Dilation}, {c.Dilation}); // {StepName(convStep)}");
-            else if (step is PoolStep { GeometryField.Length: > 0 } p)
-                _w.Line($"private static readonly {K}PoolGeometry {p.GeometryField} = new({p.InWidth}, {p.Height}, {p.Width}, {p.Layer.KernelH}, {p.Layer.KernelW}, {p.Layer.Stride}, {p.Layer.Stride}, {p.Layer.Padding}, {p.Layer.Padding}); // {p.Layer.Name}");
-        }
+        foreach (StepPlan step in _plan.Steps) step.Owner.EmitGeometry(this, step);
         _w.Line("// dL/d(activation) ping-pongs between two buffers on the way back.");
         _w.Line($"private readonly {K}Arena _g0 = new(MaxBatch * {_plan.MaxWidth});");
         _w.Line($"private readonly {K}Arena _g1 = new(MaxBatch * {_plan.MaxWidth});");
@@ -269,40 +199,7 @@ internal sealed partial class ModelEmitter
         _w.Line($"/// <summary>Re-initialises every parameter, running statistic and optimiser state from the seed ({_spec.Seed}).</summary>");
         _w.Open("public void InitializeParameters()");
         _w.Line($"var rng = new global::Kiln.KilnRandom({SeedLiteral}UL);");
-        foreach (StepPlan step in _plan.Steps)
-        {
-            if ((step as DenseStep ?? (step as ResidualEndStep)?.Projection) is { } d)
-            {
-                _w.Line($"// {d.Weight.Name} [{string.Join("×", d.Weight.Shape)}]: {InitComment(d)}");
-                _w.Line(d.ResolvedInit switch
-                {
-                    InitKind.Zeros => $"{K}ParameterInit.Constant({d.Weight.Identifier}, 0f);",
-                    InitKind.Constant => $"{K}ParameterInit.Constant({d.Weight.Identifier}, {Float(d.InitScale)});",
-                    InitKind.Uniform or InitKind.XavierUniform or InitKind.GlorotUniform or InitKind.HeUniform
-                        => $"{K}ParameterInit.Uniform({d.Weight.Identifier}, {Double(d.InitScale)}, ref rng);",
-                    _ => $"{K}ParameterInit.Normal({d.Weight.Identifier}, {Double(d.InitScale)}, ref rng);",
-                });
-                if (d.Bias is not null)
-                    _w.Line($"{K}ParameterInit.Constant({d.Bias.Identifier}, {Float(d.Layer.BiasInit)});");
-            }
-            else if (step is NormStep n)
-            {
-                _w.Line($"{K}ParameterInit.Constant({n.Gamma.Identifier}, 1f);");
-                _w.Line($"{K}ParameterInit.Constant({n.Beta.Identifier}, 0f);");
-            }
-            else if (step is ChainStep c)
-            {
-                if (c.BatchNorm is not null)
-                {
-                    _w.Line($"{K}ParameterInit.Constant({c.Gamma!.Identifier}, 1f);");
-                    _w.Line($"{K}ParameterInit.Constant({c.Beta!.Identifier}, 0f);");
-                    _w.Line($"{K}ParameterInit.Constant({c.RunningMean!.Identifier}, 0f);");
-                    _w.Line($"{K}ParameterInit.Constant({c.RunningVariance!.Identifier}, 1f);");
-                }
-                if (c.PReluAlpha is not null)
-                    _w.Line($"{K}ParameterInit.Constant({c.PReluAlpha.Identifier}, {Float(c.Activation!.Alpha)});");
-            }
-        }
+        foreach (StepPlan step in _plan.Steps) step.Owner.EmitInitialization(this, step);
         _w.Line("_gradients.Span.Clear();");
         for (int s = 1; s <= _plan.OptimizerStateCount; s++) _w.Line($"_state{s}.Span.Clear();");
         _w.Line("// Dropout draws from its own stream so that changing the architecture's dropout does not change initialisation.");
@@ -334,21 +231,6 @@ internal sealed partial class ModelEmitter
         if (HasInferenceWeights) _w.Line("_inferenceWeightsStale = true;");
     }
 
-    private static string InitComment(DenseStep d) => d.ResolvedInit switch
-    {
-        InitKind.HeNormal => $"He normal, std = sqrt(2/{d.FanIn})",
-        InitKind.HeUniform => $"He uniform, ±sqrt(6/{d.FanIn})",
-        InitKind.XavierNormal => $"Xavier normal, std = 1/sqrt({d.FanIn})",
-        InitKind.XavierUniform => $"Xavier uniform, ±sqrt(3/{d.FanIn})",
-        InitKind.GlorotNormal => $"Glorot normal, std = sqrt(2/({d.FanIn}+{d.FanOut}))",
-        InitKind.GlorotUniform => $"Glorot uniform, ±sqrt(6/({d.FanIn}+{d.FanOut}))",
-        InitKind.LeCunNormal => $"LeCun normal, std = sqrt(1/{d.FanIn})",
-        InitKind.Normal => "N(0, std²)",
-        InitKind.Uniform => "U(−a, a)",
-        InitKind.Constant => "constant",
-        _ => "zeros",
-    } + (d.Conv is null ? "" : " (fan-in = kernel_h·kernel_w·in_channels)") + (d.Layer.Init == InitKind.Auto ? " (Init.Auto, chosen by the activation that follows)" : "");
-
     // ------------------------------------------------------------------ tensors
 
     private void EmitTensorViews()
@@ -366,23 +248,7 @@ internal sealed partial class ModelEmitter
                     _w.Line($"private {Span} {t.Identifier}State{s} => _state{s}.Slice({t.Offset}, {t.Length});");
             }
         }
-        foreach (PoolStep p in _plan.Steps.OfType<PoolStep>().Where(p => p.Layer.Kind == LayerKind.FractionalMaxPool))
-        {
-            _w.Line($"/// <summary>{p.Layer.Name}'s row region starts of the last training step ({p.OutHeight} regions over {p.Height} rows, then {p.Height}).</summary>");
-            _w.Line($"public global::System.ReadOnlySpan<int> {SpecNaming.Pascal(p.Layer.Name)}RowStarts => _regionRows{p.Index};");
-            _w.Line($"/// <summary>{p.Layer.Name}'s column region starts of the last training step.</summary>");
-            _w.Line($"public global::System.ReadOnlySpan<int> {SpecNaming.Pascal(p.Layer.Name)}ColumnStarts => _regionCols{p.Index};");
-        }
-        foreach (ResidualEndStep r in _plan.Steps.OfType<ResidualEndStep>())
-        {
-            _w.Line($"/// <summary>{r.Layer.Name}'s stochastic-depth gate in the last training step: 1 when the branch was kept, 0 when the block was skipped.</summary>");
-            _w.Line($"public float {SpecNaming.Pascal(r.Layer.Name)}Gate => _gate{r.Index};");
-        }
-        foreach (DenseStep d in _plan.Steps.OfType<DenseStep>().Where(d => d.HasDropConnect))
-        {
-            _w.Line($"/// <summary>{d.Layer.Name}'s DropConnect mask of the last training step (0 or 1/keep per weight, laid out as the weight).</summary>");
-            _w.Line($"public {ROSpan} {SpecNaming.Pascal(d.Layer.Name)}DropConnectMask => _connectMask{d.Index}.Slice(0, {d.Weight.Length});");
-        }
+        foreach (StepPlan step in _plan.Steps) step.Owner.EmitViews(this, step);
         _w.Line();
         _w.Line("private static readonly global::Kiln.TensorInfo[] s_tensors =");
         _w.Line("{");
@@ -394,21 +260,7 @@ internal sealed partial class ModelEmitter
         _w.Line("private static readonly global::Kiln.LayerInfo[] s_layers =");
         _w.Line("{");
         foreach (StepPlan step in _plan.Steps)
-        {
-            if (step is DenseStep d)
-                _w.Line(LayerInfoLine(d.Layer, d));
-            else if (step is PoolStep p)
-                _w.Line(LayerInfoLine(p.Layer, p));
-            else if (step is NormStep n)
-                _w.Line(LayerInfoLine(n.Layer, n));
-            else if (step is MaxoutStep m)
-                _w.Line(LayerInfoLine(m.Layer, m));
-            else if (step is ResidualEndStep r)
-                _w.Line(LayerInfoLine(r.Layer, r));
-            else if (step is ChainStep c)
-                foreach (LayerSpec? layer in new[] { c.BatchNorm, c.Activation, c.Dropout })
-                    if (layer is not null) _w.Line(LayerInfoLine(layer, c));
-        }
+            foreach (LayerSpec layer in step.Owner.DescribedLayers(step)) _w.Line(LayerInfoLine(layer, step));
         _w.Line("};");
         _w.Line();
     }

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using Kiln.Generator.Layers;
 using Kiln.Generator.Spec;
 
 namespace Kiln.Generator.Planning;
@@ -66,6 +67,10 @@ public abstract class StepPlan
     public string InputBuffer { get; set; } = "_x";
     /// <summary>Buffer holding the step's output.</summary>
     public string OutputBuffer { get; set; } = "";
+    /// <summary>What prints the step: the layer definition that planned it, or the fused chain.</summary>
+    internal StepPrinter Owner { get; set; } = null!;
+    /// <summary>Inference runs this step inside an earlier step's stage (a chain in a GEMM epilogue, a pool in a convolution): see <see cref="InferenceFusion"/>.</summary>
+    public bool FusedAtInference { get; set; }
 }
 
 /// <summary>The geometry of a Conv2D (NHWC input, weights [KernelH·KernelW·Channels, Filters]).</summary>
@@ -98,6 +103,14 @@ public sealed class ConvPlan
     public string? PaddedBuffer { get; set; }
     /// <summary>Floats of one sample's zero-bordered copy (DirectConv.PaddedSize).</summary>
     public int PaddedSize => (Height + 2 * Padding) * (Width + 2 * Padding) * Channels;
+    /// <summary>Inference: the max or average pool run inside this convolution's stage (<see cref="InferenceFusion"/>), or null.</summary>
+    public PoolStep? FusedPool { get; set; }
+    /// <summary>Inference at small batches: the next convolution whose zero-bordered input the fused pool writes directly, or null.</summary>
+    public DenseStep? PoolWritesPaddedInputOf { get; set; }
+    /// <summary>Inference at small batches: the fused pool before this convolution writes its zero-bordered input (no copy stage).</summary>
+    public bool InputPaddedByPool { get; set; }
+    /// <summary>Inference at small batches: the Dense whose partial products the fused conv+pool stage computes, or null.</summary>
+    public DenseStep? PartialProductsFor { get; set; }
     public string Describe() => $"{KernelH}×{KernelW}" + (Stride != 1 ? $" stride {Stride}" : "") + (Padding != 0 ? $" pad {Padding}" : "") + (Dilation != 1 ? $" dilation {Dilation}" : "");
 }
 
@@ -135,6 +148,17 @@ public sealed class DenseStep : StepPlan
     public ConvPlan? Conv { get; set; }
     /// <summary>A residual block's projection shortcut (see <see cref="ResidualEndStep.Projection"/>).</summary>
     public bool IsProjection { get; set; }
+    /// <summary>Inference: the chain right after this layer that its stage absorbs (see <see cref="ChainInEpilogue"/>), or null.</summary>
+    public ChainStep? InferenceChain { get; set; }
+    /// <summary>
+    /// True when the whole <see cref="InferenceChain"/> (bias, folded BatchNorm, element-wise activation) runs on the GEMM's
+    /// output tile; false when only its BatchNorm is folded and the activation (PReLU, Softmax) follows as its own pass.
+    /// </summary>
+    public bool ChainInEpilogue { get; set; }
+    /// <summary>Inference at small batches: the convolution whose fused pool stage computed this Dense's partial products, or null.</summary>
+    public DenseStep? PartialProductsFrom { get; set; }
+    /// <summary>The buffer the inference stage writes: the chain's output or pre-activation buffer when it absorbs one.</summary>
+    public string InferenceOutput => InferenceChain is null ? OutputBuffer : ChainInEpilogue ? InferenceChain.OutputBuffer : InferenceChain.PreActivationBuffer!;
     /// <summary>The GEMM's inner dimension: input width, or the patch size of a convolution.</summary>
     public int GemmK => Conv?.PatchSize ?? InWidth;
     /// <summary>Buffer the GEMM reads: the im2col patches, or the input itself.</summary>
@@ -178,6 +202,8 @@ public sealed class ChainStep : StepPlan
     public bool HasDropout => Dropout is not null;
     /// <summary>Element-wise activations fuse into the BN / epilogue kernels; PReLU and Softmax need their own pass.</summary>
     public bool ActivationIsElementwise => ActivationKind is not (ActivationKind.PReLU or ActivationKind.Softmax);
+    /// <summary>The factor vanilla dropout (DropoutScaling.TestTime) multiplies by at test, 1 otherwise.</summary>
+    public double TestTimeScale => Dropout is { Scaling: DropoutScalingKind.TestTime } dropout ? 1 - dropout.Rate : 1;
     /// <summary>True when the preceding Dense absorbs this chain's BatchNorm at inference.</summary>
     public bool BatchNormFolded { get; set; }
     public string Describe()

@@ -5,6 +5,8 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Kiln.Generator.Layers;
+using static Kiln.Generator.Spec.AttributeArguments;
 
 namespace Kiln.Generator.Spec;
 
@@ -105,7 +107,7 @@ public static class ModelSpecParser
         // --- [Model] ---
         var modelItem = new Item(modelData!, modelSyntax, "Model");
         int input = GetInt(modelData, "Input", 0);
-        int[] shape = GetIntArray(modelData, "InputShape");
+        int[] inputShape = GetIntArray(modelData, "InputShape");
         int maxBatch = GetInt(modelData, "MaxBatch", 256);
         int? seed = GetNullableInt(modelData, "Seed");
         var normalization = (InputNormalizationKind)GetInt(modelData, "Normalize", 0);
@@ -115,20 +117,20 @@ public static class ModelSpecParser
                 className, "Normalize", (int)normalization, "it must be a member of InputNormalization"));
             normalization = InputNormalizationKind.Unspecified;
         }
-        if (normalization == InputNormalizationKind.PerChannel && shape.Length < 2)
+        if (normalization == InputNormalizationKind.PerChannel && inputShape.Length < 2)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "Normalize") ?? modelItem.Location, className,
                 "Normalize = InputNormalization.PerChannel needs channels: declare InputShape = new[] { C, H, W }"));
-        if (shape.Length > 0)
+        if (inputShape.Length > 0)
         {
-            if (shape.Any(d => d <= 0))
+            if (inputShape.Any(d => d <= 0))
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
-                    $"every InputShape dimension must be positive, got [{string.Join(", ", shape)}]"));
+                    $"every InputShape dimension must be positive, got [{string.Join(", ", inputShape)}]"));
             else
             {
-                long product = shape.Aggregate(1L, (p, d) => p * d);
+                long product = inputShape.Aggregate(1L, (p, d) => p * d);
                 if (input != 0 && input != product)
                     diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "Input") ?? modelItem.Location, className,
-                        $"Input = {input} does not match InputShape [{string.Join(", ", shape)}] (product {product})"));
+                        $"Input = {input} does not match InputShape [{string.Join(", ", inputShape)}] (product {product})"));
                 input = (int)Math.Min(product, int.MaxValue);
             }
         }
@@ -137,9 +139,9 @@ public static class ModelSpecParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "Input") ?? modelItem.Location, className,
                 input == 0 ? "declare the input size with Input = N or InputShape = new[] { C, H, W }" : $"Input must be positive, got {input}"));
         }
-        if (input > MaxUnits || (long)input * Math.Max(maxBatch, 1) > MaxTensorLength)
+        if (input > ModelLimits.MaxUnits || (long)input * Math.Max(maxBatch, 1) > ModelLimits.MaxTensorLength)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "Input") ?? ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
-                $"Input = {input} with MaxBatch = {maxBatch} needs {(long)input * maxBatch:N0} floats per batch; Kiln keeps each buffer under {MaxTensorLength:N0}"));
+                $"Input = {input} with MaxBatch = {maxBatch} needs {(long)input * maxBatch:N0} floats per batch; Kiln keeps each buffer under {ModelLimits.MaxTensorLength:N0}"));
         if (maxBatch <= 0 || maxBatch > 1 << 16)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(modelItem, "MaxBatch") ?? modelItem.Location,
                 className, "MaxBatch", maxBatch, "it must be between 1 and 65536"));
@@ -156,19 +158,21 @@ public static class ModelSpecParser
         var schedules = new List<ScheduleSpec>();
         double clipNorm = 0, clipValue = 0;
         int optimizerCount = 0;
-        int width = input;
-        bool spatial = shape.Length > 1;
         // The (C, H, W) shape while the activations are spatial; an [H, W] input has one channel.
-        int channels = shape.Length == 3 ? shape[0] : 1;
-        int height = shape.Length >= 2 ? shape[shape.Length - 2] : 0;
-        int widthPx = shape.Length >= 2 ? shape[shape.Length - 1] : 0;
-        bool shapeValid = shape.Length is 2 or 3 && shape.All(v => v > 0);
-        if (shape.Length > 3)
+        var shape = new ActivationShape
+        {
+            Flat = input,
+            Spatial = inputShape.Length > 1,
+            Channels = inputShape.Length == 3 ? inputShape[0] : 1,
+            Height = inputShape.Length >= 2 ? inputShape[inputShape.Length - 2] : 0,
+            Width = inputShape.Length >= 2 ? inputShape[inputShape.Length - 1] : 0,
+        };
+        bool shapeValid = inputShape.Length is 2 or 3 && inputShape.All(v => v > 0);
+        if (inputShape.Length > 3)
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidInput, ArgLocation(modelItem, "InputShape") ?? modelItem.Location, className,
-                $"InputShape has {shape.Length} dimensions; Kiln reads {{ H, W }} or {{ C, H, W }}"));
-        Item? lastLayerItem = null;
+                $"InputShape has {inputShape.Length} dimensions; Kiln reads {{ H, W }} or {{ C, H, W }}"));
         long parameterCount = 0, lastLinearParameters = 0;
-        (string Name, Item Item, int Width, bool Spatial, int Channels, int Height, int WidthPx, bool Projection)? openBlock = null;
+        OpenBlock? openBlock = null;
         var layerSyntax = new List<AttributeSyntax?>();
         AttributeSyntax? lossSyntax = null, optimizerSyntax = null;
         var penaltySyntax = new List<AttributeSyntax?>();
@@ -259,214 +263,19 @@ public static class ModelSpecParser
                 continue;
             }
 
-            string? explicitName = GetString(d, "Name");
-            string prefix = item.Name switch
-            {
-                "Dense" => "dense",
-                "Conv2D" => "conv",
-                "BatchNorm" => "bn",
-                "Dropout" => "dropout",
-                "Flatten" => "flatten",
-                _ => item.Name.ToLowerInvariant(),
-            };
-            counters.TryGetValue(prefix, out int ordinal);
-            counters[prefix] = ordinal + 1;
-            string layerName = explicitName ?? prefix + ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (explicitName is not null && !IsValidLayerName(explicitName))
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, item.Name,
-                    $"layer name '{explicitName}' must start with a letter or '_' and contain only letters, digits, '_', '.' or '-'"));
-            else if (!usedNames.Add(layerName))
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, layerName,
-                    "another layer already has this name; names must be unique (they key checkpoints)"));
-            else if (!usedIdentifiers.Add(SpecNaming.Pascal(layerName)))
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, layerName,
-                    $"this name maps to the same generated member names ({SpecNaming.Pascal(layerName)}…) as another layer; choose a more distinct name"));
-
-            int index = layers.Count;
-            LayerSpec? layer = null;
-            int channelsBefore = channels, widthBefore = width, diagnosticsBefore = diagnostics.Count;
-            switch (item.Name)
-            {
-                case "Flatten":
-                    spatial = false;
-                    layer = new LayerSpec(LayerKind.Flatten, layerName, index);
-                    break;
-                case "Residual":
-                {
-                    double survival = GetDouble(d, "Survival", 1.0);
-                    if (!(survival > 0 && survival <= 1))
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Survival") ?? item.Location,
-                            layerName, "Survival", survival, "the survival probability must be in (0, 1]"));
-                    if (openBlock is not null)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName,
-                            $"residual blocks cannot be nested; close '{openBlock.Value.Name}' with [EndResidual] first"));
-                    bool projection = GetBool(d, "Projection", false);
-                    if (openBlock is null) openBlock = (layerName, item, width, spatial, channels, height, widthPx, projection);
-                    layer = new LayerSpec(LayerKind.Residual, layerName, index, Survival: survival, ZeroInitLast: GetBool(d, "ZeroInitLast", false), Projection: projection);
-                    break;
-                }
-                case "EndResidual":
-                {
-                    if (openBlock is not { } block)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName, "[EndResidual] without an open [Residual] block"));
-                    else
-                    {
-                        string from = Describe(block.Spatial, block.Channels, block.Height, block.WidthPx, block.Width), to = Describe(spatial, channels, height, widthPx, width);
-                        bool shapeChanges = block.Width != width || block.Spatial != spatial || (spatial && (block.Channels != channels || block.Height != height || block.WidthPx != widthPx));
-                        if (block.Projection)
-                        {
-                            if (block.Spatial != spatial)
-                                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name,
-                                    $"the branch turns {from} into {to}; a projection shortcut maps spatial to spatial (a 1×1 convolution) or flat to flat (a Dense without bias), so keep Flatten outside the block"));
-                            else if (spatial && height > 0 && widthPx > 0 && block.Height > 0 && block.WidthPx > 0
-                                && ProjectionStride(block.Height, block.WidthPx, height, widthPx) == 0)
-                                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name,
-                                    $"the branch turns {from} into {to}; the projection shortcut is a 1×1 convolution with one integer stride s for both axes (⌈H/s⌉ = H' and ⌈W/s⌉ = W', e.g. s = H/H'), and no such stride exists here"));
-                        }
-                        else if (shapeChanges)
-                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name,
-                                $"the branch turns {from} into {to}; an identity shortcut needs the same shape (keep the channels, use stride 1 and 'same' padding), or set [Residual(Projection = true)] for a learned projection shortcut"));
-                        if (!layers.Skip(layers.FindIndex(l => l.Name == block.Name) + 1).Any(l => l.Kind is LayerKind.Dense or LayerKind.Conv2D))
-                            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, block.Name, "the residual branch has no Dense or Conv2D layer"));
-                        openBlock = null;
-                    }
-                    layer = new LayerSpec(LayerKind.EndResidual, layerName, index);
-                    break;
-                }
-                case "Maxout":
-                {
-                    int pieces = GetInt(d, "pieces", 2);
-                    if (pieces < 2 || pieces > 255)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "pieces", 0) ?? item.Location,
-                            layerName, "pieces", pieces, "Maxout needs between 2 and 255 linear pieces per unit"));
-                    if (layers.Count == 0 || layers[layers.Count - 1].Kind is not (LayerKind.Dense or LayerKind.Conv2D))
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, item.Location, layerName,
-                            "Maxout must come right after the Dense or Conv2D whose outputs it takes the maximum of"));
-                    layer = new LayerSpec(LayerKind.Maxout, layerName, index, Units: pieces);
-                    break;
-                }
-                case "LayerNorm":
-                case "InstanceNorm":
-                case "GroupNorm":
-                {
-                    double eps = GetDouble(d, "Epsilon", 1e-5);
-                    CheckPositive(diagnostics, item, "Epsilon", eps, "ε must be positive", layerName);
-                    int channelCount = spatial ? channels : width;
-                    int groups = item.Name switch { "LayerNorm" => 1, "InstanceNorm" => channelCount, _ => GetInt(d, "groups", 0) };
-                    if (item.Name == "InstanceNorm" && !spatial)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialLayerOnFlatInput, item.Location, layerName,
-                            $"a flat input of {width} features (instance normalisation normalises each channel over its pixels)"));
-                    if (item.Name == "GroupNorm" && (groups < 1 || channelCount % groups != 0))
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "groups", 0) ?? item.Location,
-                            layerName, "groups", groups, $"it must divide the {channelCount} {(spatial ? "channels" : "features")} of its input"));
-                    LayerKind kind = (LayerKind)Enum.Parse(typeof(LayerKind), item.Name);
-                    layer = new LayerSpec(kind, layerName, index, Epsilon: eps, Groups: Math.Max(groups, 1),
-                        LearningRateScale: LearningRateScale(item, diagnostics, layerName));
-                    break;
-                }
-                case "Conv2D":
-                case "MaxPool":
-                case "AvgPool":
-                case "GlobalAvgPool":
-                case "FractionalMaxPool":
-                    if (!spatial)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialLayerOnFlatInput, item.Location, layerName,
-                            shape.Length > 1 ? "a flat input (it comes after Flatten, GlobalAvgPool or Dense)" : $"a flat input of {width} features"));
-                    layer = ParseSpatial(item, diagnostics, layerName, index, maxBatch, spatial && shapeValid, ref channels, ref height, ref widthPx);
-                    if (item.Name == "GlobalAvgPool") spatial = false;
-                    width = item.Name == "GlobalAvgPool" ? channels : channels * height * widthPx;
-                    break;
-                case "Dense":
-                {
-                    int units = GetInt(d, "units", 0);
-                    if (units <= 0)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "units", 0) ?? item.Location,
-                            layerName, "units", units, "a Dense layer needs at least one unit"));
-                    if (spatial)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialInputWithoutFlatten, item.Location, layerName,
-                            $"spatial [{channels}×{height}×{widthPx}]"));
-                    if (units > MaxUnits || (long)width * Math.Max(units, 0) > MaxTensorLength || (long)maxBatch * Math.Max(units, 0) > MaxTensorLength)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "units", 0) ?? item.Location,
-                            layerName, "units", units, $"the layer would need {(long)width * units:N0} weights and {(long)maxBatch * units:N0} activations; Kiln keeps each under {MaxTensorLength:N0}"));
-                    int initValue = GetInt(d, "Init", 0);
-                    if (!Enum.IsDefined(typeof(InitKind), initValue))
-                    {
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Init") ?? item.Location,
-                            layerName, "Init", initValue, "it is not a member of Kiln.Init"));
-                        initValue = 0;
-                    }
-                    var init = (InitKind)initValue;
-                    double scale = GetDouble(d, "InitScale", double.NaN);
-                    if (!double.IsNaN(scale)) CheckFloat(diagnostics, item, "InitScale", scale, layerName);
-                    if (!double.IsNaN(scale) && (double.IsInfinity(scale) || (init is InitKind.Normal or InitKind.Uniform && scale <= 0)))
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "InitScale") ?? item.Location,
-                            layerName, "InitScale", scale, "the standard deviation or bound must be a positive finite number"));
-                    double biasInit = GetDouble(d, "BiasInit", 0);
-                    CheckFloat(diagnostics, item, "BiasInit", biasInit, layerName);
-                    layer = new LayerSpec(LayerKind.Dense, layerName, index, Units: units, Bias: GetBool(d, "Bias", true),
-                        Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
-                        Regularize: GetBool(d, "Regularize", true), DropConnect: DropConnectRate(item, diagnostics, layerName));
-                    if (units > 0) width = units;
-                    spatial = false;
-                    break;
-                }
-                case "BatchNorm":
-                {
-                    double momentum = GetDouble(d, "Momentum", 0.1);
-                    double eps = GetDouble(d, "Epsilon", 1e-5);
-                    if (!(momentum >= 0 && momentum <= 1))
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Momentum") ?? item.Location,
-                            layerName, "Momentum", momentum, "the running-average momentum must be in [0, 1]"));
-                    CheckPositive(diagnostics, item, "Epsilon", eps, "ε must be positive", layerName);
-                    if (maxBatch == 1)
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.BatchNormBatchOne, item.Location, layerName));
-                    layer = new LayerSpec(LayerKind.BatchNorm, layerName, index, Momentum: momentum, Epsilon: eps,
-                        LearningRateScale: LearningRateScale(item, diagnostics, layerName));
-                    break;
-                }
-                case "Dropout":
-                {
-                    double rate = GetDouble(d, "rate", 0);
-                    if (!(rate >= 0 && rate < 1))
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "rate", 0) ?? item.Location,
-                            layerName, "rate", rate, "the drop probability must be in [0, 1)"));
-                    int scaling = GetInt(d, "Scaling", 0);
-                    if (!Enum.IsDefined(typeof(DropoutScalingKind), scaling))
-                    {
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "Scaling") ?? item.Location,
-                            layerName, "Scaling", scaling, "it is not a member of Kiln.DropoutScaling"));
-                        scaling = 0;
-                    }
-                    layer = new LayerSpec(LayerKind.Dropout, layerName, index, Rate: rate, Scaling: (DropoutScalingKind)scaling);
-                    break;
-                }
-                default:
-                {
-                    ActivationKind kind = (ActivationKind)Enum.Parse(typeof(ActivationKind), item.Name);
-                    double alpha = kind switch
-                    {
-                        ActivationKind.LeakyReLU => GetDouble(d, "Alpha", GetDouble(d, "alpha", 0.01)),
-                        ActivationKind.ELU => GetDouble(d, "Alpha", GetDouble(d, "alpha", 1.0)),
-                        ActivationKind.Swish => GetDouble(d, "Beta", GetDouble(d, "beta", 1.0)),
-                        ActivationKind.PReLU => GetDouble(d, "Init", 0.25),
-                        _ => 0,
-                    };
-                    if (!IsFloat(alpha) || (kind == ActivationKind.ELU && alpha <= 0))
-                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain,
-                            ArgLocation(item, kind == ActivationKind.Swish ? "Beta" : kind == ActivationKind.PReLU ? "Init" : "Alpha", 0) ?? item.Location,
-                            layerName, kind == ActivationKind.Swish ? "β" : "α", alpha, kind == ActivationKind.ELU ? "ELU's α must be positive" : "it must be finite"));
-                    layer = new LayerSpec(LayerKind.Activation, layerName, index, Activation: kind, Alpha: alpha,
-                        LearningRateScale: kind == ActivationKind.PReLU ? LearningRateScale(item, diagnostics, layerName) : 1.0);
-                    break;
-                }
-            }
-            layers.Add(layer!);
+            LayerDefinition definition = LayerRegistry.Find(item.Name)!;
+            string layerName = LayerName(item, definition, counters, usedNames, usedIdentifiers, diagnostics);
+            ActivationShape before = shape.Copy();
+            int diagnosticsBefore = diagnostics.Count;
+            var reader = new LayerReader(d, item.Syntax, item.Name, layerName, layers.Count, diagnostics, shape, layers, maxBatch, shapeValid, inputShape.Length > 1) { Block = openBlock, Declared = definition.Arguments };
+            LayerSpec layer = definition.Parse(reader);
+            openBlock = reader.Block;
+            layers.Add(layer);
             layerSyntax.Add(item.Syntax);
-            lastLayerItem = item;
-            long layerParameters = LayerParameters(layer!, spatial ? channels : width, channelsBefore, widthBefore, ref lastLinearParameters);
+            long layerParameters = definition.ParameterCount(layer, before, shape, ref lastLinearParameters);
             // A layer already out of its own limits is not counted again (its diagnostic says enough).
-            if (diagnostics.Count == diagnosticsBefore && parameterCount <= MaxParameters && (parameterCount += layerParameters) > MaxParameters)
-                diagnostics.Add(DiagnosticInfo.Create(Descriptors.ModelTooLarge, item.Location, layerName, parameterCount, MaxParameters));
+            if (diagnostics.Count == diagnosticsBefore && parameterCount <= ModelLimits.MaxParameters && (parameterCount += layerParameters) > ModelLimits.MaxParameters)
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.ModelTooLarge, item.Location, layerName, parameterCount, ModelLimits.MaxParameters));
         }
 
         // Every argument against its domain (ArgumentDomains.Table): what the checks above left alone.
@@ -474,7 +283,7 @@ public static class ModelSpecParser
         foreach (Item item in items) ArgumentDomains.Check(item.Data, item.Syntax, item.Name, item.Name, diagnostics);
 
         if (openBlock is { } unclosed)
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, unclosed.Item.Location, unclosed.Name, "this residual block is never closed with [EndResidual]"));
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, unclosed.Location, unclosed.Name, "this residual block is never closed with [EndResidual]"));
 
         // Softmax only as the output activation.
         for (int i = 0; i < layers.Count; i++)
@@ -491,7 +300,7 @@ public static class ModelSpecParser
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.MissingLoss, modelItem.Location ?? classLocation, className));
         else
         {
-            int outputs = width;
+            int outputs = shape.Flat;
             string? problem = loss.Kind switch
             {
                 LossKind.SoftmaxCrossEntropy when outputs < 2 => "softmax cross-entropy needs at least two classes; use BinaryCrossEntropy for one output",
@@ -515,7 +324,7 @@ public static class ModelSpecParser
             className,
             containing.ToEquatableArray(),
             input,
-            shape.ToEquatableArray(),
+            inputShape.ToEquatableArray(),
             maxBatch,
             seed ?? 0,
             seed.HasValue,
@@ -555,151 +364,6 @@ public static class ModelSpecParser
         var parts = new List<string>();
         for (INamespaceSymbol? ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace) parts.Insert(0, ns.Name);
         return string.Join(".", parts);
-    }
-
-    private static string Describe(bool spatial, int channels, int height, int width, int flat) =>
-        spatial ? $"{channels}×{height}×{width}" : $"{flat} features";
-
-    /// <summary>
-    /// Conv2D, MaxPool, AvgPool and GlobalAvgPool: their arguments, and (when the input shape is known)
-    /// the output shape, with the window-fit (KLN0013) and integer-output (KLN0014) checks on the
-    /// offending argument.
-    /// </summary>
-    private static LayerSpec ParseSpatial(Item item, List<DiagnosticInfo> diagnostics, string layerName, int index, int maxBatch, bool checkShapes,
-        ref int channels, ref int height, ref int width)
-    {
-        AttributeData d = item.Data;
-        void OutOfDomain(string argument, int positional, double value, string rule) =>
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, argument, positional) ?? item.Location,
-                layerName, argument, value, rule));
-
-        if (item.Name == "GlobalAvgPool")
-        {
-            if (checkShapes) height = width = 1;
-            return new LayerSpec(LayerKind.GlobalAvgPool, layerName, index);
-        }
-        if (item.Name == "FractionalMaxPool")
-        {
-            double ratio = GetDouble(d, "ratio", 0);
-            int draws = GetInt(d, "TestDraws", 4);
-            if (!(ratio > 1 && ratio < 2))
-                OutOfDomain("ratio", 0, ratio, "fractional max pooling shrinks each axis by a ratio in (1, 2)");
-            else if (checkShapes)
-            {
-                int outH = FractionalOutput(height, ratio), outW = FractionalOutput(width, ratio);
-                if (!(outH < height && height <= 2 * outH) || !(outW < width && width <= 2 * outW))
-                    OutOfDomain("ratio", 0, ratio, $"on a {height}×{width} input it gives {outH}×{outW}; each axis must shrink, by at most 2 (use a larger input or another ratio)");
-                height = outH;
-                width = outW;
-            }
-            if (draws < 1 || draws > 64) OutOfDomain("TestDraws", -1, draws, "average between 1 and 64 region layouts at test");
-            return new LayerSpec(LayerKind.FractionalMaxPool, layerName, index, Rate: ratio, Units: Math.Max(draws, 1));
-        }
-
-        bool conv = item.Name == "Conv2D";
-        string sizeArgument = conv ? "kernel" : "size";
-        int size = GetInt(d, sizeArgument, 0);
-        int kernelH = conv && GetInt(d, "KernelHeight", 0) is > 0 and var kh ? kh : size;
-        int kernelW = conv && GetInt(d, "KernelWidth", 0) is > 0 and var kw ? kw : size;
-        int stride = GetInt(d, "Stride", conv ? 1 : 0);
-        if (!conv && stride == 0) stride = size;
-        int padding = GetInt(d, "Padding", 0);
-        int dilation = conv ? GetInt(d, "Dilation", 1) : 1;
-        int filters = conv ? GetInt(d, "filters", 0) : 0;
-        bool valid = true;
-        if (conv && filters <= 0) { OutOfDomain("filters", 0, filters, "a convolution needs at least one filter"); valid = false; }
-        if (conv && filters > MaxUnits) { OutOfDomain("filters", 0, filters, $"keep at most {MaxUnits:N0} filters"); valid = false; }
-        if (size <= 0 && !(conv && GetInt(d, "KernelHeight", 0) > 0 && GetInt(d, "KernelWidth", 0) > 0))
-        { OutOfDomain(sizeArgument, conv ? 1 : 0, size, "the window needs at least one cell"); valid = false; }
-        if (conv && GetInt(d, "KernelHeight", 0) < 0) { OutOfDomain("KernelHeight", -1, GetInt(d, "KernelHeight", 0), "it must be positive (0 = Kernel)"); valid = false; }
-        if (conv && GetInt(d, "KernelWidth", 0) < 0) { OutOfDomain("KernelWidth", -1, GetInt(d, "KernelWidth", 0), "it must be positive (0 = Kernel)"); valid = false; }
-        if (stride <= 0) { OutOfDomain("Stride", -1, stride, conv ? "the stride must be at least 1" : "the stride must be at least 1 (0 means the window size)"); valid = false; }
-        if (padding < 0) { OutOfDomain("Padding", -1, padding, "padding cannot be negative"); valid = false; }
-        if (!conv && padding > 0 && padding >= Math.Min(kernelH, kernelW))
-        { OutOfDomain("Padding", -1, padding, "pooling padding must be smaller than the window, or a window could hold padding only"); valid = false; }
-        if (dilation <= 0) { OutOfDomain("Dilation", -1, dilation, "the dilation must be at least 1"); valid = false; }
-
-        if (checkShapes && valid)
-        {
-            // A square window on a square input fails on both axes alike: one diagnostic says so.
-            bool square = height == width && kernelH == kernelW;
-            bool tall = conv && GetInt(d, "KernelHeight", 0) > 0, wide = conv && GetInt(d, "KernelWidth", 0) > 0;
-            int sizePosition = conv ? 1 : 0;
-            int outH = OutputExtent(item, diagnostics, layerName, square ? "height and width" : "height", height, kernelH, stride, padding, dilation,
-                tall ? "KernelHeight" : sizeArgument, tall ? -1 : sizePosition);
-            int outW = square ? outH : OutputExtent(item, diagnostics, layerName, "width", width, kernelW, stride, padding, dilation,
-                wide ? "KernelWidth" : sizeArgument, wide ? -1 : sizePosition);
-            if (outH > 0 && outW > 0)
-            {
-                long patch = (long)kernelH * kernelW * channels;
-                if (conv && ((long)maxBatch * outH * outW * patch > MaxTensorLength || (long)maxBatch * outH * outW * filters > MaxTensorLength))
-                    OutOfDomain("filters", 0, filters, $"the layer would need {(long)maxBatch * outH * outW * Math.Max(patch, filters):N0} floats per batch buffer; Kiln keeps each under {MaxTensorLength:N0}");
-                height = outH;
-                width = outW;
-                if (conv) channels = filters;
-            }
-        }
-
-        if (!conv)
-            return new LayerSpec(item.Name == "MaxPool" ? LayerKind.MaxPool : LayerKind.AvgPool, layerName, index,
-                KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding);
-
-        int initValue = GetInt(d, "Init", 0);
-        if (!Enum.IsDefined(typeof(InitKind), initValue))
-        {
-            OutOfDomain("Init", -1, initValue, "it is not a member of Kiln.Init");
-            initValue = 0;
-        }
-        var init = (InitKind)initValue;
-        double scale = GetDouble(d, "InitScale", double.NaN);
-        if (!double.IsNaN(scale)) CheckFloat(diagnostics, item, "InitScale", scale, layerName);
-        if (!double.IsNaN(scale) && (double.IsInfinity(scale) || (init is InitKind.Normal or InitKind.Uniform && scale <= 0)))
-            OutOfDomain("InitScale", -1, scale, "the standard deviation or bound must be a positive finite number");
-        double biasInit = GetDouble(d, "BiasInit", 0);
-        CheckFloat(diagnostics, item, "BiasInit", biasInit, layerName);
-        return new LayerSpec(LayerKind.Conv2D, layerName, index, Units: filters, Bias: GetBool(d, "Bias", true),
-            Init: init, InitScale: scale, BiasInit: biasInit, LearningRateScale: LearningRateScale(item, diagnostics, layerName),
-            Regularize: GetBool(d, "Regularize", true), KernelH: kernelH, KernelW: kernelW, Stride: stride, Padding: padding, Dilation: dilation,
-            DropConnect: DropConnectRate(item, diagnostics, layerName));
-    }
-
-    /// <summary>
-    /// The stride of a projection shortcut (a 1×1 convolution, no padding) that maps an H×W image to H'×W': the smallest
-    /// s with ⌈H/s⌉ = H' and ⌈W/s⌉ = W' (s = H/H' when that divides, e.g. 8×8 → 4×4; also 7×7 → 4×4 with s = 2,
-    /// the shape a 3×3, padding 1, stride 2 branch gives), or 0 when no single integer stride does it.
-    /// </summary>
-    public static int ProjectionStride(int height, int width, int outHeight, int outWidth)
-    {
-        if (height <= 0 || width <= 0 || outHeight <= 0 || outWidth <= 0) return 0;
-        for (int s = 1; s <= Math.Max(height, width); s++)
-            if ((height + s - 1) / s == outHeight && (width + s - 1) / s == outWidth) return s;
-        return 0;
-    }
-
-    /// <summary>Output size of fractional max pooling along an axis: round(extent / ratio), at least 1.</summary>
-    public static int FractionalOutput(int extent, double ratio) => Math.Max(1, (int)Math.Round(extent / ratio, MidpointRounding.AwayFromZero));
-
-    /// <summary>(extent + 2·padding − dilation·(kernel − 1) − 1)/stride + 1, or 0 after reporting why it does not exist.</summary>
-    private static int OutputExtent(Item item, List<DiagnosticInfo> diagnostics, string layerName, string axis, int extent, int kernel, int stride,
-        int padding, int dilation, string kernelArgument, int kernelPositional)
-    {
-        long span = (long)dilation * (kernel - 1) + 1;
-        long padded = extent + 2L * padding;
-        if (span > padded)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.WindowLargerThanInput, ArgLocation(item, kernelArgument, kernelPositional) ?? item.Location,
-                layerName, axis, span, padded, $"input {axis} {extent} + 2×padding {padding}; use a smaller window or more padding"));
-            return 0;
-        }
-        long room = padded - span;
-        if (room % stride != 0)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.FractionalOutputSize, ArgLocation(item, "Stride") ?? ArgLocation(item, kernelArgument, kernelPositional) ?? item.Location,
-                layerName, axis, $"{extent} + 2×{padding} − {span}", stride,
-                $"the last {room % stride} row(s)/column(s) would be ignored: choose a stride that divides {room}, or change the padding"));
-            return 0;
-        }
-        return (int)(room / stride + 1);
     }
 
     private static OptimizerSpec ParseOptimizer(Item item, List<DiagnosticInfo> diagnostics)
@@ -836,33 +500,6 @@ public static class ModelSpecParser
                 owner ?? item.Name, argument, value, rule + (value > 0 ? " and representable as a float" : "")));
     }
 
-    private static double LearningRateScale(Item item, List<DiagnosticInfo> diagnostics, string layerName)
-    {
-        double scale = GetDouble(item.Data, "LearningRateScale", 1.0);
-        if (!(scale >= 0) || !IsFloat(scale))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "LearningRateScale") ?? item.Location,
-                layerName, "LearningRateScale", scale, "it must be a non-negative number (0 freezes the layer)"));
-        return scale;
-    }
-
-    private static double DropConnectRate(Item item, List<DiagnosticInfo> diagnostics, string layerName)
-    {
-        double rate = GetDouble(item.Data, "DropConnect", 0);
-        if (!(rate >= 0 && rate < 1))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, "DropConnect") ?? item.Location,
-                layerName, "DropConnect", rate, "the probability of dropping a weight must be in [0, 1)"));
-        return rate;
-    }
-
-    private static void CheckFloat(List<DiagnosticInfo> diagnostics, Item item, string argument, double value, string owner)
-    {
-        if (!IsFloat(value))
-            diagnostics.Add(DiagnosticInfo.Create(Descriptors.HyperParameterOutOfDomain, ArgLocation(item, argument) ?? item.Location,
-                owner, argument, value, "it must be a finite number within float range"));
-    }
-
-    private static bool IsFloat(double value) => !double.IsNaN(value) && Math.Abs(value) <= float.MaxValue;
-
     /// <summary>Letters, digits, '_', '.', '-', starting with a letter or '_': safe in checkpoints and in generated literals.</summary>
     public static bool IsValidLayerName(string name)
     {
@@ -871,47 +508,6 @@ public static class ModelSpecParser
             if (!(c < 128 && (char.IsLetterOrDigit(c) || c is '_' or '.' or '-'))) return false;
         return true;
     }
-
-    /// <summary>
-    /// Largest number of parameters of a model. Each of the parameter, gradient and optimiser-state arenas is one
-    /// float array, and the generated offsets are ints; 2³⁰ keeps them well inside both (4 GiB per arena).
-    /// </summary>
-    public const long MaxParameters = 1L << 30;
-
-    /// <summary>
-    /// The parameters a layer adds (weights with their 16-float alignment, biases, scales), from the widths the
-    /// parser tracks; a Maxout multiplies the linear layer before it. Projection shortcuts are left out (the planner's
-    /// checked arithmetic still stops an overflow there).
-    /// </summary>
-    private static long LayerParameters(LayerSpec layer, int outputChannels, int channelsBefore, int widthBefore, ref long lastLinear)
-    {
-        const long alignment = 16;
-        long count;
-        switch (layer.Kind)
-        {
-            case LayerKind.Dense:
-                count = (long)widthBefore * Math.Max(layer.Units, 0) + Math.Max(layer.Units, 0) + 2 * alignment;
-                lastLinear = count;
-                return count;
-            case LayerKind.Conv2D:
-                count = (long)Math.Max(layer.KernelH, 0) * Math.Max(layer.KernelW, 0) * channelsBefore * Math.Max(layer.Units, 0) + Math.Max(layer.Units, 0) + 2 * alignment;
-                lastLinear = count;
-                return count;
-            case LayerKind.Maxout:
-                return lastLinear * Math.Max(layer.Units - 1, 0);
-            case LayerKind.BatchNorm or LayerKind.LayerNorm or LayerKind.InstanceNorm or LayerKind.GroupNorm:
-            case LayerKind.Activation when layer.Activation == ActivationKind.PReLU:
-                return 2L * Math.Max(outputChannels, 1) + 2 * alignment;
-            default:
-                return 0;
-        }
-    }
-
-    /// <summary>Largest number of units of a layer.</summary>
-    public const int MaxUnits = 1 << 24;
-
-    /// <summary>Largest tensor or activation buffer, in floats (1 GiB).</summary>
-    public const long MaxTensorLength = 1L << 28;
 
     private static LocationInfo? LayerLocation(List<Item> items, LayerSpec layer)
     {
@@ -933,51 +529,33 @@ public static class ModelSpecParser
     public static bool IsSchedule(string name) => name is "ConstantSchedule" or "StepDecay" or "CosineDecay" or "LinearDecay" or "InverseSqrtDecay"
         or "WarmRestarts" or "Warmup" or "ReduceOnPlateau";
 
-    public static bool IsLayer(string name) => name is "Dense" or "BatchNorm" or "Dropout" or "Flatten"
-        or "Conv2D" or "MaxPool" or "AvgPool" or "GlobalAvgPool" or "LayerNorm" or "InstanceNorm" or "GroupNorm" or "Maxout" or "Residual" or "EndResidual" or "FractionalMaxPool"
-        or "Sigmoid" or "Tanh" or "ReLU" or "LeakyReLU" or "PReLU" or "ELU" or "SELU" or "Swish" or "GELU" or "Softmax";
+    /// <summary>True when <paramref name="name"/> (an attribute name without "Attribute") declares a layer (see <see cref="LayerRegistry"/>).</summary>
+    public static bool IsLayer(string name) => LayerRegistry.IsLayer(name);
 
     /// <summary>Location of a named argument (or the positional one), for diagnostics on the exact argument.</summary>
-    private static LocationInfo? ArgLocation(Item item, string name, int positional = -1)
+    private static LocationInfo? ArgLocation(Item item, string name, int positional = -1) => AttributeArguments.ArgLocation(item.Syntax, name, positional);
+
+    /// <summary>
+    /// The layer's name: Name = "…" (checked: a valid identifier-like name, unique, and unique as a generated member name),
+    /// or the kind's prefix and a counter (dense0, conv1, bn0, …).
+    /// </summary>
+    private static string LayerName(Item item, LayerDefinition definition, Dictionary<string, int> counters, HashSet<string> usedNames,
+        HashSet<string> usedIdentifiers, List<DiagnosticInfo> diagnostics)
     {
-        if (item.Syntax?.ArgumentList is not { } list) return null;
-        for (int i = 0; i < list.Arguments.Count; i++)
-        {
-            AttributeArgumentSyntax arg = list.Arguments[i];
-            string? argName = arg.NameEquals?.Name.Identifier.ValueText ?? arg.NameColon?.Name.Identifier.ValueText;
-            if (argName is not null && string.Equals(argName, name, StringComparison.OrdinalIgnoreCase)) return LocationInfo.From(arg);
-            if (argName is null && i == positional) return LocationInfo.From(arg);
-        }
-        return null;
-    }
-
-    // --- Reading attribute arguments: constructor parameters by name, then named properties. ---
-
-    private static TypedConstant? Find(AttributeData? data, string name)
-    {
-        if (data is null) return null;
-        foreach (KeyValuePair<string, TypedConstant> pair in data.NamedArguments)
-            if (pair.Key == name) return pair.Value;
-        IMethodSymbol? ctor = data.AttributeConstructor;
-        if (ctor is not null)
-            for (int i = 0; i < ctor.Parameters.Length && i < data.ConstructorArguments.Length; i++)
-                if (string.Equals(ctor.Parameters[i].Name, name, StringComparison.OrdinalIgnoreCase)) return data.ConstructorArguments[i];
-        return null;
-    }
-
-    private static int GetInt(AttributeData? d, string name, int fallback) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: { } v } ? Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
-
-    private static int? GetNullableInt(AttributeData? d, string name) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: { } v } ? Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture) : null;
-
-    private static double GetDouble(AttributeData? d, string name, double fallback) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: { } v } ? Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
-
-    private static bool GetBool(AttributeData? d, string name, bool fallback) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: bool v } ? v : fallback;
-
-    private static string? GetString(AttributeData? d, string name) => Find(d, name) is { Kind: not TypedConstantKind.Error, Value: string v } ? v : null;
-
-    private static int[] GetIntArray(AttributeData? d, string name)
-    {
-        if (Find(d, name) is not { Kind: TypedConstantKind.Array } array || array.IsNull) return Array.Empty<int>();
-        return array.Values.Where(v => v.Value is int).Select(v => (int)v.Value!).ToArray();
+        string? explicitName = GetString(item.Data, "Name");
+        string prefix = definition.NamePrefix;
+        counters.TryGetValue(prefix, out int ordinal);
+        counters[prefix] = ordinal + 1;
+        string layerName = explicitName ?? prefix + ordinal.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (explicitName is not null && !IsValidLayerName(explicitName))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, item.Name,
+                $"layer name '{explicitName}' must start with a letter or '_' and contain only letters, digits, '_', '.' or '-'"));
+        else if (!usedNames.Add(layerName))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, layerName,
+                "another layer already has this name; names must be unique (they key checkpoints)"));
+        else if (!usedIdentifiers.Add(SpecNaming.Pascal(layerName)))
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, ArgLocation(item, "Name") ?? item.Location, layerName,
+                $"this name maps to the same generated member names ({SpecNaming.Pascal(layerName)}…) as another layer; choose a more distinct name"));
+        return layerName;
     }
 }

@@ -248,14 +248,14 @@ namespace Samples.Residual
         private global::System.Span<float> Dense0BiasGradient => _gradients.Slice(2592, 10);
         private global::System.Span<float> Dense0BiasState1 => _state1.Slice(2592, 10);
         private global::System.Span<float> Dense0BiasState2 => _state2.Slice(2592, 10);
-        /// <summary>fractionalmaxpool0's row region starts of the last training step (5 regions over 8 rows, then 8).</summary>
-        public global::System.ReadOnlySpan<int> Fractionalmaxpool0RowStarts => _regionRows15;
-        /// <summary>fractionalmaxpool0's column region starts of the last training step.</summary>
-        public global::System.ReadOnlySpan<int> Fractionalmaxpool0ColumnStarts => _regionCols15;
         /// <summary>residual0's stochastic-depth gate in the last training step: 1 when the branch was kept, 0 when the block was skipped.</summary>
         public float Residual0Gate => _gate7;
         /// <summary>residual1's stochastic-depth gate in the last training step: 1 when the branch was kept, 0 when the block was skipped.</summary>
         public float Residual1Gate => _gate13;
+        /// <summary>fractionalmaxpool0's row region starts of the last training step (5 regions over 8 rows, then 8).</summary>
+        public global::System.ReadOnlySpan<int> Fractionalmaxpool0RowStarts => _regionRows15;
+        /// <summary>fractionalmaxpool0's column region starts of the last training step.</summary>
+        public global::System.ReadOnlySpan<int> Fractionalmaxpool0ColumnStarts => _regionCols15;
 
         private static readonly global::Kiln.TensorInfo[] s_tensors =
         {

@@ -1,0 +1,382 @@
+using System.Collections.Generic;
+using System.Linq;
+using Kiln.Generator.Emitting;
+using Kiln.Generator.Planning;
+using Kiln.Generator.Spec;
+using static Kiln.Generator.Emitting.CodeWriter;
+using static Kiln.Generator.Emitting.ModelEmitter;
+
+namespace Kiln.Generator.Layers;
+
+/// <summary>
+/// What Dense and Conv2D share: y = x·W + b as one GEMM (over im2col patches for a convolution, rows = samples·output
+/// pixels), the weight initialisation, DropConnect, and the backward pass dL/dx = dL/dy·Wᵀ, dW = xᵀ·dL/dy with the
+/// optimiser fused into the panels. A residual block's projection shortcut is planned as one of these (Residual.cs).
+/// </summary>
+internal abstract class LinearLayer : LayerDefinition
+{
+    // ------------------------------------------------------------------ parse
+
+    /// <summary>Init, InitScale and BiasInit, checked; shared by Dense and Conv2D.</summary>
+    protected static (InitKind Init, double Scale, double BiasInit) ParseInit(LayerReader r)
+    {
+        InitKind init = r.Enum<InitKind>("Init", "Init");
+        double scale = r.Double("InitScale", double.NaN);
+        if (!double.IsNaN(scale)) r.CheckFloat("InitScale", scale);
+        if (!double.IsNaN(scale) && (double.IsInfinity(scale) || (init is InitKind.Normal or InitKind.Uniform && scale <= 0)))
+            r.OutOfDomain("InitScale", -1, scale, "the standard deviation or bound must be a positive finite number");
+        double biasInit = r.Double("BiasInit", 0);
+        r.CheckFloat("BiasInit", biasInit);
+        return (init, scale, biasInit);
+    }
+
+    /// <summary>DropConnect: the probability of dropping a weight, in [0, 1).</summary>
+    protected static double ParseDropConnect(LayerReader r)
+    {
+        double rate = r.Double("DropConnect", 0);
+        if (!(rate >= 0 && rate < 1)) r.OutOfDomain("DropConnect", -1, rate, "the probability of dropping a weight must be in [0, 1)");
+        return rate;
+    }
+
+    // ------------------------------------------------------------------ plan
+
+    /// <summary>Init.Auto resolved by the activation that follows, and the layer's FLOPs counted.</summary>
+    protected static void Finish(PlanBuilder b, DenseStep step)
+    {
+        (step.ResolvedInit, step.InitScale) = Initialization.Resolve(step.Layer, step.FanIn, step.FanOut, b.NextActivation());
+        b.Flops += 2L * step.OutPixels * step.GemmK * step.OutWidth;
+    }
+
+    // ------------------------------------------------------------------ fields, initialisation, views
+
+    public override void EmitFields(ModelEmitter e, StepPlan step)
+    {
+        var d = (DenseStep)step;
+        if (d.Conv?.ColumnBuffer is { } column)
+            e.W.Line($"private readonly {K}Arena {column} = new(MaxBatch * {d.OutPixels * d.GemmK}); // {d.Layer.Name} im2col patches: {d.OutPixels} pixels × {d.GemmK}, kept for dW");
+        if (d.Conv is { PaddedBuffer: { } padded } conv)
+        {
+            // The shallow-kernel convolution reads its zero-bordered copy at every batch size, the implicit GEMM below SmallBatch only.
+            bool everyBatch = conv.SmallBatchKernel == SmallBatchConv.Shallow;
+            int samples = everyBatch ? e.Plan.MaxBatch : System.Math.Min(e.Plan.MaxBatch, SmallBatch - 1);
+            e.W.Line($"private readonly {K}Arena {padded} = new({samples * conv.PaddedSize}); // {d.Layer.Name} zero-bordered input copies ({conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels}) for {(everyBatch ? "" : "small-batch ")}inference");
+        }
+        e.OutputField(d);
+        if (d.HasDropConnect)
+        {
+            e.W.Line($"private readonly {K}Arena _connectMask{d.Index} = new({d.Weight.Length}); // {d.Layer.Name} DropConnect: 0 or 1/keep per weight, one mask per mini-batch");
+            e.W.Line($"private readonly {K}Arena _connectWeight{d.Index} = new({d.Weight.Length}); // {d.Layer.Name} weights ∘ mask, used by the training forward and dL/dx");
+        }
+    }
+
+    public override void EmitGeometry(ModelEmitter e, StepPlan step) => EmitConvGeometry(e, (DenseStep)step);
+
+    /// <summary>The static Kiln.Kernels.ConvGeometry of a convolution (nothing for a Dense).</summary>
+    internal static void EmitConvGeometry(ModelEmitter e, DenseStep d)
+    {
+        if (d.Conv is { } c)
+            e.W.Line($"private static readonly {K}ConvGeometry {c.GeometryField} = new({c.Channels}, {c.Height}, {c.Width}, {c.KernelH}, {c.KernelW}, {c.Stride}, {c.Stride}, {c.Padding}, {c.Padding}, {c.Dilation}, {c.Dilation}); // {d.Layer.Name}");
+    }
+
+    public override void EmitInitialization(ModelEmitter e, StepPlan step) => EmitWeightInitialization(e, (DenseStep)step);
+
+    /// <summary>The weight (and bias) initialisation lines of a Dense, Conv2D or projection shortcut.</summary>
+    internal static void EmitWeightInitialization(ModelEmitter e, DenseStep d)
+    {
+        e.W.Line($"// {d.Weight.Name} [{string.Join("×", d.Weight.Shape)}]: {InitComment(d)}");
+        e.W.Line(d.ResolvedInit switch
+        {
+            InitKind.Zeros => $"{K}ParameterInit.Constant({d.Weight.Identifier}, 0f);",
+            InitKind.Constant => $"{K}ParameterInit.Constant({d.Weight.Identifier}, {Float(d.InitScale)});",
+            InitKind.Uniform or InitKind.XavierUniform or InitKind.GlorotUniform or InitKind.HeUniform
+                => $"{K}ParameterInit.Uniform({d.Weight.Identifier}, {Double(d.InitScale)}, ref rng);",
+            _ => $"{K}ParameterInit.Normal({d.Weight.Identifier}, {Double(d.InitScale)}, ref rng);",
+        });
+        if (d.Bias is not null)
+            e.W.Line($"{K}ParameterInit.Constant({d.Bias.Identifier}, {Float(d.Layer.BiasInit)});");
+    }
+
+    private static string InitComment(DenseStep d) => d.ResolvedInit switch
+    {
+        InitKind.HeNormal => $"He normal, std = sqrt(2/{d.FanIn})",
+        InitKind.HeUniform => $"He uniform, ±sqrt(6/{d.FanIn})",
+        InitKind.XavierNormal => $"Xavier normal, std = 1/sqrt({d.FanIn})",
+        InitKind.XavierUniform => $"Xavier uniform, ±sqrt(3/{d.FanIn})",
+        InitKind.GlorotNormal => $"Glorot normal, std = sqrt(2/({d.FanIn}+{d.FanOut}))",
+        InitKind.GlorotUniform => $"Glorot uniform, ±sqrt(6/({d.FanIn}+{d.FanOut}))",
+        InitKind.LeCunNormal => $"LeCun normal, std = sqrt(1/{d.FanIn})",
+        InitKind.Normal => "N(0, std²)",
+        InitKind.Uniform => "U(−a, a)",
+        InitKind.Constant => "constant",
+        _ => "zeros",
+    } + (d.Conv is null ? "" : " (fan-in = kernel_h·kernel_w·in_channels)") + (d.Layer.Init == InitKind.Auto ? " (Init.Auto, chosen by the activation that follows)" : "");
+
+    public override void EmitViews(ModelEmitter e, StepPlan step)
+    {
+        var d = (DenseStep)step;
+        if (!d.HasDropConnect) return;
+        e.W.Line($"/// <summary>{d.Layer.Name}'s DropConnect mask of the last training step (0 or 1/keep per weight, laid out as the weight).</summary>");
+        e.W.Line($"public {ROSpan} {SpecNaming.Pascal(d.Layer.Name)}DropConnectMask => _connectMask{d.Index}.Slice(0, {d.Weight.Length});");
+    }
+
+    public override IEnumerable<LayerSpec> DescribedLayers(StepPlan step) { yield return ((DenseStep)step).Layer; }
+
+    // ------------------------------------------------------------------ training
+
+    public override void EmitTrainingForward(ModelEmitter e, StepPlan step, List<string> body) => EmitGemmForward(e, (DenseStep)step, body);
+
+    public override string EmitBackward(ModelEmitter e, StepPlan step, string current, List<string> body)
+    {
+        var d = (DenseStep)step;
+        string next = Other(current);
+        EmitGemmBackward(e, d, current, next, body);
+        return d.SkipInputGradient ? current : next;
+    }
+
+    // ------------------------------------------------------------------ inference
+
+    public override void EmitInference(ModelEmitter e, StepPlan step, List<string> body)
+    {
+        var d = (DenseStep)step;
+        bool folded = d.FoldedInto is not null;
+        string? bias = folded ? $"_folded.Slice({d.FoldedBiasOffset}, {d.OutWidth})" : d.Bias?.Identifier;
+        string epiType, epiValue, what;
+        if (d.InferenceChain is { } chain && d.ChainInEpilogue)
+        {
+            // Bias, folded BatchNorm and the activation all happen on the GEMM's output tile.
+            epiType = $"{K}BiasActivationEpilogue<{ActivationType(chain)}>";
+            epiValue = $"new {K}BiasActivationEpilogue<{ActivationType(chain)}>({bias ?? "default"}, {ActivationStruct(chain)})";
+            what = (folded ? " with BatchNorm folded in" : "") + (chain.Activation is not null ? $", {chain.Activation.Name} fused" : "");
+        }
+        else
+        {
+            epiType = bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
+            epiValue = bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({bias})";
+            what = d.InferenceChain is not null ? " with BatchNorm folded in" : "";
+        }
+        body.Add($"// {d.Layer.Name}{what}");
+        EmitInferenceStage(e, d, epiType, epiValue, what, body);
+        if (d.InferenceChain is { } tail)
+        {
+            if (!d.ChainInEpilogue) Chain.AddNonElementwiseEval(body, tail, tail.PreActivationBuffer!);
+            Chain.AddTestTimeScale(body, tail);
+        }
+    }
+
+    /// <summary>The inference stage proper (the GEMM; Conv2D overrides it for convolutions that need patches).</summary>
+    protected virtual void EmitInferenceStage(ModelEmitter e, DenseStep d, string epiType, string epiValue, string what, List<string> body)
+    {
+        // Small batches: the sum of the row products a fused conv+pool stage left (split-input Dense, on the
+        // calling thread), or output columns split so each core streams its share of W.
+        string name = SpecNaming.Pascal(d.Layer.Name) + "Inference";
+        string rows = BatchRows(d.OutPixels), output = d.InferenceOutput, weights = InferenceWeights(d);
+        string? producer = d.PartialProductsFrom is { } from ? SpecNaming.Pascal(from.Layer.Name) + "Inference" : null;
+        e.OpenStage(name, producer is not null
+            ? $"{d.Layer.Name} (eval){what}; rows split across threads, or for small batches the sum of the partial products {producer}'s threads left (on the calling thread)."
+            : $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
+        e.W.Open($"if ({rows} < {SmallBatch})");
+        if (producer is not null)
+        {
+            e.W.Line($"// {producer} left one partial product per pool row of each sample; the rows of a sample add up to its x·W.");
+            e.W.Line($"{K}Gemm.SumParts<TIsa, {epiType}>(_splitPartial{d.Index}.Span, {Conv2D.SplitBlocks(d)}, {Conv2D.SplitSlot(d)}, {All(output, d.OutFloats)}, {rows}, {d.OutWidth}, {epiValue});");
+        }
+        else
+        {
+            e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+            e.W.Line($"if (c0 < c1) {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
+        }
+        e.W.Line("return;");
+        e.W.Close();
+        e.RowRange(rows);
+        e.W.Line($"{K}Gemm.Forward<TIsa, {epiType}>({Rows(d.GemmInput, d.GemmK)}, {weights}, {Rows(output, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+        e.W.Close();
+        e.W.Line();
+        long flops = 2L * d.OutPixels * d.GemmK * d.OutWidth;
+        if (d.Conv is not null)
+        {
+            body.Add($"Execute(Stages.{name}, (long)_batch * {Conv2D.InferenceWork(d)});");
+            return;
+        }
+        // A small batch is bound by streaming W, not by its FLOPs: count each weight as WeightReadWork
+        // FLOPs of time, so that a large layer splits its columns across cores even at batch 1.
+        if (producer is not null)
+            body.Add($"Execute(Stages.{name}, _batch < {SmallBatch} ? 0 : global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // small batches: the sum of the parts, on this thread");
+        else
+            body.Add($"Execute(Stages.{name}, global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // at least the time to stream W");
+    }
+
+    // ------------------------------------------------------------------ stage bodies
+
+    /// <summary>A Dense or Conv2D's training forward stage(s) (also a projection shortcut's, which inference reuses).</summary>
+    internal static void EmitGemmForward(ModelEmitter e, DenseStep d, List<string> body)
+    {
+        body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
+        if (d.HasDropConnect)
+        {
+            double keep = 1 - d.Layer.DropConnect;
+            string apply = SpecNaming.Pascal(d.Layer.Name) + "DropConnect";
+            e.OpenStage(apply, $"{d.Layer.Name}: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.");
+            e.W.Line($"(int e0, int e1) = {K}Partition.Range({d.Weight.Length}, part, parts, 16);");
+            e.W.Line($"if (e0 < e1) {K}DropConnect.Apply<TIsa>({d.Weight.Identifier}, _connectMask{d.Index}.Slice(0, {d.Weight.Length}), _connectWeight{d.Index}.Slice(0, {d.Weight.Length}), e0, e1);");
+            e.W.Close();
+            e.W.Line();
+            body.Add($"{K}Dropout.FillMask(_connectMask{d.Index}.Slice(0, {d.Weight.Length}), {Float(keep)}, {Float(1 / keep)}, ref _noise); // DropConnect: keep each weight with p = {keep.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+            body.Add($"Execute(Stages.{apply}, {d.Weight.Length * 2L});");
+        }
+        string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
+        string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
+        string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
+        if (d.Conv?.ColumnBuffer is not null)
+        {
+            // A projection's inference reuses this forward stage.
+            e.OpenStage(name, $"{d.Layer.Name}: im2col and [rows = samples·{d.OutPixels} pixels×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, chunk by chunk; samples split across threads.");
+            EmitConvForwardChunks(e, d, TrainingWeights(d), d.OutputBuffer, epi, epiValue);
+            e.W.Close();
+            e.W.Line();
+            body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+            return;
+        }
+        string rowsText = d.Conv is null ? "rows" : $"rows = samples·{d.OutPixels} pixels";
+        e.OpenStage(name, $"{d.Layer.Name}: [{rowsText}×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
+        e.RowRange(BatchRows(d.OutPixels));
+        e.W.Line($"{K}Gemm.Forward<TIsa, {epi}>({Rows(d.GemmInput, d.GemmK)}, {TrainingWeights(d)}, {Rows(d.OutputBuffer, d.OutWidth)}, r1 - r0, {d.GemmK}, {d.OutWidth}, {epiValue});");
+        e.W.Close();
+        e.W.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+    }
+
+    /// <summary>The weights the training forward and dL/dx use: the DropConnect-masked copy when the layer has DropConnect.</summary>
+    internal static string TrainingWeights(DenseStep d) => d.HasDropConnect ? $"_connectWeight{d.Index}.Slice(0, {d.Weight.Length})" : d.Weight.Identifier;
+
+    /// <summary>Samples of one im2col chunk: about 64K floats of patches, so the GEMM reads them from cache right after they are written.</summary>
+    internal static int ConvChunk(DenseStep d) => System.Math.Max(1, (1 << 16) / (d.OutPixels * d.GemmK));
+
+    /// <summary>Body of a convolution forward stage over samples [s0, s1): im2col then GEMM, one cache-sized chunk at a time.</summary>
+    internal static void EmitConvForwardChunks(ModelEmitter e, DenseStep d, string weights, string output, string epiType, string epiValue)
+    {
+        ConvPlan conv = d.Conv!;
+        int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
+        e.SampleRange();
+        e.W.Line($"// {chunk} sample(s) per chunk: the GEMM reads the patches while they are still in cache.");
+        e.W.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
+        e.W.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
+        e.W.Line($"{K}Im2Col.Forward<TIsa>({All(d.InputBuffer, d.InFloats)}, {All(conv.ColumnBuffer!, patches)}, in {conv.GeometryField}, channelsFirst: false, c0, c1);");
+        e.W.Line($"{K}Gemm.Forward<TIsa, {epiType}>({conv.ColumnBuffer}.Slice(c0 * {patches}, (c1 - c0) * {patches}), {weights}, {output}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth}, {epiValue});");
+        e.W.Close();
+    }
+
+    /// <summary>
+    /// A Dense or Conv2D's backward stages with dL/dy in <paramref name="current"/>: dL/dx into <paramref name="next"/>
+    /// (unless SkipInputGradient), then dW with the fused update.
+    /// </summary>
+    internal static void EmitGemmBackward(ModelEmitter e, DenseStep d, string current, string next, List<string> body)
+    {
+        string layer = SpecNaming.Pascal(d.Layer.Name);
+        string? column = d.Conv?.ColumnBuffer;
+        body.Add($"// {d.Layer.Name} (dL/dy in {current})");
+        if (!d.SkipInputGradient && column is not null)
+        {
+            string name = layer + "BackwardInput";
+            int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
+            e.OpenStage(name, $"{d.Layer.Name}: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.");
+            e.SampleRange();
+            e.W.Open($"for (int c0 = s0; c0 < s1; c0 += {chunk})");
+            e.W.Line($"int c1 = global::System.Math.Min(c0 + {chunk}, s1);");
+            e.W.Line($"{K}Gemm.BackwardInput<TIsa>({current}.Slice(c0 * {outputs}, (c1 - c0) * {outputs}), {TrainingWeights(d)}, _dcol.Slice(c0 * {patches}, (c1 - c0) * {patches}), (c1 - c0) * {d.OutPixels}, {d.GemmK}, {d.OutWidth});");
+            e.W.Line($"{K}Im2Col.Backward<TIsa>({All("_dcol", patches)}, {All(next, d.InFloats)}, in {d.Conv!.GeometryField}, channelsFirst: false, c0, c1);");
+            e.W.Close();
+            e.W.Close();
+            e.W.Line();
+            body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+        }
+        else if (!d.SkipInputGradient)
+        {
+            string name = layer + "BackwardInput";
+            string target = column is null ? next : "_dcol";
+            e.OpenStage(name, $"{d.Layer.Name}: dL/d{(column is null ? "x" : "(patches)")} = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.");
+            e.RowRange(BatchRows(d.OutPixels));
+            e.W.Line($"{K}Gemm.BackwardInput<TIsa>({Rows(current, d.OutWidth)}, {TrainingWeights(d)}, {Rows(target, d.GemmK)}, r1 - r0, {d.GemmK}, {d.OutWidth});");
+            e.W.Close();
+            e.W.Line();
+            body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+        }
+        if (d.Conv is not null || d.HasDropConnect)
+            EmitBlockedBackwardWeights(e, d, current, body);
+        else
+        {
+            string name = layer + "BackwardWeights";
+            string rows = BatchRows(d.OutPixels);
+            e.OpenStage(name, $"{d.Layer.Name}: dW = {(column is null ? "x" : "patches")}ᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.");
+            e.W.Line($"(int k0, int k1) = {K}Partition.Range({d.GemmK}, part, parts, 4);");
+            e.W.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * d.GemmK)};");
+            e.W.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
+            e.W.Open("if (k0 < k1)");
+            e.W.Open("if (_applyUpdate)");
+            e.W.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {e.States(d.Weight)}, {d.OutWidth}, {StepFor(d.Weight)});");
+            e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
+            e.W.Close();
+            e.W.Open("else");
+            e.W.Line($"var sink = new {K}NoPanelSink();");
+            e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
+            e.W.Close();
+            e.W.Close();
+            if (d.Bias is not null)
+            {
+                e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+                e.W.Line("if (c0 >= c1) return;");
+                e.W.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, {rows}, {d.OutWidth}, c0, c1);");
+                e.W.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {e.States(d.Bias, Cols)});");
+            }
+            e.W.Close();
+            e.W.Line();
+            body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+        }
+    }
+
+    /// <summary>Rows of one block of a convolution's weight-gradient reduction: its patches (≤ 400 KB for k ≤ 400) stay in L2 across the panels.</summary>
+    private const int ConvGradientBlockRows = 256;
+
+    /// <summary>
+    /// dW = patchesᵀ·dL/dy for a convolution. The reduction runs over samples·pixels rows (thousands), so it
+    /// is cut into blocks of rows whose patches stay in cache; each block's partial dW is added to the
+    /// gradient, and the optimiser updates the thread's weight rows once all blocks are summed.
+    /// </summary>
+    private static void EmitBlockedBackwardWeights(ModelEmitter e, DenseStep d, string current, List<string> body)
+    {
+        string name = SpecNaming.Pascal(d.Layer.Name) + "BackwardWeights";
+        int k = d.GemmK, n = d.OutWidth;
+        string w = d.Weight.Identifier, g = w + "Gradient";
+        string Mine(string x) => $"{x}.Slice(k0 * {n}, (k1 - k0) * {n})";
+        e.OpenStage(name, $"{d.Layer.Name}: dW = {(d.Conv is null ? "x" : "patches")}ᵀ·dL/dy in blocks of {ConvGradientBlockRows} rows{(d.HasDropConnect ? ", masked by DropConnect" : "")}, then the optimiser update of the thread's weight rows; weight rows split across threads.");
+        e.W.Line($"(int k0, int k1) = {K}Partition.Range({k}, part, parts, 4);");
+        e.W.Line($"int rows = {BatchRows(d.OutPixels)};");
+        e.W.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * k)};");
+        e.W.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
+        e.W.Open("if (k0 < k1)");
+        e.W.Line($"var sink = new {K}NoPanelSink();");
+        e.W.Open($"for (int b0 = 0; b0 < rows; b0 += {ConvGradientBlockRows})");
+        e.W.Line($"int count = global::System.Math.Min({ConvGradientBlockRows}, rows - b0);");
+        e.W.Line($"{Span} target = b0 == 0 ? {g} : _dwScratch.Slice(0, {k * n});");
+        e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x.Slice(b0 * {k}, count * {k}), dy.Slice(b0 * {n}, count * {n}), target, count, {k}, {n}, k0, k1, ref sink);");
+        e.W.Line($"if (b0 > 0) Accumulate({Mine("_dwScratch")}, {Mine(g)});");
+        e.W.Close();
+        if (d.HasDropConnect)
+            e.W.Line($"{K}DropConnect.MaskGradient<TIsa>({g}, _connectMask{d.Index}.Slice(0, {k * n}), k0 * {n}, k1 * {n}); // dropped weights get no gradient");
+        e.W.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {e.States(d.Weight, Mine)});");
+        e.W.Close();
+        if (d.Bias is not null)
+        {
+            e.W.Line($"(int c0, int c1) = {K}Partition.Range({n}, part, parts, 16);");
+            e.W.Line("if (c0 >= c1) return;");
+            e.W.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, rows, {n}, c0, c1);");
+            e.W.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {e.States(d.Bias, Cols)});");
+        }
+        e.W.Close();
+        e.W.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * k * n});");
+    }
+
+    /// <summary>The weights Predict multiplies by: BatchNorm folded in when one follows, the parameters otherwise.</summary>
+    internal static string InferenceWeights(DenseStep d) =>
+        d.FoldedInto is not null ? $"_folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth})" : d.Weight.Identifier;
+}

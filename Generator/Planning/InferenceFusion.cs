@@ -1,0 +1,89 @@
+using System.Collections.Generic;
+using Kiln.Generator.Spec;
+
+namespace Kiln.Generator.Planning;
+
+/// <summary>
+/// Inference (Predict) fusion, decided once on the finished plan so that the emitter only prints it: which chain a
+/// Dense/Conv2D's GEMM epilogue absorbs, which pool a convolution's stage runs on what each thread computed, which
+/// convolution's zero-bordered input such a pool writes directly, and which Dense starts its product inside such a
+/// stage (docs/architecture.md#emit).
+/// </summary>
+public static class InferenceFusion
+{
+    public static void Apply(ModelPlan plan)
+    {
+        List<StepPlan> steps = plan.Steps;
+        for (int s = 0; s < steps.Count; s++)
+        {
+            if (steps[s] is not DenseStep d || d.FusedAtInference) continue;
+            ChainStep? next = s + 1 < steps.Count ? steps[s + 1] as ChainStep : null;
+            if (next is not null && (next.BatchNorm is null || next.BatchNormFolded) && next.ActivationIsElementwise)
+            {
+                // Bias, folded BatchNorm and the activation all happen on the GEMM's output tile.
+                d.InferenceChain = next;
+                d.ChainInEpilogue = true;
+                next.FusedAtInference = true;
+            }
+            else if (next is not null && d.FoldedInto is not null)
+            {
+                // The BatchNorm is folded into W; the non-element-wise activation runs on the pre-activation buffer after.
+                d.InferenceChain = next;
+                next.FusedAtInference = true;
+            }
+            if (d.Conv is not { ColumnBuffer: not null } conv) continue;
+            PoolStep? pool = FusablePool(plan, s, d.ChainInEpilogue ? d.InferenceChain : null, d.InferenceOutput);
+            // Winograd splits 2×2 output tiles, so it fuses only a pool whose windows are exactly those tiles.
+            if (conv.SmallBatchKernel == SmallBatchConv.Winograd && pool is not null && !IsWinogradTilePool(pool, conv)) pool = null;
+            if (pool is null) continue;
+            conv.FusedPool = pool;
+            pool.FusedAtInference = true;
+            DenseStep? padTarget = SoleConsumer(plan, pool) is DenseStep { Conv: { ColumnBuffer: not null, PaddedBuffer: not null } } c ? c : null;
+            if (padTarget is not null)
+            {
+                conv.PoolWritesPaddedInputOf = padTarget;
+                padTarget.Conv!.InputPaddedByPool = true;
+            }
+            else if (SoleConsumer(plan, pool) is DenseStep { Conv: null, IsProjection: false } dense
+                && dense.GemmInput == pool.OutputBuffer && dense.GemmK == pool.OutFloats)
+            {
+                conv.PartialProductsFor = dense;
+                dense.PartialProductsFrom = d;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The max or average pool that reads a convolution's inference output right after it (and after the BatchNorm and
+    /// activation fused into it) when its windows tile that output without overlap or padding: the convolution's
+    /// inference stage then pools each thread's own rows, with no hand-off between the two. Null otherwise.
+    /// </summary>
+    private static PoolStep? FusablePool(ModelPlan plan, int convIndex, ChainStep? tail, string output)
+    {
+        if (tail is not null && tail.TestTimeScale != 1) return null;   // the output is rescaled after the convolution
+        int after = convIndex + (tail is null ? 1 : 2);
+        if (after >= plan.Steps.Count || plan.Steps[after] is not PoolStep { Layer.Kind: LayerKind.MaxPool or LayerKind.AvgPool } pool) return null;
+        LayerSpec l = pool.Layer;
+        return pool.InputBuffer == output && l.Padding == 0 && l.KernelH == l.Stride && l.KernelW == l.Stride ? pool : null;
+    }
+
+    /// <summary>True when the pool's windows are the Winograd kernel's 2×2 output tiles: 2×2, stride 2, over even output sides.</summary>
+    private static bool IsWinogradTilePool(PoolStep pool, ConvPlan conv) =>
+        pool.Layer.KernelH == 2 && pool.Layer.KernelW == 2 && pool.Layer.Stride == 2 && pool.Layer.Padding == 0
+        && conv.OutHeight % 2 == 0 && conv.OutWidth % 2 == 0;
+
+    /// <summary>The step right after <paramref name="pool"/> when it alone reads the pool's output (no other step, no shortcut), else null.</summary>
+    private static StepPlan? SoleConsumer(ModelPlan plan, PoolStep pool)
+    {
+        int index = plan.Steps.IndexOf(pool);
+        if (index + 1 >= plan.Steps.Count) return null;
+        StepPlan next = plan.Steps[index + 1];
+        if (next.InputBuffer != pool.OutputBuffer) return null;
+        foreach (StepPlan step in plan.Steps)
+        {
+            if (step != next && step.InputBuffer == pool.OutputBuffer) return null;
+            if (step is ResidualEndStep end && (end.ShortcutBuffer == pool.OutputBuffer || end.Start.InputBuffer == pool.OutputBuffer)) return null;
+        }
+        return next;
+    }
+}
