@@ -12,3 +12,9 @@ public partial class SeluAlphaDropoutNet;
 [Conv2D(8, 3, Padding = 1, Init = Init.Orthogonal), ReLU, Conv2D(40, 3, Init = Init.Orthogonal, InitScale = 0.5), ReLU]
 [Flatten, Dense(20, Init = Init.Orthogonal), Tanh, Dense(3), SoftmaxCrossEntropy, Sgd(0.1)]
 public partial class OrthogonalNet;
+
+[Model(Input = 64, MaxBatch = 256, Seed = 43, Normalize = InputNormalization.None)]
+[Dense(128, Init = Init.LeCunNormal), SELU, AlphaDropout(0.1), Dense(128, Init = Init.LeCunNormal), SELU, AlphaDropout(0.1)]
+[Dense(128, Init = Init.LeCunNormal), SELU, AlphaDropout(0.1), Dense(128, Init = Init.LeCunNormal), SELU, AlphaDropout(0.1)]
+[Dense(10), SoftmaxCrossEntropy, Adam(LearningRate = 1e-3)]
+public partial class DeepSeluNet;
