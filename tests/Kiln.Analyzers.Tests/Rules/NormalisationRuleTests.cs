@@ -279,8 +279,11 @@ public class NormalisationRuleTests
             [Adam]
             public partial class M;
             """);
-        // The model is valid (the generator accepts AlphaDropout), so the silence above is the rule's, not a parse failure's.
+        // The model is valid and the generator built both AlphaDropout layers, so the silence above is the rule's, not a
+        // parse failure's or an ignored attribute's.
         Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        string generated = string.Concat(run.Compilation.SyntaxTrees.Where(t => t.FilePath.EndsWith(".g.cs", System.StringComparison.Ordinal)).Select(t => t.ToString()));
+        Assert.Contains("\"alphadropout1\"", generated);
     }
 
     [Fact]
