@@ -5,8 +5,9 @@ using Microsoft.CodeAnalysis.Diagnostics;
 namespace Kiln.Analyzers.Rules;
 
 /// <summary>
-/// KLN0123 (pitfall 23): a model with a SELU activation that also has BatchNorm or Dropout layers (the DSL's
-/// dropout is always plain dropout; alpha dropout does not exist). Reported on each BatchNorm/Dropout.
+/// KLN0123 (pitfall 23): a model with a SELU activation that also has BatchNorm or plain Dropout layers. Reported on
+/// each BatchNorm/Dropout; AlphaDropout, which keeps SELU's mean and variance, is what the message points to and is
+/// never reported (docs/techniques.md#regularisation).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class SeluCombinationAnalyzer : SpecRuleAnalyzer
@@ -26,10 +27,12 @@ public sealed class SeluCombinationAnalyzer : SpecRuleAnalyzer
             string? why = layer.Kind switch
             {
                 LayerKind.BatchNorm => "SELU already drives activations to mean 0 and variance 1, so BatchNorm is redundant and its batch statistics disturb the self-normalising fixed point; remove the BatchNorm",
-                LayerKind.Dropout when layer.Rate > 0 => "plain dropout changes the mean and variance that SELU keeps at 0 and 1 (self-normalising networks use alpha dropout); remove it or keep the rate small",
+                LayerKind.Dropout when layer.Rate > 0 => $"plain dropout changes the mean and variance that SELU keeps at 0 and 1; use [AlphaDropout({Rate(layer.Rate)})], which drops units to SELU's saturation value −λα and rescales so that both are kept",
                 _ => null,
             };
             if (why is not null) context.Report(Rule, context.Layer(i)?.GetLocation(), layer.Name, selu.Name, why);
         }
     }
+
+    private static string Rate(double rate) => rate.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 }

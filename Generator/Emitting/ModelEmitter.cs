@@ -87,6 +87,7 @@ internal sealed partial class ModelEmitter
                 PoolStep p => $"{p.Layer.Name}({Shape(p)})",
                 NormStep n => n.Layer.Name,
                 MaxoutStep m => $"{m.Layer.Name}({m.Pieces} pieces)",
+                Layers.AlphaDropoutStep a => a.Layer.Name,
                 ResidualStartStep r => $"[{r.Layer.Name}",
                 ResidualEndStep { Projection: { } p } r => $"{r.Layer.Name}: + projection shortcut {p.Weight.Name} ({(p.Conv is null ? $"{p.InWidth}→{p.OutWidth}" : $"1×1{(p.Conv.Stride != 1 ? $" stride {p.Conv.Stride}" : "")}, {p.InWidth}→{p.OutWidth} channels")})]",
                 ResidualEndStep r => $"{r.Layer.Name}: + shortcut]",
@@ -135,6 +136,7 @@ internal sealed partial class ModelEmitter
         PoolStep p => p.Layer.Name,
         NormStep n => n.Layer.Name,
         MaxoutStep m => m.Layer.Name,
+        Layers.AlphaDropoutStep a => a.Layer.Name,
         ResidualStartStep r => r.Layer.Name + " (start)",
         ResidualEndStep r => r.Layer.Name,
         _ => ((ChainStep)step).Describe(),
@@ -264,6 +266,8 @@ internal sealed partial class ModelEmitter
                 _w.Line($"case \"{p.Layer.Name}\": return {p.OutputBuffer}.Slice(0, _batch * {p.OutFloats});");
             else if (step is NormStep n)
                 _w.Line($"case \"{n.Layer.Name}\": return {n.OutputBuffer}.Slice(0, _batch * {n.OutFloats});");
+            else if (step is Layers.AlphaDropoutStep a)
+                _w.Line($"case \"{a.Layer.Name}\": return {a.OutputBuffer}.Slice(0, _batch * {a.OutFloats});");
             else if (step is MaxoutStep m)
                 _w.Line($"case \"{m.Layer.Name}\": return {m.OutputBuffer}.Slice(0, _batch * {m.OutFloats});");
             else if (step is ResidualEndStep r)

@@ -19,6 +19,7 @@ internal static class LayerRegistry
         new Conv2D(),
         new BatchNorm(),
         new Dropout(),
+        new AlphaDropout(),
         new Flatten(),
         new MaxPool(),
         new AvgPool(),

@@ -23,7 +23,7 @@ internal abstract class LinearLayer : LayerDefinition
         InitKind init = r.Enum<InitKind>("Init", "Init");
         double scale = r.Double("InitScale", double.NaN);
         if (!double.IsNaN(scale)) r.CheckFloat("InitScale", scale);
-        if (!double.IsNaN(scale) && (double.IsInfinity(scale) || (init is InitKind.Normal or InitKind.Uniform && scale <= 0)))
+        if (!double.IsNaN(scale) && (double.IsInfinity(scale) || (init is InitKind.Normal or InitKind.Uniform or InitKind.Orthogonal && scale <= 0)))
             r.OutOfDomain("InitScale", -1, scale, "the standard deviation or bound must be a positive finite number");
         double biasInit = r.Double("BiasInit", 0);
         r.CheckFloat("BiasInit", biasInit);
@@ -88,6 +88,7 @@ internal abstract class LinearLayer : LayerDefinition
         {
             InitKind.Zeros => $"{K}ParameterInit.Constant({d.Weight.Identifier}, 0f);",
             InitKind.Constant => $"{K}ParameterInit.Constant({d.Weight.Identifier}, {Float(d.InitScale)});",
+            InitKind.Orthogonal => $"{K}ParameterInit.Orthogonal({d.Weight.Identifier}, {d.FanIn}, {d.Weight.Length / d.FanIn}, {Double(d.InitScale)}, ref rng);",
             InitKind.Uniform or InitKind.XavierUniform or InitKind.GlorotUniform or InitKind.HeUniform
                 => $"{K}ParameterInit.Uniform({d.Weight.Identifier}, {Double(d.InitScale)}, ref rng);",
             _ => $"{K}ParameterInit.Normal({d.Weight.Identifier}, {Double(d.InitScale)}, ref rng);",
@@ -105,6 +106,7 @@ internal abstract class LinearLayer : LayerDefinition
         InitKind.GlorotNormal => $"Glorot normal, std = sqrt(2/({d.FanIn}+{d.FanOut}))",
         InitKind.GlorotUniform => $"Glorot uniform, ±sqrt(6/({d.FanIn}+{d.FanOut}))",
         InitKind.LeCunNormal => $"LeCun normal, std = sqrt(1/{d.FanIn})",
+        InitKind.Orthogonal => $"orthogonal as a {d.FanIn}×{d.Weight.Length / d.FanIn} matrix, gain {d.InitScale.ToString("0.####", global::System.Globalization.CultureInfo.InvariantCulture)}",
         InitKind.Normal => "N(0, std²)",
         InitKind.Uniform => "U(−a, a)",
         InitKind.Constant => "constant",

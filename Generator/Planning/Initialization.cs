@@ -10,14 +10,10 @@ public static class Initialization
     public static (InitKind Kind, double Scale) Resolve(LayerSpec dense, int fanIn, int fanOut, ActivationKind next)
     {
         InitKind kind = dense.Init;
+        bool reluFamily = next is ActivationKind.ReLU or ActivationKind.LeakyReLU or ActivationKind.PReLU or ActivationKind.ELU
+            or ActivationKind.GELU or ActivationKind.Swish;
         if (kind == InitKind.Auto)
-            kind = next switch
-            {
-                ActivationKind.ReLU or ActivationKind.LeakyReLU or ActivationKind.PReLU or ActivationKind.ELU
-                    or ActivationKind.GELU or ActivationKind.Swish => InitKind.HeNormal,
-                ActivationKind.SELU => InitKind.LeCunNormal,
-                _ => InitKind.GlorotUniform,
-            };
+            kind = reluFamily ? InitKind.HeNormal : next == ActivationKind.SELU ? InitKind.LeCunNormal : InitKind.GlorotUniform;
         double given = dense.InitScale;
         double scale = kind switch
         {
@@ -32,6 +28,8 @@ public static class Initialization
             InitKind.HeNormal => Math.Sqrt(2.0 / fanIn),
             InitKind.HeUniform => Math.Sqrt(6.0 / fanIn),
             InitKind.LeCunNormal => Math.Sqrt(1.0 / fanIn),
+            // The gain: √2 makes up for the half of the variance a ReLU-family activation removes (as He's factor 2).
+            InitKind.Orthogonal => double.IsNaN(given) ? (reluFamily ? Math.Sqrt(2.0) : 1.0) : given,
             _ => throw new ArgumentOutOfRangeException(nameof(dense), kind, "Unknown initialisation."),
         };
         return (kind, scale);

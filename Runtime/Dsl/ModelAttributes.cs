@@ -65,6 +65,12 @@ public enum Init
     HeUniform,
     /// <summary>LeCun normal: std = sqrt(1/Din) (for SELU).</summary>
     LeCunNormal,
+    /// <summary>
+    /// Orthogonal (Saxe et al. 2013, docs/techniques.md#initialisation): the weight, as a [Din, Dout] matrix (a convolution's
+    /// [KH·KW·Cin, filters]), is gain·Q from the QR decomposition of a Gaussian matrix, with orthonormal columns (or rows
+    /// when Din &lt; Dout). <c>InitScale</c> is the gain (default √2 before a ReLU-family activation, 1 otherwise).
+    /// </summary>
+    Orthogonal,
 }
 
 /// <summary>How dropout keeps the expected activation equal in training and test (docs/techniques.md#regularisation).</summary>

@@ -53,6 +53,8 @@ public enum ArchitectureLayerKind
     EndResidual,
     /// <summary><c>[FractionalMaxPool]</c> (ratio in <see cref="ArchitectureLayer.Rate"/>, test draws in <see cref="ArchitectureLayer.Units"/>).</summary>
     FractionalMaxPool,
+    /// <summary><c>[AlphaDropout]</c> (drop probability in <see cref="ArchitectureLayer.Rate"/>): the identity at test.</summary>
+    AlphaDropout,
 }
 
 /// <summary>The function of an activation layer.</summary>

@@ -169,6 +169,7 @@ public static class OnnxExport
                     case ArchitectureLayerKind.BatchNorm: BatchNorm(layer); break;
                     case ArchitectureLayerKind.Activation: Activation(layer, isLast: i == layers.Count - 1); break;
                     case ArchitectureLayerKind.Dropout: Dropout(layer); break;
+                    case ArchitectureLayerKind.AlphaDropout: break; // the identity at test
                     case ArchitectureLayerKind.Flatten: Flatten(first: i == 0); break;
                     case ArchitectureLayerKind.MaxPool:
                     case ArchitectureLayerKind.AvgPool: Pool(layer); break;

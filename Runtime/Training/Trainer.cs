@@ -51,6 +51,7 @@ public static class Trainer
         options ??= new TrainerOptions();
         Validate(model, train, validation, options);
         DebugBuildNotice.WarnOnce(model);
+        if (options.Lsuv is { } lsuv) Lsuv.Initialize(model, train, lsuv);
 
         double baseRate = options.LearningRate ?? model.BaseLearningRate;
         if (!(baseRate > 0 && double.IsFinite(baseRate)))

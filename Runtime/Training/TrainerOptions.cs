@@ -18,6 +18,13 @@ public sealed record TrainerOptions
     /// <summary>Seed of the per-epoch shuffles (parameter initialisation and dropout use the model's own seed).</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// Run LSUV (docs/techniques.md#initialisation) on a batch of training rows before the first step: orthogonal
+    /// weights, then each Dense/Conv2D rescaled to unit output variance (<see cref="Kiln.Training.Lsuv"/>). Null, the
+    /// default, keeps the model's parameters as they are. Meant for a freshly initialised model: it replaces the weights.
+    /// </summary>
+    public LsuvOptions? Lsuv { get; init; }
+
     /// <summary>Shuffle the training set every epoch (default true).</summary>
     public bool Shuffle { get; init; } = true;
 

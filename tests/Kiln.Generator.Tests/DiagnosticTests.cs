@@ -163,6 +163,18 @@ public class DiagnosticTests
             [Sgd]
             public partial class DropoutNegative;
             """ },
+        { "AlphaDropoutOne", """
+            [Model(Input = 4)]
+            [Dense(8), SELU, AlphaDropout({|KLN0008:1.0|}), Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class AlphaDropoutOne;
+            """ },
+        { "OrthogonalGainZero", """
+            [Model(Input = 4)]
+            [Dense(8, Init = Init.Orthogonal, {|KLN0008:InitScale = 0|}), ReLU, Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class OrthogonalGainZero;
+            """ },
         { "AdamBeta1One", """
             [Model(Input = 4)]
             [Dense(2), SoftmaxCrossEntropy]

@@ -27,6 +27,9 @@ public static class ModelCases
             new RefOp[] { new RefDense("dense0"), new RefActivation("PReLU", PReluName: "prelu0"), new RefDense("dense1") }),
         new("ELU", p => new EluNet(p), LossKind.SoftmaxCrossEntropy, Simple("ELU", 0.7)),
         new("SELU", p => new SeluNet(p), LossKind.SoftmaxCrossEntropy, Simple("SELU")),
+        // Alpha dropout after SELU, with orthogonal weights (docs/techniques.md#regularisation, #initialisation).
+        new("SeluAlphaDropout", p => new SeluAlphaDropoutNet(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[] { new RefDense("dense0"), new RefActivation("SELU"), new RefAlphaDropout("alphadropout0", "selu0", 0.2), new RefDense("dense1") }),
         new("Swish", p => new SwishNet(p), LossKind.SoftmaxCrossEntropy, Simple("Swish", 1.5)),
         new("GELU", p => new GeluNet(p), LossKind.SoftmaxCrossEntropy, Simple("GELU")),
         new("BnGeluBnPReluVanillaDropout", p => new BnGeluPReluNet(p), LossKind.SoftmaxCrossEntropy,

@@ -15,6 +15,16 @@ public sealed record RefBatchNorm(string Name, double Epsilon = 1e-5) : RefOp;
 public sealed record RefActivation(string Kind, double Alpha = 0, string? PReluName = null) : RefOp;
 public sealed record RefDropout(string Name, double Rate, DropoutScaling Scaling = DropoutScaling.Inverted) : RefOp;
 public sealed record RefSoftmax : RefOp;
+/// <summary>
+/// Alpha dropout (docs/techniques.md#regularisation): in training a kept unit gives a·x + b, a dropped one a·α′ + b
+/// (α′ = −λα); at test the identity. The keep pattern is read back from the layer's output and its input layer's.
+/// </summary>
+public sealed record RefAlphaDropout(string Name, string InputLayer, double Rate) : RefOp
+{
+    public const double Dropped = -1.0507009873554804934193349852946 * 1.6732632423543772848170429916717;
+    public double A => 1 / Math.Sqrt((1 - Rate) * (1 + Rate * Dropped * Dropped));
+    public double B => -A * Rate * Dropped;
+}
 /// <summary>A spatial NCHW model input: the reference transposes it to channels-last (N, H, W, C) and tracks (C, H, W).</summary>
 public sealed record RefImage(int Channels, int Height, int Width) : RefOp;
 /// <summary>2-D convolution with weights [KH, KW, Cin, Cout], zero padding.</summary>
@@ -88,6 +98,12 @@ public sealed class ReferenceNet
     {
         foreach (RefDropout d in _ops.OfType<RefDropout>())
             Kept[d.Name] = layerOutput(d.Name).Select(v => v != 0f).ToArray();
+        foreach (RefAlphaDropout d in _ops.OfType<RefAlphaDropout>())
+        {
+            float[] x = layerOutput(d.InputLayer), y = layerOutput(d.Name);
+            double dropped = d.A * RefAlphaDropout.Dropped + d.B;
+            Kept[d.Name] = y.Select((v, k) => Math.Abs(v - (d.A * x[k] + d.B)) <= Math.Abs(v - dropped)).ToArray();
+        }
     }
 
     /// <summary>Network output (before the loss's own softmax/sigmoid) for a batch.</summary>
@@ -360,6 +376,13 @@ public sealed class ReferenceNet
                     }
                     else if (drop.Scaling == DropoutScaling.TestTime)
                         for (int k = 0; k < a.Length; k++) a[k] *= keep;
+                    break;
+                }
+                case RefAlphaDropout alpha:
+                {
+                    if (!training) break;
+                    bool[] kept = Kept[alpha.Name];
+                    for (int k = 0; k < a.Length; k++) a[k] = alpha.A * (kept[k] ? a[k] : RefAlphaDropout.Dropped) + alpha.B;
                     break;
                 }
                 case RefSoftmax:

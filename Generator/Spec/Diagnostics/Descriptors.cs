@@ -340,7 +340,7 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor SeluCombination = Rule(SeluCombinationId, PitfallCategory, DiagnosticSeverity.Info,
         "SELU combined with BatchNorm or plain dropout",
         "'{0}' is combined with the SELU activation '{1}': {2}",
-        "SELU networks normalise themselves towards mean 0 and variance 1 (with LeCun-normal weights); BatchNorm is redundant there, and plain dropout breaks the fixed point (use alpha dropout) (docs/techniques.md#activations).");
+        "SELU networks normalise themselves towards mean 0 and variance 1 (with LeCun-normal weights); BatchNorm is redundant there, and plain dropout breaks the fixed point: use [AlphaDropout], which keeps it (docs/techniques.md#activations, docs/techniques.md#regularisation).");
 
     public static readonly DiagnosticDescriptor SoftmaxWithMeanSquaredError = Rule(SoftmaxWithMeanSquaredErrorId, PitfallCategory, DiagnosticSeverity.Warning,
         "Softmax output trained with mean squared error",

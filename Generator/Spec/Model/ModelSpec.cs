@@ -4,13 +4,13 @@ namespace Kiln.Generator.Spec;
 // incremental pipeline caches emission across edits that do not change the model.
 
 /// <summary>The kind of a layer in the attribute list.</summary>
-public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm, Maxout, Residual, EndResidual, FractionalMaxPool }
+public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm, Maxout, Residual, EndResidual, FractionalMaxPool, AlphaDropout }
 
 /// <summary>Element-wise (and softmax) activations (docs/techniques.md#activations).</summary>
 public enum ActivationKind { Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, Swish, GELU, Softmax }
 
 /// <summary>Mirror of Kiln.Init (the generator cannot reference the runtime assembly).</summary>
-public enum InitKind { Auto, Zeros, Constant, Normal, Uniform, XavierNormal, XavierUniform, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LeCunNormal }
+public enum InitKind { Auto, Zeros, Constant, Normal, Uniform, XavierNormal, XavierUniform, GlorotNormal, GlorotUniform, HeNormal, HeUniform, LeCunNormal, Orthogonal }
 
 /// <summary>Mirror of Kiln.InputNormalization.</summary>
 public enum InputNormalizationKind { Unspecified, None, PerFeature, PerChannel }

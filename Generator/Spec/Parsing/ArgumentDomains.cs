@@ -90,6 +90,7 @@ public static class ArgumentDomains
         Add("FractionalMaxPool", "TestDraws", Between(1, 64, "it must be between 1 and 64"));
         Add("Maxout", "Pieces", Between(2, 255, "it must be between 2 and 255"));
         Add("Dropout", "Rate", Probability);
+        Add("AlphaDropout", "Rate", Probability);
         Add("BatchNorm", "Momentum", Fraction);
         foreach (string norm in new[] { "BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm" })
         {

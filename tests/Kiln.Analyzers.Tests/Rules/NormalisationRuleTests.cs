@@ -1,7 +1,9 @@
+using System.Linq;
 using System.Threading.Tasks;
 using Kiln.Analyzers.Rules;
 using Kiln.Analyzers.Tests.Harness;
 using Kiln.CodeFixes;
+using Microsoft.CodeAnalysis;
 
 namespace Kiln.Analyzers.Tests.Rules;
 
@@ -228,6 +230,61 @@ public class NormalisationRuleTests
         [Adam]
         public partial class M;
         """, generate: false);
+
+    [Fact]
+    public async Task KLN0123_message_points_to_AlphaDropout()
+    {
+        AnalysisRun run = await Verify.AnalyzerAsync<SeluCombinationAnalyzer>("""
+            [Model(Input = 4, Seed = 1)]
+            [Dense(8, Init = Init.LeCunNormal), SELU, [|Dropout(0.05)|]]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class M;
+            """, generate: false);
+        string message = run.Diagnostics.Single(d => d.Id == "KLN0123").GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("[AlphaDropout(0.05)]", message);
+    }
+
+    [Fact]
+    public Task KLN0123_fix_uses_AlphaDropout() => VerifyFix.FixAsync<SeluCombinationAnalyzer, UseAlphaDropoutCodeFix>("""
+        [Model(Input = 4, Seed = 1)]
+        [Dense(8, Init = Init.LeCunNormal), SELU, [|Dropout(0.1, Scaling = DropoutScaling.Inverted, Name = "drop")|]]
+        [Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class M;
+        """, """
+        [Model(Input = 4, Seed = 1)]
+        [Dense(8, Init = Init.LeCunNormal), SELU, AlphaDropout(0.1, Name = "drop")]
+        [Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class M;
+        """);
+
+    [Fact]
+    public async Task KLN0123_fix_is_not_offered_on_BatchNorm() => Assert.Empty(await VerifyFix.TitlesAsync<SeluCombinationAnalyzer, UseAlphaDropoutCodeFix>("""
+        [Model(Input = 4, Seed = 1)]
+        [Dense(8, Init = Init.LeCunNormal), [|BatchNorm|], SELU]
+        [Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class M;
+        """));
+
+    [Fact]
+    public async Task KLN0123_selu_with_alpha_dropout_is_clean()
+    {
+        AnalysisRun run = await Verify.NoDiagnosticsAsync<SeluCombinationAnalyzer>("""
+            [Model(Input = 4, Seed = 1)]
+            [Dense(8, Init = Init.LeCunNormal), SELU, AlphaDropout(0.1), Dense(8, Init = Init.LeCunNormal), SELU, AlphaDropout(0.05)]
+            [Dense(2), SoftmaxCrossEntropy]
+            [Adam]
+            public partial class M;
+            """);
+        // The model is valid and the generator built both AlphaDropout layers, so the silence above is the rule's, not a
+        // parse failure's or an ignored attribute's.
+        Assert.Empty(run.GeneratorDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error));
+        string generated = string.Concat(run.Compilation.SyntaxTrees.Where(t => t.FilePath.EndsWith(".g.cs", System.StringComparison.Ordinal)).Select(t => t.ToString()));
+        Assert.Contains("\"alphadropout1\"", generated);
+    }
 
     [Fact]
     public Task KLN0123_plain_selu_and_relu_with_batchnorm_are_fine() => Verify.NoDiagnosticsAsync<SeluCombinationAnalyzer>("""
