@@ -110,14 +110,14 @@ internal static class VectorPath
         return kernel.Run<Ops128, Vector128<float>, Wide128, Vector128<double>>();
     }
 
-    /// <summary>Floats per vector on the path <typeparamref name="TIsa"/> runs at.</summary>
+    /// <summary>
+    /// Floats per vector of the operations <typeparamref name="TIsa"/> maps to: for the kernels that run the widest
+    /// vectors first and narrower ones over what is left (a pixel's channels, a row's columns).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Lanes<TIsa>() where TIsa : struct, ISimdPath =>
         typeof(TIsa) == typeof(Avx512Path) && Ops512.IsSupported ? Ops512.Count : typeof(TIsa) == typeof(Avx2Path) && Ops256.IsSupported ? Ops256.Count : Ops128.Count;
 
-    /// <summary>True for the 512-bit path.</summary>
-    public static bool Is512<TIsa>() where TIsa : struct, ISimdPath => typeof(TIsa) == typeof(Avx512Path);
-    /// <summary>True for the 256-bit path.</summary>
-    public static bool Is256<TIsa>() where TIsa : struct, ISimdPath => typeof(TIsa) == typeof(Avx2Path);
 }
 
 /// <summary>512-bit operations (AVX-512 path): GEMM tiles of 6 rows × 4 zmm = 24 accumulators + 4 B vectors + 1 broadcast of 32 registers.</summary>
