@@ -2,11 +2,12 @@
 # Runs the BenchmarkDotNet suite (benchmarks/Kiln.Benchmarks) on two versions of Kiln, interleaved, and prints
 # each benchmark's median time on both and the ratio. Usage:
 #
-#   benchmarks/compare/compare-refs.sh BASE [HEAD] [--rounds N] [--filter GLOB] [--out DIR]
+#   benchmarks/compare/compare-refs.sh BASE [HEAD] [--rounds N] [--iterations N] [--filter GLOB] [--out DIR]
 #
 # BASE and HEAD are git revisions (HEAD defaults to the working tree this script is in, uncommitted changes
 # included). Each version is built once in its own detached worktree (the working tree is used as it is);
-# then the suite runs BASE, HEAD, BASE, HEAD, ... for N rounds (default 3), so that a machine that slows
+# then the suite runs BASE, HEAD, BASE, HEAD, ... for N rounds (default 3; each benchmark 3 warm-up and
+# --iterations measured iterations of 250 ms, default 10, as the suite's own short job), so that a machine that slows
 # down or speeds up part-way affects both sides alike. The table (summarize.py) gives, per benchmark, the
 # median over rounds of BenchmarkDotNet's median, for both sides, and HEAD/BASE; a ratio above 1 + the
 # spread of the rounds is flagged "slower". Run it on a quiet machine: every core the suite does not use
@@ -17,11 +18,12 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(git -C "$here" rev-parse --show-toplevel)"
-base="" head="" rounds=3 filter='*' out=""
+base="" head="" rounds=3 iterations=10 filter='*' out=""
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --rounds) rounds="$2"; shift 2 ;;
         --filter) filter="$2"; shift 2 ;;
+        --iterations) iterations="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) if [[ -z "$base" ]]; then base="$1"; elif [[ -z "$head" ]]; then head="$1"; else echo "unexpected argument: $1" >&2; exit 2; fi; shift ;;
@@ -57,8 +59,10 @@ for ((r = 1; r <= rounds; r++)); do
     for side in base head; do
         echo "round $r/$rounds: $side" >&2
         # In process: the two sides differ only in the Kiln assemblies next to the benchmark, which an out-of-process
-        # BenchmarkDotNet run would rebuild from the project instead of using.
+        # BenchmarkDotNet run would rebuild from the project instead of using. The in-process job gets the suite's
+        # short job's counts (BenchConfig) from the command line.
         (cd "$out/bin-$side" && dotnet Kiln.Benchmarks.dll --filter "$filter" --inProcess --exporters json \
+            --launchCount 1 --warmupCount 3 --iterationCount "$iterations" --iterationTime 250 \
             --artifacts "$out/results-$side-$r") >"$out/run-$side-$r.log" 2>&1 \
             || { tail -30 "$out/run-$side-$r.log" >&2; exit 1; }
     done
