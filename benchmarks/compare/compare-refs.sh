@@ -41,7 +41,7 @@ tree_of() {
     local rev="$1" name="$2"
     if [[ -z "$rev" ]]; then echo "$repo"; return; fi
     local t="$out/tree-$name"
-    git -C "$repo" worktree add --detach --force "$t" "$rev" >/dev/null
+    git -C "$repo" worktree add --quiet --detach --force "$t" "$rev" >/dev/null
     trees+=("$t")
     echo "$t"
 }
