@@ -1,5 +1,6 @@
-// Each activation repeats one formula for the scalar and the three vector widths (written from one
-// template): change all four together so the ISA paths keep agreeing to float rounding.
+// IActivation has one overload per vector width (the public contract). The formulas are one line each; a longer one is
+// written once over the path's vector operations (IPathOps) and each width's overload calls it. Scalar and vector
+// overloads must stay the same formula so the ISA paths keep agreeing to float rounding.
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -244,6 +245,15 @@ public readonly struct Swish : IActivation
         return s * (1f + bu * (1f - s));
     }
 
+    // The same for every vector width.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TV SwishDerivative<TO, TV>(TV u) where TO : struct, IPathOps<TV> where TV : struct
+    {
+        TV bu = TO.Clamp(TO.Mul(TO.Splat(Beta), u), TO.Splat(-SwishClamp), TO.Splat(SwishClamp));
+        TV s = VectorMath.Sigmoid<TO, TV>(bu);
+        return TO.Mul(s, TO.Add(TO.One, TO.Mul(bu, TO.Sub(TO.One, s))));
+    }
+
     // |βu| beyond this: σ(βu) is 0 or 1 in float and the derivative is 0 or 1.
     private const float SwishClamp = 200f;
 
@@ -261,12 +271,7 @@ public readonly struct Swish : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a)
-    {
-        Vector128<float> bu = Vector128.ClampNative(Vector128.Create(Beta) * u, Vector128.Create(-SwishClamp), Vector128.Create(SwishClamp));
-        Vector128<float> s = VectorMath.Sigmoid(bu);
-        return s * (Vector128<float>.One + bu * (Vector128<float>.One - s));
-    }
+    public Vector128<float> Derivative(Vector128<float> u, Vector128<float> a) => SwishDerivative<Ops128, Vector128<float>>(u);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -274,12 +279,7 @@ public readonly struct Swish : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a)
-    {
-        Vector256<float> bu = Vector256.ClampNative(Vector256.Create(Beta) * u, Vector256.Create(-SwishClamp), Vector256.Create(SwishClamp));
-        Vector256<float> s = VectorMath.Sigmoid(bu);
-        return s * (Vector256<float>.One + bu * (Vector256<float>.One - s));
-    }
+    public Vector256<float> Derivative(Vector256<float> u, Vector256<float> a) => SwishDerivative<Ops256, Vector256<float>>(u);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -287,12 +287,7 @@ public readonly struct Swish : IActivation
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a)
-    {
-        Vector512<float> bu = Vector512.ClampNative(Vector512.Create(Beta) * u, Vector512.Create(-SwishClamp), Vector512.Create(SwishClamp));
-        Vector512<float> s = VectorMath.Sigmoid(bu);
-        return s * (Vector512<float>.One + bu * (Vector512<float>.One - s));
-    }
+    public Vector512<float> Derivative(Vector512<float> u, Vector512<float> a) => SwishDerivative<Ops512, Vector512<float>>(u);
 }
 
 /// <summary>Exact GELU f(u) = u·Φ(u); f' = Φ(u) + u·φ(u).</summary>

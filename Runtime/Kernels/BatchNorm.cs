@@ -164,9 +164,8 @@ public static partial class BatchNorm
         ref float pv = ref MemoryMarshal.GetReference(runVar);
         ref float py = ref MemoryMarshal.GetReference(y);
         int c;
-        if (VectorPath.Is512<TIsa>()) c = EvalColumns<Ops512, Vector512<float>, TAct>(ref pz, ref pg, ref pb, ref pm, ref pv, ref py, rows, cols, eps, outScale, act);
-        else if (VectorPath.Is256<TIsa>()) c = EvalColumns<Ops256, Vector256<float>, TAct>(ref pz, ref pg, ref pb, ref pm, ref pv, ref py, rows, cols, eps, outScale, act);
-        else c = EvalColumns<Ops128, Vector128<float>, TAct>(ref pz, ref pg, ref pb, ref pm, ref pv, ref py, rows, cols, eps, outScale, act);
+        var run = new EvalColumnsRun<TAct> { Z = ref pz, Gamma = ref pg, Beta = ref pb, RunMean = ref pm, RunVar = ref pv, Y = ref py, Rows = rows, Cols = cols, Eps = eps, OutScale = outScale, Act = act };
+        c = VectorPath.Run<TIsa, EvalColumnsRun<TAct>>(ref run);
         for (; c < cols; c++)
         {
             float s = Unsafe.Add(ref pg, c) / MathF.Sqrt(Unsafe.Add(ref pv, c) + eps);
@@ -241,5 +240,23 @@ public static partial class BatchNorm
         {
             if (rented is not null) ArrayPool<double>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>EvalColumns's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct EvalColumnsRun<TAct> : IVectorKernel where TAct : struct, IActivation
+    {
+        public ref float Z;
+        public ref float Gamma;
+        public ref float Beta;
+        public ref float RunMean;
+        public ref float RunVar;
+        public ref float Y;
+        public int Rows;
+        public int Cols;
+        public float Eps;
+        public float OutScale;
+        public TAct Act;
+
+        int IVectorKernel.Run<TO, TV>() => EvalColumns<TO, TV, TAct>(ref Z, ref Gamma, ref Beta, ref RunMean, ref RunVar, ref Y, Rows, Cols, Eps, OutScale, in Act);
     }
 }

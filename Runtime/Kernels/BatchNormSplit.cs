@@ -66,9 +66,8 @@ public static partial class BatchNorm
         ref float pz = ref MemoryMarshal.GetReference(z);
         ref double ps = ref MemoryMarshal.GetReference(sums);
         int c;
-        if (VectorPath.Is512<TIsa>()) c = SumColumns<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref pz, ref ps, cols, r0, r1, c0, c1);
-        else if (VectorPath.Is256<TIsa>()) c = SumColumns<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref pz, ref ps, cols, r0, r1, c0, c1);
-        else c = SumColumns<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref pz, ref ps, cols, r0, r1, c0, c1);
+        var run = new SumColumnsRun { Z = ref pz, Sums = ref ps, Cols = cols, R0 = r0, R1 = r1, C0 = c0, C1 = c1 };
+        c = VectorPath.RunWide<TIsa, SumColumnsRun>(ref run);
         for (; c < c1; c++)
         {
             double s0 = 0, s1 = 0;
@@ -158,9 +157,8 @@ public static partial class BatchNorm
         ref float pm = ref MemoryMarshal.GetReference(mean);
         ref double ps = ref MemoryMarshal.GetReference(squares);
         int c;
-        if (VectorPath.Is512<TIsa>()) c = SquaredDeviationColumns<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref pz, ref pm, ref ps, cols, r0, r1, c0, c1);
-        else if (VectorPath.Is256<TIsa>()) c = SquaredDeviationColumns<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref pz, ref pm, ref ps, cols, r0, r1, c0, c1);
-        else c = SquaredDeviationColumns<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref pz, ref pm, ref ps, cols, r0, r1, c0, c1);
+        var run = new SquaredDeviationColumnsRun { Z = ref pz, Mean = ref pm, Squares = ref ps, Cols = cols, R0 = r0, R1 = r1, C0 = c0, C1 = c1 };
+        c = VectorPath.RunWide<TIsa, SquaredDeviationColumnsRun>(ref run);
         for (; c < c1; c++)
         {
             double mu = Unsafe.Add(ref pm, c), s0 = 0, s1 = 0;
@@ -278,9 +276,8 @@ public static partial class BatchNorm
     {
         int c, rows = a.Rows;
         nint cols = a.Cols;
-        if (VectorPath.Is512<TIsa>()) c = NormalizeColumns<Ops512, Vector512<float>, TAct>(ref a, c0, c1, act);
-        else if (VectorPath.Is256<TIsa>()) c = NormalizeColumns<Ops256, Vector256<float>, TAct>(ref a, c0, c1, act);
-        else c = NormalizeColumns<Ops128, Vector128<float>, TAct>(ref a, c0, c1, act);
+        var run = new NormalizeColumnsRun<TAct> { A = a, C0 = c0, C1 = c1, Act = act };
+        c = VectorPath.Run<TIsa, NormalizeColumnsRun<TAct>>(ref run);
         for (; c < c1; c++)
         {
             float mu = Unsafe.Add(ref a.SaveMean, c), scale = Unsafe.Add(ref a.Gamma, c) * Unsafe.Add(ref a.SaveInvStd, c), shift = Unsafe.Add(ref a.Beta, c);
@@ -359,9 +356,8 @@ public static partial class BatchNorm
         ref double sg = ref MemoryMarshal.GetReference(sumG);
         ref double sgx = ref MemoryMarshal.GetReference(sumGx);
         int c, cols = a.Cols;
-        if (VectorPath.Is512<TIsa>()) c = BlockBackwardColumns<Ops512, Vector512<float>, Wide512, Vector512<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, c0, c1, act);
-        else if (VectorPath.Is256<TIsa>()) c = BlockBackwardColumns<Ops256, Vector256<float>, Wide256, Vector256<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, c0, c1, act);
-        else c = BlockBackwardColumns<Ops128, Vector128<float>, Wide128, Vector128<double>, TAct>(ref a, ref sg, ref sgx, r0, r1, c0, c1, act);
+        var run = new BlockBackwardColumnsRun<TAct> { A = a, SumG = ref sg, SumGx = ref sgx, R0 = r0, R1 = r1, C0 = c0, C1 = c1, Act = act };
+        c = VectorPath.RunWide<TIsa, BlockBackwardColumnsRun<TAct>>(ref run);
         for (; c < c1; c++)
         {
             float mean = Unsafe.Add(ref a.SaveMean, c), invStd = Unsafe.Add(ref a.SaveInvStd, c);
@@ -459,9 +455,8 @@ public static partial class BatchNorm
         where TIsa : struct, ISimdPath
     {
         int c;
-        if (VectorPath.Is512<TIsa>()) c = BackwardRowColumns<Ops512, Vector512<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, c0, c1);
-        else if (VectorPath.Is256<TIsa>()) c = BackwardRowColumns<Ops256, Vector256<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, c0, c1);
-        else c = BackwardRowColumns<Ops128, Vector128<float>>(ref pz, ref pg, ref pm, ref ps, ref pdg, ref pdb, ref pdz, rows, cols, batchRows, c0, c1);
+        var run = new BackwardRowColumnsRun { Z = ref pz, Gamma = ref pg, SaveMean = ref pm, SaveInvStd = ref ps, Dgamma = ref pdg, Dbeta = ref pdb, Dz = ref pdz, Rows = rows, Cols = cols, BatchRows = batchRows, C0 = c0, C1 = c1 };
+        c = VectorPath.Run<TIsa, BackwardRowColumnsRun>(ref run);
         for (; c < c1; c++)
         {
             float mean = Unsafe.Add(ref pm, c), invStd = Unsafe.Add(ref ps, c), sg = Unsafe.Add(ref pdb, c), sgx = Unsafe.Add(ref pdg, c);
@@ -496,5 +491,79 @@ public static partial class BatchNorm
             }
         }
         return c;
+    }
+
+    /// <summary>SumColumns's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct SumColumnsRun : IWideKernel
+    {
+        public ref float Z;
+        public ref double Sums;
+        public int Cols;
+        public int R0;
+        public int R1;
+        public int C0;
+        public int C1;
+
+        int IWideKernel.Run<TO, TV, TW, TD>() => SumColumns<TO, TV, TW, TD>(ref Z, ref Sums, Cols, R0, R1, C0, C1);
+    }
+
+    /// <summary>SquaredDeviationColumns's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct SquaredDeviationColumnsRun : IWideKernel
+    {
+        public ref float Z;
+        public ref float Mean;
+        public ref double Squares;
+        public int Cols;
+        public int R0;
+        public int R1;
+        public int C0;
+        public int C1;
+
+        int IWideKernel.Run<TO, TV, TW, TD>() => SquaredDeviationColumns<TO, TV, TW, TD>(ref Z, ref Mean, ref Squares, Cols, R0, R1, C0, C1);
+    }
+
+    /// <summary>NormalizeColumns's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct NormalizeColumnsRun<TAct> : IVectorKernel where TAct : struct, IActivation
+    {
+        public TrainArgs A;
+        public int C0;
+        public int C1;
+        public TAct Act;
+
+        int IVectorKernel.Run<TO, TV>() => NormalizeColumns<TO, TV, TAct>(ref A, C0, C1, in Act);
+    }
+
+    /// <summary>BlockBackwardColumns's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct BlockBackwardColumnsRun<TAct> : IWideKernel where TAct : struct, IActivation
+    {
+        public BackArgs A;
+        public ref double SumG;
+        public ref double SumGx;
+        public int R0;
+        public int R1;
+        public int C0;
+        public int C1;
+        public TAct Act;
+
+        int IWideKernel.Run<TO, TV, TW, TD>() => BlockBackwardColumns<TO, TV, TW, TD, TAct>(ref A, ref SumG, ref SumGx, R0, R1, C0, C1, in Act);
+    }
+
+    /// <summary>BackwardRowColumns's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct BackwardRowColumnsRun : IVectorKernel
+    {
+        public ref float Z;
+        public ref float Gamma;
+        public ref float SaveMean;
+        public ref float SaveInvStd;
+        public ref float Dgamma;
+        public ref float Dbeta;
+        public ref float Dz;
+        public int Rows;
+        public int Cols;
+        public int BatchRows;
+        public int C0;
+        public int C1;
+
+        int IVectorKernel.Run<TO, TV>() => BackwardRowColumns<TO, TV>(ref Z, ref Gamma, ref SaveMean, ref SaveInvStd, ref Dgamma, ref Dbeta, ref Dz, Rows, Cols, BatchRows, C0, C1);
     }
 }

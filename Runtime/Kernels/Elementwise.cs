@@ -21,9 +21,8 @@ public static partial class Elementwise
         ref float py = ref MemoryMarshal.GetReference(y);
         bool masked = !mask.IsEmpty;
         int i;
-        if (VectorPath.Is512<TIsa>()) i = ActivationForward<Ops512, Vector512<float>, TAct>(ref pu, ref pm, ref py, n, masked, act);
-        else if (VectorPath.Is256<TIsa>()) i = ActivationForward<Ops256, Vector256<float>, TAct>(ref pu, ref pm, ref py, n, masked, act);
-        else i = ActivationForward<Ops128, Vector128<float>, TAct>(ref pu, ref pm, ref py, n, masked, act);
+        var run = new ActivationForwardRun<TAct> { U = ref pu, M = ref pm, Y = ref py, N = n, Masked = masked, Act = act };
+        i = VectorPath.Run<TIsa, ActivationForwardRun<TAct>>(ref run);
         for (; i < n; i++)
         {
             float a = act.Forward(Unsafe.Add(ref pu, i));
@@ -58,9 +57,8 @@ public static partial class Elementwise
         ref float pdu = ref MemoryMarshal.GetReference(du);
         bool masked = !mask.IsEmpty;
         int i;
-        if (VectorPath.Is512<TIsa>()) i = ActivationBackward<Ops512, Vector512<float>, TAct>(ref pu, ref pdy, ref pm, ref pdu, n, masked, act);
-        else if (VectorPath.Is256<TIsa>()) i = ActivationBackward<Ops256, Vector256<float>, TAct>(ref pu, ref pdy, ref pm, ref pdu, n, masked, act);
-        else i = ActivationBackward<Ops128, Vector128<float>, TAct>(ref pu, ref pdy, ref pm, ref pdu, n, masked, act);
+        var run = new ActivationBackwardRun<TAct> { U = ref pu, Dy = ref pdy, M = ref pm, Du = ref pdu, N = n, Masked = masked, Act = act };
+        i = VectorPath.Run<TIsa, ActivationBackwardRun<TAct>>(ref run);
         for (; i < n; i++)
         {
             float ui = Unsafe.Add(ref pu, i);
@@ -93,9 +91,8 @@ public static partial class Elementwise
         ref float px = ref MemoryMarshal.GetReference(x);
         ref float py = ref MemoryMarshal.GetReference(y);
         int i;
-        if (VectorPath.Is512<TIsa>()) i = Scale<Ops512, Vector512<float>>(ref px, s, ref py, n);
-        else if (VectorPath.Is256<TIsa>()) i = Scale<Ops256, Vector256<float>>(ref px, s, ref py, n);
-        else i = Scale<Ops128, Vector128<float>>(ref px, s, ref py, n);
+        var run = new ScaleRun { X = ref px, S = s, Y = ref py, N = n };
+        i = VectorPath.Run<TIsa, ScaleRun>(ref run);
         for (; i < n; i++) Unsafe.Add(ref py, i) = Unsafe.Add(ref px, i) * s;
     }
 
@@ -119,9 +116,8 @@ public static partial class Elementwise
         ref float pm = ref MemoryMarshal.GetReference(m);
         ref float py = ref MemoryMarshal.GetReference(y);
         int i;
-        if (VectorPath.Is512<TIsa>()) i = Multiply<Ops512, Vector512<float>>(ref px, ref pm, ref py, n);
-        else if (VectorPath.Is256<TIsa>()) i = Multiply<Ops256, Vector256<float>>(ref px, ref pm, ref py, n);
-        else i = Multiply<Ops128, Vector128<float>>(ref px, ref pm, ref py, n);
+        var run = new MultiplyRun { X = ref px, M = ref pm, Y = ref py, N = n };
+        i = VectorPath.Run<TIsa, MultiplyRun>(ref run);
         for (; i < n; i++) Unsafe.Add(ref py, i) = Unsafe.Add(ref px, i) * Unsafe.Add(ref pm, i);
     }
 
@@ -214,5 +210,54 @@ public static partial class Elementwise
             sum += v;
         }
         return sum;
+    }
+
+    /// <summary>ActivationForward's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct ActivationForwardRun<TAct> : IVectorKernel where TAct : struct, IActivation
+    {
+        public ref float U;
+        public ref float M;
+        public ref float Y;
+        public int N;
+        public bool Masked;
+        public TAct Act;
+
+        int IVectorKernel.Run<TO, TV>() => ActivationForward<TO, TV, TAct>(ref U, ref M, ref Y, N, Masked, in Act);
+    }
+
+    /// <summary>ActivationBackward's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct ActivationBackwardRun<TAct> : IVectorKernel where TAct : struct, IActivation
+    {
+        public ref float U;
+        public ref float Dy;
+        public ref float M;
+        public ref float Du;
+        public int N;
+        public bool Masked;
+        public TAct Act;
+
+        int IVectorKernel.Run<TO, TV>() => ActivationBackward<TO, TV, TAct>(ref U, ref Dy, ref M, ref Du, N, Masked, in Act);
+    }
+
+    /// <summary>Scale's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct ScaleRun : IVectorKernel
+    {
+        public ref float X;
+        public float S;
+        public ref float Y;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>() => Scale<TO, TV>(ref X, S, ref Y, N);
+    }
+
+    /// <summary>Multiply's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct MultiplyRun : IVectorKernel
+    {
+        public ref float X;
+        public ref float M;
+        public ref float Y;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>() => Multiply<TO, TV>(ref X, ref M, ref Y, N);
     }
 }

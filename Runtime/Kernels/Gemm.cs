@@ -11,8 +11,8 @@ namespace Kiln.Kernels;
 
 /// <summary>
 /// Dense-layer matrix products on row-major, contiguous matrices ("rows" is the batch). Every product
-/// runs on register-blocked micro-kernels (<see cref="GemmKernel512"/>, <see cref="GemmKernel256"/>,
-/// <see cref="GemmKernel128"/>) picked by the path marker; outputs must not overlap the inputs.
+/// runs on the register-blocked micro-kernels of <see cref="GemmKernel{TO, TV}"/> at the width <see cref="VectorPath"/>
+/// maps the path marker to; outputs must not overlap the inputs.
 /// </summary>
 public static unsafe partial class Gemm
 {
@@ -30,9 +30,8 @@ public static unsafe partial class Gemm
         TEpi e = epi;
         fixed (float* px = x, pw = w, py = y)
         {
-            if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) GemmDriver<GemmKernel512>.Forward(px, pw, py, rows, k, n, ref e);
-            else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) GemmDriver<GemmKernel256>.Forward(px, pw, py, rows, k, n, ref e);
-            else GemmDriver<GemmKernel128>.Forward(px, pw, py, rows, k, n, ref e);
+            var run = new ForwardRun<TEpi> { X = px, W = pw, Y = py, Rows = rows, K = k, N = n, C0 = 0, C1 = n, Epilogue = e };
+            VectorPath.Run<TIsa, ForwardRun<TEpi>>(ref run);
         }
     }
 
@@ -55,9 +54,8 @@ public static unsafe partial class Gemm
         TEpi e = epi;
         fixed (float* px = x, pw = w, py = y)
         {
-            if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) GemmDriver<GemmKernel512>.Forward(px, pw, py, rows, k, n, colStart, colEnd, ref e);
-            else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) GemmDriver<GemmKernel256>.Forward(px, pw, py, rows, k, n, colStart, colEnd, ref e);
-            else GemmDriver<GemmKernel128>.Forward(px, pw, py, rows, k, n, colStart, colEnd, ref e);
+            var run = new ForwardRun<TEpi> { X = px, W = pw, Y = py, Rows = rows, K = k, N = n, C0 = colStart, C1 = colEnd, Epilogue = e };
+            VectorPath.Run<TIsa, ForwardRun<TEpi>>(ref run);
         }
     }
 
@@ -74,9 +72,8 @@ public static unsafe partial class Gemm
         if (rows == 0 || k == 0) return;
         fixed (float* pdy = dy, pw = w, pdx = dx)
         {
-            if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) GemmDriver<GemmKernel512>.BackwardInput(pdy, pw, pdx, rows, k, n);
-            else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) GemmDriver<GemmKernel256>.BackwardInput(pdy, pw, pdx, rows, k, n);
-            else GemmDriver<GemmKernel128>.BackwardInput(pdy, pw, pdx, rows, k, n);
+            var run = new BackwardInputRun { Dy = pdy, W = pw, Dx = pdx, Rows = rows, K = k, N = n };
+            VectorPath.Run<TIsa, BackwardInputRun>(ref run);
         }
     }
 
@@ -97,9 +94,9 @@ public static unsafe partial class Gemm
         Checks.Length(dw.Length, (long)k * n, nameof(dw));
         fixed (float* px = x, pdy = dy, pdw = dw)
         {
-            if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) GemmDriver<GemmKernel512>.BackwardWeights(px, pdy, pdw, rows, k, n, kStart, kEnd, ref sink);
-            else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) GemmDriver<GemmKernel256>.BackwardWeights(px, pdy, pdw, rows, k, n, kStart, kEnd, ref sink);
-            else GemmDriver<GemmKernel128>.BackwardWeights(px, pdy, pdw, rows, k, n, kStart, kEnd, ref sink);
+            var run = new BackwardWeightsRun<TSink> { X = px, Dy = pdy, Dw = pdw, Rows = rows, K = k, N = n, KStart = kStart, KEnd = kEnd, Sink = sink };
+            VectorPath.Run<TIsa, BackwardWeightsRun<TSink>>(ref run);
+            sink = run.Sink;
         }
     }
 
@@ -126,10 +123,50 @@ public static unsafe partial class Gemm
             for (int j = 0; j < width; j++) sums[j0 + j] = (float)wide[j];
         }
     }
+
+    // The three products' arguments, run at the width VectorPath maps the path marker to.
+
+    private ref struct ForwardRun<TEpi> : IVectorKernel where TEpi : IEpilogue, allows ref struct
+    {
+        public float* X, W, Y;
+        public int Rows, K, N, C0, C1;
+        public TEpi Epilogue;
+
+        public int Run<TO, TV>() where TO : struct, IPathOps<TV> where TV : struct
+        {
+            GemmDriver<TO, TV>.Forward(X, W, Y, Rows, K, N, C0, C1, ref Epilogue);
+            return 0;
+        }
+    }
+
+    private struct BackwardInputRun : IVectorKernel
+    {
+        public float* Dy, W, Dx;
+        public int Rows, K, N;
+
+        public readonly int Run<TO, TV>() where TO : struct, IPathOps<TV> where TV : struct
+        {
+            GemmDriver<TO, TV>.BackwardInput(Dy, W, Dx, Rows, K, N);
+            return 0;
+        }
+    }
+
+    private ref struct BackwardWeightsRun<TSink> : IVectorKernel where TSink : IPanelSink, allows ref struct
+    {
+        public float* X, Dy, Dw;
+        public int Rows, K, N, KStart, KEnd;
+        public TSink Sink;
+
+        public int Run<TO, TV>() where TO : struct, IPathOps<TV> where TV : struct
+        {
+            GemmDriver<TO, TV>.BackwardWeights(X, Dy, Dw, Rows, K, N, KStart, KEnd, ref Sink);
+            return 0;
+        }
+    }
 }
 
 /// <summary>Blocks the three products over one ISA's micro-kernels.</summary>
-internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
+internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> where TV : struct
 {
     // Forward splits k into blocks of at most this many rows of w, so that a block of the current
     // column strip (KBlock × strip floats; 128 × 64 × 4 B = 32 KiB with AVX-512) stays in L1 while
@@ -151,7 +188,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
         where TEpi : IEpilogue, allows ref struct
     {
         bool hasEpi = typeof(TEpi) != typeof(NoEpilogue);
-        int lanes = TK.Lanes;
+        int lanes = TO.Count;
         if (rows == 1)
         {
             // Batch-1 inference is a GEMV, bound by reading w. Wide strips (up to 256 columns with
@@ -160,19 +197,19 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
             int j0 = c0;
             while (c1 - j0 >= 8 * lanes)
             {
-                int wnv = Math.Min(TK.GemvWideVectors, (c1 - j0) / lanes / 4 * 4);
-                TK.GemvWide(wnv, x, w + j0, n, y + j0, k);
+                int wnv = Math.Min(TO.GemvWideVectors, (c1 - j0) / lanes / 4 * 4);
+                GemmKernel<TO, TV>.GemvWide(wnv, x, w + j0, n, y + j0, k);
                 if (hasEpi) ApplyEpilogueRow(y + j0, wnv * lanes, j0, ref epi);
                 j0 += wnv * lanes;
             }
             for (; j0 < c1; j0 += 4 * lanes)
             {
                 TileDispatch.Split(Math.Min(4 * lanes, c1 - j0), lanes, out int gnv, out int glast);
-                TK.Gemv(gnv, glast, x, w + j0, n, y + j0, k, j0, hasEpi, ref epi);
+                GemmKernel<TO, TV>.Gemv(gnv, glast, x, w + j0, n, y + j0, k, j0, hasEpi, ref epi);
             }
             return;
         }
-        int mr = TK.TileRows, strip = TK.TileVectors * lanes;
+        int mr = GemmKernel<TO, TV>.TileRows, strip = TO.TileVectors * lanes;
         int kBlocks = Math.Max(1, (k + KBlock - 1) / KBlock);
         for (int j0 = c0; j0 < c1; j0 += strip)
         {
@@ -184,7 +221,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
                 bool lastBlock = kb == kBlocks - 1;
                 for (int r0 = 0; r0 < rows; r0 += mr)
                 {
-                    TK.Tile(Math.Min(mr, rows - r0), nv, last, x + (nint)r0 * k + p0, k, 1, w + (nint)p0 * n + j0, n,
+                    GemmKernel<TO, TV>.Tile(Math.Min(mr, rows - r0), nv, last, x + (nint)r0 * k + p0, k, 1, w + (nint)p0 * n + j0, n,
                         y + (nint)r0 * n + j0, n, p1 - p0, j0, kb > 0, hasEpi && lastBlock, ref epi);
                 }
             }
@@ -196,11 +233,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
     private static void ApplyEpilogueRow<TEpi>(float* y, int cols, int col0, ref TEpi epi) where TEpi : IEpilogue, allows ref struct
     {
         TEpi e = epi;
-        int j = 0;
-        if (TK.Lanes == 16) for (; j + 16 <= cols; j += 16) e.Apply(Vector512.Load(y + j), col0 + j).Store(y + j);
-        else if (TK.Lanes == 8) for (; j + 8 <= cols; j += 8) e.Apply(Vector256.Load(y + j), col0 + j).Store(y + j);
-        else for (; j + 4 <= cols; j += 4) e.Apply(Vector128.Load(y + j), col0 + j).Store(y + j);
-        for (; j < cols; j++) y[j] = e.Apply(y[j], col0 + j);
+        GemmKernel<TO, TV>.ApplyEpilogueRow(y, cols, col0, ref e);
     }
 
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -215,10 +248,10 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
         if (rows == 1)
         {
             // Batch 1: dot products of dy with the contiguous rows of w, no packing.
-            TK.DotRows(dy, w, n, dx, k);
+            GemmKernel<TO, TV>.DotRows(dy, w, n, dx, k);
             return;
         }
-        int lanes = TK.Lanes, mr = TK.TileRows, strip = TK.TileVectors * lanes;
+        int lanes = TO.Count, mr = GemmKernel<TO, TV>.TileRows, strip = TO.TileVectors * lanes;
         float* panel = stackalloc float[PackDepth * strip];
         for (int i0 = 0; i0 < k; i0 += strip)
         {
@@ -230,7 +263,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
                 PackTransposed(w + (nint)i0 * n + j0, n, iw, jc, panel, strip);
                 for (int r0 = 0; r0 < rows; r0 += mr)
                 {
-                    TK.Tile(Math.Min(mr, rows - r0), nv, last, dy + (nint)r0 * n + j0, n, 1, panel, strip,
+                    GemmKernel<TO, TV>.Tile(Math.Min(mr, rows - r0), nv, last, dy + (nint)r0 * n + j0, n, 1, panel, strip,
                         dx + (nint)r0 * k + i0, k, jc, i0, j0 > 0, false, ref none);
                 }
             }
@@ -242,7 +275,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
         where TSink : IPanelSink, allows ref struct
     {
         NoEpilogue none = default;
-        int lanes = TK.Lanes, mr = TK.TileRows, strip = TK.TileVectors * lanes;
+        int lanes = TO.Count, mr = GemmKernel<TO, TV>.TileRows, strip = TO.TileVectors * lanes;
         if (rows == 1)
         {
             // Batch 1: dw is the outer product x ⊗ dy, one scaled copy of dy per row (a micro-tile with
@@ -250,7 +283,7 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
             for (int i0 = kStart; i0 < kEnd; i0 += mr)
             {
                 int pr = Math.Min(mr, kEnd - i0);
-                for (int i = i0; i < i0 + pr; i++) ScaleRow(dw + (nint)i * n, dy, x[i], n);
+                for (int i = i0; i < i0 + pr; i++) GemmKernel<TO, TV>.ScaleRow(dw + (nint)i * n, dy, x[i], n);
                 sink.PanelDone(i0, pr);
             }
             return;
@@ -264,34 +297,12 @@ internal static unsafe class GemmDriver<TK> where TK : struct, IGemmKernel
             for (int j0 = 0; j0 < n; j0 += strip)
             {
                 TileDispatch.Split(Math.Min(strip, n - j0), lanes, out int nv, out int last);
-                TK.Tile(pr, nv, last, x + i0, 1, k, dy + j0, n, dw + (nint)i0 * n + j0, n, rows, j0, false, false, ref none);
+                GemmKernel<TO, TV>.Tile(pr, nv, last, x + i0, 1, k, dy + j0, n, dw + (nint)i0 * n + j0, n, rows, j0, false, false, ref none);
             }
             sink.PanelDone(i0, pr);
         }
     }
 
-    /// <summary>dst[j] = src[j]·s for j &lt; n, at this kernel's vector width.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScaleRow(float* dst, float* src, float s, int n)
-    {
-        int j = 0;
-        if (TK.Lanes == 16)
-        {
-            Vector512<float> vs = Vector512.Create(s);
-            for (; j + 16 <= n; j += 16) (Vector512.Load(src + j) * vs).Store(dst + j);
-        }
-        else if (TK.Lanes == 8)
-        {
-            Vector256<float> vs = Vector256.Create(s);
-            for (; j + 8 <= n; j += 8) (Vector256.Load(src + j) * vs).Store(dst + j);
-        }
-        else
-        {
-            Vector128<float> vs = Vector128.Create(s);
-            for (; j + 4 <= n; j += 4) (Vector128.Load(src + j) * vs).Store(dst + j);
-        }
-        for (; j < n; j++) dst[j] = src[j] * s;
-    }
 
     /// <summary>panel[jj·ld + ii] = src[ii·n + jj] for ii &lt; iw, jj &lt; jc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -48,42 +48,6 @@ internal readonly struct V2M : ITileCols { public static int Vectors => 2; publi
 internal readonly struct V3M : ITileCols { public static int Vectors => 3; public static bool Masked => true; }
 internal readonly struct V4M : ITileCols { public static int Vectors => 4; public static bool Masked => true; }
 
-/// <summary>One ISA's GEMM micro-kernels; <see cref="GemmDriver{TK}"/> tiles the matrices over them.</summary>
-internal unsafe interface IGemmKernel
-{
-    /// <summary>Whether the hardware runs this kernel natively.</summary>
-    static abstract bool IsSupported { get; }
-    /// <summary>Floats per vector.</summary>
-    static abstract int Lanes { get; }
-    /// <summary>Rows of the main micro-tile (at most 6).</summary>
-    static abstract int TileRows { get; }
-    /// <summary>Column vectors of the main micro-tile (at most 4).</summary>
-    static abstract int TileVectors { get; }
-
-    /// <summary>
-    /// C[m, 0..cols) (+)= Σ_p A(m, p)·B[p, 0..cols) for m &lt; mr, p &lt; kc, where A(m, p) = a[m·ars + p·acs],
-    /// B row p starts at b + p·ldb, C row m at c + m·ldc, and cols = (nv − 1)·Lanes + last.
-    /// With <paramref name="accumulate"/> the old C is added; with <paramref name="applyEpi"/> the
-    /// epilogue (first column <paramref name="col0"/>) is applied before the store.
-    /// </summary>
-    static abstract void Tile<TEpi>(int mr, int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
-        float* c, nint ldc, int kc, int col0, bool accumulate, bool applyEpi, ref TEpi epi)
-        where TEpi : IEpilogue, allows ref struct;
-
-    /// <summary>Most vectors a wide single-row strip may have (a multiple of 4, at least 8).</summary>
-    static abstract int GemvWideVectors { get; }
-
-    /// <summary>Single-row product c[0..nv·Lanes) = Σ_p x[p]·B[p, ·] for nv ∈ {8, 12, 16} (up to GemvWideVectors); no epilogue.</summary>
-    static abstract void GemvWide(int nv, float* x, float* b, nint ldb, float* c, int k);
-
-    /// <summary>Single-row product c[0..cols) = epi(Σ_p x[p]·B[p, 0..cols)) with two interleaved k chains.</summary>
-    static abstract void Gemv<TEpi>(int nv, int last, float* x, float* b, nint ldb, float* c, int k, int col0, bool applyEpi, ref TEpi epi)
-        where TEpi : IEpilogue, allows ref struct;
-
-    /// <summary>out[i] = Σ_j v[j]·m[i·n + j] for i &lt; count (dot products with the rows of m).</summary>
-    static abstract void DotRows(float* v, float* m, int n, float* result, int count);
-}
-
 internal static class TileDispatch
 {
     /// <summary>Vectors and valid lanes of the last vector for a strip of <paramref name="cols"/> columns.</summary>

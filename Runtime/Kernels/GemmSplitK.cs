@@ -61,9 +61,9 @@ public static unsafe partial class Gemm
         {
             nint first = (nint)r * blocksPerRow * slotStride;
             int j = 0;
-            if (typeof(TIsa) == typeof(Avx512Path) && Vector512.IsHardwareAccelerated)
+            if (VectorPath.Lanes<TIsa>() >= 16)
                 for (; j + 16 <= n; j += 16) SumVector<Vector512<float>, Ops512, TEpi>(ref p0, first + j, blocksPerRow, slotStride, ref y0, (nint)r * n + j, j, ref e);
-            if (typeof(TIsa) != typeof(PortablePath) && Vector256.IsHardwareAccelerated)
+            if (VectorPath.Lanes<TIsa>() >= 8)
                 for (; j + 8 <= n; j += 8) SumVector<Vector256<float>, Ops256, TEpi>(ref p0, first + j, blocksPerRow, slotStride, ref y0, (nint)r * n + j, j, ref e);
             for (; j + 4 <= n; j += 4) SumVector<Vector128<float>, Ops128, TEpi>(ref p0, first + j, blocksPerRow, slotStride, ref y0, (nint)r * n + j, j, ref e);
             for (; j < n; j++) SumVector<float, OpsScalar, TEpi>(ref p0, first + j, blocksPerRow, slotStride, ref y0, (nint)r * n + j, j, ref e);

@@ -123,9 +123,8 @@ public static class InputStandardization
         ref float pm = ref MemoryMarshal.GetReference(mean);
         ref float ps = ref MemoryMarshal.GetReference(std);
         int n = u.Length, i;
-        if (VectorPath.Is512<TIsa>()) i = Vectors<Ops512, Vector512<float>>(ref pu, ref py, ref pm, ref ps, n);
-        else if (VectorPath.Is256<TIsa>()) i = Vectors<Ops256, Vector256<float>>(ref pu, ref py, ref pm, ref ps, n);
-        else i = Vectors<Ops128, Vector128<float>>(ref pu, ref py, ref pm, ref ps, n);
+        var run = new VectorsRun { U = ref pu, Y = ref py, Mean = ref pm, Std = ref ps, N = n };
+        i = VectorPath.Run<TIsa, VectorsRun>(ref run);
         for (; i < n; i++) Unsafe.Add(ref py, i) = (Unsafe.Add(ref pu, i) - Unsafe.Add(ref pm, i)) / Unsafe.Add(ref ps, i);
     }
 
@@ -142,9 +141,8 @@ public static class InputStandardization
         ref float pu = ref MemoryMarshal.GetReference(u);
         ref float py = ref MemoryMarshal.GetReference(y);
         int n = u.Length, i;
-        if (VectorPath.Is512<TIsa>()) i = Planes<Ops512, Vector512<float>>(ref pu, ref py, mean, std, n);
-        else if (VectorPath.Is256<TIsa>()) i = Planes<Ops256, Vector256<float>>(ref pu, ref py, mean, std, n);
-        else i = Planes<Ops128, Vector128<float>>(ref pu, ref py, mean, std, n);
+        var run = new PlanesRun { U = ref pu, Y = ref py, Mean = mean, Std = std, N = n };
+        i = VectorPath.Run<TIsa, PlanesRun>(ref run);
         for (; i < n; i++) Unsafe.Add(ref py, i) = (Unsafe.Add(ref pu, i) - mean) / std;
     }
 
@@ -154,5 +152,29 @@ public static class InputStandardization
         TV m = TO.Splat(mean), s = TO.Splat(std);
         for (; i + w <= n; i += w) TO.Store(TO.Div(TO.Sub(TO.Load(ref u, i), m), s), ref y, i);
         return i;
+    }
+
+    /// <summary>Vectors's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct VectorsRun : IVectorKernel
+    {
+        public ref float U;
+        public ref float Y;
+        public ref float Mean;
+        public ref float Std;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>() => Vectors<TO, TV>(ref U, ref Y, ref Mean, ref Std, N);
+    }
+
+    /// <summary>Planes's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct PlanesRun : IVectorKernel
+    {
+        public ref float U;
+        public ref float Y;
+        public float Mean;
+        public float Std;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>() => Planes<TO, TV>(ref U, ref Y, Mean, Std, N);
     }
 }

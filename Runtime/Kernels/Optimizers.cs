@@ -184,9 +184,8 @@ public readonly struct OptimizerStep
     {
         var k = new Constants(this);
         int i;
-        if (VectorPath.Is512<TIsa>()) i = Run<Ops512, Vector512<float>, TRule>(in k, ref w, ref g, ref s1, ref s2, 0, n);
-        else if (VectorPath.Is256<TIsa>()) i = Run<Ops256, Vector256<float>, TRule>(in k, ref w, ref g, ref s1, ref s2, 0, n);
-        else i = Run<Ops128, Vector128<float>, TRule>(in k, ref w, ref g, ref s1, ref s2, 0, n);
+        var run = new UpdateRun<TRule> { K = k, W = ref w, G = ref g, S1 = ref s1, S2 = ref s2, Start = 0, N = n };
+        i = VectorPath.Run<TIsa, UpdateRun<TRule>>(ref run);
         Run<OpsScalar, float, TRule>(in k, ref w, ref g, ref s1, ref s2, i, n);
     }
 
@@ -309,5 +308,19 @@ public readonly struct OptimizerStep
             TV denominator = TO.Add(TO.Sqrt(TO.Mul(v, TO.Splat(k.C2))), TO.Splat(k.Epsilon));
             return TO.Sub(w, TO.Div(TO.Mul(TO.Splat(k.Alpha), mHat), denominator));
         }
+    }
+
+    /// <summary>The update's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct UpdateRun<TRule> : IVectorKernel where TRule : struct, IUpdateRule
+    {
+        public Constants K;
+        public ref float W;
+        public ref float G;
+        public ref float S1;
+        public ref float S2;
+        public int Start;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>() => Run<TO, TV, TRule>(in K, ref W, ref G, ref S1, ref S2, Start, N);
     }
 }

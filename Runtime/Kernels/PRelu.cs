@@ -33,9 +33,8 @@ public static partial class PRelu
             ref float mr = ref masked ? ref Unsafe.Add(ref pm, o) : ref pm;
             ref float yr = ref Unsafe.Add(ref py, o);
             int c;
-            if (VectorPath.Is512<TIsa>()) c = ForwardRow<Ops512, Vector512<float>>(ref ur, ref pa, ref mr, ref yr, cols, masked);
-            else if (VectorPath.Is256<TIsa>()) c = ForwardRow<Ops256, Vector256<float>>(ref ur, ref pa, ref mr, ref yr, cols, masked);
-            else c = ForwardRow<Ops128, Vector128<float>>(ref ur, ref pa, ref mr, ref yr, cols, masked);
+            var run = new ForwardRowRun { U = ref ur, Alpha = ref pa, M = ref mr, Y = ref yr, Cols = cols, Masked = masked };
+            c = VectorPath.Run<TIsa, ForwardRowRun>(ref run);
             for (; c < cols; c++)
             {
                 float v = Unsafe.Add(ref ur, c);
@@ -99,9 +98,8 @@ public static partial class PRelu
                 ref float mr = ref masked ? ref Unsafe.Add(ref pm, o) : ref pm;
                 ref float dur = ref Unsafe.Add(ref pdu, o);
                 int c;
-                if (VectorPath.Is512<TIsa>()) c = BackwardRow<Ops512, Vector512<float>, Wide512, Vector512<double>>(ref ur, ref pa, ref dyr, ref mr, ref dur, ref ps, cols, masked);
-                else if (VectorPath.Is256<TIsa>()) c = BackwardRow<Ops256, Vector256<float>, Wide256, Vector256<double>>(ref ur, ref pa, ref dyr, ref mr, ref dur, ref ps, cols, masked);
-                else c = BackwardRow<Ops128, Vector128<float>, Wide128, Vector128<double>>(ref ur, ref pa, ref dyr, ref mr, ref dur, ref ps, cols, masked);
+                var run = new BackwardRowRun { U = ref ur, Alpha = ref pa, Dy = ref dyr, M = ref mr, Du = ref dur, Sums = ref ps, Cols = cols, Masked = masked };
+                c = VectorPath.RunWide<TIsa, BackwardRowRun>(ref run);
                 for (; c < cols; c++)
                 {
                     float v = Unsafe.Add(ref ur, c);
@@ -138,5 +136,33 @@ public static partial class PRelu
             TO.Store(TO.IfPositive(v, g, TO.Mul(g, TO.Load(ref alpha, c))), ref du, c);
         }
         return c;
+    }
+
+    /// <summary>ForwardRow's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct ForwardRowRun : IVectorKernel
+    {
+        public ref float U;
+        public ref float Alpha;
+        public ref float M;
+        public ref float Y;
+        public int Cols;
+        public bool Masked;
+
+        int IVectorKernel.Run<TO, TV>() => ForwardRow<TO, TV>(ref U, ref Alpha, ref M, ref Y, Cols, Masked);
+    }
+
+    /// <summary>BackwardRow's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct BackwardRowRun : IWideKernel
+    {
+        public ref float U;
+        public ref float Alpha;
+        public ref float Dy;
+        public ref float M;
+        public ref float Du;
+        public ref double Sums;
+        public int Cols;
+        public bool Masked;
+
+        int IWideKernel.Run<TO, TV, TW, TD>() => BackwardRow<TO, TV, TW, TD>(ref U, ref Alpha, ref Dy, ref M, ref Du, ref Sums, Cols, Masked);
     }
 }

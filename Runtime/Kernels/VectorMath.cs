@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics;
 namespace Kiln.Kernels;
 
 /// <summary>
-/// Transcendental helpers for every vector width, written once per width with identical formulas so
-/// that the scalar, 128-, 256- and 512-bit results agree to float rounding. The vector exp is our own
+/// Transcendental helpers for every vector width: each vector formula is written once over the path's vector
+/// operations (<see cref="IPathOps{TV}"/>), so the 128-, 256- and 512-bit results are the same formula and agree with
+/// the scalar ones to float rounding. The vector exp is our own
 /// (below); the scalar one is MathF.Exp; both are within 1 ulp. exp returns +∞ above ~88.7 and 0
 /// below ~−104, never NaN for a non-NaN input, and the formulas are arranged so that an infinite exp
 /// gives the saturated limit (1/(1 + ∞) = 0) rather than ∞/∞ or ∞·0: no finite input produces NaN or
@@ -41,7 +42,7 @@ internal static class VectorMath
     internal const float InvSqrt2 = 0.70710678118654752f;
     internal const float InvSqrt2Pi = 0.39894228040143268f;
 
-    // ---------------- scalar ----------------
+    // ---------------- scalar (MathF where it has the function) ----------------
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Exp(float x) => MathF.Exp(x);
@@ -91,241 +92,105 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float NormPdf(float x) => InvSqrt2Pi * Exp(-0.5f * x * x);
 
-    // ---------------- Vector128 ----------------
+    // ---------------- every vector width: one formula each ----------------
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Exp(Vector128<float> x)
+    public static TV Exp<TO, TV>(TV x) where TO : struct, IPathOps<TV> where TV : struct
     {
-        x = Vector128.ClampNative(x, Vector128.Create(ExpLo), Vector128.Create(ExpHi));
-        Vector128<float> n = Vector128.Round(x * Vector128.Create(Log2E));
-        Vector128<float> r = x - n * Vector128.Create(Ln2Hi);
-        r -= n * Vector128.Create(Ln2Lo);
-        Vector128<float> p = Fma(r, Vector128.Create(X7), Vector128.Create(X6));
-        p = Fma(r, p, Vector128.Create(X5));
-        p = Fma(r, p, Vector128.Create(X4));
-        p = Fma(r, p, Vector128.Create(X3));
-        p = Fma(r, p, Vector128.Create(X2));
-        p = Fma(r, p, Vector128<float>.One);
-        p = Fma(r, p, Vector128<float>.One);
-        Vector128<int> ni = Vector128.ConvertToInt32Native(n);
-        Vector128<int> half = Vector128.ShiftRightArithmetic(ni, 1);
-        Vector128<float> s1 = Vector128.ShiftLeft(half + Vector128.Create(127), 23).AsSingle();
-        Vector128<float> s2 = Vector128.ShiftLeft(ni - half + Vector128.Create(127), 23).AsSingle();
-        return p * s1 * s2;
+        x = TO.Clamp(x, TO.Splat(ExpLo), TO.Splat(ExpHi));
+        TV n = TO.Round(TO.Mul(x, TO.Splat(Log2E)));
+        TV r = TO.Sub(x, TO.Mul(n, TO.Splat(Ln2Hi)));
+        r = TO.Sub(r, TO.Mul(n, TO.Splat(Ln2Lo)));
+        TV p = TO.Fma(r, TO.Splat(X7), TO.Splat(X6));
+        p = TO.Fma(r, p, TO.Splat(X5));
+        p = TO.Fma(r, p, TO.Splat(X4));
+        p = TO.Fma(r, p, TO.Splat(X3));
+        p = TO.Fma(r, p, TO.Splat(X2));
+        p = TO.Fma(r, p, TO.One);
+        p = TO.Fma(r, p, TO.One);
+        return TO.ScaleByPowerOf2(p, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Fma(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Expm1(Vector128<float> x)
+    public static TV Expm1<TO, TV>(TV x) where TO : struct, IPathOps<TV> where TV : struct
     {
-        Vector128<float> p = Fma(x, Vector128.Create(E8), Vector128.Create(E7));
-        p = Fma(x, p, Vector128.Create(E6));
-        p = Fma(x, p, Vector128.Create(E5));
-        p = Fma(x, p, Vector128.Create(E4));
-        p = Fma(x, p, Vector128.Create(E3));
-        p = Fma(x, p, Vector128.Create(E2));
-        p = Fma(x * x, p, x);
-        Vector128<float> big = Exp(x) - Vector128<float>.One;
-        return Vector128.ConditionalSelect(Vector128.LessThan(Vector128.Abs(x), Vector128.Create(0.5f)), p, big);
+        TV p = TO.Fma(x, TO.Splat(E8), TO.Splat(E7));
+        p = TO.Fma(x, p, TO.Splat(E6));
+        p = TO.Fma(x, p, TO.Splat(E5));
+        p = TO.Fma(x, p, TO.Splat(E4));
+        p = TO.Fma(x, p, TO.Splat(E3));
+        p = TO.Fma(x, p, TO.Splat(E2));
+        p = TO.Fma(TO.Mul(x, x), p, x);
+        TV big = TO.Sub(Exp<TO, TV>(x), TO.One);
+        return TO.IfLess(TO.Abs(x), TO.Splat(0.5f), p, big);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Sigmoid(Vector128<float> x) => Vector128<float>.One / (Vector128<float>.One + Exp(-x));
+    public static TV Sigmoid<TO, TV>(TV x) where TO : struct, IPathOps<TV> where TV : struct
+    {
+        TV e = Exp<TO, TV>(TO.Neg(x));
+        return TO.Div(TO.One, TO.Add(TO.One, e));
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> Tanh(Vector128<float> x)
+    public static TV Tanh<TO, TV>(TV x) where TO : struct, IPathOps<TV> where TV : struct
     {
-        Vector128<float> ax = Vector128.Abs(x);
-        Vector128<float> z = x * x;
-        Vector128<float> p = Fma(z, Vector128.Create(T5), Vector128.Create(T4));
-        p = Fma(z, p, Vector128.Create(T3));
-        p = Fma(z, p, Vector128.Create(T2));
-        p = Fma(z, p, Vector128.Create(T1));
-        Vector128<float> small = Fma(p * z, x, x);
+        TV ax = TO.Abs(x);
+        TV z = TO.Mul(x, x);
+        TV p = TO.Fma(z, TO.Splat(T5), TO.Splat(T4));
+        p = TO.Fma(z, p, TO.Splat(T3));
+        p = TO.Fma(z, p, TO.Splat(T2));
+        p = TO.Fma(z, p, TO.Splat(T1));
+        TV small = TO.Fma(TO.Mul(p, z), x, x);
         // 1 − 2/(e^{2|x|} + 1): e^{2|x|} may be +∞, giving exactly 1.
-        Vector128<float> large = Vector128<float>.One - Vector128.Create(2f) / (Exp(ax + ax) + Vector128<float>.One);
-        large = Vector128.CopySign(large, x);
-        return Vector128.ConditionalSelect(Vector128.LessThan(ax, Vector128.Create(TanhSmall)), small, large);
+        TV e = Exp<TO, TV>(TO.Add(ax, ax));
+        TV large = TO.Sub(TO.One, TO.Div(TO.Splat(2f), TO.Add(e, TO.One)));
+        large = TO.CopySign(large, x);
+        return TO.IfLess(ax, TO.Splat(TanhSmall), small, large);
     }
 
+    /// <summary>Φ(x), the standard normal CDF.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> NormCdf(Vector128<float> x)
+    public static TV NormCdf<TO, TV>(TV x) where TO : struct, IPathOps<TV> where TV : struct
     {
-        Vector128<float> z = Vector128.Abs(x) * Vector128.Create(InvSqrt2);
-        Vector128<float> t = Vector128<float>.One / Fma(Vector128.Create(0.5f), z, Vector128<float>.One);
-        Vector128<float> p = Fma(t, Vector128.Create(P9), Vector128.Create(P8));
-        p = Fma(t, p, Vector128.Create(P7));
-        p = Fma(t, p, Vector128.Create(P6));
-        p = Fma(t, p, Vector128.Create(P5));
-        p = Fma(t, p, Vector128.Create(P4));
-        p = Fma(t, p, Vector128.Create(P3));
-        p = Fma(t, p, Vector128.Create(P2));
-        p = Fma(t, p, Vector128.Create(P1));
-        p = Fma(t, p, Vector128.Create(P0));
-        Vector128<float> half = Vector128.Create(0.5f) * t * Exp(Fma(-z, z, p));
-        return Vector128.ConditionalSelect(Vector128.LessThan(x, Vector128<float>.Zero), half, Vector128<float>.One - half);
+        TV z = TO.Mul(TO.Abs(x), TO.Splat(InvSqrt2));
+        TV t = TO.Div(TO.One, TO.Fma(TO.Splat(0.5f), z, TO.One));
+        TV p = TO.Fma(t, TO.Splat(P9), TO.Splat(P8));
+        p = TO.Fma(t, p, TO.Splat(P7));
+        p = TO.Fma(t, p, TO.Splat(P6));
+        p = TO.Fma(t, p, TO.Splat(P5));
+        p = TO.Fma(t, p, TO.Splat(P4));
+        p = TO.Fma(t, p, TO.Splat(P3));
+        p = TO.Fma(t, p, TO.Splat(P2));
+        p = TO.Fma(t, p, TO.Splat(P1));
+        p = TO.Fma(t, p, TO.Splat(P0));
+        TV half = TO.Mul(TO.Mul(TO.Splat(0.5f), t), Exp<TO, TV>(TO.Fma(TO.Neg(z), z, p))); // ½·erfc(|x|/√2)
+        return TO.IfLess(x, TO.Zero, half, TO.Sub(TO.One, half));
     }
 
+    /// <summary>φ(x), the standard normal density.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<float> NormPdf(Vector128<float> x) => Vector128.Create(InvSqrt2Pi) * Exp(Vector128.Create(-0.5f) * x * x);
+    public static TV NormPdf<TO, TV>(TV x) where TO : struct, IPathOps<TV> where TV : struct =>
+        TO.Mul(TO.Splat(InvSqrt2Pi), Exp<TO, TV>(TO.Mul(TO.Mul(TO.Splat(-0.5f), x), x)));
 
-    // ---------------- Vector256 ----------------
+    // ---------------- the same per vector type, for callers that hold a Vector128/256/512 ----------------
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Exp(Vector256<float> x)
-    {
-        x = Vector256.ClampNative(x, Vector256.Create(ExpLo), Vector256.Create(ExpHi));
-        Vector256<float> n = Vector256.Round(x * Vector256.Create(Log2E));
-        Vector256<float> r = x - n * Vector256.Create(Ln2Hi);
-        r -= n * Vector256.Create(Ln2Lo);
-        Vector256<float> p = Fma(r, Vector256.Create(X7), Vector256.Create(X6));
-        p = Fma(r, p, Vector256.Create(X5));
-        p = Fma(r, p, Vector256.Create(X4));
-        p = Fma(r, p, Vector256.Create(X3));
-        p = Fma(r, p, Vector256.Create(X2));
-        p = Fma(r, p, Vector256<float>.One);
-        p = Fma(r, p, Vector256<float>.One);
-        Vector256<int> ni = Vector256.ConvertToInt32Native(n);
-        Vector256<int> half = Vector256.ShiftRightArithmetic(ni, 1);
-        Vector256<float> s1 = Vector256.ShiftLeft(half + Vector256.Create(127), 23).AsSingle();
-        Vector256<float> s2 = Vector256.ShiftLeft(ni - half + Vector256.Create(127), 23).AsSingle();
-        return p * s1 * s2;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(a, b, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Expm1(Vector256<float> x)
-    {
-        Vector256<float> p = Fma(x, Vector256.Create(E8), Vector256.Create(E7));
-        p = Fma(x, p, Vector256.Create(E6));
-        p = Fma(x, p, Vector256.Create(E5));
-        p = Fma(x, p, Vector256.Create(E4));
-        p = Fma(x, p, Vector256.Create(E3));
-        p = Fma(x, p, Vector256.Create(E2));
-        p = Fma(x * x, p, x);
-        Vector256<float> big = Exp(x) - Vector256<float>.One;
-        return Vector256.ConditionalSelect(Vector256.LessThan(Vector256.Abs(x), Vector256.Create(0.5f)), p, big);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Sigmoid(Vector256<float> x) => Vector256<float>.One / (Vector256<float>.One + Exp(-x));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Tanh(Vector256<float> x)
-    {
-        Vector256<float> ax = Vector256.Abs(x);
-        Vector256<float> z = x * x;
-        Vector256<float> p = Fma(z, Vector256.Create(T5), Vector256.Create(T4));
-        p = Fma(z, p, Vector256.Create(T3));
-        p = Fma(z, p, Vector256.Create(T2));
-        p = Fma(z, p, Vector256.Create(T1));
-        Vector256<float> small = Fma(p * z, x, x);
-        Vector256<float> large = Vector256<float>.One - Vector256.Create(2f) / (Exp(ax + ax) + Vector256<float>.One);
-        large = Vector256.CopySign(large, x);
-        return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(TanhSmall)), small, large);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> NormCdf(Vector256<float> x)
-    {
-        Vector256<float> z = Vector256.Abs(x) * Vector256.Create(InvSqrt2);
-        Vector256<float> t = Vector256<float>.One / Fma(Vector256.Create(0.5f), z, Vector256<float>.One);
-        Vector256<float> p = Fma(t, Vector256.Create(P9), Vector256.Create(P8));
-        p = Fma(t, p, Vector256.Create(P7));
-        p = Fma(t, p, Vector256.Create(P6));
-        p = Fma(t, p, Vector256.Create(P5));
-        p = Fma(t, p, Vector256.Create(P4));
-        p = Fma(t, p, Vector256.Create(P3));
-        p = Fma(t, p, Vector256.Create(P2));
-        p = Fma(t, p, Vector256.Create(P1));
-        p = Fma(t, p, Vector256.Create(P0));
-        Vector256<float> half = Vector256.Create(0.5f) * t * Exp(Fma(-z, z, p));
-        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), half, Vector256<float>.One - half);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> NormPdf(Vector256<float> x) => Vector256.Create(InvSqrt2Pi) * Exp(Vector256.Create(-0.5f) * x * x);
-
-    // ---------------- Vector512 ----------------
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Exp(Vector512<float> x)
-    {
-        x = Vector512.ClampNative(x, Vector512.Create(ExpLo), Vector512.Create(ExpHi));
-        Vector512<float> n = Vector512.Round(x * Vector512.Create(Log2E));
-        Vector512<float> r = x - n * Vector512.Create(Ln2Hi);
-        r -= n * Vector512.Create(Ln2Lo);
-        Vector512<float> p = Fma(r, Vector512.Create(X7), Vector512.Create(X6));
-        p = Fma(r, p, Vector512.Create(X5));
-        p = Fma(r, p, Vector512.Create(X4));
-        p = Fma(r, p, Vector512.Create(X3));
-        p = Fma(r, p, Vector512.Create(X2));
-        p = Fma(r, p, Vector512<float>.One);
-        p = Fma(r, p, Vector512<float>.One);
-        Vector512<int> ni = Vector512.ConvertToInt32Native(n);
-        Vector512<int> half = Vector512.ShiftRightArithmetic(ni, 1);
-        Vector512<float> s1 = Vector512.ShiftLeft(half + Vector512.Create(127), 23).AsSingle();
-        Vector512<float> s2 = Vector512.ShiftLeft(ni - half + Vector512.Create(127), 23).AsSingle();
-        return p * s1 * s2;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.MultiplyAddEstimate(a, b, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Expm1(Vector512<float> x)
-    {
-        Vector512<float> p = Fma(x, Vector512.Create(E8), Vector512.Create(E7));
-        p = Fma(x, p, Vector512.Create(E6));
-        p = Fma(x, p, Vector512.Create(E5));
-        p = Fma(x, p, Vector512.Create(E4));
-        p = Fma(x, p, Vector512.Create(E3));
-        p = Fma(x, p, Vector512.Create(E2));
-        p = Fma(x * x, p, x);
-        Vector512<float> big = Exp(x) - Vector512<float>.One;
-        return Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Abs(x), Vector512.Create(0.5f)), p, big);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Sigmoid(Vector512<float> x) => Vector512<float>.One / (Vector512<float>.One + Exp(-x));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Tanh(Vector512<float> x)
-    {
-        Vector512<float> ax = Vector512.Abs(x);
-        Vector512<float> z = x * x;
-        Vector512<float> p = Fma(z, Vector512.Create(T5), Vector512.Create(T4));
-        p = Fma(z, p, Vector512.Create(T3));
-        p = Fma(z, p, Vector512.Create(T2));
-        p = Fma(z, p, Vector512.Create(T1));
-        Vector512<float> small = Fma(p * z, x, x);
-        Vector512<float> large = Vector512<float>.One - Vector512.Create(2f) / (Exp(ax + ax) + Vector512<float>.One);
-        large = Vector512.CopySign(large, x);
-        return Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(TanhSmall)), small, large);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> NormCdf(Vector512<float> x)
-    {
-        Vector512<float> z = Vector512.Abs(x) * Vector512.Create(InvSqrt2);
-        Vector512<float> t = Vector512<float>.One / Fma(Vector512.Create(0.5f), z, Vector512<float>.One);
-        Vector512<float> p = Fma(t, Vector512.Create(P9), Vector512.Create(P8));
-        p = Fma(t, p, Vector512.Create(P7));
-        p = Fma(t, p, Vector512.Create(P6));
-        p = Fma(t, p, Vector512.Create(P5));
-        p = Fma(t, p, Vector512.Create(P4));
-        p = Fma(t, p, Vector512.Create(P3));
-        p = Fma(t, p, Vector512.Create(P2));
-        p = Fma(t, p, Vector512.Create(P1));
-        p = Fma(t, p, Vector512.Create(P0));
-        Vector512<float> half = Vector512.Create(0.5f) * t * Exp(Fma(-z, z, p));
-        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), half, Vector512<float>.One - half);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> NormPdf(Vector512<float> x) => Vector512.Create(InvSqrt2Pi) * Exp(Vector512.Create(-0.5f) * x * x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Exp(Vector128<float> x) => Exp<Ops128, Vector128<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Exp(Vector256<float> x) => Exp<Ops256, Vector256<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> x) => Exp<Ops512, Vector512<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Expm1(Vector128<float> x) => Expm1<Ops128, Vector128<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Expm1(Vector256<float> x) => Expm1<Ops256, Vector256<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Expm1(Vector512<float> x) => Expm1<Ops512, Vector512<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Sigmoid(Vector128<float> x) => Sigmoid<Ops128, Vector128<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Sigmoid(Vector256<float> x) => Sigmoid<Ops256, Vector256<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Sigmoid(Vector512<float> x) => Sigmoid<Ops512, Vector512<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Tanh(Vector128<float> x) => Tanh<Ops128, Vector128<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Tanh(Vector256<float> x) => Tanh<Ops256, Vector256<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Tanh(Vector512<float> x) => Tanh<Ops512, Vector512<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> NormCdf(Vector128<float> x) => NormCdf<Ops128, Vector128<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> NormCdf(Vector256<float> x) => NormCdf<Ops256, Vector256<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> NormCdf(Vector512<float> x) => NormCdf<Ops512, Vector512<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> NormPdf(Vector128<float> x) => NormPdf<Ops128, Vector128<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> NormPdf(Vector256<float> x) => NormPdf<Ops256, Vector256<float>>(x);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> NormPdf(Vector512<float> x) => NormPdf<Ops512, Vector512<float>>(x);
 }

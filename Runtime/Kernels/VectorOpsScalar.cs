@@ -8,6 +8,7 @@ internal readonly struct OpsScalar : IVectorOps<float>
 {
     public static int Count => 1;
     public static float Zero => 0f;
+    public static float One => 1f;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Load(ref float p, nint i) => Unsafe.Add(ref p, i);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float v, ref float p, nint i) => Unsafe.Add(ref p, i) = v;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Splat(float x) => x;

@@ -73,9 +73,23 @@ public static unsafe class DirectConv
         TEpi e = epi;
         fixed (float* pp = padded, pw = w, py = y)
         {
-            if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) Driver<GemmKernel512>.Forward(pp, pw, py, g, n, r0, r1, ref e);
-            else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) Driver<GemmKernel256>.Forward(pp, pw, py, g, n, r0, r1, ref e);
-            else Driver<GemmKernel128>.Forward(pp, pw, py, g, n, r0, r1, ref e);
+            var run = new Run<TEpi> { Padded = pp, W = pw, Y = py, Geometry = g, N = n, R0 = r0, R1 = r1, Epilogue = e };
+            VectorPath.Run<TIsa, Run<TEpi>>(ref run);
+        }
+    }
+
+    /// <summary>Forward's arguments, run at the width <see cref="VectorPath"/> maps the path marker to.</summary>
+    private ref struct Run<TEpi> : IVectorKernel where TEpi : IEpilogue, allows ref struct
+    {
+        public float* Padded, W, Y;
+        public ConvGeometry Geometry;
+        public int N, R0, R1;
+        public TEpi Epilogue;
+
+        int IVectorKernel.Run<TO, TV>()
+        {
+            Driver<TO, TV>.Forward(Padded, W, Y, Geometry, N, R0, R1, ref Epilogue);
+            return 0;
         }
     }
 
@@ -91,7 +105,7 @@ public static unsafe class DirectConv
         Checks.Length(yLength, (long)r1 * n, "y");
     }
 
-    private static class Driver<TK> where TK : struct, IGemmKernel
+    private static class Driver<TO, TV> where TO : struct, IPathOps<TV> where TV : struct
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Forward<TEpi>(float* padded, float* w, float* y, in ConvGeometry g, int n, int r0, int r1, ref TEpi epi)
@@ -105,7 +119,7 @@ public static unsafe class DirectConv
             // Unit horizontal dilation: a kernel row (kx, c) is one contiguous run, one call of depth Kw·C.
             bool runs = g.DilationW == 1;
             int depth = runs ? kw * c : c, calls = runs ? kh : kh * kw;
-            int lanes = TK.Lanes, strip = TK.TileVectors * lanes, mr = TK.TileRows;
+            int lanes = TO.Count, strip = TO.TileVectors * lanes, mr = GemmKernel<TO, TV>.TileRows;
             int r = r0;
             while (r < r1)
             {
@@ -123,7 +137,7 @@ public static unsafe class DirectConv
                         for (int call = 0; call < calls; call++)
                         {
                             int ky = runs ? call : call / kw, kx = runs ? 0 : call - ky * kw;
-                            TK.Tile(rows, nv, last, a + ky * kyStep + kx * kxStep, pixelStep, 1, w + ((nint)call * depth) * n + j0, n,
+                            GemmKernel<TO, TV>.Tile(rows, nv, last, a + ky * kyStep + kx * kxStep, pixelStep, 1, w + ((nint)call * depth) * n + j0, n,
                                 output + (nint)m0 * n + j0, n, depth, j0, call > 0, hasEpi && call == calls - 1, ref epi);
                         }
                     }

@@ -112,17 +112,15 @@ public static class FractionalMaxPool
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddRun<TIsa>(ref float src, ref float dst, int n) where TIsa : struct, ISimdPath
     {
-        if (VectorPath.Is512<TIsa>()) ChannelRuns.AddInto<Ops512, System.Runtime.Intrinsics.Vector512<float>>(ref src, ref dst, n);
-        else if (VectorPath.Is256<TIsa>()) ChannelRuns.AddInto<Ops256, System.Runtime.Intrinsics.Vector256<float>>(ref src, ref dst, n);
-        else ChannelRuns.AddInto<Ops128, System.Runtime.Intrinsics.Vector128<float>>(ref src, ref dst, n);
+        var run = new AddIntoRun { Src = ref src, Dst = ref dst, N = n };
+        VectorPath.Run<TIsa, AddIntoRun>(ref run);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ScaleRun<TIsa>(ref float run, float a, int n) where TIsa : struct, ISimdPath
+    private static void ScaleRun<TIsa>(ref float values, float a, int n) where TIsa : struct, ISimdPath
     {
-        if (VectorPath.Is512<TIsa>()) ChannelRuns.CopyScaled<Ops512, System.Runtime.Intrinsics.Vector512<float>>(ref run, a, ref run, n);
-        else if (VectorPath.Is256<TIsa>()) ChannelRuns.CopyScaled<Ops256, System.Runtime.Intrinsics.Vector256<float>>(ref run, a, ref run, n);
-        else ChannelRuns.CopyScaled<Ops128, System.Runtime.Intrinsics.Vector128<float>>(ref run, a, ref run, n);
+        var run = new CopyScaledRun { Src = ref values, A = a, Dst = ref values, N = n };
+        VectorPath.Run<TIsa, CopyScaledRun>(ref run);
     }
 
     private static (int InSize, int OutSize) Validate(int inputLength, string inputName, int outputLength, string outputName,
@@ -149,5 +147,34 @@ public static class FractionalMaxPool
         for (int i = offset; i < offset + outSize; i++)
             if (starts[i + 1] <= starts[i])
                 throw new ArgumentException($"'{name}' must strictly increase: [{i}] = {starts[i]}, [{i + 1}] = {starts[i + 1]}.", name);
+    }
+
+    /// <summary>AddInto's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct AddIntoRun : IVectorKernel
+    {
+        public ref float Src;
+        public ref float Dst;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>()
+        {
+            ChannelRuns.AddInto<TO, TV>(ref Src, ref Dst, N);
+            return 0;
+        }
+    }
+
+    /// <summary>CopyScaled's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct CopyScaledRun : IVectorKernel
+    {
+        public ref float Src;
+        public float A;
+        public ref float Dst;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>()
+        {
+            ChannelRuns.CopyScaled<TO, TV>(ref Src, A, ref Dst, N);
+            return 0;
+        }
     }
 }

@@ -184,8 +184,8 @@ public static class GroupNorm
     private static void Columns<TIsa, TPass>(ref Args a) where TIsa : struct, ISimdPath where TPass : struct, IColumnPass
     {
         int c = 0;
-        if (VectorPath.Is512<TIsa>()) c = Chunks<TPass, Ops512, Vector512<float>>(ref a, c);
-        else if (VectorPath.Is256<TIsa>()) c = Chunks<TPass, Ops256, Vector256<float>>(ref a, c);
+        if (VectorPath.Lanes<TIsa>() == 16) c = Chunks<TPass, Ops512, Vector512<float>>(ref a, c);
+        else if (VectorPath.Lanes<TIsa>() == 8) c = Chunks<TPass, Ops256, Vector256<float>>(ref a, c);
         c = Chunks<TPass, Ops128, Vector128<float>>(ref a, c);
         Chunks<TPass, OpsScalar, float>(ref a, c);
     }

@@ -30,9 +30,11 @@ public static class Im2Col
         ref float pc = ref MemoryMarshal.GetReference(col);
         if (channelsFirst && g.Channels > 1) ChannelsFirst<Gather>(ref px, ref pc, g, s0, s1);
         else if (g.DilationW == 1 && g.KernelW * g.Channels <= NarrowRun) ForwardNarrow<TIsa>(x, col, g, s0, s1);
-        else if (VectorPath.Is512<TIsa>()) Nhwc<Gather, Ops512, Vector512<float>>(ref px, ref pc, g, s0, s1);
-        else if (VectorPath.Is256<TIsa>()) Nhwc<Gather, Ops256, Vector256<float>>(ref px, ref pc, g, s0, s1);
-        else Nhwc<Gather, Ops128, Vector128<float>>(ref px, ref pc, g, s0, s1);
+        else
+        {
+            var run = new NhwcRun<Gather> { Image = ref px, Col = ref pc, G = g, S0 = s0, S1 = s1 };
+            VectorPath.Run<TIsa, NhwcRun<Gather>>(ref run);
+        }
     }
 
     /// <summary>
@@ -48,9 +50,11 @@ public static class Im2Col
         ref float pc = ref MemoryMarshal.GetReference(dcol);
         ref float px = ref MemoryMarshal.GetReference(dx);
         if (channelsFirst && g.Channels > 1) ChannelsFirst<Scatter>(ref px, ref pc, g, s0, s1);
-        else if (VectorPath.Is512<TIsa>()) Nhwc<Scatter, Ops512, Vector512<float>>(ref px, ref pc, g, s0, s1);
-        else if (VectorPath.Is256<TIsa>()) Nhwc<Scatter, Ops256, Vector256<float>>(ref px, ref pc, g, s0, s1);
-        else Nhwc<Scatter, Ops128, Vector128<float>>(ref px, ref pc, g, s0, s1);
+        else
+        {
+            var run = new NhwcRun<Scatter> { Image = ref px, Col = ref pc, G = g, S0 = s0, S1 = s1 };
+            VectorPath.Run<TIsa, NhwcRun<Scatter>>(ref run);
+        }
     }
 
     private static void Validate(int imageLength, string imageName, int colLength, string colName, in ConvGeometry g, int s0, int s1)
@@ -113,7 +117,7 @@ public static class Im2Col
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Copy8<TIsa>(ref float src, ref float dst) where TIsa : struct, ISimdPath
     {
-        if (VectorPath.Is512<TIsa>() || VectorPath.Is256<TIsa>()) Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
+        if (VectorPath.Lanes<TIsa>() >= 8) Vector256.LoadUnsafe(ref src).StoreUnsafe(ref dst);
         else
         {
             Vector128.LoadUnsafe(ref src).StoreUnsafe(ref dst);
@@ -243,6 +247,22 @@ public static class Im2Col
                             else TMove.Strided(ref d, ref Unsafe.Add(ref xs, (nint)iy * w + ix), c, plane);
                         }
                     }
+        }
+    }
+
+    /// <summary>Nhwc's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct NhwcRun<TMove> : IVectorKernel where TMove : struct, IPatchMove
+    {
+        public ref float Image;
+        public ref float Col;
+        public ConvGeometry G;
+        public int S0;
+        public int S1;
+
+        int IVectorKernel.Run<TO, TV>()
+        {
+            Nhwc<TMove, TO, TV>(ref Image, ref Col, in G, S0, S1);
+            return 0;
         }
     }
 }

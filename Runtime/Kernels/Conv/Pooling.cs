@@ -172,9 +172,8 @@ public static class Pooling
         where TIsa : struct, ISimdPath
     {
         Validate(dx.Length, nameof(dx), dy.Length, nameof(dy), g, s0, s1);
-        if (VectorPath.Is512<TIsa>()) AvgBackward<Ops512, Vector512<float>>(dy, dx, g, s0, s1);
-        else if (VectorPath.Is256<TIsa>()) AvgBackward<Ops256, Vector256<float>>(dy, dx, g, s0, s1);
-        else AvgBackward<Ops128, Vector128<float>>(dy, dx, g, s0, s1);
+        var run = new AvgBackwardRun { Dy = dy, Dx = dx, G = g, S0 = s0, S1 = s1 };
+        VectorPath.Run<TIsa, AvgBackwardRun>(ref run);
     }
 
     private static void AvgBackward<TO, TV>(ReadOnlySpan<float> dy, Span<float> dx, in PoolGeometry g, int s0, int s1)
@@ -225,9 +224,8 @@ public static class Pooling
         where TIsa : struct, ISimdPath
     {
         ValidateGlobal(dx.Length, nameof(dx), dy.Length, nameof(dy), channels, pixels, s0, s1);
-        if (VectorPath.Is512<TIsa>()) GlobalAvgBackward<Ops512, Vector512<float>>(dy, dx, channels, pixels, s0, s1);
-        else if (VectorPath.Is256<TIsa>()) GlobalAvgBackward<Ops256, Vector256<float>>(dy, dx, channels, pixels, s0, s1);
-        else GlobalAvgBackward<Ops128, Vector128<float>>(dy, dx, channels, pixels, s0, s1);
+        var run = new GlobalAvgBackwardRun { Dy = dy, Dx = dx, Channels = channels, Pixels = pixels, S0 = s0, S1 = s1 };
+        VectorPath.Run<TIsa, GlobalAvgBackwardRun>(ref run);
     }
 
     private static void GlobalAvgBackward<TO, TV>(ReadOnlySpan<float> dy, Span<float> dx, int channels, int pixels, int s0, int s1)
@@ -283,8 +281,8 @@ public static class Pooling
         where TIsa : struct, ISimdPath
     {
         int c = 0;
-        if (VectorPath.Is512<TIsa>()) c = MaxChunks<Ops512, Vector512<float>, ArgMax512, Vector512<int>>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
-        else if (VectorPath.Is256<TIsa>()) c = MaxChunks<Ops256, Vector256<float>, ArgMax256, Vector256<int>>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
+        if (VectorPath.Lanes<TIsa>() == 16) c = MaxChunks<Ops512, Vector512<float>, ArgMax512, Vector512<int>>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
+        else if (VectorPath.Lanes<TIsa>() == 8) c = MaxChunks<Ops256, Vector256<float>, ArgMax256, Vector256<int>>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
         if (c == channels) return;   // no channel tail (16, 32, ... channels)
         c = MaxChunks<Ops128, Vector128<float>, ArgMax128, Vector128<int>>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
         MaxChunks<OpsScalar, float, ArgMaxScalar, int>(ref xs, ref y, ref arg, withArg, c, channels, width, iy0, iy1, ix0, ix1);
@@ -327,8 +325,8 @@ public static class Pooling
         where TIsa : struct, ISimdPath
     {
         int c = 0;
-        if (VectorPath.Is512<TIsa>()) c = SumChunks<Ops512, Vector512<float>>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
-        else if (VectorPath.Is256<TIsa>()) c = SumChunks<Ops256, Vector256<float>>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
+        if (VectorPath.Lanes<TIsa>() == 16) c = SumChunks<Ops512, Vector512<float>>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
+        else if (VectorPath.Lanes<TIsa>() == 8) c = SumChunks<Ops256, Vector256<float>>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
         if (c == channels) return;
         c = SumChunks<Ops128, Vector128<float>>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
         SumChunks<OpsScalar, float>(ref xs, ref y, scale, c, channels, width, iy0, iy1, ix0, ix1);
@@ -376,5 +374,38 @@ public static class Pooling
         Checks.Range(s0, s1, int.MaxValue, nameof(s0), nameof(s1));
         Checks.Length(inputLength, (long)s1 * channels * pixels, inputName);
         Checks.Length(outputLength, (long)s1 * channels, outputName);
+    }
+
+    /// <summary>AvgBackward's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct AvgBackwardRun : IVectorKernel
+    {
+        public ReadOnlySpan<float> Dy;
+        public Span<float> Dx;
+        public PoolGeometry G;
+        public int S0;
+        public int S1;
+
+        int IVectorKernel.Run<TO, TV>()
+        {
+            AvgBackward<TO, TV>(Dy, Dx, in G, S0, S1);
+            return 0;
+        }
+    }
+
+    /// <summary>GlobalAvgBackward's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct GlobalAvgBackwardRun : IVectorKernel
+    {
+        public ReadOnlySpan<float> Dy;
+        public Span<float> Dx;
+        public int Channels;
+        public int Pixels;
+        public int S0;
+        public int S1;
+
+        int IVectorKernel.Run<TO, TV>()
+        {
+            GlobalAvgBackward<TO, TV>(Dy, Dx, Channels, Pixels, S0, S1);
+            return 0;
+        }
     }
 }

@@ -23,9 +23,8 @@ public static class Residual
         ref float pb = ref Unsafe.Add(ref MemoryMarshal.GetReference(branch), start);
         ref float py = ref Unsafe.Add(ref MemoryMarshal.GetReference(y), start);
         int n = end - start, i;
-        if (VectorPath.Is512<TIsa>()) i = Add<Ops512, Vector512<float>>(ref ps, ref pb, branchScale, ref py, n);
-        else if (VectorPath.Is256<TIsa>()) i = Add<Ops256, Vector256<float>>(ref ps, ref pb, branchScale, ref py, n);
-        else i = Add<Ops128, Vector128<float>>(ref ps, ref pb, branchScale, ref py, n);
+        var run = new AddRun { Shortcut = ref ps, Branch = ref pb, Scale = branchScale, Y = ref py, N = n };
+        i = VectorPath.Run<TIsa, AddRun>(ref run);
         for (; i < n; i++) Unsafe.Add(ref py, i) = MathF.FusedMultiplyAdd(branchScale, Unsafe.Add(ref pb, i), Unsafe.Add(ref ps, i));
     }
 
@@ -45,5 +44,17 @@ public static class Residual
         Checks.Range(start, end, dy.Length, nameof(start), nameof(end));
         Checks.Length(dbranch.Length, end, nameof(dbranch));
         Elementwise.Scale<TIsa>(dy[start..end], branchScale, dbranch[start..end]);
+    }
+
+    /// <summary>Add's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct AddRun : IVectorKernel
+    {
+        public ref float Shortcut;
+        public ref float Branch;
+        public float Scale;
+        public ref float Y;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>() => Add<TO, TV>(ref Shortcut, ref Branch, Scale, ref Y, N);
     }
 }

@@ -40,7 +40,7 @@ public static unsafe class ShallowConv
         var shape = new Shape(g, n);
         // The widest vector first, then narrower ones for the output channels left over (n = 24 on AVX-512: one zmm and
         // one ymm strip), the last few channels one float at a time.
-        int widest = typeof(TIsa) == typeof(Avx512Path) && Avx512F.IsSupported ? 16 : typeof(TIsa) == typeof(Avx2Path) && Fma.IsSupported ? 8 : 4;
+        int widest = VectorPath.Lanes<TIsa>();
         fixed (float* pp = padded, pw = w, py = y)
         {
             int r = r0;

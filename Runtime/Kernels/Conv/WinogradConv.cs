@@ -115,9 +115,23 @@ public static unsafe class WinogradConv
     private static void Dispatch<TIsa, TF, TEpi>(float* padded, float* u, float* y, in Shape s, int t0, int t1, ref TEpi e)
         where TIsa : struct, ISimdPath where TF : struct, ITransform where TEpi : IEpilogue, allows ref struct
     {
-        if (typeof(TIsa) == typeof(Avx512Path) && GemmKernel512.IsSupported) Driver<GemmKernel512, TF>.Forward(padded, u, y, s, t0, t1, ref e, 16);
-        else if (typeof(TIsa) == typeof(Avx2Path) && GemmKernel256.IsSupported) Driver<GemmKernel256, TF>.Forward(padded, u, y, s, t0, t1, ref e, 8);
-        else Driver<GemmKernel128, TF>.Forward(padded, u, y, s, t0, t1, ref e, 4);
+        var run = new Run<TF, TEpi> { Padded = padded, U = u, Y = y, Shape = s, T0 = t0, T1 = t1, Epilogue = e };
+        VectorPath.Run<TIsa, Run<TF, TEpi>>(ref run);
+    }
+
+    /// <summary>Forward's arguments, run at the width <see cref="VectorPath"/> maps the path marker to.</summary>
+    private ref struct Run<TF, TEpi> : IVectorKernel where TF : struct, ITransform where TEpi : IEpilogue, allows ref struct
+    {
+        public float* Padded, U, Y;
+        public Shape Shape;
+        public int T0, T1;
+        public TEpi Epilogue;
+
+        int IVectorKernel.Run<TO, TV>()
+        {
+            Driver<TO, TV, TF>.Forward(Padded, U, Y, Shape, T0, T1, ref Epilogue, TO.Count);
+            return 0;
+        }
     }
 
     /// <summary>Sizes and strides of one convolution, in floats.</summary>
@@ -161,14 +175,14 @@ public static unsafe class WinogradConv
         return s;
     }
 
-    private static class Driver<TK, TF> where TK : struct, IGemmKernel where TF : struct, ITransform
+    private static class Driver<TP, TPV, TF> where TP : struct, IPathOps<TPV> where TPV : struct where TF : struct, ITransform
     {
         // SkipLocalsInit: the two stack buffers are written before they are read, so zeroing them each call is wasted.
         [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public static void Forward<TEpi>(float* padded, float* u, float* y, in Shape s, int t0, int t1, ref TEpi e, int widest)
             where TEpi : IEpilogue, allows ref struct
         {
-            int t = TF.Size, planes = t * t, block = TK.TileRows, c = s.Channels, n = s.N;
+            int t = TF.Size, planes = t * t, block = GemmKernel<TP, TPV>.TileRows, c = s.Channels, n = s.N;
             float[] scratch = Scratch(planes * block * (c + n));
             // One channel vector of a tile between the two passes of a transform, and an edge tile's zero-extended input.
             float* between = stackalloc float[planes * 16];
@@ -240,22 +254,20 @@ public static unsafe class WinogradConv
         /// <summary>M[ξ] (count × n) = V[ξ] (count × C) · U[ξ] (C × n) for each of the T² planes.</summary>
         private static void Multiply(float* v, float* u, float* m, int count, int c, int n, int planes)
         {
-            int lanes = TK.Lanes, strip = TK.TileVectors * lanes;
+            int lanes = TP.Count, strip = TP.TileVectors * lanes;
             // Whole strips of the micro-kernel's widest tile where it is wider than two vectors (AVX-512: 6 × 4 zmm).
-            int full = TK.TileVectors > 2 ? n / strip * strip : 0;
+            int full = TP.TileVectors > 2 ? n / strip * strip : 0;
             NoEpilogue none = default;
             if (full > 0)
                 for (int p = 0; p < planes; p++)
                     for (int j = 0; j < full; j += strip)
-                        TK.Tile(count, TK.TileVectors, lanes, v + (nint)p * count * c, c, 1, u + (nint)p * c * n + j, n, m + (nint)p * count * n + j, n, c, j, false, false, ref none);
+                        GemmKernel<TP, TPV>.Tile(count, TP.TileVectors, lanes, v + (nint)p * count * c, c, 1, u + (nint)p * c * n + j, n, m + (nint)p * count * n + j, n, c, j, false, false, ref none);
             // Then strips of two whole vectors (the benchmark CNN's 32 filters on AVX-512) through PlaneStrips, which loops
             // over the planes itself: one dispatch per block instead of one per plane, whose set-up is a large part of a
             // call only C (16) deep. One core, 5×5 16→32 on 14×14: 16.5 µs against 19.0 µs with a call per plane (AVX2:
             // 26.4 against 28.8); a 6 × 4 zmm tile stays faster where it fits (3×3 64→64 on 8×8: 13.6 against 16.1 µs).
             int j0 = full;
-            if (typeof(TK) == typeof(GemmKernel512)) j0 += PlaneStrips<Vector512<float>, Ops512>(v, u + full, m + full, count, c, n, n - full, planes);
-            else if (typeof(TK) == typeof(GemmKernel256)) j0 += PlaneStrips<Vector256<float>, Ops256>(v, u + full, m + full, count, c, n, n - full, planes);
-            else j0 += PlaneStrips<Vector128<float>, Ops128>(v, u + full, m + full, count, c, n, n - full, planes);
+            j0 += PlaneStrips<TPV, TP>(v, u + full, m + full, count, c, n, n - full, planes);
             if (j0 == n) return;
             for (int p = 0; p < planes; p++)
             {
@@ -263,7 +275,7 @@ public static unsafe class WinogradConv
                 for (int j = j0; j < n; j += strip)
                 {
                     TileDispatch.Split(Math.Min(strip, n - j), lanes, out int nv, out int last);
-                    TK.Tile(count, nv, last, a, c, 1, b + j, n, out_ + j, n, c, j, false, false, ref none);
+                    GemmKernel<TP, TPV>.Tile(count, nv, last, a, c, 1, b + j, n, out_ + j, n, c, j, false, false, ref none);
                 }
             }
         }
