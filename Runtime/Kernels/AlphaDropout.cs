@@ -45,10 +45,8 @@ public static class AlphaDropout
         ref float px = ref MemoryMarshal.GetReference(x);
         ref float pm = ref MemoryMarshal.GetReference(mask);
         ref float py = ref MemoryMarshal.GetReference(y);
-        int i;
-        if (VectorPath.Is512<TIsa>()) i = Forward<Ops512, Vector512<float>>(ref px, ref pm, dropped, offset, ref py, n);
-        else if (VectorPath.Is256<TIsa>()) i = Forward<Ops256, Vector256<float>>(ref px, ref pm, dropped, offset, ref py, n);
-        else i = Forward<Ops128, Vector128<float>>(ref px, ref pm, dropped, offset, ref py, n);
+        var run = new ForwardRun { X = ref px, M = ref pm, Dropped = dropped, Offset = offset, Y = ref py, N = n };
+        int i = VectorPath.Run<TIsa, ForwardRun>(ref run);
         for (; i < n; i++) Unsafe.Add(ref py, i) = MathF.FusedMultiplyAdd(Unsafe.Add(ref pm, i), Unsafe.Add(ref px, i) - dropped, offset);
     }
 
@@ -60,5 +58,18 @@ public static class AlphaDropout
         TV vd = TO.Splat(dropped), vc = TO.Splat(offset);
         for (; i + w <= n; i += w) TO.Store(TO.Fma(TO.Load(ref m, i), TO.Sub(TO.Load(ref x, i), vd), vc), ref y, i);
         return i;
+    }
+
+    /// <summary>Forward's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct ForwardRun : IVectorKernel
+    {
+        public ref float X;
+        public ref float M;
+        public float Dropped;
+        public float Offset;
+        public ref float Y;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>() => Forward<TO, TV>(ref X, ref M, Dropped, Offset, ref Y, N);
     }
 }

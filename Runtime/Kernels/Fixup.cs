@@ -25,10 +25,8 @@ public static class Fixup
         Checks.Length(y.Length, n, nameof(y));
         ref float px = ref MemoryMarshal.GetReference(x);
         ref float py = ref MemoryMarshal.GetReference(y);
-        int i;
-        if (VectorPath.Is512<TIsa>()) i = AddScalar<Ops512, Vector512<float>>(ref px, b, ref py, n);
-        else if (VectorPath.Is256<TIsa>()) i = AddScalar<Ops256, Vector256<float>>(ref px, b, ref py, n);
-        else i = AddScalar<Ops128, Vector128<float>>(ref px, b, ref py, n);
+        var run = new AddScalarRun { X = ref px, B = b, Y = ref py, N = n };
+        int i = VectorPath.Run<TIsa, AddScalarRun>(ref run);
         for (; i < n; i++) Unsafe.Add(ref py, i) = Unsafe.Add(ref px, i) + b;
     }
 
@@ -60,9 +58,9 @@ public static class Fixup
             int len = Math.Min(Block, n - start);
             ref float d = ref Unsafe.Add(ref pd, start);
             ref float v = ref ones ? ref d : ref Unsafe.Add(ref px, start);
-            total += VectorPath.Is512<TIsa>() ? BlockDot<Ops512, Vector512<float>>(ref d, ref v, len, ones)
-                : VectorPath.Is256<TIsa>() ? BlockDot<Ops256, Vector256<float>>(ref d, ref v, len, ones)
-                : BlockDot<Ops128, Vector128<float>>(ref d, ref v, len, ones);
+            var run = new BlockDotRun { D = ref d, X = ref v, N = len, Ones = ones };
+            VectorPath.Run<TIsa, BlockDotRun>(ref run);
+            total += run.Sum;
         }
         return (float)total;
     }
@@ -79,5 +77,32 @@ public static class Fixup
         double sum = TO.Sum(acc);
         for (; i < n; i++) sum += ones ? Unsafe.Add(ref d, i) : (double)Unsafe.Add(ref d, i) * Unsafe.Add(ref x, i);
         return sum;
+    }
+
+    /// <summary>AddScalar's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
+    private ref struct AddScalarRun : IVectorKernel
+    {
+        public ref float X;
+        public float B;
+        public ref float Y;
+        public int N;
+
+        int IVectorKernel.Run<TO, TV>() => AddScalar<TO, TV>(ref X, B, ref Y, N);
+    }
+
+    /// <summary>BlockDot's arguments and result (the block's sum, in <see cref="Sum"/>).</summary>
+    private ref struct BlockDotRun : IVectorKernel
+    {
+        public ref float D;
+        public ref float X;
+        public int N;
+        public bool Ones;
+        public double Sum;
+
+        int IVectorKernel.Run<TO, TV>()
+        {
+            Sum = BlockDot<TO, TV>(ref D, ref X, N, Ones);
+            return N;
+        }
     }
 }
