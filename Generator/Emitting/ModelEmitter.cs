@@ -260,7 +260,7 @@ internal sealed partial class ModelEmitter
         _w.Open("switch (layer)");
         foreach (StepPlan step in _plan.Steps)
         {
-            if (step is DenseStep d)
+            if (step is LinearStep d)
                 _w.Line($"case \"{d.Layer.Name}\": return {d.OutputBuffer}.Slice(0, _batch * {d.OutFloats});");
             else if (step is PoolStep p)
                 _w.Line($"case \"{p.Layer.Name}\": return {p.OutputBuffer}.Slice(0, _batch * {p.OutFloats});");

@@ -324,8 +324,6 @@ public sealed class ModelPlan
             }
         }
     }
-    /// <summary>The old name of <see cref="LinearSteps"/>, for code not yet renamed (see Emitting/PendingRenames.cs).</summary>
-    public IEnumerable<LinearStep> DenseSteps => LinearSteps;
     public IEnumerable<TensorPlan> Trainable => Tensors.FindAll(t => t.Arena == ArenaKind.Parameters);
     public bool HasLossPenalty => Tensors.Exists(t => t.L2 != 0 || t.L1 != 0);
     /// <summary>Floating-point operations of one forward pass per sample (for parallel thresholds and docs).</summary>
