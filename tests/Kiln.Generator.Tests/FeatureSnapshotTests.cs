@@ -29,6 +29,8 @@ public class FeatureSnapshotTests
         ("BatchNorm2D", "InputShape = new[] { 2, 4, 4 }", "[Conv2D(4, 3, Padding = 1), Tanh, BatchNorm, Flatten, Dense(3)]", new[] { "bn0" }),
         ("Dropout", "Input = 6", "[Dense(8), ReLU, Dropout(0.3), Dense(3)]", new[] { "relu0" }),
         ("DropoutTestTime", "Input = 6", "[Dense(8), Tanh, Dense(8), Dropout(0.3, Scaling = DropoutScaling.TestTime), Dense(3)]", new[] { "dropout0" }),
+        ("AlphaDropout", "Input = 6", "[Dense(8, Init = Init.LeCunNormal), SELU, AlphaDropout(0.1), Dense(3)]", new[] { "alphadropout0" }),
+        ("DenseOrthogonal", "Input = 6", "[Dense(4, Init = Init.Orthogonal), Tanh, Dense(3)]", new[] { "dense0" }),
         ("LeakyReLU", "Input = 6", "[Dense(8), Tanh, LeakyReLU(0.2), Dense(3)]", new[] { "leakyrelu0" }),
         ("PReLU", "Input = 6", "[Dense(8), Tanh, PReLU(Init = 0.1), Dense(3)]", new[] { "prelu0" }),
         ("Softmax", "Input = 6", "[Dense(8), Tanh, Dense(3), Softmax]", new[] { "softmax0" }),
