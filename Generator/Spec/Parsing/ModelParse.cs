@@ -267,7 +267,7 @@ public static partial class ModelSpecParser
                 return;
             }
 
-            if (item.Name == "Fixup")
+            if (IsModelSwitch(item.Name)) // [Fixup], the only one
             {
                 fixupItem = item;
                 return;
