@@ -44,7 +44,7 @@ public sealed class FixupTests
     }
 
     [Fact]
-    public void Scalar_layers_start_at_bias_0_and_multiplier_1_and_are_not_penalised_by_default()
+    public void Scalar_layers_start_at_bias_0_and_multiplier_1()
     {
         var model = new FixupDigitsNet();
         TensorInfo[] biases = model.Tensors.Where(t => t.Name.StartsWith("scalarbias", StringComparison.Ordinal)).ToArray();
