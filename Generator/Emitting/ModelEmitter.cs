@@ -88,6 +88,7 @@ internal sealed partial class ModelEmitter
                 NormStep n => n.Layer.Name,
                 MaxoutStep m => $"{m.Layer.Name}({m.Pieces} pieces)",
                 Layers.AlphaDropoutStep a => a.Layer.Name,
+                Layers.ScalarStep sc => sc.Layer.Name,
                 ResidualStartStep r => $"[{r.Layer.Name}",
                 ResidualEndStep { Projection: { } p } r => $"{r.Layer.Name}: + projection shortcut {p.Weight.Name} ({(p.Conv is null ? $"{p.InWidth}→{p.OutWidth}" : $"1×1{(p.Conv.Stride != 1 ? $" stride {p.Conv.Stride}" : "")}, {p.InWidth}→{p.OutWidth} channels")})]",
                 ResidualEndStep r => $"{r.Layer.Name}: + shortcut]",
@@ -137,6 +138,7 @@ internal sealed partial class ModelEmitter
         NormStep n => n.Layer.Name,
         MaxoutStep m => m.Layer.Name,
         Layers.AlphaDropoutStep a => a.Layer.Name,
+        Layers.ScalarStep sc => sc.Layer.Name,
         ResidualStartStep r => r.Layer.Name + " (start)",
         ResidualEndStep r => r.Layer.Name,
         _ => ((ChainStep)step).Describe(),
@@ -268,6 +270,8 @@ internal sealed partial class ModelEmitter
                 _w.Line($"case \"{n.Layer.Name}\": return {n.OutputBuffer}.Slice(0, _batch * {n.OutFloats});");
             else if (step is Layers.AlphaDropoutStep a)
                 _w.Line($"case \"{a.Layer.Name}\": return {a.OutputBuffer}.Slice(0, _batch * {a.OutFloats});");
+            else if (step is Layers.ScalarStep sc)
+                _w.Line($"case \"{sc.Layer.Name}\": return {sc.OutputBuffer}.Slice(0, _batch * {sc.OutFloats});");
             else if (step is MaxoutStep m)
                 _w.Line($"case \"{m.Layer.Name}\": return {m.OutputBuffer}.Slice(0, _batch * {m.OutFloats});");
             else if (step is ResidualEndStep r)

@@ -68,6 +68,7 @@ internal sealed class EndResidual : LayerDefinition
         ResidualStartStep start = b.OpenBlocks.Pop();
         var end = b.SameShape(new ResidualEndStep(start));
         if (start.Layer.Projection) end.Projection = PlanProjection(b, start);
+        if (b.Plan.Spec.Fixup) ApplyFixup(b, start);
         if (start.Layer.ZeroInitLast)
         {
             // docs/techniques.md#initialisation: the branch's last weight layer starts at zero, so the block starts as the identity.
@@ -76,6 +77,26 @@ internal sealed class EndResidual : LayerDefinition
         }
         b.Add(end, this);
         b.Position++;
+    }
+
+    /// <summary>
+    /// [Fixup] (docs/techniques.md#initialisation): the branch's last Dense/Conv2D starts at zero and the other m − 1 have
+    /// their initial scale multiplied by L^(−1/(2m−2)), L the model's residual blocks (nothing to scale when m = 1).
+    /// </summary>
+    private static void ApplyFixup(PlanBuilder b, ResidualStartStep start)
+    {
+        int first = b.Plan.Steps.IndexOf(start) + 1;
+        List<LinearStep> branch = b.Plan.Steps.Skip(first).OfType<LinearStep>().ToList();
+        if (branch.Count == 0) return;
+        int blocks = b.Layers.Count(l => l.Kind == LayerKind.Residual);
+        int m = branch.Count;
+        double factor = m > 1 ? Math.Pow(blocks, -1.0 / (2 * m - 2)) : 1;
+        for (int i = 0; i < m - 1; i++)
+        {
+            branch[i].InitScale *= factor;
+            branch[i].FixupScale = factor;
+        }
+        (branch[m - 1].ResolvedInit, branch[m - 1].InitScale) = (InitKind.Zeros, 0);
     }
 
     /// <summary>He et al. 2016 option B: a learned shortcut without bias, He-initialised with fan-in C_in.</summary>

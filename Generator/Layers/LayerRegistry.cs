@@ -20,6 +20,8 @@ internal static class LayerRegistry
         new BatchNorm(),
         new Dropout(),
         new AlphaDropout(),
+        new ScalarBias(),
+        new Multiplier(),
         new Flatten(),
         new MaxPool(),
         new AvgPool(),

@@ -83,7 +83,8 @@ internal abstract class LinearLayer : LayerDefinition
     /// <summary>The weight (and bias) initialisation lines of a Dense, Conv2D or projection shortcut.</summary>
     internal static void EmitWeightInitialization(ModelEmitter e, LinearStep d)
     {
-        e.W.Line($"// {d.Weight.Name} [{string.Join("×", d.Weight.Shape)}]: {InitComment(d)}");
+        string fixup = d.FixupScale != 1 ? $", × {d.FixupScale.ToString("0.######", global::System.Globalization.CultureInfo.InvariantCulture)} = L^(-1/(2m-2)) ([Fixup])" : "";
+        e.W.Line($"// {d.Weight.Name} [{string.Join("×", d.Weight.Shape)}]: {InitComment(d)}{fixup}");
         e.W.Line(d.ResolvedInit switch
         {
             InitKind.Zeros => $"{K}ParameterInit.Constant({d.Weight.Identifier}, 0f);",

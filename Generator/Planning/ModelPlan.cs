@@ -129,6 +129,8 @@ public enum SmallBatchConv
 public sealed class LinearStep : StepPlan
 {
     public LinearStep(LayerSpec layer, TensorPlan weight, TensorPlan? bias) { Layer = layer; Weight = weight; Bias = bias; }
+    /// <summary>[Fixup]'s factor L^(−1/(2m−2)) already multiplied into InitScale (1 when none), for the generated comment.</summary>
+    public double FixupScale { get; set; } = 1;
     public LayerSpec Layer { get; }
     public TensorPlan Weight { get; }
     public TensorPlan? Bias { get; }

@@ -55,6 +55,10 @@ public enum ArchitectureLayerKind
     FractionalMaxPool,
     /// <summary><c>[AlphaDropout]</c> (drop probability in <see cref="ArchitectureLayer.Rate"/>): the identity at test.</summary>
     AlphaDropout,
+    /// <summary><c>[ScalarBias]</c>: y = x + b with one trained scalar b (tensor <c>&lt;name&gt;.bias</c>).</summary>
+    ScalarBias,
+    /// <summary><c>[Multiplier]</c>: y = s·x with one trained scalar s (tensor <c>&lt;name&gt;.scale</c>).</summary>
+    Multiplier,
 }
 
 /// <summary>The function of an activation layer.</summary>

@@ -170,6 +170,8 @@ public static class OnnxExport
                     case ArchitectureLayerKind.Activation: Activation(layer, isLast: i == layers.Count - 1); break;
                     case ArchitectureLayerKind.Dropout: Dropout(layer); break;
                     case ArchitectureLayerKind.AlphaDropout: break; // the identity at test
+                    case ArchitectureLayerKind.ScalarBias: _x = Node("Add", [_x, Scalar(layer.Name + ".bias", Data(layer.Name + ".bias")[0])], layer.Name); break;
+                    case ArchitectureLayerKind.Multiplier: _x = Node("Mul", [_x, Scalar(layer.Name + ".scale", Data(layer.Name + ".scale")[0])], layer.Name); break;
                     case ArchitectureLayerKind.Flatten: Flatten(first: i == 0); break;
                     case ArchitectureLayerKind.MaxPool:
                     case ArchitectureLayerKind.AvgPool: Pool(layer); break;

@@ -391,6 +391,27 @@ public class DiagnosticTests
             public partial class DropConnectRateOne;
             """ },
 
+        { "FixupWithoutResidualBlocks", """
+            [Model(Input = 4)]
+            [{|KLN0012:Fixup|}]
+            [Dense(8), ReLU, Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class FixupWithoutResidualBlocks;
+            """ },
+        { "FixupWithBatchNorm", """
+            [Model(Input = 4)]
+            [{|KLN0012:Fixup|}]
+            [Dense(8), BatchNorm, ReLU, Residual, Dense(8), ReLU, Dense(8), EndResidual, Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class FixupWithBatchNorm;
+            """ },
+        { "ScalarLearningRateScaleNegative", """
+            [Model(Input = 4)]
+            [Dense(8), ScalarBias({|KLN0008:LearningRateScale = -1|}), ReLU, Multiplier({|KLN0008:LearningRateScale = -2|}), Dense(2), SoftmaxCrossEntropy]
+            [Sgd]
+            public partial class ScalarLearningRateScaleNegative;
+            """ },
+
         { "ResidualShapeChanges", """
             [Model(InputShape = new[] { 1, 8, 8 })]
             [Conv2D(4, 3, Padding = 1), {|KLN0012:Residual|}, Conv2D(8, 3, Padding = 1), ReLU, {|KLN0012:EndResidual|}, Flatten, Dense(2), SoftmaxCrossEntropy]

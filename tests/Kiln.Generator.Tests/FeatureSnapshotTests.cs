@@ -43,6 +43,9 @@ public class FeatureSnapshotTests
         ("GroupNorm", "InputShape = new[] { 2, 4, 4 }", "[Conv2D(4, 1), GroupNorm(2), Flatten, Dense(3)]", new[] { "groupnorm0" }),
         ("Maxout", "Input = 6", "[Dense(8), Maxout(3), Dense(3)]", new[] { "maxout0" }),
         ("Residual", "Input = 6", "[Dense(8), Residual(Survival = 0.8), Dense(8), Tanh, EndResidual, Dense(3)]", new[] { "residual0" }),
+        ("ScalarBias", "Input = 6", "[Dense(8), ScalarBias, Tanh, Dense(3)]", new[] { "scalarbias0" }),
+        ("Multiplier", "InputShape = new[] { 2, 4, 4 }", "[Conv2D(4, 1), Multiplier, Flatten, Dense(3)]", new[] { "multiplier0" }),
+        ("ResidualFixup", "Input = 6", "[Fixup] [Dense(8), ReLU, Residual, Dense(8), ReLU, Dense(8), Multiplier, EndResidual, Residual, Dense(8), EndResidual, Dense(3)]", new[] { "dense1", "dense2", "dense3" }),
         ("ResidualProjection", "InputShape = new[] { 2, 4, 4 }", "[Conv2D(2, 1), Residual(Projection = true), Conv2D(4, 2, Stride = 2), EndResidual, Flatten, Dense(3)]", new[] { "residual0" }),
         // One per inference fusion (Planning/InferenceFusion.cs).
         ("FusionBatchNormFoldedReLU", "Input = 6", "[Dense(8), BatchNorm, ReLU, Dense(3)]", new[] { "dense0" }),

@@ -51,7 +51,7 @@ public class LayerArgumentTests
             .Where(t => t.Namespace == "Kiln" && !t.IsAbstract && typeof(Attribute).IsAssignableFrom(t) && t.Name.EndsWith("Attribute", StringComparison.Ordinal))
             .Select(t => t.Name[..^"Attribute".Length])
             .Where(n => !(n == "Model" || ModelSpecParser.IsLayer(n) || ModelSpecParser.IsLoss(n) || ModelSpecParser.IsOptimizer(n)
-                || ModelSpecParser.IsPenalty(n) || ModelSpecParser.IsSchedule(n) || n is "ClipGradientNorm" or "ClipGradientValue"))
+                || ModelSpecParser.IsPenalty(n) || ModelSpecParser.IsSchedule(n) || ModelSpecParser.IsModelSwitch(n) || n is "ClipGradientNorm" or "ClipGradientValue"))
             .ToArray();
         Assert.True(unread.Length == 0, "Attributes of Kiln.Runtime the parser ignores: " + string.Join(", ", unread));
     }

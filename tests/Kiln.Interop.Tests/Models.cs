@@ -112,3 +112,12 @@ public partial class TorchCnn;
 [GlobalAvgPool, Dense(3), SoftmaxCrossEntropy]
 [Adam(LearningRate = 1e-3)]
 public partial class TorchResNet;
+
+/// <summary>Fixup's scalar layers (docs/techniques.md#initialisation): ONNX Add/Mul by a scalar initializer.</summary>
+[Model(InputShape = new[] { 1, 8, 8 }, MaxBatch = 64, Seed = 6)]
+[Fixup]
+[Conv2D(8, 3, Padding = 1), ReLU]
+[Residual, ScalarBias, Conv2D(8, 3, Padding = 1, Bias = false), ScalarBias, ReLU, ScalarBias, Conv2D(8, 3, Padding = 1, Bias = false), Multiplier, ScalarBias, EndResidual, ReLU]
+[GlobalAvgPool, Dense(10), SoftmaxCrossEntropy]
+[Adam(LearningRate = 2e-3)]
+public partial class FixupOnnxNet;

@@ -39,6 +39,7 @@ public sealed class OnnxExportTests(ITestOutputHelper output)
         ("DigitsMlp", () => new DigitsMlp()), ("PReluBinary", () => new PReluBinary()), ("SeluRegression", () => new SeluRegression()),
         ("HingeNoBias", () => new HingeNoBias()), ("SwishInner", () => new SwishInner()), ("ActivationZoo", () => new ActivationZoo()),
         ("SpatialZoo", () => new SpatialZoo()), ("ResidualNet", () => new ResidualNet()), ("ProjectionNet", () => new ProjectionNet()),
+        ("FixupOnnxNet", () => new FixupOnnxNet()),
         // the PyTorch fixture mirrors
         ("TorchMlp", () => new TorchMlp()), ("TorchCnn", () => new TorchCnn()), ("TorchResNet", () => new TorchResNet()),
     ];

@@ -115,6 +115,17 @@ public static class ModelCases
                 new RefGlobalAvgPool(), new RefDense("dense0"), new RefActivation("Tanh"),
                 new RefResidualStart(), new RefDense("dense1"), new RefActivation("ELU", 1.0), new RefResidualEnd("residual1"), new RefDense("dense2"),
             }),
+        // Fixup without normalisation: scalar biases before each weighted layer and activation, a multiplier per branch (docs/techniques.md#initialisation).
+        new("FixupResidual", p => new FixupResidualNet(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(2, 5, 5), new RefConv("conv0", 3, 3, Padding: 1), new RefActivation("ReLU"),
+                new RefResidualStart(), new RefScalarBias("scalarbias0"), new RefConv("conv1", 3, 3, Padding: 1, Bias: false), new RefScalarBias("scalarbias1"),
+                new RefActivation("ReLU"), new RefScalarBias("scalarbias2"), new RefConv("conv2", 3, 3, Padding: 1, Bias: false), new RefMultiplier("multiplier0"),
+                new RefScalarBias("scalarbias3"), new RefResidualEnd("residual0"), new RefActivation("ReLU"),
+                new RefGlobalAvgPool(), new RefResidualStart(), new RefScalarBias("scalarbias4"), new RefDense("dense0"), new RefScalarBias("scalarbias5"),
+                new RefActivation("Tanh"), new RefMultiplier("multiplier1"), new RefResidualEnd("residual1"), new RefDense("dense1"),
+            }),
     };
 
     private static RefOp[] Simple(string activation, double alpha = 0) =>

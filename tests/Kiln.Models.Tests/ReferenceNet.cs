@@ -53,6 +53,10 @@ public sealed record RefResidualStart : RefOp;
 public sealed record RefResidualEnd(string Name, double Survival = 1, bool Projection = false) : RefOp;
 /// <summary>Channels-last activations read as one vector per sample (H, W, C order).</summary>
 public sealed record RefFlatten : RefOp;
+/// <summary>Fixup's scalar bias (docs/techniques.md#initialisation): y = x + b, b = Name.bias[0].</summary>
+public sealed record RefScalarBias(string Name) : RefOp;
+/// <summary>Fixup's scalar multiplier (docs/techniques.md#initialisation): y = s·x, s = Name.scale[0].</summary>
+public sealed record RefMultiplier(string Name) : RefOp;
 
 public sealed class ReferenceNet
 {
@@ -376,6 +380,18 @@ public sealed class ReferenceNet
                     }
                     else if (drop.Scaling == DropoutScaling.TestTime)
                         for (int k = 0; k < a.Length; k++) a[k] *= keep;
+                    break;
+                }
+                case RefScalarBias sb:
+                {
+                    double b = Tensors[sb.Name + ".bias"][0];
+                    a = a.Select(v => v + b).ToArray();
+                    break;
+                }
+                case RefMultiplier mul:
+                {
+                    double s = Tensors[mul.Name + ".scale"][0];
+                    a = a.Select(v => s * v).ToArray();
                     break;
                 }
                 case RefAlphaDropout alpha:

@@ -4,7 +4,7 @@ namespace Kiln.Generator.Spec;
 // incremental pipeline caches emission across edits that do not change the model.
 
 /// <summary>The kind of a layer in the attribute list.</summary>
-public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm, Maxout, Residual, EndResidual, FractionalMaxPool, AlphaDropout }
+public enum LayerKind { Dense, BatchNorm, Dropout, Activation, Flatten, Conv2D, MaxPool, AvgPool, GlobalAvgPool, LayerNorm, InstanceNorm, GroupNorm, Maxout, Residual, EndResidual, FractionalMaxPool, AlphaDropout, ScalarBias, Multiplier }
 
 /// <summary>Element-wise (and softmax) activations (docs/techniques.md#activations).</summary>
 public enum ActivationKind { Identity, Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, ELU, SELU, Swish, GELU, Softmax }
@@ -108,7 +108,8 @@ public sealed record ModelSpec(
     double ClipNorm = 0,
     double ClipValue = 0,
     EquatableArray<ScheduleSpec> Schedules = default,
-    InputNormalizationKind Normalization = InputNormalizationKind.Unspecified)
+    InputNormalizationKind Normalization = InputNormalizationKind.Unspecified,
+    bool Fixup = false)
 {
     /// <summary>True when the model fits and applies its own input statistics.</summary>
     public bool NormalizesInputs => Normalization is InputNormalizationKind.PerFeature or InputNormalizationKind.PerChannel;

@@ -98,6 +98,8 @@ public static class ArgumentDomains
             Add(norm, "LearningRateScale", NonNegative);
         }
         Add("GroupNorm", "Groups", AtLeastOne);
+        Add("ScalarBias", "LearningRateScale", NonNegative);
+        Add("Multiplier", "LearningRateScale", NonNegative);
         Add("Residual", "Survival", new Domain(0, false, 1, true, "it must be in (0, 1]"));
 
         Add("LeakyReLU", "Alpha", Finite);

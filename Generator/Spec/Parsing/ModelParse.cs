@@ -42,6 +42,7 @@ public static partial class ModelSpecParser
         private readonly HashSet<string> usedIdentifiers = new(StringComparer.Ordinal);
         private LossSpec? loss;
         private Item? lossItem;
+        private Item? fixupItem;
         private OptimizerSpec? optimizer;
         private readonly List<PenaltySpec> penalties = new();
         private readonly List<ScheduleSpec> schedules = new();
@@ -266,6 +267,12 @@ public static partial class ModelSpecParser
                 return;
             }
 
+            if (IsModelSwitch(item.Name)) // [Fixup], the only one
+            {
+                fixupItem = item;
+                return;
+            }
+
             if (!IsLayer(item.Name)) return; // an attribute of Kiln that is not part of the layer list
 
             if (loss is not null)
@@ -313,6 +320,7 @@ public static partial class ModelSpecParser
                     diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, LayerLocation(items, layers[i]), layers[i].Name,
                         "Softmax is only supported as the last layer, right before the loss"));
             }
+            CheckFixup();
             if (!layers.Any(l => l.Kind == LayerKind.Dense))
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, modelItem.Location ?? classLocation, className,
                     "a model needs at least one Dense layer"));
@@ -335,6 +343,18 @@ public static partial class ModelSpecParser
             if (optimizerCount == 0)
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.OptimizerCount, modelItem.Location ?? classLocation, className,
                     "declares no optimiser; add one of Sgd, Momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW or Lbfgs"));
+        }
+
+        /// <summary>[Fixup] initialises residual branches (docs/techniques.md#initialisation): it needs a residual block and no normalisation layer.</summary>
+        private void CheckFixup()
+        {
+            if (fixupItem is null) return;
+            if (!layers.Any(l => l.Kind == LayerKind.Residual))
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, fixupItem.Location, "Fixup",
+                    "[Fixup] initialises residual branches, and the model has no [Residual] block; remove [Fixup] or add residual blocks"));
+            if (layers.FirstOrDefault(l => l.Kind == LayerKind.BatchNorm || l.IsSampleNorm) is { } norm)
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidArrangement, fixupItem.Location, "Fixup",
+                    $"[Fixup] replaces normalisation layers, and the model has '{norm.Name}'; remove the normalisation layers or [Fixup]"));
         }
 
         /// <summary>The spec as far as it could be read, and the generator's result (null spec when any diagnostic was reported).</summary>
@@ -360,7 +380,8 @@ public static partial class ModelSpecParser
                 clipNorm,
                 clipValue,
                 schedules.ToEquatableArray(),
-                normalization);
+                normalization,
+                fixupItem is not null);
             bool hasErrors = diagnostics.Count > 0;
             return new ParsedModel(new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray()), spec, declared);
         }

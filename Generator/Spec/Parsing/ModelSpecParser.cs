@@ -105,6 +105,9 @@ public static partial class ModelSpecParser
     /// <summary>True when <paramref name="name"/> (an attribute name without "Attribute") declares a layer (see <see cref="LayerRegistry"/>).</summary>
     public static bool IsLayer(string name) => LayerRegistry.IsLayer(name);
 
+    /// <summary>Attributes that switch a whole-model technique on ([Fixup], docs/techniques.md#initialisation).</summary>
+    public static bool IsModelSwitch(string name) => name is "Fixup";
+
     /// <summary>Location of a named argument (or the positional one), for diagnostics on the exact argument.</summary>
     private static LocationInfo? ArgLocation(Item item, string name, int positional = -1) => AttributeArguments.ArgLocation(item.Syntax, name, positional);
 
