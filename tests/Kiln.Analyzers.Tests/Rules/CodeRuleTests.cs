@@ -60,6 +60,51 @@ public class CodeRuleTests
         """);
 
     [Fact]
+    public Task KLN0113_scoring_what_it_trains_on_whatever_the_method_is_called() => Verify.AnalyzerAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
+        public sealed class Harness
+        {
+            private readonly Net _model = new();
+            private readonly Dataset _held;
+
+            public Harness(Dataset held) => _held = held;
+
+            // neutral names: the model steps in training mode over the data it then scores
+            public static float Check(Net model, Dataset d, float[] outputs)
+            {
+                float[] x = d.Features;
+                [|model.TrainStep(x, d.Labels, 8)|];
+                model.Predict(x, outputs, 8);
+                return outputs[0];
+            }
+
+            public double Run()
+            {
+                [|Trainer.Fit(_model, _held, null, 1, 8)|];
+                return Trainer.Evaluate(_model, _held).Accuracy;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0113_an_evaluate_method_that_trains_on_training_data() => Verify.NoDiagnosticsAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
+        public static class Harness
+        {
+            // called Evaluate, but the data decide: it fits on the training part and scores the held-out part
+            public static double Evaluate(Net model, DataSplit split)
+            {
+                Trainer.Fit(model, split.Train, null, 1, 8);
+                return Trainer.Evaluate(model, split.Test).Accuracy;
+            }
+
+            public static double ScoreAfterFineTuning(Net model, float[] x, int[] y, Dataset other)
+            {
+                model.TrainStep(x, y, 8);                        // different data than the one scored, neutral name
+                return Trainer.Evaluate(model, other).Accuracy;
+            }
+        }
+        """);
+
+    [Fact]
     public Task KLN0113_near_misses() => Verify.NoDiagnosticsAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
         public sealed class FactAttribute : Attribute { }
 
