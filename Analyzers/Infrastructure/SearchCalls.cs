@@ -48,7 +48,16 @@ public static class SearchCalls
         return Words.ContainsAny(name, ScaleWords) || squashed.Contains("learningrate") || squashed.Contains("weightdecay");
     }
 
-    /// <summary>A β-like range: named like a β and reaching above 0.9, or nameless but inside [0.9, 1) and reaching 0.99.</summary>
-    public static bool IsBetaRange(string name, double low, double high) =>
-        low >= 0 && high < 1 && ((IsBetaName(name) && high > 0.9) || (low >= 0.9 && high >= 0.99));
+    /// <summary>
+    /// A β-like range. What the sampled value feeds decides (<see cref="SearchKeyUses"/>): a β argument or option makes any range
+    /// reaching above 0.9 inside [0, 1) β-like, and a key that only feeds other settings is never one, whatever its name. Where
+    /// no use is seen, the name is the tie-breaker: named like a β and reaching above 0.9, or inside [0.9, 1) and reaching 0.99.
+    /// </summary>
+    public static bool IsBetaRange(string name, double low, double high, KeyUse use)
+    {
+        if (!(low >= 0 && high < 1)) return false;
+        if ((use & KeyUse.Beta) != 0) return high > 0.9;
+        if (use == KeyUse.Other) return false;
+        return (IsBetaName(name) && high > 0.9) || (low >= 0.9 && high >= 0.99);
+    }
 }

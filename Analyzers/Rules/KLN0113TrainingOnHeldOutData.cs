@@ -14,9 +14,12 @@ namespace Kiln.Analyzers.Rules;
 /// <c>Trainer.Fit</c> (its <c>train</c> argument), <c>Lbfgs.Minimize</c> (its data) — on validation or test data;</item>
 /// <item>a call of a source method whose parameter reaches such a call inside it (directly or through further helpers,
 /// <see cref="ParameterSinks"/>) with validation or test data: reported at the call that passes the data;</item>
-/// <item>an evaluation method: TrainStep or Trainer.Fit on a model that comes from outside the method (parameter, field,
-/// property, this) inside a method that also evaluates that model (Predict, Evaluate, Trainer.Evaluate) and whose first
-/// name word is evaluate/eval/validate/validation/test/testing/score/assess. Test-framework methods are skipped.</item>
+/// <item>training inside an evaluation: TrainStep or Trainer.Fit on a model that comes from outside the method (parameter,
+/// field, property, this) inside a method that also evaluates that model (Predict, Evaluate, Trainer.Evaluate). The data
+/// decide: the training call's data are training data by their source — no finding; the method scores the very data it
+/// trains on (both calls' data come from the same parameter, local or field) — a finding, whatever the method is called;
+/// it trains on other data than it scores — no finding. Only when the sources are not seen does the name break the tie (first word evaluate/eval/validate/validation/test/testing/score/
+/// assess). Test-framework methods are skipped.</item>
 /// </list>
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -78,11 +81,20 @@ public sealed class TrainingOnHeldOutDataAnalyzer : KilnAnalyzer
 
         if (method.Name == "ComputeGradients" || lbfgs) return;
         IMethodSymbol? owner = Operations.EnclosingMethod(invocation, context.ContainingSymbol);
-        if (owner is null || !IsEvaluationMethod(owner)) return;
+        if (owner is null || IsTestFrameworkMethod(owner)) return;
         IOperation? model = step ? invocation.Instance : invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value;
-        if (!ComesFromOutside(model) || !EvaluatesModel(invocation, model!, types)) return;
+        if (!ComesFromOutside(model)) return;
+        List<IOperation> evaluated = EvaluatedData(invocation, model!, types);
+        if (evaluated.Count == 0) return;
+        var trained = TrainingData(invocation, code).ToList();
+        if (trained.Any(d => DataRoles.Classify(d, code) is DataRole.Train or DataRole.Mixed)) return;
+        string where;
+        bool? shared = SharesSource(trained, evaluated, code);
+        if (shared == true) where = $"on the data that '{owner.Name}' then scores the model on";
+        else if (shared is null && IsEvaluationMethod(owner)) where = $"inside the evaluation method '{owner.Name}'";
+        else return;
         context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), display,
-            $"inside the evaluation method '{owner.Name}'", "updates the weights and BatchNorm's running statistics while evaluating"));
+            where, "updates the weights and BatchNorm's running statistics while evaluating"));
     }
 
     /// <summary>A call of a source method that passes held-out data to a parameter that reaches a training-mode call inside it.</summary>
@@ -112,17 +124,52 @@ public sealed class TrainingOnHeldOutDataAnalyzer : KilnAnalyzer
     /// <summary>How a message names a role.</summary>
     public static string Describe(DataRole role) => role == DataRole.Test ? "test data" : "validation data";
 
-    /// <summary>First word of the name is an evaluation word, and no test-framework attribute marks it as a test.</summary>
+    /// <summary>First word of the name is an evaluation word (the tie-breaker), and no test-framework attribute marks it as a test.</summary>
     public static bool IsEvaluationMethod(IMethodSymbol method)
     {
         var words = Words.Split(method.Name);
-        if (words.Count == 0 || !EvaluationWords.Contains(words[0])) return false;
-        foreach (AttributeData attribute in method.GetAttributes())
+        return words.Count > 0 && EvaluationWords.Contains(words[0]) && !IsTestFrameworkMethod(method);
+    }
+
+    private static bool IsTestFrameworkMethod(IMethodSymbol method) => method.GetAttributes().Any(attribute =>
+        TestFrameworkWords.Any(w => (attribute.AttributeClass?.Name ?? "").IndexOf(w, System.StringComparison.Ordinal) >= 0));
+
+    /// <summary>
+    /// True when some training data and some evaluated data derive from the same parameter, local or field; false when both
+    /// sides have sources and none is shared (different data); null when a side's source is not seen.
+    /// </summary>
+    private static bool? SharesSource(IEnumerable<IOperation> trained, IEnumerable<IOperation> evaluated, CodeContext code)
+    {
+        var sources = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        foreach (IOperation data in trained) Sources(data, code, sources);
+        var other = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        foreach (IOperation data in evaluated) Sources(data, code, other);
+        if (sources.Overlaps(other)) return true;
+        return sources.Count > 0 && other.Count > 0 ? false : null;
+    }
+
+    /// <summary>The parameters the data derive from (through locals and derivations) and the variable they are read from (x of x.Features, x.AsSpan()…).</summary>
+    private static void Sources(IOperation data, CodeContext code, HashSet<ISymbol> into)
+    {
+        DataRoles.Classify(data, code, null, p => into.Add(p.OriginalDefinition));
+        IOperation? current = Operations.Unwrap(data);
+        for (int hop = 0; hop < 6 && current is not null; hop++)
         {
-            string name = attribute.AttributeClass?.Name ?? "";
-            if (TestFrameworkWords.Any(w => name.IndexOf(w, System.StringComparison.Ordinal) >= 0)) return false;
+            current = current switch
+            {
+                IPropertyReferenceOperation { Instance: { } instance } when !(instance is IInstanceReferenceOperation) => instance,
+                IInvocationOperation { Instance: { } instance } => instance,
+                IInvocationOperation { TargetMethod.IsExtensionMethod: true, Arguments.Length: > 0 } call => call.Arguments[0].Value,
+                IArrayElementReferenceOperation element => element.ArrayReference,
+                _ => null,
+            } is { } next ? Operations.Unwrap(next) : AddSymbol(current, into);
         }
-        return true;
+    }
+
+    private static IOperation? AddSymbol(IOperation operation, HashSet<ISymbol> into)
+    {
+        if (Symbol(operation) is { } symbol && operation is not IInstanceReferenceOperation) into.Add(symbol.OriginalDefinition);
+        return null;
     }
 
     /// <summary>The model is a parameter, field, property or this (or a local copied from one): it exists before the method runs.</summary>
@@ -134,19 +181,27 @@ public sealed class TrainingOnHeldOutDataAnalyzer : KilnAnalyzer
         return model is IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation;
     }
 
-    /// <summary>The method also runs inference on the same model (Predict, Evaluate, EvaluateTargets, Trainer.Evaluate): the code evaluates.</summary>
-    private static bool EvaluatesModel(IInvocationOperation training, IOperation model, KilnTypes types)
+    /// <summary>
+    /// The data the method runs inference on with the same model (Predict's input, Evaluate's and EvaluateTargets' data,
+    /// Trainer.Evaluate's data); empty when it never evaluates that model.
+    /// </summary>
+    private static List<IOperation> EvaluatedData(IInvocationOperation training, IOperation model, KilnTypes types)
     {
+        var data = new List<IOperation>();
         ISymbol? target = Symbol(model);
-        if (target is null) return false;
+        if (target is null) return data;
         foreach (IInvocationOperation call in Operations.Root(training).Descendants().OfType<IInvocationOperation>())
         {
-            IOperation? evaluated = call.TargetMethod.Name is "Predict" or "Evaluate" or "EvaluateTargets" && types.IsModelType(call.TargetMethod.ContainingType)
-                ? call.Instance
-                : types.IsTrainerMethod(call.TargetMethod, "Evaluate") ? call.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value : null;
-            if (evaluated is not null && SymbolEqualityComparer.Default.Equals(Symbol(evaluated), target)) return true;
+            bool onModel = call.TargetMethod.Name is "Predict" or "Evaluate" or "EvaluateTargets" && types.IsModelType(call.TargetMethod.ContainingType);
+            bool trainer = !onModel && types.IsTrainerMethod(call.TargetMethod, "Evaluate");
+            IOperation? evaluated = onModel ? call.Instance : trainer ? call.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value : null;
+            if (evaluated is null || !SymbolEqualityComparer.Default.Equals(Symbol(evaluated), target)) continue;
+            IEnumerable<IArgumentOperation> arguments = call.Arguments.Where(a => a.Value.Type?.SpecialType != SpecialType.System_Int32 && a.Parameter?.Name != "model");
+            if (call.TargetMethod.Name == "Predict") arguments = arguments.Take(1);
+            foreach (IArgumentOperation argument in arguments) data.Add(argument.Value);
+            if (data.Count == 0) data.Add(call);
         }
-        return false;
+        return data;
     }
 
     private static ISymbol? Symbol(IOperation operation) => Operations.Unwrap(operation) switch

@@ -15,7 +15,10 @@ namespace Kiln.Analyzers.Rules;
 /// (<see cref="FitCall"/>). The schedule is the options' own when they set one that is created with constant arguments
 /// (CosineDecay, LinearDecay, StepDecay), else the model's declared one; an options schedule the flow cannot read is skipped: a [StepDecay] milestone ≥ N or
 /// <c>Every</c> ≥ N never takes effect (epochs are 0-based), and a [CosineDecay]/[LinearDecay] period in epochs must equal N.
-/// Periods in steps are not checked (steps per epoch depend on the data).
+/// A warm-up (a [Warmup] or an options <c>new Warmup(steps, …)</c>/<c>Warmup.Linear(steps)</c>) is checked in steps when the
+/// steps per epoch are known: the training set is a <c>Dataset</c> created in source (constructor, FromRows, FromMatrix)
+/// whose labels array has a constant length n, and the batch size b is constant; the run then has at most
+/// N·⌈n/b⌉ steps, and a longer warm-up never reaches the scheduled rate. Decay periods in steps are not checked.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ScheduleLengthMismatchAnalyzer : KilnAnalyzer
@@ -43,13 +46,23 @@ public sealed class ScheduleLengthMismatchAnalyzer : KilnAnalyzer
         if (custom == true)
         {
             // A schedule written in the options: read it when it is created right there (or in a local) with constant arguments.
-            if (fit.Object("Schedule") is not { Operation: IObjectCreationOperation creation } created || Read(creation, code, created.Bindings) is not { } read) return;
+            FlowValue? created = fit.Object("Schedule");
+            ScheduleSpec? read = created?.Operation switch
+            {
+                IObjectCreationOperation creation => Read(creation, code, created.Bindings),
+                IInvocationOperation { TargetMethod: { Name: "Linear", ContainingType.Name: "Warmup" } } linear when linear.Arguments.Length == 1
+                    && ValueFlow.Number(linear.Arguments[0].Value, code.Cache, code.CancellationToken, created.Bindings) is { } steps
+                    => new ScheduleSpec(ScheduleKind.Warmup, Steps: (int)steps),
+                _ => null,
+            };
+            if (read is null) return;
             schedules = new[] { read };
         }
         else schedules = spec.Schedules;
+        long? stepsPerEpoch = StepsPerEpoch(fit, code);
         foreach (ScheduleSpec schedule in schedules)
         {
-            string? problem = Problem(schedule, epochs);
+            string? problem = Problem(schedule, epochs, stepsPerEpoch);
             if (problem is null) continue;
             context.ReportDiagnostic(Diagnostic.Create(Rule, invocation.Syntax.GetLocation(), "Trainer.Fit", fit.ModelType!.Name, epochs, problem));
             return;
@@ -66,6 +79,8 @@ public sealed class ScheduleLengthMismatchAnalyzer : KilnAnalyzer
         }
         switch (creation.Type?.Name)
         {
+            case "Warmup":
+                return Argument("steps") is { } warmup ? new ScheduleSpec(ScheduleKind.Warmup, Steps: (int)warmup) : null;
             case "CosineDecay" or "LinearDecay":
                 if (Argument("steps") is not { } steps || Argument("epochs") is not { } epochs) return null;
                 return new ScheduleSpec(creation.Type.Name == "CosineDecay" ? ScheduleKind.CosineDecay : ScheduleKind.LinearDecay, Steps: (int)steps, Epochs: (int)epochs);
@@ -86,10 +101,43 @@ public sealed class ScheduleLengthMismatchAnalyzer : KilnAnalyzer
         }
     }
 
-    private static string? Problem(ScheduleSpec schedule, int epochs)
+    /// <summary>
+    /// The most optimiser steps one epoch can take, ⌈n/b⌉, when the training set's size n and the batch size b are constants the
+    /// flow finds; null otherwise.
+    /// </summary>
+    private static long? StepsPerEpoch(FitCall fit, CodeContext code)
+    {
+        if (fit.Number("BatchSize", FitCall.DefaultBatchSize) is not { } b || b < 1) return null;
+        if (SampleCount(fit.Train, code) is not { } n || n < 1) return null;
+        return (long)System.Math.Ceiling(n / System.Math.Floor(b));
+    }
+
+    /// <summary>The length of the labels array of a Dataset created in source (new Dataset, FromRows, FromMatrix), when constant.</summary>
+    private static double? SampleCount(IOperation? train, CodeContext code)
+    {
+        FlowValue? dataset = ValueFlow.Single(train, code.Cache, code.CancellationToken);
+        IArgumentOperation? labels = dataset?.Operation switch
+        {
+            IObjectCreationOperation creation when KilnTypes.Is(creation.Type, code.Types.Dataset) => creation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "labels"),
+            IInvocationOperation { TargetMethod.Name: "FromRows" or "FromMatrix" } call when KilnTypes.Is(call.TargetMethod.ContainingType, code.Types.Dataset)
+                => call.Arguments.FirstOrDefault(a => a.Parameter?.Name == "labels"),
+            _ => null,
+        };
+        if (labels is null) return null;
+        FlowValue? array = ValueFlow.Single(labels.Value, code.Cache, code.CancellationToken, dataset!.Bindings);
+        return array?.Operation is IArrayCreationOperation { DimensionSizes.Length: 1 } created
+            ? ValueFlow.Number(created.DimensionSizes[0], code.Cache, code.CancellationToken, array.Bindings)
+            : null;
+    }
+
+    private static string? Problem(ScheduleSpec schedule, int epochs, long? stepsPerEpoch)
     {
         switch (schedule.Kind)
         {
+            case ScheduleKind.Warmup when stepsPerEpoch is { } perEpoch && schedule.Steps > epochs * perEpoch:
+                return string.Format(CultureInfo.InvariantCulture,
+                    "warms up over {0} steps, longer than the whole run ({1} epochs × at most {2} steps): the rate never reaches its scheduled value",
+                    schedule.Steps, epochs, perEpoch);
             case ScheduleKind.StepDecay:
             {
                 var late = new List<int>();

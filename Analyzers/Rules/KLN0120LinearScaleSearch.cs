@@ -27,8 +27,10 @@ public sealed class LinearScaleSearchAnalyzer : KilnAnalyzer
     private void Analyze(OperationAnalysisContext context, IInvocationOperation invocation, KilnTypes types)
     {
         if (!SearchCalls.IsSearchSpaceMethod(invocation.TargetMethod, types, "Uniform")) return;
-        if (!SearchCalls.TryReadRange(invocation, out string name, out double low, out double high, FlowCache.For(context.Compilation), context.CancellationToken)) return;
-        if (SearchCalls.IsBetaRange(name, low, high)) return;
+        FlowCache cache = FlowCache.For(context.Compilation);
+        if (!SearchCalls.TryReadRange(invocation, out string name, out double low, out double high, cache, context.CancellationToken)) return;
+        KeyUse use = SearchKeyUses.Of(name, cache, context.CancellationToken);
+        if (SearchCalls.IsBetaRange(name, low, high, use)) return;
         if (!(low >= 0 && high > 10 * low)) return;
         if (!SearchCalls.IsScaleName(name) && !(low > 0 && high >= 1000 * low)) return;
         double topDecade = (high - high / 10) / (high - low);

@@ -60,6 +60,51 @@ public class CodeRuleTests
         """);
 
     [Fact]
+    public Task KLN0113_scoring_what_it_trains_on_whatever_the_method_is_called() => Verify.AnalyzerAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
+        public sealed class Harness
+        {
+            private readonly Net _model = new();
+            private readonly Dataset _held;
+
+            public Harness(Dataset held) => _held = held;
+
+            // neutral names: the model steps in training mode over the data it then scores
+            public static float Check(Net model, Dataset d, float[] outputs)
+            {
+                float[] x = d.Features;
+                [|model.TrainStep(x, d.Labels, 8)|];
+                model.Predict(x, outputs, 8);
+                return outputs[0];
+            }
+
+            public double Run()
+            {
+                [|Trainer.Fit(_model, _held, null, 1, 8)|];
+                return Trainer.Evaluate(_model, _held).Accuracy;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0113_an_evaluate_method_that_trains_on_training_data() => Verify.NoDiagnosticsAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
+        public static class Harness
+        {
+            // called Evaluate, but the data decide: it fits on the training part and scores the held-out part
+            public static double Evaluate(Net model, DataSplit split)
+            {
+                Trainer.Fit(model, split.Train, null, 1, 8);
+                return Trainer.Evaluate(model, split.Test).Accuracy;
+            }
+
+            public static double ScoreAfterFineTuning(Net model, float[] x, int[] y, Dataset other)
+            {
+                model.TrainStep(x, y, 8);                        // different data than the one scored, neutral name
+                return Trainer.Evaluate(model, other).Accuracy;
+            }
+        }
+        """);
+
+    [Fact]
     public Task KLN0113_near_misses() => Verify.NoDiagnosticsAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
         public sealed class FactAttribute : Attribute { }
 
@@ -255,6 +300,67 @@ public class CodeRuleTests
                 Trainer.Fit(new Cosine(), train, null, epochs, 8);                       // not a constant
                 Trainer.Fit(Some(), train, null, 10, 8);                                 // which model is unknown
                 Trainer.Fit(new Cosine(), train, null, new TrainerOptions { Epochs = 10, Schedule = custom });
+            }
+        }
+        """);
+    private const string WarmedUp = """
+        [Model(Input = 4, Seed = 1, MaxBatch = 64)]
+        [Dense(8), ReLU, Dense(2), SoftmaxCrossEntropy]
+        [Adam, Warmup(Steps = 2000)]
+        public partial class Warm;
+
+        [Model(Input = 4, Seed = 1, MaxBatch = 64)]
+        [Dense(8), ReLU, Dense(2), SoftmaxCrossEntropy]
+        [Adam, Warmup]
+        public partial class WarmByDefault;
+
+        [Model(Input = 4, Seed = 1, MaxBatch = 64)]
+        [Dense(8), ReLU, Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Plain;
+
+        """;
+
+    [Fact]
+    public Task KLN0119_warmup_longer_than_the_run() => Verify.AnalyzerAsync<ScheduleLengthMismatchAnalyzer>(WarmedUp + """
+        public static class Runs
+        {
+            private const int Samples = 64;
+
+            private static Dataset Make(int n) => new Dataset(new float[n * 4], new int[n], 4);
+
+            public static void Run(System.Collections.Generic.List<float[]> rows)
+            {
+                // 100 samples, batch 32: 4 steps an epoch, 20 in all, against 2000 warm-up steps
+                [|Trainer.Fit(new Warm(), new Dataset(new float[400], new int[100], 4), null, 5, 32)|];
+
+                // a constant count through a helper and a local; options in a local: 2 × 4 = 8 steps against the default 500
+                var data = Make(Samples);
+                var options = new TrainerOptions { Epochs = 2, BatchSize = 16 };
+                [|Trainer.Fit(new WarmByDefault(), data, null, options)|];
+
+                // the options' own warm-up, a FromRows set of 50 labels: 3 × 5 = 15 steps against 1000 and 300
+                Dataset small = Dataset.FromRows(rows, new int[50]);
+                [|Trainer.Fit(new Plain(), small, null, new TrainerOptions { Epochs = 3, BatchSize = 10, Schedule = Kiln.Schedules.Warmup.Linear(1000) })|];
+                [|Trainer.Fit(new Plain(), small, null, new TrainerOptions { Epochs = 3, BatchSize = 10, Schedule = new Kiln.Schedules.Warmup(300, new Kiln.Schedules.ConstantSchedule()) })|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0119_warmup_near_misses() => Verify.NoDiagnosticsAsync<ScheduleLengthMismatchAnalyzer>(WarmedUp + """
+        public static class Runs
+        {
+            public static void Run(Dataset loaded, int batch, int[] labels, float[] features)
+            {
+                Trainer.Fit(new Warm(), loaded, null, 5, 32);                                  // size unknown: steps per epoch unknown
+                Trainer.Fit(new Warm(), new Dataset(new float[400], new int[100], 4), null, 5, batch); // batch size unknown
+                Trainer.Fit(new Warm(), new Dataset(features, labels, 4), null, 5, 32);        // labels from outside
+                // 10 000 samples, batch 32: 313 steps an epoch, 3130 in 10 epochs, more than 2000
+                Trainer.Fit(new Warm(), new Dataset(new float[40000], new int[10000], 4), null, 10, 32);
+                // exactly as long as the run is fine: 2 epochs × 250 steps = 500
+                Trainer.Fit(new WarmByDefault(), new Dataset(new float[2000], new int[500], 4), null, new TrainerOptions { Epochs = 2, BatchSize = 2 });
+                Trainer.Fit(new Plain(), new Dataset(new float[400], new int[100], 4), null, new TrainerOptions { Epochs = 3, BatchSize = 10, Schedule = Kiln.Schedules.Warmup.Linear(30) });
             }
         }
         """);

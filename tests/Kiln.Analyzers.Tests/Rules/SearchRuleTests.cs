@@ -85,6 +85,49 @@ public class SearchRuleTests
         """, generate: false);
 
     [Fact]
+    public Task KLN0220_decides_from_what_the_sampled_value_feeds() => Verify.AnalyzerAsync<LinearBetaSearchAnalyzer>("""
+        using Kiln.Kernels;
+
+        public static class Search
+        {
+            // "decay" and "keep" say nothing: their values reach OptimizerStep's β1 and β2; low < 0.9, so no range rule either
+            public static SearchSpace Space() => new SearchSpace()
+                .[|Uniform("decay", 0.5, 0.99)|]
+                .[|Uniform("keep", 0.8, 0.999)|]
+                .[|Uniform("through_helper", 0.6, 0.95)|];
+
+            public static OptimizerStep Direct(HyperParameters hp) =>
+                new OptimizerStep(OptimizerKind.Momentum, 0.01f, (float)hp.GetDouble("decay"), 0f, 1e-8f, 1);
+
+            public static OptimizerStep ThroughLocal(HyperParameters hp)
+            {
+                float b2 = (float)hp.GetDouble("keep");
+                return new OptimizerStep(OptimizerKind.Adam, 1e-3f, 0.9f, b2, 1e-8f, 1);
+            }
+
+            public static OptimizerStep ThroughHelper(HyperParameters hp) => Make(hp.GetDouble("through_helper"));
+            private static OptimizerStep Make(double r) => new OptimizerStep(OptimizerKind.Nesterov, 0.01f, (float)r, 0f, 1e-8f, 1);
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0220_a_beta_name_that_feeds_something_else_is_not_a_beta() => Verify.NoDiagnosticsAsync<LinearBetaSearchAnalyzer>("""
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace()
+                .Uniform("beta", 0.5, 0.99)
+                .Uniform("momentum_keep", 0.8, 0.95);
+
+            // both values end up as learning rates, not β
+            public static TrainerOptions Options(HyperParameters hp, TrainerOptions options)
+            {
+                float rate = (float)hp.GetDouble("beta");
+                return new TrainerOptions { LearningRate = rate } with { LearningRate = (float)(double)hp["momentum_keep"] };
+            }
+        }
+        """, generate: false);
+
+    [Fact]
     public Task KLN0220_fix_samples_one_minus_beta_log_uniformly() => VerifyFix.FixAsync<LinearBetaSearchAnalyzer, LogScaleSearchCodeFix>("""
         public static class Search
         {
