@@ -300,7 +300,7 @@ public static class Descriptors
     public static readonly DiagnosticDescriptor ScheduleLengthMismatch = Rule(ScheduleLengthMismatchId, UsageCategory, DiagnosticSeverity.Warning,
         "Schedule inconsistent with the training length",
         "'{0}' trains '{1}' for {2} epochs, but its schedule {3}",
-        "A step-decay boundary after the last epoch never takes effect, and a cosine or linear decay whose period T differs from the run never reaches (or overshoots) its end value (docs/techniques.md#schedules).");
+        "A step-decay boundary after the last epoch never takes effect, a cosine or linear decay whose period T differs from the run never reaches (or overshoots) its end value, and a warm-up longer than the run never reaches the base learning rate (docs/techniques.md#schedules).");
 
     public static readonly DiagnosticDescriptor LinearScaleSearch = Rule(LinearScaleSearchId, UsageCategory, DiagnosticSeverity.Warning,
         "Learning rate or weight decay searched on a linear scale",
