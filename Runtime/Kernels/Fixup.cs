@@ -1,4 +1,5 @@
 using System;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -17,26 +18,12 @@ public static class Fixup
 {
     private const int Block = 256;
 
-    /// <summary>y[i] = x[i] + b. y may alias x.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    /// <summary>y[i] = x[i] + b. y may alias x. Each sum is exact to rounding on every width, so the path only names
+    /// the model's ISA and System.Numerics.Tensors' primitive serves all of them.</summary>
     public static void AddScalar<TIsa>(ReadOnlySpan<float> x, float b, Span<float> y) where TIsa : struct, ISimdPath
     {
-        int n = x.Length;
-        Checks.Length(y.Length, n, nameof(y));
-        ref float px = ref MemoryMarshal.GetReference(x);
-        ref float py = ref MemoryMarshal.GetReference(y);
-        var run = new AddScalarRun { X = ref px, B = b, Y = ref py, N = n };
-        int i = VectorPath.Run<TIsa, AddScalarRun>(ref run);
-        for (; i < n; i++) Unsafe.Add(ref py, i) = Unsafe.Add(ref px, i) + b;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int AddScalar<TO, TV>(ref float x, float b, ref float y, int n) where TO : struct, IVectorOps<TV> where TV : struct
-    {
-        int w = TO.Count, i = 0;
-        TV vb = TO.Splat(b);
-        for (; i + w <= n; i += w) TO.Store(TO.Add(TO.Load(ref x, i), vb), ref y, i);
-        return i;
+        Checks.Length(y.Length, x.Length, nameof(y));
+        TensorPrimitives.Add(x, b, y);
     }
 
     /// <summary>Σ dy[i]: the gradient of a scalar bias.</summary>
@@ -77,17 +64,6 @@ public static class Fixup
         double sum = TO.Sum(acc);
         for (; i < n; i++) sum += ones ? Unsafe.Add(ref d, i) : (double)Unsafe.Add(ref d, i) * Unsafe.Add(ref x, i);
         return sum;
-    }
-
-    /// <summary>AddScalar's arguments, run at the width <see cref="VectorPath"/> maps the path to.</summary>
-    private ref struct AddScalarRun : IVectorKernel
-    {
-        public ref float X;
-        public float B;
-        public ref float Y;
-        public int N;
-
-        int IVectorKernel.Run<TO, TV>() => AddScalar<TO, TV>(ref X, B, ref Y, N);
     }
 
     /// <summary>BlockDot's arguments and result (the block's sum, in <see cref="Sum"/>).</summary>
