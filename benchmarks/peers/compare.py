@@ -504,65 +504,10 @@ def model_report(model, kiln_cols, pytorch_runs, net_runs, net_missing, fma, arg
 
 # ------------------------------------------------------------------------------------------------- main
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    p.add_argument("--threads", type=int, default=os.cpu_count(),
-                   help="N: threads of the peers and of the Kiln NT column (default: all CPUs)")
-    p.add_argument("--models", default="mlp,cnn", help="comma-separated benchmark models (default mlp,cnn)")
-    p.add_argument("--model", choices=("mlp", "cnn"), help="one model only (same as --models MODEL)")
-    p.add_argument("--kiln-threads", default=None,
-                   help="comma-separated thread counts of the Kiln columns (default 1,N)")
-    p.add_argument("--pytorch-variants", default=",".join(DEFAULT_VARIANTS),
-                   help="comma-separated THREADING+ALLOCATOR variants of the PyTorch peer, 'all' for every "
-                        "combination, 'none' for no PyTorch column (default: every threading with jemalloc "
-                        "and with glibc-tuned)")
-    p.add_argument("--peers-cmd", help="command that runs the .NET peers instead of 'dotnet Kiln.Peers.dll' "
-                                       "(it gets --peer, --model, --threads, --config, --quick)")
-    p.add_argument("--no-net-peers", action="store_true", help="leave TorchSharp and ONNX Runtime out")
-    p.add_argument("--data", nargs="?", const="/usr/share/datasets/fashion-mnist", default=None,
-                   help="Fashion-MNIST IDX directory instead of synthetic data (Kiln and PyTorch; the .NET "
-                        "peers always use synthetic data, which does not change the cost of a step)")
-    p.add_argument("--repeat", type=int, default=1,
-                   help="run every side this many times, alternating the order, and report medians")
-    p.add_argument("--isa", choices=("avx512", "avx2", "portable"), help="force Kiln's ISA path (default: best)")
-    p.add_argument("--adam", choices=("single", "foreach"), help="PyTorch Adam implementation (peer default: single)")
-    p.add_argument("--quick", action="store_true", help="short measurement on every side (smoke test; noisy)")
-    p.add_argument("--no-build", action="store_true", help="reuse the existing Release builds")
-    p.add_argument("--wait-idle", type=float, default=None, metavar="SECONDS",
-                   help="before each run wait up to this long for the CPUs to be >= 90%% idle "
-                        "(default 120, 0 with --quick; 0: no wait)")
-    p.add_argument("--quiet", type=float, default=0.05, metavar="FRACTION",
-                   help="largest run-queue wait fraction of a measurement used for the figures (default 0.05)")
-    p.add_argument("--peer-blas", help=argparse.SUPPRESS)  # replaced by --pytorch-variants
-    p.add_argument("--out", help="directory for raw results (default benchmarks/results/<UTC time>)")
-    args = p.parse_args()
-    log = sys.stderr
-    if args.threads < 1 or args.repeat < 1:
-        p.error("--threads and --repeat must be >= 1")
-    if args.peer_blas:
-        log.write("compare: --peer-blas is gone: the PyTorch column is now the expert configuration on OpenBLAS's "
-                  "native kernels (--pytorch-variants); ignoring it.\n")
-    models = [args.model] if args.model else [m.strip() for m in args.models.split(",") if m.strip()]
-    if any(m not in TARGETS for m in models):
-        p.error("--models: mlp and/or cnn")
-    kiln_threads = sorted({int(t) for t in args.kiln_threads.split(",")} if args.kiln_threads else {1, args.threads})
-    if args.pytorch_variants == "none":
-        variants = []
-    elif args.pytorch_variants == "all":
-        variants = [f"{t}+{a}" for t in THREADINGS for a in ALLOCATORS]
-    else:
-        variants = [v.strip() for v in args.pytorch_variants.split(",") if v.strip()]
-    for v in variants:
-        t, _, a = v.partition("+")
-        if t not in THREADINGS or a not in ALLOCATORS:
-            p.error(f"--pytorch-variants: '{v}' is not THREADING+ALLOCATOR with THREADING in {THREADINGS} "
-                    f"and ALLOCATOR in {ALLOCATORS}")
-    if any(v.endswith("+jemalloc") for v in variants) and not os.path.exists(JEMALLOC):
-        p.error(f"{JEMALLOC} not found (Debian's libjemalloc2): install it or choose glibc-tuned variants")
+def measure(args, models, kiln_threads, variants, log):
+    """Builds what is needed and runs every column (repeat times, alternating the order); writes each side's JSON to
+    the output directory as <model>-<column>-<repeat>.json. Returns (out, machine, runs, fma_runs, net_missing)."""
     wait_idle = args.wait_idle if args.wait_idle is not None else (0 if args.quick else 120)
-
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or os.path.join(BENCH, "results", stamp)
     os.makedirs(out, exist_ok=True)
@@ -634,6 +579,119 @@ def main():
                 json.dump(r, f, indent=2)
     with open("/proc/loadavg") as f:
         machine["loadavg_after"] = f.read().split()[:3]
+
+    return out, machine, runs, fma_runs, net_missing
+
+
+def load_results(out, log):
+    """The runs an earlier measurement left in `out` (see measure's file names), for --from."""
+    machine_path = os.path.join(out, "machine.json")
+    if os.path.exists(machine_path):
+        with open(machine_path) as f:
+            machine = json.load(f)
+    else:
+        log.write(f"compare: {machine_path} missing: machine description from this machine, load average unknown\n")
+        machine = dict(machine_info(None), loadavg_before=["?"], loadavg_after=["?"])
+    runs, fma_runs = {}, []
+    net_files = {f"{peer}-{config}" if config else peer: name for name, peer, config in NET_PEERS}
+    for file in sorted(os.listdir(out)):
+        stem, ext = os.path.splitext(file)
+        if ext != ".json" or stem in ("summary", "machine"):
+            continue
+        side, _, rep = stem.rpartition("-")
+        if not rep.isdigit():
+            continue
+        with open(os.path.join(out, file)) as f:
+            r = json.load(f)
+        if side == "fma":
+            fma_runs.append(r)
+            continue
+        model, _, column = side.partition("-")
+        m = runs.setdefault(model, {"kiln": {}, "pytorch": {}, "net": {}})
+        if column.startswith("kiln-") and column.endswith("t"):
+            m["kiln"].setdefault(int(column[5:-1]), []).append(r)
+        elif column.startswith("pytorch-"):
+            m["pytorch"].setdefault(column[8:], []).append(r)
+        elif column in net_files and "error" not in r:
+            m["net"].setdefault(net_files[column], []).append(r)
+    if not runs or not fma_runs:
+        raise SystemExit(f"compare: --from {out}: no Kiln.Benchmarks / FMA results there")
+    models = [m for m in TARGETS if m in runs]
+    kiln_threads = sorted({t for m in runs.values() for t in m["kiln"]})
+    variants = sorted({v for m in runs.values() for v in m["pytorch"]})
+    net_missing = {name: "not in this run" for name, _, _ in NET_PEERS if not any(name in m["net"] for m in runs.values())}
+    for m in runs.values():
+        m["net"] = {name: m["net"].get(name, []) for name, _, _ in NET_PEERS if name not in net_missing}
+    return machine, runs, fma_runs, models, kiln_threads, variants, net_missing
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p.add_argument("--threads", type=int, default=os.cpu_count(),
+                   help="N: threads of the peers and of the Kiln NT column (default: all CPUs)")
+    p.add_argument("--models", default="mlp,cnn", help="comma-separated benchmark models (default mlp,cnn)")
+    p.add_argument("--model", choices=("mlp", "cnn"), help="one model only (same as --models MODEL)")
+    p.add_argument("--kiln-threads", default=None,
+                   help="comma-separated thread counts of the Kiln columns (default 1,N)")
+    p.add_argument("--pytorch-variants", default=",".join(DEFAULT_VARIANTS),
+                   help="comma-separated THREADING+ALLOCATOR variants of the PyTorch peer, 'all' for every "
+                        "combination, 'none' for no PyTorch column (default: every threading with jemalloc "
+                        "and with glibc-tuned)")
+    p.add_argument("--peers-cmd", help="command that runs the .NET peers instead of 'dotnet Kiln.Peers.dll' "
+                                       "(it gets --peer, --model, --threads, --config, --quick)")
+    p.add_argument("--no-net-peers", action="store_true", help="leave TorchSharp and ONNX Runtime out")
+    p.add_argument("--data", nargs="?", const="/usr/share/datasets/fashion-mnist", default=None,
+                   help="Fashion-MNIST IDX directory instead of synthetic data (Kiln and PyTorch; the .NET "
+                        "peers always use synthetic data, which does not change the cost of a step)")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="run every side this many times, alternating the order, and report medians")
+    p.add_argument("--isa", choices=("avx512", "avx2", "portable"), help="force Kiln's ISA path (default: best)")
+    p.add_argument("--adam", choices=("single", "foreach"), help="PyTorch Adam implementation (peer default: single)")
+    p.add_argument("--quick", action="store_true", help="short measurement on every side (smoke test; noisy)")
+    p.add_argument("--no-build", action="store_true", help="reuse the existing Release builds")
+    p.add_argument("--wait-idle", type=float, default=None, metavar="SECONDS",
+                   help="before each run wait up to this long for the CPUs to be >= 90%% idle "
+                        "(default 120, 0 with --quick; 0: no wait)")
+    p.add_argument("--quiet", type=float, default=0.05, metavar="FRACTION",
+                   help="largest run-queue wait fraction of a measurement used for the figures (default 0.05)")
+    p.add_argument("--peer-blas", help=argparse.SUPPRESS)  # replaced by --pytorch-variants
+    p.add_argument("--out", help="directory for raw results (default benchmarks/results/<UTC time>)")
+    p.add_argument("--from", dest="from_dir", metavar="DIR",
+                   help="run nothing: print the tables again from the raw JSON of an earlier run in DIR "
+                        "(--threads, --quiet apply; the columns are those DIR holds)")
+    args = p.parse_args()
+    log = sys.stderr
+    if args.threads < 1 or args.repeat < 1:
+        p.error("--threads and --repeat must be >= 1")
+    if args.peer_blas:
+        log.write("compare: --peer-blas is gone: the PyTorch column is now the expert configuration on OpenBLAS's "
+                  "native kernels (--pytorch-variants); ignoring it.\n")
+    models = [args.model] if args.model else [m.strip() for m in args.models.split(",") if m.strip()]
+    if any(m not in TARGETS for m in models):
+        p.error("--models: mlp and/or cnn")
+    kiln_threads = sorted({int(t) for t in args.kiln_threads.split(",")} if args.kiln_threads else {1, args.threads})
+    if args.pytorch_variants == "none":
+        variants = []
+    elif args.pytorch_variants == "all":
+        variants = [f"{t}+{a}" for t in THREADINGS for a in ALLOCATORS]
+    else:
+        variants = [v.strip() for v in args.pytorch_variants.split(",") if v.strip()]
+    for v in variants:
+        t, _, a = v.partition("+")
+        if t not in THREADINGS or a not in ALLOCATORS:
+            p.error(f"--pytorch-variants: '{v}' is not THREADING+ALLOCATOR with THREADING in {THREADINGS} "
+                    f"and ALLOCATOR in {ALLOCATORS}")
+    if any(v.endswith("+jemalloc") for v in variants) and not os.path.exists(JEMALLOC):
+        p.error(f"{JEMALLOC} not found (Debian's libjemalloc2): install it or choose glibc-tuned variants")
+    if args.from_dir:
+        out = args.from_dir
+        machine, runs, fma_runs, models, kiln_threads, variants, net_missing = load_results(out, log)
+    else:
+        out, machine, runs, fma_runs, net_missing = measure(args, models, kiln_threads, variants, log)
+        with open(os.path.join(out, "machine.json"), "w") as f:
+            json.dump(machine, f, indent=2)
 
     # FMA peak: the best round over every repeat, per thread count.
     fma = {}
