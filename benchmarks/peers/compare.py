@@ -30,6 +30,9 @@ PyTorch variants (--pytorch-variants, THREADING+ALLOCATOR, comma-separated, or "
              glibc-tuned     glibc malloc with MALLOC_MMAP_MAX_=0 and MALLOC_TRIM_THRESHOLD_ raised, so freed
                              memory stays in the process instead of being unmapped and faulted in again
              glibc           glibc malloc as is (the handicapped default: every large buffer is an mmap)
+  ATen       (nothing)       ATEN_CPU_CAPABILITY=avx512 where the CPU has AVX-512: Debian's build has the AVX-512
+                             kernels but dispatches AVX2 unless asked
+             +aten-build     the build's own choice (a third, optional part: blasN-torch1+jemalloc+aten-build)
 In every variant the two pools together never hold more than N threads (no oversubscription: the run-queue
 wait printed per column shows it). Every variant unsets OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, so OpenBLAS picks its own kernel (AVX-512 on a
 Zen 4/5); the peer checks its sgemm against float64 dot products and the table flags a wrong result.
@@ -219,10 +222,23 @@ def run_fma(args):
     return last_json(sh(cmd).stdout)
 
 
+def cpu_has_avx512():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f " in line + " " for line in f)
+    except OSError:
+        return False
+
+
 def pytorch_env(variant, threads, blas_dirs):
     """Environment and torch thread count of one PyTorch variant (see the module docstring)."""
-    threading, allocator = variant.split("+")
+    threading, allocator, *aten = variant.split("+")
     env = dict(os.environ)
+    # Debian's build carries AVX-512 ATen kernels but dispatches AVX2 by default (upstream's guard against the
+    # frequency drop of older Intel parts); on a CPU with AVX-512 the expert asks for them, "+aten-build" does not.
+    env.pop("ATEN_CPU_CAPABILITY", None)
+    if not aten and cpu_has_avx512():
+        env["ATEN_CPU_CAPABILITY"] = "avx512"
     for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "LD_PRELOAD",
               "MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_CONF"):
         env.pop(k, None)
@@ -485,6 +501,7 @@ def model_report(model, kiln_cols, pytorch_runs, net_runs, net_missing, fma, arg
             err = r0["machine"]["gemm_check_max_rel_err"]
             notes.append(f"  - {variant}: {figs}; OpenBLAS core {b.get('openblas_corename', '?')}, "
                          f"{b.get('openblas_threads', '?')} BLAS thread(s), torch threads {r0.get('torch_threads')}, "
+                         f"ATen {r0['machine'].get('torch_cpu_capability', '?')}, "
                          f"malloc {r0['machine'].get('allocator', {}).get('name', '?')}; page faults/step "
                          f"{'/'.join(str(f) for f in faults)}; {wait_text(w)}; sgemm check {err:.1e}"
                          + (" WRONG RESULTS: discard" if err > 1e-5 else "")
@@ -636,8 +653,8 @@ def main():
     p.add_argument("--kiln-threads", default=None,
                    help="comma-separated thread counts of the Kiln columns (default 1,N)")
     p.add_argument("--pytorch-variants", default=",".join(DEFAULT_VARIANTS),
-                   help="comma-separated THREADING+ALLOCATOR variants of the PyTorch peer, 'all' for every "
-                        "combination, 'none' for no PyTorch column (default: every threading with jemalloc "
+                   help="comma-separated THREADING+ALLOCATOR[+aten-build] variants of the PyTorch peer, 'all' for "
+                        "every combination, 'none' for no PyTorch column (default: every threading with jemalloc "
                         "and with glibc-tuned)")
     p.add_argument("--peers-cmd", help="command that runs the .NET peers instead of 'dotnet Kiln.Peers.dll' "
                                        "(it gets --peer, --model, --threads, --config, --quick)")
@@ -675,15 +692,16 @@ def main():
     if args.pytorch_variants == "none":
         variants = []
     elif args.pytorch_variants == "all":
-        variants = [f"{t}+{a}" for t in THREADINGS for a in ALLOCATORS]
+        variants = [f"{t}+{a}{k}" for t in THREADINGS for a in ALLOCATORS for k in ("", "+aten-build")]
     else:
         variants = [v.strip() for v in args.pytorch_variants.split(",") if v.strip()]
     for v in variants:
-        t, _, a = v.partition("+")
-        if t not in THREADINGS or a not in ALLOCATORS:
-            p.error(f"--pytorch-variants: '{v}' is not THREADING+ALLOCATOR with THREADING in {THREADINGS} "
-                    f"and ALLOCATOR in {ALLOCATORS}")
-    if any(v.endswith("+jemalloc") for v in variants) and not os.path.exists(JEMALLOC):
+        parts = v.split("+")
+        if len(parts) not in (2, 3) or parts[0] not in THREADINGS or parts[1] not in ALLOCATORS \
+                or parts[2:] not in ([], ["aten-build"]):
+            p.error(f"--pytorch-variants: '{v}' is not THREADING+ALLOCATOR[+aten-build] with THREADING in "
+                    f"{THREADINGS} and ALLOCATOR in {ALLOCATORS}")
+    if any("+jemalloc" in v for v in variants) and not os.path.exists(JEMALLOC):
         p.error(f"{JEMALLOC} not found (Debian's libjemalloc2): install it or choose glibc-tuned variants")
     if args.from_dir:
         out = args.from_dir

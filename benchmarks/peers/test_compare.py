@@ -118,6 +118,9 @@ class PyTorchVariantTests(unittest.TestCase):
                     self.assertEqual(max(blas, torch_threads), 2)
                 self.assertEqual("LD_PRELOAD" in env, a == "jemalloc")
                 self.assertEqual("MALLOC_MMAP_MAX_" in env, a == "glibc-tuned")
+                self.assertEqual(env.get("ATEN_CPU_CAPABILITY"), "avx512" if compare.cpu_has_avx512() else None)
+                env, _ = compare.pytorch_env(f"{t}+{a}+aten-build", 2, dirs)
+                self.assertNotIn("ATEN_CPU_CAPABILITY", env)
 
 
 if __name__ == "__main__":

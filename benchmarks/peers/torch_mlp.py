@@ -297,7 +297,7 @@ def blas_info():
         elif any("/blas/libblas.so" in p for p in loaded):
             info["kind"] = "netlib reference BLAS (unoptimised)"
     info["env"] = {k: v for k, v in os.environ.items()
-                   if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOMP_", "LD_LIBRARY_PATH", "LD_PRELOAD", "MALLOC_"))}
+                   if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOMP_", "LD_LIBRARY_PATH", "LD_PRELOAD", "MALLOC_", "ATEN_"))}
     return info
 
 
