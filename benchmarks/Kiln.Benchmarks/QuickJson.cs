@@ -29,6 +29,8 @@ namespace Kiln.Benchmarks;
 /// <c>--quick</c>, <c>--pretty</c>, <c>--misalign F</c> (start the inputs F floats past a 64-byte
 /// boundary, 0..15; default 0, aligned as a PyTorch tensor is), <c>--model mlp|cnn</c> (BenchMlp, the
 /// default, or the benchmark CNN BenchCnn; same keys, same data: 784 = 1×28×28 pixels).
+/// Also <c>train_flop_per_sample</c> (<see cref="TrainingFlops"/>) and the training rates in GFLOP/s it gives
+/// (<c>train_b64_gflop_per_s</c>, <c>train_b256_gflop_per_s</c>), for the efficiency figures.
 /// </summary>
 internal static class QuickJson
 {
@@ -102,6 +104,11 @@ internal static class QuickJson
             w.WriteNumber("train_b256_samples_per_s", Math.Round(train256.SamplesPerSecond, 1));
             w.WriteNumber("infer_b1_median_us", Math.Round(infer1.MedianUs, 2));
             w.WriteNumber("infer_b256_median_us", Math.Round(infer256.MedianUs, 2));
+            // Effective arithmetic rate of training, for the efficiency figures (TrainingFlops says what counts).
+            long flop = TrainingFlops.PerSample(o.Model);
+            w.WriteNumber("train_flop_per_sample", flop);
+            w.WriteNumber("train_b64_gflop_per_s", Math.Round(train64.SamplesPerSecond * flop * 1e-9, 2));
+            w.WriteNumber("train_b256_gflop_per_s", Math.Round(train256.SamplesPerSecond * flop * 1e-9, 2));
             w.WriteStartObject("details");
             train64.Write(w, "train_b64");
             train256.Write(w, "train_b256");

@@ -1,29 +1,45 @@
 #!/usr/bin/python3
-"""Kiln vs PyTorch on the benchmark MLP (or, with --model cnn, the benchmark CNN), in one run.
+"""Kiln against every peer on the benchmark MLP and CNN, in one run: one table per model, the targets of
+issue 18 as met / not met, and the efficiency (training GFLOP/s as a share of the machine's FMA peak).
 
-Builds the Kiln benchmark project, runs its --quick-json mode and the PyTorch peer
-(peers/torch_mlp.py; its --model cnn is the model of peers/torch_cnn.py) with the same thread
-count (KILN_THREADS and torch.set_num_threads), and prints a table: metric, Kiln, PyTorch, ratio.
-Ratios are "how many times faster Kiln is": training = Kiln samples/s / PyTorch samples/s;
-inference = PyTorch latency / Kiln latency.
+Columns (benchmarks/README.md documents how each is configured and why):
+  Kiln 1T, Kiln NT  Kiln.Benchmarks --quick-json with --threads 1 and --threads N
+  PyTorch           Debian's python3-torch on OpenBLAS's own AVX-512 kernels, configured as an expert would:
+                    every --pytorch-variants combination of BLAS threading and allocator is run and, per
+                    figure, the fastest is the column (all of them are kept in summary.json)
+  TorchSharp eager  benchmarks/Kiln.Peers --peer torchsharp --config eager (libtorch 2.x, MKL + oneDNN)
+  TorchSharp best   benchmarks/Kiln.Peers --peer torchsharp --config best
+  ONNX Runtime      benchmarks/Kiln.Peers --peer onnxruntime (inference only)
+A peer whose program is missing (Kiln.Peers not built) gets a "not built" column and is left out of the ratios.
 
---model cnn is passed on to both sides (Kiln.Benchmarks --quick-json --model cnn, torch_mlp.py
---model cnn); the default, mlp, is what both sides measure without the option.
+Ratios: Kiln against the STRONGEST peer column of each figure (training: Kiln samples/s / peer samples/s;
+inference: peer latency / Kiln latency; above 1 means Kiln is faster). Peers always run on N threads; the
+Kiln 1T ratios therefore compare one Kiln thread with N peer threads.
 
-Run it as benchmarks/peers/compare.sh [options] from anywhere; raw JSON of every run, the table
-(summary.md) and summary.json land in benchmarks/results/<UTC time>/ (git-ignored).
+PyTorch variants (--pytorch-variants, THREADING+ALLOCATOR, comma-separated, or "all"):
+  threading  blas1-torchN    libopenblas0-pthread, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(N): torch's
+                             OpenMP pool runs its parallel loops, every GEMM runs on the calling thread
+             blasN-torch1    libopenblas0-pthread, OPENBLAS_NUM_THREADS=N, torch.set_num_threads(1): the GEMMs
+                             run on OpenBLAS's own pthread pool, everything else on the calling thread
+             omp-shared      libopenblas0-openmp, torch.set_num_threads(N): the GEMMs run in the same libgomp
+                             pool as torch's own loops (this flavour follows omp_get_max_threads(), so
+                             OPENBLAS_NUM_THREADS has no effect once torch has set its thread count)
+  allocator  jemalloc        LD_PRELOAD=libjemalloc.so.2 (Debian's libjemalloc2) with
+                             MALLOC_CONF=oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:-1 (jemalloc's
+                             defaults purge large freed buffers at once: more page faults than glibc)
+             glibc-tuned     glibc malloc with MALLOC_MMAP_MAX_=0 and MALLOC_TRIM_THRESHOLD_ raised, so freed
+                             memory stays in the process instead of being unmapped and faulted in again
+             glibc           glibc malloc as is (the handicapped default: every large buffer is an mmap)
+  ATen       (nothing)       ATEN_CPU_CAPABILITY=avx512 where the CPU has AVX-512: Debian's build has the AVX-512
+                             kernels but dispatches AVX2 unless asked
+             +aten-build     the build's own choice (a third, optional part: blasN-torch1+jemalloc+aten-build)
+In every variant the two pools together never hold more than N threads (no oversubscription: the run-queue
+wait printed per column shows it). Every variant unsets OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, so OpenBLAS picks its own kernel (AVX-512 on a
+Zen 4/5); the peer checks its sgemm against float64 dot products and the table flags a wrong result.
+Debian's OpenBLAS packages are unpacked by fetch_openblas.sh into peers/.openblas (nothing is installed).
 
-PyTorch's BLAS (--peer-blas): python3-torch is built with BLAS_INFO=generic, so nn.Linear's sgemm
-comes from whatever libblas.so.3 the loader finds.
-  asis             the environment as it is (default; on a machine without libopenblas0 that is
-                   netlib's unoptimised reference BLAS, which the table then flags)
-  openblas         Debian's OpenBLAS 0.3.21 (OpenMP flavour), unpacked by fetch_openblas.sh into
-                   peers/.openblas and put first on LD_LIBRARY_PATH, environment otherwise as is
-                   (so OPENBLAS_CORETYPE, if set, still picks the kernel)
-  openblas-native  the same with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for the peer alone,
-                   so OpenBLAS picks its own kernel (AVX-512 on a Zen 4/5); the peer checks its sgemm
-                   against float64 dot products and the table flags a wrong result
-  all              the three above, one column each
+Run as benchmarks/peers/compare.sh [options] from anywhere; the raw JSON of every run, the tables (summary.md)
+and summary.json land in benchmarks/results/<UTC time>/ (git-ignored).
 """
 
 import argparse
@@ -31,7 +47,7 @@ import datetime
 import json
 import os
 import platform
-import shutil
+import shlex
 import statistics
 import subprocess
 import sys
@@ -40,18 +56,50 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
 REPO = os.path.dirname(BENCH)
-PROJECT = os.path.join(BENCH, "Kiln.Benchmarks", "Kiln.Benchmarks.csproj")
-DLL = os.path.join(BENCH, "Kiln.Benchmarks", "bin", "Release", "net10.0", "Kiln.Benchmarks.dll")
+PROJECT = os.path.join(BENCH, "Kiln.Benchmarks")
+DLL = os.path.join(PROJECT, "bin", "Release", "net10.0", "Kiln.Benchmarks.dll")
+PEERS_PROJECT = os.path.join(BENCH, "Kiln.Peers")
+PEERS_DLL = os.path.join(PEERS_PROJECT, "bin", "Release", "net10.0", "Kiln.Peers.dll")
 PYTHON = "/usr/bin/python3"
+JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+# Keep every freed buffer in the process: no dedicated eagerly-purged arena for large requests, no decay.
+JEMALLOC_CONF = "oversize_threshold:0,dirty_decay_ms:-1,muzzy_decay_ms:-1"
 
 METRICS = [
-    # key, label, kind ("throughput": higher is better, "latency": lower is better), format
+    # key, label, kind ("throughput": higher is better, "latency": lower is better)
     ("train_b64_samples_per_s", "train, batch 64 (samples/s)", "throughput"),
     ("train_b256_samples_per_s", "train, batch 256 (samples/s)", "throughput"),
     ("infer_b1_median_us", "inference, batch 1 (median µs)", "latency"),
     ("infer_b256_median_us", "inference, batch 256 (median µs)", "latency"),
 ]
+DETAIL = {"train_b64_samples_per_s": "train_b64", "train_b256_samples_per_s": "train_b256",
+          "infer_b1_median_us": "infer_b1", "infer_b256_median_us": "infer_b256"}
 
+THREADINGS = ("blas1-torchN", "blasN-torch1", "omp-shared")
+ALLOCATORS = ("jemalloc", "glibc-tuned", "glibc")
+DEFAULT_VARIANTS = [f"{t}+{a}" for t in THREADINGS for a in ("jemalloc", "glibc-tuned")]
+
+# The .NET peers: column name, --peer, --config (None: the peer has one configuration).
+NET_PEERS = [("TorchSharp eager", "torchsharp", "eager"),
+             ("TorchSharp best", "torchsharp", "best"),
+             ("ONNX Runtime", "onnxruntime", None)]
+
+# Targets of issue 18, per model: (metric key or special, label, test). Ratios are against the strongest peer.
+TARGETS = {
+    "mlp": [("ratio", "train_b64_samples_per_s", 5.0, "MLP training, batch 64: ≥ 5× the strongest peer"),
+            ("ratio", "train_b256_samples_per_s", 4.0, "MLP training, batch 256: ≥ 4× the strongest peer"),
+            ("abs", "infer_b1_median_us", 3.0, "MLP Predict, batch 1: ≤ 3 µs"),
+            ("ort", "infer_b1_median_us", 3.0, "MLP Predict, batch 1: ≥ 3× ONNX Runtime"),
+            ("eff", "train_b256_gflop_per_s", 0.80, "MLP training, batch 256: ≥ 80 % of the FMA peak")],
+    "cnn": [("ratio", "train_b64_samples_per_s", 3.0, "CNN training, batch 64: ≥ 3× the strongest peer"),
+            ("ratio", "train_b256_samples_per_s", 3.0, "CNN training, batch 256: ≥ 3× the strongest peer"),
+            ("abs", "infer_b1_median_us", 10.0, "CNN Predict, batch 1: ≤ 10 µs"),
+            ("ort", "infer_b1_median_us", 3.0, "CNN Predict, batch 1: ≥ 3× ONNX Runtime"),
+            ("eff", "train_b256_gflop_per_s", 0.70, "CNN training, batch 256: ≥ 70 % of the FMA peak")],
+}
+
+
+# --------------------------------------------------------------------------------------------- plumbing
 
 def sh(cmd, env=None, cwd=REPO, check=True):
     r = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -59,6 +107,15 @@ def sh(cmd, env=None, cwd=REPO, check=True):
         sys.stderr.write(f"\n$ {' '.join(cmd)}\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}\n")
         raise SystemExit(f"compare: command failed with exit code {r.returncode}: {' '.join(cmd)}")
     return r
+
+
+def last_json(text):
+    """The JSON object a side printed on stdout (its last non-empty line, or the whole text if pretty-printed)."""
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return json.loads(text.splitlines()[-1])
 
 
 def lscpu():
@@ -77,28 +134,18 @@ def lscpu():
 def machine_info(threads):
     cpu = lscpu()
     try:
-        sockets = int(cpu.get("Socket(s)", "1"))
-        cores = int(cpu.get("Core(s) per socket", "0")) * sockets
+        cores = int(cpu.get("Core(s) per socket", "0")) * int(cpu.get("Socket(s)", "1"))
     except ValueError:
         cores = None
     flags = cpu.get("Flags", "").split()
     isa = [f for f in ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_vnni", "avx512_bf16")
            if f in flags]
-    torch_probe = sh([PYTHON, "-c",
-                      "import json, torch; print(json.dumps({'version': torch.__version__, "
-                      "'config': torch.__config__.show(), 'parallel': torch.__config__.parallel_info()}))"])
-    t = json.loads(torch_probe.stdout)
-    blas_info = next((f.split("=", 1)[1] for line in t["config"].splitlines()
-                      for f in line.replace(",", " ").split() if f.startswith("BLAS_INFO=")), "?")
-    capability = next((line.split(":", 1)[1].strip() for line in t["config"].splitlines()
-                       if "CPU capability usage" in line), "?")
     mem_kib = None
     try:
         with open("/proc/meminfo") as f:
             mem_kib = next(int(l.split()[1]) for l in f if l.startswith("MemTotal:"))
     except (OSError, StopIteration, ValueError):
         pass
-    dotnet = sh(["dotnet", "--version"], check=False).stdout.strip()
     runtimes = sh(["dotnet", "--list-runtimes"], check=False).stdout
     netcore = [l.split()[1] for l in runtimes.splitlines() if l.startswith("Microsoft.NETCore.App")]
     with open("/proc/loadavg") as f:
@@ -114,51 +161,24 @@ def machine_info(threads):
         "kernel": platform.release(),
         "threads_used": threads,
         "loadavg_before": load,
-        "dotnet_sdk": dotnet,
+        "dotnet_sdk": sh(["dotnet", "--version"], check=False).stdout.strip(),
         "dotnet_runtime": netcore[-1] if netcore else "?",
-        "torch": t["version"],
-        "torch_blas_info": blas_info,
-        "torch_cpu_capability": capability,
-        "torch_config": t["config"],
     }
 
 
-def build_kiln(log_dir):
-    cmd = ["dotnet", "build", PROJECT, "-c", "Release", "-nologo", "-v", "q"]
-    r = sh(cmd, check=False)
-    with open(os.path.join(log_dir, "kiln-build.log"), "w") as f:
+def build(project, log_dir, name, required):
+    """dotnet build -c Release; returns True when it built. A required project that fails stops the run."""
+    r = sh(["dotnet", "build", project, "-c", "Release", "-nologo", "-v", "q"], check=False)
+    with open(os.path.join(log_dir, f"{name}-build.log"), "w") as f:
         f.write(r.stdout + r.stderr)
-    if r.returncode != 0:
-        errors = [l for l in (r.stdout + r.stderr).splitlines() if "error" in l]
-        sys.stderr.write("\n".join(dict.fromkeys(errors[:20])) + "\n")
-        raise SystemExit("compare: the Kiln benchmark project did not build (see kiln-build.log).")
-
-
-def run_kiln(args, quick_args):
-    env = dict(os.environ, KILN_THREADS=str(args.threads))
-    cmd = ["dotnet", DLL, "--quick-json", "--threads", str(args.threads)] + quick_args
-    if args.model != "mlp":  # the MLP is the Kiln side's default, and older builds know no --model
-        cmd += ["--model", args.model]
-    if args.isa:
-        cmd += ["--isa", args.isa]
-    return json.loads(sh(cmd, env=env).stdout)
-
-
-def peer_env(config, openblas_dir):
-    env = dict(os.environ)
-    if config in ("openblas", "openblas-native"):
-        env["LD_LIBRARY_PATH"] = openblas_dir + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
-    if config == "openblas-native":
-        env.pop("OPENBLAS_CORETYPE", None)
-        env.pop("OPENBLAS_L2_SIZE", None)
-    return env
-
-
-def run_peer(args, config, openblas_dir, quick_args):
-    cmd = [PYTHON, os.path.join(HERE, "torch_mlp.py"), "--threads", str(args.threads), "--model", args.model] + quick_args
-    if args.adam:
-        cmd += ["--adam", args.adam]
-    return json.loads(sh(cmd, env=peer_env(config, openblas_dir)).stdout)
+    if r.returncode == 0:
+        return True
+    errors = [l for l in (r.stdout + r.stderr).splitlines() if "error" in l]
+    sys.stderr.write("\n".join(dict.fromkeys(errors[:20])) + "\n")
+    if required:
+        raise SystemExit(f"compare: {name} did not build (see {name}-build.log).")
+    sys.stderr.write(f"compare: {name} did not build (see {name}-build.log); its columns are skipped.\n")
+    return False
 
 
 def cpu_idle_fraction(seconds=1.0):
@@ -166,7 +186,7 @@ def cpu_idle_fraction(seconds=1.0):
     def sample():
         with open("/proc/stat") as f:
             v = [int(x) for x in f.readline().split()[1:]]
-        return v[3] + v[4], sum(v[:8])  # idle + iowait, total (without guest time, counted in user)
+        return v[3] + v[4], sum(v[:8])  # idle + iowait, total (guest time is counted in user)
     i0, t0 = sample()
     time.sleep(seconds)
     i1, t1 = sample()
@@ -174,64 +194,452 @@ def cpu_idle_fraction(seconds=1.0):
 
 
 def wait_for_idle(limit_s, log):
-    """Waits (up to limit_s) until at least 90 % of the CPUs have been idle for a second, so a run
-    does not start while a build or a test suite holds a core. Returns the idle fraction seen last."""
+    """Waits (up to limit_s) until at least 90 % of the CPUs have been idle for a second, so a run does not start
+    while a build or a test suite holds a core. Returns the idle fraction seen last."""
+    if limit_s <= 0:
+        return None
     deadline = time.time() + limit_s
     idle = cpu_idle_fraction()
-    if idle < 0.9 and limit_s > 0:
+    if idle < 0.9:
         log.write(f"compare: machine busy ({100 * (1 - idle):.0f} % CPU in use), waiting up to {limit_s:.0f} s...\n")
         while idle < 0.9 and time.time() < deadline:
             idle = cpu_idle_fraction(2.0)
     return idle
 
 
-def max_wait(run):
-    """Largest run-queue wait fraction (time runnable but without a CPU, per thread) of a run."""
-    d = run.get("details", {})
+# ------------------------------------------------------------------------------------------------ sides
+
+def run_kiln(args, model, threads, extra):
+    env = dict(os.environ, KILN_THREADS=str(threads))
+    cmd = ["dotnet", DLL, "--quick-json", "--threads", str(threads), "--model", model] + extra
+    if args.isa:
+        cmd += ["--isa", args.isa]
+    return last_json(sh(cmd, env=env).stdout)
+
+
+def run_fma(args):
+    cmd = ["dotnet", DLL, "--fma-peak", "--threads", str(args.threads)] + (["--quick"] if args.quick else [])
+    return last_json(sh(cmd).stdout)
+
+
+def cpu_has_avx512():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f " in line + " " for line in f)
+    except OSError:
+        return False
+
+
+def pytorch_env(variant, threads, blas_dirs):
+    """Environment and torch thread count of one PyTorch variant (see the module docstring)."""
+    threading, allocator, *aten = variant.split("+")
+    env = dict(os.environ)
+    # Debian's build carries AVX-512 ATen kernels but dispatches AVX2 by default (upstream's guard against the
+    # frequency drop of older Intel parts); on a CPU with AVX-512 the expert asks for them, "+aten-build" does not.
+    env.pop("ATEN_CPU_CAPABILITY", None)
+    if not aten and cpu_has_avx512():
+        env["ATEN_CPU_CAPABILITY"] = "avx512"
+    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "LD_PRELOAD",
+              "MALLOC_MMAP_MAX_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_CONF"):
+        env.pop(k, None)
+    flavour = "openmp" if threading == "omp-shared" else "pthread"
+    env["LD_LIBRARY_PATH"] = blas_dirs[flavour] + (":" + os.environ["LD_LIBRARY_PATH"]
+                                                    if os.environ.get("LD_LIBRARY_PATH") else "")
+    torch_threads = threads
+    if threading == "blas1-torchN":
+        env["OPENBLAS_NUM_THREADS"] = "1"
+    elif threading == "blasN-torch1":
+        env["OPENBLAS_NUM_THREADS"] = str(threads)
+        torch_threads = 1
+    if allocator == "jemalloc":
+        env["LD_PRELOAD"] = JEMALLOC
+        env["MALLOC_CONF"] = JEMALLOC_CONF
+    elif allocator == "glibc-tuned":
+        env["MALLOC_MMAP_MAX_"] = "0"                      # no mmap per large buffer: everything from the heap
+        env["MALLOC_TRIM_THRESHOLD_"] = str(16 << 30)      # and freed memory is not given back to the OS
+    return env, torch_threads
+
+
+def run_pytorch(args, model, variant, blas_dirs, extra):
+    env, torch_threads = pytorch_env(variant, args.threads, blas_dirs)
+    cmd = [PYTHON, os.path.join(HERE, "torch_mlp.py"), "--threads", str(args.threads),
+           "--torch-threads", str(torch_threads), "--model", model] + extra
+    if args.adam:
+        cmd += ["--adam", args.adam]
+    r = last_json(sh(cmd, env=env).stdout)
+    r["variant"] = variant
+    return r
+
+
+def peers_command(args):
+    """The command prefix that runs the .NET peers, or None with the reason when there is none."""
+    if args.peers_cmd:
+        return shlex.split(args.peers_cmd), None
+    if not os.path.exists(PEERS_DLL):
+        return None, "not built"
+    return ["dotnet", PEERS_DLL], None
+
+
+def run_net_peer(args, prefix, peer, config, model, quick):
+    cmd = prefix + ["--peer", peer, "--model", model, "--threads", str(args.threads)]
+    if config:
+        cmd += ["--config", config]
+    if quick:
+        cmd.append("--quick")
+    r = sh(cmd, check=False)
+    if r.returncode != 0:
+        return {"error": f"exit code {r.returncode}: {(r.stderr or r.stdout).strip()[-300:]}"}
+    try:
+        return last_json(r.stdout)
+    except (json.JSONDecodeError, IndexError):
+        return {"error": f"no JSON on stdout: {r.stdout.strip()[-300:]!r}"}
+
+
+# ---------------------------------------------------------------------------------------------- figures
+
+def waits_of(run):
+    """Every run-queue wait fraction (time runnable without a CPU, per thread) a run recorded."""
+    d = run.get("details") or {}
     values = []
     for k in ("train_b64", "train_b256"):
-        values += d.get(k, {}).get("rounds_runqueue_wait_fraction", [])
+        values += (d.get(k) or {}).get("rounds_runqueue_wait_fraction") or []
     for k in ("infer_b1", "infer_b256"):
-        values.append(d.get(k, {}).get("runqueue_wait_fraction"))
-    values = [v for v in values if v is not None]
-    return max(values) if values else 0.0
-
-
-DETAIL = {"train_b64_samples_per_s": "train_b64", "train_b256_samples_per_s": "train_b256",
-          "infer_b1_median_us": "infer_b1", "infer_b256_median_us": "infer_b256"}
+        values.append((d.get(k) or {}).get("runqueue_wait_fraction"))
+    return [v for v in values if v is not None]
 
 
 def figure(runs, key, quiet):
-    """One figure over all runs of a side, preferring undisturbed measurements.
+    """One figure over the runs of a column, preferring undisturbed measurements.
 
-    Training: the median over every timed round of every run whose run-queue wait was at most
-    `quiet` (a round where another process held a core can be several times slower with 2 threads);
-    inference: the median of the per-run medians over runs at most `quiet` disturbed. Falls back to
-    all rounds / runs when none is quiet. Returns (value, used, total, all_quiet_missing, range)."""
+    Training: the median over every timed round (of every run) whose run-queue wait was at most `quiet`;
+    inference: the median of the per-run medians of runs at most `quiet` disturbed. A column that reports no
+    rounds (only the headline key) counts each run as one measurement. Falls back to every measurement when
+    none is quiet. Returns None when no run has the figure, else
+    {value, used, total, disturbed (no quiet measurement), range}."""
     d = DETAIL[key]
-    if key.startswith("train"):
-        pairs = [(r, w) for run in runs
-                 for r, w in zip(run["details"][d]["rounds_samples_per_s"],
-                                 run["details"][d].get("rounds_runqueue_wait_fraction") or [None] * 99)]
-    else:
-        pairs = [(run["details"][d]["median_us"], run["details"][d].get("runqueue_wait_fraction")) for run in runs]
+    pairs = []
+    for run in runs:
+        det = (run.get("details") or {}).get(d) or {}
+        if key.startswith("train") and det.get("rounds_samples_per_s"):
+            w = det.get("rounds_runqueue_wait_fraction") or []
+            pairs += [(v, w[i] if i < len(w) else None) for i, v in enumerate(det["rounds_samples_per_s"])]
+        elif run.get(key) is not None:
+            pairs.append((run[key], det.get("runqueue_wait_fraction")))
+    if not pairs:
+        return None
     good = [v for v, w in pairs if w is None or w <= quiet]
     values = good or [v for v, _ in pairs]
-    return statistics.median(values), len(good), len(pairs), not good, [min(values), max(values)]
+    return {"value": statistics.median(values), "used": len(good), "total": len(pairs), "disturbed": not good,
+            "range": [min(values), max(values)]}
+
+
+def wait_text(waits):
+    """Largest and median run-queue wait of a column, and whether it is ≈ 0 (median ≤ 2 %), as the brief demands
+    of every column: above that either another process held a CPU or the column's own threads oversubscribe."""
+    if not waits:
+        return "run-queue wait not reported"
+    med = statistics.median(waits)
+    return (f"run-queue wait max {100 * max(waits):.1f} %, median {100 * med:.1f} % "
+            + ("(≈ 0)" if med <= 0.02 else "(NOT ≈ 0: machine busy or threads oversubscribed)"))
+
+
+def better(kind, a, b):
+    return a > b if kind == "throughput" else a < b
+
+
+def ratio(kind, kiln, peer):
+    return kiln / peer if kind == "throughput" else peer / kiln
 
 
 def fmt(value, kind):
+    if value is None:
+        return "—"
     if kind == "throughput":
         return f"{value:,.0f}"
     return f"{value:,.1f}" if value >= 100 else f"{value:,.2f}"
 
 
-def blas_label(run):
-    b = run["machine"]["blas"]
-    if b.get("kind") == "OpenBLAS":
-        return f"OpenBLAS {b.get('openblas_config', '').split()[1] if b.get('openblas_config') else ''} " \
-               f"core {b.get('openblas_corename', '?')}".replace("  ", " ")
-    return b.get("kind", "?")
+def table(header, rows):
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["| " + " | ".join(h.ljust(widths[i]) for i, h in enumerate(header)) + " |",
+             "|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i])
+                                       for i, v in enumerate(r)) + " |")
+    return lines
+
+
+def model_report(model, kiln_cols, pytorch_runs, net_runs, net_missing, fma, args, summary):
+    """The tables of one model; fills summary["models"][model]."""
+    quiet = args.quiet
+    n = args.threads
+    out = [f"## {model.upper()}", ""]
+    m = {"metrics": {}, "pytorch_variants": {}, "targets": {}, "efficiency": {}}
+    summary["models"][model] = m
+    peer_cols = ["PyTorch"] + [name for name, _, _ in NET_PEERS]
+    header = ["figure"] + [f"Kiln {t}T" for t in kiln_cols] + peer_cols + ["strongest peer"] + \
+             [f"Kiln {t}T ÷ strongest" for t in kiln_cols]
+    rows = []
+    for key, label, kind in METRICS:
+        entry = {"kind": kind, "kiln": {}, "peers": {}}
+        row = [label]
+        for t, runs in kiln_cols.items():
+            f = figure(runs, key, quiet)
+            entry["kiln"][str(t)] = f
+            row.append(fmt(f and f["value"], kind) + ("†" if f and f["disturbed"] else ""))
+        # PyTorch: the fastest variant for this figure.
+        best = None
+        for variant, runs in pytorch_runs.items():
+            f = figure(runs, key, quiet)
+            m["pytorch_variants"].setdefault(variant, {})[key] = f
+            if f and (best is None or better(kind, f["value"], best["value"])):
+                best = dict(f, variant=variant)
+        entry["peers"]["PyTorch"] = best
+        row.append(fmt(best and best["value"], kind) + ("†" if best and best["disturbed"] else ""))
+        for name, _, _ in NET_PEERS:
+            if name in net_missing:
+                entry["peers"][name] = None
+                row.append(net_missing[name])
+                continue
+            f = figure(net_runs[name], key, quiet)
+            entry["peers"][name] = f
+            row.append(fmt(f and f["value"], kind) + ("†" if f and f["disturbed"] else ""))
+        strongest = None
+        for name, f in entry["peers"].items():
+            if f and (strongest is None or better(kind, f["value"], strongest[1])):
+                strongest = (name, f["value"])
+        entry["strongest"] = strongest and {"peer": strongest[0], "value": strongest[1]}
+        row.append(f"{strongest[0]}" if strongest else "—")
+        entry["ratio_vs_strongest"] = {}
+        for t in kiln_cols:
+            k = entry["kiln"][str(t)]
+            r = ratio(kind, k["value"], strongest[1]) if (k and strongest) else None
+            entry["ratio_vs_strongest"][str(t)] = r
+            row.append(f"{r:.2f}×" if r is not None else "—")
+        m["metrics"][key] = entry
+        rows.append(row)
+    out += table(header, rows)
+    out.append("")
+
+    # Efficiency: training GFLOP/s (Kiln's FLOP count per sample) against the FMA peak on as many threads.
+    flop = next((r.get("train_flop_per_sample") for runs in kiln_cols.values() for r in runs
+                 if r.get("train_flop_per_sample")), None)
+    if flop and fma:
+        peak = {1: fma["threads_1"]["peak_gflop_per_s"], n: fma[f"threads_{n}"]["peak_gflop_per_s"]}
+        eff_rows = []
+        for key, label in (("train_b64_samples_per_s", "train, batch 64"), ("train_b256_samples_per_s", "train, batch 256")):
+            row = [f"{label} (GFLOP/s, % of peak)"]
+            for t in kiln_cols:
+                f = m["metrics"][key]["kiln"][str(t)]
+                g = f["value"] * flop * 1e-9 if f else None
+                m["efficiency"].setdefault(str(t), {})[key.replace("samples_per_s", "gflop_per_s")] = g
+                m["efficiency"][str(t)][key.replace("samples_per_s", "peak_fraction")] = g / peak[t] if g else None
+                row.append(f"{g:,.0f} ({100 * g / peak[t]:.0f} %)" if g else "—")
+            p = m["metrics"][key]["peers"]
+            for name in peer_cols:
+                f = p.get(name)
+                g = f["value"] * flop * 1e-9 if f else None
+                row.append(f"{g:,.0f} ({100 * g / peak[n]:.0f} %)" if g else "—")
+            eff_rows.append(row)
+        eff_rows.append(["FMA peak (GFLOP/s)"] + [f"{peak[t]:,.0f}" for t in kiln_cols] + [f"{peak[n]:,.0f}"] * len(peer_cols))
+        out.append(f"Efficiency: {flop / 1e6:.3f} MFLOP per training sample (GEMM / direct-conv multiply-adds, "
+                   "benchmarks/README.md), against the FMA peak measured in this run on as many threads:")
+        out.append("")
+        out += table(["figure"] + [f"Kiln {t}T" for t in kiln_cols] + [f"{c} ({n}T)" for c in peer_cols], eff_rows)
+        out.append("")
+
+    # Targets, for each Kiln thread count.
+    t_rows = []
+    for test, key, bound, label in TARGETS[model]:
+        row = [label]
+        for t in kiln_cols:
+            e = m["metrics"].get(key, {}) if test != "eff" else None
+            value, met = None, None
+            if test == "ratio":
+                value = e["ratio_vs_strongest"][str(t)]
+                text = f"{value:.2f}×" if value is not None else None
+                met = value is not None and value >= bound
+            elif test == "abs":
+                k = e["kiln"][str(t)]
+                value = k and k["value"]
+                text = f"{value:.2f} µs" if value is not None else None
+                met = value is not None and value <= bound
+            elif test == "ort":
+                k, o = e["kiln"][str(t)], e["peers"].get("ONNX Runtime")
+                value = ratio("latency", k["value"], o["value"]) if (k and o) else None
+                text = f"{value:.2f}×" if value is not None else None
+                met = value is not None and value >= bound
+            else:
+                value = (m["efficiency"].get(str(t)) or {}).get("train_b256_peak_fraction")
+                text = f"{100 * value:.0f} %" if value is not None else None
+                met = value is not None and value >= bound
+            m["targets"].setdefault(label, {})[str(t)] = {"value": value, "met": met if value is not None else None}
+            row.append(f"{text}: {'met' if met else 'NOT met'}" if text else "no figure")
+        t_rows.append(row)
+    out.append("Targets (issue 18), Kiln on each thread count against the peers on "
+               f"{n} thread{'s' if n > 1 else ''}:")
+    out.append("")
+    out += table(["target"] + [f"Kiln {t}T" for t in kiln_cols], t_rows)
+    out.append("")
+
+    # How each column ran: configuration, run-queue wait (must be ~0), and for PyTorch every variant.
+    notes = []
+    for t, runs in kiln_cols.items():
+        w = [x for r in runs for x in waits_of(r)]
+        notes.append(f"- Kiln {t}T: KILN_THREADS={t}, ISA path {runs[0].get('isa')}; {wait_text(w)}")
+    if pytorch_runs:
+        notes.append(f"- PyTorch: per figure the fastest of {len(pytorch_runs)} variants (threading+allocator):")
+        for variant, runs in pytorch_runs.items():
+            r0 = runs[0]
+            w = [x for r in runs for x in waits_of(r)]
+            b = r0["machine"]["blas"]
+            faults = [(r["details"][k].get("page_faults_per_step")) for r in runs for k in ("train_b64", "train_b256")]
+            won = [label.split(" (")[0] for key, label, _ in METRICS
+                   if (m["metrics"][key]["peers"]["PyTorch"] or {}).get("variant") == variant]
+            figs = ", ".join(fmt((m["pytorch_variants"][variant].get(key) or {}).get("value"), kind)
+                             for key, _, kind in METRICS)
+            err = r0["machine"]["gemm_check_max_rel_err"]
+            notes.append(f"  - {variant}: {figs}; OpenBLAS core {b.get('openblas_corename', '?')}, "
+                         f"{b.get('openblas_threads', '?')} BLAS thread(s), torch threads {r0.get('torch_threads')}, "
+                         f"ATen {r0['machine'].get('torch_cpu_capability', '?')}, "
+                         f"malloc {r0['machine'].get('allocator', {}).get('name', '?')}; page faults/step "
+                         f"{'/'.join(str(f) for f in faults)}; {wait_text(w)}; sgemm check {err:.1e}"
+                         + (" WRONG RESULTS: discard" if err > 1e-5 else "")
+                         + (f"; fastest for: {', '.join(won)}" if won else ""))
+    for name, _, _ in NET_PEERS:
+        if name in net_missing:
+            notes.append(f"- {name}: {net_missing[name]}")
+            continue
+        runs = net_runs[name]
+        w = [x for r in runs for x in waits_of(r)]
+        notes.append(f"- {name}: {runs[0].get('config', '(no config string)')}; {wait_text(w)}")
+    out.append("Columns:")
+    out += notes
+    out.append("")
+    return out
+
+
+# ------------------------------------------------------------------------------------------------- main
+
+def measure(args, models, kiln_threads, variants, log):
+    """Builds what is needed and runs every column (repeat times, alternating the order); writes each side's JSON to
+    the output directory as <model>-<column>-<repeat>.json. Returns (out, machine, runs, fma_runs, net_missing)."""
+    wait_idle = args.wait_idle if args.wait_idle is not None else (0 if args.quick else 120)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or os.path.join(BENCH, "results", stamp)
+    os.makedirs(out, exist_ok=True)
+    log.write(f"compare: results in {out}\n")
+    blas_dirs = {}
+    for flavour in sorted({"openmp" if v.startswith("omp-shared") else "pthread" for v in variants}):
+        blas_dirs[flavour] = sh(["bash", os.path.join(HERE, "fetch_openblas.sh"), flavour]).stdout.strip().splitlines()[-1]
+
+    machine = machine_info(args.threads)
+    if not args.no_build:
+        log.write("compare: building Kiln.Benchmarks (Release)...\n")
+        build(PROJECT, out, "Kiln.Benchmarks", required=True)
+    elif not os.path.exists(DLL):
+        raise SystemExit(f"compare: --no-build but {DLL} does not exist")
+    net_missing = {}
+    prefix = None
+    if args.no_net_peers:
+        net_missing = {name: "left out" for name, _, _ in NET_PEERS}
+    elif not args.peers_cmd and not args.no_build and os.path.exists(os.path.join(PEERS_PROJECT, "Kiln.Peers.csproj")):
+        log.write("compare: building Kiln.Peers (Release)...\n")
+        build(PEERS_PROJECT, out, "Kiln.Peers", required=False)
+    if not args.no_net_peers:
+        prefix, missing = peers_command(args)
+        if missing:
+            net_missing = {name: missing for name, _, _ in NET_PEERS}
+            log.write(f"compare: {PEERS_DLL} does not exist: TorchSharp and ONNX Runtime columns are 'not built' "
+                      "(dotnet build benchmarks/Kiln.Peers -c Release).\n")
+
+    quick_args = (["--quick"] if args.quick else []) + (["--data", args.data] if args.data else [])
+    runs = {m: {"kiln": {t: [] for t in kiln_threads}, "pytorch": {v: [] for v in variants},
+                "net": {name: [] for name, _, _ in NET_PEERS if name not in net_missing}} for m in models}
+    fma_runs = []
+    sides = [("fma", None, None)]
+    for m in models:
+        sides += [("kiln", m, t) for t in kiln_threads]
+        sides += [("pytorch", m, v) for v in variants]
+        sides += [("net", m, (name, peer, config)) for name, peer, config in NET_PEERS if name not in net_missing]
+    for rep in range(args.repeat):
+        order = sides if rep % 2 == 0 else list(reversed(sides))
+        for kind, m, what in order:
+            idle = wait_for_idle(wait_idle, log)
+            label = {"fma": "FMA peak", "kiln": f"Kiln {what}T", "pytorch": f"PyTorch {what}",
+                     "net": what[0] if kind == "net" else ""}[kind]
+            log.write(f"compare: run {rep + 1}/{args.repeat}: {m or ''} {label}"
+                      + (f" (CPUs {100 * idle:.0f} % idle at start)" if idle is not None else "") + "...\n")
+            t0 = time.time()
+            if kind == "fma":
+                r = run_fma(args)
+                fma_runs.append(r)
+                name = "fma"
+            elif kind == "kiln":
+                r = run_kiln(args, m, what, quick_args)
+                runs[m]["kiln"][what].append(r)
+                name = f"{m}-kiln-{what}t"
+            elif kind == "pytorch":
+                r = run_pytorch(args, m, what, blas_dirs, quick_args)
+                runs[m]["pytorch"][what].append(r)
+                name = f"{m}-pytorch-{what}"
+            else:
+                r = run_net_peer(args, prefix, what[1], what[2], m, args.quick)
+                name = f"{m}-{what[1]}" + (f"-{what[2]}" if what[2] else "")
+                if "error" in r:
+                    log.write(f"compare: {what[0]} ({m}) failed: {r['error']}\n")
+                else:
+                    runs[m]["net"][what[0]].append(r)
+            r["idle_at_start"] = idle
+            r["wall_s_total"] = round(time.time() - t0, 1)
+            with open(os.path.join(out, f"{name}-{rep + 1}.json"), "w") as f:
+                json.dump(r, f, indent=2)
+    with open("/proc/loadavg") as f:
+        machine["loadavg_after"] = f.read().split()[:3]
+
+    return out, machine, runs, fma_runs, net_missing
+
+
+def load_results(out, log):
+    """The runs an earlier measurement left in `out` (see measure's file names), for --from."""
+    machine_path = os.path.join(out, "machine.json")
+    if os.path.exists(machine_path):
+        with open(machine_path) as f:
+            machine = json.load(f)
+    else:
+        log.write(f"compare: {machine_path} missing: machine description from this machine, load average unknown\n")
+        machine = dict(machine_info(None), loadavg_before=["?"], loadavg_after=["?"])
+    runs, fma_runs = {}, []
+    net_files = {f"{peer}-{config}" if config else peer: name for name, peer, config in NET_PEERS}
+    for file in sorted(os.listdir(out)):
+        stem, ext = os.path.splitext(file)
+        if ext != ".json" or stem in ("summary", "machine"):
+            continue
+        side, _, rep = stem.rpartition("-")
+        if not rep.isdigit():
+            continue
+        with open(os.path.join(out, file)) as f:
+            r = json.load(f)
+        if side == "fma":
+            fma_runs.append(r)
+            continue
+        model, _, column = side.partition("-")
+        m = runs.setdefault(model, {"kiln": {}, "pytorch": {}, "net": {}})
+        if column.startswith("kiln-") and column.endswith("t"):
+            m["kiln"].setdefault(int(column[5:-1]), []).append(r)
+        elif column.startswith("pytorch-"):
+            m["pytorch"].setdefault(column[8:], []).append(r)
+        elif column in net_files and "error" not in r:
+            m["net"].setdefault(net_files[column], []).append(r)
+    if not runs or not fma_runs:
+        raise SystemExit(f"compare: --from {out}: no Kiln.Benchmarks / FMA results there")
+    models = [m for m in TARGETS if m in runs]
+    kiln_threads = sorted({t for m in runs.values() for t in m["kiln"]})
+    variants = sorted({v for m in runs.values() for v in m["pytorch"]})
+    net_missing = {name: "not in this run" for name, _, _ in NET_PEERS if not any(name in m["net"] for m in runs.values())}
+    for m in runs.values():
+        m["net"] = {name: m["net"].get(name, []) for name, _, _ in NET_PEERS if name not in net_missing}
+    return machine, runs, fma_runs, models, kiln_threads, variants, net_missing
 
 
 def main():
@@ -239,147 +647,115 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
     p.add_argument("--threads", type=int, default=os.cpu_count(),
-                   help="threads for both sides: KILN_THREADS and torch.set_num_threads (default: all CPUs)")
-    p.add_argument("--model", choices=("mlp", "cnn"), default="mlp",
-                   help="benchmark model, passed on to both sides (default mlp)")
+                   help="N: threads of the peers and of the Kiln NT column (default: all CPUs)")
+    p.add_argument("--models", default="mlp,cnn", help="comma-separated benchmark models (default mlp,cnn)")
+    p.add_argument("--model", choices=("mlp", "cnn"), help="one model only (same as --models MODEL)")
+    p.add_argument("--kiln-threads", default=None,
+                   help="comma-separated thread counts of the Kiln columns (default 1,N)")
+    p.add_argument("--pytorch-variants", default=",".join(DEFAULT_VARIANTS),
+                   help="comma-separated THREADING+ALLOCATOR[+aten-build] variants of the PyTorch peer, 'all' for "
+                        "every combination, 'none' for no PyTorch column (default: every threading with jemalloc "
+                        "and with glibc-tuned)")
+    p.add_argument("--peers-cmd", help="command that runs the .NET peers instead of 'dotnet Kiln.Peers.dll' "
+                                       "(it gets --peer, --model, --threads, --config, --quick)")
+    p.add_argument("--no-net-peers", action="store_true", help="leave TorchSharp and ONNX Runtime out")
     p.add_argument("--data", nargs="?", const="/usr/share/datasets/fashion-mnist", default=None,
-                   help="Fashion-MNIST IDX directory instead of synthetic data (both sides)")
-    p.add_argument("--peer-blas", choices=("asis", "openblas", "openblas-native", "all"), default="asis")
+                   help="Fashion-MNIST IDX directory instead of synthetic data (Kiln and PyTorch; the .NET "
+                        "peers always use synthetic data, which does not change the cost of a step)")
     p.add_argument("--repeat", type=int, default=1,
-                   help="run both sides this many times, alternating, and report medians (3 for final figures)")
+                   help="run every side this many times, alternating the order, and report medians")
     p.add_argument("--isa", choices=("avx512", "avx2", "portable"), help="force Kiln's ISA path (default: best)")
     p.add_argument("--adam", choices=("single", "foreach"), help="PyTorch Adam implementation (peer default: single)")
-    p.add_argument("--quick", action="store_true", help="short measurement on both sides (smoke test)")
-    p.add_argument("--no-build", action="store_true", help="reuse the existing Release build of Kiln.Benchmarks")
-    p.add_argument("--wait-idle", type=float, default=120, metavar="SECONDS",
-                   help="before each run wait up to this long for the CPUs to be >= 90%% idle (default 120; 0: no wait)")
+    p.add_argument("--quick", action="store_true", help="short measurement on every side (smoke test; noisy)")
+    p.add_argument("--no-build", action="store_true", help="reuse the existing Release builds")
+    p.add_argument("--wait-idle", type=float, default=None, metavar="SECONDS",
+                   help="before each run wait up to this long for the CPUs to be >= 90%% idle "
+                        "(default 120, 0 with --quick; 0: no wait)")
     p.add_argument("--quiet", type=float, default=0.05, metavar="FRACTION",
                    help="largest run-queue wait fraction of a measurement used for the figures (default 0.05)")
+    p.add_argument("--peer-blas", help=argparse.SUPPRESS)  # replaced by --pytorch-variants
     p.add_argument("--out", help="directory for raw results (default benchmarks/results/<UTC time>)")
+    p.add_argument("--from", dest="from_dir", metavar="DIR",
+                   help="run nothing: print the tables again from the raw JSON of an earlier run in DIR "
+                        "(--threads, --quiet apply; the columns are those DIR holds)")
     args = p.parse_args()
+    log = sys.stderr
     if args.threads < 1 or args.repeat < 1:
         p.error("--threads and --repeat must be >= 1")
+    if args.peer_blas:
+        log.write("compare: --peer-blas is gone: the PyTorch column is now the expert configuration on OpenBLAS's "
+                  "native kernels (--pytorch-variants); ignoring it.\n")
+    models = [args.model] if args.model else [m.strip() for m in args.models.split(",") if m.strip()]
+    if any(m not in TARGETS for m in models):
+        p.error("--models: mlp and/or cnn")
+    kiln_threads = sorted({int(t) for t in args.kiln_threads.split(",")} if args.kiln_threads else {1, args.threads})
+    if args.pytorch_variants == "none":
+        variants = []
+    elif args.pytorch_variants == "all":
+        variants = [f"{t}+{a}{k}" for t in THREADINGS for a in ALLOCATORS for k in ("", "+aten-build")]
+    else:
+        variants = [v.strip() for v in args.pytorch_variants.split(",") if v.strip()]
+    for v in variants:
+        parts = v.split("+")
+        if len(parts) not in (2, 3) or parts[0] not in THREADINGS or parts[1] not in ALLOCATORS \
+                or parts[2:] not in ([], ["aten-build"]):
+            p.error(f"--pytorch-variants: '{v}' is not THREADING+ALLOCATOR[+aten-build] with THREADING in "
+                    f"{THREADINGS} and ALLOCATOR in {ALLOCATORS}")
+    if any("+jemalloc" in v for v in variants) and not os.path.exists(JEMALLOC):
+        p.error(f"{JEMALLOC} not found (Debian's libjemalloc2): install it or choose glibc-tuned variants")
+    if args.from_dir:
+        out = args.from_dir
+        machine, runs, fma_runs, models, kiln_threads, variants, net_missing = load_results(out, log)
+    else:
+        out, machine, runs, fma_runs, net_missing = measure(args, models, kiln_threads, variants, log)
+        with open(os.path.join(out, "machine.json"), "w") as f:
+            json.dump(machine, f, indent=2)
 
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    out = args.out or os.path.join(BENCH, "results", stamp)
-    os.makedirs(out, exist_ok=True)
-    configs = ["asis", "openblas", "openblas-native"] if args.peer_blas == "all" else [args.peer_blas]
-    openblas_dir = None
-    if any(c != "asis" for c in configs):
-        openblas_dir = sh(["bash", os.path.join(HERE, "fetch_openblas.sh")]).stdout.strip().splitlines()[-1]
+    # FMA peak: the best round over every repeat, per thread count.
+    fma = {}
+    for key in {k for r in fma_runs for k in r if k.startswith("threads_")}:
+        best = max(fma_runs, key=lambda r: r[key]["peak_gflop_per_s"])[key]
+        fma[key] = dict(best, waits=[w for r in fma_runs for w in r[key]["rounds_runqueue_wait_fraction"]])
 
-    quick_args = []
-    if args.quick:
-        quick_args.append("--quick")
-    if args.data:
-        quick_args += ["--data", args.data]
-
-    log = sys.stderr
-    log.write(f"compare: results in {out}\n")
-    machine = machine_info(args.threads)
-    if not args.no_build:
-        log.write("compare: building Kiln.Benchmarks (Release)...\n")
-        build_kiln(out)
-    elif not os.path.exists(DLL):
-        raise SystemExit(f"compare: --no-build but {DLL} does not exist")
-
-    kiln_runs, peer_runs = [], {c: [] for c in configs}
-    for rep in range(args.repeat):
-        order = ["kiln"] + configs if rep % 2 == 0 else configs + ["kiln"]
-        for side in order:
-            idle = wait_for_idle(args.wait_idle, log)
-            log.write(f"compare: run {rep + 1}/{args.repeat}: {side} (CPUs {100 * idle:.0f} % idle at start)...\n")
-            if side == "kiln":
-                r = run_kiln(args, quick_args)
-                kiln_runs.append(r)
-            else:
-                r = run_peer(args, side, openblas_dir, quick_args)
-                peer_runs[side].append(r)
-            r["idle_at_start"] = round(idle, 3)
-            with open(os.path.join(out, f"{side}-{rep + 1}.json"), "w") as f:
-                json.dump(r, f, indent=2)
-    with open("/proc/loadavg") as f:
-        machine["loadavg_after"] = f.read().split()[:3]
-
-    # ------------------------------------------------------------------------------ the table
-    header = ["metric", "Kiln"]
-    for c in configs:
-        header += [f"PyTorch [{c}]", f"ratio [{c}]"]
-    rows = []
-    summary = {"machine": machine, "model": args.model, "model_description": peer_runs[configs[0]][0].get("model"),
-               "threads": args.threads, "repeat": args.repeat, "quick": args.quick,
-               "data": kiln_runs[0]["data"], "kiln_isa": kiln_runs[0].get("isa"), "metrics": {}}
-    disturbed = False
-    used_counts = []
-    for key, label, kind in METRICS:
-        k_med, k_used, k_total, k_fallback, k_range = figure(kiln_runs, key, args.quiet)
-        disturbed |= k_fallback
-        row = [label, fmt(k_med, kind) + ("†" if k_fallback else "")]
-        entry = {"kind": kind, "kiln": k_med, "kiln_range": k_range, "kiln_quiet_used": [k_used, k_total],
-                 "pytorch": {}, "pytorch_range": {}, "pytorch_quiet_used": {}, "ratio": {}}
-        counts = [f"Kiln {k_used}/{k_total}"]
-        for c in configs:
-            p_med, p_used, p_total, p_fallback, p_range = figure(peer_runs[c], key, args.quiet)
-            disturbed |= p_fallback
-            ratio = k_med / p_med if kind == "throughput" else p_med / k_med
-            row += [fmt(p_med, kind) + ("†" if p_fallback else ""), f"{ratio:.2f}×"]
-            entry["pytorch"][c] = p_med
-            entry["pytorch_range"][c] = p_range
-            entry["pytorch_quiet_used"][c] = [p_used, p_total]
-            entry["ratio"][c] = ratio
-            counts.append(f"[{c}] {p_used}/{p_total}")
-        used_counts.append(f"{label.split(' (')[0]}: " + ", ".join(counts))
-        rows.append(row)
-        summary["metrics"][key] = entry
-
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    lines = ["| " + " | ".join(h.ljust(widths[i]) for i, h in enumerate(header)) + " |",
-             "|" + "|".join("-" * (w + 2) if i == 0 else "-" * (w + 1) + ":" for i, w in enumerate(widths)) + "|"]
-    for r in rows:
-        lines.append("| " + " | ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i])
-                                       for i, v in enumerate(r)) + " |")
-
-    notes = []
-    for c in configs:
-        first = peer_runs[c][0]
-        b = first["machine"]["blas"]
-        notes.append(f"PyTorch [{c}]: BLAS = {blas_label(first)}; loaded {', '.join(os.path.basename(x) for x in b['loaded'])}; "
-                     f"sgemm check max rel. error {first['machine']['gemm_check_max_rel_err']:.1e}"
-                     + (f"; env {b['env']}" if b.get("env") else ""))
-        if "reference" in b.get("kind", ""):
-            notes.append(f"WARNING [{c}]: PyTorch's GEMMs run on netlib's unoptimised reference BLAS, "
-                         "so the ratios against it overstate Kiln; compare with --peer-blas all.")
-        if first["machine"]["gemm_check_max_rel_err"] > 1e-5:
-            notes.append(f"WARNING [{c}]: the peer's sgemm gave wrong results; discard this column.")
-    contention = [("Kiln", kiln_runs)] + [(f"PyTorch [{c}]", peer_runs[c]) for c in configs]
-    worst = {name: max(max_wait(r) for r in runs) for name, runs in contention}
-    notes.append("Largest run-queue wait (share of time a thread was runnable but had no CPU) in any timed "
-                 "round: " + ", ".join(f"{n} {100 * w:.1f} %" for n, w in worst.items()) + ".")
-    notes.append(f"Figures use only measurements with at most {100 * args.quiet:.0f} % run-queue wait "
-                 "(training: timed rounds; inference: runs). Used/total: " + "; ".join(used_counts) + ".")
-    if disturbed:
-        notes.append("WARNING (†): no undisturbed measurement for that figure, so it comes from disturbed ones; "
-                     "rerun on a quiet machine or with more --repeat.")
-    summary["max_runqueue_wait_fraction"] = worst
-    m = machine
-    machine_lines = [
-        f"CPU: {m['cpu_model']}; {m['cores']} cores, {m['logical_cpus']} logical CPUs, "
-        f"{m['threads_per_core']} thread(s)/core; {m['caches'] + '; ' if m['caches'] else ''}"
-        f"{m['memory_gib']} GiB memory; {' '.join(m['isa_flags'])}",
-        f"Threads: {args.threads} on both sides (KILN_THREADS, torch.set_num_threads); "
-        f"load average before {' '.join(m['loadavg_before'])}, after {' '.join(m['loadavg_after'])}",
-        f".NET SDK {m['dotnet_sdk']}, runtime {m['dotnet_runtime']}; Kiln ISA path {summary['kiln_isa']}",
-        f"PyTorch {m['torch']} (BLAS_INFO={m['torch_blas_info']}, CPU capability {m['torch_cpu_capability']}), "
-        f"Python {peer_runs[configs[0]][0]['machine']['python']}, kernel {m['kernel']}",
-        f"Model ({args.model}): {summary['model_description']}",
-        f"Data: {summary['data']}; {args.repeat} run(s) per side, medians of undisturbed measurements"
-        + ("; --quick (short measurement)" if args.quick else ""),
-        "Ratio > 1: Kiln faster (training: Kiln/PyTorch samples/s; inference: PyTorch/Kiln latency).",
+    summary = {"machine": machine, "threads": args.threads, "kiln_threads": kiln_threads, "repeat": args.repeat,
+               "quick": args.quick, "quiet": args.quiet, "fma_peak": fma, "pytorch_variants": variants,
+               "models": {}}
+    text = []
+    for m in models:
+        net_missing_m = dict(net_missing)
+        net_missing_m.update({name: "failed" for name, rs in runs[m]["net"].items() if not rs})
+        text += model_report(m, runs[m]["kiln"], runs[m]["pytorch"], runs[m]["net"], net_missing_m, fma, args, summary)
+    disturbed = any(f and f["disturbed"] for mm in summary["models"].values() for e in mm["metrics"].values()
+                    for f in list(e["kiln"].values()) + list(e["peers"].values()))
+    mc = machine
+    first_py = next((rs[0] for m in models for rs in runs[m]["pytorch"].values() if rs), None)
+    first_kiln = runs[models[0]]["kiln"][kiln_threads[0]][0]
+    text += [
+        "## Machine and method",
+        "",
+        f"- CPU: {mc['cpu_model']}; {mc['cores']} cores, {mc['logical_cpus']} logical CPUs, "
+        f"{mc['threads_per_core']} thread(s)/core; {mc['caches'] + '; ' if mc['caches'] else ''}"
+        f"{mc['memory_gib']} GiB; {' '.join(mc['isa_flags'])}; Linux {mc['kernel']}",
+        f"- FMA peak (Kiln.Benchmarks --fma-peak, {fma.get('threads_1', {}).get('threads', 1)} and {args.threads} threads, "
+        "best round): " + ", ".join(f"{v['threads']}T {v['peak_gflop_per_s']:,.0f} GFLOP/s (rounds' run-queue wait max "
+                                    f"{100 * max(v['waits'], default=0):.1f} %)" for k, v in sorted(fma.items())),
+        f"- .NET SDK {mc['dotnet_sdk']}, runtime {mc['dotnet_runtime']}; Kiln ISA path {first_kiln.get('isa')}"
+        + (f"; PyTorch {first_py['machine']['torch']} (BLAS_INFO={first_py['machine']['torch_blas_info']}, "
+           f"CPU capability {first_py['machine']['torch_cpu_capability']}), Python {first_py['machine']['python']}"
+           if first_py else ""),
+        f"- Data: {first_kiln.get('data')}; {args.repeat} run(s) per column"
+        + ("; --quick (short measurements: smoke test, not figures to quote)" if args.quick else ""),
+        f"- Load average before {' '.join(mc['loadavg_before'])}, after {' '.join(mc['loadavg_after'])}. Figures use "
+        f"only measurements with at most {100 * args.quiet:.0f} % run-queue wait (time runnable without a CPU); "
+        "† marks a figure that had none (rerun on a quiet machine or with more --repeat).",
+        "- Ratio > 1: Kiln faster (training: Kiln / peer samples/s; inference: peer / Kiln latency).",
     ]
-    text = "\n".join(lines + [""] + machine_lines + [""] + notes)
-    print(text)
+    if disturbed:
+        text.append("- WARNING: some figures (†) come only from disturbed measurements: the machine was busy.")
+    report = "\n".join(text)
+    print(report)
     with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write(text + "\n")
+        f.write(report + "\n")
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
 

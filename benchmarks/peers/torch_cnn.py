@@ -17,9 +17,9 @@ With Debian's python3-torch the convolutions run on oneDNN (MKL-DNN) when
 torch.backends.mkldnn.is_available(), recorded as machine.mkldnn_available in the JSON; the two
 Linear layers use the BLAS as in the MLP benchmark.
 
-One training sample costs about 12.4 MFLOP in the convolutions and dense layers (forward: conv1
-0.63, conv2 5.02, dense 0.40) + backward (weights of all layers, input of conv2 and the dense
-layers: about 2× the forward less conv1's input gradient).
+One training sample costs about 17.5 MFLOP counted as benchmarks/README.md ("Efficiency") defines it: direct-
+convolution and dense multiply-adds, 2 FLOP each; forward 6.05 (conv1 0.63, conv2 5.02, dense 0.40), weight
+gradients as much again, input gradients of every layer but conv1 (5.42).
 """
 
 import torch.nn as nn

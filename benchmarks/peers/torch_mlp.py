@@ -41,6 +41,7 @@ import gzip
 import json
 import os
 import platform
+import resource
 import statistics
 import struct
 import sys
@@ -193,9 +194,10 @@ def measure_training(x, y, batch, args, spec):
         if first_loss is None:
             first_loss = loss.item()
 
-    rounds, waits = [], []
+    rounds, waits, faults = [], [], []
     for _ in range(args.rounds):
         steps = 0
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         with Contention(args.threads) as probe:
             t0 = time.perf_counter()
             deadline = t0 + args.round_seconds
@@ -208,11 +210,15 @@ def measure_training(x, y, batch, args, spec):
                     break
         rounds.append(steps * batch / (now - t0))
         waits.append(probe.wait_fraction)
+        faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / steps)
     return {
         "samples_per_s": round(statistics.median(rounds), 1),
         "rounds_samples_per_s": [round(r, 1) for r in rounds],
         "best_samples_per_s": round(max(rounds), 1),
         "rounds_runqueue_wait_fraction": [None if w is None else round(w, 4) for w in waits],
+        # Minor page faults per step: an allocator that hands the step's buffers back to the OS
+        # faults them in again every step (hundreds per step); a caching one stays near 0.
+        "page_faults_per_step": round(statistics.median(faults), 1),
         "warmup_steps": args.warmup_steps,
         "first_loss": first_loss,
         "last_loss": loss.item(),
@@ -291,8 +297,18 @@ def blas_info():
         elif any("/blas/libblas.so" in p for p in loaded):
             info["kind"] = "netlib reference BLAS (unoptimised)"
     info["env"] = {k: v for k, v in os.environ.items()
-                   if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOMP_", "LD_LIBRARY_PATH"))}
+                   if k.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOMP_", "LD_LIBRARY_PATH", "LD_PRELOAD", "MALLOC_", "ATEN_"))}
     return info
+
+
+def allocator_info():
+    """The malloc the process runs on: a preloaded jemalloc/tcmalloc if one is mapped, else glibc's,
+    with the settings that keep freed memory in the process (glibc's MALLOC_*_ tunables, jemalloc's MALLOC_CONF)."""
+    with open("/proc/self/maps") as maps:
+        mapped = {os.path.basename(line.split()[5]) for line in maps if len(line.split()) >= 6}
+    name = next((m for m in sorted(mapped) if "jemalloc" in m or "tcmalloc" in m), None)
+    settings = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")}
+    return {"name": name or "glibc", "settings": settings}
 
 
 def gemm_check():
@@ -366,7 +382,11 @@ def main(default_model="mlp"):
     p.add_argument("--model", choices=("mlp", "cnn"), default=default_model,
                    help=f"benchmark model (default {default_model})")
     p.add_argument("--threads", type=int, default=os.cpu_count(),
-                   help="torch.set_num_threads (default: os.cpu_count())")
+                   help="CPUs the peer may use: torch.set_num_threads unless --torch-threads says otherwise, "
+                        "and the divisor of the run-queue wait fraction (default: os.cpu_count())")
+    p.add_argument("--torch-threads", type=int, default=None,
+                   help="torch.set_num_threads when it differs from --threads, e.g. 1 when OpenBLAS's own "
+                        "pthread pool (OPENBLAS_NUM_THREADS) runs the GEMMs on the --threads CPUs")
     p.add_argument("--data", nargs="?", const=FASHION_DIR, default=None,
                    help=f"train on Fashion-MNIST IDX files (default dir {FASHION_DIR}) "
                         "instead of synthetic standardised data")
@@ -388,7 +408,7 @@ def main(default_model="mlp"):
         args.warmup_steps, args.rounds, args.round_seconds = 5, 2, 0.2
         args.infer_runs, args.infer_runs_256 = 100, 20
 
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.torch_threads or args.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(SEED)
 
@@ -407,7 +427,8 @@ def main(default_model="mlp"):
         "framework": "pytorch",
         "model": spec.description,
         "model_key": spec.key,
-        "threads": torch.get_num_threads(),
+        "threads": args.threads,
+        "torch_threads": torch.get_num_threads(),
         "data": data_name,
     }
     train = {b: measure_training(x, y, b, args, spec) for b in (64, 256)}
@@ -443,6 +464,7 @@ def main(default_model="mlp"):
                                      for f in l.replace(",", " ").split()
                                      if f.startswith("BLAS_INFO=")), "?"),
             "blas": blas_info(),
+            "allocator": allocator_info(),
             "gemm_check_max_rel_err": gemm_check(),
             # oneDNN runs fp32 convolutions (its own JIT kernels, not the BLAS) when available.
             "mkldnn_available": torch.backends.mkldnn.is_available(),

@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""Checks of compare.py's bookkeeping on made-up runs (no benchmark is run):
+    /usr/bin/python3 -m unittest benchmarks/peers/test_compare.py
+"""
+
+import argparse
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare  # noqa: E402
+
+
+def run(b64, b256, b1, b256i, waits=(0.0, 0.0), **extra):
+    """A side's JSON as Kiln.Benchmarks --quick-json / torch_mlp.py / Kiln.Peers print it."""
+    r = {"train_b64_samples_per_s": b64, "train_b256_samples_per_s": b256,
+         "infer_b1_median_us": b1, "infer_b256_median_us": b256i, "details": {}}
+    if b64 is not None:
+        r["details"]["train_b64"] = {"rounds_samples_per_s": [b64, b64], "rounds_runqueue_wait_fraction": list(waits)}
+        r["details"]["train_b256"] = {"rounds_samples_per_s": [b256, b256], "rounds_runqueue_wait_fraction": list(waits)}
+    r["details"]["infer_b1"] = {"median_us": b1, "runqueue_wait_fraction": waits[0]}
+    r["details"]["infer_b256"] = {"median_us": b256i, "runqueue_wait_fraction": waits[0]}
+    r.update(extra)
+    return r
+
+
+def torch_run(b64, b256, b1, b256i, variant):
+    r = run(b64, b256, b1, b256i, torch_threads=2, variant=variant)
+    r["details"]["train_b64"]["page_faults_per_step"] = 0.0
+    r["details"]["train_b256"]["page_faults_per_step"] = 0.0
+    r["machine"] = {"blas": {"openblas_corename": "Cooperlake", "openblas_threads": 1},
+                    "allocator": {"name": "libjemalloc.so.2"}, "gemm_check_max_rel_err": 1e-8}
+    return r
+
+
+class FigureTests(unittest.TestCase):
+    def test_disturbed_rounds_are_left_out_when_quiet_ones_exist(self):
+        r = run(100, 200, 5, 50)
+        r["details"]["train_b64"] = {"rounds_samples_per_s": [100, 10, 110], "rounds_runqueue_wait_fraction": [0.0, 0.5, 0.01]}
+        f = compare.figure([r], "train_b64_samples_per_s", 0.05)
+        self.assertEqual(f["value"], 105)
+        self.assertEqual((f["used"], f["total"], f["disturbed"]), (2, 3, False))
+
+    def test_all_disturbed_falls_back_and_says_so(self):
+        r = run(100, 200, 5, 50, waits=(0.4, 0.6))
+        f = compare.figure([r], "train_b256_samples_per_s", 0.05)
+        self.assertEqual(f["value"], 200)
+        self.assertTrue(f["disturbed"])
+
+    def test_missing_figure_is_none(self):
+        ort = run(None, None, 20, 900)
+        self.assertIsNone(compare.figure([ort], "train_b64_samples_per_s", 0.05))
+
+
+class ReportTests(unittest.TestCase):
+    def report(self, kiln2, torch_variants, net, missing=None):
+        args = argparse.Namespace(quiet=0.05, threads=2)
+        kiln = {1: [dict(run(50_000, 100_000, 4.0, 900), train_flop_per_sample=1_000_000, isa="Avx512")],
+                2: [dict(kiln2, train_flop_per_sample=1_000_000, isa="Avx512")]}
+        fma = {"threads_1": {"threads": 1, "peak_gflop_per_s": 200.0}, "threads_2": {"threads": 2, "peak_gflop_per_s": 400.0}}
+        summary = {"models": {}}
+        text = compare.model_report("mlp", kiln, torch_variants, net, missing or {}, fma, args, summary)
+        return "\n".join(text), summary["models"]["mlp"]
+
+    def test_strongest_peer_per_figure_and_targets(self):
+        torch_variants = {"blas1-torchN+jemalloc": [torch_run(30_000, 60_000, 45, 1500, "blas1-torchN+jemalloc")],
+                          "blasN-torch1+jemalloc": [torch_run(36_000, 50_000, 50, 1200, "blasN-torch1+jemalloc")]}
+        net = {"TorchSharp eager": [run(31_000, 58_000, 40, 1000, config="eager")],
+               "TorchSharp best": [run(33_000, 70_000, 28, 1100, config="best")],
+               "ONNX Runtime": [run(None, None, 10, 800, config="ort")]}
+        text, m = self.report(run(200_000, 320_000, 2.5, 700), torch_variants, net)
+        b64 = m["metrics"]["train_b64_samples_per_s"]
+        # PyTorch's column is its fastest variant per figure; the strongest peer is over every column.
+        self.assertEqual(b64["peers"]["PyTorch"]["variant"], "blasN-torch1+jemalloc")
+        self.assertEqual(b64["strongest"], {"peer": "PyTorch", "value": 36_000})
+        self.assertEqual(m["metrics"]["train_b256_samples_per_s"]["strongest"]["peer"], "TorchSharp best")
+        self.assertEqual(m["metrics"]["infer_b1_median_us"]["strongest"], {"peer": "ONNX Runtime", "value": 10})
+        self.assertAlmostEqual(b64["ratio_vs_strongest"]["2"], 200_000 / 36_000)
+        t = m["targets"]
+        self.assertTrue(t["MLP training, batch 64: ≥ 5× the strongest peer"]["2"]["met"])          # 5.56×
+        self.assertFalse(t["MLP training, batch 64: ≥ 5× the strongest peer"]["1"]["met"])         # 1.39×
+        self.assertTrue(t["MLP training, batch 256: ≥ 4× the strongest peer"]["2"]["met"])         # 320 / 70 = 4.57×
+        self.assertFalse(t["MLP training, batch 256: ≥ 4× the strongest peer"]["1"]["met"])        # 100 / 70
+        self.assertTrue(t["MLP Predict, batch 1: ≤ 3 µs"]["2"]["met"])
+        self.assertFalse(t["MLP Predict, batch 1: ≤ 3 µs"]["1"]["met"])
+        self.assertTrue(t["MLP Predict, batch 1: ≥ 3× ONNX Runtime"]["2"]["met"])                  # 10 / 2.5 = 4×
+        # 320,000 samples/s × 1 MFLOP = 320 GFLOP/s = 80 % of the 2-thread peak; 100 GFLOP/s = 50 % of 1 thread's.
+        self.assertAlmostEqual(m["efficiency"]["2"]["train_b256_peak_fraction"], 0.8)
+        self.assertTrue(t["MLP training, batch 256: ≥ 80 % of the FMA peak"]["2"]["met"])
+        self.assertFalse(t["MLP training, batch 256: ≥ 80 % of the FMA peak"]["1"]["met"])
+        self.assertIn("NOT met", text)
+
+    def test_peers_not_built_are_left_out_of_the_ratios(self):
+        torch_variants = {"omp-shared+glibc-tuned": [torch_run(30_000, 60_000, 45, 1500, "omp-shared+glibc-tuned")]}
+        missing = {name: "not built" for name, _, _ in compare.NET_PEERS}
+        text, m = self.report(run(200_000, 320_000, 2.5, 700), torch_variants, {}, missing)
+        self.assertIn("not built", text)
+        self.assertEqual(m["metrics"]["infer_b1_median_us"]["strongest"]["peer"], "PyTorch")
+        self.assertIsNone(m["targets"]["MLP Predict, batch 1: ≥ 3× ONNX Runtime"]["2"]["met"])
+
+
+class PyTorchVariantTests(unittest.TestCase):
+    def test_no_variant_oversubscribes_and_each_unsets_the_core_override(self):
+        os.environ["OPENBLAS_CORETYPE"] = "Haswell"
+        dirs = {"openmp": "/x/openblas-openmp", "pthread": "/x/openblas-pthread"}
+        for t in compare.THREADINGS:
+            for a in compare.ALLOCATORS:
+                env, torch_threads = compare.pytorch_env(f"{t}+{a}", 2, dirs)
+                self.assertNotIn("OPENBLAS_CORETYPE", env)
+                blas = int(env.get("OPENBLAS_NUM_THREADS", "0"))
+                if t == "omp-shared":  # one libgomp pool for both
+                    self.assertTrue(env["LD_LIBRARY_PATH"].startswith(dirs["openmp"]))
+                    self.assertEqual(torch_threads, 2)
+                else:  # one of the two pools has a single thread, the calling one
+                    self.assertTrue(env["LD_LIBRARY_PATH"].startswith(dirs["pthread"]))
+                    self.assertEqual(min(blas, torch_threads), 1)
+                    self.assertEqual(max(blas, torch_threads), 2)
+                self.assertEqual("LD_PRELOAD" in env, a == "jemalloc")
+                self.assertEqual("MALLOC_MMAP_MAX_" in env, a == "glibc-tuned")
+                self.assertEqual(env.get("ATEN_CPU_CAPABILITY"), "avx512" if compare.cpu_has_avx512() else None)
+                env, _ = compare.pytorch_env(f"{t}+{a}+aten-build", 2, dirs)
+                self.assertNotIn("ATEN_CPU_CAPABILITY", env)
+
+
+if __name__ == "__main__":
+    unittest.main()
