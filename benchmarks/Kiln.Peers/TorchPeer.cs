@@ -28,7 +28,11 @@ internal static class TorchPeer
 {
     private const int Seed = 42;
 
-    /// <summary>TorchScript of the eval-mode forward passes (BatchNorm folded, Dense weights pre-transposed [in, out]).</summary>
+    /// <summary>
+    /// TorchScript of the eval-mode forward passes (BatchNorm folded, Dense weights pre-transposed [in, out]) and of
+    /// the channels-last conversion TorchSharp has no API for (2 is c10::MemoryFormat::ChannelsLast: the script is
+    /// compiled without Python, where <c>torch.channels_last</c> has no name).
+    /// </summary>
     private const string Script = """
         def mlp(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, w3: Tensor, b3: Tensor) -> Tensor:
             h = torch.relu(torch.addmm(b1, x, w1))
@@ -42,7 +46,7 @@ internal static class TorchPeer
             return torch.softmax(torch.addmm(d2b, h, d2w), 1)
 
         def to_channels_last(x: Tensor) -> Tensor:
-            return x.contiguous(memory_format=torch.channels_last)
+            return x.contiguous(memory_format=2)
         """;
 
     public static PeerResult Run(AlignedFloats x, int[] y, PeerOptions o)
@@ -50,7 +54,7 @@ internal static class TorchPeer
         bool best = o.Config == "best";
         if (best) torch.set_num_interop_threads(1); // before any inter-op work starts the pool
         torch.set_num_threads(o.Threads);
-        using var script = torch.jit.compile(Script);
+        using var script = torch.jit.compile(Script + "\n"); // the TorchScript parser wants the last line ended
 
         // The data as one tensor each (copied once, as torch_mlp.py holds them); batches are views of it.
         var xs = torch.tensor(x.Span.ToArray(), [y.Length, BenchData.InputSize]);
