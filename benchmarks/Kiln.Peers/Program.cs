@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Kiln.Benchmarks;
 
@@ -123,7 +124,7 @@ internal static class Program
         PeerResult result = o.Peer == "torchsharp" ? TorchPeer.Run(x, y, o) : OnnxPeer.Run(x, y, o);
 
         using var stdout = Console.OpenStandardOutput();
-        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = o.Pretty }))
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = o.Pretty, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("framework", result.Framework);
