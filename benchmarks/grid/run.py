@@ -5,11 +5,9 @@ benchmarks/results/grid-<UTC time>/: raw.jsonl (every point of both sides), tabl
 peer time, ratio and Kiln's GFLOP/s per point) and ratio.svg (the ratio across the grid, a heat map).
 --publish PATH also copies the SVG there (the README's plot is docs/images/grid-ratio.svg).
 
-The peer is PyTorch configured as benchmarks/README.md's PyTorch column describes: Debian's OpenBLAS
-(OpenMP flavour, unpacked by ../peers/fetch_openblas.sh) on its native kernels (OPENBLAS_CORETYPE and
-OPENBLAS_L2_SIZE unset for the peer alone), jemalloc preloaded so large buffers are not returned to the
-OS and page-faulted back every step, torch.set_num_threads(N) and interop threads 1 (the BLAS shares
-torch's OpenMP pool: no oversubscription). Ratios: how many times faster Kiln is (peer time / Kiln time).
+The peer is PyTorch in one of the comparison script's variants (--peer-variant, default
+blas1-torchN+jemalloc; benchmarks/README.md describes each): Debian's OpenBLAS on its native kernels,
+no thread oversubscription, an allocator that keeps freed buffers, ATen on its AVX-512 kernels. Ratios: how many times faster Kiln is (peer time / Kiln time).
 """
 import argparse
 import datetime
@@ -23,20 +21,16 @@ import grid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
 
 
-def peer_env(threads):
-    env = dict(os.environ)
-    libdir = subprocess.run(["bash", os.path.join(ROOT, "benchmarks", "peers", "fetch_openblas.sh")],
+def peer_env(variant, threads):
+    """The PyTorch variant's environment and torch thread count, as the comparison script sets them up."""
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks", "peers"))
+    import compare  # noqa: E402  (the one definition of the peer variants)
+    flavour = "openmp" if variant.startswith("omp-shared") else "pthread"
+    libdir = subprocess.run(["bash", os.path.join(ROOT, "benchmarks", "peers", "fetch_openblas.sh"), flavour],
                             check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    env["LD_LIBRARY_PATH"] = libdir + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
-    env.pop("OPENBLAS_CORETYPE", None)
-    env.pop("OPENBLAS_L2_SIZE", None)
-    env["OMP_NUM_THREADS"] = str(threads)
-    if os.path.exists(JEMALLOC):
-        env["LD_PRELOAD"] = JEMALLOC
-    return env
+    return compare.pytorch_env(variant, threads, {flavour: libdir})
 
 
 def run_lines(cmd, env=None):
@@ -107,6 +101,8 @@ def main():
     p.add_argument("--models", default=None, help="comma-separated model names (default: the whole family)")
     p.add_argument("--round-seconds", type=float, default=0.25)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--peer-variant", default="blas1-torchN+jemalloc",
+                   help="a PyTorch variant of benchmarks/peers/compare.py (threading+allocator)")
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--publish", default=None, help="also copy ratio.svg to this path")
     a = p.parse_args()
@@ -116,8 +112,10 @@ def main():
                        check=True, stdout=sys.stderr)
     kiln = ["dotnet", os.path.join(ROOT, "benchmarks", "Kiln.Grid", "bin", "Release", "net10.0", "Kiln.Grid.dll")]
     torch = ["/usr/bin/python3", os.path.join(HERE, "torch_grid.py")]
-    common = ["--threads", str(a.threads), "--round-seconds", str(a.round_seconds), "--rounds", str(a.rounds)]
-    env = peer_env(a.threads)
+    common = ["--round-seconds", str(a.round_seconds), "--rounds", str(a.rounds)]
+    env, torch_threads = peer_env(a.peer_variant, a.threads)
+    sides = (("kiln", kiln + ["--threads", str(a.threads)], None),
+             ("pytorch", torch + ["--threads", str(torch_threads)], env))
 
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out_dir = os.path.join(ROOT, "benchmarks", "results", f"grid-{stamp}")
@@ -130,7 +128,7 @@ def main():
             if (a.family != "all" and m["family"] != a.family) or (wanted and m["name"] not in wanted):
                 continue
             flops[m["name"]] = grid.flops_per_sample(m)
-            for side, cmd, side_env in (("kiln", kiln, None), ("pytorch", torch, env)):
+            for side, cmd, side_env in sides:
                 for line in run_lines(cmd + ["--models", m["name"]] + common, side_env):
                     line["side"] = side
                     raw.write(json.dumps(line) + "\n")
@@ -151,7 +149,7 @@ def main():
     summary = "\n".join(rows) + f"\n\nPoints: {len(ratios)}; Kiln slower at {len(slower)}: {', '.join(slower) or 'none'}\n"
     with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(summary)
-    write_svg(os.path.join(out_dir, "ratio.svg"), ratios, a.threads, stamp)
+    write_svg(os.path.join(out_dir, "ratio.svg"), ratios, a.threads, f"{stamp}, PyTorch {a.peer_variant}")
     if a.publish:
         import shutil
         shutil.copyfile(os.path.join(out_dir, "ratio.svg"), a.publish)
