@@ -1,13 +1,9 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using Kiln.Generator.Emitting;
-using Kiln.Generator.Planning;
 using Kiln.Generator.Spec;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Kiln.Generator;
@@ -95,7 +91,7 @@ internal static class DeclarationChecks
 
     private static void CheckMembers(INamedTypeSymbol type, ModelSpec spec, Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
-        HashSet<string> generated = GeneratedMemberNames(spec);
+        HashSet<string> generated = GeneratedSources.MemberNames(spec);
         HashSet<string> inherited = BaseMemberNames(compilation);
         string name = type.Name;
 
@@ -149,23 +145,10 @@ internal static class DeclarationChecks
         return LocationInfo.From(type.Locations.FirstOrDefault());
     }
 
-    // --- The names the generated part declares, read from the generated source (memoised per spec). ---
-
-    private static readonly ConcurrentDictionary<ModelSpec, HashSet<string>> s_names = new();
-    private const int MaxMemoised = 64;
-
-    /// <summary>Every member name the generated class declares (fields, properties, methods, events, nested types).</summary>
-    public static HashSet<string> GeneratedMemberNames(ModelSpec spec)
-    {
-        if (s_names.TryGetValue(spec, out HashSet<string>? known)) return known;
-        string source = ModelEmitter.Emit(Planner.Build(spec));
-        HashSet<string> names = DeclaredMemberNames(CSharpSyntaxTree.ParseText(source), spec.ClassName);
-        if (s_names.Count >= MaxMemoised) s_names.Clear();
-        s_names[spec] = names;
-        return names;
-    }
-
-    /// <summary>The member names declared by the class <paramref name="className"/> of a generated tree.</summary>
+    /// <summary>
+    /// The member names declared by the class <paramref name="className"/> of a generated tree, by the compiler's parse: the
+    /// reference <see cref="GeneratedMembers"/> (the scan the checks use) is tested against.
+    /// </summary>
     public static HashSet<string> DeclaredMemberNames(SyntaxTree tree, string className)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
