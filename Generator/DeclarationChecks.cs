@@ -85,7 +85,7 @@ internal static class DeclarationChecks
     private static bool IsModel(INamedTypeSymbol type)
     {
         for (INamedTypeSymbol? b = type; b is not null; b = b.BaseType)
-            if (b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelSpecParser.ModelAttributeName)) return true;
+            if (ModelSpecParser.HasModelAttribute(b)) return true;
         return false;
     }
 
@@ -112,11 +112,20 @@ internal static class DeclarationChecks
         }
     }
 
+    /// <summary>BaseMemberNames per KilnModel symbol: compilations that share their references share the symbol, so the names are read once.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<INamedTypeSymbol, HashSet<string>> s_baseMembers = new();
+
     /// <summary>The names of Kiln.KilnModel's members a model sees (public and protected), read from the referenced runtime.</summary>
     private static HashSet<string> BaseMemberNames(Compilation compilation)
     {
+        INamedTypeSymbol? kilnModel = compilation.GetTypeByMetadataName(ModelBaseType);
+        return kilnModel is null ? new HashSet<string>(StringComparer.Ordinal) : s_baseMembers.GetValue(kilnModel, ReadBaseMemberNames);
+    }
+
+    private static HashSet<string> ReadBaseMemberNames(INamedTypeSymbol kilnModel)
+    {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        for (INamedTypeSymbol? b = compilation.GetTypeByMetadataName(ModelBaseType); b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+        for (INamedTypeSymbol? b = kilnModel; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
             foreach (ISymbol member in b.GetMembers())
                 if (member.DeclaredAccessibility is Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal && IsNamedMember(member) && !member.IsImplicitlyDeclared)
                     names.Add(member.Name);

@@ -24,8 +24,8 @@ internal static class GeneratedMembers
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         int classIndent = -1, bodyStart = -1;
-        // The model's class declaration: the last line "partial class <Name> …" (containing types come before it).
-        for (int start = 0; start < source.Length; start = NextLine(source, start))
+        // The model's class declaration: the line "partial class <Name> …" (a containing type cannot have its name).
+        for (int start = 0; start < source.Length && bodyStart < 0; start = NextLine(source, start))
         {
             int indent = Indent(source, start);
             if (string.CompareOrdinal(source, start + indent, "partial class ", 0, 14) != 0) continue;

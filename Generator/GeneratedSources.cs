@@ -25,6 +25,7 @@ internal static class GeneratedSources
     private static readonly ConcurrentDictionary<ModelSpec, Entry> s_entries = new();
     /// <summary>Beyond this many specs the memo starts over (a long IDE session leaves old specs behind).</summary>
     private const int MaxMemoised = 256;
+    private static int s_count;
 
     /// <summary>Every member name the generated class declares (fields, properties, methods, events, nested types).</summary>
     public static HashSet<string> MemberNames(ModelSpec spec)
@@ -32,7 +33,12 @@ internal static class GeneratedSources
         if (s_entries.TryGetValue(spec, out Entry? known)) return known.Names;
         string source = Emit(spec);
         var entry = new Entry(source, GeneratedMembers.Names(source, spec.ClassName));
-        if (s_entries.Count >= MaxMemoised) s_entries.Clear();
+        // ConcurrentDictionary.Count takes every lock: an approximate count of our own is enough for a bound.
+        if (Interlocked.Increment(ref s_count) > MaxMemoised)
+        {
+            s_entries.Clear();
+            Interlocked.Exchange(ref s_count, 1);
+        }
         s_entries[spec] = entry;
         return entry.Names;
     }

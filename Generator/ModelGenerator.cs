@@ -74,7 +74,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
     private static bool IsFirstModelDeclaration(INamedTypeSymbol type, SyntaxNode node)
     {
         SyntaxReference? first = type.GetAttributes()
-            .Where(a => a.AttributeClass?.ToDisplayString() == ModelSpecParser.ModelAttributeName && a.ApplicationSyntaxReference is not null)
+            .Where(a => ModelSpecParser.IsModelAttribute(a.AttributeClass) && a.ApplicationSyntaxReference is not null)
             .Select(a => a.ApplicationSyntaxReference!)
             .OrderBy(r => r.SyntaxTree.FilePath, StringComparer.Ordinal)
             .ThenBy(r => r.Span.Start)

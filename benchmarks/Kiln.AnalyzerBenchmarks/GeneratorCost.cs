@@ -41,7 +41,7 @@ namespace Kiln.AnalyzerBenchmarks;
 public class GeneratorCost
 {
     private static readonly CSharpParseOptions ParseOptions = SyntheticProject.ParseOptions;
-    private const string Unrelated = "namespace Other;\n\npublic static class Unrelated\n{\n    public static int Value => {0};\n}\n";
+    private const string Unrelated = "namespace Other;\n\npublic static class Unrelated\n{\n    public static int Value => VALUE;\n}\n";
 
     private static readonly IReadOnlyList<string> s_sources = SyntheticProject.Sources();
     private CSharpCompilation _user = null!;
@@ -63,7 +63,7 @@ public class GeneratorCost
     public void Setup()
     {
         _user = SyntheticProject.UserCompilation(Models).AddSyntaxTrees(
-            CSharpSyntaxTree.ParseText(string.Format(CultureInfo.InvariantCulture, Unrelated, 0), ParseOptions, "/synthetic/Other.cs"));
+            CSharpSyntaxTree.ParseText(Unrelated.Replace("VALUE", "0", StringComparison.Ordinal), ParseOptions, "/synthetic/Other.cs"));
         _generator = Generators.Create(Version);
         _driver = NewDriver().RunGenerators(_user.Clone());
         GeneratorDriverRunResult result = _driver.GetRunResult();
@@ -104,7 +104,7 @@ public class GeneratorCost
     public void EditOther()
     {
         _iteration++;
-        _next = Replace(_user, "/synthetic/Other.cs", string.Format(CultureInfo.InvariantCulture, Unrelated, _iteration));
+        _next = Replace(_user, "/synthetic/Other.cs", Unrelated.Replace("VALUE", _iteration.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
     }
 
     /// <summary>A new driver over N models: the whole generator, as in a command-line build.</summary>
@@ -131,10 +131,13 @@ public class GeneratorCost
 /// <summary>In process (the A/B loads the base generator next to this one), a few iterations, the per-model columns.</summary>
 public sealed class GeneratorCostConfig : ManualConfig
 {
+    /// <summary>Time the benchmarks by the thread's CPU time (<see cref="ThreadCpuClock"/>) instead of the wall clock: "generator --cpu-clock".</summary>
+    public static bool CpuClock { get; set; }
+
     public GeneratorCostConfig()
     {
-        AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(10)
-            .WithId("warm compiler"));
+        Job job = Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(10);
+        AddJob(CpuClock ? job.WithClock(ThreadCpuClock.Instance).WithId("thread CPU time") : job.WithId("wall clock"));
         AddColumn(new PerModelColumn(allocations: false), new PerModelColumn(allocations: true));
         WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared, BenchmarkDotNet.Order.MethodOrderPolicy.Declared));
     }

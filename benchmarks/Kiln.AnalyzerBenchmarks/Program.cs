@@ -43,7 +43,10 @@ public static class Program
         if (args.Length > 0 && args[0] == "quick") return Quick(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
         if (args.Length > 0 && args[0] == "generator")
         {
-            BenchmarkSwitcher.FromTypes(new[] { typeof(GeneratorCost) }).Run(args.Skip(1).ToArray());
+            GeneratorCostConfig.CpuClock = args.Contains("--cpu-clock");
+            string[] rest = args.Skip(1).Where(a => a != "--cpu-clock").ToArray();
+            if (!rest.Contains("--filter")) rest = rest.Concat(new[] { "--filter", "*" }).ToArray(); // else BenchmarkDotNet asks
+            BenchmarkSwitcher.FromTypes(new[] { typeof(GeneratorCost) }).Run(rest);
             return 0;
         }
         BenchmarkSwitcher.FromTypes(new[] { typeof(AnalyzerOverhead) }).Run(args);
