@@ -1,13 +1,9 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using Kiln.Generator.Emitting;
-using Kiln.Generator.Planning;
 using Kiln.Generator.Spec;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Kiln.Generator;
@@ -89,13 +85,13 @@ internal static class DeclarationChecks
     private static bool IsModel(INamedTypeSymbol type)
     {
         for (INamedTypeSymbol? b = type; b is not null; b = b.BaseType)
-            if (b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelSpecParser.ModelAttributeName)) return true;
+            if (ModelSpecParser.HasModelAttribute(b)) return true;
         return false;
     }
 
     private static void CheckMembers(INamedTypeSymbol type, ModelSpec spec, Compilation compilation, List<DiagnosticInfo> diagnostics, CancellationToken ct)
     {
-        HashSet<string> generated = GeneratedMemberNames(spec);
+        HashSet<string> generated = GeneratedSources.MemberNames(spec);
         HashSet<string> inherited = BaseMemberNames(compilation);
         string name = type.Name;
 
@@ -116,11 +112,20 @@ internal static class DeclarationChecks
         }
     }
 
+    /// <summary>BaseMemberNames per KilnModel symbol: compilations that share their references share the symbol, so the names are read once.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<INamedTypeSymbol, HashSet<string>> s_baseMembers = new();
+
     /// <summary>The names of Kiln.KilnModel's members a model sees (public and protected), read from the referenced runtime.</summary>
     private static HashSet<string> BaseMemberNames(Compilation compilation)
     {
+        INamedTypeSymbol? kilnModel = compilation.GetTypeByMetadataName(ModelBaseType);
+        return kilnModel is null ? new HashSet<string>(StringComparer.Ordinal) : s_baseMembers.GetValue(kilnModel, ReadBaseMemberNames);
+    }
+
+    private static HashSet<string> ReadBaseMemberNames(INamedTypeSymbol kilnModel)
+    {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        for (INamedTypeSymbol? b = compilation.GetTypeByMetadataName(ModelBaseType); b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+        for (INamedTypeSymbol? b = kilnModel; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
             foreach (ISymbol member in b.GetMembers())
                 if (member.DeclaredAccessibility is Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal && IsNamedMember(member) && !member.IsImplicitlyDeclared)
                     names.Add(member.Name);
@@ -149,23 +154,10 @@ internal static class DeclarationChecks
         return LocationInfo.From(type.Locations.FirstOrDefault());
     }
 
-    // --- The names the generated part declares, read from the generated source (memoised per spec). ---
-
-    private static readonly ConcurrentDictionary<ModelSpec, HashSet<string>> s_names = new();
-    private const int MaxMemoised = 64;
-
-    /// <summary>Every member name the generated class declares (fields, properties, methods, events, nested types).</summary>
-    public static HashSet<string> GeneratedMemberNames(ModelSpec spec)
-    {
-        if (s_names.TryGetValue(spec, out HashSet<string>? known)) return known;
-        string source = ModelEmitter.Emit(Planner.Build(spec));
-        HashSet<string> names = DeclaredMemberNames(CSharpSyntaxTree.ParseText(source), spec.ClassName);
-        if (s_names.Count >= MaxMemoised) s_names.Clear();
-        s_names[spec] = names;
-        return names;
-    }
-
-    /// <summary>The member names declared by the class <paramref name="className"/> of a generated tree.</summary>
+    /// <summary>
+    /// The member names declared by the class <paramref name="className"/> of a generated tree, by the compiler's parse: the
+    /// reference <see cref="GeneratedMembers"/> (the scan the checks use) is tested against.
+    /// </summary>
     public static HashSet<string> DeclaredMemberNames(SyntaxTree tree, string className)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);

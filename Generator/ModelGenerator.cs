@@ -3,8 +3,6 @@ using System.Collections.Immutable;
 using System.Linq;
 using System.Text;
 using System.Threading;
-using Kiln.Generator.Emitting;
-using Kiln.Generator.Planning;
 using Kiln.Generator.Spec;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -59,7 +57,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
             // Whatever goes wrong for one model becomes a diagnostic on that model; the other models still generate.
             try
             {
-                string source = ModelEmitter.Emit(Planner.Build(output.Spec));
+                string source = GeneratedSources.Source(output.Spec); // emitted in the parse step already (declaration checks)
                 spc.AddSource(output.HintName, SourceText.From(source, Encoding.UTF8));
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -76,7 +74,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
     private static bool IsFirstModelDeclaration(INamedTypeSymbol type, SyntaxNode node)
     {
         SyntaxReference? first = type.GetAttributes()
-            .Where(a => a.AttributeClass?.ToDisplayString() == ModelSpecParser.ModelAttributeName && a.ApplicationSyntaxReference is not null)
+            .Where(a => ModelSpecParser.IsModelAttribute(a.AttributeClass) && a.ApplicationSyntaxReference is not null)
             .Select(a => a.ApplicationSyntaxReference!)
             .OrderBy(r => r.SyntaxTree.FilePath, StringComparer.Ordinal)
             .ThenBy(r => r.Span.Start)
@@ -95,7 +93,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
                 return new ParseResult(null, EquatableArray<DiagnosticInfo>.Empty); // half-typed: the compiler reports the missing name
             ParseResult result = DeclarationChecks.Check(type, ctx.SemanticModel.Compilation, ModelSpecParser.Parse(type, ct), ct);
             DiagnosticInfo[] unknown = ctx.TargetNode is ClassDeclarationSyntax declaration
-                ? UnknownNames.Find(ctx.SemanticModel, declaration, ct).ToArray()
+                ? UnknownNames.Find(ctx.SemanticModel, type, declaration, ct).ToArray()
                 : Array.Empty<DiagnosticInfo>();
             return unknown.Length == 0
                 ? result

@@ -15,13 +15,20 @@ namespace Kiln.Generator;
 /// </summary>
 internal static class UnknownNames
 {
-    /// <summary>The KLN0020 diagnostics of the attributes written on <paramref name="declaration"/>.</summary>
-    public static IEnumerable<DiagnosticInfo> Find(SemanticModel model, ClassDeclarationSyntax declaration, CancellationToken ct)
+    /// <summary>
+    /// The KLN0020 diagnostics of the attributes written on <paramref name="declaration"/>, a declaration of
+    /// <paramref name="modelType"/>. The attributes the compiler bound for the type (<c>GetAttributes</c>, which the parse has
+    /// read already) answer for those that resolved with all their named arguments; only the others are bound again
+    /// through the semantic model.
+    /// </summary>
+    public static IEnumerable<DiagnosticInfo> Find(SemanticModel model, INamedTypeSymbol modelType, ClassDeclarationSyntax declaration, CancellationToken ct)
     {
         string[]? kilnAttributes = null;
+        System.Collections.Immutable.ImmutableArray<AttributeData> bound = modelType.GetAttributes();
         foreach (AttributeSyntax attribute in declaration.AttributeLists.SelectMany(l => l.Attributes))
         {
             ct.ThrowIfCancellationRequested();
+            if (ResolvedCompletely(bound, attribute)) continue;
             ISymbol? constructor = model.GetSymbolInfo(attribute, ct).Symbol;
             INamedTypeSymbol? type = constructor?.ContainingType ?? model.GetTypeInfo(attribute, ct).Type as INamedTypeSymbol;
             if (type is null || type.TypeKind == TypeKind.Error)
@@ -46,6 +53,32 @@ internal static class UnknownNames
                     Suggest(written, names, "'", "'") + (names.Length == 0 ? $" ([{shortName}] has no named arguments)" : $" ([{shortName}] takes {string.Join(", ", names)})"));
             }
         }
+    }
+
+    /// <summary>
+    /// True when the compiler bound <paramref name="attribute"/> to an attribute class and every named argument written
+    /// in it to a member: then the semantic model would find nothing to report either.
+    /// </summary>
+    private static bool ResolvedCompletely(System.Collections.Immutable.ImmutableArray<AttributeData> bound, AttributeSyntax attribute)
+    {
+        foreach (AttributeData data in bound)
+        {
+            SyntaxReference? reference = data.ApplicationSyntaxReference;
+            if (reference is null || reference.Span != attribute.Span || reference.SyntaxTree != attribute.SyntaxTree) continue;
+            if (data.AttributeClass is not { TypeKind: not TypeKind.Error }) return false;
+            if (attribute.ArgumentList is null) return true;
+            foreach (AttributeArgumentSyntax argument in attribute.ArgumentList.Arguments)
+            {
+                if (argument.NameEquals is null) continue;
+                string written = argument.NameEquals.Name.Identifier.ValueText;
+                bool found = false;
+                foreach (KeyValuePair<string, TypedConstant> named in data.NamedArguments)
+                    if (named.Key == written) { found = true; break; }
+                if (!found) return false;
+            }
+            return true;
+        }
+        return false;
     }
 
     private static string Simplify(NameSyntax name) => name switch

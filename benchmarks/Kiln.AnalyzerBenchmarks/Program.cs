@@ -39,8 +39,17 @@ public static class Program
         args = args.Where(a => a != "serial").ToArray();
         if (args.Length > 1 && args[0] == "write") return Write(args[1]);
         if (args.Length > 0 && args[0] == "profile") return Profile.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+        if (args.Length > 0 && args[0] == "generator-stages") return GeneratorStages.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
         if (args.Length > 0 && args[0] == "quick") return Quick(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        if (args.Length > 0 && args[0] == "generator")
+        {
+            GeneratorCostConfig.CpuClock = args.Contains("--cpu-clock");
+            string[] rest = args.Skip(1).Where(a => a != "--cpu-clock").ToArray();
+            if (!rest.Contains("--filter")) rest = rest.Concat(new[] { "--filter", "*" }).ToArray(); // else BenchmarkDotNet asks
+            BenchmarkSwitcher.FromTypes(new[] { typeof(GeneratorCost) }).Run(rest);
+            return 0;
+        }
+        BenchmarkSwitcher.FromTypes(new[] { typeof(AnalyzerOverhead) }).Run(args);
         return 0;
     }
 

@@ -107,6 +107,17 @@ public static class SyntheticProject
     /// <summary>The user files plus the generator's output: what the compiler compiles and the analyzers see.</summary>
     public static Compilation Create()
     {
+        Compilation compilation = UserCompilation(Models);
+        GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new KilnGenerator::Kiln.Generator.ModelGenerator().AsSourceGenerator() }, parseOptions: ParseOptions);
+        driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
+        if (generatorDiagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
+            throw new InvalidOperationException("The synthetic models are invalid:\n" + string.Join("\n", generatorDiagnostics));
+        return output;
+    }
+
+    /// <summary>The first <paramref name="models"/> user files only (no generated code), as the generator first sees them.</summary>
+    public static CSharpCompilation UserCompilation(int models)
+    {
         string runtime = typeof(Kiln.ModelAttribute).Assembly.Location;
         string tpa = (string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!;
         var references = new SortedDictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -117,15 +128,10 @@ public static class SyntheticProject
                 references.TryAdd(name, path);
         }
         references["Kiln.Runtime"] = runtime;
-        var trees = Sources().Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, $"/synthetic/Model{i}.cs"));
-        var compilation = CSharpCompilation.Create("Synthetic", trees,
+        var trees = Sources().Take(models).Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, $"/synthetic/Model{i}.cs"));
+        return CSharpCompilation.Create("Synthetic", trees,
             references.Values.Select(p => MetadataReference.CreateFromFile(p)),
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary).WithNullableContextOptions(NullableContextOptions.Enable).WithAllowUnsafe(true));
-        GeneratorDriver driver = CSharpGeneratorDriver.Create(new[] { new KilnGenerator::Kiln.Generator.ModelGenerator().AsSourceGenerator() }, parseOptions: ParseOptions);
-        driver.RunGeneratorsAndUpdateCompilation(compilation, out Compilation output, out ImmutableArray<Diagnostic> generatorDiagnostics);
-        if (generatorDiagnostics.Any(d => d.Severity == DiagnosticSeverity.Error))
-            throw new InvalidOperationException("The synthetic models are invalid:\n" + string.Join("\n", generatorDiagnostics));
-        return output;
     }
 
     /// <summary>Every Kiln analyzer.</summary>

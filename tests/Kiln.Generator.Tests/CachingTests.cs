@@ -102,6 +102,46 @@ public class CachingTests
     }
 
     [Fact]
+    public void Editing_a_method_of_the_model_class_regenerates_nothing()
+    {
+        const string part = """
+            namespace Kiln.Benchmarks;
+
+            public partial class BenchmarkMlp
+            {
+                public int Helper() => 1;
+            }
+            """;
+        CSharpCompilationBuilder start = new(TestModels.BenchmarkMlp, part);
+        GeneratorRun first = start.Run();
+
+        GeneratorRun second = GeneratorHarness.Run(first.Driver, start.Edit(1, text => text.Replace("=> 1;", "=> 2;", StringComparison.Ordinal)));
+
+        // The model's symbol spans both files, so its parse re-runs (declaration checks included) and finds the same spec.
+        AssertReasons(second, TrackingNames.Parse, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        AssertReasons(second, TrackingNames.Specs, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        AssertNoSourceRegenerated(second);
+        Assert.Equal(first.SingleSource, second.SingleSource);
+    }
+
+    [Fact]
+    public void Adding_a_model_emits_only_the_new_model()
+    {
+        CSharpCompilationBuilder start = new(TestModels.BenchmarkMlp);
+        GeneratorRun first = start.Run();
+
+        GeneratorRun second = GeneratorHarness.Run(first.Driver,
+            start.Compilation.AddSyntaxTrees(GeneratorHarness.Parse(TestModels.DigitsMlp, GeneratorHarness.SourcePath(1))));
+
+        // Every hint name is assigned over all models, so the first model's output pair is recomputed: to an equal value.
+        IncrementalStepRunReason[] reasons = SourceOutputReasons(second);
+        Assert.Equal(2, reasons.Length);
+        Assert.Single(reasons, r => r == IncrementalStepRunReason.New);
+        Assert.Single(reasons, r => r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        Assert.Equal(first.SingleSource, second.Sources.Single(s => s.Key.Contains("BenchmarkMlp", StringComparison.Ordinal)).Value);
+    }
+
+    [Fact]
     public void Moving_an_invalid_model_re_reports_its_diagnostic_at_the_new_location()
     {
         const string invalid = """

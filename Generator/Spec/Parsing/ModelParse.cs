@@ -111,7 +111,7 @@ public static partial class ModelSpecParser
             {
                 INamedTypeSymbol? attributeClass = data.AttributeClass;
                 if (attributeClass is null || attributeClass.TypeKind == TypeKind.Error) continue;
-                if (attributeClass.ContainingNamespace?.ToDisplayString() != Namespace) continue;
+                if (!IsKilnNamespace(attributeClass.ContainingNamespace)) continue;
                 var syntax = data.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
                 string name = attributeClass.Name.EndsWith("Attribute", StringComparison.Ordinal)
                     ? attributeClass.Name.Substring(0, attributeClass.Name.Length - "Attribute".Length) : attributeClass.Name;

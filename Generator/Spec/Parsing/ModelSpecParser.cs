@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -59,11 +58,26 @@ public static partial class ModelSpecParser
         if (type.IsFileLocal) return "a file-local type cannot be a model (its generated part lives in another file); remove the 'file' modifier";
         for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
             if (outer.IsFileLocal) return $"the containing type '{outer.Name}' is file-local (the generated part lives in another file)";
-        for (INamedTypeSymbol? b = type.BaseType; b is not null; b = b.BaseType)
-            if (b.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == ModelAttributeName))
+        for (INamedTypeSymbol? b = type.BaseType; b is not null && b.SpecialType != SpecialType.System_Object; b = b.BaseType)
+            if (HasModelAttribute(b))
                 return $"it derives from the model '{b.Name}', whose generated members it would hide; use composition (a field of that model) instead";
         return null;
     }
+
+    /// <summary>True for Kiln.ModelAttribute (compared by name: no display string is built for each attribute).</summary>
+    public static bool IsModelAttribute(INamedTypeSymbol? attributeClass) =>
+        attributeClass is { Name: "ModelAttribute", Arity: 0, ContainingType: null } && IsKilnNamespace(attributeClass.ContainingNamespace);
+
+    /// <summary>True when <paramref name="type"/> carries [Model].</summary>
+    public static bool HasModelAttribute(INamedTypeSymbol type)
+    {
+        foreach (AttributeData attribute in type.GetAttributes())
+            if (IsModelAttribute(attribute.AttributeClass)) return true;
+        return false;
+    }
+
+    /// <summary>The namespace Kiln itself (not a namespace nested in it, not another Kiln nested elsewhere).</summary>
+    public static bool IsKilnNamespace(INamespaceSymbol? ns) => ns is { Name: Namespace, ContainingNamespace.IsGlobalNamespace: true };
 
     /// <summary>The namespace of <paramref name="type"/> as plain dotted names (no '@'), "" for the global namespace.</summary>
     private static string NamespaceName(INamedTypeSymbol type)
