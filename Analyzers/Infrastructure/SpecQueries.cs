@@ -297,4 +297,15 @@ public static class SpecQueries
 
     /// <summary>Three significant digits, invariant culture.</summary>
     public static string Short(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
+
+    /// <summary>The gain of an orthogonal initialisation: InitScale, else the planner's default (√2 before the ReLU family, 1 otherwise).</summary>
+    public static double OrthogonalGain(LayerSpec layer, bool reluFamily) =>
+        double.IsNaN(layer.InitScale) ? (reluFamily ? Math.Sqrt(2.0) : 1.0) : layer.InitScale;
+
+    /// <summary>An orthogonal gain within 10% of the one that keeps the variance (√2 before the ReLU family, 1 otherwise).</summary>
+    public static bool HasRightOrthogonalGain(LayerSpec layer, bool reluFamily)
+    {
+        double right = reluFamily ? Math.Sqrt(2.0) : 1.0;
+        return Math.Abs(OrthogonalGain(layer, reluFamily) - right) <= 0.1 * right;
+    }
 }
