@@ -33,7 +33,7 @@ public sealed class SmallFixedInitAnalyzer : SpecRuleAnalyzer
         ModelSpec spec = context.Spec;
         int weighted = SpecQueries.WeightedCount(spec);
         if (weighted < DeepWeightedCount) return;
-        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(spec);
+        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(context.Parsed);
         int output = SpecQueries.LastWeighted(spec);
 
         var run = new List<(int Index, double Std)>();

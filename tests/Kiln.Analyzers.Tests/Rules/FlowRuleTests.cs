@@ -560,6 +560,31 @@ public class FlowRuleTests
         """);
 
     [Fact]
+    public Task KLN0133_conv_net_with_batchnorm_through_a_helper() => Verify.AnalyzerAsync<BatchNormBatchOneTrainingAnalyzer>("""
+        [Model(InputShape = new[] { 1, 8, 8 }, Seed = 1, MaxBatch = 8)]
+        [Conv2D(4, 3, Padding = 1, Bias = false), BatchNorm, ReLU, GlobalAvgPool, Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class ConvNet;
+
+        [Model(InputShape = new[] { 1, 8, 8 }, Seed = 1, MaxBatch = 8)]
+        [Conv2D(4, 3, Padding = 1, Bias = false), GroupNorm(2), ReLU, GlobalAvgPool, Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class GroupNet;
+
+        public static class Runs
+        {
+            private static TrainerOptions OneAtATime() => new TrainerOptions { Epochs = 2, BatchSize = 1 };
+
+            public static void Run(Dataset train)
+            {
+                [|Trainer.Fit(new ConvNet(), train, null, OneAtATime())|];
+                Trainer.Fit(new GroupNet(), train, null, OneAtATime());   // GroupNorm: per-sample statistics, fine at batch 1
+                Trainer.Fit(new ConvNet(), train, null, OneAtATime() with { BatchSize = 8 });
+            }
+        }
+        """);
+
+    [Fact]
     public Task KLN0121_a_held_out_name_alone_decides_nothing() => Verify.NoDiagnosticsAsync<PreprocessingLeakageAnalyzer>("""
         public static class Prep
         {
