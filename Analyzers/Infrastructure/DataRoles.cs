@@ -49,9 +49,10 @@ public sealed class CodeContext
 /// <item>a loader (<c>Idx.Load</c>, <c>Idx.Read</c>, <c>Csv.Load</c>) reading a constant path is test data for a test file
 /// (t10k…, …test…), validation data for a validation file, training data for a training file.</item>
 /// </list>
-/// Only when the source says nothing do names decide, as a tie-breaker: the first name along the way (local, parameter,
-/// field, property, method) whose words say train or held-out data — "latest", "contest" or "interval" are not "test" or
-/// "val". A source always wins over a name: <c>var test = split.Train;</c> is training data.
+/// Only when the source says nothing do names break the tie: the first name along the way (local, parameter, field,
+/// property, method) whose words say train or held-out data — "latest", "contest" or "interval" are not "test" or "val" —
+/// and a held-out name counts only with a non-name signal that agrees (<see cref="IsEvaluatedNearby"/>: the same method also
+/// scores a model on that data). A source always wins over a name: <c>var test = split.Train;</c> is training data.
 /// </summary>
 public static class DataRoles
 {
@@ -86,8 +87,93 @@ public static class DataRoles
         if (operation is null) return DataRole.Unknown;
         var walk = new Walk(context, onParameter);
         DataRole role = walk.Value(new FlowValue(operation, bindings), 0);
-        return role != DataRole.Unknown ? role : walk.Fallback;
+        if (role != DataRole.Unknown) return role;
+        // The name is only a tie-breaker: held-out data by name alone counts when the code also treats the data as held out.
+        return walk.Fallback.IsHeldOut() && !IsEvaluatedNearby(operation, context) ? DataRole.Unknown : walk.Fallback;
     }
+
+    /// <summary>
+    /// The non-name signal that lets a held-out name decide: the data (its parameter, local or field, through derivations such
+    /// as <c>.Features</c> or <c>AsSpan</c>) is also what the same method body scores a model on — <c>Predict</c>'s input,
+    /// <c>Evaluate</c>/<c>EvaluateTargets</c>' data, <c>Trainer.Evaluate</c>'s data, or the <c>validation</c> argument of
+    /// <c>Trainer.Fit</c>.
+    /// </summary>
+    public static bool IsEvaluatedNearby(IOperation operation, CodeContext context)
+    {
+        var sources = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        Sources(operation, context, sources, names: false);
+        if (sources.Count == 0) return false;
+        var evaluated = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+        foreach (IOperation data in EvaluatedData(Operations.Root(operation), context.Types)) Sources(data, context, evaluated, names: false);
+        return sources.Overlaps(evaluated);
+    }
+
+    /// <summary>
+    /// The data every inference call under <paramref name="root"/> scores a model on (Predict's input, Evaluate's and
+    /// EvaluateTargets' data, Trainer.Evaluate's data, Trainer.Fit's validation set); <paramref name="model"/>, when given,
+    /// keeps the calls on that model only.
+    /// </summary>
+    public static List<IOperation> EvaluatedData(IOperation root, KilnTypes types, ISymbol? model = null)
+    {
+        var data = new List<IOperation>();
+        foreach (IInvocationOperation call in root.DescendantsAndSelf().OfType<IInvocationOperation>())
+        {
+            IMethodSymbol method = call.TargetMethod;
+            bool onModel = method.Name is "Predict" or "Evaluate" or "EvaluateTargets" && types.IsModelType(method.ContainingType);
+            bool trainer = !onModel && types.IsTrainerMethod(method, "Evaluate");
+            bool fit = model is null && !onModel && !trainer && types.IsTrainerMethod(method, "Fit");
+            if (!onModel && !trainer && !fit) continue;
+            IOperation? evaluated = onModel ? call.Instance : call.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value;
+            if (model is not null && (evaluated is null || !SymbolEqualityComparer.Default.Equals(Symbol(evaluated), model))) continue;
+            IEnumerable<IArgumentOperation> arguments = fit
+                ? call.Arguments.Where(a => a.Parameter?.Name == "validation")
+                : call.Arguments.Where(a => a.Value.Type?.SpecialType != SpecialType.System_Int32 && a.Parameter?.Name != "model");
+            if (method.Name == "Predict") arguments = arguments.Take(1);
+            int before = data.Count;
+            foreach (IArgumentOperation argument in arguments) data.Add(argument.Value);
+            if (data.Count == before && !fit) data.Add(call);
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// The parameters the data derive from (through locals and derivations) and the variable they are read from (x of
+    /// x.Features, x.AsSpan()…), added to <paramref name="into"/>.
+    /// </summary>
+    public static void Sources(IOperation data, CodeContext context, HashSet<ISymbol> into, bool names = true)
+    {
+        if (names) Classify(data, context, null, p => into.Add(p.OriginalDefinition));
+        else new Walk(context, p => into.Add(p.OriginalDefinition)).Value(new FlowValue(data), 0);
+        IOperation? current = Operations.Unwrap(data);
+        for (int hop = 0; hop < 6 && current is not null; hop++)
+        {
+            current = current switch
+            {
+                IPropertyReferenceOperation { Instance: { } instance } when !(instance is IInstanceReferenceOperation) => instance,
+                IInvocationOperation { Instance: { } instance } => instance,
+                IInvocationOperation { TargetMethod.IsExtensionMethod: true, Arguments.Length: > 0 } call => call.Arguments[0].Value,
+                IArrayElementReferenceOperation element => element.ArrayReference,
+                _ => null,
+            } is { } next ? Operations.Unwrap(next) : AddSymbol(current, into);
+        }
+    }
+
+    private static IOperation? AddSymbol(IOperation operation, HashSet<ISymbol> into)
+    {
+        if (Symbol(operation) is { } symbol && operation is not IInstanceReferenceOperation) into.Add(symbol.OriginalDefinition);
+        return null;
+    }
+
+    /// <summary>The local, parameter, field, property or type (for <c>this</c>) an operation reads.</summary>
+    public static ISymbol? Symbol(IOperation operation) => Operations.Unwrap(operation) switch
+    {
+        ILocalReferenceOperation l => l.Local,
+        IParameterReferenceOperation p => p.Parameter,
+        IFieldReferenceOperation f => f.Field,
+        IPropertyReferenceOperation p => p.Property,
+        IInstanceReferenceOperation i => i.Type,
+        _ => null,
+    };
 
     /// <summary>True when <paramref name="operation"/> holds data derived from parameter <paramref name="parameter"/> (through locals and derivations).</summary>
     public static bool DerivesFrom(IOperation operation, IParameterSymbol parameter, CodeContext context)

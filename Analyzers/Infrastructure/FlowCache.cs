@@ -211,4 +211,31 @@ public sealed class FlowCache
         }
         return inProgress.Count == 0 ? _sinks.GetOrAdd(key, computed) : computed;
     }
+
+    private readonly ConcurrentDictionary<(IMethodSymbol, string), object?> _summaries = new();
+    [System.ThreadStatic] private static HashSet<(IMethodSymbol, string)>? t_summarising;
+
+    /// <summary>
+    /// A rule's summary of a source method's body (<paramref name="what"/> names the kind, e.g. the dimensions of the search
+    /// space it returns), computed by <paramref name="summarise"/> once per compilation. Default (nothing known) for a method
+    /// without a source body, recursion, or a summary needed more than <paramref name="maxDepth"/> methods deep; summaries
+    /// computed inside another one are not cached, so the cache does not depend on the order the code is visited in.
+    /// </summary>
+    public T? MethodSummary<T>(IMethodSymbol method, string what, int maxDepth, System.Func<IOperation, T?> summarise, CancellationToken cancellationToken)
+    {
+        var key = (method.OriginalDefinition, what);
+        if (_summaries.TryGetValue(key, out object? known)) return (T?)known;
+        HashSet<(IMethodSymbol, string)> inProgress = t_summarising ??= new HashSet<(IMethodSymbol, string)>();
+        if (inProgress.Count >= maxDepth || !inProgress.Add(key)) return default;
+        T? computed = default;
+        try
+        {
+            if (Body(method, cancellationToken) is { } body) computed = summarise(body);
+        }
+        finally
+        {
+            inProgress.Remove(key);
+        }
+        return inProgress.Count == 0 ? (T?)_summaries.GetOrAdd(key, computed) : computed;
+    }
 }

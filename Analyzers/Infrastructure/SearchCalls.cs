@@ -51,13 +51,18 @@ public static class SearchCalls
     /// <summary>
     /// A β-like range. What the sampled value feeds decides (<see cref="SearchKeyUses"/>): a β argument or option makes any range
     /// reaching above 0.9 inside [0, 1) β-like, and a key that only feeds other settings is never one, whatever its name. Where
-    /// no use is seen, the name is the tie-breaker: named like a β and reaching above 0.9, or inside [0.9, 1) and reaching 0.99.
+    /// no use is seen, the range itself must look like a β's — it reaches above 0.9 and spans at least a decade of 1 − β
+    /// (<see cref="SpansADecadeNearOne"/>) — and then either lies wholly in [0.9, 1) or, as the tie-breaker, is named like a β.
+    /// A name alone never decides.
     /// </summary>
     public static bool IsBetaRange(string name, double low, double high, KeyUse use)
     {
         if (!(low >= 0 && high < 1)) return false;
         if ((use & KeyUse.Beta) != 0) return high > 0.9;
         if (use == KeyUse.Other) return false;
-        return (IsBetaName(name) && high > 0.9) || (low >= 0.9 && high >= 0.99);
+        return SpansADecadeNearOne(low, high) && (low >= 0.9 || IsBetaName(name));
     }
+
+    /// <summary>High above 0.9 and 1 − low at least ten times 1 − high: sampled linearly, the range's top decade of 1/(1 − β) gets almost no samples.</summary>
+    public static bool SpansADecadeNearOne(double low, double high) => high > 0.9 && (1 - low) >= 10 * (1 - high) * (1 - 1e-9);
 }

@@ -164,48 +164,18 @@ public static class SpecQueries
         public override string ToString() => Spatial ? $"{Channels}×{Height}×{Width}" : Flat.ToString(CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The input shape of every layer (index i: what layer i reads), and the model's output shape last.</summary>
-    public static Shape[] InputShapes(ModelSpec spec)
+    /// <summary>
+    /// The input shape of every layer (index i: what layer i reads), and the model's output shape last: the shapes the
+    /// parser computed while reading the layers (<see cref="ParsedModel.Shapes"/>), so the rules see exactly what the
+    /// generator sees. Unknown from the first layer that reported a spec error on.
+    /// </summary>
+    public static Shape[] InputShapes(ParsedModel parsed)
     {
-        var shapes = new Shape[spec.Layers.Count + 1];
-        EquatableArray<int> dims = spec.InputShape;
-        bool spatial = dims.Count is 2 or 3;
-        int channels = dims.Count == 3 ? dims[0] : 1;
-        int height = dims.Count >= 2 ? dims[dims.Count - 2] : 0;
-        int width = dims.Count >= 2 ? dims[dims.Count - 1] : 0;
-        int flat = spec.InputSize;
-        for (int i = 0; i < spec.Layers.Count; i++)
-        {
-            shapes[i] = new Shape(spatial, channels, height, width, flat);
-            LayerSpec layer = spec.Layers[i];
-            switch (layer.Kind)
-            {
-                case LayerKind.Dense:
-                    spatial = false;
-                    flat = layer.Units;
-                    break;
-                case LayerKind.Flatten:
-                    spatial = false;
-                    break;
-                case LayerKind.GlobalAvgPool:
-                    spatial = false;
-                    height = width = 1;
-                    flat = channels;
-                    break;
-                case LayerKind.FractionalMaxPool when layer.PoolRatio > 1 && height > 0 && width > 0:
-                    height = Kiln.Generator.Layers.FractionalMaxPool.Output(height, layer.PoolRatio);
-                    width = Kiln.Generator.Layers.FractionalMaxPool.Output(width, layer.PoolRatio);
-                    flat = channels * height * width;
-                    break;
-                case LayerKind.Conv2D or LayerKind.MaxPool or LayerKind.AvgPool:
-                    height = Extent(height, layer.KernelH, layer);
-                    width = Extent(width, layer.KernelW, layer);
-                    if (layer.Kind == LayerKind.Conv2D) channels = layer.Filters;
-                    flat = height > 0 && width > 0 && channels > 0 && (long)channels * height * width <= int.MaxValue ? channels * height * width : 0;
-                    break;
-            }
-        }
-        shapes[spec.Layers.Count] = new Shape(spatial, channels, height, width, flat);
+        int count = parsed.Spec?.Layers.Count ?? 0;
+        var shapes = new Shape[count + 1];
+        for (int i = 0; i <= count && i < parsed.Shapes.Count; i++)
+            if (parsed.Shapes[i] is { } shape)
+                shapes[i] = new Shape(shape.Spatial, shape.Channels, shape.Height, shape.Width, shape.Flat);
         return shapes;
     }
 
@@ -297,4 +267,15 @@ public static class SpecQueries
 
     /// <summary>Three significant digits, invariant culture.</summary>
     public static string Short(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
+
+    /// <summary>The gain of an orthogonal initialisation: InitScale, else the planner's default (√2 before the ReLU family, 1 otherwise).</summary>
+    public static double OrthogonalGain(LayerSpec layer, bool reluFamily) =>
+        double.IsNaN(layer.InitScale) ? (reluFamily ? Math.Sqrt(2.0) : 1.0) : layer.InitScale;
+
+    /// <summary>An orthogonal gain within 10% of the one that keeps the variance (√2 before the ReLU family, 1 otherwise).</summary>
+    public static bool HasRightOrthogonalGain(LayerSpec layer, bool reluFamily)
+    {
+        double right = reluFamily ? Math.Sqrt(2.0) : 1.0;
+        return Math.Abs(OrthogonalGain(layer, reluFamily) - right) <= 0.1 * right;
+    }
 }

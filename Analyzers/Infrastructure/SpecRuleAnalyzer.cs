@@ -72,6 +72,9 @@ public sealed class SpecRuleContext
 
     public ModelSyntax Syntax => Parsed.Syntax;
 
+    /// <summary>True when the compilation's source initialises this model with LSUV (<see cref="LsuvUses"/>).</summary>
+    public bool UsesLsuv() => _context.Symbol is INamedTypeSymbol type && LsuvUses.Initialises(_context.Compilation, type, _context.CancellationToken);
+
     /// <summary>The attribute of layer <paramref name="index"/>.</summary>
     public AttributeSyntax? Layer(int index) => Parsed.Syntax.Layer(index);
 

@@ -33,7 +33,7 @@ public sealed class BiasBeforeBatchNormAnalyzer : SpecRuleAnalyzer
             {
                 LayerKind.BatchNorm => "the batch mean of every channel",
                 LayerKind.InstanceNorm => "each sample's mean of every channel",
-                LayerKind.GroupNorm when OneChannelPerGroup(next, (shapes ??= SpecQueries.InputShapes(spec))[norm]) => "each sample's mean of every channel (one channel per group)",
+                LayerKind.GroupNorm when OneChannelPerGroup(next, (shapes ??= SpecQueries.InputShapes(context.Parsed))[norm]) => "each sample's mean of every channel (one channel per group)",
                 _ => null,
             };
             if (mean is null) continue;

@@ -84,7 +84,8 @@ public sealed class TrainingOnHeldOutDataAnalyzer : KilnAnalyzer
         if (owner is null || IsTestFrameworkMethod(owner)) return;
         IOperation? model = step ? invocation.Instance : invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value;
         if (!ComesFromOutside(model)) return;
-        List<IOperation> evaluated = EvaluatedData(invocation, model!, types);
+        if (DataRoles.Symbol(model!) is not { } target) return;
+        List<IOperation> evaluated = DataRoles.EvaluatedData(Operations.Root(invocation), types, target);
         if (evaluated.Count == 0) return;
         var trained = TrainingData(invocation, code).ToList();
         if (trained.Any(d => DataRoles.Classify(d, code) is DataRole.Train or DataRole.Mixed)) return;
@@ -141,35 +142,11 @@ public sealed class TrainingOnHeldOutDataAnalyzer : KilnAnalyzer
     private static bool? SharesSource(IEnumerable<IOperation> trained, IEnumerable<IOperation> evaluated, CodeContext code)
     {
         var sources = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
-        foreach (IOperation data in trained) Sources(data, code, sources);
+        foreach (IOperation data in trained) DataRoles.Sources(data, code, sources);
         var other = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
-        foreach (IOperation data in evaluated) Sources(data, code, other);
+        foreach (IOperation data in evaluated) DataRoles.Sources(data, code, other);
         if (sources.Overlaps(other)) return true;
         return sources.Count > 0 && other.Count > 0 ? false : null;
-    }
-
-    /// <summary>The parameters the data derive from (through locals and derivations) and the variable they are read from (x of x.Features, x.AsSpan()…).</summary>
-    private static void Sources(IOperation data, CodeContext code, HashSet<ISymbol> into)
-    {
-        DataRoles.Classify(data, code, null, p => into.Add(p.OriginalDefinition));
-        IOperation? current = Operations.Unwrap(data);
-        for (int hop = 0; hop < 6 && current is not null; hop++)
-        {
-            current = current switch
-            {
-                IPropertyReferenceOperation { Instance: { } instance } when !(instance is IInstanceReferenceOperation) => instance,
-                IInvocationOperation { Instance: { } instance } => instance,
-                IInvocationOperation { TargetMethod.IsExtensionMethod: true, Arguments.Length: > 0 } call => call.Arguments[0].Value,
-                IArrayElementReferenceOperation element => element.ArrayReference,
-                _ => null,
-            } is { } next ? Operations.Unwrap(next) : AddSymbol(current, into);
-        }
-    }
-
-    private static IOperation? AddSymbol(IOperation operation, HashSet<ISymbol> into)
-    {
-        if (Symbol(operation) is { } symbol && operation is not IInstanceReferenceOperation) into.Add(symbol.OriginalDefinition);
-        return null;
     }
 
     /// <summary>The model is a parameter, field, property or this (or a local copied from one): it exists before the method runs.</summary>
@@ -180,37 +157,4 @@ public sealed class TrainingOnHeldOutDataAnalyzer : KilnAnalyzer
             model = Operations.Unwrap(DataRoles.Origin(local.Local, model.SemanticModel));
         return model is IParameterReferenceOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IInstanceReferenceOperation;
     }
-
-    /// <summary>
-    /// The data the method runs inference on with the same model (Predict's input, Evaluate's and EvaluateTargets' data,
-    /// Trainer.Evaluate's data); empty when it never evaluates that model.
-    /// </summary>
-    private static List<IOperation> EvaluatedData(IInvocationOperation training, IOperation model, KilnTypes types)
-    {
-        var data = new List<IOperation>();
-        ISymbol? target = Symbol(model);
-        if (target is null) return data;
-        foreach (IInvocationOperation call in Operations.Root(training).Descendants().OfType<IInvocationOperation>())
-        {
-            bool onModel = call.TargetMethod.Name is "Predict" or "Evaluate" or "EvaluateTargets" && types.IsModelType(call.TargetMethod.ContainingType);
-            bool trainer = !onModel && types.IsTrainerMethod(call.TargetMethod, "Evaluate");
-            IOperation? evaluated = onModel ? call.Instance : trainer ? call.Arguments.FirstOrDefault(a => a.Parameter?.Name == "model")?.Value : null;
-            if (evaluated is null || !SymbolEqualityComparer.Default.Equals(Symbol(evaluated), target)) continue;
-            IEnumerable<IArgumentOperation> arguments = call.Arguments.Where(a => a.Value.Type?.SpecialType != SpecialType.System_Int32 && a.Parameter?.Name != "model");
-            if (call.TargetMethod.Name == "Predict") arguments = arguments.Take(1);
-            foreach (IArgumentOperation argument in arguments) data.Add(argument.Value);
-            if (data.Count == 0) data.Add(call);
-        }
-        return data;
-    }
-
-    private static ISymbol? Symbol(IOperation operation) => Operations.Unwrap(operation) switch
-    {
-        ILocalReferenceOperation l => l.Local,
-        IParameterReferenceOperation p => p.Parameter,
-        IFieldReferenceOperation f => f.Field,
-        IPropertyReferenceOperation p => p.Property,
-        IInstanceReferenceOperation i => i.Type,
-        _ => null,
-    };
 }

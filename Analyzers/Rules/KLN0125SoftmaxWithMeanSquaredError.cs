@@ -23,7 +23,7 @@ public sealed class SoftmaxWithMeanSquaredErrorAnalyzer : SpecRuleAnalyzer
         int index = spec.Layers.Count - 1;
         LayerSpec last = spec.Layers[index];
         if (last.Kind != LayerKind.Activation || last.Activation != ActivationKind.Softmax) return;
-        if (SpecQueries.InputShapes(spec)[index].Flat < 2) return; // one output: softmax is constant, a different mistake
+        if (SpecQueries.InputShapes(context.Parsed)[index].Flat < 2) return; // one output: softmax is constant, a different mistake
         context.Report(Rule, context.Layer(index)?.GetLocation(), ImmutableDictionary<string, string?>.Empty.Add("Fix", "SoftmaxCrossEntropy"),
             last.Name);
     }

@@ -21,7 +21,7 @@ public sealed class WindowMostlyPaddingAnalyzer : SpecRuleAnalyzer
     {
         ModelSpec spec = context.Spec;
         if (spec.InputShape.Count < 2) return;
-        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(spec);
+        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(context.Parsed);
         var shrinking = new List<string>();
         for (int i = 0; i < spec.Layers.Count; i++)
         {

@@ -19,7 +19,7 @@ public sealed class StrideSkipsInputAnalyzer : SpecRuleAnalyzer
     {
         ModelSpec spec = context.Spec;
         if (spec.InputShape.Count < 2) return;
-        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(spec);
+        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(context.Parsed);
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             LayerSpec layer = spec.Layers[i];

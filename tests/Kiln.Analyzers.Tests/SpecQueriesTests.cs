@@ -13,19 +13,19 @@ namespace Kiln.Analyzers.Tests;
 /// </summary>
 public class SpecQueriesTests
 {
-    private static ModelSpec Parse(string model)
+    private static ParsedModel Parse(string model)
     {
         Compilation compilation = AnalyzerHarness.Compile(AnalyzerHarness.Prelude + model);
         INamedTypeSymbol type = compilation.GetTypeByMetadataName("M")!;
         ParsedModel parsed = ModelSpecParser.ParseDetailed(type, default);
         Assert.Empty(parsed.Result.Diagnostics);
-        return parsed.Spec!;
+        return parsed;
     }
 
     [Fact]
     public void Input_shapes_follow_strides_padding_dilation_pooling_and_flattening()
     {
-        ModelSpec spec = Parse("""
+        ParsedModel parsed = Parse("""
             [Model(InputShape = new[] { 3, 17, 17 }, Seed = 1)]
             [Conv2D(8, 3, Stride = 2, Padding = 1), ReLU]      // (17 + 2 − 3)/2 + 1 = 9
             [Conv2D(8, 3, Dilation = 2), MaxPool(2, Stride = 1)] // 9 − 5 + 1 = 5; 5 − 2 + 1 = 4
@@ -34,23 +34,25 @@ public class SpecQueriesTests
             [Adam]
             public partial class M;
             """);
-        string[] shapes = SpecQueries.InputShapes(spec).Select(s => s.ToString()).ToArray();
+        ModelSpec spec = parsed.Spec!;
+        string[] shapes = SpecQueries.InputShapes(parsed).Select(s => s.ToString()).ToArray();
         Assert.Equal(new[] { "3×17×17", "8×9×9", "8×9×9", "8×5×5", "8×4×4", "4×2×4", "4×1×2", "8", "6", "6", "2" }, shapes);
-        Assert.Equal(3 * 3 * 3, SpecQueries.FanIn(spec.Layers[0], SpecQueries.InputShapes(spec)[0]));
-        Assert.Equal(8, SpecQueries.FanIn(spec.Layers[7], SpecQueries.InputShapes(spec)[7]));
+        Assert.Equal(3 * 3 * 3, SpecQueries.FanIn(spec.Layers[0], SpecQueries.InputShapes(parsed)[0]));
+        Assert.Equal(8, SpecQueries.FanIn(spec.Layers[7], SpecQueries.InputShapes(parsed)[7]));
     }
 
     [Fact]
     public void Global_pooling_and_residual_blocks_keep_the_parser_s_shapes()
     {
-        ModelSpec spec = Parse("""
+        ParsedModel parsed = Parse("""
             [Model(InputShape = new[] { 4, 8, 8 }, Seed = 1)]
             [Residual(Projection = true), Conv2D(8, 4, Stride = 2, Padding = 1), ReLU, Conv2D(8, 3, Padding = 1), EndResidual, ReLU]
             [GlobalAvgPool, Dense(2), SoftmaxCrossEntropy]
             [Adam]
             public partial class M;
             """);
-        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(spec);
+        ModelSpec spec = parsed.Spec!;
+        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(parsed);
         Assert.Equal("8×4×4", shapes[5].ToString()); // after EndResidual: the branch's shape
         Assert.Equal("8", shapes[7].ToString());     // after GlobalAvgPool: one value per channel
         Assert.Equal(new[] { -1, 0, 0, 0, -1, -1, -1, -1 }, SpecQueries.BranchOpeners(spec));
@@ -62,14 +64,15 @@ public class SpecQueriesTests
     [Fact]
     public void Rows_read_and_padding_share_match_hand_counts()
     {
-        ModelSpec spec = Parse("""
+        ParsedModel parsed = Parse("""
             [Model(InputShape = new[] { 1, 9, 9 }, Seed = 1)]
             [Conv2D(2, 1, Stride = 2), Conv2D(2, 2, Dilation = 3, Stride = 3, Padding = 1), ReLU, MaxPool(2), Conv2D(2, 3, Padding = 1)]
             [Flatten, Dense(2), SoftmaxCrossEntropy]
             [Adam]
             public partial class M;
             """);
-        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(spec);
+        ModelSpec spec = parsed.Spec!;
+        SpecQueries.Shape[] shapes = SpecQueries.InputShapes(parsed);
         // 1×1, stride 2 over 9 rows: rows 0, 2, 4, 6, 8.
         Assert.Equal(5, SpecQueries.RowsRead(spec.Layers[0], 9, 1));
         // 5 rows, padding 1, taps k·3 − 1 + 3o for o = 0, 1: −1, 2 | 2, 5 → rows {2} inside [0, 5) twice, 5 is padding.

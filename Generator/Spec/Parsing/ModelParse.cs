@@ -35,6 +35,9 @@ public static partial class ModelSpecParser
         private InputNormalizationKind normalization;
         // The (C, H, W) shape while the activations are spatial; an [H, W] input has one channel.
         private ActivationShape shape = new();
+        // The shape entering each layer (ParsedModel.Shapes, for the analyzers), null after a layer that reported an error.
+        private readonly List<ActivationShape?> layerInputs = new();
+        private bool shapesKnown = true;
         private bool shapeValid;
         private readonly List<LayerSpec> layers = new();
         private readonly Dictionary<string, int> counters = new();
@@ -297,6 +300,8 @@ public static partial class ModelSpecParser
             openBlock = reader.Block;
             layers.Add(layer);
             layerSyntax.Add(item.Syntax);
+            layerInputs.Add(shapesKnown ? before : null);
+            shapesKnown &= diagnostics.Count == diagnosticsBefore;
             long layerParameters = definition.ParameterCount(layer, before, shape, ref lastLinearParameters);
             // A layer already out of its own limits is not counted again (its diagnostic says enough).
             if (diagnostics.Count == diagnosticsBefore && parameterCount <= ModelLimits.MaxParameters && (parameterCount += layerParameters) > ModelLimits.MaxParameters)
@@ -383,7 +388,8 @@ public static partial class ModelSpecParser
                 normalization,
                 fixupItem is not null);
             bool hasErrors = diagnostics.Count > 0;
-            return new ParsedModel(new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray()), spec, declared);
+            layerInputs.Add(shapesKnown ? shape.Copy() : null);
+            return new ParsedModel(new ParseResult(hasErrors ? null : spec, diagnostics.ToEquatableArray()), spec, declared, layerInputs);
         }
     }
 }

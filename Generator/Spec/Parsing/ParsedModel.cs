@@ -13,11 +13,23 @@ namespace Kiln.Generator.Spec;
 public sealed class ParsedModel
 {
     public ParsedModel(ParseResult result, ModelSpec? spec, ModelSyntax syntax)
+        : this(result, spec, syntax, Array.Empty<Kiln.Generator.Layers.ActivationShape?>())
+    {
+    }
+
+    internal ParsedModel(ParseResult result, ModelSpec? spec, ModelSyntax syntax, IReadOnlyList<Kiln.Generator.Layers.ActivationShape?> shapes)
     {
         Result = result;
         Spec = spec;
         Syntax = syntax;
+        Shapes = shapes;
     }
+
+    /// <summary>
+    /// The activation shape entering each layer as the parser tracked it (index i: what layer i reads), and the model's output
+    /// shape last; null from the first layer that reported a spec error on (its output is not known). For the analyzers.
+    /// </summary>
+    internal IReadOnlyList<Kiln.Generator.Layers.ActivationShape?> Shapes { get; }
 
     /// <summary>Exactly what the generator sees: the spec when valid, and the spec-validity diagnostics.</summary>
     public ParseResult Result { get; }

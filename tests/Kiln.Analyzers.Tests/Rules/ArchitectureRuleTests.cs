@@ -146,6 +146,80 @@ public class ArchitectureRuleTests
         public partial class M;
         """);
 
+    private const string DeepPlain = """
+        [Model(Input = 16, Seed = 1, MaxBatch = 64)]
+        [Dense(16), ReLU, Dense(16), ReLU, Dense(16), ReLU, Dense(16), ReLU, Dense(16), ReLU]
+        [Dense(16), ReLU, Dense(16), ReLU, Dense(16), ReLU, Dense(16), ReLU]
+        [Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Plain;
+
+        """;
+
+    [Fact]
+    public Task KLN0126_lsuv_on_that_model_or_orthogonal_with_the_right_gain_is_fine() => ValidModel.Clean<DeepPlainStackAnalyzer>(DeepPlain + """
+        [Model(Input = 16, Seed = 1)]
+        [Dense(16, Init = Init.Orthogonal), ReLU, Dense(16, Init = Init.Orthogonal), ReLU, Dense(16, Init = Init.Orthogonal), ReLU]
+        [Dense(16, Init = Init.Orthogonal, InitScale = 1.4142), ReLU, Dense(16, Init = Init.Orthogonal), ReLU, Dense(16, Init = Init.Orthogonal), ReLU]
+        [Dense(16, Init = Init.Orthogonal), ReLU, Dense(16, Init = Init.Orthogonal), ReLU, Dense(16, Init = Init.Orthogonal), Tanh]
+        [Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Isometric;
+
+        public static class Run
+        {
+            public static void Train(Dataset data)
+            {
+                var options = new TrainerOptions { Epochs = 2, BatchSize = 32, Lsuv = new LsuvOptions() };
+                IKilnModel model = new Plain();
+                Trainer.Fit(model, data, null, options);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0126_lsuv_called_directly_is_fine_too() => ValidModel.Clean<DeepPlainStackAnalyzer>(DeepPlain + """
+        public static class Run
+        {
+            private static Plain Make() => new Plain();
+
+            public static void Train(Dataset data)
+            {
+                var model = Make();
+                Lsuv.Initialize(model, data);
+                Trainer.Fit(model, data, null, 2, 32);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0126_lsuv_on_another_model_or_orthogonal_with_the_wrong_gain_still_fires() => ValidModel.Fires<DeepPlainStackAnalyzer>(
+        DeepPlain.Replace("[Model(Input = 16, Seed = 1, MaxBatch = 64)]", "[[|Model(Input = 16, Seed = 1, MaxBatch = 64)|]]") + """
+        [Model(Input = 16, Seed = 1, MaxBatch = 64)]
+        [Dense(16), BatchNorm, ReLU, Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Small;
+
+        [[|Model(Input = 16, Seed = 1)|]]
+        [Dense(16, Init = Init.Orthogonal, InitScale = 1), ReLU, Dense(16, Init = Init.Orthogonal, InitScale = 1), ReLU, Dense(16, Init = Init.Orthogonal, InitScale = 1), ReLU]
+        [Dense(16, Init = Init.Orthogonal, InitScale = 1), ReLU, Dense(16, Init = Init.Orthogonal, InitScale = 1), ReLU, Dense(16, Init = Init.Orthogonal, InitScale = 1), ReLU]
+        [Dense(16, Init = Init.Orthogonal, InitScale = 1), ReLU, Dense(16, Init = Init.Orthogonal, InitScale = 1), ReLU, Dense(16, Init = Init.Orthogonal, InitScale = 1), ReLU]
+        [Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class GainOne;
+
+        public static class Run
+        {
+            public static void Train(Dataset data)
+            {
+                var plain = new Plain();
+                var small = new Small();
+                Lsuv.Initialize(small, data);                                     // LSUV on the other model
+                Trainer.Fit(plain, data, null, new TrainerOptions { Lsuv = null });
+            }
+        }
+        """);
+
     [Fact]
     public Task KLN0126_shallower_normalised_residual_and_self_normalising_stacks_are_fine() => ValidModel.Clean<DeepPlainStackAnalyzer>("""
         [Model(Input = 16, Seed = 1)]

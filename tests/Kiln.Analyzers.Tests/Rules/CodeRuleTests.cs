@@ -35,6 +35,11 @@ public class CodeRuleTests
                     [|model.TrainStep(batch, labels, 8)|];
                 IKilnModel any = model;
                 [|any.TrainStep(validation.Features.AsSpan(0, 32), validation.Labels.AsSpan(0, 8), 8)|];
+                // The code scores the model on these: with that, their held-out names break the tie (a name alone does not).
+                var scores = new float[16];
+                model.Predict(xTest, scores, 8);
+                model.Predict(testBatches[0], scores, 8);
+                Trainer.Evaluate(model, validation);
             }
         }
         """);
@@ -209,12 +214,16 @@ public class CodeRuleTests
 
         public static class Prep
         {
-            public static void Run(DataSplit split, Dataset validation, float[] xTest)
+            public static void Run(DataSplit split, Dataset validation, float[] xTest, IKilnModel model)
             {
                 var standardizer = [|new Standardizer().Fit(split.Test)|];
                 Standardizer other = new();
                 [|other.Fit(validation)|];
                 [|new MinMaxScaler().Fit(xTest)|];
+                // The code scores a model on these: with that, their held-out names break the tie (a name alone does not).
+                var scores = new float[8];
+                model.Predict(xTest, scores, 1);
+                Trainer.Evaluate(model, validation);
             }
         }
         """, generate: false);

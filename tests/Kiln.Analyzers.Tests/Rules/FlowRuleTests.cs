@@ -448,6 +448,171 @@ public class FlowRuleTests
             }
         }
         """);
+
+    // ---------------------------------------------------------------- KLN0213 through locals
+
+    [Fact]
+    public Task KLN0213_model_reached_through_other_locals() => Verify.AnalyzerAsync<InferenceWithoutTrainingAnalyzer>(Net + """
+        public static class Inference
+        {
+            public static void Interface(float[] x, float[] outputs)
+            {
+                Net m = new();
+                IKilnModel any = m;
+                [|any.Predict(x, outputs, 8)|];
+            }
+
+            public static double Cast(Dataset test)
+            {
+                IKilnModel created = new Net();
+                var concrete = (Net)created;
+                return [|Trainer.Evaluate(concrete, test)|].Accuracy;
+            }
+
+            public static void AssignedLater(float[] x, float[] outputs)
+            {
+                Net late;
+                late = new Net();
+                var copy = late;
+                [|copy.Predict(x, outputs, 8)|];
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0213_aliases_that_are_trained_or_escape_are_fine() => Verify.NoDiagnosticsAsync<InferenceWithoutTrainingAnalyzer>(Net + """
+        public static class Inference
+        {
+            public static void TrainedThroughTheOriginal(Dataset train, float[] x, float[] outputs)
+            {
+                Net m = new();
+                IKilnModel any = m;
+                Trainer.Fit(m, train, null, 1, 8);
+                any.Predict(x, outputs, 8);
+            }
+
+            public static void TrainedThroughTheAlias(Dataset train, float[] x, float[] outputs)
+            {
+                Net m = new();
+                IKilnModel any = m;
+                any.TrainStep(train.Features.AsSpan(0, 32), train.Labels.AsSpan(0, 8), 8);
+                m.Predict(x, outputs, 8);
+            }
+
+            public static void LoadedThroughTheAlias(float[] x, float[] outputs)
+            {
+                var m = new Net();
+                IKilnModel any = m;
+                Load(any);
+                m.Predict(x, outputs, 8);
+            }
+
+            public static void Reassigned(Net trained, float[] x, float[] outputs)
+            {
+                Net m = new();
+                IKilnModel any = m;
+                any = trained;
+                any.Predict(x, outputs, 8);
+            }
+
+            public static void FromAParameter(IKilnModel given, float[] x, float[] outputs)
+            {
+                IKilnModel any = given;
+                any.Predict(x, outputs, 8);
+            }
+
+            private static void Load(IKilnModel model) { }
+        }
+        """);
+
+    // ---------------------------------------------------------------- names are only a tie-breaker (KLN0113, KLN0220)
+
+    [Fact]
+    public Task KLN0113_a_held_out_name_needs_the_code_to_agree() => Verify.AnalyzerAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
+        public static class Training
+        {
+            public static double Named(Net model, Dataset testSet)
+            {
+                [|Trainer.Fit(model, testSet, null, 1, 8)|];   // named test AND scored below: the name breaks the tie
+                return Trainer.Evaluate(model, testSet).Accuracy;
+            }
+
+            public static void Neutral(Net model, Dataset d, float[] outputs)
+            {
+                var (fit, p) = d.Split(0.8, 1);                 // neutral names: the split says p is the test part
+                [|model.TrainStep(p.Features, p.Labels, p.Count)|];
+                model.Predict(fit.Features, outputs, 8);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0113_a_held_out_name_alone_decides_nothing() => Verify.NoDiagnosticsAsync<TrainingOnHeldOutDataAnalyzer>(Net + """
+        public static class Training
+        {
+            // Named like test data, but nothing in the code treats it as held out (it is never scored on): no finding.
+            public static void Misleading(Net model, float[] xTest, int[] yTest, Dataset validationLike)
+            {
+                model.TrainStep(xTest, yTest, 8);
+                Trainer.Fit(model, validationLike, null, 1, 8);
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0133_conv_net_with_batchnorm_through_a_helper() => Verify.AnalyzerAsync<BatchNormBatchOneTrainingAnalyzer>("""
+        [Model(InputShape = new[] { 1, 8, 8 }, Seed = 1, MaxBatch = 8)]
+        [Conv2D(4, 3, Padding = 1, Bias = false), BatchNorm, ReLU, GlobalAvgPool, Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class ConvNet;
+
+        [Model(InputShape = new[] { 1, 8, 8 }, Seed = 1, MaxBatch = 8)]
+        [Conv2D(4, 3, Padding = 1, Bias = false), GroupNorm(2), ReLU, GlobalAvgPool, Dense(2), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class GroupNet;
+
+        public static class Runs
+        {
+            private static TrainerOptions OneAtATime() => new TrainerOptions { Epochs = 2, BatchSize = 1 };
+
+            public static void Run(Dataset train)
+            {
+                [|Trainer.Fit(new ConvNet(), train, null, OneAtATime())|];
+                Trainer.Fit(new GroupNet(), train, null, OneAtATime());   // GroupNorm: per-sample statistics, fine at batch 1
+                Trainer.Fit(new ConvNet(), train, null, OneAtATime() with { BatchSize = 8 });
+            }
+        }
+        """);
+
+    [Fact]
+    public Task KLN0121_a_held_out_name_alone_decides_nothing() => Verify.NoDiagnosticsAsync<PreprocessingLeakageAnalyzer>("""
+        public static class Prep
+        {
+            // Named like held-out data, but nothing scores a model on them: the names alone do not decide.
+            public static Standardizer Run(Dataset testData, float[] xVal) => new Standardizer().Fit(testData);
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0220_neutral_name_caught_by_the_range() => Verify.AnalyzerAsync<LinearBetaSearchAnalyzer>("""
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace()
+                .[|Uniform("p3", 0.9, 0.999)|]
+                .[|Uniform("x", 0.99, 0.9999)|];
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0220_a_beta_name_alone_decides_nothing() => Verify.NoDiagnosticsAsync<LinearBetaSearchAnalyzer>("""
+        public static class Search
+        {
+            public static SearchSpace Space() => new SearchSpace()
+                .Uniform("beta1", 0.85, 0.95)      // named β, but less than a decade of 1 − β: linear is fine
+                .Uniform("momentum", 0.1, 0.5)     // named momentum, nowhere near 1
+                .Uniform("ema", 0.5, 0.9);         // does not reach above 0.9
+        }
+        """, generate: false);
 }
 
 /// <summary>The KLN0132 fix.</summary>
@@ -502,4 +667,5 @@ public class SearchFlowTests
             }
         }
         """, generate: false);
+
 }

@@ -126,4 +126,37 @@ public class InitRuleTests
         [Adam]
         public partial class HeScaled;
         """, generate: false);
+
+    [Fact]
+    public Task KLN0107_orthogonal_with_the_wrong_gain_in_a_deep_network() => Verify.AnalyzerAsync<SmallFixedInitAnalyzer>("""
+        [Model(Input = 64, Seed = 1)]
+        [Dense(64, [|Init = Init.Orthogonal|], InitScale = 0.5), ReLU]
+        [Dense(64, [|Init = Init.Orthogonal|], InitScale = 0.5), ReLU]
+        [Dense(64, [|Init = Init.Orthogonal|], InitScale = 0.5), ReLU]
+        [Dense(10), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Shrinking;
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0107_lsuv_or_orthogonal_with_the_right_gain_is_fine() => Verify.NoDiagnosticsAsync<SmallFixedInitAnalyzer>("""
+        [Model(Input = 256, Seed = 1, MaxBatch = 64)]
+        [Dense(256, Init = Init.Normal), ReLU, Dense(256, Init = Init.Normal), ReLU, Dense(256, Init = Init.Normal), ReLU]
+        [Dense(10), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class Rescaled;
+
+        [Model(Input = 64, Seed = 1)]
+        [Dense(64, Init = Init.Orthogonal), ReLU, Dense(64, Init = Init.Orthogonal, InitScale = 1.41), ReLU]
+        [Dense(64, Init = Init.Orthogonal, InitScale = 1), Tanh, Dense(10), SoftmaxCrossEntropy]
+        [Adam]
+        public partial class RightGain;
+
+        public static class Run
+        {
+            public static TrainerOptions Options() => new TrainerOptions { Epochs = 3 } with { Lsuv = new LsuvOptions { Tolerance = 0.05 } };
+
+            public static void Train(Dataset data) => Trainer.Fit(new Rescaled(), data, null, Options());
+        }
+        """);
 }

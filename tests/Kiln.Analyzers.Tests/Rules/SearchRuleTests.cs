@@ -177,4 +177,58 @@ public class SearchRuleTests
             }
         }
         """, generate: false);
+
+    [Fact]
+    public Task KLN0320_space_returned_by_a_helper() => Verify.AnalyzerAsync<GridSearchAnalyzer>("""
+        using System.Linq;
+
+        public static class Search
+        {
+            private static SearchSpace Space() => new SearchSpace().LogUniform("lr", 1e-4, 1e-1).Choice("units", 64, 128).Uniform("dropout", 0, 0.5);
+
+            private static SearchSpace Wider() => Space().IntRange("layers", 1, 4);
+
+            private static SearchSpace Either(bool small)
+            {
+                if (small) return new SearchSpace().LogUniform("lr", 1e-4, 1e-1).IntRange("layers", 1, 4).Choice("units", 32, 64);
+                var built = Space();
+                return built.OneMinusLogUniform("beta2", 0.9, 0.999);
+            }
+
+            public static int Count(bool small)
+            {
+                int n = Space().[|Grid(3)|].Count();
+                n += Wider().[|Grid(2)|].Count();
+                var local = Space();
+                n += local.[|Grid(2)|].Count();
+                n += Either(small).[|Grid(2)|].Count();
+                return n;
+            }
+        }
+        """, generate: false);
+
+    [Fact]
+    public Task KLN0320_helper_near_misses() => Verify.NoDiagnosticsAsync<GridSearchAnalyzer>("""
+        using System.Linq;
+
+        public static class Search
+        {
+            private static SearchSpace Small() => new SearchSpace().LogUniform("lr", 1e-4, 1e-1).Choice("units", 64, 128);
+            private static SearchSpace Extend(SearchSpace given) => given.Uniform("dropout", 0, 0.5);
+            private static SearchSpace Recursive(int k) => k == 0 ? new SearchSpace() : Recursive(k - 1).Uniform("x" + k, 0, 1);
+            private static SearchSpace Loop() => Loop();
+            private static SearchSpace _stored = Small();
+
+            public static int Count(SearchSpace outside)
+            {
+                int n = Small().Grid(3).Count();                 // two parameters
+                n += Extend(outside).Grid(3).Count();            // the helper's input is not known
+                n += Recursive(5).Grid(2).Count();               // recursion: not counted
+                n += Loop().Grid(2).Count();
+                var random = new KilnRandom(1);
+                HyperParameters sample = Small().Uniform("dropout", 0, 0.5).Sample(ref random);  // random search
+                return n;
+            }
+        }
+        """, generate: false);
 }
