@@ -173,8 +173,8 @@ internal static class Int8Gemm
             for (int i = 0; i < m * kq; i++)
             {
                 sbyte* b = x + 4 * i;
-                pairs[2 * i] = (int)((ushort)b[0] | ((uint)(ushort)b[2] << 16));
-                pairs[2 * i + 1] = (int)((ushort)b[1] | ((uint)(ushort)b[3] << 16));
+                pairs[2 * i] = (b[0] & 0xFFFF) | (b[2] << 16);
+                pairs[2 * i + 1] = (b[1] & 0xFFFF) | (b[3] << 16);
             }
         fixed (int* p0 = pairs, acc0 = accs)
         fixed (sbyte* w0 = ws)
