@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.LowPrecision;
@@ -39,9 +40,33 @@ internal static class Quantization
         {
             ReadOnlySpan<float> src = x.Slice(r * ldx, k);
             Span<sbyte> dst = q.Slice(r * kp, kp);
-            for (int i = 0; i < k; i++) dst[i] = Quantize(src[i], inverse);
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var scale = Vector256.Create(inverse);
+                var limit = Vector256.Create((float)Levels);
+                for (; i + 2 * Vector256<float>.Count <= k; i += 2 * Vector256<float>.Count)
+                {
+                    Vector256<int> a = Lanes(Vector256.Create(src.Slice(i)), scale, limit);
+                    Vector256<int> b = Lanes(Vector256.Create(src.Slice(i + Vector256<float>.Count)), scale, limit);
+                    Vector256<short> both = Vector256.Narrow(a, b); // order-preserving (not packssdw's lane interleave)
+                    Vector128<sbyte> bytes = Vector128.Narrow(both.GetLower(), both.GetUpper());
+                    bytes.CopyTo(dst.Slice(i));
+                }
+            }
+            for (; i < k; i++) dst[i] = Quantize(src[i], inverse);
             dst[k..].Clear();
         }
+    }
+
+    /// <summary>One vector of <see cref="Quantize"/>: the same rounding (to even), clamp and NaN → 0.</summary>
+    private static Vector256<int> Lanes(Vector256<float> x, Vector256<float> scale, Vector256<float> limit)
+    {
+        Vector256<float> q = Vector256.Round(x * scale);
+        q = Vector256.ConditionalSelect(Vector256.Equals(q, q), q, Vector256<float>.Zero);
+        q = Vector256.ConditionalSelect(Vector256.GreaterThan(q, limit), limit, q);
+        q = Vector256.ConditionalSelect(Vector256.LessThan(q, -limit), -limit, q);
+        return Vector256.ConvertToInt32(q);
     }
 
     /// <summary>The best int8 path here: <c>KILN_ISA</c> (through <see cref="KilnIsa.Default"/>) caps it.</summary>

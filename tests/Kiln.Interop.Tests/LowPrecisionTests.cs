@@ -5,6 +5,7 @@ using Kiln.Data;
 using Kiln.LowPrecision;
 using Kiln.Models.Tests;
 using Kiln.Training;
+using Xunit;
 
 namespace Kiln.Interop.Tests;
 
@@ -158,7 +159,7 @@ public class LowPrecisionTests
     public void Digits_accuracy_barely_moves()
     {
         DataSplit split = EmbeddedData.DigitsSplit();
-        var model = new DigitsMlp();
+        IKilnModel model = new DigitsMlp();
         Trainer.Fit(model, split.Train, validation: null, epochs: 15, batchSize: 32);
         Dataset test = split.Test;
         int[] floatClasses = Classes(test, (x, y, n) => model.Predict(x, y, n), model.OutputSize);
