@@ -78,7 +78,7 @@ static double Accuracy(PredictFn predict, Dataset test, int classes, int chunk)
     for (int start = 0; start < test.Count; start += chunk)
     {
         int n = Math.Min(chunk, test.Count - start);
-        predict(test.Features.AsSpan(start * test.FeatureCount, n * test.FeatureCount), y, n);
+        predict(test.Features.AsSpan(start * test.FeatureCount, n * test.FeatureCount), y.AsSpan(0, n * classes), n);
         for (int i = 0; i < n; i++)
         {
             ReadOnlySpan<float> row = y.AsSpan(i * classes, classes);
