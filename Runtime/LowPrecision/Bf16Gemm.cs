@@ -22,6 +22,11 @@ internal static class Bf16Gemm
     /// <summary>Outputs per packed group.</summary>
     public const int Group = 32;
 
+    /// <summary>k per block of the batched AVX-512 kernel: 128 × 64 bytes of weights, an eighth of L1.</summary>
+    private const int KBlock = 128;
+
+    private static unsafe Vector512<float> Start(float* y, bool first) => first ? Vector512<float>.Zero : Avx512F.LoadVector512(y);
+
     /// <summary>Rounds a float to the nearest bfloat16 (ties to even); NaN stays a quiet NaN.</summary>
     public static ushort ToBf16(float value)
     {
@@ -103,29 +108,56 @@ internal static class Bf16Gemm
         fixed (uint* w0 = ws)
         {
             int r = 0;
-            // Four rows share each weight load: 8 accumulators.
-            for (; r + 4 <= m; r += 4)
+            if (m >= 4)
+            {
+                // Four rows share each weight load (8 accumulators). The k loop is cut into blocks whose weight panel
+                // (KBlock × 64 bytes) stays in L1 while every row tile of the batch reads it; partial sums go through Y.
+                int tiles = m / 4 * 4;
                 for (int g = 0; g < op; g += Group)
-                {
-                    Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default;
-                    float* x = x0 + r * ldx;
-                    uint* w = w0 + g / 2;
-                    for (int kk = 0; kk < k; kk++, w += op / 2)
+                    for (int kb = 0; kb < k; kb += KBlock)
                     {
-                        Vector512<uint> lane = Avx512F.LoadVector512(w);
-                        Vector512<float> lo = Avx512F.ShiftLeftLogical(lane, 16).AsSingle(), hi = Avx512F.And(lane, mask).AsSingle();
-                        var v0 = Vector512.Create(x[kk]); a0 = Avx512F.FusedMultiplyAdd(v0, lo, a0); b0 = Avx512F.FusedMultiplyAdd(v0, hi, b0);
-                        var v1 = Vector512.Create(x[ldx + kk]); a1 = Avx512F.FusedMultiplyAdd(v1, lo, a1); b1 = Avx512F.FusedMultiplyAdd(v1, hi, b1);
-                        var v2 = Vector512.Create(x[2 * ldx + kk]); a2 = Avx512F.FusedMultiplyAdd(v2, lo, a2); b2 = Avx512F.FusedMultiplyAdd(v2, hi, b2);
-                        var v3 = Vector512.Create(x[3 * ldx + kk]); a3 = Avx512F.FusedMultiplyAdd(v3, lo, a3); b3 = Avx512F.FusedMultiplyAdd(v3, hi, b3);
+                        int kEnd = Math.Min(k, kb + KBlock);
+                        bool first = kb == 0;
+                        for (int t = 0; t < tiles; t += 4)
+                        {
+                            float* y = y0 + t * op + g;
+                            Vector512<float> a0 = Start(y, first), b0 = Start(y + 16, first), a1 = Start(y + op, first), b1 = Start(y + op + 16, first);
+                            Vector512<float> a2 = Start(y + 2 * op, first), b2 = Start(y + 2 * op + 16, first), a3 = Start(y + 3 * op, first), b3 = Start(y + 3 * op + 16, first);
+                            float* x = x0 + t * ldx;
+                            uint* w = w0 + (kb * op + g) / 2;
+                            for (int kk = kb; kk < kEnd; kk++, w += op / 2)
+                            {
+                                Vector512<uint> lane = Avx512F.LoadVector512(w);
+                                Vector512<float> lo = Avx512F.ShiftLeftLogical(lane, 16).AsSingle(), hi = Avx512F.And(lane, mask).AsSingle();
+                                var v0 = Vector512.Create(x[kk]); a0 = Avx512F.FusedMultiplyAdd(v0, lo, a0); b0 = Avx512F.FusedMultiplyAdd(v0, hi, b0);
+                                var v1 = Vector512.Create(x[ldx + kk]); a1 = Avx512F.FusedMultiplyAdd(v1, lo, a1); b1 = Avx512F.FusedMultiplyAdd(v1, hi, b1);
+                                var v2 = Vector512.Create(x[2 * ldx + kk]); a2 = Avx512F.FusedMultiplyAdd(v2, lo, a2); b2 = Avx512F.FusedMultiplyAdd(v2, hi, b2);
+                                var v3 = Vector512.Create(x[3 * ldx + kk]); a3 = Avx512F.FusedMultiplyAdd(v3, lo, a3); b3 = Avx512F.FusedMultiplyAdd(v3, hi, b3);
+                            }
+                            Avx512F.Store(y, a0); Avx512F.Store(y + 16, b0);
+                            Avx512F.Store(y + op, a1); Avx512F.Store(y + op + 16, b1);
+                            Avx512F.Store(y + 2 * op, a2); Avx512F.Store(y + 2 * op + 16, b2);
+                            Avx512F.Store(y + 3 * op, a3); Avx512F.Store(y + 3 * op + 16, b3);
+                        }
+                        for (int t = tiles; t < m; t++)
+                        {
+                            float* y = y0 + t * op + g;
+                            Vector512<float> a0 = Start(y, first), b0 = Start(y + 16, first);
+                            float* x = x0 + t * ldx;
+                            uint* w = w0 + (kb * op + g) / 2;
+                            for (int kk = kb; kk < kEnd; kk++, w += op / 2)
+                            {
+                                var v = Vector512.Create(x[kk]);
+                                Vector512<uint> l0 = Avx512F.LoadVector512(w);
+                                a0 = Avx512F.FusedMultiplyAdd(v, Avx512F.ShiftLeftLogical(l0, 16).AsSingle(), a0);
+                                b0 = Avx512F.FusedMultiplyAdd(v, Avx512F.And(l0, mask).AsSingle(), b0);
+                            }
+                            Avx512F.Store(y, a0); Avx512F.Store(y + 16, b0);
+                        }
                     }
-                    float* y = y0 + r * op + g;
-                    Avx512F.Store(y, a0); Avx512F.Store(y + 16, b0);
-                    Avx512F.Store(y + op, a1); Avx512F.Store(y + op + 16, b1);
-                    Avx512F.Store(y + 2 * op, a2); Avx512F.Store(y + 2 * op + 16, b2);
-                    Avx512F.Store(y + 3 * op, a3); Avx512F.Store(y + 3 * op + 16, b3);
-                }
-            // Single rows: two groups at a time so four independent FMA chains hide the latency.
+                return;
+            }
+            // Batch 1 to 3: single rows, two groups at a time so four independent FMA chains hide the latency.
             for (; r < m; r++)
             {
                 float* x = x0 + r * ldx;

@@ -11,7 +11,8 @@ using Kiln.Training;
 // Accuracy and latency of float32 Predict against bf16 and int8 (docs/low-precision.md) on Fashion-MNIST.
 // Usage: dotnet run -c Release --project benchmarks/Kiln.LowPrecisionBench -- [--epochs N] [--cnn] [--rounds R]
 // Latency rounds interleave the three predictors (f32, bf16, int8 in turn), so a load change on the machine hits all alike;
-// the figures are medians over rounds of the mean time per call within a round.
+// the figures are medians over rounds of the mean time per call within a round, by wall clock and by this thread's CPU time.
+// Run with KILN_THREADS=1 to compare one thread with one thread (the low-precision runner is single-threaded).
 
 int epochs = Arg("--epochs", 8), rounds = Arg("--rounds", 15);
 bool cnn = args.Contains("--cnn");
@@ -54,19 +55,23 @@ void Run(IKilnModel model, string title, int modelEpochs)
         while (probe.Elapsed.TotalMilliseconds < 20) { model.Predict(x, y, batch); probes++; }
         int calls = Math.Max(1, probes);
         var times = predictors.Select(_ => new List<double>()).ToArray();
+        var cpu = predictors.Select(_ => new List<double>()).ToArray();
         for (int r = 0; r < rounds; r++)
             for (int i = 0; i < predictors.Length; i++)
             {
                 long start = Stopwatch.GetTimestamp();
+                double cpuStart = ThreadCpu.Microseconds();
                 for (int c = 0; c < calls; c++) predictors[i].Predict(x, y, batch);
+                cpu[i].Add((ThreadCpu.Microseconds() - cpuStart) / calls);
                 times[i].Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds / calls);
             }
-        double baseline = Median(times[0]);
-        Console.WriteLine($"batch {batch}: {calls} calls per round, {rounds} interleaved rounds (median of per-round means)");
+        double baseline = Median(times[0]), cpuBaseline = Median(cpu[0]);
+        Console.WriteLine($"batch {batch}: {calls} calls per round, {rounds} interleaved rounds; medians of per-round means, wall clock and this thread's CPU time");
         for (int i = 0; i < predictors.Length; i++)
         {
-            double m = Median(times[i]);
-            Console.WriteLine($"  {predictors[i].Name,-8} {m,10:F2} µs/call  {m / batch,8:F3} µs/sample  speed vs float32 {baseline / m:F2}x  (rounds {times[i].Min():F2}..{times[i].Max():F2})");
+            double m = Median(times[i]), c = Median(cpu[i]);
+            Console.WriteLine($"  {predictors[i].Name,-8} wall {m,10:F2} µs/call ({baseline / m:F2}x float32, rounds {times[i].Min():F2}..{times[i].Max():F2})" +
+                $"   thread CPU {c,10:F2} µs/call ({cpuBaseline / c:F2}x float32)");
         }
     }
 }
@@ -100,6 +105,23 @@ int Arg(string name, int fallback)
 {
     int i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+/// <summary>CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID): on a loaded machine it leaves out the time the thread waited for a core. Meaningful for float32 only with KILN_THREADS=1 (its pool threads are not counted).</summary>
+static class ThreadCpu
+{
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec { public long Seconds; public long Nanoseconds; }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+
+    public static double Microseconds()
+    {
+        if (!OperatingSystem.IsLinux()) return 0;
+        ClockGetTime(3, out TimeSpec t); // CLOCK_THREAD_CPUTIME_ID
+        return t.Seconds * 1e6 + t.Nanoseconds / 1e3;
+    }
 }
 
 delegate void PredictFn(ReadOnlySpan<float> inputs, Span<float> outputs, int batch);
