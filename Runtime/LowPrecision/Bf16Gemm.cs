@@ -80,6 +80,7 @@ internal static class Bf16Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
     private static void Portable(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<uint> w, Span<float> y, int m, int k, int op)
     {
         y[..(m * op)].Clear();
@@ -101,6 +102,7 @@ internal static class Bf16Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
     private static unsafe void Avx512(ReadOnlySpan<float> xs, int ldx, ReadOnlySpan<uint> ws, Span<float> ys, int m, int k, int op)
     {
         var mask = Vector512.Create(0xFFFF0000u);
@@ -195,6 +197,7 @@ internal static class Bf16Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
     private static unsafe void Avx256(ReadOnlySpan<float> xs, int ldx, ReadOnlySpan<uint> ws, Span<float> ys, int m, int k, int op)
     {
         var mask = Vector256.Create(0xFFFF0000u);

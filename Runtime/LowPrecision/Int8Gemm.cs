@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -71,6 +72,7 @@ internal static class Int8Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
     private static void Portable(ReadOnlySpan<sbyte> x, ReadOnlySpan<sbyte> w, Span<int> acc, int m, int kp, int op)
     {
         for (int r = 0; r < m; r++)
@@ -86,6 +88,7 @@ internal static class Int8Gemm
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
     private static unsafe void Vnni(ReadOnlySpan<sbyte> xs, ReadOnlySpan<sbyte> ws, ReadOnlySpan<int> sums, Span<int> accs, int m, int kp, int op, Span<int> xu)
     {
         int kq = kp / 4;
@@ -165,6 +168,7 @@ internal static class Int8Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
     private static unsafe void Avx512(ReadOnlySpan<sbyte> xs, ReadOnlySpan<sbyte> ws, Span<int> accs, int m, int kp, int op, Span<int> pairs)
     {
         int kq = kp / 4;

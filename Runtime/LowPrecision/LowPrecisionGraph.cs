@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Linq;
 using System.Numerics.Tensors;
@@ -422,6 +423,7 @@ internal sealed class LowPrecisionGraph
         }
 
         /// <summary>Row (oy, ox) of the columns holds the receptive field in (c, i, j) order; padding reads 0.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
         private static void Im2Col(ReadOnlySpan<float> x, ConvGeometry g, Span<float> columns)
         {
             int k = g.C * g.KH * g.KW, row = 0;
@@ -452,6 +454,7 @@ internal sealed class LowPrecisionGraph
 
     private sealed class PoolStep(bool max, PoolGeometry g, int input, int output) : UnaryStep(input, output)
     {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
         public override void Run(in Context c)
         {
             int inSize = g.C * g.H * g.W, outSize = g.C * g.OutH * g.OutW;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Kiln.LowPrecision;
@@ -96,6 +97,7 @@ internal sealed class LowPrecisionLinear
     /// Y = X·W + b for <paramref name="m"/> rows of X (stride <paramref name="ldx"/>), written row-major (y[r·O + o])
     /// or, with <paramref name="transposed"/>, output-major (y[o·m + r], a Conv2D's NCHW plane).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
     public void Forward(LowPrecisionPath path, ReadOnlySpan<float> x, int ldx, int m, Span<float> y, bool transposed, Workspace ws, bool calibrating)
     {
         if (_w32 is float[] w32)
@@ -129,6 +131,7 @@ internal sealed class LowPrecisionLinear
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
     private void Store(ReadOnlySpan<float> acc, int ld, int m, Span<float> y, bool transposed, float[]? scale)
     {
         if (!transposed)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -34,6 +35,7 @@ internal static class Quantization
     }
 
     /// <summary>Quantises <paramref name="rows"/> rows of <paramref name="k"/> values (stride <paramref name="ldx"/>) into rows of <paramref name="kp"/> bytes, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: fully optimised from the first call, no tier-0 or OSR code
     public static void QuantizeRows(ReadOnlySpan<float> x, int ldx, int rows, int k, float inverse, Span<sbyte> q, int kp)
     {
         for (int r = 0; r < rows; r++)
