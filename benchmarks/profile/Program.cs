@@ -112,19 +112,21 @@ internal static class Program
         double eff = flopPerSample * (double)batch / (stepMin * 1e3);
         Console.WriteLine($"step: min {stepMin:F1} µs, median {stepMed:F1} µs; {batch / stepMin * 1e6:F0} samples/s; {eff:F1} GFLOP/s = {100 * eff / peak:F0}% of FMA peak");
         Console.WriteLine();
-        Console.WriteLine("| stage | min µs | median µs | share of step (min) | FLOP | GFLOP/s | bytes (1 pass) | GB/s |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        // "longest part": min over steps of the slowest part's own duration; wall − longest part is the hand-off (a part
+        // that starts late because its worker thread was not running).
+        Console.WriteLine("| stage | min µs | median µs | share of step (min) | FLOP | GFLOP/s | bytes (1 pass) | GB/s | longest part, min µs |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         double sum = 0;
-        foreach (var (label, ticks) in r.Rows())
+        foreach (var (label, ticks, busy) in r.Rows())
         {
             double min = ticks.Min() * tick, med = Median(ticks) * tick;
             sum += min;
             string f = "", g = "", b = "", bw = "";
             if (flops.TryGetValue(label, out long fl)) { f = Fmt(fl * (double)batch); g = (fl * (double)batch / (min * 1e3)).ToString("F1", CultureInfo.InvariantCulture); }
             if (bytes.TryGetValue(label, out long by)) { b = Fmt(by * (double)batch); bw = (by * (double)batch / (min * 1e3)).ToString("F1", CultureInfo.InvariantCulture); }
-            Console.WriteLine($"| {label} | {min:F1} | {med:F1} | {100 * min / stepMin:F1}% | {f} | {g} | {b} | {bw} |");
+            Console.WriteLine($"| {label} | {min:F1} | {med:F1} | {100 * min / stepMin:F1}% | {f} | {g} | {b} | {bw} | {busy.Min() * tick:F1} |");
         }
-        Console.WriteLine($"| (sum of stage minima) | {sum:F1} | | {100 * sum / stepMin:F1}% | | | | |");
+        Console.WriteLine($"| (sum of stage minima) | {sum:F1} | | {100 * sum / stepMin:F1}% | | | | | |");
         Console.WriteLine();
     }
 
@@ -188,7 +190,7 @@ internal sealed class Recorder
     private readonly string[] _names;
     private readonly long[,] _start, _end;
     private long _lossTicks, _coreTicks;
-    private List<long[]> _stage = new();
+    private List<long[]> _stage = new(), _busy = new();
     private long[] _loss = Array.Empty<long>(), _core = Array.Empty<long>(), _outer = Array.Empty<long>(), _rest = Array.Empty<long>();
     private int _step;
     public long[] StepTicks = Array.Empty<long>();
@@ -208,6 +210,7 @@ internal sealed class Recorder
     {
         _step = 0;
         _stage = _names.Select(_ => new long[steps]).ToList();
+        _busy = _names.Select(_ => new long[steps]).ToList();
         _loss = new long[steps]; _core = new long[steps]; _outer = new long[steps]; _rest = new long[steps]; StepTicks = new long[steps];
     }
 
@@ -222,9 +225,10 @@ internal sealed class Recorder
         long stagesTotal = 0;
         for (int s = 0; s < _names.Length; s++)
         {
-            long lo = long.MaxValue, hi = 0;
+            long lo = long.MaxValue, hi = 0, busy = 0;
             for (int p = 0; p < MaxParts; p++)
-                if (_end[s, p] != 0) { lo = Math.Min(lo, _start[s, p]); hi = Math.Max(hi, _end[s, p]); }
+                if (_end[s, p] != 0) { lo = Math.Min(lo, _start[s, p]); hi = Math.Max(hi, _end[s, p]); busy = Math.Max(busy, _end[s, p] - _start[s, p]); }
+            _busy[s][_step] = busy;
             long wall = hi == 0 ? 0 : hi - lo;
             _stage[s][_step] = wall;
             stagesTotal += wall;
@@ -237,13 +241,14 @@ internal sealed class Recorder
         _step++;
     }
 
-    public IEnumerable<(string, long[])> Rows()
+    /// <summary>Per row: the label, its time per step, and the time of its longest part per step (the same on 1 thread).</summary>
+    public IEnumerable<(string, long[], long[])> Rows()
     {
         for (int s = 0; s < _names.Length; s++)
-            if (_stage[s].Any(v => v != 0)) yield return (_names[s], _stage[s]);
-        yield return ("(loss)", _loss);
-        yield return ("(rest of TrainCore)", _rest);
-        yield return ("(outside TrainCore: input copy, NaN check)", _outer);
+            if (_stage[s].Any(v => v != 0)) yield return (_names[s], _stage[s], _busy[s]);
+        yield return ("(loss)", _loss, _loss);
+        yield return ("(rest of TrainCore)", _rest, _rest);
+        yield return ("(outside TrainCore: input copy, NaN check)", _outer, _outer);
     }
 }
 
