@@ -1,4 +1,5 @@
 using System;
+using Kiln.Kernels;
 
 namespace Kiln.Data;
 
@@ -11,6 +12,9 @@ namespace Kiln.Data;
 /// from (seed, e), so it depends only on those two numbers: reproducible across runs and platforms, and a
 /// resumed run at epoch e sees the same order. The last batch of an epoch holds the remaining
 /// Count mod BatchSize samples, unless <c>dropLast</c> is set or it is smaller than <c>minLastBatch</c>.
+/// A batch of at least <see cref="ParallelGatherBytes"/> bytes is copied by the threads of <see cref="WorkerPool.Current"/>
+/// (the pool the model's kernels run on), each copying a contiguous range of its rows; the copy is exact, so the batch
+/// is the same bytes whatever the thread count.
 /// </remarks>
 public sealed class Batcher
 {
@@ -19,7 +23,11 @@ public sealed class Batcher
     private readonly int[] _order;
     private readonly float[] _inputs;
     private readonly int[] _labels;
+    private readonly GatherStage _gather;
     private int _position;
+
+    /// <summary>Batches of at least this many bytes of features are gathered on the worker pool's threads; smaller ones on the caller.</summary>
+    internal const int ParallelGatherBytes = 64 * 1024;
 
     /// <param name="data">Samples to iterate.</param>
     /// <param name="batchSize">Largest batch (&gt; 0).</param>
@@ -43,6 +51,7 @@ public sealed class Batcher
         _order = Dataset.Identity(data.Count);
         _inputs = new float[batchSize * data.FeatureCount];
         _labels = new int[batchSize];
+        _gather = new GatherStage(this);
         MinLastBatch = dropLast ? batchSize : Math.Min(minLastBatch, batchSize);
         int rest = data.Count % batchSize;
         BatchesPerEpoch = data.Count / batchSize + (rest > 0 && rest >= MinLastBatch ? 1 : 0);
@@ -107,18 +116,36 @@ public sealed class Batcher
             return false;
         }
 
+        Current = n;
+        WorkerPool pool = WorkerPool.Current;
+        if (pool.Parallelism > 1 && (long)n * _data.FeatureCount * sizeof(float) >= ParallelGatherBytes) pool.Run(_gather, 0);
+        else CopyRows(0, n);
+        _position += n;
+        BatchIndex++;
+        return true;
+    }
+
+    /// <summary>Copies rows [<paramref name="start"/>, <paramref name="end"/>) of the batch that begins at _position in the order.</summary>
+    private void CopyRows(int start, int end)
+    {
         int f = _data.FeatureCount;
         float[] src = _data.Features;
         int[] labels = _data.Labels;
-        for (int i = 0; i < n; i++)
+        for (int i = start; i < end; i++)
         {
             int s = _order[_position + i];
-            Array.Copy(src, s * f, _inputs, i * f, f);
+            Array.Copy(src, (long)s * f, _inputs, (long)i * f, f);
             _labels[i] = labels[s];
         }
-        _position += n;
-        Current = n;
-        BatchIndex++;
-        return true;
+    }
+
+    /// <summary>The pool stage that fills a batch: part k of p copies rows [k·n/p, (k+1)·n/p) of the <see cref="Current"/> rows.</summary>
+    private sealed class GatherStage(Batcher batcher) : IParallelStages
+    {
+        public void RunStage(int stage, int part, int parts)
+        {
+            int n = batcher.Current;
+            batcher.CopyRows((int)((long)n * part / parts), (int)((long)n * (part + 1) / parts));
+        }
     }
 }

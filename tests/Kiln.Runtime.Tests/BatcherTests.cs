@@ -138,3 +138,51 @@ public class BatcherTests
         Assert.Contains(0L, perEpoch);
     }
 }
+
+public class BatcherParallelGatherTests
+{
+    [Fact]
+    public void Pool_gathered_batches_equal_the_serial_ones_in_the_same_order()
+    {
+        // 784 features: a batch of 100 rows is 313,600 bytes, above the parallel-gather threshold.
+        const int n = 1037, features = 784;
+        var x = new float[n * features];
+        var rng = new Random(7);
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+        var d = new Dataset(x, Enumerable.Range(0, n).Select(i => i % 10).ToArray(), features);
+        Assert.True(100L * features * sizeof(float) >= Batcher.ParallelGatherBytes);
+
+        using var serialPool = new Kiln.Kernels.WorkerPool(1);
+        using var parallelPool = new Kiln.Kernels.WorkerPool(3);
+        var serial = new Batcher(d, 100, seed: 11);
+        var parallel = new Batcher(d, 100, seed: 11);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            serial.BeginEpoch(epoch);
+            parallel.BeginEpoch(epoch);
+            while (true)
+            {
+                bool more;
+                using (Kiln.Kernels.WorkerPool.UseOnThisThread(serialPool)) more = serial.NextBatch();
+                bool parallelMore;
+                using (Kiln.Kernels.WorkerPool.UseOnThisThread(parallelPool)) parallelMore = parallel.NextBatch();
+                Assert.Equal(more, parallelMore);
+                if (!more) break;
+                Assert.Equal(serial.Current, parallel.Current);
+                Assert.Equal(serial.Indices.ToArray(), parallel.Indices.ToArray());
+                Assert.Equal(serial.Labels.ToArray(), parallel.Labels.ToArray());
+                Assert.True(serial.Inputs.SequenceEqual(parallel.Inputs));
+                // Both equal the data set's rows at the batch's indices (the partial last batch of 37 rows included).
+                for (int r = 0; r < parallel.Current; r++)
+                {
+                    int s = parallel.Indices[r];
+                    Assert.True(parallel.Inputs.Slice(r * features, features).SequenceEqual(x.AsSpan(s * features, features)), $"row {r} (sample {s})");
+                    Assert.Equal(d.Labels[s], parallel.Labels[r]);
+                }
+            }
+        }
+        // The parallel batcher really split its copies over the pool; the one-thread pool never does.
+        Assert.True(parallelPool.ParallelStages > 0);
+        Assert.Equal(0, serialPool.ParallelStages);
+    }
+}
