@@ -139,50 +139,40 @@ public class BatcherTests
     }
 }
 
-public class BatcherParallelGatherTests
+public class BatcherGatherTests
 {
     [Fact]
-    public void Pool_gathered_batches_equal_the_serial_ones_in_the_same_order()
+    public void Prefetching_gather_copies_exactly_the_rows_of_the_shuffled_order_up_to_the_last_partial_batch()
     {
-        // 784 features: a batch of 100 rows is 313,600 bytes, above the parallel-gather threshold.
+        // Image-sized rows (784 floats, 49 cache lines): the gather prefetches rows ahead, up to and past the epoch's end.
         const int n = 1037, features = 784;
         var x = new float[n * features];
         var rng = new Random(7);
         for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
         var d = new Dataset(x, Enumerable.Range(0, n).Select(i => i % 10).ToArray(), features);
-        Assert.True(100L * features * sizeof(float) >= Batcher.ParallelGatherBytes);
-
-        using var serialPool = new Kiln.Kernels.WorkerPool(1);
-        using var parallelPool = new Kiln.Kernels.WorkerPool(3);
-        var serial = new Batcher(d, 100, seed: 11);
-        var parallel = new Batcher(d, 100, seed: 11);
+        var b = new Batcher(d, 100, seed: 11);
+        var again = new Batcher(d, 100, seed: 11);
         for (int epoch = 0; epoch < 2; epoch++)
         {
-            serial.BeginEpoch(epoch);
-            parallel.BeginEpoch(epoch);
-            while (true)
+            b.BeginEpoch(epoch);
+            again.BeginEpoch(epoch);
+            var seen = new System.Collections.Generic.List<int>();
+            while (b.NextBatch())
             {
-                bool more;
-                using (Kiln.Kernels.WorkerPool.UseOnThisThread(serialPool)) more = serial.NextBatch();
-                bool parallelMore;
-                using (Kiln.Kernels.WorkerPool.UseOnThisThread(parallelPool)) parallelMore = parallel.NextBatch();
-                Assert.Equal(more, parallelMore);
-                if (!more) break;
-                Assert.Equal(serial.Current, parallel.Current);
-                Assert.Equal(serial.Indices.ToArray(), parallel.Indices.ToArray());
-                Assert.Equal(serial.Labels.ToArray(), parallel.Labels.ToArray());
-                Assert.True(serial.Inputs.SequenceEqual(parallel.Inputs));
-                // Both equal the data set's rows at the batch's indices (the partial last batch of 37 rows included).
-                for (int r = 0; r < parallel.Current; r++)
+                Assert.True(again.NextBatch());
+                Assert.Equal(b.Indices.ToArray(), again.Indices.ToArray());
+                Assert.True(b.Inputs.SequenceEqual(again.Inputs));
+                for (int r = 0; r < b.Current; r++)
                 {
-                    int s = parallel.Indices[r];
-                    Assert.True(parallel.Inputs.Slice(r * features, features).SequenceEqual(x.AsSpan(s * features, features)), $"row {r} (sample {s})");
-                    Assert.Equal(d.Labels[s], parallel.Labels[r]);
+                    int s = b.Indices[r];
+                    Assert.True(b.Inputs.Slice(r * features, features).SequenceEqual(x.AsSpan(s * features, features)), $"epoch {epoch} row {r} (sample {s})");
+                    Assert.Equal(d.Labels[s], b.Labels[r]);
+                    seen.Add(s);
                 }
             }
+            Assert.False(again.NextBatch());
+            Assert.Equal(Enumerable.Range(0, n), seen.Order());
+            Assert.Equal(b.Order.ToArray(), again.Order.ToArray());
         }
-        // The parallel batcher really split its copies over the pool; the one-thread pool never does.
-        Assert.True(parallelPool.ParallelStages > 0);
-        Assert.Equal(0, serialPool.ParallelStages);
     }
 }
