@@ -15,6 +15,7 @@
 # "epoch/s" the epoch's wall time including evaluation. With KILN_EPOCH_CPU=1 (set here) the samples also print
 # each epoch's CPU seconds, summarised as "cpu/s" (samples per process CPU second), which stays readable when other
 # work shares the machine; wall-clock figures from a shared machine are not comparable with a quiet one's.
+# "e1/rest" is the first epoch's throughput over the mean of the later epochs' (1.00: no first-epoch tax).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=2 epochs=4 cnn_epochs=2 before="" cnn=1
@@ -73,21 +74,24 @@ for model, bkey in (("mlp", "train_b256_samples_per_s"), ("cnn", "train_b64_samp
     runs = sorted(glob.glob(f"{out}/{model}-*.json"))
     if not runs: continue
     print(f"\n{model.upper()} sample vs Kiln.Benchmarks --quick-json --data{' --model cnn' if model == 'cnn' else ''} ({bkey})")
-    print(f"{'run':<12}{'bench/s':>10}{'epoch':>7}{'steps/s':>10}{'loop/s':>10}{'epoch/s':>10}{'cpu/s':>9}{'loop/bench':>12}{'epoch1/rest':>13}")
+    print(f"{'run':<12}{'bench/s':>10}{'epoch':>7}{'steps/s':>10}{'loop/s':>10}{'epoch/s':>10}{'cpu/s':>9}{'steps/bench':>13}{'loop/bench':>12}{'e1/rest steps':>15}{'e1/rest loop':>14}{'e1/rest cpu':>13}")
     for path in runs:
         name, rep = re.match(rf".*/{model}-(\w+)-(\d+)\.json", path).groups()
         bench = json.load(open(f"{out}/bench-{model}-{rep}.json"))[bkey]
         hist = json.load(open(path))["history"]
         cpu = cpu_lines(f"{out}/{model}-{name}-{rep}.err")
         def loop(e): return e["samples"] / e["loop_seconds"] if e.get("loop_seconds") else None
-        rest = [loop(e) or e["samples_per_second"] for e in hist[1:]]
-        first = loop(hist[0]) or hist[0]["samples_per_second"]
-        ratio1 = first / (sum(rest) / len(rest)) if rest else float("nan")
+        def first_vs_rest(values):
+            rest = [v for v in values[1:] if v]
+            return f"{values[0] / (sum(rest) / len(rest)):.2f}" if values[0] and rest else "-"
+        e1_steps = first_vs_rest([e["samples_per_second"] for e in hist])
+        e1_loop = first_vs_rest([loop(e) for e in hist])
+        e1_cpu = first_vs_rest([cpu.get(e["epoch"]) for e in hist])
         for e in hist:
             l, ep = loop(e), e["epoch"]
             c = f"{cpu[ep]:,.0f}" if ep in cpu else "-"
-            print(f"{name + ' #' + rep:<12}{bench:>10,.0f}{e['epoch']:>7}{e['samples_per_second']:>10,.0f}"
-                  f"{(f'{l:,.0f}' if l else '-'):>10}{e['samples'] / e['seconds']:>10,.0f}"
-                  f"{c:>9}"
-                  f"{((l or e['samples_per_second']) / bench):>12.2f}{(f'{ratio1:.2f}' if e['epoch'] == 1 else ''):>13}")
+            print(f"{name + ' #' + rep:<12}{bench:>10,.0f}{ep:>7}{e['samples_per_second']:>10,.0f}"
+                  f"{(f'{l:,.0f}' if l else '-'):>10}{e['samples'] / e['seconds']:>10,.0f}{c:>9}"
+                  f"{e['samples_per_second'] / bench:>13.2f}{(f'{l / bench:.2f}' if l else '-'):>12}"
+                  f"{(e1_steps if ep == 1 else ''):>15}{(e1_loop if ep == 1 else ''):>14}{(e1_cpu if ep == 1 else ''):>13}")
 PY
