@@ -32,7 +32,24 @@ public sealed record EpochMetrics(
     double Seconds,
     double TrainSeconds,
     double SamplesPerSecond,
-    float LearningRate);
+    float LearningRate)
+{
+    /// <summary>
+    /// Wall time of the epoch's training loop: shuffling, batch filling, augmentation, the steps, observers' per-step
+    /// work, progress callbacks and the epoch-end good-state snapshot; everything in <see cref="Seconds"/> except the
+    /// evaluations and what follows them (epoch-end observers and the epoch-end progress report).
+    /// </summary>
+    public double LoopSeconds { get; init; }
+
+    /// <summary>Wall time of the epoch's evaluations (training-subset accuracy and validation); 0 when none ran.</summary>
+    public double EvaluationSeconds { get; init; }
+
+    /// <summary>
+    /// Samples / <see cref="LoopSeconds"/>: the training throughput with batch filling and the loop's bookkeeping
+    /// counted, evaluation not (0 when the loop took no measurable time). <see cref="SamplesPerSecond"/> counts the steps only.
+    /// </summary>
+    public double LoopSamplesPerSecond => LoopSeconds > 0 ? Samples / LoopSeconds : 0;
+}
 
 /// <summary>One training step, recorded when <see cref="TrainerOptions.RecordSteps"/> is set.</summary>
 /// <param name="Step">0-based step number within the run.</param>

@@ -177,10 +177,12 @@ public static class Trainer
                 if (stop.Reason != StopReason.Diverged && goodState is not null)
                     OfferGoodState(model, goodState, divergence, stop, step, epoch, ref restored);
 
+                long loopEnd = Stopwatch.GetTimestamp();
                 EvaluationResult? trainResult = trainEval is null ? null : Evaluate(model, trainEval);
                 bool lastEpoch = epoch == options.Epochs - 1 || stop.Reason != StopReason.Completed;
                 EvaluationResult? valResult = validation is not null && (options.ValidateEveryEpoch || lastEpoch) ? Evaluate(model, validation) : null;
                 if (valResult is not null) lastValidation = valResult;
+                long evaluationEnd = Stopwatch.GetTimestamp();
 
                 double trainSeconds = trainTicks / freq;
                 var metrics = new EpochMetrics(
@@ -195,7 +197,11 @@ public static class Trainer
                     Seconds: (Stopwatch.GetTimestamp() - epochStart) / freq,
                     TrainSeconds: trainSeconds,
                     SamplesPerSecond: trainSeconds > 0 ? samples / trainSeconds : 0,
-                    LearningRate: model.LearningRate);
+                    LearningRate: model.LearningRate)
+                {
+                    LoopSeconds = (loopEnd - epochStart) / freq,
+                    EvaluationSeconds = trainResult is null && valResult is null ? 0 : (evaluationEnd - loopEnd) / freq,
+                };
                 history.Add(metrics);
                 if (stop.Reason == StopReason.Completed)
                 {

@@ -256,6 +256,7 @@ public static class Program
         var observers = new List<ITrainingObserver>();
         if (monitors is not null) observers.Add(monitors);
         if (snapshots is not null) observers.Add(snapshots);
+        if (EpochClock.FromEnvironment(train, batch) is { } clock) observers.Add(clock);
         options = options with { Observers = observers };
         if (extras.Augment == "flip") options = options with { Augmentation = new HorizontalFlip(shape), AugmentationSeed = seed };
         Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, " +

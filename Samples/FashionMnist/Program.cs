@@ -231,7 +231,7 @@ public static class Program
             EarlyStopping = request.Patience is int p ? new EarlyStopping { Metric = TrainingMetric.ValidationAccuracy, Patience = p } : null,
             Augmentation = request.Augment ? Augmentations(train) : null,
             AugmentationSeed = request.Seed,
-            Observers = doctorObserver is null ? [] : [doctorObserver],
+            Observers = [.. doctorObserver is null ? Array.Empty<ITrainingObserver>() : [doctorObserver], .. EpochClock.FromEnvironment(train, request.Batch) is { } clock ? [clock] : Array.Empty<ITrainingObserver>()],
             ReportFindings = doctorObserver is null ? null : () => [.. preTrainingFindings, .. doctorObserver.Findings],
         };
         Console.WriteLine($"Model: {model.ModelName}, ISA {model.Isa}, {epochCount} epochs, batch {request.Batch}, lr {learningRate.ToString("G3", CultureInfo.InvariantCulture)}, shuffle seed {request.Seed}");

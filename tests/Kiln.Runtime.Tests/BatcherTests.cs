@@ -138,3 +138,41 @@ public class BatcherTests
         Assert.Contains(0L, perEpoch);
     }
 }
+
+public class BatcherGatherTests
+{
+    [Fact]
+    public void Prefetching_gather_copies_exactly_the_rows_of_the_shuffled_order_up_to_the_last_partial_batch()
+    {
+        // Image-sized rows (784 floats, 49 cache lines): the gather prefetches rows ahead, up to and past the epoch's end.
+        const int n = 1037, features = 784;
+        var x = new float[n * features];
+        var rng = new Random(7);
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+        var d = new Dataset(x, Enumerable.Range(0, n).Select(i => i % 10).ToArray(), features);
+        var b = new Batcher(d, 100, seed: 11);
+        var again = new Batcher(d, 100, seed: 11);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            b.BeginEpoch(epoch);
+            again.BeginEpoch(epoch);
+            var seen = new System.Collections.Generic.List<int>();
+            while (b.NextBatch())
+            {
+                Assert.True(again.NextBatch());
+                Assert.Equal(b.Indices.ToArray(), again.Indices.ToArray());
+                Assert.True(b.Inputs.SequenceEqual(again.Inputs));
+                for (int r = 0; r < b.Current; r++)
+                {
+                    int s = b.Indices[r];
+                    Assert.True(b.Inputs.Slice(r * features, features).SequenceEqual(x.AsSpan(s * features, features)), $"epoch {epoch} row {r} (sample {s})");
+                    Assert.Equal(d.Labels[s], b.Labels[r]);
+                    seen.Add(s);
+                }
+            }
+            Assert.False(again.NextBatch());
+            Assert.Equal(Enumerable.Range(0, n), seen.Order());
+            Assert.Equal(b.Order.ToArray(), again.Order.ToArray());
+        }
+    }
+}

@@ -227,6 +227,27 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Loop_seconds_count_batch_work_and_evaluation_seconds_count_the_evaluations_apart()
+    {
+        DataSplit data = StandardisedDigits();
+        var model = new FakeModel(64, 10);
+        // A slow per-batch progress handler is part of the training loop; a slow epoch-end observer is part of neither.
+        var rec = new Recorder(r => { if (r.Kind == ProgressKind.Batch) Thread.Sleep(30); });
+        RunSummary withValidation = Trainer.Fit(model, data.Train, data.Test, new TrainerOptions { Epochs = 1, BatchSize = 256 }, rec);
+        EpochMetrics e = withValidation.History[0];
+        Assert.True(e.LoopSeconds >= 6 * 0.030, $"loop {e.LoopSeconds}s");
+        Assert.True(e.LoopSeconds >= e.TrainSeconds);
+        Assert.True(e.EvaluationSeconds > 0);
+        Assert.True(e.LoopSeconds + e.EvaluationSeconds <= e.Seconds, $"loop {e.LoopSeconds}s + eval {e.EvaluationSeconds}s > epoch {e.Seconds}s");
+        Assert.Equal(e.Samples / e.LoopSeconds, e.LoopSamplesPerSecond, 6);
+        Assert.True(e.LoopSamplesPerSecond < e.SamplesPerSecond);
+
+        RunSummary without = Trainer.Fit(new FakeModel(64, 10), data.Train, null, new TrainerOptions { Epochs = 1, BatchSize = 256 });
+        Assert.Equal(0, without.History[0].EvaluationSeconds);
+        Assert.True(without.History[0].LoopSeconds > 0);
+    }
+
+    [Fact]
     public void Training_steps_allocate_nothing_in_the_loop()
     {
         DataSplit data = StandardisedDigits();
