@@ -176,12 +176,19 @@ internal abstract class LinearLayer : LayerDefinition
         string? producer = d.PartialProductsFrom is { } from ? SpecNaming.Pascal(from.Layer.Name) + "Inference" : null;
         e.OpenStage(name, producer is not null
             ? $"{d.Layer.Name} (eval){what}; rows split across threads, or for small batches the sum of the partial products {producer}'s threads left (on the calling thread)."
-            : $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
+            : d.GemvPackedOffset >= 0
+                ? $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches from W packed in column panels (each core streams its own panels front to back)."
+                : $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
         e.W.Open($"if ({rows} < {SmallBatch})");
         if (producer is not null)
         {
             e.W.Line($"// {producer} left one partial product per pool row of each sample; the rows of a sample add up to its x·W.");
             e.W.Line($"{K}Gemm.SumParts<TIsa, {epiType}>(_splitPartial{d.Index}.Span, {Conv2D.SplitBlocks(d)}, {Conv2D.SplitSlot(d)}, {All(output, d.OutFloats)}, {rows}, {d.OutWidth}, {epiValue});");
+        }
+        else if (d.GemvPackedOffset >= 0)
+        {
+            e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, {InferenceFusion.GemvPanelWidth});");
+            e.W.Line($"if (c0 < c1) {K}GemvPacked.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {PackedWeights(d)}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
         }
         else
         {
@@ -378,6 +385,10 @@ internal abstract class LinearLayer : LayerDefinition
         e.W.Line();
         body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * k * n});");
     }
+
+    /// <summary>The small-batch copy of the folded weights packed into column panels (see InferenceFusion.AssignPackedWeights).</summary>
+    internal static string PackedWeights(LinearStep d) =>
+        $"_gemvPacked.Slice({d.GemvPackedOffset}, {(long)d.GemmK * ((d.OutWidth + InferenceFusion.GemvPanelWidth - 1) / InferenceFusion.GemvPanelWidth * InferenceFusion.GemvPanelWidth)})";
 
     /// <summary>The weights Predict multiplies by: BatchNorm folded in when one follows, the parameters otherwise.</summary>
     internal static string InferenceWeights(LinearStep d) =>

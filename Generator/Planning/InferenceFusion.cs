@@ -51,6 +51,32 @@ public static class InferenceFusion
                 dense.PartialProductsFrom = d;
             }
         }
+        AssignPackedWeights(plan);
+    }
+
+    /// <summary>Columns per panel of Kiln.Kernels.GemvPacked (the runtime's GemvPacked.PanelWidth).</summary>
+    public const int GemvPanelWidth = 64;
+
+    private const long MaxPackedFloats = 1L << 30;
+
+    /// <summary>
+    /// Small-batch Predict of a Dense whose BatchNorm is folded into it multiplies a copy of the folded weights packed into
+    /// column panels, made with the fold (so it is refreshed whenever the fold is): each thread's share of the output
+    /// columns is then one contiguous stream of W (docs/architecture.md). Other Dense layers read their parameters live, as
+    /// before, and a split-input Dense sums partial products instead.
+    /// </summary>
+    private static void AssignPackedWeights(ModelPlan plan)
+    {
+        int offset = 0;
+        foreach (StepPlan step in plan.Steps)
+        {
+            if (step is not LinearStep { Conv: null, FoldedInto: not null, PartialProductsFrom: null, IsProjection: false } d) continue;
+            long length = (long)d.GemmK * ((d.OutWidth + GemvPanelWidth - 1) / GemvPanelWidth * GemvPanelWidth);
+            if (offset + length > MaxPackedFloats) continue;   // keeps the arena's int offsets far from overflow
+            d.GemvPackedOffset = offset;
+            offset += PlanBuilder.Align((int)length);
+        }
+        plan.GemvPackedArenaLength = offset;
     }
 
     /// <summary>
