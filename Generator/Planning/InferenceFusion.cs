@@ -59,11 +59,14 @@ public static class InferenceFusion
 
     private const long MaxPackedFloats = 1L << 30;
 
+    /// <summary>Weights below this (64 KiB) stay row-major: they are read from L1, where the layout does not matter.</summary>
+    private const long MinPackedWeights = 16384;
+
     /// <summary>
     /// Small-batch Predict of a Dense whose BatchNorm is folded into it multiplies a copy of the folded weights packed into
     /// column panels, made with the fold (so it is refreshed whenever the fold is): each thread's share of the output
-    /// columns is then one contiguous stream of W (docs/architecture.md). Other Dense layers read their parameters live, as
-    /// before, and a split-input Dense sums partial products instead.
+    /// columns is then one contiguous stream of W (docs/architecture.md). Other Dense layers (small ones, unfolded ones)
+    /// read their row-major weights, and a split-input Dense sums partial products instead.
     /// </summary>
     private static void AssignPackedWeights(ModelPlan plan)
     {
@@ -71,6 +74,8 @@ public static class InferenceFusion
         foreach (StepPlan step in plan.Steps)
         {
             if (step is not LinearStep { Conv: null, FoldedInto: not null, PartialProductsFrom: null, IsProjection: false } d) continue;
+            // A layer narrower than a panel, or whose weights sit in L1 anyway, gains nothing from a contiguous stream.
+            if (d.OutWidth < GemvPanelWidth || (long)d.GemmK * d.OutWidth < MinPackedWeights) continue;
             long length = (long)d.GemmK * ((d.OutWidth + GemvPanelWidth - 1) / GemvPanelWidth * GemvPanelWidth);
             if (offset + length > MaxPackedFloats) continue;   // keeps the arena's int offsets far from overflow
             d.GemvPackedOffset = offset;

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace Kiln.Kernels;
 
 /// <summary>
-/// Small-batch inference products (1 to <see cref="MaxRows"/> rows) on weights packed once into column panels, so that
+/// Batch-1 inference products (one row of x times W) on weights packed once into column panels, so that
 /// each output-column range a thread owns is one contiguous stream of memory. A batch-1 product is bound by reading
 /// W: with W kept [k, n] row-major, a thread that owns half of the columns reads half of every row (a 512-byte piece of
 /// each 1 KiB row of the benchmark MLP's first layer), a strided pattern that measured as slow as reading all of W;
@@ -19,9 +19,6 @@ public static unsafe class GemvPacked
 {
     /// <summary>Columns per panel (four 512-bit vectors).</summary>
     public const int PanelWidth = 64;
-
-    /// <summary>The most rows (samples) one call multiplies.</summary>
-    public const int MaxRows = 16;
 
     /// <summary>Floats the packed copy of a k×n matrix takes: k rows of every panel, the last one padded.</summary>
     public static int PackedLength(int k, int n)
@@ -51,29 +48,28 @@ public static unsafe class GemvPacked
     }
 
     /// <summary>
-    /// y[r, j] = epi(Σ_i x[r, i]·w[i, j], j) for r &lt; rows and output columns j in [colStart, colEnd), from the packed
-    /// copy of w (k×n); y keeps its row stride n and its other columns are left as they are. colStart must be a
-    /// multiple of <see cref="PanelWidth"/>, and colEnd one too unless it is n.
+    /// y[j] = epi(Σ_i x[i]·w[i, j], j) for the output columns j in [colStart, colEnd), from the packed copy of w (k×n);
+    /// y's other columns are left as they are. colStart must be a multiple of <see cref="PanelWidth"/>, and colEnd one
+    /// too unless it is n. (Several rows go through <see cref="Gemm"/> on the row-major weights: its 6-row register tiles
+    /// over these panels measured slower at 4 rows than over the row-major matrix, for reasons not yet found.)
     /// </summary>
-    public static void Forward<TIsa, TEpi>(ReadOnlySpan<float> x, ReadOnlySpan<float> packed, Span<float> y, int rows, int k, int n,
+    public static void Forward<TIsa, TEpi>(ReadOnlySpan<float> x, ReadOnlySpan<float> packed, Span<float> y, int k, int n,
         int colStart, int colEnd, in TEpi epi)
         where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
     {
-        if (rows < 1 || rows > MaxRows)
-            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"GemvPacked multiplies 1 to {MaxRows} rows; use Gemm.Forward for more.");
         Checks.NonNegative(k, nameof(k));
         Checks.NonNegative(n, nameof(n));
         if (colStart < 0 || colEnd > n || colStart > colEnd || colStart % PanelWidth != 0 || (colEnd != n && colEnd % PanelWidth != 0))
             throw new ArgumentOutOfRangeException(nameof(colStart),
                 $"Columns [{colStart}, {colEnd}) must lie within [0, {n}) and start (and end, unless at {n}) on a panel boundary (a multiple of {PanelWidth}).");
-        Checks.Length(x.Length, (long)rows * k, nameof(x));
+        Checks.Length(x.Length, k, nameof(x));
         Checks.Length(packed.Length, PackedLength(k, n), nameof(packed));
-        Checks.Length(y.Length, (long)rows * n, nameof(y));
+        Checks.Length(y.Length, n, nameof(y));
         if (colStart == colEnd) return;
         TEpi e = epi;
         fixed (float* px = x, pw = packed, py = y)
         {
-            var run = new ForwardRun<TEpi> { X = px, W = pw, Y = py, Rows = rows, K = k, N = n, C0 = colStart, C1 = colEnd, Epilogue = e };
+            var run = new ForwardRun<TEpi> { X = px, W = pw, Y = py, K = k, C0 = colStart, C1 = colEnd, Epilogue = e };
             VectorPath.Run<TIsa, ForwardRun<TEpi>>(ref run);
         }
     }
@@ -81,12 +77,12 @@ public static unsafe class GemvPacked
     private ref struct ForwardRun<TEpi> : IVectorKernel where TEpi : IEpilogue, allows ref struct
     {
         public float* X, W, Y;
-        public int Rows, K, N, C0, C1;
+        public int K, C0, C1;
         public TEpi Epilogue;
 
         public int Run<TO, TV>() where TO : struct, IPathOps<TV> where TV : struct
         {
-            GemvPackedDriver<TO, TV>.Forward(X, W, Y, Rows, K, N, C0, C1, ref Epilogue);
+            GemvPackedDriver<TO, TV>.Forward(X, W, Y, K, C0, C1, ref Epilogue);
             return 0;
         }
     }
@@ -96,63 +92,82 @@ public static unsafe class GemvPacked
 internal static unsafe class GemvPackedDriver<TO, TV> where TO : struct, IPathOps<TV> where TV : struct
 {
     private const int Panel = GemvPacked.PanelWidth;
-    // With more than one row, k runs in blocks of this many rows of a panel (64 × 64 floats = 16 KiB), which stay
-    // in L1 while every row of x passes over them: W is still read from L2 or memory only once.
-    private const int KBlock = 64;
 
+    /// <summary>
+    /// Each panel is read front to back. 512-bit vectors take two panels at a time (8 accumulators, one broadcast of x
+    /// per 8 loads; four side by side measured slower), a last odd one with two chains over alternate k; narrower
+    /// vectors one panel at a time with 8 or 16 accumulators (<see cref="GemmKernel{TO, TV}.GemvWide"/>). A last panel
+    /// narrower than 64 columns is computed into a scratch row and its valid columns copied out.
+    /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward<TEpi>(float* x, float* w, float* y, int rows, int k, int n, int c0, int c1, ref TEpi epi)
+    public static void Forward<TEpi>(float* x, float* w, float* y, int k, int c0, int c1, ref TEpi epi)
         where TEpi : IEpilogue, allows ref struct
     {
         TEpi e = epi;
-        // One panel row of sums per sample; the panel's valid columns are copied out with the epilogue.
-        float* tile = stackalloc float[GemvPacked.MaxRows * Panel];
-        float* part = stackalloc float[Panel];   // a block's sums before they are added to the tile (narrow vectors)
-        int block = rows == 1 ? Math.Max(k, 1) : KBlock;
-        for (int j0 = c0; j0 < c1; j0 += Panel)
+        float* scratch = stackalloc float[Panel];
+        bool fourVectors = Panel / TO.Count == 4;
+        int j0 = c0;
+        while (j0 < c1)
         {
+            int full = (c1 - j0) / Panel;   // whole panels left
             float* panel = w + (nint)j0 * k;
-            if (k == 0) new Span<float>(tile, rows * Panel).Clear();
-            for (int p0 = 0; p0 < k; p0 += block)
+            int width;
+            if (full == 0)
             {
-                int len = Math.Min(block, k - p0);
-                for (int r = 0; r < rows; r++)
-                    PanelRow(x + (nint)r * k + p0, panel + (nint)p0 * Panel, len, tile + r * Panel, p0 > 0, part);
+                Panels(1, x, panel, k, scratch, fourVectors);
+                width = c1 - j0;
+                new Span<float>(scratch, width).CopyTo(new Span<float>(y + j0, width));
             }
-            int width = Math.Min(Panel, c1 - j0);
-            for (int r = 0; r < rows; r++)
+            else
             {
-                float* src = tile + r * Panel, dst = y + (nint)r * n + j0;
-                int j = 0;
-                for (; j + TO.Count <= width; j += TO.Count) TO.Store(EpilogueOps.Apply(ref e, TO.Load(src + j), j0 + j), dst + j);
-                for (; j < width; j++) dst[j] = e.Apply(src[j], j0 + j);
+                int take = fourVectors && full >= 2 ? 2 : 1;
+                Panels(take, x, panel, k, y + j0, fourVectors);
+                width = take * Panel;
             }
+            GemmKernel<TO, TV>.ApplyEpilogueRow(y + j0, width, j0, ref e);
+            j0 += width;
         }
     }
 
-    /// <summary>
-    /// c[0..64) (+)= Σ_(p &lt; len) x[p]·b[p·64 .. p·64 + 64): one panel row of sums over len consecutive panel rows.
-    /// 512-bit: 4 vectors per panel row, two chains over alternate k (8 accumulators hide the FMA latency); narrower
-    /// vectors: 8 or 16 accumulators in one chain (<see cref="GemmKernel{TO, TV}.GemvWide"/>). Either way the panel is
-    /// read front to back.
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PanelRow(float* x, float* b, int len, float* c, bool accumulate, float* part)
+    private static void Panels(int count, float* x, float* b, int k, float* c, bool fourVectors)
     {
-        int l = TO.Count;
-        if (Panel / l == 4) TwoChains(x, b, len, c, accumulate);
-        else OneChain(x, b, len, c, accumulate, part);
+        if (!fourVectors) GemmKernel<TO, TV>.GemvWide(Panel / TO.Count, x, b, Panel, c, k);
+        else if (count == 2) TwoPanels(x, b, k, c);
+        else TwoChains(x, b, k, c);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void TwoChains(float* x, float* b, int len, float* c, bool accumulate)
+    /// <summary>Two whole 4-vector panels, read side by side as one row of 8 vectors of sums.</summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TwoPanels(float* x, float* b, int k, float* c)
     {
         int l = TO.Count;
-        TV s0 = accumulate ? TO.Load(c) : default, s1 = accumulate ? TO.Load(c + l) : default;
-        TV s2 = accumulate ? TO.Load(c + 2 * l) : default, s3 = accumulate ? TO.Load(c + 3 * l) : default;
-        TV t0 = default, t1 = default, t2 = default, t3 = default;
+        float* b0 = b, b1 = b + (nint)k * Panel;
+        TV s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+        for (int p = 0; p < k; p++, b0 += Panel, b1 += Panel)
+        {
+            TV xp = TO.Splat(x[p]);
+            s0 = TO.Fma(xp, TO.Load(b0), s0);
+            s1 = TO.Fma(xp, TO.Load(b0 + l), s1);
+            s2 = TO.Fma(xp, TO.Load(b0 + 2 * l), s2);
+            s3 = TO.Fma(xp, TO.Load(b0 + 3 * l), s3);
+            s4 = TO.Fma(xp, TO.Load(b1), s4);
+            s5 = TO.Fma(xp, TO.Load(b1 + l), s5);
+            s6 = TO.Fma(xp, TO.Load(b1 + 2 * l), s6);
+            s7 = TO.Fma(xp, TO.Load(b1 + 3 * l), s7);
+        }
+        TO.Store(s0, c); TO.Store(s1, c + l); TO.Store(s2, c + 2 * l); TO.Store(s3, c + 3 * l);
+        TO.Store(s4, c + 4 * l); TO.Store(s5, c + 5 * l); TO.Store(s6, c + 6 * l); TO.Store(s7, c + 7 * l);
+    }
+
+    /// <summary>One 4-vector panel: two chains over alternate k (8 accumulators hide the FMA latency).</summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TwoChains(float* x, float* b, int k, float* c)
+    {
+        int l = TO.Count;
+        TV s0 = default, s1 = default, s2 = default, s3 = default, t0 = default, t1 = default, t2 = default, t3 = default;
         int p = 0;
-        for (; p + 2 <= len; p += 2, b += 2 * Panel)
+        for (; p + 2 <= k; p += 2, b += 2 * Panel)
         {
             TV x0 = TO.Splat(x[p]), x1 = TO.Splat(x[p + 1]);
             s0 = TO.Fma(x0, TO.Load(b), s0);
@@ -164,7 +179,7 @@ internal static unsafe class GemvPackedDriver<TO, TV> where TO : struct, IPathOp
             t2 = TO.Fma(x1, TO.Load(b + Panel + 2 * l), t2);
             t3 = TO.Fma(x1, TO.Load(b + Panel + 3 * l), t3);
         }
-        if (p < len)
+        if (p < k)
         {
             TV x0 = TO.Splat(x[p]);
             s0 = TO.Fma(x0, TO.Load(b), s0);
@@ -176,18 +191,5 @@ internal static unsafe class GemvPackedDriver<TO, TV> where TO : struct, IPathOp
         TO.Store(TO.Add(s1, t1), c + l);
         TO.Store(TO.Add(s2, t2), c + 2 * l);
         TO.Store(TO.Add(s3, t3), c + 3 * l);
-    }
-
-    /// <summary>Narrower vectors: 8 or 16 accumulators in one chain, the single-row kernel of the GEMM over the panel rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OneChain(float* x, float* b, int len, float* c, bool accumulate, float* part)
-    {
-        if (!accumulate)
-        {
-            GemmKernel<TO, TV>.GemvWide(Panel / TO.Count, x, b, Panel, c, len);
-            return;
-        }
-        GemmKernel<TO, TV>.GemvWide(Panel / TO.Count, x, b, Panel, part, len);
-        for (int j = 0; j < Panel; j += TO.Count) TO.Store(TO.Add(TO.Load(c + j), TO.Load(part + j)), c + j);
     }
 }
