@@ -6,13 +6,21 @@ using System.Runtime.Intrinsics;
 using Kiln;
 using Kiln.Benchmarks;
 
-// Usage: dotnet PredictLatency.dll [label]   (KILN_THREADS as usual; one line of results per model and batch)
+// Usage: dotnet PredictLatency.dll [label]   (KILN_THREADS as usual; one line of results per model and batch);
+// built with -p:KilnGemvPacked=true, "--kernels" compares the batch-1 kernels instead (Kernels.cs).
 // Every Predict is timed on its own; min, p10 and median in µs. "stream" reads the MLP's 0.94 MB of inference
 // weights (and half of them: one core's share when the columns are split) with 512-bit loads, the bandwidth floor.
 internal static unsafe class Program
 {
     private static int Main(string[] args)
     {
+#if KILN_GEMV_PACKED
+        if (args.Length > 0 && args[0] == "--kernels")
+        {
+            KernelProbe.Run();
+            return 0;
+        }
+#endif
         string label = args.Length > 0 ? args[0] : "kiln";
         string threads = Environment.GetEnvironmentVariable("KILN_THREADS") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture);
         var rnd = new Random(1);

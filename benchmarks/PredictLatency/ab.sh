@@ -11,7 +11,7 @@ a=$(cd "$1" && pwd); b=$(cd "$2" && pwd); rounds=${3:-3}
 out=$(mktemp -d)
 for side in a b; do
   bin=$a; [ $side = b ] && bin=$b
-  mkdir -p "$out/src-$side" && cp "$here/PredictLatency.csproj" "$here/Program.cs" "$out/src-$side/"
+  mkdir -p "$out/src-$side" && cp "$here/PredictLatency.csproj" "$here/Program.cs" "$here/Kernels.cs" "$out/src-$side/"
   dotnet build "$out/src-$side/PredictLatency.csproj" -c Release -nologo -v q -p:KilnBin="$bin" -o "$out/$side" >/dev/null
   cp "$bin"/Kiln.Runtime.dll "$bin"/Kiln.Benchmarks.dll "$out/$side/"
 done
