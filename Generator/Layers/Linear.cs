@@ -177,7 +177,7 @@ internal abstract class LinearLayer : LayerDefinition
         e.OpenStage(name, producer is not null
             ? $"{d.Layer.Name} (eval){what}; rows split across threads, or for small batches the sum of the partial products {producer}'s threads left (on the calling thread)."
             : d.GemvPackedOffset >= 0
-                ? $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (batch 1: W packed in column panels, one stream per core)."
+                ? $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (batch 1 split: W packed in column panels, one stream per core)."
                 : $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
         e.W.Open($"if ({rows} < {SmallBatch})");
         if (producer is not null)
@@ -187,10 +187,11 @@ internal abstract class LinearLayer : LayerDefinition
         }
         else if (d.GemvPackedOffset >= 0)
         {
-            // Columns split on panel boundaries: batch 1 reads the packed panels, a few rows the row-major W.
+            // Columns split on panel boundaries: batch 1 on several threads reads the packed panels; one thread (whole rows
+            // of W, one stream) and a few rows read the row-major W.
             e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, {InferenceFusion.GemvPanelWidth});");
             e.W.Line("if (c0 >= c1) return;");
-            e.W.Line($"if ({rows} == 1) {K}GemvPacked.Forward<TIsa, {epiType}>({All(d.GemmInput, d.GemmK)}, {PackedWeights(d)}, {All(output, d.OutWidth)}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
+            e.W.Line($"if ({rows} == 1 && parts > 1) {K}GemvPacked.Forward<TIsa, {epiType}>({All(d.GemmInput, d.GemmK)}, {PackedWeights(d)}, {All(output, d.OutWidth)}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
             e.W.Line($"else {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
         }
         else

@@ -59,14 +59,14 @@ public static class InferenceFusion
 
     private const long MaxPackedFloats = 1L << 30;
 
-    /// <summary>Weights below this (64 KiB) stay row-major: they are read from L1, where the layout does not matter.</summary>
-    private const long MinPackedWeights = 16384;
+    /// <summary>KilnModel.ParallelWorkThreshold: a stage with less work runs on the calling thread.</summary>
+    private const long ParallelWorkThreshold = 1L << 20;
 
     /// <summary>
-    /// Small-batch Predict of a Dense whose BatchNorm is folded into it multiplies a copy of the folded weights packed into
-    /// column panels, made with the fold (so it is refreshed whenever the fold is): each thread's share of the output
-    /// columns is then one contiguous stream of W (docs/architecture.md). Other Dense layers (small ones, unfolded ones)
-    /// read their row-major weights, and a split-input Dense sums partial products instead.
+    /// Batch-1 Predict of a Dense whose BatchNorm is folded into it, with its columns split across threads, multiplies a copy
+    /// of the folded weights packed into column panels, made with the fold (so it is refreshed whenever the fold is): each
+    /// thread's share of the output columns is then one contiguous stream of W (docs/architecture.md). Other Dense layers
+    /// (small ones, unfolded ones) read their row-major weights, and a split-input Dense sums partial products instead.
     /// </summary>
     private static void AssignPackedWeights(ModelPlan plan)
     {
@@ -74,8 +74,10 @@ public static class InferenceFusion
         foreach (StepPlan step in plan.Steps)
         {
             if (step is not LinearStep { Conv: null, FoldedInto: not null, PartialProductsFrom: null, IsProjection: false } d) continue;
-            // A layer narrower than a panel, or whose weights sit in L1 anyway, gains nothing from a contiguous stream.
-            if (d.OutWidth < GemvPanelWidth || (long)d.GemmK * d.OutWidth < MinPackedWeights) continue;
+            // The packed copy serves only a batch-1 stage split across threads: a layer narrower than two panels, or too
+            // small for its stage to split (KilnModel runs stages under 2^20 FLOPs on the caller; a batch-1 Dense counts
+            // each weight as WeightReadWork of them), always reads the row-major W.
+            if (d.OutWidth < 2 * GemvPanelWidth || (long)d.GemmK * d.OutWidth * Emitting.ModelEmitter.WeightReadWork < ParallelWorkThreshold) continue;
             long length = (long)d.GemmK * ((d.OutWidth + GemvPanelWidth - 1) / GemvPanelWidth * GemvPanelWidth);
             if (offset + length > MaxPackedFloats) continue;   // keeps the arena's int offsets far from overflow
             d.GemvPackedOffset = offset;

@@ -8,7 +8,8 @@ namespace Kiln.Kernels;
 /// each output-column range a thread owns is one contiguous stream of memory. A batch-1 product is bound by reading
 /// W: with W kept [k, n] row-major, a thread that owns half of the columns reads half of every row (a 512-byte piece of
 /// each 1 KiB row of the benchmark MLP's first layer), a strided pattern that measured as slow as reading all of W;
-/// packed, each thread reads its own panels front to back. See docs/architecture.md ("Small-batch Dense layers").
+/// packed, each thread reads its own panels front to back. (One thread reading all columns does better on the
+/// row-major matrix, whole rows one after another.) See docs/architecture.md ("Small-batch Dense layers").
 /// </summary>
 /// <remarks>
 /// Layout: panel p holds columns [p·<see cref="PanelWidth"/>, (p+1)·<see cref="PanelWidth"/>) of all k rows,
