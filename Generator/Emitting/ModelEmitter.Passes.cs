@@ -253,6 +253,7 @@ internal sealed partial class ModelEmitter
         var winogradConvs = _plan.Steps.OfType<LinearStep>().Where(d => d.Conv is { SmallBatchKernel: SmallBatchConv.Winograd }).ToList();
         _w.Line("/// <summary>");
         if (anyFolded) _w.Line("/// Folds each BatchNorm's running statistics into the Dense or Conv2D before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.");
+        if (_plan.GemvPackedArenaLength > 0) _w.Line("/// Packs the folded weights of each Dense into column panels for small-batch inference (each thread's columns one contiguous stream).");
         if (winogradConvs.Count > 0) _w.Line($"/// Transforms the{(anyFolded ? " (folded)" : "")} weights of each Winograd convolution for small-batch inference: U = G·g·Gᵀ.");
         _w.Line("/// </summary>");
         _w.Open("private void PrepareInferenceWeights()");
@@ -262,6 +263,8 @@ internal sealed partial class ModelEmitter
             _w.Line($"{K}BatchNorm.Fold({d.Weight.Identifier}, {(d.Bias is null ? "default" : d.Bias.Identifier)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {Float(c.BatchNorm!.Epsilon)},");
             _w.Line($"    _folded.Slice({d.FoldedWeightOffset}, {d.GemmK * d.OutWidth}), _folded.Slice({d.FoldedBiasOffset}, {d.OutWidth}), {d.GemmK}, {d.OutWidth});");
         }
+        foreach (LinearStep d in _plan.Steps.OfType<LinearStep>().Where(d => d.GemvPackedOffset >= 0))
+            _w.Line($"{K}GemvPacked.Pack({Layers.LinearLayer.InferenceWeights(d)}, {Layers.LinearLayer.PackedWeights(d)}, {d.GemmK}, {d.OutWidth}); // {d.Layer.Name}, small batches");
         foreach (LinearStep d in winogradConvs)
             _w.Line($"{K}WinogradConv.TransformWeights({Layers.LinearLayer.InferenceWeights(d)}, _winograd.Slice({d.Conv!.WinogradOffset}, {d.Conv.WinogradLength}), in {d.Conv.GeometryField}, {d.OutWidth}); // {d.Layer.Name}");
         _w.Line("_inferenceWeightsStale = false;");

@@ -115,6 +115,8 @@ internal sealed partial class ModelEmitter
         // KilnModel holds the parameter, gradient, optimiser-state and state-buffer arenas, the input and target buffers.
         if (_plan.Steps.OfType<LinearStep>().Any(d => d.FoldedInto is not null))
             _w.Line($"private readonly {K}Arena _folded = new({_plan.FoldedArenaLength}); // BatchNorm folded into the Dense before it, for inference");
+        if (_plan.GemvPackedArenaLength > 0)
+            _w.Line($"private readonly {K}Arena _gemvPacked = new({_plan.GemvPackedArenaLength}); // the folded Dense weights packed into column panels, for small-batch inference");
         if (_plan.WinogradArenaLength > 0)
             _w.Line($"private readonly {K}Arena _winograd = new({_plan.WinogradArenaLength}); // Winograd-transformed convolution weights (U = G·g·Gᵀ), for small-batch inference");
         _w.Line("// Activations, MaxBatch rows each, kept for the backward pass.");

@@ -176,12 +176,23 @@ internal abstract class LinearLayer : LayerDefinition
         string? producer = d.PartialProductsFrom is { } from ? SpecNaming.Pascal(from.Layer.Name) + "Inference" : null;
         e.OpenStage(name, producer is not null
             ? $"{d.Layer.Name} (eval){what}; rows split across threads, or for small batches the sum of the partial products {producer}'s threads left (on the calling thread)."
-            : $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
+            : d.GemvPackedOffset >= 0
+                ? $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (batch 1 split: W packed in column panels, one stream per core)."
+                : $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
         e.W.Open($"if ({rows} < {SmallBatch})");
         if (producer is not null)
         {
             e.W.Line($"// {producer} left one partial product per pool row of each sample; the rows of a sample add up to its x·W.");
             e.W.Line($"{K}Gemm.SumParts<TIsa, {epiType}>(_splitPartial{d.Index}.Span, {Conv2D.SplitBlocks(d)}, {Conv2D.SplitSlot(d)}, {All(output, d.OutFloats)}, {rows}, {d.OutWidth}, {epiValue});");
+        }
+        else if (d.GemvPackedOffset >= 0)
+        {
+            // Columns split on panel boundaries: batch 1 on several threads reads the packed panels; one thread (whole rows
+            // of W, one stream) and a few rows read the row-major W.
+            e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, {InferenceFusion.GemvPanelWidth});");
+            e.W.Line("if (c0 >= c1) return;");
+            e.W.Line($"if ({rows} == 1 && parts > 1) {K}GemvPacked.Forward<TIsa, {epiType}>({All(d.GemmInput, d.GemmK)}, {PackedWeights(d)}, {All(output, d.OutWidth)}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
+            e.W.Line($"else {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
         }
         else
         {
@@ -378,6 +389,10 @@ internal abstract class LinearLayer : LayerDefinition
         e.W.Line();
         body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * k * n});");
     }
+
+    /// <summary>The small-batch copy of the folded weights packed into column panels (see InferenceFusion.AssignPackedWeights).</summary>
+    internal static string PackedWeights(LinearStep d) =>
+        $"_gemvPacked.Slice({d.GemvPackedOffset}, {(long)d.GemmK * ((d.OutWidth + InferenceFusion.GemvPanelWidth - 1) / InferenceFusion.GemvPanelWidth * InferenceFusion.GemvPanelWidth)})";
 
     /// <summary>The weights Predict multiplies by: BatchNorm folded in when one follows, the parameters otherwise.</summary>
     internal static string InferenceWeights(LinearStep d) =>

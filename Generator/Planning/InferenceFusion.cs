@@ -51,6 +51,39 @@ public static class InferenceFusion
                 dense.PartialProductsFrom = d;
             }
         }
+        AssignPackedWeights(plan);
+    }
+
+    /// <summary>Columns per panel of Kiln.Kernels.GemvPacked (the runtime's GemvPacked.PanelWidth).</summary>
+    public const int GemvPanelWidth = 64;
+
+    private const long MaxPackedFloats = 1L << 30;
+
+    /// <summary>KilnModel.ParallelWorkThreshold: a stage with less work runs on the calling thread.</summary>
+    private const long ParallelWorkThreshold = 1L << 20;
+
+    /// <summary>
+    /// Batch-1 Predict of a Dense whose BatchNorm is folded into it, with its columns split across threads, multiplies a copy
+    /// of the folded weights packed into column panels, made with the fold (so it is refreshed whenever the fold is): each
+    /// thread's share of the output columns is then one contiguous stream of W (docs/architecture.md). Other Dense layers
+    /// (small ones, unfolded ones) read their row-major weights, and a split-input Dense sums partial products instead.
+    /// </summary>
+    private static void AssignPackedWeights(ModelPlan plan)
+    {
+        int offset = 0;
+        foreach (StepPlan step in plan.Steps)
+        {
+            if (step is not LinearStep { Conv: null, FoldedInto: not null, PartialProductsFrom: null, IsProjection: false } d) continue;
+            // The packed copy serves only a batch-1 stage split across threads: a layer narrower than two panels, or too
+            // small for its stage to split (KilnModel runs stages under 2^20 FLOPs on the caller; a batch-1 Dense counts
+            // each weight as WeightReadWork of them), always reads the row-major W.
+            if (d.OutWidth < 2 * GemvPanelWidth || (long)d.GemmK * d.OutWidth * Emitting.ModelEmitter.WeightReadWork < ParallelWorkThreshold) continue;
+            long length = (long)d.GemmK * ((d.OutWidth + GemvPanelWidth - 1) / GemvPanelWidth * GemvPanelWidth);
+            if (offset + length > MaxPackedFloats) continue;   // keeps the arena's int offsets far from overflow
+            d.GemvPackedOffset = offset;
+            offset += PlanBuilder.Align((int)length);
+        }
+        plan.GemvPackedArenaLength = offset;
     }
 
     /// <summary>

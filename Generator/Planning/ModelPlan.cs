@@ -157,6 +157,11 @@ public sealed class LinearStep : StepPlan
     /// output tile; false when only its BatchNorm is folded and the activation (PReLU, Softmax) follows as its own pass.
     /// </summary>
     public bool ChainInEpilogue { get; set; }
+    /// <summary>
+    /// Inference at small batches: offset of this Dense's folded weights packed into column panels (Kernels.GemvPacked) in
+    /// the _gemvPacked arena, or -1 when it multiplies the row-major weights.
+    /// </summary>
+    public int GemvPackedOffset { get; set; } = -1;
     /// <summary>Inference at small batches: the convolution whose fused pool stage computed this Dense's partial products, or null.</summary>
     public LinearStep? PartialProductsFrom { get; set; }
     /// <summary>The buffer the inference stage writes: the chain's output or pre-activation buffer when it absorbs one.</summary>
@@ -282,6 +287,8 @@ public sealed class ModelPlan
     public int ParameterArenaLength { get; set; }
     public int BufferArenaLength { get; set; }
     public int FoldedArenaLength { get; set; }
+    /// <summary>Floats of the small-batch Dense weights packed into column panels (0 when no Dense uses them).</summary>
+    public int GemvPackedArenaLength { get; set; }
     /// <summary>Floats of the Winograd-transformed convolution weights (0 when no convolution uses Winograd).</summary>
     public int WinogradArenaLength { get; set; }
     public int ParameterCount { get; set; }

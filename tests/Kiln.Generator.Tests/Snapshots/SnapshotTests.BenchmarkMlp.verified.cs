@@ -20,6 +20,7 @@ namespace Kiln.Benchmarks
         public const int ParameterCount = 235914;
 
         private readonly K::Arena _folded = new(233856); // BatchNorm folded into the Dense before it, for inference
+        private readonly K::Arena _gemvPacked = new(200704); // the folded Dense weights packed into column panels, for small-batch inference
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly K::Arena _y0 = new(MaxBatch * 256); // output of dense0
         private readonly K::Arena _y1 = new(MaxBatch * 256); // output of bn0 → relu0 → dropout0
@@ -421,13 +422,17 @@ namespace Kiln.Benchmarks
             Execute(Stages.Dense0BackwardWeights, (long)_batch * 401408);
         }
 
-        /// <summary>dense0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        /// <summary>dense0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads, or columns for small batches (batch 1 split: W packed in column panels, one stream per
+        /// core).</summary>
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
             {
-                (int c0, int c1) = K::Partition.Range(256, part, parts, 16);
-                if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(0, _batch * 784), _folded.Slice(0, 200704), _y1.Slice(0, _batch * 256), _batch, 784, 256, c0, c1,
+                (int c0, int c1) = K::Partition.Range(256, part, parts, 64);
+                if (c0 >= c1) return;
+                if (_batch == 1 && parts > 1) K::GemvPacked.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(0, _batch * 784), _gemvPacked.Slice(0, 200704), _y1.Slice(0, _batch * 256), 784,
+                    256, c0, c1, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
+                else K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(0, _batch * 784), _folded.Slice(0, 200704), _y1.Slice(0, _batch * 256), _batch, 784, 256, c0, c1,
                     new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
                 return;
             }
@@ -491,6 +496,7 @@ namespace Kiln.Benchmarks
 
         /// <summary>
         /// Folds each BatchNorm's running statistics into the Dense or Conv2D before it: W' = W·γ/σ, b' = (b − μ)·γ/σ + β.
+        /// Packs the folded weights of each Dense into column panels for small-batch inference (each thread's columns one contiguous stream).
         /// </summary>
         private void PrepareInferenceWeights()
         {
@@ -498,6 +504,7 @@ namespace Kiln.Benchmarks
                 _folded.Slice(0, 200704), _folded.Slice(200704, 256), 784, 256);
             K::BatchNorm.Fold(Dense1Weight, Dense1Bias, Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance, 1E-05f,
                 _folded.Slice(200960, 32768), _folded.Slice(233728, 128), 256, 128);
+            K::GemvPacked.Pack(_folded.Slice(0, 200704), _gemvPacked.Slice(0, 200704), 784, 256); // dense0, small batches
             _inferenceWeightsStale = false;
         }
 

@@ -1,0 +1,66 @@
+using System;
+using Kiln.Kernels;
+using Xunit;
+
+namespace Kiln.Models.Tests;
+
+/// <summary>
+/// Batch-1 Predict of the benchmark MLP reads its folded Dense weights packed into column panels (Kernels.GemvPacked),
+/// batches of 2 to 15 the row-major weights with columns split, 16 and more rows split: every route gives the same
+/// probabilities as the others within float rounding, on 1 and 2 threads and every ISA path, and the packed copy follows
+/// the weights after training steps and after a write through TensorData.
+/// </summary>
+public sealed class SmallBatchPredictTests
+{
+    public static TheoryData<IsaPath, int> Cases()
+    {
+        var d = new TheoryData<IsaPath, int>();
+        foreach (IsaPath p in ModelCases.Paths)
+        {
+            d.Add(p, 1);
+            d.Add(p, 2);
+        }
+        return d;
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void Batch_1_equals_batch_3_and_batch_16_and_follows_the_weights(IsaPath path, int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        BenchmarkMlp model;
+        using (WorkerPool.UseOnThisThread(pool)) model = new BenchmarkMlp(path);
+        var rnd = new Random(3);
+        var x = new float[16 * 784];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(rnd.NextDouble() * 2 - 1);
+        var labels = new int[16];
+        for (int i = 0; i < labels.Length; i++) labels[i] = rnd.Next(10);
+        for (int s = 0; s < 3; s++) model.TrainStep(x, labels, 16);   // running statistics and weights away from their initial values
+
+        Check(model, x, "after training");
+        model.TrainStep(x, labels, 16);   // the packed copy must be refreshed with the fold
+        Check(model, x, "after one more step");
+        Span<float> w = model.TensorData(model.Tensors[0]);   // dense0.weight
+        for (int i = 0; i < w.Length; i += 7) w[i] *= -1.5f;
+        Check(model, x, "after a write through TensorData");
+    }
+
+    private static void Check(BenchmarkMlp model, float[] x, string when)
+    {
+        var all = new float[16 * 10];
+        model.Predict(x, all, 16);
+        var three = new float[3 * 10];
+        model.Predict(x.AsSpan(5 * 784, 3 * 784), three, 3);
+        var one = new float[10];
+        for (int r = 0; r < 16; r++)
+        {
+            model.Predict(x.AsSpan(r * 784, 784), one, 1);
+            for (int j = 0; j < 10; j++)
+            {
+                float expected = all[r * 10 + j];
+                Assert.True(Math.Abs(one[j] - expected) <= 1e-5f, $"{when}: row {r}, class {j}: batch 1 gave {one[j]}, batch 16 gave {expected}");
+                if (r >= 5 && r < 8)
+                    Assert.True(Math.Abs(three[(r - 5) * 10 + j] - expected) <= 1e-5f, $"{when}: row {r}, class {j}: batch 3 gave {three[(r - 5) * 10 + j]}, batch 16 gave {expected}");
+            }
+        }
+    }
+}
