@@ -63,6 +63,9 @@ internal sealed class StageScheduler
     /// <summary>How long an exploration batch waits for sleeping workers to wake up before its first stage: 200 µs.</summary>
     public static readonly TimeSpan NudgeWait = TimeSpan.FromMicroseconds(200);
 
+    /// <summary>Stage time between two trace tables: 5 s.</summary>
+    private static readonly long TraceInterval = 5 * Stopwatch.Frequency;
+
     private readonly WorkerPool _pool;
     private readonly Func<long> _clock;
     private readonly bool _adapt;
@@ -74,7 +77,7 @@ internal sealed class StageScheduler
     private long _ticksSinceExplore;
     private long _exploreCost;
     private bool _exploring;
-    private long _nextTraceTicks;
+    private long _nextTraceTicks = TraceInterval;
     private long _ticks;
 
     /// <summary>Per stage: the two arms' estimates (ticks per work unit; NaN until measured) and the current choice.</summary>
@@ -209,7 +212,7 @@ internal sealed class StageScheduler
     private void TraceTable()
     {
         if (_ticks < _nextTraceTicks) return;
-        _nextTraceTicks = _ticks + 5 * Stopwatch.Frequency;
+        _nextTraceTicks = _ticks + TraceInterval;
         Console.Error.Write(Describe());
     }
 
