@@ -22,8 +22,8 @@ namespace Kiln.Kernels;
 /// <see cref="ExploreRate"/> for an exploration sample, which is rarer and must carry a phase change quickly); a sample
 /// is first clipped at <see cref="SpikeClip"/> times the estimate so that one descheduled call (a few ms on a loaded
 /// machine) does not flip a decision alone. An exploration sample that needed an OS wake-up of a sleeping worker
-/// measures the wake-up, not the stage, and is dropped: the exploration batch first wakes sleeping workers and waits (up to
-/// <see cref="NudgeWait"/>) until they poll.</para>
+/// measures the wake-up, not the stage, and is dropped (the exploration batch first wakes sleeping workers and waits, up
+/// to <see cref="NudgeWait"/>, until they poll); so is a stage's first call, which measures the JIT compiling it.</para>
 /// <para>Which arm a stage runs on never changes its results: every stage gives the same bits on any number of parts
 /// (docs/architecture.md, "Reductions"), so the decisions are free to follow the machine.</para>
 /// <para>Not thread-safe: a model runs one batch operation at a time (its same-instance guard), and the scheduler is the model's.</para>
@@ -166,8 +166,14 @@ internal sealed class StageScheduler
     {
         _ticksSinceExplore += ticks;
         _ticks += ticks;
-        s.Seen = true;
         s.Work = work;
+        if (!s.Seen)
+        {
+            // A stage's first call compiles it (tens to hundreds of ms): that measures the JIT, not an arm.
+            s.Seen = true;
+            s.Dropped++;
+            return;
+        }
         bool explored = _exploring && Override is null;
         // A "wide" run that went inline (another caller owned the workers) measured nothing about the wide arm; an
         // exploration sample that waited for the OS to wake a worker measured the wake-up.
