@@ -26,9 +26,9 @@ public interface IParallelStages
 /// on every stage would cost as much as the work: workers and the caller first poll a counter for
 /// <see cref="SpinTime"/> and only then block on a monitor. Only the first <see cref="PauseTime"/> of that poll is a busy
 /// spin; after it every poll calls <see cref="Thread.Yield"/>, so that a waiting thread never holds a core that another
-/// runnable thread — the pool thread it is waiting for, descheduled on a loaded machine — could use (docs/threads.md). The hand-off is lock-free on the fast path
-/// (one interlocked increment to publish a stage, one compare-exchange to claim and one increment to finish
-/// each part); the monitors are touched only when somebody actually sleeps.
+/// runnable thread — the pool thread it is waiting for, descheduled on a loaded machine — could use (docs/threads.md).
+/// The hand-off is lock-free on the fast path (one interlocked increment to publish a stage, one compare-exchange to
+/// claim and one increment to finish each part); the monitors are touched only when somebody actually sleeps.
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
@@ -159,7 +159,7 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>
     /// A pool with a chosen steal delay (tests: 0 makes a finished thread take an unclaimed part at once) and busy-spin time
-    /// (null: <see cref="DefaultPauseTime"/>; <see cref="TimeSpan.MaxValue"/>: never yield, the pool before yielding waits).
+    /// (null: <see cref="DefaultPauseTime"/>; <see cref="TimeSpan.MaxValue"/>: busy-spin for the whole spin time, never yield).
     /// </summary>
     internal WorkerPool(int parallelism, TimeSpan spinTime, TimeSpan stealDelay, bool isShared = false, TimeSpan? pauseTime = null)
     {
