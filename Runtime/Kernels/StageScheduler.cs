@@ -17,7 +17,8 @@ namespace Kiln.Kernels;
 /// <see cref="MinExploreInterval"/> batches and at most <see cref="MaxExploreTicks"/> of stage time later, so exploring
 /// costs about 2% where the arms differ much and happens often where they are close. A stage switches to narrow when its
 /// wide estimate exceeds the narrow one by <see cref="ToNarrow"/> and back to wide when it falls below it by
-/// <see cref="ToWide"/> (hysteresis: a stage does not flap between arms that are equally fast).</para>
+/// <see cref="ToWide"/> (hysteresis: a stage does not flap between arms that are equally fast); a narrow stage goes wide
+/// only after a wide sample, never because a narrow call was slow against an older wide estimate.</para>
 /// <para>Estimates are exponentially weighted means of time per work unit (<see cref="Rate"/> for the arm in use,
 /// <see cref="ExploreRate"/> for an exploration sample, which is rarer and must carry a phase change quickly); a sample
 /// is first clipped at <see cref="SpikeClip"/> times the estimate so that one descheduled call (a few ms on a loaded
@@ -194,13 +195,16 @@ internal sealed class StageScheduler
             if (!double.IsNaN(other) && other > 0 && (narrow ? s.WideSamples : s.NarrowSamples) > 0)
                 _exploreCost += Math.Max(0, ticks - (long)(other * work));
         }
-        Decide(ref s, stage);
+        Decide(ref s, stage, wideSample: !narrow);
         if (_traceName is not null) TraceTable();
     }
 
-    private void Decide(ref Stage s, int stage)
+    private void Decide(ref Stage s, int stage, bool wideSample)
     {
         if (s.WideSamples == 0 || s.NarrowSamples == 0 || Override is not null) return;
+        // A narrow stage goes wide only on fresh evidence about the wide arm: a one-thread call that was slow (a loaded
+        // moment) against a wide estimate from the last exploration would flip it only to flip back a call later.
+        if (s.UseNarrow && !wideSample) return;
         bool narrow = s.UseNarrow
             ? !(s.Wide < s.Narrow * (1 - ToWide))
             : s.Wide > s.Narrow * (1 + ToNarrow);
