@@ -55,6 +55,10 @@ internal sealed class StageScheduler
     /// <summary>The share of stage time exploration may cost.</summary>
     public const double ExploreBudget = 0.02;
 
+    /// <summary>The first exploration comes at this batch: by then a stage's code has been called ~30 times, the JIT's
+    /// threshold for its final tier, so the first decision is not made on tier-0 code.</summary>
+    public const int FirstExploreBatch = 32;
+
     /// <summary>Batches between two explorations, at least.</summary>
     public const int MinExploreInterval = 8;
 
@@ -129,7 +133,7 @@ internal sealed class StageScheduler
         _batches++;
         _exploring = false;
         if (!_adapt) return;
-        if (_batches - _lastExploreBatch < MinExploreInterval) return;
+        if (_batches < FirstExploreBatch || _batches - _lastExploreBatch < MinExploreInterval) return;
         if (_ticksSinceExplore < MaxExploreTicks && _ticksSinceExplore * ExploreBudget < _exploreCost) return;
         _exploring = true;
         _lastExploreBatch = _batches;
