@@ -27,6 +27,8 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     private readonly KilnModelInfo _info;
     private readonly int _inputSize, _outputSize, _maxBatch;
     private readonly WorkerPool _pool = WorkerPool.Current;
+    /// <summary>Runs each stage wide or narrow, whichever this machine does faster now (docs/threads.md).</summary>
+    private readonly StageScheduler _scheduler;
     /// <summary>1 while a batch operation runs on this instance (Predict, TrainStep, ComputeGradients, Evaluate, EvaluateTargets).</summary>
     private int _batchOperationActive;
 
@@ -80,6 +82,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
         _inputSize = info.InputSize;
         _outputSize = info.OutputSize;
         _maxBatch = info.MaxBatch;
+        _scheduler = StageScheduler.FromEnvironment(_pool, info.Name);
         _isa = KilnIsa.Validate(isa);
         _learningRate = info.BaseLearningRate;
         _parameters = new Arena(info.ParameterFloats);
@@ -364,8 +367,11 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     protected void Execute(int stage, long work)
     {
         if (work < ParallelWorkThreshold || _pool.Parallelism == 1) RunStage(stage, 0, 1);
-        else _pool.Run(this, stage);
+        else _scheduler.Execute(this, stage, work);
     }
+
+    /// <summary>The per-stage thread-count decisions of this model (tests, diagnostics).</summary>
+    internal StageScheduler Scheduler => _scheduler;
 
     void IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);
 
@@ -432,6 +438,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
         CheckLength(inputs.Length, batch * _inputSize, nameof(inputs), batch, "InputSize", _inputSize);
         CopyInputs(inputs, batch);
         _batch = batch;
+        _scheduler.BeginBatch();
     }
 
     private void CopyLabels(ReadOnlySpan<int> labels, int batch, int firstRow = 0)

@@ -14,8 +14,8 @@ public interface IParallelStages
 }
 
 /// <summary>
-/// A fixed set of worker threads (ProcessorCount − 1, or KILN_THREADS − 1) that spin for a while (1 ms, or
-/// KILN_SPIN_US) then sleep.
+/// A fixed set of worker threads (ProcessorCount − 1, or KILN_THREADS − 1) that wait politely for a while (1 ms, or
+/// KILN_SPIN_US: spinning for the first <see cref="DefaultPauseTime"/>, then yielding the core on every poll) then sleep.
 /// Run executes parts 0..Parallelism−1 of a stage and returns when all are done; the caller runs part 0 and
 /// worker k part k, and a thread that finishes early runs any part nobody has started within 50 µs (a worker
 /// the OS has not scheduled). It allocates nothing. When the pool is busy with another caller, Run executes every part
@@ -23,10 +23,12 @@ public interface IParallelStages
 /// </summary>
 /// <remarks>
 /// A training step is a chain of short stages (tens of µs), so waking sleeping threads through the OS
-/// on every stage would cost as much as the work: workers and the caller first spin on a counter for
-/// <see cref="SpinTime"/> and only then block on a monitor. The hand-off is lock-free on the fast path
-/// (one interlocked increment to publish a stage, one compare-exchange to claim and one increment to finish
-/// each part); the monitors are touched only when somebody actually sleeps.
+/// on every stage would cost as much as the work: workers and the caller first poll a counter for
+/// <see cref="SpinTime"/> and only then block on a monitor. Only the first <see cref="PauseTime"/> of that poll is a busy
+/// spin; after it every poll calls <see cref="Thread.Yield"/>, so that a waiting thread never holds a core that another
+/// runnable thread — the pool thread it is waiting for, descheduled on a loaded machine — could use (docs/threads.md).
+/// The hand-off is lock-free on the fast path (one interlocked increment to publish a stage, one compare-exchange to
+/// claim and one increment to finish each part); the monitors are touched only when somebody actually sleeps.
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
@@ -49,19 +51,36 @@ public sealed class WorkerPool : IDisposable
     /// </remarks>
     public static readonly TimeSpan DefaultSpinTime = TimeSpan.FromMicroseconds(1000);
 
+    /// <summary>The environment variable that sets the shared pool's busy-spin time in microseconds, the part of the spin time before waits start yielding the core.</summary>
+    public const string PauseEnvironmentVariable = "KILN_PAUSE_US";
+
+    /// <summary>Busy-spin time when <see cref="PauseEnvironmentVariable"/> is not set: 50 µs.</summary>
+    /// <remarks>
+    /// Long enough to cover the imbalance of a stage's parts and the serial gap between two stages without a system
+    /// call; beyond it a waiting thread yields its core on every poll (a sched_yield costs ~1 µs, and returns at once when
+    /// nothing else wants the core), so a spinning waiter does not fight the thread doing the work for a vCPU.
+    /// </remarks>
+    public static readonly TimeSpan DefaultPauseTime = TimeSpan.FromMicroseconds(50);
+
+    /// <summary>The shared pool's busy-spin time: <see cref="PauseEnvironmentVariable"/> when it is a non-negative integer, else <see cref="DefaultPauseTime"/>.</summary>
+    public static TimeSpan SharedPauseTime => ResolveMicroseconds(Environment.GetEnvironmentVariable(PauseEnvironmentVariable), DefaultPauseTime);
+
     /// <summary>The shared pool's spin time: <see cref="SpinEnvironmentVariable"/> when it is a non-negative integer, else <see cref="DefaultSpinTime"/>.</summary>
     public static TimeSpan SharedSpinTime => ResolveSpinTime(Environment.GetEnvironmentVariable(SpinEnvironmentVariable));
 
-    internal static TimeSpan ResolveSpinTime(string? microseconds) =>
+    internal static TimeSpan ResolveSpinTime(string? microseconds) => ResolveMicroseconds(microseconds, DefaultSpinTime);
+
+    internal static TimeSpan ResolveMicroseconds(string? microseconds, TimeSpan fallback) =>
         int.TryParse(microseconds, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int us) && us >= 0
             ? TimeSpan.FromMicroseconds(us)
-            : DefaultSpinTime;
+            : fallback;
 
     private readonly Thread[] _threads;
     private readonly Exception?[] _errors;
     private readonly object _wakeGate = new();
     private readonly object _doneGate = new();
     private readonly long _spinTicks;
+    private readonly long _pauseTicks;
     private readonly long _stealDelayTicks;
     private readonly bool _isShared;
 
@@ -77,6 +96,8 @@ public sealed class WorkerPool : IDisposable
     private int _sleepers;       // workers blocked on _wakeGate
     private int _callerSleeping; // 1 while the caller is blocked on _doneGate
     private int _busy;           // 1 while a caller owns the workers
+    private int _nudges;         // bumped by Nudge: sleeping workers wake up and poll again
+    private long _stolenParts;   // parts run by a thread other than their owner (all threads add)
     private volatile bool _disposed;
 
     /// <summary>The process-wide pool, sized by <see cref="DefaultParallelism"/>; disposing it does nothing.</summary>
@@ -85,7 +106,7 @@ public sealed class WorkerPool : IDisposable
     // Created on first use (class-initialisation laziness, no Lazy<T> check on every access).
     private static class SharedHolder
     {
-        public static readonly WorkerPool Pool = new(DefaultParallelism, SharedSpinTime, isShared: true);
+        public static readonly WorkerPool Pool = new(DefaultParallelism, SharedSpinTime, DefaultStealDelay, isShared: true, SharedPauseTime);
     }
 
     [ThreadStatic] private static WorkerPool? t_current;
@@ -136,8 +157,11 @@ public sealed class WorkerPool : IDisposable
 
     private WorkerPool(int parallelism, TimeSpan spinTime, bool isShared) : this(parallelism, spinTime, DefaultStealDelay, isShared) { }
 
-    /// <summary>A pool with a chosen steal delay (tests: 0 makes a finished thread take an unclaimed part at once).</summary>
-    internal WorkerPool(int parallelism, TimeSpan spinTime, TimeSpan stealDelay, bool isShared = false)
+    /// <summary>
+    /// A pool with a chosen steal delay (tests: 0 makes a finished thread take an unclaimed part at once) and busy-spin time
+    /// (null: <see cref="DefaultPauseTime"/>; <see cref="TimeSpan.MaxValue"/>: busy-spin for the whole spin time, never yield).
+    /// </summary>
+    internal WorkerPool(int parallelism, TimeSpan spinTime, TimeSpan stealDelay, bool isShared = false, TimeSpan? pauseTime = null)
     {
         _stealDelayTicks = (long)(stealDelay.TotalSeconds * Stopwatch.Frequency);
         if (parallelism < 1) throw new ArgumentOutOfRangeException(nameof(parallelism), parallelism, "A pool needs at least one thread (the caller).");
@@ -145,6 +169,10 @@ public sealed class WorkerPool : IDisposable
         Parallelism = parallelism;
         SpinTime = spinTime;
         _spinTicks = (long)(spinTime.TotalSeconds * Stopwatch.Frequency);
+        TimeSpan pause = pauseTime ?? DefaultPauseTime;
+        if (pause < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(pauseTime), pause, "The busy-spin time must not be negative.");
+        PauseTime = pause > spinTime ? spinTime : pause;
+        _pauseTicks = pause >= spinTime ? _spinTicks : (long)(pause.TotalSeconds * Stopwatch.Frequency);
         _isShared = isShared;
         _errors = new Exception?[parallelism];
         _claims = new int[(parallelism + 1) * ClaimStride];
@@ -163,11 +191,63 @@ public sealed class WorkerPool : IDisposable
     /// <summary>How long a waiting thread spins before it blocks.</summary>
     public TimeSpan SpinTime { get; }
 
+    /// <summary>How much of <see cref="SpinTime"/> a waiting thread busy-spins before it starts yielding its core on every poll.</summary>
+    public TimeSpan PauseTime { get; }
+
     /// <summary>Stages this pool has split across its threads (tests: a thread-count comparison must really share work).</summary>
     internal long ParallelStages { get; private set; }
 
+    /// <summary>Stages that found a worker asleep and had to wake it through the OS (caller-side count).</summary>
+    internal long ColdStages { get; private set; }
+
+    /// <summary>Stages whose caller, after its own part, had to block on the OS for the workers to finish.</summary>
+    internal long CallerBlocks { get; private set; }
+
+    /// <summary>Stopwatch ticks the caller spent waiting for the workers after running its parts, over all stages.</summary>
+    internal long CallerWaitTicks { get; private set; }
+
+    /// <summary>Workers blocked on the OS right now (tests).</summary>
+    internal int Sleepers => Volatile.Read(ref _sleepers);
+
+    /// <summary>Parts run by a thread other than their owner: a worker the OS had not scheduled within the steal delay.</summary>
+    internal long StolenParts => Interlocked.Read(ref _stolenParts);
+
+    /// <summary>How <see cref="RunMeasured"/> ran a stage.</summary>
+    internal enum RunKind
+    {
+        /// <summary>Shared across the pool's threads, every worker awake (polling) when the stage was published.</summary>
+        Shared,
+        /// <summary>Shared across the pool's threads, but at least one worker was asleep and had to be woken through the OS.</summary>
+        SharedAfterWake,
+        /// <summary>Every part ran on the caller: one thread, a nested call or another caller owned the workers.</summary>
+        Inline,
+    }
+
+    /// <summary>
+    /// Wakes sleeping workers without giving them a stage, so that they poll again for <see cref="SpinTime"/>: a caller
+    /// about to time a few shared stages after a stretch of single-threaded ones (<see cref="StageScheduler"/>) calls it
+    /// first, so that the timings measure the stages and not the OS's wake-up.
+    /// </summary>
+    /// <returns>Whether every worker was awake within <paramref name="wait"/> (the caller yields its core meanwhile).</returns>
+    internal bool Nudge(TimeSpan wait = default)
+    {
+        if (Volatile.Read(ref _sleepers) == 0) return true;
+        Interlocked.Increment(ref _nudges);
+        lock (_wakeGate) Monitor.PulseAll(_wakeGate);
+        long deadline = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
+        while (Volatile.Read(ref _sleepers) != 0)
+        {
+            if (Stopwatch.GetTimestamp() >= deadline) return false;
+            Thread.Yield();
+        }
+        return true;
+    }
+
     /// <summary>Runs <paramref name="body"/>'s stage <paramref name="stage"/> on every part of the pool, the caller included, and returns when every part has finished.</summary>
-    public void Run(IParallelStages body, int stage)
+    public void Run(IParallelStages body, int stage) => RunMeasured(body, stage);
+
+    /// <summary><see cref="Run"/>, saying whether the stage was shared and whether a sleeping worker had to be woken for it.</summary>
+    internal RunKind RunMeasured(IParallelStages body, int stage)
     {
         ArgumentNullException.ThrowIfNull(body);
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -177,8 +257,9 @@ public sealed class WorkerPool : IDisposable
         if (parts == 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
             for (int part = 0; part < parts; part++) body.RunStage(stage, part, parts);
-            return;
+            return RunKind.Inline;
         }
+        bool cold = false;
         try
         {
             ParallelStages++;
@@ -188,12 +269,15 @@ public sealed class WorkerPool : IDisposable
             int generation = Interlocked.Increment(ref _generation); // publishes the fields above (full fence)
             if (Volatile.Read(ref _sleepers) != 0)
             {
+                cold = true;
+                ColdStages++;
                 lock (_wakeGate) Monitor.PulseAll(_wakeGate);
             }
             RunParts(generation, 0);
             WaitForWorkers();
             _body = null;
             ThrowErrors();
+            return cold ? RunKind.SharedAfterWake : RunKind.Shared;
         }
         finally
         {
@@ -224,6 +308,7 @@ public sealed class WorkerPool : IDisposable
             }
             // Every part is claimed exactly once per stage: from the previous generation to this one.
             if (Interlocked.CompareExchange(ref _claims[(part + 1) * ClaimStride], generation, generation - 1) != generation - 1) continue;
+            if (i > 0) Interlocked.Increment(ref _stolenParts);
             try
             {
                 _body!.RunStage(_stage, part, parts);
@@ -263,45 +348,68 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Spins, then sleeps, until the generation differs from <paramref name="seen"/>; returns the new one.</summary>
+    /// <summary>Polls (<see cref="Poll"/>), then sleeps, until the generation differs from <paramref name="seen"/>; returns the new one.</summary>
     private int WaitForStage(int seen)
     {
         int g = Volatile.Read(ref _generation);
         if (g != seen) return g;
-        long start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetTimestamp() - start < _spinTicks)
+        while (true)
         {
-            Thread.SpinWait(4);
-            g = Volatile.Read(ref _generation);
+            long start = Stopwatch.GetTimestamp();
+            while (Poll(start))
+            {
+                g = Volatile.Read(ref _generation);
+                if (g != seen) return g;
+            }
+            int nudges = Volatile.Read(ref _nudges);
+            lock (_wakeGate)
+            {
+                // Announce the sleep before the last check; Run bumps the generation (and Nudge the nudges) before it reads
+                // _sleepers, so one of the two always sees the other (both are full fences).
+                Interlocked.Increment(ref _sleepers);
+                while ((g = Volatile.Read(ref _generation)) == seen && Volatile.Read(ref _nudges) == nudges) Monitor.Wait(_wakeGate);
+                Interlocked.Decrement(ref _sleepers);
+            }
             if (g != seen) return g;
+            // Nudged: poll again for a stage that is about to come.
         }
-        lock (_wakeGate)
-        {
-            // Announce the sleep before the last check; Run bumps the generation before it reads
-            // _sleepers, so one of the two always sees the other (both are full fences).
-            Interlocked.Increment(ref _sleepers);
-            while ((g = Volatile.Read(ref _generation)) == seen) Monitor.Wait(_wakeGate);
-            Interlocked.Decrement(ref _sleepers);
-        }
-        return g;
     }
 
-    /// <summary>Spins, then sleeps, until every part of the stage has finished (parts claimed by workers included).</summary>
+    /// <summary>
+    /// One poll of a wait that began at <paramref name="start"/>: a short busy spin during the first <see cref="PauseTime"/>,
+    /// then a <see cref="Thread.Yield"/> (the core goes to any other runnable thread on it, the one this wait is for
+    /// included); false once <see cref="SpinTime"/> has passed and the caller should block instead.
+    /// </summary>
+    private bool Poll(long start)
+    {
+        long elapsed = Stopwatch.GetTimestamp() - start;
+        if (elapsed >= _spinTicks) return false;
+        if (elapsed < _pauseTicks) Thread.SpinWait(4);
+        else Thread.Yield();
+        return true;
+    }
+
+    /// <summary>Polls, then sleeps, until every part of the stage has finished (parts claimed by workers included).</summary>
     private void WaitForWorkers()
     {
         int parts = Parallelism;
         if (Volatile.Read(ref _finished) == parts) return;
         long start = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetTimestamp() - start < _spinTicks)
+        try
         {
-            Thread.SpinWait(4);
-            if (Volatile.Read(ref _finished) == parts) return;
+            while (Poll(start))
+                if (Volatile.Read(ref _finished) == parts) return;
+            CallerBlocks++;
+            lock (_doneGate)
+            {
+                Interlocked.Exchange(ref _callerSleeping, 1);
+                while (Volatile.Read(ref _finished) != parts) Monitor.Wait(_doneGate);
+                Volatile.Write(ref _callerSleeping, 0);
+            }
         }
-        lock (_doneGate)
+        finally
         {
-            Interlocked.Exchange(ref _callerSleeping, 1);
-            while (Volatile.Read(ref _finished) != parts) Monitor.Wait(_doneGate);
-            Volatile.Write(ref _callerSleeping, 0);
+            CallerWaitTicks += Stopwatch.GetTimestamp() - start;
         }
     }
 

@@ -31,7 +31,7 @@ public partial class ThreadsNormCnn;
 /// </summary>
 public sealed class ThreadCountTests
 {
-    private const int Steps = 10;
+    internal const int Steps = 10;
 
     public static TheoryData<string, IsaPath, int> Models()
     {
@@ -46,7 +46,7 @@ public sealed class ThreadCountTests
         return d;
     }
 
-    private static IKilnModel Create(string name, IsaPath path) => name switch
+    internal static IKilnModel Create(string name, IsaPath path) => name switch
     {
         "BenchmarkCnn" => new BenchmarkCnn(path),
         "BenchmarkMlp" => new BenchmarkMlp(path),
@@ -63,27 +63,34 @@ public sealed class ThreadCountTests
         {
             Run other = Train(name, path, batch, threads);
             Assert.True(other.Parallel, $"{name}: no stage ran on the pool's {threads} threads, so the check would prove nothing");
-            string ctx = $"{name} on {path}, {threads} threads against 1";
-            for (int s = 0; s < Steps; s++)
-                Assert.True(BitConverter.SingleToInt32Bits(one.Losses[s]) == BitConverter.SingleToInt32Bits(other.Losses[s]),
-                    $"{ctx}: step {s + 1} loss {other.Losses[s]:R} vs {one.Losses[s]:R}");
-            foreach ((string tensor, int[] bits) in one.Tensors)
-            {
-                int[] actual = other.Tensors[tensor];
-                int at = Enumerable.Range(0, bits.Length).FirstOrDefault(i => bits[i] != actual[i], -1);
-                Assert.True(at < 0, $"{ctx}: {tensor}[{at}] differs after {Steps} steps");
-            }
-            Assert.True(one.Checkpoint.AsSpan().SequenceEqual(other.Checkpoint), $"{ctx}: the checkpoints' bytes differ");
+            AssertSameBits(one, other, $"{name} on {path}, {threads} threads against 1");
         }
     }
 
-    private sealed record Run(float[] Losses, Dictionary<string, int[]> Tensors, byte[] Checkpoint, bool Parallel);
+    /// <summary>Every step's loss, every tensor and the checkpoint's bytes of <paramref name="other"/> equal <paramref name="one"/>'s.</summary>
+    internal static void AssertSameBits(Run one, Run other, string ctx)
+    {
+        for (int s = 0; s < Steps; s++)
+            Assert.True(BitConverter.SingleToInt32Bits(one.Losses[s]) == BitConverter.SingleToInt32Bits(other.Losses[s]),
+                $"{ctx}: step {s + 1} loss {other.Losses[s]:R} vs {one.Losses[s]:R}");
+        foreach ((string tensor, int[] bits) in one.Tensors)
+        {
+            int[] actual = other.Tensors[tensor];
+            int at = Enumerable.Range(0, bits.Length).FirstOrDefault(i => bits[i] != actual[i], -1);
+            Assert.True(at < 0, $"{ctx}: {tensor}[{at}] differs after {Steps} steps");
+        }
+        Assert.True(one.Checkpoint.AsSpan().SequenceEqual(other.Checkpoint), $"{ctx}: the checkpoints' bytes differ");
+    }
 
-    private static Run Train(string name, IsaPath path, int batch, int threads)
+    internal sealed record Run(float[] Losses, Dictionary<string, int[]> Tensors, byte[] Checkpoint, bool Parallel);
+
+    /// <summary>Trains <see cref="Steps"/> steps; <paramref name="narrow"/>, when given, picks each stage call's thread count (true: one thread) instead of the model's policy.</summary>
+    internal static Run Train(string name, IsaPath path, int batch, int threads, Func<int, long, bool>? narrow = null)
     {
         using var pool = new WorkerPool(threads);
         IKilnModel model;
         using (WorkerPool.UseOnThisThread(pool)) model = Create(name, path);
+        if (narrow is not null) ((KilnModel)model).Scheduler.Override = narrow;
         var rng = new KilnRandom(17);
         var losses = new float[Steps];
         for (int s = 0; s < Steps; s++)
