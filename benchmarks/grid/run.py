@@ -78,7 +78,7 @@ def write_svg(path, ratios, threads, stamp):
         return rows, cols, lambda row, key: ratios.get((row, key[1], key[0]))
     body = []
     y = 90
-    width = 860
+    width = 1060
     for family, batches, title in (("mlp", grid.MLP_BATCHES, "MLP 784 → width × depth → 10 (Dense+ReLU), Adam"),
                                    ("cnn", grid.CNN_BATCHES, "CNN: Conv c@3×3 → ReLU → MaxPool → Conv 2c@3×3 → ReLU → MaxPool → Dense 10")):
         rows, cols, cell = panel(family, batches)
@@ -105,9 +105,12 @@ def main():
                    help="a PyTorch variant of benchmarks/peers/compare.py (threading+allocator)")
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--publish", default=None, help="also copy ratio.svg to this path")
+    p.add_argument("--label", default=None, help="the plot's note on the peer (default: the --peer-variant)")
+    p.add_argument("--from", dest="from_dirs", nargs="+", default=None,
+                   help="measure nothing: rebuild table.md and ratio.svg from earlier runs' raw.jsonl (several runs merge)")
     a = p.parse_args()
 
-    if not a.no_build:
+    if not a.no_build and not a.from_dirs:
         subprocess.run(["dotnet", "build", os.path.join(ROOT, "benchmarks", "Kiln.Grid"), "-c", "Release", "-v:q", "-nologo"],
                        check=True, stdout=sys.stderr)
     kiln = ["dotnet", os.path.join(ROOT, "benchmarks", "Kiln.Grid", "bin", "Release", "net10.0", "Kiln.Grid.dll")]
@@ -124,10 +127,17 @@ def main():
     points = {}
     flops = {}
     with open(os.path.join(out_dir, "raw.jsonl"), "w") as raw:
+        for d in a.from_dirs or []:
+            for line in open(os.path.join(d, "raw.jsonl")):
+                point = json.loads(line)
+                raw.write(line)
+                points[(point["side"], point["model"], point["batch"], point["kind"])] = point["seconds"]
         for m in grid.models():
+            flops[m["name"]] = grid.flops_per_sample(m)
+            if a.from_dirs:
+                continue
             if (a.family != "all" and m["family"] != a.family) or (wanted and m["name"] not in wanted):
                 continue
-            flops[m["name"]] = grid.flops_per_sample(m)
             for side, cmd, side_env in sides:
                 for line in run_lines(cmd + ["--models", m["name"]] + common, side_env):
                     line["side"] = side
@@ -149,7 +159,7 @@ def main():
     summary = "\n".join(rows) + f"\n\nPoints: {len(ratios)}; Kiln slower at {len(slower)}: {', '.join(slower) or 'none'}\n"
     with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(summary)
-    write_svg(os.path.join(out_dir, "ratio.svg"), ratios, a.threads, f"{stamp}, PyTorch {a.peer_variant}")
+    write_svg(os.path.join(out_dir, "ratio.svg"), ratios, a.threads, f"{stamp}, PyTorch {a.label or a.peer_variant}")
     if a.publish:
         import shutil
         shutil.copyfile(os.path.join(out_dir, "ratio.svg"), a.publish)
