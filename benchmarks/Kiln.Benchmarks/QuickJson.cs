@@ -8,6 +8,7 @@ using System.Runtime.Intrinsics;
 using System.Text.Json;
 using Kiln;
 using Kiln.Data;
+using static Kiln.Benchmarks.MachineProbes;
 
 namespace Kiln.Benchmarks;
 
@@ -278,52 +279,12 @@ internal static class QuickJson
     private static int Threads =>
         int.TryParse(Environment.GetEnvironmentVariable("KILN_THREADS"), out int t) && t > 0 ? t : Environment.ProcessorCount;
 
-    /// <summary>
-    /// Nanoseconds this process's threads spent runnable but waiting for a CPU (second field of
-    /// /proc/self/task/*/schedstat): interference from other processes. Read outside timed code only.
-    /// </summary>
-    private static long RunQueueWaitNs()
-    {
-        long total = 0;
-        try
-        {
-            foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
-            {
-                try
-                {
-                    string[] fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
-                    if (fields.Length > 1 && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long ns))
-                        total += ns;
-                }
-                catch (IOException) { }
-            }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return total;
-    }
-
-    private static double Median(double[] sorted) =>
-        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
-
     private static void WriteFloat(Utf8JsonWriter w, string name, float value)
     {
         if (float.IsFinite(value)) w.WriteNumber(name, value);
         else w.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
     }
 
-    private static string CpuModel()
-    {
-        try
-        {
-            foreach (string line in File.ReadLines("/proc/cpuinfo"))
-                if (line.StartsWith("model name", StringComparison.Ordinal))
-                    return line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return RuntimeInformation.ProcessArchitecture.ToString();
-    }
 
     private static Options Parse(string[] args)
     {

@@ -4,6 +4,8 @@ using System.Globalization;
 using System.IO;
 using System.Text.Json;
 
+using static Kiln.Benchmarks.MachineProbes;
+
 namespace Kiln.Peers;
 
 /// <summary>
@@ -97,34 +99,6 @@ internal static class Measure
         for (int i = 0; i < runs; i++) us[i] = ticks[i] * toUs;
         return new InferResult(Median(us), us[runs / 10], us[runs * 9 / 10], us[0], runs, warmed, allocated / (double)runs, wait);
     }
-
-    /// <summary>
-    /// Nanoseconds this process's threads spent runnable but waiting for a CPU (second field of
-    /// /proc/self/task/*/schedstat): interference from other processes. Read outside timed code only.
-    /// </summary>
-    private static long RunQueueWaitNs()
-    {
-        long total = 0;
-        try
-        {
-            foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
-            {
-                try
-                {
-                    string[] fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
-                    if (fields.Length > 1 && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long ns))
-                        total += ns;
-                }
-                catch (IOException) { }
-            }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return total;
-    }
-
-    private static double Median(double[] sorted) =>
-        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
 }
 
 /// <summary>One training measurement (the fields of QuickJson's train_bN details).</summary>

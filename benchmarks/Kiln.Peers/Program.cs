@@ -8,6 +8,8 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Kiln.Benchmarks;
 
+using static Kiln.Benchmarks.MachineProbes;
+
 namespace Kiln.Peers;
 
 /// <summary>Command-line options; the measurement options have QuickJson's names and defaults.</summary>
@@ -182,18 +184,5 @@ internal static class Program
         using Process child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {host}");
         child.WaitForExit();
         return child.ExitCode;
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            foreach (string line in File.ReadLines("/proc/cpuinfo"))
-                if (line.StartsWith("model name", StringComparison.Ordinal))
-                    return line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return RuntimeInformation.ProcessArchitecture.ToString();
     }
 }
