@@ -178,6 +178,9 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
     // columns into a stack panel (≤ 32 KiB), so the transposed product runs on the same micro-kernel.
     private const int PackDepth = 128;
 
+    // BackwardWeights' tall panels prefetch x this many floats (two 64-byte lines) ahead of the panel's columns.
+    private const int PrefetchAhead = 32;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<TEpi>(float* x, float* w, float* y, int rows, int k, int n, ref TEpi epi)
         where TEpi : IEpilogue, allows ref struct => Forward(x, w, y, rows, k, n, 0, n, ref epi);
@@ -209,11 +212,14 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
             }
             return;
         }
-        int mr = GemmKernel<TO, TV>.TileRows, strip = TO.TileVectors * lanes;
-        int kBlocks = Math.Max(1, (k + KBlock - 1) / KBlock);
+        int strip = TO.TileVectors * lanes;
         for (int j0 = c0; j0 < c1; j0 += strip)
         {
             TileDispatch.Split(Math.Min(strip, c1 - j0), lanes, out int nv, out int last);
+            // Narrow strips take the tall tile, and a proportionally deeper k block: the block of w stays the
+            // same size in L1, and C is reloaded and stored fewer times.
+            int mr = GemmKernel<TO, TV>.RowsFor(nv), kBlock = KBlock * TO.TileVectors / nv;
+            int kBlocks = Math.Max(1, (k + kBlock - 1) / kBlock);
             for (int kb = 0; kb < kBlocks; kb++)
             {
                 // Near-equal k blocks (784 → 7 × 112) rather than a short remainder block.
@@ -251,12 +257,13 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
             GemmKernel<TO, TV>.DotRows(dy, w, n, dx, k);
             return;
         }
-        int lanes = TO.Count, mr = GemmKernel<TO, TV>.TileRows, strip = TO.TileVectors * lanes;
+        int lanes = TO.Count, strip = TO.TileVectors * lanes;
         float* panel = stackalloc float[PackDepth * strip];
         for (int i0 = 0; i0 < k; i0 += strip)
         {
             int iw = Math.Min(strip, k - i0);
             TileDispatch.Split(iw, lanes, out int nv, out int last);
+            int mr = GemmKernel<TO, TV>.RowsFor(nv);
             for (int j0 = 0; j0 < n; j0 += PackDepth)
             {
                 int jc = Math.Min(PackDepth, n - j0);
@@ -290,14 +297,20 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
         }
         // A panel is one micro-tile height of dw rows: A(m, r) = x[r, i0 + m] (stride 1 down the tile,
         // k along the reduction), B = dy. When the panel's last column strip is stored, its rows are
-        // final and still in L1 for the optimiser.
+        // final and still in L1 for the optimiser. Outputs that fit one narrow strip take the tall tile.
+        TileDispatch.Split(Math.Min(strip, n), lanes, out int firstNv, out _);
+        if (n <= strip) mr = GemmKernel<TO, TV>.RowsFor(firstNv);
         for (int i0 = kStart; i0 < kEnd; i0 += mr)
         {
             int pr = Math.Min(mr, kEnd - i0);
             for (int j0 = 0; j0 < n; j0 += strip)
             {
                 TileDispatch.Split(Math.Min(strip, n - j0), lanes, out int nv, out int last);
-                GemmKernel<TO, TV>.Tile(pr, nv, last, x + i0, 1, k, dy + j0, n, dw + (nint)i0 * n + j0, n, rows, j0, false, false, ref none);
+                // A walks down a column block of x (one cache line per row of x): the tall tile fetches, two lines
+                // ahead in each row, the line a later panel will read, so those rows arrive from memory
+                // while this panel computes instead of stalling the next panel.
+                float* pf = pr > GemmKernel<TO, TV>.TileRows && i0 + pr < kEnd ? x + i0 + PrefetchAhead : null;
+                GemmKernel<TO, TV>.Tile(pr, nv, last, x + i0, 1, k, dy + j0, n, dw + (nint)i0 * n + j0, n, rows, j0, false, false, ref none, pf);
             }
             sink.PanelDone(i0, pr);
         }

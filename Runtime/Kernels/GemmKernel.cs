@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Kernels;
 
@@ -16,14 +17,28 @@ internal static unsafe class GemmKernel<TO, TV> where TO : struct, IPathOps<TV> 
     /// <summary>Rows of the main micro-tile.</summary>
     public const int TileRows = 6;
 
+    /// <summary>Rows of the tall micro-tile that strips of at most <see cref="TallVectors"/> vectors use.</summary>
+    public const int TallRows = 12;
+
+    /// <summary>
+    /// Column vectors of the tall tile: half the main tile's, so 12 rows fit the same registers (2 zmm with AVX-512,
+    /// 1 vector on the 16-register paths).
+    /// </summary>
+    public static int TallVectors => TO.TileVectors / 2;
+
+    /// <summary>Rows of the micro-tile for a strip of <paramref name="nv"/> column vectors: tall for narrow strips.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RowsFor(int nv) => nv <= TallVectors ? TallRows : TileRows;
+
     /// <summary>
     /// C[m, 0..cols) (+)= Σ_p A(m, p)·B[p, 0..cols) for m &lt; mr, p &lt; kc, where A(m, p) = a[m·ars + p·acs],
     /// B row p starts at b + p·ldb, C row m at c + m·ldc, and cols = (nv − 1)·Lanes + last.
     /// With <paramref name="accumulate"/> the old C is added; with <paramref name="applyEpi"/> the
-    /// epilogue (first column <paramref name="col0"/>) is applied after the store.
+    /// epilogue (first column <paramref name="col0"/>) is applied after the store. Up to <see cref="TileRows"/> rows
+    /// take any nv ≤ TileVectors; 7 to <see cref="TallRows"/> rows need nv ≤ <see cref="TallVectors"/>.
     /// </summary>
     public static void Tile<TEpi>(int mr, int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
-        float* c, nint ldc, int kc, int col0, bool accumulate, bool applyEpi, ref TEpi epi)
+        float* c, nint ldc, int kc, int col0, bool accumulate, bool applyEpi, ref TEpi epi, float* prefetchA = null)
         where TEpi : IEpilogue, allows ref struct
     {
         switch (mr)
@@ -34,6 +49,12 @@ internal static unsafe class GemmKernel<TO, TV> where TO : struct, IPathOps<TV> 
             case 4: TileCols<R4>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate); break;
             case 5: TileCols<R5>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate); break;
             case 6: TileCols<R6>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate); break;
+            case 7: TallCols<R7>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate, prefetchA); break;
+            case 8: TallCols<R8>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate, prefetchA); break;
+            case 9: TallCols<R9>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate, prefetchA); break;
+            case 10: TallCols<R10>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate, prefetchA); break;
+            case 11: TallCols<R11>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate, prefetchA); break;
+            case 12: TallCols<R12>(nv, last, a, ars, acs, b, ldb, c, ldc, kc, accumulate, prefetchA); break;
             default: throw new ArgumentOutOfRangeException(nameof(mr));
         }
         if (applyEpi) ApplyEpilogue(c, ldc, mr, (nv - 1) * TO.Count + last, col0, ref epi);
@@ -53,6 +74,21 @@ internal static unsafe class GemmKernel<TO, TV> where TO : struct, IPathOps<TV> 
             case -3: Kernel<TR, V3M>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate); break;
             case 4: Kernel<TR, V4>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate); break;
             case -4: Kernel<TR, V4M>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate); break;
+            default: throw new ArgumentOutOfRangeException(nameof(nv));
+        }
+    }
+
+    private static void TallCols<TR>(int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
+        float* c, nint ldc, int kc, bool accumulate, float* pf)
+        where TR : struct, ITileRows
+    {
+        if (nv > TallVectors) throw new ArgumentOutOfRangeException(nameof(nv), nv, $"A tile of {TR.Value} rows holds at most {TallVectors} vectors.");
+        switch (last == TO.Count ? nv : -nv)
+        {
+            case 1: TallKernel<TR, V1>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate, pf); break;
+            case -1: TallKernel<TR, V1M>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate, pf); break;
+            case 2: TallKernel<TR, V2>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate, pf); break;
+            case -2: TallKernel<TR, V2M>(a, ars, acs, b, ldb, c, ldc, kc, last, accumulate, pf); break;
             default: throw new ArgumentOutOfRangeException(nameof(nv));
         }
     }
@@ -137,6 +173,124 @@ internal static unsafe class GemmKernel<TO, TV> where TO : struct, IPathOps<TV> 
         if (TR.Value > 3) StoreRow<TC>(c + 3 * ldc, c30, c31, c32, c33, mask, last, accumulate);
         if (TR.Value > 4) StoreRow<TC>(c + 4 * ldc, c40, c41, c42, c43, mask, last, accumulate);
         if (TR.Value > 5) StoreRow<TC>(c + 5 * ldc, c50, c51, c52, c53, mask, last, accumulate);
+    }
+
+    /// <summary>
+    /// The tall micro-kernel for narrow outputs: up to 12 rows × 2 vectors (24 accumulators with AVX-512's 32 registers;
+    /// paths with 16 registers run it with one vector, 12 accumulators). Each loaded B vector feeds 12 FMAs instead of 6,
+    /// and 12–24 independent chains cover the FMA latency on two pipes, which the 6-row tile over one or two vectors
+    /// (6–12 chains) does not. Same contract and same no-call rule as <see cref="Kernel{TR, TC}"/>.
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TallKernel<TR, TC>(float* a, nint ars, nint acs, float* b, nint ldb, float* c, nint ldc,
+        int kc, int last, bool accumulate, float* pf)
+        where TR : struct, ITileRows where TC : struct, ITileCols
+    {
+        TV mask = TC.Masked ? TO.FirstLanes(last) : default;
+        TV c0a = default, c0b = default;
+        TV c1a = default, c1b = default;
+        TV c2a = default, c2b = default;
+        TV c3a = default, c3b = default;
+        TV c4a = default, c4b = default;
+        TV c5a = default, c5b = default;
+        TV c6a = default, c6b = default;
+        TV c7a = default, c7b = default;
+        TV c8a = default, c8b = default;
+        TV c9a = default, c9b = default;
+        TV c10a = default, c10b = default;
+        TV c11a = default, c11b = default;
+        float* a0 = a, a1 = a0 + ars, a2 = a1 + ars, a3 = a2 + ars, a4 = a3 + ars, a5 = a4 + ars, a6 = a5 + ars, a7 = a6 + ars, a8 = a7 + ars, a9 = a8 + ars, a10 = a9 + ars, a11 = a10 + ars;
+        nint off = 0;
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = Load<TC>(b, 0, mask, last);
+            TV b1 = TC.Vectors > 1 ? Load<TC>(b, 1, mask, last) : default;
+            if (Sse.IsSupported && pf != null) Sse.Prefetch0(pf + off);
+            TV x;
+            x = TO.Splat(a0[off]);
+            c0a = TO.Fma(x, b0, c0a);
+            if (TC.Vectors > 1) c0b = TO.Fma(x, b1, c0b);
+            if (TR.Value > 1)
+            {
+                x = TO.Splat(a1[off]);
+                c1a = TO.Fma(x, b0, c1a);
+                if (TC.Vectors > 1) c1b = TO.Fma(x, b1, c1b);
+            }
+            if (TR.Value > 2)
+            {
+                x = TO.Splat(a2[off]);
+                c2a = TO.Fma(x, b0, c2a);
+                if (TC.Vectors > 1) c2b = TO.Fma(x, b1, c2b);
+            }
+            if (TR.Value > 3)
+            {
+                x = TO.Splat(a3[off]);
+                c3a = TO.Fma(x, b0, c3a);
+                if (TC.Vectors > 1) c3b = TO.Fma(x, b1, c3b);
+            }
+            if (TR.Value > 4)
+            {
+                x = TO.Splat(a4[off]);
+                c4a = TO.Fma(x, b0, c4a);
+                if (TC.Vectors > 1) c4b = TO.Fma(x, b1, c4b);
+            }
+            if (TR.Value > 5)
+            {
+                x = TO.Splat(a5[off]);
+                c5a = TO.Fma(x, b0, c5a);
+                if (TC.Vectors > 1) c5b = TO.Fma(x, b1, c5b);
+            }
+            if (TR.Value > 6)
+            {
+                x = TO.Splat(a6[off]);
+                c6a = TO.Fma(x, b0, c6a);
+                if (TC.Vectors > 1) c6b = TO.Fma(x, b1, c6b);
+            }
+            if (TR.Value > 7)
+            {
+                x = TO.Splat(a7[off]);
+                c7a = TO.Fma(x, b0, c7a);
+                if (TC.Vectors > 1) c7b = TO.Fma(x, b1, c7b);
+            }
+            if (TR.Value > 8)
+            {
+                x = TO.Splat(a8[off]);
+                c8a = TO.Fma(x, b0, c8a);
+                if (TC.Vectors > 1) c8b = TO.Fma(x, b1, c8b);
+            }
+            if (TR.Value > 9)
+            {
+                x = TO.Splat(a9[off]);
+                c9a = TO.Fma(x, b0, c9a);
+                if (TC.Vectors > 1) c9b = TO.Fma(x, b1, c9b);
+            }
+            if (TR.Value > 10)
+            {
+                x = TO.Splat(a10[off]);
+                c10a = TO.Fma(x, b0, c10a);
+                if (TC.Vectors > 1) c10b = TO.Fma(x, b1, c10b);
+            }
+            if (TR.Value > 11)
+            {
+                x = TO.Splat(a11[off]);
+                c11a = TO.Fma(x, b0, c11a);
+                if (TC.Vectors > 1) c11b = TO.Fma(x, b1, c11b);
+            }
+            off += acs;
+            b += ldb;
+        }
+        StoreRow<TC>(c + 0 * ldc, c0a, c0b, default, default, mask, last, accumulate);
+        if (TR.Value > 1) StoreRow<TC>(c + 1 * ldc, c1a, c1b, default, default, mask, last, accumulate);
+        if (TR.Value > 2) StoreRow<TC>(c + 2 * ldc, c2a, c2b, default, default, mask, last, accumulate);
+        if (TR.Value > 3) StoreRow<TC>(c + 3 * ldc, c3a, c3b, default, default, mask, last, accumulate);
+        if (TR.Value > 4) StoreRow<TC>(c + 4 * ldc, c4a, c4b, default, default, mask, last, accumulate);
+        if (TR.Value > 5) StoreRow<TC>(c + 5 * ldc, c5a, c5b, default, default, mask, last, accumulate);
+        if (TR.Value > 6) StoreRow<TC>(c + 6 * ldc, c6a, c6b, default, default, mask, last, accumulate);
+        if (TR.Value > 7) StoreRow<TC>(c + 7 * ldc, c7a, c7b, default, default, mask, last, accumulate);
+        if (TR.Value > 8) StoreRow<TC>(c + 8 * ldc, c8a, c8b, default, default, mask, last, accumulate);
+        if (TR.Value > 9) StoreRow<TC>(c + 9 * ldc, c9a, c9b, default, default, mask, last, accumulate);
+        if (TR.Value > 10) StoreRow<TC>(c + 10 * ldc, c10a, c10b, default, default, mask, last, accumulate);
+        if (TR.Value > 11) StoreRow<TC>(c + 11 * ldc, c11a, c11b, default, default, mask, last, accumulate);
     }
 
     /// <summary>Single-row product c[0..cols) = epi(Σ_p x[p]·B[p, 0..cols)) with two interleaved k chains.</summary>

@@ -170,7 +170,7 @@ internal static class FmaPeak
     /// (a &lt; 1, so every chain converges to b / (1 − a) and never overflows or goes subnormal), on Vector512 where it
     /// is accelerated, else Vector256. Returns one lane of their sum so the JIT cannot drop the loop.
     /// </summary>
-    private static float Loop(long iterations) =>
+    internal static float Loop(long iterations) =>
         Vector512.IsHardwareAccelerated ? Loop<Vector512<float>, Ops512>(iterations) : Loop<Vector256<float>, Ops256>(iterations);
 
     /// <summary>The vector operations the loop needs, so one generic body serves both widths (the JIT specialises it).</summary>
