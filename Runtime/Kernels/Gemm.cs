@@ -178,6 +178,16 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
     // columns into a stack panel (≤ 32 KiB), so the transposed product runs on the same micro-kernel.
     private const int PackDepth = 128;
 
+    // BackwardWeights switches to Blocked when dy is larger than this (twice a 1-MiB L2): batch 1024 at width 1024,
+    // batch 256 at width 4096. Forward and BackwardInput keep their loops: under the shared-machine measurements of
+    // this change (docs/perf/gemm.md) packing w did not beat them.
+    private const long LargeOperandBytes = 2 << 20;
+
+    // Blocked's block sizes: a packed block of B (BlockDepth × BlockCols floats = 512 KiB) sits in L2, as does a row
+    // block of A (BlockRows × BlockDepth = 48 KiB); one strip of the packed block (BlockDepth × 64 floats = 32 KiB with
+    // AVX-512) stays in L1 while the block's row tiles stream past it.
+    private const int BlockCols = 1024, BlockDepth = 128, BlockRows = 96;
+
     // BackwardWeights' tall panels prefetch x this many floats (two 64-byte lines) ahead of the panel's columns.
     private const int PrefetchAhead = 32;
 
@@ -295,6 +305,13 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
             }
             return;
         }
+        if ((long)rows * n * sizeof(float) > LargeOperandBytes)
+        {
+            // dy is far larger than L2: the panels below would stream all of it from memory once per 6 rows of dw.
+            // The blocked path packs a block of dy's rows once and runs every row block of dw past it.
+            Blocked(x + kStart, 1, k, dy, n, dw + (nint)kStart * n, n, kEnd - kStart, rows, n, kStart, ref sink);
+            return;
+        }
         // A panel is one micro-tile height of dw rows: A(m, r) = x[r, i0 + m] (stride 1 down the tile,
         // k along the reduction), B = dy. When the panel's last column strip is stored, its rows are
         // final and still in L1 for the optimiser. Outputs that fit one narrow strip take the tall tile.
@@ -316,6 +333,72 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
         }
     }
 
+
+    /// <summary>
+    /// C[i, j] = Σ_p A(i, p)·B(p, j) for i &lt; m, j &lt; n, p &lt; depth, blocked for the caches when B is far larger than
+    /// L2 (BackwardWeights with a large dy): A(i, p) = a[i·ars + p·acs], B(p, j) = b[p·ldb + j], C row i at c + i·ldc.
+    /// Loops: column blocks of <see cref="BlockCols"/> → depth blocks of ≤ <see cref="BlockDepth"/> (B's block packed
+    /// strip by strip into a contiguous, L2-sized buffer, read once per block of depth instead of once per panel of C
+    /// rows) → row blocks of <see cref="BlockRows"/> → strips (one packed strip, 32 KiB with AVX-512, stays in L1) → row
+    /// tiles. C is stored on the first depth block and accumulated on the others. sink.PanelDone(rowBase + i0, count)
+    /// is called for each row block once its rows are final (last column block, last depth block), in increasing order.
+    /// </summary>
+    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Blocked<TSink>(float* a, nint ars, nint acs, float* b, nint ldb, float* c, nint ldc,
+        int m, int depth, int n, int rowBase, ref TSink sink)
+        where TSink : IPanelSink, allows ref struct
+    {
+        NoEpilogue none = default;
+        int lanes = TO.Count, strip = TO.TileVectors * lanes;
+        float* packed = GemmScratch.Packed(BlockCols * BlockDepth);
+        int depthBlocks = Math.Max(1, (depth + BlockDepth - 1) / BlockDepth);
+        for (int jc = 0; jc < n; jc += BlockCols)
+        {
+            int nc = Math.Min(BlockCols, n - jc);
+            bool lastCols = jc + nc >= n;
+            for (int pb = 0; pb < depthBlocks; pb++)
+            {
+                int p0 = (int)((long)depth * pb / depthBlocks), kc = (int)((long)depth * (pb + 1) / depthBlocks) - p0;
+                bool lastDepth = pb == depthBlocks - 1;
+                PackRows(b + (nint)p0 * ldb + jc, ldb, kc, nc, packed, strip);
+                for (int ic = 0; ic < m; ic += BlockRows)
+                {
+                    int mc = Math.Min(BlockRows, m - ic);
+                    for (int jr = 0; jr < nc; jr += strip)
+                    {
+                        TileDispatch.Split(Math.Min(strip, nc - jr), lanes, out int nv, out int last);
+                        int mr = GemmKernel<TO, TV>.RowsFor(nv);
+                        float* bp = packed + (nint)(jr / strip) * BlockDepth * strip;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            int i = ic + ir;
+                            GemmKernel<TO, TV>.Tile(Math.Min(mr, mc - ir), nv, last, a + i * ars + p0 * acs, ars, acs, bp, strip,
+                                c + i * ldc + jc + jr, ldc, kc, jc + jr, pb > 0, false, ref none);
+                        }
+                    }
+                    if (lastCols && lastDepth) sink.PanelDone(rowBase + ic, mc);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies rows × cols of src (row stride ld) into strips of <paramref name="strip"/> columns, each strip contiguous
+    /// (row p of strip s at dst + (s·BlockDepth + p)·strip), reading each source row once from left to right.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackRows(float* src, nint ld, int rows, int cols, float* dst, int strip)
+    {
+        int lanes = TO.Count;
+        for (int p = 0; p < rows; p++, src += ld)
+            for (int j0 = 0; j0 < cols; j0 += strip)
+            {
+                float* d = dst + ((nint)(j0 / strip) * BlockDepth + p) * strip - j0;
+                int end = Math.Min(cols, j0 + strip), j = j0;
+                for (; j + lanes <= end; j += lanes) TO.Store(TO.Load(src + j), d + j);
+                for (; j < end; j++) d[j] = src[j];
+            }
+    }
 
     /// <summary>panel[jj·ld + ii] = src[ii·n + jj] for ii &lt; iw, jj &lt; jc.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -339,5 +422,21 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
             float* d = panel + ii;
             for (int jj = 0; jj < jc; jj++, d += ld) *d = s0[jj];
         }
+    }
+}
+
+/// <summary>Per-thread packing buffers of the blocked GEMM path, allocated once per thread and reused by every call.</summary>
+internal static unsafe class GemmScratch
+{
+    [ThreadStatic] private static float[]? _packed;
+
+    /// <summary>A 64-byte-aligned buffer of at least <paramref name="floats"/> floats, pinned, owned by the calling thread.</summary>
+    public static float* Packed(int floats)
+    {
+        float[]? buffer = _packed;
+        if (buffer is null || buffer.Length < floats + 16)
+            _packed = buffer = GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
+        float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+        return p + (int)((64 - (nuint)p % 64) % 64 / sizeof(float));
     }
 }

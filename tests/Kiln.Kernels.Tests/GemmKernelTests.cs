@@ -5,8 +5,8 @@ namespace Kiln.Kernels.Tests;
 
 /// <summary>
 /// The one GEMM micro-kernel source (<see cref="GemmKernel{TO, TV}"/>) at every width VectorPath maps a path to, called
-/// directly for every tile shape (rows 1–6 × whole and partial vectors up to the path's tile width, with and without
-/// accumulation, strided A as in dW) and every GEMV strip, against naive double loops; NaN sentinels around C check
+/// directly for every tile shape (rows 1–6 × whole and partial vectors up to the path's tile width, rows 7–12 of the
+/// tall tile × its narrow widths, with and without accumulation, strided A as in dW) and every GEMV strip, against naive double loops; NaN sentinels around C check
 /// that partial vectors neither read nor write past the tile.
 /// </summary>
 public sealed unsafe class GemmKernelTests
@@ -35,6 +35,11 @@ public sealed unsafe class GemmKernelTests
         Assert.Equal(4, Ops512.TileVectors);
         Assert.Equal(2, Ops256.TileVectors);
         Assert.Equal(2, Ops128.TileVectors);
+        Assert.Equal(2, GemmKernel<Ops512, Vector512<float>>.TallVectors);
+        Assert.Equal(1, GemmKernel<Ops256, Vector256<float>>.TallVectors);
+        Assert.Equal(12, GemmKernel<Ops512, Vector512<float>>.RowsFor(2));
+        Assert.Equal(6, GemmKernel<Ops512, Vector512<float>>.RowsFor(3));
+        Assert.Equal(6, GemmKernel<Ops128, Vector128<float>>.RowsFor(2));
     }
 
     private struct WidthProbe : IVectorKernel
@@ -66,9 +71,10 @@ public sealed unsafe class GemmKernelTests
         {
             var rnd = new Random(31);
             int lanes = TO.Count;
+            // Rows 1–6 at every strip width, and the tall tile's 7–12 rows at the narrow widths it takes.
             foreach (int kc in new[] { 1, 2, 7, 33 })
-                for (int mr = 1; mr <= GemmKernel<TO, TV>.TileRows; mr++)
-                    for (int nv = 1; nv <= TO.TileVectors; nv++)
+                for (int mr = 1; mr <= GemmKernel<TO, TV>.TallRows; mr++)
+                    for (int nv = 1; nv <= (mr <= GemmKernel<TO, TV>.TileRows ? TO.TileVectors : GemmKernel<TO, TV>.TallVectors); nv++)
                         for (int last = 1; last <= lanes; last++)
                             foreach (bool accumulate in new[] { false, true })
                                 foreach (bool strided in new[] { false, true })
@@ -101,8 +107,9 @@ public sealed unsafe class GemmKernelTests
                 scale[m * cols + j] = abs;
             }
         NoEpilogue none = default;
+        // The strided (dW) case also passes a prefetch pointer, as BackwardWeights' tall panels do: a hint that must not change C.
         fixed (float* pa = a, pb = b, pc = c)
-            GemmKernel<TO, TV>.Tile(mr, nv, last, pa, ars, acs, pb, ldb, pc, ldc, kc, 0, accumulate, false, ref none);
+            GemmKernel<TO, TV>.Tile(mr, nv, last, pa, ars, acs, pb, ldb, pc, ldc, kc, 0, accumulate, false, ref none, strided ? pa + 1 : null);
         string ctx = $"{typeof(TO).Name} kc={kc} mr={mr} nv={nv} last={last} accumulate={accumulate} strided={strided}";
         float[] got = new float[mr * cols];
         for (int m = 0; m < mr; m++)

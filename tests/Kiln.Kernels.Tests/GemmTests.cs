@@ -10,13 +10,17 @@ public sealed class GemmTests
     // typical error far less), plus a tiny absolute floor.
     private const double Atol = 1e-6, Rel = 1e-5;
 
-    private static readonly int[] Rows = { 1, 2, 3, 5, 7, 13, 64 };
+    // 13, 25, 31, 64: the tall 12-row tile of narrow strips with remainders of 1, 1, 7 and 4 rows.
+    private static readonly int[] Rows = { 1, 2, 3, 5, 7, 13, 25, 31, 64 };
 
     // (k, n): single elements, n below/above every vector width and tile strip (16, 64 floats for
     // AVX-512; 8, 16 for AVX2; 4, 8 portable), k across the 128-row k-blocks and the 128-column pack depth.
     private static readonly (int K, int N)[] Shapes =
     {
         (1, 1), (3, 10), (17, 33), (33, 17), (10, 129), (129, 65), (300, 70), (64, 32), (128, 10), (32, 10), (5, 200),
+        // Convolution shapes (conv0: k 25, n 16; conv1: k 400, n 32) and a narrow strip deep enough for its longer
+        // k blocks (256 rows at two vectors, 512 at one, with AVX-512).
+        (25, 16), (400, 32), (600, 16),
     };
 
     public static TheoryData<IsaPath> Paths => Isa.Paths;
@@ -134,6 +138,20 @@ public sealed class GemmTests
                     }
                 if (k > 2) CheckBackwardWeights<TIsa>(x, dy, rows, k, n, 1, k - 1, $"{ctx} range [1,{k - 1})");
             }
+    }
+
+    [Theory, MemberData(nameof(Paths))]
+    public void BackwardWeightsBlockedPathMatchesReference(IsaPath path) => Isa.Invoke(this, nameof(BlockedBackwardWeightsCore), path);
+
+    private void BlockedBackwardWeightsCore<TIsa>() where TIsa : struct, ISimdPath
+    {
+        // dy of 520 × 1100 floats (2.3 MB) takes the blocked path: two column blocks (1024 + 76, a narrow masked last
+        // strip), five depth blocks of 104 rows, row blocks of 96 with remainders, panels reported per row block.
+        var rnd = new Random(25);
+        const int rows = 520, k = 200, n = 1100;
+        float[] x = Data.Uniform(rnd, rows * k, -1, 1), dy = Data.Uniform(rnd, rows * n, -1, 1);
+        CheckBackwardWeights<TIsa>(x, dy, rows, k, n, 0, k, "blocked");
+        CheckBackwardWeights<TIsa>(x, dy, rows, k, n, 3, 197, "blocked range [3,197)");
     }
 
     /// <summary>Checks dw on [k0, k1), that rows outside are untouched, and the panel calls.</summary>
