@@ -226,7 +226,7 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
         for (int j0 = c0; j0 < c1; j0 += strip)
         {
             TileDispatch.Split(Math.Min(strip, c1 - j0), lanes, out int nv, out int last);
-            // Narrow strips take the tall tile, and a proportionally deeper k block: the block of w stays the
+            // Narrow strips take a proportionally deeper k block (and two-vector ones the tall tile): the block of w stays the
             // same size in L1, and C is reloaded and stored fewer times.
             int mr = GemmKernel<TO, TV>.RowsFor(nv), kBlock = KBlock * TO.TileVectors / nv;
             int kBlocks = Math.Max(1, (k + kBlock - 1) / kBlock);
@@ -314,7 +314,7 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
         }
         // A panel is one micro-tile height of dw rows: A(m, r) = x[r, i0 + m] (stride 1 down the tile,
         // k along the reduction), B = dy. When the panel's last column strip is stored, its rows are
-        // final and still in L1 for the optimiser. Outputs that fit one narrow strip take the tall tile.
+        // final and still in L1 for the optimiser. Outputs of one two-vector strip take the tall tile (RowsFor).
         TileDispatch.Split(Math.Min(strip, n), lanes, out int firstNv, out _);
         if (n <= strip) mr = GemmKernel<TO, TV>.RowsFor(firstNv);
         for (int i0 = kStart; i0 < kEnd; i0 += mr)

@@ -26,9 +26,13 @@ internal static unsafe class GemmKernel<TO, TV> where TO : struct, IPathOps<TV> 
     /// </summary>
     public static int TallVectors => TO.TileVectors / 2;
 
-    /// <summary>Rows of the micro-tile for a strip of <paramref name="nv"/> column vectors: tall for narrow strips.</summary>
+    /// <summary>
+    /// Rows of the micro-tile the drivers use for a strip of <paramref name="nv"/> column vectors: tall for two-vector
+    /// strips with AVX-512 (conv1's 32 output channels). One-vector strips stay on 6 rows: with 12 they measured slower
+    /// (conv0, k = 25: the tile's fixed cost grows and each broadcast still feeds one FMA; docs/perf/gemm.md).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int RowsFor(int nv) => nv <= TallVectors ? TallRows : TileRows;
+    public static int RowsFor(int nv) => nv > 1 && nv <= TallVectors ? TallRows : TileRows;
 
     /// <summary>
     /// C[m, 0..cols) (+)= Σ_p A(m, p)·B[p, 0..cols) for m &lt; mr, p &lt; kc, where A(m, p) = a[m·ars + p·acs],

@@ -39,6 +39,7 @@ public sealed unsafe class GemmKernelTests
         Assert.Equal(1, GemmKernel<Ops256, Vector256<float>>.TallVectors);
         Assert.Equal(12, GemmKernel<Ops512, Vector512<float>>.RowsFor(2));
         Assert.Equal(6, GemmKernel<Ops512, Vector512<float>>.RowsFor(3));
+        Assert.Equal(6, GemmKernel<Ops512, Vector512<float>>.RowsFor(1));
         Assert.Equal(6, GemmKernel<Ops128, Vector128<float>>.RowsFor(2));
     }
 
