@@ -325,7 +325,8 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
                 TileDispatch.Split(Math.Min(strip, n - j0), lanes, out int nv, out int last);
                 // A walks down a column block of x (one cache line per row of x): the tall tile fetches, two lines
                 // ahead in each row, the line a later panel will read, so those rows arrive from memory
-                // while this panel computes instead of stalling the next panel.
+                // while this panel computes instead of stalling the next panel. (Near the last columns the address
+                // can lie past x's end: a prefetch is only a hint and never faults.)
                 float* pf = pr > GemmKernel<TO, TV>.TileRows && i0 + pr < kEnd ? x + i0 + PrefetchAhead : null;
                 GemmKernel<TO, TV>.Tile(pr, nv, last, x + i0, 1, k, dy + j0, n, dw + (nint)i0 * n + j0, n, rows, j0, false, false, ref none, pf);
             }
