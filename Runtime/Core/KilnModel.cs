@@ -284,9 +284,10 @@ public abstract class KilnModel : IKilnModel, IParallelStages
         EnterBatchOperation();
         try
         {
-            BeginBatch(inputs, batch);
+            BeginBatch(inputs, batch, inference: true);
             CheckLength(outputs.Length, batch * _outputSize, nameof(outputs), batch, "OutputSize", _outputSize);
             ForwardInference();
+            _scheduler.EndBatch();
             ReadOnlySpan<float> raw = OutputBuffer.Slice(0, batch * _outputSize);
             switch (_info.Loss)
             {
@@ -312,9 +313,10 @@ public abstract class KilnModel : IKilnModel, IParallelStages
             for (int start = 0; start < count; start += _maxBatch)
             {
                 int batch = Math.Min(_maxBatch, count - start);
-                BeginBatch(inputs.Slice(start * _inputSize, batch * _inputSize), batch);
+                BeginBatch(inputs.Slice(start * _inputSize, batch * _inputSize), batch, inference: true);
                 CopyLabels(labels.Slice(start, batch), batch, start);
                 ForwardInference();
+                _scheduler.EndBatch();
                 lossSum += ComputeLoss(useLabels: true, withGradient: false) * batch;
                 ReadOnlySpan<float> raw = OutputBuffer.Slice(0, batch * _outputSize);
                 for (int r = 0; r < batch; r++)
@@ -341,9 +343,10 @@ public abstract class KilnModel : IKilnModel, IParallelStages
             for (int start = 0; start < count; start += _maxBatch)
             {
                 int batch = Math.Min(_maxBatch, count - start);
-                BeginBatch(inputs.Slice(start * _inputSize, batch * _inputSize), batch);
+                BeginBatch(inputs.Slice(start * _inputSize, batch * _inputSize), batch, inference: true);
                 CopyTargets(targets.Slice(start * _outputSize, batch * _outputSize), batch);
                 ForwardInference();
+                _scheduler.EndBatch();
                 lossSum += ComputeLoss(useLabels: false, withGradient: false) * batch;
             }
             return new EvaluationResult(lossSum / count, double.NaN, count);
@@ -431,14 +434,16 @@ public abstract class KilnModel : IKilnModel, IParallelStages
         finally { ExitBatchOperation(); }
     }
 
-    private void BeginBatch(ReadOnlySpan<float> inputs, int batch)
+    /// <summary>Checks and copies a batch's inputs and starts the batch; an inference batch's stages then share one thread-count decision (docs/threads.md).</summary>
+    private void BeginBatch(ReadOnlySpan<float> inputs, int batch, bool inference = false)
     {
         if ((uint)(batch - 1) >= (uint)_maxBatch)
             throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch must be between 1 and MaxBatch ({_maxBatch}) for {ModelName}.");
         CheckLength(inputs.Length, batch * _inputSize, nameof(inputs), batch, "InputSize", _inputSize);
         CopyInputs(inputs, batch);
         _batch = batch;
-        _scheduler.BeginBatch();
+        if (inference) _scheduler.BeginInferenceBatch(batch);
+        else _scheduler.BeginBatch();
     }
 
     private void CopyLabels(ReadOnlySpan<int> labels, int batch, int firstRow = 0)

@@ -25,6 +25,14 @@ namespace Kiln.Kernels;
 /// machine) does not flip a decision alone. An exploration sample that needed an OS wake-up of a sleeping worker
 /// measures the wake-up, not the stage, and is dropped (the exploration batch first wakes sleeping workers and waits, up
 /// to <see cref="NudgeWait"/>, until they poll); so is a stage's first call, which measures the JIT compiling it.</para>
+/// <para>An inference batch (<see cref="BeginInferenceBatch"/> … <see cref="EndBatch"/>) decides <em>jointly</em>: all its
+/// parallel stages run on one arm, kept per batch size (exactly up to <see cref="JointExactRows"/> rows, by powers of two
+/// above), and the sample is the whole batch's time from its first parallel stage to its end. A batch-1 Predict is a chain
+/// of stages of 5–20 µs each that hand their outputs to one another, so a stage's time on two threads depends on where the
+/// stage before it ran (its output is in one core's cache or split over both): per-stage decisions locked into a mix — one
+/// convolution on two threads, the next on one — whose explorations, flipping every stage, measured only the opposite mix.
+/// A joint exploration runs two batches on the other arm and counts only the second: the first moves the data and wakes
+/// the worker, which a switch would pay once, not on every call (docs/threads.md).</para>
 /// <para>Which arm a stage runs on never changes its results: every stage gives the same bits on any number of parts
 /// (docs/architecture.md, "Reductions"), so the decisions are free to follow the machine.</para>
 /// <para>Not thread-safe: a model runs one batch operation at a time (its same-instance guard), and the scheduler is the model's.</para>
@@ -68,6 +76,11 @@ internal sealed class StageScheduler
     /// <summary>How long an exploration batch waits for sleeping workers to wake up before its first stage: 200 µs.</summary>
     public static readonly TimeSpan NudgeWait = TimeSpan.FromMicroseconds(200);
 
+    /// <summary>Inference batches of up to this many rows each have their own joint arm; larger ones share one per power of two.</summary>
+    public const int JointExactRows = 16;
+
+    private const int JointKeys = JointExactRows + 1 + 32;
+
     /// <summary>Stage time between two trace tables: 5 s.</summary>
     private static readonly long TraceInterval = 5 * Stopwatch.Frequency;
 
@@ -76,14 +89,26 @@ internal sealed class StageScheduler
     private readonly bool _adapt;
     private readonly string? _traceName;
     private Stage[] _stages = new Stage[16];
+    private readonly Stage[] _joints = new Stage[JointKeys];
+    private readonly Explorer[] _jointExplorers = new Explorer[JointKeys];
+    private Explorer _explorer; // the per-stage (training) batches'
 
     private long _batches;
-    private long _lastExploreBatch;
-    private long _ticksSinceExplore;
-    private long _exploreCost;
-    private bool _exploring;
+    private bool _exploring;   // the current batch runs the arms not in use
+    private bool _measuring;   // its samples count (false in a joint exploration's first batch)
+    private int _joint = -1;   // the current batch's joint key; -1: per-stage decisions
+    private int _jointRuns;    // parallel stages of the current joint batch so far
+    private long _jointStart, _jointWork;
+    private bool _jointVoid;   // a wide run of the current joint batch measured nothing about the wide arm
     private long _nextTraceTicks = TraceInterval;
     private long _ticks;
+
+    /// <summary>When the batches of one decision (the per-stage ones, or one joint key's) explore next.</summary>
+    private struct Explorer
+    {
+        public long Batches, LastExplore, TicksSince, Cost;
+        public bool WarmingUp; // the last batch began a joint exploration: this one measures it
+    }
 
     /// <summary>Per stage: the two arms' estimates (ticks per work unit; NaN until measured) and the current choice.</summary>
     internal struct Stage
@@ -124,25 +149,76 @@ internal sealed class StageScheduler
     /// <summary>The state of stage <paramref name="stage"/> (default when it never ran).</summary>
     internal Stage StateOf(int stage) => stage < _stages.Length ? _stages[stage] : default;
 
-    /// <summary>Whether stage <paramref name="stage"/> currently runs on one thread.</summary>
+    /// <summary>Whether stage <paramref name="stage"/> currently runs on one thread (in training batches).</summary>
     internal bool IsNarrow(int stage) => StateOf(stage).UseNarrow;
 
-    /// <summary>Starts a batch operation's batch: decides whether it explores.</summary>
-    internal void BeginBatch()
+    /// <summary>The joint state of inference batches of <paramref name="rows"/> rows (its Work: the last batch's).</summary>
+    internal Stage JointStateOf(int rows) => _joints[JointKey(rows)];
+
+    /// <summary>Whether inference batches of <paramref name="rows"/> rows currently run every stage on one thread.</summary>
+    internal bool IsJointNarrow(int rows) => JointStateOf(rows).UseNarrow;
+
+    /// <summary>The joint key of an inference batch of <paramref name="rows"/> rows: the rows up to <see cref="JointExactRows"/>, then one per power of two.</summary>
+    internal static int JointKey(int rows) =>
+        rows <= JointExactRows ? Math.Max(rows, 0) : JointExactRows + 1 + (System.Numerics.BitOperations.Log2((uint)rows) - System.Numerics.BitOperations.Log2(JointExactRows));
+
+    /// <summary>Starts a training batch: each stage runs on its own arm; decides whether the batch explores.</summary>
+    internal void BeginBatch() => Begin(-1);
+
+    /// <summary>
+    /// Starts an inference batch of <paramref name="rows"/> rows: all its stages run on the joint arm of that batch size,
+    /// measured as a whole until <see cref="EndBatch"/>.
+    /// </summary>
+    internal void BeginInferenceBatch(int rows) => Begin(JointKey(rows));
+
+    private void Begin(int joint)
     {
         _batches++;
         _exploring = false;
+        _measuring = true;
+        _joint = joint;
+        _jointRuns = 0;
+        _jointWork = 0;
+        _jointVoid = false;
         if (!_adapt) return;
-        if (_batches < FirstExploreBatch || _batches - _lastExploreBatch < MinExploreInterval) return;
-        if (_ticksSinceExplore < MaxExploreTicks && _ticksSinceExplore * ExploreBudget < _exploreCost) return;
+        ref Explorer e = ref joint < 0 ? ref _explorer : ref _jointExplorers[joint];
+        e.Batches++;
+        if (e.WarmingUp)
+        {
+            // The second batch of a joint exploration: the same arm again, now measured.
+            e.WarmingUp = false;
+            _exploring = true;
+            if (_joints[joint].UseNarrow) _pool.Nudge(NudgeWait);
+            return;
+        }
+        if (e.Batches < FirstExploreBatch || e.Batches - e.LastExplore < MinExploreInterval) return;
+        if (e.TicksSince < MaxExploreTicks && e.TicksSince * ExploreBudget < e.Cost) return;
         _exploring = true;
-        _lastExploreBatch = _batches;
-        _ticksSinceExplore = 0;
-        _exploreCost = 0;
+        e.LastExplore = e.Batches;
+        e.TicksSince = 0;
+        e.Cost = 0;
+        if (joint >= 0)
+        {
+            e.WarmingUp = true;
+            _measuring = false;
+        }
         // Stages that run narrow will run wide: wake sleeping workers now (waiting up to NudgeWait, a few times less than
         // the budget allows), so that they are polling when the first such stage comes and its time is the stage's.
-        for (int i = 0; i < _stages.Length; i++)
-            if (_stages[i].UseNarrow) { _pool.Nudge(NudgeWait); break; }
+        bool anyNarrow = joint >= 0 && _joints[joint].UseNarrow;
+        for (int i = 0; joint < 0 && i < _stages.Length; i++)
+            if (_stages[i].UseNarrow) { anyNarrow = true; break; }
+        if (anyNarrow) _pool.Nudge(NudgeWait);
+    }
+
+    /// <summary>Ends the batch operation's batch: an inference batch's joint arm learns from the batch's time.</summary>
+    internal void EndBatch()
+    {
+        int joint = _joint;
+        _joint = -1;
+        if (joint < 0 || _jointRuns == 0) return;
+        long ticks = _clock() - _jointStart;
+        bool narrow = _joints[joint].UseNarrow ^ _exploring;
+        Record(ref _joints[joint], ref _jointExplorers[joint], -1 - joint, narrow, _jointVoid, ticks, Math.Max(1, _jointWork));
     }
 
     /// <summary>Runs stage <paramref name="stage"/> of <paramref name="body"/> on the arm the policy picks and learns from its time.</summary>
@@ -156,20 +232,32 @@ internal sealed class StageScheduler
             _pool.Run(body, stage);
             return;
         }
+        bool joint = _joint >= 0 && Override is null;
         if (stage >= _stages.Length) Array.Resize(ref _stages, Math.Max(stage + 1, _stages.Length * 2));
         ref Stage s = ref _stages[stage];
-        bool narrow = Override is { } decide ? decide(stage, _batches) : s.UseNarrow ^ _exploring;
+        bool narrow = Override is { } decide ? decide(stage, _batches) : (joint ? _joints[_joint].UseNarrow : s.UseNarrow) ^ _exploring;
         long t0 = _clock();
         WorkerPool.RunKind kind = WorkerPool.RunKind.Inline;
         if (narrow) body.RunStage(stage, 0, 1);
         else kind = _pool.RunMeasured(body, stage);
-        long ticks = _clock() - t0;
-        Record(ref s, stage, narrow, kind, ticks, Math.Max(1, work));
+        // A "wide" run that went inline (another caller owned the workers) measured nothing about the wide arm; an
+        // exploration sample that waited for the OS to wake a worker measured the wake-up.
+        bool voided = !narrow && (kind == WorkerPool.RunKind.Inline || (_exploring && Override is null && kind == WorkerPool.RunKind.SharedAfterWake));
+        if (joint)
+        {
+            // Learned as a whole at EndBatch, from this stage's start on.
+            if (_jointRuns++ == 0) _jointStart = t0;
+            _jointWork += Math.Max(1, work);
+            _jointVoid |= voided;
+            return;
+        }
+        Record(ref s, ref _explorer, stage, narrow, voided, _clock() - t0, Math.Max(1, work));
     }
 
-    private void Record(ref Stage s, int stage, bool narrow, WorkerPool.RunKind kind, long ticks, long work)
+    /// <summary>Learns from one sample of stage (or joint key) <paramref name="index"/> (≥ 0: a stage; −1 − key: a joint key).</summary>
+    private void Record(ref Stage s, ref Explorer e, int index, bool narrow, bool voided, long ticks, long work)
     {
-        _ticksSinceExplore += ticks;
+        e.TicksSince += ticks;
         _ticks += ticks;
         s.Work = work;
         if (!s.Seen)
@@ -180,9 +268,14 @@ internal sealed class StageScheduler
             return;
         }
         bool explored = _exploring && Override is null;
-        // A "wide" run that went inline (another caller owned the workers) measured nothing about the wide arm; an
-        // exploration sample that waited for the OS to wake a worker measured the wake-up.
-        if (!narrow && (kind == WorkerPool.RunKind.Inline || (explored && kind == WorkerPool.RunKind.SharedAfterWake)))
+        if (explored)
+        {
+            // What exploring cost beyond the arm in use, dropped samples and a joint exploration's first batch included.
+            double other = narrow ? s.Wide : s.Narrow;
+            if (!double.IsNaN(other) && other > 0 && (narrow ? s.WideSamples : s.NarrowSamples) > 0)
+                e.Cost += Math.Max(0, ticks - (long)(other * work));
+        }
+        if (voided || !_measuring)
         {
             s.Dropped++;
             return;
@@ -193,15 +286,17 @@ internal sealed class StageScheduler
         bool first = (narrow ? s.NarrowSamples : s.WideSamples) == 1;
         double rate = explored ? ExploreRate : Rate;
         estimate = first ? x : estimate + rate * (Math.Min(x, SpikeClip * estimate) - estimate);
-        if (explored)
-        {
-            double other = narrow ? s.Wide : s.Narrow;
-            if (!double.IsNaN(other) && other > 0 && (narrow ? s.WideSamples : s.NarrowSamples) > 0)
-                _exploreCost += Math.Max(0, ticks - (long)(other * work));
-        }
-        Decide(ref s, stage, wideSample: !narrow);
+        Decide(ref s, index, wideSample: !narrow);
         if (_traceName is not null) TraceTable();
     }
+
+    private static string Name(int index) => index >= 0
+        ? string.Create(CultureInfo.InvariantCulture, $"stage {index}")
+        : $"inference batches of {JointRows(-1 - index)}";
+
+    private static string JointRows(int key) => key <= JointExactRows
+        ? string.Create(CultureInfo.InvariantCulture, $"{key} row{(key == 1 ? "" : "s")}")
+        : string.Create(CultureInfo.InvariantCulture, $"{Math.Max(JointExactRows + 1, 1L << (key - JointExactRows - 1 + 4))}–{(1L << (key - JointExactRows + 4)) - 1} rows");
 
     private void Decide(ref Stage s, int stage, bool wideSample)
     {
@@ -217,7 +312,7 @@ internal sealed class StageScheduler
         s.Switches++;
         if (_traceName is not null)
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"kiln-pool: {_traceName} stage {stage}: {_pool.Parallelism} threads {Us(s.Wide, s.Work)} µs, 1 thread {Us(s.Narrow, s.Work)} µs → {(narrow ? "1 thread" : $"{_pool.Parallelism} threads")} (batch {_batches})"));
+                $"kiln-pool: {_traceName} {Name(stage)}: {_pool.Parallelism} threads {Us(s.Wide, s.Work)} µs, 1 thread {Us(s.Narrow, s.Work)} µs → {(narrow ? "1 thread" : $"{_pool.Parallelism} threads")} (batch {_batches})"));
     }
 
     private static string Us(double ticksPerWork, long work) =>
@@ -237,13 +332,16 @@ internal sealed class StageScheduler
         b.Append(CultureInfo.InvariantCulture, $"kiln-pool: {_traceName} after {_batches} batches; pool: {_pool.ParallelStages} shared stages, {_pool.ColdStages} woke a sleeping worker, {_pool.StolenParts} parts stolen, {_pool.CallerBlocks} caller blocks, caller waited {_pool.CallerWaitTicks * 1e3 / Stopwatch.Frequency:F1} ms\n");
         b.Append("kiln-pool:   stage  wide µs  narrow µs  speedup  arm    samples(w/n)  switches  dropped\n");
         for (int i = 0; i < _stages.Length; i++)
-        {
-            Stage s = _stages[i];
-            if (!s.Seen) continue;
-            double speedup = s.Wide > 0 && s.Narrow > 0 ? s.Narrow / s.Wide : double.NaN;
-            b.Append(CultureInfo.InvariantCulture,
-                $"kiln-pool:   {i,5}  {Us(s.Wide, s.Work),7}  {Us(s.Narrow, s.Work),9}  {speedup,7:F2}  {(s.UseNarrow ? "1" : _pool.Parallelism.ToString(CultureInfo.InvariantCulture)),3}    {s.WideSamples,6}/{s.NarrowSamples,-6}  {s.Switches,8}  {s.Dropped,7}\n");
-        }
+            if (_stages[i].Seen) AppendRow(b, i.ToString(CultureInfo.InvariantCulture), _stages[i]);
+        for (int k = 0; k < _joints.Length; k++)
+            if (_joints[k].Seen) AppendRow(b, $"inference, {JointRows(k)} (every stage)", _joints[k]);
         return b.ToString();
+    }
+
+    private void AppendRow(StringBuilder b, string name, Stage s)
+    {
+        double speedup = s.Wide > 0 && s.Narrow > 0 ? s.Narrow / s.Wide : double.NaN;
+        b.Append(CultureInfo.InvariantCulture,
+            $"kiln-pool:   {name,5}  {Us(s.Wide, s.Work),7}  {Us(s.Narrow, s.Work),9}  {speedup,7:F2}  {(s.UseNarrow ? "1" : _pool.Parallelism.ToString(CultureInfo.InvariantCulture)),3}    {s.WideSamples,6}/{s.NarrowSamples,-6}  {s.Switches,8}  {s.Dropped,7}\n");
     }
 }

@@ -137,6 +137,130 @@ public sealed class StageSchedulerTests
         Assert.True(s.IsNarrow(1));
     }
 
+    /// <summary>
+    /// Two stages of a batch-1 Predict: the second reads the first's output. On two threads each is fast when the data sits
+    /// where its part runs: the second stage's wide run is slow after a narrow first stage (its worker pulls the whole
+    /// input across), and the first wide batch after a stretch of narrow ones pays a transition (the worker's caches).
+    /// </summary>
+    private sealed class ChainedStages : IParallelStages
+    {
+        private long _now;
+        public long Narrow = 100, Wide = 60, WideAfterNarrow = 150, Transition = 200;
+        public bool FirstWasWide, LastBatchWide = true;
+        public int MixedBatches, WideBatches, NarrowBatches;
+
+        public long Now() => Volatile.Read(ref _now);
+
+        public void RunStage(int stage, int part, int parts)
+        {
+            if (part != 0) return;
+            bool wide = parts > 1;
+            long cost = !wide ? Narrow : stage == 1 && !FirstWasWide ? WideAfterNarrow : Wide;
+            if (stage == 0)
+            {
+                if (wide && !LastBatchWide) cost += Transition;
+                FirstWasWide = wide;
+            }
+            else
+            {
+                if (wide != FirstWasWide) MixedBatches++;
+                else if (wide) WideBatches++;
+                else NarrowBatches++;
+                LastBatchWide = wide;
+            }
+            Interlocked.Add(ref _now, cost);
+        }
+    }
+
+    private static void InferenceBatches(StageScheduler s, ChainedStages body, int count, int rows = 1)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            s.BeginInferenceBatch(rows);
+            s.Execute(body, 0, Work);
+            s.Execute(body, 1, Work);
+            s.EndBatch();
+        }
+    }
+
+    [Fact]
+    public void AnInferenceBatchRunsEveryStageOnOneArmAndStaysWideWhileThatIsFaster()
+    {
+        using var pool = new WorkerPool(2);
+        var body = new ChainedStages();
+        var s = new StageScheduler(pool, body.Now);
+        InferenceBatches(s, body, 400);
+        Assert.Equal(0, body.MixedBatches);
+        Assert.False(s.IsJointNarrow(1), s.Describe());
+        Assert.Equal(0, s.JointStateOf(1).Switches);
+        Assert.True(body.NarrowBatches > 0, "never measured the 1-thread arm");
+        // Per-stage state is left alone: the stages were decided jointly.
+        Assert.Equal(0, s.StateOf(0).WideSamples + s.StateOf(0).NarrowSamples);
+    }
+
+    [Fact]
+    public void AnInferenceBatchFallsBackAndReturnsAlthoughItsFirstWideBatchPaysTheTransition()
+    {
+        using var pool = new WorkerPool(2);
+        var body = new ChainedStages();
+        var s = new StageScheduler(pool, body.Now);
+        InferenceBatches(s, body, 50);
+        Assert.False(s.IsJointNarrow(1));
+
+        // The slow phase: two threads take three times as long as one.
+        body.Wide = body.WideAfterNarrow = 300;
+        int batches = 0;
+        while (!s.IsJointNarrow(1) && batches < 100) { InferenceBatches(s, body, 1); batches++; }
+        Assert.True(s.IsJointNarrow(1), "still on two threads 100 batches into the slow phase");
+        Assert.True(batches <= 20, $"took {batches} batches to fall back");
+        InferenceBatches(s, body, 500);
+        Assert.True(s.IsJointNarrow(1));
+
+        // The phase ends. An exploration's first wide batch costs 60 + 60 + 200 (more than the 200 of the narrow arm);
+        // only its second batch, 120, is what staying wide would cost, and that is the one measured.
+        body.Wide = 60;
+        body.WideAfterNarrow = 150;
+        batches = 0;
+        while (s.IsJointNarrow(1) && batches < 1000) { InferenceBatches(s, body, 1); batches++; }
+        Assert.False(s.IsJointNarrow(1), $"did not return to two threads after the slow phase\n{s.Describe()}");
+        Assert.True(batches <= 200, $"took {batches} batches to return\n{s.Describe()}");
+        Assert.Equal(0, body.MixedBatches);
+    }
+
+    [Fact]
+    public void InferenceBatchSizesDecideSeparatelyAndTrainingBatchesPerStage()
+    {
+        using var pool = new WorkerPool(2);
+        var small = new ChainedStages();
+        var large = new ChainedStages { Wide = 180, WideAfterNarrow = 180, Transition = 0 };
+        var training = new FakeStage { Narrow = 100, Wide = 60 };
+        long Clock() => small.Now() + large.Now() + training.Now();
+        var s = new StageScheduler(pool, Clock);
+        for (int i = 0; i < 300; i++)
+        {
+            InferenceBatches(s, small, 1, rows: 1);
+            InferenceBatches(s, large, 1, rows: 200);
+            s.BeginBatch();
+            s.Execute(training, Stage, Work);
+            s.EndBatch();
+        }
+        Assert.False(s.IsJointNarrow(1));
+        Assert.True(s.IsJointNarrow(200), s.Describe());
+        Assert.True(s.IsJointNarrow(128));   // 128–255 rows share one decision
+        Assert.False(s.IsNarrow(Stage));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(16, 16)]
+    [InlineData(17, 17)]
+    [InlineData(31, 17)]
+    [InlineData(32, 18)]
+    [InlineData(255, 20)]
+    [InlineData(256, 21)]
+    public void JointKeysAreExactForSmallBatchesThenOnePerPowerOfTwo(int rows, int key) =>
+        Assert.Equal(key, StageScheduler.JointKey(rows));
+
     [Fact]
     public void WithoutAdaptationEveryStageRunsWide()
     {
@@ -180,6 +304,8 @@ public sealed class StageSchedulerTests
         string table = s.Describe();
         Assert.Contains("Fake after 20 batches", table);
         Assert.Contains($"  {Stage}  ", table);
+        InferenceBatches(s, new ChainedStages(), 3);
+        Assert.Contains("inference, 1 row (every stage)", s.Describe());
     }
 }
 

@@ -66,4 +66,31 @@ public sealed class AdaptiveThreadsTests
         Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), mixed.Select(BitConverter.SingleToInt32Bits));
         Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), policy.Select(BitConverter.SingleToInt32Bits));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void Predict_gives_the_same_bits_on_both_joint_arms_of_the_policy(int batch)
+    {
+        var rng = new KilnRandom(7);
+        var x = new float[batch * 784];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)ModelCases.Gaussian(ref rng);
+        var expected = new float[batch * 10];
+        using (var single = new WorkerPool(1))
+        using (WorkerPool.UseOnThisThread(single))
+            new BenchmarkCnn().Predict(x, expected, batch);
+
+        using var pool = new WorkerPool(2);
+        BenchmarkCnn model;
+        using (WorkerPool.UseOnThisThread(pool)) model = new BenchmarkCnn();
+        var y = new float[batch * 10];
+        // Past the first exploration (batch 32) and several more: both arms of the joint decision run.
+        for (int call = 0; call < 120; call++)
+        {
+            model.Predict(x, y, batch);
+            Assert.True(expected.SequenceEqual(y), $"call {call}: batch-{batch} Predict on the policy's arm differs from one thread");
+        }
+        StageScheduler.Stage joint = model.Scheduler.JointStateOf(batch);
+        Assert.True(joint.WideSamples > 0 && joint.NarrowSamples > 0, $"only one arm measured: {model.Scheduler.Describe()}");
+    }
 }
