@@ -122,6 +122,7 @@ internal sealed partial class ModelEmitter
     {
         AddStage(name, comment);
         W.Line($"/// <summary>{comment}</summary>");
+        W.Line(HotAttribute);
         W.Open($"private void {name}<TIsa>(int part, int parts) {IsaConstraint}");
     }
 
@@ -157,6 +158,7 @@ internal sealed partial class ModelEmitter
         var body = new List<string>();
         CollectLines(body, (step, lines) => step.Owner.EmitTrainingForward(this, step, lines));
         _w.Line("/// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>");
+        _w.Line(HotAttribute);
         _w.Open("private void ForwardTraining()");
         foreach (string line in body) _w.Line(line);
         _w.Close();
@@ -170,6 +172,7 @@ internal sealed partial class ModelEmitter
         LossSpec loss = _spec.Loss!;
         int o = _plan.OutputSize;
         _w.Line("/// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>");
+        _w.Line(HotAttribute);
         _w.Open("protected override float ComputeLoss(bool useLabels, bool withGradient)");
         _w.Line("int batch = _batch;");
         _w.Line($"{ROSpan} output = {_plan.OutputBuffer}.Slice(0, batch * {o});");
@@ -205,6 +208,7 @@ internal sealed partial class ModelEmitter
         string current = "_g0";
         CollectLines(body, (step, lines) => current = step.Owner.EmitBackward(this, step, current, lines), reversed: true);
         _w.Line("/// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>");
+        _w.Line(HotAttribute);
         _w.Open("private void Backward()");
         foreach (string line in body) _w.Line(line);
         _w.Close();
@@ -230,6 +234,7 @@ internal sealed partial class ModelEmitter
             _w.Line();
         }
         _w.Line("/// <summary>Eval-mode forward over _batch rows of _x.</summary>");
+        _w.Line(HotAttribute);
         _w.Open("protected override void ForwardInference()");
         if (HasInferenceWeights) _w.Line("if (_inferenceWeightsStale) PrepareInferenceWeights();");
         _w.Open("switch (_isa)");
@@ -239,6 +244,7 @@ internal sealed partial class ModelEmitter
         _w.Close();
         _w.Close();
         _w.Line();
+        _w.Line(HotAttribute);
         _w.Open($"private void ForwardInference<TIsa>() {IsaConstraint}");
         foreach (string line in body) _w.Line(line);
         _w.Close();

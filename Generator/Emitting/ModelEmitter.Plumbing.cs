@@ -16,9 +16,11 @@ internal sealed partial class ModelEmitter
     /// </summary>
     private void EmitStageDispatch()
     {
-        _w.Line($"protected override void RunStageAvx512(int stage, int part, int parts) => RunStage<{K}Avx512Path>(stage, part, parts);");
-        _w.Line($"protected override void RunStageAvx2(int stage, int part, int parts) => RunStage<{K}Avx2Path>(stage, part, parts);");
-        _w.Line($"protected override void RunStagePortable(int stage, int part, int parts) => RunStage<{K}PortablePath>(stage, part, parts);");
+        foreach (string path in new[] { "Avx512", "Avx2", "Portable" })
+        {
+            _w.Line(HotAttribute);
+            _w.Line($"protected override void RunStage{path}(int stage, int part, int parts) => RunStage<{K}{path}Path>(stage, part, parts);");
+        }
         _w.Line();
         _w.Line("/// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>");
         _w.Open("private static class Stages");
@@ -26,6 +28,7 @@ internal sealed partial class ModelEmitter
             _w.Line($"public const int {_stages[i].Name} = {i};");
         _w.Close();
         _w.Line();
+        _w.Line(HotAttribute);
         _w.Open($"private void RunStage<TIsa>(int stage, int part, int parts) {IsaConstraint}");
         _w.Open("switch (stage)");
         for (int i = 0; i < _stages.Count; i++)
@@ -57,6 +60,7 @@ internal sealed partial class ModelEmitter
             _w.Line();
             _w.Block($$"""
                 /// <summary>Copies NCHW inputs into _x as NHWC (channels-last), the layout every spatial layer works in.</summary>
+                {{HotAttribute}}
                 private void CopyChannelsLast({{ROSpan}} inputs, int batch)
                 {
                     const int channels = {{_plan.InputShape[0]}}, pixels = {{_plan.InputShape[1] * _plan.InputShape[2]}};

@@ -18,6 +18,15 @@ internal sealed partial class ModelEmitter
     internal const string ROSpan = "global::System.ReadOnlySpan<float>";
     internal const string IsaConstraint = "where TIsa : struct, K::ISimdPath";
 
+    /// <summary>
+    /// On every generated method a training step or a Predict call runs (the stage bodies, their dispatch, the pass
+    /// sequences, the loss): the JIT compiles it fully optimised on its first call, with no tier-0 code, no
+    /// on-stack replacement and no instrumented tier, so the first epoch runs the same code as the later ones
+    /// (docs/perf/first-epoch.md). These methods only sequence calls into the runtime's kernels, which are marked
+    /// the same way, so profile-guided re-compilation has nothing to gain in them.
+    /// </summary>
+    internal const string HotAttribute = "[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]";
+
     /// <summary>Below this batch, inference GEMMs split output columns instead of rows (a row split of a few rows leaves a core idle).</summary>
     internal const int SmallBatch = 16;
 
@@ -297,6 +306,7 @@ internal sealed partial class ModelEmitter
     private void EmitTrainCore()
     {
         OptimizerSpec opt = _spec.Optimizer!;
+        _w.Line(HotAttribute);
         _w.Open("protected override float TrainCore(bool useLabels, bool update)");
         if (_plan.IsLbfgs)
         {

@@ -12,28 +12,24 @@ namespace Kiln.Benchmarks;
 internal static class MachineProbes
 {
     /// <summary>
-    /// Nanoseconds this process's threads spent runnable but waiting for a CPU (second field of
-    /// /proc/self/task/*/schedstat): interference from other processes. Read outside timed code only.
+    /// The on-CPU and run-queue time of every thread of this process, summed: the first two fields of
+    /// /proc/self/task/*/schedstat (time running, time runnable but waiting for a CPU, in nanoseconds). Read outside
+    /// timed code only; zero where /proc cannot be read.
     /// </summary>
-    public static long RunQueueWaitNs()
+    public static SchedTotals ReadSchedTotals()
     {
-        long total = 0;
+        var totals = new SchedTotals(0, 0);
         try
         {
             foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
             {
-                try
-                {
-                    string[] fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
-                    if (fields.Length > 1 && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long ns))
-                        total += ns;
-                }
+                try { totals += SchedTotals.Parse(File.ReadAllText(Path.Combine(task, "schedstat"))); }
                 catch (IOException) { }
             }
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-        return total;
+        return totals;
     }
 
     /// <summary>The median of an ascending array.</summary>
@@ -52,5 +48,44 @@ internal static class MachineProbes
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return RuntimeInformation.ProcessArchitecture.ToString();
+    }
+}
+
+/// <summary>
+/// Running and run-queue time of a set of threads (nanoseconds), as /proc/&lt;pid&gt;/task/&lt;tid&gt;/schedstat
+/// reports them. Two readings around an interval give its run-queue wait fraction (<see cref="WaitFraction"/>), the
+/// figure every side of benchmarks/peers/compare.sh reports (torch_mlp.py computes it the same way).
+/// </summary>
+internal readonly record struct SchedTotals(long RunNs, long WaitNs)
+{
+    /// <summary>The sum of two readings (of two threads).</summary>
+    public static SchedTotals operator +(SchedTotals a, SchedTotals b) => new(a.RunNs + b.RunNs, a.WaitNs + b.WaitNs);
+
+    /// <summary>
+    /// One schedstat line, "run_ns wait_ns timeslices"; zero for a line that does not parse (a thread that exited
+    /// while it was read).
+    /// </summary>
+    public static SchedTotals Parse(string schedstat)
+    {
+        string[] fields = schedstat.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 1
+            && long.TryParse(fields[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long run)
+            && long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long wait)
+            ? new SchedTotals(run, wait) : default;
+    }
+
+    /// <summary>
+    /// The share of the time this process's threads were runnable between <paramref name="before"/> and
+    /// <paramref name="after"/> that they spent waiting for a CPU: wait / (run + wait) over the interval, in [0, 1].
+    /// 0: every thread that wanted a CPU had one; 0.5: they got half the CPU time they asked for (another process on
+    /// the cores, or more runnable threads than cores). It counts every thread of the process — the runtime's own
+    /// (GC, JIT) and a library's pools as well as the ones a benchmark configures — so it needs no thread count and
+    /// cannot exceed 1, as wait / (wall × threads) could. NaN when no thread ran (or a thread that exited took its
+    /// figures with it).
+    /// </summary>
+    public static double WaitFraction(SchedTotals before, SchedTotals after)
+    {
+        long run = after.RunNs - before.RunNs, wait = after.WaitNs - before.WaitNs;
+        return run >= 0 && wait >= 0 && run + wait > 0 ? wait / (double)(run + wait) : double.NaN;
     }
 }

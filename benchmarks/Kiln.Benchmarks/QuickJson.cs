@@ -206,7 +206,7 @@ internal static class QuickJson
         for (int r = 0; r < o.Rounds; r++)
         {
             long steps = 0;
-            long w0 = RunQueueWaitNs();
+            SchedTotals w0 = ReadSchedTotals();
             long a0 = GC.GetTotalAllocatedBytes(precise: false);
             long t0 = Stopwatch.GetTimestamp();
             long deadline = t0 + (long)(o.RoundSeconds * Stopwatch.Frequency);
@@ -222,7 +222,7 @@ internal static class QuickJson
             totalSteps += steps;
             double seconds = (now - t0) / (double)Stopwatch.Frequency;
             rounds[r] = steps * batch / seconds;
-            waits[r] = (RunQueueWaitNs() - w0) * 1e-9 / (seconds * Threads);
+            waits[r] = SchedTotals.WaitFraction(w0, ReadSchedTotals());
         }
         double[] sorted = (double[])rounds.Clone();
         Array.Sort(sorted);
@@ -250,7 +250,7 @@ internal static class QuickJson
         }
 
         var ticks = new long[runs];
-        long w0 = RunQueueWaitNs();
+        SchedTotals w0 = ReadSchedTotals();
         long start = Stopwatch.GetTimestamp();
         long a0 = GC.GetTotalAllocatedBytes(precise: false);
         for (int i = 0; i < runs; i++)
@@ -262,7 +262,7 @@ internal static class QuickJson
         long allocated = GC.GetTotalAllocatedBytes(precise: false) - a0;
         double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
         // Too short an interval makes the fraction meaningless (the /proc reads themselves dominate).
-        double wait = wall >= 0.05 ? (RunQueueWaitNs() - w0) * 1e-9 / (wall * Threads) : double.NaN;
+        double wait = wall >= 0.05 ? SchedTotals.WaitFraction(w0, ReadSchedTotals()) : double.NaN;
         float sum = 0;
         for (int i = 0; i < BenchData.Classes; i++) sum += outputs[i];
         if (!(Math.Abs(sum - 1f) < 1e-3f))

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Text.Json;
 
+using Kiln.Benchmarks;
 using static Kiln.Benchmarks.MachineProbes;
 
 namespace Kiln.Peers;
@@ -39,7 +40,7 @@ internal static class Measure
         for (int r = 0; r < o.Rounds; r++)
         {
             long steps = 0;
-            long w0 = RunQueueWaitNs();
+            SchedTotals w0 = ReadSchedTotals();
             long a0 = GC.GetTotalAllocatedBytes(precise: false);
             long t0 = Stopwatch.GetTimestamp();
             long deadline = t0 + (long)(o.RoundSeconds * Stopwatch.Frequency);
@@ -55,7 +56,7 @@ internal static class Measure
             totalSteps += steps;
             double seconds = (now - t0) / (double)Stopwatch.Frequency;
             rounds[r] = steps * batch / seconds;
-            waits[r] = (RunQueueWaitNs() - w0) * 1e-9 / (seconds * o.Threads);
+            waits[r] = SchedTotals.WaitFraction(w0, ReadSchedTotals());
         }
         float last = step(true);
         double[] sorted = (double[])rounds.Clone();
@@ -79,7 +80,7 @@ internal static class Measure
         }
 
         var ticks = new long[runs];
-        long w0 = RunQueueWaitNs();
+        SchedTotals w0 = ReadSchedTotals();
         long start = Stopwatch.GetTimestamp();
         long a0 = GC.GetTotalAllocatedBytes(precise: false);
         for (int i = 0; i < runs; i++)
@@ -91,7 +92,7 @@ internal static class Measure
         long allocated = GC.GetTotalAllocatedBytes(precise: false) - a0;
         double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
         // Too short an interval makes the fraction meaningless (the /proc reads themselves dominate).
-        double wait = wall >= 0.05 ? (RunQueueWaitNs() - w0) * 1e-9 / (wall * o.Threads) : double.NaN;
+        double wait = wall >= 0.05 ? SchedTotals.WaitFraction(w0, ReadSchedTotals()) : double.NaN;
 
         Array.Sort(ticks);
         double toUs = 1e6 / Stopwatch.Frequency;

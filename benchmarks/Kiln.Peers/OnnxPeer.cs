@@ -12,8 +12,12 @@ namespace Kiln.Peers;
 /// ONNX Runtime inference of Kiln's own ONNX export (<see cref="OnnxExport"/>) of the benchmark model, configured as
 /// its performance guide advises for CPU latency: every graph optimisation, sequential execution, one inter-op
 /// thread, the memory pattern and CPU arena on, inputs and outputs bound once to pre-allocated buffers (IOBinding) so
-/// that no allocation is timed. Intra-op threads 1 and <c>--threads</c> are both measured and the faster is reported
-/// per figure. The output is checked against Kiln's Predict on the same input: a wrong peer is not a peer.
+/// that no allocation is timed. Intra-op threads 1 and <c>--threads</c> are both measured, the latter with ONNX
+/// Runtime's default spinning thread pool and with spinning off (<c>session.intra_op.allow_spinning</c> and
+/// <c>session.inter_op.allow_spinning</c> = 0: a pool thread that waits for work sleeps instead of spinning, which on
+/// a machine with as many cores as threads leaves the core to the thread with work); the fastest is reported per
+/// figure, with its run-queue wait. The output is checked against Kiln's Predict on the same input: a wrong peer is
+/// not a peer.
 /// </summary>
 internal static unsafe class OnnxPeer
 {
@@ -31,18 +35,20 @@ internal static unsafe class OnnxPeer
             model.TrainStep(x.Slice(i * 256 * BenchData.InputSize, 256 * BenchData.InputSize), y.AsSpan(i * 256, 256), 256);
         byte[] onnx = OnnxExport.ToBytes(model, new OnnxExportOptions());
 
-        var threadCounts = new SortedSet<int> { 1, o.Threads };
-        var measured = new List<(int Threads, int Batch, InferResult Result, double MaxAbsDiff)>();
-        foreach (int threads in threadCounts)
+        // One intra-op thread has no pool to spin; more threads are measured with spinning on (the default) and off.
+        var variants = new List<SessionVariant> { new(1, Spinning: true) };
+        if (o.Threads > 1) variants.AddRange([new(o.Threads, Spinning: true), new(o.Threads, Spinning: false)]);
+        var measured = new List<(SessionVariant Variant, int Batch, InferResult Result, double MaxAbsDiff)>();
+        foreach (SessionVariant variant in variants)
             foreach (int batch in (int[])[1, 256])
             {
-                (InferResult r, double diff) = Measure1(model, onnx, x, batch, threads, o);
-                measured.Add((threads, batch, r, diff));
+                (InferResult r, double diff) = Measure1(model, onnx, x, batch, variant, o);
+                measured.Add((variant, batch, r, diff));
             }
 
-        (int Threads, int Batch, InferResult Result, double MaxAbsDiff) Fastest(int batch)
+        (SessionVariant Variant, int Batch, InferResult Result, double MaxAbsDiff) Fastest(int batch)
         {
-            (int, int, InferResult, double)? best = null;
+            (SessionVariant, int, InferResult, double)? best = null;
             foreach (var m in measured)
                 if (m.Batch == batch && (best is null || m.Result.MedianUs < best.Value.Item3.MedianUs)) best = m;
             return best!.Value;
@@ -55,21 +61,24 @@ internal static unsafe class OnnxPeer
             Framework = "onnxruntime",
             Config = $"ONNX Runtime {OrtEnv.Instance().GetVersionString()} CPU, Kiln's ONNX export (opset {new OnnxExportOptions().Opset}, BatchNorm folded), " +
                      $"ORT_ENABLE_ALL, sequential, inter-op 1, memory pattern + CPU arena, IOBinding to pre-allocated buffers; " +
-                     $"intra-op threads {string.Join(" and ", threadCounts)}, faster per figure (batch 1: {b1.Threads}, batch 256: {b256.Threads}); inference only",
+                     $"intra-op threads {string.Join(", ", variants)}, fastest per figure (batch 1: {b1.Variant}, batch 256: {b256.Variant}); inference only",
             Infer1Us = b1.Result.MedianUs,
             Infer256Us = b256.Result.MedianUs,
             Details = w =>
             {
-                b1.Result.Write(w, "infer_b1", $"intra_op_threads={b1.Threads}");
-                b256.Result.Write(w, "infer_b256", $"intra_op_threads={b256.Threads}");
+                b1.Result.Write(w, "infer_b1", b1.Variant.Key);
+                b256.Result.Write(w, "infer_b256", b256.Variant.Key);
                 w.WriteStartArray("all_measurements");
                 foreach (var m in measured)
                 {
                     w.WriteStartObject();
                     w.WriteNumber("batch", m.Batch);
-                    w.WriteNumber("intra_op_threads", m.Threads);
+                    w.WriteNumber("intra_op_threads", m.Variant.Threads);
+                    w.WriteBoolean("allow_spinning", m.Variant.Spinning);
                     w.WriteNumber("median_us", Math.Round(m.Result.MedianUs, 3));
                     w.WriteNumber("p10_us", Math.Round(m.Result.P10Us, 3));
+                    if (double.IsFinite(m.Result.RunQueueWaitFraction)) w.WriteNumber("runqueue_wait_fraction", Math.Round(m.Result.RunQueueWaitFraction, 4));
+                    else w.WriteNull("runqueue_wait_fraction");
                     w.WriteNumber("max_abs_diff_vs_kiln_predict", m.MaxAbsDiff);
                     w.WriteEndObject();
                 }
@@ -83,9 +92,19 @@ internal static unsafe class OnnxPeer
         };
     }
 
-    /// <summary>One session with <paramref name="threads"/> intra-op threads, timed at one batch size, and its largest difference from Predict.</summary>
-    private static (InferResult Result, double MaxAbsDiff) Measure1(IKilnModel model, byte[] onnx, AlignedFloats x, int batch, int threads, PeerOptions o)
+    /// <summary>One session configuration: intra-op threads, and whether waiting pool threads spin.</summary>
+    private sealed record SessionVariant(int Threads, bool Spinning)
     {
+        /// <summary>The variant as the JSON details name it.</summary>
+        public string Key => $"intra_op_threads={Threads}" + (Threads > 1 ? $",allow_spinning={(Spinning ? 1 : 0)}" : "");
+
+        public override string ToString() => Threads == 1 ? "1" : $"{Threads} ({(Spinning ? "spinning" : "no spinning")})";
+    }
+
+    /// <summary>One session in <paramref name="variant"/>'s configuration, timed at one batch size, and its largest difference from Predict.</summary>
+    private static (InferResult Result, double MaxAbsDiff) Measure1(IKilnModel model, byte[] onnx, AlignedFloats x, int batch, SessionVariant variant, PeerOptions o)
+    {
+        int threads = variant.Threads;
         using var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
@@ -95,6 +114,11 @@ internal static unsafe class OnnxPeer
             EnableMemoryPattern = true,
             EnableCpuMemArena = true,
         };
+        if (!variant.Spinning)
+        {
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            options.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        }
         using var session = new InferenceSession(onnx, options);
 
         // The input is the benchmark data in place (64-byte aligned, pinned), as Predict reads it; the output a
@@ -124,7 +148,7 @@ internal static unsafe class OnnxPeer
             for (int i = 0; i < outputs; i++) diff = Math.Max(diff, Math.Abs(actual[i] - (double)expected[i]));
             if (!(diff <= Tolerance))
                 throw new InvalidOperationException(
-                    $"ONNX Runtime's output differs from Kiln's Predict by {diff:G3} (batch {batch}, {threads} intra-op threads): the export or the peer is wrong.");
+                    $"ONNX Runtime's output differs from Kiln's Predict by {diff:G3} (batch {batch}, intra-op threads {variant}): the export or the peer is wrong.");
             return (r, diff);
         }
     }

@@ -298,7 +298,7 @@ def run_net_peer(args, prefix, peer, config, model, quick):
 # ---------------------------------------------------------------------------------------------- figures
 
 def waits_of(run):
-    """Every run-queue wait fraction (time runnable without a CPU, per thread) a run recorded."""
+    """Every run-queue wait fraction (share of the threads' runnable time spent without a CPU, schedstat.py) a run recorded."""
     d = run.get("details") or {}
     values = []
     for k in ("train_b64", "train_b256"):

@@ -52,6 +52,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import schedstat
+
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 INPUT, HIDDEN1, HIDDEN2, CLASSES = 784, 256, 128, 10
 LEARNING_RATES = {64: 1e-3, 256: 2e-3}
@@ -127,38 +129,18 @@ def synthetic(count):
 
 # -------------------------------------------------------------------------------- measurements
 
-def runqueue_wait_ns():
-    """Time this process's threads spent runnable but waiting for a CPU (the second field of
-    /proc/<pid>/task/<tid>/schedstat): the direct measure of interference from other processes."""
-    total = 0
-    try:
-        tids = os.listdir("/proc/self/task")
-    except OSError:
-        return 0
-    for tid in tids:
-        try:
-            with open(f"/proc/self/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[1])
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
-
-
 class Contention:
-    """Run-queue wait of this process over an interval, as a fraction of wall time x threads used."""
-
-    def __init__(self, threads):
-        self.threads = threads
+    """Run-queue wait of this process over an interval: the share of its threads' runnable time spent without a
+    CPU (schedstat.py says how it is computed)."""
 
     def __enter__(self):
-        self.t0, self.w0 = time.perf_counter(), runqueue_wait_ns()
+        self.t0, self.totals0 = time.perf_counter(), schedstat.read_totals()
         return self
 
     def __exit__(self, *exc):
         wall = time.perf_counter() - self.t0
         # Too short an interval makes the fraction meaningless (the /proc reads themselves dominate).
-        self.wait_fraction = ((runqueue_wait_ns() - self.w0) / 1e9 / (wall * self.threads)
-                              if wall >= 0.05 else None)
+        self.wait_fraction = schedstat.wait_fraction(self.totals0, schedstat.read_totals()) if wall >= 0.05 else None
         return False
 
 
@@ -198,7 +180,7 @@ def measure_training(x, y, batch, args, spec):
     for _ in range(args.rounds):
         steps = 0
         f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        with Contention(args.threads) as probe:
+        with Contention() as probe:
             t0 = time.perf_counter()
             deadline = t0 + args.round_seconds
             while True:
@@ -246,7 +228,7 @@ def measure_inference(x, batch, runs, warmup, threads, spec):
         for _ in range(warmup):
             probs = torch.softmax(model(xb), dim=1)
         clock = time.perf_counter_ns
-        with Contention(threads) as probe:
+        with Contention() as probe:
             for _ in range(runs):
                 t0 = clock()
                 probs = torch.softmax(model(xb), dim=1)

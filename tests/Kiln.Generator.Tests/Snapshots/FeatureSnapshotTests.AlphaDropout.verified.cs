@@ -6,6 +6,7 @@ private readonly K::Arena _mask2 = new(MaxBatch * 8); // alphadropout0: 0 (dropp
 // ---- views
 // ---- training forward
 /// <summary>alphadropout0: y = mask·(x − α′) + a·α′ + b (a kept unit gives a·x + b, a dropped one a·α′ + b); samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Alphadropout0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -14,6 +15,7 @@ private void Alphadropout0Forward<TIsa>(int part, int parts) where TIsa : struct
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // alphadropout0: drop probability 0.1d, a = 0.9212845161497115d, b = 0.16197097005757022d
@@ -23,6 +25,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>alphadropout0: dL/dx = mask·dL/dy in place; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Alphadropout0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -31,6 +34,7 @@ private void Alphadropout0Backward<TIsa>(int part, int parts) where TIsa : struc
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // alphadropout0 (in place on _g1)
@@ -39,6 +43,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -49,6 +54,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // alphadropout0 (eval): the identity

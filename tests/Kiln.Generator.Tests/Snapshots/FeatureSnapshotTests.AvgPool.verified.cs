@@ -6,6 +6,7 @@ private static readonly K::PoolGeometry s_geometry1 = new(2, 6, 6, 3, 3, 1, 1, 1
 // ---- views
 // ---- training forward
 /// <summary>avgpool0: mean of each 3×3 window (stride 1) per channel; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Avgpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -14,6 +15,7 @@ private void Avgpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // avgpool0
@@ -22,6 +24,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>avgpool0: dL/dx spreads each window's dL/dy evenly over its in-bounds cells; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Avgpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -30,6 +33,7 @@ private void Avgpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K:
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // avgpool0 (dL/dy in _g1)
@@ -38,6 +42,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -48,6 +53,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // avgpool0 (eval)

@@ -11,6 +11,7 @@ K::ParameterInit.Constant(Bn0RunningVariance, 1f);
 // ---- views
 // ---- training forward
 /// <summary>bn0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
@@ -22,6 +23,7 @@ private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimd
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // bn0
@@ -30,6 +32,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>bn0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
@@ -44,6 +47,7 @@ private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISim
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // bn0 (in place on _g1)
@@ -52,6 +56,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -62,6 +67,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // bn0 (eval)

@@ -12,6 +12,7 @@ K::ParameterInit.Constant(Bn0RunningVariance, 1f);
 // ---- views
 // ---- training forward
 /// <summary>bn0: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial2).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
@@ -21,6 +22,7 @@ private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPat
 }
 
 /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial2).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
@@ -30,6 +32,7 @@ private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimd
 }
 
 /// <summary>bn0: normalisation with the fused activation/dropout of the thread's samples.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -39,6 +42,7 @@ private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimd
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // bn0 (per channel over samples·16 pixels)
@@ -53,6 +57,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>bn0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
@@ -63,6 +68,7 @@ private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::
 }
 
 /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -72,6 +78,7 @@ private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISim
 }
 
 /// <summary>bn0: the γ/β update (after every thread has read γ for dL/dz).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Bn0Update<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (part != 0) return;
@@ -80,6 +87,7 @@ private void Bn0Update<TIsa>(int part, int parts) where TIsa : struct, K::ISimdP
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // bn0 (in place on _g1)
@@ -91,6 +99,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -101,6 +110,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // bn0 (eval)

@@ -9,6 +9,7 @@ K::ParameterInit.Constant(Conv0Bias, 0f);
 // ---- views
 // ---- training forward
 /// <summary>conv0: [rows = samples·25 pixels×4]·[4×6] + b, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch * 25, part, parts, 8);
@@ -17,6 +18,7 @@ private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISi
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // conv0: 1×1 convolution as im2col + GEMM
@@ -25,6 +27,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(4, part, parts, 4);
@@ -50,6 +53,7 @@ private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // conv0 (dL/dy in _g1)
@@ -58,6 +62,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>conv0 (eval), tanh0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch * 25 < 16)
@@ -74,6 +79,7 @@ private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::I
 }
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -84,6 +90,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // conv0, tanh0 fused

@@ -12,6 +12,7 @@ K::ParameterInit.Constant(Dense0Bias, 0f);
 public global::System.ReadOnlySpan<float> Dense0DropConnectMask => _connectMask0.Slice(0, 48);
 // ---- training forward
 /// <summary>dense0: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense0DropConnect<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int e0, int e1) = K::Partition.Range(48, part, parts, 16);
@@ -19,6 +20,7 @@ private void Dense0DropConnect<TIsa>(int part, int parts) where TIsa : struct, K
 }
 
 /// <summary>dense0: [rows×6]·[6×8] + b, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -27,6 +29,7 @@ private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::IS
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // dense0
@@ -37,6 +40,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>dense0: dW = xᵀ·dL/dy in blocks of 256 rows, masked by DropConnect, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(6, part, parts, 4);
@@ -63,6 +67,7 @@ private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struc
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // dense0 (dL/dy in _g1)
@@ -71,6 +76,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>dense0 (eval), tanh0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -87,6 +93,7 @@ private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::
 }
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -97,6 +104,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // dense0, tanh0 fused

@@ -6,6 +6,7 @@ private readonly K::Arena _mask1 = new(MaxBatch * 8); // dropout0: 0 or the keep
 // ---- views
 // ---- training forward
 /// <summary>relu0 → dropout0: element-wise, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Relu0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -14,6 +15,7 @@ private void Relu0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISi
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // relu0 → dropout0
@@ -23,6 +25,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>relu0 → dropout0: activation and dropout backward, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Relu0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -32,6 +35,7 @@ private void Relu0Backward<TIsa>(int part, int parts) where TIsa : struct, K::IS
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // relu0 → dropout0 (in place on _g1)
@@ -40,6 +44,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -50,6 +55,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
 }

@@ -14,6 +14,7 @@ public global::System.ReadOnlySpan<int> Fractionalmaxpool0RowStarts => _regionRo
 public global::System.ReadOnlySpan<int> Fractionalmaxpool0ColumnStarts => _regionCols1;
 // ---- training forward
 /// <summary>fractionalmaxpool0: maximum over this mini-batch's pseudo-random regions (8×8 → 5×5), argmax kept for backward; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Fractionalmaxpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -23,6 +24,7 @@ private void Fractionalmaxpool0Forward<TIsa>(int part, int parts) where TIsa : s
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // fractionalmaxpool0
@@ -33,6 +35,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>fractionalmaxpool0: dL/dx gets each region's dL/dy at its argmax (zero elsewhere); samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Fractionalmaxpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -41,6 +44,7 @@ private void Fractionalmaxpool0Backward<TIsa>(int part, int parts) where TIsa : 
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // fractionalmaxpool0 (dL/dy in _g1)
@@ -49,6 +53,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>fractionalmaxpool0 (eval): the mean of the maxima over 2 fixed region layouts; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Fractionalmaxpool0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -58,6 +63,7 @@ private void Fractionalmaxpool0Inference<TIsa>(int part, int parts) where TIsa :
 }
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -68,6 +74,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // fractionalmaxpool0 (eval)

@@ -8,6 +8,7 @@ K::ParameterInit.Constant(Dense0Bias, 0f);
 // ---- views
 // ---- training forward
 /// <summary>dense0: [rows×6]·[6×8] + b, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -16,6 +17,7 @@ private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::IS
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // dense0
@@ -24,6 +26,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(6, part, parts, 4);
@@ -49,6 +52,7 @@ private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struc
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // dense0 (dL/dy in _g1)
@@ -57,6 +61,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>dense0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -73,6 +78,7 @@ private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::
 }
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     if (_inferenceWeightsStale) PrepareInferenceWeights();
@@ -84,6 +90,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // dense0 with BatchNorm folded in, relu0 fused

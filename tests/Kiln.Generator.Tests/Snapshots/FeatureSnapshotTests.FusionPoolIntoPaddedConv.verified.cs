@@ -18,6 +18,7 @@ K::ParameterInit.Constant(Conv1Bias, 0f);
 // ---- views
 // ---- training forward
 /// <summary>conv0: im2col and [rows = samples·64 pixels×72]·[72×4] + b, chunk by chunk; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -32,6 +33,7 @@ private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISi
 }
 
 /// <summary>conv1: im2col and [rows = samples·16 pixels×36]·[36×4] + b, chunk by chunk; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -46,6 +48,7 @@ private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISi
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // conv0: 3×3 pad 1 convolution as im2col + GEMM
@@ -56,6 +59,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -69,6 +73,7 @@ private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, 
 }
 
 /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(36, part, parts, 4);
@@ -94,6 +99,7 @@ private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct
 }
 
 /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
@@ -119,6 +125,7 @@ private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // conv1 (dL/dy in _g1)
@@ -130,6 +137,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>conv0: copies each sample into a zero-bordered 10×10×8 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -139,6 +147,7 @@ private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPa
 
 /// <summary>conv0 (eval), relu0 fused, then maxpool0 on what each thread computed: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and
 /// GEMM chunk by chunk.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -170,6 +179,7 @@ private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::I
 
 /// <summary>conv1 (eval): each tile of output pixels accumulates all 36 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger ones
 /// samples.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -198,6 +208,7 @@ private readonly K::AdaptiveSplit _split0 = new(K::WorkerPool.Current.Parallelis
 private readonly K::AdaptiveSplit _split3 = new(K::WorkerPool.Current.Parallelism);
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -208,6 +219,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // conv0, relu0 fused

@@ -11,6 +11,7 @@ K::ParameterInit.Constant(Conv0Bias, 0f);
 // ---- views
 // ---- training forward
 /// <summary>conv0: im2col and [rows = samples·64 pixels×72]·[72×16] + b, chunk by chunk; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -25,6 +26,7 @@ private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISi
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // conv0: 3×3 pad 1 convolution as im2col + GEMM
@@ -33,6 +35,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
@@ -58,6 +61,7 @@ private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // conv0 (dL/dy in _g0)
@@ -66,6 +70,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>conv0: copies each sample into a zero-bordered 10×10×8 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -75,6 +80,7 @@ private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPa
 
 /// <summary>conv0 (eval), relu0 fused, then avgpool0 on what each thread computed: for small batches Winograd F(2×2, 3×3) over the zero-bordered input, 2×2 output tiles split across threads;
 /// otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -107,6 +113,7 @@ private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::I
 private readonly K::AdaptiveSplit _split0 = new(K::WorkerPool.Current.Parallelism);
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     if (_inferenceWeightsStale) PrepareInferenceWeights();
@@ -118,6 +125,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // conv0, relu0 fused

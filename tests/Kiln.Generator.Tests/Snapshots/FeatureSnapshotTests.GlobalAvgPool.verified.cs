@@ -5,6 +5,7 @@ private readonly K::Arena _y1 = new(MaxBatch * 4); // output of globalavgpool0
 // ---- views
 // ---- training forward
 /// <summary>globalavgpool0: mean of each channel over 16 pixels; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Globalavgpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -13,6 +14,7 @@ private void Globalavgpool0Forward<TIsa>(int part, int parts) where TIsa : struc
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // globalavgpool0
@@ -21,6 +23,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>globalavgpool0: dL/dx = dL/dy / 16 on every pixel; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Globalavgpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -29,6 +32,7 @@ private void Globalavgpool0Backward<TIsa>(int part, int parts) where TIsa : stru
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // globalavgpool0 (dL/dy in _g1)
@@ -37,6 +41,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -47,6 +52,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // globalavgpool0 (eval)

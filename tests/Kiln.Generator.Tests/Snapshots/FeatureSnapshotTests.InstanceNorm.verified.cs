@@ -9,6 +9,7 @@ K::ParameterInit.Constant(Instancenorm0Beta, 0f);
 // ---- views
 // ---- training forward
 /// <summary>instancenorm0: y = γ·(x − μ)/sqrt(σ² + ε) + β with μ, σ² per sample and channel over 16 pixels; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Instancenorm0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -18,6 +19,7 @@ private void Instancenorm0Forward<TIsa>(int part, int parts) where TIsa : struct
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // instancenorm0
@@ -26,6 +28,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>instancenorm0: dL/dx and dγ, dβ (summed over every sample, so one thread does the whole batch), then the γ/β update.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Instancenorm0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (part != 0) return;
@@ -41,6 +44,7 @@ private void Instancenorm0Backward<TIsa>(int part, int parts) where TIsa : struc
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // instancenorm0 (dL/dy in _g1)
@@ -49,6 +53,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -59,6 +64,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // instancenorm0 (eval: the same per-sample statistics as in training)

@@ -7,6 +7,7 @@ private static readonly K::PoolGeometry s_geometry1 = new(2, 6, 6, 2, 2, 1, 1, 0
 // ---- views
 // ---- training forward
 /// <summary>maxpool0: maximum of each 2×2 window (stride 1) per channel, argmax kept for backward; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Maxpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -15,6 +16,7 @@ private void Maxpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // maxpool0
@@ -23,6 +25,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>maxpool0: dL/dx gets each window's dL/dy at its argmax (zero elsewhere); samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Maxpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -31,6 +34,7 @@ private void Maxpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K:
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // maxpool0 (dL/dy in _g1)
@@ -39,6 +43,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -49,6 +54,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // maxpool0 (eval)

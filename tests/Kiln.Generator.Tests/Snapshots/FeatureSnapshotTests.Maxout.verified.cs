@@ -6,6 +6,7 @@ private readonly byte[] _piece1 = new byte[MaxBatch * 8]; // maxout0: the winnin
 // ---- views
 // ---- training forward
 /// <summary>maxout0: the maximum of each unit's 3 pieces, the winner kept for backward; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Maxout0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -14,6 +15,7 @@ private void Maxout0Forward<TIsa>(int part, int parts) where TIsa : struct, K::I
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // maxout0
@@ -22,6 +24,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>maxout0: dL/dy goes to each unit's winning piece, zero to the others; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Maxout0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -30,6 +33,7 @@ private void Maxout0Backward<TIsa>(int part, int parts) where TIsa : struct, K::
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // maxout0 (dL/dy in _g1)
@@ -38,6 +42,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -48,6 +53,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // maxout0 (eval)

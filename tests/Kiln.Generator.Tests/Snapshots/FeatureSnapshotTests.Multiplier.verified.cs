@@ -6,6 +6,7 @@ K::ParameterInit.Constant(Multiplier0Gamma, 1f);
 // ---- views
 // ---- training forward
 /// <summary>multiplier0: y = s·x (multiplier0.scale); samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Multiplier0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -14,6 +15,7 @@ private void Multiplier0Forward<TIsa>(int part, int parts) where TIsa : struct, 
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // multiplier0: y = s·x
@@ -22,6 +24,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>multiplier0: the scalar's gradient, dL/dx in place on _g1, and the scalar's update (whole batch on one thread: the gradient sums every element).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Multiplier0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (part != 0) return;
@@ -31,6 +34,7 @@ private void Multiplier0Backward<TIsa>(int part, int parts) where TIsa : struct,
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // multiplier0 (in place on _g1)
@@ -39,6 +43,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -49,6 +54,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // multiplier0 (eval): the training forward's stage (nothing in it depends on the mode)

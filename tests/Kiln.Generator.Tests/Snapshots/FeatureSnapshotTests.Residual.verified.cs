@@ -9,6 +9,7 @@ private readonly K::Arena _y4 = new(MaxBatch * 8); // output of residual0
 public float Residual0Gate => _gate4;
 // ---- training forward
 /// <summary>residual0: y = _y0 (shortcut) + g·_y3 (branch), training: the gate of this mini-batch; element ranges split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int e0, int e1) = K::Partition.Range(_batch * 8, part, parts, 16);
@@ -16,6 +17,7 @@ private void Residual0Forward<TIsa>(int part, int parts) where TIsa : struct, K:
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // residual0 starts: its input _y0 is the shortcut
@@ -26,6 +28,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>residual0: the branch's dL/dy = gate·dL/dy in place; element ranges split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int e0, int e1) = K::Partition.Range(_batch * 8, part, parts, 16);
@@ -33,6 +36,7 @@ private void Residual0Backward<TIsa>(int part, int parts) where TIsa : struct, K
 }
 
 /// <summary>residual0: dL/dx = the branch's dL/dx + the shortcut's dL/dy; element ranges split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0Shortcut<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int e0, int e1) = K::Partition.Range(_batch * 8, part, parts, 16);
@@ -40,6 +44,7 @@ private void Residual0Shortcut<TIsa>(int part, int parts) where TIsa : struct, K
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // residual0: dL/d(shortcut) = dL/dy, dL/d(branch) = gate·dL/dy (dL/dy in _g1)
@@ -51,6 +56,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>residual0: y = _y0 (shortcut) + g·_y3 (branch), test: every block is used, the branch scaled by its survival probability 0.8; element ranges split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int e0, int e1) = K::Partition.Range(_batch * 8, part, parts, 16);
@@ -58,6 +64,7 @@ private void Residual0Inference<TIsa>(int part, int parts) where TIsa : struct, 
 }
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -68,6 +75,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // residual0 (eval)

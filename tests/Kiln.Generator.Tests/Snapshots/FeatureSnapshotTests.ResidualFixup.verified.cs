@@ -17,6 +17,7 @@ K::ParameterInit.Constant(Dense3Bias, 0f);
 // ---- views
 // ---- training forward
 /// <summary>dense1: [rows×8]·[8×8] + b, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -25,6 +26,7 @@ private void Dense1Forward<TIsa>(int part, int parts) where TIsa : struct, K::IS
 }
 
 /// <summary>dense2: [rows×8]·[8×8] + b, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -33,6 +35,7 @@ private void Dense2Forward<TIsa>(int part, int parts) where TIsa : struct, K::IS
 }
 
 /// <summary>dense3: [rows×8]·[8×8] + b, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense3Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -41,6 +44,7 @@ private void Dense3Forward<TIsa>(int part, int parts) where TIsa : struct, K::IS
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // dense1
@@ -53,6 +57,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>dense3: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense3BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -61,6 +66,7 @@ private void Dense3BackwardInput<TIsa>(int part, int parts) where TIsa : struct,
 }
 
 /// <summary>dense3: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense3BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
@@ -86,6 +92,7 @@ private void Dense3BackwardWeights<TIsa>(int part, int parts) where TIsa : struc
 }
 
 /// <summary>dense2: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -94,6 +101,7 @@ private void Dense2BackwardInput<TIsa>(int part, int parts) where TIsa : struct,
 }
 
 /// <summary>dense2: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
@@ -119,6 +127,7 @@ private void Dense2BackwardWeights<TIsa>(int part, int parts) where TIsa : struc
 }
 
 /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -127,6 +136,7 @@ private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct,
 }
 
 /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
@@ -152,6 +162,7 @@ private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struc
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // dense3 (dL/dy in _g1)
@@ -167,6 +178,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>dense1 (eval), relu1 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -183,6 +195,7 @@ private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, K::
 }
 
 /// <summary>dense2 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense2Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -197,6 +210,7 @@ private void Dense2Inference<TIsa>(int part, int parts) where TIsa : struct, K::
 }
 
 /// <summary>dense3 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense3Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -211,6 +225,7 @@ private void Dense3Inference<TIsa>(int part, int parts) where TIsa : struct, K::
 }
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -221,6 +236,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // dense1, relu1 fused

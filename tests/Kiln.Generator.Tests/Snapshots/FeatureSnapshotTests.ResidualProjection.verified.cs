@@ -15,6 +15,7 @@ K::ParameterInit.Normal(Residual0Weight, 1d, ref rng);
 public float Residual0Gate => _gate3;
 // ---- training forward
 /// <summary>residual0.projection: im2col and [rows = samples·4 pixels×2]·[2×4], chunk by chunk; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0ProjectionForward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -29,6 +30,7 @@ private void Residual0ProjectionForward<TIsa>(int part, int parts) where TIsa : 
 }
 
 /// <summary>residual0: y = _shortcut3 (projection shortcut) + g·_y2 (branch), training: the gate of this mini-batch; element ranges split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int e0, int e1) = K::Partition.Range(_batch * 16, part, parts, 16);
@@ -36,6 +38,7 @@ private void Residual0Forward<TIsa>(int part, int parts) where TIsa : struct, K:
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // residual0 starts: its input _y0 is the shortcut
@@ -48,6 +51,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>residual0.projection: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0ProjectionBackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -61,6 +65,7 @@ private void Residual0ProjectionBackwardInput<TIsa>(int part, int parts) where T
 }
 
 /// <summary>residual0.projection: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0ProjectionBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(2, part, parts, 4);
@@ -82,6 +87,7 @@ private void Residual0ProjectionBackwardWeights<TIsa>(int part, int parts) where
 }
 
 /// <summary>residual0: dL/dx = the branch's dL/dx + Pᵀ·dL/dy of the projection shortcut; element ranges split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0Shortcut<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int e0, int e1) = K::Partition.Range(_batch * 32, part, parts, 16);
@@ -89,6 +95,7 @@ private void Residual0Shortcut<TIsa>(int part, int parts) where TIsa : struct, K
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // residual0: dL/d(shortcut) = dL/dy, dL/d(branch) = gate·dL/dy (dL/dy in _g1)
@@ -103,6 +110,7 @@ private void Backward()
 // ---- inference
 /// <summary>residual0: y = _shortcut3 (projection shortcut) + g·_y2 (branch), test: every block is used, the branch scaled by its survival probability 1; element ranges split across
 /// threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Residual0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int e0, int e1) = K::Partition.Range(_batch * 16, part, parts, 16);
@@ -110,6 +118,7 @@ private void Residual0Inference<TIsa>(int part, int parts) where TIsa : struct, 
 }
 
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -120,6 +129,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // residual0: projection shortcut P(x) (the training forward's stage; nothing in it depends on the mode)

@@ -6,6 +6,7 @@ K::ParameterInit.Constant(Scalarbias0Bias, 0f);
 // ---- views
 // ---- training forward
 /// <summary>scalarbias0: y = x + b (scalarbias0.bias); samples split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Scalarbias0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -14,6 +15,7 @@ private void Scalarbias0Forward<TIsa>(int part, int parts) where TIsa : struct, 
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
     // scalarbias0: y = x + b
@@ -22,6 +24,7 @@ private void ForwardTraining()
 
 // ---- backward
 /// <summary>scalarbias0: the scalar's gradient, dL/dx in place on _g1, and the scalar's update (whole batch on one thread: the gradient sums every element).</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Scalarbias0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (part != 0) return;
@@ -30,6 +33,7 @@ private void Scalarbias0Backward<TIsa>(int part, int parts) where TIsa : struct,
 }
 
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // scalarbias0 (in place on _g1)
@@ -38,6 +42,7 @@ private void Backward()
 
 // ---- inference
 /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 protected override void ForwardInference()
 {
     switch (_isa)
@@ -48,6 +53,7 @@ protected override void ForwardInference()
     }
 }
 
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
 {
     // scalarbias0 (eval): the training forward's stage (nothing in it depends on the mode)

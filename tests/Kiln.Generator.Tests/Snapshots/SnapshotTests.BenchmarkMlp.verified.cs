@@ -176,6 +176,7 @@ namespace Kiln.Benchmarks
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float TrainCore(bool useLabels, bool update)
         {
             _applyUpdate = update;
@@ -212,6 +213,7 @@ namespace Kiln.Benchmarks
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>dense0: [rows×784]·[784×256] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -220,6 +222,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>bn0 → relu0 → dropout0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int c0, int c1) = K::Partition.Range(256, part, parts, 16);
@@ -231,6 +234,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>dense1: [rows×256]·[256×128] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -239,6 +243,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>bn1 → relu1: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int c0, int c1) = K::Partition.Range(128, part, parts, 16);
@@ -250,6 +255,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>dense2: [rows×128]·[128×10] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -258,6 +264,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardTraining()
         {
             // dense0
@@ -274,6 +281,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float ComputeLoss(bool useLabels, bool withGradient)
         {
             int batch = _batch;
@@ -287,6 +295,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>dense2: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -295,6 +304,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>dense2: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(128, part, parts, 4);
@@ -320,6 +330,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>bn1 → relu1: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int c0, int c1) = K::Partition.Range(128, part, parts, 16);
@@ -334,6 +345,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -342,6 +354,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(256, part, parts, 4);
@@ -367,6 +380,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>bn0 → relu0 → dropout0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int c0, int c1) = K::Partition.Range(256, part, parts, 16);
@@ -381,6 +395,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(784, part, parts, 4);
@@ -406,6 +421,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Backward()
         {
             // dense2 (dL/dy in _g0)
@@ -424,6 +440,7 @@ namespace Kiln.Benchmarks
 
         /// <summary>dense0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads, or columns for small batches (batch 1 split: W packed in column panels, one stream per
         /// core).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -443,6 +460,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>dense1 (eval) with BatchNorm folded in, relu1 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -459,6 +477,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>dense2 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense2Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -473,6 +492,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void ForwardInference()
         {
             if (_inferenceWeightsStale) PrepareInferenceWeights();
@@ -484,6 +504,7 @@ namespace Kiln.Benchmarks
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
         {
             // dense0 with BatchNorm folded in, relu0 fused
@@ -508,8 +529,11 @@ namespace Kiln.Benchmarks
             _inferenceWeightsStale = false;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx512(int stage, int part, int parts) => RunStage<K::Avx512Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx2(int stage, int part, int parts) => RunStage<K::Avx2Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStagePortable(int stage, int part, int parts) => RunStage<K::PortablePath>(stage, part, parts);
 
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
@@ -532,6 +556,7 @@ namespace Kiln.Benchmarks
             public const int Dense2Inference = 14;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
         {
             switch (stage)

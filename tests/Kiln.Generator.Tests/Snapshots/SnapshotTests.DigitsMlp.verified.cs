@@ -98,6 +98,7 @@ namespace Samples.Digits
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float TrainCore(bool useLabels, bool update)
         {
             _applyUpdate = update;
@@ -128,6 +129,7 @@ namespace Samples.Digits
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>hidden: [rows×64]·[64×64] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void HiddenForward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -136,6 +138,7 @@ namespace Samples.Digits
         }
 
         /// <summary>relu0: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -144,6 +147,7 @@ namespace Samples.Digits
         }
 
         /// <summary>logits: [rows×64]·[64×10] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void LogitsForward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -152,6 +156,7 @@ namespace Samples.Digits
         }
 
         /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardTraining()
         {
             // hidden
@@ -163,6 +168,7 @@ namespace Samples.Digits
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float ComputeLoss(bool useLabels, bool withGradient)
         {
             int batch = _batch;
@@ -176,6 +182,7 @@ namespace Samples.Digits
         }
 
         /// <summary>logits: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void LogitsBackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -184,6 +191,7 @@ namespace Samples.Digits
         }
 
         /// <summary>logits: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void LogitsBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(64, part, parts, 4);
@@ -209,6 +217,7 @@ namespace Samples.Digits
         }
 
         /// <summary>relu0: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -217,6 +226,7 @@ namespace Samples.Digits
         }
 
         /// <summary>hidden: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void HiddenBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(64, part, parts, 4);
@@ -242,6 +252,7 @@ namespace Samples.Digits
         }
 
         /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Backward()
         {
             // logits (dL/dy in _g0)
@@ -254,6 +265,7 @@ namespace Samples.Digits
         }
 
         /// <summary>hidden (eval), relu0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void HiddenInference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -270,6 +282,7 @@ namespace Samples.Digits
         }
 
         /// <summary>logits (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void LogitsInference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -284,6 +297,7 @@ namespace Samples.Digits
         }
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void ForwardInference()
         {
             switch (_isa)
@@ -294,6 +308,7 @@ namespace Samples.Digits
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
         {
             // hidden, relu0 fused
@@ -302,8 +317,11 @@ namespace Samples.Digits
             Execute(Stages.LogitsInference, global::System.Math.Max((long)_batch * 1280, 5120L)); // at least the time to stream W
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx512(int stage, int part, int parts) => RunStage<K::Avx512Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx2(int stage, int part, int parts) => RunStage<K::Avx2Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStagePortable(int stage, int part, int parts) => RunStage<K::PortablePath>(stage, part, parts);
 
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
@@ -320,6 +338,7 @@ namespace Samples.Digits
             public const int LogitsInference = 8;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
         {
             switch (stage)

@@ -88,6 +88,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
         }
     }
 
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override float TrainCore(bool useLabels, bool update)
     {
         _applyUpdate = update;
@@ -118,6 +119,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
     /// <summary>dense0: [rows×4]·[4×8] + b, rows split across threads.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
         (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -126,6 +128,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>sigmoid0: element-wise, rows split across threads.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Sigmoid0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
         (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -134,6 +137,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>dense1: [rows×8]·[8×3] + b, rows split across threads.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Dense1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
         (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -142,6 +146,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void ForwardTraining()
     {
         // dense0
@@ -153,6 +158,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override float ComputeLoss(bool useLabels, bool withGradient)
     {
         int batch = _batch;
@@ -166,6 +172,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
         (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -174,6 +181,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
         (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
@@ -199,6 +207,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>sigmoid0: activation backward, rows split across threads.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Sigmoid0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
         (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -207,6 +216,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
         (int k0, int k1) = K::Partition.Range(4, part, parts, 4);
@@ -232,6 +242,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Backward()
     {
         // dense1 (dL/dy in _g0)
@@ -244,6 +255,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>dense0 (eval), sigmoid0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
         if (_batch < 16)
@@ -260,6 +272,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
         if (_batch < 16)
@@ -274,6 +287,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     }
 
     /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override void ForwardInference()
     {
         switch (_isa)
@@ -284,6 +298,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
         }
     }
 
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
     {
         // dense0, sigmoid0 fused
@@ -292,8 +307,11 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
         Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 48, 192L)); // at least the time to stream W
     }
 
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override void RunStageAvx512(int stage, int part, int parts) => RunStage<K::Avx512Path>(stage, part, parts);
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override void RunStageAvx2(int stage, int part, int parts) => RunStage<K::Avx2Path>(stage, part, parts);
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     protected override void RunStagePortable(int stage, int part, int parts) => RunStage<K::PortablePath>(stage, part, parts);
 
     /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
@@ -310,6 +328,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
         public const int Dense1Inference = 8;
     }
 
+    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
     {
         switch (stage)

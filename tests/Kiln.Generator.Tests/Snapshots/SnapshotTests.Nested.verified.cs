@@ -96,6 +96,7 @@ namespace Samples.Nested
                 }
             }
 
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             protected override float TrainCore(bool useLabels, bool update)
             {
                 _applyUpdate = update;
@@ -126,6 +127,7 @@ namespace Samples.Nested
             public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
             /// <summary>dense0: [rows×6]·[6×5] + b, rows split across threads.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -134,6 +136,7 @@ namespace Samples.Nested
             }
 
             /// <summary>swish0: element-wise, rows split across threads.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Swish0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -142,6 +145,7 @@ namespace Samples.Nested
             }
 
             /// <summary>dense1: [rows×5]·[5×2] + b, rows split across threads.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Dense1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -150,6 +154,7 @@ namespace Samples.Nested
             }
 
             /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void ForwardTraining()
             {
                 // dense0
@@ -161,6 +166,7 @@ namespace Samples.Nested
             }
 
             /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             protected override float ComputeLoss(bool useLabels, bool withGradient)
             {
                 int batch = _batch;
@@ -174,6 +180,7 @@ namespace Samples.Nested
             }
 
             /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -182,6 +189,7 @@ namespace Samples.Nested
             }
 
             /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 (int k0, int k1) = K::Partition.Range(5, part, parts, 4);
@@ -207,6 +215,7 @@ namespace Samples.Nested
             }
 
             /// <summary>swish0: activation backward, rows split across threads.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Swish0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -215,6 +224,7 @@ namespace Samples.Nested
             }
 
             /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 (int k0, int k1) = K::Partition.Range(6, part, parts, 4);
@@ -240,6 +250,7 @@ namespace Samples.Nested
             }
 
             /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Backward()
             {
                 // dense1 (dL/dy in _g0)
@@ -252,6 +263,7 @@ namespace Samples.Nested
             }
 
             /// <summary>dense0 (eval), swish0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 if (_batch < 16)
@@ -268,6 +280,7 @@ namespace Samples.Nested
             }
 
             /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 if (_batch < 16)
@@ -282,6 +295,7 @@ namespace Samples.Nested
             }
 
             /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             protected override void ForwardInference()
             {
                 switch (_isa)
@@ -292,6 +306,7 @@ namespace Samples.Nested
                 }
             }
 
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
             {
                 // dense0, swish0 fused
@@ -300,8 +315,11 @@ namespace Samples.Nested
                 Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 20, 80L)); // at least the time to stream W
             }
 
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             protected override void RunStageAvx512(int stage, int part, int parts) => RunStage<K::Avx512Path>(stage, part, parts);
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             protected override void RunStageAvx2(int stage, int part, int parts) => RunStage<K::Avx2Path>(stage, part, parts);
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             protected override void RunStagePortable(int stage, int part, int parts) => RunStage<K::PortablePath>(stage, part, parts);
 
             /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
@@ -318,6 +336,7 @@ namespace Samples.Nested
                 public const int Dense1Inference = 8;
             }
 
+            [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
             private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
             {
                 switch (stage)

@@ -192,6 +192,7 @@ namespace Samples.Odd
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float TrainCore(bool useLabels, bool update)
         {
             _applyUpdate = update;
@@ -230,6 +231,7 @@ namespace Samples.Odd
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>bn0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int c0, int c1) = K::Partition.Range(20, part, parts, 16);
@@ -241,6 +243,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense0: [rows×20]·[20×16] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -249,6 +252,7 @@ namespace Samples.Odd
         }
 
         /// <summary>prelu0 → dropout0: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Prelu0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -257,6 +261,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense1: [rows×16]·[16×8] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -265,6 +270,7 @@ namespace Samples.Odd
         }
 
         /// <summary>bn1 → prelu1: batch statistics and normalisation, columns split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
@@ -276,6 +282,7 @@ namespace Samples.Odd
         }
 
         /// <summary>bn1 → prelu1: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Prelu1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -284,6 +291,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense2: [rows×8]·[8×8], rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -292,6 +300,7 @@ namespace Samples.Odd
         }
 
         /// <summary>tanh0: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Tanh0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -300,6 +309,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense3: [rows×8]·[8×1] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense3Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -308,6 +318,7 @@ namespace Samples.Odd
         }
 
         /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardTraining()
         {
             // bn0
@@ -331,6 +342,7 @@ namespace Samples.Odd
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float ComputeLoss(bool useLabels, bool withGradient)
         {
             int batch = _batch;
@@ -344,6 +356,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense3: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense3BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -352,6 +365,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense3: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense3BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
@@ -377,6 +391,7 @@ namespace Samples.Odd
         }
 
         /// <summary>tanh0: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Tanh0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -385,6 +400,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense2: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -393,6 +409,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense2: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
@@ -414,6 +431,7 @@ namespace Samples.Odd
         }
 
         /// <summary>prelu1: PReLU backward and α update (whole batch on one thread: dα sums over rows).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Prelu1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -422,6 +440,7 @@ namespace Samples.Odd
         }
 
         /// <summary>bn1 → prelu1: BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
@@ -436,6 +455,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -444,6 +464,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(16, part, parts, 4);
@@ -469,6 +490,7 @@ namespace Samples.Odd
         }
 
         /// <summary>prelu0: PReLU backward and α update (whole batch on one thread: dα sums over rows).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Prelu0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -477,6 +499,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -485,6 +508,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(20, part, parts, 4);
@@ -510,6 +534,7 @@ namespace Samples.Odd
         }
 
         /// <summary>bn0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int c0, int c1) = K::Partition.Range(20, part, parts, 16);
@@ -524,6 +549,7 @@ namespace Samples.Odd
         }
 
         /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Backward()
         {
             // dense3 (dL/dy in _g0)
@@ -550,6 +576,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense0 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -564,6 +591,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense1 (eval) with BatchNorm folded in; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -580,6 +608,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense2 (eval), tanh0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense2Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -596,6 +625,7 @@ namespace Samples.Odd
         }
 
         /// <summary>dense3 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense3Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -610,6 +640,7 @@ namespace Samples.Odd
         }
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void ForwardInference()
         {
             if (_inferenceWeightsStale) PrepareInferenceWeights();
@@ -621,6 +652,7 @@ namespace Samples.Odd
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
         {
             // bn0 (eval)
@@ -650,8 +682,11 @@ namespace Samples.Odd
             _inferenceWeightsStale = false;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx512(int stage, int part, int parts) => RunStage<K::Avx512Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx2(int stage, int part, int parts) => RunStage<K::Avx2Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStagePortable(int stage, int part, int parts) => RunStage<K::PortablePath>(stage, part, parts);
 
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
@@ -685,6 +720,7 @@ namespace Samples.Odd
             public const int Dense3Inference = 25;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
         {
             switch (stage)

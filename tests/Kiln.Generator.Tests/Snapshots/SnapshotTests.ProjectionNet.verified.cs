@@ -276,6 +276,7 @@ namespace Samples.Residual
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float TrainCore(bool useLabels, bool update)
         {
             // Clipping by global norm needs every gradient first: the backward pass only computes them,
@@ -305,6 +306,7 @@ namespace Samples.Residual
         private K::OptimizerStep StepFor(int tensor) => _optimizerStep.ForTensor(_learningRateScales[tensor], 0f, 0f, 0f);
 
         /// <summary>The update pass after clipping by global norm: each thread updates its share of every tensor.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void UpdateAll<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             {
@@ -406,6 +408,7 @@ namespace Samples.Residual
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>conv0: im2col and [rows = samples·64 pixels×27]·[27×4], chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -420,6 +423,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -429,6 +433,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -438,6 +443,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -447,6 +453,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv1: im2col and [rows = samples·16 pixels×16]·[16×8], chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -461,6 +468,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
@@ -470,6 +478,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
@@ -479,6 +488,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -488,6 +498,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv2: im2col and [rows = samples·16 pixels×72]·[72×8] + b, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -503,6 +514,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual0.projection: im2col and [rows = samples·16 pixels×4]·[4×8], chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0ProjectionForward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -517,6 +529,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual0: y = _shortcut6 (projection shortcut) + g·_y5 (branch), training: the gate of this mini-batch; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 128, part, parts, 16);
@@ -524,6 +537,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu2: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -532,6 +546,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3: im2col and [rows = samples·16 pixels×72]·[72×12] + b, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -547,6 +562,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1.projection: [rows = samples·16 pixels×8]·[8×12], rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1ProjectionForward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch * 16, part, parts, 8);
@@ -555,6 +571,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1: y = _shortcut10 (projection shortcut) + g·_y9 (branch), training: the gate of this mini-batch; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 192, part, parts, 16);
@@ -562,6 +579,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu3: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu3Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -570,6 +588,7 @@ namespace Samples.Residual
         }
 
         /// <summary>globalavgpool0: mean of each channel over 16 pixels; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Globalavgpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -578,6 +597,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense0: [rows×12]·[12×6] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -586,6 +606,7 @@ namespace Samples.Residual
         }
 
         /// <summary>tanh0: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Tanh0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -594,6 +615,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual2.projection: [rows×12]·[12×6], rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual2ProjectionForward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -602,6 +624,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual2: y = _shortcut16 (projection shortcut) + g·_y15 (branch), training: the gate of this mini-batch; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 6, part, parts, 16);
@@ -609,6 +632,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense1: [rows×6]·[6×3] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -617,6 +641,7 @@ namespace Samples.Residual
         }
 
         /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardTraining()
         {
             // conv0: 3×3 pad 1 convolution as im2col + GEMM
@@ -677,6 +702,7 @@ namespace Samples.Residual
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float ComputeLoss(bool useLabels, bool withGradient)
         {
             int batch = _batch;
@@ -690,6 +716,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -698,6 +725,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(6, part, parts, 4);
@@ -723,6 +751,7 @@ namespace Samples.Residual
         }
 
         /// <summary>tanh0: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Tanh0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -731,6 +760,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -739,6 +769,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(12, part, parts, 4);
@@ -764,6 +795,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual2.projection: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual2ProjectionBackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -772,6 +804,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual2.projection: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual2ProjectionBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(12, part, parts, 4);
@@ -793,6 +826,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual2: dL/dx = the branch's dL/dx + Pᵀ·dL/dy of the projection shortcut; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual2Shortcut<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 12, part, parts, 16);
@@ -800,6 +834,7 @@ namespace Samples.Residual
         }
 
         /// <summary>globalavgpool0: dL/dx = dL/dy / 16 on every pixel; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Globalavgpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -808,6 +843,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu3: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu3Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -816,6 +852,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1: the branch's dL/dy = gate·dL/dy in place; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 192, part, parts, 16);
@@ -823,6 +860,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -836,6 +874,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
@@ -862,6 +901,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1.projection: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1ProjectionBackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch * 16, part, parts, 8);
@@ -870,6 +910,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1.projection: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1ProjectionBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
@@ -892,6 +933,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1: dL/dx = the branch's dL/dx + Pᵀ·dL/dy of the projection shortcut; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1Shortcut<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 128, part, parts, 16);
@@ -899,6 +941,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu2: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu2Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -907,6 +950,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv2: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -920,6 +964,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv2: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
@@ -946,6 +991,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1 → relu1: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
@@ -956,6 +1002,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -965,6 +1012,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Update<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -973,6 +1021,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -986,6 +1035,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(16, part, parts, 4);
@@ -1008,6 +1058,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual0.projection: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0ProjectionBackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1021,6 +1072,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual0.projection: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0ProjectionBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(4, part, parts, 4);
@@ -1043,6 +1095,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual0: dL/dx = the branch's dL/dx + Pᵀ·dL/dy of the projection shortcut; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0Shortcut<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 256, part, parts, 16);
@@ -1050,6 +1103,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0 → relu0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g0).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -1060,6 +1114,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1069,6 +1124,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Update<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -1077,6 +1133,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(27, part, parts, 4);
@@ -1099,6 +1156,7 @@ namespace Samples.Residual
         }
 
         /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Backward()
         {
             // dense1 (dL/dy in _g0)
@@ -1161,6 +1219,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv0: copies each sample into a zero-bordered 10×10×3 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1170,6 +1229,7 @@ namespace Samples.Residual
 
         /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); small batches
         /// split output pixels across threads, larger ones samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1196,6 +1256,7 @@ namespace Samples.Residual
 
         /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: each tile of output pixels accumulates all 16 taps in registers, reading the input (no im2col); small batches split output
         /// pixels across threads, larger ones samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1220,6 +1281,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv2: copies each sample into a zero-bordered 6×6×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1228,6 +1290,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv2 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1253,6 +1316,7 @@ namespace Samples.Residual
 
         /// <summary>residual0: y = _shortcut6 (projection shortcut) + g·_y5 (branch), test: every block is used, the branch scaled by its survival probability 1; element ranges split across
         /// threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 128, part, parts, 16);
@@ -1260,6 +1324,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3: copies each sample into a zero-bordered 6×6×8 image in _padded9 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1268,6 +1333,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1293,6 +1359,7 @@ namespace Samples.Residual
 
         /// <summary>residual1: y = _shortcut10 (projection shortcut) + g·_y9 (branch), test: every block is used, the branch scaled by its survival probability 0.9; element ranges split across
         /// threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 192, part, parts, 16);
@@ -1300,6 +1367,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense0 (eval), tanh0 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1317,6 +1385,7 @@ namespace Samples.Residual
 
         /// <summary>residual2: y = _shortcut16 (projection shortcut) + g·_y15 (branch), test: every block is used, the branch scaled by its survival probability 1; element ranges split across
         /// threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual2Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 6, part, parts, 16);
@@ -1324,6 +1393,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1347,6 +1417,7 @@ namespace Samples.Residual
         private readonly K::AdaptiveSplit _split9 = new(K::WorkerPool.Current.Parallelism);
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void ForwardInference()
         {
             if (_inferenceWeightsStale) PrepareInferenceWeights();
@@ -1358,6 +1429,7 @@ namespace Samples.Residual
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
         {
             // conv0 with BatchNorm folded in, relu0 fused
@@ -1411,8 +1483,11 @@ namespace Samples.Residual
             _inferenceWeightsStale = false;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx512(int stage, int part, int parts) => RunStage<K::Avx512Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx2(int stage, int part, int parts) => RunStage<K::Avx2Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStagePortable(int stage, int part, int parts) => RunStage<K::PortablePath>(stage, part, parts);
 
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
@@ -1486,6 +1561,7 @@ namespace Samples.Residual
             public const int Dense1Inference = 65;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
         {
             switch (stage)
@@ -1561,6 +1637,7 @@ namespace Samples.Residual
         }
 
         /// <summary>Copies NCHW inputs into _x as NHWC (channels-last), the layout every spatial layer works in.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void CopyChannelsLast(global::System.ReadOnlySpan<float> inputs, int batch)
         {
             const int channels = 3, pixels = 64;

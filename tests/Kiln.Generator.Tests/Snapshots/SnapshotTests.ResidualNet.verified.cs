@@ -291,6 +291,7 @@ namespace Samples.Residual
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float TrainCore(bool useLabels, bool update)
         {
             _applyUpdate = update;
@@ -339,6 +340,7 @@ namespace Samples.Residual
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>conv0: im2col and [rows = samples·64 pixels×9]·[9×8], chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -353,6 +355,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -362,6 +365,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -371,6 +375,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -380,6 +385,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv1: im2col and [rows = samples·64 pixels×72]·[72×8], chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -394,6 +400,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -403,6 +410,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -412,6 +420,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -421,6 +430,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv2: im2col and [rows = samples·64 pixels×72]·[72×8], chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -435,6 +445,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn2: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial6).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn2Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -444,6 +455,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn2: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial6).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn2Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -453,6 +465,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn2: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -462,6 +475,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual0: y = _y1 (shortcut) + g·_y6 (branch), training: the gate of this mini-batch; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 512, part, parts, 16);
@@ -469,6 +483,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu2: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -477,6 +492,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3: im2col and [rows = samples·64 pixels×72]·[72×8] + b, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -492,6 +508,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu3: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu3Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -500,6 +517,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv4: im2col and [rows = samples·64 pixels×72]·[72×8] + b, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv4Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -515,6 +533,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1: y = _y8 (shortcut) + g·_y12 (branch), training: the gate of this mini-batch; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 512, part, parts, 16);
@@ -522,6 +541,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu4: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu4Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -530,6 +550,7 @@ namespace Samples.Residual
         }
 
         /// <summary>fractionalmaxpool0: maximum over this mini-batch's pseudo-random regions (8×8 → 5×5), argmax kept for backward; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Fractionalmaxpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -539,6 +560,7 @@ namespace Samples.Residual
         }
 
         /// <summary>globalavgpool0: mean of each channel over 25 pixels; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Globalavgpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -547,6 +569,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense0: [rows×8]·[8×10] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -555,6 +578,7 @@ namespace Samples.Residual
         }
 
         /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardTraining()
         {
             // conv0: 3×3 pad 1 convolution as im2col + GEMM
@@ -616,6 +640,7 @@ namespace Samples.Residual
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float ComputeLoss(bool useLabels, bool withGradient)
         {
             int batch = _batch;
@@ -629,6 +654,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -637,6 +663,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
@@ -662,6 +689,7 @@ namespace Samples.Residual
         }
 
         /// <summary>globalavgpool0: dL/dx = dL/dy / 25 on every pixel; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Globalavgpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -670,6 +698,7 @@ namespace Samples.Residual
         }
 
         /// <summary>fractionalmaxpool0: dL/dx gets each region's dL/dy at its argmax (zero elsewhere); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Fractionalmaxpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -678,6 +707,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu4: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu4Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -686,6 +716,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1: the branch's dL/dy = gate·dL/dy in place; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 512, part, parts, 16);
@@ -693,6 +724,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv4: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv4BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -706,6 +738,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv4: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv4BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
@@ -732,6 +765,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu3: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu3Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -740,6 +774,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -753,6 +788,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
@@ -779,6 +815,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1: dL/dx = the branch's dL/dx + the shortcut's dL/dy; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1Shortcut<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 512, part, parts, 16);
@@ -786,6 +823,7 @@ namespace Samples.Residual
         }
 
         /// <summary>relu2: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu2Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -794,6 +832,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual0: the branch's dL/dy = gate·dL/dy in place; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 512, part, parts, 16);
@@ -801,6 +840,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn2: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn2BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -811,6 +851,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn2: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn2Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -820,6 +861,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn2: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn2Update<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -828,6 +870,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv2: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -841,6 +884,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv2: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
@@ -863,6 +907,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1 → relu1: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g0).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -873,6 +918,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -882,6 +928,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn1: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Update<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -890,6 +937,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -903,6 +951,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(72, part, parts, 4);
@@ -925,6 +974,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual0: dL/dx = the branch's dL/dx + the shortcut's dL/dy; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0Shortcut<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 512, part, parts, 16);
@@ -932,6 +982,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0 → relu0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
@@ -942,6 +993,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -951,6 +1003,7 @@ namespace Samples.Residual
         }
 
         /// <summary>bn0: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Update<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -959,6 +1012,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(9, part, parts, 4);
@@ -981,6 +1035,7 @@ namespace Samples.Residual
         }
 
         /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Backward()
         {
             // dense0 (dL/dy in _g0)
@@ -1038,6 +1093,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv0: copies each sample into a zero-bordered 10×10×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1047,6 +1103,7 @@ namespace Samples.Residual
 
         /// <summary>conv0 (eval) with BatchNorm folded in, relu0 fused: each tile of output pixels accumulates all 9 taps in registers, reading the zero-bordered input (no im2col); small batches
         /// split output pixels across threads, larger ones samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1072,6 +1129,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv1: copies each sample into a zero-bordered 10×10×8 image in _padded3 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1081,6 +1139,7 @@ namespace Samples.Residual
 
         /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by
         /// chunk.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1106,6 +1165,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv2: copies each sample into a zero-bordered 10×10×8 image in _padded5 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1115,6 +1175,7 @@ namespace Samples.Residual
 
         /// <summary>conv2 (eval) with BatchNorm folded in: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by
         /// chunk.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1140,6 +1201,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual0: y = _y1 (shortcut) + g·_y6 (branch), test: every block is used, the branch scaled by its survival probability 0.8; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 512, part, parts, 16);
@@ -1147,6 +1209,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3: copies each sample into a zero-bordered 10×10×8 image in _padded10 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1155,6 +1218,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv3 (eval), relu3 fused: for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv3Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1180,6 +1244,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv4: copies each sample into a zero-bordered 10×10×8 image in _padded12 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv4Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1188,6 +1253,7 @@ namespace Samples.Residual
         }
 
         /// <summary>conv4 (eval): for small batches an implicit GEMM over the zero-bordered input (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv4Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1212,6 +1278,7 @@ namespace Samples.Residual
         }
 
         /// <summary>residual1: y = _y8 (shortcut) + g·_y12 (branch), test: every block is used, the branch scaled by its survival probability 0.8; element ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Residual1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(_batch * 512, part, parts, 16);
@@ -1219,6 +1286,7 @@ namespace Samples.Residual
         }
 
         /// <summary>fractionalmaxpool0 (eval): the mean of the maxima over 4 fixed region layouts; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Fractionalmaxpool0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -1228,6 +1296,7 @@ namespace Samples.Residual
         }
 
         /// <summary>dense0 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -1253,6 +1322,7 @@ namespace Samples.Residual
         private readonly K::AdaptiveSplit _split12 = new(K::WorkerPool.Current.Parallelism);
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void ForwardInference()
         {
             if (_inferenceWeightsStale) PrepareInferenceWeights();
@@ -1264,6 +1334,7 @@ namespace Samples.Residual
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
         {
             // conv0 with BatchNorm folded in, relu0 fused
@@ -1316,8 +1387,11 @@ namespace Samples.Residual
             _inferenceWeightsStale = false;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx512(int stage, int part, int parts) => RunStage<K::Avx512Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx2(int stage, int part, int parts) => RunStage<K::Avx2Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStagePortable(int stage, int part, int parts) => RunStage<K::PortablePath>(stage, part, parts);
 
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
@@ -1390,6 +1464,7 @@ namespace Samples.Residual
             public const int Dense0Inference = 64;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
         {
             switch (stage)

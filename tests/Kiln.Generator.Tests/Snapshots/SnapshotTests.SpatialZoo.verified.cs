@@ -241,6 +241,7 @@ namespace Samples.Spatial
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float TrainCore(bool useLabels, bool update)
         {
             _applyUpdate = update;
@@ -286,6 +287,7 @@ namespace Samples.Spatial
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
         /// <summary>stem: im2col and [rows = samples·192 pixels×27]·[27×8] + b, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void StemForward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -301,6 +303,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>prelu0: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Prelu0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -309,6 +312,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>conv1: im2col and [rows = samples·224 pixels×24]·[24×12], chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -323,6 +327,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>instancenorm0: y = γ·(x − μ)/sqrt(σ² + ε) + β with μ, σ² per sample and channel over 224 pixels; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Instancenorm0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -332,6 +337,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>tanh0 → dropout0: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Tanh0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -340,6 +346,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>avgpool0: mean of each 2×2 window (stride 2) per channel; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Avgpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -348,6 +355,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>bn0: per-channel sums of the thread's blocks of 224 rows (their slots of _bnPartial6).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 56, 224);
@@ -357,6 +365,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 224 rows (their slots of _bnPartial6).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 56, 224);
@@ -366,6 +375,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -375,6 +385,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>conv2: [rows = samples·56 pixels×12]·[12×6] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch * 56, part, parts, 8);
@@ -383,6 +394,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>groupnorm0: y = γ·(x − μ)/sqrt(σ² + ε) + β with μ, σ² per sample over each group of 2 channels × 56 pixels; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Groupnorm0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -392,6 +404,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>elu0: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Elu0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -400,6 +413,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>globalavgpool0: mean of each channel over 56 pixels; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Globalavgpool0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -408,6 +422,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>dense0: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0DropConnect<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(144, part, parts, 16);
@@ -415,6 +430,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>dense0: [rows×6]·[6×24] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -424,6 +440,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>maxout0: the maximum of each unit's 3 pieces, the winner kept for backward; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Maxout0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -432,6 +449,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>layernorm0: y = γ·(x − μ)/sqrt(σ² + ε) + β with μ, σ² over all 8 values of each sample; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Layernorm0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -441,6 +459,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>relu1: element-wise, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -449,6 +468,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>dense1: [rows×8]·[8×4] + b, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -457,6 +477,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardTraining()
         {
             // stem: 3×3 pad 2 dilation 2 convolution as im2col + GEMM
@@ -503,6 +524,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>Mean loss of the last forward; with withGradient, dL/d(output) (already divided by the batch) goes to _g0.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override float ComputeLoss(bool useLabels, bool withGradient)
         {
             int batch = _batch;
@@ -516,6 +538,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -524,6 +547,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
@@ -549,6 +573,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>relu1: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Relu1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -557,6 +582,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>layernorm0: dL/dx and dγ, dβ (summed over every sample, so one thread does the whole batch), then the γ/β update.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Layernorm0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -572,6 +598,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>maxout0: dL/dy goes to each unit's winning piece, zero to the others; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Maxout0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -580,6 +607,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -588,6 +616,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>dense0: dW = xᵀ·dL/dy in blocks of 256 rows, masked by DropConnect, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(6, part, parts, 4);
@@ -614,6 +643,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>globalavgpool0: dL/dx = dL/dy / 56 on every pixel; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Globalavgpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -622,6 +652,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>elu0: activation backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Elu0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -630,6 +661,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>groupnorm0: dL/dx and dγ, dβ (summed over every sample, so one thread does the whole batch), then the γ/β update.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Groupnorm0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -645,6 +677,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>conv2: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch * 56, part, parts, 8);
@@ -653,6 +686,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>conv2: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(12, part, parts, 4);
@@ -678,6 +712,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>bn0 → relu0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 56, 224);
@@ -688,6 +723,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -697,6 +733,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>bn0: the γ/β update (after every thread has read γ for dL/dz).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Update<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -705,6 +742,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>avgpool0: dL/dx spreads each window's dL/dy evenly over its in-bounds cells; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Avgpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -713,6 +751,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>tanh0 → dropout0: activation and dropout backward, rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Tanh0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -722,6 +761,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>instancenorm0: dL/dx and dγ, dβ (summed over every sample, so one thread does the whole batch), then the γ/β update.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Instancenorm0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -737,6 +777,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -750,6 +791,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(24, part, parts, 4);
@@ -771,6 +813,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>prelu0: PReLU backward and α update (whole batch on one thread: dα sums over rows).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Prelu0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (part != 0) return;
@@ -779,6 +822,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>stem: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void StemBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(27, part, parts, 4);
@@ -804,6 +848,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Backward()
         {
             // dense1 (dL/dy in _g0)
@@ -848,6 +893,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>stem: copies each sample into a zero-bordered 20×16×3 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void StemPad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -857,6 +903,7 @@ namespace Samples.Spatial
 
         /// <summary>stem (eval): each tile of output pixels accumulates all 27 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads, larger
         /// ones samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void StemInference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -881,6 +928,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>conv1: copies each sample into a zero-bordered 18×14×8 image in _padded2 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
@@ -890,6 +938,7 @@ namespace Samples.Spatial
 
         /// <summary>conv1 (eval): each tile of output pixels accumulates all 24 taps in registers, reading the zero-bordered input (no im2col); small batches split output pixels across threads,
         /// larger ones samples.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -913,6 +962,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>conv2 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv2Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch * 56 < 16)
@@ -927,6 +977,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>dense0 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -941,6 +992,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>dense1 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -960,6 +1012,7 @@ namespace Samples.Spatial
         private readonly K::AdaptiveSplit _split2 = new(K::WorkerPool.Current.Parallelism);
 
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void ForwardInference()
         {
             switch (_isa)
@@ -970,6 +1023,7 @@ namespace Samples.Spatial
             }
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardInference<TIsa>() where TIsa : struct, K::ISimdPath
         {
             // stem
@@ -1011,8 +1065,11 @@ namespace Samples.Spatial
             Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 64, 256L)); // at least the time to stream W
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx512(int stage, int part, int parts) => RunStage<K::Avx512Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStageAvx2(int stage, int part, int parts) => RunStage<K::Avx2Path>(stage, part, parts);
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void RunStagePortable(int stage, int part, int parts) => RunStage<K::PortablePath>(stage, part, parts);
 
         /// <summary>Stage numbers for the worker pool, one per parallel pass.</summary>
@@ -1068,6 +1125,7 @@ namespace Samples.Spatial
             public const int Dense1Inference = 47;
         }
 
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
         {
             switch (stage)
@@ -1125,6 +1183,7 @@ namespace Samples.Spatial
         }
 
         /// <summary>Copies NCHW inputs into _x as NHWC (channels-last), the layout every spatial layer works in.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void CopyChannelsLast(global::System.ReadOnlySpan<float> inputs, int batch)
         {
             const int channels = 3, pixels = 192;
