@@ -291,13 +291,13 @@ namespace Kiln.Benchmarks
             K::BatchNorm.BlockSquaredDeviations<TIsa>(_y0.Slice(0, _batch * 12544), _mean1.Span, _bnPartial1, _batch * 784, 16, 784, b0, b1);
         }
 
-        /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        /// <summary>bn0 → relu0 → maxpool0: normalisation, activation and the 2×2 max pool (with its argmax) of the thread's samples in one pass.</summary>
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            K::BatchNorm.NormalizeRows<TIsa, K::Relu>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span,
-                default, _y1.Slice(s0 * 12544, (s1 - s0) * 12544), (s1 - s0) * 784, 16, new K::Relu());
+            K::BatchNorm.NormalizeMaxPool2x2<TIsa, K::Relu>(_y0.Slice(0, _batch * 12544), Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span,
+                _y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), new global::System.Span<int>(_argmax2, 0, _batch * 3136), in s_geometry2, s0, s1, new K::Relu());
         }
 
         /// <summary>maxpool0: maximum of each 2×2 window (stride 2) per channel, argmax kept for backward; samples split across threads.</summary>
@@ -341,13 +341,13 @@ namespace Kiln.Benchmarks
             K::BatchNorm.BlockSquaredDeviations<TIsa>(_y3.Slice(0, _batch * 6272), _mean4.Span, _bnPartial4, _batch * 196, 32, 196, b0, b1);
         }
 
-        /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        /// <summary>bn1 → relu1 → maxpool1: normalisation, activation and the 2×2 max pool (with its argmax) of the thread's samples in one pass.</summary>
         private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            K::BatchNorm.NormalizeRows<TIsa, K::Relu>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span,
-                default, _y4.Slice(s0 * 6272, (s1 - s0) * 6272), (s1 - s0) * 196, 32, new K::Relu());
+            K::BatchNorm.NormalizeMaxPool2x2<TIsa, K::Relu>(_y3.Slice(0, _batch * 6272), Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span,
+                _y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), new global::System.Span<int>(_argmax5, 0, _batch * 1568), in s_geometry5, s0, s1, new K::Relu());
         }
 
         /// <summary>maxpool1: maximum of each 2×2 window (stride 2) per channel, argmax kept for backward; samples split across threads.</summary>
@@ -395,8 +395,7 @@ namespace Kiln.Benchmarks
             K::BatchNorm.CombineVariance(_bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
                 _batch * 784, 16, K::BatchNorm.BlockCount(_batch * 784, 784), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 50176);
-            // maxpool0
-            Execute(Stages.Maxpool0Forward, (long)_batch * 12544);
+            // maxpool0: pooled in Bn0Forward
             // conv1: 5×5 pad 2 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 5017600);
             // bn1 → relu1 (per channel over samples·196 pixels)
@@ -407,8 +406,7 @@ namespace Kiln.Benchmarks
             K::BatchNorm.CombineVariance(_bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
                 _batch * 196, 32, K::BatchNorm.BlockCount(_batch * 196, 196), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
             Execute(Stages.Bn1Forward, (long)_batch * 25088);
-            // maxpool1
-            Execute(Stages.Maxpool1Forward, (long)_batch * 6272);
+            // maxpool1: pooled in Bn1Forward
             // dense0
             Execute(Stages.Dense0Forward, (long)_batch * 401408);
             // relu2 → dropout0
@@ -506,22 +504,15 @@ namespace Kiln.Benchmarks
             if (_applyUpdate) StepFor(9).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), Dense0BiasState1.Slice(c0, c1 - c0), Dense0BiasState2.Slice(c0, c1 - c0));
         }
 
-        /// <summary>maxpool1: dL/dx gets each window's dL/dy at its argmax (zero elsewhere); samples split across threads.</summary>
-        private void Maxpool1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            K::Pooling.MaxBackward<TIsa>(_g0.Slice(0, _batch * 1568), new global::System.ReadOnlySpan<int>(_argmax5, 0, _batch * 1568), _g1.Slice(0, _batch * 6272), in s_geometry5, s0, s1);
-        }
-
-        /// <summary>bn1 → relu1: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>maxpool1 → bn1 → relu1: the max pool's dL/dy at each argmax through the activation, and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂, in one pass (g written to
+        /// _g1).</summary>
         private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 196, 196);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockBackwardSums<TIsa, K::Relu>(_y3.Slice(0, _batch * 6272), _g1.Slice(0, _batch * 6272), default, Bn1Gamma, Bn1Beta,
-                _mean4.Span, _invStd4.Span, _g1.Slice(0, _batch * 6272), _bnPartial4, _batch * 196, 32, 196, b0, b1, new K::Relu());
+            K::BatchNorm.MaxPool2x2BackwardSums<TIsa, K::Relu>(_y3.Slice(0, _batch * 6272), _g0.Slice(0, _batch * 1568), new global::System.ReadOnlySpan<int>(_argmax5, 0, _batch * 1568),
+                Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span, _g1.Slice(0, _batch * 6272), _bnPartial4, in s_geometry5, _batch, 1, b0, b1, new K::Relu());
         }
 
         /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -580,22 +571,15 @@ namespace Kiln.Benchmarks
             if (_applyUpdate) StepFor(5).Apply<TIsa>(Conv1Bias.Slice(c0, c1 - c0), Conv1BiasGradient.Slice(c0, c1 - c0), Conv1BiasState1.Slice(c0, c1 - c0), Conv1BiasState2.Slice(c0, c1 - c0));
         }
 
-        /// <summary>maxpool0: dL/dx gets each window's dL/dy at its argmax (zero elsewhere); samples split across threads.</summary>
-        private void Maxpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            K::Pooling.MaxBackward<TIsa>(_g0.Slice(0, _batch * 3136), new global::System.ReadOnlySpan<int>(_argmax2, 0, _batch * 3136), _g1.Slice(0, _batch * 12544), in s_geometry2, s0, s1);
-        }
-
-        /// <summary>bn0 → relu0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>maxpool0 → bn0 → relu0: the max pool's dL/dy at each argmax through the activation, and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂, in one pass (g written to
+        /// _g1).</summary>
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 784, 784);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockBackwardSums<TIsa, K::Relu>(_y0.Slice(0, _batch * 12544), _g1.Slice(0, _batch * 12544), default, Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 12544), _bnPartial1, _batch * 784, 16, 784, b0, b1, new K::Relu());
+            K::BatchNorm.MaxPool2x2BackwardSums<TIsa, K::Relu>(_y0.Slice(0, _batch * 12544), _g0.Slice(0, _batch * 3136), new global::System.ReadOnlySpan<int>(_argmax2, 0, _batch * 3136),
+                Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 12544), _bnPartial1, in s_geometry2, _batch, 1, b0, b1, new K::Relu());
         }
 
         /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -652,8 +636,7 @@ namespace Kiln.Benchmarks
             // dense0 (dL/dy in _g1)
             Execute(Stages.Dense0BackwardInput, (long)_batch * 401408);
             Execute(Stages.Dense0BackwardWeights, (long)_batch * 401408);
-            // maxpool1 (dL/dy in _g0)
-            Execute(Stages.Maxpool1Backward, (long)_batch * 6272);
+            // maxpool1 (dL/dy in _g0): scattered to its argmax by Bn1BackwardSums
             // bn1 → relu1 (in place on _g1)
             Execute(Stages.Bn1BackwardSums, (long)_batch * 25088);
             K::BatchNorm.CombineBackwardSums(_bnPartial4, Bn1GammaGradient, Bn1BetaGradient, 32, K::BatchNorm.BlockCount(_batch * 196, 196));
@@ -662,8 +645,7 @@ namespace Kiln.Benchmarks
             // conv1 (dL/dy in _g1)
             Execute(Stages.Conv1BackwardInput, (long)_batch * 5017600);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 5017600);
-            // maxpool0 (dL/dy in _g0)
-            Execute(Stages.Maxpool0Backward, (long)_batch * 12544);
+            // maxpool0 (dL/dy in _g0): scattered to its argmax by Bn0BackwardSums
             // bn0 → relu0 (in place on _g1)
             Execute(Stages.Bn0BackwardSums, (long)_batch * 50176);
             K::BatchNorm.CombineBackwardSums(_bnPartial1, Bn0GammaGradient, Bn0BetaGradient, 16, K::BatchNorm.BlockCount(_batch * 784, 784));
@@ -849,22 +831,20 @@ namespace Kiln.Benchmarks
             public const int Relu2Backward = 15;
             public const int Dense0BackwardInput = 16;
             public const int Dense0BackwardWeights = 17;
-            public const int Maxpool1Backward = 18;
-            public const int Bn1BackwardSums = 19;
-            public const int Bn1Backward = 20;
-            public const int Bn1Update = 21;
-            public const int Conv1BackwardInput = 22;
-            public const int Conv1BackwardWeights = 23;
-            public const int Maxpool0Backward = 24;
-            public const int Bn0BackwardSums = 25;
-            public const int Bn0Backward = 26;
-            public const int Bn0Update = 27;
-            public const int Conv0BackwardWeights = 28;
-            public const int Conv0Pad = 29;
-            public const int Conv0Inference = 30;
-            public const int Conv1Inference = 31;
-            public const int Dense0Inference = 32;
-            public const int Dense1Inference = 33;
+            public const int Bn1BackwardSums = 18;
+            public const int Bn1Backward = 19;
+            public const int Bn1Update = 20;
+            public const int Conv1BackwardInput = 21;
+            public const int Conv1BackwardWeights = 22;
+            public const int Bn0BackwardSums = 23;
+            public const int Bn0Backward = 24;
+            public const int Bn0Update = 25;
+            public const int Conv0BackwardWeights = 26;
+            public const int Conv0Pad = 27;
+            public const int Conv0Inference = 28;
+            public const int Conv1Inference = 29;
+            public const int Dense0Inference = 30;
+            public const int Dense1Inference = 31;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
@@ -889,13 +869,11 @@ namespace Kiln.Benchmarks
                 case Stages.Relu2Backward: Relu2Backward<TIsa>(part, parts); break;
                 case Stages.Dense0BackwardInput: Dense0BackwardInput<TIsa>(part, parts); break;
                 case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
-                case Stages.Maxpool1Backward: Maxpool1Backward<TIsa>(part, parts); break;
                 case Stages.Bn1BackwardSums: Bn1BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
                 case Stages.Bn1Update: Bn1Update<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardInput: Conv1BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
-                case Stages.Maxpool0Backward: Maxpool0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0BackwardSums: Bn0BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
