@@ -69,7 +69,7 @@ public static class ModelCases
         new("FusedPoolCnn", p => new FusedPoolCnn(p), LossKind.SoftmaxCrossEntropy,
             new RefOp[]
             {
-                new RefImage(2, 9, 7), new RefConv("conv0", 3, 3, Padding: 1), new RefBatchNorm("bn0"), new RefActivation("Tanh"), new RefMaxPool(2, 2),
+                new RefImage(2, 12, 8), new RefConv("conv0", 3, 3, Padding: 1), new RefBatchNorm("bn0"), new RefActivation("Tanh"), new RefMaxPool(2, 2),
                 new RefConv("conv1", 3, 3, Padding: 1), new RefBatchNorm("bn1"), new RefActivation("ReLU"), new RefMaxPool(2, 2),
                 new RefFlatten(), new RefDense("dense0"),
             }),
