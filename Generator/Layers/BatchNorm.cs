@@ -51,7 +51,7 @@ internal sealed class BatchNorm : ChainLayer
         if (chain.IsSpatial)
         {
             int blockSamples = StatisticsBlockSamples(chain), blocks = (e.Plan.MaxBatch + blockSamples - 1) / blockSamples;
-            e.W.Line($"private readonly double[] _bnPartial{chain.Index} = new double[{2L * blocks * chain.OutWidth}]; // {bn.Name} per-channel sums of each block of {blockSamples * chain.OutPixels} rows (Σ and Σ·x̂ backward)");
+            e.W.Line($"private readonly double[] _bnPartial{chain.Index} = new double[{2L * blocks * chain.OutWidth}]; // {bn.Name} per-channel sums of each block of {blockSamples * chain.OutPixels} rows (Σd and Σd² forward, Σg and Σg·x̂ backward)");
         }
     }
 
@@ -173,8 +173,8 @@ internal sealed class BatchNorm : ChainLayer
     /// <summary>
     /// BatchNorm2D's training forward split by samples (Kiln.Kernels.BatchNorm's row-split pipeline): every thread
     /// keeps the samples the convolution before it wrote; only per-channel sums of fixed blocks cross threads, added in
-    /// block order. Three parallel stages (sums, squared deviations, normalisation) with the combinations on the caller
-    /// between them.
+    /// block order. Two parallel stages: the blocks' shifted Σd and Σd² in one pass (BlockMoments), merged in block
+    /// order on the caller (CombineMoments), then the normalisation — which also pools when a 2×2 max pool follows.
     /// </summary>
     internal static void EmitSplitForward(ModelEmitter e, ChainStep c, string mask, List<string> body)
     {
@@ -184,17 +184,11 @@ internal sealed class BatchNorm : ChainLayer
         int width = c.OutWidth, floats = c.OutFloats, pixels = c.OutPixels, blockRows = StatisticsBlockSamples(c) * pixels;
         string pascal = SpecNaming.Pascal(bn.Name), partial = $"_bnPartial{c.Index}";
         string work = $"(long)_batch * {floats * 4L}";
-        string blocks = $"{K}BatchNorm.BlockCount(_batch * {pixels}, {blockRows})";
         string ownRows(string buffer) => $"{buffer}.Slice(s0 * {floats}, (s1 - s0) * {floats})";
 
-        e.OpenStage(pascal + "Sums", $"{bn.Name}: per-channel sums of the thread's blocks of {blockRows} rows (their slots of {partial}).");
+        e.OpenStage(pascal + "Statistics", $"{bn.Name}: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of {blockRows} rows, one pass (their slots of {partial}).");
         BlockRange(e, c);
-        e.W.Line($"{K}BatchNorm.BlockSums<TIsa>({All(c.InputBuffer, floats)}, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1);");
-        e.W.Close();
-        e.W.Line();
-        e.OpenStage(pascal + "Squares", $"{bn.Name}: per-channel Σ(z − mean)² of the thread's blocks of {blockRows} rows (their slots of {partial}).");
-        BlockRange(e, c);
-        e.W.Line($"{K}BatchNorm.BlockSquaredDeviations<TIsa>({All(c.InputBuffer, floats)}, _mean{c.Index}.Span, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1);");
+        e.W.Line($"{K}BatchNorm.BlockMoments<TIsa>({All(c.InputBuffer, floats)}, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1);");
         e.W.Close();
         e.W.Line();
         PoolStep? pool = FusedTrainingPool(e.Plan, c);
@@ -216,12 +210,10 @@ internal sealed class BatchNorm : ChainLayer
         e.W.Close();
         e.W.Line();
 
-        body.Add($"Execute(Stages.{pascal}Sums, {work});");
-        body.Add($"{K}BatchNorm.CombineMean({partial}, _mean{c.Index}.Span, _batch * {pixels}, {width}, {blocks});");
-        body.Add($"Execute(Stages.{pascal}Squares, {work});");
+        body.Add($"Execute(Stages.{pascal}Statistics, {work});");
         body.Add($"// A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).");
-        body.Add($"{K}BatchNorm.CombineVariance({partial}, _mean{c.Index}.Span, _invStd{c.Index}.Span, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
-        body.Add($"    _batch * {pixels}, {width}, {blocks}, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics && _learningRateScales[{c.Gamma.TrainableIndex}] != 0f);");
+        body.Add($"{K}BatchNorm.CombineMoments({All(c.InputBuffer, floats)}, {partial}, _mean{c.Index}.Span, _invStd{c.Index}.Span, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
+        body.Add($"    _batch * {pixels}, {width}, {blockRows}, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics && _learningRateScales[{c.Gamma!.TrainableIndex}] != 0f);");
         body.Add($"Execute(Stages.{pascal}Forward, {work});");
     }
 

@@ -29,7 +29,7 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _y1 = new(MaxBatch * 12544); // output of bn0 → relu0 (16×28×28, channels-last)
         private readonly K::Arena _mean1 = new(16); // bn0 batch mean
         private readonly K::Arena _invStd1 = new(16); // bn0 1/sqrt(var + ε)
-        private readonly double[] _bnPartial1 = new double[2048]; // bn0 per-channel sums of each block of 784 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial1 = new double[2048]; // bn0 per-channel sums of each block of 784 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _y2 = new(MaxBatch * 3136); // output of maxpool0 (16×14×14, channels-last)
         private readonly int[] _argmax2 = new int[MaxBatch * 3136]; // maxpool0: index of each window's maximum
         private readonly K::Arena _col3 = new(MaxBatch * 78400); // conv1 im2col patches: 196 pixels × 400, kept for dW
@@ -38,7 +38,7 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _y4 = new(MaxBatch * 6272); // output of bn1 → relu1 (32×14×14, channels-last)
         private readonly K::Arena _mean4 = new(32); // bn1 batch mean
         private readonly K::Arena _invStd4 = new(32); // bn1 1/sqrt(var + ε)
-        private readonly double[] _bnPartial4 = new double[4096]; // bn1 per-channel sums of each block of 196 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial4 = new double[4096]; // bn1 per-channel sums of each block of 196 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _y5 = new(MaxBatch * 1568); // output of maxpool1 (32×7×7, channels-last)
         private readonly int[] _argmax5 = new int[MaxBatch * 1568]; // maxpool1: index of each window's maximum
         private readonly K::Arena _y6 = new(MaxBatch * 128); // output of dense0
@@ -273,22 +273,13 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>bn0: per-channel sums of the thread's blocks of 784 rows (their slots of _bnPartial1).</summary>
-        private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        /// <summary>bn0: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 784 rows, one pass (their slots of _bnPartial1).</summary>
+        private void Bn0Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 784, 784);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y0.Slice(0, _batch * 12544), _bnPartial1, _batch * 784, 16, 784, b0, b1);
-        }
-
-        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 784 rows (their slots of _bnPartial1).</summary>
-        private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 784, 784);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y0.Slice(0, _batch * 12544), _mean1.Span, _bnPartial1, _batch * 784, 16, 784, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y0.Slice(0, _batch * 12544), _bnPartial1, _batch * 784, 16, 784, b0, b1);
         }
 
         /// <summary>bn0 → relu0 → maxpool0: normalisation, activation and the 2×2 max pool (with its argmax) of the thread's samples in one pass.</summary>
@@ -323,22 +314,13 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>bn1: per-channel sums of the thread's blocks of 196 rows (their slots of _bnPartial4).</summary>
-        private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        /// <summary>bn1: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 196 rows, one pass (their slots of _bnPartial4).</summary>
+        private void Bn1Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 196, 196);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y3.Slice(0, _batch * 6272), _bnPartial4, _batch * 196, 32, 196, b0, b1);
-        }
-
-        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's blocks of 196 rows (their slots of _bnPartial4).</summary>
-        private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 196, 196);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y3.Slice(0, _batch * 6272), _mean4.Span, _bnPartial4, _batch * 196, 32, 196, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y3.Slice(0, _batch * 6272), _bnPartial4, _batch * 196, 32, 196, b0, b1);
         }
 
         /// <summary>bn1 → relu1 → maxpool1: normalisation, activation and the 2×2 max pool (with its argmax) of the thread's samples in one pass.</summary>
@@ -388,23 +370,19 @@ namespace Kiln.Benchmarks
             // conv0: 5×5 pad 2 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 627200);
             // bn0 → relu0 (per channel over samples·784 pixels)
-            Execute(Stages.Bn0Sums, (long)_batch * 50176);
-            K::BatchNorm.CombineMean(_bnPartial1, _mean1.Span, _batch * 784, 16, K::BatchNorm.BlockCount(_batch * 784, 784));
-            Execute(Stages.Bn0Squares, (long)_batch * 50176);
+            Execute(Stages.Bn0Statistics, (long)_batch * 50176);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
-                _batch * 784, 16, K::BatchNorm.BlockCount(_batch * 784, 784), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
+            K::BatchNorm.CombineMoments(_y0.Slice(0, _batch * 12544), _bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 784, 16, 784, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 50176);
             // maxpool0: pooled in Bn0Forward
             // conv1: 5×5 pad 2 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 5017600);
             // bn1 → relu1 (per channel over samples·196 pixels)
-            Execute(Stages.Bn1Sums, (long)_batch * 25088);
-            K::BatchNorm.CombineMean(_bnPartial4, _mean4.Span, _batch * 196, 32, K::BatchNorm.BlockCount(_batch * 196, 196));
-            Execute(Stages.Bn1Squares, (long)_batch * 25088);
+            Execute(Stages.Bn1Statistics, (long)_batch * 25088);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
-                _batch * 196, 32, K::BatchNorm.BlockCount(_batch * 196, 196), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
+            K::BatchNorm.CombineMoments(_y3.Slice(0, _batch * 6272), _bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 196, 32, 196, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
             Execute(Stages.Bn1Forward, (long)_batch * 25088);
             // maxpool1: pooled in Bn1Forward
             // dense0
@@ -504,8 +482,7 @@ namespace Kiln.Benchmarks
             if (_applyUpdate) StepFor(9).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), Dense0BiasState1.Slice(c0, c1 - c0), Dense0BiasState2.Slice(c0, c1 - c0));
         }
 
-        /// <summary>maxpool1 → bn1 → relu1: the max pool's dL/dy at each argmax through the activation, and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂, in one pass (g written to
-        /// _g1).</summary>
+        /// <summary>maxpool1 → bn1 → relu1: dL/dy to each argmax, the activation's derivative and the blocks' parts of dβ, dγ in one pass (g in _g1).</summary>
         private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 196, 196);
@@ -571,8 +548,7 @@ namespace Kiln.Benchmarks
             if (_applyUpdate) StepFor(5).Apply<TIsa>(Conv1Bias.Slice(c0, c1 - c0), Conv1BiasGradient.Slice(c0, c1 - c0), Conv1BiasState1.Slice(c0, c1 - c0), Conv1BiasState2.Slice(c0, c1 - c0));
         }
 
-        /// <summary>maxpool0 → bn0 → relu0: the max pool's dL/dy at each argmax through the activation, and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂, in one pass (g written to
-        /// _g1).</summary>
+        /// <summary>maxpool0 → bn0 → relu0: dL/dy to each argmax, the activation's derivative and the blocks' parts of dβ, dγ in one pass (g in _g1).</summary>
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 784, 784);
@@ -814,37 +790,35 @@ namespace Kiln.Benchmarks
         private static class Stages
         {
             public const int Conv0Forward = 0;
-            public const int Bn0Sums = 1;
-            public const int Bn0Squares = 2;
-            public const int Bn0Forward = 3;
-            public const int Maxpool0Forward = 4;
-            public const int Conv1Forward = 5;
-            public const int Bn1Sums = 6;
-            public const int Bn1Squares = 7;
-            public const int Bn1Forward = 8;
-            public const int Maxpool1Forward = 9;
-            public const int Dense0Forward = 10;
-            public const int Relu2Forward = 11;
-            public const int Dense1Forward = 12;
-            public const int Dense1BackwardInput = 13;
-            public const int Dense1BackwardWeights = 14;
-            public const int Relu2Backward = 15;
-            public const int Dense0BackwardInput = 16;
-            public const int Dense0BackwardWeights = 17;
-            public const int Bn1BackwardSums = 18;
-            public const int Bn1Backward = 19;
-            public const int Bn1Update = 20;
-            public const int Conv1BackwardInput = 21;
-            public const int Conv1BackwardWeights = 22;
-            public const int Bn0BackwardSums = 23;
-            public const int Bn0Backward = 24;
-            public const int Bn0Update = 25;
-            public const int Conv0BackwardWeights = 26;
-            public const int Conv0Pad = 27;
-            public const int Conv0Inference = 28;
-            public const int Conv1Inference = 29;
-            public const int Dense0Inference = 30;
-            public const int Dense1Inference = 31;
+            public const int Bn0Statistics = 1;
+            public const int Bn0Forward = 2;
+            public const int Maxpool0Forward = 3;
+            public const int Conv1Forward = 4;
+            public const int Bn1Statistics = 5;
+            public const int Bn1Forward = 6;
+            public const int Maxpool1Forward = 7;
+            public const int Dense0Forward = 8;
+            public const int Relu2Forward = 9;
+            public const int Dense1Forward = 10;
+            public const int Dense1BackwardInput = 11;
+            public const int Dense1BackwardWeights = 12;
+            public const int Relu2Backward = 13;
+            public const int Dense0BackwardInput = 14;
+            public const int Dense0BackwardWeights = 15;
+            public const int Bn1BackwardSums = 16;
+            public const int Bn1Backward = 17;
+            public const int Bn1Update = 18;
+            public const int Conv1BackwardInput = 19;
+            public const int Conv1BackwardWeights = 20;
+            public const int Bn0BackwardSums = 21;
+            public const int Bn0Backward = 22;
+            public const int Bn0Update = 23;
+            public const int Conv0BackwardWeights = 24;
+            public const int Conv0Pad = 25;
+            public const int Conv0Inference = 26;
+            public const int Conv1Inference = 27;
+            public const int Dense0Inference = 28;
+            public const int Dense1Inference = 29;
         }
 
         private void RunStage<TIsa>(int stage, int part, int parts) where TIsa : struct, K::ISimdPath
@@ -852,13 +826,11 @@ namespace Kiln.Benchmarks
             switch (stage)
             {
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
-                case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
-                case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
+                case Stages.Bn0Statistics: Bn0Statistics<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Maxpool0Forward: Maxpool0Forward<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
-                case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
-                case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
+                case Stages.Bn1Statistics: Bn1Statistics<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
                 case Stages.Maxpool1Forward: Maxpool1Forward<TIsa>(part, parts); break;
                 case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
