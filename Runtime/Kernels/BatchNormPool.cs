@@ -65,17 +65,16 @@ public static partial class BatchNorm
         {
             nint zi = s * inSize, oi = s * outSize;
             for (int oy = 0; oy < a.OH; oy++)
-                for (int ox = 0; ox < a.OW; ox++)
-                {
-                    int i00 = (2 * oy * a.W + 2 * ox) * cols;
-                    nint o = oi + (nint)(oy * a.OW + ox) * cols;
-                    int c = 0;
-                    if (VectorPath.Lanes<TIsa>() == 16) c = NormMaxChunks<Ops512, Vector512<float>, ArgMax512, Vector512<int>, TAct>(ref a, zi, i00, o, c, act);
-                    else if (VectorPath.Lanes<TIsa>() == 8) c = NormMaxChunks<Ops256, Vector256<float>, ArgMax256, Vector256<int>, TAct>(ref a, zi, i00, o, c, act);
-                    if (c == cols) continue;
-                    c = NormMaxChunks<Ops128, Vector128<float>, ArgMax128, Vector128<int>, TAct>(ref a, zi, i00, o, c, act);
-                    NormMaxChunks<OpsScalar, float, ArgMaxScalar, int, TAct>(ref a, zi, i00, o, c, act);
-                }
+            {
+                // One output row at a time, a vector of channels across the whole row (its constants loaded once).
+                nint o = oi + (nint)oy * a.OW * cols;
+                int i0 = 2 * oy * a.W * cols, c = 0;
+                if (VectorPath.Lanes<TIsa>() == 16) c = NormMaxRow<Ops512, Vector512<float>, ArgMax512, Vector512<int>, TAct>(ref a, zi, i0, o, c, act);
+                else if (VectorPath.Lanes<TIsa>() == 8) c = NormMaxRow<Ops256, Vector256<float>, ArgMax256, Vector256<int>, TAct>(ref a, zi, i0, o, c, act);
+                if (c == cols) continue;
+                c = NormMaxRow<Ops128, Vector128<float>, ArgMax128, Vector128<int>, TAct>(ref a, zi, i0, o, c, act);
+                NormMaxRow<OpsScalar, float, ArgMaxScalar, int, TAct>(ref a, zi, i0, o, c, act);
+            }
             if (a.WriteY) NormalizeLeftovers<TIsa, TAct>(z, gamma, beta, mean, invStd, activations, g, zi, act);
         }
     }
@@ -99,36 +98,45 @@ public static partial class BatchNorm
         }
     }
 
-    /// <summary>One output pixel's window, whole vectors of channels from <paramref name="c"/>; returns the first channel left.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int NormMaxChunks<TO, TV, TA, TI, TAct>(ref PoolArgs a, nint zi, int i00, nint o, int c, in TAct act)
+    /// <summary>
+    /// One output row's windows (input rows from element <paramref name="i0"/> of the sample), whole vectors of channels
+    /// from <paramref name="c"/>, each vector across the row; returns the first channel left.
+    /// </summary>
+    private static int NormMaxRow<TO, TV, TA, TI, TAct>(ref PoolArgs a, nint zi, int i0, nint o, int c, in TAct act)
         where TO : struct, IVectorOps<TV> where TV : struct where TA : struct, IArgMaxLanes<TV, TI> where TI : struct where TAct : struct, IActivation
     {
-        int w = TO.Count, cols = a.C, i10 = i00 + a.W * cols;
+        int w = TO.Count, cols = a.C, down = a.W * cols, ow = a.OW;
+        bool writeY = a.WriteY;
         ref float zs = ref Unsafe.Add(ref a.Z, zi);
+        ref float ys = ref Unsafe.Add(ref a.Y, zi);
+        ref float po = ref Unsafe.Add(ref a.Out, o);
+        ref int pa = ref Unsafe.Add(ref a.Arg, o);
         for (; c + w <= cols; c += w)
         {
             TV mu = TO.Load(ref a.Mean, c), scale = TO.Mul(TO.Load(ref a.Gamma, c), TO.Load(ref a.InvStd, c)), shift = TO.Load(ref a.Beta, c);
-            int j00 = i00 + c, j01 = j00 + cols, j10 = i10 + c, j11 = j10 + cols;
-            TV v00 = TO.Forward(act, TO.Fma(TO.Sub(TO.Load(ref zs, j00), mu), scale, shift));
-            TV v01 = TO.Forward(act, TO.Fma(TO.Sub(TO.Load(ref zs, j01), mu), scale, shift));
-            TV v10 = TO.Forward(act, TO.Fma(TO.Sub(TO.Load(ref zs, j10), mu), scale, shift));
-            TV v11 = TO.Forward(act, TO.Fma(TO.Sub(TO.Load(ref zs, j11), mu), scale, shift));
-            if (a.WriteY)
+            for (int ox = 0; ox < ow; ox++)
             {
-                ref float ys = ref Unsafe.Add(ref a.Y, zi);
-                TO.Store(v00, ref ys, j00);
-                TO.Store(v01, ref ys, j01);
-                TO.Store(v10, ref ys, j10);
-                TO.Store(v11, ref ys, j11);
+                int j00 = i0 + 2 * ox * cols + c, j01 = j00 + cols, j10 = j00 + down, j11 = j10 + cols;
+                TV v00 = TO.Forward(act, TO.Fma(TO.Sub(TO.Load(ref zs, j00), mu), scale, shift));
+                TV v01 = TO.Forward(act, TO.Fma(TO.Sub(TO.Load(ref zs, j01), mu), scale, shift));
+                TV v10 = TO.Forward(act, TO.Fma(TO.Sub(TO.Load(ref zs, j10), mu), scale, shift));
+                TV v11 = TO.Forward(act, TO.Fma(TO.Sub(TO.Load(ref zs, j11), mu), scale, shift));
+                if (writeY)
+                {
+                    TO.Store(v00, ref ys, j00);
+                    TO.Store(v01, ref ys, j01);
+                    TO.Store(v10, ref ys, j10);
+                    TO.Store(v11, ref ys, j11);
+                }
+                TV best = v00;
+                TI at = TA.Indices(j00);
+                TA.Update(ref best, ref at, v01, j01);
+                TA.Update(ref best, ref at, v10, j10);
+                TA.Update(ref best, ref at, v11, j11);
+                nint k = (nint)ox * cols + c;
+                TO.Store(best, ref po, k);
+                TA.StoreIndices(at, ref pa, k);
             }
-            TV best = v00;
-            TI at = TA.Indices(j00);
-            TA.Update(ref best, ref at, v01, j01);
-            TA.Update(ref best, ref at, v10, j10);
-            TA.Update(ref best, ref at, v11, j11);
-            TO.Store(best, ref a.Out, o + c);
-            TA.StoreIndices(at, ref a.Arg, o + c);
         }
         return c;
     }
