@@ -51,7 +51,7 @@ internal sealed class BatchNorm : ChainLayer
         if (chain.IsSpatial)
         {
             int blockSamples = StatisticsBlockSamples(chain), blocks = (e.Plan.MaxBatch + blockSamples - 1) / blockSamples;
-            e.W.Line($"private readonly double[] _bnPartial{chain.Index} = new double[{2L * blocks * chain.OutWidth}]; // {bn.Name} per-channel sums of each block of {blockSamples * chain.OutPixels} rows (Σ and Σ·x̂ backward)");
+            e.W.Line($"private readonly double[] _bnPartial{chain.Index} = new double[{2L * blocks * chain.OutWidth}]; // {bn.Name} per-channel sums of each block of {blockSamples * chain.OutPixels} rows (Σd and Σd² forward, Σg and Σg·x̂ backward)");
         }
     }
 
@@ -122,6 +122,35 @@ internal sealed class BatchNorm : ChainLayer
         body.Add($"{K}BatchNorm.ForwardEval<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier}, {All(target, floats)}, {BatchRows(c.OutPixels)}, {c.OutWidth}, {Float(c.BatchNorm!.Epsilon)}, {Float(outScale)}, {ActivationStruct(c)});");
     }
 
+    /// <summary>
+    /// The max pool whose training passes fuse with this BatchNorm2D chain (Kiln.Kernels.BatchNorm.NormalizeMaxPool2x2 and
+    /// MaxPool2x2BackwardSums), or null: a spatial BatchNorm with an element-wise activation (or none), no dropout, followed
+    /// directly by a 2×2, stride-2, unpadded MaxPool that is the only reader of the chain's output (no residual block
+    /// reading the pre-pool tensor) and needs dL/dx. Anything else keeps the separate passes.
+    /// </summary>
+    internal static PoolStep? FusedTrainingPool(ModelPlan plan, ChainStep c)
+    {
+        if (c.BatchNorm is null || !c.IsSpatial || !c.ActivationIsElementwise || c.HasDropout || c.PreActivationBuffer is not null) return null;
+        int at = plan.Steps.IndexOf(c);
+        if (at < 0 || at + 1 >= plan.Steps.Count || plan.Steps[at + 1] is not PoolStep pool) return null;
+        LayerSpec l = pool.Layer;
+        if (l.Kind != LayerKind.MaxPool || l.KernelH != 2 || l.KernelW != 2 || l.Stride != 2 || l.Padding != 0) return null;
+        if (!pool.NeedsInputGradient || pool.InputBuffer != c.OutputBuffer || pool.ArgmaxBuffer is null || pool.GeometryField.Length == 0) return null;
+        foreach (StepPlan other in plan.Steps)
+        {
+            if (other != pool && other.InputBuffer == c.OutputBuffer) return null;
+            if (other is ResidualEndStep end && end.ShortcutBuffer == c.OutputBuffer) return null;
+        }
+        return pool;
+    }
+
+    /// <summary>The BatchNorm2D chain whose training passes run this max pool (see <see cref="FusedTrainingPool"/>), or null.</summary>
+    internal static ChainStep? FusedTrainingChain(ModelPlan plan, PoolStep pool)
+    {
+        int at = plan.Steps.IndexOf(pool);
+        return at > 0 && plan.Steps[at - 1] is ChainStep c && FusedTrainingPool(plan, c) == pool ? c : null;
+    }
+
     /// <summary>BatchNorm2D's statistics blocks hold as many whole samples as fit in this many rows, at least one (see <see cref="StatisticsBlockSamples"/>).</summary>
     internal const int StatisticsBlockRows = 256;
 
@@ -144,8 +173,8 @@ internal sealed class BatchNorm : ChainLayer
     /// <summary>
     /// BatchNorm2D's training forward split by samples (Kiln.Kernels.BatchNorm's row-split pipeline): every thread
     /// keeps the samples the convolution before it wrote; only per-channel sums of fixed blocks cross threads, added in
-    /// block order. Three parallel stages (sums, squared deviations, normalisation) with the combinations on the caller
-    /// between them.
+    /// block order. Two parallel stages: the blocks' shifted Σd and Σd² in one pass (BlockMoments), merged in block
+    /// order on the caller (CombineMoments), then the normalisation — which also pools when a 2×2 max pool follows.
     /// </summary>
     internal static void EmitSplitForward(ModelEmitter e, ChainStep c, string mask, List<string> body)
     {
@@ -155,32 +184,36 @@ internal sealed class BatchNorm : ChainLayer
         int width = c.OutWidth, floats = c.OutFloats, pixels = c.OutPixels, blockRows = StatisticsBlockSamples(c) * pixels;
         string pascal = SpecNaming.Pascal(bn.Name), partial = $"_bnPartial{c.Index}";
         string work = $"(long)_batch * {floats * 4L}";
-        string blocks = $"{K}BatchNorm.BlockCount(_batch * {pixels}, {blockRows})";
         string ownRows(string buffer) => $"{buffer}.Slice(s0 * {floats}, (s1 - s0) * {floats})";
 
-        e.OpenStage(pascal + "Sums", $"{bn.Name}: per-channel sums of the thread's blocks of {blockRows} rows (their slots of {partial}).");
+        e.OpenStage(pascal + "Statistics", $"{bn.Name}: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of {blockRows} rows, one pass (their slots of {partial}).");
         BlockRange(e, c);
-        e.W.Line($"{K}BatchNorm.BlockSums<TIsa>({All(c.InputBuffer, floats)}, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1);");
+        e.W.Line($"{K}BatchNorm.BlockMoments<TIsa>({All(c.InputBuffer, floats)}, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1);");
         e.W.Close();
         e.W.Line();
-        e.OpenStage(pascal + "Squares", $"{bn.Name}: per-channel Σ(z − mean)² of the thread's blocks of {blockRows} rows (their slots of {partial}).");
-        BlockRange(e, c);
-        e.W.Line($"{K}BatchNorm.BlockSquaredDeviations<TIsa>({All(c.InputBuffer, floats)}, _mean{c.Index}.Span, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1);");
-        e.W.Close();
-        e.W.Line();
-        e.OpenStage(pascal + "Forward", $"{c.Describe()}: normalisation{(c.ActivationIsElementwise ? " with the fused activation/dropout" : "")} of the thread's samples.");
-        e.SampleRange();
-        e.W.Line($"{K}BatchNorm.NormalizeRows<TIsa, {ActivationType(c)}>({ownRows(c.InputBuffer)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, _mean{c.Index}.Span, _invStd{c.Index}.Span,");
-        e.W.Line($"    {(bnMask == "default" ? "default" : ownRows($"_mask{c.Index}"))}, {ownRows(target)}, (s1 - s0) * {pixels}, {width}, {ActivationStruct(c)});");
+        PoolStep? pool = FusedTrainingPool(e.Plan, c);
+        if (pool is not null)
+        {
+            // The activations are still written (LayerOutput and the activation monitor read them); nothing in training does.
+            e.OpenStage(pascal + "Forward", $"{c.Describe()} → {pool.Layer.Name}: normalisation, activation and the 2×2 max pool (with its argmax) of the thread's samples in one pass.");
+            e.SampleRange();
+            e.W.Line($"{K}BatchNorm.NormalizeMaxPool2x2<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, _mean{c.Index}.Span, _invStd{c.Index}.Span,");
+            e.W.Line($"    {All(target, floats)}, {All(pool.OutputBuffer, pool.OutFloats)}, new global::System.Span<int>({pool.ArgmaxBuffer}, 0, _batch * {pool.OutFloats}), in {pool.GeometryField}, s0, s1, {ActivationStruct(c)});");
+        }
+        else
+        {
+            e.OpenStage(pascal + "Forward", $"{c.Describe()}: normalisation{(c.ActivationIsElementwise ? " with the fused activation/dropout" : "")} of the thread's samples.");
+            e.SampleRange();
+            e.W.Line($"{K}BatchNorm.NormalizeRows<TIsa, {ActivationType(c)}>({ownRows(c.InputBuffer)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, _mean{c.Index}.Span, _invStd{c.Index}.Span,");
+            e.W.Line($"    {(bnMask == "default" ? "default" : ownRows($"_mask{c.Index}"))}, {ownRows(target)}, (s1 - s0) * {pixels}, {width}, {ActivationStruct(c)});");
+        }
         e.W.Close();
         e.W.Line();
 
-        body.Add($"Execute(Stages.{pascal}Sums, {work});");
-        body.Add($"{K}BatchNorm.CombineMean({partial}, _mean{c.Index}.Span, _batch * {pixels}, {width}, {blocks});");
-        body.Add($"Execute(Stages.{pascal}Squares, {work});");
+        body.Add($"Execute(Stages.{pascal}Statistics, {work});");
         body.Add($"// A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).");
-        body.Add($"{K}BatchNorm.CombineVariance({partial}, _mean{c.Index}.Span, _invStd{c.Index}.Span, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
-        body.Add($"    _batch * {pixels}, {width}, {blocks}, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics && _learningRateScales[{c.Gamma.TrainableIndex}] != 0f);");
+        body.Add($"{K}BatchNorm.CombineMoments({All(c.InputBuffer, floats)}, {partial}, _mean{c.Index}.Span, _invStd{c.Index}.Span, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
+        body.Add($"    _batch * {pixels}, {width}, {blockRows}, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, _updateRunningStatistics && _learningRateScales[{c.Gamma!.TrainableIndex}] != 0f);");
         body.Add($"Execute(Stages.{pascal}Forward, {work});");
     }
 
@@ -197,10 +230,22 @@ internal sealed class BatchNorm : ChainLayer
         string work = $"(long)_batch * {floats * 4L}";
         string ownRows(string buffer) => $"{buffer}.Slice(s0 * {floats}, (s1 - s0) * {floats})";
 
-        e.OpenStage(pascal + "BackwardSums", $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in {current}).");
-        BlockRange(e, c);
-        e.W.Line($"{K}BatchNorm.BlockBackwardSums<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {All(current, floats)}, {(fused && mask != "default" ? All($"_mask{c.Index}", floats) : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
-        e.W.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, floats)}, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1, {ActivationStruct(c)});");
+        PoolStep? pool = FusedTrainingPool(e.Plan, c);
+        if (pool is not null)
+        {
+            // The pool's dL/dy is in the other gradient buffer (the pool emitted no stage of its own).
+            e.OpenStage(pascal + "BackwardSums", $"{pool.Layer.Name} → {c.Describe()}: dL/dy to each argmax, the activation's derivative and the blocks' parts of dβ, dγ in one pass (g in {current}).");
+            BlockRange(e, c);
+            e.W.Line($"{K}BatchNorm.MaxPool2x2BackwardSums<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {All(Other(current), pool.OutFloats)}, new global::System.ReadOnlySpan<int>({pool.ArgmaxBuffer}, 0, _batch * {pool.OutFloats}),");
+            e.W.Line($"    {c.Gamma!.Identifier}, {c.Beta!.Identifier}, _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, floats)}, {partial}, in {pool.GeometryField}, _batch, {StatisticsBlockSamples(c)}, b0, b1, {ActivationStruct(c)});");
+        }
+        else
+        {
+            e.OpenStage(pascal + "BackwardSums", $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in {current}).");
+            BlockRange(e, c);
+            e.W.Line($"{K}BatchNorm.BlockBackwardSums<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {All(current, floats)}, {(fused && mask != "default" ? All($"_mask{c.Index}", floats) : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
+            e.W.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, floats)}, {partial}, _batch * {pixels}, {width}, {blockRows}, b0, b1, {ActivationStruct(c)});");
+        }
         e.W.Close();
         e.W.Line();
         e.OpenStage(pascal + "Backward", $"{bn.Name}: dL/dz of the thread's samples from the whole batch's dγ and dβ.");

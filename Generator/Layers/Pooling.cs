@@ -62,6 +62,12 @@ internal abstract class Pooling : LayerDefinition
     {
         var p = (PoolStep)step;
         EmitForwardStage(e, p);
+        if (BatchNorm.FusedTrainingChain(e.Plan, p) is { } chain)
+        {
+            // The stage stays for inference; in training the BatchNorm chain's forward stage pools.
+            body.Add($"// {p.Layer.Name}: pooled in {SpecNaming.Pascal(chain.BatchNorm!.Name)}Forward");
+            return;
+        }
         body.Add($"// {p.Layer.Name}");
         BeforeTrainingForward(p, body);
         body.Add($"Execute(Stages.{SpecNaming.Pascal(p.Layer.Name)}Forward, (long)_batch * {Work(p)});");
@@ -75,6 +81,12 @@ internal abstract class Pooling : LayerDefinition
         var p = (PoolStep)step;
         if (!p.NeedsInputGradient) return current;
         string next = Other(current);
+        if (BatchNorm.FusedTrainingChain(e.Plan, p) is { } chain)
+        {
+            // The chain's backward reads dL/dy (pooled) from this buffer's other half of the pair and the argmax itself.
+            body.Add($"// {p.Layer.Name} (dL/dy in {current}): scattered to its argmax by {SpecNaming.Pascal(chain.BatchNorm!.Name)}BackwardSums");
+            return next;
+        }
         string name = SpecNaming.Pascal(p.Layer.Name) + "Backward";
         e.OpenStage(name, BackwardSummary(p));
         e.SampleRange();

@@ -14,6 +14,17 @@ namespace Kiln.Models.Tests;
 [Adam(LearningRate = 1e-3)]
 public partial class SmallCnn;
 
+/// <summary>
+/// BatchNorm2D → activation → 2×2 max pool, fused in training (one pass each way), with channel counts that leave SIMD
+/// tails, a non-square image, Tanh and ReLU. (Odd sizes, which KLN0014 rejects here, are covered by the kernel tests.)
+/// </summary>
+[Model(InputShape = new[] { 2, 12, 8 }, MaxBatch = 8, Seed = 17)]
+[Conv2D(5, 3, Padding = 1), BatchNorm, Tanh, MaxPool(2)]
+[Conv2D(17, 3, Padding = 1), BatchNorm, ReLU, MaxPool(2)]
+[Flatten, Dense(4), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class FusedPoolCnn;
+
 /// <summary>Dilation, a non-square kernel, average pooling with padding, per-channel PReLU, a 1×1 conv and global average pooling.</summary>
 [Model(InputShape = new[] { 3, 10, 8 }, MaxBatch = 8, Seed = 12)]
 [Conv2D(4, 3, Dilation = 2, Padding = 1), PReLU(Init = 0.2)]

@@ -66,6 +66,13 @@ public static class ModelCases
                 new RefConv("conv1", 4, 4, Stride: 2, Bias: false), new RefBatchNorm("bn1"), new RefActivation("ReLU"), new RefDropout("dropout0", 0.25),
                 new RefFlatten(), new RefDense("dense0"), new RefActivation("ReLU"), new RefDense("dense1"),
             }),
+        new("FusedPoolCnn", p => new FusedPoolCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(2, 12, 8), new RefConv("conv0", 3, 3, Padding: 1), new RefBatchNorm("bn0"), new RefActivation("Tanh"), new RefMaxPool(2, 2),
+                new RefConv("conv1", 3, 3, Padding: 1), new RefBatchNorm("bn1"), new RefActivation("ReLU"), new RefMaxPool(2, 2),
+                new RefFlatten(), new RefDense("dense0"),
+            }),
         new("DilatedCnn", p => new DilatedCnn(p), LossKind.SoftmaxCrossEntropy,
             new RefOp[]
             {
