@@ -17,7 +17,7 @@ using Kiln.Benchmarks;
 // it includes the pool's hand-off). Every figure is the minimum over the timed steps (the machine is shared;
 // interference only ever slows a step), the median is printed next to it.
 // Usage: dotnet build benchmarks/profile -c Release, then
-//   KILN_THREADS=1|2 dotnet benchmarks/profile/bin/Release/net10.0/Kiln.Profile.dll [--steps-scale 1.0] [--only mlp,cnn64,cnn256]
+//   KILN_THREADS=1|2 dotnet benchmarks/profile/bin/Release/net10.0/Kiln.Profile.dll [--steps-scale 1.0] [--only mlp,mlp64,cnn64,cnn256]
 internal static class Program
 {
     private static int Main(string[] args)
@@ -34,9 +34,11 @@ internal static class Program
         string only = "mlp,cnn64,cnn256";
         for (int i = 0; i < args.Length; i++)
             if (args[i] == "--only") only = args[++i];
-        if (only.Contains("mlp")) Profile(new ProfiledMlp(), "MLP", 256, (int)(400 * scale), MlpBytes, 1_007_104, peakN);
-        if (only.Contains("cnn64")) Profile(new ProfiledCnn(), "CNN", 64, (int)(150 * scale), CnnBytes, 17_519_104, peakN);
-        if (only.Contains("cnn256")) Profile(new ProfiledCnn(), "CNN", 256, (int)(40 * scale), CnnBytes, 17_519_104, peakN);
+        string[] runs = only.Split(',');
+        if (runs.Contains("mlp")) Profile(new ProfiledMlp(), "MLP", 256, (int)(400 * scale), MlpBytes, 1_007_104, peakN);
+        if (runs.Contains("mlp64")) Profile(new ProfiledMlp(), "MLP", 64, (int)(1200 * scale), MlpBytes, 1_007_104, peakN);
+        if (runs.Contains("cnn64")) Profile(new ProfiledCnn(), "CNN", 64, (int)(150 * scale), CnnBytes, 17_519_104, peakN);
+        if (runs.Contains("cnn256")) Profile(new ProfiledCnn(), "CNN", 256, (int)(40 * scale), CnnBytes, 17_519_104, peakN);
         Console.WriteLine($"FMA peak re-measured after the runs: {threads} thread(s) {(threads > 1 ? FmaPeak(threads) : FmaPeak(1)):F1} GFLOP/s");
         return 0;
     }
