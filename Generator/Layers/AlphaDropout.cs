@@ -76,7 +76,7 @@ internal sealed class AlphaDropout : LayerDefinition
         e.W.Line();
         body.Add($"// {s.Layer.Name}: drop probability {Double(s.Layer.Rate)}, a = {Double(a)}, b = {Double(b)}");
         Dropout.AddKeyLine(body, s.MaskBuffer, s.Layer.Name);
-        body.Add($"Execute(Stages.{name}, (long)_batch * {(long)s.OutFloats * 2});");
+        body.Add($"Execute(Stages.{name}, (long)_batch * {(long)s.OutFloats * (2 + Dropout.DrawWorkPerFloat)});");
     }
 
     public override string EmitBackward(ModelEmitter e, StepPlan step, string current, List<string> body)

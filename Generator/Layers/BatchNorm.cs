@@ -86,7 +86,7 @@ internal sealed class BatchNorm : ChainLayer
         e.W.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {bnMask}, {All(target, floats)}, {BatchRows(c.OutPixels)}, {width}, c0, c1, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, updateRunning, {ActivationStruct(c)});");
         e.W.Close();
         e.W.Line();
-        body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 12L});");
+        body.Add($"Execute(Stages.{name}, (long)_batch * {floats * (12L + (bnMask != "default" ? Dropout.DrawWorkPerFloat : 0))});");
     }
 
     /// <summary>Backward with the γ/β update: BatchNorm2D split by samples, or columns split for the flat BatchNorm.</summary>

@@ -103,7 +103,7 @@ internal sealed class Chain : StepPrinter
             e.W.Line(Activation.Of(c).ForwardRows(c, source, maskRows));
             e.W.Close();
             e.W.Line();
-            body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 10L});");
+            body.Add($"Execute(Stages.{name}, (long)_batch * {floats * (10L + (c.HasDropout ? Dropout.DrawWorkPerFloat : 0))});");
         }
     }
 

@@ -48,6 +48,13 @@ internal sealed class Dropout : ChainLayer
     internal static string DrawLine(string mask, string part, string first, double keep, double scale) =>
         $"{K}Dropout.Draw<TIsa>({part}, {first}, {Float(keep)}, {Float(scale)}, {KeyField(mask)});";
 
+    /// <summary>
+    /// The work (Execute's unit: the stage's cost on one thread) of drawing one mask element, on the scale of the chain
+    /// stages' per-float figures (BatchNorm forward 12): drawing the benchmark MLP's 65,536-element mask took ≈9 µs
+    /// beside ≈20 µs for its BatchNorm/ReLU pass (docs/perf/mlp-training-step.md), about half as much per element.
+    /// </summary>
+    internal const long DrawWorkPerFloat = 6;
+
     /// <summary>The mask buffer of a chain's dropout.</summary>
     internal static string MaskBuffer(ChainStep c) => "_mask" + c.Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

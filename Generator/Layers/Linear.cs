@@ -238,7 +238,7 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Close();
             e.W.Line();
             Dropout.AddKeyLine(body, $"_connectMask{d.Index}", $"{d.Layer.Name} DropConnect (keep each weight with p = {keep.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})");
-            body.Add($"Execute(Stages.{apply}, {d.Weight.Length * 2L});");
+            body.Add($"Execute(Stages.{apply}, {d.Weight.Length * (2L + Dropout.DrawWorkPerFloat)});");
         }
         string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
         string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";

@@ -20,7 +20,7 @@ private void ForwardTraining()
 {
     // alphadropout0: drop probability 0.1d, a = 0.9212845161497115d, b = 0.16197097005757022d
     _mask2Key = _noise.NextUInt64(); // alphadropout0: the stage that applies the mask draws its part of it from this key
-    Execute(Stages.Alphadropout0Forward, (long)_batch * 16);
+    Execute(Stages.Alphadropout0Forward, (long)_batch * 64);
 }
 
 // ---- backward

@@ -34,7 +34,7 @@ private void ForwardTraining()
 {
     // dense0
     _connectMask0Key = _noise.NextUInt64(); // dense0 DropConnect (keep each weight with p = 0.75): the stage that applies the mask draws its part of it from this key
-    Execute(Stages.Dense0DropConnect, 96);
+    Execute(Stages.Dense0DropConnect, 384);
     Execute(Stages.Dense0Forward, (long)_batch * 96);
 }
 

@@ -20,7 +20,7 @@ private void ForwardTraining()
 {
     // relu0 → dropout0
     _mask1Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
-    Execute(Stages.Relu0Forward, (long)_batch * 80);
+    Execute(Stages.Relu0Forward, (long)_batch * 128);
 }
 
 // ---- backward

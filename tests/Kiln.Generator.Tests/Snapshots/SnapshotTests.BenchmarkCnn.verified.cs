@@ -415,7 +415,7 @@ namespace Kiln.Benchmarks
             Execute(Stages.Dense0Forward, (long)_batch * 401408);
             // relu2 → dropout0
             _mask7Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
-            Execute(Stages.Relu2Forward, (long)_batch * 1280);
+            Execute(Stages.Relu2Forward, (long)_batch * 2048);
             // dense1
             Execute(Stages.Dense1Forward, (long)_batch * 2560);
         }

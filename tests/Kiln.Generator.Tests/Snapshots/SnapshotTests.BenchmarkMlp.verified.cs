@@ -266,7 +266,7 @@ namespace Kiln.Benchmarks
             Execute(Stages.Dense0Forward, (long)_batch * 401408);
             // bn0 → relu0 → dropout0
             _mask1Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
-            Execute(Stages.Bn0Forward, (long)_batch * 3072);
+            Execute(Stages.Bn0Forward, (long)_batch * 4608);
             // dense1
             Execute(Stages.Dense1Forward, (long)_batch * 65536);
             // bn1 → relu1

@@ -318,7 +318,7 @@ namespace Samples.Odd
             Execute(Stages.Dense0Forward, (long)_batch * 640);
             // prelu0 → dropout0
             _mask2Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
-            Execute(Stages.Prelu0Forward, (long)_batch * 160);
+            Execute(Stages.Prelu0Forward, (long)_batch * 256);
             // dense1
             Execute(Stages.Dense1Forward, (long)_batch * 256);
             // bn1 → prelu1

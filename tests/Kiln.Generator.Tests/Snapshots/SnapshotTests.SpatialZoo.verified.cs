@@ -474,7 +474,7 @@ namespace Samples.Spatial
             Execute(Stages.Instancenorm0Forward, (long)_batch * 21504);
             // tanh0 → dropout0 (per channel over samples·224 pixels)
             _mask4Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
-            Execute(Stages.Tanh0Forward, (long)_batch * 26880);
+            Execute(Stages.Tanh0Forward, (long)_batch * 43008);
             // avgpool0
             Execute(Stages.Avgpool0Forward, (long)_batch * 2688);
             // bn0 → relu0 (per channel over samples·56 pixels)
@@ -495,7 +495,7 @@ namespace Samples.Spatial
             Execute(Stages.Globalavgpool0Forward, (long)_batch * 336);
             // dense0
             _connectMask11Key = _noise.NextUInt64(); // dense0 DropConnect (keep each weight with p = 0.8): the stage that applies the mask draws its part of it from this key
-            Execute(Stages.Dense0DropConnect, 288);
+            Execute(Stages.Dense0DropConnect, 1152);
             Execute(Stages.Dense0Forward, (long)_batch * 288);
             // maxout0
             Execute(Stages.Maxout0Forward, (long)_batch * 48);
