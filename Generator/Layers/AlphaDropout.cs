@@ -58,6 +58,7 @@ internal sealed class AlphaDropout : LayerDefinition
         var s = (AlphaDropoutStep)step;
         e.OutputField(s);
         e.W.Line($"private readonly {K}Arena {s.MaskBuffer} = new(MaxBatch * {s.OutFloats}); // {s.Layer.Name}: 0 (dropped) or a (kept)");
+        Dropout.EmitKeyField(e, s.MaskBuffer, s.Layer.Name);
     }
 
     public override IEnumerable<LayerSpec> DescribedLayers(StepPlan step) { yield return ((AlphaDropoutStep)step).Layer; }
@@ -69,12 +70,13 @@ internal sealed class AlphaDropout : LayerDefinition
         string name = SpecNaming.Pascal(s.Layer.Name) + "Forward";
         e.OpenStage(name, $"{s.Layer.Name}: y = mask·(x − α′) + a·α′ + b (a kept unit gives a·x + b, a dropped one a·α′ + b); samples split across threads.");
         e.RowRange();
+        e.W.Line(Dropout.DrawLine(s.MaskBuffer, Rows(s.MaskBuffer, s.OutFloats), $"r0 * {s.OutFloats}", 1 - s.Layer.Rate, a));
         e.W.Line($"{K}AlphaDropout.Forward<TIsa>({Rows(s.InputBuffer, s.InFloats)}, {Rows(s.MaskBuffer, s.OutFloats)}, {Float(DroppedValue)}, {Float(a * DroppedValue + b)}, {Rows(s.OutputBuffer, s.OutFloats)});");
         e.W.Close();
         e.W.Line();
         body.Add($"// {s.Layer.Name}: drop probability {Double(s.Layer.Rate)}, a = {Double(a)}, b = {Double(b)}");
-        body.Add($"{K}Dropout.FillMask({All(s.MaskBuffer, s.OutFloats)}, {Float(1 - s.Layer.Rate)}, {Float(a)}, ref _noise);");
-        body.Add($"Execute(Stages.{name}, (long)_batch * {(long)s.OutFloats * 2});");
+        Dropout.AddKeyLine(body, s.MaskBuffer, s.Layer.Name);
+        body.Add($"Execute(Stages.{name}, (long)_batch * {(long)s.OutFloats * (2 + Dropout.DrawWorkPerFloat)});");
     }
 
     public override string EmitBackward(ModelEmitter e, StepPlan step, string current, List<string> body)

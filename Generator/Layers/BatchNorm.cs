@@ -79,13 +79,14 @@ internal sealed class BatchNorm : ChainLayer
         e.OpenStage(name, $"{c.Describe()}: batch statistics and {(c.ActivationIsElementwise ? "the fused activation/dropout" : "normalisation")}, columns split across threads.");
         e.W.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
         e.W.Line("if (c0 >= c1) return;");
+        if (bnMask != "default") e.W.Line(Dropout.DrawColumnsLine(c)); // this mini-batch's mask, the stage's columns
         e.W.Line("// A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).");
         e.W.Line($"bool updateRunning = _updateRunningStatistics && _learningRateScales[{c.Gamma!.TrainableIndex}] != 0f;");
         e.W.Line($"{K}BatchNorm.ForwardTrain<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
         e.W.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {bnMask}, {All(target, floats)}, {BatchRows(c.OutPixels)}, {width}, c0, c1, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, updateRunning, {ActivationStruct(c)});");
         e.W.Close();
         e.W.Line();
-        body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 12L});");
+        body.Add($"Execute(Stages.{name}, (long)_batch * {floats * (12L + (bnMask != "default" ? Dropout.DrawWorkPerFloat : 0))});");
     }
 
     /// <summary>Backward with the γ/β update: BatchNorm2D split by samples, or columns split for the flat BatchNorm.</summary>
@@ -204,6 +205,7 @@ internal sealed class BatchNorm : ChainLayer
         {
             e.OpenStage(pascal + "Forward", $"{c.Describe()}: normalisation{(c.ActivationIsElementwise ? " with the fused activation/dropout" : "")} of the thread's samples.");
             e.SampleRange();
+            if (bnMask != "default") e.W.Line(Dropout.DrawRowsLine(c, "s0", "s1", floats)); // this mini-batch's mask, the stage's samples
             e.W.Line($"{K}BatchNorm.NormalizeRows<TIsa, {ActivationType(c)}>({ownRows(c.InputBuffer)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, _mean{c.Index}.Span, _invStd{c.Index}.Span,");
             e.W.Line($"    {(bnMask == "default" ? "default" : ownRows($"_mask{c.Index}"))}, {ownRows(target)}, (s1 - s0) * {pixels}, {width}, {ActivationStruct(c)});");
         }

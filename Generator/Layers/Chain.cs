@@ -63,7 +63,10 @@ internal sealed class Chain : StepPrinter
         if (chain.PreActivationBuffer is not null)
             e.W.Line($"private readonly {K}Arena {chain.PreActivationBuffer} = new(MaxBatch * {chain.OutFloats}); // {chain.BatchNorm!.Name} output before {chain.Activation!.Name}");
         if (chain.HasDropout)
+        {
             e.W.Line($"private readonly {K}Arena _mask{chain.Index} = new(MaxBatch * {chain.OutFloats}); // {chain.Dropout!.Name}: 0 or the keep scale");
+            Dropout.EmitKeyField(e, Dropout.MaskBuffer(chain), chain.Dropout.Name);
+        }
         if (chain.BatchNorm is not null) BatchNorm.EmitChainFields(e, chain);
     }
 
@@ -88,7 +91,7 @@ internal sealed class Chain : StepPrinter
         string mask = c.HasDropout ? All($"_mask{c.Index}", floats) : "default";
         string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", floats) : "default";
         body.Add($"// {c.Describe()}{(c.IsSpatial ? $" (per channel over samples·{c.OutPixels} pixels)" : "")}");
-        if (c.HasDropout) Dropout.AddMaskLine(c, body);
+        if (c.HasDropout) Dropout.AddKeyLine(body, Dropout.MaskBuffer(c), c.Dropout!.Name);
         if (c.BatchNorm is not null) BatchNorm.EmitChainForward(e, c, mask, body);
         if (c.BatchNorm is null || !c.ActivationIsElementwise)
         {
@@ -96,10 +99,11 @@ internal sealed class Chain : StepPrinter
             string name = SpecNaming.Pascal((c.Activation ?? c.Dropout)!.Name) + "Forward";
             e.OpenStage(name, $"{c.Describe()}: element-wise, rows split across threads.");
             e.RowRange();
+            if (c.HasDropout) e.W.Line(Dropout.DrawRowsLine(c, "r0", "r1", floats));
             e.W.Line(Activation.Of(c).ForwardRows(c, source, maskRows));
             e.W.Close();
             e.W.Line();
-            body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 10L});");
+            body.Add($"Execute(Stages.{name}, (long)_batch * {floats * (10L + (c.HasDropout ? Dropout.DrawWorkPerFloat : 0))});");
         }
     }
 

@@ -65,6 +65,7 @@ internal abstract class LinearLayer : LayerDefinition
         if (d.HasDropConnect)
         {
             e.W.Line($"private readonly {K}Arena _connectMask{d.Index} = new({d.Weight.Length}); // {d.Layer.Name} DropConnect: 0 or 1/keep per weight, one mask per mini-batch");
+            Dropout.EmitKeyField(e, $"_connectMask{d.Index}", d.Layer.Name + " DropConnect");
             e.W.Line($"private readonly {K}Arena _connectWeight{d.Index} = new({d.Weight.Length}); // {d.Layer.Name} weights ∘ mask, used by the training forward and dL/dx");
         }
     }
@@ -231,11 +232,13 @@ internal abstract class LinearLayer : LayerDefinition
             string apply = SpecNaming.Pascal(d.Layer.Name) + "DropConnect";
             e.OpenStage(apply, $"{d.Layer.Name}: DropConnect, weights ∘ this mini-batch's mask; weight ranges split across threads.");
             e.W.Line($"(int e0, int e1) = {K}Partition.Range({d.Weight.Length}, part, parts, 16);");
-            e.W.Line($"if (e0 < e1) {K}DropConnect.Apply<TIsa>({d.Weight.Identifier}, _connectMask{d.Index}.Slice(0, {d.Weight.Length}), _connectWeight{d.Index}.Slice(0, {d.Weight.Length}), e0, e1);");
+            e.W.Line("if (e0 >= e1) return;");
+            e.W.Line(Dropout.DrawLine($"_connectMask{d.Index}", $"_connectMask{d.Index}.Slice(e0, e1 - e0)", "e0", keep, 1 / keep));
+            e.W.Line($"{K}DropConnect.Apply<TIsa>({d.Weight.Identifier}, _connectMask{d.Index}.Slice(0, {d.Weight.Length}), _connectWeight{d.Index}.Slice(0, {d.Weight.Length}), e0, e1);");
             e.W.Close();
             e.W.Line();
-            body.Add($"{K}Dropout.FillMask(_connectMask{d.Index}.Slice(0, {d.Weight.Length}), {Float(keep)}, {Float(1 / keep)}, ref _noise); // DropConnect: keep each weight with p = {keep.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
-            body.Add($"Execute(Stages.{apply}, {d.Weight.Length * 2L});");
+            Dropout.AddKeyLine(body, $"_connectMask{d.Index}", $"{d.Layer.Name} DropConnect (keep each weight with p = {keep.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})");
+            body.Add($"Execute(Stages.{apply}, {d.Weight.Length * (2L + Dropout.DrawWorkPerFloat)});");
         }
         string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
         string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";

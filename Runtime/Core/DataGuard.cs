@@ -65,6 +65,33 @@ public static class DataGuard
     }
 
     /// <summary>
+    /// Copies a training batch into <paramref name="destination"/> and refuses NaN or ±∞ on the way, in one pass over
+    /// the batch: each 8-KB block is checked right after it is copied, while it is
+    /// still in the L1 cache. On a non-finite value it throws like <see cref="CheckTrainingInputs"/> (row and feature);
+    /// <paramref name="destination"/> may then hold part of the batch.
+    /// </summary>
+    /// <param name="inputs">The batch, <c>batch × inputSize</c> floats, row-major.</param>
+    /// <param name="destination">At least <c>inputs.Length</c> floats.</param>
+    /// <param name="inputSize">Features per sample.</param>
+    /// <param name="modelName">The model, for the message.</param>
+    /// <exception cref="NonFiniteInputException">The first NaN or ±∞ of the batch.</exception>
+    public static void CopyTrainingInputs(ReadOnlySpan<float> inputs, Span<float> destination, int inputSize, string modelName)
+    {
+        if (destination.Length < inputs.Length)
+            throw new ArgumentException($"destination has {destination.Length} floats; the batch has {inputs.Length}.", nameof(destination));
+        for (int start = 0; start < inputs.Length; start += CopyCheckBlock)
+        {
+            int count = Math.Min(CopyCheckBlock, inputs.Length - start);
+            Span<float> block = destination.Slice(start, count);
+            inputs.Slice(start, count).CopyTo(block);
+            if (!TensorPrimitives.IsFiniteAll(block)) CheckTrainingInputs(inputs, inputSize, modelName);
+        }
+    }
+
+    // Floats per block of CopyTrainingInputs (8 KB: copied, then checked from L1).
+    private const int CopyCheckBlock = 2048;
+
+    /// <summary>
     /// Checks float targets against the loss's domain before a step or an evaluation: binary cross-entropy targets lie
     /// in [0, 1]; soft labels for softmax cross-entropy are non-negative rows summing to 1 (within
     /// <see cref="SoftLabelSumTolerance"/>); regression targets are finite.

@@ -132,7 +132,21 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     protected abstract void RunStagePortable(int stage, int part, int parts);
 
     /// <summary>Copies a batch of inputs into <see cref="_x"/>; models that transpose or normalise their inputs override it.</summary>
-    protected virtual void CopyInputs(ReadOnlySpan<float> inputs, int batch) => inputs.CopyTo(_x.Span);
+    /// <remarks>In a training step this default copy also refuses NaN/∞ as it copies (one pass over the batch, not two).</remarks>
+    protected virtual void CopyInputs(ReadOnlySpan<float> inputs, int batch)
+    {
+        if (!_checkWhileCopying)
+        {
+            inputs.CopyTo(_x.Span);
+            return;
+        }
+        DataGuard.CopyTrainingInputs(inputs, _x.Span, _inputSize, ModelName);
+        _inputsChecked = true;
+    }
+
+    // Set by Train around BeginBatch: the default CopyInputs then checks the batch as it copies it and says so in
+    // _inputsChecked; a model whose own CopyInputs transforms the inputs leaves it false and Train checks separately.
+    private bool _checkWhileCopying, _inputsChecked;
 
     // ------------------------------------------------------------------ IKilnModel
 
@@ -424,9 +438,13 @@ public abstract class KilnModel : IKilnModel, IParallelStages
         EnterBatchOperation();
         try
         {
-            BeginBatch(inputs, batch);
-            // Training entry points refuse NaN/∞ inputs before anything changes (docs/reliability.md).
-            DataGuard.CheckTrainingInputs(inputs, _inputSize, ModelName);
+            // Training entry points refuse NaN/∞ inputs before anything changes (docs/reliability.md): the default
+            // CopyInputs checks as it copies, a model's own CopyInputs is followed by a separate check.
+            _checkWhileCopying = true;
+            _inputsChecked = false;
+            try { BeginBatch(inputs, batch); }
+            finally { _checkWhileCopying = false; }
+            if (!_inputsChecked) DataGuard.CheckTrainingInputs(inputs, _inputSize, ModelName);
             if (useLabels) CopyLabels(labels, batch);
             else CopyTargets(targets, batch);
             return TrainCore(useLabels, update);

@@ -11,7 +11,7 @@ namespace Kiln.Kernels;
 /// a = (p + α′²·p·(1 − p))^(−1/2), b = −a·(1 − p)·α′ with p the keep probability.
 /// </summary>
 /// <remarks>
-/// The mask holds a for a kept unit and 0 for a dropped one (from <see cref="Dropout.FillMask"/> with scale a), so the
+/// The mask holds a for a kept unit and 0 for a dropped one (drawn by <see cref="Dropout.Draw{TIsa}"/> with scale a), so the
 /// forward pass is y = mask·(x − α′) + (a·α′ + b) — a kept unit gives a·x + b, a dropped one a·α′ + b — and the
 /// backward pass is dL/dx = mask·dL/dy (<see cref="Elementwise.Multiply{TIsa}"/>). At test the layer is the identity.
 /// </remarks>

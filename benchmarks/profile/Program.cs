@@ -17,7 +17,7 @@ using Kiln.Benchmarks;
 // it includes the pool's hand-off). Every figure is the minimum over the timed steps (the machine is shared;
 // interference only ever slows a step), the median is printed next to it.
 // Usage: dotnet build benchmarks/profile -c Release, then
-//   KILN_THREADS=1|2 dotnet benchmarks/profile/bin/Release/net10.0/Kiln.Profile.dll [--steps-scale 1.0] [--only mlp,cnn64,cnn256]
+//   KILN_THREADS=1|2 dotnet benchmarks/profile/bin/Release/net10.0/Kiln.Profile.dll [--steps-scale 1.0] [--only mlp,mlp64,adam,cnn64,cnn256]
 internal static class Program
 {
     private static int Main(string[] args)
@@ -34,9 +34,12 @@ internal static class Program
         string only = "mlp,cnn64,cnn256";
         for (int i = 0; i < args.Length; i++)
             if (args[i] == "--only") only = args[++i];
-        if (only.Contains("mlp")) Profile(new ProfiledMlp(), "MLP", 256, (int)(400 * scale), MlpBytes, 1_007_104, peakN);
-        if (only.Contains("cnn64")) Profile(new ProfiledCnn(), "CNN", 64, (int)(150 * scale), CnnBytes, 17_519_104, peakN);
-        if (only.Contains("cnn256")) Profile(new ProfiledCnn(), "CNN", 256, (int)(40 * scale), CnnBytes, 17_519_104, peakN);
+        string[] runs = only.Split(',');
+        if (runs.Contains("mlp")) Profile(new ProfiledMlp(), "MLP", 256, (int)(400 * scale), MlpBytes, 1_007_104, peakN);
+        if (runs.Contains("mlp64")) Profile(new ProfiledMlp(), "MLP", 64, (int)(1200 * scale), MlpBytes, 1_007_104, peakN);
+        if (runs.Contains("cnn64")) Profile(new ProfiledCnn(), "CNN", 64, (int)(150 * scale), CnnBytes, 17_519_104, peakN);
+        if (runs.Contains("adam")) AdamProbe();
+        if (runs.Contains("cnn256")) Profile(new ProfiledCnn(), "CNN", 256, (int)(40 * scale), CnnBytes, 17_519_104, peakN);
         Console.WriteLine($"FMA peak re-measured after the runs: {threads} thread(s) {(threads > 1 ? FmaPeak(threads) : FmaPeak(1)):F1} GFLOP/s");
         return 0;
     }
@@ -133,6 +136,50 @@ internal static class Program
     private static string Fmt(double v) => v >= 1e6 ? $"{v / 1e6:F2} M" : v >= 1e3 ? $"{v / 1e3:F1} k" : $"{v:F0}";
     private static double Median(long[] v) { var s = (long[])v.Clone(); Array.Sort(s); return s[s.Length / 2]; }
     private static string LoadAverage() { try { return System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]; } catch { return "?"; } }
+
+    // ------------------------------------------------------------------ Adam: memory- or compute-bound?
+
+    // Adam over dense0's 200,704 weights (one Apply over the whole tensor, AVX-512), against (a) a stream over the same
+    // seven arrays' worth of bytes (read w, g, m, v; write w, m, v) with one add per array: the memory limit at this
+    // footprint, and (b) Adam on a 4,096-float slice that stays in L1, scaled to the tensor: the arithmetic limit.
+    // Minimum over 300 repetitions each.
+    private static void AdamProbe()
+    {
+        const int n = 200_704, slice = 4096, reps = 300;
+        var rng = new Random(2);
+        float[] Fill(double scale) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)((rng.NextDouble() - 0.5) * scale); return a; }
+        float[] w = Fill(0.1), g = Fill(0.01), m = Fill(0.001), v = Fill(0);
+        for (int i = 0; i < n; i++) v[i] = Math.Abs(v[i]) + 1e-6f;
+        var step = new Kiln.Kernels.OptimizerStep(Kiln.Kernels.OptimizerKind.Adam, 1e-3f, 0.9f, 0.999f, 1e-8f, 10);
+        double Min(Action a)
+        {
+            for (int i = 0; i < 20; i++) a();
+            long best = long.MaxValue;
+            for (int i = 0; i < reps; i++) { long t0 = Stopwatch.GetTimestamp(); a(); best = Math.Min(best, Stopwatch.GetTimestamp() - t0); }
+            return best * 1e6 / Stopwatch.Frequency;
+        }
+        double adam = Min(() => step.Apply<Kiln.Kernels.Avx512Path>(w, g, m, v));
+        double stream = Min(() => StreamSevenArrays(w, g, m, v));
+        double l1 = Min(() => step.Apply<Kiln.Kernels.Avx512Path>(w.AsSpan(0, slice), g.AsSpan(0, slice), m.AsSpan(0, slice), v.AsSpan(0, slice))) * n / slice;
+        double bytes = 7.0 * 4 * n;
+        Console.WriteLine($"## Adam over {n} floats ({bytes / 1e6:F2} MB moved), min of {reps}");
+        Console.WriteLine($"Adam Apply: {adam:F1} µs ({bytes / adam / 1e3:F1} GB/s); stream of the same bytes: {stream:F1} µs ({bytes / stream / 1e3:F1} GB/s); Adam arithmetic alone (L1-resident slice, scaled): {l1:F1} µs");
+        Console.WriteLine();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void StreamSevenArrays(float[] w, float[] g, float[] m, float[] v)
+    {
+        for (int i = 0; i + 16 <= w.Length; i += 16)
+        {
+            var gv = Vector512.LoadUnsafe(ref g[0], (nuint)i);
+            var mv = Vector512.LoadUnsafe(ref m[0], (nuint)i) + gv;
+            var vv = Vector512.LoadUnsafe(ref v[0], (nuint)i) + gv;
+            (Vector512.LoadUnsafe(ref w[0], (nuint)i) + mv * 1e-30f + vv * 1e-30f).StoreUnsafe(ref w[0], (nuint)i);
+            mv.StoreUnsafe(ref m[0], (nuint)i);
+            vv.StoreUnsafe(ref v[0], (nuint)i);
+        }
+    }
 
     // ------------------------------------------------------------------ FMA peak
     // The stages are timed as minima over short intervals, so the peak is too: each thread runs 600 slices of

@@ -5,7 +5,7 @@ namespace Kiln.Kernels;
 /// <summary>
 /// DropConnect (Wan et al. 2013): a dropout mask on the weights rather than the activations. The
 /// forward uses masked = w ∘ mask, and since ∂L/∂w = ∂L/∂masked ∘ mask the weight gradient is masked
-/// the same way. Masks come from <see cref="Dropout.FillMask"/> (0 or 1/keep). [start, end) lets
+/// the same way. Masks come from <see cref="Dropout.Draw{TIsa}"/> (0 or 1/keep). [start, end) lets
 /// workers split a weight tensor.
 /// </summary>
 public static class DropConnect

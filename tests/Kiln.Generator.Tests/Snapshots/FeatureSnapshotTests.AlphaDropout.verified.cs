@@ -2,6 +2,7 @@
 // ---- fields
 private readonly K::Arena _y2 = new(MaxBatch * 8); // output of alphadropout0
 private readonly K::Arena _mask2 = new(MaxBatch * 8); // alphadropout0: 0 (dropped) or a (kept)
+private ulong _mask2Key; // alphadropout0: this mini-batch's mask key (element i of _mask2 is a pure function of the key and i)
 // ---- InitializeParameters
 // ---- views
 // ---- training forward
@@ -11,6 +12,7 @@ private void Alphadropout0Forward<TIsa>(int part, int parts) where TIsa : struct
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
     if (r0 >= r1) return;
+    K::Dropout.Draw<TIsa>(_mask2.Slice(r0 * 8, (r1 - r0) * 8), r0 * 8, 0.9f, 0.9212845f, _mask2Key);
     K::AlphaDropout.Forward<TIsa>(_y1.Slice(r0 * 8, (r1 - r0) * 8), _mask2.Slice(r0 * 8, (r1 - r0) * 8), -1.7580993f, -1.4577388f, _y2.Slice(r0 * 8, (r1 - r0) * 8));
 }
 
@@ -19,8 +21,8 @@ private void Alphadropout0Forward<TIsa>(int part, int parts) where TIsa : struct
 private void ForwardTraining()
 {
     // alphadropout0: drop probability 0.1d, a = 0.9212845161497115d, b = 0.16197097005757022d
-    K::Dropout.FillMask(_mask2.Slice(0, _batch * 8), 0.9f, 0.9212845f, ref _noise);
-    Execute(Stages.Alphadropout0Forward, (long)_batch * 16);
+    _mask2Key = _noise.NextUInt64(); // alphadropout0: the stage that applies the mask draws its part of it from this key
+    Execute(Stages.Alphadropout0Forward, (long)_batch * 64);
 }
 
 // ---- backward

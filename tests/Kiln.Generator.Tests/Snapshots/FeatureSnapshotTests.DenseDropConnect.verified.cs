@@ -2,6 +2,7 @@
 // ---- fields
 private readonly K::Arena _y0 = new(MaxBatch * 8); // output of dense0
 private readonly K::Arena _connectMask0 = new(48); // dense0 DropConnect: 0 or 1/keep per weight, one mask per mini-batch
+private ulong _connectMask0Key; // dense0 DropConnect: this mini-batch's mask key (element i of _connectMask0 is a pure function of the key and i)
 private readonly K::Arena _connectWeight0 = new(48); // dense0 weights ∘ mask, used by the training forward and dL/dx
 // ---- InitializeParameters
 // dense0.weight [6×8]: Glorot uniform, ±sqrt(6/(6+8)) (Init.Auto, chosen by the activation that follows)
@@ -16,7 +17,9 @@ public global::System.ReadOnlySpan<float> Dense0DropConnectMask => _connectMask0
 private void Dense0DropConnect<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int e0, int e1) = K::Partition.Range(48, part, parts, 16);
-    if (e0 < e1) K::DropConnect.Apply<TIsa>(Dense0Weight, _connectMask0.Slice(0, 48), _connectWeight0.Slice(0, 48), e0, e1);
+    if (e0 >= e1) return;
+    K::Dropout.Draw<TIsa>(_connectMask0.Slice(e0, e1 - e0), e0, 0.75f, 1.3333334f, _connectMask0Key);
+    K::DropConnect.Apply<TIsa>(Dense0Weight, _connectMask0.Slice(0, 48), _connectWeight0.Slice(0, 48), e0, e1);
 }
 
 /// <summary>dense0: [rows×6]·[6×8] + b, rows split across threads.</summary>
@@ -33,8 +36,8 @@ private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::IS
 private void ForwardTraining()
 {
     // dense0
-    K::Dropout.FillMask(_connectMask0.Slice(0, 48), 0.75f, 1.3333334f, ref _noise); // DropConnect: keep each weight with p = 0.75
-    Execute(Stages.Dense0DropConnect, 96);
+    _connectMask0Key = _noise.NextUInt64(); // dense0 DropConnect (keep each weight with p = 0.75): the stage that applies the mask draws its part of it from this key
+    Execute(Stages.Dense0DropConnect, 384);
     Execute(Stages.Dense0Forward, (long)_batch * 96);
 }
 

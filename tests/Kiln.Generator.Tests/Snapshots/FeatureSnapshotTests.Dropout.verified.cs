@@ -2,6 +2,7 @@
 // ---- fields
 private readonly K::Arena _y1 = new(MaxBatch * 8); // output of relu0 → dropout0
 private readonly K::Arena _mask1 = new(MaxBatch * 8); // dropout0: 0 or the keep scale
+private ulong _mask1Key; // dropout0: this mini-batch's mask key (element i of _mask1 is a pure function of the key and i)
 // ---- InitializeParameters
 // ---- views
 // ---- training forward
@@ -11,6 +12,7 @@ private void Relu0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISi
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
     if (r0 >= r1) return;
+    K::Dropout.Draw<TIsa>(_mask1.Slice(r0 * 8, (r1 - r0) * 8), r0 * 8, 0.7f, 1.4285715f, _mask1Key);
     K::Elementwise.ActivationForward<TIsa, K::Relu>(_y0.Slice(r0 * 8, (r1 - r0) * 8), _mask1.Slice(r0 * 8, (r1 - r0) * 8), _y1.Slice(r0 * 8, (r1 - r0) * 8), new K::Relu());
 }
 
@@ -19,8 +21,8 @@ private void Relu0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISi
 private void ForwardTraining()
 {
     // relu0 → dropout0
-    K::Dropout.FillMask(_mask1.Slice(0, _batch * 8), 0.7f, 1.4285715f, ref _noise);
-    Execute(Stages.Relu0Forward, (long)_batch * 80);
+    _mask1Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
+    Execute(Stages.Relu0Forward, (long)_batch * 128);
 }
 
 // ---- backward

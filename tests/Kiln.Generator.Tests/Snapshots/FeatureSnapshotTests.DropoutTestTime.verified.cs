@@ -2,6 +2,7 @@
 // ---- fields
 private readonly K::Arena _y3 = new(MaxBatch * 8); // output of dropout0
 private readonly K::Arena _mask3 = new(MaxBatch * 8); // dropout0: 0 or the keep scale
+private ulong _mask3Key; // dropout0: this mini-batch's mask key (element i of _mask3 is a pure function of the key and i)
 // ---- InitializeParameters
 // ---- views
 // ---- training forward
@@ -11,6 +12,7 @@ private void Dropout0Forward<TIsa>(int part, int parts) where TIsa : struct, K::
 {
     (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
     if (r0 >= r1) return;
+    K::Dropout.Draw<TIsa>(_mask3.Slice(r0 * 8, (r1 - r0) * 8), r0 * 8, 0.7f, 1f, _mask3Key);
     K::Elementwise.ActivationForward<TIsa, K::Identity>(_y2.Slice(r0 * 8, (r1 - r0) * 8), _mask3.Slice(r0 * 8, (r1 - r0) * 8), _y3.Slice(r0 * 8, (r1 - r0) * 8), new K::Identity());
 }
 
@@ -19,8 +21,8 @@ private void Dropout0Forward<TIsa>(int part, int parts) where TIsa : struct, K::
 private void ForwardTraining()
 {
     // dropout0
-    K::Dropout.FillMask(_mask3.Slice(0, _batch * 8), 0.7f, 1f, ref _noise);
-    Execute(Stages.Dropout0Forward, (long)_batch * 80);
+    _mask3Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
+    Execute(Stages.Dropout0Forward, (long)_batch * 128);
 }
 
 // ---- backward

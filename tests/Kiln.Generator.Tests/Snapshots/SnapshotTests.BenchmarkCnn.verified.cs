@@ -44,6 +44,7 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _y6 = new(MaxBatch * 128); // output of dense0
         private readonly K::Arena _y7 = new(MaxBatch * 128); // output of relu2 → dropout0
         private readonly K::Arena _mask7 = new(MaxBatch * 128); // dropout0: 0 or the keep scale
+        private ulong _mask7Key; // dropout0: this mini-batch's mask key (element i of _mask7 is a pure function of the key and i)
         private readonly K::Arena _y8 = new(MaxBatch * 10); // output of dense1
         private readonly K::Arena _dwScratch = new(12800); // partial dW of one block of rows (convolutions, DropConnect layers)
         private readonly K::Arena _dcol = new(MaxBatch * 78400); // dL/d(patches) of a convolution, scattered back to dL/dx
@@ -384,6 +385,7 @@ namespace Kiln.Benchmarks
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
+            K::Dropout.Draw<TIsa>(_mask7.Slice(r0 * 128, (r1 - r0) * 128), r0 * 128, 0.7f, 1.4285715f, _mask7Key);
             K::Elementwise.ActivationForward<TIsa, K::Relu>(_y6.Slice(r0 * 128, (r1 - r0) * 128), _mask7.Slice(r0 * 128, (r1 - r0) * 128), _y7.Slice(r0 * 128, (r1 - r0) * 128), new K::Relu());
         }
 
@@ -427,8 +429,8 @@ namespace Kiln.Benchmarks
             // dense0
             Execute(Stages.Dense0Forward, (long)_batch * 401408);
             // relu2 → dropout0
-            K::Dropout.FillMask(_mask7.Slice(0, _batch * 128), 0.7f, 1.4285715f, ref _noise);
-            Execute(Stages.Relu2Forward, (long)_batch * 1280);
+            _mask7Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
+            Execute(Stages.Relu2Forward, (long)_batch * 2048);
             // dense1
             Execute(Stages.Dense1Forward, (long)_batch * 2560);
         }

@@ -25,6 +25,7 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _y0 = new(MaxBatch * 256); // output of dense0
         private readonly K::Arena _y1 = new(MaxBatch * 256); // output of bn0 → relu0 → dropout0
         private readonly K::Arena _mask1 = new(MaxBatch * 256); // dropout0: 0 or the keep scale
+        private ulong _mask1Key; // dropout0: this mini-batch's mask key (element i of _mask1 is a pure function of the key and i)
         private readonly K::Arena _mean1 = new(256); // bn0 batch mean
         private readonly K::Arena _invStd1 = new(256); // bn0 1/sqrt(var + ε)
         private readonly K::Arena _y2 = new(MaxBatch * 128); // output of dense1
@@ -227,6 +228,7 @@ namespace Kiln.Benchmarks
         {
             (int c0, int c1) = K::Partition.Range(256, part, parts, 16);
             if (c0 >= c1) return;
+            K::Dropout.DrawColumns<TIsa>(_mask1.Slice(0, _batch * 256), 256, c0, c1, 0.8f, 1.25f, _mask1Key);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
             bool updateRunning = _updateRunningStatistics && _learningRateScales[2] != 0f;
             K::BatchNorm.ForwardTrain<TIsa, K::Relu>(_y0.Slice(0, _batch * 256), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
@@ -270,8 +272,8 @@ namespace Kiln.Benchmarks
             // dense0
             Execute(Stages.Dense0Forward, (long)_batch * 401408);
             // bn0 → relu0 → dropout0
-            K::Dropout.FillMask(_mask1.Slice(0, _batch * 256), 0.8f, 1.25f, ref _noise);
-            Execute(Stages.Bn0Forward, (long)_batch * 3072);
+            _mask1Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
+            Execute(Stages.Bn0Forward, (long)_batch * 4608);
             // dense1
             Execute(Stages.Dense1Forward, (long)_batch * 65536);
             // bn1 → relu1

@@ -27,6 +27,7 @@ namespace Samples.Odd
         private readonly K::Arena _y1 = new(MaxBatch * 16); // output of dense0
         private readonly K::Arena _y2 = new(MaxBatch * 16); // output of prelu0 → dropout0
         private readonly K::Arena _mask2 = new(MaxBatch * 16); // dropout0: 0 or the keep scale
+        private ulong _mask2Key; // dropout0: this mini-batch's mask key (element i of _mask2 is a pure function of the key and i)
         private readonly K::Arena _y3 = new(MaxBatch * 8); // output of dense1
         private readonly K::Arena _y4 = new(MaxBatch * 8); // output of bn1 → prelu1
         private readonly K::Arena _u4 = new(MaxBatch * 8); // bn1 output before prelu1
@@ -257,6 +258,7 @@ namespace Samples.Odd
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
+            K::Dropout.Draw<TIsa>(_mask2.Slice(r0 * 16, (r1 - r0) * 16), r0 * 16, 0.5f, 1f, _mask2Key);
             K::PRelu.Forward<TIsa>(_y1.Slice(r0 * 16, (r1 - r0) * 16), Prelu0Alpha, _mask2.Slice(r0 * 16, (r1 - r0) * 16), _y2.Slice(r0 * 16, (r1 - r0) * 16), r1 - r0, 16);
         }
 
@@ -326,8 +328,8 @@ namespace Samples.Odd
             // dense0
             Execute(Stages.Dense0Forward, (long)_batch * 640);
             // prelu0 → dropout0
-            K::Dropout.FillMask(_mask2.Slice(0, _batch * 16), 0.5f, 1f, ref _noise);
-            Execute(Stages.Prelu0Forward, (long)_batch * 160);
+            _mask2Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
+            Execute(Stages.Prelu0Forward, (long)_batch * 256);
             // dense1
             Execute(Stages.Dense1Forward, (long)_batch * 256);
             // bn1 → prelu1

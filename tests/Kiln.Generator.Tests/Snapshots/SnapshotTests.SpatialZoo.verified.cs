@@ -33,6 +33,7 @@ namespace Samples.Spatial
         private readonly K::Arena _invStd3 = new(MaxBatch * 12); // instancenorm0 1/sqrt(var + ε) per sample and group
         private readonly K::Arena _y4 = new(MaxBatch * 2688); // output of tanh0 → dropout0 (12×16×14, channels-last)
         private readonly K::Arena _mask4 = new(MaxBatch * 2688); // dropout0: 0 or the keep scale
+        private ulong _mask4Key; // dropout0: this mini-batch's mask key (element i of _mask4 is a pure function of the key and i)
         private readonly K::Arena _y5 = new(MaxBatch * 672); // output of avgpool0 (12×8×7, channels-last)
         private readonly K::Arena _y6 = new(MaxBatch * 672); // output of bn0 → relu0 (12×8×7, channels-last)
         private readonly K::Arena _mean6 = new(12); // bn0 batch mean
@@ -46,6 +47,7 @@ namespace Samples.Spatial
         private readonly K::Arena _y10 = new(MaxBatch * 6); // output of globalavgpool0
         private readonly K::Arena _y11 = new(MaxBatch * 24); // output of dense0
         private readonly K::Arena _connectMask11 = new(144); // dense0 DropConnect: 0 or 1/keep per weight, one mask per mini-batch
+        private ulong _connectMask11Key; // dense0 DropConnect: this mini-batch's mask key (element i of _connectMask11 is a pure function of the key and i)
         private readonly K::Arena _connectWeight11 = new(144); // dense0 weights ∘ mask, used by the training forward and dL/dx
         private readonly K::Arena _y12 = new(MaxBatch * 8); // output of maxout0
         private readonly byte[] _piece12 = new byte[MaxBatch * 8]; // maxout0: the winning piece of each unit
@@ -342,6 +344,7 @@ namespace Samples.Spatial
         {
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
             if (r0 >= r1) return;
+            K::Dropout.Draw<TIsa>(_mask4.Slice(r0 * 2688, (r1 - r0) * 2688), r0 * 2688, 0.9f, 1.1111112f, _mask4Key);
             K::Elementwise.ActivationForward<TIsa, K::Tanh>(_y3.Slice(r0 * 2688, (r1 - r0) * 2688), _mask4.Slice(r0 * 2688, (r1 - r0) * 2688), _y4.Slice(r0 * 2688, (r1 - r0) * 2688), new K::Tanh());
         }
 
@@ -426,7 +429,9 @@ namespace Samples.Spatial
         private void Dense0DropConnect<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int e0, int e1) = K::Partition.Range(144, part, parts, 16);
-            if (e0 < e1) K::DropConnect.Apply<TIsa>(Dense0Weight, _connectMask11.Slice(0, 144), _connectWeight11.Slice(0, 144), e0, e1);
+            if (e0 >= e1) return;
+            K::Dropout.Draw<TIsa>(_connectMask11.Slice(e0, e1 - e0), e0, 0.8f, 1.25f, _connectMask11Key);
+            K::DropConnect.Apply<TIsa>(Dense0Weight, _connectMask11.Slice(0, 144), _connectWeight11.Slice(0, 144), e0, e1);
         }
 
         /// <summary>dense0: [rows×6]·[6×24] + b, rows split across threads.</summary>
@@ -489,8 +494,8 @@ namespace Samples.Spatial
             // instancenorm0
             Execute(Stages.Instancenorm0Forward, (long)_batch * 21504);
             // tanh0 → dropout0 (per channel over samples·224 pixels)
-            K::Dropout.FillMask(_mask4.Slice(0, _batch * 2688), 0.9f, 1.1111112f, ref _noise);
-            Execute(Stages.Tanh0Forward, (long)_batch * 26880);
+            _mask4Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
+            Execute(Stages.Tanh0Forward, (long)_batch * 43008);
             // avgpool0
             Execute(Stages.Avgpool0Forward, (long)_batch * 2688);
             // bn0 → relu0 (per channel over samples·56 pixels)
@@ -510,8 +515,8 @@ namespace Samples.Spatial
             // globalavgpool0
             Execute(Stages.Globalavgpool0Forward, (long)_batch * 336);
             // dense0
-            K::Dropout.FillMask(_connectMask11.Slice(0, 144), 0.8f, 1.25f, ref _noise); // DropConnect: keep each weight with p = 0.8
-            Execute(Stages.Dense0DropConnect, 288);
+            _connectMask11Key = _noise.NextUInt64(); // dense0 DropConnect (keep each weight with p = 0.8): the stage that applies the mask draws its part of it from this key
+            Execute(Stages.Dense0DropConnect, 1152);
             Execute(Stages.Dense0Forward, (long)_batch * 288);
             // maxout0
             Execute(Stages.Maxout0Forward, (long)_batch * 48);
