@@ -3,7 +3,7 @@
 private readonly K::Arena _y2 = new(MaxBatch * 64); // output of bn0 (4×4×4, channels-last)
 private readonly K::Arena _mean2 = new(4); // bn0 batch mean
 private readonly K::Arena _invStd2 = new(4); // bn0 1/sqrt(var + ε)
-private readonly double[] _bnPartial2 = new double[16]; // bn0 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
+private readonly double[] _bnPartial2 = new double[16]; // bn0 per-channel sums of each block of 256 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
 // ---- InitializeParameters
 K::ParameterInit.Constant(Bn0Gamma, 1f);
 K::ParameterInit.Constant(Bn0Beta, 0f);
@@ -11,24 +11,14 @@ K::ParameterInit.Constant(Bn0RunningMean, 0f);
 K::ParameterInit.Constant(Bn0RunningVariance, 1f);
 // ---- views
 // ---- training forward
-/// <summary>bn0: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial2).</summary>
+/// <summary>bn0: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 256 rows, one pass (their slots of _bnPartial2).</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+private void Bn0Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
     (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
     if (b0 >= b1) return;
-    K::BatchNorm.BlockSums<TIsa>(_y1.Slice(0, _batch * 64), _bnPartial2, _batch * 16, 4, 256, b0, b1);
-}
-
-/// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial2).</summary>
-[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-{
-    int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
-    (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-    if (b0 >= b1) return;
-    K::BatchNorm.BlockSquaredDeviations<TIsa>(_y1.Slice(0, _batch * 64), _mean2.Span, _bnPartial2, _batch * 16, 4, 256, b0, b1);
+    K::BatchNorm.BlockMoments<TIsa>(_y1.Slice(0, _batch * 64), _bnPartial2, _batch * 16, 4, 256, b0, b1);
 }
 
 /// <summary>bn0: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -46,12 +36,10 @@ private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimd
 private void ForwardTraining()
 {
     // bn0 (per channel over samples·16 pixels)
-    Execute(Stages.Bn0Sums, (long)_batch * 256);
-    K::BatchNorm.CombineMean(_bnPartial2, _mean2.Span, _batch * 16, 4, K::BatchNorm.BlockCount(_batch * 16, 256));
-    Execute(Stages.Bn0Squares, (long)_batch * 256);
+    Execute(Stages.Bn0Statistics, (long)_batch * 256);
     // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-    K::BatchNorm.CombineVariance(_bnPartial2, _mean2.Span, _invStd2.Span, Bn0RunningMean, Bn0RunningVariance,
-        _batch * 16, 4, K::BatchNorm.BlockCount(_batch * 16, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
+    K::BatchNorm.CombineMoments(_y1.Slice(0, _batch * 64), _bnPartial2, _mean2.Span, _invStd2.Span, Bn0RunningMean, Bn0RunningVariance,
+        _batch * 16, 4, 256, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
     Execute(Stages.Bn0Forward, (long)_batch * 256);
 }
 

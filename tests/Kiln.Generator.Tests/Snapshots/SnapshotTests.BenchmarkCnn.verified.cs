@@ -29,7 +29,7 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _y1 = new(MaxBatch * 12544); // output of bn0 → relu0 (16×28×28, channels-last)
         private readonly K::Arena _mean1 = new(16); // bn0 batch mean
         private readonly K::Arena _invStd1 = new(16); // bn0 1/sqrt(var + ε)
-        private readonly double[] _bnPartial1 = new double[2048]; // bn0 per-channel sums of each block of 784 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial1 = new double[2048]; // bn0 per-channel sums of each block of 784 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _y2 = new(MaxBatch * 3136); // output of maxpool0 (16×14×14, channels-last)
         private readonly int[] _argmax2 = new int[MaxBatch * 3136]; // maxpool0: index of each window's maximum
         private readonly K::Arena _col3 = new(MaxBatch * 78400); // conv1 im2col patches: 196 pixels × 400, kept for dW
@@ -38,7 +38,7 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _y4 = new(MaxBatch * 6272); // output of bn1 → relu1 (32×14×14, channels-last)
         private readonly K::Arena _mean4 = new(32); // bn1 batch mean
         private readonly K::Arena _invStd4 = new(32); // bn1 1/sqrt(var + ε)
-        private readonly double[] _bnPartial4 = new double[4096]; // bn1 per-channel sums of each block of 196 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial4 = new double[4096]; // bn1 per-channel sums of each block of 196 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _y5 = new(MaxBatch * 1568); // output of maxpool1 (32×7×7, channels-last)
         private readonly int[] _argmax5 = new int[MaxBatch * 1568]; // maxpool1: index of each window's maximum
         private readonly K::Arena _y6 = new(MaxBatch * 128); // output of dense0
@@ -276,34 +276,24 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>bn0: per-channel sums of the thread's blocks of 784 rows (their slots of _bnPartial1).</summary>
+        /// <summary>bn0: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 784 rows, one pass (their slots of _bnPartial1).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Bn0Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 784, 784);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y0.Slice(0, _batch * 12544), _bnPartial1, _batch * 784, 16, 784, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y0.Slice(0, _batch * 12544), _bnPartial1, _batch * 784, 16, 784, b0, b1);
         }
 
-        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 784 rows (their slots of _bnPartial1).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 784, 784);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y0.Slice(0, _batch * 12544), _mean1.Span, _bnPartial1, _batch * 784, 16, 784, b0, b1);
-        }
-
-        /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        /// <summary>bn0 → relu0 → maxpool0: normalisation, activation and the 2×2 max pool (with its argmax) of the thread's samples in one pass.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            K::BatchNorm.NormalizeRows<TIsa, K::Relu>(_y0.Slice(s0 * 12544, (s1 - s0) * 12544), Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span,
-                default, _y1.Slice(s0 * 12544, (s1 - s0) * 12544), (s1 - s0) * 784, 16, new K::Relu());
+            K::BatchNorm.NormalizeMaxPool2x2<TIsa, K::Relu>(_y0.Slice(0, _batch * 12544), Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span,
+                _y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), new global::System.Span<int>(_argmax2, 0, _batch * 3136), in s_geometry2, s0, s1, new K::Relu());
         }
 
         /// <summary>maxpool0: maximum of each 2×2 window (stride 2) per channel, argmax kept for backward; samples split across threads.</summary>
@@ -331,34 +321,24 @@ namespace Kiln.Benchmarks
             }
         }
 
-        /// <summary>bn1: per-channel sums of the thread's blocks of 196 rows (their slots of _bnPartial4).</summary>
+        /// <summary>bn1: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 196 rows, one pass (their slots of _bnPartial4).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Bn1Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 196, 196);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y3.Slice(0, _batch * 6272), _bnPartial4, _batch * 196, 32, 196, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y3.Slice(0, _batch * 6272), _bnPartial4, _batch * 196, 32, 196, b0, b1);
         }
 
-        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's blocks of 196 rows (their slots of _bnPartial4).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 196, 196);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y3.Slice(0, _batch * 6272), _mean4.Span, _bnPartial4, _batch * 196, 32, 196, b0, b1);
-        }
-
-        /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
+        /// <summary>bn1 → relu1 → maxpool1: normalisation, activation and the 2×2 max pool (with its argmax) of the thread's samples in one pass.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            K::BatchNorm.NormalizeRows<TIsa, K::Relu>(_y3.Slice(s0 * 6272, (s1 - s0) * 6272), Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span,
-                default, _y4.Slice(s0 * 6272, (s1 - s0) * 6272), (s1 - s0) * 196, 32, new K::Relu());
+            K::BatchNorm.NormalizeMaxPool2x2<TIsa, K::Relu>(_y3.Slice(0, _batch * 6272), Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span,
+                _y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), new global::System.Span<int>(_argmax5, 0, _batch * 1568), in s_geometry5, s0, s1, new K::Relu());
         }
 
         /// <summary>maxpool1: maximum of each 2×2 window (stride 2) per channel, argmax kept for backward; samples split across threads.</summary>
@@ -405,27 +385,21 @@ namespace Kiln.Benchmarks
             // conv0: 5×5 pad 2 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 627200);
             // bn0 → relu0 (per channel over samples·784 pixels)
-            Execute(Stages.Bn0Sums, (long)_batch * 50176);
-            K::BatchNorm.CombineMean(_bnPartial1, _mean1.Span, _batch * 784, 16, K::BatchNorm.BlockCount(_batch * 784, 784));
-            Execute(Stages.Bn0Squares, (long)_batch * 50176);
+            Execute(Stages.Bn0Statistics, (long)_batch * 50176);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
-                _batch * 784, 16, K::BatchNorm.BlockCount(_batch * 784, 784), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
+            K::BatchNorm.CombineMoments(_y0.Slice(0, _batch * 12544), _bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 784, 16, 784, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 50176);
-            // maxpool0
-            Execute(Stages.Maxpool0Forward, (long)_batch * 12544);
+            // maxpool0: pooled in Bn0Forward
             // conv1: 5×5 pad 2 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 5017600);
             // bn1 → relu1 (per channel over samples·196 pixels)
-            Execute(Stages.Bn1Sums, (long)_batch * 25088);
-            K::BatchNorm.CombineMean(_bnPartial4, _mean4.Span, _batch * 196, 32, K::BatchNorm.BlockCount(_batch * 196, 196));
-            Execute(Stages.Bn1Squares, (long)_batch * 25088);
+            Execute(Stages.Bn1Statistics, (long)_batch * 25088);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
-                _batch * 196, 32, K::BatchNorm.BlockCount(_batch * 196, 196), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
+            K::BatchNorm.CombineMoments(_y3.Slice(0, _batch * 6272), _bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 196, 32, 196, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
             Execute(Stages.Bn1Forward, (long)_batch * 25088);
-            // maxpool1
-            Execute(Stages.Maxpool1Forward, (long)_batch * 6272);
+            // maxpool1: pooled in Bn1Forward
             // dense0
             Execute(Stages.Dense0Forward, (long)_batch * 401408);
             // relu2 → dropout0
@@ -529,24 +503,15 @@ namespace Kiln.Benchmarks
             if (_applyUpdate) StepFor(9).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), Dense0BiasState1.Slice(c0, c1 - c0), Dense0BiasState2.Slice(c0, c1 - c0));
         }
 
-        /// <summary>maxpool1: dL/dx gets each window's dL/dy at its argmax (zero elsewhere); samples split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Maxpool1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            K::Pooling.MaxBackward<TIsa>(_g0.Slice(0, _batch * 1568), new global::System.ReadOnlySpan<int>(_argmax5, 0, _batch * 1568), _g1.Slice(0, _batch * 6272), in s_geometry5, s0, s1);
-        }
-
-        /// <summary>bn1 → relu1: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>maxpool1 → bn1 → relu1: dL/dy to each argmax, the activation's derivative and the blocks' parts of dβ, dγ in one pass (g in _g1).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn1BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 196, 196);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockBackwardSums<TIsa, K::Relu>(_y3.Slice(0, _batch * 6272), _g1.Slice(0, _batch * 6272), default, Bn1Gamma, Bn1Beta,
-                _mean4.Span, _invStd4.Span, _g1.Slice(0, _batch * 6272), _bnPartial4, _batch * 196, 32, 196, b0, b1, new K::Relu());
+            K::BatchNorm.MaxPool2x2BackwardSums<TIsa, K::Relu>(_y3.Slice(0, _batch * 6272), _g0.Slice(0, _batch * 1568), new global::System.ReadOnlySpan<int>(_argmax5, 0, _batch * 1568),
+                Bn1Gamma, Bn1Beta, _mean4.Span, _invStd4.Span, _g1.Slice(0, _batch * 6272), _bnPartial4, in s_geometry5, _batch, 1, b0, b1, new K::Relu());
         }
 
         /// <summary>bn1: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -609,24 +574,15 @@ namespace Kiln.Benchmarks
             if (_applyUpdate) StepFor(5).Apply<TIsa>(Conv1Bias.Slice(c0, c1 - c0), Conv1BiasGradient.Slice(c0, c1 - c0), Conv1BiasState1.Slice(c0, c1 - c0), Conv1BiasState2.Slice(c0, c1 - c0));
         }
 
-        /// <summary>maxpool0: dL/dx gets each window's dL/dy at its argmax (zero elsewhere); samples split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Maxpool0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
-            if (s0 >= s1) return;
-            K::Pooling.MaxBackward<TIsa>(_g0.Slice(0, _batch * 3136), new global::System.ReadOnlySpan<int>(_argmax2, 0, _batch * 3136), _g1.Slice(0, _batch * 12544), in s_geometry2, s0, s1);
-        }
-
-        /// <summary>bn0 → relu0: dropout, activation and the thread's blocks' parts of dβ = Σg and dγ = Σg·x̂ (g kept in _g1).</summary>
+        /// <summary>maxpool0 → bn0 → relu0: dL/dy to each argmax, the activation's derivative and the blocks' parts of dβ, dγ in one pass (g in _g1).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Bn0BackwardSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 784, 784);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockBackwardSums<TIsa, K::Relu>(_y0.Slice(0, _batch * 12544), _g1.Slice(0, _batch * 12544), default, Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 12544), _bnPartial1, _batch * 784, 16, 784, b0, b1, new K::Relu());
+            K::BatchNorm.MaxPool2x2BackwardSums<TIsa, K::Relu>(_y0.Slice(0, _batch * 12544), _g0.Slice(0, _batch * 3136), new global::System.ReadOnlySpan<int>(_argmax2, 0, _batch * 3136),
+                Bn0Gamma, Bn0Beta, _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 12544), _bnPartial1, in s_geometry2, _batch, 1, b0, b1, new K::Relu());
         }
 
         /// <summary>bn0: dL/dz of the thread's samples from the whole batch's dγ and dβ.</summary>
@@ -687,8 +643,7 @@ namespace Kiln.Benchmarks
             // dense0 (dL/dy in _g1)
             Execute(Stages.Dense0BackwardInput, (long)_batch * 401408);
             Execute(Stages.Dense0BackwardWeights, (long)_batch * 401408);
-            // maxpool1 (dL/dy in _g0)
-            Execute(Stages.Maxpool1Backward, (long)_batch * 6272);
+            // maxpool1 (dL/dy in _g0): scattered to its argmax by Bn1BackwardSums
             // bn1 → relu1 (in place on _g1)
             Execute(Stages.Bn1BackwardSums, (long)_batch * 25088);
             K::BatchNorm.CombineBackwardSums(_bnPartial4, Bn1GammaGradient, Bn1BetaGradient, 32, K::BatchNorm.BlockCount(_batch * 196, 196));
@@ -697,8 +652,7 @@ namespace Kiln.Benchmarks
             // conv1 (dL/dy in _g1)
             Execute(Stages.Conv1BackwardInput, (long)_batch * 5017600);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 5017600);
-            // maxpool0 (dL/dy in _g0)
-            Execute(Stages.Maxpool0Backward, (long)_batch * 12544);
+            // maxpool0 (dL/dy in _g0): scattered to its argmax by Bn0BackwardSums
             // bn0 → relu0 (in place on _g1)
             Execute(Stages.Bn0BackwardSums, (long)_batch * 50176);
             K::BatchNorm.CombineBackwardSums(_bnPartial1, Bn0GammaGradient, Bn0BetaGradient, 16, K::BatchNorm.BlockCount(_batch * 784, 784));
@@ -877,39 +831,35 @@ namespace Kiln.Benchmarks
         private static class Stages
         {
             public const int Conv0Forward = 0;
-            public const int Bn0Sums = 1;
-            public const int Bn0Squares = 2;
-            public const int Bn0Forward = 3;
-            public const int Maxpool0Forward = 4;
-            public const int Conv1Forward = 5;
-            public const int Bn1Sums = 6;
-            public const int Bn1Squares = 7;
-            public const int Bn1Forward = 8;
-            public const int Maxpool1Forward = 9;
-            public const int Dense0Forward = 10;
-            public const int Relu2Forward = 11;
-            public const int Dense1Forward = 12;
-            public const int Dense1BackwardInput = 13;
-            public const int Dense1BackwardWeights = 14;
-            public const int Relu2Backward = 15;
-            public const int Dense0BackwardInput = 16;
-            public const int Dense0BackwardWeights = 17;
-            public const int Maxpool1Backward = 18;
-            public const int Bn1BackwardSums = 19;
-            public const int Bn1Backward = 20;
-            public const int Bn1Update = 21;
-            public const int Conv1BackwardInput = 22;
-            public const int Conv1BackwardWeights = 23;
-            public const int Maxpool0Backward = 24;
-            public const int Bn0BackwardSums = 25;
-            public const int Bn0Backward = 26;
-            public const int Bn0Update = 27;
-            public const int Conv0BackwardWeights = 28;
-            public const int Conv0Pad = 29;
-            public const int Conv0Inference = 30;
-            public const int Conv1Inference = 31;
-            public const int Dense0Inference = 32;
-            public const int Dense1Inference = 33;
+            public const int Bn0Statistics = 1;
+            public const int Bn0Forward = 2;
+            public const int Maxpool0Forward = 3;
+            public const int Conv1Forward = 4;
+            public const int Bn1Statistics = 5;
+            public const int Bn1Forward = 6;
+            public const int Maxpool1Forward = 7;
+            public const int Dense0Forward = 8;
+            public const int Relu2Forward = 9;
+            public const int Dense1Forward = 10;
+            public const int Dense1BackwardInput = 11;
+            public const int Dense1BackwardWeights = 12;
+            public const int Relu2Backward = 13;
+            public const int Dense0BackwardInput = 14;
+            public const int Dense0BackwardWeights = 15;
+            public const int Bn1BackwardSums = 16;
+            public const int Bn1Backward = 17;
+            public const int Bn1Update = 18;
+            public const int Conv1BackwardInput = 19;
+            public const int Conv1BackwardWeights = 20;
+            public const int Bn0BackwardSums = 21;
+            public const int Bn0Backward = 22;
+            public const int Bn0Update = 23;
+            public const int Conv0BackwardWeights = 24;
+            public const int Conv0Pad = 25;
+            public const int Conv0Inference = 26;
+            public const int Conv1Inference = 27;
+            public const int Dense0Inference = 28;
+            public const int Dense1Inference = 29;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -918,13 +868,11 @@ namespace Kiln.Benchmarks
             switch (stage)
             {
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
-                case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
-                case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
+                case Stages.Bn0Statistics: Bn0Statistics<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Maxpool0Forward: Maxpool0Forward<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
-                case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
-                case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
+                case Stages.Bn1Statistics: Bn1Statistics<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
                 case Stages.Maxpool1Forward: Maxpool1Forward<TIsa>(part, parts); break;
                 case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
@@ -935,13 +883,11 @@ namespace Kiln.Benchmarks
                 case Stages.Relu2Backward: Relu2Backward<TIsa>(part, parts); break;
                 case Stages.Dense0BackwardInput: Dense0BackwardInput<TIsa>(part, parts); break;
                 case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
-                case Stages.Maxpool1Backward: Maxpool1Backward<TIsa>(part, parts); break;
                 case Stages.Bn1BackwardSums: Bn1BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
                 case Stages.Bn1Update: Bn1Update<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardInput: Conv1BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
-                case Stages.Maxpool0Backward: Maxpool0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0BackwardSums: Bn0BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;

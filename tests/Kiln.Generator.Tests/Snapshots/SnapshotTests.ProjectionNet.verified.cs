@@ -29,13 +29,13 @@ namespace Samples.Residual
         private readonly K::Arena _y1 = new(MaxBatch * 256); // output of bn0 → relu0 (4×8×8, channels-last)
         private readonly K::Arena _mean1 = new(4); // bn0 batch mean
         private readonly K::Arena _invStd1 = new(4); // bn0 1/sqrt(var + ε)
-        private readonly double[] _bnPartial1 = new double[64]; // bn0 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial1 = new double[64]; // bn0 per-channel sums of each block of 256 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _col3 = new(MaxBatch * 256); // conv1 im2col patches: 16 pixels × 16, kept for dW
         private readonly K::Arena _y3 = new(MaxBatch * 128); // output of conv1 (8×4×4, channels-last)
         private readonly K::Arena _y4 = new(MaxBatch * 128); // output of bn1 → relu1 (8×4×4, channels-last)
         private readonly K::Arena _mean4 = new(8); // bn1 batch mean
         private readonly K::Arena _invStd4 = new(8); // bn1 1/sqrt(var + ε)
-        private readonly double[] _bnPartial4 = new double[32]; // bn1 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial4 = new double[32]; // bn1 per-channel sums of each block of 256 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _col5 = new(MaxBatch * 1152); // conv2 im2col patches: 16 pixels × 72, kept for dW
         private readonly K::Arena _padded5 = new(4320); // conv2 zero-bordered input copies (6×6×8) for small-batch inference
         private readonly K::Arena _y5 = new(MaxBatch * 128); // output of conv2 (8×4×4, channels-last)
@@ -422,24 +422,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn0: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
+        /// <summary>bn0: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 256 rows, one pass (their slots of _bnPartial1).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Bn0Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y0.Slice(0, _batch * 256), _bnPartial1, _batch * 64, 4, 256, b0, b1);
-        }
-
-        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y0.Slice(0, _batch * 256), _mean1.Span, _bnPartial1, _batch * 64, 4, 256, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y0.Slice(0, _batch * 256), _bnPartial1, _batch * 64, 4, 256, b0, b1);
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -467,24 +457,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn1: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
+        /// <summary>bn1: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 256 rows, one pass (their slots of _bnPartial4).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Bn1Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y3.Slice(0, _batch * 128), _bnPartial4, _batch * 16, 8, 256, b0, b1);
-        }
-
-        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 16, 256);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y3.Slice(0, _batch * 128), _mean4.Span, _bnPartial4, _batch * 16, 8, 256, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y3.Slice(0, _batch * 128), _bnPartial4, _batch * 16, 8, 256, b0, b1);
         }
 
         /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -647,23 +627,19 @@ namespace Samples.Residual
             // conv0: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 13824);
             // bn0 → relu0 (per channel over samples·64 pixels)
-            Execute(Stages.Bn0Sums, (long)_batch * 1024);
-            K::BatchNorm.CombineMean(_bnPartial1, _mean1.Span, _batch * 64, 4, K::BatchNorm.BlockCount(_batch * 64, 256));
-            Execute(Stages.Bn0Squares, (long)_batch * 1024);
+            Execute(Stages.Bn0Statistics, (long)_batch * 1024);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
-                _batch * 64, 4, K::BatchNorm.BlockCount(_batch * 64, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
+            K::BatchNorm.CombineMoments(_y0.Slice(0, _batch * 256), _bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 64, 4, 256, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 1024);
             // residual0 starts: its input _y1 is the shortcut
             // conv1: 2×2 stride 2 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 4096);
             // bn1 → relu1 (per channel over samples·16 pixels)
-            Execute(Stages.Bn1Sums, (long)_batch * 512);
-            K::BatchNorm.CombineMean(_bnPartial4, _mean4.Span, _batch * 16, 8, K::BatchNorm.BlockCount(_batch * 16, 256));
-            Execute(Stages.Bn1Squares, (long)_batch * 512);
+            Execute(Stages.Bn1Statistics, (long)_batch * 512);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
-                _batch * 16, 8, K::BatchNorm.BlockCount(_batch * 16, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
+            K::BatchNorm.CombineMoments(_y3.Slice(0, _batch * 128), _bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 16, 8, 256, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
             Execute(Stages.Bn1Forward, (long)_batch * 512);
             // conv2: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv2Forward, (long)_batch * 18432);
@@ -1495,70 +1471,68 @@ namespace Samples.Residual
         {
             public const int UpdateAll = 0;
             public const int Conv0Forward = 1;
-            public const int Bn0Sums = 2;
-            public const int Bn0Squares = 3;
-            public const int Bn0Forward = 4;
-            public const int Conv1Forward = 5;
-            public const int Bn1Sums = 6;
-            public const int Bn1Squares = 7;
-            public const int Bn1Forward = 8;
-            public const int Conv2Forward = 9;
-            public const int Residual0ProjectionForward = 10;
-            public const int Residual0Forward = 11;
-            public const int Relu2Forward = 12;
-            public const int Conv3Forward = 13;
-            public const int Residual1ProjectionForward = 14;
-            public const int Residual1Forward = 15;
-            public const int Relu3Forward = 16;
-            public const int Globalavgpool0Forward = 17;
-            public const int Dense0Forward = 18;
-            public const int Tanh0Forward = 19;
-            public const int Residual2ProjectionForward = 20;
-            public const int Residual2Forward = 21;
-            public const int Dense1Forward = 22;
-            public const int Dense1BackwardInput = 23;
-            public const int Dense1BackwardWeights = 24;
-            public const int Tanh0Backward = 25;
-            public const int Dense0BackwardInput = 26;
-            public const int Dense0BackwardWeights = 27;
-            public const int Residual2ProjectionBackwardInput = 28;
-            public const int Residual2ProjectionBackwardWeights = 29;
-            public const int Residual2Shortcut = 30;
-            public const int Globalavgpool0Backward = 31;
-            public const int Relu3Backward = 32;
-            public const int Residual1Backward = 33;
-            public const int Conv3BackwardInput = 34;
-            public const int Conv3BackwardWeights = 35;
-            public const int Residual1ProjectionBackwardInput = 36;
-            public const int Residual1ProjectionBackwardWeights = 37;
-            public const int Residual1Shortcut = 38;
-            public const int Relu2Backward = 39;
-            public const int Conv2BackwardInput = 40;
-            public const int Conv2BackwardWeights = 41;
-            public const int Bn1BackwardSums = 42;
-            public const int Bn1Backward = 43;
-            public const int Bn1Update = 44;
-            public const int Conv1BackwardInput = 45;
-            public const int Conv1BackwardWeights = 46;
-            public const int Residual0ProjectionBackwardInput = 47;
-            public const int Residual0ProjectionBackwardWeights = 48;
-            public const int Residual0Shortcut = 49;
-            public const int Bn0BackwardSums = 50;
-            public const int Bn0Backward = 51;
-            public const int Bn0Update = 52;
-            public const int Conv0BackwardWeights = 53;
-            public const int Conv0Pad = 54;
-            public const int Conv0Inference = 55;
-            public const int Conv1Inference = 56;
-            public const int Conv2Pad = 57;
-            public const int Conv2Inference = 58;
-            public const int Residual0Inference = 59;
-            public const int Conv3Pad = 60;
-            public const int Conv3Inference = 61;
-            public const int Residual1Inference = 62;
-            public const int Dense0Inference = 63;
-            public const int Residual2Inference = 64;
-            public const int Dense1Inference = 65;
+            public const int Bn0Statistics = 2;
+            public const int Bn0Forward = 3;
+            public const int Conv1Forward = 4;
+            public const int Bn1Statistics = 5;
+            public const int Bn1Forward = 6;
+            public const int Conv2Forward = 7;
+            public const int Residual0ProjectionForward = 8;
+            public const int Residual0Forward = 9;
+            public const int Relu2Forward = 10;
+            public const int Conv3Forward = 11;
+            public const int Residual1ProjectionForward = 12;
+            public const int Residual1Forward = 13;
+            public const int Relu3Forward = 14;
+            public const int Globalavgpool0Forward = 15;
+            public const int Dense0Forward = 16;
+            public const int Tanh0Forward = 17;
+            public const int Residual2ProjectionForward = 18;
+            public const int Residual2Forward = 19;
+            public const int Dense1Forward = 20;
+            public const int Dense1BackwardInput = 21;
+            public const int Dense1BackwardWeights = 22;
+            public const int Tanh0Backward = 23;
+            public const int Dense0BackwardInput = 24;
+            public const int Dense0BackwardWeights = 25;
+            public const int Residual2ProjectionBackwardInput = 26;
+            public const int Residual2ProjectionBackwardWeights = 27;
+            public const int Residual2Shortcut = 28;
+            public const int Globalavgpool0Backward = 29;
+            public const int Relu3Backward = 30;
+            public const int Residual1Backward = 31;
+            public const int Conv3BackwardInput = 32;
+            public const int Conv3BackwardWeights = 33;
+            public const int Residual1ProjectionBackwardInput = 34;
+            public const int Residual1ProjectionBackwardWeights = 35;
+            public const int Residual1Shortcut = 36;
+            public const int Relu2Backward = 37;
+            public const int Conv2BackwardInput = 38;
+            public const int Conv2BackwardWeights = 39;
+            public const int Bn1BackwardSums = 40;
+            public const int Bn1Backward = 41;
+            public const int Bn1Update = 42;
+            public const int Conv1BackwardInput = 43;
+            public const int Conv1BackwardWeights = 44;
+            public const int Residual0ProjectionBackwardInput = 45;
+            public const int Residual0ProjectionBackwardWeights = 46;
+            public const int Residual0Shortcut = 47;
+            public const int Bn0BackwardSums = 48;
+            public const int Bn0Backward = 49;
+            public const int Bn0Update = 50;
+            public const int Conv0BackwardWeights = 51;
+            public const int Conv0Pad = 52;
+            public const int Conv0Inference = 53;
+            public const int Conv1Inference = 54;
+            public const int Conv2Pad = 55;
+            public const int Conv2Inference = 56;
+            public const int Residual0Inference = 57;
+            public const int Conv3Pad = 58;
+            public const int Conv3Inference = 59;
+            public const int Residual1Inference = 60;
+            public const int Dense0Inference = 61;
+            public const int Residual2Inference = 62;
+            public const int Dense1Inference = 63;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1568,12 +1542,10 @@ namespace Samples.Residual
             {
                 case Stages.UpdateAll: UpdateAll<TIsa>(part, parts); break;
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
-                case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
-                case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
+                case Stages.Bn0Statistics: Bn0Statistics<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
-                case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
-                case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
+                case Stages.Bn1Statistics: Bn1Statistics<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
                 case Stages.Residual0ProjectionForward: Residual0ProjectionForward<TIsa>(part, parts); break;

@@ -28,21 +28,21 @@ namespace Samples.Residual
         private readonly K::Arena _y1 = new(MaxBatch * 512); // output of bn0 → relu0 (8×8×8, channels-last)
         private readonly K::Arena _mean1 = new(8); // bn0 batch mean
         private readonly K::Arena _invStd1 = new(8); // bn0 1/sqrt(var + ε)
-        private readonly double[] _bnPartial1 = new double[256]; // bn0 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial1 = new double[256]; // bn0 per-channel sums of each block of 256 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _col3 = new(MaxBatch * 4608); // conv1 im2col patches: 64 pixels × 72, kept for dW
         private readonly K::Arena _padded3 = new(12000); // conv1 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly K::Arena _y3 = new(MaxBatch * 512); // output of conv1 (8×8×8, channels-last)
         private readonly K::Arena _y4 = new(MaxBatch * 512); // output of bn1 → relu1 (8×8×8, channels-last)
         private readonly K::Arena _mean4 = new(8); // bn1 batch mean
         private readonly K::Arena _invStd4 = new(8); // bn1 1/sqrt(var + ε)
-        private readonly double[] _bnPartial4 = new double[256]; // bn1 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial4 = new double[256]; // bn1 per-channel sums of each block of 256 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _col5 = new(MaxBatch * 4608); // conv2 im2col patches: 64 pixels × 72, kept for dW
         private readonly K::Arena _padded5 = new(12000); // conv2 zero-bordered input copies (10×10×8) for small-batch inference
         private readonly K::Arena _y5 = new(MaxBatch * 512); // output of conv2 (8×8×8, channels-last)
         private readonly K::Arena _y6 = new(MaxBatch * 512); // output of bn2 (8×8×8, channels-last)
         private readonly K::Arena _mean6 = new(8); // bn2 batch mean
         private readonly K::Arena _invStd6 = new(8); // bn2 1/sqrt(var + ε)
-        private readonly double[] _bnPartial6 = new double[256]; // bn2 per-channel sums of each block of 256 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial6 = new double[256]; // bn2 per-channel sums of each block of 256 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private float _gate7 = 1f; // residual0: stochastic-depth gate of the last training step (1 = branch kept)
         private readonly K::Arena _skip7 = new(MaxBatch * 512); // residual0: dL/dy kept for the shortcut while the branch runs backward
         private readonly K::Arena _y7 = new(MaxBatch * 512); // output of residual0 (8×8×8, channels-last)
@@ -354,24 +354,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn0: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
+        /// <summary>bn0: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 256 rows, one pass (their slots of _bnPartial1).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Bn0Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y0.Slice(0, _batch * 512), _bnPartial1, _batch * 64, 8, 256, b0, b1);
-        }
-
-        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial1).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y0.Slice(0, _batch * 512), _mean1.Span, _bnPartial1, _batch * 64, 8, 256, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y0.Slice(0, _batch * 512), _bnPartial1, _batch * 64, 8, 256, b0, b1);
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -399,24 +389,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn1: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
+        /// <summary>bn1: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 256 rows, one pass (their slots of _bnPartial4).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn1Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Bn1Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y3.Slice(0, _batch * 512), _bnPartial4, _batch * 64, 8, 256, b0, b1);
-        }
-
-        /// <summary>bn1: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial4).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn1Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y3.Slice(0, _batch * 512), _mean4.Span, _bnPartial4, _batch * 64, 8, 256, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y3.Slice(0, _batch * 512), _bnPartial4, _batch * 64, 8, 256, b0, b1);
         }
 
         /// <summary>bn1 → relu1: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -444,24 +424,14 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>bn2: per-channel sums of the thread's blocks of 256 rows (their slots of _bnPartial6).</summary>
+        /// <summary>bn2: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 256 rows, one pass (their slots of _bnPartial6).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn2Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Bn2Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y5.Slice(0, _batch * 512), _bnPartial6, _batch * 64, 8, 256, b0, b1);
-        }
-
-        /// <summary>bn2: per-channel Σ(z − mean)² of the thread's blocks of 256 rows (their slots of _bnPartial6).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn2Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 64, 256);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y5.Slice(0, _batch * 512), _mean6.Span, _bnPartial6, _batch * 64, 8, 256, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y5.Slice(0, _batch * 512), _bnPartial6, _batch * 64, 8, 256, b0, b1);
         }
 
         /// <summary>bn2: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -584,33 +554,27 @@ namespace Samples.Residual
             // conv0: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv0Forward, (long)_batch * 9216);
             // bn0 → relu0 (per channel over samples·64 pixels)
-            Execute(Stages.Bn0Sums, (long)_batch * 2048);
-            K::BatchNorm.CombineMean(_bnPartial1, _mean1.Span, _batch * 64, 8, K::BatchNorm.BlockCount(_batch * 64, 256));
-            Execute(Stages.Bn0Squares, (long)_batch * 2048);
+            Execute(Stages.Bn0Statistics, (long)_batch * 2048);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
-                _batch * 64, 8, K::BatchNorm.BlockCount(_batch * 64, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
+            K::BatchNorm.CombineMoments(_y0.Slice(0, _batch * 512), _bnPartial1, _mean1.Span, _invStd1.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 64, 8, 256, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 2048);
             // residual0 starts: its input _y1 is the shortcut
             // conv1: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv1Forward, (long)_batch * 73728);
             // bn1 → relu1 (per channel over samples·64 pixels)
-            Execute(Stages.Bn1Sums, (long)_batch * 2048);
-            K::BatchNorm.CombineMean(_bnPartial4, _mean4.Span, _batch * 64, 8, K::BatchNorm.BlockCount(_batch * 64, 256));
-            Execute(Stages.Bn1Squares, (long)_batch * 2048);
+            Execute(Stages.Bn1Statistics, (long)_batch * 2048);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
-                _batch * 64, 8, K::BatchNorm.BlockCount(_batch * 64, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
+            K::BatchNorm.CombineMoments(_y3.Slice(0, _batch * 512), _bnPartial4, _mean4.Span, _invStd4.Span, Bn1RunningMean, Bn1RunningVariance,
+                _batch * 64, 8, 256, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[4] != 0f);
             Execute(Stages.Bn1Forward, (long)_batch * 2048);
             // conv2: 3×3 pad 1 convolution as im2col + GEMM
             Execute(Stages.Conv2Forward, (long)_batch * 73728);
             // bn2 (per channel over samples·64 pixels)
-            Execute(Stages.Bn2Sums, (long)_batch * 2048);
-            K::BatchNorm.CombineMean(_bnPartial6, _mean6.Span, _batch * 64, 8, K::BatchNorm.BlockCount(_batch * 64, 256));
-            Execute(Stages.Bn2Squares, (long)_batch * 2048);
+            Execute(Stages.Bn2Statistics, (long)_batch * 2048);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial6, _mean6.Span, _invStd6.Span, Bn2RunningMean, Bn2RunningVariance,
-                _batch * 64, 8, K::BatchNorm.BlockCount(_batch * 64, 256), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[7] != 0f);
+            K::BatchNorm.CombineMoments(_y5.Slice(0, _batch * 512), _bnPartial6, _mean6.Span, _invStd6.Span, Bn2RunningMean, Bn2RunningVariance,
+                _batch * 64, 8, 256, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[7] != 0f);
             Execute(Stages.Bn2Forward, (long)_batch * 2048);
             // residual0: y = shortcut + gate·branch
             _gate7 = _noise.NextDouble() < 0.8d ? 1f : 0f; // stochastic depth: keep the branch with p = 0.8, once per mini-batch
@@ -1398,70 +1362,67 @@ namespace Samples.Residual
         private static class Stages
         {
             public const int Conv0Forward = 0;
-            public const int Bn0Sums = 1;
-            public const int Bn0Squares = 2;
-            public const int Bn0Forward = 3;
-            public const int Conv1Forward = 4;
-            public const int Bn1Sums = 5;
-            public const int Bn1Squares = 6;
-            public const int Bn1Forward = 7;
-            public const int Conv2Forward = 8;
-            public const int Bn2Sums = 9;
-            public const int Bn2Squares = 10;
-            public const int Bn2Forward = 11;
-            public const int Residual0Forward = 12;
-            public const int Relu2Forward = 13;
-            public const int Conv3Forward = 14;
-            public const int Relu3Forward = 15;
-            public const int Conv4Forward = 16;
-            public const int Residual1Forward = 17;
-            public const int Relu4Forward = 18;
-            public const int Fractionalmaxpool0Forward = 19;
-            public const int Globalavgpool0Forward = 20;
-            public const int Dense0Forward = 21;
-            public const int Dense0BackwardInput = 22;
-            public const int Dense0BackwardWeights = 23;
-            public const int Globalavgpool0Backward = 24;
-            public const int Fractionalmaxpool0Backward = 25;
-            public const int Relu4Backward = 26;
-            public const int Residual1Backward = 27;
-            public const int Conv4BackwardInput = 28;
-            public const int Conv4BackwardWeights = 29;
-            public const int Relu3Backward = 30;
-            public const int Conv3BackwardInput = 31;
-            public const int Conv3BackwardWeights = 32;
-            public const int Residual1Shortcut = 33;
-            public const int Relu2Backward = 34;
-            public const int Residual0Backward = 35;
-            public const int Bn2BackwardSums = 36;
-            public const int Bn2Backward = 37;
-            public const int Bn2Update = 38;
-            public const int Conv2BackwardInput = 39;
-            public const int Conv2BackwardWeights = 40;
-            public const int Bn1BackwardSums = 41;
-            public const int Bn1Backward = 42;
-            public const int Bn1Update = 43;
-            public const int Conv1BackwardInput = 44;
-            public const int Conv1BackwardWeights = 45;
-            public const int Residual0Shortcut = 46;
-            public const int Bn0BackwardSums = 47;
-            public const int Bn0Backward = 48;
-            public const int Bn0Update = 49;
-            public const int Conv0BackwardWeights = 50;
-            public const int Conv0Pad = 51;
-            public const int Conv0Inference = 52;
-            public const int Conv1Pad = 53;
-            public const int Conv1Inference = 54;
-            public const int Conv2Pad = 55;
-            public const int Conv2Inference = 56;
-            public const int Residual0Inference = 57;
-            public const int Conv3Pad = 58;
-            public const int Conv3Inference = 59;
-            public const int Conv4Pad = 60;
-            public const int Conv4Inference = 61;
-            public const int Residual1Inference = 62;
-            public const int Fractionalmaxpool0Inference = 63;
-            public const int Dense0Inference = 64;
+            public const int Bn0Statistics = 1;
+            public const int Bn0Forward = 2;
+            public const int Conv1Forward = 3;
+            public const int Bn1Statistics = 4;
+            public const int Bn1Forward = 5;
+            public const int Conv2Forward = 6;
+            public const int Bn2Statistics = 7;
+            public const int Bn2Forward = 8;
+            public const int Residual0Forward = 9;
+            public const int Relu2Forward = 10;
+            public const int Conv3Forward = 11;
+            public const int Relu3Forward = 12;
+            public const int Conv4Forward = 13;
+            public const int Residual1Forward = 14;
+            public const int Relu4Forward = 15;
+            public const int Fractionalmaxpool0Forward = 16;
+            public const int Globalavgpool0Forward = 17;
+            public const int Dense0Forward = 18;
+            public const int Dense0BackwardInput = 19;
+            public const int Dense0BackwardWeights = 20;
+            public const int Globalavgpool0Backward = 21;
+            public const int Fractionalmaxpool0Backward = 22;
+            public const int Relu4Backward = 23;
+            public const int Residual1Backward = 24;
+            public const int Conv4BackwardInput = 25;
+            public const int Conv4BackwardWeights = 26;
+            public const int Relu3Backward = 27;
+            public const int Conv3BackwardInput = 28;
+            public const int Conv3BackwardWeights = 29;
+            public const int Residual1Shortcut = 30;
+            public const int Relu2Backward = 31;
+            public const int Residual0Backward = 32;
+            public const int Bn2BackwardSums = 33;
+            public const int Bn2Backward = 34;
+            public const int Bn2Update = 35;
+            public const int Conv2BackwardInput = 36;
+            public const int Conv2BackwardWeights = 37;
+            public const int Bn1BackwardSums = 38;
+            public const int Bn1Backward = 39;
+            public const int Bn1Update = 40;
+            public const int Conv1BackwardInput = 41;
+            public const int Conv1BackwardWeights = 42;
+            public const int Residual0Shortcut = 43;
+            public const int Bn0BackwardSums = 44;
+            public const int Bn0Backward = 45;
+            public const int Bn0Update = 46;
+            public const int Conv0BackwardWeights = 47;
+            public const int Conv0Pad = 48;
+            public const int Conv0Inference = 49;
+            public const int Conv1Pad = 50;
+            public const int Conv1Inference = 51;
+            public const int Conv2Pad = 52;
+            public const int Conv2Inference = 53;
+            public const int Residual0Inference = 54;
+            public const int Conv3Pad = 55;
+            public const int Conv3Inference = 56;
+            public const int Conv4Pad = 57;
+            public const int Conv4Inference = 58;
+            public const int Residual1Inference = 59;
+            public const int Fractionalmaxpool0Inference = 60;
+            public const int Dense0Inference = 61;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1470,16 +1431,13 @@ namespace Samples.Residual
             switch (stage)
             {
                 case Stages.Conv0Forward: Conv0Forward<TIsa>(part, parts); break;
-                case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
-                case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
+                case Stages.Bn0Statistics: Bn0Statistics<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
-                case Stages.Bn1Sums: Bn1Sums<TIsa>(part, parts); break;
-                case Stages.Bn1Squares: Bn1Squares<TIsa>(part, parts); break;
+                case Stages.Bn1Statistics: Bn1Statistics<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
-                case Stages.Bn2Sums: Bn2Sums<TIsa>(part, parts); break;
-                case Stages.Bn2Squares: Bn2Squares<TIsa>(part, parts); break;
+                case Stages.Bn2Statistics: Bn2Statistics<TIsa>(part, parts); break;
                 case Stages.Bn2Forward: Bn2Forward<TIsa>(part, parts); break;
                 case Stages.Residual0Forward: Residual0Forward<TIsa>(part, parts); break;
                 case Stages.Relu2Forward: Relu2Forward<TIsa>(part, parts); break;

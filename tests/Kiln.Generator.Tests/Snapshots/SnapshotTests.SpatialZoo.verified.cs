@@ -38,7 +38,7 @@ namespace Samples.Spatial
         private readonly K::Arena _y6 = new(MaxBatch * 672); // output of bn0 → relu0 (12×8×7, channels-last)
         private readonly K::Arena _mean6 = new(12); // bn0 batch mean
         private readonly K::Arena _invStd6 = new(12); // bn0 1/sqrt(var + ε)
-        private readonly double[] _bnPartial6 = new double[192]; // bn0 per-channel sums of each block of 224 rows (Σ and Σ·x̂ backward)
+        private readonly double[] _bnPartial6 = new double[192]; // bn0 per-channel sums of each block of 224 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _y7 = new(MaxBatch * 336); // output of conv2 (6×8×7, channels-last)
         private readonly K::Arena _y8 = new(MaxBatch * 336); // output of groupnorm0 (6×8×7, channels-last)
         private readonly K::Arena _mean8 = new(MaxBatch * 3); // groupnorm0 mean per sample and group
@@ -357,24 +357,14 @@ namespace Samples.Spatial
             K::Pooling.AvgForward<TIsa>(_y4.Slice(0, _batch * 2688), _y5.Slice(0, _batch * 672), in s_geometry5, s0, s1);
         }
 
-        /// <summary>bn0: per-channel sums of the thread's blocks of 224 rows (their slots of _bnPartial6).</summary>
+        /// <summary>bn0: per-channel Σd and Σd² (d = z − the block's first row) of the thread's blocks of 224 rows, one pass (their slots of _bnPartial6).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Sums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Bn0Statistics<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             int blocks = K::BatchNorm.BlockCount(_batch * 56, 224);
             (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
             if (b0 >= b1) return;
-            K::BatchNorm.BlockSums<TIsa>(_y5.Slice(0, _batch * 672), _bnPartial6, _batch * 56, 12, 224, b0, b1);
-        }
-
-        /// <summary>bn0: per-channel Σ(z − mean)² of the thread's blocks of 224 rows (their slots of _bnPartial6).</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Squares<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            int blocks = K::BatchNorm.BlockCount(_batch * 56, 224);
-            (int b0, int b1) = K::Partition.Range(blocks, part, parts, 1);
-            if (b0 >= b1) return;
-            K::BatchNorm.BlockSquaredDeviations<TIsa>(_y5.Slice(0, _batch * 672), _mean6.Span, _bnPartial6, _batch * 56, 12, 224, b0, b1);
+            K::BatchNorm.BlockMoments<TIsa>(_y5.Slice(0, _batch * 672), _bnPartial6, _batch * 56, 12, 224, b0, b1);
         }
 
         /// <summary>bn0 → relu0: normalisation with the fused activation/dropout of the thread's samples.</summary>
@@ -499,12 +489,10 @@ namespace Samples.Spatial
             // avgpool0
             Execute(Stages.Avgpool0Forward, (long)_batch * 2688);
             // bn0 → relu0 (per channel over samples·56 pixels)
-            Execute(Stages.Bn0Sums, (long)_batch * 2688);
-            K::BatchNorm.CombineMean(_bnPartial6, _mean6.Span, _batch * 56, 12, K::BatchNorm.BlockCount(_batch * 56, 224));
-            Execute(Stages.Bn0Squares, (long)_batch * 2688);
+            Execute(Stages.Bn0Statistics, (long)_batch * 2688);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
-            K::BatchNorm.CombineVariance(_bnPartial6, _mean6.Span, _invStd6.Span, Bn0RunningMean, Bn0RunningVariance,
-                _batch * 56, 12, K::BatchNorm.BlockCount(_batch * 56, 224), 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
+            K::BatchNorm.CombineMoments(_y5.Slice(0, _batch * 672), _bnPartial6, _mean6.Span, _invStd6.Span, Bn0RunningMean, Bn0RunningVariance,
+                _batch * 56, 12, 224, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[6] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 2688);
             // conv2: 1×1 convolution as im2col + GEMM
             Execute(Stages.Conv2Forward, (long)_batch * 8064);
@@ -1086,48 +1074,47 @@ namespace Samples.Spatial
             public const int Instancenorm0Forward = 3;
             public const int Tanh0Forward = 4;
             public const int Avgpool0Forward = 5;
-            public const int Bn0Sums = 6;
-            public const int Bn0Squares = 7;
-            public const int Bn0Forward = 8;
-            public const int Conv2Forward = 9;
-            public const int Groupnorm0Forward = 10;
-            public const int Elu0Forward = 11;
-            public const int Globalavgpool0Forward = 12;
-            public const int Dense0DropConnect = 13;
-            public const int Dense0Forward = 14;
-            public const int Maxout0Forward = 15;
-            public const int Layernorm0Forward = 16;
-            public const int Relu1Forward = 17;
-            public const int Dense1Forward = 18;
-            public const int Dense1BackwardInput = 19;
-            public const int Dense1BackwardWeights = 20;
-            public const int Relu1Backward = 21;
-            public const int Layernorm0Backward = 22;
-            public const int Maxout0Backward = 23;
-            public const int Dense0BackwardInput = 24;
-            public const int Dense0BackwardWeights = 25;
-            public const int Globalavgpool0Backward = 26;
-            public const int Elu0Backward = 27;
-            public const int Groupnorm0Backward = 28;
-            public const int Conv2BackwardInput = 29;
-            public const int Conv2BackwardWeights = 30;
-            public const int Bn0BackwardSums = 31;
-            public const int Bn0Backward = 32;
-            public const int Bn0Update = 33;
-            public const int Avgpool0Backward = 34;
-            public const int Tanh0Backward = 35;
-            public const int Instancenorm0Backward = 36;
-            public const int Conv1BackwardInput = 37;
-            public const int Conv1BackwardWeights = 38;
-            public const int Prelu0Backward = 39;
-            public const int StemBackwardWeights = 40;
-            public const int StemPad = 41;
-            public const int StemInference = 42;
-            public const int Conv1Pad = 43;
-            public const int Conv1Inference = 44;
-            public const int Conv2Inference = 45;
-            public const int Dense0Inference = 46;
-            public const int Dense1Inference = 47;
+            public const int Bn0Statistics = 6;
+            public const int Bn0Forward = 7;
+            public const int Conv2Forward = 8;
+            public const int Groupnorm0Forward = 9;
+            public const int Elu0Forward = 10;
+            public const int Globalavgpool0Forward = 11;
+            public const int Dense0DropConnect = 12;
+            public const int Dense0Forward = 13;
+            public const int Maxout0Forward = 14;
+            public const int Layernorm0Forward = 15;
+            public const int Relu1Forward = 16;
+            public const int Dense1Forward = 17;
+            public const int Dense1BackwardInput = 18;
+            public const int Dense1BackwardWeights = 19;
+            public const int Relu1Backward = 20;
+            public const int Layernorm0Backward = 21;
+            public const int Maxout0Backward = 22;
+            public const int Dense0BackwardInput = 23;
+            public const int Dense0BackwardWeights = 24;
+            public const int Globalavgpool0Backward = 25;
+            public const int Elu0Backward = 26;
+            public const int Groupnorm0Backward = 27;
+            public const int Conv2BackwardInput = 28;
+            public const int Conv2BackwardWeights = 29;
+            public const int Bn0BackwardSums = 30;
+            public const int Bn0Backward = 31;
+            public const int Bn0Update = 32;
+            public const int Avgpool0Backward = 33;
+            public const int Tanh0Backward = 34;
+            public const int Instancenorm0Backward = 35;
+            public const int Conv1BackwardInput = 36;
+            public const int Conv1BackwardWeights = 37;
+            public const int Prelu0Backward = 38;
+            public const int StemBackwardWeights = 39;
+            public const int StemPad = 40;
+            public const int StemInference = 41;
+            public const int Conv1Pad = 42;
+            public const int Conv1Inference = 43;
+            public const int Conv2Inference = 44;
+            public const int Dense0Inference = 45;
+            public const int Dense1Inference = 46;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1141,8 +1128,7 @@ namespace Samples.Spatial
                 case Stages.Instancenorm0Forward: Instancenorm0Forward<TIsa>(part, parts); break;
                 case Stages.Tanh0Forward: Tanh0Forward<TIsa>(part, parts); break;
                 case Stages.Avgpool0Forward: Avgpool0Forward<TIsa>(part, parts); break;
-                case Stages.Bn0Sums: Bn0Sums<TIsa>(part, parts); break;
-                case Stages.Bn0Squares: Bn0Squares<TIsa>(part, parts); break;
+                case Stages.Bn0Statistics: Bn0Statistics<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Conv2Forward: Conv2Forward<TIsa>(part, parts); break;
                 case Stages.Groupnorm0Forward: Groupnorm0Forward<TIsa>(part, parts); break;
