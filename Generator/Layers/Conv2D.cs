@@ -51,6 +51,13 @@ internal sealed class Conv2D : LinearLayer
             OutWidth = Windows.Extent(b.WidthPx, layer.KernelW, layer.Stride, layer.Padding, layer.Dilation),
         };
         int filters = layer.Filters * b.MaxoutPieces();
+        // Training by Winograd F(2×2, r×r) under the thresholds of small-batch inference (Planning/ConvKernels.cs): the
+        // forward pass and dL/dx (a correlation of dL/dy with the kernel rotated 180°, padded by r − 1 − pad) spend
+        // (r+1)² multiplies per 2×2 output tile and channel pair against 4·r² for im2col + GEMM (5×5: 36 against 100).
+        // Not with DropConnect (the masked weights change within the step) nor a padding past r − 1 (for dL/dx).
+        geometry.WinogradTraining = layer.KernelH == layer.KernelW && layer.KernelH is 3 or 5 && layer.Stride == 1 && layer.Dilation == 1
+            && b.Width >= ConvKernels.WinogradMinChannels && filters >= ConvKernels.WinogradMinFilters && layer.DropConnect == 0;
+        geometry.WinogradBackwardData = geometry.WinogradTraining && layer.Padding <= layer.KernelH - 1;
         TensorPlan w = b.AddParam(layer.Name, "weight", "Weight", layer.KernelH, layer.KernelW, b.Width, filters);
         TensorPlan? bias = layer.Bias ? b.AddParam(layer.Name, "bias", "Bias", filters) : null;
         var conv = new LinearStep(layer, w, bias)
