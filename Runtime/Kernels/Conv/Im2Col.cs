@@ -96,7 +96,7 @@ public static class Im2Col
                         // Input floats [0, rowFloats) of row iy exist; entries mapping outside are zero padding.
                         int lo = Math.Clamp(-first, a, b), hi = Math.Clamp(rowFloats - first, lo, b);
                         target.Slice(0, lo - a).Clear();
-                        sample.Slice(iy * rowFloats + first + lo, hi - lo).CopyTo(target.Slice(lo - a));
+                        if (hi > lo) sample.Slice(iy * rowFloats + first + lo, hi - lo).CopyTo(target.Slice(lo - a));
                         target.Slice(hi - a).Clear();
                     }
                 }
