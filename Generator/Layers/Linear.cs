@@ -97,7 +97,7 @@ internal abstract class LinearLayer : LayerDefinition
         (d.Conv!.OutHeight + 2 * d.Conv.BackwardPadding) * (d.Conv.OutWidth + 2 * d.Conv.BackwardPadding) * d.OutWidth;
 
     /// <summary>Samples per chunk of the rebuilt patches of a Winograd-trained convolution's weight gradient: about ConvGradientBlockRows rows.</summary>
-    private static int PatchChunk(LinearStep d) => System.Math.Max(1, ConvGradientBlockRows / d.OutPixels);
+    private static int PatchChunk(ModelEmitter e, LinearStep d) => System.Math.Min(e.Plan.MaxBatch, System.Math.Max(1, ConvGradientBlockRows / d.OutPixels));
 
     private static void EmitWinogradTrainingFields(ModelEmitter e, LinearStep d, ConvPlan c)
     {
@@ -108,7 +108,7 @@ internal abstract class LinearLayer : LayerDefinition
             if (c.BackwardPadding > 0)
                 e.W.Line($"private readonly {K}Arena {GradientPadded(d)} = new(MaxBatch * {GradientPaddedSize(d)}); // {d.Layer.Name} dL/dy zero-bordered by {c.BackwardPadding} for dL/dx");
         }
-        e.W.Line($"private readonly {K}Arena {Patches(d)} = new({PatchChunk(d) * d.OutPixels * d.GemmK}); // {d.Layer.Name} patches of {PatchChunk(d)} sample(s), rebuilt for dW (each thread its weight rows' columns)");
+        e.W.Line($"private readonly {K}Arena {Patches(d)} = new({PatchChunk(e, d) * d.OutPixels * d.GemmK}); // {d.Layer.Name} patches of {PatchChunk(e, d)} sample(s), rebuilt for dW (each thread its weight rows' columns)");
     }
 
     /// <summary>
@@ -471,7 +471,7 @@ internal abstract class LinearLayer : LayerDefinition
         int k = d.GemmK, n = d.OutWidth;
         string w = d.Weight.Identifier, g = w + "Gradient";
         string Mine(string x) => $"{x}.Slice(k0 * {n}, (k1 - k0) * {n})";
-        string blocks = d.Conv is { WinogradTraining: true } ? $"over patches rebuilt {PatchChunk(d)} sample(s) at a time" : $"in blocks of {ConvGradientBlockRows} rows";
+        string blocks = d.Conv is { WinogradTraining: true } ? $"over patches rebuilt {PatchChunk(e, d)} sample(s) at a time" : $"in blocks of {ConvGradientBlockRows} rows";
         e.OpenStage(name, $"{d.Layer.Name}: dW = {(d.Conv is null ? "x" : "patches")}ᵀ·dL/dy {blocks}{(d.HasDropConnect ? ", masked by DropConnect" : "")}, then the optimiser update of the thread's weight rows; weight rows split across threads.");
         e.W.Line($"(int k0, int k1) = {K}Partition.Range({k}, part, parts, 4);");
         e.W.Line($"int rows = {BatchRows(d.OutPixels)};");
@@ -484,7 +484,7 @@ internal abstract class LinearLayer : LayerDefinition
         {
             // The Winograd forward kept no patches: rebuild them a chunk of samples at a time, each thread only the
             // columns of its weight rows, packed (k1 − k0 wide) in its own part of the chunk buffer.
-            int chunk = PatchChunk(d), chunkRows = chunk * d.OutPixels;
+            int chunk = PatchChunk(e, d), chunkRows = chunk * d.OutPixels;
             e.W.Line($"// Patches rebuilt {chunk} sample(s) ({chunkRows} rows) at a time, only this thread's columns k0..k1 (the Winograd forward kept none).");
             e.W.Line($"{Span} patches = {Patches(d)}.Slice(k0 * {chunkRows}, (k1 - k0) * {chunkRows});");
             e.W.Open($"for (int q0 = 0; q0 < _batch; q0 += {chunk})");
