@@ -122,7 +122,7 @@ internal sealed class Conv2D : LinearLayer
         e.OpenStage(name, shallow
             ? $"{d.Layer.Name} (eval){what}{poolWhat}: each tile of output pixels accumulates all {d.GemmK} taps in registers, reading the {input} (no im2col); small batches split output pixels across threads, larger ones samples."
             : winograd
-            ? $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches Winograd F(2×2, {conv.KernelH}×{conv.KernelW}) over the {input}, 2×2 output tiles split across threads; otherwise samples split, im2col and GEMM chunk by chunk."
+            ? $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches Winograd F(2×2, {conv.KernelH}×{conv.KernelW}) over the {input}, 2×2 output tiles split across threads; otherwise samples split, {(conv.WinogradTraining ? "Winograd sample by sample" : "im2col and GEMM chunk by chunk")}."
             : $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches an implicit GEMM over the {input} (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.");
         e.W.Open($"if (_batch < {SmallBatch})");
         if (winograd)
@@ -166,6 +166,11 @@ internal sealed class Conv2D : LinearLayer
         e.W.Line("return;");
         e.W.Close();
         if (shallow) EmitShallowConvChunks(e, d, image, weights, output, epiType, epiValue, pool);
+        else if (conv.WinogradTraining && conv.SmallBatchKernel == SmallBatchConv.Winograd)
+        {
+            // Trained by Winograd: no im2col buffer; large batches take Winograd too, samples split.
+            EmitWinogradSamples(e, d, $"_winograd.Slice({conv.WinogradOffset}, {conv.WinogradLength})", output, epiType, epiValue);
+        }
         else EmitConvForwardChunks(e, d, weights, output, epiType, epiValue);
         if (pool is not null && !shallow) EmitPoolSamples(e, pool, All(output, d.OutFloats), "s0", "s1");
         e.W.Close();

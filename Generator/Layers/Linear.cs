@@ -52,7 +52,8 @@ internal abstract class LinearLayer : LayerDefinition
     public override void EmitFields(ModelEmitter e, StepPlan step)
     {
         var d = (LinearStep)step;
-        if (d.Conv?.ColumnBuffer is { } column)
+        // A convolution that trains by Winograd never fills its im2col buffer (inference takes Winograd at every batch size).
+        if (d.Conv is { ColumnBuffer: { } column } cc && !(cc.WinogradTraining && cc.SmallBatchKernel == SmallBatchConv.Winograd))
             e.W.Line($"private readonly {K}Arena {column} = new(MaxBatch * {d.OutPixels * d.GemmK}); // {d.Layer.Name} im2col patches: {d.OutPixels} pixels × {d.GemmK}, kept for dW");
         if (d.Conv is { PaddedBuffer: { } padded } conv)
         {
@@ -140,22 +141,33 @@ internal abstract class LinearLayer : LayerDefinition
     {
         ConvPlan c = d.Conv!;
         EmitWinogradWeights(e, d, body);
-        string image = c.PaddedBuffer ?? d.InputBuffer;
         e.OpenStage(name, $"{d.Layer.Name}: Winograd F(2×2, {c.KernelH}×{c.KernelW}) over the {(c.PaddedBuffer is null ? "input" : "zero-bordered input")}{(d.Bias is null ? "" : ", + b")}; samples split across threads.");
-        e.SampleRange();
-        if (c.PaddedBuffer is null)
-            e.W.Line($"{K}WinogradConv.Forward<TIsa, {epi}>({All(image, c.PaddedSize)}, {ForwardU(d)}.Slice(0, {Planes(c) * c.Channels * d.OutWidth}), {All(d.OutputBuffer, d.OutFloats)}, in {c.GeometryField}, {d.OutWidth}, s0 * {c.WinogradTiles}, s1 * {c.WinogradTiles}, {epiValue});");
-        else
-        {
-            e.W.Line("// One sample at a time: its tiles read the zero-bordered copy while it is still in cache.");
-            e.W.Open("for (int s = s0; s < s1; s++)");
-            e.W.Line($"{K}DirectConv.Pad({All(d.InputBuffer, d.InFloats)}, {All(image, c.PaddedSize)}, in {c.GeometryField}, s, s + 1);");
-            e.W.Line($"{K}WinogradConv.Forward<TIsa, {epi}>({All(image, c.PaddedSize)}, {ForwardU(d)}.Slice(0, {Planes(c) * c.Channels * d.OutWidth}), {All(d.OutputBuffer, d.OutFloats)}, in {c.GeometryField}, {d.OutWidth}, s * {c.WinogradTiles}, (s + 1) * {c.WinogradTiles}, {epiValue});");
-            e.W.Close();
-        }
+        EmitWinogradSamples(e, d, $"{ForwardU(d)}.Slice(0, {Planes(c) * c.Channels * d.OutWidth})", d.OutputBuffer, epi, epiValue);
         e.W.Close();
         e.W.Line();
         body.Add($"Execute(Stages.{name}, (long)_batch * {2L * c.WinogradTiles * Planes(c) * c.Channels * d.OutWidth});");
+    }
+
+    /// <summary>
+    /// Samples [s0, s1) of a convolution by Winograd with the transformed weights <paramref name="u"/>: per sample, the
+    /// zero-bordered copy (none without padding), then its 2×2 tiles. The training forward, and inference above
+    /// SmallBatch for a convolution that trains by Winograd (its patches buffer is gone).
+    /// </summary>
+    internal static void EmitWinogradSamples(ModelEmitter e, LinearStep d, string u, string output, string epi, string epiValue)
+    {
+        ConvPlan c = d.Conv!;
+        string image = c.PaddedBuffer ?? d.InputBuffer;
+        e.SampleRange();
+        if (c.PaddedBuffer is null)
+        {
+            e.W.Line($"{K}WinogradConv.Forward<TIsa, {epi}>({All(image, c.PaddedSize)}, {u}, {All(output, d.OutFloats)}, in {c.GeometryField}, {d.OutWidth}, s0 * {c.WinogradTiles}, s1 * {c.WinogradTiles}, {epiValue});");
+            return;
+        }
+        e.W.Line("// One sample at a time: its tiles read the zero-bordered copy while it is still in cache.");
+        e.W.Open("for (int s = s0; s < s1; s++)");
+        e.W.Line($"{K}DirectConv.Pad({All(d.InputBuffer, d.InFloats)}, {All(image, c.PaddedSize)}, in {c.GeometryField}, s, s + 1);");
+        e.W.Line($"{K}WinogradConv.Forward<TIsa, {epi}>({All(image, c.PaddedSize)}, {u}, {All(output, d.OutFloats)}, in {c.GeometryField}, {d.OutWidth}, s * {c.WinogradTiles}, (s + 1) * {c.WinogradTiles}, {epiValue});");
+        e.W.Close();
     }
 
     /// <summary>dL/dx of a Winograd-trained convolution: per sample, dL/dy zero-bordered by r − 1 − pad, then the rotated kernel's tiles.</summary>

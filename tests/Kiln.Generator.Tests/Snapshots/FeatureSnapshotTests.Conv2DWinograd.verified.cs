@@ -1,6 +1,5 @@
 // Plan: 288 → conv0(16@3×3 pad 1 → 16×6×6) → tanh0 → dense0(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly K::Arena _col0 = new(MaxBatch * 2592); // conv0 im2col patches: 36 pixels × 72, kept for dW
 private readonly K::Arena _padded0 = new(16384); // conv0 zero-bordered input copies (8×8×8) for training and inference
 private readonly K::Arena _winogradForward0 = new(2048); // conv0 Winograd weights U = G·g·Gᵀ for the training forward, redone every step
 private readonly K::Arena _patches0 = new(18144); // conv0 patches of 7 sample(s), rebuilt for dW (each thread its weight rows' columns)
@@ -85,8 +84,8 @@ private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPa
     K::DirectConv.Pad(_x.Slice(0, _batch * 288), _padded0.Slice(0, _batch * 512), in s_geometry0, s0, s1);
 }
 
-/// <summary>conv0 (eval), tanh0 fused: for small batches Winograd F(2×2, 3×3) over the zero-bordered input, 2×2 output tiles split across threads; otherwise samples split, im2col and GEMM chunk by
-/// chunk.</summary>
+/// <summary>conv0 (eval), tanh0 fused: for small batches Winograd F(2×2, 3×3) over the zero-bordered input, 2×2 output tiles split across threads; otherwise samples split, Winograd sample by
+/// sample.</summary>
 private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -101,12 +100,11 @@ private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::I
     }
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    // 25 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-    for (int c0 = s0; c0 < s1; c0 += 25)
+    // One sample at a time: its tiles read the zero-bordered copy while it is still in cache.
+    for (int s = s0; s < s1; s++)
     {
-        int c1 = global::System.Math.Min(c0 + 25, s1);
-        K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 288), _col0.Slice(0, _batch * 2592), in s_geometry0, channelsFirst: false, c0, c1);
-        K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_col0.Slice(c0 * 2592, (c1 - c0) * 2592), Conv0Weight, _y1.Slice(c0 * 576, (c1 - c0) * 576), (c1 - c0) * 36, 72, 16,
+        K::DirectConv.Pad(_x.Slice(0, _batch * 288), _padded0.Slice(0, _batch * 512), in s_geometry0, s, s + 1);
+        K::WinogradConv.Forward<TIsa, K::BiasActivationEpilogue<K::Tanh>>(_padded0.Slice(0, _batch * 512), _winograd.Slice(0, 2048), _y1.Slice(0, _batch * 576), in s_geometry0, 16, s * 9, (s + 1) * 9,
             new K::BiasActivationEpilogue<K::Tanh>(Conv0Bias, new K::Tanh()));
     }
 }

@@ -1,6 +1,5 @@
 // Plan: 512 → conv0(16@3×3 pad 1 → 16×8×8) → relu0 → avgpool0(16×4×4) → dense0(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly K::Arena _col0 = new(MaxBatch * 4608); // conv0 im2col patches: 64 pixels × 72, kept for dW
 private readonly K::Arena _padded0 = new(25600); // conv0 zero-bordered input copies (10×10×8) for training and inference
 private readonly K::Arena _winogradForward0 = new(2048); // conv0 Winograd weights U = G·g·Gᵀ for the training forward, redone every step
 private readonly K::Arena _patches0 = new(18432); // conv0 patches of 4 sample(s), rebuilt for dW (each thread its weight rows' columns)
@@ -86,7 +85,7 @@ private void Conv0Pad<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPa
 }
 
 /// <summary>conv0 (eval), relu0 fused, then avgpool0 on what each thread computed: for small batches Winograd F(2×2, 3×3) over the zero-bordered input, 2×2 output tiles split across threads;
-/// otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+/// otherwise samples split, Winograd sample by sample.</summary>
 private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     if (_batch < 16)
@@ -104,13 +103,12 @@ private void Conv0Inference<TIsa>(int part, int parts) where TIsa : struct, K::I
     }
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    // 14 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-    for (int c0 = s0; c0 < s1; c0 += 14)
+    // One sample at a time: its tiles read the zero-bordered copy while it is still in cache.
+    for (int s = s0; s < s1; s++)
     {
-        int c1 = global::System.Math.Min(c0 + 14, s1);
-        K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 512), _col0.Slice(0, _batch * 4608), in s_geometry0, channelsFirst: false, c0, c1);
-        K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_col0.Slice(c0 * 4608, (c1 - c0) * 4608), Conv0Weight, _y1.Slice(c0 * 1024, (c1 - c0) * 1024), (c1 - c0) * 64, 72, 16,
-            new K::BiasActivationEpilogue<K::Relu>(Conv0Bias, new K::Relu()));
+        K::DirectConv.Pad(_x.Slice(0, _batch * 512), _padded0.Slice(0, _batch * 800), in s_geometry0, s, s + 1);
+        K::WinogradConv.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_padded0.Slice(0, _batch * 800), _winograd.Slice(0, 2048), _y1.Slice(0, _batch * 1024), in s_geometry0, 16, s * 16,
+            (s + 1) * 16, new K::BiasActivationEpilogue<K::Relu>(Conv0Bias, new K::Relu()));
     }
     K::Pooling.AvgForward<TIsa>(_y1.Slice(0, _batch * 1024), _y2.Slice(0, _batch * 256), in s_geometry2, s0, s1); // avgpool0
 }

@@ -32,7 +32,6 @@ namespace Kiln.Benchmarks
         private readonly double[] _bnPartial1 = new double[2048]; // bn0 per-channel sums of each block of 784 rows (Σ and Σ·x̂ backward)
         private readonly K::Arena _y2 = new(MaxBatch * 3136); // output of maxpool0 (16×14×14, channels-last)
         private readonly int[] _argmax2 = new int[MaxBatch * 3136]; // maxpool0: index of each window's maximum
-        private readonly K::Arena _col3 = new(MaxBatch * 78400); // conv1 im2col patches: 196 pixels × 400, kept for dW
         private readonly K::Arena _padded3 = new(331776); // conv1 zero-bordered input copies (18×18×16) for training and inference
         private readonly K::Arena _winogradForward3 = new(18432); // conv1 Winograd weights U = G·g·Gᵀ for the training forward, redone every step
         private readonly K::Arena _winogradBackward3 = new(18432); // conv1 Winograd weights of dL/dx (kernel rotated 180°, channels swapped), redone every step
@@ -730,7 +729,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused, then maxpool1 on what each thread computed: for small batches Winograd F(2×2, 5×5) over the zero-bordered input, 2×2 output
-        /// tiles split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// tiles split across threads; otherwise samples split, Winograd sample by sample.</summary>
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
@@ -748,13 +747,12 @@ namespace Kiln.Benchmarks
             }
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 1 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 1)
+            // One sample at a time: its tiles read the zero-bordered copy while it is still in cache.
+            for (int s = s0; s < s1; s++)
             {
-                int c1 = global::System.Math.Min(c0 + 1, s1);
-                K::Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 3136), _col3.Slice(0, _batch * 78400), in s_geometry3, channelsFirst: false, c0, c1);
-                K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_col3.Slice(c0 * 78400, (c1 - c0) * 78400), _folded.Slice(416, 12800), _y4.Slice(c0 * 6272, (c1 - c0) * 6272),
-                    (c1 - c0) * 196, 400, 32, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(13216, 32), new K::Relu()));
+                K::DirectConv.Pad(_y2.Slice(0, _batch * 3136), _padded3.Slice(0, _batch * 5184), in s_geometry3, s, s + 1);
+                K::WinogradConv.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_padded3.Slice(0, _batch * 5184), _winograd.Slice(0, 18432), _y4.Slice(0, _batch * 6272), in s_geometry3, 32, s * 49,
+                    (s + 1) * 49, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(13216, 32), new K::Relu()));
             }
             K::Pooling.MaxForward<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), default, in s_geometry5, s0, s1); // maxpool1 (no argmax at inference)
         }
