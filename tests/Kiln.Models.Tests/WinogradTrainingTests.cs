@@ -25,6 +25,33 @@ public sealed class WinogradTrainingTests
         Assert.True(float.IsFinite(last) && last < 0.5f * first, $"{path}: loss {first} → {last} after 60 steps on one batch");
     }
 
+    [Theory]
+    [InlineData(IsaPath.Avx512)]
+    [InlineData(IsaPath.Avx2)]
+    [InlineData(IsaPath.Portable)]
+    public void Large_batch_inference_by_Winograd_equals_batch_1(IsaPath path)
+    {
+        // Above SmallBatch (16) conv1 of the benchmark CNN now takes Winograd sample by sample instead of im2col + GEMM;
+        // batch 1 takes the small-batch tile route (checked against the eval-mode reference on WinogradCnn).
+        var model = new BenchmarkCnn(path);
+        var rng = new KilnRandom(6);
+        const int batch = 20;
+        var x = new float[batch * BenchmarkCnn.InputSize];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextFloat() - 0.5f;
+        var labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = rng.NextInt(10);
+        for (int s = 0; s < 3; s++) model.TrainStep(x, labels, batch);
+        var all = new float[batch * 10];
+        model.Predict(x, all, batch);
+        var one = new float[10];
+        for (int r = 0; r < batch; r++)
+        {
+            model.Predict(x.AsSpan(r * BenchmarkCnn.InputSize, BenchmarkCnn.InputSize), one, 1);
+            for (int j = 0; j < 10; j++)
+                Assert.True(Math.Abs(one[j] - all[r * 10 + j]) <= 1e-5f, $"{path}: row {r}, class {j}: batch 1 gave {one[j]}, batch {batch} gave {all[r * 10 + j]}");
+        }
+    }
+
     [Fact]
     public void Winograd_trained_convolutions_keep_no_patch_gradient_buffer()
     {
