@@ -51,6 +51,13 @@ internal sealed class Conv2D : LinearLayer
             OutWidth = Windows.Extent(b.WidthPx, layer.KernelW, layer.Stride, layer.Padding, layer.Dilation),
         };
         int filters = layer.Filters * b.MaxoutPieces();
+        // Training by Winograd F(2×2, r×r) under the thresholds of small-batch inference (Planning/ConvKernels.cs): the
+        // forward pass and dL/dx (a correlation of dL/dy with the kernel rotated 180°, padded by r − 1 − pad) spend
+        // (r+1)² multiplies per 2×2 output tile and channel pair against 4·r² for im2col + GEMM (5×5: 36 against 100).
+        // Not with DropConnect (the masked weights change within the step) nor a padding past r − 1 (for dL/dx).
+        geometry.WinogradTraining = layer.KernelH == layer.KernelW && layer.KernelH is 3 or 5 && layer.Stride == 1 && layer.Dilation == 1
+            && b.Width >= ConvKernels.WinogradMinChannels && filters >= ConvKernels.WinogradMinFilters && layer.DropConnect == 0;
+        geometry.WinogradBackwardData = geometry.WinogradTraining && layer.Padding <= layer.KernelH - 1;
         TensorPlan w = b.AddParam(layer.Name, "weight", "Weight", layer.KernelH, layer.KernelW, b.Width, filters);
         TensorPlan? bias = layer.Bias ? b.AddParam(layer.Name, "bias", "Bias", filters) : null;
         var conv = new LinearStep(layer, w, bias)
@@ -115,7 +122,7 @@ internal sealed class Conv2D : LinearLayer
         e.OpenStage(name, shallow
             ? $"{d.Layer.Name} (eval){what}{poolWhat}: each tile of output pixels accumulates all {d.GemmK} taps in registers, reading the {input} (no im2col); small batches split output pixels across threads, larger ones samples."
             : winograd
-            ? $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches Winograd F(2×2, {conv.KernelH}×{conv.KernelW}) over the {input}, 2×2 output tiles split across threads; otherwise samples split, im2col and GEMM chunk by chunk."
+            ? $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches Winograd F(2×2, {conv.KernelH}×{conv.KernelW}) over the {input}, 2×2 output tiles split across threads; otherwise samples split, {(conv.WinogradTraining ? "Winograd sample by sample" : "im2col and GEMM chunk by chunk")}."
             : $"{d.Layer.Name} (eval){what}{poolWhat}: for small batches an implicit GEMM over the {input} (no im2col); otherwise samples split, im2col and GEMM chunk by chunk.");
         e.W.Open($"if (_batch < {SmallBatch})");
         if (winograd)
@@ -159,6 +166,11 @@ internal sealed class Conv2D : LinearLayer
         e.W.Line("return;");
         e.W.Close();
         if (shallow) EmitShallowConvChunks(e, d, image, weights, output, epiType, epiValue, pool);
+        else if (conv.WinogradTraining && conv.SmallBatchKernel == SmallBatchConv.Winograd)
+        {
+            // Trained by Winograd: no im2col buffer; large batches take Winograd too, samples split.
+            EmitWinogradSamples(e, d, $"_winograd.Slice({conv.WinogradOffset}, {conv.WinogradLength})", output, epiType, epiValue);
+        }
         else EmitConvForwardChunks(e, d, weights, output, epiType, epiValue);
         if (pool is not null && !shallow) EmitPoolSamples(e, pool, All(output, d.OutFloats), "s0", "s1");
         e.W.Close();

@@ -52,15 +52,18 @@ internal abstract class LinearLayer : LayerDefinition
     public override void EmitFields(ModelEmitter e, StepPlan step)
     {
         var d = (LinearStep)step;
-        if (d.Conv?.ColumnBuffer is { } column)
+        // A convolution that trains by Winograd never fills its im2col buffer (inference takes Winograd at every batch size).
+        if (d.Conv is { ColumnBuffer: { } column } cc && !(cc.WinogradTraining && cc.SmallBatchKernel == SmallBatchConv.Winograd))
             e.W.Line($"private readonly {K}Arena {column} = new(MaxBatch * {d.OutPixels * d.GemmK}); // {d.Layer.Name} im2col patches: {d.OutPixels} pixels × {d.GemmK}, kept for dW");
         if (d.Conv is { PaddedBuffer: { } padded } conv)
         {
             // The shallow-kernel convolution reads its zero-bordered copy at every batch size, the implicit GEMM below SmallBatch only.
-            bool everyBatch = conv.SmallBatchKernel == SmallBatchConv.Shallow;
+            // So does the Winograd training forward.
+            bool everyBatch = conv.SmallBatchKernel == SmallBatchConv.Shallow || conv.WinogradTraining;
             int samples = everyBatch ? e.Plan.MaxBatch : System.Math.Min(e.Plan.MaxBatch, SmallBatch - 1);
-            e.W.Line($"private readonly {K}Arena {padded} = new({samples * conv.PaddedSize}); // {d.Layer.Name} zero-bordered input copies ({conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels}) for {(everyBatch ? "" : "small-batch ")}inference");
+            e.W.Line($"private readonly {K}Arena {padded} = new({samples * conv.PaddedSize}); // {d.Layer.Name} zero-bordered input copies ({conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels}) for {(conv.WinogradTraining ? "training and " : "")}{(everyBatch ? "" : "small-batch ")}inference");
         }
+        if (d.Conv is { WinogradTraining: true } wc) EmitWinogradTrainingFields(e, d, wc);
         e.OutputField(d);
         if (d.HasDropConnect)
         {
@@ -77,6 +80,119 @@ internal abstract class LinearLayer : LayerDefinition
     {
         if (d.Conv is { } c)
             e.W.Line($"private static readonly {K}ConvGeometry {c.GeometryField} = new({c.Channels}, {c.Height}, {c.Width}, {c.KernelH}, {c.KernelW}, {c.Stride}, {c.Stride}, {c.Padding}, {c.Padding}, {c.Dilation}, {c.Dilation}); // {d.Layer.Name}");
+        if (HasWinogradBackwardData(d))
+            e.W.Line($"private static readonly {K}ConvGeometry {BackwardGeometry(d)} = {K}WinogradConv.BackwardDataGeometry(in {d.Conv!.GeometryField}, {d.OutWidth}); // {d.Layer.Name}'s dL/dx as a convolution of dL/dy");
+    }
+
+    // ------------------------------------------------------------------ Winograd training (Conv2D only)
+
+    /// <summary>The convolution's dL/dx is computed by Winograd (it has one and the layer trains by Winograd).</summary>
+    private static bool HasWinogradBackwardData(LinearStep d) => d.Conv is { WinogradBackwardData: true } && !d.SkipInputGradient;
+
+    private static string BackwardGeometry(LinearStep d) => $"s_backward{d.Index}";
+    private static string ForwardU(LinearStep d) => $"_winogradForward{d.Index}";
+    private static string BackwardU(LinearStep d) => $"_winogradBackward{d.Index}";
+    private static string GradientPadded(LinearStep d) => $"_paddedGradient{d.Index}";
+    private static string Patches(LinearStep d) => $"_patches{d.Index}";
+    private static int Planes(ConvPlan c) => (c.KernelH + 1) * (c.KernelH + 1);
+    private static int GradientPaddedSize(LinearStep d) =>
+        (d.Conv!.OutHeight + 2 * d.Conv.BackwardPadding) * (d.Conv.OutWidth + 2 * d.Conv.BackwardPadding) * d.OutWidth;
+
+    /// <summary>Samples per chunk of the rebuilt patches of a Winograd-trained convolution's weight gradient: about ConvGradientBlockRows rows.</summary>
+    private static int PatchChunk(ModelEmitter e, LinearStep d) => System.Math.Min(e.Plan.MaxBatch, System.Math.Max(1, ConvGradientBlockRows / d.OutPixels));
+
+    private static void EmitWinogradTrainingFields(ModelEmitter e, LinearStep d, ConvPlan c)
+    {
+        e.W.Line($"private readonly {K}Arena {ForwardU(d)} = new({Planes(c) * c.Channels * d.OutWidth}); // {d.Layer.Name} Winograd weights U = G·g·Gᵀ for the training forward, redone every step");
+        if (HasWinogradBackwardData(d))
+        {
+            e.W.Line($"private readonly {K}Arena {BackwardU(d)} = new({Planes(c) * c.Channels * d.OutWidth}); // {d.Layer.Name} Winograd weights of dL/dx (kernel rotated 180°, channels swapped), redone every step");
+            if (c.BackwardPadding > 0)
+                e.W.Line($"private readonly {K}Arena {GradientPadded(d)} = new(MaxBatch * {GradientPaddedSize(d)}); // {d.Layer.Name} dL/dy zero-bordered by {c.BackwardPadding} for dL/dx");
+        }
+        e.W.Line($"private readonly {K}Arena {Patches(d)} = new({PatchChunk(e, d) * d.OutPixels * d.GemmK}); // {d.Layer.Name} patches of {PatchChunk(e, d)} sample(s), rebuilt for dW (each thread its weight rows' columns)");
+    }
+
+    /// <summary>
+    /// The stage that transforms the weights for this step's Winograd passes (before the forward pass: both use the
+    /// weights before this step's update). Input channels (forward) and filters (dL/dx) split across threads.
+    /// </summary>
+    private static void EmitWinogradWeights(ModelEmitter e, LinearStep d, List<string> body)
+    {
+        ConvPlan c = d.Conv!;
+        string name = SpecNaming.Pascal(d.Layer.Name) + "WinogradWeights";
+        bool backward = HasWinogradBackwardData(d);
+        e.OpenStage(name, $"{d.Layer.Name}: this step's Winograd weights U = G·g·Gᵀ{(backward ? " for the forward pass and dL/dx" : "")} (weights before this step's update); {(backward ? "input channels and filters" : "input channels")} split across threads.");
+        e.W.Line($"(int c0, int c1) = {K}Partition.Range({c.Channels}, part, parts, 1);");
+        e.W.Line($"if (c0 < c1) {K}WinogradConv.TransformWeightChannels({d.Weight.Identifier}, {ForwardU(d)}.Slice(0, {Planes(c) * c.Channels * d.OutWidth}), in {c.GeometryField}, {d.OutWidth}, c0, c1);");
+        if (backward)
+        {
+            e.W.Line("// The rotated kernel goes through _dwScratch, which only the weight-gradient stages use.");
+            e.W.Line($"(int j0, int j1) = {K}Partition.Range({d.OutWidth}, part, parts, 1);");
+            e.W.Line($"if (j0 < j1) {K}WinogradConv.TransformBackwardDataWeights({d.Weight.Identifier}, _dwScratch.Slice(0, {d.GemmK * d.OutWidth}), {BackwardU(d)}.Slice(0, {Planes(c) * c.Channels * d.OutWidth}), in {c.GeometryField}, {d.OutWidth}, j0, j1);");
+        }
+        e.W.Close();
+        e.W.Line();
+        // Work: the multiply-adds of G·g·Gᵀ, (r+1)·r·(r + r+1) per channel pair and transform.
+        body.Add($"Execute(Stages.{name}, {(backward ? 2L : 1L) * 2 * (c.KernelH + 1) * c.KernelH * (2 * c.KernelH + 1) * c.Channels * d.OutWidth});");
+    }
+
+    /// <summary>The training forward of a Winograd-trained convolution: per sample, the zero-bordered copy then its 2×2 tiles.</summary>
+    private static void EmitWinogradForward(ModelEmitter e, LinearStep d, string name, string epi, string epiValue, List<string> body)
+    {
+        ConvPlan c = d.Conv!;
+        EmitWinogradWeights(e, d, body);
+        e.OpenStage(name, $"{d.Layer.Name}: Winograd F(2×2, {c.KernelH}×{c.KernelW}) over the {(c.PaddedBuffer is null ? "input" : "zero-bordered input")}{(d.Bias is null ? "" : ", + b")}; samples split across threads.");
+        EmitWinogradSamples(e, d, $"{ForwardU(d)}.Slice(0, {Planes(c) * c.Channels * d.OutWidth})", d.OutputBuffer, epi, epiValue);
+        e.W.Close();
+        e.W.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2L * c.WinogradTiles * Planes(c) * c.Channels * d.OutWidth});");
+    }
+
+    /// <summary>
+    /// Samples [s0, s1) of a convolution by Winograd with the transformed weights <paramref name="u"/>: per sample, the
+    /// zero-bordered copy (none without padding), then its 2×2 tiles. The training forward, and inference above
+    /// SmallBatch for a convolution that trains by Winograd (its patches buffer is gone).
+    /// </summary>
+    internal static void EmitWinogradSamples(ModelEmitter e, LinearStep d, string u, string output, string epi, string epiValue)
+    {
+        ConvPlan c = d.Conv!;
+        string image = c.PaddedBuffer ?? d.InputBuffer;
+        e.SampleRange();
+        if (c.PaddedBuffer is null)
+        {
+            e.W.Line($"{K}WinogradConv.Forward<TIsa, {epi}>({All(image, c.PaddedSize)}, {u}, {All(output, d.OutFloats)}, in {c.GeometryField}, {d.OutWidth}, s0 * {c.WinogradTiles}, s1 * {c.WinogradTiles}, {epiValue});");
+            return;
+        }
+        e.W.Line("// One sample at a time: its tiles read the zero-bordered copy while it is still in cache.");
+        e.W.Open("for (int s = s0; s < s1; s++)");
+        e.W.Line($"{K}DirectConv.Pad({All(d.InputBuffer, d.InFloats)}, {All(image, c.PaddedSize)}, in {c.GeometryField}, s, s + 1);");
+        e.W.Line($"{K}WinogradConv.Forward<TIsa, {epi}>({All(image, c.PaddedSize)}, {u}, {All(output, d.OutFloats)}, in {c.GeometryField}, {d.OutWidth}, s * {c.WinogradTiles}, (s + 1) * {c.WinogradTiles}, {epiValue});");
+        e.W.Close();
+    }
+
+    /// <summary>dL/dx of a Winograd-trained convolution: per sample, dL/dy zero-bordered by r − 1 − pad, then the rotated kernel's tiles.</summary>
+    private static void EmitWinogradBackwardData(ModelEmitter e, LinearStep d, string current, string next, List<string> body)
+    {
+        ConvPlan c = d.Conv!;
+        string name = SpecNaming.Pascal(d.Layer.Name) + "BackwardInput";
+        string geometry = BackwardGeometry(d), u = $"{BackwardU(d)}.Slice(0, {Planes(c) * c.Channels * d.OutWidth})";
+        string output = All(next, d.InFloats);
+        e.OpenStage(name, $"{d.Layer.Name}: dL/dx by Winograd F(2×2, {c.KernelH}×{c.KernelW}), the correlation of dL/dy{(c.BackwardPadding > 0 ? $" zero-bordered by {c.BackwardPadding}" : "")} with the kernel rotated 180° (weights before this step's update); samples split across threads.");
+        e.SampleRange();
+        if (c.BackwardPadding == 0)
+            e.W.Line($"{K}WinogradConv.Forward<TIsa, {K}NoEpilogue>({All(current, d.OutFloats)}, {u}, {output}, in {geometry}, {c.Channels}, s0 * {c.BackwardTiles}, s1 * {c.BackwardTiles}, new {K}NoEpilogue());");
+        else
+        {
+            string padded = All(GradientPadded(d), GradientPaddedSize(d));
+            e.W.Open("for (int s = s0; s < s1; s++)");
+            e.W.Line($"{K}DirectConv.Pad({All(current, d.OutFloats)}, {padded}, in {geometry}, s, s + 1);");
+            e.W.Line($"{K}WinogradConv.Forward<TIsa, {K}NoEpilogue>({padded}, {u}, {output}, in {geometry}, {c.Channels}, s * {c.BackwardTiles}, (s + 1) * {c.BackwardTiles}, new {K}NoEpilogue());");
+            e.W.Close();
+        }
+        e.W.Close();
+        e.W.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2L * c.BackwardTiles * Planes(c) * c.Channels * d.OutWidth});");
     }
 
     public override void EmitInitialization(ModelEmitter e, StepPlan step) => EmitWeightInitialization(e, (LinearStep)step);
@@ -225,7 +341,7 @@ internal abstract class LinearLayer : LayerDefinition
     /// <summary>A Dense or Conv2D's training forward stage(s) (also a projection shortcut's, which inference reuses).</summary>
     internal static void EmitGemmForward(ModelEmitter e, LinearStep d, List<string> body)
     {
-        body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
+        body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : d.Conv.WinogradTraining ? $": {d.Conv.Describe()} convolution by Winograd F(2×2, {d.Conv.KernelH}×{d.Conv.KernelW}): {Planes(d.Conv)} multiplies per 2×2 output tile and channel pair against {4 * d.Conv.KernelH * d.Conv.KernelW} for im2col + GEMM" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
         if (d.HasDropConnect)
         {
             double keep = 1 - d.Layer.DropConnect;
@@ -243,6 +359,11 @@ internal abstract class LinearLayer : LayerDefinition
         string name = SpecNaming.Pascal(d.Layer.Name) + "Forward";
         string epi = d.Bias is null ? $"{K}NoEpilogue" : $"{K}BiasEpilogue";
         string epiValue = d.Bias is null ? $"new {K}NoEpilogue()" : $"new {K}BiasEpilogue({d.Bias.Identifier})";
+        if (d.Conv is { WinogradTraining: true })
+        {
+            EmitWinogradForward(e, d, name, epi, epiValue, body);
+            return;
+        }
         if (d.Conv?.ColumnBuffer is not null)
         {
             // A projection's inference reuses this forward stage.
@@ -291,7 +412,8 @@ internal abstract class LinearLayer : LayerDefinition
         string layer = SpecNaming.Pascal(d.Layer.Name);
         string? column = d.Conv?.ColumnBuffer;
         body.Add($"// {d.Layer.Name} (dL/dy in {current})");
-        if (!d.SkipInputGradient && column is not null)
+        if (HasWinogradBackwardData(d)) EmitWinogradBackwardData(e, d, current, next, body);
+        else if (!d.SkipInputGradient && column is not null)
         {
             string name = layer + "BackwardInput";
             int patches = d.OutPixels * d.GemmK, outputs = d.OutFloats, chunk = ConvChunk(d);
@@ -364,19 +486,39 @@ internal abstract class LinearLayer : LayerDefinition
         int k = d.GemmK, n = d.OutWidth;
         string w = d.Weight.Identifier, g = w + "Gradient";
         string Mine(string x) => $"{x}.Slice(k0 * {n}, (k1 - k0) * {n})";
-        e.OpenStage(name, $"{d.Layer.Name}: dW = {(d.Conv is null ? "x" : "patches")}ᵀ·dL/dy in blocks of {ConvGradientBlockRows} rows{(d.HasDropConnect ? ", masked by DropConnect" : "")}, then the optimiser update of the thread's weight rows; weight rows split across threads.");
+        string blocks = d.Conv is { WinogradTraining: true } ? $"over patches rebuilt {PatchChunk(e, d)} sample(s) at a time" : $"in blocks of {ConvGradientBlockRows} rows";
+        e.OpenStage(name, $"{d.Layer.Name}: dW = {(d.Conv is null ? "x" : "patches")}ᵀ·dL/dy {blocks}{(d.HasDropConnect ? ", masked by DropConnect" : "")}, then the optimiser update of the thread's weight rows; weight rows split across threads.");
         e.W.Line($"(int k0, int k1) = {K}Partition.Range({k}, part, parts, 4);");
         e.W.Line($"int rows = {BatchRows(d.OutPixels)};");
-        e.W.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * k)};");
+        bool rebuild = d.Conv is { WinogradTraining: true };
+        if (!rebuild) e.W.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * k)};");
         e.W.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
         e.W.Open("if (k0 < k1)");
         e.W.Line($"var sink = new {K}NoPanelSink();");
-        e.W.Open($"for (int b0 = 0; b0 < rows; b0 += {ConvGradientBlockRows})");
-        e.W.Line($"int count = global::System.Math.Min({ConvGradientBlockRows}, rows - b0);");
-        e.W.Line($"{Span} target = b0 == 0 ? {g} : _dwScratch.Slice(0, {k * n});");
-        e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x.Slice(b0 * {k}, count * {k}), dy.Slice(b0 * {n}, count * {n}), target, count, {k}, {n}, k0, k1, ref sink);");
-        e.W.Line($"if (b0 > 0) Accumulate({Mine("_dwScratch")}, {Mine(g)});");
-        e.W.Close();
+        if (rebuild)
+        {
+            // The Winograd forward kept no patches: rebuild them a chunk of samples at a time, each thread only the
+            // columns of its weight rows, packed (k1 − k0 wide) in its own part of the chunk buffer.
+            int chunk = PatchChunk(e, d), chunkRows = chunk * d.OutPixels;
+            e.W.Line($"// Patches rebuilt {chunk} sample(s) ({chunkRows} rows) at a time, only this thread's columns k0..k1 (the Winograd forward kept none).");
+            e.W.Line($"{Span} patches = {Patches(d)}.Slice(k0 * {chunkRows}, (k1 - k0) * {chunkRows});");
+            e.W.Open($"for (int q0 = 0; q0 < _batch; q0 += {chunk})");
+            e.W.Line($"int q1 = global::System.Math.Min(q0 + {chunk}, _batch), count = (q1 - q0) * {d.OutPixels};");
+            e.W.Line($"{K}Im2Col.ForwardColumns({All(d.InputBuffer, d.InFloats)}, patches, in {d.Conv!.GeometryField}, q0, q1, k0, k1);");
+            e.W.Line($"{Span} target = q0 == 0 ? {Mine(g)} : {Mine("_dwScratch")};");
+            e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(patches, dy.Slice(q0 * {d.OutFloats}, count * {n}), target, count, k1 - k0, {n}, 0, k1 - k0, ref sink);");
+            e.W.Line($"if (q0 > 0) Accumulate({Mine("_dwScratch")}, {Mine(g)});");
+            e.W.Close();
+        }
+        else
+        {
+            e.W.Open($"for (int b0 = 0; b0 < rows; b0 += {ConvGradientBlockRows})");
+            e.W.Line($"int count = global::System.Math.Min({ConvGradientBlockRows}, rows - b0);");
+            e.W.Line($"{Span} target = b0 == 0 ? {g} : _dwScratch.Slice(0, {k * n});");
+            e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x.Slice(b0 * {k}, count * {k}), dy.Slice(b0 * {n}, count * {n}), target, count, {k}, {n}, k0, k1, ref sink);");
+            e.W.Line($"if (b0 > 0) Accumulate({Mine("_dwScratch")}, {Mine(g)});");
+            e.W.Close();
+        }
         if (d.HasDropConnect)
             e.W.Line($"{K}DropConnect.MaskGradient<TIsa>({g}, _connectMask{d.Index}.Slice(0, {k * n}), k0 * {n}, k1 * {n}); // dropped weights get no gradient");
         e.W.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {e.States(d.Weight, Mine)});");

@@ -111,6 +111,17 @@ public sealed class ConvPlan
     public bool InputPaddedByPool { get; set; }
     /// <summary>Inference at small batches: the Dense whose partial products the fused conv+pool stage computes, or null.</summary>
     public LinearStep? PartialProductsFor { get; set; }
+    /// <summary>
+    /// Training runs the forward pass by Winograd F(2×2, r×r) (transformed weights redone every step) and the weight
+    /// gradient rebuilds its patches chunk by chunk, so the forward pass writes no patches (set by Conv2D's planner).
+    /// </summary>
+    public bool WinogradTraining { get; set; }
+    /// <summary>With <see cref="WinogradTraining"/>: dL/dx is Winograd too, a correlation of dL/dy zero-bordered by r − 1 − Padding.</summary>
+    public bool WinogradBackwardData { get; set; }
+    /// <summary>Zero border of dL/dy in the Winograd backward-data pass: r − 1 − Padding.</summary>
+    public int BackwardPadding => KernelH - 1 - Padding;
+    /// <summary>2×2 tiles per sample of the Winograd backward-data pass (its output is the input's Height × Width).</summary>
+    public int BackwardTiles => (Height + 1) / 2 * ((Width + 1) / 2);
     public string Describe() => $"{KernelH}×{KernelW}" + (Stride != 1 ? $" stride {Stride}" : "") + (Padding != 0 ? $" pad {Padding}" : "") + (Dilation != 1 ? $" dilation {Dilation}" : "");
 }
 

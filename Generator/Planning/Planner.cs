@@ -154,7 +154,7 @@ public static class Planner
             if (step is LinearStep { SkipInputGradient: false } d)
             {
                 gradientWidth = Math.Max(gradientWidth, d.InFloats);
-                if (d.Conv?.ColumnBuffer is not null) plan.ColumnGradientFloats = Math.Max(plan.ColumnGradientFloats, d.OutPixels * d.GemmK);
+                if (d.Conv is { ColumnBuffer: not null, WinogradBackwardData: false }) plan.ColumnGradientFloats = Math.Max(plan.ColumnGradientFloats, d.OutPixels * d.GemmK);
             }
             if (step is PoolStep { NeedsInputGradient: true } p) gradientWidth = Math.Max(gradientWidth, p.InFloats);
             if (step is NormStep { NeedsInputGradient: true } n) gradientWidth = Math.Max(gradientWidth, n.InFloats);

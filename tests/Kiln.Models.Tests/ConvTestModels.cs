@@ -61,6 +61,17 @@ public partial class WideCnn;
 public partial class WinogradCnn;
 
 /// <summary>
+/// Training by Winograd where the tiles overhang and dL/dx needs its widest borders: F(2×2, 3×3) unpadded on 9×9 (7×7
+/// output), F(2×2, 5×5) with padding 1 (5×5 output, dL/dy bordered by 3), F(2×2, 3×3) unpadded again (3×3 output,
+/// bordered by 2), each but the first with its dL/dx by Winograd.
+/// </summary>
+[Model(InputShape = new[] { 8, 9, 9 }, MaxBatch = 8, Seed = 23)]
+[Conv2D(16, 3), ReLU, Conv2D(16, 5, Padding = 1), Tanh, Conv2D(16, 3), ReLU, Flatten]
+[Dense(3), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class WinogradTrainingCnn;
+
+/// <summary>
 /// One pooled pixel per sample, but enough work per pixel (128 → 256 channels) that small-batch inference splits it across
 /// threads: at batch 1 a part has no pixels, and the split-input Dense must still sum exactly the blocks of this call.
 /// </summary>

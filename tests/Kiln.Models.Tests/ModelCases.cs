@@ -99,6 +99,12 @@ public static class ModelCases
                 new RefImage(8, 6, 6), new RefConv("conv0", 3, 3, Padding: 1), new RefActivation("ReLU"), new RefMaxPool(2, 2),
                 new RefConv("conv1", 5, 5, Padding: 2), new RefActivation("Tanh"), new RefFlatten(), new RefDense("dense0"),
             }),
+        new("WinogradTrainingCnn", p => new WinogradTrainingCnn(p), LossKind.SoftmaxCrossEntropy,
+            new RefOp[]
+            {
+                new RefImage(8, 9, 9), new RefConv("conv0", 3, 3), new RefActivation("ReLU"), new RefConv("conv1", 5, 5, Padding: 1),
+                new RefActivation("Tanh"), new RefConv("conv2", 3, 3), new RefActivation("ReLU"), new RefFlatten(), new RefDense("dense0"),
+            }),
         new("NormCnn", p => new NormCnn(p), LossKind.SoftmaxCrossEntropy,
             new RefOp[]
             {

@@ -57,6 +57,52 @@ public static class Im2Col
         }
     }
 
+    /// <summary>
+    /// The patch columns [k0, k1) of the im2col rows of NHWC samples [s0, s1), packed: col[(row − s0·OutPixels)·(k1 − k0)
+    /// + k − k0] = <see cref="Forward{TIsa}"/>'s col[row·PatchSize + k] (every entry written, zeros included). The weight
+    /// gradient rebuilds its patches with it a few samples at a time, each thread only the columns of its weight rows,
+    /// instead of keeping the whole batch's patches from the forward pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ForwardColumns(ReadOnlySpan<float> x, Span<float> col, in ConvGeometry g, int s0, int s1, int k0, int k1)
+    {
+        g.Validate(nameof(g));
+        Checks.Range(s0, s1, int.MaxValue, nameof(s0), nameof(s1));
+        Checks.Range(k0, k1, g.PatchSize, nameof(k0), nameof(k1));
+        Checks.Length(x.Length, (long)s1 * g.InputSize, nameof(x));
+        int width = k1 - k0;
+        Checks.Length(col.Length, (long)(s1 - s0) * g.OutPixels * width, nameof(col));
+        if (width == 0) return;
+        int c = g.Channels, rowFloats = g.Width * c;
+        // One run per kernel row (ky): KernelW·Channels floats, contiguous in the input when the dilation is 1, else one per tap.
+        int run = g.DilationW == 1 ? g.KernelW * c : c, runs = g.PatchSize / run, perKy = g.KernelW * c / run;
+        int q = 0;
+        for (int s = s0; s < s1; s++)
+        {
+            ReadOnlySpan<float> sample = x.Slice(s * g.InputSize, g.InputSize);
+            for (int oy = 0; oy < g.OutHeight; oy++)
+                for (int ox = 0; ox < g.OutWidth; ox++, q += width)
+                {
+                    Span<float> row = col.Slice(q, width);
+                    for (int ri = k0 / run; ri < runs && ri * run < k1; ri++)
+                    {
+                        int ky = ri / perKy, kx = (ri - ky * perKy) * (run / c);
+                        // The run's patch entries [a, b) inside [k0, k1), at input offset (iy, first + entry) of the sample.
+                        int a = Math.Max(k0, ri * run), b = Math.Min(k1, (ri + 1) * run);
+                        Span<float> target = row.Slice(a - k0, b - a);
+                        int iy = oy * g.StrideH - g.PadH + ky * g.DilationH;
+                        if ((uint)iy >= (uint)g.Height) { target.Clear(); continue; }
+                        int first = (ox * g.StrideW - g.PadW + kx * g.DilationW) * c - ri * run;
+                        // Input floats [0, rowFloats) of row iy exist; entries mapping outside are zero padding.
+                        int lo = Math.Clamp(-first, a, b), hi = Math.Clamp(rowFloats - first, lo, b);
+                        target.Slice(0, lo - a).Clear();
+                        if (hi > lo) sample.Slice(iy * rowFloats + first + lo, hi - lo).CopyTo(target.Slice(lo - a));
+                        target.Slice(hi - a).Clear();
+                    }
+                }
+        }
+    }
+
     private static void Validate(int imageLength, string imageName, int colLength, string colName, in ConvGeometry g, int s0, int s1)
     {
         g.Validate(nameof(g));

@@ -24,7 +24,7 @@ namespace Kiln.Kernels;
 /// itself without padding) and writes the same NHWC output. When an output side is odd, the last tile's second row or
 /// column is not stored, and the input it would read past the image is taken as zero.</para>
 /// </remarks>
-public static unsafe class WinogradConv
+public static unsafe partial class WinogradConv
 {
     /// <summary>Output pixels per tile side.</summary>
     public const int OutputTile = 2;
