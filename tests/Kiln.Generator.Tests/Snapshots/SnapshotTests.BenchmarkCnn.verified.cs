@@ -32,8 +32,11 @@ namespace Kiln.Benchmarks
         private readonly double[] _bnPartial1 = new double[2048]; // bn0 per-channel sums of each block of 784 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
         private readonly K::Arena _y2 = new(MaxBatch * 3136); // output of maxpool0 (16×14×14, channels-last)
         private readonly int[] _argmax2 = new int[MaxBatch * 3136]; // maxpool0: index of each window's maximum
-        private readonly K::Arena _col3 = new(MaxBatch * 78400); // conv1 im2col patches: 196 pixels × 400, kept for dW
-        private readonly K::Arena _padded3 = new(77760); // conv1 zero-bordered input copies (18×18×16) for small-batch inference
+        private readonly K::Arena _padded3 = new(331776); // conv1 zero-bordered input copies (18×18×16) for training and inference
+        private readonly K::Arena _winogradForward3 = new(18432); // conv1 Winograd weights U = G·g·Gᵀ for the training forward, redone every step
+        private readonly K::Arena _winogradBackward3 = new(18432); // conv1 Winograd weights of dL/dx (kernel rotated 180°, channels swapped), redone every step
+        private readonly K::Arena _paddedGradient3 = new(MaxBatch * 10368); // conv1 dL/dy zero-bordered by 2 for dL/dx
+        private readonly K::Arena _patches3 = new(78400); // conv1 patches of 1 sample(s), rebuilt for dW (each thread its weight rows' columns)
         private readonly K::Arena _y3 = new(MaxBatch * 6272); // output of conv1 (32×14×14, channels-last)
         private readonly K::Arena _y4 = new(MaxBatch * 6272); // output of bn1 → relu1 (32×14×14, channels-last)
         private readonly K::Arena _mean4 = new(32); // bn1 batch mean
@@ -47,10 +50,10 @@ namespace Kiln.Benchmarks
         private ulong _mask7Key; // dropout0: this mini-batch's mask key (element i of _mask7 is a pure function of the key and i)
         private readonly K::Arena _y8 = new(MaxBatch * 10); // output of dense1
         private readonly K::Arena _dwScratch = new(12800); // partial dW of one block of rows (convolutions, DropConnect layers)
-        private readonly K::Arena _dcol = new(MaxBatch * 78400); // dL/d(patches) of a convolution, scattered back to dL/dx
         private static readonly K::ConvGeometry s_geometry0 = new(1, 28, 28, 5, 5, 1, 1, 2, 2, 1, 1); // conv0
         private static readonly K::PoolGeometry s_geometry2 = new(16, 28, 28, 2, 2, 2, 2, 0, 0); // maxpool0
         private static readonly K::ConvGeometry s_geometry3 = new(16, 14, 14, 5, 5, 1, 1, 2, 2, 1, 1); // conv1
+        private static readonly K::ConvGeometry s_backward3 = K::WinogradConv.BackwardDataGeometry(in s_geometry3, 32); // conv1's dL/dx as a convolution of dL/dy
         private static readonly K::PoolGeometry s_geometry5 = new(32, 14, 14, 2, 2, 2, 2, 0, 0); // maxpool1
         // dL/d(activation) ping-pongs between two buffers on the way back.
         private readonly K::Arena _g0 = new(MaxBatch * 12544);
@@ -305,19 +308,29 @@ namespace Kiln.Benchmarks
             K::Pooling.MaxForward<TIsa>(_y1.Slice(0, _batch * 12544), _y2.Slice(0, _batch * 3136), new global::System.Span<int>(_argmax2, 0, _batch * 3136), in s_geometry2, s0, s1);
         }
 
-        /// <summary>conv1: im2col and [rows = samples·196 pixels×400]·[400×32] + b, chunk by chunk; samples split across threads.</summary>
+        /// <summary>conv1: this step's Winograd weights U = G·g·Gᵀ for the forward pass and dL/dx (weights before this step's update); input channels and filters split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private void Conv1WinogradWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        {
+            (int c0, int c1) = K::Partition.Range(16, part, parts, 1);
+            if (c0 < c1) K::WinogradConv.TransformWeightChannels(Conv1Weight, _winogradForward3.Slice(0, 18432), in s_geometry3, 32, c0, c1);
+            // The rotated kernel goes through _dwScratch, which only the weight-gradient stages use.
+            (int j0, int j1) = K::Partition.Range(32, part, parts, 1);
+            if (j0 < j1) K::WinogradConv.TransformBackwardDataWeights(Conv1Weight, _dwScratch.Slice(0, 12800), _winogradBackward3.Slice(0, 18432), in s_geometry3, 32, j0, j1);
+        }
+
+        /// <summary>conv1: Winograd F(2×2, 5×5) over the zero-bordered input, + b; samples split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 1 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 1)
+            // One sample at a time: its tiles read the zero-bordered copy while it is still in cache.
+            for (int s = s0; s < s1; s++)
             {
-                int c1 = global::System.Math.Min(c0 + 1, s1);
-                K::Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 3136), _col3.Slice(0, _batch * 78400), in s_geometry3, channelsFirst: false, c0, c1);
-                K::Gemm.Forward<TIsa, K::BiasEpilogue>(_col3.Slice(c0 * 78400, (c1 - c0) * 78400), Conv1Weight, _y3.Slice(c0 * 6272, (c1 - c0) * 6272), (c1 - c0) * 196, 400, 32,
-                    new K::BiasEpilogue(Conv1Bias));
+                K::DirectConv.Pad(_y2.Slice(0, _batch * 3136), _padded3.Slice(0, _batch * 5184), in s_geometry3, s, s + 1);
+                K::WinogradConv.Forward<TIsa, K::BiasEpilogue>(_padded3.Slice(0, _batch * 5184), _winogradForward3.Slice(0, 18432), _y3.Slice(0, _batch * 6272), in s_geometry3, 32, s * 49,
+                    (s + 1) * 49, new K::BiasEpilogue(Conv1Bias));
             }
         }
 
@@ -391,8 +404,9 @@ namespace Kiln.Benchmarks
                 _batch * 784, 16, 784, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[2] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 50176);
             // maxpool0: pooled in Bn0Forward
-            // conv1: 5×5 pad 2 convolution as im2col + GEMM
-            Execute(Stages.Conv1Forward, (long)_batch * 5017600);
+            // conv1: 5×5 pad 2 convolution by Winograd F(2×2, 5×5): 36 multiplies per 2×2 output tile and channel pair against 100 for im2col + GEMM
+            Execute(Stages.Conv1WinogradWeights, 675840);
+            Execute(Stages.Conv1Forward, (long)_batch * 1806336);
             // bn1 → relu1 (per channel over samples·196 pixels)
             Execute(Stages.Bn1Statistics, (long)_batch * 25088);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
@@ -533,37 +547,40 @@ namespace Kiln.Benchmarks
             StepFor(7).Apply<TIsa>(Bn1Beta, Bn1BetaGradient, Bn1BetaState1, Bn1BetaState2);
         }
 
-        /// <summary>conv1: dL/d(patches) = dL/dy·Wᵀ (weights before this step's update), then col2im sums them into dL/dx, chunk by chunk; samples split across threads.</summary>
+        /// <summary>conv1: dL/dx by Winograd F(2×2, 5×5), the correlation of dL/dy zero-bordered by 2 with the kernel rotated 180° (weights before this step's update); samples split across
+        /// threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            for (int c0 = s0; c0 < s1; c0 += 1)
+            for (int s = s0; s < s1; s++)
             {
-                int c1 = global::System.Math.Min(c0 + 1, s1);
-                K::Gemm.BackwardInput<TIsa>(_g1.Slice(c0 * 6272, (c1 - c0) * 6272), Conv1Weight, _dcol.Slice(c0 * 78400, (c1 - c0) * 78400), (c1 - c0) * 196, 400, 32);
-                K::Im2Col.Backward<TIsa>(_dcol.Slice(0, _batch * 78400), _g0.Slice(0, _batch * 3136), in s_geometry3, channelsFirst: false, c0, c1);
+                K::DirectConv.Pad(_g1.Slice(0, _batch * 6272), _paddedGradient3.Slice(0, _batch * 10368), in s_backward3, s, s + 1);
+                K::WinogradConv.Forward<TIsa, K::NoEpilogue>(_paddedGradient3.Slice(0, _batch * 10368), _winogradBackward3.Slice(0, 18432), _g0.Slice(0, _batch * 3136), in s_backward3, 16, s * 49,
+                    (s + 1) * 49, new K::NoEpilogue());
             }
         }
 
-        /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        /// <summary>conv1: dW = patchesᵀ·dL/dy over patches rebuilt 1 sample(s) at a time, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(400, part, parts, 4);
             int rows = _batch * 196;
-            global::System.ReadOnlySpan<float> x = _col3.Slice(0, _batch * 78400);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 6272);
             if (k0 < k1)
             {
                 var sink = new K::NoPanelSink();
-                for (int b0 = 0; b0 < rows; b0 += 256)
+                // Patches rebuilt 1 sample(s) (196 rows) at a time, only this thread's columns k0..k1 (the Winograd forward kept none).
+                global::System.Span<float> patches = _patches3.Slice(k0 * 196, (k1 - k0) * 196);
+                for (int q0 = 0; q0 < _batch; q0 += 1)
                 {
-                    int count = global::System.Math.Min(256, rows - b0);
-                    global::System.Span<float> target = b0 == 0 ? Conv1WeightGradient : _dwScratch.Slice(0, 12800);
-                    K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 400, count * 400), dy.Slice(b0 * 32, count * 32), target, count, 400, 32, k0, k1, ref sink);
-                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 32, (k1 - k0) * 32), Conv1WeightGradient.Slice(k0 * 32, (k1 - k0) * 32));
+                    int q1 = global::System.Math.Min(q0 + 1, _batch), count = (q1 - q0) * 196;
+                    K::Im2Col.ForwardColumns(_y2.Slice(0, _batch * 3136), patches, in s_geometry3, q0, q1, k0, k1);
+                    global::System.Span<float> target = q0 == 0 ? Conv1WeightGradient.Slice(k0 * 32, (k1 - k0) * 32) : _dwScratch.Slice(k0 * 32, (k1 - k0) * 32);
+                    K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(patches, dy.Slice(q0 * 6272, count * 32), target, count, k1 - k0, 32, 0, k1 - k0, ref sink);
+                    if (q0 > 0) Accumulate(_dwScratch.Slice(k0 * 32, (k1 - k0) * 32), Conv1WeightGradient.Slice(k0 * 32, (k1 - k0) * 32));
                 }
                 if (_applyUpdate) StepFor(4).Apply<TIsa>(Conv1Weight.Slice(k0 * 32, (k1 - k0) * 32), Conv1WeightGradient.Slice(k0 * 32, (k1 - k0) * 32),
                     Conv1WeightState1.Slice(k0 * 32, (k1 - k0) * 32), Conv1WeightState2.Slice(k0 * 32, (k1 - k0) * 32));
@@ -650,7 +667,7 @@ namespace Kiln.Benchmarks
             Execute(Stages.Bn1Backward, (long)_batch * 25088);
             if (_applyUpdate) Execute(Stages.Bn1Update, 0);
             // conv1 (dL/dy in _g1)
-            Execute(Stages.Conv1BackwardInput, (long)_batch * 5017600);
+            Execute(Stages.Conv1BackwardInput, (long)_batch * 1806336);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 5017600);
             // maxpool0 (dL/dy in _g0): scattered to its argmax by Bn0BackwardSums
             // bn0 → relu0 (in place on _g1)
@@ -704,7 +721,7 @@ namespace Kiln.Benchmarks
         }
 
         /// <summary>conv1 (eval) with BatchNorm folded in, relu1 fused, then maxpool1 on what each thread computed: for small batches Winograd F(2×2, 5×5) over the zero-bordered input, 2×2 output
-        /// tiles split across threads; otherwise samples split, im2col and GEMM chunk by chunk.</summary>
+        /// tiles split across threads; otherwise samples split, Winograd sample by sample.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
@@ -723,13 +740,12 @@ namespace Kiln.Benchmarks
             }
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 1 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 1)
+            // One sample at a time: its tiles read the zero-bordered copy while it is still in cache.
+            for (int s = s0; s < s1; s++)
             {
-                int c1 = global::System.Math.Min(c0 + 1, s1);
-                K::Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 3136), _col3.Slice(0, _batch * 78400), in s_geometry3, channelsFirst: false, c0, c1);
-                K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_col3.Slice(c0 * 78400, (c1 - c0) * 78400), _folded.Slice(416, 12800), _y4.Slice(c0 * 6272, (c1 - c0) * 6272),
-                    (c1 - c0) * 196, 400, 32, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(13216, 32), new K::Relu()));
+                K::DirectConv.Pad(_y2.Slice(0, _batch * 3136), _padded3.Slice(0, _batch * 5184), in s_geometry3, s, s + 1);
+                K::WinogradConv.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_padded3.Slice(0, _batch * 5184), _winograd.Slice(0, 18432), _y4.Slice(0, _batch * 6272), in s_geometry3, 32, s * 49,
+                    (s + 1) * 49, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(13216, 32), new K::Relu()));
             }
             K::Pooling.MaxForward<TIsa>(_y4.Slice(0, _batch * 6272), _y5.Slice(0, _batch * 1568), default, in s_geometry5, s0, s1); // maxpool1 (no argmax at inference)
         }
@@ -834,32 +850,33 @@ namespace Kiln.Benchmarks
             public const int Bn0Statistics = 1;
             public const int Bn0Forward = 2;
             public const int Maxpool0Forward = 3;
-            public const int Conv1Forward = 4;
-            public const int Bn1Statistics = 5;
-            public const int Bn1Forward = 6;
-            public const int Maxpool1Forward = 7;
-            public const int Dense0Forward = 8;
-            public const int Relu2Forward = 9;
-            public const int Dense1Forward = 10;
-            public const int Dense1BackwardInput = 11;
-            public const int Dense1BackwardWeights = 12;
-            public const int Relu2Backward = 13;
-            public const int Dense0BackwardInput = 14;
-            public const int Dense0BackwardWeights = 15;
-            public const int Bn1BackwardSums = 16;
-            public const int Bn1Backward = 17;
-            public const int Bn1Update = 18;
-            public const int Conv1BackwardInput = 19;
-            public const int Conv1BackwardWeights = 20;
-            public const int Bn0BackwardSums = 21;
-            public const int Bn0Backward = 22;
-            public const int Bn0Update = 23;
-            public const int Conv0BackwardWeights = 24;
-            public const int Conv0Pad = 25;
-            public const int Conv0Inference = 26;
-            public const int Conv1Inference = 27;
-            public const int Dense0Inference = 28;
-            public const int Dense1Inference = 29;
+            public const int Conv1WinogradWeights = 4;
+            public const int Conv1Forward = 5;
+            public const int Bn1Statistics = 6;
+            public const int Bn1Forward = 7;
+            public const int Maxpool1Forward = 8;
+            public const int Dense0Forward = 9;
+            public const int Relu2Forward = 10;
+            public const int Dense1Forward = 11;
+            public const int Dense1BackwardInput = 12;
+            public const int Dense1BackwardWeights = 13;
+            public const int Relu2Backward = 14;
+            public const int Dense0BackwardInput = 15;
+            public const int Dense0BackwardWeights = 16;
+            public const int Bn1BackwardSums = 17;
+            public const int Bn1Backward = 18;
+            public const int Bn1Update = 19;
+            public const int Conv1BackwardInput = 20;
+            public const int Conv1BackwardWeights = 21;
+            public const int Bn0BackwardSums = 22;
+            public const int Bn0Backward = 23;
+            public const int Bn0Update = 24;
+            public const int Conv0BackwardWeights = 25;
+            public const int Conv0Pad = 26;
+            public const int Conv0Inference = 27;
+            public const int Conv1Inference = 28;
+            public const int Dense0Inference = 29;
+            public const int Dense1Inference = 30;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -871,6 +888,7 @@ namespace Kiln.Benchmarks
                 case Stages.Bn0Statistics: Bn0Statistics<TIsa>(part, parts); break;
                 case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Maxpool0Forward: Maxpool0Forward<TIsa>(part, parts); break;
+                case Stages.Conv1WinogradWeights: Conv1WinogradWeights<TIsa>(part, parts); break;
                 case Stages.Conv1Forward: Conv1Forward<TIsa>(part, parts); break;
                 case Stages.Bn1Statistics: Bn1Statistics<TIsa>(part, parts); break;
                 case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
