@@ -127,7 +127,7 @@ internal sealed partial class ModelEmitter
         if (_plan.GemvPackedArenaLength > 0)
             _w.Line($"private readonly {K}Arena _gemvPacked = new({_plan.GemvPackedArenaLength}); // the folded Dense weights packed into column panels, for small-batch inference");
         if (_plan.WinogradArenaLength > 0)
-            _w.Line($"private readonly {K}Arena _winograd = new({_plan.WinogradArenaLength}); // Winograd-transformed convolution weights (U = G·g·Gᵀ), for small-batch inference");
+            _w.Line($"private readonly {K}Arena _winograd = new({_plan.WinogradArenaLength}); // Winograd-transformed convolution weights for inference at every batch size (U = G·g·Gᵀ)");
         _w.Line("// Activations, MaxBatch rows each, kept for the backward pass.");
         ForEachStep(step => step.Owner.EmitFields(this, step));
         if (_plan.LinearSteps.Where(d => d.Conv is not null || d.HasDropConnect).Select(d => d.GemmK * d.OutWidth).DefaultIfEmpty(0).Max() is int scratch and > 0)

@@ -21,7 +21,7 @@ namespace Kiln.Benchmarks
         public const int ParameterCount = 215466;
 
         private readonly K::Arena _folded = new(13248); // BatchNorm folded into the Dense before it, for inference
-        private readonly K::Arena _winograd = new(18432); // Winograd-transformed convolution weights (U = G·g·Gᵀ), for small-batch inference
+        private readonly K::Arena _winograd = new(18432); // Winograd-transformed convolution weights for inference at every batch size (U = G·g·Gᵀ)
         // Activations, MaxBatch rows each, kept for the backward pass.
         private readonly K::Arena _col0 = new(MaxBatch * 19600); // conv0 im2col patches: 784 pixels × 25, kept for dW
         private readonly K::Arena _padded0 = new(65536); // conv0 zero-bordered input copies (32×32×1) for inference
