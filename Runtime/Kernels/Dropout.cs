@@ -12,7 +12,7 @@ namespace Kiln.Kernels;
 /// generator in which element i of a mask is a pure function of (key, i), the key being one draw of the model's noise
 /// stream per mask per step. The stage that applies a mask draws the part it owns, on whichever thread runs it, so the
 /// masks are the same for any thread count, any split and every ISA path (integer arithmetic only), and a seed (or a
-/// checkpoint of the noise stream) reproduces them (docs/perf/training-profile.md has the costs).
+/// checkpoint of the noise stream) reproduces them (docs/perf/mlp-training-step.md has the costs).
 /// </remarks>
 public static partial class Dropout
 {

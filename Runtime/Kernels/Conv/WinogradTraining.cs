@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace Kiln.Kernels;
 
-// Winograd F(2×2, r×r) in training (docs/perf/training-profile.md): the forward pass and the backward-data pass use
+// Winograd F(2×2, r×r) in training (docs/perf/winograd-training.md): the forward pass and the backward-data pass use
 // Forward; the weights are transformed at the start of every step, since every step updates them.
 public static unsafe partial class WinogradConv
 {
