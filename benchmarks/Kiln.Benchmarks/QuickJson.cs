@@ -191,43 +191,10 @@ internal static class QuickJson
             return model.TrainStep(x.Slice(b * batch * BenchData.InputSize, batch * BenchData.InputSize), y.AsSpan(b * batch, batch), batch);
         }
 
-        float first = float.NaN, loss = float.NaN;
-        var warm = Stopwatch.StartNew();
-        int warmSteps = 0;
-        while (warmSteps < o.WarmupSteps || warm.Elapsed.TotalSeconds < o.WarmupSeconds)
-        {
-            loss = Step();
-            if (warmSteps++ == 0) first = loss;
-        }
-
-        var rounds = new double[o.Rounds];
-        var waits = new double[o.Rounds];
-        long allocated = 0, totalSteps = 0;
-        for (int r = 0; r < o.Rounds; r++)
-        {
-            long steps = 0;
-            SchedTotals w0 = ReadSchedTotals();
-            long a0 = GC.GetTotalAllocatedBytes(precise: false);
-            long t0 = Stopwatch.GetTimestamp();
-            long deadline = t0 + (long)(o.RoundSeconds * Stopwatch.Frequency);
-            long now;
-            while (true)
-            {
-                for (int i = 0; i < 8; i++) loss = Step(); // read the clock every few steps only
-                steps += 8;
-                now = Stopwatch.GetTimestamp();
-                if (now >= deadline && steps >= o.MinRoundSteps) break;
-            }
-            allocated += GC.GetTotalAllocatedBytes(precise: false) - a0;
-            totalSteps += steps;
-            double seconds = (now - t0) / (double)Stopwatch.Frequency;
-            rounds[r] = steps * batch / seconds;
-            waits[r] = SchedTotals.WaitFraction(w0, ReadSchedTotals());
-        }
-        double[] sorted = (double[])rounds.Clone();
-        Array.Sort(sorted);
-        return new TrainResult(batch, model.Isa, Median(sorted), sorted[^1], rounds, waits, warmSteps, first, loss,
-            LearningRates[batch], allocated / (double)totalSteps);
+        Timing.Rounds r = Timing.TrainingRounds(_ => Step(), batch, o.WarmupSteps, o.WarmupSeconds, o.Rounds, o.RoundSeconds, o.MinRoundSteps);
+        (double median, double best) = r.Summary();
+        return new TrainResult(batch, model.Isa, median, best, r.SamplesPerSecond, r.WaitFractions, r.WarmupSteps, r.FirstLoss, r.LastLoss,
+            LearningRates[batch], r.AllocatedBytesPerStep);
     }
 
     private static InferResult MeasureInference(AlignedFloats x, int[] y, int batch, int runs, int warmup, Options o)
@@ -239,40 +206,13 @@ internal static class QuickJson
         for (int i = 0; i < 4; i++)
             model.TrainStep(x.Slice(i * 256 * BenchData.InputSize, 256 * BenchData.InputSize), y.AsSpan(i * 256, 256), 256);
 
-        ReadOnlySpan<float> input = x.Slice(0, batch * BenchData.InputSize);
-        Span<float> outputs = new AlignedFloats(batch * BenchData.Classes).Span;
-        var warm = Stopwatch.StartNew();
-        int warmed = 0;
-        while (warmed < warmup || warm.Elapsed.TotalSeconds < o.WarmupSeconds)
-        {
-            model.Predict(input, outputs, batch);
-            warmed++;
-        }
-
-        var ticks = new long[runs];
-        SchedTotals w0 = ReadSchedTotals();
-        long start = Stopwatch.GetTimestamp();
-        long a0 = GC.GetTotalAllocatedBytes(precise: false);
-        for (int i = 0; i < runs; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            model.Predict(input, outputs, batch);
-            ticks[i] = Stopwatch.GetTimestamp() - t0;
-        }
-        long allocated = GC.GetTotalAllocatedBytes(precise: false) - a0;
-        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        // Too short an interval makes the fraction meaningless (the /proc reads themselves dominate).
-        double wait = wall >= 0.05 ? SchedTotals.WaitFraction(w0, ReadSchedTotals()) : double.NaN;
+        var outputs = new AlignedFloats(batch * BenchData.Classes);
+        Timing.Calls c = Timing.TimedCalls(() => model.Predict(x.Slice(0, batch * BenchData.InputSize), outputs.Span, batch), runs, warmup, o.WarmupSeconds);
         float sum = 0;
-        for (int i = 0; i < BenchData.Classes; i++) sum += outputs[i];
+        for (int i = 0; i < BenchData.Classes; i++) sum += outputs.Span[i];
         if (!(Math.Abs(sum - 1f) < 1e-3f))
             Console.Error.WriteLine($"--quick-json: warning: Predict probabilities of sample 0 sum to {sum}, not 1.");
-
-        Array.Sort(ticks);
-        double toUs = 1e6 / Stopwatch.Frequency;
-        var us = new double[runs];
-        for (int i = 0; i < runs; i++) us[i] = ticks[i] * toUs;
-        return new InferResult(Median(us), us[runs / 10], us[runs * 9 / 10], us[0], runs, warmed, allocated / (double)runs, wait);
+        return new InferResult(c.MedianUs, c.P10Us, c.P90Us, c.MinUs, c.Runs, c.Warmup, c.AllocatedBytesPerCall, c.RunQueueWaitFraction);
     }
 
     /// <summary>Threads the runtime runs kernels on: KILN_THREADS, or every CPU.</summary>

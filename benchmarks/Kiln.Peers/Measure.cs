@@ -10,7 +10,7 @@ using static Kiln.Benchmarks.MachineProbes;
 namespace Kiln.Peers;
 
 /// <summary>
-/// The timing method of Kiln.Benchmarks' quick JSON mode (benchmarks/Kiln.Benchmarks/QuickJson.cs), applied to a
+/// The timing method of Kiln.Benchmarks' quick JSON mode (benchmarks/Kiln.Benchmarks/Timing.cs, linked here), applied to a
 /// peer's step or call: the same warm-up rule, training rounds timed as a whole, inference calls timed one by one,
 /// the same run-queue and allocation probes, so that the figures of both sides mean the same thing.
 /// </summary>
@@ -25,44 +25,11 @@ internal static class Measure
     /// </summary>
     public static TrainResult Training(Func<bool, float> step, int batch, float learningRate, PeerOptions o)
     {
-        float first = float.NaN;
-        var warm = Stopwatch.StartNew();
-        int warmSteps = 0;
-        while (warmSteps < o.WarmupSteps || warm.Elapsed.TotalSeconds < o.WarmupSeconds)
-        {
-            float loss = step(warmSteps == 0);
-            if (warmSteps++ == 0) first = loss;
-        }
-
-        var rounds = new double[o.Rounds];
-        var waits = new double[o.Rounds];
-        long allocated = 0, totalSteps = 0;
-        for (int r = 0; r < o.Rounds; r++)
-        {
-            long steps = 0;
-            SchedTotals w0 = ReadSchedTotals();
-            long a0 = GC.GetTotalAllocatedBytes(precise: false);
-            long t0 = Stopwatch.GetTimestamp();
-            long deadline = t0 + (long)(o.RoundSeconds * Stopwatch.Frequency);
-            long now;
-            while (true)
-            {
-                for (int i = 0; i < 8; i++) step(false); // read the clock every few steps only
-                steps += 8;
-                now = Stopwatch.GetTimestamp();
-                if (now >= deadline && steps >= o.MinRoundSteps) break;
-            }
-            allocated += GC.GetTotalAllocatedBytes(precise: false) - a0;
-            totalSteps += steps;
-            double seconds = (now - t0) / (double)Stopwatch.Frequency;
-            rounds[r] = steps * batch / seconds;
-            waits[r] = SchedTotals.WaitFraction(w0, ReadSchedTotals());
-        }
+        Timing.Rounds r = Timing.TrainingRounds(step, batch, o.WarmupSteps, o.WarmupSeconds, o.Rounds, o.RoundSeconds, o.MinRoundSteps);
         float last = step(true);
-        double[] sorted = (double[])rounds.Clone();
-        Array.Sort(sorted);
-        return new TrainResult(Median(sorted), sorted[^1], rounds, waits, warmSteps, first, last, learningRate,
-            allocated / (double)totalSteps);
+        (double median, double best) = r.Summary();
+        return new TrainResult(median, best, r.SamplesPerSecond, r.WaitFractions, r.WarmupSteps, r.FirstLoss, last, learningRate,
+            r.AllocatedBytesPerStep);
     }
 
     /// <summary>
@@ -71,34 +38,8 @@ internal static class Measure
     /// </summary>
     public static InferResult Inference(Action call, int runs, int warmup, PeerOptions o)
     {
-        var warm = Stopwatch.StartNew();
-        int warmed = 0;
-        while (warmed < warmup || warm.Elapsed.TotalSeconds < o.WarmupSeconds)
-        {
-            call();
-            warmed++;
-        }
-
-        var ticks = new long[runs];
-        SchedTotals w0 = ReadSchedTotals();
-        long start = Stopwatch.GetTimestamp();
-        long a0 = GC.GetTotalAllocatedBytes(precise: false);
-        for (int i = 0; i < runs; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            call();
-            ticks[i] = Stopwatch.GetTimestamp() - t0;
-        }
-        long allocated = GC.GetTotalAllocatedBytes(precise: false) - a0;
-        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        // Too short an interval makes the fraction meaningless (the /proc reads themselves dominate).
-        double wait = wall >= 0.05 ? SchedTotals.WaitFraction(w0, ReadSchedTotals()) : double.NaN;
-
-        Array.Sort(ticks);
-        double toUs = 1e6 / Stopwatch.Frequency;
-        var us = new double[runs];
-        for (int i = 0; i < runs; i++) us[i] = ticks[i] * toUs;
-        return new InferResult(Median(us), us[runs / 10], us[runs * 9 / 10], us[0], runs, warmed, allocated / (double)runs, wait);
+        Timing.Calls c = Timing.TimedCalls(call, runs, warmup, o.WarmupSeconds);
+        return new InferResult(c.MedianUs, c.P10Us, c.P90Us, c.MinUs, c.Runs, c.Warmup, c.AllocatedBytesPerCall, c.RunQueueWaitFraction);
     }
 }
 
