@@ -10,7 +10,10 @@ namespace Kiln.Benchmarks;
 /// counts as the direct convolution would, whatever algorithm runs it.</param>
 /// <param name="ProductFloats">Floats of its product's weight and bias (what a batch-1 forward must read).</param>
 /// <param name="OutputFloats">Floats of its output per sample.</param>
-internal sealed record LayerWork(string Name, string Kind, long ForwardMacs, long ProductFloats, long OutputFloats);
+/// <param name="WinogradMacs">Multiply-adds of its forward product (and of its input gradient) as the runtime runs
+/// them: Winograd F(2×2, r×r) for an eligible convolution (<see cref="ModelWork.WinogradEligible"/>), else
+/// <paramref name="ForwardMacs"/>.</param>
+internal sealed record LayerWork(string Name, string Kind, long ForwardMacs, long ProductFloats, long OutputFloats, long WinogradMacs);
 
 /// <summary>
 /// What a model asks of the machine, counted from its layer and tensor lists (<see cref="IKilnModel.Layers"/>,
@@ -26,31 +29,43 @@ internal sealed record ModelWork(string Model, int InputFloats, IReadOnlyList<La
     private const int Float = sizeof(float);
 
     /// <summary>FLOP of one training sample (products only).</summary>
-    public long TrainingFlopPerSample
-    {
-        get
-        {
-            long total = 0;
-            bool first = true;
-            foreach (LayerWork l in Layers)
-            {
-                if (l.ForwardMacs == 0) continue;
-                total += 2 * l.ForwardMacs * (first ? 2 : 3);
-                first = false;
-            }
-            return total;
-        }
-    }
+    public long TrainingFlopPerSample => Training(l => l.ForwardMacs);
+
+    /// <summary>
+    /// FLOP of one training sample's products as the runtime runs them: an eligible convolution's forward and input
+    /// gradient by Winograd F(2×2, r×r) (elementwise products of transformed tiles; the transforms' adds are not
+    /// counted), its weight gradient and every other product as counted in <see cref="TrainingFlopPerSample"/>.
+    /// </summary>
+    public long TrainingFlopExecutedPerSample => Training(l => l.WinogradMacs);
 
     /// <summary>FLOP of one inference sample (the forward products).</summary>
-    public long InferenceFlopPerSample
+    public long InferenceFlopPerSample => Inference(l => l.ForwardMacs);
+
+    /// <summary>FLOP of one inference sample's products as the runtime runs them (Winograd where eligible).</summary>
+    public long InferenceFlopExecutedPerSample => Inference(l => l.WinogradMacs);
+
+    /// <summary>
+    /// 2 FLOP per multiply-add of every product layer's forward and input gradient (<paramref name="pass"/>'s count)
+    /// and weight gradient (always direct), without the first product layer's input gradient.
+    /// </summary>
+    private long Training(Func<LayerWork, long> pass)
     {
-        get
+        long total = 0;
+        bool first = true;
+        foreach (LayerWork l in Layers)
         {
-            long total = 0;
-            foreach (LayerWork l in Layers) total += 2 * l.ForwardMacs;
-            return total;
+            if (l.ForwardMacs == 0) continue;
+            total += 2 * (pass(l) + l.ForwardMacs + (first ? 0 : pass(l)));
+            first = false;
         }
+        return total;
+    }
+
+    private long Inference(Func<LayerWork, long> pass)
+    {
+        long total = 0;
+        foreach (LayerWork l in Layers) total += 2 * pass(l);
+        return total;
     }
 
     /// <summary>Bytes of the products' weights and biases: what one batch-1 forward reads at least once.</summary>
@@ -113,7 +128,7 @@ internal sealed record ModelWork(string Model, int InputFloats, IReadOnlyList<La
                 else if (t.Role == TensorRole.Bias) bias = t.Length;
             }
             long outFloats = Product(layer.OutputShape);
-            long macs = 0;
+            long macs = 0, fast = -1;
             if (weight is not null)
             {
                 int[] w = weight.Shape;
@@ -128,15 +143,35 @@ internal sealed record ModelWork(string Model, int InputFloats, IReadOnlyList<La
                         if (w.Length != 4 || layer.OutputShape.Length != 3 || w[3] != layer.OutputShape[0] || inWidth % w[2] != 0)
                             throw new ArgumentException($"{name}: layer '{layer.Name}' (conv2d) has weight [{string.Join(", ", w)}] (kh, kw, in, out) but output [{string.Join(", ", layer.OutputShape)}] and input of {inWidth} floats.");
                         macs = outFloats * w[0] * w[1] * w[2];
+                        if (WinogradEligible(w, inWidth / w[2], layer.OutputShape))
+                        {
+                            int m = 2, tile = m + w[0] - 1;
+                            long tiles = (long)((layer.OutputShape[1] + m - 1) / m) * ((layer.OutputShape[2] + m - 1) / m);
+                            fast = tiles * tile * tile * w[2] * w[3];
+                        }
                         break;
                     default:
                         throw new NotSupportedException($"{name}: layer '{layer.Name}' ({layer.Kind}) has a weight tensor, but only dense and conv2d products are counted.");
                 }
             }
-            work.Add(new LayerWork(layer.Name, layer.Kind, macs, weight is null ? 0 : weight.Length + bias, outFloats));
+            work.Add(new LayerWork(layer.Name, layer.Kind, macs, weight is null ? 0 : weight.Length + bias, outFloats, fast < 0 ? macs : fast));
             inWidth = outFloats;
         }
         return new ModelWork(name, inputFloats, work, parameters);
+    }
+
+    /// <summary>
+    /// Whether the runtime trains and infers a convolution by Winograd F(2×2, r×r): a square 3×3 or 5×5 kernel,
+    /// stride 1, at least 8 input channels and 16 filters (docs/perf/winograd-training.md). The layer list has no
+    /// stride, dilation or DropConnect: stride 1 is read from the sizes (a square input of side s gives an output side
+    /// of at least s − r + 1 only at stride 1); dilation 1 and no DropConnect are assumed, as in the benchmark models.
+    /// </summary>
+    internal static bool WinogradEligible(int[] weight, long inputPixels, int[] outputShape)
+    {
+        int r = weight[0];
+        if (r != weight[1] || (r != 3 && r != 5) || weight[2] < 8 || weight[3] < 16) return false;
+        long side = (long)Math.Round(Math.Sqrt(inputPixels));
+        return side * side == inputPixels && outputShape[1] >= side - r + 1 && outputShape[2] >= side - r + 1;
     }
 
     private static long Product(int[] shape)

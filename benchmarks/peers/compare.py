@@ -599,10 +599,14 @@ def limits_report(limits, fma):
         out += ["Cross-thread costs (Kiln.Kernels.PoolProbe):", ""] + lines + [""]
     w = limits["work"]
     if w:
-        rows = [[m.upper(), f"{v['train_flop_per_sample'] / 1e6:.3f}", f"{v['infer_flop_per_sample'] / 1e6:.3f}",
+        def mflop(v, key):
+            ex = v.get(key.replace("_per_sample", "_executed_per_sample"))
+            return f"{v[key] / 1e6:.3f}" + (f" ({ex / 1e6:.3f})" if ex is not None else "")
+        rows = [[m.upper(), mflop(v, "train_flop_per_sample"), mflop(v, "infer_flop_per_sample"),
                  f"{v['product_weight_bytes'] / 1e3:,.1f}", f"{v['adam_bytes_per_step'] / 1e6:.2f}",
                  f"{v['activation_bytes_per_sample'] / 1e3:,.1f}"] for m, v in w.items()]
-        out += ["Work of the benchmark models, counted from their layers (docs/perf/limits.md):", ""]
+        out += ["Work of the benchmark models, counted from their layers: products only, direct convolution (in "
+                "brackets: as the runtime runs them, Winograd where it does; docs/perf/limits.md):", ""]
         out += table(["model", "training MFLOP/sample", "inference MFLOP/sample", "weights+biases (kB)",
                       "Adam bytes/step (MB)", "activations, 1 pass (kB/sample)"], rows)
         out.append("")
@@ -613,8 +617,9 @@ def roofline(model, msum, limits, fma, n):
     """What each target of `model` requires from the machine, against the measured limits, on n threads.
 
     Training targets: the step time a target allows (batch / required samples/s; the efficiency target: the
-    products at that share of the peak) against a floor that counts only the products at the FMA peak and Adam's
-    bytes at the L3 read bandwidth, one after the other. Batch-1 targets: the latency allowed against the larger of
+    direct-convolution FLOPs at that share of the peak) against a floor that counts only the products as the
+    runtime runs them (Winograd where it does: "executed" FLOPs) at the FMA peak and Adam's bytes at the L3 read
+    bandwidth, one after the other. Batch-1 targets: the latency allowed against the larger of
     the forward products at the peak and the weights read from the cores' L2, plus one empty pool stage on n > 1
     threads. A floor is optimistic (everything else costs nothing), so floor > allowed proves a target out of reach
     on this machine; floor <= allowed only says the hardware does not forbid it. Returns {label: row}."""
@@ -636,13 +641,14 @@ def roofline(model, msum, limits, fma, n):
             batch = 64 if "b64" in key else 256
             skey = f"train_b{batch}_samples_per_s"
             flop = batch * work["train_flop_per_sample"]
+            executed = batch * work.get("train_flop_executed_per_sample", work["train_flop_per_sample"])
             if test == "ratio":
                 peer = (msum["metrics"].get(skey) or {}).get("strongest")
                 if peer:
                     row["allowed_us"] = batch / (bound * peer["value"]) * 1e6
-            else:
+            else:  # the efficiency target counts direct-convolution FLOPs, whatever the algorithm
                 row["allowed_us"] = flop / (bound * peak * 1e3)
-            row["compute_us"] = flop / (peak * 1e3)
+            row["compute_us"] = executed / (peak * 1e3)
             row["memory_us"] = work["adam_bytes_per_step"] / (adam_bw * 1e3) if adam_bw else None
             row["floor_us"] = row["compute_us"] + (row["memory_us"] or 0.0)
             k = (msum["metrics"].get(skey) or {}).get("kiln", {}).get(str(n))
@@ -654,7 +660,7 @@ def roofline(model, msum, limits, fma, n):
             else:
                 o = (e.get("peers") or {}).get("ONNX Runtime")
                 row["allowed_us"] = o["value"] / bound if o else None
-            row["compute_us"] = work["infer_flop_per_sample"] / (peak * 1e3)
+            row["compute_us"] = work.get("infer_flop_executed_per_sample", work["infer_flop_per_sample"]) / (peak * 1e3)
             row["memory_us"] = work["product_weight_bytes"] / (weights_bw * 1e3) if weights_bw else None
             row["handoff_us"] = handoff
             row["floor_us"] = max(row["compute_us"], row["memory_us"] or 0.0) + handoff

@@ -189,6 +189,13 @@ class LimitsTests(unittest.TestCase):
         # One thread: no hand-off, the one-thread peak and bandwidth.
         one = compare.roofline("mlp", msum, limits, fma, 1)["MLP Predict, batch 1: ≤ 3 µs"]
         self.assertAlmostEqual(one["floor_us"], max(0.5e6 / 200e3, 1e6 / 250e3))
+        # Products run faster than counted (Winograd): the floor uses the executed FLOPs, the efficiency target not.
+        fast = compare.merge_limits([limits_run(500, 100, 30, 0.2, 1.0, {"mlp": dict(
+            WORK["mlp"], train_flop_executed_per_sample=500_000, infer_flop_executed_per_sample=100_000)})])
+        rows = compare.roofline("mlp", msum, fast, fma, 2)
+        self.assertAlmostEqual(rows["MLP training, batch 256: ≥ 4× the strongest peer"]["floor_us"], 320 + 70)
+        self.assertAlmostEqual(rows["MLP training, batch 256: ≥ 80 % of the FMA peak"]["allowed_us"], 800)
+        self.assertAlmostEqual(rows["MLP Predict, batch 1: ≤ 3 µs"]["compute_us"], 0.25)
         text = "\n".join(compare.roofline_report("mlp", msum, limits, fma, 2))
         self.assertIn("NO: out of reach", text)
         self.assertIn("max(1.25, 2.00) + 1.00", text)

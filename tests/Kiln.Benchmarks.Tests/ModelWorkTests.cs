@@ -39,10 +39,36 @@ public class ModelWorkTests
         Assert.Equal(2 * (2 * conv0 + 3 * (conv1 + dense0 + dense1)), w.TrainingFlopPerSample);
         Assert.Equal(17_519_104, w.TrainingFlopPerSample);
         Assert.Equal(TrainingFlops.PerSample("cnn"), w.TrainingFlopPerSample);
+        // conv1 (16 → 32, 5×5, 14×14) runs Winograd F(2×2, 5×5): 7 × 7 tiles of 6 × 6 products per channel pair, the
+        // 1,806,336 FLOP docs/perf/predict-b1.md counts; conv0 (one input channel) stays direct.
+        Assert.Equal(49L * 36 * 16 * 32, w.Layers.Single(l => l.Name == "conv1").WinogradMacs);
+        Assert.Equal(1_806_336, 2 * w.Layers.Single(l => l.Name == "conv1").WinogradMacs);
+        Assert.Equal(conv0, w.Layers.Single(l => l.Name == "conv0").WinogradMacs);
+        long conv1Fast = 49L * 36 * 16 * 32;
+        Assert.Equal(2 * (2 * conv0 + 2 * conv1Fast + conv1 + 3 * (dense0 + dense1)), w.TrainingFlopExecutedPerSample);
+        Assert.Equal(2 * (conv0 + conv1Fast + dense0 + dense1), w.InferenceFlopExecutedPerSample);
         Assert.Equal(4 * (400 + 16 + 12800 + 32 + 200704 + 128 + 1280 + 10), w.ProductWeightBytes);
         // Input 784, then conv0/bn0/relu0 12,544 each, maxpool0 3,136, conv1/bn1/relu1 6,272 each, maxpool1 1,568,
         // dense0/relu2/dropout0 128 each, dense1 10.
         Assert.Equal(4 * (784 + 3 * 12544 + 3136 + 3 * 6272 + 1568 + 3 * 128 + 10), w.ActivationBytesPerSample);
+    }
+
+    [Theory]
+    [InlineData(5, 16, 32, 14, 14, true)]  // conv1 of the benchmark CNN, padding 2
+    [InlineData(3, 8, 16, 10, 8, true)]    // 3×3, no padding: 10 − 3 + 1
+    [InlineData(5, 1, 16, 28, 28, false)]  // one input channel: the shallow direct kernel
+    [InlineData(5, 16, 8, 14, 14, false)]  // too few filters
+    [InlineData(7, 16, 32, 14, 14, false)] // 7×7
+    [InlineData(3, 16, 32, 14, 7, false)]  // stride 2
+    public void Winograd_eligibility_follows_the_runtime_rule(int r, int inChannels, int filters, int inSide, int outSide, bool eligible) =>
+        Assert.Equal(eligible, ModelWork.WinogradEligible(new[] { r, r, inChannels, filters }, (long)inSide * inSide, new[] { filters, outSide, outSide }));
+
+    [Fact]
+    public void The_mlp_runs_every_product_as_counted()
+    {
+        ModelWork w = ModelWork.Of("mlp", new BenchMlp());
+        Assert.Equal(w.TrainingFlopPerSample, w.TrainingFlopExecutedPerSample);
+        Assert.Equal(w.InferenceFlopPerSample, w.InferenceFlopExecutedPerSample);
     }
 
     [Fact]
