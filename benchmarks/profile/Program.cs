@@ -277,19 +277,21 @@ internal interface IProfiled { Recorder Recorder { get; } }
 
 /// <summary>
 /// The read bandwidths a memory-bound stage is measured against, on the profile's thread count: the best round of the
-/// --limits probes (Kiln.Benchmarks/Limits.cs) for L2 (896 KiB per thread), L3 (8 MiB per thread) and DRAM (64 MiB).
-/// A stage whose distinct bytes fit the L2 probe's total is held to L2's bandwidth, up to the L3 probe's total to L3's,
-/// beyond that to DRAM's — read bandwidth, so a stage that also writes can stay below 100 %.
+/// --limits read probes (Kiln.Benchmarks/Limits.cs), 896 KiB (L2), 8, 16, 32 MiB (L3 as far as it holds) and 64 MiB
+/// (DRAM) per thread. A stage is held to the bandwidth of the smallest probe whose buffers together hold its distinct
+/// bytes, i.e. of a plain streaming read of a working set that size; read bandwidth, so a stage that also writes can
+/// stay below 100 %, and one whose data is partly still in a nearer cache can exceed it.
 /// </summary>
 internal sealed record Roofline((string Level, long Bytes, double GbPerS)[] Levels)
 {
     public static Roofline Measure(int threads, double peak)
     {
         var levels = new List<(string, long, double)>();
-        foreach (string name in new[] { "read_l2_896k", "read_l3_8m", "read_dram_64m" })
+        foreach (string name in new[] { "read_l2_896k", "read_l3_8m", "read_16m", "read_32m", "read_dram_64m" })
         {
             Limits.Probe p = Limits.Probes.Single(q => q.Name == name);
-            levels.Add((name.Split('_')[1].ToUpperInvariant(), p.BytesPerThread * threads, Limits.Bandwidth(p, threads, 0.3).BestGbPerS));
+            string level = name == "read_l2_896k" ? "L2" : name == "read_dram_64m" ? "DRAM" : $"{p.BytesPerThread * threads >> 20} MiB";
+            levels.Add((level, name == "read_dram_64m" ? long.MaxValue : p.BytesPerThread * threads, Limits.Bandwidth(p, threads, 0.3).BestGbPerS));
         }
         return new Roofline(levels.ToArray());
     }
@@ -301,7 +303,8 @@ internal sealed record Roofline((string Level, long Bytes, double GbPerS)[] Leve
         return (Levels[^1].Level, Levels[^1].GbPerS);
     }
 
-    public override string ToString() => string.Join(", ", Levels.Select(l => $"{l.Level} ({l.Bytes >> 10} KiB) {l.GbPerS:F1} GB/s"));
+    public override string ToString() =>
+        string.Join(", ", Levels.Select(l => l.Bytes == long.MaxValue ? $"{l.Level} {l.GbPerS:F1} GB/s" : $"{l.Level} (up to {l.Bytes >> 10} KiB) {l.GbPerS:F1} GB/s"));
 }
 
 /// <summary>Per-step start/end timestamps of every stage part, plus the loss and TrainCore.</summary>
