@@ -35,7 +35,7 @@ internal static class Limits
 
     /// <summary>
     /// The probes, smallest buffer first. 32 KiB fits any L1d; 0.5 and 0.9 MB fit a 1 MB L2 per core; 16 and 32 MiB
-    /// show where L3 ends when the CPU does not report its size (this project's VM hides it from lscpu and CPUID).
+    /// show where L3 ends, which this project's VM does not report (lscpu lists no caches).
     /// </summary>
     internal static readonly Probe[] Probes =
     {
@@ -88,16 +88,6 @@ internal static class Limits
             w.WriteNumber("vector_bits", Vector512.IsHardwareAccelerated ? 512 : 256);
             w.WriteNumber("threads", threads);
             w.WriteString("seconds_per_probe", seconds.ToString("G", CultureInfo.InvariantCulture));
-            w.WriteStartArray("caches");
-            foreach ((int level, long bytes, int sharedBy) in Caches())
-            {
-                w.WriteStartObject();
-                w.WriteNumber("level", level);
-                w.WriteNumber("bytes", bytes);
-                w.WriteNumber("shared_by_cpus", sharedBy);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
             if (fma)
             {
                 w.WriteStartObject("fma");
@@ -157,32 +147,6 @@ internal static class Limits
         }
         stdout.Write("\n"u8);
         return 0;
-    }
-
-    /// <summary>
-    /// The data and unified caches the CPU reports through CPUID (leaf 0x8000001D on AMD, 4 on Intel: the same
-    /// layout), as (level, bytes, logical CPUs sharing it), smallest level first; empty where the instruction is not
-    /// available. A VM may report its host's caches; lscpu on this project's VM reports none, hence this.
-    /// </summary>
-    internal static (int Level, long Bytes, int SharedBy)[] Caches()
-    {
-        var caches = new System.Collections.Generic.List<(int, long, int)>();
-        if (!X86Base.IsSupported) return caches.ToArray();
-        (int _, int b, int c, int d) = X86Base.CpuId(0, 0);
-        bool amd = b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163; // "AuthenticAMD"
-        int leaf = amd ? unchecked((int)0x8000001D) : 4;
-        if (amd && X86Base.CpuId(unchecked((int)0x80000000), 0).Eax < unchecked((int)0x8000001D)) return caches.ToArray();
-        for (int i = 0; i < 16; i++)
-        {
-            (int eax, int ebx, int ecx, _) = X86Base.CpuId(leaf, i);
-            int type = eax & 0x1F;
-            if (type == 0) break;
-            if (type == 2) continue; // instruction cache
-            long ways = ((ebx >> 22) & 0x3FF) + 1, partitions = ((ebx >> 12) & 0x3FF) + 1, line = (ebx & 0xFFF) + 1;
-            long sets = (uint)ecx + 1L;
-            caches.Add(((eax >> 5) & 0x7, ways * partitions * line * sets, ((eax >> 14) & 0xFFF) + 1));
-        }
-        return caches.ToArray();
     }
 
     private static void Write(Utf8JsonWriter w, string name, ProbeTiming t)
