@@ -690,10 +690,23 @@ def roofline(model, msum, limits, fma, n):
     return rows
 
 
+def limits_disturbed(limits, n):
+    """Whether the limits the roofline uses look disturbed on n threads: a bandwidth probe it uses whose median round
+    is below 70 % of its best (another process shared the caches or the memory bus), or an empty pool stage above
+    20 µs median (the worker was off its CPU; on an idle machine it takes 1-2 µs)."""
+    for probe in (ADAM_PROBE, WEIGHTS_PROBE):
+        v = (limits["bandwidth"].get(probe) or {}).get(f"threads_{n}")
+        if v and v["median_gb_per_s"] < 0.7 * v["best_gb_per_s"]:
+            return True
+    stage = limits["cross_thread"].get("pool_empty_stage_us")
+    return bool(n > 1 and stage and stage["median"] > 20)
+
+
 def roofline_report(model, msum, limits, fma, n):
     """The roofline table of one model (fills msum["roofline"])."""
     rows = roofline(model, msum, limits, fma, n)
     msum["roofline"] = rows
+    msum["roofline_limits_disturbed"] = limits_disturbed(limits, n)
     if not rows:
         return []
 
@@ -702,7 +715,7 @@ def roofline_report(model, msum, limits, fma, n):
     t = []
     for label, r in rows.items():
         a, f, d = r["allowed_us"], r["floor_us"], r["today_us"]
-        verdict = "—" if r["hardware_allows"] is None else ("yes" if r["hardware_allows"] else "NO: out of reach")
+        verdict = "—" if r["hardware_allows"] is None else ("yes" if r["hardware_allows"] else "NO: floor > allowed")
         parts = (f"{us(r['compute_us'])} + {us(r['memory_us'])}" if r["kind"] == "train" else
                  f"max({us(r['compute_us'])}, {us(r['memory_us'])}) + {us(r['handoff_us'])}")
         t.append([label, us(a), f"{us(f)} = {parts}", verdict, us(d),
@@ -713,6 +726,9 @@ def roofline_report(model, msum, limits, fma, n):
     out += table(["target", "allowed", "floor (compute, memory, hand-off)", "hardware allows", f"Kiln {n}T today",
                   "today ÷ floor"], t)
     out.append("")
+    if msum["roofline_limits_disturbed"]:
+        out += ["WARNING: the limits behind these floors were measured on a busy machine (bandwidth rounds far below "
+                "their best, or a slow empty pool stage): the floors are too high, and a NO is no proof.", ""]
     return out
 
 
