@@ -14,11 +14,10 @@ namespace Kiln.Benchmarks;
 /// <summary>
 /// <c>--limits</c>: what this machine can do, measured on 1 and N threads in the same process, as JSON for
 /// benchmarks/peers/compare.sh and docs/perf/limits.md: the FMA peak (<see cref="FmaPeak"/>'s loop, best of many 2-ms
-/// rounds), read bandwidth from
-/// buffers resident in L1, L2, L3 and DRAM, store bandwidth to DRAM (non-temporal and ordinary), a cache line's round
-/// trip between two threads and the worker pool's empty-stage cost (<see cref="PoolProbe"/>), and the benchmark
-/// models' work counted from their layers (<see cref="ModelWork"/>), so a target can be turned into what it needs from
-/// the machine.
+/// rounds), read bandwidth from buffers resident in L1, L2, L3 and DRAM, store bandwidth to DRAM (non-temporal and
+/// ordinary), a cache line's round trip between two threads and the worker pool's empty-stage cost
+/// (<see cref="PoolProbe"/>), and the benchmark models' work counted from their layers (<see cref="ModelWork"/>), so a
+/// target can be turned into what it needs from the machine.
 /// Bandwidth: every thread streams its own buffer (so "resident per core" for the cache levels); the threads start
 /// each round together and a round lasts until the slowest one ends, so an N-thread figure is the bytes all threads
 /// moved over that time. The best round is the limit (interference only ever slows a round), the median says how
