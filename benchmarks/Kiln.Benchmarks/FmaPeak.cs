@@ -85,13 +85,13 @@ internal static class FmaPeak
     /// <summary>512 with accelerated Vector512, else 256: the vectors <see cref="Loop(long)"/> runs on.</summary>
     private static int VectorBits => Vector512.IsHardwareAccelerated ? 512 : 256;
 
-    private sealed record Result(double Best, double Median, double[] Rounds, double[] Waits);
+    internal sealed record Result(double Best, double Median, double[] Rounds, double[] Waits);
 
     /// <summary>
     /// <paramref name="rounds"/> rounds of <paramref name="threads"/> threads each running the same number of
     /// FMA iterations, sized from a calibration run to take about <paramref name="seconds"/>.
     /// </summary>
-    private static Result Measure(int threads, double seconds, int rounds)
+    internal static Result Measure(int threads, double seconds, int rounds)
     {
         // Calibrate on this thread (also brings the loop to its final JIT tier: it is AggressiveOptimization anyway).
         long iterations = 1 << 16;

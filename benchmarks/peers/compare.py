@@ -12,6 +12,14 @@ Columns (benchmarks/README.md documents how each is configured and why):
   ONNX Runtime      benchmarks/Kiln.Peers --peer onnxruntime (inference only)
 A peer whose program is missing (Kiln.Peers not built) gets a "not built" column and is left out of the ratios.
 
+Machine limits (Kiln.Benchmarks --limits, once per repeat; --no-limits leaves them out): the FMA peak from many
+2-ms rounds (the roofline takes the higher of it and the fma side's), read bandwidth from L1,
+L2, L3 and DRAM, store bandwidth to DRAM, a cache line's round trip between two threads, the worker pool's empty
+stage, on 1 and N threads, and the benchmark models' work counted from their layers. Per model a roofline table
+sets each target against what it requires: the step or call time the target allows, and a floor (the products at
+the FMA peak plus Adam's bytes at the L3 bandwidth; for batch 1 the larger of the products at the peak and the
+weights read from L2, plus one empty pool stage). docs/perf/limits.md explains the arithmetic.
+
 Ratios: Kiln against the STRONGEST peer column of each figure (training: Kiln samples/s / peer samples/s;
 inference: peer latency / Kiln latency; above 1 means Kiln is faster). Peers always run on N threads; the
 Kiln 1T ratios therefore compare one Kiln thread with N peer threads.
@@ -219,6 +227,13 @@ def run_kiln(args, model, threads, extra):
 
 def run_fma(args):
     cmd = ["dotnet", DLL, "--fma-peak", "--threads", str(args.threads)] + (["--quick"] if args.quick else [])
+    return last_json(sh(cmd).stdout)
+
+
+def run_limits(args):
+    """The machine's limits (Kiln.Benchmarks --limits): FMA peak from many 2-ms rounds, bandwidths, cross-thread
+    latencies, the models' work."""
+    cmd = ["dotnet", DLL, "--limits", "--threads", str(args.threads)] + (["--quick"] if args.quick else [])
     return last_json(sh(cmd).stdout)
 
 
@@ -519,11 +534,210 @@ def model_report(model, kiln_cols, pytorch_runs, net_runs, net_missing, fma, arg
     return out
 
 
+# ------------------------------------------------------------------------------------------ machine limits
+
+# The bandwidth probes the roofline uses: Adam's state (w, g, m, v: ~1 MB each for the benchmark models) lives in L3,
+# a batch-1 call's weights split over the cores' L2 (about half a megabyte per core).
+ADAM_PROBE = "read_l3_8m"
+WEIGHTS_PROBE = "read_l2_512k"
+
+
+def merge_limits(limits_runs):
+    """The machine's limits over every --limits run: per bandwidth probe and thread count the best round of any
+    run (interference only slows a round) and the median of the runs' medians; per cross-thread probe the run
+    with the lowest median (the least disturbed); the models' work from the first run. None without runs."""
+    if not limits_runs:
+        return None
+    bandwidth = {}
+    for r in limits_runs:
+        for name, probe in (r.get("bandwidth") or {}).items():
+            b = bandwidth.setdefault(name, {"what": probe.get("what", name),
+                                            "bytes_per_thread": probe.get("bytes_per_thread")})
+            for key, v in probe.items():
+                if key.startswith("threads_"):
+                    b.setdefault(key, {"best": [], "median": []})
+                    b[key]["best"].append(v["best_gb_per_s"])
+                    b[key]["median"].append(v["median_gb_per_s"])
+    for b in bandwidth.values():
+        for key in [k for k in b if k.startswith("threads_")]:
+            b[key] = {"best_gb_per_s": max(b[key]["best"]), "median_gb_per_s": statistics.median(b[key]["median"])}
+    cross = {}
+    for r in limits_runs:
+        for name, v in (r.get("cross_thread") or {}).items():
+            if isinstance(v, dict) and (name not in cross or v["median"] < cross[name]["median"]):
+                cross[name] = v
+            elif not isinstance(v, dict):
+                cross[name] = v
+    fma = {}
+    for r in limits_runs:
+        for key, v in (r.get("fma") or {}).items():
+            if key not in fma or v["peak_gflop_per_s"] > fma[key]["peak_gflop_per_s"]:
+                fma[key] = v
+    return {"runs": len(limits_runs), "fma": fma, "bandwidth": bandwidth, "cross_thread": cross,
+            "work": limits_runs[0].get("work") or {}}
+
+
+def roofline_peak(fma, limits, n):
+    """The FMA peak on n threads the roofline uses: the higher of the fma side's (rounds of 0.3 s, the efficiency
+    figures' denominator) and --limits' (best of many 2-ms rounds, which a busy machine disturbs far less)."""
+    values = [(fma.get(f"threads_{n}") or {}).get("peak_gflop_per_s"),
+              ((limits.get("fma") or {}).get(f"threads_{n}") or {}).get("peak_gflop_per_s")]
+    values = [v for v in values if v]
+    return max(values) if values else None
+
+
+def thread_keys(d):
+    return sorted((k for k in d if k.startswith("threads_")), key=lambda k: int(k[8:]))
+
+
+def limits_report(limits, fma):
+    """The table of the machine's limits and of the benchmark models' work."""
+    keys = sorted(set(thread_keys(fma)) | {k for b in limits["bandwidth"].values() for k in thread_keys(b)},
+                  key=lambda k: int(k[8:]))
+    out = ["## Machine limits", "",
+           f"Kiln.Benchmarks --limits ({limits['runs']} run(s)): every thread streams its own buffer; best round "
+           "(median of the rounds in brackets). The roofline uses the higher of the two FMA peaks.", ""]
+    lf = limits.get("fma") or {}
+    keys = sorted(set(keys) | set(thread_keys(lf)), key=lambda k: int(k[8:]))
+    rows = [["FMA peak, --fma-peak side (GFLOP/s)"] + [f"{fma[k]['peak_gflop_per_s']:,.0f}" if k in fma else "—" for k in keys],
+            ["FMA peak, best 2-ms round (GFLOP/s)"] + [f"{lf[k]['peak_gflop_per_s']:,.0f}" if k in lf else "—" for k in keys]]
+    for b in limits["bandwidth"].values():
+        rows.append([f"{b['what']} (GB/s)"] + [f"{b[k]['best_gb_per_s']:,.1f} ({b[k]['median_gb_per_s']:,.1f})"
+                                              if k in b else "—" for k in keys])
+    out += table(["limit"] + [f"{k[8:]} thread{'s' if k != 'threads_1' else ''}" for k in keys], rows)
+    out.append("")
+    c = limits["cross_thread"]
+    names = (("cache_line_round_trip_us", "a cache line's round trip between two threads"),
+             ("pool_empty_stage_us", f"an empty stage of the worker pool ({c.get('pool_threads', '?')} threads)"),
+             ("yielding_wakeup_us", "waking a thread that polls with Thread.Yield"),
+             ("blocking_wakeup_us", "waking a thread blocked in Monitor.Wait"))
+    lines = [f"- {label}: {c[k]['median']:.3f} µs median, p90 {c[k]['p90']:.3f}, max {c[k]['max']:.1f}"
+             for k, label in names if k in c]
+    if lines:
+        out += ["Cross-thread costs (Kiln.Kernels.PoolProbe):", ""] + lines + [""]
+    w = limits["work"]
+    if w:
+        def mflop(v, key):
+            ex = v.get(key.replace("_per_sample", "_executed_per_sample"))
+            return f"{v[key] / 1e6:.3f}" + (f" ({ex / 1e6:.3f})" if ex is not None else "")
+        rows = [[m.upper(), mflop(v, "train_flop_per_sample"), mflop(v, "infer_flop_per_sample"),
+                 f"{v['product_weight_bytes'] / 1e3:,.1f}", f"{v['adam_bytes_per_step'] / 1e6:.2f}",
+                 f"{v['activation_bytes_per_sample'] / 1e3:,.1f}"] for m, v in w.items()]
+        out += ["Work of the benchmark models, counted from their layers: products only, direct convolution (in "
+                "brackets: as the runtime runs them, Winograd where it does; docs/perf/limits.md):", ""]
+        out += table(["model", "training MFLOP/sample", "inference MFLOP/sample", "weights+biases (kB)",
+                      "Adam bytes/step (MB)", "activations, 1 pass (kB/sample)"], rows)
+        out.append("")
+    return out
+
+
+def roofline(model, msum, limits, fma, n):
+    """What each target of `model` requires from the machine, against the measured limits, on n threads.
+
+    The FMA peak is roofline_peak's. Training targets: the step time a target allows (batch / required samples/s; the efficiency target: the
+    direct-convolution FLOPs at that share of the peak) against a floor that counts only the products as the
+    runtime runs them (Winograd where it does: "executed" FLOPs) at the FMA peak and Adam's bytes at the L3 read
+    bandwidth, one after the other. Batch-1 targets: the latency allowed against the larger of
+    the forward products at the peak and the weights read from the cores' L2, plus one empty pool stage on n > 1
+    threads. A floor is optimistic (everything else costs nothing), so floor > allowed proves a target out of reach
+    on this machine; floor <= allowed only says the hardware does not forbid it. Returns {label: row}."""
+    work = limits["work"].get(model)
+    peak = roofline_peak(fma, limits, n)
+    if not work or not peak:
+        return {}
+    bw = limits["bandwidth"]
+
+    def gbs(probe):
+        return ((bw.get(probe) or {}).get(f"threads_{n}") or {}).get("best_gb_per_s")
+    adam_bw, weights_bw = gbs(ADAM_PROBE), gbs(WEIGHTS_PROBE)
+    handoff = (limits["cross_thread"].get("pool_empty_stage_us") or {}).get("median", 0.0) if n > 1 else 0.0
+    rows = {}
+    for test, key, bound, label in TARGETS[model]:
+        row = {"kind": "train" if test in ("ratio", "eff") else "b1", "allowed_us": None, "floor_us": None,
+               "today_us": None}
+        if row["kind"] == "train":
+            batch = 64 if "b64" in key else 256
+            skey = f"train_b{batch}_samples_per_s"
+            flop = batch * work["train_flop_per_sample"]
+            executed = batch * work.get("train_flop_executed_per_sample", work["train_flop_per_sample"])
+            if test == "ratio":
+                peer = (msum["metrics"].get(skey) or {}).get("strongest")
+                if peer:
+                    row["allowed_us"] = batch / (bound * peer["value"]) * 1e6
+            else:  # the efficiency target counts direct-convolution FLOPs, whatever the algorithm
+                row["allowed_us"] = flop / (bound * peak * 1e3)
+            row["compute_us"] = executed / (peak * 1e3)
+            row["memory_us"] = work["adam_bytes_per_step"] / (adam_bw * 1e3) if adam_bw else None
+            row["floor_us"] = row["compute_us"] + (row["memory_us"] or 0.0)
+            k = (msum["metrics"].get(skey) or {}).get("kiln", {}).get(str(n))
+            row["today_us"] = batch / k["value"] * 1e6 if k else None
+        else:
+            e = msum["metrics"].get(key) or {}
+            if test == "abs":
+                row["allowed_us"] = bound
+            else:
+                o = (e.get("peers") or {}).get("ONNX Runtime")
+                row["allowed_us"] = o["value"] / bound if o else None
+            row["compute_us"] = work.get("infer_flop_executed_per_sample", work["infer_flop_per_sample"]) / (peak * 1e3)
+            row["memory_us"] = work["product_weight_bytes"] / (weights_bw * 1e3) if weights_bw else None
+            row["handoff_us"] = handoff
+            row["floor_us"] = max(row["compute_us"], row["memory_us"] or 0.0) + handoff
+            k = (e.get("kiln") or {}).get(str(n))
+            row["today_us"] = k["value"] if k else None
+        a, f = row["allowed_us"], row["floor_us"]
+        row["hardware_allows"] = None if a is None else f <= a
+        rows[label] = row
+    return rows
+
+
+def limits_disturbed(limits, n):
+    """Whether the limits the roofline uses look disturbed on n threads: a bandwidth probe it uses whose median round
+    is below 70 % of its best (another process shared the caches or the memory bus), or an empty pool stage above
+    20 µs median (the worker was off its CPU; on an idle machine it takes 1-2 µs)."""
+    for probe in (ADAM_PROBE, WEIGHTS_PROBE):
+        v = (limits["bandwidth"].get(probe) or {}).get(f"threads_{n}")
+        if v and v["median_gb_per_s"] < 0.7 * v["best_gb_per_s"]:
+            return True
+    stage = limits["cross_thread"].get("pool_empty_stage_us")
+    return bool(n > 1 and stage and stage["median"] > 20)
+
+
+def roofline_report(model, msum, limits, fma, n):
+    """The roofline table of one model (fills msum["roofline"])."""
+    rows = roofline(model, msum, limits, fma, n)
+    msum["roofline"] = rows
+    msum["roofline_limits_disturbed"] = limits_disturbed(limits, n)
+    if not rows:
+        return []
+
+    def us(v):
+        return "—" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:,.2f}")
+    t = []
+    for label, r in rows.items():
+        a, f, d = r["allowed_us"], r["floor_us"], r["today_us"]
+        verdict = "—" if r["hardware_allows"] is None else ("yes" if r["hardware_allows"] else "NO: floor > allowed")
+        parts = (f"{us(r['compute_us'])} + {us(r['memory_us'])}" if r["kind"] == "train" else
+                 f"max({us(r['compute_us'])}, {us(r['memory_us'])}) + {us(r['handoff_us'])}")
+        t.append([label, us(a), f"{us(f)} = {parts}", verdict, us(d),
+                  f"{d / f:.2f}×" if d and f else "—"])
+    out = [f"Roofline of the {model.upper()} targets on {n} thread{'s' if n > 1 else ''} (µs per training step or "
+           "per batch-1 call; floor = products at the FMA peak + Adam's bytes at the L3 bandwidth for training, "
+           "max(products at the peak, weights from L2) + one empty pool stage for batch 1; docs/perf/limits.md):", ""]
+    out += table(["target", "allowed", "floor (compute, memory, hand-off)", "hardware allows", f"Kiln {n}T today",
+                  "today ÷ floor"], t)
+    out.append("")
+    if msum["roofline_limits_disturbed"]:
+        out += ["WARNING: the limits behind these floors were measured on a busy machine (bandwidth rounds far below "
+                "their best, or a slow empty pool stage): the floors are too high, and a NO is no proof.", ""]
+    return out
+
+
 # ------------------------------------------------------------------------------------------------- main
 
 def measure(args, models, kiln_threads, variants, log):
     """Builds what is needed and runs every column (repeat times, alternating the order); writes each side's JSON to
-    the output directory as <model>-<column>-<repeat>.json. Returns (out, machine, runs, fma_runs, net_missing)."""
+    the output directory as <model>-<column>-<repeat>.json. Returns (out, machine, runs, fma_runs, limits_runs,
+    net_missing)."""
     wait_idle = args.wait_idle if args.wait_idle is not None else (0 if args.quick else 120)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or os.path.join(BENCH, "results", stamp)
@@ -556,8 +770,8 @@ def measure(args, models, kiln_threads, variants, log):
     quick_args = (["--quick"] if args.quick else []) + (["--data", args.data] if args.data else [])
     runs = {m: {"kiln": {t: [] for t in kiln_threads}, "pytorch": {v: [] for v in variants},
                 "net": {name: [] for name, _, _ in NET_PEERS if name not in net_missing}} for m in models}
-    fma_runs = []
-    sides = [("fma", None, None)]
+    fma_runs, limits_runs = [], []
+    sides = [("fma", None, None)] + ([] if args.no_limits else [("limits", None, None)])
     for m in models:
         sides += [("kiln", m, t) for t in kiln_threads]
         sides += [("pytorch", m, v) for v in variants]
@@ -566,7 +780,7 @@ def measure(args, models, kiln_threads, variants, log):
         order = sides if rep % 2 == 0 else list(reversed(sides))
         for kind, m, what in order:
             idle = wait_for_idle(wait_idle, log)
-            label = {"fma": "FMA peak", "kiln": f"Kiln {what}T", "pytorch": f"PyTorch {what}",
+            label = {"fma": "FMA peak", "limits": "machine limits", "kiln": f"Kiln {what}T", "pytorch": f"PyTorch {what}",
                      "net": what[0] if kind == "net" else ""}[kind]
             log.write(f"compare: run {rep + 1}/{args.repeat}: {m or ''} {label}"
                       + (f" (CPUs {100 * idle:.0f} % idle at start)" if idle is not None else "") + "...\n")
@@ -575,6 +789,10 @@ def measure(args, models, kiln_threads, variants, log):
                 r = run_fma(args)
                 fma_runs.append(r)
                 name = "fma"
+            elif kind == "limits":
+                r = run_limits(args)
+                limits_runs.append(r)
+                name = "limits"
             elif kind == "kiln":
                 r = run_kiln(args, m, what, quick_args)
                 runs[m]["kiln"][what].append(r)
@@ -597,7 +815,7 @@ def measure(args, models, kiln_threads, variants, log):
     with open("/proc/loadavg") as f:
         machine["loadavg_after"] = f.read().split()[:3]
 
-    return out, machine, runs, fma_runs, net_missing
+    return out, machine, runs, fma_runs, limits_runs, net_missing
 
 
 def load_results(out, log):
@@ -609,7 +827,7 @@ def load_results(out, log):
     else:
         log.write(f"compare: {machine_path} missing: machine description from this machine, load average unknown\n")
         machine = dict(machine_info(None), loadavg_before=["?"], loadavg_after=["?"])
-    runs, fma_runs = {}, []
+    runs, fma_runs, limits_runs = {}, [], []
     net_files = {f"{peer}-{config}" if config else peer: name for name, peer, config in NET_PEERS}
     for file in sorted(os.listdir(out)):
         stem, ext = os.path.splitext(file)
@@ -622,6 +840,9 @@ def load_results(out, log):
             r = json.load(f)
         if side == "fma":
             fma_runs.append(r)
+            continue
+        if side == "limits":
+            limits_runs.append(r)
             continue
         model, _, column = side.partition("-")
         m = runs.setdefault(model, {"kiln": {}, "pytorch": {}, "net": {}})
@@ -639,7 +860,7 @@ def load_results(out, log):
     net_missing = {name: "not in this run" for name, _, _ in NET_PEERS if not any(name in m["net"] for m in runs.values())}
     for m in runs.values():
         m["net"] = {name: m["net"].get(name, []) for name, _, _ in NET_PEERS if name not in net_missing}
-    return machine, runs, fma_runs, models, kiln_threads, variants, net_missing
+    return machine, runs, fma_runs, limits_runs, models, kiln_threads, variants, net_missing
 
 
 def main():
@@ -659,6 +880,9 @@ def main():
     p.add_argument("--peers-cmd", help="command that runs the .NET peers instead of 'dotnet Kiln.Peers.dll' "
                                        "(it gets --peer, --model, --threads, --config, --quick)")
     p.add_argument("--no-net-peers", action="store_true", help="leave TorchSharp and ONNX Runtime out")
+    p.add_argument("--no-limits", action="store_true",
+                   help="leave out the machine's limits (Kiln.Benchmarks --limits: bandwidths, cross-thread "
+                        "latencies) and the roofline of each target")
     p.add_argument("--data", nargs="?", const="/usr/share/datasets/fashion-mnist", default=None,
                    help="Fashion-MNIST IDX directory instead of synthetic data (Kiln and PyTorch; the .NET "
                         "peers always use synthetic data, which does not change the cost of a step)")
@@ -705,9 +929,9 @@ def main():
         p.error(f"{JEMALLOC} not found (Debian's libjemalloc2): install it or choose glibc-tuned variants")
     if args.from_dir:
         out = args.from_dir
-        machine, runs, fma_runs, models, kiln_threads, variants, net_missing = load_results(out, log)
+        machine, runs, fma_runs, limits_runs, models, kiln_threads, variants, net_missing = load_results(out, log)
     else:
-        out, machine, runs, fma_runs, net_missing = measure(args, models, kiln_threads, variants, log)
+        out, machine, runs, fma_runs, limits_runs, net_missing = measure(args, models, kiln_threads, variants, log)
         with open(os.path.join(out, "machine.json"), "w") as f:
             json.dump(machine, f, indent=2)
 
@@ -717,14 +941,19 @@ def main():
         best = max(fma_runs, key=lambda r: r[key]["peak_gflop_per_s"])[key]
         fma[key] = dict(best, waits=[w for r in fma_runs for w in r[key]["rounds_runqueue_wait_fraction"]])
 
+    limits = merge_limits(limits_runs)
     summary = {"machine": machine, "threads": args.threads, "kiln_threads": kiln_threads, "repeat": args.repeat,
-               "quick": args.quick, "quiet": args.quiet, "fma_peak": fma, "pytorch_variants": variants,
-               "models": {}}
+               "quick": args.quick, "quiet": args.quiet, "fma_peak": fma, "limits": limits,
+               "pytorch_variants": variants, "models": {}}
     text = []
     for m in models:
         net_missing_m = dict(net_missing)
         net_missing_m.update({name: "failed" for name, rs in runs[m]["net"].items() if not rs})
         text += model_report(m, runs[m]["kiln"], runs[m]["pytorch"], runs[m]["net"], net_missing_m, fma, args, summary)
+        if limits:
+            text += roofline_report(m, summary["models"][m], limits, fma, args.threads)
+    if limits:
+        text += limits_report(limits, fma)
     disturbed = any(f and f["disturbed"] for mm in summary["models"].values() for e in mm["metrics"].values()
                     for f in list(e["kiln"].values()) + list(e["peers"].values()))
     mc = machine

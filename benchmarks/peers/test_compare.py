@@ -4,8 +4,11 @@
 """
 
 import argparse
+import io
+import json
 import os
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -121,6 +124,123 @@ class PyTorchVariantTests(unittest.TestCase):
                 self.assertEqual(env.get("ATEN_CPU_CAPABILITY"), "avx512" if compare.cpu_has_avx512() else None)
                 env, _ = compare.pytorch_env(f"{t}+{a}+aten-build", 2, dirs)
                 self.assertNotIn("ATEN_CPU_CAPABILITY", env)
+
+
+def limits_run(l2, l3, dram, trip, stage, work=None):
+    """A --limits JSON (bandwidth best/median per thread count, cross-thread medians) with one run's figures."""
+    def bw(best):
+        return {"threads_1": {"best_gb_per_s": best / 2, "median_gb_per_s": 0.45 * best},
+                "threads_2": {"best_gb_per_s": best, "median_gb_per_s": 0.9 * best}}
+    return {"bandwidth": {"read_l2_512k": dict(bw(l2), what="read, 512 KiB per thread (L2)", bytes_per_thread=524288),
+                          "read_l3_8m": dict(bw(l3), what="read, 8 MiB per thread (L3)", bytes_per_thread=8 << 20),
+                          "read_dram_64m": dict(bw(dram), what="read, 64 MiB per thread (DRAM)", bytes_per_thread=64 << 20)},
+            "cross_thread": {"cache_line_round_trip_us": {"median": trip, "p90": 2 * trip, "max": 10.0, "samples": 300},
+                             "pool_empty_stage_us": {"median": stage, "p90": 2 * stage, "max": 50.0, "samples": 300},
+                             "pool_threads": 2},
+            "work": work or {}}
+
+
+# Work of a made-up MLP: 1 MFLOP per training sample, 0.5 MFLOP per inference, 1 MB of weights, 7 MB of Adam traffic.
+WORK = {"mlp": {"train_flop_per_sample": 1_000_000, "infer_flop_per_sample": 500_000, "product_weight_bytes": 1_000_000,
+                "parameter_floats": 250_000, "adam_bytes_per_step": 7_000_000, "activation_bytes_per_sample": 4_000}}
+
+
+class LimitsTests(unittest.TestCase):
+    def test_merge_keeps_the_best_round_and_the_least_disturbed_probe(self):
+        merged = compare.merge_limits([limits_run(400, 100, 30, 0.20, 1.5, WORK), limits_run(300, 120, 20, 0.15, 2.5)])
+        l2 = merged["bandwidth"]["read_l2_512k"]
+        self.assertEqual(l2["threads_2"]["best_gb_per_s"], 400)
+        self.assertAlmostEqual(l2["threads_2"]["median_gb_per_s"], 315)  # median of the runs' medians 360 and 270
+        self.assertEqual(merged["bandwidth"]["read_l3_8m"]["threads_2"]["best_gb_per_s"], 120)
+        self.assertEqual(merged["cross_thread"]["cache_line_round_trip_us"]["median"], 0.15)
+        self.assertEqual(merged["cross_thread"]["pool_empty_stage_us"]["median"], 1.5)
+        self.assertEqual(merged["work"], WORK)
+        self.assertIsNone(compare.merge_limits([]))
+
+    def test_the_roofline_takes_the_higher_fma_peak(self):
+        runs = [dict(limits_run(500, 100, 30, 0.2, 1.0, WORK), fma={"threads_2": {"peak_gflop_per_s": 450.0}}),
+                dict(limits_run(500, 100, 30, 0.2, 1.0), fma={"threads_2": {"peak_gflop_per_s": 440.0}})]
+        limits = compare.merge_limits(runs)
+        self.assertEqual(limits["fma"]["threads_2"]["peak_gflop_per_s"], 450.0)
+        # A busy machine's long rounds (the fma side) came out low: the 2-ms rounds' peak is used.
+        self.assertEqual(compare.roofline_peak({"threads_2": {"peak_gflop_per_s": 80.0}}, limits, 2), 450.0)
+        self.assertEqual(compare.roofline_peak({"threads_2": {"peak_gflop_per_s": 460.0}}, limits, 2), 460.0)
+        self.assertEqual(compare.roofline_peak({"threads_1": {"peak_gflop_per_s": 230.0}}, limits, 1), 230.0)
+        self.assertIsNone(compare.roofline_peak({}, {"fma": {}}, 2))
+
+    def test_roofline_sets_each_target_against_its_floor(self):
+        limits = compare.merge_limits([limits_run(500, 100, 30, 0.2, 1.0, WORK)])
+        fma = {"threads_1": {"peak_gflop_per_s": 200.0}, "threads_2": {"peak_gflop_per_s": 400.0}}
+        msum = {"metrics": {
+            "train_b64_samples_per_s": {"strongest": {"peer": "PyTorch", "value": 40_000},
+                                        "kiln": {"2": {"value": 100_000}}},
+            "train_b256_samples_per_s": {"strongest": {"peer": "PyTorch", "value": 100_000},
+                                         "kiln": {"2": {"value": 200_000}}},
+            "infer_b1_median_us": {"peers": {"ONNX Runtime": {"value": 12.0}}, "kiln": {"2": {"value": 6.0}}}}}
+        rows = compare.roofline("mlp", msum, limits, fma, 2)
+        b64 = rows["MLP training, batch 64: ≥ 5× the strongest peer"]
+        # 5 × 40,000 samples/s: 320 µs per 64-sample step; floor 64 MFLOP at 400 GFLOP/s = 160 µs + 7 MB at 100 GB/s = 70 µs.
+        self.assertAlmostEqual(b64["allowed_us"], 320)
+        self.assertAlmostEqual(b64["floor_us"], 230)
+        self.assertTrue(b64["hardware_allows"])
+        self.assertAlmostEqual(b64["today_us"], 640)
+        b256 = rows["MLP training, batch 256: ≥ 4× the strongest peer"]
+        # 4 × 100,000: 640 µs allowed; floor 640 + 70 µs: out of reach.
+        self.assertAlmostEqual(b256["floor_us"], 710)
+        self.assertFalse(b256["hardware_allows"])
+        eff = rows["MLP training, batch 256: ≥ 80 % of the FMA peak"]
+        self.assertAlmostEqual(eff["allowed_us"], 800)  # 256 MFLOP at 80 % of 400 GFLOP/s
+        self.assertTrue(eff["hardware_allows"])
+        b1 = rows["MLP Predict, batch 1: ≤ 3 µs"]
+        # max(0.5 MFLOP at 400 GFLOP/s = 1.25 µs, 1 MB at 500 GB/s = 2 µs) + 1 µs empty stage.
+        self.assertAlmostEqual(b1["floor_us"], 3.0)
+        self.assertTrue(b1["hardware_allows"])
+        ort = rows["MLP Predict, batch 1: ≥ 3× ONNX Runtime"]
+        self.assertAlmostEqual(ort["allowed_us"], 4.0)
+        # One thread: no hand-off, the one-thread peak and bandwidth.
+        one = compare.roofline("mlp", msum, limits, fma, 1)["MLP Predict, batch 1: ≤ 3 µs"]
+        self.assertAlmostEqual(one["floor_us"], max(0.5e6 / 200e3, 1e6 / 250e3))
+        # Products run faster than counted (Winograd): the floor uses the executed FLOPs, the efficiency target not.
+        fast = compare.merge_limits([limits_run(500, 100, 30, 0.2, 1.0, {"mlp": dict(
+            WORK["mlp"], train_flop_executed_per_sample=500_000, infer_flop_executed_per_sample=100_000)})])
+        rows = compare.roofline("mlp", msum, fast, fma, 2)
+        self.assertAlmostEqual(rows["MLP training, batch 256: ≥ 4× the strongest peer"]["floor_us"], 320 + 70)
+        self.assertAlmostEqual(rows["MLP training, batch 256: ≥ 80 % of the FMA peak"]["allowed_us"], 800)
+        self.assertAlmostEqual(rows["MLP Predict, batch 1: ≤ 3 µs"]["compute_us"], 0.25)
+        text = "\n".join(compare.roofline_report("mlp", msum, limits, fma, 2))
+        self.assertIn("NO: floor > allowed", text)
+        self.assertIn("max(1.25, 2.00) + 1.00", text)
+        self.assertNotIn("WARNING", text)
+        # A busy machine: L3's median round far below its best, or a slow empty stage, and the table says so.
+        busy = compare.merge_limits([limits_run(500, 100, 30, 0.2, 1.0, WORK)])
+        busy["bandwidth"]["read_l3_8m"]["threads_2"]["median_gb_per_s"] = 30
+        self.assertTrue(compare.limits_disturbed(busy, 2))
+        slow = compare.merge_limits([limits_run(500, 100, 30, 0.2, 50.0, WORK)])
+        self.assertTrue(compare.limits_disturbed(slow, 2))
+        self.assertFalse(compare.limits_disturbed(slow, 1))
+        self.assertIn("WARNING", "\n".join(compare.roofline_report("mlp", msum, busy, fma, 2)))
+
+    def test_limits_table_lists_every_probe_and_the_work(self):
+        limits = compare.merge_limits([limits_run(500, 100, 30, 0.2, 1.0, WORK)])
+        fma = {"threads_1": {"peak_gflop_per_s": 200.0}, "threads_2": {"peak_gflop_per_s": 400.0}}
+        text = "\n".join(compare.limits_report(limits, fma))
+        for what in ("FMA peak, --fma-peak side", "512 KiB per thread (L2) (GB/s)", "500.0 (450.0)", "DRAM", "round trip",
+                     "empty stage of the worker pool (2 threads)", "| MLP"):
+            self.assertIn(what, text)
+
+    def test_an_earlier_run_is_read_back_with_its_limits(self):
+        with tempfile.TemporaryDirectory() as d:
+            files = {"fma-1.json": {"threads_1": {"peak_gflop_per_s": 200.0, "rounds_runqueue_wait_fraction": [0]}},
+                     "limits-1.json": limits_run(500, 100, 30, 0.2, 1.0, WORK),
+                     "mlp-kiln-1t-1.json": run(50_000, 100_000, 4.0, 900),
+                     "machine.json": {"cpu_model": "x"}}
+            for name, content in files.items():
+                with open(os.path.join(d, name), "w") as f:
+                    json.dump(content, f)
+            machine, runs, fma_runs, limits_runs, models, kiln_threads, *_ = compare.load_results(d, io.StringIO())
+            self.assertEqual(len(limits_runs), 1)
+            self.assertEqual(len(fma_runs), 1)
+            self.assertEqual((models, kiln_threads), (["mlp"], [1]))
 
 
 if __name__ == "__main__":

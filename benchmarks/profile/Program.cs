@@ -16,6 +16,9 @@ using Kiln.Benchmarks;
 // A stage's time in one step is max(end) − min(start) over its parts (1 part on 1 thread, 2 on 2 threads;
 // it includes the pool's hand-off). Every figure is the minimum over the timed steps (the machine is shared;
 // interference only ever slows a step), the median is printed next to it.
+// Per product stage: FLOP (direct count and as run: Winograd where the runtime uses it) against the FMA peak; per
+// memory-bound stage: bytes of one pass against the read bandwidth of the cache level they fit in, measured at start
+// with the --limits probes; "% of roofline" is the time at that limit over the stage's minimum (docs/perf/limits.md).
 // Usage: dotnet build benchmarks/profile -c Release, then
 //   KILN_THREADS=1|2 dotnet benchmarks/profile/bin/Release/net10.0/Kiln.Profile.dll [--steps-scale 1.0] [--only mlp,mlp64,adam,cnn64,cnn256]
 internal static class Program
@@ -30,53 +33,75 @@ internal static class Program
         Console.WriteLine($"# KILN_THREADS={threads}, AVX-512 path, {Environment.ProcessorCount} CPUs, load average {LoadAverage()}");
         double peak1 = FmaPeak(1), peakN = threads > 1 ? FmaPeak(threads) : peak1;
         Console.WriteLine($"FMA peak (16 chains of Vector512 FMA, best 0.4-ms slice per thread): 1 thread {peak1:F1} GFLOP/s, {threads} thread(s) {peakN:F1} GFLOP/s");
+        s_roof = Roofline.Measure(threads, peakN);
+        Console.WriteLine($"Read bandwidth on {threads} thread(s) (Kiln.Benchmarks --limits probes, best round): {s_roof}");
         Console.WriteLine();
         string only = "mlp,cnn64,cnn256";
         for (int i = 0; i < args.Length; i++)
             if (args[i] == "--only") only = args[++i];
         string[] runs = only.Split(',');
-        if (runs.Contains("mlp")) Profile(new ProfiledMlp(), "MLP", 256, (int)(400 * scale), MlpBytes, 1_007_104, peakN);
-        if (runs.Contains("mlp64")) Profile(new ProfiledMlp(), "MLP", 64, (int)(1200 * scale), MlpBytes, 1_007_104, peakN);
-        if (runs.Contains("cnn64")) Profile(new ProfiledCnn(), "CNN", 64, (int)(150 * scale), CnnBytes, 17_519_104, peakN);
+        if (runs.Contains("mlp")) Profile(new ProfiledMlp(), "MLP", 256, (int)(400 * scale), MlpBytes, peakN);
+        if (runs.Contains("mlp64")) Profile(new ProfiledMlp(), "MLP", 64, (int)(1200 * scale), MlpBytes, peakN);
+        if (runs.Contains("cnn64")) Profile(new ProfiledCnn(), "CNN", 64, (int)(150 * scale), CnnBytes, peakN);
         if (runs.Contains("adam")) AdamProbe();
-        if (runs.Contains("cnn256")) Profile(new ProfiledCnn(), "CNN", 256, (int)(40 * scale), CnnBytes, 17_519_104, peakN);
+        if (runs.Contains("cnn256")) Profile(new ProfiledCnn(), "CNN", 256, (int)(40 * scale), CnnBytes, peakN);
         Console.WriteLine($"FMA peak re-measured after the runs: {threads} thread(s) {(threads > 1 ? FmaPeak(threads) : FmaPeak(1)):F1} GFLOP/s");
         return 0;
     }
 
-    // FLOP per sample of the GEMM stages: the work figures the generated code passes to Execute (2·M·N·K per sample).
-    private static readonly Dictionary<string, long> MlpFlops = new()
+    /// <summary>
+    /// FLOP per sample of each product stage, from the model's layers (Kiln.Benchmarks/LimitsWork.cs): layer "conv1"
+    /// gives Conv1Forward, Conv1BackwardInput (direct-convolution count, and the count as run: Winograd where the
+    /// runtime uses it) and Conv1BackwardWeights (direct). Returns (counted, executed).
+    /// </summary>
+    private static (Dictionary<string, long>, Dictionary<string, long>) StageFlops(ModelWork work)
     {
-        ["Dense0Forward"] = 401408, ["Dense1Forward"] = 65536, ["Dense2Forward"] = 2560,
-        ["Dense2BackwardInput"] = 2560, ["Dense2BackwardWeights"] = 2560, ["Dense1BackwardInput"] = 65536,
-        ["Dense1BackwardWeights"] = 65536, ["Dense0BackwardWeights"] = 401408,
-    };
-    private static readonly Dictionary<string, long> CnnFlops = new()
-    {
-        ["Conv0Forward"] = 627200, ["Conv1Forward"] = 5017600, ["Dense0Forward"] = 401408, ["Dense1Forward"] = 2560,
-        ["Dense1BackwardInput"] = 2560, ["Dense1BackwardWeights"] = 2560, ["Dense0BackwardInput"] = 401408,
-        ["Dense0BackwardWeights"] = 401408, ["Conv1BackwardInput"] = 5017600, ["Conv1BackwardWeights"] = 5017600,
-        ["Conv0BackwardWeights"] = 627200,
-    };
+        var counted = new Dictionary<string, long>();
+        var executed = new Dictionary<string, long>();
+        foreach (LayerWork l in work.Layers)
+        {
+            if (l.ForwardMacs == 0) continue;
+            string stage = char.ToUpperInvariant(l.Name[0]) + l.Name[1..];
+            foreach (string pass in new[] { "Forward", "BackwardInput" })
+            {
+                counted[stage + pass] = 2 * l.ForwardMacs;
+                executed[stage + pass] = 2 * l.WinogradMacs;
+            }
+            counted[stage + "BackwardWeights"] = executed[stage + "BackwardWeights"] = 2 * l.ForwardMacs;
+        }
+        return (counted, executed);
+    }
+
     // Bytes per sample of the memory-bound stages: one pass over each tensor the stage reads or writes (a lower bound;
-    // the kernels may make more passes, from cache).
-    private static readonly Dictionary<string, long> MlpBytes = new()
+    // the kernels may make more passes, from cache), and the distinct bytes among them (a gradient rewritten in place
+    // counts once), which decide the cache level the stage's roofline is taken from. The loss (exp-bound) and the rest
+    // of TrainCore are not memory-bound and have no entry.
+    private static readonly Dictionary<string, (long Moved, long Distinct)> MlpBytes = new()
     {
-        ["Bn0Forward"] = 3 * 1024, ["Bn1Forward"] = 2 * 512, ["Bn1Backward"] = 3 * 512, ["Bn0Backward"] = 4 * 1024,
-        ["(loss)"] = 2 * 40, ["(rest of TrainCore)"] = 1024,
+        ["Bn0Forward"] = (3 * 1024, 3 * 1024), ["Bn1Forward"] = (2 * 512, 2 * 512), ["Bn1Backward"] = (3 * 512, 2 * 512),
+        ["Bn0Backward"] = (4 * 1024, 3 * 1024),
     };
-    private static readonly Dictionary<string, long> CnnBytes = new()
+    // The fused BatchNorm → ReLU → 2×2 max-pool stages (docs/perf/bn-pool-fusion.md): statistics read the conv output
+    // (conv0: 12,544 floats = 50,176 B per sample; conv1: 25,088 B); the forward reads it and writes the activations,
+    // the pooled output and its argmax (a quarter each); the backward sums read the conv output, the pooled gradient
+    // and the argmax and write the full-size gradient; the backward reads the conv output and that gradient and
+    // rewrites the gradient in place. Relu2 (with dropout): activations, mask, output (forward), and the gradient.
+    private static readonly Dictionary<string, (long Moved, long Distinct)> CnnBytes = new()
     {
-        ["Bn0Sums"] = 50176, ["Bn0Squares"] = 50176, ["Bn0Forward"] = 2 * 50176, ["Maxpool0Forward"] = 50176 + 2 * 12544,
-        ["Bn1Sums"] = 25088, ["Bn1Squares"] = 25088, ["Bn1Forward"] = 2 * 25088, ["Maxpool1Forward"] = 25088 + 2 * 6272,
-        ["Relu2Forward"] = 3 * 512, ["Relu2Backward"] = 4 * 512, ["Maxpool1Backward"] = 2 * 6272 + 25088,
-        ["Bn1BackwardSums"] = 2 * 25088, ["Bn1Backward"] = 3 * 25088, ["Maxpool0Backward"] = 2 * 12544 + 50176,
-        ["Bn0BackwardSums"] = 2 * 50176, ["Bn0Backward"] = 3 * 50176, ["(loss)"] = 2 * 40, ["(rest of TrainCore)"] = 512,
+        ["Bn0Statistics"] = (50176, 50176), ["Bn0Forward"] = (2 * 50176 + 2 * 12544, 2 * 50176 + 2 * 12544),
+        ["Bn0BackwardSums"] = (2 * 50176 + 2 * 12544, 2 * 50176 + 2 * 12544), ["Bn0Backward"] = (3 * 50176, 2 * 50176),
+        ["Bn1Statistics"] = (25088, 25088), ["Bn1Forward"] = (2 * 25088 + 2 * 6272, 2 * 25088 + 2 * 6272),
+        ["Bn1BackwardSums"] = (2 * 25088 + 2 * 6272, 2 * 25088 + 2 * 6272), ["Bn1Backward"] = (3 * 25088, 2 * 25088),
+        ["Relu2Forward"] = (3 * 512, 3 * 512), ["Relu2Backward"] = (4 * 512, 3 * 512),
     };
 
-    private static void Profile(IProfiled model, string name, int batch, int steps, Dictionary<string, long> bytes, long flopPerSample, double peak)
+    private static Roofline s_roof = null!;
+
+    private static void Profile(IProfiled model, string name, int batch, int steps, Dictionary<string, (long Moved, long Distinct)> bytes, double peak)
     {
-        var flops = name == "MLP" ? MlpFlops : CnnFlops;
+        ModelWork work = ModelWork.Of(name, (IKilnModel)model);
+        (Dictionary<string, long> flops, Dictionary<string, long> executed) = StageFlops(work);
+        long flopPerSample = work.TrainingFlopPerSample;
         var rng = new Random(1);
         var x = new float[batch * 784];
         var y = new int[batch];
@@ -98,7 +123,7 @@ internal static class Program
                 Step(km, x, y, batch, update);
                 rec.EndStep(Stopwatch.GetTimestamp() - s0);
             }
-            Report(rec, name, batch, update, flops, bytes, flopPerSample, peak);
+            Report(rec, name, batch, update, flops, executed, bytes, flopPerSample, peak);
         }
     }
 
@@ -107,7 +132,8 @@ internal static class Program
         if (update) m.TrainStep(x, y, batch); else m.ComputeGradients(x, y, batch);
     }
 
-    private static void Report(Recorder r, string name, int batch, bool update, Dictionary<string, long> flops, Dictionary<string, long> bytes, long flopPerSample, double peak)
+    private static void Report(Recorder r, string name, int batch, bool update, Dictionary<string, long> flops, Dictionary<string, long> executed,
+        Dictionary<string, (long Moved, long Distinct)> bytes, long flopPerSample, double peak)
     {
         double tick = 1e6 / Stopwatch.Frequency; // µs per tick
         double stepMin = r.StepTicks.Min() * tick, stepMed = Median(r.StepTicks) * tick;
@@ -117,22 +143,41 @@ internal static class Program
         Console.WriteLine();
         // "longest part": min over steps of the slowest part's own duration; wall − longest part is the hand-off (a part
         // that starts late because its worker thread was not running).
-        Console.WriteLine("| stage | min µs | median µs | share of step (min) | FLOP | GFLOP/s | bytes (1 pass) | GB/s | longest part, min µs |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        double sum = 0;
+        // FLOP: direct count (as the efficiency figures count it); "as run": Winograd where the runtime uses it, the
+        // numerator of "% of roofline" for a product stage (against the FMA peak). A byte-counted stage's roofline is
+        // the read bandwidth of the level its bytes fit in (Roofline.For); time at roofline = its work at that limit.
+        Console.WriteLine("| stage | min µs | median µs | share of step (min) | FLOP | FLOP as run | GFLOP/s as run | bytes (1 pass) | GB/s | roofline | time at roofline µs | % of roofline | longest part, min µs |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+        double sum = 0, sumRoof = 0;
         foreach (var (label, ticks, busy) in r.Rows())
         {
             double min = ticks.Min() * tick, med = Median(ticks) * tick;
             sum += min;
-            string f = "", g = "", b = "", bw = "";
-            if (flops.TryGetValue(label, out long fl)) { f = Fmt(fl * (double)batch); g = (fl * (double)batch / (min * 1e3)).ToString("F1", CultureInfo.InvariantCulture); }
-            if (bytes.TryGetValue(label, out long by)) { b = Fmt(by * (double)batch); bw = (by * (double)batch / (min * 1e3)).ToString("F1", CultureInfo.InvariantCulture); }
-            Console.WriteLine($"| {label} | {min:F1} | {med:F1} | {100 * min / stepMin:F1}% | {f} | {g} | {b} | {bw} | {busy.Min() * tick:F1} |");
+            string f = "", fx = "", g = "", b = "", bw = "", roof = "", atRoof = "", pct = "";
+            double ideal = double.NaN;
+            if (flops.TryGetValue(label, out long fl))
+            {
+                double run = executed[label] * (double)batch;
+                f = Fmt(fl * (double)batch); fx = Fmt(run); g = F1(run / (min * 1e3));
+                ideal = run / (peak * 1e3);
+                roof = $"FMA {peak:F0} GFLOP/s";
+            }
+            else if (bytes.TryGetValue(label, out var by))
+            {
+                double total = by.Moved * (double)batch;
+                b = Fmt(total); bw = F1(total / (min * 1e3));
+                (string level, double gbs) = s_roof.For(by.Distinct * (double)batch);
+                ideal = total / (gbs * 1e3);
+                roof = $"{level} {gbs:F0} GB/s";
+            }
+            if (!double.IsNaN(ideal)) { sumRoof += ideal; atRoof = F1(ideal); pct = $"{100 * ideal / min:F0}%"; }
+            Console.WriteLine($"| {label} | {min:F1} | {med:F1} | {100 * min / stepMin:F1}% | {f} | {fx} | {g} | {b} | {bw} | {roof} | {atRoof} | {pct} | {busy.Min() * tick:F1} |");
         }
-        Console.WriteLine($"| (sum of stage minima) | {sum:F1} | | {100 * sum / stepMin:F1}% | | | | | |");
+        Console.WriteLine($"| (sum of stage minima) | {sum:F1} | | {100 * sum / stepMin:F1}% | | | | | | | {sumRoof:F1} | | |");
         Console.WriteLine();
     }
 
+    private static string F1(double v) => v.ToString("F1", CultureInfo.InvariantCulture);
     private static string Fmt(double v) => v >= 1e6 ? $"{v / 1e6:F2} M" : v >= 1e3 ? $"{v / 1e3:F1} k" : $"{v:F0}";
     private static double Median(long[] v) { var s = (long[])v.Clone(); Array.Sort(s); return s[s.Length / 2]; }
     private static string LoadAverage() { try { return System.IO.File.ReadAllText("/proc/loadavg").Split(' ')[0]; } catch { return "?"; } }
@@ -229,6 +274,38 @@ internal static class Program
 }
 
 internal interface IProfiled { Recorder Recorder { get; } }
+
+/// <summary>
+/// The read bandwidths a memory-bound stage is measured against, on the profile's thread count: the best round of the
+/// --limits read probes (Kiln.Benchmarks/Limits.cs), 896 KiB (L2), 8, 16, 32 MiB (L3 as far as it holds) and 64 MiB
+/// (DRAM) per thread. A stage is held to the bandwidth of the smallest probe whose buffers together hold its distinct
+/// bytes, i.e. of a plain streaming read of a working set that size; read bandwidth, so a stage that also writes can
+/// stay below 100 %, and one whose data is partly still in a nearer cache can exceed it.
+/// </summary>
+internal sealed record Roofline((string Level, long Bytes, double GbPerS)[] Levels)
+{
+    public static Roofline Measure(int threads, double peak)
+    {
+        var levels = new List<(string, long, double)>();
+        foreach (string name in new[] { "read_l2_896k", "read_l3_8m", "read_16m", "read_32m", "read_dram_64m" })
+        {
+            Limits.Probe p = Limits.Probes.Single(q => q.Name == name);
+            string level = name == "read_l2_896k" ? "L2" : name == "read_dram_64m" ? "DRAM" : $"{p.BytesPerThread * threads >> 20} MiB";
+            levels.Add((level, name == "read_dram_64m" ? long.MaxValue : p.BytesPerThread * threads, Limits.Bandwidth(p, threads, 0.3).BestGbPerS));
+        }
+        return new Roofline(levels.ToArray());
+    }
+
+    public (string Level, double GbPerS) For(double bytes)
+    {
+        foreach (var (level, size, gbs) in Levels)
+            if (bytes <= size) return (level, gbs);
+        return (Levels[^1].Level, Levels[^1].GbPerS);
+    }
+
+    public override string ToString() =>
+        string.Join(", ", Levels.Select(l => l.Bytes == long.MaxValue ? $"{l.Level} {l.GbPerS:F1} GB/s" : $"{l.Level} (up to {l.Bytes >> 10} KiB) {l.GbPerS:F1} GB/s"));
+}
 
 /// <summary>Per-step start/end timestamps of every stage part, plus the loss and TrainCore.</summary>
 internal sealed class Recorder
