@@ -563,7 +563,7 @@ internal abstract class LinearLayer : LayerDefinition
 
     /// <summary>The small-batch copy of the folded weights packed into column panels (see InferenceFusion.AssignPackedWeights).</summary>
     internal static string PackedWeights(LinearStep d) =>
-        $"_gemvPacked.Slice({d.GemvPackedOffset}, {(long)d.GemmK * ((d.OutWidth + InferenceFusion.GemvPanelWidth - 1) / InferenceFusion.GemvPanelWidth * InferenceFusion.GemvPanelWidth)})";
+        $"_gemvPacked.Slice({d.GemvPackedOffset}, {InferenceFusion.GemvPackedLength(d)})";
 
     /// <summary>The weights Predict multiplies by: BatchNorm folded in when one follows, the parameters otherwise.</summary>
     internal static string InferenceWeights(LinearStep d) =>

@@ -100,8 +100,14 @@ public static class InferenceFusion
         d is { Conv: null, FoldedInto: not null, PartialProductsFrom: null, IsProjection: false }
         && d.OutWidth >= 2 * GemvPanelWidth && (long)d.GemmK * d.OutWidth * Emitting.ModelEmitter.WeightReadWork >= ParallelWorkThreshold;
 
-    /// <summary>Columns per panel of Kiln.Kernels.GemvPacked (the runtime's GemvPacked.PanelWidth).</summary>
+    /// <summary>Columns per panel of Kiln.Kernels.GemvPacked (the runtime's GemvPacked.PanelWidth), the granularity of its column split.</summary>
     public const int GemvPanelWidth = 64;
+
+    /// <summary>Columns per block of its packed layout (two panels, GemvPacked.BlockWidth): the copy holds whole blocks.</summary>
+    public const int GemvBlockWidth = 2 * GemvPanelWidth;
+
+    /// <summary>Floats of a Dense's packed copy (GemvPacked.PackedLength): k rows of every block, the last one padded.</summary>
+    public static long GemvPackedLength(LinearStep d) => (long)d.GemmK * ((d.OutWidth + GemvBlockWidth - 1) / GemvBlockWidth * GemvBlockWidth);
 
     private const long MaxPackedFloats = 1L << 30;
 
@@ -110,7 +116,7 @@ public static class InferenceFusion
 
     /// <summary>
     /// Batch-1 Predict of a Dense whose BatchNorm is folded into it, with its columns split across threads, multiplies a copy
-    /// of the folded weights packed into column panels, made with the fold (so it is refreshed whenever the fold is): each
+    /// of the folded weights packed into column blocks, made with the fold (so it is refreshed whenever the fold is): each
     /// thread's share of the output columns is then one contiguous stream of W (docs/architecture.md). Other Dense layers
     /// (small ones, unfolded ones) read their row-major weights, and a split-input Dense sums partial products instead.
     /// </summary>
@@ -123,7 +129,7 @@ public static class InferenceFusion
             // small for its stage to split, always reads the row-major W; a Dense whose batch-1 product the layer before
             // computed in parts reads none.
             if (step is not LinearStep d || !Packable(d) || d.BatchOnePartialsFrom is not null) continue;
-            long length = (long)d.GemmK * ((d.OutWidth + GemvPanelWidth - 1) / GemvPanelWidth * GemvPanelWidth);
+            long length = GemvPackedLength(d);
             if (offset + length > MaxPackedFloats) continue;   // keeps the arena's int offsets far from overflow
             d.GemvPackedOffset = offset;
             offset += PlanBuilder.Align((int)length);

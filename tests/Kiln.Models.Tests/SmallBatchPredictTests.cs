@@ -46,7 +46,9 @@ public sealed class SmallBatchPredictTests
 
     /// <summary>
     /// Batch 1 on two threads (dense0's columns split, dense1's partial products made by both threads and added on the
-    /// caller) gives the same bits as on one thread, whichever arm the scheduler takes, on every ISA path.
+    /// caller) gives the same bits as on one thread, whichever arm the scheduler takes, on the AVX-512 and AVX2 paths. (The
+    /// portable path's row-major product takes dense0's last 16 columns with two chains over alternate k, the packed one in
+    /// k order, so there the two differ by rounding: the test above bounds it.)
     /// </summary>
     [Theory, MemberData(nameof(PathCases))]
     public void Batch_1_gives_the_same_bits_on_one_and_two_threads(IsaPath path)
@@ -73,7 +75,7 @@ public sealed class SmallBatchPredictTests
         Assert.Equal(one, Bits(Rows(2, null)));    // the policy's choice
     }
 
-    public static TheoryData<IsaPath> PathCases() => new(ModelCases.Paths);
+    public static TheoryData<IsaPath> PathCases() => new(IsaPath.Avx512, IsaPath.Avx2);
 
     private static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
 
