@@ -6,7 +6,7 @@ using Kiln.Kernels;
 
 // One thread's share of the benchmark MLP's first layer at batch 1 (128 of 256 columns of a 784-row W, 401 KB), timed
 // alone on the calling thread, against the cache-read floor of the same bytes (CacheRead.cs). Layouts: the packed 64-column
-// panels the two-thread stage reads (GemvPacked), and a 784×128 row-major matrix (one contiguous stream, whole rows).
+// blocks the two-thread stage reads (GemvPacked), and a 784×128 row-major matrix (one contiguous stream, whole rows).
 // Usage: Kiln.PredictStages --gemv [--calls 4000] [--isa …]
 internal static class GemvProbe
 {
@@ -24,7 +24,7 @@ internal static class GemvProbe
         for (int i = 0; i < k; i++) Array.Copy(w, i * n, halfW, i * half, half);
         var y = new float[n];
         Console.WriteLine($"# one thread's half of dense0 (784×128, {k * half * 4 / 1024} KB), {isa} path, minimum (median) of {calls} calls");
-        Report("GemvPacked, two 64-column panels", calls, () => Packed(isa, x, packed, y));
+        Report("GemvPacked, one 128-column block", calls, () => Packed(isa, x, packed, y));
         Report("row-major 784×128, one stream", calls, () => RowMajor(isa, x, halfW, y));
         // dense1's share on the same thread: inputs [0, 128) of its 256 by their rows of its 256×128 W, as two 64-row blocks.
         var w1 = new float[256 * 128];
