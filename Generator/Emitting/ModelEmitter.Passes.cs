@@ -233,6 +233,12 @@ internal sealed partial class ModelEmitter
             _w.Line($"private readonly {K}Arena _splitPartial{dense.Index} = new({System.Math.Min(_plan.MaxBatch, SmallBatch - 1) * Layers.Conv2D.SplitBlocks(dense) * Layers.Conv2D.SplitSlot(dense)});");
             _w.Line();
         }
+        foreach (LinearStep dense in _plan.Steps.OfType<LinearStep>().Where(d => d.BatchOnePartialsFrom is not null && InFocus(d)))
+        {
+            _w.Line($"// {dense.Layer.Name} at batch 1: one partial product per panel of its inputs, computed in {SpecNaming.Pascal(dense.BatchOnePartialsFrom!.Layer.Name)}Inference, added by {SpecNaming.Pascal(dense.Layer.Name)}Inference.");
+            _w.Line($"private readonly {K}Arena _batchOnePartial{dense.Index} = new({Layers.LinearLayer.BatchOneBlocks(dense) * Layers.Conv2D.SplitSlot(dense)});");
+            _w.Line();
+        }
         _w.Line("/// <summary>Eval-mode forward over _batch rows of _x.</summary>");
         _w.Line(HotAttribute);
         _w.Open("protected override void ForwardInference()");

@@ -291,12 +291,25 @@ internal abstract class LinearLayer : LayerDefinition
         string name = SpecNaming.Pascal(d.Layer.Name) + "Inference";
         string rows = BatchRows(d.OutPixels), output = d.InferenceOutput, weights = InferenceWeights(d);
         string? producer = d.PartialProductsFrom is { } from ? SpecNaming.Pascal(from.Layer.Name) + "Inference" : null;
+        string? pairedFrom = d.BatchOnePartialsFrom is { } a ? SpecNaming.Pascal(a.Layer.Name) + "Inference" : null;
+        LinearStep? pairedFor = d.BatchOnePartialsFor;
         e.OpenStage(name, producer is not null
             ? $"{d.Layer.Name} (eval){what}; rows split across threads, or for small batches the sum of the partial products {producer}'s threads left (on the calling thread)."
+            : pairedFrom is not null
+                ? $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches; batch 1: the sum of the partial products {pairedFrom}'s threads left (on the calling thread)."
             : d.GemvPackedOffset >= 0
-                ? $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (batch 1 split: W packed in column panels, one stream per core)."
+                ? $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (batch 1 split: W packed in column panels, one stream per core"
+                    + (pairedFor is null ? ")." : $"; then {pairedFor.Layer.Name}'s partial product over the same columns).")
                 : $"{d.Layer.Name} (eval){what}; rows split across threads, or columns for small batches (each core then streams half of W).");
         e.W.Open($"if ({rows} < {SmallBatch})");
+        if (pairedFrom is not null)
+        {
+            e.W.Line($"// Batch 1: {pairedFrom} left one partial product per panel of {d.Layer.Name}'s inputs; added in panel order, whichever thread made which.");
+            e.W.Open("if (_batch == 1)");
+            e.W.Line($"if (part == 0) {K}Gemm.SumParts<TIsa, {epiType}>({BatchOnePartials(d)}, {BatchOneBlocks(d)}, {Conv2D.SplitSlot(d)}, {All(output, d.OutWidth)}, 1, {d.OutWidth}, {epiValue});");
+            e.W.Line("return;");
+            e.W.Close();
+        }
         if (producer is not null)
         {
             e.W.Line($"// {producer} left one partial product per pool row of each sample; the rows of a sample add up to its x·W.");
@@ -310,6 +323,11 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Line("if (c0 >= c1) return;");
             e.W.Line($"if ({rows} == 1 && parts > 1) {K}GemvPacked.Forward<TIsa, {epiType}>({All(d.GemmInput, d.GemmK)}, {PackedWeights(d)}, {All(output, d.OutWidth)}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
             e.W.Line($"else {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
+            if (pairedFor is not null)
+            {
+                e.W.Line($"// {pairedFor.Layer.Name}'s inputs split the same way: this thread's columns times their rows of {pairedFor.Layer.Name}'s W, one partial product per panel, while they are in this core's cache.");
+                e.W.Line($"if ({rows} == 1) {K}Gemm.PartialForward<TIsa>({All(output, d.OutWidth)}, {InferenceWeights(pairedFor)}, {BatchOnePartials(pairedFor)}, 1, {d.OutWidth}, {pairedFor.OutWidth}, {InferenceFusion.GemvPanelWidth}, c0 / {InferenceFusion.GemvPanelWidth}, (c1 + {InferenceFusion.GemvPanelWidth - 1}) / {InferenceFusion.GemvPanelWidth}, {Conv2D.SplitSlot(pairedFor)});");
+            }
         }
         else
         {
@@ -332,6 +350,8 @@ internal abstract class LinearLayer : LayerDefinition
         // FLOPs of time, so that a large layer splits its columns across cores even at batch 1.
         if (producer is not null)
             body.Add($"Execute(Stages.{name}, _batch < {SmallBatch} ? 0 : global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // small batches: the sum of the parts, on this thread");
+        else if (pairedFrom is not null)
+            body.Add($"Execute(Stages.{name}, _batch == 1 ? 0 : global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // batch 1: the sum of the parts, on this thread");
         else
             body.Add($"Execute(Stages.{name}, global::System.Math.Max((long)_batch * {flops}, {d.Weight.Length * WeightReadWork}L)); // at least the time to stream W");
     }
@@ -535,9 +555,15 @@ internal abstract class LinearLayer : LayerDefinition
         body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * k * n});");
     }
 
+    /// <summary>Partial products of a Dense whose batch-1 product the Dense before it computes (one per panel of its inputs).</summary>
+    internal static int BatchOneBlocks(LinearStep d) => d.GemmK / InferenceFusion.GemvPanelWidth;
+
+    /// <summary>The buffer of those partial products (see InferenceFusion.PairDenseLayers).</summary>
+    internal static string BatchOnePartials(LinearStep d) => $"_batchOnePartial{d.Index}.Slice(0, {BatchOneBlocks(d) * Conv2D.SplitSlot(d)})";
+
     /// <summary>The small-batch copy of the folded weights packed into column panels (see InferenceFusion.AssignPackedWeights).</summary>
     internal static string PackedWeights(LinearStep d) =>
-        $"_gemvPacked.Slice({d.GemvPackedOffset}, {(long)d.GemmK * ((d.OutWidth + InferenceFusion.GemvPanelWidth - 1) / InferenceFusion.GemvPanelWidth * InferenceFusion.GemvPanelWidth)})";
+        $"_gemvPacked.Slice({d.GemvPackedOffset}, {InferenceFusion.GemvPackedLength(d)})";
 
     /// <summary>The weights Predict multiplies by: BatchNorm folded in when one follows, the parameters otherwise.</summary>
     internal static string InferenceWeights(LinearStep d) =>

@@ -51,11 +51,63 @@ public static class InferenceFusion
                 dense.PartialProductsFrom = d;
             }
         }
+        PairDenseLayers(plan);
         AssignPackedWeights(plan);
     }
 
-    /// <summary>Columns per panel of Kiln.Kernels.GemvPacked (the runtime's GemvPacked.PanelWidth).</summary>
+    /// <summary>
+    /// Batch-1 Predict of two Dense layers in a row, the first with packed weights (its columns split across threads on
+    /// panel boundaries): the first one's stage also multiplies the output columns each thread just wrote by their rows of
+    /// the second one's W, one partial product per panel of inputs, and the second one's stage only adds them in panel
+    /// order (on the calling thread). So the second layer's weights are streamed by both cores, each from its own cache,
+    /// its input never crosses cores, and the call has one hand-off instead of two. The same blocks are computed on one
+    /// thread, so the result does not depend on the thread count. The first layer's output must go to the second alone,
+    /// as it is (its bias, folded BatchNorm and element-wise activation in the epilogue, no test-time rescale after it).
+    /// </summary>
+    private static void PairDenseLayers(ModelPlan plan)
+    {
+        foreach (StepPlan step in plan.Steps)
+        {
+            if (step is not LinearStep a || !Packable(a) || a.OutWidth % GemvPanelWidth != 0) continue;
+            if (a.InferenceChain is { } chain && (!a.ChainInEpilogue || chain.TestTimeScale != 1)) continue;
+            if (SoleReader(plan, a, a.InferenceOutput) is not LinearStep { Conv: null, IsProjection: false, PartialProductsFrom: null, BatchOnePartialsFor: null } b
+                || b.GemmInput != a.InferenceOutput || b.GemmK != a.OutWidth || a.BatchOnePartialsFrom is not null) continue;
+            a.BatchOnePartialsFor = b;
+            b.BatchOnePartialsFrom = a;
+        }
+    }
+
+    /// <summary>The one step other than the producer and its chain that reads <paramref name="buffer"/> (no residual shortcut either), else null.</summary>
+    private static StepPlan? SoleReader(ModelPlan plan, LinearStep producer, string buffer)
+    {
+        StepPlan? reader = null;
+        foreach (StepPlan step in plan.Steps)
+        {
+            if (step == producer || step == producer.InferenceChain) continue;
+            bool reads = step.InputBuffer == buffer || step is ResidualEndStep end && (end.ShortcutBuffer == buffer || end.Start.InputBuffer == buffer);
+            if (!reads) continue;
+            if (reader is not null) return null;
+            reader = step;
+        }
+        return reader;
+    }
+
+    /// <summary>
+    /// A folded Dense whose batch-1 stage splits across threads and is at least two panels wide: KilnModel runs stages under
+    /// 2^20 FLOPs on the caller, and a batch-1 Dense counts each weight as WeightReadWork of them.
+    /// </summary>
+    private static bool Packable(LinearStep d) =>
+        d is { Conv: null, FoldedInto: not null, PartialProductsFrom: null, IsProjection: false }
+        && d.OutWidth >= 2 * GemvPanelWidth && (long)d.GemmK * d.OutWidth * Emitting.ModelEmitter.WeightReadWork >= ParallelWorkThreshold;
+
+    /// <summary>Columns per panel of Kiln.Kernels.GemvPacked (the runtime's GemvPacked.PanelWidth), the granularity of its column split.</summary>
     public const int GemvPanelWidth = 64;
+
+    /// <summary>Columns per block of its packed layout (two panels, GemvPacked.BlockWidth): the copy holds whole blocks.</summary>
+    public const int GemvBlockWidth = 2 * GemvPanelWidth;
+
+    /// <summary>Floats of a Dense's packed copy (GemvPacked.PackedLength): k rows of every block, the last one padded.</summary>
+    public static long GemvPackedLength(LinearStep d) => (long)d.GemmK * ((d.OutWidth + GemvBlockWidth - 1) / GemvBlockWidth * GemvBlockWidth);
 
     private const long MaxPackedFloats = 1L << 30;
 
@@ -64,7 +116,7 @@ public static class InferenceFusion
 
     /// <summary>
     /// Batch-1 Predict of a Dense whose BatchNorm is folded into it, with its columns split across threads, multiplies a copy
-    /// of the folded weights packed into column panels, made with the fold (so it is refreshed whenever the fold is): each
+    /// of the folded weights packed into column blocks, made with the fold (so it is refreshed whenever the fold is): each
     /// thread's share of the output columns is then one contiguous stream of W (docs/architecture.md). Other Dense layers
     /// (small ones, unfolded ones) read their row-major weights, and a split-input Dense sums partial products instead.
     /// </summary>
@@ -73,12 +125,11 @@ public static class InferenceFusion
         int offset = 0;
         foreach (StepPlan step in plan.Steps)
         {
-            if (step is not LinearStep { Conv: null, FoldedInto: not null, PartialProductsFrom: null, IsProjection: false } d) continue;
             // The packed copy serves only a batch-1 stage split across threads: a layer narrower than two panels, or too
-            // small for its stage to split (KilnModel runs stages under 2^20 FLOPs on the caller; a batch-1 Dense counts
-            // each weight as WeightReadWork of them), always reads the row-major W.
-            if (d.OutWidth < 2 * GemvPanelWidth || (long)d.GemmK * d.OutWidth * Emitting.ModelEmitter.WeightReadWork < ParallelWorkThreshold) continue;
-            long length = (long)d.GemmK * ((d.OutWidth + GemvPanelWidth - 1) / GemvPanelWidth * GemvPanelWidth);
+            // small for its stage to split, always reads the row-major W; a Dense whose batch-1 product the layer before
+            // computed in parts reads none.
+            if (step is not LinearStep d || !Packable(d) || d.BatchOnePartialsFrom is not null) continue;
+            long length = GemvPackedLength(d);
             if (offset + length > MaxPackedFloats) continue;   // keeps the arena's int offsets far from overflow
             d.GemvPackedOffset = offset;
             offset += PlanBuilder.Align((int)length);

@@ -175,6 +175,13 @@ public sealed class LinearStep : StepPlan
     public int GemvPackedOffset { get; set; } = -1;
     /// <summary>Inference at small batches: the convolution whose fused pool stage computed this Dense's partial products, or null.</summary>
     public LinearStep? PartialProductsFrom { get; set; }
+    /// <summary>
+    /// Batch-1 inference: the Dense that reads this Dense's output and whose partial products this Dense's stage computes
+    /// over the output columns each thread just wrote (<see cref="InferenceFusion"/>), or null.
+    /// </summary>
+    public LinearStep? BatchOnePartialsFor { get; set; }
+    /// <summary>Batch-1 inference: the Dense whose stage computed this Dense's partial products (this stage only adds them), or null.</summary>
+    public LinearStep? BatchOnePartialsFrom { get; set; }
     /// <summary>The buffer the inference stage writes: the chain's output or pre-activation buffer when it absorbs one.</summary>
     public string InferenceOutput => InferenceChain is null ? OutputBuffer : ChainInEpilogue ? InferenceChain.OutputBuffer : InferenceChain.PreActivationBuffer!;
     /// <summary>The GEMM's inner dimension: input width, or the patch size of a convolution.</summary>

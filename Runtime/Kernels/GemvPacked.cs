@@ -4,44 +4,49 @@ using System.Runtime.CompilerServices;
 namespace Kiln.Kernels;
 
 /// <summary>
-/// Batch-1 inference products (one row of x times W) on weights packed once into column panels, so that
-/// each output-column range a thread owns is one contiguous stream of memory. A batch-1 product is bound by reading
-/// W: with W kept [k, n] row-major, a thread that owns half of the columns reads half of every row (a 512-byte piece of
-/// each 1 KiB row of the benchmark MLP's first layer), a strided pattern that measured as slow as reading all of W;
-/// packed, each thread reads its own panels front to back. (One thread reading all columns does better on the
-/// row-major matrix, whole rows one after another.) See docs/architecture.md ("Small-batch Dense layers").
+/// Batch-1 inference products (one row of x times W) on weights packed once into column blocks, so that each
+/// output-column range a thread owns is one contiguous stream of memory. A batch-1 product is bound by reading W: with W
+/// kept [k, n] row-major, a thread that owns half of the columns reads half of every row (a 512-byte piece of each 1 KiB row
+/// of the benchmark MLP's first layer), a strided pattern that measured as slow as reading all of W; packed, each thread
+/// reads its own blocks front to back. (One thread reading all columns does better on the row-major matrix, whole rows one
+/// after another.) See docs/architecture.md ("Small-batch Dense layers") and docs/perf/predict-b1.md.
 /// </summary>
 /// <remarks>
-/// Layout: panel p holds columns [p·<see cref="PanelWidth"/>, (p+1)·<see cref="PanelWidth"/>) of all k rows,
-/// row after row, <c>packed[p·PanelWidth·k + i·PanelWidth + j] = w[i·n + p·PanelWidth + j]</c>; the last panel is
-/// padded with zero columns. The layout is the same on every ISA path, so a model may change its path at any time.
+/// Layout: block b holds columns [b·128, (b+1)·128) of all k rows, row after row,
+/// <c>packed[b·128·k + i·128 + j] = w[i·n + b·128 + j]</c>; the last block is padded with zero columns. Threads split the
+/// columns on <see cref="PanelWidth"/> boundaries (half a block): a thread that owns a whole block reads it as one
+/// stream, one that owns half of one reads every other 256 bytes of it. The layout is the same on every ISA path, so a
+/// model may change its path at any time.
 /// </remarks>
 public static unsafe class GemvPacked
 {
-    /// <summary>Columns per panel (four 512-bit vectors).</summary>
+    /// <summary>Columns per panel, the granularity of a column range (four 512-bit vectors; two panels make a block).</summary>
     public const int PanelWidth = 64;
 
-    /// <summary>Floats the packed copy of a k×n matrix takes: k rows of every panel, the last one padded.</summary>
+    /// <summary>Columns per block of the packed layout: two panels, read side by side as one stream.</summary>
+    internal const int BlockWidth = 2 * PanelWidth;
+
+    /// <summary>Floats the packed copy of a k×n matrix takes: k rows of every block, the last one padded.</summary>
     public static int PackedLength(int k, int n)
     {
         Checks.NonNegative(k, nameof(k));
         Checks.NonNegative(n, nameof(n));
-        return checked(k * ((n + PanelWidth - 1) / PanelWidth * PanelWidth));
+        return checked(k * ((n + BlockWidth - 1) / BlockWidth * BlockWidth));
     }
 
-    /// <summary>Packs w (k×n, row-major) into column panels (see the remarks on the class).</summary>
+    /// <summary>Packs w (k×n, row-major) into column blocks (see the remarks on the class).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Pack(ReadOnlySpan<float> w, Span<float> packed, int k, int n)
     {
         Checks.Length(w.Length, (long)k * n, nameof(w));
         Checks.Length(packed.Length, PackedLength(k, n), nameof(packed));
-        for (int j0 = 0; j0 < n; j0 += PanelWidth)
+        for (int j0 = 0; j0 < n; j0 += BlockWidth)
         {
-            int width = Math.Min(PanelWidth, n - j0);
-            Span<float> panel = packed.Slice(j0 * k, k * PanelWidth);
+            int width = Math.Min(BlockWidth, n - j0);
+            Span<float> block = packed.Slice(j0 * k, k * BlockWidth);
             for (int i = 0; i < k; i++)
             {
-                Span<float> row = panel.Slice(i * PanelWidth, PanelWidth);
+                Span<float> row = block.Slice(i * BlockWidth, BlockWidth);
                 w.Slice(i * n + j0, width).CopyTo(row);
                 row.Slice(width).Clear();
             }
@@ -89,16 +94,17 @@ public static unsafe class GemvPacked
     }
 }
 
-/// <summary>The panel loop and the register kernels of <see cref="GemvPacked"/> at one vector width.</summary>
+/// <summary>The block loop and the register kernels of <see cref="GemvPacked"/> at one vector width.</summary>
 internal static unsafe class GemvPackedDriver<TO, TV> where TO : struct, IPathOps<TV> where TV : struct
 {
-    private const int Panel = GemvPacked.PanelWidth;
+    private const int Panel = GemvPacked.PanelWidth, Block = GemvPacked.BlockWidth;
 
     /// <summary>
-    /// Each panel is read front to back. 512-bit vectors take two panels at a time (8 accumulators, one broadcast of x
-    /// per 8 loads; four side by side measured slower), a last odd one with two chains over alternate k; narrower
-    /// vectors one panel at a time with 8 or 16 accumulators (<see cref="GemmKernel{TO, TV}.GemvWide"/>). A last panel
-    /// narrower than 64 columns is computed into a scratch row and its valid columns copied out.
+    /// A whole block is read front to back as one stream: with 512-bit vectors 8 accumulators, one broadcast of x per 8 loads
+    /// (the same sums, in the same order, as the row-major kernel's). Half a block (a range that starts or ends mid-block)
+    /// and narrower vectors go panel by panel over the block's rows: 512-bit vectors with two chains over alternate k,
+    /// narrower ones with 8 or 16 accumulators (<see cref="GemmKernel{TO, TV}.GemvWide"/>). A last panel narrower than
+    /// 64 columns is computed into a scratch row and its valid columns copied out.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<TEpi>(float* x, float* w, float* y, int k, int c0, int c1, ref TEpi epi)
@@ -106,24 +112,27 @@ internal static unsafe class GemvPackedDriver<TO, TV> where TO : struct, IPathOp
     {
         TEpi e = epi;
         float* scratch = stackalloc float[Panel];
-        bool fourVectors = Panel / TO.Count == 4;
         int j0 = c0;
         while (j0 < c1)
         {
-            int full = (c1 - j0) / Panel;   // whole panels left
-            float* panel = w + (nint)j0 * k;
+            // Column j0's first row: its block's start plus its offset within the block (0 or a panel).
+            float* first = w + (nint)(j0 / Block) * Block * k + j0 % Block;
             int width;
-            if (full == 0)
+            if (j0 % Block == 0 && c1 - j0 >= Block)
             {
-                Panels(1, x, panel, k, scratch, fourVectors);
-                width = c1 - j0;
-                new Span<float>(scratch, width).CopyTo(new Span<float>(y + j0, width));
+                WholeBlock(x, first, k, y + j0);
+                width = Block;
+            }
+            else if (c1 - j0 >= Panel)
+            {
+                OnePanel(x, first, k, y + j0);
+                width = Panel;
             }
             else
             {
-                int take = fourVectors && full >= 2 ? 2 : 1;
-                Panels(take, x, panel, k, y + j0, fourVectors);
-                width = take * Panel;
+                OnePanel(x, first, k, scratch);
+                width = c1 - j0;
+                new Span<float>(scratch, width).CopyTo(new Span<float>(y + j0, width));
             }
             GemmKernel<TO, TV>.ApplyEpilogueRow(y + j0, width, j0, ref e);
             j0 += width;
@@ -131,54 +140,41 @@ internal static unsafe class GemvPackedDriver<TO, TV> where TO : struct, IPathOp
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Panels(int count, float* x, float* b, int k, float* c, bool fourVectors)
+    private static void WholeBlock(float* x, float* b, int k, float* c)
     {
-        if (!fourVectors) GemmKernel<TO, TV>.GemvWide(Panel / TO.Count, x, b, Panel, c, k);
-        else if (count == 2) TwoPanels(x, b, k, c);
-        else TwoChains(x, b, k, c);
-    }
-
-    /// <summary>Two whole 4-vector panels, read side by side as one row of 8 vectors of sums.</summary>
-    [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TwoPanels(float* x, float* b, int k, float* c)
-    {
-        int l = TO.Count;
-        float* b0 = b, b1 = b + (nint)k * Panel;
-        TV s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
-        for (int p = 0; p < k; p++, b0 += Panel, b1 += Panel)
+        if (Block / TO.Count == 8) GemmKernel<TO, TV>.GemvWide(8, x, b, Block, c, k);
+        else
         {
-            TV xp = TO.Splat(x[p]);
-            s0 = TO.Fma(xp, TO.Load(b0), s0);
-            s1 = TO.Fma(xp, TO.Load(b0 + l), s1);
-            s2 = TO.Fma(xp, TO.Load(b0 + 2 * l), s2);
-            s3 = TO.Fma(xp, TO.Load(b0 + 3 * l), s3);
-            s4 = TO.Fma(xp, TO.Load(b1), s4);
-            s5 = TO.Fma(xp, TO.Load(b1 + l), s5);
-            s6 = TO.Fma(xp, TO.Load(b1 + 2 * l), s6);
-            s7 = TO.Fma(xp, TO.Load(b1 + 3 * l), s7);
+            OnePanel(x, b, k, c);
+            OnePanel(x, b + Panel, k, c + Panel);
         }
-        TO.Store(s0, c); TO.Store(s1, c + l); TO.Store(s2, c + 2 * l); TO.Store(s3, c + 3 * l);
-        TO.Store(s4, c + 4 * l); TO.Store(s5, c + 5 * l); TO.Store(s6, c + 6 * l); TO.Store(s7, c + 7 * l);
     }
 
-    /// <summary>One 4-vector panel: two chains over alternate k (8 accumulators hide the FMA latency).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void OnePanel(float* x, float* b, int k, float* c)
+    {
+        if (Panel / TO.Count == 4) TwoChains(x, b, k, c);
+        else GemmKernel<TO, TV>.GemvWide(Panel / TO.Count, x, b, Block, c, k);
+    }
+
+    /// <summary>One 4-vector panel of a block (row stride <see cref="Block"/>): two chains over alternate k (8 accumulators hide the FMA latency).</summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TwoChains(float* x, float* b, int k, float* c)
     {
         int l = TO.Count;
         TV s0 = default, s1 = default, s2 = default, s3 = default, t0 = default, t1 = default, t2 = default, t3 = default;
         int p = 0;
-        for (; p + 2 <= k; p += 2, b += 2 * Panel)
+        for (; p + 2 <= k; p += 2, b += 2 * Block)
         {
             TV x0 = TO.Splat(x[p]), x1 = TO.Splat(x[p + 1]);
             s0 = TO.Fma(x0, TO.Load(b), s0);
             s1 = TO.Fma(x0, TO.Load(b + l), s1);
             s2 = TO.Fma(x0, TO.Load(b + 2 * l), s2);
             s3 = TO.Fma(x0, TO.Load(b + 3 * l), s3);
-            t0 = TO.Fma(x1, TO.Load(b + Panel), t0);
-            t1 = TO.Fma(x1, TO.Load(b + Panel + l), t1);
-            t2 = TO.Fma(x1, TO.Load(b + Panel + 2 * l), t2);
-            t3 = TO.Fma(x1, TO.Load(b + Panel + 3 * l), t3);
+            t0 = TO.Fma(x1, TO.Load(b + Block), t0);
+            t1 = TO.Fma(x1, TO.Load(b + Block + l), t1);
+            t2 = TO.Fma(x1, TO.Load(b + Block + 2 * l), t2);
+            t3 = TO.Fma(x1, TO.Load(b + Block + 3 * l), t3);
         }
         if (p < k)
         {

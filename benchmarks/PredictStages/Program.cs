@@ -16,12 +16,18 @@ using Kiln.Benchmarks;
 // a call) with the median beside it; the machine this runs on is usually shared.
 // Usage: dotnet build benchmarks/PredictStages -c Release, then
 //   KILN_THREADS=1|2 dotnet benchmarks/PredictStages/bin/Release/net10.0/Kiln.PredictStages.dll [--calls 4000] [--only cnn,mlp] [--isa avx512|avx2|portable]
+// or, for the floor (reading a layer's weights from cache on 1 and 2 threads, CacheRead.cs):
+//   dotnet benchmarks/PredictStages/bin/Release/net10.0/Kiln.PredictStages.dll --bandwidth [--sizes 940,470,401,131] [--calls 4000]
+// and one thread's half of the MLP's first layer on the packed and a row-major layout (GemvProbe.cs): --gemv
+// and the MLP's float32 batch-1 Predict next to its bf16 and int8 predictors (LowPrecisionProbe.cs): --low-precision
 internal static class Program
 {
     private static int Main(string[] args)
     {
         int calls = 4000;
         string only = "cnn,mlp";
+        bool bandwidth = false, gemv = false, lowPrecision = false;
+        int[] sizes = { 940, 470, 401, 131 };
         IsaPath isa = Vector512.IsHardwareAccelerated ? IsaPath.Avx512 : Vector256.IsHardwareAccelerated ? IsaPath.Avx2 : IsaPath.Portable;
         for (int i = 0; i < args.Length; i++)
         {
@@ -30,11 +36,22 @@ internal static class Program
                 case "--calls": calls = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--only": only = args[++i]; break;
                 case "--isa": isa = Enum.Parse<IsaPath>(args[++i], ignoreCase: true); break;
+                case "--bandwidth": bandwidth = true; break;
+                case "--gemv": gemv = true; break;
+                case "--low-precision": lowPrecision = true; break;
+                case "--sizes": sizes = args[++i].Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToArray(); break;
                 default: Console.Error.WriteLine($"unknown option '{args[i]}'"); return 2;
             }
         }
         string threads = Environment.GetEnvironmentVariable("KILN_THREADS") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture);
         Console.WriteLine($"# KILN_THREADS={threads}, {isa} path, {Environment.ProcessorCount} CPUs, load average {LoadAverage()}, {calls} timed calls");
+        if (bandwidth || gemv || lowPrecision)
+        {
+            if (bandwidth) CacheRead.Run(sizes, calls);
+            if (gemv) GemvProbe.Run(calls, isa);
+            if (lowPrecision) LowPrecisionProbe.Run(calls);
+            return 0;
+        }
         if (only.Contains("cnn")) Run("CNN", new StagedCnn(isa), calls);
         if (only.Contains("mlp")) Run("MLP", new StagedMlp(isa), calls);
         return 0;

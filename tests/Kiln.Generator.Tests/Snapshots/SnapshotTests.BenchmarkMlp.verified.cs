@@ -440,8 +440,8 @@ namespace Kiln.Benchmarks
             Execute(Stages.Dense0BackwardWeights, (long)_batch * 401408);
         }
 
-        /// <summary>dense0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads, or columns for small batches (batch 1 split: W packed in column panels, one stream per
-        /// core).</summary>
+        /// <summary>dense0 (eval) with BatchNorm folded in, relu0 fused; rows split across threads, or columns for small batches (batch 1 split: W packed in column panels, one stream per core; then
+        /// dense1's partial product over the same columns).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
@@ -453,6 +453,8 @@ namespace Kiln.Benchmarks
                     256, c0, c1, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
                 else K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(0, _batch * 784), _folded.Slice(0, 200704), _y1.Slice(0, _batch * 256), _batch, 784, 256, c0, c1,
                     new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
+                // dense1's inputs split the same way: this thread's columns times their rows of dense1's W, one partial product per panel, while they are in this core's cache.
+                if (_batch == 1) K::Gemm.PartialForward<TIsa>(_y1.Slice(0, _batch * 256), _folded.Slice(200960, 32768), _batchOnePartial2.Slice(0, 512), 1, 256, 128, 64, c0 / 64, (c1 + 63) / 64, 128);
                 return;
             }
             (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
@@ -461,12 +463,20 @@ namespace Kiln.Benchmarks
                 new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
         }
 
-        /// <summary>dense1 (eval) with BatchNorm folded in, relu1 fused; rows split across threads, or columns for small batches (each core then streams half of W).</summary>
+        /// <summary>dense1 (eval) with BatchNorm folded in, relu1 fused; rows split across threads, or columns for small batches; batch 1: the sum of the partial products Dense0Inference's threads
+        /// left (on the calling thread).</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Inference<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             if (_batch < 16)
             {
+                // Batch 1: Dense0Inference left one partial product per panel of dense1's inputs; added in panel order, whichever thread made which.
+                if (_batch == 1)
+                {
+                    if (part == 0) K::Gemm.SumParts<TIsa, K::BiasActivationEpilogue<K::Relu>>(_batchOnePartial2.Slice(0, 512), 4, 128, _y3.Slice(0, _batch * 128), 1, 128,
+                        new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(233728, 128), new K::Relu()));
+                    return;
+                }
                 (int c0, int c1) = K::Partition.Range(128, part, parts, 16);
                 if (c0 < c1) K::Gemm.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_y1.Slice(0, _batch * 256), _folded.Slice(200960, 32768), _y3.Slice(0, _batch * 128), _batch, 256, 128, c0, c1,
                     new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(233728, 128), new K::Relu()));
@@ -493,6 +503,9 @@ namespace Kiln.Benchmarks
             K::Gemm.Forward<TIsa, K::BiasEpilogue>(_y3.Slice(r0 * 128, (r1 - r0) * 128), Dense2Weight, _y4.Slice(r0 * 10, (r1 - r0) * 10), r1 - r0, 128, 10, new K::BiasEpilogue(Dense2Bias));
         }
 
+        // dense1 at batch 1: one partial product per panel of its inputs, computed in Dense0Inference, added by Dense1Inference.
+        private readonly K::Arena _batchOnePartial2 = new(512);
+
         /// <summary>Eval-mode forward over _batch rows of _x.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         protected override void ForwardInference()
@@ -512,7 +525,7 @@ namespace Kiln.Benchmarks
             // dense0 with BatchNorm folded in, relu0 fused
             Execute(Stages.Dense0Inference, global::System.Math.Max((long)_batch * 401408, 1605632L)); // at least the time to stream W
             // dense1 with BatchNorm folded in, relu1 fused
-            Execute(Stages.Dense1Inference, global::System.Math.Max((long)_batch * 65536, 262144L)); // at least the time to stream W
+            Execute(Stages.Dense1Inference, _batch == 1 ? 0 : global::System.Math.Max((long)_batch * 65536, 262144L)); // batch 1: the sum of the parts, on this thread
             // dense2
             Execute(Stages.Dense2Inference, global::System.Math.Max((long)_batch * 2560, 10240L)); // at least the time to stream W
         }
