@@ -27,7 +27,7 @@ private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::IS
 private void ForwardTraining()
 {
     // dense0
-    Execute(Stages.Dense0Forward, (long)_batch * 96 + (long)_batch * 96);
+    Execute(Stages.Dense0Forward, (long)_batch * 192);
 }
 
 // ---- backward

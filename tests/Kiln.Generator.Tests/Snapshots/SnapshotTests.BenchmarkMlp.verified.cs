@@ -259,11 +259,11 @@ namespace Kiln.Benchmarks
         {
             // dense0
             _mask1Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
-            Execute(Stages.Dense0Forward, (long)_batch * 401408 + (long)_batch * 4608);
+            Execute(Stages.Dense0Forward, (long)_batch * 406016);
             // bn0 → relu0 → dropout0
             // (batch statistics and the fused activation/dropout run in dense0's forward stage, on the columns each thread computed)
             // dense1
-            Execute(Stages.Dense1Forward, (long)_batch * 65536 + (long)_batch * 1536);
+            Execute(Stages.Dense1Forward, (long)_batch * 67072);
             // bn1 → relu1
             // (batch statistics and the fused activation/dropout run in dense1's forward stage, on the columns each thread computed)
             // dense2
@@ -387,11 +387,11 @@ namespace Kiln.Benchmarks
         private void Backward()
         {
             // dense2 (dL/dy in _g0)
-            Execute(Stages.Dense2Backward, (long)_batch * 5120 + (long)_batch * 1792);
+            Execute(Stages.Dense2Backward, (long)_batch * 6912);
             // bn1 → relu1 (in place on _g1)
             // (BatchNorm backward with the γ/β update runs in dense2's backward stage, on the columns each thread computed)
             // dense1 (dL/dy in _g1)
-            Execute(Stages.Dense1Backward, (long)_batch * 131072 + (long)_batch * 3584);
+            Execute(Stages.Dense1Backward, (long)_batch * 134656);
             // bn0 → relu0 → dropout0 (in place on _g0)
             // (BatchNorm backward with the γ/β update runs in dense1's backward stage, on the columns each thread computed)
             // dense0 (dL/dy in _g0)

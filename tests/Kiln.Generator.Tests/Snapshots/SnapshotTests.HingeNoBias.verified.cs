@@ -172,7 +172,7 @@ namespace Samples.Svm
         private void ForwardTraining()
         {
             // dense0
-            Execute(Stages.Dense0Forward, (long)_batch * 768 + (long)_batch * 288);
+            Execute(Stages.Dense0Forward, (long)_batch * 1056);
             // bn0 → leakyrelu0
             // (batch statistics and the fused activation/dropout run in dense0's forward stage, on the columns each thread computed)
             // dense1
@@ -253,7 +253,7 @@ namespace Samples.Svm
         private void Backward()
         {
             // dense1 (dL/dy in _g0)
-            Execute(Stages.Dense1Backward, (long)_batch * 384 + (long)_batch * 336);
+            Execute(Stages.Dense1Backward, (long)_batch * 720);
             // bn0 → leakyrelu0 (in place on _g1)
             // (BatchNorm backward with the γ/β update runs in dense1's backward stage, on the columns each thread computed)
             // dense0 (dL/dy in _g1)

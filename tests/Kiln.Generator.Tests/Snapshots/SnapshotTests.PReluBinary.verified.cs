@@ -533,7 +533,7 @@ namespace Samples.Odd
             // prelu0 → dropout0 (in place on _g1)
             Execute(Stages.Prelu0Backward, 0);
             // dense0 (dL/dy in _g1)
-            Execute(Stages.Dense0Backward, (long)_batch * 1280 + (long)_batch * 280);
+            Execute(Stages.Dense0Backward, (long)_batch * 1560);
             // bn0 (in place on _g0)
             // (BatchNorm backward with the γ/β update runs in dense0's backward stage, on the columns each thread computed)
         }
