@@ -71,22 +71,40 @@ internal sealed class BatchNorm : ChainLayer
             EmitSplitForward(e, c, mask, body);
             return;
         }
+        if (LinearLayer.ForwardAbsorbs(e.Plan, c) is { } absorber)
+        {
+            body.Add($"// (batch statistics and the fused activation/dropout run in {absorber.Layer.Name}'s forward stage, on the columns each thread computed)");
+            return;
+        }
+        string name = SpecNaming.Pascal(c.BatchNorm!.Name) + "Forward";
+        e.OpenStage(name, $"{c.Describe()}: batch statistics and {(c.ActivationIsElementwise ? "the fused activation/dropout" : "normalisation")}, columns split across threads.");
+        e.W.Line($"(int c0, int c1) = {K}Partition.Range({c.OutWidth}, part, parts, 16);");
+        e.W.Line("if (c0 >= c1) return;");
+        EmitFlatForwardColumns(e, c, mask);
+        e.W.Close();
+        e.W.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {FlatForwardWork(c)});");
+    }
+
+    /// <summary>The work figure per sample of a flat BatchNorm's training forward (with the fused activation/dropout).</summary>
+    internal static long FlatForwardWork(ChainStep c) => c.OutFloats * (12L + (c.ActivationIsElementwise && c.HasDropout ? Dropout.DrawWorkPerFloat : 0));
+
+    /// <summary>
+    /// A flat BatchNorm's training forward (batch statistics, running statistics, the elementwise activation and this
+    /// mini-batch's dropout mask fused) for the columns [c0, c1), declared by the caller. Every column is computed on its
+    /// own, so any column ranges give the same bits.
+    /// </summary>
+    internal static void EmitFlatForwardColumns(ModelEmitter e, ChainStep c, string mask)
+    {
         LayerSpec bn = c.BatchNorm!;
         int width = c.OutWidth, floats = c.OutFloats;
         string target = c.PreActivationBuffer ?? c.OutputBuffer;
         string bnMask = c.ActivationIsElementwise ? mask : "default";
-        string name = SpecNaming.Pascal(bn.Name) + "Forward";
-        e.OpenStage(name, $"{c.Describe()}: batch statistics and {(c.ActivationIsElementwise ? "the fused activation/dropout" : "normalisation")}, columns split across threads.");
-        e.W.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
-        e.W.Line("if (c0 >= c1) return;");
         if (bnMask != "default") e.W.Line(Dropout.DrawColumnsLine(c)); // this mini-batch's mask, the stage's columns
         e.W.Line("// A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).");
         e.W.Line($"bool updateRunning = _updateRunningStatistics && _learningRateScales[{c.Gamma!.TrainableIndex}] != 0f;");
         e.W.Line($"{K}BatchNorm.ForwardTrain<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {c.Gamma!.Identifier}, {c.Beta!.Identifier}, {c.RunningMean!.Identifier}, {c.RunningVariance!.Identifier},");
         e.W.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {bnMask}, {All(target, floats)}, {BatchRows(c.OutPixels)}, {width}, c0, c1, {Float(bn.Epsilon)}, {Float(bn.Momentum)}, updateRunning, {ActivationStruct(c)});");
-        e.W.Close();
-        e.W.Line();
-        body.Add($"Execute(Stages.{name}, (long)_batch * {floats * (12L + (bnMask != "default" ? Dropout.DrawWorkPerFloat : 0))});");
     }
 
     /// <summary>Backward with the γ/β update: BatchNorm2D split by samples, or columns split for the flat BatchNorm.</summary>
@@ -97,21 +115,39 @@ internal sealed class BatchNorm : ChainLayer
             EmitSplitBackward(e, c, mask, current, body);
             return;
         }
-        int width = c.OutWidth, floats = c.OutFloats;
+        if (LinearLayer.BackwardAbsorbs(e.Plan, c) is { } absorber)
+        {
+            body.Add($"// (BatchNorm backward with the γ/β update runs in {absorber.Layer.Name}'s backward stage, on the columns each thread computed)");
+            return;
+        }
         string name = SpecNaming.Pascal(c.BatchNorm!.Name) + "Backward";
-        bool fused = c.ActivationIsElementwise;
-        e.OpenStage(name, $"{c.Describe()}: {(fused ? "dropout, activation and " : "")}BatchNorm backward with the γ/β update, columns split across threads.");
-        e.W.Line($"(int c0, int c1) = {K}Partition.Range({width}, part, parts, 16);");
+        e.OpenStage(name, $"{c.Describe()}: {(c.ActivationIsElementwise ? "dropout, activation and " : "")}BatchNorm backward with the γ/β update, columns split across threads.");
+        e.W.Line($"(int c0, int c1) = {K}Partition.Range({c.OutWidth}, part, parts, 16);");
         e.W.Line("if (c0 >= c1) return;");
-        e.W.Line($"{K}BatchNorm.Backward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {All(current, floats)}, {(fused ? mask : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
-        e.W.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, floats)}, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient, {BatchRows(c.OutPixels)}, {width}, c0, c1, {ActivationStruct(c)});");
-        e.W.Open("if (_applyUpdate)");
-        e.W.Line($"{StepFor(c.Gamma)}.Apply<TIsa>({Cols(c.Gamma.Identifier)}, {Cols(c.Gamma.Identifier + "Gradient")}, {e.States(c.Gamma, Cols)});");
-        e.W.Line($"{StepFor(c.Beta)}.Apply<TIsa>({Cols(c.Beta.Identifier)}, {Cols(c.Beta.Identifier + "Gradient")}, {e.States(c.Beta, Cols)});");
-        e.W.Close();
+        EmitFlatBackwardColumns(e, c, mask, current, "c0", "c1");
         e.W.Close();
         e.W.Line();
-        body.Add($"Execute(Stages.{name}, (long)_batch * {floats * 14L});");
+        body.Add($"Execute(Stages.{name}, (long)_batch * {FlatBackwardWork(c)});");
+    }
+
+    /// <summary>The work figure per sample of a flat BatchNorm's backward (with the fused activation/dropout and the γ/β update).</summary>
+    internal static long FlatBackwardWork(ChainStep c) => c.OutFloats * 14L;
+
+    /// <summary>
+    /// A flat BatchNorm's backward (the elementwise activation and dropout fused) and its γ/β update for the columns
+    /// [<paramref name="lo"/>, <paramref name="hi"/>) of dL/dz, in place on <paramref name="current"/>. Every column is
+    /// computed on its own, so any column ranges give the same bits.
+    /// </summary>
+    internal static void EmitFlatBackwardColumns(ModelEmitter e, ChainStep c, string mask, string current, string lo, string hi)
+    {
+        int width = c.OutWidth, floats = c.OutFloats;
+        string Range(string x) => $"{x}.Slice({lo}, {hi} - {lo})";
+        e.W.Line($"{K}BatchNorm.Backward<TIsa, {ActivationType(c)}>({All(c.InputBuffer, floats)}, {All(current, floats)}, {(c.ActivationIsElementwise ? mask : "default")}, {c.Gamma!.Identifier}, {c.Beta!.Identifier},");
+        e.W.Line($"    _mean{c.Index}.Span, _invStd{c.Index}.Span, {All(current, floats)}, {c.Gamma.Identifier}Gradient, {c.Beta!.Identifier}Gradient, {BatchRows(c.OutPixels)}, {width}, {lo}, {hi}, {ActivationStruct(c)});");
+        e.W.Open("if (_applyUpdate)");
+        e.W.Line($"{StepFor(c.Gamma)}.Apply<TIsa>({Range(c.Gamma.Identifier)}, {Range(c.Gamma.Identifier + "Gradient")}, {e.States(c.Gamma, Range)});");
+        e.W.Line($"{StepFor(c.Beta)}.Apply<TIsa>({Range(c.Beta.Identifier)}, {Range(c.Beta.Identifier + "Gradient")}, {e.States(c.Beta, Range)});");
+        e.W.Close();
     }
 
     /// <summary>Inference with the running statistics (when not folded into the layer before it), the element-wise activation fused.</summary>

@@ -91,7 +91,8 @@ internal sealed class Chain : StepPrinter
         string mask = c.HasDropout ? All($"_mask{c.Index}", floats) : "default";
         string maskRows = c.HasDropout ? Rows($"_mask{c.Index}", floats) : "default";
         body.Add($"// {c.Describe()}{(c.IsSpatial ? $" (per channel over samples·{c.OutPixels} pixels)" : "")}");
-        if (c.HasDropout) Dropout.AddKeyLine(body, Dropout.MaskBuffer(c), c.Dropout!.Name);
+        // A BatchNorm run by the Dense layer's forward stage before it: that stage needed the mask's key first.
+        if (c.HasDropout && LinearLayer.ForwardAbsorbs(e.Plan, c) is null) Dropout.AddKeyLine(body, Dropout.MaskBuffer(c), c.Dropout!.Name);
         if (c.BatchNorm is not null) BatchNorm.EmitChainForward(e, c, mask, body);
         if (c.BatchNorm is null || !c.ActivationIsElementwise)
         {

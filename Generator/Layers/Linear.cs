@@ -394,6 +394,11 @@ internal abstract class LinearLayer : LayerDefinition
             body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
             return;
         }
+        if (AbsorbedForwardChain(e.Plan, d) is { } chain)
+        {
+            EmitFusedDenseForward(e, d, chain, name, epi, epiValue, body);
+            return;
+        }
         string rowsText = d.Conv is null ? "rows" : $"rows = samples·{d.OutPixels} pixels";
         e.OpenStage(name, $"{d.Layer.Name}: [{rowsText}×{d.GemmK}]·[{d.GemmK}×{d.OutWidth}]{(d.Bias is null ? "" : " + b")}, rows split across threads.");
         e.RowRange(BatchRows(d.OutPixels));
@@ -401,6 +406,47 @@ internal abstract class LinearLayer : LayerDefinition
         e.W.Close();
         e.W.Line();
         body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+    }
+
+    /// <summary>
+    /// A Dense layer's training forward and the flat BatchNorm chain after it as ONE stage split by output columns: each
+    /// thread computes its columns of x·W + b, then their batch statistics, activation and dropout while they are in its
+    /// cache — one join per step fewer, and the columns a thread normalises are the ones it wrote (docs/threads.md).
+    /// Column ranges start at multiples of 64 (the widest GEMM column strip), so every column is the same bits on any
+    /// number of parts; a batch of 1 (the GEMV kernels, whose strips follow the range) runs on one part.
+    /// </summary>
+    private static void EmitFusedDenseForward(ModelEmitter e, LinearStep d, ChainStep chain, string name, string epi, string epiValue, List<string> body)
+    {
+        e.OpenStage(name, $"{d.Layer.Name} → {chain.Describe()}: x·W{(d.Bias is null ? "" : " + b")}, then the batch statistics and the fused activation/dropout of the same columns; output columns split across threads.");
+        e.W.Line("// A batch of 1 takes the GEMV kernels, whose column strips depend on the range: one part then computes every column.");
+        e.W.Line($"(int c0, int c1) = _batch > 1 ? {K}Partition.Range({d.OutWidth}, part, parts, {K}Gemm.BackwardInputColumnAlign) : part == 0 ? (0, {d.OutWidth}) : (0, 0);");
+        e.W.Line("if (c0 >= c1) return;");
+        e.W.Line($"{K}Gemm.Forward<TIsa, {epi}>({All(d.GemmInput, d.GemmK)}, {TrainingWeights(d)}, {All(d.OutputBuffer, d.OutWidth)}, _batch, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
+        e.W.Line($"// {chain.Describe()}");
+        BatchNorm.EmitFlatForwardColumns(e, chain, chain.HasDropout ? All($"_mask{chain.Index}", chain.OutFloats) : "default");
+        e.W.Close();
+        e.W.Line();
+        if (chain.HasDropout) Dropout.AddKeyLine(body, Dropout.MaskBuffer(chain), chain.Dropout!.Name);
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.GemmK * d.OutWidth + BatchNorm.FlatForwardWork(chain)});");
+    }
+
+    /// <summary>
+    /// The flat BatchNorm chain right after the Dense layer <paramref name="d"/> that d's training forward stage runs
+    /// (<see cref="EmitFusedDenseForward"/>): a BatchNorm with an elementwise activation reading d's output.
+    /// </summary>
+    internal static ChainStep? AbsorbedForwardChain(ModelPlan plan, LinearStep d)
+    {
+        int i = plan.Steps.IndexOf(d);
+        if (i < 0 || i + 1 >= plan.Steps.Count || d.Conv is not null || d.HasDropConnect) return null;
+        return plan.Steps[i + 1] is ChainStep { BatchNorm: not null, IsSpatial: false, ActivationIsElementwise: true } c
+            && c.InputBuffer == d.OutputBuffer && c.OutWidth == d.OutWidth ? c : null;
+    }
+
+    /// <summary>The Dense layer whose training forward stage runs <paramref name="chain"/>'s BatchNorm, if any.</summary>
+    internal static LinearStep? ForwardAbsorbs(ModelPlan plan, ChainStep chain)
+    {
+        int i = plan.Steps.IndexOf(chain);
+        return i > 0 && plan.Steps[i - 1] is LinearStep d && AbsorbedForwardChain(plan, d) == chain ? d : null;
     }
 
     /// <summary>The weights the training forward and dL/dx use: the DropConnect-masked copy when the layer has DropConnect.</summary>
@@ -448,6 +494,11 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Line();
             body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
         }
+        else if (!d.SkipInputGradient && d.Conv is null && !d.HasDropConnect)
+        {
+            EmitFusedDenseBackward(e, d, current, next, body);
+            return;
+        }
         else if (!d.SkipInputGradient)
         {
             string name = layer + "BackwardInput";
@@ -464,32 +515,96 @@ internal abstract class LinearLayer : LayerDefinition
         else
         {
             string name = layer + "BackwardWeights";
-            string rows = BatchRows(d.OutPixels);
             e.OpenStage(name, $"{d.Layer.Name}: dW = {(column is null ? "x" : "patches")}ᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.");
             e.W.Line($"(int k0, int k1) = {K}Partition.Range({d.GemmK}, part, parts, 4);");
-            e.W.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * d.GemmK)};");
-            e.W.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
-            e.W.Open("if (k0 < k1)");
-            e.W.Open("if (_applyUpdate)");
-            e.W.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {e.States(d.Weight)}, {d.OutWidth}, {StepFor(d.Weight)});");
-            e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
-            e.W.Close();
-            e.W.Open("else");
-            e.W.Line($"var sink = new {K}NoPanelSink();");
-            e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
-            e.W.Close();
-            e.W.Close();
-            if (d.Bias is not null)
-            {
-                e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
-                e.W.Line("if (c0 >= c1) return;");
-                e.W.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, {rows}, {d.OutWidth}, c0, c1);");
-                e.W.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {e.States(d.Bias, Cols)});");
-            }
+            EmitWeightGradientPart(e, d, current, dx: null);
             e.W.Close();
             e.W.Line();
             body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
         }
+    }
+
+    /// <summary>
+    /// A dense layer's whole backward as ONE stage split by weight rows: each thread computes the columns k0..k1 of dL/dx
+    /// from the rows k0..k1 of W (the weights before this step's update), then dW for those rows and their optimiser
+    /// update — W's rows are read and then written by the same thread, so the two products need no join between them,
+    /// and the thread's dL/dx columns are the BatchNorm/activation columns the backward stage before this layer gives the
+    /// same thread (docs/threads.md). The column ranges start at multiples of Gemm.BackwardInputColumnAlign, so dL/dx is
+    /// the same bits on any number of parts.
+    /// </summary>
+    private static void EmitFusedDenseBackward(ModelEmitter e, LinearStep d, string current, string next, List<string> body)
+    {
+        string name = SpecNaming.Pascal(d.Layer.Name) + "Backward";
+        ChainStep? chain = AbsorbedChain(e.Plan, d);
+        string bn = chain is null ? "" : $", then {chain.Describe()}'s backward with the γ/β update on those columns of dL/dx";
+        e.OpenStage(name, $"{d.Layer.Name}: dL/dx = dL/dy·Wᵀ (weights before this step's update){bn}, then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns of dL/dx) split across threads.");
+        e.W.Line($"(int k0, int k1) = {K}Partition.Range({d.GemmK}, part, parts, {K}Gemm.BackwardInputColumnAlign);");
+        EmitWeightGradientPart(e, d, current, dx: next, chain);
+        e.W.Close();
+        e.W.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2 * 2L * d.GemmK * d.OutWidth + (chain is null ? 0 : BatchNorm.FlatBackwardWork(chain))});");
+    }
+
+    /// <summary>Whether a Dense layer's backward is one stage split by weight rows (<see cref="EmitFusedDenseBackward"/>).</summary>
+    private static bool HasFusedBackward(LinearStep d) => !d.SkipInputGradient && d.Conv is null && !d.HasDropConnect;
+
+    /// <summary>
+    /// The flat BatchNorm chain right before <paramref name="d"/> whose backward runs inside d's fused backward stage, on the
+    /// columns of dL/dx each thread has just computed: a BatchNorm (activation and dropout elementwise) that feeds d
+    /// directly. Its columns are independent, so moving it into d's stage changes no bits and saves a join per step.
+    /// </summary>
+    internal static ChainStep? AbsorbedChain(ModelPlan plan, LinearStep d)
+    {
+        int i = plan.Steps.IndexOf(d);
+        if (i <= 0 || !HasFusedBackward(d)) return null;
+        return plan.Steps[i - 1] is ChainStep { BatchNorm: not null, IsSpatial: false, ActivationIsElementwise: true } c
+            && c.OutputBuffer == d.InputBuffer && c.OutWidth == d.GemmK ? c : null;
+    }
+
+    /// <summary>The Dense layer whose fused backward stage runs <paramref name="chain"/>'s BatchNorm backward, if any.</summary>
+    internal static LinearStep? BackwardAbsorbs(ModelPlan plan, ChainStep chain)
+    {
+        int i = plan.Steps.IndexOf(chain);
+        return i >= 0 && i + 1 < plan.Steps.Count && plan.Steps[i + 1] is LinearStep d && AbsorbedChain(plan, d) == chain ? d : null;
+    }
+
+    /// <summary>
+    /// The body of a weight-gradient part for the weight rows k0..k1 (declared by the caller): dL/dx's columns k0..k1 first
+    /// when <paramref name="dx"/> is given, then dW with the fused update, then the bias gradient and update by columns.
+    /// </summary>
+    private static void EmitWeightGradientPart(ModelEmitter e, LinearStep d, string current, string? dx, ChainStep? chain = null)
+    {
+        string rows = BatchRows(d.OutPixels);
+        e.W.Line($"{ROSpan} x = {All(d.GemmInput, d.OutPixels * d.GemmK)};");
+        e.W.Line($"{ROSpan} dy = {All(current, d.OutFloats)};");
+        e.W.Open("if (k0 < k1)");
+        if (dx is not null)
+            e.W.Line($"{K}Gemm.BackwardInput<TIsa>(dy, {d.Weight.Identifier}, {All(dx, d.GemmK)}, _batch, {d.GemmK}, {d.OutWidth}, k0, k1);");
+        if (dx is not null && chain is not null)
+        {
+            e.W.Line($"// {chain.Describe()}: dL/dz of these columns, in place, while they are in this core's cache.");
+            BatchNorm.EmitFlatBackwardColumns(e, chain, chain.HasDropout ? All($"_mask{chain.Index}", chain.OutFloats) : "default", dx, "k0", "k1");
+        }
+        e.W.Open("if (_applyUpdate)");
+        e.W.Line($"var sink = new {K}UpdatePanelSink<TIsa>({d.Weight.Identifier}, {d.Weight.Identifier}Gradient, {e.States(d.Weight)}, {d.OutWidth}, {StepFor(d.Weight)});");
+        e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}UpdatePanelSink<TIsa>>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
+        e.W.Close();
+        e.W.Open("else");
+        e.W.Line($"var sink = new {K}NoPanelSink();");
+        e.W.Line($"{K}Gemm.BackwardWeights<TIsa, {K}NoPanelSink>(x, dy, {d.Weight.Identifier}Gradient, {rows}, {d.GemmK}, {d.OutWidth}, k0, k1, ref sink);");
+        e.W.Close();
+        e.W.Close();
+        EmitBiasGradient(e, d, rows);
+    }
+
+    /// <summary>The bias gradient (column sums of dy over <paramref name="rows"/> rows) and its update, bias columns split across threads; ends the part.</summary>
+    private static void EmitBiasGradient(ModelEmitter e, LinearStep d, string rows)
+    {
+        if (d.Bias is null) return;
+        e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+        e.W.Line("if (c0 >= c1) return;");
+        e.W.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, {rows}, {d.OutWidth}, c0, c1);");
+        e.W.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {e.States(d.Bias, Cols)});");
     }
 
     /// <summary>Rows of one block of a convolution's weight-gradient reduction: its patches (≤ 400 KB for k ≤ 400) stay in L2 across the panels.</summary>
@@ -543,13 +658,7 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Line($"{K}DropConnect.MaskGradient<TIsa>({g}, _connectMask{d.Index}.Slice(0, {k * n}), k0 * {n}, k1 * {n}); // dropped weights get no gradient");
         e.W.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {e.States(d.Weight, Mine)});");
         e.W.Close();
-        if (d.Bias is not null)
-        {
-            e.W.Line($"(int c0, int c1) = {K}Partition.Range({n}, part, parts, 16);");
-            e.W.Line("if (c0 >= c1) return;");
-            e.W.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, rows, {n}, c0, c1);");
-            e.W.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {e.States(d.Bias, Cols)});");
-        }
+        EmitBiasGradient(e, d, "rows");
         e.W.Close();
         e.W.Line();
         body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * k * n});");

@@ -61,18 +61,32 @@ public static unsafe partial class Gemm
 
     /// <summary>dx[r,i] = Σ_j dy[r,j]·w[i,j]; dy: rows×n, w: k×n, dx: rows×k (overwritten).</summary>
     public static void BackwardInput<TIsa>(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int rows, int k, int n)
+        where TIsa : struct, ISimdPath => BackwardInput<TIsa>(dy, w, dx, rows, k, n, 0, k);
+
+    /// <summary>Column ranges of <see cref="BackwardInput{TIsa}(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/> that start at a multiple of this give the same bits as the whole product: the widest column strip of any ISA path (16 AVX-512 lanes × 4).</summary>
+    public const int BackwardInputColumnAlign = 64;
+
+    /// <summary>
+    /// As the BackwardInput overload without a range, for the columns [kStart, kEnd) of dx only (dx keeps its row stride k;
+    /// the other columns are not touched), which read only the rows [kStart, kEnd) of w. A training step splits a dense
+    /// layer's backward by weight rows, so each thread computes its share of dL/dx from, and then updates, the same rows
+    /// of W. A column gets the same bits from any range whose start is a multiple of <see cref="BackwardInputColumnAlign"/>
+    /// (the kernels' column strips then start at the same columns as for the whole of dx).
+    /// </summary>
+    public static void BackwardInput<TIsa>(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int rows, int k, int n, int kStart, int kEnd)
         where TIsa : struct, ISimdPath
     {
         Checks.NonNegative(rows, nameof(rows));
         Checks.NonNegative(k, nameof(k));
         Checks.NonNegative(n, nameof(n));
+        Checks.Range(kStart, kEnd, k, nameof(kStart), nameof(kEnd));
         Checks.Length(dy.Length, (long)rows * n, nameof(dy));
         Checks.Length(w.Length, (long)k * n, nameof(w));
         Checks.Length(dx.Length, (long)rows * k, nameof(dx));
-        if (rows == 0 || k == 0) return;
+        if (rows == 0 || kStart == kEnd) return;
         fixed (float* pdy = dy, pw = w, pdx = dx)
         {
-            var run = new BackwardInputRun { Dy = pdy, W = pw, Dx = pdx, Rows = rows, K = k, N = n };
+            var run = new BackwardInputRun { Dy = pdy, W = pw, Dx = pdx, Rows = rows, K = k, N = n, KStart = kStart, KEnd = kEnd };
             VectorPath.Run<TIsa, BackwardInputRun>(ref run);
         }
     }
@@ -142,11 +156,11 @@ public static unsafe partial class Gemm
     private struct BackwardInputRun : IVectorKernel
     {
         public float* Dy, W, Dx;
-        public int Rows, K, N;
+        public int Rows, K, N, KStart, KEnd;
 
         public readonly int Run<TO, TV>() where TO : struct, IPathOps<TV> where TV : struct
         {
-            GemmDriver<TO, TV>.BackwardInput(Dy, W, Dx, Rows, K, N);
+            GemmDriver<TO, TV>.BackwardInput(Dy, W, Dx, Rows, K, N, KStart, KEnd);
             return 0;
         }
     }
@@ -252,26 +266,29 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
         GemmKernel<TO, TV>.ApplyEpilogueRow(y, cols, col0, ref e);
     }
 
+    public static void BackwardInput(float* dy, float* w, float* dx, int rows, int k, int n) => BackwardInput(dy, w, dx, rows, k, n, 0, k);
+
+    /// <summary>Columns [k0, k1) of dx = dy·wᵀ (rows [k0, k1) of w); dx keeps its row stride k.</summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BackwardInput(float* dy, float* w, float* dx, int rows, int k, int n)
+    public static void BackwardInput(float* dy, float* w, float* dx, int rows, int k, int n, int k0, int k1)
     {
         NoEpilogue none = default;
         if (n == 0)
         {
-            new Span<float>(dx, checked(rows * k)).Clear();
+            for (int r = 0; r < rows; r++) new Span<float>(dx + (nint)r * k + k0, k1 - k0).Clear();
             return;
         }
         if (rows == 1)
         {
             // Batch 1: dot products of dy with the contiguous rows of w, no packing.
-            GemmKernel<TO, TV>.DotRows(dy, w, n, dx, k);
+            GemmKernel<TO, TV>.DotRows(dy, w + (nint)k0 * n, n, dx + k0, k1 - k0);
             return;
         }
         int lanes = TO.Count, strip = TO.TileVectors * lanes;
         float* panel = stackalloc float[PackDepth * strip];
-        for (int i0 = 0; i0 < k; i0 += strip)
+        for (int i0 = k0; i0 < k1; i0 += strip)
         {
-            int iw = Math.Min(strip, k - i0);
+            int iw = Math.Min(strip, k1 - i0);
             TileDispatch.Split(iw, lanes, out int nv, out int last);
             int mr = GemmKernel<TO, TV>.RowsFor(nv);
             for (int j0 = 0; j0 < n; j0 += PackDepth)

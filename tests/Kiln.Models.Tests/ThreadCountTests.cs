@@ -25,6 +25,18 @@ public partial class ThreadsResidualCnn;
 public partial class ThreadsNormCnn;
 
 /// <summary>
+/// Dense layers whose widths are not multiples of the fused stages' 64-column blocks (200 split as 128 + 72 on 2 threads
+/// and 64 + 64 + 72 on 3; 100 as 64 + 36 and 0 + 64 + 36), each followed by a flat BatchNorm chain that runs inside the dense layer's
+/// forward and backward stages (docs/threads.md), big enough at batch 128 that those stages split across threads.
+/// </summary>
+[Model(Input = 300, MaxBatch = 128, Seed = 33)]
+[Dense(200), BatchNorm, ReLU, Dropout(0.1)]
+[Dense(100), BatchNorm, ReLU]
+[Dense(10), SoftmaxCrossEntropy]
+[Adam(LearningRate = 1e-3)]
+public partial class ThreadsOddMlp;
+
+/// <summary>
 /// Training on 1, 2 and 3 threads gives the same bits: the loss of every step, every tensor (weights, running statistics,
 /// optimiser state) and a checkpoint's bytes, on each ISA path (paths may differ from each other). The pool is chosen
 /// per model with <see cref="WorkerPool.UseOnThisThread"/>, the same switch KILN_THREADS makes for the shared pool.
@@ -42,6 +54,7 @@ public sealed class ThreadCountTests
             d.Add("BenchmarkMlp", p, 256);
             d.Add("ThreadsResidualCnn", p, 64);
             d.Add("ThreadsNormCnn", p, 64);
+            d.Add("ThreadsOddMlp", p, 128);
         }
         return d;
     }
@@ -52,6 +65,7 @@ public sealed class ThreadCountTests
         "BenchmarkMlp" => new BenchmarkMlp(path),
         "ThreadsResidualCnn" => new ThreadsResidualCnn(path),
         "ThreadsNormCnn" => new ThreadsNormCnn(path),
+        "ThreadsOddMlp" => new ThreadsOddMlp(path),
         _ => throw new ArgumentException(name),
     };
 

@@ -31,27 +31,12 @@ private void ForwardTraining()
 }
 
 // ---- backward
-/// <summary>bn0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
-[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-{
-    (int c0, int c1) = K::Partition.Range(8, part, parts, 16);
-    if (c0 >= c1) return;
-    K::BatchNorm.Backward<TIsa, K::Identity>(_y1.Slice(0, _batch * 8), _g1.Slice(0, _batch * 8), default, Bn0Gamma, Bn0Beta,
-        _mean2.Span, _invStd2.Span, _g1.Slice(0, _batch * 8), Bn0GammaGradient, Bn0BetaGradient, _batch, 8, c0, c1, new K::Identity());
-    if (_applyUpdate)
-    {
-        StepFor(2).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), default, default);
-        StepFor(3).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), default, default);
-    }
-}
-
 /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Backward()
 {
     // bn0 (in place on _g1)
-    Execute(Stages.Bn0Backward, (long)_batch * 112);
+    // (BatchNorm backward with the γ/β update runs in dense1's backward stage, on the columns each thread computed)
 }
 
 // ---- inference

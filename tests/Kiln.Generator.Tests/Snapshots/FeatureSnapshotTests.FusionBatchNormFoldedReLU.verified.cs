@@ -7,13 +7,19 @@ K::ParameterInit.Normal(Dense0Weight, 0.5773502691896257d, ref rng);
 K::ParameterInit.Constant(Dense0Bias, 0f);
 // ---- views
 // ---- training forward
-/// <summary>dense0: [rows×6]·[6×8] + b, rows split across threads.</summary>
+/// <summary>dense0 → bn0 → relu0: x·W + b, then the batch statistics and the fused activation/dropout of the same columns; output columns split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-    if (r0 >= r1) return;
-    K::Gemm.Forward<TIsa, K::BiasEpilogue>(_x.Slice(r0 * 6, (r1 - r0) * 6), Dense0Weight, _y0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 6, 8, new K::BiasEpilogue(Dense0Bias));
+    // A batch of 1 takes the GEMV kernels, whose column strips depend on the range: one part then computes every column.
+    (int c0, int c1) = _batch > 1 ? K::Partition.Range(8, part, parts, K::Gemm.BackwardInputColumnAlign) : part == 0 ? (0, 8) : (0, 0);
+    if (c0 >= c1) return;
+    K::Gemm.Forward<TIsa, K::BiasEpilogue>(_x.Slice(0, _batch * 6), Dense0Weight, _y0.Slice(0, _batch * 8), _batch, 6, 8, c0, c1, new K::BiasEpilogue(Dense0Bias));
+    // bn0 → relu0
+    // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
+    bool updateRunning = _updateRunningStatistics && _learningRateScales[2] != 0f;
+    K::BatchNorm.ForwardTrain<TIsa, K::Relu>(_y0.Slice(0, _batch * 8), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
+        _mean1.Span, _invStd1.Span, default, _y1.Slice(0, _batch * 8), _batch, 8, c0, c1, 1E-05f, 0.1f, updateRunning, new K::Relu());
 }
 
 /// <summary>Training-mode forward over _batch rows of _x: batch statistics, fresh dropout masks.</summary>
@@ -21,7 +27,7 @@ private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::IS
 private void ForwardTraining()
 {
     // dense0
-    Execute(Stages.Dense0Forward, (long)_batch * 96);
+    Execute(Stages.Dense0Forward, (long)_batch * 192);
 }
 
 // ---- backward

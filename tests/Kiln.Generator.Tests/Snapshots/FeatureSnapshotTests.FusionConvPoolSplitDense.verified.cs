@@ -49,24 +49,17 @@ private void ForwardTraining()
 }
 
 // ---- backward
-/// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+/// <summary>dense0: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns of
+/// dL/dx) split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Dense0BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+private void Dense0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-    if (r0 >= r1) return;
-    K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 3, (r1 - r0) * 3), Dense0Weight, _g1.Slice(r0 * 64, (r1 - r0) * 64), r1 - r0, 64, 3);
-}
-
-/// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-{
-    (int k0, int k1) = K::Partition.Range(64, part, parts, 4);
+    (int k0, int k1) = K::Partition.Range(64, part, parts, K::Gemm.BackwardInputColumnAlign);
     global::System.ReadOnlySpan<float> x = _y2.Slice(0, _batch * 64);
     global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 3);
     if (k0 < k1)
     {
+        K::Gemm.BackwardInput<TIsa>(dy, Dense0Weight, _g1.Slice(0, _batch * 64), _batch, 64, 3, k0, k1);
         if (_applyUpdate)
         {
             var sink = new K::UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, default, default, 3, StepFor(2));
@@ -115,8 +108,7 @@ private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct
 private void Backward()
 {
     // dense0 (dL/dy in _g0)
-    Execute(Stages.Dense0BackwardInput, (long)_batch * 384);
-    Execute(Stages.Dense0BackwardWeights, (long)_batch * 384);
+    Execute(Stages.Dense0Backward, (long)_batch * 768);
     // conv0 (dL/dy in _g0)
     Execute(Stages.Conv0BackwardWeights, (long)_batch * 36864);
 }

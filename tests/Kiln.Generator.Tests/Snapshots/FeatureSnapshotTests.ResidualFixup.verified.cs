@@ -56,24 +56,17 @@ private void ForwardTraining()
 }
 
 // ---- backward
-/// <summary>dense3: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+/// <summary>dense3: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns of
+/// dL/dx) split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Dense3BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+private void Dense3Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-    if (r0 >= r1) return;
-    K::Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 8, (r1 - r0) * 8), Dense3Weight, _g0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 8);
-}
-
-/// <summary>dense3: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Dense3BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-{
-    (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
+    (int k0, int k1) = K::Partition.Range(8, part, parts, K::Gemm.BackwardInputColumnAlign);
     global::System.ReadOnlySpan<float> x = _y7.Slice(0, _batch * 8);
     global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 8);
     if (k0 < k1)
     {
+        K::Gemm.BackwardInput<TIsa>(dy, Dense3Weight, _g0.Slice(0, _batch * 8), _batch, 8, 8, k0, k1);
         if (_applyUpdate)
         {
             var sink = new K::UpdatePanelSink<TIsa>(Dense3Weight, Dense3WeightGradient, default, default, 8, StepFor(7));
@@ -91,24 +84,17 @@ private void Dense3BackwardWeights<TIsa>(int part, int parts) where TIsa : struc
     if (_applyUpdate) StepFor(8).Apply<TIsa>(Dense3Bias.Slice(c0, c1 - c0), Dense3BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
-/// <summary>dense2: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+/// <summary>dense2: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns of
+/// dL/dx) split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Dense2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+private void Dense2Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-    if (r0 >= r1) return;
-    K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 8, (r1 - r0) * 8), Dense2Weight, _g1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 8);
-}
-
-/// <summary>dense2: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Dense2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-{
-    (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
+    (int k0, int k1) = K::Partition.Range(8, part, parts, K::Gemm.BackwardInputColumnAlign);
     global::System.ReadOnlySpan<float> x = _y4.Slice(0, _batch * 8);
     global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 8);
     if (k0 < k1)
     {
+        K::Gemm.BackwardInput<TIsa>(dy, Dense2Weight, _g1.Slice(0, _batch * 8), _batch, 8, 8, k0, k1);
         if (_applyUpdate)
         {
             var sink = new K::UpdatePanelSink<TIsa>(Dense2Weight, Dense2WeightGradient, default, default, 8, StepFor(4));
@@ -126,24 +112,17 @@ private void Dense2BackwardWeights<TIsa>(int part, int parts) where TIsa : struc
     if (_applyUpdate) StepFor(5).Apply<TIsa>(Dense2Bias.Slice(c0, c1 - c0), Dense2BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
-/// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+/// <summary>dense1: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns of
+/// dL/dx) split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+private void Dense1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
-    (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-    if (r0 >= r1) return;
-    K::Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 8, (r1 - r0) * 8), Dense1Weight, _g0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 8);
-}
-
-/// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-{
-    (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
+    (int k0, int k1) = K::Partition.Range(8, part, parts, K::Gemm.BackwardInputColumnAlign);
     global::System.ReadOnlySpan<float> x = _y1.Slice(0, _batch * 8);
     global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 8);
     if (k0 < k1)
     {
+        K::Gemm.BackwardInput<TIsa>(dy, Dense1Weight, _g0.Slice(0, _batch * 8), _batch, 8, 8, k0, k1);
         if (_applyUpdate)
         {
             var sink = new K::UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, default, default, 8, StepFor(2));
@@ -166,14 +145,11 @@ private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struc
 private void Backward()
 {
     // dense3 (dL/dy in _g1)
-    Execute(Stages.Dense3BackwardInput, (long)_batch * 128);
-    Execute(Stages.Dense3BackwardWeights, (long)_batch * 128);
+    Execute(Stages.Dense3Backward, (long)_batch * 256);
     // dense2 (dL/dy in _g0)
-    Execute(Stages.Dense2BackwardInput, (long)_batch * 128);
-    Execute(Stages.Dense2BackwardWeights, (long)_batch * 128);
+    Execute(Stages.Dense2Backward, (long)_batch * 256);
     // dense1 (dL/dy in _g1)
-    Execute(Stages.Dense1BackwardInput, (long)_batch * 128);
-    Execute(Stages.Dense1BackwardWeights, (long)_batch * 128);
+    Execute(Stages.Dense1Backward, (long)_batch * 256);
 }
 
 // ---- inference

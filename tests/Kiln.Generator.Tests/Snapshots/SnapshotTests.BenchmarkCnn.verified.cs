@@ -437,24 +437,17 @@ namespace Kiln.Benchmarks
             return sum / batch;
         }
 
-        /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense1: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 10, (r1 - r0) * 10), Dense1Weight, _g1.Slice(r0 * 128, (r1 - r0) * 128), r1 - r0, 128, 10);
-        }
-
-        /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(128, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(128, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y7.Slice(0, _batch * 128);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 10);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense1Weight, _g1.Slice(0, _batch * 128), _batch, 128, 10, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, Dense1WeightState1, Dense1WeightState2, 10, StepFor(10));
@@ -482,24 +475,17 @@ namespace Kiln.Benchmarks
                 _g1.Slice(r0 * 128, (r1 - r0) * 128), new K::Relu());
         }
 
-        /// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense0: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense0BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 128, (r1 - r0) * 128), Dense0Weight, _g0.Slice(r0 * 1568, (r1 - r0) * 1568), r1 - r0, 1568, 128);
-        }
-
-        /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(1568, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(1568, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y5.Slice(0, _batch * 1568);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 128);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense0Weight, _g0.Slice(0, _batch * 1568), _batch, 1568, 128, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, Dense0WeightState1, Dense0WeightState2, 128, StepFor(8));
@@ -653,13 +639,11 @@ namespace Kiln.Benchmarks
         private void Backward()
         {
             // dense1 (dL/dy in _g0)
-            Execute(Stages.Dense1BackwardInput, (long)_batch * 2560);
-            Execute(Stages.Dense1BackwardWeights, (long)_batch * 2560);
+            Execute(Stages.Dense1Backward, (long)_batch * 5120);
             // relu2 → dropout0 (in place on _g1)
             Execute(Stages.Relu2Backward, (long)_batch * 1280);
             // dense0 (dL/dy in _g1)
-            Execute(Stages.Dense0BackwardInput, (long)_batch * 401408);
-            Execute(Stages.Dense0BackwardWeights, (long)_batch * 401408);
+            Execute(Stages.Dense0Backward, (long)_batch * 802816);
             // maxpool1 (dL/dy in _g0): scattered to its argmax by Bn1BackwardSums
             // bn1 → relu1 (in place on _g1)
             Execute(Stages.Bn1BackwardSums, (long)_batch * 25088);
@@ -858,25 +842,23 @@ namespace Kiln.Benchmarks
             public const int Dense0Forward = 9;
             public const int Relu2Forward = 10;
             public const int Dense1Forward = 11;
-            public const int Dense1BackwardInput = 12;
-            public const int Dense1BackwardWeights = 13;
-            public const int Relu2Backward = 14;
-            public const int Dense0BackwardInput = 15;
-            public const int Dense0BackwardWeights = 16;
-            public const int Bn1BackwardSums = 17;
-            public const int Bn1Backward = 18;
-            public const int Bn1Update = 19;
-            public const int Conv1BackwardInput = 20;
-            public const int Conv1BackwardWeights = 21;
-            public const int Bn0BackwardSums = 22;
-            public const int Bn0Backward = 23;
-            public const int Bn0Update = 24;
-            public const int Conv0BackwardWeights = 25;
-            public const int Conv0Pad = 26;
-            public const int Conv0Inference = 27;
-            public const int Conv1Inference = 28;
-            public const int Dense0Inference = 29;
-            public const int Dense1Inference = 30;
+            public const int Dense1Backward = 12;
+            public const int Relu2Backward = 13;
+            public const int Dense0Backward = 14;
+            public const int Bn1BackwardSums = 15;
+            public const int Bn1Backward = 16;
+            public const int Bn1Update = 17;
+            public const int Conv1BackwardInput = 18;
+            public const int Conv1BackwardWeights = 19;
+            public const int Bn0BackwardSums = 20;
+            public const int Bn0Backward = 21;
+            public const int Bn0Update = 22;
+            public const int Conv0BackwardWeights = 23;
+            public const int Conv0Pad = 24;
+            public const int Conv0Inference = 25;
+            public const int Conv1Inference = 26;
+            public const int Dense0Inference = 27;
+            public const int Dense1Inference = 28;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -896,11 +878,9 @@ namespace Kiln.Benchmarks
                 case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
                 case Stages.Relu2Forward: Relu2Forward<TIsa>(part, parts); break;
                 case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense1Backward: Dense1Backward<TIsa>(part, parts); break;
                 case Stages.Relu2Backward: Relu2Backward<TIsa>(part, parts); break;
-                case Stages.Dense0BackwardInput: Dense0BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense0Backward: Dense0Backward<TIsa>(part, parts); break;
                 case Stages.Bn1BackwardSums: Bn1BackwardSums<TIsa>(part, parts); break;
                 case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
                 case Stages.Bn1Update: Bn1Update<TIsa>(part, parts); break;

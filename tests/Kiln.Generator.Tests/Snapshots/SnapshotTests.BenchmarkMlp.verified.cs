@@ -213,21 +213,15 @@ namespace Kiln.Benchmarks
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>dense0: [rows×784]·[784×256] + b, rows split across threads.</summary>
+        /// <summary>dense0 → bn0 → relu0 → dropout0: x·W + b, then the batch statistics and the fused activation/dropout of the same columns; output columns split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasEpilogue>(_x.Slice(r0 * 784, (r1 - r0) * 784), Dense0Weight, _y0.Slice(r0 * 256, (r1 - r0) * 256), r1 - r0, 784, 256, new K::BiasEpilogue(Dense0Bias));
-        }
-
-        /// <summary>bn0 → relu0 → dropout0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int c0, int c1) = K::Partition.Range(256, part, parts, 16);
+            // A batch of 1 takes the GEMV kernels, whose column strips depend on the range: one part then computes every column.
+            (int c0, int c1) = _batch > 1 ? K::Partition.Range(256, part, parts, K::Gemm.BackwardInputColumnAlign) : part == 0 ? (0, 256) : (0, 0);
             if (c0 >= c1) return;
+            K::Gemm.Forward<TIsa, K::BiasEpilogue>(_x.Slice(0, _batch * 784), Dense0Weight, _y0.Slice(0, _batch * 256), _batch, 784, 256, c0, c1, new K::BiasEpilogue(Dense0Bias));
+            // bn0 → relu0 → dropout0
             K::Dropout.DrawColumns<TIsa>(_mask1.Slice(0, _batch * 256), 256, c0, c1, 0.8f, 1.25f, _mask1Key);
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
             bool updateRunning = _updateRunningStatistics && _learningRateScales[2] != 0f;
@@ -235,21 +229,15 @@ namespace Kiln.Benchmarks
                 _mean1.Span, _invStd1.Span, _mask1.Slice(0, _batch * 256), _y1.Slice(0, _batch * 256), _batch, 256, c0, c1, 1E-05f, 0.1f, updateRunning, new K::Relu());
         }
 
-        /// <summary>dense1: [rows×256]·[256×128] + b, rows split across threads.</summary>
+        /// <summary>dense1 → bn1 → relu1: x·W + b, then the batch statistics and the fused activation/dropout of the same columns; output columns split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::BiasEpilogue>(_y1.Slice(r0 * 256, (r1 - r0) * 256), Dense1Weight, _y2.Slice(r0 * 128, (r1 - r0) * 128), r1 - r0, 256, 128, new K::BiasEpilogue(Dense1Bias));
-        }
-
-        /// <summary>bn1 → relu1: batch statistics and the fused activation/dropout, columns split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int c0, int c1) = K::Partition.Range(128, part, parts, 16);
+            // A batch of 1 takes the GEMV kernels, whose column strips depend on the range: one part then computes every column.
+            (int c0, int c1) = _batch > 1 ? K::Partition.Range(128, part, parts, K::Gemm.BackwardInputColumnAlign) : part == 0 ? (0, 128) : (0, 0);
             if (c0 >= c1) return;
+            K::Gemm.Forward<TIsa, K::BiasEpilogue>(_y1.Slice(0, _batch * 256), Dense1Weight, _y2.Slice(0, _batch * 128), _batch, 256, 128, c0, c1, new K::BiasEpilogue(Dense1Bias));
+            // bn1 → relu1
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
             bool updateRunning = _updateRunningStatistics && _learningRateScales[6] != 0f;
             K::BatchNorm.ForwardTrain<TIsa, K::Relu>(_y2.Slice(0, _batch * 128), Bn1Gamma, Bn1Beta, Bn1RunningMean, Bn1RunningVariance,
@@ -270,14 +258,14 @@ namespace Kiln.Benchmarks
         private void ForwardTraining()
         {
             // dense0
-            Execute(Stages.Dense0Forward, (long)_batch * 401408);
-            // bn0 → relu0 → dropout0
             _mask1Key = _noise.NextUInt64(); // dropout0: the stage that applies the mask draws its part of it from this key
-            Execute(Stages.Bn0Forward, (long)_batch * 4608);
+            Execute(Stages.Dense0Forward, (long)_batch * 406016);
+            // bn0 → relu0 → dropout0
+            // (batch statistics and the fused activation/dropout run in dense0's forward stage, on the columns each thread computed)
             // dense1
-            Execute(Stages.Dense1Forward, (long)_batch * 65536);
+            Execute(Stages.Dense1Forward, (long)_batch * 67072);
             // bn1 → relu1
-            Execute(Stages.Bn1Forward, (long)_batch * 1536);
+            // (batch statistics and the fused activation/dropout run in dense1's forward stage, on the columns each thread computed)
             // dense2
             Execute(Stages.Dense2Forward, (long)_batch * 2560);
         }
@@ -296,24 +284,25 @@ namespace Kiln.Benchmarks
             return sum / batch;
         }
 
-        /// <summary>dense2: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense2: dL/dx = dL/dy·Wᵀ (weights before this step's update), then bn1 → relu1's backward with the γ/β update on those columns of dL/dx, then dW = xᵀ·dL/dy with each panel of rows
+        /// updated by the optimiser as soon as it is complete; weight rows (= columns of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense2Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 10, (r1 - r0) * 10), Dense2Weight, _g1.Slice(r0 * 128, (r1 - r0) * 128), r1 - r0, 128, 10);
-        }
-
-        /// <summary>dense2: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(128, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(128, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y3.Slice(0, _batch * 128);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 10);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense2Weight, _g1.Slice(0, _batch * 128), _batch, 128, 10, k0, k1);
+                // bn1 → relu1: dL/dz of these columns, in place, while they are in this core's cache.
+                K::BatchNorm.Backward<TIsa, K::Relu>(_y2.Slice(0, _batch * 128), _g1.Slice(0, _batch * 128), default, Bn1Gamma, Bn1Beta,
+                    _mean3.Span, _invStd3.Span, _g1.Slice(0, _batch * 128), Bn1GammaGradient, Bn1BetaGradient, _batch, 128, k0, k1, new K::Relu());
+                if (_applyUpdate)
+                {
+                    StepFor(6).Apply<TIsa>(Bn1Gamma.Slice(k0, k1 - k0), Bn1GammaGradient.Slice(k0, k1 - k0), Bn1GammaState1.Slice(k0, k1 - k0), Bn1GammaState2.Slice(k0, k1 - k0));
+                    StepFor(7).Apply<TIsa>(Bn1Beta.Slice(k0, k1 - k0), Bn1BetaGradient.Slice(k0, k1 - k0), Bn1BetaState1.Slice(k0, k1 - k0), Bn1BetaState2.Slice(k0, k1 - k0));
+                }
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense2Weight, Dense2WeightGradient, Dense2WeightState1, Dense2WeightState2, 10, StepFor(8));
@@ -331,39 +320,25 @@ namespace Kiln.Benchmarks
             if (_applyUpdate) StepFor(9).Apply<TIsa>(Dense2Bias.Slice(c0, c1 - c0), Dense2BiasGradient.Slice(c0, c1 - c0), Dense2BiasState1.Slice(c0, c1 - c0), Dense2BiasState2.Slice(c0, c1 - c0));
         }
 
-        /// <summary>bn1 → relu1: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
+        /// <summary>dense1: dL/dx = dL/dy·Wᵀ (weights before this step's update), then bn0 → relu0 → dropout0's backward with the γ/β update on those columns of dL/dx, then dW = xᵀ·dL/dy with each
+        /// panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int c0, int c1) = K::Partition.Range(128, part, parts, 16);
-            if (c0 >= c1) return;
-            K::BatchNorm.Backward<TIsa, K::Relu>(_y2.Slice(0, _batch * 128), _g1.Slice(0, _batch * 128), default, Bn1Gamma, Bn1Beta,
-                _mean3.Span, _invStd3.Span, _g1.Slice(0, _batch * 128), Bn1GammaGradient, Bn1BetaGradient, _batch, 128, c0, c1, new K::Relu());
-            if (_applyUpdate)
-            {
-                StepFor(6).Apply<TIsa>(Bn1Gamma.Slice(c0, c1 - c0), Bn1GammaGradient.Slice(c0, c1 - c0), Bn1GammaState1.Slice(c0, c1 - c0), Bn1GammaState2.Slice(c0, c1 - c0));
-                StepFor(7).Apply<TIsa>(Bn1Beta.Slice(c0, c1 - c0), Bn1BetaGradient.Slice(c0, c1 - c0), Bn1BetaState1.Slice(c0, c1 - c0), Bn1BetaState2.Slice(c0, c1 - c0));
-            }
-        }
-
-        /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 128, (r1 - r0) * 128), Dense1Weight, _g0.Slice(r0 * 256, (r1 - r0) * 256), r1 - r0, 256, 128);
-        }
-
-        /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(256, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(256, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y1.Slice(0, _batch * 256);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 128);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense1Weight, _g0.Slice(0, _batch * 256), _batch, 256, 128, k0, k1);
+                // bn0 → relu0 → dropout0: dL/dz of these columns, in place, while they are in this core's cache.
+                K::BatchNorm.Backward<TIsa, K::Relu>(_y0.Slice(0, _batch * 256), _g0.Slice(0, _batch * 256), _mask1.Slice(0, _batch * 256), Bn0Gamma, Bn0Beta,
+                    _mean1.Span, _invStd1.Span, _g0.Slice(0, _batch * 256), Bn0GammaGradient, Bn0BetaGradient, _batch, 256, k0, k1, new K::Relu());
+                if (_applyUpdate)
+                {
+                    StepFor(2).Apply<TIsa>(Bn0Gamma.Slice(k0, k1 - k0), Bn0GammaGradient.Slice(k0, k1 - k0), Bn0GammaState1.Slice(k0, k1 - k0), Bn0GammaState2.Slice(k0, k1 - k0));
+                    StepFor(3).Apply<TIsa>(Bn0Beta.Slice(k0, k1 - k0), Bn0BetaGradient.Slice(k0, k1 - k0), Bn0BetaState1.Slice(k0, k1 - k0), Bn0BetaState2.Slice(k0, k1 - k0));
+                }
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, Dense1WeightState1, Dense1WeightState2, 128, StepFor(4));
@@ -379,21 +354,6 @@ namespace Kiln.Benchmarks
             if (c0 >= c1) return;
             K::Gemm.ColumnSums<TIsa>(dy, Dense1BiasGradient, _batch, 128, c0, c1);
             if (_applyUpdate) StepFor(5).Apply<TIsa>(Dense1Bias.Slice(c0, c1 - c0), Dense1BiasGradient.Slice(c0, c1 - c0), Dense1BiasState1.Slice(c0, c1 - c0), Dense1BiasState2.Slice(c0, c1 - c0));
-        }
-
-        /// <summary>bn0 → relu0 → dropout0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int c0, int c1) = K::Partition.Range(256, part, parts, 16);
-            if (c0 >= c1) return;
-            K::BatchNorm.Backward<TIsa, K::Relu>(_y0.Slice(0, _batch * 256), _g0.Slice(0, _batch * 256), _mask1.Slice(0, _batch * 256), Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g0.Slice(0, _batch * 256), Bn0GammaGradient, Bn0BetaGradient, _batch, 256, c0, c1, new K::Relu());
-            if (_applyUpdate)
-            {
-                StepFor(2).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), Bn0GammaState2.Slice(c0, c1 - c0));
-                StepFor(3).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), Bn0BetaState2.Slice(c0, c1 - c0));
-            }
         }
 
         /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
@@ -427,15 +387,13 @@ namespace Kiln.Benchmarks
         private void Backward()
         {
             // dense2 (dL/dy in _g0)
-            Execute(Stages.Dense2BackwardInput, (long)_batch * 2560);
-            Execute(Stages.Dense2BackwardWeights, (long)_batch * 2560);
+            Execute(Stages.Dense2Backward, (long)_batch * 6912);
             // bn1 → relu1 (in place on _g1)
-            Execute(Stages.Bn1Backward, (long)_batch * 1792);
+            // (BatchNorm backward with the γ/β update runs in dense2's backward stage, on the columns each thread computed)
             // dense1 (dL/dy in _g1)
-            Execute(Stages.Dense1BackwardInput, (long)_batch * 65536);
-            Execute(Stages.Dense1BackwardWeights, (long)_batch * 65536);
+            Execute(Stages.Dense1Backward, (long)_batch * 134656);
             // bn0 → relu0 → dropout0 (in place on _g0)
-            Execute(Stages.Bn0Backward, (long)_batch * 3584);
+            // (BatchNorm backward with the γ/β update runs in dense1's backward stage, on the columns each thread computed)
             // dense0 (dL/dy in _g0)
             Execute(Stages.Dense0BackwardWeights, (long)_batch * 401408);
         }
@@ -555,20 +513,14 @@ namespace Kiln.Benchmarks
         private static class Stages
         {
             public const int Dense0Forward = 0;
-            public const int Bn0Forward = 1;
-            public const int Dense1Forward = 2;
-            public const int Bn1Forward = 3;
-            public const int Dense2Forward = 4;
-            public const int Dense2BackwardInput = 5;
-            public const int Dense2BackwardWeights = 6;
-            public const int Bn1Backward = 7;
-            public const int Dense1BackwardInput = 8;
-            public const int Dense1BackwardWeights = 9;
-            public const int Bn0Backward = 10;
-            public const int Dense0BackwardWeights = 11;
-            public const int Dense0Inference = 12;
-            public const int Dense1Inference = 13;
-            public const int Dense2Inference = 14;
+            public const int Dense1Forward = 1;
+            public const int Dense2Forward = 2;
+            public const int Dense2Backward = 3;
+            public const int Dense1Backward = 4;
+            public const int Dense0BackwardWeights = 5;
+            public const int Dense0Inference = 6;
+            public const int Dense1Inference = 7;
+            public const int Dense2Inference = 8;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -577,16 +529,10 @@ namespace Kiln.Benchmarks
             switch (stage)
             {
                 case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
-                case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
-                case Stages.Bn1Forward: Bn1Forward<TIsa>(part, parts); break;
                 case Stages.Dense2Forward: Dense2Forward<TIsa>(part, parts); break;
-                case Stages.Dense2BackwardInput: Dense2BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense2BackwardWeights: Dense2BackwardWeights<TIsa>(part, parts); break;
-                case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
-                case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Dense2Backward: Dense2Backward<TIsa>(part, parts); break;
+                case Stages.Dense1Backward: Dense1Backward<TIsa>(part, parts); break;
                 case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;
                 case Stages.Dense1Inference: Dense1Inference<TIsa>(part, parts); break;

@@ -181,24 +181,17 @@ namespace Samples.Digits
             return sum / batch;
         }
 
-        /// <summary>logits: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>logits: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void LogitsBackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void LogitsBackward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 10, (r1 - r0) * 10), LogitsWeight, _g1.Slice(r0 * 64, (r1 - r0) * 64), r1 - r0, 64, 10);
-        }
-
-        /// <summary>logits: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void LogitsBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(64, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(64, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y1.Slice(0, _batch * 64);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 10);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, LogitsWeight, _g1.Slice(0, _batch * 64), _batch, 64, 10, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(LogitsWeight, LogitsWeightGradient, LogitsWeightState1, LogitsWeightState2, 10, StepFor(2));
@@ -256,8 +249,7 @@ namespace Samples.Digits
         private void Backward()
         {
             // logits (dL/dy in _g0)
-            Execute(Stages.LogitsBackwardInput, (long)_batch * 1280);
-            Execute(Stages.LogitsBackwardWeights, (long)_batch * 1280);
+            Execute(Stages.LogitsBackward, (long)_batch * 2560);
             // relu0 (in place on _g1)
             Execute(Stages.Relu0Backward, (long)_batch * 640);
             // hidden (dL/dy in _g1)
@@ -330,12 +322,11 @@ namespace Samples.Digits
             public const int HiddenForward = 0;
             public const int Relu0Forward = 1;
             public const int LogitsForward = 2;
-            public const int LogitsBackwardInput = 3;
-            public const int LogitsBackwardWeights = 4;
-            public const int Relu0Backward = 5;
-            public const int HiddenBackwardWeights = 6;
-            public const int HiddenInference = 7;
-            public const int LogitsInference = 8;
+            public const int LogitsBackward = 3;
+            public const int Relu0Backward = 4;
+            public const int HiddenBackwardWeights = 5;
+            public const int HiddenInference = 6;
+            public const int LogitsInference = 7;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -346,8 +337,7 @@ namespace Samples.Digits
                 case Stages.HiddenForward: HiddenForward<TIsa>(part, parts); break;
                 case Stages.Relu0Forward: Relu0Forward<TIsa>(part, parts); break;
                 case Stages.LogitsForward: LogitsForward<TIsa>(part, parts); break;
-                case Stages.LogitsBackwardInput: LogitsBackwardInput<TIsa>(part, parts); break;
-                case Stages.LogitsBackwardWeights: LogitsBackwardWeights<TIsa>(part, parts); break;
+                case Stages.LogitsBackward: LogitsBackward<TIsa>(part, parts); break;
                 case Stages.Relu0Backward: Relu0Backward<TIsa>(part, parts); break;
                 case Stages.HiddenBackwardWeights: HiddenBackwardWeights<TIsa>(part, parts); break;
                 case Stages.HiddenInference: HiddenInference<TIsa>(part, parts); break;

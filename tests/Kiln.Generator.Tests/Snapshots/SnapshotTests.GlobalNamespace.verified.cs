@@ -171,24 +171,17 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
         return sum / batch;
     }
 
-    /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+    /// <summary>dense1: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns of
+    /// dL/dx) split across threads.</summary>
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+    private void Dense1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
     {
-        (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-        if (r0 >= r1) return;
-        K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 3, (r1 - r0) * 3), Dense1Weight, _g1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 3);
-    }
-
-    /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-    [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-    {
-        (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
+        (int k0, int k1) = K::Partition.Range(8, part, parts, K::Gemm.BackwardInputColumnAlign);
         global::System.ReadOnlySpan<float> x = _y1.Slice(0, _batch * 8);
         global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 3);
         if (k0 < k1)
         {
+            K::Gemm.BackwardInput<TIsa>(dy, Dense1Weight, _g1.Slice(0, _batch * 8), _batch, 8, 3, k0, k1);
             if (_applyUpdate)
             {
                 var sink = new K::UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, default, default, 3, StepFor(2));
@@ -246,8 +239,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
     private void Backward()
     {
         // dense1 (dL/dy in _g0)
-        Execute(Stages.Dense1BackwardInput, (long)_batch * 48);
-        Execute(Stages.Dense1BackwardWeights, (long)_batch * 48);
+        Execute(Stages.Dense1Backward, (long)_batch * 96);
         // sigmoid0 (in place on _g1)
         Execute(Stages.Sigmoid0Backward, (long)_batch * 80);
         // dense0 (dL/dy in _g1)
@@ -320,12 +312,11 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
         public const int Dense0Forward = 0;
         public const int Sigmoid0Forward = 1;
         public const int Dense1Forward = 2;
-        public const int Dense1BackwardInput = 3;
-        public const int Dense1BackwardWeights = 4;
-        public const int Sigmoid0Backward = 5;
-        public const int Dense0BackwardWeights = 6;
-        public const int Dense0Inference = 7;
-        public const int Dense1Inference = 8;
+        public const int Dense1Backward = 3;
+        public const int Sigmoid0Backward = 4;
+        public const int Dense0BackwardWeights = 5;
+        public const int Dense0Inference = 6;
+        public const int Dense1Inference = 7;
     }
 
     [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -336,8 +327,7 @@ partial class GlobalModel : global::Kiln.KilnModel, global::Kiln.IKilnModel
             case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
             case Stages.Sigmoid0Forward: Sigmoid0Forward<TIsa>(part, parts); break;
             case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
-            case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
-            case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+            case Stages.Dense1Backward: Dense1Backward<TIsa>(part, parts); break;
             case Stages.Sigmoid0Backward: Sigmoid0Backward<TIsa>(part, parts); break;
             case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
             case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;

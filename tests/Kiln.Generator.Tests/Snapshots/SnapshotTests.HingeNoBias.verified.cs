@@ -143,21 +143,15 @@ namespace Samples.Svm
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>dense0: [rows×16]·[16×24], rows split across threads.</summary>
+        /// <summary>dense0 → bn0 → leakyrelu0: x·W, then the batch statistics and the fused activation/dropout of the same columns; output columns split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Dense0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.Forward<TIsa, K::NoEpilogue>(_x.Slice(r0 * 16, (r1 - r0) * 16), Dense0Weight, _y0.Slice(r0 * 24, (r1 - r0) * 24), r1 - r0, 16, 24, new K::NoEpilogue());
-        }
-
-        /// <summary>bn0 → leakyrelu0: batch statistics and the fused activation/dropout, columns split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int c0, int c1) = K::Partition.Range(24, part, parts, 16);
+            // A batch of 1 takes the GEMV kernels, whose column strips depend on the range: one part then computes every column.
+            (int c0, int c1) = _batch > 1 ? K::Partition.Range(24, part, parts, K::Gemm.BackwardInputColumnAlign) : part == 0 ? (0, 24) : (0, 0);
             if (c0 >= c1) return;
+            K::Gemm.Forward<TIsa, K::NoEpilogue>(_x.Slice(0, _batch * 16), Dense0Weight, _y0.Slice(0, _batch * 24), _batch, 16, 24, c0, c1, new K::NoEpilogue());
+            // bn0 → leakyrelu0
             // A learning-rate scale of 0 freezes the layer: its running statistics stop too (transfer learning).
             bool updateRunning = _updateRunningStatistics && _learningRateScales[1] != 0f;
             K::BatchNorm.ForwardTrain<TIsa, K::LeakyRelu>(_y0.Slice(0, _batch * 24), Bn0Gamma, Bn0Beta, Bn0RunningMean, Bn0RunningVariance,
@@ -178,9 +172,9 @@ namespace Samples.Svm
         private void ForwardTraining()
         {
             // dense0
-            Execute(Stages.Dense0Forward, (long)_batch * 768);
+            Execute(Stages.Dense0Forward, (long)_batch * 1056);
             // bn0 → leakyrelu0
-            Execute(Stages.Bn0Forward, (long)_batch * 288);
+            // (batch statistics and the fused activation/dropout run in dense0's forward stage, on the columns each thread computed)
             // dense1
             Execute(Stages.Dense1Forward, (long)_batch * 192);
         }
@@ -200,24 +194,25 @@ namespace Samples.Svm
             return sum / batch;
         }
 
-        /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense1: dL/dx = dL/dy·Wᵀ (weights before this step's update), then bn0 → leakyrelu0's backward with the γ/β update on those columns of dL/dx, then dW = xᵀ·dL/dy with each panel of
+        /// rows updated by the optimiser as soon as it is complete; weight rows (= columns of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 4, (r1 - r0) * 4), Dense1Weight, _g1.Slice(r0 * 24, (r1 - r0) * 24), r1 - r0, 24, 4);
-        }
-
-        /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(24, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(24, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y1.Slice(0, _batch * 24);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 4);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense1Weight, _g1.Slice(0, _batch * 24), _batch, 24, 4, k0, k1);
+                // bn0 → leakyrelu0: dL/dz of these columns, in place, while they are in this core's cache.
+                K::BatchNorm.Backward<TIsa, K::LeakyRelu>(_y0.Slice(0, _batch * 24), _g1.Slice(0, _batch * 24), default, Bn0Gamma, Bn0Beta,
+                    _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 24), Bn0GammaGradient, Bn0BetaGradient, _batch, 24, k0, k1, new K::LeakyRelu(0.1f));
+                if (_applyUpdate)
+                {
+                    StepFor(1).Apply<TIsa>(Bn0Gamma.Slice(k0, k1 - k0), Bn0GammaGradient.Slice(k0, k1 - k0), Bn0GammaState1.Slice(k0, k1 - k0), Bn0GammaState2.Slice(k0, k1 - k0));
+                    StepFor(2).Apply<TIsa>(Bn0Beta.Slice(k0, k1 - k0), Bn0BetaGradient.Slice(k0, k1 - k0), Bn0BetaState1.Slice(k0, k1 - k0), Bn0BetaState2.Slice(k0, k1 - k0));
+                }
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, Dense1WeightState1, Dense1WeightState2, 4, StepFor(3));
@@ -228,21 +223,6 @@ namespace Samples.Svm
                     var sink = new K::NoPanelSink();
                     K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x, dy, Dense1WeightGradient, _batch, 24, 4, k0, k1, ref sink);
                 }
-            }
-        }
-
-        /// <summary>bn0 → leakyrelu0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int c0, int c1) = K::Partition.Range(24, part, parts, 16);
-            if (c0 >= c1) return;
-            K::BatchNorm.Backward<TIsa, K::LeakyRelu>(_y0.Slice(0, _batch * 24), _g1.Slice(0, _batch * 24), default, Bn0Gamma, Bn0Beta,
-                _mean1.Span, _invStd1.Span, _g1.Slice(0, _batch * 24), Bn0GammaGradient, Bn0BetaGradient, _batch, 24, c0, c1, new K::LeakyRelu(0.1f));
-            if (_applyUpdate)
-            {
-                StepFor(1).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), Bn0GammaState2.Slice(c0, c1 - c0));
-                StepFor(2).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), Bn0BetaState2.Slice(c0, c1 - c0));
             }
         }
 
@@ -273,10 +253,9 @@ namespace Samples.Svm
         private void Backward()
         {
             // dense1 (dL/dy in _g0)
-            Execute(Stages.Dense1BackwardInput, (long)_batch * 192);
-            Execute(Stages.Dense1BackwardWeights, (long)_batch * 192);
+            Execute(Stages.Dense1Backward, (long)_batch * 720);
             // bn0 → leakyrelu0 (in place on _g1)
-            Execute(Stages.Bn0Backward, (long)_batch * 336);
+            // (BatchNorm backward with the γ/β update runs in dense1's backward stage, on the columns each thread computed)
             // dense0 (dL/dy in _g1)
             Execute(Stages.Dense0BackwardWeights, (long)_batch * 768);
         }
@@ -356,14 +335,11 @@ namespace Samples.Svm
         private static class Stages
         {
             public const int Dense0Forward = 0;
-            public const int Bn0Forward = 1;
-            public const int Dense1Forward = 2;
-            public const int Dense1BackwardInput = 3;
-            public const int Dense1BackwardWeights = 4;
-            public const int Bn0Backward = 5;
-            public const int Dense0BackwardWeights = 6;
-            public const int Dense0Inference = 7;
-            public const int Dense1Inference = 8;
+            public const int Dense1Forward = 1;
+            public const int Dense1Backward = 2;
+            public const int Dense0BackwardWeights = 3;
+            public const int Dense0Inference = 4;
+            public const int Dense1Inference = 5;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -372,11 +348,8 @@ namespace Samples.Svm
             switch (stage)
             {
                 case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
-                case Stages.Bn0Forward: Bn0Forward<TIsa>(part, parts); break;
                 case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
-                case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Dense1Backward: Dense1Backward<TIsa>(part, parts); break;
                 case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;
                 case Stages.Dense1Inference: Dense1Inference<TIsa>(part, parts); break;

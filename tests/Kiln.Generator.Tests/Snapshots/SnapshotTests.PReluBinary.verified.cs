@@ -357,24 +357,17 @@ namespace Samples.Odd
             return sum / batch;
         }
 
-        /// <summary>dense3: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense3: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense3BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense3Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 1, (r1 - r0) * 1), Dense3Weight, _g1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 1);
-        }
-
-        /// <summary>dense3: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense3BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(8, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y6.Slice(0, _batch * 8);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 1);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense3Weight, _g1.Slice(0, _batch * 8), _batch, 8, 1, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense3Weight, Dense3WeightGradient, Dense3WeightState1, default, 1, StepFor(11));
@@ -401,24 +394,17 @@ namespace Samples.Odd
             K::Elementwise.ActivationBackward<TIsa, K::Tanh>(_y5.Slice(r0 * 8, (r1 - r0) * 8), _g1.Slice(r0 * 8, (r1 - r0) * 8), default, _g1.Slice(r0 * 8, (r1 - r0) * 8), new K::Tanh());
         }
 
-        /// <summary>dense2: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense2: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense2Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 8, (r1 - r0) * 8), Dense2Weight, _g0.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 8);
-        }
-
-        /// <summary>dense2: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(8, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y4.Slice(0, _batch * 8);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 8);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense2Weight, _g0.Slice(0, _batch * 8), _batch, 8, 8, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense2Weight, Dense2WeightGradient, Dense2WeightState1, default, 8, StepFor(10));
@@ -456,24 +442,17 @@ namespace Samples.Odd
             }
         }
 
-        /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense1: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 8, (r1 - r0) * 8), Dense1Weight, _g1.Slice(r0 * 16, (r1 - r0) * 16), r1 - r0, 16, 8);
-        }
-
-        /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(16, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(16, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y2.Slice(0, _batch * 16);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 8);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense1Weight, _g1.Slice(0, _batch * 16), _batch, 16, 8, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, Dense1WeightState1, default, 8, StepFor(5));
@@ -500,24 +479,25 @@ namespace Samples.Odd
             if (_applyUpdate) StepFor(4).Apply<TIsa>(Prelu0Alpha, Prelu0AlphaGradient, Prelu0AlphaState1, default);
         }
 
-        /// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense0: dL/dx = dL/dy·Wᵀ (weights before this step's update), then bn0's backward with the γ/β update on those columns of dL/dx, then dW = xᵀ·dL/dy with each panel of rows updated
+        /// by the optimiser as soon as it is complete; weight rows (= columns of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense0BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 16, (r1 - r0) * 16), Dense0Weight, _g0.Slice(r0 * 20, (r1 - r0) * 20), r1 - r0, 20, 16);
-        }
-
-        /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(20, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(20, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y0.Slice(0, _batch * 20);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 16);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense0Weight, _g0.Slice(0, _batch * 20), _batch, 20, 16, k0, k1);
+                // bn0: dL/dz of these columns, in place, while they are in this core's cache.
+                K::BatchNorm.Backward<TIsa, K::Identity>(_x.Slice(0, _batch * 20), _g0.Slice(0, _batch * 20), default, Bn0Gamma, Bn0Beta,
+                    _mean0.Span, _invStd0.Span, _g0.Slice(0, _batch * 20), Bn0GammaGradient, Bn0BetaGradient, _batch, 20, k0, k1, new K::Identity());
+                if (_applyUpdate)
+                {
+                    StepFor(0).Apply<TIsa>(Bn0Gamma.Slice(k0, k1 - k0), Bn0GammaGradient.Slice(k0, k1 - k0), Bn0GammaState1.Slice(k0, k1 - k0), default);
+                    StepFor(1).Apply<TIsa>(Bn0Beta.Slice(k0, k1 - k0), Bn0BetaGradient.Slice(k0, k1 - k0), Bn0BetaState1.Slice(k0, k1 - k0), default);
+                }
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, Dense0WeightState1, default, 16, StepFor(2));
@@ -535,46 +515,27 @@ namespace Samples.Odd
             if (_applyUpdate) StepFor(3).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), Dense0BiasState1.Slice(c0, c1 - c0), default);
         }
 
-        /// <summary>bn0: dropout, activation and BatchNorm backward with the γ/β update, columns split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Bn0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int c0, int c1) = K::Partition.Range(20, part, parts, 16);
-            if (c0 >= c1) return;
-            K::BatchNorm.Backward<TIsa, K::Identity>(_x.Slice(0, _batch * 20), _g0.Slice(0, _batch * 20), default, Bn0Gamma, Bn0Beta,
-                _mean0.Span, _invStd0.Span, _g0.Slice(0, _batch * 20), Bn0GammaGradient, Bn0BetaGradient, _batch, 20, c0, c1, new K::Identity());
-            if (_applyUpdate)
-            {
-                StepFor(0).Apply<TIsa>(Bn0Gamma.Slice(c0, c1 - c0), Bn0GammaGradient.Slice(c0, c1 - c0), Bn0GammaState1.Slice(c0, c1 - c0), default);
-                StepFor(1).Apply<TIsa>(Bn0Beta.Slice(c0, c1 - c0), Bn0BetaGradient.Slice(c0, c1 - c0), Bn0BetaState1.Slice(c0, c1 - c0), default);
-            }
-        }
-
         /// <summary>Backward pass from dL/d(output) in _g0, fused with the optimiser update when _applyUpdate.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Backward()
         {
             // dense3 (dL/dy in _g0)
-            Execute(Stages.Dense3BackwardInput, (long)_batch * 16);
-            Execute(Stages.Dense3BackwardWeights, (long)_batch * 16);
+            Execute(Stages.Dense3Backward, (long)_batch * 32);
             // tanh0 (in place on _g1)
             Execute(Stages.Tanh0Backward, (long)_batch * 80);
             // dense2 (dL/dy in _g1)
-            Execute(Stages.Dense2BackwardInput, (long)_batch * 128);
-            Execute(Stages.Dense2BackwardWeights, (long)_batch * 128);
+            Execute(Stages.Dense2Backward, (long)_batch * 256);
             // bn1 → prelu1 (in place on _g0)
             Execute(Stages.Prelu1Backward, 0);
             Execute(Stages.Bn1Backward, (long)_batch * 112);
             // dense1 (dL/dy in _g0)
-            Execute(Stages.Dense1BackwardInput, (long)_batch * 256);
-            Execute(Stages.Dense1BackwardWeights, (long)_batch * 256);
+            Execute(Stages.Dense1Backward, (long)_batch * 512);
             // prelu0 → dropout0 (in place on _g1)
             Execute(Stages.Prelu0Backward, 0);
             // dense0 (dL/dy in _g1)
-            Execute(Stages.Dense0BackwardInput, (long)_batch * 640);
-            Execute(Stages.Dense0BackwardWeights, (long)_batch * 640);
+            Execute(Stages.Dense0Backward, (long)_batch * 1560);
             // bn0 (in place on _g0)
-            Execute(Stages.Bn0Backward, (long)_batch * 280);
+            // (BatchNorm backward with the γ/β update runs in dense0's backward stage, on the columns each thread computed)
         }
 
         /// <summary>dense0 (eval); rows split across threads, or columns for small batches (each core then streams half of W).</summary>
@@ -703,23 +664,18 @@ namespace Samples.Odd
             public const int Dense2Forward = 6;
             public const int Tanh0Forward = 7;
             public const int Dense3Forward = 8;
-            public const int Dense3BackwardInput = 9;
-            public const int Dense3BackwardWeights = 10;
-            public const int Tanh0Backward = 11;
-            public const int Dense2BackwardInput = 12;
-            public const int Dense2BackwardWeights = 13;
-            public const int Prelu1Backward = 14;
-            public const int Bn1Backward = 15;
-            public const int Dense1BackwardInput = 16;
-            public const int Dense1BackwardWeights = 17;
-            public const int Prelu0Backward = 18;
-            public const int Dense0BackwardInput = 19;
-            public const int Dense0BackwardWeights = 20;
-            public const int Bn0Backward = 21;
-            public const int Dense0Inference = 22;
-            public const int Dense1Inference = 23;
-            public const int Dense2Inference = 24;
-            public const int Dense3Inference = 25;
+            public const int Dense3Backward = 9;
+            public const int Tanh0Backward = 10;
+            public const int Dense2Backward = 11;
+            public const int Prelu1Backward = 12;
+            public const int Bn1Backward = 13;
+            public const int Dense1Backward = 14;
+            public const int Prelu0Backward = 15;
+            public const int Dense0Backward = 16;
+            public const int Dense0Inference = 17;
+            public const int Dense1Inference = 18;
+            public const int Dense2Inference = 19;
+            public const int Dense3Inference = 20;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -736,19 +692,14 @@ namespace Samples.Odd
                 case Stages.Dense2Forward: Dense2Forward<TIsa>(part, parts); break;
                 case Stages.Tanh0Forward: Tanh0Forward<TIsa>(part, parts); break;
                 case Stages.Dense3Forward: Dense3Forward<TIsa>(part, parts); break;
-                case Stages.Dense3BackwardInput: Dense3BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense3BackwardWeights: Dense3BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense3Backward: Dense3Backward<TIsa>(part, parts); break;
                 case Stages.Tanh0Backward: Tanh0Backward<TIsa>(part, parts); break;
-                case Stages.Dense2BackwardInput: Dense2BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense2BackwardWeights: Dense2BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense2Backward: Dense2Backward<TIsa>(part, parts); break;
                 case Stages.Prelu1Backward: Prelu1Backward<TIsa>(part, parts); break;
                 case Stages.Bn1Backward: Bn1Backward<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense1Backward: Dense1Backward<TIsa>(part, parts); break;
                 case Stages.Prelu0Backward: Prelu0Backward<TIsa>(part, parts); break;
-                case Stages.Dense0BackwardInput: Dense0BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
-                case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
+                case Stages.Dense0Backward: Dense0Backward<TIsa>(part, parts); break;
                 case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;
                 case Stages.Dense1Inference: Dense1Inference<TIsa>(part, parts); break;
                 case Stages.Dense2Inference: Dense2Inference<TIsa>(part, parts); break;

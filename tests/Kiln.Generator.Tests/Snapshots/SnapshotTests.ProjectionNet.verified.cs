@@ -691,24 +691,17 @@ namespace Samples.Residual
             return sum / batch;
         }
 
-        /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense1: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 3, (r1 - r0) * 3), Dense1Weight, _g1.Slice(r0 * 6, (r1 - r0) * 6), r1 - r0, 6, 3);
-        }
-
-        /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(6, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(6, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y16.Slice(0, _batch * 6);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 3);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense1Weight, _g1.Slice(0, _batch * 6), _batch, 6, 3, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, Dense1WeightState1, default, 3, StepFor(15));
@@ -735,24 +728,17 @@ namespace Samples.Residual
             K::Elementwise.ActivationBackward<TIsa, K::Tanh>(_y14.Slice(r0 * 6, (r1 - r0) * 6), _g1.Slice(r0 * 6, (r1 - r0) * 6), default, _g1.Slice(r0 * 6, (r1 - r0) * 6), new K::Tanh());
         }
 
-        /// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense0: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense0BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 6, (r1 - r0) * 6), Dense0Weight, _g0.Slice(r0 * 12, (r1 - r0) * 12), r1 - r0, 12, 6);
-        }
-
-        /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(12, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(12, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y12.Slice(0, _batch * 12);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 6);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense0Weight, _g0.Slice(0, _batch * 12), _batch, 12, 6, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, Dense0WeightState1, default, 6, StepFor(12));
@@ -770,24 +756,17 @@ namespace Samples.Residual
             if (_applyUpdate) StepFor(13).Apply<TIsa>(Dense0Bias.Slice(c0, c1 - c0), Dense0BiasGradient.Slice(c0, c1 - c0), Dense0BiasState1.Slice(c0, c1 - c0), default);
         }
 
-        /// <summary>residual2.projection: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>residual2.projection: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight
+        /// rows (= columns of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Residual2ProjectionBackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Residual2ProjectionBackward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_skip16.Slice(r0 * 6, (r1 - r0) * 6), Residual2Weight, _g1.Slice(r0 * 12, (r1 - r0) * 12), r1 - r0, 12, 6);
-        }
-
-        /// <summary>residual2.projection: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Residual2ProjectionBackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(12, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(12, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y12.Slice(0, _batch * 12);
             global::System.ReadOnlySpan<float> dy = _skip16.Slice(0, _batch * 6);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Residual2Weight, _g1.Slice(0, _batch * 12), _batch, 12, 6, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Residual2Weight, Residual2WeightGradient, Residual2WeightState1, default, 6, StepFor(14));
@@ -1136,19 +1115,16 @@ namespace Samples.Residual
         private void Backward()
         {
             // dense1 (dL/dy in _g0)
-            Execute(Stages.Dense1BackwardInput, (long)_batch * 36);
-            Execute(Stages.Dense1BackwardWeights, (long)_batch * 36);
+            Execute(Stages.Dense1Backward, (long)_batch * 72);
             // residual2: dL/d(shortcut) = dL/dy, dL/d(branch) = gate·dL/dy (dL/dy in _g1)
             _g1.Slice(0, _batch * 6).CopyTo(_skip16.Span);
             // tanh0 (in place on _g1)
             Execute(Stages.Tanh0Backward, (long)_batch * 60);
             // dense0 (dL/dy in _g1)
-            Execute(Stages.Dense0BackwardInput, (long)_batch * 144);
-            Execute(Stages.Dense0BackwardWeights, (long)_batch * 144);
+            Execute(Stages.Dense0Backward, (long)_batch * 288);
             // residual2 starts: the projection shortcut's backward from the kept dL/dy (_skip16)
             // residual2.projection (dL/dy in _skip16)
-            Execute(Stages.Residual2ProjectionBackwardInput, (long)_batch * 144);
-            Execute(Stages.Residual2ProjectionBackwardWeights, (long)_batch * 144);
+            Execute(Stages.Residual2ProjectionBackward, (long)_batch * 288);
             Execute(Stages.Residual2Shortcut, (long)_batch * 12);
             // globalavgpool0 (dL/dy in _g0)
             Execute(Stages.Globalavgpool0Backward, (long)_batch * 192);
@@ -1490,49 +1466,46 @@ namespace Samples.Residual
             public const int Residual2ProjectionForward = 18;
             public const int Residual2Forward = 19;
             public const int Dense1Forward = 20;
-            public const int Dense1BackwardInput = 21;
-            public const int Dense1BackwardWeights = 22;
-            public const int Tanh0Backward = 23;
-            public const int Dense0BackwardInput = 24;
-            public const int Dense0BackwardWeights = 25;
-            public const int Residual2ProjectionBackwardInput = 26;
-            public const int Residual2ProjectionBackwardWeights = 27;
-            public const int Residual2Shortcut = 28;
-            public const int Globalavgpool0Backward = 29;
-            public const int Relu3Backward = 30;
-            public const int Residual1Backward = 31;
-            public const int Conv3BackwardInput = 32;
-            public const int Conv3BackwardWeights = 33;
-            public const int Residual1ProjectionBackwardInput = 34;
-            public const int Residual1ProjectionBackwardWeights = 35;
-            public const int Residual1Shortcut = 36;
-            public const int Relu2Backward = 37;
-            public const int Conv2BackwardInput = 38;
-            public const int Conv2BackwardWeights = 39;
-            public const int Bn1BackwardSums = 40;
-            public const int Bn1Backward = 41;
-            public const int Bn1Update = 42;
-            public const int Conv1BackwardInput = 43;
-            public const int Conv1BackwardWeights = 44;
-            public const int Residual0ProjectionBackwardInput = 45;
-            public const int Residual0ProjectionBackwardWeights = 46;
-            public const int Residual0Shortcut = 47;
-            public const int Bn0BackwardSums = 48;
-            public const int Bn0Backward = 49;
-            public const int Bn0Update = 50;
-            public const int Conv0BackwardWeights = 51;
-            public const int Conv0Pad = 52;
-            public const int Conv0Inference = 53;
-            public const int Conv1Inference = 54;
-            public const int Conv2Pad = 55;
-            public const int Conv2Inference = 56;
-            public const int Residual0Inference = 57;
-            public const int Conv3Pad = 58;
-            public const int Conv3Inference = 59;
-            public const int Residual1Inference = 60;
-            public const int Dense0Inference = 61;
-            public const int Residual2Inference = 62;
-            public const int Dense1Inference = 63;
+            public const int Dense1Backward = 21;
+            public const int Tanh0Backward = 22;
+            public const int Dense0Backward = 23;
+            public const int Residual2ProjectionBackward = 24;
+            public const int Residual2Shortcut = 25;
+            public const int Globalavgpool0Backward = 26;
+            public const int Relu3Backward = 27;
+            public const int Residual1Backward = 28;
+            public const int Conv3BackwardInput = 29;
+            public const int Conv3BackwardWeights = 30;
+            public const int Residual1ProjectionBackwardInput = 31;
+            public const int Residual1ProjectionBackwardWeights = 32;
+            public const int Residual1Shortcut = 33;
+            public const int Relu2Backward = 34;
+            public const int Conv2BackwardInput = 35;
+            public const int Conv2BackwardWeights = 36;
+            public const int Bn1BackwardSums = 37;
+            public const int Bn1Backward = 38;
+            public const int Bn1Update = 39;
+            public const int Conv1BackwardInput = 40;
+            public const int Conv1BackwardWeights = 41;
+            public const int Residual0ProjectionBackwardInput = 42;
+            public const int Residual0ProjectionBackwardWeights = 43;
+            public const int Residual0Shortcut = 44;
+            public const int Bn0BackwardSums = 45;
+            public const int Bn0Backward = 46;
+            public const int Bn0Update = 47;
+            public const int Conv0BackwardWeights = 48;
+            public const int Conv0Pad = 49;
+            public const int Conv0Inference = 50;
+            public const int Conv1Inference = 51;
+            public const int Conv2Pad = 52;
+            public const int Conv2Inference = 53;
+            public const int Residual0Inference = 54;
+            public const int Conv3Pad = 55;
+            public const int Conv3Inference = 56;
+            public const int Residual1Inference = 57;
+            public const int Dense0Inference = 58;
+            public const int Residual2Inference = 59;
+            public const int Dense1Inference = 60;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1561,13 +1534,10 @@ namespace Samples.Residual
                 case Stages.Residual2ProjectionForward: Residual2ProjectionForward<TIsa>(part, parts); break;
                 case Stages.Residual2Forward: Residual2Forward<TIsa>(part, parts); break;
                 case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense1Backward: Dense1Backward<TIsa>(part, parts); break;
                 case Stages.Tanh0Backward: Tanh0Backward<TIsa>(part, parts); break;
-                case Stages.Dense0BackwardInput: Dense0BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
-                case Stages.Residual2ProjectionBackwardInput: Residual2ProjectionBackwardInput<TIsa>(part, parts); break;
-                case Stages.Residual2ProjectionBackwardWeights: Residual2ProjectionBackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense0Backward: Dense0Backward<TIsa>(part, parts); break;
+                case Stages.Residual2ProjectionBackward: Residual2ProjectionBackward<TIsa>(part, parts); break;
                 case Stages.Residual2Shortcut: Residual2Shortcut<TIsa>(part, parts); break;
                 case Stages.Globalavgpool0Backward: Globalavgpool0Backward<TIsa>(part, parts); break;
                 case Stages.Relu3Backward: Relu3Backward<TIsa>(part, parts); break;

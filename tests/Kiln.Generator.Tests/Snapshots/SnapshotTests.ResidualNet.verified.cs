@@ -617,24 +617,17 @@ namespace Samples.Residual
             return sum / batch;
         }
 
-        /// <summary>dense0: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense0: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense0BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense0Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 10, (r1 - r0) * 10), Dense0Weight, _g1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 10);
-        }
-
-        /// <summary>dense0: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(8, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y16.Slice(0, _batch * 8);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 10);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense0Weight, _g1.Slice(0, _batch * 8), _batch, 8, 10, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense0Weight, Dense0WeightGradient, Dense0WeightState1, Dense0WeightState2, 10, StepFor(13));
@@ -1003,8 +996,7 @@ namespace Samples.Residual
         private void Backward()
         {
             // dense0 (dL/dy in _g0)
-            Execute(Stages.Dense0BackwardInput, (long)_batch * 160);
-            Execute(Stages.Dense0BackwardWeights, (long)_batch * 160);
+            Execute(Stages.Dense0Backward, (long)_batch * 320);
             // globalavgpool0 (dL/dy in _g1)
             Execute(Stages.Globalavgpool0Backward, (long)_batch * 200);
             // fractionalmaxpool0 (dL/dy in _g0)
@@ -1380,49 +1372,48 @@ namespace Samples.Residual
             public const int Fractionalmaxpool0Forward = 16;
             public const int Globalavgpool0Forward = 17;
             public const int Dense0Forward = 18;
-            public const int Dense0BackwardInput = 19;
-            public const int Dense0BackwardWeights = 20;
-            public const int Globalavgpool0Backward = 21;
-            public const int Fractionalmaxpool0Backward = 22;
-            public const int Relu4Backward = 23;
-            public const int Residual1Backward = 24;
-            public const int Conv4BackwardInput = 25;
-            public const int Conv4BackwardWeights = 26;
-            public const int Relu3Backward = 27;
-            public const int Conv3BackwardInput = 28;
-            public const int Conv3BackwardWeights = 29;
-            public const int Residual1Shortcut = 30;
-            public const int Relu2Backward = 31;
-            public const int Residual0Backward = 32;
-            public const int Bn2BackwardSums = 33;
-            public const int Bn2Backward = 34;
-            public const int Bn2Update = 35;
-            public const int Conv2BackwardInput = 36;
-            public const int Conv2BackwardWeights = 37;
-            public const int Bn1BackwardSums = 38;
-            public const int Bn1Backward = 39;
-            public const int Bn1Update = 40;
-            public const int Conv1BackwardInput = 41;
-            public const int Conv1BackwardWeights = 42;
-            public const int Residual0Shortcut = 43;
-            public const int Bn0BackwardSums = 44;
-            public const int Bn0Backward = 45;
-            public const int Bn0Update = 46;
-            public const int Conv0BackwardWeights = 47;
-            public const int Conv0Pad = 48;
-            public const int Conv0Inference = 49;
-            public const int Conv1Pad = 50;
-            public const int Conv1Inference = 51;
-            public const int Conv2Pad = 52;
-            public const int Conv2Inference = 53;
-            public const int Residual0Inference = 54;
-            public const int Conv3Pad = 55;
-            public const int Conv3Inference = 56;
-            public const int Conv4Pad = 57;
-            public const int Conv4Inference = 58;
-            public const int Residual1Inference = 59;
-            public const int Fractionalmaxpool0Inference = 60;
-            public const int Dense0Inference = 61;
+            public const int Dense0Backward = 19;
+            public const int Globalavgpool0Backward = 20;
+            public const int Fractionalmaxpool0Backward = 21;
+            public const int Relu4Backward = 22;
+            public const int Residual1Backward = 23;
+            public const int Conv4BackwardInput = 24;
+            public const int Conv4BackwardWeights = 25;
+            public const int Relu3Backward = 26;
+            public const int Conv3BackwardInput = 27;
+            public const int Conv3BackwardWeights = 28;
+            public const int Residual1Shortcut = 29;
+            public const int Relu2Backward = 30;
+            public const int Residual0Backward = 31;
+            public const int Bn2BackwardSums = 32;
+            public const int Bn2Backward = 33;
+            public const int Bn2Update = 34;
+            public const int Conv2BackwardInput = 35;
+            public const int Conv2BackwardWeights = 36;
+            public const int Bn1BackwardSums = 37;
+            public const int Bn1Backward = 38;
+            public const int Bn1Update = 39;
+            public const int Conv1BackwardInput = 40;
+            public const int Conv1BackwardWeights = 41;
+            public const int Residual0Shortcut = 42;
+            public const int Bn0BackwardSums = 43;
+            public const int Bn0Backward = 44;
+            public const int Bn0Update = 45;
+            public const int Conv0BackwardWeights = 46;
+            public const int Conv0Pad = 47;
+            public const int Conv0Inference = 48;
+            public const int Conv1Pad = 49;
+            public const int Conv1Inference = 50;
+            public const int Conv2Pad = 51;
+            public const int Conv2Inference = 52;
+            public const int Residual0Inference = 53;
+            public const int Conv3Pad = 54;
+            public const int Conv3Inference = 55;
+            public const int Conv4Pad = 56;
+            public const int Conv4Inference = 57;
+            public const int Residual1Inference = 58;
+            public const int Fractionalmaxpool0Inference = 59;
+            public const int Dense0Inference = 60;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1449,8 +1440,7 @@ namespace Samples.Residual
                 case Stages.Fractionalmaxpool0Forward: Fractionalmaxpool0Forward<TIsa>(part, parts); break;
                 case Stages.Globalavgpool0Forward: Globalavgpool0Forward<TIsa>(part, parts); break;
                 case Stages.Dense0Forward: Dense0Forward<TIsa>(part, parts); break;
-                case Stages.Dense0BackwardInput: Dense0BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense0Backward: Dense0Backward<TIsa>(part, parts); break;
                 case Stages.Globalavgpool0Backward: Globalavgpool0Backward<TIsa>(part, parts); break;
                 case Stages.Fractionalmaxpool0Backward: Fractionalmaxpool0Backward<TIsa>(part, parts); break;
                 case Stages.Relu4Backward: Relu4Backward<TIsa>(part, parts); break;

@@ -214,24 +214,17 @@ namespace Samples.Regression
             return sum / batch;
         }
 
-        /// <summary>dense2: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense2: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense2BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense2Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 3, (r1 - r0) * 3), Dense2Weight, _g1.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 32, 3);
-        }
-
-        /// <summary>dense2: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense2BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(32, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(32, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y3.Slice(0, _batch * 32);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 3);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense2Weight, _g1.Slice(0, _batch * 32), _batch, 32, 3, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense2Weight, Dense2WeightGradient, default, default, 3, StepFor(4));
@@ -258,24 +251,17 @@ namespace Samples.Regression
             K::Elementwise.ActivationBackward<TIsa, K::Selu>(_y2.Slice(r0 * 32, (r1 - r0) * 32), _g1.Slice(r0 * 32, (r1 - r0) * 32), default, _g1.Slice(r0 * 32, (r1 - r0) * 32), new K::Selu());
         }
 
-        /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense1: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g1.Slice(r0 * 32, (r1 - r0) * 32), Dense1Weight, _g0.Slice(r0 * 32, (r1 - r0) * 32), r1 - r0, 32, 32);
-        }
-
-        /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(32, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(32, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y1.Slice(0, _batch * 32);
             global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 32);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense1Weight, _g0.Slice(0, _batch * 32), _batch, 32, 32, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, default, default, 32, StepFor(2));
@@ -333,13 +319,11 @@ namespace Samples.Regression
         private void Backward()
         {
             // dense2 (dL/dy in _g0)
-            Execute(Stages.Dense2BackwardInput, (long)_batch * 192);
-            Execute(Stages.Dense2BackwardWeights, (long)_batch * 192);
+            Execute(Stages.Dense2Backward, (long)_batch * 384);
             // selu1 (in place on _g1)
             Execute(Stages.Selu1Backward, (long)_batch * 320);
             // dense1 (dL/dy in _g1)
-            Execute(Stages.Dense1BackwardInput, (long)_batch * 2048);
-            Execute(Stages.Dense1BackwardWeights, (long)_batch * 2048);
+            Execute(Stages.Dense1Backward, (long)_batch * 4096);
             // selu0 (in place on _g0)
             Execute(Stages.Selu0Backward, (long)_batch * 320);
             // dense0 (dL/dy in _g0)
@@ -433,16 +417,14 @@ namespace Samples.Regression
             public const int Dense1Forward = 2;
             public const int Selu1Forward = 3;
             public const int Dense2Forward = 4;
-            public const int Dense2BackwardInput = 5;
-            public const int Dense2BackwardWeights = 6;
-            public const int Selu1Backward = 7;
-            public const int Dense1BackwardInput = 8;
-            public const int Dense1BackwardWeights = 9;
-            public const int Selu0Backward = 10;
-            public const int Dense0BackwardWeights = 11;
-            public const int Dense0Inference = 12;
-            public const int Dense1Inference = 13;
-            public const int Dense2Inference = 14;
+            public const int Dense2Backward = 5;
+            public const int Selu1Backward = 6;
+            public const int Dense1Backward = 7;
+            public const int Selu0Backward = 8;
+            public const int Dense0BackwardWeights = 9;
+            public const int Dense0Inference = 10;
+            public const int Dense1Inference = 11;
+            public const int Dense2Inference = 12;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -455,11 +437,9 @@ namespace Samples.Regression
                 case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
                 case Stages.Selu1Forward: Selu1Forward<TIsa>(part, parts); break;
                 case Stages.Dense2Forward: Dense2Forward<TIsa>(part, parts); break;
-                case Stages.Dense2BackwardInput: Dense2BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense2BackwardWeights: Dense2BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense2Backward: Dense2Backward<TIsa>(part, parts); break;
                 case Stages.Selu1Backward: Selu1Backward<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense1Backward: Dense1Backward<TIsa>(part, parts); break;
                 case Stages.Selu0Backward: Selu0Backward<TIsa>(part, parts); break;
                 case Stages.Dense0BackwardWeights: Dense0BackwardWeights<TIsa>(part, parts); break;
                 case Stages.Dense0Inference: Dense0Inference<TIsa>(part, parts); break;

@@ -530,24 +530,17 @@ namespace Samples.Spatial
             return sum / batch;
         }
 
-        /// <summary>dense1: dL/dx = dL/dy·Wᵀ with the weights before this step's update, rows split across threads.</summary>
+        /// <summary>dense1: dL/dx = dL/dy·Wᵀ (weights before this step's update), then dW = xᵀ·dL/dy with each panel of rows updated by the optimiser as soon as it is complete; weight rows (= columns
+        /// of dL/dx) split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        private void Dense1Backward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
-            (int r0, int r1) = K::Partition.Range(_batch, part, parts, 8);
-            if (r0 >= r1) return;
-            K::Gemm.BackwardInput<TIsa>(_g0.Slice(r0 * 4, (r1 - r0) * 4), Dense1Weight, _g1.Slice(r0 * 8, (r1 - r0) * 8), r1 - r0, 8, 4);
-        }
-
-        /// <summary>dense1: dW = xᵀ·dL/dy, each panel of rows updated by the optimiser as soon as it is complete; weight rows split across threads.</summary>
-        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        private void Dense1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
-        {
-            (int k0, int k1) = K::Partition.Range(8, part, parts, 4);
+            (int k0, int k1) = K::Partition.Range(8, part, parts, K::Gemm.BackwardInputColumnAlign);
             global::System.ReadOnlySpan<float> x = _y14.Slice(0, _batch * 8);
             global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 4);
             if (k0 < k1)
             {
+                K::Gemm.BackwardInput<TIsa>(dy, Dense1Weight, _g1.Slice(0, _batch * 8), _batch, 8, 4, k0, k1);
                 if (_applyUpdate)
                 {
                     var sink = new K::UpdatePanelSink<TIsa>(Dense1Weight, Dense1WeightGradient, default, default, 4, StepFor(16));
@@ -845,8 +838,7 @@ namespace Samples.Spatial
         private void Backward()
         {
             // dense1 (dL/dy in _g0)
-            Execute(Stages.Dense1BackwardInput, (long)_batch * 64);
-            Execute(Stages.Dense1BackwardWeights, (long)_batch * 64);
+            Execute(Stages.Dense1Backward, (long)_batch * 128);
             // relu1 (in place on _g1)
             Execute(Stages.Relu1Backward, (long)_batch * 80);
             // layernorm0 (dL/dy in _g1)
@@ -1086,35 +1078,34 @@ namespace Samples.Spatial
             public const int Layernorm0Forward = 15;
             public const int Relu1Forward = 16;
             public const int Dense1Forward = 17;
-            public const int Dense1BackwardInput = 18;
-            public const int Dense1BackwardWeights = 19;
-            public const int Relu1Backward = 20;
-            public const int Layernorm0Backward = 21;
-            public const int Maxout0Backward = 22;
-            public const int Dense0BackwardInput = 23;
-            public const int Dense0BackwardWeights = 24;
-            public const int Globalavgpool0Backward = 25;
-            public const int Elu0Backward = 26;
-            public const int Groupnorm0Backward = 27;
-            public const int Conv2BackwardInput = 28;
-            public const int Conv2BackwardWeights = 29;
-            public const int Bn0BackwardSums = 30;
-            public const int Bn0Backward = 31;
-            public const int Bn0Update = 32;
-            public const int Avgpool0Backward = 33;
-            public const int Tanh0Backward = 34;
-            public const int Instancenorm0Backward = 35;
-            public const int Conv1BackwardInput = 36;
-            public const int Conv1BackwardWeights = 37;
-            public const int Prelu0Backward = 38;
-            public const int StemBackwardWeights = 39;
-            public const int StemPad = 40;
-            public const int StemInference = 41;
-            public const int Conv1Pad = 42;
-            public const int Conv1Inference = 43;
-            public const int Conv2Inference = 44;
-            public const int Dense0Inference = 45;
-            public const int Dense1Inference = 46;
+            public const int Dense1Backward = 18;
+            public const int Relu1Backward = 19;
+            public const int Layernorm0Backward = 20;
+            public const int Maxout0Backward = 21;
+            public const int Dense0BackwardInput = 22;
+            public const int Dense0BackwardWeights = 23;
+            public const int Globalavgpool0Backward = 24;
+            public const int Elu0Backward = 25;
+            public const int Groupnorm0Backward = 26;
+            public const int Conv2BackwardInput = 27;
+            public const int Conv2BackwardWeights = 28;
+            public const int Bn0BackwardSums = 29;
+            public const int Bn0Backward = 30;
+            public const int Bn0Update = 31;
+            public const int Avgpool0Backward = 32;
+            public const int Tanh0Backward = 33;
+            public const int Instancenorm0Backward = 34;
+            public const int Conv1BackwardInput = 35;
+            public const int Conv1BackwardWeights = 36;
+            public const int Prelu0Backward = 37;
+            public const int StemBackwardWeights = 38;
+            public const int StemPad = 39;
+            public const int StemInference = 40;
+            public const int Conv1Pad = 41;
+            public const int Conv1Inference = 42;
+            public const int Conv2Inference = 43;
+            public const int Dense0Inference = 44;
+            public const int Dense1Inference = 45;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1140,8 +1131,7 @@ namespace Samples.Spatial
                 case Stages.Layernorm0Forward: Layernorm0Forward<TIsa>(part, parts); break;
                 case Stages.Relu1Forward: Relu1Forward<TIsa>(part, parts); break;
                 case Stages.Dense1Forward: Dense1Forward<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardInput: Dense1BackwardInput<TIsa>(part, parts); break;
-                case Stages.Dense1BackwardWeights: Dense1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Dense1Backward: Dense1Backward<TIsa>(part, parts); break;
                 case Stages.Relu1Backward: Relu1Backward<TIsa>(part, parts); break;
                 case Stages.Layernorm0Backward: Layernorm0Backward<TIsa>(part, parts); break;
                 case Stages.Maxout0Backward: Maxout0Backward<TIsa>(part, parts); break;
