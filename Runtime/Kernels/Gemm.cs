@@ -183,19 +183,18 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
     // batch 256 at width 4096.
     private const long LargeOperandBytes = 2 << 20;
 
-    // Forward and BackwardInput switch to Blocked when w is larger than this (MLP width 2048 and up; the first layer of
-    // a width-4096 MLP, 784 × 4096). The loops above read a strip of w as 256-byte pieces one row of w apart; when that
-    // distance is a multiple of 4 KiB (n = 1024, 2048, 4096) every piece of a k block falls into the same few L1 sets and,
-    // at 16 KiB, into too few L2 sets as well, so the block meant to stay in L1 comes from L3 or memory on every row
-    // tile (docs/perf/gemm.md). The choice depends on k and n only, never on rows or a column range, so every thread
-    // count and split takes the same path and the same depth blocks, and the results are the same bits.
+    // BackwardInput switches to Blocked when w is larger than this (MLP width 2048 and up). Its loop above packs wᵀ for
+    // one 64-column strip and 128 reduction columns at a time, reading 64 rows of w as 512-byte pieces 16 KiB apart at
+    // width 4096; Blocked reads w in contiguous 4-MiB regions (256 whole rows) and packs them with register transposes
+    // (docs/perf/gemm.md). The choice depends on k and n only, never on rows, so every split of rows between threads
+    // takes the same path and the same depth blocks, and gives the same bits.
     private const long LargeWeightBytes = 8 << 20;
 
     // Blocked's block sizes: a packed block of B (depth × columns = 128K floats, 512 KiB) sits in L2 with room for a row
-    // block of A (BlockRows × depth). BackwardWeights and Forward pack 128 rows × 1024 columns of a row-major B: each
-    // source row is read as 4 KiB in one run, and one strip of the packed block (128 × 64 floats = 32 KiB with AVX-512)
-    // stays in L1 while the block's row tiles stream past it. BackwardInput's B is wᵀ, so its block's columns are rows
-    // of w: 512 deep × 256 columns reads each row of w in 2-KiB runs instead of 512-byte ones.
+    // block of A (BlockRows × depth). BackwardWeights packs 128 rows × 1024 columns of dy: one strip of the packed block
+    // (128 × 64 floats = 32 KiB with AVX-512) stays in L1 while the block's row tiles stream past it. BackwardInput's B is
+    // wᵀ, so its block's columns are rows of w: 512 deep × 256 columns, and its column blocks walk w from the top, whole
+    // rows at a time (each column block's depth blocks cover 256 rows of w, 4 MiB at width 4096, front to back).
     private const int BlockCols = 1024, BlockDepth = 128, BlockRows = 96;
     private const int TransposedBlockCols = 256, TransposedBlockDepth = 512;
 
@@ -231,13 +230,6 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
                 TileDispatch.Split(Math.Min(4 * lanes, c1 - j0), lanes, out int gnv, out int glast);
                 GemmKernel<TO, TV>.Gemv(gnv, glast, x, w + j0, n, y + j0, k, j0, hasEpi, ref epi);
             }
-            return;
-        }
-        if ((long)k * n * sizeof(float) > LargeWeightBytes)
-        {
-            // w is far larger than L2 (and its rows a multiple of 4 KiB apart): pack it block by block.
-            NoPanelSink none = default;
-            Blocked(x, k, 1, w + c0, n, false, y + c0, n, rows, k, c1 - c0, BlockDepth, BlockCols, 0, c0, ref none, hasEpi, ref epi);
             return;
         }
         int strip = TO.TileVectors * lanes;
@@ -289,7 +281,7 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
         {
             // B = wᵀ: each block packs TransposedBlockCols rows of w (dx columns) × TransposedBlockDepth of its columns.
             NoPanelSink sink = default;
-            Blocked(dy, n, 1, w, n, true, dx, k, rows, n, k, TransposedBlockDepth, TransposedBlockCols, 0, 0, ref sink, false, ref none);
+            Blocked(dy, n, 1, w, n, true, dx, k, rows, n, k, TransposedBlockDepth, TransposedBlockCols, 0, ref sink);
             return;
         }
         int lanes = TO.Count, strip = TO.TileVectors * lanes;
@@ -334,7 +326,7 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
         {
             // dy is far larger than L2: the panels below would stream all of it from memory once per 6 rows of dw.
             // The blocked path packs a block of dy's rows once and runs every row block of dw past it.
-            Blocked(x + kStart, 1, k, dy, n, false, dw + (nint)kStart * n, n, kEnd - kStart, rows, n, BlockDepth, BlockCols, kStart, 0, ref sink, false, ref none);
+            Blocked(x + kStart, 1, k, dy, n, false, dw + (nint)kStart * n, n, kEnd - kStart, rows, n, BlockDepth, BlockCols, kStart, ref sink);
             return;
         }
         // A panel is one micro-tile height of dw rows: A(m, r) = x[r, i0 + m] (stride 1 down the tile,
@@ -361,22 +353,23 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
 
 
     /// <summary>
-    /// C[i, j] (= epi) Σ_p A(i, p)·B(p, j) for i &lt; m, j &lt; n, p &lt; depth, blocked for the caches when B is far larger
+    /// C[i, j] = Σ_p A(i, p)·B(p, j) for i &lt; m, j &lt; n, p &lt; depth, blocked for the caches when B is far larger
     /// than L2: A(i, p) = a[i·ars + p·acs]; B(p, j) = b[p·ldb + j], or b[j·ldb + p] when <paramref name="bTransposed"/>;
     /// C row i at c + i·ldc. Loops: column blocks of <paramref name="blockCols"/> → depth blocks of ≤
     /// <paramref name="blockDepth"/> (B's block packed strip by strip into a contiguous, L2-sized, per-thread buffer: read
     /// from memory once per block instead of once per row tile, with no cache-set conflicts) → row blocks of
     /// <see cref="BlockRows"/> → strips → row tiles. The depth blocks depend on depth only, so an element of C is the
     /// same sum in the same order whatever m, n or column block it is in. C is stored on the first depth block and
-    /// accumulated on the others; with <paramref name="hasEpi"/> the epilogue (column colBase + j) is applied on the last.
+    /// accumulated on the others.
     /// sink.PanelDone(rowBase + i0, count) is called for each row block once its rows are final (last column block, last
     /// depth block), in increasing order.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Blocked<TSink, TEpi>(float* a, nint ars, nint acs, float* b, nint ldb, bool bTransposed, float* c, nint ldc,
-        int m, int depth, int n, int blockDepth, int blockCols, int rowBase, int colBase, ref TSink sink, bool hasEpi, ref TEpi epi)
-        where TSink : IPanelSink, allows ref struct where TEpi : IEpilogue, allows ref struct
+    private static void Blocked<TSink>(float* a, nint ars, nint acs, float* b, nint ldb, bool bTransposed, float* c, nint ldc,
+        int m, int depth, int n, int blockDepth, int blockCols, int rowBase, ref TSink sink)
+        where TSink : IPanelSink, allows ref struct
     {
+        NoEpilogue none = default;
         int lanes = TO.Count, strip = TO.TileVectors * lanes;
         float* packed = GemmScratch.Packed(blockCols * blockDepth);
         int depthBlocks = Math.Max(1, (depth + blockDepth - 1) / blockDepth);
@@ -402,7 +395,7 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
                         {
                             int i = ic + ir;
                             GemmKernel<TO, TV>.Tile(Math.Min(mr, mc - ir), nv, last, a + i * ars + p0 * acs, ars, acs, bp, strip,
-                                c + i * ldc + jc + jr, ldc, kc, colBase + jc + jr, pb > 0, hasEpi && lastDepth, ref epi);
+                                c + i * ldc + jc + jr, ldc, kc, jc + jr, pb > 0, false, ref none);
                         }
                     }
                     if (lastCols && lastDepth) sink.PanelDone(rowBase + ic, mc);

@@ -25,7 +25,7 @@ namespace Kiln.Benchmarks;
 /// memory read bandwidth measured in the same process (one thread streaming a 256-MiB buffer), and the measured time's
 /// share of that floor ("% floor"); a product that fits no cache cannot beat the second.
 /// Options: <c>--shapes conv,mlp,wide</c> (default all), <c>--isa avx512|avx2|portable</c> (default avx512),
-/// <c>--seconds S</c> per product (default 0.4), <c>--large</c>.
+/// <c>--seconds S</c> per product (default 0.4), <c>--large</c>, <c>--only TEXT</c> (the products whose name contains it).
 /// </summary>
 internal static class GemmBench
 {
@@ -38,6 +38,7 @@ internal static class GemmBench
         string shapes = "conv,mlp,wide", isa = "avx512";
         double seconds = 0.4;
         bool large = false;
+        string? only = null;
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -50,6 +51,7 @@ internal static class GemmBench
                     case "--isa": isa = Value(); break;
                     case "--seconds": seconds = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--large": large = true; break;
+                    case "--only": only = Value(); break;
                     default: throw new ArgumentException($"unknown option '{a}'.");
                 }
             }
@@ -96,6 +98,7 @@ internal static class GemmBench
                     Console.Error.WriteLine($"--gemm: unknown shape group '{group}' (conv, mlp, wide).");
                     return 2;
             }
+        if (only is not null) cases.RemoveAll(c => !c.Name.Contains(only, StringComparison.Ordinal));
 
         double peak = FmaPeakOneThread(), bandwidth = ReadBandwidthOneThread();
         Console.WriteLine($"# GEMM micro-benchmark, 1 thread, ISA path {isa}; FMA peak (best 0.15-ms slice) {peak:F1} GFLOP/s; memory read (best pass over 256 MiB) {bandwidth:F1} GB/s");

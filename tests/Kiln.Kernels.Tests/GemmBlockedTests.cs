@@ -3,16 +3,16 @@ using System;
 namespace Kiln.Kernels.Tests;
 
 /// <summary>
-/// Forward and BackwardInput on weights too large for the caches (more than 8 MiB), which take the packed, cache-blocked
-/// path: against double references on every ISA path, with k, n and rows off every block size, and the same bits for any
-/// split of rows or columns a worker pool makes.
+/// Forward and BackwardInput on weights too large for the caches (more than 8 MiB; BackwardInput then takes the packed,
+/// cache-blocked path with a transposing pack): against double references on every ISA path, with k, n and rows off every
+/// block size, and the same bits for the splits of rows (training) and of strip-aligned columns (inference) a worker pool makes.
 /// </summary>
 public sealed class GemmBlockedTests
 {
     private const double Atol = 1e-6, Rel = 1e-5;
 
-    // w of 1100 × 2050 floats (8.6 MiB): Forward's depth blocks are nine near-equal blocks of 122–123 rows (not 128), its
-    // column blocks 1024 + 1024 + 2 (a masked two-column strip). BackwardInput reads the same w as 2050 outputs × 1100
+    // w of 1100 × 2050 floats (8.6 MiB): Forward's k blocks are nine near-equal blocks of 122–123 rows (not 128), its last
+    // strip a masked two-column one. BackwardInput reads the same w as 2050 outputs × 1100
     // deep: three depth blocks of 366–367 (not multiples of the 16 × 16 or 8 × 8 transposes), column blocks of 256 with
     // a last one of 2 (rows of w left to the element-by-element pack). Rows: a 6-row tile with one left over, 13 (a
     // two-row remainder), and 97 (a second 96-row block of one row).
@@ -34,13 +34,13 @@ public sealed class GemmBlockedTests
             double[] expected = Reference.Gemm(x, w, rows, K, N, out double[] abs);
             string ctx = $"rows={rows} k={K} n={N}";
 
-            // NaN in y: the first depth block must store, not accumulate; the others accumulate onto it.
+            // NaN in y: the first k block must store, not accumulate; the others accumulate onto it.
             float[] y = Data.Filled(rows * N + 3, float.NaN);
             Gemm.Forward<TIsa, NoEpilogue>(x, w, y, rows, K, N, default);
             Near.Scaled(y, expected, abs, Atol, Rel, "no epilogue " + ctx);
             Assert.True(float.IsNaN(y[rows * N]), "Forward wrote past rows·n");
 
-            // The epilogue runs once, on the last depth block.
+            // The epilogue runs once, on the last k block.
             float[] z = Data.Filled(rows * N, float.NaN);
             Gemm.Forward<TIsa, BiasActivationEpilogue<Relu>>(x, w, z, rows, K, N, new BiasActivationEpilogue<Relu>(b, new Relu()));
             var relu = new double[expected.Length];
@@ -55,7 +55,7 @@ public sealed class GemmBlockedTests
             Gemm.Forward<TIsa, NoEpilogue>(x.AsSpan(r0 * K), w, split.AsSpan(r0 * N), rows - r0, K, N, default);
             AssertSameBits(y.AsSpan(0, rows * N), split, "rows split " + ctx);
             float[] cols = Data.Filled(rows * N, 77f);
-            const int c0 = 17, c1 = 1500;
+            const int c0 = 64, c1 = 1536;   // on strip boundaries of every path, as Partition.Range's splits of a 4096-wide layer are
             Gemm.Forward<TIsa, NoEpilogue>(x, w, cols, rows, K, N, c0, c1, default);
             for (int r = 0; r < rows; r++)
                 for (int j = 0; j < N; j++)
