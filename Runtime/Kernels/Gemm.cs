@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Kernels;
 
@@ -193,14 +194,23 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
     private const int PackDepth = 128;
 
     // BackwardWeights switches to Blocked when dy is larger than this (twice a 1-MiB L2): batch 1024 at width 1024,
-    // batch 256 at width 4096. Forward and BackwardInput keep their loops: under the shared-machine measurements of
-    // this change (docs/perf/gemm.md) packing w did not beat them.
+    // batch 256 at width 4096.
     private const long LargeOperandBytes = 2 << 20;
 
-    // Blocked's block sizes: a packed block of B (BlockDepth × BlockCols floats = 512 KiB) sits in L2, as does a row
-    // block of A (BlockRows × BlockDepth = 48 KiB); one strip of the packed block (BlockDepth × 64 floats = 32 KiB with
-    // AVX-512) stays in L1 while the block's row tiles stream past it.
+    // BackwardInput switches to Blocked when w is larger than this (MLP width 2048 and up). Its loop above packs wᵀ for
+    // one 64-column strip and 128 reduction columns at a time, reading 64 rows of w as 512-byte pieces 16 KiB apart at
+    // width 4096; Blocked reads w in contiguous 4-MiB regions (256 whole rows) and packs them with register transposes
+    // (docs/perf/gemm.md). The choice depends on k and n only, never on rows, so every split of rows between threads
+    // takes the same path and the same depth blocks, and gives the same bits.
+    private const long LargeWeightBytes = 8 << 20;
+
+    // Blocked's block sizes: a packed block of B (depth × columns = 128K floats, 512 KiB) sits in L2 with room for a row
+    // block of A (BlockRows × depth). BackwardWeights packs 128 rows × 1024 columns of dy: one strip of the packed block
+    // (128 × 64 floats = 32 KiB with AVX-512) stays in L1 while the block's row tiles stream past it. BackwardInput's B is
+    // wᵀ, so its block's columns are rows of w: 512 deep × 256 columns, and its column blocks walk w from the top, whole
+    // rows at a time (each column block's depth blocks cover 256 rows of w, 4 MiB at width 4096, front to back).
     private const int BlockCols = 1024, BlockDepth = 128, BlockRows = 96;
+    private const int TransposedBlockCols = 256, TransposedBlockDepth = 512;
 
     // BackwardWeights' tall panels prefetch x this many floats (two 64-byte lines) ahead of the panel's columns.
     private const int PrefetchAhead = 32;
@@ -284,6 +294,13 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
             GemmKernel<TO, TV>.DotRows(dy, w + (nint)k0 * n, n, dx + k0, k1 - k0);
             return;
         }
+        if ((long)k * n * sizeof(float) > LargeWeightBytes)
+        {
+            // B = wᵀ: each block packs TransposedBlockCols rows of w (dx columns) × TransposedBlockDepth of its columns.
+            NoPanelSink sink = default;
+            Blocked(dy, n, 1, w, n, true, dx, k, rows, n, k, TransposedBlockDepth, TransposedBlockCols, 0, ref sink);
+            return;
+        }
         int lanes = TO.Count, strip = TO.TileVectors * lanes;
         float* panel = stackalloc float[PackDepth * strip];
         for (int i0 = k0; i0 < k1; i0 += strip)
@@ -326,7 +343,7 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
         {
             // dy is far larger than L2: the panels below would stream all of it from memory once per 6 rows of dw.
             // The blocked path packs a block of dy's rows once and runs every row block of dw past it.
-            Blocked(x + kStart, 1, k, dy, n, dw + (nint)kStart * n, n, kEnd - kStart, rows, n, kStart, ref sink);
+            Blocked(x + kStart, 1, k, dy, n, false, dw + (nint)kStart * n, n, kEnd - kStart, rows, n, BlockDepth, BlockCols, kStart, ref sink);
             return;
         }
         // A panel is one micro-tile height of dw rows: A(m, r) = x[r, i0 + m] (stride 1 down the tile,
@@ -353,32 +370,36 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
 
 
     /// <summary>
-    /// C[i, j] = Σ_p A(i, p)·B(p, j) for i &lt; m, j &lt; n, p &lt; depth, blocked for the caches when B is far larger than
-    /// L2 (BackwardWeights with a large dy): A(i, p) = a[i·ars + p·acs], B(p, j) = b[p·ldb + j], C row i at c + i·ldc.
-    /// Loops: column blocks of <see cref="BlockCols"/> → depth blocks of ≤ <see cref="BlockDepth"/> (B's block packed
-    /// strip by strip into a contiguous, L2-sized buffer, read once per block of depth instead of once per panel of C
-    /// rows) → row blocks of <see cref="BlockRows"/> → strips (one packed strip, 32 KiB with AVX-512, stays in L1) → row
-    /// tiles. C is stored on the first depth block and accumulated on the others. sink.PanelDone(rowBase + i0, count)
-    /// is called for each row block once its rows are final (last column block, last depth block), in increasing order.
+    /// C[i, j] = Σ_p A(i, p)·B(p, j) for i &lt; m, j &lt; n, p &lt; depth, blocked for the caches when B is far larger
+    /// than L2: A(i, p) = a[i·ars + p·acs]; B(p, j) = b[p·ldb + j], or b[j·ldb + p] when <paramref name="bTransposed"/>;
+    /// C row i at c + i·ldc. Loops: column blocks of <paramref name="blockCols"/> → depth blocks of ≤
+    /// <paramref name="blockDepth"/> (B's block packed strip by strip into a contiguous, L2-sized, per-thread buffer: read
+    /// from memory once per block instead of once per row tile, with no cache-set conflicts) → row blocks of
+    /// <see cref="BlockRows"/> → strips → row tiles. The depth blocks depend on depth only, so an element of C is the
+    /// same sum in the same order whatever m, n or column block it is in. C is stored on the first depth block and
+    /// accumulated on the others.
+    /// sink.PanelDone(rowBase + i0, count) is called for each row block once its rows are final (last column block, last
+    /// depth block), in increasing order.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Blocked<TSink>(float* a, nint ars, nint acs, float* b, nint ldb, float* c, nint ldc,
-        int m, int depth, int n, int rowBase, ref TSink sink)
+    private static void Blocked<TSink>(float* a, nint ars, nint acs, float* b, nint ldb, bool bTransposed, float* c, nint ldc,
+        int m, int depth, int n, int blockDepth, int blockCols, int rowBase, ref TSink sink)
         where TSink : IPanelSink, allows ref struct
     {
         NoEpilogue none = default;
         int lanes = TO.Count, strip = TO.TileVectors * lanes;
-        float* packed = GemmScratch.Packed(BlockCols * BlockDepth);
-        int depthBlocks = Math.Max(1, (depth + BlockDepth - 1) / BlockDepth);
-        for (int jc = 0; jc < n; jc += BlockCols)
+        float* packed = GemmScratch.Packed(blockCols * blockDepth);
+        int depthBlocks = Math.Max(1, (depth + blockDepth - 1) / blockDepth);
+        for (int jc = 0; jc < n; jc += blockCols)
         {
-            int nc = Math.Min(BlockCols, n - jc);
+            int nc = Math.Min(blockCols, n - jc);
             bool lastCols = jc + nc >= n;
             for (int pb = 0; pb < depthBlocks; pb++)
             {
                 int p0 = (int)((long)depth * pb / depthBlocks), kc = (int)((long)depth * (pb + 1) / depthBlocks) - p0;
                 bool lastDepth = pb == depthBlocks - 1;
-                PackRows(b + (nint)p0 * ldb + jc, ldb, kc, nc, packed, strip);
+                if (bTransposed) PackTransposedBlock(b + jc * ldb + p0, ldb, kc, nc, packed, strip, blockDepth);
+                else PackRows(b + p0 * ldb + jc, ldb, kc, nc, packed, strip, blockDepth);
                 for (int ic = 0; ic < m; ic += BlockRows)
                 {
                     int mc = Math.Min(BlockRows, m - ic);
@@ -386,7 +407,7 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
                     {
                         TileDispatch.Split(Math.Min(strip, nc - jr), lanes, out int nv, out int last);
                         int mr = GemmKernel<TO, TV>.RowsFor(nv);
-                        float* bp = packed + (nint)(jr / strip) * BlockDepth * strip;
+                        float* bp = packed + (nint)(jr / strip) * blockDepth * strip;
                         for (int ir = 0; ir < mc; ir += mr)
                         {
                             int i = ic + ir;
@@ -402,20 +423,129 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
 
     /// <summary>
     /// Copies rows × cols of src (row stride ld) into strips of <paramref name="strip"/> columns, each strip contiguous
-    /// (row p of strip s at dst + (s·BlockDepth + p)·strip), reading each source row once from left to right.
+    /// (row p of strip s at dst + (s·depth + p)·strip), reading each source row once from left to right.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackRows(float* src, nint ld, int rows, int cols, float* dst, int strip)
+    private static void PackRows(float* src, nint ld, int rows, int cols, float* dst, int strip, int depth)
     {
         int lanes = TO.Count;
         for (int p = 0; p < rows; p++, src += ld)
             for (int j0 = 0; j0 < cols; j0 += strip)
             {
-                float* d = dst + ((nint)(j0 / strip) * BlockDepth + p) * strip - j0;
+                float* d = dst + ((nint)(j0 / strip) * depth + p) * strip - j0;
                 int end = Math.Min(cols, j0 + strip), j = j0;
                 for (; j + lanes <= end; j += lanes) TO.Store(TO.Load(src + j), d + j);
                 for (; j < end; j++) d[j] = src[j];
             }
+    }
+
+    /// <summary>
+    /// The transposed counterpart of <see cref="PackRows"/>: B(p, j) = src[j·ld + p] for p &lt; rows, j &lt; cols, stored as
+    /// dst[(s·depth + p)·strip + j − s·strip] for strip s = j / strip. Reads each source row j left to right in one run;
+    /// squares of 16 × 16 (AVX-512) or 8 × 8 (AVX2) are transposed in registers, the edges and the 128-bit path element
+    /// by element.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackTransposedBlock(float* src, nint ld, int rows, int cols, float* dst, int strip, int depth)
+    {
+        int t = typeof(TV) == typeof(Vector512<float>) && Avx512F.IsSupported ? 16
+            : typeof(TV) == typeof(Vector256<float>) && Avx.IsSupported ? 8 : 1;
+        for (int j0 = 0; j0 < cols; j0 += strip)
+        {
+            int end = Math.Min(cols, j0 + strip);
+            float* d0 = dst + (nint)(j0 / strip) * depth * strip - j0;   // B(p, j) at d0 + p·strip + j
+            int j = j0;
+            if (t > 1)
+                for (; j + t <= end; j += t)
+                {
+                    int p = 0;
+                    for (; p + t <= rows; p += t)
+                    {
+                        if (t == 16) Transpose16(src + j * ld + p, ld, d0 + (nint)p * strip + j, strip);
+                        else Transpose8(src + j * ld + p, ld, d0 + (nint)p * strip + j, strip);
+                    }
+                    for (; p < rows; p++)
+                        for (int jj = j; jj < j + t; jj++) d0[(nint)p * strip + jj] = src[jj * ld + p];
+                }
+            for (; j < end; j++)
+            {
+                float* s = src + j * ld, d = d0 + j;
+                for (int p = 0; p < rows; p++) d[(nint)p * strip] = s[p];
+            }
+        }
+    }
+
+    /// <summary>dst[q·ldd + r] = src[r·lds + q] for r, q &lt; 16 (unpack → 64-bit shuffles → two rounds of 128-bit lane shuffles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose16(float* src, nint lds, float* dst, nint ldd)
+    {
+        // uG_q: in 128-bit lane L, rows 4G..4G+3 of column 4L + q.
+        Quad16(src, lds, out var u00, out var u01, out var u02, out var u03);
+        Quad16(src + 4 * lds, lds, out var u10, out var u11, out var u12, out var u13);
+        Quad16(src + 8 * lds, lds, out var u20, out var u21, out var u22, out var u23);
+        Quad16(src + 12 * lds, lds, out var u30, out var u31, out var u32, out var u33);
+        Columns16(u00, u10, u20, u30, dst, ldd);
+        Columns16(u01, u11, u21, u31, dst + ldd, ldd);
+        Columns16(u02, u12, u22, u32, dst + 2 * ldd, ldd);
+        Columns16(u03, u13, u23, u33, dst + 3 * ldd, ldd);
+    }
+
+    /// <summary>Rows 0..3 at src: u_q holds, in each 128-bit lane L, the four rows' elements of column 4L + q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quad16(float* src, nint lds, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> u2, out Vector512<float> u3)
+    {
+        Vector512<float> r0 = Vector512.Load(src), r1 = Vector512.Load(src + lds), r2 = Vector512.Load(src + 2 * lds), r3 = Vector512.Load(src + 3 * lds);
+        if (!Avx512F.IsSupported) throw new PlatformNotSupportedException();
+        Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
+        Vector512<float> t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+        u0 = Avx512F.Shuffle(t0, t2, 0x44);
+        u1 = Avx512F.Shuffle(t0, t2, 0xEE);
+        u2 = Avx512F.Shuffle(t1, t3, 0x44);
+        u3 = Avx512F.Shuffle(t1, t3, 0xEE);
+    }
+
+    /// <summary>From the four row groups' u_q, stores columns q, 4 + q, 8 + q, 12 + q at dst, dst + 4·ldd, ….</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Columns16(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3, float* dst, nint ldd)
+    {
+        if (!Avx512F.IsSupported) throw new PlatformNotSupportedException();
+        Vector512<float> x0 = Avx512F.Shuffle4x128(g0, g1, 0x88), x1 = Avx512F.Shuffle4x128(g0, g1, 0xDD);
+        Vector512<float> x2 = Avx512F.Shuffle4x128(g2, g3, 0x88), x3 = Avx512F.Shuffle4x128(g2, g3, 0xDD);
+        Avx512F.Store(dst, Avx512F.Shuffle4x128(x0, x2, 0x88));
+        Avx512F.Store(dst + 4 * ldd, Avx512F.Shuffle4x128(x1, x3, 0x88));
+        Avx512F.Store(dst + 8 * ldd, Avx512F.Shuffle4x128(x0, x2, 0xDD));
+        Avx512F.Store(dst + 12 * ldd, Avx512F.Shuffle4x128(x1, x3, 0xDD));
+    }
+
+    /// <summary>dst[q·ldd + r] = src[r·lds + q] for r, q &lt; 8 (unpack → 64-bit shuffles → 128-bit lane permutes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8(float* src, nint lds, float* dst, nint ldd)
+    {
+        Quad8(src, lds, out var u0, out var u1, out var u2, out var u3);
+        Quad8(src + 4 * lds, lds, out var u4, out var u5, out var u6, out var u7);
+        if (!Avx.IsSupported) throw new PlatformNotSupportedException();
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary>Rows 0..3 at src: u_q holds, in each 128-bit lane L, the four rows' elements of column 4L + q.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quad8(float* src, nint lds, out Vector256<float> u0, out Vector256<float> u1, out Vector256<float> u2, out Vector256<float> u3)
+    {
+        Vector256<float> r0 = Vector256.Load(src), r1 = Vector256.Load(src + lds), r2 = Vector256.Load(src + 2 * lds), r3 = Vector256.Load(src + 3 * lds);
+        if (!Avx.IsSupported) throw new PlatformNotSupportedException();
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        u0 = Avx.Shuffle(t0, t2, 0x44);
+        u1 = Avx.Shuffle(t0, t2, 0xEE);
+        u2 = Avx.Shuffle(t1, t3, 0x44);
+        u3 = Avx.Shuffle(t1, t3, 0xEE);
     }
 
     /// <summary>panel[jj·ld + ii] = src[ii·n + jj] for ii &lt; iw, jj &lt; jc.</summary>

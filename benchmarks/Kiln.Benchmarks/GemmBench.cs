@@ -18,10 +18,14 @@ namespace Kiln.Benchmarks;
 /// 196 × 400 × 32), the weight gradients in 256-row blocks over a whole batch of 64 (the blocks stream the batch's
 /// patch matrix, as the stage does).</item>
 /// <item><c>mlp</c>: the benchmark MLP's 256 × 784 × 256 and 256 × 256 × 256.</item>
-/// <item><c>wide</c>: MLP widths 1024 and 4096 (w of 4 and 64 MiB) at batch 16 and 256 (<c>--large</c> adds 1024).</item>
+/// <item><c>wide</c>: MLP widths 1024 and 4096 (w of 4 and 64 MiB) at batch 16, 64 and 256 (<c>--large</c> adds 1024), and
+/// the 784 × 4096 first layer of the width-4096 MLP (forward only: it needs no input gradient).</item>
 /// </list>
+/// Each line also gives the product's floor: the longer of its FLOPs at the FMA peak and of reading w once at the
+/// memory read bandwidth measured in the same process (one thread streaming a 256-MiB buffer), and the measured time's
+/// share of that floor ("% floor"); a product that fits no cache cannot beat the second.
 /// Options: <c>--shapes conv,mlp,wide</c> (default all), <c>--isa avx512|avx2|portable</c> (default avx512),
-/// <c>--seconds S</c> per product (default 0.4), <c>--large</c>.
+/// <c>--seconds S</c> per product (default 0.4), <c>--large</c>, <c>--only TEXT</c> (the products whose name contains it).
 /// </summary>
 internal static class GemmBench
 {
@@ -34,6 +38,7 @@ internal static class GemmBench
         string shapes = "conv,mlp,wide", isa = "avx512";
         double seconds = 0.4;
         bool large = false;
+        string? only = null;
         try
         {
             for (int i = 0; i < args.Length; i++)
@@ -46,6 +51,7 @@ internal static class GemmBench
                     case "--isa": isa = Value(); break;
                     case "--seconds": seconds = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                     case "--large": large = true; break;
+                    case "--only": only = Value(); break;
                     default: throw new ArgumentException($"unknown option '{a}'.");
                 }
             }
@@ -78,8 +84,10 @@ internal static class GemmBench
                     }
                     break;
                 case "wide":
+                    foreach (int batch in large ? new[] { 16, 64, 256, 1024 } : new[] { 16, 64, 256 })
+                        cases.Add(new("wide", $"784x4096 b{batch} F", Op.Forward, batch, 784, 4096));
                     foreach (int width in new[] { 1024, 4096 })
-                        foreach (int batch in large ? new[] { 16, 256, 1024 } : new[] { 16, 256 })
+                        foreach (int batch in large ? new[] { 16, 64, 256, 1024 } : new[] { 16, 64, 256 })
                         {
                             cases.Add(new("wide", $"w{width} b{batch} F", Op.Forward, batch, width, width));
                             cases.Add(new("wide", $"w{width} b{batch} dX", Op.BackwardInput, batch, width, width));
@@ -90,10 +98,11 @@ internal static class GemmBench
                     Console.Error.WriteLine($"--gemm: unknown shape group '{group}' (conv, mlp, wide).");
                     return 2;
             }
+        if (only is not null) cases.RemoveAll(c => !c.Name.Contains(only, StringComparison.Ordinal));
 
-        double peak = FmaPeakOneThread();
-        Console.WriteLine($"# GEMM micro-benchmark, 1 thread, ISA path {isa}; FMA peak (best 0.15-ms slice) {peak:F1} GFLOP/s");
-        Console.WriteLine($"# {"product",-22} {"rows",6} {"k",6} {"n",6} {"min µs",11} {"GFLOP/s",9} {"% peak",7}");
+        double peak = FmaPeakOneThread(), bandwidth = ReadBandwidthOneThread();
+        Console.WriteLine($"# GEMM micro-benchmark, 1 thread, ISA path {isa}; FMA peak (best 0.15-ms slice) {peak:F1} GFLOP/s; memory read (best pass over 256 MiB) {bandwidth:F1} GB/s");
+        Console.WriteLine($"# {"product",-22} {"rows",6} {"k",6} {"n",6} {"min µs",11} {"GFLOP/s",9} {"% peak",7} {"floor µs",10} {"% floor",7}");
         foreach (Case c in cases)
         {
             double best = isa switch
@@ -104,7 +113,8 @@ internal static class GemmBench
             };
             double flop = 2.0 * c.Rows * c.K * c.N * c.Blocks;
             double gflops = flop / best * 1e-9;
-            Console.WriteLine($"  {c.Group + " " + c.Name,-22} {c.Rows * c.Blocks,6} {c.K,6} {c.N,6} {best * 1e6,11:F1} {gflops,9:F1} {100 * gflops / peak,6:F1}%");
+            double floor = Math.Max(flop / (peak * 1e9), 4.0 * c.K * c.N / (bandwidth * 1e9));
+            Console.WriteLine($"  {c.Group + " " + c.Name,-22} {c.Rows * c.Blocks,6} {c.K,6} {c.N,6} {best * 1e6,11:F1} {gflops,9:F1} {100 * gflops / peak,6:F1}% {floor * 1e6,10:F1} {100 * floor / best,6:F1}%");
         }
         return 0;
     }
@@ -156,6 +166,44 @@ internal static class GemmBench
         Span<float> s = f.Span;
         for (int i = 0; i < s.Length; i++) s[i] = (float)(rnd.NextDouble() - 0.5);
         return f;
+    }
+
+    /// <summary>
+    /// Best GB/s of one thread summing a 256-MiB buffer (far beyond every cache) with four independent vector chains,
+    /// over passes filling about 0.6 s: the rate at which a product can read an operand that fits no cache.
+    /// </summary>
+    private static double ReadBandwidthOneThread()
+    {
+        var buffer = new AlignedFloats(64 << 20);
+        buffer.Span.Fill(1f);
+        double best = double.MaxValue, sink = 0;
+        long start = Stopwatch.GetTimestamp();
+        int passes = 0;
+        while (passes < 3 || Stopwatch.GetElapsedTime(start).TotalSeconds < 0.6)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            sink += SumAll(buffer.Span);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            passes++;
+        }
+        if (sink != (double)buffer.Span.Length * passes) throw new InvalidOperationException("The bandwidth probe summed the wrong value.");
+        return 4.0 * buffer.Span.Length / best * 1e-9;
+    }
+
+    private static float SumAll(ReadOnlySpan<float> s)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        int i = 0;
+        for (; i + 32 <= s.Length; i += 32)
+        {
+            a0 += Vector256.Create(s.Slice(i, 8));
+            a1 += Vector256.Create(s.Slice(i + 8, 8));
+            a2 += Vector256.Create(s.Slice(i + 16, 8));
+            a3 += Vector256.Create(s.Slice(i + 24, 8));
+        }
+        float sum = Vector256.Sum(a0 + a1 + a2 + a3);
+        for (; i < s.Length; i++) sum += s[i];
+        return sum;
     }
 
     /// <summary>Best GFLOP/s of <see cref="FmaPeak.Loop(long)"/> over 0.15-ms slices for about 0.3 s.</summary>

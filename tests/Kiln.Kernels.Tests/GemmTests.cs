@@ -96,21 +96,7 @@ public sealed class GemmTests
 
     private static void CheckBackwardInput<TIsa>(float[] dy, float[] w, int rows, int k, int n, string ctx) where TIsa : struct, ISimdPath
     {
-        var expected = new double[rows * k];
-        var abs = new double[rows * k];
-        for (int r = 0; r < rows; r++)
-            for (int i = 0; i < k; i++)
-            {
-                double s = 0, a = 0;
-                for (int j = 0; j < n; j++)
-                {
-                    double t = (double)dy[r * n + j] * w[i * n + j];
-                    s += t;
-                    a += Math.Abs(t);
-                }
-                expected[r * k + i] = s;
-                abs[r * k + i] = a;
-            }
+        double[] expected = Reference.GemmTransposedW(dy, w, rows, k, n, out double[] abs);
         float[] dx = Data.Filled(rows * k + 2, float.NaN); // overwritten, not accumulated
         Gemm.BackwardInput<TIsa>(dy, w, dx, rows, k, n);
         Near.Scaled(dx, expected, abs, Atol, Rel, "backward input " + ctx);

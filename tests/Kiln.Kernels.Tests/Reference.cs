@@ -70,22 +70,31 @@ internal static class Reference
 
     // ---- GEMM ----
 
-    public static double[] Gemm(float[] x, float[] w, int rows, int k, int n, out double[] absSum)
+    /// <summary>y = x·w (x: rows×k, w: k×n), and the sums of |terms| for each element.</summary>
+    public static double[] Gemm(float[] x, float[] w, int rows, int k, int n, out double[] absSum) =>
+        Gemm(x, rows, k, n, n, 1, w, out absSum);
+
+    /// <summary>dx = dy·wᵀ (dy: rows×n, w: k×n), and the sums of |terms| for each element.</summary>
+    public static double[] GemmTransposedW(float[] dy, float[] w, int rows, int k, int n, out double[] absSum) =>
+        Gemm(dy, rows, n, k, 1, n, w, out absSum);
+
+    // y[r, j] = Σ_i a[r, i]·w[i·si + j·sj] for a: rows × depth, y: rows × cols.
+    private static double[] Gemm(float[] a, int rows, int depth, int cols, int si, int sj, float[] w, out double[] absSum)
     {
-        var y = new double[rows * n];
-        absSum = new double[rows * n];
+        var y = new double[rows * cols];
+        absSum = new double[rows * cols];
         for (int r = 0; r < rows; r++)
-            for (int j = 0; j < n; j++)
+            for (int j = 0; j < cols; j++)
             {
-                double s = 0, a = 0;
-                for (int i = 0; i < k; i++)
+                double s = 0, sa = 0;
+                for (int i = 0; i < depth; i++)
                 {
-                    double t = (double)x[r * k + i] * w[i * n + j];
+                    double t = (double)a[r * depth + i] * w[(long)i * si + (long)j * sj];
                     s += t;
-                    a += Math.Abs(t);
+                    sa += Math.Abs(t);
                 }
-                y[r * n + j] = s;
-                absSum[r * n + j] = a;
+                y[r * cols + j] = s;
+                absSum[r * cols + j] = sa;
             }
         return y;
     }
