@@ -297,8 +297,9 @@ internal static unsafe class GemmDriver<TO, TV> where TO : struct, IPathOps<TV> 
         if ((long)k * n * sizeof(float) > LargeWeightBytes)
         {
             // B = wᵀ: each block packs TransposedBlockCols rows of w (dx columns) × TransposedBlockDepth of its columns.
+            // Only rows [k0, k1) of w: a fused dense backward stage gives each thread its own range of dx columns.
             NoPanelSink sink = default;
-            Blocked(dy, n, 1, w, n, true, dx, k, rows, n, k, TransposedBlockDepth, TransposedBlockCols, 0, ref sink);
+            Blocked(dy, n, 1, w + (nint)k0 * n, n, true, dx + k0, k, rows, n, k1 - k0, TransposedBlockDepth, TransposedBlockCols, 0, ref sink);
             return;
         }
         int lanes = TO.Count, strip = TO.TileVectors * lanes;

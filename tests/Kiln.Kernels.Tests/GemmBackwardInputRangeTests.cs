@@ -22,6 +22,8 @@ public sealed class GemmBackwardInputRangeTests
         {
             (1, 256, 128, 64, 192), (1, 37, 10, 5, 30), (3, 33, 129, 16, 33), (8, 256, 128, 0, 128), (8, 256, 128, 128, 256),
             (13, 200, 70, 3, 197), (64, 128, 10, 64, 128), (25, 130, 0, 64, 130), (5, 100, 17, 7, 7),
+            // w over 8 MiB takes the packed, cache-blocked path: the range must hold there too.
+            (3, 1100, 2050, 64, 640), (2, 1100, 2050, 1, 1099),
         })
         {
             float[] dy = Data.Uniform(rnd, rows * n, -1, 1), w = Data.Uniform(rnd, k * n, -1, 1);
@@ -51,7 +53,7 @@ public sealed class GemmBackwardInputRangeTests
     private void BitsCore<TIsa>() where TIsa : struct, ISimdPath
     {
         var rnd = new Random(32);
-        foreach ((int rows, int k, int n) in new[] { (1, 256, 128), (7, 128, 10), (64, 256, 128), (256, 256, 128), (13, 300, 70), (3, 784, 33) })
+        foreach ((int rows, int k, int n) in new[] { (1, 256, 128), (7, 128, 10), (64, 256, 128), (256, 256, 128), (13, 300, 70), (3, 784, 33), (3, 1100, 2050) })
         {
             float[] dy = Data.Uniform(rnd, rows * n, -1, 1), w = Data.Uniform(rnd, k * n, -1, 1);
             var whole = new float[rows * k];
