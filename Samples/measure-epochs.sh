@@ -6,8 +6,10 @@
 #
 # Usage (from the repository root, after `dotnet build -c Release` of Samples/FashionMnist, Samples/FashionCnn and
 # benchmarks/Kiln.Benchmarks):
-#   Samples/measure-epochs.sh [--reps N] [--epochs N] [--cnn-epochs N] [--before DIR] [--no-cnn]
+#   Samples/measure-epochs.sh [--reps N] [--epochs N] [--cnn-epochs N] [--before DIR] [--aot FILE] [--no-cnn]
 # --before DIR: a checkout whose Samples/*/bin/Release builds are run too, alternating with this tree's.
+# --aot FILE: a Native AOT image of the MLP sample (docs/perf/first-epoch.md says how to publish one), run as "aot"
+#   alternating with the others (MLP only).
 # Needs Fashion-MNIST in /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist).
 #
 # Columns per epoch: "steps/s" counts only the time inside TrainStep (what the benchmark times), "loop/s" the
@@ -18,13 +20,14 @@
 # "e1/rest" is the first epoch's throughput over the mean of the later epochs' (1.00: no first-epoch tax).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reps=2 epochs=4 cnn_epochs=2 before="" cnn=1
+reps=2 epochs=4 cnn_epochs=2 before="" aot="" cnn=1
 while [ $# -gt 0 ]; do
   case $1 in
     --reps) reps=$2; shift 2 ;;
     --epochs) epochs=$2; shift 2 ;;
     --cnn-epochs) cnn_epochs=$2; shift 2 ;;
     --before) before=$2; shift 2 ;;
+    --aot) aot=$2; shift 2 ;;
     --no-cnn) cnn=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -37,6 +40,7 @@ bench=benchmarks/Kiln.Benchmarks/bin/Release/net10.0/Kiln.Benchmarks.dll
 for f in "$mlp" "$bench"; do [ -f "$f" ] || { echo "missing $f: build it with -c Release" >&2; exit 1; }; done
 trees=("after:.")
 [ -n "$before" ] && trees=("before:$before" "after:.")
+[ -n "$aot" ] && { [ -x "$aot" ] || { echo "--aot $aot: not an executable" >&2; exit 1; }; trees+=("aot:$aot"); }
 
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at start" >&2
 for rep in $(seq 1 "$reps"); do
@@ -44,14 +48,15 @@ for rep in $(seq 1 "$reps"); do
   dotnet "$bench" --quick-json --data >"$out/bench-mlp-$rep.json"
   for t in "${trees[@]}"; do
     name=${t%%:*} dir=${t#*:}
-    KILN_EPOCH_CPU=1 dotnet "$dir/$mlp" --plain --epochs "$epochs" --batch 256 --metrics-out "$out/mlp-$name-$rep.json" \
+    if [ "$name" = aot ]; then sample=("$dir"); else sample=(dotnet "$dir/$mlp"); fi
+    KILN_EPOCH_CPU=1 "${sample[@]}" --plain --epochs "$epochs" --batch 256 --metrics-out "$out/mlp-$name-$rep.json" \
       >"$out/mlp-$name-$rep.log" 2>"$out/mlp-$name-$rep.err"
   done
   if [ "$cnn" = 1 ] && [ -f "$cnnd" ]; then
     dotnet "$bench" --quick-json --data --model cnn >"$out/bench-cnn-$rep.json"
     for t in "${trees[@]}"; do
       name=${t%%:*} dir=${t#*:}
-      [ -f "$dir/$cnnd" ] || continue
+      [ "$name" != aot ] && [ -f "$dir/$cnnd" ] || continue
       KILN_EPOCH_CPU=1 dotnet "$dir/$cnnd" --plain --epochs "$cnn_epochs" --batch 64 --metrics-out "$out/cnn-$name-$rep.json" \
         >"$out/cnn-$name-$rep.log" 2>"$out/cnn-$name-$rep.err"
     done

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Kiln;
 
@@ -75,6 +76,7 @@ public static class DataGuard
     /// <param name="inputSize">Features per sample.</param>
     /// <param name="modelName">The model, for the message.</param>
     /// <exception cref="NonFiniteInputException">The first NaN or ±∞ of the batch.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CopyTrainingInputs(ReadOnlySpan<float> inputs, Span<float> destination, int inputSize, string modelName)
     {
         if (destination.Length < inputs.Length)

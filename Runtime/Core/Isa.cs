@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace Kiln;
@@ -41,10 +42,19 @@ public static class KilnIsa
     {
         if (!Enum.IsDefined(path))
             throw new ArgumentOutOfRangeException(nameof(path), path, "Unknown ISA path.");
-        if (!IsSupported(path))
-            throw new PlatformNotSupportedException($"ISA path {path} is not supported by this CPU (best available: {Best}).");
+        if (!IsSupported(path)) throw new PlatformNotSupportedException(UnsupportedMessage(path, RuntimeFeature.IsDynamicCodeCompiled));
         return path;
     }
+
+    /// <summary>
+    /// Why <paramref name="path"/> cannot run. A Native AOT build (no JIT: <paramref name="jit"/> false) sees only the
+    /// instruction sets it was published for, whatever the CPU has, so the message says how to publish for more.
+    /// </summary>
+    internal static string UnsupportedMessage(IsaPath path, bool jit) => jit
+        ? $"ISA path {path} is not supported by this CPU (best available: {Best})."
+        : $"ISA path {path} is not available in this Native AOT build (best available: {Best}): a Native AOT build uses only the " +
+          "instruction sets it was published for. Publish with -p:IlcInstructionSet=x86-64-v4 for AVX-512, x86-64-v3 for AVX2 or " +
+          "native for the publishing machine's (docs/training.md, \"Native AOT\").";
 
     /// <summary>Parses avx512 / avx2 / portable (case-insensitive).</summary>
     public static IsaPath Parse(string text) => text.Trim().ToLowerInvariant() switch

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Kiln.Kernels;
 
@@ -133,6 +134,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
 
     /// <summary>Copies a batch of inputs into <see cref="_x"/>; models that transpose or normalise their inputs override it.</summary>
     /// <remarks>In a training step this default copy also refuses NaN/∞ as it copies (one pass over the batch, not two).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected virtual void CopyInputs(ReadOnlySpan<float> inputs, int batch)
     {
         if (!_checkWhileCopying)
@@ -265,6 +267,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     }
 
     /// <summary>One fused training step: forward (batch statistics, dropout), loss, backward and the optimiser update. Returns the mean loss.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int batch)
     {
         if (!TakesLabels) throw new NotSupportedException($"{ModelName} uses {Loss}: train it on float targets with TrainStep(inputs, ReadOnlySpan<float> targets, batch).");
@@ -272,6 +275,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     }
 
     /// <summary>One fused training step on float targets (soft labels, binary targets or regression values). Returns the mean loss.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float TrainStep(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int batch)
     {
         if (!TakesTargets) throw new NotSupportedException($"{ModelName} uses MulticlassHinge, which needs integer class labels: use TrainStep(inputs, ReadOnlySpan<int> labels, batch).");
@@ -293,6 +297,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     }
 
     /// <summary>Eval-mode forward: running statistics, no dropout. Writes probabilities for softmax and sigmoid losses, raw outputs otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Predict(ReadOnlySpan<float> inputs, Span<float> outputs, int batch)
     {
         EnterBatchOperation();
@@ -314,6 +319,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     }
 
     /// <summary>Eval-mode mean loss and accuracy (arg-max, or p ≥ 0.5 for one sigmoid output) over <paramref name="count"/> samples.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public EvaluationResult Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, int count)
     {
         if (!TakesLabels) throw new NotSupportedException($"{ModelName} uses MeanSquaredError: evaluate it on float targets with EvaluateTargets.");
@@ -381,6 +387,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     /// <summary>Runs a stage on the calling thread when it is too small to share, otherwise on the worker pool.</summary>
     /// <param name="stage">The stage number the generated part dispatches on.</param>
     /// <param name="work">The stage's work in floating-point operations (or their time equivalent).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected void Execute(int stage, long work)
     {
         if (work < ParallelWorkThreshold || _pool.Parallelism == 1) RunStage(stage, 0, 1);
@@ -390,8 +397,10 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     /// <summary>The per-stage thread-count decisions of this model (tests, diagnostics).</summary>
     internal StageScheduler Scheduler => _scheduler;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IParallelStages.RunStage(int stage, int part, int parts) => RunStage(stage, part, parts);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunStage(int stage, int part, int parts)
     {
         switch (_isa)
@@ -433,6 +442,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     private bool TakesTargets => _info.Loss != LossKind.MulticlassHinge;
 
     /// <summary>A training entry point inside the same-instance guard: begin the batch, refuse NaN/∞ inputs, copy the targets, train.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private float Train(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, int batch, bool useLabels, bool update)
     {
         EnterBatchOperation();
@@ -453,6 +463,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
     }
 
     /// <summary>Checks and copies a batch's inputs and starts the batch; an inference batch's stages then share one thread-count decision (docs/threads.md).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BeginBatch(ReadOnlySpan<float> inputs, int batch, bool inference = false)
     {
         if ((uint)(batch - 1) >= (uint)_maxBatch)
@@ -464,6 +475,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
         else _scheduler.BeginBatch();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void CopyLabels(ReadOnlySpan<int> labels, int batch, int firstRow = 0)
     {
         if (labels.Length != batch)
@@ -510,6 +522,7 @@ public abstract class KilnModel : IKilnModel, IParallelStages
         throw new ArgumentException($"{tensor.Name} is not a tensor of this model.", nameof(tensor));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int ArgMax(ReadOnlySpan<float> row)
     {
         int best = 0;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace Kiln.Data;
@@ -123,6 +124,7 @@ public sealed class Batcher
     }
 
     /// <summary>Copies the <paramref name="n"/> rows that start at _position in the order, prefetching ahead on x86.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe void CopyRows(int n)
     {
         int f = _data.FeatureCount;

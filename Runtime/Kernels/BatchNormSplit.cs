@@ -60,6 +60,7 @@ public static partial class BatchNorm
     /// chains. Every column gets the same operations whether it falls in a vector or in the scalar tail, so its sum does
     /// not depend on the column range.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void SumColumns<TIsa>(ReadOnlySpan<float> z, Span<double> sums, int r0, int r1, int cols, int c0, int c1)
         where TIsa : struct, ISimdPath
     {
@@ -83,6 +84,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>Column sums of rows [r0, r1) over whole vectors of columns in [c0, c1), in double (even and odd rows in two chains) into sums[c − c0]; returns the first column left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SumColumns<TO, TV, TW, TD>(ref float z, ref double sums, int cols, int r0, int r1, int c0, int c1)
         where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct
     {
@@ -112,6 +114,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>mean[c] = Σ_b sums[b·cols + c] / rows: the blocks' <see cref="BlockSums{TIsa}"/> added in block order, in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CombineMean(ReadOnlySpan<double> sums, Span<float> mean, int rows, int cols, int blocks)
     {
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "BatchNorm training needs at least one row.");
@@ -150,6 +153,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>squares[j − c0] = Σ (z[r,j] − mean[j])² over rows [r0, r1), for j in [c0, c1), in double (as <see cref="SumColumns{TIsa}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void SquaredDeviations<TIsa>(ReadOnlySpan<float> z, ReadOnlySpan<float> mean, Span<double> squares, int r0, int r1, int cols, int c0, int c1)
         where TIsa : struct, ISimdPath
     {
@@ -179,6 +183,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>Σ (z − mean)² of rows [r0, r1) over whole vectors of columns in [c0, c1), in double, into squares[c − c0]; returns the first column left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SquaredDeviationColumns<TO, TV, TW, TD>(ref float z, ref float mean, ref double squares, int cols, int r0, int r1, int c0, int c1)
         where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct
     {
@@ -218,6 +223,7 @@ public static partial class BatchNorm
     /// invStd[c] = 1/sqrt(var + eps) with var = Σ_b squares / rows (biased), and, when <paramref name="updateRunning"/>,
     /// the running averages as in <see cref="ForwardTrain{TIsa, TAct}"/> (runVar takes the unbiased var·rows/(rows − 1)).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CombineVariance(ReadOnlySpan<double> squares, ReadOnlySpan<float> mean, Span<float> invStd, Span<float> runMean, Span<float> runVar,
         int rows, int cols, int blocks, float eps, float momentum, bool updateRunning)
     {
@@ -271,6 +277,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>The normalisation pass over columns [c0, c1), from SaveMean/SaveInvStd.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Normalize<TIsa, TAct>(ref TrainArgs a, int c0, int c1, in TAct act)
         where TIsa : struct, ISimdPath where TAct : struct, IActivation
     {
@@ -291,6 +298,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>The normalisation pass over whole vectors of columns in [c0, c1), from SaveMean/SaveInvStd; returns the first column left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int NormalizeColumns<TO, TV, TAct>(ref TrainArgs a, int c0, int c1, in TAct act)
         where TO : struct, IVectorOps<TV> where TV : struct where TAct : struct, IActivation
     {
@@ -350,6 +358,7 @@ public static partial class BatchNorm
     /// Backward's first pass over rows [r0, r1) and columns [c0, c1): g = dy·mask·f'(u) into Dz, sumG[c − c0] = Σg and
     /// sumGx[c − c0] = Σg·x̂ in double, rows in order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardSums<TIsa, TAct>(ref BackArgs a, scoped Span<double> sumG, scoped Span<double> sumGx, int r0, int r1, int c0, int c1, in TAct act)
         where TIsa : struct, ISimdPath where TAct : struct, IActivation
     {
@@ -380,6 +389,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>Backward's first pass for rows [r0, r1) over whole vectors of columns in [c0, c1): g into Dz, Σg and Σg·x̂ in double at c − c0; returns the first column left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int BlockBackwardColumns<TO, TV, TW, TD, TAct>(ref BackArgs a, ref double sumG, ref double sumGx, int r0, int r1, int c0, int c1, in TAct act)
         where TO : struct, IVectorOps<TV> where TV : struct where TW : struct, IWideOps<TV, TD> where TD : struct where TAct : struct, IActivation
     {
@@ -412,6 +422,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>dβ[c] = Σ_b sums[b·2·cols + c], dγ[c] = Σ_b sums[b·2·cols + cols + c] over the blocks' <see cref="BlockBackwardSums{TIsa, TAct}"/>, in block order, in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void CombineBackwardSums(ReadOnlySpan<double> sums, Span<float> dgamma, Span<float> dbeta, int cols, int blocks)
     {
         Checks.NonNegative(blocks, nameof(blocks));
@@ -450,6 +461,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>Backward's second pass over columns [c0, c1): dz from g (in dz) and the batch's sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardRowRange<TIsa>(ref float pz, ref float pg, ref float pm, ref float ps, ref float pdg, ref float pdb, ref float pdz,
         int rows, int cols, int batchRows, int c0, int c1)
         where TIsa : struct, ISimdPath
@@ -471,6 +483,7 @@ public static partial class BatchNorm
     }
 
     /// <summary>Backward's second pass over whole vectors of columns in [c0, c1): dz from g (in dz) and the batch's sums; returns the first column left.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int BackwardRowColumns<TO, TV>(ref float z, ref float gamma, ref float saveMean, ref float saveInvStd, ref float dgamma, ref float dbeta,
         ref float dz, int rows, int cols, int batchRows, int c0, int c1)
         where TO : struct, IVectorOps<TV> where TV : struct

@@ -18,6 +18,7 @@ namespace Kiln.Kernels;
 public static unsafe partial class Gemm
 {
     /// <summary>y[r,j] = epi(Σ_i x[r,i]·w[i,j], j); x: rows×k, w: k×n, y: rows×n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<TIsa, TEpi>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, int rows, int k, int n, in TEpi epi)
         where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
     {
@@ -40,6 +41,7 @@ public static unsafe partial class Gemm
     /// As the Forward overload without a column range, for output columns [colStart, colEnd) only (y keeps its row stride n).
     /// Small batches split columns across threads, so each core streams only its share of w.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<TIsa, TEpi>(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> y, int rows, int k, int n, int colStart, int colEnd, in TEpi epi)
         where TIsa : struct, ISimdPath where TEpi : IEpilogue, allows ref struct
     {
@@ -61,6 +63,7 @@ public static unsafe partial class Gemm
     }
 
     /// <summary>dx[r,i] = Σ_j dy[r,j]·w[i,j]; dy: rows×n, w: k×n, dx: rows×k (overwritten).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardInput<TIsa>(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int rows, int k, int n)
         where TIsa : struct, ISimdPath => BackwardInput<TIsa>(dy, w, dx, rows, k, n, 0, k);
 
@@ -97,6 +100,7 @@ public static unsafe partial class Gemm
     /// overwritten). After each completed panel of rows calls sink.PanelDone(firstRow, rowCount).
     /// </summary>
     /// <remarks>Panels are consecutive, in increasing order, and cover [kStart, kEnd) exactly once.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardWeights<TIsa, TSink>(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dw, int rows, int k, int n, int kStart, int kEnd, ref TSink sink)
         where TIsa : struct, ISimdPath where TSink : IPanelSink, allows ref struct
     {

@@ -64,6 +64,7 @@ internal static unsafe class GemmKernel<TO, TV> where TO : struct, IPathOps<TV> 
         if (applyEpi) ApplyEpilogue(c, ldc, mr, (nv - 1) * TO.Count + last, col0, ref epi);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TileCols<TR>(int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
         float* c, nint ldc, int kc, bool accumulate)
         where TR : struct, ITileRows
@@ -82,6 +83,7 @@ internal static unsafe class GemmKernel<TO, TV> where TO : struct, IPathOps<TV> 
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TallCols<TR>(int nv, int last, float* a, nint ars, nint acs, float* b, nint ldb,
         float* c, nint ldc, int kc, bool accumulate, float* pf)
         where TR : struct, ITileRows

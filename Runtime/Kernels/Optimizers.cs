@@ -50,6 +50,7 @@ public ref struct UpdatePanelSink<TIsa> : IPanelSink where TIsa : struct, ISimdP
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void PanelDone(int rowStart, int rowCount)
     {
         int start = rowStart * _rowWidth, length = rowCount * _rowWidth;
@@ -150,6 +151,7 @@ public readonly struct OptimizerStep
         this with { GradientScale = gradientScale, ClipValue = clipValue };
 
     /// <summary>Updates w (and the state s1, s2 the rule keeps) from g, in one pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply<TIsa>(Span<float> w, ReadOnlySpan<float> g, Span<float> s1, Span<float> s2) where TIsa : struct, ISimdPath
     {
         int n = w.Length;
@@ -179,6 +181,7 @@ public readonly struct OptimizerStep
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Run<TIsa, TRule>(ref float w, ref float g, ref float s1, ref float s2, int n)
         where TIsa : struct, ISimdPath where TRule : struct, IUpdateRule
     {
