@@ -53,7 +53,8 @@ internal abstract class LinearLayer : LayerDefinition
     {
         var d = (LinearStep)step;
         // A convolution that trains by Winograd never fills its im2col buffer (inference takes Winograd at every batch size).
-        if (d.Conv is { ColumnBuffer: { } column } cc && !(cc.WinogradTraining && cc.SmallBatchKernel == SmallBatchConv.Winograd))
+        // Nor does one trained by the shallow kernels (Conv2D.cs), which keeps per-sample dW slots instead.
+        if (d.Conv is { ColumnBuffer: { } column } cc && !(cc.WinogradTraining && cc.SmallBatchKernel == SmallBatchConv.Winograd) && !cc.ShallowTraining)
             e.W.Line($"private readonly {K}Arena {column} = new(MaxBatch * {d.OutPixels * d.GemmK}); // {d.Layer.Name} im2col patches: {d.OutPixels} pixels × {d.GemmK}, kept for dW");
         if (d.Conv is { PaddedBuffer: { } padded } conv)
         {
@@ -64,6 +65,7 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Line($"private readonly {K}Arena {padded} = new({samples * conv.PaddedSize}); // {d.Layer.Name} zero-bordered input copies ({conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels}) for {(conv.WinogradTraining ? "training and " : "")}{(everyBatch ? "" : "small-batch ")}inference");
         }
         if (d.Conv is { WinogradTraining: true } wc) EmitWinogradTrainingFields(e, d, wc);
+        if (d.Conv is { ShallowTraining: true }) Conv2D.EmitShallowTrainingFields(e, d);
         e.OutputField(d);
         if (d.HasDropConnect)
         {
@@ -341,7 +343,7 @@ internal abstract class LinearLayer : LayerDefinition
     /// <summary>A Dense or Conv2D's training forward stage(s) (also a projection shortcut's, which inference reuses).</summary>
     internal static void EmitGemmForward(ModelEmitter e, LinearStep d, List<string> body)
     {
-        body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : d.Conv.WinogradTraining ? $": {d.Conv.Describe()} convolution by Winograd F(2×2, {d.Conv.KernelH}×{d.Conv.KernelW}): {Planes(d.Conv)} multiplies per 2×2 output tile and channel pair against {4 * d.Conv.KernelH * d.Conv.KernelW} for im2col + GEMM" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
+        body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : d.Conv.WinogradTraining ? $": {d.Conv.Describe()} convolution by Winograd F(2×2, {d.Conv.KernelH}×{d.Conv.KernelW}): {Planes(d.Conv)} multiplies per 2×2 output tile and channel pair against {4 * d.Conv.KernelH * d.Conv.KernelW} for im2col + GEMM" : d.Conv.ShallowTraining ? $": {d.Conv.Describe()} convolution with every tap in registers (no im2col)" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
         if (d.HasDropConnect)
         {
             double keep = 1 - d.Layer.DropConnect;
@@ -362,6 +364,11 @@ internal abstract class LinearLayer : LayerDefinition
         if (d.Conv is { WinogradTraining: true })
         {
             EmitWinogradForward(e, d, name, epi, epiValue, body);
+            return;
+        }
+        if (d.Conv is { ShallowTraining: true })
+        {
+            Conv2D.EmitShallowTrainingForward(e, d, name, epi, epiValue, body);
             return;
         }
         if (d.Conv?.ColumnBuffer is not null)
@@ -439,7 +446,9 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Line();
             body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
         }
-        if (d.Conv is not null || d.HasDropConnect)
+        if (d.Conv is { ShallowTraining: true })
+            Conv2D.EmitShallowTrainingWeights(e, d, current, body);
+        else if (d.Conv is not null || d.HasDropConnect)
             EmitBlockedBackwardWeights(e, d, current, body);
         else
         {
@@ -523,16 +532,20 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Line($"{K}DropConnect.MaskGradient<TIsa>({g}, _connectMask{d.Index}.Slice(0, {k * n}), k0 * {n}, k1 * {n}); // dropped weights get no gradient");
         e.W.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {e.States(d.Weight, Mine)});");
         e.W.Close();
-        if (d.Bias is not null)
-        {
-            e.W.Line($"(int c0, int c1) = {K}Partition.Range({n}, part, parts, 16);");
-            e.W.Line("if (c0 >= c1) return;");
-            e.W.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, rows, {n}, c0, c1);");
-            e.W.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {e.States(d.Bias, Cols)});");
-        }
+        EmitBiasGradient(e, d, "dy", "rows");
         e.W.Close();
         e.W.Line();
         body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * k * n});");
+    }
+
+    /// <summary>A convolution's dL/db = column sums of dL/dy (<paramref name="dy"/>, <paramref name="rows"/> rows) and its update; columns split across threads (nothing without a bias).</summary>
+    internal static void EmitBiasGradient(ModelEmitter e, LinearStep d, string dy, string rows)
+    {
+        if (d.Bias is null) return;
+        e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
+        e.W.Line("if (c0 >= c1) return;");
+        e.W.Line($"{K}Gemm.ColumnSums<TIsa>({dy}, {d.Bias.Identifier}Gradient, {rows}, {d.OutWidth}, c0, c1);");
+        e.W.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {e.States(d.Bias, Cols)});");
     }
 
     /// <summary>The small-batch copy of the folded weights packed into column panels (see InferenceFusion.AssignPackedWeights).</summary>
