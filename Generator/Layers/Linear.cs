@@ -59,10 +59,10 @@ internal abstract class LinearLayer : LayerDefinition
         if (d.Conv is { PaddedBuffer: { } padded } conv)
         {
             // The shallow-kernel convolution reads its zero-bordered copy at every batch size, the implicit GEMM below SmallBatch only.
-            // So does the Winograd training forward.
+            // So do the Winograd and shallow-kernel training passes.
             bool everyBatch = conv.SmallBatchKernel == SmallBatchConv.Shallow || conv.WinogradTraining;
             int samples = everyBatch ? e.Plan.MaxBatch : System.Math.Min(e.Plan.MaxBatch, SmallBatch - 1);
-            e.W.Line($"private readonly {K}Arena {padded} = new({samples * conv.PaddedSize}); // {d.Layer.Name} zero-bordered input copies ({conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels}) for {(conv.WinogradTraining ? "training and " : "")}{(everyBatch ? "" : "small-batch ")}inference");
+            e.W.Line($"private readonly {K}Arena {padded} = new({samples * conv.PaddedSize}); // {d.Layer.Name} zero-bordered input copies ({conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels}) for {(conv.WinogradTraining || conv.ShallowTraining ? "training and " : "")}{(everyBatch ? "" : "small-batch ")}inference");
         }
         if (d.Conv is { WinogradTraining: true } wc) EmitWinogradTrainingFields(e, d, wc);
         if (d.Conv is { ShallowTraining: true }) Conv2D.EmitShallowTrainingFields(e, d);
