@@ -17,20 +17,28 @@ public class ShallowTrainingPlanTests
     [InlineData("Conv2D(8, 3, Padding = 1, DropConnect = 0.2)", 1, Path.Im2Col)]     // DropConnect masks dW in the GEMM path
     public void A_convolution_trains_by_the_shallow_kernels_when_its_shape_allows(string conv, int channels, Path path)
     {
-        string source = $$"""
-            using Kiln;
+        string code = Generate(ProbeSource(conv, channels));
+        AssertPath(code, "conv0", path, $"{conv} on {channels} channels");
+    }
 
-            [Model(InputShape = new[] { {{channels}}, 10, 10 }, MaxBatch = 32)]
-            [{{conv}}, ReLU, Flatten]
-            [Dense(3), SoftmaxCrossEntropy]
-            [Sgd]
-            public partial class Probe;
-            """;
+    /// <summary>A model of one convolution (then ReLU and a Dense) on a <paramref name="channels"/>×10×10 input.</summary>
+    internal static string ProbeSource(string conv, int channels) => $$"""
+        using Kiln;
+
+        [Model(InputShape = new[] { {{channels}}, 10, 10 }, MaxBatch = 32)]
+        [{{conv}}, ReLU, Flatten]
+        [Dense(3), SoftmaxCrossEntropy]
+        [Sgd]
+        public partial class Probe;
+        """;
+
+    /// <summary>The generated source of the model Probe; fails on a generator diagnostic or a compile error or warning in it.</summary>
+    internal static string Generate(string source)
+    {
         GeneratorRun run = GeneratorHarness.Run(source);
         Assert.Empty(run.GeneratorDiagnostics);
-        string code = run.Sources["Probe.g.cs"];
-        AssertPath(code, "conv0", path, $"{conv} on {channels} channels");
         run.AssertOutputCompilesCleanly();
+        return run.Sources["Probe.g.cs"];
     }
 
     [Fact]
@@ -47,15 +55,12 @@ public class ShallowTrainingPlanTests
             [Adam]
             public partial class Probe;
             """;
-        GeneratorRun run = GeneratorHarness.Run(source);
-        Assert.Empty(run.GeneratorDiagnostics);
-        string code = run.Sources["Probe.g.cs"];
+        string code = Generate(source);
         AssertPath(code, "conv0", Path.Shallow, "1-channel 5×5");
         AssertPath(code, "conv1", Path.Winograd, "8-channel 3×3");
         // A 1×1 convolution with 16 channels is a plain GEMM on its input: no im2col buffer and no shallow path either.
         Assert.DoesNotContain("Conv2WeightSums", code);
         Assert.DoesNotContain("// conv2 im2col patches", code);
-        run.AssertOutputCompilesCleanly();
     }
 
     /// <summary>How a convolution trains: shallow kernels, im2col + GEMM (its patch buffer kept for dW), or Winograd (patches rebuilt for dW).</summary>
