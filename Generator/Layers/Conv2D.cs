@@ -212,12 +212,15 @@ internal sealed class Conv2D : LinearLayer
 
     // ------------------------------------------------------------------ training by the shallow kernels
 
-    /// <summary>Per-sample weight-gradient slots of a convolution trained by the shallow kernels: PatchSize × filters floats per sample.</summary>
+    /// <summary>Per-sample gradient slots of a convolution trained by the shallow kernels: dW (PatchSize × filters) then dL/db (filters).</summary>
     private static string GradientSlots(LinearStep d) => $"_dwSamples{d.Index}";
+
+    /// <summary>Floats of one sample's gradient slot: the taps' rows, and a row for dL/db when the layer has a bias.</summary>
+    private static int SlotSize(LinearStep d) => (d.GemmK + (d.Bias is null ? 0 : 1)) * d.OutWidth;
 
     /// <summary>The fields of <see cref="ConvPlan.ShallowTraining"/>: each sample's dW (its zero-bordered input is the padded buffer's field).</summary>
     internal static void EmitShallowTrainingFields(ModelEmitter e, LinearStep d) =>
-        e.W.Line($"private readonly {K}Arena {GradientSlots(d)} = new(MaxBatch * {d.GemmK * d.OutWidth}); // {d.Layer.Name} dW of each sample ({d.GemmK} taps × {d.OutWidth}), summed in sample order (no im2col patches)");
+        e.W.Line($"private readonly {K}Arena {GradientSlots(d)} = new(MaxBatch * {SlotSize(d)}); // {d.Layer.Name} dW of each sample ({d.GemmK} taps{(d.Bias is null ? "" : " + dL/db")} × {d.OutWidth}), summed in sample order (no im2col patches)");
 
     /// <summary>
     /// The training forward of <see cref="ConvPlan.ShallowTraining"/>: chunk by chunk the zero-bordered copy (kept: the
@@ -243,27 +246,33 @@ internal sealed class Conv2D : LinearLayer
     {
         ConvPlan conv = d.Conv!;
         string layer = SpecNaming.Pascal(d.Layer.Name), slots = GradientSlots(d);
-        int k = d.GemmK, n = d.OutWidth, size = k * n;
+        int k = d.GemmK, n = d.OutWidth, size = SlotSize(d);
         string w = d.Weight.Identifier, g = w + "Gradient";
         string Mine(string x) => $"{x}.Slice(k0 * {n}, (k1 - k0) * {n})";
         string samples = layer + "BackwardWeights", sums = layer + "WeightSums";
-        e.OpenStage(samples, $"{d.Layer.Name}: each sample's dW = Σ over its {d.OutPixels} pixels of taps ⊗ dL/dy, all {k} taps × {n} filters summed in registers from the {(conv.PaddedBuffer is null ? "" : "zero-bordered ")}input (no patch matrix), into its slot of {slots}; samples split across threads.");
+        e.OpenStage(samples, $"{d.Layer.Name}: each sample's dW = Σ over its {d.OutPixels} pixels of taps ⊗ dL/dy, all {k} taps × {n} filters summed in registers from the {(conv.PaddedBuffer is null ? "" : "zero-bordered ")}input (no patch matrix){(d.Bias is null ? "" : ", and dL/db from the same loads of dL/dy")}, into its slot of {slots}; samples split across threads.");
         e.SampleRange();
-        e.W.Line($"{K}ShallowConvTraining.BackwardWeights<TIsa>({All(conv.PaddedBuffer ?? d.InputBuffer, conv.PaddedSize)}, {All(current, d.OutFloats)}, {All(slots, size)}, in {conv.GeometryField}, {n}, s0, s1);");
+        e.W.Line($"{K}ShallowConvTraining.BackwardWeights<TIsa>({All(conv.PaddedBuffer ?? d.InputBuffer, conv.PaddedSize)}, {All(current, d.OutFloats)}, {All(slots, size)}, in {conv.GeometryField}, {n}, bias: {(d.Bias is null ? "false" : "true")}, s0, s1);");
         e.W.Close();
         e.W.Line();
-        body.Add($"Execute(Stages.{samples}, (long)_batch * {2L * d.OutPixels * size});");
+        body.Add($"Execute(Stages.{samples}, (long)_batch * {2L * d.OutPixels * k * n});");
 
-        e.OpenStage(sums, $"{d.Layer.Name}: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update of the thread's weight rows; weight rows split across threads.");
+        e.OpenStage(sums, $"{d.Layer.Name}: dW{(d.Bias is null ? "" : " and dL/db")} = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows{(d.Bias is null ? "" : " and bias columns")} split across threads.");
         e.W.Line($"(int k0, int k1) = {K}Partition.Range({k}, part, parts, 4);");
         e.W.Open("if (k0 < k1)");
-        e.W.Line($"{K}ShallowConvTraining.SumSamples<TIsa>({All(slots, size)}, {g}, _batch, {size}, k0 * {n}, k1 * {n});");
+        e.W.Line($"{K}ShallowConvTraining.SumSamples<TIsa>({All(slots, size)}, {Mine(g)}, _batch, {size}, k0 * {n}, k1 * {n});");
         e.W.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {e.States(d.Weight, Mine)});");
         e.W.Close();
-        EmitBiasGradient(e, d, All(current, d.OutFloats), BatchRows(d.OutPixels));
+        if (d.Bias is { } bias)
+        {
+            e.W.Line($"(int c0, int c1) = {K}Partition.Range({n}, part, parts, 16);");
+            e.W.Line("if (c0 >= c1) return;");
+            e.W.Line($"{K}ShallowConvTraining.SumSamples<TIsa>({All(slots, size)}, {Cols(bias.Identifier + "Gradient")}, _batch, {size}, {k * n} + c0, {k * n} + c1);");
+            e.W.Line($"if (_applyUpdate) {StepFor(bias)}.Apply<TIsa>({Cols(bias.Identifier)}, {Cols(bias.Identifier + "Gradient")}, {e.States(bias, Cols)});");
+        }
         e.W.Close();
         e.W.Line();
-        body.Add($"Execute(Stages.{sums}, (long)_batch * {size + (d.Bias is null ? 0L : d.OutFloats)});");
+        body.Add($"Execute(Stages.{sums}, (long)_batch * {size});");
     }
 
     /// <summary>A fused pool over whole samples [from, to) of the convolution's output, no argmax (inference).</summary>

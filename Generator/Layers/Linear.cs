@@ -532,20 +532,16 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Line($"{K}DropConnect.MaskGradient<TIsa>({g}, _connectMask{d.Index}.Slice(0, {k * n}), k0 * {n}, k1 * {n}); // dropped weights get no gradient");
         e.W.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {e.States(d.Weight, Mine)});");
         e.W.Close();
-        EmitBiasGradient(e, d, "dy", "rows");
+        if (d.Bias is not null)
+        {
+            e.W.Line($"(int c0, int c1) = {K}Partition.Range({n}, part, parts, 16);");
+            e.W.Line("if (c0 >= c1) return;");
+            e.W.Line($"{K}Gemm.ColumnSums<TIsa>(dy, {d.Bias.Identifier}Gradient, rows, {n}, c0, c1);");
+            e.W.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {e.States(d.Bias, Cols)});");
+        }
         e.W.Close();
         e.W.Line();
         body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * k * n});");
-    }
-
-    /// <summary>A convolution's dL/db = column sums of dL/dy (<paramref name="dy"/>, <paramref name="rows"/> rows) and its update; columns split across threads (nothing without a bias).</summary>
-    internal static void EmitBiasGradient(ModelEmitter e, LinearStep d, string dy, string rows)
-    {
-        if (d.Bias is null) return;
-        e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, 16);");
-        e.W.Line("if (c0 >= c1) return;");
-        e.W.Line($"{K}Gemm.ColumnSums<TIsa>({dy}, {d.Bias.Identifier}Gradient, {rows}, {d.OutWidth}, c0, c1);");
-        e.W.Line($"if (_applyUpdate) {StepFor(d.Bias)}.Apply<TIsa>({Cols(d.Bias.Identifier)}, {Cols(d.Bias.Identifier + "Gradient")}, {e.States(d.Bias, Cols)});");
     }
 
     /// <summary>The small-batch copy of the folded weights packed into column panels (see InferenceFusion.AssignPackedWeights).</summary>

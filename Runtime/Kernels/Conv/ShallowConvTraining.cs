@@ -14,7 +14,7 @@ namespace Kiln.Kernels;
 /// <para>Per sample and vector of output channels (the filters on the lanes), a group of taps keeps one accumulator per
 /// tap in registers over all the sample's output pixels: per pixel one load of dL/dy's vector and one broadcast FMA per
 /// tap. A 5×5 one-channel kernel is one group of 25 zmm accumulators on AVX-512 (26 at most, beside dL/dy's vector);
-/// with 16 vector registers (AVX2, portable) groups hold at most 13 taps (5×5: kernel rows 2 + 2 + 1). The taps of one
+/// with 16 vector registers (AVX2, portable) groups hold at most 12 taps (5×5: kernel rows 2 + 2 + 1). The taps of one
 /// kernel row are consecutive floats of the image (dilation 1), so every tap is one constant offset from a row pointer.</para>
 /// <para>Each sample's sums go to its own slot of <c>partial</c>; <see cref="SumSamples{TIsa}"/> adds the slots in
 /// sample order. The result therefore does not depend on how samples are split across threads (bit-identical for any
@@ -23,19 +23,21 @@ namespace Kiln.Kernels;
 /// </remarks>
 public static unsafe class ShallowConvTraining
 {
-    /// <summary>Most taps one group accumulates in registers: 26 of AVX-512's 32 zmm, 13 of 16 ymm/xmm.</summary>
-    private static int MaxTaps(int lanes) => lanes == 16 ? 26 : 13;
+    /// <summary>Most taps one group accumulates in registers beside dL/dy's vector and dL/db's sum: 26 of AVX-512's 32 zmm, 12 of 16 ymm/xmm.</summary>
+    private static int MaxTaps(int lanes) => lanes == 16 ? 26 : 12;
 
     /// <summary>Most kernel rows of one group (one row pointer offset each).</summary>
     private const int MaxGroupRows = 8;
 
     /// <summary>
-    /// For samples [s0, s1): partial[s·PatchSize·n + t·n + j] = Σ_(pixels of sample s) image(s, pixel, t) · dy[s, pixel, j],
-    /// t = (ky·Kw + kx)·C + c the im2col patch order (the weights' row order). <paramref name="padded"/>: the samples'
-    /// zero-bordered images (<see cref="DirectConv.PaddedSize"/> floats each); <paramref name="dy"/>: dL/dy, OutPixels × n
-    /// per sample. Every float of those samples' slots is written. Needs dilation 1.
+    /// For samples [s0, s1): partial[s·size + t·n + j] = Σ_(pixels of sample s) image(s, pixel, t) · dy[s, pixel, j],
+    /// t = (ky·Kw + kx)·C + c the im2col patch order (the weights' row order), and with <paramref name="bias"/> one more
+    /// row t = PatchSize holding Σ_(pixels) dy[s, pixel, j] (dL/db, summed from the same loads of dy); size = (PatchSize + 1
+    /// with bias) · n. <paramref name="padded"/>: the samples' zero-bordered images (<see cref="DirectConv.PaddedSize"/>
+    /// floats each); <paramref name="dy"/>: dL/dy, OutPixels × n per sample. Every float of those samples' slots is
+    /// written. Needs dilation 1.
     /// </summary>
-    public static void BackwardWeights<TIsa>(ReadOnlySpan<float> padded, ReadOnlySpan<float> dy, Span<float> partial, in ConvGeometry g, int n, int s0, int s1)
+    public static void BackwardWeights<TIsa>(ReadOnlySpan<float> padded, ReadOnlySpan<float> dy, Span<float> partial, in ConvGeometry g, int n, bool bias, int s0, int s1)
         where TIsa : struct, ISimdPath
     {
         g.Validate(nameof(g));
@@ -45,7 +47,8 @@ public static unsafe class ShallowConvTraining
         Checks.Range(s0, s1, int.MaxValue, nameof(s0), nameof(s1));
         Checks.Length(padded.Length, (long)s1 * DirectConv.PaddedSize(g), nameof(padded));
         Checks.Length(dy.Length, (long)s1 * g.OutPixels * n, nameof(dy));
-        Checks.Length(partial.Length, (long)s1 * g.PatchSize * n, nameof(partial));
+        int rows = g.PatchSize + (bias ? 1 : 0);
+        Checks.Length(partial.Length, (long)s1 * rows * n, nameof(partial));
         if (s0 == s1 || n == 0) return;
         var shape = new Shape(g, n);
         int widest = VectorPath.Lanes<TIsa>();
@@ -55,21 +58,21 @@ public static unsafe class ShallowConvTraining
             {
                 float* image = pp + (nint)s * shape.ImageSize;
                 float* grad = pd + (nint)s * shape.Pixels * n;
-                float* slot = pw + (nint)s * shape.Taps * n;
+                float* slot = pw + (nint)s * rows * n;
                 int j = 0;
                 if (widest == 16)
-                    for (; j + 16 <= n; j += 16) Strip<Vector512<float>, Ops512>(image, grad + j, slot + j, shape);
+                    for (; j + 16 <= n; j += 16) Strip<Vector512<float>, Ops512>(image, grad + j, slot + j, bias, shape);
                 if (widest >= 8)
-                    for (; j + 8 <= n; j += 8) Strip<Vector256<float>, Ops256>(image, grad + j, slot + j, shape);
-                for (; j + 4 <= n; j += 4) Strip<Vector128<float>, Ops128>(image, grad + j, slot + j, shape);
-                for (; j < n; j++) Column(image, grad + j, slot + j, shape);
+                    for (; j + 8 <= n; j += 8) Strip<Vector256<float>, Ops256>(image, grad + j, slot + j, bias, shape);
+                for (; j + 4 <= n; j += 4) Strip<Vector128<float>, Ops128>(image, grad + j, slot + j, bias, shape);
+                for (; j < n; j++) Column(image, grad + j, slot + j, bias, shape);
             }
         }
     }
 
     /// <summary>
-    /// gradient[i] = Σ_(s &lt; samples) partial[s·size + i] for i in [from, to), the samples added in order (so the sum
-    /// is the same however the elements are split across threads).
+    /// gradient[i − from] = Σ_(s &lt; samples) partial[s·size + i] for i in [from, to), the samples added in order (so the
+    /// sum is the same however the elements are split across threads).
     /// </summary>
     public static void SumSamples<TIsa>(ReadOnlySpan<float> partial, Span<float> gradient, int samples, int size, int from, int to)
         where TIsa : struct, ISimdPath
@@ -78,10 +81,11 @@ public static unsafe class ShallowConvTraining
         Checks.NonNegative(size, nameof(size));
         Checks.Range(from, to, size, nameof(from), nameof(to));
         Checks.Length(partial.Length, (long)samples * size, nameof(partial));
-        Checks.Length(gradient.Length, to, nameof(gradient));
+        Checks.Length(gradient.Length, to - from, nameof(gradient));
         if (from == to) return;
-        fixed (float* pp = partial, pg = gradient)
+        fixed (float* pp = partial, pgSpan = gradient)
         {
+            float* pg = pgSpan - from;   // element i goes to gradient[i − from]
             int i = from, lanes = VectorPath.Lanes<TIsa>();
             if (lanes == 16) i = Sum<Vector512<float>, Ops512>(pp, pg, samples, size, i, to);
             if (lanes >= 8) i = Sum<Vector256<float>, Ops256>(pp, pg, samples, size, i, to);
@@ -157,9 +161,11 @@ public static unsafe class ShallowConvTraining
     /// One sample × one vector of output channels: the taps cut into groups that fit the register file (near-equal column
     /// segments of a kernel row, then near-equal runs of kernel rows), each group one pass over the sample's pixels.
     /// </summary>
-    private static void Strip<TV, TOps>(float* image, float* dy, float* slot, in Shape s)
+    private static void Strip<TV, TOps>(float* image, float* dy, float* slot, bool bias, in Shape s)
         where TV : struct where TOps : struct, IVectorOps<TV>
     {
+        // dL/db rides on the first group (its row follows the taps' rows).
+        float* biasRow = bias ? slot + (nint)s.Taps * s.N : null;
         int maxTaps = MaxTaps(TOps.Count);
         int segments = (s.RowTaps + Math.Min(16, maxTaps) - 1) / Math.Min(16, maxTaps);
         for (int q = 0, c0 = 0; q < segments; q++)
@@ -170,65 +176,82 @@ public static unsafe class ShallowConvTraining
             for (int r = 0, r0 = 0; r < groups; r++)
             {
                 int tr = s.KernelH / groups + (r < s.KernelH % groups ? 1 : 0);
-                Group<TV, TOps>(tw, tr, image + r0 * s.KyStep + c0, dy, slot + (nint)(r0 * s.RowTaps + c0) * s.N, s);
+                Group<TV, TOps>(tw, tr, image + r0 * s.KyStep + c0, dy, slot + (nint)(r0 * s.RowTaps + c0) * s.N, biasRow, s);
+                biasRow = null;
                 r0 += tr;
             }
             c0 += tw;
         }
     }
 
-    private static void Group<TV, TOps>(int tw, int tr, float* a, float* dy, float* w, in Shape s)
+    private static void Group<TV, TOps>(int tw, int tr, float* a, float* dy, float* w, float* b, in Shape s)
         where TV : struct where TOps : struct, IVectorOps<TV>
     {
         switch (tw)
         {
-            case 1: Rows<TV, TOps, R1>(tr, a, dy, w, s); break;
-            case 2: Rows<TV, TOps, R2>(tr, a, dy, w, s); break;
-            case 3: Rows<TV, TOps, R3>(tr, a, dy, w, s); break;
-            case 4: Rows<TV, TOps, R4>(tr, a, dy, w, s); break;
-            case 5: Rows<TV, TOps, R5>(tr, a, dy, w, s); break;
-            case 6: Rows<TV, TOps, R6>(tr, a, dy, w, s); break;
-            case 7: Rows<TV, TOps, R7>(tr, a, dy, w, s); break;
-            case 8: Rows<TV, TOps, R8>(tr, a, dy, w, s); break;
-            case 9: Rows<TV, TOps, R9>(tr, a, dy, w, s); break;
-            case 10: Rows<TV, TOps, R10>(tr, a, dy, w, s); break;
-            case 11: Rows<TV, TOps, R11>(tr, a, dy, w, s); break;
-            case 12: Rows<TV, TOps, R12>(tr, a, dy, w, s); break;
-            case 13: Rows<TV, TOps, R13>(tr, a, dy, w, s); break;
-            case 14: Rows<TV, TOps, R14>(tr, a, dy, w, s); break;
-            case 15: Rows<TV, TOps, R15>(tr, a, dy, w, s); break;
-            case 16: Rows<TV, TOps, R16>(tr, a, dy, w, s); break;
+            case 1: Rows<TV, TOps, R1>(tr, a, dy, w, b, s); break;
+            case 2: Rows<TV, TOps, R2>(tr, a, dy, w, b, s); break;
+            case 3: Rows<TV, TOps, R3>(tr, a, dy, w, b, s); break;
+            case 4: Rows<TV, TOps, R4>(tr, a, dy, w, b, s); break;
+            case 5: Rows<TV, TOps, R5>(tr, a, dy, w, b, s); break;
+            case 6: Rows<TV, TOps, R6>(tr, a, dy, w, b, s); break;
+            case 7: Rows<TV, TOps, R7>(tr, a, dy, w, b, s); break;
+            case 8: Rows<TV, TOps, R8>(tr, a, dy, w, b, s); break;
+            case 9: Rows<TV, TOps, R9>(tr, a, dy, w, b, s); break;
+            case 10: Rows<TV, TOps, R10>(tr, a, dy, w, b, s); break;
+            case 11: Rows<TV, TOps, R11>(tr, a, dy, w, b, s); break;
+            case 12: Rows<TV, TOps, R12>(tr, a, dy, w, b, s); break;
+            case 13: Rows<TV, TOps, R13>(tr, a, dy, w, b, s); break;
+            case 14: Rows<TV, TOps, R14>(tr, a, dy, w, b, s); break;
+            case 15: Rows<TV, TOps, R15>(tr, a, dy, w, b, s); break;
+            case 16: Rows<TV, TOps, R16>(tr, a, dy, w, b, s); break;
             default: throw new ArgumentOutOfRangeException(nameof(tw));
         }
     }
 
-    private static void Rows<TV, TOps, TW>(int tr, float* a, float* dy, float* w, in Shape s)
+    private static void Rows<TV, TOps, TW>(int tr, float* a, float* dy, float* w, float* b, in Shape s)
         where TV : struct where TOps : struct, IVectorOps<TV> where TW : struct, ITileRows
     {
         if (tr * TW.Value > MaxTaps(TOps.Count)) throw new ArgumentOutOfRangeException(nameof(tr));
         switch (tr)
         {
-            case 1: Kernel<TV, TOps, TW, R1>(a, dy, w, s); break;
-            case 2: Kernel<TV, TOps, TW, R2>(a, dy, w, s); break;
-            case 3: Kernel<TV, TOps, TW, R3>(a, dy, w, s); break;
-            case 4: Kernel<TV, TOps, TW, R4>(a, dy, w, s); break;
-            case 5: Kernel<TV, TOps, TW, R5>(a, dy, w, s); break;
-            case 6: Kernel<TV, TOps, TW, R6>(a, dy, w, s); break;
-            case 7: Kernel<TV, TOps, TW, R7>(a, dy, w, s); break;
-            case 8: Kernel<TV, TOps, TW, R8>(a, dy, w, s); break;
+            case 1: Run<TV, TOps, TW, R1>(a, dy, w, b, s); break;
+            case 2: Run<TV, TOps, TW, R2>(a, dy, w, b, s); break;
+            case 3: Run<TV, TOps, TW, R3>(a, dy, w, b, s); break;
+            case 4: Run<TV, TOps, TW, R4>(a, dy, w, b, s); break;
+            case 5: Run<TV, TOps, TW, R5>(a, dy, w, b, s); break;
+            case 6: Run<TV, TOps, TW, R6>(a, dy, w, b, s); break;
+            case 7: Run<TV, TOps, TW, R7>(a, dy, w, b, s); break;
+            case 8: Run<TV, TOps, TW, R8>(a, dy, w, b, s); break;
             default: throw new ArgumentOutOfRangeException(nameof(tr));
         }
     }
 
+    /// <summary>The kernel with dL/db summed alongside (<paramref name="b"/> not null) or not.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Run<TV, TOps, TW, TR>(float* a, float* dy, float* w, float* b, in Shape s)
+        where TV : struct where TOps : struct, IVectorOps<TV> where TW : struct, ITileRows where TR : struct, ITileRows
+    {
+        if (b is null) Kernel<TV, TOps, TW, TR, NoBias>(a, dy, w, b, s);
+        else Kernel<TV, TOps, TW, TR, WithBias>(a, dy, w, b, s);
+    }
+
+    /// <summary>Whether a kernel also sums dL/dy itself (dL/db).</summary>
+    private interface IBiasRow { static abstract bool Value { get; } }
+    private readonly struct WithBias : IBiasRow { public static bool Value => true; }
+    private readonly struct NoBias : IBiasRow { public static bool Value => false; }
+
     /// <summary>
     /// TR kernel rows × TW consecutive taps of each (A = TR·TW ≤ 26 accumulators, one vector of output channels each),
-    /// summed over every output pixel of one sample; written to the sample's slot (rows of <see cref="Shape.N"/> floats).
+    /// summed over every output pixel of one sample; written to the sample's slot (rows of <see cref="Shape.N"/> floats),
+    /// and with TB the sum of dL/dy's vectors to <paramref name="b"/>.
     /// No calls inside, so the register allocator keeps every accumulator in a register through the pixel loops.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TV, TOps, TW, TR>(float* a, float* dy, float* w, in Shape s)
-        where TV : struct where TOps : struct, IVectorOps<TV> where TW : struct, ITileRows where TR : struct, ITileRows
+    private static void Kernel<TV, TOps, TW, TR, TB>(float* a, float* dy, float* w, float* b, in Shape s)
+        where TV : struct where TOps : struct, IVectorOps<TV> where TW : struct, ITileRows where TR : struct, ITileRows where TB : struct, IBiasRow
     {
+        TV sum = default;
         int A = TR.Value * TW.Value;
         TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default, c12 = default;
         TV c13 = default, c14 = default, c15 = default, c16 = default, c17 = default, c18 = default, c19 = default, c20 = default, c21 = default, c22 = default, c23 = default, c24 = default, c25 = default;
@@ -242,6 +265,7 @@ public static unsafe class ShallowConvTraining
             for (int ox = 0; ox < s.OutWidth; ox++, x += ps, g += ldw)
             {
                 TV d = TOps.Load(ref *g, 0);
+                if (TB.Value) sum = TOps.Add(sum, d);
                 c0 = TOps.Fma(TOps.Splat(x[Tap<TW>(0, o1, o2, o3, o4, o5, o6, o7)]), d, c0);
                 if (A > 1) c1 = TOps.Fma(TOps.Splat(x[Tap<TW>(1, o1, o2, o3, o4, o5, o6, o7)]), d, c1);
                 if (A > 2) c2 = TOps.Fma(TOps.Splat(x[Tap<TW>(2, o1, o2, o3, o4, o5, o6, o7)]), d, c2);
@@ -270,6 +294,7 @@ public static unsafe class ShallowConvTraining
                 if (A > 25) c25 = TOps.Fma(TOps.Splat(x[Tap<TW>(25, o1, o2, o3, o4, o5, o6, o7)]), d, c25);
             }
         }
+        if (TB.Value) TOps.Store(sum, ref *b, 0);
         TOps.Store(c0, ref *w, Slot<TW>(0, width) * ldw);
         if (A > 1) TOps.Store(c1, ref *w, Slot<TW>(1, width) * ldw);
         if (A > 2) TOps.Store(c2, ref *w, Slot<TW>(2, width) * ldw);
@@ -311,9 +336,15 @@ public static unsafe class ShallowConvTraining
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nint Slot<TW>(int k, int width) where TW : struct, ITileRows => (nint)(k / TW.Value) * width + k % TW.Value;
 
-    /// <summary>One output channel (the last ones when fewer than 4 are left): every tap's sum, one float at a time.</summary>
-    private static void Column(float* image, float* dy, float* slot, in Shape s)
+    /// <summary>One output channel (the last ones when fewer than 4 are left): every tap's sum (and dL/db's), one float at a time.</summary>
+    private static void Column(float* image, float* dy, float* slot, bool bias, in Shape s)
     {
+        if (bias)
+        {
+            float sum = 0;
+            for (int p = 0; p < s.Pixels; p++) sum += dy[(nint)p * s.N];
+            slot[(nint)s.Taps * s.N] = sum;
+        }
         for (int ky = 0; ky < s.KernelH; ky++)
             for (int t = 0; t < s.RowTaps; t++)
             {
