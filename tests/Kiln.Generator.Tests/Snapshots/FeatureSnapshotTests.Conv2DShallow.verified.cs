@@ -1,7 +1,7 @@
 // Plan: 72 → conv0(4@3×3 pad 1 → 4×6×6) → tanh0 → dense0(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly K::Arena _padded0 = new(4096); // conv0 zero-bordered input copies (8×8×2) for inference
-private readonly K::Arena _dwSamples0 = new(MaxBatch * 72); // conv0 dW of each sample (18 taps × 4), summed in sample order (no im2col patches)
+private readonly K::Arena _padded0 = new(4096); // conv0 zero-bordered input copies (8×8×2) for training and inference
+private readonly K::Arena _dwSamples0 = new(MaxBatch * 76); // conv0 dW of each sample (18 taps + dL/db × 4), summed in sample order (no im2col patches)
 private readonly K::Arena _y0 = new(MaxBatch * 144); // output of conv0 (4×6×6, channels-last)
 private static readonly K::ConvGeometry s_geometry0 = new(2, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
 // ---- InitializeParameters
@@ -35,30 +35,29 @@ private void ForwardTraining()
 }
 
 // ---- backward
-/// <summary>conv0: each sample's dW = Σ over its 36 pixels of taps ⊗ dL/dy, all 18 taps × 4 filters summed in registers from the zero-bordered input (no patch matrix), into its slot of _dwSamples0;
-/// samples split across threads.</summary>
+/// <summary>conv0: each sample's dW = Σ over its 36 pixels of taps ⊗ dL/dy, all 18 taps × 4 filters summed in registers from the zero-bordered input (no patch matrix), and dL/db from the same loads
+/// of dL/dy, into its slot of _dwSamples0; samples split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 128), _g1.Slice(0, _batch * 144), _dwSamples0.Slice(0, _batch * 72), in s_geometry0, 4, s0, s1);
+    K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 128), _g1.Slice(0, _batch * 144), _dwSamples0.Slice(0, _batch * 76), in s_geometry0, 4, bias: true, s0, s1);
 }
 
-/// <summary>conv0: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update of the thread's weight rows; weight rows split across
-/// threads.</summary>
+/// <summary>conv0: dW and dL/db = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows and bias columns split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(18, part, parts, 4);
     if (k0 < k1)
     {
-        K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 72), Conv0WeightGradient, _batch, 72, k0 * 4, k1 * 4);
+        K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 76), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), _batch, 76, k0 * 4, k1 * 4);
         if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), default, default);
     }
     (int c0, int c1) = K::Partition.Range(4, part, parts, 16);
     if (c0 >= c1) return;
-    K::Gemm.ColumnSums<TIsa>(_g1.Slice(0, _batch * 144), Conv0BiasGradient, _batch * 36, 4, c0, c1);
+    K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 76), Conv0BiasGradient.Slice(c0, c1 - c0), _batch, 76, 72 + c0, 72 + c1);
     if (_applyUpdate) StepFor(1).Apply<TIsa>(Conv0Bias.Slice(c0, c1 - c0), Conv0BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
@@ -68,7 +67,7 @@ private void Backward()
 {
     // conv0 (dL/dy in _g1)
     Execute(Stages.Conv0BackwardWeights, (long)_batch * 5184);
-    Execute(Stages.Conv0WeightSums, (long)_batch * 216);
+    Execute(Stages.Conv0WeightSums, (long)_batch * 76);
 }
 
 // ---- inference

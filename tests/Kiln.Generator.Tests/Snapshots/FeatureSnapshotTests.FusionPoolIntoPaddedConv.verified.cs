@@ -3,8 +3,8 @@
 private readonly K::Arena _col0 = new(MaxBatch * 4608); // conv0 im2col patches: 64 pixels × 72, kept for dW
 private readonly K::Arena _padded0 = new(12000); // conv0 zero-bordered input copies (10×10×8) for small-batch inference
 private readonly K::Arena _y0 = new(MaxBatch * 256); // output of conv0 (4×8×8, channels-last)
-private readonly K::Arena _padded3 = new(4608); // conv1 zero-bordered input copies (6×6×4) for inference
-private readonly K::Arena _dwSamples3 = new(MaxBatch * 144); // conv1 dW of each sample (36 taps × 4), summed in sample order (no im2col patches)
+private readonly K::Arena _padded3 = new(4608); // conv1 zero-bordered input copies (6×6×4) for training and inference
+private readonly K::Arena _dwSamples3 = new(MaxBatch * 148); // conv1 dW of each sample (36 taps + dL/db × 4), summed in sample order (no im2col patches)
 private readonly K::Arena _y3 = new(MaxBatch * 64); // output of conv1 (4×4×4, channels-last)
 private static readonly K::ConvGeometry s_geometry0 = new(8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
 private static readonly K::ConvGeometry s_geometry3 = new(4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1); // conv1
@@ -73,30 +73,29 @@ private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, 
     }
 }
 
-/// <summary>conv1: each sample's dW = Σ over its 16 pixels of taps ⊗ dL/dy, all 36 taps × 4 filters summed in registers from the zero-bordered input (no patch matrix), into its slot of _dwSamples3;
-/// samples split across threads.</summary>
+/// <summary>conv1: each sample's dW = Σ over its 16 pixels of taps ⊗ dL/dy, all 36 taps × 4 filters summed in registers from the zero-bordered input (no patch matrix), and dL/db from the same loads
+/// of dL/dy, into its slot of _dwSamples3; samples split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    K::ShallowConvTraining.BackwardWeights<TIsa>(_padded3.Slice(0, _batch * 144), _g1.Slice(0, _batch * 64), _dwSamples3.Slice(0, _batch * 144), in s_geometry3, 4, s0, s1);
+    K::ShallowConvTraining.BackwardWeights<TIsa>(_padded3.Slice(0, _batch * 144), _g1.Slice(0, _batch * 64), _dwSamples3.Slice(0, _batch * 148), in s_geometry3, 4, bias: true, s0, s1);
 }
 
-/// <summary>conv1: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update of the thread's weight rows; weight rows split across
-/// threads.</summary>
+/// <summary>conv1: dW and dL/db = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows and bias columns split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv1WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int k0, int k1) = K::Partition.Range(36, part, parts, 4);
     if (k0 < k1)
     {
-        K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples3.Slice(0, _batch * 144), Conv1WeightGradient, _batch, 144, k0 * 4, k1 * 4);
+        K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples3.Slice(0, _batch * 148), Conv1WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), _batch, 148, k0 * 4, k1 * 4);
         if (_applyUpdate) StepFor(2).Apply<TIsa>(Conv1Weight.Slice(k0 * 4, (k1 - k0) * 4), Conv1WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), default, default);
     }
     (int c0, int c1) = K::Partition.Range(4, part, parts, 16);
     if (c0 >= c1) return;
-    K::Gemm.ColumnSums<TIsa>(_g1.Slice(0, _batch * 64), Conv1BiasGradient, _batch * 16, 4, c0, c1);
+    K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples3.Slice(0, _batch * 148), Conv1BiasGradient.Slice(c0, c1 - c0), _batch, 148, 144 + c0, 144 + c1);
     if (_applyUpdate) StepFor(3).Apply<TIsa>(Conv1Bias.Slice(c0, c1 - c0), Conv1BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
@@ -133,7 +132,7 @@ private void Backward()
     // conv1 (dL/dy in _g1)
     Execute(Stages.Conv1BackwardInput, (long)_batch * 4608);
     Execute(Stages.Conv1BackwardWeights, (long)_batch * 4608);
-    Execute(Stages.Conv1WeightSums, (long)_batch * 208);
+    Execute(Stages.Conv1WeightSums, (long)_batch * 148);
     // conv0 (dL/dy in _g1)
     Execute(Stages.Conv0BackwardWeights, (long)_batch * 36864);
 }

@@ -23,8 +23,8 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _folded = new(13248); // BatchNorm folded into the Dense before it, for inference
         private readonly K::Arena _winograd = new(18432); // Winograd-transformed convolution weights for inference at every batch size (U = G·g·Gᵀ)
         // Activations, MaxBatch rows each, kept for the backward pass.
-        private readonly K::Arena _padded0 = new(65536); // conv0 zero-bordered input copies (32×32×1) for inference
-        private readonly K::Arena _dwSamples0 = new(MaxBatch * 400); // conv0 dW of each sample (25 taps × 16), summed in sample order (no im2col patches)
+        private readonly K::Arena _padded0 = new(65536); // conv0 zero-bordered input copies (32×32×1) for training and inference
+        private readonly K::Arena _dwSamples0 = new(MaxBatch * 416); // conv0 dW of each sample (25 taps + dL/db × 16), summed in sample order (no im2col patches)
         private readonly K::Arena _y0 = new(MaxBatch * 12544); // output of conv0 (16×28×28, channels-last)
         private readonly K::Arena _y1 = new(MaxBatch * 12544); // output of bn0 → relu0 (16×28×28, channels-last)
         private readonly K::Arena _mean1 = new(16); // bn0 batch mean
@@ -622,17 +622,17 @@ namespace Kiln.Benchmarks
             StepFor(3).Apply<TIsa>(Bn0Beta, Bn0BetaGradient, Bn0BetaState1, Bn0BetaState2);
         }
 
-        /// <summary>conv0: each sample's dW = Σ over its 784 pixels of taps ⊗ dL/dy, all 25 taps × 16 filters summed in registers from the zero-bordered input (no patch matrix), into its slot of
-        /// _dwSamples0; samples split across threads.</summary>
+        /// <summary>conv0: each sample's dW = Σ over its 784 pixels of taps ⊗ dL/dy, all 25 taps × 16 filters summed in registers from the zero-bordered input (no patch matrix), and dL/db from the
+        /// same loads of dL/dy, into its slot of _dwSamples0; samples split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 1024), _g1.Slice(0, _batch * 12544), _dwSamples0.Slice(0, _batch * 400), in s_geometry0, 16, s0, s1);
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 1024), _g1.Slice(0, _batch * 12544), _dwSamples0.Slice(0, _batch * 416), in s_geometry0, 16, bias: true, s0, s1);
         }
 
-        /// <summary>conv0: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update of the thread's weight rows; weight rows split across
+        /// <summary>conv0: dW and dL/db = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows and bias columns split across
         /// threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
@@ -640,13 +640,13 @@ namespace Kiln.Benchmarks
             (int k0, int k1) = K::Partition.Range(25, part, parts, 4);
             if (k0 < k1)
             {
-                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 400), Conv0WeightGradient, _batch, 400, k0 * 16, k1 * 16);
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 416), Conv0WeightGradient.Slice(k0 * 16, (k1 - k0) * 16), _batch, 416, k0 * 16, k1 * 16);
                 if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightGradient.Slice(k0 * 16, (k1 - k0) * 16),
                     Conv0WeightState1.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightState2.Slice(k0 * 16, (k1 - k0) * 16));
             }
             (int c0, int c1) = K::Partition.Range(16, part, parts, 16);
             if (c0 >= c1) return;
-            K::Gemm.ColumnSums<TIsa>(_g1.Slice(0, _batch * 12544), Conv0BiasGradient, _batch * 784, 16, c0, c1);
+            K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 416), Conv0BiasGradient.Slice(c0, c1 - c0), _batch, 416, 400 + c0, 400 + c1);
             if (_applyUpdate) StepFor(1).Apply<TIsa>(Conv0Bias.Slice(c0, c1 - c0), Conv0BiasGradient.Slice(c0, c1 - c0), Conv0BiasState1.Slice(c0, c1 - c0), Conv0BiasState2.Slice(c0, c1 - c0));
         }
 
@@ -679,7 +679,7 @@ namespace Kiln.Benchmarks
             if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g1)
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 627200);
-            Execute(Stages.Conv0WeightSums, (long)_batch * 12944);
+            Execute(Stages.Conv0WeightSums, (long)_batch * 416);
         }
 
         /// <summary>conv0: copies each sample into a zero-bordered 32×32×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>

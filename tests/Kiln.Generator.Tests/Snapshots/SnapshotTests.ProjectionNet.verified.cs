@@ -23,7 +23,7 @@ namespace Samples.Residual
 
         private readonly K::Arena _folded = new(272); // BatchNorm folded into the Dense before it, for inference
         // Activations, MaxBatch rows each, kept for the backward pass.
-        private readonly K::Arena _padded0 = new(9600); // conv0 zero-bordered input copies (10×10×3) for inference
+        private readonly K::Arena _padded0 = new(9600); // conv0 zero-bordered input copies (10×10×3) for training and inference
         private readonly K::Arena _dwSamples0 = new(MaxBatch * 108); // conv0 dW of each sample (27 taps × 4), summed in sample order (no im2col patches)
         private readonly K::Arena _y0 = new(MaxBatch * 256); // output of conv0 (4×8×8, channels-last)
         private readonly K::Arena _y1 = new(MaxBatch * 256); // output of bn0 → relu0 (4×8×8, channels-last)
@@ -1017,18 +1017,17 @@ namespace Samples.Residual
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            K::ShallowConvTraining.BackwardWeights<TIsa>(_y1.Slice(0, _batch * 256), _g1.Slice(0, _batch * 128), _dwSamples3.Slice(0, _batch * 128), in s_geometry3, 8, s0, s1);
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_y1.Slice(0, _batch * 256), _g1.Slice(0, _batch * 128), _dwSamples3.Slice(0, _batch * 128), in s_geometry3, 8, bias: false, s0, s1);
         }
 
-        /// <summary>conv1: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update of the thread's weight rows; weight rows split across
-        /// threads.</summary>
+        /// <summary>conv1: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(16, part, parts, 4);
             if (k0 < k1)
             {
-                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples3.Slice(0, _batch * 128), Conv1WeightGradient, _batch, 128, k0 * 8, k1 * 8);
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples3.Slice(0, _batch * 128), Conv1WeightGradient.Slice(k0 * 8, (k1 - k0) * 8), _batch, 128, k0 * 8, k1 * 8);
                 if (_applyUpdate) StepFor(3).Apply<TIsa>(Conv1Weight.Slice(k0 * 8, (k1 - k0) * 8), Conv1WeightGradient.Slice(k0 * 8, (k1 - k0) * 8), Conv1WeightState1.Slice(k0 * 8, (k1 - k0) * 8),
                     default);
             }
@@ -1116,18 +1115,17 @@ namespace Samples.Residual
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 300), _g0.Slice(0, _batch * 256), _dwSamples0.Slice(0, _batch * 108), in s_geometry0, 4, s0, s1);
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 300), _g0.Slice(0, _batch * 256), _dwSamples0.Slice(0, _batch * 108), in s_geometry0, 4, bias: false, s0, s1);
         }
 
-        /// <summary>conv0: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update of the thread's weight rows; weight rows split across
-        /// threads.</summary>
+        /// <summary>conv0: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(27, part, parts, 4);
             if (k0 < k1)
             {
-                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 108), Conv0WeightGradient, _batch, 108, k0 * 4, k1 * 4);
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 108), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), _batch, 108, k0 * 4, k1 * 4);
                 if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightState1.Slice(k0 * 4, (k1 - k0) * 4),
                     default);
             }

@@ -22,7 +22,7 @@ namespace Samples.Residual
 
         private readonly K::Arena _folded = new(1280); // BatchNorm folded into the Dense before it, for inference
         // Activations, MaxBatch rows each, kept for the backward pass.
-        private readonly K::Arena _padded0 = new(6400); // conv0 zero-bordered input copies (10×10×1) for inference
+        private readonly K::Arena _padded0 = new(6400); // conv0 zero-bordered input copies (10×10×1) for training and inference
         private readonly K::Arena _dwSamples0 = new(MaxBatch * 72); // conv0 dW of each sample (9 taps × 8), summed in sample order (no im2col patches)
         private readonly K::Arena _y0 = new(MaxBatch * 512); // output of conv0 (8×8×8, channels-last)
         private readonly K::Arena _y1 = new(MaxBatch * 512); // output of bn0 → relu0 (8×8×8, channels-last)
@@ -983,18 +983,17 @@ namespace Samples.Residual
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 100), _g1.Slice(0, _batch * 512), _dwSamples0.Slice(0, _batch * 72), in s_geometry0, 8, s0, s1);
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 100), _g1.Slice(0, _batch * 512), _dwSamples0.Slice(0, _batch * 72), in s_geometry0, 8, bias: false, s0, s1);
         }
 
-        /// <summary>conv0: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update of the thread's weight rows; weight rows split across
-        /// threads.</summary>
+        /// <summary>conv0: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(9, part, parts, 4);
             if (k0 < k1)
             {
-                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 72), Conv0WeightGradient, _batch, 72, k0 * 8, k1 * 8);
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 72), Conv0WeightGradient.Slice(k0 * 8, (k1 - k0) * 8), _batch, 72, k0 * 8, k1 * 8);
                 if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 8, (k1 - k0) * 8), Conv0WeightGradient.Slice(k0 * 8, (k1 - k0) * 8), Conv0WeightState1.Slice(k0 * 8, (k1 - k0) * 8),
                     Conv0WeightState2.Slice(k0 * 8, (k1 - k0) * 8));
             }

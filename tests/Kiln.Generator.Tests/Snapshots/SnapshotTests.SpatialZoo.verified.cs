@@ -25,7 +25,7 @@ namespace Samples.Spatial
         private readonly K::Arena _padded0 = new(30720); // stem zero-bordered input copies (20×16×3) for inference
         private readonly K::Arena _y0 = new(MaxBatch * 1536); // output of stem (8×16×12, channels-last)
         private readonly K::Arena _y1 = new(MaxBatch * 1536); // output of prelu0 (8×16×12, channels-last)
-        private readonly K::Arena _padded2 = new(64512); // conv1 zero-bordered input copies (18×14×8) for inference
+        private readonly K::Arena _padded2 = new(64512); // conv1 zero-bordered input copies (18×14×8) for training and inference
         private readonly K::Arena _dwSamples2 = new(MaxBatch * 288); // conv1 dW of each sample (24 taps × 12), summed in sample order (no im2col patches)
         private readonly K::Arena _y2 = new(MaxBatch * 2688); // output of conv1 (12×16×14, channels-last)
         private readonly K::Arena _y3 = new(MaxBatch * 2688); // output of instancenorm0 (12×16×14, channels-last)
@@ -791,18 +791,17 @@ namespace Samples.Spatial
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded2.Slice(0, _batch * 2016), _g1.Slice(0, _batch * 2688), _dwSamples2.Slice(0, _batch * 288), in s_geometry2, 12, s0, s1);
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded2.Slice(0, _batch * 2016), _g1.Slice(0, _batch * 2688), _dwSamples2.Slice(0, _batch * 288), in s_geometry2, 12, bias: false, s0, s1);
         }
 
-        /// <summary>conv1: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update of the thread's weight rows; weight rows split across
-        /// threads.</summary>
+        /// <summary>conv1: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int k0, int k1) = K::Partition.Range(24, part, parts, 4);
             if (k0 < k1)
             {
-                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples2.Slice(0, _batch * 288), Conv1WeightGradient, _batch, 288, k0 * 12, k1 * 12);
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples2.Slice(0, _batch * 288), Conv1WeightGradient.Slice(k0 * 12, (k1 - k0) * 12), _batch, 288, k0 * 12, k1 * 12);
                 if (_applyUpdate) StepFor(3).Apply<TIsa>(Conv1Weight.Slice(k0 * 12, (k1 - k0) * 12), Conv1WeightGradient.Slice(k0 * 12, (k1 - k0) * 12), default, default);
             }
         }
