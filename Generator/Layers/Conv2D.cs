@@ -210,6 +210,71 @@ internal sealed class Conv2D : LinearLayer
         e.W.Close();
     }
 
+    // ------------------------------------------------------------------ training by the shallow kernels
+
+    /// <summary>Per-sample gradient slots of a convolution trained by the shallow kernels: dW (PatchSize × filters) then dL/db (filters).</summary>
+    private static string GradientSlots(LinearStep d) => $"_dwSamples{d.Index}";
+
+    /// <summary>Floats of one sample's gradient slot: the taps' rows, and a row for dL/db when the layer has a bias.</summary>
+    private static int SlotSize(LinearStep d) => (d.GemmK + (d.Bias is null ? 0 : 1)) * d.OutWidth;
+
+    /// <summary>The fields of <see cref="ConvPlan.ShallowTraining"/>: each sample's dW (its zero-bordered input is the padded buffer's field).</summary>
+    internal static void EmitShallowTrainingFields(ModelEmitter e, LinearStep d) =>
+        e.W.Line($"private readonly {K}Arena {GradientSlots(d)} = new(MaxBatch * {SlotSize(d)}); // {d.Layer.Name} dW of each sample ({d.GemmK} taps{(d.Bias is null ? "" : " + dL/db")} × {d.OutWidth}), summed in sample order (no im2col patches)");
+
+    /// <summary>
+    /// The training forward of <see cref="ConvPlan.ShallowTraining"/>: chunk by chunk the zero-bordered copy (kept: the
+    /// weight gradient reads it) and every tap in registers over tiles of output pixels; samples split across threads.
+    /// </summary>
+    internal static void EmitShallowTrainingForward(ModelEmitter e, LinearStep d, string name, string epiType, string epiValue, List<string> body)
+    {
+        ConvPlan conv = d.Conv!;
+        string copies = conv.PaddedBuffer is null ? "" : $"zero-bordered copies in {conv.PaddedBuffer} (kept for dW), then ";
+        e.OpenStage(name, $"{d.Layer.Name}: {copies}each tile of output pixels accumulates all {d.GemmK} taps in registers{(d.Bias is null ? "" : " + b")} (no im2col), chunk by chunk; samples split across threads.");
+        EmitShallowConvChunks(e, d, conv.PaddedBuffer ?? d.InputBuffer, TrainingWeights(d), d.OutputBuffer, epiType, epiValue, null);
+        e.W.Close();
+        e.W.Line();
+        body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
+    }
+
+    /// <summary>
+    /// The weight gradient of <see cref="ConvPlan.ShallowTraining"/>: each sample's dW summed in registers from its
+    /// zero-bordered input and dL/dy (samples split across threads), then the samples' slots added in sample order, so
+    /// the gradient is the same for any thread count, and the optimiser update (weight rows split across threads).
+    /// </summary>
+    internal static void EmitShallowTrainingWeights(ModelEmitter e, LinearStep d, string current, List<string> body)
+    {
+        ConvPlan conv = d.Conv!;
+        string layer = SpecNaming.Pascal(d.Layer.Name), slots = GradientSlots(d);
+        int k = d.GemmK, n = d.OutWidth, size = SlotSize(d);
+        string w = d.Weight.Identifier, g = w + "Gradient";
+        string Mine(string x) => $"{x}.Slice(k0 * {n}, (k1 - k0) * {n})";
+        string samples = layer + "BackwardWeights", sums = layer + "WeightSums";
+        e.OpenStage(samples, $"{d.Layer.Name}: each sample's dW = Σ over its {d.OutPixels} pixels of taps ⊗ dL/dy, all {k} taps × {n} filters summed in registers from the {(conv.PaddedBuffer is null ? "" : "zero-bordered ")}input (no patch matrix){(d.Bias is null ? "" : ", and dL/db from the same loads of dL/dy")}, into its slot of {slots}; samples split across threads.");
+        e.SampleRange();
+        e.W.Line($"{K}ShallowConvTraining.BackwardWeights<TIsa>({All(conv.PaddedBuffer ?? d.InputBuffer, conv.PaddedSize)}, {All(current, d.OutFloats)}, {All(slots, size)}, in {conv.GeometryField}, {n}, bias: {(d.Bias is null ? "false" : "true")}, s0, s1);");
+        e.W.Close();
+        e.W.Line();
+        body.Add($"Execute(Stages.{samples}, (long)_batch * {2L * d.OutPixels * k * n});");
+
+        e.OpenStage(sums, $"{d.Layer.Name}: dW{(d.Bias is null ? "" : " and dL/db")} = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows{(d.Bias is null ? "" : " and bias columns")} split across threads.");
+        e.W.Line($"(int k0, int k1) = {K}Partition.Range({k}, part, parts, 4);");
+        e.W.Open("if (k0 < k1)");
+        e.W.Line($"{K}ShallowConvTraining.SumSamples<TIsa>({All(slots, size)}, {Mine(g)}, _batch, {size}, k0 * {n}, k1 * {n});");
+        e.W.Line($"if (_applyUpdate) {StepFor(d.Weight)}.Apply<TIsa>({Mine(w)}, {Mine(g)}, {e.States(d.Weight, Mine)});");
+        e.W.Close();
+        if (d.Bias is { } bias)
+        {
+            e.W.Line($"(int c0, int c1) = {K}Partition.Range({n}, part, parts, 16);");
+            e.W.Line("if (c0 >= c1) return;");
+            e.W.Line($"{K}ShallowConvTraining.SumSamples<TIsa>({All(slots, size)}, {Cols(bias.Identifier + "Gradient")}, _batch, {size}, {k * n} + c0, {k * n} + c1);");
+            e.W.Line($"if (_applyUpdate) {StepFor(bias)}.Apply<TIsa>({Cols(bias.Identifier)}, {Cols(bias.Identifier + "Gradient")}, {e.States(bias, Cols)});");
+        }
+        e.W.Close();
+        e.W.Line();
+        body.Add($"Execute(Stages.{sums}, (long)_batch * {size});");
+    }
+
     /// <summary>A fused pool over whole samples [from, to) of the convolution's output, no argmax (inference).</summary>
     internal static void EmitPoolSamples(ModelEmitter e, PoolStep pool, string input, string from, string to) =>
         e.W.Line(pool.Layer.Kind == LayerKind.MaxPool

@@ -53,17 +53,19 @@ internal abstract class LinearLayer : LayerDefinition
     {
         var d = (LinearStep)step;
         // A convolution that trains by Winograd never fills its im2col buffer (inference takes Winograd at every batch size).
-        if (d.Conv is { ColumnBuffer: { } column } cc && !(cc.WinogradTraining && cc.SmallBatchKernel == SmallBatchConv.Winograd))
+        // Nor does one trained by the shallow kernels (Conv2D.cs), which keeps per-sample dW slots instead.
+        if (d.Conv is { ColumnBuffer: { } column } cc && !(cc.WinogradTraining && cc.SmallBatchKernel == SmallBatchConv.Winograd) && !cc.ShallowTraining)
             e.W.Line($"private readonly {K}Arena {column} = new(MaxBatch * {d.OutPixels * d.GemmK}); // {d.Layer.Name} im2col patches: {d.OutPixels} pixels × {d.GemmK}, kept for dW");
         if (d.Conv is { PaddedBuffer: { } padded } conv)
         {
             // The shallow-kernel convolution reads its zero-bordered copy at every batch size, the implicit GEMM below SmallBatch only.
-            // So does the Winograd training forward.
+            // So do the Winograd and shallow-kernel training passes.
             bool everyBatch = conv.SmallBatchKernel == SmallBatchConv.Shallow || conv.WinogradTraining;
             int samples = everyBatch ? e.Plan.MaxBatch : System.Math.Min(e.Plan.MaxBatch, SmallBatch - 1);
-            e.W.Line($"private readonly {K}Arena {padded} = new({samples * conv.PaddedSize}); // {d.Layer.Name} zero-bordered input copies ({conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels}) for {(conv.WinogradTraining ? "training and " : "")}{(everyBatch ? "" : "small-batch ")}inference");
+            e.W.Line($"private readonly {K}Arena {padded} = new({samples * conv.PaddedSize}); // {d.Layer.Name} zero-bordered input copies ({conv.Height + 2 * conv.Padding}×{conv.Width + 2 * conv.Padding}×{conv.Channels}) for {(conv.WinogradTraining || conv.ShallowTraining ? "training and " : "")}{(everyBatch ? "" : "small-batch ")}inference");
         }
         if (d.Conv is { WinogradTraining: true } wc) EmitWinogradTrainingFields(e, d, wc);
+        if (d.Conv is { ShallowTraining: true }) Conv2D.EmitShallowTrainingFields(e, d);
         e.OutputField(d);
         if (d.HasDropConnect)
         {
@@ -361,7 +363,7 @@ internal abstract class LinearLayer : LayerDefinition
     /// <summary>A Dense or Conv2D's training forward stage(s) (also a projection shortcut's, which inference reuses).</summary>
     internal static void EmitGemmForward(ModelEmitter e, LinearStep d, List<string> body)
     {
-        body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : d.Conv.WinogradTraining ? $": {d.Conv.Describe()} convolution by Winograd F(2×2, {d.Conv.KernelH}×{d.Conv.KernelW}): {Planes(d.Conv)} multiplies per 2×2 output tile and channel pair against {4 * d.Conv.KernelH * d.Conv.KernelW} for im2col + GEMM" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
+        body.Add($"// {d.Layer.Name}{(d.Conv is null ? "" : d.Conv.WinogradTraining ? $": {d.Conv.Describe()} convolution by Winograd F(2×2, {d.Conv.KernelH}×{d.Conv.KernelW}): {Planes(d.Conv)} multiplies per 2×2 output tile and channel pair against {4 * d.Conv.KernelH * d.Conv.KernelW} for im2col + GEMM" : d.Conv.ShallowTraining ? $": {d.Conv.Describe()} convolution with every tap in registers (no im2col)" : $": {d.Conv.Describe()} convolution as im2col + GEMM")}");
         if (d.HasDropConnect)
         {
             double keep = 1 - d.Layer.DropConnect;
@@ -382,6 +384,11 @@ internal abstract class LinearLayer : LayerDefinition
         if (d.Conv is { WinogradTraining: true })
         {
             EmitWinogradForward(e, d, name, epi, epiValue, body);
+            return;
+        }
+        if (d.Conv is { ShallowTraining: true })
+        {
+            Conv2D.EmitShallowTrainingForward(e, d, name, epi, epiValue, body);
             return;
         }
         if (d.Conv?.ColumnBuffer is not null)
@@ -510,7 +517,9 @@ internal abstract class LinearLayer : LayerDefinition
             e.W.Line();
             body.Add($"Execute(Stages.{name}, (long)_batch * {2L * d.OutPixels * d.GemmK * d.OutWidth});");
         }
-        if (d.Conv is not null || d.HasDropConnect)
+        if (d.Conv is { ShallowTraining: true })
+            Conv2D.EmitShallowTrainingWeights(e, d, current, body);
+        else if (d.Conv is not null || d.HasDropConnect)
             EmitBlockedBackwardWeights(e, d, current, body);
         else
         {

@@ -116,6 +116,12 @@ public sealed class ConvPlan
     /// gradient rebuilds its patches chunk by chunk, so the forward pass writes no patches (set by Conv2D's planner).
     /// </summary>
     public bool WinogradTraining { get; set; }
+    /// <summary>
+    /// Training runs the forward pass with the shallow register-tile kernel over the zero-bordered input (kept for dW) and
+    /// the weight gradient with every tap summed in registers (Kiln.Kernels.ShallowConvTraining): no patch matrix, so no
+    /// im2col buffer (set by <see cref="ConvKernels.Choose"/>).
+    /// </summary>
+    public bool ShallowTraining { get; set; }
     /// <summary>With <see cref="WinogradTraining"/>: dL/dx is Winograd too, a correlation of dL/dy zero-bordered by r − 1 − Padding.</summary>
     public bool WinogradBackwardData { get; set; }
     /// <summary>Zero border of dL/dy in the Winograd backward-data pass: r − 1 − Padding.</summary>

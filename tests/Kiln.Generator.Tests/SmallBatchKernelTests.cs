@@ -21,16 +21,7 @@ public class SmallBatchKernelTests
     [InlineData("Conv2D(16, 3, Padding = 1)", 2, "ShallowConv")]      // kernel row of 6 floats
     public void Each_convolution_gets_the_kernel_its_shape_calls_for(string conv, int channels, string kernel)
     {
-        string source = $$"""
-            using Kiln;
-
-            [Model(InputShape = new[] { {{channels}}, 10, 10 }, MaxBatch = 32)]
-            [{{conv}}, ReLU, Flatten]
-            [Dense(3), SoftmaxCrossEntropy]
-            [Sgd]
-            public partial class Probe;
-            """;
-        GeneratorRun run = GeneratorHarness.Run(source);
+        GeneratorRun run = GeneratorHarness.Run(ShallowTrainingPlanTests.ProbeSource(conv, channels));
         Assert.Empty(run.GeneratorDiagnostics);
         string code = run.Sources["Probe.g.cs"];
         Match stage = Regex.Match(code, @"private void Conv0Inference<TIsa>[\s\S]*?\n        }\n");

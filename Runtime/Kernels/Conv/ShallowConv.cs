@@ -111,22 +111,22 @@ public static unsafe class ShallowConv
     {
         switch (rows)
         {
-            case 1: Tile<TV, TOps, R1>(a, w, y, s); break;
-            case 2: Tile<TV, TOps, R2>(a, w, y, s); break;
-            case 3: Tile<TV, TOps, R3>(a, w, y, s); break;
-            case 4: Tile<TV, TOps, R4>(a, w, y, s); break;
-            case 5: Tile<TV, TOps, R5>(a, w, y, s); break;
-            case 6: Tile<TV, TOps, R6>(a, w, y, s); break;
-            case 7: Tile<TV, TOps, R7>(a, w, y, s); break;
-            case 8: Tile<TV, TOps, R8>(a, w, y, s); break;
-            case 9: Tile<TV, TOps, R9>(a, w, y, s); break;
-            case 10: Tile<TV, TOps, R10>(a, w, y, s); break;
-            case 11: Tile<TV, TOps, R11>(a, w, y, s); break;
-            case 12: Tile<TV, TOps, R12>(a, w, y, s); break;
-            case 13: Tile<TV, TOps, R13>(a, w, y, s); break;
-            case 14: Tile<TV, TOps, R14>(a, w, y, s); break;
-            case 15: Tile<TV, TOps, R15>(a, w, y, s); break;
-            case 16: Tile<TV, TOps, R16>(a, w, y, s); break;
+            case 1: Run<TV, TOps, R1>(a, w, y, s); break;
+            case 2: Run<TV, TOps, R2>(a, w, y, s); break;
+            case 3: Run<TV, TOps, R3>(a, w, y, s); break;
+            case 4: Run<TV, TOps, R4>(a, w, y, s); break;
+            case 5: Run<TV, TOps, R5>(a, w, y, s); break;
+            case 6: Run<TV, TOps, R6>(a, w, y, s); break;
+            case 7: Run<TV, TOps, R7>(a, w, y, s); break;
+            case 8: Run<TV, TOps, R8>(a, w, y, s); break;
+            case 9: Run<TV, TOps, R9>(a, w, y, s); break;
+            case 10: Run<TV, TOps, R10>(a, w, y, s); break;
+            case 11: Run<TV, TOps, R11>(a, w, y, s); break;
+            case 12: Run<TV, TOps, R12>(a, w, y, s); break;
+            case 13: Run<TV, TOps, R13>(a, w, y, s); break;
+            case 14: Run<TV, TOps, R14>(a, w, y, s); break;
+            case 15: Run<TV, TOps, R15>(a, w, y, s); break;
+            case 16: Run<TV, TOps, R16>(a, w, y, s); break;
             default: throw new ArgumentOutOfRangeException(nameof(rows));
         }
         // The epilogue runs on the just-stored tile (still in L1), outside the register-blocked loop: it may call
@@ -136,16 +136,33 @@ public static unsafe class ShallowConv
     }
 
     /// <summary>
+    /// The tile for one input float per pixel step (one channel, stride 1: the first layer of an image model), where every
+    /// pixel's input is a constant offset from the tile's (no address arithmetic per FMA), or for any step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Run<TV, TOps, TR>(float* a, float* w, float* y, in Shape s)
+        where TV : struct where TOps : struct, IVectorOps<TV> where TR : struct, ITileRows
+    {
+        if (s.PixelStep == 1) Tile<TV, TOps, TR, UnitStep>(a, w, y, s);
+        else Tile<TV, TOps, TR, AnyStep>(a, w, y, s);
+    }
+
+    /// <summary>Whether a pixel's input follows the previous pixel's by one float (then offsets fold to constants).</summary>
+    private interface IPixelStep { static abstract bool Unit { get; } }
+    private readonly struct UnitStep : IPixelStep { public static bool Unit => true; }
+    private readonly struct AnyStep : IPixelStep { public static bool Unit => false; }
+
+    /// <summary>
     /// TR pixels (consecutive in one output row) × one vector of output channels, all taps accumulated in registers.
     /// It contains no calls, so the register allocator keeps every accumulator in a register across the loops.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TV, TOps, TR>(float* a, float* w, float* y, in Shape s)
-        where TV : struct where TOps : struct, IVectorOps<TV> where TR : struct, ITileRows
+    private static void Tile<TV, TOps, TR, TP>(float* a, float* w, float* y, in Shape s)
+        where TV : struct where TOps : struct, IVectorOps<TV> where TR : struct, ITileRows where TP : struct, IPixelStep
     {
         TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
         TV c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
-        nint ps = s.PixelStep, ldw = s.N;
+        nint ps = TP.Unit ? 1 : s.PixelStep, ldw = s.N;
         float* wt = w;
         for (int ky = 0; ky < s.KernelH; ky++)
             for (int kx = 0; kx < s.KernelW; kx++)

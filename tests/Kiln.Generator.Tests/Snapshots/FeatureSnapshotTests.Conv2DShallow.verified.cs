@@ -1,7 +1,7 @@
 // Plan: 72 → conv0(4@3×3 pad 1 → 4×6×6) → tanh0 → dense0(3) → SoftmaxCrossEntropy; Sgd
 // ---- fields
-private readonly K::Arena _col0 = new(MaxBatch * 648); // conv0 im2col patches: 36 pixels × 18, kept for dW
-private readonly K::Arena _padded0 = new(4096); // conv0 zero-bordered input copies (8×8×2) for inference
+private readonly K::Arena _padded0 = new(4096); // conv0 zero-bordered input copies (8×8×2) for training and inference
+private readonly K::Arena _dwSamples0 = new(MaxBatch * 76); // conv0 dW of each sample (18 taps + dL/db × 4), summed in sample order (no im2col patches)
 private readonly K::Arena _y0 = new(MaxBatch * 144); // output of conv0 (4×6×6, channels-last)
 private static readonly K::ConvGeometry s_geometry0 = new(2, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
 // ---- InitializeParameters
@@ -10,18 +10,19 @@ K::ParameterInit.Uniform(Conv0Weight, 0.3333333333333333d, ref rng);
 K::ParameterInit.Constant(Conv0Bias, 0f);
 // ---- views
 // ---- training forward
-/// <summary>conv0: im2col and [rows = samples·36 pixels×18]·[18×4] + b, chunk by chunk; samples split across threads.</summary>
+/// <summary>conv0: zero-bordered copies in _padded0 (kept for dW), then each tile of output pixels accumulates all 18 taps in registers + b (no im2col), chunk by chunk; samples split across
+/// threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    // 101 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-    for (int c0 = s0; c0 < s1; c0 += 101)
+    // 455 sample(s) per chunk: padded, convolved while they are in cache.
+    for (int c0 = s0; c0 < s1; c0 += 455)
     {
-        int c1 = global::System.Math.Min(c0 + 101, s1);
-        K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 72), _col0.Slice(0, _batch * 648), in s_geometry0, channelsFirst: false, c0, c1);
-        K::Gemm.Forward<TIsa, K::BiasEpilogue>(_col0.Slice(c0 * 648, (c1 - c0) * 648), Conv0Weight, _y0.Slice(c0 * 144, (c1 - c0) * 144), (c1 - c0) * 36, 18, 4, new K::BiasEpilogue(Conv0Bias));
+        int c1 = global::System.Math.Min(c0 + 455, s1);
+        K::DirectConv.Pad(_x.Slice(0, _batch * 72), _padded0.Slice(0, _batch * 128), in s_geometry0, c0, c1);
+        K::ShallowConv.Forward<TIsa, K::BiasEpilogue>(_padded0.Slice(0, _batch * 128), Conv0Weight, _y0.Slice(0, _batch * 144), in s_geometry0, 4, c0 * 36, c1 * 36, new K::BiasEpilogue(Conv0Bias));
     }
 }
 
@@ -29,34 +30,34 @@ private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISi
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void ForwardTraining()
 {
-    // conv0: 3×3 pad 1 convolution as im2col + GEMM
+    // conv0: 3×3 pad 1 convolution with every tap in registers (no im2col)
     Execute(Stages.Conv0Forward, (long)_batch * 5184);
 }
 
 // ---- backward
-/// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+/// <summary>conv0: each sample's dW = Σ over its 36 pixels of taps ⊗ dL/dy, all 18 taps × 4 filters summed in registers from the zero-bordered input (no patch matrix), and dL/db from the same loads
+/// of dL/dy, into its slot of _dwSamples0; samples split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
+    if (s0 >= s1) return;
+    K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 128), _g1.Slice(0, _batch * 144), _dwSamples0.Slice(0, _batch * 76), in s_geometry0, 4, bias: true, s0, s1);
+}
+
+/// <summary>conv0: dW and dL/db = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows and bias columns split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+private void Conv0WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+{
     (int k0, int k1) = K::Partition.Range(18, part, parts, 4);
-    int rows = _batch * 36;
-    global::System.ReadOnlySpan<float> x = _col0.Slice(0, _batch * 648);
-    global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 144);
     if (k0 < k1)
     {
-        var sink = new K::NoPanelSink();
-        for (int b0 = 0; b0 < rows; b0 += 256)
-        {
-            int count = global::System.Math.Min(256, rows - b0);
-            global::System.Span<float> target = b0 == 0 ? Conv0WeightGradient : _dwScratch.Slice(0, 72);
-            K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 18, count * 18), dy.Slice(b0 * 4, count * 4), target, count, 18, 4, k0, k1, ref sink);
-            if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4));
-        }
+        K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 76), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), _batch, 76, k0 * 4, k1 * 4);
         if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), default, default);
     }
     (int c0, int c1) = K::Partition.Range(4, part, parts, 16);
     if (c0 >= c1) return;
-    K::Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, rows, 4, c0, c1);
+    K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 76), Conv0BiasGradient.Slice(c0, c1 - c0), _batch, 76, 72 + c0, 72 + c1);
     if (_applyUpdate) StepFor(1).Apply<TIsa>(Conv0Bias.Slice(c0, c1 - c0), Conv0BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
@@ -66,6 +67,7 @@ private void Backward()
 {
     // conv0 (dL/dy in _g1)
     Execute(Stages.Conv0BackwardWeights, (long)_batch * 5184);
+    Execute(Stages.Conv0WeightSums, (long)_batch * 76);
 }
 
 // ---- inference

@@ -3,8 +3,8 @@
 private readonly K::Arena _col0 = new(MaxBatch * 4608); // conv0 im2col patches: 64 pixels × 72, kept for dW
 private readonly K::Arena _padded0 = new(12000); // conv0 zero-bordered input copies (10×10×8) for small-batch inference
 private readonly K::Arena _y0 = new(MaxBatch * 256); // output of conv0 (4×8×8, channels-last)
-private readonly K::Arena _col3 = new(MaxBatch * 576); // conv1 im2col patches: 16 pixels × 36, kept for dW
-private readonly K::Arena _padded3 = new(4608); // conv1 zero-bordered input copies (6×6×4) for inference
+private readonly K::Arena _padded3 = new(4608); // conv1 zero-bordered input copies (6×6×4) for training and inference
+private readonly K::Arena _dwSamples3 = new(MaxBatch * 148); // conv1 dW of each sample (36 taps + dL/db × 4), summed in sample order (no im2col patches)
 private readonly K::Arena _y3 = new(MaxBatch * 64); // output of conv1 (4×4×4, channels-last)
 private static readonly K::ConvGeometry s_geometry0 = new(8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1); // conv0
 private static readonly K::ConvGeometry s_geometry3 = new(4, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1); // conv1
@@ -32,18 +32,19 @@ private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISi
     }
 }
 
-/// <summary>conv1: im2col and [rows = samples·16 pixels×36]·[36×4] + b, chunk by chunk; samples split across threads.</summary>
+/// <summary>conv1: zero-bordered copies in _padded3 (kept for dW), then each tile of output pixels accumulates all 36 taps in registers + b (no im2col), chunk by chunk; samples split across
+/// threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
     (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
     if (s0 >= s1) return;
-    // 113 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-    for (int c0 = s0; c0 < s1; c0 += 113)
+    // 1024 sample(s) per chunk: padded, convolved while they are in cache.
+    for (int c0 = s0; c0 < s1; c0 += 1024)
     {
-        int c1 = global::System.Math.Min(c0 + 113, s1);
-        K::Im2Col.Forward<TIsa>(_y2.Slice(0, _batch * 64), _col3.Slice(0, _batch * 576), in s_geometry3, channelsFirst: false, c0, c1);
-        K::Gemm.Forward<TIsa, K::BiasEpilogue>(_col3.Slice(c0 * 576, (c1 - c0) * 576), Conv1Weight, _y3.Slice(c0 * 64, (c1 - c0) * 64), (c1 - c0) * 16, 36, 4, new K::BiasEpilogue(Conv1Bias));
+        int c1 = global::System.Math.Min(c0 + 1024, s1);
+        K::DirectConv.Pad(_y2.Slice(0, _batch * 64), _padded3.Slice(0, _batch * 144), in s_geometry3, c0, c1);
+        K::ShallowConv.Forward<TIsa, K::BiasEpilogue>(_padded3.Slice(0, _batch * 144), Conv1Weight, _y3.Slice(0, _batch * 64), in s_geometry3, 4, c0 * 16, c1 * 16, new K::BiasEpilogue(Conv1Bias));
     }
 }
 
@@ -53,7 +54,7 @@ private void ForwardTraining()
 {
     // conv0: 3×3 pad 1 convolution as im2col + GEMM
     Execute(Stages.Conv0Forward, (long)_batch * 36864);
-    // conv1: 3×3 pad 1 convolution as im2col + GEMM
+    // conv1: 3×3 pad 1 convolution with every tap in registers (no im2col)
     Execute(Stages.Conv1Forward, (long)_batch * 4608);
 }
 
@@ -72,29 +73,29 @@ private void Conv1BackwardInput<TIsa>(int part, int parts) where TIsa : struct, 
     }
 }
 
-/// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+/// <summary>conv1: each sample's dW = Σ over its 16 pixels of taps ⊗ dL/dy, all 36 taps × 4 filters summed in registers from the zero-bordered input (no patch matrix), and dL/db from the same loads
+/// of dL/dy, into its slot of _dwSamples3; samples split across threads.</summary>
 [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
 private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
 {
+    (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
+    if (s0 >= s1) return;
+    K::ShallowConvTraining.BackwardWeights<TIsa>(_padded3.Slice(0, _batch * 144), _g1.Slice(0, _batch * 64), _dwSamples3.Slice(0, _batch * 148), in s_geometry3, 4, bias: true, s0, s1);
+}
+
+/// <summary>conv1: dW and dL/db = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows and bias columns split across threads.</summary>
+[global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+private void Conv1WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+{
     (int k0, int k1) = K::Partition.Range(36, part, parts, 4);
-    int rows = _batch * 16;
-    global::System.ReadOnlySpan<float> x = _col3.Slice(0, _batch * 576);
-    global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 64);
     if (k0 < k1)
     {
-        var sink = new K::NoPanelSink();
-        for (int b0 = 0; b0 < rows; b0 += 256)
-        {
-            int count = global::System.Math.Min(256, rows - b0);
-            global::System.Span<float> target = b0 == 0 ? Conv1WeightGradient : _dwScratch.Slice(0, 144);
-            K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 36, count * 36), dy.Slice(b0 * 4, count * 4), target, count, 36, 4, k0, k1, ref sink);
-            if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 4, (k1 - k0) * 4), Conv1WeightGradient.Slice(k0 * 4, (k1 - k0) * 4));
-        }
+        K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples3.Slice(0, _batch * 148), Conv1WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), _batch, 148, k0 * 4, k1 * 4);
         if (_applyUpdate) StepFor(2).Apply<TIsa>(Conv1Weight.Slice(k0 * 4, (k1 - k0) * 4), Conv1WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), default, default);
     }
     (int c0, int c1) = K::Partition.Range(4, part, parts, 16);
     if (c0 >= c1) return;
-    K::Gemm.ColumnSums<TIsa>(dy, Conv1BiasGradient, rows, 4, c0, c1);
+    K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples3.Slice(0, _batch * 148), Conv1BiasGradient.Slice(c0, c1 - c0), _batch, 148, 144 + c0, 144 + c1);
     if (_applyUpdate) StepFor(3).Apply<TIsa>(Conv1Bias.Slice(c0, c1 - c0), Conv1BiasGradient.Slice(c0, c1 - c0), default, default);
 }
 
@@ -131,6 +132,7 @@ private void Backward()
     // conv1 (dL/dy in _g1)
     Execute(Stages.Conv1BackwardInput, (long)_batch * 4608);
     Execute(Stages.Conv1BackwardWeights, (long)_batch * 4608);
+    Execute(Stages.Conv1WeightSums, (long)_batch * 148);
     // conv0 (dL/dy in _g1)
     Execute(Stages.Conv0BackwardWeights, (long)_batch * 36864);
 }
