@@ -23,8 +23,8 @@ namespace Kiln.Benchmarks
         private readonly K::Arena _folded = new(13248); // BatchNorm folded into the Dense before it, for inference
         private readonly K::Arena _winograd = new(18432); // Winograd-transformed convolution weights for inference at every batch size (U = G·g·Gᵀ)
         // Activations, MaxBatch rows each, kept for the backward pass.
-        private readonly K::Arena _col0 = new(MaxBatch * 19600); // conv0 im2col patches: 784 pixels × 25, kept for dW
-        private readonly K::Arena _padded0 = new(65536); // conv0 zero-bordered input copies (32×32×1) for inference
+        private readonly K::Arena _padded0 = new(65536); // conv0 zero-bordered input copies (32×32×1) for training and inference
+        private readonly K::Arena _dwSamples0 = new(MaxBatch * 416); // conv0 dW of each sample (25 taps + dL/db × 16), summed in sample order (no im2col patches)
         private readonly K::Arena _y0 = new(MaxBatch * 12544); // output of conv0 (16×28×28, channels-last)
         private readonly K::Arena _y1 = new(MaxBatch * 12544); // output of bn0 → relu0 (16×28×28, channels-last)
         private readonly K::Arena _mean1 = new(16); // bn0 batch mean
@@ -263,18 +263,19 @@ namespace Kiln.Benchmarks
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>conv0: im2col and [rows = samples·784 pixels×25]·[25×16] + b, chunk by chunk; samples split across threads.</summary>
+        /// <summary>conv0: zero-bordered copies in _padded0 (kept for dW), then each tile of output pixels accumulates all 25 taps in registers + b (no im2col), chunk by chunk; samples split across
+        /// threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 3 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 3)
+            // 5 sample(s) per chunk: padded, convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 5)
             {
-                int c1 = global::System.Math.Min(c0 + 3, s1);
-                K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 784), _col0.Slice(0, _batch * 19600), in s_geometry0, channelsFirst: false, c0, c1);
-                K::Gemm.Forward<TIsa, K::BiasEpilogue>(_col0.Slice(c0 * 19600, (c1 - c0) * 19600), Conv0Weight, _y0.Slice(c0 * 12544, (c1 - c0) * 12544), (c1 - c0) * 784, 25, 16,
+                int c1 = global::System.Math.Min(c0 + 5, s1);
+                K::DirectConv.Pad(_x.Slice(0, _batch * 784), _padded0.Slice(0, _batch * 1024), in s_geometry0, c0, c1);
+                K::ShallowConv.Forward<TIsa, K::BiasEpilogue>(_padded0.Slice(0, _batch * 1024), Conv0Weight, _y0.Slice(0, _batch * 12544), in s_geometry0, 16, c0 * 784, c1 * 784,
                     new K::BiasEpilogue(Conv0Bias));
             }
         }
@@ -395,7 +396,7 @@ namespace Kiln.Benchmarks
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardTraining()
         {
-            // conv0: 5×5 pad 2 convolution as im2col + GEMM
+            // conv0: 5×5 pad 2 convolution with every tap in registers (no im2col)
             Execute(Stages.Conv0Forward, (long)_batch * 627200);
             // bn0 → relu0 (per channel over samples·784 pixels)
             Execute(Stages.Bn0Statistics, (long)_batch * 50176);
@@ -607,30 +608,31 @@ namespace Kiln.Benchmarks
             StepFor(3).Apply<TIsa>(Bn0Beta, Bn0BetaGradient, Bn0BetaState1, Bn0BetaState2);
         }
 
-        /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        /// <summary>conv0: each sample's dW = Σ over its 784 pixels of taps ⊗ dL/dy, all 25 taps × 16 filters summed in registers from the zero-bordered input (no patch matrix), and dL/db from the
+        /// same loads of dL/dy, into its slot of _dwSamples0; samples split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
+            (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 1024), _g1.Slice(0, _batch * 12544), _dwSamples0.Slice(0, _batch * 416), in s_geometry0, 16, bias: true, s0, s1);
+        }
+
+        /// <summary>conv0: dW and dL/db = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows and bias columns split across
+        /// threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private void Conv0WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        {
             (int k0, int k1) = K::Partition.Range(25, part, parts, 4);
-            int rows = _batch * 784;
-            global::System.ReadOnlySpan<float> x = _col0.Slice(0, _batch * 19600);
-            global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 12544);
             if (k0 < k1)
             {
-                var sink = new K::NoPanelSink();
-                for (int b0 = 0; b0 < rows; b0 += 256)
-                {
-                    int count = global::System.Math.Min(256, rows - b0);
-                    global::System.Span<float> target = b0 == 0 ? Conv0WeightGradient : _dwScratch.Slice(0, 400);
-                    K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 25, count * 25), dy.Slice(b0 * 16, count * 16), target, count, 25, 16, k0, k1, ref sink);
-                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightGradient.Slice(k0 * 16, (k1 - k0) * 16));
-                }
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 416), Conv0WeightGradient.Slice(k0 * 16, (k1 - k0) * 16), _batch, 416, k0 * 16, k1 * 16);
                 if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightGradient.Slice(k0 * 16, (k1 - k0) * 16),
                     Conv0WeightState1.Slice(k0 * 16, (k1 - k0) * 16), Conv0WeightState2.Slice(k0 * 16, (k1 - k0) * 16));
             }
             (int c0, int c1) = K::Partition.Range(16, part, parts, 16);
             if (c0 >= c1) return;
-            K::Gemm.ColumnSums<TIsa>(dy, Conv0BiasGradient, rows, 16, c0, c1);
+            K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 416), Conv0BiasGradient.Slice(c0, c1 - c0), _batch, 416, 400 + c0, 400 + c1);
             if (_applyUpdate) StepFor(1).Apply<TIsa>(Conv0Bias.Slice(c0, c1 - c0), Conv0BiasGradient.Slice(c0, c1 - c0), Conv0BiasState1.Slice(c0, c1 - c0), Conv0BiasState2.Slice(c0, c1 - c0));
         }
 
@@ -661,6 +663,7 @@ namespace Kiln.Benchmarks
             if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g1)
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 627200);
+            Execute(Stages.Conv0WeightSums, (long)_batch * 416);
         }
 
         /// <summary>conv0: copies each sample into a zero-bordered 32×32×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
@@ -854,11 +857,12 @@ namespace Kiln.Benchmarks
             public const int Bn0Backward = 21;
             public const int Bn0Update = 22;
             public const int Conv0BackwardWeights = 23;
-            public const int Conv0Pad = 24;
-            public const int Conv0Inference = 25;
-            public const int Conv1Inference = 26;
-            public const int Dense0Inference = 27;
-            public const int Dense1Inference = 28;
+            public const int Conv0WeightSums = 24;
+            public const int Conv0Pad = 25;
+            public const int Conv0Inference = 26;
+            public const int Conv1Inference = 27;
+            public const int Dense0Inference = 28;
+            public const int Dense1Inference = 29;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -890,6 +894,7 @@ namespace Kiln.Benchmarks
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Conv0BackwardWeights: Conv0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Conv0WeightSums: Conv0WeightSums<TIsa>(part, parts); break;
                 case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Inference: Conv0Inference<TIsa>(part, parts); break;
                 case Stages.Conv1Inference: Conv1Inference<TIsa>(part, parts); break;

@@ -23,14 +23,14 @@ namespace Samples.Residual
 
         private readonly K::Arena _folded = new(272); // BatchNorm folded into the Dense before it, for inference
         // Activations, MaxBatch rows each, kept for the backward pass.
-        private readonly K::Arena _col0 = new(MaxBatch * 1728); // conv0 im2col patches: 64 pixels × 27, kept for dW
-        private readonly K::Arena _padded0 = new(9600); // conv0 zero-bordered input copies (10×10×3) for inference
+        private readonly K::Arena _padded0 = new(9600); // conv0 zero-bordered input copies (10×10×3) for training and inference
+        private readonly K::Arena _dwSamples0 = new(MaxBatch * 108); // conv0 dW of each sample (27 taps × 4), summed in sample order (no im2col patches)
         private readonly K::Arena _y0 = new(MaxBatch * 256); // output of conv0 (4×8×8, channels-last)
         private readonly K::Arena _y1 = new(MaxBatch * 256); // output of bn0 → relu0 (4×8×8, channels-last)
         private readonly K::Arena _mean1 = new(4); // bn0 batch mean
         private readonly K::Arena _invStd1 = new(4); // bn0 1/sqrt(var + ε)
         private readonly double[] _bnPartial1 = new double[64]; // bn0 per-channel sums of each block of 256 rows (Σd and Σd² forward, Σg and Σg·x̂ backward)
-        private readonly K::Arena _col3 = new(MaxBatch * 256); // conv1 im2col patches: 16 pixels × 16, kept for dW
+        private readonly K::Arena _dwSamples3 = new(MaxBatch * 128); // conv1 dW of each sample (16 taps × 8), summed in sample order (no im2col patches)
         private readonly K::Arena _y3 = new(MaxBatch * 128); // output of conv1 (8×4×4, channels-last)
         private readonly K::Arena _y4 = new(MaxBatch * 128); // output of bn1 → relu1 (8×4×4, channels-last)
         private readonly K::Arena _mean4 = new(8); // bn1 batch mean
@@ -407,18 +407,19 @@ namespace Samples.Residual
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>conv0: im2col and [rows = samples·64 pixels×27]·[27×4], chunk by chunk; samples split across threads.</summary>
+        /// <summary>conv0: zero-bordered copies in _padded0 (kept for dW), then each tile of output pixels accumulates all 27 taps in registers (no im2col), chunk by chunk; samples split across
+        /// threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 37 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 37)
+            // 256 sample(s) per chunk: padded, convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 256)
             {
-                int c1 = global::System.Math.Min(c0 + 37, s1);
-                K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 192), _col0.Slice(0, _batch * 1728), in s_geometry0, channelsFirst: false, c0, c1);
-                K::Gemm.Forward<TIsa, K::NoEpilogue>(_col0.Slice(c0 * 1728, (c1 - c0) * 1728), Conv0Weight, _y0.Slice(c0 * 256, (c1 - c0) * 256), (c1 - c0) * 64, 27, 4, new K::NoEpilogue());
+                int c1 = global::System.Math.Min(c0 + 256, s1);
+                K::DirectConv.Pad(_x.Slice(0, _batch * 192), _padded0.Slice(0, _batch * 300), in s_geometry0, c0, c1);
+                K::ShallowConv.Forward<TIsa, K::NoEpilogue>(_padded0.Slice(0, _batch * 300), Conv0Weight, _y0.Slice(0, _batch * 256), in s_geometry0, 4, c0 * 64, c1 * 64, new K::NoEpilogue());
             }
         }
 
@@ -442,18 +443,17 @@ namespace Samples.Residual
                 default, _y1.Slice(s0 * 256, (s1 - s0) * 256), (s1 - s0) * 64, 4, new K::Relu());
         }
 
-        /// <summary>conv1: im2col and [rows = samples·16 pixels×16]·[16×8], chunk by chunk; samples split across threads.</summary>
+        /// <summary>conv1: each tile of output pixels accumulates all 16 taps in registers (no im2col), chunk by chunk; samples split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 256 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 256)
+            // 512 sample(s) per chunk: convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 512)
             {
-                int c1 = global::System.Math.Min(c0 + 256, s1);
-                K::Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 256), _col3.Slice(0, _batch * 256), in s_geometry3, channelsFirst: false, c0, c1);
-                K::Gemm.Forward<TIsa, K::NoEpilogue>(_col3.Slice(c0 * 256, (c1 - c0) * 256), Conv1Weight, _y3.Slice(c0 * 128, (c1 - c0) * 128), (c1 - c0) * 16, 16, 8, new K::NoEpilogue());
+                int c1 = global::System.Math.Min(c0 + 512, s1);
+                K::ShallowConv.Forward<TIsa, K::NoEpilogue>(_y1.Slice(0, _batch * 256), Conv1Weight, _y3.Slice(0, _batch * 128), in s_geometry3, 8, c0 * 16, c1 * 16, new K::NoEpilogue());
             }
         }
 
@@ -624,7 +624,7 @@ namespace Samples.Residual
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardTraining()
         {
-            // conv0: 3×3 pad 1 convolution as im2col + GEMM
+            // conv0: 3×3 pad 1 convolution with every tap in registers (no im2col)
             Execute(Stages.Conv0Forward, (long)_batch * 13824);
             // bn0 → relu0 (per channel over samples·64 pixels)
             Execute(Stages.Bn0Statistics, (long)_batch * 1024);
@@ -633,7 +633,7 @@ namespace Samples.Residual
                 _batch * 64, 4, 256, 1E-05f, 0.1f, _updateRunningStatistics && _learningRateScales[1] != 0f);
             Execute(Stages.Bn0Forward, (long)_batch * 1024);
             // residual0 starts: its input _y1 is the shortcut
-            // conv1: 2×2 stride 2 convolution as im2col + GEMM
+            // conv1: 2×2 stride 2 convolution with every tap in registers (no im2col)
             Execute(Stages.Conv1Forward, (long)_batch * 4096);
             // bn1 → relu1 (per channel over samples·16 pixels)
             Execute(Stages.Bn1Statistics, (long)_batch * 512);
@@ -989,24 +989,24 @@ namespace Samples.Residual
             }
         }
 
-        /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        /// <summary>conv1: each sample's dW = Σ over its 16 pixels of taps ⊗ dL/dy, all 16 taps × 8 filters summed in registers from the input (no patch matrix), into its slot of _dwSamples3; samples
+        /// split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
+            (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_y1.Slice(0, _batch * 256), _g1.Slice(0, _batch * 128), _dwSamples3.Slice(0, _batch * 128), in s_geometry3, 8, bias: false, s0, s1);
+        }
+
+        /// <summary>conv1: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private void Conv1WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        {
             (int k0, int k1) = K::Partition.Range(16, part, parts, 4);
-            int rows = _batch * 16;
-            global::System.ReadOnlySpan<float> x = _col3.Slice(0, _batch * 256);
-            global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 128);
             if (k0 < k1)
             {
-                var sink = new K::NoPanelSink();
-                for (int b0 = 0; b0 < rows; b0 += 256)
-                {
-                    int count = global::System.Math.Min(256, rows - b0);
-                    global::System.Span<float> target = b0 == 0 ? Conv1WeightGradient : _dwScratch.Slice(0, 128);
-                    K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 16, count * 16), dy.Slice(b0 * 8, count * 8), target, count, 16, 8, k0, k1, ref sink);
-                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 8, (k1 - k0) * 8), Conv1WeightGradient.Slice(k0 * 8, (k1 - k0) * 8));
-                }
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples3.Slice(0, _batch * 128), Conv1WeightGradient.Slice(k0 * 8, (k1 - k0) * 8), _batch, 128, k0 * 8, k1 * 8);
                 if (_applyUpdate) StepFor(3).Apply<TIsa>(Conv1Weight.Slice(k0 * 8, (k1 - k0) * 8), Conv1WeightGradient.Slice(k0 * 8, (k1 - k0) * 8), Conv1WeightState1.Slice(k0 * 8, (k1 - k0) * 8),
                     default);
             }
@@ -1087,24 +1087,24 @@ namespace Samples.Residual
             StepFor(2).Apply<TIsa>(Bn0Beta, Bn0BetaGradient, Bn0BetaState1, default);
         }
 
-        /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        /// <summary>conv0: each sample's dW = Σ over its 64 pixels of taps ⊗ dL/dy, all 27 taps × 4 filters summed in registers from the zero-bordered input (no patch matrix), into its slot of
+        /// _dwSamples0; samples split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
+            (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 300), _g0.Slice(0, _batch * 256), _dwSamples0.Slice(0, _batch * 108), in s_geometry0, 4, bias: false, s0, s1);
+        }
+
+        /// <summary>conv0: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private void Conv0WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        {
             (int k0, int k1) = K::Partition.Range(27, part, parts, 4);
-            int rows = _batch * 64;
-            global::System.ReadOnlySpan<float> x = _col0.Slice(0, _batch * 1728);
-            global::System.ReadOnlySpan<float> dy = _g0.Slice(0, _batch * 256);
             if (k0 < k1)
             {
-                var sink = new K::NoPanelSink();
-                for (int b0 = 0; b0 < rows; b0 += 256)
-                {
-                    int count = global::System.Math.Min(256, rows - b0);
-                    global::System.Span<float> target = b0 == 0 ? Conv0WeightGradient : _dwScratch.Slice(0, 108);
-                    K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 27, count * 27), dy.Slice(b0 * 4, count * 4), target, count, 27, 4, k0, k1, ref sink);
-                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4));
-                }
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 108), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), _batch, 108, k0 * 4, k1 * 4);
                 if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightGradient.Slice(k0 * 4, (k1 - k0) * 4), Conv0WeightState1.Slice(k0 * 4, (k1 - k0) * 4),
                     default);
             }
@@ -1156,6 +1156,7 @@ namespace Samples.Residual
             // conv1 (dL/dy in _g1)
             Execute(Stages.Conv1BackwardInput, (long)_batch * 4096);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 4096);
+            Execute(Stages.Conv1WeightSums, (long)_batch * 128);
             // residual0 starts: the projection shortcut's backward from the kept dL/dy (_skip6)
             // residual0.projection (dL/dy in _skip6)
             Execute(Stages.Residual0ProjectionBackwardInput, (long)_batch * 1024);
@@ -1168,6 +1169,7 @@ namespace Samples.Residual
             if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g0)
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 13824);
+            Execute(Stages.Conv0WeightSums, (long)_batch * 108);
         }
 
         /// <summary>conv0: copies each sample into a zero-bordered 10×10×3 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
@@ -1487,25 +1489,27 @@ namespace Samples.Residual
             public const int Bn1Update = 39;
             public const int Conv1BackwardInput = 40;
             public const int Conv1BackwardWeights = 41;
-            public const int Residual0ProjectionBackwardInput = 42;
-            public const int Residual0ProjectionBackwardWeights = 43;
-            public const int Residual0Shortcut = 44;
-            public const int Bn0BackwardSums = 45;
-            public const int Bn0Backward = 46;
-            public const int Bn0Update = 47;
-            public const int Conv0BackwardWeights = 48;
-            public const int Conv0Pad = 49;
-            public const int Conv0Inference = 50;
-            public const int Conv1Inference = 51;
-            public const int Conv2Pad = 52;
-            public const int Conv2Inference = 53;
-            public const int Residual0Inference = 54;
-            public const int Conv3Pad = 55;
-            public const int Conv3Inference = 56;
-            public const int Residual1Inference = 57;
-            public const int Dense0Inference = 58;
-            public const int Residual2Inference = 59;
-            public const int Dense1Inference = 60;
+            public const int Conv1WeightSums = 42;
+            public const int Residual0ProjectionBackwardInput = 43;
+            public const int Residual0ProjectionBackwardWeights = 44;
+            public const int Residual0Shortcut = 45;
+            public const int Bn0BackwardSums = 46;
+            public const int Bn0Backward = 47;
+            public const int Bn0Update = 48;
+            public const int Conv0BackwardWeights = 49;
+            public const int Conv0WeightSums = 50;
+            public const int Conv0Pad = 51;
+            public const int Conv0Inference = 52;
+            public const int Conv1Inference = 53;
+            public const int Conv2Pad = 54;
+            public const int Conv2Inference = 55;
+            public const int Residual0Inference = 56;
+            public const int Conv3Pad = 57;
+            public const int Conv3Inference = 58;
+            public const int Residual1Inference = 59;
+            public const int Dense0Inference = 60;
+            public const int Residual2Inference = 61;
+            public const int Dense1Inference = 62;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1555,6 +1559,7 @@ namespace Samples.Residual
                 case Stages.Bn1Update: Bn1Update<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardInput: Conv1BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Conv1WeightSums: Conv1WeightSums<TIsa>(part, parts); break;
                 case Stages.Residual0ProjectionBackwardInput: Residual0ProjectionBackwardInput<TIsa>(part, parts); break;
                 case Stages.Residual0ProjectionBackwardWeights: Residual0ProjectionBackwardWeights<TIsa>(part, parts); break;
                 case Stages.Residual0Shortcut: Residual0Shortcut<TIsa>(part, parts); break;
@@ -1562,6 +1567,7 @@ namespace Samples.Residual
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Conv0BackwardWeights: Conv0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Conv0WeightSums: Conv0WeightSums<TIsa>(part, parts); break;
                 case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Inference: Conv0Inference<TIsa>(part, parts); break;
                 case Stages.Conv1Inference: Conv1Inference<TIsa>(part, parts); break;

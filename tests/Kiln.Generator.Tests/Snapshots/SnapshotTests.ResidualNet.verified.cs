@@ -22,8 +22,8 @@ namespace Samples.Residual
 
         private readonly K::Arena _folded = new(1280); // BatchNorm folded into the Dense before it, for inference
         // Activations, MaxBatch rows each, kept for the backward pass.
-        private readonly K::Arena _col0 = new(MaxBatch * 576); // conv0 im2col patches: 64 pixels × 9, kept for dW
-        private readonly K::Arena _padded0 = new(6400); // conv0 zero-bordered input copies (10×10×1) for inference
+        private readonly K::Arena _padded0 = new(6400); // conv0 zero-bordered input copies (10×10×1) for training and inference
+        private readonly K::Arena _dwSamples0 = new(MaxBatch * 72); // conv0 dW of each sample (9 taps × 8), summed in sample order (no im2col patches)
         private readonly K::Arena _y0 = new(MaxBatch * 512); // output of conv0 (8×8×8, channels-last)
         private readonly K::Arena _y1 = new(MaxBatch * 512); // output of bn0 → relu0 (8×8×8, channels-last)
         private readonly K::Arena _mean1 = new(8); // bn0 batch mean
@@ -339,18 +339,19 @@ namespace Samples.Residual
 
         public global::Kiln.InputNormalization InputNormalization => global::Kiln.InputNormalization.Unspecified;
 
-        /// <summary>conv0: im2col and [rows = samples·64 pixels×9]·[9×8], chunk by chunk; samples split across threads.</summary>
+        /// <summary>conv0: zero-bordered copies in _padded0 (kept for dW), then each tile of output pixels accumulates all 9 taps in registers (no im2col), chunk by chunk; samples split across
+        /// threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 113 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 113)
+            // 128 sample(s) per chunk: padded, convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 128)
             {
-                int c1 = global::System.Math.Min(c0 + 113, s1);
-                K::Im2Col.Forward<TIsa>(_x.Slice(0, _batch * 64), _col0.Slice(0, _batch * 576), in s_geometry0, channelsFirst: false, c0, c1);
-                K::Gemm.Forward<TIsa, K::NoEpilogue>(_col0.Slice(c0 * 576, (c1 - c0) * 576), Conv0Weight, _y0.Slice(c0 * 512, (c1 - c0) * 512), (c1 - c0) * 64, 9, 8, new K::NoEpilogue());
+                int c1 = global::System.Math.Min(c0 + 128, s1);
+                K::DirectConv.Pad(_x.Slice(0, _batch * 64), _padded0.Slice(0, _batch * 100), in s_geometry0, c0, c1);
+                K::ShallowConv.Forward<TIsa, K::NoEpilogue>(_padded0.Slice(0, _batch * 100), Conv0Weight, _y0.Slice(0, _batch * 512), in s_geometry0, 8, c0 * 64, c1 * 64, new K::NoEpilogue());
             }
         }
 
@@ -551,7 +552,7 @@ namespace Samples.Residual
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void ForwardTraining()
         {
-            // conv0: 3×3 pad 1 convolution as im2col + GEMM
+            // conv0: 3×3 pad 1 convolution with every tap in registers (no im2col)
             Execute(Stages.Conv0Forward, (long)_batch * 9216);
             // bn0 → relu0 (per channel over samples·64 pixels)
             Execute(Stages.Bn0Statistics, (long)_batch * 2048);
@@ -968,24 +969,24 @@ namespace Samples.Residual
             StepFor(2).Apply<TIsa>(Bn0Beta, Bn0BetaGradient, Bn0BetaState1, Bn0BetaState2);
         }
 
-        /// <summary>conv0: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        /// <summary>conv0: each sample's dW = Σ over its 64 pixels of taps ⊗ dL/dy, all 9 taps × 8 filters summed in registers from the zero-bordered input (no patch matrix), into its slot of
+        /// _dwSamples0; samples split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv0BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
+            (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded0.Slice(0, _batch * 100), _g1.Slice(0, _batch * 512), _dwSamples0.Slice(0, _batch * 72), in s_geometry0, 8, bias: false, s0, s1);
+        }
+
+        /// <summary>conv0: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private void Conv0WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        {
             (int k0, int k1) = K::Partition.Range(9, part, parts, 4);
-            int rows = _batch * 64;
-            global::System.ReadOnlySpan<float> x = _col0.Slice(0, _batch * 576);
-            global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 512);
             if (k0 < k1)
             {
-                var sink = new K::NoPanelSink();
-                for (int b0 = 0; b0 < rows; b0 += 256)
-                {
-                    int count = global::System.Math.Min(256, rows - b0);
-                    global::System.Span<float> target = b0 == 0 ? Conv0WeightGradient : _dwScratch.Slice(0, 72);
-                    K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 9, count * 9), dy.Slice(b0 * 8, count * 8), target, count, 9, 8, k0, k1, ref sink);
-                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 8, (k1 - k0) * 8), Conv0WeightGradient.Slice(k0 * 8, (k1 - k0) * 8));
-                }
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples0.Slice(0, _batch * 72), Conv0WeightGradient.Slice(k0 * 8, (k1 - k0) * 8), _batch, 72, k0 * 8, k1 * 8);
                 if (_applyUpdate) StepFor(0).Apply<TIsa>(Conv0Weight.Slice(k0 * 8, (k1 - k0) * 8), Conv0WeightGradient.Slice(k0 * 8, (k1 - k0) * 8), Conv0WeightState1.Slice(k0 * 8, (k1 - k0) * 8),
                     Conv0WeightState2.Slice(k0 * 8, (k1 - k0) * 8));
             }
@@ -1046,6 +1047,7 @@ namespace Samples.Residual
             if (_applyUpdate) Execute(Stages.Bn0Update, 0);
             // conv0 (dL/dy in _g1)
             Execute(Stages.Conv0BackwardWeights, (long)_batch * 9216);
+            Execute(Stages.Conv0WeightSums, (long)_batch * 72);
         }
 
         /// <summary>conv0: copies each sample into a zero-bordered 10×10×1 image in _padded0 (small-batch inference reads its patches there, no im2col); samples split across threads.</summary>
@@ -1400,20 +1402,21 @@ namespace Samples.Residual
             public const int Bn0Backward = 44;
             public const int Bn0Update = 45;
             public const int Conv0BackwardWeights = 46;
-            public const int Conv0Pad = 47;
-            public const int Conv0Inference = 48;
-            public const int Conv1Pad = 49;
-            public const int Conv1Inference = 50;
-            public const int Conv2Pad = 51;
-            public const int Conv2Inference = 52;
-            public const int Residual0Inference = 53;
-            public const int Conv3Pad = 54;
-            public const int Conv3Inference = 55;
-            public const int Conv4Pad = 56;
-            public const int Conv4Inference = 57;
-            public const int Residual1Inference = 58;
-            public const int Fractionalmaxpool0Inference = 59;
-            public const int Dense0Inference = 60;
+            public const int Conv0WeightSums = 47;
+            public const int Conv0Pad = 48;
+            public const int Conv0Inference = 49;
+            public const int Conv1Pad = 50;
+            public const int Conv1Inference = 51;
+            public const int Conv2Pad = 52;
+            public const int Conv2Inference = 53;
+            public const int Residual0Inference = 54;
+            public const int Conv3Pad = 55;
+            public const int Conv3Inference = 56;
+            public const int Conv4Pad = 57;
+            public const int Conv4Inference = 58;
+            public const int Residual1Inference = 59;
+            public const int Fractionalmaxpool0Inference = 60;
+            public const int Dense0Inference = 61;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1468,6 +1471,7 @@ namespace Samples.Residual
                 case Stages.Bn0Backward: Bn0Backward<TIsa>(part, parts); break;
                 case Stages.Bn0Update: Bn0Update<TIsa>(part, parts); break;
                 case Stages.Conv0BackwardWeights: Conv0BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Conv0WeightSums: Conv0WeightSums<TIsa>(part, parts); break;
                 case Stages.Conv0Pad: Conv0Pad<TIsa>(part, parts); break;
                 case Stages.Conv0Inference: Conv0Inference<TIsa>(part, parts); break;
                 case Stages.Conv1Pad: Conv1Pad<TIsa>(part, parts); break;

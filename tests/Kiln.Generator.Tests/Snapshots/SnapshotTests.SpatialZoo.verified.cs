@@ -25,8 +25,8 @@ namespace Samples.Spatial
         private readonly K::Arena _padded0 = new(30720); // stem zero-bordered input copies (20×16×3) for inference
         private readonly K::Arena _y0 = new(MaxBatch * 1536); // output of stem (8×16×12, channels-last)
         private readonly K::Arena _y1 = new(MaxBatch * 1536); // output of prelu0 (8×16×12, channels-last)
-        private readonly K::Arena _col2 = new(MaxBatch * 5376); // conv1 im2col patches: 224 pixels × 24, kept for dW
-        private readonly K::Arena _padded2 = new(64512); // conv1 zero-bordered input copies (18×14×8) for inference
+        private readonly K::Arena _padded2 = new(64512); // conv1 zero-bordered input copies (18×14×8) for training and inference
+        private readonly K::Arena _dwSamples2 = new(MaxBatch * 288); // conv1 dW of each sample (24 taps × 12), summed in sample order (no im2col patches)
         private readonly K::Arena _y2 = new(MaxBatch * 2688); // output of conv1 (12×16×14, channels-last)
         private readonly K::Arena _y3 = new(MaxBatch * 2688); // output of instancenorm0 (12×16×14, channels-last)
         private readonly K::Arena _mean3 = new(MaxBatch * 12); // instancenorm0 mean per sample and group
@@ -313,18 +313,19 @@ namespace Samples.Spatial
             K::PRelu.Forward<TIsa>(_y0.Slice(r0 * 1536, (r1 - r0) * 1536), Prelu0Alpha, default, _y1.Slice(r0 * 1536, (r1 - r0) * 1536), (r1 - r0) * 192, 8);
         }
 
-        /// <summary>conv1: im2col and [rows = samples·224 pixels×24]·[24×12], chunk by chunk; samples split across threads.</summary>
+        /// <summary>conv1: zero-bordered copies in _padded2 (kept for dW), then each tile of output pixels accumulates all 24 taps in registers (no im2col), chunk by chunk; samples split across
+        /// threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1Forward<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
             (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
             if (s0 >= s1) return;
-            // 12 sample(s) per chunk: the GEMM reads the patches while they are still in cache.
-            for (int c0 = s0; c0 < s1; c0 += 12)
+            // 24 sample(s) per chunk: padded, convolved while they are in cache.
+            for (int c0 = s0; c0 < s1; c0 += 24)
             {
-                int c1 = global::System.Math.Min(c0 + 12, s1);
-                K::Im2Col.Forward<TIsa>(_y1.Slice(0, _batch * 1536), _col2.Slice(0, _batch * 5376), in s_geometry2, channelsFirst: false, c0, c1);
-                K::Gemm.Forward<TIsa, K::NoEpilogue>(_col2.Slice(c0 * 5376, (c1 - c0) * 5376), Conv1Weight, _y2.Slice(c0 * 2688, (c1 - c0) * 2688), (c1 - c0) * 224, 24, 12, new K::NoEpilogue());
+                int c1 = global::System.Math.Min(c0 + 24, s1);
+                K::DirectConv.Pad(_y1.Slice(0, _batch * 1536), _padded2.Slice(0, _batch * 2016), in s_geometry2, c0, c1);
+                K::ShallowConv.Forward<TIsa, K::NoEpilogue>(_padded2.Slice(0, _batch * 2016), Conv1Weight, _y2.Slice(0, _batch * 2688), in s_geometry2, 12, c0 * 224, c1 * 224, new K::NoEpilogue());
             }
         }
 
@@ -479,7 +480,7 @@ namespace Samples.Spatial
             Execute(Stages.StemForward, (long)_batch * 82944);
             // prelu0 (per channel over samples·192 pixels)
             Execute(Stages.Prelu0Forward, (long)_batch * 15360);
-            // conv1: 3×1 pad 1 convolution as im2col + GEMM
+            // conv1: 3×1 pad 1 convolution with every tap in registers (no im2col)
             Execute(Stages.Conv1Forward, (long)_batch * 129024);
             // instancenorm0
             Execute(Stages.Instancenorm0Forward, (long)_batch * 21504);
@@ -776,24 +777,24 @@ namespace Samples.Spatial
             }
         }
 
-        /// <summary>conv1: dW = patchesᵀ·dL/dy in blocks of 256 rows, then the optimiser update of the thread's weight rows; weight rows split across threads.</summary>
+        /// <summary>conv1: each sample's dW = Σ over its 224 pixels of taps ⊗ dL/dy, all 24 taps × 12 filters summed in registers from the zero-bordered input (no patch matrix), into its slot of
+        /// _dwSamples2; samples split across threads.</summary>
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private void Conv1BackwardWeights<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
         {
+            (int s0, int s1) = K::Partition.Range(_batch, part, parts, 1);
+            if (s0 >= s1) return;
+            K::ShallowConvTraining.BackwardWeights<TIsa>(_padded2.Slice(0, _batch * 2016), _g1.Slice(0, _batch * 2688), _dwSamples2.Slice(0, _batch * 288), in s_geometry2, 12, bias: false, s0, s1);
+        }
+
+        /// <summary>conv1: dW = the samples' slots added in sample order (the same sum for any thread count), then the optimiser update; weight rows split across threads.</summary>
+        [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+        private void Conv1WeightSums<TIsa>(int part, int parts) where TIsa : struct, K::ISimdPath
+        {
             (int k0, int k1) = K::Partition.Range(24, part, parts, 4);
-            int rows = _batch * 224;
-            global::System.ReadOnlySpan<float> x = _col2.Slice(0, _batch * 5376);
-            global::System.ReadOnlySpan<float> dy = _g1.Slice(0, _batch * 2688);
             if (k0 < k1)
             {
-                var sink = new K::NoPanelSink();
-                for (int b0 = 0; b0 < rows; b0 += 256)
-                {
-                    int count = global::System.Math.Min(256, rows - b0);
-                    global::System.Span<float> target = b0 == 0 ? Conv1WeightGradient : _dwScratch.Slice(0, 288);
-                    K::Gemm.BackwardWeights<TIsa, K::NoPanelSink>(x.Slice(b0 * 24, count * 24), dy.Slice(b0 * 12, count * 12), target, count, 24, 12, k0, k1, ref sink);
-                    if (b0 > 0) Accumulate(_dwScratch.Slice(k0 * 12, (k1 - k0) * 12), Conv1WeightGradient.Slice(k0 * 12, (k1 - k0) * 12));
-                }
+                K::ShallowConvTraining.SumSamples<TIsa>(_dwSamples2.Slice(0, _batch * 288), Conv1WeightGradient.Slice(k0 * 12, (k1 - k0) * 12), _batch, 288, k0 * 12, k1 * 12);
                 if (_applyUpdate) StepFor(3).Apply<TIsa>(Conv1Weight.Slice(k0 * 12, (k1 - k0) * 12), Conv1WeightGradient.Slice(k0 * 12, (k1 - k0) * 12), default, default);
             }
         }
@@ -871,6 +872,7 @@ namespace Samples.Spatial
             // conv1 (dL/dy in _g1)
             Execute(Stages.Conv1BackwardInput, (long)_batch * 129024);
             Execute(Stages.Conv1BackwardWeights, (long)_batch * 129024);
+            Execute(Stages.Conv1WeightSums, (long)_batch * 288);
             // prelu0 (in place on _g0)
             Execute(Stages.Prelu0Backward, 0);
             // stem (dL/dy in _g0)
@@ -1097,15 +1099,16 @@ namespace Samples.Spatial
             public const int Instancenorm0Backward = 34;
             public const int Conv1BackwardInput = 35;
             public const int Conv1BackwardWeights = 36;
-            public const int Prelu0Backward = 37;
-            public const int StemBackwardWeights = 38;
-            public const int StemPad = 39;
-            public const int StemInference = 40;
-            public const int Conv1Pad = 41;
-            public const int Conv1Inference = 42;
-            public const int Conv2Inference = 43;
-            public const int Dense0Inference = 44;
-            public const int Dense1Inference = 45;
+            public const int Conv1WeightSums = 37;
+            public const int Prelu0Backward = 38;
+            public const int StemBackwardWeights = 39;
+            public const int StemPad = 40;
+            public const int StemInference = 41;
+            public const int Conv1Pad = 42;
+            public const int Conv1Inference = 43;
+            public const int Conv2Inference = 44;
+            public const int Dense0Inference = 45;
+            public const int Dense1Inference = 46;
         }
 
         [global::System.Runtime.CompilerServices.MethodImpl(global::System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -1150,6 +1153,7 @@ namespace Samples.Spatial
                 case Stages.Instancenorm0Backward: Instancenorm0Backward<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardInput: Conv1BackwardInput<TIsa>(part, parts); break;
                 case Stages.Conv1BackwardWeights: Conv1BackwardWeights<TIsa>(part, parts); break;
+                case Stages.Conv1WeightSums: Conv1WeightSums<TIsa>(part, parts); break;
                 case Stages.Prelu0Backward: Prelu0Backward<TIsa>(part, parts); break;
                 case Stages.StemBackwardWeights: StemBackwardWeights<TIsa>(part, parts); break;
                 case Stages.StemPad: StemPad<TIsa>(part, parts); break;
