@@ -77,6 +77,7 @@ public static unsafe partial class Gemm
     /// of W. A column gets the same bits from any range whose start is a multiple of <see cref="BackwardInputColumnAlign"/>
     /// (the kernels' column strips then start at the same columns as for the whole of dx).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardInput<TIsa>(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int rows, int k, int n, int kStart, int kEnd)
         where TIsa : struct, ISimdPath
     {

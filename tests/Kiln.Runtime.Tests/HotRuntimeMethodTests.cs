@@ -35,6 +35,9 @@ public class HotRuntimeMethodTests
         { typeof(Gemm), "BackwardWeights" },
         { typeof(GemmKernel<Ops512, System.Runtime.Intrinsics.Vector512<float>>), "TileCols" },
         { typeof(GemmKernel<Ops512, System.Runtime.Intrinsics.Vector512<float>>), "TallCols" },
+        // The shallow convolutions' training weight gradient and its per-sample sum.
+        { typeof(ShallowConvTraining), "BackwardWeights" },
+        { typeof(ShallowConvTraining), "SumSamples" },
         // BatchNorm's training passes (statistics, normalisation, backward) and their serial combines.
         { typeof(BatchNorm), "SumColumns" },
         { typeof(BatchNorm), "SquaredDeviations" },

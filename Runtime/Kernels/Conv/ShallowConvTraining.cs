@@ -37,6 +37,7 @@ public static unsafe class ShallowConvTraining
     /// floats each); <paramref name="dy"/>: dL/dy, OutPixels × n per sample. Every float of those samples' slots is
     /// written. Needs dilation 1.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardWeights<TIsa>(ReadOnlySpan<float> padded, ReadOnlySpan<float> dy, Span<float> partial, in ConvGeometry g, int n, bool bias, int s0, int s1)
         where TIsa : struct, ISimdPath
     {
@@ -74,6 +75,7 @@ public static unsafe class ShallowConvTraining
     /// gradient[i − from] = Σ_(s &lt; samples) partial[s·size + i] for i in [from, to), the samples added in order (so the
     /// sum is the same however the elements are split across threads).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SumSamples<TIsa>(ReadOnlySpan<float> partial, Span<float> gradient, int samples, int size, int from, int to)
         where TIsa : struct, ISimdPath
     {
