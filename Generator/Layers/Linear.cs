@@ -319,9 +319,10 @@ internal abstract class LinearLayer : LayerDefinition
         }
         else if (d.GemvPackedOffset >= 0)
         {
-            // Columns split on panel boundaries: batch 1 on several threads reads the packed panels; one thread (whole rows
-            // of W, one stream) and a few rows read the row-major W.
-            e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, {InferenceFusion.GemvPanelWidth});");
+            // Columns split on block boundaries: batch 1 on several threads reads the packed blocks; one thread (whole rows
+            // of W, one stream) and a few rows read the row-major W. A whole block sums each column in the row-major
+            // kernel's order, a lone panel does not, so a split on panels would change Predict's bits with the thread count.
+            e.W.Line($"(int c0, int c1) = {K}Partition.Range({d.OutWidth}, part, parts, {InferenceFusion.GemvBlockWidth});");
             e.W.Line("if (c0 >= c1) return;");
             e.W.Line($"if ({rows} == 1 && parts > 1) {K}GemvPacked.Forward<TIsa, {epiType}>({All(d.GemmInput, d.GemmK)}, {PackedWeights(d)}, {All(output, d.OutWidth)}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");
             e.W.Line($"else {K}Gemm.Forward<TIsa, {epiType}>({All(d.GemmInput, d.OutPixels * d.GemmK)}, {weights}, {All(output, d.OutFloats)}, {rows}, {d.GemmK}, {d.OutWidth}, c0, c1, {epiValue});");

@@ -67,7 +67,7 @@ public static unsafe partial class Gemm
     public static void BackwardInput<TIsa>(ReadOnlySpan<float> dy, ReadOnlySpan<float> w, Span<float> dx, int rows, int k, int n)
         where TIsa : struct, ISimdPath => BackwardInput<TIsa>(dy, w, dx, rows, k, n, 0, k);
 
-    /// <summary>Column ranges of <see cref="BackwardInput{TIsa}(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/> that start at a multiple of this give the same bits as the whole product: the widest column strip of any ISA path (16 AVX-512 lanes × 4).</summary>
+    /// <summary>Column ranges of <see cref="BackwardInput{TIsa}(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int)"/>, and of the forward product's column-range overload, that start at a multiple of this give the same bits as the whole product: the widest column strip of any ISA path (16 AVX-512 lanes × 4). A dense layer's fused training stages split their columns on it.</summary>
     public const int BackwardInputColumnAlign = 64;
 
     /// <summary>

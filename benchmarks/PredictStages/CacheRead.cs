@@ -8,8 +8,9 @@ using System.Threading;
 // The floor of a batch-1 Dense: the time to read its weights from the core's cache. Each thread owns a buffer of the given
 // size (kept resident by reading it over and over) and times single passes over it with 512-bit loads into eight
 // independent sums; the minimum pass over many is the undisturbed time (interference only slows a pass). With two threads
-// both read at once, each its own buffer (the batch-1 split: each core streams its half of the weights from its own L2),
-// and a pass counts only when both threads were inside a pass over the same interval, so the figure is the concurrent one.
+// both read at once, each its own buffer (the batch-1 split: each core streams its half of the weights from its own L2):
+// a barrier starts every pass on both threads together and a pass takes the slower thread's time, so the figure is the
+// concurrent one (a pass in which one thread was descheduled is only slower, and the minimum ignores it).
 // Usage: Kiln.PredictStages --bandwidth [--sizes 940,470,401,131] (KB); prints per size and thread count the minimum
 // and median pass time and the bandwidth it implies.
 internal static unsafe class CacheRead

@@ -51,7 +51,7 @@ public sealed class SmallBatchPredictTests
     /// k order, so there the two differ by rounding: the test above bounds it.)
     /// </summary>
     [Theory, MemberData(nameof(PathCases))]
-    public void Batch_1_gives_the_same_bits_on_one_and_two_threads(IsaPath path)
+    public void Batch_1_gives_the_same_bits_on_one_to_four_threads(IsaPath path)
     {
         var rnd = new Random(11);
         var x = new float[16 * 784];
@@ -73,6 +73,8 @@ public sealed class SmallBatchPredictTests
         Assert.Equal(one, Bits(Rows(2, false)));   // every stage on both threads
         Assert.Equal(one, Bits(Rows(2, true)));    // the two-thread pool, every stage on the caller
         Assert.Equal(one, Bits(Rows(2, null)));    // the policy's choice
+        Assert.Equal(one, Bits(Rows(3, false)));   // three and four threads: the packed blocks split unevenly or
+        Assert.Equal(one, Bits(Rows(4, false)));   // some threads get none; never half a block
     }
 
     public static TheoryData<IsaPath> PathCases() => new(IsaPath.Avx512, IsaPath.Avx2);

@@ -85,51 +85,14 @@ public static unsafe class ShallowConvTraining
         Checks.Length(partial.Length, (long)samples * size, nameof(partial));
         Checks.Length(gradient.Length, to - from, nameof(gradient));
         if (from == to) return;
-        fixed (float* pp = partial, pgSpan = gradient)
+        if (samples == 0)
         {
-            float* pg = pgSpan - from;   // element i goes to gradient[i − from]
-            int i = from, lanes = VectorPath.Lanes<TIsa>();
-            if (lanes == 16) i = Sum<Vector512<float>, Ops512>(pp, pg, samples, size, i, to);
-            if (lanes >= 8) i = Sum<Vector256<float>, Ops256>(pp, pg, samples, size, i, to);
-            i = Sum<Vector128<float>, Ops128>(pp, pg, samples, size, i, to);
-            for (; i < to; i++)
-            {
-                float sum = 0;
-                for (int s = 0; s < samples; s++) sum += pp[(nint)s * size + i];
-                pg[i] = sum;
-            }
+            gradient.Clear();
+            return;
         }
-    }
-
-    /// <summary>Whole vectors of elements from <paramref name="i"/>, four at a time where they fit; returns the first element not summed.</summary>
-    private static int Sum<TV, TOps>(float* partial, float* gradient, int samples, int size, int i, int to)
-        where TV : struct where TOps : struct, IVectorOps<TV>
-    {
-        int lanes = TOps.Count;
-        for (; i + 4 * lanes <= to; i += 4 * lanes)
-        {
-            TV a = TOps.Zero, b = TOps.Zero, c = TOps.Zero, d = TOps.Zero;
-            float* p = partial + i;
-            for (int s = 0; s < samples; s++, p += size)
-            {
-                a = TOps.Add(a, TOps.Load(ref *p, 0));
-                b = TOps.Add(b, TOps.Load(ref *p, lanes));
-                c = TOps.Add(c, TOps.Load(ref *p, 2 * lanes));
-                d = TOps.Add(d, TOps.Load(ref *p, 3 * lanes));
-            }
-            TOps.Store(a, ref gradient[i], 0);
-            TOps.Store(b, ref gradient[i], lanes);
-            TOps.Store(c, ref gradient[i], 2 * lanes);
-            TOps.Store(d, ref gradient[i], 3 * lanes);
-        }
-        for (; i + lanes <= to; i += lanes)
-        {
-            TV a = TOps.Zero;
-            float* p = partial + i;
-            for (int s = 0; s < samples; s++, p += size) a = TOps.Add(a, TOps.Load(ref *p, 0));
-            TOps.Store(a, ref gradient[i], 0);
-        }
-        return i;
+        // The samples' slots are the blocks of one row: Gemm.SumParts adds them in sample order, element by element.
+        NoEpilogue none = default;
+        Gemm.SumParts<TIsa, NoEpilogue>(partial[from..], samples, size, gradient, 1, to - from, none);
     }
 
     /// <summary>The strides of one convolution in floats.</summary>

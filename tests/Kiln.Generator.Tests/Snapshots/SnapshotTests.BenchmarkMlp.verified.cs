@@ -405,7 +405,7 @@ namespace Kiln.Benchmarks
         {
             if (_batch < 16)
             {
-                (int c0, int c1) = K::Partition.Range(256, part, parts, 64);
+                (int c0, int c1) = K::Partition.Range(256, part, parts, 128);
                 if (c0 >= c1) return;
                 if (_batch == 1 && parts > 1) K::GemvPacked.Forward<TIsa, K::BiasActivationEpilogue<K::Relu>>(_x.Slice(0, _batch * 784), _gemvPacked.Slice(0, 200704), _y1.Slice(0, _batch * 256), 784,
                     256, c0, c1, new K::BiasActivationEpilogue<K::Relu>(_folded.Slice(200704, 256), new K::Relu()));
