@@ -10,7 +10,9 @@ namespace Kiln.Kernels;
 // every activation change cores between the convolution (samples split) and the BatchNorm (channels split). Split
 // by rows, each thread keeps its own samples and the threads only exchange per-channel partial sums:
 //
-//   forward:  BlockSums → CombineMean → BlockSquaredDeviations → CombineVariance → NormalizeRows
+//   forward:  BlockMoments → CombineMoments (one pass over z, BatchNormMoments.cs) → NormalizeRows, or the fused
+//             NormalizeMaxPool2x2 (BatchNormPool.cs); the two-pass BlockSums → CombineMean → BlockSquaredDeviations →
+//             CombineVariance below give the same statistics and are no longer emitted by the generator
 //   backward: BlockBackwardSums → CombineBackwardSums (dγ, dβ) → BackwardRows, then the γ/β update
 //
 // The sums are taken over fixed blocks of rows (block b: rows [b·blockRows, (b+1)·blockRows)), whose boundaries do

@@ -37,7 +37,7 @@ public static unsafe class ShallowConv
         DirectConv.ValidateForward(padded.Length, w.Length, y.Length, g, n, r0, r1);
         if (r0 == r1 || n == 0) return;
         TEpi e = epi;
-        var shape = new Shape(g, n);
+        var shape = new ShallowShape(g, n);
         // The widest vector first, then narrower ones for the output channels left over (n = 24 on AVX-512: one zmm and
         // one ymm strip), the last few channels one float at a time.
         int widest = VectorPath.Lanes<TIsa>();
@@ -64,36 +64,11 @@ public static unsafe class ShallowConv
         }
     }
 
-    /// <summary>The strides of one convolution in floats.</summary>
-    private readonly struct Shape
-    {
-        public Shape(in ConvGeometry g, int n)
-        {
-            Channels = g.Channels;
-            KernelH = g.KernelH;
-            KernelW = g.KernelW;
-            Pixels = g.OutPixels;
-            OutWidth = g.OutWidth;
-            N = n;
-            nint paddedRow = (nint)(g.Width + 2 * g.PadW) * g.Channels;
-            ImageSize = DirectConv.PaddedSize(g);
-            PixelStep = (nint)g.StrideW * g.Channels;
-            RowStep = g.StrideH * paddedRow;
-            KyStep = g.DilationH * paddedRow;
-            KxStep = (nint)g.DilationW * g.Channels;
-        }
-
-        public readonly int Channels, KernelH, KernelW, Pixels, OutWidth;
-        /// <summary>Output channels: the row length of w and of y.</summary>
-        public readonly int N;
-        public readonly nint ImageSize, PixelStep, RowStep, KyStep, KxStep;
-    }
-
     /// <summary>
     /// <paramref name="count"/> consecutive output pixels of one row × one vector of output channels (starting at
     /// <paramref name="col"/>), in near-equal tiles of at most MaxTile pixels: 28 → 14 + 14 (16 accumulators), 10 + 9 + 9 (12).
     /// </summary>
-    private static void Strip<TV, TOps, TEpi>(float* image, float* w, float* y, int count, in Shape s, int col, ref TEpi e)
+    private static void Strip<TV, TOps, TEpi>(float* image, float* w, float* y, int count, in ShallowShape s, int col, ref TEpi e)
         where TV : struct where TOps : struct, IVectorOps<TV> where TEpi : IEpilogue, allows ref struct
     {
         int maxTile = MaxTile(TOps.Count);
@@ -106,7 +81,7 @@ public static unsafe class ShallowConv
         }
     }
 
-    private static void Tile<TV, TOps, TEpi>(int rows, float* a, float* w, float* y, in Shape s, int col, ref TEpi e)
+    private static void Tile<TV, TOps, TEpi>(int rows, float* a, float* w, float* y, in ShallowShape s, int col, ref TEpi e)
         where TV : struct where TOps : struct, IVectorOps<TV> where TEpi : IEpilogue, allows ref struct
     {
         switch (rows)
@@ -140,7 +115,7 @@ public static unsafe class ShallowConv
     /// pixel's input is a constant offset from the tile's (no address arithmetic per FMA), or for any step.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Run<TV, TOps, TR>(float* a, float* w, float* y, in Shape s)
+    private static void Run<TV, TOps, TR>(float* a, float* w, float* y, in ShallowShape s)
         where TV : struct where TOps : struct, IVectorOps<TV> where TR : struct, ITileRows
     {
         if (s.PixelStep == 1) Tile<TV, TOps, TR, UnitStep>(a, w, y, s);
@@ -157,7 +132,7 @@ public static unsafe class ShallowConv
     /// It contains no calls, so the register allocator keeps every accumulator in a register across the loops.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TV, TOps, TR, TP>(float* a, float* w, float* y, in Shape s)
+    private static void Tile<TV, TOps, TR, TP>(float* a, float* w, float* y, in ShallowShape s)
         where TV : struct where TOps : struct, IVectorOps<TV> where TR : struct, ITileRows where TP : struct, IPixelStep
     {
         TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
@@ -209,7 +184,7 @@ public static unsafe class ShallowConv
     }
 
     /// <summary>Σ over the taps for one pixel and one output channel (the last channels when fewer than 4 are left).</summary>
-    private static float Dot(float* a, float* w, in Shape s)
+    private static float Dot(float* a, float* w, in ShallowShape s)
     {
         float sum = 0;
         for (int ky = 0; ky < s.KernelH; ky++)

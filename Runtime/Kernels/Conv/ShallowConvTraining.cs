@@ -51,7 +51,7 @@ public static unsafe class ShallowConvTraining
         int rows = g.PatchSize + (bias ? 1 : 0);
         Checks.Length(partial.Length, (long)s1 * rows * n, nameof(partial));
         if (s0 == s1 || n == 0) return;
-        var shape = new Shape(g, n);
+        var shape = new ShallowShape(g, n);
         int widest = VectorPath.Lanes<TIsa>();
         fixed (float* pp = padded, pd = dy, pw = partial)
         {
@@ -95,38 +95,11 @@ public static unsafe class ShallowConvTraining
         Gemm.SumParts<TIsa, NoEpilogue>(partial[from..], samples, size, gradient, 1, to - from, none);
     }
 
-    /// <summary>The strides of one convolution in floats.</summary>
-    private readonly struct Shape
-    {
-        public Shape(in ConvGeometry g, int n)
-        {
-            KernelH = g.KernelH;
-            RowTaps = g.KernelW * g.Channels;
-            Taps = g.PatchSize;
-            OutHeight = g.OutHeight;
-            OutWidth = g.OutWidth;
-            Pixels = g.OutPixels;
-            N = n;
-            nint paddedRow = (nint)(g.Width + 2 * g.PadW) * g.Channels;
-            ImageSize = DirectConv.PaddedSize(g);
-            PixelStep = (nint)g.StrideW * g.Channels;
-            RowStep = g.StrideH * paddedRow;
-            KyStep = paddedRow;
-        }
-
-        /// <summary>Kernel rows, and taps per kernel row (Kw·C, consecutive floats of an image row).</summary>
-        public readonly int KernelH, RowTaps;
-        public readonly int Taps, OutHeight, OutWidth, Pixels;
-        /// <summary>Output channels: the row length of dy and of a slot.</summary>
-        public readonly int N;
-        public readonly nint ImageSize, PixelStep, RowStep, KyStep;
-    }
-
     /// <summary>
     /// One sample × one vector of output channels: the taps cut into groups that fit the register file (near-equal column
     /// segments of a kernel row, then near-equal runs of kernel rows), each group one pass over the sample's pixels.
     /// </summary>
-    private static void Strip<TV, TOps>(float* image, float* dy, float* slot, bool bias, in Shape s)
+    private static void Strip<TV, TOps>(float* image, float* dy, float* slot, bool bias, in ShallowShape s)
         where TV : struct where TOps : struct, IVectorOps<TV>
     {
         // dL/db rides on the first group (its row follows the taps' rows).
@@ -149,7 +122,7 @@ public static unsafe class ShallowConvTraining
         }
     }
 
-    private static void Group<TV, TOps>(int tw, int tr, float* a, float* dy, float* w, float* b, in Shape s)
+    private static void Group<TV, TOps>(int tw, int tr, float* a, float* dy, float* w, float* b, in ShallowShape s)
         where TV : struct where TOps : struct, IVectorOps<TV>
     {
         switch (tw)
@@ -174,7 +147,7 @@ public static unsafe class ShallowConvTraining
         }
     }
 
-    private static void Rows<TV, TOps, TW>(int tr, float* a, float* dy, float* w, float* b, in Shape s)
+    private static void Rows<TV, TOps, TW>(int tr, float* a, float* dy, float* w, float* b, in ShallowShape s)
         where TV : struct where TOps : struct, IVectorOps<TV> where TW : struct, ITileRows
     {
         if (tr * TW.Value > MaxTaps(TOps.Count)) throw new ArgumentOutOfRangeException(nameof(tr));
@@ -194,7 +167,7 @@ public static unsafe class ShallowConvTraining
 
     /// <summary>The kernel with dL/db summed alongside (<paramref name="b"/> not null) or not.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Run<TV, TOps, TW, TR>(float* a, float* dy, float* w, float* b, in Shape s)
+    private static void Run<TV, TOps, TW, TR>(float* a, float* dy, float* w, float* b, in ShallowShape s)
         where TV : struct where TOps : struct, IVectorOps<TV> where TW : struct, ITileRows where TR : struct, ITileRows
     {
         if (b is null) Kernel<TV, TOps, TW, TR, NoBias>(a, dy, w, b, s);
@@ -208,12 +181,12 @@ public static unsafe class ShallowConvTraining
 
     /// <summary>
     /// TR kernel rows × TW consecutive taps of each (A = TR·TW ≤ 26 accumulators, one vector of output channels each),
-    /// summed over every output pixel of one sample; written to the sample's slot (rows of <see cref="Shape.N"/> floats),
+    /// summed over every output pixel of one sample; written to the sample's slot (rows of <see cref="ShallowShape.N"/> floats),
     /// and with TB the sum of dL/dy's vectors to <paramref name="b"/>.
     /// No calls inside, so the register allocator keeps every accumulator in a register through the pixel loops.
     /// </summary>
     [SkipLocalsInit, MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TV, TOps, TW, TR, TB>(float* a, float* dy, float* w, float* b, in Shape s)
+    private static void Kernel<TV, TOps, TW, TR, TB>(float* a, float* dy, float* w, float* b, in ShallowShape s)
         where TV : struct where TOps : struct, IVectorOps<TV> where TW : struct, ITileRows where TR : struct, ITileRows where TB : struct, IBiasRow
     {
         TV sum = default;
@@ -302,7 +275,7 @@ public static unsafe class ShallowConvTraining
     private static nint Slot<TW>(int k, int width) where TW : struct, ITileRows => (nint)(k / TW.Value) * width + k % TW.Value;
 
     /// <summary>One output channel (the last ones when fewer than 4 are left): every tap's sum (and dL/db's), one float at a time.</summary>
-    private static void Column(float* image, float* dy, float* slot, bool bias, in Shape s)
+    private static void Column(float* image, float* dy, float* slot, bool bias, in ShallowShape s)
     {
         if (bias)
         {
